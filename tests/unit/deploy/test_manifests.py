@@ -1,0 +1,94 @@
+"""Static checks of what users deploy: docker-compose.yml, the Dockerfile and the RBAC manifests.
+
+No Docker engine or cluster runs here, so these read the files and check what they promise:
+commands that the CLI really parses, read-only RBAC that covers exactly what is recorded.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+
+from watcher.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+READ_VERBS = {"get", "list", "watch"}
+
+
+def _compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def _manifests() -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for path in sorted((ROOT / "deploy" / "kubernetes").glob("*.yaml")):
+        docs.extend(d for d in yaml.safe_load_all(path.read_text()) if d)
+    return docs
+
+
+def _parses(args: list[str]) -> None:
+    """Fail unless the stswatch CLI accepts these arguments (without running the command)."""
+    name, *rest = args
+    command = main.commands[name]
+    with click.Context(main) as parent:
+        command.make_context(name, list(rest), parent=parent)
+
+
+def _expand(value: str) -> str:
+    # docker compose substitutes ${VAR:-default}; the defaults are what a user gets.
+    import re
+
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+
+
+@pytest.mark.parametrize("service", ["recorder", "report"])
+def test_compose_commands_are_real_stswatch_commands(service: str) -> None:
+    command = [_expand(str(a)) for a in _compose()["services"][service]["command"]]
+    _parses(command)
+
+
+def test_compose_mounts_kubeconfig_read_only_and_keeps_recordings_in_a_volume() -> None:
+    recorder = _compose()["services"]["recorder"]
+    kube = [v for v in recorder["volumes"] if v.endswith("/kube/config:ro")]
+    assert kube, "kubeconfig must be mounted read-only"
+    assert any(v.startswith("recordings:/data") for v in recorder["volumes"])
+    assert recorder["environment"]["STSWATCH_DB"].startswith("/data/")
+
+
+def test_dockerfile_runs_as_non_root_and_copies_the_schema() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert "USER 10001" in text
+    assert "COPY migrations" in text
+
+
+def test_rbac_is_read_only_and_never_touches_secrets() -> None:
+    roles = [d for d in _manifests() if d["kind"] in {"ClusterRole", "Role"}]
+    assert roles
+    for role in roles:
+        for rule in role["rules"]:
+            assert set(rule["verbs"]) <= READ_VERBS, rule
+            assert "secrets" not in rule["resources"], rule
+            assert "*" not in rule["resources"] and "*" not in rule["verbs"], rule
+
+
+def test_rbac_grants_list_and_watch_on_every_recorded_kind() -> None:
+    from watcher.kinds import WATCHED_KINDS
+
+    granted: set[tuple[str, str]] = set()
+    for role in (d for d in _manifests() if d["kind"] == "ClusterRole"):
+        for rule in role["rules"]:
+            if {"list", "watch"} <= set(rule["verbs"]):
+                granted |= {(g, r) for g in rule["apiGroups"] for r in rule["resources"]}
+    needed = {(kind.group, kind.plural) for kind in WATCHED_KINDS}
+    assert needed <= granted, needed - granted
+
+
+def test_in_cluster_recorder_args_parse() -> None:
+    deployment = next(d for d in _manifests() if d["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    _parses(container["args"])
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
