@@ -1,0 +1,1 @@
+"""The scenarios shipped with stswatch, one YAML file each."""
