@@ -1,0 +1,148 @@
+"""What a recorded Kubernetes object (the redacted JSON dict of a `Change`) says, field by field.
+
+Objects arrive as the API server's JSON (camelCase keys). Every accessor tolerates a missing
+field, because a recording may come from any server version and redaction may drop fields.
+"""
+
+import re
+from datetime import datetime
+from typing import Any
+
+# The controller parses ordinals with this pattern (getParentNameAndOrdinal).
+_ORDINAL = re.compile(r"^(.*)-([0-9]+)$")
+
+Obj = dict[str, Any]
+
+
+def dig(obj: Obj, *path: str) -> Any:
+    """The value at `path` in nested dicts, or None."""
+    node: Any = obj
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def parse_ordinal(name: str) -> tuple[str, int] | None:
+    """`(parent, ordinal)` from a pod name, as the StatefulSet controller parses it."""
+    match = _ORDINAL.match(name)
+    return (match[1], int(match[2])) if match else None
+
+
+def parse_time(value: object) -> float | None:
+    """Seconds since the epoch of an RFC 3339 API timestamp (second precision), or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def owner_statefulset(obj: Obj) -> str | None:
+    """Name of the StatefulSet that controls this object, from its ownerReferences."""
+    for ref in dig(obj, "metadata", "ownerReferences") or ():
+        if isinstance(ref, dict) and ref.get("kind") == "StatefulSet":
+            return str(ref.get("name"))
+    return None
+
+
+def labels(obj: Obj) -> dict[str, str]:
+    """The object's labels."""
+    found = dig(obj, "metadata", "labels")
+    return dict(found) if isinstance(found, dict) else {}
+
+
+def deletion_timestamp(obj: Obj) -> str | None:
+    """metadata.deletionTimestamp, set when a graceful delete began."""
+    value = dig(obj, "metadata", "deletionTimestamp")
+    return str(value) if value else None
+
+
+def pod_phase(pod: Obj) -> str | None:
+    """status.phase (Pending, Running, Succeeded, Failed, Unknown)."""
+    value = dig(pod, "status", "phase")
+    return str(value) if value else None
+
+
+def pod_condition(pod: Obj, kind: str) -> Obj | None:
+    """The status condition of type `kind`, if the pod has one."""
+    for cond in dig(pod, "status", "conditions") or ():
+        if isinstance(cond, dict) and cond.get("type") == kind:
+            return cond
+    return None
+
+
+def condition_true(pod: Obj, kind: str) -> bool:
+    """True when condition `kind` has status "True"."""
+    cond = pod_condition(pod, kind)
+    return cond is not None and cond.get("status") == "True"
+
+
+def pod_node(pod: Obj) -> str | None:
+    """spec.nodeName, set when the scheduler bound the pod."""
+    value = dig(pod, "spec", "nodeName")
+    return str(value) if value else None
+
+
+def pod_ip(pod: Obj) -> str | None:
+    """status.podIP."""
+    value = dig(pod, "status", "podIP")
+    return str(value) if value else None
+
+
+def pod_claims(pod: Obj) -> tuple[str, ...]:
+    """Names of the PVCs the pod mounts, in volume order."""
+    names = []
+    for volume in dig(pod, "spec", "volumes") or ():
+        claim = dig(volume, "persistentVolumeClaim", "claimName")
+        if claim:
+            names.append(str(claim))
+    return tuple(names)
+
+
+def spec_str(obj: Obj, *path: str) -> str | None:
+    """A string field under `spec`, or None."""
+    value = dig(obj, "spec", *path)
+    return str(value) if value is not None else None
+
+
+def status_str(obj: Obj, *path: str) -> str | None:
+    """A string field under `status`, or None."""
+    value = dig(obj, "status", *path)
+    return str(value) if value is not None else None
+
+
+def spec_int(obj: Obj, *path: str) -> int | None:
+    """An integer field under `spec`, or None."""
+    value = dig(obj, "spec", *path)
+    return value if isinstance(value, int) else None
+
+
+def status_int(obj: Obj, *path: str) -> int | None:
+    """An integer field under `status`, or None."""
+    value = dig(obj, "status", *path)
+    return value if isinstance(value, int) else None
+
+
+def generation(obj: Obj) -> int | None:
+    """metadata.generation."""
+    value = dig(obj, "metadata", "generation")
+    return value if isinstance(value, int) else None
+
+
+def slice_service(obj: Obj) -> str | None:
+    """The Service an EndpointSlice belongs to (label kubernetes.io/service-name)."""
+    return labels(obj).get("kubernetes.io/service-name")
+
+
+def slice_endpoints(obj: Obj) -> list[Obj]:
+    """The endpoints of an EndpointSlice."""
+    found = obj.get("endpoints")
+    return [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
+
+
+def is_headless(service: Obj) -> bool:
+    """True for a headless Service (clusterIP None)."""
+    return spec_str(service, "clusterIP") == "None"
