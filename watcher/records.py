@@ -1,0 +1,48 @@
+"""What the recorder hands to the store: one frozen record per change, gap or mark row."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+Event = Literal["ADDED", "MODIFIED", "DELETED"]
+Observed = Literal["list", "watch", "relist"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """One received change of one object; `object_json` is the redacted object as JSON text."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    uid: str
+    event: Event
+    resource_version: str
+    observed: Observed
+    received_wall_ns: int
+    received_mono_ns: int
+    object_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class GapRecord:
+    """A window in which changes of `kind` may have been missed (closed by a relist)."""
+
+    kind: str
+    reason: str
+    from_resource_version: str | None
+    to_resource_version: str | None
+    from_wall_ns: int
+    to_wall_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRecord:
+    """A labelled moment; `detail_json` is a JSON object as text."""
+
+    label: str
+    detail_json: str
+    received_wall_ns: int
+    received_mono_ns: int
+
+
+Record = ChangeRecord | GapRecord | MarkRecord

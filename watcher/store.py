@@ -1,0 +1,320 @@
+"""The recording side's SQLite store: open or create it, migrate it, and write rows in batches.
+
+One `Store` wraps one aiosqlite connection; the writer task owns it while recording (see
+`writer.py`). The schema comes only from `migrations/NNNN_name.sql`; a store from a newer stswatch
+is refused after a read-only look, so its file is left byte for byte as it was. WAL with
+`synchronous=NORMAL` means a committed batch survives a kill -9 of the recorder.
+"""
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import orjson
+
+from migrations import (
+    CorruptStoreError,
+    StoreError,
+    StoreWriteError,
+    check_schema_version,
+    list_migrations,
+)
+from watcher.records import ChangeRecord, GapRecord, MarkRecord
+
+_SESSION_BY_NAME = "SELECT id, scope FROM session WHERE name = ?"
+_INSERT_SESSION = "INSERT INTO session (name, created_wall_ns, scope) VALUES (?, ?, ?)"
+_INSERT_RUN = (
+    "INSERT INTO run (session_id, started_wall_ns, server_url, server_version, "
+    "stswatch_version, keep_env) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_END_RUN = "UPDATE run SET ended_wall_ns = ?, end_reason = ? WHERE id = ?"
+_INSERT_CHANGE = (
+    "INSERT INTO change (session_id, run_id, kind, namespace, name, uid, event, "
+    "resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns, object) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_GAP = (
+    "INSERT INTO gap (session_id, run_id, kind, reason, from_resource_version, "
+    "to_resource_version, from_wall_ns, to_wall_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_MARK = (
+    "INSERT INTO mark (session_id, run_id, label, detail, received_wall_ns, received_mono_ns) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+# The newest change of every object in a session (uids are unique across kinds).
+_LAST_CHANGE_PER_OBJECT = (
+    "SELECT kind, namespace, name, uid, event, resource_version, object FROM change "
+    "WHERE id IN (SELECT max(id) FROM change WHERE session_id = ? GROUP BY uid)"
+)
+_LAST_VERSION_PER_KIND = (
+    "SELECT kind, resource_version FROM change "
+    "WHERE id IN (SELECT max(id) FROM change WHERE session_id = ? GROUP BY kind)"
+)
+_PREVIOUS_RUN = (
+    "SELECT id, started_wall_ns, ended_wall_ns FROM run "
+    "WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT 1"
+)
+_LAST_ACTIVITY_OF_RUN = (
+    "SELECT max(t) FROM (SELECT max(received_wall_ns) AS t FROM change WHERE run_id = ? "
+    "UNION ALL SELECT max(received_wall_ns) FROM mark WHERE run_id = ?)"
+)
+
+_WRITE_FAILURES = ("full", "readonly", "read-only", "unable to open", "disk i/o", "locked")
+_CORRUPTION = ("malformed", "not a database", "encrypted", "corrupt")
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session as the recorder needs it: its id, scope, and whether it existed already."""
+
+    id: int
+    scope: dict[str, Any]
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class KnownObject:
+    """The last recorded state of one object that was not deleted."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    uid: str
+    resource_version: str
+    object_json: str
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """How the run before this one ended: when it was last heard of, and whether it closed."""
+
+    id: int
+    last_wall_ns: int
+    closed: bool
+
+
+@contextlib.contextmanager
+def store_errors(path: Path, *, doing: str) -> Iterator[None]:
+    """Turn sqlite3 failures into the store's one-line errors, naming the file and the step."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        text = str(exc)
+        lowered = text.lower()
+        if any(word in lowered for word in _CORRUPTION):
+            raise CorruptStoreError(f"{path}: corrupt database while {doing} ({text})") from exc
+        if any(word in lowered for word in _WRITE_FAILURES):
+            raise StoreWriteError(
+                f"{path}: cannot write while {doing} ({text}); committed changes are intact"
+            ) from exc
+        raise StoreError(f"{path}: database error while {doing} ({text})") from exc
+
+
+class Store:
+    """One open stswatch database; all methods must be awaited from the task that owns it."""
+
+    def __init__(self, conn: aiosqlite.Connection, *, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    async def close(self) -> None:
+        """Close the connection (a no-op error is swallowed: there is nothing left to save)."""
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            await self._conn.close()
+
+    async def begin_session(
+        self, *, name: str, scope: dict[str, Any], now_wall_ns: int
+    ) -> SessionRow:
+        """The session called `name`, created if it does not exist yet."""
+        with store_errors(self.path, doing=f"opening session {name!r}"):
+            rows = await self._conn.execute_fetchall(_SESSION_BY_NAME, (name,))
+            for session_id, scope_json in rows:
+                return SessionRow(int(session_id), orjson.loads(scope_json), resumed=True)
+            cursor = await self._conn.execute(
+                _INSERT_SESSION, (name, now_wall_ns, orjson.dumps(scope).decode())
+            )
+            session_id = cursor.lastrowid
+        assert session_id is not None
+        return SessionRow(session_id, scope, resumed=False)
+
+    async def start_run(
+        self,
+        *,
+        session_id: int,
+        now_wall_ns: int,
+        server_url: str,
+        server_version: str,
+        stswatch_version: str,
+        keep_env: bool,
+    ) -> int:
+        """Record a new recorder run in the session and return its id."""
+        params = (session_id, now_wall_ns, server_url, server_version, stswatch_version, keep_env)
+        with store_errors(self.path, doing="starting a run"):
+            cursor = await self._conn.execute(_INSERT_RUN, params)
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def end_run(self, *, run_id: int, now_wall_ns: int, reason: str) -> None:
+        """Close a run with its end time and reason."""
+        with store_errors(self.path, doing="closing the run"):
+            await self._conn.execute(_END_RUN, (now_wall_ns, reason, run_id))
+
+    async def previous_run(self, *, session_id: int, run_id: int) -> PreviousRun | None:
+        """The run before `run_id` in the session, if any, and when it was last heard of."""
+        with store_errors(self.path, doing="reading the previous run"):
+            rows = list(await self._conn.execute_fetchall(_PREVIOUS_RUN, (session_id, run_id)))
+            if not rows:
+                return None
+            prev_id, started, ended = rows[0]
+            if ended is not None:
+                return PreviousRun(prev_id, ended, closed=True)
+            activity = list(
+                await self._conn.execute_fetchall(_LAST_ACTIVITY_OF_RUN, (prev_id, prev_id))
+            )
+        last = activity[0][0] if activity and activity[0][0] is not None else started
+        return PreviousRun(prev_id, int(last), closed=False)
+
+    async def known_objects(self, *, session_id: int) -> list[KnownObject]:
+        """Every object whose last recorded change in the session is not a deletion."""
+        with store_errors(self.path, doing="reading the last known state"):
+            rows = await self._conn.execute_fetchall(_LAST_CHANGE_PER_OBJECT, (session_id,))
+        return [
+            KnownObject(kind, namespace, name, uid, rv, obj)
+            for kind, namespace, name, uid, event, rv, obj in rows
+            if event != "DELETED"
+        ]
+
+    async def last_versions(self, *, session_id: int) -> dict[str, str]:
+        """The resourceVersion of the newest recorded change of each kind."""
+        with store_errors(self.path, doing="reading the last resource versions"):
+            rows = await self._conn.execute_fetchall(_LAST_VERSION_PER_KIND, (session_id,))
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    async def write_batch(
+        self,
+        *,
+        session_id: int,
+        run_id: int,
+        written_wall_ns: int,
+        changes: Sequence[ChangeRecord],
+        gaps: Sequence[GapRecord] = (),
+        marks: Sequence[MarkRecord] = (),
+    ) -> None:
+        """Write rows in one transaction: all of them are committed, or none."""
+        with store_errors(self.path, doing=f"writing {len(changes)} changes"):
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                if changes:
+                    await self._conn.executemany(
+                        _INSERT_CHANGE,
+                        [_change_row(c, session_id, run_id, written_wall_ns) for c in changes],
+                    )
+                if gaps:
+                    await self._conn.executemany(
+                        _INSERT_GAP, [_gap_row(g, session_id, run_id) for g in gaps]
+                    )
+                if marks:
+                    await self._conn.executemany(
+                        _INSERT_MARK, [_mark_row(m, session_id, run_id) for m in marks]
+                    )
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error, ValueError):
+                    await self._conn.execute("ROLLBACK")
+                raise
+
+
+def _change_row(c: ChangeRecord, session_id: int, run_id: int, written: int) -> tuple[Any, ...]:
+    return (
+        session_id,
+        run_id,
+        c.kind,
+        c.namespace,
+        c.name,
+        c.uid,
+        c.event,
+        c.resource_version,
+        c.observed,
+        c.received_wall_ns,
+        c.received_mono_ns,
+        written,
+        c.object_json,
+    )
+
+
+def _gap_row(g: GapRecord, session_id: int, run_id: int) -> tuple[Any, ...]:
+    return (
+        session_id,
+        run_id,
+        g.kind,
+        g.reason,
+        g.from_resource_version,
+        g.to_resource_version,
+        g.from_wall_ns,
+        g.to_wall_ns,
+    )
+
+
+def _mark_row(m: MarkRecord, session_id: int, run_id: int) -> tuple[Any, ...]:
+    return (session_id, run_id, m.label, m.detail_json, m.received_wall_ns, m.received_mono_ns)
+
+
+def _check_existing(path: Path) -> None:
+    """Read-only look at an existing file: refuse a newer schema or a corrupt file untouched."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise StoreWriteError(f"{path}: not a file")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreWriteError(f"{path}: cannot open the database ({exc})") from exc
+    try:
+        with store_errors(path, doing="checking the database"):
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            check_schema_version(version, path=str(path))
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+    finally:
+        conn.close()
+    if verdict != "ok":
+        raise CorruptStoreError(f"{path}: corrupt database ({verdict}); it was not changed")
+
+
+async def _migrate(conn: aiosqlite.Connection, *, path: Path) -> None:
+    """Apply every migration newer than the store's `user_version`, each in one transaction."""
+    with store_errors(path, doing="reading the schema version"):
+        rows = list(await conn.execute_fetchall("PRAGMA user_version"))
+    current = int(rows[0][0])
+    check_schema_version(current, path=str(path))
+    for migration in list_migrations():
+        if migration.version <= current:
+            continue
+        script = (
+            f"BEGIN;\n{migration.sql}\n;PRAGMA user_version = {int(migration.version)};\nCOMMIT;"
+        )
+        with store_errors(path, doing=f"applying migration {migration.version:04d}"):
+            await conn.executescript(script)
+
+
+async def open_store(path: Path) -> Store:
+    """Open (or create) the store at `path`, migrated to this stswatch's schema."""
+    _check_existing(path)
+    try:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreWriteError(f"{path}: cannot open the database ({exc})") from exc
+    try:
+        with store_errors(path, doing="opening the database"):
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+        await _migrate(conn, path=path)
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            await conn.close()
+        raise
+    return Store(conn, path=path)
