@@ -21,7 +21,7 @@ PLACEHOLDERS = ("policy", "storage_class", "namespace")
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _WAIT_STEP_FIELDS = frozenset({"title", "when", "statefulset", "timeout", "on_timeout"})
 _TAG_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
-_MANIFEST_KINDS = frozenset({"Pod", "StatefulSet", "Service", "PersistentVolumeClaim", "ConfigMap"})
+_MANIFEST_KINDS = frozenset({"Pod", "StatefulSet", "Service", "PersistentVolumeClaim"})
 
 
 def builtin_names() -> list[str]:

@@ -92,7 +92,7 @@ class ObjectRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["Pod", "StatefulSet", "Service", "PersistentVolumeClaim", "ConfigMap"]
+    kind: Literal["Pod", "StatefulSet", "Service", "PersistentVolumeClaim"]
     name: Name
 
 

@@ -1,0 +1,226 @@
+"""Run a scenario's steps against one namespace, marking each step in the recording.
+
+Every step is marked when it begins and when it ends (`detail.phase`), so the timeline shows
+what the scenario did next to what the cluster did. Every wait is bounded by its timeout and,
+when it gives up, says what it waited for and what it last saw.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from migrations.failures import WaitTimeoutError
+from watcher.scenario.conditions import Observation, describe, observe
+from watcher.scenario.loading import substitute
+from watcher.scenario.model import (
+    ApplyStep,
+    Condition,
+    DeleteStep,
+    MarkStep,
+    PatchStep,
+    PodRecreated,
+    Policy,
+    ScaleStep,
+    Scenario,
+    SleepStep,
+    Step,
+    WaitStep,
+)
+from watcher.scenario.objects import Objects
+
+POLL_INTERVAL_S = 0.2
+
+Mark = Callable[[str, dict[str, Any]], Awaitable[None]]
+Progress = Callable[[str], None]
+StepStatus = Literal["done", "skipped", "timed-out"]
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What became of one step."""
+
+    index: int
+    kind: str
+    title: str
+    status: StepStatus
+    seconds: float
+    note: str = ""
+
+
+@dataclass
+class _Run:
+    """One run's state: where, under which policy, and the uids of the pods it deleted."""
+
+    scenario: Scenario
+    objects: Objects
+    policy: Policy
+    values: Mapping[str, str]
+    mark: Mark
+    progress: Progress
+    old_uids: dict[str, str] = field(default_factory=dict)
+
+
+async def run_steps(
+    scenario: Scenario,
+    *,
+    objects: Objects,
+    policy: Policy,
+    values: Mapping[str, str],
+    mark: Mark,
+    progress: Progress,
+) -> tuple[StepOutcome, ...]:
+    """Run every step in order; a step that fails (or a wait that gives up) ends the run."""
+    run = _Run(scenario, objects, policy, values, mark, progress)
+    outcomes = []
+    for index, step in enumerate(scenario.steps, start=1):
+        outcomes.append(await _run_step(run, index=index, step=step))
+    return tuple(outcomes)
+
+
+def step_title(step: Step, *, statefulset: str) -> str:
+    """The step's title, or one derived from what it does."""
+    if step.title:
+        return step.title
+    match step:
+        case ApplyStep(manifests=manifests):
+            names = ", ".join(f"{m['kind']} {m['metadata']['name']}" for m in manifests or [])
+            return f"apply {names}"
+        case ScaleStep(replicas=n):
+            return f"scale {step.statefulset or statefulset} to {n}"
+        case PatchStep(target=target, subresource=sub):
+            return f"patch {target.kind} {target.name}{'/' + sub if sub else ''}"
+        case DeleteStep(target=target):
+            return f"delete {target.kind} {target.name}"
+        case WaitStep(condition=condition):
+            return f"wait for {describe(condition, statefulset=step.statefulset or statefulset)}"
+        case SleepStep(seconds=seconds):
+            return f"sleep {seconds:g} s"
+        case MarkStep(label=label):
+            return label
+    raise AssertionError(step)  # pragma: no cover - the union is exhaustive
+
+
+async def _run_step(run: _Run, *, index: int, step: Step) -> StepOutcome:
+    title = step_title(step, statefulset=run.scenario.statefulset)
+    detail: dict[str, Any] = {"step": index, "kind": step.kind, "policy": run.policy}
+    if step.when is not None and step.when != run.policy:
+        run.progress(f"step {index}: {title}: skipped (only under {step.when})")
+        return StepOutcome(index, step.kind, title, "skipped", 0.0)
+    if isinstance(step, MarkStep):
+        await run.mark(step.label, {**step.detail, **detail})
+        run.progress(f"step {index}: mark {step.label!r}")
+        return StepOutcome(index, step.kind, title, "done", 0.0)
+    run.progress(f"step {index}: {title} ...")
+    await run.mark(title, {**detail, "phase": "begin"})
+    started = time.monotonic()
+    status: StepStatus = "done"
+    note = ""
+    try:
+        note = await _execute(run, step)
+    except WaitTimeoutError as exc:
+        status, note = "timed-out", exc.message
+        if not (isinstance(step, WaitStep) and step.on_timeout == "continue"):
+            await run.mark(f"{title} (timed out)", {**detail, "phase": "end", "status": status})
+            raise
+    seconds = time.monotonic() - started
+    end = {**detail, "phase": "end", "status": status, "seconds": round(seconds, 3), "note": note}
+    await run.mark(f"{title} ({'done' if status == 'done' else 'timed out'})", end)
+    run.progress(f"step {index}: {status} in {seconds:.1f} s{': ' + note if note else ''}")
+    return StepOutcome(index, step.kind, title, status, seconds, note)
+
+
+async def _execute(run: _Run, step: Step) -> str:
+    """Do one step; returns a short note of what was seen, for the progress line."""
+    statefulset = getattr(step, "statefulset", None) or run.scenario.statefulset
+    match step:
+        case ApplyStep(manifests=manifests):
+            for manifest in manifests or []:
+                await run.objects.apply(substitute(manifest, run.values))
+            return ""
+        case ScaleStep(replicas=n):
+            body = {"spec": {"replicas": n}}
+            await run.objects.patch("StatefulSet", statefulset, body=body, patch_type="merge")
+            return ""
+        case PatchStep(target=target, patch=patch, type=patch_type, subresource=sub):
+            body = substitute(patch, run.values)
+            await run.objects.patch(
+                target.kind, target.name, body=body, patch_type=patch_type, subresource=sub
+            )
+            return ""
+        case DeleteStep():
+            return await _delete(run, step)
+        case WaitStep(condition=condition, timeout=timeout):
+            await _remember_pod(run, condition)
+            seen = await wait_until(
+                condition,
+                objects=run.objects,
+                statefulset=statefulset,
+                old_uids=run.old_uids,
+                limit_s=timeout,
+            )
+            return seen.seen
+        case SleepStep(seconds=seconds):
+            await asyncio.sleep(seconds)
+            return ""
+    raise AssertionError(step)  # pragma: no cover - marks are handled by the caller
+
+
+async def wait_until(
+    condition: Condition,
+    *,
+    objects: Objects,
+    statefulset: str,
+    old_uids: Mapping[str, str],
+    limit_s: float,
+) -> Observation:
+    """Poll until the condition holds; past `limit_s`, raise WaitTimeoutError naming it."""
+    last = Observation(False, "nothing yet (the API did not answer)")
+    try:
+        async with asyncio.timeout(limit_s):
+            while True:
+                last = await observe(
+                    condition, objects=objects, statefulset=statefulset, old_uids=old_uids
+                )
+                if last.met:
+                    return last
+                await asyncio.sleep(POLL_INTERVAL_S)
+    except TimeoutError:
+        what = describe(condition, statefulset=statefulset)
+        raise WaitTimeoutError(
+            f"gave up after {limit_s:g} s waiting for {what}; last seen: {last.seen}"
+        ) from None
+
+
+async def _delete(run: _Run, step: DeleteStep) -> str:
+    target = step.target
+    before = await run.objects.delete(target.kind, target.name)
+    if before is None:
+        return f"{target.kind} {target.name} was already gone"
+    uid = before["metadata"]["uid"]
+    if target.kind == "Pod":
+        run.old_uids[target.name] = uid
+    if not step.wait:
+        return ""
+    try:
+        async with asyncio.timeout(step.timeout):
+            # Gone means this uid is gone: a StatefulSet may recreate the name within milliseconds.
+            while (now := await run.objects.get(target.kind, target.name)) is not None:
+                if now["metadata"]["uid"] != uid:
+                    return "gone, already recreated"
+                await asyncio.sleep(POLL_INTERVAL_S)
+    except TimeoutError:
+        raise WaitTimeoutError(
+            f"gave up after {step.timeout:g} s waiting for {target.kind} {target.name} "
+            f"(uid {uid}) to be gone after its deletion"
+        ) from None
+    return "gone"
+
+
+async def _remember_pod(run: _Run, condition: Condition) -> None:
+    """For pod-recreated without an earlier delete step, "recreated" means "not the pod now"."""
+    if isinstance(condition, PodRecreated) and condition.pod not in run.old_uids:
+        pod = await run.objects.get("Pod", condition.pod)
+        if pod is not None:
+            run.old_uids[condition.pod] = pod["metadata"]["uid"]
