@@ -137,8 +137,8 @@ def test_unknown_when_policy() -> None:
 
 def test_apply_path_relative_to_scenario(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n"
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: b}\n"
     )
     file = tmp_path / "s.yaml"
     file.write_text(HEADER + "steps:\n  - apply: {path: m.yaml}\n")

@@ -1,0 +1,203 @@
+"""The step executor against an in-memory stand-in for the API: marks, skips, bounded waits."""
+
+import asyncio
+import itertools
+from typing import Any
+
+import pytest
+
+from migrations.failures import WaitTimeoutError
+from watcher.scenario import parse_scenario
+from watcher.scenario.conditions import observe
+from watcher.scenario.model import ReadyReplicas, RolloutComplete
+from watcher.scenario.steps import run_steps
+
+_uids = itertools.count(1)
+
+
+class FakeObjects:
+    """Objects in one namespace; a deleted pod comes back with a new uid, as its set would do."""
+
+    namespace = "ns"
+
+    def __init__(self) -> None:
+        self.store: dict[tuple[str, str], dict[str, Any]] = {}
+        self.calls: list[tuple[str, ...]] = []
+
+    def put(self, kind: str, name: str, **extra: Any) -> dict[str, Any]:
+        obj = {"kind": kind, "metadata": {"name": name, "uid": f"uid-{next(_uids)}"}, **extra}
+        self.store[(kind, name)] = obj
+        return obj
+
+    async def get(self, kind: str, name: str) -> dict[str, Any] | None:
+        return self.store.get((kind, name))
+
+    async def items(self, kind: str, *, label_selector: str | None = None) -> list[dict[str, Any]]:
+        return [o for (k, _), o in self.store.items() if k == kind]
+
+    async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(("apply", manifest["kind"], manifest["metadata"]["name"]))
+        return self.put(manifest["kind"], manifest["metadata"]["name"], spec=manifest.get("spec"))
+
+    async def patch(self, kind: str, name: str, *, body: Any, patch_type: str, **_: Any) -> Any:
+        self.calls.append(("patch", kind, name, patch_type, repr(body)))
+        return self.store[(kind, name)]
+
+    async def delete(self, kind: str, name: str) -> dict[str, Any] | None:
+        self.calls.append(("delete", kind, name))
+        before = self.store.pop((kind, name), None)
+        if before is not None and kind == "Pod":
+            ready = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+            asyncio.get_running_loop().call_later(0.05, lambda: self.put("Pod", name, status=ready))
+        return before
+
+
+SCENARIO = """
+name: t
+description: d
+statefulset: redis
+steps:
+  - apply:
+      manifests:
+        - apiVersion: apps/v1
+          kind: StatefulSet
+          metadata: {name: redis}
+          spec: {podManagementPolicy: "${policy}", sc: "${storage_class}"}
+  - scale: {replicas: 5}
+  - mark: {label: homework, detail: {homework: 1}}
+  - delete: {target: {kind: Pod, name: redis-0}}
+  - wait: {until: pod-recreated, pod: redis-0, timeout: 5}
+  - sleep: {seconds: 0, when: Parallel}
+"""
+
+
+class Marks:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+
+    async def __call__(self, label: str, detail: dict[str, Any]) -> None:
+        self.seen.append((label, detail))
+
+
+async def _run(text: str, objects: FakeObjects, marks: Marks, lines: list[str]) -> Any:
+    scenario = parse_scenario(text, source="t.yaml", base_dir=None)
+    return await run_steps(
+        scenario,
+        objects=objects,  # type: ignore[arg-type]
+        policy="OrderedReady",
+        values={"policy": "OrderedReady", "storage_class": "standard", "namespace": "ns"},
+        mark=marks,
+        progress=lines.append,
+    )
+
+
+async def test_steps_run_in_order_with_marks() -> None:
+    objects, marks, lines = FakeObjects(), Marks(), []
+    objects.put("Pod", "redis-0")
+    outcomes = await _run(SCENARIO, objects, marks, lines)
+    assert [o.status for o in outcomes] == ["done"] * 5 + ["skipped"]
+    sts = objects.store[("StatefulSet", "redis")]
+    assert sts["spec"] == {"podManagementPolicy": "OrderedReady", "sc": "standard"}
+    assert ("patch", "StatefulSet", "redis", "merge", "{'spec': {'replicas': 5}}") in objects.calls
+    labels = [label for label, _ in marks.seen]
+    assert labels[:5] == [
+        "apply StatefulSet redis",
+        "apply StatefulSet redis (done)",
+        "scale redis to 5",
+        "scale redis to 5 (done)",
+        "homework",
+    ]
+    assert marks.seen[4][1] == {"homework": 1, "step": 3, "kind": "mark", "policy": "OrderedReady"}
+    assert marks.seen[0][1]["phase"] == "begin"
+    assert marks.seen[1][1]["phase"] == "end"
+    assert labels[-1] == "wait for pod redis-0 to be recreated (a new uid) and Ready (done)"
+    assert any("skipped (only under Parallel)" in line for line in lines)
+
+
+async def test_wait_gives_up_saying_what_it_waited_for() -> None:
+    objects, marks, lines = FakeObjects(), Marks(), []
+    text = "name: t\ndescription: d\nstatefulset: redis\nsteps:\n"
+    text += "  - wait: {until: pod-ready, pod: redis-9, timeout: 0.3}\n"
+    with pytest.raises(WaitTimeoutError) as info:
+        await _run(text, objects, marks, lines)
+    assert info.value.message == (
+        "gave up after 0.3 s waiting for pod redis-9 to be Ready; last seen: no such pod"
+    )
+    assert marks.seen[-1][0] == "wait for pod redis-9 to be Ready (timed out)"
+
+
+async def test_wait_may_continue_after_timeout() -> None:
+    objects, marks, lines = FakeObjects(), Marks(), []
+    text = "name: t\ndescription: d\nstatefulset: redis\nsteps:\n"
+    text += "  - wait: {until: pod-gone, pod: redis-1, timeout: 0.2, on_timeout: continue}\n"
+    text += "  - mark: {label: after}\n"
+    objects.put("Pod", "redis-1", status={"phase": "Running"})
+    outcomes = await _run(text, objects, marks, lines)
+    assert [o.status for o in outcomes] == ["timed-out", "done"]
+    assert "last seen: Running, not Ready" in outcomes[0].note
+
+
+def _sts(**status: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "redis", "uid": "u", "generation": 2},
+        "spec": {"replicas": 3},
+        "status": {"observedGeneration": 2, **status},
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "met"),
+    [
+        (
+            {
+                "replicas": 3,
+                "readyReplicas": 3,
+                "updatedReplicas": 3,
+                "currentRevision": "a",
+                "updateRevision": "a",
+            },
+            True,
+        ),
+        (
+            {
+                "replicas": 3,
+                "readyReplicas": 3,
+                "updatedReplicas": 2,
+                "currentRevision": "a",
+                "updateRevision": "b",
+            },
+            False,
+        ),
+        (
+            {
+                "replicas": 3,
+                "readyReplicas": 3,
+                "updatedReplicas": 3,
+                "currentRevision": "a",
+                "updateRevision": "b",
+            },
+            False,
+        ),
+    ],
+)
+async def test_rollout_complete(status: dict[str, Any], met: bool) -> None:
+    objects = FakeObjects()
+    objects.store[("StatefulSet", "redis")] = _sts(**status)
+    seen = await observe(
+        RolloutComplete(until="rollout-complete"),
+        objects=objects,  # type: ignore[arg-type]
+        statefulset="redis",
+        old_uids={},
+    )
+    assert seen.met is met
+
+
+async def test_ready_replicas_waits_for_observed_generation() -> None:
+    objects = FakeObjects()
+    sts = _sts(readyReplicas=3)
+    sts["status"]["observedGeneration"] = 1
+    objects.store[("StatefulSet", "redis")] = sts
+    condition = ReadyReplicas(until="ready-replicas", replicas=3)
+    seen = await observe(condition, objects=objects, statefulset="redis", old_uids={})  # type: ignore[arg-type]
+    assert not seen.met
+    assert "generation not yet observed" in seen.seen
