@@ -1,1 +1,2 @@
 """Imports every command module so each registers itself on the `stswatch` group."""
+from watcher.cli import lab  # noqa: F401

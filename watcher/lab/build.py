@@ -1,0 +1,249 @@
+"""Build the control plane binaries from the checked-in Go wrapper modules into a versioned cache.
+
+Each component builds once per version: `<cache>/controlplane/<component>-<version>/` holds its
+binaries and a stamp (hash of go.mod, go.sum and the build flags). With the stamp matching and
+the binaries present, a build is a no-op. A cold Kubernetes build takes many minutes on two
+cores, so progress (packages compiled, time elapsed) is reported while `go build -v` runs.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from watcher.lab.errors import LabError
+from watcher.lab.paths import cache_root, controlplane_modules
+
+MIN_GO = (1, 26)
+STAMP = ".stamp.json"
+PROGRESS_EVERY_S = 15.0
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Component:
+    """One Go build: a wrapper module, the module whose version keys the cache, and its outputs."""
+
+    name: str
+    module_dir: str
+    versioned_module: str
+    packages: tuple[str, ...]
+    binaries: tuple[str, ...]
+    version_ldflags: bool = False
+
+
+COMPONENTS = (
+    Component(
+        name="kubernetes",
+        module_dir="kubernetes",
+        versioned_module="k8s.io/kubernetes",
+        packages=tuple(
+            f"k8s.io/kubernetes/cmd/{binary}"
+            for binary in ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+        ),
+        binaries=("kube-apiserver", "kube-controller-manager", "kube-scheduler"),
+        version_ldflags=True,
+    ),
+    Component(
+        name="etcd",
+        module_dir="etcd",
+        versioned_module="go.etcd.io/etcd/server/v3",
+        packages=("go.etcd.io/etcd/server/v3",),
+        binaries=("etcd",),
+    ),
+    Component(
+        name="kwok",
+        module_dir="kwok",
+        versioned_module="sigs.k8s.io/kwok",
+        packages=("sigs.k8s.io/kwok/cmd/kwok",),
+        binaries=("kwok",),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What one component's build did: where its binaries are and whether it had to compile."""
+
+    component: str
+    version: str
+    directory: Path
+    cached: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Binaries:
+    """Absolute paths of every control plane binary the lab starts."""
+
+    kube_apiserver: Path
+    kube_controller_manager: Path
+    kube_scheduler: Path
+    etcd: Path
+    kwok: Path
+
+
+def module_version(component: Component, *, modules: Path) -> str:
+    """The pinned version of the component's main module, read from its wrapper go.mod."""
+    go_mod = (modules / component.module_dir / "go.mod").read_text()
+    pattern = rf"^\s*(?:require\s+)?{re.escape(component.versioned_module)}\s+(v\S+)"
+    match = re.search(pattern, go_mod, flags=re.MULTILINE)
+    if match is None:
+        raise LabError(
+            f"{component.module_dir}/go.mod does not require {component.versioned_module}"
+        )
+    return match.group(1)
+
+
+def ldflags(component: Component, *, version: str) -> str:
+    """Strip symbols; for Kubernetes also stamp the version the servers report."""
+    flags = ["-s", "-w"]
+    if component.version_ldflags:
+        major, minor = version.lstrip("v").split(".")[:2]
+        base = "k8s.io/component-base/version"
+        flags += [
+            f"-X {base}.gitVersion={version}",
+            f"-X {base}.gitMajor={major}",
+            f"-X {base}.gitMinor={minor}",
+            f"-X {base}.gitTreeState=clean",
+        ]
+    return " ".join(flags)
+
+
+def build_stamp(component: Component, *, modules: Path, version: str) -> str:
+    """A hash of what decides the binaries: go.mod, go.sum and the link flags."""
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum"):
+        digest.update((modules / component.module_dir / name).read_bytes())
+    digest.update(ldflags(component, version=version).encode())
+    return digest.hexdigest()
+
+
+def component_dir(component: Component, *, version: str) -> Path:
+    """`<cache>/controlplane/<component>-<version>/`."""
+    return cache_root() / "controlplane" / f"{component.name}-{version}"
+
+
+def is_cached(component: Component, *, directory: Path, stamp: str) -> bool:
+    """True when every binary exists and the stamp says they came from these exact inputs."""
+    stamp_file = directory / STAMP
+    if not stamp_file.is_file() or not all((directory / b).is_file() for b in component.binaries):
+        return False
+    try:
+        return bool(orjson.loads(stamp_file.read_bytes()).get("stamp") == stamp)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def find_go() -> str:
+    """The `go` executable, checked to be new enough for the wrapper modules."""
+    go = shutil.which("go")
+    if go is None:
+        raise LabError(
+            "the Go toolchain is missing: `go` (>= 1.26) is not on PATH; install it from "
+            "https://go.dev/dl/ and retry `stswatch lab build`"
+        )
+    out = subprocess.run([go, "version"], capture_output=True, text=True, check=False).stdout
+    match = re.search(r"go(\d+)\.(\d+)", out)
+    if match is None or (int(match.group(1)), int(match.group(2))) < MIN_GO:
+        raise LabError(f"`go version` says {out.strip()!r}; the control plane needs Go >= 1.26")
+    return go
+
+
+def _watch_progress(
+    *, process: subprocess.Popen[str], log: Path, label: str, report: Report
+) -> None:
+    """Copy `go build -v` output to the log, reporting packages compiled and time elapsed."""
+    started = time.monotonic()
+    last = started
+    packages = 0
+    assert process.stdout is not None
+    with log.open("w") as sink:
+        for line in process.stdout:
+            sink.write(line)
+            if not line.startswith(("#", " ", "\t")):
+                packages += 1
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY_S:
+                last = now
+                report(f"  {label}: {packages} packages, {now - started:.0f}s elapsed")
+
+
+def _run_go_build(
+    component: Component, *, go: str, modules: Path, out_dir: Path, version: str, report: Report
+) -> None:
+    """Run one `go build` for the component into `out_dir`; raise with the log tail on failure."""
+    output = str(out_dir / component.binaries[0]) if len(component.binaries) == 1 else f"{out_dir}/"
+    argv = [go, "build", "-v", "-ldflags", ldflags(component, version=version), "-o", output]
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false"}
+    log = out_dir / "build.log"
+    label = f"{component.name} {version}"
+    with subprocess.Popen(
+        [*argv, *component.packages],
+        cwd=modules / component.module_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        watcher_thread = threading.Thread(
+            target=_watch_progress,
+            kwargs={"process": process, "log": log, "label": label, "report": report},
+            daemon=True,
+        )
+        watcher_thread.start()
+        code = process.wait()
+        watcher_thread.join(timeout=5)
+    if code != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        raise LabError(f"building {label} failed (exit {code}); log {log}:\n{tail}")
+
+
+def build_component(component: Component, *, report: Report) -> BuildResult:
+    """Build one component unless its cache entry is complete and current."""
+    modules = controlplane_modules()
+    version = module_version(component, modules=modules)
+    directory = component_dir(component, version=version)
+    stamp = build_stamp(component, modules=modules, version=version)
+    started = time.monotonic()
+    if is_cached(component, directory=directory, stamp=stamp):
+        return BuildResult(component.name, version, directory, True, time.monotonic() - started)
+    go = find_go()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / STAMP).unlink(missing_ok=True)
+    report(f"building {component.name} {version} into {directory} (log: {directory}/build.log)")
+    _run_go_build(
+        component, go=go, modules=modules, out_dir=directory, version=version, report=report
+    )
+    (directory / STAMP).write_bytes(orjson.dumps({"stamp": stamp, "version": version}))
+    seconds = time.monotonic() - started
+    report(f"built {component.name} {version} in {seconds:.1f}s")
+    return BuildResult(component.name, version, directory, False, seconds)
+
+
+def build_all(*, report: Report) -> list[BuildResult]:
+    """Build (or find cached) every component, smallest first."""
+    order = sorted(COMPONENTS, key=lambda c: c.name != "etcd" and c.name != "kwok")
+    return [build_component(component, report=report) for component in order]
+
+
+def binaries(*, report: Report) -> Binaries:
+    """Paths of all binaries, building whatever is missing first."""
+    dirs = {result.component: result.directory for result in build_all(report=report)}
+    kube = dirs["kubernetes"]
+    return Binaries(
+        kube_apiserver=kube / "kube-apiserver",
+        kube_controller_manager=kube / "kube-controller-manager",
+        kube_scheduler=kube / "kube-scheduler",
+        etcd=dirs["etcd"] / "etcd",
+        kwok=dirs["kwok"] / "kwok",
+    )

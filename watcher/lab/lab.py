@@ -1,0 +1,313 @@
+"""Start, inspect and stop a lab: the control plane processes plus the objects a test needs.
+
+`start_lab` returns a `LabHandle` the tests and the CLI use; `attach_lab` finds a running lab
+from its directory's state file; `stop_lab` stops exactly the processes that file records.
+"""
+
+import asyncio
+import fcntl
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from watcher.lab import build, components, health, process
+from watcher.lab.certs import Pki, write_pki
+from watcher.lab.cluster import populate
+from watcher.lab.components import ComponentSpec, LabFiles
+from watcher.lab.errors import LabError
+from watcher.lab.kubeconfig import write_kubeconfig
+from watcher.lab.ports import LOOPBACK, free_ports
+from watcher.lab.stages import PodTiming, stages_yaml
+from watcher.lab.state import LabState, ProcessRecord, read_state, write_state
+
+Report = Callable[[str], None]
+STORAGE_CLASS = "stswatch-local"
+START_TIMEOUT_S = 90.0
+NODES_TIMEOUT_S = 60.0
+FRESH_PATHS = ("pki", "etcd", "volumes", "logs", "kubeconfig", "stages.yaml", "lab.json")
+
+
+def _quiet(_: str) -> None:
+    """Report nothing."""
+
+
+@dataclass(frozen=True)
+class StoppedProcess:
+    """A lab process `down` dealt with: stopped now, or found already gone."""
+
+    name: str
+    pid: int
+    was_running: bool
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    """What `lab status` shows: the state file and which of its processes are alive."""
+
+    state: LabState
+    alive: dict[str, bool]
+
+    @property
+    def running(self) -> bool:
+        """True when any recorded process still runs."""
+        return any(self.alive.values())
+
+
+@dataclass
+class LabHandle:
+    """A running lab. Holds the Popen objects of processes it started, to reap them."""
+
+    state: LabState
+    _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
+
+    @property
+    def directory(self) -> Path:
+        """The lab directory (logs, PKI, etcd data, state file)."""
+        return Path(self.state.directory)
+
+    @property
+    def kubeconfig(self) -> Path:
+        """Admin kubeconfig (certs embedded)."""
+        return Path(self.state.kubeconfig)
+
+    @property
+    def api_server_url(self) -> str:
+        """`https://127.0.0.1:<port>`."""
+        return self.state.api_server_url
+
+    @property
+    def etcd_endpoint(self) -> str:
+        """`http://127.0.0.1:<port>` (plain HTTP, loopback)."""
+        return self.state.etcd_endpoint
+
+    @property
+    def storage_class(self) -> str:
+        """The default StorageClass whose claims the lab provisioner binds."""
+        return self.state.storage_class
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """Names of the fake nodes."""
+        return self.state.nodes
+
+    def log(self, component: str) -> Path:
+        """Log file of a component (etcd, kube-apiserver, ..., kwok, provisioner)."""
+        return Path(self.state.process(component).log)
+
+    def stop_apiserver(self, *, graceful: bool = False) -> None:
+        """Stop kube-apiserver; the other components keep running and retry.
+
+        Default is a crash (SIGKILL: connections drop at once). `graceful` sends SIGTERM and
+        waits up to 5 s (the apiserver drains its watches) before SIGKILL.
+        """
+        record = self.state.process("kube-apiserver")
+        if graceful:
+            process.stop(record)
+        else:
+            process.kill(record)
+        self._reap("kube-apiserver")
+
+    async def start_apiserver(self, *, wait_s: float = START_TIMEOUT_S) -> None:
+        """Start kube-apiserver again with the same flags and port; wait until /readyz is ok."""
+        old = self.state.process("kube-apiserver")
+        if process.is_alive(old):
+            raise LabError(f"kube-apiserver is still running (pid {old.pid})")
+        spec = ComponentSpec(old.name, old.argv, _apiserver_health(self.state))
+        record = self._spawn(spec, log=Path(old.log))
+        await health.wait_healthy(spec, record=record, pki=_pki(self.directory), wait_s=wait_s)
+
+    async def restart_apiserver(self, *, down_seconds: float = 0.0, graceful: bool = False) -> None:
+        """Stop kube-apiserver, keep it down `down_seconds`, start it on the same port."""
+        self.stop_apiserver(graceful=graceful)
+        if down_seconds > 0:
+            await asyncio.sleep(down_seconds)
+        await self.start_apiserver()
+
+    def down(self) -> list[StoppedProcess]:
+        """Stop every process of this lab (reverse start order)."""
+        stopped = stop_lab(self.directory)
+        for name in list(self._children):
+            self._reap(name)
+        return stopped
+
+    def _spawn(self, spec: ComponentSpec, *, log: Path) -> ProcessRecord:
+        child, record = process.spawn(name=spec.name, argv=spec.argv, log=log)
+        self._children[spec.name] = child
+        known = [r.name for r in self.state.processes]
+        if spec.name in known:  # a restart keeps the component's place in start order
+            processes = tuple(record if r.name == spec.name else r for r in self.state.processes)
+        else:
+            processes = (*self.state.processes, record)
+        self.state = replace(self.state, processes=processes)
+        write_state(self.state)
+        return record
+
+    def _reap(self, name: str) -> None:
+        child = self._children.pop(name, None)
+        if child is not None:
+            try:
+                child.wait(timeout=process.STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._children[name] = child
+
+
+def _pki(directory: Path) -> Pki:
+    pki = directory / "pki"
+    return Pki(ca_cert=pki / "ca.crt", admin_cert=pki / "admin.crt", admin_key=pki / "admin.key")
+
+
+def _apiserver_health(state: LabState) -> components.Health:
+    return components.Health(f"{state.api_server_url}/readyz", client_cert=True)
+
+
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Serialise `up`/`down` on one lab directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "lab.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            busy = f"another stswatch is starting or stopping the lab in {directory}"
+            raise LabError(busy) from exc
+        yield
+
+
+def lab_status(directory: Path) -> LabStatus | None:
+    """The lab recorded in `directory`, with each process's liveness; None if there is none."""
+    state = read_state(directory)
+    if state is None:
+        return None
+    return LabStatus(state=state, alive={r.name: process.is_alive(r) for r in state.processes})
+
+
+def _refuse_if_running(directory: Path) -> None:
+    status = lab_status(directory)
+    if status is not None and status.running:
+        alive = [status.state.process(n) for n, up in status.alive.items() if up]
+        pids = ", ".join(f"{record.name} pid {record.pid}" for record in alive)
+        raise LabError(
+            f"a lab is already running in {directory} ({pids}); use it "
+            f"(KUBECONFIG={status.state.kubeconfig}) or stop it with "
+            f"`stswatch lab down --dir {directory}`"
+        )
+
+
+def _fresh_directory(directory: Path) -> None:
+    for name in FRESH_PATHS:
+        path = directory / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _lab_files(directory: Path, pki: Pki) -> LabFiles:
+    return LabFiles(
+        directory=directory,
+        pki=pki,
+        kubeconfig=directory / "kubeconfig",
+        stages=directory / "stages.yaml",
+        etcd_data=directory / "etcd",
+        volumes=directory / "volumes",
+        storage_class=STORAGE_CLASS,
+    )
+
+
+async def start_lab(
+    directory: Path,
+    *,
+    nodes: int = 3,
+    timing: PodTiming | None = None,
+    report: Report = _quiet,
+    wait_s: float = START_TIMEOUT_S,
+) -> LabHandle:
+    """Build (cached), start every component, create nodes and the StorageClass, wait Ready.
+
+    Raises LabError naming the component (with its log tail) if one fails; whatever was
+    started is stopped again, so a failed `up` leaves nothing running.
+    """
+    directory = await asyncio.to_thread(directory.resolve)
+    with _locked(directory):
+        _refuse_if_running(directory)
+        binaries = await asyncio.to_thread(build.binaries, report=report)
+        started = time.monotonic()
+        _fresh_directory(directory)
+        handle = _new_handle(directory, nodes=nodes, timing=timing or PodTiming())
+        try:
+            await _start_components(handle, binaries=binaries, report=report, wait_s=wait_s)
+            report(f"creating {nodes} fake nodes and StorageClass {STORAGE_CLASS}")
+            names = await populate(
+                kubeconfig=handle.kubeconfig,
+                nodes=nodes,
+                storage_class_name=STORAGE_CLASS,
+                wait_s=NODES_TIMEOUT_S,
+            )
+        except BaseException:
+            handle.down()
+            raise
+        handle.state = replace(
+            handle.state, nodes=tuple(names), ready_seconds=time.monotonic() - started
+        )
+        write_state(handle.state)
+        return handle
+
+
+def _new_handle(directory: Path, *, nodes: int, timing: PodTiming) -> LabHandle:
+    pki = write_pki(directory / "pki")
+    ports = free_ports(components.PORT_NAMES)
+    files = _lab_files(directory, pki)
+    files.volumes.mkdir(parents=True, exist_ok=True)
+    api_server_url = f"https://{LOOPBACK}:{ports['kube-apiserver']}"
+    write_kubeconfig(files.kubeconfig, server=api_server_url, pki=pki)
+    files.stages.write_text(stages_yaml(timing))
+    state = LabState(
+        directory=str(directory),
+        kubeconfig=str(files.kubeconfig),
+        api_server_url=api_server_url,
+        etcd_endpoint=f"http://{LOOPBACK}:{ports['etcd']}",
+        storage_class=STORAGE_CLASS,
+        nodes=(),
+        ports=ports,
+        started_at=time.time(),
+        options={"nodes": nodes, "timing": repr(timing)},
+    )
+    write_state(state)
+    return LabHandle(state=state)
+
+
+async def _start_components(
+    handle: LabHandle, *, binaries: build.Binaries, report: Report, wait_s: float
+) -> None:
+    files = _lab_files(handle.directory, _pki(handle.directory))
+    ports = dict(handle.state.ports)
+    specs = components.component_specs(binaries=binaries, files=files, ports=ports)
+    for spec in specs:
+        report(f"starting {spec.name}")
+        record = handle._spawn(spec, log=handle.directory / "logs" / f"{spec.name}.log")
+        await health.wait_healthy(spec, record=record, pki=files.pki, wait_s=wait_s)
+
+
+def attach_lab(directory: Path) -> LabHandle:
+    """A handle on the lab already running in `directory`."""
+    status = lab_status(directory.resolve())
+    if status is None or not status.running:
+        raise LabError(f"no lab is running in {directory}; start one with `stswatch lab up`")
+    return LabHandle(state=status.state)
+
+
+def stop_lab(directory: Path) -> list[StoppedProcess]:
+    """Stop exactly the processes recorded in the directory's state file, newest first."""
+    state = read_state(directory.resolve())
+    if state is None:
+        return []
+    records = list(reversed(state.processes))
+    was_running = process.stop_all(records)
+    return [
+        StoppedProcess(name=record.name, pid=record.pid, was_running=running)
+        for record, running in zip(records, was_running, strict=True)
+    ]
