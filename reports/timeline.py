@@ -1,0 +1,179 @@
+"""The timeline view model: what a report draws, in seconds from the session's start.
+
+Every drawn thing (a segment, a step, an Event marker) names the change id that evidences it,
+so a reader can click from a picture to the recorded object. The model is plain frozen data:
+the HTML, JSON and text renderers all read the same `Timeline`.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class State(StrEnum):
+    """What a pod incarnation or a claim is doing during a segment of its lane."""
+
+    PENDING = "pending"  # created, not yet bound to a node
+    SCHEDULED = "scheduled"  # bound to a node, containers not running
+    RUNNING = "running"  # Running, not Ready
+    READY = "ready"  # Running and Ready
+    TERMINATING = "terminating"  # deletionTimestamp set, object not gone yet
+    FINISHED = "finished"  # Failed or Succeeded
+    CLAIM_PENDING = "claim-pending"
+    BOUND = "bound"
+    CLAIM_LOST = "claim-lost"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One state of one incarnation, from the change that showed it to the next one."""
+
+    state: State
+    start: float
+    end: float
+    change_id: int
+    uid: str
+    note: str = ""  # node, PV name, container reason: whatever the state says more
+    open_end: bool = False  # still in this state when the recording ended
+
+
+@dataclass(frozen=True)
+class EventMarker:
+    """A Kubernetes Event drawn on the lane (or series) of the object it is about."""
+
+    t: float
+    change_id: int
+    reason: str
+    message: str
+    type: str  # Normal | Warning
+    object_kind: str
+    object_name: str
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One pod ordinal or one PVC: every incarnation of that name, left to right."""
+
+    key: str  # "pod/redis-0", "pvc/data-redis-0": unique in a timeline
+    kind: str  # "pod" | "pvc"
+    name: str
+    ordinal: int | None
+    segments: tuple[Segment, ...]
+    moments: tuple[tuple[float, int], ...]  # (t, change id) of every change drawn here
+    events: tuple[EventMarker, ...] = ()
+    incarnations: int = 1
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of a StatefulSet count: `value` from `t` on, as shown by `change_id`."""
+
+    t: float
+    value: int
+    change_id: int
+
+
+@dataclass(frozen=True)
+class Series:
+    """A StatefulSet count over time (spec.replicas, status.readyReplicas, ...)."""
+
+    name: str
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Band:
+    """A named span across all lanes: a scaling episode, a recorded gap."""
+
+    name: str
+    start: float
+    end: float
+    detail: str = ""
+    kind: str = ""  # for gaps: which kind may be missing changes
+
+
+@dataclass(frozen=True)
+class MarkLine:
+    """A labelled moment (a scenario step)."""
+
+    t: float
+    label: str
+
+
+@dataclass(frozen=True)
+class EvidenceLink:
+    """One moment a verdict cites."""
+
+    change_id: int
+    t: float
+    label: str
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    """A verdict as the report shows it."""
+
+    name: str
+    outcome: str  # pass | fail | n-a | inconclusive (n-a: the proof does not apply)
+    reason: str
+    evidence: tuple[EvidenceLink, ...]
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    """How long one lifecycle phase took in one episode, in seconds, over its new pods."""
+
+    episode: str
+    phase: str
+    count: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """A recorded change as the inspector shows it: its diff from the object's previous one."""
+
+    id: int
+    t: float
+    kind: str
+    namespace: str | None
+    name: str
+    uid: str
+    event: str
+    resource_version: str
+    observed: str
+    lane: str | None
+    previous_id: int | None
+    # (op, path, old, new) with op "+", "-" or "~"; or the whole object when there is no previous
+    diff: tuple[tuple[str, str, Any, Any], ...] | None
+    object: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One session (or one StatefulSet of it), ready to draw."""
+
+    session: str
+    statefulset: str | None
+    namespace: str | None
+    policy: str | None
+    server_version: str
+    start_wall_ns: int
+    duration: float
+    lanes: tuple[Lane, ...]
+    series: tuple[Series, ...]
+    statefulset_events: tuple[EventMarker, ...]
+    episodes: tuple[Band, ...]
+    gaps: tuple[Band, ...]
+    marks: tuple[MarkLine, ...]
+    verdicts: tuple[VerdictView, ...] | None  # None: verdicts could not be computed
+    latencies: tuple[Quantiles, ...]
+    changes: tuple[ChangeView, ...]
+    notes: tuple[str, ...] = ()  # what the report could not show, said plainly
+
+    def series_named(self, name: str) -> Series | None:
+        """The count series called `name`, if the timeline has one."""
+        return next((s for s in self.series if s.name == name), None)

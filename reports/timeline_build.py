@@ -1,0 +1,321 @@
+"""Build a `Timeline` from a recording, its lifecycles and (when available) its verification.
+
+This is the adapter from the proofs' model (`reports.lifecycle`, `reports.verdict`) to the view
+model the renderers draw; it decides nothing about correctness itself.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from migrations.failures import NotFoundError
+from reports import objects as o
+from reports.lifecycle import (
+    Lifecycles,
+    PodIncarnation,
+    PvcIncarnation,
+    StatefulSetIncarnation,
+)
+from reports.recording import Change, Recording
+from reports.timeline import (
+    Band,
+    EventMarker,
+    EvidenceLink,
+    Lane,
+    MarkLine,
+    Quantiles,
+    Series,
+    Step,
+    Timeline,
+    VerdictView,
+)
+from reports.timeline_changes import change_views
+from reports.timeline_lanes import pod_lane, pvc_lane
+from reports.verdict import EpisodeResult, VerifyResult
+
+_OUTCOME_LABELS = {"not-applicable": "n-a"}
+
+
+@dataclass(frozen=True)
+class _Clock:
+    start_wall_ns: int
+
+    def __call__(self, wall_ns: int) -> float:
+        return round((wall_ns - self.start_wall_ns) / 1e9, 4)
+
+
+def build_timeline(
+    recording: Recording,
+    *,
+    lifecycles: Lifecycles,
+    result: VerifyResult | None,
+    statefulset: str | None = None,
+) -> Timeline:
+    """The timeline of one StatefulSet of the session (the only one, or the one named)."""
+    clock = _Clock(recording.created_wall_ns)
+    duration = _duration(recording, clock)
+    chosen, notes = _choose_statefulset(recording, lifecycles, statefulset)
+    namespace, set_name = chosen if chosen else (None, None)
+    moments = _moments_by_name(recording, clock)
+    lanes = list(_pod_lanes(lifecycles, chosen, clock=clock, end=duration, moments=moments))
+    lanes.extend(_pvc_lanes(lifecycles, lanes, chosen, clock=clock, end=duration, moments=moments))
+    sets = [s for s in lifecycles.statefulsets if chosen and (s.namespace, s.name) == chosen]
+    events = _event_markers(recording, clock)
+    lanes = [_with_events(lane, events.get((lane.kind, lane.name), ())) for lane in lanes]
+    lane_of = {cid: lane.key for lane in lanes for _, cid in lane.moments}
+    episodes = _episodes(result, set_name)
+    return Timeline(
+        session=recording.name,
+        statefulset=set_name,
+        namespace=namespace,
+        policy=sets[-1].specs[-1].pod_management_policy if sets else None,
+        server_version=recording.server_version,
+        start_wall_ns=recording.created_wall_ns,
+        duration=duration,
+        lanes=tuple(lanes),
+        series=_series(sets, clock),
+        statefulset_events=events.get(("statefulset", set_name or ""), ()),
+        episodes=tuple(
+            Band(e.kind, clock(e.start_wall_ns), clock(e.end_wall_ns), e.summary) for e in episodes
+        ),
+        gaps=tuple(
+            Band(f"gap: {g.reason}", clock(g.from_wall_ns), clock(g.to_wall_ns), g.reason, g.kind)
+            for g in recording.gaps
+        ),
+        marks=tuple(MarkLine(clock(m.received_wall_ns), m.label) for m in recording.marks),
+        verdicts=None if result is None else _verdicts(episodes, clock),
+        latencies=_latencies(episodes),
+        changes=change_views(
+            recording.changes, start_wall_ns=recording.created_wall_ns, lanes=lane_of
+        ),
+        notes=tuple(notes),
+    )
+
+
+def _duration(recording: Recording, clock: _Clock) -> float:
+    ends = [c.received_wall_ns for c in recording.changes[-1:]]
+    ends += [r.ended_wall_ns for r in recording.runs if r.ended_wall_ns]
+    ends += [m.received_wall_ns for m in recording.marks]
+    ends += [g.to_wall_ns for g in recording.gaps]
+    return max([1.0, *(clock(ns) for ns in ends)])
+
+
+def _choose_statefulset(
+    recording: Recording, lifecycles: Lifecycles, wanted: str | None
+) -> tuple[tuple[str, str] | None, list[str]]:
+    known = sorted(
+        {(s.namespace, s.name) for s in lifecycles.statefulsets} | set(lifecycles.pods_by_set)
+    )
+    wanted = wanted or recording.scope.get("statefulset")
+    if wanted:
+        found = [k for k in known if wanted in (k[1], f"{k[0]}/{k[1]}")]
+        if not found:
+            names = ", ".join(f"{ns}/{name}" for ns, name in known) or "none"
+            raise NotFoundError(
+                f"session {recording.name!r} has no StatefulSet {wanted!r} (it has: {names})"
+            )
+        return found[0], []
+    if not known:
+        return None, ["No StatefulSet was recorded in this session: showing every pod."]
+    notes = []
+    if len(known) > 1:
+        names = ", ".join(f"{ns}/{name}" for ns, name in known)
+        notes.append(
+            f"This session recorded {len(known)} StatefulSets ({names}); this report shows "
+            f"{known[0][0]}/{known[0][1]} (choose another with --statefulset)."
+        )
+    return known[0], notes
+
+
+def _moments_by_name(
+    recording: Recording, clock: _Clock
+) -> dict[tuple[str, str], tuple[tuple[float, int], ...]]:
+    found: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    lane_kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc"}
+    for change in recording.changes:
+        kind = lane_kinds.get(change.kind)
+        if kind:
+            found.setdefault((kind, change.name), []).append(
+                (clock(change.received_wall_ns), change.id)
+            )
+    return {key: tuple(sorted(value)) for key, value in found.items()}
+
+
+def _pod_lanes(
+    lifecycles: Lifecycles,
+    chosen: tuple[str, str] | None,
+    *,
+    clock: _Clock,
+    end: float,
+    moments: dict[tuple[str, str], tuple[tuple[float, int], ...]],
+) -> Iterable[Lane]:
+    if chosen is None:
+        by_name: dict[str, list[PodIncarnation]] = {}
+        for pod in lifecycles.pods:
+            by_name.setdefault(pod.name, []).append(pod)
+        for name, pods in sorted(by_name.items()):
+            yield pod_lane(
+                name, None, pods, clock=clock, end=end, moments=moments.get(("pod", name), ())
+            )
+        return
+    for ordinal, incarnations in sorted(lifecycles.set_pods(*chosen).items()):
+        name = f"{chosen[1]}-{ordinal}"
+        yield pod_lane(
+            name,
+            ordinal,
+            incarnations,
+            clock=clock,
+            end=end,
+            moments=moments.get(("pod", name), ()),
+        )
+
+
+def _pvc_lanes(
+    lifecycles: Lifecycles,
+    pod_lanes: list[Lane],
+    chosen: tuple[str, str] | None,
+    *,
+    clock: _Clock,
+    end: float,
+    moments: dict[tuple[str, str], tuple[tuple[float, int], ...]],
+) -> Iterable[Lane]:
+    claimed = {claim for pod in lifecycles.pods for claim in pod.claims}
+    if chosen is not None:
+        templates = {t for s in lifecycles.statefulsets for t in s.claim_templates}
+        ours = {lane.name for lane in pod_lanes}
+        claimed = {c for c in claimed if any(c == f"{t}-{p}" for t in templates for p in ours)}
+        claimed |= {
+            p.name
+            for p in lifecycles.pvcs
+            if p.namespace == chosen[0] and _template_claim(p.name, chosen[1], templates)
+        }
+    by_name: dict[str, list[PvcIncarnation]] = {}
+    for pvc in lifecycles.pvcs:
+        if pvc.name in claimed:
+            by_name.setdefault(pvc.name, []).append(pvc)
+    for name, pvcs in sorted(by_name.items(), key=lambda item: _claim_sort_key(item[0])):
+        yield pvc_lane(name, pvcs, clock=clock, end=end, moments=moments.get(("pvc", name), ()))
+
+
+def _template_claim(claim: str, set_name: str, templates: set[str]) -> bool:
+    parsed = o.parse_ordinal(claim)
+    return parsed is not None and any(parsed[0] == f"{t}-{set_name}" for t in templates)
+
+
+def _claim_sort_key(name: str) -> tuple[str, int]:
+    parsed = o.parse_ordinal(name)
+    return (parsed[0], parsed[1]) if parsed else (name, -1)
+
+
+def _event_markers(
+    recording: Recording, clock: _Clock
+) -> dict[tuple[str, str], tuple[EventMarker, ...]]:
+    """Event occurrences (each ADDED or count bump), keyed by the (lane kind, name) they are on."""
+    kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc", "StatefulSet": "statefulset"}
+    found: dict[tuple[str, str], list[EventMarker]] = {}
+    for change in recording.changes:
+        if change.kind != "Event" or change.event == "DELETED":
+            continue
+        about = change.object.get("involvedObject") or change.object.get("regarding") or {}
+        kind = kinds.get(str(about.get("kind")))
+        if kind is None:
+            continue
+        marker = _event_marker(change, about, clock)
+        found.setdefault((kind, marker.object_name), []).append(marker)
+    return {key: tuple(value) for key, value in found.items()}
+
+
+def _event_marker(change: Change, about: dict[str, object], clock: _Clock) -> EventMarker:
+    obj = change.object
+    return EventMarker(
+        t=clock(change.received_wall_ns),
+        change_id=change.id,
+        reason=str(obj.get("reason") or ""),
+        message=str(obj.get("message") or obj.get("note") or ""),
+        type=str(obj.get("type") or "Normal"),
+        object_kind=str(about.get("kind")),
+        object_name=str(about.get("name")),
+    )
+
+
+def _with_events(lane: Lane, events: tuple[EventMarker, ...]) -> Lane:
+    if not events:
+        return lane
+    moments = tuple(sorted(lane.moments + tuple((e.t, e.change_id) for e in events)))
+    return Lane(
+        lane.key, lane.kind, lane.name, lane.ordinal, lane.segments, moments, events,
+        lane.incarnations,
+    )  # fmt: skip
+
+
+def _series(sets: list[StatefulSetIncarnation], clock: _Clock) -> tuple[Series, ...]:
+    desired: list[Step] = []
+    replicas: list[Step] = []
+    ready: list[Step] = []
+    for sts in sets:
+        desired += [Step(clock(s.received_wall_ns), s.replicas, s.change_id) for s in sts.specs]
+        for status in sts.statuses:
+            t = clock(status.received_wall_ns)
+            replicas.append(Step(t, status.replicas or 0, status.change_id))
+            ready.append(Step(t, status.ready_replicas or 0, status.change_id))
+        gone = next((s for s in sts.transitions if s.what == "deleted"), None)
+        if gone is not None:
+            for steps in (desired, replicas, ready):
+                steps.append(Step(clock(gone.received_wall_ns), 0, gone.change_id))
+    return tuple(
+        Series(name, _dedupe(steps))
+        for name, steps in (
+            ("spec.replicas", desired),
+            ("status.replicas", replicas),
+            ("status.readyReplicas", ready),
+        )
+    )
+
+
+def _dedupe(steps: list[Step]) -> tuple[Step, ...]:
+    kept: list[Step] = []
+    for step in steps:
+        if not kept or kept[-1].value != step.value:
+            kept.append(step)
+    return tuple(kept)
+
+
+def _episodes(result: VerifyResult | None, set_name: str | None) -> tuple[EpisodeResult, ...]:
+    if result is None:
+        return ()
+    return tuple(e for e in result.episodes if set_name is None or e.statefulset == set_name)
+
+
+def _episode_label(episode: EpisodeResult) -> str:
+    return f"#{episode.index} {episode.kind}"
+
+
+def _verdicts(episodes: tuple[EpisodeResult, ...], clock: _Clock) -> tuple[VerdictView, ...]:
+    return tuple(
+        VerdictView(
+            name=f"{verdict.proof} ({_episode_label(episode)})",
+            outcome=_OUTCOME_LABELS.get(verdict.outcome, verdict.outcome),
+            reason=verdict.reason,
+            evidence=tuple(
+                EvidenceLink(e.change_id, clock(e.received_wall_ns), f"{e.name}: {e.note}")
+                for e in verdict.evidence
+            ),
+        )
+        for episode in episodes
+        for verdict in episode.verdicts
+    )
+
+
+def _latencies(episodes: tuple[EpisodeResult, ...]) -> tuple[Quantiles, ...]:
+    return tuple(
+        Quantiles(
+            episode=_episode_label(episode),
+            phase=row.phase,
+            count=row.count,
+            p50=row.p50_ms / 1000,
+            p95=row.p95_ms / 1000,
+            p99=row.p99_ms / 1000,
+            max=row.max_ms / 1000,
+        )
+        for episode in episodes
+        for row in episode.latency
+    )
