@@ -203,6 +203,11 @@ class ServiceIncarnation:
     first_observed: str
     transitions: tuple[Transition, ...]
 
+    @property
+    def first_deleted(self) -> Transition | None:
+        """The DELETED change, if the Service is gone."""
+        return next((t for t in self.transitions if t.what == "deleted"), None)
+
     def alive_at(self, rank: int) -> bool:
         """True when the Service existed at `rank`."""
         gone = next((t for t in self.transitions if t.what == "deleted"), None)

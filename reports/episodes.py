@@ -1,0 +1,215 @@
+"""A session split into what happened to each StatefulSet: the episodes every verdict belongs to.
+
+Spec-driven episodes follow each other per StatefulSet incarnation and each lasts until the next
+one starts (or the recording ends): `scale-up` a→b (also a StatefulSet created while recording:
+0→b), `scale-down` b→a, `rolling-update` (template or partition change). Over them lie
+`pod-recreated` (a pod deleted and created again outside a rolling update), `service-deleted` /
+`service-recreated` (the governing headless Service) and `statefulset-replaced` (the same name
+deleted and created again, usually to change podManagementPolicy, which is immutable).
+"""
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+from reports.lifecycle import (
+    Lifecycles,
+    PodIncarnation,
+    ServiceIncarnation,
+    SpecVersion,
+    StatefulSetIncarnation,
+)
+
+SPEC_KINDS = ("scale-up", "scale-down", "rolling-update")
+
+
+@dataclass(frozen=True)
+class Recreation:
+    """A pod incarnation and the one that replaced it at the same ordinal."""
+
+    old: PodIncarnation
+    new: PodIncarnation
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One thing that happened to one StatefulSet, over a window of ranks [start_rank, end_rank)."""
+
+    kind: str
+    statefulset: StatefulSetIncarnation
+    spec: SpecVersion  # the spec in force during the episode
+    start_rank: int
+    end_rank: int
+    trigger_change_id: int
+    summary: str
+    from_replicas: int | None = None
+    to_replicas: int | None = None
+    recreation: Recreation | None = None
+    service: ServiceIncarnation | None = None
+
+    def contains(self, rank: int) -> bool:
+        """True when `rank` falls inside the episode's window."""
+        return self.start_rank <= rank < self.end_rank
+
+
+def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[Episode, ...]:
+    """Every episode of every StatefulSet (or of the one named), in order of their start."""
+    end = len(life.ordering.rank)
+    found: list[Episode] = []
+    for sts in life.statefulsets:
+        if statefulset is not None and sts.name != statefulset:
+            continue
+        spec_episodes = _spec_episodes(sts, end=end)
+        found.extend(spec_episodes)
+        found.extend(_recreations(life, sts, spec_episodes, end=end))
+        found.extend(_service_episodes(life, sts, end=end))
+        found.extend(_replacement(life, sts))
+    found.sort(key=lambda e: (e.start_rank, SPEC_KINDS.count(e.kind) == 0))
+    return tuple(found)
+
+
+def _spec_episodes(sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
+    starts: list[tuple[SpecVersion, str, int, int]] = []
+    previous: SpecVersion | None = None
+    if sts.first_observed != "list" and sts.specs[0].replicas > 0:
+        starts.append((sts.specs[0], "scale-up", 0, sts.specs[0].replicas))
+    for spec in sts.specs[1:]:
+        previous = sts.spec_at(spec.rank - 1)
+        if "replicas" in spec.changed:
+            kind = "scale-up" if spec.replicas > previous.replicas else "scale-down"
+            starts.append((spec, kind, previous.replicas, spec.replicas))
+        if "template_hash" in spec.changed or "partition" in spec.changed:
+            starts.append((spec, "rolling-update", spec.replicas, spec.replicas))
+    gone = next((t.rank for t in sts.transitions if t.what in ("terminating", "deleted")), end)
+    episodes = []
+    for i, (spec, kind, before, after) in enumerate(starts):
+        later = [s[0].rank for s in starts[i + 1 :] if s[0].rank > spec.rank]
+        stop = min([*later, gone, end])
+        what = _spec_summary(sts, spec, kind, before, after)
+        episodes.append(
+            Episode(kind, sts, spec, spec.rank, stop, spec.change_id, what, before, after)
+        )
+    return episodes
+
+
+def _spec_summary(
+    sts: StatefulSetIncarnation, spec: SpecVersion, kind: str, before: int, after: int
+) -> str:
+    if kind == "rolling-update":
+        what = "template" if "template_hash" in spec.changed else "partition"
+        return f"{sts.name}: rolling update ({what} changed, partition {spec.partition})"
+    return f"{sts.name}: {kind} {before}→{after} ({spec.pod_management_policy})"
+
+
+def _recreations(
+    life: Lifecycles, sts: StatefulSetIncarnation, spec_episodes: list[Episode], *, end: int
+) -> list[Episode]:
+    """Pods deleted and created again at the same ordinal, except rolling-update replacements."""
+    found = []
+    for incarnations in life.set_pods(sts.namespace, sts.name).values():
+        for old, new in pairwise(incarnations):
+            if not _belongs(new, sts) or _is_rollout(old, new, spec_episodes):
+                continue
+            if _is_scale_up(old, new, sts):
+                continue
+            start = (old.terminating or old.deleted or new.created).rank
+            spec = sts.spec_at(start)
+            what = f"{new.name} deleted and recreated (uid {old.uid} → {new.uid})"
+            found.append(
+                Episode(
+                    "pod-recreated",
+                    sts,
+                    spec,
+                    start,
+                    _settled(new, end),
+                    new.created.change_id,
+                    what,
+                    recreation=Recreation(old, new),
+                )
+            )
+    return found
+
+
+def _belongs(pod: PodIncarnation, sts: StatefulSetIncarnation) -> bool:
+    first = sts.transitions[0].rank
+    gone = next((t.rank for t in sts.transitions if t.what == "deleted"), None)
+    return pod.created.rank >= first and (gone is None or pod.created.rank <= gone)
+
+
+def _is_rollout(old: PodIncarnation, new: PodIncarnation, spec_episodes: list[Episode]) -> bool:
+    return old.revision != new.revision and any(
+        e.kind == "rolling-update" and e.contains(new.created.rank) for e in spec_episodes
+    )
+
+
+def _is_scale_up(old: PodIncarnation, new: PodIncarnation, sts: StatefulSetIncarnation) -> bool:
+    """True when the old pod went away in a scale-down and the new one came with a scale-up."""
+    if old.ordinal is None or old.deleted is None:
+        return False
+    spec = sts.spec_at(old.deleted.rank)
+    return old.ordinal >= spec.start_ordinal + spec.replicas
+
+
+def _settled(pod: PodIncarnation, end: int) -> int:
+    """The rank just after the pod first became Ready (or the end of the recording)."""
+    ready = pod.first("ready")
+    return ready.rank + 1 if ready else end
+
+
+def _service_episodes(life: Lifecycles, sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
+    found = []
+    services = [
+        s
+        for s in life.services
+        if s.namespace == sts.namespace and s.name == sts.specs[0].service_name
+    ]
+    for i, svc in enumerate(services):
+        created, deleted = svc.transitions[0], svc.first_deleted
+        if i > 0 and created.rank >= sts.transitions[0].rank:
+            spec = sts.spec_at(created.rank)
+            what = f"Service {svc.name} recreated (uid {svc.uid})"
+            found.append(
+                Episode(
+                    "service-recreated",
+                    sts,
+                    spec,
+                    created.rank,
+                    end,
+                    created.change_id,
+                    what,
+                    service=svc,
+                )
+            )
+        if deleted is not None and deleted.rank >= sts.transitions[0].rank:
+            later = [s.transitions[0].rank for s in services[i + 1 :]]
+            stop = min([*later, end])
+            spec = sts.spec_at(deleted.rank)
+            what = f"Service {svc.name} deleted"
+            found.append(
+                Episode(
+                    "service-deleted",
+                    sts,
+                    spec,
+                    deleted.rank,
+                    stop,
+                    deleted.change_id,
+                    what,
+                    service=svc,
+                )
+            )
+    return found
+
+
+def _replacement(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Episode]:
+    same = [s for s in life.statefulsets if s.namespace == sts.namespace and s.name == sts.name]
+    index = same.index(sts)
+    if index == 0:
+        return []
+    before = same[index - 1]
+    old, new = before.specs[-1], sts.specs[0]
+    what = f"{sts.name} replaced (uid {before.uid} → {sts.uid})"
+    if old.pod_management_policy != new.pod_management_policy:
+        what += f": podManagementPolicy {old.pod_management_policy} → {new.pod_management_policy}"
+    start = sts.transitions[0]
+    return [
+        Episode("statefulset-replaced", sts, new, start.rank, start.rank + 1, start.change_id, what)
+    ]

@@ -1,0 +1,174 @@
+"""What a proof sees of one episode; how proofs cite changes and read a pod's health."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+
+from reports.episodes import Episode, Recreation
+from reports.lifecycle import Lifecycles, PodIncarnation, Transition
+from reports.objects import parse_time
+from reports.recording import Change, Gap
+from reports.verdict import Evidence, GapRef, Outcome, Verdict
+
+
+@dataclass(frozen=True)
+class ProofContext:
+    """One episode, the lifecycles around it, and the recording's changes and gaps."""
+
+    episode: Episode
+    life: Lifecycles
+    changes: dict[int, Change]
+    gaps: tuple[Gap, ...]
+    episodes: tuple[Episode, ...]
+
+    @property
+    def basis(self) -> str:
+        """The ordering basis every verdict states."""
+        return self.life.ordering.basis
+
+    @property
+    def slots(self) -> dict[int, tuple[PodIncarnation, ...]]:
+        """The episode's StatefulSet pods per ordinal."""
+        sts = self.episode.statefulset
+        return self.life.set_pods(sts.namespace, sts.name)
+
+    def cite(self, change_id: int, note: str) -> Evidence:
+        """Evidence naming one recorded change."""
+        c = self.changes[change_id]
+        return Evidence(c.id, c.resource_version, c.received_wall_ns, c.kind, c.name, c.event, note)
+
+    def cite_step(self, pod: PodIncarnation, step: Transition, note: str = "") -> Evidence:
+        """Evidence for one pod transition, noted '<pod> <what>' unless a note is given."""
+        return self.cite(step.change_id, note or f"{pod.name} {step.what}")
+
+    def verdict(
+        self, proof: str, outcome: Outcome, reason: str, evidence: Iterable[Evidence] = ()
+    ) -> Verdict:
+        """A verdict stating this context's basis."""
+        return Verdict(proof, outcome, reason, self.basis, tuple(evidence))
+
+    def created_in_window(self) -> list[PodIncarnation]:
+        """Pods of the StatefulSet first created (not listed) inside the episode's window."""
+        pods = [
+            pod
+            for incs in self.slots.values()
+            for pod in incs
+            if pod.first_observed != "list" and self.episode.contains(pod.created.rank)
+        ]
+        return sorted(pods, key=lambda p: p.created.rank)
+
+    def new_pods(self) -> list[PodIncarnation]:
+        """Pods this episode brought into being: created in the window, not replacing one in it."""
+        found = []
+        for pod in self.created_in_window():
+            if self.claimed(pod):
+                continue
+            previous = self.previous(pod)
+            if (
+                previous is not None
+                and (previous.deleted or pod.created).rank >= self.episode.start_rank
+            ):
+                continue
+            found.append(pod)
+        return found
+
+    def creations(self) -> list[PodIncarnation]:
+        """Every pod creation this episode owns: new pods and the new halves of recreations."""
+        pods = {p.uid: p for p in self.new_pods()}
+        pods.update((r.new.uid, r.new) for r in self.recreations_in_window())
+        return sorted(pods.values(), key=lambda p: p.created.rank)
+
+    def previous(self, pod: PodIncarnation) -> PodIncarnation | None:
+        """The incarnation before `pod` at its ordinal."""
+        incs = self.slots.get(pod.ordinal, ()) if pod.ordinal is not None else ()
+        index = next((i for i, p in enumerate(incs) if p is pod), 0)
+        return incs[index - 1] if index > 0 else None
+
+    def recreations_in_window(self) -> list[Recreation]:
+        """(old, new) incarnations at one ordinal whose new one was created in the window."""
+        if self.episode.recreation is not None:
+            return [self.episode.recreation]
+        found = []
+        for incs in self.slots.values():
+            for old, new in pairwise(incs):
+                if self.episode.contains(new.created.rank) and not self.claimed(new):
+                    found.append(Recreation(old, new))
+        return sorted(found, key=lambda r: r.new.created.rank)
+
+    def claimed(self, pod: PodIncarnation) -> bool:
+        """True when another (pod-recreated) episode owns this pod's creation."""
+        return any(
+            e is not self.episode and e.recreation is not None and e.recreation.new is pod
+            for e in self.episodes
+        )
+
+    def alive(self, ordinal: int, rank: int) -> PodIncarnation | None:
+        """The incarnation at `ordinal` that existed at `rank`, if any."""
+        return next((p for p in self.slots.get(ordinal, ()) if p.alive_at(rank)), None)
+
+
+@dataclass(frozen=True)
+class Health:
+    """Why a pod is or is not Running, Ready and Available at one moment (controller's words)."""
+
+    ok: bool
+    problem: str
+    step: Transition | None  # the transition that put the pod in this state
+
+
+def health(pod: PodIncarnation, rank: int, *, min_ready_seconds: int, at: float | None) -> Health:
+    """`isRunningAndReady` + `isRunningAndAvailable` + not terminating, just before `rank`.
+
+    Availability is judged on the API's own clock: the Ready condition's lastTransitionTime plus
+    minReadySeconds against `at` (the successor's creationTimestamp), as the controller does.
+    """
+    terminating = pod.last_before(rank, ("terminating",))
+    if terminating is not None:
+        return Health(False, "terminating", terminating)
+    phase = pod.last_before(rank, ("pending", "running", "failed", "succeeded", "unknown"))
+    if phase is None or phase.what != "running":
+        what = phase.what if phase else "no phase"
+        return Health(False, f"not Running ({what})", phase or pod.created)
+    ready = pod.last_before(rank, ("ready", "unready"))
+    if ready is None or ready.what != "ready":
+        return Health(False, "not Ready", ready or phase)
+    if min_ready_seconds > 0:
+        since = parse_time(ready.api_time)
+        if since is None or at is None:
+            return Health(True, "Available unknown (no API timestamps)", ready)
+        if at < since + min_ready_seconds:
+            held = at - since
+            return Health(
+                False,
+                f"Ready {held:.0f}s < minReadySeconds={min_ready_seconds} (not Available)",
+                ready,
+            )
+    return Health(True, "", ready)
+
+
+def overlapping_gap(ctx: ProofContext, verdict: Verdict, *, kinds: Iterable[str]) -> GapRef | None:
+    """The first recorded gap of one of `kinds` overlapping the verdict's evidence window."""
+    times = [e.received_wall_ns for e in verdict.evidence]
+    start = min([*times, ctx.changes[ctx.episode.trigger_change_id].received_wall_ns])
+    stop = max([*times, start])
+    wanted = set(kinds)
+    for gap in ctx.gaps:
+        if gap.kind in wanted and gap.from_wall_ns <= stop and gap.to_wall_ns >= start:
+            return GapRef(gap.id, gap.kind, gap.reason, gap.from_wall_ns, gap.to_wall_ns)
+    return None
+
+
+def with_gaps(
+    ctx: ProofContext, verdict: Verdict | None, *, kinds: Iterable[str]
+) -> Verdict | None:
+    """The verdict, or an inconclusive one naming the gap its evidence window overlaps."""
+    if verdict is None or verdict.outcome == "not-applicable":
+        return verdict
+    gap = overlapping_gap(ctx, verdict, kinds=kinds)
+    if gap is None:
+        return verdict
+    reason = (
+        f"{gap.kind} changes may be missing (gap #{gap.gap_id}, {gap.reason}) inside the evidence "
+        f"window; would have been {verdict.outcome}: {verdict.reason}"
+    )
+    return Verdict(verdict.proof, "inconclusive", reason, verdict.basis, verdict.evidence, gap)

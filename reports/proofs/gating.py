@@ -1,0 +1,119 @@
+"""OrderedReady gating: no pod is created while any lower ordinal is not Running and Ready.
+
+`processReplica` (monotonic) stops the ascending walk at the first pod that is terminating, not
+Running+Ready, or (minReadySeconds > 0) not yet Available, so a pod at index i is only created when
+every in-range pod below it is healthy (STATEFULSET.md Q1). Missing pods *below* an unhealthy one
+are still recreated; pods above it are left alone (the "halt").
+"""
+
+from reports.lifecycle import PodIncarnation
+from reports.objects import parse_time
+from reports.proofs.context import Health, ProofContext, health
+from reports.verdict import Evidence, Verdict
+
+PROOF = "ordered-ready-gating"
+KINDS = ("Pod", "StatefulSet")
+_EPISODES = ("scale-up", "rolling-update", "pod-recreated")
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when every creation found each lower ordinal Running, Ready (and Available)."""
+    if ctx.episode.kind not in _EPISODES:
+        return None
+    created = ctx.creations()
+    violations = [v for pod in created for v in _violations(ctx, pod)]
+    if ctx.episode.spec.pod_management_policy == "Parallel":
+        reason = "Parallel: the controller does not gate creation on readiness (Q3)"
+        if violations:
+            reason += f"; {len(violations)} creations happened while a lower ordinal was unready"
+        return ctx.verdict(PROOF, "not-applicable", reason)
+    if violations:
+        first = violations[0]
+        return ctx.verdict(
+            PROOF,
+            "fail",
+            first[0],
+            [e for _, evidence in violations[:5] for e in evidence],
+        )
+    halted = _halt(ctx)
+    if not created and halted is None:
+        return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
+    evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
+    reason = _pass_reason(ctx, created)
+    if halted is not None:
+        reason += f"; {halted[0]}"
+        evidence.extend(halted[1])
+    return ctx.verdict(PROOF, "pass", reason, evidence)
+
+
+def _pass_reason(ctx: ProofContext, created: list[PodIncarnation]) -> str:
+    available = ctx.episode.spec.min_ready_seconds
+    gate = "Running and Ready" + (f" and Available ({available}s)" if available else "")
+    if not created:
+        return "no pod was created"
+    count = f"{len(created)} creation" + ("s" if len(created) > 1 else "")
+    return f"{count}, each after every lower ordinal was {gate}"
+
+
+def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[Evidence]]]:
+    if pod.ordinal is None:
+        return []
+    rank = pod.created.rank
+    at = parse_time(pod.created.api_time)
+    start = ctx.episode.spec.start_ordinal
+    found = []
+    for ordinal in range(start, pod.ordinal):
+        lower = ctx.alive(ordinal, rank)
+        created = ctx.cite_step(pod, pod.created, f"{pod.name} created")
+        if lower is None:
+            name = f"{ctx.episode.statefulset.name}-{ordinal}"
+            found.append((f"{pod.name} was created while {name} did not exist", [created]))
+            continue
+        state = _health(ctx, lower, rank, at)
+        if not state.ok:
+            step = state.step or lower.created
+            cause = ctx.cite_step(lower, step, f"{lower.name} {step.what}: {state.problem}")
+            reason = f"{pod.name} was created while {lower.name} was {state.problem}"
+            found.append((reason, [cause, created]))
+    return found
+
+
+def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None) -> Health:
+    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=at)
+
+
+def _pass_evidence(ctx: ProofContext, pod: PodIncarnation) -> list[Evidence]:
+    evidence = []
+    if pod.ordinal is not None and pod.ordinal > ctx.episode.spec.start_ordinal:
+        predecessor = ctx.alive(pod.ordinal - 1, pod.created.rank)
+        ready = predecessor.last_before(pod.created.rank, ("ready",)) if predecessor else None
+        if predecessor is not None and ready is not None:
+            evidence.append(ctx.cite_step(predecessor, ready, f"{predecessor.name} Ready"))
+    evidence.append(ctx.cite_step(pod, pod.created, f"{pod.name} created"))
+    return evidence
+
+
+def _halt(ctx: ProofContext) -> tuple[str, list[Evidence]] | None:
+    """The unhealthy pod the walk stopped at, when the episode ended short of its replicas."""
+    spec = ctx.episode.spec
+    last = ctx.episode.end_rank - 1
+    in_range = range(spec.start_ordinal, spec.start_ordinal + spec.replicas)
+    missing = [o for o in in_range if ctx.alive(o, last) is None]
+    if not missing:
+        return None
+    for ordinal in in_range:
+        if ordinal > missing[-1]:
+            break
+        pod = ctx.alive(ordinal, last)
+        if pod is None:
+            continue
+        state = health(pod, last + 1, min_ready_seconds=spec.min_ready_seconds, at=None)
+        if not state.ok:
+            step = state.step or pod.created
+            note = f"{pod.name} {step.what}: {state.problem} (held)"
+            reason = (
+                f"halted at {pod.name} ({state.problem}): no successor created while it was "
+                f"unready ({len(missing)} of {spec.replicas} pods missing)"
+            )
+            return reason, [ctx.cite_step(pod, step, note)]
+    return None

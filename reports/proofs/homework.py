@@ -1,0 +1,71 @@
+"""Homework 1, the truth: with the headless Service deleted, is a deleted pod recreated, with DNS?
+
+The lesson claims the StatefulSet cannot recreate the pod. The controller has no Service informer
+and never looks the Service up (STATEFULSET.md Q9): the pod is recreated as usual; what is lost is
+its DNS record, because the Service's EndpointSlices are gone with it.
+"""
+
+from reports.lifecycle import PodIncarnation
+from reports.proofs.context import ProofContext
+from reports.proofs.network_identity import dns_record
+from reports.proofs.scale_down import began
+from reports.verdict import Evidence, Verdict
+
+PROOF = "homework-1"
+KINDS = ("Pod", "Service", "EndpointSlice")
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when every pod deleted while the Service was absent came back (as the source says)."""
+    if ctx.episode.kind != "service-deleted":
+        return None
+    deleted = [
+        p
+        for incs in ctx.slots.values()
+        for p in incs
+        if (step := began(p)) is not None and ctx.episode.contains(step.rank)
+    ]
+    if not deleted:
+        return ctx.verdict(
+            PROOF, "not-applicable", "no pod was deleted while the Service was absent"
+        )
+    service = ctx.episode.service
+    cited = [
+        ctx.cite(
+            ctx.episode.trigger_change_id, f"Service {service.name if service else ''} deleted"
+        )
+    ]
+    notes = []
+    for old in deleted:
+        new = _successor(ctx, old)
+        step = began(old)
+        if step is not None:
+            cited.append(ctx.cite_step(old, step, f"{old.name} deletion began"))
+        if new is None:
+            reason = f"{old.name} was not recreated within the recording"
+            return ctx.verdict(PROOF, "fail", reason, cited)
+        cited.append(ctx.cite_step(new, new.created, f"{new.name} recreated (uid {new.uid})"))
+        notes.append(_dns_note(ctx, new, cited))
+    reason = (
+        "recreated although the Service was absent (the controller does not check it, Q9): "
+        + "; ".join(notes)
+    )
+    return ctx.verdict(PROOF, "pass", reason, cited)
+
+
+def _successor(ctx: ProofContext, old: PodIncarnation) -> PodIncarnation | None:
+    incs = ctx.slots.get(old.ordinal, ()) if old.ordinal is not None else ()
+    return next((p for p in incs if p.created.rank > old.created.rank), None)
+
+
+def _dns_note(ctx: ProofContext, new: PodIncarnation, cited: list[Evidence]) -> str:
+    fqdn = f"{new.name}.{ctx.episode.spec.service_name}.{new.namespace}.svc.cluster.local"
+    if not new.ips:
+        return f"{new.name} recreated, no IP within the recording"
+    record = dns_record(ctx, new.name, new.ips[-1], new.created.rank)
+    if record is None:
+        return f"{new.name} recreated; {fqdn} never resolved to {new.ips[-1]}"
+    cited.append(ctx.cite(record.change_id, f"{fqdn} → {new.ips[-1]}"))
+    if ctx.episode.contains(record.rank):
+        return f"{new.name} recreated; {fqdn} resolved to {new.ips[-1]} even without the Service"
+    return f"{new.name} recreated; no DNS record until the Service was recreated"

@@ -1,0 +1,87 @@
+"""Stable storage: a recreated pod mounts the same PVC (same uid) bound to the same PV.
+
+`CreateStatefulPod` looks each claim `<template>-<set>-<ordinal>` up first and reuses it when it
+exists and is not being deleted; only a missing claim is created afresh (STATEFULSET.md Q7). A new
+claim uid across a recreation means the data did not follow the identity.
+"""
+
+from reports.episodes import Recreation
+from reports.lifecycle import PodIncarnation, PvcIncarnation
+from reports.proofs.context import ProofContext
+from reports.verdict import Evidence, Outcome, Verdict
+
+PROOF = "stable-storage"
+KINDS = ("Pod", "PersistentVolumeClaim")
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when every recreated pod's claims are the same objects, bound to the same volumes."""
+    recreations = ctx.recreations_in_window()
+    if not recreations:
+        return None
+    if not ctx.episode.statefulset.claim_templates:
+        return ctx.verdict(PROOF, "not-applicable", "the StatefulSet has no volumeClaimTemplates")
+    evidence: list[Evidence] = []
+    notes = []
+    for recreation in recreations:
+        outcome, reason, cited = _one(ctx, recreation)
+        evidence.extend(cited)
+        if outcome != "pass":
+            return ctx.verdict(PROOF, outcome, reason, cited)
+        notes.append(reason)
+    return ctx.verdict(PROOF, "pass", "; ".join(notes), evidence)
+
+
+def claim_at(ctx: ProofContext, pod: PodIncarnation, name: str, rank: int) -> PvcIncarnation | None:
+    """The claim called `name` in the pod's namespace that existed at `rank`."""
+    return next(
+        (
+            c
+            for c in ctx.life.pvcs
+            if c.namespace == pod.namespace and c.name == name and c.alive_at(rank)
+        ),
+        None,
+    )
+
+
+def _moment(pod: PodIncarnation) -> int:
+    """A rank at which the pod was up: first Running, else its creation."""
+    running = pod.first("running")
+    return (running or pod.created).rank
+
+
+def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]]:
+    old, new = r.old, r.new
+    cited: list[Evidence] = []
+    if set(old.claims) != set(new.claims):
+        reason = f"{new.name} mounts {list(new.claims)}, its predecessor {list(old.claims)}"
+        return "fail", reason, [ctx.cite_step(new, new.created, f"{new.name} created")]
+    parts = []
+    for name in new.claims:
+        before = claim_at(ctx, old, name, _moment(old))
+        after = claim_at(ctx, new, name, _moment(new))
+        if before is None or after is None:
+            missing = "old" if before is None else "new"
+            cited.append(ctx.cite_step(new, new.created, f"{new.name} created"))
+            return (
+                "inconclusive",
+                f"claim {name} of the {missing} {new.name} was not recorded",
+                cited,
+            )
+        cited.extend(_bound(ctx, before, "before"))
+        if after is not before:
+            cited.extend(_bound(ctx, after, "after"))
+        if before.uid != after.uid:
+            reason = f"{name} is a new claim for {new.name}: uid {before.uid} → {after.uid}"
+            return "fail", reason, cited
+        if before.volume_name != after.volume_name:
+            reason = f"{name} was bound to {before.volume_name}, then to {after.volume_name}"
+            return "fail", reason, cited
+        parts.append(f"{name} uid {after.uid} on {after.volume_name}")
+    return "pass", f"{new.name} kept " + ", ".join(parts), cited
+
+
+def _bound(ctx: ProofContext, claim: PvcIncarnation, when: str) -> list[Evidence]:
+    step = next((t for t in claim.transitions if t.what == "bound"), claim.transitions[0])
+    note = f"{claim.name} uid {claim.uid} {step.what} {step.detail} ({when})".replace("  ", " ")
+    return [ctx.cite(step.change_id, note)]

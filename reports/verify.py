@@ -1,0 +1,105 @@
+"""`verify(recording)`: rebuild lifecycles, split episodes and decide every proof, offline."""
+
+from collections.abc import Callable
+from types import ModuleType
+
+from migrations.failures import NotFoundError
+from reports.episodes import find_episodes
+from reports.latency import phase_latency
+from reports.lifecycle import build_lifecycles
+from reports.proofs import (
+    gating,
+    homework,
+    network_identity,
+    ordinal_creation,
+    parallel,
+    rolling_update,
+    scale_down,
+    storage,
+)
+from reports.proofs.context import ProofContext, with_gaps
+from reports.recording import Change, Recording
+from reports.verdict import EpisodeResult, GapRef, Verdict, VerifyResult
+
+# In the order a reader meets them in an episode.
+PROOFS: tuple[ModuleType, ...] = (
+    ordinal_creation,
+    gating,
+    scale_down,
+    rolling_update,
+    parallel,
+    network_identity,
+    storage,
+    homework,
+)
+
+
+def verify(recording: Recording, *, statefulset: str | None = None) -> VerifyResult:
+    """Decide every proof on every episode of the recording (or of one StatefulSet)."""
+    life = build_lifecycles(recording)
+    names = tuple(dict.fromkeys(s.name for s in life.statefulsets))
+    if statefulset is not None and statefulset not in names:
+        known = ", ".join(names) or "none"
+        raise NotFoundError(
+            f"session {recording.name!r} has no StatefulSet {statefulset!r} (recorded: {known})"
+        )
+    episodes = find_episodes(life, statefulset=statefulset)
+    changes = {c.id: c for c in recording.changes}
+    results = []
+    for index, episode in enumerate(episodes, start=1):
+        ctx = ProofContext(episode, life, changes, recording.gaps, episodes)
+        results.append(_result(index, ctx, _decide_all(ctx)))
+    gaps = tuple(
+        GapRef(g.id, g.kind, g.reason, g.from_wall_ns, g.to_wall_ns) for g in recording.gaps
+    )
+    return VerifyResult(
+        session=recording.name,
+        server_version=recording.server_version,
+        basis=life.ordering.basis,
+        basis_reason=life.ordering.reason,
+        statefulsets=names if statefulset is None else (statefulset,),
+        gaps=gaps,
+        episodes=tuple(results),
+    )
+
+
+def _decide_all(ctx: ProofContext) -> tuple[Verdict, ...]:
+    found = []
+    for proof in PROOFS:
+        decide: Callable[[ProofContext], Verdict | None] = proof.decide
+        verdict = with_gaps(ctx, decide(ctx), kinds=proof.KINDS)
+        if verdict is not None:
+            found.append(verdict)
+    return tuple(found)
+
+
+def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> EpisodeResult:
+    episode = ctx.episode
+    first = ctx.changes[episode.trigger_change_id]
+    last = _last_change(ctx)
+    return EpisodeResult(
+        index=index,
+        kind=episode.kind,
+        statefulset=episode.statefulset.name,
+        namespace=episode.statefulset.namespace,
+        summary=episode.summary,
+        first_change_id=first.id,
+        last_change_id=last.id if last else first.id,
+        start_wall_ns=first.received_wall_ns,
+        end_wall_ns=last.received_wall_ns if last else first.received_wall_ns,
+        pod_management_policy=episode.spec.pod_management_policy,
+        verdicts=verdicts,
+        latency=phase_latency(ctx.creations()),
+    )
+
+
+def _last_change(ctx: ProofContext) -> Change | None:
+    """The last change of the StatefulSet or its pods inside the episode's window."""
+    episode = ctx.episode
+    steps = [(t.rank, t.change_id) for p in ctx.creations() for t in p.transitions]
+    steps += [
+        (t.rank, t.change_id) for incs in ctx.slots.values() for p in incs for t in p.transitions
+    ]
+    steps += [(s.rank, s.change_id) for s in episode.statefulset.statuses]
+    inside = [step for step in steps if episode.contains(step[0])]
+    return ctx.changes[max(inside)[1]] if inside else None

@@ -1,0 +1,39 @@
+"""`stswatch verify SESSION`: prove the StatefulSet guarantees from a recording alone."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from migrations import ExitCode
+from reports.recording import load_recording
+from reports.verify import verify as verify_recording
+from reports.verify_render import render_json, render_junit, render_text
+from watcher.cli import main
+from watcher.cli.options import db_option
+
+_RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
+
+
+@main.command()
+@click.argument("session")
+@db_option
+@click.option("--statefulset", default=None, help="Only this StatefulSet's episodes.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(sorted(_RENDERERS)),
+    default="text",
+    show_default=True,
+    help="text for a terminal, json for tools, junit for CI test reports.",
+)
+def verify(session: str, db_path: Path, statefulset: str | None, output: str) -> None:
+    """Decide every StatefulSet guarantee in SESSION, with the recorded changes as evidence.
+
+    Exit 0 when no verdict failed, 1 when at least one did. A verdict is inconclusive when its
+    evidence window overlaps a recorded gap; inconclusive and not-applicable verdicts do not
+    fail the run, and are listed (JUnit: skipped) so they are never read as a pass.
+    """
+    result = verify_recording(load_recording(db_path, session), statefulset=statefulset)
+    click.echo(_RENDERERS[output](result), nl=False)
+    sys.exit(int(ExitCode.VERDICT_FAILED if result.failed else ExitCode.OK))
