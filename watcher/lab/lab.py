@@ -14,6 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from kubernetes_asyncio import config
+from kubernetes_asyncio.client import ApiClient
+
 from watcher.lab import build, components, health, process
 from watcher.lab.certs import Pki, write_pki
 from watcher.lab.cluster import populate
@@ -93,6 +96,11 @@ class LabHandle:
     def nodes(self) -> tuple[str, ...]:
         """Names of the fake nodes."""
         return self.state.nodes
+
+    async def new_api_client(self) -> ApiClient:
+        """A kubernetes-asyncio ApiClient for this lab (the caller closes it)."""
+        api: ApiClient = await config.new_client_from_config(config_file=str(self.kubeconfig))
+        return api
 
     def log(self, component: str) -> Path:
         """Log file of a component (etcd, kube-apiserver, ..., kwok, provisioner)."""

@@ -1,0 +1,68 @@
+"""Suite-wide fixtures: the real local control plane (`lab`) and a fresh namespace per test.
+
+Integration tests take `lab` (session-scoped `watcher.lab.lab.LabHandle`), `namespace` (a new
+namespace, deleted afterwards) and `kube_api` (a session-wide kubernetes-asyncio ApiClient).
+The lab is built (cached) and started once per run in a temporary directory; if it cannot
+start, every test using it errors with the component's log tail: never a skip.
+
+Set STSWATCH_TEST_LAB_DIR to a directory where `stswatch lab up --dir DIR` already runs to reuse
+that lab (it is left running) while iterating on tests.
+"""
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from kubernetes_asyncio import client
+from kubernetes_asyncio.client import ApiClient
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from watcher.lab.lab import LabHandle, attach_lab, start_lab
+
+REUSE_ENV = "STSWATCH_TEST_LAB_DIR"
+NODES = 3
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LabHandle]:
+    """A running lab: 3 Ready fake nodes, default StorageClass `lab.storage_class`."""
+    reuse = os.environ.get(REUSE_ENV)
+    if reuse:
+        yield attach_lab(Path(reuse))
+        return
+    directory = tmp_path_factory.mktemp("lab")
+    handle = await start_lab(directory, nodes=NODES, report=print)
+    try:
+        yield handle
+    finally:
+        handle.down()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def kube_api(lab: LabHandle) -> AsyncIterator[ApiClient]:
+    """One kubernetes-asyncio ApiClient for the whole run, talking to the lab."""
+    api = await lab.new_api_client()
+    async with api:
+        yield api
+
+
+def _namespace_name(request: pytest.FixtureRequest) -> str:
+    base = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())
+    return f"t-{base.strip('-')[:40].strip('-')}-{secrets.token_hex(3)}"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def namespace(kube_api: ApiClient, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """A namespace unique to this test (name shows the test's name), deleted after it."""
+    core = client.CoreV1Api(kube_api)
+    name = _namespace_name(request)
+    await core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    yield name
+    try:
+        await core.delete_namespace(name)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
