@@ -57,6 +57,9 @@ class WatchTimeouts:
     max_backoff_seconds: float = 5.0
 
 
+DEFAULT_TIMEOUTS = WatchTimeouts()
+
+
 @dataclass(frozen=True)
 class PendingGap:
     """A gap opened before the reflector started (recorder down); its first list closes it."""
@@ -78,7 +81,7 @@ class Reflector:
         sink: Sink,
         membership: Membership,
         keep_env: bool,
-        timeouts: WatchTimeouts = WatchTimeouts(),
+        timeouts: WatchTimeouts = DEFAULT_TIMEOUTS,
         known: list[KnownObject] | None = None,
         pending_gap: PendingGap | None = None,
         observer: Observer | None = None,

@@ -23,6 +23,7 @@ from migrations import (
     check_schema_version,
     list_migrations,
 )
+from migrations.failures import NotFoundError
 from watcher.records import ChangeRecord, GapRecord, MarkRecord
 
 _SESSION_BY_NAME = "SELECT id, scope FROM session WHERE name = ?"
@@ -263,25 +264,33 @@ def _mark_row(m: MarkRecord, session_id: int, run_id: int) -> tuple[Any, ...]:
     return (session_id, run_id, m.label, m.detail_json, m.received_wall_ns, m.received_mono_ns)
 
 
-def _check_existing(path: Path) -> None:
-    """Read-only look at an existing file: refuse a newer schema or a corrupt file untouched."""
-    if not path.exists():
-        return
+def open_read_only(path: Path, *, integrity: bool = False) -> sqlite3.Connection:
+    """A read-only connection to an existing stswatch store (schema checked, never written)."""
     if not path.is_file():
-        raise StoreWriteError(f"{path}: not a file")
+        raise NotFoundError(f"{path}: no such stswatch database")
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise StoreWriteError(f"{path}: cannot open the database ({exc})") from exc
+        raise StoreError(f"{path}: cannot open the database ({exc})") from exc
     try:
         with store_errors(path, doing="checking the database"):
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             check_schema_version(version, path=str(path))
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
-    finally:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0] if integrity else "ok"
+        if verdict != "ok":
+            raise CorruptStoreError(f"{path}: corrupt database ({verdict}); it was not changed")
+    except BaseException:
         conn.close()
-    if verdict != "ok":
-        raise CorruptStoreError(f"{path}: corrupt database ({verdict}); it was not changed")
+        raise
+    return conn
+
+
+def _check_existing(path: Path) -> None:
+    """Refuse an existing file with a newer schema or damage, after a read-only look."""
+    if path.exists() and not path.is_file():
+        raise StoreWriteError(f"{path}: not a file")
+    if path.exists():
+        open_read_only(path, integrity=True).close()
 
 
 async def _migrate(conn: aiosqlite.Connection, *, path: Path) -> None:

@@ -1,0 +1,38 @@
+"""Logging: structlog as JSON lines (for machines) or as a console renderer (for people)."""
+
+import logging
+import sys
+from typing import Literal, TextIO
+
+import orjson
+import structlog
+
+LogFormat = Literal["auto", "json", "console"]
+
+
+def configure_logging(
+    *, log_format: LogFormat = "auto", verbosity: int = 0, stream: TextIO | None = None
+) -> None:
+    """Log to `stream` (stderr): info and up, debug with -v; `auto` picks console on a TTY."""
+    out = stream if stream is not None else sys.stderr
+    if log_format == "auto":
+        log_format = "console" if out.isatty() else "json"
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer(serializer=lambda o, **_: orjson.dumps(o).decode())
+        if log_format == "json"
+        else structlog.dev.ConsoleRenderer(colors=out.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.DEBUG if verbosity > 0 else logging.INFO
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
