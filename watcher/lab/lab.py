@@ -130,7 +130,7 @@ class LabHandle:
 
     async def restart_apiserver(self, *, down_seconds: float = 0.0, graceful: bool = False) -> None:
         """Stop kube-apiserver, keep it down `down_seconds`, start it on the same port."""
-        self.stop_apiserver(graceful=graceful)
+        await asyncio.to_thread(self.stop_apiserver, graceful=graceful)
         if down_seconds > 0:
             await asyncio.sleep(down_seconds)
         await self.start_apiserver()

@@ -1,0 +1,39 @@
+"""A component that dies at start-up is named, its log tail shown, and nothing is left running."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from watcher.lab import build, lab
+from watcher.lab.errors import LabError
+from watcher.lab.lab import lab_status, start_lab
+
+
+def _fake_binaries(tmp_path: Path) -> build.Binaries:
+    etcd = tmp_path / "etcd"
+    etcd.write_text("#!/bin/sh\necho 'etcd: cannot listen: address already in use' >&2\nexit 3\n")
+    etcd.chmod(0o755)
+    never = tmp_path / "never-started"
+    return build.Binaries(
+        kube_apiserver=never,
+        kube_controller_manager=never,
+        kube_scheduler=never,
+        etcd=etcd,
+        kwok=never,
+    )
+
+
+async def test_dead_component_is_named_with_its_log(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(lab.build, "binaries", lambda **_: _fake_binaries(tmp_path))
+    directory = tmp_path / "lab"
+    with pytest.raises(LabError) as raised:
+        await asyncio.wait_for(start_lab(directory), timeout=30)
+    message = str(raised.value)
+    assert message.startswith("etcd exited during start-up")
+    assert "address already in use" in message
+    status = lab_status(directory)
+    assert status is not None
+    assert not status.running
