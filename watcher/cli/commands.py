@@ -3,3 +3,4 @@ from watcher.cli import lab  # noqa: F401
 from watcher.cli import verify  # noqa: F401
 from watcher.cli import report  # noqa: F401
 from watcher.cli import record  # noqa: F401
+from watcher.cli import scenario  # noqa: F401

@@ -186,7 +186,7 @@ async def _stop(recorder: Recorder, recording: "asyncio.Task[Any]") -> None:
     """Flush what was recorded and end the run; the recorder task then returns."""
     if not recording.done():
         await recorder.flush()
-        recorder.stop()
+        recorder.stop(reason="scenario finished")
     await recording
 
 

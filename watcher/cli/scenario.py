@@ -1,0 +1,236 @@
+"""`stswatch scenario run|list|check` and `stswatch demo`: drive a StatefulSet while recording.
+
+The recording side (`watcher.scenario`) runs the steps and records one session per policy; the
+reading side (`reports`) then verifies each session and writes its report and, for two policies,
+the comparison. This module only joins the two, prints progress and picks the exit code.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from migrations.failures import ExitCode
+from reports.compare import compare
+from reports.html import render_comparison, render_report
+from reports.lifecycle import build_lifecycles
+from reports.recording import load_recording
+from reports.timeline import Timeline
+from reports.timeline_build import build_timeline
+from reports.verdict import OUTCOMES, VerifyResult
+from reports.verify import verify
+from watcher.cli import main
+from watcher.cli.options import db_option
+from watcher.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
+from watcher.scenario.runner import (
+    PolicyRun,
+    ScenarioTarget,
+    default_session_prefix,
+    run_scenario,
+)
+from watcher.scenario.target import lab_target, resolve_target
+
+DEFAULT_OUT = Path("stswatch-reports")
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """One recorded run, its verification and where its report was written."""
+
+    run: PolicyRun
+    result: VerifyResult
+    timeline: Timeline
+    report: Path
+
+
+def _progress(line: str) -> None:
+    click.echo(f"· {line}", err=True)
+
+
+@main.group("scenario")
+def scenario_group() -> None:
+    """Scripted scenarios (built-in or your own YAML), recorded while they run."""
+
+
+@scenario_group.command("list")
+def list_command() -> None:
+    """The built-in scenarios, one line each."""
+    for name in builtin_names():
+        scenario = load_scenario(name)
+        click.echo(f"{name:<10} {scenario.description.split('. ')[0].rstrip('.')}")
+
+
+@scenario_group.command("check")
+@click.argument("ref", metavar="NAME|FILE")
+def check_command(ref: str) -> None:
+    """Validate a scenario without touching a cluster."""
+    scenario = load_scenario(ref)
+    click.echo(f"{scenario.source}: valid, {len(scenario.steps)} steps")
+
+
+@scenario_group.command("run")
+@click.argument("ref", metavar="NAME|FILE")
+@click.option(
+    "--policy",
+    type=click.Choice([*POLICIES, "both"]),
+    default="OrderedReady",
+    show_default=True,
+    help="podManagementPolicy to run under; both: one session each, and a comparison.",
+)
+@click.option("--session", "prefix", metavar="PREFIX", help="Session name prefix.")
+@db_option
+@click.option(
+    "--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Kubeconfig file."
+)
+@click.option("--context", help="Kubeconfig context.")
+@click.option("--storage-class", help="StorageClass of the claims (default: the cluster's).")
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Where reports go (default: {DEFAULT_OUT}/<session prefix>).",
+)
+@click.option("--keep-namespace", is_flag=True, help="Leave each run's namespace in place.")
+def run_command(
+    ref: str,
+    policy: str,
+    prefix: str | None,
+    db_path: Path,
+    kubeconfig: Path | None,
+    context: str | None,
+    storage_class: str | None,
+    out_dir: Path | None,
+    keep_namespace: bool,
+) -> None:
+    """Run a scenario while recording it, then verify and report each session."""
+    scenario = load_scenario(ref)  # a malformed file stops here, before any cluster is touched
+    policies: tuple[Policy, ...] = POLICIES if policy == "both" else (policy,)  # type: ignore[assignment]
+    prefix = prefix or default_session_prefix(scenario)
+
+    async def target() -> ScenarioTarget:
+        return await resolve_target(
+            kubeconfig=kubeconfig, context=context, storage_class=storage_class, progress=_progress
+        )
+
+    _run_and_report(
+        scenario,
+        policies=policies,
+        prefix=prefix,
+        db_path=db_path,
+        target=target,
+        out_dir=out_dir or DEFAULT_OUT / prefix,
+        keep_namespace=keep_namespace,
+    )
+
+
+@main.command("demo")
+@db_option
+@click.option(
+    "-o",
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Where reports go (default: {DEFAULT_OUT}/<session prefix>).",
+)
+def demo_command(db_path: Path, out_dir: Path | None) -> None:
+    """Start the local lab if needed, run `lesson` under both policies, write the reports."""
+    scenario = load_scenario("lesson")
+    prefix = default_session_prefix(scenario)
+
+    async def target() -> ScenarioTarget:
+        return await lab_target(storage_class=None, progress=_progress)
+
+    _run_and_report(
+        scenario,
+        policies=POLICIES,
+        prefix=prefix,
+        db_path=db_path,
+        target=target,
+        out_dir=out_dir or DEFAULT_OUT / prefix,
+        keep_namespace=False,
+    )
+
+
+def _run_and_report(
+    scenario: Scenario,
+    *,
+    policies: tuple[Policy, ...],
+    prefix: str,
+    db_path: Path,
+    target: Callable[[], Awaitable[ScenarioTarget]],
+    out_dir: Path,
+    keep_namespace: bool,
+) -> None:
+    """Record, verify, report, print the verdicts; exit non-zero on a failed step or verdict."""
+
+    async def record() -> tuple[PolicyRun, ...]:
+        return await run_scenario(
+            scenario,
+            policies=policies,
+            db_path=db_path,
+            session_prefix=prefix,
+            target=await target(),
+            keep_namespace=keep_namespace,
+            progress=_progress,
+        )
+
+    runs = asyncio.run(record())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sessions = [
+        _verify_and_report(db_path, run=run, scenario=scenario, out_dir=out_dir) for run in runs
+    ]
+    comparison = _compare(sessions, out_dir=out_dir) if len(sessions) == 2 else None
+    _print_summary(sessions, comparison=comparison)
+    raise SystemExit(int(_exit_code(sessions)))
+
+
+def _verify_and_report(
+    db_path: Path, *, run: PolicyRun, scenario: Scenario, out_dir: Path
+) -> SessionReport:
+    _progress(f"verifying session {run.session}")
+    recording = load_recording(db_path, run.session)
+    result = verify(recording, statefulset=scenario.statefulset)
+    path = out_dir / f"{run.session}.html"
+    life = build_lifecycles(recording)
+    timeline = build_timeline(
+        recording, lifecycles=life, result=result, statefulset=scenario.statefulset
+    )
+    path.write_text(render_report(timeline), encoding="utf-8")
+    return SessionReport(run, result, timeline, path)
+
+
+def _compare(sessions: Sequence[SessionReport], *, out_dir: Path) -> Path:
+    path = out_dir / "compare.html"
+    _progress(f"comparing {sessions[0].run.session} with {sessions[1].run.session}")
+    comparison = compare(sessions[0].timeline, sessions[1].timeline)
+    path.write_text(render_comparison(comparison), encoding="utf-8")
+    return path
+
+
+def _print_summary(sessions: Sequence[SessionReport], *, comparison: Path | None) -> None:
+    for session in sessions:
+        result, run = session.result, session.run
+        totals = ", ".join(f"{result.count(o)} {o}" for o in OUTCOMES if result.count(o))
+        click.echo(f"{run.policy}: session {run.session}: {totals or 'no verdicts'}")
+        for episode in result.episodes:
+            for verdict in episode.verdicts:
+                if verdict.outcome in ("fail", "inconclusive") or verdict.proof == "homework-1":
+                    click.echo(f"  {verdict.outcome:<14} {verdict.proof}: {verdict.reason}")
+        if run.error is not None:
+            click.echo(f"  stopped early: {run.error.message}")
+        click.echo(f"  report: {session.report}")
+    if comparison is not None:
+        click.echo(f"comparison: {comparison}")
+
+
+def _exit_code(sessions: Sequence[SessionReport]) -> ExitCode:
+    """A step that failed wins (its own code); then a failed verdict; else OK."""
+    for session in sessions:
+        if session.run.error is not None:
+            return session.run.error.exit_code
+    if any(s.result.failed for s in sessions):
+        return ExitCode.VERDICT_FAILED
+    return ExitCode.OK
