@@ -63,8 +63,15 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
         found.extend(_recreations(life, sts, spec_episodes, end=end))
         found.extend(_service_episodes(life, sts, end=end))
         found.extend(_replacement(life, sts))
-    found.sort(key=lambda e: (e.start_rank, SPEC_KINDS.count(e.kind) == 0))
+    found.sort(key=lambda e: (e.start_rank, _precedence(e.kind)))
     return tuple(found)
+
+
+def _precedence(kind: str) -> int:
+    """At one rank: the replacement first, then what the spec asked, then the rest."""
+    if kind == "statefulset-replaced":
+        return 0
+    return 1 if kind in SPEC_KINDS else 2
 
 
 def _spec_episodes(sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
@@ -111,17 +118,17 @@ def _recreations(
                 continue
             if _is_scale_up(old, new, sts):
                 continue
-            start = (old.terminating or old.deleted or new.created).rank
-            spec = sts.spec_at(start)
+            start = old.terminating or old.deleted or new.created
+            spec = sts.spec_at(start.rank)
             what = f"{new.name} deleted and recreated (uid {old.uid} → {new.uid})"
             found.append(
                 Episode(
                     "pod-recreated",
                     sts,
                     spec,
-                    start,
+                    start.rank,
                     _settled(new, end),
-                    new.created.change_id,
+                    start.change_id,
                     what,
                     recreation=Recreation(old, new),
                 )

@@ -148,9 +148,9 @@ def health(pod: PodIncarnation, rank: int, *, min_ready_seconds: int, at: float 
 
 def overlapping_gap(ctx: ProofContext, verdict: Verdict, *, kinds: Iterable[str]) -> GapRef | None:
     """The first recorded gap of one of `kinds` overlapping the verdict's evidence window."""
-    times = [e.received_wall_ns for e in verdict.evidence]
-    start = min([*times, ctx.changes[ctx.episode.trigger_change_id].received_wall_ns])
-    stop = max([*times, start])
+    trigger = ctx.changes[ctx.episode.trigger_change_id].received_wall_ns
+    times = [e.received_wall_ns for e in verdict.evidence] + [trigger]
+    start, stop = min(times), max(times)
     wanted = set(kinds)
     for gap in ctx.gaps:
         if gap.kind in wanted and gap.from_wall_ns <= stop and gap.to_wall_ns >= start:

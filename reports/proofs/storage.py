@@ -78,6 +78,7 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
             reason = f"{name} was bound to {before.volume_name}, then to {after.volume_name}"
             return "fail", reason, cited
         parts.append(f"{name} uid {after.uid} on {after.volume_name}")
+    cited.append(ctx.cite_step(new, new.created, f"{new.name} created (uid {new.uid})"))
     return "pass", f"{new.name} kept " + ", ".join(parts), cited
 
 

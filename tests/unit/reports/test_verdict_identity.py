@@ -1,0 +1,118 @@
+"""Stable network identity, stable storage and Homework 1 across a pod's recreation."""
+
+from pathlib import Path
+
+from reports.verify import verify
+from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.verdicts import verdict_of
+
+KIND = "pod-recreated"
+
+
+def _running(slices: bool = True) -> ClusterBuilder:
+    b = ClusterBuilder()
+    b.service("web-headless")
+    b.statefulset("web", replicas=3)
+    for ordinal in range(3):
+        b.bring_up("web", ordinal)
+    if slices:
+        b.endpoints("web-headless")
+    return b
+
+
+def test_recreated_pod_keeps_identity_and_dns(tmp_path: Path) -> None:
+    b = _running()
+    old_ip = b.get("Pod", "web-1")["status"]["podIP"]
+    b.take_down("web", 1)
+    b.bring_up("web", 1)
+    new_ip = b.get("Pod", "web-1")["status"]["podIP"]
+    b.endpoints("web-headless")
+    result = verify(b.write(tmp_path / "s.db"))
+    identity = verdict_of(result, "stable-network-identity", KIND)
+    assert identity.outcome == "pass"
+    assert f"web-1.web-headless.lab.svc.cluster.local → {new_ip} (was {old_ip})" in identity.reason
+    assert identity.evidence[-1].kind == "EndpointSlice"
+    storage = verdict_of(result, "stable-storage", KIND)
+    assert storage.outcome == "pass"
+    assert "data-web-1 uid" in storage.reason
+
+
+def test_lost_subdomain_fails(tmp_path: Path) -> None:
+    b = _running()
+    b.take_down("web", 1)
+    b.bring_up("web", 1, subdomain=None)
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "fail"
+    assert "lost its subdomain" in identity.reason
+
+
+def test_no_dns_record_for_new_ip_fails(tmp_path: Path) -> None:
+    b = _running()
+    b.take_down("web", 1)
+    b.bring_up("web", 1)  # the EndpointSlice is never updated with the new IP
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "fail"
+    assert "no Ready EndpointSlice endpoint serves" in identity.reason
+
+
+def test_unrecorded_endpoint_slices_are_inconclusive(tmp_path: Path) -> None:
+    b = _running(slices=False)
+    b.take_down("web", 1)
+    b.bring_up("web", 1)
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "inconclusive"
+    assert "EndpointSlices were not recorded" in identity.reason
+
+
+def test_pvc_uid_changed_across_recreation_fails(tmp_path: Path) -> None:
+    b = _running()
+    b.take_down("web", 1)
+    b.delete("PersistentVolumeClaim", "data-web-1")
+    b.pvc("data-web-1")
+    b.bind("data-web-1", "pv-fresh")
+    b.bring_up("web", 1)
+    result = verify(b.write(tmp_path / "s.db"))
+    storage = verdict_of(result, "stable-storage", KIND)
+    assert storage.outcome == "fail"
+    assert "data-web-1 is a new claim for web-1" in storage.reason
+    assert result.failed
+
+
+def test_homework_pod_recreated_without_service_and_no_dns(tmp_path: Path) -> None:
+    b = _running()
+    b.delete("Service", "web-headless")
+    b.delete("EndpointSlice", "web-headless-abcde")
+    b.take_down("web", 2)
+    b.bring_up("web", 2)
+    result = verify(b.write(tmp_path / "s.db"))
+    homework = verdict_of(result, "homework-1", "service-deleted")
+    assert homework.outcome == "pass"
+    assert "recreated although the Service was absent" in homework.reason
+    assert "never resolved" in homework.reason
+    assert [e.kind for e in homework.evidence[:1]] == ["Service"]
+    identity = verdict_of(result, "stable-network-identity", KIND)
+    assert "no DNS record expected: Service web-headless absent" in identity.reason
+
+
+def test_homework_pod_not_recreated_fails(tmp_path: Path) -> None:
+    b = _running()
+    b.delete("Service", "web-headless")
+    b.take_down("web", 2)
+    homework = verdict_of(verify(b.write(tmp_path / "s.db")), "homework-1", "service-deleted")
+    assert homework.outcome == "fail"
+    assert homework.reason == "web-2 was not recreated within the recording"
+
+
+def test_gap_makes_verdict_inconclusive(tmp_path: Path) -> None:
+    b = _running()
+    b.take_down("web", 1)
+    b.gap("Pod", ms=500)
+    b.bring_up("web", 1)
+    b.endpoints("web-headless")
+    result = verify(b.write(tmp_path / "s.db"))
+    storage = verdict_of(result, "stable-storage", KIND)
+    assert storage.outcome == "inconclusive"
+    assert storage.gap is not None
+    assert storage.gap.kind == "Pod"
+    assert "would have been pass" in storage.reason
+    assert not result.failed
