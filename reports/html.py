@@ -18,6 +18,7 @@ import jinja2
 import orjson
 from markupsafe import Markup
 
+from reports.compare import Comparison
 from reports.timeline import State, Timeline
 from reports.timeline_layout import Drawing, layout
 
@@ -159,3 +160,16 @@ def render_report(timeline: Timeline) -> str:
     """One session's report: the timeline, the verdicts beside it, the latency table."""
     drawing = layout(timeline)
     return render_page("report.html.j2", drawings=(drawing,), timeline=timeline, drawing=drawing)
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """Two sessions on one time scale, one above the other, figures and verdicts side by side."""
+    return render_page(
+        "compare.html.j2",
+        drawings=(comparison.a, comparison.b),
+        comparison=comparison,
+        a=comparison.a.timeline,
+        b=comparison.b.timeline,
+        fa=comparison.figures_a,
+        fb=comparison.figures_b,
+    )

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 
 class State(StrEnum):
     """What a pod incarnation or a claim is doing during a segment of its lane."""
@@ -177,3 +179,11 @@ class Timeline:
     def series_named(self, name: str) -> Series | None:
         """The count series called `name`, if the timeline has one."""
         return next((s for s in self.series if s.name == name), None)
+
+
+def timeline_json(timeline: Timeline) -> bytes:
+    """The timeline as JSON: exactly what the HTML report draws, for other tools to read."""
+    return orjson.dumps(
+        {"format": "stswatch-timeline", "version": 1, "timeline": timeline},
+        option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
+    )

@@ -6,6 +6,7 @@ model the renderers draw; it decides nothing about correctness itself.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from migrations.failures import NotFoundError
 from reports import objects as o
@@ -14,8 +15,9 @@ from reports.lifecycle import (
     PodIncarnation,
     PvcIncarnation,
     StatefulSetIncarnation,
+    build_lifecycles,
 )
-from reports.recording import Change, Recording
+from reports.recording import Change, Recording, load_recording
 from reports.timeline import (
     Band,
     EventMarker,
@@ -31,6 +33,7 @@ from reports.timeline import (
 from reports.timeline_changes import change_views
 from reports.timeline_lanes import pod_lane, pvc_lane
 from reports.verdict import EpisodeResult, VerifyResult
+from reports.verify import verify
 
 _OUTCOME_LABELS = {"not-applicable": "n-a"}
 
@@ -319,3 +322,11 @@ def _latencies(episodes: tuple[EpisodeResult, ...]) -> tuple[Quantiles, ...]:
         for episode in episodes
         for row in episode.latency
     )
+
+
+def session_timeline(path: Path, session: str, *, statefulset: str | None = None) -> Timeline:
+    """Load a session from the store and build its timeline (offline: the store is enough)."""
+    recording = load_recording(path, session)
+    lifecycles = build_lifecycles(recording)
+    result = verify(recording)
+    return build_timeline(recording, lifecycles=lifecycles, result=result, statefulset=statefulset)

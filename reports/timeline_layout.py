@@ -118,7 +118,7 @@ class Drawing:
     chart: Chart | None
     titles: tuple[SectionTitle, ...]
     rows: tuple[LaneRow, ...]
-    bands: tuple[Band, ...]
+    bands: tuple[tuple[Band, str], ...]  # with the label that fits before the next band's
     gaps: tuple[tuple[Band, float, float], ...]  # (gap, y, height): hatched over its kind's area
 
     def x(self, t: float) -> float:
@@ -186,11 +186,27 @@ def layout(timeline: Timeline, *, scale: Scale | None = None, offset: float = 0.
         chart=chart,
         titles=tuple(titles),
         rows=tuple(rows),
-        bands=timeline.episodes,
+        bands=_band_labels(timeline.episodes, scale=scale, offset=offset),
         gaps=gaps,
     )
 
 
+def _band_labels(
+    bands: tuple[Band, ...], *, scale: Scale, offset: float
+) -> tuple[tuple[Band, str], ...]:
+    """Each band's name, cut to the room left before the next band's label starts."""
+    starts = sorted(scale.x(b.start, offset=offset) for b in bands)
+    labelled = []
+    for band in bands:
+        x = scale.x(band.start, offset=offset)
+        room = min([s for s in starts if s > x + 0.5] + [scale.left + scale.width]) - x
+        chars = int(room / _LABEL_CHAR_PX)
+        name = band.name if len(band.name) <= chars else band.name[: max(chars - 1, 0)] + "…"
+        labelled.append((band, name if chars >= 2 else ""))
+    return tuple(labelled)
+
+
+_LABEL_CHAR_PX = 6.6
 _GAP_AREAS = {"Pod": "pod", "PersistentVolumeClaim": "pvc", "StatefulSet": "statefulset"}
 
 

@@ -143,7 +143,6 @@ def _make_hostile(b: ClusterBuilder) -> None:
     sts = b.get("StatefulSet", "redis")
     sts["metadata"]["labels"] = {"evil": HOSTILE[0]}
     sts["metadata"]["annotations"] = {"note": HOSTILE[1], "svg": HOSTILE[2]}
-    sts["spec"]["template"]["metadata"]["labels"]["evil"] = "x"
     b.emit("StatefulSet", sts, "MODIFIED")
     event(b, kind="StatefulSet", name="redis", reason=HOSTILE[1],
           message=" ".join(HOSTILE), type_="Warning")  # fmt: skip

@@ -1,0 +1,30 @@
+"""The terminal timeline: one row per lane, legend and verdicts."""
+
+from pathlib import Path
+
+from reports.timeline_build import session_timeline
+from reports.timeline_text import timeline_text
+from tests.browser.sessions import lab_session, write_session
+from tests.fixtures.builder import ClusterBuilder
+
+
+def test_text_timeline_has_a_row_per_lane_and_the_verdicts(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    lab_session(b)
+    b.gap("Pod", ms=400)
+    write_session(b, tmp_path / "s.db", session="lab")
+    timeline = session_timeline(tmp_path / "s.db", "lab")
+    text = timeline_text(timeline, width=60)
+    lines = text.splitlines()
+    assert lines[0].startswith("session lab · lab/redis · OrderedReady")
+    rows = {line.split()[0]: line for line in lines[2:] if line.startswith(("redis", "data"))}
+    assert sorted(rows) == [f"data-redis-{i}" for i in range(5)] + [f"redis-{i}" for i in range(5)]
+    assert "redis-0 ×2" in text
+    assert "#" in rows["redis-2"]
+    assert "t" in rows["redis-4"].split(maxsplit=1)[1]
+    assert "B" in rows["data-redis-0"]
+    assert "|" in rows["redis-0"].split("×2", 1)[1]
+    assert any(line.startswith("gaps") and "/" in line for line in lines)
+    assert "verdicts:" in text
+    assert "PASS  ordinal-creation" in text
+    assert max(len(line) for line in lines if line.startswith("redis")) <= 14 + 60
