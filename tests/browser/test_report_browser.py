@@ -1,0 +1,144 @@
+"""The report and the comparison in a real (headless) Chromium, opened from disk."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from reports.compare import compare
+from reports.html import render_comparison, render_report
+from reports.timeline_build import session_timeline
+from tests.browser.chromium import Watched
+from tests.browser.sessions import HOSTILE, hostile_pod_event, lab_session, write_session
+from tests.fixtures.builder import ClusterBuilder
+
+
+def _write_report(tmp_path: Path, *, policy: str = "OrderedReady", hostile: bool = False) -> Path:
+    b = ClusterBuilder()
+    lab_session(b, policy=policy, hostile=hostile)
+    if hostile:
+        hostile_pod_event(b)
+    b.gap("Pod", ms=600)
+    db = tmp_path / f"{policy}.db"
+    write_session(b, db, session=policy.lower(), marks=(("scale to 5", 16_000),))
+    out = tmp_path / f"{policy}.html"
+    out.write_text(render_report(session_timeline(db, policy.lower())), encoding="utf-8")
+    return out
+
+
+def _assert_clean(seen: Watched, path: Path) -> None:
+    assert seen.errors == []
+    assert seen.dialogs == []
+    assert seen.requests == [path.resolve().as_uri()]
+
+
+def test_report_opens_clean_with_a_lane_per_pod(
+    tmp_path: Path, watched: Watched, artifacts: Path
+) -> None:
+    path = _write_report(tmp_path)
+    watched.open(path)
+    page = watched.page
+    lanes = page.locator("svg.timeline g.lane-pod")
+    expect(lanes).to_have_count(5)
+    names = [lanes.nth(i).get_attribute("data-lane") for i in range(5)]
+    assert names == [f"pod/redis-{i}" for i in range(5)]
+    expect(page.locator("svg.timeline g.lane-pvc")).to_have_count(5)
+    expect(page.locator("section.verdicts li.verdict").first).to_be_visible()
+    expect(page.locator("section.verdicts .badge.o-pass").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "report.png"), full_page=True)
+    _assert_clean(watched, path)
+
+
+def test_clicking_a_moment_shows_the_change_and_its_diff(tmp_path: Path, watched: Watched) -> None:
+    path = _write_report(tmp_path)
+    watched.open(path)
+    page = watched.page
+    expect(page.locator("#inspector-body")).to_be_hidden()
+    page.locator('g[data-lane="pod/redis-2"] rect.seg.s-ready').click()
+    expect(page.locator("#inspector-body")).to_be_visible()
+    expect(page.locator("#ch-name")).to_have_text("lab/redis-2")
+    expect(page.locator("#ch-kind")).to_have_text("Pod")
+    expect(page.locator("#ch-diff")).to_contain_text("status.conditions[type=Ready].status")
+    page.locator("#ch-prev").click()
+    expect(page.locator("#ch-diff")).to_contain_text("status.phase")
+    expect(page.locator("#overlay0 .hl-selected")).to_have_count(1)
+    _assert_clean(watched, path)
+
+
+def test_clicking_an_empty_stretch_of_a_lane_shows_the_nearest_change(
+    tmp_path: Path, watched: Watched
+) -> None:
+    path = _write_report(tmp_path)
+    watched.open(path)
+    page = watched.page
+    background = page.locator('g[data-lane="pvc/data-redis-4"] rect.lane-bg')
+    box = background.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 3, box["y"] + box["height"] / 2)  # before the claim existed
+    expect(page.locator("#ch-name")).to_have_text("lab/data-redis-4")
+    expect(page.locator("#ch-event")).to_have_text("ADDED")
+    expect(page.locator("#ch-object")).to_contain_text('"phase": "Pending"')
+
+
+def test_evidence_links_highlight_the_moments(tmp_path: Path, watched: Watched) -> None:
+    path = _write_report(tmp_path)
+    watched.open(path)
+    page = watched.page
+    button = page.locator("button.ev-all").first
+    count = len((button.get_attribute("data-ev") or "").split())
+    assert count >= 1
+    button.click()
+    expect(page.locator("#overlay0 .hl-ring")).to_have_count(count)
+    expect(page.locator("#inspector-body")).to_be_visible()
+    page.locator("button.ev-link").first.click()
+    expect(page.locator("#overlay0 .hl-selected")).to_have_count(1)
+    _assert_clean(watched, path)
+
+
+def test_hostile_strings_show_as_text_and_never_run(
+    tmp_path: Path, watched: Watched, artifacts: Path
+) -> None:
+    path = _write_report(tmp_path, hostile=True)
+    watched.open(path)
+    page = watched.page
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert page.evaluate("document.scripts.length") == 2
+    marker = page.locator('g[data-lane="pod/redis-1"] path.ev-warning')
+    expect(marker).to_have_count(1)
+    assert HOSTILE[0] in (marker.locator("title").text_content() or "")
+    marker.click()
+    expect(page.locator("#ch-object")).to_contain_text(HOSTILE[0])
+    expect(page.locator("#ch-object")).to_contain_text(HOSTILE[1])
+    expect(page.locator("#ch-object")).to_contain_text(HOSTILE[2])
+    step = page.locator("svg.timeline circle.step-dot").first
+    step.click()
+    page.locator("#ch-next").click()
+    expect(page.locator("#ch-diff")).to_contain_text(HOSTILE[1])  # the annotation, as text
+    page.screenshot(path=str(artifacts / "report-hostile.png"))
+    _assert_clean(watched, path)
+
+
+@pytest.mark.parametrize("policies", [("OrderedReady", "Parallel")])
+def test_comparison_opens_clean(
+    tmp_path: Path, watched: Watched, artifacts: Path, policies: tuple[str, str]
+) -> None:
+    timelines = []
+    for policy in policies:
+        b = ClusterBuilder()
+        lab_session(b, policy=policy)
+        db = tmp_path / f"{policy}.db"
+        write_session(b, db, session=policy.lower())
+        timelines.append(session_timeline(db, policy.lower()))
+    path = tmp_path / "compare.html"
+    path.write_text(render_comparison(compare(*timelines)), encoding="utf-8")
+    watched.open(path)
+    page = watched.page
+    expect(page.locator("svg.timeline")).to_have_count(2)
+    expect(page.locator("#tl0 g.lane-pod")).to_have_count(5)
+    expect(page.locator("#tl1 g.lane-pod")).to_have_count(5)
+    expect(page.locator("table.figures")).to_contain_text("burst width")
+    expect(page.locator("section.verdicts")).to_have_count(2)
+    page.locator('#tl1 g[data-lane="pod/redis-1"] rect.seg').first.click()
+    expect(page.locator("#ch-t")).to_contain_text("session parallel")
+    page.screenshot(path=str(artifacts / "compare.png"), full_page=True)
+    _assert_clean(watched, path)
