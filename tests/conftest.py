@@ -20,10 +20,19 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from watcher.lab.lab import LabHandle, attach_lab, start_lab
+from watcher.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_lab
 
 REUSE_ENV = "STSWATCH_TEST_LAB_DIR"
 NODES = 3
+
+
+def _stop_labs_of_interrupted_runs(pytest_root: Path) -> None:
+    """A run killed before teardown leaves its lab running: stop exactly those recorded pids."""
+    for state_file in pytest_root.glob("pytest-*/lab*/lab.json"):
+        status = lab_status(state_file.parent)
+        if status is not None and status.running:
+            stopped = stop_lab(state_file.parent)
+            print(f"stopped leftover lab {state_file.parent}: {[s.pid for s in stopped]}")
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -33,6 +42,7 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LabHand
     if reuse:
         yield attach_lab(Path(reuse))
         return
+    _stop_labs_of_interrupted_runs(tmp_path_factory.getbasetemp().parent)
     directory = tmp_path_factory.mktemp("lab")
     handle = await start_lab(directory, nodes=NODES, report=print)
     try:

@@ -184,7 +184,8 @@ def _run_go_build(
     """Run one `go build` for the component into `out_dir`; raise with the log tail on failure."""
     output = str(out_dir / component.binaries[0]) if len(component.binaries) == 1 else f"{out_dir}/"
     argv = [go, "build", "-v", "-ldflags", ldflags(component, version=version), "-o", output]
-    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false"}
+    goflags = f"{os.environ.get('GOFLAGS', '')} -buildvcs=false".strip()
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": goflags}
     log = out_dir / "build.log"
     label = f"{component.name} {version}"
     with subprocess.Popen(

@@ -108,6 +108,19 @@ def kube_apiserver(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]
     )
 
 
+def _controller_flags(*, files: LabFiles, port: int) -> tuple[str, ...]:
+    """Flags the controller-manager and scheduler share: API access and a loopback /healthz."""
+    return (
+        f"--kubeconfig={files.kubeconfig}",
+        f"--authentication-kubeconfig={files.kubeconfig}",
+        f"--authorization-kubeconfig={files.kubeconfig}",
+        f"--bind-address={LOOPBACK}",
+        f"--secure-port={port}",
+        f"--authorization-always-allow-paths={ALWAYS_ALLOW}",
+        "--leader-elect=false",
+    )
+
+
 def kube_controller_manager(
     *, binaries: Binaries, files: LabFiles, ports: dict[str, int]
 ) -> ComponentSpec:
@@ -115,16 +128,10 @@ def kube_controller_manager(
     port = ports["kube-controller-manager"]
     argv = (
         str(binaries.kube_controller_manager),
-        f"--kubeconfig={files.kubeconfig}",
-        f"--authentication-kubeconfig={files.kubeconfig}",
-        f"--authorization-kubeconfig={files.kubeconfig}",
-        f"--bind-address={LOOPBACK}",
-        f"--secure-port={port}",
+        *_controller_flags(files=files, port=port),
         f"--root-ca-file={files.pki.ca_cert}",
         f"--service-account-private-key-file={files.pki.admin_key}",
-        f"--authorization-always-allow-paths={ALWAYS_ALLOW}",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
-        "--leader-elect=false",
     )
     return ComponentSpec(
         "kube-controller-manager", argv, Health(f"https://{LOOPBACK}:{port}/healthz")
@@ -134,16 +141,7 @@ def kube_controller_manager(
 def kube_scheduler(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]) -> ComponentSpec:
     """The default scheduler, no leader election."""
     port = ports["kube-scheduler"]
-    argv = (
-        str(binaries.kube_scheduler),
-        f"--kubeconfig={files.kubeconfig}",
-        f"--authentication-kubeconfig={files.kubeconfig}",
-        f"--authorization-kubeconfig={files.kubeconfig}",
-        f"--bind-address={LOOPBACK}",
-        f"--secure-port={port}",
-        f"--authorization-always-allow-paths={ALWAYS_ALLOW}",
-        "--leader-elect=false",
-    )
+    argv = (str(binaries.kube_scheduler), *_controller_flags(files=files, port=port))
     return ComponentSpec("kube-scheduler", argv, Health(f"https://{LOOPBACK}:{port}/healthz"))
 
 
