@@ -25,6 +25,7 @@ from watcher.lab.paths import cache_root, controlplane_modules
 MIN_GO = (1, 26)
 STAMP = ".stamp.json"
 PROGRESS_EVERY_S = 15.0
+BUILD_TIMEOUT_S = 2 * 60 * 60  # a cold Kubernetes build on 2 slow cores: well under this
 
 Report = Callable[[str], None]
 
@@ -159,35 +160,39 @@ def find_go() -> str:
     return go
 
 
-def _watch_progress(
-    *, process: subprocess.Popen[str], log: Path, label: str, report: Report
-) -> None:
-    """Copy `go build -v` output to the log, reporting packages compiled and time elapsed."""
-    started = time.monotonic()
-    last = started
-    packages = 0
+@dataclass
+class _Progress:
+    """Packages `go build -v` has named so far (written by the copier thread only)."""
+
+    packages: int = 0
+
+
+def _copy_output(*, process: subprocess.Popen[str], log: Path, progress: _Progress) -> None:
+    """Copy `go build -v` output to the log, counting the packages it names."""
     assert process.stdout is not None
     with log.open("w") as sink:
         for line in process.stdout:
             sink.write(line)
             if not line.startswith(("#", " ", "\t")):
-                packages += 1
-            now = time.monotonic()
-            if now - last >= PROGRESS_EVERY_S:
-                last = now
-                report(f"  {label}: {packages} packages, {now - started:.0f}s elapsed")
+                progress.packages += 1
 
 
 def _run_go_build(
     component: Component, *, go: str, modules: Path, out_dir: Path, version: str, report: Report
 ) -> None:
-    """Run one `go build` for the component into `out_dir`; raise with the log tail on failure."""
+    """Run one `go build` for the component into `out_dir`; raise with the log tail on failure.
+
+    Reports packages compiled and time elapsed every PROGRESS_EVERY_S, also during the long
+    silent link steps.
+    """
     output = str(out_dir / component.binaries[0]) if len(component.binaries) == 1 else f"{out_dir}/"
     argv = [go, "build", "-v", "-ldflags", ldflags(component, version=version), "-o", output]
     goflags = f"{os.environ.get('GOFLAGS', '')} -buildvcs=false".strip()
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": goflags}
     log = out_dir / "build.log"
     label = f"{component.name} {version}"
+    progress = _Progress()
+    started = time.monotonic()
     with subprocess.Popen(
         [*argv, *component.packages],
         cwd=modules / component.module_dir,
@@ -196,14 +201,24 @@ def _run_go_build(
         stderr=subprocess.STDOUT,
         text=True,
     ) as process:
-        watcher_thread = threading.Thread(
-            target=_watch_progress,
-            kwargs={"process": process, "log": log, "label": label, "report": report},
+        copier = threading.Thread(
+            target=_copy_output,
+            kwargs={"process": process, "log": log, "progress": progress},
             daemon=True,
         )
-        watcher_thread.start()
-        code = process.wait()
-        watcher_thread.join(timeout=5)
+        copier.start()
+        code: int | None = None
+        while code is None:
+            try:
+                code = process.wait(timeout=PROGRESS_EVERY_S)
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - started
+                if elapsed > BUILD_TIMEOUT_S:
+                    process.kill()
+                    gave_up = f"building {label} gave up after {elapsed:.0f}s; see {log}"
+                    raise LabError(gave_up) from None
+                report(f"  {label}: {progress.packages} packages, {elapsed:.0f}s elapsed")
+        copier.join(timeout=5)
     if code != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
         raise LabError(f"building {label} failed (exit {code}); log {log}:\n{tail}")
