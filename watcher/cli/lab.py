@@ -76,7 +76,8 @@ def up(nodes: int, directory: Path | None, pod_ready_delay: str | None, fast: bo
     nodes_list = ", ".join(state.nodes)
     ready = f"{state.ready_seconds:.1f}s"
     click.echo(f"lab ready in {ready}: {state.api_server_url}, nodes {nodes_list}")
-    click.echo(f"StorageClass {state.storage_class} (default), logs in {handle.directory / 'logs'}")
+    click.echo(f"StorageClass {state.storage_class} (default); logs in {handle.directory / 'logs'}")
+    click.echo(f"stop it with: stswatch lab down --dir {handle.directory}")
     click.echo(f"export KUBECONFIG={state.kubeconfig}")
 
 

@@ -206,6 +206,14 @@ def _refuse_if_running(directory: Path) -> None:
 
 
 def _fresh_directory(directory: Path) -> None:
+    """Clear what a previous (stopped) lab left; never touch a directory that held no lab."""
+    if not (directory / "lab.json").exists():
+        foreign = sorted(p.name for p in directory.iterdir() if p.name != "lab.lock")
+        if foreign:
+            raise LabError(
+                f"{directory} is not empty ({', '.join(foreign[:5])}) and holds no lab; "
+                "give `--dir` a new or empty directory"
+            )
     for name in FRESH_PATHS:
         path = directory / name
         if path.is_dir():
@@ -242,9 +250,9 @@ async def start_lab(
     directory = await asyncio.to_thread(directory.resolve)
     with _locked(directory):
         _refuse_if_running(directory)
+        _fresh_directory(directory)
         binaries = await asyncio.to_thread(build.binaries, report=report)
         started = time.monotonic()
-        _fresh_directory(directory)
         handle = _new_handle(directory, nodes=nodes, timing=timing or PodTiming())
         try:
             await _start_components(handle, binaries=binaries, report=report, wait_s=wait_s)

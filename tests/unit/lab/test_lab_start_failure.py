@@ -37,3 +37,15 @@ async def test_dead_component_is_named_with_its_log(
     status = lab_status(directory)
     assert status is not None
     assert not status.running
+
+
+async def test_a_directory_that_never_held_a_lab_is_not_cleared(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(lab.build, "binaries", lambda **_: _fake_binaries(tmp_path))
+    directory = tmp_path / "precious"
+    (directory / "logs").mkdir(parents=True)
+    (directory / "logs" / "keep.txt").write_text("mine")
+    with pytest.raises(LabError, match="holds no lab"):
+        await start_lab(directory)
+    assert (directory / "logs" / "keep.txt").read_text() == "mine"
