@@ -1,4 +1,4 @@
-"""`stswatch scenario run lesson --policy both` on the lab: record, verify, report, compare."""
+"""`stswatch demo` (the lesson under both policies) on the lab: record, verify, report, compare."""
 
 from pathlib import Path
 from typing import Any
@@ -6,21 +6,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reports.recording import load_recording
+from reports.recording import list_session_names, load_recording
 from reports.verdict import Verdict, VerifyResult
 from reports.verify import verify
 from watcher.cli import main
+from watcher.lab.paths import LAB_DIR_ENV
 
 pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
-
-
-def run_cli(lab: Any, *args: str) -> Any:
-    """Invoke stswatch against the lab; the output is kept for the assertion message."""
-    runner = CliRunner()
-    argv = [*args, "--kubeconfig", str(lab.kubeconfig), "--storage-class", lab.storage_class]
-    return runner.invoke(main, argv, catch_exceptions=False)
 
 
 def verdicts(result: VerifyResult, proof: str) -> list[Verdict]:
@@ -30,19 +24,22 @@ def verdicts(result: VerifyResult, proof: str) -> list[Verdict]:
 
 @pytest.fixture(scope="module")
 def lesson(lab: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Run the lesson under both policies once for the tests of this module."""
+    """Run the demo once (it finds the running lab through STSWATCH_LAB_DIR)."""
     out = tmp_path_factory.mktemp("lesson")
     db = out / "stswatch.db"
-    cli = run_cli(
-        lab, "scenario", "run", "lesson", "--policy", "both", "--session", "lesson",
-        "--db", str(db), "-o", str(out / "reports"),
-    )  # fmt: skip
+    argv = ["demo", "--db", str(db), "-o", str(out / "reports")]
+    env = {LAB_DIR_ENV: str(lab.directory)}
+    cli = CliRunner().invoke(main, argv, env=env, catch_exceptions=False)
     assert cli.exit_code == 0, cli.output
+    sessions = list_session_names(db)
+    assert len(sessions) == 2, sessions
+    assert sessions[0].endswith("-orderedready")
+    assert sessions[1].endswith("-parallel")
     results = {
-        policy: verify(load_recording(db, f"lesson-{policy.lower()}"), statefulset="redis")
-        for policy in ("OrderedReady", "Parallel")
+        policy: verify(load_recording(db, session), statefulset="redis")
+        for policy, session in zip(("OrderedReady", "Parallel"), sessions, strict=True)
     }
-    return {"out": out / "reports", "cli": cli, "results": results}
+    return {"out": out / "reports", "cli": cli, "results": results, "sessions": sessions}
 
 
 def test_ordered_ready_verdicts_all_pass(lesson: dict[str, Any]) -> None:
@@ -79,8 +76,10 @@ def test_homework_1_says_what_happened(lesson: dict[str, Any], policy: str) -> N
 
 def test_reports_written_and_comparison_opens(lesson: dict[str, Any]) -> None:
     out: Path = lesson["out"]
-    for session in ("lesson-orderedready", "lesson-parallel"):
-        assert (out / f"{session}.html").stat().st_size > 1000
+    for session in lesson["sessions"]:
+        report = out / f"{session}.html"
+        assert report.stat().st_size > 1000
+        assert str(report) in lesson["cli"].output
     compare = out / "compare.html"
     assert compare.stat().st_size > 1000
     assert str(compare) in lesson["cli"].output

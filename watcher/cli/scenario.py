@@ -6,13 +6,14 @@ the comparison. This module only joins the two, prints progress and picks the ex
 """
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from migrations.failures import ExitCode
+from migrations.failures import ExitCode, StswatchError
 from reports.compare import compare
 from reports.html import render_comparison, render_report
 from reports.lifecycle import build_lifecycles
@@ -23,6 +24,7 @@ from reports.verdict import OUTCOMES, VerifyResult
 from reports.verify import verify
 from watcher.cli import main
 from watcher.cli.options import db_option
+from watcher.log import configure_logging
 from watcher.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
 from watcher.scenario.runner import (
     PolicyRun,
@@ -165,6 +167,7 @@ def _run_and_report(
     keep_namespace: bool,
 ) -> None:
     """Record, verify, report, print the verdicts; exit non-zero on a failed step or verdict."""
+    configure_logging()  # the recorder's logs go to stderr, next to the progress lines
 
     async def record() -> tuple[PolicyRun, ...]:
         return await run_scenario(
@@ -179,12 +182,27 @@ def _run_and_report(
 
     runs = asyncio.run(record())
     out_dir.mkdir(parents=True, exist_ok=True)
-    sessions = [
-        _verify_and_report(db_path, run=run, scenario=scenario, out_dir=out_dir) for run in runs
-    ]
-    comparison = _compare(sessions, out_dir=out_dir) if len(sessions) == 2 else None
-    _print_summary(sessions, comparison=comparison)
-    raise SystemExit(int(_exit_code(sessions)))
+    sessions = [_verified(db_path, run=run, scenario=scenario, out_dir=out_dir) for run in runs]
+    reported = [s for s in sessions if s is not None]
+    comparison = _compare(reported, out_dir=out_dir) if len(reported) == 2 else None
+    for run, session in zip(runs, sessions, strict=True):
+        _print_run(run, session)
+    if comparison is not None:
+        click.echo(f"comparison: {comparison}")
+    sys.exit(int(_exit_code(runs, reported)))
+
+
+def _verified(
+    db_path: Path, *, run: PolicyRun, scenario: Scenario, out_dir: Path
+) -> SessionReport | None:
+    """Verify and report one session; None when a run that stopped early cannot be verified."""
+    try:
+        return _verify_and_report(db_path, run=run, scenario=scenario, out_dir=out_dir)
+    except StswatchError as exc:
+        if run.error is None:
+            raise
+        _progress(f"session {run.session} cannot be verified: {exc.message}")
+        return None
 
 
 def _verify_and_report(
@@ -193,11 +211,13 @@ def _verify_and_report(
     _progress(f"verifying session {run.session}")
     recording = load_recording(db_path, run.session)
     result = verify(recording, statefulset=scenario.statefulset)
-    path = out_dir / f"{run.session}.html"
-    life = build_lifecycles(recording)
     timeline = build_timeline(
-        recording, lifecycles=life, result=result, statefulset=scenario.statefulset
+        recording,
+        lifecycles=build_lifecycles(recording),
+        result=result,
+        statefulset=scenario.statefulset,
     )
+    path = out_dir / f"{run.session}.html"
     path.write_text(render_report(timeline), encoding="utf-8")
     return SessionReport(run, result, timeline, path)
 
@@ -210,27 +230,31 @@ def _compare(sessions: Sequence[SessionReport], *, out_dir: Path) -> Path:
     return path
 
 
-def _print_summary(sessions: Sequence[SessionReport], *, comparison: Path | None) -> None:
-    for session in sessions:
-        result, run = session.result, session.run
+def _print_run(run: PolicyRun, session: SessionReport | None) -> None:
+    """One run's verdict totals, the verdicts worth a look, and its report's path."""
+    if session is None:
+        click.echo(f"{run.policy}: session {run.session}: not verified")
+    else:
+        result = session.result
         totals = ", ".join(f"{result.count(o)} {o}" for o in OUTCOMES if result.count(o))
         click.echo(f"{run.policy}: session {run.session}: {totals or 'no verdicts'}")
-        for episode in result.episodes:
-            for verdict in episode.verdicts:
-                if verdict.outcome in ("fail", "inconclusive") or verdict.proof == "homework-1":
-                    click.echo(f"  {verdict.outcome:<14} {verdict.proof}: {verdict.reason}")
-        if run.error is not None:
-            click.echo(f"  stopped early: {run.error.message}")
+        for verdict in result.verdicts:
+            if verdict.outcome in ("fail", "inconclusive") or verdict.proof == "homework-1":
+                click.echo(f"  {verdict.outcome:<14} {verdict.proof}: {verdict.reason}")
+    timed_out = [o for o in run.outcomes if o.status == "timed-out"]
+    for outcome in timed_out:
+        click.echo(f"  step {outcome.index} timed out (went on): {outcome.note}")
+    if run.error is not None:
+        click.echo(f"  stopped early: {run.error.message}")
+    if session is not None:
         click.echo(f"  report: {session.report}")
-    if comparison is not None:
-        click.echo(f"comparison: {comparison}")
 
 
-def _exit_code(sessions: Sequence[SessionReport]) -> ExitCode:
-    """A step that failed wins (its own code); then a failed verdict; else OK."""
-    for session in sessions:
-        if session.run.error is not None:
-            return session.run.error.exit_code
+def _exit_code(runs: Sequence[PolicyRun], sessions: Sequence[SessionReport]) -> ExitCode:
+    """A step that failed wins (with its own code); then a failed verdict; else OK."""
+    for run in runs:
+        if run.error is not None:
+            return run.error.exit_code
     if any(s.result.failed for s in sessions):
         return ExitCode.VERDICT_FAILED
     return ExitCode.OK
