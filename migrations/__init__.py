@@ -8,10 +8,10 @@ from migrations.failures import ExitCode, StswatchError
 from migrations.schema import (
     SCHEMA_VERSION,
     CorruptStoreError,
+    Migration,
     SchemaTooNewError,
     StoreError,
     StoreWriteError,
-    Migration,
     check_schema_version,
     list_migrations,
 )

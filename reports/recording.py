@@ -146,6 +146,25 @@ def load_recording(path: Path, session: str) -> Recording:
         conn.close()
 
 
+def _change(row: tuple[Any, ...]) -> Change:
+    (id_, run_id, kind, namespace, name, uid, event, rv, observed, wall, mono, written, obj) = row
+    return Change(
+        id=id_,
+        run_id=run_id,
+        kind=kind,
+        namespace=namespace,
+        name=name,
+        uid=uid,
+        event=event,
+        resource_version=rv,
+        observed=observed,
+        received_wall_ns=wall,
+        received_mono_ns=mono,
+        written_wall_ns=written,
+        object=orjson.loads(obj),
+    )
+
+
 def _load(conn: sqlite3.Connection, path: Path, session: str) -> Recording:
     row = conn.execute(_SESSION, (session,)).fetchone()
     if row is None:
@@ -153,11 +172,10 @@ def _load(conn: sqlite3.Connection, path: Path, session: str) -> Recording:
         raise NotFoundError(f"{path}: no session named {session!r} (sessions: {known})")
     session_id, name, created, scope = row
     runs = tuple(Run(*r) for r in conn.execute(_RUNS, (session_id,)))
-    changes = tuple(
-        Change(*r[:12], object=orjson.loads(r[12])) for r in conn.execute(_CHANGES, (session_id,))
-    )
+    changes = tuple(_change(row) for row in conn.execute(_CHANGES, (session_id,)))
     gaps = tuple(Gap(*r) for r in conn.execute(_GAPS, (session_id,)))
     marks = tuple(
-        Mark(r[0], r[1], r[2], orjson.loads(r[3]), r[4]) for r in conn.execute(_MARKS, (session_id,))
+        Mark(r[0], r[1], r[2], orjson.loads(r[3]), r[4])
+        for r in conn.execute(_MARKS, (session_id,))
     )
     return Recording(name, created, orjson.loads(scope), runs, changes, gaps, marks)

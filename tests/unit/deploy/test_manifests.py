@@ -71,7 +71,8 @@ def test_rbac_is_read_only_and_never_touches_secrets() -> None:
         for rule in role["rules"]:
             assert set(rule["verbs"]) <= READ_VERBS, rule
             assert "secrets" not in rule["resources"], rule
-            assert "*" not in rule["resources"] and "*" not in rule["verbs"], rule
+            assert "*" not in rule["resources"], rule
+            assert "*" not in rule["verbs"], rule
 
 
 def test_rbac_grants_list_and_watch_on_every_recorded_kind() -> None:
