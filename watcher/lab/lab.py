@@ -17,7 +17,7 @@ from pathlib import Path
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient
 
-from watcher.lab import build, components, health, process
+from watcher.lab import build, components, etcd, health, process
 from watcher.lab.certs import Pki, write_pki
 from watcher.lab.cluster import populate
 from watcher.lab.components import ComponentSpec, LabFiles
@@ -101,6 +101,10 @@ class LabHandle:
         """A kubernetes-asyncio ApiClient for this lab (the caller closes it)."""
         api: ApiClient = await config.new_client_from_config(config_file=str(self.kubeconfig))
         return api
+
+    async def compact_etcd(self) -> int:
+        """Compact etcd's history up to now; returns that revision (see watcher.lab.etcd)."""
+        return await asyncio.to_thread(etcd.compact, self.etcd_endpoint)
 
     def log(self, component: str) -> Path:
         """Log file of a component (etcd, kube-apiserver, ..., kwok, provisioner)."""
