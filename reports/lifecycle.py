@@ -26,6 +26,7 @@ The model, for readers of these types (proofs, timeline, HTML):
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -77,12 +78,12 @@ class PodIncarnation:
         """The first change seen for this pod."""
         return self.transitions[0]
 
-    @property
+    @cached_property
     def deleted(self) -> Transition | None:
         """The DELETED change, if the pod is gone."""
         return self.first("deleted")
 
-    @property
+    @cached_property
     def terminating(self) -> Transition | None:
         """The first change showing a deletionTimestamp."""
         return self.first("terminating")
@@ -501,13 +502,20 @@ def _status(change: Change, ordering: Ordering) -> StatusVersion:
 def _statefulset(history: list[Change], ordering: Ordering) -> StatefulSetIncarnation:
     specs: list[SpecVersion] = []
     statuses: list[StatusVersion] = []
+    seen_spec: object = None
+    seen_status: object = None
     for change in history:
-        spec = _spec(change, ordering, specs[-1] if specs else None)
-        if not specs or spec.changed:
-            specs.append(spec)
-        status = _status(change, ordering)
-        if not statuses or _status_key(status) != _status_key(statuses[-1]):
-            statuses.append(status)
+        # Most changes are status writes: skip the spec when its JSON is unchanged, and back.
+        if change.object.get("spec") != seen_spec:
+            seen_spec = change.object.get("spec")
+            spec = _spec(change, ordering, specs[-1] if specs else None)
+            if not specs or spec.changed:
+                specs.append(spec)
+        if change.object.get("status") != seen_status:
+            seen_status = change.object.get("status")
+            status = _status(change, ordering)
+            if not statuses or _status_key(status) != _status_key(statuses[-1]):
+                statuses.append(status)
     first = history[0]
     templates = o.dig(first.object, "spec", "volumeClaimTemplates") or ()
     claim_templates = tuple(str(o.dig(t, "metadata", "name")) for t in templates)

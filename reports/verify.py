@@ -17,7 +17,7 @@ from reports.proofs import (
     scale_down,
     storage,
 )
-from reports.proofs.context import ProofContext, with_gaps
+from reports.proofs.context import ProofContext, index_set, with_gaps
 from reports.recording import Change, Recording
 from reports.verdict import EpisodeResult, GapRef, Verdict, VerifyResult
 
@@ -45,9 +45,12 @@ def verify(recording: Recording, *, statefulset: str | None = None) -> VerifyRes
         )
     episodes = find_episodes(life, statefulset=statefulset)
     changes = {c.id: c for c in recording.changes}
+    kinds = frozenset(c.kind for c in recording.changes)
+    indexes = {sts.uid: index_set(life, sts) for sts in life.statefulsets}
     results = []
     for index, episode in enumerate(episodes, start=1):
-        ctx = ProofContext(episode, life, changes, recording.gaps, episodes)
+        set_index = indexes[episode.statefulset.uid]
+        ctx = ProofContext(episode, life, changes, recording.gaps, episodes, set_index, kinds)
         results.append(_result(index, ctx, _decide_all(ctx)))
     gaps = tuple(
         GapRef(g.id, g.kind, g.reason, g.from_wall_ns, g.to_wall_ns) for g in recording.gaps
@@ -95,11 +98,5 @@ def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> Epi
 
 def _last_change(ctx: ProofContext) -> Change | None:
     """The last change of the StatefulSet or its pods inside the episode's window."""
-    episode = ctx.episode
-    steps = [(t.rank, t.change_id) for p in ctx.creations() for t in p.transitions]
-    steps += [
-        (t.rank, t.change_id) for incs in ctx.slots.values() for p in incs for t in p.transitions
-    ]
-    steps += [(s.rank, s.change_id) for s in episode.statefulset.statuses]
-    inside = [step for step in steps if episode.contains(step[0])]
-    return ctx.changes[max(inside)[1]] if inside else None
+    found = ctx.index.last_step(ctx.episode.start_rank, ctx.episode.end_rank)
+    return ctx.changes[found] if found is not None else None

@@ -1,14 +1,51 @@
 """What a proof sees of one episode; how proofs cite changes and read a pod's health."""
 
+from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 
 from reports.episodes import Episode, Recreation
-from reports.lifecycle import Lifecycles, PodIncarnation, Transition
+from reports.lifecycle import Lifecycles, PodIncarnation, StatefulSetIncarnation, Transition
 from reports.objects import parse_time
+from reports.proofs.walk import lowest_unhealthy
 from reports.recording import Change, Gap
 from reports.verdict import Evidence, GapRef, Outcome, Verdict
+
+
+@dataclass(frozen=True)
+class SetIndex:
+    """One StatefulSet's pods indexed once for all its episodes: creations and steps by rank."""
+
+    created: tuple[PodIncarnation, ...]  # created (not listed) pods, by creation rank
+    created_ranks: tuple[int, ...]
+    steps: tuple[tuple[int, int], ...]  # (rank, change id) of every pod and status step
+    walks: dict[int, dict[int, int]] = field(default_factory=dict)
+
+    def lowest_unhealthy(
+        self, slots: dict[int, tuple[PodIncarnation, ...]], start: int
+    ) -> dict[int, int]:
+        """The replayed walk's lowest unhealthy ordinal before every creation (cached per start)."""
+        if start not in self.walks:
+            self.walks[start] = lowest_unhealthy(slots, start=start, ranks=self.created_ranks)
+        return self.walks[start]
+
+    def last_step(self, start: int, end: int) -> int | None:
+        """The change id of the last step with start <= rank < end."""
+        i = bisect_left(self.steps, (end, -1)) - 1
+        return self.steps[i][1] if i >= 0 and self.steps[i][0] >= start else None
+
+
+def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
+    """Index a StatefulSet's pods for its episodes."""
+    pods = [p for incs in life.set_pods(sts.namespace, sts.name).values() for p in incs]
+    created = sorted((p for p in pods if p.first_observed != "list"), key=lambda p: p.created.rank)
+    steps = sorted(
+        [(t.rank, t.change_id) for p in pods for t in p.transitions]
+        + [(s.rank, s.change_id) for s in sts.statuses]
+    )
+    return SetIndex(tuple(created), tuple(p.created.rank for p in created), tuple(steps))
 
 
 @dataclass(frozen=True)
@@ -20,6 +57,8 @@ class ProofContext:
     changes: dict[int, Change]
     gaps: tuple[Gap, ...]
     episodes: tuple[Episode, ...]
+    index: SetIndex
+    kinds: frozenset[str]  # the kinds the recording holds any change of
 
     @property
     def basis(self) -> str:
@@ -49,13 +88,10 @@ class ProofContext:
 
     def created_in_window(self) -> list[PodIncarnation]:
         """Pods of the StatefulSet first created (not listed) inside the episode's window."""
-        pods = [
-            pod
-            for incs in self.slots.values()
-            for pod in incs
-            if pod.first_observed != "list" and self.episode.contains(pod.created.rank)
-        ]
-        return sorted(pods, key=lambda p: p.created.rank)
+        ranks = self.index.created_ranks
+        first = bisect_left(ranks, self.episode.start_rank)
+        last = bisect_left(ranks, self.episode.end_rank)
+        return list(self.index.created[first:last])
 
     def new_pods(self) -> list[PodIncarnation]:
         """Pods this episode brought into being: created in the window, not replacing one in it."""
@@ -95,12 +131,17 @@ class ProofContext:
                     found.append(Recreation(old, new))
         return sorted(found, key=lambda r: r.new.created.rank)
 
+    @cached_property
+    def _claimed(self) -> frozenset[str]:
+        return frozenset(
+            e.recreation.new.uid
+            for e in self.episodes
+            if e is not self.episode and e.recreation is not None
+        )
+
     def claimed(self, pod: PodIncarnation) -> bool:
         """True when another (pod-recreated) episode owns this pod's creation."""
-        return any(
-            e is not self.episode and e.recreation is not None and e.recreation.new is pod
-            for e in self.episodes
-        )
+        return pod.uid in self._claimed
 
     def alive(self, ordinal: int, rank: int) -> PodIncarnation | None:
         """The incarnation at `ordinal` that existed at `rank`, if any."""

@@ -21,7 +21,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.kind not in _EPISODES:
         return None
     created = ctx.creations()
-    violations = [v for pod in created for v in _violations(ctx, pod)]
+    violations = [v for pod in _suspects(ctx, created) for v in _violations(ctx, pod)]
     if ctx.episode.spec.pod_management_policy == "Parallel":
         reason = "Parallel: the controller does not gate creation on readiness (Q3)"
         if violations:
@@ -35,7 +35,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
             first[0],
             [e for _, evidence in violations[:5] for e in evidence],
         )
-    halted = _halt(ctx)
+    halted = _halt(ctx) if ctx.episode.kind == "scale-up" else None
     if not created and halted is None:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
     evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
@@ -55,6 +55,14 @@ def _pass_reason(ctx: ProofContext, created: list[PodIncarnation]) -> str:
     return f"{count}, each after every lower ordinal was {gate}"
 
 
+def _suspects(ctx: ProofContext, created: list[PodIncarnation]) -> list[PodIncarnation]:
+    """Creations the replayed walk says came above an unhealthy ordinal (all, with minReady)."""
+    if ctx.episode.spec.min_ready_seconds > 0:
+        return created  # Available depends on API timestamps: check each pair
+    lowest = ctx.index.lowest_unhealthy(ctx.slots, ctx.episode.spec.start_ordinal)
+    return [p for p in created if p.ordinal is not None and lowest[p.created.rank] < p.ordinal]
+
+
 def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[Evidence]]]:
     if pod.ordinal is None:
         return []
@@ -62,9 +70,9 @@ def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[
     at = parse_time(pod.created.api_time)
     start = ctx.episode.spec.start_ordinal
     found = []
+    created = ctx.cite_step(pod, pod.created, f"{pod.name} created")
     for ordinal in range(start, pod.ordinal):
         lower = ctx.alive(ordinal, rank)
-        created = ctx.cite_step(pod, pod.created, f"{pod.name} created")
         if lower is None:
             name = f"{ctx.episode.statefulset.name}-{ordinal}"
             found.append((f"{pod.name} was created while {name} did not exist", [created]))

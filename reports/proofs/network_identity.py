@@ -85,7 +85,7 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
     cited.append(ctx.cite_step(new, ip_step, f"new {new.name} IP {new_ip}"))
     if governing_service(ctx, ip_step.rank) is None:
         return "pass", f"{kept}; no DNS record expected: Service {service} absent", cited
-    if not any(c.kind == "EndpointSlice" for c in ctx.changes.values()):
+    if "EndpointSlice" not in ctx.kinds:
         return "inconclusive", f"{kept}; EndpointSlices were not recorded", cited
     record = dns_record(ctx, new.name, new_ip, new.created.rank)
     if record is None:

@@ -1,0 +1,82 @@
+"""Benchmark: `verify` on a synthetic 1,000-pod session (~20k changes). Prints; never asserts.
+
+Baseline, measured in the same run: loading the session from SQLite (the floor every reader
+pays). Target for verify itself: under 2 s.
+"""
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from reports.lifecycle import build_lifecycles
+from reports.recording import load_recording
+from reports.verify import verify
+from tests.fixtures.builder import ClusterBuilder
+
+PODS = 1_000
+
+
+def build_session(path: Path, *, pods: int) -> None:
+    """Scale-up 0→pods, a rolling update of every pod, pods/10 recreations, scale-down to half."""
+    b = ClusterBuilder(step_ms=5)
+    b.service("web-headless")
+    b.statefulset("web", replicas=pods)
+    for ordinal in range(pods):
+        b.set_status("web", replicas=ordinal + 1, readyReplicas=ordinal)
+        b.bring_up("web", ordinal)
+        b.set_status("web", readyReplicas=ordinal + 1)
+        if ordinal % 100 == 99:
+            b.endpoints("web-headless")
+    b.set_spec("web", image="nginx:2")
+    b.set_status("web", observedGeneration=2, updateRevision="web-rev2")
+    for ordinal in reversed(range(pods)):
+        b.take_down("web", ordinal)
+        b.set_status("web", readyReplicas=pods - 1, currentReplicas=ordinal)
+        b.bring_up("web", ordinal)
+        b.set_status("web", readyReplicas=pods)
+        b.set_status("web", updatedReplicas=pods - ordinal)
+    b.endpoints("web-headless")
+    for ordinal in range(0, pods, 10):
+        b.take_down("web", ordinal)
+        b.set_status("web", readyReplicas=pods - 1)
+        b.bring_up("web", ordinal)
+        b.set_status("web", readyReplicas=pods)
+    b.endpoints("web-headless")
+    b.set_spec("web", replicas=pods // 2)
+    for ordinal in reversed(range(pods // 2, pods)):
+        b.terminate(f"web-{ordinal}")
+        b.set_status("web", readyReplicas=ordinal)
+        b.remove(f"web-{ordinal}")
+        b.set_status("web", replicas=ordinal)
+    b.write(path)
+
+
+def _timed(label: str, changes: int, run: "object") -> float:
+    started = time.perf_counter()
+    run()  # type: ignore[operator]
+    took = time.perf_counter() - started
+    print(f"{label:<28}{took:>8.3f} s  {changes / took:>12,.0f} changes/s")
+    return took
+
+
+def main() -> None:
+    pods = int(sys.argv[1]) if len(sys.argv) > 1 else PODS
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        build_session(path, pods=pods)
+        recording = load_recording(path, "s1")
+        n = len(recording.changes)
+        print(f"session: {pods} pods, {n} changes")
+        _timed("load_recording (baseline)", n, lambda: load_recording(path, "s1"))
+        _timed("build_lifecycles", n, lambda: build_lifecycles(recording))
+        took = _timed("verify (lifecycles+proofs)", n, lambda: verify(recording))
+        result = verify(recording)
+        print(
+            f"episodes {len(result.episodes)}, verdicts {len(result.verdicts)}, "
+            f"failed {result.count('fail')}; target < 2 s: {'met' if took < 2 else 'missed'}"
+        )
+
+
+if __name__ == "__main__":
+    main()
