@@ -31,6 +31,8 @@ Report = Callable[[str], None]
 STORAGE_CLASS = "stswatch-local"
 START_TIMEOUT_S = 90.0
 NODES_TIMEOUT_S = 60.0
+PORT_ATTEMPTS = 3
+PORT_TAKEN = "address already in use"
 FRESH_PATHS = ("pki", "etcd", "volumes", "logs", "kubeconfig", "stages.yaml", "lab.json")
 
 
@@ -58,6 +60,11 @@ class LabStatus:
     def running(self) -> bool:
         """True when any recorded process still runs."""
         return any(self.alive.values())
+
+    @property
+    def healthy(self) -> bool:
+        """True when every recorded process runs (a lab worth attaching to)."""
+        return bool(self.alive) and all(self.alive.values())
 
 
 @dataclass
@@ -249,7 +256,8 @@ async def start_lab(
     """Build (cached), start every component, create nodes and the StorageClass, wait Ready.
 
     Raises LabError naming the component (with its log tail) if one fails; whatever was
-    started is stopped again, so a failed `up` leaves nothing running.
+    started is stopped again, so a failed `up` leaves nothing running. A port taken between
+    picking and binding (another lab starting at the same moment) means a retry on new ports.
     """
     directory = await asyncio.to_thread(directory.resolve)
     with _locked(directory):
@@ -257,24 +265,45 @@ async def start_lab(
         _fresh_directory(directory)
         binaries = await asyncio.to_thread(build.binaries, report=report)
         started = time.monotonic()
-        handle = _new_handle(directory, nodes=nodes, timing=timing or PodTiming())
-        try:
-            await _start_components(handle, binaries=binaries, report=report, wait_s=wait_s)
-            report(f"creating {nodes} fake nodes and StorageClass {STORAGE_CLASS}")
-            names = await populate(
-                kubeconfig=handle.kubeconfig,
-                nodes=nodes,
-                storage_class_name=STORAGE_CLASS,
-                wait_s=NODES_TIMEOUT_S,
-            )
-        except BaseException:
-            handle.down()
-            raise
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            _fresh_directory(directory)
+            handle = _new_handle(directory, nodes=nodes, timing=timing or PodTiming())
+            try:
+                names = await _bring_up(handle, binaries=binaries, report=report, wait_s=wait_s)
+                break
+            except LabError as exc:
+                handle.down()
+                if PORT_TAKEN not in str(exc) or attempt == PORT_ATTEMPTS:
+                    raise
+                report(f"a port was taken meanwhile; retrying on new ports ({exc.message[:80]})")
+            except BaseException:
+                handle.down()
+                raise
         handle.state = replace(
             handle.state, nodes=tuple(names), ready_seconds=time.monotonic() - started
         )
         write_state(handle.state)
         return handle
+
+
+async def _bring_up(
+    handle: LabHandle, *, binaries: build.Binaries, report: Report, wait_s: float
+) -> list[str]:
+    """Start the components in order, then create the nodes and the StorageClass."""
+    files = _lab_files(handle.directory, _pki(handle.directory))
+    ports = dict(handle.state.ports)
+    for spec in components.component_specs(binaries=binaries, files=files, ports=ports):
+        report(f"starting {spec.name}")
+        record = handle._spawn(spec, log=handle.directory / "logs" / f"{spec.name}.log")
+        await health.wait_healthy(spec, record=record, pki=files.pki, wait_s=wait_s)
+    nodes = int(handle.state.options["nodes"])
+    report(f"creating {nodes} fake nodes and StorageClass {STORAGE_CLASS}")
+    return await populate(
+        kubeconfig=handle.kubeconfig,
+        nodes=nodes,
+        storage_class_name=STORAGE_CLASS,
+        wait_s=NODES_TIMEOUT_S,
+    )
 
 
 def _new_handle(directory: Path, *, nodes: int, timing: PodTiming) -> LabHandle:
@@ -298,18 +327,6 @@ def _new_handle(directory: Path, *, nodes: int, timing: PodTiming) -> LabHandle:
     )
     write_state(state)
     return LabHandle(state=state)
-
-
-async def _start_components(
-    handle: LabHandle, *, binaries: build.Binaries, report: Report, wait_s: float
-) -> None:
-    files = _lab_files(handle.directory, _pki(handle.directory))
-    ports = dict(handle.state.ports)
-    specs = components.component_specs(binaries=binaries, files=files, ports=ports)
-    for spec in specs:
-        report(f"starting {spec.name}")
-        record = handle._spawn(spec, log=handle.directory / "logs" / f"{spec.name}.log")
-        await health.wait_healthy(spec, record=record, pki=files.pki, wait_s=wait_s)
 
 
 def attach_lab(directory: Path) -> LabHandle:

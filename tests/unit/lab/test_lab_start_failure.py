@@ -10,9 +10,9 @@ from watcher.lab.errors import LabError
 from watcher.lab.lab import lab_status, start_lab
 
 
-def _fake_binaries(tmp_path: Path) -> build.Binaries:
+def _fake_binaries(tmp_path: Path, *, says: str = "etcd: data dir is corrupt") -> build.Binaries:
     etcd = tmp_path / "etcd"
-    etcd.write_text("#!/bin/sh\necho 'etcd: cannot listen: address already in use' >&2\nexit 3\n")
+    etcd.write_text(f"#!/bin/sh\necho '{says}' >&2\nexit 3\n")
     etcd.chmod(0o755)
     never = tmp_path / "never-started"
     return build.Binaries(
@@ -33,7 +33,7 @@ async def test_dead_component_is_named_with_its_log(
         await asyncio.wait_for(start_lab(directory), timeout=30)
     message = str(raised.value)
     assert message.startswith("etcd exited during start-up")
-    assert "address already in use" in message
+    assert "data dir is corrupt" in message
     status = lab_status(directory)
     assert status is not None
     assert not status.running
@@ -49,3 +49,14 @@ async def test_a_directory_that_never_held_a_lab_is_not_cleared(
     with pytest.raises(LabError, match="holds no lab"):
         await start_lab(directory)
     assert (directory / "logs" / "keep.txt").read_text() == "mine"
+
+
+async def test_a_port_taken_meanwhile_is_retried_on_new_ports(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    taken = "listen tcp 127.0.0.1:2379: bind: address already in use"
+    monkeypatch.setattr(lab.build, "binaries", lambda **_: _fake_binaries(tmp_path, says=taken))
+    reports: list[str] = []
+    with pytest.raises(LabError, match="address already in use"):
+        await asyncio.wait_for(start_lab(tmp_path / "lab", report=reports.append), timeout=30)
+    assert sum("retrying on new ports" in line for line in reports) == 2
