@@ -58,11 +58,10 @@ class PodTiming:
 
     @classmethod
     def with_ready_delay(cls, *, low_s: float, high_s: float) -> "PodTiming":
-        """Default start/delete delays, scheduled-to-Ready spread over [low_s, high_s]."""
-        start = cls().start
-        low = max(0, int(low_s * 1000) - start.low_ms)
-        high = max(low, int(high_s * 1000) - start.high_ms)
-        return cls(start=start, ready=Delay(low, high))
+        """Scheduled-to-Ready spread over [low_s, high_s]: a sixth to start, the rest to Ready."""
+        low, high = int(low_s * 1000), int(max(low_s, high_s) * 1000)
+        start = Delay(low // 6, high // 6)
+        return cls(start=start, ready=Delay(low - start.low_ms, high - start.high_ms))
 
 
 def _load(name: str) -> dict[str, Any]:

@@ -69,6 +69,8 @@ def test_ready_delay_spans_scheduled_to_ready() -> None:
     timing = PodTiming.with_ready_delay(low_s=1.0, high_s=3.0)
     assert timing.start.low_ms + timing.ready.low_ms == 1000
     assert timing.start.high_ms + timing.ready.high_ms == 3000
+    instant = PodTiming.with_ready_delay(low_s=0, high_s=0)
+    assert instant.start == instant.ready == Delay(0, 0)
 
 
 @pytest.mark.skipif(shutil.which("jq") is None, reason="jq not installed")
