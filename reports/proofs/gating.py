@@ -9,6 +9,7 @@ are still recreated; pods above it are left alone (the "halt").
 from reports.lifecycle import PodIncarnation
 from reports.objects import parse_time
 from reports.proofs.context import Health, ProofContext, health
+from reports.proofs.halt import held
 from reports.verdict import Evidence, Verdict
 
 PROOF = "ordered-ready-gating"
@@ -25,7 +26,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.spec.pod_management_policy == "Parallel":
         reason = "Parallel: the controller does not gate creation on readiness (Q3)"
         if violations:
-            reason += f"; {len(violations)} creations happened while a lower ordinal was unready"
+            count = len(violations)
+            reason += (
+                f"; {count} creation{'s' * (count > 1)} happened while a lower ordinal was unready"
+            )
         return ctx.verdict(PROOF, "not-applicable", reason)
     if violations:
         first = violations[0]
@@ -35,7 +39,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
             first[0],
             [e for _, evidence in violations[:5] for e in evidence],
         )
-    halted = _halt(ctx) if ctx.episode.kind == "scale-up" else None
+    halted = held(ctx) if ctx.episode.kind == "scale-up" else None
     if not created and halted is None:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
     evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
@@ -99,29 +103,3 @@ def _pass_evidence(ctx: ProofContext, pod: PodIncarnation) -> list[Evidence]:
             evidence.append(ctx.cite_step(predecessor, ready, f"{predecessor.name} Ready"))
     evidence.append(ctx.cite_step(pod, pod.created, f"{pod.name} created"))
     return evidence
-
-
-def _halt(ctx: ProofContext) -> tuple[str, list[Evidence]] | None:
-    """The unhealthy pod the walk stopped at, when the episode ended short of its replicas."""
-    spec = ctx.episode.spec
-    last = ctx.episode.end_rank - 1
-    in_range = range(spec.start_ordinal, spec.start_ordinal + spec.replicas)
-    missing = [o for o in in_range if ctx.alive(o, last) is None]
-    if not missing:
-        return None
-    for ordinal in in_range:
-        if ordinal > missing[-1]:
-            break
-        pod = ctx.alive(ordinal, last)
-        if pod is None:
-            continue
-        state = health(pod, last + 1, min_ready_seconds=spec.min_ready_seconds, at=None)
-        if not state.ok:
-            step = state.step or pod.created
-            note = f"{pod.name} {step.what}: {state.problem} (held)"
-            reason = (
-                f"halted at {pod.name} ({state.problem}): no successor created while it was "
-                f"unready ({len(missing)} of {spec.replicas} pods missing)"
-            )
-            return reason, [ctx.cite_step(pod, step, note)]
-    return None
