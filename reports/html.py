@@ -8,6 +8,7 @@ escaping could not load or run anything else.
 """
 
 import base64
+import gzip
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ import orjson
 from markupsafe import Markup
 
 from reports.compare import Comparison
-from reports.timeline import State, Timeline
-from reports.timeline_layout import Drawing, layout
+from reports.timeline import STATE_LABELS, Timeline
+from reports.timeline_layout import CHART_LANE, Drawing, layout
 
+INLINE_JSON_LIMIT = 2_000_000
 _JSON_ESCAPES = {
     ord("<"): "\\u003c",
     ord(">"): "\\u003e",
@@ -58,10 +60,18 @@ def _sha256(text: str) -> str:
     return "sha256-" + base64.b64encode(digest).decode("ascii")
 
 
-def script_json(data: Any) -> Markup:
-    """JSON safe to place inside a <script type="application/json"> element."""
-    text = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
-    return Markup(text.translate(_JSON_ESCAPES))
+def script_json(data: Any, *, limit: int | None = None) -> Markup:
+    """JSON safe to place inside a <script type="application/json"> element.
+
+    Above `limit` bytes the JSON is gzipped and base64-encoded inside a {"gzip": ...} wrapper
+    (the script inflates it with the browser's own DecompressionStream): a 1,000-pod session's
+    changes shrink about tenfold, and small reports stay plain, readable JSON.
+    """
+    raw = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    if len(raw) > (INLINE_JSON_LIMIT if limit is None else limit):
+        packed = base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0))
+        raw = orjson.dumps({"gzip": packed.decode("ascii")})
+    return Markup(raw.decode("utf-8").translate(_JSON_ESCAPES))
 
 
 def _environment() -> jinja2.Environment:
@@ -76,17 +86,9 @@ def _environment() -> jinja2.Environment:
 
 _ENV = _environment()
 _ENV.globals.update(
-    STATE_LABELS={
-        State.PENDING: "Pending",
-        State.SCHEDULED: "scheduled",
-        State.RUNNING: "Running, not Ready",
-        State.READY: "Ready",
-        State.TERMINATING: "Terminating",
-        State.FINISHED: "Failed/Succeeded",
-        State.CLAIM_PENDING: "claim Pending",
-        State.BOUND: "claim Bound",
-        State.CLAIM_LOST: "claim Lost",
-    },
+    STATE_LABELS=STATE_LABELS,
+    CHART_LANE=CHART_LANE,
+    MAX_EVIDENCE_LISTED=60,
     OUTCOME_LABELS={"pass": "pass", "fail": "fail", "n-a": "n/a", "inconclusive": "inconclusive"},
     SERIES_LEGEND=(
         ("spec.replicas", "sr-desired", "spec.replicas"),
@@ -110,7 +112,14 @@ def inspector_data(drawings: Sequence[Drawing]) -> dict[str, Any]:
 
 
 def _timeline_data(drawing: Drawing) -> dict[str, Any]:
-    timeline = drawing.timeline
+    timeline, chart = drawing.timeline, drawing.chart
+    rows = {r.lane.key: [r.y, r.height] for r in drawing.rows}
+    moments = {lane.key: lane.moments for lane in timeline.lanes}
+    on_chart: set[int] = set()
+    if chart is not None:
+        rows[CHART_LANE] = [chart.y, chart.height]
+        moments[CHART_LANE] = chart.moments
+        on_chart = {change_id for _, change_id in chart.moments}
     return {
         "session": timeline.session,
         "scale": {
@@ -119,9 +128,9 @@ def _timeline_data(drawing: Drawing) -> dict[str, Any]:
             "pxPerS": drawing.scale.px_per_s,
             "offset": drawing.offset,
         },
-        "rows": {r.lane.key: [r.y, r.height] for r in drawing.rows},
+        "rows": rows,
         "plot": [drawing.plot_top, drawing.plot_bottom],
-        "moments": {lane.key: lane.moments for lane in timeline.lanes},
+        "moments": moments,
         "changes": {
             c.id: {
                 "t": c.t,
@@ -132,7 +141,7 @@ def _timeline_data(drawing: Drawing) -> dict[str, Any]:
                 "event": c.event,
                 "rv": c.resource_version,
                 "observed": c.observed,
-                "lane": c.lane,
+                "lane": CHART_LANE if c.id in on_chart else c.lane,
                 "prev": c.previous_id,
                 "diff": c.diff,
                 "object": c.object,
@@ -142,7 +151,9 @@ def _timeline_data(drawing: Drawing) -> dict[str, Any]:
     }
 
 
-def render_page(template: str, *, drawings: Sequence[Drawing], **context: Any) -> str:
+def render_page(
+    template: str, *, drawings: Sequence[Drawing], json_limit: int | None = None, **context: Any
+) -> str:
     """Render `template` with the inline assets, their CSP and the inspector data."""
     assets = _assets()
     return _ENV.get_template(template).render(
@@ -150,16 +161,22 @@ def render_page(template: str, *, drawings: Sequence[Drawing], **context: Any) -
         # Our own files, admitted by their CSP hashes; never anything recorded.
         style=Markup(assets.style),
         script=Markup(assets.script),
-        data=script_json(inspector_data(drawings)),
+        data=script_json(inspector_data(drawings), limit=json_limit),
         drawings=drawings,
         **context,
     )
 
 
-def render_report(timeline: Timeline) -> str:
+def render_report(timeline: Timeline, *, json_limit: int | None = None) -> str:
     """One session's report: the timeline, the verdicts beside it, the latency table."""
     drawing = layout(timeline)
-    return render_page("report.html.j2", drawings=(drawing,), timeline=timeline, drawing=drawing)
+    return render_page(
+        "report.html.j2",
+        drawings=(drawing,),
+        json_limit=json_limit,
+        timeline=timeline,
+        drawing=drawing,
+    )
 
 
 def render_comparison(comparison: Comparison) -> str:

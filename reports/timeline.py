@@ -26,6 +26,19 @@ class State(StrEnum):
     CLAIM_LOST = "claim-lost"
 
 
+STATE_LABELS: dict[State, str] = {
+    State.PENDING: "Pending",
+    State.SCHEDULED: "scheduled",
+    State.RUNNING: "Running, not Ready",
+    State.READY: "Ready",
+    State.TERMINATING: "Terminating",
+    State.FINISHED: "Failed/Succeeded",
+    State.CLAIM_PENDING: "claim Pending",
+    State.BOUND: "claim Bound",
+    State.CLAIM_LOST: "claim Lost",
+}
+
+
 @dataclass(frozen=True)
 class Segment:
     """One state of one incarnation, from the change that showed it to the next one."""

@@ -43,7 +43,8 @@ class _Clock:
     start_wall_ns: int
 
     def __call__(self, wall_ns: int) -> float:
-        return round((wall_ns - self.start_wall_ns) / 1e9, 4)
+        # Tenths of a millisecond are plenty; integer division is much faster than round().
+        return (wall_ns - self.start_wall_ns) // 100_000 / 10_000
 
 
 def build_timeline(
@@ -60,7 +61,7 @@ def build_timeline(
     namespace, set_name = chosen if chosen else (None, None)
     moments = _moments_by_name(recording, clock)
     lanes = list(_pod_lanes(lifecycles, chosen, clock=clock, end=duration, moments=moments))
-    lanes.extend(_pvc_lanes(lifecycles, lanes, chosen, clock=clock, end=duration, moments=moments))
+    lanes.extend(_pvc_lanes(lifecycles, chosen, clock=clock, end=duration, moments=moments))
     sets = [s for s in lifecycles.statefulsets if chosen and (s.namespace, s.name) == chosen]
     events = _event_markers(recording, clock)
     lanes = [_with_events(lane, events.get((lane.kind, lane.name), ())) for lane in lanes]
@@ -174,18 +175,22 @@ def _pod_lanes(
 
 def _pvc_lanes(
     lifecycles: Lifecycles,
-    pod_lanes: list[Lane],
     chosen: tuple[str, str] | None,
     *,
     clock: _Clock,
     end: float,
     moments: dict[tuple[str, str], tuple[tuple[float, int], ...]],
 ) -> Iterable[Lane]:
-    claimed = {claim for pod in lifecycles.pods for claim in pod.claims}
-    if chosen is not None:
-        templates = {t for s in lifecycles.statefulsets for t in s.claim_templates}
-        ours = {lane.name for lane in pod_lanes}
-        claimed = {c for c in claimed if any(c == f"{t}-{p}" for t in templates for p in ours)}
+    """The claims the drawn pods mount, and any claim named after the set's templates."""
+    if chosen is None:
+        claimed = {claim for pod in lifecycles.pods for claim in pod.claims}
+    else:
+        slots = lifecycles.set_pods(*chosen).values()
+        claimed = {claim for pods in slots for pod in pods for claim in pod.claims}
+        templates = {
+            t for s in lifecycles.statefulsets if (s.namespace, s.name) == chosen
+            for t in s.claim_templates
+        }  # fmt: skip
         claimed |= {
             p.name
             for p in lifecycles.pvcs

@@ -5,16 +5,14 @@ a 20,000-change report hundreds of megabytes; a diff is what a reader wants anyw
 this change change?"). The first change of an object carries the whole object instead.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from reports.recording import Change
 from reports.timeline import ChangeView
 
-# Bookkeeping the API server rewrites on every write; it hides the change a reader looks for.
-_NOISE = frozenset({("metadata", "managedFields")})
-
 DiffLine = tuple[str, str, Any, Any]
+Path = tuple[str, ...]
 
 
 def change_views(
@@ -48,7 +46,7 @@ def change_views(
 
 
 def without_noise(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object without managedFields."""
+    """The object without managedFields: bookkeeping the API server rewrites on every write."""
     meta = obj.get("metadata")
     if not isinstance(meta, dict) or "managedFields" not in meta:
         return obj
@@ -57,30 +55,60 @@ def without_noise(obj: dict[str, Any]) -> dict[str, Any]:
 
 def diff_objects(before: dict[str, Any], after: dict[str, Any]) -> tuple[DiffLine, ...]:
     """Leaf-level differences as (op, dotted path, old, new); op is "+", "-" or "~"."""
-    old = dict(_leaves(before, ()))
-    new = dict(_leaves(after, ()))
     lines: list[DiffLine] = []
-    for path in sorted(old.keys() | new.keys()):
-        if path not in new:
-            lines.append(("-", _dotted(path), old[path], None))
-        elif path not in old:
-            lines.append(("+", _dotted(path), None, new[path]))
-        elif old[path] != new[path]:
-            lines.append(("~", _dotted(path), old[path], new[path]))
+    _diff(without_noise(before), without_noise(after), (), lines)
+    lines.sort(key=lambda line: line[1])
     return tuple(lines)
 
 
-def _leaves(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
-    if path[:2] in _NOISE:
+def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
+    # Equal subtrees are skipped by one (C-level) comparison: most of an object never changes.
+    if old == new:
         return
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            yield from _leaves(item, (*path, str(key)))
-    elif isinstance(value, list) and value:
-        for index, item in enumerate(value):
-            yield from _leaves(item, (*path, f"[{_list_key(item, index)}]"))
-    else:
-        yield path, value
+    if _branches(old) and _branches(new):
+        old_items, new_items = _children(old), _children(new)
+        for key in old_items.keys() | new_items.keys():
+            _diff(old_items.get(key, _ABSENT), new_items.get(key, _ABSENT), (*path, key), lines)
+        return
+    for where, value in _leaves(old, path):
+        lines.append(("-", _dotted(where), value, None))
+    for where, value in _leaves(new, path):
+        lines.append(("+", _dotted(where), None, value))
+    _pair_replacements(lines)
+
+
+def _pair_replacements(lines: list[DiffLine]) -> None:
+    # A leaf removed and added at the same path within one step is a change ("~").
+    if len(lines) < 2:
+        return
+    removed, added = lines[-2], lines[-1]
+    if (removed[0], added[0]) == ("-", "+") and removed[1] == added[1]:
+        lines[-2:] = [("~", added[1], removed[2], added[3])]
+
+
+class _Absent:
+    """A key missing on one side of a diff."""
+
+
+_ABSENT = _Absent()
+
+
+def _branches(value: Any) -> bool:
+    return isinstance(value, dict | list) and bool(value)
+
+
+def _children(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    return {f"[{_list_key(item, i)}]": item for i, item in enumerate(value)}
+
+
+def _leaves(value: Any, path: Path) -> list[tuple[Path, Any]]:
+    if isinstance(value, _Absent):
+        return []
+    if not _branches(value):
+        return [(path, value)]
+    return [leaf for key, item in _children(value).items() for leaf in _leaves(item, (*path, key))]
 
 
 def _list_key(item: Any, index: int) -> str:
@@ -93,5 +121,5 @@ def _list_key(item: Any, index: int) -> str:
     return str(index)
 
 
-def _dotted(path: tuple[str, ...]) -> str:
+def _dotted(path: Path) -> str:
     return ".".join(path).replace(".[", "[")

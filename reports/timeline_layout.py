@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reports.timeline import Band, EventMarker, Lane, Series, Timeline
+from reports.timeline import STATE_LABELS, Band, EventMarker, Lane, Series, State, Timeline
 
 LABEL_WIDTH = 170.0
 PLOT_WIDTH = 1000.0
@@ -17,6 +17,8 @@ AXIS_HEIGHT = 24.0
 BAND_ROW_HEIGHT = 18.0
 CHART_HEIGHT = 96.0
 SECTION_TITLE_HEIGHT = 20.0
+MAX_STEP_DOTS = 400
+CHART_LANE = "statefulset"  # the chart's key among lanes, for click-to-nearest
 _NICE_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 _TARGET_TICKS = 10
 SERIES_CLASSES = {
@@ -42,11 +44,11 @@ class Scale:
 
     def x(self, t: float, *, offset: float = 0.0) -> float:
         """The x pixel of session time `t` (shifted by `offset` seconds)."""
-        return round(self.left + (t - offset - self.t_min) * self.px_per_s, 1)
+        return _tenths(self.left + (t - offset - self.t_min) * self.px_per_s)
 
     def w(self, start: float, end: float) -> float:
         """Width in pixels of the span start..end, at least one pixel so it stays clickable."""
-        return round(max((end - start) * self.px_per_s, 1.0), 1)
+        return _tenths(max((end - start) * self.px_per_s, 1.0))
 
     def ticks(self) -> tuple[tuple[float, str], ...]:
         """About ten round tick positions over the scale, labelled in seconds."""
@@ -59,18 +61,62 @@ class Scale:
         )
 
 
+@dataclass(frozen=True)
+class Place:
+    """A scale and a timeline's offset on it: session seconds to pixels."""
+
+    scale: Scale
+    offset: float
+
+    def x(self, t: float) -> float:
+        """The x pixel of session time `t`."""
+        return self.scale.x(t, offset=self.offset)
+
+
+def _tenths(value: float) -> float:
+    """`value` to a tenth of a pixel (SVG needs no more), faster than round() in hot loops."""
+    return math.floor(value * 10 + 0.5) / 10
+
+
 def _seconds_label(t: float) -> str:
     rounded = round(t, 1)
     return f"{rounded:g}s"
 
 
 @dataclass(frozen=True)
+class Box:
+    """A segment placed on its lane, with its tooltip and the label that fits inside it."""
+
+    x: float
+    w: float
+    state: str
+    change_id: int
+    title: str
+    text: str
+    birth: bool  # the first segment of an incarnation: drawn with a dark edge
+    open_end: bool
+
+
+@dataclass(frozen=True)
+class Marker:
+    """An Event diamond placed at its moment."""
+
+    d: str
+    warning: bool
+    change_id: int
+    title: str
+
+
+@dataclass(frozen=True)
 class LaneRow:
-    """A lane at its vertical position."""
+    """A lane at its vertical position, its segments and markers placed."""
 
     lane: Lane
     y: float
     height: float
+    boxes: tuple[Box, ...]
+    markers: tuple[Marker, ...]
+    ticks: str  # one path: a short tick per recorded change
 
 
 @dataclass(frozen=True)
@@ -100,8 +146,11 @@ class Chart:
     max_value: int
     paths: tuple[SeriesPath, ...]
     y_ticks: tuple[tuple[float, int], ...]
-    events: tuple[EventMarker, ...]
-    steps: tuple[tuple[float, float, int, str], ...]  # (x, y, change id, tooltip) per step
+    markers: tuple[Marker, ...]
+    # (x, y, change id, tooltip) per step; left out when too many to tell apart (a click on
+    # the chart still finds the nearest step through `moments`)
+    dots: tuple[tuple[float, float, int, str], ...]
+    moments: tuple[tuple[float, int], ...]
 
 
 @dataclass(frozen=True)
@@ -152,7 +201,7 @@ def layout(timeline: Timeline, *, scale: Scale | None = None, offset: float = 0.
     plot_top = AXIS_HEIGHT
     chart = None
     if any(s.steps for s in timeline.series):
-        chart = _chart(timeline, scale=scale, offset=offset, y=y)
+        chart = _chart(timeline, place=Place(scale, offset), y=y)
         y += CHART_HEIGHT + 6
     height = lane_height(len(timeline.lanes))
     pitch = height + max(2.0, round(height / 4))
@@ -167,7 +216,7 @@ def layout(timeline: Timeline, *, scale: Scale | None = None, offset: float = 0.
         y += SECTION_TITLE_HEIGHT
         top = y
         for lane in lanes:
-            rows.append(LaneRow(lane=lane, y=y, height=height))
+            rows.append(_lane_row(lane, place=Place(scale, offset), y=y, height=height))
             y += pitch
         areas[kind] = (top, y - top)
     if chart is not None:
@@ -207,41 +256,46 @@ def _band_labels(
 
 
 _LABEL_CHAR_PX = 6.6
+_TEXT_MIN_HEIGHT = 14
 _GAP_AREAS = {"Pod": "pod", "PersistentVolumeClaim": "pvc", "StatefulSet": "statefulset"}
 
 
-def _chart(timeline: Timeline, *, scale: Scale, offset: float, y: float) -> Chart:
+def _chart(timeline: Timeline, *, place: Place, y: float) -> Chart:
     max_value = max([1, *(step.value for s in timeline.series for step in s.steps)])
     inner = CHART_HEIGHT - 14
 
     def vy(value: int) -> float:
         return round(y + 7 + inner - value / max_value * inner, 1)
 
-    end_x = scale.x(timeline.duration, offset=offset)
+    end_x = place.x(timeline.duration)
     paths = tuple(
-        _series_path(s, x=lambda t: scale.x(t, offset=offset), vy=vy, end_x=end_x)
-        for s in timeline.series
-        if s.steps
+        _series_path(s, x=place.x, vy=vy, end_x=end_x) for s in timeline.series if s.steps
     )
     tick_every = max(1, math.ceil(max_value / 4))
-    steps = tuple(
+    steps = [(s, step) for s in timeline.series for step in s.steps]
+    dots = tuple(
         (
-            scale.x(step.t, offset=offset),
+            place.x(step.t),
             vy(step.value),
             step.change_id,
             f"{s.name} = {step.value} at {step.t:.2f}s",
         )
-        for s in timeline.series
-        for step in s.steps
+        for s, step in steps
+        if len(steps) <= MAX_STEP_DOTS
     )
+    events = timeline.statefulset_events
+    moments = {(step.t, step.change_id) for _, step in steps} | {(e.t, e.change_id) for e in events}
     return Chart(
         y=y,
         height=CHART_HEIGHT,
         max_value=max_value,
         paths=paths,
         y_ticks=tuple((vy(v), v) for v in range(0, max_value + 1, tick_every)),
-        events=timeline.statefulset_events,
-        steps=steps,
+        markers=tuple(
+            event_marker(e, x=place.x(e.t), y=y + CHART_HEIGHT - 12, size=5) for e in events
+        ),
+        dots=dots,
+        moments=tuple(sorted(moments)),
     )
 
 
@@ -258,4 +312,51 @@ def _series_path(
         css=SERIES_CLASSES.get(series.name, "sr-other"),
         d="".join(parts),
         last_value=series.steps[-1].value,
+    )
+
+
+def _lane_row(lane: Lane, *, place: Place, y: float, height: float) -> LaneRow:
+    boxes = []
+    previous_uid = ""
+    for seg in lane.segments:
+        x, w = place.x(seg.start), place.scale.w(seg.start, seg.end)
+        label = STATE_LABELS.get(seg.state, seg.state)
+        text = seg.note if seg.state == State.BOUND and seg.note else label
+        fits = height >= _TEXT_MIN_HEIGHT and w > len(text) * _LABEL_CHAR_PX + 8
+        still = " (still, when the recording ended)" if seg.open_end else ""
+        note = f" ({seg.note})" if seg.note else ""
+        boxes.append(
+            Box(
+                x=x,
+                w=w,
+                state=seg.state.value,
+                change_id=seg.change_id,
+                title=f"{lane.name}: {label}{note}, {seg.start:.2f}s → {seg.end:.2f}s{still}"
+                f" · uid {seg.uid} · change #{seg.change_id}",
+                text=text if fits else "",
+                birth=seg.uid != previous_uid,
+                open_end=seg.open_end,
+            )
+        )
+        previous_uid = seg.uid
+    size = min(height / 2 + 1, 6.0)
+    return LaneRow(
+        lane=lane,
+        y=y,
+        height=height,
+        boxes=tuple(boxes),
+        markers=tuple(event_marker(ev, x=place.x(ev.t), y=y - 2, size=size) for ev in lane.events),
+        ticks="".join(f"M{place.x(t)} {y + height}v-3" for t, _ in lane.moments),
+    )
+
+
+def event_marker(event: EventMarker, *, x: float, y: float, size: float) -> Marker:
+    """A diamond for an Event, its tooltip giving the reason and message."""
+    s = round(size, 1)
+    return Marker(
+        d=f"M{x} {y}l{s} {s}l-{s} {s}l-{s} -{s}z",
+        warning=event.type == "Warning",
+        change_id=event.change_id,
+        title=f"Event {event.type} {event.reason} on {event.object_kind} {event.object_name}"
+        f" at {event.t:.2f}s: {event.message}",
     )

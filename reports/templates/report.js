@@ -1,9 +1,17 @@
 "use strict";
 // Click-to-inspect for stswatch reports. Reads the embedded JSON, never writes HTML from it:
 // every recorded string reaches the page through textContent only.
-(function () {
+// Large reports carry the data gzipped (base64); the browser's DecompressionStream inflates it.
+async function loadData() {
+  const block = JSON.parse(document.getElementById("stswatch-data").textContent);
+  if (!block.gzip) return block;
+  const bytes = Uint8Array.from(atob(block.gzip), (ch) => ch.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return JSON.parse(await new Response(stream).text());
+}
+
+loadData().then((data) => {
   const SVG = "http://www.w3.org/2000/svg";
-  const data = JSON.parse(document.getElementById("stswatch-data").textContent);
   const byId = (id) => document.getElementById(id);
   const state = { tl: 0, id: null };
   const nextOf = data.timelines.map((tl) => {
@@ -183,4 +191,5 @@
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") clearMarks();
   });
-})();
+  document.body.dataset.ready = "true";
+});

@@ -40,3 +40,4 @@ class Watched:
     def open(self, path: Path) -> None:
         """Load a report from disk and wait until its script ran."""
         self.page.goto(path.resolve().as_uri(), wait_until="load")
+        self.page.wait_for_selector("body[data-ready=true]", state="attached")

@@ -142,3 +142,18 @@ def test_comparison_opens_clean(
     expect(page.locator("#ch-t")).to_contain_text("session parallel")
     page.screenshot(path=str(artifacts / "compare.png"), full_page=True)
     _assert_clean(watched, path)
+
+
+def test_gzipped_data_inflates_in_the_browser(tmp_path: Path, watched: Watched) -> None:
+    b = ClusterBuilder()
+    lab_session(b)
+    db = tmp_path / "s.db"
+    write_session(b, db, session="lab")
+    path = tmp_path / "packed.html"
+    path.write_text(render_report(session_timeline(db, "lab"), json_limit=0), encoding="utf-8")
+    assert '{"gzip":"' in path.read_text()
+    watched.open(path)
+    page = watched.page
+    page.locator('g[data-lane="pod/redis-3"] rect.seg.s-ready').click()
+    expect(page.locator("#ch-name")).to_have_text("lab/redis-3")
+    _assert_clean(watched, path)

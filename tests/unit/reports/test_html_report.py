@@ -1,6 +1,7 @@
 """The HTML report is one self-contained, safe file: CSP by hash, escaped strings, bounded size."""
 
 import base64
+import gzip
 import hashlib
 import re
 from html import unescape
@@ -98,3 +99,11 @@ def test_size_is_bounded_by_the_data_not_the_duration(tmp_path: Path) -> None:
     assert long < short * 1.1
     four_times = _sized(tmp_path, pods=40, step_ms=100)
     assert four_times < short * 4.5
+
+
+def test_large_data_is_gzipped_inside_the_json_block() -> None:
+    data = {"timelines": [{"changes": {"1": {"message": "</script>" * 100}}}]}
+    packed = orjson.loads(str(script_json(data, limit=100)))
+    assert set(packed) == {"gzip"}
+    assert orjson.loads(gzip.decompress(base64.b64decode(packed["gzip"]))) == data
+    assert orjson.loads(str(script_json(data, limit=10**6))) == data
