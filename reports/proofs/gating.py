@@ -22,14 +22,13 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.kind not in _EPISODES:
         return None
     created = ctx.creations()
-    violations = [v for pod in _suspects(ctx, created) for v in _violations(ctx, pod)]
+    per_pod = [found for pod in _suspects(ctx, created) if (found := _violations(ctx, pod))]
+    violations = [v for found in per_pod for v in found]
     if ctx.episode.spec.pod_management_policy == "Parallel":
         reason = "Parallel: the controller does not gate creation on readiness (Q3)"
-        if violations:
-            count = len(violations)
-            reason += (
-                f"; {count} creation{'s' * (count > 1)} happened while a lower ordinal was unready"
-            )
+        if per_pod:
+            n = len(per_pod)
+            reason += f"; {n} creation{'s' * (n > 1)} happened while a lower ordinal was unready"
         return ctx.verdict(PROOF, "not-applicable", reason)
     if violations:
         first = violations[0]

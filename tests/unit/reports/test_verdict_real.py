@@ -1,0 +1,161 @@
+"""Verdicts on real recordings from the lab, and on mutated copies that must fail."""
+
+from pathlib import Path
+
+from reports.recording import load_recording
+from reports.verdict import VerifyResult
+from reports.verify import verify
+from tests.fixtures.real import lifecycles, move, pod, real_store, rewrite
+from tests.fixtures.verdicts import verdict_of
+
+ORDERED = "lesson-orderedready"
+
+
+def _verify(path: Path, session: str = ORDERED) -> VerifyResult:
+    return verify(load_recording(path, session), statefulset="redis")
+
+
+def _outcomes(result: VerifyResult, proof: str) -> set[str]:
+    return {v.outcome for v in result.verdicts if v.proof == proof}
+
+
+def test_lesson_ordered_ready_all_pass(tmp_path: Path) -> None:
+    result = _verify(real_store(tmp_path, "lesson"))
+    assert result.basis == "resourceVersion"
+    assert result.count("fail") == result.count("inconclusive") == 0
+    assert [e.kind for e in result.episodes] == [
+        "scale-up", "pod-recreated", "scale-up", "scale-down", "rolling-update",
+        "service-deleted", "pod-recreated",
+    ]  # fmt: skip
+    for proof in (
+        "ordinal-creation", "ordered-ready-gating", "reverse-order-scale-down", "rolling-update",
+        "stable-network-identity", "stable-storage", "homework-1",
+    ):  # fmt: skip
+        assert _outcomes(result, proof) == {"pass"}, proof
+
+
+def test_lesson_parallel(tmp_path: Path) -> None:
+    result = _verify(real_store(tmp_path, "lesson"), "lesson-parallel")
+    assert result.count("fail") == 0
+    assert _outcomes(result, "ordered-ready-gating") == {"not-applicable"}
+    assert _outcomes(result, "parallel-described") == {"pass"}
+    described = verdict_of(result, "parallel-described", "scale-up")
+    assert described.reason.startswith("burst width 3")
+
+
+def test_halt_cites_the_held_pod(tmp_path: Path) -> None:
+    result = _verify(real_store(tmp_path, "halt"), "halt-orderedready")
+    assert result.count("fail") == 0
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up", nth=1)
+    assert gating.outcome == "pass"
+    assert "held at redis-0 (not Ready) when the scale-up began" in gating.reason
+    held = [e for e in gating.evidence if e.note.endswith("(held)")]
+    assert [e.name for e in held] == ["redis-0"]
+    parallel = _verify(real_store(tmp_path, "halt"), "halt-parallel")
+    gating = verdict_of(parallel, "ordered-ready-gating", "scale-up", nth=1)
+    assert gating.outcome == "not-applicable"
+    assert "2 creations happened while a lower ordinal was unready" in gating.reason
+
+
+def test_successor_before_predecessor_ready_fails(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "lesson")
+    life = lifecycles(path, ORDERED)
+    ready = pod(life, "redis-0").first("ready")
+    assert ready is not None
+    move(path, pod(life, "redis-1").created.change_id, int(ready.resource_version) - 1)
+    result = _verify(path)
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up")
+    assert gating.outcome == "fail"
+    assert gating.reason == "redis-1 was created while redis-0 was not Ready"
+    assert result.failed
+
+
+def test_out_of_order_creation_fails(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "lesson")
+    life = lifecycles(path, ORDERED)
+    first = pod(life, "redis-1").created
+    move(path, pod(life, "redis-2").created.change_id, int(first.resource_version) - 1)
+    result = _verify(path)
+    assert verdict_of(result, "ordinal-creation", "scale-up").outcome == "fail"
+
+
+def test_scale_down_out_of_order_fails(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "lesson")
+    life = lifecycles(path, ORDERED)
+    gone = pod(life, "redis-4").deleted
+    terminating = pod(life, "redis-3").terminating
+    assert gone is not None
+    assert terminating is not None
+    move(path, terminating.change_id, int(gone.resource_version) - 1)
+    verdict = verdict_of(_verify(path), "reverse-order-scale-down", "scale-down")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "redis-3 began terminating before redis-4 was gone"
+
+
+def test_rolling_update_before_replacement_ready_fails(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "lesson")
+    life = lifecycles(path, ORDERED)
+    ready = pod(life, "redis-2", nth=1).first("ready")
+    deletion = pod(life, "redis-1").terminating
+    assert ready is not None
+    assert deletion is not None
+    move(path, deletion.change_id, int(ready.resource_version) - 1)
+    verdict = verdict_of(_verify(path), "rolling-update", "rolling-update")
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith("redis-1 was deleted while the replacement redis-2 was")
+
+
+def test_lost_subdomain_fails(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "lesson")
+    new = pod(lifecycles(path, ORDERED), "redis-0", nth=1)
+    drop = "UPDATE change SET object = json_remove(object, '$.spec.subdomain') WHERE uid = ?"
+    rewrite(path, drop, new.uid)
+    verdict = verdict_of(_verify(path), "stable-network-identity", "pod-recreated")
+    assert verdict.outcome == "fail"
+    assert "lost its subdomain" in verdict.reason
+
+
+def test_pvc_uid_changed_across_recreation_fails(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "lesson")
+    life = lifecycles(path, ORDERED)
+    created = pod(life, "redis-0", nth=1).created
+    claim = next(c for c in life.pvcs if c.name == "data-redis-0" and c.namespace)
+    bound = next(t for t in claim.transitions if t.what == "bound")
+    # The old claim is deleted and a new one (uid fresh-claim) bound just before redis-0 returns.
+    copy = (
+        "INSERT INTO change (session_id, run_id, kind, namespace, name, uid, event, "
+        "resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns, object) "
+        "SELECT session_id, run_id, kind, namespace, name, ?, ?, ?, observed, received_wall_ns, "
+        "received_mono_ns, written_wall_ns, object FROM change WHERE id = ?"
+    )
+    rv = int(created.resource_version)
+    rewrite(path, copy, claim.uid, "DELETED", str(rv - 1), bound.change_id)
+    rewrite(path, copy, "fresh-claim", "ADDED", str(rv - 1), bound.change_id)
+    result = _verify(path)
+    verdict = verdict_of(result, "stable-storage", "pod-recreated")
+    assert verdict.outcome == "fail"
+    assert f"uid {claim.uid} → fresh-claim" in verdict.reason
+
+
+def test_pod_not_recreated_fails_homework(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "lesson")
+    new = pod(lifecycles(path, ORDERED), "redis-2", nth=2)
+    rewrite(path, "DELETE FROM change WHERE uid = ?", new.uid)
+    verdict = verdict_of(_verify(path), "homework-1", "service-deleted")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "redis-2 was not recreated within the recording"
+
+
+def test_gap_over_the_scale_up_is_inconclusive(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "lesson")
+    life = lifecycles(path, ORDERED)
+    first, last = pod(life, "redis-0").created, pod(life, "redis-2").created
+    rewrite(path, "INSERT INTO gap (session_id, run_id, kind, reason, from_wall_ns, to_wall_ns) "
+            "VALUES (1, 1, 'Pod', '410 Gone', ?, ?)", first.received_wall_ns + 1,
+            last.received_wall_ns - 1)  # fmt: skip
+    result = _verify(path)
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up")
+    assert gating.outcome == "inconclusive"
+    assert gating.gap is not None
+    assert gating.gap.reason == "410 Gone"
+    assert not result.failed
