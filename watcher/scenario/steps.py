@@ -1,8 +1,10 @@
 """Run a scenario's steps against one namespace, marking each step in the recording.
 
-Every step is marked when it begins and when it ends (`detail.phase`), so the timeline shows
-what the scenario did next to what the cluster did. Every wait is bounded by its timeout and,
-when it gives up, says what it waited for and what it last saw.
+Each step leaves one mark at the moment that matters, so the timeline shows what the scenario
+did next to what the cluster did without burying it in lines: an action (apply, scale, patch,
+delete, sleep) when it is sent (`detail.phase` "begin"), a wait when its condition was seen to
+hold or it gave up ("end", with `seconds` and what was seen). Every wait is bounded by its
+timeout and, when it gives up, says what it waited for and what it last saw.
 """
 
 import asyncio
@@ -113,22 +115,30 @@ async def _run_step(run: _Run, *, index: int, step: Step) -> StepOutcome:
         run.progress(f"step {index}: mark {step.label!r}")
         return StepOutcome(index, step.kind, title, "done", 0.0)
     run.progress(f"step {index}: {title} ...")
-    await run.mark(title, {**detail, "phase": "begin"})
+    waiting = isinstance(step, WaitStep)
+    if not waiting:
+        await run.mark(title, {**detail, "phase": "begin"})
     started = time.monotonic()
-    status: StepStatus = "done"
-    note = ""
     try:
+        status: StepStatus = "done"
         note = await _execute(run, step)
     except WaitTimeoutError as exc:
         status, note = "timed-out", exc.message
+        end = {**detail, "phase": "end", "status": status, "seconds": _since(started)}
+        await run.mark(f"{title} (timed out)", {**end, "note": note})
         if not (isinstance(step, WaitStep) and step.on_timeout == "continue"):
-            await run.mark(f"{title} (timed out)", {**detail, "phase": "end", "status": status})
             raise
+    else:
+        if waiting:
+            end = {**detail, "phase": "end", "status": status, "seconds": _since(started)}
+            await run.mark(title, {**end, "note": note})
     seconds = time.monotonic() - started
-    end = {**detail, "phase": "end", "status": status, "seconds": round(seconds, 3), "note": note}
-    await run.mark(f"{title} ({'done' if status == 'done' else 'timed out'})", end)
     run.progress(f"step {index}: {status} in {seconds:.1f} s{': ' + note if note else ''}")
     return StepOutcome(index, step.kind, title, status, seconds, note)
+
+
+def _since(started: float) -> float:
+    return round(time.monotonic() - started, 3)
 
 
 async def _execute(run: _Run, step: Step) -> str:

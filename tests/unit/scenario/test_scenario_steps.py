@@ -100,17 +100,19 @@ async def test_steps_run_in_order_with_marks() -> None:
     assert sts["spec"] == {"podManagementPolicy": "OrderedReady", "sc": "standard"}
     assert ("patch", "StatefulSet", "redis", "merge", "{'spec': {'replicas': 5}}") in objects.calls
     labels = [label for label, _ in marks.seen]
-    assert labels[:5] == [
+    # One mark per step: actions when sent, waits when their condition held.
+    assert labels == [
         "apply StatefulSet redis",
-        "apply StatefulSet redis (done)",
         "scale redis to 5",
-        "scale redis to 5 (done)",
         "homework",
+        "delete Pod redis-0",
+        "wait for pod redis-0 to be recreated (a new uid) and Ready",
     ]
-    assert marks.seen[4][1] == {"homework": 1, "step": 3, "kind": "mark", "policy": "OrderedReady"}
+    assert marks.seen[2][1] == {"homework": 1, "step": 3, "kind": "mark", "policy": "OrderedReady"}
     assert marks.seen[0][1]["phase"] == "begin"
-    assert marks.seen[1][1]["phase"] == "end"
-    assert labels[-1] == "wait for pod redis-0 to be recreated (a new uid) and Ready (done)"
+    wait = marks.seen[-1][1]
+    assert (wait["phase"], wait["status"], wait["step"]) == ("end", "done", 5)
+    assert wait["note"].startswith("new uid")
     assert any("skipped (only under Parallel)" in line for line in lines)
 
 
