@@ -99,6 +99,11 @@ class Reflector:
         self._where = f"in namespace {namespace!r}" if namespace else "in all namespaces"
         self._plural = kind.plural if kind.namespaced else f"{kind.plural} (cluster-wide)"
         self.resource_version: str | None = None
+        self._watch_request = Request(
+            path=kind.list_path(namespace=namespace),
+            verb="watch",
+            what=f"{self._plural} {self._where}",
+        )
         self.last_good_wall_ns = time.time_ns()
         self.synced = asyncio.Event()
         self.gaps = 0
@@ -144,11 +149,13 @@ class Reflector:
             sock_read=self._timeouts.read_seconds,
         )
         response = await open_response(self._api, request, limits=timeout)
+        self._watch_request = request
         async with response:
             async for line in iter_lines(response.content):
-                await self._on_line(line, request=request)
+                await self.handle_line(line)
 
-    async def _on_line(self, line: bytes, *, request: Request) -> None:
+    async def handle_line(self, line: bytes) -> None:
+        """Decode, check, redact and hand on one watch-event line, as the stream delivers it."""
         wall_ns, mono_ns = time.time_ns(), time.monotonic_ns()
         try:
             event = orjson.loads(line)
@@ -159,7 +166,7 @@ class Reflector:
         if kind_of_event == "ERROR":
             # The server reports a compacted version as an ERROR event holding a 410 Status.
             status = int(obj.get("code", 500))
-            raise failure_for(status=status, body=orjson.dumps(obj), request=request)
+            raise failure_for(status=status, body=orjson.dumps(obj), request=self._watch_request)
         version = (obj.get("metadata") or {}).get("resourceVersion")
         if kind_of_event in _EVENTS:
             await self._record(obj, event=kind_of_event, observed="watch", at=(wall_ns, mono_ns))

@@ -318,8 +318,13 @@ async def open_store(path: Path) -> Store:
         raise StoreWriteError(f"{path}: cannot open the database ({exc})") from exc
     try:
         with store_errors(path, doing="opening the database"):
+            # A ~4 KB object overflows a 4 KiB page; 16 KiB pages keep a change on one page
+            # (about twice the insert rate). Only takes effect on a new, empty file.
+            await conn.execute("PRAGMA page_size = 16384")
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoint every ~64 MiB of WAL rather than every 1000 pages: fewer fsyncs.
+            await conn.execute("PRAGMA wal_autocheckpoint = 4096")
             await conn.execute("PRAGMA foreign_keys = ON")
         await _migrate(conn, path=path)
     except BaseException:

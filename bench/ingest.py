@@ -1,0 +1,239 @@
+"""Ingest benchmark: the recorder's decode → redact → write path vs a raw batched insert.
+
+Both sides get the same pre-serialised watch events of realistic ~4 KB pods (managedFields,
+env, volumes, conditions) and write into a fresh store with the real schema and indexes.
+
+- baseline: `executemany` of the documents as they are, in transactions of BATCH rows, through
+  aiosqlite (the floor: no decoding, no redaction).
+- recorder: each line through `Reflector.handle_line` (orjson decode, scope check, redaction,
+  re-encode, a ChangeRecord) into the real `Writer` task, until `flush()` returns.
+
+Prints both rates and their ratio (targets: ratio ≥ 0.5, recorder ≥ 20,000 changes/s).
+Usage: python bench/ingest.py [--changes N]
+"""
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from kubernetes_asyncio.client import ApiClient, Configuration
+
+from watcher.kinds import POD
+from watcher.reflector import Reflector
+from watcher.scope import NamespaceWorld
+from watcher.store import open_store
+from watcher.writer import Writer
+
+BATCH = 2000
+_INSERT = (
+    "INSERT INTO change (session_id, run_id, kind, namespace, name, uid, event, "
+    "resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns, object) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def pod_event(i: int) -> bytes:
+    """One MODIFIED watch event of a realistic StatefulSet pod, about 4 KB."""
+    name = f"redis-{i % 1000}"
+    labels = {"app": "redis", "controller-revision-hash": "redis-5d4f8c7b9", "tier": "cache"}
+    managed = [
+        {
+            "manager": manager,
+            "operation": "Update",
+            "apiVersion": "v1",
+            "time": "2026-11-24T21:00:00Z",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:metadata": {"f:labels": {f"f:{k}": {} for k in labels}}},
+        }
+        for manager in ("kube-controller-manager", "kwok", "kube-scheduler")
+    ]
+    container: dict[str, Any] = {
+        "name": "redis",
+        "image": "redis:6.2-alpine",
+        "ports": [{"name": "redis", "containerPort": 6379, "protocol": "TCP"}],
+        "env": [
+            {"name": "REDIS_PASSWORD", "value": "s3cr3t-value-that-must-not-be-stored"},
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        ],
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+        "volumeMounts": [
+            {"name": "data", "mountPath": "/data"},
+            {"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/sa"},
+        ],
+        "readinessProbe": {"exec": {"command": ["redis-cli", "ping"]}, "periodSeconds": 5},
+        "terminationMessagePath": "/dev/termination-log",
+        "imagePullPolicy": "IfNotPresent",
+    }
+    conditions = [
+        {"type": t, "status": "True", "lastTransitionTime": "2026-11-24T21:00:01Z"}
+        for t in (
+            "PodReadyToStartContainers",
+            "Initialized",
+            "Ready",
+            "ContainersReady",
+            "PodScheduled",
+        )
+    ]
+    pod = {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": name,
+            "generateName": "redis-",
+            "namespace": "lab",
+            "uid": f"00000000-0000-4000-8000-{i:012d}",
+            "resourceVersion": str(1000 + i),
+            "creationTimestamp": "2026-11-24T21:00:00Z",
+            "labels": {**labels, "apps.kubernetes.io/pod-index": str(i % 1000)},
+            "annotations": {"kwok.x-k8s.io/node": "fake", "note": "x" * 300},
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "StatefulSet",
+                    "name": "redis",
+                    "uid": "11111111-2222-4333-8444-555555555555",
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+            "managedFields": managed,
+        },
+        "spec": {
+            "containers": [container],
+            "initContainers": [{**container, "name": "init"}],
+            "volumes": [
+                {"name": "data", "persistentVolumeClaim": {"claimName": f"data-{name}"}},
+                {
+                    "name": "kube-api-access",
+                    "projected": {"sources": [{"serviceAccountToken": {}}]},
+                },
+            ],
+            "hostname": name,
+            "subdomain": "redis-headless",
+            "nodeName": f"kwok-node-{i % 3}",
+            "schedulerName": "default-scheduler",
+            "restartPolicy": "Always",
+        },
+        "status": {
+            "phase": "Running",
+            "conditions": conditions,
+            "hostIP": "10.0.0.1",
+            "podIP": f"10.244.{i % 250}.{i % 200}",
+            "startTime": "2026-11-24T21:00:01Z",
+            "containerStatuses": [
+                {
+                    "name": "redis",
+                    "ready": True,
+                    "restartCount": 0,
+                    "image": "redis:6.2-alpine",
+                    "imageID": "docker-pullable://redis@sha256:" + "ab" * 32,
+                    "containerID": "containerd://" + "cd" * 32,
+                    "started": True,
+                    "state": {"running": {"startedAt": "2026-11-24T21:00:01Z"}},
+                }
+            ],
+        },
+    }
+    return orjson.dumps({"type": "MODIFIED", "object": pod})
+
+
+async def baseline(path: Path, docs: list[bytes]) -> float:
+    """Raw batched inserts of the pre-serialised documents; returns changes per second."""
+    store = await open_store(path)
+    session = await store.begin_session(name="raw", scope={}, now_wall_ns=1)
+    run_id = await store.start_run(
+        session_id=session.id,
+        now_wall_ns=1,
+        server_url="bench",
+        server_version="bench",
+        stswatch_version="bench",
+        keep_env=False,
+    )
+    conn = store._conn  # the floor: no records, no writer, just SQLite through aiosqlite
+    started = time.perf_counter()
+    for start in range(0, len(docs), BATCH):
+        now = time.time_ns()
+        rows = [
+            (
+                session.id,
+                run_id,
+                "Pod",
+                "lab",
+                "redis-0",
+                f"uid-{start + j}",
+                "MODIFIED",
+                "1",
+                "watch",
+                now,
+                now,
+                now,
+                doc.decode(),
+            )
+            for j, doc in enumerate(docs[start : start + BATCH])
+        ]
+        await conn.execute("BEGIN IMMEDIATE")
+        await conn.executemany(_INSERT, rows)
+        await conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    await store.close()
+    return len(docs) / seconds
+
+
+async def recorder_path(path: Path, lines: list[bytes]) -> float:
+    """Every line through the reflector's handling into the writer; returns changes per second."""
+    store = await open_store(path)
+    session = await store.begin_session(name="recorder", scope={}, now_wall_ns=1)
+    run_id = await store.start_run(
+        session_id=session.id,
+        now_wall_ns=1,
+        server_url="bench",
+        server_version="bench",
+        stswatch_version="bench",
+        keep_env=False,
+    )
+    writer = Writer(store, session_id=session.id, run_id=run_id, max_batch=BATCH)
+    api = ApiClient(configuration=Configuration(host="http://127.0.0.1:9"))  # never contacted
+    reflector = Reflector(
+        api=api,
+        kind=POD,
+        namespace="lab",
+        sink=writer.submit,
+        membership=NamespaceWorld(namespace="lab"),
+        keep_env=False,
+    )
+    task = asyncio.create_task(writer.run())
+    started = time.perf_counter()
+    for line in lines:
+        await reflector.handle_line(line)
+    await writer.flush()
+    seconds = time.perf_counter() - started
+    await writer.close()
+    await task
+    await api.close()
+    await store.close()
+    assert writer.tally.changes == len(lines)
+    return len(lines) / seconds
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=50_000)
+    args = parser.parse_args()
+    lines = [pod_event(i) for i in range(args.changes)]
+    docs = [orjson.dumps(orjson.loads(line)["object"]) for line in lines]
+    size = sum(len(d) for d in docs) / len(docs)
+    print(f"{args.changes} pod changes, {size / 1024:.1f} KiB each before redaction")
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = await baseline(Path(tmp) / "raw.db", docs)
+        ours = await recorder_path(Path(tmp) / "recorder.db", lines)
+    print(f"baseline raw batched insert : {raw:>9,.0f} changes/s")
+    print(f"recorder decode→redact→write: {ours:>9,.0f} changes/s")
+    print(f"ratio recorder/baseline     : {ours / raw:>9.2f}  (target ≥ 0.5, ≥ 20,000/s)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
