@@ -116,10 +116,14 @@ async def test_damaged_pages_are_reported_as_corrupt(
     )
     await store.close()
     data = bytearray(path.read_bytes())
-    data[4096 * 2 : 4096 * 3] = os.urandom(4096)  # scribble over an index/table page
+    page = int.from_bytes(data[16:18], "big")  # the header says the page size
+    data[page : page * 3] = os.urandom(page * 2)  # scribble over table and index pages
     path.write_bytes(bytes(data))
+    before = path.read_bytes()
     with pytest.raises(CorruptStoreError):
-        await open_store(path)
+        store = await open_store(path)
+        await store.close()
+    assert path.read_bytes() == before
 
 
 async def test_unwritable_location_is_a_store_write_error(tmp_path: Path) -> None:
