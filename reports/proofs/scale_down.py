@@ -8,7 +8,8 @@ API (the e2e test checks `watch.Deleted`, not deletionTimestamp): STATEFULSET.md
 from itertools import pairwise
 
 from reports.lifecycle import PodIncarnation, Transition
-from reports.proofs.context import ProofContext
+from reports.proofs.context import Health, ProofContext, health
+from reports.proofs.walk import lowest_unhealthy
 from reports.verdict import Evidence, Verdict
 
 PROOF = "reverse-order-scale-down"
@@ -41,17 +42,73 @@ def decide(ctx: ProofContext) -> Verdict | None:
     deleted = [p for p, _ in steps]
     if not deleted:
         return ctx.verdict(PROOF, "not-applicable", "no condemned pod was deleted in this episode")
-    for higher, lower in pairwise(steps):
-        problem = _out_of_order(ctx, higher, lower)
+    problems = [_out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)]
+    problems.append(unhealthy_deletion(ctx, steps, pods))
+    for problem in problems:
         if problem is not None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
     evidence = [e for pod in deleted for e in _cited(ctx, pod)]
     names = ", ".join(p.name for p in deleted)
     reason = f"deleted from the highest ordinal down, each after the previous was gone: {names}"
+    waited = _waited(ctx, steps[0])
+    if waited is not None:
+        reason += f"; {waited[0]}"
+        evidence.insert(0, waited[1])
     left = [p.name for p in pods if p not in deleted]
     if left:
         reason += f" (still present at the end: {', '.join(left)})"
     return ctx.verdict(PROOF, "pass", reason, evidence)
+
+
+def unhealthy_deletion(
+    ctx: ProofContext, steps: list["Deletion"], pods: list[PodIncarnation]
+) -> tuple[str, list[Evidence]] | None:
+    """A deletion the controller would not make: an in-range pod unhealthy, or (Q2) a condemned
+    pod deleted while unhealthy although it was not the firstUnavailablePod."""
+    spec = ctx.episode.spec
+    end = spec.start_ordinal + spec.replicas
+    lowest = lowest_unhealthy(ctx.slots, start=spec.start_ordinal, ranks=[s.rank for _, s in steps])
+    for pod, step in steps:
+        cited = [ctx.cite_step(pod, step, f"{pod.name} deletion began")]
+        if lowest[step.rank] < end:
+            name = f"{ctx.episode.statefulset.name}-{lowest[step.rank]}"
+            blocker = ctx.alive(lowest[step.rank], step.rank)
+            state = _health(ctx, blocker, step.rank) if blocker else None
+            if blocker is not None and state is not None and state.step is not None:
+                cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} {state.problem}"))
+            what = state.problem if state else "missing"
+            return f"{pod.name} deletion began while in-range {name} was {what}", cited
+        own = _health(ctx, pod, step.rank)
+        lower = [
+            q
+            for q in pods
+            if (q.ordinal or 0) < (pod.ordinal or 0)
+            and q.alive_at(step.rank)
+            and not _health(ctx, q, step.rank).ok
+        ]
+        if not own.ok and lower:
+            return (
+                f"{pod.name} was deleted while {own.problem}, but it was not the "
+                f"firstUnavailablePod ({lower[0].name} was unavailable too)",
+                cited,
+            )
+    return None
+
+
+def _health(ctx: ProofContext, pod: PodIncarnation, rank: int) -> Health:
+    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=None)
+
+
+def _waited(ctx: ProofContext, first: "Deletion") -> tuple[str, Evidence] | None:
+    """The first condemned pod was unhealthy when the scale-down began and deleted once Ready."""
+    pod, step = first
+    ready = pod.last_before(step.rank, ("ready",))
+    if ready is None or ready.rank <= ctx.episode.start_rank:
+        return None
+    note = f"{pod.name} Ready again: deletion could start"
+    return f"held until {pod.name} was Ready again (not the firstUnavailablePod)", ctx.cite_step(
+        pod, ready, note
+    )
 
 
 Deletion = tuple[PodIncarnation, Transition]

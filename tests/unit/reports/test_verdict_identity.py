@@ -87,8 +87,8 @@ def test_homework_pod_recreated_without_service_and_no_dns(tmp_path: Path) -> No
     result = verify(b.write(tmp_path / "s.db"))
     homework = verdict_of(result, "homework-1", "service-deleted")
     assert homework.outcome == "pass"
-    assert "recreated although the Service was absent" in homework.reason
-    assert "never resolved" in homework.reason
+    assert homework.reason.startswith("with Service web-headless absent, web-2 was recreated")
+    assert "no DNS record: no EndpointSlice ever served web-2.web-headless" in homework.reason
     assert [e.kind for e in homework.evidence[:1]] == ["Service"]
     identity = verdict_of(result, "stable-network-identity", KIND)
     assert "no DNS record expected: Service web-headless absent" in identity.reason

@@ -64,3 +64,47 @@ def test_parallel_scale_down_concurrency_described(tmp_path: Path) -> None:
     described = verdict_of(result, "parallel-described", "scale-down")
     assert described.outcome == "pass"
     assert "3 condemned pods, up to 3 terminating at once" in described.reason
+
+
+def _three_down() -> ClusterBuilder:
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=3)
+    for ordinal in range(3):
+        b.bring_up("web", ordinal)
+    return b
+
+
+def test_unhealthy_condemned_deleted_only_as_first_unavailable(tmp_path: Path) -> None:
+    # Q2: scaling 3→1 with web-2 healthy and web-1 unready deletes web-2, then web-1.
+    b = _three_down()
+    b.ready("web-1", False)
+    b.set_spec("web", replicas=1)
+    b.take_down("web", 2)
+    b.take_down("web", 1)
+    verdict = verdict_of(verify(b.write(tmp_path / "ok.db")), PROOF, "scale-down")
+    assert verdict.outcome == "pass", verdict.reason
+
+
+def test_unhealthy_condemned_not_first_unavailable_fails(tmp_path: Path) -> None:
+    b = _three_down()
+    b.ready("web-1", False)
+    b.ready("web-2", False)
+    b.set_spec("web", replicas=1)
+    b.take_down("web", 2)  # web-1 is unavailable too: the controller halts instead
+    verdict = verdict_of(verify(b.write(tmp_path / "bad.db")), PROOF, "scale-down")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == (
+        "web-2 was deleted while not Ready, but it was not the firstUnavailablePod "
+        "(web-1 was unavailable too)"
+    )
+
+
+def test_deletion_while_in_range_pod_unready_fails(tmp_path: Path) -> None:
+    b = _three_down()
+    b.ready("web-0", False)
+    b.set_spec("web", replicas=2)
+    b.take_down("web", 2)  # phase 1 stops at web-0: no scale-down deletion may happen
+    verdict = verdict_of(verify(b.write(tmp_path / "bad.db")), PROOF, "scale-down")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "web-2 deletion began while in-range web-0 was not Ready"
+    assert [e.name for e in verdict.evidence] == ["web-0", "web-2"]
