@@ -8,6 +8,7 @@ wait conditions read.
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import orjson
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
@@ -26,12 +27,17 @@ _PATCH_TYPES = {
 _DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 _STORAGE_CLASSES = "/apis/storage.k8s.io/v1/storageclasses"
 _NAMESPACES = "/api/v1/namespaces"
+_REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=10)
 
 
 class ScenarioApiError(StswatchError):
     """The API server refused a scenario's request."""
 
     exit_code = ExitCode.CLUSTER
+
+
+class TransientScenarioError(ScenarioApiError):
+    """The API server was unreachable or overloaded (429, 5xx); a wait may look again."""
 
 
 class ScenarioForbiddenError(ScenarioApiError):
@@ -165,16 +171,21 @@ async def _call(
     body: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    result: dict[str, Any] = await api.call_api(
-        path,
-        method,
-        query_params=query or [],
-        header_params={"Accept": "application/json", **(headers or {})},
-        body=body,
-        response_types_map=_JSON,
-        auth_settings=["BearerToken"],
-        _return_http_data_only=True,
-    )
+    try:
+        result: dict[str, Any] = await api.call_api(
+            path,
+            method,
+            query_params=query or [],
+            header_params={"Accept": "application/json", **(headers or {})},
+            body=body,
+            response_types_map=_JSON,
+            auth_settings=["BearerToken"],
+            _return_http_data_only=True,
+            _request_timeout=_REQUEST_TIMEOUT,
+        )
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise TransientScenarioError(f"{method} {path}: API server unreachable ({reason})") from exc
     return result
 
 
@@ -182,6 +193,8 @@ def _api_error(exc: ApiException, *, doing: str) -> ScenarioApiError:
     reason = _status_message(exc)
     if exc.status in (401, 403):
         return ScenarioForbiddenError(f"{doing}: forbidden ({reason})")
+    if exc.status == 429 or exc.status >= 500:
+        return TransientScenarioError(f"{doing}: API error {exc.status} ({reason})")
     return ScenarioApiError(f"{doing}: API error {exc.status} ({reason})")
 
 

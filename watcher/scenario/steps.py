@@ -30,7 +30,7 @@ from watcher.scenario.model import (
     Step,
     WaitStep,
 )
-from watcher.scenario.objects import Objects
+from watcher.scenario.objects import Objects, TransientScenarioError
 
 POLL_INTERVAL_S = 0.2
 
@@ -190,9 +190,12 @@ async def wait_until(
     try:
         async with asyncio.timeout(limit_s):
             while True:
-                last = await observe(
-                    condition, objects=objects, statefulset=statefulset, old_uids=old_uids
-                )
+                try:
+                    last = await observe(
+                        condition, objects=objects, statefulset=statefulset, old_uids=old_uids
+                    )
+                except TransientScenarioError as exc:  # an API server restart: look again
+                    last = Observation(False, exc.message)
                 if last.met:
                     return last
                 await asyncio.sleep(POLL_INTERVAL_S)
@@ -216,7 +219,13 @@ async def _delete(run: _Run, step: DeleteStep) -> str:
     try:
         async with asyncio.timeout(step.timeout):
             # Gone means this uid is gone: a StatefulSet may recreate the name within milliseconds.
-            while (now := await run.objects.get(target.kind, target.name)) is not None:
+            while True:
+                try:
+                    now = await run.objects.get(target.kind, target.name)
+                except TransientScenarioError:
+                    now = before  # not known yet: look again
+                if now is None:
+                    return "gone"
                 if now["metadata"]["uid"] != uid:
                     return "gone, already recreated"
                 await asyncio.sleep(POLL_INTERVAL_S)
@@ -225,7 +234,6 @@ async def _delete(run: _Run, step: DeleteStep) -> str:
             f"gave up after {step.timeout:g} s waiting for {target.kind} {target.name} "
             f"(uid {uid}) to be gone after its deletion"
         ) from None
-    return "gone"
 
 
 async def _remember_pod(run: _Run, condition: Condition) -> None:

@@ -10,6 +10,7 @@ from migrations.failures import WaitTimeoutError
 from watcher.scenario import parse_scenario
 from watcher.scenario.conditions import observe
 from watcher.scenario.model import ReadyReplicas, RolloutComplete
+from watcher.scenario.objects import TransientScenarioError
 from watcher.scenario.steps import run_steps
 
 _uids = itertools.count(1)
@@ -203,3 +204,23 @@ async def test_ready_replicas_waits_for_observed_generation() -> None:
     seen = await observe(condition, objects=objects, statefulset="redis", old_uids={})  # type: ignore[arg-type]
     assert not seen.met
     assert "generation not yet observed" in seen.seen
+
+
+async def test_wait_looks_again_after_a_transient_api_error() -> None:
+    class Flaky(FakeObjects):
+        failures = 2
+
+        async def get(self, kind: str, name: str) -> dict[str, Any] | None:
+            if self.failures:
+                self.failures -= 1
+                raise TransientScenarioError("GET /api/v1/...: API server unreachable")
+            return await super().get(kind, name)
+
+    objects, marks, lines = Flaky(), Marks(), []
+    ready = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    objects.put("Pod", "redis-0", status=ready)
+    text = "name: t\ndescription: d\nstatefulset: redis\nsteps:\n"
+    text += "  - wait: {until: pod-ready, pod: redis-0, timeout: 5}\n"
+    outcomes = await _run(text, objects, marks, lines)
+    assert [o.status for o in outcomes] == ["done"]
+    assert objects.failures == 0
