@@ -109,10 +109,12 @@ class Band:
 
 @dataclass(frozen=True)
 class MarkLine:
-    """A labelled moment (a scenario step)."""
+    """A labelled moment (a scenario step beginning or ending, a user's note)."""
 
     t: float
     label: str
+    number: str = ""  # the scenario step number, if the mark is a step's
+    note: str = ""  # what the step saw (a wait's outcome), if it said
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from reports.lifecycle import (
     StatefulSetIncarnation,
     build_lifecycles,
 )
-from reports.recording import Change, Recording, load_recording
+from reports.recording import Change, Mark, Recording, load_recording
 from reports.timeline import (
     Band,
     EventMarker,
@@ -85,13 +85,27 @@ def build_timeline(
             Band(f"gap: {g.reason}", clock(g.from_wall_ns), clock(g.to_wall_ns), g.reason, g.kind)
             for g in recording.gaps
         ),
-        marks=tuple(MarkLine(clock(m.received_wall_ns), m.label) for m in recording.marks),
+        marks=tuple(_mark_line(m, clock) for m in recording.marks),
         verdicts=None if result is None else _verdicts(episodes, clock),
         latencies=_latencies(episodes),
         changes=change_views(
             recording.changes, start_wall_ns=recording.created_wall_ns, lanes=lane_of
         ),
         notes=tuple(notes),
+    )
+
+
+def _mark_line(mark: Mark, clock: _Clock) -> MarkLine:
+    detail = mark.detail if isinstance(mark.detail, dict) else {}
+    step = detail.get("step")
+    phase = detail.get("phase")
+    return MarkLine(
+        t=clock(mark.received_wall_ns),
+        label=f"{mark.label} ({phase})"
+        if phase in ("begin", "end") and step is None
+        else mark.label,
+        number="" if step is None else str(step),
+        note=str(detail.get("note") or ""),
     )
 
 

@@ -8,7 +8,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reports.timeline import STATE_LABELS, Band, EventMarker, Lane, Series, State, Timeline
+from reports.timeline import (
+    STATE_LABELS,
+    Band,
+    EventMarker,
+    Lane,
+    MarkLine,
+    Series,
+    State,
+    Timeline,
+)
 
 LABEL_WIDTH = 170.0
 PLOT_WIDTH = 1000.0
@@ -169,6 +178,7 @@ class Drawing:
     rows: tuple[LaneRow, ...]
     bands: tuple[tuple[Band, str], ...]  # with the label that fits before the next band's
     gaps: tuple[tuple[Band, float, float], ...]  # (gap, y, height): hatched over its kind's area
+    flags: tuple[tuple[MarkLine, float, float], ...]  # (mark, x, y of its numbered flag)
 
     def x(self, t: float) -> float:
         """The x pixel of session time `t` in this drawing."""
@@ -221,7 +231,8 @@ def layout(timeline: Timeline, *, scale: Scale | None = None, offset: float = 0.
         areas[kind] = (top, y - top)
     if chart is not None:
         areas["statefulset"] = (chart.y, chart.height)
-    plot_bottom = y + 4
+    flags, depth = _mark_flags(timeline.marks, place=Place(scale, offset), y=y + 2)
+    plot_bottom = y + 4 + depth * FLAG_ROW_HEIGHT
     whole = (plot_top, plot_bottom - plot_top)
     gaps = tuple((gap, *areas.get(_GAP_AREAS.get(gap.kind, ""), whole)) for gap in timeline.gaps)
     return Drawing(
@@ -237,6 +248,7 @@ def layout(timeline: Timeline, *, scale: Scale | None = None, offset: float = 0.
         rows=tuple(rows),
         bands=_band_labels(timeline.episodes, scale=scale, offset=offset),
         gaps=gaps,
+        flags=flags,
     )
 
 
@@ -255,6 +267,24 @@ def _band_labels(
     return tuple(labelled)
 
 
+def _mark_flags(
+    marks: tuple[MarkLine, ...], *, place: Place, y: float
+) -> tuple[tuple[tuple[MarkLine, float, float], ...], int]:
+    """A numbered flag per mark, stacked up to three deep where marks crowd; and the depth."""
+    flags: list[tuple[MarkLine, float, float]] = []
+    last_x = [-1e9] * _FLAG_LEVELS
+    depth = 0
+    for mark in marks:
+        x = place.x(mark.t)
+        level = next((i for i, seen in enumerate(last_x) if x - seen >= 16), _FLAG_LEVELS - 1)
+        last_x[level] = x
+        depth = max(depth, level + 1)
+        flags.append((mark, x, y + 8 + level * FLAG_ROW_HEIGHT))
+    return tuple(flags), depth
+
+
+_FLAG_LEVELS = 3
+FLAG_ROW_HEIGHT = 14.0
 _LABEL_CHAR_PX = 6.6
 _TEXT_MIN_HEIGHT = 14
 _GAP_AREAS = {"Pod": "pod", "PersistentVolumeClaim": "pvc", "StatefulSet": "statefulset"}

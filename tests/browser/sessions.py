@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from reports.recording import Recording, load_recording
 from tests.fixtures.builder import START_NS, ClusterBuilder
 
@@ -154,16 +156,22 @@ def hostile_pod_event(b: ClusterBuilder) -> None:
           type_="Warning")  # fmt: skip
 
 
+Marks = tuple[tuple[str, int, dict[str, Any]], ...]  # (label, ms after the start, detail)
+
+
 def write_session(
-    b: ClusterBuilder, path: Path, *, session: str = "s1", marks: tuple[tuple[str, int], ...] = ()
+    b: ClusterBuilder, path: Path, *, session: str = "s1", marks: Marks = ()
 ) -> Recording:
-    """Write the store, add `marks` (label, ms after the start), and load the session back."""
+    """Write the store, add `marks`, and load the session back."""
     b.write(path, session=session)
     conn = sqlite3.connect(path)
     conn.executemany(
         "INSERT INTO mark (session_id, run_id, label, detail, received_wall_ns, received_mono_ns) "
-        "VALUES (1, 1, ?, '{}', ?, ?)",
-        [(label, START_NS + ms * 1_000_000, ms * 1_000_000) for label, ms in marks],
+        "VALUES (1, 1, ?, ?, ?, ?)",
+        [
+            (label, orjson.dumps(detail).decode(), START_NS + ms * 1_000_000, ms * 1_000_000)
+            for label, ms, detail in marks
+        ],
     )
     conn.commit()
     conn.close()

@@ -20,7 +20,12 @@ def _write_report(tmp_path: Path, *, policy: str = "OrderedReady", hostile: bool
         hostile_pod_event(b)
     b.gap("Pod", ms=600)
     db = tmp_path / f"{policy}.db"
-    write_session(b, db, session=policy.lower(), marks=(("scale to 5", 16_000),))
+    write_session(
+        b,
+        db,
+        session=policy.lower(),
+        marks=(("scale to 5", 16_000, {"step": 7, "phase": "begin"}),),
+    )
     out = tmp_path / f"{policy}.html"
     out.write_text(render_report(session_timeline(db, policy.lower())), encoding="utf-8")
     return out
@@ -157,3 +162,13 @@ def test_gzipped_data_inflates_in_the_browser(tmp_path: Path, watched: Watched) 
     page.locator('g[data-lane="pod/redis-3"] rect.seg.s-ready').click()
     expect(page.locator("#ch-name")).to_have_text("lab/redis-3")
     _assert_clean(watched, path)
+
+
+def test_marks_are_numbered_flags_with_a_table(tmp_path: Path, watched: Watched) -> None:
+    path = _write_report(tmp_path)
+    watched.open(path)
+    page = watched.page
+    flag = page.locator("svg.timeline g.flag")
+    expect(flag).to_have_count(1)
+    expect(flag.locator("text")).to_have_text("7")
+    expect(page.locator("table.marks-table")).to_contain_text("scale to 5")

@@ -29,7 +29,11 @@ def lab(tmp_path: Path) -> Recording:
     b = ClusterBuilder()
     lab_session(b)
     b.gap("Pod", ms=500)
-    return write_session(b, tmp_path / "s.db", marks=(("scale to 5", 9000),))
+    return write_session(
+        b,
+        tmp_path / "s.db",
+        marks=(("scale to 5", 9000, {}), ("redis-3 Ready", 9500, {"step": 8, "note": "5 Ready"})),
+    )
 
 
 def test_one_lane_per_ordinal_and_per_claim(lab: Recording) -> None:
@@ -111,7 +115,10 @@ def test_events_markers_gaps_and_marks(lab: Recording) -> None:
     assert lane.events[0].change_id in {m[1] for m in lane.moments}
     assert [(g.kind, g.detail) for g in timeline.gaps] == [("Pod", "410 Gone")]
     assert timeline.gaps[0].end - timeline.gaps[0].start == pytest.approx(0.5)
-    assert [(m.label, m.t) for m in timeline.marks] == [("scale to 5", 9.0)]
+    assert [(m.number, m.label, m.t, m.note) for m in timeline.marks] == [
+        ("", "scale to 5", 9.0, ""),
+        ("8", "redis-3 Ready", 9.5, "5 Ready"),
+    ]
 
 
 def test_verdicts_and_episodes_come_from_verify(lab: Recording) -> None:
