@@ -17,7 +17,7 @@ from migrations.failures import ExitCode, StswatchError
 from reports.compare import compare
 from reports.html import render_comparison, render_report
 from reports.lifecycle import build_lifecycles
-from reports.recording import load_recording
+from reports.recording import list_session_names, load_recording
 from reports.timeline import Timeline
 from reports.timeline_build import build_timeline
 from reports.verdict import OUTCOMES, VerifyResult
@@ -31,6 +31,7 @@ from watcher.scenario.runner import (
     ScenarioTarget,
     default_session_prefix,
     run_scenario,
+    session_name,
 )
 from watcher.scenario.target import lab_target, resolve_target
 
@@ -167,6 +168,7 @@ def _run_and_report(
     keep_namespace: bool,
 ) -> None:
     """Record, verify, report, print the verdicts; exit non-zero on a failed step or verdict."""
+    _refuse_existing_sessions(db_path, [session_name(prefix, p) for p in policies])
     configure_logging()  # the recorder's logs go to stderr, next to the progress lines
 
     async def record() -> tuple[PolicyRun, ...]:
@@ -188,8 +190,20 @@ def _run_and_report(
     for run, session in zip(runs, sessions, strict=True):
         _print_run(run, session)
     if comparison is not None:
-        click.echo(f"comparison: {comparison}")
+        click.echo(f"comparison: {comparison} (open it in a browser)")
     sys.exit(int(_exit_code(runs, reported)))
+
+
+def _refuse_existing_sessions(db_path: Path, sessions: Sequence[str]) -> None:
+    """A scenario records fresh sessions; resuming one would mix two runs in one recording."""
+    if not db_path.is_file():
+        return
+    taken = sorted(set(sessions) & set(list_session_names(db_path)))
+    if taken:
+        raise click.BadParameter(
+            f"{db_path} already holds session {taken[0]!r}; pick another --session prefix",
+            param_hint="--session",
+        )
 
 
 def _verified(

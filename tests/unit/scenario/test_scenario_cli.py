@@ -1,9 +1,11 @@
 """`stswatch scenario list|check|run` before any cluster is touched."""
 
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from migrations import SCHEMA_VERSION, list_migrations
 from migrations.failures import ExitCode
 from watcher.cli import main
 
@@ -48,3 +50,19 @@ def test_run_unknown_scenario(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scenario", "run", str(tmp_path / "nope.yaml")])
     assert result.exit_code == ExitCode.NOT_FOUND
     assert "not a built-in (halt, lesson)" in result.output
+
+
+def test_run_refuses_a_session_that_exists(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    with sqlite3.connect(db) as conn:
+        for migration in list_migrations():
+            conn.executescript(migration.sql)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute(
+            "INSERT INTO session (name, created_wall_ns, scope) VALUES ('x-orderedready', 0, '{}')"
+        )
+    argv = ["scenario", "run", "lesson", "--session", "x", "--db", str(db),
+            "--kubeconfig", str(tmp_path / "none")]  # fmt: skip
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "already holds session 'x-orderedready'" in result.output
