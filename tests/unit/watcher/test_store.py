@@ -121,8 +121,7 @@ async def test_damaged_pages_are_reported_as_corrupt(
     path.write_bytes(bytes(data))
     before = path.read_bytes()
     with pytest.raises(CorruptStoreError):
-        store = await open_store(path)
-        await store.close()
+        await open_store(path)
     assert path.read_bytes() == before
 
 
