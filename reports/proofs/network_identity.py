@@ -13,10 +13,15 @@ from reports.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-network-identity"
 KINDS = ("Pod", "EndpointSlice", "Service")
+RECREATING = ("scale-up", "rolling-update", "pod-recreated")  # episodes that recreate pods
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
     """Pass when every recreated pod kept its identity and its DNS record points at its new IP."""
+    if ctx.episode.kind == "service-recreated":
+        return _records_return(ctx)
+    if ctx.episode.kind not in RECREATING:
+        return None
     recreations = ctx.recreations_in_window()
     if not recreations:
         return None
@@ -97,3 +102,25 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         )
     cited.append(ctx.cite(record.change_id, f"{record.fqdn} → {new_ip} (ready)"))
     return "pass", f"{kept}; {record.fqdn} → {new_ip} (was {old_ip})", cited
+
+
+def _records_return(ctx: ProofContext) -> Verdict:
+    """After the governing Service is recreated, every live pod's DNS record comes back."""
+    if "EndpointSlice" not in ctx.kinds:
+        return ctx.verdict(PROOF, "inconclusive", "EndpointSlices were not recorded")
+    start = ctx.episode.start_rank
+    cited = [ctx.cite(ctx.episode.trigger_change_id, "Service recreated")]
+    back = []
+    for ordinal in sorted(ctx.slots):
+        pod = ctx.alive(ordinal, start)
+        if pod is None or not pod.ips:
+            continue
+        record = dns_record(ctx, pod.name, pod.ips[-1], start)
+        if record is None:
+            reason = f"no EndpointSlice of the recreated Service served {pod.name} → {pod.ips[-1]}"
+            return ctx.verdict(PROOF, "fail", reason, cited)
+        cited.append(ctx.cite(record.change_id, f"{record.fqdn} → {pod.ips[-1]}"))
+        back.append(pod.name)
+    if not back:
+        return ctx.verdict(PROOF, "not-applicable", "no pod was running when the Service returned")
+    return ctx.verdict(PROOF, "pass", f"DNS records back for {', '.join(back)}", cited)

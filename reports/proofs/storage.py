@@ -8,6 +8,7 @@ claim uid across a recreation means the data did not follow the identity.
 from reports.episodes import Recreation
 from reports.lifecycle import PodIncarnation, PvcIncarnation
 from reports.proofs.context import ProofContext
+from reports.proofs.network_identity import RECREATING
 from reports.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-storage"
@@ -16,6 +17,8 @@ KINDS = ("Pod", "PersistentVolumeClaim")
 
 def decide(ctx: ProofContext) -> Verdict | None:
     """Pass when every recreated pod's claims are the same objects, bound to the same volumes."""
+    if ctx.episode.kind not in RECREATING:
+        return None
     recreations = ctx.recreations_in_window()
     if not recreations:
         return None

@@ -12,7 +12,7 @@ ORDERED = "lesson-orderedready"
 
 
 def _verify(path: Path, session: str = ORDERED) -> VerifyResult:
-    return verify(load_recording(path, session), statefulset="redis")
+    return verify(load_recording(path, session))
 
 
 def _outcomes(result: VerifyResult, proof: str) -> set[str]:
@@ -159,3 +159,40 @@ def test_gap_over_the_scale_up_is_inconclusive(tmp_path: Path) -> None:
     assert gating.gap is not None
     assert gating.gap.reason == "410 Gone"
     assert not result.failed
+
+
+PROOFS = "proofs-orderedready"
+
+
+def test_min_ready_partition_and_dns_return_pass(tmp_path: Path) -> None:
+    result = _verify(real_store(tmp_path, "proofs"), PROOFS)
+    assert result.count("fail") == result.count("inconclusive") == 0
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up")
+    assert gating.reason.endswith("Running and Ready and Available (2s)")
+    partitioned = verdict_of(result, "rolling-update", "rolling-update")
+    assert partitioned.reason.endswith("down to partition 1: web-2, web-1")
+    rest = verdict_of(result, "rolling-update", "rolling-update", nth=1)
+    assert rest.reason.endswith("down to partition 0: web-0")
+    homework = verdict_of(result, "homework-1", "service-deleted")
+    assert "no DNS record for web-1.web-headless" in homework.reason
+    assert "until the Service was recreated" in homework.reason
+    back = verdict_of(result, "stable-network-identity", "service-recreated")
+    assert back.reason == "DNS records back for web-0, web-1, web-2"
+
+
+def test_successor_before_predecessor_available_fails(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "proofs")
+    life = lifecycles(path, PROOFS)
+    ready = pod(life, "web-0").first("ready")
+    assert ready is not None
+    # web-1 created in the very second web-0 turned Ready: Ready, but not yet Available (2s).
+    stamp = (
+        "UPDATE change SET object = json_set(object, '$.metadata.creationTimestamp', ?) "
+        "WHERE id = ?"
+    )
+    rewrite(path, stamp, ready.api_time, pod(life, "web-1").created.change_id)
+    gating = verdict_of(_verify(path, PROOFS), "ordered-ready-gating", "scale-up")
+    assert gating.outcome == "fail"
+    assert gating.reason == (
+        "web-1 was created while web-0 was Ready 0s < minReadySeconds=2 (not Available)"
+    )
