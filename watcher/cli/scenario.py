@@ -23,7 +23,7 @@ from reports.timeline_build import build_timeline
 from reports.verdict import OUTCOMES, VerifyResult
 from reports.verify import verify
 from watcher.cli import main
-from watcher.cli.options import db_option
+from watcher.cli.options import F, db_option
 from watcher.log import configure_logging
 from watcher.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
 from watcher.scenario.runner import (
@@ -46,6 +46,17 @@ class SessionReport:
     result: VerifyResult
     timeline: Timeline
     report: Path
+
+
+def _out_option(func: F) -> F:
+    """`-o/--out DIR`: where the reports go."""
+    return click.option(
+        "-o",
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"Where reports go (default: {DEFAULT_OUT}/<session prefix>).",
+    )(func)
 
 
 def _progress(line: str) -> None:
@@ -89,13 +100,7 @@ def check_command(ref: str) -> None:
 )
 @click.option("--context", help="Kubeconfig context.")
 @click.option("--storage-class", help="StorageClass of the claims (default: the cluster's).")
-@click.option(
-    "-o",
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help=f"Where reports go (default: {DEFAULT_OUT}/<session prefix>).",
-)
+@_out_option
 @click.option("--keep-namespace", is_flag=True, help="Leave each run's namespace in place.")
 def run_command(
     ref: str,
@@ -124,20 +129,14 @@ def run_command(
         prefix=prefix,
         db_path=db_path,
         target=target,
-        out_dir=out_dir or DEFAULT_OUT / prefix,
+        out_dir=out_dir,
         keep_namespace=keep_namespace,
     )
 
 
 @main.command("demo")
 @db_option
-@click.option(
-    "-o",
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help=f"Where reports go (default: {DEFAULT_OUT}/<session prefix>).",
-)
+@_out_option
 def demo_command(db_path: Path, out_dir: Path | None) -> None:
     """Start the local lab if needed, run `lesson` under both policies, write the reports."""
     scenario = load_scenario("lesson")
@@ -152,7 +151,7 @@ def demo_command(db_path: Path, out_dir: Path | None) -> None:
         prefix=prefix,
         db_path=db_path,
         target=target,
-        out_dir=out_dir or DEFAULT_OUT / prefix,
+        out_dir=out_dir,
         keep_namespace=False,
     )
 
@@ -164,7 +163,7 @@ def _run_and_report(
     prefix: str,
     db_path: Path,
     target: Callable[[], Awaitable[ScenarioTarget]],
-    out_dir: Path,
+    out_dir: Path | None,
     keep_namespace: bool,
 ) -> None:
     """Record, verify, report, print the verdicts; exit non-zero on a failed step or verdict."""
@@ -183,6 +182,7 @@ def _run_and_report(
         )
 
     runs = asyncio.run(record())
+    out_dir = out_dir or DEFAULT_OUT / prefix
     out_dir.mkdir(parents=True, exist_ok=True)
     sessions = [_verified(db_path, run=run, scenario=scenario, out_dir=out_dir) for run in runs]
     reported = [s for s in sessions if s is not None]

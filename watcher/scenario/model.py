@@ -20,10 +20,14 @@ Timeout = Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S)]
 Name = Annotated[str, Field(min_length=1, max_length=253)]
 
 
-class _Body(BaseModel):
-    """Fields every step body accepts."""
+class _Strict(BaseModel):
+    """Unknown fields are errors; validated values never change."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Body(_Strict):
+    """Fields every step body accepts."""
 
     title: str | None = None  # the mark label; a title is derived from the step when absent
     when: Policy | None = None  # run the step only under this podManagementPolicy
@@ -87,68 +91,59 @@ class MarkStep(_Body):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
-class ObjectRef(BaseModel):
+class ObjectRef(_Strict):
     """A namespaced object of the scenario, by kind and name."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["Pod", "StatefulSet", "Service", "PersistentVolumeClaim"]
     name: Name
 
 
-class ReadyReplicas(BaseModel):
+class ReadyReplicas(_Strict):
     """The StatefulSet has `replicas` pods, all Ready (status.readyReplicas == replicas)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     until: Literal["ready-replicas"]
     replicas: Annotated[int, Field(ge=0)]
 
 
-class PodReady(BaseModel):
+class PodReady(_Strict):
     """Pod `pod` exists and its Ready condition is true."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     until: Literal["pod-ready"]
     pod: Name
 
 
-class PodUnready(BaseModel):
+class PodUnready(_Strict):
     """Pod `pod` exists and its Ready condition is not true."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     until: Literal["pod-unready"]
     pod: Name
 
 
-class PodRecreated(BaseModel):
+class PodRecreated(_Strict):
     """Pod `pod` exists with a uid other than the one it had when deleted (and, if asked, Ready)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     until: Literal["pod-recreated"]
     pod: Name
     ready: bool = True
 
 
-class PodGone(BaseModel):
+class PodGone(_Strict):
     """Pod `pod` no longer exists."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     until: Literal["pod-gone"]
     pod: Name
 
 
-class PodCount(BaseModel):
+class PodCount(_Strict):
     """Exactly `count` pods of the StatefulSet exist (terminating ones included)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     until: Literal["pod-count"]
     count: Annotated[int, Field(ge=0)]
 
 
-class PvcBound(BaseModel):
+class PvcBound(_Strict):
     """The claims of ordinals 0..count-1 (or the one named `pvc`) are Bound."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     until: Literal["pvc-bound"]
     count: Annotated[int, Field(ge=1)] | None = None
     pvc: Name | None = None
@@ -160,10 +155,9 @@ class PvcBound(BaseModel):
         return self
 
 
-class RolloutComplete(BaseModel):
+class RolloutComplete(_Strict):
     """The rolling update finished: every replica is Ready at the update revision."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     until: Literal["rollout-complete"]
 
 
@@ -215,10 +209,8 @@ PatchStep.model_rebuild()
 DeleteStep.model_rebuild()
 
 
-class Scenario(BaseModel):
+class Scenario(_Strict):
     """A validated scenario: what to run, against which StatefulSet."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
     description: str

@@ -13,7 +13,8 @@ import orjson
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from migrations.failures import ExitCode, NotFoundError, StswatchError
+from migrations.failures import NotFoundError, StswatchError
+from watcher.api import ClusterError, ForbiddenError
 from watcher.kinds import PERSISTENT_VOLUME_CLAIM, POD, SERVICE, STATEFUL_SET, Kind
 
 FIELD_MANAGER = "stswatch"
@@ -30,20 +31,8 @@ _NAMESPACES = "/api/v1/namespaces"
 _REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=10)
 
 
-class ScenarioApiError(StswatchError):
-    """The API server refused a scenario's request."""
-
-    exit_code = ExitCode.CLUSTER
-
-
-class TransientScenarioError(ScenarioApiError):
+class TransientScenarioError(ClusterError):
     """The API server was unreachable or overloaded (429, 5xx); a wait may look again."""
-
-
-class ScenarioForbiddenError(ScenarioApiError):
-    """The API server denied a verb the scenario needs (401/403)."""
-
-    exit_code = ExitCode.FORBIDDEN
 
 
 @dataclass(frozen=True)
@@ -189,13 +178,13 @@ async def _call(
     return result
 
 
-def _api_error(exc: ApiException, *, doing: str) -> ScenarioApiError:
+def _api_error(exc: ApiException, *, doing: str) -> StswatchError:
     reason = _status_message(exc)
     if exc.status in (401, 403):
-        return ScenarioForbiddenError(f"{doing}: forbidden ({reason})")
+        return ForbiddenError(f"{doing}: forbidden ({reason})")
     if exc.status == 429 or exc.status >= 500:
         return TransientScenarioError(f"{doing}: API error {exc.status} ({reason})")
-    return ScenarioApiError(f"{doing}: API error {exc.status} ({reason})")
+    return ClusterError(f"{doing}: API error {exc.status} ({reason})")
 
 
 def _status_message(exc: ApiException) -> str:
