@@ -45,7 +45,7 @@ class Objects:
     async def get(self, kind: str, name: str) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""
         try:
-            return await self._call("GET", self._path(kind, name))
+            return await _call(self.api, "GET", self._path(kind, name))
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -55,7 +55,9 @@ class Objects:
         """Every object of `kind` in the namespace, optionally filtered by labels."""
         query = [("labelSelector", label_selector)] if label_selector else []
         try:
-            body = await self._call("GET", KINDS[kind].list_path(namespace=self.namespace), query)
+            body = await _call(
+                self.api, "GET", KINDS[kind].list_path(namespace=self.namespace), query
+            )
         except ApiException as exc:
             raise _api_error(exc, doing=f"list {kind}") from exc
         items: list[dict[str, Any]] = body.get("items", [])
@@ -83,7 +85,7 @@ class Objects:
         query = query or [("fieldManager", FIELD_MANAGER)]
         headers = {"Content-Type": _PATCH_TYPES[patch_type]}
         try:
-            return await self._call("PATCH", path, query, body=body, headers=headers)
+            return await _call(self.api, "PATCH", path, query, body=body, headers=headers)
         except ApiException as exc:
             raise _api_error(exc, doing=f"{patch_type} patch {kind} {name}") from exc
 
@@ -95,7 +97,7 @@ class Objects:
         uid = before["metadata"]["uid"]
         body = {"preconditions": {"uid": uid}}  # never delete a successor with the same name
         try:
-            await self._call("DELETE", self._path(kind, name), body=body)
+            await _call(self.api, "DELETE", self._path(kind, name), body=body)
         except ApiException as exc:
             if exc.status in (404, 409):
                 return before
@@ -104,17 +106,6 @@ class Objects:
 
     def _path(self, kind: str, name: str) -> str:
         return f"{KINDS[kind].list_path(namespace=self.namespace)}/{name}"
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        query: list[tuple[str, str]] | None = None,
-        *,
-        body: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
-        return await _call(self.api, method, path, query, body=body, headers=headers)
 
 
 async def create_namespace(api: ApiClient, *, name: str, labels: dict[str, str]) -> None:
