@@ -1,7 +1,7 @@
 """What a proof sees of one episode; how proofs cite changes and read a pod's health."""
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
@@ -79,6 +79,23 @@ class ProofContext:
     def cite_step(self, pod: PodIncarnation, step: Transition, note: str = "") -> Evidence:
         """Evidence for one pod transition, noted '<pod> <what>' unless a note is given."""
         return self.cite(step.change_id, note or f"{pod.name} {step.what}")
+
+    def per_recreation(
+        self,
+        proof: str,
+        recreations: list[Recreation],
+        one: Callable[[Recreation], tuple[Outcome, str, list[Evidence]]],
+    ) -> Verdict:
+        """Pass when `one` passes every recreation (reasons joined), else its first non-pass."""
+        evidence: list[Evidence] = []
+        notes = []
+        for recreation in recreations:
+            outcome, reason, cited = one(recreation)
+            if outcome != "pass":
+                return self.verdict(proof, outcome, reason, cited)
+            evidence.extend(cited)
+            notes.append(reason)
+        return self.verdict(proof, "pass", "; ".join(notes), evidence)
 
     def verdict(
         self, proof: str, outcome: Outcome, reason: str, evidence: Iterable[Evidence] = ()

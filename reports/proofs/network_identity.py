@@ -25,15 +25,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     recreations = ctx.recreations_in_window()
     if not recreations:
         return None
-    evidence: list[Evidence] = []
-    notes: list[str] = []
-    for recreation in recreations:
-        outcome, reason, cited = _one(ctx, recreation)
-        evidence.extend(cited)
-        if outcome != "pass":
-            return ctx.verdict(PROOF, outcome, reason, cited)
-        notes.append(reason)
-    return ctx.verdict(PROOF, "pass", "; ".join(notes), evidence)
+    return ctx.per_recreation(PROOF, recreations, lambda r: _one(ctx, r))
 
 
 def governing_service(ctx: ProofContext, rank: int) -> ServiceIncarnation | None:

@@ -24,15 +24,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return None
     if not ctx.episode.statefulset.claim_templates:
         return ctx.verdict(PROOF, "not-applicable", "the StatefulSet has no volumeClaimTemplates")
-    evidence: list[Evidence] = []
-    notes = []
-    for recreation in recreations:
-        outcome, reason, cited = _one(ctx, recreation)
-        evidence.extend(cited)
-        if outcome != "pass":
-            return ctx.verdict(PROOF, outcome, reason, cited)
-        notes.append(reason)
-    return ctx.verdict(PROOF, "pass", "; ".join(notes), evidence)
+    return ctx.per_recreation(PROOF, recreations, lambda r: _one(ctx, r))
 
 
 def claim_at(ctx: ProofContext, pod: PodIncarnation, name: str, rank: int) -> PvcIncarnation | None:

@@ -13,35 +13,29 @@ from tests.fixtures.builder import ClusterBuilder
 from watcher.cli import main
 
 
-def _broken(tmp_path: Path) -> Path:
+def _store(tmp_path: Path, *, ready: bool) -> Path:
+    """web-0 and web-1; without `ready`, web-1 is created before web-0 is Ready (a failure)."""
     b = ClusterBuilder()
     b.statefulset("web", replicas=2)
-    b.create_pod("web", 0)
-    b.create_pod("web", 1)
-    path = tmp_path / "broken.db"
-    b.write(path)
-    return path
-
-
-def _good(tmp_path: Path) -> Path:
-    b = ClusterBuilder()
-    b.statefulset("web", replicas=2)
-    b.bring_up("web", 0)
-    b.bring_up("web", 1)
-    path = tmp_path / "good.db"
+    for ordinal in range(2):
+        if ready:
+            b.bring_up("web", ordinal)
+        else:
+            b.create_pod("web", ordinal)
+    path = tmp_path / "s.db"
     b.write(path)
     return path
 
 
 def test_exit_zero_when_nothing_failed(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["verify", "s1", "--db", str(_good(tmp_path))])
+    result = CliRunner().invoke(main, ["verify", "s1", "--db", str(_store(tmp_path, ready=True))])
     assert result.exit_code == ExitCode.OK, result.output
     assert "PASS  ordered-ready-gating" in result.output
     assert "ordering: resourceVersion" in result.output
 
 
 def test_exit_one_when_a_verdict_failed(tmp_path: Path) -> None:
-    args = ["verify", "s1", "--db", str(_broken(tmp_path)), "--format", "json"]
+    args = ["verify", "s1", "--db", str(_store(tmp_path, ready=False)), "--format", "json"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == ExitCode.VERDICT_FAILED
     data = orjson.loads(result.output)
@@ -50,7 +44,7 @@ def test_exit_one_when_a_verdict_failed(tmp_path: Path) -> None:
 
 
 def test_unknown_session_and_statefulset(tmp_path: Path) -> None:
-    db = str(_good(tmp_path))
+    db = str(_store(tmp_path, ready=True))
     missing = CliRunner().invoke(main, ["verify", "nope", "--db", db])
     assert missing.exit_code == ExitCode.NOT_FOUND
     other = CliRunner().invoke(main, ["verify", "s1", "--db", db, "--statefulset", "db"])
