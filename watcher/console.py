@@ -3,6 +3,7 @@
 import asyncio
 import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -11,6 +12,8 @@ from watcher.cluster import connect
 from watcher.recorder import Recorder, RecordSummary
 from watcher.scope import RecordScope
 from watcher.status import LiveTally, show_status
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,9 @@ async def record_from_terminal(
             observer=tally.observe,
         )
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        # Only the main thread may take signals (a test may run the command in a worker thread).
+        signals = _SIGNALS if threading.current_thread() is threading.main_thread() else ()
+        for signum in signals:
             loop.add_signal_handler(signum, recorder.stop)
         status = (
             asyncio.create_task(
@@ -68,7 +73,7 @@ async def record_from_terminal(
             if status is not None:
                 status.cancel()
                 await asyncio.gather(status, return_exceptions=True)
-            for signum in (signal.SIGINT, signal.SIGTERM):
+            for signum in signals:
                 loop.remove_signal_handler(signum)
     finally:
         await cluster.close()

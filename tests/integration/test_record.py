@@ -5,10 +5,13 @@ every event that watch saw (same uid, resourceVersion and type, in the same orde
 pod incarnation from creation to deletion, and nothing outside the StatefulSet's world.
 """
 
+import asyncio
 from pathlib import Path
 
 import orjson
 import pytest
+import yaml
+from click.testing import CliRunner
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from record_support import (
@@ -22,7 +25,9 @@ from record_support import (
     statefulset,
 )
 
+from migrations import ExitCode
 from reports.recording import load_recording
+from watcher.cli import main
 from watcher.lab.lab import LabHandle
 from watcher.redact import ENV_MARKER
 from watcher.scope import RecordScope
@@ -111,3 +116,44 @@ async def test_lesson_scaling_is_recorded_as_a_watch_sees_it(
     )
     assert not [c for c in rec.changes if b"hunter2" in orjson.dumps(c.object)]
     assert not [c for c in rec.changes if "managedFields" in c.object.get("metadata", {})]
+
+
+def _record_cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["record", "--session", "s", "--duration", "1s", *args])
+    return result.exit_code, result.output
+
+
+async def test_missing_namespace_and_statefulset_are_not_found(
+    lab: LabHandle, namespace: str, tmp_path: Path
+) -> None:
+    config = ["--kubeconfig", str(lab.kubeconfig), "--db", str(tmp_path / "s.db")]
+    code, out = await asyncio.to_thread(_record_cli, *config, "-n", "no-such-namespace")
+    assert code == ExitCode.NOT_FOUND, out
+    assert "namespace 'no-such-namespace' does not exist" in out
+    code, out = await asyncio.to_thread(
+        _record_cli, *config, "-n", namespace, "--statefulset", "nope"
+    )
+    assert code == ExitCode.NOT_FOUND, out
+    assert f"StatefulSet 'nope' in namespace '{namespace}' does not exist" in out
+    assert not (tmp_path / "s.db").exists()  # nothing was created for a scope that is not there
+
+
+async def test_a_forbidden_verb_is_named(
+    lab: LabHandle, kube_api: ApiClient, namespace: str, tmp_path: Path
+) -> None:
+    core = client.CoreV1Api(kube_api)
+    await core.create_namespaced_service_account(namespace, {"metadata": {"name": "nobody"}})
+    token = await core.create_namespaced_service_account_token(
+        "nobody", namespace, {"spec": {"expirationSeconds": 600}}
+    )
+    config = yaml.safe_load(lab.kubeconfig.read_text())
+    config["users"] = [{"name": "nobody", "user": {"token": token.status.token}}]
+    for context in config["contexts"]:
+        context["context"]["user"] = "nobody"
+    path = tmp_path / "nobody.kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    code, out = await asyncio.to_thread(
+        _record_cli, "--kubeconfig", str(path), "--db", str(tmp_path / "s.db"), "-n", namespace
+    )
+    assert code == ExitCode.FORBIDDEN, out
+    assert f"refused to get namespace '{namespace}' (403 forbidden)" in out
