@@ -4,15 +4,15 @@ The figures are read off the timelines alone, so they mean the same for any pair
 
 - time to all Ready: from the first scale-up (spec.replicas raised) until status.readyReplicas
   first reaches the new spec.replicas;
-- burst width: the most pods that were at once created but not yet Ready during that scale-up
-  (1 under OrderedReady; up to the whole step under Parallel);
+- burst width: the most pods that were at once created but not yet Ready during that scale-up,
+  until all were Ready (1 under OrderedReady; up to the whole step under Parallel);
 - creation spacing: the median (and largest) time between consecutive pod creations in it;
 - scale-down duration: from the first scale-down (spec.replicas lowered) until status.replicas
   first reaches the new spec.replicas, that is until the condemned pods were gone.
 """
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from reports.timeline import Segment, Series, State, Step, Timeline
@@ -76,12 +76,17 @@ def figures(timeline: Timeline) -> Figures:
     """Time to all Ready, burst width, creation spacing and scale-down duration."""
     up = _first_window(timeline, rising=True)
     down = _first_window(timeline, rising=False)
-    created = sorted(_creations(timeline, up)) if up else []
+    to_ready = _reached(timeline.series_named("status.readyReplicas"), up)
+    # Creations after the set reached its goal (a pod deleted later) are not the scale-up's.
+    settled = up
+    if up is not None and to_ready is not None:
+        settled = replace(up, end=up.start + to_ready)
+    created = sorted(_creations(timeline, settled)) if settled else []
     spacing = [later - earlier for earlier, later in pairwise(created)]
     return Figures(
         scale_up=up,
-        time_to_all_ready=_reached(timeline.series_named("status.readyReplicas"), up),
-        burst_width=_burst_width(timeline, up) if up else None,
+        time_to_all_ready=to_ready,
+        burst_width=_burst_width(timeline, settled) if settled else None,
         creation_spacing_median=statistics.median(spacing) if spacing else None,
         creation_spacing_max=max(spacing) if spacing else None,
         scale_down=down,

@@ -4,7 +4,6 @@ This is the adapter from the proofs' model (`reports.lifecycle`, `reports.verdic
 model the renderers draw; it decides nothing about correctness itself.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from reports.timeline import (
     VerdictView,
 )
 from reports.timeline_changes import change_views
-from reports.timeline_lanes import pod_lane, pvc_lane
+from reports.timeline_lanes import LaneBuilder
 from reports.verdict import EpisodeResult, VerifyResult
 from reports.verify import verify
 
@@ -59,9 +58,8 @@ def build_timeline(
     duration = _duration(recording, clock)
     chosen, notes = _choose_statefulset(recording, lifecycles, statefulset)
     namespace, set_name = chosen if chosen else (None, None)
-    moments = _moments_by_name(recording, clock)
-    lanes = list(_pod_lanes(lifecycles, chosen, clock=clock, end=duration, moments=moments))
-    lanes.extend(_pvc_lanes(lifecycles, chosen, clock=clock, end=duration, moments=moments))
+    build = LaneBuilder(clock, duration, _moments_by_name(recording, clock))
+    lanes = _pod_lanes(lifecycles, chosen, build) + _pvc_lanes(lifecycles, chosen, build)
     sets = [s for s in lifecycles.statefulsets if chosen and (s.namespace, s.name) == chosen]
     events = _event_markers(recording, clock)
     lanes = [_with_events(lane, events.get((lane.kind, lane.name), ())) for lane in lanes]
@@ -159,42 +157,21 @@ def _moments_by_name(
 
 
 def _pod_lanes(
-    lifecycles: Lifecycles,
-    chosen: tuple[str, str] | None,
-    *,
-    clock: _Clock,
-    end: float,
-    moments: dict[tuple[str, str], tuple[tuple[float, int], ...]],
-) -> Iterable[Lane]:
-    if chosen is None:
-        by_name: dict[str, list[PodIncarnation]] = {}
-        for pod in lifecycles.pods:
-            by_name.setdefault(pod.name, []).append(pod)
-        for name, pods in sorted(by_name.items()):
-            yield pod_lane(
-                name, None, pods, clock=clock, end=end, moments=moments.get(("pod", name), ())
-            )
-        return
-    for ordinal, incarnations in sorted(lifecycles.set_pods(*chosen).items()):
-        name = f"{chosen[1]}-{ordinal}"
-        yield pod_lane(
-            name,
-            ordinal,
-            incarnations,
-            clock=clock,
-            end=end,
-            moments=moments.get(("pod", name), ()),
-        )
+    lifecycles: Lifecycles, chosen: tuple[str, str] | None, build: LaneBuilder
+) -> list[Lane]:
+    """A lane per ordinal of the chosen set (per pod name when no set was recorded)."""
+    if chosen is not None:
+        slots = sorted(lifecycles.set_pods(*chosen).items())
+        return [build.pods(f"{chosen[1]}-{ordinal}", ordinal, pods) for ordinal, pods in slots]
+    by_name: dict[str, list[PodIncarnation]] = {}
+    for pod in lifecycles.pods:
+        by_name.setdefault(pod.name, []).append(pod)
+    return [build.pods(name, None, pods) for name, pods in sorted(by_name.items())]
 
 
 def _pvc_lanes(
-    lifecycles: Lifecycles,
-    chosen: tuple[str, str] | None,
-    *,
-    clock: _Clock,
-    end: float,
-    moments: dict[tuple[str, str], tuple[tuple[float, int], ...]],
-) -> Iterable[Lane]:
+    lifecycles: Lifecycles, chosen: tuple[str, str] | None, build: LaneBuilder
+) -> list[Lane]:
     """The claims the drawn pods mount, and any claim named after the set's templates."""
     if chosen is None:
         claimed = {claim for pod in lifecycles.pods for claim in pod.claims}
@@ -214,8 +191,8 @@ def _pvc_lanes(
     for pvc in lifecycles.pvcs:
         if pvc.name in claimed:
             by_name.setdefault(pvc.name, []).append(pvc)
-    for name, pvcs in sorted(by_name.items(), key=lambda item: _claim_sort_key(item[0])):
-        yield pvc_lane(name, pvcs, clock=clock, end=end, moments=moments.get(("pvc", name), ()))
+    ordered = sorted(by_name.items(), key=lambda item: _claim_sort_key(item[0]))
+    return [build.claims(name, pvcs) for name, pvcs in ordered]
 
 
 def _template_claim(claim: str, set_name: str, templates: set[str]) -> bool:

@@ -4,7 +4,8 @@ A lane holds every incarnation of one name, so a deleted and recreated `redis-0`
 runs of segments in the same row, the second starting where the controller recreated it.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from reports.lifecycle import PodIncarnation, PvcIncarnation, Transition
 from reports.timeline import Lane, Segment, State
@@ -12,51 +13,49 @@ from reports.timeline import Lane, Segment, State
 Clock = Callable[[int], float]  # received_wall_ns -> seconds from the session's start
 
 
-def pod_lane(
-    name: str,
-    ordinal: int | None,
-    incarnations: Sequence[PodIncarnation],
-    *,
-    clock: Clock,
-    end: float,
-    moments: tuple[tuple[float, int], ...],
-) -> Lane:
-    """One ordinal's lane: the segments of all its incarnations, oldest first."""
-    segments: list[Segment] = []
-    for pod in incarnations:
-        segments.extend(_segments(pod.transitions, pod.uid, _pod_states, clock=clock, end=end))
-    return Lane(
-        key=f"pod/{name}",
-        kind="pod",
-        name=name,
-        ordinal=ordinal,
-        segments=tuple(segments),
-        moments=moments,
-        incarnations=len(incarnations),
-    )
+_States = Callable[[Sequence[Transition]], list[tuple[Transition, State, str]]]
+Moments = Mapping[tuple[str, str], tuple[tuple[float, int], ...]]  # (lane kind, name) -> moments
 
 
-def pvc_lane(
-    name: str,
-    incarnations: Sequence[PvcIncarnation],
-    *,
-    clock: Clock,
-    end: float,
-    moments: tuple[tuple[float, int], ...],
-) -> Lane:
-    """One claim's lane: Pending, then Bound to its PV, until deleted."""
-    segments: list[Segment] = []
-    for pvc in incarnations:
-        segments.extend(_segments(pvc.transitions, pvc.uid, _pvc_states, clock=clock, end=end))
-    return Lane(
-        key=f"pvc/{name}",
-        kind="pvc",
-        name=name,
-        ordinal=None,
-        segments=tuple(segments),
-        moments=moments,
-        incarnations=len(incarnations),
-    )
+@dataclass(frozen=True)
+class LaneBuilder:
+    """Turns incarnations into lanes, on one clock, up to the recording's end."""
+
+    clock: Clock
+    end: float
+    moments: Moments  # every recorded change of each lane's objects: (t, change id)
+
+    def pods(self, name: str, ordinal: int | None, pods: Sequence[PodIncarnation]) -> Lane:
+        """One ordinal's lane: the segments of all its incarnations, oldest first."""
+        histories = [(pod.uid, pod.transitions) for pod in pods]
+        return self._lane("pod", name, ordinal, histories, _pod_states)
+
+    def claims(self, name: str, claims: Sequence[PvcIncarnation]) -> Lane:
+        """One claim's lane: Pending, then Bound to its PV, until deleted."""
+        histories = [(pvc.uid, pvc.transitions) for pvc in claims]
+        return self._lane("pvc", name, None, histories, _pvc_states)
+
+    def _lane(
+        self,
+        kind: str,
+        name: str,
+        ordinal: int | None,
+        histories: Sequence[tuple[str, tuple[Transition, ...]]],
+        states: _States,
+    ) -> Lane:
+        return Lane(
+            key=f"{kind}/{name}",
+            kind=kind,
+            name=name,
+            ordinal=ordinal,
+            segments=tuple(
+                segment
+                for uid, steps in histories
+                for segment in _segments(steps, uid, states, clock=self.clock, end=self.end)
+            ),
+            moments=self.moments.get((kind, name), ()),
+            incarnations=len(histories),
+        )
 
 
 class _PodFlags:
@@ -116,7 +115,7 @@ def _pvc_states(steps: Sequence[Transition]) -> list[tuple[Transition, State, st
 def _segments(
     steps: Sequence[Transition],
     uid: str,
-    states: Callable[[Sequence[Transition]], list[tuple[Transition, State, str]]],
+    states: _States,
     *,
     clock: Clock,
     end: float,

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Regenerate the sample report screenshots in docs/ from a real recording of the local lab:
+# start a lab, record the built-in `lesson` scenario under both policies, draw the report and
+# the comparison, screenshot them, stop the lab. Needs the control plane built
+# (`stswatch lab build`) and Debian's chromium. Run from the repository root:
+#
+#     bash docs/regenerate.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${STSWATCH:-stswatch}
+python=${PYTHON:-python3}
+work=$(mktemp -d /tmp/stswatch-docs.XXXXXX)
+trap '"$bin" lab down --dir "$work/lab" >/dev/null 2>&1 || true' EXIT
+
+"$bin" lab up --dir "$work/lab"
+"$bin" scenario run lesson --policy both --session lesson \
+    --kubeconfig "$work/lab/kubeconfig" --db "$work/lesson.db" -o "$work/out"
+"$bin" report lesson-orderedready --db "$work/lesson.db" -o "$work/lesson-orderedready.html"
+"$bin" compare lesson-orderedready lesson-parallel --db "$work/lesson.db" -o "$work/compare.html"
+"$bin" report lesson-orderedready --db "$work/lesson.db" --text > docs/report.txt
+
+# The report with the recreated redis-0 clicked: the change that made it Ready, with its diff.
+"$python" docs/screenshot.py "$work/lesson-orderedready.html" docs/report.png \
+    --click 'g[data-lane="pod/redis-0"] rect.seg.s-ready >> nth=1'
+"$python" docs/screenshot.py "$work/compare.html" docs/compare.png --height 1400
+echo "docs/report.png, docs/compare.png and docs/report.txt regenerated; recording in $work"
