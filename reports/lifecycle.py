@@ -252,6 +252,13 @@ class Lifecycles:
     services: tuple[ServiceIncarnation, ...]
     dns: tuple[DnsObservation, ...]
     pods_by_set: dict[SetKey, dict[int, tuple[PodIncarnation, ...]]] = field(repr=False)
+    dns_by_name: dict[tuple[str, str, str], tuple[DnsObservation, ...]] = field(repr=False)
+
+    def dns_records(
+        self, namespace: str, service: str, hostname: str
+    ) -> tuple[DnsObservation, ...]:
+        """Every observation of `<hostname>.<service>.<namespace>`, in order."""
+        return self.dns_by_name.get((namespace, service, hostname), ())
 
     def set_pods(self, namespace: str, name: str) -> dict[int, tuple[PodIncarnation, ...]]:
         """The StatefulSet's pod incarnations per ordinal, oldest first."""
@@ -285,7 +292,15 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
         services=tuple(services),
         dns=tuple(dns),
         pods_by_set=_group_pods(pods),
+        dns_by_name=_group_dns(dns),
     )
+
+
+def _group_dns(dns: list[DnsObservation]) -> dict[tuple[str, str, str], tuple[DnsObservation, ...]]:
+    grouped: dict[tuple[str, str, str], list[DnsObservation]] = {}
+    for record in dns:
+        grouped.setdefault((record.namespace, record.service, record.hostname), []).append(record)
+    return {key: tuple(records) for key, records in grouped.items()}
 
 
 def _group_pods(

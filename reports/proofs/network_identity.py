@@ -44,20 +44,10 @@ def governing_service(ctx: ProofContext, rank: int) -> ServiceIncarnation | None
 
 def dns_record(ctx: ProofContext, pod_name: str, ip: str, after: int) -> DnsObservation | None:
     """The first EndpointSlice endpoint after `after` serving `pod_name` with `ip`, Ready."""
-    service = ctx.episode.spec.service_name
-    namespace = ctx.episode.statefulset.namespace
+    service = ctx.episode.spec.service_name or ""
+    records = ctx.life.dns_records(ctx.episode.statefulset.namespace, service, pod_name)
     return next(
-        (
-            d
-            for d in ctx.life.dns
-            if d.rank > after
-            and d.present
-            and d.ready
-            and d.service == service
-            and d.namespace == namespace
-            and d.hostname == pod_name
-            and ip in d.addresses
-        ),
+        (d for d in records if d.rank > after and d.present and d.ready and ip in d.addresses),
         None,
     )
 

@@ -79,6 +79,8 @@ def unhealthy_deletion(
             what = state.problem if state else "missing"
             return f"{pod.name} deletion began while in-range {name} was {what}", cited
         own = _health(ctx, pod, step.rank)
+        if own.ok:
+            continue
         lower = [
             q
             for q in pods
@@ -86,7 +88,7 @@ def unhealthy_deletion(
             and q.alive_at(step.rank)
             and not _health(ctx, q, step.rank).ok
         ]
-        if not own.ok and lower:
+        if lower:
             return (
                 f"{pod.name} was deleted while {own.problem}, but it was not the "
                 f"firstUnavailablePod ({lower[0].name} was unavailable too)",
