@@ -10,7 +10,8 @@ The model, for readers of these types (CLI renderers, timeline, HTML):
 - A `Verdict` is one proof (`proof`: ordinal-creation, ordered-ready-gating,
   reverse-order-scale-down, rolling-update, stable-network-identity, stable-storage,
   parallel-described, homework-1) with an `outcome`: pass, fail, not-applicable, or inconclusive
-  (its evidence window overlaps a recorded gap of a kind it depends on; `gap` names it). It has a
+  (its evidence window overlaps a recorded gap of a kind it depends on, and `gap` names it; or
+  the evidence it needs was never recorded, e.g. no EndpointSlice changes at all). It has a
   one-line `reason`, the ordering `basis`, and `evidence`: the exact changes that decide it.
 - `to_dict()` on each gives plain JSON-ready data (orjson can dump it directly).
 """
