@@ -76,12 +76,15 @@ def _precedence(kind: str) -> int:
 
 def _spec_episodes(sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
     starts: list[tuple[SpecVersion, str, int, int]] = []
-    previous: SpecVersion | None = None
     if sts.first_observed != "list" and sts.specs[0].replicas > 0:
         starts.append((sts.specs[0], "scale-up", 0, sts.specs[0].replicas))
     for spec in sts.specs[1:]:
         previous = sts.spec_at(spec.rank - 1)
-        if "replicas" in spec.changed:
+        if "start_ordinal" in spec.changed:
+            # The range moves: new ordinals are created, those outside it condemned (Q2, Q5).
+            starts.append((spec, "scale-up", previous.replicas, spec.replicas))
+            starts.append((spec, "scale-down", previous.replicas, spec.replicas))
+        elif "replicas" in spec.changed:
             kind = "scale-up" if spec.replicas > previous.replicas else "scale-down"
             starts.append((spec, kind, previous.replicas, spec.replicas))
         if "template_hash" in spec.changed or "partition" in spec.changed:
@@ -104,6 +107,13 @@ def _spec_summary(
     if kind == "rolling-update":
         what = "template" if "template_hash" in spec.changed else "partition"
         return f"{sts.name}: rolling update ({what} changed, partition {spec.partition})"
+    if "start_ordinal" in spec.changed:
+        previous = sts.spec_at(spec.rank - 1)
+        side = "new ordinals" if kind == "scale-up" else "condemned ordinals"
+        return (
+            f"{sts.name}: {kind} of {side}, ordinals.start {previous.start_ordinal}→"
+            f"{spec.start_ordinal}, replicas {before}→{after} ({spec.pod_management_policy})"
+        )
     return f"{sts.name}: {kind} {before}→{after} ({spec.pod_management_policy})"
 
 

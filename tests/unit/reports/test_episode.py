@@ -4,6 +4,7 @@ from pathlib import Path
 
 from reports.episodes import find_episodes
 from reports.lifecycle import build_lifecycles
+from reports.verify import verify
 from tests.fixtures.builder import ClusterBuilder
 
 
@@ -47,3 +48,26 @@ def test_listed_statefulset_has_no_creation_episode(tmp_path: Path) -> None:
     b.set_spec("web", replicas=4)
     episodes = find_episodes(build_lifecycles(b.write(tmp_path / "s.db")))
     assert [e.summary for e in episodes] == ["web: scale-up 2→4 (OrderedReady)"]
+
+
+def test_start_ordinal_change_is_a_scale_up_and_a_scale_down(tmp_path: Path) -> None:
+    # e2e "Increasing .spec.ordinals.start": start 2→4 with 2 replicas ends as web-4, web-5.
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=2)
+    b.set_spec("web", ordinals={"start": 2})
+    for ordinal in (2, 3):
+        b.bring_up("web", ordinal)
+    b.set_spec("web", ordinals={"start": 4})
+    for ordinal in (4, 5):
+        b.bring_up("web", ordinal)
+    for ordinal in (3, 2):
+        b.take_down("web", ordinal)
+    result = verify(b.write(tmp_path / "s.db"))
+    up, down = result.episodes[-2:]
+    assert up.summary == (
+        "web: scale-up of new ordinals, ordinals.start 2→4, replicas 2→2 (OrderedReady)"
+    )
+    assert {v.proof: v.outcome for v in up.verdicts}["ordered-ready-gating"] == "pass"
+    condemned = {v.proof: v for v in down.verdicts}["reverse-order-scale-down"]
+    assert condemned.outcome == "pass", condemned.reason
+    assert condemned.reason.endswith("web-3, web-2")
