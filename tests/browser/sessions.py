@@ -151,7 +151,11 @@ def _make_hostile(b: ClusterBuilder) -> None:
 
 
 def hostile_pod_event(b: ClusterBuilder) -> None:
-    """A Warning Event on redis-1 whose reason and message are markup."""
+    """Markup in redis-1's labels and annotations, and in a Warning Event about it."""
+    pod = b.get("Pod", "redis-1")
+    pod["metadata"]["labels"]["evil"] = HOSTILE[2]
+    pod["metadata"]["annotations"] = {"note": HOSTILE[0], "img": HOSTILE[1]}
+    b.emit("Pod", pod, "MODIFIED")
     event(b, kind="Pod", name="redis-1", reason=HOSTILE[0], message=" ".join(HOSTILE),
           type_="Warning")  # fmt: skip
 

@@ -119,6 +119,14 @@ def test_hostile_strings_show_as_text_and_never_run(
     step.click()
     page.locator("#ch-next").click()
     expect(page.locator("#ch-diff")).to_contain_text(HOSTILE[1])  # the annotation, as text
+    page.locator('g[data-lane="pod/redis-1"] rect.seg.s-ready').click()
+    for _ in range(10):  # walk redis-1's history to its last change: the hostile labels
+        if page.locator("#ch-next").is_disabled():
+            break
+        page.locator("#ch-next").click()
+    expect(page.locator("#ch-diff")).to_contain_text("metadata.annotations.note")
+    expect(page.locator("#ch-diff")).to_contain_text(HOSTILE[2])
+    expect(page.locator("#ch-diff")).to_contain_text(HOSTILE[0])
     page.screenshot(path=str(artifacts / "report-hostile.png"))
     _assert_clean(watched, path)
 
@@ -172,3 +180,14 @@ def test_marks_are_numbered_flags_with_a_table(tmp_path: Path, watched: Watched)
     expect(flag).to_have_count(1)
     expect(flag.locator("text")).to_have_text("7")
     expect(page.locator("table.marks-table")).to_contain_text("scale to 5")
+
+
+def test_the_timeline_prints(tmp_path: Path, watched: Watched) -> None:
+    path = _write_report(tmp_path)
+    watched.open(path)
+    page = watched.page
+    page.emulate_media(media="print")
+    expect(page.locator("#inspector")).to_be_hidden()
+    expect(page.locator("svg.timeline")).to_be_visible()
+    expect(page.locator("section.verdicts")).to_be_visible()
+    assert page.pdf()[:4] == b"%PDF"
