@@ -25,7 +25,7 @@ from kubernetes_asyncio.client import ApiClient, Configuration
 from watcher.kinds import POD
 from watcher.reflector import Reflector
 from watcher.scope import NamespaceWorld
-from watcher.store import open_store
+from watcher.store import Store, open_store
 from watcher.writer import Writer
 
 BATCH = 2000
@@ -141,10 +141,10 @@ def pod_event(i: int) -> bytes:
     return orjson.dumps({"type": "MODIFIED", "object": pod})
 
 
-async def baseline(path: Path, docs: list[bytes]) -> float:
-    """Raw batched inserts of the pre-serialised documents; returns changes per second."""
+async def _new_run(path: Path) -> tuple[Store, int, int]:
+    """A fresh store with one session and one run to write into."""
     store = await open_store(path)
-    session = await store.begin_session(name="raw", scope={}, now_wall_ns=1)
+    session = await store.begin_session(name="bench", scope={}, now_wall_ns=1)
     run_id = await store.start_run(
         session_id=session.id,
         now_wall_ns=1,
@@ -153,13 +153,19 @@ async def baseline(path: Path, docs: list[bytes]) -> float:
         stswatch_version="bench",
         keep_env=False,
     )
+    return store, session.id, run_id
+
+
+async def baseline(path: Path, docs: list[bytes]) -> float:
+    """Raw batched inserts of the pre-serialised documents; returns changes per second."""
+    store, session_id, run_id = await _new_run(path)
     conn = store._conn  # the floor: no records, no writer, just SQLite through aiosqlite
     started = time.perf_counter()
     for start in range(0, len(docs), BATCH):
         now = time.time_ns()
         rows = [
             (
-                session.id,
+                session_id,
                 run_id,
                 "Pod",
                 "lab",
@@ -185,17 +191,8 @@ async def baseline(path: Path, docs: list[bytes]) -> float:
 
 async def recorder_path(path: Path, lines: list[bytes]) -> float:
     """Every line through the reflector's handling into the writer; returns changes per second."""
-    store = await open_store(path)
-    session = await store.begin_session(name="recorder", scope={}, now_wall_ns=1)
-    run_id = await store.start_run(
-        session_id=session.id,
-        now_wall_ns=1,
-        server_url="bench",
-        server_version="bench",
-        stswatch_version="bench",
-        keep_env=False,
-    )
-    writer = Writer(store, session_id=session.id, run_id=run_id, max_batch=BATCH)
+    store, session_id, run_id = await _new_run(path)
+    writer = Writer(store, session_id=session_id, run_id=run_id, max_batch=BATCH)
     api = ApiClient(configuration=Configuration(host="http://127.0.0.1:9"))  # never contacted
     reflector = Reflector(
         api=api,

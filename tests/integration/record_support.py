@@ -74,6 +74,14 @@ def statefulset(*, name: str = "redis", replicas: int, storage_class: str) -> di
     }
 
 
+async def create_lesson(api: ApiClient, *, namespace: str, storage_class: str) -> None:
+    """The lesson's headless Service and StatefulSet `redis`, at 0 replicas."""
+    await client.CoreV1Api(api).create_namespaced_service(namespace, headless_service())
+    await client.AppsV1Api(api).create_namespaced_stateful_set(
+        namespace, statefulset(replicas=0, storage_class=storage_class)
+    )
+
+
 async def until(check: Callable[[], Awaitable[bool]], *, what: str, wait_s: float = WAIT_S) -> None:
     """Poll `check` every 0.25 s, at most `wait_s`."""
     deadline = time.monotonic() + wait_s

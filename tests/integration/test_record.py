@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from record_support import (
+    create_lesson,
     delete_pod_and_wait,
-    headless_service,
     incarnations,
     pod_changes,
     recording,
@@ -38,13 +38,9 @@ pytestmark = pytest.mark.integration
 async def test_lesson_scaling_is_recorded_as_a_watch_sees_it(
     lab: LabHandle, kube_api: ApiClient, namespace: str, tmp_path: Path
 ) -> None:
-    core, apps = client.CoreV1Api(kube_api), client.AppsV1Api(kube_api)
-    await core.create_namespaced_service(namespace, headless_service())
-    await apps.create_namespaced_stateful_set(
-        namespace, statefulset(replicas=0, storage_class=lab.storage_class)
-    )
+    await create_lesson(kube_api, namespace=namespace, storage_class=lab.storage_class)
     # A neighbour in the same namespace that a --statefulset recording must leave out.
-    await apps.create_namespaced_stateful_set(
+    await client.AppsV1Api(kube_api).create_namespaced_stateful_set(
         namespace, statefulset(name="other", replicas=1, storage_class=lab.storage_class)
     )
     db_path = tmp_path / "lesson.db"

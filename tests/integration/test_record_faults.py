@@ -20,13 +20,12 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from record_support import (
     WAIT_S,
+    create_lesson,
     delete_pod_and_wait,
-    headless_service,
     incarnations,
     pod_changes,
     recording,
     scale,
-    statefulset,
     until,
 )
 
@@ -73,11 +72,7 @@ def _assert_matches_cluster(rec: Recording, final: dict[str, str]) -> None:
 async def test_apiserver_restart_with_compacted_history_relists_and_records_gaps(
     lab: LabHandle, kube_api: ApiClient, namespace: str, tmp_path: Path
 ) -> None:
-    core, apps = client.CoreV1Api(kube_api), client.AppsV1Api(kube_api)
-    await core.create_namespaced_service(namespace, headless_service())
-    await apps.create_namespaced_stateful_set(
-        namespace, statefulset(replicas=0, storage_class=lab.storage_class)
-    )
+    await create_lesson(kube_api, namespace=namespace, storage_class=lab.storage_class)
     db_path = tmp_path / "restart.db"
     async with recording(
         lab, db_path=db_path, session="restart", scope=RecordScope(namespace=namespace)
@@ -147,11 +142,7 @@ async def _wait_synced(process: asyncio.subprocess.Process) -> None:
 async def test_kill_9_then_resume_recovers_the_downtime_through_a_relist(
     lab: LabHandle, kube_api: ApiClient, namespace: str, tmp_path: Path
 ) -> None:
-    core, apps = client.CoreV1Api(kube_api), client.AppsV1Api(kube_api)
-    await core.create_namespaced_service(namespace, headless_service())
-    await apps.create_namespaced_stateful_set(
-        namespace, statefulset(replicas=0, storage_class=lab.storage_class)
-    )
+    await create_lesson(kube_api, namespace=namespace, storage_class=lab.storage_class)
     db_path = tmp_path / "killed.db"
     first = await _record_subprocess(lab, db_path=db_path, namespace=namespace, extra=[])
     try:
