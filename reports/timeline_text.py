@@ -21,6 +21,8 @@ _LEGEND = (
     ". Pending  s scheduled  r Running (not Ready)  # Ready  t Terminating  x Failed/Succeeded"
     "  | new incarnation\np claim Pending  B claim Bound  ! claim Lost  / recorded gap"
 )
+# A recorded string must not drive the terminal: escape sequences and other controls become "?".
+_CONTROLS = dict.fromkeys((*range(0x00, 0x20), *range(0x7F, 0xA0)), "?")
 _OUTCOMES = {"pass": "PASS", "fail": "FAIL", "n-a": "n/a ", "inconclusive": "????"}
 
 
@@ -35,7 +37,7 @@ def timeline_text(timeline: Timeline, *, width: int = 72) -> str:
     if timeline.gaps:
         lines.append("gaps".ljust(label_width) + _gaps(timeline.gaps, step, width))
     lines += ["", _LEGEND, "", *_verdicts(timeline), *(f"note: {n}" for n in timeline.notes)]
-    return "\n".join(lines) + "\n"
+    return "\n".join(line.translate(_CONTROLS) for line in lines) + "\n"
 
 
 def _header(timeline: Timeline) -> str:

@@ -1,5 +1,6 @@
 """The terminal timeline: one row per lane, legend and verdicts."""
 
+from dataclasses import replace
 from pathlib import Path
 
 from reports.timeline_build import session_timeline
@@ -28,3 +29,15 @@ def test_text_timeline_has_a_row_per_lane_and_the_verdicts(tmp_path: Path) -> No
     assert "verdicts:" in text
     assert "PASS  ordinal-creation" in text
     assert max(len(line) for line in lines if line.startswith("redis")) <= 14 + 60
+
+
+def test_recorded_strings_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    lab_session(b)
+    write_session(b, tmp_path / "s.db", session="lab")
+    timeline = session_timeline(tmp_path / "s.db", "lab")
+    hostile = replace(timeline, notes=("\x1b]0;owned\x07\x1b[2J cleared",))
+    text = timeline_text(hostile)
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "note: ?]0;owned??[2J cleared" in text
