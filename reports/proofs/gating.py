@@ -29,7 +29,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
         if per_pod:
             n = len(per_pod)
             reason += f"; {n} creation{'s' * (n > 1)} happened while a lower ordinal was unready"
-        return ctx.verdict(PROOF, "not-applicable", reason)
+        cited = [e for found in per_pod[:5] for e in found[0][1]]
+        return ctx.verdict(PROOF, "not-applicable", reason, cited)
     if violations:
         first = violations[0]
         return ctx.verdict(

@@ -45,17 +45,21 @@ def _scale_up(ctx: ProofContext) -> Verdict:
         first = min(readies, key=lambda pr: pr[1].rank)
         last = max(readies, key=lambda pr: pr[1].rank)
         evidence.append(ctx.cite_step(first[0], first[1], f"{first[0].name} Ready first"))
-        evidence.append(ctx.cite_step(last[0], last[1], f"{last[0].name} Ready last"))
+        if last is not first:
+            evidence.append(ctx.cite_step(last[0], last[1], f"{last[0].name} Ready last"))
     if len(readies) == len(pods):
         took = _seconds(ctx, max(r.received_wall_ns for _, r in readies))
-        reason += f"; all {len(pods)} Ready {took:.2f}s after the scale-up"
+        reason += f"; all Ready {took:.2f}s after the scale-up"
     else:
         reason += f"; {len(readies)} of {len(pods)} became Ready within the recording"
     return ctx.verdict(PROOF, "pass", reason + "; gating not applicable", evidence)
 
 
 def _scale_down(ctx: ProofContext) -> Verdict:
-    pods = [p for p in condemned(ctx) if began(p) is not None]
+    pods = sorted(
+        (p for p in condemned(ctx) if began(p) is not None),
+        key=lambda p: (began(p) or p.created).rank,
+    )
     if not pods:
         return ctx.verdict(PROOF, "not-applicable", "no condemned pod was deleted in this episode")
     widest = _concurrency(pods)

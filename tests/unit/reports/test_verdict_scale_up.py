@@ -121,5 +121,5 @@ def test_parallel_burst_is_described_and_gating_not_applicable(tmp_path: Path) -
     described = _verdict(result, "parallel-described")
     assert described.outcome == "pass"
     assert described.reason.startswith("burst width 3")
-    assert "all 3 Ready" in described.reason
+    assert "all Ready" in described.reason
     assert not result.failed
