@@ -190,6 +190,7 @@ class Timeline:
     latencies: tuple[Quantiles, ...]
     changes: tuple[ChangeView, ...]
     notes: tuple[str, ...] = ()  # what the report could not show, said plainly
+    ordering: str = ""  # what the order of the changes rests on (resourceVersion or receive)
 
     def series_named(self, name: str) -> Series | None:
         """The count series called `name`, if the timeline has one."""

@@ -90,6 +90,7 @@ def build_timeline(
             recording.changes, start_wall_ns=recording.created_wall_ns, lanes=lane_of
         ),
         notes=tuple(notes),
+        ordering=lifecycles.ordering.reason,
     )
 
 

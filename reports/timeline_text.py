@@ -19,7 +19,8 @@ _CHARS = {
 }
 _LEGEND = (
     ". Pending  s scheduled  r Running (not Ready)  # Ready  t Terminating  x Failed/Succeeded"
-    "  | new incarnation\np claim Pending  B claim Bound  ! claim Lost  / recorded gap"
+    "  | new incarnation",
+    "p claim Pending  B claim Bound  ! claim Lost  / recorded gap",
 )
 # A recorded string must not drive the terminal: escape sequences and other controls become "?".
 _CONTROLS = dict.fromkeys((*range(0x00, 0x20), *range(0x7F, 0xA0)), "?")
@@ -36,7 +37,7 @@ def timeline_text(timeline: Timeline, *, width: int = 72) -> str:
         lines.append("episodes".ljust(label_width) + _bands(timeline.episodes, step, width))
     if timeline.gaps:
         lines.append("gaps".ljust(label_width) + _gaps(timeline.gaps, step, width))
-    lines += ["", _LEGEND, "", *_verdicts(timeline), *(f"note: {n}" for n in timeline.notes)]
+    lines += ["", *_LEGEND, "", *_verdicts(timeline), *(f"note: {n}" for n in timeline.notes)]
     return "\n".join(line.translate(_CONTROLS) for line in lines) + "\n"
 
 

@@ -6,10 +6,13 @@ import orjson
 import pytest
 
 from migrations.failures import NotFoundError
+from reports.compare import figures
+from reports.html import render_report
 from reports.lifecycle import build_lifecycles
 from reports.recording import Recording
 from reports.timeline import State, Timeline, timeline_json
 from reports.timeline_build import build_timeline, session_timeline
+from reports.timeline_text import timeline_text
 from reports.verify import verify
 from tests.browser.sessions import bring_up, event, lab_session, status, take_down, write_session
 from tests.fixtures.builder import ClusterBuilder
@@ -45,6 +48,7 @@ def test_one_lane_per_ordinal_and_per_claim(lab: Recording) -> None:
     assert [lane.name for lane in claims] == [f"data-redis-{i}" for i in range(5)]
     assert timeline.statefulset == "redis"
     assert timeline.policy == "OrderedReady"
+    assert timeline.ordering.startswith("numeric resourceVersions")
 
 
 def test_a_recreated_pod_is_two_incarnations_in_one_lane(lab: Recording) -> None:
@@ -200,3 +204,15 @@ def test_session_timeline_reads_the_store_and_json_round_trips(tmp_path: Path) -
     assert loaded["format"] == "stswatch-timeline"
     assert len(loaded["timeline"]["lanes"]) == len(timeline.lanes)
     assert loaded["timeline"]["lanes"][0]["segments"][0]["state"] == "pending"
+
+
+def test_an_empty_session_still_draws(tmp_path: Path) -> None:
+    write_session(ClusterBuilder(), tmp_path / "s.db")
+    timeline = session_timeline(tmp_path / "s.db", "s1")
+    assert timeline.lanes == ()
+    assert timeline.verdicts == ()
+    assert any("No StatefulSet" in note for note in timeline.notes)
+    html = render_report(timeline)
+    assert "No StatefulSet was recorded" in html
+    assert "redis" not in timeline_text(timeline)
+    assert figures(timeline).scale_up is None

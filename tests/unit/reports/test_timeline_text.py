@@ -27,6 +27,7 @@ def test_text_timeline_has_a_row_per_lane_and_the_verdicts(tmp_path: Path) -> No
     assert "|" in rows["redis-0"].split("×2", 1)[1]
     assert any(line.startswith("gaps") and "/" in line for line in lines)
     assert "verdicts:" in text
+    assert "\np claim Pending  B claim Bound" in text
     assert "PASS  ordinal-creation" in text
     assert max(len(line) for line in lines if line.startswith("redis")) <= 14 + 60
 
