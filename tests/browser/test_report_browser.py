@@ -50,6 +50,9 @@ def test_report_opens_clean_with_a_lane_per_pod(
     expect(page.locator("svg.timeline g.lane-pvc")).to_have_count(5)
     expect(page.locator("section.verdicts li.verdict").first).to_be_visible()
     expect(page.locator("section.verdicts .badge.o-pass").first).to_be_visible()
+    expect(page.locator("svg.timeline rect.gap")).to_have_count(1)
+    expect(page.locator("svg.timeline rect.gap-tab title")).to_contain_text("Pod changes may be")
+    expect(page.locator("svg.timeline rect.band")).to_have_count(4)
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)
     _assert_clean(watched, path)
 
