@@ -2,7 +2,7 @@
 
 import logging
 import sys
-from typing import Literal, TextIO
+from typing import Literal, TextIO, cast
 
 import orjson
 import structlog
@@ -33,6 +33,21 @@ def configure_logging(
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.DEBUG if verbosity > 0 else logging.INFO
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        logger_factory=structlog.PrintLoggerFactory(
+            file=cast(TextIO, _ClearingLine(out)) if out.isatty() else out
+        ),
         cache_logger_on_first_use=False,
     )
+
+
+class _ClearingLine:
+    """On a terminal, a log line first clears the live status line it would run into."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(f"\r\x1b[K{text}" if text.strip() else text)
+
+    def flush(self) -> None:
+        self._stream.flush()

@@ -9,7 +9,7 @@ the downtime becomes one gap per kind, closed by a relist diff.
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from migrations.failures import ExitCode, WaitTimeoutError
 from watcher import __version__
 from watcher.cluster import Cluster
 from watcher.kinds import STATEFUL_SET, WATCHED_KINDS, Kind
-from watcher.records import MarkRecord
+from watcher.records import MarkRecord, Record
 from watcher.reflector import DEFAULT_TIMEOUTS, Observer, PendingGap, Reflector, WatchTimeouts
 from watcher.scope import Membership, NamespaceWorld, RecordScope, StatefulSetWorld
 from watcher.store import KnownObject, SessionRow, Store, open_store
@@ -201,7 +201,7 @@ class Recorder:
             seconds=time.monotonic() - started,
             end_reason=reason,
         )
-        log.info("recording stopped", **summary.__dict__)
+        log.info("recording stopped", **asdict(summary))
         return summary
 
     async def _start(self, store: Store, membership: Membership) -> _RunStart:
@@ -259,7 +259,7 @@ class Recorder:
         ]
         return _RunStart(session, run_id, closed, reflectors)
 
-    async def _submit(self, record: Any) -> None:
+    async def _submit(self, record: Record) -> None:
         await self._running_writer().submit(record)
 
     async def _record(
