@@ -148,6 +148,9 @@ class Reflector:
             sock_connect=self._timeouts.connect_seconds,
             sock_read=self._timeouts.read_seconds,
         )
+        log.debug(
+            "watching", kind=self.kind.name, since=self.resource_version, timeout=server_timeout
+        )
         response = await open_response(self._api, request, limits=timeout)
         self._watch_request = request
         async with response:
@@ -214,6 +217,7 @@ class Reflector:
     async def _relist(self) -> None:
         """List everything; record it as new (first list) or as the difference from what we knew."""
         items, version, wall_ns = await self._list_with_retries()
+        log.debug("listed", kind=self.kind.name, items=len(items), version=version)
         at = (wall_ns, time.monotonic_ns())
         gap = self._pending_gap
         if gap is None:
