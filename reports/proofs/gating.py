@@ -84,7 +84,10 @@ def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[
         state = _health(ctx, lower, rank, at)
         if not state.ok:
             step = state.step or lower.created
-            cause = ctx.cite_step(lower, step, f"{lower.name} {step.what}: {state.problem}")
+            since = (pod.created.received_wall_ns - step.received_wall_ns) / 1e9
+            # How long before: a few ms can be the controller's informer cache lagging a flap.
+            note = f"{lower.name} {step.what}: {state.problem}, {since:.3f}s before"
+            cause = ctx.cite_step(lower, step, note)
             reason = f"{pod.name} was created while {lower.name} was {state.problem}"
             found.append((reason, [cause, created]))
     return found
