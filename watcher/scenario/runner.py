@@ -129,6 +129,7 @@ async def _run_policy(
     started = time.monotonic()
     outcomes: tuple[StepOutcome, ...] = ()
     error: StswatchError | None = None
+    end_reason = "scenario finished"
     try:
         async with _one_error(), asyncio.TaskGroup() as tasks:
             recording = tasks.create_task(recorder.run())
@@ -146,10 +147,13 @@ async def _run_policy(
                     progress=progress,
                 )
             except StswatchError as exc:
-                error = exc
+                error, end_reason = exc, f"scenario stopped: {exc.message}"
                 progress(f"{scenario.name} under {policy}: stopped: {exc.message}")
+            except asyncio.CancelledError:  # Ctrl-C: still close the session cleanly
+                end_reason = "interrupted"
+                raise
             finally:
-                await _stop(recorder, recording)
+                await _stop(recorder, recording, reason=end_reason)
     finally:
         if not keep_namespace:
             await _cleanup(cluster.api, namespace=namespace, progress=progress)
@@ -182,11 +186,11 @@ async def _steps_while_recording(
     return outcomes
 
 
-async def _stop(recorder: Recorder, recording: "asyncio.Task[Any]") -> None:
+async def _stop(recorder: Recorder, recording: "asyncio.Task[Any]", *, reason: str) -> None:
     """Flush what was recorded and end the run; the recorder task then returns."""
     if not recording.done():
         await recorder.flush()
-        recorder.stop(reason="scenario finished")
+        recorder.stop(reason=reason)
     await recording
 
 
