@@ -7,10 +7,10 @@ The model, for readers of these types (proofs, timeline, HTML):
   - `pods`: one `PodIncarnation` per pod uid (a deleted and recreated `web-1` is two incarnations
     with the same name). `pods_by_set[(namespace, statefulset)][ordinal]` lists a StatefulSet's
     incarnations per ordinal, oldest first.
-  - `pvcs`: one `PvcIncarnation` per claim uid; `statefulsets`: one `StatefulSetIncarnation` per
-    StatefulSet uid (a policy change means delete and create, so a new incarnation), with every
-    spec version (`SpecVersion`) and status version (`StatusVersion`); `services`: one
-    `ServiceIncarnation` per Service uid.
+  - `pvcs`: one `PvcIncarnation` per claim uid, with the PV it is bound to (name and uid).
+  - `statefulsets`: one `StatefulSetIncarnation` per StatefulSet uid (a policy change means
+    delete and create, so a new incarnation), with every spec version (`SpecVersion`) and status
+    version (`StatusVersion`); `services`: one `ServiceIncarnation` per Service uid.
   - `dns`: every `DnsObservation`, one per (EndpointSlice change, endpoint with a hostname): what
     CoreDNS would serve as `<hostname>.<service>.<namespace>.svc.cluster.local`.
 - Every step is a `Transition` naming the change that evidences it (`change_id`,
@@ -115,6 +115,7 @@ class PvcIncarnation:
     volume_name: str | None  # the PV it was last bound to
     first_observed: str
     transitions: tuple[Transition, ...]
+    volume_uid: str | None = None  # that PV's uid, when PersistentVolumes were recorded
 
     def alive_at(self, rank: int) -> bool:
         """True when the claim existed at `rank`."""
@@ -272,11 +273,12 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
     for change in ordering.sort(recording.changes):
         by_uid.setdefault((change.kind, change.uid), []).append(change)
     pods, pvcs, sets, services, dns = [], [], [], [], []
+    volumes = _volumes_by_claim(recording.changes)
     for (kind, _), history in by_uid.items():
         if kind == "Pod":
             pods.append(_pod(history, ordering))
         elif kind == "PersistentVolumeClaim":
-            pvcs.append(_pvc(history, ordering))
+            pvcs.append(_pvc(history, ordering, volumes))
         elif kind == "StatefulSet":
             sets.append(_statefulset(history, ordering))
         elif kind == "Service":
@@ -421,7 +423,18 @@ def _plain_steps(history: list[Change], ordering: Ordering) -> list[Transition]:
     return steps
 
 
-def _pvc(history: list[Change], ordering: Ordering) -> PvcIncarnation:
+def _volumes_by_claim(changes: Iterable[Change]) -> dict[str, str]:
+    """PersistentVolume uid per bound claim uid (the PV's spec.claimRef names its claim)."""
+    found = {}
+    for change in changes:
+        if change.kind == "PersistentVolume":
+            claim = o.dig(change.object, "spec", "claimRef", "uid")
+            if claim:
+                found[str(claim)] = change.uid
+    return found
+
+
+def _pvc(history: list[Change], ordering: Ordering, volumes: dict[str, str]) -> PvcIncarnation:
     steps = _plain_steps(history, ordering)
     bound_to: str | None = None
     phase: str | None = None
@@ -435,7 +448,13 @@ def _pvc(history: list[Change], ordering: Ordering) -> PvcIncarnation:
     steps.sort(key=lambda s: (s.rank, s.what == "deleted"))
     first = history[0]
     return PvcIncarnation(
-        first.namespace or "", first.name, first.uid, bound_to, first.observed, tuple(steps)
+        first.namespace or "",
+        first.name,
+        first.uid,
+        bound_to,
+        first.observed,
+        tuple(steps),
+        volumes.get(first.uid),
     )
 
 

@@ -69,10 +69,10 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         if before.uid != after.uid:
             reason = f"{name} is a new claim for {new.name}: uid {before.uid} → {after.uid}"
             return "fail", reason, cited
-        if before.volume_name != after.volume_name:
-            reason = f"{name} was bound to {before.volume_name}, then to {after.volume_name}"
+        if (before.volume_name, before.volume_uid) != (after.volume_name, after.volume_uid):
+            reason = f"{name} was bound to {_pv(before)}, then to {_pv(after)}"
             return "fail", reason, cited
-        parts.append(f"{name} uid {after.uid} on {after.volume_name}")
+        parts.append(f"{name} uid {after.uid} on {_pv(after)}")
     cited.append(ctx.cite_step(new, new.created, f"{new.name} created (uid {new.uid})"))
     return "pass", f"{new.name} kept " + ", ".join(parts), cited
 
@@ -81,3 +81,10 @@ def _bound(ctx: ProofContext, claim: PvcIncarnation, when: str) -> list[Evidence
     step = next((t for t in claim.transitions if t.what == "bound"), claim.transitions[0])
     note = f"{claim.name} uid {claim.uid} {step.what} {step.detail} ({when})".replace("  ", " ")
     return [ctx.cite(step.change_id, note)]
+
+
+def _pv(claim: PvcIncarnation) -> str:
+    """The bound PV as `name` or `name (uid …)` when its uid was recorded."""
+    if claim.volume_uid is None:
+        return str(claim.volume_name)
+    return f"{claim.volume_name} (uid {claim.volume_uid})"
