@@ -122,7 +122,7 @@ def _recreations(
 ) -> list[Episode]:
     """Pods deleted and created again at the same ordinal, except rolling-update replacements."""
     found = []
-    for incarnations in life.set_pods(sts.namespace, sts.name).values():
+    for incarnations in life.pods_of(sts).values():
         for old, new in pairwise(incarnations):
             if not _belongs(new, sts) or _is_rollout(old, new, spec_episodes):
                 continue

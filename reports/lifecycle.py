@@ -68,6 +68,7 @@ class PodIncarnation:
     ips: tuple[str, ...]
     claims: tuple[str, ...]
     transitions: tuple[Transition, ...]
+    owner_uid: str | None = None  # the uid of the StatefulSet incarnation that owns it
 
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
@@ -262,8 +263,16 @@ class Lifecycles:
         return self.dns_by_name.get((namespace, service, hostname), ())
 
     def set_pods(self, namespace: str, name: str) -> dict[int, tuple[PodIncarnation, ...]]:
-        """The StatefulSet's pod incarnations per ordinal, oldest first."""
+        """The pod incarnations per ordinal of every StatefulSet so named, oldest first."""
         return self.pods_by_set.get((namespace, name), {})
+
+    def pods_of(self, sts: "StatefulSetIncarnation") -> dict[int, tuple[PodIncarnation, ...]]:
+        """The pods one StatefulSet incarnation owned (not those of an earlier set so named)."""
+        slots = {
+            ordinal: tuple(p for p in pods if p.owner_uid in (None, sts.uid))
+            for ordinal, pods in self.set_pods(sts.namespace, sts.name).items()
+        }
+        return {ordinal: pods for ordinal, pods in slots.items() if pods}
 
 
 def build_lifecycles(recording: Recording) -> Lifecycles:
@@ -384,12 +393,13 @@ def _pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         if change.event == "DELETED":
             steps.append(_step(change, ordering, "deleted"))
     parent = o.parse_ordinal(first.name)
-    owner = o.owner_statefulset(obj) or o.owner_statefulset(last.object)
+    owner, owner_uid = o.owner_statefulset(obj) or o.owner_statefulset(last.object) or (None, None)
     return PodIncarnation(
         namespace=first.namespace or "",
         name=first.name,
         uid=first.uid,
         statefulset=owner,
+        owner_uid=owner_uid,
         ordinal=parent[1] if parent and owner and parent[0] == owner else None,
         first_observed=first.observed,
         revision=o.labels(obj).get("controller-revision-hash"),

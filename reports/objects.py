@@ -40,11 +40,11 @@ def parse_time(value: object) -> float | None:
         return None
 
 
-def owner_statefulset(obj: Obj) -> str | None:
-    """Name of the StatefulSet that controls this object, from its ownerReferences."""
+def owner_statefulset(obj: Obj) -> tuple[str, str] | None:
+    """(name, uid) of the StatefulSet that controls this object, from its ownerReferences."""
     for ref in dig(obj, "metadata", "ownerReferences") or ():
         if isinstance(ref, dict) and ref.get("kind") == "StatefulSet":
-            return str(ref.get("name"))
+            return str(ref.get("name")), str(ref.get("uid"))
     return None
 
 

@@ -18,6 +18,7 @@ from reports.verdict import Evidence, GapRef, Outcome, Verdict
 class SetIndex:
     """One StatefulSet's pods indexed once for all its episodes: creations and steps by rank."""
 
+    slots: dict[int, tuple[PodIncarnation, ...]]  # the set's own pods per ordinal
     created: tuple[PodIncarnation, ...]  # created (not listed) pods, by creation rank
     created_ranks: tuple[int, ...]
     steps: tuple[tuple[int, int], ...]  # (rank, change id) of every pod and status step
@@ -39,13 +40,14 @@ class SetIndex:
 
 def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
     """Index a StatefulSet's pods for its episodes."""
-    pods = [p for incs in life.set_pods(sts.namespace, sts.name).values() for p in incs]
+    slots = life.pods_of(sts)
+    pods = [p for incs in slots.values() for p in incs]
     created = sorted((p for p in pods if p.first_observed != "list"), key=lambda p: p.created.rank)
     steps = sorted(
         [(t.rank, t.change_id) for p in pods for t in p.transitions]
         + [(s.rank, s.change_id) for s in sts.statuses]
     )
-    return SetIndex(tuple(created), tuple(p.created.rank for p in created), tuple(steps))
+    return SetIndex(slots, tuple(created), tuple(p.created.rank for p in created), tuple(steps))
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,7 @@ class ProofContext:
     @property
     def slots(self) -> dict[int, tuple[PodIncarnation, ...]]:
         """The episode's StatefulSet pods per ordinal."""
-        sts = self.episode.statefulset
-        return self.life.set_pods(sts.namespace, sts.name)
+        return self.index.slots
 
     def cite(self, change_id: int, note: str) -> Evidence:
         """Evidence naming one recorded change."""

@@ -71,3 +71,26 @@ def test_start_ordinal_change_is_a_scale_up_and_a_scale_down(tmp_path: Path) -> 
     condemned = {v.proof: v for v in down.verdicts}["reverse-order-scale-down"]
     assert condemned.outcome == "pass", condemned.reason
     assert condemned.reason.endswith("web-3, web-2")
+
+
+def test_replaced_statefulset_pods_are_its_own(tmp_path: Path) -> None:
+    """Homework 2: delete the set (GC removes its pods), recreate it Parallel: a fresh scale-up."""
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=2)
+    for ordinal in range(2):
+        b.bring_up("web", ordinal)
+    b.delete("StatefulSet", "web")
+    for ordinal in (0, 1):  # the garbage collector, in no particular order
+        b.take_down("web", ordinal)
+    b.statefulset("web", replicas=2, policy="Parallel")
+    for ordinal in range(2):
+        b.create_pod("web", ordinal)
+    for ordinal in range(2):
+        b.schedule(f"web-{ordinal}")
+        b.run(f"web-{ordinal}")
+        b.ready(f"web-{ordinal}")
+    result = verify(b.write(tmp_path / "s.db"))
+    assert [e.kind for e in result.episodes] == ["scale-up", "statefulset-replaced", "scale-up"]
+    burst = {v.proof: v for v in result.episodes[-1].verdicts}["parallel-described"]
+    assert burst.reason.startswith("burst width 2")
+    assert not result.failed
