@@ -102,6 +102,12 @@ def check_command(ref: str) -> None:
 @click.option("--storage-class", help="StorageClass of the claims (default: the cluster's).")
 @_out_option
 @click.option("--keep-namespace", is_flag=True, help="Leave each run's namespace in place.")
+@click.option(
+    "--exec",
+    "allow_exec",
+    is_flag=True,
+    help="Run the scenario's exec steps (e.g. redis-cli SET/GET); needs pods with containers.",
+)
 def run_command(
     ref: str,
     policy: str,
@@ -112,6 +118,7 @@ def run_command(
     storage_class: str | None,
     out_dir: Path | None,
     keep_namespace: bool,
+    allow_exec: bool,
 ) -> None:
     """Run a scenario while recording it, then verify and report each session."""
     scenario = load_scenario(ref)  # a malformed file stops here, before any cluster is touched
@@ -131,6 +138,7 @@ def run_command(
         target=target,
         out_dir=out_dir,
         keep_namespace=keep_namespace,
+        allow_exec=allow_exec,
     )
 
 
@@ -153,6 +161,7 @@ def demo_command(db_path: Path, out_dir: Path | None) -> None:
         target=target,
         out_dir=out_dir,
         keep_namespace=False,
+        allow_exec=False,
     )
 
 
@@ -165,6 +174,7 @@ def _run_and_report(
     target: Callable[[], Awaitable[ScenarioTarget]],
     out_dir: Path | None,
     keep_namespace: bool,
+    allow_exec: bool,
 ) -> None:
     """Record, verify, report, print the verdicts; exit non-zero on a failed step or verdict."""
     _refuse_existing_sessions(db_path, [session_name(prefix, p) for p in policies])
@@ -178,6 +188,7 @@ def _run_and_report(
             session_prefix=prefix,
             target=await target(),
             keep_namespace=keep_namespace,
+            allow_exec=allow_exec,
             progress=_progress,
         )
 

@@ -76,6 +76,20 @@ class DeleteStep(_Body):
     timeout: Timeout = DEFAULT_TIMEOUT_S
 
 
+class ExecStep(_Body):
+    """Run a command in a pod's container and record its output (only with `--exec`).
+
+    The lab's pods run no containers, so exec steps run only when asked for, on a real cluster.
+    """
+
+    kind: Literal["exec"] = "exec"
+    pod: Name
+    command: Annotated[list[str], Field(min_length=1)]
+    container: Name | None = None
+    expect: str | None = None  # the output, stripped, must equal this
+    timeout: Timeout = 30.0
+
+
 class SleepStep(_Body):
     """Do nothing for a bounded while, letting the controller act."""
 
@@ -194,13 +208,14 @@ class WaitStep(_Body):
     on_timeout: Literal["fail", "continue"] = "fail"  # continue: record the timeout, go on
 
 
-Step = ApplyStep | ScaleStep | PatchStep | DeleteStep | WaitStep | SleepStep | MarkStep
+Step = ApplyStep | ScaleStep | PatchStep | DeleteStep | WaitStep | ExecStep | SleepStep | MarkStep
 STEP_MODELS: dict[str, type[_Body]] = {
     "apply": ApplyStep,
     "scale": ScaleStep,
     "patch": PatchStep,
     "delete": DeleteStep,
     "wait": WaitStep,
+    "exec": ExecStep,
     "sleep": SleepStep,
     "mark": MarkStep,
 }

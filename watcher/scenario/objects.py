@@ -12,6 +12,7 @@ import aiohttp
 import orjson
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
+from kubernetes_asyncio.stream import WsApiClient
 
 from migrations.failures import NotFoundError, StswatchError
 from watcher.api import ClusterError, ForbiddenError
@@ -103,6 +104,27 @@ class Objects:
                 return before
             raise _api_error(exc, doing=f"delete {kind} {name}") from exc
         return before
+
+    async def exec(self, pod: str, *, command: list[str], container: str | None) -> str:
+        """Run `command` in the pod (no stdin, no tty); its stdout and stderr, interleaved."""
+        query = [("command", part) for part in command]
+        query += [("stdout", "true"), ("stderr", "true"), ("stdin", "false"), ("tty", "false")]
+        query += [("container", container)] if container else []
+        async with WsApiClient(configuration=self.api.configuration) as ws:
+            try:
+                output = await ws.call_api(
+                    f"{self._path('Pod', pod)}/exec",
+                    "GET",
+                    query_params=query,
+                    response_types_map={200: "str"},
+                    auth_settings=["BearerToken"],
+                    _return_http_data_only=True,
+                )
+            except ApiException as exc:
+                raise _api_error(exc, doing=f"exec in pod {pod}") from exc
+            except aiohttp.ClientError as exc:
+                raise ClusterError(f"exec in pod {pod}: {exc}") from exc
+        return str(output)
 
     def _path(self, kind: str, name: str) -> str:
         return f"{KINDS[kind].list_path(namespace=self.namespace)}/{name}"

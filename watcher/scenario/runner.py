@@ -81,9 +81,13 @@ async def run_scenario(
     session_prefix: str,
     target: ScenarioTarget,
     keep_namespace: bool = False,
+    allow_exec: bool = False,
     progress: Progress,
 ) -> tuple[PolicyRun, ...]:
-    """Run `scenario` once per policy; every run is recorded, even one that fails part-way."""
+    """Run `scenario` once per policy; every run is recorded, even one that fails part-way.
+
+    `allow_exec` runs the scenario's exec steps (commands in pods); off, they are skipped.
+    """
     cluster = await connect(kubeconfig=target.kubeconfig, context=target.context)
     try:
         storage_class = target.storage_class or await default_storage_class(cluster.api)
@@ -97,6 +101,7 @@ async def run_scenario(
                 session=session_name(session_prefix, policy),
                 storage_class=storage_class,
                 keep_namespace=keep_namespace,
+                allow_exec=allow_exec,
                 progress=progress,
             )
             runs.append(run)
@@ -114,6 +119,7 @@ async def _run_policy(
     session: str,
     storage_class: str,
     keep_namespace: bool,
+    allow_exec: bool,
     progress: Progress,
 ) -> PolicyRun:
     namespace = namespace_name(scenario, policy)
@@ -144,6 +150,7 @@ async def _run_policy(
                         "storage_class": storage_class,
                         "namespace": namespace,
                     },
+                    allow_exec=allow_exec,
                     progress=progress,
                 )
             except StswatchError as exc:
@@ -169,6 +176,7 @@ async def _steps_while_recording(
     objects: Objects,
     policy: Policy,
     values: dict[str, str],
+    allow_exec: bool,
     progress: Progress,
 ) -> tuple[StepOutcome, ...]:
     await recorder.wait_synced(SYNC_TIMEOUT_S)
@@ -179,7 +187,13 @@ async def _steps_while_recording(
         await recorder.mark(label, detail)
 
     outcomes = await run_steps(
-        scenario, objects=objects, policy=policy, values=values, mark=mark, progress=progress
+        scenario,
+        objects=objects,
+        policy=policy,
+        values=values,
+        mark=mark,
+        progress=progress,
+        allow_exec=allow_exec,
     )
     await asyncio.sleep(SETTLE_S)
     await recorder.mark(f"scenario {scenario.name} done", {**about, "phase": "end"})

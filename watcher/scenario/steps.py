@@ -13,13 +13,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from migrations.failures import WaitTimeoutError
+from migrations.failures import ExitCode, StswatchError, WaitTimeoutError
 from watcher.scenario.conditions import Observation, describe, observe
 from watcher.scenario.loading import substitute
 from watcher.scenario.model import (
     ApplyStep,
     Condition,
     DeleteStep,
+    ExecStep,
     MarkStep,
     PatchStep,
     PodRecreated,
@@ -33,10 +34,17 @@ from watcher.scenario.model import (
 from watcher.scenario.objects import Objects, TransientScenarioError
 
 POLL_INTERVAL_S = 0.2
+EXEC_RETRY_S = 0.5
 
 Mark = Callable[[str, dict[str, Any]], Awaitable[None]]
 Progress = Callable[[str], None]
 StepStatus = Literal["done", "skipped", "timed-out"]
+
+
+class ExecCheckError(StswatchError):
+    """A command run in a pod printed something other than what the scenario expects."""
+
+    exit_code = ExitCode.VERDICT_FAILED
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class _Run:
     values: Mapping[str, str]
     mark: Mark
     progress: Progress
+    allow_exec: bool
     old_uids: dict[str, str] = field(default_factory=dict)
 
 
@@ -72,9 +81,13 @@ async def run_steps(
     values: Mapping[str, str],
     mark: Mark,
     progress: Progress,
+    allow_exec: bool = False,
 ) -> tuple[StepOutcome, ...]:
-    """Run every step in order; a step that fails (or a wait that gives up) ends the run."""
-    run = _Run(scenario, objects, policy, values, mark, progress)
+    """Run every step in order; a step that fails (or a wait that gives up) ends the run.
+
+    Exec steps are skipped unless `allow_exec` (the lab's pods run no containers).
+    """
+    run = _Run(scenario, objects, policy, values, mark, progress, allow_exec)
     outcomes = []
     for index, step in enumerate(scenario.steps, start=1):
         outcomes.append(await _run_step(run, index=index, step=step))
@@ -97,6 +110,8 @@ def step_title(step: Step, *, statefulset: str) -> str:
             return f"delete {target.kind} {target.name}"
         case WaitStep(condition=condition):
             return f"wait for {describe(condition, statefulset=step.statefulset or statefulset)}"
+        case ExecStep(pod=pod, command=command):
+            return f"exec in {pod}: {' '.join(command)}"
         case SleepStep(seconds=seconds):
             return f"sleep {seconds:g} s"
         case MarkStep(label=label):
@@ -107,15 +122,17 @@ def step_title(step: Step, *, statefulset: str) -> str:
 async def _run_step(run: _Run, *, index: int, step: Step) -> StepOutcome:
     title = step_title(step, statefulset=run.scenario.statefulset)
     detail: dict[str, Any] = {"step": index, "kind": step.kind, "policy": run.policy}
-    if step.when is not None and step.when != run.policy:
-        run.progress(f"step {index}: {title}: skipped (only under {step.when})")
-        return StepOutcome(index, step.kind, title, "skipped", 0.0)
+    skip = _skip_reason(run, step)
+    if skip:
+        run.progress(f"step {index}: {title}: skipped ({skip})")
+        return StepOutcome(index, step.kind, title, "skipped", 0.0, skip)
     if isinstance(step, MarkStep):
         await run.mark(step.label, {**step.detail, **detail})
         run.progress(f"step {index}: mark {step.label!r}")
         return StepOutcome(index, step.kind, title, "done", 0.0)
     run.progress(f"step {index}: {title} ...")
-    waiting = isinstance(step, WaitStep)
+    # A wait is marked when its condition held, an exec when its output is known.
+    waiting = isinstance(step, WaitStep | ExecStep)
     if not waiting:
         await run.mark(title, {**detail, "phase": "begin"})
     started = time.monotonic()
@@ -135,6 +152,14 @@ async def _run_step(run: _Run, *, index: int, step: Step) -> StepOutcome:
     seconds = time.monotonic() - started
     run.progress(f"step {index}: {status} in {seconds:.1f} s{': ' + note if note else ''}")
     return StepOutcome(index, step.kind, title, status, seconds, note)
+
+
+def _skip_reason(run: _Run, step: Step) -> str:
+    if step.when is not None and step.when != run.policy:
+        return f"only under {step.when}"
+    if isinstance(step, ExecStep) and not run.allow_exec:
+        return "exec is off; pass --exec on a cluster whose pods run containers"
+    return ""
 
 
 def _since(started: float) -> float:
@@ -171,6 +196,8 @@ async def _execute(run: _Run, step: Step) -> str:
                 limit_s=timeout,
             )
             return seen.seen
+        case ExecStep():
+            return await _exec(run, step)
         case SleepStep(seconds=seconds):
             await asyncio.sleep(seconds)
             return ""
@@ -233,6 +260,32 @@ async def _delete(run: _Run, step: DeleteStep) -> str:
         raise WaitTimeoutError(
             f"gave up after {step.timeout:g} s waiting for {target.kind} {target.name} "
             f"(uid {uid}) to be gone after its deletion"
+        ) from None
+
+
+async def _exec(run: _Run, step: ExecStep) -> str:
+    """Run the command; with `expect`, again until it prints that (a just-started server)."""
+    shown = f"`{' '.join(step.command)}` in pod {step.pod}"
+    got = "nothing yet"
+    try:
+        async with asyncio.timeout(step.timeout):
+            while True:
+                try:
+                    output = await run.objects.exec(
+                        step.pod, command=step.command, container=step.container
+                    )
+                    got = repr(output.strip())
+                except TransientScenarioError as exc:
+                    got = exc.message
+                    output = None
+                if output is not None and (step.expect is None or output.strip() == step.expect):
+                    return f"output {got}"
+                await asyncio.sleep(EXEC_RETRY_S)
+    except TimeoutError:
+        if step.expect is None:
+            raise WaitTimeoutError(f"gave up after {step.timeout:g} s running {shown}") from None
+        raise ExecCheckError(
+            f"{shown} did not print {step.expect!r} within {step.timeout:g} s; last: {got}"
         ) from None
 
 

@@ -11,7 +11,7 @@ from watcher.scenario import parse_scenario
 from watcher.scenario.conditions import observe
 from watcher.scenario.model import ReadyReplicas, RolloutComplete
 from watcher.scenario.objects import TransientScenarioError
-from watcher.scenario.steps import run_steps
+from watcher.scenario.steps import ExecCheckError, run_steps
 
 _uids = itertools.count(1)
 
@@ -80,7 +80,9 @@ class Marks:
         self.seen.append((label, detail))
 
 
-async def _run(text: str, objects: FakeObjects, marks: Marks, lines: list[str]) -> Any:
+async def _run(
+    text: str, objects: FakeObjects, marks: Marks, lines: list[str], *, allow_exec: bool = False
+) -> Any:
     scenario = parse_scenario(text, source="t.yaml", base_dir=None)
     return await run_steps(
         scenario,
@@ -89,6 +91,7 @@ async def _run(text: str, objects: FakeObjects, marks: Marks, lines: list[str]) 
         values={"policy": "OrderedReady", "storage_class": "standard", "namespace": "ns"},
         mark=marks,
         progress=lines.append,
+        allow_exec=allow_exec,
     )
 
 
@@ -224,3 +227,48 @@ async def test_wait_looks_again_after_a_transient_api_error() -> None:
     outcomes = await _run(text, objects, marks, lines)
     assert [o.status for o in outcomes] == ["done"]
     assert objects.failures == 0
+
+
+class ExecObjects(FakeObjects):
+    """Pods whose command prints the scripted outputs in turn (the last one repeats)."""
+
+    def __init__(self, *outputs: str) -> None:
+        super().__init__()
+        self.outputs = list(outputs)
+        self.commands: list[list[str]] = []
+
+    async def exec(self, pod: str, *, command: list[str], container: str | None) -> str:
+        self.commands.append(command)
+        return self.outputs.pop(0) if len(self.outputs) > 1 else self.outputs[0]
+
+
+EXEC = "name: t\ndescription: d\nstatefulset: redis\nsteps:\n"
+EXEC += "  - exec: {pod: redis-0, command: [redis-cli, GET, k], expect: v, timeout: 3}\n"
+
+
+async def test_exec_is_skipped_unless_allowed() -> None:
+    objects, marks, lines = ExecObjects("v\n"), Marks(), []
+    outcomes = await _run(EXEC, objects, marks, lines)
+    assert outcomes[0].status == "skipped"
+    assert "pass --exec" in outcomes[0].note
+    assert objects.commands == []
+
+
+async def test_exec_retries_until_the_expected_output() -> None:
+    objects, marks, lines = ExecObjects("Could not connect", "v\n"), Marks(), []
+    outcomes = await _run(EXEC, objects, marks, lines, allow_exec=True)
+    assert outcomes[0].status == "done"
+    assert objects.commands == [["redis-cli", "GET", "k"]] * 2
+    label, detail = marks.seen[-1]
+    assert label == "exec in redis-0: redis-cli GET k"
+    assert detail["note"] == "output 'v'"
+
+
+async def test_exec_fails_when_the_output_never_matches() -> None:
+    objects, marks, lines = ExecObjects("(nil)"), Marks(), []
+    text = EXEC.replace("timeout: 3", "timeout: 1")
+    with pytest.raises(ExecCheckError) as info:
+        await _run(text, objects, marks, lines, allow_exec=True)
+    assert info.value.message == (
+        "`redis-cli GET k` in pod redis-0 did not print 'v' within 1 s; last: '(nil)'"
+    )
