@@ -118,9 +118,19 @@ loadData().then((data) => {
       for (const [op, path, oldV, newV] of c.diff) {
         const row = table.insertRow();
         cell(row, op, op === "+" ? "op-add" : op === "-" ? "op-del" : "");
-        cell(row, path);
-        cell(row, op === "+" ? "" : fmtValue(oldV), "old");
-        cell(row, op === "-" ? "" : fmtValue(newV), "new");
+        const where = cell(row, "");
+        const name = document.createElement("div");
+        name.className = "path";
+        name.textContent = path;
+        where.appendChild(name);
+        for (const [text, cls] of [[op === "+" ? null : fmtValue(oldV), "old"],
+                                   [op === "-" ? null : fmtValue(newV), "new"]]) {
+          if (text === null) continue;
+          const value = document.createElement("span");
+          value.className = cls;
+          value.textContent = text;
+          where.appendChild(value);
+        }
       }
     } else {
       byId("ch-diff-title").textContent = "First change seen for this object: the whole object";
