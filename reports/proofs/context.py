@@ -139,13 +139,21 @@ class ProofContext:
         return incs[index - 1] if index > 0 else None
 
     def recreations_in_window(self) -> list[Recreation]:
-        """(old, new) incarnations at one ordinal whose new one was created in the window."""
+        """(old, new) incarnations at one ordinal whose new one was created in the window.
+
+        The old one may belong to an earlier StatefulSet of the same name (a replaced set's pods
+        come back with the same names and claims).
+        """
         if self.episode.recreation is not None:
             return [self.episode.recreation]
+        sts = self.episode.statefulset
+        everyone = self.life.set_pods(sts.namespace, sts.name)
+        own = {p.uid for incs in self.slots.values() for p in incs}
         found = []
-        for incs in self.slots.values():
-            for old, new in pairwise(incs):
-                if self.episode.contains(new.created.rank) and not self.claimed(new):
+        for ordinal in self.slots:
+            for old, new in pairwise(everyone.get(ordinal, ())):
+                mine = new.uid in own and not self.claimed(new)
+                if mine and self.episode.contains(new.created.rank):
                     found.append(Recreation(old, new))
         return sorted(found, key=lambda r: r.new.created.rank)
 

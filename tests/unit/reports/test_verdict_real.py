@@ -196,3 +196,14 @@ def test_successor_before_predecessor_available_fails(tmp_path: Path) -> None:
     assert gating.reason == (
         "web-1 was created while web-0 was Ready 0s < minReadySeconds=2 (not Available)"
     )
+
+
+def test_replaced_statefulset_keeps_identity_and_storage(tmp_path: Path) -> None:
+    result = _verify(real_store(tmp_path, "replace"), "replace-orderedready")
+    assert [e.kind for e in result.episodes] == ["scale-up", "statefulset-replaced", "scale-up"]
+    assert result.episodes[1].summary.endswith("podManagementPolicy OrderedReady → Parallel")
+    assert verdict_of(result, "parallel-described", "scale-up", nth=1).outcome == "pass"
+    storage = verdict_of(result, "stable-storage", "scale-up", nth=1)
+    assert storage.outcome == "pass"
+    assert storage.reason.count(" kept data-web-") == 3
+    assert not result.failed
