@@ -43,3 +43,17 @@ def test_proofs_scenario_under_both_policies(lab: Any, tmp_path: Path) -> None:
 
     exit_code = CliRunner().invoke(main, ["verify", "proofs-orderedready", "--db", str(db)])
     assert exit_code.exit_code == 0, exit_code.output
+
+
+def test_replaced_statefulset_keeps_storage(lab: Any, tmp_path: Path) -> None:
+    db = tmp_path / "replace.db"
+    scenario = SCENARIO.with_name("replace.yaml")
+    argv = ["scenario", "run", str(scenario), "--session", "replace", "--db", str(db),
+            "-o", str(tmp_path / "reports"), "--kubeconfig", str(lab.kubeconfig),
+            "--storage-class", lab.storage_class]  # fmt: skip
+    cli = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert cli.exit_code == 0, cli.output
+    result = verify(load_recording(db, "replace-orderedready"))
+    assert [e.kind for e in result.episodes] == ["scale-up", "statefulset-replaced", "scale-up"]
+    assert verdict_of(result, "stable-storage", "scale-up", nth=1).outcome == "pass"
+    assert not result.failed
