@@ -194,3 +194,27 @@ def test_the_timeline_prints(tmp_path: Path, watched: Watched) -> None:
     expect(page.locator("svg.timeline")).to_be_visible()
     expect(page.locator("section.verdicts")).to_be_visible()
     assert page.pdf()[:4] == b"%PDF"
+
+
+def test_the_policy_refuses_anything_injected(tmp_path: Path, watched: Watched) -> None:
+    path = _write_report(tmp_path)
+    watched.open(path)
+    page = watched.page
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
+    page.evaluate(
+        """() => {
+            const s = document.createElement("script");
+            s.textContent = "window.injected = true";
+            document.body.appendChild(s);
+            const img = document.createElement("img");
+            img.src = "http://192.0.2.1/pixel.png";
+            document.body.appendChild(img);
+        }"""
+    )
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.injected === undefined")
+    assert failed == ["http://192.0.2.1/pixel.png net::ERR_BLOCKED_BY_CSP"]
+    refusals = " ".join(watched.errors)
+    assert "Executing inline script violates the following Content Security Policy" in refusals
+    assert 'violates the following Content Security Policy directive: "img-src data:"' in refusals
