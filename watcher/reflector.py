@@ -93,7 +93,9 @@ class Reflector:
         self._membership = membership
         self._keep_env = keep_env
         self._timeouts = timeouts
-        self._known: dict[str, KnownObject] = {k.uid: k for k in known or ()}
+        # Last known state of each object in scope, by uid: from the store on resume, then the
+        # newest change seen. A relist after a gap is compared against it.
+        self._known: dict[str, KnownObject | ChangeRecord] = {k.uid: k for k in known or ()}
         self._pending_gap = pending_gap
         self._observer = observer
         self._where = f"in namespace {namespace!r}" if namespace else "in all namespaces"
@@ -202,14 +204,7 @@ class Reflector:
         if event == "DELETED":
             self._known.pop(change.uid, None)
         else:
-            self._known[change.uid] = KnownObject(
-                change.kind,
-                change.namespace,
-                change.name,
-                change.uid,
-                change.resource_version,
-                change.object_json,
-            )
+            self._known[change.uid] = change  # a change carries all a later relist compares
         if self._observer is not None:
             self._observer(change, obj)
         await self._sink(change)
@@ -256,7 +251,7 @@ class Reflector:
                 await self._record(obj, event="MODIFIED", observed="relist", at=at)
 
     async def _record_unseen_deletion(
-        self, gone: KnownObject, *, list_version: str, at: tuple[int, int]
+        self, gone: KnownObject | ChangeRecord, *, list_version: str, at: tuple[int, int]
     ) -> None:
         """An object missing from the relist was deleted unseen: keep its last known state."""
         del self._known[gone.uid]

@@ -113,9 +113,22 @@ class Writer:
             raise WriterClosedError("the writer is closed")
 
     async def _write(self, batch: list[_Item]) -> bool:
-        changes = [i for i in batch if isinstance(i, ChangeRecord)]
-        gaps = [i for i in batch if isinstance(i, GapRecord)]
-        marks = [i for i in batch if isinstance(i, MarkRecord)]
+        changes: list[ChangeRecord] = []
+        gaps: list[GapRecord] = []
+        marks: list[MarkRecord] = []
+        waiting: list[_Flush] = []
+        closing = False
+        for item in batch:
+            if isinstance(item, ChangeRecord):
+                changes.append(item)
+            elif isinstance(item, GapRecord):
+                gaps.append(item)
+            elif isinstance(item, MarkRecord):
+                marks.append(item)
+            elif isinstance(item, _Flush):
+                waiting.append(item)
+            else:
+                closing = True
         if changes or gaps or marks:
             await self._store.write_batch(
                 session_id=self._session_id,
@@ -130,11 +143,9 @@ class Writer:
             self.tally.gaps += len(gaps)
             self.tally.marks += len(marks)
             self.tally.batches += 1
-        closing = False
-        for item in batch:
-            if isinstance(item, _Flush) and not item.done.done():
-                item.done.set_result(None)
-            closing = closing or isinstance(item, _Close)
+        for flush in waiting:
+            if not flush.done.done():
+                flush.done.set_result(None)
         return closing
 
     def _fail_pending(self, exc: BaseException, batch: list[_Item]) -> None:
