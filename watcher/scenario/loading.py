@@ -75,6 +75,14 @@ def substitute(value: Any, values: Mapping[str, str]) -> Any:
     return value
 
 
+def uses_placeholder(scenario: Scenario, name: str) -> bool:
+    """Whether any manifest or patch of the scenario holds `${name}`."""
+    bodies = [
+        getattr(step, "manifests", None) or getattr(step, "patch", None) for step in scenario.steps
+    ]
+    return any(name in _PLACEHOLDER.findall(text) for text in _strings(bodies))
+
+
 def _load_yaml(text: str, *, source: str) -> Any:
     try:
         return yaml.safe_load(text)

@@ -231,5 +231,6 @@ class Scenario(_Strict):
     description: str
     statefulset: Name
     namespace: Name | None = None
+    lab_only: bool = False  # needs the stswatch lab's kwok stages (e.g. to hold a pod unready)
     steps: tuple[Step, ...]
     source: str = ""  # where it was read from: "builtin:lesson" or a file path

@@ -29,6 +29,8 @@ _PATCH_TYPES = {
 _DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 _STORAGE_CLASSES = "/apis/storage.k8s.io/v1/storageclasses"
 _NAMESPACES = "/api/v1/namespaces"
+_NODES = "/api/v1/nodes"
+_KWOK_NODE = "kwok.x-k8s.io/node"
 _REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=10)
 
 
@@ -162,6 +164,16 @@ async def default_storage_class(api: ApiClient) -> str:
     raise NotFoundError(
         f"the cluster has no default StorageClass (classes: {names}); pass --storage-class"
     )
+
+
+async def is_lab(api: ApiClient) -> bool:
+    """Whether the cluster's nodes are kwok's fakes (annotation kwok.x-k8s.io/node: fake)."""
+    try:
+        body = await _call(api, "GET", _NODES)
+    except ApiException as exc:
+        raise _api_error(exc, doing="list Nodes") from exc
+    nodes = body.get("items", [])
+    return any(n["metadata"].get("annotations", {}).get(_KWOK_NODE) == "fake" for n in nodes)
 
 
 async def _call(

@@ -17,15 +17,17 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from migrations.failures import StswatchError
+from migrations.failures import ExitCode, StswatchError
 from watcher.cluster import Cluster, connect
 from watcher.recorder import Recorder
+from watcher.scenario.loading import uses_placeholder
 from watcher.scenario.model import Policy, Scenario
 from watcher.scenario.objects import (
     Objects,
     create_namespace,
     default_storage_class,
     delete_namespace,
+    is_lab,
 )
 from watcher.scenario.steps import StepOutcome, run_steps
 from watcher.scope import RecordScope
@@ -34,6 +36,12 @@ Progress = Callable[[str], None]
 SYNC_TIMEOUT_S = 60.0
 SETTLE_S = 1.5  # after the last step, for the watch events it caused to arrive
 NAMESPACE_LABEL = "stswatch.dev/scenario"
+
+
+class NotLabError(StswatchError):
+    """A lab-only scenario was pointed at a cluster that is not the stswatch lab."""
+
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,14 @@ async def run_scenario(
     """
     cluster = await connect(kubeconfig=target.kubeconfig, context=target.context)
     try:
-        storage_class = target.storage_class or await default_storage_class(cluster.api)
+        if scenario.lab_only and not await is_lab(cluster.api):
+            raise NotLabError(
+                f"scenario {scenario.name} needs the stswatch lab ({cluster.server_url} has no "
+                "kwok nodes); run it without a kubeconfig, or with the lab's"
+            )
+        storage_class = target.storage_class or ""
+        if not storage_class and uses_placeholder(scenario, "storage_class"):
+            storage_class = await default_storage_class(cluster.api)
         runs = []
         for policy in policies:
             run = await _run_policy(

@@ -6,7 +6,7 @@ import pytest
 
 from migrations.failures import BadInputError, ExitCode, NotFoundError
 from watcher.scenario import builtin_names, load_scenario, parse_scenario
-from watcher.scenario.loading import substitute
+from watcher.scenario.loading import substitute, uses_placeholder
 from watcher.scenario.model import ApplyStep, WaitStep
 
 HEADER = "name: t\ndescription: d\nstatefulset: redis\n"
@@ -164,3 +164,12 @@ def test_substitute_replaces_placeholders_deeply() -> None:
     result = substitute(value, {"policy": "Parallel", "storage_class": "x"})
     assert result == {"a": ["Parallel", {"b": "sc-x"}], "c": 3}
     assert value["a"][0] == "${policy}"
+
+
+def test_uses_placeholder_looks_at_manifests_and_patches() -> None:
+    lesson = load_scenario("lesson")
+    assert uses_placeholder(lesson, "storage_class")
+    assert uses_placeholder(lesson, "policy")
+    assert not uses_placeholder(lesson, "namespace")
+    assert load_scenario("halt").lab_only
+    assert not lesson.lab_only
