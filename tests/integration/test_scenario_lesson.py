@@ -85,6 +85,8 @@ def test_reports_written_and_comparison_opens(lesson: dict[str, Any]) -> None:
     compare = out / "compare.html"
     assert compare.stat().st_size > 1000
     assert str(compare) in lesson["cli"].output
+    assert "first scale-up 0->3: all Ready after" in lesson["cli"].output
+    assert "burst width 1 vs 3" in lesson["cli"].output  # OrderedReady vs Parallel
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from migrations.failures import ExitCode, StswatchError
-from reports.compare import compare
+from reports.compare import Comparison, compare
 from reports.html import render_comparison, render_report
 from reports.lifecycle import build_lifecycles
 from reports.recording import list_session_names, load_recording
@@ -197,11 +197,11 @@ def _run_and_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     sessions = [_verified(db_path, run=run, scenario=scenario, out_dir=out_dir) for run in runs]
     reported = [s for s in sessions if s is not None]
-    comparison = _compare(reported, out_dir=out_dir) if len(reported) == 2 else None
+    compared = _compare(reported, out_dir=out_dir) if len(reported) == 2 else None
     for run, session in zip(runs, sessions, strict=True):
         _print_run(run, session)
-    if comparison is not None:
-        click.echo(f"comparison: {comparison} (open it in a browser)")
+    if compared is not None:
+        _print_comparison(reported, *compared)
     sys.exit(int(_exit_code(runs, reported)))
 
 
@@ -247,12 +247,37 @@ def _verify_and_report(
     return SessionReport(run, result, timeline, path)
 
 
-def _compare(sessions: Sequence[SessionReport], *, out_dir: Path) -> Path:
+def _compare(sessions: Sequence[SessionReport], *, out_dir: Path) -> tuple[Comparison, Path]:
     path = out_dir / "compare.html"
     _progress(f"comparing {sessions[0].run.session} with {sessions[1].run.session}")
     comparison = compare(sessions[0].timeline, sessions[1].timeline)
     path.write_text(render_comparison(comparison), encoding="utf-8")
-    return path
+    return comparison, path
+
+
+def _print_comparison(
+    sessions: Sequence[SessionReport], comparison: Comparison, path: Path
+) -> None:
+    """The comparison's headline figures, A against B, and where the page is."""
+    a, b = comparison.figures_a, comparison.figures_b
+    click.echo(f"comparison: {sessions[0].run.policy} vs {sessions[1].run.policy}")
+    if a.scale_up and b.scale_up:
+        window = f"{a.scale_up.from_replicas}->{a.scale_up.to_replicas}"
+        click.echo(
+            f"  first scale-up {window}: all Ready after {_seconds(a.time_to_all_ready)} vs "
+            f"{_seconds(b.time_to_all_ready)}; burst width {a.burst_width} vs {b.burst_width}"
+        )
+    if a.scale_down and b.scale_down:
+        window = f"{a.scale_down.from_replicas}->{a.scale_down.to_replicas}"
+        click.echo(
+            f"  first scale-down {window}: condemned pods gone after "
+            f"{_seconds(a.scale_down_duration)} vs {_seconds(b.scale_down_duration)}"
+        )
+    click.echo(f"  page: {path} (open it in a browser)")
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
 
 
 def _print_run(run: PolicyRun, session: SessionReport | None) -> None:
