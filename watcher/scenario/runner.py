@@ -195,23 +195,16 @@ async def _steps_while_recording(
     progress: Progress,
 ) -> tuple[StepOutcome, ...]:
     await recorder.wait_synced(SYNC_TIMEOUT_S)
-    about = {"scenario": scenario.name, "source": scenario.source, "policy": policy}
-    await recorder.mark(f"scenario {scenario.name} ({policy})", {**about, "phase": "begin"})
-
-    async def mark(label: str, detail: dict[str, Any]) -> None:
-        await recorder.mark(label, detail)
-
     outcomes = await run_steps(
         scenario,
         objects=objects,
         policy=policy,
         values=values,
-        mark=mark,
+        mark=recorder.mark,
         progress=progress,
         allow_exec=allow_exec,
     )
     await asyncio.sleep(SETTLE_S)
-    await recorder.mark(f"scenario {scenario.name} done", {**about, "phase": "end"})
     return outcomes
 
 

@@ -121,7 +121,12 @@ def step_title(step: Step, *, statefulset: str) -> str:
 
 async def _run_step(run: _Run, *, index: int, step: Step) -> StepOutcome:
     title = step_title(step, statefulset=run.scenario.statefulset)
-    detail: dict[str, Any] = {"step": index, "kind": step.kind, "policy": run.policy}
+    detail: dict[str, Any] = {
+        "scenario": run.scenario.name,
+        "step": index,
+        "kind": step.kind,
+        "policy": run.policy,
+    }
     skip = _skip_reason(run, step)
     if skip:
         run.progress(f"step {index}: {title}: skipped ({skip})")

@@ -112,7 +112,13 @@ async def test_steps_run_in_order_with_marks() -> None:
         "delete Pod redis-0",
         "wait for pod redis-0 to be recreated (a new uid) and Ready",
     ]
-    assert marks.seen[2][1] == {"homework": 1, "step": 3, "kind": "mark", "policy": "OrderedReady"}
+    assert marks.seen[2][1] == {
+        "homework": 1,
+        "scenario": "t",
+        "step": 3,
+        "kind": "mark",
+        "policy": "OrderedReady",
+    }
     assert marks.seen[0][1]["phase"] == "begin"
     wait = marks.seen[-1][1]
     assert (wait["phase"], wait["status"], wait["step"]) == ("end", "done", 5)
