@@ -375,7 +375,13 @@ def _lane_row(lane: Lane, *, place: Place, y: float, height: float) -> LaneRow:
         y=y,
         height=height,
         boxes=tuple(boxes),
-        markers=tuple(event_marker(ev, x=place.x(ev.t), y=y - 2, size=size) for ev in lane.events),
+        markers=tuple(
+            event_marker(ev, x=place.x(ev.t), y=y - 2, size=size)
+            for ev in lane.events
+            # Thin lanes show only Warnings: a thousand routine Scheduled diamonds would hide the
+            # segments. Every Event stays one click away (a click finds the nearest change).
+            if height >= _TEXT_MIN_HEIGHT or ev.type == "Warning"
+        ),
         ticks="".join(f"M{place.x(t)} {y + height}v-3" for t, _ in lane.moments),
     )
 
