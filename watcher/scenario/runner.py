@@ -8,7 +8,7 @@ that fails part-way still closes its session cleanly: a half scenario is still e
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,10 +29,9 @@ from watcher.scenario.objects import (
     delete_namespace,
     is_lab,
 )
-from watcher.scenario.steps import StepOutcome, run_steps
+from watcher.scenario.steps import Progress, StepOutcome, run_steps
 from watcher.scope import RecordScope
 
-Progress = Callable[[str], None]
 SYNC_TIMEOUT_S = 60.0
 SETTLE_S = 1.5  # after the last step, for the watch events it caused to arrive
 NAMESPACE_LABEL = "stswatch.dev/scenario"
