@@ -5,7 +5,8 @@ from pathlib import Path
 
 from watcher.lab.lab import attach_lab, lab_status, start_lab
 from watcher.lab.paths import default_lab_dir
-from watcher.scenario.runner import Progress, ScenarioTarget
+from watcher.scenario.runner import ScenarioTarget
+from watcher.scenario.steps import Progress
 
 DEFAULT_KUBECONFIG = Path("~/.kube/config")
 
