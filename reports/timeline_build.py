@@ -98,11 +98,11 @@ def _mark_line(mark: Mark, clock: _Clock) -> MarkLine:
     detail = mark.detail if isinstance(mark.detail, dict) else {}
     step = detail.get("step")
     phase = detail.get("phase")
+    # A scenario marks its own begin and end without a step number; say which one it is.
+    whole_scenario = step is None and phase in ("begin", "end")
     return MarkLine(
         t=clock(mark.received_wall_ns),
-        label=f"{mark.label} ({phase})"
-        if phase in ("begin", "end") and step is None
-        else mark.label,
+        label=f"{mark.label} ({phase})" if whole_scenario else mark.label,
         number="" if step is None else str(step),
         note=str(detail.get("note") or ""),
     )
