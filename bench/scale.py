@@ -73,12 +73,21 @@ async def lab_for(directory: Path | None, *, nodes: int) -> AsyncIterator[LabHan
             handle.down()
 
 
-async def baseline_watch(api: ApiClient, *, namespace: str, seen: set[tuple[str, str]]) -> None:
-    """The bench's own watch: every pod (uid, resourceVersion) it is sent."""
+async def baseline_watch(
+    api: ApiClient,
+    *,
+    namespace: str,
+    seen: set[tuple[str, str]],
+    deleted: set[str],
+    caught_up: asyncio.Event,
+    replicas: int,
+) -> None:
+    """The bench's own watch: every pod (uid, resourceVersion) it is sent, as plain dicts."""
     core = client.CoreV1Api(api)
     listed = await core.list_namespaced_pod(namespace)
     version = listed.metadata.resource_version
-    async with watch.Watch() as stream:
+    # return_type "object": no typed models, or the baseline falls behind at this rate.
+    async with watch.Watch(return_type="object") as stream:
         async for event in stream.stream(
             core.list_namespaced_pod,
             namespace=namespace,
@@ -88,6 +97,10 @@ async def baseline_watch(api: ApiClient, *, namespace: str, seen: set[tuple[str,
         ):
             metadata = event["raw_object"]["metadata"]
             seen.add((metadata["uid"], metadata["resourceVersion"]))
+            if event["type"] == "DELETED":
+                deleted.add(metadata["uid"])
+                if len(deleted) >= replicas:
+                    caught_up.set()
 
 
 async def pods_settled(api: ApiClient, *, namespace: str, count: int) -> None:
@@ -139,8 +152,19 @@ async def main() -> None:
                 pass
             peak = [0]
             seen: set[tuple[str, str]] = set()
+            deleted: set[str] = set()
+            caught_up = asyncio.Event()
             sampler = asyncio.create_task(sample_rss(recorder.pid, peak))
-            watcher = asyncio.create_task(baseline_watch(api, namespace=namespace, seen=seen))
+            watcher = asyncio.create_task(
+                baseline_watch(
+                    api,
+                    namespace=namespace,
+                    seen=seen,
+                    deleted=deleted,
+                    caught_up=caught_up,
+                    replicas=args.replicas,
+                )
+            )
             apps = client.AppsV1Api(api)
             started = time.monotonic()
             body = bulk_statefulset(replicas=args.replicas, storage_class=lab.storage_class)
@@ -152,7 +176,10 @@ async def main() -> None:
             )
             await pods_settled(api, namespace=namespace, count=0)
             down = time.monotonic() - started - up
-            await asyncio.sleep(3)  # let the last events reach the recorder
+            # Both watches must have caught up: every pod's deletion seen by the baseline.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(caught_up.wait(), 300)
+            await asyncio.sleep(3)  # and let the last events reach the recorder
             recorder.send_signal(signal.SIGTERM)
             stdout, _ = await recorder.communicate()
             watcher.cancel()
@@ -168,7 +195,7 @@ async def main() -> None:
     print(stdout.decode().strip())
     print(f"replicas                 : {args.replicas} (up {up:.0f} s, down {down:.0f} s)")
     print(f"changes recorded         : {len(rec.changes)} ({len(recorded)} pod changes)")
-    print(f"baseline watch pod events: {len(seen)}")
+    print(f"baseline watch pod events: {len(seen)} ({len(deleted)} pods seen deleted)")
     print(f"lost transitions         : {len(lost)}  (must be 0)")
     print(f"recorder peak RSS        : {peak[0] / 2**20:.0f} MiB  (target < 200 MB)")
     median = statistics.median(lags) if lags else 0.0
