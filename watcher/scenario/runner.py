@@ -144,7 +144,7 @@ async def _run_policy(
         db_path=db_path,
         session=session,
         scope=RecordScope(namespace=namespace),
-        keep_env=keep_namespace,
+        keep_env=False,  # env values stay redacted, as in any recording
     )
     started = time.monotonic()
     outcomes: tuple[StepOutcome, ...] = ()
