@@ -1,11 +1,14 @@
 """Shared builders for the recorder's unit tests."""
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import orjson
 import pytest
+from aiohttp import web
+from kubernetes_asyncio.client import ApiClient, Configuration
 
 from watcher.records import ChangeRecord
 from watcher.store import Store
@@ -59,3 +62,23 @@ def start_session() -> StartSession:
 def db_path(tmp_path: Path) -> Path:
     """A fresh database path."""
     return tmp_path / "s.db"
+
+
+@asynccontextmanager
+async def api_client_for(app: web.Application) -> AsyncIterator[ApiClient]:
+    """Serve `app` on 127.0.0.1 (a free port) and yield an ApiClient pointed at it."""
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    api = ApiClient(configuration=Configuration(host=f"http://127.0.0.1:{runner.addresses[0][1]}"))
+    try:
+        yield api
+    finally:
+        await api.close()
+        await runner.cleanup()
+
+
+@pytest.fixture
+def serve() -> Callable[[web.Application], AbstractAsyncContextManager[ApiClient]]:
+    """`async with serve(app) as api`: a scripted API server and a client for it."""
+    return api_client_for

@@ -8,7 +8,6 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import web
-from kubernetes_asyncio.client import ApiClient, Configuration
 
 from migrations.failures import NotFoundError
 from reports.recording import load_recording
@@ -48,17 +47,11 @@ class FakeApiServer:
 
 
 @pytest.fixture
-async def cluster() -> AsyncIterator[tuple[FakeApiServer, Cluster]]:
+async def cluster(serve: Any) -> AsyncIterator[tuple[FakeApiServer, Cluster]]:
     fake = FakeApiServer()
-    runner = web.AppRunner(fake.app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    api = ApiClient(configuration=Configuration(host=url))
-    yield fake, Cluster(api, url, "v1.34.4", "lab", "test")
-    await api.close()
-    await runner.cleanup()
+    async with serve(fake.app) as api:
+        url = api.configuration.host
+        yield fake, Cluster(api, url, "v1.34.4", "lab", "test")
 
 
 def recorder(cluster: Cluster, db: Path, **scope: Any) -> Recorder:

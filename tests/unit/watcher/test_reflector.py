@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import web
-from kubernetes_asyncio.client import ApiClient, Configuration
+from kubernetes_asyncio.client import ApiClient
 
 from watcher.api import ForbiddenError
 from watcher.kinds import POD
@@ -76,18 +76,10 @@ class ScriptedApiServer:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[tuple[ScriptedApiServer, ApiClient]]:
+async def server(serve: Any) -> AsyncIterator[tuple[ScriptedApiServer, ApiClient]]:
     scripted = ScriptedApiServer()
-    runner = web.AppRunner(scripted.app, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    config = Configuration(host=f"http://127.0.0.1:{port}")
-    api = ApiClient(configuration=config)
-    yield scripted, api
-    await api.close()
-    await runner.cleanup()
+    async with serve(scripted.app) as api:
+        yield scripted, api
 
 
 async def record_until(
