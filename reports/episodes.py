@@ -18,6 +18,7 @@ from reports.lifecycle import (
     SpecVersion,
     StatefulSetIncarnation,
 )
+from reports.ordering import Ordering
 
 SPEC_KINDS = ("scale-up", "scale-down", "rolling-update")
 
@@ -58,7 +59,7 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
     for sts in life.statefulsets:
         if statefulset is not None and sts.name != statefulset:
             continue
-        spec_episodes = _spec_episodes(sts, end=end)
+        spec_episodes = _spec_episodes(sts, ordering=life.ordering, end=end)
         found.extend(spec_episodes)
         found.extend(_recreations(life, sts, spec_episodes, end=end))
         found.extend(_service_episodes(life, sts, end=end))
@@ -74,7 +75,7 @@ def _precedence(kind: str) -> int:
     return 1 if kind in SPEC_KINDS else 2
 
 
-def _spec_episodes(sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
+def _spec_episodes(sts: StatefulSetIncarnation, *, ordering: Ordering, end: int) -> list[Episode]:
     starts: list[tuple[SpecVersion, str, int, int]] = []
     if sts.first_observed != "list" and sts.specs[0].replicas > 0:
         starts.append((sts.specs[0], "scale-up", 0, sts.specs[0].replicas))
@@ -91,12 +92,14 @@ def _spec_episodes(sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
             starts.append((spec, "rolling-update", spec.replicas, spec.replicas))
     gone = next((t.rank for t in sts.transitions if t.what in ("terminating", "deleted")), end)
     episodes = []
+    # A spec change seen only by a relist happened somewhere in the gap: start there.
+    begins = [ordering.earliest(s[0].change_id) for s in starts]
     for i, (spec, kind, before, after) in enumerate(starts):
-        later = [s[0].rank for s in starts[i + 1 :] if s[0].rank > spec.rank]
+        later = [b for b in begins[i + 1 :] if b > begins[i]]
         stop = min([*later, gone, end])
         what = _spec_summary(sts, spec, kind, before, after)
         episodes.append(
-            Episode(kind, sts, spec, spec.rank, stop, spec.change_id, what, before, after)
+            Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
         )
     return episodes
 
@@ -124,19 +127,20 @@ def _recreations(
     found = []
     for incarnations in life.pods_of(sts).values():
         for old, new in pairwise(incarnations):
-            if not _belongs(new, sts) or _is_rollout(old, new, spec_episodes):
+            if not _belongs(new, sts, life.ordering) or _is_rollout(old, new, spec_episodes):
                 continue
             if _is_scale_up(old, new, sts):
                 continue
             start = old.terminating or old.deleted or new.created
             spec = sts.spec_at(start.rank)
+            begin = life.ordering.earliest(start.change_id)
             what = f"{new.name} deleted and recreated (uid {old.uid} → {new.uid})"
             found.append(
                 Episode(
                     "pod-recreated",
                     sts,
                     spec,
-                    start.rank,
+                    begin,
                     _settled(new, end),
                     start.change_id,
                     what,
@@ -146,8 +150,8 @@ def _recreations(
     return found
 
 
-def _belongs(pod: PodIncarnation, sts: StatefulSetIncarnation) -> bool:
-    first = sts.transitions[0].rank
+def _belongs(pod: PodIncarnation, sts: StatefulSetIncarnation, ordering: Ordering) -> bool:
+    first = ordering.earliest(sts.transitions[0].change_id)
     gone = next((t.rank for t in sts.transitions if t.what == "deleted"), None)
     return pod.created.rank >= first and (gone is None or pod.created.rank <= gone)
 

@@ -7,11 +7,12 @@ order is left. Every verdict states which basis it used; the API's second-precis
 never the only basis.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Literal
 
-from reports.recording import Change, Recording
+from reports.recording import Change, Gap, Recording
 
 Basis = Literal["resourceVersion", "receive"]
 
@@ -23,6 +24,13 @@ class Ordering:
     basis: Basis
     reason: str
     rank: dict[int, int]
+    # A change seen by the relist that closed a gap happened at an unknown moment inside it:
+    # `floor[change_id]` is the earliest rank it may really have (just after the gap began).
+    floor: dict[int, int] = field(default_factory=dict)
+
+    def earliest(self, change_id: int) -> int:
+        """The earliest rank at which the change may really have happened."""
+        return self.floor.get(change_id, self.rank[change_id])
 
     def key(self, change: Change) -> int:
         """Sort key of a change under this ordering."""
@@ -48,9 +56,38 @@ def decide_ordering(recording: Recording) -> Ordering:
     ranked = sorted(recording.changes, key=lambda c: (int(c.resource_version), c.id))
     where = servers[0] if servers else "one API server"
     reason = f"numeric resourceVersions from one API server ({where})"
-    return Ordering("resourceVersion", reason, {c.id: i for i, c in enumerate(ranked)})
+    versions = [int(c.resource_version) for c in ranked]
+    floor = {}
+    for change, gap in _relisted(recording):
+        if gap.from_resource_version and gap.from_resource_version.isdigit():
+            floor[change.id] = bisect_right(versions, int(gap.from_resource_version))
+    rank = {c.id: i for i, c in enumerate(ranked)}
+    return Ordering("resourceVersion", reason, rank, floor)
 
 
 def _by_receive(recording: Recording, why: str) -> Ordering:
     rank = {c.id: i for i, c in enumerate(recording.changes)}
-    return Ordering("receive", f"receive order: {why}", rank)
+    received = [c.received_wall_ns for c in recording.changes]
+    floor = {c.id: bisect_left(received, g.from_wall_ns) for c, g in _relisted(recording)}
+    return Ordering("receive", f"receive order: {why}", rank, floor)
+
+
+def _relisted(recording: Recording) -> Iterator[tuple[Change, Gap]]:
+    """Each change seen by a relist, with the gap of its kind that relist closed.
+
+    That is the latest gap of the same run and kind that began before the change was received.
+    """
+    by_kind: dict[tuple[int, str], list[Gap]] = {}
+    for each in recording.gaps:
+        by_kind.setdefault((each.run_id, each.kind), []).append(each)
+    for change in recording.changes:
+        if change.observed != "relist":
+            continue
+        begun = [
+            g
+            for g in by_kind.get((change.run_id, change.kind), ())
+            if g.from_wall_ns <= change.received_wall_ns
+        ]
+        gap = max(begun, key=lambda g: g.from_wall_ns, default=None)
+        if gap is not None:
+            yield change, gap

@@ -20,7 +20,7 @@ from reports.proofs import (
     storage,
 )
 from reports.proofs.context import ProofContext, index_set, with_gaps
-from reports.recording import Change, Recording
+from reports.recording import Recording
 from reports.verdict import EpisodeResult, GapRef, Verdict, VerifyResult
 
 # In the order a reader meets them in an episode.
@@ -102,8 +102,14 @@ def _decide_all(ctx: ProofContext) -> tuple[Verdict, ...]:
 
 def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> EpisodeResult:
     episode = ctx.episode
-    first = ctx.changes[episode.trigger_change_id]
-    last = _last_change(ctx)
+    trigger = ctx.changes[episode.trigger_change_id]
+    window = ctx.index.window(episode.start_rank, episode.end_rank)
+    inside = sorted({trigger.id, *window}, key=lambda i: ctx.life.ordering.rank[i])
+    first, last = ctx.changes[inside[0]], ctx.changes[inside[-1]]
+    seen = [ctx.changes[i].received_wall_ns for i in inside]
+    if trigger.observed == "relist":  # it happened somewhere in the gap that relist closed
+        begun = [g.from_wall_ns for g in ctx.gaps if g.from_wall_ns <= trigger.received_wall_ns]
+        seen += begun[-1:]
     return EpisodeResult(
         index=index,
         kind=episode.kind,
@@ -111,16 +117,10 @@ def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> Epi
         namespace=episode.statefulset.namespace,
         summary=episode.summary,
         first_change_id=first.id,
-        last_change_id=last.id if last else first.id,
-        start_wall_ns=first.received_wall_ns,
-        end_wall_ns=last.received_wall_ns if last else first.received_wall_ns,
+        last_change_id=last.id,
+        start_wall_ns=min(seen),
+        end_wall_ns=max(seen),
         pod_management_policy=episode.spec.pod_management_policy,
         verdicts=verdicts,
         latency=phase_latency(ctx.creations()),
     )
-
-
-def _last_change(ctx: ProofContext) -> Change | None:
-    """The last change of the StatefulSet or its pods inside the episode's window."""
-    found = ctx.index.last_step(ctx.episode.start_rank, ctx.episode.end_rank)
-    return ctx.changes[found] if found is not None else None

@@ -32,10 +32,10 @@ class SetIndex:
             self.walks[start] = lowest_unhealthy(slots, start=start, ranks=self.created_ranks)
         return self.walks[start]
 
-    def last_step(self, start: int, end: int) -> int | None:
-        """The change id of the last step with start <= rank < end."""
-        i = bisect_left(self.steps, (end, -1)) - 1
-        return self.steps[i][1] if i >= 0 and self.steps[i][0] >= start else None
+    def window(self, start: int, end: int) -> list[int]:
+        """The change ids of the steps with start <= rank < end, in rank order."""
+        first, last = bisect_left(self.steps, (start, -1)), bisect_left(self.steps, (end, -1))
+        return [change_id for _, change_id in self.steps[first:last]]
 
 
 def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:

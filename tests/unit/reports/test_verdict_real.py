@@ -207,3 +207,22 @@ def test_replaced_statefulset_keeps_identity_and_storage(tmp_path: Path) -> None
     assert storage.outcome == "pass"
     assert storage.reason.count(" kept data-web-") == 3
     assert not result.failed
+
+
+def test_scale_up_inside_a_recorder_gap_is_inconclusive(tmp_path: Path) -> None:
+    result = _verify(real_store(tmp_path, "gap"), "gap")
+    assert [e.summary for e in result.episodes] == [
+        "redis: scale-up 0→3 (OrderedReady)",
+        "redis: scale-up 3→5 (OrderedReady)",
+        "redis: scale-down 5→3 (OrderedReady)",
+    ]
+    first, _, after = result.episodes
+    assert {v.outcome for v in first.verdicts} == {"pass"}
+    # The 3→5 spec change was only seen by the relist: its pods belong to it, not to 0→3.
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up", nth=1)
+    assert gating.outcome == "inconclusive"
+    assert gating.gap is not None
+    assert gating.gap.reason == "recorder down"
+    assert [e.name for e in gating.evidence if e.event == "ADDED"][-2:] == ["redis-3", "redis-4"]
+    assert {v.outcome for v in after.verdicts} == {"pass"}
+    assert not result.failed
