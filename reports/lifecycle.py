@@ -38,7 +38,7 @@ from reports.set_lifecycle import (
     StatusVersion,
     build_statefulset,
 )
-from reports.transition import Transition, plain_steps, step
+from reports.transition import Transition, alive_at, first_of, plain_steps, step
 
 __all__ = [
     "DnsObservation",
@@ -68,8 +68,7 @@ class PvcIncarnation:
 
     def alive_at(self, rank: int) -> bool:
         """True when the claim existed at `rank`."""
-        gone = next((t for t in self.transitions if t.what == "deleted"), None)
-        return self.transitions[0].rank <= rank and (gone is None or gone.rank > rank)
+        return alive_at(self.transitions, rank)
 
 
 @dataclass(frozen=True)
@@ -86,12 +85,11 @@ class ServiceIncarnation:
     @property
     def first_deleted(self) -> Transition | None:
         """The DELETED change, if the Service is gone."""
-        return next((t for t in self.transitions if t.what == "deleted"), None)
+        return first_of(self.transitions, "deleted")
 
     def alive_at(self, rank: int) -> bool:
         """True when the Service existed at `rank`."""
-        gone = next((t for t in self.transitions if t.what == "deleted"), None)
-        return self.transitions[0].rank <= rank and (gone is None or gone.rank > rank)
+        return alive_at(self.transitions, rank)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 from reports import objects as o
 from reports.ordering import Ordering
 from reports.recording import Change
-from reports.transition import Transition, meta, step
+from reports.transition import Transition, first_of, meta, step
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class PodIncarnation:
 
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
-        return next((t for t in self.transitions if t.what == what), None)
+        return first_of(self.transitions, what)
 
     @property
     def created(self) -> Transition:

@@ -21,6 +21,17 @@ class Transition:
     api_time: str | None = None  # the API's own (second-precision) timestamp for it, if any
 
 
+def first_of(transitions: tuple[Transition, ...], what: str) -> Transition | None:
+    """The first transition of kind `what`, if any."""
+    return next((t for t in transitions if t.what == what), None)
+
+
+def alive_at(transitions: tuple[Transition, ...], rank: int) -> bool:
+    """True when the object existed at `rank`: first seen at or before it, not yet deleted."""
+    gone = first_of(transitions, "deleted")
+    return transitions[0].rank <= rank and (gone is None or gone.rank > rank)
+
+
 def step(
     change: Change, ordering: Ordering, what: str, detail: str = "", api: Any = None
 ) -> Transition:
