@@ -24,12 +24,10 @@ class SetIndex:
     steps: tuple[tuple[int, int], ...]  # (rank, change id) of every pod and status step
     walks: dict[int, dict[int, int]] = field(default_factory=dict)
 
-    def lowest_unhealthy(
-        self, slots: dict[int, tuple[PodIncarnation, ...]], start: int
-    ) -> dict[int, int]:
+    def lowest_unhealthy(self, start: int) -> dict[int, int]:
         """The replayed walk's lowest unhealthy ordinal before every creation (cached per start)."""
         if start not in self.walks:
-            self.walks[start] = lowest_unhealthy(slots, start=start, ranks=self.created_ranks)
+            self.walks[start] = lowest_unhealthy(self.slots, start=start, ranks=self.created_ranks)
         return self.walks[start]
 
     def window(self, start: int, end: int) -> list[int]:

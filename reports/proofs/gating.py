@@ -63,7 +63,7 @@ def _suspects(ctx: ProofContext, created: list[PodIncarnation]) -> list[PodIncar
     """Creations the replayed walk says came above an unhealthy ordinal (all, with minReady)."""
     if ctx.episode.spec.min_ready_seconds > 0:
         return created  # Available depends on API timestamps: check each pair
-    lowest = ctx.index.lowest_unhealthy(ctx.slots, ctx.episode.spec.start_ordinal)
+    lowest = ctx.index.lowest_unhealthy(ctx.episode.spec.start_ordinal)
     return [p for p in created if p.ordinal is not None and lowest[p.created.rank] < p.ordinal]
 
 

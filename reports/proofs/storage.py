@@ -9,6 +9,7 @@ from reports.episodes import Recreation
 from reports.lifecycle import PodIncarnation, PvcIncarnation
 from reports.proofs.context import ProofContext
 from reports.proofs.network_identity import RECREATING
+from reports.transition import first_of
 from reports.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-storage"
@@ -78,7 +79,7 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
 
 
 def _bound(ctx: ProofContext, claim: PvcIncarnation, when: str) -> list[Evidence]:
-    step = next((t for t in claim.transitions if t.what == "bound"), claim.transitions[0])
+    step = first_of(claim.transitions, "bound") or claim.transitions[0]
     note = f"{claim.name} uid {claim.uid} {step.what} {step.detail} ({when})".replace("  ", " ")
     return [ctx.cite(step.change_id, note)]
 
