@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from reports.episodes import find_episodes
 from reports.lifecycle import build_lifecycles
 from tests.fixtures.builder import SERVER, ClusterBuilder
 
@@ -64,3 +65,23 @@ def test_dns_observations_from_endpoint_slices(tmp_path: Path) -> None:
     assert {d.fqdn for d in life.dns} == {
         f"web-{i}.web-headless.lab.svc.cluster.local" for i in range(3)
     }
+
+
+def test_a_relisted_change_may_have_happened_anywhere_in_its_gap(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    _three(b)
+    b.gap("StatefulSet", ms=1000)
+    # Unseen: replicas 3→4 and web-3 created; the relist then shows the set's latest version.
+    b.bring_up("web", 3)
+    b.observed = "relist"
+    b.set_spec("web", replicas=4)
+    b.observed = "watch"
+    life = build_lifecycles(b.write(tmp_path / "s.db"))
+    (sts,) = life.statefulsets
+    relisted = sts.specs[-1]
+    web3 = life.set_pods("lab", "web")[3][0]
+    assert web3.created.rank < relisted.rank
+    assert life.ordering.earliest(relisted.change_id) <= web3.created.rank
+    episodes = find_episodes(life)
+    assert episodes[-1].summary == "web: scale-up 3→4 (OrderedReady)"
+    assert episodes[-1].contains(web3.created.rank)
