@@ -1,6 +1,5 @@
 """`stswatch lab up|status|down` end to end, as a user runs them: a second, small lab."""
 
-import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +32,7 @@ async def ready_nodes(kubeconfig: str) -> list[str]:
     )
 
 
-def test_up_status_down(tmp_path: Path) -> None:
+async def test_up_status_down(tmp_path: Path) -> None:
     directory = tmp_path / "cli-lab"
     up = stswatch("up", "--dir", str(directory), "--nodes", "2", "--fast")
     try:
@@ -41,7 +40,7 @@ def test_up_status_down(tmp_path: Path) -> None:
         export = up.stdout.strip().splitlines()[-1]
         assert export.startswith("export KUBECONFIG=")
         kubeconfig = export.removeprefix("export KUBECONFIG=")
-        assert asyncio.run(ready_nodes(kubeconfig)) == ["lab-node-0", "lab-node-1"]
+        assert await ready_nodes(kubeconfig) == ["lab-node-0", "lab-node-1"]
 
         status = stswatch("status", "--dir", str(directory))
         assert status.returncode == 0
