@@ -16,9 +16,13 @@ from tests.browser.chromium import Watched, launch
 ARTIFACTS_ENV = "STSWATCH_TEST_ARTIFACTS"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One Chromium for the whole run."""
+    """One Chromium per test module.
+
+    Playwright's sync API keeps an event loop running while it is open; closing it with the
+    module leaves no running loop behind for later tests that start their own (`asyncio.run`).
+    """
     with sync_playwright() as playwright:
         chromium = launch(playwright.chromium)
         yield chromium

@@ -14,8 +14,6 @@ from watcher.lab.paths import LAB_DIR_ENV
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 def verdicts(result: VerifyResult, proof: str) -> list[Verdict]:
     """Every verdict of one proof, across the session's episodes."""
@@ -89,8 +87,10 @@ def test_reports_written_and_comparison_opens(lesson: dict[str, Any]) -> None:
     assert "burst width 1 vs 3" in lesson["cli"].output  # OrderedReady vs Parallel
     from playwright.sync_api import sync_playwright
 
+    from tests.browser.chromium import launch
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM)
+        browser = launch(p.chromium)
         try:
             page = browser.new_page()
             errors: list[str] = []
