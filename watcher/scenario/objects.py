@@ -57,14 +57,8 @@ class Objects:
     async def items(self, kind: str, *, label_selector: str | None = None) -> list[dict[str, Any]]:
         """Every object of `kind` in the namespace, optionally filtered by labels."""
         query = [("labelSelector", label_selector)] if label_selector else []
-        try:
-            body = await _call(
-                self.api, "GET", KINDS[kind].list_path(namespace=self.namespace), query
-            )
-        except ApiException as exc:
-            raise _api_error(exc, doing=f"list {kind}") from exc
-        items: list[dict[str, Any]] = body.get("items", [])
-        return items
+        path = KINDS[kind].list_path(namespace=self.namespace)
+        return await _list(self.api, path, query, doing=f"list {kind}")
 
     async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Server-side apply one manifest into the namespace (created or updated, forced)."""
@@ -152,11 +146,7 @@ async def delete_namespace(api: ApiClient, *, name: str) -> None:
 
 async def default_storage_class(api: ApiClient) -> str:
     """The cluster's default StorageClass name; a clear error when there is none."""
-    try:
-        body = await _call(api, "GET", _STORAGE_CLASSES)
-    except ApiException as exc:
-        raise _api_error(exc, doing="list StorageClasses") from exc
-    classes = body.get("items", [])
+    classes = await _list(api, _STORAGE_CLASSES, doing="list StorageClasses")
     for sc in classes:
         if sc["metadata"].get("annotations", {}).get(_DEFAULT_CLASS_ANNOTATION) == "true":
             return str(sc["metadata"]["name"])
@@ -168,12 +158,20 @@ async def default_storage_class(api: ApiClient) -> str:
 
 async def is_lab(api: ApiClient) -> bool:
     """Whether the cluster's nodes are kwok's fakes (annotation kwok.x-k8s.io/node: fake)."""
-    try:
-        body = await _call(api, "GET", _NODES)
-    except ApiException as exc:
-        raise _api_error(exc, doing="list Nodes") from exc
-    nodes = body.get("items", [])
+    nodes = await _list(api, _NODES, doing="list Nodes")
     return any(n["metadata"].get("annotations", {}).get(_KWOK_NODE) == "fake" for n in nodes)
+
+
+async def _list(
+    api: ApiClient, path: str, query: list[tuple[str, str]] | None = None, *, doing: str
+) -> list[dict[str, Any]]:
+    """The `items` of one list request; an API error says what was being listed."""
+    try:
+        body = await _call(api, "GET", path, query)
+    except ApiException as exc:
+        raise _api_error(exc, doing=doing) from exc
+    items: list[dict[str, Any]] = body.get("items", [])
+    return items
 
 
 async def _call(
