@@ -58,7 +58,7 @@ class Objects:
         """Every object of `kind` in the namespace, optionally filtered by labels."""
         query = [("labelSelector", label_selector)] if label_selector else []
         path = KINDS[kind].list_path(namespace=self.namespace)
-        return await _list(self.api, path, query, doing=f"list {kind}")
+        return await _list(self.api, path, query=query, doing=f"list {kind}")
 
     async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Server-side apply one manifest into the namespace (created or updated, forced)."""
@@ -163,7 +163,7 @@ async def is_lab(api: ApiClient) -> bool:
 
 
 async def _list(
-    api: ApiClient, path: str, query: list[tuple[str, str]] | None = None, *, doing: str
+    api: ApiClient, path: str, *, query: list[tuple[str, str]] | None = None, doing: str
 ) -> list[dict[str, Any]]:
     """The `items` of one list request; an API error says what was being listed."""
     try:
