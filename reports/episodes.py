@@ -19,6 +19,7 @@ from reports.lifecycle import (
     StatefulSetIncarnation,
 )
 from reports.ordering import Ordering
+from reports.transition import Transition
 
 SPEC_KINDS = ("scale-up", "scale-down", "rolling-update")
 
@@ -186,38 +187,27 @@ def _service_episodes(life: Lifecycles, sts: StatefulSetIncarnation, *, end: int
     for i, svc in enumerate(services):
         created, deleted = svc.transitions[0], svc.first_deleted
         if i > 0 and created.rank >= sts.transitions[0].rank:
-            spec = sts.spec_at(created.rank)
             what = f"Service {svc.name} recreated (uid {svc.uid})"
-            found.append(
-                Episode(
-                    "service-recreated",
-                    sts,
-                    spec,
-                    created.rank,
-                    end,
-                    created.change_id,
-                    what,
-                    service=svc,
-                )
-            )
+            found.append(_service_episode("service-recreated", sts, svc, created, end, what))
         if deleted is not None and deleted.rank >= sts.transitions[0].rank:
             later = [s.transitions[0].rank for s in services[i + 1 :]]
             stop = min([*later, end])
-            spec = sts.spec_at(deleted.rank)
             what = f"Service {svc.name} deleted"
-            found.append(
-                Episode(
-                    "service-deleted",
-                    sts,
-                    spec,
-                    deleted.rank,
-                    stop,
-                    deleted.change_id,
-                    what,
-                    service=svc,
-                )
-            )
+            found.append(_service_episode("service-deleted", sts, svc, deleted, stop, what))
     return found
+
+
+def _service_episode(
+    kind: str,
+    sts: StatefulSetIncarnation,
+    svc: ServiceIncarnation,
+    start: Transition,
+    stop: int,
+    what: str,
+) -> Episode:
+    """An episode the Service's `start` transition triggers, under the spec then in force."""
+    spec = sts.spec_at(start.rank)
+    return Episode(kind, sts, spec, start.rank, stop, start.change_id, what, service=svc)
 
 
 def _replacement(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Episode]:
