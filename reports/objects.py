@@ -24,6 +24,18 @@ def dig(obj: Obj, *path: str) -> Any:
     return node
 
 
+def _text(obj: Obj, *path: str) -> str | None:
+    """The field at `path` as a string; None when it is missing or empty."""
+    value = dig(obj, *path)
+    return str(value) if value else None
+
+
+def _integer(obj: Obj, *path: str) -> int | None:
+    """The field at `path` when it is an integer, else None."""
+    value = dig(obj, *path)
+    return value if isinstance(value, int) else None
+
+
 def parse_ordinal(name: str) -> tuple[str, int] | None:
     """`(parent, ordinal)` from a pod name, as the StatefulSet controller parses it."""
     match = _ORDINAL.match(name)
@@ -56,14 +68,12 @@ def labels(obj: Obj) -> dict[str, str]:
 
 def deletion_timestamp(obj: Obj) -> str | None:
     """metadata.deletionTimestamp, set when a graceful delete began."""
-    value = dig(obj, "metadata", "deletionTimestamp")
-    return str(value) if value else None
+    return _text(obj, "metadata", "deletionTimestamp")
 
 
 def pod_phase(pod: Obj) -> str | None:
     """status.phase (Pending, Running, Succeeded, Failed, Unknown)."""
-    value = dig(pod, "status", "phase")
-    return str(value) if value else None
+    return _text(pod, "status", "phase")
 
 
 def pod_condition(pod: Obj, kind: str) -> Obj | None:
@@ -82,14 +92,12 @@ def condition_true(pod: Obj, kind: str) -> bool:
 
 def pod_node(pod: Obj) -> str | None:
     """spec.nodeName, set when the scheduler bound the pod."""
-    value = dig(pod, "spec", "nodeName")
-    return str(value) if value else None
+    return _text(pod, "spec", "nodeName")
 
 
 def pod_ip(pod: Obj) -> str | None:
     """status.podIP."""
-    value = dig(pod, "status", "podIP")
-    return str(value) if value else None
+    return _text(pod, "status", "podIP")
 
 
 def pod_claims(pod: Obj) -> tuple[str, ...]:
@@ -116,20 +124,17 @@ def status_str(obj: Obj, *path: str) -> str | None:
 
 def spec_int(obj: Obj, *path: str) -> int | None:
     """An integer field under `spec`, or None."""
-    value = dig(obj, "spec", *path)
-    return value if isinstance(value, int) else None
+    return _integer(obj, "spec", *path)
 
 
 def status_int(obj: Obj, *path: str) -> int | None:
     """An integer field under `status`, or None."""
-    value = dig(obj, "status", *path)
-    return value if isinstance(value, int) else None
+    return _integer(obj, "status", *path)
 
 
 def generation(obj: Obj) -> int | None:
     """metadata.generation."""
-    value = dig(obj, "metadata", "generation")
-    return value if isinstance(value, int) else None
+    return _integer(obj, "metadata", "generation")
 
 
 def slice_service(obj: Obj) -> str | None:
