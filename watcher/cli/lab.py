@@ -18,6 +18,11 @@ def _report(line: str) -> None:
     click.echo(line, err=True)
 
 
+def _lab_dir(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path:
+    """The lab directory given, else the default one."""
+    return value or default_lab_dir()
+
+
 def _dir_option(func: click.decorators.FC) -> click.decorators.FC:
     return click.option(
         "--dir",
@@ -25,6 +30,7 @@ def _dir_option(func: click.decorators.FC) -> click.decorators.FC:
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
         envvar=LAB_DIR_ENV,
+        callback=_lab_dir,
         help="Lab directory (state, logs, kubeconfig). Default: <cache>/stswatch/lab.",
     )(func)
 
@@ -66,12 +72,10 @@ def _timing(*, fast: bool, pod_ready_delay: str | None) -> PodTiming:
     help="Time from scheduled to Ready per pod (default 0.6-1.8).",
 )
 @click.option("--fast", is_flag=True, help="Pods start, turn Ready and terminate at once.")
-def up(nodes: int, directory: Path | None, pod_ready_delay: str | None, fast: bool) -> None:
+def up(nodes: int, directory: Path, pod_ready_delay: str | None, fast: bool) -> None:
     """Start a lab with N fake nodes and print how to use it."""
     timing = _timing(fast=fast, pod_ready_delay=pod_ready_delay)
-    handle = asyncio.run(
-        start_lab(directory or default_lab_dir(), nodes=nodes, timing=timing, report=_report)
-    )
+    handle = asyncio.run(start_lab(directory, nodes=nodes, timing=timing, report=_report))
     state = handle.state
     nodes_list = ", ".join(state.nodes)
     ready = f"{state.ready_seconds:.1f}s"
@@ -83,12 +87,11 @@ def up(nodes: int, directory: Path | None, pod_ready_delay: str | None, fast: bo
 
 @lab.command("status")
 @_dir_option
-def status(directory: Path | None) -> None:
+def status(directory: Path) -> None:
     """Show the lab's processes and whether each runs."""
-    where = directory or default_lab_dir()
-    found = lab_status(where)
+    found = lab_status(directory)
     if found is None:
-        raise LabError(f"no lab in {where}; start one with `stswatch lab up`")
+        raise LabError(f"no lab in {directory}; start one with `stswatch lab up`")
     state = found.state
     click.echo(f"lab {state.directory}: {'running' if found.running else 'stopped'}")
     click.echo(f"  api server {state.api_server_url}, etcd {state.etcd_endpoint}")
@@ -100,12 +103,11 @@ def status(directory: Path | None) -> None:
 
 @lab.command("down")
 @_dir_option
-def down(directory: Path | None) -> None:
+def down(directory: Path) -> None:
     """Stop exactly the processes this lab started."""
-    where = directory or default_lab_dir()
-    stopped = stop_lab(where)
+    stopped = stop_lab(directory)
     if not stopped:
-        click.echo(f"no lab in {where}")
+        click.echo(f"no lab in {directory}")
         return
     for item in stopped:
         what = "stopped" if item.was_running else "was not running"
