@@ -86,9 +86,7 @@ def test_replaced_statefulset_pods_are_its_own(tmp_path: Path) -> None:
     for ordinal in range(2):
         b.create_pod("web", ordinal)
     for ordinal in range(2):
-        b.schedule(f"web-{ordinal}")
-        b.run(f"web-{ordinal}")
-        b.ready(f"web-{ordinal}")
+        b.start_pod(f"web-{ordinal}")
     result = verify(b.write(tmp_path / "s.db"))
     assert [e.kind for e in result.episodes] == ["scale-up", "statefulset-replaced", "scale-up"]
     burst = {v.proof: v for v in result.episodes[-1].verdicts}["parallel-described"]

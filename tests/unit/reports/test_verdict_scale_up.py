@@ -109,9 +109,7 @@ def test_parallel_burst_is_described_and_gating_not_applicable(tmp_path: Path) -
         b.pvc(f"data-web-{ordinal}")
         b.create_pod("web", ordinal)
     for ordinal in range(3):
-        b.schedule(f"web-{ordinal}")
-        b.run(f"web-{ordinal}")
-        b.ready(f"web-{ordinal}")
+        b.start_pod(f"web-{ordinal}")
     result = verify(b.write(tmp_path / "s.db"))
     assert _verdict(result, "ordered-ready-gating").outcome == "not-applicable"
     assert "2 creations happened while a lower ordinal was unready" in (
