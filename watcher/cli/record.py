@@ -93,8 +93,9 @@ def sessions(db_path: Path) -> None:
     if not overviews:
         click.echo(f"{db_path}: no sessions")
         return
+    width = max(len("SESSION"), *(len(s.name) for s in overviews))
     click.echo(
-        f"{'SESSION':<24} {'CREATED (UTC)':<20} {'RUNS':>4} {'CHANGES':>8} {'GAPS':>5} "
+        f"{'SESSION':<{width}} {'CREATED (UTC)':<20} {'RUNS':>4} {'CHANGES':>8} {'GAPS':>5} "
         f"{'MARKS':>5} {'RECORDED':>9}  SCOPE"
     )
     for s in overviews:
@@ -107,7 +108,7 @@ def sessions(db_path: Path) -> None:
         if s.scope.get("statefulset"):
             scope += f", statefulset {s.scope['statefulset']}"
         click.echo(
-            f"{s.name:<24} {created:<20} {s.runs:>4} {s.changes:>8} {s.gaps:>5} {s.marks:>5} "
+            f"{s.name:<{width}} {created:<20} {s.runs:>4} {s.changes:>8} {s.gaps:>5} {s.marks:>5} "
             f"{s.recorded_seconds:>8.1f}s  {scope}"
         )
 
