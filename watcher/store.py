@@ -7,11 +7,12 @@ is refused after a read-only look, so its file is left byte for byte as it was. 
 """
 
 import contextlib
+import functools
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 import orjson
@@ -33,11 +34,15 @@ _INSERT_RUN = (
     "stswatch_version, keep_env) VALUES (?, ?, ?, ?, ?, ?)"
 )
 _END_RUN = "UPDATE run SET ended_wall_ns = ?, end_reason = ? WHERE id = ?"
+_CHANGE_COLUMNS = 13
+_CHANGE_VALUES = "(" + ", ".join("?" * _CHANGE_COLUMNS) + ")"
 _INSERT_CHANGE = (
     "INSERT INTO change (session_id, run_id, kind, namespace, name, uid, event, "
     "resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns, object) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"VALUES {_CHANGE_VALUES}"
 )
+# Rows per INSERT statement, largest first; a batch of 2,000 (the writer's most) takes two.
+_ROWS_PER_STATEMENT = (1000, 100, 10, 1)
 _INSERT_GAP = (
     "INSERT INTO gap (session_id, run_id, kind, reason, from_resource_version, "
     "to_resource_version, from_wall_ns, to_wall_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -206,27 +211,61 @@ class Store:
         marks: Sequence[MarkRecord] = (),
     ) -> None:
         """Write rows in one transaction: all of them are committed, or none."""
+        rows = [_change_row(c, session_id, run_id, written_wall_ns) for c in changes]
+        gap_rows = [_gap_row(g, session_id, run_id) for g in gaps]
+        mark_rows = [_mark_row(m, session_id, run_id) for m in marks]
         with store_errors(self.path, doing=f"writing {len(changes)} changes"):
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                if changes:
-                    await self._conn.executemany(
-                        _INSERT_CHANGE,
-                        [_change_row(c, session_id, run_id, written_wall_ns) for c in changes],
-                    )
-                if gaps:
-                    await self._conn.executemany(
-                        _INSERT_GAP, [_gap_row(g, session_id, run_id) for g in gaps]
-                    )
-                if marks:
-                    await self._conn.executemany(
-                        _INSERT_MARK, [_mark_row(m, session_id, run_id) for m in marks]
-                    )
-                await self._conn.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error, ValueError):
-                    await self._conn.execute("ROLLBACK")
-                raise
+            # One hop to the connection's thread for the whole transaction: between awaited
+            # statements that thread would idle until the event loop, busy decoding the next
+            # events during a storm, came back to it. aiosqlite has no public call for this.
+            in_thread = cast(Callable[..., Awaitable[None]], self._conn._execute)
+            await in_thread(_write_rows, self._conn._conn, rows, gap_rows, mark_rows)
+
+
+def _write_rows(
+    conn: sqlite3.Connection,
+    changes: list[tuple[Any, ...]],
+    gaps: list[tuple[Any, ...]],
+    marks: list[tuple[Any, ...]],
+) -> None:
+    """The batch's transaction, run in the connection's thread."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _insert_changes(conn, changes)
+        if gaps:
+            conn.executemany(_INSERT_GAP, gaps)
+        if marks:
+            conn.executemany(_INSERT_MARK, marks)
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _insert_changes(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert `rows` in order, a few multi-row statements for a large batch.
+
+    sqlite3 takes and gives back the GIL around every statement it steps; with one statement
+    per row the writer's thread waits for the GIL (held by the decoding event loop) once per
+    row. A statement of a thousand rows writes them all without it. Statement sizes come from
+    a fixed set, so each is prepared once and then reused from the connection's cache.
+    """
+    most = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _CHANGE_COLUMNS
+    start = 0
+    for size in _ROWS_PER_STATEMENT:
+        if size > most:
+            continue
+        sql = _insert_change_rows(size)
+        while len(rows) - start >= size:
+            conn.execute(sql, [value for row in rows[start : start + size] for value in row])
+            start += size
+
+
+@functools.cache
+def _insert_change_rows(size: int) -> str:
+    """`_INSERT_CHANGE` for `size` rows."""
+    return _INSERT_CHANGE.replace(_CHANGE_VALUES, ", ".join([_CHANGE_VALUES] * size))
 
 
 def _change_row(c: ChangeRecord, session_id: int, run_id: int, written: int) -> tuple[Any, ...]:

@@ -61,6 +61,28 @@ async def test_written_rows_load_through_the_reading_side(
     assert recording.runs[0].end_reason == "duration"
 
 
+async def test_a_large_batch_keeps_every_change_in_submit_order(
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+) -> None:
+    # 2,345 rows span every statement size (1000, 100, 10, 1): ids must follow the input.
+    path = tmp_path / "s.db"
+    store = await open_store(path)
+    session_id, run_id = await start_session(store)
+    names = [f"redis-{i}" for i in range(2345)]
+    await store.write_batch(
+        session_id=session_id,
+        run_id=run_id,
+        written_wall_ns=7,
+        changes=[make_change(name, rv=str(i)) for i, name in enumerate(names)],
+    )
+    await store.close()
+    changes = load_recording(path, "s1").changes
+    assert [c.name for c in changes] == names
+    assert [c.resource_version for c in changes] == [str(i) for i in range(2345)]
+    assert {c.written_wall_ns for c in changes} == {7}
+    assert changes[-1].object["metadata"]["uid"] == "uid-redis-2344"
+
+
 async def test_resuming_a_session_reuses_it_and_reports_the_killed_run(
     tmp_path: Path, start_session: StartSession
 ) -> None:
