@@ -76,3 +76,13 @@ async def namespace(kube_api: ApiClient, request: pytest.FixtureRequest) -> Asyn
     except ApiException as exc:
         if exc.status != 404:
             raise
+
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skipped test is a failed test in this suite: a run with skips does not pass."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped and exitstatus == pytest.ExitCode.OK:
+        reporter.write_line(f"stswatch: {len(skipped)} test(s) skipped: failing the run", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,7 +1,6 @@
 """kwok stage rendering: the hold selector, the delays, and the hold expression's semantics."""
 
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -73,7 +72,6 @@ def test_ready_delay_spans_scheduled_to_ready() -> None:
     assert instant.start == instant.ready == Delay(0, 0)
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="jq not installed")
 @pytest.mark.parametrize(
     ("annotation", "held"),
     [
