@@ -78,7 +78,6 @@ async def namespace(kube_api: ApiClient, request: pytest.FixtureRequest) -> Asyn
             raise
 
 
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A skipped test is a failed test in this suite: a run with skips does not pass."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
