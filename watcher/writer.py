@@ -75,7 +75,10 @@ class Writer:
     async def submit(self, record: Record) -> None:
         """Queue one record; waits while the queue is full."""
         self._check_open()
-        await self._queue.put(record)
+        try:
+            self._queue.put_nowait(record)  # the common case, without a coroutine per record
+        except asyncio.QueueFull:
+            await self._queue.put(record)
 
     async def flush(self) -> None:
         """Return once everything submitted before this call is committed."""

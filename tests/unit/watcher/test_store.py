@@ -64,7 +64,7 @@ async def test_written_rows_load_through_the_reading_side(
 async def test_a_large_batch_keeps_every_change_in_submit_order(
     tmp_path: Path, make_change: MakeChange, start_session: StartSession
 ) -> None:
-    # 2,345 rows span every statement size (1000, 100, 10, 1): ids must follow the input.
+    # 2,345 rows span every statement size (2000, 100, 10, 1): ids must follow the input.
     path = tmp_path / "s.db"
     store = await open_store(path)
     session_id, run_id = await start_session(store)
