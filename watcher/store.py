@@ -362,6 +362,8 @@ async def open_store(path: Path) -> Store:
             # (about twice the insert rate). Only takes effect on a new, empty file.
             await conn.execute("PRAGMA page_size = 16384")
             await conn.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL skips the fsync per commit and stays safe against a crash or
+            # kill -9 of the recorder: only an OS crash or power loss can undo the last commits.
             await conn.execute("PRAGMA synchronous = NORMAL")
             # Checkpoint every ~64 MiB of WAL rather than every 1000 pages: fewer fsyncs.
             await conn.execute("PRAGMA wal_autocheckpoint = 4096")
