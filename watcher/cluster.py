@@ -113,7 +113,11 @@ async def _load_kubeconfig(
             client_configuration=configuration,
             persist_config=False,
         )
-    except (kube_config.ConfigException, yaml.YAMLError, KeyError, TypeError) as exc:
+    except yaml.YAMLError as exc:
+        # PyYAML's message spans several lines; the user gets one.
+        detail = " ".join(str(exc).split())
+        raise ClusterError(f"kubeconfig {source}: not valid YAML ({detail})") from exc
+    except (kube_config.ConfigException, KeyError, TypeError) as exc:
         raise ClusterError(f"kubeconfig {source}: {exc}") from exc
     chosen = next((c for c in contexts if c["name"] == context), current) if context else current
     namespace = ((chosen or {}).get("context") or {}).get("namespace")

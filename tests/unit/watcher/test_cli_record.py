@@ -159,3 +159,17 @@ def test_sessions_lists_counts_and_export_writes_json_lines(
     code, out = invoke("export", "nope", "--db", str(db))
     assert code == ExitCode.NOT_FOUND
     assert "sessions: s1" in out
+
+
+def test_malformed_kubeconfig_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    broken = tmp_path / "kubeconfig"
+    broken.write_text("clusters: [\n")
+    db = tmp_path / "s.db"
+    result = CliRunner().invoke(
+        main, ["record", "--session", "s", "--kubeconfig", str(broken), "--db", str(db)]
+    )
+    assert result.exit_code == ExitCode.CLUSTER
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "not valid YAML" in lines[0]
+    assert not db.exists()
