@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from migrations import CorruptStoreError, check_schema_version
+from migrations.access import reading, store_errors
 from migrations.failures import NotFoundError
 
 _SESSION = "SELECT id, name, created_wall_ns, scope FROM session WHERE name = ?"
@@ -110,40 +110,16 @@ class Recording:
         return self.runs[0].server_version if self.runs else "unknown"
 
 
-def _connect_read_only(path: Path) -> sqlite3.Connection:
-    if not path.is_file():
-        raise NotFoundError(f"{path}: no such stswatch database")
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise CorruptStoreError(f"{path}: not a readable stswatch database ({exc})") from exc
-    check_schema_version(version, path=str(path))
-    if version == 0:
-        conn.close()
-        raise CorruptStoreError(f"{path}: not an stswatch database (no schema)")
-    return conn
-
-
 def list_session_names(path: Path) -> list[str]:
     """Names of the sessions in a store, oldest first."""
-    conn = _connect_read_only(path)
-    try:
+    with reading(path) as conn, store_errors(path, doing="listing sessions"):
         return [row[0] for row in conn.execute(_SESSIONS)]
-    finally:
-        conn.close()
 
 
 def load_recording(path: Path, session: str) -> Recording:
     """Read a whole session; raises NotFoundError naming the sessions that do exist."""
-    conn = _connect_read_only(path)
-    try:
+    with reading(path) as conn, store_errors(path, doing=f"reading session {session!r}"):
         return _load(conn, path, session)
-    except sqlite3.DatabaseError as exc:
-        raise CorruptStoreError(f"{path}: cannot read session {session!r} ({exc})") from exc
-    finally:
-        conn.close()
 
 
 def _change(row: tuple[Any, ...]) -> Change:

@@ -4,18 +4,14 @@ Both stream from a read-only connection, so they work on a store another recorde
 and on sessions far larger than memory.
 """
 
-import contextlib
-import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
 
-from migrations import CorruptStoreError
+from migrations.access import reading, store_errors
 from migrations.failures import NotFoundError
-from watcher.store import open_read_only, store_errors
 
 # Recorded time of a run: until it ended, or (killed) until the last change or mark it wrote.
 _SESSIONS = """
@@ -70,7 +66,7 @@ class SessionOverview:
 
 def list_sessions(path: Path) -> list[SessionOverview]:
     """Every session in the store at `path`, oldest first."""
-    with _reading(path) as conn, store_errors(path, doing="listing sessions"):
+    with reading(path) as conn, store_errors(path, doing="listing sessions"):
         return [
             SessionOverview(
                 name, orjson.loads(scope), created, runs, changes, gaps, marks, recorded / 1e9
@@ -84,7 +80,7 @@ def list_sessions(path: Path) -> list[SessionOverview]:
 def export_jsonl(path: Path, *, session: str, out: BinaryIO) -> int:
     """Write the session's changes to `out`, one JSON object per line; returns how many."""
     count = 0
-    with _reading(path) as conn, store_errors(path, doing=f"exporting session {session!r}"):
+    with reading(path) as conn, store_errors(path, doing=f"exporting session {session!r}"):
         row = conn.execute(_SESSION_ID, (session,)).fetchone()
         if row is None:
             known = ", ".join(r[0] for r in conn.execute(_SESSION_NAMES)) or "none"
@@ -97,15 +93,3 @@ def export_jsonl(path: Path, *, session: str, out: BinaryIO) -> int:
             out.write(head[:-1] + b',"object":' + change[-1].encode() + b"}\n")
             count += 1
     return count
-
-
-@contextlib.contextmanager
-def _reading(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection to a store that has a schema, closed on exit."""
-    conn = open_read_only(path)
-    try:
-        if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
-            raise CorruptStoreError(f"{path}: not an stswatch database (no schema)")
-        yield conn
-    finally:
-        conn.close()

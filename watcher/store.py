@@ -9,7 +9,7 @@ is refused after a read-only look, so its file is left byte for byte as it was. 
 import contextlib
 import functools
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -18,13 +18,11 @@ import aiosqlite
 import orjson
 
 from migrations import (
-    CorruptStoreError,
-    StoreError,
     StoreWriteError,
     check_schema_version,
     list_migrations,
 )
-from migrations.failures import NotFoundError
+from migrations.access import open_read_only, store_errors
 from watcher.records import ChangeRecord, GapRecord, MarkRecord
 
 _SESSION_BY_NAME = "SELECT id, scope FROM session WHERE name = ?"
@@ -70,9 +68,6 @@ _LAST_ACTIVITY_OF_RUN = (
     "UNION ALL SELECT max(received_wall_ns) FROM mark WHERE run_id = ?)"
 )
 
-_WRITE_FAILURES = ("full", "readonly", "read-only", "unable to open", "disk i/o", "locked")
-_CORRUPTION = ("malformed", "not a database", "encrypted", "corrupt")
-
 
 @dataclass(frozen=True)
 class SessionRow:
@@ -102,23 +97,6 @@ class PreviousRun:
     id: int
     last_wall_ns: int
     closed: bool
-
-
-@contextlib.contextmanager
-def store_errors(path: Path, *, doing: str) -> Iterator[None]:
-    """Turn sqlite3 failures into the store's one-line errors, naming the file and the step."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        text = str(exc)
-        lowered = text.lower()
-        if any(word in lowered for word in _CORRUPTION):
-            raise CorruptStoreError(f"{path}: corrupt database while {doing} ({text})") from exc
-        if any(word in lowered for word in _WRITE_FAILURES):
-            raise StoreWriteError(
-                f"{path}: cannot write while {doing} ({text}); committed changes are intact"
-            ) from exc
-        raise StoreError(f"{path}: database error while {doing} ({text})") from exc
 
 
 class Store:
@@ -302,27 +280,6 @@ def _gap_row(g: GapRecord, session_id: int, run_id: int) -> tuple[Any, ...]:
 
 def _mark_row(m: MarkRecord, session_id: int, run_id: int) -> tuple[Any, ...]:
     return (session_id, run_id, m.label, m.detail_json, m.received_wall_ns, m.received_mono_ns)
-
-
-def open_read_only(path: Path, *, integrity: bool = False) -> sqlite3.Connection:
-    """A read-only connection to an existing stswatch store (schema checked, never written)."""
-    if not path.is_file():
-        raise NotFoundError(f"{path}: no such stswatch database")
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot open the database ({exc})") from exc
-    try:
-        with store_errors(path, doing="checking the database"):
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            check_schema_version(version, path=str(path))
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0] if integrity else "ok"
-        if verdict != "ok":
-            raise CorruptStoreError(f"{path}: corrupt database ({verdict}); it was not changed")
-    except BaseException:
-        conn.close()
-        raise
-    return conn
 
 
 def _check_existing(path: Path) -> None:
