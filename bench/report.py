@@ -55,7 +55,7 @@ def generate(db: Path, out: Path) -> dict[str, float]:
     times["load"] = time.perf_counter() - start
     lifecycles = build_lifecycles(recording)
     times["lifecycles"] = time.perf_counter() - start - sum(times.values())
-    result = verify(recording)
+    result = verify(recording, lifecycles=lifecycles)
     times["verify"] = time.perf_counter() - start - sum(times.values())
     timeline = build_timeline(recording, lifecycles=lifecycles, result=result)
     times["timeline"] = time.perf_counter() - start - sum(times.values())

@@ -325,5 +325,5 @@ def session_timeline(path: Path, session: str, *, statefulset: str | None = None
     """Load a session from the store and build its timeline (offline: the store is enough)."""
     recording = load_recording(path, session)
     lifecycles = build_lifecycles(recording)
-    result = verify(recording)
+    result = verify(recording, lifecycles=lifecycles)
     return build_timeline(recording, lifecycles=lifecycles, result=result, statefulset=statefulset)

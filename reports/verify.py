@@ -8,7 +8,7 @@ from types import ModuleType
 from migrations.failures import NotFoundError
 from reports.episodes import find_episodes
 from reports.latency import phase_latency
-from reports.lifecycle import build_lifecycles
+from reports.lifecycle import Lifecycles, build_lifecycles
 from reports.proofs import (
     gating,
     homework,
@@ -53,14 +53,22 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def verify(recording: Recording, *, statefulset: str | None = None) -> VerifyResult:
-    """Decide every proof on every episode of the recording (or of one StatefulSet)."""
+def verify(
+    recording: Recording,
+    *,
+    statefulset: str | None = None,
+    lifecycles: Lifecycles | None = None,
+) -> VerifyResult:
+    """Decide every proof on every episode of the recording (or of one StatefulSet).
+
+    A caller that also draws the recording passes the `lifecycles` it built, so they are built once.
+    """
     with _no_cyclic_gc():
-        return _verify(recording, statefulset=statefulset)
+        life = lifecycles if lifecycles is not None else build_lifecycles(recording)
+        return _verify(recording, life, statefulset=statefulset)
 
 
-def _verify(recording: Recording, *, statefulset: str | None) -> VerifyResult:
-    life = build_lifecycles(recording)
+def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) -> VerifyResult:
     names = tuple(dict.fromkeys(s.name for s in life.statefulsets))
     if statefulset is not None and statefulset not in names:
         known = ", ".join(names) or "none"

@@ -235,10 +235,11 @@ def _verify_and_report(
 ) -> SessionReport:
     _progress(f"verifying session {run.session}")
     recording = load_recording(db_path, run.session)
-    result = verify(recording, statefulset=scenario.statefulset)
+    lifecycles = build_lifecycles(recording)
+    result = verify(recording, statefulset=scenario.statefulset, lifecycles=lifecycles)
     timeline = build_timeline(
         recording,
-        lifecycles=build_lifecycles(recording),
+        lifecycles=lifecycles,
         result=result,
         statefulset=scenario.statefulset,
     )
