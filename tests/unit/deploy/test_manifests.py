@@ -4,6 +4,7 @@ No Docker engine or cluster runs here, so these read the files and check what th
 commands that the CLI really parses, read-only RBAC that covers exactly what is recorded.
 """
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,6 @@ def _parses(args: list[str]) -> None:
 
 def _expand(value: str) -> str:
     # docker compose substitutes ${VAR:-default}; the defaults are what a user gets.
-    import re
-
     return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
 
 
