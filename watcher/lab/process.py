@@ -4,7 +4,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -119,13 +118,3 @@ def log_tail(log: Path, *, lines: int = LOG_TAIL_LINES) -> str:
     except FileNotFoundError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
-
-
-def wait_exit(record: ProcessRecord, *, timeout: float) -> bool:
-    """Wait up to `timeout` for the process to be gone; True if it is."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not is_alive(record):
-            return True
-        time.sleep(0.1)
-    return not is_alive(record)
