@@ -1,0 +1,46 @@
+"""One vocabulary of causes, shared by `verify` (recorded history) and `doctor` (a live cluster).
+
+A verdict about a recording and a finding about a live cluster that speak of the same thing use
+the same words, so each cause is named once here and imported where it is said. The words follow
+the StatefulSet controller (`pkg/controller/statefulset`: `isRunningAndReady`,
+`isRunningAndAvailable`, `isTerminating`, `processCondemned`) and the Kubernetes docs
+(https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/).
+"""
+
+from typing import Final
+
+# Why a pod holds an OrderedReady walk (`processReplica` returns at the first such pod).
+NOT_RUNNING: Final = "not Running"
+NOT_READY: Final = "not Ready"
+NOT_AVAILABLE: Final = "not Available"  # Ready for less than minReadySeconds
+TERMINATING: Final = "terminating"
+MISSING: Final = "missing"
+
+# How a pod's life ended without a client's or the controller's deletion.
+ENDED_FAILED: Final = "ended Failed"
+ENDED_SUCCEEDED: Final = "ended Succeeded"
+
+# Who deleted (or created) an object.
+BY_CONTROLLER: Final = "the StatefulSet controller"
+BY_CLIENT: Final = "a client"
+BY_GARBAGE_COLLECTOR: Final = "the garbage collector"
+BY_RETENTION_POLICY: Final = "the PVC retention policy"
+DELETED_BY_CLIENT: Final = f"deleted by {BY_CLIENT}"
+DELETED_BY_CONTROLLER: Final = f"deleted by {BY_CONTROLLER}"
+DELETED_BY_GARBAGE_COLLECTOR: Final = f"deleted by {BY_GARBAGE_COLLECTOR}"
+DELETED_BY_RETENTION_POLICY: Final = f"deleted by {BY_RETENTION_POLICY}"
+
+# Storage.
+CLAIM_NOT_BOUND: Final = "claim not bound"
+CLAIM_REPLACED: Final = "claim replaced"
+VOLUME_CHANGED: Final = "bound volume changed"
+
+# The governing Service and DNS.
+SERVICE_MISSING: Final = "Service missing"
+SERVICE_NEVER_EXISTED: Final = "Service never existed"
+SERVICE_NOT_HEADLESS: Final = "Service not headless"
+SERVICE_SELECTS_NO_POD: Final = "Service selects none of the set's pods"
+NO_DNS_RECORD_NOT_READY: Final = "no DNS record: the pod was never Ready"
+
+# Containers.
+CRASH_LOOP: Final = "CrashLoopBackOff"
