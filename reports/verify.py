@@ -129,6 +129,7 @@ def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> Epi
         start_wall_ns=min(seen),
         end_wall_ns=max(seen),
         pod_management_policy=episode.spec.pod_management_policy,
+        retention_policy=episode.spec.retention_policy,
         verdicts=verdicts,
         latency=phase_latency(ctx.creations()),
     )
