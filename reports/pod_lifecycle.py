@@ -71,6 +71,7 @@ def _pod_state(pod: o.Obj) -> dict[str, Any]:
     return {
         "scheduled": o.pod_node(pod) or (o.condition_true(pod, "PodScheduled") and "?") or None,
         "phase": o.pod_phase(pod),
+        "reason": o.pod_reason(pod),
         "ip": o.pod_ip(pod),
         "ready": None if ready is None else ready.get("status") == "True",
         "ready_since": ready.get("lastTransitionTime") if ready else None,
@@ -83,7 +84,7 @@ def _pod_steps(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str,
     if after["scheduled"] and not before["scheduled"]:
         steps.append(("scheduled", str(after["scheduled"]), None))
     if after["phase"] and after["phase"] != before["phase"]:
-        steps.append((str(after["phase"]).lower(), "", None))
+        steps.append((str(after["phase"]).lower(), after["reason"] or "", None))
     if after["ip"] and after["ip"] != before["ip"]:
         steps.append(("ip", str(after["ip"]), None))
     if after["ready"] is not None and after["ready"] != before["ready"]:
@@ -101,6 +102,7 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
     state: dict[str, Any] = {
         "scheduled": None,
         "phase": None,
+        "reason": None,
         "ip": None,
         "ready": False,
         "ready_since": None,
