@@ -22,6 +22,7 @@ lazily cleaned heaps, so a replay is linear-logarithmic in the set's steps.
 """
 
 import heapq
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -68,20 +69,17 @@ class Replay:
     decisions: tuple[tuple[Transition, Decision], ...]
     stretches: tuple[Stretch, ...]
 
+    ranks: tuple[int, ...] = ()
+
     def at(self, rank: int) -> Decision | None:
         """The decision in force just after `rank` (None before the first step)."""
-        found = None
-        for step, decision in self.decisions:
-            if step.rank > rank:
-                break
-            found = decision
-        return found
+        i = bisect_right(self.ranks, rank)
+        return self.decisions[i - 1][1] if i > 0 else None
 
     def between(self, start: int, end: int) -> Iterator[tuple[Transition, Decision]]:
         """The decisions first taken at ranks in [start, end)."""
-        for step, decision in self.decisions:
-            if start <= step.rank < end:
-                yield step, decision
+        first, last = bisect_left(self.ranks, start), bisect_left(self.ranks, end)
+        yield from self.decisions[first:last]
 
 
 @dataclass
@@ -232,7 +230,7 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation) -> Replay:
             _track(holding, stretches, step, decision, state)
     if holding:
         stretches.append(holding.pop().close(None, state.now_ns, state))
-    return Replay(tuple(decisions), tuple(stretches))
+    return Replay(tuple(decisions), tuple(stretches), tuple(s.rank for s, _ in decisions))
 
 
 def _spec_step(change_id: int, rank: int, version: object) -> Transition:
@@ -349,10 +347,12 @@ def _phase3(state: _State, monotonic: bool) -> Decision | None:
             return _held(state, high)
         return Decision("waiting", f"condemned pods terminating, {slot.pod.name} first")
     if monotonic and slot.problem(state.now_ns, state.min_ready) is not None:
+        # processCondemned deletes an unhealthy condemned pod only when it is the
+        # firstUnavailablePod (the lowest unavailable one): otherwise it waits on it.
         unhealthy = {o for o in state.out if state.pods[o].problem(state.now_ns, state.min_ready)}
         first = state.low_out_bad.top(unhealthy)
         if first is not None and first != high:
-            return _held(state, first)
+            return _held(state, high)
     return Decision("act", f"delete {slot.pod.name} (condemned)", slot.pod, "", high)
 
 

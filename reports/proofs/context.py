@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
 
+from reports.attribution import Attribution
 from reports.episodes import Episode, Recreation
 from reports.lifecycle import Lifecycles, PodIncarnation, StatefulSetIncarnation, Transition
 from reports.objects import parse_time
 from reports.proofs.walk import lowest_unhealthy
 from reports.recording import Change, Gap
+from reports.replay import Replay
 from reports.verdict import Evidence, GapRef, Outcome, Verdict
 
 
@@ -59,6 +61,50 @@ class ProofContext:
     episodes: tuple[Episode, ...]
     index: SetIndex
     kinds: frozenset[str]  # the kinds the recording holds any change of
+    replay: Replay  # the controller replay of the episode's StatefulSet
+    actors: Attribution  # who acted, from the controller's Events and the scenario's marks
+    recording_end_ns: int  # the last moment the recording covers (wall ns)
+    live: bool = False  # the last recorder run has not closed (recording, or killed)
+
+    @property
+    def set_gone(self) -> Transition | None:
+        """When the episode's StatefulSet began to be deleted, if it was."""
+        sts = self.episode.statefulset
+        return next((t for t in sts.transitions if t.what in ("terminating", "deleted")), None)
+
+    def update_revision(self) -> str | None:
+        """The revision a rollout moves pods to: the first status in the window that observed it."""
+        spec = self.episode.spec
+        for status in self.episode.statefulset.statuses:
+            if not self.episode.contains(status.rank):
+                continue
+            if spec.generation is None or (status.observed_generation or 0) >= spec.generation:
+                return status.update_revision
+        return None
+
+    def outdated_at(self, rank: int) -> tuple[str, str, str] | None:
+        """(pod names, their revision, the update revision) of pods at or above the partition
+        still at an old revision at `rank`, highest ordinal first; None when none are or no
+        rollout is under way."""
+        spec = self.episode.spec
+        if self.episode.kind != "rolling-update":
+            return None
+        target = self.update_revision()
+        if target is None:
+            return None
+        lowest = spec.start_ordinal + spec.partition
+        stale = [
+            pod
+            for ordinal in sorted(self.slots, reverse=True)
+            if ordinal >= lowest
+            and ordinal < spec.start_ordinal + spec.replicas
+            and (pod := self.alive(ordinal, rank)) is not None
+            and pod.revision not in (None, target)
+        ]
+        if not stale:
+            return None
+        revisions = ", ".join(dict.fromkeys(str(p.revision) for p in stale))
+        return ", ".join(p.name for p in stale), revisions, target
 
     @property
     def basis(self) -> str:
