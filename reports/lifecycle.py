@@ -89,6 +89,9 @@ class ServiceIncarnation:
     headless: bool
     first_observed: str
     transitions: tuple[Transition, ...]
+    cluster_ip: str | None = None
+    selector: dict[str, str] = field(default_factory=dict, compare=False)
+    publish_not_ready: bool = False  # spec.publishNotReadyAddresses
 
     @property
     def first_deleted(self) -> Transition | None:
@@ -258,6 +261,7 @@ def _pvc(
 
 def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
     first = history[0]
+    selector = o.dig(first.object, "spec", "selector")
     return ServiceIncarnation(
         first.namespace or "",
         first.name,
@@ -265,6 +269,9 @@ def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
         o.is_headless(first.object),
         first.observed,
         tuple(plain_steps(history, ordering)),
+        o.spec_str(first.object, "clusterIP"),
+        {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else {},
+        o.dig(first.object, "spec", "publishNotReadyAddresses") is True,
     )
 
 

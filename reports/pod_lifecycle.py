@@ -1,7 +1,7 @@
 """A pod incarnation (one uid) rebuilt from its changes: created, scheduled, Ready, gone."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -29,6 +29,7 @@ class PodIncarnation:
     claims: tuple[str, ...]
     transitions: tuple[Transition, ...]
     owner_uid: str | None = None  # the uid of the StatefulSet incarnation that owns it
+    labels: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
@@ -135,4 +136,5 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         ips=tuple(ips),
         claims=o.pod_claims(obj),
         transitions=tuple(steps),
+        labels=o.labels(obj),
     )

@@ -50,6 +50,21 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
     return SetIndex(slots, tuple(created), tuple(p.created.rank for p in created), tuple(steps))
 
 
+# Evidence that follows a change by a controller (an EndpointSlice update, a status write) may
+# arrive this long after it; a recording that ends sooner cannot show its absence.
+SETTLE_S = 5.0
+
+
+# The phrases an inconclusive reason uses for each kind of missing evidence (Verdict.missing).
+RECORDING_ENDED = "the recording ended"
+NOT_RECORDED = "not recorded"
+
+
+def missing_of(reason: str) -> str:
+    """Verdict.missing for an inconclusive reason: recording-end, or not-recorded."""
+    return "recording-end" if RECORDING_ENDED in reason else "not-recorded"
+
+
 @dataclass(frozen=True)
 class ProofContext:
     """One episode, the lifecycles around it, and the recording's changes and gaps."""
@@ -65,6 +80,10 @@ class ProofContext:
     actors: Attribution  # who acted, from the controller's Events and the scenario's marks
     recording_end_ns: int  # the last moment the recording covers (wall ns)
     live: bool = False  # the last recorder run has not closed (recording, or killed)
+
+    def near_end(self, step: Transition) -> bool:
+        """True when the recording ends (or is live) within SETTLE_S after `step`."""
+        return self.recording_end_ns - step.received_wall_ns < SETTLE_S * 1e9
 
     @property
     def set_gone(self) -> Transition | None:
@@ -145,8 +164,9 @@ class ProofContext:
     def verdict(
         self, proof: str, outcome: Outcome, reason: str, evidence: Iterable[Evidence] = ()
     ) -> Verdict:
-        """A verdict stating this context's basis."""
-        return Verdict(proof, outcome, reason, self.basis, tuple(evidence))
+        """A verdict stating this context's basis (and, if inconclusive, what is missing)."""
+        missing = missing_of(reason) if outcome == "inconclusive" else None
+        return Verdict(proof, outcome, reason, self.basis, tuple(evidence), missing=missing)
 
     def created_in_window(self) -> list[PodIncarnation]:
         """Pods of the StatefulSet first created (not listed) inside the episode's window."""
@@ -282,4 +302,6 @@ def with_gaps(
         f"{gap.kind} changes may be missing (gap #{gap.gap_id}, {gap.reason}) inside the evidence "
         f"window; would have been {verdict.outcome}: {verdict.reason}"
     )
-    return Verdict(verdict.proof, "inconclusive", reason, verdict.basis, verdict.evidence, gap)
+    return Verdict(
+        verdict.proof, "inconclusive", reason, verdict.basis, verdict.evidence, gap, "gap"
+    )

@@ -50,9 +50,35 @@ def test_no_dns_record_for_new_ip_fails(tmp_path: Path) -> None:
     b = _running()
     b.take_down("web", 1)
     b.bring_up("web", 1)  # the EndpointSlice is never updated with the new IP
+    b.stop(after_ms=30_000)
     identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
     assert identity.outcome == "fail"
-    assert "no Ready EndpointSlice endpoint serves" in identity.reason
+    assert "no Ready EndpointSlice endpoint of this pod" in identity.reason
+
+
+def test_no_dns_record_yet_when_the_recording_ends_is_inconclusive(tmp_path: Path) -> None:
+    b = _running()
+    b.take_down("web", 1)
+    b.bring_up("web", 1)
+    b.stop(after_ms=1_000)  # the slice update could still have come
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "inconclusive"
+    assert identity.missing == "recording-end"
+    assert "the recording ended" in identity.reason
+
+
+def test_another_incarnations_record_is_not_evidence(tmp_path: Path) -> None:
+    b = _running()
+    old_ip = b.get("Pod", "web-1")["status"]["podIP"]
+    b.take_down("web", 1)
+    b.create_pod("web", 1)
+    b.schedule("web-1")
+    b.run("web-1", ip=old_ip)  # same name and IP, another uid, never Ready
+    b.endpoints("web-headless")
+    b.stop(after_ms=30_000)
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "not-applicable", identity.reason
+    assert "never Ready" in identity.reason and "no DNS record by design" in identity.reason
 
 
 def test_unrecorded_endpoint_slices_are_inconclusive(tmp_path: Path) -> None:
@@ -91,7 +117,8 @@ def test_homework_pod_recreated_without_service_and_no_dns(tmp_path: Path) -> No
     assert "no DNS record: no EndpointSlice ever served web-2.web-headless" in homework.reason
     assert [e.kind for e in homework.evidence[:1]] == ["Service"]
     identity = verdict_of(result, "stable-network-identity", KIND)
-    assert "no DNS record expected: Service web-headless absent" in identity.reason
+    assert identity.outcome == "not-applicable"
+    assert "no per-pod DNS record can exist: Service web-headless was absent" in identity.reason
 
 
 def test_homework_pod_not_recreated_fails(tmp_path: Path) -> None:

@@ -29,9 +29,15 @@ def test_lesson_ordered_ready_all_pass(tmp_path: Path) -> None:
     ]  # fmt: skip
     for proof in (
         "ordinal-creation", "ordered-ready-gating", "reverse-order-scale-down", "rolling-update",
-        "stable-network-identity", "stable-storage", "homework-1",
+        "stable-storage", "homework-1",
     ):  # fmt: skip
         assert _outcomes(result, proof) == {"pass"}, proof
+    identity = [
+        v for e in result.episodes for v in e.verdicts if v.proof == "stable-network-identity"
+    ]
+    # redis-2 recreated while the headless Service was deleted (homework 1): no record can exist
+    assert [v.outcome for v in identity] == ["pass", "pass", "not-applicable"]
+    assert "Service redis-headless was absent" in identity[2].reason
 
 
 def test_lesson_parallel(tmp_path: Path) -> None:
