@@ -121,26 +121,26 @@ def test_lost_subdomain_fails(tmp_path: Path) -> None:
     assert "lost its subdomain" in verdict.reason
 
 
-def test_pvc_uid_changed_across_recreation_fails(tmp_path: Path) -> None:
+def test_claim_rebound_to_another_volume_fails(tmp_path: Path) -> None:
     path = real_store(tmp_path, "lesson")
     life = lifecycles(path, ORDERED)
     created = pod(life, "redis-0", nth=1).created
     claim = next(c for c in life.pvcs if c.name == "data-redis-0" and c.namespace)
     bound = next(t for t in claim.transitions if t.what == "bound")
-    # The old claim is deleted and a new one (uid fresh-claim) bound just before redis-0 returns.
+    # The same claim uid is bound to another PV just before redis-0 returns: its data is gone.
     copy = (
         "INSERT INTO change (session_id, run_id, kind, namespace, name, uid, event, "
         "resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns, object) "
-        "SELECT session_id, run_id, kind, namespace, name, ?, ?, ?, observed, received_wall_ns, "
-        "received_mono_ns, written_wall_ns, object FROM change WHERE id = ?"
+        "SELECT session_id, run_id, kind, namespace, name, uid, 'MODIFIED', ?, observed, "
+        "received_wall_ns, received_mono_ns, written_wall_ns, "
+        "json_set(object, '$.spec.volumeName', 'pv-forged') FROM change WHERE id = ?"
     )
-    rv = int(created.resource_version)
-    rewrite(path, copy, claim.uid, "DELETED", str(rv - 1), bound.change_id)
-    rewrite(path, copy, "fresh-claim", "ADDED", str(rv - 1), bound.change_id)
+    rewrite(path, copy, str(int(created.resource_version) - 1), bound.change_id)
     result = _verify(path)
     verdict = verdict_of(result, "stable-storage", "pod-recreated")
-    assert verdict.outcome == "fail"
-    assert f"uid {claim.uid} → fresh-claim" in verdict.reason
+    assert verdict.outcome == "fail", verdict.reason
+    assert f"data-redis-0 (uid {claim.uid}) was bound to PV {claim.volume_name}" in verdict.reason
+    assert "then to PV pv-forged under the same claim uid" in verdict.reason
 
 
 def test_pod_not_recreated_fails_homework(tmp_path: Path) -> None:
