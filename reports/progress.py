@@ -3,8 +3,8 @@
 Read from the controller replay (`reports.replay`): the episode completed when the replayed
 decision became "spec met" inside the episode's window; otherwise it stands where the last
 decision in the window left it (held at a pod, still progressing, or superseded by the next
-episode). A hold is told when it lasted at least `NOTABLE_S` seconds or had not ended when the
-episode did; shorter waits are a pod starting as usual, not a halt.
+episode). A hold is told when it lasted at least `NOTABLE_S` seconds beyond minReadySeconds;
+shorter waits are a pod starting as usual, not a halt.
 """
 
 from reports import causes
@@ -29,7 +29,12 @@ def episode_progress(ctx: ProofContext) -> Progress:
     holds = tuple(
         h for s in ctx.replay.stretches if (h := _hold(ctx, s, window_end_ns)) is not None
     )
+    if episode.kind == "statefulset-deleted":
+        return _deletion_progress(ctx)
     settled = _settled(ctx)
+    recreation = episode.recreation
+    if recreation is not None and (ready := recreation.new.first("ready")) is not None:
+        settled = ready.received_wall_ns  # the episode's window ends there by construction
     if settled is not None:
         took = (settled - _start_ns(ctx)) / 1e9
         text = f"completed within the episode in {took:.1f} s"
@@ -44,6 +49,18 @@ def episode_progress(ctx: ProofContext) -> Progress:
         state = "superseded"
     text = f"did not complete within the episode ({ended}): {stands}"
     return Progress(state, text + _holds_clause(holds, skip_last=state != "completed"), holds)
+
+
+def _deletion_progress(ctx: ProofContext) -> Progress:
+    gone = ctx.set_gone
+    start = gone.rank if gone is not None else ctx.episode.start_rank
+    pods = [p for incs in ctx.slots.values() for p in incs if p.alive_at(start)]
+    left = [p.name for p in pods if p.deleted is None]
+    if left:
+        return Progress("progressing", f"{', '.join(left)} still present when the recording ended")
+    last = max((p.deleted.received_wall_ns for p in pods if p.deleted), default=_start_ns(ctx))
+    took = (last - _start_ns(ctx)) / 1e9
+    return Progress("completed", f"completed: all {len(pods)} pods gone {took:.1f} s after")
 
 
 def _start_ns(ctx: ProofContext) -> int:
@@ -62,8 +79,12 @@ def _window_end_ns(ctx: ProofContext) -> int:
 def _settled(ctx: ProofContext) -> int | None:
     """When (wall ns) the spec was met inside the window, or already was at its start."""
     start, end = ctx.episode.start_rank, ctx.episode.end_rank
-    for step, decision in ctx.replay.between(start, end):
-        if decision.state == "settled":
+    begun = _start_ns(ctx)
+    for step, decision in ctx.replay.between(start, end + 1):
+        # A synthetic "available" step shares the rank of the change seen after it: it belongs
+        # to the episode by its time, not its rank.
+        inside = step.rank < end or step.what == "available"
+        if decision.state == "settled" and step.received_wall_ns >= begun and inside:
             return step.received_wall_ns
     before = ctx.replay.at(start)
     if before is not None and before.state == "settled" and not any(ctx.replay.between(start, end)):
@@ -80,8 +101,8 @@ def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | Non
     released = stretch.end if stretch.end is not None and stretch.end.rank < end else None
     to_ns = released.received_wall_ns if released is not None else window_end_ns
     seconds = max(0.0, (to_ns - from_ns) / 1e9)
-    if seconds < NOTABLE_S:
-        return None
+    if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:
+        return None  # a pod starting (and staying Ready minReadySeconds) as usual
     pod = stretch.pod
     evidence = [ctx.cite(stretch.start.change_id, f"held at {pod.name}: {stretch.detail}")]
     by = ""
@@ -140,7 +161,7 @@ def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -
     elif last is None:
         what = "nothing recorded"
     elif last.state == "held":
-        what = f"waiting on {last.what}"
+        what = f"waiting: {last.what}"
     elif last.state == "act":
         what = f"progressing, next step: {last.what}"
     else:

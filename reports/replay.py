@@ -25,9 +25,17 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from reports import causes
-from reports.lifecycle import Lifecycles, PodIncarnation, PvcIncarnation, StatefulSetIncarnation
+from reports.lifecycle import (
+    Lifecycles,
+    PodIncarnation,
+    PvcIncarnation,
+    SpecVersion,
+    StatefulSetIncarnation,
+    StatusVersion,
+)
 from reports.transition import Transition, first_of
 
 _PHASES = ("pending", "running", "failed", "succeeded", "unknown")
@@ -147,6 +155,7 @@ class _State:
     now_ns: int = 0
     set_deleting: bool = False
     monotonic: bool = True
+    observed: bool = True  # a status has observed the spec's generation
 
     def reindex(self, first: int, replicas: int, partition: int, revision: str | None) -> None:
         self.first, self.last = first, first + replicas - 1
@@ -196,33 +205,25 @@ class _State:
 
 def replay_set(life: Lifecycles, sts: StatefulSetIncarnation) -> Replay:
     """Replay the controller's decision over every step of one StatefulSet incarnation."""
-    slots = life.pods_of(sts)
-    claims = _claims(life, sts)
-    steps: list[tuple[int, int, Transition, object]] = []
-    for ordinal, incs in slots.items():
-        for pod in incs:
-            steps += [(t.rank, 1, t, (ordinal, pod)) for t in pod.transitions]
-    for claims_of in claims.values():
-        for claim in claims_of:
-            steps += [(t.rank, 2, t, None) for t in claim.transitions]
-    for spec in sts.specs:
-        steps.append((spec.rank, 0, _spec_step(spec.change_id, spec.rank, spec), None))
-    for status in sts.statuses:
-        steps.append((status.rank, 0, _spec_step(status.change_id, status.rank, status), None))
-    steps += [(t.rank, 0, t, "set") for t in sts.transitions if t.what != "created"]
-    steps.sort(key=lambda s: (s[0], s[1]))
-    state = _State(sts, claims)
+    steps = _steps(life, sts)
+    state = _State(sts, _claims(life, sts))
     decisions: list[tuple[Transition, Decision]] = []
     stretches: list[Stretch] = []
     holding: list[_Open] = []
     key = None
-    for rank, _, step, payload in steps:
-        state.now_ns = step.received_wall_ns
-        if payload == "set" and step.what in ("terminating", "deleted"):
+    spec: SpecVersion = sts.specs[0]
+    status: StatusVersion | None = None
+    for _, _, step, payload in steps:
+        state.now_ns = max(state.now_ns, step.received_wall_ns)
+        if isinstance(payload, SpecVersion):
+            spec = payload
+        elif isinstance(payload, StatusVersion):
+            status = payload
+        elif payload == "set" and step.what in ("terminating", "deleted"):
             state.set_deleting = True
         elif isinstance(payload, tuple):
             _apply(state, payload[0], payload[1], step)
-        _resync(state, sts, rank)
+        _resync(state, spec, status)
         decision = _decide(state)
         if (decision.state, decision.what) != key:
             key = (decision.state, decision.what)
@@ -233,10 +234,56 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation) -> Replay:
     return Replay(tuple(decisions), tuple(stretches), tuple(s.rank for s, _ in decisions))
 
 
-def _spec_step(change_id: int, rank: int, version: object) -> Transition:
-    wall = int(getattr(version, "received_wall_ns", 0))
-    rv = str(getattr(version, "resource_version", ""))
-    return Transition("spec", change_id, rv, wall, rank)
+Step = tuple[int, int, Transition, object]
+
+
+def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
+    """Every step of the set in rank order: its pods', claims', specs', statuses' and its own.
+
+    With minReadySeconds, a pod becomes Available without any recorded change: a synthetic
+    "available" step at Ready + minReadySeconds, placed before the first change seen after that
+    moment, lets the walk move on then (it cites the Ready change).
+    """
+    steps: list[Step] = []
+    for ordinal, incs in life.pods_of(sts).items():
+        for pod in incs:
+            steps += [(t.rank, 1, t, (ordinal, pod)) for t in pod.transitions]
+    for claims_of in _claims(life, sts).values():
+        for claim in claims_of:
+            steps += [(t.rank, 2, t, None) for t in claim.transitions]
+    steps += [(v.rank, 0, _version_step(v), v) for v in sts.specs]
+    steps += [(v.rank, 0, _version_step(v), v) for v in sts.statuses]
+    steps += [(t.rank, 0, t, "set") for t in sts.transitions if t.what != "created"]
+    steps.sort(key=lambda s: (s[0], s[1]))
+    if any(v.min_ready_seconds for v in sts.specs):
+        steps = _with_available(steps, sts)
+    return steps
+
+
+def _with_available(steps: list[Step], sts: StatefulSetIncarnation) -> list[Step]:
+    # Receive times follow the ranks only roughly: search their running maximum.
+    walls = list(accumulate((s[2].received_wall_ns for s in steps), max))
+    extra: list[Step] = []
+    for rank, _, step, payload in steps:
+        if step.what != "ready" or not isinstance(payload, tuple):
+            continue
+        delay = sts.spec_at(rank).min_ready_seconds
+        if delay:
+            at = step.received_wall_ns + delay * 10**9
+            later = bisect_left(walls, at)
+            place = steps[later][0] if later < len(steps) else steps[-1][0] + 1
+            available = Transition(
+                "available", step.change_id, step.resource_version, at, place, step.detail
+            )
+            extra.append((place, -1, available, payload))
+    return sorted(steps + extra, key=lambda s: (s[0], s[1]))
+
+
+def _version_step(version: SpecVersion | StatusVersion) -> Transition:
+    what = "spec" if isinstance(version, SpecVersion) else "status"
+    return Transition(
+        what, version.change_id, version.resource_version, version.received_wall_ns, version.rank
+    )
 
 
 def _claims(life: Lifecycles, sts: StatefulSetIncarnation) -> dict[int, list[PvcIncarnation]]:
@@ -268,33 +315,37 @@ def _apply(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -
         slot.ready_wall_ns = step.received_wall_ns
     elif step.what == "terminating":
         slot.terminating = True
-    state.touch(ordinal)
+    state.touch(ordinal)  # "available": minReadySeconds elapsed, membership recomputed
 
 
-def _resync(state: _State, sts: StatefulSetIncarnation, rank: int) -> None:
-    """Re-read the spec and the update revision in force at `rank`; reindex when they moved."""
-    spec = sts.spec_at(rank)
-    status = sts.status_at(rank)
-    observed = (
-        status is not None
-        and spec.generation is not None
-        and (status.observed_generation or 0) >= spec.generation
+def _resync(state: _State, spec: SpecVersion, status: StatusVersion | None) -> None:
+    """Take the spec and the update revision in force; reindex when the range or target moved.
+
+    Until a status has observed the spec's generation the update revision is unknown
+    (`state.observed` False): the controller has not acted on that spec yet.
+    """
+    state.observed = (
+        spec.generation is None
+        or status is None
+        or status.observed_generation is None
+        or status.observed_generation >= spec.generation
     )
-    revision = status.update_revision if status is not None and observed else None
+    revision = status.update_revision if status is not None and state.observed else state.revision
     partition = spec.partition if spec.update_strategy == "RollingUpdate" else spec.replicas
     shape = (spec.start_ordinal, spec.replicas, partition, revision)
     now = (state.first, state.last - state.first + 1, state.partition - state.first, state.revision)
-    if shape != now:
-        state.min_ready = spec.min_ready_seconds
-        state.reindex(spec.start_ordinal, spec.replicas, partition, revision)
     state.min_ready = spec.min_ready_seconds
     state.monotonic = spec.pod_management_policy != "Parallel"
+    if shape != now:
+        state.reindex(spec.start_ordinal, spec.replicas, partition, revision)
 
 
 def _decide(state: _State) -> Decision:
     """`updateStatefulSet`'s next step for the recorded state."""
     if state.set_deleting:
         return Decision("set-deleting", "the StatefulSet is being deleted: no pod is managed")
+    if not state.observed:
+        return Decision("waiting", "the controller has not yet observed the new spec")
     replica = _phase1(state, state.monotonic)
     if replica is not None:
         return replica

@@ -6,12 +6,13 @@ from contextlib import contextmanager
 from types import ModuleType
 
 from migrations.failures import NotFoundError
-from reports.attribution import attribution
+from reports.attribution import attribution, pod_deletion
 from reports.episodes import find_episodes
 from reports.latency import phase_latency
 from reports.lifecycle import Lifecycles, build_lifecycles
 from reports.progress import episode_progress
 from reports.proofs import (
+    deletion,
     gating,
     homework,
     network_identity,
@@ -36,6 +37,7 @@ PROOFS: tuple[ModuleType, ...] = (
     network_identity,
     storage,
     homework,
+    deletion,
 )
 
 
@@ -107,6 +109,19 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     )
 
 
+def _who_deleted(ctx: ProofContext) -> str:
+    """For a recreated pod: who deleted the old incarnation, and on what basis."""
+    recreation = ctx.episode.recreation
+    if recreation is None:
+        return ""
+    actor = pod_deletion(ctx.actors, recreation.old, set_gone=ctx.set_gone)
+    if actor is None:
+        return ""
+    if actor.who == "unknown":
+        return f"; who deleted it is unknown ({actor.basis})"
+    return f"; deleted by {actor.who} ({actor.basis})"
+
+
 def recording_end(recording: Recording) -> tuple[int, bool]:
     """(the last moment the recording covers in wall ns, whether its last run is still open)."""
     last = recording.changes[-1].received_wall_ns if recording.changes else 0
@@ -141,7 +156,7 @@ def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> Epi
         kind=episode.kind,
         statefulset=episode.statefulset.name,
         namespace=episode.statefulset.namespace,
-        summary=episode.summary,
+        summary=episode.summary + _who_deleted(ctx),
         first_change_id=first.id,
         last_change_id=last.id,
         start_wall_ns=min(seen),

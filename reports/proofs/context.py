@@ -7,7 +7,7 @@ from functools import cached_property
 from itertools import pairwise
 
 from reports.attribution import Attribution
-from reports.episodes import Episode, Recreation
+from reports.episodes import UPDATE_KINDS, Episode, Recreation
 from reports.lifecycle import Lifecycles, PodIncarnation, StatefulSetIncarnation, Transition
 from reports.objects import parse_time
 from reports.proofs.walk import lowest_unhealthy
@@ -106,7 +106,7 @@ class ProofContext:
         still at an old revision at `rank`, highest ordinal first; None when none are or no
         rollout is under way."""
         spec = self.episode.spec
-        if self.episode.kind != "rolling-update":
+        if self.episode.kind not in UPDATE_KINDS:
             return None
         target = self.update_revision()
         if target is None:

@@ -14,7 +14,7 @@ from reports.verdict import Evidence, Verdict
 
 PROOF = "ordered-ready-gating"
 KINDS = ("Pod", "StatefulSet")
-_EPISODES = ("scale-up", "rolling-update", "pod-recreated")
+_EPISODES = ("scale-up", "rolling-update", "ondelete-update", "pod-recreated")
 
 
 def decide(ctx: ProofContext) -> Verdict | None:

@@ -17,7 +17,8 @@ from reports.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-network-identity"
 KINDS = ("Pod", "EndpointSlice", "Service")
-RECREATING = ("scale-up", "rolling-update", "pod-recreated")  # episodes that recreate pods
+# Episodes that recreate pods.
+RECREATING = ("scale-up", "rolling-update", "ondelete-update", "pod-recreated")
 
 
 def decide(ctx: ProofContext) -> Verdict | None:

@@ -176,9 +176,9 @@ def test_min_ready_partition_and_dns_return_pass(tmp_path: Path) -> None:
     gating = verdict_of(result, "ordered-ready-gating", "scale-up")
     assert gating.reason.endswith("Running and Ready and Available (2s)")
     partitioned = verdict_of(result, "rolling-update", "rolling-update")
-    assert partitioned.reason.endswith("down to partition 1: web-2, web-1")
+    assert "down to partition 1: web-2, web-1;" in partitioned.reason
     rest = verdict_of(result, "rolling-update", "rolling-update", nth=1)
-    assert rest.reason.endswith("down to partition 0: web-0")
+    assert "down to partition 0: web-0; completed within the episode" in rest.reason
     homework = verdict_of(result, "homework-1", "service-deleted")
     assert "no DNS record for web-1.web-headless" in homework.reason
     assert "until the Service was recreated" in homework.reason
@@ -206,8 +206,13 @@ def test_successor_before_predecessor_available_fails(tmp_path: Path) -> None:
 
 def test_replaced_statefulset_keeps_identity_and_storage(tmp_path: Path) -> None:
     result = _verify(real_store(tmp_path, "replace"), "replace-orderedready")
-    assert [e.kind for e in result.episodes] == ["scale-up", "statefulset-replaced", "scale-up"]
-    assert result.episodes[1].summary.endswith("podManagementPolicy OrderedReady → Parallel")
+    kinds = [e.kind for e in result.episodes]
+    assert kinds == ["scale-up", "statefulset-deleted", "statefulset-replaced", "scale-up"]
+    assert result.episodes[2].summary.endswith("podManagementPolicy OrderedReady → Parallel")
+    deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert deletion.outcome == "pass"
+    assert "3 pods removed by the garbage collector" in deletion.reason
+    assert "no ordering guarantee" in deletion.reason
     assert verdict_of(result, "parallel-described", "scale-up", nth=1).outcome == "pass"
     storage = verdict_of(result, "stable-storage", "scale-up", nth=1)
     assert storage.outcome == "pass"
