@@ -72,11 +72,15 @@ class Attribution:
         return None
 
     def mark_near(self, at_ns: int, name: str) -> str | None:
-        """The label of a scenario mark naming `name` in the seconds before `at_ns`."""
-        for wall, label in reversed(self.marks):
-            if at_ns - _MARK_BEFORE_NS <= wall <= at_ns + _BEFORE_NS and name in label:
-                return label
-        return None
+        """The label of a scenario mark naming `name` around `at_ns`, a deletion step first."""
+        near = [
+            label
+            for wall, label in reversed(self.marks)
+            if at_ns - _MARK_BEFORE_NS <= wall <= at_ns + _BEFORE_NS and name in label
+        ]
+        deleting = [label for label in near if "delete" in label.lower()]
+        found = deleting or near
+        return found[0] if found else None
 
     def unseen(self, at_ns: int) -> bool:
         """True when Events may be missing around `at_ns` (not recorded, or a gap)."""

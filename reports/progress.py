@@ -16,6 +16,16 @@ from reports.transition import Transition
 from reports.verdict import Hold, Progress
 
 NOTABLE_S = 3.0
+_STATES = (
+    "created",
+    "pending",
+    "running",
+    "failed",
+    "succeeded",
+    "ready",
+    "unready",
+    "terminating",
+)
 _INSTANT = ("service-deleted", "service-recreated", "statefulset-replaced")
 
 
@@ -68,12 +78,8 @@ def _start_ns(ctx: ProofContext) -> int:
 
 
 def _window_end_ns(ctx: ProofContext) -> int:
-    """The wall time of the episode's last change (the recording's last, if it runs to the end)."""
-    window = ctx.index.window(ctx.episode.start_rank, ctx.episode.end_rank)
-    times = [ctx.changes[i].received_wall_ns for i in window] + [_start_ns(ctx)]
-    if ctx.episode.end_rank >= len(ctx.life.ordering.rank):
-        times.append(ctx.recording_end_ns)
-    return max(times)
+    """When the episode's window closed: the next episode's first change, or the recording's end."""
+    return ctx.wall_at_rank(ctx.episode.end_rank)
 
 
 def _settled(ctx: ProofContext) -> int | None:
@@ -104,7 +110,8 @@ def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | Non
     if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:
         return None  # a pod starting (and staying Ready minReadySeconds) as usual
     pod = stretch.pod
-    evidence = [ctx.cite(stretch.start.change_id, f"held at {pod.name}: {stretch.detail}")]
+    state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
+    evidence = [ctx.cite(state.change_id, f"held at {pod.name}: {stretch.detail}")]
     by = ""
     if released is not None:
         by = _released_by(ctx, pod, released)

@@ -344,8 +344,6 @@ def _decide(state: _State) -> Decision:
     """`updateStatefulSet`'s next step for the recorded state."""
     if state.set_deleting:
         return Decision("set-deleting", "the StatefulSet is being deleted: no pod is managed")
-    if not state.observed:
-        return Decision("waiting", "the controller has not yet observed the new spec")
     replica = _phase1(state, state.monotonic)
     if replica is not None:
         return replica
@@ -408,9 +406,12 @@ def _phase3(state: _State, monotonic: bool) -> Decision | None:
 
 
 def _phase4(state: _State) -> Decision:
+    if not state.observed:
+        return Decision("waiting", "the controller has not yet observed the new spec")
     old = state.high_old.top(state.old)
     bad = state.high_bad.top(state.bad)
-    if bad is not None and bad >= state.partition and (old is None or bad > old):
+    if bad is not None and old is not None and bad >= state.partition and bad > old:
+        # the update walk waits on an unhealthy pod above the next one to replace
         return _held(state, bad) if bad in state.pods else Decision("waiting", "pods starting")
     if old is not None and not state.pods[old].terminating:
         return Decision("act", f"replace {state.pods[old].pod.name}", state.pods[old].pod, "", old)

@@ -87,12 +87,13 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     replays = {sts.uid: replay_set(life, sts) for sts in life.statefulsets}
     actors = attribution(recording)
     end_ns, live = recording_end(recording)
+    ids_by_rank = tuple(sorted(life.ordering.rank, key=life.ordering.rank.__getitem__))
     results = []
     for index, episode in enumerate(episodes, start=1):
         uid = episode.statefulset.uid
         ctx = ProofContext(
             episode, life, changes, recording.gaps, episodes, indexes[uid], kinds,
-            replays[uid], actors, end_ns, live,
+            replays[uid], actors, end_ns, live, ids_by_rank,
         )  # fmt: skip
         results.append(_result(index, ctx, _decide_all(ctx)))
     gaps = tuple(

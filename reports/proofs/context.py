@@ -80,6 +80,13 @@ class ProofContext:
     actors: Attribution  # who acted, from the controller's Events and the scenario's marks
     recording_end_ns: int  # the last moment the recording covers (wall ns)
     live: bool = False  # the last recorder run has not closed (recording, or killed)
+    ids_by_rank: tuple[int, ...] = ()  # change id at each rank
+
+    def wall_at_rank(self, rank: int) -> int:
+        """The receive time of the change at `rank`, or the recording's end past the last."""
+        if 0 <= rank < len(self.ids_by_rank):
+            return self.changes[self.ids_by_rank[rank]].received_wall_ns
+        return self.recording_end_ns
 
     def near_end(self, step: Transition) -> bool:
         """True when the recording ends (or is live) within SETTLE_S after `step`."""

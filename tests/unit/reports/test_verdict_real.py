@@ -54,8 +54,10 @@ def test_halt_cites_the_held_pod(tmp_path: Path) -> None:
     assert result.count("fail") == 0
     gating = verdict_of(result, "ordered-ready-gating", "scale-up", nth=1)
     assert gating.outcome == "pass"
-    assert "held at redis-0 (not Ready) when the scale-up began" in gating.reason
-    held = [e for e in gating.evidence if e.note.endswith("(held)")]
+    assert (
+        "held at redis-0 (not Ready) for 6.2 s, until redis-0 Ready, then redis-1" in gating.reason
+    )
+    held = [e for e in gating.evidence if e.note.startswith("held at")]
     assert [e.name for e in held] == ["redis-0"]
     parallel = _verify(real_store(tmp_path, "halt"), "halt-parallel")
     gating = verdict_of(parallel, "ordered-ready-gating", "scale-up", nth=1)
