@@ -41,6 +41,8 @@ def episode_progress(ctx: ProofContext) -> Progress:
     )
     if episode.kind == "statefulset-deleted":
         return _deletion_progress(ctx)
+    if episode.kind == "ondelete-update":
+        return _ondelete_progress(ctx)
     settled = _settled(ctx)
     recreation = episode.recreation
     if recreation is not None and (ready := recreation.new.first("ready")) is not None:
@@ -71,6 +73,19 @@ def _deletion_progress(ctx: ProofContext) -> Progress:
     last = max((p.deleted.received_wall_ns for p in pods if p.deleted), default=_start_ns(ctx))
     took = (last - _start_ns(ctx)) / 1e9
     return Progress("completed", f"completed: all {len(pods)} pods gone {took:.1f} s after")
+
+
+def _ondelete_progress(ctx: ProofContext) -> Progress:
+    """OnDelete: the controller replaces nothing; pods take the update when deleted by hand."""
+    outdated = ctx.outdated_at(ctx.episode.end_rank - 1)
+    if outdated is None:
+        return Progress("completed", "completed: every pod is at the update revision")
+    names, revision, target = outdated
+    text = (
+        f"did not complete within the episode: {names} still at revision {revision} (update "
+        f"revision {target}); under OnDelete they change only when deleted"
+    )
+    return Progress("progressing", text)
 
 
 def _start_ns(ctx: ProofContext) -> int:
@@ -104,7 +119,11 @@ def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | Non
     if stretch.start.rank >= end or (stretch.end is not None and stretch.end.rank <= start):
         return None
     from_ns = max(stretch.start.received_wall_ns, _start_ns(ctx))
-    released = stretch.end if stretch.end is not None and stretch.end.rank < end else None
+    # A synthetic "available" step shares the rank of the change seen after it: its time decides.
+    released = stretch.end
+    if released is not None and released.rank >= end:
+        late = released.what != "available" or released.received_wall_ns > window_end_ns
+        released = None if late else released
     to_ns = released.received_wall_ns if released is not None else window_end_ns
     seconds = max(0.0, (to_ns - from_ns) / 1e9)
     if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:

@@ -78,13 +78,12 @@ def no_record_cause(ctx: ProofContext, pod: PodIncarnation, rank: int) -> tuple[
     name = ctx.episode.spec.service_name
     sts = ctx.episode.statefulset
     same = [s for s in ctx.life.services if s.namespace == sts.namespace and s.name == name]
-    if not same and "Service" in ctx.kinds:
+    if not same:
+        # Every recording watches Services (watcher/kinds.py): none so named means none existed.
         why = f"serviceName {name!r} names a Service that never existed in the recording"
-        return causes.SERVICE_NEVER_EXISTED, why
+        return causes.SERVICE_NEVER_EXISTED, f"{why} ({causes.SERVICE_NEVER_EXISTED})"
     service = governing_service(ctx, rank)
     if service is None:
-        if not same:
-            return None
         return causes.SERVICE_MISSING, f"Service {name} was absent ({causes.SERVICE_MISSING})"
     if not service.headless:
         why = (
