@@ -428,10 +428,12 @@ class _Open:
     decision: Decision
     since_ns: int
     spent: dict[str, int] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
 
     def switch(self, decision: Decision, now_ns: int) -> None:
         cause = self.decision.cause
         self.spent[cause] = self.spent.get(cause, 0) + now_ns - self.since_ns
+        self.details[cause] = self.decision.what
         self.decision, self.since_ns = decision, now_ns
 
     def close(self, end: Transition | None, now_ns: int, state: _State) -> Stretch:
@@ -441,7 +443,7 @@ class _Open:
         assert pod is not None
         ordinal = self.decision.ordinal if self.decision.ordinal is not None else -1
         condemned = not state.first <= ordinal <= state.last
-        return Stretch(pod, ordinal, cause, self.decision.what, self.start, end, condemned)
+        return Stretch(pod, ordinal, cause, self.details[cause], self.start, end, condemned)
 
 
 def _track(

@@ -27,6 +27,16 @@ def decide(ctx: ProofContext) -> Verdict | None:
     gone = ctx.set_gone
     if gone is None:  # pragma: no cover - the episode exists only when the set went
         return None
+    late = [p for incs in ctx.slots.values() for p in incs if p.created.rank > gone.rank]
+    if late:
+        pod = late[0]
+        reason = (
+            f"{pod.name} was created after the StatefulSet's deletion began: the controller "
+            "manages no pod of a set being deleted (updateStatefulSet returns at its "
+            "deletionTimestamp)"
+        )
+        cited = [ctx.cite(gone.change_id, "StatefulSet deletion began")]
+        return ctx.verdict(PROOF, "fail", reason, [*cited, ctx.cite_step(pod, pod.created)])
     pods = [p for incs in ctx.slots.values() for p in incs if p.alive_at(gone.rank)]
     if not pods:
         return ctx.verdict(PROOF, "not-applicable", "the StatefulSet had no pod when deleted")

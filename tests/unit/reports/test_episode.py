@@ -6,6 +6,7 @@ from reports.episodes import find_episodes
 from reports.lifecycle import build_lifecycles
 from reports.verify import verify
 from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.verdicts import verdict_of
 
 
 def test_session_splits_into_episodes(tmp_path: Path) -> None:
@@ -94,3 +95,17 @@ def test_replaced_statefulset_pods_are_its_own(tmp_path: Path) -> None:
     burst = {v.proof: v for v in result.episodes[-1].verdicts}["parallel-described"]
     assert burst.reason.startswith("burst width 2")
     assert not result.failed
+
+
+def test_a_pod_created_after_the_sets_deletion_fails(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=2)
+    b.bring_up("web", 0)
+    sts = b.get("StatefulSet", "web")
+    sts["metadata"]["deletionTimestamp"] = b.stamp()
+    b.emit("StatefulSet", sts, "MODIFIED")
+    b.bring_up("web", 1)  # no controller creates a pod for a set being deleted
+    result = verify(b.write(tmp_path / "s.db"))
+    deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert deletion.outcome == "fail"
+    assert deletion.reason.startswith("web-1 was created after the StatefulSet's deletion began")
