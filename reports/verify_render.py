@@ -5,14 +5,10 @@ from datetime import UTC, datetime
 
 import orjson
 
-from reports.verdict import OUTCOMES, EpisodeResult, Evidence, Verdict, VerifyResult
+from reports.explain import hold_text, inconclusive_note, missing_cause, why_inconclusive
+from reports.verdict import OUTCOMES, EpisodeResult, Evidence, Hold, Verdict, VerifyResult
 
 _LABEL = {"pass": "PASS", "fail": "FAIL", "not-applicable": "N/A ", "inconclusive": "INCONCLUSIVE"}
-
-INCONCLUSIVE_NOTE = (
-    "inconclusive = the verdict's evidence window overlaps a recorded gap of a kind it depends on; "
-    "it is not counted as a failure (exit 0) but must not be read as a pass."
-)
 
 
 def clock(wall_ns: int) -> str:
@@ -44,8 +40,9 @@ def render_text(result: VerifyResult) -> str:
         lines.extend(_episode_text(episode))
     totals = ", ".join(f"{result.count(o)} {o}" for o in OUTCOMES)
     lines += ["", f"totals: {totals}"]
-    if result.count("inconclusive"):
-        lines.append(INCONCLUSIVE_NOTE)
+    lines += inconclusive_note(
+        missing_cause(v) for v in result.verdicts if v.outcome == "inconclusive"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -55,12 +52,11 @@ def _episode_text(episode: EpisodeResult) -> list[str]:
         f"#{episode.index} {episode.kind} · {episode.summary} "
         f"[changes {episode.first_change_id}..{episode.last_change_id}, {took:.2f}s]"
     ]
+    lines += [f"  {line}" for line in progress_lines(episode)]
     for verdict in episode.verdicts:
         lines.append(f"  {_LABEL[verdict.outcome]:<5} {verdict.proof}: {verdict.reason}")
-        if verdict.gap is not None:
-            lines.append(
-                f"        gap #{verdict.gap.gap_id} ({verdict.gap.kind}, {verdict.gap.reason})"
-            )
+        if verdict.outcome == "inconclusive":
+            lines.append(f"        {why_inconclusive(verdict)}")
         lines += [f"        {evidence_line(e)}" for e in verdict.evidence]
     if episode.latency:
         lines.append("  latency ms          n      p50      p95      p99      max")
@@ -70,6 +66,24 @@ def _episode_text(episode: EpisodeResult) -> list[str]:
             for p in episode.latency
         ]
     return lines
+
+
+def progress_lines(episode: EpisodeResult) -> list[str]:
+    """The episode's PVC retention policy, progress line and holds with their evidence."""
+    lines = [f"retention: {episode.retention_policy}"] if episode.retention_policy else []
+    if episode.progress is None:
+        return lines
+    lines.append(f"progress: {episode.progress.state}: {episode.progress.text}")
+    for hold in episode.progress.holds:
+        lines.append(f"  {hold_line(hold)}")
+        lines += [f"      {evidence_line(e)}" for e in hold.evidence]
+    return lines
+
+
+def hold_line(hold: Hold) -> str:
+    """One hold on one line, with the recorder's clock times."""
+    until = "…" if hold.to_wall_ns is None else clock(hold.to_wall_ns)
+    return f"{hold_text(hold)} [{clock(hold.from_wall_ns)}–{until}]"
 
 
 def render_json(result: VerifyResult) -> str:
@@ -113,6 +127,11 @@ def _testcase(suite: ET.Element, episode: EpisodeResult, verdict: Verdict) -> No
     message = f"{verdict.reason} [ordering: {verdict.basis}]"
     if verdict.outcome == "fail":
         ET.SubElement(case, "failure", message=message).text = body
+    elif verdict.outcome == "inconclusive":
+        ET.SubElement(case, "skipped", message=f"{why_inconclusive(verdict)}; {message}")
     elif verdict.outcome != "pass":
         ET.SubElement(case, "skipped", message=f"{verdict.outcome}: {message}")
-    ET.SubElement(case, "system-out").text = f"{message}\n{body}"
+    # The episode's progress and holds ride along: CI pages show a testcase's output, not a
+    # suite's, and a failure reads differently once you know where the episode stood.
+    episode_lines = "\n".join(progress_lines(episode))
+    ET.SubElement(case, "system-out").text = f"{message}\n{body}\n{episode_lines}".rstrip()
