@@ -47,12 +47,16 @@ def why_inconclusive(verdict: Verdict) -> str:
     return f"inconclusive: {CAUSES[cause]}"
 
 
-def inconclusive_note(causes: Iterable[str]) -> tuple[str, ...]:
-    """The page-level explanation: a lead line, then one line per cause present, in order."""
+def present_causes(causes: Iterable[str]) -> tuple[str, ...]:
+    """The sentences of the causes present (keys of `CAUSES`), each once, in a fixed order."""
     present = set(causes)
-    if not present:
-        return ()
-    return (INCONCLUSIVE_LEAD, *(f"- {text}" for key, text in CAUSES.items() if key in present))
+    return tuple(text for key, text in CAUSES.items() if key in present)
+
+
+def inconclusive_note(causes: Iterable[str]) -> tuple[str, ...]:
+    """The page-level explanation as text: a lead line, then a line per cause present."""
+    texts = present_causes(causes)
+    return (INCONCLUSIVE_LEAD, *(f"- {text}" for text in texts)) if texts else ()
 
 
 def hold_text(hold: Hold) -> str:

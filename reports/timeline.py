@@ -11,8 +11,6 @@ from typing import Any
 
 import orjson
 
-from reports.explain import inconclusive_note
-
 
 class State(StrEnum):
     """What a pod incarnation or a claim is doing during a segment of its lane."""
@@ -220,10 +218,9 @@ class Timeline:
     retention_policy: str | None = None  # persistentVolumeClaimRetentionPolicy, last spec's
 
     @property
-    def inconclusive_note(self) -> tuple[str, ...]:
-        """Why verdicts here are inconclusive: only the causes present in this timeline."""
-        views = self.verdicts or ()
-        return inconclusive_note(v.missing for v in views if v.outcome == "inconclusive")
+    def inconclusive_missing(self) -> tuple[str, ...]:
+        """The cause of each inconclusive verdict (keys of `reports.explain.CAUSES`)."""
+        return tuple(v.missing for v in self.verdicts or () if v.outcome == "inconclusive")
 
     def series_named(self, name: str) -> Series | None:
         """The count series called `name`, if the timeline has one."""

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from itertools import pairwise
 
+from reports.explain import inconclusive_note
 from reports.timeline import Band, Lane, State, Timeline
 from reports.timeline_labels import label_rows
 from reports.timeline_layout import Scale
@@ -45,7 +46,8 @@ def timeline_text(timeline: Timeline, *, width: int = 72) -> str:
         gaps = [(gap.start, gap.end) for gap in timeline.gaps]
         lines.append("gaps".ljust(label_width) + _spans(gaps, step, width, "/"))
     lines += ["", *_LEGEND, "", *_episodes(timeline.episodes), *_verdicts(timeline)]
-    lines += [*timeline.inconclusive_note, *(f"note: {n}" for n in timeline.notes)]
+    lines += inconclusive_note(timeline.inconclusive_missing)
+    lines += [f"note: {n}" for n in timeline.notes]
     return "\n".join(line.translate(_CONTROLS) for line in lines) + "\n"
 
 

@@ -47,7 +47,4 @@ def test_inconclusive_verdicts_say_their_cause(timeline: Timeline) -> None:
     assert "recorded gap #4" in gap.why
     assert ended.why.startswith("inconclusive: the end of the recording")
     assert passed.why == ""
-    note = timeline.inconclusive_note
-    assert len(note) == 3
-    assert note[1].startswith("- a recorded gap")
-    assert note[2].startswith("- the end of the recording")
+    assert timeline.inconclusive_missing == ("gap", "recording-end")
