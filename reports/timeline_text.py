@@ -22,9 +22,11 @@ _CHARS = {
 _LEGEND = (
     ". Pending  s scheduled  r Running (not Ready)  # Ready  t Terminating  x Failed/Succeeded"
     "  | new incarnation",
-    "p claim Pending  B claim Bound  ! claim Lost  / recorded gap",
-    "^ episode start (#n: the episode listed below)  ~ held: the controller waited on one pod",
+    "p claim Pending  B claim Bound  ! claim Lost",
 )
+_EPISODE_KEY = "^ episode start (#n: the episode listed below)"
+_HELD_KEY = "~ held: the controller waited on one pod"
+_GAP_KEY = "/ recorded gap"
 _HELD = "~"
 # A recorded string must not drive the terminal: escape sequences and other controls become "?".
 _CONTROLS = dict.fromkeys((*range(0x00, 0x20), *range(0x7F, 0xA0)), "?")
@@ -45,10 +47,21 @@ def timeline_text(timeline: Timeline, *, width: int = 72) -> str:
     if timeline.gaps:
         gaps = [(gap.start, gap.end) for gap in timeline.gaps]
         lines.append("gaps".ljust(label_width) + _spans(gaps, step, width, "/"))
-    lines += ["", *_LEGEND, "", *_episodes(timeline.episodes), *_verdicts(timeline)]
+    lines += ["", *_LEGEND, _keys(timeline), "", *_episodes(timeline.episodes)]
+    lines += _verdicts(timeline)
     lines += inconclusive_note(timeline.inconclusive_missing)
     lines += [f"note: {n}" for n in timeline.notes]
     return "\n".join(line.translate(_CONTROLS) for line in lines) + "\n"
+
+
+def _keys(timeline: Timeline) -> str:
+    """The legend's keys for what this timeline draws: episodes, held stretches, gaps."""
+    keys = [
+        (timeline.episodes, _EPISODE_KEY),
+        ([h for band in timeline.episodes for h in band.holds], _HELD_KEY),
+        (timeline.gaps, _GAP_KEY),
+    ]
+    return "  ".join(text for drawn, text in keys if drawn)
 
 
 def _header(timeline: Timeline) -> str:
