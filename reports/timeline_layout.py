@@ -284,14 +284,21 @@ def _held_boxes(
 def _band_labels(
     bands: tuple[Band, ...], *, scale: Scale, offset: float
 ) -> tuple[tuple[Band, str], ...]:
-    """Each band's name, cut to the room left before the next band's label starts."""
-    starts = sorted(scale.x(b.start, offset=offset) for b in bands)
+    """Each band's label, cut to the room left before the next band's label starts.
+
+    Bands that start at the same pixel leave the room to the last of them, so two labels never
+    overprint; the others keep their name in the band's tooltip.
+    """
+    if not bands:
+        return ()
+    xs = [scale.x(b.start, offset=offset) for b in bands]
+    order = sorted(range(len(bands)), key=lambda i: xs[i])
+    ends = [xs[j] for j in order[1:]] + [scale.left + scale.width]
+    room = {i: end - xs[i] for i, end in zip(order, ends, strict=True)}
     labelled = []
-    for band in bands:
-        x = scale.x(band.start, offset=offset)
-        room = min([s for s in starts if s > x + 0.5] + [scale.left + scale.width]) - x
-        chars = int(room / _LABEL_CHAR_PX)
-        name = band.name if len(band.name) <= chars else band.name[: max(chars - 1, 0)] + "…"
+    for i, band in enumerate(bands):
+        chars = int(room[i] / _LABEL_CHAR_PX)
+        name = band.label if len(band.label) <= chars else band.label[: max(chars - 1, 0)] + "…"
         labelled.append((band, name if chars >= 2 else ""))
     return tuple(labelled)
 
