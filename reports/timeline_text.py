@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from itertools import pairwise
 
 from reports.explain import inconclusive_note
+from reports.terminal import plain
 from reports.timeline import Band, Lane, State, Timeline
 from reports.timeline_labels import label_rows
 from reports.timeline_layout import Scale
@@ -28,8 +29,6 @@ _EPISODE_KEY = "^ episode start (#n: the episode listed below)"
 _HELD_KEY = "~ held: the controller waited on one pod"
 _GAP_KEY = "/ recorded gap"
 _HELD = "~"
-# A recorded string must not drive the terminal: escape sequences and other controls become "?".
-_CONTROLS = dict.fromkeys((*range(0x00, 0x20), *range(0x7F, 0xA0)), "?")
 _OUTCOMES = {"pass": "PASS", "fail": "FAIL", "n-a": "n/a ", "inconclusive": "????"}
 
 
@@ -51,7 +50,8 @@ def timeline_text(timeline: Timeline, *, width: int = 72) -> str:
     lines += _verdicts(timeline)
     lines += inconclusive_note(timeline.inconclusive_missing)
     lines += [f"note: {n}" for n in timeline.notes]
-    return "\n".join(line.translate(_CONTROLS) for line in lines) + "\n"
+    # One line per entry: a line break inside a recorded string becomes "?" too.
+    return "\n".join(plain(line.replace("\n", "?")) for line in lines) + "\n"
 
 
 def _keys(timeline: Timeline) -> str:
@@ -129,7 +129,7 @@ def _episodes(bands: tuple[Band, ...]) -> list[str]:
     for band in bands:
         lines.append(f"  {band.label}: {band.detail} ({band.start:.2f}s → {band.end:.2f}s)")
         if band.progress:
-            lines.append(f"    {band.state}: {band.progress}")
+            lines.append(f"    progress [{band.state}]: {band.progress}")
         lines += [f"    {_HELD} {h.text} ({h.start:.2f}s → {h.end:.2f}s)" for h in band.holds]
     return lines + ([""] if bands else [])
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import orjson
 
 from reports.explain import hold_text, inconclusive_note, missing_cause, why_inconclusive
+from reports.terminal import plain
 from reports.verdict import OUTCOMES, EpisodeResult, Evidence, Hold, Verdict, VerifyResult
 
 _LABEL = {"pass": "PASS", "fail": "FAIL", "not-applicable": "N/A ", "inconclusive": "INCONCLUSIVE"}
@@ -43,7 +44,7 @@ def render_text(result: VerifyResult) -> str:
     lines += inconclusive_note(
         missing_cause(v) for v in result.verdicts if v.outcome == "inconclusive"
     )
-    return "\n".join(lines) + "\n"
+    return plain("\n".join(lines)) + "\n"
 
 
 def _episode_text(episode: EpisodeResult) -> list[str]:
@@ -73,7 +74,7 @@ def progress_lines(episode: EpisodeResult) -> list[str]:
     lines = [f"retention: {episode.retention_policy}"] if episode.retention_policy else []
     if episode.progress is None:
         return lines
-    lines.append(f"progress: {episode.progress.state}: {episode.progress.text}")
+    lines.append(f"progress [{episode.progress.state}]: {episode.progress.text}")
     for hold in episode.progress.holds:
         lines.append(f"  {hold_line(hold)}")
         lines += [f"      {evidence_line(e)}" for e in hold.evidence]
@@ -113,7 +114,7 @@ def render_junit(result: VerifyResult) -> str:
         for verdict in episode.verdicts:
             _testcase(suite, episode, verdict)
     ET.indent(suites)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return plain(ET.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
 
 
 def _testcase(suite: ET.Element, episode: EpisodeResult, verdict: Verdict) -> None:

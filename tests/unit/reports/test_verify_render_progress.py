@@ -2,6 +2,7 @@
 inconclusive (a gap, the end of the recording, never recorded), in text, JSON and JUnit."""
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import orjson
 
@@ -16,7 +17,7 @@ def _halted() -> str:
 
 def test_text_has_the_progress_line_and_every_hold() -> None:
     text = _halted()
-    assert "  progress: halted: scale-up halted within the recording" in text
+    assert "  progress [halted]: scale-up halted within the recording" in text
     assert (
         "held at web-1 (not Ready: Running, not Ready) for 1.50 s, released by web-1 Ready" in text
     )
@@ -76,9 +77,22 @@ def test_junit_testcases_carry_progress_and_the_inconclusive_cause() -> None:
     xml = render_junit(result(episode(holds=(hold(),), verdicts=verdicts)))
     cases = {c.get("name"): c for c in ET.fromstring(xml).iter("testcase")}
     out = cases["ordered-ready-gating"].findtext("system-out") or ""
-    assert "progress: halted: scale-up halted within the recording" in out
+    assert "progress [halted]: scale-up halted within the recording" in out
     assert "held at web-2 (not Ready" in out
     skipped = cases["stable-storage"].find("skipped")
     assert skipped is not None
     message = skipped.get("message", "")
     assert message.startswith("inconclusive: a recorded gap")
+
+
+def test_recorded_control_characters_cannot_drive_a_terminal_or_break_junit() -> None:
+    hostile = replace(hold(), detail="\x1b[2J\x07 cleared", released_by="web-2\rReady")
+    verified = result(episode(holds=(hostile,), verdicts=(verdict("fail"),)))
+    text = render_text(verified)
+    assert "\x1b" not in text
+    assert "\r" not in text
+    assert "(not Ready: ?[2J? cleared)" in text
+    xml = render_junit(verified)
+    out = ET.fromstring(xml).find(".//testcase/system-out")  # well-formed: it parses
+    assert out is not None
+    assert "?[2J? cleared" in (out.text or "")
