@@ -4,7 +4,8 @@ inconclusive verdict is inconclusive; every cluster string in them stays escaped
 import re
 from pathlib import Path
 
-from reports.html import render_report
+from reports.compare import compare
+from reports.html import render_comparison, render_report
 from reports.verdict import VerifyResult
 from tests.fixtures.episodes import (
     HOSTILE_POD,
@@ -98,3 +99,14 @@ def test_no_holds_no_held_key_and_no_inconclusive_note(tmp_path: Path) -> None:
     assert 'class="held-tab"' not in html
     assert "inconclusive-note" not in html.split("</style>", 1)[1]
     assert '<span class="badge st-completed">completed</span>' in html
+
+
+def test_comparison_draws_holds_and_each_sessions_causes(tmp_path: Path) -> None:
+    lost = verdict("inconclusive", missing="not-recorded")
+    held = recorded_timeline(tmp_path / "s.db", result(episode(holds=(hold(),), verdicts=(lost,))))
+    html = render_comparison(compare(held, held))
+    body = html.split("</style>", 1)[1]
+    assert body.count('<rect class="held-tab"') == 2
+    assert "held: the controller waited on one pod</span>" in body
+    assert body.count("<li>never recorded: this session holds no change") == 2
+    assert "recorded gap" not in body
