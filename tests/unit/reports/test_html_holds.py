@@ -40,14 +40,16 @@ def test_header_shows_retention_beside_pod_management(tmp_path: Path) -> None:
 def test_held_stretches_are_drawn_with_a_title_and_a_legend_key(tmp_path: Path) -> None:
     html = _halted(tmp_path)
     tabs = re.findall(r'<rect class="held-tab"[^>]*><title>([^<]*)</title>', html)
+    tab_x = re.findall(r'<rect class="held-tab" x="([0-9.]+)"', html)[0]
     assert tabs[0] == (
         "held at web-1 (not Ready: Running, not Ready) for 1.50 s, released by web-1 Ready "
         "(1.00s → 2.50s)"
     )
     assert 'fill="url(#held0)" data-c="7"' in html
     assert '<pattern id="held0"' in html
-    lane = re.search(r'<rect class="held-lane"[^>]*><title>held at web-1', html)
-    assert lane is not None  # the holding pod's lane is outlined too
+    outline = re.search(r'<path class="held-lane" d="(M[0-9. ]+h[0-9.]+v[0-9.]+h-[0-9.]+z)"', html)
+    assert outline is not None  # web-1's lane is outlined; the hostile pod has no lane
+    assert outline[1].startswith(f"M{tab_x} ")
     assert "held: the controller waited on one pod</span>" in html
     assert set(re.findall(r"url\(([^)]*)\)", html)) == {"#held0"}  # nothing outside the file
 
