@@ -63,7 +63,7 @@ def hold_text(hold: Hold) -> str:
     """What held an episode, without its clock times: pod, cause, how long, what released it."""
     detail = f": {hold.detail}" if hold.detail and hold.detail != hold.cause else ""
     if hold.to_wall_ns is None:
-        end = "still held when the episode ended"
+        end = ", still held when the episode ended"
     else:
-        end = f"released by {hold.released_by}" if hold.released_by else "released"
-    return f"held at {hold.pod} ({hold.cause}{detail}) for {hold.seconds:.2f} s, {end}"
+        end = f", until {hold.released_by}" if hold.released_by else ""
+    return f"held at {hold.pod} ({hold.cause}{detail}) for {hold.seconds:.1f} s{end}"

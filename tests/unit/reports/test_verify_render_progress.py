@@ -18,10 +18,8 @@ def _halted() -> str:
 def test_text_has_the_progress_line_and_every_hold() -> None:
     text = _halted()
     assert "  progress [halted]: scale-up halted within the recording" in text
-    assert (
-        "held at web-1 (not Ready: Running, not Ready) for 1.50 s, released by web-1 Ready" in text
-    )
-    assert "held at web-2 (not Ready: Running, not Ready) for 3.00 s, still held when the" in text
+    assert "held at web-1 (not Ready: Running, not Ready) for 1.5 s, until web-1 Ready" in text
+    assert "held at web-2 (not Ready: Running, not Ready) for 3.0 s, still held when the" in text
     assert f"  retention: {RETENTION}" in text
     hold_at = text.index("held at web-1")
     assert text.index("#7 rv 1007", hold_at) < text.index("held at web-2")
