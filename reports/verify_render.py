@@ -36,9 +36,10 @@ def render_text(result: VerifyResult) -> str:
         f"  gap #{g.gap_id} {g.kind} {g.reason} {clock(g.from_wall_ns)}–{clock(g.to_wall_ns)}"
         for g in result.gaps
     ]
+    retention: dict[str, str] = {}  # said again only when a StatefulSet's policy changes
     for episode in result.episodes:
         lines.append("")
-        lines.extend(_episode_text(episode))
+        lines.extend(_episode_text(episode, retention))
     totals = ", ".join(f"{result.count(o)} {o}" for o in OUTCOMES)
     lines += ["", f"totals: {totals}"]
     lines += inconclusive_note(
@@ -47,12 +48,16 @@ def render_text(result: VerifyResult) -> str:
     return plain("\n".join(lines)) + "\n"
 
 
-def _episode_text(episode: EpisodeResult) -> list[str]:
+def _episode_text(episode: EpisodeResult, retention: dict[str, str]) -> list[str]:
     took = (episode.end_wall_ns - episode.start_wall_ns) / 1e9
     lines = [
         f"#{episode.index} {episode.kind} · {episode.summary} "
         f"[changes {episode.first_change_id}..{episode.last_change_id}, {took:.2f}s]"
     ]
+    policy = episode.retention_policy
+    if policy and retention.get(episode.statefulset) != policy:
+        retention[episode.statefulset] = policy
+        lines.append(f"  PVC retention: {policy}")
     lines += [f"  {line}" for line in progress_lines(episode)]
     for verdict in episode.verdicts:
         lines.append(f"  {_LABEL[verdict.outcome]:<5} {verdict.proof}: {verdict.reason}")
@@ -70,11 +75,10 @@ def _episode_text(episode: EpisodeResult) -> list[str]:
 
 
 def progress_lines(episode: EpisodeResult) -> list[str]:
-    """The episode's PVC retention policy, progress line and holds with their evidence."""
-    lines = [f"retention: {episode.retention_policy}"] if episode.retention_policy else []
+    """The episode's progress line and holds with their evidence."""
     if episode.progress is None:
-        return lines
-    lines.append(f"progress [{episode.progress.state}]: {episode.progress.text}")
+        return []
+    lines = [f"progress [{episode.progress.state}]: {episode.progress.text}"]
     for hold in episode.progress.holds:
         lines.append(f"  {hold_line(hold)}")
         lines += [f"      {evidence_line(e)}" for e in hold.evidence]

@@ -20,7 +20,7 @@ def test_text_has_the_progress_line_and_every_hold() -> None:
     assert "  progress [halted]: scale-up halted within the recording" in text
     assert "held at web-1 (not Ready: Running, not Ready) for 1.5 s, until web-1 Ready" in text
     assert "held at web-2 (not Ready: Running, not Ready) for 3.0 s, still held when the" in text
-    assert f"  retention: {RETENTION}" in text
+    assert f"  PVC retention: {RETENTION}" in text
     hold_at = text.index("held at web-1")
     assert text.index("#7 rv 1007", hold_at) < text.index("held at web-2")
 
@@ -94,3 +94,10 @@ def test_recorded_control_characters_cannot_drive_a_terminal_or_break_junit() ->
     out = ET.fromstring(xml).find(".//testcase/system-out")  # well-formed: it parses
     assert out is not None
     assert "?[2J? cleared" in (out.text or "")
+
+
+def test_retention_is_said_once_per_statefulset_until_it_changes() -> None:
+    text = render_text(
+        result(episode(1), episode(2, kind="scale-down"), episode(3, statefulset="db"))
+    )
+    assert text.count(f"PVC retention: {RETENTION}") == 2  # web's first episode, db's
