@@ -4,6 +4,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reports.timeline import Band
 from reports.timeline_labels import label_rows
@@ -101,3 +103,25 @@ def test_cluster_strings_in_holds_cannot_drive_the_terminal(tmp_path: Path) -> N
 def test_a_band_without_a_number_uses_its_name() -> None:
     assert Band("gap: x", 0.0, 1.0).label == "gap: x"
     assert Band("scale-up", 0.0, 1.0, index=4).label == "#4 scale-up"
+
+
+@given(
+    width=st.integers(min_value=8, max_value=90),
+    marks=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=1), st.text("abcdef-", min_size=1, max_size=20)),
+        max_size=12,
+    ),
+)
+def test_labels_never_touch_and_every_caret_stays_at_its_column(
+    width: int, marks: list[tuple[float, str]]
+) -> None:
+    placed = [
+        (min(int(f * width), width - 1), f"#{i}{name}", f"#{i}")
+        for i, (f, name) in enumerate(marks)
+    ]
+    rows = label_rows(placed, width=width)
+    assert all(len(row) <= width for row in rows)
+    for token in " ".join(rows).split():
+        assert token.count("^") == 1  # one label per word: none ran into another
+    carets = sorted(col for row in rows for col, char in enumerate(row) if char == "^")
+    assert carets == sorted(col for col, _, _ in placed)
