@@ -15,6 +15,8 @@ NOT_READY: Final = "not Ready"
 NOT_AVAILABLE: Final = "not Available"  # Ready for less than minReadySeconds
 TERMINATING: Final = "terminating"
 MISSING: Final = "missing"
+STARTING: Final = "starting"  # a pod the controller just created, not yet Running
+CLAIM_TERMINATING: Final = "claim terminating"  # its claim is being deleted: no pod until gone
 
 # How a pod's life ended without a client's or the controller's deletion.
 ENDED_FAILED: Final = "ended Failed"

@@ -11,6 +11,7 @@ so they are worded once here. A verdict is inconclusive for one of three causes 
 
 from collections.abc import Iterable
 
+from reports.progress import hold_clause
 from reports.verdict import Hold, Verdict
 
 # One line per cause, for the page-level explanation (only the causes present are listed).
@@ -60,10 +61,7 @@ def inconclusive_note(causes: Iterable[str]) -> tuple[str, ...]:
 
 
 def hold_text(hold: Hold) -> str:
-    """What held an episode, without its clock times: pod, cause, how long, what released it."""
-    detail = f": {hold.detail}" if hold.detail and hold.detail != hold.cause else ""
-    if hold.to_wall_ns is None:
-        end = ", still held when the episode ended"
-    else:
-        end = f", until {hold.released_by}" if hold.released_by else ""
-    return f"held at {hold.pod} ({hold.cause}{detail}) for {hold.seconds:.1f} s{end}"
+    """What held an episode, without its clock times: the verdicts' wording, and its detail."""
+    end = ", still held when the episode ended" if hold.to_wall_ns is None else ""
+    detail = f" [{hold.detail}]" if hold.detail and hold.detail != hold.cause else ""
+    return f"{hold_clause(hold)}{end}{detail}"

@@ -137,7 +137,7 @@ def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | Non
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
     return Hold(
         pod=pod.name,
-        cause=stretch.cause,
+        cause=_cause(stretch),
         detail=stretch.detail,
         from_wall_ns=from_ns,
         to_wall_ns=released.received_wall_ns if released is not None else None,
@@ -145,6 +145,15 @@ def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | Non
         released_by=by,
         evidence=tuple(evidence),
     )
+
+
+def _cause(stretch: Stretch) -> str:
+    """The stretch's cause; 'starting' for a pod created inside it that never ran before."""
+    pod = stretch.pod
+    fresh = pod.created.rank >= stretch.start.rank
+    if stretch.cause == causes.NOT_RUNNING and fresh:
+        return causes.STARTING
+    return stretch.cause
 
 
 def _released_by(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> str:
@@ -165,13 +174,29 @@ def _word(what: str) -> str:
     return {"ready": "Ready", "unready": "not Ready", "running": "Running"}.get(what, what)
 
 
+def hold_clause(hold: Hold) -> str:
+    """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready', the one wording of a hold.
+
+    A pod the controller had just created and that was not yet Running is starting, not
+    halting: 'waited 2.5 s for web-0 to start'.
+    """
+    took = f"{hold.seconds:.1f} s"
+    until = f", until {hold.released_by}" if hold.released_by else ""
+    if hold.cause == causes.STARTING:
+        return f"waited {took} for {hold.pod} to start{until}"
+    if hold.to_wall_ns is None:
+        return f"halted at {hold.pod} ({hold.cause}) for {took}"
+    return f"held at {hold.pod} ({hold.cause}) for {took}{until}"
+
+
 def _holds_clause(holds: tuple[Hold, ...], *, skip_last: bool = False) -> str:
     shown = holds[:-1] if skip_last and holds and holds[-1].to_wall_ns is None else holds
     parts = []
     for h in shown[:4]:
-        until = f", until {h.released_by}" if h.released_by else ""
-        stood = " (the controller stood still meanwhile)" if causes.BY_CLIENT in until else ""
-        parts.append(f"held at {h.pod} ({h.cause}) for {h.seconds:.1f} s{until}{stood}")
+        stood = (
+            " (the controller stood still meanwhile)" if causes.BY_CLIENT in h.released_by else ""
+        )
+        parts.append(hold_clause(h) + stood)
     more = f" and {len(shown) - 4} more holds" if len(shown) > 4 else ""
     return ("; " + "; ".join(parts) + more) if parts else ""
 

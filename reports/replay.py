@@ -203,8 +203,11 @@ class _State:
         return None
 
 
-def replay_set(life: Lifecycles, sts: StatefulSetIncarnation) -> Replay:
-    """Replay the controller's decision over every step of one StatefulSet incarnation."""
+def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int = 0) -> Replay:
+    """Replay the controller's decision over every step of one StatefulSet incarnation.
+
+    `until_ns` is when the recording ends (wall ns): a hold still open then lasted until it.
+    """
     steps = _steps(life, sts)
     state = _State(sts, _claims(life, sts))
     decisions: list[tuple[Transition, Decision]] = []
@@ -230,7 +233,7 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation) -> Replay:
             decisions.append((step, decision))
             _track(holding, stretches, step, decision, state)
     if holding:
-        stretches.append(holding.pop().close(None, state.now_ns, state))
+        stretches.append(holding.pop().close(None, max(until_ns, state.now_ns), state))
     return Replay(tuple(decisions), tuple(stretches), tuple(s.rank for s, _ in decisions))
 
 
@@ -374,7 +377,7 @@ def _phase1(state: _State, monotonic: bool) -> Decision | None:
         claim = state.claim_terminating(low)
         if claim is not None:
             what = f"{name} cannot be created: its claim {claim.name} is being deleted"
-            return Decision("held", what, None, "claim terminating", low)
+            return Decision("held", what, None, causes.CLAIM_TERMINATING, low)
         return Decision("act", f"create {name}", None, "", low)
     if slot.phase in ("failed", "succeeded") and not slot.terminating:
         return Decision("act", f"delete {name} ({slot.phase.capitalize()})", slot.pod, "", low)

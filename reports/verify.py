@@ -84,9 +84,9 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     changes = {c.id: c for c in recording.changes}
     kinds = frozenset(c.kind for c in recording.changes)
     indexes = {sts.uid: index_set(life, sts) for sts in life.statefulsets}
-    replays = {sts.uid: replay_set(life, sts) for sts in life.statefulsets}
-    actors = attribution(recording)
     end_ns, live = recording_end(recording)
+    replays = {sts.uid: replay_set(life, sts, until_ns=end_ns) for sts in life.statefulsets}
+    actors = attribution(recording)
     ids_by_rank = tuple(sorted(life.ordering.rank, key=life.ordering.rank.__getitem__))
     results = []
     for index, episode in enumerate(episodes, start=1):

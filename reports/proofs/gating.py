@@ -10,7 +10,7 @@ controller replay (`reports.progress`), never guessed from the episode's two end
 
 from reports.lifecycle import PodIncarnation
 from reports.objects import parse_time
-from reports.progress import episode_progress
+from reports.progress import episode_progress, hold_clause
 from reports.proofs.context import Health, ProofContext, health
 from reports.verdict import Evidence, Hold, Verdict
 
@@ -54,9 +54,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
 
 def _hold_clause(hold: Hold, created: list[PodIncarnation]) -> str:
     """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready, then web-3 created'."""
+    clause = hold_clause(hold)
     if hold.to_wall_ns is None:
-        return f"halted at {hold.pod} ({hold.cause}) for {hold.seconds:.1f} s: no successor created"
-    clause = f"held at {hold.pod} ({hold.cause}) for {hold.seconds:.1f} s, until {hold.released_by}"
+        return f"{clause}: no successor created"
     after = [p for p in created if p.created.received_wall_ns >= hold.to_wall_ns]
     return clause + (f", then {after[0].name} created" if after else "")
 

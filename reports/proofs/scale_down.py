@@ -13,7 +13,7 @@ from itertools import pairwise
 from reports import causes
 from reports.attribution import pod_deletion
 from reports.lifecycle import PodIncarnation, Transition
-from reports.progress import episode_progress
+from reports.progress import episode_progress, hold_clause
 from reports.proofs.context import Health, ProofContext, health
 from reports.proofs.walk import lowest_unhealthy
 from reports.verdict import Evidence, Hold, Verdict
@@ -75,14 +75,8 @@ def _by_client(ctx: ProofContext, pod: PodIncarnation) -> bool:
 
 
 def _hold_clause(hold: Hold) -> str:
-    """'held at web-1 (not Ready) for 6.0 s: no condemned pod deleted, until web-1 Ready'."""
-    if hold.to_wall_ns is None:
-        held = f"halted at {hold.pod} ({hold.cause}) for {hold.seconds:.1f} s"
-        return f"{held}: no condemned pod deleted"
-    return (
-        f"held at {hold.pod} ({hold.cause}) for {hold.seconds:.1f} s: no condemned pod deleted "
-        f"until {hold.released_by}"
-    )
+    """'held at web-0 (not Ready) for 8.8 s, until web-0 Ready (no condemned pod deleted)'."""
+    return f"{hold_clause(hold)} (no condemned pod deleted meanwhile)"
 
 
 def unhealthy_deletion(

@@ -42,7 +42,7 @@ def test_held_stretches_are_drawn_with_a_title_and_a_legend_key(tmp_path: Path) 
     tabs = re.findall(r'<rect class="held-tab"[^>]*><title>([^<]*)</title>', html)
     tab_x = re.findall(r'<rect class="held-tab" x="([0-9.]+)"', html)[0]
     assert tabs[0] == (
-        "held at web-1 (not Ready: Running, not Ready) for 1.5 s, until web-1 Ready (1.00s → 2.50s)"
+        "held at web-1 (not Ready) for 1.5 s, until web-1 Ready [Running, not Ready] (1.00s → 2.50s)"
     )
     assert 'fill="url(#held0)" data-c="7"' in html
     assert '<pattern id="held0"' in html
@@ -66,7 +66,7 @@ def test_a_hostile_pod_name_is_escaped_everywhere(tmp_path: Path) -> None:
     html = _halted(tmp_path)
     assert HOSTILE_POD not in html
     assert "<img" not in html
-    escaped = "held at &lt;img src=x onerror=alert(1)&gt;&#34;-2 (not Ready"
+    escaped = "at &lt;img src=x onerror=alert(1)&gt;&#34;-2 (not Ready"
     assert html.count(escaped) == 2  # the tab's title and the episode panel (no lane drawn)
 
 

@@ -86,8 +86,8 @@ def test_text_timeline_draws_holds_and_separate_labels(tmp_path: Path) -> None:
     assert cells.rstrip().endswith("~")  # the second is still held at the episode's end
     text = "\n".join(lines)
     assert "~ held: the controller waited on one pod" in text
-    assert "    ~ held at web-1 (not Ready: Running, not Ready) for 1.5 s, until" in text
-    assert "still held when the episode ended (4.00s → 6.00s)" in text
+    assert "    ~ held at web-1 (not Ready) for 1.5 s, until" in text
+    assert "still held when the episode ended [Running, not Ready] (4.00s → 6.00s)" in text
     assert "    progress [halted]: scale-up halted within the recording" in text
 
 

@@ -29,7 +29,7 @@ ROWS: tuple[Row, ...] = (
     ("cases", "halt-mid-scale-up-orderedready", "ordered-ready-gating", "scale-up", 0, "pass",
      ("held at web-2 (not Ready) for", "until web-2 Ready, then web-3 created")),
     ("cases2", "halt-mid-scale-down-orderedready", "reverse-order-scale-down", "scale-down", 0,
-     "pass", ("held at web-0 (not Ready) for", "no condemned pod deleted until web-0 Ready")),
+     "pass", ("held at web-0 (not Ready) for", "until web-0 Ready (no condemned pod deleted meanwhile)")),
     ("cases2", "rollout-stuck-unrescued-orderedready", "rolling-update", "rolling-update", 0,
      "pass", ("(the recording ended): halted at web-2", "web-1, web-0 still at revision")),
     ("cases2", "min-ready-scale-up-orderedready", "ordered-ready-gating", "scale-up", 0, "pass",
