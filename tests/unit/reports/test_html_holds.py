@@ -42,7 +42,8 @@ def test_held_stretches_are_drawn_with_a_title_and_a_legend_key(tmp_path: Path) 
     tabs = re.findall(r'<rect class="held-tab"[^>]*><title>([^<]*)</title>', html)
     tab_x = re.findall(r'<rect class="held-tab" x="([0-9.]+)"', html)[0]
     assert tabs[0] == (
-        "held at web-1 (not Ready) for 1.5 s, until web-1 Ready [Running, not Ready] (1.00s → 2.50s)"
+        "held at web-1 (not Ready) for 1.5 s, until web-1 Ready [Running, not Ready] "
+        "(1.00s → 2.50s)"
     )
     assert 'fill="url(#held0)" data-c="7"' in html
     assert '<pattern id="held0"' in html
