@@ -30,7 +30,7 @@ def test_proofs_scenario_under_both_policies(lab: Any, tmp_path: Path) -> None:
     assert gating.outcome == "pass"
     assert "Available (2s)" in gating.reason
     partitioned = verdict_of(ordered, "rolling-update", "rolling-update")
-    assert partitioned.reason.endswith("down to partition 1: web-2, web-1")
+    assert "down to partition 1: web-2, web-1;" in partitioned.reason
     assert verdict_of(ordered, "homework-1", "service-deleted").outcome == "pass"
     back = verdict_of(ordered, "stable-network-identity", "service-recreated")
     assert back.reason == "DNS records back for web-0, web-1, web-2"
