@@ -54,6 +54,9 @@ def test_replaced_statefulset_keeps_storage(lab: Any, tmp_path: Path) -> None:
     cli = CliRunner().invoke(main, argv, catch_exceptions=False)
     assert cli.exit_code == 0, cli.output
     result = verify(load_recording(db, "replace-orderedready"))
-    assert [e.kind for e in result.episodes] == ["scale-up", "statefulset-replaced", "scale-up"]
+    kinds = [e.kind for e in result.episodes]
+    assert kinds == ["scale-up", "statefulset-deleted", "statefulset-replaced", "scale-up"]
+    deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert "removed by the garbage collector" in deletion.reason
     assert verdict_of(result, "stable-storage", "scale-up", nth=1).outcome == "pass"
     assert not result.failed
