@@ -14,74 +14,8 @@ import pytest
 from reports.recording import load_recording
 from reports.verdict import Verdict, VerifyResult
 from reports.verify import verify
+from tests.fixtures.fault_kinds import ROWS, Row
 from tests.fixtures.real import real_store
-
-Row = tuple[str, str, str, str, int, str, tuple[str, ...]]
-
-# (store, session, proof, episode kind, nth episode of that kind, outcome, words in the reason)
-ROWS: tuple[Row, ...] = (
-    # Progress and halts
-    ("cases", "forced-rollback-orderedready", "rolling-update", "rolling-update", 0, "pass",
-     ("did not complete within the episode", "halted at web-2 (web-2 Running, not Ready)",
-      "web-1, web-0 still at revision")),
-    ("cases", "forced-rollback-parallel", "rolling-update", "rolling-update", 0, "pass",
-     ("halted at web-2 (web-2 Running, not Ready)", "web-1, web-0 still at revision")),
-    ("cases", "halt-mid-scale-up-orderedready", "ordered-ready-gating", "scale-up", 0, "pass",
-     ("held at web-2 (not Ready) for", "until web-2 Ready, then web-3 created")),
-    ("cases2", "halt-mid-scale-down-orderedready", "reverse-order-scale-down", "scale-down", 0,
-     "pass", ("held at web-0 (not Ready) for",
-              "until web-0 Ready (no condemned pod deleted meanwhile)")),
-    ("cases2", "rollout-stuck-unrescued-orderedready", "rolling-update", "rolling-update", 0,
-     "pass", ("(the recording ended): halted at web-2", "web-1, web-0 still at revision")),
-    ("cases2", "min-ready-scale-up-orderedready", "ordered-ready-gating", "scale-up", 0, "pass",
-     ("and Available (5s)",)),
-    # Who acted
-    ("cases", "forced-rollback-orderedready", "rolling-update", "rolling-update", 1,
-     "not-applicable", ("the controller replaced no pod", "web-2 was deleted by a client (the "
-                        "forced rollback", "the controller stood still for")),
-    ("cases", "forced-rollback-parallel", "rolling-update", "rolling-update", 1, "pass",
-     ("the controller replaced from the highest ordinal down to partition 0: web-2",)),
-    ("cases2", "client-delete-mid-rollout-orderedready", "rolling-update", "rolling-update", 0,
-     "pass", ("web-1 was deleted by a client, not by the controller",)),
-    ("cases2", "ondelete-update-orderedready", "rolling-update", "ondelete-update", 0,
-     "not-applicable", ("OnDelete: the controller replaces no pod", "web-1 still at revision",
-                        "web-2 was deleted by a client")),
-    # DNS identity belongs to one incarnation
-    ("cases", "forced-rollback-orderedready", "stable-network-identity", "rolling-update", 0,
-     "not-applicable", ("web-2 was never Ready, so it has no DNS record by design",)),
-    ("cases", "forced-rollback-orderedready-ipreuse", "stable-network-identity", "rolling-update",
-     0, "not-applicable", ("web-2 was never Ready",)),
-    ("cases", "forced-rollback-parallel", "stable-network-identity", "rolling-update", 0,
-     "not-applicable", ("web-2 was never Ready",)),
-    ("cases", "non-headless-service-orderedready", "stable-network-identity", "pod-recreated", 0,
-     "not-applicable", ("Service web-hl is not headless", "no per-pod DNS records")),
-    ("cases", "non-headless-service-parallel", "stable-network-identity", "pod-recreated", 0,
-     "not-applicable", ("Service web-hl is not headless",)),
-    ("cases2", "service-selects-nothing-orderedready", "stable-network-identity", "pod-recreated",
-     0, "not-applicable", ("Service web-hl selects app=other",)),
-    ("cases2", "service-never-existed-parallel", "stable-network-identity", "pod-recreated", 0,
-     "not-applicable", ("'web-missing' names a Service that never existed",)),
-    # Storage legitimately replaced
-    ("cases", "claim-deleted-with-pod-orderedready", "stable-storage", "pod-recreated", 0,
-     "not-applicable", ("data-web-1 is a new claim for web-1", "deleted by a client",
-                        "fresh, empty claim")),
-    ("cases", "claim-deleted-with-pod-parallel", "stable-storage", "pod-recreated", 0,
-     "not-applicable", ("deleted by a client",)),
-    ("cases2", "retention-when-scaled-delete-orderedready", "stable-storage", "scale-up", 1,
-     "not-applicable", ("deleted by the PVC retention policy", "whenScaled: Delete")),
-    ("cases2", "retention-when-deleted-delete-parallel", "stable-storage", "scale-up", 1,
-     "not-applicable", ("deleted by the PVC retention policy", "whenDeleted: Delete")),
-    # Episodes missing before
-    ("cases", "statefulset-deleted-orderedready", "statefulset-deletion", "statefulset-deleted", 0,
-     "pass", ("4 pods removed by the garbage collector", "4 at once", "no ordering guarantee")),
-    ("cases", "statefulset-deleted-parallel", "statefulset-deletion", "statefulset-deleted", 0,
-     "pass", ("removed by the garbage collector", "no ordering guarantee")),
-    # The edges of a recording
-    ("cases2", "end-after-recreation-orderedready", "stable-network-identity", "pod-recreated", 0,
-     "inconclusive", ("the recording ended before it was Ready",)),
-    ("cases2", "end-after-ready-orderedready", "stable-network-identity", "pod-recreated", 0,
-     "pass", ("web-1.web-hl.",)),
-)  # fmt: skip
 
 SESSIONS = sorted({(store, session) for store, session, *_ in ROWS})
 
