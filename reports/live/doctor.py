@@ -1,0 +1,70 @@
+"""`stswatch doctor`: every check over one read of the cluster, and its text and JSON output.
+
+Checks (each a pure function `World -> list[Finding]`): claims not Bound and unschedulable pods
+(`storage`), the governing Service (`service`), containers (`containers`), a set that does not
+progress (`progress`), claims left over and deleting retention (`leftovers`), and deletions that
+do not finish (`terminating`).
+"""
+
+from collections.abc import Callable
+from dataclasses import asdict
+
+import orjson
+
+from reports.live.containers import container_findings
+from reports.live.findings import Finding, ordered
+from reports.live.leftovers import leftover_findings
+from reports.live.progress import progress_findings
+from reports.live.service import service_findings
+from reports.live.storage import claim_findings, unschedulable_findings
+from reports.live.terminating import terminating_findings
+from reports.live.world import World
+
+CHECKS: tuple[Callable[[World], list[Finding]], ...] = (
+    claim_findings,
+    unschedulable_findings,
+    service_findings,
+    container_findings,
+    progress_findings,
+    terminating_findings,
+    leftover_findings,
+)
+
+
+def diagnose(world: World) -> list[Finding]:
+    """Every finding about `world`'s StatefulSet, errors first."""
+    return ordered([finding for check in CHECKS for finding in check(world)])
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    """True when any finding is an error (doctor then exits 1)."""
+    return any(f.severity == "error" for f in findings)
+
+
+def render_text(world: World, findings: list[Finding]) -> str:
+    """For a terminal: a headline, then each finding's what, why, fix and source."""
+    counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
+    head = f"StatefulSet {world.namespace}/{world.name}: "
+    if not findings:
+        return head + "healthy, no findings\n"
+    lines = [head + ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items())]
+    for finding in findings:
+        lines.append("")
+        lines.append(f"{finding.severity.upper()} [{' / '.join(finding.causes)}] {finding.subject}")
+        lines.append(f"  what: {finding.what}")
+        lines.extend(f"  why:  {line}" for line in finding.why)
+        lines.extend(f"  fix:  {line}" for line in finding.fix)
+        lines.append(f"  see:  {finding.reference}")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(world: World, findings: list[Finding]) -> str:
+    """For tools: the set, `healthy`, and every finding's fields."""
+    document = {
+        "namespace": world.namespace,
+        "statefulset": world.name,
+        "healthy": not findings,
+        "errors": sum(f.severity == "error" for f in findings),
+        "findings": [asdict(f) for f in findings],
+    }
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
