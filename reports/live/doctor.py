@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 import orjson
 
+from reports import causes
 from reports.live.containers import container_findings
 from reports.live.findings import Finding, ordered
 from reports.live.leftovers import leftover_findings
@@ -32,8 +33,16 @@ CHECKS: tuple[Callable[[World], list[Finding]], ...] = (
 
 
 def diagnose(world: World) -> list[Finding]:
-    """Every finding about `world`'s StatefulSet, errors first."""
-    return ordered([finding for check in CHECKS for finding in check(world)])
+    """Every finding about `world`'s StatefulSet, errors first.
+
+    A pod's bare "not Ready" warning is dropped when another finding about the same pod (a
+    crash loop, say) already explains it.
+    """
+    found = [finding for check in CHECKS for finding in check(world)]
+    explained = {f.subject for f in found if f.causes != (causes.NOT_READY,)}
+    return ordered(
+        [f for f in found if not (f.causes == (causes.NOT_READY,) and f.subject in explained)]
+    )
 
 
 def has_errors(findings: list[Finding]) -> bool:
@@ -47,7 +56,9 @@ def render_text(world: World, findings: list[Finding]) -> str:
     head = f"StatefulSet {world.namespace}/{world.name}: "
     if not findings:
         return head + "healthy, no findings\n"
-    lines = [head + ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items())]
+    said = [f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items() if n]
+    verdict = "unhealthy" if counts["error"] else "healthy"
+    lines = [f"{head}{verdict}, {', '.join(said)}"]
     for finding in findings:
         lines.append("")
         lines.append(f"{finding.severity.upper()} [{' / '.join(finding.causes)}] {finding.subject}")
@@ -63,7 +74,7 @@ def render_json(world: World, findings: list[Finding]) -> str:
     document = {
         "namespace": world.namespace,
         "statefulset": world.name,
-        "healthy": not findings,
+        "healthy": not has_errors(findings),
         "errors": sum(f.severity == "error" for f in findings),
         "findings": [asdict(f) for f in findings],
     }
