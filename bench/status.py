@@ -26,11 +26,12 @@ from kubernetes_asyncio import client
 
 from reports.live.status import set_status
 from reports.live.status_render import render_table
+from reports.live.world import world_of
 from watcher.api import Request, get_json
 from watcher.cluster import connect
 from watcher.lab.lab import LabHandle, attach_lab, start_lab
 from watcher.lab.stages import PodTiming
-from watcher.live import read_world
+from watcher.live import read_objects
 
 NAME = "bulk"
 NAMESPACE = "bench-status"
@@ -133,11 +134,11 @@ async def main() -> None:
             await get_json(cluster.api, request, limits=aiohttp.ClientTimeout(total=60))
 
         async def status() -> None:
-            world = await read_world(cluster, namespace=NAMESPACE, name=NAME, doctor=False)
-            render_table(set_status(world))
+            objects = await read_objects(cluster, namespace=NAMESPACE, name=NAME, doctor=False)
+            render_table(set_status(world_of(objects)))
 
         async def doctor_read() -> None:
-            await read_world(cluster, namespace=NAMESPACE, name=NAME, doctor=True)
+            await read_objects(cluster, namespace=NAMESPACE, name=NAME, doctor=True)
 
         list_s = await timed(args.rounds, baseline)
         status_s = await timed(args.rounds, status)

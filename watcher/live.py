@@ -10,12 +10,12 @@ import asyncio
 import difflib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
 from migrations.failures import NotFoundError
-from reports.live.world import World
 from watcher.api import (
     TRANSIENT_ERRORS,
     ClusterError,
@@ -30,6 +30,29 @@ from watcher.cluster import Cluster
 Obj = dict[str, Any]
 
 _READ = aiohttp.ClientTimeout(total=60, sock_connect=10)
+
+
+@dataclass(frozen=True)
+class SetObjects:
+    """What one read saw, as the API returned it; the fields of `reports.live.world.World`.
+
+    (`watcher/` never imports `reports/`: the CLI turns this into a `World`.)
+    """
+
+    namespace: str
+    statefulset: Obj
+    now: float
+    pods: tuple[Obj, ...]
+    claims: tuple[Obj, ...]
+    volumes: tuple[Obj, ...]
+    storage_classes: tuple[Obj, ...]
+    service: Obj | None
+    endpoint_slices: tuple[Obj, ...]
+    events: tuple[Obj, ...]
+    nodes: tuple[Obj, ...]
+    nodes_known: bool
+
+
 _PAGE = 500
 WATCH_SECONDS = 300
 
@@ -119,7 +142,7 @@ async def read_statefulset(cluster: Cluster, *, namespace: str, name: str) -> Ob
     )
 
 
-async def read_world(cluster: Cluster, *, namespace: str, name: str, doctor: bool) -> World:
+async def read_objects(cluster: Cluster, *, namespace: str, name: str, doctor: bool) -> SetObjects:
     """Everything `status` (or, with `doctor`, `doctor`) needs about one StatefulSet."""
     statefulset = await read_statefulset(cluster, namespace=namespace, name=name)
     spec = statefulset.get("spec") or {}
@@ -152,7 +175,7 @@ async def read_world(cluster: Cluster, *, namespace: str, name: str, doctor: boo
         reads["nodes"] = _list(cluster, "/api/v1/nodes", "nodes")
     results = dict(zip(reads, await asyncio.gather(*reads.values()), strict=True))
     pods = [p for p in results["pods"] if _belongs(p, name)]
-    return World(
+    return SetObjects(
         namespace=namespace,
         statefulset=statefulset,
         now=time.time(),
@@ -183,7 +206,7 @@ async def watch_world(
     *,
     namespace: str,
     name: str,
-    redraw: Callable[[World], None],
+    redraw: Callable[[SetObjects], None],
     settle_s: float = 0.2,
 ) -> None:
     """Redraw on every change of the set, its pods, claims or Service, until cancelled.
@@ -214,7 +237,7 @@ async def watch_world(
             for path, what, selector in watches:
                 group.create_task(_watch_forever(cluster, path, what, selector, changed))
             while True:
-                redraw(await read_world(cluster, namespace=namespace, name=name, doctor=False))
+                redraw(await read_objects(cluster, namespace=namespace, name=name, doctor=False))
                 await changed.wait()
                 await asyncio.sleep(settle_s)
                 changed.clear()

@@ -6,7 +6,7 @@ StatefulSet controller (`pkg/controller/statefulset/stateful_set_utils.go`: `get
 `getPodName`, `getPersistentVolumeClaimName`, `podInOrdinalRange`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from reports.objects import dig, parse_ordinal, parse_time
@@ -178,6 +178,11 @@ class World:
         """Seconds from an API timestamp to `now`."""
         at = parse_time(timestamp)
         return None if at is None else max(0.0, self.now - at)
+
+
+def world_of(objects: object) -> World:
+    """A `World` from any object with its fields (the reader's `watcher.live.SetObjects`)."""
+    return World(**{f.name: getattr(objects, f.name) for f in fields(World)})
 
 
 def event_time(event: Obj) -> float:

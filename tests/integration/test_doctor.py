@@ -17,12 +17,11 @@ from kubernetes_asyncio.client import ApiClient
 
 from migrations.failures import ExitCode
 from reports import causes
-from reports.live.world import World
 from watcher.cli import main
 from watcher.cluster import connect
 from watcher.lab.lab import LabHandle
 from watcher.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
-from watcher.live import watch_world
+from watcher.live import SetObjects, watch_world
 
 pytestmark = pytest.mark.integration
 
@@ -398,7 +397,7 @@ async def test_watch_redraws_on_change(lab: LabHandle, kube_api: ApiClient, name
     await create(kube_api, namespace, redis(replicas=1, storage_class=lab.storage_class))
     await until_ready(kube_api, namespace, {"redis-0"})
     cluster = await connect(kubeconfig=lab.kubeconfig, context=None)
-    frames: list[World] = []
+    frames: list[SetObjects] = []
     task = asyncio.create_task(
         watch_world(cluster, namespace=namespace, name="redis", redraw=frames.append)
     )

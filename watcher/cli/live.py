@@ -19,10 +19,10 @@ from reports.live.doctor import render_json as doctor_json
 from reports.live.doctor import render_text as doctor_text
 from reports.live.status import set_status
 from reports.live.status_render import render_json, render_table, render_yaml
-from reports.live.world import World
+from reports.live.world import World, world_of
 from watcher.cli import main
 from watcher.cluster import connect
-from watcher.live import read_world, watch_world
+from watcher.live import SetObjects, read_objects, watch_world
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -60,12 +60,12 @@ async def _with_cluster(
 ) -> World:  # fmt: skip
     cluster = await connect(kubeconfig=kubeconfig, context=context)
     try:
-        world = await read_world(
+        objects = await read_objects(
             cluster, namespace=namespace or cluster.default_namespace, name=name, doctor=doctor
         )
     finally:
         await cluster.close()
-    return world
+    return world_of(objects)
 
 
 @main.command()
@@ -109,7 +109,8 @@ async def _watch(
     cluster = await connect(kubeconfig=kubeconfig, context=context)
     tty = sys.stdout.isatty()
 
-    def redraw(world: World) -> None:
+    def redraw(objects: SetObjects) -> None:
+        world = world_of(objects)
         stamp = datetime.now(tz=UTC).strftime("%H:%M:%S")
         head = _CLEAR if tty else "\n"
         click.echo(
