@@ -19,6 +19,7 @@ from migrations.failures import NotFoundError
 from watcher.api import (
     TRANSIENT_ERRORS,
     ClusterError,
+    ForbiddenError,
     MissingError,
     Request,
     get_json,
@@ -114,7 +115,11 @@ def _nearby(name: str, names: list[str]) -> str:
 
 
 async def read_statefulset(cluster: Cluster, *, namespace: str, name: str) -> Obj:
-    """GET the set; a missing set or namespace is a NotFoundError naming what exists nearby."""
+    """GET the set; a missing set or namespace is a NotFoundError naming what exists nearby.
+
+    The nearby names are a courtesy: a reader refused namespaces or the namespace's
+    StatefulSets still gets the not-found message, without them.
+    """
     found = await _get(
         cluster,
         f"/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
@@ -122,24 +127,35 @@ async def read_statefulset(cluster: Cluster, *, namespace: str, name: str) -> Ob
     )
     if found is not None:
         return found
-    namespace_obj = await _get(cluster, f"/api/v1/namespaces/{namespace}", f"namespace {namespace}")
-    if namespace_obj is None:
-        namespaces = await _list(cluster, "/api/v1/namespaces", "namespaces")
-        names = [str((n.get("metadata") or {}).get("name")) for n in namespaces]
+    try:
+        exists = await _get(cluster, f"/api/v1/namespaces/{namespace}", f"namespace {namespace}")
+    except ForbiddenError:
+        exists = {}
+    if exists is None:
+        names = await _names(cluster, "/api/v1/namespaces", "namespaces")
         raise NotFoundError(
-            f"namespace '{namespace}' does not exist on {cluster.server_url} "
-            f"(namespaces: {_nearby(namespace, names)})"
+            f"namespace '{namespace}' does not exist on {cluster.server_url}"
+            + (f" (namespaces: {_nearby(namespace, names)})" if names is not None else "")
         )
-    sets = await _list(
+    names = await _names(
         cluster,
         f"/apis/apps/v1/namespaces/{namespace}/statefulsets",
         f"statefulsets in namespace '{namespace}'",
     )
-    names = [str((s.get("metadata") or {}).get("name")) for s in sets]
     raise NotFoundError(
         f"StatefulSet '{name}' in namespace '{namespace}' does not exist on "
-        f"{cluster.server_url} (StatefulSets {_nearby(name, names)})"
+        f"{cluster.server_url}"
+        + (f" (StatefulSets {_nearby(name, names)})" if names is not None else "")
     )
+
+
+async def _names(cluster: Cluster, path: str, what: str) -> list[str] | None:
+    """The names in a collection; None when the reader may not list it."""
+    try:
+        items = await _list(cluster, path, what)
+    except ForbiddenError:
+        return None
+    return [str((i.get("metadata") or {}).get("name")) for i in items]
 
 
 async def read_objects(cluster: Cluster, *, namespace: str, name: str, doctor: bool) -> SetObjects:
