@@ -58,14 +58,14 @@ def findings_with(report: dict[str, Any], *wanted: str) -> list[dict[str, Any]]:
 
 
 async def until_finding(
-    lab: LabHandle, namespace: str, *wanted: str, wait_s: float = WAIT_S
+    lab: LabHandle, namespace: str, *wanted: str, saying: str = "", wait_s: float = WAIT_S
 ) -> dict[str, Any]:
-    """Run doctor until a finding with these causes appears; return it."""
+    """Run doctor until a finding with these causes (and `saying` in its text) appears."""
     seen: list[dict[str, Any]] = []
 
     async def found() -> bool:
         _, report = await doctor(lab, namespace)
-        seen[:] = findings_with(report, *wanted)
+        seen[:] = [f for f in findings_with(report, *wanted) if saying in text_of(f)]
         return bool(seen)
 
     await until(found, what=f"a doctor finding {wanted}", wait_s=wait_s)
@@ -282,7 +282,7 @@ async def test_stuck_rollout_needs_forced_rollback(
     held = {"annotations": {HOLD_ANNOTATION: "true"}}
     patch = {"spec": {"template": {"metadata": held, "spec": new_image}}}
     await client.AppsV1Api(kube_api).patch_namespaced_stateful_set("redis", namespace, patch)
-    finding = await until_finding(lab, namespace, causes.ROLLOUT_STUCK)
+    finding = await until_finding(lab, namespace, causes.ROLLOUT_STUCK, saying="forced rollback")
     assert finding["severity"] == "error"
     assert "held by redis-2" in finding["what"]
     assert "forced rollback" in text_of(finding)
@@ -341,9 +341,7 @@ async def test_pod_held_terminating_by_a_finalizer(
         _code, table = await run(lab, "status", "-n", namespace, "redis")
         assert "Terminating" in next(li for li in table.splitlines() if li.startswith("2 "))
     finally:
-        await core.patch_namespaced_pod(
-            "redis-2", namespace, [{"op": "remove", "path": "/metadata/finalizers"}]
-        )
+        await core.patch_namespaced_pod("redis-2", namespace, {"metadata": {"finalizers": None}})
 
 
 # Bad input.
