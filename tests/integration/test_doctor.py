@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +222,74 @@ async def test_storage_class_that_does_not_exist(
     code, table = await run(lab, "status", "-n", namespace, "redis")
     assert "claim data-redis-0: Pending" in table
     assert "Pending" in table.splitlines()[-2]
+
+
+@contextlib.asynccontextmanager
+async def storage_class(
+    api: ApiClient, name: str, *, provisioner: str, binding: str = "Immediate"
+) -> AsyncIterator[str]:
+    """A cluster-wide StorageClass for one test, deleted after it."""
+    storage = client.StorageV1Api(api)
+    body = {"metadata": {"name": name}, "provisioner": provisioner,
+            "volumeBindingMode": binding, "reclaimPolicy": "Delete"}  # fmt: skip
+    await storage.create_storage_class(body)
+    try:
+        yield name
+    finally:
+        await storage.delete_storage_class(name)
+
+
+async def test_class_whose_provisioner_never_acts(
+    lab: LabHandle, kube_api: ApiClient, namespace: str
+) -> None:
+    async with storage_class(kube_api, f"{namespace}-none", provisioner="example.com/nobody") as sc:
+        await create(kube_api, namespace, redis(replicas=1, storage_class=sc))
+        finding = await until_finding(
+            lab, namespace, causes.CLAIM_NOT_BOUND, causes.NO_PROVISIONER, saying="has not acted"
+        )
+        assert finding["severity"] == "error"
+        assert "example.com/nobody" in text_of(finding)
+        assert "ExternalProvisioning" in text_of(finding)
+
+
+async def test_first_consumer_that_cannot_be_scheduled(
+    lab: LabHandle, kube_api: ApiClient, namespace: str
+) -> None:
+    name = f"{namespace}-wffc"
+    async with storage_class(
+        kube_api, name, provisioner="example.com/nobody", binding="WaitForFirstConsumer"
+    ):
+        body = redis(replicas=1, storage_class=name)
+        body["spec"]["template"]["spec"]["nodeSelector"] = {"disk": "ssd"}  # no node has it
+        await create(kube_api, namespace, body)
+        finding = await until_finding(
+            lab, namespace, causes.CLAIM_NOT_BOUND, causes.WAITING_FOR_CONSUMER
+        )
+        assert finding["severity"] == "error"
+        assert "pod redis-0: PodScheduled False (Unschedulable:" in text_of(finding)
+        assert "node(s) didn't match Pod's node affinity/selector" in text_of(finding)
+
+
+async def test_static_class_without_a_fitting_volume(
+    lab: LabHandle, kube_api: ApiClient, namespace: str
+) -> None:
+    name = f"{namespace}-static"
+    core = client.CoreV1Api(kube_api)
+    volume = {"metadata": {"name": name}, "spec": {
+        "storageClassName": name, "capacity": {"storage": "500Mi"},
+        "accessModes": ["ReadOnlyMany"], "hostPath": {"path": f"/tmp/{name}"},
+        "persistentVolumeReclaimPolicy": "Retain"}}  # fmt: skip
+    async with storage_class(kube_api, name, provisioner="kubernetes.io/no-provisioner"):
+        await core.create_persistent_volume(volume)
+        try:
+            await create(kube_api, namespace, redis(replicas=1, storage_class=name))
+            finding = await until_finding(
+                lab, namespace, causes.CLAIM_NOT_BOUND, causes.VOLUME_MISMATCH
+            )
+            assert f"PV {name}: capacity 500Mi < 1Gi" in text_of(finding)
+            assert "accessModes ['ReadOnlyMany'] lack ['ReadWriteOnce']" in text_of(finding)
+        finally:
+            await core.delete_persistent_volume(name)
 
 
 async def test_service_deleted(lab: LabHandle, kube_api: ApiClient, namespace: str) -> None:
