@@ -22,6 +22,7 @@ from reports.objects import deletion_timestamp, labels
 Obj = dict[str, Any]
 
 FORCED_ROLLBACK_DOCS = f"{STATEFULSET_DOCS}#forced-rollback"
+STUCK_AFTER_S = 30.0  # a pod holding the set for less than this is progress, not a fault
 
 
 def progress_findings(world: World) -> list[Finding]:
@@ -40,14 +41,15 @@ def progress_findings(world: World) -> list[Finding]:
             if why is not None:
                 held_at, blocked = ordinal, why
                 break
-    rollout = _rollout(world, pods, min_ready)
+    rollout, rolling_at = _rollout(world, pods, min_ready)
     if held_at is not None and blocked is not None:
         stuck = _held(world, held_at, blocked)
         if stuck is not None:
             found.append(stuck)
-    if rollout is not None and not any(causes.ROLLOUT_STUCK in f.causes for f in found):
+    covered: set[int | None] = {held_at} if found else set()
+    if rollout is not None and not any(f.subject == rollout.subject for f in found):
         found.append(rollout)
-    covered = {held_at} if found else set()
+        covered.add(rolling_at)
     found.extend(_unready(world, pods, covered, min_ready))
     return found
 
@@ -82,6 +84,8 @@ def _held(world: World, ordinal: int, why: Blocker) -> Finding | None:
         return None
     bad_revision = bool(update) and pod_revision == update and update != current
     fix = _fixes(world, name, why, bad_revision=bad_revision)
+    if _recent(world, why):
+        return _in_progress(world, cause, name, why, held)
     return Finding(
         severity="error",
         causes=(cause, why.cause),
@@ -95,6 +99,25 @@ def _held(world: World, ordinal: int, why: Blocker) -> Finding | None:
         ),
         fix=tuple(fix),
         reference=FORCED_ROLLBACK_DOCS if bad_revision else f"{CONTROLLER} (processReplica)",
+    )
+
+
+def _recent(world: World, why: Blocker) -> bool:
+    """Whether the pod has held the set for less than STUCK_AFTER_S (still progressing)."""
+    age = world.age(why.since) if why.since else None
+    return age is not None and age < STUCK_AFTER_S
+
+
+def _in_progress(world: World, cause: str, name: str, why: Blocker, held: list[str]) -> Finding:
+    return Finding(
+        severity="info",
+        causes=(why.cause,),
+        subject=f"StatefulSet {world.name}",
+        what=f"{cause.split()[0]} in progress: waiting for {name} ({why.cause}"
+        f"{_since(world, why)})",
+        why=(f"{name}: {why.detail}", *(f"waiting: {h}" for h in held)),
+        fix=(f"nothing yet; run doctor again if it lasts more than {STUCK_AFTER_S:.0f} s",),
+        reference=f"{CONTROLLER} (processReplica)",
     )
 
 
@@ -139,12 +162,14 @@ def _not_updated(world: World, pods: dict[int, Obj]) -> list[str]:
     ]
 
 
-def _rollout(world: World, pods: dict[int, Obj], min_ready: int) -> Finding | None:
+def _rollout(
+    world: World, pods: dict[int, Obj], min_ready: int
+) -> tuple[Finding | None, int | None]:
     """A rolling update waiting on a new-revision pod that is not Available (any policy)."""
     update, current = world.status("updateRevision"), world.status("currentRevision")
     stale = _not_updated(world, pods)
     if not update or update == current or not stale:
-        return None
+        return None, None
     for ordinal in sorted(pods, reverse=True):
         pod = pods[ordinal]
         if ordinal not in world.ordinals or labels(pod).get(REVISION_LABEL) != update:
@@ -153,7 +178,10 @@ def _rollout(world: World, pods: dict[int, Obj], min_ready: int) -> Finding | No
         if why is None or why.cause == causes.TERMINATING:
             continue
         name = world.pod_name(ordinal)
-        return Finding(
+        if _recent(world, why):
+            held = [f"not updated to revision {update}: {', '.join(stale)}"]
+            return _in_progress(world, causes.ROLLOUT_STUCK, name, why, held), ordinal
+        finding = Finding(
             severity="error",
             causes=(causes.ROLLOUT_STUCK, why.cause),
             subject=f"StatefulSet {world.name}",
@@ -168,7 +196,8 @@ def _rollout(world: World, pods: dict[int, Obj], min_ready: int) -> Finding | No
             fix=tuple(_fixes(world, name, why, bad_revision=True)),
             reference=FORCED_ROLLBACK_DOCS,
         )
-    return None
+        return finding, ordinal
+    return None, None
 
 
 def _unready(

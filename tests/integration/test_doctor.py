@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 import yaml
 from click.testing import CliRunner
 from kubernetes_asyncio import client
@@ -60,7 +61,10 @@ def findings_with(report: dict[str, Any], *wanted: str) -> list[dict[str, Any]]:
 async def until_finding(
     lab: LabHandle, namespace: str, *wanted: str, saying: str = "", wait_s: float = WAIT_S
 ) -> dict[str, Any]:
-    """Run doctor until a finding with these causes (and `saying` in its text) appears."""
+    """Run doctor until a finding with these causes (and `saying` in its text) appears.
+
+    A set held by one pod is an error only after `progress.STUCK_AFTER_S`; the default wait
+    covers that."""
     seen: list[dict[str, Any]] = []
 
     async def found() -> bool:
@@ -70,6 +74,47 @@ async def until_finding(
 
     await until(found, what=f"a doctor finding {wanted}", wait_s=wait_s)
     return seen[0]
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="session")
+async def requeue_parked_pods(kube_api: ApiClient, namespace: str) -> AsyncIterator[None]:
+    """Work around a scheduler race the lab shows under load: a pod tried before its claim is
+    Bound is parked as unschedulable ("pod has unbound immediate PersistentVolumeClaims"), and
+    when the Bound update lands before the pod is parked, nothing requeues it until the 5 min
+    `podMaxInUnschedulablePodsDuration` flush. Touching the (Bound) claim is a claim update
+    event, which the VolumeBinding plugin's queueing hint turns into a retry."""
+    core = client.CoreV1Api(kube_api)
+
+    async def nudge() -> None:
+        rounds = 0
+        while True:
+            await asyncio.sleep(3.0)
+            rounds += 1
+            claims = (await core.list_namespaced_persistent_volume_claim(namespace)).items
+            bound = {c.metadata.name for c in claims if c.status.phase == "Bound"}
+            for pod in (await core.list_namespaced_pod(namespace)).items:
+                scheduled = next(
+                    (c for c in pod.status.conditions or () if c.type == "PodScheduled"), None
+                )
+                if scheduled is None or scheduled.status != "False":
+                    continue
+                if "unbound immediate PersistentVolumeClaims" not in (scheduled.message or ""):
+                    continue
+                mounted = [
+                    v.persistent_volume_claim.claim_name
+                    for v in pod.spec.volumes or ()
+                    if v.persistent_volume_claim is not None
+                ]
+                for name in mounted if set(mounted) <= bound else ():
+                    body = {"metadata": {"annotations": {"stswatch.dev/requeue": str(rounds)}}}
+                    with contextlib.suppress(client.ApiException):
+                        await core.patch_namespaced_persistent_volume_claim(name, namespace, body)
+
+    task = asyncio.create_task(nudge())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, client.ApiException):
+        await task
 
 
 def text_of(finding: dict[str, Any]) -> str:

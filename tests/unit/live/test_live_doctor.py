@@ -200,3 +200,13 @@ def test_terminating_within_grace_is_info() -> None:
     world = healthy(pods=(pod(0), pod(1), pod(2, deleting=ts(-20))))
     found = [f for f in diagnose(world) if causes.TERMINATING in f.causes]
     assert [f.severity for f in found] == ["info"]
+
+
+def test_a_pod_holding_the_set_briefly_is_progress_not_a_fault() -> None:
+    world = healthy(statefulset=statefulset(ready=1),
+                    pods=(pod(0), pod(1, ready=False, ready_since=ts(3))))  # fmt: skip
+    found = diagnose(world)
+    assert not has_errors(found)
+    progress = [f for f in found if f.subject == "StatefulSet redis"]
+    assert [(f.severity, f.causes) for f in progress] == [("info", (causes.NOT_READY,))]
+    assert progress[0].what.startswith("scale-up in progress: waiting for redis-1 (not Ready")
