@@ -76,41 +76,44 @@ async def until_finding(
     return seen[0]
 
 
+async def requeue_parked_pods(api: ApiClient, namespace: str) -> None:
+    """Until cancelled, work around a scheduler race the lab shows under load.
+
+    A pod tried before its claim is Bound is parked as unschedulable ("pod has unbound
+    immediate PersistentVolumeClaims"); when the claim's Bound update lands before the pod is
+    parked, nothing requeues it until the 5 min `podMaxInUnschedulablePodsDuration` flush.
+    Touching the (Bound) claim is a claim update event, which the VolumeBinding plugin's
+    queueing hint turns into a retry.
+    """
+    core = client.CoreV1Api(api)
+    rounds = 0
+    while True:
+        await asyncio.sleep(3.0)
+        rounds += 1
+        claims = (await core.list_namespaced_persistent_volume_claim(namespace)).items
+        bound = {c.metadata.name for c in claims if c.status.phase == "Bound"}
+        for pod in (await core.list_namespaced_pod(namespace)).items:
+            scheduled = next(
+                (c for c in pod.status.conditions or () if c.type == "PodScheduled"), None
+            )
+            if scheduled is None or scheduled.status != "False":
+                continue
+            if "unbound immediate PersistentVolumeClaims" not in (scheduled.message or ""):
+                continue
+            mounted = [
+                v.persistent_volume_claim.claim_name
+                for v in pod.spec.volumes or ()
+                if v.persistent_volume_claim is not None
+            ]
+            for name in mounted if set(mounted) <= bound else ():
+                body = {"metadata": {"annotations": {"stswatch.dev/requeue": str(rounds)}}}
+                with contextlib.suppress(client.ApiException):
+                    await core.patch_namespaced_persistent_volume_claim(name, namespace, body)
+
+
 @pytest_asyncio.fixture(autouse=True, loop_scope="session")
-async def requeue_parked_pods(kube_api: ApiClient, namespace: str) -> AsyncIterator[None]:
-    """Work around a scheduler race the lab shows under load: a pod tried before its claim is
-    Bound is parked as unschedulable ("pod has unbound immediate PersistentVolumeClaims"), and
-    when the Bound update lands before the pod is parked, nothing requeues it until the 5 min
-    `podMaxInUnschedulablePodsDuration` flush. Touching the (Bound) claim is a claim update
-    event, which the VolumeBinding plugin's queueing hint turns into a retry."""
-    core = client.CoreV1Api(kube_api)
-
-    async def nudge() -> None:
-        rounds = 0
-        while True:
-            await asyncio.sleep(3.0)
-            rounds += 1
-            claims = (await core.list_namespaced_persistent_volume_claim(namespace)).items
-            bound = {c.metadata.name for c in claims if c.status.phase == "Bound"}
-            for pod in (await core.list_namespaced_pod(namespace)).items:
-                scheduled = next(
-                    (c for c in pod.status.conditions or () if c.type == "PodScheduled"), None
-                )
-                if scheduled is None or scheduled.status != "False":
-                    continue
-                if "unbound immediate PersistentVolumeClaims" not in (scheduled.message or ""):
-                    continue
-                mounted = [
-                    v.persistent_volume_claim.claim_name
-                    for v in pod.spec.volumes or ()
-                    if v.persistent_volume_claim is not None
-                ]
-                for name in mounted if set(mounted) <= bound else ():
-                    body = {"metadata": {"annotations": {"stswatch.dev/requeue": str(rounds)}}}
-                    with contextlib.suppress(client.ApiException):
-                        await core.patch_namespaced_persistent_volume_claim(name, namespace, body)
-
-    task = asyncio.create_task(nudge())
+async def _requeue_parked_pods(kube_api: ApiClient, namespace: str) -> AsyncIterator[None]:
+    task = asyncio.create_task(requeue_parked_pods(kube_api, namespace))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, client.ApiException):
