@@ -64,6 +64,7 @@ async def wrong_selector(api: ApiClient, ns: str, lab: LabHandle) -> None:
 async def not_headless(api: ApiClient, ns: str, lab: LabHandle) -> None:
     await client.CoreV1Api(api).create_namespaced_service(ns, headless_service(headless=False))
     await create(api, ns, redis(replicas=3, storage_class=lab.storage_class), service=False)
+    await until_ready(api, ns, {"redis-0", "redis-1", "redis-2"})
 
 
 async def held_scale_up(api: ApiClient, ns: str, lab: LabHandle) -> None:

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from reports import causes
-from reports.live.findings import Finding, events_evidence
+from reports.live.findings import CONTAINER_EVENTS, Finding, events_evidence
 from reports.live.world import World
 from reports.objects import dig
 
@@ -71,7 +71,8 @@ def _container(world: World, pod: Obj, status: Obj, *, init: bool) -> Finding | 
     terminated = dig(status, "state", "terminated") or {}
     reason, code = _last(status)
     subject = f"pod {pod_name}"
-    events = events_evidence(world, "Pod", pod_name)
+    uid = dig(pod, "metadata", "uid")
+    events = events_evidence(world, "Pod", pod_name, reasons=CONTAINER_EVENTS, uid=uid)
     if waiting.get("reason") == "CrashLoopBackOff":
         return Finding(
             severity="error",

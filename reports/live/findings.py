@@ -31,12 +31,32 @@ class Finding:
     reference: str
 
 
-def events_evidence(world: World, kind: str, name: str, *, limit: int = 3) -> list[str]:
-    """The latest Events about one object, Warnings first, as evidence lines."""
-    events = world.events_about(kind, name)
+def events_evidence(
+    world: World,
+    kind: str,
+    name: str,
+    *,
+    limit: int = 3,
+    reasons: frozenset[str] | None = None,
+    uid: str | None = None,
+) -> list[str]:
+    """The latest Events about one object (of these `reasons`), Warnings first, as evidence."""
+    events = [
+        e
+        for e in world.events_about(kind, name, uid=uid)
+        if reasons is None or e.get("reason") in reasons
+    ]
     warnings = [e for e in events if e.get("type") == "Warning"]
     chosen = (warnings or events)[-limit:]
     return [describe_event(e) for e in chosen]
+
+
+# Event reasons that bear on each kind of finding (kubelet, scheduler and PV controller reasons).
+CONTAINER_EVENTS = frozenset(
+    ("BackOff", "Failed", "Unhealthy", "Killing", "FailedPostStartHook", "FailedPreStopHook")
+)
+SCHEDULING_EVENTS = frozenset(("FailedScheduling", "FailedAttachVolume", "FailedMount"))
+TERMINATION_EVENTS = frozenset(("Killing", "FailedKillPod", "NodeNotReady", "TaintManagerEviction"))
 
 
 def ordered(findings: list[Finding]) -> list[Finding]:

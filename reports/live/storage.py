@@ -13,7 +13,13 @@ import json
 from typing import Any
 
 from reports import causes
-from reports.live.findings import CONTROLLER, Finding, Severity, events_evidence
+from reports.live.findings import (
+    CONTROLLER,
+    SCHEDULING_EVENTS,
+    Finding,
+    Severity,
+    events_evidence,
+)
 from reports.live.world import World
 from reports.objects import condition_true, deletion_timestamp, dig, pod_condition, pod_phase
 
@@ -83,7 +89,7 @@ def _missing(world: World, name: str, pod: Obj) -> Finding:
         what=f"pod {pod_name} is Pending: its claim {name} does not exist",
         why=(
             f"pod {pod_name} mounts claim {name}; GET persistentvolumeclaims/{name}: not found",
-            *events_evidence(world, "Pod", pod_name),
+            *events_evidence(world, "Pod", pod_name, reasons=SCHEDULING_EVENTS),
         ),
         fix=(
             "the StatefulSet controller recreates a missing claim of a Pending pod "
@@ -109,7 +115,7 @@ def _not_bound(world: World, claim: Obj, pod: Obj | None) -> Finding:
         *events_evidence(world, "PersistentVolumeClaim", name),
     ]
     if pod_name is not None:
-        facts.extend(events_evidence(world, "Pod", pod_name, limit=1))
+        facts.extend(events_evidence(world, "Pod", pod_name, limit=1, reasons=SCHEDULING_EVENTS))
     return Finding(
         severity=severity,
         causes=(causes.CLAIM_NOT_BOUND, detail),
@@ -354,7 +360,7 @@ def unschedulable_findings(world: World) -> list[Finding]:
                 what=f"pod {name} is Pending: the scheduler cannot place it",
                 why=(
                     f"PodScheduled False ({scheduled.get('reason')}: {scheduled.get('message')})",
-                    *events_evidence(world, "Pod", name),
+                    *events_evidence(world, "Pod", name, reasons=SCHEDULING_EVENTS),
                 ),
                 fix=(
                     f"`kubectl describe pod {name} -n {world.namespace}`: free or add node "

@@ -11,7 +11,7 @@ https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/
 from typing import Any
 
 from reports import causes
-from reports.live.findings import Finding, events_evidence
+from reports.live.findings import TERMINATION_EVENTS, Finding, events_evidence
 from reports.live.world import World, human_age
 from reports.objects import deletion_timestamp, dig, pod_node
 
@@ -62,7 +62,10 @@ def _pod(world: World, pod: Obj) -> Finding:
         evidence.append(f"metadata.finalizers {finalizers}: the pod stays until each is removed")
     if node_state:
         evidence.append(f"spec.nodeName {node}: the node is {node_state}")
-    evidence.extend(events_evidence(world, "Pod", name, limit=2))
+    uid = dig(pod, "metadata", "uid")
+    evidence.extend(
+        events_evidence(world, "Pod", name, limit=2, reasons=TERMINATION_EVENTS, uid=uid)
+    )
     stuck = overdue > OVERDUE_S
     if not stuck:
         return Finding(

@@ -165,12 +165,17 @@ class World:
             return True
         return any(dig(n, "metadata", "name") == name for n in self.nodes)
 
-    def events_about(self, kind: str, name: str) -> list[Obj]:
-        """Events whose involvedObject is `kind`/`name`, oldest first."""
+    def events_about(self, kind: str, name: str, *, uid: str | None = None) -> list[Obj]:
+        """Events whose involvedObject is `kind`/`name` (and `uid`, when both say), oldest first.
+
+        The uid keeps an earlier pod of the same name (a StatefulSet reuses names) out.
+        """
         found = [
             e
             for e in self.events
-            if dig(e, "involvedObject", "kind") == kind and dig(e, "involvedObject", "name") == name
+            if dig(e, "involvedObject", "kind") == kind
+            and dig(e, "involvedObject", "name") == name
+            and (uid is None or dig(e, "involvedObject", "uid") in (None, "", uid))
         ]
         return sorted(found, key=event_time)
 
