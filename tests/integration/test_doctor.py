@@ -4,6 +4,8 @@ healthy, then each failure the doctor diagnoses, reproduced on the lab and detec
 import asyncio
 import contextlib
 import json
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -546,3 +548,40 @@ def _ready_json(pod: dict[str, Any]) -> bool:
         c.get("type") == "Ready" and c.get("status") == "True"
         for c in (pod.get("status") or {}).get("conditions") or ()
     )
+
+
+async def test_status_watch_command_redraws_and_stops_on_ctrl_c(
+    lab: LabHandle, kube_api: ApiClient, namespace: str
+) -> None:
+    await create(kube_api, namespace, redis(replicas=1, storage_class=lab.storage_class))
+    await until_ready(kube_api, namespace, {"redis-0"})
+    stswatch = str(Path(sys.executable).with_name("stswatch"))
+    process = await asyncio.create_subprocess_exec(
+        stswatch, "status", "-n", namespace, "redis", "--watch",
+        "--kubeconfig", str(lab.kubeconfig),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    seen: list[str] = []
+
+    async def read_until(text: str) -> None:
+        async def found() -> bool:
+            line = await asyncio.wait_for(process.stdout.readline(), timeout=WAIT_S)  # type: ignore[union-attr]
+            seen.append(line.decode())
+            return text in seen[-1]
+
+        await until(found, what=f"a frame with {text!r}")
+
+    try:
+        await read_until("1/1 ready")
+        await client.AppsV1Api(kube_api).patch_namespaced_stateful_set_scale(
+            "redis", namespace, {"spec": {"replicas": 2}}
+        )
+        await read_until("2/2 ready")
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), timeout=30) == ExitCode.OK
+        assert sum("(watching; Ctrl-C to stop)" in line for line in seen) >= 2
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
