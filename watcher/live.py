@@ -52,6 +52,7 @@ class SetObjects:
     events: tuple[Obj, ...]
     nodes: tuple[Obj, ...]
     nodes_known: bool
+    unreadable: tuple[str, ...]
 
 
 _PAGE = 500
@@ -182,13 +183,17 @@ async def read_objects(cluster: Cluster, *, namespace: str, name: str, doctor: b
             f"endpointslices {in_ns}",
             (("labelSelector", f"kubernetes.io/service-name={service_name}"),),
         )
+    unreadable: list[str] = []
     if doctor:
-        reads["volumes"] = _list(cluster, "/api/v1/persistentvolumes", "persistentvolumes")
-        reads["classes"] = _list(
-            cluster, "/apis/storage.k8s.io/v1/storageclasses", "storageclasses"
-        )
+        # Cluster-wide kinds a namespace-scoped reader is often refused: doctor then says which
+        # checks it could not make instead of failing.
+        for key, path, resource in (
+            ("volumes", "/api/v1/persistentvolumes", "persistentvolumes"),
+            ("classes", "/apis/storage.k8s.io/v1/storageclasses", "storageclasses"),
+            ("nodes", "/api/v1/nodes", "nodes"),
+        ):
+            reads[key] = _optional(_list(cluster, path, resource), resource, unreadable)
         reads["events"] = _list(cluster, f"{ns_path}/events", f"events {in_ns}")
-        reads["nodes"] = _list(cluster, "/api/v1/nodes", "nodes")
     results = dict(zip(reads, await asyncio.gather(*reads.values()), strict=True))
     pods = [p for p in results["pods"] if _belongs(p, name)]
     return SetObjects(
@@ -203,8 +208,19 @@ async def read_objects(cluster: Cluster, *, namespace: str, name: str, doctor: b
         endpoint_slices=tuple(results.get("slices", ())),
         events=tuple(results.get("events", ())),
         nodes=tuple(results.get("nodes", ())),
-        nodes_known=doctor,
+        nodes_known=doctor and not any(u.startswith("list nodes") for u in unreadable),
+        unreadable=tuple(unreadable),
     )
+
+
+async def _optional(read: Awaitable[list[Obj]], resource: str, refused: list[str]) -> list[Obj]:
+    """A LIST whose 401/403 is noted in `refused` (as "list RESOURCE (...)") instead of raised."""
+    try:
+        return await read
+    except ForbiddenError as exc:
+        said = "401 unauthorized" if "(401" in str(exc) else "403 forbidden"
+        refused.append(f"list {resource} ({said})")
+        return []
 
 
 def _belongs(pod: Obj, set_name: str) -> bool:

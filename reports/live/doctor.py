@@ -55,10 +55,12 @@ def render_text(world: World, findings: list[Finding]) -> str:
     counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
     head = f"StatefulSet {world.namespace}/{world.name}: "
     if not findings:
-        return head + "healthy, no findings\n"
+        refused = "".join(f"not checked: {u} was refused\n" for u in world.unreadable)
+        return head + "healthy, no findings\n" + refused
     said = [f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items() if n]
     verdict = "unhealthy" if counts["error"] else "healthy"
     lines = [f"{head}{verdict}, {', '.join(said)}"]
+    lines.extend(f"not checked: {u} was refused" for u in world.unreadable)
     for finding in findings:
         lines.append("")
         lines.append(f"{finding.severity.upper()} [{' / '.join(finding.causes)}] {finding.subject}")
@@ -76,6 +78,7 @@ def render_json(world: World, findings: list[Finding]) -> str:
         "statefulset": world.name,
         "healthy": not has_errors(findings),
         "errors": sum(f.severity == "error" for f in findings),
+        "not_checked": list(world.unreadable),
         "findings": [asdict(f) for f in findings],
     }
     return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"

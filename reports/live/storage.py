@@ -118,13 +118,17 @@ def _not_bound(world: World, claim: Obj, pod: Obj | None) -> Finding:
         facts.extend(events_evidence(world, "Pod", pod_name, limit=1, reasons=SCHEDULING_EVENTS))
     return Finding(
         severity=severity,
-        causes=(causes.CLAIM_NOT_BOUND, detail),
+        causes=tuple(dict.fromkeys((causes.CLAIM_NOT_BOUND, detail))),
         subject=f"PersistentVolumeClaim {name}",
         what=f"claim {name} is {phase} ({detail}); {held}",
         why=tuple(facts),
         fix=tuple(fix),
         reference=CLASS_DOCS if detail != causes.NO_MATCHING_VOLUME else STORAGE_DOCS,
     )
+
+
+def _refusal(world: World, resource: str) -> str:
+    return next((u for u in world.unreadable if u.split()[1:2] == [resource]), "refused")
 
 
 def _shown(value: object) -> str:
@@ -143,6 +147,19 @@ def _diagnose(world: World, claim: Obj, pod: Obj | None) -> Diagnosis:
         f"then `kubectl delete pvc {dig(claim, 'metadata', 'name')} -n {ns}` and its Pending pod "
         "so the controller recreates both"
     )
+    if not world.readable("storageclasses"):
+        return (
+            causes.CLAIM_NOT_BOUND,
+            [
+                f"StorageClasses could not be listed ({_refusal(world, 'storageclasses')}): the "
+                "class, its provisioner and binding mode were not checked"
+            ],
+            [
+                f"`kubectl describe pvc -n {ns} {dig(claim, 'metadata', 'name')}` with a reader "
+                "allowed to list storageclasses and persistentvolumes"
+            ],
+            "error",
+        )
     if class_name is None:
         defaults = world.default_storage_classes()
         if not defaults:
@@ -288,6 +305,19 @@ def _static(world: World, claim: Obj, class_name: str) -> Diagnosis:
         and not dig(v, "spec", "claimRef")
     ]
     shown = f'"{class_name}"' if class_name else '"" (no class)'
+    if not world.readable("persistentvolumes"):
+        return (
+            causes.NO_MATCHING_VOLUME,
+            [
+                f"class {shown} binds only pre-created PersistentVolumes, which could not be "
+                f"listed ({_refusal(world, 'persistentvolumes')})"
+            ],
+            [
+                f"check for an Available PV of class {shown}, capacity ≥ {request}, accessModes "
+                f"⊇ {sorted(wanted_modes)}"
+            ],
+            "error",
+        )
     if not candidates:
         return (
             causes.NO_MATCHING_VOLUME,

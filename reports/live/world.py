@@ -34,6 +34,7 @@ class World:
     events: tuple[Obj, ...] = ()  # Events of the namespace
     nodes: tuple[Obj, ...] = ()
     nodes_known: bool = True  # False when nodes could not be listed (then none is "gone")
+    unreadable: tuple[str, ...] = ()  # reads refused, e.g. "list storageclasses (403 forbidden)"
 
     # The set.
     @property
@@ -158,6 +159,10 @@ class World:
             for sc in self.storage_classes
             if (dig(sc, "metadata", "annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true"
         ]
+
+    def readable(self, resource: str) -> bool:
+        """Whether the reader was allowed to list `resource` (e.g. "storageclasses")."""
+        return not any(u.split()[1] == resource for u in self.unreadable if " " in u)
 
     def node_exists(self, name: str) -> bool:
         """Whether a Node called `name` exists (True when nodes could not be listed)."""

@@ -499,6 +499,37 @@ async def test_refused_and_unreachable(
     assert "refused to get statefulsets/redis in namespace" in result[1]
     assert "403 forbidden" in result[1]
 
+    # A namespace-scoped reader: doctor works, and says what it could not check.
+    await lesson(kube_api, namespace, lab)
+    rbac = client.RbacAuthorizationV1Api(kube_api)
+    rules = [
+        {"apiGroups": ["apps"], "resources": ["statefulsets"], "verbs": ["get", "list"]},
+        {"apiGroups": [""], "verbs": ["get", "list"],
+         "resources": ["pods", "persistentvolumeclaims", "services", "events"]},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list"]},
+    ]  # fmt: skip
+    await rbac.create_namespaced_role(namespace, {"metadata": {"name": "reader"}, "rules": rules})
+    binding = {
+        "metadata": {"name": "reader"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "nobody", "namespace": namespace}],
+    }
+    await rbac.create_namespaced_role_binding(namespace, binding)
+
+    async def allowed() -> bool:
+        code, _ = await asyncio.to_thread(
+            _cli, "doctor", "-n", namespace, "redis", "--kubeconfig", str(nobody)
+        )
+        return code == ExitCode.OK
+
+    await until(allowed, what="the Role to take effect")
+    _code, out = await asyncio.to_thread(
+        _cli, "doctor", "-n", namespace, "redis", "--kubeconfig", str(nobody)
+    )
+    assert out.startswith(f"StatefulSet {namespace}/redis: healthy, no findings\n"), out
+    assert "not checked: list persistentvolumes (403 forbidden) was refused" in out
+    assert "not checked: list nodes (403 forbidden) was refused" in out
+
     for cluster in config["clusters"]:
         cluster["cluster"]["server"] = "https://127.0.0.1:9"  # discard port: nothing listens
     gone = tmp_path / "gone.kubeconfig"

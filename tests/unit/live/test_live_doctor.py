@@ -210,3 +210,15 @@ def test_a_pod_holding_the_set_briefly_is_progress_not_a_fault() -> None:
     progress = [f for f in found if f.subject == "StatefulSet redis"]
     assert [(f.severity, f.causes) for f in progress] == [("info", (causes.NOT_READY,))]
     assert progress[0].what.startswith("scale-up in progress: waiting for redis-1 (not Ready")
+
+
+def test_refused_cluster_reads_are_named_not_guessed() -> None:
+    world = _world("no storage class")
+    refused = World(**{**world.__dict__, "storage_classes": (),
+                       "unreadable": ("list storageclasses (403 forbidden)",)})  # fmt: skip
+    found = [f for f in diagnose(refused) if causes.CLAIM_NOT_BOUND in f.causes]
+    assert found[0].causes == (causes.CLAIM_NOT_BOUND,)
+    assert "could not be listed (list storageclasses (403 forbidden))" in " ".join(found[0].why)
+    assert "not checked: list storageclasses (403 forbidden) was refused" in render_text(
+        refused, diagnose(refused)
+    )
