@@ -222,3 +222,10 @@ def test_refused_cluster_reads_are_named_not_guessed() -> None:
     assert "not checked: list storageclasses (403 forbidden) was refused" in render_text(
         refused, diagnose(refused)
     )
+
+
+def test_ordered_scale_down_held_by_an_unready_pod_in_range() -> None:
+    world = healthy(pods=(pod(0), pod(1, ready=False), pod(2), pod(3)))
+    found = [f for f in diagnose(world) if causes.SCALE_DOWN_STUCK in f.causes]
+    assert [f.severity for f in found] == ["error"]
+    assert "held: not deleted: redis-3" in found[0].why
