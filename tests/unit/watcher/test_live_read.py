@@ -1,7 +1,10 @@
 """The live reader's pure parts: label selectors as query strings, nearby names."""
 
 import pytest
+from click.testing import CliRunner
 
+from migrations import ExitCode
+from watcher.cli import main
 from watcher.live import _nearby, label_selector
 
 
@@ -30,3 +33,19 @@ def test_nearby_names() -> None:
     assert _nearby("rediss", ["redis", "web"]) == "did you mean redis?"
     assert _nearby("zzz", ["redis", "web"]) == "there: redis, web"
     assert _nearby("zzz", []) == "there are none"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status"],
+        ["status", "a", "b", "c"],
+        ["status", "-n", "ns", "ns", "redis"],
+        ["doctor", "-n", "ns", "ns", "redis"],
+        ["status", "redis", "-o", "xml"],
+    ],
+)
+def test_bad_command_lines_exit_2_before_any_cluster_read(argv: list[str]) -> None:
+    result = CliRunner().invoke(main, [*argv, "--kubeconfig", "/nonexistent"])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "Traceback" not in result.output
