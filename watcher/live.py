@@ -20,6 +20,7 @@ from watcher.api import (
     TRANSIENT_ERRORS,
     ClusterError,
     ForbiddenError,
+    GoneError,
     MissingError,
     Request,
     get_json,
@@ -57,6 +58,8 @@ class SetObjects:
 
 _PAGE = 500
 WATCH_SECONDS = 300
+# A watch without a resourceVersion starts at "now": a 410 only means "watch again".
+_RETRY_WATCH: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, GoneError)
 
 
 def label_selector(selector: Obj) -> str:
@@ -302,5 +305,5 @@ async def _watch_forever(
             async with response:
                 async for _line in iter_lines(response.content):
                     changed.set()
-        except TRANSIENT_ERRORS:
+        except _RETRY_WATCH:
             await asyncio.sleep(1.0)

@@ -85,6 +85,7 @@ class SetStatus:
     ordinals_start: int
     observed_generation: int | None
     generation: int | None
+    deleting: str | None  # metadata.deletionTimestamp of the set: GC removes its pods, unordered
     rows: list[OrdinalRow]
 
 
@@ -120,6 +121,7 @@ def set_status(world: World) -> SetStatus:
         ordinals_start=world.start,
         observed_generation=world.status("observedGeneration"),
         generation=dig(world.statefulset, "metadata", "generation"),
+        deleting=deletion_timestamp(world.statefulset),
         rows=ordinal_rows(world),
     )
 

@@ -35,7 +35,8 @@ def render_yaml(status: SetStatus) -> str:
 
 def render_table(status: SetStatus) -> str:
     """The set's summary, then one line per ordinal with its claims below it."""
-    lines = [f"StatefulSet {status.namespace}/{status.name}", *_summary(status), ""]
+    deleting = f" (being deleted since {status.deleting})" if status.deleting else ""
+    lines = [f"StatefulSet {status.namespace}/{status.name}{deleting}", *_summary(status), ""]
     lines.extend(_table(status.rows))
     return "\n".join(lines) + "\n"
 
