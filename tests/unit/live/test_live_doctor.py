@@ -126,6 +126,56 @@ def _world(case: str) -> World:
         "stuck terminating": {
             "pods": (pod(0), pod(1), pod(2, deleting=ts(60), finalizers=["example.com/hold"])),
         },
+        "image pull": {
+            "pods": (
+                pod(0),
+                pod(1),
+                pod(
+                    2,
+                    ready=False,
+                    containers=[
+                        {
+                            "name": "redis",
+                            "restartCount": 0,
+                            "state": {
+                                "waiting": {
+                                    "reason": "ImagePullBackOff",
+                                    "message": 'Back-off pulling image "redis:9"',
+                                }
+                            },
+                        }
+                    ],
+                ),
+            )
+        },
+        "oom killed": {
+            "pods": (
+                pod(0),
+                pod(1),
+                pod(
+                    2,
+                    containers=[
+                        {
+                            "name": "redis",
+                            "restartCount": 2,
+                            "state": {"running": {}},
+                            "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}},
+                        }
+                    ],
+                ),
+            )
+        },
+        "claim of an older pod": {
+            "pods": (pod(0), pod(1)),
+            "claims": (
+                claim(0),
+                claim(1),
+                claim(2, owners=[{"kind": "Pod", "name": "redis-2", "uid": "uid-old"}]),
+            ),
+        },
+        "claim being deleted": {
+            "claims": (claim(0), claim(1), claim(2, deleting=ts(30))),
+        },
         "node gone": {
             "pods": (pod(0), pod(1), pod(2, deleting=ts(60), node="node-9")),
             "nodes": (node(),),
@@ -156,6 +206,10 @@ EXPECTED = [
     ("retention deletes", "warning", (causes.RETENTION_DELETES,), "whenScaled"),
     ("stuck terminating", "error", (causes.STUCK_TERMINATING,), "example.com/hold"),
     ("node gone", "error", (causes.STUCK_TERMINATING, causes.NODE_GONE), "--force"),
+    ("image pull", "error", (causes.CONTAINER_WAITING, "ImagePullBackOff"), "redis:9"),
+    ("oom killed", "warning", (causes.CONTAINER_RESTARTED,), "OOMKilled (exit code 137)"),
+    ("claim of an older pod", "error", (causes.CLAIM_OWNED_BY_OLD_POD,), "PodClaimIsStale"),
+    ("claim being deleted", "warning", (causes.TERMINATING,), "pod(s) redis-2 still use it"),
 ]  # fmt: skip
 
 
