@@ -103,7 +103,12 @@ def _held(world: World, ordinal: int, why: Blocker) -> Finding | None:
 
 
 def _recent(world: World, why: Blocker) -> bool:
-    """Whether the pod has held the set for less than STUCK_AFTER_S (still progressing)."""
+    """Whether the pod has held the set for less than STUCK_AFTER_S (still progressing).
+
+    Not Available is always progress: it lasts at most minReadySeconds after Ready.
+    """
+    if why.cause == causes.NOT_AVAILABLE:
+        return True
     age = world.age(why.since) if why.since else None
     return age is not None and age < STUCK_AFTER_S
 
@@ -210,7 +215,7 @@ def _unready(
         if ordinal in covered:
             continue
         why = blocker(pod, min_ready_seconds=min_ready, now=world.now)
-        if why is None or why.cause not in (causes.NOT_READY, causes.NOT_AVAILABLE):
+        if why is None or why.cause != causes.NOT_READY:
             continue
         name = world.pod_name(ordinal)
         found.append(

@@ -283,3 +283,13 @@ def test_ordered_scale_down_held_by_an_unready_pod_in_range() -> None:
     found = [f for f in diagnose(world) if causes.SCALE_DOWN_STUCK in f.causes]
     assert [f.severity for f in found] == ["error"]
     assert "held: not deleted: redis-3" in found[0].why
+
+
+def test_waiting_out_min_ready_seconds_is_never_a_fault() -> None:
+    set_ = statefulset(ready=2)
+    set_["spec"]["minReadySeconds"] = 600
+    world = healthy(statefulset=set_, pods=(pod(0), pod(1, ready_since=ts(120))))
+    found = diagnose(world)
+    assert not has_errors(found)
+    assert [f.causes for f in found] == [(causes.NOT_AVAILABLE,)]
+    assert found[0].severity == "info"
