@@ -30,14 +30,23 @@ _INSTANT = ("service-deleted", "service-recreated", "statefulset-replaced")
 
 
 def episode_progress(ctx: ProofContext) -> Progress:
-    """The episode's progress line and notable holds."""
+    """The episode's progress line and notable holds (computed once per episode)."""
+    found = ctx.memo.get("progress")
+    if not isinstance(found, Progress):
+        found = ctx.memo["progress"] = _progress(ctx)
+    return found
+
+
+def _progress(ctx: ProofContext) -> Progress:
     episode = ctx.episode
     if episode.kind in _INSTANT:
         return Progress("instant", "nothing to wait for")
     end = episode.end_rank
     window_end_ns = _window_end_ns(ctx)
     holds = tuple(
-        h for s in ctx.replay.stretches if (h := _hold(ctx, s, window_end_ns)) is not None
+        h
+        for s in ctx.replay.overlapping(episode.start_rank, episode.end_rank + 1)
+        if (h := _hold(ctx, s, window_end_ns)) is not None
     )
     if episode.kind == "statefulset-deleted":
         return _deletion_progress(ctx)

@@ -78,6 +78,15 @@ class Replay:
     stretches: tuple[Stretch, ...]
 
     ranks: tuple[int, ...] = ()
+    stretch_starts: tuple[int, ...] = ()
+    stretch_ends: tuple[int, ...] = ()
+
+    def overlapping(self, start: int, end: int) -> tuple[Stretch, ...]:
+        """The stretches overlapping ranks [start, end). One hold is open at a time, so the
+        stretches are ordered by their start and by their end alike."""
+        first = bisect_right(self.stretch_ends, start)
+        last = bisect_left(self.stretch_starts, end)
+        return self.stretches[first:last]
 
     def at(self, rank: int) -> Decision | None:
         """The decision in force just after `rank` (None before the first step)."""
@@ -234,7 +243,13 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
             _track(holding, stretches, step, decision, state)
     if holding:
         stretches.append(holding.pop().close(None, max(until_ns, state.now_ns), state))
-    return Replay(tuple(decisions), tuple(stretches), tuple(s.rank for s, _ in decisions))
+    return Replay(
+        tuple(decisions),
+        tuple(stretches),
+        tuple(s.rank for s, _ in decisions),
+        tuple(s.start.rank for s in stretches),
+        tuple(s.end.rank if s.end is not None else 1 << 62 for s in stretches),
+    )
 
 
 Step = tuple[int, int, Transition, object]

@@ -81,6 +81,7 @@ class ProofContext:
     recording_end_ns: int  # the last moment the recording covers (wall ns)
     live: bool = False  # the last recorder run has not closed (recording, or killed)
     ids_by_rank: tuple[int, ...] = ()  # change id at each rank
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def wall_at_rank(self, rank: int) -> int:
         """The receive time of the change at `rank`, or the recording's end past the last."""
