@@ -22,9 +22,11 @@ from reports.lifecycle import PodIncarnation, PvcIncarnation
 from reports.recording import Change, Recording
 from reports.transition import Transition
 
-# The Event may be written a little before the pod change reaches the recorder, or after it.
+# The controller records its Event right after the API call returns: the recorder receives it a
+# little before or after the pod's change. Wide enough for a loaded machine, narrow enough not to
+# reach the same pod's next deletion by the controller (a rollout seconds later).
 _BEFORE_NS = 2 * 10**9
-_AFTER_NS = 15 * 10**9
+_AFTER_NS = 5 * 10**9
 _MARK_BEFORE_NS = 10 * 10**9
 _MESSAGE = re.compile(
     r"(?:\(combined from similar events\): )?(create|delete) (Pod|Claim) (\S+) "

@@ -239,3 +239,15 @@ def test_scale_up_inside_a_recorder_gap_is_inconclusive(tmp_path: Path) -> None:
     assert [e.name for e in gating.evidence if e.event == "ADDED"][-2:] == ["redis-3", "redis-4"]
     assert {v.outcome for v in after.verdicts} == {"pass"}
     assert not result.failed
+
+
+def test_a_client_deletion_is_not_credited_to_the_controllers_later_delete(tmp_path: Path) -> None:
+    # The lesson deletes redis-0 by hand; seconds later the rolling update deletes redis-0 again
+    # with a SuccessfulDelete Event: that Event belongs to the second deletion, not the first.
+    result = _verify(real_store(tmp_path, "lesson"))
+    recreated = [e for e in result.episodes if e.kind == "pod-recreated"]
+    assert recreated[0].summary.startswith("redis-0 deleted and recreated")
+    assert "; deleted by a client (no SuccessfulDelete Event" in recreated[0].summary
+    rollout = verdict_of(result, "rolling-update", "rolling-update")
+    assert "the controller replaced from the highest ordinal down to partition 0" in rollout.reason
+    assert "deleted by a client" not in rollout.reason
