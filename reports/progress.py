@@ -59,7 +59,7 @@ def _progress(ctx: ProofContext) -> Progress:
     if settled is not None:
         took = (settled - _start_ns(ctx)) / 1e9
         text = f"completed within the episode in {took:.1f} s"
-        return Progress("completed", text + _holds_clause(holds), holds)
+        return Progress("completed", text + _holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)
     ended = (
         "the recording ended" if end >= len(ctx.life.ordering.rank) else "the next episode began"
@@ -69,7 +69,7 @@ def _progress(ctx: ProofContext) -> Progress:
     if ended == "the next episode began":
         state = "superseded"
     text = f"did not complete within the episode ({ended}): {stands}"
-    return Progress(state, text + _holds_clause(holds, skip_last=state != "completed"), holds)
+    return Progress(state, text + _holds_clause(holds, skip_last=True), holds, text)
 
 
 def _deletion_progress(ctx: ProofContext) -> Progress:

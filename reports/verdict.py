@@ -112,6 +112,7 @@ class Progress:
     state: str
     text: str
     holds: tuple[Hold, ...] = ()
+    headline: str = ""  # `text` without its holds, for verdicts that tell the holds themselves
 
 
 @dataclass(frozen=True)

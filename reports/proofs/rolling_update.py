@@ -87,8 +87,8 @@ def _deleted_by(ctx: ProofContext, pod: PodIncarnation) -> str:
 
 def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]) -> str:
     """The rollout's progress, the forced rollback and the client's deletions, as clauses."""
-    parts = [progress.text]
     forced = [h for h in progress.holds if h.released_by.endswith(causes.DELETED_BY_CLIENT)]
+    parts = [progress.headline or progress.text if forced else progress.text]
     for hold in forced:
         parts.append(
             f"the rollout moved on only after {hold.pod} was {causes.DELETED_BY_CLIENT} (the "
