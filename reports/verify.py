@@ -3,6 +3,7 @@
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import ModuleType
 
 from migrations.failures import NotFoundError
@@ -27,17 +28,35 @@ from reports.recording import Recording
 from reports.replay import replay_set
 from reports.verdict import EpisodeResult, GapRef, Verdict, VerifyResult
 
+
+@dataclass(frozen=True)
+class Proof:
+    """One guarantee: its name, the kinds its evidence depends on, and its decision."""
+
+    name: str
+    kinds: tuple[str, ...]
+    decide: Callable[[ProofContext], Verdict | None]
+
+
+def _proof(module: ModuleType) -> Proof:
+    """A proof module's PROOF, KINDS and decide(), checked once at import."""
+    return Proof(module.PROOF, tuple(module.KINDS), module.decide)
+
+
 # In the order a reader meets them in an episode.
-PROOFS: tuple[ModuleType, ...] = (
-    ordinal_creation,
-    gating,
-    scale_down,
-    rolling_update,
-    parallel,
-    network_identity,
-    storage,
-    homework,
-    deletion,
+PROOFS: tuple[Proof, ...] = tuple(
+    _proof(m)
+    for m in (
+        ordinal_creation,
+        gating,
+        scale_down,
+        rolling_update,
+        parallel,
+        network_identity,
+        storage,
+        homework,
+        deletion,
+    )
 )
 
 
@@ -135,8 +154,7 @@ def recording_end(recording: Recording) -> tuple[int, bool]:
 def _decide_all(ctx: ProofContext) -> tuple[Verdict, ...]:
     found = []
     for proof in PROOFS:
-        decide: Callable[[ProofContext], Verdict | None] = proof.decide
-        verdict = with_gaps(ctx, decide(ctx), kinds=proof.KINDS)
+        verdict = with_gaps(ctx, proof.decide(ctx), kinds=proof.kinds)
         if verdict is not None:
             found.append(verdict)
     return tuple(found)

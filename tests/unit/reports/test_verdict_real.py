@@ -4,6 +4,7 @@ from pathlib import Path
 
 from reports.recording import load_recording
 from reports.verdict import VerifyResult
+from reports.verify import PROOFS as PROOF_REGISTRY
 from reports.verify import verify
 from tests.fixtures.real import lifecycles, move, pod, real_store, rewrite
 from tests.fixtures.verdicts import verdict_of
@@ -251,3 +252,11 @@ def test_a_client_deletion_is_not_credited_to_the_controllers_later_delete(tmp_p
     rollout = verdict_of(result, "rolling-update", "rolling-update")
     assert "the controller replaced from the highest ordinal down to partition 0" in rollout.reason
     assert "deleted by a client" not in rollout.reason
+
+
+def test_every_verdict_names_its_registered_proof(tmp_path: Path) -> None:
+    names = [p.name for p in PROOF_REGISTRY]
+    assert len(names) == len(set(names))
+    for store, session in (("lesson", ORDERED), ("cases", "statefulset-deleted-orderedready")):
+        for verdict in _verify(real_store(tmp_path, store), session).verdicts:
+            assert verdict.proof in names
