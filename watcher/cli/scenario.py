@@ -24,6 +24,7 @@ from reports.verdict import OUTCOMES, VerifyResult
 from reports.verify import verify
 from watcher.cli import main
 from watcher.cli.options import F, db_option
+from watcher.cli.output import write_output
 from watcher.log import configure_logging
 from watcher.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
 from watcher.scenario.runner import (
@@ -244,7 +245,7 @@ def _verify_and_report(
         statefulset=scenario.statefulset,
     )
     path = out_dir / f"{run.session}.html"
-    path.write_text(render_report(timeline), encoding="utf-8")
+    write_output(path, render_report(timeline).encode())
     return SessionReport(run, result, timeline, path)
 
 
@@ -252,7 +253,7 @@ def _compare(sessions: Sequence[SessionReport], *, out_dir: Path) -> tuple[Compa
     path = out_dir / "compare.html"
     _progress(f"comparing {sessions[0].run.session} with {sessions[1].run.session}")
     comparison = compare(sessions[0].timeline, sessions[1].timeline)
-    path.write_text(render_comparison(comparison), encoding="utf-8")
+    write_output(path, render_comparison(comparison).encode())
     return comparison, path
 
 
