@@ -92,10 +92,16 @@ async def get_json(
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ClusterError(f"{request.verb} {request.what}: the answer is not JSON") from exc
+        raise malformed(request, server=server_of(api), problem="not JSON") from exc
     if not isinstance(decoded, dict):
-        raise ClusterError(f"{request.verb} {request.what}: unexpected answer {decoded!r:.80}")
+        problem = f"unexpected answer {decoded!r:.80}"
+        raise malformed(request, server=server_of(api), problem=problem)
     return decoded
+
+
+def server_of(api: ApiClient) -> str:
+    """The API server's URL, for messages."""
+    return str(api.configuration.host)
 
 
 def failure_for(*, status: int, body: bytes, request: Request) -> Exception:
@@ -152,3 +158,62 @@ async def iter_lines(
             end = chunk.find(b"\n", start)
         if start < len(chunk):
             pending.append(chunk[start:])
+
+
+def malformed(request: Request, *, server: str, problem: str) -> ClusterError:
+    """The failure for an answer that is JSON but not the shape the API promises."""
+    return ClusterError(
+        f"the API server at {server} sent a malformed answer to {request.verb} {request.what}: "
+        f"{problem}"
+    )
+
+
+def watch_event(event: Any, *, request: Request, server: str) -> tuple[str, dict[str, Any]]:
+    """The type and object of a decoded watch event, checked to be shaped as the API says."""
+    if not isinstance(event, dict):
+        raise malformed(request, server=server, problem=f"an event that is {_shape(event)}")
+    kind_of_event, obj = event.get("type"), event.get("object")
+    if not isinstance(kind_of_event, str):
+        raise malformed(request, server=server, problem=f"an event type {kind_of_event!r:.40}")
+    if not isinstance(obj, dict):
+        raise malformed(request, server=server, problem=f"an event object that is {_shape(obj)}")
+    if kind_of_event == "ERROR":
+        code = obj.get("code", 500)
+        if not isinstance(code, int) or isinstance(code, bool):
+            raise malformed(request, server=server, problem=f"an ERROR code {code!r:.40}")
+    else:
+        checked_metadata(obj, request=request, server=server)
+    return kind_of_event, obj
+
+
+def list_page(
+    page: dict[str, Any], *, request: Request, server: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The items and metadata of one LIST page, checked to be shaped as the API says."""
+    items = page.get("items") or []
+    if not isinstance(items, list):
+        raise malformed(request, server=server, problem=f"'items' that is {_shape(items)}")
+    for item in items:
+        if not isinstance(item, dict):
+            raise malformed(request, server=server, problem=f"an item that is {_shape(item)}")
+        checked_metadata(item, request=request, server=server)
+    metadata = page.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise malformed(request, server=server, problem=f"'metadata' that is {_shape(metadata)}")
+    return items, metadata
+
+
+def checked_metadata(obj: dict[str, Any], *, request: Request, server: str) -> dict[str, Any]:
+    """An object's metadata, whose name, namespace, uid and resourceVersion are strings."""
+    metadata = obj.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise malformed(request, server=server, problem=f"'metadata' that is {_shape(metadata)}")
+    for key in ("name", "namespace", "uid", "resourceVersion"):
+        value = metadata.get(key)
+        if value is not None and not isinstance(value, str):
+            raise malformed(request, server=server, problem=f"metadata.{key} {value!r:.40}")
+    return metadata
+
+
+def _shape(value: Any) -> str:
+    return "null" if value is None else f"a JSON {type(value).__name__} ({value!r:.40})"

@@ -117,8 +117,15 @@ async def _load_kubeconfig(
         # PyYAML's message spans several lines; the user gets one.
         detail = " ".join(str(exc).split())
         raise ClusterError(f"kubeconfig {source}: not valid YAML ({detail})") from exc
-    except (kube_config.ConfigException, KeyError, TypeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ClusterError(f"kubeconfig {source}: not a UTF-8 text file ({exc.reason})") from exc
+    except kube_config.ConfigException as exc:
         raise ClusterError(f"kubeconfig {source}: {exc}") from exc
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # kubernetes-asyncio indexes the parsed YAML without checking its shape.
+        raise ClusterError(
+            f"kubeconfig {source}: not a kubeconfig ({type(exc).__name__}: {exc})"
+        ) from exc
     chosen = next((c for c in contexts if c["name"] == context), current) if context else current
     namespace = ((chosen or {}).get("context") or {}).get("namespace")
     return str(namespace or "default")
