@@ -52,12 +52,13 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 @dataclass(frozen=True)
 class Request:
-    """One GET against the API server; `verb` and `what` name it in error messages."""
+    """One request to the API server (a GET unless `body`); `verb` and `what` name it."""
 
     path: str
-    verb: str  # get | list | watch
+    verb: str  # get | list | watch | create
     what: str  # e.g. "pods in namespace 'lab'"
     params: Sequence[tuple[str, str]] = ()
+    body: dict[str, Any] | None = None  # sent as a POST
 
 
 async def open_response(
@@ -66,9 +67,10 @@ async def open_response(
     """Send `request`; return the open response once its status says the body is usable."""
     response: aiohttp.ClientResponse = await api.call_api(
         request.path,
-        "GET",
+        "GET" if request.body is None else "POST",
         query_params=list(request.params),
-        header_params={"Accept": "application/json"},
+        header_params={"Accept": "application/json", "Content-Type": "application/json"},
+        body=request.body,
         auth_settings=["BearerToken"],
         _preload_content=False,
         _request_timeout=limits,
@@ -85,7 +87,7 @@ async def open_response(
 async def get_json(
     api: ApiClient, request: Request, *, limits: aiohttp.ClientTimeout
 ) -> dict[str, Any]:
-    """GET `request` and decode its JSON body."""
+    """Send `request` and decode the JSON body of its answer."""
     response = await open_response(api, request, limits=limits)
     async with response:
         body = await response.read()

@@ -11,6 +11,7 @@ import functools
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,6 +24,7 @@ from migrations import (
     list_migrations,
 )
 from migrations.access import open_read_only, store_errors
+from migrations.failures import ExitCode, StswatchError
 from watcher.records import ChangeRecord, GapRecord, MarkRecord
 
 _SESSION_BY_NAME = "SELECT id, scope FROM session WHERE name = ?"
@@ -32,6 +34,15 @@ _INSERT_RUN = (
     "stswatch_version, keep_env) VALUES (?, ?, ?, ?, ?, ?)"
 )
 _END_RUN = "UPDATE run SET ended_wall_ns = ?, end_reason = ? WHERE id = ?"
+_HOLDER_OF_SESSION = (
+    "SELECT run_id, host, pid, since_wall_ns, heartbeat_wall_ns FROM holder WHERE session_id = ?"
+)
+_CLAIM_SESSION = (
+    "INSERT OR REPLACE INTO holder (session_id, run_id, host, pid, since_wall_ns, "
+    "heartbeat_wall_ns) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_HEARTBEAT = "UPDATE holder SET heartbeat_wall_ns = ? WHERE session_id = ? AND run_id = ?"
+_RELEASE_SESSION = "DELETE FROM holder WHERE run_id = ?"
 _CHANGE_COLUMNS = 13
 _CHANGE_VALUES = "(" + ", ".join("?" * _CHANGE_COLUMNS) + ")"
 _INSERT_CHANGE = (
@@ -67,6 +78,45 @@ _LAST_ACTIVITY_OF_RUN = (
     "SELECT max(t) FROM (SELECT max(received_wall_ns) AS t FROM change WHERE run_id = ? "
     "UNION ALL SELECT max(received_wall_ns) FROM mark WHERE run_id = ?)"
 )
+
+
+class SessionHeldError(StswatchError):
+    """Another recorder is recording the session (or took it over from this one)."""
+
+    exit_code = ExitCode.SESSION_HELD
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A recorder process that claims a session: where it runs and when its claim goes stale."""
+
+    host: str
+    pid: int
+    stale_after_ns: int
+    pid_alive: Callable[[int], bool]
+
+
+@dataclass(frozen=True)
+class _HolderRow:
+    run_id: int
+    host: str
+    pid: int
+    since_wall_ns: int
+    heartbeat_wall_ns: int
+
+    def alive(self, *, claimant: Holder, now_wall_ns: int) -> bool:
+        """Whether the holder still records: heard of recently, and its pid lives (same host)."""
+        if now_wall_ns - self.heartbeat_wall_ns > claimant.stale_after_ns:
+            return False
+        return self.host != claimant.host or claimant.pid_alive(self.pid)
+
+    def describe(self, *, now_wall_ns: int) -> str:
+        since = datetime.fromtimestamp(self.since_wall_ns / 1e9, tz=UTC)
+        heard = (now_wall_ns - self.heartbeat_wall_ns) / 1e9
+        return (
+            f"pid {self.pid} on host {self.host} (run {self.run_id}) since "
+            f"{since:%Y-%m-%d %H:%M:%S} UTC, last heard of {heard:.0f} s ago"
+        )
 
 
 @dataclass(frozen=True)
@@ -135,18 +185,36 @@ class Store:
         server_version: str,
         stswatch_version: str,
         keep_env: bool,
+        holder: Holder | None = None,
     ) -> int:
-        """Record a new recorder run in the session and return its id."""
+        """Record a new recorder run in the session and return its id.
+
+        With `holder`, the run also claims the session, in the same transaction: a session
+        another live recorder holds is refused (SessionHeldError, naming that recorder); a
+        claim left by a recorder that died is taken over.
+        """
         params = (session_id, now_wall_ns, server_url, server_version, stswatch_version, keep_env)
         with store_errors(self.path, doing="starting a run"):
-            cursor = await self._conn.execute(_INSERT_RUN, params)
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+            in_thread = cast(Callable[..., Awaitable[int | str]], self._conn._execute)
+            outcome = await in_thread(
+                _start_run, self._conn._conn, params, holder, session_id, now_wall_ns
+            )
+        if isinstance(outcome, str):
+            raise SessionHeldError(outcome)
+        return outcome
 
     async def end_run(self, *, run_id: int, now_wall_ns: int, reason: str) -> None:
-        """Close a run with its end time and reason."""
+        """Close a run with its end time and reason, and give up its claim on the session."""
         with store_errors(self.path, doing="closing the run"):
-            await self._conn.execute(_END_RUN, (now_wall_ns, reason, run_id))
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.execute(_END_RUN, (now_wall_ns, reason, run_id))
+                await self._conn.execute(_RELEASE_SESSION, (run_id,))
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    await self._conn.execute("ROLLBACK")
+                raise
 
     async def previous_run(self, *, session_id: int, run_id: int) -> PreviousRun | None:
         """The run before `run_id` in the session, if any, and when it was last heard of."""
@@ -188,17 +256,28 @@ class Store:
         changes: Sequence[ChangeRecord],
         gaps: Sequence[GapRecord] = (),
         marks: Sequence[MarkRecord] = (),
+        holding: bool = False,
     ) -> None:
-        """Write rows in one transaction: all of them are committed, or none."""
+        """Write rows in one transaction: all of them are committed, or none.
+
+        `holding`: the run holds the session (see `start_run`); the batch refreshes its
+        heartbeat, and is refused (SessionHeldError) if another recorder took the session over.
+        """
         rows = [_change_row(c, session_id, run_id, written_wall_ns) for c in changes]
         gap_rows = [_gap_row(g, session_id, run_id) for g in gaps]
         mark_rows = [_mark_row(m, session_id, run_id) for m in marks]
+        beat = (written_wall_ns, session_id, run_id) if holding else None
         with store_errors(self.path, doing=f"writing {len(changes)} changes"):
             # One hop to the connection's thread for the whole transaction: between awaited
             # statements that thread would idle until the event loop, busy decoding the next
             # events during a storm, came back to it. aiosqlite has no public call for this.
-            in_thread = cast(Callable[..., Awaitable[None]], self._conn._execute)
-            await in_thread(_write_rows, self._conn._conn, rows, gap_rows, mark_rows)
+            in_thread = cast(Callable[..., Awaitable[bool]], self._conn._execute)
+            held = await in_thread(_write_rows, self._conn._conn, rows, gap_rows, mark_rows, beat)
+        if not held:
+            raise SessionHeldError(
+                f"session run {run_id} lost its claim: another recorder took the session over "
+                "(this one was not heard of for too long); stopping without writing more"
+            )
 
 
 def _write_rows(
@@ -206,10 +285,14 @@ def _write_rows(
     changes: list[tuple[Any, ...]],
     gaps: list[tuple[Any, ...]],
     marks: list[tuple[Any, ...]],
-) -> None:
-    """The batch's transaction, run in the connection's thread."""
+    beat: tuple[int, int, int] | None,
+) -> bool:
+    """The batch's transaction, run in the connection's thread; False: the claim was lost."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if beat is not None and conn.execute(_HEARTBEAT, beat).rowcount == 0:
+            conn.execute("ROLLBACK")
+            return False
         _insert_changes(conn, changes)
         if gaps:
             conn.executemany(_INSERT_GAP, gaps)
@@ -220,6 +303,40 @@ def _write_rows(
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
         raise
+    return True
+
+
+def _start_run(
+    conn: sqlite3.Connection,
+    params: tuple[Any, ...],
+    holder: Holder | None,
+    session_id: int,
+    now_wall_ns: int,
+) -> int | str:
+    """Insert the run (and claim the session) in one transaction: its id, or who holds it."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if holder is not None:
+            row = conn.execute(_HOLDER_OF_SESSION, (session_id,)).fetchone()
+            current = _HolderRow(*row) if row is not None else None
+            if current is not None and current.alive(claimant=holder, now_wall_ns=now_wall_ns):
+                conn.execute("ROLLBACK")
+                return (
+                    "this session is being recorded by another recorder: "
+                    f"{current.describe(now_wall_ns=now_wall_ns)}; stop that one first, or "
+                    "record under another session name"
+                )
+        run_id = conn.execute(_INSERT_RUN, params).lastrowid
+        assert run_id is not None
+        if holder is not None:
+            claim = (session_id, run_id, holder.host, holder.pid, now_wall_ns, now_wall_ns)
+            conn.execute(_CLAIM_SESSION, claim)
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    return run_id
 
 
 def _insert_changes(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
