@@ -152,4 +152,7 @@ async def test_a_forbidden_verb_is_named(
         _record_cli, "--kubeconfig", str(path), "--db", str(tmp_path / "s.db"), "-n", namespace
     )
     assert code == ExitCode.FORBIDDEN, out
-    assert f"refused to get namespace '{namespace}' (403 forbidden)" in out
+    # Checked before anything is written, every missing verb at once.
+    assert f"missing get on namespaces {namespace!r} cluster-wide; list, watch on " in out
+    assert f"list, watch on events in namespace {namespace!r}" in out
+    assert not (tmp_path / "s.db").exists()
