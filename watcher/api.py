@@ -29,6 +29,10 @@ class ForbiddenError(StswatchError):
     exit_code = ExitCode.FORBIDDEN
 
 
+class ConflictError(ClusterError):
+    """409 Conflict: a write's resourceVersion (or a create's name) is no longer current."""
+
+
 class GoneError(Exception):
     """410 Gone: the resourceVersion asked for is older than the server still remembers."""
 
@@ -52,13 +56,14 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 @dataclass(frozen=True)
 class Request:
-    """One request to the API server (a GET unless `body`); `verb` and `what` name it."""
+    """One request to the API server; `verb` and `what` name it in error messages."""
 
     path: str
     verb: str  # get | list | watch | create
     what: str  # e.g. "pods in namespace 'lab'"
     params: Sequence[tuple[str, str]] = ()
-    body: dict[str, Any] | None = None  # sent as a POST
+    body: dict[str, Any] | None = None
+    method: str = "GET"
 
 
 async def open_response(
@@ -67,7 +72,7 @@ async def open_response(
     """Send `request`; return the open response once its status says the body is usable."""
     response: aiohttp.ClientResponse = await api.call_api(
         request.path,
-        "GET" if request.body is None else "POST",
+        request.method,
         query_params=list(request.params),
         header_params={"Accept": "application/json", "Content-Type": "application/json"},
         body=request.body,
@@ -117,6 +122,8 @@ def failure_for(*, status: int, body: bytes, request: Request) -> Exception:
         )
     if status == 404:
         return MissingError(f"{request.what} not found{said}")
+    if status == 409:
+        return ConflictError(f"{request.verb} {request.what}: 409 Conflict{said}")
     if status == 410:
         return GoneError(f"{request.verb} {request.what}: 410 Gone{said}")
     if status == 429 or status >= 500:

@@ -60,8 +60,13 @@ class Permission:
         return f"in namespace {self.namespace!r}" if self.namespace else "cluster-wide"
 
 
-def needed(scope: RecordScope, kinds: tuple[Kind, ...]) -> list[Permission]:
-    """Every verb the recorder uses for `scope`: the scope's gets, each kind's list and watch."""
+def needed(
+    scope: RecordScope, kinds: tuple[Kind, ...], *, lease_namespace: str | None = None
+) -> list[Permission]:
+    """Every verb the recorder uses for `scope`: the scope's gets, each kind's list and watch.
+
+    With `lease_namespace`, also what holding the session's Lease there takes.
+    """
     wanted: list[Permission] = []
     if scope.namespace is not None and not scope.all_namespaces:
         wanted.append(Permission("get", "namespaces", "", None, scope.namespace))
@@ -73,14 +78,24 @@ def needed(scope: RecordScope, kinds: tuple[Kind, ...]) -> list[Permission]:
     for kind in kinds:
         namespace = scope.list_namespace if kind.namespaced else None
         wanted.extend(Permission(v, kind.plural, kind.group, namespace) for v in _LIST_VERBS)
+    if lease_namespace is not None:
+        wanted.extend(
+            Permission(verb, "leases", "coordination.k8s.io", lease_namespace)
+            for verb in ("get", "create", "update")
+        )
     return wanted
 
 
 async def check_permissions(
-    api: ApiClient, *, server: str, scope: RecordScope, kinds: tuple[Kind, ...]
+    api: ApiClient,
+    *,
+    server: str,
+    scope: RecordScope,
+    kinds: tuple[Kind, ...],
+    lease_namespace: str | None = None,
 ) -> None:
     """Raise MissingPermissionsError naming every verb `scope` needs that the server refuses."""
-    wanted = needed(scope, kinds)
+    wanted = needed(scope, kinds, lease_namespace=lease_namespace)
     try:
         allowed = await asyncio.gather(*(_allowed(api, p) for p in wanted))
     except _UNCHECKABLE as exc:
@@ -120,7 +135,9 @@ async def _allowed(api: ApiClient, permission: Permission) -> bool:
         "kind": "SelfSubjectAccessReview",
         "spec": {"resourceAttributes": attributes},
     }
-    request = Request(path=_REVIEWS, verb="create", what="selfsubjectaccessreviews", body=review)
+    request = Request(
+        path=_REVIEWS, verb="create", what="selfsubjectaccessreviews", body=review, method="POST"
+    )
     answer = await get_json(api, request, limits=_LIMITS)
     status = answer.get("status")
     return isinstance(status, dict) and status.get("allowed") is True

@@ -22,8 +22,10 @@ import structlog
 from migrations import StoreError, StswatchError
 from migrations.failures import ExitCode, WaitTimeoutError
 from watcher import __version__
+from watcher.api import TRANSIENT_ERRORS
 from watcher.cluster import Cluster
 from watcher.kinds import STATEFUL_SET, WATCHED_KINDS, Kind
+from watcher.lease import SessionLease
 from watcher.permissions import check_permissions
 from watcher.records import MarkRecord, Record
 from watcher.reflector import DEFAULT_TIMEOUTS, Observer, PendingGap, Reflector, WatchTimeouts
@@ -37,6 +39,7 @@ log = structlog.get_logger(__name__)
 # HEARTBEAT_S; a claim not refreshed for STALE_AFTER_S (or whose pid died, on this host) is
 # taken over by the next recorder, the downtime becoming a gap.
 HEARTBEAT_S = 5.0
+_RELEASE_FAILURES: tuple[type[BaseException], ...] = (StswatchError, *TRANSIENT_ERRORS)
 STALE_AFTER_S = 30.0
 
 
@@ -85,6 +88,7 @@ class Recorder:
         kinds: tuple[Kind, ...] = WATCHED_KINDS,
         observer: Observer | None = None,
         holder: Holder | None = None,
+        lease: SessionLease | None = None,
     ) -> None:
         self._cluster = cluster
         self._db_path = db_path
@@ -95,6 +99,7 @@ class Recorder:
         self._kinds = kinds
         self._observer = observer
         self._holder = holder or this_process()
+        self._lease = lease
         self._stop_requested = asyncio.Event()
         self._stop_reason = "signal"
         self._synced = asyncio.Event()
@@ -112,18 +117,31 @@ class Recorder:
                 server=self._cluster.server_url,
                 scope=self._scope,
                 kinds=self._kinds,
+                lease_namespace=self._lease.namespace if self._lease is not None else None,
             )
             membership = await self._membership()
-            store = await open_store(self._db_path)
+            if self._lease is not None:
+                await self._lease.acquire()
             try:
-                return await self._run_in(store, membership, duration=duration, started=started)
+                store = await open_store(self._db_path)
+                try:
+                    return await self._run_in(store, membership, duration=duration, started=started)
+                finally:
+                    await store.close()
             finally:
-                await store.close()
+                if self._lease is not None:
+                    await self._release_lease(self._lease)
         except BaseException as exc:
             self._failure = exc
             raise
         finally:
             self._finished.set()
+
+    async def _release_lease(self, lease: SessionLease) -> None:
+        try:
+            await lease.release()
+        except _RELEASE_FAILURES as exc:
+            log.warning("could not release the session's Lease", lease=lease.name, error=str(exc))
 
     async def wait_synced(self, timeout: float) -> None:  # noqa: ASYNC109 (the agreed API)
         """Return once every reflector has listed and is watching."""
@@ -295,6 +313,8 @@ class Recorder:
                     ]
                     tasks.append(watching.create_task(self._announce_synced(reflectors)))
                     tasks.append(watching.create_task(_keep_alive(writer), name="heartbeat"))
+                    if self._lease is not None:
+                        tasks.append(watching.create_task(self._lease.keep(), name="lease"))
                     reason = await self._until_stopped(duration)
                     for task in tasks:
                         task.cancel()

@@ -7,6 +7,7 @@ recorder meets the first one's claim in the same store.
 import asyncio
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,14 @@ from record_support import recording
 
 from migrations import ExitCode
 from reports.recording import list_session_names, load_recording
+from watcher import lease as lease_module
 from watcher.cli import main
+from watcher.cluster import connect
 from watcher.lab.lab import LabHandle
+from watcher.lease import SessionLease
+from watcher.recorder import Recorder
 from watcher.scope import RecordScope
+from watcher.store import SessionHeldError
 
 pytestmark = pytest.mark.integration
 
@@ -150,3 +156,64 @@ async def test_a_second_recorder_on_a_session_is_refused_naming_the_first(
     code, out = await asyncio.to_thread(_record_cli, *args, "--session", "s")
     assert code == ExitCode.OK, out
     assert "resumed" in out
+
+
+async def test_in_a_cluster_the_session_lease_admits_one_recorder(
+    lab: LabHandle, kube_api: ApiClient, namespace: str, tmp_path: Path
+) -> None:
+    # Two pods on two nodes, each with its own volume: only the Lease sees both.
+    scope = RecordScope(namespace=namespace, all_namespaces=False, statefulset=None)
+    cluster = await connect(kubeconfig=lab.kubeconfig, context=None)
+    first_lease = SessionLease(kube_api, namespace=namespace, session="s", identity="pod-a/1")
+    first = Recorder(
+        cluster=cluster, db_path=tmp_path / "a.db", session="s", scope=scope, lease=first_lease
+    )
+    task = asyncio.create_task(first.run())
+    try:
+        await first.wait_synced(60)
+        second = Recorder(
+            cluster=cluster,
+            db_path=tmp_path / "b.db",
+            session="s",
+            scope=scope,
+            lease=SessionLease(kube_api, namespace=namespace, session="s", identity="pod-b/1"),
+        )
+        with pytest.raises(SessionHeldError) as info:
+            await second.run(duration=5)
+        assert info.value.exit_code == ExitCode.SESSION_HELD
+        assert info.value.message.startswith(
+            "this session is being recorded by another recorder: pod-a/1, holder of Lease "
+            f"{namespace}/{first_lease.name} since "
+        )
+        assert not (tmp_path / "b.db").exists()
+        first.stop()
+        summary = await asyncio.wait_for(task, 60)
+        assert summary.end_reason == "signal"
+    finally:
+        if not task.done():
+            first.stop()
+        await asyncio.gather(task, return_exceptions=True)
+        await cluster.close()
+    # Released on a clean stop: the next recorder takes it at once.
+    after = SessionLease(kube_api, namespace=namespace, session="s", identity="pod-b/2")
+    await after.acquire()
+    await after.release()
+
+
+async def test_an_expired_lease_is_taken_over_and_its_old_holder_stops(
+    kube_api: ApiClient, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lease_module, "RENEW_EVERY_S", 0.1)
+    old = SessionLease(kube_api, namespace=namespace, session="s", identity="pod-a/1")
+    await old.acquire()
+    # A recorder that has not renewed for longer than the Lease lasts is taken over.
+    later = time.time() + lease_module.LEASE_DURATION_S + 1
+    new = SessionLease(
+        kube_api, namespace=namespace, session="s", identity="pod-b/1", clock=lambda: later
+    )
+    await new.acquire()
+    with pytest.raises(SessionHeldError, match="another recorder took Lease"):
+        await asyncio.wait_for(old.keep(), 30)
+    lease = await client.CoordinationV1Api(kube_api).read_namespaced_lease(new.name, namespace)
+    assert lease.spec.holder_identity == "pod-b/1"
+    assert lease.spec.lease_transitions == 1
