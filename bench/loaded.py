@@ -28,9 +28,10 @@ def _run(pytest_args: list[str], *, label: str) -> tuple[str, float, dict[str, i
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "junit.xml"
         started = time.monotonic()
+        # A basetemp of its own: other runs on a shared machine never see (or stop) its lab.
         subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-             f"--junitxml={report}", *pytest_args],
+             f"--junitxml={report}", f"--basetemp={Path(tmp) / 'pytest'}", *pytest_args],
             check=False,
         )  # fmt: skip
         seconds = time.monotonic() - started
