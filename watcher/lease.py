@@ -20,7 +20,7 @@ import aiohttp
 from kubernetes_asyncio.client import ApiClient
 
 from watcher.api import ConflictError, MissingError, Request, get_json
-from watcher.store import SessionHeldError
+from watcher.holder import SessionHeldError
 
 LEASE_DURATION_S = 30
 RENEW_EVERY_S = 10.0

@@ -24,13 +24,14 @@ from migrations.failures import ExitCode, WaitTimeoutError
 from watcher import __version__
 from watcher.api import TRANSIENT_ERRORS
 from watcher.cluster import Cluster
+from watcher.holder import Holder
 from watcher.kinds import STATEFUL_SET, WATCHED_KINDS, Kind
 from watcher.lease import SessionLease
 from watcher.permissions import check_permissions
 from watcher.records import MarkRecord, Record
 from watcher.reflector import DEFAULT_TIMEOUTS, Observer, PendingGap, Reflector, WatchTimeouts
 from watcher.scope import Membership, NamespaceWorld, RecordScope, StatefulSetWorld
-from watcher.store import Holder, KnownObject, SessionRow, Store, open_store
+from watcher.store import KnownObject, SessionRow, Store, open_store
 from watcher.writer import Writer
 
 log = structlog.get_logger(__name__)

@@ -9,9 +9,8 @@ is refused after a read-only look, so its file is left byte for byte as it was. 
 import contextlib
 import functools
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,7 +23,7 @@ from migrations import (
     list_migrations,
 )
 from migrations.access import open_read_only, store_errors
-from migrations.failures import ExitCode, StswatchError
+from watcher.holder import Holder, HolderRow, SessionHeldError
 from watcher.records import ChangeRecord, GapRecord, MarkRecord
 
 _SESSION_BY_NAME = "SELECT id, scope FROM session WHERE name = ?"
@@ -78,45 +77,6 @@ _LAST_ACTIVITY_OF_RUN = (
     "SELECT max(t) FROM (SELECT max(received_wall_ns) AS t FROM change WHERE run_id = ? "
     "UNION ALL SELECT max(received_wall_ns) FROM mark WHERE run_id = ?)"
 )
-
-
-class SessionHeldError(StswatchError):
-    """Another recorder is recording the session (or took it over from this one)."""
-
-    exit_code = ExitCode.SESSION_HELD
-
-
-@dataclass(frozen=True)
-class Holder:
-    """A recorder process that claims a session: where it runs and when its claim goes stale."""
-
-    host: str
-    pid: int
-    stale_after_ns: int
-    pid_alive: Callable[[int], bool]
-
-
-@dataclass(frozen=True)
-class _HolderRow:
-    run_id: int
-    host: str
-    pid: int
-    since_wall_ns: int
-    heartbeat_wall_ns: int
-
-    def alive(self, *, claimant: Holder, now_wall_ns: int) -> bool:
-        """Whether the holder still records: heard of recently, and its pid lives (same host)."""
-        if now_wall_ns - self.heartbeat_wall_ns > claimant.stale_after_ns:
-            return False
-        return self.host != claimant.host or claimant.pid_alive(self.pid)
-
-    def describe(self, *, now_wall_ns: int) -> str:
-        since = datetime.fromtimestamp(self.since_wall_ns / 1e9, tz=UTC)
-        heard = (now_wall_ns - self.heartbeat_wall_ns) / 1e9
-        return (
-            f"pid {self.pid} on host {self.host} (run {self.run_id}) since "
-            f"{since:%Y-%m-%d %H:%M:%S} UTC, last heard of {heard:.0f} s ago"
-        )
 
 
 @dataclass(frozen=True)
@@ -206,15 +166,8 @@ class Store:
     async def end_run(self, *, run_id: int, now_wall_ns: int, reason: str) -> None:
         """Close a run with its end time and reason, and give up its claim on the session."""
         with store_errors(self.path, doing="closing the run"):
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                await self._conn.execute(_END_RUN, (now_wall_ns, reason, run_id))
-                await self._conn.execute(_RELEASE_SESSION, (run_id,))
-                await self._conn.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    await self._conn.execute("ROLLBACK")
-                raise
+            in_thread = cast(Callable[..., Awaitable[None]], self._conn._execute)
+            await in_thread(_end_run, self._conn._conn, (now_wall_ns, reason, run_id))
 
     async def previous_run(self, *, session_id: int, run_id: int) -> PreviousRun | None:
         """The run before `run_id` in the session, if any, and when it was last heard of."""
@@ -280,6 +233,27 @@ class Store:
             )
 
 
+class _Refused(Exception):
+    """Ends a transaction early: it is rolled back, and `reason` handed back to the caller."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on any exception (which goes on)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def _write_rows(
     conn: sqlite3.Connection,
     changes: list[tuple[Any, ...]],
@@ -288,21 +262,17 @@ def _write_rows(
     beat: tuple[int, int, int] | None,
 ) -> bool:
     """The batch's transaction, run in the connection's thread; False: the claim was lost."""
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        if beat is not None and conn.execute(_HEARTBEAT, beat).rowcount == 0:
-            conn.execute("ROLLBACK")
-            return False
-        _insert_changes(conn, changes)
-        if gaps:
-            conn.executemany(_INSERT_GAP, gaps)
-        if marks:
-            conn.executemany(_INSERT_MARK, marks)
-        conn.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
+        with _transaction(conn):
+            if beat is not None and conn.execute(_HEARTBEAT, beat).rowcount == 0:
+                raise _Refused("claim lost")
+            _insert_changes(conn, changes)
+            if gaps:
+                conn.executemany(_INSERT_GAP, gaps)
+            if marks:
+                conn.executemany(_INSERT_MARK, marks)
+    except _Refused:
+        return False
     return True
 
 
@@ -314,29 +284,28 @@ def _start_run(
     now_wall_ns: int,
 ) -> int | str:
     """Insert the run (and claim the session) in one transaction: its id, or who holds it."""
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        if holder is not None:
-            row = conn.execute(_HOLDER_OF_SESSION, (session_id,)).fetchone()
-            current = _HolderRow(*row) if row is not None else None
-            if current is not None and current.alive(claimant=holder, now_wall_ns=now_wall_ns):
-                conn.execute("ROLLBACK")
-                return (
-                    "this session is being recorded by another recorder: "
-                    f"{current.describe(now_wall_ns=now_wall_ns)}; stop that one first, or "
-                    "record under another session name"
-                )
-        run_id = conn.execute(_INSERT_RUN, params).lastrowid
-        assert run_id is not None
-        if holder is not None:
-            claim = (session_id, run_id, holder.host, holder.pid, now_wall_ns, now_wall_ns)
-            conn.execute(_CLAIM_SESSION, claim)
-        conn.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
+        with _transaction(conn):
+            if holder is not None:
+                row = conn.execute(_HOLDER_OF_SESSION, (session_id,)).fetchone()
+                current = HolderRow(*row) if row is not None else None
+                if current is not None and current.alive(claimant=holder, now_wall_ns=now_wall_ns):
+                    raise _Refused(current.refusal(now_wall_ns=now_wall_ns))
+            run_id = conn.execute(_INSERT_RUN, params).lastrowid
+            assert run_id is not None
+            if holder is not None:
+                claim = (session_id, run_id, holder.host, holder.pid, now_wall_ns, now_wall_ns)
+                conn.execute(_CLAIM_SESSION, claim)
+    except _Refused as refused:
+        return refused.reason
     return run_id
+
+
+def _end_run(conn: sqlite3.Connection, end: tuple[int, str, int]) -> None:
+    """Close the run and give up its claim on the session, in one transaction."""
+    with _transaction(conn):
+        conn.execute(_END_RUN, end)
+        conn.execute(_RELEASE_SESSION, (end[2],))
 
 
 def _insert_changes(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -12,22 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
-from record_support import recording
+from record_support import recording, service_account_kubeconfig
 
 from migrations import ExitCode
 from reports.recording import list_session_names, load_recording
 from watcher import lease as lease_module
 from watcher.cli import main
 from watcher.cluster import connect
+from watcher.holder import SessionHeldError
 from watcher.lab.lab import LabHandle
 from watcher.lease import SessionLease
 from watcher.recorder import Recorder
 from watcher.scope import RecordScope
-from watcher.store import SessionHeldError
 
 pytestmark = pytest.mark.integration
 
@@ -59,24 +58,6 @@ def _record_cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-async def _kubeconfig_for(
-    kube_api: ApiClient, lab: LabHandle, *, namespace: str, tmp_path: Path
-) -> Path:
-    """A kubeconfig for a fresh ServiceAccount of `namespace` (no permissions yet)."""
-    core = client.CoreV1Api(kube_api)
-    await core.create_namespaced_service_account(namespace, {"metadata": {"name": "recorder"}})
-    token = await core.create_namespaced_service_account_token(
-        "recorder", namespace, {"spec": {"expirationSeconds": 600}}
-    )
-    config = yaml.safe_load(lab.kubeconfig.read_text())
-    config["users"] = [{"name": "recorder", "user": {"token": token.status.token}}]
-    for context in config["contexts"]:
-        context["context"]["user"] = "recorder"
-    path = tmp_path / "recorder.kubeconfig"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
 async def _grant(
     kube_api: ApiClient, *, name: str, rules: list[dict[str, Any]], subject: dict[str, str]
 ) -> None:
@@ -98,7 +79,9 @@ async def _grant(
 async def test_missing_rbac_is_named_at_once_and_nothing_is_written(
     lab: LabHandle, kube_api: ApiClient, namespace: str, tmp_path: Path
 ) -> None:
-    config = await _kubeconfig_for(kube_api, lab, namespace=namespace, tmp_path=tmp_path)
+    config = await service_account_kubeconfig(
+        kube_api, lab, namespace=namespace, name="recorder", path=tmp_path / "recorder.kubeconfig"
+    )
     subject = {"kind": "ServiceAccount", "name": "recorder", "namespace": namespace}
     role = f"{namespace}-recorder"
     await _grant(kube_api, name=role, rules=_RULES, subject=subject)

@@ -13,7 +13,6 @@ import re
 import shutil
 import sqlite3
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from aiohttp import web
 from click.testing import CliRunner
 
 from migrations import ExitCode
+from tests.fixtures.http import serving
 from watcher.cli import main
 
 DOC = Path(__file__).parents[3] / "docs" / "bad-input.md"
@@ -349,10 +349,7 @@ def _cell(text: str) -> str:
 
 @contextmanager
 def malformed_api_server() -> Iterator[str]:
-    """An API server (plain HTTP, in its own thread) whose pod LIST has `items` that is no list."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    address: list[str] = []
+    """An API server whose pod LIST has `items` that is no list."""
 
     async def answer(request: web.Request) -> web.StreamResponse:
         if request.method != "GET":  # access reviews: not served, the recorder goes on
@@ -369,30 +366,10 @@ def malformed_api_server() -> Iterator[str]:
         items: Any = {"not": "a list"} if request.path.endswith("/pods") else []
         return web.json_response({"items": items, "metadata": {"resourceVersion": "1"}})
 
-    async def start() -> web.AppRunner:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", answer)
-        runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        address.append(f"http://127.0.0.1:{runner.addresses[0][1]}")
-        return runner
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        runner = loop.run_until_complete(start())
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    ready.wait(10)
-    try:
-        yield address[0]
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    with serving(app) as url:
+        yield url
 
 
 def run_all(root: Path) -> list[tuple[BadInput, Outcome]]:

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from migrations import ExitCode
-from watcher.store import Holder, SessionHeldError, Store, open_store
+from watcher.holder import Holder, SessionHeldError
+from watcher.store import Store, open_store
 
 SECOND = 10**9
 STALE = 30 * SECOND
