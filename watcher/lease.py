@@ -17,10 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+import structlog
 from kubernetes_asyncio.client import ApiClient
 
-from watcher.api import ConflictError, MissingError, Request, get_json
+from watcher.api import TRANSIENT_ERRORS, ConflictError, MissingError, Request, get_json
 from watcher.holder import SessionHeldError
+
+log = structlog.get_logger(__name__)
 
 LEASE_DURATION_S = 30
 RENEW_EVERY_S = 10.0
@@ -99,12 +102,28 @@ class SessionLease:
         self._lease = await self._send("update", f"{self._collection}/{self._name}", body)
 
     async def keep(self) -> None:
-        """Renew the Lease every RENEW_EVERY_S until cancelled; SessionHeldError once lost."""
+        """Renew the Lease every RENEW_EVERY_S until cancelled; SessionHeldError once lost.
+
+        An API server that does not answer (restarting, say) is tried again at the next renewal;
+        once the Lease may have expired unrenewed, another recorder may hold it: this one stops.
+        """
+        renewed = self._clock()
         while True:
             await asyncio.sleep(RENEW_EVERY_S)
             assert self._lease is not None, "acquire() first"
-            body = self._body(self._clock(), self._lease)
-            self._lease = await self._send("update", f"{self._collection}/{self._name}", body)
+            now = self._clock()
+            body = self._body(now, self._lease)
+            try:
+                self._lease = await self._send("update", f"{self._collection}/{self._name}", body)
+                renewed = now
+            except TRANSIENT_ERRORS as exc:
+                if now - renewed >= LEASE_DURATION_S:
+                    raise SessionHeldError(
+                        f"could not renew Lease {self._namespace}/{self._name} for "
+                        f"{now - renewed:.0f} s ({exc}); another recorder may hold it now, so "
+                        "this one stops"
+                    ) from exc
+                log.warning("could not renew the session's Lease", lease=self._name, error=str(exc))
 
     async def release(self) -> None:
         """Give the Lease up (holder cleared) so the next recorder need not wait it out."""
