@@ -14,7 +14,7 @@ class ExitCode(IntEnum):
     """Process exit codes; stable, documented in the README."""
 
     OK = 0
-    VERDICT_FAILED = 1  # verify/scenario: at least one verdict failed
+    VERDICT_FAILED = 1  # verify/scenario: a verdict failed; doctor: an error finding
     USAGE = 2  # bad command line (click's own code)
     CLUSTER = 3  # cluster unreachable, bad kubeconfig, unknown context, API error
     NOT_FOUND = 4  # namespace, StatefulSet or session does not exist
@@ -31,7 +31,8 @@ class ExitCode(IntEnum):
 
 MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success; for `verify`/`scenario`: no verdict failed",
-    ExitCode.VERDICT_FAILED: "at least one verdict failed",
+    ExitCode.VERDICT_FAILED: "at least one verdict failed; for `doctor`: at least one error "
+    "finding",
     ExitCode.USAGE: "bad command line",
     ExitCode.CLUSTER: "cluster unreachable, bad kubeconfig, unknown context, API error "
     "or a malformed API answer",

@@ -1,6 +1,6 @@
 """Command lines of the lab's components and the URL that says each one is healthy.
 
-Flags follow kwokctl's binary runtime (see /work/shared/CONTROLPLANE.md). Leader election is
+Flags follow kwokctl's binary runtime (kwok's `pkg/kwokctl/runtime/binary`). Leader election is
 off for the controller-manager and scheduler: one replica each, and with it on they would exit
 when the apiserver restarts (a fault the recorder tests inject on purpose).
 """

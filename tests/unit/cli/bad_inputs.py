@@ -301,6 +301,36 @@ CASES: tuple[BadInput, ...] = (
         ],
         ExitCode.CLUSTER,
     ),
+    BadInput(
+        "status",
+        "kubeconfig of binary bytes",
+        lambda w: ["status", "-n", "lab", "redis", "--kubeconfig", w / "kc-binary"],
+        ExitCode.CLUSTER,
+    ),
+    BadInput(
+        "status",
+        "API server whose pod LIST has `items` that is not a list",
+        lambda w: ["status", "-n", "lab", "redis", "--kubeconfig", w / "kc-malformed"],
+        ExitCode.CLUSTER,
+    ),
+    BadInput(
+        "status",
+        "namespace given twice",
+        lambda w: ["status", "-n", "lab", "lab", "redis"],
+        ExitCode.USAGE,
+    ),
+    BadInput(
+        "doctor",
+        "unreachable API server",
+        lambda w: ["doctor", "-n", "lab", "redis", "--kubeconfig", w / "kc-unreachable"],
+        ExitCode.CLUSTER,
+    ),
+    BadInput(
+        "doctor",
+        "API server whose pod LIST has `items` that is not a list",
+        lambda w: ["doctor", "-n", "lab", "redis", "--kubeconfig", w / "kc-malformed"],
+        ExitCode.CLUSTER,
+    ),
     BadInput("lab up", "--nodes 0", lambda w: ["lab", "up", "--nodes", "0"], ExitCode.USAGE),
     BadInput("(any)", "unknown command", lambda w: ["frobnicate"], ExitCode.USAGE),
 )
