@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 from migrations import ExitCode
 from tests.fixtures.http import serving
+from tests.unit.cli.sandbox import full_disk, read_only, run_in_mounts
 from watcher.cli import main
 
 DOC = Path(__file__).parents[3] / "docs" / "bad-input.md"
@@ -44,6 +45,9 @@ class BadInput:
     what: str
     argv: Callable[["Workspace"], list[str]]
     code: ExitCode
+    # Shell commands that mount what the case needs (a full disk, a read-only folder): the
+    # command then runs in a mount namespace of its own (tests/unit/cli/sandbox.py).
+    mounts: Callable[["Workspace"], list[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ def prepare(root: Path, *, malformed_server: str) -> Workspace:
     with sqlite3.connect(root / "newer.db") as conn:
         conn.execute("PRAGMA user_version = 99")
     (root / "precious.txt").write_text("a user's file\n")
+    (root / "disk").mkdir()
+    _pending_log_copy(root / "lesson.db", media=root / "media")
     (root / "kc-binary").write_bytes(bytes(range(256)) * 8)
     (root / "kc-not-yaml").write_text("clusters: [\n")
     (root / "kc-list").write_text("- a\n- b\n")
@@ -113,6 +119,19 @@ def prepare(root: Path, *, malformed_server: str) -> Workspace:
     (scenarios / "binary.yaml").write_bytes(b"\xff\xfe\x00\x01" * 64)
     os.mkfifo(scenarios / "pipe.yaml")
     return Workspace(root, malformed_server)
+
+
+def _pending_log_copy(store: Path, *, media: Path) -> None:
+    """`media/copy.db` and its -wal, copied while a writer had changes only in the log."""
+    media.mkdir()
+    source = store.with_name("writing.db")
+    shutil.copy(store, source)
+    conn = sqlite3.connect(source, isolation_level=None)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("UPDATE session SET name = name || '-renamed'")
+    for suffix in ("", "-wal"):
+        shutil.copy(f"{source}{suffix}", f"{media / 'copy.db'}{suffix}")
+    conn.close()
 
 
 def _record(kubeconfig: str) -> Callable[[Workspace], list[str]]:
@@ -216,6 +235,20 @@ CASES: tuple[BadInput, ...] = (
         "store that is not SQLite",
         lambda w: ["verify", SESSION, "--db", w / "corrupt.db"],
         ExitCode.STORE,
+    ),
+    BadInput(
+        "export",
+        "-o on a full disk, over an existing file (kept)",
+        lambda w: ["export", SESSION, "--db", w / "lesson.db", "-o", w / "disk/out.jsonl"],
+        ExitCode.OUTPUT,
+        mounts=lambda w: full_disk(w.root / "disk", keep={"out.jsonl": "old"}),
+    ),
+    BadInput(
+        "verify",
+        "store on a read-only mount whose -wal holds changes, without its -shm",
+        lambda w: ["verify", SESSION, "--db", w / "media/copy.db"],
+        ExitCode.STORE,
+        mounts=lambda w: read_only(w.root / "media"),
     ),
     BadInput(
         "verify",
@@ -337,16 +370,25 @@ CASES: tuple[BadInput, ...] = (
 
 
 def run_case(case: BadInput, workspace: Workspace) -> Outcome:
-    """Run one case in-process; its stderr normalised (folder, ports) for the table."""
+    """Run one case (in-process, or in its mounts); stderr normalised (folder, ports)."""
+    if case.mounts is not None:
+        done = run_in_mounts(case.mounts(workspace), case.argv(workspace))
+        crashed = RuntimeError(done.stderr[-2000:]) if "Traceback" in done.stderr else None
+        return _outcome(done.returncode, done.stderr, crashed, workspace)
     result = CliRunner().invoke(main, case.argv(workspace))
-    stderr = result.stderr.strip()
-    text = stderr.replace(str(workspace.root), "<dir>")
+    exception = result.exception if not isinstance(result.exception, SystemExit) else None
+    return _outcome(result.exit_code, result.stderr, exception, workspace)
+
+
+def _outcome(
+    code: int, stderr: str, exception: BaseException | None, workspace: Workspace
+) -> Outcome:
+    text = stderr.strip().replace(str(workspace.root), "<dir>")
     text = re.sub(r"127\.0\.0\.1:(?!1\b)\d+", "127.0.0.1:<port>", text)
     lines = text.splitlines()
     error_lines = [line for line in lines if line.startswith(("stswatch: error:", "Error:"))]
     message = error_lines[0] if error_lines else (lines[-1] if lines else "")
-    exception = result.exception if not isinstance(result.exception, SystemExit) else None
-    return Outcome(result.exit_code, message, len(error_lines), exception)
+    return Outcome(code, message, len(error_lines), exception)
 
 
 def render(outcomes: list[tuple[BadInput, Outcome]]) -> str:
