@@ -9,6 +9,7 @@ Prints; never asserts.
 """
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import subprocess
@@ -24,8 +25,15 @@ def _burn() -> None:
         pass
 
 
-def _run(pytest_args: list[str], *, label: str) -> tuple[str, float, dict[str, int]]:
-    with tempfile.TemporaryDirectory() as tmp:
+def _run(
+    pytest_args: list[str], *, label: str, keep: Path | None
+) -> tuple[str, float, dict[str, int]]:
+    with contextlib.ExitStack() as stack:
+        if keep is None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        else:
+            keep.mkdir(parents=True, exist_ok=True)
+            tmp = tempfile.mkdtemp(dir=keep, prefix="run-")  # labs' logs stay for a post-mortem
         report = Path(tmp) / "junit.xml"
         started = time.monotonic()
         # A basetemp of its own: other runs on a shared machine never see (or stop) its lab.
@@ -47,16 +55,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--burners", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep each run's folder (lab logs) under KEEP")
     parser.add_argument("pytest_args", nargs="+")
     args = parser.parse_args()
-    results = [] if args.no_baseline else [_run(args.pytest_args, label="unloaded")]
+    results = [] if args.no_baseline else [_run(args.pytest_args, label="unloaded", keep=args.keep)]
     for number in range(1, args.runs + 1):
         burners = [multiprocessing.Process(target=_burn, daemon=True) for _ in range(args.burners)]
         for burner in burners:
             burner.start()
         try:
             results.append(
-                _run(args.pytest_args, label=f"loaded {number} ({args.burners} burners)")
+                _run(
+                    args.pytest_args,
+                    label=f"loaded {number} ({args.burners} burners)",
+                    keep=args.keep,
+                )
             )
         finally:
             for burner in burners:
