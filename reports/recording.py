@@ -112,13 +112,16 @@ class Recording:
 
 def list_session_names(path: Path) -> list[str]:
     """Names of the sessions in a store, oldest first."""
-    with reading(path) as conn, store_errors(path, doing="listing sessions"):
+    with reading(path) as conn, store_errors(path, doing="listing sessions", writing=False):
         return [row[0] for row in conn.execute(_SESSIONS)]
 
 
 def load_recording(path: Path, session: str) -> Recording:
     """Read a whole session; raises NotFoundError naming the sessions that do exist."""
-    with reading(path) as conn, store_errors(path, doing=f"reading session {session!r}"):
+    with (
+        reading(path) as conn,
+        store_errors(path, doing=f"reading session {session!r}", writing=False),
+    ):
         return _load(conn, path, session)
 
 

@@ -25,6 +25,7 @@ from watcher.api import (
     Request,
     get_json,
     iter_lines,
+    list_page,
     open_response,
 )
 from watcher.cluster import Cluster
@@ -97,14 +98,16 @@ async def _list(
     token = ""
     while True:
         query = (*params, ("limit", str(_PAGE)), *((("continue", token),) if token else ()))
+        request = Request(path, "list", what, query)
         try:
-            page = await get_json(cluster.api, Request(path, "list", what, query), limits=_READ)
+            page = await get_json(cluster.api, request, limits=_READ)
         except MissingError:
             return items
         except TRANSIENT_ERRORS as exc:
             raise ClusterError(f"cannot list {what} from {cluster.server_url}: {exc}") from exc
-        items.extend(i for i in page.get("items") or () if isinstance(i, dict))
-        token = str((page.get("metadata") or {}).get("continue") or "")
+        page_items, metadata = list_page(page, request=request, server=cluster.server_url)
+        items.extend(page_items)
+        token = str(metadata.get("continue") or "")
         if not token:
             return items
 

@@ -33,7 +33,16 @@ START_TIMEOUT_S = 90.0
 NODES_TIMEOUT_S = 60.0
 PORT_ATTEMPTS = 3
 PORT_TAKEN = "address already in use"
-FRESH_PATHS = ("pki", "etcd", "volumes", "logs", "kubeconfig", "stages.yaml", "lab.json")
+FRESH_PATHS = (
+    "pki",
+    "etcd",
+    "volumes",
+    "logs",
+    "kubeconfig",
+    "stages.yaml",
+    "audit-policy.yaml",
+    "lab.json",
+)
 
 
 def _quiet(_: str) -> None:
@@ -242,6 +251,8 @@ def _lab_files(directory: Path, pki: Pki) -> LabFiles:
         etcd_data=directory / "etcd",
         volumes=directory / "volumes",
         storage_class=STORAGE_CLASS,
+        audit_policy=directory / "audit-policy.yaml",
+        audit_log=directory / "logs" / "pod-deletes.audit.jsonl",
     )
 
 
@@ -314,6 +325,7 @@ def _new_handle(directory: Path, *, nodes: int, timing: PodTiming) -> LabHandle:
     api_server_url = f"https://{LOOPBACK}:{ports['kube-apiserver']}"
     write_kubeconfig(files.kubeconfig, server=api_server_url, pki=pki)
     files.stages.write_text(stages_yaml(timing))
+    files.audit_policy.write_text(components.AUDIT_POLICY)
     state = LabState(
         directory=str(directory),
         kubeconfig=str(files.kubeconfig),
