@@ -10,7 +10,7 @@ from reports.timeline import timeline_json
 from reports.timeline_build import session_timeline
 from reports.timeline_text import timeline_text
 from watcher.cli import main
-from watcher.cli.options import db_option
+from watcher.cli.options import db_option, note_older_schema
 from watcher.cli.output import write_output
 
 _OUTPUT = click.Path(dir_okay=False, writable=True, path_type=Path)
@@ -53,6 +53,7 @@ def report(
     if not text and output is None:
         raise click.UsageError("give -o FILE (or --text to print to the terminal)")
     timeline = session_timeline(db_path, session, statefulset=statefulset)
+    note_older_schema(db_path)
     if text:
         click.echo(timeline_text(timeline), nl=False)
     elif output is not None:

@@ -10,7 +10,7 @@ from reports.recording import load_recording
 from reports.verify import verify as verify_recording
 from reports.verify_render import render_json, render_junit, render_text
 from watcher.cli import main
-from watcher.cli.options import db_option
+from watcher.cli.options import db_option, note_older_schema
 
 _RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
 
@@ -38,5 +38,6 @@ def verify(session: str, db_path: Path, statefulset: str | None, output: str) ->
     says whether it completed and, if not, which pod held it, why and for how long.
     """
     result = verify_recording(load_recording(db_path, session), statefulset=statefulset)
+    note_older_schema(db_path)
     click.echo(_RENDERERS[output](result), nl=False)
     sys.exit(int(ExitCode.VERDICT_FAILED if result.failed else ExitCode.OK))
