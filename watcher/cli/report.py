@@ -53,12 +53,12 @@ def report(
     if not text and output is None:
         raise click.UsageError("give -o FILE (or --text to print to the terminal)")
     timeline = session_timeline(db_path, session, statefulset=statefulset)
-    note_older_schema(db_path)
     if text:
         click.echo(timeline_text(timeline), nl=False)
     elif output is not None:
         data = render_report(timeline).encode() if fmt == "html" else timeline_json(timeline)
         _write(output, data)
+    note_older_schema(db_path)
 
 
 @main.command("compare")
