@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,9 @@ def _run(
 
 
 def main() -> None:
+    # Started in the background (`... &`), a process inherits SIGINT ignored, and so would every
+    # stswatch a test starts: Ctrl-C tests could not stop it. Tests get the usual Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--burners", type=int, default=os.cpu_count() or 2)
