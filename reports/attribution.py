@@ -9,7 +9,9 @@ claim goes with `persistentVolumeClaimRetentionPolicy` through an ownerReference
 collector acts on (`Pod` for whenScaled=Delete, `StatefulSet` for whenDeleted=Delete). A deletion
 without such an Event, while Events were recorded, was made by a client (kubectl, an operator, a
 scenario step, an eviction); a scenario mark at that moment names the step. Every `Actor` states
-the basis of its attribution.
+the basis of its attribution. Known limit: client-go's event correlator rate-limits and
+aggregates Events about one object (`tools/record/events_cache.go`), so on a very busy set an
+Event can be missing; without recorded Events at all the actor is "unknown", never guessed.
 """
 
 import re
