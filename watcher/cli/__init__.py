@@ -4,6 +4,7 @@ Every user-facing failure is a `StswatchError`; it is printed here as one line o
 process exits with its documented code (`migrations.failures.ExitCode`).
 """
 
+import importlib
 import sys
 from typing import Any
 
@@ -12,9 +13,35 @@ import click
 from migrations import ExitCode, StswatchError
 from watcher import __version__
 
+# Each command lives in its own module, imported only when that command runs (or help lists
+# it): `stswatch status` need not import the recorder, the lab and the report renderer first.
+_COMMAND_MODULES = {
+    "lab": "lab",
+    "status": "live",
+    "doctor": "live",
+    "record": "record",
+    "sessions": "record",
+    "export": "record",
+    "report": "report",
+    "compare": "report",
+    "scenario": "scenario",
+    "demo": "scenario",
+    "verify": "verify",
+}
+
 
 class _Stswatch(click.Group):
-    """Click group that maps stswatch failures to one line and an exit code."""
+    """Click group that maps stswatch failures to one line and an exit code, and loads each
+    command's module when the command is first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = _COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(f"watcher.cli.{module}")  # registers itself on `main`
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -31,11 +58,3 @@ class _Stswatch(click.Group):
 @click.version_option(__version__, prog_name="stswatch")
 def main() -> None:
     """Record what a cluster does to a StatefulSet, prove its guarantees, draw the timeline."""
-
-
-def _register() -> None:
-    # Each command lives in its own module; importing registers it on `main`.
-    from watcher.cli import commands  # noqa: F401
-
-
-_register()
