@@ -91,3 +91,13 @@ async def populate(
             await _create_ignoring_conflict(core.create_node, fake_node(name))
         await wait_nodes_ready(core, names=names, wait_s=wait_s)
     return names
+
+
+async def wait_real_nodes_ready(kubeconfig: Path, *, names: list[str], wait_s: float) -> None:
+    """Wait until the real nodes' kubelets registered them and report Ready."""
+    api = await config.new_client_from_config(config_file=str(kubeconfig))
+    async with api:
+        try:
+            await wait_nodes_ready(client.CoreV1Api(api), names=names, wait_s=wait_s)
+        except LabError as exc:
+            raise LabError(exc.message.replace("kwok.log", "kubelet-<node>.log")) from exc
