@@ -145,13 +145,21 @@ def run_command(
 @main.command("demo")
 @db_option
 @_out_option
-def demo_command(db_path: Path, out_dir: Path | None) -> None:
+@click.option(
+    "--real-nodes",
+    is_flag=True,
+    help="On a lab with a real node (real redis containers, real DNS): the lesson's exec "
+    "steps run too. Needs root and the packages in docs/lab.md.",
+)
+def demo_command(db_path: Path, out_dir: Path | None, real_nodes: bool) -> None:
     """Start the local lab if needed, run `lesson` under both policies, write the reports."""
     scenario = load_scenario("lesson")
     prefix = default_session_prefix(scenario)
 
     async def target() -> ScenarioTarget:
-        return await lab_target(storage_class=None, progress=_progress)
+        return await lab_target(
+            storage_class=None, progress=_progress, real_nodes=1 if real_nodes else 0
+        )
 
     _run_and_report(
         scenario,
@@ -161,7 +169,7 @@ def demo_command(db_path: Path, out_dir: Path | None) -> None:
         target=target,
         out_dir=out_dir,
         keep_namespace=False,
-        allow_exec=False,
+        allow_exec=real_nodes,
     )
 
 

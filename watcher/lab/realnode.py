@@ -696,6 +696,19 @@ def _rmdir_empty(path: Path) -> None:
         path.rmdir()
 
 
+def _lab_entries(path: Path, layout: Layout) -> bool:
+    """True when `path` holds a symlink into this lab (pod log links) or is a dead-socket dir."""
+    if not path.is_dir():
+        return False
+    with contextlib.suppress(OSError):
+        for entry in path.rglob("*"):
+            if entry.is_symlink() and os.readlink(entry).startswith(layout.lab_directory):
+                return True
+            if entry.is_socket() and not _socket_answers(entry):
+                return True
+    return False
+
+
 def clean_fixed_paths(layout: Layout) -> None:
     """This lab's entries at the host paths the kubelet, CNI and containerd always use.
 
@@ -713,13 +726,31 @@ def clean_fixed_paths(layout: Layout) -> None:
             with contextlib.suppress(OSError):
                 entry.unlink()
         _rmdir_empty(CNI_CACHE)
+    # every kubelet serves the device-plugin registration socket at this fixed path; one no
+    # kubelet answers on any more is a leftover
+    registration = KUBELET_FIXED / "device-plugins" / "kubelet.sock"
+    if registration.is_socket() and not _socket_answers(registration):
+        registration.unlink(missing_ok=True)
     for path in (KUBELET_FIXED, CONTAINERD_RUN, NETNS_DIR):
         _rmdir_empty(path)
 
 
+def _socket_answers(path: Path) -> bool:
+    """True when something accepts connections on the unix socket `path`."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1)
+        try:
+            sock.connect(str(path))
+        except OSError:
+            return False
+        return True
+
+
 def host_leftovers(layout: Layout) -> list[str]:
     """What of this lab is still on the host (the check `lab down` ends with)."""
-    left = []
+    left = [
+        f"path {path}" for path in (CONTAINER_LOGS, KUBELET_FIXED) if _lab_entries(path, layout)
+    ]
     for node in layout.nodes:
         left += [f"process {p.pid} (shim)" for p in _lab_shims(layout)]
         left += [f"cgroup {d}" for d in _cgroup_dirs(node)]
@@ -749,6 +780,7 @@ def clean_host(layout: Layout) -> list[str]:
     for node in layout.nodes:
         if not _mounts_under((node.directory,)):
             shutil.rmtree(node.path, ignore_errors=True)
+    _rmdir_empty(Path(layout.lab_directory) / "nodes")
     return host_leftovers(layout)
 
 
