@@ -1,6 +1,6 @@
 """Real nodes: real redis containers on a real kubelet, real cluster DNS, and a clean teardown.
 
-One lab per module with one real node (no fake nodes), started and stopped here; its `down`
+One lab per module with two real nodes (no fake nodes), started and stopped here; its `down`
 must leave nothing on the host, or the module errors. Marked `realnode`: needs root and the
 Debian packages README names. In CI they must be there (no skip); on a developer machine
 without them the module skips with the reason.
@@ -13,6 +13,7 @@ import socket
 import struct
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +21,9 @@ import pytest_asyncio
 from kubernetes_asyncio.client import ApiClient
 
 from watcher.lab import realnode
+from watcher.lab.errors import LabError
 from watcher.lab.images import missing_tools
-from watcher.lab.lab import LabHandle, start_lab
+from watcher.lab.lab import LabHandle, lab_status, start_lab
 from watcher.scenario.objects import Objects
 
 pytestmark = [pytest.mark.integration, pytest.mark.realnode]
@@ -37,12 +39,12 @@ def _host_problems() -> list[str]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def real_lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LabHandle]:
-    """A lab with one real node and CoreDNS; torn down (host left clean) afterwards."""
+    """A lab with two real nodes and CoreDNS; torn down (host left clean) afterwards."""
     problems = _host_problems()
     if problems and not os.environ.get(CI_ENV):
         pytest.skip(f"real nodes need: {'; '.join(problems)}")
     directory = tmp_path_factory.mktemp("reallab")
-    handle = await start_lab(directory, nodes=0, real_nodes=1, report=print)
+    handle = await start_lab(directory, nodes=0, real_nodes=2, report=print)
     try:
         yield handle
     finally:
@@ -88,8 +90,21 @@ def _service() -> dict[str, Any]:
     }
 
 
-def _statefulset(*, replicas: int, storage_class: str) -> dict[str, Any]:
-    """The lesson's redis, with a readiness probe that times out on its own."""
+def _statefulset(*, replicas: int, storage_class: str, spread: bool = False) -> dict[str, Any]:
+    """The lesson's redis, with a readiness probe that times out on its own.
+
+    `spread`: at most one pod per node (required anti-affinity on the hostname).
+    """
+    anti_affinity = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "labelSelector": {"matchLabels": {"app": "redis"}},
+                    "topologyKey": "kubernetes.io/hostname",
+                }
+            ]
+        }
+    }
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -103,6 +118,7 @@ def _statefulset(*, replicas: int, storage_class: str) -> dict[str, Any]:
                 "metadata": {"labels": {"app": "redis"}},
                 "spec": {
                     "terminationGracePeriodSeconds": 10,
+                    **({"affinity": anti_affinity} if spread else {}),
                     "containers": [
                         {
                             "name": "redis",
@@ -175,7 +191,7 @@ async def test_redis_data_survives_pod_deletion(real_lab: LabHandle, objects: Ob
     await objects.apply(_service())
     await objects.apply(_statefulset(replicas=1, storage_class=real_lab.storage_class))
     first = await _pod_ready(objects, "redis-0")
-    assert first["spec"]["nodeName"] == real_lab.real_nodes[0]
+    assert first["spec"]["nodeName"] in real_lab.real_nodes
     assert (await _exec(objects, "redis-0", ["redis-cli", "SET", "mykey", "kept"])).strip() == "OK"
     await objects.delete("Pod", "redis-0")
     second = await _pod_ready(objects, "redis-0", not_uid=first["metadata"]["uid"])
@@ -273,3 +289,52 @@ async def test_per_pod_names_resolve_from_host_and_pod(
     await _pod_ready(objects, "dns-client")
     answer = await _exec(objects, "dns-client", ["nslookup", fqdn])
     assert ip in answer, answer
+
+
+async def test_two_nodes_spread_pods_that_reach_each_other_by_name(
+    real_lab: LabHandle, objects: Objects
+) -> None:
+    await objects.apply(_service())
+    manifest = _statefulset(replicas=2, storage_class=real_lab.storage_class, spread=True)
+    await objects.apply(manifest)
+    pods = [await _pod_ready(objects, "redis-0"), await _pod_ready(objects, "redis-1")]
+    assert {pod["spec"]["nodeName"] for pod in pods} == set(real_lab.real_nodes)
+    # across the lab bridge, by the per-pod DNS name the headless Service gives redis-1
+    peer = f"redis-1.redis-headless.{objects.namespace}.svc.cluster.local"
+    answer = await _exec(objects, "redis-0", ["timeout", "5", "redis-cli", "-h", peer, "ping"])
+    assert answer.strip() == "PONG"
+
+
+def _traces(directory: Path) -> list[str]:
+    """What a lab in `directory` still has on the host: layout, node dirs, mounts, bridge."""
+    traces = []
+    if realnode.read_layout(directory) is not None:
+        traces.append("layout")
+    if (directory / "nodes").exists():
+        traces.append("nodes dir")
+    mountinfo = Path("/proc/self/mountinfo").read_text().splitlines()
+    traces += [f"mount {line.split()[4]}" for line in mountinfo if str(directory) in line]
+    bridges = realnode._run(["ip", "-o", "link", "show", "type", "bridge"]).stdout
+    if f"stsw{realnode.lab_key(directory.resolve())}" in bridges:
+        traces.append("bridge")
+    return traces
+
+
+async def test_a_failed_up_leaves_the_host_clean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if _host_problems() and not os.environ.get(CI_ENV):
+        pytest.skip("real nodes cannot run here")
+    real_argv = realnode.kubelet_argv
+
+    def broken(node: realnode.RealNode, *, kubelet: Path) -> tuple[str, ...]:
+        return (*real_argv(node, kubelet=kubelet), "--no-such-flag")
+
+    monkeypatch.setattr(realnode, "kubelet_argv", broken)
+    directory = tmp_path / "lab"
+    with pytest.raises(LabError, match=r"kubelet of node 127\.0\.0\.2 exited during start-up"):
+        await start_lab(directory, nodes=0, real_nodes=1, report=print, wait_s=30)
+    assert await asyncio.to_thread(_traces, directory) == []
+    status = lab_status(directory)
+    assert status is not None
+    assert not status.running

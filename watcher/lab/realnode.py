@@ -59,6 +59,7 @@ CNI_CACHE = Path("/var/lib/cni")
 CONTAINER_LOGS = Path("/var/log/containers")
 KUBELET_FIXED = Path("/var/lib/kubelet")
 CONTAINERD_RUN = Path("/run/containerd")
+RUN_DIR = Path("/run/stswatch")
 COMMAND_TIMEOUT_S = 30.0
 IMPORT_TIMEOUT_S = 180.0
 API_TIMEOUT_S = 5.0
@@ -81,6 +82,7 @@ class RealNode:
     index: int
     name: str
     directory: str
+    run_directory: str
     cgroup_root: str
     kubelet_port: int
     healthz_port: int
@@ -94,8 +96,8 @@ class RealNode:
 
     @property
     def socket(self) -> Path:
-        """containerd's socket."""
-        return self.path / "containerd" / "containerd.sock"
+        """containerd's socket: under /run, since a unix socket path must stay short."""
+        return Path(self.run_directory) / "containerd.sock"
 
     @property
     def containerd_name(self) -> str:
@@ -231,6 +233,7 @@ def plan(directory: Path, *, count: int) -> Layout:
                 index=index,
                 name=name,
                 directory=str(directory / "nodes" / name),
+                run_directory=str(RUN_DIR / f"{key}-{index}"),
                 cgroup_root=f"/stswatch-{key}-{index}",
                 kubelet_port=_free_port(name, taken),
                 healthz_port=_free_port("127.0.0.1", taken),
@@ -450,6 +453,7 @@ def make_cgroups(node: RealNode) -> None:
 def prepare_node(layout: Layout, node: RealNode, *, pause_image: str, kubeconfig: Path) -> None:
     """Write the node's containerd, CNI and kubelet files."""
     d = node.path
+    Path(node.run_directory).mkdir(parents=True, exist_ok=True)
     for sub in ("containerd", "cni/net.d", "cni/ipam", "kubelet/root", "kubelet/pki", "runc"):
         (d / sub).mkdir(parents=True, exist_ok=True)
     (d / "containerd" / "config.toml").write_text(containerd_config(node, pause_image=pause_image))
@@ -709,12 +713,43 @@ def _lab_entries(path: Path, layout: Layout) -> bool:
     return False
 
 
-def clean_fixed_paths(layout: Layout) -> None:
+def container_ids(layout: Layout) -> dict[RealNode, set[str]]:
+    """Per node, the ids of every container and sandbox its containerd knows (from its dirs)."""
+    found: dict[RealNode, set[str]] = {}
+    for node in layout.nodes:
+        containerd = node.path / "containerd"
+        ids: set[str] = set()
+        for directory in (
+            containerd / "root" / "io.containerd.grpc.v1.cri" / "sandboxes",
+            containerd / "root" / "io.containerd.grpc.v1.cri" / "containers",
+            containerd / "state" / "io.containerd.runtime.v2.task" / "k8s.io",
+        ):
+            with contextlib.suppress(OSError):
+                ids.update(entry.name for entry in directory.iterdir())
+        found[node] = ids
+    return found
+
+
+def _shim_socket(node: RealNode, container_id: str) -> Path:
+    """Where containerd 1.6 puts a shim's socket: a hash of its address, namespace and id."""
+    digest = hashlib.sha256(f"{node.socket}/k8s.io/{container_id}".encode()).hexdigest()
+    return CONTAINERD_RUN / "s" / digest
+
+
+def clean_fixed_paths(layout: Layout, ids: dict[RealNode, set[str]]) -> None:
     """This lab's entries at the host paths the kubelet, CNI and containerd always use.
 
     Other labs' entries are left; a directory is removed only when nothing is left in it.
+    `ids` are the node's container ids: CNI caches results under them (also for containerd's
+    own loopback network) and containerd names shim sockets after them.
     """
     lab = layout.lab_directory
+    for node, node_ids in ids.items():
+        for container_id in node_ids:
+            _shim_socket(node, container_id).unlink(missing_ok=True)
+            if (CNI_CACHE / "results").is_dir():
+                for entry in (CNI_CACHE / "results").glob(f"*-{container_id}-*"):
+                    entry.unlink(missing_ok=True)
     if CONTAINER_LOGS.is_dir():
         for link in CONTAINER_LOGS.iterdir():
             with contextlib.suppress(OSError):
@@ -751,8 +786,9 @@ def host_leftovers(layout: Layout) -> list[str]:
     left = [
         f"path {path}" for path in (CONTAINER_LOGS, KUBELET_FIXED) if _lab_entries(path, layout)
     ]
+    left += [f"process {p.pid} (shim)" for p in _lab_shims(layout)]
     for node in layout.nodes:
-        left += [f"process {p.pid} (shim)" for p in _lab_shims(layout)]
+        left += [f"path {node.run_directory}"] if Path(node.run_directory).exists() else []
         left += [f"cgroup {d}" for d in _cgroup_dirs(node)]
     left += [f"mount {m}" for m in _mounts_under((str(Path(layout.lab_directory) / "nodes"),))]
     if _run(["ip", "link", "show", layout.bridge], check=False).returncode == 0:
@@ -766,6 +802,7 @@ def clean_host(layout: Layout) -> list[str]:
 
     Idempotent; returns what could not be removed (empty when the host is clean).
     """
+    ids = container_ids(layout)
     kill_cgroup_processes(layout)
     kill_shims(layout)
     unmount_all(layout)
@@ -776,10 +813,12 @@ def clean_host(layout: Layout) -> list[str]:
     while remove_cgroups(layout) and time.monotonic() < deadline:
         kill_cgroup_processes(layout)
         time.sleep(POLL_S)
-    clean_fixed_paths(layout)
+    clean_fixed_paths(layout, ids)
     for node in layout.nodes:
+        shutil.rmtree(node.run_directory, ignore_errors=True)
         if not _mounts_under((node.directory,)):
             shutil.rmtree(node.path, ignore_errors=True)
+    _rmdir_empty(RUN_DIR)
     _rmdir_empty(Path(layout.lab_directory) / "nodes")
     return host_leftovers(layout)
 
