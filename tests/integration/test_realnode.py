@@ -24,7 +24,7 @@ from watcher.lab import realnode
 from watcher.lab.errors import LabError
 from watcher.lab.images import missing_tools
 from watcher.lab.lab import LabHandle, lab_status, start_lab, stop_lab
-from watcher.scenario.objects import Objects
+from watcher.scenario.objects import Objects, _call
 
 pytestmark = [pytest.mark.integration, pytest.mark.realnode]
 
@@ -212,6 +212,14 @@ async def test_redis_data_survives_pod_deletion(real_lab: LabHandle, objects: Ob
     assert got.strip() == "kept"
     claim = second["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
     assert claim == "data-redis-0"
+    # local-volume semantics: the volume was made for, and is tied to, the pod's node
+    bound = await objects.get("PersistentVolumeClaim", claim)
+    assert bound is not None
+    volume = await _call(
+        objects.api, "GET", f"/api/v1/persistentvolumes/{bound['spec']['volumeName']}"
+    )
+    (term,) = volume["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"]
+    assert term["matchExpressions"][0]["values"] == [second["spec"]["nodeName"]]
 
 
 async def test_failing_readiness_probe_holds_ordered_ready_scale_up(

@@ -343,6 +343,7 @@ async def _bring_up(
         nodes=nodes,
         storage_class_name=STORAGE_CLASS,
         wait_s=NODES_TIMEOUT_S,
+        wait_for_consumer=int(handle.state.options.get("real_nodes", 0)) > 0,
     )
 
 
