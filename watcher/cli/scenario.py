@@ -26,6 +26,7 @@ from watcher.cli import main
 from watcher.cli.options import F, db_option
 from watcher.log import configure_logging
 from watcher.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
+from watcher.scenario.exec_summary import exec_summary
 from watcher.scenario.runner import (
     PolicyRun,
     ScenarioTarget,
@@ -208,6 +209,8 @@ def _run_and_report(
     compared = _compare(reported, out_dir=out_dir) if len(reported) == 2 else None
     for run, session in zip(runs, sessions, strict=True):
         _print_run(run, session)
+        for line in exec_summary(scenario, run.outcomes, namespace=run.namespace):
+            click.echo(f"  {line}")
     if compared is not None:
         _print_comparison(reported, *compared)
     sys.exit(int(_exit_code(runs, reported)))

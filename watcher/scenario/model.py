@@ -31,6 +31,7 @@ class _Body(_Strict):
 
     title: str | None = None  # the mark label; a title is derived from the step when absent
     when: Policy | None = None  # run the step only under this podManagementPolicy
+    needs_exec: bool = False  # run the step only with --exec (e.g. the pod exec steps run in)
 
 
 class ApplyStep(_Body):

@@ -164,6 +164,8 @@ def _skip_reason(run: _Run, step: Step) -> str:
         return f"only under {step.when}"
     if isinstance(step, ExecStep) and not run.allow_exec:
         return "exec is off; pass --exec on a cluster whose pods run containers"
+    if step.needs_exec and not run.allow_exec:
+        return "only with --exec"
     return ""
 
 
@@ -270,14 +272,15 @@ async def _delete(run: _Run, step: DeleteStep) -> str:
 
 async def _exec(run: _Run, step: ExecStep) -> str:
     """Run the command; with `expect`, again until it prints that (a just-started server)."""
-    shown = f"`{' '.join(step.command)}` in pod {step.pod}"
+    command = [str(part) for part in substitute(step.command, run.values)]
+    shown = f"`{' '.join(command)}` in pod {step.pod}"
     got = "nothing yet"
     try:
         async with asyncio.timeout(step.timeout):
             while True:
                 try:
                     output = await run.objects.exec(
-                        step.pod, command=step.command, container=step.container
+                        step.pod, command=command, container=step.container
                     )
                     got = repr(output.strip())
                 except TransientScenarioError as exc:
