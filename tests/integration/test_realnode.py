@@ -18,12 +18,17 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
 
+from reports.recording import list_session_names, load_recording
+from reports.verify import verify
+from watcher.cli import main
 from watcher.lab import realnode
 from watcher.lab.errors import LabError
 from watcher.lab.images import missing_tools
 from watcher.lab.lab import LabHandle, lab_status, start_lab, stop_lab
+from watcher.lab.paths import LAB_DIR_ENV
 from watcher.scenario.objects import Objects, _call
 
 pytestmark = [pytest.mark.integration, pytest.mark.realnode]
@@ -359,3 +364,23 @@ async def test_a_failed_up_leaves_the_host_clean(
     status = lab_status(directory)
     assert status is not None
     assert not status.running
+
+
+def test_demo_runs_the_lesson_with_exec_on_real_nodes(real_lab: LabHandle, tmp_path: Path) -> None:
+    """The lesson under both policies with its exec steps: data survives, DNS answers, pass."""
+    argv = ["demo", "--real-nodes", "--db", str(tmp_path / "s.db"), "-o", str(tmp_path / "out")]
+    cli = CliRunner().invoke(
+        main, argv, env={LAB_DIR_ENV: str(real_lab.directory)}, catch_exceptions=False
+    )
+    assert cli.exit_code == 0, cli.output
+    assert cli.output.count("mykey survived: `redis-cli GET mykey` in redis-0") == 2, cli.output
+    dns = [line for line in cli.output.splitlines() if "DNS redis-0.redis-headless." in line]
+    assert len(dns) == 4, cli.output  # before and after the recreation, under both policies
+    assert all("no address" not in line for line in dns), cli.output
+    sessions = list_session_names(tmp_path / "s.db")
+    for session in sessions:
+        result = verify(load_recording(tmp_path / "s.db", session), statefulset="redis")
+        assert result.count("fail") == 0, result.to_dict()
+        assert result.count("inconclusive") == 0, result.to_dict()
+        passed = {v.proof for v in result.verdicts if v.outcome == "pass"}
+        assert {"stable-storage", "stable-network-identity"} <= passed, sorted(passed)

@@ -8,6 +8,7 @@ timeout and, when it gives up, says what it waited for and what it last saw.
 """
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -286,15 +287,23 @@ async def _exec(run: _Run, step: ExecStep) -> str:
                 except TransientScenarioError as exc:
                     got = exc.message
                     output = None
-                if output is not None and (step.expect is None or output.strip() == step.expect):
+                if output is not None and _expected(step, output.strip()):
                     return f"output {got}"
                 await asyncio.sleep(EXEC_RETRY_S)
     except TimeoutError:
-        if step.expect is None:
+        if step.expect is None and step.expect_regex is None:
             raise WaitTimeoutError(f"gave up after {step.timeout:g} s running {shown}") from None
+        wanted = repr(step.expect) if step.expect is not None else f"/{step.expect_regex}/"
         raise ExecCheckError(
-            f"{shown} did not print {step.expect!r} within {step.timeout:g} s; last: {got}"
+            f"{shown} did not print {wanted} within {step.timeout:g} s; last: {got}"
         ) from None
+
+
+def _expected(step: ExecStep, output: str) -> bool:
+    """Whether the (stripped) output is what the step waits for (anything, without expect)."""
+    if step.expect is not None and output != step.expect:
+        return False
+    return step.expect_regex is None or re.search(step.expect_regex, output) is not None
 
 
 async def _remember_pod(run: _Run, condition: Condition) -> None:
