@@ -430,11 +430,20 @@ def _hierarchies() -> list[Path]:
     return sorted(p for p in CGROUP_FS.iterdir() if (p / "cgroup.procs").is_file())
 
 
+def bridge_mac(layout: Layout) -> str:
+    """A fixed, locally administered MAC address for the lab bridge, from the lab key."""
+    octets = bytes.fromhex(layout.key)
+    return "02:5a:" + ":".join(f"{octet:02x}" for octet in octets)
+
+
 def make_bridge(layout: Layout) -> None:
     """The lab bridge with the gateway address (CoreDNS binds it; the CNI plugin reuses it)."""
     prefix = ipaddress.ip_network(layout.subnet).prefixlen
     if _run(["ip", "link", "show", layout.bridge], check=False).returncode != 0:
         _run(["ip", "link", "add", layout.bridge, "type", "bridge"])
+    # A bridge takes the lowest MAC of its ports unless given one: each new pod's veth could
+    # change it, and the pods' ARP entries for the gateway (CoreDNS) would go stale for ~30 s.
+    _run(["ip", "link", "set", layout.bridge, "address", bridge_mac(layout)])
     _run(["ip", "addr", "replace", f"{layout.gateway}/{prefix}", "dev", layout.bridge])
     _run(["ip", "link", "set", layout.bridge, "up"])
 

@@ -73,6 +73,9 @@ def test_plan_names_nodes_by_loopback_ips_and_keys_host_objects(tmp_path: Path) 
     assert layout.gateway.startswith(layout.subnet.rsplit(".", 1)[0])
     other = realnode.plan(tmp_path / "other", count=1)
     assert other.key != layout.key
+    mac = realnode.bridge_mac(layout)
+    assert re.fullmatch(r"02(:[0-9a-f]{2}){5}", mac)  # locally administered, fixed per lab
+    assert mac != realnode.bridge_mac(other)
 
 
 def test_plan_refuses_too_many_nodes(tmp_path: Path) -> None:
