@@ -3,9 +3,17 @@
 The recorder (to check a file before writing into it, and for `sessions`/`export`) and the
 reading side (`reports.recording`) open stores the same way, so a damaged, foreign or newer
 file gets the same one-line error whichever command met it.
+
+A store is read where it lies, even on read-only media (a recording someone mailed you, a CD, a
+read-only volume). SQLite's read-only mode still needs to create the write-ahead log's index
+(`-shm`) beside a WAL store; when the folder cannot be written and no log holds pending pages,
+the file is opened `immutable=1` instead (https://sqlite.org/uri.html#uriimmutable), which
+reads it as it is, without any lock or index file. A log with pending pages that cannot be read
+there is said to be so, rather than called a write failure.
 """
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +31,11 @@ _CORRUPTION = ("malformed", "not a database", "encrypted", "corrupt")
 
 
 @contextlib.contextmanager
-def store_errors(path: Path, *, doing: str) -> Iterator[None]:
-    """Turn sqlite3 failures into the store's one-line errors, naming the file and the step."""
+def store_errors(path: Path, *, doing: str, writing: bool = True) -> Iterator[None]:
+    """Turn sqlite3 failures into the store's one-line errors, naming the file and the step.
+
+    `writing=False` for a read-only connection: its failures are never called write failures.
+    """
     try:
         yield
     except sqlite3.Error as exc:
@@ -32,6 +43,8 @@ def store_errors(path: Path, *, doing: str) -> Iterator[None]:
         lowered = text.lower()
         if any(word in lowered for word in _CORRUPTION):
             raise CorruptStoreError(f"{path}: corrupt database while {doing} ({text})") from exc
+        if not writing:
+            raise StoreError(f"{path}: cannot read the database while {doing} ({text})") from exc
         if any(word in lowered for word in _WRITE_FAILURES):
             raise StoreWriteError(
                 f"{path}: cannot write while {doing} ({text}); committed changes are intact"
@@ -43,12 +56,13 @@ def open_read_only(path: Path, *, integrity: bool = False) -> sqlite3.Connection
     """A read-only connection to an existing stswatch store (schema checked, never written)."""
     if not path.is_file():
         raise NotFoundError(f"{path}: no such stswatch database")
+    mode = "ro&immutable=1" if _read_as_immutable(path) else "ro"
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True)
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open the database ({exc})") from exc
     try:
-        with store_errors(path, doing="checking the database"):
+        with store_errors(path, doing="checking the database", writing=False):
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             check_schema_version(version, path=str(path))
             verdict = conn.execute("PRAGMA quick_check").fetchone()[0] if integrity else "ok"
@@ -58,6 +72,27 @@ def open_read_only(path: Path, *, integrity: bool = False) -> sqlite3.Connection
         conn.close()
         raise
     return conn
+
+
+def _read_as_immutable(path: Path) -> bool:
+    """Whether the store lies in a folder SQLite cannot write its WAL index into, and needs not.
+
+    Raises, saying why, when a write-ahead log holds pages not yet in the database and SQLite
+    cannot read it there: `immutable=1` would silently read the database without them.
+    """
+    if os.access(path.parent, os.W_OK):
+        return False
+    wal = path.with_name(path.name + "-wal")
+    shm = path.with_name(path.name + "-shm")
+    if not wal.is_file() or wal.stat().st_size == 0:
+        return True
+    if shm.is_file():
+        return False  # SQLite reads a WAL through an existing index, even a read-only one
+    raise StoreError(
+        f"{path}: its write-ahead log {wal.name} holds changes not yet in the database, and "
+        f"SQLite cannot read it without creating {shm.name} in {path.parent}, which is "
+        "read-only; copy the database with its -wal file to a writable folder"
+    )
 
 
 @contextlib.contextmanager

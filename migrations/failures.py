@@ -2,18 +2,19 @@
 
 Every error a user can cause or meet (bad kubeconfig, a refused verb, a newer database, a
 malformed scenario file) is a subclass of `StswatchError` carrying its `exit_code`; the CLI turns
-it into one clear line on stderr and that exit code. The table below is the documented contract
-(README, "Exit codes").
+it into one clear line on stderr and that exit code. `ExitCode` and `MEANINGS` are the one table
+of the contract: the README's "Exit codes" table is `exit_code_table()`, checked by a test.
 """
 
 from enum import IntEnum
+from typing import ClassVar
 
 
 class ExitCode(IntEnum):
     """Process exit codes; stable, documented in the README."""
 
     OK = 0
-    VERDICT_FAILED = 1  # verify/scenario: at least one verdict failed
+    VERDICT_FAILED = 1  # verify/scenario: a verdict failed; doctor: an error finding
     USAGE = 2  # bad command line (click's own code)
     CLUSTER = 3  # cluster unreachable, bad kubeconfig, unknown context, API error
     NOT_FOUND = 4  # namespace, StatefulSet or session does not exist
@@ -22,13 +23,58 @@ class ExitCode(IntEnum):
     BAD_INPUT = 7  # malformed scenario or import file
     LAB = 8  # lab build/start failure, missing toolchain, lab already running
     TIMEOUT = 9  # a bounded wait gave up
+    OUTPUT = 10  # an output file (report, export, comparison) could not be written
+    SESSION_HELD = 11  # another recorder is recording this session
+    STEP_FAILED = 12  # a scenario step's check failed (an exec step printed something else)
     INTERRUPTED = 130  # Ctrl-C before the work finished
 
 
-class StswatchError(Exception):
-    """A failure the user should read as one line; `exit_code` says how the process ends."""
+MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success; for `verify`/`scenario`: no verdict failed",
+    ExitCode.VERDICT_FAILED: "at least one verdict failed; for `doctor`: at least one error "
+    "finding",
+    ExitCode.USAGE: "bad command line",
+    ExitCode.CLUSTER: "cluster unreachable, bad kubeconfig, unknown context, API error "
+    "or a malformed API answer",
+    ExitCode.NOT_FOUND: "namespace, StatefulSet or session not found",
+    ExitCode.FORBIDDEN: "the API server refused a verb on a resource (401/403), or the "
+    "permissions a recording needs are missing; the message names verb, resource and namespace",
+    ExitCode.STORE: "the database is corrupt, from a newer stswatch, unwritable, unreadable, "
+    "or the disk is full (nothing already recorded is changed)",
+    ExitCode.BAD_INPUT: "a malformed, oversized or out-of-place scenario or import file "
+    "(the message names the step and field)",
+    ExitCode.LAB: "lab: build or start failure, missing Go toolchain, a lab already running "
+    "in that directory",
+    ExitCode.TIMEOUT: "a bounded wait gave up (the message says what it waited for)",
+    ExitCode.OUTPUT: "an output file (report, export, comparison) could not be written; "
+    "a file already at that path is left as it was",
+    ExitCode.SESSION_HELD: "another recorder is recording this session (the message names "
+    "its host, pid and since when)",
+    ExitCode.STEP_FAILED: "a scenario step's check failed (an `exec` step did not print "
+    "what it expects)",
+    ExitCode.INTERRUPTED: "interrupted",
+}
 
-    exit_code: ExitCode = ExitCode.CLUSTER
+
+def exit_code_table() -> str:
+    """The README's "Exit codes" table, in Markdown."""
+    rows = [f"| {int(code)} | {MEANINGS[code]} |" for code in ExitCode]
+    return "\n".join(["| code | meaning |", "|---|---|", *rows]) + "\n"
+
+
+class StswatchError(Exception):
+    """A failure the user should read as one line; `exit_code` says how the process ends.
+
+    The base class has no code of its own: every subclass names one, so no failure ends the
+    process with a code that was chosen by default.
+    """
+
+    exit_code: ClassVar[ExitCode]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if not isinstance(getattr(cls, "exit_code", None), ExitCode):
+            raise TypeError(f"{cls.__qualname__} must set exit_code to an ExitCode")
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -54,3 +100,9 @@ class WaitTimeoutError(StswatchError):
     """A bounded wait ran out; the message says what it was waiting for."""
 
     exit_code = ExitCode.TIMEOUT
+
+
+class OutputWriteError(StswatchError):
+    """An output file could not be written; whatever was at its path is unchanged."""
+
+    exit_code = ExitCode.OUTPUT

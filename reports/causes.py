@@ -15,6 +15,8 @@ NOT_READY: Final = "not Ready"
 NOT_AVAILABLE: Final = "not Available"  # Ready for less than minReadySeconds
 TERMINATING: Final = "terminating"
 MISSING: Final = "missing"
+STARTING: Final = "starting"  # a pod the controller just created, not yet Running
+CLAIM_TERMINATING: Final = "claim terminating"  # its claim is being deleted: no pod until gone
 
 # How a pod's life ended without a client's or the controller's deletion.
 ENDED_FAILED: Final = "ended Failed"
@@ -34,6 +36,17 @@ DELETED_BY_RETENTION_POLICY: Final = f"deleted by {BY_RETENTION_POLICY}"
 CLAIM_NOT_BOUND: Final = "claim not bound"
 CLAIM_REPLACED: Final = "claim replaced"
 VOLUME_CHANGED: Final = "bound volume changed"
+NO_STORAGE_CLASS: Final = "no such StorageClass"
+NO_DEFAULT_STORAGE_CLASS: Final = "no default StorageClass"
+NO_PROVISIONER: Final = "no provisioner acting"
+WAITING_FOR_CONSUMER: Final = "waiting for first consumer"
+NO_MATCHING_VOLUME: Final = "no matching PersistentVolume"
+VOLUME_MISMATCH: Final = "capacity or access-mode mismatch"
+PROVISIONING_FAILED: Final = "provisioning failed"
+CLAIM_MISSING: Final = "claim missing"
+CLAIM_STALE: Final = "stale claim"
+CLAIM_OWNED_BY_OLD_POD: Final = "claim owned by an older pod"
+RETENTION_DELETES: Final = "retention policy deletes claims"
 
 # The governing Service and DNS.
 SERVICE_MISSING: Final = "Service missing"
@@ -41,6 +54,20 @@ SERVICE_NEVER_EXISTED: Final = "Service never existed"
 SERVICE_NOT_HEADLESS: Final = "Service not headless"
 SERVICE_SELECTS_NO_POD: Final = "Service selects none of the set's pods"
 NO_DNS_RECORD_NOT_READY: Final = "no DNS record: the pod was never Ready"
+NO_SERVICE_NAME: Final = "no governing Service named"
+NO_DNS_RECORD: Final = "no DNS record"
+SERVICE_SELECTS_SOME_PODS: Final = "Service selects only some of the set's pods"
 
 # Containers.
 CRASH_LOOP: Final = "CrashLoopBackOff"
+CONTAINER_WAITING: Final = "container waiting"
+CONTAINER_TERMINATED: Final = "container terminated"
+CONTAINER_RESTARTED: Final = "container restarted"
+
+# A live set that does not progress (`processReplica` / `processCondemned` stop at one pod).
+UNSCHEDULABLE: Final = "unschedulable"
+SCALE_UP_STUCK: Final = "scale-up stuck"
+SCALE_DOWN_STUCK: Final = "scale-down stuck"
+ROLLOUT_STUCK: Final = "rollout stuck"
+STUCK_TERMINATING: Final = "stuck terminating"
+NODE_GONE: Final = "node gone"

@@ -2,10 +2,13 @@
 
 Spec-driven episodes follow each other per StatefulSet incarnation and each lasts until the next
 one starts (or the recording ends): `scale-up` a→b (also a StatefulSet created while recording:
-0→b), `scale-down` b→a, `rolling-update` (template or partition change). Over them lie
-`pod-recreated` (a pod deleted and created again outside a rolling update), `service-deleted` /
-`service-recreated` (the governing headless Service) and `statefulset-replaced` (the same name
-deleted and created again, usually to change podManagementPolicy, which is immutable).
+0→b), `scale-down` b→a, `rolling-update` (template or partition change under RollingUpdate),
+`ondelete-update` (a template change under OnDelete: pods take it only when deleted). Over them
+lie `pod-recreated` (a pod deleted and created again outside an update, including a pod that ended
+Failed or Succeeded), `service-deleted` / `service-recreated` (the governing headless Service),
+`statefulset-replaced` (the same name deleted and created again, usually to change
+podManagementPolicy, which is immutable) and `statefulset-deleted` (the set itself deleted: the
+garbage collector removes its pods, in no order).
 """
 
 from dataclasses import dataclass
@@ -21,7 +24,8 @@ from reports.lifecycle import (
 from reports.ordering import Ordering
 from reports.transition import Transition
 
-SPEC_KINDS = ("scale-up", "scale-down", "rolling-update")
+SPEC_KINDS = ("scale-up", "scale-down", "rolling-update", "ondelete-update")
+UPDATE_KINDS = ("rolling-update", "ondelete-update")
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
         found.extend(_recreations(life, sts, spec_episodes, end=end))
         found.extend(_service_episodes(life, sts, end=end))
         found.extend(_replacement(life, sts))
+        found.extend(_deletion(life, sts, end=end))
     found.sort(key=lambda e: (e.start_rank, _precedence(e.kind)))
     return tuple(found)
 
@@ -83,14 +88,15 @@ def _spec_episodes(sts: StatefulSetIncarnation, *, ordering: Ordering, end: int)
     for spec in sts.specs[1:]:
         previous = sts.spec_at(spec.rank - 1)
         if "start_ordinal" in spec.changed:
-            # The range moves: new ordinals are created, those outside it condemned (Q2, Q5).
+            # The range moves: new ordinals are created, those outside it condemned.
             starts.append((spec, "scale-up", previous.replicas, spec.replicas))
             starts.append((spec, "scale-down", previous.replicas, spec.replicas))
         elif "replicas" in spec.changed:
             kind = "scale-up" if spec.replicas > previous.replicas else "scale-down"
             starts.append((spec, kind, previous.replicas, spec.replicas))
         if "template_hash" in spec.changed or "partition" in spec.changed:
-            starts.append((spec, "rolling-update", spec.replicas, spec.replicas))
+            kind = "ondelete-update" if spec.update_strategy == "OnDelete" else "rolling-update"
+            starts.append((spec, kind, spec.replicas, spec.replicas))
     gone = next((t.rank for t in sts.transitions if t.what in ("terminating", "deleted")), end)
     episodes = []
     # A spec change seen only by a relist happened somewhere in the gap: start there.
@@ -108,6 +114,11 @@ def _spec_episodes(sts: StatefulSetIncarnation, *, ordering: Ordering, end: int)
 def _spec_summary(
     sts: StatefulSetIncarnation, spec: SpecVersion, kind: str, before: int, after: int
 ) -> str:
+    if kind == "ondelete-update":
+        return (
+            f"{sts.name}: OnDelete update (template changed): pods take the update revision "
+            "only when deleted"
+        )
     if kind == "rolling-update":
         what = "template" if "template_hash" in spec.changed else "partition"
         return f"{sts.name}: rolling update ({what} changed, partition {spec.partition})"
@@ -135,7 +146,7 @@ def _recreations(
             start = old.terminating or old.deleted or new.created
             spec = sts.spec_at(start.rank)
             begin = life.ordering.earliest(start.change_id)
-            what = f"{new.name} deleted and recreated (uid {old.uid} → {new.uid})"
+            what = f"{new.name} {_ended(old)}deleted and recreated (uid {old.uid} → {new.uid})"
             found.append(
                 Episode(
                     "pod-recreated",
@@ -151,6 +162,18 @@ def _recreations(
     return found
 
 
+def _ended(pod: PodIncarnation) -> str:
+    """'ended Failed (Evicted), ' when the pod reached a terminal phase before its deletion."""
+    gone = pod.terminating or pod.deleted
+    for step in pod.transitions:
+        if gone is not None and step.rank > gone.rank:
+            break
+        if step.what in ("failed", "succeeded"):
+            reason = f" ({step.detail})" if step.detail else ""
+            return f"ended {step.what.capitalize()}{reason}, "
+    return ""
+
+
 def _belongs(pod: PodIncarnation, sts: StatefulSetIncarnation, ordering: Ordering) -> bool:
     first = ordering.earliest(sts.transitions[0].change_id)
     gone = next((t.rank for t in sts.transitions if t.what == "deleted"), None)
@@ -159,7 +182,7 @@ def _belongs(pod: PodIncarnation, sts: StatefulSetIncarnation, ordering: Orderin
 
 def _is_rollout(old: PodIncarnation, new: PodIncarnation, spec_episodes: list[Episode]) -> bool:
     return old.revision != new.revision and any(
-        e.kind == "rolling-update" and e.contains(new.created.rank) for e in spec_episodes
+        e.kind in UPDATE_KINDS and e.contains(new.created.rank) for e in spec_episodes
     )
 
 
@@ -224,3 +247,17 @@ def _replacement(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Episode]
     return [
         Episode("statefulset-replaced", sts, new, start.rank, start.rank + 1, start.change_id, what)
     ]
+
+
+def _deletion(life: Lifecycles, sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
+    """The StatefulSet itself deleted: from its deletion until its last pod is gone."""
+    gone = next((t for t in sts.transitions if t.what in ("terminating", "deleted")), None)
+    if gone is None:
+        return []
+    pods = [p for incs in life.pods_of(sts).values() for p in incs if p.alive_at(gone.rank)]
+    last = [p.deleted.rank for p in pods if p.deleted is not None]
+    stop = max(last) + 1 if len(last) == len(pods) and last else end
+    what = f"{sts.name} deleted with {len(pods)} pod{'s' * (len(pods) != 1)}"
+    spec = sts.spec_at(gone.rank)
+    start = life.ordering.earliest(gone.change_id)
+    return [Episode("statefulset-deleted", sts, spec, start, stop, gone.change_id, what)]

@@ -20,6 +20,7 @@ import orjson
 from markupsafe import Markup
 
 from reports.compare import Comparison
+from reports.explain import INCONCLUSIVE_LEAD, present_causes
 from reports.timeline import STATE_LABELS, Timeline
 from reports.timeline_layout import CHART_LANE, Drawing, layout
 
@@ -89,6 +90,8 @@ _ENV.globals.update(
     STATE_LABELS=STATE_LABELS,
     CHART_LANE=CHART_LANE,
     MAX_EVIDENCE_LISTED=60,
+    INCONCLUSIVE_LEAD=INCONCLUSIVE_LEAD,
+    present_causes=present_causes,
     OUTCOME_LABELS={"pass": "pass", "fail": "fail", "n-a": "n/a", "inconclusive": "inconclusive"},
     SERIES_LEGEND=(
         ("spec.replicas", "sr-desired", "spec.replicas"),

@@ -65,6 +65,14 @@ class PvcIncarnation:
     first_observed: str
     transitions: tuple[Transition, ...]
     volume_uid: str | None = None  # that PV's uid, when PersistentVolumes were recorded
+    owner_kinds: tuple[str, ...] = ()  # kinds of its ownerReferences when last seen
+    volumes: tuple[str, ...] = ()  # every PV name it was bound to, in order
+    volume_uids: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def deleted(self) -> Transition | None:
+        """The DELETED change, if the claim is gone."""
+        return first_of(self.transitions, "deleted")
 
     def alive_at(self, rank: int) -> bool:
         """True when the claim existed at `rank`."""
@@ -81,6 +89,9 @@ class ServiceIncarnation:
     headless: bool
     first_observed: str
     transitions: tuple[Transition, ...]
+    cluster_ip: str | None = None
+    selector: dict[str, str] = field(default_factory=dict, compare=False)
+    publish_not_ready: bool = False  # spec.publishNotReadyAddresses
 
     @property
     def first_deleted(self) -> Transition | None:
@@ -203,28 +214,35 @@ def _group_pods(
     }
 
 
-def _volumes_by_claim(changes: Iterable[Change]) -> dict[str, str]:
-    """PersistentVolume uid per bound claim uid (the PV's spec.claimRef names its claim)."""
-    found = {}
+def _volumes_by_claim(changes: Iterable[Change]) -> dict[str, dict[str, str]]:
+    """PersistentVolume uid per PV name, per bound claim uid (the PV's spec.claimRef names it)."""
+    found: dict[str, dict[str, str]] = {}
     for change in changes:
         if change.kind == "PersistentVolume":
             claim = o.dig(change.object, "spec", "claimRef", "uid")
             if claim:
-                found[str(claim)] = change.uid
+                found.setdefault(str(claim), {})[change.name] = change.uid
     return found
 
 
-def _pvc(history: list[Change], ordering: Ordering, volumes: dict[str, str]) -> PvcIncarnation:
+def _pvc(
+    history: list[Change], ordering: Ordering, volumes_by_claim: dict[str, dict[str, str]]
+) -> PvcIncarnation:
     steps = plain_steps(history, ordering)
     bound_to: str | None = None
     phase: str | None = None
+    volumes: list[str] = []
     for change in history:
         now = o.status_str(change.object, "phase")
         volume = o.spec_str(change.object, "volumeName")
         if now != phase and now in ("Bound", "Lost"):
             steps.append(step(change, ordering, now.lower(), volume or ""))
+        elif now == "Bound" and volume and volumes and volume != volumes[-1]:
+            steps.append(step(change, ordering, "bound", volume))
         phase = now
         bound_to = volume or bound_to
+        if volume and (not volumes or volumes[-1] != volume):
+            volumes.append(volume)
     steps.sort(key=lambda s: (s.rank, s.what == "deleted"))
     first = history[0]
     return PvcIncarnation(
@@ -234,12 +252,16 @@ def _pvc(history: list[Change], ordering: Ordering, volumes: dict[str, str]) -> 
         bound_to,
         first.observed,
         tuple(steps),
-        volumes.get(first.uid),
+        volumes_by_claim.get(first.uid, {}).get(bound_to or ""),
+        o.owner_kinds(history[-1].object),
+        tuple(volumes),
+        volumes_by_claim.get(first.uid, {}),
     )
 
 
 def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
     first = history[0]
+    selector = o.dig(first.object, "spec", "selector")
     return ServiceIncarnation(
         first.namespace or "",
         first.name,
@@ -247,6 +269,9 @@ def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
         o.is_headless(first.object),
         first.observed,
         tuple(plain_steps(history, ordering)),
+        o.spec_str(first.object, "clusterIP"),
+        {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else {},
+        o.dig(first.object, "spec", "publishNotReadyAddresses") is True,
     )
 
 

@@ -60,6 +60,12 @@ def owner_statefulset(obj: Obj) -> tuple[str, str] | None:
     return None
 
 
+def owner_kinds(obj: Obj) -> tuple[str, ...]:
+    """The kinds of the object's ownerReferences, in order."""
+    refs = dig(obj, "metadata", "ownerReferences") or ()
+    return tuple(str(r.get("kind")) for r in refs if isinstance(r, dict))
+
+
 def labels(obj: Obj) -> dict[str, str]:
     """The object's labels."""
     found = dig(obj, "metadata", "labels")
@@ -69,6 +75,11 @@ def labels(obj: Obj) -> dict[str, str]:
 def deletion_timestamp(obj: Obj) -> str | None:
     """metadata.deletionTimestamp, set when a graceful delete began."""
     return _text(obj, "metadata", "deletionTimestamp")
+
+
+def pod_reason(pod: Obj) -> str | None:
+    """status.reason (e.g. Evicted, NodeShutdown), set with a terminal phase."""
+    return _text(pod, "status", "reason")
 
 
 def pod_phase(pod: Obj) -> str | None:

@@ -1,7 +1,7 @@
 """A pod incarnation (one uid) rebuilt from its changes: created, scheduled, Ready, gone."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -29,6 +29,7 @@ class PodIncarnation:
     claims: tuple[str, ...]
     transitions: tuple[Transition, ...]
     owner_uid: str | None = None  # the uid of the StatefulSet incarnation that owns it
+    labels: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
@@ -71,6 +72,7 @@ def _pod_state(pod: o.Obj) -> dict[str, Any]:
     return {
         "scheduled": o.pod_node(pod) or (o.condition_true(pod, "PodScheduled") and "?") or None,
         "phase": o.pod_phase(pod),
+        "reason": o.pod_reason(pod),
         "ip": o.pod_ip(pod),
         "ready": None if ready is None else ready.get("status") == "True",
         "ready_since": ready.get("lastTransitionTime") if ready else None,
@@ -83,7 +85,7 @@ def _pod_steps(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str,
     if after["scheduled"] and not before["scheduled"]:
         steps.append(("scheduled", str(after["scheduled"]), None))
     if after["phase"] and after["phase"] != before["phase"]:
-        steps.append((str(after["phase"]).lower(), "", None))
+        steps.append((str(after["phase"]).lower(), after["reason"] or "", None))
     if after["ip"] and after["ip"] != before["ip"]:
         steps.append(("ip", str(after["ip"]), None))
     if after["ready"] is not None and after["ready"] != before["ready"]:
@@ -101,6 +103,7 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
     state: dict[str, Any] = {
         "scheduled": None,
         "phase": None,
+        "reason": None,
         "ip": None,
         "ready": False,
         "ready_since": None,
@@ -133,4 +136,5 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         ips=tuple(ips),
         claims=o.pod_claims(obj),
         transitions=tuple(steps),
+        labels=o.labels(obj),
     )

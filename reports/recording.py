@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from migrations import SCHEMA_VERSION
 from migrations.access import reading, store_errors
 from migrations.failures import NotFoundError
 
@@ -112,13 +113,32 @@ class Recording:
 
 def list_session_names(path: Path) -> list[str]:
     """Names of the sessions in a store, oldest first."""
-    with reading(path) as conn, store_errors(path, doing="listing sessions"):
+    with reading(path) as conn, store_errors(path, doing="listing sessions", writing=False):
         return [row[0] for row in conn.execute(_SESSIONS)]
+
+
+def older_schema_note(path: Path) -> str | None:
+    """A one-line note when the store predates this stswatch's schema (read as it is), else None.
+
+    Every reader here needs only tables of schema 1, so an older store is read in place and never
+    changed; a recorder writing into it applies the newer migrations first.
+    """
+    with reading(path) as conn, store_errors(path, doing="reading its schema", writing=False):
+        found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if found >= SCHEMA_VERSION:
+        return None
+    return (
+        f"note: {path} has schema {found} (this stswatch writes {SCHEMA_VERSION}); read as it "
+        "is, unchanged: recording into it again upgrades it"
+    )
 
 
 def load_recording(path: Path, session: str) -> Recording:
     """Read a whole session; raises NotFoundError naming the sessions that do exist."""
-    with reading(path) as conn, store_errors(path, doing=f"reading session {session!r}"):
+    with (
+        reading(path) as conn,
+        store_errors(path, doing=f"reading session {session!r}", writing=False),
+    ):
         return _load(conn, path, session)
 
 

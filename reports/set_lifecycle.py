@@ -31,6 +31,14 @@ class SpecVersion:
     start_ordinal: int
     template_hash: str
     changed: tuple[str, ...]
+    # persistentVolumeClaimRetentionPolicy (Retain when unset, the API default)
+    when_scaled: str = "Retain"
+    when_deleted: str = "Retain"
+
+    @property
+    def retention_policy(self) -> str:
+        """`whenScaled=<policy>, whenDeleted=<policy>` as the report header shows it."""
+        return f"whenScaled={self.when_scaled}, whenDeleted={self.when_deleted}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,10 @@ def _spec(change: Change, ordering: Ordering, previous: SpecVersion | None) -> S
         start_ordinal=o.spec_int(obj, "ordinals", "start") or 0,
         template_hash=hashlib.sha256(template).hexdigest()[:10],
         changed=(),
+        when_scaled=o.spec_str(obj, "persistentVolumeClaimRetentionPolicy", "whenScaled")
+        or "Retain",
+        when_deleted=o.spec_str(obj, "persistentVolumeClaimRetentionPolicy", "whenDeleted")
+        or "Retain",
     )
     return spec if previous is None else _with_changed(spec, previous)
 
@@ -120,6 +132,8 @@ _SPEC_FIELDS = (
     "service_name",
     "start_ordinal",
     "template_hash",
+    "when_scaled",
+    "when_deleted",
 )
 
 

@@ -97,6 +97,19 @@ class Series:
 
 
 @dataclass(frozen=True)
+class HeldStretch:
+    """Part of an episode in which one pod held the controller: it could take no step."""
+
+    pod: str
+    cause: str  # a word of `reports.causes`: not Ready, terminating, ...
+    start: float
+    end: float  # the episode's end when the hold had not ended by then
+    open_end: bool
+    text: str  # pod, cause, how long and what released it, in one sentence
+    change_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Band:
     """A named span across all lanes: a scaling episode, a recorded gap."""
 
@@ -105,6 +118,15 @@ class Band:
     end: float
     detail: str = ""
     kind: str = ""  # for gaps: which kind may be missing changes
+    index: int = 0  # for episodes: the episode's number, as verdicts cite it ("#2 scale-up")
+    state: str = ""  # for episodes: completed, halted, progressing, superseded, instant
+    progress: str = ""  # for episodes: whether it completed and where it stands
+    holds: tuple[HeldStretch, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The name with the episode's number, when it has one."""
+        return f"#{self.index} {self.name}" if self.index else self.name
 
 
 @dataclass(frozen=True)
@@ -134,6 +156,8 @@ class VerdictView:
     outcome: str  # pass | fail | n-a | inconclusive (n-a: the proof does not apply)
     reason: str
     evidence: tuple[EvidenceLink, ...]
+    missing: str = ""  # for inconclusive: the cause, a key of `reports.explain.CAUSES`
+    why: str = ""  # for inconclusive: that cause in a sentence, naming the gap if it is one
 
 
 @dataclass(frozen=True)
@@ -191,6 +215,12 @@ class Timeline:
     changes: tuple[ChangeView, ...]
     notes: tuple[str, ...] = ()  # what the report could not show, said plainly
     ordering: str = ""  # what the order of the changes rests on (resourceVersion or receive)
+    retention_policy: str | None = None  # persistentVolumeClaimRetentionPolicy, last spec's
+
+    @property
+    def inconclusive_missing(self) -> tuple[str, ...]:
+        """The cause of each inconclusive verdict (keys of `reports.explain.CAUSES`)."""
+        return tuple(v.missing for v in self.verdicts or () if v.outcome == "inconclusive")
 
     def series_named(self, name: str) -> Series | None:
         """The count series called `name`, if the timeline has one."""

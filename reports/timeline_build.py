@@ -20,21 +20,17 @@ from reports.recording import Change, Mark, Recording, load_recording
 from reports.timeline import (
     Band,
     EventMarker,
-    EvidenceLink,
     Lane,
     MarkLine,
-    Quantiles,
     Series,
     Step,
     Timeline,
-    VerdictView,
 )
 from reports.timeline_changes import change_views
 from reports.timeline_lanes import LaneBuilder
-from reports.verdict import EpisodeResult, VerifyResult
+from reports.timeline_verdicts import episode_bands, latencies, set_episodes, verdict_views
+from reports.verdict import VerifyResult
 from reports.verify import verify
-
-_OUTCOME_LABELS = {"not-applicable": "n-a"}
 
 
 @dataclass(frozen=True)
@@ -64,28 +60,27 @@ def build_timeline(
     events = _event_markers(recording, clock)
     lanes = [_with_events(lane, events.get((lane.kind, lane.name), ())) for lane in lanes]
     lane_of = {cid: lane.key for lane in lanes for _, cid in lane.moments}
-    episodes = _episodes(result, set_name)
+    episodes = set_episodes(result, set_name)
     return Timeline(
         session=recording.name,
         statefulset=set_name,
         namespace=namespace,
         policy=sets[-1].specs[-1].pod_management_policy if sets else None,
+        retention_policy=sets[-1].specs[-1].retention_policy if sets else None,
         server_version=recording.server_version,
         start_wall_ns=recording.created_wall_ns,
         duration=duration,
         lanes=tuple(lanes),
         series=_series(sets, clock),
         statefulset_events=events.get(("statefulset", set_name or ""), ()),
-        episodes=tuple(
-            Band(e.kind, clock(e.start_wall_ns), clock(e.end_wall_ns), e.summary) for e in episodes
-        ),
+        episodes=episode_bands(episodes, clock),
         gaps=tuple(
             Band(f"gap: {g.reason}", clock(g.from_wall_ns), clock(g.to_wall_ns), g.reason, g.kind)
             for g in recording.gaps
         ),
         marks=tuple(_mark_line(m, clock) for m in recording.marks),
-        verdicts=None if result is None else _verdicts(episodes, clock),
-        latencies=_latencies(episodes),
+        verdicts=None if result is None else verdict_views(episodes, clock),
+        latencies=latencies(episodes),
         changes=change_views(
             recording.changes, start_wall_ns=recording.created_wall_ns, lanes=lane_of
         ),
@@ -277,48 +272,6 @@ def _dedupe(steps: list[Step]) -> tuple[Step, ...]:
         if not kept or kept[-1].value != step.value:
             kept.append(step)
     return tuple(kept)
-
-
-def _episodes(result: VerifyResult | None, set_name: str | None) -> tuple[EpisodeResult, ...]:
-    if result is None:
-        return ()
-    return tuple(e for e in result.episodes if set_name is None or e.statefulset == set_name)
-
-
-def _episode_label(episode: EpisodeResult) -> str:
-    return f"#{episode.index} {episode.kind}"
-
-
-def _verdicts(episodes: tuple[EpisodeResult, ...], clock: _Clock) -> tuple[VerdictView, ...]:
-    return tuple(
-        VerdictView(
-            name=f"{verdict.proof} ({_episode_label(episode)})",
-            outcome=_OUTCOME_LABELS.get(verdict.outcome, verdict.outcome),
-            reason=verdict.reason,
-            evidence=tuple(
-                EvidenceLink(e.change_id, clock(e.received_wall_ns), f"{e.name}: {e.note}")
-                for e in verdict.evidence
-            ),
-        )
-        for episode in episodes
-        for verdict in episode.verdicts
-    )
-
-
-def _latencies(episodes: tuple[EpisodeResult, ...]) -> tuple[Quantiles, ...]:
-    return tuple(
-        Quantiles(
-            episode=_episode_label(episode),
-            phase=row.phase,
-            count=row.count,
-            p50=row.p50_ms / 1000,
-            p95=row.p95_ms / 1000,
-            p99=row.p99_ms / 1000,
-            max=row.max_ms / 1000,
-        )
-        for episode in episodes
-        for row in episode.latency
-    )
 
 
 def session_timeline(path: Path, session: str, *, statefulset: str | None = None) -> Timeline:

@@ -12,6 +12,7 @@ from reports.timeline import (
     STATE_LABELS,
     Band,
     EventMarker,
+    HeldStretch,
     Lane,
     MarkLine,
     Series,
@@ -129,6 +130,16 @@ class LaneRow:
 
 
 @dataclass(frozen=True)
+class HeldBox:
+    """A held stretch placed: a tab on the episode row, an outline on the holding pod's lane."""
+
+    held: HeldStretch
+    x: float
+    w: float
+    lane: tuple[float, float] | None  # (y, height) of the pod's lane, when it is drawn
+
+
+@dataclass(frozen=True)
 class SectionTitle:
     """A heading row above a group of lanes."""
 
@@ -179,6 +190,7 @@ class Drawing:
     bands: tuple[tuple[Band, str], ...]  # with the label that fits before the next band's
     gaps: tuple[tuple[Band, float, float], ...]  # (gap, y, height): hatched over its kind's area
     flags: tuple[tuple[MarkLine, float, float], ...]  # (mark, x, y of its numbered flag)
+    held: tuple[HeldBox, ...] = ()
 
     def x(self, t: float) -> float:
         """The x pixel of session time `t` in this drawing."""
@@ -249,20 +261,44 @@ def layout(timeline: Timeline, *, scale: Scale | None = None, offset: float = 0.
         bands=_band_labels(timeline.episodes, scale=scale, offset=offset),
         gaps=gaps,
         flags=flags,
+        held=_held_boxes(timeline.episodes, place=Place(scale, offset), rows=rows),
+    )
+
+
+def _held_boxes(
+    bands: tuple[Band, ...], *, place: Place, rows: list[LaneRow]
+) -> tuple[HeldBox, ...]:
+    lanes = {row.lane.key: (row.y, row.height) for row in rows}
+    return tuple(
+        HeldBox(
+            held=h,
+            x=place.x(h.start),
+            w=place.scale.w(h.start, h.end),
+            lane=lanes.get(f"pod/{h.pod}"),
+        )
+        for band in bands
+        for h in band.holds
     )
 
 
 def _band_labels(
     bands: tuple[Band, ...], *, scale: Scale, offset: float
 ) -> tuple[tuple[Band, str], ...]:
-    """Each band's name, cut to the room left before the next band's label starts."""
-    starts = sorted(scale.x(b.start, offset=offset) for b in bands)
+    """Each band's label, cut to the room left before the next band's label starts.
+
+    Bands that start at the same pixel leave the room to the last of them, so two labels never
+    overprint; the others keep their name in the band's tooltip.
+    """
+    if not bands:
+        return ()
+    xs = [scale.x(b.start, offset=offset) for b in bands]
+    order = sorted(range(len(bands)), key=lambda i: xs[i])
+    ends = [xs[j] for j in order[1:]] + [scale.left + scale.width]
+    room = {i: end - xs[i] for i, end in zip(order, ends, strict=True)}
     labelled = []
-    for band in bands:
-        x = scale.x(band.start, offset=offset)
-        room = min([s for s in starts if s > x + 0.5] + [scale.left + scale.width]) - x
-        chars = int(room / _LABEL_CHAR_PX)
-        name = band.name if len(band.name) <= chars else band.name[: max(chars - 1, 0)] + "…"
+    for i, band in enumerate(bands):
+        chars = int(room[i] / _LABEL_CHAR_PX)
+        name = band.label if len(band.label) <= chars else band.label[: max(chars - 1, 0)] + "…"
         labelled.append((band, name if chars >= 2 else ""))
     return tuple(labelled)
 

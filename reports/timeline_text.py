@@ -3,7 +3,10 @@
 from collections.abc import Iterable
 from itertools import pairwise
 
+from reports.explain import inconclusive_note
+from reports.terminal import plain
 from reports.timeline import Band, Lane, State, Timeline
+from reports.timeline_labels import label_rows
 from reports.timeline_layout import Scale
 
 _CHARS = {
@@ -20,10 +23,12 @@ _CHARS = {
 _LEGEND = (
     ". Pending  s scheduled  r Running (not Ready)  # Ready  t Terminating  x Failed/Succeeded"
     "  | new incarnation",
-    "p claim Pending  B claim Bound  ! claim Lost  / recorded gap",
+    "p claim Pending  B claim Bound  ! claim Lost",
 )
-# A recorded string must not drive the terminal: escape sequences and other controls become "?".
-_CONTROLS = dict.fromkeys((*range(0x00, 0x20), *range(0x7F, 0xA0)), "?")
+_EPISODE_KEY = "^ episode start (#n: the episode listed below)"
+_HELD_KEY = "~ held: the controller waited on one pod"
+_GAP_KEY = "/ recorded gap"
+_HELD = "~"
 _OUTCOMES = {"pass": "PASS", "fail": "FAIL", "n-a": "n/a ", "inconclusive": "????"}
 
 
@@ -33,19 +38,39 @@ def timeline_text(timeline: Timeline, *, width: int = 72) -> str:
     label_width = max([12, *(len(_label(lane)) for lane in timeline.lanes)]) + 1
     lines = [_header(timeline), _axis(timeline.duration, width=width, pad=label_width)]
     lines += [_label(lane).ljust(label_width) + _row(lane, step, width) for lane in timeline.lanes]
-    if timeline.episodes:
-        lines.append("episodes".ljust(label_width) + _bands(timeline.episodes, step, width))
+    for n, row in enumerate(_bands(timeline.episodes, step, width)):
+        lines.append(("episodes" if n == 0 else "").ljust(label_width) + row)
+    held = [(h.start, h.end) for band in timeline.episodes for h in band.holds]
+    if held:
+        lines.append("held".ljust(label_width) + _spans(held, step, width, _HELD))
     if timeline.gaps:
-        lines.append("gaps".ljust(label_width) + _gaps(timeline.gaps, step, width))
-    lines += ["", *_LEGEND, "", *_verdicts(timeline), *(f"note: {n}" for n in timeline.notes)]
-    return "\n".join(line.translate(_CONTROLS) for line in lines) + "\n"
+        gaps = [(gap.start, gap.end) for gap in timeline.gaps]
+        lines.append("gaps".ljust(label_width) + _spans(gaps, step, width, "/"))
+    lines += ["", *_LEGEND, _keys(timeline), "", *_episodes(timeline.episodes)]
+    lines += _verdicts(timeline)
+    lines += inconclusive_note(timeline.inconclusive_missing)
+    lines += [f"note: {n}" for n in timeline.notes]
+    # One line per entry: a line break inside a recorded string becomes "?" too.
+    return "\n".join(plain(line.replace("\n", "?")) for line in lines) + "\n"
+
+
+def _keys(timeline: Timeline) -> str:
+    """The legend's keys for what this timeline draws: episodes, held stretches, gaps."""
+    keys = [
+        (timeline.episodes, _EPISODE_KEY),
+        ([h for band in timeline.episodes for h in band.holds], _HELD_KEY),
+        (timeline.gaps, _GAP_KEY),
+    ]
+    return "  ".join(text for drawn, text in keys if drawn)
 
 
 def _header(timeline: Timeline) -> str:
     target = f"{timeline.namespace}/{timeline.statefulset}" if timeline.statefulset else "all pods"
+    retention = f" · PVC retention {timeline.retention_policy}" if timeline.retention_policy else ""
     return (
-        f"session {timeline.session} · {target} · {timeline.policy or 'policy unknown'} · "
-        f"{timeline.server_version} · {timeline.duration:.1f} s · {len(timeline.changes)} changes"
+        f"session {timeline.session} · {target} · {timeline.policy or 'policy unknown'}"
+        f"{retention} · {timeline.server_version} · {timeline.duration:.1f} s · "
+        f"{len(timeline.changes)} changes"
     )
 
 
@@ -62,12 +87,17 @@ def _axis(duration: float, *, width: int, pad: int) -> str:
     return " " * pad + "".join(row).rstrip()
 
 
+def _columns(start: float, end: float, step: float, width: int) -> range:
+    """The character columns a span covers: at least one, none beyond the right edge."""
+    first = min(int(start / step), width - 1)  # a change at the very end still shows
+    last = max(first, min(width - 1, int(end / step - 1e-9)))
+    return range(max(first, 0), last + 1)
+
+
 def _row(lane: Lane, step: float, width: int) -> str:
     cells = [" "] * width
     for seg in lane.segments:
-        first = int(seg.start / step)
-        last = max(first, min(width - 1, int(seg.end / step - 1e-9)))
-        for col in range(max(first, 0), last + 1):
+        for col in _columns(seg.start, seg.end, step, width):
             cells[col] = _CHARS.get(seg.state, "?")
     for before, seg in pairwise(lane.segments):
         col = int(seg.start / step)
@@ -76,21 +106,32 @@ def _row(lane: Lane, step: float, width: int) -> str:
     return "".join(cells).rstrip()
 
 
-def _bands(bands: Iterable[Band], step: float, width: int) -> str:
-    cells = [" "] * width
-    for band in bands:
-        col = min(max(int(band.start / step), 0), width - 1)
-        text = f"^{band.name}"
-        cells[col : col + len(text)] = text
-    return "".join(cells)[:width].rstrip()
+def _bands(bands: Iterable[Band], step: float, width: int) -> list[str]:
+    """Each episode's label at its start column, on as many rows as keep them apart."""
+    marks = [
+        (min(max(int(band.start / step), 0), width - 1), band.label, f"#{band.index}")
+        for band in bands
+    ]
+    return label_rows(marks, width=width)
 
 
-def _gaps(gaps: Iterable[Band], step: float, width: int) -> str:
+def _spans(spans: Iterable[tuple[float, float]], step: float, width: int, char: str) -> str:
     cells = [" "] * width
-    for gap in gaps:
-        for col in range(max(int(gap.start / step), 0), min(int(gap.end / step) + 1, width)):
-            cells[col] = "/"
+    for start, end in spans:
+        for col in _columns(start, end, step, width):
+            cells[col] = char
     return "".join(cells).rstrip()
+
+
+def _episodes(bands: tuple[Band, ...]) -> list[str]:
+    """Each episode's window and progress line, and what held it, in session seconds."""
+    lines = ["episodes:"] if bands else []
+    for band in bands:
+        lines.append(f"  {band.label}: {band.detail} ({band.start:.2f}s → {band.end:.2f}s)")
+        if band.progress:
+            lines.append(f"    progress [{band.state}]: {band.progress}")
+        lines += [f"    {_HELD} {h.text} ({h.start:.2f}s → {h.end:.2f}s)" for h in band.holds]
+    return lines + ([""] if bands else [])
 
 
 def _verdicts(timeline: Timeline) -> list[str]:
@@ -98,6 +139,8 @@ def _verdicts(timeline: Timeline) -> list[str]:
         return ["verdicts: none (the proofs could not be run on this recording)"]
     if not timeline.verdicts:
         return ["verdicts: no episode called for one"]
-    return ["verdicts:"] + [
-        f"  {_OUTCOMES.get(v.outcome, v.outcome)}  {v.name}: {v.reason}" for v in timeline.verdicts
-    ]
+    lines = ["verdicts:"]
+    for v in timeline.verdicts:
+        lines.append(f"  {_OUTCOMES.get(v.outcome, v.outcome)}  {v.name}: {v.reason}")
+        lines += [f"        {v.why}"] if v.why else []
+    return lines

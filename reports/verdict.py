@@ -57,6 +57,11 @@ class Verdict:
     basis: str
     evidence: tuple[Evidence, ...] = ()
     gap: GapRef | None = None
+    # For an inconclusive verdict, why its evidence is missing: "gap" (a recorded gap, `gap`
+    # names it), "recording-end" (the recording ended, or is still live, within the settle
+    # window after the change, so the evidence could still arrive) or "not-recorded" (the kind
+    # was never recorded in this session).
+    missing: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -76,6 +81,41 @@ class PhaseLatency:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """A stretch in which the controller could take no step toward the spec because of one pod.
+
+    `cause` is a word from `reports.causes` (not Running, not Ready, not Available, terminating,
+    missing, claim terminating); `to_wall_ns` is None when the hold had not ended when the episode
+    did. Times are the recorder's wall clock (ns since the Unix epoch).
+    """
+
+    pod: str
+    cause: str
+    detail: str  # e.g. "Running, not Ready" or "terminating (condemned)"
+    from_wall_ns: int
+    to_wall_ns: int | None
+    seconds: float
+    released_by: str  # what ended it, e.g. "web-2 Ready", "web-2 deleted by a client", ""
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Whether an episode reached its spec within its window, and where it stood if not.
+
+    `state`: "completed" (the spec was met inside the window), "halted" (held by a pod when the
+    window ended), "progressing" (still moving when the window ended), "superseded" (a later
+    spec change began before this one was met; `text` says where it stood), or "instant"
+    (nothing to wait for, e.g. a Service episode).
+    """
+
+    state: str
+    text: str
+    holds: tuple[Hold, ...] = ()
+    headline: str = ""  # `text` without its holds, for verdicts that tell the holds themselves
+
+
+@dataclass(frozen=True)
 class EpisodeResult:
     """One episode of the session and the verdicts decided on it."""
 
@@ -91,6 +131,9 @@ class EpisodeResult:
     pod_management_policy: str
     verdicts: tuple[Verdict, ...]
     latency: tuple[PhaseLatency, ...]
+    progress: Progress | None = None
+    # persistentVolumeClaimRetentionPolicy in force, e.g. "whenScaled=Retain, whenDeleted=Retain"
+    retention_policy: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""

@@ -3,13 +3,17 @@
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import ModuleType
 
 from migrations.failures import NotFoundError
+from reports.attribution import attribution, pod_deletion
 from reports.episodes import find_episodes
 from reports.latency import phase_latency
 from reports.lifecycle import Lifecycles, build_lifecycles
+from reports.progress import episode_progress
 from reports.proofs import (
+    deletion,
     gating,
     homework,
     network_identity,
@@ -21,18 +25,38 @@ from reports.proofs import (
 )
 from reports.proofs.context import ProofContext, index_set, with_gaps
 from reports.recording import Recording
+from reports.replay import replay_set
 from reports.verdict import EpisodeResult, GapRef, Verdict, VerifyResult
 
+
+@dataclass(frozen=True)
+class Proof:
+    """One guarantee: its name, the kinds its evidence depends on, and its decision."""
+
+    name: str
+    kinds: tuple[str, ...]
+    decide: Callable[[ProofContext], Verdict | None]
+
+
+def _proof(module: ModuleType) -> Proof:
+    """A proof module's PROOF, KINDS and decide(), checked once at import."""
+    return Proof(module.PROOF, tuple(module.KINDS), module.decide)
+
+
 # In the order a reader meets them in an episode.
-PROOFS: tuple[ModuleType, ...] = (
-    ordinal_creation,
-    gating,
-    scale_down,
-    rolling_update,
-    parallel,
-    network_identity,
-    storage,
-    homework,
+PROOFS: tuple[Proof, ...] = tuple(
+    _proof(m)
+    for m in (
+        ordinal_creation,
+        gating,
+        scale_down,
+        rolling_update,
+        parallel,
+        network_identity,
+        storage,
+        homework,
+        deletion,
+    )
 )
 
 
@@ -79,10 +103,17 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     changes = {c.id: c for c in recording.changes}
     kinds = frozenset(c.kind for c in recording.changes)
     indexes = {sts.uid: index_set(life, sts) for sts in life.statefulsets}
+    end_ns, live = recording_end(recording)
+    replays = {sts.uid: replay_set(life, sts, until_ns=end_ns) for sts in life.statefulsets}
+    actors = attribution(recording)
+    ids_by_rank = tuple(sorted(life.ordering.rank, key=life.ordering.rank.__getitem__))
     results = []
     for index, episode in enumerate(episodes, start=1):
-        set_index = indexes[episode.statefulset.uid]
-        ctx = ProofContext(episode, life, changes, recording.gaps, episodes, set_index, kinds)
+        uid = episode.statefulset.uid
+        ctx = ProofContext(
+            episode, life, changes, recording.gaps, episodes, indexes[uid], kinds,
+            replays[uid], actors, end_ns, live, ids_by_rank,
+        )  # fmt: skip
         results.append(_result(index, ctx, _decide_all(ctx)))
     gaps = tuple(
         GapRef(g.id, g.kind, g.reason, g.from_wall_ns, g.to_wall_ns) for g in recording.gaps
@@ -98,11 +129,32 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     )
 
 
+def _who_deleted(ctx: ProofContext) -> str:
+    """For a recreated pod: who deleted the old incarnation, and on what basis."""
+    recreation = ctx.episode.recreation
+    if recreation is None:
+        return ""
+    actor = pod_deletion(ctx.actors, recreation.old, set_gone=ctx.set_gone)
+    if actor is None:
+        return ""
+    if actor.who == "unknown":
+        return f"; who deleted it is unknown ({actor.basis})"
+    return f"; deleted by {actor.who} ({actor.basis})"
+
+
+def recording_end(recording: Recording) -> tuple[int, bool]:
+    """(the last moment the recording covers in wall ns, whether its last run is still open)."""
+    last = recording.changes[-1].received_wall_ns if recording.changes else 0
+    run = recording.runs[-1] if recording.runs else None
+    if run is None or run.ended_wall_ns is None:
+        return last, run is not None
+    return max(last, run.ended_wall_ns), False
+
+
 def _decide_all(ctx: ProofContext) -> tuple[Verdict, ...]:
     found = []
     for proof in PROOFS:
-        decide: Callable[[ProofContext], Verdict | None] = proof.decide
-        verdict = with_gaps(ctx, decide(ctx), kinds=proof.KINDS)
+        verdict = with_gaps(ctx, proof.decide(ctx), kinds=proof.kinds)
         if verdict is not None:
             found.append(verdict)
     return tuple(found)
@@ -123,12 +175,14 @@ def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> Epi
         kind=episode.kind,
         statefulset=episode.statefulset.name,
         namespace=episode.statefulset.namespace,
-        summary=episode.summary,
+        summary=episode.summary + _who_deleted(ctx),
         first_change_id=first.id,
         last_change_id=last.id,
         start_wall_ns=min(seen),
         end_wall_ns=max(seen),
         pod_management_policy=episode.spec.pod_management_policy,
+        retention_policy=episode.spec.retention_policy,
         verdicts=verdicts,
         latency=phase_latency(ctx.creations()),
+        progress=episode_progress(ctx),
     )

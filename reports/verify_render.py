@@ -5,14 +5,11 @@ from datetime import UTC, datetime
 
 import orjson
 
-from reports.verdict import OUTCOMES, EpisodeResult, Evidence, Verdict, VerifyResult
+from reports.explain import hold_text, inconclusive_note, missing_cause, why_inconclusive
+from reports.terminal import plain
+from reports.verdict import OUTCOMES, EpisodeResult, Evidence, Hold, Verdict, VerifyResult
 
 _LABEL = {"pass": "PASS", "fail": "FAIL", "not-applicable": "N/A ", "inconclusive": "INCONCLUSIVE"}
-
-INCONCLUSIVE_NOTE = (
-    "inconclusive = the verdict's evidence window overlaps a recorded gap of a kind it depends on; "
-    "it is not counted as a failure (exit 0) but must not be read as a pass."
-)
 
 
 def clock(wall_ns: int) -> str:
@@ -39,28 +36,33 @@ def render_text(result: VerifyResult) -> str:
         f"  gap #{g.gap_id} {g.kind} {g.reason} {clock(g.from_wall_ns)}–{clock(g.to_wall_ns)}"
         for g in result.gaps
     ]
+    retention: dict[str, str] = {}  # said again only when a StatefulSet's policy changes
     for episode in result.episodes:
         lines.append("")
-        lines.extend(_episode_text(episode))
+        lines.extend(_episode_text(episode, retention))
     totals = ", ".join(f"{result.count(o)} {o}" for o in OUTCOMES)
     lines += ["", f"totals: {totals}"]
-    if result.count("inconclusive"):
-        lines.append(INCONCLUSIVE_NOTE)
-    return "\n".join(lines) + "\n"
+    lines += inconclusive_note(
+        missing_cause(v) for v in result.verdicts if v.outcome == "inconclusive"
+    )
+    return plain("\n".join(lines)) + "\n"
 
 
-def _episode_text(episode: EpisodeResult) -> list[str]:
+def _episode_text(episode: EpisodeResult, retention: dict[str, str]) -> list[str]:
     took = (episode.end_wall_ns - episode.start_wall_ns) / 1e9
     lines = [
         f"#{episode.index} {episode.kind} · {episode.summary} "
         f"[changes {episode.first_change_id}..{episode.last_change_id}, {took:.2f}s]"
     ]
+    policy = episode.retention_policy
+    if policy and retention.get(episode.statefulset) != policy:
+        retention[episode.statefulset] = policy
+        lines.append(f"  PVC retention: {policy}")
+    lines += [f"  {line}" for line in progress_lines(episode)]
     for verdict in episode.verdicts:
         lines.append(f"  {_LABEL[verdict.outcome]:<5} {verdict.proof}: {verdict.reason}")
-        if verdict.gap is not None:
-            lines.append(
-                f"        gap #{verdict.gap.gap_id} ({verdict.gap.kind}, {verdict.gap.reason})"
-            )
+        if verdict.outcome == "inconclusive":
+            lines.append(f"        {why_inconclusive(verdict)}")
         lines += [f"        {evidence_line(e)}" for e in verdict.evidence]
     if episode.latency:
         lines.append("  latency ms          n      p50      p95      p99      max")
@@ -70,6 +72,23 @@ def _episode_text(episode: EpisodeResult) -> list[str]:
             for p in episode.latency
         ]
     return lines
+
+
+def progress_lines(episode: EpisodeResult) -> list[str]:
+    """The episode's progress line and holds with their evidence."""
+    if episode.progress is None:
+        return []
+    lines = [f"progress [{episode.progress.state}]: {episode.progress.text}"]
+    for hold in episode.progress.holds:
+        lines.append(f"  {hold_line(hold)}")
+        lines += [f"      {evidence_line(e)}" for e in hold.evidence]
+    return lines
+
+
+def hold_line(hold: Hold) -> str:
+    """One hold on one line, with the recorder's clock times."""
+    until = "…" if hold.to_wall_ns is None else clock(hold.to_wall_ns)
+    return f"{hold_text(hold)} [{clock(hold.from_wall_ns)}–{until}]"
 
 
 def render_json(result: VerifyResult) -> str:
@@ -99,7 +118,7 @@ def render_junit(result: VerifyResult) -> str:
         for verdict in episode.verdicts:
             _testcase(suite, episode, verdict)
     ET.indent(suites)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+    return plain(ET.tostring(suites, encoding="unicode", xml_declaration=True)) + "\n"
 
 
 def _testcase(suite: ET.Element, episode: EpisodeResult, verdict: Verdict) -> None:
@@ -113,6 +132,11 @@ def _testcase(suite: ET.Element, episode: EpisodeResult, verdict: Verdict) -> No
     message = f"{verdict.reason} [ordering: {verdict.basis}]"
     if verdict.outcome == "fail":
         ET.SubElement(case, "failure", message=message).text = body
+    elif verdict.outcome == "inconclusive":
+        ET.SubElement(case, "skipped", message=f"{why_inconclusive(verdict)}; {message}")
     elif verdict.outcome != "pass":
         ET.SubElement(case, "skipped", message=f"{verdict.outcome}: {message}")
-    ET.SubElement(case, "system-out").text = f"{message}\n{body}"
+    # The episode's progress and holds ride along: CI pages show a testcase's output, not a
+    # suite's, and a failure reads differently once you know where the episode stood.
+    episode_lines = "\n".join(progress_lines(episode))
+    ET.SubElement(case, "system-out").text = f"{message}\n{body}\n{episode_lines}".rstrip()

@@ -14,6 +14,7 @@ import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import psutil
 import pytest
 import pytest_asyncio
 from kubernetes_asyncio import client
@@ -26,9 +27,21 @@ REUSE_ENV = "STSWATCH_TEST_LAB_DIR"
 NODES = 3
 
 
+def _owner_file(lab_directory: Path) -> Path:
+    """Beside the lab's folder (which must start empty): the pid of the run that uses it."""
+    return lab_directory.with_name(f"{lab_directory.name}.pytest.pid")
+
+
 def _stop_labs_of_interrupted_runs(pytest_root: Path) -> None:
-    """A run killed before teardown leaves its lab running: stop exactly those recorded pids."""
+    """A run killed before teardown leaves its lab running: stop exactly those recorded pids.
+
+    Only a lab whose pytest process is gone is left over: on a shared machine another run may
+    be using its lab right now (every run's temporary folders share one root per user).
+    """
     for state_file in pytest_root.glob("pytest-*/lab*/lab.json"):
+        owner = _owner_file(state_file.parent)
+        if owner.is_file() and psutil.pid_exists(int(owner.read_text() or 0)):
+            continue
         status = lab_status(state_file.parent)
         if status is not None and status.running:
             stopped = stop_lab(state_file.parent)
@@ -44,6 +57,7 @@ async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LabHand
         return
     _stop_labs_of_interrupted_runs(tmp_path_factory.getbasetemp().parent)
     directory = tmp_path_factory.mktemp("lab")
+    _owner_file(directory).write_text(str(os.getpid()))
     handle = await start_lab(directory, nodes=NODES, report=print)
     try:
         yield handle

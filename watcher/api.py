@@ -29,6 +29,10 @@ class ForbiddenError(StswatchError):
     exit_code = ExitCode.FORBIDDEN
 
 
+class ConflictError(ClusterError):
+    """409 Conflict: a write's resourceVersion (or a create's name) is no longer current."""
+
+
 class GoneError(Exception):
     """410 Gone: the resourceVersion asked for is older than the server still remembers."""
 
@@ -52,12 +56,14 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 @dataclass(frozen=True)
 class Request:
-    """One GET against the API server; `verb` and `what` name it in error messages."""
+    """One request to the API server; `verb` and `what` name it in error messages."""
 
     path: str
-    verb: str  # get | list | watch
+    verb: str  # get | list | watch | create
     what: str  # e.g. "pods in namespace 'lab'"
     params: Sequence[tuple[str, str]] = ()
+    body: dict[str, Any] | None = None
+    method: str = "GET"
 
 
 async def open_response(
@@ -66,9 +72,10 @@ async def open_response(
     """Send `request`; return the open response once its status says the body is usable."""
     response: aiohttp.ClientResponse = await api.call_api(
         request.path,
-        "GET",
+        request.method,
         query_params=list(request.params),
-        header_params={"Accept": "application/json"},
+        header_params={"Accept": "application/json", "Content-Type": "application/json"},
+        body=request.body,
         auth_settings=["BearerToken"],
         _preload_content=False,
         _request_timeout=limits,
@@ -85,17 +92,23 @@ async def open_response(
 async def get_json(
     api: ApiClient, request: Request, *, limits: aiohttp.ClientTimeout
 ) -> dict[str, Any]:
-    """GET `request` and decode its JSON body."""
+    """Send `request` and decode the JSON body of its answer."""
     response = await open_response(api, request, limits=limits)
     async with response:
         body = await response.read()
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ClusterError(f"{request.verb} {request.what}: the answer is not JSON") from exc
+        raise malformed(request, server=server_of(api), problem="not JSON") from exc
     if not isinstance(decoded, dict):
-        raise ClusterError(f"{request.verb} {request.what}: unexpected answer {decoded!r:.80}")
+        problem = f"unexpected answer {decoded!r:.80}"
+        raise malformed(request, server=server_of(api), problem=problem)
     return decoded
+
+
+def server_of(api: ApiClient) -> str:
+    """The API server's URL, for messages."""
+    return str(api.configuration.host)
 
 
 def failure_for(*, status: int, body: bytes, request: Request) -> Exception:
@@ -109,6 +122,8 @@ def failure_for(*, status: int, body: bytes, request: Request) -> Exception:
         )
     if status == 404:
         return MissingError(f"{request.what} not found{said}")
+    if status == 409:
+        return ConflictError(f"{request.verb} {request.what}: 409 Conflict{said}")
     if status == 410:
         return GoneError(f"{request.verb} {request.what}: 410 Gone{said}")
     if status == 429 or status >= 500:
@@ -152,3 +167,62 @@ async def iter_lines(
             end = chunk.find(b"\n", start)
         if start < len(chunk):
             pending.append(chunk[start:])
+
+
+def malformed(request: Request, *, server: str, problem: str) -> ClusterError:
+    """The failure for an answer that is JSON but not the shape the API promises."""
+    return ClusterError(
+        f"the API server at {server} sent a malformed answer to {request.verb} {request.what}: "
+        f"{problem}"
+    )
+
+
+def watch_event(event: Any, *, request: Request, server: str) -> tuple[str, dict[str, Any]]:
+    """The type and object of a decoded watch event, checked to be shaped as the API says."""
+    if not isinstance(event, dict):
+        raise malformed(request, server=server, problem=f"an event that is {_shape(event)}")
+    kind_of_event, obj = event.get("type"), event.get("object")
+    if not isinstance(kind_of_event, str):
+        raise malformed(request, server=server, problem=f"an event type {kind_of_event!r:.40}")
+    if not isinstance(obj, dict):
+        raise malformed(request, server=server, problem=f"an event object that is {_shape(obj)}")
+    if kind_of_event == "ERROR":
+        code = obj.get("code", 500)
+        if not isinstance(code, int) or isinstance(code, bool):
+            raise malformed(request, server=server, problem=f"an ERROR code {code!r:.40}")
+    else:
+        checked_metadata(obj, request=request, server=server)
+    return kind_of_event, obj
+
+
+def list_page(
+    page: dict[str, Any], *, request: Request, server: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The items and metadata of one LIST page, checked to be shaped as the API says."""
+    items = page.get("items") or []
+    if not isinstance(items, list):
+        raise malformed(request, server=server, problem=f"'items' that is {_shape(items)}")
+    for item in items:
+        if not isinstance(item, dict):
+            raise malformed(request, server=server, problem=f"an item that is {_shape(item)}")
+        checked_metadata(item, request=request, server=server)
+    metadata = page.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise malformed(request, server=server, problem=f"'metadata' that is {_shape(metadata)}")
+    return items, metadata
+
+
+def checked_metadata(obj: dict[str, Any], *, request: Request, server: str) -> dict[str, Any]:
+    """An object's metadata, whose name, namespace, uid and resourceVersion are strings."""
+    metadata = obj.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise malformed(request, server=server, problem=f"'metadata' that is {_shape(metadata)}")
+    for key in ("name", "namespace", "uid", "resourceVersion"):
+        value = metadata.get(key)
+        if value is not None and not isinstance(value, str):
+            raise malformed(request, server=server, problem=f"metadata.{key} {value!r:.40}")
+    return metadata
+
+
+def _shape(value: Any) -> str:
+    return "null" if value is None else f"a JSON {type(value).__name__} ({value!r:.40})"

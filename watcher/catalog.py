@@ -66,7 +66,7 @@ class SessionOverview:
 
 def list_sessions(path: Path) -> list[SessionOverview]:
     """Every session in the store at `path`, oldest first."""
-    with reading(path) as conn, store_errors(path, doing="listing sessions"):
+    with reading(path) as conn, store_errors(path, doing="listing sessions", writing=False):
         return [
             SessionOverview(
                 name, orjson.loads(scope), created, runs, changes, gaps, marks, recorded / 1e9
@@ -80,7 +80,10 @@ def list_sessions(path: Path) -> list[SessionOverview]:
 def export_jsonl(path: Path, *, session: str, out: BinaryIO) -> int:
     """Write the session's changes to `out`, one JSON object per line; returns how many."""
     count = 0
-    with reading(path) as conn, store_errors(path, doing=f"exporting session {session!r}"):
+    with (
+        reading(path) as conn,
+        store_errors(path, doing=f"exporting session {session!r}", writing=False),
+    ):
         row = conn.execute(_SESSION_ID, (session,)).fetchone()
         if row is None:
             known = ", ".join(r[0] for r in conn.execute(_SESSION_NAMES)) or "none"

@@ -25,6 +25,7 @@ from watcher.api import (
     get_json,
 )
 
+IN_CLUSTER = "in-cluster service account"  # `Cluster.source` when running in a pod
 _SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 _UNANSWERED: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, MissingError)
 _ONE_SHOT = aiohttp.ClientTimeout(total=15, sock_connect=10)
@@ -64,7 +65,7 @@ async def connect(*, kubeconfig: Path | None, context: str | None) -> Cluster:
     elif os.environ.get("KUBERNETES_SERVICE_HOST"):
         if context is not None:
             raise ClusterError(f"--context {context!r}: no kubeconfig found, only in-cluster")
-        source, namespace = "in-cluster service account", _load_in_cluster(configuration)
+        source, namespace = IN_CLUSTER, _load_in_cluster(configuration)
     else:
         raise ClusterError(
             "no kubeconfig: pass --kubeconfig, set $KUBECONFIG, create ~/.kube/config, "
@@ -117,8 +118,15 @@ async def _load_kubeconfig(
         # PyYAML's message spans several lines; the user gets one.
         detail = " ".join(str(exc).split())
         raise ClusterError(f"kubeconfig {source}: not valid YAML ({detail})") from exc
-    except (kube_config.ConfigException, KeyError, TypeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ClusterError(f"kubeconfig {source}: not a UTF-8 text file ({exc.reason})") from exc
+    except kube_config.ConfigException as exc:
         raise ClusterError(f"kubeconfig {source}: {exc}") from exc
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        # kubernetes-asyncio indexes the parsed YAML without checking its shape.
+        raise ClusterError(
+            f"kubeconfig {source}: not a kubeconfig ({type(exc).__name__}: {exc})"
+        ) from exc
     chosen = next((c for c in contexts if c["name"] == context), current) if context else current
     namespace = ((chosen or {}).get("context") or {}).get("namespace")
     return str(namespace or "default")

@@ -1,14 +1,17 @@
 """Recording from a terminal: connect, stop on Ctrl-C/SIGTERM, show the live status, summarise."""
 
 import asyncio
+import os
 import signal
+import socket
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from watcher.cluster import connect
+from watcher.cluster import IN_CLUSTER, connect
+from watcher.lease import SessionLease
 from watcher.recorder import Recorder, RecordSummary
 from watcher.scope import RecordScope
 from watcher.status import LiveTally, show_status
@@ -52,6 +55,17 @@ async def record_from_terminal(
             ),
             keep_env=request.keep_env,
             observer=tally.observe,
+            # In a pod, the session's Lease guards it across nodes and volumes as well.
+            lease=(
+                SessionLease(
+                    cluster.api,
+                    namespace=cluster.default_namespace,
+                    session=request.session,
+                    identity=f"{socket.gethostname()}/{os.getpid()}",
+                )
+                if cluster.source == IN_CLUSTER
+                else None
+            ),
         )
         loop = asyncio.get_running_loop()
         # Only the main thread may take signals (a test may run the command in a worker thread).

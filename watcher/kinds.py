@@ -12,6 +12,12 @@ class Kind:
     plural: str
     namespaced: bool = True
 
+    @property
+    def group(self) -> str:
+        """The API group ("" for the core group)."""
+        parts = self.prefix.split("/")
+        return parts[2] if parts[1] == "apis" else ""
+
     def list_path(self, *, namespace: str | None) -> str:
         """The collection URL path: one namespace, or all of them when `namespace` is None."""
         if self.namespaced and namespace is not None:

@@ -8,19 +8,26 @@ the downtime becomes one gap per kind, closed by a relist diff.
 """
 
 import asyncio
+import os
+import socket
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 import structlog
 
 from migrations import StoreError, StswatchError
 from migrations.failures import ExitCode, WaitTimeoutError
 from watcher import __version__
+from watcher.api import TRANSIENT_ERRORS
 from watcher.cluster import Cluster
+from watcher.holder import Holder
 from watcher.kinds import STATEFUL_SET, WATCHED_KINDS, Kind
+from watcher.lease import SessionLease
+from watcher.permissions import check_permissions
 from watcher.records import MarkRecord, Record
 from watcher.reflector import DEFAULT_TIMEOUTS, Observer, PendingGap, Reflector, WatchTimeouts
 from watcher.scope import Membership, NamespaceWorld, RecordScope, StatefulSetWorld
@@ -28,6 +35,13 @@ from watcher.store import KnownObject, SessionRow, Store, open_store
 from watcher.writer import Writer
 
 log = structlog.get_logger(__name__)
+
+# One recorder per session: the run's claim is refreshed with every commit and at least every
+# HEARTBEAT_S; a claim not refreshed for STALE_AFTER_S (or whose pid died, on this host) is
+# taken over by the next recorder, the downtime becoming a gap.
+HEARTBEAT_S = 5.0
+_RELEASE_FAILURES: tuple[type[BaseException], ...] = (StswatchError, *TRANSIENT_ERRORS)
+STALE_AFTER_S = 30.0
 
 
 class ScopeMismatchError(StswatchError):
@@ -74,6 +88,8 @@ class Recorder:
         timeouts: WatchTimeouts = DEFAULT_TIMEOUTS,
         kinds: tuple[Kind, ...] = WATCHED_KINDS,
         observer: Observer | None = None,
+        holder: Holder | None = None,
+        lease: SessionLease | None = None,
     ) -> None:
         self._cluster = cluster
         self._db_path = db_path
@@ -83,6 +99,8 @@ class Recorder:
         self._timeouts = timeouts
         self._kinds = kinds
         self._observer = observer
+        self._holder = holder or this_process()
+        self._lease = lease
         self._stop_requested = asyncio.Event()
         self._stop_reason = "signal"
         self._synced = asyncio.Event()
@@ -95,17 +113,36 @@ class Recorder:
         """Record until stopped or `duration` seconds have passed; return what was done."""
         started = time.monotonic()
         try:
+            await check_permissions(
+                self._cluster.api,
+                server=self._cluster.server_url,
+                scope=self._scope,
+                kinds=self._kinds,
+                lease_namespace=self._lease.namespace if self._lease is not None else None,
+            )
             membership = await self._membership()
-            store = await open_store(self._db_path)
+            if self._lease is not None:
+                await self._lease.acquire()
             try:
-                return await self._run_in(store, membership, duration=duration, started=started)
+                store = await open_store(self._db_path)
+                try:
+                    return await self._run_in(store, membership, duration=duration, started=started)
+                finally:
+                    await store.close()
             finally:
-                await store.close()
+                if self._lease is not None:
+                    await self._release_lease(self._lease)
         except BaseException as exc:
             self._failure = exc
             raise
         finally:
             self._finished.set()
+
+    async def _release_lease(self, lease: SessionLease) -> None:
+        try:
+            await lease.release()
+        except _RELEASE_FAILURES as exc:
+            log.warning("could not release the session's Lease", lease=lease.name, error=str(exc))
 
     async def wait_synced(self, timeout: float) -> None:  # noqa: ASYNC109 (the agreed API)
         """Return once every reflector has listed and is watching."""
@@ -169,7 +206,7 @@ class Recorder:
         self, store: Store, membership: Membership, *, duration: float | None, started: float
     ) -> RecordSummary:
         start = await self._start(store, membership)
-        writer = Writer(store, session_id=start.session.id, run_id=start.run_id)
+        writer = Writer(store, session_id=start.session.id, run_id=start.run_id, holding=True)
         self._writer = writer
         self.reflectors = start.reflectors
         reason = "error"
@@ -221,6 +258,7 @@ class Recorder:
             server_version=self._cluster.server_version,
             stswatch_version=__version__,
             keep_env=self._keep_env,
+            holder=self._holder,
         )
         known: dict[str, list[KnownObject]] = {}
         gaps: dict[str, PendingGap] = {}
@@ -275,6 +313,9 @@ class Recorder:
                         for r in reflectors
                     ]
                     tasks.append(watching.create_task(self._announce_synced(reflectors)))
+                    tasks.append(watching.create_task(_keep_alive(writer), name="heartbeat"))
+                    if self._lease is not None:
+                        tasks.append(watching.create_task(self._lease.keep(), name="lease"))
                     reason = await self._until_stopped(duration)
                     for task in tasks:
                         task.cancel()
@@ -294,6 +335,23 @@ class Recorder:
         except TimeoutError:
             return "duration"
         return self._stop_reason
+
+
+def this_process() -> Holder:
+    """This recorder process, as the holder of the session it records."""
+    return Holder(
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        stale_after_ns=int(STALE_AFTER_S * 1e9),
+        pid_alive=psutil.pid_exists,
+    )
+
+
+async def _keep_alive(writer: Writer) -> None:
+    """Refresh the run's claim on its session while nothing else is committed."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        await writer.beat()
 
 
 def _first_failure(exc: BaseException) -> BaseException:

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import orjson
@@ -29,7 +29,10 @@ from watcher.api import (
     failure_for,
     get_json,
     iter_lines,
+    list_page,
     open_response,
+    server_of,
+    watch_event,
 )
 from watcher.kinds import Kind
 from watcher.records import ChangeRecord, Event, GapRecord, Observed, Record
@@ -106,6 +109,7 @@ class Reflector:
             verb="watch",
             what=f"{self._plural} {self._where}",
         )
+        self._server = server_of(api)
         self.last_good_wall_ns = time.time_ns()
         self.synced = asyncio.Event()
         self.gaps = 0
@@ -163,18 +167,18 @@ class Reflector:
         """Decode, check, redact and hand on one watch-event line, as the stream delivers it."""
         wall_ns, mono_ns = time.time_ns(), time.monotonic_ns()
         try:
-            event = orjson.loads(line)
+            decoded = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             raise TransientApiError(f"undecodable watch line ({exc})") from exc
-        kind_of_event = event.get("type")
-        obj = event.get("object") or {}
+        kind_of_event, obj = watch_event(decoded, request=self._watch_request, server=self._server)
         if kind_of_event == "ERROR":
             # The server reports a compacted version as an ERROR event holding a 410 Status.
-            status = int(obj.get("code", 500))
+            status = obj.get("code", 500)
             raise failure_for(status=status, body=orjson.dumps(obj), request=self._watch_request)
         version = (obj.get("metadata") or {}).get("resourceVersion")
         if kind_of_event in _EVENTS:
-            await self._record(obj, event=kind_of_event, observed="watch", at=(wall_ns, mono_ns))
+            event = cast(Event, kind_of_event)
+            await self._record(obj, event=event, observed="watch", at=(wall_ns, mono_ns))
         elif kind_of_event != "BOOKMARK":
             raise TransientApiError(f"unexpected watch event type {kind_of_event!r}")
         if version:
@@ -297,13 +301,13 @@ class Reflector:
             )
             page = await get_json(self._api, request, limits=timeout)
             api_version = str(page.get("apiVersion", ""))
-            for obj in page.get("items") or []:
+            page_items, metadata = list_page(page, request=request, server=self._server)
+            for obj in page_items:
                 # List items carry no kind/apiVersion; watch events do. Store them alike.
                 obj.setdefault("kind", self.kind.name)
                 obj.setdefault("apiVersion", api_version)
                 items.append(obj)
-            metadata = page.get("metadata") or {}
-            token = metadata.get("continue") or ""
+            token = str(metadata.get("continue") or "")
             if not token:
                 return items, str(metadata.get("resourceVersion", "")), time.time_ns()
 

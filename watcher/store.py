@@ -9,7 +9,7 @@ is refused after a read-only look, so its file is left byte for byte as it was. 
 import contextlib
 import functools
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -23,6 +23,7 @@ from migrations import (
     list_migrations,
 )
 from migrations.access import open_read_only, store_errors
+from watcher.holder import Holder, HolderRow, SessionHeldError
 from watcher.records import ChangeRecord, GapRecord, MarkRecord
 
 _SESSION_BY_NAME = "SELECT id, scope FROM session WHERE name = ?"
@@ -32,6 +33,15 @@ _INSERT_RUN = (
     "stswatch_version, keep_env) VALUES (?, ?, ?, ?, ?, ?)"
 )
 _END_RUN = "UPDATE run SET ended_wall_ns = ?, end_reason = ? WHERE id = ?"
+_HOLDER_OF_SESSION = (
+    "SELECT run_id, host, pid, since_wall_ns, heartbeat_wall_ns FROM holder WHERE session_id = ?"
+)
+_CLAIM_SESSION = (
+    "INSERT OR REPLACE INTO holder (session_id, run_id, host, pid, since_wall_ns, "
+    "heartbeat_wall_ns) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_HEARTBEAT = "UPDATE holder SET heartbeat_wall_ns = ? WHERE session_id = ? AND run_id = ?"
+_RELEASE_SESSION = "DELETE FROM holder WHERE run_id = ?"
 _CHANGE_COLUMNS = 13
 _CHANGE_VALUES = "(" + ", ".join("?" * _CHANGE_COLUMNS) + ")"
 _INSERT_CHANGE = (
@@ -135,18 +145,29 @@ class Store:
         server_version: str,
         stswatch_version: str,
         keep_env: bool,
+        holder: Holder | None = None,
     ) -> int:
-        """Record a new recorder run in the session and return its id."""
+        """Record a new recorder run in the session and return its id.
+
+        With `holder`, the run also claims the session, in the same transaction: a session
+        another live recorder holds is refused (SessionHeldError, naming that recorder); a
+        claim left by a recorder that died is taken over.
+        """
         params = (session_id, now_wall_ns, server_url, server_version, stswatch_version, keep_env)
         with store_errors(self.path, doing="starting a run"):
-            cursor = await self._conn.execute(_INSERT_RUN, params)
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+            in_thread = cast(Callable[..., Awaitable[int | str]], self._conn._execute)
+            outcome = await in_thread(
+                _start_run, self._conn._conn, params, holder, session_id, now_wall_ns
+            )
+        if isinstance(outcome, str):
+            raise SessionHeldError(outcome)
+        return outcome
 
     async def end_run(self, *, run_id: int, now_wall_ns: int, reason: str) -> None:
-        """Close a run with its end time and reason."""
+        """Close a run with its end time and reason, and give up its claim on the session."""
         with store_errors(self.path, doing="closing the run"):
-            await self._conn.execute(_END_RUN, (now_wall_ns, reason, run_id))
+            in_thread = cast(Callable[..., Awaitable[None]], self._conn._execute)
+            await in_thread(_end_run, self._conn._conn, (now_wall_ns, reason, run_id))
 
     async def previous_run(self, *, session_id: int, run_id: int) -> PreviousRun | None:
         """The run before `run_id` in the session, if any, and when it was last heard of."""
@@ -188,17 +209,49 @@ class Store:
         changes: Sequence[ChangeRecord],
         gaps: Sequence[GapRecord] = (),
         marks: Sequence[MarkRecord] = (),
+        holding: bool = False,
     ) -> None:
-        """Write rows in one transaction: all of them are committed, or none."""
+        """Write rows in one transaction: all of them are committed, or none.
+
+        `holding`: the run holds the session (see `start_run`); the batch refreshes its
+        heartbeat, and is refused (SessionHeldError) if another recorder took the session over.
+        """
         rows = [_change_row(c, session_id, run_id, written_wall_ns) for c in changes]
         gap_rows = [_gap_row(g, session_id, run_id) for g in gaps]
         mark_rows = [_mark_row(m, session_id, run_id) for m in marks]
+        beat = (written_wall_ns, session_id, run_id) if holding else None
         with store_errors(self.path, doing=f"writing {len(changes)} changes"):
             # One hop to the connection's thread for the whole transaction: between awaited
             # statements that thread would idle until the event loop, busy decoding the next
             # events during a storm, came back to it. aiosqlite has no public call for this.
-            in_thread = cast(Callable[..., Awaitable[None]], self._conn._execute)
-            await in_thread(_write_rows, self._conn._conn, rows, gap_rows, mark_rows)
+            in_thread = cast(Callable[..., Awaitable[bool]], self._conn._execute)
+            held = await in_thread(_write_rows, self._conn._conn, rows, gap_rows, mark_rows, beat)
+        if not held:
+            raise SessionHeldError(
+                f"session run {run_id} lost its claim: another recorder took the session over "
+                "(this one was not heard of for too long); stopping without writing more"
+            )
+
+
+class _Refused(Exception):
+    """Ends a transaction early: it is rolled back, and `reason` handed back to the caller."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on any exception (which goes on)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _write_rows(
@@ -206,20 +259,53 @@ def _write_rows(
     changes: list[tuple[Any, ...]],
     gaps: list[tuple[Any, ...]],
     marks: list[tuple[Any, ...]],
-) -> None:
-    """The batch's transaction, run in the connection's thread."""
-    conn.execute("BEGIN IMMEDIATE")
+    beat: tuple[int, int, int] | None,
+) -> bool:
+    """The batch's transaction, run in the connection's thread; False: the claim was lost."""
     try:
-        _insert_changes(conn, changes)
-        if gaps:
-            conn.executemany(_INSERT_GAP, gaps)
-        if marks:
-            conn.executemany(_INSERT_MARK, marks)
-        conn.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")
-        raise
+        with _transaction(conn):
+            if beat is not None and conn.execute(_HEARTBEAT, beat).rowcount == 0:
+                raise _Refused("claim lost")
+            _insert_changes(conn, changes)
+            if gaps:
+                conn.executemany(_INSERT_GAP, gaps)
+            if marks:
+                conn.executemany(_INSERT_MARK, marks)
+    except _Refused:
+        return False
+    return True
+
+
+def _start_run(
+    conn: sqlite3.Connection,
+    params: tuple[Any, ...],
+    holder: Holder | None,
+    session_id: int,
+    now_wall_ns: int,
+) -> int | str:
+    """Insert the run (and claim the session) in one transaction: its id, or who holds it."""
+    try:
+        with _transaction(conn):
+            if holder is not None:
+                row = conn.execute(_HOLDER_OF_SESSION, (session_id,)).fetchone()
+                current = HolderRow(*row) if row is not None else None
+                if current is not None and current.alive(claimant=holder, now_wall_ns=now_wall_ns):
+                    raise _Refused(current.refusal(now_wall_ns=now_wall_ns))
+            run_id = conn.execute(_INSERT_RUN, params).lastrowid
+            assert run_id is not None
+            if holder is not None:
+                claim = (session_id, run_id, holder.host, holder.pid, now_wall_ns, now_wall_ns)
+                conn.execute(_CLAIM_SESSION, claim)
+    except _Refused as refused:
+        return refused.reason
+    return run_id
+
+
+def _end_run(conn: sqlite3.Connection, end: tuple[int, str, int]) -> None:
+    """Close the run and give up its claim on the session, in one transaction."""
+    with _transaction(conn):
+        conn.execute(_END_RUN, end)
+        conn.execute(_RELEASE_SESSION, (end[2],))
 
 
 def _insert_changes(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:

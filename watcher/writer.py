@@ -26,7 +26,12 @@ class _Close:
     pass
 
 
-_Item = Record | _Flush | _Close
+@dataclass(frozen=True)
+class _Beat:
+    pass
+
+
+_Item = Record | _Flush | _Close | _Beat
 
 
 @dataclass
@@ -56,8 +61,10 @@ class Writer:
         max_batch: int = 2000,
         queue_size: int = 20_000,
         clock: Callable[[], int] = time.time_ns,
+        holding: bool = False,
     ) -> None:
         self._store = store
+        self._holding = holding
         self._session_id = session_id
         self._run_id = run_id
         self._max_batch = max_batch
@@ -86,6 +93,11 @@ class Writer:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Flush(done))
         await done
+
+    async def beat(self) -> None:
+        """Prove the run alive: refresh its claim on the session even when nothing changes."""
+        self._check_open()
+        await self._queue.put(_Beat())
 
     async def close(self) -> None:
         """Ask the writer to commit what is queued and stop."""
@@ -120,7 +132,7 @@ class Writer:
         gaps: list[GapRecord] = []
         marks: list[MarkRecord] = []
         waiting: list[_Flush] = []
-        closing = False
+        closing = beat = False
         for item in batch:
             if isinstance(item, ChangeRecord):
                 changes.append(item)
@@ -130,9 +142,11 @@ class Writer:
                 marks.append(item)
             elif isinstance(item, _Flush):
                 waiting.append(item)
+            elif isinstance(item, _Beat):
+                beat = True
             else:
                 closing = True
-        if changes or gaps or marks:
+        if changes or gaps or marks or (beat and self._holding):
             await self._store.write_batch(
                 session_id=self._session_id,
                 run_id=self._run_id,
@@ -140,12 +154,13 @@ class Writer:
                 changes=changes,
                 gaps=gaps,
                 marks=marks,
+                holding=self._holding,
             )
             self.tally.changes += len(changes)
             self.tally.relisted += sum(1 for c in changes if c.observed == "relist")
             self.tally.gaps += len(gaps)
             self.tally.marks += len(marks)
-            self.tally.batches += 1
+            self.tally.batches += 1 if changes or gaps or marks else 0
         for flush in waiting:
             if not flush.done.done():
                 flush.done.set_result(None)

@@ -2,5 +2,7 @@
 
 Every proof is a function `decide(ctx: ProofContext) -> Verdict | None` (None: the proof says
 nothing about this kind of episode). The semantics are the real controller's
-(`/work/shared/STATEFULSET.md`), named with its words: `monotonic`, `condemned`, `partition`.
+(`updateStatefulSet` in pkg/controller/statefulset/stateful_set_control.go, replayed by
+`reports.replay`; docs/controller.md explains it for users), named with its words:
+`monotonic`, `condemned`, `partition`.
 """

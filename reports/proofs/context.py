@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
 
-from reports.episodes import Episode, Recreation
+from reports.attribution import Attribution
+from reports.episodes import UPDATE_KINDS, Episode, Recreation
 from reports.lifecycle import Lifecycles, PodIncarnation, StatefulSetIncarnation, Transition
 from reports.objects import parse_time
 from reports.proofs.walk import lowest_unhealthy
 from reports.recording import Change, Gap
+from reports.replay import Replay
 from reports.verdict import Evidence, GapRef, Outcome, Verdict
 
 
@@ -48,6 +50,21 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
     return SetIndex(slots, tuple(created), tuple(p.created.rank for p in created), tuple(steps))
 
 
+# Evidence that follows a change by a controller (an EndpointSlice update, a status write) may
+# arrive this long after it; a recording that ends sooner cannot show its absence.
+SETTLE_S = 5.0
+
+
+# The phrases an inconclusive reason uses for each kind of missing evidence (Verdict.missing).
+RECORDING_ENDED = "the recording ended"
+NOT_RECORDED = "not recorded"
+
+
+def missing_of(reason: str) -> str:
+    """Verdict.missing for an inconclusive reason: recording-end, or not-recorded."""
+    return "recording-end" if RECORDING_ENDED in reason else "not-recorded"
+
+
 @dataclass(frozen=True)
 class ProofContext:
     """One episode, the lifecycles around it, and the recording's changes and gaps."""
@@ -59,6 +76,62 @@ class ProofContext:
     episodes: tuple[Episode, ...]
     index: SetIndex
     kinds: frozenset[str]  # the kinds the recording holds any change of
+    replay: Replay  # the controller replay of the episode's StatefulSet
+    actors: Attribution  # who acted, from the controller's Events and the scenario's marks
+    recording_end_ns: int  # the last moment the recording covers (wall ns)
+    live: bool = False  # the last recorder run has not closed (recording, or killed)
+    ids_by_rank: tuple[int, ...] = ()  # change id at each rank
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def wall_at_rank(self, rank: int) -> int:
+        """The receive time of the change at `rank`, or the recording's end past the last."""
+        if 0 <= rank < len(self.ids_by_rank):
+            return self.changes[self.ids_by_rank[rank]].received_wall_ns
+        return self.recording_end_ns
+
+    def near_end(self, step: Transition) -> bool:
+        """True when the recording ends (or is live) within SETTLE_S after `step`."""
+        return self.recording_end_ns - step.received_wall_ns < SETTLE_S * 1e9
+
+    @property
+    def set_gone(self) -> Transition | None:
+        """When the episode's StatefulSet began to be deleted, if it was."""
+        sts = self.episode.statefulset
+        return next((t for t in sts.transitions if t.what in ("terminating", "deleted")), None)
+
+    def update_revision(self) -> str | None:
+        """The revision a rollout moves pods to: the first status in the window that observed it."""
+        spec = self.episode.spec
+        for status in self.episode.statefulset.statuses:
+            if not self.episode.contains(status.rank):
+                continue
+            if spec.generation is None or (status.observed_generation or 0) >= spec.generation:
+                return status.update_revision
+        return None
+
+    def outdated_at(self, rank: int) -> tuple[str, str, str] | None:
+        """(pod names, their revision, the update revision) of pods at or above the partition
+        still at an old revision at `rank`, highest ordinal first; None when none are or no
+        rollout is under way."""
+        spec = self.episode.spec
+        if self.episode.kind not in UPDATE_KINDS:
+            return None
+        target = self.update_revision()
+        if target is None:
+            return None
+        lowest = spec.start_ordinal + spec.partition
+        stale = [
+            pod
+            for ordinal in sorted(self.slots, reverse=True)
+            if ordinal >= lowest
+            and ordinal < spec.start_ordinal + spec.replicas
+            and (pod := self.alive(ordinal, rank)) is not None
+            and pod.revision not in (None, target)
+        ]
+        if not stale:
+            return None
+        revisions = ", ".join(dict.fromkeys(str(p.revision) for p in stale))
+        return ", ".join(p.name for p in stale), revisions, target
 
     @property
     def basis(self) -> str:
@@ -99,8 +172,9 @@ class ProofContext:
     def verdict(
         self, proof: str, outcome: Outcome, reason: str, evidence: Iterable[Evidence] = ()
     ) -> Verdict:
-        """A verdict stating this context's basis."""
-        return Verdict(proof, outcome, reason, self.basis, tuple(evidence))
+        """A verdict stating this context's basis (and, if inconclusive, what is missing)."""
+        missing = missing_of(reason) if outcome == "inconclusive" else None
+        return Verdict(proof, outcome, reason, self.basis, tuple(evidence), missing=missing)
 
     def created_in_window(self) -> list[PodIncarnation]:
         """Pods of the StatefulSet first created (not listed) inside the episode's window."""
@@ -236,4 +310,6 @@ def with_gaps(
         f"{gap.kind} changes may be missing (gap #{gap.gap_id}, {gap.reason}) inside the evidence "
         f"window; would have been {verdict.outcome}: {verdict.reason}"
     )
-    return Verdict(verdict.proof, "inconclusive", reason, verdict.basis, verdict.evidence, gap)
+    return Verdict(
+        verdict.proof, "inconclusive", reason, verdict.basis, verdict.evidence, gap, "gap"
+    )

@@ -2,19 +2,21 @@
 
 `processReplica` (monotonic) stops the ascending walk at the first pod that is terminating, not
 Running+Ready, or (minReadySeconds > 0) not yet Available, so a pod at index i is only created when
-every in-range pod below it is healthy (STATEFULSET.md Q1). Missing pods *below* an unhealthy one
-are still recreated; pods above it are left alone (the "halt").
+every in-range pod below it is healthy (`updateStatefulSet`, pkg/controller/statefulset). Missing
+pods *below* an unhealthy one are still recreated; pods above it are left alone (the "halt" of
+the e2e tests). Where the walk was held, for how long and until what is read from the
+controller replay (`reports.progress`), never guessed from the episode's two ends.
 """
 
 from reports.lifecycle import PodIncarnation
 from reports.objects import parse_time
+from reports.progress import episode_progress, hold_clause
 from reports.proofs.context import Health, ProofContext, health
-from reports.proofs.halt import held
-from reports.verdict import Evidence, Verdict
+from reports.verdict import Evidence, Hold, Verdict
 
 PROOF = "ordered-ready-gating"
 KINDS = ("Pod", "StatefulSet")
-_EPISODES = ("scale-up", "rolling-update", "pod-recreated")
+_EPISODES = ("scale-up", "rolling-update", "ondelete-update", "pod-recreated")
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -25,7 +27,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     per_pod = [found for pod in _suspects(ctx, created) if (found := _violations(ctx, pod))]
     violations = [v for found in per_pod for v in found]
     if ctx.episode.spec.pod_management_policy == "Parallel":
-        reason = "Parallel: the controller does not gate creation on readiness (Q3)"
+        reason = "Parallel: the controller does not gate creation on readiness (allowsBurst)"
         if per_pod:
             n = len(per_pod)
             reason += f"; {n} creation{'s' * (n > 1)} happened while a lower ordinal was unready"
@@ -39,15 +41,24 @@ def decide(ctx: ProofContext) -> Verdict | None:
             first[0],
             [e for _, evidence in violations[:5] for e in evidence],
         )
-    halted = held(ctx) if ctx.episode.kind == "scale-up" else None
-    if not created and halted is None:
+    holds = episode_progress(ctx).holds
+    if not created and not holds:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
     evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
     reason = _pass_reason(ctx, created)
-    if halted is not None:
-        reason += f"; {halted[0]}"
-        evidence.extend(halted[1])
+    for hold in holds:
+        reason += f"; {_hold_clause(hold, created)}"
+        evidence.extend(hold.evidence)
     return ctx.verdict(PROOF, "pass", reason, evidence)
+
+
+def _hold_clause(hold: Hold, created: list[PodIncarnation]) -> str:
+    """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready, then web-3 created'."""
+    clause = hold_clause(hold)
+    if hold.to_wall_ns is None:
+        return f"{clause}: no successor created"
+    after = [p for p in created if p.created.received_wall_ns >= hold.to_wall_ns]
+    return clause + (f", then {after[0].name} created" if after else "")
 
 
 def _pass_reason(ctx: ProofContext, created: list[PodIncarnation]) -> str:

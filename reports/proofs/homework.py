@@ -1,8 +1,10 @@
 """Homework 1, the truth: with the headless Service deleted, is a deleted pod recreated, with DNS?
 
 The lesson claims the StatefulSet cannot recreate the pod. The controller has no Service informer
-and never looks the Service up (STATEFULSET.md Q9): the pod is recreated as usual; what is lost is
-its DNS record, because the Service's EndpointSlices are gone with it.
+and never looks the Service up (`NewStatefulSetController` wires informers for Pods,
+StatefulSets, PVCs and ControllerRevisions only; `serviceName` only sets `spec.subdomain` in
+`initIdentity`): the pod is recreated as usual; what is lost is its DNS record, because the
+Service's EndpointSlices are gone with it.
 """
 
 from reports.lifecycle import PodIncarnation
@@ -45,7 +47,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         notes.append(_dns_note(ctx, new, cited))
     reason = (
         f"with Service {name} absent, " + "; ".join(notes) + " (the controller never looks the "
-        "Service up, Q9: the lesson's claim does not hold; what is lost is the DNS record)"
+        "Service up: the lesson's claim does not hold; what is lost is the DNS record)"
     )
     return ctx.verdict(PROOF, "pass", reason, cited)
 
@@ -59,7 +61,7 @@ def _dns_note(ctx: ProofContext, new: PodIncarnation, cited: list[Evidence]) -> 
     fqdn = f"{new.name}.{ctx.episode.spec.service_name}.{new.namespace}.svc.cluster.local"
     if not new.ips:
         return f"{new.name} got no IP within the recording"
-    record = dns_record(ctx, new.name, new.ips[-1], new.created.rank)
+    record = dns_record(ctx, new, new.ips[-1], new.created.rank)
     if record is None:
         return f"no DNS record: no EndpointSlice ever served {fqdn} → {new.ips[-1]}"
     cited.append(ctx.cite(record.change_id, f"{fqdn} → {new.ips[-1]}"))

@@ -1,19 +1,24 @@
 """Stable network identity: a recreated pod keeps its name, hostname, subdomain and DNS name.
 
-`initIdentity` sets `spec.hostname = <pod name>` and `spec.subdomain = spec.serviceName` on every
-pod the controller creates (STATEFULSET.md Q5). There is no DNS server in the lab: what CoreDNS
-would answer for `<pod>.<service>.<namespace>.svc.cluster.local` is the governing headless
-Service's EndpointSlice endpoint with that hostname, so the proof looks for the new pod's IP there.
+`initIdentity` (pkg/controller/statefulset/stateful_set_utils.go) sets `spec.hostname = <pod
+name>` and `spec.subdomain = spec.serviceName` on every pod the controller creates. What cluster
+DNS answers for `<pod>.<service>.<namespace>.svc.cluster.local` comes from the governing
+Service's EndpointSlices (https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/):
+only a headless Service has per-pod records, only for endpoints that are Ready (unless
+`publishNotReadyAddresses`), and only for pods its selector matches. The evidence for one pod
+incarnation is the endpoint whose `targetRef.uid` is that pod's uid, inside its lifetime.
 """
 
+from reports import causes
 from reports.episodes import Recreation
-from reports.lifecycle import DnsObservation, ServiceIncarnation
-from reports.proofs.context import ProofContext
+from reports.lifecycle import DnsObservation, PodIncarnation, ServiceIncarnation
+from reports.proofs.context import SETTLE_S, ProofContext
 from reports.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-network-identity"
 KINDS = ("Pod", "EndpointSlice", "Service")
-RECREATING = ("scale-up", "rolling-update", "pod-recreated")  # episodes that recreate pods
+# Episodes that recreate pods.
+RECREATING = ("scale-up", "rolling-update", "ondelete-update", "pod-recreated")
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -42,14 +47,57 @@ def governing_service(ctx: ProofContext, rank: int) -> ServiceIncarnation | None
     )
 
 
-def dns_record(ctx: ProofContext, pod_name: str, ip: str, after: int) -> DnsObservation | None:
-    """The first EndpointSlice endpoint after `after` serving `pod_name` with `ip`, Ready."""
+def dns_record(
+    ctx: ProofContext, pod: PodIncarnation, ip: str, after: int, *, ready: bool = True
+) -> DnsObservation | None:
+    """The first EndpointSlice endpoint of this pod incarnation after `after` serving `ip`.
+
+    The endpoint must name the pod's uid in `targetRef` (when the slice gives one) and be seen
+    while the pod existed: another incarnation with the same name and IP is not evidence.
+    """
     service = ctx.episode.spec.service_name or ""
-    records = ctx.life.dns_records(ctx.episode.statefulset.namespace, service, pod_name)
+    records = ctx.life.dns_records(ctx.episode.statefulset.namespace, service, pod.name)
+    gone = pod.deleted.rank if pod.deleted is not None else None
     return next(
-        (d for d in records if d.rank > after and d.present and d.ready and ip in d.addresses),
+        (
+            d
+            for d in records
+            if d.rank > after
+            and (gone is None or d.rank < gone)
+            and d.target_uid in (None, pod.uid)
+            and d.present
+            and (d.ready or not ready)
+            and ip in d.addresses
+        ),
         None,
     )
+
+
+def no_record_cause(ctx: ProofContext, pod: PodIncarnation, rank: int) -> tuple[str, str] | None:
+    """(cause word, why) when no per-pod DNS record can exist for `pod` at `rank`, else None."""
+    name = ctx.episode.spec.service_name
+    sts = ctx.episode.statefulset
+    same = [s for s in ctx.life.services if s.namespace == sts.namespace and s.name == name]
+    if not same:
+        # Every recording watches Services (watcher/kinds.py): none so named means none existed.
+        why = f"serviceName {name!r} names a Service that never existed in the recording"
+        return causes.SERVICE_NEVER_EXISTED, f"{why} ({causes.SERVICE_NEVER_EXISTED})"
+    service = governing_service(ctx, rank)
+    if service is None:
+        return causes.SERVICE_MISSING, f"Service {name} was absent ({causes.SERVICE_MISSING})"
+    if not service.headless:
+        why = (
+            f"Service {name} is not headless (clusterIP {service.cluster_ip}): it serves one "
+            "virtual IP, no per-pod DNS records"
+        )
+        return causes.SERVICE_NOT_HEADLESS, why
+    if service.selector and any(pod.labels.get(k) != v for k, v in service.selector.items()):
+        wanted = ",".join(f"{k}={v}" for k, v in sorted(service.selector.items()))
+        why = f"Service {name} selects {wanted}, which {pod.name}'s labels do not match"
+        return causes.SERVICE_SELECTS_NO_POD, why
+    if not service.selector:
+        return causes.SERVICE_SELECTS_NO_POD, f"Service {name} has no selector"
+    return None
 
 
 def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]]:
@@ -66,24 +114,45 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
     if old_step is not None:
         cited.insert(0, ctx.cite_step(old, old_step, f"old {old.name} IP {old_ip}"))
     if not new.ips:
-        return "inconclusive", f"{kept}; the recording ended before it got an IP", cited
+        if ctx.near_end(new.created):
+            return "inconclusive", f"{kept}; the recording ended before it got an IP", cited
+        return "not-applicable", f"{kept}; it never got an IP, so no DNS record", cited
     new_ip = new.ips[-1]
     ip_step = [t for t in new.transitions if t.what == "ip"][-1]
     cited.append(ctx.cite_step(new, ip_step, f"new {new.name} IP {new_ip}"))
-    if governing_service(ctx, ip_step.rank) is None:
-        return "pass", f"{kept}; no DNS record expected: Service {service} absent", cited
+    cause = no_record_cause(ctx, new, ip_step.rank)
+    if cause is not None:
+        return "not-applicable", f"{kept}; no per-pod DNS record can exist: {cause[1]}", cited
+    publish = _publishes_not_ready(ctx, ip_step.rank)
+    ready = new.first("ready")
+    if ready is None and not publish:
+        if ctx.near_end(ip_step):
+            return "inconclusive", f"{kept}; the recording ended before it was Ready", cited
+        why = f"{new.name} was never Ready, so it has no DNS record by design"
+        return "not-applicable", f"{kept}; {why} ({causes.NO_DNS_RECORD_NOT_READY})", cited
     if "EndpointSlice" not in ctx.kinds:
         return "inconclusive", f"{kept}; EndpointSlices were not recorded", cited
-    record = dns_record(ctx, new.name, new_ip, new.created.rank)
+    record = dns_record(ctx, new, new_ip, new.created.rank, ready=not publish)
     if record is None:
         fqdn = f"{new.name}.{service}.{new.namespace}.svc.cluster.local"
-        return (
-            "fail",
-            f"{kept}, but no Ready EndpointSlice endpoint serves {fqdn} → {new_ip}",
-            cited,
+        since = ready or ip_step
+        if ctx.near_end(since):
+            why = (
+                f"the recording ended {SETTLE_S:.0f} s or less after it; the slice could still come"
+            )
+            return "inconclusive", f"{kept}; no EndpointSlice served {fqdn} yet: {why}", cited
+        reason = (
+            f"{kept}, but no Ready EndpointSlice endpoint of this pod (targetRef uid {new.uid}) "
+            f"serves {fqdn} → {new_ip}"
         )
-    cited.append(ctx.cite(record.change_id, f"{record.fqdn} → {new_ip} (ready)"))
+        return "fail", reason, cited
+    cited.append(ctx.cite(record.change_id, f"{record.fqdn} → {new_ip} (uid {new.uid})"))
     return "pass", f"{kept}; {record.fqdn} → {new_ip} (was {old_ip})", cited
+
+
+def _publishes_not_ready(ctx: ProofContext, rank: int) -> bool:
+    service = governing_service(ctx, rank)
+    return service is not None and service.publish_not_ready
 
 
 def _records_return(ctx: ProofContext) -> Verdict:
@@ -97,7 +166,9 @@ def _records_return(ctx: ProofContext) -> Verdict:
         pod = ctx.alive(ordinal, start)
         if pod is None or not pod.ips:
             continue
-        record = dns_record(ctx, pod.name, pod.ips[-1], start)
+        if pod.first("ready") is None:
+            continue  # never Ready: no record by design
+        record = dns_record(ctx, pod, pod.ips[-1], start)
         if record is None:
             reason = f"no EndpointSlice of the recreated Service served {pod.name} → {pod.ips[-1]}"
             return ctx.verdict(PROOF, "fail", reason, cited)

@@ -1,7 +1,7 @@
 """Ordinal creation: under OrderedReady a scale-up creates its pods in ascending ordinal order.
 
 `runForAll(replicas, processReplica, monotonic=true)` walks the replicas by ascending index and
-creates at most one missing pod per sync (STATEFULSET.md Q1).
+creates at most one missing pod per sync (`processReplica`).
 """
 
 from itertools import pairwise

@@ -1,4 +1,4 @@
-"""Parallel, described: what the burst policy did, since it promises no order (STATEFULSET.md Q3).
+"""Parallel, described: what the burst policy did, since it promises no order (`allowsBurst`).
 
 With `podManagementPolicy: Parallel` the controller creates every missing pod and deletes every
 condemned pod in `slowStartBatch` batches, never waiting on readiness or termination. This proof

@@ -3,18 +3,28 @@
 The default update loop (MaxUnavailableStatefulSet gate off) deletes at most one pod per sync,
 walking `target` from the highest index down to `partition`, and returns while the replaced pod
 is unavailable; so each replacement must be Running, Ready and Available before the next lower
-ordinal is deleted. Pods below the partition are never deleted for the update (STATEFULSET.md Q4).
-With `maxUnavailable` > 1 the gate may allow several at once; then only the order is checked.
+ordinal is deleted. Pods below the partition are never deleted for the update
+(`updateStatefulSet` in pkg/controller/statefulset/stateful_set_control.go). With
+`maxUnavailable` > 1 the gate may allow several at once; then only the order is checked.
+
+Only the controller's deletions are its replacements: a pod deleted by a client (told by the
+controller's SuccessfulDelete Events, `reports.attribution`) is reported as such, and a rollout
+that moved on only because a client deleted the pod holding it is the "forced rollback" of
+https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#forced-rollback.
 """
 
 from dataclasses import dataclass
 from itertools import pairwise
 
+from reports import causes
+from reports.attribution import pod_deletion
+from reports.episodes import UPDATE_KINDS
 from reports.lifecycle import PodIncarnation, Transition
 from reports.objects import parse_time
+from reports.progress import episode_progress
 from reports.proofs.context import ProofContext, health
 from reports.proofs.scale_down import began
-from reports.verdict import Evidence, Verdict
+from reports.verdict import Evidence, Progress, Verdict
 
 PROOF = "rolling-update"
 KINDS = ("Pod", "StatefulSet")
@@ -31,41 +41,71 @@ class Replacement:
 
 def update_revision(ctx: ProofContext) -> str | None:
     """The revision the rollout moves pods to, from the first status that observed the change."""
-    spec = ctx.episode.spec
-    for status in ctx.episode.statefulset.statuses:
-        if not ctx.episode.contains(status.rank):
-            continue
-        if spec.generation is None or (status.observed_generation or 0) >= spec.generation:
-            return status.update_revision
-    return None
+    return ctx.update_revision()
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
-    """Pass when replacements go highest ordinal first, each Ready before the next deletion."""
+    """Pass when the controller's replacements go highest ordinal first, each Ready before the
+    next deletion; say whether the rollout completed, where it halted and who else acted."""
     spec = ctx.episode.spec
-    if ctx.episode.kind != "rolling-update":
+    if ctx.episode.kind not in UPDATE_KINDS:
         return None
-    if spec.update_strategy == "OnDelete":
-        return ctx.verdict(PROOF, "not-applicable", "OnDelete: pods are replaced only by hand")
+    progress = episode_progress(ctx)
     revision = update_revision(ctx)
     replaced = _replacements(ctx, revision)
+    by_client = [r for r in replaced if _deleted_by(ctx, r.old) == causes.BY_CLIENT]
+    replaced = [r for r in replaced if r not in by_client]
+    story = _story(ctx, progress, by_client)
+    if spec.update_strategy == "OnDelete":
+        reason = "OnDelete: the controller replaces no pod; pods take the update revision only "
+        reason += "when deleted" + story
+        return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
     below = _below_partition(ctx, revision)
     if below is not None:
         return below
     if not replaced:
-        return ctx.verdict(
-            PROOF, "not-applicable", f"no old-revision pod at or above partition {spec.partition}"
-        )
+        reason = f"the controller replaced no pod at or above partition {spec.partition}" + story
+        return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
     for earlier, later in pairwise(replaced):
         problem = _problem(ctx, earlier, later)
         if problem is not None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
-    evidence = [e for r in replaced for e in _cited(ctx, r)]
+    evidence = [e for r in replaced for e in _cited(ctx, r)] + _client_cited(ctx, by_client)
+    evidence += [e for h in progress.holds for e in h.evidence]
     names = ", ".join(r.old.name for r in replaced)
-    reason = f"replaced from the highest ordinal down to partition {spec.partition}: {names}"
+    reason = f"the controller replaced from the highest ordinal down to partition {spec.partition}"
+    reason += f": {names}"
     if not _one_at_a_time(ctx):
         reason += f" (maxUnavailable={spec.max_unavailable}: order checked, not one-at-a-time)"
-    return ctx.verdict(PROOF, "pass", reason, evidence)
+    return ctx.verdict(PROOF, "pass", reason + story, evidence)
+
+
+def _deleted_by(ctx: ProofContext, pod: PodIncarnation) -> str:
+    actor = pod_deletion(ctx.actors, pod, set_gone=ctx.set_gone)
+    return actor.who if actor is not None else "unknown"
+
+
+def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]) -> str:
+    """The rollout's progress, the forced rollback and the client's deletions, as clauses."""
+    forced = [h for h in progress.holds if h.released_by.endswith(causes.DELETED_BY_CLIENT)]
+    parts = [progress.headline or progress.text if forced else progress.text]
+    for hold in forced:
+        parts.append(
+            f"the rollout moved on only after {hold.pod} was {causes.DELETED_BY_CLIENT} (the "
+            f"forced rollback of the StatefulSet docs): the controller stood still for "
+            f"{hold.seconds:.1f} s held at {hold.pod} ({hold.cause})"
+        )
+    for r in by_client:
+        if not any(h.pod == r.old.name for h in forced):
+            parts.append(f"{r.old.name} was {causes.DELETED_BY_CLIENT}, not by the controller")
+    return "; " + "; ".join(parts)
+
+
+def _client_cited(ctx: ProofContext, by_client: list["Replacement"]) -> list[Evidence]:
+    return [
+        ctx.cite_step(r.old, r.deletion, f"{r.old.name} {causes.DELETED_BY_CLIENT}")
+        for r in by_client
+    ]
 
 
 def _one_at_a_time(ctx: ProofContext) -> bool:

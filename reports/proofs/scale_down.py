@@ -2,15 +2,21 @@
 
 `processCondemned` (monotonic) deletes only the highest condemned pod, then on every sync sees it
 terminating and waits "for Pod to Terminate prior to scale down" until the object is gone from the
-API (the e2e test checks `watch.Deleted`, not deletionTimestamp): STATEFULSET.md Q2.
+API (the e2e test checks `watch.Deleted`, not deletionTimestamp). Only the controller's deletions
+count: a condemned pod deleted by a client (no SuccessfulDelete Event, `reports.attribution`) is
+reported, not judged. Holds (an in-range pod unhealthy, an unhealthy condemned pod that is not the
+`firstUnavailablePod`) come from the controller replay.
 """
 
 from itertools import pairwise
 
+from reports import causes
+from reports.attribution import pod_deletion
 from reports.lifecycle import PodIncarnation, Transition
+from reports.progress import episode_progress, hold_clause
 from reports.proofs.context import Health, ProofContext, health
 from reports.proofs.walk import lowest_unhealthy
-from reports.verdict import Evidence, Verdict
+from reports.verdict import Evidence, Hold, Verdict
 
 PROOF = "reverse-order-scale-down"
 KINDS = ("Pod", "StatefulSet")
@@ -39,32 +45,45 @@ def decide(ctx: ProofContext) -> Verdict | None:
     pods = condemned(ctx)
     steps = [(p, step) for p in pods if (step := began(p)) and ctx.episode.contains(step.rank)]
     steps.sort(key=lambda pair: pair[1].rank)
+    by_client = [(p, s) for p, s in steps if _by_client(ctx, p)]
+    steps = [pair for pair in steps if pair not in by_client]
     deleted = [p for p, _ in steps]
+    client_note = "".join(f"; {p.name} was {causes.DELETED_BY_CLIENT}" for p, _ in by_client)
+    holds = episode_progress(ctx).holds
+    hold_note = "".join(f"; {_hold_clause(h)}" for h in holds)
     if not deleted:
-        return ctx.verdict(PROOF, "not-applicable", "no condemned pod was deleted in this episode")
+        reason = "the controller deleted no condemned pod in this episode" + client_note
+        return ctx.verdict(PROOF, "not-applicable", reason + hold_note)
     problems = [_out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)]
     problems.append(unhealthy_deletion(ctx, steps, pods))
     for problem in problems:
         if problem is not None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
     evidence = [e for pod in deleted for e in _cited(ctx, pod)]
+    evidence += [e for h in holds for e in h.evidence]
     names = ", ".join(p.name for p in deleted)
     reason = f"deleted from the highest ordinal down, each after the previous was gone: {names}"
-    waited = _waited(ctx, steps[0])
-    if waited is not None:
-        reason += f"; {waited[0]}"
-        evidence.insert(0, waited[1])
-    left = [p.name for p in pods if p not in deleted]
+    left = [p.name for p in pods if p not in deleted and (p, began(p)) not in by_client]
     if left:
         reason += f" (still present at the end: {', '.join(left)})"
-    return ctx.verdict(PROOF, "pass", reason, evidence)
+    return ctx.verdict(PROOF, "pass", reason + client_note + hold_note, evidence)
+
+
+def _by_client(ctx: ProofContext, pod: PodIncarnation) -> bool:
+    actor = pod_deletion(ctx.actors, pod, set_gone=ctx.set_gone)
+    return actor is not None and actor.client
+
+
+def _hold_clause(hold: Hold) -> str:
+    """'held at web-0 (not Ready) for 8.8 s, until web-0 Ready (no condemned pod deleted)'."""
+    return f"{hold_clause(hold)} (no condemned pod deleted meanwhile)"
 
 
 def unhealthy_deletion(
     ctx: ProofContext, steps: list["Deletion"], pods: list[PodIncarnation]
 ) -> tuple[str, list[Evidence]] | None:
-    """A deletion the controller would not make: an in-range pod unhealthy, or (Q2) a condemned
-    pod deleted while unhealthy although it was not the firstUnavailablePod."""
+    """A deletion the controller would not make: an in-range pod unhealthy, or a condemned pod
+    deleted while unhealthy although it was not the firstUnavailablePod (processCondemned)."""
     spec = ctx.episode.spec
     end = spec.start_ordinal + spec.replicas
     lowest = lowest_unhealthy(ctx.slots, start=spec.start_ordinal, ranks=[s.rank for _, s in steps])
@@ -99,18 +118,6 @@ def unhealthy_deletion(
 
 def _health(ctx: ProofContext, pod: PodIncarnation, rank: int) -> Health:
     return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=None)
-
-
-def _waited(ctx: ProofContext, first: "Deletion") -> tuple[str, Evidence] | None:
-    """The first condemned pod was unhealthy when the scale-down began and deleted once Ready."""
-    pod, step = first
-    ready = pod.last_before(step.rank, ("ready",))
-    if ready is None or ready.rank <= ctx.episode.start_rank:
-        return None
-    note = f"{pod.name} Ready again: deletion could start"
-    return f"held until {pod.name} was Ready again (not the firstUnavailablePod)", ctx.cite_step(
-        pod, ready, note
-    )
 
 
 Deletion = tuple[PodIncarnation, Transition]

@@ -1,10 +1,16 @@
 """Stable storage: a recreated pod mounts the same PVC (same uid) bound to the same PV.
 
-`CreateStatefulPod` looks each claim `<template>-<set>-<ordinal>` up first and reuses it when it
-exists and is not being deleted; only a missing claim is created afresh (STATEFULSET.md Q7). A new
-claim uid across a recreation means the data did not follow the identity.
+`CreateStatefulPod` (pkg/controller/statefulset/stateful_pod_control.go) looks each claim
+`<template>-<set>-<ordinal>` up first and reuses it when it exists and is not being deleted; only
+a missing claim is created afresh. A new claim uid across a recreation means the data did not
+follow the identity, which is expected when the old claim was deleted: by a client, or by the
+garbage collector under `persistentVolumeClaimRetentionPolicy` (whenScaled/whenDeleted: Delete,
+https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#persistentvolumeclaim-retention).
+A claim whose bound PV changes under the same claim uid lost its data: that always fails.
 """
 
+from reports import causes
+from reports.attribution import claim_deletion
 from reports.episodes import Recreation
 from reports.lifecycle import PodIncarnation, PvcIncarnation
 from reports.proofs.context import ProofContext
@@ -68,14 +74,47 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         if after is not before:
             cited.extend(_bound(ctx, after, "after"))
         if before.uid != after.uid:
-            reason = f"{name} is a new claim for {new.name}: uid {before.uid} → {after.uid}"
-            return "fail", reason, cited
-        if (before.volume_name, before.volume_uid) != (after.volume_name, after.volume_uid):
-            reason = f"{name} was bound to {_pv(before)}, then to {_pv(after)}"
+            return _replaced(ctx, before, after, new, cited)
+        moved = _volume_change(before)
+        if moved is not None:
+            first_pv, second_pv = moved
+            reason = (
+                f"{name} (uid {before.uid}) was bound to {_pv(before, first_pv)}, then to "
+                f"{_pv(before, second_pv)} under the same claim uid ({causes.VOLUME_CHANGED})"
+            )
             return "fail", reason, cited
         parts.append(f"{name} uid {after.uid} on {_pv(after)}")
     cited.append(ctx.cite_step(new, new.created, f"{new.name} created (uid {new.uid})"))
     return "pass", f"{new.name} kept " + ", ".join(parts), cited
+
+
+def _replaced(
+    ctx: ProofContext,
+    before: PvcIncarnation,
+    after: PvcIncarnation,
+    new: PodIncarnation,
+    cited: list[Evidence],
+) -> tuple[Outcome, str, list[Evidence]]:
+    """A new claim: expected when the old one was deleted by a client or the retention policy."""
+    change = f"{before.name} is a new claim for {new.name}: uid {before.uid} → {after.uid}"
+    actor = claim_deletion(ctx.actors, before)
+    if actor is None:
+        if ctx.near_end(new.created):
+            return "inconclusive", f"{change}; the recording ended before the old one went", cited
+        return "fail", f"{change}, although the old claim was never deleted", cited
+    gone = before.deleted or before.transitions[-1]
+    cited.insert(0, ctx.cite(gone.change_id, f"{before.name} (uid {before.uid}) {actor.who}"))
+    reason = (
+        f"{change} ({causes.CLAIM_REPLACED}, expected): the old claim was deleted by {actor.who} "
+        f"({actor.basis}), and the controller creates a fresh, empty claim once the old one is "
+        "gone (createPersistentVolumeClaims); the old claim's data did not follow"
+    )
+    return "not-applicable", reason, cited
+
+
+def _volume_change(claim: PvcIncarnation) -> tuple[str, str] | None:
+    """The first two different PVs one claim uid was bound to, if it moved."""
+    return (claim.volumes[0], claim.volumes[1]) if len(claim.volumes) > 1 else None
 
 
 def _bound(ctx: ProofContext, claim: PvcIncarnation, when: str) -> list[Evidence]:
@@ -84,8 +123,8 @@ def _bound(ctx: ProofContext, claim: PvcIncarnation, when: str) -> list[Evidence
     return [ctx.cite(step.change_id, note)]
 
 
-def _pv(claim: PvcIncarnation) -> str:
-    """The bound PV as `name` or `name (uid …)` when its uid was recorded."""
-    if claim.volume_uid is None:
-        return str(claim.volume_name)
-    return f"{claim.volume_name} (uid {claim.volume_uid})"
+def _pv(claim: PvcIncarnation, name: str | None = None) -> str:
+    """One PV as `PV name` or `PV name (uid …)`: the name and uid of the same volume."""
+    volume = name or claim.volume_name
+    uid = claim.volume_uids.get(volume or "")
+    return f"PV {volume}" + (f" (uid {uid})" if uid else "")

@@ -2,7 +2,7 @@
 
 For each queried moment it answers: which is the lowest in-range ordinal that was missing,
 terminating, or not Running and Ready just before it? `processReplica` stops at that ordinal
-(STATEFULSET.md Q1), so no pod above it may be created then. One pass over the StatefulSet's pod
+(`processReplica`), so no pod above it may be created then. One pass over the StatefulSet's pod
 transitions in rank order, with a lazily cleaned heap, keeps this linear-logarithmic for
 thousand-pod sessions instead of checking every lower ordinal for every creation.
 """

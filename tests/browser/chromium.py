@@ -41,3 +41,9 @@ class Watched:
         """Load a report from disk and wait until its script ran."""
         self.page.goto(path.resolve().as_uri(), wait_until="load")
         self.page.wait_for_selector("body[data-ready=true]", state="attached")
+
+    def assert_clean(self, path: Path) -> None:
+        """No script error, no dialog, and nothing loaded but the report itself."""
+        assert self.errors == []
+        assert self.dialogs == []
+        assert self.requests == [path.resolve().as_uri()]

@@ -31,12 +31,6 @@ def _write_report(tmp_path: Path, *, policy: str = "OrderedReady", hostile: bool
     return out
 
 
-def _assert_clean(seen: Watched, path: Path) -> None:
-    assert seen.errors == []
-    assert seen.dialogs == []
-    assert seen.requests == [path.resolve().as_uri()]
-
-
 def test_report_opens_clean_with_a_lane_per_pod(
     tmp_path: Path, watched: Watched, artifacts: Path
 ) -> None:
@@ -54,7 +48,7 @@ def test_report_opens_clean_with_a_lane_per_pod(
     expect(page.locator("svg.timeline rect.gap-tab title")).to_contain_text("Pod changes may be")
     expect(page.locator("svg.timeline rect.band")).to_have_count(4)
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)
-    _assert_clean(watched, path)
+    watched.assert_clean(path)
 
 
 def test_clicking_a_moment_shows_the_change_and_its_diff(tmp_path: Path, watched: Watched) -> None:
@@ -70,7 +64,7 @@ def test_clicking_a_moment_shows_the_change_and_its_diff(tmp_path: Path, watched
     page.locator("#ch-prev").click()
     expect(page.locator("#ch-diff")).to_contain_text("status.phase")
     expect(page.locator("#overlay0 .hl-selected")).to_have_count(1)
-    _assert_clean(watched, path)
+    watched.assert_clean(path)
 
 
 def test_clicking_an_empty_stretch_of_a_lane_shows_the_nearest_change(
@@ -100,7 +94,7 @@ def test_evidence_links_highlight_the_moments(tmp_path: Path, watched: Watched) 
     expect(page.locator("#inspector-body")).to_be_visible()
     page.locator("button.ev-link").first.click()
     expect(page.locator("#overlay0 .hl-selected")).to_have_count(1)
-    _assert_clean(watched, path)
+    watched.assert_clean(path)
 
 
 def test_hostile_strings_show_as_text_and_never_run(
@@ -131,7 +125,7 @@ def test_hostile_strings_show_as_text_and_never_run(
     expect(page.locator("#ch-diff")).to_contain_text(HOSTILE[2])
     expect(page.locator("#ch-diff")).to_contain_text(HOSTILE[0])
     page.screenshot(path=str(artifacts / "report-hostile.png"))
-    _assert_clean(watched, path)
+    watched.assert_clean(path)
 
 
 @pytest.mark.parametrize("policies", [("OrderedReady", "Parallel")])
@@ -157,7 +151,7 @@ def test_comparison_opens_clean(
     page.locator('#tl1 g[data-lane="pod/redis-1"] rect.seg').first.click()
     expect(page.locator("#ch-t")).to_contain_text("session parallel")
     page.screenshot(path=str(artifacts / "compare.png"), full_page=True)
-    _assert_clean(watched, path)
+    watched.assert_clean(path)
 
 
 def test_gzipped_data_inflates_in_the_browser(tmp_path: Path, watched: Watched) -> None:
@@ -172,7 +166,7 @@ def test_gzipped_data_inflates_in_the_browser(tmp_path: Path, watched: Watched) 
     page = watched.page
     page.locator('g[data-lane="pod/redis-3"] rect.seg.s-ready').click()
     expect(page.locator("#ch-name")).to_have_text("lab/redis-3")
-    _assert_clean(watched, path)
+    watched.assert_clean(path)
 
 
 def test_marks_are_numbered_flags_with_a_table(tmp_path: Path, watched: Watched) -> None:

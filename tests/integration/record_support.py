@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client import ApiClient
 
@@ -200,6 +201,23 @@ async def recording(
             recorder.stop()
         await asyncio.gather(task, return_exceptions=True)
         await cluster.close()
+
+
+async def service_account_kubeconfig(
+    kube_api: ApiClient, lab: LabHandle, *, namespace: str, name: str, path: Path
+) -> Path:
+    """Write to `path` the lab's kubeconfig for a new ServiceAccount `name` (no permissions)."""
+    core = client.CoreV1Api(kube_api)
+    await core.create_namespaced_service_account(namespace, {"metadata": {"name": name}})
+    token = await core.create_namespaced_service_account_token(
+        name, namespace, {"spec": {"expirationSeconds": 600}}
+    )
+    config = yaml.safe_load(lab.kubeconfig.read_text())
+    config["users"] = [{"name": name, "user": {"token": token.status.token}}]
+    for context in config["contexts"]:
+        context["context"]["user"] = name
+    await asyncio.to_thread(path.write_text, yaml.safe_dump(config))
+    return path
 
 
 def pod_changes(recording: Recording, *, prefix: str = "redis-") -> list[Change]:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-import yaml
 from click.testing import CliRunner
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
@@ -22,6 +21,7 @@ from record_support import (
     recording,
     reference_watch,
     scale,
+    service_account_kubeconfig,
     statefulset,
 )
 
@@ -137,19 +137,14 @@ async def test_missing_namespace_and_statefulset_are_not_found(
 async def test_a_forbidden_verb_is_named(
     lab: LabHandle, kube_api: ApiClient, namespace: str, tmp_path: Path
 ) -> None:
-    core = client.CoreV1Api(kube_api)
-    await core.create_namespaced_service_account(namespace, {"metadata": {"name": "nobody"}})
-    token = await core.create_namespaced_service_account_token(
-        "nobody", namespace, {"spec": {"expirationSeconds": 600}}
+    path = await service_account_kubeconfig(
+        kube_api, lab, namespace=namespace, name="nobody", path=tmp_path / "nobody.kubeconfig"
     )
-    config = yaml.safe_load(lab.kubeconfig.read_text())
-    config["users"] = [{"name": "nobody", "user": {"token": token.status.token}}]
-    for context in config["contexts"]:
-        context["context"]["user"] = "nobody"
-    path = tmp_path / "nobody.kubeconfig"
-    path.write_text(yaml.safe_dump(config))
     code, out = await asyncio.to_thread(
         _record_cli, "--kubeconfig", str(path), "--db", str(tmp_path / "s.db"), "-n", namespace
     )
     assert code == ExitCode.FORBIDDEN, out
-    assert f"refused to get namespace '{namespace}' (403 forbidden)" in out
+    # Checked before anything is written, every missing verb at once.
+    assert f"missing get on namespaces {namespace!r} cluster-wide; list, watch on " in out
+    assert f"list, watch on events in namespace {namespace!r}" in out
+    assert not (tmp_path / "s.db").exists()

@@ -30,7 +30,7 @@ def test_proofs_scenario_under_both_policies(lab: Any, tmp_path: Path) -> None:
     assert gating.outcome == "pass"
     assert "Available (2s)" in gating.reason
     partitioned = verdict_of(ordered, "rolling-update", "rolling-update")
-    assert partitioned.reason.endswith("down to partition 1: web-2, web-1")
+    assert "down to partition 1: web-2, web-1;" in partitioned.reason
     assert verdict_of(ordered, "homework-1", "service-deleted").outcome == "pass"
     back = verdict_of(ordered, "stable-network-identity", "service-recreated")
     assert back.reason == "DNS records back for web-0, web-1, web-2"
@@ -54,6 +54,9 @@ def test_replaced_statefulset_keeps_storage(lab: Any, tmp_path: Path) -> None:
     cli = CliRunner().invoke(main, argv, catch_exceptions=False)
     assert cli.exit_code == 0, cli.output
     result = verify(load_recording(db, "replace-orderedready"))
-    assert [e.kind for e in result.episodes] == ["scale-up", "statefulset-replaced", "scale-up"]
+    kinds = [e.kind for e in result.episodes]
+    assert kinds == ["scale-up", "statefulset-deleted", "statefulset-replaced", "scale-up"]
+    deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert "removed by the garbage collector" in deletion.reason
     assert verdict_of(result, "stable-storage", "scale-up", nth=1).outcome == "pass"
     assert not result.failed

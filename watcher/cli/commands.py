@@ -2,6 +2,7 @@
 
 from watcher.cli import (  # noqa: F401
     lab,
+    live,
     record,
     report,
     scenario,

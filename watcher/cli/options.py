@@ -6,6 +6,8 @@ from typing import TypeVar
 
 import click
 
+from reports.recording import older_schema_note
+
 F = TypeVar("F", bound=Callable[..., object])
 
 DEFAULT_DB = "stswatch.db"
@@ -22,3 +24,10 @@ def db_option(func: F) -> F:
         show_default=True,
         help="SQLite store holding the sessions.",
     )(func)
+
+
+def note_older_schema(path: Path) -> None:
+    """Say on stderr when a read-only command reads a store older than this stswatch's schema."""
+    note = older_schema_note(path)
+    if note is not None:
+        click.echo(note, err=True)

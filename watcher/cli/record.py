@@ -12,6 +12,7 @@ import click
 from watcher.catalog import export_jsonl, list_sessions
 from watcher.cli import main
 from watcher.cli.options import db_option
+from watcher.cli.output import replacing
 from watcher.console import RecordRequest, describe, record_from_terminal
 from watcher.log import configure_logging
 
@@ -129,6 +130,6 @@ def export(session: str, fmt: str, output: Path | None, db_path: Path) -> None:
     if output is None:
         count = export_jsonl(db_path, session=session, out=sys.stdout.buffer)
     else:
-        with output.open("wb") as out:
+        with replacing(output) as out:
             count = export_jsonl(db_path, session=session, out=out)
     click.echo(f"exported {count} changes of session {session}", err=True)

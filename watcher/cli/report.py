@@ -1,19 +1,17 @@
 """`stswatch report` and `stswatch compare`: draw sessions as self-contained HTML, JSON or text."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
-from migrations import ExitCode, StswatchError
 from reports.compare import compare as compare_timelines
 from reports.html import render_comparison, render_report
 from reports.timeline import timeline_json
 from reports.timeline_build import session_timeline
 from reports.timeline_text import timeline_text
 from watcher.cli import main
-from watcher.cli.options import db_option
+from watcher.cli.options import db_option, note_older_schema
+from watcher.cli.output import write_output
 
 _OUTPUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 _STATEFULSET = click.option(
@@ -23,21 +21,9 @@ _STATEFULSET = click.option(
 )
 
 
-class ReportWriteError(StswatchError):
-    """The report file could not be written."""
-
-    exit_code = ExitCode.STORE
-
-
 def _write(path: Path, data: bytes) -> None:
     """Write atomically: a reader never sees half a report."""
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ReportWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    write_output(path, data)
     click.echo(f"wrote {path} ({len(data) / 1e6:.2f} MB)")
 
 
@@ -72,6 +58,7 @@ def report(
     elif output is not None:
         data = render_report(timeline).encode() if fmt == "html" else timeline_json(timeline)
         _write(output, data)
+    note_older_schema(db_path)
 
 
 @main.command("compare")

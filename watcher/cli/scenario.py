@@ -24,6 +24,7 @@ from reports.verdict import OUTCOMES, VerifyResult
 from reports.verify import verify
 from watcher.cli import main
 from watcher.cli.options import F, db_option
+from watcher.cli.output import write_output
 from watcher.log import configure_logging
 from watcher.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
 from watcher.scenario.exec_summary import exec_summary
@@ -77,11 +78,21 @@ def list_command() -> None:
         click.echo(f"{name:<10} {scenario.description.split('. ')[0].rstrip('.')}")
 
 
+def _outside_paths_option(func: F) -> F:
+    """`--allow-outside-paths`: let `apply: {path: ...}` read outside the scenario's folder."""
+    return click.option(
+        "--allow-outside-paths",
+        is_flag=True,
+        help="Let apply steps read manifest files outside the scenario file's folder.",
+    )(func)
+
+
 @scenario_group.command("check")
 @click.argument("ref", metavar="NAME|FILE")
-def check_command(ref: str) -> None:
+@_outside_paths_option
+def check_command(ref: str, allow_outside_paths: bool) -> None:
     """Validate a scenario without touching a cluster."""
-    scenario = load_scenario(ref)
+    scenario = load_scenario(ref, allow_outside_paths=allow_outside_paths)
     click.echo(f"{scenario.source}: valid, {len(scenario.steps)} steps")
 
 
@@ -109,6 +120,7 @@ def check_command(ref: str) -> None:
     is_flag=True,
     help="Run the scenario's exec steps (e.g. redis-cli SET/GET); needs pods with containers.",
 )
+@_outside_paths_option
 def run_command(
     ref: str,
     policy: str,
@@ -120,9 +132,11 @@ def run_command(
     out_dir: Path | None,
     keep_namespace: bool,
     allow_exec: bool,
+    allow_outside_paths: bool,
 ) -> None:
     """Run a scenario while recording it, then verify and report each session."""
-    scenario = load_scenario(ref)  # a malformed file stops here, before any cluster is touched
+    # A malformed file stops here, before any cluster is touched.
+    scenario = load_scenario(ref, allow_outside_paths=allow_outside_paths)
     policies: tuple[Policy, ...] = POLICIES if policy == "both" else (policy,)  # type: ignore[assignment]
     prefix = prefix or default_session_prefix(scenario)
 
@@ -255,7 +269,7 @@ def _verify_and_report(
         statefulset=scenario.statefulset,
     )
     path = out_dir / f"{run.session}.html"
-    path.write_text(render_report(timeline), encoding="utf-8")
+    write_output(path, render_report(timeline).encode())
     return SessionReport(run, result, timeline, path)
 
 
@@ -263,7 +277,7 @@ def _compare(sessions: Sequence[SessionReport], *, out_dir: Path) -> tuple[Compa
     path = out_dir / "compare.html"
     _progress(f"comparing {sessions[0].run.session} with {sessions[1].run.session}")
     comparison = compare(sessions[0].timeline, sessions[1].timeline)
-    path.write_text(render_comparison(comparison), encoding="utf-8")
+    write_output(path, render_comparison(comparison).encode())
     return comparison, path
 
 

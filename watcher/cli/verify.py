@@ -10,7 +10,7 @@ from reports.recording import load_recording
 from reports.verify import verify as verify_recording
 from reports.verify_render import render_json, render_junit, render_text
 from watcher.cli import main
-from watcher.cli.options import db_option
+from watcher.cli.options import db_option, note_older_schema
 
 _RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
 
@@ -31,11 +31,13 @@ def verify(session: str, db_path: Path, statefulset: str | None, output: str) ->
     """Decide every StatefulSet guarantee in SESSION, with the recorded changes as evidence.
 
     Exit 0 when no verdict failed, 1 when at least one did, 4 when the session or StatefulSet
-    does not exist, 6 when the store cannot be read. A verdict is inconclusive when its evidence
-    window overlaps a recorded gap (or the evidence it needs was never recorded); inconclusive
-    and not-applicable verdicts do not fail the run, and are listed (JUnit: skipped) so they are
-    never read as a pass.
+    does not exist, 6 when the store cannot be read. A verdict is inconclusive when evidence it
+    needs is missing, and it says why: a recorded gap, the end of the recording (the evidence
+    could still have arrived), or never recorded. Inconclusive and not-applicable verdicts do not
+    fail the run, and are listed (JUnit: skipped) so they are never read as a pass. Each episode
+    says whether it completed and, if not, which pod held it, why and for how long.
     """
     result = verify_recording(load_recording(db_path, session), statefulset=statefulset)
+    note_older_schema(db_path)
     click.echo(_RENDERERS[output](result), nl=False)
     sys.exit(int(ExitCode.VERDICT_FAILED if result.failed else ExitCode.OK))

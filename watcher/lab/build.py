@@ -21,6 +21,12 @@ import orjson
 
 from watcher.lab.errors import LabError
 from watcher.lab.paths import cache_root, controlplane_modules
+from watcher.lab.source_patches import (
+    KWOK_UID_PINNED_DELETES,
+    SourcePatch,
+    module_dir,
+    patched_modfile,
+)
 
 MIN_GO = (1, 26)
 STAMP = ".stamp.json"
@@ -40,6 +46,7 @@ class Component:
     packages: tuple[str, ...]
     binaries: tuple[str, ...]
     version_ldflags: bool = False
+    patches: tuple[SourcePatch, ...] = ()  # fixes to the versioned module's source
 
 
 COMPONENTS = (
@@ -67,6 +74,7 @@ COMPONENTS = (
         versioned_module="sigs.k8s.io/kwok",
         packages=("sigs.k8s.io/kwok/cmd/kwok",),
         binaries=("kwok",),
+        patches=(KWOK_UID_PINNED_DELETES,),
     ),
 )
 
@@ -144,17 +152,24 @@ def ldflags(component: Component, *, version: str) -> str:
 
 
 def build_stamp(component: Component, *, modules: Path, version: str) -> str:
-    """A hash of what decides the binaries: go.mod, go.sum and the link flags."""
+    """A hash of what decides the binaries: go.mod, go.sum, the link flags and source patches."""
     digest = hashlib.sha256()
     for name in ("go.mod", "go.sum"):
         digest.update((modules / component.module_dir / name).read_bytes())
     digest.update(ldflags(component, version=version).encode())
+    for patch in component.patches:
+        digest.update(orjson.dumps([patch.name, patch.file, patch.old, patch.new]))
     return digest.hexdigest()
 
 
 def component_dir(component: Component, *, version: str) -> Path:
-    """`<cache>/controlplane/<component>-<version>/`."""
-    return cache_root() / "controlplane" / f"{component.name}-{version}"
+    """`<cache>/controlplane/<component>-<version>[+<patch>...]/`.
+
+    A patched build has its own folder, so it never replaces the plain build of that version
+    that another checkout of stswatch may share the cache with.
+    """
+    suffix = "".join(f"+{patch.name}" for patch in component.patches)
+    return cache_root() / "controlplane" / f"{component.name}-{version}{suffix}"
 
 
 def is_cached(component: Component, *, directory: Path, stamp: str) -> bool:
@@ -212,6 +227,19 @@ def _run_go_build(
     argv = [go, "build", "-v", "-ldflags", ldflags(component, version=version), "-o", output]
     goflags = f"{os.environ.get('GOFLAGS', '')} -buildvcs=false".strip()
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": goflags}
+    if component.patches:
+        cwd = modules / component.module_dir
+        source = module_dir(
+            go=go, module=component.versioned_module, version=version, cwd=cwd, env=env
+        )
+        modfile = patched_modfile(
+            component.patches,
+            module=component.versioned_module,
+            source=source,
+            wrapper=cwd,
+            out_dir=out_dir,
+        )
+        argv[2:2] = [f"-modfile={modfile}"]
     log = out_dir / "build.log"
     label = f"{component.name} {version}"
     progress = _Progress()

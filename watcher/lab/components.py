@@ -1,6 +1,6 @@
 """Command lines of the lab's components and the URL that says each one is healthy.
 
-Flags follow kwokctl's binary runtime (see /work/shared/CONTROLPLANE.md). Leader election is
+Flags follow kwokctl's binary runtime (kwok's `pkg/kwokctl/runtime/binary`). Leader election is
 off for the controller-manager and scheduler: one replica each, and with it on they would exit
 when the apiserver restarts (a fault the recorder tests inject on purpose).
 """
@@ -57,6 +57,22 @@ class LabFiles:
     etcd_data: Path
     volumes: Path
     storage_class: str
+    audit_policy: Path
+    audit_log: Path
+
+
+# Who deleted which pod, with the request's DeleteOptions (grace period, uid precondition): the
+# evidence when a lab's pod vanishes unexpectedly. Nothing else is audited.
+AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Request
+  verbs: [delete, deletecollection]
+  resources: [{group: "", resources: [pods]}]
+- level: None
+"""
 
 
 def etcd(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]) -> ComponentSpec:
@@ -102,6 +118,9 @@ def kube_apiserver(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]
         f"--service-cluster-ip-range={SERVICE_CIDR}",
         # A fresh namespace has no default ServiceAccount for a moment; pods must not wait.
         "--disable-admission-plugins=ServiceAccount",
+        f"--audit-policy-file={files.audit_policy}",
+        f"--audit-log-path={files.audit_log}",
+        "--audit-log-format=json",
     )
     return ComponentSpec(
         "kube-apiserver", argv, Health(f"https://{LOOPBACK}:{port}/readyz", client_cert=True)

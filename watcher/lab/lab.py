@@ -40,6 +40,7 @@ FRESH_PATHS = (
     "logs",
     "kubeconfig",
     "stages.yaml",
+    "audit-policy.yaml",
     "lab.json",
     "nodes",
     "coredns",
@@ -266,6 +267,8 @@ def _lab_files(directory: Path, pki: Pki) -> LabFiles:
         etcd_data=directory / "etcd",
         volumes=directory / "volumes",
         storage_class=STORAGE_CLASS,
+        audit_policy=directory / "audit-policy.yaml",
+        audit_log=directory / "logs" / "pod-deletes.audit.jsonl",
     )
 
 
@@ -418,6 +421,7 @@ def _new_handle(directory: Path, *, nodes: int, real_nodes: int, timing: PodTimi
     api_server_url = f"https://{LOOPBACK}:{ports['kube-apiserver']}"
     write_kubeconfig(files.kubeconfig, server=api_server_url, pki=pki)
     files.stages.write_text(stages_yaml(timing))
+    files.audit_policy.write_text(components.AUDIT_POLICY)
     state = LabState(
         directory=str(directory),
         kubeconfig=str(files.kubeconfig),

@@ -10,6 +10,10 @@ patch "true" onto a live pod and it turns unready; remove the annotation from th
 its name) and it turns Ready after the usual delay. Per-pod delays can also be set with kwok's
 annotations `pod-start.stage.kwok.x-k8s.io/delay`, `pod-ready.stage.kwok.x-k8s.io/delay`,
 `pod-delete.stage.kwok.x-k8s.io/delay` (Go durations such as "3s").
+
+A container that keeps failing (CrashLoopBackOff with restarts): annotation
+`stswatch.dev/crash-loop`, "true" or a list of pod names as for holding; the pod turns Running,
+then its containers report CrashLoopBackOff and never become Ready. Lab-only, like the hold.
 """
 
 from dataclasses import dataclass
@@ -24,12 +28,16 @@ HOLD_EXPRESSION = (
     '| split(",") | any(.[]; . == "true" or . == $name)'
 )
 HOLD_PLACEHOLDER = "HOLD_KEY"
+CRASH_ANNOTATION = "stswatch.dev/crash-loop"
+CRASH_EXPRESSION = HOLD_EXPRESSION.replace(HOLD_ANNOTATION, CRASH_ANNOTATION)
+CRASH_PLACEHOLDER = "CRASH_KEY"
 STAGE_FILES = (
     "node-initialize.yaml",
     "node-heartbeat-with-lease.yaml",
     "pod-start.yaml",
     "pod-ready.yaml",
     "pod-unready.yaml",
+    "pod-crash-loop.yaml",
     "pod-complete.yaml",
     "pod-delete.yaml",
 )
@@ -71,9 +79,9 @@ def _load(name: str) -> dict[str, Any]:
 
 
 def _set_hold_key(stage: dict[str, Any]) -> None:
+    keys = {HOLD_PLACEHOLDER: HOLD_EXPRESSION, CRASH_PLACEHOLDER: CRASH_EXPRESSION}
     for requirement in stage["spec"].get("selector", {}).get("matchExpressions", []):
-        if requirement["key"] == HOLD_PLACEHOLDER:
-            requirement["key"] = HOLD_EXPRESSION
+        requirement["key"] = keys.get(requirement["key"], requirement["key"])
 
 
 def _set_delay(stage: dict[str, Any], delay: Delay) -> None:

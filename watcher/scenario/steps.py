@@ -45,7 +45,7 @@ StepStatus = Literal["done", "skipped", "timed-out"]
 class ExecCheckError(StswatchError):
     """A command run in a pod printed something other than what the scenario expects."""
 
-    exit_code = ExitCode.VERDICT_FAILED
+    exit_code = ExitCode.STEP_FAILED
 
 
 @dataclass(frozen=True)

@@ -63,11 +63,16 @@ def test_dockerfile_runs_as_non_root_and_copies_the_schema() -> None:
     assert "COPY migrations" in text
 
 
-def test_rbac_is_read_only_and_never_touches_secrets() -> None:
+def test_rbac_is_read_only_but_for_its_lease_and_never_touches_secrets() -> None:
     roles = [d for d in _manifests() if d["kind"] in {"ClusterRole", "Role"}]
     assert roles
     for role in roles:
         for rule in role["rules"]:
+            if rule["resources"] == ["leases"]:
+                # The session's Lease, in the recorder's own namespace only.
+                assert role["kind"] == "Role", role
+                assert rule["apiGroups"] == ["coordination.k8s.io"], rule
+                continue
             assert set(rule["verbs"]) <= READ_VERBS, rule
             assert "secrets" not in rule["resources"], rule
             assert "*" not in rule["resources"], rule
@@ -96,3 +101,29 @@ def test_in_cluster_recorder_args_parse() -> None:
     _parses(container["args"])
     assert deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["strategy"]["type"] == "Recreate"
+
+
+def test_rbac_grants_everything_the_recorder_checks_before_recording() -> None:
+    from watcher.kinds import WATCHED_KINDS
+    from watcher.permissions import needed
+    from watcher.scope import RecordScope
+
+    deployment = next(d for d in _manifests() if d["kind"] == "Deployment")
+    namespace = deployment["metadata"]["namespace"]
+    bound = {d["roleRef"]["name"] for d in _manifests() if d["kind"].endswith("Binding")}
+    granted: set[tuple[str, str, str, str | None]] = set()
+    for role in (d for d in _manifests() if d["kind"] in {"ClusterRole", "Role"}):
+        assert role["metadata"]["name"] in bound, role["metadata"]["name"]
+        where = role["metadata"].get("namespace") if role["kind"] == "Role" else "*"
+        for rule in role["rules"]:
+            granted |= {
+                (verb, group, resource, where)
+                for verb in rule["verbs"]
+                for group in rule["apiGroups"]
+                for resource in rule["resources"]
+            }
+    scope = RecordScope(namespace=None, all_namespaces=True, statefulset=None)
+    for p in needed(scope, WATCHED_KINDS, lease_namespace=namespace):
+        assert {(p.verb, p.group, p.resource, "*"), (p.verb, p.group, p.resource, p.namespace)} & (
+            granted
+        ), p

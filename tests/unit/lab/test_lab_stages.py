@@ -7,6 +7,8 @@ import pytest
 import yaml
 
 from watcher.lab.stages import (
+    CRASH_EXPRESSION,
+    CRASH_PLACEHOLDER,
     HOLD_EXPRESSION,
     HOLD_PLACEHOLDER,
     Delay,
@@ -93,3 +95,18 @@ def test_hold_expression_semantics(annotation: str | None, held: bool) -> None:
         ["jq", HOLD_EXPRESSION], input=json.dumps(pod), capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ("true" if held else "false")
+
+
+def test_crash_loop_stage_selects_crashing_pods_and_pod_ready_skips_them() -> None:
+    stages = _by_name(PodTiming())
+
+    def crash_requirement(name: str) -> dict:  # type: ignore[type-arg]
+        expressions = stages[name]["spec"]["selector"]["matchExpressions"]
+        return next(e for e in expressions if e["key"] == CRASH_EXPRESSION)
+
+    assert crash_requirement("pod-crash-loop")["operator"] == "In"
+    assert crash_requirement("pod-ready")["operator"] == "NotIn"
+    template = stages["pod-crash-loop"]["spec"]["next"]["statusTemplate"]
+    assert "CrashLoopBackOff" in template
+    assert "restartCount: 5" in template
+    assert CRASH_PLACEHOLDER not in stages_yaml(PodTiming())

@@ -6,6 +6,7 @@ from reports.episodes import find_episodes
 from reports.lifecycle import build_lifecycles
 from reports.verify import verify
 from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.verdicts import verdict_of
 
 
 def test_session_splits_into_episodes(tmp_path: Path) -> None:
@@ -34,11 +35,12 @@ def test_session_splits_into_episodes(tmp_path: Path) -> None:
         ("rolling-update", "web: rolling update (template changed, partition 0)"),
         ("service-deleted", "Service web-headless deleted"),
         ("service-recreated", episodes[6].summary),
-        ("statefulset-replaced", episodes[7].summary),
+        ("statefulset-deleted", "web deleted with 2 pods"),
+        ("statefulset-replaced", episodes[8].summary),
         ("scale-up", "web: scale-up 0→1 (Parallel)"),
     ]
     assert episodes[3].summary.startswith("web-0 deleted and recreated")
-    assert episodes[7].summary.endswith("podManagementPolicy OrderedReady → Parallel")
+    assert episodes[8].summary.endswith("podManagementPolicy OrderedReady → Parallel")
 
 
 def test_listed_statefulset_has_no_creation_episode(tmp_path: Path) -> None:
@@ -88,7 +90,22 @@ def test_replaced_statefulset_pods_are_its_own(tmp_path: Path) -> None:
     for ordinal in range(2):
         b.start_pod(f"web-{ordinal}")
     result = verify(b.write(tmp_path / "s.db"))
-    assert [e.kind for e in result.episodes] == ["scale-up", "statefulset-replaced", "scale-up"]
+    kinds = [e.kind for e in result.episodes]
+    assert kinds == ["scale-up", "statefulset-deleted", "statefulset-replaced", "scale-up"]
     burst = {v.proof: v for v in result.episodes[-1].verdicts}["parallel-described"]
     assert burst.reason.startswith("burst width 2")
     assert not result.failed
+
+
+def test_a_pod_created_after_the_sets_deletion_fails(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=2)
+    b.bring_up("web", 0)
+    sts = b.get("StatefulSet", "web")
+    sts["metadata"]["deletionTimestamp"] = b.stamp()
+    b.emit("StatefulSet", sts, "MODIFIED")
+    b.bring_up("web", 1)  # no controller creates a pod for a set being deleted
+    result = verify(b.write(tmp_path / "s.db"))
+    deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert deletion.outcome == "fail"
+    assert deletion.reason.startswith("web-1 was created after the StatefulSet's deletion began")

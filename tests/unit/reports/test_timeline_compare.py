@@ -55,6 +55,11 @@ def test_sessions_are_aligned_at_their_first_scale_up(tmp_path: Path) -> None:
     assert html.count('<svg id="tl') == 2
     assert "burst width" in html
     assert html.count('class="verdicts"') == 2
+    who = "OrderedReady · PVC retention whenScaled=Retain, whenDeleted=Retain</h2>"
+    assert (
+        f'<h2 class="session-title">A · <span class="mono">OrderedReady</span> · lab/redis · {who}'
+        in html
+    )
 
 
 def test_a_session_without_scale_up_has_no_figures(tmp_path: Path) -> None:

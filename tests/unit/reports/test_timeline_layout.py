@@ -75,3 +75,17 @@ def test_crowded_band_labels_are_cut_and_flags_stack() -> None:
     ys = [y for _, _, y in drawing.flags]
     assert ys[0] != ys[1]
     assert ys[2] == ys[0]
+
+
+def test_bands_starting_together_never_overprint_their_labels() -> None:
+    timeline = replace(
+        _timeline(lanes=1),
+        episodes=(
+            Band("scale-up", 1.0, 4.0, index=1),
+            Band("pod-recreated", 1.0, 2.0, index=2),
+            Band("scale-down", 8.0, 9.0, index=3),
+        ),
+    )
+    labels = [label for _, label in layout(timeline).bands]
+    assert labels[0] == ""  # its name stays in the band's tooltip
+    assert labels[1:] == ["#2 pod-recreated", "#3 scale-down"]

@@ -7,6 +7,7 @@ from reports.timeline_build import session_timeline
 from reports.timeline_text import timeline_text
 from tests.browser.sessions import lab_session, write_session
 from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.episodes import episode, recorded_timeline, result, verdict
 
 
 def test_text_timeline_has_a_row_per_lane_and_the_verdicts(tmp_path: Path) -> None:
@@ -42,3 +43,15 @@ def test_recorded_strings_cannot_drive_the_terminal(tmp_path: Path) -> None:
     assert "\x1b" not in text
     assert "\x07" not in text
     assert "note: ?]0;owned??[2J cleared" in text
+
+
+def test_header_has_retention_and_inconclusive_says_its_cause(tmp_path: Path) -> None:
+    ended = verdict("inconclusive", proof="stable-storage", missing="recording-end")
+    timeline = recorded_timeline(tmp_path / "s.db", result(episode(verdicts=(ended,))))
+    text = timeline_text(timeline)
+    first = text.splitlines()[0]
+    assert "OrderedReady · PVC retention whenScaled=Delete, whenDeleted=Retain ·" in first
+    why = "stable-storage is inconclusive\n        inconclusive: the end of the recording"
+    assert f"stable-storage (#1 scale-up): {why}" in text
+    assert "- the end of the recording" in text
+    assert "gap" not in text.split("verdicts:", 1)[1]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from reports.recording import load_recording
 from reports.verdict import VerifyResult
+from reports.verify import PROOFS as PROOF_REGISTRY
 from reports.verify import verify
 from tests.fixtures.real import lifecycles, move, pod, real_store, rewrite
 from tests.fixtures.verdicts import verdict_of
@@ -29,9 +30,15 @@ def test_lesson_ordered_ready_all_pass(tmp_path: Path) -> None:
     ]  # fmt: skip
     for proof in (
         "ordinal-creation", "ordered-ready-gating", "reverse-order-scale-down", "rolling-update",
-        "stable-network-identity", "stable-storage", "homework-1",
+        "stable-storage", "homework-1",
     ):  # fmt: skip
         assert _outcomes(result, proof) == {"pass"}, proof
+    identity = [
+        v for e in result.episodes for v in e.verdicts if v.proof == "stable-network-identity"
+    ]
+    # redis-2 recreated while the headless Service was deleted (homework 1): no record can exist
+    assert [v.outcome for v in identity] == ["pass", "pass", "not-applicable"]
+    assert "Service redis-headless was absent" in identity[2].reason
 
 
 def test_lesson_parallel(tmp_path: Path) -> None:
@@ -48,8 +55,10 @@ def test_halt_cites_the_held_pod(tmp_path: Path) -> None:
     assert result.count("fail") == 0
     gating = verdict_of(result, "ordered-ready-gating", "scale-up", nth=1)
     assert gating.outcome == "pass"
-    assert "held at redis-0 (not Ready) when the scale-up began" in gating.reason
-    held = [e for e in gating.evidence if e.note.endswith("(held)")]
+    assert (
+        "held at redis-0 (not Ready) for 6.2 s, until redis-0 Ready, then redis-1" in gating.reason
+    )
+    held = [e for e in gating.evidence if e.note.startswith("held at")]
     assert [e.name for e in held] == ["redis-0"]
     parallel = _verify(real_store(tmp_path, "halt"), "halt-parallel")
     gating = verdict_of(parallel, "ordered-ready-gating", "scale-up", nth=1)
@@ -115,26 +124,26 @@ def test_lost_subdomain_fails(tmp_path: Path) -> None:
     assert "lost its subdomain" in verdict.reason
 
 
-def test_pvc_uid_changed_across_recreation_fails(tmp_path: Path) -> None:
+def test_claim_rebound_to_another_volume_fails(tmp_path: Path) -> None:
     path = real_store(tmp_path, "lesson")
     life = lifecycles(path, ORDERED)
     created = pod(life, "redis-0", nth=1).created
     claim = next(c for c in life.pvcs if c.name == "data-redis-0" and c.namespace)
     bound = next(t for t in claim.transitions if t.what == "bound")
-    # The old claim is deleted and a new one (uid fresh-claim) bound just before redis-0 returns.
+    # The same claim uid is bound to another PV just before redis-0 returns: its data is gone.
     copy = (
         "INSERT INTO change (session_id, run_id, kind, namespace, name, uid, event, "
         "resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns, object) "
-        "SELECT session_id, run_id, kind, namespace, name, ?, ?, ?, observed, received_wall_ns, "
-        "received_mono_ns, written_wall_ns, object FROM change WHERE id = ?"
+        "SELECT session_id, run_id, kind, namespace, name, uid, 'MODIFIED', ?, observed, "
+        "received_wall_ns, received_mono_ns, written_wall_ns, "
+        "json_set(object, '$.spec.volumeName', 'pv-forged') FROM change WHERE id = ?"
     )
-    rv = int(created.resource_version)
-    rewrite(path, copy, claim.uid, "DELETED", str(rv - 1), bound.change_id)
-    rewrite(path, copy, "fresh-claim", "ADDED", str(rv - 1), bound.change_id)
+    rewrite(path, copy, str(int(created.resource_version) - 1), bound.change_id)
     result = _verify(path)
     verdict = verdict_of(result, "stable-storage", "pod-recreated")
-    assert verdict.outcome == "fail"
-    assert f"uid {claim.uid} → fresh-claim" in verdict.reason
+    assert verdict.outcome == "fail", verdict.reason
+    assert f"data-redis-0 (uid {claim.uid}) was bound to PV {claim.volume_name}" in verdict.reason
+    assert "then to PV pv-forged under the same claim uid" in verdict.reason
 
 
 def test_pod_not_recreated_fails_homework(tmp_path: Path) -> None:
@@ -170,9 +179,9 @@ def test_min_ready_partition_and_dns_return_pass(tmp_path: Path) -> None:
     gating = verdict_of(result, "ordered-ready-gating", "scale-up")
     assert gating.reason.endswith("Running and Ready and Available (2s)")
     partitioned = verdict_of(result, "rolling-update", "rolling-update")
-    assert partitioned.reason.endswith("down to partition 1: web-2, web-1")
+    assert "down to partition 1: web-2, web-1;" in partitioned.reason
     rest = verdict_of(result, "rolling-update", "rolling-update", nth=1)
-    assert rest.reason.endswith("down to partition 0: web-0")
+    assert "down to partition 0: web-0; completed within the episode" in rest.reason
     homework = verdict_of(result, "homework-1", "service-deleted")
     assert "no DNS record for web-1.web-headless" in homework.reason
     assert "until the Service was recreated" in homework.reason
@@ -200,8 +209,13 @@ def test_successor_before_predecessor_available_fails(tmp_path: Path) -> None:
 
 def test_replaced_statefulset_keeps_identity_and_storage(tmp_path: Path) -> None:
     result = _verify(real_store(tmp_path, "replace"), "replace-orderedready")
-    assert [e.kind for e in result.episodes] == ["scale-up", "statefulset-replaced", "scale-up"]
-    assert result.episodes[1].summary.endswith("podManagementPolicy OrderedReady → Parallel")
+    kinds = [e.kind for e in result.episodes]
+    assert kinds == ["scale-up", "statefulset-deleted", "statefulset-replaced", "scale-up"]
+    assert result.episodes[2].summary.endswith("podManagementPolicy OrderedReady → Parallel")
+    deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert deletion.outcome == "pass"
+    assert "3 pods removed by the garbage collector" in deletion.reason
+    assert "no ordering guarantee" in deletion.reason
     assert verdict_of(result, "parallel-described", "scale-up", nth=1).outcome == "pass"
     storage = verdict_of(result, "stable-storage", "scale-up", nth=1)
     assert storage.outcome == "pass"
@@ -226,3 +240,23 @@ def test_scale_up_inside_a_recorder_gap_is_inconclusive(tmp_path: Path) -> None:
     assert [e.name for e in gating.evidence if e.event == "ADDED"][-2:] == ["redis-3", "redis-4"]
     assert {v.outcome for v in after.verdicts} == {"pass"}
     assert not result.failed
+
+
+def test_a_client_deletion_is_not_credited_to_the_controllers_later_delete(tmp_path: Path) -> None:
+    # The lesson deletes redis-0 by hand; seconds later the rolling update deletes redis-0 again
+    # with a SuccessfulDelete Event: that Event belongs to the second deletion, not the first.
+    result = _verify(real_store(tmp_path, "lesson"))
+    recreated = [e for e in result.episodes if e.kind == "pod-recreated"]
+    assert recreated[0].summary.startswith("redis-0 deleted and recreated")
+    assert "; deleted by a client (no SuccessfulDelete Event" in recreated[0].summary
+    rollout = verdict_of(result, "rolling-update", "rolling-update")
+    assert "the controller replaced from the highest ordinal down to partition 0" in rollout.reason
+    assert "deleted by a client" not in rollout.reason
+
+
+def test_every_verdict_names_its_registered_proof(tmp_path: Path) -> None:
+    names = [p.name for p in PROOF_REGISTRY]
+    assert len(names) == len(set(names))
+    for store, session in (("lesson", ORDERED), ("cases", "statefulset-deleted-orderedready")):
+        for verdict in _verify(real_store(tmp_path, store), session).verdicts:
+            assert verdict.proof in names

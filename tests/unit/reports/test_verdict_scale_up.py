@@ -85,8 +85,8 @@ def test_halt_cites_the_held_pod(tmp_path: Path) -> None:
     result = verify(b.write(tmp_path / "s.db"))
     gating = _verdict(result, "ordered-ready-gating", nth=1)
     assert gating.outcome == "pass"
-    assert "halted at web-0" in gating.reason
-    assert gating.evidence[-1].note.startswith("web-0 unready")
+    assert "halted at web-0 (not Ready) for 10.1 s: no successor created" in gating.reason
+    assert gating.evidence[-1].note == "held at web-0: web-0 Running, not Ready"
     assert _verdict(result, "ordinal-creation", nth=1).outcome == "not-applicable"
 
 
@@ -121,3 +121,30 @@ def test_parallel_burst_is_described_and_gating_not_applicable(tmp_path: Path) -
     assert described.reason.startswith("burst width 3")
     assert "all Ready" in described.reason
     assert not result.failed
+
+
+def test_a_hold_in_the_middle_of_a_scale_up_is_told_where_it_happened(tmp_path: Path) -> None:
+    b = _start(replicas=4)
+    b.bring_up("web", 0)
+    b.bring_up("web", 1)
+    b.create_pod("web", 2)
+    b.schedule("web-2")
+    b.run("web-2")
+    b.tick(6_000)  # web-2 Running, not Ready: no web-3 meanwhile
+    b.ready("web-2")
+    b.bring_up("web", 3)
+    result = verify(b.write(tmp_path / "s.db"))
+    gating = _verdict(result, "ordered-ready-gating")
+    assert gating.outcome == "pass"
+    assert "held at web-2 (not Ready) for 6." in gating.reason
+    assert "s, until web-2 Ready, then web-3 created" in gating.reason
+    assert "web-0" not in gating.reason.split(";", 1)[1]  # no hold invented at a new pod
+
+
+def test_a_scale_up_without_a_hold_tells_none(tmp_path: Path) -> None:
+    b = _start(replicas=3)
+    for ordinal in range(3):
+        b.bring_up("web", ordinal)
+    gating = _verdict(verify(b.write(tmp_path / "s.db")), "ordered-ready-gating")
+    assert gating.outcome == "pass"
+    assert "held" not in gating.reason

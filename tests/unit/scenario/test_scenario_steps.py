@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from migrations.failures import BadInputError, WaitTimeoutError
+from migrations.failures import BadInputError, ExitCode, WaitTimeoutError
 from watcher.scenario import parse_scenario
 from watcher.scenario.conditions import observe
 from watcher.scenario.model import ReadyReplicas, RolloutComplete
@@ -278,6 +278,8 @@ async def test_exec_fails_when_the_output_never_matches() -> None:
     assert info.value.message == (
         "`redis-cli GET k` in pod redis-0 did not print 'v' within 1 s; last: '(nil)'"
     )
+    # A failed step is not a failed verdict: it has its own exit code.
+    assert info.value.exit_code == ExitCode.STEP_FAILED
 
 
 NSLOOKUP = "name: t\ndescription: d\nstatefulset: redis\nsteps:\n"

@@ -1,7 +1,6 @@
 """`stswatch record|sessions|export`: bad input gives one line and its documented exit code."""
 
 import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from aiohttp import web
 from click.testing import CliRunner
 
 from migrations import ExitCode
+from tests.fixtures.http import serving
 from watcher.cli import main
 from watcher.records import GapRecord
 from watcher.store import open_store
@@ -38,37 +38,15 @@ def kubeconfig(path: Path, *, server: str, contexts: tuple[str, ...] = ("lab",))
 @pytest.fixture
 def refusing_server() -> Iterator[str]:
     """An HTTP server on 127.0.0.1 that answers every request 401, in its own thread."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    address: list[str] = []
 
     async def refuse(request: web.Request) -> web.Response:
         status = {"kind": "Status", "code": 401, "message": "Unauthorized"}
         return web.json_response(status, status=401)
 
-    async def start() -> web.AppRunner:
-        app = web.Application()
-        app.router.add_get("/{tail:.*}", refuse)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        address.append(f"http://127.0.0.1:{runner.addresses[0][1]}")
-        return runner
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        runner = loop.run_until_complete(start())
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield address[0]
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", refuse)
+    with serving(app) as url:
+        yield url
 
 
 def invoke(*args: str) -> tuple[int, str]:

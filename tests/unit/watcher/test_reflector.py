@@ -6,6 +6,7 @@ script, each WATCH request runs the next scripted stream (cut lines, huge object
 """
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -14,7 +15,8 @@ import pytest
 from aiohttp import web
 from kubernetes_asyncio.client import ApiClient
 
-from watcher.api import ForbiddenError
+from migrations import ExitCode
+from watcher.api import ClusterError, ForbiddenError
 from watcher.kinds import POD
 from watcher.records import ChangeRecord, GapRecord, Record
 from watcher.reflector import Reflector, WatchTimeouts
@@ -240,3 +242,61 @@ async def test_a_refused_list_names_the_verb_and_resource(
     scripted.list_status = 403
     with pytest.raises(ForbiddenError, match=r"refused to list pods in namespace 'lab' \(403"):
         await record_until(api, lambda rs: False)
+
+
+def _send(*lines: bytes) -> Stream:
+    async def stream(response: web.StreamResponse) -> None:
+        for raw in lines:
+            await response.write(raw)
+        await asyncio.sleep(30)
+
+    return stream
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (b"[1, 2]\n", "an event that is a JSON list"),
+        (b'"ADDED"\n', "an event that is a JSON str"),
+        (b'{"type": "ADDED", "object": [1]}\n', "an event object that is a JSON list"),
+        (b'{"type": "ERROR", "object": {"code": "gone"}}\n', "an ERROR code 'gone'"),
+        (b'{"type": "ADDED", "object": {"metadata": 7}}\n', "'metadata' that is a JSON int"),
+        (
+            b'{"type": "ADDED", "object": {"metadata": {"name": 1}}}\n',
+            "metadata.name 1",
+        ),
+    ],
+)
+async def test_a_malformed_watch_event_is_a_cluster_error_naming_the_server(
+    server: tuple[ScriptedApiServer, ApiClient], raw: bytes, problem: str
+) -> None:
+    scripted, api = server
+    scripted.lists = [("1", [])]
+    scripted.streams = [_send(raw)]
+    with pytest.raises(ClusterError) as info:
+        await record_until(api, lambda rs: False)
+    assert info.value.exit_code == ExitCode.CLUSTER
+    assert info.value.message.startswith(
+        f"the API server at {api.configuration.host} sent a malformed answer to watch pods "
+        f"in namespace 'lab': {problem}"
+    ), info.value.message
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"items": {"a": 1}}, "'items' that is a JSON dict"),
+        ({"items": [1]}, "an item that is a JSON int"),
+        ({"items": [], "metadata": "x"}, "'metadata' that is a JSON str"),
+        ([1, 2], "unexpected answer [1, 2]"),
+    ],
+)
+async def test_a_malformed_list_is_a_cluster_error(serve: Any, body: Any, problem: str) -> None:
+    async def pods(request: web.Request) -> web.Response:
+        return web.json_response(body)
+
+    app = web.Application()
+    app.router.add_get("/api/v1/namespaces/lab/pods", pods)
+    async with serve(app) as api:
+        with pytest.raises(ClusterError, match=re.escape(problem)):
+            await record_until(api, lambda rs: False)
