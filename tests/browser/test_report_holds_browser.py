@@ -36,5 +36,5 @@ def test_held_stretches_are_drawn_and_lead_to_their_changes(
     page.locator("section.episodes button.ev-all").first.click()
     expect(page.locator("#overlay0 .hl-ring").first).to_be_attached()
     panel = page.locator("section.episodes")
-    expect(panel).to_contain_text(f"held at {HOSTILE_POD} (not Ready")
+    expect(panel).to_contain_text(f"halted at {HOSTILE_POD} (not Ready")
     watched.assert_clean(path)
