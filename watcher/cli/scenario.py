@@ -27,6 +27,7 @@ from watcher.cli.options import F, db_option
 from watcher.cli.output import write_output
 from watcher.log import configure_logging
 from watcher.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
+from watcher.scenario.exec_summary import exec_summary
 from watcher.scenario.runner import (
     PolicyRun,
     ScenarioTarget,
@@ -159,13 +160,21 @@ def run_command(
 @main.command("demo")
 @db_option
 @_out_option
-def demo_command(db_path: Path, out_dir: Path | None) -> None:
+@click.option(
+    "--real-nodes",
+    is_flag=True,
+    help="On a lab with a real node (real redis containers, real DNS): the lesson's exec "
+    "steps run too. Needs root and the packages in docs/lab.md.",
+)
+def demo_command(db_path: Path, out_dir: Path | None, real_nodes: bool) -> None:
     """Start the local lab if needed, run `lesson` under both policies, write the reports."""
     scenario = load_scenario("lesson")
     prefix = default_session_prefix(scenario)
 
     async def target() -> ScenarioTarget:
-        return await lab_target(storage_class=None, progress=_progress)
+        return await lab_target(
+            storage_class=None, progress=_progress, real_nodes=1 if real_nodes else 0
+        )
 
     _run_and_report(
         scenario,
@@ -175,7 +184,7 @@ def demo_command(db_path: Path, out_dir: Path | None) -> None:
         target=target,
         out_dir=out_dir,
         keep_namespace=False,
-        allow_exec=False,
+        allow_exec=real_nodes,
     )
 
 
@@ -214,6 +223,8 @@ def _run_and_report(
     compared = _compare(reported, out_dir=out_dir) if len(reported) == 2 else None
     for run, session in zip(runs, sessions, strict=True):
         _print_run(run, session)
+        for line in exec_summary(scenario, run.outcomes, namespace=run.namespace):
+            click.echo(f"  {line}")
     if compared is not None:
         _print_comparison(reported, *compared)
     sys.exit(int(_exit_code(runs, reported)))

@@ -79,6 +79,29 @@ COMPONENTS = (
 )
 
 
+# What a real lab node adds (`lab up --real-nodes`): built by `lab build`, never by plain `lab up`.
+# The kubelet has a wrapper module of its own with the same Kubernetes version and replaces as
+# `kubernetes` (a unit test keeps them equal): adding it to that module would change its go.sum
+# and so invalidate every checkout's cached control plane.
+NODE_COMPONENTS = (
+    Component(
+        name="kubelet",
+        module_dir="kubelet",
+        versioned_module="k8s.io/kubernetes",
+        packages=("k8s.io/kubernetes/cmd/kubelet",),
+        binaries=("kubelet",),
+        version_ldflags=True,
+    ),
+    Component(
+        name="coredns",
+        module_dir="coredns",
+        versioned_module="github.com/coredns/coredns",
+        packages=(".",),
+        binaries=("coredns",),
+    ),
+)
+
+
 @dataclass(frozen=True)
 class BuildResult:
     """What one component's build did: where its binaries are and whether it had to compile."""
@@ -278,6 +301,30 @@ def build_all(*, report: Report) -> list[BuildResult]:
     """Build (or find cached) every component, smallest first."""
     order = sorted(COMPONENTS, key=lambda c: c.name != "etcd" and c.name != "kwok")
     return [build_component(component, report=report) for component in order]
+
+
+@dataclass(frozen=True)
+class NodeBinaries:
+    """What a real lab node runs besides Debian's containerd and runc."""
+
+    kubelet: Path
+    coredns: Path
+    kubernetes_version: str
+
+
+def build_node_components(*, report: Report) -> list[BuildResult]:
+    """Build (or find cached) the kubelet and CoreDNS."""
+    return [build_component(component, report=report) for component in NODE_COMPONENTS]
+
+
+def node_binaries(*, report: Report) -> NodeBinaries:
+    """Paths of the kubelet and CoreDNS, building whatever is missing first."""
+    results = {result.component: result for result in build_node_components(report=report)}
+    return NodeBinaries(
+        kubelet=results["kubelet"].directory / "kubelet",
+        coredns=results["coredns"].directory / "coredns",
+        kubernetes_version=results["kubelet"].version,
+    )
 
 
 def binaries(*, report: Report) -> Binaries:

@@ -38,13 +38,17 @@ def fake_node(name: str) -> client.V1Node:
     )
 
 
-def storage_class(name: str) -> client.V1StorageClass:
-    """The default class; the lab provisioner makes its claims Bound."""
+def storage_class(name: str, *, wait_for_consumer: bool = False) -> client.V1StorageClass:
+    """The default class; the lab provisioner makes its claims Bound.
+
+    `wait_for_consumer` (labs with real nodes): the scheduler picks the node before the volume
+    is made, and the volume is tied to that node, as local volumes are.
+    """
     return client.V1StorageClass(
         metadata=client.V1ObjectMeta(name=name, annotations={DEFAULT_CLASS_ANNOTATION: "true"}),
         provisioner=PROVISIONER_NAME,
         reclaim_policy="Delete",
-        volume_binding_mode="Immediate",
+        volume_binding_mode="WaitForFirstConsumer" if wait_for_consumer else "Immediate",
     )
 
 
@@ -76,7 +80,12 @@ async def wait_nodes_ready(core: client.CoreV1Api, *, names: list[str], wait_s: 
 
 
 async def populate(
-    *, kubeconfig: Path, nodes: int, storage_class_name: str, wait_s: float
+    *,
+    kubeconfig: Path,
+    nodes: int,
+    storage_class_name: str,
+    wait_s: float,
+    wait_for_consumer: bool = False,
 ) -> list[str]:
     """Create the fake nodes and the StorageClass, then wait for the nodes to be Ready."""
     names = [node_name(i) for i in range(nodes)]
@@ -85,9 +94,20 @@ async def populate(
         core = client.CoreV1Api(api)
         storage = client.StorageV1Api(api)
         await _create_ignoring_conflict(
-            storage.create_storage_class, storage_class(storage_class_name)
+            storage.create_storage_class,
+            storage_class(storage_class_name, wait_for_consumer=wait_for_consumer),
         )
         for name in names:
             await _create_ignoring_conflict(core.create_node, fake_node(name))
         await wait_nodes_ready(core, names=names, wait_s=wait_s)
     return names
+
+
+async def wait_real_nodes_ready(kubeconfig: Path, *, names: list[str], wait_s: float) -> None:
+    """Wait until the real nodes' kubelets registered them and report Ready."""
+    api = await config.new_client_from_config(config_file=str(kubeconfig))
+    async with api:
+        try:
+            await wait_nodes_ready(client.CoreV1Api(api), names=names, wait_s=wait_s)
+        except LabError as exc:
+            raise LabError(exc.message.replace("kwok.log", "kubelet-<node>.log")) from exc

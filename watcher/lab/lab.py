@@ -17,9 +17,9 @@ from pathlib import Path
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient
 
-from watcher.lab import build, components, etcd, health, process
+from watcher.lab import build, components, etcd, health, images, process, realnode
 from watcher.lab.certs import Pki, write_pki
-from watcher.lab.cluster import populate
+from watcher.lab.cluster import populate, wait_real_nodes_ready
 from watcher.lab.components import ComponentSpec, LabFiles
 from watcher.lab.errors import LabError
 from watcher.lab.kubeconfig import write_kubeconfig
@@ -42,6 +42,9 @@ FRESH_PATHS = (
     "stages.yaml",
     "audit-policy.yaml",
     "lab.json",
+    "nodes",
+    "coredns",
+    realnode.LAYOUT_FILE,
 )
 
 
@@ -111,7 +114,20 @@ class LabHandle:
     @property
     def nodes(self) -> tuple[str, ...]:
         """Names of the fake nodes."""
-        return self.state.nodes
+        real = set(self.real_nodes)
+        return tuple(name for name in self.state.nodes if name not in real)
+
+    @property
+    def real_nodes(self) -> tuple[str, ...]:
+        """Names of the real nodes (loopback IP literals such as 127.0.0.2), if any."""
+        layout = realnode.read_layout(self.directory)
+        return tuple(node.name for node in layout.nodes) if layout else ()
+
+    @property
+    def dns_server(self) -> tuple[str, int] | None:
+        """Where the lab's CoreDNS answers the host (127.0.0.1, port); None without real nodes."""
+        layout = realnode.read_layout(self.directory)
+        return ("127.0.0.1", layout.dns_port) if layout else None
 
     async def new_api_client(self) -> ApiClient:
         """A kubernetes-asyncio ApiClient for this lab (the caller closes it)."""
@@ -260,6 +276,7 @@ async def start_lab(
     directory: Path,
     *,
     nodes: int = 3,
+    real_nodes: int = 0,
     timing: PodTiming | None = None,
     report: Report = _quiet,
     wait_s: float = START_TIMEOUT_S,
@@ -269,18 +286,33 @@ async def start_lab(
     Raises LabError naming the component (with its log tail) if one fails; whatever was
     started is stopped again, so a failed `up` leaves nothing running. A port taken between
     picking and binding (another lab starting at the same moment) means a retry on new ports.
+
+    `real_nodes` adds that many real nodes (containerd + kubelet each) and CoreDNS; the host
+    must be able to run them (`watcher.lab.realnode.host_problems`), else LabError says why.
     """
+    if nodes + real_nodes < 1:
+        raise LabError("a lab needs at least one node (fake or real)")
+    if real_nodes:
+        _refuse_real_nodes_here()
     directory = await asyncio.to_thread(directory.resolve)
     with _locked(directory):
         _refuse_if_running(directory)
+        await asyncio.to_thread(_clean_previous_real_nodes, directory, report)
         _fresh_directory(directory)
         binaries = await asyncio.to_thread(build.binaries, report=report)
+        node_parts = await asyncio.to_thread(_real_node_parts, report) if real_nodes else None
         started = time.monotonic()
         for attempt in range(1, PORT_ATTEMPTS + 1):
             _fresh_directory(directory)
-            handle = _new_handle(directory, nodes=nodes, timing=timing or PodTiming())
+            handle = _new_handle(
+                directory, nodes=nodes, real_nodes=real_nodes, timing=timing or PodTiming()
+            )
             try:
                 names = await _bring_up(handle, binaries=binaries, report=report, wait_s=wait_s)
+                if node_parts is not None:
+                    names += await _start_real_nodes(
+                        handle, parts=node_parts, count=real_nodes, report=report, wait_s=wait_s
+                    )
                 break
             except LabError as exc:
                 handle.down()
@@ -314,10 +346,74 @@ async def _bring_up(
         nodes=nodes,
         storage_class_name=STORAGE_CLASS,
         wait_s=NODES_TIMEOUT_S,
+        wait_for_consumer=int(handle.state.options.get("real_nodes", 0)) > 0,
     )
 
 
-def _new_handle(directory: Path, *, nodes: int, timing: PodTiming) -> LabHandle:
+@dataclass(frozen=True)
+class _NodeParts:
+    """What real nodes run, built or found in the cache before anything starts."""
+
+    binaries: build.NodeBinaries
+    images: images.ImageSet
+
+
+def _refuse_real_nodes_here() -> None:
+    """LabError (exit 8) naming what this host lacks to run real nodes, if anything."""
+    problems = realnode.host_problems() + [
+        f"Debian package {package} (to build the images)" for package in images.missing_tools()
+    ]
+    if problems:
+        raise LabError(f"this host cannot run real nodes; it lacks: {'; '.join(problems)}")
+
+
+def _real_node_parts(report: Report) -> _NodeParts:
+    node_binaries = build.node_binaries(report=report)
+    image_set = images.build_images(kubernetes_version=node_binaries.kubernetes_version)
+    return _NodeParts(node_binaries, image_set)
+
+
+def _clean_previous_real_nodes(directory: Path, report: Report) -> None:
+    """A previous lab's real nodes whose `down` never ran (or did not finish): clean up now."""
+    if realnode.read_layout(directory) is None:
+        return
+    _, left = realnode.teardown(directory, records={}, api=None, report=report)
+    if left:
+        raise LabError(
+            f"what a previous lab in {directory} left on the host could not be removed: "
+            f"{', '.join(left[:8])}"
+        )
+
+
+async def _start_real_nodes(
+    handle: LabHandle, *, parts: _NodeParts, count: int, report: Report, wait_s: float
+) -> list[str]:
+    """Plan, record and start the real nodes; wait until each Node is Ready."""
+    layout = realnode.plan(handle.directory, count=count)
+    realnode.write_layout(layout)
+
+    def spawn(name: str, argv: tuple[str, ...], log: Path) -> ProcessRecord:
+        return handle._spawn(ComponentSpec(name, argv, None), log=log)
+
+    await asyncio.to_thread(
+        realnode.start,
+        layout,
+        spawn=spawn,
+        kubeconfig=handle.kubeconfig,
+        kubelet=parts.binaries.kubelet,
+        coredns=parts.binaries.coredns,
+        archives=parts.images.archives,
+        pause_image=images.PAUSE_IMAGE,
+        report=report,
+        wait_s=wait_s,
+    )
+    names = [node.name for node in layout.nodes]
+    report(f"waiting for real nodes {', '.join(names)} to be Ready")
+    await wait_real_nodes_ready(handle.kubeconfig, names=names, wait_s=NODES_TIMEOUT_S)
+    return names
+
+
+def _new_handle(directory: Path, *, nodes: int, real_nodes: int, timing: PodTiming) -> LabHandle:
     pki = write_pki(directory / "pki")
     ports = free_ports(components.PORT_NAMES)
     files = _lab_files(directory, pki)
@@ -335,7 +431,7 @@ def _new_handle(directory: Path, *, nodes: int, timing: PodTiming) -> LabHandle:
         nodes=(),
         ports=ports,
         started_at=time.time(),
-        options={"nodes": nodes, "timing": repr(timing)},
+        options={"nodes": nodes, "real_nodes": real_nodes, "timing": repr(timing)},
     )
     write_state(state)
     return LabHandle(state=state)
@@ -349,14 +445,27 @@ def attach_lab(directory: Path) -> LabHandle:
     return LabHandle(state=status.state)
 
 
-def stop_lab(directory: Path) -> list[StoppedProcess]:
-    """Stop exactly the processes recorded in the directory's state file, newest first."""
-    state = read_state(directory.resolve())
-    if state is None:
-        return []
-    records = list(reversed(state.processes))
-    was_running = process.stop_all(records)
-    return [
+def stop_lab(directory: Path, *, report: Report = _quiet) -> list[StoppedProcess]:
+    """Stop exactly the processes recorded in the directory's state file, newest first.
+
+    Real nodes go first (their pods, kubelets, CoreDNS, containerds), then what they left on
+    the host is removed; LabError lists anything that would not go (after everything else
+    was stopped), so a `down` that leaves something behind never looks clean.
+    """
+    directory = directory.resolve()
+    state = read_state(directory)
+    records = {record.name: record for record in state.processes} if state else {}
+    api = realnode.teardown_api(state.api_server_url, _pki(directory)) if state else None
+    real_stopped, left = realnode.teardown(directory, records=records, api=api, report=report)
+    done = {record.name for record, _ in real_stopped}
+    rest = [r for r in reversed(state.processes) if r.name not in done] if state else []
+    was_running = process.stop_all(rest)
+    stopped = [
         StoppedProcess(name=record.name, pid=record.pid, was_running=running)
-        for record, running in zip(records, was_running, strict=True)
+        for record, running in [*real_stopped, *zip(rest, was_running, strict=True)]
     ]
+    if left:
+        raise LabError(
+            f"lab {directory} stopped, but these are left on the host: {', '.join(left)}"
+        )
+    return stopped

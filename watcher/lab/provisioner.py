@@ -3,13 +3,17 @@
 Run as a lab process (`python -m watcher.lab.provisioner`). For each Pending claim of our class
 it creates a PV pre-bound to the claim (claimRef with the claim's uid); kube-controller-manager's
 PV binder then binds both, as it does for any external provisioner. Released PVs of our class are
-deleted (reclaimPolicy Delete). A list, then a watch from the list's resourceVersion; on any
+deleted (reclaimPolicy Delete) and so is their data directory. With a WaitForFirstConsumer class
+(labs with real nodes) a claim is provisioned only once the scheduler picked a node for it
+(annotation volume.kubernetes.io/selected-node), and its PV gets node affinity to that node:
+local-volume semantics. A list, then a watch from the list's resourceVersion; on any
 error or expiry the loop lists again after a short backoff, so an apiserver restart is survived.
 """
 
 import argparse
 import asyncio
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,8 @@ from kubernetes_asyncio import client, config, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
 PROVISIONER_NAME = "stswatch.dev/lab-hostpath"
+SELECTED_NODE = "volume.kubernetes.io/selected-node"
+WAIT_FOR_CONSUMER = "WaitForFirstConsumer"
 WATCH_SECONDS = 60
 RETRY_SECONDS = 1.0
 
@@ -27,6 +33,19 @@ def volume_for_claim(claim: Any, *, storage_class: str, volumes: Path) -> client
     """The PV serving `claim`: same size and access modes, pre-bound by claimRef."""
     meta = claim.metadata
     name = f"pvc-{meta.uid}"
+    node = (meta.annotations or {}).get(SELECTED_NODE)
+    affinity = None
+    if node:
+        term = client.V1NodeSelectorTerm(
+            match_expressions=[
+                client.V1NodeSelectorRequirement(
+                    key="kubernetes.io/hostname", operator="In", values=[node]
+                )
+            ]
+        )
+        affinity = client.V1VolumeNodeAffinity(
+            required=client.V1NodeSelector(node_selector_terms=[term])
+        )
     return client.V1PersistentVolume(
         metadata=client.V1ObjectMeta(
             name=name, annotations={"pv.kubernetes.io/provisioned-by": PROVISIONER_NAME}
@@ -38,6 +57,7 @@ def volume_for_claim(claim: Any, *, storage_class: str, volumes: Path) -> client
             storage_class_name=storage_class,
             volume_mode=claim.spec.volume_mode or "Filesystem",
             host_path=client.V1HostPathVolumeSource(path=str(volumes / name)),
+            node_affinity=affinity,
             claim_ref=client.V1ObjectReference(
                 api_version="v1",
                 kind="PersistentVolumeClaim",
@@ -57,6 +77,9 @@ async def provision(
         return
     if claim.metadata.deletion_timestamp is not None or claim.status.phase != "Pending":
         return
+    selected = SELECTED_NODE in (claim.metadata.annotations or {})
+    if not selected and await _binding_mode(core, storage_class) == WAIT_FOR_CONSUMER:
+        return  # the scheduler picks the node first
     volume = volume_for_claim(claim, storage_class=storage_class, volumes=volumes)
     try:
         await core.create_persistent_volume(volume)
@@ -67,14 +90,31 @@ async def provision(
     log.info("provisioned %s for %s/%s", volume.metadata.name, *_claim_key(claim))
 
 
+_binding_modes: dict[str, str] = {}
+
+
+async def _binding_mode(core: client.CoreV1Api, storage_class: str) -> str:
+    """The class's volumeBindingMode (immutable, so asked once it exists)."""
+    if storage_class not in _binding_modes:
+        try:
+            storage = client.StorageV1Api(core.api_client)  # type: ignore[attr-defined]
+            found = await storage.read_storage_class(storage_class)
+        except ApiException as exc:
+            if exc.status == 404:
+                return "Immediate"
+            raise
+        _binding_modes[storage_class] = found.volume_binding_mode or "Immediate"
+    return _binding_modes[storage_class]
+
+
 def _claim_key(claim: Any) -> tuple[str, str]:
     return claim.metadata.namespace, claim.metadata.name
 
 
-async def reclaim(core: client.CoreV1Api, *, storage_class: str) -> None:
-    """Delete our Released volumes (their claims are gone)."""
-    volumes = await core.list_persistent_volume()
-    for volume in volumes.items:
+async def reclaim(core: client.CoreV1Api, *, storage_class: str, volumes: Path) -> None:
+    """Delete our Released volumes (their claims are gone) and their data directories."""
+    found = await core.list_persistent_volume()
+    for volume in found.items:
         if volume.spec.storage_class_name == storage_class and volume.status.phase == "Released":
             try:
                 await core.delete_persistent_volume(volume.metadata.name)
@@ -82,6 +122,9 @@ async def reclaim(core: client.CoreV1Api, *, storage_class: str) -> None:
             except ApiException as exc:
                 if exc.status != 404:
                     raise
+            data = volumes / volume.metadata.name
+            if volume.spec.host_path and volume.spec.host_path.path == str(data):
+                await asyncio.to_thread(shutil.rmtree, data, ignore_errors=True)
 
 
 async def sync_once(core: client.CoreV1Api, *, storage_class: str, volumes: Path) -> str:
@@ -89,7 +132,7 @@ async def sync_once(core: client.CoreV1Api, *, storage_class: str, volumes: Path
     claims = await core.list_persistent_volume_claim_for_all_namespaces()
     for claim in claims.items:
         await provision(core, claim=claim, storage_class=storage_class, volumes=volumes)
-    await reclaim(core, storage_class=storage_class)
+    await reclaim(core, storage_class=storage_class, volumes=volumes)
     return str(claims.metadata.resource_version)
 
 
@@ -108,7 +151,7 @@ async def watch_claims(
                     core, claim=event["object"], storage_class=storage_class, volumes=volumes
                 )
             elif event["type"] == "DELETED":
-                await reclaim(core, storage_class=storage_class)
+                await reclaim(core, storage_class=storage_class, volumes=volumes)
 
 
 async def run(*, kubeconfig: Path, storage_class: str, volumes: Path) -> None:

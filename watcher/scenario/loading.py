@@ -28,7 +28,9 @@ from watcher.scenario.model import STEP_MODELS, ApplyStep, Scenario, Step
 BUILTIN_PACKAGE = "watcher.scenario.builtin"
 PLACEHOLDERS = ("policy", "storage_class", "namespace")
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
-_WAIT_STEP_FIELDS = frozenset({"title", "when", "statefulset", "timeout", "on_timeout"})
+_WAIT_STEP_FIELDS = frozenset(
+    {"title", "when", "needs_exec", "statefulset", "timeout", "on_timeout"}
+)
 _TAG_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
 _MANIFEST_KINDS = frozenset({"Pod", "StatefulSet", "Service", "PersistentVolumeClaim"})
 MAX_FILE_BYTES = 1 << 20  # a scenario or manifest file; the built-ins are a few KiB

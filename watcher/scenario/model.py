@@ -5,6 +5,7 @@ a one-key mapping from the step kind to its body (`- scale: {replicas: 5}`). The
 only describe the shape; `loading.py` turns YAML into them and reports errors by step.
 """
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -31,6 +32,7 @@ class _Body(_Strict):
 
     title: str | None = None  # the mark label; a title is derived from the step when absent
     when: Policy | None = None  # run the step only under this podManagementPolicy
+    needs_exec: bool = False  # run the step only with --exec (e.g. the pod exec steps run in)
 
 
 class ApplyStep(_Body):
@@ -87,7 +89,17 @@ class ExecStep(_Body):
     command: Annotated[list[str], Field(min_length=1)]
     container: Name | None = None
     expect: str | None = None  # the output, stripped, must equal this
+    expect_regex: str | None = None  # ... or contain a match of this regular expression
     timeout: Timeout = 30.0
+
+    @model_validator(mode="after")
+    def _regex_compiles(self) -> "ExecStep":
+        if self.expect_regex is not None:
+            try:
+                re.compile(self.expect_regex)
+            except re.error as exc:
+                raise ValueError(f"expect_regex does not compile: {exc}") from exc
+        return self
 
 
 class SleepStep(_Body):

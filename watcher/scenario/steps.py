@@ -8,6 +8,7 @@ timeout and, when it gives up, says what it waited for and what it last saw.
 """
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -164,6 +165,8 @@ def _skip_reason(run: _Run, step: Step) -> str:
         return f"only under {step.when}"
     if isinstance(step, ExecStep) and not run.allow_exec:
         return "exec is off; pass --exec on a cluster whose pods run containers"
+    if step.needs_exec and not run.allow_exec:
+        return "only with --exec"
     return ""
 
 
@@ -270,28 +273,37 @@ async def _delete(run: _Run, step: DeleteStep) -> str:
 
 async def _exec(run: _Run, step: ExecStep) -> str:
     """Run the command; with `expect`, again until it prints that (a just-started server)."""
-    shown = f"`{' '.join(step.command)}` in pod {step.pod}"
+    command = [str(part) for part in substitute(step.command, run.values)]
+    shown = f"`{' '.join(command)}` in pod {step.pod}"
     got = "nothing yet"
     try:
         async with asyncio.timeout(step.timeout):
             while True:
                 try:
                     output = await run.objects.exec(
-                        step.pod, command=step.command, container=step.container
+                        step.pod, command=command, container=step.container
                     )
                     got = repr(output.strip())
                 except TransientScenarioError as exc:
                     got = exc.message
                     output = None
-                if output is not None and (step.expect is None or output.strip() == step.expect):
+                if output is not None and _expected(step, output.strip()):
                     return f"output {got}"
                 await asyncio.sleep(EXEC_RETRY_S)
     except TimeoutError:
-        if step.expect is None:
+        if step.expect is None and step.expect_regex is None:
             raise WaitTimeoutError(f"gave up after {step.timeout:g} s running {shown}") from None
+        wanted = repr(step.expect) if step.expect is not None else f"/{step.expect_regex}/"
         raise ExecCheckError(
-            f"{shown} did not print {step.expect!r} within {step.timeout:g} s; last: {got}"
+            f"{shown} did not print {wanted} within {step.timeout:g} s; last: {got}"
         ) from None
+
+
+def _expected(step: ExecStep, output: str) -> bool:
+    """Whether the (stripped) output is what the step waits for (anything, without expect)."""
+    if step.expect is not None and output != step.expect:
+        return False
+    return step.expect_regex is None or re.search(step.expect_regex, output) is not None
 
 
 async def _remember_pod(run: _Run, condition: Condition) -> None:

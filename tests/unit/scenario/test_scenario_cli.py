@@ -21,7 +21,7 @@ def test_list_shows_builtins_one_line_each() -> None:
 def test_check_accepts_a_builtin() -> None:
     result = CliRunner().invoke(main, ["scenario", "check", "lesson"])
     assert result.exit_code == 0, result.output
-    assert "builtin:lesson: valid, 19 steps" in result.output
+    assert "builtin:lesson: valid, 24 steps" in result.output
 
 
 def test_run_refuses_a_malformed_file_before_the_cluster(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from migrations.failures import ExitCode, WaitTimeoutError
+from migrations.failures import BadInputError, ExitCode, WaitTimeoutError
 from watcher.scenario import parse_scenario
 from watcher.scenario.conditions import observe
 from watcher.scenario.model import ReadyReplicas, RolloutComplete
@@ -280,3 +280,32 @@ async def test_exec_fails_when_the_output_never_matches() -> None:
     )
     # A failed step is not a failed verdict: it has its own exit code.
     assert info.value.exit_code == ExitCode.STEP_FAILED
+
+
+NSLOOKUP = "name: t\ndescription: d\nstatefulset: redis\nsteps:\n"
+NSLOOKUP += "  - apply:\n      needs_exec: true\n      manifests:\n"
+NSLOOKUP += "        - {apiVersion: v1, kind: Pod, metadata: {name: dns}}\n"
+NSLOOKUP += "  - exec:\n      pod: dns\n      command: [nslookup, 'r-0.r.${namespace}.svc']\n"
+NSLOOKUP += "      expect_regex: 'Address: \\d'\n      timeout: 3\n"
+
+
+async def test_needs_exec_steps_are_skipped_without_exec() -> None:
+    objects, marks, lines = ExecObjects("x"), Marks(), []
+    outcomes = await _run(NSLOOKUP, objects, marks, lines)
+    assert [o.status for o in outcomes] == ["skipped", "skipped"]
+    assert outcomes[0].note == "only with --exec"
+    assert objects.calls == []
+    assert marks.seen == []
+
+
+async def test_exec_substitutes_placeholders_and_waits_for_the_regex() -> None:
+    objects, marks, lines = ExecObjects("NXDOMAIN", "Name: r-0\nAddress: 10.0.0.5"), Marks(), []
+    outcomes = await _run(NSLOOKUP, objects, marks, lines, allow_exec=True)
+    assert [o.status for o in outcomes] == ["done", "done"]
+    assert objects.commands == [["nslookup", "r-0.r.ns.svc"]] * 2
+    assert outcomes[1].note == "output 'Name: r-0\\nAddress: 10.0.0.5'"
+
+
+def test_a_regex_that_does_not_compile_is_refused() -> None:
+    with pytest.raises(BadInputError, match="expect_regex"):
+        parse_scenario(NSLOOKUP.replace("Address: \\d", "(["), source="t.yaml", base_dir=None)

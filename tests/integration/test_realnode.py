@@ -1,0 +1,386 @@
+"""Real nodes: real redis containers on a real kubelet, real cluster DNS, and a clean teardown.
+
+One lab per module with two real nodes (no fake nodes), started and stopped here; its `down`
+must leave nothing on the host, or the module errors. Marked `realnode`: needs root and the
+Debian packages README names. In CI they must be there (no skip); on a developer machine
+without them the module skips with the reason.
+"""
+
+import asyncio
+import os
+import random
+import socket
+import struct
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from click.testing import CliRunner
+from kubernetes_asyncio.client import ApiClient
+
+from reports.recording import list_session_names, load_recording
+from reports.verify import verify
+from watcher.cli import main
+from watcher.lab import realnode
+from watcher.lab.errors import LabError
+from watcher.lab.images import missing_tools
+from watcher.lab.lab import LabHandle, lab_status, start_lab, stop_lab
+from watcher.lab.paths import LAB_DIR_ENV
+from watcher.scenario.objects import Objects, _call
+
+pytestmark = [pytest.mark.integration, pytest.mark.realnode]
+
+WAIT_S = 120.0
+POLL_S = 0.5
+REQUIRE_ENVS = ("CI", "STSWATCH_REQUIRE_REAL_NODES")  # .ci/run sets the second
+
+
+def _required() -> bool:
+    """In CI a host that cannot run real nodes fails the tests; elsewhere they skip."""
+    return any(os.environ.get(name) for name in REQUIRE_ENVS)
+
+
+def _host_problems() -> list[str]:
+    return realnode.host_problems() + [f"Debian package {p}" for p in missing_tools()]
+
+
+def _stop_leftover_labs(pytest_root: Path) -> None:
+    """A run killed before its teardown leaves real nodes behind: take them down now."""
+    for layout in pytest_root.glob(f"pytest-*/*/{realnode.LAYOUT_FILE}"):
+        print(f"taking down leftover real-node lab {layout.parent}")
+        stop_lab(layout.parent)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def real_lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LabHandle]:
+    """A lab with two real nodes and CoreDNS; torn down (host left clean) afterwards."""
+    problems = _host_problems()
+    if problems and not _required():
+        pytest.skip(f"real nodes need: {'; '.join(problems)}")
+    _stop_leftover_labs(tmp_path_factory.getbasetemp().parent)
+    directory = tmp_path_factory.mktemp("reallab")
+    handle = await start_lab(directory, nodes=0, real_nodes=2, report=print)
+    try:
+        yield handle
+    finally:
+        await asyncio.to_thread(handle.down)
+        layout = realnode.read_layout(directory)
+        assert layout is None, "lab down left its real-node layout (something stayed behind)"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def objects(real_lab: LabHandle, request: pytest.FixtureRequest) -> AsyncIterator[Objects]:
+    """A fresh namespace on the real-node lab, deleted afterwards."""
+    api: ApiClient = await real_lab.new_api_client()
+    async with api:
+        name = f"rn-{request.node.name[5:25].replace('_', '-').strip('-')}-{os.getpid() % 1000}"
+        await api.call_api(
+            "/api/v1/namespaces",
+            "POST",
+            body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+            response_types_map={201: "object"},
+            auth_settings=["BearerToken"],
+        )
+        try:
+            yield Objects(api, name)
+        finally:
+            await api.call_api(
+                f"/api/v1/namespaces/{name}",
+                "DELETE",
+                response_types_map={200: "object", 202: "object"},
+                auth_settings=["BearerToken"],
+            )
+
+
+def _service() -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "redis-headless"},
+        "spec": {
+            "clusterIP": "None",
+            "selector": {"app": "redis"},
+            "ports": [{"name": "redis", "port": 6379}],
+        },
+    }
+
+
+def _statefulset(*, replicas: int, storage_class: str, spread: bool = False) -> dict[str, Any]:
+    """The lesson's redis, with a readiness probe that times out on its own.
+
+    `spread`: at most one pod per node (required anti-affinity on the hostname).
+    """
+    anti_affinity = {
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "labelSelector": {"matchLabels": {"app": "redis"}},
+                    "topologyKey": "kubernetes.io/hostname",
+                }
+            ]
+        }
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "redis"},
+        "spec": {
+            "serviceName": "redis-headless",
+            "replicas": replicas,
+            "podManagementPolicy": "OrderedReady",
+            "selector": {"matchLabels": {"app": "redis"}},
+            "template": {
+                "metadata": {"labels": {"app": "redis"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 10,
+                    **({"affinity": anti_affinity} if spread else {}),
+                    "containers": [
+                        {
+                            "name": "redis",
+                            "image": "redis:6.2-alpine",
+                            "ports": [{"name": "redis", "containerPort": 6379}],
+                            "readinessProbe": {
+                                "exec": {"command": ["timeout", "1", "redis-cli", "ping"]},
+                                "periodSeconds": 1,
+                                "timeoutSeconds": 2,
+                                "failureThreshold": 1,
+                            },
+                            "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                        }
+                    ],
+                },
+            },
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "storageClassName": storage_class,
+                        "resources": {"requests": {"storage": "64Mi"}},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _ready(pod: dict[str, Any] | None) -> bool:
+    conditions = (pod or {}).get("status", {}).get("conditions") or []
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+async def _until(what: str, check: Any, *, wait_s: float = WAIT_S) -> Any:
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(POLL_S)
+    raise AssertionError(f"gave up after {wait_s:.0f}s waiting for {what}")
+
+
+async def _pod_ready(objects: Objects, name: str, *, not_uid: str | None = None) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        pod = await objects.get("Pod", name)
+        if pod is None or pod["metadata"]["uid"] == not_uid or not _ready(pod):
+            return None
+        return pod
+
+    found: dict[str, Any] = await _until(f"{name} Ready", check)
+    return found
+
+
+async def _exec(objects: Objects, pod: str, command: list[str]) -> str:
+    """Exec with a few retries (a just-Ready container may refuse the first stream)."""
+    last: Exception | None = None
+    for _ in range(10):
+        try:
+            return await asyncio.wait_for(objects.exec(pod, command=command, container=None), 30)
+        except Exception as exc:  # the next try decides
+            last = exc
+            await asyncio.sleep(1)
+    raise AssertionError(f"exec {command} in {pod} kept failing: {last}")
+
+
+async def test_redis_data_survives_pod_deletion(real_lab: LabHandle, objects: Objects) -> None:
+    await objects.apply(_service())
+    await objects.apply(_statefulset(replicas=1, storage_class=real_lab.storage_class))
+    first = await _pod_ready(objects, "redis-0")
+    assert first["spec"]["nodeName"] in real_lab.real_nodes
+    assert (await _exec(objects, "redis-0", ["redis-cli", "SET", "mykey", "kept"])).strip() == "OK"
+    await objects.delete("Pod", "redis-0")
+    second = await _pod_ready(objects, "redis-0", not_uid=first["metadata"]["uid"])
+    got = await _exec(objects, "redis-0", ["redis-cli", "GET", "mykey"])
+    assert got.strip() == "kept"
+    claim = second["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+    assert claim == "data-redis-0"
+    # local-volume semantics: the volume was made for, and is tied to, the pod's node
+    bound = await objects.get("PersistentVolumeClaim", claim)
+    assert bound is not None
+    volume = await _call(
+        objects.api, "GET", f"/api/v1/persistentvolumes/{bound['spec']['volumeName']}"
+    )
+    (term,) = volume["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"]
+    assert term["matchExpressions"][0]["values"] == [second["spec"]["nodeName"]]
+
+
+async def test_failing_readiness_probe_holds_ordered_ready_scale_up(
+    real_lab: LabHandle, objects: Objects
+) -> None:
+    await objects.apply(_service())
+    await objects.apply(_statefulset(replicas=1, storage_class=real_lab.storage_class))
+    await _pod_ready(objects, "redis-0")
+    # every client waits 20 s, so the probe's own `timeout 1` fails it: redis-0 turns unready
+    paused = await _exec(objects, "redis-0", ["redis-cli", "CLIENT", "PAUSE", "20000"])
+    assert paused.strip() == "OK"
+
+    async def unready() -> bool:
+        return not _ready(await objects.get("Pod", "redis-0"))
+
+    await _until("redis-0 unready", unready, wait_s=15)
+    await objects.apply(_statefulset(replicas=3, storage_class=real_lab.storage_class))
+    held_until = time.monotonic() + 5
+    while time.monotonic() < held_until:
+        assert await objects.get("Pod", "redis-1") is None, "redis-1 created while redis-0 unready"
+        await asyncio.sleep(POLL_S)
+    # the pause ends, redis-0 is Ready again, and the scale-up goes on in order
+    await _pod_ready(objects, "redis-1")
+    await _pod_ready(objects, "redis-2")
+
+
+def _dns_query(name: str, *, server: tuple[str, int]) -> list[str]:
+    """A records for `name` from `server` over UDP (a minimal resolver: one question)."""
+    ident = random.randrange(1 << 16)
+    question = b"".join(bytes([len(p)]) + p.encode() for p in name.rstrip(".").split(".")) + b"\0"
+    packet = struct.pack(">HHHHHH", ident, 0x0100, 1, 0, 0, 0) + question + struct.pack(">HH", 1, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(2)
+        sock.sendto(packet, server)
+        reply, _ = sock.recvfrom(4096)
+    _, flags, _, answers, _, _ = struct.unpack(">HHHHHH", reply[:12])
+    offset = 12 + len(question) + 4
+    addresses = []
+    for _ in range(answers):
+        if reply[offset] & 0xC0 == 0xC0:
+            offset += 2
+        else:
+            while reply[offset]:
+                offset += reply[offset] + 1
+            offset += 1
+        kind, _, _, length = struct.unpack(">HHIH", reply[offset : offset + 10])
+        offset += 10
+        if kind == 1 and length == 4:
+            addresses.append(socket.inet_ntoa(reply[offset : offset + 4]))
+        offset += length
+    assert flags & 0x000F in (0, 3), f"DNS error rcode {flags & 0xF}"
+    return addresses
+
+
+async def test_per_pod_names_resolve_from_host_and_pod(
+    real_lab: LabHandle, objects: Objects
+) -> None:
+    await objects.apply(_service())
+    await objects.apply(_statefulset(replicas=1, storage_class=real_lab.storage_class))
+    pod = await _pod_ready(objects, "redis-0")
+    ip = pod["status"]["podIP"]
+    fqdn = f"redis-0.redis-headless.{objects.namespace}.svc.cluster.local"
+    server = real_lab.dns_server
+    assert server is not None
+
+    async def from_host() -> list[str]:
+        return await asyncio.to_thread(_dns_query, fqdn, server=server)
+
+    assert await _until(f"{fqdn} from the host", from_host, wait_s=30) == [ip]
+    await objects.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "dns-client"},
+            "spec": {
+                "terminationGracePeriodSeconds": 1,
+                "containers": [
+                    {
+                        "name": "busybox",
+                        "image": "busybox",
+                        "command": ["sleep", "3600"],
+                        "imagePullPolicy": "IfNotPresent",
+                    }
+                ],
+            },
+        }
+    )
+    await _pod_ready(objects, "dns-client")
+    answer = await _exec(objects, "dns-client", ["nslookup", fqdn])
+    assert ip in answer, answer
+
+
+async def test_two_nodes_spread_pods_that_reach_each_other_by_name(
+    real_lab: LabHandle, objects: Objects
+) -> None:
+    await objects.apply(_service())
+    manifest = _statefulset(replicas=2, storage_class=real_lab.storage_class, spread=True)
+    await objects.apply(manifest)
+    pods = [await _pod_ready(objects, "redis-0"), await _pod_ready(objects, "redis-1")]
+    assert {pod["spec"]["nodeName"] for pod in pods} == set(real_lab.real_nodes)
+    # across the lab bridge, by the per-pod DNS name the headless Service gives redis-1
+    peer = f"redis-1.redis-headless.{objects.namespace}.svc.cluster.local"
+    answer = await _exec(objects, "redis-0", ["timeout", "5", "redis-cli", "-h", peer, "ping"])
+    assert answer.strip() == "PONG"
+
+
+def _traces(directory: Path) -> list[str]:
+    """What a lab in `directory` still has on the host: layout, node dirs, mounts, bridge."""
+    traces = []
+    if realnode.read_layout(directory) is not None:
+        traces.append("layout")
+    if (directory / "nodes").exists():
+        traces.append("nodes dir")
+    mountinfo = Path("/proc/self/mountinfo").read_text().splitlines()
+    traces += [f"mount {line.split()[4]}" for line in mountinfo if str(directory) in line]
+    bridges = realnode._run(["ip", "-o", "link", "show", "type", "bridge"]).stdout
+    if f"stsw{realnode.lab_key(directory.resolve())}" in bridges:
+        traces.append("bridge")
+    return traces
+
+
+async def test_a_failed_up_leaves_the_host_clean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if _host_problems() and not _required():
+        pytest.skip("real nodes cannot run here")
+    real_argv = realnode.kubelet_argv
+
+    def broken(node: realnode.RealNode, *, kubelet: Path) -> tuple[str, ...]:
+        return (*real_argv(node, kubelet=kubelet), "--no-such-flag")
+
+    monkeypatch.setattr(realnode, "kubelet_argv", broken)
+    directory = tmp_path / "lab"
+    with pytest.raises(LabError, match=r"kubelet of node 127\.0\.0\.2 exited during start-up"):
+        await start_lab(directory, nodes=0, real_nodes=1, report=print, wait_s=30)
+    assert await asyncio.to_thread(_traces, directory) == []
+    status = lab_status(directory)
+    assert status is not None
+    assert not status.running
+
+
+def test_demo_runs_the_lesson_with_exec_on_real_nodes(real_lab: LabHandle, tmp_path: Path) -> None:
+    """The lesson under both policies with its exec steps: data survives, DNS answers, pass."""
+    argv = ["demo", "--real-nodes", "--db", str(tmp_path / "s.db"), "-o", str(tmp_path / "out")]
+    cli = CliRunner().invoke(
+        main, argv, env={LAB_DIR_ENV: str(real_lab.directory)}, catch_exceptions=False
+    )
+    assert cli.exit_code == 0, cli.output
+    assert cli.output.count("mykey survived: `redis-cli GET mykey` in redis-0") == 2, cli.output
+    dns = [line for line in cli.output.splitlines() if "DNS redis-0.redis-headless." in line]
+    assert len(dns) == 4, cli.output  # before and after the recreation, under both policies
+    assert all("no address" not in line for line in dns), cli.output
+    sessions = list_session_names(tmp_path / "s.db")
+    for session in sessions:
+        result = verify(load_recording(tmp_path / "s.db", session), statefulset="redis")
+        assert result.count("fail") == 0, result.to_dict()
+        assert result.count("inconclusive") == 0, result.to_dict()
+        passed = {v.proof for v in result.verdicts if v.outcome == "pass"}
+        assert {"stable-storage", "stable-network-identity"} <= passed, sorted(passed)
