@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# What the tests need on a fresh Debian machine, installed when missing, then the venv:
-#   - Debian packages: chromium (the report tests open the HTML headless), jq (a stage
-#     cross-check); as root through apt-get, else through sudo, else a clear error naming them.
+# What the tests need on a fresh Debian machine, installed when missing, then the venv and lab:
+#   - Debian packages, as root through apt-get, else through sudo, else a clear error naming
+#     them: chromium (the report tests open the HTML headless), jq (a stage cross-check), and
+#     what real lab nodes need (tests marked realnode, docs/lab.md): containerd, runc and the
+#     CNI plugins run them; gcc, libc6-dev, busybox-static and redis-tools build their images.
 #   - .venv with stswatch and its test extras (pip).
+#   - the lab's binaries and images (`stswatch lab build --real-nodes`, cached by version).
 # Go >= 1.26 must be on PATH: the lab's control plane is built from Go modules (cached).
 # Idempotent: a second run installs nothing. Used by the README's test command and by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES="chromium jq ${STSWATCH_EXTRA_PACKAGES:-}"
+REAL_NODE_PACKAGES="containerd runc containernetworking-plugins busybox-static redis-tools gcc libc6-dev"
+PACKAGES="chromium jq $REAL_NODE_PACKAGES"
 
 missing=""
 for package in $PACKAGES; do
@@ -35,3 +39,4 @@ command -v go >/dev/null || { echo "go (>= 1.26) is required to build the lab's 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -e '.[test]'
+.venv/bin/stswatch lab build --real-nodes
