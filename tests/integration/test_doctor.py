@@ -591,6 +591,8 @@ async def test_status_watch_command_redraws_and_stops_on_ctrl_c(
         stswatch, "status", "-n", namespace, "redis", "--watch",
         "--kubeconfig", str(lab.kubeconfig),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        # A run started in the background inherits SIGINT ignored; Ctrl-C must reach this one.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert process.stdout is not None
     seen: list[str] = []
