@@ -49,11 +49,6 @@ class Actor:
         """True when a client (not a controller of the cluster) made the change."""
         return self.who == causes.BY_CLIENT
 
-    @property
-    def controller(self) -> bool:
-        """True when the StatefulSet controller made the change."""
-        return self.who == causes.BY_CONTROLLER
-
 
 @dataclass(frozen=True)
 class Attribution:
@@ -140,15 +135,6 @@ def pod_deletion(
     if event is not None:
         return Actor(causes.BY_CONTROLLER, "its SuccessfulDelete Event", (event,))
     return _not_the_controller(at, pod.name, began, "SuccessfulDelete")
-
-
-def pod_creation(at: Attribution, pod: PodIncarnation) -> Actor:
-    """Who created `pod`: the controller when its SuccessfulCreate Event was recorded."""
-    created = pod.created
-    event = at.controller_action(pod.namespace, "create", "Pod", pod.name, created.received_wall_ns)
-    if event is not None:
-        return Actor(causes.BY_CONTROLLER, "its SuccessfulCreate Event", (event,))
-    return _not_the_controller(at, pod.name, created, "SuccessfulCreate")
 
 
 def claim_deletion(at: Attribution, claim: PvcIncarnation) -> Actor | None:

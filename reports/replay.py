@@ -57,17 +57,10 @@ class Stretch:
     """Consecutive held decisions on one pod incarnation: [start, end) in ranks and wall time."""
 
     pod: PodIncarnation
-    ordinal: int
     cause: str  # the cause that held longest
     detail: str
     start: Transition  # the step at which the hold began
     end: Transition | None  # the step that released it; None when it never was
-    condemned: bool  # the pod was outside the range (a scale-down waiting on it)
-
-    def seconds(self, until_wall_ns: int) -> float:
-        """How long it held, up to its release or `until_wall_ns`."""
-        stop = self.end.received_wall_ns if self.end is not None else until_wall_ns
-        return max(0.0, (stop - self.start.received_wall_ns) / 1e9)
 
 
 @dataclass(frozen=True)
@@ -155,7 +148,6 @@ class _State:
     high_old: _Heap = field(default_factory=lambda: _Heap(-1))
     high_bad: _Heap = field(default_factory=lambda: _Heap(-1))
     high_out: _Heap = field(default_factory=lambda: _Heap(-1))
-    low_out_bad: _Heap = field(default_factory=lambda: _Heap(1))
     first: int = 0
     last: int = -1  # in-range ordinals: first..last
     partition: int = 0
@@ -170,7 +162,7 @@ class _State:
         self.first, self.last = first, first + replicas - 1
         self.partition, self.revision = first + partition, revision
         self.bad, self.old, self.out = set(), set(), set()
-        for heap in (self.low_bad, self.high_old, self.high_bad, self.high_out, self.low_out_bad):
+        for heap in (self.low_bad, self.high_old, self.high_bad, self.high_out):
             heap.items.clear()
         for ordinal in range(self.first, self.last + 1):
             self.touch(ordinal)
@@ -193,8 +185,6 @@ class _State:
                     heap.push(ordinal)
             else:
                 members.discard(ordinal)
-        if not in_range and slot is not None and unhealthy:
-            self.low_out_bad.push(ordinal)
 
     def _outdated(self, ordinal: int, slot: _Pod | None) -> bool:
         if slot is None or ordinal < self.partition or self.revision is None:
@@ -240,9 +230,9 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
         if (decision.state, decision.what) != key:
             key = (decision.state, decision.what)
             decisions.append((step, decision))
-            _track(holding, stretches, step, decision, state)
+            _track(holding, stretches, step, decision)
     if holding:
-        stretches.append(holding.pop().close(None, max(until_ns, state.now_ns), state))
+        stretches.append(holding.pop().close(None, max(until_ns, state.now_ns)))
     return Replay(
         tuple(decisions),
         tuple(stretches),
@@ -416,9 +406,8 @@ def _phase3(state: _State, monotonic: bool) -> Decision | None:
     if monotonic and slot.problem(state.now_ns, state.min_ready) is not None:
         # processCondemned deletes an unhealthy condemned pod only when it is the
         # firstUnavailablePod (the lowest unavailable one): otherwise it waits on it.
-        unhealthy = {o for o in state.out if state.pods[o].problem(state.now_ns, state.min_ready)}
-        first = state.low_out_bad.top(unhealthy)
-        if first is not None and first != high:
+        unhealthy = [o for o in state.out if state.pods[o].problem(state.now_ns, state.min_ready)]
+        if min(unhealthy) != high:
             return _held(state, high)
     return Decision("act", f"delete {slot.pod.name} (condemned)", slot.pod, "", high)
 
@@ -454,14 +443,12 @@ class _Open:
         self.details[cause] = self.decision.what
         self.decision, self.since_ns = decision, now_ns
 
-    def close(self, end: Transition | None, now_ns: int, state: _State) -> Stretch:
+    def close(self, end: Transition | None, now_ns: int) -> Stretch:
         self.switch(self.decision, now_ns)
         cause = max(self.spent, key=lambda c: self.spent[c])
         pod = self.decision.pod
         assert pod is not None
-        ordinal = self.decision.ordinal if self.decision.ordinal is not None else -1
-        condemned = not state.first <= ordinal <= state.last
-        return Stretch(pod, ordinal, cause, self.details[cause], self.start, end, condemned)
+        return Stretch(pod, cause, self.details[cause], self.start, end)
 
 
 def _track(
@@ -469,7 +456,6 @@ def _track(
     stretches: list[Stretch],
     step: Transition,
     decision: Decision,
-    state: _State,
 ) -> None:
     """Extend, close or open the held stretch for this decision."""
     now = step.received_wall_ns
@@ -478,6 +464,6 @@ def _track(
         holding[0].switch(decision, now)
         return
     if holding:
-        stretches.append(holding.pop().close(step, now, state))
+        stretches.append(holding.pop().close(step, now))
     if held:
         holding.append(_Open(step, decision, now))

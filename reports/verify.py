@@ -103,7 +103,7 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     changes = {c.id: c for c in recording.changes}
     kinds = frozenset(c.kind for c in recording.changes)
     indexes = {sts.uid: index_set(life, sts) for sts in life.statefulsets}
-    end_ns, live = recording_end(recording)
+    end_ns = recording_end(recording)
     replays = {sts.uid: replay_set(life, sts, until_ns=end_ns) for sts in life.statefulsets}
     actors = attribution(recording)
     ids_by_rank = tuple(sorted(life.ordering.rank, key=life.ordering.rank.__getitem__))
@@ -112,7 +112,7 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
         uid = episode.statefulset.uid
         ctx = ProofContext(
             episode, life, changes, recording.gaps, episodes, indexes[uid], kinds,
-            replays[uid], actors, end_ns, live, ids_by_rank,
+            replays[uid], actors, end_ns, ids_by_rank,
         )  # fmt: skip
         results.append(_result(index, ctx, _decide_all(ctx)))
     gaps = tuple(
@@ -142,13 +142,11 @@ def _who_deleted(ctx: ProofContext) -> str:
     return f"; deleted by {actor.who} ({actor.basis})"
 
 
-def recording_end(recording: Recording) -> tuple[int, bool]:
-    """(the last moment the recording covers in wall ns, whether its last run is still open)."""
+def recording_end(recording: Recording) -> int:
+    """The last moment the recording covers (wall ns): its last change, or its last run's end."""
     last = recording.changes[-1].received_wall_ns if recording.changes else 0
     run = recording.runs[-1] if recording.runs else None
-    if run is None or run.ended_wall_ns is None:
-        return last, run is not None
-    return max(last, run.ended_wall_ns), False
+    return max(last, run.ended_wall_ns or 0) if run is not None else last
 
 
 def _decide_all(ctx: ProofContext) -> tuple[Verdict, ...]:

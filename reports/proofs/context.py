@@ -79,7 +79,6 @@ class ProofContext:
     replay: Replay  # the controller replay of the episode's StatefulSet
     actors: Attribution  # who acted, from the controller's Events and the scenario's marks
     recording_end_ns: int  # the last moment the recording covers (wall ns)
-    live: bool = False  # the last recorder run has not closed (recording, or killed)
     ids_by_rank: tuple[int, ...] = ()  # change id at each rank
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 

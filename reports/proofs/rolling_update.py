@@ -39,11 +39,6 @@ class Replacement:
     new: PodIncarnation | None
 
 
-def update_revision(ctx: ProofContext) -> str | None:
-    """The revision the rollout moves pods to, from the first status that observed the change."""
-    return ctx.update_revision()
-
-
 def decide(ctx: ProofContext) -> Verdict | None:
     """Pass when the controller's replacements go highest ordinal first, each Ready before the
     next deletion; say whether the rollout completed, where it halted and who else acted."""
@@ -51,7 +46,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.kind not in UPDATE_KINDS:
         return None
     progress = episode_progress(ctx)
-    revision = update_revision(ctx)
+    revision = ctx.update_revision()
     replaced = _replacements(ctx, revision)
     by_client = [r for r in replaced if _deleted_by(ctx, r.old) == causes.BY_CLIENT]
     replaced = [r for r in replaced if r not in by_client]
