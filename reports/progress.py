@@ -41,17 +41,17 @@ def _progress(ctx: ProofContext) -> Progress:
     episode = ctx.episode
     if episode.kind in _INSTANT:
         return Progress("instant", "nothing to wait for")
-    end = episode.end_rank
-    window_end_ns = _window_end_ns(ctx)
-    holds = tuple(
-        h
-        for s in ctx.replay.overlapping(episode.start_rank, episode.end_rank + 1)
-        if (h := _hold(ctx, s, window_end_ns)) is not None
-    )
     if episode.kind == "statefulset-deleted":
         return _deletion_progress(ctx)
     if episode.kind == "ondelete-update":
         return _ondelete_progress(ctx)
+    end = episode.end_rank
+    window_end_ns = _window_end_ns(ctx)
+    holds = tuple(
+        h
+        for s in ctx.replay.overlapping(episode.start_rank, end + 1)
+        if (h := _hold(ctx, s, window_end_ns)) is not None
+    )
     settled = _settled(ctx)
     recreation = episode.recreation
     if recreation is not None and (ready := recreation.new.first("ready")) is not None:
@@ -61,14 +61,12 @@ def _progress(ctx: ProofContext) -> Progress:
         text = f"completed within the episode in {took:.1f} s"
         return Progress("completed", text + _holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)
-    ended = (
-        "the recording ended" if end >= len(ctx.life.ordering.rank) else "the next episode began"
-    )
-    stands = _stands(ctx, last, holds)
-    state = "halted" if holds and holds[-1].to_wall_ns is None else "progressing"
-    if ended == "the next episode began":
-        state = "superseded"
-    text = f"did not complete within the episode ({ended}): {stands}"
+    if end < len(ctx.life.ordering.rank):
+        state, ended = "superseded", "the next episode began"
+    else:
+        halted = holds and holds[-1].to_wall_ns is None
+        state, ended = ("halted" if halted else "progressing"), "the recording ended"
+    text = f"did not complete within the episode ({ended}): {_stands(ctx, last, holds)}"
     return Progress(state, text + _holds_clause(holds, skip_last=True), holds, text)
 
 
