@@ -8,7 +8,6 @@ shorter waits are a pod starting as usual, not a halt.
 """
 
 from reports import causes
-from reports.attribution import pod_deletion
 from reports.lifecycle import PodIncarnation
 from reports.proofs.context import ProofContext
 from reports.replay import Decision, Stretch
@@ -168,7 +167,7 @@ def _released_by(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> st
     change = ctx.changes[step.change_id]
     if change.kind == "Pod" and change.uid == pod.uid:
         if step.what in ("terminating", "deleted"):
-            actor = pod_deletion(ctx.actors, pod, set_gone=ctx.set_gone)
+            actor = ctx.deleted_by(pod)
             who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
             return f"{pod.name} deleted{who}"
         return f"{pod.name} {_word(step.what)}"

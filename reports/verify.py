@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from migrations.failures import NotFoundError
-from reports.attribution import attribution, pod_deletion
+from reports.attribution import attribution
 from reports.episodes import find_episodes
 from reports.latency import phase_latency
 from reports.lifecycle import Lifecycles, build_lifecycles
@@ -134,7 +134,7 @@ def _who_deleted(ctx: ProofContext) -> str:
     recreation = ctx.episode.recreation
     if recreation is None:
         return ""
-    actor = pod_deletion(ctx.actors, recreation.old, set_gone=ctx.set_gone)
+    actor = ctx.deleted_by(recreation.old)
     if actor is None:
         return ""
     if actor.who == "unknown":

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
 
-from reports.attribution import Attribution
+from reports.attribution import Actor, Attribution, pod_deletion
 from reports.episodes import UPDATE_KINDS, Episode, Recreation
 from reports.lifecycle import Lifecycles, PodIncarnation, StatefulSetIncarnation, Transition
 from reports.objects import parse_time
@@ -97,6 +97,10 @@ class ProofContext:
         """When the episode's StatefulSet began to be deleted, if it was."""
         sts = self.episode.statefulset
         return next((t for t in sts.transitions if t.what in ("terminating", "deleted")), None)
+
+    def deleted_by(self, pod: PodIncarnation) -> Actor | None:
+        """Who deleted `pod` (None when it was not deleted): `reports.attribution.pod_deletion`."""
+        return pod_deletion(self.actors, pod, set_gone=self.set_gone)
 
     def update_revision(self) -> str | None:
         """The revision a rollout moves pods to: the first status in the window that observed it."""

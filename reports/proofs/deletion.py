@@ -10,7 +10,6 @@ This verdict states what happened: how many pods went, how close together, who r
 """
 
 from reports import causes
-from reports.attribution import pod_deletion
 from reports.lifecycle import PodIncarnation, Transition
 from reports.proofs.context import RECORDING_ENDED, ProofContext
 from reports.verdict import Verdict
@@ -54,19 +53,15 @@ def decide(ctx: ProofContext) -> Verdict | None:
             "(deleted with --cascade=orphan), not removed"
         )
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
-    reason = _describe(ctx, gone, removed) + (f"; left: {', '.join(kept)}" if kept else "")
+    reason = _describe(ctx, removed) + (f"; left: {', '.join(kept)}" if kept else "")
     return ctx.verdict(PROOF, "pass", reason, cited)
 
 
-def _describe(
-    ctx: ProofContext, gone: Transition, removed: list[tuple[PodIncarnation, Transition]]
-) -> str:
+def _describe(ctx: ProofContext, removed: list[tuple[PodIncarnation, Transition]]) -> str:
     first = removed[0][1].received_wall_ns
     spread = (removed[-1][1].received_wall_ns - first) / 1e9
     together = sum(1 for _, b in removed if (b.received_wall_ns - first) / 1e9 <= _AT_ONCE_S)
-    actors = {
-        a.who for p, _ in removed if (a := pod_deletion(ctx.actors, p, set_gone=gone)) is not None
-    }
+    actors = {a.who for p, _ in removed if (a := ctx.deleted_by(p)) is not None}
     who = " and ".join(sorted(actors)) if actors else causes.BY_GARBAGE_COLLECTOR
     names = ", ".join(p.name for p, _ in removed)
     return (

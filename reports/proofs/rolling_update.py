@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from reports import causes
-from reports.attribution import pod_deletion
 from reports.episodes import UPDATE_KINDS
 from reports.lifecycle import PodIncarnation, Transition
 from reports.objects import parse_time
@@ -76,7 +75,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
 
 
 def _deleted_by(ctx: ProofContext, pod: PodIncarnation) -> str:
-    actor = pod_deletion(ctx.actors, pod, set_gone=ctx.set_gone)
+    actor = ctx.deleted_by(pod)
     return actor.who if actor is not None else "unknown"
 
 

@@ -11,7 +11,6 @@ reported, not judged. Holds (an in-range pod unhealthy, an unhealthy condemned p
 from itertools import pairwise
 
 from reports import causes
-from reports.attribution import pod_deletion
 from reports.lifecycle import PodIncarnation, Transition
 from reports.progress import episode_progress, hold_clause
 from reports.proofs.context import Health, ProofContext, health
@@ -70,7 +69,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
 
 
 def _by_client(ctx: ProofContext, pod: PodIncarnation) -> bool:
-    actor = pod_deletion(ctx.actors, pod, set_gone=ctx.set_gone)
+    actor = ctx.deleted_by(pod)
     return actor is not None and actor.client
 
 
