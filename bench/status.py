@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 from kubernetes_asyncio import client
 
+from bench.scale import NAME, bulk_statefulset
 from reports.live.status import set_status
 from reports.live.status_render import render_table
 from reports.live.world import world_of
@@ -33,38 +34,8 @@ from watcher.lab.lab import LabHandle, attach_lab, start_lab
 from watcher.lab.stages import PodTiming
 from watcher.live import read_objects
 
-NAME = "bulk"
 NAMESPACE = "bench-status"
 WAIT_S = 900.0
-
-
-def bulk(*, replicas: int, storage_class: str) -> dict[str, Any]:
-    """A Parallel set of `replicas` pods behind a headless Service, one 1Gi claim each."""
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": NAME},
-        "spec": {
-            "serviceName": NAME,
-            "replicas": replicas,
-            "podManagementPolicy": "Parallel",
-            "selector": {"matchLabels": {"app": NAME}},
-            "template": {
-                "metadata": {"labels": {"app": NAME}},
-                "spec": {"containers": [{"name": "c", "image": "redis:6.2-alpine"}]},
-            },
-            "volumeClaimTemplates": [
-                {
-                    "metadata": {"name": "data"},
-                    "spec": {
-                        "accessModes": ["ReadWriteOnce"],
-                        "storageClassName": storage_class,
-                        "resources": {"requests": {"storage": "1Gi"}},
-                    },
-                }
-            ],
-        },
-    }
 
 
 @contextlib.asynccontextmanager
@@ -92,7 +63,7 @@ async def setup(lab: LabHandle, replicas: int) -> None:
             await core.create_namespaced_service(NAMESPACE, service)
         with contextlib.suppress(client.ApiException):
             await apps.create_namespaced_stateful_set(
-                NAMESPACE, bulk(replicas=replicas, storage_class=lab.storage_class)
+                NAMESPACE, bulk_statefulset(replicas=replicas, storage_class=lab.storage_class)
             )
         await apps.patch_namespaced_stateful_set_scale(
             NAME, NAMESPACE, {"spec": {"replicas": replicas}}
