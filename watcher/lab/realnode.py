@@ -44,7 +44,7 @@ from watcher.lab.certs import Pki
 from watcher.lab.errors import LabError
 from watcher.lab.kubeconfig import CONTEXT
 from watcher.lab.process import is_alive, log_tail, stop_all
-from watcher.lab.state import ProcessRecord
+from watcher.lab.state import ProcessRecord, write_json_atomically
 
 Report = Callable[[str], None]
 LAYOUT_FILE = "realnodes.json"
@@ -144,10 +144,7 @@ def layout_path(directory: Path) -> Path:
 
 def write_layout(layout: Layout) -> None:
     """Record the plan before the host is touched (teardown reads it)."""
-    path = layout_path(Path(layout.lab_directory))
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_bytes(orjson.dumps(asdict(layout), option=orjson.OPT_INDENT_2))
-    tmp.replace(path)
+    write_json_atomically(layout_path(Path(layout.lab_directory)), asdict(layout))
 
 
 def read_layout(directory: Path) -> Layout | None:

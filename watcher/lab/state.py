@@ -52,12 +52,16 @@ def state_path(directory: Path) -> Path:
     return directory / STATE_FILE
 
 
+def write_json_atomically(path: Path, data: object) -> None:
+    """Write `data` as indented JSON beside `path`, then rename it over `path`."""
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    tmp.replace(path)
+
+
 def write_state(state: LabState) -> None:
     """Atomically replace the state file."""
-    path = state_path(Path(state.directory))
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_bytes(orjson.dumps(asdict(state), option=orjson.OPT_INDENT_2))
-    tmp.replace(path)
+    write_json_atomically(state_path(Path(state.directory)), asdict(state))
 
 
 def read_state(directory: Path) -> LabState | None:
