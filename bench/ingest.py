@@ -22,11 +22,11 @@ from typing import Any
 import orjson
 from kubernetes_asyncio.client import ApiClient, Configuration
 
-from watcher.kinds import POD
-from watcher.reflector import Reflector
-from watcher.scope import NamespaceWorld
-from watcher.store import Store, open_store
-from watcher.writer import Writer
+from stswatch.record.kinds import POD
+from stswatch.record.reflector import Reflector
+from stswatch.record.scope import NamespaceWorld
+from stswatch.record.store import Store, open_store
+from stswatch.record.writer import Writer
 
 BATCH = 2000
 _INSERT = (

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from reports.html import render_report
-from reports.lifecycle import build_lifecycles
-from reports.recording import load_recording
-from reports.timeline_build import build_timeline
-from reports.verify import verify
+from stswatch.reports.history.lifecycles import build_lifecycles
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
+from stswatch.reports.timeline.build import build_timeline
+from stswatch.reports.timeline.html import render_report
 from tests.browser.chromium import launch
 from tests.browser.sessions import bring_up, status, take_down, write_session
 from tests.fixtures.builder import ClusterBuilder

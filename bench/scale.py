@@ -24,9 +24,9 @@ import psutil
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client import ApiClient
 
-from reports.recording import load_recording
-from watcher.lab.lab import LabHandle, attach_lab, start_lab
-from watcher.lab.stages import PodTiming
+from stswatch.lab.lab import LabHandle, attach_lab, start_lab
+from stswatch.lab.stages import PodTiming
+from stswatch.reports.recording import load_recording
 
 WAIT_S = 1800.0
 NAME = "bulk"

@@ -25,14 +25,14 @@ import aiohttp
 from kubernetes_asyncio import client
 
 from bench.scale import NAME, bulk_statefulset
-from reports.live.status import set_status
-from reports.live.status_render import render_table
-from reports.live.world import world_of
-from watcher.api import Request, get_json
-from watcher.cluster import connect
-from watcher.lab.lab import LabHandle, attach_lab, start_lab
-from watcher.lab.stages import PodTiming
-from watcher.live import read_objects
+from stswatch.lab.lab import LabHandle, attach_lab, start_lab
+from stswatch.lab.stages import PodTiming
+from stswatch.live import read_objects
+from stswatch.record.api import Request, get_json
+from stswatch.record.cluster import connect
+from stswatch.reports.live.status import set_status
+from stswatch.reports.live.status_render import render_table
+from stswatch.reports.live.world import world_of
 
 NAMESPACE = "bench-status"
 WAIT_S = 900.0

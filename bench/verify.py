@@ -9,9 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from reports.lifecycle import build_lifecycles
-from reports.recording import load_recording
-from reports.verify import verify
+from stswatch.reports.history.lifecycles import build_lifecycles
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
 from tests.fixtures.builder import ClusterBuilder
 
 PODS = 1_000

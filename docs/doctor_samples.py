@@ -21,9 +21,13 @@ from kubernetes_asyncio.client import ApiClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.integration
 
-from reports import causes
-from reports.live.doctor import diagnose
-from reports.live.world import world_of
+from stswatch.lab.lab import LabHandle, attach_lab
+from stswatch.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
+from stswatch.live import read_objects
+from stswatch.record.cluster import Cluster, connect
+from stswatch.reports import causes
+from stswatch.reports.live.doctor import diagnose
+from stswatch.reports.live.world import world_of
 from tests.integration.test_doctor import (
     create,
     headless_service,
@@ -31,10 +35,6 @@ from tests.integration.test_doctor import (
     requeue_parked_pods,
     until_ready,
 )
-from watcher.cluster import Cluster, connect
-from watcher.lab.lab import LabHandle, attach_lab
-from watcher.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
-from watcher.live import read_objects
 
 OUT = Path(__file__).with_name("doctor-samples.txt")
 WAIT_S = 180.0

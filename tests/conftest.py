@@ -1,6 +1,6 @@
 """Suite-wide fixtures: the real local control plane (`lab`) and a fresh namespace per test.
 
-Integration tests take `lab` (session-scoped `watcher.lab.lab.LabHandle`), `namespace` (a new
+Integration tests take `lab` (session-scoped `stswatch.lab.lab.LabHandle`), `namespace` (a new
 namespace, deleted afterwards) and `kube_api` (a session-wide kubernetes-asyncio ApiClient).
 The lab is built (cached) and started once per run in a temporary directory; if it cannot
 start, every test using it errors with the component's log tail: never a skip.
@@ -21,7 +21,7 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from watcher.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_lab
+from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_lab
 
 REUSE_ENV = "STSWATCH_TEST_LAB_DIR"
 NODES = 3

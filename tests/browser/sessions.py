@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from reports.recording import Recording, load_recording
+from stswatch.reports.recording import Recording, load_recording
 from tests.fixtures.builder import START_NS, ClusterBuilder
 
 HOSTILE = (

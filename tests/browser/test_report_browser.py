@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from reports.compare import compare
-from reports.html import render_comparison, render_report
-from reports.timeline_build import session_timeline
+from stswatch.reports.timeline.build import session_timeline
+from stswatch.reports.timeline.compare import compare
+from stswatch.reports.timeline.html import render_comparison, render_report
 from tests.browser.chromium import Watched
 from tests.browser.sessions import HOSTILE, hostile_pod_event, lab_session, write_session
 from tests.fixtures.builder import ClusterBuilder

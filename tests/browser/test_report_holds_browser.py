@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from reports.html import render_report
+from stswatch.reports.timeline.html import render_report
 from tests.browser.chromium import Watched
 from tests.fixtures.episodes import HOSTILE_POD, episode, hold, recorded_timeline, result
 

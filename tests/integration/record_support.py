@@ -13,12 +13,12 @@ import yaml
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client import ApiClient
 
-from reports.recording import Change, Recording
-from watcher.cluster import connect
-from watcher.lab.lab import LabHandle
-from watcher.recorder import Recorder, RecordSummary
-from watcher.reflector import WatchTimeouts
-from watcher.scope import RecordScope
+from stswatch.lab.lab import LabHandle
+from stswatch.record.cluster import connect
+from stswatch.record.recorder import Recorder, RecordSummary
+from stswatch.record.reflector import WatchTimeouts
+from stswatch.record.scope import RecordScope
+from stswatch.reports.recording import Change, Recording
 
 WAIT_S = 90.0
 SERVICE = "redis-headless"

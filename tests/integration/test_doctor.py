@@ -18,13 +18,13 @@ from click.testing import CliRunner
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 
-from migrations.failures import ExitCode
-from reports import causes
-from watcher.cli import main
-from watcher.cluster import connect
-from watcher.lab.lab import LabHandle
-from watcher.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
-from watcher.live import SetObjects, watch_world
+from stswatch.cli import main
+from stswatch.errors import ExitCode
+from stswatch.lab.lab import LabHandle
+from stswatch.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
+from stswatch.live import SetObjects, watch_world
+from stswatch.record.cluster import connect
+from stswatch.reports import causes
 
 pytestmark = pytest.mark.integration
 

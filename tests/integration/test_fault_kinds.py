@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reports.recording import load_recording
-from reports.verdict import Verdict, VerifyResult
-from reports.verify import verify
+from stswatch.cli import main
+from stswatch.reports.proofs.verdict import Verdict, VerifyResult
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
+from stswatch.scenario import runner
 from tests.fixtures.fault_kinds import ROWS, SCENARIOS
-from watcher.cli import main
-from watcher.scenario import runner
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from kubernetes_asyncio import client, config
 
-from watcher.lab.lab import lab_status
-from watcher.lab.process import is_alive
+from stswatch.lab.lab import lab_status
+from stswatch.lab.process import is_alive
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from record_support import create_lesson, delete_pod_and_wait, scale, until
 
-from watcher.lab.lab import LabHandle
+from stswatch.lab.lab import LabHandle
 
 pytestmark = pytest.mark.integration
 

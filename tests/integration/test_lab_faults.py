@@ -10,10 +10,10 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from migrations.failures import ExitCode
-from watcher.cli import main
-from watcher.lab.lab import LabHandle, lab_status
-from watcher.lab.stages import HOLD_ANNOTATION
+from stswatch.cli import main
+from stswatch.errors import ExitCode
+from stswatch.lab.lab import LabHandle, lab_status
+from stswatch.lab.stages import HOLD_ANNOTATION
 
 pytestmark = pytest.mark.integration
 

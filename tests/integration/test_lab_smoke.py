@@ -16,7 +16,7 @@ import pytest
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client import ApiClient
 
-from watcher.lab.lab import LabHandle
+from stswatch.lab.lab import LabHandle
 
 pytestmark = pytest.mark.integration
 

@@ -21,15 +21,15 @@ import pytest_asyncio
 from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
 
-from reports.recording import list_session_names, load_recording
-from reports.verify import verify
-from watcher.cli import main
-from watcher.lab import realnode
-from watcher.lab.errors import LabError
-from watcher.lab.images import missing_tools
-from watcher.lab.lab import LabHandle, lab_status, start_lab, stop_lab
-from watcher.lab.paths import LAB_DIR_ENV
-from watcher.scenario.objects import Objects, _call
+from stswatch.cli import main
+from stswatch.lab import realnode
+from stswatch.lab.errors import LabError
+from stswatch.lab.images import missing_tools
+from stswatch.lab.lab import LabHandle, lab_status, start_lab, stop_lab
+from stswatch.lab.paths import LAB_DIR_ENV
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import list_session_names, load_recording
+from stswatch.scenario.objects import Objects, _call
 
 pytestmark = [pytest.mark.integration, pytest.mark.realnode]
 

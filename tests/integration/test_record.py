@@ -25,12 +25,12 @@ from record_support import (
     statefulset,
 )
 
-from migrations import ExitCode
-from reports.recording import load_recording
-from watcher.cli import main
-from watcher.lab.lab import LabHandle
-from watcher.redact import ENV_MARKER
-from watcher.scope import RecordScope
+from stswatch.cli import main
+from stswatch.errors import ExitCode
+from stswatch.lab.lab import LabHandle
+from stswatch.record.redact import ENV_MARKER
+from stswatch.record.scope import RecordScope
+from stswatch.reports.recording import load_recording
 
 pytestmark = pytest.mark.integration
 

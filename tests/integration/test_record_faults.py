@@ -29,10 +29,10 @@ from record_support import (
     until,
 )
 
-from reports.recording import Recording, load_recording
-from watcher.kinds import WATCHED_KINDS
-from watcher.lab.lab import LabHandle
-from watcher.scope import RecordScope
+from stswatch.lab.lab import LabHandle
+from stswatch.record.kinds import WATCHED_KINDS
+from stswatch.record.scope import RecordScope
+from stswatch.reports.recording import Recording, load_recording
 
 pytestmark = pytest.mark.integration
 

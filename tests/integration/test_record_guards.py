@@ -17,16 +17,16 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from record_support import recording, service_account_kubeconfig
 
-from migrations import ExitCode
-from reports.recording import list_session_names, load_recording
-from watcher import lease as lease_module
-from watcher.cli import main
-from watcher.cluster import connect
-from watcher.holder import SessionHeldError
-from watcher.lab.lab import LabHandle
-from watcher.lease import SessionLease
-from watcher.recorder import Recorder
-from watcher.scope import RecordScope
+from stswatch.cli import main
+from stswatch.errors import ExitCode
+from stswatch.lab.lab import LabHandle
+from stswatch.record import lease as lease_module
+from stswatch.record.cluster import connect
+from stswatch.record.holder import SessionHeldError
+from stswatch.record.lease import SessionLease
+from stswatch.record.recorder import Recorder
+from stswatch.record.scope import RecordScope
+from stswatch.reports.recording import list_session_names, load_recording
 
 pytestmark = pytest.mark.integration
 

@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reports.recording import load_recording
-from reports.verify import verify
-from watcher.cli import main
+from stswatch.cli import main
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
 
 pytestmark = pytest.mark.integration
 

@@ -6,11 +6,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reports.recording import list_session_names, load_recording
-from reports.verdict import Verdict, VerifyResult
-from reports.verify import verify
-from watcher.cli import main
-from watcher.lab.paths import LAB_DIR_ENV
+from stswatch.cli import main
+from stswatch.lab.paths import LAB_DIR_ENV
+from stswatch.reports.proofs.verdict import Verdict, VerifyResult
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import list_session_names, load_recording
 
 pytestmark = pytest.mark.integration
 

@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from migrations.failures import ExitCode
-from reports.recording import load_recording
-from watcher.cli import main
+from stswatch.cli import main
+from stswatch.errors import ExitCode
+from stswatch.reports.recording import load_recording
 
 pytestmark = pytest.mark.integration
 

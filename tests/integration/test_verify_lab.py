@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from reports.recording import load_recording
-from reports.verify import verify
+from stswatch.cli import main
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
 from tests.fixtures.verdicts import verdict_of
-from watcher.cli import main
 
 pytestmark = pytest.mark.integration
 

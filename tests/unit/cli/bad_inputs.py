@@ -23,10 +23,10 @@ import yaml
 from aiohttp import web
 from click.testing import CliRunner
 
-from migrations import ExitCode
+from stswatch.cli import main
+from stswatch.errors import ExitCode
 from tests.fixtures.http import serving
 from tests.unit.cli.sandbox import full_disk, read_only, run_in_mounts
-from watcher.cli import main
 
 DOC = Path(__file__).parents[3] / "docs" / "bad-input.md"
 RECORDINGS = Path(__file__).parents[2] / "fixtures" / "recordings"

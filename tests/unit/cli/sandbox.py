@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-CLI = [sys.executable, "-c", "from watcher.cli import main; main()"]
+CLI = [sys.executable, "-c", "from stswatch.cli import main; main()"]
 
 
 def run_in_mounts(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from migrations.failures import MEANINGS
+from stswatch.errors import MEANINGS
 from tests.unit.cli.bad_inputs import CASES, DOC, BadInput, Outcome, render, run_all
 
 

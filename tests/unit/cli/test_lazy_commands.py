@@ -6,12 +6,12 @@ import sys
 
 import click
 
-from watcher import cli
+from stswatch import cli
 
 
 def test_the_command_map_names_every_registered_command() -> None:
     for module in set(cli._COMMAND_MODULES.values()):
-        importlib.import_module(f"watcher.cli.{module}")
+        importlib.import_module(f"stswatch.cli.{module}")
     assert set(cli.main.commands) == set(cli._COMMAND_MODULES)
     ctx = click.Context(cli.main)
     for name in cli._COMMAND_MODULES:
@@ -20,9 +20,10 @@ def test_the_command_map_names_every_registered_command() -> None:
 
 def test_status_does_not_import_the_recorder_or_the_report_renderer() -> None:
     code = (
-        "import sys; from watcher.cli import main; "
+        "import sys; from stswatch.cli import main; "
         "main.get_command(None, 'status'); "
-        "print(sorted(m for m in ('watcher.recorder', 'reports.html', 'watcher.lab.lab') "
+        "print(sorted(m for m in ('stswatch.record.recorder', "
+        "'stswatch.reports.timeline.html', 'stswatch.lab.lab') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

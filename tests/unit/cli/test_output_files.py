@@ -4,10 +4,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from migrations import ExitCode
+from stswatch.cli import main
+from stswatch.errors import ExitCode
 from tests.fixtures.real import real_store
 from tests.unit.cli.sandbox import full_disk, run_in_mounts
-from watcher.cli import main
 
 SESSION = "lesson-orderedready"
 PRECIOUS = b"a user's file\n" * 100

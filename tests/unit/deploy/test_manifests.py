@@ -12,7 +12,7 @@ import click
 import pytest
 import yaml
 
-from watcher.cli import main
+from stswatch.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 READ_VERBS = {"get", "list", "watch"}
@@ -80,7 +80,7 @@ def test_rbac_is_read_only_but_for_its_lease_and_never_touches_secrets() -> None
 
 
 def test_rbac_grants_list_and_watch_on_every_recorded_kind() -> None:
-    from watcher.kinds import WATCHED_KINDS
+    from stswatch.record.kinds import WATCHED_KINDS
 
     granted: set[tuple[str, str]] = set()
     for role in (d for d in _manifests() if d["kind"] == "ClusterRole"):
@@ -104,9 +104,9 @@ def test_in_cluster_recorder_args_parse() -> None:
 
 
 def test_rbac_grants_everything_the_recorder_checks_before_recording() -> None:
-    from watcher.kinds import WATCHED_KINDS
-    from watcher.permissions import needed
-    from watcher.scope import RecordScope
+    from stswatch.record.kinds import WATCHED_KINDS
+    from stswatch.record.permissions import needed
+    from stswatch.record.scope import RecordScope
 
     deployment = next(d for d in _manifests() if d["kind"] == "Deployment")
     namespace = deployment["metadata"]["namespace"]

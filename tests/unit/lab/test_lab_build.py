@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from migrations.failures import ExitCode
-from watcher.cli import main
-from watcher.lab.build import (
+from stswatch.cli import main
+from stswatch.errors import ExitCode
+from stswatch.lab.build import (
     COMPONENTS,
     STAMP,
     build_stamp,
@@ -19,9 +19,9 @@ from watcher.lab.build import (
     ldflags,
     module_version,
 )
-from watcher.lab.errors import LabError
-from watcher.lab.paths import controlplane_modules
-from watcher.lab.source_patches import (
+from stswatch.lab.errors import LabError
+from stswatch.lab.paths import controlplane_modules
+from stswatch.lab.source_patches import (
     KWOK_UID_PINNED_DELETES,
     module_dir,
     patched_modfile,

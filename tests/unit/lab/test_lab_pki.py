@@ -8,8 +8,8 @@ import yaml
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from watcher.lab.certs import write_pki
-from watcher.lab.kubeconfig import write_kubeconfig
+from stswatch.lab.certs import write_pki
+from stswatch.lab.kubeconfig import write_kubeconfig
 
 
 def test_admin_cert_is_a_cluster_admin_signed_by_the_ca(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from watcher.lab.errors import LabError
-from watcher.lab.ports import LOOPBACK, free_port, free_ports, is_listening
-from watcher.lab.state import LabState, ProcessRecord, read_state, state_path, write_state
+from stswatch.lab.errors import LabError
+from stswatch.lab.ports import LOOPBACK, free_port, free_ports, is_listening
+from stswatch.lab.state import LabState, ProcessRecord, read_state, state_path, write_state
 
 
 def test_free_ports_are_distinct_and_bindable() -> None:

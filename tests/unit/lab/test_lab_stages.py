@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import yaml
 
-from watcher.lab.stages import (
+from stswatch.lab.stages import (
     CRASH_EXPRESSION,
     CRASH_PLACEHOLDER,
     HOLD_EXPRESSION,

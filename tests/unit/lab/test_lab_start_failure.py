@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from watcher.lab import build, lab
-from watcher.lab.errors import LabError
-from watcher.lab.lab import lab_status, start_lab
+from stswatch.lab import build, lab
+from stswatch.lab.errors import LabError
+from stswatch.lab.lab import lab_status, start_lab
 
 
 def _fake_binaries(tmp_path: Path, *, says: str = "etcd: data dir is corrupt") -> build.Binaries:

@@ -9,12 +9,12 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from migrations.failures import ExitCode
-from watcher.cli import main
-from watcher.lab import realnode
-from watcher.lab.build import COMPONENTS, NODE_COMPONENTS, module_version
-from watcher.lab.images import _Layer, write_archive
-from watcher.lab.paths import controlplane_modules
+from stswatch.cli import main
+from stswatch.errors import ExitCode
+from stswatch.lab import realnode
+from stswatch.lab.build import COMPONENTS, NODE_COMPONENTS, module_version
+from stswatch.lab.images import _Layer, write_archive
+from stswatch.lab.paths import controlplane_modules
 
 
 def _replaces(go_mod: str) -> list[str]:

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
+READING = ROOT / "reports" / "stswatch" / "reports"
 RENDERING = sorted(
     [
-        *ROOT.joinpath("reports", "templates").iterdir(),
-        *ROOT.joinpath("reports").glob("timeline*.py"),
-        *(ROOT / "reports" / name for name in ("verify_render.py", "html.py", "explain.py")),
+        *READING.joinpath("timeline", "templates").iterdir(),
+        *READING.joinpath("timeline").glob("*.py"),
+        *(READING / "proofs" / name for name in ("render.py", "explain.py")),
         *ROOT.joinpath("docs").glob("*.md"),
         ROOT / "README.md",
     ]

@@ -1,9 +1,9 @@
 """The exec steps' one-line summary: the value read back and the DNS answers."""
 
-from watcher.scenario.exec_summary import dns_answers, exec_summary, output_of
-from watcher.scenario.loading import load_scenario
-from watcher.scenario.model import ExecStep
-from watcher.scenario.steps import StepOutcome
+from stswatch.scenario.exec_summary import dns_answers, exec_summary, output_of
+from stswatch.scenario.loading import load_scenario
+from stswatch.scenario.model import ExecStep
+from stswatch.scenario.steps import StepOutcome
 
 NSLOOKUP = """Server:\t\t10.245.3.1
 Address:\t10.245.3.1:53

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from migrations.failures import BadInputError, ExitCode
-from watcher.scenario import load_scenario
-from watcher.scenario.loading import MAX_FILE_BYTES
+from stswatch.errors import BadInputError, ExitCode
+from stswatch.scenario import load_scenario
+from stswatch.scenario.loading import MAX_FILE_BYTES
 
 HEADER = "name: t\ndescription: d\nstatefulset: redis\n"
 SERVICE = "apiVersion: v1\nkind: Service\nmetadata: {name: redis}\n"

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from migrations import SCHEMA_VERSION, list_migrations
-from migrations.failures import ExitCode
-from watcher.cli import main
+from stswatch.cli import main
+from stswatch.errors import ExitCode
+from stswatch.store import SCHEMA_VERSION, list_migrations
 
 
 def test_list_shows_builtins_one_line_each() -> None:

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from migrations.failures import BadInputError, ExitCode, NotFoundError
-from watcher.scenario import builtin_names, load_scenario, parse_scenario
-from watcher.scenario.loading import substitute, uses_placeholder
-from watcher.scenario.model import ApplyStep, WaitStep
+from stswatch.errors import BadInputError, ExitCode, NotFoundError
+from stswatch.scenario import builtin_names, load_scenario, parse_scenario
+from stswatch.scenario.loading import substitute, uses_placeholder
+from stswatch.scenario.model import ApplyStep, WaitStep
 
 HEADER = "name: t\ndescription: d\nstatefulset: redis\n"
 

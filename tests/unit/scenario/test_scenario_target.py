@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from watcher.scenario import target
-from watcher.scenario.runner import ScenarioTarget
-from watcher.scenario.target import kubeconfig_configured, resolve_target
+from stswatch.scenario import target
+from stswatch.scenario.runner import ScenarioTarget
+from stswatch.scenario.target import kubeconfig_configured, resolve_target
 
 
 @pytest.fixture

@@ -1,0 +1,169 @@
+"""Who acted: the StatefulSet controller, the garbage collector, the retention policy or a client.
+
+The recording holds the controller's own Events: `StatefulPodControl` records `SuccessfulCreate`
+("create Pod web-2 in StatefulSet web successful", "create Claim data-web-2 Pod web-2 in
+StatefulSet web success") and `SuccessfulDelete` ("delete Pod web-2 in StatefulSet web
+successful") on the StatefulSet for every pod and claim it creates or deletes
+(`pkg/controller/statefulset/stateful_pod_control.go`). The controller never deletes a claim: a
+claim goes with `persistentVolumeClaimRetentionPolicy` through an ownerReference the garbage
+collector acts on (`Pod` for whenScaled=Delete, `StatefulSet` for whenDeleted=Delete). A deletion
+without such an Event, while Events were recorded, was made by a client (kubectl, an operator, a
+scenario step, an eviction); a scenario mark at that moment names the step. Every `Actor` states
+the basis of its attribution. Known limit: client-go's event correlator rate-limits and
+aggregates Events about one object (`tools/record/events_cache.go`), so on a very busy set an
+Event can be missing; without recorded Events at all the actor is "unknown", never guessed.
+"""
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+from stswatch.reports import causes
+from stswatch.reports.history import objects as o
+from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
+from stswatch.reports.history.transition import Transition
+from stswatch.reports.recording import Change, Recording
+
+# The controller records its Event right after the API call returns: the recorder receives it a
+# little before or after the pod's change. Wide enough for a loaded machine, narrow enough not to
+# reach the same pod's next deletion by the controller (a rollout seconds later).
+_BEFORE_NS = 2 * 10**9
+_AFTER_NS = 5 * 10**9
+_MARK_BEFORE_NS = 10 * 10**9
+_MESSAGE = re.compile(
+    r"(?:\(combined from similar events\): )?(create|delete) (Pod|Claim) (\S+) "
+    r"(?:Pod \S+ )?in StatefulSet (\S+) success"
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made one change, how we know (`basis`), and the change ids that show it."""
+
+    who: str  # a stswatch.reports.causes BY_* word, or "unknown"
+    basis: str
+    evidence: tuple[int, ...] = ()
+
+    @property
+    def client(self) -> bool:
+        """True when a client (not a controller of the cluster) made the change."""
+        return self.who == causes.BY_CLIENT
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The controller's Events and the scenario's marks of one recording, indexed by object."""
+
+    events_recorded: bool
+    event_gaps: tuple[tuple[int, int], ...]
+    # (namespace, verb, kind, name) -> sorted (wall ns, change id) of each occurrence
+    actions: dict[tuple[str, str, str, str], list[tuple[int, int]]] = field(repr=False)
+    marks: tuple[tuple[int, str], ...] = ()
+
+    def controller_action(
+        self, namespace: str, verb: str, kind: str, name: str, at_ns: int
+    ) -> int | None:
+        """The change id of the controller's Event for this action near `at_ns`, if any."""
+        found = self.actions.get((namespace, verb, kind, name), [])
+        i = bisect_left(found, (at_ns - _BEFORE_NS, -1))
+        if i < len(found) and found[i][0] <= at_ns + _AFTER_NS:
+            return found[i][1]
+        return None
+
+    def mark_near(self, at_ns: int, name: str) -> str | None:
+        """The label of a scenario mark naming `name` around `at_ns`, a deletion step first."""
+        near = [
+            label
+            for wall, label in reversed(self.marks)
+            if at_ns - _MARK_BEFORE_NS <= wall <= at_ns + _BEFORE_NS and name in label
+        ]
+        deleting = [label for label in near if "delete" in label.lower()]
+        found = deleting or near
+        return found[0] if found else None
+
+    def unseen(self, at_ns: int) -> bool:
+        """True when Events may be missing around `at_ns` (not recorded, or a gap)."""
+        if not self.events_recorded:
+            return True
+        return any(a - _AFTER_NS <= at_ns <= b + _AFTER_NS for a, b in self.event_gaps)
+
+
+def attribution(recording: Recording) -> Attribution:
+    """Index the controller's Events and the scenario's marks of `recording`."""
+    actions: dict[tuple[str, str, str, str], list[tuple[int, int]]] = {}
+    recorded = False
+    for change in recording.changes:
+        if change.kind != "Event":
+            continue
+        recorded = True
+        parsed = _action(change)
+        if parsed is not None:
+            actions.setdefault(parsed, []).append((change.received_wall_ns, change.id))
+    for found in actions.values():
+        found.sort()
+    gaps = tuple((g.from_wall_ns, g.to_wall_ns) for g in recording.gaps if g.kind == "Event")
+    marks = tuple(
+        (m.received_wall_ns, f"{m.label} {m.detail.get('target', '')}") for m in recording.marks
+    )
+    return Attribution(recorded, gaps, actions, marks)
+
+
+def _action(change: Change) -> tuple[str, str, str, str] | None:
+    """(namespace, verb, kind, name) of a statefulset-controller Event, from its message."""
+    if change.event == "DELETED":
+        return None
+    obj = change.object
+    if o.dig(obj, "involvedObject", "kind") != "StatefulSet":
+        return None
+    match = _MESSAGE.match(str(obj.get("message") or ""))
+    if match is None:
+        return None
+    return (change.namespace or "", match[1], match[2], match[3])
+
+
+def pod_deletion(
+    at: Attribution, pod: PodIncarnation, *, set_gone: Transition | None
+) -> Actor | None:
+    """Who deleted `pod` (None when it was never deleted in the recording)."""
+    began = pod.terminating or pod.deleted
+    if began is None:
+        return None
+    if set_gone is not None and set_gone.rank <= began.rank:
+        basis = "its StatefulSet was deleted first (the pod is its dependent, ownerReference)"
+        return Actor(causes.BY_GARBAGE_COLLECTOR, basis)
+    event = at.controller_action(pod.namespace, "delete", "Pod", pod.name, began.received_wall_ns)
+    if event is not None:
+        return Actor(causes.BY_CONTROLLER, "its SuccessfulDelete Event", (event,))
+    return _not_the_controller(at, pod.name, began, "SuccessfulDelete")
+
+
+def claim_deletion(at: Attribution, claim: PvcIncarnation) -> Actor | None:
+    """Who deleted `claim`: the retention policy's garbage collection, or a client."""
+    began = next((t for t in claim.transitions if t.what in ("terminating", "deleted")), None)
+    if began is None:
+        return None
+    if claim.owner_kinds:
+        policy = "whenScaled: Delete" if "Pod" in claim.owner_kinds else "whenDeleted: Delete"
+        owner = "Pod" if "Pod" in claim.owner_kinds else "StatefulSet"
+        basis = (
+            f"its {owner} ownerReference, set by the StatefulSet controller for "
+            f"persistentVolumeClaimRetentionPolicy {policy}"
+        )
+        return Actor(causes.BY_RETENTION_POLICY, basis)
+    return _not_the_controller(at, claim.name, began, "", claims=True)
+
+
+def _not_the_controller(
+    at: Attribution, name: str, step: Transition, reason: str, *, claims: bool = False
+) -> Actor:
+    label = at.mark_near(step.received_wall_ns, name)
+    step_note = f"; scenario step {label.strip()!r}" if label else ""
+    if claims:
+        basis = "the StatefulSet controller never deletes claims and no ownerReference made it go"
+        return Actor(causes.BY_CLIENT, basis + step_note)
+    if at.unseen(step.received_wall_ns):
+        if label:
+            return Actor(causes.BY_CLIENT, f"no Events recorded{step_note}")
+        return Actor("unknown", "Events were not recorded around this change")
+    basis = f"no {reason} Event from the statefulset controller for it (Events recorded)"
+    return Actor(causes.BY_CLIENT, basis + step_note)

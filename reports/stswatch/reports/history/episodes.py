@@ -1,0 +1,263 @@
+"""A session split into what happened to each StatefulSet: the episodes every verdict belongs to.
+
+Spec-driven episodes follow each other per StatefulSet incarnation and each lasts until the next
+one starts (or the recording ends): `scale-up` a→b (also a StatefulSet created while recording:
+0→b), `scale-down` b→a, `rolling-update` (template or partition change under RollingUpdate),
+`ondelete-update` (a template change under OnDelete: pods take it only when deleted). Over them
+lie `pod-recreated` (a pod deleted and created again outside an update, including a pod that ended
+Failed or Succeeded), `service-deleted` / `service-recreated` (the governing headless Service),
+`statefulset-replaced` (the same name deleted and created again, usually to change
+podManagementPolicy, which is immutable) and `statefulset-deleted` (the set itself deleted: the
+garbage collector removes its pods, in no order).
+"""
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+from stswatch.reports.history.lifecycles import (
+    Lifecycles,
+    PodIncarnation,
+    ServiceIncarnation,
+    SpecVersion,
+    StatefulSetIncarnation,
+)
+from stswatch.reports.history.ordering import Ordering
+from stswatch.reports.history.transition import Transition
+
+SPEC_KINDS = ("scale-up", "scale-down", "rolling-update", "ondelete-update")
+UPDATE_KINDS = ("rolling-update", "ondelete-update")
+
+
+@dataclass(frozen=True)
+class Recreation:
+    """A pod incarnation and the one that replaced it at the same ordinal."""
+
+    old: PodIncarnation
+    new: PodIncarnation
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One thing that happened to one StatefulSet, over a window of ranks [start_rank, end_rank)."""
+
+    kind: str
+    statefulset: StatefulSetIncarnation
+    spec: SpecVersion  # the spec in force during the episode
+    start_rank: int
+    end_rank: int
+    trigger_change_id: int
+    summary: str
+    from_replicas: int | None = None
+    to_replicas: int | None = None
+    recreation: Recreation | None = None
+    service: ServiceIncarnation | None = None
+
+    def contains(self, rank: int) -> bool:
+        """True when `rank` falls inside the episode's window."""
+        return self.start_rank <= rank < self.end_rank
+
+
+def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[Episode, ...]:
+    """Every episode of every StatefulSet (or of the one named), in order of their start."""
+    end = len(life.ordering.rank)
+    found: list[Episode] = []
+    for sts in life.statefulsets:
+        if statefulset is not None and sts.name != statefulset:
+            continue
+        spec_episodes = _spec_episodes(sts, ordering=life.ordering, end=end)
+        found.extend(spec_episodes)
+        found.extend(_recreations(life, sts, spec_episodes, end=end))
+        found.extend(_service_episodes(life, sts, end=end))
+        found.extend(_replacement(life, sts))
+        found.extend(_deletion(life, sts, end=end))
+    found.sort(key=lambda e: (e.start_rank, _precedence(e.kind)))
+    return tuple(found)
+
+
+def _precedence(kind: str) -> int:
+    """At one rank: the replacement first, then what the spec asked, then the rest."""
+    if kind == "statefulset-replaced":
+        return 0
+    return 1 if kind in SPEC_KINDS else 2
+
+
+def _spec_episodes(sts: StatefulSetIncarnation, *, ordering: Ordering, end: int) -> list[Episode]:
+    starts: list[tuple[SpecVersion, str, int, int]] = []
+    if sts.first_observed != "list" and sts.specs[0].replicas > 0:
+        starts.append((sts.specs[0], "scale-up", 0, sts.specs[0].replicas))
+    for spec in sts.specs[1:]:
+        previous = sts.spec_at(spec.rank - 1)
+        if "start_ordinal" in spec.changed:
+            # The range moves: new ordinals are created, those outside it condemned.
+            starts.append((spec, "scale-up", previous.replicas, spec.replicas))
+            starts.append((spec, "scale-down", previous.replicas, spec.replicas))
+        elif "replicas" in spec.changed:
+            kind = "scale-up" if spec.replicas > previous.replicas else "scale-down"
+            starts.append((spec, kind, previous.replicas, spec.replicas))
+        if "template_hash" in spec.changed or "partition" in spec.changed:
+            kind = "ondelete-update" if spec.update_strategy == "OnDelete" else "rolling-update"
+            starts.append((spec, kind, spec.replicas, spec.replicas))
+    gone = next((t.rank for t in sts.transitions if t.what in ("terminating", "deleted")), end)
+    episodes = []
+    # A spec change seen only by a relist happened somewhere in the gap: start there.
+    begins = [ordering.earliest(s[0].change_id) for s in starts]
+    for i, (spec, kind, before, after) in enumerate(starts):
+        later = [b for b in begins[i + 1 :] if b > begins[i]]
+        stop = min([*later, gone, end])
+        what = _spec_summary(sts, spec, kind, before, after)
+        episodes.append(
+            Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
+        )
+    return episodes
+
+
+def _spec_summary(
+    sts: StatefulSetIncarnation, spec: SpecVersion, kind: str, before: int, after: int
+) -> str:
+    if kind == "ondelete-update":
+        return (
+            f"{sts.name}: OnDelete update (template changed): pods take the update revision "
+            "only when deleted"
+        )
+    if kind == "rolling-update":
+        what = "template" if "template_hash" in spec.changed else "partition"
+        return f"{sts.name}: rolling update ({what} changed, partition {spec.partition})"
+    if "start_ordinal" in spec.changed:
+        previous = sts.spec_at(spec.rank - 1)
+        side = "new ordinals" if kind == "scale-up" else "condemned ordinals"
+        return (
+            f"{sts.name}: {kind} of {side}, ordinals.start {previous.start_ordinal}→"
+            f"{spec.start_ordinal}, replicas {before}→{after} ({spec.pod_management_policy})"
+        )
+    return f"{sts.name}: {kind} {before}→{after} ({spec.pod_management_policy})"
+
+
+def _recreations(
+    life: Lifecycles, sts: StatefulSetIncarnation, spec_episodes: list[Episode], *, end: int
+) -> list[Episode]:
+    """Pods deleted and created again at the same ordinal, except rolling-update replacements."""
+    found = []
+    for incarnations in life.pods_of(sts).values():
+        for old, new in pairwise(incarnations):
+            if not _belongs(new, sts, life.ordering) or _is_rollout(old, new, spec_episodes):
+                continue
+            if _is_scale_up(old, new, sts):
+                continue
+            start = old.terminating or old.deleted or new.created
+            spec = sts.spec_at(start.rank)
+            begin = life.ordering.earliest(start.change_id)
+            what = f"{new.name} {_ended(old)}deleted and recreated (uid {old.uid} → {new.uid})"
+            found.append(
+                Episode(
+                    "pod-recreated",
+                    sts,
+                    spec,
+                    begin,
+                    _settled(new, end),
+                    start.change_id,
+                    what,
+                    recreation=Recreation(old, new),
+                )
+            )
+    return found
+
+
+def _ended(pod: PodIncarnation) -> str:
+    """'ended Failed (Evicted), ' when the pod reached a terminal phase before its deletion."""
+    gone = pod.terminating or pod.deleted
+    for step in pod.transitions:
+        if gone is not None and step.rank > gone.rank:
+            break
+        if step.what in ("failed", "succeeded"):
+            reason = f" ({step.detail})" if step.detail else ""
+            return f"ended {step.what.capitalize()}{reason}, "
+    return ""
+
+
+def _belongs(pod: PodIncarnation, sts: StatefulSetIncarnation, ordering: Ordering) -> bool:
+    first = ordering.earliest(sts.transitions[0].change_id)
+    gone = next((t.rank for t in sts.transitions if t.what == "deleted"), None)
+    return pod.created.rank >= first and (gone is None or pod.created.rank <= gone)
+
+
+def _is_rollout(old: PodIncarnation, new: PodIncarnation, spec_episodes: list[Episode]) -> bool:
+    return old.revision != new.revision and any(
+        e.kind in UPDATE_KINDS and e.contains(new.created.rank) for e in spec_episodes
+    )
+
+
+def _is_scale_up(old: PodIncarnation, new: PodIncarnation, sts: StatefulSetIncarnation) -> bool:
+    """True when the old pod went away in a scale-down and the new one came with a scale-up."""
+    if old.ordinal is None or old.deleted is None:
+        return False
+    spec = sts.spec_at(old.deleted.rank)
+    return old.ordinal >= spec.start_ordinal + spec.replicas
+
+
+def _settled(pod: PodIncarnation, end: int) -> int:
+    """The rank just after the pod first became Ready (or the end of the recording)."""
+    ready = pod.first("ready")
+    return ready.rank + 1 if ready else end
+
+
+def _service_episodes(life: Lifecycles, sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
+    found = []
+    services = [
+        s
+        for s in life.services
+        if s.namespace == sts.namespace and s.name == sts.specs[0].service_name
+    ]
+    for i, svc in enumerate(services):
+        created, deleted = svc.transitions[0], svc.first_deleted
+        if i > 0 and created.rank >= sts.transitions[0].rank:
+            what = f"Service {svc.name} recreated (uid {svc.uid})"
+            found.append(_service_episode("service-recreated", sts, svc, created, end, what))
+        if deleted is not None and deleted.rank >= sts.transitions[0].rank:
+            later = [s.transitions[0].rank for s in services[i + 1 :]]
+            stop = min([*later, end])
+            what = f"Service {svc.name} deleted"
+            found.append(_service_episode("service-deleted", sts, svc, deleted, stop, what))
+    return found
+
+
+def _service_episode(
+    kind: str,
+    sts: StatefulSetIncarnation,
+    svc: ServiceIncarnation,
+    start: Transition,
+    stop: int,
+    what: str,
+) -> Episode:
+    """An episode the Service's `start` transition triggers, under the spec then in force."""
+    spec = sts.spec_at(start.rank)
+    return Episode(kind, sts, spec, start.rank, stop, start.change_id, what, service=svc)
+
+
+def _replacement(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Episode]:
+    same = [s for s in life.statefulsets if s.namespace == sts.namespace and s.name == sts.name]
+    index = same.index(sts)
+    if index == 0:
+        return []
+    before = same[index - 1]
+    old, new = before.specs[-1], sts.specs[0]
+    what = f"{sts.name} replaced (uid {before.uid} → {sts.uid})"
+    if old.pod_management_policy != new.pod_management_policy:
+        what += f": podManagementPolicy {old.pod_management_policy} → {new.pod_management_policy}"
+    start = sts.transitions[0]
+    return [
+        Episode("statefulset-replaced", sts, new, start.rank, start.rank + 1, start.change_id, what)
+    ]
+
+
+def _deletion(life: Lifecycles, sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
+    """The StatefulSet itself deleted: from its deletion until its last pod is gone."""
+    gone = next((t for t in sts.transitions if t.what in ("terminating", "deleted")), None)
+    if gone is None:
+        return []
+    pods = [p for incs in life.pods_of(sts).values() for p in incs if p.alive_at(gone.rank)]
+    last = [p.deleted.rank for p in pods if p.deleted is not None]
+    stop = max(last) + 1 if len(last) == len(pods) and last else end
+    what = f"{sts.name} deleted with {len(pods)} pod{'s' * (len(pods) != 1)}"
+    spec = sts.spec_at(gone.rank)
+    start = life.ordering.earliest(gone.change_id)
+    return [Episode("statefulset-deleted", sts, spec, start, stop, gone.change_id, what)]

@@ -1,0 +1,307 @@
+"""Lifecycles rebuilt from a recording: pod incarnations, PVCs, StatefulSets, Services, DNS.
+
+The model, for readers of these types (proofs, timeline, HTML):
+
+- `Lifecycles` is built by `build_lifecycles(recording)`. It holds an `Ordering` (the basis and a
+  rank per change id) and, each sorted by that order:
+  - `pods`: one `PodIncarnation` per pod uid (a deleted and recreated `web-1` is two incarnations
+    with the same name). `pods_by_set[(namespace, statefulset)][ordinal]` lists a StatefulSet's
+    incarnations per ordinal, oldest first.
+  - `pvcs`: one `PvcIncarnation` per claim uid, with the PV it is bound to (name and uid).
+  - `statefulsets`: one `StatefulSetIncarnation` per StatefulSet uid (a policy change means
+    delete and create, so a new incarnation), with every spec version (`SpecVersion`) and status
+    version (`StatusVersion`); `services`: one `ServiceIncarnation` per Service uid.
+  - `dns`: every `DnsObservation`, one per (EndpointSlice change, endpoint with a hostname): what
+    CoreDNS would serve as `<hostname>.<service>.<namespace>.svc.cluster.local`.
+- Every step is a `Transition` naming the change that evidences it (`change_id`,
+  `resource_version`, `received_wall_ns`) and its `rank` in the ordering. Pod transition kinds:
+  created, scheduled, pending, running, succeeded, failed, ip, ready, unready, terminating,
+  deleted. PVC: created, bound (detail = PV name), lost, terminating, deleted. Service and
+  StatefulSet: created, terminating, deleted.
+- Pod types live in `stswatch.reports.history.pods`, StatefulSet types in
+`stswatch.reports.history.statefulsets`,
+  `Transition` in `stswatch.reports.history.transition`; all are re-exported here, the one module
+  to import.
+- "created" is the first change seen for the uid; `first_observed` says whether that was the
+  initial list (the object already existed), a watch event (a real creation) or a relist after a
+  gap (created at an unknown moment inside the gap).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from stswatch.reports.history import objects as o
+from stswatch.reports.history.ordering import Ordering, decide_ordering
+from stswatch.reports.history.pods import PodIncarnation, build_pod
+from stswatch.reports.history.statefulsets import (
+    SpecVersion,
+    StatefulSetIncarnation,
+    StatusVersion,
+    build_statefulset,
+)
+from stswatch.reports.history.transition import Transition, alive_at, first_of, plain_steps, step
+from stswatch.reports.recording import Change, Recording
+
+__all__ = [
+    "DnsObservation",
+    "Lifecycles",
+    "PodIncarnation",
+    "PvcIncarnation",
+    "ServiceIncarnation",
+    "SpecVersion",
+    "StatefulSetIncarnation",
+    "StatusVersion",
+    "Transition",
+    "build_lifecycles",
+]
+
+
+@dataclass(frozen=True)
+class PvcIncarnation:
+    """One PersistentVolumeClaim uid: created, bound to a PV, deleted."""
+
+    namespace: str
+    name: str
+    uid: str
+    volume_name: str | None  # the PV it was last bound to
+    first_observed: str
+    transitions: tuple[Transition, ...]
+    volume_uid: str | None = None  # that PV's uid, when PersistentVolumes were recorded
+    owner_kinds: tuple[str, ...] = ()  # kinds of its ownerReferences when last seen
+    volumes: tuple[str, ...] = ()  # every PV name it was bound to, in order
+    volume_uids: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def deleted(self) -> Transition | None:
+        """The DELETED change, if the claim is gone."""
+        return first_of(self.transitions, "deleted")
+
+    def alive_at(self, rank: int) -> bool:
+        """True when the claim existed at `rank`."""
+        return alive_at(self.transitions, rank)
+
+
+@dataclass(frozen=True)
+class ServiceIncarnation:
+    """One Service uid: created, deleted."""
+
+    namespace: str
+    name: str
+    uid: str
+    headless: bool
+    first_observed: str
+    transitions: tuple[Transition, ...]
+    cluster_ip: str | None = None
+    selector: dict[str, str] = field(default_factory=dict, compare=False)
+    publish_not_ready: bool = False  # spec.publishNotReadyAddresses
+
+    @property
+    def first_deleted(self) -> Transition | None:
+        """The DELETED change, if the Service is gone."""
+        return first_of(self.transitions, "deleted")
+
+    def alive_at(self, rank: int) -> bool:
+        """True when the Service existed at `rank`."""
+        return alive_at(self.transitions, rank)
+
+
+@dataclass(frozen=True)
+class DnsObservation:
+    """An EndpointSlice endpoint with a hostname: a per-pod DNS record as CoreDNS would serve it."""
+
+    namespace: str
+    service: str
+    hostname: str
+    addresses: tuple[str, ...]
+    ready: bool
+    target_uid: str | None
+    slice_name: str
+    change_id: int
+    resource_version: str
+    received_wall_ns: int
+    rank: int
+    present: bool  # False when this change removed the slice (DELETED)
+
+    @property
+    def fqdn(self) -> str:
+        """`<hostname>.<service>.<namespace>.svc.cluster.local`."""
+        return f"{self.hostname}.{self.service}.{self.namespace}.svc.cluster.local"
+
+
+SetKey = tuple[str, str]  # (namespace, StatefulSet name)
+
+
+@dataclass(frozen=True)
+class Lifecycles:
+    """Everything rebuilt from one recording, ordered by `ordering`."""
+
+    ordering: Ordering
+    pods: tuple[PodIncarnation, ...]
+    pvcs: tuple[PvcIncarnation, ...]
+    statefulsets: tuple[StatefulSetIncarnation, ...]
+    services: tuple[ServiceIncarnation, ...]
+    dns: tuple[DnsObservation, ...]
+    pods_by_set: dict[SetKey, dict[int, tuple[PodIncarnation, ...]]] = field(repr=False)
+    dns_by_name: dict[tuple[str, str, str], tuple[DnsObservation, ...]] = field(repr=False)
+
+    def dns_records(
+        self, namespace: str, service: str, hostname: str
+    ) -> tuple[DnsObservation, ...]:
+        """Every observation of `<hostname>.<service>.<namespace>`, in order."""
+        return self.dns_by_name.get((namespace, service, hostname), ())
+
+    def set_pods(self, namespace: str, name: str) -> dict[int, tuple[PodIncarnation, ...]]:
+        """The pod incarnations per ordinal of every StatefulSet so named, oldest first."""
+        return self.pods_by_set.get((namespace, name), {})
+
+    def pods_of(self, sts: "StatefulSetIncarnation") -> dict[int, tuple[PodIncarnation, ...]]:
+        """The pods one StatefulSet incarnation owned (not those of an earlier set so named)."""
+        slots = {
+            ordinal: tuple(p for p in pods if p.owner_uid in (None, sts.uid))
+            for ordinal, pods in self.set_pods(sts.namespace, sts.name).items()
+        }
+        return {ordinal: pods for ordinal, pods in slots.items() if pods}
+
+
+def build_lifecycles(recording: Recording) -> Lifecycles:
+    """Rebuild every lifecycle in the recording."""
+    ordering = decide_ordering(recording)
+    by_uid: dict[tuple[str, str], list[Change]] = {}
+    for change in ordering.sort(recording.changes):
+        by_uid.setdefault((change.kind, change.uid), []).append(change)
+    pods, pvcs, sets, services, dns = [], [], [], [], []
+    volumes = _volumes_by_claim(recording.changes)
+    for (kind, _), history in by_uid.items():
+        if kind == "Pod":
+            pods.append(build_pod(history, ordering))
+        elif kind == "PersistentVolumeClaim":
+            pvcs.append(_pvc(history, ordering, volumes))
+        elif kind == "StatefulSet":
+            sets.append(build_statefulset(history, ordering))
+        elif kind == "Service":
+            services.append(_service(history, ordering))
+        elif kind == "EndpointSlice":
+            dns.extend(_dns(history, ordering))
+    dns.sort(key=lambda d: d.rank)
+    return Lifecycles(
+        ordering=ordering,
+        pods=tuple(pods),
+        pvcs=tuple(pvcs),
+        statefulsets=tuple(sets),
+        services=tuple(services),
+        dns=tuple(dns),
+        pods_by_set=_group_pods(pods),
+        dns_by_name=_group_dns(dns),
+    )
+
+
+def _group_dns(dns: list[DnsObservation]) -> dict[tuple[str, str, str], tuple[DnsObservation, ...]]:
+    grouped: dict[tuple[str, str, str], list[DnsObservation]] = {}
+    for record in dns:
+        grouped.setdefault((record.namespace, record.service, record.hostname), []).append(record)
+    return {key: tuple(records) for key, records in grouped.items()}
+
+
+def _group_pods(
+    pods: Sequence[PodIncarnation],
+) -> dict[SetKey, dict[int, tuple[PodIncarnation, ...]]]:
+    grouped: dict[SetKey, dict[int, list[PodIncarnation]]] = {}
+    for pod in pods:
+        if pod.statefulset is not None and pod.ordinal is not None:
+            slots = grouped.setdefault((pod.namespace, pod.statefulset), {})
+            slots.setdefault(pod.ordinal, []).append(pod)
+    return {
+        key: {ordinal: tuple(incs) for ordinal, incs in sorted(slots.items())}
+        for key, slots in grouped.items()
+    }
+
+
+def _volumes_by_claim(changes: Iterable[Change]) -> dict[str, dict[str, str]]:
+    """PersistentVolume uid per PV name, per bound claim uid (the PV's spec.claimRef names it)."""
+    found: dict[str, dict[str, str]] = {}
+    for change in changes:
+        if change.kind == "PersistentVolume":
+            claim = o.dig(change.object, "spec", "claimRef", "uid")
+            if claim:
+                found.setdefault(str(claim), {})[change.name] = change.uid
+    return found
+
+
+def _pvc(
+    history: list[Change], ordering: Ordering, volumes_by_claim: dict[str, dict[str, str]]
+) -> PvcIncarnation:
+    steps = plain_steps(history, ordering)
+    bound_to: str | None = None
+    phase: str | None = None
+    volumes: list[str] = []
+    for change in history:
+        now = o.status_str(change.object, "phase")
+        volume = o.spec_str(change.object, "volumeName")
+        if now != phase and now in ("Bound", "Lost"):
+            steps.append(step(change, ordering, now.lower(), volume or ""))
+        elif now == "Bound" and volume and volumes and volume != volumes[-1]:
+            steps.append(step(change, ordering, "bound", volume))
+        phase = now
+        bound_to = volume or bound_to
+        if volume and (not volumes or volumes[-1] != volume):
+            volumes.append(volume)
+    steps.sort(key=lambda s: (s.rank, s.what == "deleted"))
+    first = history[0]
+    return PvcIncarnation(
+        first.namespace or "",
+        first.name,
+        first.uid,
+        bound_to,
+        first.observed,
+        tuple(steps),
+        volumes_by_claim.get(first.uid, {}).get(bound_to or ""),
+        o.owner_kinds(history[-1].object),
+        tuple(volumes),
+        volumes_by_claim.get(first.uid, {}),
+    )
+
+
+def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
+    first = history[0]
+    selector = o.dig(first.object, "spec", "selector")
+    return ServiceIncarnation(
+        first.namespace or "",
+        first.name,
+        first.uid,
+        o.is_headless(first.object),
+        first.observed,
+        tuple(plain_steps(history, ordering)),
+        o.spec_str(first.object, "clusterIP"),
+        {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else {},
+        o.dig(first.object, "spec", "publishNotReadyAddresses") is True,
+    )
+
+
+def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
+    found: list[DnsObservation] = []
+    for change in history:
+        service = o.slice_service(change.object)
+        if service is None:
+            continue
+        for endpoint in o.slice_endpoints(change.object):
+            hostname = endpoint.get("hostname")
+            if not hostname:
+                continue
+            conditions = endpoint.get("conditions") or {}
+            found.append(
+                DnsObservation(
+                    namespace=change.namespace or "",
+                    service=service,
+                    hostname=str(hostname),
+                    addresses=tuple(str(a) for a in endpoint.get("addresses") or ()),
+                    ready=conditions.get("ready") is not False,
+                    target_uid=(endpoint.get("targetRef") or {}).get("uid"),
+                    slice_name=change.name,
+                    change_id=change.id,
+                    resource_version=change.resource_version,
+                    received_wall_ns=change.received_wall_ns,
+                    rank=ordering.rank[change.id],
+                    present=change.event != "DELETED",
+                )
+            )
+    return found

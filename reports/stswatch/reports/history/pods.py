@@ -1,0 +1,140 @@
+"""A pod incarnation (one uid) rebuilt from its changes: created, scheduled, Ready, gone."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from stswatch.reports.history import objects as o
+from stswatch.reports.history.ordering import Ordering
+from stswatch.reports.history.transition import Transition, first_of, meta, step
+from stswatch.reports.recording import Change
+
+
+@dataclass(frozen=True)
+class PodIncarnation:
+    """One pod uid from first sight to deletion."""
+
+    namespace: str
+    name: str
+    uid: str
+    statefulset: str | None
+    ordinal: int | None
+    first_observed: str
+    revision: str | None  # controller-revision-hash label at creation
+    hostname: str | None
+    subdomain: str | None
+    node: str | None
+    ips: tuple[str, ...]
+    claims: tuple[str, ...]
+    transitions: tuple[Transition, ...]
+    owner_uid: str | None = None  # the uid of the StatefulSet incarnation that owns it
+    labels: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def first(self, what: str) -> Transition | None:
+        """The first transition of kind `what`, if any."""
+        return first_of(self.transitions, what)
+
+    @property
+    def created(self) -> Transition:
+        """The first change seen for this pod."""
+        return self.transitions[0]
+
+    @cached_property
+    def deleted(self) -> Transition | None:
+        """The DELETED change, if the pod is gone."""
+        return self.first("deleted")
+
+    @cached_property
+    def terminating(self) -> Transition | None:
+        """The first change showing a deletionTimestamp."""
+        return self.first("terminating")
+
+    def alive_at(self, rank: int) -> bool:
+        """True when the pod object existed at `rank` (created at or before, not yet deleted)."""
+        gone = self.deleted
+        return self.created.rank <= rank and (gone is None or gone.rank > rank)
+
+    def last_before(self, rank: int, kinds: Iterable[str]) -> Transition | None:
+        """The latest transition of one of `kinds` strictly before `rank`."""
+        wanted = set(kinds)
+        found = None
+        for candidate in self.transitions:
+            if candidate.rank >= rank:
+                break
+            if candidate.what in wanted:
+                found = candidate
+        return found
+
+
+def _pod_state(pod: o.Obj) -> dict[str, Any]:
+    ready = o.pod_condition(pod, "Ready")
+    return {
+        "scheduled": o.pod_node(pod) or (o.condition_true(pod, "PodScheduled") and "?") or None,
+        "phase": o.pod_phase(pod),
+        "reason": o.pod_reason(pod),
+        "ip": o.pod_ip(pod),
+        "ready": None if ready is None else ready.get("status") == "True",
+        "ready_since": ready.get("lastTransitionTime") if ready else None,
+        "terminating": o.deletion_timestamp(pod),
+    }
+
+
+def _pod_steps(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    steps: list[tuple[str, str, Any]] = []
+    if after["scheduled"] and not before["scheduled"]:
+        steps.append(("scheduled", str(after["scheduled"]), None))
+    if after["phase"] and after["phase"] != before["phase"]:
+        steps.append((str(after["phase"]).lower(), after["reason"] or "", None))
+    if after["ip"] and after["ip"] != before["ip"]:
+        steps.append(("ip", str(after["ip"]), None))
+    if after["ready"] is not None and after["ready"] != before["ready"]:
+        steps.append(("ready" if after["ready"] else "unready", "", after["ready_since"]))
+    if after["terminating"] and not before["terminating"]:
+        steps.append(("terminating", "", after["terminating"]))
+    return steps
+
+
+def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
+    """One pod uid's incarnation from its changes, in order."""
+    first, last = history[0], history[-1]
+    obj = first.object
+    steps = [step(first, ordering, "created", first.observed, meta(obj, "creationTimestamp"))]
+    state: dict[str, Any] = {
+        "scheduled": None,
+        "phase": None,
+        "reason": None,
+        "ip": None,
+        "ready": False,
+        "ready_since": None,
+        "terminating": None,
+    }
+    ips: list[str] = []
+    for change in history:
+        after = _pod_state(change.object)
+        for what, detail, api in _pod_steps(state, after):
+            steps.append(step(change, ordering, what, detail, api))
+            if what == "ip":
+                ips.append(detail)
+        state = after
+        if change.event == "DELETED":
+            steps.append(step(change, ordering, "deleted"))
+    parent = o.parse_ordinal(first.name)
+    owner, owner_uid = o.owner_statefulset(obj) or o.owner_statefulset(last.object) or (None, None)
+    return PodIncarnation(
+        namespace=first.namespace or "",
+        name=first.name,
+        uid=first.uid,
+        statefulset=owner,
+        owner_uid=owner_uid,
+        ordinal=parent[1] if parent and owner and parent[0] == owner else None,
+        first_observed=first.observed,
+        revision=o.labels(obj).get("controller-revision-hash"),
+        hostname=o.spec_str(obj, "hostname"),
+        subdomain=o.spec_str(obj, "subdomain"),
+        node=o.pod_node(last.object),
+        ips=tuple(ips),
+        claims=o.pod_claims(obj),
+        transitions=tuple(steps),
+        labels=o.labels(obj),
+    )

@@ -1,0 +1,470 @@
+"""The StatefulSet controller's next step, replayed over a recording change by change.
+
+At every recorded step of one StatefulSet incarnation (a pod, claim, spec or status change, in
+the ordering's rank order) the model answers what `updateStatefulSet` in
+`pkg/controller/statefulset/stateful_set_control.go` may do next with the state then recorded:
+
+- phase 1, `processReplica` over the in-range ordinals, ascending: create a missing pod (unless
+  its claim is still being deleted: `createPersistentVolumeClaims` refuses "pvc ... is being
+  deleted"), delete a Failed or Succeeded pod, and under OrderedReady (monotonic) stop at the
+  first pod that is terminating, not Running, not Ready or not Available;
+- phase 3, `processCondemned` over the pods outside the range, highest ordinal first: under
+  OrderedReady wait for a terminating one to be gone, and delete an unhealthy one only when it is
+  the `firstUnavailablePod`;
+- phase 4 (RollingUpdate only; OnDelete returns before it), highest ordinal down to the
+  partition: delete a pod not at the update revision, wait on an unhealthy one.
+
+Its answer is a `Decision`: the spec is met ("settled"), the controller may act ("act"), it waits
+on one pod ("held": that pod and why, in the words of `stswatch.reports.causes`), or it waits with
+nothing
+to blame ("waiting": e.g. Parallel pods still starting, or a status that has not yet observed a
+new spec). Consecutive decisions held on one pod incarnation form a `Stretch`. The model keeps
+lazily cleaned heaps, so a replay is linear-logarithmic in the set's steps.
+"""
+
+import heapq
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import accumulate
+
+from stswatch.reports import causes
+from stswatch.reports.history.lifecycles import (
+    Lifecycles,
+    PodIncarnation,
+    PvcIncarnation,
+    SpecVersion,
+    StatefulSetIncarnation,
+    StatusVersion,
+)
+from stswatch.reports.history.transition import Transition, first_of
+
+_PHASES = ("pending", "running", "failed", "succeeded", "unknown")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the controller may do next at one rank, or what holds it."""
+
+    state: str  # settled | act | held | waiting | set-deleting
+    what: str  # one line, e.g. "create web-3" or "web-2 Running, not Ready"
+    pod: PodIncarnation | None = None  # the pod it waits on (held) or acts on (act), if any
+    cause: str = ""  # for held: a word from stswatch.reports.causes
+    ordinal: int | None = None
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Consecutive held decisions on one pod incarnation: [start, end) in ranks and wall time."""
+
+    pod: PodIncarnation
+    cause: str  # the cause that held longest
+    detail: str
+    start: Transition  # the step at which the hold began
+    end: Transition | None  # the step that released it; None when it never was
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One StatefulSet incarnation's decisions, each from the rank it was first taken."""
+
+    decisions: tuple[tuple[Transition, Decision], ...]
+    stretches: tuple[Stretch, ...]
+
+    ranks: tuple[int, ...] = ()
+    stretch_starts: tuple[int, ...] = ()
+    stretch_ends: tuple[int, ...] = ()
+
+    def overlapping(self, start: int, end: int) -> tuple[Stretch, ...]:
+        """The stretches overlapping ranks [start, end). One hold is open at a time, so the
+        stretches are ordered by their start and by their end alike."""
+        first = bisect_right(self.stretch_ends, start)
+        last = bisect_left(self.stretch_starts, end)
+        return self.stretches[first:last]
+
+    def at(self, rank: int) -> Decision | None:
+        """The decision in force just after `rank` (None before the first step)."""
+        i = bisect_right(self.ranks, rank)
+        return self.decisions[i - 1][1] if i > 0 else None
+
+    def between(self, start: int, end: int) -> Iterator[tuple[Transition, Decision]]:
+        """The decisions first taken at ranks in [start, end)."""
+        first, last = bisect_left(self.ranks, start), bisect_left(self.ranks, end)
+        yield from self.decisions[first:last]
+
+
+@dataclass
+class _Pod:
+    pod: PodIncarnation
+    phase: str | None = None
+    ready: bool = False
+    ready_wall_ns: int = 0
+    terminating: bool = False
+
+    def problem(self, now_ns: int, min_ready_seconds: int) -> tuple[str, str] | None:
+        """(cause, detail) when not Running, Ready and Available and not terminating, else None."""
+        if self.terminating:
+            return causes.TERMINATING, f"{self.pod.name} {causes.TERMINATING}"
+        if self.phase != "running":
+            shown = (self.phase or "no phase").capitalize()
+            return causes.NOT_RUNNING, f"{self.pod.name} {causes.NOT_RUNNING} ({shown})"
+        if not self.ready:
+            return causes.NOT_READY, f"{self.pod.name} Running, {causes.NOT_READY}"
+        if min_ready_seconds and now_ns < self.ready_wall_ns + min_ready_seconds * 10**9:
+            return (
+                causes.NOT_AVAILABLE,
+                f"{self.pod.name} Ready for less than minReadySeconds={min_ready_seconds} "
+                f"({causes.NOT_AVAILABLE})",
+            )
+        return None
+
+
+@dataclass
+class _Heap:
+    """A min-heap of ordinals cleaned lazily against a membership test (negate for a max)."""
+
+    sign: int
+    items: list[int] = field(default_factory=list)
+
+    def push(self, ordinal: int) -> None:
+        heapq.heappush(self.items, self.sign * ordinal)
+
+    def top(self, member: "set[int]") -> int | None:
+        while self.items and self.sign * self.items[0] not in member:
+            heapq.heappop(self.items)
+        return self.sign * self.items[0] if self.items else None
+
+
+@dataclass
+class _State:
+    """The recorded state the controller would see, kept with heaps for its walk."""
+
+    sts: StatefulSetIncarnation
+    claims: dict[int, list[PvcIncarnation]]
+    pods: dict[int, _Pod] = field(default_factory=dict)
+    bad: set[int] = field(default_factory=set)  # in-range ordinals missing or unhealthy
+    old: set[int] = field(default_factory=set)  # in-range ordinals >= partition not updated
+    out: set[int] = field(default_factory=set)  # condemned ordinals with a pod
+    low_bad: _Heap = field(default_factory=lambda: _Heap(1))
+    high_old: _Heap = field(default_factory=lambda: _Heap(-1))
+    high_bad: _Heap = field(default_factory=lambda: _Heap(-1))
+    high_out: _Heap = field(default_factory=lambda: _Heap(-1))
+    first: int = 0
+    last: int = -1  # in-range ordinals: first..last
+    partition: int = 0
+    min_ready: int = 0
+    revision: str | None = None
+    now_ns: int = 0
+    set_deleting: bool = False
+    monotonic: bool = True
+    observed: bool = True  # a status has observed the spec's generation
+
+    def reindex(self, first: int, replicas: int, partition: int, revision: str | None) -> None:
+        self.first, self.last = first, first + replicas - 1
+        self.partition, self.revision = first + partition, revision
+        self.bad, self.old, self.out = set(), set(), set()
+        for heap in (self.low_bad, self.high_old, self.high_bad, self.high_out):
+            heap.items.clear()
+        for ordinal in range(self.first, self.last + 1):
+            self.touch(ordinal)
+        for ordinal in list(self.pods):
+            self.touch(ordinal)
+
+    def touch(self, ordinal: int) -> None:
+        """Recompute one ordinal's membership after its pod changed."""
+        slot = self.pods.get(ordinal)
+        in_range = self.first <= ordinal <= self.last
+        unhealthy = slot is None or slot.problem(self.now_ns, self.min_ready) is not None
+        for members, heaps, wanted in (
+            (self.bad, (self.low_bad, self.high_bad), in_range and unhealthy),
+            (self.out, (self.high_out,), not in_range and slot is not None),
+            (self.old, (self.high_old,), in_range and self._outdated(ordinal, slot)),
+        ):
+            if wanted:
+                members.add(ordinal)
+                for heap in heaps:
+                    heap.push(ordinal)
+            else:
+                members.discard(ordinal)
+
+    def _outdated(self, ordinal: int, slot: _Pod | None) -> bool:
+        if slot is None or ordinal < self.partition or self.revision is None:
+            return False
+        return slot.pod.revision is not None and slot.pod.revision != self.revision
+
+    def claim_terminating(self, ordinal: int) -> PvcIncarnation | None:
+        """A claim of `ordinal` that is being deleted (the controller cannot create the pod)."""
+        for claim in self.claims.get(ordinal, ()):
+            stamp = first_of(claim.transitions, "terminating")
+            gone = first_of(claim.transitions, "deleted")
+            began = stamp is not None and stamp.received_wall_ns <= self.now_ns
+            if began and (gone is None or gone.received_wall_ns > self.now_ns):
+                return claim
+        return None
+
+
+def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int = 0) -> Replay:
+    """Replay the controller's decision over every step of one StatefulSet incarnation.
+
+    `until_ns` is when the recording ends (wall ns): a hold still open then lasted until it.
+    """
+    steps = _steps(life, sts)
+    state = _State(sts, _claims(life, sts))
+    decisions: list[tuple[Transition, Decision]] = []
+    stretches: list[Stretch] = []
+    holding: list[_Open] = []
+    key = None
+    spec: SpecVersion = sts.specs[0]
+    status: StatusVersion | None = None
+    for _, _, step, payload in steps:
+        state.now_ns = max(state.now_ns, step.received_wall_ns)
+        if isinstance(payload, SpecVersion):
+            spec = payload
+        elif isinstance(payload, StatusVersion):
+            status = payload
+        elif payload == "set" and step.what in ("terminating", "deleted"):
+            state.set_deleting = True
+        elif isinstance(payload, tuple):
+            _apply(state, payload[0], payload[1], step)
+        _resync(state, spec, status)
+        decision = _decide(state)
+        if (decision.state, decision.what) != key:
+            key = (decision.state, decision.what)
+            decisions.append((step, decision))
+            _track(holding, stretches, step, decision)
+    if holding:
+        stretches.append(holding.pop().close(None, max(until_ns, state.now_ns)))
+    return Replay(
+        tuple(decisions),
+        tuple(stretches),
+        tuple(s.rank for s, _ in decisions),
+        tuple(s.start.rank for s in stretches),
+        tuple(s.end.rank if s.end is not None else 1 << 62 for s in stretches),
+    )
+
+
+Step = tuple[int, int, Transition, object]
+
+
+def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
+    """Every step of the set in rank order: its pods', claims', specs', statuses' and its own.
+
+    With minReadySeconds, a pod becomes Available without any recorded change: a synthetic
+    "available" step at Ready + minReadySeconds, placed before the first change seen after that
+    moment, lets the walk move on then (it cites the Ready change).
+    """
+    steps: list[Step] = []
+    for ordinal, incs in life.pods_of(sts).items():
+        for pod in incs:
+            steps += [(t.rank, 1, t, (ordinal, pod)) for t in pod.transitions]
+    for claims_of in _claims(life, sts).values():
+        for claim in claims_of:
+            steps += [(t.rank, 2, t, None) for t in claim.transitions]
+    steps += [(v.rank, 0, _version_step(v), v) for v in sts.specs]
+    steps += [(v.rank, 0, _version_step(v), v) for v in sts.statuses]
+    steps += [(t.rank, 0, t, "set") for t in sts.transitions if t.what != "created"]
+    steps.sort(key=lambda s: (s[0], s[1]))
+    if any(v.min_ready_seconds for v in sts.specs):
+        steps = _with_available(steps, sts)
+    return steps
+
+
+def _with_available(steps: list[Step], sts: StatefulSetIncarnation) -> list[Step]:
+    # Receive times follow the ranks only roughly: search their running maximum.
+    walls = list(accumulate((s[2].received_wall_ns for s in steps), max))
+    extra: list[Step] = []
+    for rank, _, step, payload in steps:
+        if step.what != "ready" or not isinstance(payload, tuple):
+            continue
+        delay = sts.spec_at(rank).min_ready_seconds
+        if delay:
+            at = step.received_wall_ns + delay * 10**9
+            later = bisect_left(walls, at)
+            place = steps[later][0] if later < len(steps) else steps[-1][0] + 1
+            available = Transition(
+                "available", step.change_id, step.resource_version, at, place, step.detail
+            )
+            extra.append((place, -1, available, payload))
+    return sorted(steps + extra, key=lambda s: (s[0], s[1]))
+
+
+def _version_step(version: SpecVersion | StatusVersion) -> Transition:
+    what = "spec" if isinstance(version, SpecVersion) else "status"
+    return Transition(
+        what, version.change_id, version.resource_version, version.received_wall_ns, version.rank
+    )
+
+
+def _claims(life: Lifecycles, sts: StatefulSetIncarnation) -> dict[int, list[PvcIncarnation]]:
+    """The set's claims per ordinal: `<template>-<set>-<ordinal>` (getPersistentVolumeClaimName)."""
+    found: dict[int, list[PvcIncarnation]] = {}
+    prefixes = tuple(f"{t}-{sts.name}-" for t in sts.claim_templates)
+    for claim in life.pvcs:
+        if claim.namespace != sts.namespace:
+            continue
+        for prefix in prefixes:
+            rest = claim.name[len(prefix) :]
+            if claim.name.startswith(prefix) and rest.isdigit():
+                found.setdefault(int(rest), []).append(claim)
+    return found
+
+
+def _apply(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -> None:
+    slot = state.pods.get(ordinal)
+    if step.what == "created":
+        state.pods[ordinal] = _Pod(pod)
+    elif slot is None or slot.pod is not pod:
+        return
+    elif step.what == "deleted":
+        del state.pods[ordinal]
+    elif step.what in _PHASES:
+        slot.phase = step.what
+    elif step.what in ("ready", "unready"):
+        slot.ready = step.what == "ready"
+        slot.ready_wall_ns = step.received_wall_ns
+    elif step.what == "terminating":
+        slot.terminating = True
+    state.touch(ordinal)  # "available": minReadySeconds elapsed, membership recomputed
+
+
+def _resync(state: _State, spec: SpecVersion, status: StatusVersion | None) -> None:
+    """Take the spec and the update revision in force; reindex when the range or target moved.
+
+    Until a status has observed the spec's generation the update revision is unknown
+    (`state.observed` False): the controller has not acted on that spec yet.
+    """
+    state.observed = (
+        spec.generation is None
+        or status is None
+        or status.observed_generation is None
+        or status.observed_generation >= spec.generation
+    )
+    revision = status.update_revision if status is not None and state.observed else state.revision
+    partition = spec.partition if spec.update_strategy == "RollingUpdate" else spec.replicas
+    shape = (spec.start_ordinal, spec.replicas, partition, revision)
+    now = (state.first, state.last - state.first + 1, state.partition - state.first, state.revision)
+    state.min_ready = spec.min_ready_seconds
+    state.monotonic = spec.pod_management_policy != "Parallel"
+    if shape != now:
+        state.reindex(spec.start_ordinal, spec.replicas, partition, revision)
+
+
+def _decide(state: _State) -> Decision:
+    """`updateStatefulSet`'s next step for the recorded state."""
+    if state.set_deleting:
+        return Decision("set-deleting", "the StatefulSet is being deleted: no pod is managed")
+    replica = _phase1(state, state.monotonic)
+    if replica is not None:
+        return replica
+    condemned = _phase3(state, state.monotonic)
+    if condemned is not None:
+        return condemned
+    return _phase4(state)
+
+
+def _held(state: _State, ordinal: int) -> Decision:
+    slot = state.pods[ordinal]
+    problem = slot.problem(state.now_ns, state.min_ready) or ("", "")
+    return Decision("held", problem[1], slot.pod, problem[0], ordinal)
+
+
+def _phase1(state: _State, monotonic: bool) -> Decision | None:
+    low = state.low_bad.top(state.bad)
+    while low is not None and (found := state.pods.get(low)) is not None:
+        if found.problem(state.now_ns, state.min_ready) is not None:
+            break
+        state.touch(low)  # became Available since its last step (minReadySeconds elapsed)
+        low = state.low_bad.top(state.bad)
+    if low is None:
+        return None
+    slot = state.pods.get(low)
+    name = f"{state.sts.name}-{low}"
+    if slot is None:
+        claim = state.claim_terminating(low)
+        if claim is not None:
+            what = f"{name} cannot be created: its claim {claim.name} is being deleted"
+            return Decision("held", what, None, causes.CLAIM_TERMINATING, low)
+        return Decision("act", f"create {name}", None, "", low)
+    if slot.phase in ("failed", "succeeded") and not slot.terminating:
+        return Decision("act", f"delete {name} ({slot.phase.capitalize()})", slot.pod, "", low)
+    if monotonic:
+        return _held(state, low)
+    missing = [o for o in state.bad if o not in state.pods]
+    if missing:
+        return Decision("act", f"create {state.sts.name}-{min(missing)}", None, "", min(missing))
+    return None
+
+
+def _phase3(state: _State, monotonic: bool) -> Decision | None:
+    high = state.high_out.top(state.out)
+    if high is None:
+        return None
+    slot = state.pods[high]
+    if slot.terminating:
+        if monotonic:
+            return _held(state, high)
+        return Decision("waiting", f"condemned pods terminating, {slot.pod.name} first")
+    if monotonic and slot.problem(state.now_ns, state.min_ready) is not None:
+        # processCondemned deletes an unhealthy condemned pod only when it is the
+        # firstUnavailablePod (the lowest unavailable one): otherwise it waits on it.
+        unhealthy = [o for o in state.out if state.pods[o].problem(state.now_ns, state.min_ready)]
+        if min(unhealthy) != high:
+            return _held(state, high)
+    return Decision("act", f"delete {slot.pod.name} (condemned)", slot.pod, "", high)
+
+
+def _phase4(state: _State) -> Decision:
+    if not state.observed:
+        return Decision("waiting", "the controller has not yet observed the new spec")
+    old = state.high_old.top(state.old)
+    bad = state.high_bad.top(state.bad)
+    if bad is not None and old is not None and bad >= state.partition and bad > old:
+        # the update walk waits on an unhealthy pod above the next one to replace
+        return _held(state, bad) if bad in state.pods else Decision("waiting", "pods starting")
+    if old is not None and not state.pods[old].terminating:
+        return Decision("act", f"replace {state.pods[old].pod.name}", state.pods[old].pod, "", old)
+    if state.bad:
+        return Decision("waiting", "pods not yet Running and Ready")
+    return Decision("settled", "spec met")
+
+
+@dataclass
+class _Open:
+    """The held stretch being extended: its first step, its pod and time spent per cause."""
+
+    start: Transition
+    decision: Decision
+    since_ns: int
+    spent: dict[str, int] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+
+    def switch(self, decision: Decision, now_ns: int) -> None:
+        cause = self.decision.cause
+        self.spent[cause] = self.spent.get(cause, 0) + now_ns - self.since_ns
+        self.details[cause] = self.decision.what
+        self.decision, self.since_ns = decision, now_ns
+
+    def close(self, end: Transition | None, now_ns: int) -> Stretch:
+        self.switch(self.decision, now_ns)
+        cause = max(self.spent, key=lambda c: self.spent[c])
+        pod = self.decision.pod
+        assert pod is not None
+        return Stretch(pod, cause, self.details[cause], self.start, end)
+
+
+def _track(
+    holding: list[_Open],
+    stretches: list[Stretch],
+    step: Transition,
+    decision: Decision,
+) -> None:
+    """Extend, close or open the held stretch for this decision."""
+    now = step.received_wall_ns
+    held = decision.state == "held" and decision.pod is not None
+    if holding and held and holding[0].decision.pod is decision.pod:
+        holding[0].switch(decision, now)
+        return
+    if holding:
+        stretches.append(holding.pop().close(step, now))
+    if held:
+        holding.append(_Open(step, decision, now))

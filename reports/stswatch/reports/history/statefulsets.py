@@ -1,0 +1,197 @@
+"""A StatefulSet incarnation (one uid) rebuilt from its changes: every spec and status version."""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from stswatch.reports.history import objects as o
+from stswatch.reports.history.ordering import Ordering
+from stswatch.reports.history.transition import Transition, plain_steps
+from stswatch.reports.recording import Change
+
+
+@dataclass(frozen=True)
+class SpecVersion:
+    """A StatefulSet spec as of one change; `changed` names the fields that differ from before."""
+
+    change_id: int
+    resource_version: str
+    received_wall_ns: int
+    rank: int
+    generation: int | None
+    replicas: int
+    pod_management_policy: str
+    update_strategy: str
+    partition: int
+    max_unavailable: str | None
+    min_ready_seconds: int
+    service_name: str | None
+    start_ordinal: int
+    template_hash: str
+    changed: tuple[str, ...]
+    # persistentVolumeClaimRetentionPolicy (Retain when unset, the API default)
+    when_scaled: str = "Retain"
+    when_deleted: str = "Retain"
+
+    @property
+    def retention_policy(self) -> str:
+        """`whenScaled=<policy>, whenDeleted=<policy>` as the report header shows it."""
+        return f"whenScaled={self.when_scaled}, whenDeleted={self.when_deleted}"
+
+
+@dataclass(frozen=True)
+class StatusVersion:
+    """A StatefulSet status as of one change."""
+
+    change_id: int
+    resource_version: str
+    received_wall_ns: int
+    rank: int
+    observed_generation: int | None
+    replicas: int | None
+    ready_replicas: int | None
+    available_replicas: int | None
+    current_replicas: int | None
+    updated_replicas: int | None
+    current_revision: str | None
+    update_revision: str | None
+
+
+@dataclass(frozen=True)
+class StatefulSetIncarnation:
+    """One StatefulSet uid with its spec and status histories."""
+
+    namespace: str
+    name: str
+    uid: str
+    first_observed: str
+    claim_templates: tuple[str, ...]
+    specs: tuple[SpecVersion, ...]
+    statuses: tuple[StatusVersion, ...]
+    transitions: tuple[Transition, ...]
+
+    def spec_at(self, rank: int) -> SpecVersion:
+        """The spec in force at `rank` (the first spec if `rank` precedes it)."""
+        current = self.specs[0]
+        for spec in self.specs:
+            if spec.rank > rank:
+                break
+            current = spec
+        return current
+
+    def status_at(self, rank: int) -> StatusVersion | None:
+        """The last status recorded at or before `rank`."""
+        current = None
+        for status in self.statuses:
+            if status.rank > rank:
+                break
+            current = status
+        return current
+
+
+def _spec(change: Change, ordering: Ordering, previous: SpecVersion | None) -> SpecVersion:
+    obj = change.object
+    template = orjson.dumps(o.dig(obj, "spec", "template"), option=orjson.OPT_SORT_KEYS)
+    spec = SpecVersion(
+        change_id=change.id,
+        resource_version=change.resource_version,
+        received_wall_ns=change.received_wall_ns,
+        rank=ordering.rank[change.id],
+        generation=o.generation(obj),
+        replicas=_default(o.spec_int(obj, "replicas"), 1),
+        pod_management_policy=o.spec_str(obj, "podManagementPolicy") or "OrderedReady",
+        update_strategy=o.spec_str(obj, "updateStrategy", "type") or "RollingUpdate",
+        partition=o.spec_int(obj, "updateStrategy", "rollingUpdate", "partition") or 0,
+        max_unavailable=o.spec_str(obj, "updateStrategy", "rollingUpdate", "maxUnavailable"),
+        min_ready_seconds=o.spec_int(obj, "minReadySeconds") or 0,
+        service_name=o.spec_str(obj, "serviceName"),
+        start_ordinal=o.spec_int(obj, "ordinals", "start") or 0,
+        template_hash=hashlib.sha256(template).hexdigest()[:10],
+        changed=(),
+        when_scaled=o.spec_str(obj, "persistentVolumeClaimRetentionPolicy", "whenScaled")
+        or "Retain",
+        when_deleted=o.spec_str(obj, "persistentVolumeClaimRetentionPolicy", "whenDeleted")
+        or "Retain",
+    )
+    return spec if previous is None else _with_changed(spec, previous)
+
+
+def _default(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+_SPEC_FIELDS = (
+    "replicas",
+    "pod_management_policy",
+    "update_strategy",
+    "partition",
+    "max_unavailable",
+    "min_ready_seconds",
+    "service_name",
+    "start_ordinal",
+    "template_hash",
+    "when_scaled",
+    "when_deleted",
+)
+
+
+def _with_changed(spec: SpecVersion, previous: SpecVersion) -> SpecVersion:
+    changed = tuple(f for f in _SPEC_FIELDS if getattr(spec, f) != getattr(previous, f))
+    return SpecVersion(**{**spec.__dict__, "changed": changed})
+
+
+def _status(change: Change, ordering: Ordering) -> StatusVersion:
+    obj = change.object
+    return StatusVersion(
+        change_id=change.id,
+        resource_version=change.resource_version,
+        received_wall_ns=change.received_wall_ns,
+        rank=ordering.rank[change.id],
+        observed_generation=o.status_int(obj, "observedGeneration"),
+        replicas=o.status_int(obj, "replicas"),
+        ready_replicas=o.status_int(obj, "readyReplicas"),
+        available_replicas=o.status_int(obj, "availableReplicas"),
+        current_replicas=o.status_int(obj, "currentReplicas"),
+        updated_replicas=o.status_int(obj, "updatedReplicas"),
+        current_revision=o.status_str(obj, "currentRevision"),
+        update_revision=o.status_str(obj, "updateRevision"),
+    )
+
+
+def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetIncarnation:
+    """One StatefulSet uid's spec and status histories from its changes, in order."""
+    specs: list[SpecVersion] = []
+    statuses: list[StatusVersion] = []
+    seen_spec: object = None
+    seen_status: object = None
+    for change in history:
+        # Most changes are status writes: skip the spec when its JSON is unchanged, and back.
+        if change.object.get("spec") != seen_spec:
+            seen_spec = change.object.get("spec")
+            spec = _spec(change, ordering, specs[-1] if specs else None)
+            if not specs or spec.changed:
+                specs.append(spec)
+        if change.object.get("status") != seen_status:
+            seen_status = change.object.get("status")
+            status = _status(change, ordering)
+            if not statuses or _status_key(status) != _status_key(statuses[-1]):
+                statuses.append(status)
+    first = history[0]
+    templates = o.dig(first.object, "spec", "volumeClaimTemplates") or ()
+    claim_templates = tuple(str(o.dig(t, "metadata", "name")) for t in templates)
+    return StatefulSetIncarnation(
+        first.namespace or "",
+        first.name,
+        first.uid,
+        first.observed,
+        claim_templates,
+        tuple(specs),
+        tuple(statuses),
+        tuple(plain_steps(history, ordering)),
+    )
+
+
+def _status_key(status: StatusVersion) -> tuple[Any, ...]:
+    return tuple(status.__dict__.values())[4:]

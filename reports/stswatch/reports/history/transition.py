@@ -1,0 +1,70 @@
+"""One lifecycle step and the recorded change that evidences it, shared by every lifecycle."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from stswatch.reports.history import objects as o
+from stswatch.reports.history.ordering import Ordering
+from stswatch.reports.recording import Change
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One lifecycle step and the recorded change that evidences it."""
+
+    what: str
+    change_id: int
+    resource_version: str
+    received_wall_ns: int
+    rank: int
+    detail: str = ""
+    api_time: str | None = None  # the API's own (second-precision) timestamp for it, if any
+
+
+def first_of(transitions: tuple[Transition, ...], what: str) -> Transition | None:
+    """The first transition of kind `what`, if any."""
+    return next((t for t in transitions if t.what == what), None)
+
+
+def alive_at(transitions: tuple[Transition, ...], rank: int) -> bool:
+    """True when the object existed at `rank`: first seen at or before it, not yet deleted."""
+    gone = first_of(transitions, "deleted")
+    return transitions[0].rank <= rank and (gone is None or gone.rank > rank)
+
+
+def step(
+    change: Change, ordering: Ordering, what: str, detail: str = "", api: Any = None
+) -> Transition:
+    """The transition `what` evidenced by `change`, ranked by `ordering`."""
+    api_time = str(api) if api else None
+    return Transition(
+        what,
+        change.id,
+        change.resource_version,
+        change.received_wall_ns,
+        ordering.rank[change.id],
+        detail,
+        api_time,
+    )
+
+
+def meta(obj: o.Obj, key: str) -> Any:
+    """A metadata field of a recorded object, or None."""
+    return o.dig(obj, "metadata", key)
+
+
+def plain_steps(history: list[Change], ordering: Ordering) -> list[Transition]:
+    """created, terminating (deletionTimestamp first seen) and deleted, for any kind."""
+    first = history[0]
+    steps = [
+        step(first, ordering, "created", first.observed, meta(first.object, "creationTimestamp"))
+    ]
+    terminating = False
+    for change in history:
+        stamp = o.deletion_timestamp(change.object)
+        if stamp and not terminating:
+            terminating = True
+            steps.append(step(change, ordering, "terminating", "", stamp))
+        if change.event == "DELETED":
+            steps.append(step(change, ordering, "deleted"))
+    return steps

@@ -1,0 +1,110 @@
+"""What a live pod's JSON says about its health, in the StatefulSet controller's terms.
+
+`isRunningAndReady` = phase Running and condition Ready True; `isRunningAndAvailable` adds Ready
+for at least minReadySeconds; `isTerminating` = deletionTimestamp set
+(`pkg/controller/statefulset/stateful_set_utils.go`, `podutil.IsPodAvailable`).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from stswatch.reports import causes
+from stswatch.reports.history.objects import (
+    condition_true,
+    deletion_timestamp,
+    dig,
+    pod_condition,
+    pod_phase,
+)
+from stswatch.reports.history.objects import parse_time as _parse_time
+
+Obj = dict[str, Any]
+
+
+def container_statuses(pod: Obj) -> list[Obj]:
+    """Init then app container statuses (each with `name`, `state`, `lastState`, ...)."""
+    found: list[Obj] = []
+    for key in ("initContainerStatuses", "containerStatuses"):
+        found.extend(s for s in dig(pod, "status", key) or () if isinstance(s, dict))
+    return found
+
+
+def restarts(pod: Obj) -> int:
+    """The sum of the containers' restartCount."""
+    return sum(int(s.get("restartCount") or 0) for s in container_statuses(pod))
+
+
+def last_termination(pod: Obj) -> str | None:
+    """`Error (exit 1)` from the most recent lastState.terminated of any container."""
+    latest: tuple[float, str] | None = None
+    for status in container_statuses(pod):
+        ended = dig(status, "lastState", "terminated")
+        if not isinstance(ended, dict):
+            continue
+        at = _parse_time(ended.get("finishedAt")) or 0.0
+        text = f"{ended.get('reason') or 'Terminated'} (exit {ended.get('exitCode', '?')})"
+        if latest is None or at >= latest[0]:
+            latest = (at, text)
+    return latest[1] if latest else None
+
+
+def is_ready(pod: Obj) -> bool:
+    """Condition Ready is True."""
+    return condition_true(pod, "Ready")
+
+
+def running_and_ready(pod: Obj) -> bool:
+    """`isRunningAndReady`."""
+    return pod_phase(pod) == "Running" and is_ready(pod)
+
+
+def available(pod: Obj, *, min_ready_seconds: int, now: float) -> bool:
+    """`isRunningAndAvailable`: Running, Ready, and Ready for at least minReadySeconds."""
+    if not running_and_ready(pod):
+        return False
+    if min_ready_seconds <= 0:
+        return True
+    since = _parse_time((pod_condition(pod, "Ready") or {}).get("lastTransitionTime"))
+    return since is not None and now - since >= min_ready_seconds
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why a pod holds an OrderedReady walk: the cause word and since when (API timestamp)."""
+
+    cause: str
+    since: str | None
+    detail: str
+
+
+def blocker(pod: Obj | None, *, min_ready_seconds: int, now: float) -> Blocker | None:
+    """Why `processReplica` (monotonic) would stop at this pod, or None when it would not."""
+    if pod is None:
+        return Blocker(causes.MISSING, None, "the pod does not exist")
+    if deletion_timestamp(pod):
+        return Blocker(
+            causes.TERMINATING,
+            deletion_timestamp(pod),
+            f"deletionTimestamp {deletion_timestamp(pod)}",
+        )
+    phase = pod_phase(pod) or "no phase"
+    if phase != "Running":
+        scheduled = pod_condition(pod, "PodScheduled") or {}
+        detail = f"phase {phase}"
+        if scheduled.get("status") == "False":
+            why = f"{scheduled.get('reason')}: {scheduled.get('message')}"
+            detail += f", PodScheduled False ({why})"
+        created = dig(pod, "metadata", "creationTimestamp")
+        return Blocker(causes.NOT_RUNNING, created, detail)
+    ready = pod_condition(pod, "Ready") or {}
+    if ready.get("status") != "True":
+        said = ": ".join(str(x) for x in (ready.get("reason"), ready.get("message")) if x)
+        detail = f"condition Ready {ready.get('status', 'absent')}" + (f" ({said})" if said else "")
+        return Blocker(causes.NOT_READY, ready.get("lastTransitionTime"), detail)
+    if not available(pod, min_ready_seconds=min_ready_seconds, now=now):
+        return Blocker(
+            causes.NOT_AVAILABLE,
+            ready.get("lastTransitionTime"),
+            f"Ready since {ready.get('lastTransitionTime')}, minReadySeconds {min_ready_seconds}",
+        )
+    return None

@@ -1,0 +1,324 @@
+"""What a proof sees of one episode; how proofs cite changes and read a pod's health."""
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import pairwise
+
+from stswatch.reports.history.attribution import Actor, Attribution, pod_deletion
+from stswatch.reports.history.episodes import UPDATE_KINDS, Episode, Recreation
+from stswatch.reports.history.lifecycles import (
+    Lifecycles,
+    PodIncarnation,
+    StatefulSetIncarnation,
+    Transition,
+)
+from stswatch.reports.history.objects import parse_time
+from stswatch.reports.history.replay import Replay
+from stswatch.reports.proofs.first_unhealthy import lowest_unhealthy
+from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
+from stswatch.reports.recording import Change, Gap
+
+
+@dataclass(frozen=True)
+class SetIndex:
+    """One StatefulSet's pods indexed once for all its episodes: creations and steps by rank."""
+
+    slots: dict[int, tuple[PodIncarnation, ...]]  # the set's own pods per ordinal
+    created: tuple[PodIncarnation, ...]  # created (not listed) pods, by creation rank
+    created_ranks: tuple[int, ...]
+    steps: tuple[tuple[int, int], ...]  # (rank, change id) of every pod and status step
+    walks: dict[int, dict[int, int]] = field(default_factory=dict)
+
+    def lowest_unhealthy(self, start: int) -> dict[int, int]:
+        """The replayed walk's lowest unhealthy ordinal before every creation (cached per start)."""
+        if start not in self.walks:
+            self.walks[start] = lowest_unhealthy(self.slots, start=start, ranks=self.created_ranks)
+        return self.walks[start]
+
+    def window(self, start: int, end: int) -> list[int]:
+        """The change ids of the steps with start <= rank < end, in rank order."""
+        first, last = bisect_left(self.steps, (start, -1)), bisect_left(self.steps, (end, -1))
+        return [change_id for _, change_id in self.steps[first:last]]
+
+
+def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
+    """Index a StatefulSet's pods for its episodes."""
+    slots = life.pods_of(sts)
+    pods = [p for incs in slots.values() for p in incs]
+    created = sorted((p for p in pods if p.first_observed != "list"), key=lambda p: p.created.rank)
+    steps = sorted(
+        [(t.rank, t.change_id) for p in pods for t in p.transitions]
+        + [(s.rank, s.change_id) for s in sts.statuses]
+    )
+    return SetIndex(slots, tuple(created), tuple(p.created.rank for p in created), tuple(steps))
+
+
+# Evidence that follows a change by a controller (an EndpointSlice update, a status write) may
+# arrive this long after it; a recording that ends sooner cannot show its absence.
+SETTLE_S = 5.0
+
+
+# The phrases an inconclusive reason uses for each kind of missing evidence (Verdict.missing).
+RECORDING_ENDED = "the recording ended"
+NOT_RECORDED = "not recorded"
+
+
+def missing_of(reason: str) -> str:
+    """Verdict.missing for an inconclusive reason: recording-end, or not-recorded."""
+    return "recording-end" if RECORDING_ENDED in reason else "not-recorded"
+
+
+@dataclass(frozen=True)
+class ProofContext:
+    """One episode, the lifecycles around it, and the recording's changes and gaps."""
+
+    episode: Episode
+    life: Lifecycles
+    changes: dict[int, Change]
+    gaps: tuple[Gap, ...]
+    episodes: tuple[Episode, ...]
+    index: SetIndex
+    kinds: frozenset[str]  # the kinds the recording holds any change of
+    replay: Replay  # the controller replay of the episode's StatefulSet
+    actors: Attribution  # who acted, from the controller's Events and the scenario's marks
+    recording_end_ns: int  # the last moment the recording covers (wall ns)
+    ids_by_rank: tuple[int, ...] = ()  # change id at each rank
+    memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def wall_at_rank(self, rank: int) -> int:
+        """The receive time of the change at `rank`, or the recording's end past the last."""
+        if 0 <= rank < len(self.ids_by_rank):
+            return self.changes[self.ids_by_rank[rank]].received_wall_ns
+        return self.recording_end_ns
+
+    def near_end(self, step: Transition) -> bool:
+        """True when the recording ends (or is live) within SETTLE_S after `step`."""
+        return self.recording_end_ns - step.received_wall_ns < SETTLE_S * 1e9
+
+    @property
+    def set_gone(self) -> Transition | None:
+        """When the episode's StatefulSet began to be deleted, if it was."""
+        sts = self.episode.statefulset
+        return next((t for t in sts.transitions if t.what in ("terminating", "deleted")), None)
+
+    def deleted_by(self, pod: PodIncarnation) -> Actor | None:
+        """Who deleted `pod` (None when it was not deleted):
+        `stswatch.reports.history.attribution.pod_deletion`."""
+        return pod_deletion(self.actors, pod, set_gone=self.set_gone)
+
+    def update_revision(self) -> str | None:
+        """The revision a rollout moves pods to: the first status in the window that observed it."""
+        spec = self.episode.spec
+        for status in self.episode.statefulset.statuses:
+            if not self.episode.contains(status.rank):
+                continue
+            if spec.generation is None or (status.observed_generation or 0) >= spec.generation:
+                return status.update_revision
+        return None
+
+    def outdated_at(self, rank: int) -> tuple[str, str, str] | None:
+        """(pod names, their revision, the update revision) of pods at or above the partition
+        still at an old revision at `rank`, highest ordinal first; None when none are or no
+        rollout is under way."""
+        spec = self.episode.spec
+        if self.episode.kind not in UPDATE_KINDS:
+            return None
+        target = self.update_revision()
+        if target is None:
+            return None
+        lowest = spec.start_ordinal + spec.partition
+        stale = [
+            pod
+            for ordinal in sorted(self.slots, reverse=True)
+            if ordinal >= lowest
+            and ordinal < spec.start_ordinal + spec.replicas
+            and (pod := self.alive(ordinal, rank)) is not None
+            and pod.revision not in (None, target)
+        ]
+        if not stale:
+            return None
+        revisions = ", ".join(dict.fromkeys(str(p.revision) for p in stale))
+        return ", ".join(p.name for p in stale), revisions, target
+
+    @property
+    def basis(self) -> str:
+        """The ordering basis every verdict states."""
+        return self.life.ordering.basis
+
+    @property
+    def slots(self) -> dict[int, tuple[PodIncarnation, ...]]:
+        """The episode's StatefulSet pods per ordinal."""
+        return self.index.slots
+
+    def cite(self, change_id: int, note: str) -> Evidence:
+        """Evidence naming one recorded change."""
+        c = self.changes[change_id]
+        return Evidence(c.id, c.resource_version, c.received_wall_ns, c.kind, c.name, c.event, note)
+
+    def cite_step(self, pod: PodIncarnation, step: Transition, note: str = "") -> Evidence:
+        """Evidence for one pod transition, noted '<pod> <what>' unless a note is given."""
+        return self.cite(step.change_id, note or f"{pod.name} {step.what}")
+
+    def per_recreation(
+        self,
+        proof: str,
+        recreations: list[Recreation],
+        one: Callable[[Recreation], tuple[Outcome, str, list[Evidence]]],
+    ) -> Verdict:
+        """Pass when `one` passes every recreation (reasons joined), else its first non-pass."""
+        evidence: list[Evidence] = []
+        notes = []
+        for recreation in recreations:
+            outcome, reason, cited = one(recreation)
+            if outcome != "pass":
+                return self.verdict(proof, outcome, reason, cited)
+            evidence.extend(cited)
+            notes.append(reason)
+        return self.verdict(proof, "pass", "; ".join(notes), evidence)
+
+    def verdict(
+        self, proof: str, outcome: Outcome, reason: str, evidence: Iterable[Evidence] = ()
+    ) -> Verdict:
+        """A verdict stating this context's basis (and, if inconclusive, what is missing)."""
+        missing = missing_of(reason) if outcome == "inconclusive" else None
+        return Verdict(proof, outcome, reason, self.basis, tuple(evidence), missing=missing)
+
+    def created_in_window(self) -> list[PodIncarnation]:
+        """Pods of the StatefulSet first created (not listed) inside the episode's window."""
+        ranks = self.index.created_ranks
+        first = bisect_left(ranks, self.episode.start_rank)
+        last = bisect_left(ranks, self.episode.end_rank)
+        return list(self.index.created[first:last])
+
+    def new_pods(self) -> list[PodIncarnation]:
+        """Pods this episode brought into being: created in the window, not replacing one in it."""
+        found = []
+        for pod in self.created_in_window():
+            if self.claimed(pod):
+                continue
+            previous = self.previous(pod)
+            if (
+                previous is not None
+                and (previous.deleted or pod.created).rank >= self.episode.start_rank
+            ):
+                continue
+            found.append(pod)
+        return found
+
+    def creations(self) -> list[PodIncarnation]:
+        """Every pod creation this episode owns: new pods and the new halves of recreations."""
+        pods = {p.uid: p for p in self.new_pods()}
+        pods.update((r.new.uid, r.new) for r in self.recreations_in_window())
+        return sorted(pods.values(), key=lambda p: p.created.rank)
+
+    def previous(self, pod: PodIncarnation) -> PodIncarnation | None:
+        """The incarnation before `pod` at its ordinal."""
+        incs = self.slots.get(pod.ordinal, ()) if pod.ordinal is not None else ()
+        index = next((i for i, p in enumerate(incs) if p is pod), 0)
+        return incs[index - 1] if index > 0 else None
+
+    def recreations_in_window(self) -> list[Recreation]:
+        """(old, new) incarnations at one ordinal whose new one was created in the window.
+
+        The old one may belong to an earlier StatefulSet of the same name (a replaced set's pods
+        come back with the same names and claims).
+        """
+        if self.episode.recreation is not None:
+            return [self.episode.recreation]
+        sts = self.episode.statefulset
+        everyone = self.life.set_pods(sts.namespace, sts.name)
+        own = {p.uid for incs in self.slots.values() for p in incs}
+        found = []
+        for ordinal in self.slots:
+            for old, new in pairwise(everyone.get(ordinal, ())):
+                mine = new.uid in own and not self.claimed(new)
+                if mine and self.episode.contains(new.created.rank):
+                    found.append(Recreation(old, new))
+        return sorted(found, key=lambda r: r.new.created.rank)
+
+    @cached_property
+    def _claimed(self) -> frozenset[str]:
+        return frozenset(
+            e.recreation.new.uid
+            for e in self.episodes
+            if e is not self.episode and e.recreation is not None
+        )
+
+    def claimed(self, pod: PodIncarnation) -> bool:
+        """True when another (pod-recreated) episode owns this pod's creation."""
+        return pod.uid in self._claimed
+
+    def alive(self, ordinal: int, rank: int) -> PodIncarnation | None:
+        """The incarnation at `ordinal` that existed at `rank`, if any."""
+        return next((p for p in self.slots.get(ordinal, ()) if p.alive_at(rank)), None)
+
+
+@dataclass(frozen=True)
+class Health:
+    """Why a pod is or is not Running, Ready and Available at one moment (controller's words)."""
+
+    ok: bool
+    problem: str
+    step: Transition | None  # the transition that put the pod in this state
+
+
+def health(pod: PodIncarnation, rank: int, *, min_ready_seconds: int, at: float | None) -> Health:
+    """`isRunningAndReady` + `isRunningAndAvailable` + not terminating, just before `rank`.
+
+    Availability is judged on the API's own clock: the Ready condition's lastTransitionTime plus
+    minReadySeconds against `at` (the successor's creationTimestamp), as the controller does.
+    """
+    terminating = pod.last_before(rank, ("terminating",))
+    if terminating is not None:
+        return Health(False, "terminating", terminating)
+    phase = pod.last_before(rank, ("pending", "running", "failed", "succeeded", "unknown"))
+    if phase is None or phase.what != "running":
+        what = phase.what if phase else "no phase"
+        return Health(False, f"not Running ({what})", phase or pod.created)
+    ready = pod.last_before(rank, ("ready", "unready"))
+    if ready is None or ready.what != "ready":
+        return Health(False, "not Ready", ready or phase)
+    if min_ready_seconds > 0:
+        since = parse_time(ready.api_time)
+        if since is None or at is None:
+            return Health(True, "Available unknown (no API timestamps)", ready)
+        if at < since + min_ready_seconds:
+            held = at - since
+            return Health(
+                False,
+                f"Ready {held:.0f}s < minReadySeconds={min_ready_seconds} (not Available)",
+                ready,
+            )
+    return Health(True, "", ready)
+
+
+def overlapping_gap(ctx: ProofContext, verdict: Verdict, *, kinds: Iterable[str]) -> GapRef | None:
+    """The first recorded gap of one of `kinds` overlapping the verdict's evidence window."""
+    trigger = ctx.changes[ctx.episode.trigger_change_id].received_wall_ns
+    times = [e.received_wall_ns for e in verdict.evidence] + [trigger]
+    start, stop = min(times), max(times)
+    wanted = set(kinds)
+    for gap in ctx.gaps:
+        if gap.kind in wanted and gap.from_wall_ns <= stop and gap.to_wall_ns >= start:
+            return GapRef(gap.id, gap.kind, gap.reason, gap.from_wall_ns, gap.to_wall_ns)
+    return None
+
+
+def with_gaps(
+    ctx: ProofContext, verdict: Verdict | None, *, kinds: Iterable[str]
+) -> Verdict | None:
+    """The verdict, or an inconclusive one naming the gap its evidence window overlaps."""
+    if verdict is None or verdict.outcome == "not-applicable":
+        return verdict
+    gap = overlapping_gap(ctx, verdict, kinds=kinds)
+    if gap is None:
+        return verdict
+    reason = (
+        f"{gap.kind} changes may be missing (gap #{gap.gap_id}, {gap.reason}) inside the evidence "
+        f"window; would have been {verdict.outcome}: {verdict.reason}"
+    )
+    return Verdict(
+        verdict.proof, "inconclusive", reason, verdict.basis, verdict.evidence, gap, "gap"
+    )

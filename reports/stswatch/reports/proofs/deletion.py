@@ -1,0 +1,71 @@
+"""The StatefulSet deleted: the garbage collector removes its pods, with no ordering guarantee.
+
+Once a StatefulSet has a deletionTimestamp, `updateStatefulSet` only updates its status; its pods
+are the set's dependents (controller ownerReference) and the garbage collector deletes them, all
+at once and in no order. The StatefulSet docs say so: "StatefulSets do not provide any guarantees
+on the termination of pods when a StatefulSet is deleted. To achieve ordered and graceful
+termination of the pods in the StatefulSet, it is possible to scale the StatefulSet down to 0
+prior to deletion" (https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#limitations).
+This verdict states what happened: how many pods went, how close together, who removed them.
+"""
+
+from stswatch.reports import causes
+from stswatch.reports.history.lifecycles import PodIncarnation, Transition
+from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
+from stswatch.reports.proofs.verdict import Verdict
+
+PROOF = "statefulset-deletion"
+KINDS = ("Pod", "StatefulSet")
+_AT_ONCE_S = 1.0
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Describe the deletion: pods removed, at once, by whom; never an ordering verdict."""
+    if ctx.episode.kind != "statefulset-deleted":
+        return None
+    gone = ctx.set_gone
+    if gone is None:  # pragma: no cover - the episode exists only when the set went
+        return None
+    late = [p for incs in ctx.slots.values() for p in incs if p.created.rank > gone.rank]
+    if late:
+        pod = late[0]
+        reason = (
+            f"{pod.name} was created after the StatefulSet's deletion began: the controller "
+            "manages no pod of a set being deleted (updateStatefulSet returns at its "
+            "deletionTimestamp)"
+        )
+        cited = [ctx.cite(gone.change_id, "StatefulSet deletion began")]
+        return ctx.verdict(PROOF, "fail", reason, [*cited, ctx.cite_step(pod, pod.created)])
+    pods = [p for incs in ctx.slots.values() for p in incs if p.alive_at(gone.rank)]
+    if not pods:
+        return ctx.verdict(PROOF, "not-applicable", "the StatefulSet had no pod when deleted")
+    removed = [(p, b) for p in pods if (b := p.terminating or p.deleted) is not None]
+    removed.sort(key=lambda pair: pair[1].rank)
+    cited = [ctx.cite(gone.change_id, f"StatefulSet {ctx.episode.statefulset.name} deleted")]
+    cited += [ctx.cite_step(p, b, f"{p.name} deletion began") for p, b in removed]
+    kept = [p.name for p in pods if (p.terminating or p.deleted) is None]
+    if kept and ctx.near_end(gone):
+        why = f"{', '.join(kept)} still present when the recording ended"
+        return ctx.verdict(PROOF, "inconclusive", f"{why}: {RECORDING_ENDED} too soon", cited)
+    if kept and not removed:
+        reason = (
+            f"the StatefulSet was deleted but its pods were left ({', '.join(kept)}): orphaned "
+            "(deleted with --cascade=orphan), not removed"
+        )
+        return ctx.verdict(PROOF, "not-applicable", reason, cited)
+    reason = _describe(ctx, removed) + (f"; left: {', '.join(kept)}" if kept else "")
+    return ctx.verdict(PROOF, "pass", reason, cited)
+
+
+def _describe(ctx: ProofContext, removed: list[tuple[PodIncarnation, Transition]]) -> str:
+    first = removed[0][1].received_wall_ns
+    spread = (removed[-1][1].received_wall_ns - first) / 1e9
+    together = sum(1 for _, b in removed if (b.received_wall_ns - first) / 1e9 <= _AT_ONCE_S)
+    actors = {a.who for p, _ in removed if (a := ctx.deleted_by(p)) is not None}
+    who = " and ".join(sorted(actors)) if actors else causes.BY_GARBAGE_COLLECTOR
+    names = ", ".join(p.name for p, _ in removed)
+    return (
+        f"{len(removed)} pod{'s' * (len(removed) != 1)} removed by {who} ({names}), "
+        f"{together} at once (within {_AT_ONCE_S:.0f} s), all within {spread:.2f} s: a deleted "
+        "StatefulSet gives no ordering guarantee (scale to 0 first for an ordered shutdown)"
+    )

@@ -1,0 +1,83 @@
+"""The controller's ascending walk replayed over a recording in one sweep.
+
+For each queried moment it answers: which is the lowest in-range ordinal that was missing,
+terminating, or not Running and Ready just before it? `processReplica` stops at that ordinal
+(`processReplica`), so no pod above it may be created then. One pass over the StatefulSet's pod
+transitions in rank order, with a lazily cleaned heap, keeps this linear-logarithmic for
+thousand-pod sessions instead of checking every lower ordinal for every creation.
+"""
+
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from stswatch.reports.history.lifecycles import PodIncarnation
+
+_PHASES = ("pending", "running", "failed", "succeeded", "unknown")
+
+
+@dataclass
+class _Slot:
+    phase: str | None = None
+    ready: bool = False
+    terminating: bool = False
+
+    @property
+    def healthy(self) -> bool:
+        return self.phase == "running" and self.ready and not self.terminating
+
+
+@dataclass
+class _Walk:
+    start: int
+    slots: dict[int, _Slot] = field(default_factory=dict)
+    ever: set[int] = field(default_factory=set)
+    unhealthy: list[int] = field(default_factory=list)
+    never_created: int = 0
+
+    def apply(self, ordinal: int, what: str) -> None:
+        if what == "created":
+            self.slots[ordinal] = _Slot()
+            self.ever.add(ordinal)
+        elif what == "deleted":
+            self.slots.pop(ordinal, None)
+        elif ordinal in self.slots:
+            slot = self.slots[ordinal]
+            if what in _PHASES:
+                slot.phase = what
+            elif what in ("ready", "unready"):
+                slot.ready = what == "ready"
+            elif what == "terminating":
+                slot.terminating = True
+        slot_now = self.slots.get(ordinal)
+        if ordinal >= self.start and (slot_now is None or not slot_now.healthy):
+            heapq.heappush(self.unhealthy, ordinal)
+
+    def lowest(self) -> int:
+        heap = self.unhealthy
+        while heap and (slot := self.slots.get(heap[0])) is not None and slot.healthy:
+            heapq.heappop(heap)
+        while self.never_created in self.ever:
+            self.never_created += 1
+        return min(heap[0], self.never_created) if heap else self.never_created
+
+
+def lowest_unhealthy(
+    slots: Mapping[int, Sequence[PodIncarnation]], *, start: int, ranks: Iterable[int]
+) -> dict[int, int]:
+    """For each rank: the lowest ordinal ≥ start that was not healthy just before it."""
+    steps = sorted(
+        (t.rank, ordinal, t.what)
+        for ordinal, pods in slots.items()
+        for pod in pods
+        for t in pod.transitions
+    )
+    walk = _Walk(start=start, never_created=start)
+    answers: dict[int, int] = {}
+    i = 0
+    for rank in sorted(set(ranks)):
+        while i < len(steps) and steps[i][0] < rank:
+            walk.apply(steps[i][1], steps[i][2])
+            i += 1
+        answers[rank] = walk.lowest()
+    return answers

@@ -1,0 +1,119 @@
+"""OrderedReady gating: no pod is created while any lower ordinal is not Running and Ready.
+
+`processReplica` (monotonic) stops the ascending walk at the first pod that is terminating, not
+Running+Ready, or (minReadySeconds > 0) not yet Available, so a pod at index i is only created when
+every in-range pod below it is healthy (`updateStatefulSet`, pkg/controller/statefulset). Missing
+pods *below* an unhealthy one are still recreated; pods above it are left alone (the "halt" of
+the e2e tests). Where the walk was held, for how long and until what is read from the
+controller replay (`stswatch.reports.proofs.progress`), never guessed from the episode's two ends.
+"""
+
+from stswatch.reports.history.lifecycles import PodIncarnation
+from stswatch.reports.history.objects import parse_time
+from stswatch.reports.proofs.context import Health, ProofContext, health
+from stswatch.reports.proofs.progress import episode_progress, hold_clause
+from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
+
+PROOF = "ordered-ready-gating"
+KINDS = ("Pod", "StatefulSet")
+_EPISODES = ("scale-up", "rolling-update", "ondelete-update", "pod-recreated")
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when every creation found each lower ordinal Running, Ready (and Available)."""
+    if ctx.episode.kind not in _EPISODES:
+        return None
+    created = ctx.creations()
+    per_pod = [found for pod in _suspects(ctx, created) if (found := _violations(ctx, pod))]
+    violations = [v for found in per_pod for v in found]
+    if ctx.episode.spec.pod_management_policy == "Parallel":
+        reason = "Parallel: the controller does not gate creation on readiness (allowsBurst)"
+        if per_pod:
+            n = len(per_pod)
+            reason += f"; {n} creation{'s' * (n > 1)} happened while a lower ordinal was unready"
+        cited = [e for found in per_pod[:5] for e in found[0][1]]
+        return ctx.verdict(PROOF, "not-applicable", reason, cited)
+    if violations:
+        first = violations[0]
+        return ctx.verdict(
+            PROOF,
+            "fail",
+            first[0],
+            [e for _, evidence in violations[:5] for e in evidence],
+        )
+    holds = episode_progress(ctx).holds
+    if not created and not holds:
+        return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
+    evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
+    reason = _pass_reason(ctx, created)
+    for hold in holds:
+        reason += f"; {_hold_clause(hold, created)}"
+        evidence.extend(hold.evidence)
+    return ctx.verdict(PROOF, "pass", reason, evidence)
+
+
+def _hold_clause(hold: Hold, created: list[PodIncarnation]) -> str:
+    """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready, then web-3 created'."""
+    clause = hold_clause(hold)
+    if hold.to_wall_ns is None:
+        return f"{clause}: no successor created"
+    after = [p for p in created if p.created.received_wall_ns >= hold.to_wall_ns]
+    return clause + (f", then {after[0].name} created" if after else "")
+
+
+def _pass_reason(ctx: ProofContext, created: list[PodIncarnation]) -> str:
+    available = ctx.episode.spec.min_ready_seconds
+    gate = "Running and Ready" + (f" and Available ({available}s)" if available else "")
+    if not created:
+        return "no pod was created"
+    count = f"{len(created)} creation" + ("s" if len(created) > 1 else "")
+    return f"{count}, each after every lower ordinal was {gate}"
+
+
+def _suspects(ctx: ProofContext, created: list[PodIncarnation]) -> list[PodIncarnation]:
+    """Creations the replayed walk says came above an unhealthy ordinal (all, with minReady)."""
+    if ctx.episode.spec.min_ready_seconds > 0:
+        return created  # Available depends on API timestamps: check each pair
+    lowest = ctx.index.lowest_unhealthy(ctx.episode.spec.start_ordinal)
+    return [p for p in created if p.ordinal is not None and lowest[p.created.rank] < p.ordinal]
+
+
+def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[Evidence]]]:
+    if pod.ordinal is None:
+        return []
+    rank = pod.created.rank
+    at = parse_time(pod.created.api_time)
+    start = ctx.episode.spec.start_ordinal
+    found = []
+    created = ctx.cite_step(pod, pod.created, f"{pod.name} created")
+    for ordinal in range(start, pod.ordinal):
+        lower = ctx.alive(ordinal, rank)
+        if lower is None:
+            name = f"{ctx.episode.statefulset.name}-{ordinal}"
+            found.append((f"{pod.name} was created while {name} did not exist", [created]))
+            continue
+        state = _health(ctx, lower, rank, at)
+        if not state.ok:
+            step = state.step or lower.created
+            since = (pod.created.received_wall_ns - step.received_wall_ns) / 1e9
+            # How long before: a few ms can be the controller's informer cache lagging a flap.
+            note = f"{lower.name} {step.what}: {state.problem}, {since:.3f}s before"
+            cause = ctx.cite_step(lower, step, note)
+            reason = f"{pod.name} was created while {lower.name} was {state.problem}"
+            found.append((reason, [cause, created]))
+    return found
+
+
+def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None) -> Health:
+    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=at)
+
+
+def _pass_evidence(ctx: ProofContext, pod: PodIncarnation) -> list[Evidence]:
+    evidence = []
+    if pod.ordinal is not None and pod.ordinal > ctx.episode.spec.start_ordinal:
+        predecessor = ctx.alive(pod.ordinal - 1, pod.created.rank)
+        ready = predecessor.last_before(pod.created.rank, ("ready",)) if predecessor else None
+        if predecessor is not None and ready is not None:
+            evidence.append(ctx.cite_step(predecessor, ready, f"{predecessor.name} Ready"))
+    evidence.append(ctx.cite_step(pod, pod.created, f"{pod.name} created"))
+    return evidence

@@ -1,0 +1,180 @@
+"""Stable network identity: a recreated pod keeps its name, hostname, subdomain and DNS name.
+
+`initIdentity` (pkg/controller/statefulset/stateful_set_utils.go) sets `spec.hostname = <pod
+name>` and `spec.subdomain = spec.serviceName` on every pod the controller creates. What cluster
+DNS answers for `<pod>.<service>.<namespace>.svc.cluster.local` comes from the governing
+Service's EndpointSlices (https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/):
+only a headless Service has per-pod records, only for endpoints that are Ready (unless
+`publishNotReadyAddresses`), and only for pods its selector matches. The evidence for one pod
+incarnation is the endpoint whose `targetRef.uid` is that pod's uid, inside its lifetime.
+"""
+
+from stswatch.reports import causes
+from stswatch.reports.history.episodes import Recreation
+from stswatch.reports.history.lifecycles import DnsObservation, PodIncarnation, ServiceIncarnation
+from stswatch.reports.proofs.context import SETTLE_S, ProofContext
+from stswatch.reports.proofs.verdict import Evidence, Outcome, Verdict
+
+PROOF = "stable-network-identity"
+KINDS = ("Pod", "EndpointSlice", "Service")
+# Episodes that recreate pods.
+RECREATING = ("scale-up", "rolling-update", "ondelete-update", "pod-recreated")
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when every recreated pod kept its identity and its DNS record points at its new IP."""
+    if ctx.episode.kind == "service-recreated":
+        return _records_return(ctx)
+    if ctx.episode.kind not in RECREATING:
+        return None
+    recreations = ctx.recreations_in_window()
+    if not recreations:
+        return None
+    return ctx.per_recreation(PROOF, recreations, lambda r: _one(ctx, r))
+
+
+def governing_service(ctx: ProofContext, rank: int) -> ServiceIncarnation | None:
+    """The StatefulSet's `serviceName` Service as it existed at `rank`, if it did."""
+    sts = ctx.episode.statefulset
+    name = ctx.episode.spec.service_name
+    return next(
+        (
+            s
+            for s in ctx.life.services
+            if s.namespace == sts.namespace and s.name == name and s.alive_at(rank)
+        ),
+        None,
+    )
+
+
+def dns_record(
+    ctx: ProofContext, pod: PodIncarnation, ip: str, after: int, *, ready: bool = True
+) -> DnsObservation | None:
+    """The first EndpointSlice endpoint of this pod incarnation after `after` serving `ip`.
+
+    The endpoint must name the pod's uid in `targetRef` (when the slice gives one) and be seen
+    while the pod existed: another incarnation with the same name and IP is not evidence.
+    """
+    service = ctx.episode.spec.service_name or ""
+    records = ctx.life.dns_records(ctx.episode.statefulset.namespace, service, pod.name)
+    gone = pod.deleted.rank if pod.deleted is not None else None
+    return next(
+        (
+            d
+            for d in records
+            if d.rank > after
+            and (gone is None or d.rank < gone)
+            and d.target_uid in (None, pod.uid)
+            and d.present
+            and (d.ready or not ready)
+            and ip in d.addresses
+        ),
+        None,
+    )
+
+
+def no_record_cause(ctx: ProofContext, pod: PodIncarnation, rank: int) -> tuple[str, str] | None:
+    """(cause word, why) when no per-pod DNS record can exist for `pod` at `rank`, else None."""
+    name = ctx.episode.spec.service_name
+    sts = ctx.episode.statefulset
+    same = [s for s in ctx.life.services if s.namespace == sts.namespace and s.name == name]
+    if not same:
+        # Every recording watches Services (watcher/stswatch/record/kinds.py): none so named means
+        # none existed.
+        why = f"serviceName {name!r} names a Service that never existed in the recording"
+        return causes.SERVICE_NEVER_EXISTED, f"{why} ({causes.SERVICE_NEVER_EXISTED})"
+    service = governing_service(ctx, rank)
+    if service is None:
+        return causes.SERVICE_MISSING, f"Service {name} was absent ({causes.SERVICE_MISSING})"
+    if not service.headless:
+        why = (
+            f"Service {name} is not headless (clusterIP {service.cluster_ip}): it serves one "
+            "virtual IP, no per-pod DNS records"
+        )
+        return causes.SERVICE_NOT_HEADLESS, why
+    if service.selector and any(pod.labels.get(k) != v for k, v in service.selector.items()):
+        wanted = ",".join(f"{k}={v}" for k, v in sorted(service.selector.items()))
+        why = f"Service {name} selects {wanted}, which {pod.name}'s labels do not match"
+        return causes.SERVICE_SELECTS_NO_POD, why
+    if not service.selector:
+        return causes.SERVICE_SELECTS_NO_POD, f"Service {name} has no selector"
+    return None
+
+
+def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]]:
+    old, new = r.old, r.new
+    service = ctx.episode.spec.service_name
+    cited = [ctx.cite_step(new, new.created, f"{new.name} created (uid {new.uid})")]
+    if new.hostname != new.name:
+        return "fail", f"{new.name} has hostname {new.hostname!r}, not its name", cited
+    if new.subdomain != service:
+        return "fail", f"{new.name} lost its subdomain: {new.subdomain!r}, not {service!r}", cited
+    kept = f"{new.name} kept its name, hostname and subdomain {service}"
+    old_ip = old.ips[-1] if old.ips else "unknown"
+    old_step = old.first("ip")
+    if old_step is not None:
+        cited.insert(0, ctx.cite_step(old, old_step, f"old {old.name} IP {old_ip}"))
+    if not new.ips:
+        if ctx.near_end(new.created):
+            return "inconclusive", f"{kept}; the recording ended before it got an IP", cited
+        return "not-applicable", f"{kept}; it never got an IP, so no DNS record", cited
+    new_ip = new.ips[-1]
+    ip_step = [t for t in new.transitions if t.what == "ip"][-1]
+    cited.append(ctx.cite_step(new, ip_step, f"new {new.name} IP {new_ip}"))
+    cause = no_record_cause(ctx, new, ip_step.rank)
+    if cause is not None:
+        return "not-applicable", f"{kept}; no per-pod DNS record can exist: {cause[1]}", cited
+    publish = _publishes_not_ready(ctx, ip_step.rank)
+    ready = new.first("ready")
+    if ready is None and not publish:
+        if ctx.near_end(ip_step):
+            return "inconclusive", f"{kept}; the recording ended before it was Ready", cited
+        why = f"{new.name} was never Ready, so it has no DNS record by design"
+        return "not-applicable", f"{kept}; {why} ({causes.NO_DNS_RECORD_NOT_READY})", cited
+    if "EndpointSlice" not in ctx.kinds:
+        return "inconclusive", f"{kept}; EndpointSlices were not recorded", cited
+    record = dns_record(ctx, new, new_ip, new.created.rank, ready=not publish)
+    if record is None:
+        fqdn = f"{new.name}.{service}.{new.namespace}.svc.cluster.local"
+        since = ready or ip_step
+        if ctx.near_end(since):
+            why = (
+                f"the recording ended {SETTLE_S:.0f} s or less after it; the slice could still come"
+            )
+            return "inconclusive", f"{kept}; no EndpointSlice served {fqdn} yet: {why}", cited
+        reason = (
+            f"{kept}, but no Ready EndpointSlice endpoint of this pod (targetRef uid {new.uid}) "
+            f"serves {fqdn} → {new_ip}"
+        )
+        return "fail", reason, cited
+    cited.append(ctx.cite(record.change_id, f"{record.fqdn} → {new_ip} (uid {new.uid})"))
+    return "pass", f"{kept}; {record.fqdn} → {new_ip} (was {old_ip})", cited
+
+
+def _publishes_not_ready(ctx: ProofContext, rank: int) -> bool:
+    service = governing_service(ctx, rank)
+    return service is not None and service.publish_not_ready
+
+
+def _records_return(ctx: ProofContext) -> Verdict:
+    """After the governing Service is recreated, every live pod's DNS record comes back."""
+    if "EndpointSlice" not in ctx.kinds:
+        return ctx.verdict(PROOF, "inconclusive", "EndpointSlices were not recorded")
+    start = ctx.episode.start_rank
+    cited = [ctx.cite(ctx.episode.trigger_change_id, "Service recreated")]
+    back = []
+    for ordinal in sorted(ctx.slots):
+        pod = ctx.alive(ordinal, start)
+        if pod is None or not pod.ips:
+            continue
+        if pod.first("ready") is None:
+            continue  # never Ready: no record by design
+        record = dns_record(ctx, pod, pod.ips[-1], start)
+        if record is None:
+            reason = f"no EndpointSlice of the recreated Service served {pod.name} → {pod.ips[-1]}"
+            return ctx.verdict(PROOF, "fail", reason, cited)
+        cited.append(ctx.cite(record.change_id, f"{record.fqdn} → {pod.ips[-1]}"))
+        back.append(pod.name)
+    if not back:
+        return ctx.verdict(PROOF, "not-applicable", "no pod was running when the Service returned")
+    return ctx.verdict(PROOF, "pass", f"DNS records back for {', '.join(back)}", cited)

@@ -1,0 +1,89 @@
+"""Parallel, described: what the burst policy did, since it promises no order (`allowsBurst`).
+
+With `podManagementPolicy: Parallel` the controller creates every missing pod and deletes every
+condemned pod in `slowStartBatch` batches, never waiting on readiness or termination. This proof
+measures instead of judging: burst width (pods created before the first became Ready), time to
+all Ready, and how many condemned pods were terminating at once.
+"""
+
+from stswatch.reports.history.lifecycles import PodIncarnation
+from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.scale_down import began, condemned
+from stswatch.reports.proofs.verdict import Evidence, Verdict
+
+PROOF = "parallel-described"
+KINDS = ("Pod", "StatefulSet")
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Describe a Parallel scale-up or scale-down."""
+    episode = ctx.episode
+    if episode.spec.pod_management_policy != "Parallel":
+        return None
+    if episode.kind == "scale-up":
+        return _scale_up(ctx)
+    if episode.kind == "scale-down":
+        return _scale_down(ctx)
+    return None
+
+
+def _seconds(ctx: ProofContext, wall_ns: int) -> float:
+    start = ctx.changes[ctx.episode.trigger_change_id].received_wall_ns
+    return (wall_ns - start) / 1e9
+
+
+def _scale_up(ctx: ProofContext) -> Verdict:
+    pods = ctx.new_pods()
+    if not pods:
+        return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
+    readies = [(p, r) for p in pods if (r := p.first("ready")) is not None]
+    first_ready = min((r.rank for _, r in readies), default=None)
+    burst = [p for p in pods if first_ready is None or p.created.rank < first_ready]
+    evidence = [ctx.cite_step(p, p.created, f"{p.name} created") for p in pods]
+    reason = f"burst width {len(burst)} ({len(burst)} of {len(pods)} created before any was Ready)"
+    if readies:
+        first = min(readies, key=lambda pr: pr[1].rank)
+        last = max(readies, key=lambda pr: pr[1].rank)
+        evidence.append(ctx.cite_step(first[0], first[1], f"{first[0].name} Ready first"))
+        if last is not first:
+            evidence.append(ctx.cite_step(last[0], last[1], f"{last[0].name} Ready last"))
+    if len(readies) == len(pods):
+        took = _seconds(ctx, max(r.received_wall_ns for _, r in readies))
+        reason += f"; all Ready {took:.2f}s after the scale-up"
+    else:
+        reason += f"; {len(readies)} of {len(pods)} became Ready within the recording"
+    return ctx.verdict(PROOF, "pass", reason + "; gating not applicable", evidence)
+
+
+def _scale_down(ctx: ProofContext) -> Verdict:
+    pods = sorted(
+        (p for p in condemned(ctx) if began(p) is not None),
+        key=lambda p: (began(p) or p.created).rank,
+    )
+    if not pods:
+        return ctx.verdict(PROOF, "not-applicable", "no condemned pod was deleted in this episode")
+    widest = _concurrency(pods)
+    evidence: list[Evidence] = []
+    for pod in pods:
+        evidence.extend(ctx.cite_step(pod, s) for s in (began(pod), pod.deleted) if s is not None)
+    reason = f"{len(pods)} condemned pods, up to {widest} terminating at once"
+    gone = [p.deleted for p in pods if p.deleted is not None]
+    if len(gone) == len(pods):
+        took = _seconds(ctx, max(g.received_wall_ns for g in gone))
+        reason += f"; all gone {took:.2f}s after the scale-down"
+    return ctx.verdict(PROOF, "pass", reason, evidence)
+
+
+def _concurrency(pods: list[PodIncarnation]) -> int:
+    """Most pods between deletion begun and gone at one moment."""
+    moments: list[tuple[int, int]] = []
+    for pod in pods:
+        start = began(pod)
+        if start is not None:
+            moments.append((start.rank, 1))
+            moments.append(((pod.deleted.rank if pod.deleted else 1 << 62) + 1, -1))
+    widest = current = 0
+    for _, delta in sorted(moments):
+        current += delta
+        widest = max(widest, current)
+    return widest

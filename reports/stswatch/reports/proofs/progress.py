@@ -1,0 +1,231 @@
+"""Whether an episode reached its spec within its window, and every notable hold inside it.
+
+Read from the controller replay (`stswatch.reports.history.replay`): the episode completed when the
+replayed
+decision became "spec met" inside the episode's window; otherwise it stands where the last
+decision in the window left it (held at a pod, still progressing, or superseded by the next
+episode). A hold is told when it lasted at least `NOTABLE_S` seconds beyond minReadySeconds;
+shorter waits are a pod starting as usual, not a halt.
+"""
+
+from stswatch.reports import causes
+from stswatch.reports.history.lifecycles import PodIncarnation
+from stswatch.reports.history.replay import Decision, Stretch
+from stswatch.reports.history.transition import Transition
+from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.verdict import Hold, Progress
+
+NOTABLE_S = 3.0
+_STATES = (
+    "created",
+    "pending",
+    "running",
+    "failed",
+    "succeeded",
+    "ready",
+    "unready",
+    "terminating",
+)
+_INSTANT = ("service-deleted", "service-recreated", "statefulset-replaced")
+
+
+def episode_progress(ctx: ProofContext) -> Progress:
+    """The episode's progress line and notable holds (computed once per episode)."""
+    found = ctx.memo.get("progress")
+    if not isinstance(found, Progress):
+        found = ctx.memo["progress"] = _progress(ctx)
+    return found
+
+
+def _progress(ctx: ProofContext) -> Progress:
+    episode = ctx.episode
+    if episode.kind in _INSTANT:
+        return Progress("instant", "nothing to wait for")
+    if episode.kind == "statefulset-deleted":
+        return _deletion_progress(ctx)
+    if episode.kind == "ondelete-update":
+        return _ondelete_progress(ctx)
+    end = episode.end_rank
+    window_end_ns = _window_end_ns(ctx)
+    holds = tuple(
+        h
+        for s in ctx.replay.overlapping(episode.start_rank, end + 1)
+        if (h := _hold(ctx, s, window_end_ns)) is not None
+    )
+    settled = _settled(ctx)
+    recreation = episode.recreation
+    if recreation is not None and (ready := recreation.new.first("ready")) is not None:
+        settled = ready.received_wall_ns  # the episode's window ends there by construction
+    if settled is not None:
+        took = (settled - _start_ns(ctx)) / 1e9
+        text = f"completed within the episode in {took:.1f} s"
+        return Progress("completed", text + _holds_clause(holds), holds, text)
+    last = ctx.replay.at(end - 1)
+    if end < len(ctx.life.ordering.rank):
+        state, ended = "superseded", "the next episode began"
+    else:
+        halted = holds and holds[-1].to_wall_ns is None
+        state, ended = ("halted" if halted else "progressing"), "the recording ended"
+    text = f"did not complete within the episode ({ended}): {_stands(ctx, last, holds)}"
+    return Progress(state, text + _holds_clause(holds, skip_last=True), holds, text)
+
+
+def _deletion_progress(ctx: ProofContext) -> Progress:
+    gone = ctx.set_gone
+    start = gone.rank if gone is not None else ctx.episode.start_rank
+    pods = [p for incs in ctx.slots.values() for p in incs if p.alive_at(start)]
+    left = [p.name for p in pods if p.deleted is None]
+    if left:
+        return Progress("progressing", f"{', '.join(left)} still present when the recording ended")
+    last = max((p.deleted.received_wall_ns for p in pods if p.deleted), default=_start_ns(ctx))
+    took = (last - _start_ns(ctx)) / 1e9
+    return Progress("completed", f"completed: all {len(pods)} pods gone {took:.1f} s after")
+
+
+def _ondelete_progress(ctx: ProofContext) -> Progress:
+    """OnDelete: the controller replaces nothing; pods take the update when deleted by hand."""
+    outdated = ctx.outdated_at(ctx.episode.end_rank - 1)
+    if outdated is None:
+        return Progress("completed", "completed: every pod is at the update revision")
+    names, revision, target = outdated
+    text = (
+        f"did not complete within the episode: {names} still at revision {revision} (update "
+        f"revision {target}); under OnDelete they change only when deleted"
+    )
+    return Progress("progressing", text)
+
+
+def _start_ns(ctx: ProofContext) -> int:
+    return ctx.changes[ctx.episode.trigger_change_id].received_wall_ns
+
+
+def _window_end_ns(ctx: ProofContext) -> int:
+    """When the episode's window closed: the next episode's first change, or the recording's end."""
+    return ctx.wall_at_rank(ctx.episode.end_rank)
+
+
+def _settled(ctx: ProofContext) -> int | None:
+    """When (wall ns) the spec was met inside the window, or already was at its start."""
+    start, end = ctx.episode.start_rank, ctx.episode.end_rank
+    begun = _start_ns(ctx)
+    for step, decision in ctx.replay.between(start, end + 1):
+        # A synthetic "available" step shares the rank of the change seen after it: it belongs
+        # to the episode by its time, not its rank.
+        inside = step.rank < end or step.what == "available"
+        if decision.state == "settled" and step.received_wall_ns >= begun and inside:
+            return step.received_wall_ns
+    before = ctx.replay.at(start)
+    if before is not None and before.state == "settled" and not any(ctx.replay.between(start, end)):
+        return _start_ns(ctx)
+    return None
+
+
+def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | None:
+    """The stretch as a Hold clipped to the episode window, when it is notable there."""
+    start, end = ctx.episode.start_rank, ctx.episode.end_rank
+    if stretch.start.rank >= end or (stretch.end is not None and stretch.end.rank <= start):
+        return None
+    from_ns = max(stretch.start.received_wall_ns, _start_ns(ctx))
+    # A synthetic "available" step shares the rank of the change seen after it: its time decides.
+    released = stretch.end
+    if released is not None and released.rank >= end:
+        late = released.what != "available" or released.received_wall_ns > window_end_ns
+        released = None if late else released
+    to_ns = released.received_wall_ns if released is not None else window_end_ns
+    seconds = max(0.0, (to_ns - from_ns) / 1e9)
+    if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:
+        return None  # a pod starting (and staying Ready minReadySeconds) as usual
+    pod = stretch.pod
+    state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
+    evidence = [ctx.cite(state.change_id, f"held at {pod.name}: {stretch.detail}")]
+    by = ""
+    if released is not None:
+        by = _released_by(ctx, pod, released)
+        evidence.append(ctx.cite(released.change_id, f"released: {by}"))
+    return Hold(
+        pod=pod.name,
+        cause=_cause(stretch),
+        detail=stretch.detail,
+        from_wall_ns=from_ns,
+        to_wall_ns=released.received_wall_ns if released is not None else None,
+        seconds=seconds,
+        released_by=by,
+        evidence=tuple(evidence),
+    )
+
+
+def _cause(stretch: Stretch) -> str:
+    """The stretch's cause; 'starting' for a pod created inside it that never ran before."""
+    pod = stretch.pod
+    fresh = pod.created.rank >= stretch.start.rank
+    if stretch.cause == causes.NOT_RUNNING and fresh:
+        return causes.STARTING
+    return stretch.cause
+
+
+def _released_by(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> str:
+    """What the releasing change was, in a user's words."""
+    change = ctx.changes[step.change_id]
+    if change.kind == "Pod" and change.uid == pod.uid:
+        if step.what in ("terminating", "deleted"):
+            actor = ctx.deleted_by(pod)
+            who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
+            return f"{pod.name} deleted{who}"
+        return f"{pod.name} {_word(step.what)}"
+    if change.kind == "StatefulSet":
+        return f"StatefulSet {change.name} changed"
+    return f"{change.kind} {change.name} {change.event.lower()}"
+
+
+def _word(what: str) -> str:
+    return {"ready": "Ready", "unready": "not Ready", "running": "Running"}.get(what, what)
+
+
+def hold_clause(hold: Hold) -> str:
+    """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready', the one wording of a hold.
+
+    A pod the controller had just created and that was not yet Running is starting, not
+    halting: 'waited 2.5 s for web-0 to start'.
+    """
+    took = f"{hold.seconds:.1f} s"
+    until = f", until {hold.released_by}" if hold.released_by else ""
+    if hold.cause == causes.STARTING:
+        return f"waited {took} for {hold.pod} to start{until}"
+    if hold.to_wall_ns is None:
+        return f"halted at {hold.pod} ({hold.cause}) for {took}"
+    return f"held at {hold.pod} ({hold.cause}) for {took}{until}"
+
+
+def _holds_clause(holds: tuple[Hold, ...], *, skip_last: bool = False) -> str:
+    shown = holds[:-1] if skip_last and holds and holds[-1].to_wall_ns is None else holds
+    parts = []
+    for h in shown[:4]:
+        stood = (
+            " (the controller stood still meanwhile)" if causes.BY_CLIENT in h.released_by else ""
+        )
+        parts.append(hold_clause(h) + stood)
+    more = f" and {len(shown) - 4} more holds" if len(shown) > 4 else ""
+    return ("; " + "; ".join(parts) + more) if parts else ""
+
+
+def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -> str:
+    """Where the set stood when the window ended."""
+    open_hold = holds[-1] if holds and holds[-1].to_wall_ns is None else None
+    if open_hold is not None:
+        what = (
+            f"halted at {open_hold.pod} ({open_hold.detail}) for {open_hold.seconds:.1f} s "
+            "within the episode"
+        )
+    elif last is None:
+        what = "nothing recorded"
+    elif last.state == "held":
+        what = f"waiting: {last.what}"
+    elif last.state == "act":
+        what = f"progressing, next step: {last.what}"
+    else:
+        what = last.what
+    outdated = ctx.outdated_at(ctx.episode.end_rank - 1)
+    if outdated:
+        names, revision, target = outdated
+        what += f"; {names} still at revision {revision} (update revision {target})"
+    return what

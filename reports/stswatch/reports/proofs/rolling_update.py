@@ -1,0 +1,181 @@
+"""Rolling update: old-revision pods replaced from the highest ordinal down to the partition.
+
+The default update loop (MaxUnavailableStatefulSet gate off) deletes at most one pod per sync,
+walking `target` from the highest index down to `partition`, and returns while the replaced pod
+is unavailable; so each replacement must be Running, Ready and Available before the next lower
+ordinal is deleted. Pods below the partition are never deleted for the update
+(`updateStatefulSet` in pkg/controller/statefulset/stateful_set_control.go). With
+`maxUnavailable` > 1 the gate may allow several at once; then only the order is checked.
+
+Only the controller's deletions are its replacements: a pod deleted by a client (told by the
+controller's SuccessfulDelete Events, `stswatch.reports.history.attribution`) is reported as such,
+and a rollout
+that moved on only because a client deleted the pod holding it is the "forced rollback" of
+https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#forced-rollback.
+"""
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+from stswatch.reports import causes
+from stswatch.reports.history.episodes import UPDATE_KINDS
+from stswatch.reports.history.lifecycles import PodIncarnation, Transition
+from stswatch.reports.history.objects import parse_time
+from stswatch.reports.proofs.context import ProofContext, health
+from stswatch.reports.proofs.progress import episode_progress
+from stswatch.reports.proofs.scale_down import began
+from stswatch.reports.proofs.verdict import Evidence, Progress, Verdict
+
+PROOF = "rolling-update"
+KINDS = ("Pod", "StatefulSet")
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One old-revision pod, when its deletion began, and the pod that replaced it."""
+
+    old: PodIncarnation
+    deletion: Transition
+    new: PodIncarnation | None
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when the controller's replacements go highest ordinal first, each Ready before the
+    next deletion; say whether the rollout completed, where it halted and who else acted."""
+    spec = ctx.episode.spec
+    if ctx.episode.kind not in UPDATE_KINDS:
+        return None
+    progress = episode_progress(ctx)
+    revision = ctx.update_revision()
+    replaced = _replacements(ctx, revision)
+    by_client = [r for r in replaced if _deleted_by(ctx, r.old) == causes.BY_CLIENT]
+    replaced = [r for r in replaced if r not in by_client]
+    story = _story(ctx, progress, by_client)
+    if spec.update_strategy == "OnDelete":
+        reason = "OnDelete: the controller replaces no pod; pods take the update revision only "
+        reason += "when deleted" + story
+        return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
+    below = _below_partition(ctx, revision)
+    if below is not None:
+        return below
+    if not replaced:
+        reason = f"the controller replaced no pod at or above partition {spec.partition}" + story
+        return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
+    for earlier, later in pairwise(replaced):
+        problem = _problem(ctx, earlier, later)
+        if problem is not None:
+            return ctx.verdict(PROOF, "fail", problem[0], problem[1])
+    evidence = [e for r in replaced for e in _cited(ctx, r)] + _client_cited(ctx, by_client)
+    evidence += [e for h in progress.holds for e in h.evidence]
+    names = ", ".join(r.old.name for r in replaced)
+    reason = f"the controller replaced from the highest ordinal down to partition {spec.partition}"
+    reason += f": {names}"
+    if not _one_at_a_time(ctx):
+        reason += f" (maxUnavailable={spec.max_unavailable}: order checked, not one-at-a-time)"
+    return ctx.verdict(PROOF, "pass", reason + story, evidence)
+
+
+def _deleted_by(ctx: ProofContext, pod: PodIncarnation) -> str:
+    actor = ctx.deleted_by(pod)
+    return actor.who if actor is not None else "unknown"
+
+
+def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]) -> str:
+    """The rollout's progress, the forced rollback and the client's deletions, as clauses."""
+    forced = [h for h in progress.holds if h.released_by.endswith(causes.DELETED_BY_CLIENT)]
+    parts = [progress.headline or progress.text if forced else progress.text]
+    for hold in forced:
+        parts.append(
+            f"the rollout moved on only after {hold.pod} was {causes.DELETED_BY_CLIENT} (the "
+            f"forced rollback of the StatefulSet docs): the controller stood still for "
+            f"{hold.seconds:.1f} s held at {hold.pod} ({hold.cause})"
+        )
+    for r in by_client:
+        if not any(h.pod == r.old.name for h in forced):
+            parts.append(f"{r.old.name} was {causes.DELETED_BY_CLIENT}, not by the controller")
+    return "; " + "; ".join(parts)
+
+
+def _client_cited(ctx: ProofContext, by_client: list["Replacement"]) -> list[Evidence]:
+    return [
+        ctx.cite_step(r.old, r.deletion, f"{r.old.name} {causes.DELETED_BY_CLIENT}")
+        for r in by_client
+    ]
+
+
+def _one_at_a_time(ctx: ProofContext) -> bool:
+    return ctx.episode.spec.max_unavailable in (None, "1")
+
+
+def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
+    spec = ctx.episode.spec
+    found = []
+    lowest = spec.start_ordinal + spec.partition
+    for ordinal in range(lowest, spec.start_ordinal + spec.replicas):
+        old = ctx.alive(ordinal, ctx.episode.start_rank)
+        if old is None or (revision is not None and old.revision == revision):
+            continue
+        deletion = began(old)
+        if deletion is None or not ctx.episode.contains(deletion.rank):
+            continue
+        incs = ctx.slots.get(ordinal, ())
+        later = [p for p in incs if p.created.rank > deletion.rank]
+        found.append(Replacement(old, deletion, later[0] if later else None))
+    return sorted(found, key=lambda r: r.deletion.rank)
+
+
+def _problem(
+    ctx: ProofContext, earlier: Replacement, later: Replacement
+) -> tuple[str, list[Evidence]] | None:
+    if (later.old.ordinal or 0) > (earlier.old.ordinal or 0):
+        return f"{later.old.name} was replaced after {earlier.old.name}: ordinals ascending", [
+            ctx.cite_step(earlier.old, earlier.deletion, f"{earlier.old.name} deletion began"),
+            ctx.cite_step(later.old, later.deletion, f"{later.old.name} deletion began after it"),
+        ]
+    if not _one_at_a_time(ctx):
+        return None
+    rank = later.deletion.rank
+    new = earlier.new
+    at = parse_time(later.deletion.api_time)
+    minimum = ctx.episode.spec.min_ready_seconds
+    state = health(new, rank, min_ready_seconds=minimum, at=at) if new else None
+    if state is not None and state.ok:
+        return None
+    what = state.problem if state else "not yet created"
+    name = new.name if new else earlier.old.name
+    cited = [ctx.cite_step(later.old, later.deletion, f"{later.old.name} deletion began")]
+    if new is not None and state is not None and state.step is not None:
+        cited.insert(0, ctx.cite_step(new, state.step, f"new {new.name} {state.step.what}"))
+    reason = f"{later.old.name} was deleted while the replacement {name} was {what}"
+    return reason, cited
+
+
+def _below_partition(ctx: ProofContext, revision: str | None) -> Verdict | None:
+    spec = ctx.episode.spec
+    if revision is None:
+        return None
+    for ordinal in range(spec.start_ordinal, spec.start_ordinal + spec.partition):
+        for pod in ctx.slots.get(ordinal, ()):
+            current = ctx.episode.statefulset.status_at(pod.created.rank)
+            stale = current is not None and current.current_revision == revision
+            if ctx.episode.contains(pod.created.rank) and pod.revision == revision and not stale:
+                return ctx.verdict(
+                    PROOF,
+                    "fail",
+                    f"{pod.name} is below partition {spec.partition} but came back at the "
+                    f"update revision {revision}",
+                    [ctx.cite_step(pod, pod.created, f"{pod.name} created at {revision}")],
+                )
+    return None
+
+
+def _cited(ctx: ProofContext, r: Replacement) -> list[Evidence]:
+    cited = [ctx.cite_step(r.old, r.deletion, f"{r.old.name} ({r.old.revision}) deletion began")]
+    if r.new is not None:
+        cited.append(
+            ctx.cite_step(r.new, r.new.created, f"{r.new.name} ({r.new.revision}) created")
+        )
+        ready = r.new.first("ready")
+        if ready is not None:
+            cited.append(ctx.cite_step(r.new, ready, f"{r.new.name} Ready"))
+    return cited

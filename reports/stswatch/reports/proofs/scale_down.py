@@ -1,0 +1,149 @@
+"""Reverse-order scale-down: condemned pods go from the highest ordinal down, one at a time.
+
+`processCondemned` (monotonic) deletes only the highest condemned pod, then on every sync sees it
+terminating and waits "for Pod to Terminate prior to scale down" until the object is gone from the
+API (the e2e test checks `watch.Deleted`, not deletionTimestamp). Only the controller's deletions
+count: a condemned pod deleted by a client (no SuccessfulDelete Event,
+`stswatch.reports.history.attribution`) is
+reported, not judged. Holds (an in-range pod unhealthy, an unhealthy condemned pod that is not the
+`firstUnavailablePod`) come from the controller replay.
+"""
+
+from itertools import pairwise
+
+from stswatch.reports import causes
+from stswatch.reports.history.lifecycles import PodIncarnation, Transition
+from stswatch.reports.proofs.context import Health, ProofContext, health
+from stswatch.reports.proofs.first_unhealthy import lowest_unhealthy
+from stswatch.reports.proofs.progress import episode_progress, hold_clause
+from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
+
+PROOF = "reverse-order-scale-down"
+KINDS = ("Pod", "StatefulSet")
+
+
+def condemned(ctx: ProofContext) -> list[PodIncarnation]:
+    """Pods alive when the scale-down began whose ordinal fell outside the new range."""
+    spec = ctx.episode.spec
+    end = spec.start_ordinal + spec.replicas
+    at = ctx.episode.start_rank
+    pods = [ctx.alive(o, at) for o in ctx.slots if o >= end or o < spec.start_ordinal]
+    return [p for p in pods if p is not None]
+
+
+def began(pod: PodIncarnation) -> Transition | None:
+    """When the pod's deletion was first seen (deletionTimestamp, or DELETED if never seen)."""
+    return pod.terminating or pod.deleted
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when each condemned pod's deletion starts only after the next higher one is gone."""
+    if ctx.episode.kind != "scale-down":
+        return None
+    if ctx.episode.spec.pod_management_policy == "Parallel":
+        return ctx.verdict(PROOF, "not-applicable", "Parallel: condemned pods are deleted at once")
+    pods = condemned(ctx)
+    steps = [(p, step) for p in pods if (step := began(p)) and ctx.episode.contains(step.rank)]
+    steps.sort(key=lambda pair: pair[1].rank)
+    by_client = [(p, s) for p, s in steps if _by_client(ctx, p)]
+    steps = [pair for pair in steps if pair not in by_client]
+    deleted = [p for p, _ in steps]
+    client_note = "".join(f"; {p.name} was {causes.DELETED_BY_CLIENT}" for p, _ in by_client)
+    holds = episode_progress(ctx).holds
+    hold_note = "".join(f"; {_hold_clause(h)}" for h in holds)
+    if not deleted:
+        reason = "the controller deleted no condemned pod in this episode" + client_note
+        return ctx.verdict(PROOF, "not-applicable", reason + hold_note)
+    problems = [_out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)]
+    problems.append(unhealthy_deletion(ctx, steps, pods))
+    for problem in problems:
+        if problem is not None:
+            return ctx.verdict(PROOF, "fail", problem[0], problem[1])
+    evidence = [e for pod in deleted for e in _cited(ctx, pod)]
+    evidence += [e for h in holds for e in h.evidence]
+    names = ", ".join(p.name for p in deleted)
+    reason = f"deleted from the highest ordinal down, each after the previous was gone: {names}"
+    left = [p.name for p in pods if p not in deleted and (p, began(p)) not in by_client]
+    if left:
+        reason += f" (still present at the end: {', '.join(left)})"
+    return ctx.verdict(PROOF, "pass", reason + client_note + hold_note, evidence)
+
+
+def _by_client(ctx: ProofContext, pod: PodIncarnation) -> bool:
+    actor = ctx.deleted_by(pod)
+    return actor is not None and actor.client
+
+
+def _hold_clause(hold: Hold) -> str:
+    """'held at web-0 (not Ready) for 8.8 s, until web-0 Ready (no condemned pod deleted)'."""
+    return f"{hold_clause(hold)} (no condemned pod deleted meanwhile)"
+
+
+def unhealthy_deletion(
+    ctx: ProofContext, steps: list["Deletion"], pods: list[PodIncarnation]
+) -> tuple[str, list[Evidence]] | None:
+    """A deletion the controller would not make: an in-range pod unhealthy, or a condemned pod
+    deleted while unhealthy although it was not the firstUnavailablePod (processCondemned)."""
+    spec = ctx.episode.spec
+    end = spec.start_ordinal + spec.replicas
+    lowest = lowest_unhealthy(ctx.slots, start=spec.start_ordinal, ranks=[s.rank for _, s in steps])
+    for pod, step in steps:
+        cited = [ctx.cite_step(pod, step, f"{pod.name} deletion began")]
+        if lowest[step.rank] < end:
+            name = f"{ctx.episode.statefulset.name}-{lowest[step.rank]}"
+            blocker = ctx.alive(lowest[step.rank], step.rank)
+            state = _health(ctx, blocker, step.rank) if blocker else None
+            if blocker is not None and state is not None and state.step is not None:
+                cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} {state.problem}"))
+            what = state.problem if state else "missing"
+            return f"{pod.name} deletion began while in-range {name} was {what}", cited
+        own = _health(ctx, pod, step.rank)
+        if own.ok:
+            continue
+        lower = [
+            q
+            for q in pods
+            if (q.ordinal or 0) < (pod.ordinal or 0)
+            and q.alive_at(step.rank)
+            and not _health(ctx, q, step.rank).ok
+        ]
+        if lower:
+            return (
+                f"{pod.name} was deleted while {own.problem}, but it was not the "
+                f"firstUnavailablePod ({lower[0].name} was unavailable too)",
+                cited,
+            )
+    return None
+
+
+def _health(ctx: ProofContext, pod: PodIncarnation, rank: int) -> Health:
+    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=None)
+
+
+Deletion = tuple[PodIncarnation, Transition]
+
+
+def _out_of_order(
+    ctx: ProofContext, earlier: Deletion, later: Deletion
+) -> tuple[str, list[Evidence]] | None:
+    (higher, first), (lower, second) = earlier, later
+    if (lower.ordinal or 0) > (higher.ordinal or 0):
+        reason = f"{lower.name} began terminating after {higher.name}: ordinals ascending"
+        return reason, [
+            ctx.cite_step(higher, first, f"{higher.name} terminating"),
+            ctx.cite_step(lower, second, f"{lower.name} terminating after it"),
+        ]
+    gone = higher.deleted
+    if gone is None or gone.rank > second.rank:
+        reason = f"{lower.name} began terminating before {higher.name} was gone"
+        cited = [ctx.cite_step(higher, first, f"{higher.name} terminating")]
+        cited.append(ctx.cite_step(lower, second, f"{lower.name} terminating while it was there"))
+        if gone is not None:
+            cited.append(ctx.cite_step(higher, gone, f"{higher.name} gone only now"))
+        return reason, cited
+    return None
+
+
+def _cited(ctx: ProofContext, pod: PodIncarnation) -> list[Evidence]:
+    steps = [s for s in (pod.terminating, pod.deleted) if s is not None]
+    return [ctx.cite_step(pod, s) for s in dict.fromkeys(steps)]

@@ -1,0 +1,130 @@
+"""Stable storage: a recreated pod mounts the same PVC (same uid) bound to the same PV.
+
+`CreateStatefulPod` (pkg/controller/statefulset/stateful_pod_control.go) looks each claim
+`<template>-<set>-<ordinal>` up first and reuses it when it exists and is not being deleted; only
+a missing claim is created afresh. A new claim uid across a recreation means the data did not
+follow the identity, which is expected when the old claim was deleted: by a client, or by the
+garbage collector under `persistentVolumeClaimRetentionPolicy` (whenScaled/whenDeleted: Delete,
+https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#persistentvolumeclaim-retention).
+A claim whose bound PV changes under the same claim uid lost its data: that always fails.
+"""
+
+from stswatch.reports import causes
+from stswatch.reports.history.attribution import claim_deletion
+from stswatch.reports.history.episodes import Recreation
+from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
+from stswatch.reports.history.transition import first_of
+from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.network_identity import RECREATING
+from stswatch.reports.proofs.verdict import Evidence, Outcome, Verdict
+
+PROOF = "stable-storage"
+KINDS = ("Pod", "PersistentVolumeClaim")
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when every recreated pod's claims are the same objects, bound to the same volumes."""
+    if ctx.episode.kind not in RECREATING:
+        return None
+    recreations = ctx.recreations_in_window()
+    if not recreations:
+        return None
+    if not ctx.episode.statefulset.claim_templates:
+        return ctx.verdict(PROOF, "not-applicable", "the StatefulSet has no volumeClaimTemplates")
+    return ctx.per_recreation(PROOF, recreations, lambda r: _one(ctx, r))
+
+
+def claim_at(ctx: ProofContext, pod: PodIncarnation, name: str, rank: int) -> PvcIncarnation | None:
+    """The claim called `name` in the pod's namespace that existed at `rank`."""
+    return next(
+        (
+            c
+            for c in ctx.life.pvcs
+            if c.namespace == pod.namespace and c.name == name and c.alive_at(rank)
+        ),
+        None,
+    )
+
+
+def _moment(pod: PodIncarnation) -> int:
+    """A rank at which the pod was up: first Running, else its creation."""
+    running = pod.first("running")
+    return (running or pod.created).rank
+
+
+def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]]:
+    old, new = r.old, r.new
+    cited: list[Evidence] = []
+    if set(old.claims) != set(new.claims):
+        reason = f"{new.name} mounts {list(new.claims)}, its predecessor {list(old.claims)}"
+        return "fail", reason, [ctx.cite_step(new, new.created, f"{new.name} created")]
+    parts = []
+    for name in new.claims:
+        before = claim_at(ctx, old, name, _moment(old))
+        after = claim_at(ctx, new, name, _moment(new))
+        if before is None or after is None:
+            missing = "old" if before is None else "new"
+            cited.append(ctx.cite_step(new, new.created, f"{new.name} created"))
+            return (
+                "inconclusive",
+                f"claim {name} of the {missing} {new.name} was not recorded",
+                cited,
+            )
+        cited.extend(_bound(ctx, before, "before"))
+        if after is not before:
+            cited.extend(_bound(ctx, after, "after"))
+        if before.uid != after.uid:
+            return _replaced(ctx, before, after, new, cited)
+        moved = _volume_change(before)
+        if moved is not None:
+            first_pv, second_pv = moved
+            reason = (
+                f"{name} (uid {before.uid}) was bound to {_pv(before, first_pv)}, then to "
+                f"{_pv(before, second_pv)} under the same claim uid ({causes.VOLUME_CHANGED})"
+            )
+            return "fail", reason, cited
+        parts.append(f"{name} uid {after.uid} on {_pv(after)}")
+    cited.append(ctx.cite_step(new, new.created, f"{new.name} created (uid {new.uid})"))
+    return "pass", f"{new.name} kept " + ", ".join(parts), cited
+
+
+def _replaced(
+    ctx: ProofContext,
+    before: PvcIncarnation,
+    after: PvcIncarnation,
+    new: PodIncarnation,
+    cited: list[Evidence],
+) -> tuple[Outcome, str, list[Evidence]]:
+    """A new claim: expected when the old one was deleted by a client or the retention policy."""
+    change = f"{before.name} is a new claim for {new.name}: uid {before.uid} → {after.uid}"
+    actor = claim_deletion(ctx.actors, before)
+    if actor is None:
+        if ctx.near_end(new.created):
+            return "inconclusive", f"{change}; the recording ended before the old one went", cited
+        return "fail", f"{change}, although the old claim was never deleted", cited
+    gone = before.deleted or before.transitions[-1]
+    cited.insert(0, ctx.cite(gone.change_id, f"{before.name} (uid {before.uid}) {actor.who}"))
+    reason = (
+        f"{change} ({causes.CLAIM_REPLACED}, expected): the old claim was deleted by {actor.who} "
+        f"({actor.basis}), and the controller creates a fresh, empty claim once the old one is "
+        "gone (createPersistentVolumeClaims); the old claim's data did not follow"
+    )
+    return "not-applicable", reason, cited
+
+
+def _volume_change(claim: PvcIncarnation) -> tuple[str, str] | None:
+    """The first two different PVs one claim uid was bound to, if it moved."""
+    return (claim.volumes[0], claim.volumes[1]) if len(claim.volumes) > 1 else None
+
+
+def _bound(ctx: ProofContext, claim: PvcIncarnation, when: str) -> list[Evidence]:
+    step = first_of(claim.transitions, "bound") or claim.transitions[0]
+    note = f"{claim.name} uid {claim.uid} {step.what} {step.detail} ({when})".replace("  ", " ")
+    return [ctx.cite(step.change_id, note)]
+
+
+def _pv(claim: PvcIncarnation, name: str | None = None) -> str:
+    """One PV as `PV name` or `PV name (uid …)`: the name and uid of the same volume."""
+    volume = name or claim.volume_name
+    uid = claim.volume_uids.get(volume or "")
+    return f"PV {volume}" + (f" (uid {uid})" if uid else "")

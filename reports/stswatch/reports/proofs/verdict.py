@@ -1,0 +1,174 @@
+"""The result types of `stswatch verify`: verdicts, their evidence, episodes and latency.
+
+The model, for readers of these types (CLI renderers, timeline, HTML):
+
+- `VerifyResult` is one session's verification: the ordering `basis` (and why), the recorded
+  `gaps`, and one `EpisodeResult` per episode (`stswatch.reports.history.episodes`), in order.
+- An `EpisodeResult` names what happened (`kind`: scale-up, scale-down, rolling-update,
+  pod-recreated, service-deleted, service-recreated, statefulset-replaced), to which StatefulSet,
+  its window (first and last change id), the `verdicts` decided on it and its `latency`.
+- A `Verdict` is one proof (`proof`: ordinal-creation, ordered-ready-gating,
+  reverse-order-scale-down, rolling-update, stable-network-identity, stable-storage,
+  parallel-described, homework-1) with an `outcome`: pass, fail, not-applicable, or inconclusive
+  (its evidence window overlaps a recorded gap of a kind it depends on, and `gap` names it; or
+  the evidence it needs was never recorded, e.g. no EndpointSlice changes at all). It has a
+  one-line `reason`, the ordering `basis`, and `evidence`: the exact changes that decide it.
+- `to_dict()` on each gives plain JSON-ready data (orjson can dump it directly).
+"""
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Outcome = Literal["pass", "fail", "not-applicable", "inconclusive"]
+OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "not-applicable", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One recorded change cited by a verdict, with a short note on what it shows."""
+
+    change_id: int
+    resource_version: str
+    received_wall_ns: int
+    kind: str
+    name: str
+    event: str
+    note: str
+
+
+@dataclass(frozen=True)
+class GapRef:
+    """A recorded gap a verdict's window overlaps."""
+
+    gap_id: int
+    kind: str
+    reason: str
+    from_wall_ns: int
+    to_wall_ns: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One proof's decision on one episode, with the changes that decide it."""
+
+    proof: str
+    outcome: Outcome
+    reason: str
+    basis: str
+    evidence: tuple[Evidence, ...] = ()
+    gap: GapRef | None = None
+    # For an inconclusive verdict, why its evidence is missing: "gap" (a recorded gap, `gap`
+    # names it), "recording-end" (the recording ended, or is still live, within the settle
+    # window after the change, so the evidence could still arrive) or "not-recorded" (the kind
+    # was never recorded in this session).
+    missing: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PhaseLatency:
+    """Percentiles of one lifecycle phase over an episode's new pods, in milliseconds."""
+
+    phase: str  # e.g. "created→scheduled"
+    count: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A stretch in which the controller could take no step toward the spec because of one pod.
+
+    `cause` is a word from `stswatch.reports.causes` (not Running, not Ready, not Available,
+    terminating,
+    missing, claim terminating); `to_wall_ns` is None when the hold had not ended when the episode
+    did. Times are the recorder's wall clock (ns since the Unix epoch).
+    """
+
+    pod: str
+    cause: str
+    detail: str  # e.g. "Running, not Ready" or "terminating (condemned)"
+    from_wall_ns: int
+    to_wall_ns: int | None
+    seconds: float
+    released_by: str  # what ended it, e.g. "web-2 Ready", "web-2 deleted by a client", ""
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Whether an episode reached its spec within its window, and where it stood if not.
+
+    `state`: "completed" (the spec was met inside the window), "halted" (held by a pod when the
+    window ended), "progressing" (still moving when the window ended), "superseded" (a later
+    spec change began before this one was met; `text` says where it stood), or "instant"
+    (nothing to wait for, e.g. a Service episode).
+    """
+
+    state: str
+    text: str
+    holds: tuple[Hold, ...] = ()
+    headline: str = ""  # `text` without its holds, for verdicts that tell the holds themselves
+
+
+@dataclass(frozen=True)
+class EpisodeResult:
+    """One episode of the session and the verdicts decided on it."""
+
+    index: int
+    kind: str
+    statefulset: str
+    namespace: str
+    summary: str
+    first_change_id: int
+    last_change_id: int
+    start_wall_ns: int
+    end_wall_ns: int
+    pod_management_policy: str
+    verdicts: tuple[Verdict, ...]
+    latency: tuple[PhaseLatency, ...]
+    progress: Progress | None = None
+    # persistentVolumeClaimRetentionPolicy in force, e.g. "whenScaled=Retain, whenDeleted=Retain"
+    retention_policy: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """A whole session's verification."""
+
+    session: str
+    server_version: str
+    basis: str
+    basis_reason: str
+    statefulsets: tuple[str, ...]
+    gaps: tuple[GapRef, ...]
+    episodes: tuple[EpisodeResult, ...]
+
+    @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        """Every verdict of every episode, in episode order."""
+        return tuple(v for e in self.episodes for v in e.verdicts)
+
+    def count(self, outcome: Outcome) -> int:
+        """How many verdicts have `outcome`."""
+        return sum(1 for v in self.verdicts if v.outcome == outcome)
+
+    @property
+    def failed(self) -> bool:
+        """True when at least one verdict failed."""
+        return self.count("fail") > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, with outcome totals."""
+        data = asdict(self)
+        data["totals"] = {outcome: self.count(outcome) for outcome in OUTCOMES}
+        return data

@@ -1,0 +1,283 @@
+"""Build a `Timeline` from a recording, its lifecycles and (when available) its verification.
+
+This is the adapter from the proofs' model (`stswatch.reports.history.lifecycles`,
+`stswatch.reports.proofs.verdict`) to the view
+model the renderers draw; it decides nothing about correctness itself.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from stswatch.errors import NotFoundError
+from stswatch.reports.history import objects as o
+from stswatch.reports.history.lifecycles import (
+    Lifecycles,
+    PodIncarnation,
+    PvcIncarnation,
+    StatefulSetIncarnation,
+    build_lifecycles,
+)
+from stswatch.reports.proofs.verdict import VerifyResult
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import Change, Mark, Recording, load_recording
+from stswatch.reports.timeline.changes import change_views
+from stswatch.reports.timeline.lanes import LaneBuilder
+from stswatch.reports.timeline.model import (
+    Band,
+    EventMarker,
+    Lane,
+    MarkLine,
+    Series,
+    Step,
+    Timeline,
+)
+from stswatch.reports.timeline.verdicts import episode_bands, latencies, set_episodes, verdict_views
+
+
+@dataclass(frozen=True)
+class _Clock:
+    start_wall_ns: int
+
+    def __call__(self, wall_ns: int) -> float:
+        # Tenths of a millisecond are plenty; integer division is much faster than round().
+        return (wall_ns - self.start_wall_ns) // 100_000 / 10_000
+
+
+def build_timeline(
+    recording: Recording,
+    *,
+    lifecycles: Lifecycles,
+    result: VerifyResult | None,
+    statefulset: str | None = None,
+) -> Timeline:
+    """The timeline of one StatefulSet of the session (the only one, or the one named)."""
+    clock = _Clock(recording.created_wall_ns)
+    duration = _duration(recording, clock)
+    chosen, notes = _choose_statefulset(recording, lifecycles, statefulset)
+    namespace, set_name = chosen if chosen else (None, None)
+    build = LaneBuilder(clock, duration, _moments_by_name(recording, clock))
+    lanes = _pod_lanes(lifecycles, chosen, build) + _pvc_lanes(lifecycles, chosen, build)
+    sets = [s for s in lifecycles.statefulsets if chosen and (s.namespace, s.name) == chosen]
+    events = _event_markers(recording, clock)
+    lanes = [_with_events(lane, events.get((lane.kind, lane.name), ())) for lane in lanes]
+    lane_of = {cid: lane.key for lane in lanes for _, cid in lane.moments}
+    episodes = set_episodes(result, set_name)
+    return Timeline(
+        session=recording.name,
+        statefulset=set_name,
+        namespace=namespace,
+        policy=sets[-1].specs[-1].pod_management_policy if sets else None,
+        retention_policy=sets[-1].specs[-1].retention_policy if sets else None,
+        server_version=recording.server_version,
+        start_wall_ns=recording.created_wall_ns,
+        duration=duration,
+        lanes=tuple(lanes),
+        series=_series(sets, clock),
+        statefulset_events=events.get(("statefulset", set_name or ""), ()),
+        episodes=episode_bands(episodes, clock),
+        gaps=tuple(
+            Band(f"gap: {g.reason}", clock(g.from_wall_ns), clock(g.to_wall_ns), g.reason, g.kind)
+            for g in recording.gaps
+        ),
+        marks=tuple(_mark_line(m, clock) for m in recording.marks),
+        verdicts=None if result is None else verdict_views(episodes, clock),
+        latencies=latencies(episodes),
+        changes=change_views(
+            recording.changes, start_wall_ns=recording.created_wall_ns, lanes=lane_of
+        ),
+        notes=tuple(notes),
+        ordering=lifecycles.ordering.reason,
+    )
+
+
+def _mark_line(mark: Mark, clock: _Clock) -> MarkLine:
+    detail = mark.detail if isinstance(mark.detail, dict) else {}
+    step = detail.get("step")
+    phase = detail.get("phase")
+    # A scenario marks its own begin and end without a step number; say which one it is.
+    whole_scenario = step is None and phase in ("begin", "end")
+    return MarkLine(
+        t=clock(mark.received_wall_ns),
+        label=f"{mark.label} ({phase})" if whole_scenario else mark.label,
+        number="" if step is None else str(step),
+        note=str(detail.get("note") or ""),
+    )
+
+
+def _duration(recording: Recording, clock: _Clock) -> float:
+    ends = [c.received_wall_ns for c in recording.changes[-1:]]
+    ends += [r.ended_wall_ns for r in recording.runs if r.ended_wall_ns]
+    ends += [m.received_wall_ns for m in recording.marks]
+    ends += [g.to_wall_ns for g in recording.gaps]
+    return max([1.0, *(clock(ns) for ns in ends)])
+
+
+def _choose_statefulset(
+    recording: Recording, lifecycles: Lifecycles, wanted: str | None
+) -> tuple[tuple[str, str] | None, list[str]]:
+    known = sorted(
+        {(s.namespace, s.name) for s in lifecycles.statefulsets} | set(lifecycles.pods_by_set)
+    )
+    wanted = wanted or recording.scope.get("statefulset")
+    if wanted:
+        found = [k for k in known if wanted in (k[1], f"{k[0]}/{k[1]}")]
+        if not found:
+            names = ", ".join(f"{ns}/{name}" for ns, name in known) or "none"
+            raise NotFoundError(
+                f"session {recording.name!r} has no StatefulSet {wanted!r} (it has: {names})"
+            )
+        return found[0], []
+    if not known:
+        return None, ["No StatefulSet was recorded in this session: showing every pod."]
+    notes = []
+    if len(known) > 1:
+        names = ", ".join(f"{ns}/{name}" for ns, name in known)
+        notes.append(
+            f"This session recorded {len(known)} StatefulSets ({names}); this report shows "
+            f"{known[0][0]}/{known[0][1]} (choose another with --statefulset)."
+        )
+    return known[0], notes
+
+
+def _moments_by_name(
+    recording: Recording, clock: _Clock
+) -> dict[tuple[str, str], tuple[tuple[float, int], ...]]:
+    found: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    lane_kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc"}
+    for change in recording.changes:
+        kind = lane_kinds.get(change.kind)
+        if kind:
+            found.setdefault((kind, change.name), []).append(
+                (clock(change.received_wall_ns), change.id)
+            )
+    return {key: tuple(sorted(value)) for key, value in found.items()}
+
+
+def _pod_lanes(
+    lifecycles: Lifecycles, chosen: tuple[str, str] | None, build: LaneBuilder
+) -> list[Lane]:
+    """A lane per ordinal of the chosen set (per pod name when no set was recorded)."""
+    if chosen is not None:
+        slots = sorted(lifecycles.set_pods(*chosen).items())
+        return [build.pods(f"{chosen[1]}-{ordinal}", ordinal, pods) for ordinal, pods in slots]
+    by_name: dict[str, list[PodIncarnation]] = {}
+    for pod in lifecycles.pods:
+        by_name.setdefault(pod.name, []).append(pod)
+    return [build.pods(name, None, pods) for name, pods in sorted(by_name.items())]
+
+
+def _pvc_lanes(
+    lifecycles: Lifecycles, chosen: tuple[str, str] | None, build: LaneBuilder
+) -> list[Lane]:
+    """The claims the drawn pods mount, and any claim named after the set's templates."""
+    if chosen is None:
+        claimed = {claim for pod in lifecycles.pods for claim in pod.claims}
+    else:
+        slots = lifecycles.set_pods(*chosen).values()
+        claimed = {claim for pods in slots for pod in pods for claim in pod.claims}
+        templates = {
+            t for s in lifecycles.statefulsets if (s.namespace, s.name) == chosen
+            for t in s.claim_templates
+        }  # fmt: skip
+        claimed |= {
+            p.name
+            for p in lifecycles.pvcs
+            if p.namespace == chosen[0] and _template_claim(p.name, chosen[1], templates)
+        }
+    by_name: dict[str, list[PvcIncarnation]] = {}
+    for pvc in lifecycles.pvcs:
+        if pvc.name in claimed:
+            by_name.setdefault(pvc.name, []).append(pvc)
+    ordered = sorted(by_name.items(), key=lambda item: _claim_sort_key(item[0]))
+    return [build.claims(name, pvcs) for name, pvcs in ordered]
+
+
+def _template_claim(claim: str, set_name: str, templates: set[str]) -> bool:
+    parsed = o.parse_ordinal(claim)
+    return parsed is not None and any(parsed[0] == f"{t}-{set_name}" for t in templates)
+
+
+def _claim_sort_key(name: str) -> tuple[str, int]:
+    parsed = o.parse_ordinal(name)
+    return (parsed[0], parsed[1]) if parsed else (name, -1)
+
+
+def _event_markers(
+    recording: Recording, clock: _Clock
+) -> dict[tuple[str, str], tuple[EventMarker, ...]]:
+    """Event occurrences (each ADDED or count bump), keyed by the (lane kind, name) they are on."""
+    kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc", "StatefulSet": "statefulset"}
+    found: dict[tuple[str, str], list[EventMarker]] = {}
+    for change in recording.changes:
+        if change.kind != "Event" or change.event == "DELETED":
+            continue
+        about = change.object.get("involvedObject") or change.object.get("regarding") or {}
+        kind = kinds.get(str(about.get("kind")))
+        if kind is None:
+            continue
+        marker = _event_marker(change, about, clock)
+        found.setdefault((kind, marker.object_name), []).append(marker)
+    return {key: tuple(value) for key, value in found.items()}
+
+
+def _event_marker(change: Change, about: dict[str, object], clock: _Clock) -> EventMarker:
+    obj = change.object
+    return EventMarker(
+        t=clock(change.received_wall_ns),
+        change_id=change.id,
+        reason=str(obj.get("reason") or ""),
+        message=str(obj.get("message") or obj.get("note") or ""),
+        type=str(obj.get("type") or "Normal"),
+        object_kind=str(about.get("kind")),
+        object_name=str(about.get("name")),
+    )
+
+
+def _with_events(lane: Lane, events: tuple[EventMarker, ...]) -> Lane:
+    if not events:
+        return lane
+    moments = tuple(sorted(lane.moments + tuple((e.t, e.change_id) for e in events)))
+    return Lane(
+        lane.key, lane.kind, lane.name, lane.ordinal, lane.segments, moments, events,
+        lane.incarnations,
+    )  # fmt: skip
+
+
+def _series(sets: list[StatefulSetIncarnation], clock: _Clock) -> tuple[Series, ...]:
+    desired: list[Step] = []
+    replicas: list[Step] = []
+    ready: list[Step] = []
+    for sts in sets:
+        desired += [Step(clock(s.received_wall_ns), s.replicas, s.change_id) for s in sts.specs]
+        for status in sts.statuses:
+            t = clock(status.received_wall_ns)
+            replicas.append(Step(t, status.replicas or 0, status.change_id))
+            ready.append(Step(t, status.ready_replicas or 0, status.change_id))
+        gone = next((s for s in sts.transitions if s.what == "deleted"), None)
+        if gone is not None:
+            for steps in (desired, replicas, ready):
+                steps.append(Step(clock(gone.received_wall_ns), 0, gone.change_id))
+    return tuple(
+        Series(name, _dedupe(steps))
+        for name, steps in (
+            ("spec.replicas", desired),
+            ("status.replicas", replicas),
+            ("status.readyReplicas", ready),
+        )
+    )
+
+
+def _dedupe(steps: list[Step]) -> tuple[Step, ...]:
+    kept: list[Step] = []
+    for step in steps:
+        if not kept or kept[-1].value != step.value:
+            kept.append(step)
+    return tuple(kept)
+
+
+def session_timeline(path: Path, session: str, *, statefulset: str | None = None) -> Timeline:
+    """Load a session from the store and build its timeline (offline: the store is enough)."""
+    recording = load_recording(path, session)
+    lifecycles = build_lifecycles(recording)
+    result = verify(recording, lifecycles=lifecycles)
+    return build_timeline(recording, lifecycles=lifecycles, result=result, statefulset=statefulset)

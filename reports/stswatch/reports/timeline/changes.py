@@ -1,0 +1,125 @@
+"""The inspector's view of recorded changes: each one as its diff from the object's previous change.
+
+A report embeds every change so a click can show it, but a whole pod object per change would make
+a 20,000-change report hundreds of megabytes; a diff is what a reader wants anyway ("what did
+this change change?"). The first change of an object carries the whole object instead.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from stswatch.reports.recording import Change
+from stswatch.reports.timeline.model import ChangeView
+
+DiffLine = tuple[str, str, Any, Any]
+Path = tuple[str, ...]
+
+
+def change_views(
+    changes: tuple[Change, ...], *, start_wall_ns: int, lanes: Mapping[int, str]
+) -> tuple[ChangeView, ...]:
+    """Every change as the inspector shows it; `lanes` maps a change id to its lane's key."""
+    previous: dict[tuple[str, str], Change] = {}
+    views = []
+    for change in changes:
+        key = (change.kind, change.uid)
+        before = previous.get(key)
+        previous[key] = change
+        views.append(
+            ChangeView(
+                id=change.id,
+                t=(change.received_wall_ns - start_wall_ns) / 1e9,
+                kind=change.kind,
+                namespace=change.namespace,
+                name=change.name,
+                uid=change.uid,
+                event=change.event,
+                resource_version=change.resource_version,
+                observed=change.observed,
+                lane=lanes.get(change.id),
+                previous_id=before.id if before else None,
+                diff=diff_objects(before.object, change.object) if before else None,
+                object=None if before else without_noise(change.object),
+            )
+        )
+    return tuple(views)
+
+
+def without_noise(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object without managedFields: bookkeeping the API server rewrites on every write."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict) or "managedFields" not in meta:
+        return obj
+    return {**obj, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
+
+
+def diff_objects(before: dict[str, Any], after: dict[str, Any]) -> tuple[DiffLine, ...]:
+    """Leaf-level differences as (op, dotted path, old, new); op is "+", "-" or "~"."""
+    lines: list[DiffLine] = []
+    _diff(without_noise(before), without_noise(after), (), lines)
+    lines.sort(key=lambda line: line[1])
+    return tuple(lines)
+
+
+def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
+    # Equal subtrees are skipped by one (C-level) comparison: most of an object never changes.
+    if old == new:
+        return
+    if _branches(old) and _branches(new):
+        old_items, new_items = _children(old), _children(new)
+        for key in old_items.keys() | new_items.keys():
+            _diff(old_items.get(key, _ABSENT), new_items.get(key, _ABSENT), (*path, key), lines)
+        return
+    for where, value in _leaves(old, path):
+        lines.append(("-", _dotted(where), value, None))
+    for where, value in _leaves(new, path):
+        lines.append(("+", _dotted(where), None, value))
+    _pair_replacements(lines)
+
+
+def _pair_replacements(lines: list[DiffLine]) -> None:
+    # A leaf removed and added at the same path within one step is a change ("~").
+    if len(lines) < 2:
+        return
+    removed, added = lines[-2], lines[-1]
+    if (removed[0], added[0]) == ("-", "+") and removed[1] == added[1]:
+        lines[-2:] = [("~", added[1], removed[2], added[3])]
+
+
+class _Absent:
+    """A key missing on one side of a diff."""
+
+
+_ABSENT = _Absent()
+
+
+def _branches(value: Any) -> bool:
+    return isinstance(value, dict | list) and bool(value)
+
+
+def _children(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    return {f"[{_list_key(item, i)}]": item for i, item in enumerate(value)}
+
+
+def _leaves(value: Any, path: Path) -> list[tuple[Path, Any]]:
+    if isinstance(value, _Absent):
+        return []
+    if not _branches(value):
+        return [(path, value)]
+    return [leaf for key, item in _children(value).items() for leaf in _leaves(item, (*path, key))]
+
+
+def _list_key(item: Any, index: int) -> str:
+    # Conditions, containers and volumes are keyed by type/name in the API, not by position;
+    # keying them so keeps a reordered list from reading as a rewrite of every entry.
+    if isinstance(item, dict):
+        for field in ("type", "name"):
+            if isinstance(item.get(field), str):
+                return f"{field}={item[field]}"
+    return str(index)
+
+
+def _dotted(path: Path) -> str:
+    return ".".join(path).replace(".[", "[")

@@ -1,0 +1,195 @@
+"""Render timelines as one self-contained HTML file: inline SVG, CSS and script, nothing loaded.
+
+Safety: every string from the cluster goes through Jinja's autoescaping; the click-to-inspect data
+is embedded as JSON with `<`, `>`, `&` and the JavaScript line separators escaped, so no recorded
+text can close the data block or start markup; a Content-Security-Policy allows only the one
+inline script and stylesheet (by their SHA-256 hashes) and `data:` images, so even a bug in
+escaping could not load or run anything else.
+"""
+
+import base64
+import gzip
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jinja2
+import orjson
+from markupsafe import Markup
+
+from stswatch.reports.proofs.explain import INCONCLUSIVE_LEAD, present_causes
+from stswatch.reports.timeline.compare import Comparison
+from stswatch.reports.timeline.layout import CHART_LANE, Drawing, layout
+from stswatch.reports.timeline.model import STATE_LABELS, Timeline
+
+INLINE_JSON_LIMIT = 2_000_000
+_JSON_ESCAPES = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    ord("'"): "\\u0027",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+@dataclass(frozen=True)
+class _Assets:
+    """The inline stylesheet and script, and the CSP that admits exactly them."""
+
+    style: str
+    script: str
+
+    @property
+    def csp(self) -> str:
+        return "; ".join(
+            (
+                "default-src 'none'",
+                f"script-src '{_sha256(self.script)}'",
+                f"style-src '{_sha256(self.style)}'",
+                "img-src data:",
+                "base-uri 'none'",
+                "form-action 'none'",
+            )
+        )
+
+
+def _sha256(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
+def script_json(data: Any, *, limit: int | None = None) -> Markup:
+    """JSON safe to place inside a <script type="application/json"> element.
+
+    Above `limit` bytes the JSON is gzipped and base64-encoded inside a {"gzip": ...} wrapper
+    (the script inflates it with the browser's own DecompressionStream): a 1,000-pod session's
+    changes shrink about tenfold, and small reports stay plain, readable JSON.
+    """
+    raw = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    if len(raw) > (INLINE_JSON_LIMIT if limit is None else limit):
+        packed = base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0))
+        raw = orjson.dumps({"gzip": packed.decode("ascii")})
+    return Markup(raw.decode("utf-8").translate(_JSON_ESCAPES))
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("stswatch.reports.timeline", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+_ENV = _environment()
+_ENV.globals.update(
+    STATE_LABELS=STATE_LABELS,
+    CHART_LANE=CHART_LANE,
+    MAX_EVIDENCE_LISTED=60,
+    INCONCLUSIVE_LEAD=INCONCLUSIVE_LEAD,
+    present_causes=present_causes,
+    OUTCOME_LABELS={"pass": "pass", "fail": "fail", "n-a": "n/a", "inconclusive": "inconclusive"},
+    SERIES_LEGEND=(
+        ("spec.replicas", "sr-desired", "spec.replicas"),
+        ("status.replicas", "sr-replicas", "status.replicas"),
+        ("status.readyReplicas", "sr-ready", "readyReplicas"),
+    ),
+)
+
+
+def _assets() -> _Assets:
+    folder = resources.files("stswatch.reports.timeline").joinpath("templates")
+    return _Assets(
+        style=folder.joinpath("report.css").read_text(encoding="utf-8"),
+        script=folder.joinpath("report.js").read_text(encoding="utf-8"),
+    )
+
+
+def inspector_data(drawings: Sequence[Drawing]) -> dict[str, Any]:
+    """What the script needs to show a clicked moment: changes, lane moments and each scale."""
+    return {"timelines": [_timeline_data(d) for d in drawings]}
+
+
+def _timeline_data(drawing: Drawing) -> dict[str, Any]:
+    timeline, chart = drawing.timeline, drawing.chart
+    rows = {r.lane.key: [r.y, r.height] for r in drawing.rows}
+    moments = {lane.key: lane.moments for lane in timeline.lanes}
+    on_chart: set[int] = set()
+    if chart is not None:
+        rows[CHART_LANE] = [chart.y, chart.height]
+        moments[CHART_LANE] = chart.moments
+        on_chart = {change_id for _, change_id in chart.moments}
+    return {
+        "session": timeline.session,
+        "scale": {
+            "left": drawing.scale.left,
+            "tMin": drawing.scale.t_min,
+            "pxPerS": drawing.scale.px_per_s,
+            "offset": drawing.offset,
+        },
+        "rows": rows,
+        "plot": [drawing.plot_top, drawing.plot_bottom],
+        "moments": moments,
+        "changes": {
+            c.id: {
+                "t": c.t,
+                "kind": c.kind,
+                "ns": c.namespace,
+                "name": c.name,
+                "uid": c.uid,
+                "event": c.event,
+                "rv": c.resource_version,
+                "observed": c.observed,
+                "lane": CHART_LANE if c.id in on_chart else c.lane,
+                "prev": c.previous_id,
+                "diff": c.diff,
+                "object": c.object,
+            }
+            for c in timeline.changes
+        },
+    }
+
+
+def render_page(
+    template: str, *, drawings: Sequence[Drawing], json_limit: int | None = None, **context: Any
+) -> str:
+    """Render `template` with the inline assets, their CSP and the inspector data."""
+    assets = _assets()
+    return _ENV.get_template(template).render(
+        csp=assets.csp,
+        # Our own files, admitted by their CSP hashes; never anything recorded.
+        style=Markup(assets.style),
+        script=Markup(assets.script),
+        data=script_json(inspector_data(drawings), limit=json_limit),
+        drawings=drawings,
+        **context,
+    )
+
+
+def render_report(timeline: Timeline, *, json_limit: int | None = None) -> str:
+    """One session's report: the timeline, the verdicts beside it, the latency table."""
+    drawing = layout(timeline)
+    return render_page(
+        "report.html.j2",
+        drawings=(drawing,),
+        json_limit=json_limit,
+        timeline=timeline,
+        drawing=drawing,
+    )
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """Two sessions on one time scale, one above the other, figures and verdicts side by side."""
+    return render_page(
+        "compare.html.j2",
+        drawings=(comparison.a, comparison.b),
+        comparison=comparison,
+        a=comparison.a.timeline,
+        b=comparison.b.timeline,
+        fa=comparison.figures_a,
+        fb=comparison.figures_b,
+    )

@@ -1,0 +1,51 @@
+"""The live reader's pure parts: label selectors as query strings, nearby names."""
+
+import pytest
+from click.testing import CliRunner
+
+from stswatch.cli import main
+from stswatch.errors import ExitCode
+from stswatch.live import _nearby, label_selector
+
+
+@pytest.mark.parametrize(
+    ("selector", "query"),
+    [
+        ({"matchLabels": {"app": "redis"}}, "app=redis"),
+        ({"matchLabels": {"b": "2", "a": "1"}}, "a=1,b=2"),
+        (
+            {"matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["db", "cache"]},
+                {"key": "env", "operator": "NotIn", "values": ["dev"]},
+                {"key": "x", "operator": "Exists"},
+                {"key": "y", "operator": "DoesNotExist"},
+            ]},
+            "tier in (db,cache),env notin (dev),x,!y",
+        ),
+        ({}, ""),
+    ],
+)  # fmt: skip
+def test_label_selector(selector: dict, query: str) -> None:  # type: ignore[type-arg]
+    assert label_selector(selector) == query
+
+
+def test_nearby_names() -> None:
+    assert _nearby("rediss", ["redis", "web"]) == "did you mean redis?"
+    assert _nearby("zzz", ["redis", "web"]) == "there: redis, web"
+    assert _nearby("zzz", []) == "there are none"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status"],
+        ["status", "a", "b", "c"],
+        ["status", "-n", "ns", "ns", "redis"],
+        ["doctor", "-n", "ns", "ns", "redis"],
+        ["status", "redis", "-o", "xml"],
+    ],
+)
+def test_bad_command_lines_exit_2_before_any_cluster_read(argv: list[str]) -> None:
+    result = CliRunner().invoke(main, [*argv, "--kubeconfig", "/nonexistent"])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,73 @@
+"""The writer: batches follow the load, flush means committed, failures reach the waiters."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from stswatch.record.records import ChangeRecord, MarkRecord
+from stswatch.record.store import Store, open_store
+from stswatch.record.writer import Writer, WriterClosedError
+from stswatch.reports.recording import load_recording
+from stswatch.store import StoreWriteError
+
+MakeChange = Callable[..., ChangeRecord]
+StartSession = Callable[[Store], Awaitable[tuple[int, int]]]
+
+
+async def test_a_burst_is_written_in_few_batches_and_flush_means_committed(
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+) -> None:
+    store = await open_store(tmp_path / "s.db")
+    session_id, run_id = await start_session(store)
+    writer = Writer(store, session_id=session_id, run_id=run_id, max_batch=500)
+    task = asyncio.create_task(writer.run())
+    for i in range(1200):
+        await writer.submit(make_change(f"redis-{i}"))
+    await writer.submit(MarkRecord("burst done", "{}", 1, 1))
+    await writer.flush()
+    assert writer.tally.changes == 1200
+    assert writer.tally.marks == 1
+    assert writer.tally.batches <= 4
+    await writer.close()
+    await asyncio.wait_for(task, 5)
+    with pytest.raises(WriterClosedError):
+        await writer.submit(make_change())
+    await store.close()
+    recording = load_recording(tmp_path / "s.db", "s1")
+    assert [c.name for c in recording.changes] == [f"redis-{i}" for i in range(1200)]
+
+
+async def test_close_drains_the_queue(
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+) -> None:
+    store = await open_store(tmp_path / "s.db")
+    session_id, run_id = await start_session(store)
+    writer = Writer(store, session_id=session_id, run_id=run_id)
+    for i in range(10):
+        await writer.submit(make_change(f"redis-{i}"))
+    await writer.close()
+    await asyncio.wait_for(writer.run(), 5)
+    assert writer.tally.changes == 10
+    await store.close()
+
+
+async def test_a_store_failure_reaches_flush_and_the_task(
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+) -> None:
+    store = await open_store(tmp_path / "s.db")
+    session_id, run_id = await start_session(store)
+    pages = (await store._conn.execute_fetchall("PRAGMA page_count"))[0][0]
+    await store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    writer = Writer(store, session_id=session_id, run_id=run_id)
+    task = asyncio.create_task(writer.run())
+    for i in range(2000):
+        await writer.submit(make_change(f"redis-{i}"))
+    with pytest.raises(StoreWriteError):
+        await writer.flush()
+    with pytest.raises(StoreWriteError):
+        await task
+    with pytest.raises(WriterClosedError):
+        await writer.flush()
+    await store.close()

@@ -1,0 +1,218 @@
+"""Timelines built from small synthetic recordings: lanes, segments, series, events, verdicts."""
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from stswatch.errors import NotFoundError
+from stswatch.reports.history.lifecycles import build_lifecycles
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import Recording
+from stswatch.reports.timeline.build import build_timeline, session_timeline
+from stswatch.reports.timeline.compare import figures
+from stswatch.reports.timeline.html import render_report
+from stswatch.reports.timeline.model import State, Timeline, timeline_json
+from stswatch.reports.timeline.text import timeline_text
+from tests.browser.sessions import bring_up, event, lab_session, status, take_down, write_session
+from tests.fixtures.builder import ClusterBuilder
+
+
+def _timeline(recording: Recording, statefulset: str | None = None) -> Timeline:
+    return build_timeline(
+        recording,
+        lifecycles=build_lifecycles(recording),
+        result=verify(recording),
+        statefulset=statefulset,
+    )
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Recording:
+    b = ClusterBuilder()
+    lab_session(b)
+    b.gap("Pod", ms=500)
+    return write_session(
+        b,
+        tmp_path / "s.db",
+        marks=(("scale to 5", 9000, {}), ("redis-3 Ready", 9500, {"step": 8, "note": "5 Ready"})),
+    )
+
+
+def test_one_lane_per_ordinal_and_per_claim(lab: Recording) -> None:
+    timeline = _timeline(lab)
+    pods = [lane for lane in timeline.lanes if lane.kind == "pod"]
+    claims = [lane for lane in timeline.lanes if lane.kind == "pvc"]
+    assert [lane.name for lane in pods] == [f"redis-{i}" for i in range(5)]
+    assert [lane.ordinal for lane in pods] == list(range(5))
+    assert [lane.name for lane in claims] == [f"data-redis-{i}" for i in range(5)]
+    assert timeline.statefulset == "redis"
+    assert timeline.policy == "OrderedReady"
+    assert timeline.ordering.startswith("numeric resourceVersions")
+
+
+def test_a_recreated_pod_is_two_incarnations_in_one_lane(lab: Recording) -> None:
+    lane = next(lane for lane in _timeline(lab).lanes if lane.name == "redis-0")
+    assert lane.incarnations == 2
+    uids = list(dict.fromkeys(seg.uid for seg in lane.segments))
+    assert len(uids) == 2
+    first = [seg.state for seg in lane.segments if seg.uid == uids[0]]
+    assert first == [
+        State.PENDING, State.SCHEDULED, State.RUNNING, State.READY, State.TERMINATING,
+    ]  # fmt: skip
+    second = [seg for seg in lane.segments if seg.uid == uids[1]]
+    assert second[-1].state == State.READY
+    assert second[-1].open_end
+    old_end = [seg for seg in lane.segments if seg.uid == uids[0]][-1].end
+    assert old_end <= second[0].start
+
+
+def test_segments_are_contiguous_and_point_at_their_evidence(lab: Recording) -> None:
+    timeline = _timeline(lab)
+    changes = {c.id: c for c in lab.changes}
+    for lane in timeline.lanes:
+        for seg in lane.segments:
+            cited = changes[seg.change_id]
+            assert cited.uid == seg.uid
+            assert cited.name == lane.name
+            assert seg.start <= seg.end <= timeline.duration
+            if seg.state == State.READY:
+                conditions = cited.object["status"]["conditions"]
+                assert {"type": "Ready", "status": "True"}.items() <= next(
+                    c for c in conditions if c["type"] == "Ready"
+                ).items()
+        by_uid: dict[str, float] = {}
+        for seg in lane.segments:
+            if seg.uid in by_uid:
+                assert seg.start == pytest.approx(by_uid[seg.uid])
+            by_uid[seg.uid] = seg.end
+
+
+def test_claims_show_pending_then_bound_with_the_volume(lab: Recording) -> None:
+    lane = next(lane for lane in _timeline(lab).lanes if lane.name == "data-redis-3")
+    assert [(seg.state, seg.note) for seg in lane.segments] == [
+        (State.CLAIM_PENDING, ""),
+        (State.BOUND, "pv-data-redis-3"),
+    ]
+
+
+def test_statefulset_counts_are_step_lines(lab: Recording) -> None:
+    timeline = _timeline(lab)
+    desired = timeline.series_named("spec.replicas")
+    ready = timeline.series_named("status.readyReplicas")
+    assert desired is not None
+    assert ready is not None
+    assert [s.value for s in desired.steps] == [3, 5, 3]
+    assert max(s.value for s in ready.steps) == 5
+    times = [s.t for s in ready.steps]
+    assert times == sorted(times)
+
+
+def test_events_markers_gaps_and_marks(lab: Recording) -> None:
+    timeline = _timeline(lab)
+    assert {e.reason for e in timeline.statefulset_events} >= {
+        "SuccessfulCreate",
+        "SuccessfulDelete",
+    }
+    lane = next(lane for lane in timeline.lanes if lane.name == "redis-1")
+    assert [e.reason for e in lane.events] == ["Scheduled"]
+    assert lane.events[0].change_id in {m[1] for m in lane.moments}
+    assert [(g.kind, g.detail) for g in timeline.gaps] == [("Pod", "410 Gone")]
+    assert timeline.gaps[0].end - timeline.gaps[0].start == pytest.approx(0.5)
+    assert [(m.number, m.label, m.t, m.note) for m in timeline.marks] == [
+        ("", "scale to 5", 9.0, ""),
+        ("8", "redis-3 Ready", 9.5, "5 Ready"),
+    ]
+
+
+def test_verdicts_and_episodes_come_from_verify(lab: Recording) -> None:
+    timeline = _timeline(lab)
+    result = verify(lab)
+    assert timeline.verdicts is not None
+    assert len(timeline.verdicts) == len(result.verdicts)
+    assert {v.outcome for v in timeline.verdicts} <= {"pass", "fail", "n-a", "inconclusive"}
+    assert [b.name for b in timeline.episodes] == [e.kind for e in result.episodes]
+    ids = {c.id for c in timeline.changes}
+    for verdict in timeline.verdicts:
+        assert all(e.change_id in ids for e in verdict.evidence)
+    assert timeline.latencies
+
+
+def test_without_verification_the_verdicts_are_none_not_empty(lab: Recording) -> None:
+    timeline = build_timeline(lab, lifecycles=build_lifecycles(lab), result=None)
+    assert timeline.verdicts is None
+    assert timeline.episodes == ()
+
+
+def test_every_change_is_inspectable_with_its_diff(lab: Recording) -> None:
+    timeline = _timeline(lab)
+    assert len(timeline.changes) == len(lab.changes)
+    views = {c.id: c for c in timeline.changes}
+    lane = next(lane for lane in timeline.lanes if lane.name == "redis-2")
+    ready = next(seg for seg in lane.segments if seg.state == State.READY)
+    view = views[ready.change_id]
+    assert view.lane == "pod/redis-2"
+    assert view.previous_id is not None
+    assert view.diff is not None
+    assert ("~", "status.conditions[type=Ready].status", "False", "True") in view.diff
+    first = views[lane.segments[0].change_id]
+    assert first.previous_id is None
+    assert first.object is not None
+    assert first.object["metadata"]["name"] == "redis-2"
+
+
+def test_a_named_statefulset_must_exist(lab: Recording) -> None:
+    with pytest.raises(NotFoundError, match="no StatefulSet 'nope'"):
+        _timeline(lab, statefulset="nope")
+
+
+def test_several_statefulsets_draw_one_and_say_so(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    b.statefulset("redis", replicas=1, service="redis-headless")
+    bring_up(b, "redis", 0)
+    b.statefulset("cache", replicas=1, service="redis-headless")
+    b.create_pod("cache", 0)
+    recording = write_session(b, tmp_path / "s.db")
+    timeline = _timeline(recording)
+    assert timeline.statefulset == "cache"
+    assert [lane.name for lane in timeline.lanes if lane.kind == "pod"] == ["cache-0"]
+    assert any("2 StatefulSets" in note for note in timeline.notes)
+    chosen = _timeline(recording, statefulset="lab/redis")
+    assert [lane.name for lane in chosen.lanes if lane.kind == "pod"] == ["redis-0"]
+
+
+def test_pods_listed_at_start_begin_in_their_listed_state(tmp_path: Path) -> None:
+    b = ClusterBuilder(observed="list")
+    b.statefulset("redis", replicas=1, service="redis-headless")
+    bring_up(b, "redis", 0)
+    status(b, "redis")
+    b.observed = "watch"
+    take_down(b, "redis", 0)
+    event(b, kind="Pod", name="redis-0", reason="Killing", message="Stopping container")
+    timeline = _timeline(write_session(b, tmp_path / "s.db"))
+    lane = timeline.lanes[0]
+    assert lane.segments[-1].state == State.TERMINATING
+    assert not lane.segments[-1].open_end
+
+
+def test_session_timeline_reads_the_store_and_json_round_trips(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    lab_session(b)
+    write_session(b, tmp_path / "s.db", session="lab")
+    timeline = session_timeline(tmp_path / "s.db", "lab")
+    loaded = orjson.loads(timeline_json(timeline))
+    assert loaded["format"] == "stswatch-timeline"
+    assert len(loaded["timeline"]["lanes"]) == len(timeline.lanes)
+    assert loaded["timeline"]["lanes"][0]["segments"][0]["state"] == "pending"
+
+
+def test_an_empty_session_still_draws(tmp_path: Path) -> None:
+    write_session(ClusterBuilder(), tmp_path / "s.db")
+    timeline = session_timeline(tmp_path / "s.db", "s1")
+    assert timeline.lanes == ()
+    assert timeline.verdicts == ()
+    assert any("No StatefulSet" in note for note in timeline.notes)
+    html = render_report(timeline)
+    assert "No StatefulSet was recorded" in html
+    assert "redis" not in timeline_text(timeline)
+    assert figures(timeline).scale_up is None

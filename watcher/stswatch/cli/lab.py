@@ -1,0 +1,197 @@
+"""`stswatch lab build|up|status|down`: the local control plane (see stswatch.lab)."""
+
+import asyncio
+import time
+from pathlib import Path
+
+import click
+
+from stswatch.cli import main
+from stswatch.lab import realnode
+from stswatch.lab.build import build_all, build_node_components
+from stswatch.lab.errors import LabError
+from stswatch.lab.images import build_images, missing_tools
+from stswatch.lab.lab import lab_status, start_lab, stop_lab
+from stswatch.lab.paths import LAB_DIR_ENV, default_lab_dir
+from stswatch.lab.process import is_alive
+from stswatch.lab.stages import PodTiming
+from stswatch.lab.state import ProcessRecord
+
+
+def _report(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _lab_dir(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path:
+    """The lab directory given, else the default one."""
+    return value or default_lab_dir()
+
+
+def _dir_option(func: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--dir",
+        "directory",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        envvar=LAB_DIR_ENV,
+        callback=_lab_dir,
+        help="Lab directory (state, logs, kubeconfig). Default: <cache>/stswatch/lab.",
+    )(func)
+
+
+@main.group()
+def lab() -> None:
+    """Build and run a local control plane: etcd, kube-apiserver, controllers, scheduler, kwok."""
+
+
+def _real_node_problems() -> list[str]:
+    """Why this host cannot run real nodes, including the image builder's packages."""
+    problems = realnode.host_problems()
+    tools = missing_tools()
+    if tools:
+        problems.append(f"Debian packages {' '.join(tools)} (to build the images)")
+    return problems
+
+
+@lab.command("build")
+@click.option(
+    "--real-nodes/--no-real-nodes",
+    "real_nodes",
+    default=None,
+    help="Also build the kubelet, CoreDNS and the images for `lab up --real-nodes`. "
+    "Default: when this host can run real nodes.",
+)
+def build(real_nodes: bool | None) -> None:
+    """Build the lab's binaries into the cache (a no-op when they are there)."""
+    started = time.monotonic()
+    for result in build_all(report=_report):
+        how = "cached" if result.cached else f"built in {result.seconds:.1f}s"
+        click.echo(f"{result.component} {result.version}: {how} ({result.directory})")
+    click.echo(f"control plane ready in {time.monotonic() - started:.1f}s")
+    problems = _real_node_problems()
+    if real_nodes is None and problems:
+        click.echo(f"real nodes: skipped, this host lacks {'; '.join(problems)}")
+        return
+    if real_nodes is False:
+        return
+    if problems:
+        raise LabError(f"this host cannot run real nodes; it lacks: {'; '.join(problems)}")
+    node_started = time.monotonic()
+    results = build_node_components(report=_report)
+    for result in results:
+        how = "cached" if result.cached else f"built in {result.seconds:.1f}s"
+        click.echo(f"{result.component} {result.version}: {how} ({result.directory})")
+    images = build_images(kubernetes_version=results[0].version)
+    how = "cached" if images.cached else f"built in {images.seconds:.1f}s"
+    click.echo(f"images (pause, redis, busybox): {how} ({images.directory})")
+    click.echo(f"real nodes ready in {time.monotonic() - node_started:.1f}s")
+
+
+def _timing(*, fast: bool, pod_ready_delay: str | None) -> PodTiming:
+    if fast:
+        return PodTiming.fast()
+    if pod_ready_delay is None:
+        return PodTiming()
+    try:
+        low, _, high = pod_ready_delay.partition("-")
+        return PodTiming.with_ready_delay(low_s=float(low), high_s=float(high or low))
+    except ValueError as exc:
+        raise click.BadParameter(f"expected SECONDS or LOW-HIGH, got {pod_ready_delay!r}") from exc
+
+
+@lab.command("up")
+@click.option(
+    "--nodes",
+    type=click.IntRange(0, 1000),
+    default=None,
+    help="Fake (kwok) nodes. Default: 3, or 0 with --real-nodes.",
+)
+@click.option(
+    "--real-nodes",
+    type=click.IntRange(0, realnode.MAX_REAL_NODES),
+    default=0,
+    show_default=True,
+    help="Real nodes (containerd + kubelet, real containers) and CoreDNS; needs root and "
+    "Debian's containerd, runc, containernetworking-plugins.",
+)
+@_dir_option
+@click.option(
+    "--pod-ready-delay",
+    metavar="SECONDS|LOW-HIGH",
+    default=None,
+    help="Time from scheduled to Ready per pod (default 0.6-1.8).",
+)
+@click.option("--fast", is_flag=True, help="Pods start, turn Ready and terminate at once.")
+def up(
+    nodes: int | None, real_nodes: int, directory: Path, pod_ready_delay: str | None, fast: bool
+) -> None:
+    """Start a lab with N fake nodes (and M real ones) and print how to use it."""
+    timing = _timing(fast=fast, pod_ready_delay=pod_ready_delay)
+    if nodes is None:
+        nodes = 0 if real_nodes else 3
+    if nodes + real_nodes < 1:
+        raise click.BadParameter("a lab needs at least one node", param_hint="--nodes")
+    handle = asyncio.run(
+        start_lab(directory, nodes=nodes, real_nodes=real_nodes, timing=timing, report=_report)
+    )
+    state = handle.state
+    nodes_list = ", ".join(state.nodes)
+    ready = f"{state.ready_seconds:.1f}s"
+    click.echo(f"lab ready in {ready}: {state.api_server_url}, nodes {nodes_list}")
+    click.echo(f"StorageClass {state.storage_class} (default); logs in {handle.directory / 'logs'}")
+    if handle.dns_server is not None:
+        host, port = handle.dns_server
+        click.echo(f"cluster DNS (CoreDNS) for the host: {host} port {port}")
+    click.echo(f"stop it with: stswatch lab down --dir {handle.directory}")
+    click.echo(f"export KUBECONFIG={state.kubeconfig}")
+
+
+@lab.command("status")
+@_dir_option
+def status(directory: Path) -> None:
+    """Show the lab's processes and whether each runs."""
+    found = lab_status(directory)
+    if found is None:
+        raise LabError(f"no lab in {directory}; start one with `stswatch lab up`")
+    state = found.state
+    click.echo(f"lab {state.directory}: {'running' if found.running else 'stopped'}")
+    click.echo(f"  api server {state.api_server_url}, etcd {state.etcd_endpoint}")
+    for record in state.processes:
+        alive = "running" if found.alive[record.name] else "stopped"
+        click.echo(f"  {record.name:<24} pid {record.pid:<8} {alive:<8} {record.log}")
+    layout = realnode.read_layout(Path(state.directory))
+    if layout is not None:
+        click.echo(f"  real nodes on bridge {layout.bridge} ({layout.subnet}):")
+        for node in layout.nodes:
+            click.echo(f"    {node.name:<12} {_node_health(found.state.processes, node)}")
+        dns_up = realnode.http_ok(f"http://127.0.0.1:{layout.dns_health_port}/health")
+        click.echo(f"  CoreDNS 127.0.0.1:{layout.dns_port} {'healthy' if dns_up else 'down'}")
+    click.echo(f"export KUBECONFIG={state.kubeconfig}")
+
+
+def _node_health(processes: tuple[ProcessRecord, ...], node: realnode.RealNode) -> str:
+    """`kubelet healthy, containerd running` (or what is wrong) for one real node."""
+    records = {record.name: record for record in processes}
+    kubelet = records.get(node.kubelet_name)
+    containerd = records.get(node.containerd_name)
+    if kubelet is None or not is_alive(kubelet):
+        kubelet_state = "kubelet stopped"
+    elif realnode.http_ok(f"http://127.0.0.1:{node.healthz_port}/healthz"):
+        kubelet_state = "kubelet healthy"
+    else:
+        kubelet_state = "kubelet unhealthy"
+    running = containerd is not None and is_alive(containerd)
+    return f"{kubelet_state}, containerd {'running' if running else 'stopped'}"
+
+
+@lab.command("down")
+@_dir_option
+def down(directory: Path) -> None:
+    """Stop exactly the processes this lab started and remove what its real nodes left."""
+    stopped = stop_lab(directory, report=_report)
+    if not stopped:
+        click.echo(f"no lab in {directory}")
+        return
+    for item in stopped:
+        what = "stopped" if item.was_running else "was not running"
+        click.echo(f"{item.name} (pid {item.pid}): {what}")

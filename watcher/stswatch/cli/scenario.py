@@ -1,0 +1,336 @@
+"""`stswatch scenario run|list|check` and `stswatch demo`: drive a StatefulSet while recording.
+
+The recording side (`stswatch.scenario`) runs the steps and records one session per policy; the
+reading side (`reports`) then verifies each session and writes its report and, for two policies,
+the comparison. This module only joins the two, prints progress and picks the exit code.
+"""
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from stswatch.cli import main
+from stswatch.cli.log import configure_logging
+from stswatch.cli.options import F, db_option
+from stswatch.cli.output import write_output
+from stswatch.errors import ExitCode, StswatchError
+from stswatch.reports.history.lifecycles import build_lifecycles
+from stswatch.reports.proofs.verdict import OUTCOMES, VerifyResult
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import list_session_names, load_recording
+from stswatch.reports.timeline.build import build_timeline
+from stswatch.reports.timeline.compare import Comparison, compare
+from stswatch.reports.timeline.html import render_comparison, render_report
+from stswatch.reports.timeline.model import Timeline
+from stswatch.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
+from stswatch.scenario.exec_summary import exec_summary
+from stswatch.scenario.runner import (
+    PolicyRun,
+    ScenarioTarget,
+    default_session_prefix,
+    run_scenario,
+    session_name,
+)
+from stswatch.scenario.target import lab_target, resolve_target
+
+DEFAULT_OUT = Path("stswatch-reports")
+
+
+@dataclass(frozen=True)
+class SessionReport:
+    """One recorded run, its verification and where its report was written."""
+
+    run: PolicyRun
+    result: VerifyResult
+    timeline: Timeline
+    report: Path
+
+
+def _out_option(func: F) -> F:
+    """`-o/--out DIR`: where the reports go."""
+    return click.option(
+        "-o",
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help=f"Where reports go (default: {DEFAULT_OUT}/<session prefix>).",
+    )(func)
+
+
+def _progress(line: str) -> None:
+    click.echo(f"· {line}", err=True)
+
+
+@main.group("scenario")
+def scenario_group() -> None:
+    """Scripted scenarios (built-in or your own YAML), recorded while they run."""
+
+
+@scenario_group.command("list")
+def list_command() -> None:
+    """The built-in scenarios, one line each."""
+    for name in builtin_names():
+        scenario = load_scenario(name)
+        click.echo(f"{name:<10} {scenario.description.split('. ')[0].rstrip('.')}")
+
+
+def _outside_paths_option(func: F) -> F:
+    """`--allow-outside-paths`: let `apply: {path: ...}` read outside the scenario's folder."""
+    return click.option(
+        "--allow-outside-paths",
+        is_flag=True,
+        help="Let apply steps read manifest files outside the scenario file's folder.",
+    )(func)
+
+
+@scenario_group.command("check")
+@click.argument("ref", metavar="NAME|FILE")
+@_outside_paths_option
+def check_command(ref: str, allow_outside_paths: bool) -> None:
+    """Validate a scenario without touching a cluster."""
+    scenario = load_scenario(ref, allow_outside_paths=allow_outside_paths)
+    click.echo(f"{scenario.source}: valid, {len(scenario.steps)} steps")
+
+
+@scenario_group.command("run")
+@click.argument("ref", metavar="NAME|FILE")
+@click.option(
+    "--policy",
+    type=click.Choice([*POLICIES, "both"]),
+    default="OrderedReady",
+    show_default=True,
+    help="podManagementPolicy to run under; both: one session each, and a comparison.",
+)
+@click.option("--session", "prefix", metavar="PREFIX", help="Session name prefix.")
+@db_option
+@click.option(
+    "--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Kubeconfig file."
+)
+@click.option("--context", help="Kubeconfig context.")
+@click.option("--storage-class", help="StorageClass of the claims (default: the cluster's).")
+@_out_option
+@click.option("--keep-namespace", is_flag=True, help="Leave each run's namespace in place.")
+@click.option(
+    "--exec",
+    "allow_exec",
+    is_flag=True,
+    help="Run the scenario's exec steps (e.g. redis-cli SET/GET); needs pods with containers.",
+)
+@_outside_paths_option
+def run_command(
+    ref: str,
+    policy: str,
+    prefix: str | None,
+    db_path: Path,
+    kubeconfig: Path | None,
+    context: str | None,
+    storage_class: str | None,
+    out_dir: Path | None,
+    keep_namespace: bool,
+    allow_exec: bool,
+    allow_outside_paths: bool,
+) -> None:
+    """Run a scenario while recording it, then verify and report each session."""
+    # A malformed file stops here, before any cluster is touched.
+    scenario = load_scenario(ref, allow_outside_paths=allow_outside_paths)
+    policies: tuple[Policy, ...] = POLICIES if policy == "both" else (policy,)  # type: ignore[assignment]
+    prefix = prefix or default_session_prefix(scenario)
+
+    async def target() -> ScenarioTarget:
+        return await resolve_target(
+            kubeconfig=kubeconfig, context=context, storage_class=storage_class, progress=_progress
+        )
+
+    _run_and_report(
+        scenario,
+        policies=policies,
+        prefix=prefix,
+        db_path=db_path,
+        target=target,
+        out_dir=out_dir,
+        keep_namespace=keep_namespace,
+        allow_exec=allow_exec,
+    )
+
+
+@main.command("demo")
+@db_option
+@_out_option
+@click.option(
+    "--real-nodes",
+    is_flag=True,
+    help="On a lab with a real node (real redis containers, real DNS): the lesson's exec "
+    "steps run too. Needs root and the packages in docs/lab.md.",
+)
+def demo_command(db_path: Path, out_dir: Path | None, real_nodes: bool) -> None:
+    """Start the local lab if needed, run `lesson` under both policies, write the reports."""
+    scenario = load_scenario("lesson")
+    prefix = default_session_prefix(scenario)
+
+    async def target() -> ScenarioTarget:
+        return await lab_target(
+            storage_class=None, progress=_progress, real_nodes=1 if real_nodes else 0
+        )
+
+    _run_and_report(
+        scenario,
+        policies=POLICIES,
+        prefix=prefix,
+        db_path=db_path,
+        target=target,
+        out_dir=out_dir,
+        keep_namespace=False,
+        allow_exec=real_nodes,
+    )
+
+
+def _run_and_report(
+    scenario: Scenario,
+    *,
+    policies: tuple[Policy, ...],
+    prefix: str,
+    db_path: Path,
+    target: Callable[[], Awaitable[ScenarioTarget]],
+    out_dir: Path | None,
+    keep_namespace: bool,
+    allow_exec: bool,
+) -> None:
+    """Record, verify, report, print the verdicts; exit non-zero on a failed step or verdict."""
+    _refuse_existing_sessions(db_path, [session_name(prefix, p) for p in policies])
+    configure_logging()  # the recorder's logs go to stderr, next to the progress lines
+
+    async def record() -> tuple[PolicyRun, ...]:
+        return await run_scenario(
+            scenario,
+            policies=policies,
+            db_path=db_path,
+            session_prefix=prefix,
+            target=await target(),
+            keep_namespace=keep_namespace,
+            allow_exec=allow_exec,
+            progress=_progress,
+        )
+
+    runs = asyncio.run(record())
+    out_dir = out_dir or DEFAULT_OUT / prefix
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sessions = [_verified(db_path, run=run, scenario=scenario, out_dir=out_dir) for run in runs]
+    reported = [s for s in sessions if s is not None]
+    compared = _compare(reported, out_dir=out_dir) if len(reported) == 2 else None
+    for run, session in zip(runs, sessions, strict=True):
+        _print_run(run, session)
+        for line in exec_summary(scenario, run.outcomes, namespace=run.namespace):
+            click.echo(f"  {line}")
+    if compared is not None:
+        _print_comparison(reported, *compared)
+    sys.exit(int(_exit_code(runs, reported)))
+
+
+def _refuse_existing_sessions(db_path: Path, sessions: Sequence[str]) -> None:
+    """A scenario records fresh sessions; resuming one would mix two runs in one recording."""
+    if not db_path.is_file():
+        return
+    taken = sorted(set(sessions) & set(list_session_names(db_path)))
+    if taken:
+        raise click.BadParameter(
+            f"{db_path} already holds session {taken[0]!r}; pick another --session prefix",
+            param_hint="--session",
+        )
+
+
+def _verified(
+    db_path: Path, *, run: PolicyRun, scenario: Scenario, out_dir: Path
+) -> SessionReport | None:
+    """Verify and report one session; None when a run that stopped early cannot be verified."""
+    try:
+        return _verify_and_report(db_path, run=run, scenario=scenario, out_dir=out_dir)
+    except StswatchError as exc:
+        if run.error is None:
+            raise
+        _progress(f"session {run.session} cannot be verified: {exc.message}")
+        return None
+
+
+def _verify_and_report(
+    db_path: Path, *, run: PolicyRun, scenario: Scenario, out_dir: Path
+) -> SessionReport:
+    _progress(f"verifying session {run.session}")
+    recording = load_recording(db_path, run.session)
+    lifecycles = build_lifecycles(recording)
+    result = verify(recording, statefulset=scenario.statefulset, lifecycles=lifecycles)
+    timeline = build_timeline(
+        recording,
+        lifecycles=lifecycles,
+        result=result,
+        statefulset=scenario.statefulset,
+    )
+    path = out_dir / f"{run.session}.html"
+    write_output(path, render_report(timeline).encode())
+    return SessionReport(run, result, timeline, path)
+
+
+def _compare(sessions: Sequence[SessionReport], *, out_dir: Path) -> tuple[Comparison, Path]:
+    path = out_dir / "compare.html"
+    _progress(f"comparing {sessions[0].run.session} with {sessions[1].run.session}")
+    comparison = compare(sessions[0].timeline, sessions[1].timeline)
+    write_output(path, render_comparison(comparison).encode())
+    return comparison, path
+
+
+def _print_comparison(
+    sessions: Sequence[SessionReport], comparison: Comparison, path: Path
+) -> None:
+    """The comparison's headline figures, A against B, and where the page is."""
+    a, b = comparison.figures_a, comparison.figures_b
+    click.echo(f"comparison: {sessions[0].run.policy} vs {sessions[1].run.policy}")
+    if a.scale_up and b.scale_up:
+        window = f"{a.scale_up.from_replicas}->{a.scale_up.to_replicas}"
+        click.echo(
+            f"  first scale-up {window}: all Ready after {_seconds(a.time_to_all_ready)} vs "
+            f"{_seconds(b.time_to_all_ready)}; burst width {a.burst_width} vs {b.burst_width}"
+        )
+    if a.scale_down and b.scale_down:
+        window = f"{a.scale_down.from_replicas}->{a.scale_down.to_replicas}"
+        click.echo(
+            f"  first scale-down {window}: condemned pods gone after "
+            f"{_seconds(a.scale_down_duration)} vs {_seconds(b.scale_down_duration)}"
+        )
+    click.echo(f"  page: {path} (open it in a browser)")
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
+
+
+def _print_run(run: PolicyRun, session: SessionReport | None) -> None:
+    """One run's verdict totals, the verdicts worth a look, and its report's path."""
+    if session is None:
+        click.echo(f"{run.policy}: session {run.session}: not verified")
+    else:
+        result = session.result
+        totals = ", ".join(f"{result.count(o)} {o}" for o in OUTCOMES if result.count(o))
+        click.echo(f"{run.policy}: session {run.session}: {totals or 'no verdicts'}")
+        for verdict in result.verdicts:
+            if verdict.outcome in ("fail", "inconclusive") or verdict.proof == "homework-1":
+                click.echo(f"  {verdict.outcome:<14} {verdict.proof}: {verdict.reason}")
+    timed_out = [o for o in run.outcomes if o.status == "timed-out"]
+    for outcome in timed_out:
+        click.echo(f"  step {outcome.index} timed out (went on): {outcome.note}")
+    if run.error is not None:
+        click.echo(f"  stopped early: {run.error.message}")
+    if session is not None:
+        click.echo(f"  report: {session.report}")
+
+
+def _exit_code(runs: Sequence[PolicyRun], sessions: Sequence[SessionReport]) -> ExitCode:
+    """A step that failed wins (with its own code); then a failed verdict; else OK."""
+    for run in runs:
+        if run.error is not None:
+            return run.error.exit_code
+    if any(s.result.failed for s in sessions):
+        return ExitCode.VERDICT_FAILED
+    return ExitCode.OK

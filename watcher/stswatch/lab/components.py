@@ -1,0 +1,207 @@
+"""Command lines of the lab's components and the URL that says each one is healthy.
+
+Flags follow kwokctl's binary runtime (kwok's `pkg/kwokctl/runtime/binary`). Leader election is
+off for the controller-manager and scheduler: one replica each, and with it on they would exit
+when the apiserver restarts (a fault the recorder tests inject on purpose).
+"""
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from stswatch.lab.build import Binaries
+from stswatch.lab.certs import Pki
+from stswatch.lab.ports import LOOPBACK
+
+PORT_NAMES = (
+    "etcd",
+    "etcd-peer",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+)
+SERVICE_CIDR = "10.96.0.0/16"
+POD_CIDR = "10.244.0.0/16"
+NODE_IP = "10.250.0.1"
+NODE_ANNOTATION = "kwok.x-k8s.io/node"
+NODE_LEASE_SECONDS = 40
+ALWAYS_ALLOW = "/healthz,/readyz,/livez,/metrics"
+
+
+@dataclass(frozen=True)
+class Health:
+    """Where a component reports healthy, and how to talk to it."""
+
+    url: str
+    client_cert: bool = False  # the apiserver wants our admin cert; others allow anonymous
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """One process of the lab."""
+
+    name: str
+    argv: tuple[str, ...]
+    health: Health | None
+
+
+@dataclass(frozen=True)
+class LabFiles:
+    """Paths inside the lab directory the components read or write."""
+
+    directory: Path
+    pki: Pki
+    kubeconfig: Path
+    stages: Path
+    etcd_data: Path
+    volumes: Path
+    storage_class: str
+    audit_policy: Path
+    audit_log: Path
+
+
+# Who deleted which pod, with the request's DeleteOptions (grace period, uid precondition): the
+# evidence when a lab's pod vanishes unexpectedly. Nothing else is audited.
+AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Request
+  verbs: [delete, deletecollection]
+  resources: [{group: "", resources: [pods]}]
+- level: None
+"""
+
+
+def etcd(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]) -> ComponentSpec:
+    """Single-member etcd on plain HTTP loopback."""
+    client = f"http://{LOOPBACK}:{ports['etcd']}"
+    peer = f"http://{LOOPBACK}:{ports['etcd-peer']}"
+    argv = (
+        str(binaries.etcd),
+        "--name=node0",
+        f"--data-dir={files.etcd_data}",
+        f"--listen-client-urls={client}",
+        f"--advertise-client-urls={client}",
+        f"--listen-peer-urls={peer}",
+        f"--initial-advertise-peer-urls={peer}",
+        f"--initial-cluster=node0={peer}",
+        "--initial-cluster-state=new",
+        "--listen-metrics-urls=",
+        "--quota-backend-bytes=8589934592",
+        "--unsafe-no-fsync=true",
+    )
+    return ComponentSpec("etcd", argv, Health(f"{client}/health"))
+
+
+def kube_apiserver(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]) -> ComponentSpec:
+    """TLS on 127.0.0.1, RBAC on, the admin cert as serving cert and service-account key."""
+    pki = files.pki
+    port = ports["kube-apiserver"]
+    argv = (
+        str(binaries.kube_apiserver),
+        f"--etcd-servers=http://{LOOPBACK}:{ports['etcd']}",
+        f"--bind-address={LOOPBACK}",
+        f"--advertise-address={LOOPBACK}",
+        f"--secure-port={port}",
+        f"--tls-cert-file={pki.admin_cert}",
+        f"--tls-private-key-file={pki.admin_key}",
+        f"--client-ca-file={pki.ca_cert}",
+        f"--service-account-key-file={pki.admin_key}",
+        f"--service-account-signing-key-file={pki.admin_key}",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        "--authorization-mode=Node,RBAC",
+        "--allow-privileged=true",
+        "--endpoint-reconciler-type=none",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        # A fresh namespace has no default ServiceAccount for a moment; pods must not wait.
+        "--disable-admission-plugins=ServiceAccount",
+        f"--audit-policy-file={files.audit_policy}",
+        f"--audit-log-path={files.audit_log}",
+        "--audit-log-format=json",
+    )
+    return ComponentSpec(
+        "kube-apiserver", argv, Health(f"https://{LOOPBACK}:{port}/readyz", client_cert=True)
+    )
+
+
+def _controller_flags(*, files: LabFiles, port: int) -> tuple[str, ...]:
+    """Flags the controller-manager and scheduler share: API access and a loopback /healthz."""
+    return (
+        f"--kubeconfig={files.kubeconfig}",
+        f"--authentication-kubeconfig={files.kubeconfig}",
+        f"--authorization-kubeconfig={files.kubeconfig}",
+        f"--bind-address={LOOPBACK}",
+        f"--secure-port={port}",
+        f"--authorization-always-allow-paths={ALWAYS_ALLOW}",
+        "--leader-elect=false",
+    )
+
+
+def kube_controller_manager(
+    *, binaries: Binaries, files: LabFiles, ports: dict[str, int]
+) -> ComponentSpec:
+    """Default controllers: statefulset, garbagecollector, PV binder, EndpointSlices..."""
+    port = ports["kube-controller-manager"]
+    argv = (
+        str(binaries.kube_controller_manager),
+        *_controller_flags(files=files, port=port),
+        f"--root-ca-file={files.pki.ca_cert}",
+        f"--service-account-private-key-file={files.pki.admin_key}",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+    )
+    return ComponentSpec(
+        "kube-controller-manager", argv, Health(f"https://{LOOPBACK}:{port}/healthz")
+    )
+
+
+def kube_scheduler(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]) -> ComponentSpec:
+    """The default scheduler, no leader election."""
+    port = ports["kube-scheduler"]
+    argv = (str(binaries.kube_scheduler), *_controller_flags(files=files, port=port))
+    return ComponentSpec("kube-scheduler", argv, Health(f"https://{LOOPBACK}:{port}/healthz"))
+
+
+def kwok(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]) -> ComponentSpec:
+    """kwok plays every kubelet: it manages nodes annotated kwok.x-k8s.io/node=fake."""
+    port = ports["kwok"]
+    argv = (
+        str(binaries.kwok),
+        f"--kubeconfig={files.kubeconfig}",
+        f"--config={files.stages}",
+        "--manage-all-nodes=false",
+        f"--manage-nodes-with-annotation-selector={NODE_ANNOTATION}=fake",
+        f"--cidr={POD_CIDR}",
+        f"--node-ip={NODE_IP}",
+        f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
+        f"--server-address={LOOPBACK}:{port}",
+    )
+    return ComponentSpec("kwok", argv, Health(f"http://{LOOPBACK}:{port}/healthz"))
+
+
+def provisioner(*, files: LabFiles) -> ComponentSpec:
+    """Our PV provisioner for the lab StorageClass (stswatch.lab.provisioner)."""
+    argv = (
+        sys.executable,
+        "-m",
+        "stswatch.lab.provisioner",
+        f"--kubeconfig={files.kubeconfig}",
+        f"--storage-class={files.storage_class}",
+        f"--volumes={files.volumes}",
+    )
+    return ComponentSpec("provisioner", argv, None)
+
+
+def component_specs(
+    *, binaries: Binaries, files: LabFiles, ports: dict[str, int]
+) -> tuple[ComponentSpec, ...]:
+    """Every component in start order."""
+    return (
+        *(
+            spec(binaries=binaries, files=files, ports=ports)
+            for spec in (etcd, kube_apiserver, kube_controller_manager, kube_scheduler, kwok)
+        ),
+        provisioner(files=files),
+    )

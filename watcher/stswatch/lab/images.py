@@ -1,0 +1,292 @@
+"""Container images for real lab nodes, built from this host's Debian files, with no registry.
+
+Three images, each written as a docker-archive (`manifest.json`, one config JSON, one layer
+tar) that `ctr images import` reads:
+
+- pause: upstream's `build/pause/linux/pause.c` from the Kubernetes module in the Go module
+  cache, compiled with `gcc -static`; tagged as the sandbox image containerd expects.
+- redis: busybox-static (a shell and coreutils) plus Debian's redis server (`redis-check-rdb`
+  is the server binary; Debian's `redis-server` is a symlink to it), `redis-cli` and their
+  shared libraries; tagged as the lesson's `redis:6.2-alpine` and `redis:7.0-alpine`, so its
+  manifests run unchanged (the server inside is Debian's, whatever the tag says).
+- busybox: busybox-static with its applet links; tagged `busybox:latest` and `busybox:1.36`.
+
+The archives are cached under `<cache>/images/<key>/`, the key a hash of every input file.
+"""
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from stswatch.lab.errors import LabError
+from stswatch.lab.paths import cache_root
+
+FORMAT = "1"  # bump when the image layout below changes
+PAUSE_VERSION = "3.10"
+PAUSE_IMAGE = f"registry.k8s.io/pause:{PAUSE_VERSION}"
+KUBERNETES_MODULE = "k8s.io/kubernetes"
+BUSYBOX = Path("/bin/busybox")
+REDIS_SERVER = Path("/usr/bin/redis-check-rdb")
+REDIS_CLI = Path("/usr/bin/redis-cli")
+REDIS_TAGS = ("docker.io/library/redis:6.2-alpine", "docker.io/library/redis:7.0-alpine")
+BUSYBOX_TAGS = ("docker.io/library/busybox:latest", "docker.io/library/busybox:1.36")
+ARCHIVES = ("pause.tar", "redis.tar", "busybox.tar")
+STAMP = ".stamp.json"
+GCC_TIMEOUT_S = 120.0
+PATH_ENV = "PATH=/usr/local/bin:/usr/bin:/bin"
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Where the built archives are."""
+
+    directory: Path
+    cached: bool
+    seconds: float
+
+    @property
+    def archives(self) -> tuple[Path, ...]:
+        """The archives to import into every node."""
+        return tuple(self.directory / name for name in ARCHIVES)
+
+
+def pause_source(*, kubernetes_version: str) -> Path:
+    """`pause.c` in the Go module cache (there once the kubelet was built)."""
+    out = subprocess.run(
+        ["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=False, timeout=30
+    ).stdout.strip()
+    modcache = Path(out) if out else Path.home() / "go" / "pkg" / "mod"
+    return (
+        modcache
+        / f"{KUBERNETES_MODULE}@{kubernetes_version}"
+        / "build"
+        / "pause"
+        / "linux"
+        / "pause.c"
+    )
+
+
+def missing_tools() -> list[str]:
+    """What this host lacks to build the images, as Debian package names."""
+    missing = []
+    if shutil.which("gcc") is None:
+        missing.append("gcc")
+    if (
+        not Path("/usr/lib/x86_64-linux-gnu/libc.a").exists()
+        and not Path("/usr/lib/libc.a").exists()
+    ):
+        missing.append("libc6-dev")
+    if not BUSYBOX.is_file():
+        missing.append("busybox-static")
+    if not (REDIS_SERVER.is_file() and REDIS_CLI.is_file()):
+        missing.append("redis-tools")
+    return missing
+
+
+def shared_libraries(binaries: Iterable[Path]) -> list[Path]:
+    """The shared libraries (and the loader) `ldd` says the binaries need."""
+    found: set[Path] = set()
+    for binary in binaries:
+        out = subprocess.run(
+            ["ldd", str(binary)], capture_output=True, text=True, check=False, timeout=30
+        ).stdout
+        for line in out.splitlines():
+            match = re.search(r"=>\s+(/\S+)", line) or re.match(r"\s*(/\S+)\s+\(", line)
+            if match:
+                found.add(Path(match.group(1)))
+    return sorted(found)
+
+
+def busybox_applets() -> list[str]:
+    """The applet names of this busybox (each becomes a symlink in /bin)."""
+    out = subprocess.run(
+        [str(BUSYBOX), "--list"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    return sorted({name.strip() for name in out.split() if name.strip()})
+
+
+class _Layer:
+    """One deterministic layer tar built in memory (mtime 0, root-owned)."""
+
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+        # closed by bytes(), which every layer ends with
+        self.tar = tarfile.open(fileobj=self.buffer, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115
+        self.dirs: set[str] = set()
+
+    def _info(self, name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
+        info = tarfile.TarInfo(name.lstrip("/"))
+        info.type = kind
+        info.mode = mode
+        info.mtime = 0
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        return info
+
+    def directory(self, name: str, mode: int = 0o755) -> None:
+        parts = name.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            path = "/".join(parts[:depth])
+            if path and path not in self.dirs:
+                self.dirs.add(path)
+                self.tar.addfile(self._info(path, tarfile.DIRTYPE, mode if path == name else 0o755))
+
+    def file(self, name: str, data: bytes, mode: int = 0o644) -> None:
+        self.directory(str(Path(name).parent))
+        info = self._info(name, tarfile.REGTYPE, mode)
+        info.size = len(data)
+        self.tar.addfile(info, io.BytesIO(data))
+
+    def host_file(self, source: Path, name: str | None = None, mode: int = 0o755) -> None:
+        self.file(name or str(source), source.resolve().read_bytes(), mode)
+
+    def symlink(self, name: str, target: str) -> None:
+        self.directory(str(Path(name).parent))
+        info = self._info(name, tarfile.SYMTYPE, 0o777)
+        info.linkname = target
+        self.tar.addfile(info)
+
+    def bytes(self) -> bytes:
+        self.tar.close()
+        return self.buffer.getvalue()
+
+
+def _busybox_layer(layer: _Layer, applets: Iterable[str]) -> None:
+    layer.host_file(BUSYBOX, "/bin/busybox")
+    for applet in applets:
+        if applet != "busybox":
+            layer.symlink(f"/bin/{applet}", "busybox")
+    layer.directory("/tmp", 0o1777)
+    layer.directory("/usr/bin")
+    layer.file("/etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/sh\n")
+    layer.file("/etc/group", b"root:x:0:\nnogroup:x:65534:\n")
+
+
+def write_archive(
+    path: Path, *, layer: bytes, tags: Iterable[str], config: dict[str, object]
+) -> None:
+    """A docker-archive with one layer: what `ctr images import` (and `docker load`) read."""
+    layer_digest = hashlib.sha256(layer).hexdigest()
+    image_config = {
+        "architecture": "amd64",
+        "os": "linux",
+        "created": "1970-01-01T00:00:00Z",
+        "config": config,
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{layer_digest}"]},
+        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": "stswatch lab build"}],
+    }
+    config_bytes = orjson.dumps(image_config)
+    config_name = f"{hashlib.sha256(config_bytes).hexdigest()}.json"
+    manifest = [
+        {"Config": config_name, "RepoTags": list(tags), "Layers": [f"{layer_digest}/layer.tar"]}
+    ]
+    tmp = path.with_suffix(".tmp")
+    with tarfile.open(tmp, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name, data in (
+            (f"{layer_digest}/layer.tar", layer),
+            (config_name, config_bytes),
+            ("manifest.json", orjson.dumps(manifest)),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            archive.addfile(info, io.BytesIO(data))
+    tmp.replace(path)
+
+
+def _compile_pause(source: Path, out: Path) -> None:
+    argv = ["gcc", "-Os", "-static", f"-DVERSION=v{PAUSE_VERSION}", "-o", str(out), str(source)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=GCC_TIMEOUT_S)
+    if done.returncode != 0:
+        raise LabError(f"compiling {source} failed: {done.stderr.strip()[-800:]}")
+
+
+def _inputs(pause_c: Path) -> list[Path]:
+    binaries = [BUSYBOX, REDIS_SERVER, REDIS_CLI]
+    return [pause_c, *binaries, *shared_libraries([REDIS_SERVER, REDIS_CLI])]
+
+
+def images_key(pause_c: Path) -> str:
+    """A hash of every file the images are made of, and of this module's layout version."""
+    digest = hashlib.sha256(FORMAT.encode())
+    for path in _inputs(pause_c):
+        digest.update(str(path).encode())
+        digest.update(path.resolve().read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_images(*, kubernetes_version: str) -> ImageSet:
+    """Build the three archives unless this exact set is cached; return where they are."""
+    started = time.monotonic()
+    missing = missing_tools()
+    if missing:
+        raise LabError(
+            "the images for real nodes need Debian packages that are missing: "
+            f"{' '.join(missing)} (apt-get install {' '.join(missing)})"
+        )
+    pause_c = pause_source(kubernetes_version=kubernetes_version)
+    if not pause_c.is_file():
+        raise LabError(f"{pause_c} is missing: build the kubelet first (`stswatch lab build`)")
+    key = images_key(pause_c)
+    directory = cache_root() / "images" / key
+    stamp = directory / STAMP
+    if stamp.is_file() and all((directory / name).is_file() for name in ARCHIVES):
+        return ImageSet(directory, True, time.monotonic() - started)
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp.unlink(missing_ok=True)
+    applets = busybox_applets()
+
+    work = directory / "work"
+    work.mkdir(exist_ok=True)
+    _compile_pause(pause_c, work / "pause")
+    pause = _Layer()
+    pause.host_file(work / "pause", "/pause")
+    write_archive(
+        directory / "pause.tar",
+        layer=pause.bytes(),
+        tags=[PAUSE_IMAGE],
+        config={"Entrypoint": ["/pause"], "User": "65535:65535", "Env": [PATH_ENV]},
+    )
+    shutil.rmtree(work)
+
+    redis = _Layer()
+    _busybox_layer(redis, applets)
+    redis.host_file(REDIS_SERVER, "/usr/bin/redis-check-rdb")
+    redis.symlink("/usr/bin/redis-server", "redis-check-rdb")
+    redis.host_file(REDIS_CLI, "/usr/bin/redis-cli")
+    for library in shared_libraries([REDIS_SERVER, REDIS_CLI]):
+        redis.host_file(library, str(library))
+    redis.directory("/data")
+    write_archive(
+        directory / "redis.tar",
+        layer=redis.bytes(),
+        tags=REDIS_TAGS,
+        config={
+            "Entrypoint": ["redis-server"],
+            "Cmd": ["--protected-mode", "no", "--appendonly", "yes"],
+            "Env": [PATH_ENV],
+            "WorkingDir": "/data",
+            "ExposedPorts": {"6379/tcp": {}},
+        },
+    )
+
+    busybox = _Layer()
+    _busybox_layer(busybox, applets)
+    write_archive(
+        directory / "busybox.tar",
+        layer=busybox.bytes(),
+        tags=BUSYBOX_TAGS,
+        config={"Cmd": ["sh"], "Env": [PATH_ENV]},
+    )
+    stamp.write_bytes(orjson.dumps({"key": key, "built": time.time(), "pid": os.getpid()}))
+    return ImageSet(directory, False, time.monotonic() - started)

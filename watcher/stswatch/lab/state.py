@@ -1,0 +1,80 @@
+"""The lab's state file (`lab.json`): which processes it started, on which ports, and where."""
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from stswatch.lab.errors import LabError
+
+STATE_FILE = "lab.json"
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    """One process the lab started: pid plus its start time, so a reused pid is never killed."""
+
+    name: str
+    pid: int
+    create_time: float
+    log: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LabState:
+    """Everything `lab status`, `lab down` and the test fixture need to find a running lab."""
+
+    directory: str
+    kubeconfig: str
+    api_server_url: str
+    etcd_endpoint: str
+    storage_class: str
+    nodes: tuple[str, ...]
+    ports: Mapping[str, int]
+    processes: tuple[ProcessRecord, ...] = ()
+    started_at: float = 0.0
+    ready_seconds: float | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def process(self, name: str) -> ProcessRecord:
+        """The record of the named component."""
+        for record in self.processes:
+            if record.name == name:
+                return record
+        raise LabError(f"the lab has no process named {name!r}")
+
+
+def state_path(directory: Path) -> Path:
+    """`<lab dir>/lab.json`."""
+    return directory / STATE_FILE
+
+
+def write_json_atomically(path: Path, data: object) -> None:
+    """Write `data` as indented JSON beside `path`, then rename it over `path`."""
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    tmp.replace(path)
+
+
+def write_state(state: LabState) -> None:
+    """Atomically replace the state file."""
+    write_json_atomically(state_path(Path(state.directory)), asdict(state))
+
+
+def read_state(directory: Path) -> LabState | None:
+    """The state file's contents, or None when the directory never held a lab."""
+    path = state_path(directory)
+    if not path.is_file():
+        return None
+    try:
+        raw = orjson.loads(path.read_bytes())
+        processes = tuple(
+            ProcessRecord(**{**record, "argv": tuple(record["argv"])})
+            for record in raw.pop("processes")
+        )
+        return LabState(**{**raw, "nodes": tuple(raw["nodes"]), "processes": processes})
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise LabError(f"{path} is not a lab state file ({exc}); remove it to start over") from exc

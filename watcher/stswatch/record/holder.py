@@ -1,0 +1,59 @@
+"""Which recorder holds a session: the claim a run keeps in the store, and when it is dead.
+
+One recorder per session: a run claims its session in the store (table `holder`) when it
+starts, refreshes the claim with every commit, and gives it up when it ends. A claim is dead,
+and may be taken over, when it was not refreshed for `stale_after_ns`, or when its pid is gone
+on this host. The store applies the rule (`stswatch.record.store`); this module says it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from stswatch.errors import ExitCode, StswatchError
+
+__all__ = ["Holder", "HolderRow", "SessionHeldError"]
+
+
+class SessionHeldError(StswatchError):
+    """Another recorder is recording the session (or took it over from this one)."""
+
+    exit_code = ExitCode.SESSION_HELD
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A recorder process that claims a session: where it runs and when its claim goes stale."""
+
+    host: str
+    pid: int
+    stale_after_ns: int
+    pid_alive: Callable[[int], bool]
+
+
+@dataclass(frozen=True)
+class HolderRow:
+    """A claim as the store holds it."""
+
+    run_id: int
+    host: str
+    pid: int
+    since_wall_ns: int
+    heartbeat_wall_ns: int
+
+    def alive(self, *, claimant: Holder, now_wall_ns: int) -> bool:
+        """Whether the holder still records: heard of recently, and its pid lives (same host)."""
+        if now_wall_ns - self.heartbeat_wall_ns > claimant.stale_after_ns:
+            return False
+        return self.host != claimant.host or claimant.pid_alive(self.pid)
+
+    def refusal(self, *, now_wall_ns: int) -> str:
+        """Why a second recorder may not record the session, naming this holder."""
+        since = datetime.fromtimestamp(self.since_wall_ns / 1e9, tz=UTC)
+        heard = (now_wall_ns - self.heartbeat_wall_ns) / 1e9
+        return (
+            "this session is being recorded by another recorder: "
+            f"pid {self.pid} on host {self.host} (run {self.run_id}) since "
+            f"{since:%Y-%m-%d %H:%M:%S} UTC, last heard of {heard:.0f} s ago; stop that one "
+            "first, or record under another session name"
+        )

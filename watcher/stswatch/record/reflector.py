@@ -1,0 +1,333 @@
+"""One kind's reflector: list, then watch from the list's version, and never lose a change silently.
+
+Layered like kopf's watching: `run` (forever: list, watch, relist on 410) → `_watch_until_gone`
+(re-watch through disconnects, with jittered backoff) → `_watch_once` (one watch request) →
+`api.iter_lines` (JSON lines of any length). A disconnect costs nothing: the server replays from
+the last resourceVersion seen. Only a 410 Gone (the version was compacted away, or the server
+restarted with a newer watch cache) can hide changes; then a relist is compared with the last
+known state, the differences are recorded as `observed='relist'`, and the window is a gap.
+"""
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import aiohttp
+import orjson
+import structlog
+from kubernetes_asyncio.client import ApiClient
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from stswatch.record.api import (
+    TRANSIENT_ERRORS,
+    GoneError,
+    Request,
+    TransientApiError,
+    failure_for,
+    get_json,
+    iter_lines,
+    list_page,
+    open_response,
+    server_of,
+    watch_event,
+)
+from stswatch.record.kinds import Kind
+from stswatch.record.records import ChangeRecord, Event, GapRecord, Observed, Record
+from stswatch.record.redact import redact
+from stswatch.record.scope import Membership
+from stswatch.record.store import KnownObject
+
+log = structlog.get_logger(__name__)
+
+Sink = Callable[[Record], Awaitable[None]]
+Observer = Callable[[ChangeRecord, dict[str, Any]], None]
+
+_EVENTS: frozenset[str] = frozenset(("ADDED", "MODIFIED", "DELETED"))
+
+
+@dataclass(frozen=True)
+class WatchTimeouts:
+    """How long each request may take; the watch's server-side timeout is jittered upwards."""
+
+    server_seconds: int = 300  # timeoutSeconds: the server ends the watch cleanly
+    read_seconds: float = 90.0  # silence longer than this is a dead connection (bookmarks ~1/min)
+    connect_seconds: float = 10.0
+    list_seconds: float = 120.0
+    page_size: int = 500
+    max_backoff_seconds: float = 5.0
+
+
+DEFAULT_TIMEOUTS = WatchTimeouts()
+
+
+@dataclass(frozen=True)
+class PendingGap:
+    """A gap opened before the reflector started (recorder down); its first list closes it."""
+
+    reason: str
+    from_resource_version: str | None
+    from_wall_ns: int
+
+
+class Reflector:
+    """Streams every change of one kind into `sink`; run `run()` as one task."""
+
+    def __init__(
+        self,
+        *,
+        api: ApiClient,
+        kind: Kind,
+        namespace: str | None,
+        sink: Sink,
+        membership: Membership,
+        keep_env: bool,
+        timeouts: WatchTimeouts = DEFAULT_TIMEOUTS,
+        known: list[KnownObject] | None = None,
+        pending_gap: PendingGap | None = None,
+        observer: Observer | None = None,
+    ) -> None:
+        self.kind = kind
+        self._api = api
+        self._namespace = namespace
+        self._sink = sink
+        self._membership = membership
+        self._keep_env = keep_env
+        self._timeouts = timeouts
+        # Last known state of each object in scope, by uid: from the store on resume, then the
+        # newest change seen. A relist after a gap is compared against it.
+        self._known: dict[str, KnownObject | ChangeRecord] = {k.uid: k for k in known or ()}
+        self._pending_gap = pending_gap
+        self._observer = observer
+        self._where = f"in namespace {namespace!r}" if namespace else "in all namespaces"
+        self._plural = kind.plural if kind.namespaced else f"{kind.plural} (cluster-wide)"
+        self.resource_version: str | None = None
+        self._watch_request = Request(
+            path=kind.list_path(namespace=namespace),
+            verb="watch",
+            what=f"{self._plural} {self._where}",
+        )
+        self._server = server_of(api)
+        self.last_good_wall_ns = time.time_ns()
+        self.synced = asyncio.Event()
+        self.gaps = 0
+
+    async def run(self) -> None:
+        """List, then watch forever; relist (recording a gap) whenever the server says 410."""
+        await self._relist()
+        self.synced.set()
+        while True:
+            try:
+                await self._watch_until_gone()
+            except GoneError as exc:
+                log.info("watch expired, relisting", kind=self.kind.name, reason=str(exc))
+                self._pending_gap = PendingGap(
+                    "410 Gone", self.resource_version, self.last_good_wall_ns
+                )
+                await self._relist()
+
+    async def _watch_until_gone(self) -> None:
+        """Re-watch from the last version through clean ends and transient failures."""
+        while True:
+            async for attempt in self._retrying(TRANSIENT_ERRORS):
+                with attempt:
+                    await self._watch_once()
+
+    async def _watch_once(self) -> None:
+        """One watch request from `resource_version`, until the server or the network ends it."""
+        server_timeout = self._timeouts.server_seconds + random.randint(0, 60)
+        request = Request(
+            path=self.kind.list_path(namespace=self._namespace),
+            verb="watch",
+            what=f"{self._plural} {self._where}",
+            params=(
+                ("watch", "true"),
+                ("resourceVersion", self.resource_version or "0"),
+                ("allowWatchBookmarks", "true"),
+                ("timeoutSeconds", str(server_timeout)),
+            ),
+        )
+        timeout = aiohttp.ClientTimeout(
+            total=server_timeout + 30,
+            sock_connect=self._timeouts.connect_seconds,
+            sock_read=self._timeouts.read_seconds,
+        )
+        log.debug(
+            "watching", kind=self.kind.name, since=self.resource_version, timeout=server_timeout
+        )
+        response = await open_response(self._api, request, limits=timeout)
+        self._watch_request = request
+        async with response:
+            async for line in iter_lines(response.content):
+                await self.handle_line(line)
+
+    async def handle_line(self, line: bytes) -> None:
+        """Decode, check, redact and hand on one watch-event line, as the stream delivers it."""
+        wall_ns, mono_ns = time.time_ns(), time.monotonic_ns()
+        try:
+            decoded = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise TransientApiError(f"undecodable watch line ({exc})") from exc
+        kind_of_event, obj = watch_event(decoded, request=self._watch_request, server=self._server)
+        if kind_of_event == "ERROR":
+            # The server reports a compacted version as an ERROR event holding a 410 Status.
+            status = obj.get("code", 500)
+            raise failure_for(status=status, body=orjson.dumps(obj), request=self._watch_request)
+        version = (obj.get("metadata") or {}).get("resourceVersion")
+        if kind_of_event in _EVENTS:
+            event = cast(Event, kind_of_event)
+            await self._record(obj, event=event, observed="watch", at=(wall_ns, mono_ns))
+        elif kind_of_event != "BOOKMARK":
+            raise TransientApiError(f"unexpected watch event type {kind_of_event!r}")
+        if version:
+            self.resource_version = version
+        self.last_good_wall_ns = wall_ns
+
+    async def _record(
+        self, obj: dict[str, Any], *, event: Event, observed: Observed, at: tuple[int, int]
+    ) -> None:
+        if not self._membership.accepts(self.kind.name, obj):
+            return
+        metadata = obj.get("metadata") or {}
+        change = ChangeRecord(
+            kind=self.kind.name,
+            namespace=metadata.get("namespace"),
+            name=metadata.get("name", ""),
+            uid=metadata.get("uid", ""),
+            event=event,
+            resource_version=metadata.get("resourceVersion", ""),
+            observed=observed,
+            received_wall_ns=at[0],
+            received_mono_ns=at[1],
+            object_json=orjson.dumps(
+                redact(obj, kind=self.kind.name, keep_env=self._keep_env)
+            ).decode(),
+        )
+        if event == "DELETED":
+            self._known.pop(change.uid, None)
+        else:
+            self._known[change.uid] = change  # a change carries all a later relist compares
+        if self._observer is not None:
+            self._observer(change, obj)
+        await self._sink(change)
+
+    async def _relist(self) -> None:
+        """List everything; record it as new (first list) or as the difference from what we knew."""
+        items, version, wall_ns = await self._list_with_retries()
+        log.debug("listed", kind=self.kind.name, items=len(items), version=version)
+        at = (wall_ns, time.monotonic_ns())
+        gap = self._pending_gap
+        if gap is None:
+            for obj in items:
+                await self._record(obj, event="ADDED", observed="list", at=at)
+        else:
+            await self._record_difference(items, list_version=version, at=at)
+            await self._sink(
+                GapRecord(
+                    kind=self.kind.name,
+                    reason=gap.reason,
+                    from_resource_version=gap.from_resource_version,
+                    to_resource_version=version,
+                    from_wall_ns=gap.from_wall_ns,
+                    to_wall_ns=wall_ns,
+                )
+            )
+            self.gaps += 1
+            self._pending_gap = None
+        self.resource_version = version
+        self.last_good_wall_ns = wall_ns
+
+    async def _record_difference(
+        self, items: list[dict[str, Any]], *, list_version: str, at: tuple[int, int]
+    ) -> None:
+        """Deletions first (an old incarnation goes before its successor), then what changed."""
+        listed = {str((o.get("metadata") or {}).get("uid")): o for o in items}
+        for known_uid, gone in list(self._known.items()):
+            if known_uid not in listed:
+                await self._record_unseen_deletion(gone, list_version=list_version, at=at)
+        for uid, obj in listed.items():
+            before = self._known.get(uid)
+            if before is None:
+                await self._record(obj, event="ADDED", observed="relist", at=at)
+            elif before.resource_version != (obj.get("metadata") or {}).get("resourceVersion"):
+                await self._record(obj, event="MODIFIED", observed="relist", at=at)
+
+    async def _record_unseen_deletion(
+        self, gone: KnownObject | ChangeRecord, *, list_version: str, at: tuple[int, int]
+    ) -> None:
+        """An object missing from the relist was deleted unseen: keep its last known state."""
+        del self._known[gone.uid]
+        change = ChangeRecord(
+            kind=gone.kind,
+            namespace=gone.namespace,
+            name=gone.name,
+            uid=gone.uid,
+            event="DELETED",
+            resource_version=list_version,  # deleted at some version up to this list's
+            observed="relist",
+            received_wall_ns=at[0],
+            received_mono_ns=at[1],
+            object_json=gone.object_json,
+        )
+        if self._observer is not None:
+            self._observer(change, orjson.loads(gone.object_json))
+        await self._sink(change)
+
+    async def _list_with_retries(self) -> tuple[list[dict[str, Any]], str, int]:
+        # A 410 here means a continue token expired mid-list: start the list over.
+        async for attempt in self._retrying((*TRANSIENT_ERRORS, GoneError)):
+            with attempt:
+                return await self._list()
+        raise AssertionError("unreachable: tenacity reraises the last failure")
+
+    async def _list(self) -> tuple[list[dict[str, Any]], str, int]:
+        """A paginated LIST; a 410 on a continue token (expired) restarts it from the top."""
+        items: list[dict[str, Any]] = []
+        token = ""
+        timeout = aiohttp.ClientTimeout(
+            total=self._timeouts.list_seconds, sock_connect=self._timeouts.connect_seconds
+        )
+        while True:
+            params = [("limit", str(self._timeouts.page_size))]
+            if token:
+                params.append(("continue", token))
+            request = Request(
+                path=self.kind.list_path(namespace=self._namespace),
+                verb="list",
+                what=f"{self._plural} {self._where}",
+                params=tuple(params),
+            )
+            page = await get_json(self._api, request, limits=timeout)
+            api_version = str(page.get("apiVersion", ""))
+            page_items, metadata = list_page(page, request=request, server=self._server)
+            for obj in page_items:
+                # List items carry no kind/apiVersion; watch events do. Store them alike.
+                obj.setdefault("kind", self.kind.name)
+                obj.setdefault("apiVersion", api_version)
+                items.append(obj)
+            token = str(metadata.get("continue") or "")
+            if not token:
+                return items, str(metadata.get("resourceVersion", "")), time.time_ns()
+
+    def _retrying(self, errors: tuple[type[BaseException], ...]) -> AsyncRetrying:
+        """Retry on `errors` forever, backing off exponentially with jitter up to a ceiling."""
+        return AsyncRetrying(
+            retry=retry_if_exception_type(errors),
+            wait=wait_exponential_jitter(
+                multiplier=0.1, max=self._timeouts.max_backoff_seconds, jitter=0.25
+            ),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+
+    def _log_retry(self, state: Any) -> None:
+        outcome = state.outcome.exception() if state.outcome is not None else None
+        log.warning(
+            "watch interrupted, retrying",
+            kind=self.kind.name,
+            attempt=state.attempt_number,
+            error=f"{type(outcome).__name__}: {outcome}",
+            sleep=round(state.next_action.sleep, 2) if state.next_action else None,
+        )

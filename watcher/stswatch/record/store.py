@@ -1,0 +1,420 @@
+"""The recording side's SQLite store: open or create it, migrate it, and write rows in batches.
+
+One `Store` wraps one aiosqlite connection; the writer task owns it while recording (see
+`writer.py`). The schema comes only from `migrations/NNNN_name.sql`; a store from a newer stswatch
+is refused after a read-only look, so its file is left byte for byte as it was. WAL with
+`synchronous=NORMAL` means a committed batch survives a kill -9 of the recorder.
+"""
+
+import contextlib
+import functools
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import aiosqlite
+import orjson
+
+from stswatch.record.holder import Holder, HolderRow, SessionHeldError
+from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord
+from stswatch.store import (
+    StoreWriteError,
+    check_schema_version,
+    list_migrations,
+    open_read_only,
+    store_errors,
+)
+
+_SESSION_BY_NAME = "SELECT id, scope FROM session WHERE name = ?"
+_INSERT_SESSION = "INSERT INTO session (name, created_wall_ns, scope) VALUES (?, ?, ?)"
+_INSERT_RUN = (
+    "INSERT INTO run (session_id, started_wall_ns, server_url, server_version, "
+    "stswatch_version, keep_env) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_END_RUN = "UPDATE run SET ended_wall_ns = ?, end_reason = ? WHERE id = ?"
+_HOLDER_OF_SESSION = (
+    "SELECT run_id, host, pid, since_wall_ns, heartbeat_wall_ns FROM holder WHERE session_id = ?"
+)
+_CLAIM_SESSION = (
+    "INSERT OR REPLACE INTO holder (session_id, run_id, host, pid, since_wall_ns, "
+    "heartbeat_wall_ns) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_HEARTBEAT = "UPDATE holder SET heartbeat_wall_ns = ? WHERE session_id = ? AND run_id = ?"
+_RELEASE_SESSION = "DELETE FROM holder WHERE run_id = ?"
+_CHANGE_COLUMNS = 13
+_CHANGE_VALUES = "(" + ", ".join("?" * _CHANGE_COLUMNS) + ")"
+_INSERT_CHANGE = (
+    "INSERT INTO change (session_id, run_id, kind, namespace, name, uid, event, "
+    "resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns, object) "
+    f"VALUES {_CHANGE_VALUES}"
+)
+# Rows per INSERT statement, largest first: a full batch (the writer's default most, 2,000)
+# is one statement; 2,000 rows of 13 columns stay under SQLite's default 32,766 parameters.
+_ROWS_PER_STATEMENT = (2000, 100, 10, 1)
+_INSERT_GAP = (
+    "INSERT INTO gap (session_id, run_id, kind, reason, from_resource_version, "
+    "to_resource_version, from_wall_ns, to_wall_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_MARK = (
+    "INSERT INTO mark (session_id, run_id, label, detail, received_wall_ns, received_mono_ns) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+# The newest change of every object in a session (uids are unique across kinds).
+_LAST_CHANGE_PER_OBJECT = (
+    "SELECT kind, namespace, name, uid, event, resource_version, object FROM change "
+    "WHERE id IN (SELECT max(id) FROM change WHERE session_id = ? GROUP BY uid)"
+)
+_LAST_VERSION_PER_KIND = (
+    "SELECT kind, resource_version FROM change "
+    "WHERE id IN (SELECT max(id) FROM change WHERE session_id = ? GROUP BY kind)"
+)
+_PREVIOUS_RUN = (
+    "SELECT id, started_wall_ns, ended_wall_ns FROM run "
+    "WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT 1"
+)
+_LAST_ACTIVITY_OF_RUN = (
+    "SELECT max(t) FROM (SELECT max(received_wall_ns) AS t FROM change WHERE run_id = ? "
+    "UNION ALL SELECT max(received_wall_ns) FROM mark WHERE run_id = ?)"
+)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session as the recorder needs it: its id, scope, and whether it existed already."""
+
+    id: int
+    scope: dict[str, Any]
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class KnownObject:
+    """The last recorded state of one object that was not deleted."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    uid: str
+    resource_version: str
+    object_json: str
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """How the run before this one ended: when it was last heard of, and whether it closed."""
+
+    id: int
+    last_wall_ns: int
+    closed: bool
+
+
+class Store:
+    """One open stswatch database; all methods must be awaited from the task that owns it."""
+
+    def __init__(self, conn: aiosqlite.Connection, *, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    async def close(self) -> None:
+        """Close the connection (a no-op error is swallowed: there is nothing left to save)."""
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            await self._conn.close()
+
+    async def begin_session(
+        self, *, name: str, scope: dict[str, Any], now_wall_ns: int
+    ) -> SessionRow:
+        """The session called `name`, created if it does not exist yet."""
+        with store_errors(self.path, doing=f"opening session {name!r}"):
+            rows = await self._conn.execute_fetchall(_SESSION_BY_NAME, (name,))
+            for session_id, scope_json in rows:
+                return SessionRow(int(session_id), orjson.loads(scope_json), resumed=True)
+            cursor = await self._conn.execute(
+                _INSERT_SESSION, (name, now_wall_ns, orjson.dumps(scope).decode())
+            )
+            session_id = cursor.lastrowid
+        assert session_id is not None
+        return SessionRow(session_id, scope, resumed=False)
+
+    async def start_run(
+        self,
+        *,
+        session_id: int,
+        now_wall_ns: int,
+        server_url: str,
+        server_version: str,
+        stswatch_version: str,
+        keep_env: bool,
+        holder: Holder | None = None,
+    ) -> int:
+        """Record a new recorder run in the session and return its id.
+
+        With `holder`, the run also claims the session, in the same transaction: a session
+        another live recorder holds is refused (SessionHeldError, naming that recorder); a
+        claim left by a recorder that died is taken over.
+        """
+        params = (session_id, now_wall_ns, server_url, server_version, stswatch_version, keep_env)
+        with store_errors(self.path, doing="starting a run"):
+            in_thread = cast(Callable[..., Awaitable[int | str]], self._conn._execute)
+            outcome = await in_thread(
+                _start_run, self._conn._conn, params, holder, session_id, now_wall_ns
+            )
+        if isinstance(outcome, str):
+            raise SessionHeldError(outcome)
+        return outcome
+
+    async def end_run(self, *, run_id: int, now_wall_ns: int, reason: str) -> None:
+        """Close a run with its end time and reason, and give up its claim on the session."""
+        with store_errors(self.path, doing="closing the run"):
+            in_thread = cast(Callable[..., Awaitable[None]], self._conn._execute)
+            await in_thread(_end_run, self._conn._conn, (now_wall_ns, reason, run_id))
+
+    async def previous_run(self, *, session_id: int, run_id: int) -> PreviousRun | None:
+        """The run before `run_id` in the session, if any, and when it was last heard of."""
+        with store_errors(self.path, doing="reading the previous run"):
+            rows = list(await self._conn.execute_fetchall(_PREVIOUS_RUN, (session_id, run_id)))
+            if not rows:
+                return None
+            prev_id, started, ended = rows[0]
+            if ended is not None:
+                return PreviousRun(prev_id, ended, closed=True)
+            activity = list(
+                await self._conn.execute_fetchall(_LAST_ACTIVITY_OF_RUN, (prev_id, prev_id))
+            )
+        last = activity[0][0] if activity and activity[0][0] is not None else started
+        return PreviousRun(prev_id, int(last), closed=False)
+
+    async def known_objects(self, *, session_id: int) -> list[KnownObject]:
+        """Every object whose last recorded change in the session is not a deletion."""
+        with store_errors(self.path, doing="reading the last known state"):
+            rows = await self._conn.execute_fetchall(_LAST_CHANGE_PER_OBJECT, (session_id,))
+        return [
+            KnownObject(kind, namespace, name, uid, rv, obj)
+            for kind, namespace, name, uid, event, rv, obj in rows
+            if event != "DELETED"
+        ]
+
+    async def last_versions(self, *, session_id: int) -> dict[str, str]:
+        """The resourceVersion of the newest recorded change of each kind."""
+        with store_errors(self.path, doing="reading the last resource versions"):
+            rows = await self._conn.execute_fetchall(_LAST_VERSION_PER_KIND, (session_id,))
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    async def write_batch(
+        self,
+        *,
+        session_id: int,
+        run_id: int,
+        written_wall_ns: int,
+        changes: Sequence[ChangeRecord],
+        gaps: Sequence[GapRecord] = (),
+        marks: Sequence[MarkRecord] = (),
+        holding: bool = False,
+    ) -> None:
+        """Write rows in one transaction: all of them are committed, or none.
+
+        `holding`: the run holds the session (see `start_run`); the batch refreshes its
+        heartbeat, and is refused (SessionHeldError) if another recorder took the session over.
+        """
+        rows = [_change_row(c, session_id, run_id, written_wall_ns) for c in changes]
+        gap_rows = [_gap_row(g, session_id, run_id) for g in gaps]
+        mark_rows = [_mark_row(m, session_id, run_id) for m in marks]
+        beat = (written_wall_ns, session_id, run_id) if holding else None
+        with store_errors(self.path, doing=f"writing {len(changes)} changes"):
+            # One hop to the connection's thread for the whole transaction: between awaited
+            # statements that thread would idle until the event loop, busy decoding the next
+            # events during a storm, came back to it. aiosqlite has no public call for this.
+            in_thread = cast(Callable[..., Awaitable[bool]], self._conn._execute)
+            held = await in_thread(_write_rows, self._conn._conn, rows, gap_rows, mark_rows, beat)
+        if not held:
+            raise SessionHeldError(
+                f"session run {run_id} lost its claim: another recorder took the session over "
+                "(this one was not heard of for too long); stopping without writing more"
+            )
+
+
+class _Refused(Exception):
+    """Ends a transaction early: it is rolled back, and `reason` handed back to the caller."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE, then COMMIT, or ROLLBACK on any exception (which goes on)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _write_rows(
+    conn: sqlite3.Connection,
+    changes: list[tuple[Any, ...]],
+    gaps: list[tuple[Any, ...]],
+    marks: list[tuple[Any, ...]],
+    beat: tuple[int, int, int] | None,
+) -> bool:
+    """The batch's transaction, run in the connection's thread; False: the claim was lost."""
+    try:
+        with _transaction(conn):
+            if beat is not None and conn.execute(_HEARTBEAT, beat).rowcount == 0:
+                raise _Refused("claim lost")
+            _insert_changes(conn, changes)
+            if gaps:
+                conn.executemany(_INSERT_GAP, gaps)
+            if marks:
+                conn.executemany(_INSERT_MARK, marks)
+    except _Refused:
+        return False
+    return True
+
+
+def _start_run(
+    conn: sqlite3.Connection,
+    params: tuple[Any, ...],
+    holder: Holder | None,
+    session_id: int,
+    now_wall_ns: int,
+) -> int | str:
+    """Insert the run (and claim the session) in one transaction: its id, or who holds it."""
+    try:
+        with _transaction(conn):
+            if holder is not None:
+                row = conn.execute(_HOLDER_OF_SESSION, (session_id,)).fetchone()
+                current = HolderRow(*row) if row is not None else None
+                if current is not None and current.alive(claimant=holder, now_wall_ns=now_wall_ns):
+                    raise _Refused(current.refusal(now_wall_ns=now_wall_ns))
+            run_id = conn.execute(_INSERT_RUN, params).lastrowid
+            assert run_id is not None
+            if holder is not None:
+                claim = (session_id, run_id, holder.host, holder.pid, now_wall_ns, now_wall_ns)
+                conn.execute(_CLAIM_SESSION, claim)
+    except _Refused as refused:
+        return refused.reason
+    return run_id
+
+
+def _end_run(conn: sqlite3.Connection, end: tuple[int, str, int]) -> None:
+    """Close the run and give up its claim on the session, in one transaction."""
+    with _transaction(conn):
+        conn.execute(_END_RUN, end)
+        conn.execute(_RELEASE_SESSION, (end[2],))
+
+
+def _insert_changes(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert `rows` in order, a few multi-row statements for a large batch.
+
+    sqlite3 takes and gives back the GIL around every statement it steps; with one statement
+    per row the writer's thread waits for the GIL (held by the decoding event loop) once per
+    row. A statement of two thousand rows writes them all without it. Statement sizes come from
+    a fixed set, so each is prepared once and then reused from the connection's cache.
+    """
+    most = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _CHANGE_COLUMNS
+    start = 0
+    for size in _ROWS_PER_STATEMENT:
+        if size > most:
+            continue
+        sql = _insert_change_rows(size)
+        while len(rows) - start >= size:
+            conn.execute(sql, [value for row in rows[start : start + size] for value in row])
+            start += size
+
+
+@functools.cache
+def _insert_change_rows(size: int) -> str:
+    """`_INSERT_CHANGE` for `size` rows."""
+    return _INSERT_CHANGE.replace(_CHANGE_VALUES, ", ".join([_CHANGE_VALUES] * size))
+
+
+def _change_row(c: ChangeRecord, session_id: int, run_id: int, written: int) -> tuple[Any, ...]:
+    return (
+        session_id,
+        run_id,
+        c.kind,
+        c.namespace,
+        c.name,
+        c.uid,
+        c.event,
+        c.resource_version,
+        c.observed,
+        c.received_wall_ns,
+        c.received_mono_ns,
+        written,
+        c.object_json,
+    )
+
+
+def _gap_row(g: GapRecord, session_id: int, run_id: int) -> tuple[Any, ...]:
+    return (
+        session_id,
+        run_id,
+        g.kind,
+        g.reason,
+        g.from_resource_version,
+        g.to_resource_version,
+        g.from_wall_ns,
+        g.to_wall_ns,
+    )
+
+
+def _mark_row(m: MarkRecord, session_id: int, run_id: int) -> tuple[Any, ...]:
+    return (session_id, run_id, m.label, m.detail_json, m.received_wall_ns, m.received_mono_ns)
+
+
+def _check_existing(path: Path) -> None:
+    """Refuse an existing file with a newer schema or damage, after a read-only look."""
+    if path.exists() and not path.is_file():
+        raise StoreWriteError(f"{path}: not a file")
+    if path.exists():
+        open_read_only(path, integrity=True).close()
+
+
+async def _migrate(conn: aiosqlite.Connection, *, path: Path) -> None:
+    """Apply every migration newer than the store's `user_version`, each in one transaction."""
+    with store_errors(path, doing="reading the schema version"):
+        rows = list(await conn.execute_fetchall("PRAGMA user_version"))
+    current = int(rows[0][0])
+    check_schema_version(current, path=str(path))
+    for migration in list_migrations():
+        if migration.version <= current:
+            continue
+        script = (
+            f"BEGIN;\n{migration.sql}\n;PRAGMA user_version = {int(migration.version)};\nCOMMIT;"
+        )
+        with store_errors(path, doing=f"applying migration {migration.version:04d}"):
+            await conn.executescript(script)
+
+
+async def open_store(path: Path) -> Store:
+    """Open (or create) the store at `path`, migrated to this stswatch's schema."""
+    _check_existing(path)
+    try:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreWriteError(f"{path}: cannot open the database ({exc})") from exc
+    try:
+        with store_errors(path, doing="opening the database"):
+            # A ~4 KB object overflows a 4 KiB page; 16 KiB pages keep a change on one page
+            # (about twice the insert rate). Only takes effect on a new, empty file.
+            await conn.execute("PRAGMA page_size = 16384")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode NORMAL skips the fsync per commit and stays safe against a crash or
+            # kill -9 of the recorder: only an OS crash or power loss can undo the last commits.
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoint every ~64 MiB of WAL rather than every 1000 pages: fewer fsyncs.
+            await conn.execute("PRAGMA wal_autocheckpoint = 4096")
+            await conn.execute("PRAGMA foreign_keys = ON")
+        await _migrate(conn, path=path)
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            await conn.close()
+        raise
+    return Store(conn, path=path)

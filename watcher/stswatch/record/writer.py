@@ -1,0 +1,175 @@
+"""The writer: the one task that owns the store while recording, committing records in batches.
+
+Reflectors `submit` records into a bounded queue (a full queue pushes back on the watch
+streams instead of growing without end). The writer takes whatever has accumulated, up to
+`max_batch`, and commits it in one transaction, so the batch size follows the load: one row
+when the cluster is quiet, thousands during a storm. `flush` returns once everything submitted
+before it is committed.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord, Record
+from stswatch.record.store import Store
+
+
+@dataclass(frozen=True)
+class _Flush:
+    done: asyncio.Future[None] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class _Close:
+    pass
+
+
+@dataclass(frozen=True)
+class _Beat:
+    pass
+
+
+_Item = Record | _Flush | _Close | _Beat
+
+
+@dataclass
+class WriterTally:
+    """What the writer committed so far in this run."""
+
+    changes: int = 0
+    relisted: int = 0
+    gaps: int = 0
+    marks: int = 0
+    batches: int = 0
+
+
+class WriterClosedError(RuntimeError):
+    """A record or flush arrived after the writer stopped."""
+
+
+class Writer:
+    """Commits submitted records in batched transactions; run `run()` as one task."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        session_id: int,
+        run_id: int,
+        max_batch: int = 2000,
+        queue_size: int = 20_000,
+        clock: Callable[[], int] = time.time_ns,
+        holding: bool = False,
+    ) -> None:
+        self._store = store
+        self._holding = holding
+        self._session_id = session_id
+        self._run_id = run_id
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=queue_size)
+        self._clock = clock
+        self._stopped = False
+        self._failure: BaseException | None = None
+        self.tally = WriterTally()
+
+    @property
+    def backlog(self) -> int:
+        """Records waiting to be written."""
+        return self._queue.qsize()
+
+    async def submit(self, record: Record) -> None:
+        """Queue one record; waits while the queue is full."""
+        self._check_open()
+        try:
+            self._queue.put_nowait(record)  # the common case, without a coroutine per record
+        except asyncio.QueueFull:
+            await self._queue.put(record)
+
+    async def flush(self) -> None:
+        """Return once everything submitted before this call is committed."""
+        self._check_open()
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Flush(done))
+        await done
+
+    async def beat(self) -> None:
+        """Prove the run alive: refresh its claim on the session even when nothing changes."""
+        self._check_open()
+        await self._queue.put(_Beat())
+
+    async def close(self) -> None:
+        """Ask the writer to commit what is queued and stop."""
+        if not self._stopped:
+            self._stopped = True
+            await self._queue.put(_Close())
+
+    async def run(self) -> None:
+        """Write batches until closed; on a store failure, fail pending flushes and raise."""
+        batch: list[_Item] = []
+        try:
+            while True:
+                batch = [await self._queue.get()]
+                while len(batch) < self._max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                if await self._write(batch):
+                    return
+        except BaseException as exc:
+            self._stopped = True
+            self._failure = exc
+            self._fail_pending(exc, batch)
+            raise
+
+    def _check_open(self) -> None:
+        if self._failure is not None:
+            raise WriterClosedError(f"the writer failed: {self._failure}") from self._failure
+        if self._stopped:
+            raise WriterClosedError("the writer is closed")
+
+    async def _write(self, batch: list[_Item]) -> bool:
+        changes: list[ChangeRecord] = []
+        gaps: list[GapRecord] = []
+        marks: list[MarkRecord] = []
+        waiting: list[_Flush] = []
+        closing = beat = False
+        for item in batch:
+            if isinstance(item, ChangeRecord):
+                changes.append(item)
+            elif isinstance(item, GapRecord):
+                gaps.append(item)
+            elif isinstance(item, MarkRecord):
+                marks.append(item)
+            elif isinstance(item, _Flush):
+                waiting.append(item)
+            elif isinstance(item, _Beat):
+                beat = True
+            else:
+                closing = True
+        if changes or gaps or marks or (beat and self._holding):
+            await self._store.write_batch(
+                session_id=self._session_id,
+                run_id=self._run_id,
+                written_wall_ns=self._clock(),
+                changes=changes,
+                gaps=gaps,
+                marks=marks,
+                holding=self._holding,
+            )
+            self.tally.changes += len(changes)
+            self.tally.relisted += sum(1 for c in changes if c.observed == "relist")
+            self.tally.gaps += len(gaps)
+            self.tally.marks += len(marks)
+            self.tally.batches += 1 if changes or gaps or marks else 0
+        for flush in waiting:
+            if not flush.done.done():
+                flush.done.set_result(None)
+        return closing
+
+    def _fail_pending(self, exc: BaseException, batch: list[_Item]) -> None:
+        error = exc if isinstance(exc, Exception) else WriterClosedError("the writer stopped")
+        while not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        for item in batch:
+            if isinstance(item, _Flush) and not item.done.done():
+                item.done.set_exception(error)

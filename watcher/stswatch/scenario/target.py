@@ -1,0 +1,60 @@
+"""Which cluster a scenario runs on: the configured kubeconfig's, or else the local lab."""
+
+import os
+from pathlib import Path
+
+from stswatch.lab.errors import LabError
+from stswatch.lab.lab import attach_lab, lab_status, start_lab
+from stswatch.lab.paths import default_lab_dir
+from stswatch.scenario.runner import ScenarioTarget
+from stswatch.scenario.steps import Progress
+
+DEFAULT_KUBECONFIG = Path("~/.kube/config")
+
+
+def kubeconfig_configured(*, kubeconfig: Path | None, context: str | None) -> bool:
+    """Whether a cluster is configured: options, $KUBECONFIG, ~/.kube/config, or in-cluster."""
+    if kubeconfig or context or os.environ.get("KUBECONFIG"):
+        return True
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return True
+    return DEFAULT_KUBECONFIG.expanduser().is_file()
+
+
+async def lab_target(
+    *, storage_class: str | None, progress: Progress, real_nodes: int = 0
+) -> ScenarioTarget:
+    """The local lab (started, and built if needed, when it is not running).
+
+    With `real_nodes`, a running lab must have real nodes and no fake ones (a pod on a fake
+    node runs no container to exec in); a new lab starts with that many real nodes only.
+    """
+    directory = default_lab_dir()
+    status = lab_status(directory)
+    if status is not None and status.running:
+        lab = attach_lab(directory)
+        if real_nodes and (not lab.real_nodes or lab.nodes):
+            raise LabError(
+                f"the lab running in {directory} does not have only real nodes; stop it "
+                "(`stswatch lab down`) and run this again, or start one with "
+                f"`stswatch lab up --real-nodes {real_nodes}`"
+            )
+        progress(f"using the running lab in {directory}")
+    else:
+        progress(f"starting the local lab in {directory} (the first start builds it)")
+        nodes = 0 if real_nodes else 3
+        lab = await start_lab(directory, nodes=nodes, real_nodes=real_nodes, report=progress)
+        progress(f"lab up: {lab.api_server_url} (stop it with `stswatch lab down`)")
+    return ScenarioTarget(
+        kubeconfig=lab.kubeconfig, storage_class=storage_class or lab.storage_class
+    )
+
+
+async def resolve_target(
+    *, kubeconfig: Path | None, context: str | None, storage_class: str | None, progress: Progress
+) -> ScenarioTarget:
+    """The configured cluster if there is one, else the local lab."""
+    if kubeconfig_configured(kubeconfig=kubeconfig, context=context):
+        return ScenarioTarget(kubeconfig=kubeconfig, context=context, storage_class=storage_class)
+    progress("no kubeconfig configured: using the local lab")
+    return await lab_target(storage_class=storage_class, progress=progress)
