@@ -27,12 +27,12 @@ from stswatch.record.reflector import Reflector
 from stswatch.record.scope import NamespaceWorld
 from stswatch.record.store import Store, open_store
 from stswatch.record.writer import Writer
+from stswatch.store import CHANGE_COLUMNS
 
 BATCH = 2000
 _INSERT = (
-    "INSERT INTO change (session_id, run_id, kind, namespace, name, uid, event, "
-    "resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns, object) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO change ({', '.join(CHANGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"
 )
 
 

@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from stswatch.errors import ExitCode, NotFoundError, StswatchError
 
@@ -74,6 +75,24 @@ def list_migrations() -> tuple[Migration, ...]:
 
 
 SCHEMA_VERSION = len(list_migrations())
+
+# The `change` table's columns (0001_initial.sql, less its `id`), in the one order the recorder
+# inserts them and the reading side selects them.
+CHANGE_COLUMNS: Final = (
+    "session_id",
+    "run_id",
+    "kind",
+    "namespace",
+    "name",
+    "uid",
+    "event",
+    "resource_version",
+    "observed",
+    "received_wall_ns",
+    "received_mono_ns",
+    "written_wall_ns",
+    "object",
+)
 
 
 def check_schema_version(found: int, *, path: str) -> None:

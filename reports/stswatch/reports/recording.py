@@ -1,30 +1,44 @@
-"""Load one recorded session from an SQLite store, read-only, into plain frozen records.
+"""The reading side's only door to the store: sessions listed, exported, or loaded whole.
 
-This is the reading side's only door to the store: lifecycles, proofs and reports work from a
-`Recording` and never from SQL, so they run offline on any recording.
+`load_recording` reads one session, read-only, into plain frozen records: lifecycles, proofs and
+reports work from a `Recording` and never from SQL, so they run offline on any recording.
+`list_sessions` and `export_jsonl` stream from a read-only connection without loading a
+session, so they work on a store another recorder is writing, and on sessions far larger than
+memory.
 """
 
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
 from stswatch.errors import NotFoundError
-from stswatch.store import SCHEMA_VERSION, reading, store_errors
+from stswatch.store import CHANGE_COLUMNS, SCHEMA_VERSION, reading, store_errors
 
 _SESSION = "SELECT id, name, created_wall_ns, scope FROM session WHERE name = ?"
-_SESSIONS = "SELECT name FROM session ORDER BY id"
+_SESSION_NAMES = "SELECT name FROM session ORDER BY id"
+# Recorded time of a run: until it ended, or (killed) until the last change or mark it wrote.
+_OVERVIEWS = """
+SELECT s.name, s.scope, s.created_wall_ns,
+    (SELECT count(*) FROM run r WHERE r.session_id = s.id),
+    (SELECT count(*) FROM change c WHERE c.session_id = s.id),
+    (SELECT count(*) FROM gap g WHERE g.session_id = s.id),
+    (SELECT count(*) FROM mark m WHERE m.session_id = s.id),
+    (SELECT coalesce(sum(coalesce(
+        r.ended_wall_ns,
+        (SELECT max(c.received_wall_ns) FROM change c WHERE c.run_id = r.id),
+        r.started_wall_ns) - r.started_wall_ns), 0)
+     FROM run r WHERE r.session_id = s.id)
+FROM session s ORDER BY s.id
+"""
 _RUNS = (
     "SELECT id, started_wall_ns, ended_wall_ns, end_reason, server_url, server_version, "
     "stswatch_version FROM run WHERE session_id = ? ORDER BY id"
 )
-_CHANGES = (
-    "SELECT id, run_id, kind, namespace, name, uid, event, resource_version, observed, "
-    "received_wall_ns, received_mono_ns, written_wall_ns, object FROM change "
-    "WHERE session_id = ? ORDER BY id"
-)
+_CHANGE_FIELDS = ("id", *CHANGE_COLUMNS[1:])  # as read: the row's id, then all but session_id
+_CHANGES = f"SELECT {', '.join(_CHANGE_FIELDS)} FROM change WHERE session_id = ? ORDER BY id"
 _GAPS = (
     "SELECT id, run_id, kind, reason, from_resource_version, to_resource_version, "
     "from_wall_ns, to_wall_ns FROM gap WHERE session_id = ? ORDER BY from_wall_ns, id"
@@ -110,10 +124,64 @@ class Recording:
         return self.runs[0].server_version if self.runs else "unknown"
 
 
+@dataclass(frozen=True)
+class SessionOverview:
+    """One session in a store, counted."""
+
+    name: str
+    scope: dict[str, Any]
+    created_wall_ns: int
+    runs: int
+    changes: int
+    gaps: int
+    marks: int
+    recorded_seconds: float
+
+
 def list_session_names(path: Path) -> list[str]:
     """Names of the sessions in a store, oldest first."""
     with reading(path) as conn, store_errors(path, doing="listing sessions", writing=False):
-        return [row[0] for row in conn.execute(_SESSIONS)]
+        return [row[0] for row in conn.execute(_SESSION_NAMES)]
+
+
+def list_sessions(path: Path) -> list[SessionOverview]:
+    """Every session in the store at `path`, oldest first."""
+    with reading(path) as conn, store_errors(path, doing="listing sessions", writing=False):
+        return [
+            SessionOverview(
+                name, orjson.loads(scope), created, runs, changes, gaps, marks, recorded / 1e9
+            )
+            for name, scope, created, runs, changes, gaps, marks, recorded in conn.execute(
+                _OVERVIEWS
+            )
+        ]
+
+
+def export_jsonl(path: Path, *, session: str, out: BinaryIO) -> int:
+    """Write the session's changes to `out`, one JSON object per line; returns how many."""
+    count = 0
+    with (
+        reading(path) as conn,
+        store_errors(path, doing=f"exporting session {session!r}", writing=False),
+    ):
+        session_id = _session_row(conn, path, session)[0]
+        for change in conn.execute(_CHANGES, (session_id,)):
+            head = orjson.dumps(
+                {"session": session, **dict(zip(_CHANGE_FIELDS[:-1], change, strict=False))}
+            )
+            # The object is stored as JSON already: splice it in rather than decode and re-encode.
+            out.write(head[:-1] + b',"object":' + change[-1].encode() + b"}\n")
+            count += 1
+    return count
+
+
+def _session_row(conn: sqlite3.Connection, path: Path, session: str) -> tuple[Any, ...]:
+    """The session's row (id, name, created, scope); NotFoundError naming the sessions there are."""
+    row = conn.execute(_SESSION, (session,)).fetchone()
+    if row is None:
+        known = ", ".join(r[0] for r in conn.execute(_SESSION_NAMES)) or "none"
+        raise NotFoundError(f"{path}: no session named {session!r} (sessions: {known})")
+    return tuple(row)
 
 
 def older_schema_note(path: Path) -> str | None:
@@ -161,11 +229,7 @@ def _change(row: tuple[Any, ...]) -> Change:
 
 
 def _load(conn: sqlite3.Connection, path: Path, session: str) -> Recording:
-    row = conn.execute(_SESSION, (session,)).fetchone()
-    if row is None:
-        known = ", ".join(r[0] for r in conn.execute(_SESSIONS)) or "none"
-        raise NotFoundError(f"{path}: no session named {session!r} (sessions: {known})")
-    session_id, name, created, scope = row
+    session_id, name, created, scope = _session_row(conn, path, session)
     runs = tuple(Run(*r) for r in conn.execute(_RUNS, (session_id,)))
     changes = tuple(_change(row) for row in conn.execute(_CHANGES, (session_id,)))
     gaps = tuple(Gap(*r) for r in conn.execute(_GAPS, (session_id,)))

@@ -13,8 +13,8 @@ from stswatch.cli import main
 from stswatch.cli.console import RecordRequest, describe, record_from_terminal
 from stswatch.cli.log import configure_logging
 from stswatch.cli.options import db_option
-from stswatch.cli.output import replacing
-from stswatch.reports.catalog import export_jsonl, list_sessions
+from stswatch.output import replacing
+from stswatch.reports.recording import export_jsonl, list_sessions
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}

@@ -20,6 +20,7 @@ import orjson
 from stswatch.record.holder import Holder, HolderRow, SessionHeldError
 from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord
 from stswatch.store import (
+    CHANGE_COLUMNS,
     StoreWriteError,
     check_schema_version,
     list_migrations,
@@ -43,13 +44,9 @@ _CLAIM_SESSION = (
 )
 _HEARTBEAT = "UPDATE holder SET heartbeat_wall_ns = ? WHERE session_id = ? AND run_id = ?"
 _RELEASE_SESSION = "DELETE FROM holder WHERE run_id = ?"
-_CHANGE_COLUMNS = 13
+_CHANGE_COLUMNS = len(CHANGE_COLUMNS)
 _CHANGE_VALUES = "(" + ", ".join("?" * _CHANGE_COLUMNS) + ")"
-_INSERT_CHANGE = (
-    "INSERT INTO change (session_id, run_id, kind, namespace, name, uid, event, "
-    "resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns, object) "
-    f"VALUES {_CHANGE_VALUES}"
-)
+_INSERT_CHANGE = f"INSERT INTO change ({', '.join(CHANGE_COLUMNS)}) VALUES {_CHANGE_VALUES}"
 # Rows per INSERT statement, largest first: a full batch (the writer's default most, 2,000)
 # is one statement; 2,000 rows of 13 columns stay under SQLite's default 32,766 parameters.
 _ROWS_PER_STATEMENT = (2000, 100, 10, 1)
