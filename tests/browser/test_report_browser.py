@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from stswatch.reports.timeline.build import session_timeline
+from stswatch.reports.analysis import analyse
 from stswatch.reports.timeline.compare import compare
 from stswatch.reports.timeline.html import render_comparison, render_report
 from tests.browser.chromium import Watched
@@ -27,7 +27,7 @@ def _write_report(tmp_path: Path, *, policy: str = "OrderedReady", hostile: bool
         marks=(("scale to 5", 16_000, {"step": 7, "phase": "begin"}),),
     )
     out = tmp_path / f"{policy}.html"
-    out.write_text(render_report(session_timeline(db, policy.lower())), encoding="utf-8")
+    out.write_text(render_report(analyse(db, policy.lower()).timeline()), encoding="utf-8")
     return out
 
 
@@ -138,7 +138,7 @@ def test_comparison_opens_clean(
         lab_session(b, policy=policy)
         db = tmp_path / f"{policy}.db"
         write_session(b, db, session=policy.lower())
-        timelines.append(session_timeline(db, policy.lower()))
+        timelines.append(analyse(db, policy.lower()).timeline())
     path = tmp_path / "compare.html"
     path.write_text(render_comparison(compare(*timelines)), encoding="utf-8")
     watched.open(path)
@@ -160,7 +160,7 @@ def test_gzipped_data_inflates_in_the_browser(tmp_path: Path, watched: Watched) 
     db = tmp_path / "s.db"
     write_session(b, db, session="lab")
     path = tmp_path / "packed.html"
-    path.write_text(render_report(session_timeline(db, "lab"), json_limit=0), encoding="utf-8")
+    path.write_text(render_report(analyse(db, "lab").timeline(), json_limit=0), encoding="utf-8")
     assert '{"gzip":"' in path.read_text()
     watched.open(path)
     page = watched.page

@@ -6,8 +6,8 @@ import click
 
 from stswatch.cli import main
 from stswatch.cli.options import db_option, note_older_schema
-from stswatch.cli.output import write_output
-from stswatch.reports.timeline.build import session_timeline
+from stswatch.output import write_output
+from stswatch.reports.analysis import analyse
 from stswatch.reports.timeline.compare import compare as compare_timelines
 from stswatch.reports.timeline.html import render_comparison, render_report
 from stswatch.reports.timeline.model import timeline_json
@@ -52,7 +52,7 @@ def report(
     """Draw SESSION's timeline with its verdicts: one HTML file that loads nothing from anywhere."""
     if not text and output is None:
         raise click.UsageError("give -o FILE (or --text to print to the terminal)")
-    timeline = session_timeline(db_path, session, statefulset=statefulset)
+    timeline = analyse(db_path, session).timeline(statefulset)
     if text:
         click.echo(timeline_text(timeline), nl=False)
     elif output is not None:
@@ -82,6 +82,6 @@ def compare_command(
     db_path: Path,
 ) -> None:
     """Draw two sessions (e.g. OrderedReady vs Parallel) aligned at their first scale-up."""
-    a = session_timeline(db_path, session_a, statefulset=statefulset)
-    b = session_timeline(db_b or db_path, session_b, statefulset=statefulset)
+    a = analyse(db_path, session_a).timeline(statefulset)
+    b = analyse(db_b or db_path, session_b).timeline(statefulset)
     _write(output, render_comparison(compare_timelines(a, b)).encode())

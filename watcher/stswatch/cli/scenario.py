@@ -1,14 +1,12 @@
 """`stswatch scenario run|list|check` and `stswatch demo`: drive a StatefulSet while recording.
 
-The recording side (`stswatch.scenario`) runs the steps and records one session per policy; the
-reading side (`reports`) then verifies each session and writes its report and, for two policies,
-the comparison. This module only joins the two, prints progress and picks the exit code.
+Parse, one call to `stswatch.pipeline` (record one session per policy, verify and report each,
+compare two policies), print what it returns, exit with its code.
 """
 
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -16,38 +14,20 @@ import click
 from stswatch.cli import main
 from stswatch.cli.log import configure_logging
 from stswatch.cli.options import F, db_option
-from stswatch.cli.output import write_output
-from stswatch.errors import ExitCode, StswatchError
-from stswatch.reports.history.lifecycles import build_lifecycles
-from stswatch.reports.proofs.verdict import OUTCOMES, VerifyResult
-from stswatch.reports.proofs.verify import verify
-from stswatch.reports.recording import list_session_names, load_recording
-from stswatch.reports.timeline.build import build_timeline
-from stswatch.reports.timeline.compare import Comparison, compare
-from stswatch.reports.timeline.html import render_comparison, render_report
-from stswatch.reports.timeline.model import Timeline
+from stswatch.pipeline import ComparisonReport, SessionReport, record_scenario, report_scenario
+from stswatch.reports.proofs.verdict import OUTCOMES
+from stswatch.reports.recording import list_session_names
 from stswatch.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
 from stswatch.scenario.exec_summary import exec_summary
 from stswatch.scenario.runner import (
     PolicyRun,
     ScenarioTarget,
     default_session_prefix,
-    run_scenario,
     session_name,
 )
 from stswatch.scenario.target import lab_target, resolve_target
 
 DEFAULT_OUT = Path("stswatch-reports")
-
-
-@dataclass(frozen=True)
-class SessionReport:
-    """One recorded run, its verification and where its report was written."""
-
-    run: PolicyRun
-    result: VerifyResult
-    timeline: Timeline
-    report: Path
 
 
 def _out_option(func: F) -> F:
@@ -204,11 +184,11 @@ def _run_and_report(
     configure_logging()  # the recorder's logs go to stderr, next to the progress lines
 
     async def record() -> tuple[PolicyRun, ...]:
-        return await run_scenario(
+        return await record_scenario(
             scenario,
             policies=policies,
+            prefix=prefix,
             db_path=db_path,
-            session_prefix=prefix,
             target=await target(),
             keep_namespace=keep_namespace,
             allow_exec=allow_exec,
@@ -217,17 +197,14 @@ def _run_and_report(
 
     runs = asyncio.run(record())
     out_dir = out_dir or DEFAULT_OUT / prefix
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sessions = [_verified(db_path, run=run, scenario=scenario, out_dir=out_dir) for run in runs]
-    reported = [s for s in sessions if s is not None]
-    compared = _compare(reported, out_dir=out_dir) if len(reported) == 2 else None
-    for run, session in zip(runs, sessions, strict=True):
+    result = report_scenario(scenario, runs, db_path=db_path, out_dir=out_dir, progress=_progress)
+    for run, session in zip(result.runs, result.sessions, strict=True):
         _print_run(run, session)
         for line in exec_summary(scenario, run.outcomes, namespace=run.namespace):
             click.echo(f"  {line}")
-    if compared is not None:
-        _print_comparison(reported, *compared)
-    sys.exit(int(_exit_code(runs, reported)))
+    if result.comparison is not None:
+        _print_comparison(result.reported, result.comparison)
+    sys.exit(int(result.exit_code))
 
 
 def _refuse_existing_sessions(db_path: Path, sessions: Sequence[str]) -> None:
@@ -242,50 +219,9 @@ def _refuse_existing_sessions(db_path: Path, sessions: Sequence[str]) -> None:
         )
 
 
-def _verified(
-    db_path: Path, *, run: PolicyRun, scenario: Scenario, out_dir: Path
-) -> SessionReport | None:
-    """Verify and report one session; None when a run that stopped early cannot be verified."""
-    try:
-        return _verify_and_report(db_path, run=run, scenario=scenario, out_dir=out_dir)
-    except StswatchError as exc:
-        if run.error is None:
-            raise
-        _progress(f"session {run.session} cannot be verified: {exc.message}")
-        return None
-
-
-def _verify_and_report(
-    db_path: Path, *, run: PolicyRun, scenario: Scenario, out_dir: Path
-) -> SessionReport:
-    _progress(f"verifying session {run.session}")
-    recording = load_recording(db_path, run.session)
-    lifecycles = build_lifecycles(recording)
-    result = verify(recording, statefulset=scenario.statefulset, lifecycles=lifecycles)
-    timeline = build_timeline(
-        recording,
-        lifecycles=lifecycles,
-        result=result,
-        statefulset=scenario.statefulset,
-    )
-    path = out_dir / f"{run.session}.html"
-    write_output(path, render_report(timeline).encode())
-    return SessionReport(run, result, timeline, path)
-
-
-def _compare(sessions: Sequence[SessionReport], *, out_dir: Path) -> tuple[Comparison, Path]:
-    path = out_dir / "compare.html"
-    _progress(f"comparing {sessions[0].run.session} with {sessions[1].run.session}")
-    comparison = compare(sessions[0].timeline, sessions[1].timeline)
-    write_output(path, render_comparison(comparison).encode())
-    return comparison, path
-
-
-def _print_comparison(
-    sessions: Sequence[SessionReport], comparison: Comparison, path: Path
-) -> None:
+def _print_comparison(sessions: Sequence[SessionReport], compared: ComparisonReport) -> None:
     """The comparison's headline figures, A against B, and where the page is."""
-    a, b = comparison.figures_a, comparison.figures_b
+    a, b = compared.comparison.figures_a, compared.comparison.figures_b
     click.echo(f"comparison: {sessions[0].run.policy} vs {sessions[1].run.policy}")
     if a.scale_up and b.scale_up:
         window = f"{a.scale_up.from_replicas}->{a.scale_up.to_replicas}"
@@ -299,7 +235,7 @@ def _print_comparison(
             f"  first scale-down {window}: condemned pods gone after "
             f"{_seconds(a.scale_down_duration)} vs {_seconds(b.scale_down_duration)}"
         )
-    click.echo(f"  page: {path} (open it in a browser)")
+    click.echo(f"  page: {compared.page} (open it in a browser)")
 
 
 def _seconds(value: float | None) -> str:
@@ -324,13 +260,3 @@ def _print_run(run: PolicyRun, session: SessionReport | None) -> None:
         click.echo(f"  stopped early: {run.error.message}")
     if session is not None:
         click.echo(f"  report: {session.report}")
-
-
-def _exit_code(runs: Sequence[PolicyRun], sessions: Sequence[SessionReport]) -> ExitCode:
-    """A step that failed wins (with its own code); then a failed verdict; else OK."""
-    for run in runs:
-        if run.error is not None:
-            return run.error.exit_code
-    if any(s.result.failed for s in sessions):
-        return ExitCode.VERDICT_FAILED
-    return ExitCode.OK

@@ -8,9 +8,8 @@ import click
 from stswatch.cli import main
 from stswatch.cli.options import db_option, note_older_schema
 from stswatch.errors import ExitCode
+from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.render import render_json, render_junit, render_text
-from stswatch.reports.proofs.verify import verify as verify_recording
-from stswatch.reports.recording import load_recording
 
 _RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
 
@@ -37,7 +36,7 @@ def verify(session: str, db_path: Path, statefulset: str | None, output: str) ->
     fail the run, and are listed (JUnit: skipped) so they are never read as a pass. Each episode
     says whether it completed and, if not, which pod held it, why and for how long.
     """
-    result = verify_recording(load_recording(db_path, session), statefulset=statefulset)
+    result = analyse(db_path, session, statefulset=statefulset).result
     note_older_schema(db_path)
     click.echo(_RENDERERS[output](result), nl=False)
     sys.exit(int(ExitCode.VERDICT_FAILED if result.failed else ExitCode.OK))

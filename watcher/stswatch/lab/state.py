@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from stswatch.lab.errors import LabError
+from stswatch.output import write_output
 
 STATE_FILE = "lab.json"
 
@@ -53,10 +54,9 @@ def state_path(directory: Path) -> Path:
 
 
 def write_json_atomically(path: Path, data: object) -> None:
-    """Write `data` as indented JSON beside `path`, then rename it over `path`."""
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
-    tmp.replace(path)
+    """Write `data` as indented JSON beside `path`, then rename it over `path`
+    (`stswatch.output.write_output`, the one writer of every file stswatch produces)."""
+    write_output(path, orjson.dumps(data, option=orjson.OPT_INDENT_2))
 
 
 def write_state(state: LabState) -> None:

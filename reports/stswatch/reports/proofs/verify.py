@@ -61,7 +61,7 @@ PROOFS: tuple[Proof, ...] = tuple(
 
 
 @contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
+def no_cyclic_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many small records.
 
     A full collection walks every container the recording holds (the recorded objects are
@@ -87,7 +87,7 @@ def verify(
 
     A caller that also draws the recording passes the `lifecycles` it built, so they are built once.
     """
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         life = lifecycles if lifecycles is not None else build_lifecycles(recording)
         return _verify(recording, life, statefulset=statefulset)
 

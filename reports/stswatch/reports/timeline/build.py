@@ -6,7 +6,6 @@ model the renderers draw; it decides nothing about correctness itself.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from stswatch.errors import NotFoundError
 from stswatch.reports.history import objects as o
@@ -15,11 +14,9 @@ from stswatch.reports.history.lifecycles import (
     PodIncarnation,
     PvcIncarnation,
     StatefulSetIncarnation,
-    build_lifecycles,
 )
 from stswatch.reports.proofs.verdict import VerifyResult
-from stswatch.reports.proofs.verify import verify
-from stswatch.reports.recording import Change, Mark, Recording, load_recording
+from stswatch.reports.recording import Change, Mark, Recording
 from stswatch.reports.timeline.changes import change_views
 from stswatch.reports.timeline.lanes import LaneBuilder
 from stswatch.reports.timeline.model import (
@@ -273,11 +270,3 @@ def _dedupe(steps: list[Step]) -> tuple[Step, ...]:
         if not kept or kept[-1].value != step.value:
             kept.append(step)
     return tuple(kept)
-
-
-def session_timeline(path: Path, session: str, *, statefulset: str | None = None) -> Timeline:
-    """Load a session from the store and build its timeline (offline: the store is enough)."""
-    recording = load_recording(path, session)
-    lifecycles = build_lifecycles(recording)
-    result = verify(recording, lifecycles=lifecycles)
-    return build_timeline(recording, lifecycles=lifecycles, result=result, statefulset=statefulset)

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from stswatch.reports.timeline.build import session_timeline
+from stswatch.reports.analysis import analyse
 from stswatch.reports.timeline.html import render_report, script_json
 from tests.browser.sessions import HOSTILE, hostile_pod_event, lab_session, write_session
 from tests.fixtures.builder import ClusterBuilder
@@ -27,7 +27,7 @@ def _report(tmp_path: Path, *, hostile: bool = False) -> str:
     if hostile:
         hostile_pod_event(b)
     write_session(b, tmp_path / "s.db", session="lab")
-    return render_report(session_timeline(tmp_path / "s.db", "lab"))
+    return render_report(analyse(tmp_path / "s.db", "lab").timeline())
 
 
 def _sha256(text: str) -> str:
@@ -92,7 +92,7 @@ def _sized(tmp_path: Path, *, pods: int, step_ms: int) -> tuple[int, int, int]:
         b.bring_up("redis", ordinal)
     path = tmp_path / f"{pods}-{step_ms}.db"
     write_session(b, path)
-    timeline = session_timeline(path, "s1")
+    timeline = analyse(path, "s1").timeline()
     drawing = replace(timeline, episodes=(), verdicts=None, latencies=())
     holds = sum(len(band.holds) for band in timeline.episodes)
     return len(render_report(timeline).encode()), len(render_report(drawing).encode()), holds

@@ -6,10 +6,11 @@ import orjson
 import pytest
 
 from stswatch.errors import NotFoundError
+from stswatch.reports.analysis import analyse
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import Recording
-from stswatch.reports.timeline.build import build_timeline, session_timeline
+from stswatch.reports.timeline.build import build_timeline
 from stswatch.reports.timeline.compare import figures
 from stswatch.reports.timeline.html import render_report
 from stswatch.reports.timeline.model import State, Timeline, timeline_json
@@ -199,7 +200,7 @@ def test_session_timeline_reads_the_store_and_json_round_trips(tmp_path: Path) -
     b = ClusterBuilder()
     lab_session(b)
     write_session(b, tmp_path / "s.db", session="lab")
-    timeline = session_timeline(tmp_path / "s.db", "lab")
+    timeline = analyse(tmp_path / "s.db", "lab").timeline()
     loaded = orjson.loads(timeline_json(timeline))
     assert loaded["format"] == "stswatch-timeline"
     assert len(loaded["timeline"]["lanes"]) == len(timeline.lanes)
@@ -208,7 +209,7 @@ def test_session_timeline_reads_the_store_and_json_round_trips(tmp_path: Path) -
 
 def test_an_empty_session_still_draws(tmp_path: Path) -> None:
     write_session(ClusterBuilder(), tmp_path / "s.db")
-    timeline = session_timeline(tmp_path / "s.db", "s1")
+    timeline = analyse(tmp_path / "s.db", "s1").timeline()
     assert timeline.lanes == ()
     assert timeline.verdicts == ()
     assert any("No StatefulSet" in note for note in timeline.notes)

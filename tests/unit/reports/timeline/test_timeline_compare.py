@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from stswatch.reports.timeline.build import session_timeline
+from stswatch.reports.analysis import analyse
 from stswatch.reports.timeline.compare import compare, figures
 from stswatch.reports.timeline.html import render_comparison
 from stswatch.reports.timeline.model import Timeline
@@ -18,7 +18,7 @@ def _session(tmp_path: Path, policy: str, *, lead_ms: int = 0) -> Timeline:
     lab_session(b, policy=policy)
     path = tmp_path / f"{policy}.db"
     write_session(b, path, session=policy)
-    return session_timeline(path, policy)
+    return analyse(path, policy).timeline()
 
 
 def test_figures_tell_the_policies_apart(tmp_path: Path) -> None:
@@ -67,7 +67,7 @@ def test_a_session_without_scale_up_has_no_figures(tmp_path: Path) -> None:
     b.statefulset("redis", replicas=1, service="redis-headless")
     b.bring_up("redis", 0)
     write_session(b, tmp_path / "s.db")
-    found = figures(session_timeline(tmp_path / "s.db", "s1"))
+    found = figures(analyse(tmp_path / "s.db", "s1").timeline())
     assert found.scale_up is None
     assert found.burst_width is None
     assert found.time_to_all_ready is None

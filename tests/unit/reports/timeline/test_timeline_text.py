@@ -3,7 +3,7 @@
 from dataclasses import replace
 from pathlib import Path
 
-from stswatch.reports.timeline.build import session_timeline
+from stswatch.reports.analysis import analyse
 from stswatch.reports.timeline.text import timeline_text
 from tests.browser.sessions import lab_session, write_session
 from tests.fixtures.builder import ClusterBuilder
@@ -15,7 +15,7 @@ def test_text_timeline_has_a_row_per_lane_and_the_verdicts(tmp_path: Path) -> No
     lab_session(b)
     b.gap("Pod", ms=400)
     write_session(b, tmp_path / "s.db", session="lab")
-    timeline = session_timeline(tmp_path / "s.db", "lab")
+    timeline = analyse(tmp_path / "s.db", "lab").timeline()
     text = timeline_text(timeline, width=60)
     lines = text.splitlines()
     assert lines[0].startswith("session lab · lab/redis · OrderedReady")
@@ -37,7 +37,7 @@ def test_recorded_strings_cannot_drive_the_terminal(tmp_path: Path) -> None:
     b = ClusterBuilder()
     lab_session(b)
     write_session(b, tmp_path / "s.db", session="lab")
-    timeline = session_timeline(tmp_path / "s.db", "lab")
+    timeline = analyse(tmp_path / "s.db", "lab").timeline()
     hostile = replace(timeline, notes=("\x1b]0;owned\x07\x1b[2J cleared",))
     text = timeline_text(hostile)
     assert "\x1b" not in text

@@ -1,0 +1,49 @@
+"""One recorded session analysed: loaded, rebuilt into lifecycles, verified, ready to draw.
+
+The one pipeline of the reading side. `stswatch report`, `verify` and `compare`, the scenario
+pipeline and `bench/` all start here, so a session is filtered and verified the same way
+whichever command reads it, and lifecycles are built once per session.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from stswatch.reports.history.lifecycles import Lifecycles, build_lifecycles
+from stswatch.reports.proofs.verdict import VerifyResult
+from stswatch.reports.proofs.verify import no_cyclic_gc, verify
+from stswatch.reports.recording import Recording, load_recording
+from stswatch.reports.timeline.build import build_timeline
+from stswatch.reports.timeline.model import Timeline
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A session's recording, its lifecycles and its verdicts."""
+
+    recording: Recording
+    lifecycles: Lifecycles
+    result: VerifyResult
+
+    def timeline(self, statefulset: str | None = None) -> Timeline:
+        """The timeline of one StatefulSet (NAME or NAMESPACE/NAME; default: the session's
+        recorded scope, else the only one), with the verdicts beside it.
+
+        Raises NotFoundError when `statefulset` was not recorded.
+        """
+        return build_timeline(
+            self.recording, lifecycles=self.lifecycles, result=self.result, statefulset=statefulset
+        )
+
+
+def analyse(path: Path, session: str, *, statefulset: str | None = None) -> Analysis:
+    """Load `session` from the store at `path` and verify it (only `statefulset`'s episodes when
+    given, a name).
+
+    Raises NotFoundError for a missing session or StatefulSet, StoreError for a store that
+    cannot be read (see `stswatch.errors`).
+    """
+    recording = load_recording(path, session)
+    with no_cyclic_gc():
+        lifecycles = build_lifecycles(recording)
+    result = verify(recording, statefulset=statefulset, lifecycles=lifecycles)
+    return Analysis(recording, lifecycles, result)
