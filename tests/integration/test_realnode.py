@@ -22,8 +22,8 @@ from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
 
 from stswatch.cli import main
+from stswatch.errors import LabError
 from stswatch.lab import realnode
-from stswatch.lab.errors import LabError
 from stswatch.lab.images import missing_tools
 from stswatch.lab.lab import LabHandle, lab_status, start_lab, stop_lab
 from stswatch.lab.paths import LAB_DIR_ENV

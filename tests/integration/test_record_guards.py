@@ -18,11 +18,10 @@ from kubernetes_asyncio.client import ApiClient
 from record_support import recording, service_account_kubeconfig
 
 from stswatch.cli import main
-from stswatch.errors import ExitCode
+from stswatch.errors import ExitCode, SessionHeldError
 from stswatch.lab.lab import LabHandle
 from stswatch.record import lease as lease_module
 from stswatch.record.cluster import connect
-from stswatch.record.holder import SessionHeldError
 from stswatch.record.lease import SessionLease
 from stswatch.record.recorder import Recorder
 from stswatch.record.scope import RecordScope

@@ -84,16 +84,71 @@ class StswatchError(Exception):
         return self.message
 
 
+# One class per row of the table above (OK, VERDICT_FAILED and INTERRUPTED are outcomes, not
+# failures), in its order. A narrower failure subclasses its row where it is raised
+# (ConflictError, MissingPermissionsError, ScopeMismatchError, ...); the recorder's internal
+# control flow (GoneError, MissingError, TransientApiError, WriterClosedError) is not here: it
+# never reaches a user.
+
+
+class UsageError(StswatchError):
+    """The command line asks for something that cannot be done as asked."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ClusterError(StswatchError):
+    """The API server cannot be reached, or answered something the recorder cannot use."""
+
+    exit_code = ExitCode.CLUSTER
+
+
 class NotFoundError(StswatchError):
     """A named thing (namespace, StatefulSet, session) does not exist."""
 
     exit_code = ExitCode.NOT_FOUND
 
 
+class ForbiddenError(StswatchError):
+    """The API server refused a verb on a resource (401/403)."""
+
+    exit_code = ExitCode.FORBIDDEN
+
+
+# -- the store (stswatch.store)
+
+
+class StoreError(StswatchError):
+    """The SQLite store cannot be used."""
+
+    exit_code = ExitCode.STORE
+
+
+class SchemaTooNewError(StoreError):
+    """The store was written by a newer stswatch; it is left untouched."""
+
+
+class CorruptStoreError(StoreError):
+    """The file is not an SQLite database, or fails its integrity check."""
+
+
+class StoreWriteError(StoreError):
+    """The store could not be written (read-only, disk full); committed data is intact."""
+
+
+# --
+
+
 class BadInputError(StswatchError):
     """A file the user gave (scenario, import) is malformed."""
 
     exit_code = ExitCode.BAD_INPUT
+
+
+class LabError(StswatchError):
+    """The local control plane could not be built, started or stopped."""
+
+    exit_code = ExitCode.LAB
 
 
 class WaitTimeoutError(StswatchError):
@@ -106,3 +161,15 @@ class OutputWriteError(StswatchError):
     """An output file could not be written; whatever was at its path is unchanged."""
 
     exit_code = ExitCode.OUTPUT
+
+
+class SessionHeldError(StswatchError):
+    """Another recorder is recording the session (or took it over from this one)."""
+
+    exit_code = ExitCode.SESSION_HELD
+
+
+class ExecCheckError(StswatchError):
+    """A command run in a pod printed something other than what the scenario expects."""
+
+    exit_code = ExitCode.STEP_FAILED

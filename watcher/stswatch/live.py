@@ -15,11 +15,9 @@ from typing import Any
 
 import aiohttp
 
-from stswatch.errors import NotFoundError
+from stswatch.errors import ClusterError, ForbiddenError, NotFoundError
 from stswatch.record.api import (
     TRANSIENT_ERRORS,
-    ClusterError,
-    ForbiddenError,
     GoneError,
     MissingError,
     Request,

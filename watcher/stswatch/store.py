@@ -18,27 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from stswatch.errors import ExitCode, NotFoundError, StswatchError
+from stswatch.errors import (
+    CorruptStoreError,
+    NotFoundError,
+    SchemaTooNewError,
+    StoreError,
+    StoreWriteError,
+)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-
-
-class StoreError(StswatchError):
-    """The SQLite store cannot be used."""
-
-    exit_code = ExitCode.STORE
-
-
-class SchemaTooNewError(StoreError):
-    """The store was written by a newer stswatch; it is left untouched."""
-
-
-class CorruptStoreError(StoreError):
-    """The file is not an SQLite database, or fails its integrity check."""
-
-
-class StoreWriteError(StoreError):
-    """The store could not be written (read-only, disk full); committed data is intact."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from stswatch.cli import main
-from stswatch.errors import ExitCode
+from stswatch.errors import ExitCode, LabError
 from stswatch.lab.build import (
     COMPONENTS,
     STAMP,
@@ -19,7 +19,6 @@ from stswatch.lab.build import (
     ldflags,
     module_version,
 )
-from stswatch.lab.errors import LabError
 from stswatch.lab.paths import controlplane_modules
 from stswatch.lab.source_patches import (
     KWOK_UID_PINNED_DELETES,

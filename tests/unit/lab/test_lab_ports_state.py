@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from stswatch.lab.errors import LabError
+from stswatch.errors import LabError
 from stswatch.lab.ports import LOOPBACK, free_port, free_ports, is_listening
 from stswatch.lab.state import LabState, ProcessRecord, read_state, state_path, write_state
 

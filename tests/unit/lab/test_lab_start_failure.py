@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from stswatch.errors import LabError
 from stswatch.lab import build, lab
-from stswatch.lab.errors import LabError
 from stswatch.lab.lab import lab_status, start_lab
 
 

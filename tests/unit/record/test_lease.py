@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from stswatch.errors import SessionHeldError
 from stswatch.record import lease as lease_module
-from stswatch.record.holder import SessionHeldError
 from stswatch.record.lease import SessionLease, lease_name
 
 

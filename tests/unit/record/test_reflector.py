@@ -15,8 +15,7 @@ import pytest
 from aiohttp import web
 from kubernetes_asyncio.client import ApiClient
 
-from stswatch.errors import ExitCode
-from stswatch.record.api import ClusterError, ForbiddenError
+from stswatch.errors import ClusterError, ExitCode, ForbiddenError
 from stswatch.record.kinds import POD
 from stswatch.record.records import ChangeRecord, GapRecord, Record
 from stswatch.record.reflector import Reflector, WatchTimeouts

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from stswatch.errors import ExitCode
-from stswatch.record.holder import Holder, SessionHeldError
+from stswatch.errors import ExitCode, SessionHeldError
+from stswatch.record.holder import Holder
 from stswatch.record.store import Store, open_store
 
 SECOND = 10**9

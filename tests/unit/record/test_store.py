@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from stswatch.errors import CorruptStoreError, SchemaTooNewError, StoreWriteError
 from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord
 from stswatch.record.store import Store, open_store
 from stswatch.reports.recording import load_recording
-from stswatch.store import SCHEMA_VERSION, CorruptStoreError, SchemaTooNewError, StoreWriteError
+from stswatch.store import SCHEMA_VERSION
 
 MakeChange = Callable[..., ChangeRecord]
 StartSession = Callable[[Store], Awaitable[tuple[int, int]]]

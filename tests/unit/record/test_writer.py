@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from stswatch.errors import StoreWriteError
 from stswatch.record.records import ChangeRecord, MarkRecord
 from stswatch.record.store import Store, open_store
 from stswatch.record.writer import Writer, WriterClosedError
 from stswatch.reports.recording import load_recording
-from stswatch.store import StoreWriteError
 
 MakeChange = Callable[..., ChangeRecord]
 StartSession = Callable[[Store], Awaitable[tuple[int, int]]]

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from stswatch.errors import BadInputError, ExitCode, WaitTimeoutError
+from stswatch.errors import BadInputError, ExecCheckError, ExitCode, WaitTimeoutError
 from stswatch.scenario import parse_scenario
 from stswatch.scenario.conditions import observe
 from stswatch.scenario.model import ReadyReplicas, RolloutComplete
 from stswatch.scenario.objects import TransientScenarioError
-from stswatch.scenario.steps import ExecCheckError, run_steps
+from stswatch.scenario.steps import run_steps
 
 _uids = itertools.count(1)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from stswatch.cli import main
+from stswatch.errors import LabError
 from stswatch.lab import realnode
 from stswatch.lab.build import build_all, build_node_components
-from stswatch.lab.errors import LabError
 from stswatch.lab.images import build_images, missing_tools
 from stswatch.lab.lab import lab_status, start_lab, stop_lab
 from stswatch.lab.paths import LAB_DIR_ENV, default_lab_dir

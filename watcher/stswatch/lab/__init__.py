@@ -4,8 +4,8 @@ Public surface: `start_lab`, `attach_lab`, `lab_status`, `stop_lab`, `LabHandle`
 `HOLD_ANNOTATION` (hold a pod unready), `build_all` (the cached control plane build).
 """
 
+from stswatch.errors import LabError
 from stswatch.lab.build import build_all
-from stswatch.lab.errors import LabError
 from stswatch.lab.lab import LabHandle, LabStatus, attach_lab, lab_status, start_lab, stop_lab
 from stswatch.lab.stages import HOLD_ANNOTATION, PodTiming
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from stswatch.lab.errors import LabError
+from stswatch.errors import LabError
 from stswatch.lab.paths import cache_root, controlplane_modules
 from stswatch.lab.source_patches import (
     KWOK_UID_PINNED_DELETES,

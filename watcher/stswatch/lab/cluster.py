@@ -7,8 +7,8 @@ from pathlib import Path
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from stswatch.errors import LabError
 from stswatch.lab.components import NODE_ANNOTATION
-from stswatch.lab.errors import LabError
 from stswatch.lab.provisioner import PROVISIONER_NAME
 
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"

@@ -7,9 +7,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from stswatch.errors import LabError
 from stswatch.lab.certs import Pki
 from stswatch.lab.components import ComponentSpec, Health
-from stswatch.lab.errors import LabError
 from stswatch.lab.process import is_alive, log_tail
 from stswatch.lab.state import ProcessRecord
 

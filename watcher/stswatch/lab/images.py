@@ -28,7 +28,7 @@ from pathlib import Path
 
 import orjson
 
-from stswatch.lab.errors import LabError
+from stswatch.errors import LabError
 from stswatch.lab.paths import cache_root
 
 FORMAT = "1"  # bump when the image layout below changes

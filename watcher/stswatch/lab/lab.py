@@ -17,11 +17,11 @@ from pathlib import Path
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient
 
+from stswatch.errors import LabError
 from stswatch.lab import build, components, etcd, health, images, process, realnode
 from stswatch.lab.certs import Pki, write_pki
 from stswatch.lab.cluster import populate, wait_real_nodes_ready
 from stswatch.lab.components import ComponentSpec, LabFiles
-from stswatch.lab.errors import LabError
 from stswatch.lab.kubeconfig import write_kubeconfig
 from stswatch.lab.ports import LOOPBACK, free_ports
 from stswatch.lab.stages import PodTiming, stages_yaml

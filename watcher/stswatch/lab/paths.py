@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from stswatch.lab.errors import LabError
+from stswatch.errors import LabError
 
 CACHE_ENV = "STSWATCH_CACHE"
 LAB_DIR_ENV = "STSWATCH_LAB_DIR"

@@ -40,8 +40,8 @@ from typing import Any
 import orjson
 import psutil
 
+from stswatch.errors import LabError
 from stswatch.lab.certs import Pki
-from stswatch.lab.errors import LabError
 from stswatch.lab.kubeconfig import CONTEXT
 from stswatch.lab.process import is_alive, log_tail, stop_all
 from stswatch.lab.state import ProcessRecord, write_json_atomically

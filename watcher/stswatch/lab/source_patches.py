@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from stswatch.lab.errors import LabError
+from stswatch.errors import LabError
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from stswatch.lab.errors import LabError
+from stswatch.errors import LabError
 from stswatch.output import write_output
 
 STATE_FILE = "lab.json"

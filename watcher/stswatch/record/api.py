@@ -14,19 +14,7 @@ import aiohttp
 import orjson
 from kubernetes_asyncio.client import ApiClient
 
-from stswatch.errors import ExitCode, StswatchError
-
-
-class ClusterError(StswatchError):
-    """The API server cannot be reached, or answered something the recorder cannot use."""
-
-    exit_code = ExitCode.CLUSTER
-
-
-class ForbiddenError(StswatchError):
-    """The API server refused a verb on a resource (401/403)."""
-
-    exit_code = ExitCode.FORBIDDEN
+from stswatch.errors import ClusterError, ForbiddenError
 
 
 class ConflictError(ClusterError):

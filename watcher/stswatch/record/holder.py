@@ -10,15 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from stswatch.errors import ExitCode, StswatchError
-
-__all__ = ["Holder", "HolderRow", "SessionHeldError"]
-
-
-class SessionHeldError(StswatchError):
-    """Another recorder is recording the session (or took it over from this one)."""
-
-    exit_code = ExitCode.SESSION_HELD
+__all__ = ["Holder", "HolderRow"]
 
 
 @dataclass(frozen=True)

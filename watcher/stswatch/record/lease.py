@@ -21,8 +21,8 @@ import aiohttp
 import structlog
 from kubernetes_asyncio.client import ApiClient
 
+from stswatch.errors import SessionHeldError
 from stswatch.record.api import TRANSIENT_ERRORS, ConflictError, MissingError, Request, get_json
-from stswatch.record.holder import SessionHeldError
 
 log = structlog.get_logger(__name__)
 

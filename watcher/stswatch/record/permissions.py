@@ -14,14 +14,8 @@ import aiohttp
 import structlog
 from kubernetes_asyncio.client import ApiClient
 
-from stswatch.record.api import (
-    TRANSIENT_ERRORS,
-    ClusterError,
-    ForbiddenError,
-    MissingError,
-    Request,
-    get_json,
-)
+from stswatch.errors import ClusterError, ForbiddenError
+from stswatch.record.api import TRANSIENT_ERRORS, MissingError, Request, get_json
 from stswatch.record.kinds import STATEFUL_SET, Kind
 from stswatch.record.scope import RecordScope
 

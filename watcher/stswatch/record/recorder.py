@@ -19,7 +19,7 @@ import orjson
 import psutil
 import structlog
 
-from stswatch.errors import ExitCode, StswatchError, WaitTimeoutError
+from stswatch.errors import StoreError, StswatchError, UsageError, WaitTimeoutError
 from stswatch.record.api import TRANSIENT_ERRORS
 from stswatch.record.cluster import Cluster
 from stswatch.record.holder import Holder
@@ -37,7 +37,6 @@ from stswatch.record.reflector import (
 from stswatch.record.scope import Membership, NamespaceWorld, RecordScope, StatefulSetWorld
 from stswatch.record.store import KnownObject, SessionRow, Store, open_store
 from stswatch.record.writer import Writer
-from stswatch.store import StoreError
 from stswatch.version import __version__
 
 log = structlog.get_logger(__name__)
@@ -50,10 +49,8 @@ _RELEASE_FAILURES: tuple[type[BaseException], ...] = (StswatchError, *TRANSIENT_
 STALE_AFTER_S = 30.0
 
 
-class ScopeMismatchError(StswatchError):
+class ScopeMismatchError(UsageError):
     """A session is being resumed with a different scope than it was recorded with."""
-
-    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from typing import Any, cast
 import aiosqlite
 import orjson
 
-from stswatch.record.holder import Holder, HolderRow, SessionHeldError
+from stswatch.errors import SessionHeldError, StoreWriteError
+from stswatch.record.holder import Holder, HolderRow
 from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord
 from stswatch.store import (
     CHANGE_COLUMNS,
-    StoreWriteError,
     check_schema_version,
     list_migrations,
     open_read_only,

@@ -15,8 +15,7 @@ from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.stream import WsApiClient
 
-from stswatch.errors import NotFoundError, StswatchError
-from stswatch.record.api import ClusterError, ForbiddenError
+from stswatch.errors import ClusterError, ForbiddenError, NotFoundError, StswatchError
 from stswatch.record.kinds import PERSISTENT_VOLUME_CLAIM, POD, SERVICE, STATEFUL_SET, Kind
 
 FIELD_MANAGER = "stswatch"

@@ -17,7 +17,7 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from stswatch.errors import ExitCode, StswatchError
+from stswatch.errors import StswatchError, UsageError
 from stswatch.record.cluster import Cluster, connect
 from stswatch.record.recorder import Recorder
 from stswatch.record.scope import RecordScope
@@ -37,10 +37,8 @@ SETTLE_S = 1.5  # after the last step, for the watch events it caused to arrive
 NAMESPACE_LABEL = "stswatch.dev/scenario"
 
 
-class NotLabError(StswatchError):
+class NotLabError(UsageError):
     """A lab-only scenario was pointed at a cluster that is not the stswatch lab."""
-
-    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from stswatch.errors import ExitCode, StswatchError, WaitTimeoutError
+from stswatch.errors import ExecCheckError, WaitTimeoutError
 from stswatch.scenario.conditions import Observation, describe, observe
 from stswatch.scenario.loading import substitute
 from stswatch.scenario.model import (
@@ -40,12 +40,6 @@ EXEC_RETRY_S = 0.5
 Mark = Callable[[str, dict[str, Any]], Awaitable[None]]
 Progress = Callable[[str], None]
 StepStatus = Literal["done", "skipped", "timed-out"]
-
-
-class ExecCheckError(StswatchError):
-    """A command run in a pod printed something other than what the scenario expects."""
-
-    exit_code = ExitCode.STEP_FAILED
 
 
 @dataclass(frozen=True)

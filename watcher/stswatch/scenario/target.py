@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from stswatch.lab.errors import LabError
+from stswatch.errors import LabError
 from stswatch.lab.lab import attach_lab, lab_status, start_lab
 from stswatch.lab.paths import default_lab_dir
 from stswatch.scenario.runner import ScenarioTarget
