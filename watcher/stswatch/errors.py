@@ -91,6 +91,18 @@ class StswatchError(Exception):
 # never reaches a user.
 
 
+def first_failure(exc: BaseException) -> BaseException:
+    """The first user-facing failure (a `StswatchError`) inside nested task-group exception
+    groups, in depth-first order; else the first leaf; `exc` itself when it is no group."""
+    if not isinstance(exc, BaseExceptionGroup):
+        return exc
+    leaves = [first_failure(e) for e in exc.exceptions]
+    for leaf in leaves:
+        if isinstance(leaf, StswatchError):
+            return leaf
+    return leaves[0]
+
+
 class UsageError(StswatchError):
     """The command line asks for something that cannot be done as asked."""
 

@@ -19,7 +19,7 @@ import orjson
 import psutil
 import structlog
 
-from stswatch.errors import StoreError, StswatchError, UsageError, WaitTimeoutError
+from stswatch.errors import StoreError, StswatchError, UsageError, WaitTimeoutError, first_failure
 from stswatch.record.api import TRANSIENT_ERRORS
 from stswatch.record.cluster import Cluster
 from stswatch.record.holder import Holder
@@ -216,7 +216,7 @@ class Recorder:
         try:
             reason = await self._record(writer, start.reflectors, duration=duration)
         except BaseException as exc:
-            failure = _first_failure(exc)
+            failure = first_failure(exc)
             reason = (
                 "cancelled" if isinstance(failure, asyncio.CancelledError) else f"error: {failure}"
             )
@@ -355,14 +355,3 @@ async def _keep_alive(writer: Writer) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_S)
         await writer.beat()
-
-
-def _first_failure(exc: BaseException) -> BaseException:
-    """The first user-facing failure inside (nested) task-group exception groups."""
-    if not isinstance(exc, BaseExceptionGroup):
-        return exc
-    leaves = [_first_failure(e) for e in exc.exceptions]
-    for leaf in leaves:
-        if isinstance(leaf, StswatchError):
-            return leaf
-    return leaves[0]

@@ -17,7 +17,7 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from stswatch.errors import StswatchError, UsageError
+from stswatch.errors import StswatchError, UsageError, first_failure
 from stswatch.record.cluster import Cluster, connect
 from stswatch.record.recorder import Recorder
 from stswatch.record.scope import RecordScope
@@ -219,15 +219,10 @@ async def _one_error() -> AsyncIterator[None]:
     try:
         yield
     except BaseExceptionGroup as group:
-        matched, _ = group.split(StswatchError)
-        if matched is None:
+        failure = first_failure(group)
+        if not isinstance(failure, StswatchError):
             raise
-        raise _first_leaf(matched) from group
-
-
-def _first_leaf(group: BaseExceptionGroup[Any]) -> BaseException:
-    first = group.exceptions[0]
-    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
+        raise failure from group
 
 
 async def _cleanup(api: ApiClient, *, namespace: str, progress: Progress) -> None:
