@@ -69,7 +69,8 @@ def test_parallel_gating_not_applicable_with_burst(lesson: dict[str, Any]) -> No
 def test_homework_1_says_what_happened(lesson: dict[str, Any], policy: str) -> None:
     (homework,) = verdicts(lesson["results"][policy], "homework-1")
     assert homework.outcome == "pass", homework
-    # The real controller never looks the Service up (docs/controller.md, "Identity and DNS"): redis-2 comes back.
+    # The real controller never looks the Service up (docs/controller.md, "Identity and DNS"):
+    # redis-2 comes back.
     assert "redis-2" in homework.reason
     assert "recreated" in homework.reason
 

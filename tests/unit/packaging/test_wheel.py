@@ -1,0 +1,82 @@
+"""The wheel installs one import root, `stswatch`, and works on its own, away from the checkout.
+
+The wheel is built without network (`--no-build-isolation`, hatchling from the test extras) and
+unpacked into a folder of its own; `python -S` then runs it with that folder and the venv's
+site-packages on `sys.path` but without processing `.pth` files, so the editable install's
+checkout paths (watcher/, reports/) cannot stand in for anything the wheel is missing.
+"""
+
+import os
+import site
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.real import real_store
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+        + ["-w", str(out), str(ROOT)],  # noqa: RUF005 (one command, split for width)
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    (built,) = out.glob("stswatch-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("site")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(target)
+    return target
+
+
+def _run(installed: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    path = os.pathsep.join([str(installed), *site.getsitepackages()])
+    env = {**os.environ, "PYTHONPATH": path, "PYTHONSAFEPATH": "1"}
+    return subprocess.run(
+        [sys.executable, "-S", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_wheel_holds_one_import_root(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        roots = {name.split("/", 1)[0] for name in archive.namelist()}
+        names = archive.namelist()
+    assert roots == {"stswatch", "stswatch-0.1.0.dist-info"}
+    assert "stswatch/migrations/0001_initial.sql" in names
+    assert "stswatch/lab/controlplane/kubernetes/go.mod" in names
+    assert "stswatch/reports/timeline/templates/report.html.j2" in names
+    assert "stswatch/scenario/builtin/lesson.yaml" in names
+    assert not any(name.startswith("stswatch/__init__") for name in names)  # PEP 420 portions
+
+
+def test_the_installed_wheel_runs_without_the_checkout(installed: Path, tmp_path: Path) -> None:
+    where = _run(installed, tmp_path, "-c", "import stswatch.cli as c; print(c.__file__)")
+    assert where.stdout.startswith(str(installed)), where.stdout + where.stderr
+    for command in ([], ["demo"], ["lab", "build"], ["verify"], ["doctor"]):
+        shown = _run(installed, tmp_path, "-m", "stswatch", *command, "--help")
+        assert shown.returncode == 0, shown.stderr
+        assert "Usage:" in shown.stdout
+
+
+def test_the_installed_wheel_verifies_a_recording(installed: Path, tmp_path: Path) -> None:
+    db = real_store(tmp_path, "lesson")
+    verified = _run(
+        installed, tmp_path, "-m", "stswatch", "verify", "lesson-orderedready", "--db", str(db)
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert "PASS" in verified.stdout and "FAIL" not in verified.stdout
+    sql = _run(installed, tmp_path, "-c", "import stswatch.store as s; print(s._migrations_dir())")
+    assert sql.stdout.strip() == str(installed / "stswatch" / "migrations"), sql.stderr
