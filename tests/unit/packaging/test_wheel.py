@@ -77,6 +77,7 @@ def test_the_installed_wheel_verifies_a_recording(installed: Path, tmp_path: Pat
         installed, tmp_path, "-m", "stswatch", "verify", "lesson-orderedready", "--db", str(db)
     )
     assert verified.returncode == 0, verified.stderr
-    assert "PASS" in verified.stdout and "FAIL" not in verified.stdout
+    assert "PASS" in verified.stdout
+    assert "FAIL" not in verified.stdout
     sql = _run(installed, tmp_path, "-c", "import stswatch.store as s; print(s._migrations_dir())")
     assert sql.stdout.strip() == str(installed / "stswatch" / "migrations"), sql.stderr
