@@ -9,7 +9,7 @@ env, volumes, conditions) and write into a fresh store with the real schema and 
   re-encode, a ChangeRecord) into the real `Writer` task, until `flush()` returns.
 
 Prints both rates and their ratio (targets: ratio ≥ 0.5, recorder ≥ 20,000 changes/s).
-Usage: python bench/ingest.py [--changes N]
+Usage: python -m bench.ingest [--changes N]   (from the repository root)
 """
 
 import argparse

@@ -5,7 +5,7 @@ The lab must stay deterministic on a loaded machine (CI runs on two shared cores
 prints each run's pass/fail counts and wall time beside one unloaded run's (the baseline, first).
 Prints; never asserts.
 
-    python bench/loaded.py --runs 3 tests/integration
+    python -m bench.loaded --runs 3 tests/integration
 """
 
 import argparse

@@ -5,7 +5,7 @@ report generation time (load, lifecycles, verify, timeline, HTML), file size, an
 Debian's headless Chromium takes to load the file from disk and run its script.
 Targets for 1,000 pods: generation < 5 s, file < 10 MB, Chromium load < 3 s. Never asserts.
 
-    /work/venv/bin/python bench/report.py [--pods 1000] [--keep DIR]
+    .venv/bin/python -m bench.report [--pods 1000] [--keep DIR]   (from the repository root)
 """
 
 import argparse

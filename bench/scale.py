@@ -5,7 +5,7 @@ the pods as the baseline. Prints: changes recorded, transitions lost (pod events
 watch saw that the recording lacks; must be 0), the recorder's peak RSS (target < 200 MB), and
 the p50/p99 lag from receive to the batch being handed to SQLite.
 
-Usage: python bench/scale.py [--replicas 1000] [--lab-dir DIR]   (no --lab-dir: a fresh lab)
+Usage: python -m bench.scale [--replicas 1000] [--lab-dir DIR]   (no --lab-dir: a fresh lab)
 """
 
 import argparse

@@ -6,7 +6,7 @@ any status must cost), `read_world` + `set_status` + the table (what `stswatch s
 connecting), and the whole `stswatch status` command in a fresh process (Python start-up,
 kubeconfig, TLS and /version included). Prints the medians; asserts nothing.
 
-Usage: python bench/status.py [--replicas 100] [--rounds 7] [--lab-dir DIR]   (no --lab-dir: a
+Usage: python -m bench.status [--replicas 100] [--rounds 7] [--lab-dir DIR]   (no --lab-dir: a
 fresh lab)
 """
 

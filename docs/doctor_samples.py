@@ -5,7 +5,7 @@ Each case gets its own namespace named after it, is broken the way tests/integra
 test_doctor.py breaks it, and is printed once doctor sees the failure settled (a set held by a
 pod is an error only after 30 s). Run from the repository root against a running lab:
 
-    stswatch lab up --dir /tmp/lab && python docs/doctor_samples.py --lab-dir /tmp/lab
+    stswatch lab up --dir /tmp/lab && python -m docs.doctor_samples --lab-dir /tmp/lab
 """
 
 import argparse

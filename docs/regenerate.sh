@@ -20,7 +20,7 @@ trap '"$bin" lab down --dir "$work/lab" >/dev/null 2>&1 || true' EXIT
 "$bin" report lesson-orderedready --db "$work/lesson.db" --text > docs/report.txt
 
 # The report with the recreated redis-0 clicked: the change that made it Ready, with its diff.
-"$python" docs/screenshot.py "$work/lesson-orderedready.html" docs/report.png \
+"$python" -m docs.screenshot "$work/lesson-orderedready.html" docs/report.png \
     --click 'g[data-lane="pod/redis-0"] rect.seg.s-ready >> nth=1'
-"$python" docs/screenshot.py "$work/compare.html" docs/compare.png --height 1400
+"$python" -m docs.screenshot "$work/compare.html" docs/compare.png --height 1400
 echo "docs/report.png, docs/compare.png and docs/report.txt regenerated; recording in $work"

@@ -1,6 +1,6 @@
 """Screenshot a stswatch report in Debian's headless Chromium, optionally after clicking something.
 
-python docs/screenshot.py REPORT.html OUT.png [--click CSS] [--full-page]
+python -m docs.screenshot REPORT.html OUT.png [--click CSS] [--full-page]
 """
 
 import argparse
