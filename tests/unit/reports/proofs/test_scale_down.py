@@ -4,23 +4,21 @@ from pathlib import Path
 
 from stswatch.reports.proofs.verify import verify
 from tests.fixtures.builder import ClusterBuilder
-from tests.fixtures.verdicts import verdict_of
+from tests.fixtures.verdicts import five_pods, verdict_of
 
 PROOF = "reverse-order-scale-down"
 
 
-def _five(policy: str = "OrderedReady") -> ClusterBuilder:
+def _three_down() -> ClusterBuilder:
     b = ClusterBuilder()
-    b.service("web-headless")
-    b.statefulset("web", replicas=5, policy=policy)
-    for ordinal in range(5):
+    b.statefulset("web", replicas=3)
+    for ordinal in range(3):
         b.bring_up("web", ordinal)
-    b.set_spec("web", replicas=2)
     return b
 
 
 def test_descending_one_at_a_time_passes(tmp_path: Path) -> None:
-    b = _five()
+    b = five_pods()
     for ordinal in (4, 3, 2):
         b.take_down("web", ordinal)
     verdict = verdict_of(verify(b.write(tmp_path / "s.db")), PROOF, "scale-down")
@@ -30,7 +28,7 @@ def test_descending_one_at_a_time_passes(tmp_path: Path) -> None:
 
 
 def test_next_condemned_deleted_before_previous_gone_fails(tmp_path: Path) -> None:
-    b = _five()
+    b = five_pods()
     b.terminate("web-4")
     b.terminate("web-3")  # web-4 has a deletionTimestamp but is not gone: not enough (Q2)
     b.remove("web-4")
@@ -45,33 +43,12 @@ def test_next_condemned_deleted_before_previous_gone_fails(tmp_path: Path) -> No
 
 
 def test_ascending_order_fails(tmp_path: Path) -> None:
-    b = _five()
+    b = five_pods()
     for ordinal in (2, 3, 4):
         b.take_down("web", ordinal)
     verdict = verdict_of(verify(b.write(tmp_path / "s.db")), PROOF, "scale-down")
     assert verdict.outcome == "fail"
     assert "ordinals ascending" in verdict.reason
-
-
-def test_parallel_scale_down_concurrency_described(tmp_path: Path) -> None:
-    b = _five(policy="Parallel")
-    for ordinal in (4, 3, 2):
-        b.terminate(f"web-{ordinal}")
-    for ordinal in (3, 4, 2):
-        b.remove(f"web-{ordinal}")
-    result = verify(b.write(tmp_path / "s.db"))
-    assert verdict_of(result, PROOF, "scale-down").outcome == "not-applicable"
-    described = verdict_of(result, "parallel-described", "scale-down")
-    assert described.outcome == "pass"
-    assert "3 condemned pods, up to 3 terminating at once" in described.reason
-
-
-def _three_down() -> ClusterBuilder:
-    b = ClusterBuilder()
-    b.statefulset("web", replicas=3)
-    for ordinal in range(3):
-        b.bring_up("web", ordinal)
-    return b
 
 
 def test_unhealthy_condemned_deleted_only_as_first_unavailable(tmp_path: Path) -> None:

@@ -1,0 +1,80 @@
+"""Stable network identity across a pod's recreation: the same name, a DNS record for the new
+incarnation's IP (EndpointSlice targetRef), inconclusive without the evidence."""
+
+from pathlib import Path
+
+from stswatch.reports.proofs.verify import verify
+from tests.fixtures.verdicts import running_web, verdict_of
+
+KIND = "pod-recreated"
+
+
+def test_recreated_pod_keeps_identity_and_dns(tmp_path: Path) -> None:
+    b = running_web()
+    old_ip = b.get("Pod", "web-1")["status"]["podIP"]
+    b.take_down("web", 1)
+    b.bring_up("web", 1)
+    new_ip = b.get("Pod", "web-1")["status"]["podIP"]
+    b.endpoints("web-headless")
+    result = verify(b.write(tmp_path / "s.db"))
+    identity = verdict_of(result, "stable-network-identity", KIND)
+    assert identity.outcome == "pass"
+    assert f"web-1.web-headless.lab.svc.cluster.local → {new_ip} (was {old_ip})" in identity.reason
+    assert identity.evidence[-1].kind == "EndpointSlice"
+    storage = verdict_of(result, "stable-storage", KIND)
+    assert storage.outcome == "pass"
+    assert "data-web-1 uid" in storage.reason
+
+
+def test_lost_subdomain_fails(tmp_path: Path) -> None:
+    b = running_web()
+    b.take_down("web", 1)
+    b.bring_up("web", 1, subdomain=None)
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "fail"
+    assert "lost its subdomain" in identity.reason
+
+
+def test_no_dns_record_for_new_ip_fails(tmp_path: Path) -> None:
+    b = running_web()
+    b.take_down("web", 1)
+    b.bring_up("web", 1)  # the EndpointSlice is never updated with the new IP
+    b.stop(after_ms=30_000)
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "fail"
+    assert "no Ready EndpointSlice endpoint of this pod" in identity.reason
+
+
+def test_no_dns_record_yet_when_the_recording_ends_is_inconclusive(tmp_path: Path) -> None:
+    b = running_web()
+    b.take_down("web", 1)
+    b.bring_up("web", 1)
+    b.stop(after_ms=1_000)  # the slice update could still have come
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "inconclusive"
+    assert identity.missing == "recording-end"
+    assert "the recording ended" in identity.reason
+
+
+def test_another_incarnations_record_is_not_evidence(tmp_path: Path) -> None:
+    b = running_web()
+    old_ip = b.get("Pod", "web-1")["status"]["podIP"]
+    b.take_down("web", 1)
+    b.create_pod("web", 1)
+    b.schedule("web-1")
+    b.run("web-1", ip=old_ip)  # same name and IP, another uid, never Ready
+    b.endpoints("web-headless")
+    b.stop(after_ms=30_000)
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "not-applicable", identity.reason
+    assert "never Ready" in identity.reason
+    assert "no DNS record by design" in identity.reason
+
+
+def test_unrecorded_endpoint_slices_are_inconclusive(tmp_path: Path) -> None:
+    b = running_web(slices=False)
+    b.take_down("web", 1)
+    b.bring_up("web", 1)
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "inconclusive"
+    assert "EndpointSlices were not recorded" in identity.reason

@@ -1,0 +1,71 @@
+"""Stable storage across a pod's recreation: the same claim and volume, or a new claim expected
+after a client's or the retention policy's deletion; a gap makes it inconclusive."""
+
+from pathlib import Path
+
+from stswatch.reports.proofs.verify import verify
+from tests.fixtures.verdicts import running_web, verdict_of
+
+KIND = "pod-recreated"
+
+
+def test_claim_deleted_by_a_client_makes_a_new_claim_expected(tmp_path: Path) -> None:
+    b = running_web()
+    b.take_down("web", 1)
+    b.delete("PersistentVolumeClaim", "data-web-1")
+    b.pvc("data-web-1")
+    b.bind("data-web-1", "pv-fresh")
+    b.bring_up("web", 1)
+    result = verify(b.write(tmp_path / "s.db"))
+    storage = verdict_of(result, "stable-storage", KIND)
+    assert storage.outcome == "not-applicable", storage.reason
+    assert "data-web-1 is a new claim for web-1" in storage.reason
+    assert "deleted by a client" in storage.reason
+    assert not result.failed
+
+
+def test_claim_deleted_by_the_retention_policy_makes_a_new_claim_expected(
+    tmp_path: Path,
+) -> None:
+    b = running_web()
+    claim = b.get("PersistentVolumeClaim", "data-web-1")
+    pod = b.get("Pod", "web-1")["metadata"]
+    claim["metadata"]["ownerReferences"] = [{"kind": "Pod", "name": "web-1", "uid": pod["uid"]}]
+    b.emit("PersistentVolumeClaim", claim, "MODIFIED")
+    b.take_down("web", 1)
+    b.delete("PersistentVolumeClaim", "data-web-1")
+    b.pvc("data-web-1")
+    b.bind("data-web-1", "pv-fresh")
+    b.bring_up("web", 1)
+    storage = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-storage", KIND)
+    assert storage.outcome == "not-applicable", storage.reason
+    assert "deleted by the PVC retention policy" in storage.reason
+    assert "whenScaled: Delete" in storage.reason
+
+
+def test_claim_bound_to_another_volume_under_the_same_uid_fails(tmp_path: Path) -> None:
+    b = running_web()
+    b.take_down("web", 1)
+    b.bind("data-web-1", "pv-other")  # same claim object, another volume: the data is gone
+    b.bring_up("web", 1)
+    result = verify(b.write(tmp_path / "s.db"))
+    storage = verdict_of(result, "stable-storage", KIND)
+    assert storage.outcome == "fail", storage.reason
+    assert "under the same claim uid" in storage.reason
+    assert "then to PV pv-other" in storage.reason
+    assert result.failed
+
+
+def test_gap_makes_verdict_inconclusive(tmp_path: Path) -> None:
+    b = running_web()
+    b.take_down("web", 1)
+    b.gap("Pod", ms=500)
+    b.bring_up("web", 1)
+    b.endpoints("web-headless")
+    result = verify(b.write(tmp_path / "s.db"))
+    storage = verdict_of(result, "stable-storage", KIND)
+    assert storage.outcome == "inconclusive"
+    assert storage.gap is not None
+    assert storage.gap.kind == "Pod"
+    assert "would have been pass" in storage.reason
+    assert not result.failed
