@@ -6,8 +6,8 @@ Adapts `reports.verdict` (what `verify` decided) to the view model the renderers
 from collections.abc import Callable
 
 from reports.explain import hold_text, missing_cause, why_inconclusive
-from reports.timeline import Band, EvidenceLink, HeldStretch, Quantiles, VerdictView
-from reports.verdict import EpisodeResult, Hold, VerifyResult
+from reports.timeline import Band, EvidenceLink, HeldStretch, MarkCite, Quantiles, VerdictView
+from reports.verdict import EpisodeResult, Hold, MarkRef, VerifyResult
 
 Clock = Callable[[int], float]  # recorder wall-clock ns to seconds from the session's start
 _OUTCOME_LABELS = {"not-applicable": "n-a"}
@@ -69,10 +69,16 @@ def verdict_views(episodes: tuple[EpisodeResult, ...], clock: Clock) -> tuple[Ve
                 EvidenceLink(e.change_id, clock(e.received_wall_ns), f"{e.name}: {e.note}")
                 for e in verdict.evidence
             ),
+            marks=tuple(_mark_cite(m, clock) for m in verdict.marks),
         )
         for episode in episodes
         for verdict in episode.verdicts
     )
+
+
+def _mark_cite(mark: MarkRef, clock: Clock) -> MarkCite:
+    step = f"step {mark.step}: " if mark.step is not None else ""
+    return MarkCite(mark.mark_id, clock(mark.received_wall_ns), f"{step}{mark.label}: {mark.note}")
 
 
 def latencies(episodes: tuple[EpisodeResult, ...]) -> tuple[Quantiles, ...]:

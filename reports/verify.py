@@ -9,6 +9,7 @@ from types import ModuleType
 from migrations.failures import NotFoundError
 from reports.attribution import attribution
 from reports.episodes import find_episodes
+from reports.exec_marks import exec_marks
 from reports.latency import phase_latency
 from reports.lifecycle import Lifecycles, build_lifecycles
 from reports.progress import episode_progress
@@ -107,12 +108,13 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     replays = {sts.uid: replay_set(life, sts, until_ns=end_ns) for sts in life.statefulsets}
     actors = attribution(recording)
     ids_by_rank = tuple(sorted(life.ordering.rank, key=life.ordering.rank.__getitem__))
+    execs = exec_marks(recording)
     results = []
     for index, episode in enumerate(episodes, start=1):
         uid = episode.statefulset.uid
         ctx = ProofContext(
             episode, life, changes, recording.gaps, episodes, indexes[uid], kinds,
-            replays[uid], actors, end_ns, ids_by_rank,
+            replays[uid], actors, end_ns, ids_by_rank, execs=execs,
         )  # fmt: skip
         results.append(_result(index, ctx, _decide_all(ctx)))
     gaps = tuple(

@@ -8,6 +8,7 @@ from itertools import pairwise
 
 from reports.attribution import Actor, Attribution, pod_deletion
 from reports.episodes import UPDATE_KINDS, Episode, Recreation
+from reports.exec_marks import ExecMark
 from reports.lifecycle import Lifecycles, PodIncarnation, StatefulSetIncarnation, Transition
 from reports.objects import parse_time
 from reports.proofs.walk import lowest_unhealthy
@@ -81,6 +82,7 @@ class ProofContext:
     recording_end_ns: int  # the last moment the recording covers (wall ns)
     ids_by_rank: tuple[int, ...] = ()  # change id at each rank
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    execs: tuple[ExecMark, ...] = ()  # the scenario's exec outputs, cited beside the changes
 
     def wall_at_rank(self, rank: int) -> int:
         """The receive time of the change at `rank`, or the recording's end past the last."""
@@ -314,5 +316,12 @@ def with_gaps(
         f"window; would have been {verdict.outcome}: {verdict.reason}"
     )
     return Verdict(
-        verdict.proof, "inconclusive", reason, verdict.basis, verdict.evidence, gap, "gap"
+        verdict.proof,
+        "inconclusive",
+        reason,
+        verdict.basis,
+        verdict.evidence,
+        gap,
+        "gap",
+        verdict.marks,
     )

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from migrations.exec_marks import exec_mark_detail
 from migrations.failures import ExitCode, StswatchError, WaitTimeoutError
 from watcher.scenario.conditions import Observation, describe, observe
 from watcher.scenario.loading import substitute
@@ -72,6 +73,7 @@ class _Run:
     progress: Progress
     allow_exec: bool
     old_uids: dict[str, str] = field(default_factory=dict)
+    last_output: str | None = None  # the last exec's output (stripped), for its mark
 
 
 async def run_steps(
@@ -151,13 +153,31 @@ async def _run_step(run: _Run, *, index: int, step: Step) -> StepOutcome:
         await run.mark(f"{title} (timed out)", {**end, "note": note})
         if not (isinstance(step, WaitStep) and step.on_timeout == "continue"):
             raise
+    except ExecCheckError as exc:
+        # What the pod printed instead is evidence too (the reading side cites it).
+        end = {**detail, "phase": "end", "status": "check-failed", "seconds": _since(started)}
+        await run.mark(
+            f"{title} (check failed)", {**end, **_exec_fields(run, step), "note": exc.message}
+        )
+        raise
     else:
         if waiting:
             end = {**detail, "phase": "end", "status": status, "seconds": _since(started)}
-            await run.mark(title, {**end, "note": note})
+            await run.mark(title, {**end, **_exec_fields(run, step), "note": note})
     seconds = time.monotonic() - started
     run.progress(f"step {index}: {status} in {seconds:.1f} s{': ' + note if note else ''}")
     return StepOutcome(index, step.kind, title, status, seconds, note)
+
+
+def _exec_fields(run: _Run, step: Step) -> dict[str, Any]:
+    """For an exec step that printed something: where it ran, the command and its output."""
+    if not isinstance(step, ExecStep) or run.last_output is None:
+        return {}
+    command = [str(part) for part in substitute(step.command, run.values)]
+    namespace = run.values.get("namespace", "")
+    return exec_mark_detail(
+        pod=step.pod, namespace=namespace, command=command, output=run.last_output
+    )
 
 
 def _skip_reason(run: _Run, step: Step) -> str:
@@ -276,6 +296,7 @@ async def _exec(run: _Run, step: ExecStep) -> str:
     command = [str(part) for part in substitute(step.command, run.values)]
     shown = f"`{' '.join(command)}` in pod {step.pod}"
     got = "nothing yet"
+    run.last_output = None
     try:
         async with asyncio.timeout(step.timeout):
             while True:
@@ -284,6 +305,7 @@ async def _exec(run: _Run, step: ExecStep) -> str:
                         step.pod, command=command, container=step.container
                     )
                     got = repr(output.strip())
+                    run.last_output = output.strip()
                 except TransientScenarioError as exc:
                     got = exc.message
                     output = None
