@@ -9,6 +9,7 @@ without them the module skips with the reason.
 import asyncio
 import os
 import random
+import re
 import socket
 import struct
 import time
@@ -384,3 +385,24 @@ def test_demo_runs_the_lesson_with_exec_on_real_nodes(real_lab: LabHandle, tmp_p
         assert result.count("inconclusive") == 0, result.to_dict()
         passed = {v.proof for v in result.verdicts if v.outcome == "pass"}
         assert {"stable-storage", "stable-network-identity"} <= passed, sorted(passed)
+        _verify_cites_the_exec_outputs(tmp_path / "s.db", session)
+
+
+def _verify_cites_the_exec_outputs(db: Path, session: str) -> None:
+    """`stswatch verify` tells the value read back and the DNS answer beside the changes."""
+    argv = ["verify", "--db", str(db), session, "--statefulset", "redis"]
+    cli = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert cli.exit_code == 0, cli.output
+    storage = [line for line in cli.output.splitlines() if "PASS  stable-storage" in line]
+    read_back = (
+        "; `redis-cli GET mykey` in the new redis-0 printed 'hello-from-redis-0', the value "
+        "`redis-cli SET` wrote in the old one (marks #"
+    )
+    assert any(read_back in line for line in storage), cli.output
+    identity = [line for line in cli.output.splitlines() if "PASS  stable-network-identity" in line]
+    answered = re.compile(
+        r"; `nslookup redis-0\.redis-headless\.\S+\.svc\.cluster\.local` from pod dns-client "
+        r"answered (\S+), the new redis-0's IP \(EndpointSlice change #\d+, mark #\d+\)"
+    )
+    assert any(answered.search(line) for line in identity), cli.output
+    assert re.search(r"mark #\d+ \S+ step \\d+ redis-cli GET mykey", cli.output), cli.output
