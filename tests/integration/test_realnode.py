@@ -405,4 +405,4 @@ def _verify_cites_the_exec_outputs(db: Path, session: str) -> None:
         r"answered (\S+), the new redis-0's IP \(EndpointSlice change #\d+, mark #\d+\)"
     )
     assert any(answered.search(line) for line in identity), cli.output
-    assert re.search(r"mark #\d+ \S+ step \\d+ redis-cli GET mykey", cli.output), cli.output
+    assert re.search(r"mark #\d+ \S+ step \d+ redis-cli GET mykey", cli.output), cli.output
