@@ -406,3 +406,69 @@ def _verify_cites_the_exec_outputs(db: Path, session: str) -> None:
     )
     assert any(answered.search(line) for line in identity), cli.output
     assert re.search(r"mark #\d+ \S+ step \d+ redis-cli GET mykey", cli.output), cli.output
+
+
+def _crashing_set() -> dict[str, Any]:
+    """A StatefulSet whose only container exits 3 at once: a real kubelet backs it off."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "crash"},
+        "spec": {
+            "serviceName": "crash",
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "crash"}},
+            "template": {
+                "metadata": {"labels": {"app": "crash"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 0,
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": "busybox",
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["sh", "-c", "exit 3"],
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+def _doctor(kubeconfig: Path, namespace: str) -> tuple[int, str]:
+    argv = ["doctor", "-n", namespace, "crash", "--kubeconfig", str(kubeconfig)]
+    result = CliRunner().invoke(main, argv)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+async def test_doctor_names_a_real_crash_loop(real_lab: LabHandle, objects: Objects) -> None:
+    """The kubelet's own CrashLoopBackOff (not the kwok stage's imitation) is diagnosed."""
+    await objects.apply(_crashing_set())
+
+    async def backing_off() -> dict[str, Any] | None:
+        pod = await objects.get("Pod", "crash-0")
+        statuses = (pod or {}).get("status", {}).get("containerStatuses") or []
+        waiting = [s for s in statuses if s.get("state", {}).get("waiting", {}).get("reason")]
+        return (
+            pod
+            if any(s["state"]["waiting"]["reason"] == "CrashLoopBackOff" for s in waiting)
+            else None
+        )
+
+    pod = await _until("crash-0 in CrashLoopBackOff", backing_off)
+    (status,) = pod["status"]["containerStatuses"]
+    assert status["lastState"]["terminated"]["exitCode"] == 3, status
+
+    async def diagnosed() -> str | None:
+        code, out = await asyncio.to_thread(_doctor, real_lab.kubeconfig, objects.namespace)
+        return out if code == 1 and "CrashLoopBackOff" in out else None
+
+    # the back-off window (10 s, then 20 s, ...) is when the kubelet reports the state
+    report = await _until("doctor to report the crash loop", diagnosed, wait_s=90)
+    assert (
+        "container main of pod crash-0 is in CrashLoopBackOff: last exit Error (exit code 3)"
+        in report
+    ), report
+    assert f"kubectl logs -n {objects.namespace} crash-0 -c main --previous" in report, report
