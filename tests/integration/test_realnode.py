@@ -21,9 +21,12 @@ import pytest
 import pytest_asyncio
 from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
+from record_support import recording
 
 from reports.recording import list_session_names, load_recording
+from reports.verdict import VerifyResult
 from reports.verify import verify
+from reports.verify_render import progress_lines
 from watcher.cli import main
 from watcher.lab import realnode
 from watcher.lab.errors import LabError
@@ -31,6 +34,7 @@ from watcher.lab.images import missing_tools
 from watcher.lab.lab import LabHandle, lab_status, start_lab, stop_lab
 from watcher.lab.paths import LAB_DIR_ENV
 from watcher.scenario.objects import Objects, _call
+from watcher.scope import RecordScope
 
 pytestmark = [pytest.mark.integration, pytest.mark.realnode]
 
@@ -229,27 +233,51 @@ async def test_redis_data_survives_pod_deletion(real_lab: LabHandle, objects: Ob
 
 
 async def test_failing_readiness_probe_holds_ordered_ready_scale_up(
-    real_lab: LabHandle, objects: Objects
+    real_lab: LabHandle, objects: Objects, tmp_path: Path
 ) -> None:
+    """The e2e "halt" case on a real container, recorded: the verdicts tell the hold."""
     await objects.apply(_service())
     await objects.apply(_statefulset(replicas=1, storage_class=real_lab.storage_class))
     await _pod_ready(objects, "redis-0")
-    # every client waits 20 s, so the probe's own `timeout 1` fails it: redis-0 turns unready
-    paused = await _exec(objects, "redis-0", ["redis-cli", "CLIENT", "PAUSE", "20000"])
-    assert paused.strip() == "OK"
+    db, scope = tmp_path / "halt.db", RecordScope(namespace=objects.namespace)
+    async with recording(real_lab, db_path=db, session="halt", scope=scope) as recorder:
+        # every client waits 20 s, so the probe's own `timeout 1` fails it: redis-0 turns unready
+        paused = await _exec(objects, "redis-0", ["redis-cli", "CLIENT", "PAUSE", "20000"])
+        assert paused.strip() == "OK"
 
-    async def unready() -> bool:
-        return not _ready(await objects.get("Pod", "redis-0"))
+        async def unready() -> bool:
+            return not _ready(await objects.get("Pod", "redis-0"))
 
-    await _until("redis-0 unready", unready, wait_s=15)
-    await objects.apply(_statefulset(replicas=3, storage_class=real_lab.storage_class))
-    held_until = time.monotonic() + 5
-    while time.monotonic() < held_until:
-        assert await objects.get("Pod", "redis-1") is None, "redis-1 created while redis-0 unready"
-        await asyncio.sleep(POLL_S)
-    # the pause ends, redis-0 is Ready again, and the scale-up goes on in order
-    await _pod_ready(objects, "redis-1")
-    await _pod_ready(objects, "redis-2")
+        await _until("redis-0 unready", unready, wait_s=15)
+        await objects.apply(_statefulset(replicas=3, storage_class=real_lab.storage_class))
+        held_until = time.monotonic() + 5
+        while time.monotonic() < held_until:
+            assert await objects.get("Pod", "redis-1") is None, "redis-1 created, redis-0 unready"
+            await asyncio.sleep(POLL_S)
+        # the pause ends, redis-0 is Ready again, and the scale-up goes on in order
+        await _pod_ready(objects, "redis-1")
+        await _pod_ready(objects, "redis-2")
+        await asyncio.sleep(1)  # the set's status and the slices settle into the recording
+        await recorder.stop()
+    _the_hold_is_told(verify(load_recording(db, "halt"), statefulset="redis"))
+
+
+def _the_hold_is_told(result: VerifyResult) -> None:
+    """The scale-up 1 -> 3 passed gating, held at redis-0 until its probe passed again."""
+    (episode,) = [e for e in result.episodes if e.kind == "scale-up" and "1→3" in e.summary]
+    gating = next(v for v in episode.verdicts if v.proof == "ordered-ready-gating")
+    assert gating.outcome == "pass", gating.reason
+    assert "held at redis-0 (not Ready) for " in gating.reason, gating.reason
+    assert "until redis-0 Ready, then redis-1 created" in gating.reason, gating.reason
+    seconds = float(gating.reason.split("held at redis-0 (not Ready) for ")[1].split(" s")[0])
+    assert seconds >= 5, gating.reason  # the test saw no redis-1 for 5 s
+    assert episode.progress is not None
+    assert episode.progress.state == "completed", episode.progress.text
+    (hold,) = [h for h in episode.progress.holds if h.pod == "redis-0"]
+    assert hold.released_by == "redis-0 Ready", hold
+    text = "\n".join(progress_lines(episode))
+    assert "held at redis-0 (not Ready) for " in text, text
+    assert "until redis-0 Ready" in text, text
 
 
 def _dns_query(name: str, *, server: tuple[str, int]) -> list[str]:
