@@ -10,13 +10,17 @@ import asyncio
 import os
 import random
 import re
+import signal
 import socket
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import pytest_asyncio
 from click.testing import CliRunner
@@ -31,7 +35,7 @@ from watcher.cli import main
 from watcher.lab import realnode
 from watcher.lab.errors import LabError
 from watcher.lab.images import missing_tools
-from watcher.lab.lab import LabHandle, lab_status, start_lab, stop_lab
+from watcher.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_lab
 from watcher.lab.paths import LAB_DIR_ENV
 from watcher.scenario.objects import Objects, _call
 from watcher.scope import RecordScope
@@ -376,7 +380,7 @@ def _traces(directory: Path) -> list[str]:
 
 
 async def test_a_failed_up_leaves_the_host_clean(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if _host_problems() and not _required():
         pytest.skip("real nodes cannot run here")
@@ -386,7 +390,7 @@ async def test_a_failed_up_leaves_the_host_clean(
         return (*real_argv(node, kubelet=kubelet), "--no-such-flag")
 
     monkeypatch.setattr(realnode, "kubelet_argv", broken)
-    directory = tmp_path / "lab"
+    directory = tmp_path_factory.mktemp("failed")  # short: the kubelet's sockets live in it
     with pytest.raises(LabError, match=r"kubelet of node 127\.0\.0\.2 exited during start-up"):
         await start_lab(directory, nodes=0, real_nodes=1, report=print, wait_s=30)
     assert await asyncio.to_thread(_traces, directory) == []
@@ -500,3 +504,105 @@ async def test_doctor_names_a_real_crash_loop(real_lab: LabHandle, objects: Obje
         in report
     ), report
     assert f"kubectl logs -n {objects.namespace} crash-0 -c main --previous" in report, report
+
+
+def _stswatch(directory: Path, *argv: str, timeout_s: float = 240) -> str:
+    """`stswatch ARGV` as a user runs it, in its own process, on the lab in `directory`."""
+    command = [str(Path(sys.executable).with_name("stswatch")), *argv]
+    env = {**os.environ, LAB_DIR_ENV: str(directory)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)
+    assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def _lines(command: list[str], *, keep: str) -> list[str]:
+    out = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
+    return [line for line in out.splitlines() if keep in line]
+
+
+def host_check(directory: Path) -> dict[str, list[str]]:
+    """What docs/lab.md's check by hand finds of the lab in `directory` (empty lists: clean)."""
+    key = realnode.lab_key(directory.resolve())
+    nodes = str(directory.resolve() / "nodes")
+    mountinfo = Path("/proc/self/mountinfo").read_text().splitlines()
+    return {
+        "processes (pgrep -a -f <lab>/nodes)": _lines(["pgrep", "-a", "-f", nodes], keep=nodes),
+        "mounts (/proc/self/mountinfo)": [line.split()[4] for line in mountinfo if nodes in line],
+        "bridge (ip link show type bridge)": _lines(
+            ["ip", "-o", "link", "show", "type", "bridge"], keep=f"stsw{key}"
+        ),
+        "cgroup dirs (/sys/fs/cgroup/*/stswatch-<key>-*)": sorted(
+            str(p) for p in Path("/sys/fs/cgroup").glob(f"*/stswatch-{key}-*")
+        ),
+        "iptables chains (iptables-save | grep KUBE)": _lines(["iptables-save"], keep="KUBE"),
+        "shims (pgrep -a containerd-shim, of the lab)": _lines(
+            ["pgrep", "-a", "-f", "containerd-shim"], keep=f"/run/stswatch/{key}-"
+        ),
+    }
+
+
+def _report(title: str, check: dict[str, list[str]]) -> str:
+    lines = [title]
+    for what, found in check.items():
+        lines.append(f"  {what}: {', '.join(found) if found else 'none'}")
+    return "\n".join(lines)
+
+
+async def _a_pod_runs(directory: Path) -> None:
+    """A busybox pod on the lab's real node, Running and Ready (a sandbox, a shim, mounts)."""
+    api: ApiClient = await attach_lab(directory).new_api_client()
+    async with api:
+        pods = Objects(api, "default")
+        await pods.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "sleeper"},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "busybox",
+                            "image": "busybox",
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["sleep", "3600"],
+                        }
+                    ]
+                },
+            }
+        )
+        await _pod_ready(pods, "sleeper")
+
+
+@pytest.mark.parametrize("kill_kubelet", [False, True], ids=["normal", "kubelet-killed"])
+async def test_lab_down_leaves_nothing_on_the_host(
+    tmp_path_factory: pytest.TempPathFactory, kill_kubelet: bool
+) -> None:
+    """`lab up --real-nodes 1`, a pod, (a `kill -9` of the kubelet,) `lab down`: nothing left."""
+    if _host_problems() and not _required():
+        pytest.skip("real nodes cannot run here")
+    # short (the kubelet's sockets live in it), and where _stop_leftover_labs looks after a crash
+    directory = tmp_path_factory.mktemp("down")
+    try:
+        await asyncio.to_thread(_stswatch, directory, "lab", "up", "--real-nodes", "1")
+        await _a_pod_runs(directory)
+        running = await asyncio.to_thread(host_check, directory)
+        assert all(running[what] for what in list(running)[:4]), running  # the check sees a lab
+        print(_report(f"while the lab ran, a pod on its real node ({directory}):", running))
+        if kill_kubelet:
+            status = lab_status(directory)
+            assert status is not None
+            (kubelet,) = [r for r in status.state.processes if r.name.startswith("kubelet-")]
+            os.kill(kubelet.pid, signal.SIGKILL)
+            print(f"kill -9 {kubelet.pid} ({kubelet.name})")
+            await _until("the kubelet gone", lambda: _gone(kubelet.pid), wait_s=10)
+    finally:
+        await asyncio.to_thread(_stswatch, directory, "lab", "down")
+    check = await asyncio.to_thread(host_check, directory)
+    title = "after a kill -9 of the kubelet mid-run" if kill_kubelet else "after a normal run"
+    print(_report(f"lab down {title} ({directory}):", check))
+    assert not any(check.values()), check
+    assert "stopped" in await asyncio.to_thread(_stswatch, directory, "lab", "status")
+
+
+async def _gone(pid: int) -> bool:
+    return not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
