@@ -11,7 +11,9 @@ from typing import Any
 import orjson
 
 from migrations.exec_marks import exec_mark_detail
+from reports.html import render_report
 from reports.recording import Recording, load_recording
+from reports.timeline_build import session_timeline
 from reports.verdict import Verdict
 from reports.verify import verify
 from reports.verify_render import render_json, render_junit, render_text
@@ -169,3 +171,14 @@ def test_marks_of_an_older_stswatch_without_the_command_are_not_cited(tmp_path: 
     storage, identity, _ = _verdicts(old_style, tmp_path)
     assert storage.marks == ()
     assert identity.marks == ()
+
+
+def test_the_html_report_lists_the_marks_a_verdict_cites(tmp_path: Path) -> None:
+    _recreated(read="hello-from-web-1").write(tmp_path / "s.db")
+    page = render_report(session_timeline(tmp_path / "s.db", "s1"))
+    cited = "".join(
+        block.split("</ul>", 1)[0] for block in page.split('<ul class="mark-cites"')[1:]
+    )
+    assert "mark #4, step 9: exec in dns-client: nslookup " in cited
+    assert "mark #2, step 5: exec in web-1: redis-cli SET mykey hello-from-web-1: wrote " in cited
+    assert "mark #3, step 8: exec in web-1: redis-cli GET mykey: read " in cited
