@@ -8,13 +8,16 @@ they differ from what was written or from the pod's IP (a failed write, an answe
 the old pod: https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from migrations.exec_marks import dns_answers
 from reports.episodes import Recreation
 from reports.exec_marks import ExecMark, during, program, run_in
-from reports.verdict import MarkRef, Verdict
+from reports.proofs.context import ProofContext
+from reports.verdict import Evidence, MarkRef, Outcome, Verdict
+
+Decided = tuple[Outcome, str, list[Evidence]]
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,29 @@ def dns_answer(
         text += f"; before the recreation it answered {_answer(earlier)} (mark #{earlier.mark_id})"
         refs.insert(0, earlier.ref(f"{name} → {_answer(earlier)} (before)"))
     return Cited(text, tuple(refs))
+
+
+def citing_marks(
+    ctx: ProofContext,
+    proof: str,
+    recreations: list[Recreation],
+    one: Callable[[Recreation], Decided],
+    cite: Callable[[Recreation, Decided], Cited | None],
+) -> Verdict:
+    """`ctx.per_recreation`, each reason followed by what `cite` found in the scenario's marks.
+
+    The outcome is `one`'s alone: the marks are told beside it, never weighed.
+    """
+    marks: list[tuple[MarkRef, ...]] = []
+
+    def each(recreation: Recreation) -> Decided:
+        decided = one(recreation)
+        outcome, reason, cited = decided
+        found = cite(recreation, decided)
+        marks.append(found.marks if found is not None else ())
+        return outcome, reason if found is None else f"{reason}; {found.text}", cited
+
+    return with_marks(ctx.per_recreation(proof, recreations, each), marks)
 
 
 def with_marks(verdict: Verdict, per_recreation: Sequence[tuple[MarkRef, ...]]) -> Verdict:

@@ -13,8 +13,8 @@ from reports import causes
 from reports.episodes import Recreation
 from reports.lifecycle import DnsObservation, PodIncarnation, ServiceIncarnation
 from reports.proofs.context import SETTLE_S, ProofContext
-from reports.proofs.exec_cited import dns_answer, with_marks
-from reports.verdict import Evidence, MarkRef, Outcome, Verdict
+from reports.proofs.exec_cited import Cited, Decided, citing_marks, dns_answer
+from reports.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-network-identity"
 KINDS = ("Pod", "EndpointSlice", "Service")
@@ -31,27 +31,22 @@ def decide(ctx: ProofContext) -> Verdict | None:
     recreations = ctx.recreations_in_window()
     if not recreations:
         return None
-    marks: list[tuple[MarkRef, ...]] = []
-    verdict = ctx.per_recreation(PROOF, recreations, lambda r: _asked_dns(ctx, r, marks))
-    return with_marks(verdict, marks)
+    return citing_marks(
+        ctx, PROOF, recreations, lambda r: _one(ctx, r), lambda r, d: _asked_dns(ctx, r, d)
+    )
 
 
-def _asked_dns(
-    ctx: ProofContext, r: Recreation, marks: list[tuple[MarkRef, ...]]
-) -> tuple[Outcome, str, list[Evidence]]:
-    """`_one`, its reason followed by what the scenario's nslookup of the pod's name answered.
+def _asked_dns(ctx: ProofContext, r: Recreation, decided: Decided) -> Cited | None:
+    """What the scenario's nslookup of the new pod's name answered, beside the slice serving it.
 
     The outcome stays the EndpointSlice's: an answer without the new IP is told, never judged.
     """
-    outcome, reason, cited = _one(ctx, r)
     new = r.new
+    if not new.ips:
+        return None
     fqdn = f"{new.name}.{ctx.episode.spec.service_name}.{new.namespace}.svc.cluster.local"
-    served = next((e.change_id for e in reversed(cited) if e.kind == "EndpointSlice"), None)
-    found = None
-    if new.ips:
-        found = dns_answer(ctx.execs, r, fqdn=fqdn, ip=new.ips[-1], slice_change=served)
-    marks.append(found.marks if found is not None else ())
-    return outcome, reason if found is None else f"{reason}; {found.text}", cited
+    served = next((e.change_id for e in reversed(decided[2]) if e.kind == "EndpointSlice"), None)
+    return dns_answer(ctx.execs, r, fqdn=fqdn, ip=new.ips[-1], slice_change=served)
 
 
 def governing_service(ctx: ProofContext, rank: int) -> ServiceIncarnation | None:

@@ -14,10 +14,10 @@ from reports.attribution import claim_deletion
 from reports.episodes import Recreation
 from reports.lifecycle import PodIncarnation, PvcIncarnation
 from reports.proofs.context import ProofContext
-from reports.proofs.exec_cited import read_back, with_marks
+from reports.proofs.exec_cited import citing_marks, read_back
 from reports.proofs.network_identity import RECREATING
 from reports.transition import first_of
-from reports.verdict import Evidence, MarkRef, Outcome, Verdict
+from reports.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-storage"
 KINDS = ("Pod", "PersistentVolumeClaim")
@@ -32,22 +32,14 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return None
     if not ctx.episode.statefulset.claim_templates:
         return ctx.verdict(PROOF, "not-applicable", "the StatefulSet has no volumeClaimTemplates")
-    marks: list[tuple[MarkRef, ...]] = []
-    verdict = ctx.per_recreation(PROOF, recreations, lambda r: _read_back(ctx, r, marks))
-    return with_marks(verdict, marks)
-
-
-def _read_back(
-    ctx: ProofContext, r: Recreation, marks: list[tuple[MarkRef, ...]]
-) -> tuple[Outcome, str, list[Evidence]]:
-    """`_one`, its reason followed by what the scenario read back in the new pod, if it did.
-
-    The outcome stays the claim's: a different value read back is told, never judged.
-    """
-    outcome, reason, cited = _one(ctx, r)
-    found = read_back(ctx.execs, r, same_claim=outcome == "pass")
-    marks.append(found.marks if found is not None else ())
-    return outcome, reason if found is None else f"{reason}; {found.text}", cited
+    # What the scenario read back in the new pod is cited; the claim alone decides.
+    return citing_marks(
+        ctx,
+        PROOF,
+        recreations,
+        lambda r: _one(ctx, r),
+        lambda r, decided: read_back(ctx.execs, r, same_claim=decided[0] == "pass"),
+    )
 
 
 def claim_at(ctx: ProofContext, pod: PodIncarnation, name: str, rank: int) -> PvcIncarnation | None:
