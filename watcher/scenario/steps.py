@@ -173,11 +173,15 @@ def _exec_fields(run: _Run, step: Step) -> dict[str, Any]:
     """For an exec step that printed something: where it ran, the command and its output."""
     if not isinstance(step, ExecStep) or run.last_output is None:
         return {}
-    command = [str(part) for part in substitute(step.command, run.values)]
     namespace = run.values.get("namespace", "")
     return exec_mark_detail(
-        pod=step.pod, namespace=namespace, command=command, output=run.last_output
+        pod=step.pod, namespace=namespace, command=_command(run, step), output=run.last_output
     )
+
+
+def _command(run: _Run, step: ExecStep) -> list[str]:
+    """The exec step's argv as it runs: placeholders filled in."""
+    return [str(part) for part in substitute(step.command, run.values)]
 
 
 def _skip_reason(run: _Run, step: Step) -> str:
@@ -293,7 +297,7 @@ async def _delete(run: _Run, step: DeleteStep) -> str:
 
 async def _exec(run: _Run, step: ExecStep) -> str:
     """Run the command; with `expect`, again until it prints that (a just-started server)."""
-    command = [str(part) for part in substitute(step.command, run.values)]
+    command = _command(run, step)
     shown = f"`{' '.join(command)}` in pod {step.pod}"
     got = "nothing yet"
     run.last_output = None
