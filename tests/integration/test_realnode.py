@@ -499,6 +499,7 @@ async def test_doctor_names_a_real_crash_loop(real_lab: LabHandle, objects: Obje
 
     # the back-off window (10 s, then 20 s, ...) is when the kubelet reports the state
     report = await _until("doctor to report the crash loop", diagnosed, wait_s=90)
+    print(report)
     assert (
         "container main of pod crash-0 is in CrashLoopBackOff: last exit Error (exit code 3)"
         in report
