@@ -9,24 +9,33 @@ without them the module skips with the reason.
 import asyncio
 import os
 import random
+import re
+import signal
 import socket
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import pytest_asyncio
 from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
+from record_support import recording
 
 from stswatch.cli import main
 from stswatch.errors import LabError
 from stswatch.lab import realnode
 from stswatch.lab.images import missing_tools
-from stswatch.lab.lab import LabHandle, lab_status, start_lab, stop_lab
+from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_lab
 from stswatch.lab.paths import LAB_DIR_ENV
+from stswatch.record.scope import RecordScope
+from stswatch.reports.proofs.render import progress_lines
+from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import list_session_names, load_recording
 from stswatch.scenario.objects import Objects, _call
@@ -228,27 +237,51 @@ async def test_redis_data_survives_pod_deletion(real_lab: LabHandle, objects: Ob
 
 
 async def test_failing_readiness_probe_holds_ordered_ready_scale_up(
-    real_lab: LabHandle, objects: Objects
+    real_lab: LabHandle, objects: Objects, tmp_path: Path
 ) -> None:
+    """The e2e "halt" case on a real container, recorded: the verdicts tell the hold."""
     await objects.apply(_service())
     await objects.apply(_statefulset(replicas=1, storage_class=real_lab.storage_class))
     await _pod_ready(objects, "redis-0")
-    # every client waits 20 s, so the probe's own `timeout 1` fails it: redis-0 turns unready
-    paused = await _exec(objects, "redis-0", ["redis-cli", "CLIENT", "PAUSE", "20000"])
-    assert paused.strip() == "OK"
+    db, scope = tmp_path / "halt.db", RecordScope(namespace=objects.namespace)
+    async with recording(real_lab, db_path=db, session="halt", scope=scope) as recorder:
+        # every client waits 20 s, so the probe's own `timeout 1` fails it: redis-0 turns unready
+        paused = await _exec(objects, "redis-0", ["redis-cli", "CLIENT", "PAUSE", "20000"])
+        assert paused.strip() == "OK"
 
-    async def unready() -> bool:
-        return not _ready(await objects.get("Pod", "redis-0"))
+        async def unready() -> bool:
+            return not _ready(await objects.get("Pod", "redis-0"))
 
-    await _until("redis-0 unready", unready, wait_s=15)
-    await objects.apply(_statefulset(replicas=3, storage_class=real_lab.storage_class))
-    held_until = time.monotonic() + 5
-    while time.monotonic() < held_until:
-        assert await objects.get("Pod", "redis-1") is None, "redis-1 created while redis-0 unready"
-        await asyncio.sleep(POLL_S)
-    # the pause ends, redis-0 is Ready again, and the scale-up goes on in order
-    await _pod_ready(objects, "redis-1")
-    await _pod_ready(objects, "redis-2")
+        await _until("redis-0 unready", unready, wait_s=15)
+        await objects.apply(_statefulset(replicas=3, storage_class=real_lab.storage_class))
+        held_until = time.monotonic() + 5
+        while time.monotonic() < held_until:
+            assert await objects.get("Pod", "redis-1") is None, "redis-1 created, redis-0 unready"
+            await asyncio.sleep(POLL_S)
+        # the pause ends, redis-0 is Ready again, and the scale-up goes on in order
+        await _pod_ready(objects, "redis-1")
+        await _pod_ready(objects, "redis-2")
+        await asyncio.sleep(1)  # the set's status and the slices settle into the recording
+        await recorder.stop()
+    _the_hold_is_told(verify(load_recording(db, "halt"), statefulset="redis"))
+
+
+def _the_hold_is_told(result: VerifyResult) -> None:
+    """The scale-up 1 -> 3 passed gating, held at redis-0 until its probe passed again."""
+    (episode,) = [e for e in result.episodes if e.kind == "scale-up" and "1→3" in e.summary]
+    gating = next(v for v in episode.verdicts if v.proof == "ordered-ready-gating")
+    assert gating.outcome == "pass", gating.reason
+    assert "held at redis-0 (not Ready) for " in gating.reason, gating.reason
+    assert "until redis-0 Ready, then redis-1 created" in gating.reason, gating.reason
+    seconds = float(gating.reason.split("held at redis-0 (not Ready) for ")[1].split(" s")[0])
+    assert seconds >= 5, gating.reason  # the test saw no redis-1 for 5 s
+    assert episode.progress is not None
+    assert episode.progress.state == "completed", episode.progress.text
+    (hold,) = [h for h in episode.progress.holds if h.pod == "redis-0"]
+    assert hold.released_by == "redis-0 Ready", hold
+    text = "\n".join(progress_lines(episode))
+    assert "held at redis-0 (not Ready) for " in text, text
+    assert "until redis-0 Ready" in text, text
 
 
 def _dns_query(name: str, *, server: tuple[str, int]) -> list[str]:
@@ -347,7 +380,7 @@ def _traces(directory: Path) -> list[str]:
 
 
 async def test_a_failed_up_leaves_the_host_clean(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if _host_problems() and not _required():
         pytest.skip("real nodes cannot run here")
@@ -357,7 +390,7 @@ async def test_a_failed_up_leaves_the_host_clean(
         return (*real_argv(node, kubelet=kubelet), "--no-such-flag")
 
     monkeypatch.setattr(realnode, "kubelet_argv", broken)
-    directory = tmp_path / "lab"
+    directory = tmp_path_factory.mktemp("failed")  # short: the kubelet's sockets live in it
     with pytest.raises(LabError, match=r"kubelet of node 127\.0\.0\.2 exited during start-up"):
         await start_lab(directory, nodes=0, real_nodes=1, report=print, wait_s=30)
     assert await asyncio.to_thread(_traces, directory) == []
@@ -384,3 +417,193 @@ def test_demo_runs_the_lesson_with_exec_on_real_nodes(real_lab: LabHandle, tmp_p
         assert result.count("inconclusive") == 0, result.to_dict()
         passed = {v.proof for v in result.verdicts if v.outcome == "pass"}
         assert {"stable-storage", "stable-network-identity"} <= passed, sorted(passed)
+        _verify_cites_the_exec_outputs(tmp_path / "s.db", session)
+
+
+def _verify_cites_the_exec_outputs(db: Path, session: str) -> None:
+    """`stswatch verify` tells the value read back and the DNS answer beside the changes."""
+    argv = ["verify", "--db", str(db), session, "--statefulset", "redis"]
+    cli = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert cli.exit_code == 0, cli.output
+    storage = [line for line in cli.output.splitlines() if "PASS  stable-storage" in line]
+    read_back = (
+        "; `redis-cli GET mykey` in the new redis-0 printed 'hello-from-redis-0', the value "
+        "`redis-cli SET` wrote in the old one (marks #"
+    )
+    assert any(read_back in line for line in storage), cli.output
+    identity = [line for line in cli.output.splitlines() if "PASS  stable-network-identity" in line]
+    answered = re.compile(
+        r"; `nslookup redis-0\.redis-headless\.\S+\.svc\.cluster\.local` from pod dns-client "
+        r"answered (\S+), the new redis-0's IP \(EndpointSlice change #\d+, mark #\d+\)"
+    )
+    assert any(answered.search(line) for line in identity), cli.output
+    assert re.search(r"mark #\d+ \S+ step \d+ redis-cli GET mykey", cli.output), cli.output
+
+
+def _crashing_set() -> dict[str, Any]:
+    """A StatefulSet whose only container exits 3 at once: a real kubelet backs it off."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "crash"},
+        "spec": {
+            "serviceName": "crash",
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "crash"}},
+            "template": {
+                "metadata": {"labels": {"app": "crash"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 0,
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": "busybox",
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["sh", "-c", "exit 3"],
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+def _doctor(kubeconfig: Path, namespace: str) -> tuple[int, str]:
+    argv = ["doctor", "-n", namespace, "crash", "--kubeconfig", str(kubeconfig)]
+    result = CliRunner().invoke(main, argv)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+async def test_doctor_names_a_real_crash_loop(real_lab: LabHandle, objects: Objects) -> None:
+    """The kubelet's own CrashLoopBackOff (not the kwok stage's imitation) is diagnosed."""
+    await objects.apply(_crashing_set())
+
+    async def backing_off() -> dict[str, Any] | None:
+        pod = await objects.get("Pod", "crash-0")
+        statuses = (pod or {}).get("status", {}).get("containerStatuses") or []
+        waiting = [s for s in statuses if s.get("state", {}).get("waiting", {}).get("reason")]
+        return (
+            pod
+            if any(s["state"]["waiting"]["reason"] == "CrashLoopBackOff" for s in waiting)
+            else None
+        )
+
+    pod = await _until("crash-0 in CrashLoopBackOff", backing_off)
+    (status,) = pod["status"]["containerStatuses"]
+    assert status["lastState"]["terminated"]["exitCode"] == 3, status
+
+    async def diagnosed() -> str | None:
+        code, out = await asyncio.to_thread(_doctor, real_lab.kubeconfig, objects.namespace)
+        return out if code == 1 and "CrashLoopBackOff" in out else None
+
+    # the back-off window (10 s, then 20 s, ...) is when the kubelet reports the state
+    report = await _until("doctor to report the crash loop", diagnosed, wait_s=90)
+    print(report)
+    assert (
+        "container main of pod crash-0 is in CrashLoopBackOff: last exit Error (exit code 3)"
+        in report
+    ), report
+    assert f"kubectl logs -n {objects.namespace} crash-0 -c main --previous" in report, report
+
+
+def _stswatch(directory: Path, *argv: str, timeout_s: float = 240) -> str:
+    """`stswatch ARGV` as a user runs it, in its own process, on the lab in `directory`."""
+    command = [str(Path(sys.executable).with_name("stswatch")), *argv]
+    env = {**os.environ, LAB_DIR_ENV: str(directory)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)
+    assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def _lines(command: list[str], *, keep: str) -> list[str]:
+    out = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
+    return [line for line in out.splitlines() if keep in line]
+
+
+def host_check(directory: Path) -> dict[str, list[str]]:
+    """What docs/lab.md's check by hand finds of the lab in `directory` (empty lists: clean)."""
+    key = realnode.lab_key(directory.resolve())
+    nodes = str(directory.resolve() / "nodes")
+    mountinfo = Path("/proc/self/mountinfo").read_text().splitlines()
+    return {
+        "processes (pgrep -a -f <lab>/nodes)": _lines(["pgrep", "-a", "-f", nodes], keep=nodes),
+        "mounts (/proc/self/mountinfo)": [line.split()[4] for line in mountinfo if nodes in line],
+        "bridge (ip link show type bridge)": _lines(
+            ["ip", "-o", "link", "show", "type", "bridge"], keep=f"stsw{key}"
+        ),
+        "cgroup dirs (/sys/fs/cgroup/*/stswatch-<key>-*)": sorted(
+            str(p) for p in Path("/sys/fs/cgroup").glob(f"*/stswatch-{key}-*")
+        ),
+        "iptables chains (iptables-save | grep KUBE)": _lines(["iptables-save"], keep="KUBE"),
+        "shims (pgrep -a containerd-shim, of the lab)": _lines(
+            ["pgrep", "-a", "-f", "containerd-shim"], keep=f"/run/stswatch/{key}-"
+        ),
+    }
+
+
+def _report(title: str, check: dict[str, list[str]]) -> str:
+    lines = [title]
+    for what, found in check.items():
+        lines.append(f"  {what}: {', '.join(found) if found else 'none'}")
+    return "\n".join(lines)
+
+
+async def _a_pod_runs(directory: Path) -> None:
+    """A busybox pod on the lab's real node, Running and Ready (a sandbox, a shim, mounts)."""
+    api: ApiClient = await attach_lab(directory).new_api_client()
+    async with api:
+        pods = Objects(api, "default")
+        await pods.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "sleeper"},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "busybox",
+                            "image": "busybox",
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["sleep", "3600"],
+                        }
+                    ]
+                },
+            }
+        )
+        await _pod_ready(pods, "sleeper")
+
+
+@pytest.mark.parametrize("kill_kubelet", [False, True], ids=["normal", "kubelet-killed"])
+async def test_lab_down_leaves_nothing_on_the_host(
+    tmp_path_factory: pytest.TempPathFactory, kill_kubelet: bool
+) -> None:
+    """`lab up --real-nodes 1`, a pod, (a `kill -9` of the kubelet,) `lab down`: nothing left."""
+    if _host_problems() and not _required():
+        pytest.skip("real nodes cannot run here")
+    # short (the kubelet's sockets live in it), and where _stop_leftover_labs looks after a crash
+    directory = tmp_path_factory.mktemp("down")
+    try:
+        await asyncio.to_thread(_stswatch, directory, "lab", "up", "--real-nodes", "1")
+        await _a_pod_runs(directory)
+        running = await asyncio.to_thread(host_check, directory)
+        assert all(running[what] for what in list(running)[:4]), running  # the check sees a lab
+        print(_report(f"while the lab ran, a pod on its real node ({directory}):", running))
+        if kill_kubelet:
+            status = lab_status(directory)
+            assert status is not None
+            (kubelet,) = [r for r in status.state.processes if r.name.startswith("kubelet-")]
+            os.kill(kubelet.pid, signal.SIGKILL)
+            print(f"kill -9 {kubelet.pid} ({kubelet.name})")
+            await _until("the kubelet gone", lambda: _gone(kubelet.pid), wait_s=10)
+    finally:
+        await asyncio.to_thread(_stswatch, directory, "lab", "down")
+    check = await asyncio.to_thread(host_check, directory)
+    title = "after a kill -9 of the kubelet mid-run" if kill_kubelet else "after a normal run"
+    print(_report(f"lab down {title} ({directory}):", check))
+    assert not any(check.values()), check
+    assert "stopped" in await asyncio.to_thread(_stswatch, directory, "lab", "status")
+
+
+async def _gone(pid: int) -> bool:
+    return not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

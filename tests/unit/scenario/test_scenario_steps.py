@@ -309,3 +309,23 @@ async def test_exec_substitutes_placeholders_and_waits_for_the_regex() -> None:
 def test_a_regex_that_does_not_compile_is_refused() -> None:
     with pytest.raises(BadInputError, match="expect_regex"):
         parse_scenario(NSLOOKUP.replace("Address: \\d", "(["), source="t.yaml", base_dir=None)
+
+
+async def test_an_exec_mark_holds_the_pod_the_command_and_its_output() -> None:
+    objects, marks, lines = ExecObjects("Name: r-0\nAddress: 10.0.0.5\n"), Marks(), []
+    await _run(NSLOOKUP, objects, marks, lines, allow_exec=True)
+    _, detail = marks.seen[-1]
+    assert detail["pod"] == "dns"
+    assert detail["namespace"] == "ns"
+    assert detail["command"] == ["nslookup", "r-0.r.ns.svc"]  # as it ran, substituted
+    assert detail["output"] == "Name: r-0\nAddress: 10.0.0.5"
+
+
+async def test_an_exec_check_that_failed_still_marks_what_was_printed() -> None:
+    objects, marks, lines = ExecObjects("(nil)"), Marks(), []
+    with pytest.raises(ExecCheckError):
+        await _run(EXEC.replace("timeout: 3", "timeout: 1"), objects, marks, lines, allow_exec=True)
+    label, detail = marks.seen[-1]
+    assert label == "exec in redis-0: redis-cli GET k (check failed)"
+    assert detail["status"] == "check-failed"
+    assert detail["output"] == "(nil)"

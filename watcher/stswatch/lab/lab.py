@@ -295,6 +295,8 @@ async def start_lab(
     if real_nodes:
         _refuse_real_nodes_here()
     directory = await asyncio.to_thread(directory.resolve)
+    if real_nodes:
+        realnode.check_socket_room(directory, count=real_nodes)
     with _locked(directory):
         _refuse_if_running(directory)
         await asyncio.to_thread(_clean_previous_real_nodes, directory, report)

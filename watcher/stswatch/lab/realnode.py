@@ -61,6 +61,11 @@ KUBELET_FIXED = Path("/var/lib/kubelet")
 CONTAINERD_RUN = Path("/run/containerd")
 RUN_DIR = Path("/run/stswatch")
 COMMAND_TIMEOUT_S = 30.0
+# A unix socket path holds at most 108 bytes (sun_path, unix(7); Go's syscall needs no NUL). The
+# longest the kubelet binds under its --root-dir is the podresources server's temporary
+# `pod-resources/<up to 10 digits>` (pkg/kubelet/apis/podresources, util.CreateListener).
+UNIX_PATH_MAX = 108
+KUBELET_SOCKET_TAIL = len("/pod-resources/") + 10
 IMPORT_TIMEOUT_S = 180.0
 API_TIMEOUT_S = 5.0
 POLL_S = 0.25
@@ -249,6 +254,28 @@ def plan(directory: Path, *, count: int) -> Layout:
         dns_health_port=_free_port("127.0.0.1", taken),
         nodes=tuple(nodes),
     )
+
+
+def kubelet_root(node_directory: Path) -> Path:
+    """The kubelet's --root-dir on one node."""
+    return node_directory / "kubelet" / "root"
+
+
+def check_socket_room(directory: Path, *, count: int) -> None:
+    """Refuse a lab directory so deep that the kubelet's sockets cannot be bound in it.
+
+    Otherwise the kubelet exits during start-up with `bind: invalid argument`, which names
+    neither the cause nor the fix.
+    """
+    longest = kubelet_root(directory / "nodes" / f"127.0.0.{count + 1}")
+    length = len(str(longest).encode()) + KUBELET_SOCKET_TAIL
+    if length > UNIX_PATH_MAX:
+        raise LabError(
+            f"the lab directory {directory} is too deep for real nodes: the kubelet's sockets "
+            f"under {longest} would be {length} bytes long, over the {UNIX_PATH_MAX} a unix "
+            f"socket path may hold; use a lab directory at most "
+            f"{len(str(directory).encode()) - (length - UNIX_PATH_MAX)} bytes long (--dir)"
+        )
 
 
 # --- configuration files ----------------------------------------------------------------------
@@ -489,7 +516,7 @@ def kubelet_argv(node: RealNode, *, kubelet: Path) -> tuple[str, ...]:
         str(kubelet),
         f"--config={d}/kubelet/config.yaml",
         f"--kubeconfig={d}/kubelet/kubeconfig",
-        f"--root-dir={d}/kubelet/root",
+        f"--root-dir={kubelet_root(d)}",
         f"--cert-dir={d}/kubelet/pki",
         f"--hostname-override={node.name}",
         f"--node-labels={NODE_LABEL}=true",

@@ -4,14 +4,13 @@ The outputs come from the steps' outcomes (the same text the marks in the record
 """
 
 import ast
-import re
 from collections.abc import Sequence
 
+from stswatch.exec_marks import dns_answers
 from stswatch.scenario.model import ExecStep, Scenario
 from stswatch.scenario.steps import StepOutcome
 
 OUTPUT = "output "
-IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
 def output_of(outcome: StepOutcome) -> str | None:
@@ -22,19 +21,6 @@ def output_of(outcome: StepOutcome) -> str | None:
         return str(ast.literal_eval(outcome.note[len(OUTPUT) :]))
     except (ValueError, SyntaxError):
         return None
-
-
-def dns_answers(output: str) -> list[str]:
-    """The IPv4 addresses an `nslookup` printed for the name (not the server's own address)."""
-    answers: list[str] = []
-    named = False
-    for line in output.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "Name":
-            named = True
-        elif named and key.strip().startswith("Address") and IPV4.match(value.strip()):
-            answers.append(value.strip())
-    return answers
 
 
 def exec_summary(

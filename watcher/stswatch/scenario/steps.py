@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from stswatch.errors import ExecCheckError, WaitTimeoutError
+from stswatch.exec_marks import exec_mark_detail
 from stswatch.scenario.conditions import Observation, describe, observe
 from stswatch.scenario.loading import substitute
 from stswatch.scenario.model import (
@@ -66,6 +67,7 @@ class _Run:
     progress: Progress
     allow_exec: bool
     old_uids: dict[str, str] = field(default_factory=dict)
+    last_output: str | None = None  # the last exec's output (stripped), for its mark
 
 
 async def run_steps(
@@ -145,13 +147,35 @@ async def _run_step(run: _Run, *, index: int, step: Step) -> StepOutcome:
         await run.mark(f"{title} (timed out)", {**end, "note": note})
         if not (isinstance(step, WaitStep) and step.on_timeout == "continue"):
             raise
+    except ExecCheckError as exc:
+        # What the pod printed instead is evidence too (the reading side cites it).
+        end = {**detail, "phase": "end", "status": "check-failed", "seconds": _since(started)}
+        await run.mark(
+            f"{title} (check failed)", {**end, **_exec_fields(run, step), "note": exc.message}
+        )
+        raise
     else:
         if waiting:
             end = {**detail, "phase": "end", "status": status, "seconds": _since(started)}
-            await run.mark(title, {**end, "note": note})
+            await run.mark(title, {**end, **_exec_fields(run, step), "note": note})
     seconds = time.monotonic() - started
     run.progress(f"step {index}: {status} in {seconds:.1f} s{': ' + note if note else ''}")
     return StepOutcome(index, step.kind, title, status, seconds, note)
+
+
+def _exec_fields(run: _Run, step: Step) -> dict[str, Any]:
+    """For an exec step that printed something: where it ran, the command and its output."""
+    if not isinstance(step, ExecStep) or run.last_output is None:
+        return {}
+    namespace = run.values.get("namespace", "")
+    return exec_mark_detail(
+        pod=step.pod, namespace=namespace, command=_command(run, step), output=run.last_output
+    )
+
+
+def _command(run: _Run, step: ExecStep) -> list[str]:
+    """The exec step's argv as it runs: placeholders filled in."""
+    return [str(part) for part in substitute(step.command, run.values)]
 
 
 def _skip_reason(run: _Run, step: Step) -> str:
@@ -267,9 +291,10 @@ async def _delete(run: _Run, step: DeleteStep) -> str:
 
 async def _exec(run: _Run, step: ExecStep) -> str:
     """Run the command; with `expect`, again until it prints that (a just-started server)."""
-    command = [str(part) for part in substitute(step.command, run.values)]
+    command = _command(run, step)
     shown = f"`{' '.join(command)}` in pod {step.pod}"
     got = "nothing yet"
+    run.last_output = None
     try:
         async with asyncio.timeout(step.timeout):
             while True:
@@ -278,6 +303,7 @@ async def _exec(run: _Run, step: ExecStep) -> str:
                         step.pod, command=command, container=step.container
                     )
                     got = repr(output.strip())
+                    run.last_output = output.strip()
                 except TransientScenarioError as exc:
                     got = exc.message
                     output = None

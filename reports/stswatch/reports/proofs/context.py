@@ -16,6 +16,7 @@ from stswatch.reports.history.lifecycles import (
 )
 from stswatch.reports.history.objects import parse_time
 from stswatch.reports.history.replay import Replay
+from stswatch.reports.proofs.exec_marks import ExecMark
 from stswatch.reports.proofs.first_unhealthy import lowest_unhealthy
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
 from stswatch.reports.recording import Change, Gap
@@ -86,6 +87,7 @@ class ProofContext:
     recording_end_ns: int  # the last moment the recording covers (wall ns)
     ids_by_rank: tuple[int, ...] = ()  # change id at each rank
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    execs: tuple[ExecMark, ...] = ()  # the scenario's exec outputs, cited beside the changes
 
     def wall_at_rank(self, rank: int) -> int:
         """The receive time of the change at `rank`, or the recording's end past the last."""
@@ -320,5 +322,12 @@ def with_gaps(
         f"window; would have been {verdict.outcome}: {verdict.reason}"
     )
     return Verdict(
-        verdict.proof, "inconclusive", reason, verdict.basis, verdict.evidence, gap, "gap"
+        verdict.proof,
+        "inconclusive",
+        reason,
+        verdict.basis,
+        verdict.evidence,
+        gap,
+        "gap",
+        verdict.marks,
     )

@@ -13,6 +13,7 @@ from stswatch.reports import causes
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.lifecycles import DnsObservation, PodIncarnation, ServiceIncarnation
 from stswatch.reports.proofs.context import SETTLE_S, ProofContext
+from stswatch.reports.proofs.exec_cited import Cited, Decided, citing_marks, dns_answer
 from stswatch.reports.proofs.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-network-identity"
@@ -30,7 +31,22 @@ def decide(ctx: ProofContext) -> Verdict | None:
     recreations = ctx.recreations_in_window()
     if not recreations:
         return None
-    return ctx.per_recreation(PROOF, recreations, lambda r: _one(ctx, r))
+    return citing_marks(
+        ctx, PROOF, recreations, lambda r: _one(ctx, r), lambda r, d: _asked_dns(ctx, r, d)
+    )
+
+
+def _asked_dns(ctx: ProofContext, r: Recreation, decided: Decided) -> Cited | None:
+    """What the scenario's nslookup of the new pod's name answered, beside the slice serving it.
+
+    The outcome stays the EndpointSlice's: an answer without the new IP is told, never judged.
+    """
+    new = r.new
+    if not new.ips:
+        return None
+    fqdn = f"{new.name}.{ctx.episode.spec.service_name}.{new.namespace}.svc.cluster.local"
+    served = next((e.change_id for e in reversed(decided[2]) if e.kind == "EndpointSlice"), None)
+    return dns_answer(ctx.execs, r, fqdn=fqdn, ip=new.ips[-1], slice_change=served)
 
 
 def governing_service(ctx: ProofContext, rank: int) -> ServiceIncarnation | None:

@@ -16,6 +16,7 @@ from stswatch.reports.proofs.verdict import (
     EpisodeResult,
     Evidence,
     Hold,
+    MarkRef,
     Verdict,
     VerifyResult,
 )
@@ -35,6 +36,12 @@ def evidence_line(item: Evidence) -> str:
         f"#{item.change_id} rv {item.resource_version} {clock(item.received_wall_ns)} "
         f"{item.kind} {item.name} {item.event}: {item.note}"
     )
+
+
+def mark_line(item: MarkRef) -> str:
+    """One cited scenario mark on one line: mark id, receive time, step, label, note."""
+    step = f"step {item.step} " if item.step is not None else ""
+    return f"mark #{item.mark_id} {clock(item.received_wall_ns)} {step}{item.label}: {item.note}"
 
 
 def render_text(result: VerifyResult) -> str:
@@ -76,6 +83,7 @@ def _episode_text(episode: EpisodeResult, retention: dict[str, str]) -> list[str
         if verdict.outcome == "inconclusive":
             lines.append(f"        {why_inconclusive(verdict)}")
         lines += [f"        {evidence_line(e)}" for e in verdict.evidence]
+        lines += [f"        {mark_line(m)}" for m in verdict.marks]
     if episode.latency:
         lines.append("  latency ms          n      p50      p95      p99      max")
         lines += [
@@ -140,7 +148,9 @@ def _testcase(suite: ET.Element, episode: EpisodeResult, verdict: Verdict) -> No
         classname=f"stswatch.{episode.statefulset}.{episode.kind}",
         name=verdict.proof,
     )
-    body = "\n".join(evidence_line(e) for e in verdict.evidence)
+    body = "\n".join(
+        [evidence_line(e) for e in verdict.evidence] + [mark_line(m) for m in verdict.marks]
+    )
     message = f"{verdict.reason} [ordering: {verdict.basis}]"
     if verdict.outcome == "fail":
         ET.SubElement(case, "failure", message=message).text = body

@@ -15,6 +15,7 @@ from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
 from stswatch.reports.history.transition import first_of
 from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.exec_cited import citing_marks, read_back
 from stswatch.reports.proofs.network_identity import RECREATING
 from stswatch.reports.proofs.verdict import Evidence, Outcome, Verdict
 
@@ -31,7 +32,14 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return None
     if not ctx.episode.statefulset.claim_templates:
         return ctx.verdict(PROOF, "not-applicable", "the StatefulSet has no volumeClaimTemplates")
-    return ctx.per_recreation(PROOF, recreations, lambda r: _one(ctx, r))
+    # What the scenario read back in the new pod is cited; the claim alone decides.
+    return citing_marks(
+        ctx,
+        PROOF,
+        recreations,
+        lambda r: _one(ctx, r),
+        lambda r, decided: read_back(ctx.execs, r, same_claim=decided[0] == "pass"),
+    )
 
 
 def claim_at(ctx: ProofContext, pod: PodIncarnation, name: str, rank: int) -> PvcIncarnation | None:

@@ -12,7 +12,8 @@ The model, for readers of these types (CLI renderers, timeline, HTML):
   parallel-described, homework-1) with an `outcome`: pass, fail, not-applicable, or inconclusive
   (its evidence window overlaps a recorded gap of a kind it depends on, and `gap` names it; or
   the evidence it needs was never recorded, e.g. no EndpointSlice changes at all). It has a
-  one-line `reason`, the ordering `basis`, and `evidence`: the exact changes that decide it.
+  one-line `reason`, the ordering `basis`, and `evidence`: the exact changes that decide it;
+  `marks` cites scenario marks beside them (what a command in a pod printed).
 - `to_dict()` on each gives plain JSON-ready data (orjson can dump it directly).
 """
 
@@ -33,6 +34,21 @@ class Evidence:
     kind: str
     name: str
     event: str
+    note: str
+
+
+@dataclass(frozen=True)
+class MarkRef:
+    """One scenario mark a verdict cites beside its changes: what a command in a pod printed.
+
+    A mark is not a change of the cluster (it is the scenario's own record, table `mark`), so it
+    is cited apart, by mark id, receive time and scenario step.
+    """
+
+    mark_id: int
+    received_wall_ns: int
+    step: int | None
+    label: str
     note: str
 
 
@@ -62,6 +78,9 @@ class Verdict:
     # window after the change, so the evidence could still arrive) or "not-recorded" (the kind
     # was never recorded in this session).
     missing: str | None = None
+    # Scenario marks cited beside the changes: an exec step's output (the value read back, a DNS
+    # answer). Evidence, never what decides the outcome.
+    marks: tuple[MarkRef, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""

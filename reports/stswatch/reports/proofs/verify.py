@@ -23,6 +23,7 @@ from stswatch.reports.proofs import (
     storage,
 )
 from stswatch.reports.proofs.context import ProofContext, index_set, with_gaps
+from stswatch.reports.proofs.exec_marks import exec_marks
 from stswatch.reports.proofs.latency import phase_latency
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.verdict import EpisodeResult, GapRef, Verdict, VerifyResult
@@ -107,12 +108,13 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     replays = {sts.uid: replay_set(life, sts, until_ns=end_ns) for sts in life.statefulsets}
     actors = attribution(recording)
     ids_by_rank = tuple(sorted(life.ordering.rank, key=life.ordering.rank.__getitem__))
+    execs = exec_marks(recording)
     results = []
     for index, episode in enumerate(episodes, start=1):
         uid = episode.statefulset.uid
         ctx = ProofContext(
             episode, life, changes, recording.gaps, episodes, indexes[uid], kinds,
-            replays[uid], actors, end_ns, ids_by_rank,
+            replays[uid], actors, end_ns, ids_by_rank, execs=execs,
         )  # fmt: skip
         results.append(_result(index, ctx, _decide_all(ctx)))
     gaps = tuple(

@@ -149,6 +149,15 @@ class EvidenceLink:
 
 
 @dataclass(frozen=True)
+class MarkCite:
+    """One scenario mark a verdict cites (what a command in a pod printed), at its moment."""
+
+    mark_id: int
+    t: float
+    label: str
+
+
+@dataclass(frozen=True)
 class VerdictView:
     """A verdict as the report shows it."""
 
@@ -160,6 +169,7 @@ class VerdictView:
         ""  # for inconclusive: the cause, a key of `stswatch.reports.proofs.explain.CAUSES`
     )
     why: str = ""  # for inconclusive: that cause in a sentence, naming the gap if it is one
+    marks: tuple[MarkCite, ...] = ()  # scenario marks cited beside the changes
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,15 @@ draw.
 from collections.abc import Callable
 
 from stswatch.reports.proofs.explain import hold_text, missing_cause, why_inconclusive
-from stswatch.reports.proofs.verdict import EpisodeResult, Hold, VerifyResult
-from stswatch.reports.timeline.model import Band, EvidenceLink, HeldStretch, Quantiles, VerdictView
+from stswatch.reports.proofs.verdict import EpisodeResult, Hold, MarkRef, VerifyResult
+from stswatch.reports.timeline.model import (
+    Band,
+    EvidenceLink,
+    HeldStretch,
+    MarkCite,
+    Quantiles,
+    VerdictView,
+)
 
 Clock = Callable[[int], float]  # recorder wall-clock ns to seconds from the session's start
 _OUTCOME_LABELS = {"not-applicable": "n-a"}
@@ -70,10 +77,16 @@ def verdict_views(episodes: tuple[EpisodeResult, ...], clock: Clock) -> tuple[Ve
                 EvidenceLink(e.change_id, clock(e.received_wall_ns), f"{e.name}: {e.note}")
                 for e in verdict.evidence
             ),
+            marks=tuple(_mark_cite(m, clock) for m in verdict.marks),
         )
         for episode in episodes
         for verdict in episode.verdicts
     )
+
+
+def _mark_cite(mark: MarkRef, clock: Clock) -> MarkCite:
+    step = f"step {mark.step}: " if mark.step is not None else ""
+    return MarkCite(mark.mark_id, clock(mark.received_wall_ns), f"{step}{mark.label}: {mark.note}")
 
 
 def latencies(episodes: tuple[EpisodeResult, ...]) -> tuple[Quantiles, ...]:

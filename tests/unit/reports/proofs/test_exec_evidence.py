@@ -1,0 +1,184 @@
+"""Exec outputs as evidence: stable-storage cites the value read back, identity the DNS answer.
+
+Hand-built recordings with the marks a scenario's exec steps leave (`stswatch.exec_marks`);
+the outcome stays the controller's (claim identity, EndpointSlice), the marks are only cited.
+"""
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from stswatch.exec_marks import exec_mark_detail
+from stswatch.reports.analysis import analyse
+from stswatch.reports.proofs.render import render_json, render_junit, render_text
+from stswatch.reports.proofs.verdict import Verdict
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import Recording, load_recording
+from stswatch.reports.timeline.html import render_report
+from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.verdicts import verdict_of
+
+KIND = "pod-recreated"
+FQDN = "web-1.web-headless.lab.svc.cluster.local"
+SET = ["redis-cli", "SET", "mykey", "hello-from-web-1"]
+GET = ["redis-cli", "GET", "mykey"]
+
+
+class Marks:
+    """Exec marks taken at the builder's clock, written into its store after the changes."""
+
+    def __init__(self, builder: ClusterBuilder) -> None:
+        self.builder = builder
+        self.rows: list[tuple[str, str, int]] = []
+
+    def exec(self, pod: str, command: list[str], output: str, *, step: int) -> None:
+        self.builder.tick()
+        detail = {"scenario": "t", "step": step, "kind": "exec", "phase": "end"}
+        detail |= exec_mark_detail(pod=pod, namespace="lab", command=command, output=output)
+        label = f"exec in {pod}: {' '.join(command)}"
+        self.rows.append((label, orjson.dumps(detail).decode(), self.builder.now_ns))
+
+    def write(self, path: Path) -> Recording:
+        self.builder.write(path)
+        with sqlite3.connect(path) as conn:
+            conn.executemany(
+                "INSERT INTO mark (session_id, run_id, label, detail, received_wall_ns, "
+                "received_mono_ns) VALUES (1, 1, ?, ?, ?, 0)",
+                self.rows,
+            )
+        return load_recording(path, "s1")
+
+
+def _nslookup(ip: str) -> str:
+    return f"Server:\t\t10.245.3.1\nAddress:\t10.245.3.1:53\n\nName:\t{FQDN}\nAddress: {ip}\n"
+
+
+def _recreated(*, read: str | None, written: str = "OK", answer: str | None = None) -> Marks:
+    """web-1 written, deleted, recreated and read back (and its name looked up before/after)."""
+    b = ClusterBuilder()
+    b.service("web-headless")
+    b.statefulset("web", replicas=3)
+    for ordinal in range(3):
+        b.bring_up("web", ordinal)
+    b.endpoints("web-headless")
+    marks = Marks(b)
+    old_ip = b.get("Pod", "web-1")["status"]["podIP"]
+    marks.exec("dns-client", ["nslookup", FQDN], _nslookup(old_ip), step=4)
+    marks.exec("web-1", SET, written, step=5)
+    b.take_down("web", 1)
+    b.bring_up("web", 1)
+    b.endpoints("web-headless")
+    new_ip = b.get("Pod", "web-1")["status"]["podIP"]
+    if read is not None:
+        marks.exec("web-1", GET, read, step=8)
+    marks.exec("dns-client", ["nslookup", FQDN], _nslookup(answer or new_ip), step=9)
+    b.stop(after_ms=30_000)
+    return marks
+
+
+def _verdicts(marks: Marks, tmp_path: Path) -> tuple[Verdict, Verdict, Any]:
+    tmp_path.mkdir(exist_ok=True)
+    result = verify(marks.write(tmp_path / "s.db"))
+    storage = verdict_of(result, "stable-storage", KIND)
+    identity = verdict_of(result, "stable-network-identity", KIND)
+    return storage, identity, result
+
+
+def test_the_value_read_back_is_cited_beside_the_claim(tmp_path: Path) -> None:
+    storage, _, result = _verdicts(_recreated(read="hello-from-web-1"), tmp_path)
+    assert storage.outcome == "pass"
+    assert storage.reason.endswith(
+        "; `redis-cli GET mykey` in the new web-1 printed 'hello-from-web-1', the value "
+        "`redis-cli SET` wrote in the old one (marks #2, #3)"
+    )
+    assert [m.mark_id for m in storage.marks] == [2, 3]
+    assert [m.step for m in storage.marks] == [5, 8]
+    assert storage.marks[0].note == "wrote 'hello-from-web-1' in the old web-1"
+    # every renderer shows the marks cited, apart from the changes
+    text = render_text(result)
+    assert "mark #3 " in text
+    assert "step 8 exec in web-1: redis-cli GET mykey" in text
+    assert '"mark_id": 3' in render_json(result)
+    assert "mark #2 " in render_junit(result)
+
+
+def test_a_different_value_read_back_is_told_and_the_outcome_stays(tmp_path: Path) -> None:
+    storage, _, _ = _verdicts(_recreated(read=""), tmp_path)
+    assert storage.outcome == "pass"  # the controller reattached the very claim
+    assert storage.reason.endswith(
+        "; the controller reattached the same claim; the data read back differs: "
+        "`redis-cli GET mykey` in the new web-1 printed '', not 'hello-from-web-1', which "
+        "`redis-cli SET` wrote in the old one (marks #2, #3)"
+    )
+
+
+def test_a_write_that_failed_is_not_taken_for_the_value(tmp_path: Path) -> None:
+    marks = _recreated(read="", written="(error) READONLY")
+    storage, _, _ = _verdicts(marks, tmp_path)
+    assert storage.outcome == "pass"
+    assert storage.reason.endswith("; `redis-cli GET mykey` in the new web-1 printed '' (mark #3)")
+    assert "SET" not in storage.reason
+
+
+def test_the_dns_answer_is_cited_beside_the_endpointslice_change(tmp_path: Path) -> None:
+    _, identity, _ = _verdicts(_recreated(read="hello-from-web-1"), tmp_path)
+    assert identity.outcome == "pass"
+    new_ip = identity.reason.split(" → ")[1].split(" ")[0]
+    slice_change = identity.evidence[-1]
+    assert slice_change.kind == "EndpointSlice"
+    assert (
+        f"; `nslookup {FQDN}` from pod dns-client answered {new_ip}, the new web-1's IP "
+        f"(EndpointSlice change #{slice_change.change_id}, mark #4); before the recreation it "
+        "answered "
+    ) in identity.reason
+    assert [m.mark_id for m in identity.marks] == [1, 4]
+
+
+def test_a_dns_answer_without_the_new_ip_is_told_not_failed(tmp_path: Path) -> None:
+    _, identity, _ = _verdicts(_recreated(read=None, answer="10.9.9.9"), tmp_path)
+    assert identity.outcome == "pass"  # the EndpointSlice served the new IP
+    assert f"`nslookup {FQDN}` from pod dns-client answered 10.9.9.9, not the new web-1's IP" in (
+        identity.reason
+    )
+
+
+def test_without_exec_marks_the_verdicts_read_as_before(tmp_path: Path) -> None:
+    with_marks = _recreated(read="hello-from-web-1")
+    without = Marks(with_marks.builder)  # the same changes, no marks (a kwok lab)
+    storage, identity, result = _verdicts(without, tmp_path)
+    assert storage.marks == ()
+    assert identity.marks == ()
+    assert "redis-cli" not in storage.reason
+    assert "nslookup" not in identity.reason
+    assert storage.reason.startswith("web-1 kept data-web-1 uid ")
+    assert identity.reason.endswith(")")  # "... → <new ip> (was <old ip>)", nothing appended
+    assert "mark #" not in render_text(result)
+    # what the marks add comes after today's reason, which stays word for word
+    cited_storage, cited_identity, _ = _verdicts(with_marks, tmp_path / "cited")
+    assert cited_storage.reason.startswith(storage.reason + "; `redis-cli GET mykey`")
+    assert cited_identity.reason.startswith(identity.reason + "; `nslookup ")
+
+
+def test_marks_of_an_older_stswatch_without_the_command_are_not_cited(tmp_path: Path) -> None:
+    marks = _recreated(read="hello-from-web-1")
+    old_style = Marks(marks.builder)
+    old_style.rows = [
+        (label, orjson.dumps({"kind": "exec", "note": "output 'x'"}).decode(), wall)
+        for label, _, wall in marks.rows
+    ]
+    storage, identity, _ = _verdicts(old_style, tmp_path)
+    assert storage.marks == ()
+    assert identity.marks == ()
+
+
+def test_the_html_report_lists_the_marks_a_verdict_cites(tmp_path: Path) -> None:
+    _recreated(read="hello-from-web-1").write(tmp_path / "s.db")
+    page = render_report(analyse(tmp_path / "s.db", "s1").timeline())
+    cited = "".join(
+        block.split("</ul>", 1)[0] for block in page.split('<ul class="mark-cites"')[1:]
+    )
+    assert "mark #4, step 9: exec in dns-client: nslookup " in cited
+    assert "mark #2, step 5: exec in web-1: redis-cli SET mykey hello-from-web-1: wrote " in cited
+    assert "mark #3, step 8: exec in web-1: redis-cli GET mykey: read " in cited

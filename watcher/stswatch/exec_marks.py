@@ -1,0 +1,46 @@
+"""What the mark of a scenario's exec step holds in the store, and how an nslookup output reads.
+
+An exec step leaves one mark when its output is known (`stswatch.scenario.steps`). Beside the
+step's usual detail (`kind: "exec"`, `step`, `status`, `note`) it holds the command as it ran,
+so the reading side can cite what a pod printed without re-running anything:
+
+- `pod`, `namespace`: where the command ran;
+- `command`: the argv after placeholder substitution (list of strings);
+- `output`: what it printed, stripped (for a check that failed: the last output seen).
+
+Marks recorded before these keys existed lack them; readers then cite nothing.
+"""
+
+import re
+from typing import Any
+
+POD = "pod"
+NAMESPACE = "namespace"
+COMMAND = "command"
+OUTPUT = "output"
+
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+
+
+def exec_mark_detail(
+    *, pod: str, namespace: str, command: list[str], output: str
+) -> dict[str, Any]:
+    """The keys an exec step's mark adds to its detail."""
+    return {POD: pod, NAMESPACE: namespace, COMMAND: list(command), OUTPUT: output}
+
+
+def dns_answers(output: str) -> list[str]:
+    """The IPv4 addresses an `nslookup` printed for the name (not the server's own address).
+
+    busybox's nslookup prints the server first (`Server:` / `Address: <server>:53`), then one
+    `Name:` line and an `Address:` line per answer; only addresses after a `Name:` are answers.
+    """
+    answers: list[str] = []
+    named = False
+    for line in output.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Name":
+            named = True
+        elif named and key.strip().startswith("Address") and _IPV4.match(value.strip()):
+            answers.append(value.strip())
+    return answers
