@@ -4,7 +4,7 @@ One scenario per kind (progress and halts, who acted, DNS identity, storage legi
 replaced, episodes once missing, the edges of a recording) runs under OrderedReady, is verified,
 and its verdict must carry the outcome and the words `tests/fixtures/fault_kinds.py` gives for
 the same session recorded earlier. The forged fail paths of each proof are unit tests
-(`tests/unit/reports/test_verdict_*.py`): a real controller does not break its guarantees.
+(`tests/unit/reports/proofs/test_*.py`): a real controller does not break its guarantees.
 """
 
 from pathlib import Path

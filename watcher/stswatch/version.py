@@ -1,4 +1,4 @@
-"""stswatch recording side: reflectors, the SQLite writer, the lab, scenarios and the CLI."""
+"""The installed stswatch's version (from its package metadata), recorded with every run."""
 
 from importlib.metadata import PackageNotFoundError, version
 
