@@ -8,8 +8,7 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from stswatch.errors import LabError
-from stswatch.lab.components import NODE_ANNOTATION
-from stswatch.lab.provisioner import PROVISIONER_NAME
+from stswatch.lab.components import NODE_ANNOTATION, PROVISIONER_NAME
 
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 POLL_S = 0.25

@@ -26,6 +26,9 @@ POD_CIDR = "10.244.0.0/16"
 NODE_IP = "10.250.0.1"
 NODE_ANNOTATION = "kwok.x-k8s.io/node"
 NODE_LEASE_SECONDS = 40
+# The lab StorageClass's provisioner (stswatch.lab.provisioner), named here so that importing
+# the lab never imports the provisioner: `python -m stswatch.lab.provisioner` runs it fresh.
+PROVISIONER_NAME = "stswatch.dev/lab-hostpath"
 ALWAYS_ALLOW = "/healthz,/readyz,/livez,/metrics"
 
 

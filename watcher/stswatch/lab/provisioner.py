@@ -20,7 +20,8 @@ from typing import Any
 from kubernetes_asyncio import client, config, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
-PROVISIONER_NAME = "stswatch.dev/lab-hostpath"
+from stswatch.lab.components import PROVISIONER_NAME
+
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
 WAIT_FOR_CONSUMER = "WaitForFirstConsumer"
 WATCH_SECONDS = 60
