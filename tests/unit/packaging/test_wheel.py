@@ -81,3 +81,54 @@ def test_the_installed_wheel_verifies_a_recording(installed: Path, tmp_path: Pat
     assert "FAIL" not in verified.stdout
     sql = _run(installed, tmp_path, "-c", "import stswatch.store as s; print(s._migrations_dir())")
     assert sql.stdout.strip() == str(installed / "stswatch" / "migrations"), sql.stderr
+
+
+def test_the_wheel_holds_every_file_of_both_portions(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    shipped = [
+        (ROOT / "watcher" / "stswatch", "stswatch"),
+        (ROOT / "reports" / "stswatch", "stswatch"),
+    ]
+    shipped += [(ROOT / "migrations", "stswatch/migrations")]
+    shipped += [(ROOT / "controlplane", "stswatch/lab/controlplane")]
+    expected = {
+        f"{target}/{path.relative_to(folder).as_posix()}"
+        for folder, target in shipped
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert sorted(expected - names) == []
+
+
+def test_the_installed_wheel_finds_its_data(installed: Path, tmp_path: Path) -> None:
+    listed = _run(installed, tmp_path, "-m", "stswatch", "scenario", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert {line.split()[0] for line in listed.stdout.splitlines()} >= {"lesson", "halt"}
+    stages = "from stswatch.lab.stages import PodTiming, stages_yaml; stages_yaml(PodTiming())"
+    assert _run(installed, tmp_path, "-c", stages).returncode == 0
+    where = "from stswatch.lab.paths import controlplane_modules as m; print(m())"
+    modules = _run(installed, tmp_path, "-c", where)
+    assert modules.stdout.strip() == str(installed / "stswatch" / "lab" / "controlplane")
+    # The lab starts its provisioner as `python -m stswatch.lab.provisioner`: cleanly.
+    provisioner = _run(installed, tmp_path, "-W", "error", "-m", "stswatch.lab.provisioner", "-h")
+    assert provisioner.returncode == 0, provisioner.stderr
+
+
+def test_the_installed_wheel_draws_a_report(installed: Path, tmp_path: Path) -> None:
+    db = real_store(tmp_path, "lesson")
+    out = tmp_path / "report.html"
+    drawn = _run(
+        installed,
+        tmp_path,
+        "-m",
+        "stswatch",
+        "report",
+        "lesson-orderedready",
+        "--db",
+        str(db),
+        "-o",
+        str(out),
+    )
+    assert drawn.returncode == 0, drawn.stderr
+    assert "<svg" in out.read_text(encoding="utf-8")
