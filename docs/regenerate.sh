@@ -2,13 +2,15 @@
 # Regenerate the sample report screenshots in docs/ from a real recording of the local lab:
 # start a lab, record the built-in `lesson` scenario under both policies, draw the report and
 # the comparison, screenshot them, stop the lab. Needs the control plane built
-# (`stswatch lab build`) and Debian's chromium. Run from the repository root:
+# (`stswatch lab build`), the test extras (playwright) and Debian's chromium. Uses the checkout's
+# .venv (README) unless STSWATCH and PYTHON say otherwise. Run from the repository root:
 #
 #     bash docs/regenerate.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${STSWATCH:-stswatch}
-python=${PYTHON:-python3}
+venv_bin=$PWD/.venv/bin
+bin=${STSWATCH:-$([ -x "$venv_bin/stswatch" ] && echo "$venv_bin/stswatch" || echo stswatch)}
+python=${PYTHON:-$([ -x "$venv_bin/python" ] && echo "$venv_bin/python" || echo python3)}
 work=$(mktemp -d /tmp/stswatch-docs.XXXXXX)
 trap '"$bin" lab down --dir "$work/lab" >/dev/null 2>&1 || true' EXIT
 
