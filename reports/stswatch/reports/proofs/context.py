@@ -8,6 +8,7 @@ from itertools import pairwise
 
 from stswatch.reports.history.attribution import Actor, Attribution, pod_deletion
 from stswatch.reports.history.episodes import UPDATE_KINDS, Episode, Recreation
+from stswatch.reports.history.first_unhealthy import lowest_unhealthy
 from stswatch.reports.history.lifecycles import (
     Lifecycles,
     PodIncarnation,
@@ -17,7 +18,6 @@ from stswatch.reports.history.lifecycles import (
 from stswatch.reports.history.objects import parse_time
 from stswatch.reports.history.replay import Replay
 from stswatch.reports.proofs.exec_marks import ExecMark
-from stswatch.reports.proofs.first_unhealthy import lowest_unhealthy
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
 from stswatch.reports.recording import Change, Gap
 

@@ -20,7 +20,7 @@ from stswatch.reports.proofs.verdict import (
     Verdict,
     VerifyResult,
 )
-from stswatch.reports.terminal import plain
+from stswatch.reports.safe_text import plain
 
 _LABEL = {"pass": "PASS", "fail": "FAIL", "not-applicable": "N/A ", "inconclusive": "INCONCLUSIVE"}
 

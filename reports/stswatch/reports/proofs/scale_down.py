@@ -12,9 +12,9 @@ reported, not judged. Holds (an in-range pod unhealthy, an unhealthy condemned p
 from itertools import pairwise
 
 from stswatch.reports import causes
+from stswatch.reports.history.first_unhealthy import lowest_unhealthy
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import Health, ProofContext, health
-from stswatch.reports.proofs.first_unhealthy import lowest_unhealthy
 from stswatch.reports.proofs.progress import episode_progress, hold_clause
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 
