@@ -4,7 +4,7 @@ Baseline, measured in the same run: loading the session from SQLite (the floor e
 pays). Target for verify itself: under 2 s.
 """
 
-import sys
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -61,7 +61,9 @@ def _timed(label: str, changes: int, run: "object") -> float:
 
 
 def main() -> None:
-    pods = int(sys.argv[1]) if len(sys.argv) > 1 else PODS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pods", type=int, nargs="?", default=PODS, help="pods in the session")
+    pods = parser.parse_args().pods
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         build_session(path, pods=pods)

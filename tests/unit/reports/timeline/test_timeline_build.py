@@ -196,7 +196,7 @@ def test_pods_listed_at_start_begin_in_their_listed_state(tmp_path: Path) -> Non
     assert not lane.segments[-1].open_end
 
 
-def test_session_timeline_reads_the_store_and_json_round_trips(tmp_path: Path) -> None:
+def test_the_analysed_timeline_reads_the_store_and_json_round_trips(tmp_path: Path) -> None:
     b = ClusterBuilder()
     lab_session(b)
     write_session(b, tmp_path / "s.db", session="lab")
