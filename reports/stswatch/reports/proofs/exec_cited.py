@@ -80,8 +80,8 @@ def _asked(mark: ExecMark, fqdn: str) -> bool:
     return name == fqdn or fqdn.startswith(name + ".")
 
 
-def _answer(mark: ExecMark) -> str:
-    return ", ".join(dns_answers(mark.output)) or "no address"
+def _answer(addresses: list[str]) -> str:
+    return ", ".join(addresses) or "no address"
 
 
 def dns_answer(
@@ -98,14 +98,14 @@ def dns_answer(
     (`slice_change`); when none did, the last answer, told as it was.
     """
     old, new = recreation.old, recreation.new
-    asked = [m for m in during(marks, new) if _asked(m, fqdn)]
+    asked = [(m, dns_answers(m.output)) for m in during(marks, new) if _asked(m, fqdn)]
     if not asked:
         return None
-    hit = next((m for m in asked if ip in dns_answers(m.output)), asked[-1])
-    answered = _answer(hit)
+    hit, addresses = next(((m, a) for m, a in asked if ip in a), asked[-1])
+    answered = _answer(addresses)
     name = hit.command[1]
     text = f"`nslookup {name}` from pod {hit.pod} answered {answered}"
-    if ip in dns_answers(hit.output):
+    if ip in addresses:
         text += f", the new {new.name}'s IP"
     else:
         text += f", not the new {new.name}'s IP {ip}"
@@ -115,8 +115,9 @@ def dns_answer(
     before = [m for m in during(marks, old) if _asked(m, fqdn)]
     if before:
         earlier = before[-1]
-        text += f"; before the recreation it answered {_answer(earlier)} (mark #{earlier.mark_id})"
-        refs.insert(0, earlier.ref(f"{name} → {_answer(earlier)} (before)"))
+        earlier_answer = _answer(dns_answers(earlier.output))
+        text += f"; before the recreation it answered {earlier_answer} (mark #{earlier.mark_id})"
+        refs.insert(0, earlier.ref(f"{name} → {earlier_answer} (before)"))
     return Cited(text, tuple(refs))
 
 

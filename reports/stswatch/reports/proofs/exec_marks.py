@@ -60,15 +60,13 @@ def _exec_mark(mark: Mark) -> ExecMark | None:
     )
 
 
-def during(
-    marks: Iterable[ExecMark], pod: PodIncarnation, *, since_ns: int | None = None
-) -> list[ExecMark]:
+def during(marks: Iterable[ExecMark], pod: PodIncarnation) -> list[ExecMark]:
     """The exec marks of the pod's namespace recorded while this incarnation existed.
 
-    Between its creation (or `since_ns`) and its deletion as recorded: a mark about the same
-    name before or after belongs to another incarnation.
+    Between its creation and its deletion as recorded: a mark about the same name before or
+    after belongs to another incarnation.
     """
-    start = pod.created.received_wall_ns if since_ns is None else since_ns
+    start = pod.created.received_wall_ns
     gone = pod.deleted.received_wall_ns if pod.deleted is not None else None
     return [
         m
