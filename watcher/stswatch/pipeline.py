@@ -5,7 +5,8 @@ the reading side (`stswatch.reports`): `stswatch scenario run` and `stswatch dem
 here, then print what it returns. Tests reach the whole pipeline without click.
 """
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,28 +66,38 @@ class ScenarioResult:
         return ExitCode.OK
 
 
-async def record_scenario(
+def run_and_report(
     scenario: Scenario,
     *,
     policies: tuple[Policy, ...],
     prefix: str,
     db_path: Path,
-    target: ScenarioTarget,
+    target: Callable[[], Awaitable[ScenarioTarget]],
+    out_dir: Path,
     keep_namespace: bool,
     allow_exec: bool,
     progress: Progress,
-) -> tuple[PolicyRun, ...]:
-    """Run the scenario once per policy while recording (`stswatch.scenario.runner`)."""
-    return await run_scenario(
-        scenario,
-        policies=policies,
-        db_path=db_path,
-        session_prefix=prefix,
-        target=target,
-        keep_namespace=keep_namespace,
-        allow_exec=allow_exec,
-        progress=progress,
-    )
+) -> ScenarioResult:
+    """Run the scenario once per policy while recording (`stswatch.scenario.runner`), then
+    verify, report and compare the sessions (`report_scenario`).
+
+    `target` is resolved inside the run's event loop (it may start the local lab).
+    """
+
+    async def record() -> tuple[PolicyRun, ...]:
+        return await run_scenario(
+            scenario,
+            policies=policies,
+            db_path=db_path,
+            session_prefix=prefix,
+            target=await target(),
+            keep_namespace=keep_namespace,
+            allow_exec=allow_exec,
+            progress=progress,
+        )
+
+    runs = asyncio.run(record())
+    return report_scenario(scenario, runs, db_path=db_path, out_dir=out_dir, progress=progress)
 
 
 def report_scenario(

@@ -4,7 +4,6 @@ Parse, one call to `stswatch.pipeline` (record one session per policy, verify an
 compare two policies), print what it returns, exit with its code.
 """
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ import click
 from stswatch.cli import main
 from stswatch.cli.log import configure_logging
 from stswatch.cli.options import F, db_option
-from stswatch.pipeline import ComparisonReport, SessionReport, record_scenario, report_scenario
+from stswatch.pipeline import ComparisonReport, SessionReport, run_and_report
 from stswatch.reports.proofs.verdict import OUTCOMES
 from stswatch.reports.recording import list_session_names
 from stswatch.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
@@ -182,22 +181,17 @@ def _run_and_report(
     """Record, verify, report, print the verdicts; exit non-zero on a failed step or verdict."""
     _refuse_existing_sessions(db_path, [session_name(prefix, p) for p in policies])
     configure_logging()  # the recorder's logs go to stderr, next to the progress lines
-
-    async def record() -> tuple[PolicyRun, ...]:
-        return await record_scenario(
-            scenario,
-            policies=policies,
-            prefix=prefix,
-            db_path=db_path,
-            target=await target(),
-            keep_namespace=keep_namespace,
-            allow_exec=allow_exec,
-            progress=_progress,
-        )
-
-    runs = asyncio.run(record())
-    out_dir = out_dir or DEFAULT_OUT / prefix
-    result = report_scenario(scenario, runs, db_path=db_path, out_dir=out_dir, progress=_progress)
+    result = run_and_report(
+        scenario,
+        policies=policies,
+        prefix=prefix,
+        db_path=db_path,
+        target=target,
+        out_dir=out_dir or DEFAULT_OUT / prefix,
+        keep_namespace=keep_namespace,
+        allow_exec=allow_exec,
+        progress=_progress,
+    )
     for run, session in zip(result.runs, result.sessions, strict=True):
         _print_run(run, session)
         for line in exec_summary(scenario, run.outcomes, namespace=run.namespace):
