@@ -56,6 +56,14 @@ def _host_problems() -> list[str]:
     return realnode.host_problems() + [f"Debian package {p}" for p in missing_tools()]
 
 
+def _skip_unless_real_nodes_can_run() -> None:
+    """Skip, naming what is missing, where the host cannot run real nodes; when `_required`, go
+    on, so that starting the lab fails the test loudly."""
+    problems = _host_problems()
+    if problems and not _required():
+        pytest.skip(f"real nodes need: {'; '.join(problems)}")
+
+
 def _stop_leftover_labs(pytest_root: Path) -> None:
     """A run killed before its teardown leaves real nodes behind: take them down now."""
     for layout in pytest_root.glob(f"pytest-*/*/{realnode.LAYOUT_FILE}"):
@@ -66,9 +74,7 @@ def _stop_leftover_labs(pytest_root: Path) -> None:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def real_lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LabHandle]:
     """A lab with two real nodes and CoreDNS; torn down (host left clean) afterwards."""
-    problems = _host_problems()
-    if problems and not _required():
-        pytest.skip(f"real nodes need: {'; '.join(problems)}")
+    _skip_unless_real_nodes_can_run()
     _stop_leftover_labs(tmp_path_factory.getbasetemp().parent)
     directory = tmp_path_factory.mktemp("reallab")
     handle = await start_lab(directory, nodes=0, real_nodes=2, report=print)
@@ -382,8 +388,7 @@ def _traces(directory: Path) -> list[str]:
 async def test_a_failed_up_leaves_the_host_clean(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if _host_problems() and not _required():
-        pytest.skip("real nodes cannot run here")
+    _skip_unless_real_nodes_can_run()
     real_argv = realnode.kubelet_argv
 
     def broken(node: realnode.RealNode, *, kubelet: Path) -> tuple[str, ...]:
@@ -579,8 +584,7 @@ async def test_lab_down_leaves_nothing_on_the_host(
     tmp_path_factory: pytest.TempPathFactory, kill_kubelet: bool
 ) -> None:
     """`lab up --real-nodes 1`, a pod, (a `kill -9` of the kubelet,) `lab down`: nothing left."""
-    if _host_problems() and not _required():
-        pytest.skip("real nodes cannot run here")
+    _skip_unless_real_nodes_can_run()
     # short (the kubelet's sockets live in it), and where _stop_leftover_labs looks after a crash
     directory = tmp_path_factory.mktemp("down")
     try:
