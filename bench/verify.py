@@ -7,6 +7,7 @@ pays). Target for verify itself: under 2 s.
 import argparse
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from stswatch.reports.history.lifecycles import build_lifecycles
@@ -15,6 +16,7 @@ from stswatch.reports.recording import load_recording
 from tests.fixtures.builder import ClusterBuilder
 
 PODS = 1_000
+SLICE = 100  # endpoints per EndpointSlice: the EndpointSlice controller's maxEndpointsPerSlice
 
 
 def build_session(path: Path, *, pods: int) -> None:
@@ -26,8 +28,8 @@ def build_session(path: Path, *, pods: int) -> None:
         b.set_status("web", replicas=ordinal + 1, readyReplicas=ordinal)
         b.bring_up("web", ordinal)
         b.set_status("web", readyReplicas=ordinal + 1)
-        if ordinal % 100 == 99:
-            b.endpoints("web-headless")
+        if ordinal % SLICE == SLICE - 1:
+            _publish(b, pods=pods, blocks=[ordinal // SLICE])
     b.set_spec("web", image="nginx:2")
     b.set_status("web", observedGeneration=2, updateRevision="web-rev2")
     for ordinal in reversed(range(pods)):
@@ -36,20 +38,27 @@ def build_session(path: Path, *, pods: int) -> None:
         b.bring_up("web", ordinal)
         b.set_status("web", readyReplicas=pods)
         b.set_status("web", updatedReplicas=pods - ordinal)
-    b.endpoints("web-headless")
+    _publish(b, pods=pods)
     for ordinal in range(0, pods, 10):
         b.take_down("web", ordinal)
         b.set_status("web", readyReplicas=pods - 1)
         b.bring_up("web", ordinal)
         b.set_status("web", readyReplicas=pods)
-    b.endpoints("web-headless")
+    _publish(b, pods=pods)
     b.set_spec("web", replicas=pods // 2)
     for ordinal in reversed(range(pods // 2, pods)):
         b.terminate(f"web-{ordinal}")
         b.set_status("web", readyReplicas=ordinal)
         b.remove(f"web-{ordinal}")
         b.set_status("web", replicas=ordinal)
-    b.write(path)
+    b.save(path)
+
+
+def _publish(b: ClusterBuilder, *, pods: int, blocks: Iterable[int] | None = None) -> None:
+    """The headless Service's EndpointSlices, SLICE endpoints each (the controller's default)."""
+    for block in range(-(-pods // SLICE)) if blocks is None else blocks:
+        names = [f"web-{o}" for o in range(block * SLICE, min(pods, (block + 1) * SLICE))]
+        b.endpoints("web-headless", pods=names, slice_name=f"web-headless-{block}")
 
 
 def _timed(label: str, changes: int, run: "object") -> float:
