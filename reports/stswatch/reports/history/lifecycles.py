@@ -143,6 +143,11 @@ class Lifecycles:
     dns: tuple[DnsObservation, ...]
     pods_by_set: dict[SetKey, dict[int, tuple[PodIncarnation, ...]]] = field(repr=False)
     dns_by_name: dict[tuple[str, str, str], tuple[DnsObservation, ...]] = field(repr=False)
+    pvcs_by_name: dict[tuple[str, str], tuple[PvcIncarnation, ...]] = field(repr=False)
+
+    def claims_named(self, namespace: str, name: str) -> tuple[PvcIncarnation, ...]:
+        """Every incarnation of the claim `namespace/name`, in order."""
+        return self.pvcs_by_name.get((namespace, name), ())
 
     def dns_records(
         self, namespace: str, service: str, hostname: str
@@ -192,7 +197,15 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
         dns=tuple(dns),
         pods_by_set=_group_pods(pods),
         dns_by_name=_group_dns(dns),
+        pvcs_by_name=_group_pvcs(pvcs),
     )
+
+
+def _group_pvcs(pvcs: list[PvcIncarnation]) -> dict[tuple[str, str], tuple[PvcIncarnation, ...]]:
+    grouped: dict[tuple[str, str], list[PvcIncarnation]] = {}
+    for claim in pvcs:
+        grouped.setdefault((claim.namespace, claim.name), []).append(claim)
+    return {key: tuple(claims) for key, claims in grouped.items()}
 
 
 def _group_dns(dns: list[DnsObservation]) -> dict[tuple[str, str, str], tuple[DnsObservation, ...]]:

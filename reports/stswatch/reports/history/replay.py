@@ -145,7 +145,11 @@ class _State:
     bad: set[int] = field(default_factory=set)  # in-range ordinals missing or unhealthy
     old: set[int] = field(default_factory=set)  # in-range ordinals >= partition not updated
     out: set[int] = field(default_factory=set)  # condemned ordinals with a pod
+    absent: set[int] = field(default_factory=set)  # in-range ordinals without a pod
+    out_bad: set[int] = field(default_factory=set)  # condemned ordinals with an unhealthy pod
     low_bad: _Heap = field(default_factory=lambda: _Heap(1))
+    low_absent: _Heap = field(default_factory=lambda: _Heap(1))
+    low_out_bad: _Heap = field(default_factory=lambda: _Heap(1))
     high_old: _Heap = field(default_factory=lambda: _Heap(-1))
     high_bad: _Heap = field(default_factory=lambda: _Heap(-1))
     high_out: _Heap = field(default_factory=lambda: _Heap(-1))
@@ -163,7 +167,9 @@ class _State:
         self.first, self.last = first, first + replicas - 1
         self.partition, self.revision = first + partition, revision
         self.bad, self.old, self.out = set(), set(), set()
-        for heap in (self.low_bad, self.high_old, self.high_bad, self.high_out):
+        self.absent, self.out_bad = set(), set()
+        heaps = (self.low_bad, self.high_old, self.high_bad, self.high_out)
+        for heap in (*heaps, self.low_absent, self.low_out_bad):
             heap.items.clear()
         for ordinal in range(self.first, self.last + 1):
             self.touch(ordinal)
@@ -179,6 +185,8 @@ class _State:
             (self.bad, (self.low_bad, self.high_bad), in_range and unhealthy),
             (self.out, (self.high_out,), not in_range and slot is not None),
             (self.old, (self.high_old,), in_range and self._outdated(ordinal, slot)),
+            (self.absent, (self.low_absent,), in_range and slot is None),
+            (self.out_bad, (self.low_out_bad,), not in_range and slot is not None and unhealthy),
         ):
             if wanted:
                 members.add(ordinal)
@@ -389,9 +397,9 @@ def _phase1(state: _State, monotonic: bool) -> Decision | None:
         return Decision("act", f"delete {name} ({slot.phase.capitalize()})", slot.pod, "", low)
     if monotonic:
         return _held(state, low)
-    missing = [o for o in state.bad if o not in state.pods]
-    if missing:
-        return Decision("act", f"create {state.sts.name}-{min(missing)}", None, "", min(missing))
+    missing = state.low_absent.top(state.absent)
+    if missing is not None:
+        return Decision("act", f"create {state.sts.name}-{missing}", None, "", missing)
     return None
 
 
@@ -404,13 +412,21 @@ def _phase3(state: _State, monotonic: bool) -> Decision | None:
         if monotonic:
             return _held(state, high)
         return Decision("waiting", f"condemned pods terminating, {slot.pod.name} first")
-    if monotonic and slot.problem(state.now_ns, state.min_ready) is not None:
-        # processCondemned deletes an unhealthy condemned pod only when it is the
-        # firstUnavailablePod (the lowest unavailable one): otherwise it waits on it.
-        unhealthy = [o for o in state.out if state.pods[o].problem(state.now_ns, state.min_ready)]
-        if min(unhealthy) != high:
-            return _held(state, high)
+    # processCondemned deletes an unhealthy condemned pod only when it is the
+    # firstUnavailablePod (the lowest unavailable one): otherwise it waits on it.
+    unhealthy = monotonic and slot.problem(state.now_ns, state.min_ready) is not None
+    if unhealthy and _first_unavailable(state) != high:
+        return _held(state, high)
     return Decision("act", f"delete {slot.pod.name} (condemned)", slot.pod, "", high)
+
+
+def _first_unavailable(state: _State) -> int | None:
+    """The lowest condemned ordinal whose pod is not Running, Ready and Available now."""
+    low = state.low_out_bad.top(state.out_bad)
+    while low is not None and state.pods[low].problem(state.now_ns, state.min_ready) is None:
+        state.touch(low)  # became Available since its last step (minReadySeconds elapsed)
+        low = state.low_out_bad.top(state.out_bad)
+    return low
 
 
 def _phase4(state: _State) -> Decision:

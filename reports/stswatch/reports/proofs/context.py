@@ -1,9 +1,8 @@
 """What a proof sees of one episode; how proofs cite changes and read a pod's health."""
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import pairwise
 
 from stswatch.reports.history.attribution import Actor, Attribution, pod_deletion
@@ -79,7 +78,7 @@ class ProofContext:
     life: Lifecycles
     changes: dict[int, Change]
     gaps: tuple[Gap, ...]
-    episodes: tuple[Episode, ...]
+    recreated_in: Mapping[str, tuple[Episode, ...]]  # new pod uid -> pod-recreated episodes
     index: SetIndex
     kinds: frozenset[str]  # the kinds the recording holds any change of
     replay: Replay  # the controller replay of the episode's StatefulSet
@@ -240,17 +239,9 @@ class ProofContext:
                     found.append(Recreation(old, new))
         return sorted(found, key=lambda r: r.new.created.rank)
 
-    @cached_property
-    def _claimed(self) -> frozenset[str]:
-        return frozenset(
-            e.recreation.new.uid
-            for e in self.episodes
-            if e is not self.episode and e.recreation is not None
-        )
-
     def claimed(self, pod: PodIncarnation) -> bool:
         """True when another (pod-recreated) episode owns this pod's creation."""
-        return pod.uid in self._claimed
+        return any(e is not self.episode for e in self.recreated_in.get(pod.uid, ()))
 
     def alive(self, ordinal: int, rank: int) -> PodIncarnation | None:
         """The incarnation at `ordinal` that existed at `rank`, if any."""

@@ -46,7 +46,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     steps = [(p, step) for p in pods if (step := began(p)) and ctx.episode.contains(step.rank)]
     steps.sort(key=lambda pair: pair[1].rank)
     by_client = [(p, s) for p, s in steps if _by_client(ctx, p)]
-    steps = [pair for pair in steps if pair not in by_client]
+    client_uids = {p.uid for p, _ in by_client}
+    steps = [pair for pair in steps if pair[0].uid not in client_uids]
     deleted = [p for p, _ in steps]
     client_note = "".join(f"; {p.name} was {causes.DELETED_BY_CLIENT}" for p, _ in by_client)
     holds = episode_progress(ctx).holds
@@ -63,7 +64,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     evidence += [e for h in holds for e in h.evidence]
     names = ", ".join(p.name for p in deleted)
     reason = f"deleted from the highest ordinal down, each after the previous was gone: {names}"
-    left = [p.name for p in pods if p not in deleted and (p, began(p)) not in by_client]
+    deleted_uids = {p.uid for p in deleted}
+    left = [p.name for p in pods if p.uid not in deleted_uids and p.uid not in client_uids]
     if left:
         reason += f" (still present at the end: {', '.join(left)})"
     return ctx.verdict(PROOF, "pass", reason + client_note + hold_note, evidence)

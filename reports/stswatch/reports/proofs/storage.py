@@ -44,14 +44,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
 
 def claim_at(ctx: ProofContext, pod: PodIncarnation, name: str, rank: int) -> PvcIncarnation | None:
     """The claim called `name` in the pod's namespace that existed at `rank`."""
-    return next(
-        (
-            c
-            for c in ctx.life.pvcs
-            if c.namespace == pod.namespace and c.name == name and c.alive_at(rank)
-        ),
-        None,
-    )
+    return next((c for c in ctx.life.claims_named(pod.namespace, name) if c.alive_at(rank)), None)
 
 
 def _moment(pod: PodIncarnation) -> int:

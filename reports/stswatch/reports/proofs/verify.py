@@ -8,7 +8,7 @@ from types import ModuleType
 
 from stswatch.errors import NotFoundError
 from stswatch.reports.history.attribution import attribution
-from stswatch.reports.history.episodes import find_episodes
+from stswatch.reports.history.episodes import Episode, find_episodes
 from stswatch.reports.history.lifecycles import Lifecycles, build_lifecycles
 from stswatch.reports.history.replay import replay_set
 from stswatch.reports.proofs import (
@@ -109,11 +109,16 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     actors = attribution(recording)
     ids_by_rank = tuple(sorted(life.ordering.rank, key=life.ordering.rank.__getitem__))
     execs = exec_marks(recording)
+    recreated_in: dict[str, tuple[Episode, ...]] = {}
+    for e in episodes:
+        if e.recreation is not None:
+            uid = e.recreation.new.uid
+            recreated_in[uid] = (*recreated_in.get(uid, ()), e)
     results = []
     for index, episode in enumerate(episodes, start=1):
         uid = episode.statefulset.uid
         ctx = ProofContext(
-            episode, life, changes, recording.gaps, episodes, indexes[uid], kinds,
+            episode, life, changes, recording.gaps, recreated_in, indexes[uid], kinds,
             replays[uid], actors, end_ns, ids_by_rank, execs=execs,
         )  # fmt: skip
         results.append(_result(index, ctx, _decide_all(ctx)))
