@@ -24,6 +24,11 @@ def dig(obj: Obj, *path: str) -> Any:
     return node
 
 
+def mapping(value: Any) -> Obj:
+    """`value` when it is a JSON object, else an empty one (a field may be missing or malformed)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _text(obj: Obj, *path: str) -> str | None:
     """The field at `path` as a string; None when it is missing or empty."""
     value = dig(obj, *path)

@@ -68,16 +68,32 @@ class PodIncarnation:
 
 
 def _pod_state(pod: o.Obj) -> dict[str, Any]:
-    ready = o.pod_condition(pod, "Ready")
+    """What a pod change says of its lifecycle; read field by field once (hot: every pod change)."""
+    metadata, spec, status = (o.mapping(pod.get(k)) for k in ("metadata", "spec", "status"))
+    ready = scheduled = None
+    for cond in status.get("conditions") or ():
+        if isinstance(cond, dict):
+            kind = cond.get("type")
+            if kind == "Ready" and ready is None:
+                ready = cond
+            elif kind == "PodScheduled" and scheduled is None:
+                scheduled = cond
+    node = spec.get("nodeName")
+    scheduled_true = scheduled is not None and scheduled.get("status") == "True"
     return {
-        "scheduled": o.pod_node(pod) or (o.condition_true(pod, "PodScheduled") and "?") or None,
-        "phase": o.pod_phase(pod),
-        "reason": o.pod_reason(pod),
-        "ip": o.pod_ip(pod),
+        "scheduled": (str(node) if node else None) or (scheduled_true and "?") or None,
+        "phase": _text(status.get("phase")),
+        "reason": _text(status.get("reason")),
+        "ip": _text(status.get("podIP")),
         "ready": None if ready is None else ready.get("status") == "True",
         "ready_since": ready.get("lastTransitionTime") if ready else None,
-        "terminating": o.deletion_timestamp(pod),
+        "terminating": _text(metadata.get("deletionTimestamp")),
     }
+
+
+def _text(value: Any) -> str | None:
+    """A field as objects.py reads text: None when missing or empty."""
+    return str(value) if value else None
 
 
 def _pod_steps(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, Any]]:

@@ -143,20 +143,29 @@ def _with_changed(spec: SpecVersion, previous: SpecVersion) -> SpecVersion:
 
 
 def _status(change: Change, ordering: Ordering) -> StatusVersion:
-    obj = change.object
+    status = o.mapping(change.object.get("status"))  # hot: read once, field by field
+
+    def integer(key: str) -> int | None:
+        value = status.get(key)
+        return value if isinstance(value, int) else None
+
+    def text(key: str) -> str | None:
+        value = status.get(key)
+        return str(value) if value is not None else None
+
     return StatusVersion(
         change_id=change.id,
         resource_version=change.resource_version,
         received_wall_ns=change.received_wall_ns,
         rank=ordering.rank[change.id],
-        observed_generation=o.status_int(obj, "observedGeneration"),
-        replicas=o.status_int(obj, "replicas"),
-        ready_replicas=o.status_int(obj, "readyReplicas"),
-        available_replicas=o.status_int(obj, "availableReplicas"),
-        current_replicas=o.status_int(obj, "currentReplicas"),
-        updated_replicas=o.status_int(obj, "updatedReplicas"),
-        current_revision=o.status_str(obj, "currentRevision"),
-        update_revision=o.status_str(obj, "updateRevision"),
+        observed_generation=integer("observedGeneration"),
+        replicas=integer("replicas"),
+        ready_replicas=integer("readyReplicas"),
+        available_replicas=integer("availableReplicas"),
+        current_replicas=integer("currentReplicas"),
+        updated_replicas=integer("updatedReplicas"),
+        current_revision=text("currentRevision"),
+        update_revision=text("updateRevision"),
     )
 
 
