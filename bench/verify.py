@@ -1,27 +1,49 @@
-"""Benchmark: `verify` on a synthetic 1,000-pod session (~20k changes). Prints; never asserts.
+"""Benchmark: `verify` on synthetic sessions of 1k, 10k and 100k pods (~20 changes a pod).
 
-Baseline, measured in the same run: loading the session from SQLite (the floor every reader
-pays). Target for verify itself: under 2 s.
+Each size is built once (streamed into a store, bounded memory), then measured in fresh child
+processes so one size's memory never counts against another's:
+
+- floor (the baseline, same run): a raw `sqlite3` read of the change rows + `orjson.loads` of
+  each object, the least any reader of the session pays;
+- `load_recording`, `build_lifecycles` and `verify` (lifecycles + proofs), with time per change;
+- the verify process's peak RSS (load + verify).
+
+Prints one table; time per change across sizes shows whether the reading side is linear (the
+last column is each size's verify time per change over the smallest size's). Never asserts.
+Targets (issue 18): per-change time within 1.3x across sizes; at 10k pods verify <= 5 s and
+load >= 50% of the floor's speed; the 100k-pod verify's peak RSS <= 2 GB.
+
+    python -m bench.verify [PODS ...] [--keep DIR]   (from the repository root)
 """
 
 import argparse
+import gc
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
 from tests.fixtures.builder import ClusterBuilder
 
-PODS = 1_000
+SIZES = (1_000, 10_000, 100_000)
 SLICE = 100  # endpoints per EndpointSlice: the EndpointSlice controller's maxEndpointsPerSlice
 
 
 def build_session(path: Path, *, pods: int) -> None:
     """Scale-up 0→pods, a rolling update of every pod, pods/10 recreations, scale-down to half."""
     b = ClusterBuilder(step_ms=5)
+    b.stream_to(path)
     b.service("web-headless")
     b.statefulset("web", replicas=pods)
     for ordinal in range(pods):
@@ -61,32 +83,110 @@ def _publish(b: ClusterBuilder, *, pods: int, blocks: Iterable[int] | None = Non
         b.endpoints("web-headless", pods=names, slice_name=f"web-headless-{block}")
 
 
-def _timed(label: str, changes: int, run: "object") -> float:
+def _publish(b: ClusterBuilder, *, pods: int, blocks: Iterable[int] | None = None) -> None:
+    """The headless Service's EndpointSlices, SLICE endpoints each (the controller's default)."""
+    for block in range(-(-pods // SLICE)) if blocks is None else blocks:
+        names = [f"web-{o}" for o in range(block * SLICE, min(pods, (block + 1) * SLICE))]
+        b.endpoints("web-headless", pods=names, slice_name=f"web-headless-{block}")
+
+
+def _seconds(run: Callable[[], Any]) -> float:
     started = time.perf_counter()
-    run()  # type: ignore[operator]
-    took = time.perf_counter() - started
-    print(f"{label:<28}{took:>8.3f} s  {changes / took:>12,.0f} changes/s")
+    run()
+    return time.perf_counter() - started
+
+
+def _floor(path: Path) -> dict[str, float]:
+    """The raw read of every change row and the decode of every object: what any reader pays."""
+
+    def read() -> None:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        rows = conn.execute("SELECT * FROM change WHERE session_id = 1 ORDER BY id").fetchall()
+        objects = [orjson.loads(row[-1]) for row in rows]
+        assert len(objects) == len(rows)
+        conn.close()
+
+    gc.disable()  # as load_recording and verify do: no collection walks the decoded objects
+    return {"floor": _seconds(read)}
+
+
+def _measure(path: Path) -> dict[str, float]:
+    """load, lifecycles and verify of the session at `path`, and this process's peak RSS."""
+    gc.disable()
+    loaded: list[Any] = []
+    took = {"load": _seconds(lambda: loaded.append(load_recording(path, "s1")))}
+    recording = loaded[0]
+    took["lifecycles"] = _seconds(lambda: build_lifecycles(recording))
+    results: list[Any] = []
+    took["verify"] = _seconds(lambda: results.append(verify(recording)))
+    took["changes"] = len(recording.changes)
+    took["failed"] = results[0].count("fail")
+    took["episodes"] = len(results[0].episodes)
+    took["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return took
+
+
+def _child(mode: str, path: Path) -> dict[str, float]:
+    """Run one measurement in a fresh interpreter; its figures come back as JSON."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.verify", f"--{mode}", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return figures
+
+
+def _build(pods: int, folder: Path) -> Path:
+    path = folder / f"verify-{pods}.db"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        started = time.perf_counter()
+        build_session(partial, pods=pods)
+        partial.rename(path)
+        print(f"  built {pods:,} pods in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pods", type=int, nargs="?", default=PODS, help="pods in the session")
-    pods = parser.parse_args().pods
+    parser.add_argument("pods", type=int, nargs="*", help=f"session sizes (default {SIZES})")
+    parser.add_argument("--keep", type=Path, help="build the sessions here and reuse them")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure or args.floor:
+        print(json.dumps(_measure(args.measure) if args.measure else _floor(args.floor)))
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
-        build_session(path, pods=pods)
-        recording = load_recording(path, "s1")
-        n = len(recording.changes)
-        print(f"session: {pods} pods, {n} changes")
-        _timed("load_recording (baseline)", n, lambda: load_recording(path, "s1"))
-        _timed("build_lifecycles", n, lambda: build_lifecycles(recording))
-        took = _timed("verify (lifecycles+proofs)", n, lambda: verify(recording))
-        result = verify(recording)
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        _report([(pods, _build(pods, folder)) for pods in args.pods or SIZES])
+
+
+def _report(sessions: list[tuple[int, Path]]) -> None:
+    print(
+        f"{'pods':>8} {'changes':>10} {'floor s':>8} {'load s':>8} {'load/floor':>10} "
+        f"{'lifecycles s':>12} {'verify s':>9} {'us/change':>9} {'peak RSS':>9} {'x smallest':>10}"
+    )
+    first: float | None = None
+    for pods, path in sessions:
+        floor = _child("floor", path)["floor"]
+        m = _child("measure", path)
+        per = m["verify"] / m["changes"] * 1e6
+        first = first or per
         print(
-            f"episodes {len(result.episodes)}, verdicts {len(result.verdicts)}, "
-            f"failed {result.count('fail')}; target < 2 s: {'met' if took < 2 else 'missed'}"
+            f"{pods:>8,} {int(m['changes']):>10,} {floor:>8.2f} {m['load']:>8.2f} "
+            f"{floor / m['load']:>9.0%} {m['lifecycles']:>12.2f} {m['verify']:>9.2f} "
+            f"{per:>9.1f} {m['rss_mb']:>6,.0f} MB {per / first:>9.2f}x"
+            f"   ({int(m['episodes'])} episodes, {int(m['failed'])} failed verdicts)"
         )
+    print(
+        "load/floor: the floor's time over load's (>= 50% wanted); x smallest: verify time per "
+        "change over the smallest session's (<= 1.3x wanted: linear)"
+    )
 
 
 if __name__ == "__main__":
