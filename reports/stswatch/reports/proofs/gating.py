@@ -17,6 +17,7 @@ from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 PROOF = "ordered-ready-gating"
 KINDS = ("Pod", "StatefulSet")
 _EPISODES = ("scale-up", "rolling-update", "ondelete-update", "pod-recreated")
+CITED = 5  # violations cited in a verdict
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -24,6 +25,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.kind not in _EPISODES:
         return None
     created = ctx.creations()
+    # At most CITED violations a pod: no more are cited, and a burst of Parallel creations
+    # would otherwise compare every pod with every lower one.
     per_pod = [found for pod in _suspects(ctx, created) if (found := _violations(ctx, pod))]
     violations = [v for found in per_pod for v in found]
     if ctx.episode.spec.pod_management_policy == "Parallel":
@@ -31,7 +34,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         if per_pod:
             n = len(per_pod)
             reason += f"; {n} creation{'s' * (n > 1)} happened while a lower ordinal was unready"
-        cited = [e for found in per_pod[:5] for e in found[0][1]]
+        cited = [e for found in per_pod[:CITED] for e in found[0][1]]
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
     if violations:
         first = violations[0]
@@ -39,7 +42,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
             PROOF,
             "fail",
             first[0],
-            [e for _, evidence in violations[:5] for e in evidence],
+            [e for _, evidence in violations[:CITED] for e in evidence],
         )
     holds = episode_progress(ctx).holds
     if not created and not holds:
@@ -87,6 +90,8 @@ def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[
     found = []
     created = ctx.cite_step(pod, pod.created, f"{pod.name} created")
     for ordinal in range(start, pod.ordinal):
+        if len(found) >= CITED:
+            break
         lower = ctx.alive(ordinal, rank)
         if lower is None:
             name = f"{ctx.episode.statefulset.name}-{ordinal}"
