@@ -87,7 +87,7 @@ def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[
     rank = pod.created.rank
     at = parse_time(pod.created.api_time)
     start = ctx.episode.spec.start_ordinal
-    found = []
+    found: list[tuple[str, list[Evidence]]] = []
     created = ctx.cite_step(pod, pod.created, f"{pod.name} created")
     for ordinal in range(start, pod.ordinal):
         if len(found) >= CITED:
