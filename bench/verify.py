@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,60 +34,9 @@ import orjson
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.at_scale import build_session
 
 SIZES = (1_000, 10_000, 100_000)
-SLICE = 100  # endpoints per EndpointSlice: the EndpointSlice controller's maxEndpointsPerSlice
-
-
-def build_session(path: Path, *, pods: int) -> None:
-    """Scale-up 0→pods, a rolling update of every pod, pods/10 recreations, scale-down to half."""
-    b = ClusterBuilder(step_ms=5)
-    b.stream_to(path)
-    b.service("web-headless")
-    b.statefulset("web", replicas=pods)
-    for ordinal in range(pods):
-        b.set_status("web", replicas=ordinal + 1, readyReplicas=ordinal)
-        b.bring_up("web", ordinal)
-        b.set_status("web", readyReplicas=ordinal + 1)
-        if ordinal % SLICE == SLICE - 1:
-            _publish(b, pods=pods, blocks=[ordinal // SLICE])
-    b.set_spec("web", image="nginx:2")
-    b.set_status("web", observedGeneration=2, updateRevision="web-rev2")
-    for ordinal in reversed(range(pods)):
-        b.take_down("web", ordinal)
-        b.set_status("web", readyReplicas=pods - 1, currentReplicas=ordinal)
-        b.bring_up("web", ordinal)
-        b.set_status("web", readyReplicas=pods)
-        b.set_status("web", updatedReplicas=pods - ordinal)
-    _publish(b, pods=pods)
-    for ordinal in range(0, pods, 10):
-        b.take_down("web", ordinal)
-        b.set_status("web", readyReplicas=pods - 1)
-        b.bring_up("web", ordinal)
-        b.set_status("web", readyReplicas=pods)
-    _publish(b, pods=pods)
-    b.set_spec("web", replicas=pods // 2)
-    for ordinal in reversed(range(pods // 2, pods)):
-        b.terminate(f"web-{ordinal}")
-        b.set_status("web", readyReplicas=ordinal)
-        b.remove(f"web-{ordinal}")
-        b.set_status("web", replicas=ordinal)
-    b.save(path)
-
-
-def _publish(b: ClusterBuilder, *, pods: int, blocks: Iterable[int] | None = None) -> None:
-    """The headless Service's EndpointSlices, SLICE endpoints each (the controller's default)."""
-    for block in range(-(-pods // SLICE)) if blocks is None else blocks:
-        names = [f"web-{o}" for o in range(block * SLICE, min(pods, (block + 1) * SLICE))]
-        b.endpoints("web-headless", pods=names, slice_name=f"web-headless-{block}")
-
-
-def _publish(b: ClusterBuilder, *, pods: int, blocks: Iterable[int] | None = None) -> None:
-    """The headless Service's EndpointSlices, SLICE endpoints each (the controller's default)."""
-    for block in range(-(-pods // SLICE)) if blocks is None else blocks:
-        names = [f"web-{o}" for o in range(block * SLICE, min(pods, (block + 1) * SLICE))]
-        b.endpoints("web-headless", pods=names, slice_name=f"web-headless-{block}")
 
 
 def _seconds(run: Callable[[], Any]) -> float:
