@@ -199,6 +199,7 @@ async def recorder_path(path: Path, lines: list[bytes]) -> float:
         kind=POD,
         namespace="lab",
         sink=writer.submit,
+        recall=writer.last_objects,
         membership=NamespaceWorld(namespace="lab"),
         keep_env=False,
     )

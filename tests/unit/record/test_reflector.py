@@ -7,7 +7,7 @@ script, each WATCH request runs the next scripted stream (cut lines, huge object
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -92,11 +92,17 @@ async def record_until(
     async def sink(record: Record) -> None:
         records.append(record)
 
+    async def recall(uids: Sequence[str]) -> dict[str, str]:
+        """The sink's records play the store."""
+        last = {r.uid: r.object_json for r in records if isinstance(r, ChangeRecord)}
+        return {uid: last[uid] for uid in uids if uid in last}
+
     reflector = Reflector(
         api=api,
         kind=POD,
         namespace="lab",
         sink=sink,
+        recall=recall,
         membership=NamespaceWorld(namespace="lab"),
         keep_env=False,
         timeouts=FAST,
@@ -232,6 +238,27 @@ async def test_gone_relists_records_the_difference_and_a_gap(
     assert (gap.kind, gap.reason) == ("Pod", "410 Gone")
     assert (gap.from_resource_version, gap.to_resource_version) == ("10", "40")
     assert gap.from_wall_ns <= gap.to_wall_ns
+
+
+async def test_an_object_deleted_unseen_keeps_its_last_recorded_state(
+    server: tuple[ScriptedApiServer, ApiClient],
+) -> None:
+    scripted, api = server
+    scripted.lists = [("10", [pod("redis-0", "9")]), ("40", [])]
+    last = pod("redis-0", "12", size=100)
+
+    async def changed_then_gone(response: web.StreamResponse) -> None:
+        await response.write(line("MODIFIED", last))
+        gone = {"kind": "Status", "code": 410, "reason": "Expired", "message": "too old"}
+        await response.write(line("ERROR", gone))
+
+    scripted.streams = [changed_then_gone]
+    records = await record_until(api, lambda rs: any(isinstance(r, GapRecord) for r in rs))
+    deleted = [r for r in records if isinstance(r, ChangeRecord) and r.event == "DELETED"]
+    assert [(r.name, r.resource_version, r.observed) for r in deleted] == [
+        ("redis-0", "40", "relist")
+    ]
+    assert orjson.loads(deleted[0].object_json) == last
 
 
 async def test_a_refused_list_names_the_verb_and_resource(
