@@ -261,6 +261,48 @@ async def test_an_object_deleted_unseen_keeps_its_last_recorded_state(
     assert orjson.loads(deleted[0].object_json) == last
 
 
+async def test_a_list_cut_after_a_recorded_page_is_retried_as_a_relist_with_a_gap(
+    serve: Any,
+) -> None:
+    # The first list is recorded page by page; its continue token expires before page two.
+    answers = [
+        ("10", [pod("redis-0", "9"), pod("redis-1", "9")], "page-2"),
+        (410, [], ""),
+        ("20", [pod("redis-1", "15"), pod("redis-2", "16")], ""),
+    ]
+
+    async def pods(request: web.Request) -> web.StreamResponse:
+        if request.query.get("watch") == "true":
+            response = web.StreamResponse()
+            await response.prepare(request)
+            await asyncio.sleep(30)
+            return response
+        version, items, token = answers.pop(0) if len(answers) > 1 else answers[0]
+        if version == 410:
+            body = {"kind": "Status", "code": 410, "reason": "Expired", "message": "expired"}
+            return web.json_response(body, status=410)
+        metadata = {"resourceVersion": version, "continue": token}
+        return web.json_response({"kind": "PodList", "metadata": metadata, "items": items})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/namespaces/lab/pods", pods)
+    async with serve(app) as api:
+        records = await record_until(api, lambda rs: any(isinstance(r, GapRecord) for r in rs))
+    assert changes(records) == [
+        ("ADDED", "redis-0", "9", "list"),
+        ("ADDED", "redis-1", "9", "list"),
+        ("DELETED", "redis-0", "20", "relist"),
+        ("MODIFIED", "redis-1", "15", "relist"),
+        ("ADDED", "redis-2", "16", "relist"),
+    ]
+    gap = next(r for r in records if isinstance(r, GapRecord))
+    assert (gap.reason, gap.from_resource_version, gap.to_resource_version) == (
+        "list interrupted",
+        "10",
+        "20",
+    )
+
+
 async def test_a_refused_list_names_the_verb_and_resource(
     server: tuple[ScriptedApiServer, ApiClient],
 ) -> None:
