@@ -8,6 +8,7 @@ is refused after a read-only look, so its file is left byte for byte as it was. 
 
 import contextlib
 import functools
+import itertools
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -360,7 +361,7 @@ def _insert_changes(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> No
             continue
         sql = _insert_change_rows(size)
         while len(rows) - start >= size:
-            conn.execute(sql, [value for row in rows[start : start + size] for value in row])
+            conn.execute(sql, list(itertools.chain.from_iterable(rows[start : start + size])))
             start += size
 
 

@@ -44,6 +44,7 @@ class _Beat:
 
 
 _Item = Record | _Flush | _Recall | _Close | _Beat
+_YIELD_EVERY = 50
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Writer:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=queue_size)
         self._clock = clock
         self._stopped = False
+        self._submitted = 0
         self._failure: BaseException | None = None
         self.tally = WriterTally()
 
@@ -92,12 +94,21 @@ class Writer:
         return self._queue.qsize()
 
     async def submit(self, record: Record) -> None:
-        """Queue one record; waits while the queue is full."""
+        """Queue one record; waits while the queue is full.
+
+        A producer that has no other reason to wait (lines already buffered, a page of a list)
+        lets the writer run every `_YIELD_EVERY` records once a full batch waits: the writer
+        then commits in its thread while the producer decodes, instead of after it.
+        """
         self._check_open()
         try:
             self._queue.put_nowait(record)  # the common case, without a coroutine per record
         except asyncio.QueueFull:
             await self._queue.put(record)
+            return
+        self._submitted += 1
+        if self._submitted % _YIELD_EVERY == 0 and self._queue.qsize() >= self._max_batch:
+            await asyncio.sleep(0)
 
     async def flush(self) -> None:
         """Return once everything submitted before this call is committed."""
