@@ -22,6 +22,7 @@ from stswatch.record.reflector import Reflector, WatchTimeouts
 from stswatch.record.scope import NamespaceWorld
 
 Stream = Callable[[web.StreamResponse], Awaitable[None]]
+EXPIRED = {"kind": "Status", "code": 410, "reason": "Expired", "message": "too old"}
 FAST = WatchTimeouts(server_seconds=5, read_seconds=0.5, list_seconds=5, max_backoff_seconds=0.2)
 
 
@@ -222,8 +223,7 @@ async def test_gone_relists_records_the_difference_and_a_gap(
     scripted.lists = [("10", first), ("40", second)]
 
     async def gone(response: web.StreamResponse) -> None:
-        status = {"kind": "Status", "code": 410, "reason": "Expired", "message": "too old"}
-        await response.write(line("ERROR", status))
+        await response.write(line("ERROR", EXPIRED))
 
     scripted.streams = [gone]
     records = await record_until(api, lambda rs: any(isinstance(r, GapRecord) for r in rs))
@@ -249,8 +249,7 @@ async def test_an_object_deleted_unseen_keeps_its_last_recorded_state(
 
     async def changed_then_gone(response: web.StreamResponse) -> None:
         await response.write(line("MODIFIED", last))
-        gone = {"kind": "Status", "code": 410, "reason": "Expired", "message": "too old"}
-        await response.write(line("ERROR", gone))
+        await response.write(line("ERROR", EXPIRED))
 
     scripted.streams = [changed_then_gone]
     records = await record_until(api, lambda rs: any(isinstance(r, GapRecord) for r in rs))
@@ -279,8 +278,7 @@ async def test_a_list_cut_after_a_recorded_page_is_retried_as_a_relist_with_a_ga
             return response
         version, items, token = answers.pop(0) if len(answers) > 1 else answers[0]
         if version == 410:
-            body = {"kind": "Status", "code": 410, "reason": "Expired", "message": "expired"}
-            return web.json_response(body, status=410)
+            return web.json_response(EXPIRED, status=410)
         metadata = {"resourceVersion": version, "continue": token}
         return web.json_response({"kind": "PodList", "metadata": metadata, "items": items})
 
