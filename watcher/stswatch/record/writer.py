@@ -44,7 +44,7 @@ class _Beat:
 
 
 _Item = Record | _Flush | _Recall | _Close | _Beat
-_YIELD_EVERY = 50
+_YIELD_EVERY = 50  # records between chances for the writer to run (see `Writer.submit`)
 
 
 @dataclass
