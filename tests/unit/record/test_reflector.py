@@ -7,7 +7,7 @@ script, each WATCH request runs the next scripted stream (cut lines, huge object
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ from stswatch.record.reflector import Reflector, WatchTimeouts
 from stswatch.record.scope import NamespaceWorld
 
 Stream = Callable[[web.StreamResponse], Awaitable[None]]
+EXPIRED = {"kind": "Status", "code": 410, "reason": "Expired", "message": "too old"}
 FAST = WatchTimeouts(server_seconds=5, read_seconds=0.5, list_seconds=5, max_backoff_seconds=0.2)
 
 
@@ -92,11 +93,17 @@ async def record_until(
     async def sink(record: Record) -> None:
         records.append(record)
 
+    async def recall(uids: Sequence[str]) -> dict[str, str]:
+        """The sink's records play the store."""
+        last = {r.uid: r.object_json for r in records if isinstance(r, ChangeRecord)}
+        return {uid: last[uid] for uid in uids if uid in last}
+
     reflector = Reflector(
         api=api,
         kind=POD,
         namespace="lab",
         sink=sink,
+        recall=recall,
         membership=NamespaceWorld(namespace="lab"),
         keep_env=False,
         timeouts=FAST,
@@ -216,8 +223,7 @@ async def test_gone_relists_records_the_difference_and_a_gap(
     scripted.lists = [("10", first), ("40", second)]
 
     async def gone(response: web.StreamResponse) -> None:
-        status = {"kind": "Status", "code": 410, "reason": "Expired", "message": "too old"}
-        await response.write(line("ERROR", status))
+        await response.write(line("ERROR", EXPIRED))
 
     scripted.streams = [gone]
     records = await record_until(api, lambda rs: any(isinstance(r, GapRecord) for r in rs))
@@ -232,6 +238,67 @@ async def test_gone_relists_records_the_difference_and_a_gap(
     assert (gap.kind, gap.reason) == ("Pod", "410 Gone")
     assert (gap.from_resource_version, gap.to_resource_version) == ("10", "40")
     assert gap.from_wall_ns <= gap.to_wall_ns
+
+
+async def test_an_object_deleted_unseen_keeps_its_last_recorded_state(
+    server: tuple[ScriptedApiServer, ApiClient],
+) -> None:
+    scripted, api = server
+    scripted.lists = [("10", [pod("redis-0", "9")]), ("40", [])]
+    last = pod("redis-0", "12", size=100)
+
+    async def changed_then_gone(response: web.StreamResponse) -> None:
+        await response.write(line("MODIFIED", last))
+        await response.write(line("ERROR", EXPIRED))
+
+    scripted.streams = [changed_then_gone]
+    records = await record_until(api, lambda rs: any(isinstance(r, GapRecord) for r in rs))
+    deleted = [r for r in records if isinstance(r, ChangeRecord) and r.event == "DELETED"]
+    assert [(r.name, r.resource_version, r.observed) for r in deleted] == [
+        ("redis-0", "40", "relist")
+    ]
+    assert orjson.loads(deleted[0].object_json) == last
+
+
+async def test_a_list_cut_after_a_recorded_page_is_retried_as_a_relist_with_a_gap(
+    serve: Any,
+) -> None:
+    # The first list is recorded page by page; its continue token expires before page two.
+    answers = [
+        ("10", [pod("redis-0", "9"), pod("redis-1", "9")], "page-2"),
+        (410, [], ""),
+        ("20", [pod("redis-1", "15"), pod("redis-2", "16")], ""),
+    ]
+
+    async def pods(request: web.Request) -> web.StreamResponse:
+        if request.query.get("watch") == "true":
+            response = web.StreamResponse()
+            await response.prepare(request)
+            await asyncio.sleep(30)
+            return response
+        version, items, token = answers.pop(0) if len(answers) > 1 else answers[0]
+        if version == 410:
+            return web.json_response(EXPIRED, status=410)
+        metadata = {"resourceVersion": version, "continue": token}
+        return web.json_response({"kind": "PodList", "metadata": metadata, "items": items})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/namespaces/lab/pods", pods)
+    async with serve(app) as api:
+        records = await record_until(api, lambda rs: any(isinstance(r, GapRecord) for r in rs))
+    assert changes(records) == [
+        ("ADDED", "redis-0", "9", "list"),
+        ("ADDED", "redis-1", "9", "list"),
+        ("DELETED", "redis-0", "20", "relist"),
+        ("MODIFIED", "redis-1", "15", "relist"),
+        ("ADDED", "redis-2", "16", "relist"),
+    ]
+    gap = next(r for r in records if isinstance(r, GapRecord))
+    assert (gap.reason, gap.from_resource_version, gap.to_resource_version) == (
+        "list interrupted",
+        "10",
+        "20",
+    )
 
 
 async def test_a_refused_list_names_the_verb_and_resource(

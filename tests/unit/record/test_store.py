@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stswatch.errors import CorruptStoreError, SchemaTooNewError, StoreWriteError
-from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord
+from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord, object_digest
 from stswatch.record.store import Store, open_store
 from stswatch.reports.recording import load_recording
 from stswatch.store import SCHEMA_VERSION
@@ -60,6 +60,28 @@ async def test_written_rows_load_through_the_reading_side(
     assert recording.gaps[0].from_resource_version == "5"
     assert recording.marks[0].detail == {"replicas": 3}
     assert recording.runs[0].end_reason == "duration"
+
+
+async def test_the_known_state_is_a_digest_and_the_object_is_read_back(
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+) -> None:
+    store = await open_store(tmp_path / "s.db")
+    session_id, run_id = await start_session(store)
+    first, newest = make_change(), make_change(event="MODIFIED", rv="2")
+    gone = make_change("redis-1")
+    await store.write_batch(
+        session_id=session_id,
+        run_id=run_id,
+        written_wall_ns=1,
+        changes=[first, gone, newest, make_change("redis-1", event="DELETED", rv="3")],
+    )
+    [known] = await store.known_objects(session_id=session_id)
+    assert (known.uid, known.resource_version) == ("uid-redis-0", "2")
+    assert known.digest == object_digest(newest.object_json.encode())
+    assert known.digest != object_digest(first.object_json.encode())
+    found = await store.last_objects(session_id=session_id, uids=["uid-redis-0", "uid-nope"])
+    assert found == {"uid-redis-0": newest.object_json}
+    await store.close()
 
 
 async def test_a_large_batch_keeps_every_change_in_submit_order(

@@ -53,8 +53,9 @@ async def test_close_drains_the_queue(
     await store.close()
 
 
+@pytest.mark.parametrize("waiter", ["flush", "read-back"])
 async def test_a_store_failure_reaches_flush_and_the_task(
-    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession, waiter: str
 ) -> None:
     store = await open_store(tmp_path / "s.db")
     session_id, run_id = await start_session(store)
@@ -64,10 +65,38 @@ async def test_a_store_failure_reaches_flush_and_the_task(
     task = asyncio.create_task(writer.run())
     for i in range(2000):
         await writer.submit(make_change(f"redis-{i}"))
+
+    async def wait() -> None:
+        if waiter == "flush":
+            await writer.flush()
+        else:
+            await writer.last_objects(["uid-redis-0"])
+
     with pytest.raises(StoreWriteError):
-        await writer.flush()
+        await wait()
     with pytest.raises(StoreWriteError):
         await task
     with pytest.raises(WriterClosedError):
-        await writer.flush()
+        await wait()
+    await store.close()
+
+
+async def test_last_objects_reads_back_what_is_still_queued(
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+) -> None:
+    store = await open_store(tmp_path / "s.db")
+    session_id, run_id = await start_session(store)
+    writer = Writer(store, session_id=session_id, run_id=run_id)
+    task = asyncio.create_task(writer.run())
+    newest = make_change("redis-1", event="MODIFIED", rv="7")
+    for change in (make_change("redis-0"), make_change("redis-1"), newest):
+        await writer.submit(change)  # queued, not flushed: the read-back commits them first
+    found = await writer.last_objects(["uid-redis-1", "uid-redis-0", "uid-never"])
+    assert found == {
+        "uid-redis-1": newest.object_json,
+        "uid-redis-0": make_change("redis-0").object_json,
+    }
+    assert writer.tally.changes == 3
+    await writer.close()
+    await asyncio.wait_for(task, 5)
     await store.close()

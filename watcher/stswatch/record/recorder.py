@@ -11,6 +11,7 @@ import asyncio
 import os
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -289,6 +290,7 @@ class Recorder:
                 kind=kind,
                 namespace=self._scope.list_namespace,
                 sink=self._submit,
+                recall=self._recall,
                 membership=membership,
                 keep_env=self._keep_env,
                 timeouts=self._timeouts,
@@ -302,6 +304,9 @@ class Recorder:
 
     async def _submit(self, record: Record) -> None:
         await self._running_writer().submit(record)
+
+    async def _recall(self, uids: Sequence[str]) -> dict[str, str]:
+        return await self._running_writer().last_objects(uids)
 
     async def _record(
         self, writer: Writer, reflectors: list[Reflector], *, duration: float | None

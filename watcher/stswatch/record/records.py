@@ -1,5 +1,6 @@
 """What the recorder hands to the store: one frozen record per change, gap or mark row."""
 
+import zlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,3 +47,8 @@ class MarkRecord:
 
 
 Record = ChangeRecord | GapRecord | MarkRecord
+
+
+def object_digest(object_json: bytes) -> int:
+    """A small digest (CRC-32) of an object's JSON as UTF-8, to tell recorded states apart."""
+    return zlib.crc32(object_json)

@@ -6,12 +6,18 @@ Layered like kopf's watching: `run` (forever: list, watch, relist on 410) → `_
 the last resourceVersion seen. Only a 410 Gone (the version was compacted away, or the server
 restarted with a newer watch cache) can hide changes; then a relist is compared with the last
 known state, the differences are recorded as `observed='relist'`, and the window is a gap.
+
+The last known state is small (uid, name, resourceVersion, a digest: `KnownObject`); the last
+object JSON of an object deleted unseen is read back from the recording (`recall`), so memory
+does not grow with the number of live objects.
 """
 
 import asyncio
+import contextlib
 import random
+import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -35,7 +41,14 @@ from stswatch.record.api import (
     watch_event,
 )
 from stswatch.record.kinds import Kind
-from stswatch.record.records import ChangeRecord, Event, GapRecord, Observed, Record
+from stswatch.record.records import (
+    ChangeRecord,
+    Event,
+    GapRecord,
+    Observed,
+    Record,
+    object_digest,
+)
 from stswatch.record.redact import redact
 from stswatch.record.scope import Membership
 from stswatch.record.store import KnownObject
@@ -43,9 +56,15 @@ from stswatch.record.store import KnownObject
 log = structlog.get_logger(__name__)
 
 Sink = Callable[[Record], Awaitable[None]]
+# The newest recorded object JSON of each uid, by uid, counting every record already given to
+# the sink (`Writer.last_objects`).
+Recall = Callable[[Sequence[str]], Awaitable[dict[str, str]]]
 Observer = Callable[[ChangeRecord, dict[str, Any]], None]
 
 _EVENTS: frozenset[str] = frozenset(("ADDED", "MODIFIED", "DELETED"))
+_RECALL_CHUNK = 256  # objects read back at once: a relist after many deletions stays bounded
+# A 410 while listing means a continue token expired mid-list: the list starts over.
+_LIST_FAILURES: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, GoneError)
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,15 @@ class WatchTimeouts:
 
 
 DEFAULT_TIMEOUTS = WatchTimeouts()
+
+
+@dataclass(frozen=True)
+class _Page:
+    """One page of a LIST: its items, the list's resourceVersion, when the page arrived."""
+
+    items: list[dict[str, Any]]
+    version: str
+    wall_ns: int
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,7 @@ class Reflector:
         kind: Kind,
         namespace: str | None,
         sink: Sink,
+        recall: Recall,
         membership: Membership,
         keep_env: bool,
         timeouts: WatchTimeouts = DEFAULT_TIMEOUTS,
@@ -93,12 +122,13 @@ class Reflector:
         self._api = api
         self._namespace = namespace
         self._sink = sink
+        self._recall = recall
         self._membership = membership
         self._keep_env = keep_env
         self._timeouts = timeouts
         # Last known state of each object in scope, by uid: from the store on resume, then the
         # newest change seen. A relist after a gap is compared against it.
-        self._known: dict[str, KnownObject | ChangeRecord] = {k.uid: k for k in known or ()}
+        self._known: dict[str, KnownObject] = {k.uid: k for k in known or ()}
         self._pending_gap = pending_gap
         self._observer = observer
         self._where = f"in namespace {namespace!r}" if namespace else "in all namespaces"
@@ -191,6 +221,7 @@ class Reflector:
         if not self._membership.accepts(self.kind.name, obj):
             return
         metadata = obj.get("metadata") or {}
+        encoded = orjson.dumps(redact(obj, kind=self.kind.name, keep_env=self._keep_env))
         change = ChangeRecord(
             kind=self.kind.name,
             namespace=metadata.get("namespace"),
@@ -201,64 +232,130 @@ class Reflector:
             observed=observed,
             received_wall_ns=at[0],
             received_mono_ns=at[1],
-            object_json=orjson.dumps(
-                redact(obj, kind=self.kind.name, keep_env=self._keep_env)
-            ).decode(),
+            object_json=encoded.decode(),
         )
         if event == "DELETED":
             self._known.pop(change.uid, None)
         else:
-            self._known[change.uid] = change  # a change carries all a later relist compares
+            self._known[change.uid] = KnownObject(
+                kind=change.kind,
+                namespace=sys.intern(change.namespace) if change.namespace is not None else None,
+                name=change.name,
+                uid=change.uid,
+                resource_version=change.resource_version,
+                digest=object_digest(encoded),
+            )
         if self._observer is not None:
             self._observer(change, obj)
         await self._sink(change)
 
     async def _relist(self) -> None:
-        """List everything; record it as new (first list) or as the difference from what we knew."""
-        items, version, wall_ns = await self._list_with_retries()
-        log.debug("listed", kind=self.kind.name, items=len(items), version=version)
-        at = (wall_ns, time.monotonic_ns())
-        gap = self._pending_gap
-        if gap is None:
-            for obj in items:
-                await self._record(obj, event="ADDED", observed="list", at=at)
-        else:
-            await self._record_difference(items, list_version=version, at=at)
-            await self._sink(
-                GapRecord(
-                    kind=self.kind.name,
-                    reason=gap.reason,
-                    from_resource_version=gap.from_resource_version,
-                    to_resource_version=version,
-                    from_wall_ns=gap.from_wall_ns,
-                    to_wall_ns=wall_ns,
+        """List everything, again until one list succeeds: as new, or as the difference."""
+        async for attempt in self._retrying(_LIST_FAILURES):
+            with attempt:
+                if self._pending_gap is None:
+                    await self._list_as_new()
+                else:
+                    await self._list_difference(self._pending_gap)
+
+    async def _list_as_new(self) -> None:
+        """The first list, each page recorded as it arrives: memory holds one page, not the list.
+
+        Its items are received when their page arrived. A list that fails after a page was
+        recorded is retried as a relist against what was recorded, the window between them a gap.
+        """
+        recorded = False
+        try:
+            async with contextlib.aclosing(self._pages()) as pages:
+                async for page in pages:
+                    at = (page.wall_ns, time.monotonic_ns())
+                    for obj in page.items:
+                        await self._record(obj, event="ADDED", observed="list", at=at)
+                    recorded = True
+                    self.resource_version = page.version
+                    self.last_good_wall_ns = page.wall_ns
+        except _LIST_FAILURES:
+            if recorded:
+                self._pending_gap = PendingGap(
+                    "list interrupted", self.resource_version, self.last_good_wall_ns
                 )
+            raise
+        log.debug("listed", kind=self.kind.name, version=self.resource_version)
+
+    async def _list_difference(self, gap: PendingGap) -> None:
+        """A relist after `gap`: record what changed unseen, then the gap.
+
+        Deletions first (an old incarnation goes before its successor), then what changed, in
+        list order. Until the list ends, only what changed is held, redacted and encoded.
+        """
+        listed: set[str] = set()
+        changed: list[tuple[Event, bytes]] = []
+        page = _Page([], "", time.time_ns())
+        async with contextlib.aclosing(self._pages()) as pages:
+            async for page in pages:
+                for obj in page.items:
+                    metadata = obj.get("metadata") or {}
+                    uid = str(metadata.get("uid"))
+                    listed.add(uid)
+                    before = self._known.get(uid)
+                    if before is not None and before.resource_version == metadata.get(
+                        "resourceVersion"
+                    ):
+                        continue
+                    if self._membership.accepts(self.kind.name, obj):
+                        encoded = orjson.dumps(
+                            redact(obj, kind=self.kind.name, keep_env=self._keep_env)
+                        )
+                        changed.append(("ADDED" if before is None else "MODIFIED", encoded))
+        version, wall_ns = page.version, page.wall_ns
+        log.debug("relisted", kind=self.kind.name, changed=len(changed), version=version)
+        at = (wall_ns, time.monotonic_ns())
+        vanished = [known for uid, known in self._known.items() if uid not in listed]
+        for start in range(0, len(vanished), _RECALL_CHUNK):
+            chunk = vanished[start : start + _RECALL_CHUNK]
+            recorded = await self._recall([gone.uid for gone in chunk])
+            for gone in chunk:
+                await self._record_unseen_deletion(
+                    gone, recorded.get(gone.uid), list_version=version, at=at
+                )
+        for event, encoded in changed:
+            await self._record(orjson.loads(encoded), event=event, observed="relist", at=at)
+        await self._sink(
+            GapRecord(
+                kind=self.kind.name,
+                reason=gap.reason,
+                from_resource_version=gap.from_resource_version,
+                to_resource_version=version,
+                from_wall_ns=gap.from_wall_ns,
+                to_wall_ns=wall_ns,
             )
-            self.gaps += 1
-            self._pending_gap = None
+        )
+        self.gaps += 1
+        self._pending_gap = None
         self.resource_version = version
         self.last_good_wall_ns = wall_ns
 
-    async def _record_difference(
-        self, items: list[dict[str, Any]], *, list_version: str, at: tuple[int, int]
-    ) -> None:
-        """Deletions first (an old incarnation goes before its successor), then what changed."""
-        listed = {str((o.get("metadata") or {}).get("uid")): o for o in items}
-        for known_uid, gone in list(self._known.items()):
-            if known_uid not in listed:
-                await self._record_unseen_deletion(gone, list_version=list_version, at=at)
-        for uid, obj in listed.items():
-            before = self._known.get(uid)
-            if before is None:
-                await self._record(obj, event="ADDED", observed="relist", at=at)
-            elif before.resource_version != (obj.get("metadata") or {}).get("resourceVersion"):
-                await self._record(obj, event="MODIFIED", observed="relist", at=at)
-
     async def _record_unseen_deletion(
-        self, gone: KnownObject | ChangeRecord, *, list_version: str, at: tuple[int, int]
+        self,
+        gone: KnownObject,
+        object_json: str | None,
+        *,
+        list_version: str,
+        at: tuple[int, int],
     ) -> None:
-        """An object missing from the relist was deleted unseen: keep its last known state."""
+        """An object missing from the relist was deleted unseen: keep its last recorded state."""
         del self._known[gone.uid]
+        if object_json is None or object_digest(object_json.encode()) != gone.digest:
+            # Cannot happen while this recorder is the session's only writer; said, not hidden.
+            log.error(
+                "the recording's last state of an object is not the one known",
+                kind=gone.kind,
+                name=gone.name,
+                uid=gone.uid,
+                recorded=object_json is not None,
+            )
+        if object_json is None:
+            object_json = orjson.dumps({"kind": gone.kind, "metadata": _metadata_of(gone)}).decode()
         change = ChangeRecord(
             kind=gone.kind,
             namespace=gone.namespace,
@@ -269,22 +366,17 @@ class Reflector:
             observed="relist",
             received_wall_ns=at[0],
             received_mono_ns=at[1],
-            object_json=gone.object_json,
+            object_json=object_json,
         )
         if self._observer is not None:
-            self._observer(change, orjson.loads(gone.object_json))
+            self._observer(change, orjson.loads(object_json))
         await self._sink(change)
 
-    async def _list_with_retries(self) -> tuple[list[dict[str, Any]], str, int]:
-        # A 410 here means a continue token expired mid-list: start the list over.
-        async for attempt in self._retrying((*TRANSIENT_ERRORS, GoneError)):
-            with attempt:
-                return await self._list()
-        raise AssertionError("unreachable: tenacity reraises the last failure")
+    async def _pages(self) -> AsyncGenerator[_Page, None]:
+        """A paginated LIST, page by page.
 
-    async def _list(self) -> tuple[list[dict[str, Any]], str, int]:
-        """A paginated LIST; a 410 on a continue token (expired) restarts it from the top."""
-        items: list[dict[str, Any]] = []
+        Always at least one page; each page is asked only once the one before was handled.
+        """
         token = ""
         timeout = aiohttp.ClientTimeout(
             total=self._timeouts.list_seconds, sock_connect=self._timeouts.connect_seconds
@@ -301,15 +393,15 @@ class Reflector:
             )
             page = await get_json(self._api, request, limits=timeout)
             api_version = str(page.get("apiVersion", ""))
-            page_items, metadata = list_page(page, request=request, server=self._server)
-            for obj in page_items:
+            items, metadata = list_page(page, request=request, server=self._server)
+            for obj in items:
                 # List items carry no kind/apiVersion; watch events do. Store them alike.
                 obj.setdefault("kind", self.kind.name)
                 obj.setdefault("apiVersion", api_version)
-                items.append(obj)
             token = str(metadata.get("continue") or "")
+            yield _Page(items, str(metadata.get("resourceVersion", "")), time.time_ns())
             if not token:
-                return items, str(metadata.get("resourceVersion", "")), time.time_ns()
+                return
 
     def _retrying(self, errors: tuple[type[BaseException], ...]) -> AsyncRetrying:
         """Retry on `errors` forever, backing off exponentially with jitter up to a ceiling."""
@@ -331,3 +423,13 @@ class Reflector:
             error=f"{type(outcome).__name__}: {outcome}",
             sleep=round(state.next_action.sleep, 2) if state.next_action else None,
         )
+
+
+def _metadata_of(known: KnownObject) -> dict[str, str | None]:
+    """What the last known state says of an object's metadata."""
+    return {
+        "name": known.name,
+        "namespace": known.namespace,
+        "uid": known.uid,
+        "resourceVersion": known.resource_version,
+    }

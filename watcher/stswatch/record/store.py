@@ -8,7 +8,9 @@ is refused after a read-only look, so its file is left byte for byte as it was. 
 
 import contextlib
 import functools
+import itertools
 import sqlite3
+import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ import orjson
 
 from stswatch.errors import SessionHeldError, StoreWriteError
 from stswatch.record.holder import Holder, HolderRow
-from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord
+from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord, object_digest
 from stswatch.store import (
     CHANGE_COLUMNS,
     check_schema_version,
@@ -63,6 +65,10 @@ _LAST_CHANGE_PER_OBJECT = (
     "SELECT kind, namespace, name, uid, event, resource_version, object FROM change "
     "WHERE id IN (SELECT max(id) FROM change WHERE session_id = ? GROUP BY uid)"
 )
+# The newest recorded state of one object (index change_by_uid).
+_LAST_OBJECT_OF_UID = (
+    "SELECT object FROM change WHERE session_id = ? AND uid = ? ORDER BY id DESC LIMIT 1"
+)
 _LAST_VERSION_PER_KIND = (
     "SELECT kind, resource_version FROM change "
     "WHERE id IN (SELECT max(id) FROM change WHERE session_id = ? GROUP BY kind)"
@@ -86,16 +92,21 @@ class SessionRow:
     resumed: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KnownObject:
-    """The last recorded state of one object that was not deleted."""
+    """The last recorded state of one object that was not deleted, as a relist diff compares it.
+
+    Not the object itself (a few hundred bytes instead of kilobytes): a relist that needs it
+    reads it back with `Store.last_objects`, so a recorder's memory does not grow with the
+    number of live objects. `digest` is `object_digest` of the recorded object JSON.
+    """
 
     kind: str
     namespace: str | None
     name: str
     uid: str
     resource_version: str
-    object_json: str
+    digest: int
 
 
 @dataclass(frozen=True)
@@ -185,12 +196,17 @@ class Store:
     async def known_objects(self, *, session_id: int) -> list[KnownObject]:
         """Every object whose last recorded change in the session is not a deletion."""
         with store_errors(self.path, doing="reading the last known state"):
-            rows = await self._conn.execute_fetchall(_LAST_CHANGE_PER_OBJECT, (session_id,))
-        return [
-            KnownObject(kind, namespace, name, uid, rv, obj)
-            for kind, namespace, name, uid, event, rv, obj in rows
-            if event != "DELETED"
-        ]
+            in_thread = cast(Callable[..., Awaitable[list[KnownObject]]], self._conn._execute)
+            return await in_thread(_known_objects, self._conn._conn, session_id)
+
+    async def last_objects(self, *, session_id: int, uids: Sequence[str]) -> dict[str, str]:
+        """The newest recorded object JSON of each of `uids` in the session, by uid.
+
+        A uid never recorded in the session is missing from the answer.
+        """
+        with store_errors(self.path, doing=f"reading back {len(uids)} recorded objects"):
+            in_thread = cast(Callable[..., Awaitable[dict[str, str]]], self._conn._execute)
+            return await in_thread(_last_objects, self._conn._conn, session_id, uids)
 
     async def last_versions(self, *, session_id: int) -> dict[str, str]:
         """The resourceVersion of the newest recorded change of each kind."""
@@ -274,6 +290,30 @@ def _write_rows(
     return True
 
 
+def _known_objects(conn: sqlite3.Connection, session_id: int) -> list[KnownObject]:
+    """`Store.known_objects` in the connection's thread: one object's JSON in memory at a time."""
+    known = []
+    for kind, namespace, name, uid, event, rv, obj in conn.execute(
+        _LAST_CHANGE_PER_OBJECT, (session_id,)
+    ):
+        if event != "DELETED":
+            # Interned: thousands of objects share a handful of kinds and namespaces.
+            where = sys.intern(namespace) if namespace is not None else None
+            digest = object_digest(obj.encode())
+            known.append(KnownObject(sys.intern(kind), where, name, uid, rv, digest))
+    return known
+
+
+def _last_objects(conn: sqlite3.Connection, session_id: int, uids: Sequence[str]) -> dict[str, str]:
+    """`Store.last_objects` in the connection's thread: one indexed look-up per uid."""
+    found = {}
+    for uid in uids:
+        row = conn.execute(_LAST_OBJECT_OF_UID, (session_id, uid)).fetchone()
+        if row is not None:
+            found[uid] = row[0]
+    return found
+
+
 def _start_run(
     conn: sqlite3.Connection,
     params: tuple[Any, ...],
@@ -321,7 +361,7 @@ def _insert_changes(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> No
             continue
         sql = _insert_change_rows(size)
         while len(rows) - start >= size:
-            conn.execute(sql, [value for row in rows[start : start + size] for value in row])
+            conn.execute(sql, list(itertools.chain.from_iterable(rows[start : start + size])))
             start += size
 
 

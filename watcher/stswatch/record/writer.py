@@ -5,11 +5,17 @@ streams instead of growing without end). The writer takes whatever has accumulat
 `max_batch`, and commits it in one transaction, so the batch size follows the load: one row
 when the cluster is quiet, thousands during a storm. `flush` returns once everything submitted
 before it is committed.
+
+`last_objects` reads recorded objects back (a relist's unseen deletions need the last state of
+objects the reflectors keep only a digest of). It is asked through the queue, not on a second
+connection: the queue is first in, first out, so every change submitted before the question is
+committed before it is answered, including those still waiting in the queue when it was asked,
+and the connection keeps one owner.
 """
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord, Record
@@ -22,6 +28,12 @@ class _Flush:
 
 
 @dataclass(frozen=True)
+class _Recall:
+    uids: tuple[str, ...]
+    done: asyncio.Future[dict[str, str]] = field(compare=False)
+
+
+@dataclass(frozen=True)
 class _Close:
     pass
 
@@ -31,7 +43,8 @@ class _Beat:
     pass
 
 
-_Item = Record | _Flush | _Close | _Beat
+_Item = Record | _Flush | _Recall | _Close | _Beat
+_YIELD_EVERY = 50  # records between chances for the writer to run (see `Writer.submit`)
 
 
 @dataclass
@@ -71,6 +84,7 @@ class Writer:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=queue_size)
         self._clock = clock
         self._stopped = False
+        self._submitted = 0
         self._failure: BaseException | None = None
         self.tally = WriterTally()
 
@@ -80,12 +94,21 @@ class Writer:
         return self._queue.qsize()
 
     async def submit(self, record: Record) -> None:
-        """Queue one record; waits while the queue is full."""
+        """Queue one record; waits while the queue is full.
+
+        A producer that has no other reason to wait (lines already buffered, a page of a list)
+        lets the writer run every `_YIELD_EVERY` records once a full batch waits: the writer
+        then commits in its thread while the producer decodes, instead of after it.
+        """
         self._check_open()
         try:
             self._queue.put_nowait(record)  # the common case, without a coroutine per record
         except asyncio.QueueFull:
             await self._queue.put(record)
+            return
+        self._submitted += 1
+        if self._submitted % _YIELD_EVERY == 0 and self._queue.qsize() >= self._max_batch:
+            await asyncio.sleep(0)
 
     async def flush(self) -> None:
         """Return once everything submitted before this call is committed."""
@@ -93,6 +116,17 @@ class Writer:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         await self._queue.put(_Flush(done))
         await done
+
+    async def last_objects(self, uids: Sequence[str]) -> dict[str, str]:
+        """The newest recorded object JSON of each of `uids` in the session, by uid.
+
+        Everything submitted before this call is committed first, so a change still in the
+        queue is read back too. A uid never submitted in the session is missing from the answer.
+        """
+        self._check_open()
+        done: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Recall(tuple(uids), done))
+        return await done
 
     async def beat(self) -> None:
         """Prove the run alive: refresh its claim on the session even when nothing changes."""
@@ -111,7 +145,12 @@ class Writer:
         try:
             while True:
                 batch = [await self._queue.get()]
-                while len(batch) < self._max_batch and not self._queue.empty():
+                # A read-back ends the batch: it is answered once all before it is committed.
+                while (
+                    len(batch) < self._max_batch
+                    and not self._queue.empty()
+                    and not isinstance(batch[-1], _Recall)
+                ):
                     batch.append(self._queue.get_nowait())
                 if await self._write(batch):
                     return
@@ -132,6 +171,7 @@ class Writer:
         gaps: list[GapRecord] = []
         marks: list[MarkRecord] = []
         waiting: list[_Flush] = []
+        recalls: list[_Recall] = []
         closing = beat = False
         for item in batch:
             if isinstance(item, ChangeRecord):
@@ -142,6 +182,8 @@ class Writer:
                 marks.append(item)
             elif isinstance(item, _Flush):
                 waiting.append(item)
+            elif isinstance(item, _Recall):
+                recalls.append(item)
             elif isinstance(item, _Beat):
                 beat = True
             else:
@@ -164,6 +206,10 @@ class Writer:
         for flush in waiting:
             if not flush.done.done():
                 flush.done.set_result(None)
+        for recall in recalls:
+            found = await self._store.last_objects(session_id=self._session_id, uids=recall.uids)
+            if not recall.done.done():
+                recall.done.set_result(found)
         return closing
 
     def _fail_pending(self, exc: BaseException, batch: list[_Item]) -> None:
@@ -171,5 +217,5 @@ class Writer:
         while not self._queue.empty():
             batch.append(self._queue.get_nowait())
         for item in batch:
-            if isinstance(item, _Flush) and not item.done.done():
+            if isinstance(item, _Flush | _Recall) and not item.done.done():
                 item.done.set_exception(error)
