@@ -101,6 +101,12 @@ class _Pod:
     ready_wall_ns: int = 0
     terminating: bool = False
 
+    def healthy(self, now_ns: int, min_ready_seconds: int) -> bool:
+        """Running, Ready and Available and not terminating: `problem` is None (hot: no text)."""
+        if self.terminating or self.phase != "running" or not self.ready:
+            return False
+        return not min_ready_seconds or now_ns >= self.ready_wall_ns + min_ready_seconds * 10**9
+
     def problem(self, now_ns: int, min_ready_seconds: int) -> tuple[str, str] | None:
         """(cause, detail) when not Running, Ready and Available and not terminating, else None."""
         if self.terminating:
@@ -180,20 +186,19 @@ class _State:
         """Recompute one ordinal's membership after its pod changed."""
         slot = self.pods.get(ordinal)
         in_range = self.first <= ordinal <= self.last
-        unhealthy = slot is None or slot.problem(self.now_ns, self.min_ready) is not None
-        for members, heaps, wanted in (
-            (self.bad, (self.low_bad, self.high_bad), in_range and unhealthy),
-            (self.out, (self.high_out,), not in_range and slot is not None),
-            (self.old, (self.high_old,), in_range and self._outdated(ordinal, slot)),
-            (self.absent, (self.low_absent,), in_range and slot is None),
-            (self.out_bad, (self.low_out_bad,), not in_range and slot is not None and unhealthy),
-        ):
-            if wanted:
-                members.add(ordinal)
-                for heap in heaps:
-                    heap.push(ordinal)
-            else:
-                members.discard(ordinal)
+        unhealthy = slot is None or not slot.healthy(self.now_ns, self.min_ready)
+        if in_range:
+            _member(self.bad, ordinal, unhealthy, self.low_bad, self.high_bad)
+            _member(self.old, ordinal, self._outdated(ordinal, slot), self.high_old)
+            _member(self.absent, ordinal, slot is None, self.low_absent)
+            self.out.discard(ordinal)
+            self.out_bad.discard(ordinal)
+        else:
+            self.bad.discard(ordinal)
+            self.old.discard(ordinal)
+            self.absent.discard(ordinal)
+            _member(self.out, ordinal, slot is not None, self.high_out)
+            _member(self.out_bad, ordinal, slot is not None and unhealthy, self.low_out_bad)
 
     def _outdated(self, ordinal: int, slot: _Pod | None) -> bool:
         if slot is None or ordinal < self.partition or self.revision is None:
@@ -209,6 +214,16 @@ class _State:
             if began and (gone is None or gone.received_wall_ns > self.now_ns):
                 return claim
         return None
+
+
+def _member(members: set[int], ordinal: int, wanted: bool, *heaps: _Heap) -> None:
+    """Put `ordinal` in `members` (and its heaps) when wanted, else take it out."""
+    if wanted:
+        members.add(ordinal)
+        for heap in heaps:
+            heap.push(ordinal)
+    else:
+        members.discard(ordinal)
 
 
 def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int = 0) -> Replay:
@@ -379,7 +394,7 @@ def _held(state: _State, ordinal: int) -> Decision:
 def _phase1(state: _State, monotonic: bool) -> Decision | None:
     low = state.low_bad.top(state.bad)
     while low is not None and (found := state.pods.get(low)) is not None:
-        if found.problem(state.now_ns, state.min_ready) is not None:
+        if not found.healthy(state.now_ns, state.min_ready):
             break
         state.touch(low)  # became Available since its last step (minReadySeconds elapsed)
         low = state.low_bad.top(state.bad)
@@ -414,7 +429,7 @@ def _phase3(state: _State, monotonic: bool) -> Decision | None:
         return Decision("waiting", f"condemned pods terminating, {slot.pod.name} first")
     # processCondemned deletes an unhealthy condemned pod only when it is the
     # firstUnavailablePod (the lowest unavailable one): otherwise it waits on it.
-    unhealthy = monotonic and slot.problem(state.now_ns, state.min_ready) is not None
+    unhealthy = monotonic and not slot.healthy(state.now_ns, state.min_ready)
     if unhealthy and _first_unavailable(state) != high:
         return _held(state, high)
     return Decision("act", f"delete {slot.pod.name} (condemned)", slot.pod, "", high)
@@ -423,7 +438,7 @@ def _phase3(state: _State, monotonic: bool) -> Decision | None:
 def _first_unavailable(state: _State) -> int | None:
     """The lowest condemned ordinal whose pod is not Running, Ready and Available now."""
     low = state.low_out_bad.top(state.out_bad)
-    while low is not None and state.pods[low].problem(state.now_ns, state.min_ready) is None:
+    while low is not None and state.pods[low].healthy(state.now_ns, state.min_ready):
         state.touch(low)  # became Available since its last step (minReadySeconds elapsed)
         low = state.low_out_bad.top(state.out_bad)
     return low
