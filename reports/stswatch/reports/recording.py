@@ -253,13 +253,17 @@ def paused_gc() -> Iterator[None]:
     Decoding a session allocates about fifty containers per change (every recorded object is
     nested dicts and lists); each allocation threshold crossed starts a collection that walks
     every container built so far, which cost loading more than reading and decoding together.
-    Nothing decoded here forms a reference cycle, so nothing is left behind.
+    Nothing decoded here forms a reference cycle, so nothing is left behind. What was built is
+    then moved out of the collector's generations (`gc.freeze`): the first collection after the
+    pause would otherwise walk all of it once more, and every full one after that again, though
+    none of it can be cyclic garbage (reference counting still frees it when it is dropped).
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 
