@@ -57,8 +57,9 @@ _FIRST_AFTER = (
     "SELECT id FROM change WHERE session_id = ? AND received_wall_ns > ? "
     "ORDER BY received_wall_ns, id LIMIT 1"
 )
-# Every object: the window by id range, the state before it by each uid's last change.
-_WINDOW_ALL = f"SELECT {_COLUMNS} FROM change WHERE id >= ? AND id < ? AND session_id = ?"
+# Every object: the window by id range, the state before it by each uid's last change. (The
+# unary + keeps SQLite from walking change_by_time over the whole session for the session_id.)
+_WINDOW_ALL = f"SELECT {_COLUMNS} FROM change WHERE id >= ? AND id < ? AND +session_id = ?"
 _STATE_ALL = (
     f"SELECT {_COLUMNS} FROM change WHERE id IN ("
     "SELECT max(id) FROM change WHERE session_id = ? AND id < ? GROUP BY uid"
