@@ -4,9 +4,9 @@ A window's recording opens on the state rebuilt at `since` and stops at `until`
 (`stswatch.reports.window_reader`). A verdict is inconclusive, with the window as its cause
 (`Verdict.missing` "window"), and never fails, when its episode began before the window (its
 trigger is in the rebuilt state), when it cites a change from before the window, or when its
-episode was still open when the window ended before the session did (unless it passed in an
-episode that completed inside the window: nothing later can undo that). Not-applicable verdicts
-too: what made them so may lie outside the window. What it would have
+episode was still open when the window ended before the session did (an episode that completed
+inside the window keeps its passes and failures: their evidence is all inside). Not-applicable
+verdicts too: what made them so may lie outside the window. What it would have
 been is kept in its reason, as for a gap.
 """
 
@@ -45,7 +45,8 @@ def with_window(
 
 def _episode_edge(ctx: ProofContext, window: Window, verdict: Verdict) -> str | None:
     """Why the episode is cut by the window, if it is: it began before it, or it reaches its end
-    (an episode completed inside the window keeps its passes: nothing after can undo them)."""
+    (an episode completed inside the window keeps its passes and failures: its evidence is all
+    inside; what it did not decide stays open)."""
     key = "window-edge"
     if key not in ctx.memo:
         ctx.memo[key] = _cut(ctx, window)
@@ -53,7 +54,7 @@ def _episode_edge(ctx: ProofContext, window: Window, verdict: Verdict) -> str | 
     if not isinstance(found, tuple):
         return None
     edge, completed = found
-    return None if completed and verdict.outcome == "pass" else str(edge)
+    return None if completed and verdict.outcome in ("pass", "fail") else str(edge)
 
 
 def _cut(ctx: ProofContext, window: Window) -> tuple[str, bool] | None:
