@@ -82,9 +82,7 @@ def build_timeline(
         marks=tuple(_mark_line(m, clock) for m in recording.marks),
         verdicts=None if result is None else verdict_views(episodes, clock),
         latencies=latencies(episodes),
-        changes=change_views(
-            recording.changes, start_wall_ns=start_wall_ns, lanes=lane_of
-        ),
+        changes=change_views(recording.changes, start_wall_ns=start_wall_ns, lanes=lane_of),
         notes=tuple(notes),
         ordering=lifecycles.ordering.reason,
     )
