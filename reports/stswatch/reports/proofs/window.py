@@ -10,6 +10,8 @@ verdicts too: what made them so may lie outside the window. What it would have
 been is kept in its reason, as for a gap.
 """
 
+from dataclasses import replace
+
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.verdict import Verdict
@@ -31,16 +33,7 @@ def with_window(
     if edge is None:
         return verdict
     reason = f"{edge}; would have been {verdict.outcome}: {verdict.reason}"
-    return Verdict(
-        verdict.proof,
-        "inconclusive",
-        reason,
-        verdict.basis,
-        verdict.evidence,
-        verdict.gap,
-        WINDOW,
-        verdict.marks,
-    )
+    return replace(verdict, outcome="inconclusive", reason=reason, missing=WINDOW)
 
 
 def _episode_edge(ctx: ProofContext, window: Window, verdict: Verdict) -> str | None:
