@@ -317,7 +317,7 @@ def _at(hours: float) -> Moment:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", type=int, default=8, help="StatefulSets (default 8)")
+    parser.add_argument("--sets", type=int, default=9, help="StatefulSets (default 9)")
     parser.add_argument("--replicas", type=int, default=20, help="replicas each (default 20)")
     parser.add_argument("--hour", type=float, default=12.0, help="window start, hours in")
     parser.add_argument(
