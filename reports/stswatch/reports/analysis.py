@@ -14,6 +14,8 @@ from stswatch.reports.proofs.verify import no_cyclic_gc, verify
 from stswatch.reports.recording import Recording, load_recording
 from stswatch.reports.timeline.build import build_timeline
 from stswatch.reports.timeline.model import Timeline
+from stswatch.reports.window import WindowRequest
+from stswatch.reports.window_reader import load_window
 
 
 @dataclass(frozen=True)
@@ -35,14 +37,24 @@ class Analysis:
         )
 
 
-def analyse(path: Path, session: str, *, statefulset: str | None = None) -> Analysis:
+def analyse(
+    path: Path,
+    session: str,
+    *,
+    statefulset: str | None = None,
+    window: WindowRequest | None = None,
+) -> Analysis:
     """Load `session` from the store at `path` and verify it (only `statefulset`'s episodes when
-    given, a name).
+    given, a name). With a `window`, only its stretch and StatefulSet are read
+    (`stswatch.reports.window_reader`), and verdicts cut by its edges say so.
 
     Raises NotFoundError for a missing session or StatefulSet, StoreError for a store that
-    cannot be read (see `stswatch.errors`).
+    cannot be read, UsageError for a window that ends before it starts (see `stswatch.errors`).
     """
-    recording = load_recording(path, session)
+    if window is None or window.empty:
+        recording = load_recording(path, session)
+    else:
+        recording = load_window(path, session, window)
     with no_cyclic_gc():
         lifecycles = build_lifecycles(recording)
     result = verify(recording, statefulset=statefulset, lifecycles=lifecycles)

@@ -7,7 +7,10 @@ session, so they work on a store another recorder is writing, and on sessions fa
 memory.
 """
 
+import gc
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,8 +40,8 @@ _RUNS = (
     "SELECT id, started_wall_ns, ended_wall_ns, end_reason, server_url, server_version, "
     "stswatch_version FROM run WHERE session_id = ? ORDER BY id"
 )
-_CHANGE_FIELDS = ("id", *CHANGE_COLUMNS[1:])  # as read: the row's id, then all but session_id
-_CHANGES = f"SELECT {', '.join(_CHANGE_FIELDS)} FROM change WHERE session_id = ? ORDER BY id"
+CHANGE_FIELDS = ("id", *CHANGE_COLUMNS[1:])  # as read: the row's id, then all but session_id
+_CHANGES = f"SELECT {', '.join(CHANGE_FIELDS)} FROM change WHERE session_id = ? ORDER BY id"
 _GAPS = (
     "SELECT id, run_id, kind, reason, from_resource_version, to_resource_version, "
     "from_wall_ns, to_wall_ns FROM gap WHERE session_id = ? ORDER BY from_wall_ns, id"
@@ -107,8 +110,36 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class Window:
+    """The stretch of a session a recording was read for (`stswatch.reports.window`).
+
+    Its changes are those received in [since_ns, until_ns], of the objects asked for, after the
+    changes that rebuild the state at since_ns: the last recorded change of each object before it
+    (ids in `seeded`), the first of each read as a list reads it (`observed` "list", `event`
+    "ADDED": the object already existed), the rest as recorded.
+    """
+
+    since_ns: int
+    until_ns: int
+    session_start_ns: int
+    session_end_ns: int
+    statefulset: str | None = None
+    seeded: frozenset[int] = frozenset()
+
+    @property
+    def cut_before(self) -> bool:
+        """True when the window starts after the session did (its state was rebuilt)."""
+        return self.since_ns > self.session_start_ns
+
+    @property
+    def cut_after(self) -> bool:
+        """True when the window ends before the session did."""
+        return self.until_ns < self.session_end_ns
+
+
+@dataclass(frozen=True)
 class Recording:
-    """Everything recorded in one session, in receive order."""
+    """Everything recorded in one session (or in one window of it), in receive order."""
 
     name: str
     created_wall_ns: int
@@ -117,6 +148,7 @@ class Recording:
     changes: tuple[Change, ...]
     gaps: tuple[Gap, ...]
     marks: tuple[Mark, ...]
+    window: Window | None = None  # None: the whole session
 
     @property
     def server_version(self) -> str:
@@ -164,24 +196,38 @@ def export_jsonl(path: Path, *, session: str, out: BinaryIO) -> int:
         reading(path) as conn,
         store_errors(path, doing=f"exporting session {session!r}", writing=False),
     ):
-        session_id = _session_row(conn, path, session)[0]
+        session_id = session_row(conn, path, session)[0]
         for change in conn.execute(_CHANGES, (session_id,)):
-            head = orjson.dumps(
-                {"session": session, **dict(zip(_CHANGE_FIELDS[:-1], change, strict=False))}
-            )
-            # The object is stored as JSON already: splice it in rather than decode and re-encode.
-            out.write(head[:-1] + b',"object":' + change[-1].encode() + b"}\n")
+            out.write(change_line(session, change))
             count += 1
     return count
 
 
-def _session_row(conn: sqlite3.Connection, path: Path, session: str) -> tuple[Any, ...]:
+def change_line(session: str, row: tuple[Any, ...]) -> bytes:
+    """One exported line: a row of CHANGE_FIELDS as a JSON object, then a newline."""
+    head = orjson.dumps({"session": session, **dict(zip(CHANGE_FIELDS[:-1], row, strict=False))})
+    # The object is stored as JSON already: splice it in rather than decode and re-encode.
+    obj: str = row[-1]
+    return head[:-1] + b',"object":' + obj.encode() + b"}\n"
+
+
+def session_row(conn: sqlite3.Connection, path: Path, session: str) -> tuple[Any, ...]:
     """The session's row (id, name, created, scope); NotFoundError naming the sessions there are."""
     row = conn.execute(_SESSION, (session,)).fetchone()
     if row is None:
         known = ", ".join(r[0] for r in conn.execute(_SESSION_NAMES)) or "none"
         raise NotFoundError(f"{path}: no session named {session!r} (sessions: {known})")
     return tuple(row)
+
+
+def runs_of(conn: sqlite3.Connection, session_id: int) -> tuple[Run, ...]:
+    """The session's runs, in order."""
+    return tuple(Run(*r) for r in conn.execute(_RUNS, (session_id,)))
+
+
+def mark_from_row(row: tuple[Any, ...]) -> Mark:
+    """A Mark from a row of (id, run_id, label, detail JSON, received_wall_ns)."""
+    return Mark(row[0], row[1], row[2], orjson.loads(row[3]), row[4])
 
 
 def older_schema_note(path: Path) -> str | None:
@@ -200,16 +246,40 @@ def older_schema_note(path: Path) -> str | None:
     )
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many small records are built.
+
+    Decoding a session allocates about fifty containers per change (every recorded object is
+    nested dicts and lists); each allocation threshold crossed starts a collection that walks
+    every container built so far, which cost loading more than reading and decoding together.
+    Nothing decoded here forms a reference cycle, so nothing is left behind. What was built is
+    then moved out of the collector's generations (`gc.freeze`): the first collection after the
+    pause would otherwise walk all of it once more, and every full one after that again, though
+    none of it can be cyclic garbage (reference counting still frees it when it is dropped).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def load_recording(path: Path, session: str) -> Recording:
     """Read a whole session; raises NotFoundError naming the sessions that do exist."""
     with (
         reading(path) as conn,
         store_errors(path, doing=f"reading session {session!r}", writing=False),
+        paused_gc(),
     ):
         return _load(conn, path, session)
 
 
-def _change(row: tuple[Any, ...]) -> Change:
+def change_from_row(row: tuple[Any, ...]) -> Change:
+    """A Change from a row of CHANGE_FIELDS, its object decoded."""
     (id_, run_id, kind, namespace, name, uid, event, rv, observed, wall, mono, written, obj) = row
     return Change(
         id=id_,
@@ -229,12 +299,9 @@ def _change(row: tuple[Any, ...]) -> Change:
 
 
 def _load(conn: sqlite3.Connection, path: Path, session: str) -> Recording:
-    session_id, name, created, scope = _session_row(conn, path, session)
-    runs = tuple(Run(*r) for r in conn.execute(_RUNS, (session_id,)))
-    changes = tuple(_change(row) for row in conn.execute(_CHANGES, (session_id,)))
+    session_id, name, created, scope = session_row(conn, path, session)
+    runs = runs_of(conn, session_id)
+    changes = tuple(change_from_row(row) for row in conn.execute(_CHANGES, (session_id,)))
     gaps = tuple(Gap(*r) for r in conn.execute(_GAPS, (session_id,)))
-    marks = tuple(
-        Mark(r[0], r[1], r[2], orjson.loads(r[3]), r[4])
-        for r in conn.execute(_MARKS, (session_id,))
-    )
+    marks = tuple(mark_from_row(r) for r in conn.execute(_MARKS, (session_id,)))
     return Recording(name, created, orjson.loads(scope), runs, changes, gaps, marks)

@@ -2,11 +2,13 @@
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
+from stswatch.errors import UsageError
 from stswatch.reports.recording import older_schema_note
+from stswatch.reports.window import Moment, WindowRequest, parse_moment
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -31,3 +33,44 @@ def note_older_schema(path: Path) -> None:
     note = older_schema_note(path)
     if note is not None:
         click.echo(note, err=True)
+
+
+class _Moment(click.ParamType[Moment]):
+    """A time (RFC 3339) or a duration (30m, 1h): `stswatch.reports.window.parse_moment`."""
+
+    name = "time|duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Moment:
+        if isinstance(value, Moment):
+            return value
+        try:
+            return parse_moment(str(value))
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def window_options(func: F) -> F:
+    """`--since` and `--until`: read only that stretch of the session."""
+    until = click.option(
+        "--until",
+        type=_Moment(),
+        default=None,
+        help="Read up to this time (RFC 3339), or this long after --since (30m, 1h).",
+    )
+    since = click.option(
+        "--since",
+        type=_Moment(),
+        default=None,
+        help="Read from this time (RFC 3339), or this long before the session's end (1h, 30m).",
+    )
+    return since(until(func))
+
+
+def window_request(
+    since: Moment | None, until: Moment | None, statefulset: str | None
+) -> WindowRequest | None:
+    """What `--since/--until/--statefulset` ask for, or None when nothing narrows the session."""
+    request = WindowRequest(since, until, statefulset)
+    return None if request.empty else request

@@ -5,16 +5,18 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 
 from stswatch.cli import main
 from stswatch.cli.console import RecordRequest, describe, record_from_terminal
 from stswatch.cli.log import configure_logging
-from stswatch.cli.options import db_option
+from stswatch.cli.options import db_option, window_options, window_request
 from stswatch.output import replacing
 from stswatch.reports.recording import export_jsonl, list_sessions
+from stswatch.reports.window import Moment
+from stswatch.reports.window_reader import export_window
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -124,12 +126,33 @@ def sessions(db_path: Path) -> None:
     default=None,
     help="Write here instead of stdout.",
 )
+@click.option("--statefulset", default=None, help="Only this StatefulSet's objects.")
+@window_options
 @db_option
-def export(session: str, fmt: str, output: Path | None, db_path: Path) -> None:
-    """Export a session's changes as JSON Lines, one change (with its object) per line."""
+def export(
+    session: str,
+    fmt: str,
+    output: Path | None,
+    statefulset: str | None,
+    since: Moment | None,
+    until: Moment | None,
+    db_path: Path,
+) -> None:
+    """Export a session's changes as JSON Lines, one change (with its object) per line.
+
+    --since/--until and --statefulset export only the changes of that window and set (as
+    `verify` reads them; the state before the window is not exported).
+    """
+    window = window_request(since, until, statefulset)
+
+    def write(out: BinaryIO) -> int:
+        if window is None:
+            return export_jsonl(db_path, session=session, out=out)
+        return export_window(db_path, session, window, out)
+
     if output is None:
-        count = export_jsonl(db_path, session=session, out=sys.stdout.buffer)
+        count = write(sys.stdout.buffer)
     else:
         with replacing(output) as out:
-            count = export_jsonl(db_path, session=session, out=out)
+            count = write(out)
     click.echo(f"exported {count} changes of session {session}", err=True)

@@ -5,13 +5,14 @@ from pathlib import Path
 import click
 
 from stswatch.cli import main
-from stswatch.cli.options import db_option, note_older_schema
+from stswatch.cli.options import db_option, note_older_schema, window_options, window_request
 from stswatch.output import write_output
 from stswatch.reports.analysis import analyse
 from stswatch.reports.timeline.compare import compare as compare_timelines
 from stswatch.reports.timeline.html import render_comparison, render_report
 from stswatch.reports.timeline.model import timeline_json
 from stswatch.reports.timeline.text import timeline_text
+from stswatch.reports.window import Moment
 
 _OUTPUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 _STATEFULSET = click.option(
@@ -40,6 +41,7 @@ def _write(path: Path, data: bytes) -> None:
 )
 @click.option("--text", is_flag=True, help="Print a compact text timeline to the terminal.")
 @_STATEFULSET
+@window_options
 @db_option
 def report(
     session: str,
@@ -47,12 +49,18 @@ def report(
     fmt: str,
     text: bool,
     statefulset: str | None,
+    since: Moment | None,
+    until: Moment | None,
     db_path: Path,
 ) -> None:
-    """Draw SESSION's timeline with its verdicts: one HTML file that loads nothing from anywhere."""
+    """Draw SESSION's timeline with its verdicts: one HTML file that loads nothing from anywhere.
+
+    --since/--until (and --statefulset) draw only that window of the session, as `verify` reads it.
+    """
     if not text and output is None:
         raise click.UsageError("give -o FILE (or --text to print to the terminal)")
-    timeline = analyse(db_path, session).timeline(statefulset)
+    window = window_request(since, until, statefulset)
+    timeline = analyse(db_path, session, window=window).timeline(statefulset)
     if text:
         click.echo(timeline_text(timeline), nl=False)
     elif output is not None:

@@ -1,12 +1,14 @@
 """Sentences every renderer shares: why a verdict is inconclusive, and what held an episode.
 
 `verify`'s text and JUnit, the text timeline and the HTML report say these things the same way,
-so they are worded once here. A verdict is inconclusive for one of three causes (its `missing`):
+so they are worded once here. A verdict is inconclusive for one of four causes (its `missing`):
 
 - "gap": its evidence window overlaps a recorded gap of a kind it depends on (`Verdict.gap`);
 - "recording-end": the recording ended, or is still live, within the settle window after the
   change, so the evidence could still arrive;
-- "not-recorded": the kind of object it needs was never recorded in this session.
+- "not-recorded": the kind of object it needs was never recorded in this session;
+- "window": only a window of the session was read (`--since/--until`) and the verdict's episode
+  or evidence lies partly outside it (`stswatch.reports.proofs.window`).
 """
 
 from collections.abc import Iterable
@@ -21,6 +23,8 @@ CAUSES: dict[str, str] = {
     "recording-end": "the end of the recording: it ended (or is still live) within the settle "
     "window after the change, so the evidence could still have arrived",
     "not-recorded": "never recorded: this session holds no change of the kind the verdict needs",
+    "window": "the window read (--since/--until): the episode began before it, ran past its end, "
+    "or its evidence lies partly outside it",
     "unknown": "the evidence it needs is missing from the recording",
 }
 INCONCLUSIVE_LEAD = (

@@ -27,7 +27,8 @@ from stswatch.reports.proofs.exec_marks import exec_marks
 from stswatch.reports.proofs.latency import phase_latency
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.verdict import EpisodeResult, GapRef, Verdict, VerifyResult
-from stswatch.reports.recording import Recording
+from stswatch.reports.proofs.window import with_window
+from stswatch.reports.recording import Recording, Window
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
             episode, life, changes, recording.gaps, recreated_in, indexes[uid], kinds,
             replays[uid], actors, end_ns, ids_by_rank, execs=execs,
         )  # fmt: skip
-        results.append(_result(index, ctx, _decide_all(ctx)))
+        results.append(_result(index, ctx, _decide_all(ctx, recording.window)))
     gaps = tuple(
         GapRef(g.id, g.kind, g.reason, g.from_wall_ns, g.to_wall_ns) for g in recording.gaps
     )
@@ -150,16 +151,19 @@ def _who_deleted(ctx: ProofContext) -> str:
 
 
 def recording_end(recording: Recording) -> int:
-    """The last moment the recording covers (wall ns): its last change, or its last run's end."""
+    """The last moment the recording covers (wall ns): its last change, or its last run's end
+    (a window's: its end)."""
+    if recording.window is not None:
+        return recording.window.until_ns
     last = recording.changes[-1].received_wall_ns if recording.changes else 0
     run = recording.runs[-1] if recording.runs else None
     return max(last, run.ended_wall_ns or 0) if run is not None else last
 
 
-def _decide_all(ctx: ProofContext) -> tuple[Verdict, ...]:
+def _decide_all(ctx: ProofContext, window: Window | None) -> tuple[Verdict, ...]:
     found = []
     for proof in PROOFS:
-        verdict = with_gaps(ctx, proof.decide(ctx), kinds=proof.kinds)
+        verdict = with_window(ctx, with_gaps(ctx, proof.decide(ctx), kinds=proof.kinds), window)
         if verdict is not None:
             found.append(verdict)
     return tuple(found)

@@ -37,7 +37,8 @@ class _Clock:
 
     def __call__(self, wall_ns: int) -> float:
         # Tenths of a millisecond are plenty; integer division is much faster than round().
-        return (wall_ns - self.start_wall_ns) // 100_000 / 10_000
+        # A window's state, recorded before it opens, is drawn at its start.
+        return max(0, wall_ns - self.start_wall_ns) // 100_000 / 10_000
 
 
 def build_timeline(
@@ -48,7 +49,9 @@ def build_timeline(
     statefulset: str | None = None,
 ) -> Timeline:
     """The timeline of one StatefulSet of the session (the only one, or the one named)."""
-    clock = _Clock(recording.created_wall_ns)
+    window = recording.window
+    start_wall_ns = recording.created_wall_ns if window is None else window.since_ns
+    clock = _Clock(start_wall_ns)
     duration = _duration(recording, clock)
     chosen, notes = _choose_statefulset(recording, lifecycles, statefulset)
     namespace, set_name = chosen if chosen else (None, None)
@@ -66,7 +69,7 @@ def build_timeline(
         policy=sets[-1].specs[-1].pod_management_policy if sets else None,
         retention_policy=sets[-1].specs[-1].retention_policy if sets else None,
         server_version=recording.server_version,
-        start_wall_ns=recording.created_wall_ns,
+        start_wall_ns=start_wall_ns,
         duration=duration,
         lanes=tuple(lanes),
         series=_series(sets, clock),
@@ -79,9 +82,7 @@ def build_timeline(
         marks=tuple(_mark_line(m, clock) for m in recording.marks),
         verdicts=None if result is None else verdict_views(episodes, clock),
         latencies=latencies(episodes),
-        changes=change_views(
-            recording.changes, start_wall_ns=recording.created_wall_ns, lanes=lane_of
-        ),
+        changes=change_views(recording.changes, start_wall_ns=start_wall_ns, lanes=lane_of),
         notes=tuple(notes),
         ordering=lifecycles.ordering.reason,
     )
@@ -102,6 +103,8 @@ def _mark_line(mark: Mark, clock: _Clock) -> MarkLine:
 
 
 def _duration(recording: Recording, clock: _Clock) -> float:
+    if recording.window is not None:
+        return max(1.0, clock(recording.window.until_ns))
     ends = [c.received_wall_ns for c in recording.changes[-1:]]
     ends += [r.ended_wall_ns for r in recording.runs if r.ended_wall_ns]
     ends += [m.received_wall_ns for m in recording.marks]

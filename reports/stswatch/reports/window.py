@@ -1,0 +1,99 @@
+"""A window of a session asked for on the command line: `--since`, `--until`, `--statefulset`.
+
+A moment is either absolute, an RFC 3339 / ISO 8601 time (`2026-12-06T10:00:00Z`,
+`2026-12-06 10:00+01:00`; without an offset it is UTC), or a duration (`90s`, `30m`, `1h`,
+`1.5h`, `2d`). A duration in `--since` counts back from the session's end (`--since 1h`: its
+last hour); in `--until` it counts forward from the window's start (`--since T --until 30m`:
+thirty minutes from T; without `--since`, from the session's start).
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from stswatch.errors import UsageError
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
+_UNIT_NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9}
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One end of a window as given: an absolute time (wall ns) or a duration (ns)."""
+
+    text: str
+    wall_ns: int | None = None
+    duration_ns: int | None = None
+
+
+def parse_moment(text: str) -> Moment:
+    """`text` as a Moment; UsageError (exit 2) naming the forms accepted when it is neither."""
+    value = text.strip()
+    match = _DURATION.match(value)
+    if match is not None:
+        return Moment(text, duration_ns=int(float(match[1]) * _UNIT_NS[match[2]]))
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{text!r} is neither a time (RFC 3339, e.g. 2026-12-06T10:00:00Z) nor a duration "
+            "(e.g. 90s, 30m, 1h, 2d)"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = int(when.timestamp())
+    return Moment(text, wall_ns=seconds * 10**9 + when.microsecond * 1000)
+
+
+@dataclass(frozen=True)
+class WindowRequest:
+    """What the command line asked for: a stretch of time, one StatefulSet, or both."""
+
+    since: Moment | None = None
+    until: Moment | None = None
+    statefulset: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing narrows the session (read it whole)."""
+        return self.since is None and self.until is None and self.statefulset is None
+
+    def bounds(self, *, start_ns: int, end_ns: int) -> tuple[int, int]:
+        """(since, until) in wall ns for a session recorded from `start_ns` to `end_ns`.
+
+        UsageError when the window ends before it starts.
+        """
+        since = start_ns
+        if self.since is not None:
+            since = _absolute(self.since, base=end_ns, sign=-1)
+        until = end_ns
+        if self.until is not None:
+            until = _absolute(self.until, base=since, sign=1)
+        if until < since:
+            raise UsageError(
+                f"the window ends before it starts: --until {self.until_text} is "
+                f"{stamp(until)}, before --since {self.since_text} ({stamp(since)})"
+            )
+        return since, until
+
+    @property
+    def since_text(self) -> str:
+        """`--since` as given, or '(the session's start)'."""
+        return self.since.text if self.since is not None else "(the session's start)"
+
+    @property
+    def until_text(self) -> str:
+        """`--until` as given, or '(the session's end)'."""
+        return self.until.text if self.until is not None else "(the session's end)"
+
+
+def _absolute(moment: Moment, *, base: int, sign: int) -> int:
+    if moment.wall_ns is not None:
+        return moment.wall_ns
+    return base + sign * (moment.duration_ns or 0)
+
+
+def stamp(wall_ns: int) -> str:
+    """A wall time (ns) as RFC 3339 UTC, to the millisecond, as verdicts name window edges."""
+    when = datetime.fromtimestamp(wall_ns / 1e9, UTC)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
