@@ -29,13 +29,22 @@ class SetIndex:
     created: tuple[PodIncarnation, ...]  # created (not listed) pods, by creation rank
     created_ranks: tuple[int, ...]
     steps: tuple[tuple[int, int], ...]  # (rank, change id) of every pod and status step
+    recreations: tuple[Recreation, ...] = ()  # (old, new) at one ordinal, by the new one's rank
+    recreation_ranks: tuple[int, ...] = ()
+    walk_ranks: tuple[int, ...] = ()  # every pod's creation and deletion (began, gone) rank
     walks: dict[int, dict[int, int]] = field(default_factory=dict)
 
     def lowest_unhealthy(self, start: int) -> dict[int, int]:
-        """The replayed walk's lowest unhealthy ordinal before every creation (cached per start)."""
+        """The replayed walk's lowest unhealthy ordinal just before every pod's creation and
+        deletion (terminating, deleted) rank, from `start` (one sweep per start, cached)."""
         if start not in self.walks:
-            self.walks[start] = lowest_unhealthy(self.slots, start=start, ranks=self.created_ranks)
+            self.walks[start] = lowest_unhealthy(self.slots, start=start, ranks=self.walk_ranks)
         return self.walks[start]
+
+    def recreations_between(self, start: int, end: int) -> tuple[Recreation, ...]:
+        """The recreations whose new incarnation was created at a rank in [start, end)."""
+        first = bisect_left(self.recreation_ranks, start)
+        return self.recreations[first : bisect_left(self.recreation_ranks, end)]
 
     def window(self, start: int, end: int) -> list[int]:
         """The change ids of the steps with start <= rank < end, in rank order."""
@@ -52,7 +61,27 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
         [(t.rank, t.change_id) for p in pods for t in p.transitions]
         + [(s.rank, s.change_id) for s in sts.statuses]
     )
-    return SetIndex(slots, tuple(created), tuple(p.created.rank for p in created), tuple(steps))
+    everyone = life.set_pods(sts.namespace, sts.name)  # earlier sets so named: their pods too
+    own = {p.uid for p in pods}
+    recreations = sorted(
+        (
+            Recreation(old, new)
+            for ordinal in slots
+            for old, new in pairwise(everyone.get(ordinal, ()))
+            if new.uid in own
+        ),
+        key=lambda r: r.new.created.rank,
+    )
+    ends = (t for p in pods for t in (p.terminating, p.deleted) if t is not None)
+    return SetIndex(
+        slots,
+        tuple(created),
+        tuple(p.created.rank for p in created),
+        tuple(steps),
+        tuple(recreations),
+        tuple(r.new.created.rank for r in recreations),
+        tuple(sorted({p.created.rank for p in pods} | {t.rank for t in ends})),
+    )
 
 
 # Evidence that follows a change by a controller (an EndpointSlice update, a status write) may
@@ -228,16 +257,8 @@ class ProofContext:
         """
         if self.episode.recreation is not None:
             return [self.episode.recreation]
-        sts = self.episode.statefulset
-        everyone = self.life.set_pods(sts.namespace, sts.name)
-        own = {p.uid for incs in self.slots.values() for p in incs}
-        found = []
-        for ordinal in self.slots:
-            for old, new in pairwise(everyone.get(ordinal, ())):
-                mine = new.uid in own and not self.claimed(new)
-                if mine and self.episode.contains(new.created.rank):
-                    found.append(Recreation(old, new))
-        return sorted(found, key=lambda r: r.new.created.rank)
+        inside = self.index.recreations_between(self.episode.start_rank, self.episode.end_rank)
+        return [r for r in inside if not self.claimed(r.new)]
 
     def claimed(self, pod: PodIncarnation) -> bool:
         """True when another (pod-recreated) episode owns this pod's creation."""

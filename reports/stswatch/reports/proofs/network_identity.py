@@ -9,6 +9,8 @@ only a headless Service has per-pod records, only for endpoints that are Ready (
 incarnation is the endpoint whose `targetRef.uid` is that pod's uid, inside its lifetime.
 """
 
+from bisect import bisect_right
+
 from stswatch.reports import causes
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.lifecycles import DnsObservation, PodIncarnation, ServiceIncarnation
@@ -74,10 +76,11 @@ def dns_record(
     service = ctx.episode.spec.service_name or ""
     records = ctx.life.dns_records(ctx.episode.statefulset.namespace, service, pod.name)
     gone = pod.deleted.rank if pod.deleted is not None else None
+    first = bisect_right(records, after, key=lambda d: d.rank)  # records are in rank order
     return next(
         (
             d
-            for d in records
+            for d in records[first:]
             if d.rank > after
             and (gone is None or d.rank < gone)
             and d.target_uid in (None, pod.uid)

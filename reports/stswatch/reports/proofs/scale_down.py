@@ -12,7 +12,6 @@ reported, not judged. Holds (an in-range pod unhealthy, an unhealthy condemned p
 from itertools import pairwise
 
 from stswatch.reports import causes
-from stswatch.reports.history.first_unhealthy import lowest_unhealthy
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import Health, ProofContext, health
 from stswatch.reports.proofs.progress import episode_progress, hold_clause
@@ -88,7 +87,7 @@ def unhealthy_deletion(
     deleted while unhealthy although it was not the firstUnavailablePod (processCondemned)."""
     spec = ctx.episode.spec
     end = spec.start_ordinal + spec.replicas
-    lowest = lowest_unhealthy(ctx.slots, start=spec.start_ordinal, ranks=[s.rank for _, s in steps])
+    lowest = ctx.index.lowest_unhealthy(spec.start_ordinal)  # at every deletion's rank
     for pod, step in steps:
         cited = [ctx.cite_step(pod, step, f"{pod.name} deletion began")]
         if lowest[step.rank] < end:
