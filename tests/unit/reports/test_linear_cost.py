@@ -19,6 +19,7 @@ import pytest
 from stswatch.reports.analysis import analyse
 from tests.fixtures.at_scale import (
     build_session,
+    cycling,
     halted_scale_up,
     parallel_burst,
     recreated_one_by_one,
@@ -32,6 +33,7 @@ SHAPES: dict[str, Callable[..., None]] = {
     "Parallel burst up and down": parallel_burst,
     "OrderedReady halted half way, lower pods flapping": halted_scale_up,
     "every pod recreated in turn (one episode a pod)": recreated_one_by_one,
+    "a small set cycling through many episodes (pods: cycles)": cycling,
 }
 
 
