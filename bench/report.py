@@ -18,7 +18,7 @@ from playwright.sync_api import sync_playwright
 from stswatch.reports.analysis import analyse
 from stswatch.reports.timeline.html import render_report
 from tests.browser.chromium import launch
-from tests.browser.sessions import bring_up, status, take_down, write_session
+from tests.browser.sessions import bring_up, status, store_session, take_down
 from tests.fixtures.builder import ClusterBuilder
 
 TARGETS = {"generate_s": 5.0, "size_mb": 10.0, "load_s": 3.0}
@@ -40,7 +40,7 @@ def synthetic_session(path: Path, *, pods: int) -> int:
     for ordinal in range(pods * 4 // 5):
         bring_up(b, "redis", ordinal, ready_ms=300)
         status(b, "redis")
-    write_session(b, path, session="bench")
+    store_session(b, path, session="bench")
     return len(b.rows)
 
 
