@@ -30,9 +30,13 @@ class Analysis:
 
         Raises NotFoundError when `statefulset` was not recorded.
         """
-        return build_timeline(
-            self.recording, lifecycles=self.lifecycles, result=self.result, statefulset=statefulset
-        )
+        with no_cyclic_gc():
+            return build_timeline(
+                self.recording,
+                lifecycles=self.lifecycles,
+                result=self.result,
+                statefulset=statefulset,
+            )
 
 
 def analyse(path: Path, session: str, *, statefulset: str | None = None) -> Analysis:
