@@ -153,6 +153,24 @@ def lab_session(b: ClusterBuilder, *, policy: str = "OrderedReady", hostile: boo
     b.tick(1500)
 
 
+def scaled_session(b: ClusterBuilder, *, pods: int) -> None:
+    """Scale 0→pods, down to 0, then back up to 80%: about 20 changes per pod (bench, large
+    reports)."""
+    b.service("redis-headless")
+    b.statefulset("redis", replicas=pods, service="redis-headless")
+    for ordinal in range(pods):
+        bring_up(b, "redis", ordinal, ready_ms=300)
+        status(b, "redis")
+    b.set_spec("redis", replicas=0)
+    for ordinal in reversed(range(pods)):
+        take_down(b, "redis", ordinal, grace_ms=200)
+        status(b, "redis")
+    b.set_spec("redis", replicas=pods * 4 // 5)
+    for ordinal in range(pods * 4 // 5):
+        bring_up(b, "redis", ordinal, ready_ms=300)
+        status(b, "redis")
+
+
 def _scale_up(b: ClusterBuilder, ordinals: range, *, policy: str) -> None:
     if policy == "Parallel":
         _parallel_up(b, ordinals)

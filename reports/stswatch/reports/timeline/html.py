@@ -20,9 +20,11 @@ import orjson
 from markupsafe import Markup
 
 from stswatch.reports.proofs.explain import INCONCLUSIVE_LEAD, present_causes
+from stswatch.reports.proofs.verify import no_cyclic_gc
 from stswatch.reports.timeline.compare import Comparison
 from stswatch.reports.timeline.layout import CHART_LANE, Drawing, layout
 from stswatch.reports.timeline.model import STATE_LABELS, Timeline
+from stswatch.reports.timeline.virtual import lane_data
 
 INLINE_JSON_LIMIT = 2_000_000
 _JSON_ESCAPES = {
@@ -117,16 +119,18 @@ def inspector_data(drawings: Sequence[Drawing]) -> dict[str, Any]:
 def _timeline_data(drawing: Drawing) -> dict[str, Any]:
     timeline, chart = drawing.timeline, drawing.chart
     rows = {r.lane.key: [r.y, r.height] for r in drawing.rows}
-    moments = {lane.key: lane.moments for lane in timeline.lanes}
+    # The virtualised lanes' moments are found by the script from the changes themselves.
+    moments = {} if drawing.virtual else {lane.key: lane.moments for lane in timeline.lanes}
     on_chart: set[int] = set()
     if chart is not None:
         rows[CHART_LANE] = [chart.y, chart.height]
         moments[CHART_LANE] = chart.moments
         on_chart = {change_id for _, change_id in chart.moments}
-    return {
+    found = {
         "session": timeline.session,
         "scale": {
             "left": drawing.scale.left,
+            "width": drawing.scale.width,
             "tMin": drawing.scale.t_min,
             "pxPerS": drawing.scale.px_per_s,
             "offset": drawing.offset,
@@ -152,6 +156,10 @@ def _timeline_data(drawing: Drawing) -> dict[str, Any]:
             for c in timeline.changes
         },
     }
+    if drawing.virtual:
+        holds = tuple(h for band in timeline.episodes for h in band.holds)
+        found["virtual"] = lane_data(timeline, holds)
+    return found
 
 
 def render_page(
@@ -159,27 +167,29 @@ def render_page(
 ) -> str:
     """Render `template` with the inline assets, their CSP and the inspector data."""
     assets = _assets()
-    return _ENV.get_template(template).render(
-        csp=assets.csp,
-        # Our own files, admitted by their CSP hashes; never anything recorded.
-        style=Markup(assets.style),
-        script=Markup(assets.script),
-        data=script_json(inspector_data(drawings), limit=json_limit),
-        drawings=drawings,
-        **context,
-    )
+    with no_cyclic_gc():  # the inspector data is a million small containers at 10,000 pods
+        return _ENV.get_template(template).render(
+            csp=assets.csp,
+            # Our own files, admitted by their CSP hashes; never anything recorded.
+            style=Markup(assets.style),
+            script=Markup(assets.script),
+            data=script_json(inspector_data(drawings), limit=json_limit),
+            drawings=drawings,
+            **context,
+        )
 
 
 def render_report(timeline: Timeline, *, json_limit: int | None = None) -> str:
     """One session's report: the timeline, the verdicts beside it, the latency table."""
-    drawing = layout(timeline)
-    return render_page(
-        "report.html.j2",
-        drawings=(drawing,),
-        json_limit=json_limit,
-        timeline=timeline,
-        drawing=drawing,
-    )
+    with no_cyclic_gc():
+        drawing = layout(timeline)
+        return render_page(
+            "report.html.j2",
+            drawings=(drawing,),
+            json_limit=json_limit,
+            timeline=timeline,
+            drawing=drawing,
+        )
 
 
 def render_comparison(comparison: Comparison) -> str:
