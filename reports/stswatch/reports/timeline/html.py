@@ -10,7 +10,7 @@ escaping could not load or run anything else.
 import base64
 import gzip
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -23,7 +23,7 @@ from stswatch.reports.proofs.explain import INCONCLUSIVE_LEAD, present_causes
 from stswatch.reports.proofs.verify import no_cyclic_gc
 from stswatch.reports.timeline.compare import Comparison
 from stswatch.reports.timeline.layout import CHART_LANE, Drawing, layout
-from stswatch.reports.timeline.model import STATE_LABELS, Timeline
+from stswatch.reports.timeline.model import STATE_LABELS, ChangeView, Timeline
 from stswatch.reports.timeline.virtual import lane_data
 
 INLINE_JSON_LIMIT = 2_000_000
@@ -138,28 +138,50 @@ def _timeline_data(drawing: Drawing) -> dict[str, Any]:
         "rows": rows,
         "plot": [drawing.plot_top, drawing.plot_bottom],
         "moments": moments,
-        "changes": {
-            c.id: {
-                "t": c.t,
-                "kind": c.kind,
-                "ns": c.namespace,
-                "name": c.name,
-                "uid": c.uid,
-                "event": c.event,
-                "rv": c.resource_version,
-                "observed": c.observed,
-                "lane": CHART_LANE if c.id in on_chart else c.lane,
-                "prev": c.previous_id,
-                "diff": c.diff,
-                "object": c.object,
-            }
-            for c in timeline.changes
-        },
+        "changes": change_columns(
+            timeline.changes, lane_of=lambda c: CHART_LANE if c.id in on_chart else c.lane
+        ),
     }
     if drawing.virtual:
         holds = tuple(h for band in timeline.episodes for h in band.holds)
         found["virtual"] = lane_data(timeline, holds)
     return found
+
+
+def change_columns(
+    changes: Sequence[ChangeView], *, lane_of: Callable[[ChangeView], str | None]
+) -> dict[str, Any]:
+    """The changes as columns: what the page needs at once (id, time, lane, previous change),
+    and the rest of each change as its own JSON text, which the script parses only when shown.
+
+    200,000 changes as objects with their diffs took Chromium seconds to parse; numbers in
+    arrays and one string per change take a fraction of that.
+    """
+    lanes: dict[str | None, int] = {None: -1}
+    return {
+        "id": [c.id for c in changes],
+        "t": [c.t for c in changes],
+        "prev": [c.previous_id for c in changes],
+        "lane": [lanes.setdefault(lane_of(c), len(lanes) - 1) for c in changes],
+        "lanes": [lane for lane in lanes if lane is not None],
+        "detail": [
+            orjson.dumps(
+                {
+                    "kind": c.kind,
+                    "ns": c.namespace,
+                    "name": c.name,
+                    "uid": c.uid,
+                    "event": c.event,
+                    "rv": c.resource_version,
+                    "observed": c.observed,
+                    "diff": c.diff,
+                    "object": c.object,
+                },
+                option=orjson.OPT_NON_STR_KEYS,
+            ).decode()
+            for c in changes
+        ],
+    }
 
 
 def render_page(

@@ -5,7 +5,9 @@
 async function loadData() {
   const block = JSON.parse(document.getElementById("stswatch-data").textContent);
   if (!block.gzip) return block;
-  const bytes = Uint8Array.from(atob(block.gzip), (ch) => ch.charCodeAt(0));
+  const text = atob(block.gzip);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   return JSON.parse(await new Response(stream).text());
 }
@@ -15,13 +17,23 @@ loadData().then((data) => {
   const byId = (id) => document.getElementById(id);
   const state = { tl: 0, id: null };
   const views = data.timelines.map((tl, i) => (tl.virtual ? laneView(tl, i) : null));
-  const nextOf = data.timelines.map((tl) => {
-    const next = {};
-    for (const [id, c] of Object.entries(tl.changes)) {
-      if (c.prev !== null) next[c.prev] = Number(id);
-    }
-    return next;
-  });
+  // The changes come as columns (id, t, prev, lane) and a JSON text per change, parsed when shown.
+  for (const tl of data.timelines) {
+    const ch = tl.changes;
+    ch.at = new Map();
+    ch.next = new Map();
+    ch.id.forEach((id, i) => ch.at.set(id, i));
+    ch.prev.forEach((prev, i) => { if (prev !== null) ch.next.set(prev, ch.id[i]); });
+  }
+
+  // A change's time, lane and previous change; with `whole`, also what its JSON text says.
+  function changeOf(tl, id, whole) {
+    const ch = tl.changes;
+    const i = ch.at.get(Number(id));
+    if (i === undefined) return null;
+    const brief = { t: ch.t[i], lane: ch.lane[i] < 0 ? null : ch.lanes[ch.lane[i]], prev: ch.prev[i] };
+    return whole ? Object.assign(JSON.parse(ch.detail[i]), brief) : brief;
+  }
 
   function xOf(tl, t) {
     const s = tl.scale;
@@ -67,7 +79,7 @@ loadData().then((data) => {
     const plot = view ? view.plot() : tl.plot;
     let first = null;
     for (const id of ids) {
-      const c = tl.changes[id];
+      const c = changeOf(tl, id, false);
       if (!c) continue;
       const x = xOf(tl, c.t);
       const place = placeOf(tlIndex, c);
@@ -95,7 +107,7 @@ loadData().then((data) => {
 
   function showChange(tlIndex, id, keepMarks) {
     const tl = data.timelines[tlIndex];
-    const c = tl && tl.changes[id];
+    const c = tl && changeOf(tl, id, true);
     if (!c) return null;
     state.tl = tlIndex;
     state.id = Number(id);
@@ -114,7 +126,7 @@ loadData().then((data) => {
     byId("ch-observed").textContent = c.observed;
     byId("ch-uid").textContent = c.uid;
     byId("ch-prev").disabled = c.prev === null;
-    byId("ch-next").disabled = nextOf[tlIndex][id] === undefined;
+    byId("ch-next").disabled = !tl.changes.next.has(Number(id));
     const table = byId("ch-diff").tBodies[0];
     clear(table);
     const pre = byId("ch-object");
@@ -198,11 +210,11 @@ loadData().then((data) => {
   });
 
   byId("ch-prev").addEventListener("click", () => {
-    const c = data.timelines[state.tl].changes[state.id];
+    const c = changeOf(data.timelines[state.tl], state.id, false);
     if (c && c.prev !== null) showChange(state.tl, c.prev);
   });
   byId("ch-next").addEventListener("click", () => {
-    const next = nextOf[state.tl][state.id];
+    const next = data.timelines[state.tl].changes.next.get(state.id);
     if (next !== undefined) showChange(state.tl, next);
   });
   document.addEventListener("keydown", (event) => {
@@ -219,9 +231,11 @@ loadData().then((data) => {
     const left = tl.scale.left;
     const pad = 6;
     const found = {};
-    for (const [id, c] of Object.entries(tl.changes)) {
-      if (c.lane && !(c.lane in tl.moments)) (found[c.lane] ||= []).push([c.t, Number(id)]);
-    }
+    const ch = tl.changes;
+    ch.lane.forEach((lane, i) => {
+      const key = ch.lanes[lane];
+      if (lane >= 0 && !(key in tl.moments)) (found[key] ||= []).push([ch.t[i], ch.id[i]]);
+    });
     for (const [key, moments] of Object.entries(found)) {
       tl.moments[key] = moments.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     }
