@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import no_cyclic_gc, verify
@@ -105,7 +105,7 @@ def _click(page: Page) -> tuple[float, float]:
     page.evaluate(_CLICK_PROBE, change)
     start = time.perf_counter()
     segment.click()
-    page.wait_for_function(f"document.getElementById('ch-id').textContent === '#{change}'")
+    expect(page.locator("#ch-id")).to_have_text(f"#{change}")  # no eval: the CSP refuses it
     round_trip = (time.perf_counter() - start) * 1000
     return float(page.evaluate("window.__clickProbe")), round_trip
 
@@ -127,6 +127,8 @@ def main() -> None:
             changes = synthetic_session(db, pods=pods)
             built = time.perf_counter() - start
             rows.append((pods, changes, built, generate(db, out), out))
+            stages = " ".join(f"{k}={v:.2f}" for k, v in rows[-1][3].items())
+            print(f"generated {pods} pods ({changes} changes): {stages}", flush=True)
         browser = chromium_figures([row[4] for row in rows])
         sizes = [row[4].stat().st_size / 1e6 for row in rows]
     print(
