@@ -44,6 +44,21 @@ _CLICK_PROBE = """(want) => { window.__clickProbe = new Promise((resolve) => {
 }); }"""
 
 
+# A wide Ready segment of a pod lane that is on screen, inside the lanes' scrolling box: its change
+# and the middle of its box (a click there scrolls nothing, so nothing is redrawn under it).
+_ON_SCREEN_READY = """() => {
+  const box = document.querySelector(".vscroll");
+  const inside = box ? box.getBoundingClientRect() : { top: 0, bottom: innerHeight };
+  const seen = [...document.querySelectorAll("svg.timeline g.lane-pod rect.seg.s-ready")]
+    .map((el) => [el, el.getBoundingClientRect()])
+    .filter(([, r]) => r.top >= Math.max(inside.top, 0)
+      && r.bottom <= Math.min(inside.bottom, innerHeight))
+    .sort((a, b) => b[1].width - a[1].width);
+  const [el, r] = seen[Math.min(5, seen.length - 1)];
+  return [el.dataset.c, r.left + r.width / 2, r.top + r.height / 2];
+}"""
+
+
 def synthetic_session(path: Path, *, pods: int) -> int:
     """The scaled session (0→pods→0→80%) written to `path`; its number of changes."""
     b = ClusterBuilder(step_ms=20)
@@ -96,15 +111,14 @@ def chromium_figures(paths: list[Path]) -> list[tuple[float, float, float]]:
 
 
 def _click(page: Page) -> tuple[float, float]:
-    """Scroll halfway down the lanes and click a Ready segment there."""
+    """Scroll halfway down the pod lanes (the claims follow them) and click a Ready segment."""
     page.evaluate("() => { const b = document.querySelector('.vscroll'); "
-                  "if (b) b.scrollTop = b.scrollHeight / 2; }")  # fmt: skip
-    segment = page.locator("svg.timeline g.lane-pod rect.seg.s-ready").nth(5)
-    segment.scroll_into_view_if_needed()
-    change = segment.get_attribute("data-c")
+                  "if (b) { b.scrollIntoView(); b.scrollTop = b.scrollHeight / 4; } }")  # fmt: skip
+    page.wait_for_timeout(300)  # the lanes in view are redrawn on the next frame
+    change, x, y = page.evaluate(_ON_SCREEN_READY)
     page.evaluate(_CLICK_PROBE, change)
     start = time.perf_counter()
-    segment.click()
+    page.mouse.click(x, y)
     expect(page.locator("#ch-id")).to_have_text(f"#{change}")  # no eval: the CSP refuses it
     round_trip = (time.perf_counter() - start) * 1000
     return float(page.evaluate("window.__clickProbe")), round_trip
