@@ -25,4 +25,12 @@ trap '"$bin" lab down --dir "$work/lab" >/dev/null 2>&1 || true' EXIT
 "$python" -m docs.screenshot "$work/lesson-orderedready.html" docs/report.png \
     --click 'g[data-lane="pod/redis-0"] rect.seg.s-ready >> nth=1'
 "$python" -m docs.screenshot "$work/compare.html" docs/compare.png --height 1400
-echo "docs/report.png, docs/compare.png and docs/report.txt regenerated; recording in $work"
+
+# A large report: the 10,000-pod synthetic session of bench/report.py, filtered, a Ready segment
+# clicked (no lab needed; the bench also prints its figures).
+"$python" -m bench.report --pods 10000 --keep "$work/bench"
+"$python" -m docs.screenshot "$work/bench/bench-10000.html" docs/report-10k.png \
+    --fill '#flt-from0=4200' --fill '#flt-to0=4260' \
+    --click 'g[data-lane="pod/redis-4210"] rect.seg.s-ready >> nth=1'
+echo "docs/report.png, docs/compare.png, docs/report-10k.png and docs/report.txt regenerated;" \
+    "recording in $work"

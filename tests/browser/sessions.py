@@ -6,6 +6,8 @@ carries. Adds what the builder leaves out: Events, marks, and hostile strings.
 """
 
 import sqlite3
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -79,14 +81,53 @@ def take_down(b: ClusterBuilder, sts: str, ordinal: int, *, grace_ms: int = 700)
 
 def status(b: ClusterBuilder, sts: str) -> None:
     """The controller writes the StatefulSet status from the live pods."""
-    pods = [p for (k, _), p in b.live.items() if k == "Pod"]
-    ready = sum(
-        1
-        for p in pods
-        for c in p["status"].get("conditions", [])
-        if c["type"] == "Ready" and c["status"] == "True"
+    census = _census(b)
+    b.set_status(
+        sts,
+        replicas=len(census.ready),
+        readyReplicas=census.ready_count,
+        availableReplicas=census.ready_count,
     )
-    b.set_status(sts, replicas=len(pods), readyReplicas=ready, availableReplicas=ready)
+
+
+@dataclass
+class _Census:
+    """The live pods and how many are Ready, brought up to date from the rows recorded since.
+
+    Counting `b.live` on every status write would read every object once per change (quadratic:
+    a 10,000-pod bench session never finished); each recorded row is read once here instead.
+    """
+
+    read: int = 0
+    ready: dict[str, bool] = field(default_factory=dict)
+    ready_count: int = 0
+
+    def catch_up(self, rows: list[Any]) -> None:
+        for row in rows[self.read :]:
+            if row.kind != "Pod":
+                continue
+            self.ready_count -= self.ready.pop(row.name, False)
+            if row.event != "DELETED":
+                self.ready[row.name] = _is_ready(row.obj)
+                self.ready_count += self.ready[row.name]
+        self.read = len(rows)
+
+
+_CENSUSES: dict[int, _Census] = {}
+
+
+def _census(b: ClusterBuilder) -> _Census:
+    census = _CENSUSES.get(id(b))
+    if census is None:
+        census = _CENSUSES[id(b)] = _Census()
+        weakref.finalize(b, _CENSUSES.pop, id(b), None)
+    census.catch_up(b.rows)
+    return census
+
+
+def _is_ready(pod: dict[str, Any]) -> bool:
+    conditions = pod["status"].get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
 def lab_session(b: ClusterBuilder, *, policy: str = "OrderedReady", hostile: bool = False) -> None:
@@ -110,6 +151,24 @@ def lab_session(b: ClusterBuilder, *, policy: str = "OrderedReady", hostile: boo
         take_down(b, "redis", ordinal)
         status(b, "redis")
     b.tick(1500)
+
+
+def scaled_session(b: ClusterBuilder, *, pods: int) -> None:
+    """Scale 0→pods, down to 0, then back up to 80%: about 20 changes per pod (bench, large
+    reports)."""
+    b.service("redis-headless")
+    b.statefulset("redis", replicas=pods, service="redis-headless")
+    for ordinal in range(pods):
+        bring_up(b, "redis", ordinal, ready_ms=300)
+        status(b, "redis")
+    b.set_spec("redis", replicas=0)
+    for ordinal in reversed(range(pods)):
+        take_down(b, "redis", ordinal, grace_ms=200)
+        status(b, "redis")
+    b.set_spec("redis", replicas=pods * 4 // 5)
+    for ordinal in range(pods * 4 // 5):
+        bring_up(b, "redis", ordinal, ready_ms=300)
+        status(b, "redis")
 
 
 def _scale_up(b: ClusterBuilder, ordinals: range, *, policy: str) -> None:
@@ -167,7 +226,13 @@ def write_session(
     b: ClusterBuilder, path: Path, *, session: str = "s1", marks: Marks = ()
 ) -> Recording:
     """Write the store, add `marks`, and load the session back."""
-    b.write(path, session=session)
+    store_session(b, path, session=session, marks=marks)
+    return load_recording(path, session)
+
+
+def store_session(b: ClusterBuilder, path: Path, *, session: str = "s1", marks: Marks = ()) -> None:
+    """Write the store and add `marks`, without loading it back (the bench times that itself)."""
+    b.save(path, session=session)
     conn = sqlite3.connect(path)
     conn.executemany(
         "INSERT INTO mark (session_id, run_id, label, detail, received_wall_ns, received_mono_ns) "
@@ -179,4 +244,3 @@ def write_session(
     )
     conn.commit()
     conn.close()
-    return load_recording(path, session)

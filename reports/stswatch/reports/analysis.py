@@ -32,9 +32,13 @@ class Analysis:
 
         Raises NotFoundError when `statefulset` was not recorded.
         """
-        return build_timeline(
-            self.recording, lifecycles=self.lifecycles, result=self.result, statefulset=statefulset
-        )
+        with no_cyclic_gc():
+            return build_timeline(
+                self.recording,
+                lifecycles=self.lifecycles,
+                result=self.result,
+                statefulset=statefulset,
+            )
 
 
 def analyse(

@@ -65,6 +65,11 @@ def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
     # Equal subtrees are skipped by one (C-level) comparison: most of an object never changes.
     if old == new:
         return
+    if type(old) is dict and type(new) is dict and old and new:
+        # The common case, without building a children mapping: JSON keys are strings already.
+        for key in old.keys() | new.keys():
+            _diff(old.get(key, _ABSENT), new.get(key, _ABSENT), (*path, key), lines)
+        return
     if _branches(old) and _branches(new):
         old_items, new_items = _children(old), _children(new)
         for key in old_items.keys() | new_items.keys():

@@ -65,8 +65,8 @@ def compare(a: Timeline, b: Timeline) -> Comparison:
         t_max=max(own_a.t_max - offset_a, own_b.t_max - offset_b),
     )
     return Comparison(
-        a=layout(a, scale=scale, offset=offset_a),
-        b=layout(b, scale=scale, offset=offset_b),
+        a=layout(a, scale=scale, offset=offset_a, lanes=True),
+        b=layout(b, scale=scale, offset=offset_b, lanes=True),
         figures_a=figures_a,
         figures_b=figures_b,
     )

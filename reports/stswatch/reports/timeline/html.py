@@ -10,7 +10,7 @@ escaping could not load or run anything else.
 import base64
 import gzip
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -20,9 +20,11 @@ import orjson
 from markupsafe import Markup
 
 from stswatch.reports.proofs.explain import INCONCLUSIVE_LEAD, present_causes
+from stswatch.reports.proofs.verify import no_cyclic_gc
 from stswatch.reports.timeline.compare import Comparison
 from stswatch.reports.timeline.layout import CHART_LANE, Drawing, layout
-from stswatch.reports.timeline.model import STATE_LABELS, Timeline
+from stswatch.reports.timeline.model import STATE_LABELS, ChangeView, Timeline
+from stswatch.reports.timeline.virtual import lane_data
 
 INLINE_JSON_LIMIT = 2_000_000
 _JSON_ESCAPES = {
@@ -117,16 +119,18 @@ def inspector_data(drawings: Sequence[Drawing]) -> dict[str, Any]:
 def _timeline_data(drawing: Drawing) -> dict[str, Any]:
     timeline, chart = drawing.timeline, drawing.chart
     rows = {r.lane.key: [r.y, r.height] for r in drawing.rows}
-    moments = {lane.key: lane.moments for lane in timeline.lanes}
+    # The virtualised lanes' moments are found by the script from the changes themselves.
+    moments = {} if drawing.virtual else {lane.key: lane.moments for lane in timeline.lanes}
     on_chart: set[int] = set()
     if chart is not None:
         rows[CHART_LANE] = [chart.y, chart.height]
         moments[CHART_LANE] = chart.moments
         on_chart = {change_id for _, change_id in chart.moments}
-    return {
+    found = {
         "session": timeline.session,
         "scale": {
             "left": drawing.scale.left,
+            "width": drawing.scale.width,
             "tMin": drawing.scale.t_min,
             "pxPerS": drawing.scale.px_per_s,
             "offset": drawing.offset,
@@ -134,23 +138,49 @@ def _timeline_data(drawing: Drawing) -> dict[str, Any]:
         "rows": rows,
         "plot": [drawing.plot_top, drawing.plot_bottom],
         "moments": moments,
-        "changes": {
-            c.id: {
-                "t": c.t,
-                "kind": c.kind,
-                "ns": c.namespace,
-                "name": c.name,
-                "uid": c.uid,
-                "event": c.event,
-                "rv": c.resource_version,
-                "observed": c.observed,
-                "lane": CHART_LANE if c.id in on_chart else c.lane,
-                "prev": c.previous_id,
-                "diff": c.diff,
-                "object": c.object,
-            }
-            for c in timeline.changes
-        },
+        "changes": change_columns(
+            timeline.changes, lane_of=lambda c: CHART_LANE if c.id in on_chart else c.lane
+        ),
+    }
+    if drawing.virtual:
+        holds = tuple(h for band in timeline.episodes for h in band.holds)
+        found["virtual"] = lane_data(timeline, holds)
+    return found
+
+
+def change_columns(
+    changes: Sequence[ChangeView], *, lane_of: Callable[[ChangeView], str | None]
+) -> dict[str, Any]:
+    """The changes as columns: what the page needs at once (id, time, lane, previous change),
+    and the rest of each change as its own JSON text, which the script parses only when shown.
+
+    200,000 changes as objects with their diffs took Chromium seconds to parse; numbers in
+    arrays and one string per change take a fraction of that.
+    """
+    lanes: dict[str | None, int] = {None: -1}
+    return {
+        "id": [c.id for c in changes],
+        "t": [c.t for c in changes],
+        "prev": [c.previous_id for c in changes],
+        "lane": [lanes.setdefault(lane_of(c), len(lanes) - 1) for c in changes],
+        "lanes": [lane for lane in lanes if lane is not None],
+        "detail": [
+            orjson.dumps(
+                {
+                    "kind": c.kind,
+                    "ns": c.namespace,
+                    "name": c.name,
+                    "uid": c.uid,
+                    "event": c.event,
+                    "rv": c.resource_version,
+                    "observed": c.observed,
+                    "diff": c.diff,
+                    "object": c.object,
+                },
+                option=orjson.OPT_NON_STR_KEYS,
+            ).decode()
+            for c in changes
+        ],
     }
 
 
@@ -159,27 +189,29 @@ def render_page(
 ) -> str:
     """Render `template` with the inline assets, their CSP and the inspector data."""
     assets = _assets()
-    return _ENV.get_template(template).render(
-        csp=assets.csp,
-        # Our own files, admitted by their CSP hashes; never anything recorded.
-        style=Markup(assets.style),
-        script=Markup(assets.script),
-        data=script_json(inspector_data(drawings), limit=json_limit),
-        drawings=drawings,
-        **context,
-    )
+    with no_cyclic_gc():  # the inspector data is a million small containers at 10,000 pods
+        return _ENV.get_template(template).render(
+            csp=assets.csp,
+            # Our own files, admitted by their CSP hashes; never anything recorded.
+            style=Markup(assets.style),
+            script=Markup(assets.script),
+            data=script_json(inspector_data(drawings), limit=json_limit),
+            drawings=drawings,
+            **context,
+        )
 
 
 def render_report(timeline: Timeline, *, json_limit: int | None = None) -> str:
     """One session's report: the timeline, the verdicts beside it, the latency table."""
-    drawing = layout(timeline)
-    return render_page(
-        "report.html.j2",
-        drawings=(drawing,),
-        json_limit=json_limit,
-        timeline=timeline,
-        drawing=drawing,
-    )
+    with no_cyclic_gc():
+        drawing = layout(timeline)
+        return render_page(
+            "report.html.j2",
+            drawings=(drawing,),
+            json_limit=json_limit,
+            timeline=timeline,
+            drawing=drawing,
+        )
 
 
 def render_comparison(comparison: Comparison) -> str:

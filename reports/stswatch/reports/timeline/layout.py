@@ -19,6 +19,7 @@ from stswatch.reports.timeline.model import (
     State,
     Timeline,
 )
+from stswatch.reports.timeline.virtual import SummaryArea, is_virtual, summary_areas
 
 LABEL_WIDTH = 170.0
 PLOT_WIDTH = 1000.0
@@ -191,6 +192,8 @@ class Drawing:
     gaps: tuple[tuple[Band, float, float], ...]  # (gap, y, height): hatched over its kind's area
     flags: tuple[tuple[MarkLine, float, float], ...]  # (mark, x, y of its numbered flag)
     held: tuple[HeldBox, ...] = ()
+    summaries: tuple[SummaryArea, ...] = ()  # the large-report path: counts instead of lanes
+    virtual: bool = False  # the lanes are drawn by the script, only those in view
 
     def x(self, t: float) -> float:
         """The x pixel of session time `t` in this drawing."""
@@ -216,8 +219,18 @@ def lane_height(lane_count: int) -> float:
     return 6.0
 
 
-def layout(timeline: Timeline, *, scale: Scale | None = None, offset: float = 0.0) -> Drawing:
-    """Place a timeline: axis, episode row, counts chart, pod lanes, then PVC lanes."""
+def layout(
+    timeline: Timeline,
+    *,
+    scale: Scale | None = None,
+    offset: float = 0.0,
+    lanes: bool | None = None,
+) -> Drawing:
+    """Place a timeline: axis, episode row, counts chart, pod lanes, then PVC lanes.
+
+    Above `VIRTUAL_LANES` pods (or with `lanes=False`) the lanes are not placed: summary areas
+    take their place and the script draws the lanes in view (`stswatch.reports.timeline.virtual`).
+    """
     scale = scale or default_scale(timeline)
     y = AXIS_HEIGHT + BAND_ROW_HEIGHT
     plot_top = AXIS_HEIGHT
@@ -225,22 +238,17 @@ def layout(timeline: Timeline, *, scale: Scale | None = None, offset: float = 0.
     if any(s.steps for s in timeline.series):
         chart = _chart(timeline, place=Place(scale, offset), y=y)
         y += CHART_HEIGHT + 6
-    height = lane_height(len(timeline.lanes))
-    pitch = height + max(2.0, round(height / 4))
     titles: list[SectionTitle] = []
     rows: list[LaneRow] = []
     areas: dict[str, tuple[float, float]] = {}
-    for kind, title in (("pod", "Pods (one lane per ordinal)"), ("pvc", "PersistentVolumeClaims")):
-        lanes = [lane for lane in timeline.lanes if lane.kind == kind]
-        if not lanes:
-            continue
-        titles.append(SectionTitle(title=title, y=y + 14))
-        y += SECTION_TITLE_HEIGHT
-        top = y
-        for lane in lanes:
-            rows.append(_lane_row(lane, place=Place(scale, offset), y=y, height=height))
-            y += pitch
-        areas[kind] = (top, y - top)
+    summaries: tuple[SummaryArea, ...] = ()
+    virtual = is_virtual(timeline) if lanes is None else not lanes
+    if virtual:
+        summaries, y = summary_areas(
+            timeline, x=Place(scale, offset).x, left=scale.left, width=scale.width, y=y
+        )
+    else:
+        y = _lane_rows(timeline, place=Place(scale, offset), y=y, out=(titles, rows, areas))
     if chart is not None:
         areas["statefulset"] = (chart.y, chart.height)
     flags, depth = _mark_flags(timeline.marks, place=Place(scale, offset), y=y + 2)
@@ -262,7 +270,34 @@ def layout(timeline: Timeline, *, scale: Scale | None = None, offset: float = 0.
         gaps=gaps,
         flags=flags,
         held=_held_boxes(timeline.episodes, place=Place(scale, offset), rows=rows),
+        summaries=summaries,
+        virtual=virtual,
     )
+
+
+def _lane_rows(
+    timeline: Timeline,
+    *,
+    place: Place,
+    y: float,
+    out: tuple[list[SectionTitle], list[LaneRow], dict[str, tuple[float, float]]],
+) -> float:
+    """A row per lane, pods then claims, each group under its title; the y below them."""
+    titles, rows, areas = out
+    height = lane_height(len(timeline.lanes))
+    pitch = height + max(2.0, round(height / 4))
+    for kind, title in (("pod", "Pods (one lane per ordinal)"), ("pvc", "PersistentVolumeClaims")):
+        lanes = [lane for lane in timeline.lanes if lane.kind == kind]
+        if not lanes:
+            continue
+        titles.append(SectionTitle(title=title, y=y + 14))
+        y += SECTION_TITLE_HEIGHT
+        top = y
+        for lane in lanes:
+            rows.append(_lane_row(lane, place=place, y=y, height=height))
+            y += pitch
+        areas[kind] = (top, y - top)
+    return y
 
 
 def _held_boxes(
@@ -358,7 +393,11 @@ def _chart(timeline: Timeline, *, place: Place, y: float) -> Chart:
         paths=paths,
         y_ticks=tuple((vy(v), v) for v in range(0, max_value + 1, tick_every)),
         markers=tuple(
-            event_marker(e, x=place.x(e.t), y=y + CHART_HEIGHT - 12, size=5) for e in events
+            event_marker(e, x=place.x(e.t), y=y + CHART_HEIGHT - 12, size=5)
+            for e in events
+            # Past MAX_STEP_DOTS only Warnings, as on thin lanes: 38,000 routine SuccessfulCreate
+            # diamonds of a 10,000-pod session were 9 MB and hid the counts.
+            if len(events) <= MAX_STEP_DOTS or e.type == "Warning"
         ),
         dots=dots,
         moments=tuple(sorted(moments)),
@@ -429,6 +468,5 @@ def event_marker(event: EventMarker, *, x: float, y: float, size: float) -> Mark
         d=f"M{x} {y}l{s} {s}l-{s} {s}l-{s} -{s}z",
         warning=event.type == "Warning",
         change_id=event.change_id,
-        title=f"Event {event.type} {event.reason} on {event.object_kind} {event.object_name}"
-        f" at {event.t:.2f}s: {event.message}",
+        title=event.title,
     )

@@ -64,6 +64,14 @@ class EventMarker:
     object_kind: str
     object_name: str
 
+    @property
+    def title(self) -> str:
+        """The Event in a sentence: type, reason, object, moment and message (its tooltip)."""
+        return (
+            f"Event {self.type} {self.reason} on {self.object_kind} {self.object_name}"
+            f" at {self.t:.2f}s: {self.message}"
+        )
+
 
 @dataclass(frozen=True)
 class Lane:

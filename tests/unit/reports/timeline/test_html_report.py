@@ -65,7 +65,10 @@ def test_inspector_data_is_json_that_cannot_close_its_block(tmp_path: Path) -> N
     assert "<" not in block[1]
     assert ">" not in block[1]
     data = orjson.loads(block[1])
-    messages = [c["object"] for c in data["timelines"][0]["changes"].values() if c["object"]]
+    changes = data["timelines"][0]["changes"]
+    details = [orjson.loads(text) for text in changes["detail"]]
+    assert len(details) == len(changes["id"]) == len(changes["t"]) == len(changes["lane"])
+    messages = [c["object"] for c in details if c["object"]]
     assert any(HOSTILE[0] in (m.get("message") or "") for m in messages)
 
 

@@ -55,7 +55,7 @@ def test_thin_lanes_draw_only_warning_events() -> None:
     normal = EventMarker(2.0, 1, "Scheduled", "ok", "Normal", "Pod", "web-0")
     warning = replace(normal, change_id=2, reason="BackOff", type="Warning")
     roomy = layout(_timeline(lanes=3, events=(normal, warning)))
-    thin = layout(_timeline(lanes=400, events=(normal, warning)))
+    thin = layout(_timeline(lanes=400, events=(normal, warning)), lanes=True)
     assert [m.change_id for m in roomy.rows[0].markers] == [1, 2]
     assert [m.change_id for m in thin.rows[0].markers] == [2]
     assert "Scheduled" in roomy.rows[0].markers[0].title
@@ -67,7 +67,7 @@ def test_segment_labels_only_where_they_fit() -> None:
     assert box.text == "Ready"
     assert box.birth
     assert "uid u0" in box.title
-    assert layout(_timeline(lanes=400)).rows[0].boxes[0].text == ""
+    assert layout(_timeline(lanes=400), lanes=True).rows[0].boxes[0].text == ""
 
 
 def test_crowded_band_labels_are_cut_and_flags_stack() -> None:

@@ -5,7 +5,9 @@
 async function loadData() {
   const block = JSON.parse(document.getElementById("stswatch-data").textContent);
   if (!block.gzip) return block;
-  const bytes = Uint8Array.from(atob(block.gzip), (ch) => ch.charCodeAt(0));
+  const text = atob(block.gzip);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   return JSON.parse(await new Response(stream).text());
 }
@@ -14,13 +16,24 @@ loadData().then((data) => {
   const SVG = "http://www.w3.org/2000/svg";
   const byId = (id) => document.getElementById(id);
   const state = { tl: 0, id: null };
-  const nextOf = data.timelines.map((tl) => {
-    const next = {};
-    for (const [id, c] of Object.entries(tl.changes)) {
-      if (c.prev !== null) next[c.prev] = Number(id);
-    }
-    return next;
-  });
+  const views = data.timelines.map((tl, i) => (tl.virtual ? laneView(tl, i) : null));
+  // The changes come as columns (id, t, prev, lane) and a JSON text per change, parsed when shown.
+  for (const tl of data.timelines) {
+    const ch = tl.changes;
+    ch.at = new Map();
+    ch.next = new Map();
+    ch.id.forEach((id, i) => ch.at.set(id, i));
+    ch.prev.forEach((prev, i) => { if (prev !== null) ch.next.set(prev, ch.id[i]); });
+  }
+
+  // A change's time, lane and previous change; with `whole`, also what its JSON text says.
+  function changeOf(tl, id, whole) {
+    const ch = tl.changes;
+    const i = ch.at.get(Number(id));
+    if (i === undefined) return null;
+    const brief = { t: ch.t[i], lane: ch.lane[i] < 0 ? null : ch.lanes[ch.lane[i]], prev: ch.prev[i] };
+    return whole ? Object.assign(JSON.parse(ch.detail[i]), brief) : brief;
+  }
 
   function xOf(tl, t) {
     const s = tl.scale;
@@ -50,21 +63,26 @@ loadData().then((data) => {
   }
 
   // Where a change is drawn: its lane's row, or (not on a lane) the whole plot height.
-  function placeOf(tl, c) {
-    const row = c.lane ? tl.rows[c.lane] : null;
+  function placeOf(tlIndex, c) {
+    const view = views[tlIndex];
+    if (view) return c.lane ? view.place(c.lane) : null;
+    const row = c.lane ? data.timelines[tlIndex].rows[c.lane] : null;
     return row ? { y: row[0], h: row[1] } : null;
   }
 
+  // Rings the moments `ids` and returns the first thing drawn (to scroll to), if any.
   function mark(tlIndex, ids, cls) {
     const tl = data.timelines[tlIndex];
+    const view = views[tlIndex];
     const overlay = byId("overlay" + tlIndex);
     if (!overlay) return null;
+    const plot = view ? view.plot() : tl.plot;
     let first = null;
     for (const id of ids) {
-      const c = tl.changes[id];
+      const c = changeOf(tl, id, false);
       if (!c) continue;
       const x = xOf(tl, c.t);
-      const place = placeOf(tl, c);
+      const place = placeOf(tlIndex, c);
       if (place) {
         const ring = svgEl("rect", {
           x: x - 5, y: place.y - 3, width: 10, height: place.h + 6, rx: 3, class: cls,
@@ -72,9 +90,10 @@ loadData().then((data) => {
         overlay.appendChild(ring);
         first = first || ring;
       }
-      const line = svgEl("path", { d: `M${x} ${tl.plot[0]}V${tl.plot[1]}`, class: "hl-line" });
+      const line = svgEl("path", { d: `M${x} ${plot[0]}V${plot[1]}`, class: "hl-line" });
       overlay.appendChild(line);
-      first = first || line;
+      // A virtualised plot is tens of thousands of pixels tall: scroll to rings, never to lines.
+      if (!view) first = first || line;
     }
     return first;
   }
@@ -88,12 +107,12 @@ loadData().then((data) => {
 
   function showChange(tlIndex, id, keepMarks) {
     const tl = data.timelines[tlIndex];
-    const c = tl && tl.changes[id];
-    if (!c) return;
+    const c = tl && changeOf(tl, id, true);
+    if (!c) return null;
     state.tl = tlIndex;
     state.id = Number(id);
     if (!keepMarks) clearMarks();
-    mark(tlIndex, [id], "hl-selected");
+    const ring = mark(tlIndex, [id], "hl-selected");
     byId("inspector-hint").hidden = true;
     byId("inspector-body").hidden = false;
     byId("ch-kind").textContent = c.kind;
@@ -107,7 +126,7 @@ loadData().then((data) => {
     byId("ch-observed").textContent = c.observed;
     byId("ch-uid").textContent = c.uid;
     byId("ch-prev").disabled = c.prev === null;
-    byId("ch-next").disabled = nextOf[tlIndex][id] === undefined;
+    byId("ch-next").disabled = !tl.changes.next.has(Number(id));
     const table = byId("ch-diff").tBodies[0];
     clear(table);
     const pre = byId("ch-object");
@@ -136,6 +155,7 @@ loadData().then((data) => {
       byId("ch-diff-title").textContent = "First change seen for this object: the whole object";
       pre.textContent = JSON.stringify(c.object, null, 2);
     }
+    return ring;
   }
 
   function nearestMoment(tlIndex, laneKey, t) {
@@ -174,8 +194,7 @@ loadData().then((data) => {
   document.addEventListener("click", (event) => {
     const link = event.target.closest("button.ev-link");
     if (link) {
-      showChange(Number(link.dataset.tl), link.dataset.c);
-      const first = byId("overlay" + link.dataset.tl).lastChild;
+      const first = showChange(Number(link.dataset.tl), link.dataset.c);
       if (first) first.scrollIntoView({ block: "center", inline: "center" });
       return;
     }
@@ -191,15 +210,154 @@ loadData().then((data) => {
   });
 
   byId("ch-prev").addEventListener("click", () => {
-    const c = data.timelines[state.tl].changes[state.id];
+    const c = changeOf(data.timelines[state.tl], state.id, false);
     if (c && c.prev !== null) showChange(state.tl, c.prev);
   });
   byId("ch-next").addEventListener("click", () => {
-    const next = nextOf[state.tl][state.id];
+    const next = data.timelines[state.tl].changes.next.get(state.id);
     if (next !== undefined) showChange(state.tl, next);
   });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") clearMarks();
   });
+  // A large report's lanes are data: only the lanes scrolled into view are in the DOM, drawn
+  // like a small report's (same classes, same data-c and data-lane), and a filter by ordinal
+  // range and name chooses the lanes the scroll runs through.
+  function laneView(tl, tlIndex) {
+    const v = tl.virtual;
+    const svg = byId("lanes" + tlIndex);
+    const box = byId("vscroll" + tlIndex);
+    const rowsG = svg.querySelector("g.vrows");
+    const left = tl.scale.left;
+    const pad = 6;
+    const found = {};
+    const ch = tl.changes;
+    ch.lane.forEach((lane, i) => {
+      const key = ch.lanes[lane];
+      if (lane >= 0 && !(key in tl.moments)) (found[key] ||= []).push([ch.t[i], ch.id[i]]);
+    });
+    for (const [key, moments] of Object.entries(found)) {
+      tl.moments[key] = moments.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    }
+    const held = {};
+    for (const [key, start, end] of v.held) (held[key] ||= []).push([start, end]);
+    let shown = v.lanes.map((_, i) => i);
+    let index = new Map();
+    let drawn = "";
+    let pending = false;
+
+    const top = (pos) => pad + pos * v.pitch;
+    const width = (start, end) => Math.max((end - start) * tl.scale.pxPerS, 1);
+
+    function titled(el, text) {
+      const title = document.createElementNS(SVG, "title");
+      title.textContent = text;
+      el.appendChild(title);
+      return el;
+    }
+
+    function laneRow([key, kind, name, , incarnations, uids, segs, warnings], y) {
+      const h = v.height;
+      const moments = tl.moments[key] || [];
+      const g = svgEl("g", { class: `lane lane-${kind}`, "data-lane": key });
+      const label = svgEl("text", { class: "lane-label", x: left - 8, y: y + h / 2 + 3 });
+      label.textContent = incarnations > 1 ? `${name} ×${incarnations}` : name;
+      g.appendChild(titled(label,
+        `${name}: ${incarnations} incarnation(s), ${moments.length} recorded change(s)`));
+      g.appendChild(svgEl("rect", {
+        class: "lane-bg", x: left, y, width: tl.scale.width, height: h,
+      }));
+      let uid = -1;
+      for (let i = 0; i < segs.length; i += 7) {
+        const [st, start, end, cid, u, note, open] = segs.slice(i, i + 7);
+        const x = xOf(tl, start);
+        const noteText = v.notes[note] ? ` (${v.notes[note]})` : "";
+        const still = open ? " (still, when the recording ended)" : "";
+        g.appendChild(titled(svgEl("rect", {
+          class: `seg s-${v.states[st]}`, x, y, width: width(start, end), height: h, "data-c": cid,
+        }), `${name}: ${v.labels[st]}${noteText}, ${start.toFixed(2)}s → ${end.toFixed(2)}s` +
+            `${still} · uid ${uids[u]} · change #${cid}`));
+        if (u !== uid) g.appendChild(svgEl("path", { class: "birth", d: `M${x} ${y - 1}v${h + 2}` }));
+        uid = u;
+      }
+      if (moments.length) {
+        const d = moments.map(([t]) => `M${xOf(tl, t)} ${y + h}v-3`).join("");
+        g.appendChild(svgEl("path", { class: "ticks", d }));
+      }
+      for (const [t, cid, text] of warnings) {
+        const x = xOf(tl, t);
+        g.appendChild(titled(svgEl("path", {
+          class: "ev ev-warning", d: `M${x} ${y - 2}l6 6l-6 6l-6 -6z`, "data-c": cid,
+        }), text));
+      }
+      for (const [start, end] of held[key] || []) {
+        const w = width(start, end);
+        g.appendChild(svgEl("path", {
+          class: "held-lane", d: `M${xOf(tl, start)} ${y - 1}h${w}v${h + 2}h-${w}z`,
+        }));
+      }
+      return g;
+    }
+
+    function render() {
+      const first = Math.max(0, Math.floor((box.scrollTop - pad) / v.pitch) - 10);
+      const last = Math.min(shown.length, Math.ceil((box.scrollTop + box.clientHeight) / v.pitch) + 10);
+      if (drawn === `${first}:${last}`) return;
+      drawn = `${first}:${last}`;
+      const rows = document.createDocumentFragment();
+      for (let pos = first; pos < last; pos++) rows.appendChild(laneRow(v.lanes[shown[pos]], top(pos)));
+      clear(rowsG);
+      rowsG.appendChild(rows);
+    }
+
+    function number(id) {
+      const text = byId(id + tlIndex).value.trim();
+      return text === "" ? null : Number(text);
+    }
+
+    function filter() {
+      const from = number("flt-from");
+      const to = number("flt-to");
+      const part = byId("flt-name" + tlIndex).value.trim();
+      shown = [];
+      v.lanes.forEach(([, , name, ordinal], i) => {
+        if ((from !== null || to !== null) && ordinal === null) return;
+        if (from !== null && ordinal < from) return;
+        if (to !== null && ordinal > to) return;
+        if (part && !name.includes(part)) return;
+        shown.push(i);
+      });
+      index = new Map(shown.map((i, pos) => [v.lanes[i][0], pos]));
+      svg.setAttribute("height", String(shown.length * v.pitch + 2 * pad));
+      byId("flt-count" + tlIndex).textContent = `${shown.length} of ${v.lanes.length} lanes`;
+      drawn = "";
+      box.scrollTop = 0;
+      render();
+    }
+
+    box.addEventListener("scroll", () => {
+      if (pending) return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        render();
+      });
+    });
+    for (const id of ["flt-from", "flt-to", "flt-name"]) {
+      byId(id + tlIndex).addEventListener("input", () => {
+        filter();
+        if (state.id !== null && state.tl === tlIndex) showChange(tlIndex, state.id);
+      });
+    }
+    filter();
+    return {
+      place(key) {
+        const pos = index.get(key);
+        return pos === undefined ? null : { y: top(pos), h: v.height };
+      },
+      plot: () => [0, shown.length * v.pitch + 2 * pad],
+    };
+  }
+
   document.body.dataset.ready = "true";
 });
