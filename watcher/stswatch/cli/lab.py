@@ -10,6 +10,7 @@ from stswatch.cli import main
 from stswatch.errors import LabError
 from stswatch.lab import realnode
 from stswatch.lab.build import build_all, build_node_components
+from stswatch.lab.components import Throughput
 from stswatch.lab.images import build_images, missing_tools
 from stswatch.lab.lab import lab_status, start_lab, stop_lab
 from stswatch.lab.paths import LAB_DIR_ENV, default_lab_dir
@@ -122,17 +123,36 @@ def _timing(*, fast: bool, pod_ready_delay: str | None) -> PodTiming:
     help="Time from scheduled to Ready per pod (default 0.6-1.8).",
 )
 @click.option("--fast", is_flag=True, help="Pods start, turn Ready and terminate at once.")
+@click.option(
+    "--for-scale",
+    is_flag=True,
+    help="Thousands of pods: controller-manager and scheduler at 500 QPS (burst 1000), "
+    "16 kwok pod workers, 1000 pods per fake node (default: upstream's 20/50 QPS, 4, 110).",
+)
 def up(
-    nodes: int | None, real_nodes: int, directory: Path, pod_ready_delay: str | None, fast: bool
+    nodes: int | None,
+    real_nodes: int,
+    directory: Path,
+    pod_ready_delay: str | None,
+    fast: bool,
+    for_scale: bool,
 ) -> None:
     """Start a lab with N fake nodes (and M real ones) and print how to use it."""
     timing = _timing(fast=fast, pod_ready_delay=pod_ready_delay)
+    throughput = Throughput.for_scale() if for_scale else Throughput()
     if nodes is None:
         nodes = 0 if real_nodes else 3
     if nodes + real_nodes < 1:
         raise click.BadParameter("a lab needs at least one node", param_hint="--nodes")
     handle = asyncio.run(
-        start_lab(directory, nodes=nodes, real_nodes=real_nodes, timing=timing, report=_report)
+        start_lab(
+            directory,
+            nodes=nodes,
+            real_nodes=real_nodes,
+            timing=timing,
+            throughput=throughput,
+            report=_report,
+        )
     )
     state = handle.state
     nodes_list = ", ".join(state.nodes)

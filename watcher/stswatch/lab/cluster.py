@@ -19,9 +19,9 @@ def node_name(index: int) -> str:
     return f"lab-node-{index}"
 
 
-def fake_node(name: str) -> client.V1Node:
-    """A Node kwok manages (annotation kwok.x-k8s.io/node=fake) with room for many pods."""
-    capacity = {"cpu": "32", "memory": "256Gi", "pods": "110"}
+def fake_node(name: str, *, pods: int = 110) -> client.V1Node:
+    """A Node kwok manages (annotation kwok.x-k8s.io/node=fake) with room for `pods` pods."""
+    capacity = {"cpu": "32", "memory": "256Gi", "pods": str(pods)}
     return client.V1Node(
         metadata=client.V1ObjectMeta(
             name=name,
@@ -84,6 +84,7 @@ async def populate(
     nodes: int,
     storage_class_name: str,
     wait_s: float,
+    pods_per_node: int = 110,
     wait_for_consumer: bool = False,
 ) -> list[str]:
     """Create the fake nodes and the StorageClass, then wait for the nodes to be Ready."""
@@ -97,7 +98,7 @@ async def populate(
             storage_class(storage_class_name, wait_for_consumer=wait_for_consumer),
         )
         for name in names:
-            await _create_ignoring_conflict(core.create_node, fake_node(name))
+            await _create_ignoring_conflict(core.create_node, fake_node(name, pods=pods_per_node))
         await wait_nodes_ready(core, names=names, wait_s=wait_s)
     return names
 

@@ -3,11 +3,16 @@
 Flags follow kwokctl's binary runtime (kwok's `pkg/kwokctl/runtime/binary`). Leader election is
 off for the controller-manager and scheduler: one replica each, and with it on they would exit
 when the apiserver restarts (a fault the recorder tests inject on purpose).
+
+How fast the controllers may act is `Throughput`: upstream's defaults for every lab, raised only
+when asked (`lab up --for-scale`, `bench.scale`), since a faster controller-manager also floods a
+loaded machine sooner.
 """
 
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from stswatch.lab.build import Binaries
 from stswatch.lab.certs import Pki
@@ -30,6 +35,63 @@ NODE_LEASE_SECONDS = 40
 # the lab never imports the provisioner: `python -m stswatch.lab.provisioner` runs it fresh.
 PROVISIONER_NAME = "stswatch.dev/lab-hostpath"
 ALWAYS_ALLOW = "/healthz,/readyz,/livez,/metrics"
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Client rate limits of the controllers, kwok's pod workers and each fake node's pod room.
+
+    The defaults are upstream's: kube-controller-manager 20 QPS (burst 30), kube-scheduler 50
+    (burst 100), kwok 4 pod workers (`podPlayStageParallelism`; kwok's client has no rate limit),
+    110 pods per node (the kubelet's `--max-pods`). The apiserver needs no raise: every lab
+    component authenticates as `system:masters`, which API Priority and Fairness exempts from
+    `--max-requests-inflight`.
+    """
+
+    controller_qps: int = 20
+    controller_burst: int = 30
+    scheduler_qps: int = 50
+    scheduler_burst: int = 100
+    kwok_pod_workers: int = 4
+    pods_per_node: int = 110
+
+    @classmethod
+    def for_scale(cls) -> "Throughput":
+        """10,000 pods in minutes, not hours: each pod costs the controller-manager a claim, a
+        pod and the PV binder's updates, which 20 QPS spreads over most of an hour."""
+        return cls(
+            controller_qps=500,
+            controller_burst=1000,
+            scheduler_qps=500,
+            scheduler_burst=1000,
+            kwok_pod_workers=16,
+            pods_per_node=1000,
+        )
+
+    def kwok_configuration(self) -> dict[str, Any] | None:
+        """kwok's `KwokConfiguration` document when its workers differ from kwok's default.
+
+        kwok applies no defaults to a configuration read from a file, so every option its
+        defaulting would set is spelled out here with kwok v0.8.0's default value.
+        """
+        if self.kwok_pod_workers == Throughput.kwok_pod_workers:
+            return None
+        return {
+            "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
+            "kind": "KwokConfiguration",
+            "options": {
+                "manageAllNodes": False,
+                "enableDebuggingHandlers": True,
+                "enableContentionProfiling": False,
+                "enableProfilingHandler": True,
+                "podPlayStageParallelism": self.kwok_pod_workers,
+                "nodePlayStageParallelism": 4,
+                "nodeLeaseParallelism": 4,
+                "podsOnNodeSyncParallelism": 1,
+                "enablePodsOnNodeSyncListPager": True,
+                "enablePodsOnNodeSyncStreamWatch": False,
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -62,6 +124,7 @@ class LabFiles:
     storage_class: str
     audit_policy: Path
     audit_log: Path
+    kwok_config: Path
 
 
 # Who deleted which pod, with the request's DeleteOptions (grace period, uid precondition): the
@@ -130,10 +193,12 @@ def kube_apiserver(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]
     )
 
 
-def _controller_flags(*, files: LabFiles, port: int) -> tuple[str, ...]:
+def _controller_flags(*, files: LabFiles, port: int, qps: int, burst: int) -> tuple[str, ...]:
     """Flags the controller-manager and scheduler share: API access and a loopback /healthz."""
     return (
         f"--kubeconfig={files.kubeconfig}",
+        f"--kube-api-qps={qps}",
+        f"--kube-api-burst={burst}",
         f"--authentication-kubeconfig={files.kubeconfig}",
         f"--authorization-kubeconfig={files.kubeconfig}",
         f"--bind-address={LOOPBACK}",
@@ -144,13 +209,16 @@ def _controller_flags(*, files: LabFiles, port: int) -> tuple[str, ...]:
 
 
 def kube_controller_manager(
-    *, binaries: Binaries, files: LabFiles, ports: dict[str, int]
+    *, binaries: Binaries, files: LabFiles, ports: dict[str, int], throughput: Throughput
 ) -> ComponentSpec:
     """Default controllers: statefulset, garbagecollector, PV binder, EndpointSlices..."""
     port = ports["kube-controller-manager"]
+    limits = _controller_flags(
+        files=files, port=port, qps=throughput.controller_qps, burst=throughput.controller_burst
+    )
     argv = (
         str(binaries.kube_controller_manager),
-        *_controller_flags(files=files, port=port),
+        *limits,
         f"--root-ca-file={files.pki.ca_cert}",
         f"--service-account-private-key-file={files.pki.admin_key}",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
@@ -160,20 +228,29 @@ def kube_controller_manager(
     )
 
 
-def kube_scheduler(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]) -> ComponentSpec:
-    """The default scheduler, no leader election."""
+def kube_scheduler(
+    *, binaries: Binaries, files: LabFiles, ports: dict[str, int], throughput: Throughput
+) -> ComponentSpec:
+    """The default scheduler, no leader election (`--kube-api-qps`: deprecated, still read)."""
     port = ports["kube-scheduler"]
-    argv = (str(binaries.kube_scheduler), *_controller_flags(files=files, port=port))
+    limits = _controller_flags(
+        files=files, port=port, qps=throughput.scheduler_qps, burst=throughput.scheduler_burst
+    )
+    argv = (str(binaries.kube_scheduler), *limits)
     return ComponentSpec("kube-scheduler", argv, Health(f"https://{LOOPBACK}:{port}/healthz"))
 
 
-def kwok(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]) -> ComponentSpec:
+def kwok(
+    *, binaries: Binaries, files: LabFiles, ports: dict[str, int], throughput: Throughput
+) -> ComponentSpec:
     """kwok plays every kubelet: it manages nodes annotated kwok.x-k8s.io/node=fake."""
     port = ports["kwok"]
+    configured = throughput.kwok_configuration() is not None
     argv = (
         str(binaries.kwok),
         f"--kubeconfig={files.kubeconfig}",
         f"--config={files.stages}",
+        *((f"--config={files.kwok_config}",) if configured else ()),
         "--manage-all-nodes=false",
         f"--manage-nodes-with-annotation-selector={NODE_ANNOTATION}=fake",
         f"--cidr={POD_CIDR}",
@@ -198,13 +275,15 @@ def provisioner(*, files: LabFiles) -> ComponentSpec:
 
 
 def component_specs(
-    *, binaries: Binaries, files: LabFiles, ports: dict[str, int]
+    *, binaries: Binaries, files: LabFiles, ports: dict[str, int], throughput: Throughput
 ) -> tuple[ComponentSpec, ...]:
     """Every component in start order."""
     return (
+        etcd(binaries=binaries, files=files, ports=ports),
+        kube_apiserver(binaries=binaries, files=files, ports=ports),
         *(
-            spec(binaries=binaries, files=files, ports=ports)
-            for spec in (etcd, kube_apiserver, kube_controller_manager, kube_scheduler, kwok)
+            spec(binaries=binaries, files=files, ports=ports, throughput=throughput)
+            for spec in (kube_controller_manager, kube_scheduler, kwok)
         ),
         provisioner(files=files),
     )

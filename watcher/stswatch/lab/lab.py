@@ -11,9 +11,10 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import orjson
 from kubernetes_asyncio import config
 from kubernetes_asyncio.client import ApiClient
 
@@ -21,7 +22,7 @@ from stswatch.errors import LabError
 from stswatch.lab import build, components, etcd, health, images, process, realnode
 from stswatch.lab.certs import Pki, write_pki
 from stswatch.lab.cluster import populate, wait_real_nodes_ready
-from stswatch.lab.components import ComponentSpec, LabFiles
+from stswatch.lab.components import ComponentSpec, LabFiles, Throughput
 from stswatch.lab.kubeconfig import write_kubeconfig
 from stswatch.lab.ports import LOOPBACK, free_ports
 from stswatch.lab.stages import PodTiming, stages_yaml
@@ -41,6 +42,7 @@ FRESH_PATHS = (
     "kubeconfig",
     "stages.yaml",
     "audit-policy.yaml",
+    "kwok.yaml",
     "lab.json",
     "nodes",
     "coredns",
@@ -269,6 +271,7 @@ def _lab_files(directory: Path, pki: Pki) -> LabFiles:
         storage_class=STORAGE_CLASS,
         audit_policy=directory / "audit-policy.yaml",
         audit_log=directory / "logs" / "pod-deletes.audit.jsonl",
+        kwok_config=directory / "kwok.yaml",
     )
 
 
@@ -278,6 +281,7 @@ async def start_lab(
     nodes: int = 3,
     real_nodes: int = 0,
     timing: PodTiming | None = None,
+    throughput: Throughput | None = None,
     report: Report = _quiet,
     wait_s: float = START_TIMEOUT_S,
 ) -> LabHandle:
@@ -289,6 +293,7 @@ async def start_lab(
 
     `real_nodes` adds that many real nodes (containerd + kubelet each) and CoreDNS; the host
     must be able to run them (`stswatch.lab.realnode.host_problems`), else LabError says why.
+    `throughput` (default: upstream's limits) sets the controllers' QPS and the nodes' pod room.
     """
     if nodes + real_nodes < 1:
         raise LabError("a lab needs at least one node (fake or real)")
@@ -307,7 +312,11 @@ async def start_lab(
         for attempt in range(1, PORT_ATTEMPTS + 1):
             _fresh_directory(directory)
             handle = _new_handle(
-                directory, nodes=nodes, real_nodes=real_nodes, timing=timing or PodTiming()
+                directory,
+                nodes=nodes,
+                real_nodes=real_nodes,
+                timing=timing or PodTiming(),
+                throughput=throughput or Throughput(),
             )
             try:
                 names = await _bring_up(handle, binaries=binaries, report=report, wait_s=wait_s)
@@ -337,7 +346,11 @@ async def _bring_up(
     """Start the components in order, then create the nodes and the StorageClass."""
     files = _lab_files(handle.directory, _pki(handle.directory))
     ports = dict(handle.state.ports)
-    for spec in components.component_specs(binaries=binaries, files=files, ports=ports):
+    throughput = Throughput(**handle.state.options["throughput"])
+    specs = components.component_specs(
+        binaries=binaries, files=files, ports=ports, throughput=throughput
+    )
+    for spec in specs:
         report(f"starting {spec.name}")
         record = handle._spawn(spec, log=handle.directory / "logs" / f"{spec.name}.log")
         await health.wait_healthy(spec, record=record, pki=files.pki, wait_s=wait_s)
@@ -347,6 +360,7 @@ async def _bring_up(
         kubeconfig=handle.kubeconfig,
         nodes=nodes,
         storage_class_name=STORAGE_CLASS,
+        pods_per_node=throughput.pods_per_node,
         wait_s=NODES_TIMEOUT_S,
         wait_for_consumer=int(handle.state.options.get("real_nodes", 0)) > 0,
     )
@@ -415,7 +429,9 @@ async def _start_real_nodes(
     return names
 
 
-def _new_handle(directory: Path, *, nodes: int, real_nodes: int, timing: PodTiming) -> LabHandle:
+def _new_handle(
+    directory: Path, *, nodes: int, real_nodes: int, timing: PodTiming, throughput: Throughput
+) -> LabHandle:
     pki = write_pki(directory / "pki")
     ports = free_ports(components.PORT_NAMES)
     files = _lab_files(directory, pki)
@@ -424,6 +440,9 @@ def _new_handle(directory: Path, *, nodes: int, real_nodes: int, timing: PodTimi
     write_kubeconfig(files.kubeconfig, server=api_server_url, pki=pki)
     files.stages.write_text(stages_yaml(timing))
     files.audit_policy.write_text(components.AUDIT_POLICY)
+    kwok_configuration = throughput.kwok_configuration()
+    if kwok_configuration is not None:
+        files.kwok_config.write_bytes(orjson.dumps(kwok_configuration))  # JSON is YAML
     state = LabState(
         directory=str(directory),
         kubeconfig=str(files.kubeconfig),
@@ -433,7 +452,12 @@ def _new_handle(directory: Path, *, nodes: int, real_nodes: int, timing: PodTimi
         nodes=(),
         ports=ports,
         started_at=time.time(),
-        options={"nodes": nodes, "real_nodes": real_nodes, "timing": repr(timing)},
+        options={
+            "nodes": nodes,
+            "real_nodes": real_nodes,
+            "timing": repr(timing),
+            "throughput": asdict(throughput),
+        },
     )
     write_state(state)
     return LabHandle(state=state)

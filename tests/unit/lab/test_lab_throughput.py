@@ -1,0 +1,76 @@
+"""The lab's throughput flags: upstream's limits by default, raised only for scale."""
+
+from pathlib import Path
+
+from stswatch.lab import components
+from stswatch.lab.build import Binaries
+from stswatch.lab.certs import Pki
+from stswatch.lab.cluster import fake_node
+from stswatch.lab.components import ComponentSpec, LabFiles, Throughput
+
+PORTS = {name: 20000 + i for i, name in enumerate(components.PORT_NAMES)}
+
+
+def _files(directory: Path) -> LabFiles:
+    return LabFiles(
+        directory=directory,
+        pki=Pki(directory / "ca.crt", directory / "admin.crt", directory / "admin.key"),
+        kubeconfig=directory / "kubeconfig",
+        stages=directory / "stages.yaml",
+        etcd_data=directory / "etcd",
+        volumes=directory / "volumes",
+        storage_class="lab",
+        audit_policy=directory / "audit-policy.yaml",
+        audit_log=directory / "audit.jsonl",
+        kwok_config=directory / "kwok.yaml",
+    )
+
+
+def _specs(throughput: Throughput) -> dict[str, ComponentSpec]:
+    binaries = Binaries(*(Path(f"/bin/{n}") for n in ("apiserver", "kcm", "sched", "etcd", "kwok")))
+    specs = components.component_specs(
+        binaries=binaries, files=_files(Path("/lab")), ports=PORTS, throughput=throughput
+    )
+    return {spec.name: spec for spec in specs}
+
+
+def _limits(argv: tuple[str, ...]) -> tuple[int, int]:
+    flags = dict(a.removeprefix("--").split("=", 1) for a in argv if a.startswith("--kube-api-"))
+    return int(flags["kube-api-qps"]), int(flags["kube-api-burst"])
+
+
+def test_a_default_lab_keeps_upstreams_limits_and_kwoks_own_configuration() -> None:
+    specs = _specs(Throughput())
+    manager = specs["kube-controller-manager"].argv
+    assert _limits(manager) == (20, 30)
+    scheduler = specs["kube-scheduler"].argv
+    assert _limits(scheduler) == (50, 100)
+    assert [a for a in specs["kwok"].argv if a.startswith("--config=")] == [
+        "--config=/lab/stages.yaml"
+    ]
+    assert Throughput().kwok_configuration() is None
+    assert fake_node("n").status.capacity["pods"] == "110"
+
+
+def test_for_scale_raises_the_controllers_and_gives_kwok_more_workers() -> None:
+    scale = Throughput.for_scale()
+    specs = _specs(scale)
+    manager = specs["kube-controller-manager"].argv
+    assert _limits(manager) == (500, 1000)
+    scheduler = specs["kube-scheduler"].argv
+    assert _limits(scheduler) == (500, 1000)
+    assert "--config=/lab/kwok.yaml" in specs["kwok"].argv
+    # The apiserver is not throttled for system:masters: its flags do not change.
+    assert specs["kube-apiserver"].argv == _specs(Throughput())["kube-apiserver"].argv
+    node = fake_node("n", pods=scale.pods_per_node)
+    assert node.status.capacity["pods"] == node.status.allocatable["pods"] == "1000"
+
+
+def test_the_kwok_configuration_spells_out_every_default_kwok_would_set() -> None:
+    document = Throughput.for_scale().kwok_configuration()
+    assert document is not None
+    options = document["options"]
+    assert document["kind"] == "KwokConfiguration"
+    assert options["podPlayStageParallelism"] == 16
+    assert options["enablePodsOnNodeSyncListPager"] is True  # kwok's default, unset is false
+    assert options["nodeLeaseParallelism"] == options["nodePlayStageParallelism"] == 4
