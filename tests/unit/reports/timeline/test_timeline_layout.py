@@ -14,6 +14,7 @@ from stswatch.reports.timeline.model import (
     State,
     Timeline,
 )
+from tests.fixtures.timelines import timeline_of
 
 
 def _timeline(*, lanes: int, events: tuple[EventMarker, ...] = ()) -> Timeline:
@@ -29,12 +30,7 @@ def _timeline(*, lanes: int, events: tuple[EventMarker, ...] = ()) -> Timeline:
         )
         for i in range(lanes)
     )
-    return Timeline(
-        session="s", statefulset="web", namespace="lab", policy="OrderedReady",
-        server_version="v1.34.4", start_wall_ns=0, duration=10.0, lanes=rows, series=(),
-        statefulset_events=(), episodes=(), gaps=(), marks=(), verdicts=None, latencies=(),
-        changes=(),
-    )  # fmt: skip
+    return timeline_of(rows)
 
 
 def test_scale_maps_seconds_to_pixels_with_round_ticks() -> None:

@@ -12,6 +12,7 @@ from stswatch.reports.timeline.model import Lane, Segment, State, Timeline
 from stswatch.reports.timeline.summary import POD_STACK, summarise
 from stswatch.reports.timeline.virtual import VIRTUAL_LANES
 from tests.browser.sessions import HOSTILE
+from tests.fixtures.timelines import timeline_of
 
 
 def _lane(i: int, *segments: Segment, name: str = "web") -> Lane:
@@ -27,12 +28,7 @@ def _timeline(lanes: int, *, name: str = "web") -> Timeline:
               Segment(State.READY, 1.0, 9.0, 2 * i + 1, f"u{i}", note=name), name=name)
         for i in range(lanes)
     )  # fmt: skip
-    return Timeline(
-        session="s", statefulset="web", namespace="lab", policy="OrderedReady",
-        server_version="v1.34.4", start_wall_ns=0, duration=10.0, lanes=rows, series=(),
-        statefulset_events=(), episodes=(), gaps=(), marks=(), verdicts=None, latencies=(),
-        changes=(),
-    )  # fmt: skip
+    return timeline_of(rows)
 
 
 def test_summary_counts_the_lanes_in_each_state_at_each_moment() -> None:
