@@ -248,8 +248,9 @@ def _pvc(
     phase: str | None = None
     volumes: list[str] = []
     for change in history:
-        now = o.status_str(change.object, "phase")
-        volume = o.spec_str(change.object, "volumeName")
+        obj = change.object
+        now = o.status_str(obj, "phase")
+        volume = o.spec_str(obj, "volumeName")
         if now != phase and now in ("Bound", "Lost"):
             steps.append(step(change, ordering, now.lower(), volume or ""))
         elif now == "Bound" and volume and volumes and volume != volumes[-1]:
@@ -276,27 +277,29 @@ def _pvc(
 
 def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
     first = history[0]
-    selector = o.dig(first.object, "spec", "selector")
+    obj = first.object
+    selector = o.dig(obj, "spec", "selector")
     return ServiceIncarnation(
         first.namespace or "",
         first.name,
         first.uid,
-        o.is_headless(first.object),
+        o.is_headless(obj),
         first.observed,
         tuple(plain_steps(history, ordering)),
-        o.spec_str(first.object, "clusterIP"),
+        o.spec_str(obj, "clusterIP"),
         {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else {},
-        o.dig(first.object, "spec", "publishNotReadyAddresses") is True,
+        o.dig(obj, "spec", "publishNotReadyAddresses") is True,
     )
 
 
 def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
     found: list[DnsObservation] = []
     for change in history:
-        service = o.slice_service(change.object)
+        obj = change.object
+        service = o.slice_service(obj)
         if service is None:
             continue
-        for endpoint in o.slice_endpoints(change.object):
+        for endpoint in o.slice_endpoints(obj):
             hostname = endpoint.get("hostname")
             if not hostname:
                 continue

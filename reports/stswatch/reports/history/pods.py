@@ -136,7 +136,8 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         if change.event == "DELETED":
             steps.append(step(change, ordering, "deleted"))
     parent = o.parse_ordinal(first.name)
-    owner, owner_uid = o.owner_statefulset(obj) or o.owner_statefulset(last.object) or (None, None)
+    last_obj = last.object
+    owner, owner_uid = o.owner_statefulset(obj) or o.owner_statefulset(last_obj) or (None, None)
     return PodIncarnation(
         namespace=first.namespace or "",
         name=first.name,
@@ -148,7 +149,7 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         revision=o.labels(obj).get("controller-revision-hash"),
         hostname=o.spec_str(obj, "hostname"),
         subdomain=o.spec_str(obj, "subdomain"),
-        node=o.pod_node(last.object),
+        node=o.pod_node(last_obj),
         ips=tuple(ips),
         claims=o.pod_claims(obj),
         transitions=tuple(steps),

@@ -91,8 +91,9 @@ class StatefulSetIncarnation:
         return current
 
 
-def _spec(change: Change, ordering: Ordering, previous: SpecVersion | None) -> SpecVersion:
-    obj = change.object
+def _spec(
+    change: Change, obj: o.Obj, ordering: Ordering, previous: SpecVersion | None
+) -> SpecVersion:
     template = orjson.dumps(o.dig(obj, "spec", "template"), option=orjson.OPT_SORT_KEYS)
     spec = SpecVersion(
         change_id=change.id,
@@ -142,8 +143,8 @@ def _with_changed(spec: SpecVersion, previous: SpecVersion) -> SpecVersion:
     return SpecVersion(**{**spec.__dict__, "changed": changed})
 
 
-def _status(change: Change, ordering: Ordering) -> StatusVersion:
-    status = o.mapping(change.object.get("status"))  # hot: read once, field by field
+def _status(change: Change, obj: o.Obj, ordering: Ordering) -> StatusVersion:
+    status = o.mapping(obj.get("status"))  # hot: read once, field by field
 
     def integer(key: str) -> int | None:
         value = status.get(key)
@@ -176,15 +177,16 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
     seen_spec: object = None
     seen_status: object = None
     for change in history:
+        obj = change.object
         # Most changes are status writes: skip the spec when its JSON is unchanged, and back.
-        if change.object.get("spec") != seen_spec:
-            seen_spec = change.object.get("spec")
-            spec = _spec(change, ordering, specs[-1] if specs else None)
+        if obj.get("spec") != seen_spec:
+            seen_spec = obj.get("spec")
+            spec = _spec(change, obj, ordering, specs[-1] if specs else None)
             if not specs or spec.changed:
                 specs.append(spec)
-        if change.object.get("status") != seen_status:
-            seen_status = change.object.get("status")
-            status = _status(change, ordering)
+        if obj.get("status") != seen_status:
+            seen_status = obj.get("status")
+            status = _status(change, obj, ordering)
             if not statuses or _status_key(status) != _status_key(statuses[-1]):
                 statuses.append(status)
     first = history[0]

@@ -6,6 +6,7 @@ model the renderers draw; it decides nothing about correctness itself.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from stswatch.errors import NotFoundError
 from stswatch.reports.history import objects as o
@@ -211,17 +212,19 @@ def _event_markers(
     for change in recording.changes:
         if change.kind != "Event" or change.event == "DELETED":
             continue
-        about = change.object.get("involvedObject") or change.object.get("regarding") or {}
+        obj = change.object
+        about = obj.get("involvedObject") or obj.get("regarding") or {}
         kind = kinds.get(str(about.get("kind")))
         if kind is None:
             continue
-        marker = _event_marker(change, about, clock)
+        marker = _event_marker(change, obj, about, clock)
         found.setdefault((kind, marker.object_name), []).append(marker)
     return {key: tuple(value) for key, value in found.items()}
 
 
-def _event_marker(change: Change, about: dict[str, object], clock: _Clock) -> EventMarker:
-    obj = change.object
+def _event_marker(
+    change: Change, obj: dict[str, Any], about: dict[str, object], clock: _Clock
+) -> EventMarker:
     return EventMarker(
         t=clock(change.received_wall_ns),
         change_id=change.id,

@@ -19,12 +19,17 @@ def change_views(
     changes: tuple[Change, ...], *, start_wall_ns: int, lanes: Mapping[int, str]
 ) -> tuple[ChangeView, ...]:
     """Every change as the inspector shows it; `lanes` maps a change id to its lane's key."""
-    previous: dict[tuple[str, str], Change] = {}
+    # The previous change of each object, decoded once: each change is decoded a single time.
+    previous: dict[tuple[str, str], tuple[Change, dict[str, Any]]] = {}
     views = []
     for change in changes:
         key = (change.kind, change.uid)
         before = previous.get(key)
-        previous[key] = change
+        obj = change.object
+        if change.event == "DELETED":
+            previous.pop(key, None)  # a uid never comes back: hold only live objects
+        else:
+            previous[key] = (change, obj)
         views.append(
             ChangeView(
                 id=change.id,
@@ -37,9 +42,9 @@ def change_views(
                 resource_version=change.resource_version,
                 observed=change.observed,
                 lane=lanes.get(change.id),
-                previous_id=before.id if before else None,
-                diff=diff_objects(before.object, change.object) if before else None,
-                object=None if before else without_noise(change.object),
+                previous_id=before[0].id if before else None,
+                diff=diff_objects(before[1], obj) if before else None,
+                object=None if before else without_noise(obj),
             )
         )
     return tuple(views)
