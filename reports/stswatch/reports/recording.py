@@ -297,9 +297,9 @@ def change_from_row(row: tuple[Any, ...]) -> Change:
         id=id_,
         run_id=run_id,
         kind=intern(kind),  # a handful of values over millions of rows: one string each
-        namespace=namespace,
-        name=name,
-        uid=uid,
+        namespace=intern(namespace) if namespace is not None else None,
+        name=intern(name),  # an object's name and uid recur in each of its changes
+        uid=intern(uid),
         event=intern(event),
         resource_version=rv,
         observed=intern(observed),

@@ -8,7 +8,7 @@ from stswatch.reports.history.ordering import Ordering
 from stswatch.reports.recording import Change
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transition:
     """One lifecycle step and the recorded change that evidences it."""
 
