@@ -39,7 +39,14 @@ from stswatch.reports.history.statefulsets import (
     StatusVersion,
     build_statefulset,
 )
-from stswatch.reports.history.transition import Transition, alive_at, first_of, plain_steps, step
+from stswatch.reports.history.transition import (
+    PlainSteps,
+    Transition,
+    alive_at,
+    first_of,
+    plain_steps,
+    step,
+)
 from stswatch.reports.recording import Change, Recording
 
 __all__ = [
@@ -243,12 +250,16 @@ def _volumes_by_claim(changes: Iterable[Change]) -> dict[str, dict[str, str]]:
 def _pvc(
     history: list[Change], ordering: Ordering, volumes_by_claim: dict[str, dict[str, str]]
 ) -> PvcIncarnation:
-    steps = plain_steps(history, ordering)
+    plain = PlainSteps(ordering)
+    steps: list[Transition] = []
     bound_to: str | None = None
     phase: str | None = None
     volumes: list[str] = []
+    owners: tuple[str, ...] = ()
     for change in history:
         obj = change.object
+        plain.see(change, obj)
+        owners = o.owner_kinds(obj)
         now = o.status_str(obj, "phase")
         volume = o.spec_str(obj, "volumeName")
         if now != phase and now in ("Bound", "Lost"):
@@ -259,6 +270,7 @@ def _pvc(
         bound_to = volume or bound_to
         if volume and (not volumes or volumes[-1] != volume):
             volumes.append(volume)
+    steps = plain.steps + steps
     steps.sort(key=lambda s: (s.rank, s.what == "deleted"))
     first = history[0]
     return PvcIncarnation(
@@ -269,7 +281,7 @@ def _pvc(
         first.observed,
         tuple(steps),
         volumes_by_claim.get(first.uid, {}).get(bound_to or ""),
-        o.owner_kinds(history[-1].object),
+        owners,
         tuple(volumes),
         volumes_by_claim.get(first.uid, {}),
     )

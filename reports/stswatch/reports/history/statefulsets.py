@@ -8,7 +8,7 @@ import orjson
 
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering
-from stswatch.reports.history.transition import Transition, plain_steps
+from stswatch.reports.history.transition import PlainSteps, Transition
 from stswatch.reports.recording import Change
 
 
@@ -176,8 +176,13 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
     statuses: list[StatusVersion] = []
     seen_spec: object = None
     seen_status: object = None
+    plain = PlainSteps(ordering)
+    templates: Any = ()
     for change in history:
         obj = change.object
+        plain.see(change, obj)
+        if change is history[0]:
+            templates = o.dig(obj, "spec", "volumeClaimTemplates") or ()
         # Most changes are status writes: skip the spec when its JSON is unchanged, and back.
         if obj.get("spec") != seen_spec:
             seen_spec = obj.get("spec")
@@ -190,7 +195,6 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
             if not statuses or _status_key(status) != _status_key(statuses[-1]):
                 statuses.append(status)
     first = history[0]
-    templates = o.dig(first.object, "spec", "volumeClaimTemplates") or ()
     claim_templates = tuple(str(o.dig(t, "metadata", "name")) for t in templates)
     return StatefulSetIncarnation(
         first.namespace or "",
@@ -200,7 +204,7 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
         claim_templates,
         tuple(specs),
         tuple(statuses),
-        tuple(plain_steps(history, ordering)),
+        tuple(plain.steps),
     )
 
 

@@ -53,18 +53,31 @@ def meta(obj: o.Obj, key: str) -> Any:
     return o.dig(obj, "metadata", key)
 
 
+class PlainSteps:
+    """created, terminating (deletionTimestamp first seen) and deleted of one object, fed its
+    changes in order with their decoded objects (a reader of other fields decodes each once)."""
+
+    def __init__(self, ordering: Ordering) -> None:
+        self.ordering = ordering
+        self.steps: list[Transition] = []
+        self.terminating = False
+
+    def see(self, change: Change, obj: o.Obj) -> None:
+        """Take the object's next change."""
+        if not self.steps:
+            created = meta(obj, "creationTimestamp")
+            self.steps.append(step(change, self.ordering, "created", change.observed, created))
+        stamp = o.deletion_timestamp(obj)
+        if stamp and not self.terminating:
+            self.terminating = True
+            self.steps.append(step(change, self.ordering, "terminating", "", stamp))
+        if change.event == "DELETED":
+            self.steps.append(step(change, self.ordering, "deleted"))
+
+
 def plain_steps(history: list[Change], ordering: Ordering) -> list[Transition]:
     """created, terminating (deletionTimestamp first seen) and deleted, for any kind."""
-    first = history[0]
-    steps = [
-        step(first, ordering, "created", first.observed, meta(first.object, "creationTimestamp"))
-    ]
-    terminating = False
+    steps = PlainSteps(ordering)
     for change in history:
-        stamp = o.deletion_timestamp(change.object)
-        if stamp and not terminating:
-            terminating = True
-            steps.append(step(change, ordering, "terminating", "", stamp))
-        if change.event == "DELETED":
-            steps.append(step(change, ordering, "deleted"))
-    return steps
+        steps.see(change, change.object)
+    return steps.steps
