@@ -5,7 +5,9 @@ processes so one size's memory never counts against another's:
 
 - floor (the baseline, same run): a raw `sqlite3` read of the change rows + `orjson.loads` of
   each object, the least any reader of the session pays;
-- `load_recording`, `build_lifecycles` and `verify` (lifecycles + proofs), with time per change;
+- `load_recording` (which leaves each object as its JSON text: `Change.object` decodes it when
+  read, so decoding is paid inside `build_lifecycles`, once per change), `build_lifecycles` and
+  `verify` (lifecycles + proofs), with time per change;
 - the verify process's peak RSS (load + verify).
 
 Prints one table; time per change across sizes shows whether the reading side is linear (the
