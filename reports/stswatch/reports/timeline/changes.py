@@ -73,7 +73,9 @@ def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
     if type(old) is dict and type(new) is dict and old and new:
         # The common case, without building a children mapping: JSON keys are strings already.
         for key in old.keys() | new.keys():
-            _diff(old.get(key, _ABSENT), new.get(key, _ABSENT), (*path, key), lines)
+            before, after = old.get(key, _ABSENT), new.get(key, _ABSENT)
+            if before is not after and before != after:  # most children are equal: no call
+                _diff(before, after, (*path, key), lines)
         return
     if _branches(old) and _branches(new):
         old_items, new_items = _children(old), _children(new)
