@@ -30,6 +30,11 @@ def clock(wall_ns: int) -> str:
     return datetime.fromtimestamp(wall_ns / 1e9, UTC).strftime("%H:%M:%S.%f")
 
 
+def _stamp(wall_ns: int) -> str:
+    """A wall time as an RFC 3339 UTC timestamp with microseconds."""
+    return datetime.fromtimestamp(wall_ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def evidence_line(item: Evidence) -> str:
     """One evidence item on one line: change id, resourceVersion, receive time, what, note."""
     return (
@@ -51,6 +56,10 @@ def render_text(result: VerifyResult) -> str:
         f"ordering: {result.basis} ({result.basis_reason})",
         f"gaps: {len(result.gaps)}",
     ]
+    if result.window is not None:
+        since, until = _stamp(result.window.since_wall_ns), _stamp(result.window.until_wall_ns)
+        state = "each object's state at its start is its last change before it"
+        lines.insert(1, f"window: {since} – {until} ({state})")
     lines += [
         f"  gap #{g.gap_id} {g.kind} {g.reason} {clock(g.from_wall_ns)}–{clock(g.to_wall_ns)}"
         for g in result.gaps

@@ -64,6 +64,14 @@ class GapRef:
 
 
 @dataclass(frozen=True)
+class WindowRef:
+    """The stretch of the session a verification read (`--since`/`--until`), wall ns."""
+
+    since_wall_ns: int
+    until_wall_ns: int
+
+
+@dataclass(frozen=True)
 class Verdict:
     """One proof's decision on one episode, with the changes that decide it."""
 
@@ -172,6 +180,7 @@ class VerifyResult:
     statefulsets: tuple[str, ...]
     gaps: tuple[GapRef, ...]
     episodes: tuple[EpisodeResult, ...]
+    window: WindowRef | None = None  # None: the whole session was read
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:

@@ -26,7 +26,13 @@ from stswatch.reports.proofs.context import ProofContext, index_set, with_gaps
 from stswatch.reports.proofs.exec_marks import exec_marks
 from stswatch.reports.proofs.latency import phase_latency
 from stswatch.reports.proofs.progress import episode_progress
-from stswatch.reports.proofs.verdict import EpisodeResult, GapRef, Verdict, VerifyResult
+from stswatch.reports.proofs.verdict import (
+    EpisodeResult,
+    GapRef,
+    Verdict,
+    VerifyResult,
+    WindowRef,
+)
 from stswatch.reports.proofs.window import with_window
 from stswatch.reports.recording import Recording, Window
 
@@ -134,6 +140,11 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
         statefulsets=names if statefulset is None else (statefulset,),
         gaps=gaps,
         episodes=tuple(results),
+        window=(
+            None
+            if recording.window is None
+            else WindowRef(recording.window.since_ns, recording.window.until_ns)
+        ),
     )
 
 

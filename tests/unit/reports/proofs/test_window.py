@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from stswatch.reports.analysis import analyse
+from stswatch.reports.proofs.render import render_text
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.window import Moment, WindowRequest
 from tests.fixtures.verdicts import verdict_of, web_set
@@ -74,3 +75,17 @@ def test_an_episode_inside_the_window_is_decided_as_without_it(tmp_path: Path) -
     inside = verdict_of(result, "ordinal-creation", "scale-up", 1)
     assert inside == whole
     assert inside.outcome == "fail"
+
+
+def test_the_verification_names_the_window_it_read(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    since, until = _out_of_order(path)
+    result = _window(path, since=since, until=until)
+    assert result.window is not None
+    assert (result.window.since_wall_ns, result.window.until_wall_ns) == (since, until)
+    header = render_text(result).splitlines()[1]
+    assert header.startswith("window: 20")
+    assert " – 20" in header
+    assert result.to_dict()["window"] == {"since_wall_ns": since, "until_wall_ns": until}
+    assert analyse(path, "s1").result.window is None
+    assert "window:" not in render_text(analyse(path, "s1").result)
