@@ -19,8 +19,8 @@ from typing import TypeVar
 from playwright.sync_api import Page, expect, sync_playwright
 
 from stswatch.reports.history.lifecycles import build_lifecycles
-from stswatch.reports.proofs.verify import no_cyclic_gc, verify
-from stswatch.reports.recording import load_recording
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording, no_cyclic_gc
 from stswatch.reports.timeline.build import build_timeline
 from stswatch.reports.timeline.html import render_report
 from tests.browser.chromium import launch

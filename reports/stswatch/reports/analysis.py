@@ -10,8 +10,8 @@ from pathlib import Path
 
 from stswatch.reports.history.lifecycles import Lifecycles, build_lifecycles
 from stswatch.reports.proofs.verdict import VerifyResult
-from stswatch.reports.proofs.verify import no_cyclic_gc, verify
-from stswatch.reports.recording import Recording, load_recording
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import Recording, load_recording, no_cyclic_gc
 from stswatch.reports.timeline.build import build_timeline
 from stswatch.reports.timeline.model import Timeline
 from stswatch.reports.window import WindowRequest

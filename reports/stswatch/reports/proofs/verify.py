@@ -1,8 +1,6 @@
 """`verify(recording)`: rebuild lifecycles, split episodes and decide every proof, offline."""
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -34,7 +32,7 @@ from stswatch.reports.proofs.verdict import (
     WindowRef,
 )
 from stswatch.reports.proofs.window import with_window
-from stswatch.reports.recording import Recording, Window
+from stswatch.reports.recording import Recording, Window, no_cyclic_gc
 
 
 @dataclass(frozen=True)
@@ -66,23 +64,6 @@ PROOFS: tuple[Proof, ...] = tuple(
         deletion,
     )
 )
-
-
-@contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many small records.
-
-    A full collection walks every container the recording holds (the recorded objects are
-    nested dicts: about a million containers for 20k changes), which alone took longer than the
-    whole verification. Nothing built here forms reference cycles, so nothing is left behind.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def verify(

@@ -20,7 +20,7 @@ import orjson
 from markupsafe import Markup
 
 from stswatch.reports.proofs.explain import INCONCLUSIVE_LEAD, present_causes
-from stswatch.reports.proofs.verify import no_cyclic_gc
+from stswatch.reports.recording import no_cyclic_gc
 from stswatch.reports.timeline.compare import Comparison
 from stswatch.reports.timeline.layout import CHART_LANE, Drawing, layout
 from stswatch.reports.timeline.model import STATE_LABELS, ChangeView, Timeline
