@@ -255,11 +255,10 @@ def _pvc(
     bound_to: str | None = None
     phase: str | None = None
     volumes: list[str] = []
-    owners: tuple[str, ...] = ()
+    obj: o.Obj = {}
     for change in history:
         obj = change.object
         plain.see(change, obj)
-        owners = o.owner_kinds(obj)
         now = o.status_str(obj, "phase")
         volume = o.spec_str(obj, "volumeName")
         if now != phase and now in ("Bound", "Lost"):
@@ -281,7 +280,7 @@ def _pvc(
         first.observed,
         tuple(steps),
         volumes_by_claim.get(first.uid, {}).get(bound_to or ""),
-        owners,
+        o.owner_kinds(obj),  # as the claim was last seen
         tuple(volumes),
         volumes_by_claim.get(first.uid, {}),
     )

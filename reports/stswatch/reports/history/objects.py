@@ -29,16 +29,29 @@ def mapping(value: Any) -> Obj:
     return value if isinstance(value, dict) else {}
 
 
+def text(value: Any) -> str | None:
+    """A field's value as a string; None when it is missing or empty."""
+    return str(value) if value else None
+
+
+def string(value: Any) -> str | None:
+    """A field's value as a string; None only when it is missing."""
+    return str(value) if value is not None else None
+
+
+def integer(value: Any) -> int | None:
+    """A field's value when it is an integer, else None."""
+    return value if isinstance(value, int) else None
+
+
 def _text(obj: Obj, *path: str) -> str | None:
     """The field at `path` as a string; None when it is missing or empty."""
-    value = dig(obj, *path)
-    return str(value) if value else None
+    return text(dig(obj, *path))
 
 
 def _integer(obj: Obj, *path: str) -> int | None:
     """The field at `path` when it is an integer, else None."""
-    value = dig(obj, *path)
-    return value if isinstance(value, int) else None
+    return integer(dig(obj, *path))
 
 
 def parse_ordinal(name: str) -> tuple[str, int] | None:
@@ -128,14 +141,12 @@ def pod_claims(pod: Obj) -> tuple[str, ...]:
 
 def spec_str(obj: Obj, *path: str) -> str | None:
     """A string field under `spec`, or None."""
-    value = dig(obj, "spec", *path)
-    return str(value) if value is not None else None
+    return string(dig(obj, "spec", *path))
 
 
 def status_str(obj: Obj, *path: str) -> str | None:
     """A string field under `status`, or None."""
-    value = dig(obj, "status", *path)
-    return str(value) if value is not None else None
+    return string(dig(obj, "status", *path))
 
 
 def spec_int(obj: Obj, *path: str) -> int | None:

@@ -81,19 +81,14 @@ def _pod_state(pod: o.Obj) -> dict[str, Any]:
     node = spec.get("nodeName")
     scheduled_true = scheduled is not None and scheduled.get("status") == "True"
     return {
-        "scheduled": (str(node) if node else None) or (scheduled_true and "?") or None,
-        "phase": _text(status.get("phase")),
-        "reason": _text(status.get("reason")),
-        "ip": _text(status.get("podIP")),
+        "scheduled": o.text(node) or (scheduled_true and "?") or None,
+        "phase": o.text(status.get("phase")),
+        "reason": o.text(status.get("reason")),
+        "ip": o.text(status.get("podIP")),
         "ready": None if ready is None else ready.get("status") == "True",
         "ready_since": ready.get("lastTransitionTime") if ready else None,
-        "terminating": _text(metadata.get("deletionTimestamp")),
+        "terminating": o.text(metadata.get("deletionTimestamp")),
     }
-
-
-def _text(value: Any) -> str | None:
-    """A field as objects.py reads text: None when missing or empty."""
-    return str(value) if value else None
 
 
 def _pod_steps(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, Any]]:

@@ -174,8 +174,10 @@ class _State:
         self.partition, self.revision = first + partition, revision
         self.bad, self.old, self.out = set(), set(), set()
         self.absent, self.out_bad = set(), set()
-        heaps = (self.low_bad, self.high_old, self.high_bad, self.high_out)
-        for heap in (*heaps, self.low_absent, self.low_out_bad):
+        for heap in (
+            self.low_bad, self.high_old, self.high_bad, self.high_out, self.low_absent,
+            self.low_out_bad,
+        ):  # fmt: skip
             heap.items.clear()
         for ordinal in range(self.first, self.last + 1):
             self.touch(ordinal)

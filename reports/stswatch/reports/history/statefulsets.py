@@ -145,28 +145,19 @@ def _with_changed(spec: SpecVersion, previous: SpecVersion) -> SpecVersion:
 
 def _status(change: Change, obj: o.Obj, ordering: Ordering) -> StatusVersion:
     status = o.mapping(obj.get("status"))  # hot: read once, field by field
-
-    def integer(key: str) -> int | None:
-        value = status.get(key)
-        return value if isinstance(value, int) else None
-
-    def text(key: str) -> str | None:
-        value = status.get(key)
-        return str(value) if value is not None else None
-
     return StatusVersion(
         change_id=change.id,
         resource_version=change.resource_version,
         received_wall_ns=change.received_wall_ns,
         rank=ordering.rank[change.id],
-        observed_generation=integer("observedGeneration"),
-        replicas=integer("replicas"),
-        ready_replicas=integer("readyReplicas"),
-        available_replicas=integer("availableReplicas"),
-        current_replicas=integer("currentReplicas"),
-        updated_replicas=integer("updatedReplicas"),
-        current_revision=text("currentRevision"),
-        update_revision=text("updateRevision"),
+        observed_generation=o.integer(status.get("observedGeneration")),
+        replicas=o.integer(status.get("replicas")),
+        ready_replicas=o.integer(status.get("readyReplicas")),
+        available_replicas=o.integer(status.get("availableReplicas")),
+        current_replicas=o.integer(status.get("currentReplicas")),
+        updated_replicas=o.integer(status.get("updatedReplicas")),
+        current_revision=o.string(status.get("currentRevision")),
+        update_revision=o.string(status.get("updateRevision")),
     )
 
 
@@ -177,12 +168,9 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
     seen_spec: object = None
     seen_status: object = None
     plain = PlainSteps(ordering)
-    templates: Any = ()
     for change in history:
         obj = change.object
         plain.see(change, obj)
-        if change is history[0]:
-            templates = o.dig(obj, "spec", "volumeClaimTemplates") or ()
         # Most changes are status writes: skip the spec when its JSON is unchanged, and back.
         if obj.get("spec") != seen_spec:
             seen_spec = obj.get("spec")
@@ -195,6 +183,7 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
             if not statuses or _status_key(status) != _status_key(statuses[-1]):
                 statuses.append(status)
     first = history[0]
+    templates = o.dig(first.object, "spec", "volumeClaimTemplates") or ()
     claim_templates = tuple(str(o.dig(t, "metadata", "name")) for t in templates)
     return StatefulSetIncarnation(
         first.namespace or "",

@@ -81,8 +81,7 @@ def dns_record(
         (
             d
             for d in records[first:]
-            if d.rank > after
-            and (gone is None or d.rank < gone)
+            if (gone is None or d.rank < gone)
             and d.target_uid in (None, pod.uid)
             and d.present
             and (d.ready or not ready)

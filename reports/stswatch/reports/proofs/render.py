@@ -21,6 +21,7 @@ from stswatch.reports.proofs.verdict import (
     VerifyResult,
 )
 from stswatch.reports.safe_text import plain
+from stswatch.reports.window import stamp
 
 _LABEL = {"pass": "PASS", "fail": "FAIL", "not-applicable": "N/A ", "inconclusive": "INCONCLUSIVE"}
 
@@ -28,11 +29,6 @@ _LABEL = {"pass": "PASS", "fail": "FAIL", "not-applicable": "N/A ", "inconclusiv
 def clock(wall_ns: int) -> str:
     """A receive time as HH:MM:SS.ffffff UTC."""
     return datetime.fromtimestamp(wall_ns / 1e9, UTC).strftime("%H:%M:%S.%f")
-
-
-def _stamp(wall_ns: int) -> str:
-    """A wall time as an RFC 3339 UTC timestamp with microseconds."""
-    return datetime.fromtimestamp(wall_ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def evidence_line(item: Evidence) -> str:
@@ -57,7 +53,7 @@ def render_text(result: VerifyResult) -> str:
         f"gaps: {len(result.gaps)}",
     ]
     if result.window is not None:
-        since, until = _stamp(result.window.since_wall_ns), _stamp(result.window.until_wall_ns)
+        since, until = stamp(result.window.since_wall_ns), stamp(result.window.until_wall_ns)
         state = "each object's state at its start is its last change before it"
         lines.insert(1, f"window: {since} – {until} ({state})")
     lines += [
