@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 import orjson
@@ -29,6 +29,8 @@ from stswatch.store import (
     open_read_only,
     store_errors,
 )
+
+_T = TypeVar("_T")
 
 _SESSION_BY_NAME = "SELECT id, scope FROM session WHERE name = ?"
 _INSERT_SESSION = "INSERT INTO session (name, created_wall_ns, scope) VALUES (?, ?, ?)"
@@ -164,10 +166,7 @@ class Store:
         """
         params = (session_id, now_wall_ns, server_url, server_version, stswatch_version, keep_env)
         with store_errors(self.path, doing="starting a run"):
-            in_thread = cast(Callable[..., Awaitable[int | str]], self._conn._execute)
-            outcome = await in_thread(
-                _start_run, self._conn._conn, params, holder, session_id, now_wall_ns
-            )
+            outcome = await self._in_thread(_start_run, params, holder, session_id, now_wall_ns)
         if isinstance(outcome, str):
             raise SessionHeldError(outcome)
         return outcome
@@ -175,8 +174,7 @@ class Store:
     async def end_run(self, *, run_id: int, now_wall_ns: int, reason: str) -> None:
         """Close a run with its end time and reason, and give up its claim on the session."""
         with store_errors(self.path, doing="closing the run"):
-            in_thread = cast(Callable[..., Awaitable[None]], self._conn._execute)
-            await in_thread(_end_run, self._conn._conn, (now_wall_ns, reason, run_id))
+            await self._in_thread(_end_run, (now_wall_ns, reason, run_id))
 
     async def previous_run(self, *, session_id: int, run_id: int) -> PreviousRun | None:
         """The run before `run_id` in the session, if any, and when it was last heard of."""
@@ -193,11 +191,18 @@ class Store:
         last = activity[0][0] if activity and activity[0][0] is not None else started
         return PreviousRun(prev_id, int(last), closed=False)
 
+    async def _in_thread(self, work: Callable[..., _T], *args: Any) -> _T:
+        """`work(connection, *args)` in the connection's own thread, in one hop.
+
+        aiosqlite has no public call for this; its `_execute` is what its own methods use.
+        """
+        run = cast(Callable[..., Awaitable[_T]], self._conn._execute)
+        return await run(work, self._conn._conn, *args)
+
     async def known_objects(self, *, session_id: int) -> list[KnownObject]:
         """Every object whose last recorded change in the session is not a deletion."""
         with store_errors(self.path, doing="reading the last known state"):
-            in_thread = cast(Callable[..., Awaitable[list[KnownObject]]], self._conn._execute)
-            return await in_thread(_known_objects, self._conn._conn, session_id)
+            return await self._in_thread(_known_objects, session_id)
 
     async def last_objects(self, *, session_id: int, uids: Sequence[str]) -> dict[str, str]:
         """The newest recorded object JSON of each of `uids` in the session, by uid.
@@ -205,8 +210,7 @@ class Store:
         A uid never recorded in the session is missing from the answer.
         """
         with store_errors(self.path, doing=f"reading back {len(uids)} recorded objects"):
-            in_thread = cast(Callable[..., Awaitable[dict[str, str]]], self._conn._execute)
-            return await in_thread(_last_objects, self._conn._conn, session_id, uids)
+            return await self._in_thread(_last_objects, session_id, uids)
 
     async def last_versions(self, *, session_id: int) -> dict[str, str]:
         """The resourceVersion of the newest recorded change of each kind."""
@@ -237,9 +241,8 @@ class Store:
         with store_errors(self.path, doing=f"writing {len(changes)} changes"):
             # One hop to the connection's thread for the whole transaction: between awaited
             # statements that thread would idle until the event loop, busy decoding the next
-            # events during a storm, came back to it. aiosqlite has no public call for this.
-            in_thread = cast(Callable[..., Awaitable[bool]], self._conn._execute)
-            held = await in_thread(_write_rows, self._conn._conn, rows, gap_rows, mark_rows, beat)
+            # events during a storm, came back to it.
+            held = await self._in_thread(_write_rows, rows, gap_rows, mark_rows, beat)
         if not held:
             raise SessionHeldError(
                 f"session run {run_id} lost its claim: another recorder took the session over "
