@@ -20,8 +20,8 @@ from stswatch.reports.proofs.verdict import (
     Verdict,
     VerifyResult,
 )
-from stswatch.reports.safe_text import plain
 from stswatch.reports.window import stamp
+from stswatch.safe_text import plain
 
 _LABEL = {"pass": "PASS", "fail": "FAIL", "not-applicable": "N/A ", "inconclusive": "INCONCLUSIVE"}
 

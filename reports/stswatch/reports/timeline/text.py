@@ -4,10 +4,10 @@ from collections.abc import Iterable
 from itertools import pairwise
 
 from stswatch.reports.proofs.explain import inconclusive_note
-from stswatch.reports.safe_text import plain
 from stswatch.reports.timeline.labels import label_rows
 from stswatch.reports.timeline.layout import Scale
 from stswatch.reports.timeline.model import Band, Lane, State, Timeline
+from stswatch.safe_text import plain
 
 _CHARS = {
     State.PENDING: ".",
