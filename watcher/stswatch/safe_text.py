@@ -1,13 +1,38 @@
-"""Recorded text made safe to print: a string from the cluster must not drive a terminal.
+"""Cluster and store text made safe to print: a string someone else chose must not drive a terminal.
 
-Event messages, reasons and annotations can hold escape sequences; each control character
-(other than a line break) becomes "?", which also keeps JUnit XML well-formed (XML 1.0 admits no
-control characters but tab and line breaks, and ElementTree does not escape them).
+Whoever can create an Event in a namespace, set a container's termination message or name a
+session in a shared store chooses those bytes. Printed raw, `ESC[2J` clears the screen, OSC 0
+sets the window title, OSC 8 plants a hyperlink, U+202E reverses the text after it, and a line
+feed inside a field forges a line of its own ("StatefulSet x/y: healthy, no findings"). Every
+text renderer passes such text through here: each C0 and C1 control and DEL, the Unicode line
+and paragraph separators and the bidirectional controls (U+202A–E, U+2066–9, and the marks
+U+200E, U+200F, U+061C) are shown escaped (`\\x1b`, `\\n`, `\\u202e`), so the reader sees what
+was sent. It also keeps JUnit XML well-formed (XML 1.0 admits no other control characters, and
+ElementTree does not escape them). JSON and YAML output escape for themselves and stay exact.
 """
 
-_CONTROLS = dict.fromkeys((*range(0x00, 0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0)), "?")
+from collections.abc import Iterable
+
+_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_ESCAPES: dict[int, str] = {
+    **{c: f"\\x{c:02x}" for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))},
+    **{c: f"\\u{c:04x}" for c in (*_BIDI, 0x2028, 0x2029)},
+    **{ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"},
+}
+_FIELD = str.maketrans(_ESCAPES)
+_LINES = str.maketrans({c: e for c, e in _ESCAPES.items() if c != 0x0A})
+
+
+def field(text: str) -> str:
+    """`text` as one field on one line: every control (line feeds too) shown escaped."""
+    return text.translate(_FIELD)
 
 
 def plain(text: str) -> str:
-    """`text` with every control character but the line feed replaced by "?"."""
-    return text.translate(_CONTROLS)
+    """`text` whose line feeds are the renderer's own: every other control shown escaped."""
+    return text.translate(_LINES)
+
+
+def lines(rows: Iterable[str]) -> str:
+    """One printed line per row, each a `field`, ending in a line feed (empty when no rows)."""
+    return "".join(f"{field(row)}\n" for row in rows)

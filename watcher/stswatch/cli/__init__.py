@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from stswatch import safe_text
 from stswatch.errors import ExitCode, StswatchError
 from stswatch.version import __version__
 
@@ -47,11 +48,19 @@ class _Stswatch(click.Group):
         try:
             return super().invoke(ctx)
         except StswatchError as exc:
-            click.echo(f"stswatch: error: {exc.message}", err=True)
+            click.echo(f"stswatch: error: {_error_text(exc.message)}", err=True, nl=False)
             sys.exit(int(exc.exit_code))
         except KeyboardInterrupt:
             click.echo("stswatch: interrupted", err=True)
             sys.exit(int(ExitCode.INTERRUPTED))
+
+
+def _error_text(message: str) -> str:
+    """A failure's message for stderr: it may quote the API server, a store or a log, so every
+    line is a `safe_text` field and the lines after the first (a log's tail) are indented: no
+    quoted text can drive the terminal or pose as a line of stswatch's own."""
+    first, *rest = message.split("\n")
+    return safe_text.lines([first, *(f"  {line}" for line in rest)])
 
 
 @click.group(cls=_Stswatch, context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,6 +7,8 @@ from typing import Literal, TextIO, cast
 import orjson
 import structlog
 
+from stswatch import safe_text
+
 LogFormat = Literal["auto", "json", "console"]
 
 
@@ -22,12 +24,15 @@ def configure_logging(
         if log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
+    # JSON escapes for itself; the console shows a logged cluster string escaped.
+    escape = [] if log_format == "json" else [_escaped]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            *escape,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
@@ -38,6 +43,16 @@ def configure_logging(
         ),
         cache_logger_on_first_use=False,
     )
+
+
+def _escaped(
+    logger: object, method: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """Every string value of a log line as one `safe_text` field (a traceback keeps its lines)."""
+    escape = {"exception": safe_text.plain}
+    return {
+        k: escape.get(k, safe_text.field)(v) if isinstance(v, str) else v for k, v in event.items()
+    }
 
 
 class _ClearingLine:

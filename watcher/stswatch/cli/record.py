@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 
 import click
 
+from stswatch import safe_text
 from stswatch.cli import main
 from stswatch.cli.console import RecordRequest, describe, record_from_terminal
 from stswatch.cli.log import configure_logging
@@ -96,12 +97,14 @@ def sessions(db_path: Path) -> None:
     if not overviews:
         click.echo(f"{db_path}: no sessions")
         return
-    width = max(len("SESSION"), *(len(s.name) for s in overviews))
-    click.echo(
+    # Session names and scopes are whatever a recorder was given: shown escaped, and measured so.
+    names = [safe_text.field(s.name) for s in overviews]
+    width = max(len("SESSION"), *map(len, names))
+    rows = [
         f"{'SESSION':<{width}} {'CREATED (UTC)':<20} {'RUNS':>4} {'CHANGES':>8} {'GAPS':>5} "
         f"{'MARKS':>5} {'RECORDED':>9}  SCOPE"
-    )
-    for s in overviews:
+    ]
+    for name, s in zip(names, overviews, strict=True):
         created = datetime.fromtimestamp(s.created_wall_ns / 1e9, tz=UTC).strftime(
             "%Y-%m-%d %H:%M:%S"
         )
@@ -110,10 +113,11 @@ def sessions(db_path: Path) -> None:
         )
         if s.scope.get("statefulset"):
             scope += f", statefulset {s.scope['statefulset']}"
-        click.echo(
-            f"{s.name:<{width}} {created:<20} {s.runs:>4} {s.changes:>8} {s.gaps:>5} {s.marks:>5} "
+        rows.append(
+            f"{name:<{width}} {created:<20} {s.runs:>4} {s.changes:>8} {s.gaps:>5} {s.marks:>5} "
             f"{s.recorded_seconds:>8.1f}s  {scope}"
         )
+    click.echo(safe_text.lines(rows), nl=False)
 
 
 @main.command()

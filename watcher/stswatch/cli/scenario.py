@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from stswatch import safe_text
 from stswatch.cli import main
 from stswatch.cli.log import configure_logging
 from stswatch.cli.options import F, db_option
@@ -41,7 +42,7 @@ def _out_option(func: F) -> F:
 
 
 def _progress(line: str) -> None:
-    click.echo(f"· {line}", err=True)
+    click.echo(f"· {safe_text.field(line)}", err=True)
 
 
 @main.group("scenario")
@@ -195,7 +196,7 @@ def _run_and_report(
     for run, session in zip(result.runs, result.sessions, strict=True):
         _print_run(run, session)
         for line in exec_summary(scenario, run.outcomes, namespace=run.namespace):
-            click.echo(f"  {line}")
+            click.echo(f"  {safe_text.field(line)}")
     if result.comparison is not None:
         _print_comparison(result.reported, result.comparison)
     sys.exit(int(result.exit_code))
@@ -246,11 +247,12 @@ def _print_run(run: PolicyRun, session: SessionReport | None) -> None:
         click.echo(f"{run.policy}: session {run.session}: {totals or 'no verdicts'}")
         for verdict in result.verdicts:
             if verdict.outcome in ("fail", "inconclusive") or verdict.proof == "homework-1":
-                click.echo(f"  {verdict.outcome:<14} {verdict.proof}: {verdict.reason}")
+                reason = safe_text.field(verdict.reason)
+                click.echo(f"  {verdict.outcome:<14} {verdict.proof}: {reason}")
     timed_out = [o for o in run.outcomes if o.status == "timed-out"]
     for outcome in timed_out:
-        click.echo(f"  step {outcome.index} timed out (went on): {outcome.note}")
+        click.echo(f"  step {outcome.index} timed out (went on): {safe_text.field(outcome.note)}")
     if run.error is not None:
-        click.echo(f"  stopped early: {run.error.message}")
+        click.echo(f"  stopped early: {safe_text.field(run.error.message)}")
     if session is not None:
         click.echo(f"  report: {session.report}")

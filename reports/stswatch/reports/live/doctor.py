@@ -11,6 +11,7 @@ from dataclasses import asdict
 
 import orjson
 
+from stswatch import safe_text
 from stswatch.reports import causes
 from stswatch.reports.live.containers import container_findings
 from stswatch.reports.live.findings import Finding, ordered
@@ -51,16 +52,16 @@ def has_errors(findings: list[Finding]) -> bool:
 
 
 def render_text(world: World, findings: list[Finding]) -> str:
-    """For a terminal: a headline, then each finding's what, why, fix and source."""
+    """For a terminal: a headline, then each finding's what, why, fix and source, each line
+    through `safe_text` (cluster text shown escaped)."""
     counts = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
     head = f"StatefulSet {world.namespace}/{world.name}: "
+    refused = [f"not checked: {u} was refused" for u in world.unreadable]
     if not findings:
-        refused = "".join(f"not checked: {u} was refused\n" for u in world.unreadable)
-        return head + "healthy, no findings\n" + refused
+        return safe_text.lines([head + "healthy, no findings", *refused])
     said = [f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items() if n]
     verdict = "unhealthy" if counts["error"] else "healthy"
-    lines = [f"{head}{verdict}, {', '.join(said)}"]
-    lines.extend(f"not checked: {u} was refused" for u in world.unreadable)
+    lines = [f"{head}{verdict}, {', '.join(said)}", *refused]
     for finding in findings:
         lines.append("")
         lines.append(f"{finding.severity.upper()} [{' / '.join(finding.causes)}] {finding.subject}")
@@ -68,7 +69,8 @@ def render_text(world: World, findings: list[Finding]) -> str:
         lines.extend(f"  why:  {line}" for line in finding.why)
         lines.extend(f"  fix:  {line}" for line in finding.fix)
         lines.append(f"  see:  {finding.reference}")
-    return "\n".join(lines) + "\n"
+    # Each line is one field: an Event message cannot forge a line or drive the terminal.
+    return safe_text.lines(lines)
 
 
 def render_json(world: World, findings: list[Finding]) -> str:

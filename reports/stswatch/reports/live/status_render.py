@@ -6,6 +6,7 @@ from typing import Any
 import orjson
 import yaml
 
+from stswatch import safe_text
 from stswatch.reports.live.status import ClaimRow, OrdinalRow, SetStatus
 from stswatch.reports.live.world import human_age
 
@@ -34,11 +35,12 @@ def render_yaml(status: SetStatus) -> str:
 
 
 def render_table(status: SetStatus) -> str:
-    """The set's summary, then one line per ordinal with its claims below it."""
+    """The set's summary, then one line per ordinal with its claims below it; every line
+    through `safe_text` (cluster text shown escaped, JSON and YAML stay exact)."""
     deleting = f" (being deleted since {status.deleting})" if status.deleting else ""
     lines = [f"StatefulSet {status.namespace}/{status.name}{deleting}", *_summary(status), ""]
     lines.extend(_table(status.rows))
-    return "\n".join(lines) + "\n"
+    return safe_text.lines(lines)
 
 
 def _summary(s: SetStatus) -> list[str]:
@@ -111,7 +113,8 @@ def _claim_line(claim: ClaimRow) -> str:
 def _table(rows: list[OrdinalRow]) -> list[str]:
     if not rows:
         return ["no ordinals (0 replicas, no pods)"]
-    cells = [_HEADER, *(_cells(r) for r in rows)]
+    # Escaped before measuring: a cell's width is what the terminal shows.
+    cells = [_HEADER, *(tuple(map(safe_text.field, _cells(r))) for r in rows)]
     widths = [max(len(c[i]) for c in cells) for i in range(len(_HEADER) - 1)]
 
     def line(values: tuple[str, ...]) -> str:

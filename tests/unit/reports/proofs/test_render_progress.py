@@ -89,11 +89,11 @@ def test_recorded_control_characters_cannot_drive_a_terminal_or_break_junit() ->
     text = render_text(verified)
     assert "\x1b" not in text
     assert "\r" not in text
-    assert "[?[2J? cleared]" in text
+    assert "[\\x1b[2J\\x07 cleared]" in text
     xml = render_junit(verified)
     out = ET.fromstring(xml).find(".//testcase/system-out")  # well-formed: it parses
     assert out is not None
-    assert "?[2J? cleared" in (out.text or "")
+    assert "\\x1b[2J\\x07 cleared" in (out.text or "")
 
 
 def test_retention_is_said_once_per_statefulset_until_it_changes() -> None:

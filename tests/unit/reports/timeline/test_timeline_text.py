@@ -42,7 +42,7 @@ def test_recorded_strings_cannot_drive_the_terminal(tmp_path: Path) -> None:
     text = timeline_text(hostile)
     assert "\x1b" not in text
     assert "\x07" not in text
-    assert "note: ?]0;owned??[2J cleared" in text
+    assert "note: \\x1b]0;owned\\x07\\x1b[2J cleared" in text
 
 
 def test_header_has_retention_and_inconclusive_says_its_cause(tmp_path: Path) -> None:
