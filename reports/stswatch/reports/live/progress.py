@@ -64,7 +64,7 @@ def _held(world: World, ordinal: int, why: Blocker) -> Finding | None:
     """What an OrderedReady walk stopped at `ordinal` keeps from happening; None if nothing."""
     pods = world.pods_by_ordinal
     name = world.pod_name(ordinal)
-    missing = [world.pod_name(o) for o in world.ordinals if o > ordinal and o not in pods]
+    missing = [(first, last) for first, last in world.absent(pods) if last > ordinal]
     condemned = sorted((o for o in pods if o not in world.ordinals), reverse=True)
     update, current = world.status("updateRevision"), world.status("currentRevision")
     pod_revision = labels(pods[ordinal]).get(REVISION_LABEL)
@@ -72,7 +72,7 @@ def _held(world: World, ordinal: int, why: Blocker) -> Finding | None:
     held: list[str] = []
     cause = None
     if missing:
-        held.append(f"not created: {', '.join(missing)}")
+        held.append(f"not created: {world.pod_names(missing)}")
         cause = causes.SCALE_UP_STUCK
     if condemned:
         held.append(f"not deleted: {', '.join(world.pod_name(o) for o in condemned)}")

@@ -57,6 +57,14 @@ class OrdinalRow:
 
 
 @dataclass(frozen=True)
+class MissingOrdinals:
+    """Ordinals `first`..`last` that should exist and have neither a pod nor a claim."""
+
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
 class ServiceState:
     """The governing Service: `exists`, `headless`, and how many of the set's pods it selects."""
 
@@ -93,7 +101,8 @@ class SetStatus:
     observed_generation: int | None
     generation: int | None
     deleting: str | None  # metadata.deletionTimestamp of the set: GC removes its pods, unordered
-    rows: list[OrdinalRow]
+    rows: list[OrdinalRow]  # ordinals with a pod or a claim, in ordinal order
+    missing: list[MissingOrdinals]  # the other ordinals of [start, start + replicas), as ranges
 
 
 def set_status(world: World) -> SetStatus:
@@ -130,6 +139,7 @@ def set_status(world: World) -> SetStatus:
         generation=dig(world.statefulset, "metadata", "generation"),
         deleting=deletion_timestamp(world.statefulset),
         rows=ordinal_rows(world),
+        missing=[MissingOrdinals(first, last) for first, last in world.absent(_existing(world))],
     )
 
 
@@ -155,10 +165,17 @@ def selects(selector: dict[str, str], pod_labels: dict[str, str]) -> bool:
 
 
 def ordinal_rows(world: World) -> list[OrdinalRow]:
-    """One row per ordinal that should exist, plus pods outside the range, in ordinal order."""
+    """One row per ordinal with a pod (in range or not) or, in range, with a claim, in ordinal
+    order; the rows follow what exists, never `spec.replicas` (see `SetStatus.missing`)."""
     by_ordinal = world.pods_by_ordinal
-    wanted = set(world.ordinals) | set(by_ordinal)
-    return [_row(world, o, by_ordinal.get(o)) for o in sorted(wanted)]
+    return [_row(world, o, by_ordinal.get(o)) for o in sorted(_existing(world))]
+
+
+def _existing(world: World) -> set[int]:
+    """The ordinals with a pod, and the in-range ordinals with a claim of the set."""
+    claimed = (world.claim_ordinal(c) for c in world.claims)
+    in_range = {c[1] for c in claimed if c is not None and c[1] in world.ordinals}
+    return {*world.pods_by_ordinal, *in_range}
 
 
 def _row(world: World, ordinal: int, pod: Obj | None) -> OrdinalRow:

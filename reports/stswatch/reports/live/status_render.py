@@ -7,7 +7,7 @@ import orjson
 import yaml
 
 from stswatch import safe_text
-from stswatch.reports.live.status import ClaimRow, OrdinalRow, SetStatus
+from stswatch.reports.live.status import ClaimRow, MissingOrdinals, OrdinalRow, SetStatus
 from stswatch.reports.live.world import human_age
 
 # kubectl's short names for access modes (`kubectl get pvc`).
@@ -39,7 +39,7 @@ def render_table(status: SetStatus) -> str:
     through `safe_text` (cluster text shown escaped, JSON and YAML stay exact)."""
     deleting = f" (being deleted since {status.deleting})" if status.deleting else ""
     lines = [f"StatefulSet {status.namespace}/{status.name}{deleting}", *_summary(status), ""]
-    lines.extend(_table(status.rows))
+    lines.extend(_table(status.rows, status.missing))
     return safe_text.lines(lines)
 
 
@@ -110,8 +110,8 @@ def _claim_line(claim: ClaimRow) -> str:
     )
 
 
-def _table(rows: list[OrdinalRow]) -> list[str]:
-    if not rows:
+def _table(rows: list[OrdinalRow], missing: list[MissingOrdinals]) -> list[str]:
+    if not rows and not missing:
         return ["no ordinals (0 replicas, no pods)"]
     # Escaped before measuring: a cell's width is what the terminal shows.
     cells = [_HEADER, *(tuple(map(safe_text.field, _cells(r))) for r in rows)]
@@ -121,8 +121,18 @@ def _table(rows: list[OrdinalRow]) -> list[str]:
         padded = [v.ljust(w) for v, w in zip(values[:-1], widths, strict=True)]
         return "  ".join([*padded, values[-1]]).rstrip()
 
-    lines = [line(_HEADER)]
-    for row, values in zip(rows, cells[1:], strict=True):
-        lines.append(line(values))
-        lines.extend(_claim_line(c) for c in row.claims)
-    return lines
+    # Rows and missing ranges in ordinal order: one line per range, however many replicas.
+    shown: list[tuple[int, list[str]]] = [
+        (row.ordinal, [line(values), *(_claim_line(c) for c in row.claims)])
+        for row, values in zip(rows, cells[1:], strict=True)
+    ]
+    shown.extend((m.first, [_missing_line(m)]) for m in missing)
+    shown.sort(key=lambda item: item[0])
+    return [line(_HEADER), *(text for _, texts in shown for text in texts)]
+
+
+def _missing_line(missing: MissingOrdinals) -> str:
+    if missing.first == missing.last:
+        return f"{missing.first:<5}missing: no pod, no claim"
+    count = missing.last - missing.first + 1
+    return f"{missing.first}..{missing.last} missing: {count} ordinals with no pod, no claim"

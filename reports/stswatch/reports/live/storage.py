@@ -71,7 +71,10 @@ def claim_findings(world: World) -> list[Finding]:
     """One finding per claim of an in-range ordinal that is missing (pod Pending) or not Bound."""
     found: list[Finding] = []
     pods = world.pods_by_ordinal
-    for ordinal in world.ordinals:
+    # The ordinals that have a pod or a claim: the work follows what exists, not spec.replicas.
+    claimed = (world.claim_ordinal(c) for c in world.claims)
+    existing = {*pods, *(c[1] for c in claimed if c is not None)}
+    for ordinal in sorted(o for o in existing if o in world.ordinals):
         pod = pods.get(ordinal)
         for template in world.templates:
             name = world.claim_name(template, ordinal)

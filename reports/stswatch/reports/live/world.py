@@ -6,6 +6,7 @@ StatefulSet controller (`pkg/controller/statefulset/stateful_set_utils.go`: `get
 `getPodName`, `getPersistentVolumeClaimName`, `podInOrdinalRange`).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -66,6 +67,29 @@ class World:
     def ordinals(self) -> range:
         """The ordinals that should exist: [start, start + replicas)."""
         return range(self.start, self.start + self.replicas)
+
+    def absent(self, present: Iterable[int]) -> list[tuple[int, int]]:
+        """The ordinals of `ordinals` not in `present`, as (first, last) ranges, in order.
+
+        The work follows what exists, not `spec.replicas` (the API accepts 2147483647).
+        """
+        ranges: list[tuple[int, int]] = []
+        wanted = self.ordinals
+        following = wanted.start
+        for ordinal in sorted({o for o in present if o in wanted}):
+            if ordinal > following:
+                ranges.append((following, ordinal - 1))
+            following = ordinal + 1
+        if following < wanted.stop:
+            ranges.append((following, wanted.stop - 1))
+        return ranges
+
+    def pod_names(self, ranges: list[tuple[int, int]]) -> str:
+        """`redis-1, redis-4..redis-99` for ordinal ranges."""
+        return ", ".join(
+            self.pod_name(first) if first == last else f"{self.pod_name(first)}..{last}"
+            for first, last in ranges
+        )
 
     @property
     def ordered_ready(self) -> bool:

@@ -2,29 +2,54 @@
 
 import json
 
+import pytest
 import yaml
 
-from stswatch.reports.live.status import set_status
+from stswatch.reports.live.doctor import diagnose
+from stswatch.reports.live.doctor import render_text as doctor_text
+from stswatch.reports.live.status import MissingOrdinals, set_status
 from stswatch.reports.live.status_render import render_json, render_table, render_yaml
-from tests.fixtures.live_objects import claim, healthy, pod, service, statefulset
+from tests.fixtures.live_objects import claim, healthy, pod, service, statefulset, ts
 
 
 def test_rows_are_in_ordinal_order_with_missing_ordinals_shown() -> None:
     world = healthy(
-        statefulset=statefulset(replicas=4, ready=2),
-        pods=(pod(2), pod(0)),  # list order 2, 0; ordinals 1 and 3 missing
-        claims=(claim(0), claim(2)),
+        statefulset=statefulset(replicas=5, ready=2),
+        pods=(pod(2), pod(0)),  # list order 2, 0; ordinals 1, 3 and 4 have no pod
+        claims=(claim(0), claim(1), claim(2)),
     )
     status = set_status(world)
     assert [(r.ordinal, r.phase) for r in status.rows] == [
-        (0, "Running"), (1, "missing"), (2, "Running"), (3, "missing"),
+        (0, "Running"), (1, "missing"), (2, "Running"),
     ]  # fmt: skip
-    assert status.rows[1].claims[0].status == "missing"
+    assert status.missing == [MissingOrdinals(3, 4)]
+    assert status.rows[1].claims[0].status == "Bound"
     assert status.rows[0].claims[0].volume == "pvc-0"
     assert status.rows[0].dns == "redis-0.redis-headless.lab.svc.cluster.local"
     table = render_table(status)
-    assert "2/4 ready" in table
+    assert "2/5 ready" in table
     assert "claim data-redis-0: Bound, 1Gi, class lab, RWO, volume pvc-0" in table
+    assert "3..4 missing: 2 ordinals with no pod, no claim" in table
+
+
+@pytest.mark.timeout(20)
+def test_rows_follow_what_exists_not_replicas() -> None:
+    # The API accepts replicas: 2147483647; status died of MemoryError, doctor spun.
+    world = healthy(
+        statefulset=statefulset(replicas=2**31 - 1, ready=2),
+        pods=(pod(0), pod(1), pod(2, ready=False, ready_since=ts(600))),
+    )
+    status = set_status(world)
+    assert [r.ordinal for r in status.rows] == [0, 1, 2]
+    assert status.missing == [MissingOrdinals(3, 2**31 - 2)]
+    table = render_table(status)
+    assert len(table.splitlines()) < 30
+    assert "3..2147483646 missing: 2147483644 ordinals with no pod, no claim" in table
+    assert json.loads(render_json(status))["missing"] == [{"first": 3, "last": 2**31 - 2}]
+    findings = diagnose(world)
+    text = doctor_text(world, findings)
+    assert len(text.splitlines()) < 100
+    assert "held: not created: redis-3..2147483646" in text
 
 
 def test_start_ordinal_and_out_of_range_pods() -> None:
