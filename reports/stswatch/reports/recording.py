@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from stswatch.errors import NotFoundError
+from stswatch.errors import CorruptStoreError, NotFoundError
 from stswatch.store import CHANGE_COLUMNS, SCHEMA_VERSION, reading, store_errors
 
 _SESSION = "SELECT id, name, created_wall_ns, scope FROM session WHERE name = ?"
@@ -92,8 +92,7 @@ class Change:
     @property
     def object(self) -> dict[str, Any]:
         """The recorded object (redacted, without managedFields), decoded anew at each read."""
-        decoded: dict[str, Any] = orjson.loads(self.object_json)
-        return decoded
+        return decoded_object(self.id, self.object_json)
 
 
 @dataclass(frozen=True)
@@ -182,6 +181,60 @@ class SessionOverview:
     recorded_seconds: float
 
 
+# -- A row the recorder cannot have written (edited by hand, or from a hostile API server) is
+# refused on load, naming the row (exit 6), never read into a traceback or a false verdict.
+
+# resourceVersions are opaque, but one of digits is ordered as an integer (ordering.py);
+# Python's int() refuses more than 4,300 digits, and str.isdigit() accepts "²".
+_MAX_VERSION_CHARS = 64
+
+
+def decoded_object(change_id: int, text: object) -> dict[str, Any]:
+    """A change's recorded object, decoded: a JSON object whose `metadata` is an object."""
+    try:
+        decoded = orjson.loads(text) if isinstance(text, str | bytes) else None
+    except orjson.JSONDecodeError:
+        raise _bad_row(f"change {change_id}", "its object is not JSON") from None
+    if not isinstance(decoded, dict):
+        raise _bad_row(f"change {change_id}", f"its object is {_json_kind(decoded)}, not an object")
+    if not isinstance(decoded.get("metadata"), dict):
+        raise _bad_row(f"change {change_id}", "its object has no metadata object")
+    return decoded
+
+
+def checked_version(row: str, version: object) -> str | None:
+    """A recorded resourceVersion (None stays None): ASCII, at most 64 characters."""
+    if version is None:
+        return None
+    if not isinstance(version, str) or not version.isascii() or len(version) > _MAX_VERSION_CHARS:
+        shown = repr(version)[:40]
+        raise _bad_row(row, f"its resourceVersion {shown} is not one the API server gives")
+    return version
+
+
+def decoded_detail(what: str, text: object) -> dict[str, Any]:
+    """A JSON object column (a session's scope, a mark's detail), decoded."""
+    try:
+        decoded = orjson.loads(text) if isinstance(text, str | bytes) else None
+    except orjson.JSONDecodeError:
+        raise _bad_row(what, "it is not JSON") from None
+    if not isinstance(decoded, dict):
+        raise _bad_row(what, f"it is {_json_kind(decoded)}, not an object")
+    return decoded
+
+
+def _json_kind(value: object) -> str:
+    names = {type(None): "null", bool: "a boolean", list: "a list", str: "a string"}
+    return names.get(type(value), "a number")
+
+
+def _bad_row(row: str, why: str) -> CorruptStoreError:
+    return CorruptStoreError(
+        f"the store's {row} cannot be read: {why} (the row was not written by stswatch, or was "
+        "changed since; nothing was changed)"
+    )
+
+
 def list_session_names(path: Path) -> list[str]:
     """Names of the sessions in a store, oldest first."""
     with reading(path) as conn, store_errors(path, doing="listing sessions", writing=False):
@@ -193,7 +246,14 @@ def list_sessions(path: Path) -> list[SessionOverview]:
     with reading(path) as conn, store_errors(path, doing="listing sessions", writing=False):
         return [
             SessionOverview(
-                name, orjson.loads(scope), created, runs, changes, gaps, marks, recorded / 1e9
+                name,
+                decoded_detail(f"session {name!r} scope", scope),
+                created,
+                runs,
+                changes,
+                gaps,
+                marks,
+                recorded / 1e9,
             )
             for name, scope, created, runs, changes, gaps, marks, recorded in conn.execute(
                 _OVERVIEWS
@@ -217,10 +277,15 @@ def export_jsonl(path: Path, *, session: str, out: BinaryIO) -> int:
 
 def change_line(session: str, row: tuple[Any, ...]) -> bytes:
     """One exported line: a row of CHANGE_FIELDS as a JSON object, then a newline."""
-    head = orjson.dumps({"session": session, **dict(zip(CHANGE_FIELDS[:-1], row, strict=False))})
-    # The object is stored as JSON already: splice it in rather than decode and re-encode.
-    obj: str = row[-1]
-    return head[:-1] + b',"object":' + obj.encode() + b"}\n"
+    change = change_from_row(row)  # checked as `verify` reads it
+    fields = dict(zip(CHANGE_FIELDS[:-1], row, strict=False))
+    # Re-serialised, never spliced: a row edited by hand cannot inject keys or break the line.
+    return (
+        orjson.dumps(
+            {"session": session, **fields, "object": decoded_object(change.id, change.object_json)}
+        )
+        + b"\n"
+    )
 
 
 def session_row(conn: sqlite3.Connection, path: Path, session: str) -> tuple[Any, ...]:
@@ -239,7 +304,17 @@ def runs_of(conn: sqlite3.Connection, session_id: int) -> tuple[Run, ...]:
 
 def mark_from_row(row: tuple[Any, ...]) -> Mark:
     """A Mark from a row of (id, run_id, label, detail JSON, received_wall_ns)."""
-    return Mark(row[0], row[1], row[2], orjson.loads(row[3]), row[4])
+    return Mark(row[0], row[1], row[2], decoded_detail(f"mark {row[0]} detail", row[3]), row[4])
+
+
+def gap_from_row(row: tuple[Any, ...]) -> Gap:
+    """A Gap from a row of (id, run_id, kind, reason, from/to resourceVersion, from/to wall)."""
+    id_, run_id, kind, reason, from_rv, to_rv, from_ns, to_ns = row
+    name = f"gap {id_}"
+    return Gap(
+        id_, run_id, kind, reason, checked_version(name, from_rv), checked_version(name, to_rv),
+        from_ns, to_ns,
+    )  # fmt: skip
 
 
 def older_schema_note(path: Path) -> str | None:
@@ -311,7 +386,7 @@ def change_from_row(row: tuple[Any, ...]) -> Change:
         name=intern(name),  # an object's name and uid recur in each of its changes
         uid=intern(uid),
         event=intern(event),
-        resource_version=rv,
+        resource_version=checked_version(f"change {id_}", rv) or "",
         observed=intern(observed),
         received_wall_ns=wall,
         received_mono_ns=mono,
@@ -324,6 +399,7 @@ def _load(conn: sqlite3.Connection, path: Path, session: str) -> Recording:
     session_id, name, created, scope = session_row(conn, path, session)
     runs = runs_of(conn, session_id)
     changes = tuple(change_from_row(row) for row in conn.execute(_CHANGES, (session_id,)))
-    gaps = tuple(Gap(*r) for r in conn.execute(_GAPS, (session_id,)))
+    gaps = tuple(gap_from_row(r) for r in conn.execute(_GAPS, (session_id,)))
     marks = tuple(mark_from_row(r) for r in conn.execute(_MARKS, (session_id,)))
-    return Recording(name, created, orjson.loads(scope), runs, changes, gaps, marks)
+    scope_ = decoded_detail(f"session {name!r} scope", scope)
+    return Recording(name, created, scope_, runs, changes, gaps, marks)

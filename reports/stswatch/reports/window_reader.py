@@ -21,8 +21,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
-
 from stswatch.errors import NotFoundError
 from stswatch.reports.recording import (
     CHANGE_FIELDS,
@@ -33,6 +31,9 @@ from stswatch.reports.recording import (
     Window,
     change_from_row,
     change_line,
+    decoded_detail,
+    decoded_object,
+    gap_from_row,
     mark_from_row,
     paused_gc,
     runs_of,
@@ -170,7 +171,7 @@ def load_window(path: Path, session: str, request: WindowRequest) -> Recording:
         return Recording(
             name,
             created,
-            orjson.loads(scope),
+            decoded_detail(f"session {name!r} scope", scope),
             runs_of(conn, session_id),
             _changes(part),
             _gaps(conn, window, session_id),
@@ -237,7 +238,7 @@ def _read_statefulset(
     """The named StatefulSet's objects: the set first, then what its specs name."""
     namespace, name = _locate(conn, bounds.session_id, wanted, session=session)
     sets = _read_names(conn, bounds, part, [_Names.exact("StatefulSet", namespace, name)])
-    specs = [orjson.loads(row[_OBJECT]).get("spec") or {} for row in sets]
+    specs = [decoded_object(row[0], row[_OBJECT]).get("spec") or {} for row in sets]
     services = {str(s["serviceName"]) for s in specs if s.get("serviceName")}
     templates = {
         str((t.get("metadata") or {}).get("name"))
@@ -263,7 +264,7 @@ def _read_statefulset(
     volumes = {
         str(volume)
         for row in claims
-        if (volume := (orjson.loads(row[_OBJECT]).get("spec") or {}).get("volumeName"))
+        if (volume := (decoded_object(row[0], row[_OBJECT]).get("spec") or {}).get("volumeName"))
     }
     _read_names(conn, bounds, part, [_Names.exact("PersistentVolume", None, v) for v in volumes])
 
@@ -305,7 +306,7 @@ def _add_spec_under_way(conn: sqlite3.Connection, bounds: _Bounds, part: _Slice)
         row = part.rows[change_id]
         if row[2] != "StatefulSet":
             continue
-        obj = orjson.loads(row[_OBJECT])
+        obj = decoded_object(change_id, row[_OBJECT])
         if _settled(obj):
             continue
         generation = (obj.get("metadata") or {}).get("generation")
@@ -353,7 +354,7 @@ def _changes(part: _Slice) -> tuple[Change, ...]:
 
 def _gaps(conn: sqlite3.Connection, window: Window, session_id: int) -> tuple[Gap, ...]:
     rows = conn.execute(_GAPS_IN, (session_id, window.until_ns, window.since_ns))
-    return tuple(Gap(*r) for r in rows)
+    return tuple(gap_from_row(r) for r in rows)
 
 
 def _marks(conn: sqlite3.Connection, window: Window, session_id: int) -> tuple[Mark, ...]:
