@@ -23,7 +23,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 7  # malformed scenario or import file
     LAB = 8  # lab build/start failure, missing toolchain, lab already running
     TIMEOUT = 9  # a bounded wait gave up
-    OUTPUT = 10  # an output file (report, export, comparison) could not be written
+    OUTPUT = 10  # an output file or standard output could not be written
     SESSION_HELD = 11  # another recorder is recording this session
     STEP_FAILED = 12  # a scenario step's check failed (an exec step printed something else)
     INTERRUPTED = 130  # Ctrl-C before the work finished
@@ -46,8 +46,8 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.LAB: "lab: build or start failure, missing Go toolchain, a lab already running "
     "in that directory",
     ExitCode.TIMEOUT: "a bounded wait gave up (the message says what it waited for)",
-    ExitCode.OUTPUT: "an output file (report, export, comparison) could not be written; "
-    "a file already at that path is left as it was",
+    ExitCode.OUTPUT: "an output file (report, export, comparison) or standard output (full, "
+    "closed) could not be written; a file already at that path is left as it was",
     ExitCode.SESSION_HELD: "another recorder is recording this session (the message names "
     "its host, pid and since when)",
     ExitCode.STEP_FAILED: "a scenario step's check failed (an `exec` step did not print "

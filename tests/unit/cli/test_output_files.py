@@ -1,5 +1,7 @@
 """Commands that write a file never destroy what was at its path (issue: `export` truncated it)."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -76,3 +78,27 @@ def test_a_full_disk_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) 
     assert "nothing at that path was changed" in done.stderr
     assert (tmp_path / "kept").read_text() == "old"
     assert listing.read_text().split() == ["filler", "out.jsonl"]
+
+
+def test_a_full_stdout_is_one_line_and_exit_10(tmp_path: Path) -> None:
+    # `> /dev/full` ended export, verify, report --text and sessions in a traceback.
+    db = real_store(tmp_path, "lesson")
+    for command in (
+        ["export", SESSION],
+        ["verify", SESSION],
+        ["report", SESSION, "--text"],
+        ["sessions"],
+    ):
+        with open("/dev/full", "w") as full:
+            run = subprocess.run(
+                [sys.executable, "-m", "stswatch", *command, "--db", str(db)],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+            )
+        assert run.returncode == ExitCode.OUTPUT, (command, run.stderr)
+        errors = [line for line in run.stderr.splitlines() if not line.startswith("note: ")]
+        assert errors == [
+            "stswatch: error: cannot write to standard output: No space left on device"
+        ], (command, run.stderr)

@@ -4,7 +4,10 @@ Every user-facing failure is a `StswatchError`; it is printed here as one line o
 process exits with its documented code (`stswatch.errors.ExitCode`).
 """
 
+import contextlib
+import errno
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -31,6 +34,19 @@ _COMMAND_MODULES = {
 }
 
 
+# What writing to a full or closed stdout raises (`> /dev/full`, a closed pipe, a full quota).
+# Files a command writes itself are written by `stswatch.output`, which raises OutputWriteError.
+_STDOUT_FULL = frozenset((errno.ENOSPC, errno.EPIPE, errno.EFBIG, errno.EDQUOT, errno.EIO))
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's flush at exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 class _Stswatch(click.Group):
     """Click group that maps stswatch failures to one line and an exit code, and loads each
     command's module when the command is first asked for."""
@@ -46,7 +62,16 @@ class _Stswatch(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # here, not at exit: a full stdout is this command's failure
+            return result
+        except OSError as exc:
+            if exc.errno not in _STDOUT_FULL:
+                raise
+            _silence_stdout()
+            why = exc.strerror or exc
+            click.echo(f"stswatch: error: cannot write to standard output: {why}", err=True)
+            sys.exit(int(ExitCode.OUTPUT))
         except StswatchError as exc:
             click.echo(f"stswatch: error: {_error_text(exc.message)}", err=True, nl=False)
             sys.exit(int(exc.exit_code))
