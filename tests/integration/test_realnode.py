@@ -213,7 +213,9 @@ async def _exec(objects: Objects, pod: str, command: list[str]) -> str:
     last: Exception | None = None
     for _ in range(10):
         try:
-            return await asyncio.wait_for(objects.exec(pod, command=command, container=None), 30)
+            ran = await asyncio.wait_for(objects.exec(pod, command=command, container=None), 30)
+            assert ran.succeeded, ran.failure
+            return ran.output
         except Exception as exc:  # the next try decides
             last = exc
             await asyncio.sleep(1)

@@ -6,7 +6,10 @@ so the reading side can cite what a pod printed without re-running anything:
 
 - `pod`, `namespace`: where the command ran;
 - `command`: the argv after placeholder substitution (list of strings);
-- `output`: what it printed, stripped (for a check that failed: the last output seen).
+- `output`: what it printed, stripped (for a check that failed: the last output seen); a long
+  output keeps its first and last 32 KiB around a note of how much was left out;
+- `output_bytes`: how many bytes it printed in all;
+- `exit_code`: its exit status (null when it could not run to an exit: no such program).
 
 Marks recorded before these keys existed lack them; readers then cite nothing.
 """
@@ -18,15 +21,31 @@ POD = "pod"
 NAMESPACE = "namespace"
 COMMAND = "command"
 OUTPUT = "output"
+OUTPUT_BYTES = "output_bytes"
+EXIT_CODE = "exit_code"
 
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
 def exec_mark_detail(
-    *, pod: str, namespace: str, command: list[str], output: str
+    *,
+    pod: str,
+    namespace: str,
+    command: list[str],
+    output: str,
+    output_bytes: int | None = None,
+    exit_code: int | None = 0,
 ) -> dict[str, Any]:
-    """The keys an exec step's mark adds to its detail."""
-    return {POD: pod, NAMESPACE: namespace, COMMAND: list(command), OUTPUT: output}
+    """The keys an exec step's mark adds to its detail (`output_bytes`: the output's, unless
+    it was cut)."""
+    return {
+        POD: pod,
+        NAMESPACE: namespace,
+        COMMAND: list(command),
+        OUTPUT: output,
+        OUTPUT_BYTES: len(output.encode()) if output_bytes is None else output_bytes,
+        EXIT_CODE: exit_code,
+    }
 
 
 def dns_answers(output: str) -> list[str]:

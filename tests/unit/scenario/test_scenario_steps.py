@@ -2,6 +2,7 @@
 
 import asyncio
 import itertools
+import time
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from stswatch.errors import BadInputError, ExecCheckError, ExitCode, WaitTimeoutError
 from stswatch.scenario import parse_scenario
 from stswatch.scenario.conditions import observe
+from stswatch.scenario.exec_stream import ExecResult
 from stswatch.scenario.model import ReadyReplicas, RolloutComplete
 from stswatch.scenario.objects import TransientScenarioError
 from stswatch.scenario.steps import run_steps
@@ -236,16 +238,20 @@ async def test_wait_looks_again_after_a_transient_api_error() -> None:
 
 
 class ExecObjects(FakeObjects):
-    """Pods whose command prints the scripted outputs in turn (the last one repeats)."""
+    """Pods whose command prints the scripted outputs in turn (the last one repeats); a string
+    is printed by a command that exits 0."""
 
-    def __init__(self, *outputs: str) -> None:
+    def __init__(self, *outputs: str | ExecResult) -> None:
         super().__init__()
         self.outputs = list(outputs)
         self.commands: list[list[str]] = []
 
-    async def exec(self, pod: str, *, command: list[str], container: str | None) -> str:
+    async def exec(self, pod: str, *, command: list[str], container: str | None) -> ExecResult:
         self.commands.append(command)
-        return self.outputs.pop(0) if len(self.outputs) > 1 else self.outputs[0]
+        output = self.outputs.pop(0) if len(self.outputs) > 1 else self.outputs[0]
+        if isinstance(output, ExecResult):
+            return output
+        return ExecResult(output, len(output.encode()), 0, "")
 
 
 EXEC = "name: t\ndescription: d\nstatefulset: redis\nsteps:\n"
@@ -276,7 +282,7 @@ async def test_exec_fails_when_the_output_never_matches() -> None:
     with pytest.raises(ExecCheckError) as info:
         await _run(text, objects, marks, lines, allow_exec=True)
     assert info.value.message == (
-        "`redis-cli GET k` in pod redis-0 did not print 'v' within 1 s; last: '(nil)'"
+        "`redis-cli GET k` in pod redis-0 did not print 'v' within 1 s; last: output '(nil)'"
     )
     # A failed step is not a failed verdict: it has its own exit code.
     assert info.value.exit_code == ExitCode.STEP_FAILED
@@ -319,6 +325,7 @@ async def test_an_exec_mark_holds_the_pod_the_command_and_its_output() -> None:
     assert detail["namespace"] == "ns"
     assert detail["command"] == ["nslookup", "r-0.r.ns.svc"]  # as it ran, substituted
     assert detail["output"] == "Name: r-0\nAddress: 10.0.0.5"
+    assert detail["exit_code"] == 0
 
 
 async def test_an_exec_check_that_failed_still_marks_what_was_printed() -> None:
@@ -329,3 +336,71 @@ async def test_an_exec_check_that_failed_still_marks_what_was_printed() -> None:
     assert label == "exec in redis-0: redis-cli GET k (check failed)"
     assert detail["status"] == "check-failed"
     assert detail["output"] == "(nil)"
+
+
+RUN = "name: t\ndescription: d\nstatefulset: redis\nsteps:\n"
+RUN += "  - exec: {pod: redis-0, command: [sh, -c, 'exit 3'], timeout: 3}\n"
+NON_ZERO = ExecResult(
+    "boom\n", 5, 3, "command terminated with non-zero exit code: error executing command "
+    "[sh -c exit 3], exit code 3",
+)  # fmt: skip
+NO_PROGRAM = ExecResult("", 0, None, 'exec: "nosuch": executable file not found in $PATH: unknown')
+
+
+@pytest.mark.parametrize(
+    ("result", "said"),
+    [
+        (NON_ZERO, f"exited 3 ({NON_ZERO.failure}), printed 'boom'"),
+        (NO_PROGRAM, f"failed ({NO_PROGRAM.failure}), printed ''"),
+    ],
+)
+async def test_an_exec_that_does_not_exit_0_fails_the_step_and_its_mark_says_how(
+    result: ExecResult, said: str
+) -> None:
+    # It counted as done: the exit status on the error channel was dropped.
+    objects, marks, lines = ExecObjects(result), Marks(), []
+    with pytest.raises(ExecCheckError) as info:
+        await _run(RUN, objects, marks, lines, allow_exec=True)
+    assert info.value.message == f"`sh -c exit 3` in pod redis-0 {said}"
+    assert objects.commands == [["sh", "-c", "exit 3"]]  # not retried: nothing was expected
+    label, detail = marks.seen[-1]
+    assert label == "exec in redis-0: sh -c exit 3 (check failed)"
+    assert detail["status"] == "check-failed"
+    assert detail["exit_code"] == result.exit_code
+
+
+async def test_an_expected_output_counts_only_from_a_command_that_exits_0() -> None:
+    objects, marks, lines = ExecObjects(ExecResult("v", 1, 1, "exit code 1")), Marks(), []
+    with pytest.raises(ExecCheckError, match="last: exited 1 \\(exit code 1\\), printed 'v'"):
+        await _run(EXEC.replace("timeout: 3", "timeout: 1"), objects, marks, lines, allow_exec=True)
+    assert len(objects.commands) > 1  # retried until the timeout, like a wrong output
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("pattern", "output", "said"),
+    [
+        # The issue's: 119 s of CPU that Ctrl-C could not stop (`regex` does not backtrack here).
+        ("^(a+)+$", "a" * 33 + "b", "did not print /^(a+)+$/ within 1 s"),
+        # One `regex` does backtrack on: its timeout, the step's, stops it.
+        ("^(a|a)*$", "a" * 40 + "b", "did not print /^(a|a)*$/ within 1 s"),
+    ],
+)
+async def test_a_catastrophic_regex_cannot_outlive_the_step(
+    pattern: str, output: str, said: str
+) -> None:
+    text = EXEC.replace("expect: v, timeout: 3", f"expect_regex: '{pattern}', timeout: 1")
+    objects, marks, lines = ExecObjects(output), Marks(), []
+    started = time.monotonic()
+    with pytest.raises(ExecCheckError) as info:
+        await _run(text, objects, marks, lines, allow_exec=True)
+    assert said in info.value.message
+    assert time.monotonic() - started < 5
+
+
+async def test_a_long_output_is_cut_in_the_note_and_counted() -> None:
+    output = "x" * 100_000
+    objects, marks, lines = ExecObjects(ExecResult(output, 100_000, 0, "")), Marks(), []
+    outcomes = await _run(RUN, objects, marks, lines, allow_exec=True)
+    assert outcomes[0].note == f"output {'x' * 200!r}… (100000 bytes)"
+    assert max(map(len, lines)) < 400

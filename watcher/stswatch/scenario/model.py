@@ -5,9 +5,9 @@ a one-key mapping from the step kind to its body (`- scale: {replicas: 5}`). The
 only describe the shape; `loading.py` turns YAML into them and reports errors by step.
 """
 
-import re
 from typing import Annotated, Any, Literal
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Policy = Literal["OrderedReady", "Parallel"]
@@ -96,8 +96,8 @@ class ExecStep(_Body):
     def _regex_compiles(self) -> "ExecStep":
         if self.expect_regex is not None:
             try:
-                re.compile(self.expect_regex)
-            except re.error as exc:
+                regex.compile(self.expect_regex)
+            except regex.error as exc:
                 raise ValueError(f"expect_regex does not compile: {exc}") from exc
         return self
 

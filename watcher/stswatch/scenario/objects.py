@@ -17,6 +17,7 @@ from kubernetes_asyncio.stream import WsApiClient
 
 from stswatch.errors import ClusterError, ForbiddenError, NotFoundError, StswatchError
 from stswatch.record.kinds import PERSISTENT_VOLUME_CLAIM, POD, SERVICE, STATEFUL_SET, Kind
+from stswatch.scenario.exec_stream import ExecOutput, ExecResult
 
 FIELD_MANAGER = "stswatch"
 KINDS: dict[str, Kind] = {k.name: k for k in (POD, PERSISTENT_VOLUME_CLAIM, SERVICE, STATEFUL_SET)}
@@ -101,26 +102,34 @@ class Objects:
             raise _api_error(exc, doing=f"delete {kind} {name}") from exc
         return before
 
-    async def exec(self, pod: str, *, command: list[str], container: str | None) -> str:
-        """Run `command` in the pod (no stdin, no tty); its stdout and stderr, interleaved."""
+    async def exec(self, pod: str, *, command: list[str], container: str | None) -> ExecResult:
+        """Run `command` in the pod (no stdin, no tty): its output (bounded) and exit status."""
         query = [("command", part) for part in command]
         query += [("stdout", "true"), ("stderr", "true"), ("stdin", "false"), ("tty", "false")]
         query += [("container", container)] if container else []
+        doing = f"exec in pod {pod}"
+        output = ExecOutput()
         async with WsApiClient(configuration=self.api.configuration) as ws:
             try:
-                output = await ws.call_api(
+                # Not preloaded: the preloading reader drops the exit status (see exec_stream).
+                connecting = await ws.call_api(
                     f"{self._path('Pod', pod)}/exec",
                     "GET",
                     query_params=query,
-                    response_types_map={200: "str"},
                     auth_settings=["BearerToken"],
-                    _return_http_data_only=True,
+                    _preload_content=False,
                 )
+                async with connecting as socket:
+                    async for message in socket:
+                        if message.type == aiohttp.WSMsgType.BINARY:
+                            output.feed(message.data)
             except ApiException as exc:
-                raise _api_error(exc, doing=f"exec in pod {pod}") from exc
+                raise _api_error(exc, doing=doing) from exc
+            except aiohttp.WSServerHandshakeError as exc:
+                raise _upgrade_error(exc, doing=doing, pod=pod, namespace=self.namespace) from exc
             except aiohttp.ClientError as exc:
-                raise ClusterError(f"exec in pod {pod}: {exc}") from exc
-        return str(output)
+                raise ClusterError(f"{doing}: {exc}") from exc
+        return output.result()
 
     def _path(self, kind: str, name: str) -> str:
         return f"{KINDS[kind].list_path(namespace=self.namespace)}/{name}"
@@ -208,6 +217,19 @@ def _api_error(exc: ApiException, *, doing: str) -> StswatchError:
     if exc.status == 429 or exc.status >= 500:
         return TransientScenarioError(f"{doing}: API error {exc.status} ({reason})")
     return ClusterError(f"{doing}: API error {exc.status} ({reason})")
+
+
+def _upgrade_error(
+    exc: aiohttp.WSServerHandshakeError, *, doing: str, pod: str, namespace: str
+) -> StswatchError:
+    """The exec's websocket upgrade refused, with the status a GET would get (404: no pod)."""
+    if exc.status == 404:
+        return NotFoundError(f"{doing}: no pod {pod} in namespace {namespace}")
+    if exc.status in (401, 403):
+        return ForbiddenError(f"{doing}: forbidden (create pods/exec, HTTP {exc.status})")
+    if exc.status == 429 or exc.status >= 500:
+        return TransientScenarioError(f"{doing}: API error {exc.status}")
+    return ClusterError(f"{doing}: API error {exc.status} ({exc.message})")
 
 
 def _status_message(exc: ApiException) -> str:

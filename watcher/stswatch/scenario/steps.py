@@ -8,15 +8,17 @@ timeout and, when it gives up, says what it waited for and what it last saw.
 """
 
 import asyncio
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import regex
+
 from stswatch.errors import ExecCheckError, WaitTimeoutError
 from stswatch.exec_marks import exec_mark_detail
 from stswatch.scenario.conditions import Observation, describe, observe
+from stswatch.scenario.exec_stream import ExecResult
 from stswatch.scenario.loading import substitute
 from stswatch.scenario.model import (
     ApplyStep,
@@ -37,6 +39,7 @@ from stswatch.scenario.objects import Objects, TransientScenarioError
 
 POLL_INTERVAL_S = 0.2
 EXEC_RETRY_S = 0.5
+_SHOWN_CHARS = 200  # of an exec's output in a note or progress line (the mark keeps more)
 
 Mark = Callable[[str, dict[str, Any]], Awaitable[None]]
 Progress = Callable[[str], None]
@@ -67,7 +70,7 @@ class _Run:
     progress: Progress
     allow_exec: bool
     old_uids: dict[str, str] = field(default_factory=dict)
-    last_output: str | None = None  # the last exec's output (stripped), for its mark
+    last_exec: ExecResult | None = None  # the last exec's output and exit status, for its mark
 
 
 async def run_steps(
@@ -164,12 +167,17 @@ async def _run_step(run: _Run, *, index: int, step: Step) -> StepOutcome:
 
 
 def _exec_fields(run: _Run, step: Step) -> dict[str, Any]:
-    """For an exec step that printed something: where it ran, the command and its output."""
-    if not isinstance(step, ExecStep) or run.last_output is None:
+    """For an exec step that ran: where, the command, its output and how it ended."""
+    if not isinstance(step, ExecStep) or run.last_exec is None:
         return {}
     namespace = run.values.get("namespace", "")
     return exec_mark_detail(
-        pod=step.pod, namespace=namespace, command=_command(run, step), output=run.last_output
+        pod=step.pod,
+        namespace=namespace,
+        command=_command(run, step),
+        output=run.last_exec.output.strip(),
+        output_bytes=run.last_exec.output_bytes,
+        exit_code=run.last_exec.exit_code,
     )
 
 
@@ -290,25 +298,29 @@ async def _delete(run: _Run, step: DeleteStep) -> str:
 
 
 async def _exec(run: _Run, step: ExecStep) -> str:
-    """Run the command; with `expect`, again until it prints that (a just-started server)."""
+    """Run the command; with `expect`, again until it exits 0 printing that (a just-started
+    server). Without `expect`, a command that does not exit 0 fails the step at once."""
     command = _command(run, step)
     shown = f"`{' '.join(command)}` in pod {step.pod}"
     got = "nothing yet"
-    run.last_output = None
+    run.last_exec = None
+    deadline = time.monotonic() + step.timeout
     try:
         async with asyncio.timeout(step.timeout):
             while True:
                 try:
-                    output = await run.objects.exec(
+                    result: ExecResult | None = await run.objects.exec(
                         step.pod, command=command, container=step.container
                     )
-                    got = repr(output.strip())
-                    run.last_output = output.strip()
                 except TransientScenarioError as exc:
-                    got = exc.message
-                    output = None
-                if output is not None and _expected(step, output.strip()):
-                    return f"output {got}"
+                    got, result = exc.message, None
+                if result is not None:
+                    run.last_exec = result
+                    got = _said(result)
+                    if not result.succeeded and step.expect is None and step.expect_regex is None:
+                        raise ExecCheckError(f"{shown} {got}")
+                    if result.succeeded and await _expected(step, result, deadline):
+                        return got
                 await asyncio.sleep(EXEC_RETRY_S)
     except TimeoutError:
         if step.expect is None and step.expect_regex is None:
@@ -319,11 +331,38 @@ async def _exec(run: _Run, step: ExecStep) -> str:
         ) from None
 
 
-def _expected(step: ExecStep, output: str) -> bool:
-    """Whether the (stripped) output is what the step waits for (anything, without expect)."""
+def _said(result: ExecResult) -> str:
+    """`output 'OK'` for a command that exited 0 (`exec_summary` reads it back), else how it
+    ended and what it printed; the output cut to a line's length."""
+    output = result.output.strip()
+    printed = repr(output[:_SHOWN_CHARS]) + ("…" if len(output) > _SHOWN_CHARS else "")
+    if result.output_bytes > _SHOWN_CHARS:
+        printed += f" ({result.output_bytes} bytes)"
+    if result.succeeded:
+        return f"output {printed}"
+    if result.exit_code is None:
+        return f"failed ({result.failure}), printed {printed}"
+    return f"exited {result.exit_code} ({result.failure}), printed {printed}"
+
+
+async def _expected(step: ExecStep, result: ExecResult, deadline: float) -> bool:
+    """Whether the (stripped) output is what the step waits for (anything, without expect).
+
+    The regular expression runs in a thread under the `regex` module's timeout (what is left
+    of the step's): a pattern that backtracks catastrophically cannot outlive the step, and
+    the event loop (Ctrl-C, the recorder) keeps running while it does.
+    """
+    output = result.output.strip()
     if step.expect is not None and output != step.expect:
         return False
-    return step.expect_regex is None or re.search(step.expect_regex, output) is not None
+    if step.expect_regex is None:
+        return True
+    # A regex TimeoutError ends the step as its own timeout does: "did not print ... within".
+    left = max(deadline - time.monotonic(), 0.001)
+    found = await asyncio.to_thread(
+        regex.search, step.expect_regex, output, timeout=left, concurrent=True
+    )
+    return found is not None
 
 
 async def _remember_pod(run: _Run, condition: Condition) -> None:
