@@ -20,13 +20,22 @@ from stswatch.record.cluster import connect
 from stswatch.reports.live.doctor import diagnose, has_errors
 from stswatch.reports.live.doctor import render_json as doctor_json
 from stswatch.reports.live.doctor import render_text as doctor_text
-from stswatch.reports.live.status import set_status
-from stswatch.reports.live.status_render import render_json, render_table, render_yaml
+from stswatch.reports.live.status import SetStatus, set_status
+from stswatch.reports.live.status_render import (
+    render_json,
+    render_json_line,
+    render_table,
+    render_yaml,
+)
 from stswatch.reports.live.world import World, world_of
 
 F = TypeVar("F", bound=Callable[..., object])
 
 _STATUS = {"table": render_table, "json": render_json, "yaml": render_yaml}
+_STREAM: dict[str, Callable[[SetStatus], str]] = {
+    "json": render_json_line,
+    "yaml": lambda status: f"---\n{render_yaml(status)}",
+}
 _CLEAR = "\x1b[H\x1b[2J"
 
 
@@ -88,13 +97,12 @@ def status(
     exist (nearby names are listed), 5 when a read is refused (the verb and resource are named).
     """
     namespace, name = _split(target, namespace)
-    render = _STATUS[output]
     if not watch:
         world = asyncio.run(_with_cluster(kubeconfig, context, namespace, name, doctor=False))
-        click.echo(render(set_status(world)), nl=False)
+        click.echo(_STATUS[output](set_status(world)), nl=False)
         return
     try:
-        asyncio.run(_watch(kubeconfig, context, namespace, name, render))
+        asyncio.run(_watch(kubeconfig, context, namespace, name, output))
     except KeyboardInterrupt:
         return
 
@@ -104,18 +112,16 @@ async def _watch(
     context: str | None,
     namespace: str | None,
     name: str,
-    render: Callable[..., str],
+    output: str,
 ) -> None:
     cluster = await connect(kubeconfig=kubeconfig, context=context)
     tty = sys.stdout.isatty()
 
     def redraw(objects: SetObjects) -> None:
-        world = world_of(objects)
         stamp = datetime.now(tz=UTC).strftime("%H:%M:%S")
-        head = _CLEAR if tty else "\n"
-        click.echo(
-            f"{head}{stamp} (watching; Ctrl-C to stop)\n{render(set_status(world))}", nl=False
-        )
+        shown, said = watch_frame(output, set_status(world_of(objects)), stamp=stamp, tty=tty)
+        click.echo(said, err=True, nl=False)
+        click.echo(shown, nl=False)
 
     try:
         await watch_world(
@@ -123,6 +129,15 @@ async def _watch(
         )
     finally:
         await cluster.close()
+
+
+def watch_frame(output: str, status: SetStatus, *, stamp: str, tty: bool) -> tuple[str, str]:
+    """One redraw of `status --watch`: (stdout, stderr). A table is redrawn whole with its
+    stamp; JSON is one document per line and YAML one `---` document, the stamp on stderr."""
+    said = f"{stamp} (watching; Ctrl-C to stop)\n"
+    if output == "table":
+        return f"{_CLEAR if tty else chr(10)}{said}{render_table(status)}", ""
+    return _STREAM[output](status), said
 
 
 @main.command()

@@ -176,7 +176,8 @@ def _selection(world: World, service: Obj) -> list[Finding]:
                 reference=NETWORK_ID_DOCS,
             )
         )
-    if is_headless(service) and not dig(service, "spec", "publishNotReadyAddresses"):
+    if pods and is_headless(service) and not dig(service, "spec", "publishNotReadyAddresses"):
+        # Real pods only: with none, `chosen` holds the pod template's stand-in (no name).
         unready = [p for p in chosen if not is_ready(p) and not deletion_timestamp(p)]
         if unready:
             found.append(_not_ready_records(world, unready))

@@ -29,6 +29,11 @@ def render_json(status: SetStatus) -> str:
     return orjson.dumps(status_dict(status), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
+def render_json_line(status: SetStatus) -> str:
+    """JSON on one line (`status --watch -o json`: one document per line)."""
+    return orjson.dumps(status_dict(status)).decode() + "\n"
+
+
 def render_yaml(status: SetStatus) -> str:
     """YAML in field order."""
     return yaml.safe_dump(status_dict(status), sort_keys=False)

@@ -293,3 +293,11 @@ def test_waiting_out_min_ready_seconds_is_never_a_fault() -> None:
     assert not has_errors(found)
     assert [f.causes for f in found] == [(causes.NOT_AVAILABLE,)]
     assert found[0].severity == "info"
+
+
+def test_a_set_with_no_pods_names_no_pod() -> None:
+    # It reported a pod named "None" ("None.redis-headless.lab.svc.cluster.local").
+    for replicas in (0, 3):
+        world = healthy(statefulset=statefulset(replicas=replicas, ready=0), pods=(), claims=())
+        text = render_text(world, diagnose(world))
+        assert "None" not in text, text
