@@ -21,9 +21,11 @@ from stswatch.record.api import (
     GoneError,
     MissingError,
     Request,
+    continue_token,
     get_json,
     iter_lines,
     list_page,
+    malformed,
     open_response,
 )
 from stswatch.record.cluster import Cluster
@@ -94,6 +96,7 @@ async def _list(
     """LIST a collection, every page; a 404 (kind not served) is an empty list."""
     items: list[Obj] = []
     token = ""
+    seen: set[str] = set()
     while True:
         query = (*params, ("limit", str(_PAGE)), *((("continue", token),) if token else ()))
         request = Request(path, "list", what, query)
@@ -105,7 +108,7 @@ async def _list(
             raise ClusterError(f"cannot list {what} from {cluster.server_url}: {exc}") from exc
         page_items, metadata = list_page(page, request=request, server=cluster.server_url)
         items.extend(page_items)
-        token = str(metadata.get("continue") or "")
+        token = continue_token(metadata, seen=seen, request=request, server=cluster.server_url)
         if not token:
             return items
 
@@ -119,19 +122,55 @@ def _nearby(name: str, names: list[str]) -> str:
     return f"there: {', '.join(shown)}{more}" if shown else "there are none"
 
 
+# The fields of a StatefulSet the reader and the live checks step into, and the JSON type the
+# API gives each (apps/v1 StatefulSetSpec); an item type for the lists.
+_SET_SHAPE: tuple[tuple[tuple[str, ...], type, type | None], ...] = (
+    (("metadata",), dict, None),
+    (("spec",), dict, None),
+    (("spec", "selector"), dict, None),
+    (("spec", "selector", "matchLabels"), dict, None),
+    (("spec", "selector", "matchExpressions"), list, dict),
+    (("spec", "serviceName"), str, None),
+    (("spec", "template"), dict, None),
+    (("spec", "volumeClaimTemplates"), list, dict),
+    (("spec", "updateStrategy"), dict, None),
+    (("spec", "updateStrategy", "rollingUpdate"), dict, None),
+    (("spec", "persistentVolumeClaimRetentionPolicy"), dict, None),
+    (("spec", "ordinals"), dict, None),
+    (("status",), dict, None),
+)
+
+
+def checked_statefulset(obj: Obj, *, request: Request, server: str) -> Obj:
+    """`obj`, once every field in `_SET_SHAPE` it has is of the API's type (else a malformed
+    answer naming the field: exit 3, never an AttributeError)."""
+    for path, kind, item_kind in _SET_SHAPE:
+        value: Any = obj
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        field = ".".join(path)
+        if value is not None and not isinstance(value, kind):
+            problem = f"{field} that is {type(value).__name__} {value!r:.40}"
+            raise malformed(request, server=server, problem=problem)
+        items: list[Any] = value if isinstance(value, list) else []
+        if item_kind is not None and any(not isinstance(i, item_kind) for i in items):
+            problem = f"{field} holding an item that is not an object"
+            raise malformed(request, server=server, problem=problem)
+    return obj
+
+
 async def read_statefulset(cluster: Cluster, *, namespace: str, name: str) -> Obj:
     """GET the set; a missing set or namespace is a NotFoundError naming what exists nearby.
 
     The nearby names are a courtesy: a reader refused namespaces or the namespace's
     StatefulSets still gets the not-found message, without them.
     """
-    found = await _get(
-        cluster,
-        f"/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}",
-        f"statefulsets/{name} in namespace '{namespace}'",
-    )
+    path = f"/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"
+    what = f"statefulsets/{name} in namespace '{namespace}'"
+    found = await _get(cluster, path, what)
     if found is not None:
-        return found
+        request = Request(path, "get", what)
+        return checked_statefulset(found, request=request, server=cluster.server_url)
     try:
         exists = await _get(cluster, f"/api/v1/namespaces/{namespace}", f"namespace {namespace}")
     except ForbiddenError:

@@ -366,3 +366,25 @@ async def test_a_malformed_list_is_a_cluster_error(serve: Any, body: Any, proble
     async with serve(app) as api:
         with pytest.raises(ClusterError, match=re.escape(problem)):
             await record_until(api, lambda rs: False)
+
+
+@pytest.mark.timeout(30)
+async def test_a_list_that_repeats_its_continue_token_is_a_cluster_error(serve: Any) -> None:
+    # It was followed forever (1,437 requests in 9 s) and `record` then said 0 changes, exit 0.
+    asked: list[str] = []
+
+    async def pods(request: web.Request) -> web.Response:
+        asked.append(request.query.get("continue", ""))
+        page = {"items": [pod("web-0", "5")], "metadata": {"continue": "again"}}
+        return web.json_response(page)
+
+    app = web.Application()
+    app.router.add_get("/api/v1/namespaces/lab/pods", pods)
+    async with serve(app) as api:
+        with pytest.raises(ClusterError) as info:
+            await record_until(api, lambda rs: False)
+    assert info.value.message == (
+        f"the API server at {api.configuration.host} sent a malformed answer to list pods in "
+        "namespace 'lab': the continue token 'again' a second time (the list would never end)"
+    )
+    assert asked == ["", "again"]

@@ -200,6 +200,30 @@ def list_page(
     return items, metadata
 
 
+# A LIST is followed page by page while the server hands out `continue` tokens; one that repeats
+# a token (or never stops) would be followed forever. 100,000 pages of 500 are 50 million objects.
+MAX_LIST_PAGES = 100_000
+
+
+def continue_token(
+    metadata: dict[str, Any], *, seen: set[str], request: Request, server: str
+) -> str:
+    """The next page's `continue` token ("" when the list is complete), remembered in `seen`;
+    a token seen before, or a list past MAX_LIST_PAGES pages, is a malformed answer."""
+    token = metadata.get("continue") or ""
+    if not isinstance(token, str):
+        raise malformed(request, server=server, problem=f"a continue token {token!r:.40}")
+    if token in seen:
+        problem = f"the continue token {token!r:.40} a second time (the list would never end)"
+        raise malformed(request, server=server, problem=problem)
+    if token and len(seen) >= MAX_LIST_PAGES:
+        problem = f"more than {MAX_LIST_PAGES} pages (the list would never end)"
+        raise malformed(request, server=server, problem=problem)
+    if token:
+        seen.add(token)
+    return token
+
+
 def checked_metadata(obj: dict[str, Any], *, request: Request, server: str) -> dict[str, Any]:
     """An object's metadata, whose name, namespace, uid and resourceVersion are strings."""
     metadata = obj.get("metadata") or {}

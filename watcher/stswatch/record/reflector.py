@@ -32,6 +32,7 @@ from stswatch.record.api import (
     GoneError,
     Request,
     TransientApiError,
+    continue_token,
     failure_for,
     get_json,
     iter_lines,
@@ -378,6 +379,7 @@ class Reflector:
         Always at least one page; each page is asked only once the one before was handled.
         """
         token = ""
+        seen: set[str] = set()
         timeout = aiohttp.ClientTimeout(
             total=self._timeouts.list_seconds, sock_connect=self._timeouts.connect_seconds
         )
@@ -398,7 +400,7 @@ class Reflector:
                 # List items carry no kind/apiVersion; watch events do. Store them alike.
                 obj.setdefault("kind", self.kind.name)
                 obj.setdefault("apiVersion", api_version)
-            token = str(metadata.get("continue") or "")
+            token = continue_token(metadata, seen=seen, request=request, server=self._server)
             yield _Page(items, str(metadata.get("resourceVersion", "")), time.time_ns())
             if not token:
                 return
