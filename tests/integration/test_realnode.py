@@ -23,12 +23,13 @@ from typing import Any
 import psutil
 import pytest
 import pytest_asyncio
+import yaml
 from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
 from record_support import recording
 
 from stswatch.cli import main
-from stswatch.errors import LabError
+from stswatch.errors import BadInputError, ExitCode, LabError
 from stswatch.lab import realnode
 from stswatch.lab.images import missing_tools
 from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_lab
@@ -38,7 +39,8 @@ from stswatch.reports.proofs.render import progress_lines
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import list_session_names, load_recording
-from stswatch.scenario.objects import Objects, _call
+from stswatch.scenario.objects import Objects, _call, create_namespace, delete_namespace
+from stswatch.scenario.runner import namespace_labels
 
 pytestmark = [pytest.mark.integration, pytest.mark.realnode]
 
@@ -480,6 +482,60 @@ def _doctor(kubeconfig: Path, namespace: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, argv)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result.exit_code, result.output
+
+
+async def test_a_scenario_cannot_run_a_privileged_pod_on_the_host(
+    real_lab: LabHandle, tmp_path: Path
+) -> None:
+    # Issue 19, item 2: such a pod ran as root on the host, wrote a file there, and the run
+    # said "2 pass".
+    marker = Path("/tmp") / f"stswatch-owned-{os.getpid()}"
+    hostile = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "owned"},
+        "spec": {
+            "hostPID": True,
+            "containers": [{
+                "name": "c", "image": "busybox:1.36",
+                "command": ["sh", "-c", f"touch /host{marker}; sleep 3600"],
+                "securityContext": {"privileged": True},
+                "volumeMounts": [{"name": "host", "mountPath": "/host"}],
+            }],
+            "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+        },
+    }  # fmt: skip
+    file = tmp_path / "hostile.yaml"
+    file.write_text(
+        yaml.safe_dump({"name": "hostile", "description": "d", "statefulset": "redis",
+                        "steps": [{"apply": {"manifests": [hostile]}}]})
+    )  # fmt: skip
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        ["scenario", "run", str(file), "--exec", "--kubeconfig", str(real_lab.kubeconfig),
+         "--db", str(tmp_path / "s.db"), "-o", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    assert "spec.containers[0].securityContext.privileged: true" in result.output
+    # What the file check might miss, the namespace's Pod Security admission refuses.
+    api: ApiClient = await real_lab.new_api_client()
+    async with api:
+        name = f"rn-psa-{os.getpid() % 1000}"
+        labels = namespace_labels("hostile", allow_privileged=False)
+        await create_namespace(api, name=name, labels=labels)
+        try:
+            with pytest.raises(BadInputError) as info:
+                await Objects(api, name).apply(hostile)
+        finally:
+            await delete_namespace(api, name=name)
+    assert info.value.exit_code == ExitCode.BAD_INPUT
+    message = info.value.message
+    assert 'violates PodSecurity "baseline:latest"' in message, message
+    for field in ("hostPID", "hostPath", "privileged"):
+        assert field in message, message
+    await asyncio.sleep(2)
+    assert not marker.exists()
 
 
 async def test_doctor_names_a_real_crash_loop(real_lab: LabHandle, objects: Objects) -> None:

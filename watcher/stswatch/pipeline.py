@@ -77,6 +77,7 @@ def run_and_report(
     keep_namespace: bool,
     allow_exec: bool,
     progress: Progress,
+    allow_privileged: bool = False,
 ) -> ScenarioResult:
     """Run the scenario once per policy while recording (`stswatch.scenario.runner`), then
     verify, report and compare the sessions (`report_scenario`).
@@ -93,6 +94,7 @@ def run_and_report(
             target=await target(),
             keep_namespace=keep_namespace,
             allow_exec=allow_exec,
+            allow_privileged=allow_privileged,
             progress=progress,
         )
 

@@ -74,3 +74,11 @@ def test_the_kwok_configuration_spells_out_every_default_kwok_would_set() -> Non
     assert options["podPlayStageParallelism"] == 16
     assert options["enablePodsOnNodeSyncListPager"] is True  # kwok's default, unset is false
     assert options["nodeLeaseParallelism"] == options["nodePlayStageParallelism"] == 4
+
+
+def test_the_api_server_enables_pod_security_admission() -> None:
+    # Scenario namespaces enforce Pod Security's baseline level (issue 19, item 2).
+    argv = _specs(Throughput())["kube-apiserver"].argv
+    assert "--enable-admission-plugins=PodSecurity" in argv
+    disabled = [a for a in argv if a.startswith("--disable-admission-plugins=")]
+    assert disabled == ["--disable-admission-plugins=ServiceAccount"]

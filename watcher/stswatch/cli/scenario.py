@@ -67,12 +67,25 @@ def _outside_paths_option(func: F) -> F:
     )(func)
 
 
+def _privileged_option(func: F) -> F:
+    """`--allow-privileged`: let apply steps create what Pod Security's baseline forbids."""
+    return click.option(
+        "--allow-privileged",
+        is_flag=True,
+        help="Let apply steps create pods the Pod Security baseline level forbids (privileged, "
+        "host namespaces, hostPath...): they run as root on real nodes. Off: exit 7.",
+    )(func)
+
+
 @scenario_group.command("check")
 @click.argument("ref", metavar="NAME|FILE")
 @_outside_paths_option
-def check_command(ref: str, allow_outside_paths: bool) -> None:
+@_privileged_option
+def check_command(ref: str, allow_outside_paths: bool, allow_privileged: bool) -> None:
     """Validate a scenario without touching a cluster."""
-    scenario = load_scenario(ref, allow_outside_paths=allow_outside_paths)
+    scenario = load_scenario(
+        ref, allow_outside_paths=allow_outside_paths, allow_privileged=allow_privileged
+    )
     click.echo(f"{scenario.source}: valid, {len(scenario.steps)} steps")
 
 
@@ -101,6 +114,7 @@ def check_command(ref: str, allow_outside_paths: bool) -> None:
     help="Run the scenario's exec steps (e.g. redis-cli SET/GET); needs pods with containers.",
 )
 @_outside_paths_option
+@_privileged_option
 def run_command(
     ref: str,
     policy: str,
@@ -113,10 +127,13 @@ def run_command(
     keep_namespace: bool,
     allow_exec: bool,
     allow_outside_paths: bool,
+    allow_privileged: bool,
 ) -> None:
     """Run a scenario while recording it, then verify and report each session."""
     # A malformed file stops here, before any cluster is touched.
-    scenario = load_scenario(ref, allow_outside_paths=allow_outside_paths)
+    scenario = load_scenario(
+        ref, allow_outside_paths=allow_outside_paths, allow_privileged=allow_privileged
+    )
     policies: tuple[Policy, ...] = POLICIES if policy == "both" else (policy,)  # type: ignore[assignment]
     prefix = prefix or default_session_prefix(scenario)
 
@@ -134,6 +151,7 @@ def run_command(
         out_dir=out_dir,
         keep_namespace=keep_namespace,
         allow_exec=allow_exec,
+        allow_privileged=allow_privileged,
     )
 
 
@@ -178,6 +196,7 @@ def _run_and_report(
     out_dir: Path | None,
     keep_namespace: bool,
     allow_exec: bool,
+    allow_privileged: bool = False,
 ) -> None:
     """Record, verify, report, print the verdicts; exit non-zero on a failed step or verdict."""
     _refuse_existing_sessions(db_path, [session_name(prefix, p) for p in policies])
@@ -191,6 +210,7 @@ def _run_and_report(
         out_dir=out_dir or DEFAULT_OUT / prefix,
         keep_namespace=keep_namespace,
         allow_exec=allow_exec,
+        allow_privileged=allow_privileged,
         progress=_progress,
     )
     for run, session in zip(result.runs, result.sessions, strict=True):

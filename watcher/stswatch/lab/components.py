@@ -184,6 +184,9 @@ def kube_apiserver(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]
         f"--service-cluster-ip-range={SERVICE_CIDR}",
         # A fresh namespace has no default ServiceAccount for a moment; pods must not wait.
         "--disable-admission-plugins=ServiceAccount",
+        # On by default since v1.25; named so that no default change can turn it off: scenario
+        # namespaces enforce the baseline level (`stswatch.scenario.pod_security`).
+        "--enable-admission-plugins=PodSecurity",
         f"--audit-policy-file={files.audit_policy}",
         f"--audit-log-path={files.audit_log}",
         "--audit-log-format=json",

@@ -7,7 +7,9 @@ Input is bounded, since a scenario may come from someone else: files are regular
 most `MAX_FILE_BYTES` (never a device, a pipe or a folder), YAML aliases are refused (an alias
 "bomb" of a few hundred bytes expands to billions of nodes), nesting is bounded by the parser's
 recursion, and `apply: {path: ...}` stays inside the scenario's folder unless the caller allows
-otherwise (`--allow-outside-paths`).
+otherwise (`--allow-outside-paths`). What a scenario applies is held to the Pod Security
+Standards' baseline level (`pod_security`) unless the caller allows privileged pods
+(`--allow-privileged`).
 """
 
 import os
@@ -24,6 +26,7 @@ from pydantic import ValidationError
 
 from stswatch.errors import BadInputError, NotFoundError
 from stswatch.scenario.model import STEP_MODELS, ApplyStep, Scenario, Step
+from stswatch.scenario.pod_security import STANDARDS, baseline_violations
 
 BUILTIN_PACKAGE = "stswatch.scenario.builtin"
 PLACEHOLDERS = ("policy", "storage_class", "namespace")
@@ -54,10 +57,13 @@ def builtin_names() -> list[str]:
     return sorted(f.name.removesuffix(".yaml") for f in files if f.name.endswith(".yaml"))
 
 
-def load_scenario(ref: str, *, allow_outside_paths: bool = False) -> Scenario:
+def load_scenario(
+    ref: str, *, allow_outside_paths: bool = False, allow_privileged: bool = False
+) -> Scenario:
     """A built-in scenario by name, or a scenario file by path; validated.
 
-    `allow_outside_paths` lets `apply: {path: ...}` name files outside the scenario's folder.
+    `allow_outside_paths` lets `apply: {path: ...}` name files outside the scenario's folder;
+    `allow_privileged` lets it apply pods the Pod Security baseline level forbids.
     """
     if ref in builtin_names():
         text = resources.files(BUILTIN_PACKAGE).joinpath(f"{ref}.yaml").read_text("utf-8")
@@ -68,7 +74,11 @@ def load_scenario(ref: str, *, allow_outside_paths: bool = False) -> Scenario:
         raise NotFoundError(f"no scenario {ref!r}: not a built-in ({known}) and not a file")
     text = read_bounded(path, what="scenario")
     return parse_scenario(
-        text, source=str(path), base_dir=path.parent, allow_outside_paths=allow_outside_paths
+        text,
+        source=str(path),
+        base_dir=path.parent,
+        allow_outside_paths=allow_outside_paths,
+        allow_privileged=allow_privileged,
     )
 
 
@@ -94,7 +104,12 @@ def read_bounded(path: Path, *, what: str) -> str:
 
 
 def parse_scenario(
-    text: str, *, source: str, base_dir: Path | None, allow_outside_paths: bool = False
+    text: str,
+    *,
+    source: str,
+    base_dir: Path | None,
+    allow_outside_paths: bool = False,
+    allow_privileged: bool = False,
 ) -> Scenario:
     """Validate scenario YAML text; `base_dir` resolves `apply: {path: ...}` (None: not allowed)."""
     raw = _load_yaml(text, source=source)
@@ -103,7 +118,9 @@ def parse_scenario(
     raw_steps = raw.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise BadInputError(f"{source}: 'steps' must be a non-empty list")
-    files = _ManifestFiles(base_dir, allow_outside=allow_outside_paths)
+    files = _ManifestFiles(
+        base_dir, allow_outside=allow_outside_paths, allow_privileged=allow_privileged
+    )
     steps = tuple(
         _parse_step(item, index=i, source=source, files=files)
         for i, item in enumerate(raw_steps, start=1)
@@ -161,10 +178,12 @@ def _load_yaml_documents(text: str, *, source: str, single: bool = False) -> lis
 
 @dataclass(frozen=True)
 class _ManifestFiles:
-    """Where `apply: {path: ...}` may read: the scenario's folder (None: nowhere)."""
+    """Where `apply: {path: ...}` may read: the scenario's folder (None: nowhere); and whether
+    its manifests may hold what the Pod Security baseline level forbids."""
 
     base_dir: Path | None
     allow_outside: bool
+    allow_privileged: bool
 
 
 def _parse_step(item: Any, *, index: int, source: str, files: _ManifestFiles) -> Step:
@@ -207,6 +226,8 @@ def _resolve_manifests(step: ApplyStep, *, where: str, files: _ManifestFiles) ->
     assert manifests is not None  # the model guarantees one source
     for number, manifest in enumerate(manifests, start=1):
         _check_manifest(manifest, where=f"{where}: manifest {number}")
+        if not files.allow_privileged:
+            _check_baseline(manifest, where=f"{where}: manifest {number}")
     return step.model_copy(update={"manifests": manifests, "path": None})
 
 
@@ -243,6 +264,18 @@ def _check_manifest(manifest: Any, *, where: str) -> None:
     metadata = manifest.get("metadata")
     if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
         raise BadInputError(f"{where}: missing field 'metadata.name'")
+
+
+def _check_baseline(manifest: dict[str, Any], *, where: str) -> None:
+    """Refuse what the Pod Security baseline level forbids, naming every field."""
+    violations = baseline_violations(manifest)
+    if violations:
+        name = f"{manifest['kind']} {manifest['metadata']['name']}"
+        raise BadInputError(
+            f"{where} ({name}): {'; '.join(violations)}: the Pod Security Standards' baseline "
+            f"level forbids this ({STANDARDS}), and scenario namespaces enforce it; pass "
+            "--allow-privileged to run it anyway"
+        )
 
 
 def _check_placeholders(value: Any, *, where: str) -> None:

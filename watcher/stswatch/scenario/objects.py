@@ -15,7 +15,13 @@ from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.stream import WsApiClient
 
-from stswatch.errors import ClusterError, ForbiddenError, NotFoundError, StswatchError
+from stswatch.errors import (
+    BadInputError,
+    ClusterError,
+    ForbiddenError,
+    NotFoundError,
+    StswatchError,
+)
 from stswatch.record.kinds import PERSISTENT_VOLUME_CLAIM, POD, SERVICE, STATEFUL_SET, Kind
 from stswatch.scenario.exec_stream import ExecOutput, ExecResult
 
@@ -136,7 +142,10 @@ class Objects:
 
 
 async def create_namespace(api: ApiClient, *, name: str, labels: dict[str, str]) -> None:
-    """Create a namespace for one scenario run; an existing one is an error (runs never share)."""
+    """Create a namespace for one scenario run; an existing one is an error (runs never share).
+
+    `labels` should carry the Pod Security level it enforces (`stswatch.scenario.pod_security`).
+    """
     body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
     try:
         await _call(api, "POST", _NAMESPACES, body=body)
@@ -212,6 +221,9 @@ async def _call(
 
 def _api_error(exc: ApiException, *, doing: str) -> StswatchError:
     reason = _status_message(exc)
+    if exc.status == 403 and "violates PodSecurity" in reason:
+        # The namespace's Pod Security admission refused a pod (pod_security missed a field).
+        return BadInputError(f"{doing}: {reason}; pass --allow-privileged to run it anyway")
     if exc.status in (401, 403):
         return ForbiddenError(f"{doing}: forbidden ({reason})")
     if exc.status == 429 or exc.status >= 500:

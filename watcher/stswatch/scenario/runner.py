@@ -30,6 +30,7 @@ from stswatch.scenario.objects import (
     delete_namespace,
     is_lab,
 )
+from stswatch.scenario.pod_security import ENFORCE_LABEL, ENFORCE_VERSION_LABEL
 from stswatch.scenario.steps import Progress, StepOutcome, run_steps
 
 SYNC_TIMEOUT_S = 60.0
@@ -78,6 +79,16 @@ def namespace_name(scenario: Scenario, policy: Policy) -> str:
     return f"{prefix}-{policy.lower()}-{secrets.token_hex(3)}"
 
 
+def namespace_labels(scenario: str, *, allow_privileged: bool) -> dict[str, str]:
+    """A run's namespace labels: the scenario's name, and the Pod Security level its admission
+    enforces (baseline; privileged only when the user allowed it)."""
+    return {
+        NAMESPACE_LABEL: scenario,
+        ENFORCE_LABEL: "privileged" if allow_privileged else "baseline",
+        ENFORCE_VERSION_LABEL: "latest",
+    }
+
+
 async def run_scenario(
     scenario: Scenario,
     *,
@@ -87,11 +98,13 @@ async def run_scenario(
     target: ScenarioTarget,
     keep_namespace: bool = False,
     allow_exec: bool = False,
+    allow_privileged: bool = False,
     progress: Progress,
 ) -> tuple[PolicyRun, ...]:
     """Run `scenario` once per policy; every run is recorded, even one that fails part-way.
 
     `allow_exec` runs the scenario's exec steps (commands in pods); off, they are skipped.
+    Each run's namespace enforces the Pod Security baseline level, unless `allow_privileged`.
     """
     cluster = await connect(kubeconfig=target.kubeconfig, context=target.context)
     try:
@@ -114,6 +127,7 @@ async def run_scenario(
                 storage_class=storage_class,
                 keep_namespace=keep_namespace,
                 allow_exec=allow_exec,
+                allow_privileged=allow_privileged,
                 progress=progress,
             )
             runs.append(run)
@@ -132,11 +146,13 @@ async def _run_policy(
     storage_class: str,
     keep_namespace: bool,
     allow_exec: bool,
+    allow_privileged: bool,
     progress: Progress,
 ) -> PolicyRun:
     namespace = namespace_name(scenario, policy)
     progress(f"{scenario.name} under {policy}: namespace {namespace}, session {session}")
-    await create_namespace(cluster.api, name=namespace, labels={NAMESPACE_LABEL: scenario.name})
+    labels = namespace_labels(scenario.name, allow_privileged=allow_privileged)
+    await create_namespace(cluster.api, name=namespace, labels=labels)
     recorder = Recorder(
         cluster=cluster,
         db_path=db_path,
