@@ -64,3 +64,39 @@ async def test_missing_verbs_are_all_named_and_no_store_is_created(
     )
     assert len(asked) == 18
     assert not db.exists()
+
+
+async def test_a_refused_access_review_is_answered_by_trying_each_verb(
+    serve: Any, tmp_path: Path
+) -> None:
+    # The review's own 403 skipped the check: 106 changes were written before the watch's 403.
+    tried: list[tuple[str, str]] = []
+
+    async def refuse_review(request: web.Request) -> web.Response:
+        return web.json_response({"kind": "Status", "code": 403}, status=403)
+
+    async def anything(request: web.Request) -> web.Response:
+        verb = "watch" if request.query.get("watch") else request.method
+        resource = request.path.rstrip("/").split("/")[-1]
+        tried.append((verb, request.path))
+        if verb == "watch" and resource == "events":
+            return web.json_response({"kind": "Status", "code": 403}, status=403)
+        if request.path.endswith("/namespaces/lab") or request.path.endswith("/redis"):
+            return web.json_response({"metadata": {"name": "x"}})
+        return web.json_response({"items": [], "metadata": {"resourceVersion": "1"}})
+
+    app = web.Application()
+    app.router.add_post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", refuse_review)
+    app.router.add_get("/{tail:.*}", anything)
+    db = tmp_path / "s.db"
+    async with serve(app) as api:
+        server = str(api.configuration.host)
+        cluster = Cluster(api, server, "v1.34.4", "lab", "test")
+        recorder = Recorder(cluster=cluster, db_path=db, session="s", scope=SCOPE)
+        with pytest.raises(MissingPermissionsError) as info:
+            await recorder.run(duration=1)
+    assert info.value.message.endswith("missing watch on events in namespace 'lab'")
+    assert ("watch", "/api/v1/namespaces/lab/events") in tried
+    assert ("GET", "/apis/apps/v1/namespaces/lab/statefulsets/redis") in tried
+    assert len(tried) == 18
+    assert not db.exists()
