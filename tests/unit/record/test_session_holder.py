@@ -1,11 +1,16 @@
 """One recorder per session: a second is refused naming the first; a dead one is taken over."""
 
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from stswatch.errors import ExitCode, SessionHeldError
-from stswatch.record.holder import Holder
+from stswatch.record.holder import Holder, HolderRow
+from stswatch.record.recorder import this_process
 from stswatch.record.store import Store, open_store
 
 SECOND = 10**9
@@ -88,3 +93,23 @@ async def test_ending_the_run_releases_the_session(store: Store) -> None:
     first = await start(store, holder(pid=100), now=SECOND)
     await store.end_run(run_id=first, now_wall_ns=2 * SECOND, reason="duration")
     assert await start(store, holder(pid=200), now=3 * SECOND) == first + 1
+
+
+def test_a_recorder_in_another_pid_namespace_is_on_another_host() -> None:
+    # A container with network_mode: host shares the hostname, not the pids: it judged a live
+    # holder's pid dead, took the session over and recorded false "recorder down" gaps.
+    here = this_process()
+    script = "from stswatch.record.recorder import this_process; print(this_process().host)"
+    command = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", script]
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare(1)")
+    run = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    if run.returncode != 0:
+        pytest.skip(f"cannot make a PID namespace here: {run.stderr.strip()[-200:]}")
+    there = run.stdout.strip()
+    assert there != here.host
+    assert there.split(" (pid namespace ")[0] == here.host.split(" (pid namespace ")[0]
+    # Its pid 1 is not ours to judge: only its heartbeat says whether it still records.
+    row = HolderRow(run_id=1, host=there, pid=1, since_wall_ns=0, heartbeat_wall_ns=0)
+    claimant = replace(here, pid_alive=lambda _: False)
+    assert row.alive(claimant=claimant, now_wall_ns=SECOND)

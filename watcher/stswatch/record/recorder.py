@@ -9,7 +9,6 @@ the downtime becomes one gap per kind, closed by a relist diff.
 
 import asyncio
 import os
-import socket
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -23,7 +22,7 @@ import structlog
 from stswatch.errors import StoreError, StswatchError, UsageError, WaitTimeoutError, first_failure
 from stswatch.record.api import TRANSIENT_ERRORS
 from stswatch.record.cluster import Cluster
-from stswatch.record.holder import Holder
+from stswatch.record.holder import Holder, host_identity
 from stswatch.record.kinds import STATEFUL_SET, WATCHED_KINDS, Kind
 from stswatch.record.lease import SessionLease
 from stswatch.record.permissions import check_permissions
@@ -348,7 +347,7 @@ class Recorder:
 def this_process() -> Holder:
     """This recorder process, as the holder of the session it records."""
     return Holder(
-        host=socket.gethostname(),
+        host=host_identity(),
         pid=os.getpid(),
         stale_after_ns=int(STALE_AFTER_S * 1e9),
         pid_alive=psutil.pid_exists,
