@@ -1,11 +1,17 @@
-"""Free port picking and the lab state file."""
+"""Free port picking and the lab state file; a state file someone else wrote stops nothing."""
 
 import socket
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
+import psutil
 import pytest
 
-from stswatch.errors import LabError
+from stswatch.errors import ExitCode, LabError
+from stswatch.lab import realnode
+from stswatch.lab.lab import stop_lab
 from stswatch.lab.ports import LOOPBACK, free_port, free_ports, is_listening
 from stswatch.lab.state import LabState, ProcessRecord, read_state, state_path, write_state
 
@@ -28,7 +34,8 @@ def test_free_port_skips_a_port_in_use() -> None:
 
 
 def _state(directory: Path) -> LabState:
-    record = ProcessRecord(name="etcd", pid=123, create_time=1.5, log="/x/etcd.log", argv=("etcd",))
+    argv = ("etcd", f"--data-dir={directory.resolve()}/etcd")
+    record = ProcessRecord(name="etcd", pid=123, create_time=1.5, log="/x/etcd.log", argv=argv)
     return LabState(
         directory=str(directory),
         kubeconfig=str(directory / "kubeconfig"),
@@ -62,3 +69,45 @@ def test_garbled_state_file_is_a_lab_error(tmp_path: Path) -> None:
 def test_unknown_process_name_is_a_lab_error(tmp_path: Path) -> None:
     with pytest.raises(LabError, match="no process named 'kwok'"):
         _state(tmp_path).process("kwok")
+
+
+def _victim() -> subprocess.Popen[bytes]:
+    """A process that is not the lab's (as sshd would be to a root `lab down`)."""
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+
+def _forge(directory: Path, victim: subprocess.Popen[bytes], argv: tuple[str, ...]) -> None:
+    process = psutil.Process(victim.pid)
+    record = ProcessRecord("etcd", victim.pid, process.create_time(), "/x/etcd.log", argv)
+    write_state(replace(_state(directory), processes=(record,)))
+
+
+def test_a_forged_state_file_naming_another_process_stops_nothing(tmp_path: Path) -> None:
+    # pid and start time were checked, the command line was not: `lab down` killed the victim.
+    victim = _victim()
+    try:
+        _forge(tmp_path, victim, tuple(psutil.Process(victim.pid).cmdline()))
+        with pytest.raises(LabError) as info:
+            stop_lab(tmp_path)
+        assert info.value.exit_code == ExitCode.LAB
+        assert "runs a command that names nothing in" in info.value.message
+        # Naming the directory is not enough: the live command line must be the recorded one.
+        _forge(tmp_path, victim, ("etcd", f"--data-dir={tmp_path.resolve()}/etcd"))
+        assert [s.was_running for s in stop_lab(tmp_path)] == [False]
+        assert victim.poll() is None
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+def test_a_forged_real_node_layout_touches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A root `lab down` acted on whatever cgroups, /run folders and mounts the file named.
+    monkeypatch.setattr(realnode, "_subnets_in_use", set)
+    layout = realnode.plan(tmp_path.resolve(), count=1)
+    realnode.write_layout(replace(layout, nodes=(replace(layout.nodes[0], cgroup_root="/"),)))
+    with pytest.raises(LabError, match=r"nodes\[0\]\.cgroup_root not what a lab in"):
+        realnode.read_layout(tmp_path)
+    realnode.write_layout(layout)
+    assert realnode.read_layout(tmp_path) == layout

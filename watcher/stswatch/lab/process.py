@@ -41,12 +41,18 @@ def spawn(
 
 
 def _live_process(record: ProcessRecord) -> psutil.Process | None:
-    """The process behind `record` if it still runs and is the same one (not a reused pid)."""
+    """The process behind `record` if it still runs and is the same one: its start time and
+    its whole command line as recorded (a reused pid, or a state file written by someone else
+    naming another process, is never signalled; `state.read_state` checks the command line
+    names the lab's directory)."""
     try:
         process = psutil.Process(record.pid)
         if abs(process.create_time() - record.create_time) > 1.0:
             return None
         if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        # The command line ends with the recorded argv (a script's starts with its interpreter).
+        if tuple(process.cmdline()[-len(record.argv) :]) != record.argv:
             return None
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import ipaddress
 import os
+import re
 import shutil
 import signal
 import socket
@@ -142,6 +143,9 @@ class Layout:
         return (*kubelets, self.dns_name, *containerds)
 
 
+_LOOPBACK_NAME = re.compile(r"127\.0\.0\.\d{1,3}")
+
+
 def layout_path(directory: Path) -> Path:
     """`<lab>/realnodes.json`."""
     return directory / LAYOUT_FILE
@@ -160,9 +164,41 @@ def read_layout(directory: Path) -> Layout | None:
     try:
         raw = orjson.loads(path.read_bytes())
         nodes = tuple(RealNode(**node) for node in raw.pop("nodes"))
-        return Layout(**raw, nodes=nodes)
-    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        layout = Layout(**raw, nodes=nodes)
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise LabError(f"{path} is not a real-node layout ({exc}); remove it") from exc
+    _check_layout(layout, path=path, directory=directory)
+    return layout
+
+
+def _check_layout(layout: Layout, *, path: Path, directory: Path) -> None:
+    """The host names and paths teardown acts on (cgroups, /run, the bridge, the network) are
+    the ones `plan` derives from this directory: a layout file written by someone else into a
+    shared `--dir` cannot point a root `lab down` at other cgroups, mounts or files."""
+    directory = directory.resolve()
+    key = lab_key(directory)
+    expected = {
+        "lab_directory": str(directory),
+        "key": key,
+        "bridge": f"stsw{key}",
+        "network": f"stswatch-{key}",
+    }
+    wrong = [f for f, value in expected.items() if getattr(layout, f) != value]
+    for index, node in enumerate(layout.nodes):
+        derived = {
+            "index": index,
+            "directory": str(directory / "nodes" / node.name),
+            "run_directory": str(RUN_DIR / f"{key}-{index}"),
+            "cgroup_root": f"/stswatch-{key}-{index}",
+        }
+        wrong += [f"nodes[{index}].{f}" for f, v in derived.items() if getattr(node, f) != v]
+        if not _LOOPBACK_NAME.fullmatch(str(node.name)):
+            wrong.append(f"nodes[{index}].name")
+    if wrong:
+        raise LabError(
+            f"{path}: {', '.join(wrong)} not what a lab in {directory} uses: not this lab's "
+            "layout; nothing was touched (remove the file if it is not yours)"
+        )
 
 
 # --- what the host needs ---------------------------------------------------------------------

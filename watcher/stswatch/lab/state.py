@@ -75,6 +75,31 @@ def read_state(directory: Path) -> LabState | None:
             ProcessRecord(**{**record, "argv": tuple(record["argv"])})
             for record in raw.pop("processes")
         )
-        return LabState(**{**raw, "nodes": tuple(raw["nodes"]), "processes": processes})
-    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        state = LabState(**{**raw, "nodes": tuple(raw["nodes"]), "processes": processes})
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise LabError(f"{path} is not a lab state file ({exc}); remove it to start over") from exc
+    _check_processes(state, path=path, directory=directory)
+    return state
+
+
+def _check_processes(state: LabState, *, path: Path, directory: Path) -> None:
+    """Every process the file names runs a command naming a file of this lab's directory.
+
+    `lab down` signals what the file names, maybe as root, and a shared `--dir` may hold a file
+    someone else wrote: a record of another process (its pid, start time and command line can be
+    read from /proc) is refused here, before anything is signalled.
+    """
+    inside = f"{directory.resolve()}/"
+    for record in state.processes:
+        if not (
+            isinstance(record.pid, int)
+            and record.argv
+            and all(isinstance(a, str) for a in record.argv)
+        ):
+            raise LabError(f"{path}: process {record.name!r} is not a lab process record")
+        if not any(inside in argument for argument in record.argv):
+            raise LabError(
+                f"{path}: process {record.name!r} (pid {record.pid}) runs a command that names "
+                f"nothing in {directory}: not a process of this lab; nothing was stopped (remove "
+                "the file if it is not yours)"
+            )
