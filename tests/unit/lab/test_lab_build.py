@@ -12,6 +12,7 @@ from stswatch.errors import ExitCode, LabError
 from stswatch.lab.build import (
     COMPONENTS,
     STAMP,
+    _run_go_build,
     build_stamp,
     component_dir,
     find_go,
@@ -116,3 +117,34 @@ def test_the_kwok_patch_applies_to_the_pinned_kwok_source(tmp_path: Path) -> Non
 def test_a_patch_whose_text_moved_stops_the_build() -> None:
     with pytest.raises(LabError, match=r"expected its text once in .*found it 0 times"):
         patched_text(KWOK_UID_PINNED_DELETES, "package controllers\n")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_build_whose_log_cannot_be_written_says_why_and_is_drained(tmp_path: Path) -> None:
+    # A full cache disk: the copier thread died in a traceback, the error's log tail was empty,
+    # and `go build` could block on the pipe nobody read any more.
+    go = tmp_path / "go"
+    go.write_text(
+        "#!/bin/sh\n"
+        'i=0; while [ $i -lt 3000 ]; do echo "k8s.io/package/number/$i"; i=$((i+1)); done\n'
+        "echo 'link: write /cache/kube-apiserver: no space left on device'; exit 1\n"
+    )
+    go.chmod(0o755)
+    component = replace(KUBERNETES, patches=())
+    (tmp_path / "modules" / component.module_dir).mkdir(parents=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "build.log").symlink_to("/dev/full")
+    with pytest.raises(LabError) as info:
+        _run_go_build(
+            component, go=str(go), modules=tmp_path / "modules", out_dir=out, version="v1.34.4",
+            report=lambda line: None,
+        )  # fmt: skip
+    message = info.value.message
+    assert message.startswith(
+        f"building kubernetes v1.34.4 failed (exit 1); its log {out}/build.log could not be "
+        "written (No space left on device); last lines:\n"
+    ), message
+    assert message.endswith("link: write /cache/kube-apiserver: no space left on device")
+    assert "k8s.io/package/number/2999" in message

@@ -6,6 +6,7 @@ the binaries present, a build is a no-op. A cold Kubernetes build takes many min
 cores, so progress (packages compiled, time elapsed) is reported while `go build -v` runs.
 """
 
+import contextlib
 import hashlib
 import os
 import re
@@ -13,9 +14,11 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import orjson
 
@@ -31,6 +34,7 @@ from stswatch.lab.source_patches import (
 MIN_GO = (1, 26)
 STAMP = ".stamp.json"
 PROGRESS_EVERY_S = 15.0
+LOG_TAIL_LINES = 15  # of a failed build's output, in its error
 BUILD_TIMEOUT_S = 2 * 60 * 60  # a cold Kubernetes build on 2 slow cores: well under this
 
 Report = Callable[[str], None]
@@ -200,19 +204,48 @@ def find_go() -> str:
 
 @dataclass
 class _Progress:
-    """Packages `go build -v` has named so far (written by the copier thread only)."""
+    """Packages `go build -v` has named so far, its last lines, and why its log could not be
+    written (written by the copier thread only)."""
 
     packages: int = 0
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
+    log_error: str = ""
 
 
 def _copy_output(*, process: subprocess.Popen[str], log: Path, progress: _Progress) -> None:
-    """Copy `go build -v` output to the log, counting the packages it names."""
+    """Copy `go build -v` output to the log, counting the packages it names.
+
+    The pipe is drained to the end whatever happens to the log (a full cache disk): a copier
+    that stopped reading would leave `go build` blocked on a full pipe. The last lines are kept
+    in memory too, so the failure can say why even when the log is empty.
+    """
     assert process.stdout is not None
-    with log.open("w") as sink:
+    sink: TextIO | None = None
+    try:
+        sink = log.open("w")
+    except OSError as exc:
+        progress.log_error = exc.strerror or str(exc)
+    try:
         for line in process.stdout:
-            sink.write(line)
+            progress.tail.append(line.rstrip("\n"))
             if not line.startswith(("#", " ", "\t")):
                 progress.packages += 1
+            if sink is not None:
+                try:
+                    sink.write(line)
+                except OSError as exc:
+                    progress.log_error = exc.strerror or str(exc)
+                    _closed(sink)
+                    sink = None
+    finally:
+        if sink is not None:
+            _closed(sink)
+
+
+def _closed(sink: TextIO) -> None:
+    """Close a log whose disk may be full (the close flushes, and may fail too)."""
+    with contextlib.suppress(OSError):
+        sink.close()
 
 
 def _run_go_build(
@@ -251,6 +284,7 @@ def _run_go_build(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        errors="replace",
     ) as process:
         copier = threading.Thread(
             target=_copy_output,
@@ -271,8 +305,22 @@ def _run_go_build(
                 report(f"  {label}: {progress.packages} packages, {elapsed:.0f}s elapsed")
         copier.join(timeout=5)
     if code != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-        raise LabError(f"building {label} failed (exit {code}); log {log}:\n{tail}")
+        tail = "\n".join(progress.tail)
+        where = (
+            f"log {log}"
+            if not progress.log_error
+            else (f"its log {log} could not be written ({progress.log_error})")
+        )
+        raise LabError(f"building {label} failed (exit {code}); {where}; last lines:\n{tail}")
+
+
+@contextlib.contextmanager
+def _cache_errors(directory: Path) -> Iterator[None]:
+    """An OSError writing the build cache (a full disk) as one LabError naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise LabError(f"cannot write the build cache {directory}: {exc.strerror or exc}") from exc
 
 
 def build_component(component: Component, *, report: Report) -> BuildResult:
@@ -285,13 +333,15 @@ def build_component(component: Component, *, report: Report) -> BuildResult:
     if is_cached(component, directory=directory, stamp=stamp):
         return BuildResult(component.name, version, directory, True, time.monotonic() - started)
     go = find_go()
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / STAMP).unlink(missing_ok=True)
+    with _cache_errors(directory):
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / STAMP).unlink(missing_ok=True)
     report(f"building {component.name} {version} into {directory} (log: {directory}/build.log)")
     _run_go_build(
         component, go=go, modules=modules, out_dir=directory, version=version, report=report
     )
-    (directory / STAMP).write_bytes(orjson.dumps({"stamp": stamp, "version": version}))
+    with _cache_errors(directory):
+        (directory / STAMP).write_bytes(orjson.dumps({"stamp": stamp, "version": version}))
     seconds = time.monotonic() - started
     report(f"built {component.name} {version} in {seconds:.1f}s")
     return BuildResult(component.name, version, directory, False, seconds)
