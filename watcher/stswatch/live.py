@@ -113,13 +113,14 @@ async def _list(
             return items
 
 
-def _nearby(name: str, names: list[str]) -> str:
+def _nearby(name: str, names: list[str], *, kinds: str) -> str:
+    """`; did you mean redis?`, `; the StatefulSets there: a, b`, `; there are no StatefulSets`."""
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     if close:
-        return f"did you mean {', '.join(close)}?"
+        return f"; did you mean {' or '.join(close)}?"
     shown = sorted(names)[:8]
     more = f" and {len(names) - len(shown)} more" if len(names) > len(shown) else ""
-    return f"there: {', '.join(shown)}{more}" if shown else "there are none"
+    return f"; the {kinds} there: {', '.join(shown)}{more}" if shown else f"; there are no {kinds}"
 
 
 # The fields of a StatefulSet the reader and the live checks step into, and the JSON type the
@@ -179,7 +180,7 @@ async def read_statefulset(cluster: Cluster, *, namespace: str, name: str) -> Ob
         names = await _names(cluster, "/api/v1/namespaces", "namespaces")
         raise NotFoundError(
             f"namespace '{namespace}' does not exist on {cluster.server_url}"
-            + (f" (namespaces: {_nearby(namespace, names)})" if names is not None else "")
+            + (_nearby(namespace, names, kinds="namespaces") if names is not None else "")
         )
     names = await _names(
         cluster,
@@ -189,7 +190,7 @@ async def read_statefulset(cluster: Cluster, *, namespace: str, name: str) -> Ob
     raise NotFoundError(
         f"StatefulSet '{name}' in namespace '{namespace}' does not exist on "
         f"{cluster.server_url}"
-        + (f" (StatefulSets {_nearby(name, names)})" if names is not None else "")
+        + (_nearby(name, names, kinds="StatefulSets") if names is not None else "")
     )
 
 

@@ -28,3 +28,13 @@ def test_status_does_not_import_the_recorder_or_the_report_renderer() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_command_summary_in_help_reads_whole() -> None:
+    # click cuts a summary at its first sentence: "Draw two sessions (e.g." was left of compare.
+    for module in set(cli._COMMAND_MODULES.values()):
+        importlib.import_module(f"stswatch.cli.{module}")
+    for name, command in cli.main.commands.items():
+        summary = command.get_short_help_str(limit=200)
+        assert summary.count("(") == summary.count(")"), (name, summary)
+        assert not summary.endswith(("e.g.", "i.e.")), (name, summary)

@@ -29,10 +29,13 @@ def test_label_selector(selector: dict, query: str) -> None:  # type: ignore[typ
     assert label_selector(selector) == query
 
 
-def test_nearby_names() -> None:
-    assert _nearby("rediss", ["redis", "web"]) == "did you mean redis?"
-    assert _nearby("zzz", ["redis", "web"]) == "there: redis, web"
-    assert _nearby("zzz", []) == "there are none"
+def test_nearby_names_read_as_a_sentence() -> None:
+    # "(namespaces: there: a, b)" and "(StatefulSets did you mean redis?)" read garbled.
+    kinds = "StatefulSets"
+    assert _nearby("rediss", ["redis", "web"], kinds=kinds) == "; did you mean redis?"
+    assert _nearby("redi", ["redis", "redi5"], kinds=kinds) == "; did you mean redis or redi5?"
+    assert _nearby("zzz", ["redis", "web"], kinds=kinds) == "; the StatefulSets there: redis, web"
+    assert _nearby("zzz", [], kinds="namespaces") == "; there are no namespaces"
 
 
 @pytest.mark.parametrize(

@@ -89,7 +89,7 @@ def compare_command(
     statefulset: str | None,
     db_path: Path,
 ) -> None:
-    """Draw two sessions (e.g. OrderedReady vs Parallel) aligned at their first scale-up."""
+    """Draw two sessions aligned at their first scale-up, such as OrderedReady and Parallel."""
     a = analyse(db_path, session_a).timeline(statefulset)
     b = analyse(db_b or db_path, session_b).timeline(statefulset)
     _write(output, render_comparison(compare_timelines(a, b)).encode())
