@@ -1,9 +1,11 @@
 """Which cluster a scenario runs on: a configured one, else the lab."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from stswatch.errors import LabError
 from stswatch.scenario import target
 from stswatch.scenario.runner import ScenarioTarget
 from stswatch.scenario.target import kubeconfig_configured, resolve_target
@@ -51,3 +53,45 @@ async def test_otherwise_the_lab(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert chosen == ScenarioTarget(kubeconfig=Path("lab"), storage_class="lab-sc")
     assert lines == ["no kubeconfig configured: using the local lab"]
+
+
+class _Lab:
+    """What lab_target reads of a running lab."""
+
+    def __init__(self, *, started_by: str, real: bool) -> None:
+        self.state = SimpleNamespace(options={"started_by": started_by})
+        self.nodes = () if real else ("lab-node-0",)
+        self.real_nodes = ("127.0.0.2",) if real else ()
+        self.kubeconfig = Path("kc")
+        self.storage_class = "lab"
+        self.api_server_url = "https://127.0.0.1:1"
+
+
+def _running(monkeypatch: pytest.MonkeyPatch, lab: _Lab, calls: list[str]) -> None:
+    async def start(directory: Path, **options: object) -> _Lab:
+        calls.append(f"start real_nodes={options['real_nodes']} by {options['started_by']}")
+        return _Lab(started_by=str(options["started_by"]), real=True)
+
+    monkeypatch.setattr(target, "lab_status", lambda d: SimpleNamespace(running=True))
+    monkeypatch.setattr(target, "attach_lab", lambda d: lab)
+    monkeypatch.setattr(target, "stop_lab", lambda d, report: calls.append("stop"))
+    monkeypatch.setattr(target, "start_lab", start)
+
+
+async def test_demo_real_nodes_replaces_the_lab_a_scenario_started(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `stswatch demo --real-nodes` right after `stswatch demo` refused until `lab down`.
+    calls: list[str] = []
+    _running(monkeypatch, _Lab(started_by=target.STARTED_BY, real=False), calls)
+    await target.lab_target(storage_class=None, progress=calls.append, real_nodes=1)
+    done = [c for c in calls if c == "stop" or c.startswith("start ")]
+    assert done == ["stop", f"start real_nodes=1 by {target.STARTED_BY}"]
+
+
+async def test_a_lab_the_user_started_is_never_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    _running(monkeypatch, _Lab(started_by="lab up", real=False), calls)
+    with pytest.raises(LabError, match="does not have only real nodes"):
+        await target.lab_target(storage_class=None, progress=calls.append, real_nodes=1)
+    assert calls == []

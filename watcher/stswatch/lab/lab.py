@@ -284,6 +284,7 @@ async def start_lab(
     throughput: Throughput | None = None,
     report: Report = _quiet,
     wait_s: float = START_TIMEOUT_S,
+    started_by: str = "lab up",
 ) -> LabHandle:
     """Build (cached), start every component, create nodes and the StorageClass, wait Ready.
 
@@ -294,6 +295,7 @@ async def start_lab(
     `real_nodes` adds that many real nodes (containerd + kubelet each) and CoreDNS; the host
     must be able to run them (`stswatch.lab.realnode.host_problems`), else LabError says why.
     `throughput` (default: upstream's limits) sets the controllers' QPS and the nodes' pod room.
+    `started_by` is kept in the state's options (a scenario may replace a lab it started).
     """
     if nodes + real_nodes < 1:
         raise LabError("a lab needs at least one node (fake or real)")
@@ -317,6 +319,7 @@ async def start_lab(
                 real_nodes=real_nodes,
                 timing=timing or PodTiming(),
                 throughput=throughput or Throughput(),
+                started_by=started_by,
             )
             try:
                 names = await _bring_up(handle, binaries=binaries, report=report, wait_s=wait_s)
@@ -430,7 +433,13 @@ async def _start_real_nodes(
 
 
 def _new_handle(
-    directory: Path, *, nodes: int, real_nodes: int, timing: PodTiming, throughput: Throughput
+    directory: Path,
+    *,
+    nodes: int,
+    real_nodes: int,
+    timing: PodTiming,
+    throughput: Throughput,
+    started_by: str,
 ) -> LabHandle:
     pki = write_pki(directory / "pki")
     ports = free_ports(components.PORT_NAMES)
@@ -457,6 +466,7 @@ def _new_handle(
             "real_nodes": real_nodes,
             "timing": repr(timing),
             "throughput": asdict(throughput),
+            "started_by": started_by,
         },
     )
     write_state(state)

@@ -1,15 +1,17 @@
 """Which cluster a scenario runs on: the configured kubeconfig's, or else the local lab."""
 
+import asyncio
 import os
 from pathlib import Path
 
 from stswatch.errors import LabError
-from stswatch.lab.lab import attach_lab, lab_status, start_lab
+from stswatch.lab.lab import attach_lab, lab_status, start_lab, stop_lab
 from stswatch.lab.paths import default_lab_dir
 from stswatch.scenario.runner import ScenarioTarget
 from stswatch.scenario.steps import Progress
 
 DEFAULT_KUBECONFIG = Path("~/.kube/config")
+STARTED_BY = "a scenario"  # the lab state's `started_by` of a lab this module started
 
 
 def kubeconfig_configured(*, kubeconfig: Path | None, context: str | None) -> bool:
@@ -27,23 +29,32 @@ async def lab_target(
     """The local lab (started, and built if needed, when it is not running).
 
     With `real_nodes`, a running lab must have real nodes and no fake ones (a pod on a fake
-    node runs no container to exec in); a new lab starts with that many real nodes only.
+    node runs no container to exec in); a new lab starts with that many real nodes only. A lab
+    that does not fit is replaced when a scenario started it (`stswatch demo`, then `stswatch
+    demo --real-nodes`), and refused when the user did (`lab up`).
     """
     directory = default_lab_dir()
     status = lab_status(directory)
-    if status is not None and status.running:
-        lab = attach_lab(directory)
-        if real_nodes and (not lab.real_nodes or lab.nodes):
+    running = attach_lab(directory) if status is not None and status.running else None
+    if running is not None and real_nodes and (not running.real_nodes or running.nodes):
+        if running.state.options.get("started_by") != STARTED_BY:
             raise LabError(
                 f"the lab running in {directory} does not have only real nodes; stop it "
                 "(`stswatch lab down`) and run this again, or start one with "
                 f"`stswatch lab up --real-nodes {real_nodes}`"
             )
+        progress(f"stopping the lab in {directory}: a scenario started it without real nodes")
+        await asyncio.to_thread(stop_lab, directory, report=progress)
+        running = None
+    if running is not None:
         progress(f"using the running lab in {directory}")
+        lab = running
     else:
         progress(f"starting the local lab in {directory} (the first start builds it)")
         nodes = 0 if real_nodes else 3
-        lab = await start_lab(directory, nodes=nodes, real_nodes=real_nodes, report=progress)
+        lab = await start_lab(
+            directory, nodes=nodes, real_nodes=real_nodes, report=progress, started_by=STARTED_BY
+        )
         progress(f"lab up: {lab.api_server_url} (stop it with `stswatch lab down`)")
     return ScenarioTarget(
         kubeconfig=lab.kubeconfig, storage_class=storage_class or lab.storage_class
