@@ -21,11 +21,12 @@ from stswatch.record.api import (
     GoneError,
     MissingError,
     Request,
+    Shape,
+    checked_shape,
     continue_token,
     get_json,
     iter_lines,
     list_page,
-    malformed,
     open_response,
 )
 from stswatch.record.cluster import Cluster
@@ -63,6 +64,90 @@ WATCH_SECONDS = 300
 _RETRY_WATCH: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, GoneError)
 
 
+# The fields the live checks step into, for each kind they read, and the JSON type the API gives
+# each (apps/v1 StatefulSetSpec, core/v1 PodSpec, PodStatus, PersistentVolumeClaim); `[]` is
+# every item of a list. A field of another type is a malformed answer naming it (exit 3), as
+# the recorder's reflectors say of a malformed watch event, never an AttributeError.
+_OBJECT_SHAPE: Shape = (
+    (("metadata",), dict),
+    (("metadata", "labels"), dict),
+    (("metadata", "annotations"), dict),
+    (("metadata", "ownerReferences"), list),
+    (("metadata", "ownerReferences", "[]"), dict),
+    (("metadata", "finalizers"), list),
+    (("metadata", "creationTimestamp"), str),
+    (("metadata", "deletionTimestamp"), str),
+    (("spec",), dict),
+    (("status",), dict),
+)
+SET_SHAPE: Shape = (
+    *_OBJECT_SHAPE,
+    (("metadata", "generation"), int),
+    (("spec", "replicas"), int),
+    (("spec", "minReadySeconds"), int),
+    (("spec", "selector"), dict),
+    (("spec", "selector", "matchLabels"), dict),
+    (("spec", "selector", "matchExpressions"), list),
+    (("spec", "selector", "matchExpressions", "[]"), dict),
+    (("spec", "serviceName"), str),
+    (("spec", "podManagementPolicy"), str),
+    (("spec", "template"), dict),
+    (("spec", "template", "metadata"), dict),
+    (("spec", "template", "metadata", "labels"), dict),
+    (("spec", "volumeClaimTemplates"), list),
+    (("spec", "volumeClaimTemplates", "[]"), dict),
+    (("spec", "volumeClaimTemplates", "[]", "metadata"), dict),
+    (("spec", "volumeClaimTemplates", "[]", "spec"), dict),
+    (("spec", "updateStrategy"), dict),
+    (("spec", "updateStrategy", "type"), str),
+    (("spec", "updateStrategy", "rollingUpdate"), dict),
+    (("spec", "updateStrategy", "rollingUpdate", "partition"), int),
+    (("spec", "updateStrategy", "rollingUpdate", "maxUnavailable"), (int, str)),
+    (("spec", "persistentVolumeClaimRetentionPolicy"), dict),
+    (("spec", "ordinals"), dict),
+    (("spec", "ordinals", "start"), int),
+    (("status", "observedGeneration"), int),
+    (("status", "currentRevision"), str),
+    (("status", "updateRevision"), str),
+)
+_CONTAINERS = ("status", "containerStatuses", "[]")
+_INIT_CONTAINERS = ("status", "initContainerStatuses", "[]")
+POD_SHAPE: Shape = (
+    *_OBJECT_SHAPE,
+    (("spec", "nodeName"), str),
+    (("spec", "volumes"), list),
+    (("spec", "volumes", "[]"), dict),
+    (("spec", "volumes", "[]", "persistentVolumeClaim"), dict),
+    (("spec", "containers"), list),
+    (("spec", "containers", "[]"), dict),
+    (("status", "phase"), str),
+    (("status", "podIP"), str),
+    (("status", "conditions"), list),
+    (("status", "conditions", "[]"), dict),
+    *(
+        (path, kind)
+        for statuses in (_CONTAINERS, _INIT_CONTAINERS)
+        for path, kind in (
+            (statuses[:-1], list),
+            (statuses, dict),
+            ((*statuses, "restartCount"), int),
+            ((*statuses, "state"), dict),
+            ((*statuses, "lastState"), dict),
+            *(((*statuses, key, state), dict) for key in ("state", "lastState")
+              for state in ("waiting", "running", "terminated")),
+        )
+    ),
+)  # fmt: skip
+CLAIM_SHAPE: Shape = (
+    *_OBJECT_SHAPE,
+    (("spec", "accessModes"), list),
+    (("spec", "storageClassName"), str),
+    (("spec", "volumeName"), str),
+    (("status", "phase"), str),
+    (("status", "capacity"), dict),
+)
+
+
 def label_selector(selector: Obj) -> str:
     """A metav1.LabelSelector as the `labelSelector` query string (`a=b,c in (d,e),!f`)."""
     terms = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
@@ -91,9 +176,15 @@ async def _get(cluster: Cluster, path: str, what: str) -> Obj | None:
 
 
 async def _list(
-    cluster: Cluster, path: str, what: str, params: tuple[tuple[str, str], ...] = ()
+    cluster: Cluster,
+    path: str,
+    what: str,
+    params: tuple[tuple[str, str], ...] = (),
+    *,
+    shape: Shape = (),
 ) -> list[Obj]:
-    """LIST a collection, every page; a 404 (kind not served) is an empty list."""
+    """LIST a collection, every page, each item checked against `shape`; a 404 (kind not
+    served) is an empty list."""
     items: list[Obj] = []
     token = ""
     seen: set[str] = set()
@@ -107,6 +198,8 @@ async def _list(
         except TRANSIENT_ERRORS as exc:
             raise ClusterError(f"cannot list {what} from {cluster.server_url}: {exc}") from exc
         page_items, metadata = list_page(page, request=request, server=cluster.server_url)
+        for item in page_items:
+            checked_shape(item, shape, request=request, server=cluster.server_url)
         items.extend(page_items)
         token = continue_token(metadata, seen=seen, request=request, server=cluster.server_url)
         if not token:
@@ -123,41 +216,9 @@ def _nearby(name: str, names: list[str], *, kinds: str) -> str:
     return f"; the {kinds} there: {', '.join(shown)}{more}" if shown else f"; there are no {kinds}"
 
 
-# The fields of a StatefulSet the reader and the live checks step into, and the JSON type the
-# API gives each (apps/v1 StatefulSetSpec); an item type for the lists.
-_SET_SHAPE: tuple[tuple[tuple[str, ...], type, type | None], ...] = (
-    (("metadata",), dict, None),
-    (("spec",), dict, None),
-    (("spec", "selector"), dict, None),
-    (("spec", "selector", "matchLabels"), dict, None),
-    (("spec", "selector", "matchExpressions"), list, dict),
-    (("spec", "serviceName"), str, None),
-    (("spec", "template"), dict, None),
-    (("spec", "volumeClaimTemplates"), list, dict),
-    (("spec", "updateStrategy"), dict, None),
-    (("spec", "updateStrategy", "rollingUpdate"), dict, None),
-    (("spec", "persistentVolumeClaimRetentionPolicy"), dict, None),
-    (("spec", "ordinals"), dict, None),
-    (("status",), dict, None),
-)
-
-
 def checked_statefulset(obj: Obj, *, request: Request, server: str) -> Obj:
-    """`obj`, once every field in `_SET_SHAPE` it has is of the API's type (else a malformed
-    answer naming the field: exit 3, never an AttributeError)."""
-    for path, kind, item_kind in _SET_SHAPE:
-        value: Any = obj
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        field = ".".join(path)
-        if value is not None and not isinstance(value, kind):
-            problem = f"{field} that is {type(value).__name__} {value!r:.40}"
-            raise malformed(request, server=server, problem=problem)
-        items: list[Any] = value if isinstance(value, list) else []
-        if item_kind is not None and any(not isinstance(i, item_kind) for i in items):
-            problem = f"{field} holding an item that is not an object"
-            raise malformed(request, server=server, problem=problem)
-    return obj
+    """The StatefulSet, checked against SET_SHAPE."""
+    return checked_shape(obj, SET_SHAPE, request=request, server=server)
 
 
 async def read_statefulset(cluster: Cluster, *, namespace: str, name: str) -> Obj:
@@ -212,9 +273,18 @@ async def read_objects(cluster: Cluster, *, namespace: str, name: str, doctor: b
     ns_path = f"/api/v1/namespaces/{namespace}"
     in_ns = f"in namespace '{namespace}'"
     reads: dict[str, Awaitable[Any]] = {
-        "pods": _list(cluster, f"{ns_path}/pods", f"pods {in_ns}", (("labelSelector", selector),)),
+        "pods": _list(
+            cluster,
+            f"{ns_path}/pods",
+            f"pods {in_ns}",
+            (("labelSelector", selector),),
+            shape=POD_SHAPE,
+        ),
         "claims": _list(
-            cluster, f"{ns_path}/persistentvolumeclaims", f"persistentvolumeclaims {in_ns}"
+            cluster,
+            f"{ns_path}/persistentvolumeclaims",
+            f"persistentvolumeclaims {in_ns}",
+            shape=CLAIM_SHAPE,
         ),
     }
     if service_name:

@@ -57,7 +57,7 @@ def _with_spec(**fields: Any) -> dict[str, Any]:
         ({**statefulset(), "spec": "x"}, "spec that is str 'x'"),
         (_with_spec(selector=[1]), "spec.selector that is list [1]"),
         (_with_spec(selector={"matchLabels": "app"}), "spec.selector.matchLabels that is str"),
-        (_with_spec(volumeClaimTemplates=[1]), "spec.volumeClaimTemplates holding an item"),
+        (_with_spec(volumeClaimTemplates=[1]), "spec.volumeClaimTemplates[0] that is int 1"),
         (_with_spec(serviceName=5), "spec.serviceName that is int 5"),
     ],
 )

@@ -6,7 +6,7 @@ aiohttp response (`_preload_content=False`), so the client still does TLS, token
 credential refreshes, and reads the bytes itself with orjson.
 """
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -222,6 +222,44 @@ def continue_token(
     if token:
         seen.add(token)
     return token
+
+
+# A shape: the JSON type of each field a reader steps into (`[]`: every item of a list).
+Shape = tuple[tuple[tuple[str, ...], type | tuple[type, ...]], ...]
+
+
+def checked_shape(
+    obj: dict[str, Any], shape: Shape, *, request: Request, server: str
+) -> dict[str, Any]:
+    """`obj`, once each field of `shape` it has is of its type (else a malformed answer naming
+    the field: exit 3)."""
+    for path, kind in shape:
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        for field, value in _at(obj, path, ()):
+            # A field may be null (absent); an item of a list may not. A JSON true is an int to
+            # Python, never to the API.
+            if value is None and path[-1] != "[]":
+                continue
+            if isinstance(value, kinds) and not isinstance(value, bool):
+                continue
+            problem = f"{'.'.join(field)} that is {type(value).__name__} {value!r:.40}"
+            raise malformed(request, server=server, problem=problem)
+    return obj
+
+
+def _at(
+    node: Any, path: tuple[str, ...], walked: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """(field path as walked, value) of every node at `path` (`[]`: each item of a list)."""
+    if not path:
+        yield walked, node
+        return
+    key, rest = path[0], path[1:]
+    if key == "[]":
+        for i, item in enumerate(node if isinstance(node, list) else ()):
+            yield from _at(item, rest, (*walked[:-1], f"{walked[-1]}[{i}]"))
+    elif isinstance(node, dict) and key in node:
+        yield from _at(node[key], rest, (*walked, key))
 
 
 def checked_metadata(obj: dict[str, Any], *, request: Request, server: str) -> dict[str, Any]:
