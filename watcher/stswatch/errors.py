@@ -40,18 +40,20 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.FORBIDDEN: "the API server refused a verb on a resource (401/403), or the "
     "permissions a recording needs are missing; the message names verb, resource and namespace",
     ExitCode.STORE: "the database is corrupt, from a newer stswatch, unwritable, unreadable, "
-    "or the disk is full (nothing already recorded is changed)",
-    ExitCode.BAD_INPUT: "a malformed, oversized or out-of-place scenario or import file "
-    "(the message names the step and field)",
+    "holds a row stswatch cannot have written (the message names it), or the disk is full "
+    "(nothing already recorded is changed)",
+    ExitCode.BAD_INPUT: "a malformed, oversized or out-of-place scenario or import file, or "
+    "one applying what the Pod Security baseline level forbids (the message names the step "
+    "and field)",
     ExitCode.LAB: "lab: build or start failure, missing Go toolchain, a lab already running "
-    "in that directory",
+    "in that directory, a state file that is not this lab's",
     ExitCode.TIMEOUT: "a bounded wait gave up (the message says what it waited for)",
     ExitCode.OUTPUT: "an output file (report, export, comparison) or standard output (full, "
     "closed) could not be written; a file already at that path is left as it was",
     ExitCode.SESSION_HELD: "another recorder is recording this session (the message names "
     "its host, pid and since when)",
-    ExitCode.STEP_FAILED: "a scenario step's check failed (an `exec` step did not print "
-    "what it expects)",
+    ExitCode.STEP_FAILED: "a scenario step's check failed (an `exec` step did not exit 0 or "
+    "did not print what it expects)",
     ExitCode.INTERRUPTED: "interrupted",
 }
 

@@ -207,7 +207,9 @@ def checked_version(row: str, version: object) -> str | None:
     if version is None:
         return None
     if not isinstance(version, str) or not version.isascii() or len(version) > _MAX_VERSION_CHARS:
-        shown = repr(version)[:40]
+        shown = repr(version)
+        if len(shown) > 40:
+            shown = f"{shown[:24]}… ({len(str(version))} characters)"
         raise _bad_row(row, f"its resourceVersion {shown} is not one the API server gives")
     return version
 

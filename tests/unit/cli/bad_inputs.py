@@ -92,6 +92,7 @@ def prepare(root: Path, *, malformed_server: str) -> Workspace:
     shutil.copy(root / "lesson.db", root / "newer.db")
     with sqlite3.connect(root / "newer.db") as conn:
         conn.execute("PRAGMA user_version = 99")
+    _bad_rows(root / "lesson.db")
     (root / "precious.txt").write_text("a user's file\n")
     (root / "disk").mkdir()
     _pending_log_copy(root / "lesson.db", media=root / "media")
@@ -116,9 +117,39 @@ def prepare(root: Path, *, malformed_server: str) -> Workspace:
     }
     for name, text in files.items():
         (scenarios / name).write_text(text)
+    privileged = {"name": "t", "description": "d", "statefulset": "redis",
+                  "steps": [{"apply": {"manifests": [PRIVILEGED]}}]}  # fmt: skip
+    (scenarios / "privileged.yaml").write_text(yaml.safe_dump(privileged))
     (scenarios / "binary.yaml").write_bytes(b"\xff\xfe\x00\x01" * 64)
     os.mkfifo(scenarios / "pipe.yaml")
     return Workspace(root, malformed_server)
+
+
+# The issue's attack: a pod that runs as root in the host's namespaces with the host's /.
+PRIVILEGED = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "owned"},
+    "spec": {
+        "hostPID": True,
+        "containers": [{"name": "c", "image": "busybox", "securityContext": {"privileged": True}}],
+        "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
+    },
+}
+# Stores with one row stswatch cannot have written: (file, SQL, parameter).
+BAD_ROWS = {
+    "null-object.db": ("UPDATE change SET object = ? WHERE id = 7", "null"),
+    "long-version.db": ("UPDATE change SET resource_version = ? WHERE id = 7", "9" * 5000),
+    "bad-scope.db": ("UPDATE session SET scope = ? WHERE id = 1", "{oops"),
+    "injected.db": ("UPDATE change SET object = ? WHERE id = 7", '{"metadata": {}}, "x": 1'),
+}
+
+
+def _bad_rows(store: Path) -> None:
+    for name, (sql, value) in BAD_ROWS.items():
+        shutil.copy(store, store.with_name(name))
+        with sqlite3.connect(store.with_name(name)) as conn:
+            conn.execute(sql, (value,))
 
 
 def _pending_log_copy(store: Path, *, media: Path) -> None:
@@ -245,6 +276,30 @@ CASES: tuple[BadInput, ...] = (
     ),
     BadInput(
         "verify",
+        "store row whose object is `null`",
+        lambda w: ["verify", SESSION, "--db", w / "null-object.db"],
+        ExitCode.STORE,
+    ),
+    BadInput(
+        "report",
+        "store row with a resourceVersion of 5,000 digits",
+        lambda w: ["report", SESSION, "--db", w / "long-version.db", "--text"],
+        ExitCode.STORE,
+    ),
+    BadInput(
+        "sessions",
+        "session whose scope is not JSON",
+        lambda w: ["sessions", "--db", w / "bad-scope.db"],
+        ExitCode.STORE,
+    ),
+    BadInput(
+        "export",
+        "store row whose object would inject a key into the line",
+        lambda w: ["export", SESSION, "--db", w / "injected.db", "-o", w / "injected.jsonl"],
+        ExitCode.STORE,
+    ),
+    BadInput(
+        "verify",
         "store on a read-only mount whose -wal holds changes, without its -shm",
         lambda w: ["verify", SESSION, "--db", w / "media/copy.db"],
         ExitCode.STORE,
@@ -355,6 +410,12 @@ CASES: tuple[BadInput, ...] = (
     BadInput("scenario check", "a named pipe", _check("pipe.yaml"), ExitCode.BAD_INPUT),
     BadInput("scenario check", "100,000 nested `[`", _check("deep.yaml"), ExitCode.BAD_INPUT),
     BadInput(
+        "scenario check",
+        "Pod with `privileged`, `hostPID` and `hostPath: /`",
+        _check("privileged.yaml"),
+        ExitCode.BAD_INPUT,
+    ),
+    BadInput(
         "scenario run",
         "--session prefix already in the store",
         lambda w: ["scenario", "run", "lesson", "--session", "lesson", "--db", w / "lesson.db"],
@@ -386,6 +447,18 @@ CASES: tuple[BadInput, ...] = (
         "status",
         "API server whose pod LIST has `items` that is not a list",
         lambda w: ["status", "-n", "lab", "redis", "--kubeconfig", w / "kc-malformed"],
+        ExitCode.CLUSTER,
+    ),
+    BadInput(
+        "status",
+        "StatefulSet whose `spec.selector` is a list",
+        lambda w: ["status", "-n", "odd", "redis", "--kubeconfig", w / "kc-malformed"],
+        ExitCode.CLUSTER,
+    ),
+    BadInput(
+        "doctor",
+        "pod LIST that repeats its `continue` token",
+        lambda w: ["doctor", "-n", "loop", "redis", "--kubeconfig", w / "kc-malformed"],
         ExitCode.CLUSTER,
     ),
     BadInput(
@@ -469,7 +542,8 @@ def _cell(text: str) -> str:
 
 @contextmanager
 def malformed_api_server() -> Iterator[str]:
-    """An API server whose pod LIST has `items` that is no list."""
+    """An API server whose pod LIST has `items` that is no list; in namespace `odd` a
+    StatefulSet whose selector is a list, in namespace `loop` LISTs that never end."""
 
     async def answer(request: web.Request) -> web.StreamResponse:
         if request.method != "GET":  # access reviews: not served, the recorder goes on
@@ -483,6 +557,10 @@ def malformed_api_server() -> Iterator[str]:
             await response.prepare(request)
             await asyncio.sleep(30)  # silent until the recorder stops on the malformed pods
             return response
+        if request.path == "/apis/apps/v1/namespaces/odd/statefulsets/redis":
+            return web.json_response({"metadata": {"name": "redis"}, "spec": {"selector": [1]}})
+        if request.path == "/api/v1/namespaces/loop/pods":
+            return web.json_response({"items": [], "metadata": {"continue": "again"}})
         items: Any = {"not": "a list"} if request.path.endswith("/pods") else []
         return web.json_response({"items": items, "metadata": {"resourceVersion": "1"}})
 
