@@ -4,6 +4,7 @@ shows controls escaped, a field cannot forge a line, and JSON/YAML stay exact.""
 import json
 import logging
 import sqlite3
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from stswatch.errors import ClusterError, ExitCode
 from stswatch.reports.live.doctor import diagnose, render_json, render_text
 from stswatch.reports.live.status import set_status
 from stswatch.reports.live.status_render import render_table, render_yaml
+from stswatch.reports.proofs.render import render_text as verify_text
+from tests.fixtures.episodes import episode, hold, result, verdict
 from tests.fixtures.live_objects import event, healthy, pod
 from tests.fixtures.real import real_store
 
@@ -109,3 +112,10 @@ def test_console_logs_escape_logged_strings() -> None:
         logging.getLogger().handlers.clear()
     _shows_no_controls(out.getvalue())
     assert "\\x1b[2J" in out.getvalue()
+
+
+def test_verify_text_cannot_be_given_a_forged_line() -> None:
+    hostile = replace(hold(), detail="crash\nStatefulSet th/evil: healthy, no findings")
+    text = verify_text(result(episode(holds=(hostile,), verdicts=(verdict("fail"),))))
+    _shows_no_controls(text)
+    assert "crash\\nStatefulSet th/evil" in text

@@ -21,6 +21,7 @@ from stswatch.reports.proofs.verdict import (
     VerifyResult,
 )
 from stswatch.reports.window import stamp
+from stswatch.safe_text import lines as lines_of
 from stswatch.safe_text import plain
 
 _LABEL = {"pass": "PASS", "fail": "FAIL", "not-applicable": "N/A ", "inconclusive": "INCONCLUSIVE"}
@@ -69,7 +70,7 @@ def render_text(result: VerifyResult) -> str:
     lines += inconclusive_note(
         missing_cause(v) for v in result.verdicts if v.outcome == "inconclusive"
     )
-    return plain("\n".join(lines)) + "\n"
+    return lines_of(lines)  # each line one field: recorded text cannot forge a line
 
 
 def _episode_text(episode: EpisodeResult, retention: dict[str, str]) -> list[str]:
