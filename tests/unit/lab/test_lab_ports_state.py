@@ -13,6 +13,7 @@ from stswatch.errors import ExitCode, LabError
 from stswatch.lab import realnode
 from stswatch.lab.lab import stop_lab
 from stswatch.lab.ports import LOOPBACK, free_port, free_ports, is_listening
+from stswatch.lab.process import is_alive, spawn
 from stswatch.lab.state import LabState, ProcessRecord, read_state, state_path, write_state
 
 
@@ -111,3 +112,15 @@ def test_a_forged_real_node_layout_touches_nothing(
         realnode.read_layout(tmp_path)
     realnode.write_layout(layout)
     assert realnode.read_layout(tmp_path) == layout
+
+
+def test_a_process_just_started_is_alive(tmp_path: Path) -> None:
+    # /proc/<pid>/cmdline can read empty right after the exec: the command-line check then
+    # took a starting containerd or kubelet for dead ("exited during start-up").
+    for _ in range(200):
+        child, record = spawn(name="sleep", argv=["sleep", "5"], log=tmp_path / "sleep.log")
+        try:
+            assert is_alive(record)
+        finally:
+            child.kill()
+            child.wait()

@@ -4,6 +4,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -52,11 +53,22 @@ def _live_process(record: ProcessRecord) -> psutil.Process | None:
         if process.status() == psutil.STATUS_ZOMBIE:
             return None
         # The command line ends with the recorded argv (a script's starts with its interpreter).
-        if tuple(process.cmdline()[-len(record.argv) :]) != record.argv:
+        if tuple(_command_line(process)[-len(record.argv) :]) != record.argv:
             return None
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
     return process
+
+
+def _command_line(process: psutil.Process) -> list[str]:
+    """The process's command line; read again for up to 0.1 s while it reads empty, as
+    /proc/<pid>/cmdline can right after the exec (a kernel thread's stays empty)."""
+    for _ in range(10):
+        line: list[str] = process.cmdline()
+        if line:
+            return line
+        time.sleep(0.01)
+    return []
 
 
 def is_alive(record: ProcessRecord) -> bool:
