@@ -118,26 +118,30 @@ def _claim_line(claim: ClaimRow) -> str:
 def _table(rows: list[OrdinalRow], missing: list[MissingOrdinals]) -> list[str]:
     if not rows and not missing:
         return ["no ordinals (0 replicas, no pods)"]
+    # Rows and missing ranges in ordinal order: one line per range, however many replicas.
+    shown: list[tuple[int, tuple[str, ...], list[ClaimRow]]] = [
+        (row.ordinal, _cells(row), row.claims) for row in rows
+    ]
+    shown.extend((m.first, _missing_cells(m), []) for m in missing)
+    shown.sort(key=lambda item: item[0])
     # Escaped before measuring: a cell's width is what the terminal shows.
-    cells = [_HEADER, *(tuple(map(safe_text.field, _cells(r))) for r in rows)]
+    cells = [_HEADER, *(tuple(map(safe_text.field, values)) for _, values, _ in shown)]
     widths = [max(len(c[i]) for c in cells) for i in range(len(_HEADER) - 1)]
 
     def line(values: tuple[str, ...]) -> str:
         padded = [v.ljust(w) for v, w in zip(values[:-1], widths, strict=True)]
         return "  ".join([*padded, values[-1]]).rstrip()
 
-    # Rows and missing ranges in ordinal order: one line per range, however many replicas.
-    shown: list[tuple[int, list[str]]] = [
-        (row.ordinal, [line(values), *(_claim_line(c) for c in row.claims)])
-        for row, values in zip(rows, cells[1:], strict=True)
-    ]
-    shown.extend((m.first, [_missing_line(m)]) for m in missing)
-    shown.sort(key=lambda item: item[0])
-    return [line(_HEADER), *(text for _, texts in shown for text in texts)]
+    lines = [line(_HEADER)]
+    for (_, _, claims), values in zip(shown, cells[1:], strict=True):
+        lines.append(line(values))
+        lines.extend(_claim_line(c) for c in claims)
+    return lines
 
 
-def _missing_line(missing: MissingOrdinals) -> str:
+def _missing_cells(missing: MissingOrdinals) -> tuple[str, ...]:
+    """A missing ordinal's row, or one row for a range of them (`3..99`, `missing ×97`)."""
     if missing.first == missing.last:
-        return f"{missing.first:<5}missing: no pod, no claim"
+        return (str(missing.first), "-", "missing", *("-",) * 8)
     count = missing.last - missing.first + 1
-    return f"{missing.first}..{missing.last} missing: {count} ordinals with no pod, no claim"
+    return (f"{missing.first}..{missing.last}", "-", f"missing ×{count}", *("-",) * 8)
