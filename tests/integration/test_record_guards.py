@@ -6,7 +6,6 @@ recorder meets the first one's claim in the same store.
 
 import asyncio
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from stswatch.errors import ExitCode, SessionHeldError
 from stswatch.lab.lab import LabHandle
 from stswatch.record import lease as lease_module
 from stswatch.record.cluster import connect
+from stswatch.record.holder import host_identity
 from stswatch.record.lease import SessionLease
 from stswatch.record.recorder import Recorder
 from stswatch.record.scope import RecordScope
@@ -125,7 +125,7 @@ async def test_a_second_recorder_on_a_session_is_refused_naming_the_first(
         assert code == ExitCode.SESSION_HELD, out
         assert (
             "this session is being recorded by another recorder: "
-            f"pid {os.getpid()} on host {socket.gethostname()} (run 1) since "
+            f"pid {os.getpid()} on host {host_identity()} (run 1) since "
         ) in out, out
         # Another session of the same store is not held.
         code, out = await asyncio.to_thread(_record_cli, *args, "--session", "other")
