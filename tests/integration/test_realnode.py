@@ -41,6 +41,7 @@ from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import list_session_names, load_recording
 from stswatch.scenario.objects import Objects, _call, create_namespace, delete_namespace
 from stswatch.scenario.runner import namespace_labels
+from tests.fixtures.hostile import privileged_pod, scenario_applying
 
 pytestmark = [pytest.mark.integration, pytest.mark.realnode]
 
@@ -490,26 +491,9 @@ async def test_a_scenario_cannot_run_a_privileged_pod_on_the_host(
     # Issue 19, item 2: such a pod ran as root on the host, wrote a file there, and the run
     # said "2 pass".
     marker = Path("/tmp") / f"stswatch-owned-{os.getpid()}"
-    hostile = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "owned"},
-        "spec": {
-            "hostPID": True,
-            "containers": [{
-                "name": "c", "image": "busybox:1.36",
-                "command": ["sh", "-c", f"touch /host{marker}; sleep 3600"],
-                "securityContext": {"privileged": True},
-                "volumeMounts": [{"name": "host", "mountPath": "/host"}],
-            }],
-            "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
-        },
-    }  # fmt: skip
+    hostile = privileged_pod(writes=str(marker))
     file = tmp_path / "hostile.yaml"
-    file.write_text(
-        yaml.safe_dump({"name": "hostile", "description": "d", "statefulset": "redis",
-                        "steps": [{"apply": {"manifests": [hostile]}}]})
-    )  # fmt: skip
+    file.write_text(yaml.safe_dump(scenario_applying(hostile)))
     result = await asyncio.to_thread(
         CliRunner().invoke,
         main,

@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 from stswatch.cli import main
 from stswatch.errors import ExitCode
+from tests.fixtures.hostile import privileged_pod, scenario_applying
 from tests.fixtures.http import serving
 from tests.unit.cli.sandbox import full_disk, read_only, run_in_mounts
 
@@ -117,25 +118,13 @@ def prepare(root: Path, *, malformed_server: str) -> Workspace:
     }
     for name, text in files.items():
         (scenarios / name).write_text(text)
-    privileged = {"name": "t", "description": "d", "statefulset": "redis",
-                  "steps": [{"apply": {"manifests": [PRIVILEGED]}}]}  # fmt: skip
+    privileged = scenario_applying(privileged_pod())
     (scenarios / "privileged.yaml").write_text(yaml.safe_dump(privileged))
     (scenarios / "binary.yaml").write_bytes(b"\xff\xfe\x00\x01" * 64)
     os.mkfifo(scenarios / "pipe.yaml")
     return Workspace(root, malformed_server)
 
 
-# The attack: a pod that runs as root in the host's namespaces with the host's /.
-PRIVILEGED = {
-    "apiVersion": "v1",
-    "kind": "Pod",
-    "metadata": {"name": "owned"},
-    "spec": {
-        "hostPID": True,
-        "containers": [{"name": "c", "image": "busybox", "securityContext": {"privileged": True}}],
-        "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
-    },
-}
 # Stores with one row stswatch cannot have written: (file, SQL, parameter).
 BAD_ROWS = {
     "null-object.db": ("UPDATE change SET object = ? WHERE id = 7", "null"),

@@ -14,30 +14,14 @@ from stswatch.errors import ExitCode
 from stswatch.scenario.loading import builtin_names, load_scenario
 from stswatch.scenario.model import ApplyStep
 from stswatch.scenario.pod_security import baseline_violations
+from tests.fixtures.hostile import privileged_pod, scenario_applying
 
-# The attack: privileged, hostPID, the host's / mounted; it wrote a file as root.
-HOSTILE_POD: dict[str, Any] = {
-    "apiVersion": "v1",
-    "kind": "Pod",
-    "metadata": {"name": "owned"},
-    "spec": {
-        "hostPID": True,
-        "containers": [{
-            "name": "c", "image": "busybox:1.36",
-            "command": ["sh", "-c", "touch /host/tmp/owned"],
-            "securityContext": {"privileged": True},
-            "volumeMounts": [{"name": "host", "mountPath": "/host"}],
-        }],
-        "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
-    },
-}  # fmt: skip
+HOSTILE_POD = privileged_pod()
 
 
 def _scenario(tmp_path: Path, manifest: dict[str, Any]) -> Path:
     path = tmp_path / "hostile.yaml"
-    steps = [{"apply": {"manifests": [manifest]}}]
-    path.write_text(yaml.safe_dump({"name": "h", "description": "d", "statefulset": "x",
-                                    "steps": steps}))  # fmt: skip
+    path.write_text(yaml.safe_dump(scenario_applying(manifest)))
     return path
 
 

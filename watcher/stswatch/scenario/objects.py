@@ -132,7 +132,12 @@ class Objects:
             except ApiException as exc:
                 raise _api_error(exc, doing=doing) from exc
             except aiohttp.WSServerHandshakeError as exc:
-                raise _upgrade_error(exc, doing=doing, pod=pod, namespace=self.namespace) from exc
+                # The upgrade is refused with the status a GET would get (404: no such pod).
+                if exc.status == 404:
+                    missing = f"{doing}: no pod {pod} in namespace {self.namespace}"
+                    raise NotFoundError(missing) from exc
+                refused = ApiException(status=exc.status, reason=exc.message)
+                raise _api_error(refused, doing=doing) from exc
             except aiohttp.ClientError as exc:
                 raise ClusterError(f"{doing}: {exc}") from exc
         return output.result()
@@ -229,19 +234,6 @@ def _api_error(exc: ApiException, *, doing: str) -> StswatchError:
     if exc.status == 429 or exc.status >= 500:
         return TransientScenarioError(f"{doing}: API error {exc.status} ({reason})")
     return ClusterError(f"{doing}: API error {exc.status} ({reason})")
-
-
-def _upgrade_error(
-    exc: aiohttp.WSServerHandshakeError, *, doing: str, pod: str, namespace: str
-) -> StswatchError:
-    """The exec's websocket upgrade refused, with the status a GET would get (404: no pod)."""
-    if exc.status == 404:
-        return NotFoundError(f"{doing}: no pod {pod} in namespace {namespace}")
-    if exc.status in (401, 403):
-        return ForbiddenError(f"{doing}: forbidden (create pods/exec, HTTP {exc.status})")
-    if exc.status == 429 or exc.status >= 500:
-        return TransientScenarioError(f"{doing}: API error {exc.status}")
-    return ClusterError(f"{doing}: API error {exc.status} ({exc.message})")
 
 
 def _status_message(exc: ApiException) -> str:
