@@ -10,7 +10,13 @@ controller replay (`stswatch.reports.proofs.progress`), never guessed from the e
 
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.objects import parse_time
-from stswatch.reports.proofs.context import Health, ProofContext, health
+from stswatch.reports.proofs.context import (
+    Health,
+    ProofContext,
+    health,
+    race_note,
+    unseen_by_cache,
+)
 from stswatch.reports.proofs.progress import episode_progress, hold_clause
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 
@@ -27,7 +33,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     created = ctx.creations()
     # At most CITED violations a pod: no more are cited, and a burst of Parallel creations
     # would otherwise compare every pod with every lower one.
-    per_pod = [found for pod in _suspects(ctx, created) if (found := _violations(ctx, pod))]
+    raced: list[str] = []
+    suspects = _suspects(ctx, created)
+    per_pod = [found for pod in suspects if (found := _violations(ctx, pod, raced))]
     violations = [v for found in per_pod for v in found]
     if ctx.episode.spec.pod_management_policy == "Parallel":
         reason = "Parallel: the controller does not gate creation on readiness (allowsBurst)"
@@ -48,7 +56,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if not created and not holds:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
     evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
-    reason = _pass_reason(ctx, created)
+    reason = _pass_reason(ctx, created) + "".join(f"; {note}" for note in raced[:CITED])
     for hold in holds:
         reason += f"; {_hold_clause(hold, created)}"
         evidence.extend(hold.evidence)
@@ -81,10 +89,17 @@ def _suspects(ctx: ProofContext, created: list[PodIncarnation]) -> list[PodIncar
     return [p for p in created if p.ordinal is not None and lowest[p.created.rank] < p.ordinal]
 
 
-def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[Evidence]]]:
+def _violations(
+    ctx: ProofContext, pod: PodIncarnation, raced: list[str]
+) -> list[tuple[str, list[Evidence]]]:
+    """The lower ordinals `pod`'s creation found unhealthy, at most CITED. One that turned
+    unhealthy after the creation's enabling change (its predecessor Ready, else the episode's
+    start) and just before it may not have been in the controller's cache (`unseen_by_cache`):
+    told in `raced`, not held against the controller."""
     if pod.ordinal is None:
         return []
     rank = pod.created.rank
+    enabled_at, enabled = _enabled(ctx, pod)
     at = parse_time(pod.created.api_time)
     start = ctx.episode.spec.start_ordinal
     found: list[tuple[str, list[Evidence]]] = []
@@ -98,6 +113,12 @@ def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[
             found.append((f"{pod.name} was created while {name} did not exist", [created]))
             continue
         state = _health(ctx, lower, rank, at)
+        minimum = ctx.episode.spec.min_ready_seconds
+        if unseen_by_cache(
+            lower, state, enabled_at=enabled_at, decision=pod.created, min_ready_seconds=minimum
+        ):
+            raced.append(race_note(f"{pod.name} was created", pod.created, lower, state, enabled))
+            continue
         if not state.ok:
             step = state.step or lower.created
             since = (pod.created.received_wall_ns - step.received_wall_ns) / 1e9
@@ -107,6 +128,20 @@ def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[
             reason = f"{pod.name} was created while {lower.name} was {state.problem}"
             found.append((reason, [cause, created]))
     return found
+
+
+def _enabled(ctx: ProofContext, pod: PodIncarnation) -> tuple[int, str]:
+    """The change a cache must have shown for the controller to create `pod`: its predecessor's
+    last turn to Ready before it (processReplica walks up from the lowest ordinal), else the
+    episode's start."""
+    start = ctx.episode.start_rank
+    if pod.ordinal is None or pod.ordinal <= ctx.episode.spec.start_ordinal:
+        return start, "the episode began"
+    predecessor = ctx.alive(pod.ordinal - 1, pod.created.rank)
+    ready = predecessor.last_before(pod.created.rank, ("ready",)) if predecessor else None
+    if predecessor is None or ready is None or ready.rank < start:
+        return start, "the episode began"
+    return ready.rank, f"{predecessor.name} was Ready"
 
 
 def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None) -> Health:
