@@ -56,13 +56,14 @@ def decide(ctx: ProofContext) -> Verdict | None:
     deleted = [p for p, _ in steps]
     client_note = "".join(f"; {p.name} was {causes.DELETED_BY_CLIENT}" for p, _ in by_client)
     holds = episode_progress(ctx).holds
-    hold_note = "".join(f"; {_hold_clause(h, steps)}" for h in holds)
     if not deleted:
         reason = "the controller deleted no condemned pod in this episode" + client_note
+        hold_note = "".join(f"; {_hold_clause(h, [])}" for h in holds)
         return ctx.verdict(PROOF, "not-applicable", reason + hold_note)
     problems = [_out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)]
-    raced: list[str] = []
+    raced: list[tuple[Deletion, str]] = []
     problems.append(unhealthy_deletion(ctx, steps, pods, raced))
+    hold_note = "".join(f"; {_hold_clause(h, [d for d, _ in raced])}" for h in holds)
     for problem in problems:
         if problem is not None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
@@ -74,7 +75,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     left = [p.name for p in pods if p.uid not in deleted_uids and p.uid not in client_uids]
     if left:
         reason += f" (still present at the end: {', '.join(left)})"
-    race_note = "".join(f"; {note}" for note in raced)
+    race_note = "".join(f"; {note}" for _, note in raced)
     return ctx.verdict(PROOF, "pass", reason + client_note + hold_note + race_note, evidence)
 
 
@@ -83,13 +84,13 @@ def _by_client(ctx: ProofContext, pod: PodIncarnation) -> bool:
     return actor is not None and actor.client
 
 
-def _hold_clause(hold: Hold, steps: list["Deletion"]) -> str:
+def _hold_clause(hold: Hold, raced: list["Deletion"]) -> str:
     """'held at web-0 (not Ready) for 8.8 s, until web-0 Ready (no condemned pod deleted
-    meanwhile)'; a deletion inside the hold (one that raced the cache, see `unseen_by_cache`) is
-    named instead of denied."""
+    meanwhile)'; a deletion inside the hold that raced the cache (`unseen_by_cache`) is named
+    instead of denied."""
     inside = [
         p.name
-        for p, step in steps
+        for p, step in raced
         if hold.from_wall_ns <= step.received_wall_ns
         and (hold.to_wall_ns is None or step.received_wall_ns < hold.to_wall_ns)
     ]
@@ -98,7 +99,10 @@ def _hold_clause(hold: Hold, steps: list["Deletion"]) -> str:
 
 
 def unhealthy_deletion(
-    ctx: ProofContext, steps: list["Deletion"], pods: list[PodIncarnation], raced: list[str]
+    ctx: ProofContext,
+    steps: list["Deletion"],
+    pods: list[PodIncarnation],
+    raced: list[tuple["Deletion", str]],
 ) -> tuple[str, list[Evidence]] | None:
     """A deletion the controller would not make: an in-range pod unhealthy, or a condemned pod
     deleted while unhealthy although it was not the firstUnavailablePod (processCondemned).
@@ -161,13 +165,14 @@ def _unseen(
     state: Health,
     enabled: tuple[int, str],
     deletion: "Deletion",
-    raced: list[str],
+    raced: list[tuple["Deletion", str]],
 ) -> bool:
     """Whether the deletion raced `unhealthy`'s turn to unhealthy; if so, say so in `raced`."""
     pod, decision = deletion
     if state.step is None or not _seen_healthy(ctx, unhealthy, state, enabled[0], decision):
         return False
-    raced.append(race_note(f"{pod.name} deletion began", decision, unhealthy, state, enabled[1]))
+    note = race_note(f"{pod.name} deletion began", decision, unhealthy, state, enabled[1])
+    raced.append((deletion, note))
     return True
 
 

@@ -115,6 +115,9 @@ def test_deletion_racing_the_blockers_change_is_the_controllers_cache(tmp_path: 
     assert "web-4, web-3, web-2, web-1" in verdict.reason
     assert "web-0 turned not Ready" in verdict.reason
     assert "informer cache" in verdict.reason
+    assert "(no condemned pod deleted meanwhile but web-3, whose deletion raced the hold)" in (
+        verdict.reason
+    )
 
 
 def test_blocker_seen_before_the_enabling_removal_still_fails(tmp_path: Path) -> None:
