@@ -9,7 +9,7 @@ controller replay (`stswatch.reports.proofs.progress`), never guessed from the e
 """
 
 from stswatch.reports.history.lifecycles import PodIncarnation
-from stswatch.reports.history.objects import parse_time
+from stswatch.reports.history.objects import parse_ordinal, parse_time
 from stswatch.reports.proofs.context import (
     Health,
     ProofContext,
@@ -58,18 +58,28 @@ def decide(ctx: ProofContext) -> Verdict | None:
     evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
     reason = _pass_reason(ctx, created) + "".join(f"; {note}" for note in raced[:CITED])
     for hold in holds:
-        reason += f"; {_hold_clause(hold, created)}"
+        reason += f"; {_hold_clause(ctx, hold, created)}"
         evidence.extend(hold.evidence)
     return ctx.verdict(PROOF, "pass", reason, evidence)
 
 
-def _hold_clause(hold: Hold, created: list[PodIncarnation]) -> str:
-    """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready, then web-3 created'."""
+def _hold_clause(ctx: ProofContext, hold: Hold, created: list[PodIncarnation]) -> str:
+    """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready, then web-3 created'; a halt
+    says 'no successor created' only when an in-range ordinal above the held pod was missing."""
     clause = hold_clause(hold)
     if hold.to_wall_ns is None:
-        return f"{clause}: no successor created"
+        return clause + (": no successor created" if _successor_missing(ctx, hold) else "")
     after = [p for p in created if p.created.received_wall_ns >= hold.to_wall_ns]
     return clause + (f", then {after[0].name} created" if after else "")
+
+
+def _successor_missing(ctx: ProofContext, hold: Hold) -> bool:
+    """Whether an in-range ordinal above the held pod was missing when the episode ended."""
+    parsed = parse_ordinal(hold.pod)
+    spec = ctx.episode.spec
+    end = ctx.episode.end_rank - 1
+    above = range((parsed[1] if parsed else -1) + 1, spec.start_ordinal + spec.replicas)
+    return any(ctx.alive(ordinal, end) is None for ordinal in above)
 
 
 def _pass_reason(ctx: ProofContext, created: list[PodIncarnation]) -> str:

@@ -138,9 +138,12 @@ def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | Non
     pod = stretch.pod
     state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
     evidence = [ctx.cite(state.change_id, f"held at {pod.name}: {stretch.detail}")]
+    kept = _finalizers(ctx, state) if state.what == "terminating" else ()
+    actor = ctx.deleted_by(pod) if state.what == "terminating" else None
+    begun = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""
     by = ""
     if released is not None:
-        by = _released_by(ctx, pod, released)
+        by = _released_by(ctx, pod, released, kept if state.what == "terminating" else None)
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
     return Hold(
         pod=pod.name,
@@ -151,6 +154,8 @@ def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | Non
         seconds=seconds,
         released_by=by,
         evidence=tuple(evidence),
+        finalizers=kept,
+        begun_by=begun,
     )
 
 
@@ -163,10 +168,26 @@ def _cause(stretch: Stretch) -> str:
     return stretch.cause
 
 
-def _released_by(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> str:
-    """What the releasing change was, in a user's words."""
+def _released_by(
+    ctx: ProofContext, pod: PodIncarnation, step: Transition, kept: tuple[str, ...] | None = None
+) -> str:
+    """What the releasing change was, in a user's words.
+
+    A hold on a terminating pod (`kept`: its finalizers then) is released by the pod's removal,
+    not by the deletion that began its termination: 'web-2 gone', or with finalizers 'the
+    finalizer example.com/hold removed and web-2 gone' (the API server removes the object once
+    its finalizers are gone). Any other hold ended by a deletion names who deleted.
+    """
     change = ctx.changes[step.change_id]
     if change.kind == "Pod" and change.uid == pod.uid:
+        if step.what == "deleted" and kept is not None:
+            gone = set(kept) - set(_finalizers(ctx, step))
+            if gone:
+                plural = "s" * (len(gone) > 1)
+                return (
+                    f"the finalizer{plural} {', '.join(sorted(gone))} removed and {pod.name} gone"
+                )
+            return f"{pod.name} gone"
         if step.what in ("terminating", "deleted"):
             actor = ctx.deleted_by(pod)
             who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
@@ -175,6 +196,15 @@ def _released_by(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> st
     if change.kind == "StatefulSet":
         return f"StatefulSet {change.name} changed"
     return f"{change.kind} {change.name} {change.event.lower()}"
+
+
+def _finalizers(ctx: ProofContext, step: Transition) -> tuple[str, ...]:
+    """metadata.finalizers of the object the step's change recorded."""
+    metadata = ctx.changes[step.change_id].object.get("metadata")
+    found = metadata.get("finalizers") if isinstance(metadata, dict) else None
+    if not isinstance(found, list):
+        return ()
+    return tuple(f for f in found if isinstance(f, str))
 
 
 def _word(what: str) -> str:
@@ -191,9 +221,13 @@ def hold_clause(hold: Hold) -> str:
     until = f", until {hold.released_by}" if hold.released_by else ""
     if hold.cause == causes.STARTING:
         return f"waited {took} for {hold.pod} to start{until}"
+    cause = hold.cause + (f": {hold.begun_by}" if hold.begun_by else "")
+    if hold.finalizers:
+        plural = "s" * (len(hold.finalizers) > 1)
+        cause += f", kept by the finalizer{plural} {', '.join(hold.finalizers)}"
     if hold.to_wall_ns is None:
-        return f"halted at {hold.pod} ({hold.cause}) for {took}"
-    return f"held at {hold.pod} ({hold.cause}) for {took}{until}"
+        return f"halted at {hold.pod} ({cause}) for {took}"
+    return f"held at {hold.pod} ({cause}) for {took}{until}"
 
 
 def _holds_clause(holds: tuple[Hold, ...], *, skip_last: bool = False) -> str:

@@ -82,7 +82,13 @@ def _deleted_by(ctx: ProofContext, pod: PodIncarnation) -> str:
 
 def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]) -> str:
     """The rollout's progress, the forced rollback and the client's deletions, as clauses."""
-    forced = [h for h in progress.holds if h.released_by.endswith(causes.DELETED_BY_CLIENT)]
+    # The docs' forced rollback: a pod that never turns Running and Ready, deleted by hand. A
+    # terminating pod (a finalizer, a grace period) is waited for, never rolled back.
+    forced = [
+        h
+        for h in progress.holds
+        if h.released_by.endswith(causes.DELETED_BY_CLIENT) and h.cause != causes.TERMINATING
+    ]
     parts = [progress.headline or progress.text if forced else progress.text]
     for hold in forced:
         parts.append(

@@ -126,6 +126,8 @@ class Hold:
     seconds: float
     released_by: str  # what ended it, e.g. "web-2 Ready", "web-2 deleted by a client", ""
     evidence: tuple[Evidence, ...] = ()
+    finalizers: tuple[str, ...] = ()  # what kept a terminating pod: metadata.finalizers
+    begun_by: str = ""  # what began a terminating hold, e.g. "deleted by a client"
 
 
 @dataclass(frozen=True)
