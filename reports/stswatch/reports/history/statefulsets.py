@@ -1,6 +1,7 @@
 """A StatefulSet incarnation (one uid) rebuilt from its changes: every spec and status version."""
 
 import hashlib
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,12 +84,13 @@ class StatefulSetIncarnation:
 
     def status_at(self, rank: int) -> StatusVersion | None:
         """The last status recorded at or before `rank`."""
-        current = None
-        for status in self.statuses:
-            if status.rank > rank:
-                break
-            current = status
-        return current
+        i = bisect_right(self.statuses, rank, key=lambda s: s.rank)
+        return self.statuses[i - 1] if i else None
+
+    def status_after(self, rank: int) -> StatusVersion | None:
+        """The first status recorded after `rank`."""
+        i = bisect_right(self.statuses, rank, key=lambda s: s.rank)
+        return self.statuses[i] if i < len(self.statuses) else None
 
 
 def _spec(

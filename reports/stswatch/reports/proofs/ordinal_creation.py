@@ -1,11 +1,14 @@
-"""Ordinal creation: under OrderedReady a scale-up creates its pods in ascending ordinal order.
+"""Ordinal creation: under OrderedReady a scale-up creates its pods in ascending ordinal order,
+each at the revision the controller gives its ordinal.
 
 `runForAll(replicas, processReplica, monotonic=true)` walks the replicas by ascending index and
-creates at most one missing pod per sync (`processReplica`).
+creates at most one missing pod per sync (`processReplica`); the revision comes from
+`newVersionedStatefulSetPod` (`stswatch.reports.proofs.revision`).
 """
 
 from itertools import pairwise
 
+from stswatch.reports.proofs import revision
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Verdict
 
@@ -36,10 +39,25 @@ def decide(ctx: ProofContext) -> Verdict | None:
                     ctx.cite_step(second, second.created, f"{second.name} created after it"),
                 ],
             )
+    judged = [c for p in pods if (c := revision.created_at(episode.statefulset, p)) is not None]
+    wrong = next((c for c in judged if not c.ok), None)
+    if wrong is not None:
+        pod = wrong.pod
+        expected = " or ".join(sorted(wrong.allowed))
+        return ctx.verdict(
+            PROOF,
+            "fail",
+            f"{pod.name} was created at revision {pod.revision}, but newVersionedStatefulSetPod "
+            f"gives ordinal {pod.ordinal} the {wrong.field} {expected}",
+            [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")],
+        )
     names = ", ".join(p.name for p in pods)
-    return ctx.verdict(
-        PROOF,
-        "pass",
-        f"created in ascending ordinal order: {names}",
-        [ctx.cite_step(p, p.created, f"{p.name} created") for p in pods],
-    )
+    evidence = [ctx.cite_step(p, p.created, f"{p.name} created") for p in pods]
+    for c in judged:
+        if c.promoted is not None:
+            evidence.append(
+                ctx.cite(c.promoted.change_id, "currentRevision promoted at 0 replicas")
+            )
+            break
+    reason = f"created in ascending ordinal order: {names}" + revision.clause(judged)
+    return ctx.verdict(PROOF, "pass", reason, evidence)

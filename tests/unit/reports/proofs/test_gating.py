@@ -137,3 +137,19 @@ def test_lower_pod_unready_long_before_the_creation_still_fails(tmp_path: Path) 
     gating = _verdict(verify(b.write(tmp_path / "late.db")), "ordered-ready-gating")
     assert gating.outcome == "fail"
     assert gating.reason == "web-2 was created while web-0 was not Ready"
+
+
+def test_halt_at_the_highest_ordinal_claims_no_missing_successor(tmp_path: Path) -> None:
+    # A one-replica set: web-0 never turns Ready. Nothing above it can be created, so the halt
+    # must not say that no successor was created; with three replicas it must.
+    for replicas, said in ((1, False), (3, True)):
+        b = web_set(replicas=replicas)
+        b.create_pod("web", 0)
+        b.schedule("web-0")
+        b.run("web-0")
+        b.tick(10_000)
+        b.set_status("web", replicas=1, readyReplicas=0)
+        gating = _verdict(verify(b.write(tmp_path / f"{replicas}.db")), "ordered-ready-gating")
+        assert gating.outcome == "pass", gating.reason
+        assert "halted at web-0 (not Ready)" in gating.reason
+        assert ("no successor created" in gating.reason) is said, gating.reason
