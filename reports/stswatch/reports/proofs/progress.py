@@ -57,6 +57,8 @@ def _progress(ctx: ProofContext) -> Progress:
     if recreation is not None and (ready := recreation.new.first("ready")) is not None:
         settled = ready.received_wall_ns  # the episode's window ends there by construction
     if settled is not None:
+        # A hold that began after the spec was met is not this episode's (a later deletion's).
+        holds = tuple(h for h in holds if h.from_wall_ns < settled)
         took = (settled - _start_ns(ctx)) / 1e9
         text = f"completed within the episode in {took:.1f} s"
         return Progress("completed", text + _holds_clause(holds), holds, text)

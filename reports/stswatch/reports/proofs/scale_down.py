@@ -63,7 +63,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     problems = [_out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)]
     raced: list[tuple[Deletion, str]] = []
     problems.append(unhealthy_deletion(ctx, steps, pods, raced))
-    hold_note = "".join(f"; {_hold_clause(h, [d for d, _ in raced])}" for h in holds)
+    hold_note = "".join(
+        f"; {_hold_clause(h, [d for d, _ in raced])}{_ready_count_note(ctx, h)}" for h in holds
+    )
     for problem in problems:
         if problem is not None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
@@ -96,6 +98,41 @@ def _hold_clause(hold: Hold, raced: list["Deletion"]) -> str:
     ]
     but = f" but {', '.join(inside)}, whose deletion raced the hold" if inside else ""
     return f"{hold_clause(hold)} (no condemned pod deleted meanwhile{but})"
+
+
+def _ready_count_note(ctx: ProofContext, hold: Hold) -> str:
+    """Where status.readyReplicas counted the held terminating pod, say so: the controller counts
+    a Terminating pod that is still Ready (kubernetes#86209), so status and pods disagree."""
+    if hold.cause != causes.TERMINATING:
+        return ""
+    sts = ctx.episode.statefulset
+    for status in sts.statuses:
+        if status.rank < ctx.episode.start_rank or status.ready_replicas is None:
+            continue
+        if status.rank >= ctx.episode.end_rank:
+            break
+        inside = hold.from_wall_ns <= status.received_wall_ns
+        if not inside or (
+            hold.to_wall_ns is not None and status.received_wall_ns >= hold.to_wall_ns
+        ):
+            continue
+        alive = [p for incs in ctx.slots.values() for p in incs if p.alive_at(status.rank)]
+        healthy = sum(1 for p in alive if _health(ctx, p, status.rank + 1).ok)
+        counted = [
+            p.name
+            for p in alive
+            if p.terminating is not None
+            and p.terminating.rank <= status.rank
+            and (ready := p.last_before(status.rank + 1, ("ready", "unready"))) is not None
+            and ready.what == "ready"
+        ]
+        if status.ready_replicas > healthy and counted:
+            return (
+                f"; status.readyReplicas was {status.ready_replicas} meanwhile, counting the "
+                f"Terminating but still Ready {', '.join(counted)} (upstream behaviour, "
+                "kubernetes#86209)"
+            )
+    return ""
 
 
 def unhealthy_deletion(
