@@ -108,10 +108,20 @@ def _replaced(
         return "fail", f"{change}, although the old claim was never deleted", cited
     gone = before.deleted or before.transitions[-1]
     cited.insert(0, ctx.cite(gone.change_id, f"{before.name} (uid {before.uid}) {actor.who}"))
+    created = after.transitions[0]
+    event = ctx.actors.controller_action(
+        new.namespace, "create", "Claim", after.name, created.received_wall_ns
+    )
+    if event is not None:
+        cited.append(ctx.cite(event, f"SuccessfulCreate: {after.name} (uid {after.uid})"))
+        fresh = "the controller created a fresh, empty claim once the old one was gone (its "
+        fresh += "SuccessfulCreate Event, createPersistentVolumeClaims)"
+    else:
+        fresh = "the controller creates a fresh, empty claim once the old one is gone "
+        fresh += "(createPersistentVolumeClaims; no Event of it was recorded)"
     reason = (
         f"{change} ({causes.CLAIM_REPLACED}, expected): the old claim was deleted by {actor.who} "
-        f"({actor.basis}), and the controller creates a fresh, empty claim once the old one is "
-        "gone (createPersistentVolumeClaims); the old claim's data did not follow"
+        f"({actor.basis}), and {fresh}; the old claim's data did not follow"
     )
     return "not-applicable", reason, cited
 
