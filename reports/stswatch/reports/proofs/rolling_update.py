@@ -21,6 +21,7 @@ from stswatch.reports import causes
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_time
+from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import ProofContext, health
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.scale_down import began
@@ -55,14 +56,15 @@ def decide(ctx: ProofContext) -> Verdict | None:
         reason = "OnDelete: the controller replaces no pod; pods take the update revision only "
         reason += "when deleted" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
-    below = _below_partition(ctx, revision)
-    if below is not None:
-        return below
+    wrong = _wrong_revision(ctx)
+    if wrong is not None:
+        return wrong
     if not replaced:
         reason = f"the controller replaced no pod at or above partition {spec.partition}" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
-    for earlier, later in pairwise(replaced):
-        problem = _problem(ctx, earlier, later)
+    problems = [_problem(ctx, earlier, later) for earlier, later in pairwise(replaced)]
+    problems.append(_left_behind(ctx, replaced, revision))
+    for problem in problems:
         if problem is not None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
     evidence = [e for r in replaced for e in _cited(ctx, r)] + _client_cited(ctx, by_client)
@@ -156,23 +158,56 @@ def _problem(
     return reason, cited
 
 
-def _below_partition(ctx: ProofContext, revision: str | None) -> Verdict | None:
-    spec = ctx.episode.spec
-    if revision is None:
-        return None
-    for ordinal in range(spec.start_ordinal, spec.start_ordinal + spec.partition):
-        for pod in ctx.slots.get(ordinal, ()):
-            current = ctx.episode.statefulset.status_at(pod.created.rank)
-            stale = current is not None and current.current_revision == revision
-            if ctx.episode.contains(pod.created.rank) and pod.revision == revision and not stale:
-                return ctx.verdict(
-                    PROOF,
-                    "fail",
-                    f"{pod.name} is below partition {spec.partition} but came back at the "
-                    f"update revision {revision}",
-                    [ctx.cite_step(pod, pod.created, f"{pod.name} created at {revision}")],
-                )
+def _wrong_revision(ctx: ProofContext) -> Verdict | None:
+    """A pod created in the window at a revision newVersionedStatefulSetPod does not give its
+    ordinal (`stswatch.reports.proofs.revision`): below the partition currentRevision, else
+    updateRevision."""
+    for pod in ctx.created_in_window():
+        found = revisions.created_at(ctx.episode.statefulset, pod)
+        if found is None or found.ok:
+            continue
+        partition = ctx.episode.statefulset.spec_at(pod.created.rank).partition
+        where = "below" if found.field == "currentRevision" else "at or above"
+        expected = " or ".join(sorted(found.allowed))
+        return ctx.verdict(
+            PROOF,
+            "fail",
+            f"{pod.name} is {where} partition {partition} but came back at revision "
+            f"{pod.revision}; newVersionedStatefulSetPod gives it the {found.field} {expected}",
+            [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")],
+        )
     return None
+
+
+def _left_behind(
+    ctx: ProofContext, replaced: list["Replacement"], target: str | None
+) -> tuple[str, list[Evidence]] | None:
+    """A replacement while an in-range ordinal above it was still at an old revision: the update
+    walks `target` from the highest index down and replaces that one first (updateStatefulSet)."""
+    if target is None or not _one_at_a_time(ctx):
+        return None
+    spec = ctx.episode.spec
+    for r in replaced:
+        rank = r.deletion.rank
+        for ordinal in range((r.old.ordinal or 0) + 1, spec.start_ordinal + spec.replicas):
+            above = ctx.alive(ordinal, rank)
+            if above is None or above.revision in (None, target) or _terminating(above, rank):
+                continue
+            reason = (
+                f"{r.old.name} was replaced while {above.name}, above it, was still at revision "
+                f"{above.revision}: the update walks from the highest ordinal down and replaces "
+                f"{above.name} first (updateStatefulSet)"
+            )
+            return reason, [
+                ctx.cite_step(above, above.created, f"{above.name} created at {above.revision}"),
+                ctx.cite_step(r.old, r.deletion, f"{r.old.name} deletion began"),
+            ]
+    return None
+
+
+def _terminating(pod: PodIncarnation, rank: int) -> bool:
+    step = pod.terminating
+    return step is not None and step.rank < rank
 
 
 def _cited(ctx: ProofContext, r: Replacement) -> list[Evidence]:
