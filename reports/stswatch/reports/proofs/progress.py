@@ -56,11 +56,12 @@ def _progress(ctx: ProofContext) -> Progress:
     recreation = episode.recreation
     if recreation is not None and (ready := recreation.new.first("ready")) is not None:
         settled = ready.received_wall_ns  # the episode's window ends there by construction
+    failed = _failures(ctx, window_end_ns)
     if settled is not None:
         # A hold that began after the spec was met is not this episode's (a later deletion's).
         holds = tuple(h for h in holds if h.from_wall_ns < settled)
         took = (settled - _start_ns(ctx)) / 1e9
-        text = f"completed within the episode in {took:.1f} s"
+        text = f"completed within the episode in {took:.1f} s" + failed
         return Progress("completed", text + _holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)
     if end < len(ctx.life.ordering.rank):
@@ -68,8 +69,32 @@ def _progress(ctx: ProofContext) -> Progress:
     else:
         halted = holds and holds[-1].to_wall_ns is None
         state, ended = ("halted" if halted else "progressing"), "the recording ended"
-    text = f"did not complete within the episode ({ended}): {_stands(ctx, last, holds)}"
+    stands = _stands(ctx, last, holds)
+    if failed and last is not None and last.state == "act":
+        # The replay's next step is what the rules allow; the controller's own Events say it
+        # could not take it (a refused pod update, a quota, an admission webhook).
+        stands = "the controller could not take its next step"
+    text = f"did not complete within the episode ({ended}): {stands}{failed}"
     return Progress(state, text + _holds_clause(holds, skip_last=True), holds, text)
+
+
+def _failures(ctx: ProofContext, window_end_ns: int) -> str:
+    """'; the controller's calls failed: FailedUpdate 15 times ("update Pod web-0 …")', from the
+    Warning Events the controller recorded on the set in the window (its API calls refused)."""
+    sts = ctx.episode.statefulset
+    found = ctx.actors.controller_failures(sts.namespace, sts.name, _start_ns(ctx), window_end_ns)
+    if not found:
+        return ""
+    by_reason: dict[str, list[str]] = {}
+    for _, _, reason, message in found:
+        by_reason.setdefault(reason, []).append(message)
+    parts = []
+    for reason, messages in by_reason.items():
+        line = messages[-1].splitlines()[0] if messages[-1] else ""
+        line = line if len(line) <= 160 else line[:159] + "…"
+        times = f"{len(messages)} time{'s' * (len(messages) > 1)}"
+        parts.append(f'{reason} recorded {times} ("{line}")')
+    return "; the controller's calls failed: " + "; ".join(parts)
 
 
 def _deletion_progress(ctx: ProofContext) -> Progress:
@@ -77,6 +102,11 @@ def _deletion_progress(ctx: ProofContext) -> Progress:
     start = gone.rank if gone is not None else ctx.episode.start_rank
     pods = [p for incs in ctx.slots.values() for p in incs if p.alive_at(start)]
     left = [p.name for p in pods if p.deleted is None]
+    removed = any(p.terminating or p.deleted for p in pods)
+    if left and not removed and gone is not None and not ctx.near_end(gone):
+        # As the deletion verdict reads it: nothing went, so the pods were orphaned.
+        text = f"completed: {', '.join(left)} left running, orphaned (none deleted)"
+        return Progress("completed", text)
     if left:
         return Progress("progressing", f"{', '.join(left)} still present when the recording ended")
     last = max((p.deleted.received_wall_ns for p in pods if p.deleted), default=_start_ns(ctx))
