@@ -8,6 +8,8 @@ episode). A hold is told when it lasted at least `NOTABLE_S` seconds beyond minR
 shorter waits are a pod starting as usual, not a halt.
 """
 
+from bisect import bisect_left
+
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.replay import Decision, Stretch
@@ -49,8 +51,8 @@ def _progress(ctx: ProofContext) -> Progress:
     window_end_ns = _window_end_ns(ctx)
     holds = tuple(
         h
-        for s in ctx.replay.overlapping(episode.start_rank, end + 1)
-        if (h := _hold(ctx, s, window_end_ns)) is not None
+        for s, meanwhile in _joined(ctx, ctx.replay.overlapping(episode.start_rank, end + 1))
+        if (h := _hold(ctx, s, window_end_ns, meanwhile)) is not None
     )
     settled = _settled(ctx)
     recreation = episode.recreation
@@ -152,7 +154,68 @@ def _settled(ctx: ProofContext) -> int | None:
     return None
 
 
-def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | None:
+def _joined(
+    ctx: ProofContext, stretches: tuple[Stretch, ...]
+) -> list[tuple[Stretch, tuple[PodIncarnation, ...]]]:
+    """Stretches with one cause at one pod, cut in two only by another pod's coming and going
+    (a client deleted a lower pod, the controller recreated it and waited for it to start),
+    joined back into one hold; with each, the pods recreated in such interludes."""
+    joined: list[tuple[Stretch, tuple[PodIncarnation, ...]]] = []
+    i = 0
+    while i < len(stretches):
+        whole: Stretch = stretches[i]
+        meanwhile: tuple[PodIncarnation, ...] = ()
+        j = i + 1
+        while j < len(stretches):
+            cut = whole.end
+            cutter = ctx.changes[cut.change_id].uid if cut is not None else whole.pod.uid
+            if cut is None or cutter == whole.pod.uid:
+                break  # released by the held pod itself
+            # Skip the interlude: the pod whose change cut the hold, and pods created after it.
+            k = j
+            while k < len(stretches) and stretches[k].pod.uid != whole.pod.uid:
+                pod = stretches[k].pod
+                if pod.uid != cutter and pod.created.rank < cut.rank:
+                    break
+                k += 1
+            if k == len(stretches):
+                break
+            later = stretches[k]
+            if later.pod.uid != whole.pod.uid or later.cause != whole.cause:
+                break
+            meanwhile += _recreated_between(ctx, cut.rank, later.start.rank + 1)
+            whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end)
+            j = k + 1
+        joined.append((whole, meanwhile))
+        i = j
+    return joined
+
+
+def _recreated_between(ctx: ProofContext, start: int, end: int) -> tuple[PodIncarnation, ...]:
+    """The set's pods created in ranks [start, end)."""
+    ranks = ctx.index.created_ranks
+    first, last = bisect_left(ranks, start), bisect_left(ranks, end)
+    return tuple(ctx.index.created[first:last])
+
+
+def _meanwhile(ctx: ProofContext, pods: tuple[PodIncarnation, ...]) -> str:
+    """'web-0 deleted by a client and recreated at revision web-abc'."""
+    parts = []
+    for pod in pods:
+        previous = ctx.previous(pod)
+        actor = ctx.deleted_by(previous) if previous is not None else None
+        by = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
+        at = f" at revision {pod.revision}" if pod.revision else ""
+        parts.append(f"{pod.name} deleted{by} and recreated{at}")
+    return "; ".join(parts)
+
+
+def _hold(
+    ctx: ProofContext,
+    stretch: Stretch,
+    window_end_ns: int,
+    meanwhile: tuple[PodIncarnation, ...] = (),
+) -> Hold | None:
     """The stretch as a Hold clipped to the episode window, when it is notable there."""
     start, end = ctx.episode.start_rank, ctx.episode.end_rank
     if stretch.start.rank >= end or (stretch.end is not None and stretch.end.rank <= start):
@@ -188,6 +251,7 @@ def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | Non
         evidence=tuple(evidence),
         finalizers=kept,
         begun_by=begun,
+        meanwhile=_meanwhile(ctx, meanwhile),
     )
 
 
@@ -257,9 +321,10 @@ def hold_clause(hold: Hold) -> str:
     if hold.finalizers:
         plural = "s" * (len(hold.finalizers) > 1)
         cause += f", kept by the finalizer{plural} {', '.join(hold.finalizers)}"
+    aside = f" (meanwhile {hold.meanwhile})" if hold.meanwhile else ""
     if hold.to_wall_ns is None:
-        return f"halted at {hold.pod} ({cause}) for {took}"
-    return f"held at {hold.pod} ({cause}) for {took}{until}"
+        return f"halted at {hold.pod} ({cause}) for {took}{aside}"
+    return f"held at {hold.pod} ({cause}) for {took}{aside}{until}"
 
 
 def _holds_clause(holds: tuple[Hold, ...], *, skip_last: bool = False) -> str:

@@ -128,6 +128,7 @@ class Hold:
     evidence: tuple[Evidence, ...] = ()
     finalizers: tuple[str, ...] = ()  # what kept a terminating pod: metadata.finalizers
     begun_by: str = ""  # what began a terminating hold, e.g. "deleted by a client"
+    meanwhile: str = ""  # pods recreated while it lasted, e.g. "web-0 deleted by a client and …"
 
 
 @dataclass(frozen=True)

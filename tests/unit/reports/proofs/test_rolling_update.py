@@ -193,3 +193,24 @@ def test_phased_rollout_with_a_hand_deleted_pod_back_at_the_update_revision_pass
     result = verify(_phased("web-rev2").write(tmp_path / "s.db"))
     assert verdict_of(result, PROOF, PROOF, 1).outcome == "pass"
     assert not result.failed
+
+
+def test_hold_not_cut_in_two_by_a_client_deleting_a_lower_pod(tmp_path: Path) -> None:
+    # Issue 20, item 7: held at the new web-2 (not Ready); meanwhile a client deletes web-0 and
+    # the controller recreates it (processReplica recreates a missing lower pod first). One hold,
+    # released by web-2 turning Ready, with the interlude and web-0's new revision told.
+    b = _three()
+    _halted_at_web_2(b)
+    b.tick(5_000)
+    b.take_down("web", 0)
+    b.create_pod("web", 0)
+    b.controller_event("web", "create", "Pod", "web-0")
+    b.start_pod("web-0")
+    b.tick(5_000)
+    b.ready("web-2")
+    verdict = verdict_of(verify(b.write(tmp_path / "s.db")), PROOF, PROOF)
+    assert verdict.reason.count("held at web-2") == 1, verdict.reason
+    assert (
+        "(meanwhile web-0 deleted by a client and recreated at revision web-rev2), until web-2 "
+        "Ready"
+    ) in verdict.reason
