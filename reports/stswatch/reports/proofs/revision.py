@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
 from stswatch.reports.history.statefulsets import StatusVersion
+from stswatch.reports.proofs.context import CACHE_LAG_NS
 
 
 @dataclass(frozen=True)
@@ -39,18 +40,27 @@ def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | 
         return None
     rank = pod.created.rank
     statuses = [s for s in (sts.status_at(rank), sts.status_after(rank)) if s is not None]
-    spec = sts.spec_at(rank)
-    below = spec.update_strategy == "RollingUpdate" and (
-        pod.ordinal < spec.start_ordinal + spec.partition
-    )
-    values = {s.current_revision if below else s.update_revision for s in statuses}
+    specs = [sts.spec_at(rank)]
+    previous = sts.spec_at(specs[0].rank - 1)
+    lag = pod.created.received_wall_ns - specs[0].received_wall_ns
+    if previous is not specs[0] and lag <= CACHE_LAG_NS:
+        specs.append(previous)  # the creating sync may have read the set before this change
+    sides = {
+        spec.update_strategy == "RollingUpdate"
+        and pod.ordinal < spec.start_ordinal + spec.partition
+        for spec in specs
+    }
+    values = {
+        s.current_revision if below else s.update_revision for s in statuses for below in sides
+    }
     allowed = frozenset(v for v in values if v is not None)
     if not allowed:
         return None
     promoted = None
-    if below and any(pod.revision == s.update_revision for s in statuses):
+    if True in sides and any(pod.revision == s.update_revision for s in statuses):
         promoted = _promotion(sts, rank, pod.revision)
-    return CreatedAt(pod, "currentRevision" if below else "updateRevision", allowed, promoted)
+    field = " or ".join(sorted("currentRevision" if b else "updateRevision" for b in sides))
+    return CreatedAt(pod, field, allowed, promoted)
 
 
 def _promotion(

@@ -167,7 +167,8 @@ def _wrong_revision(ctx: ProofContext) -> Verdict | None:
         if found is None or found.ok:
             continue
         partition = ctx.episode.statefulset.spec_at(pod.created.rank).partition
-        where = "below" if found.field == "currentRevision" else "at or above"
+        sides = {"currentRevision": "below", "updateRevision": "at or above"}
+        where = sides.get(found.field, "beside a just changed")
         expected = " or ".join(sorted(found.allowed))
         return ctx.verdict(
             PROOF,

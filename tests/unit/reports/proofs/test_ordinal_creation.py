@@ -75,3 +75,16 @@ def test_pod_at_a_revision_its_ordinal_is_not_given_fails(tmp_path: Path) -> Non
         "web-0 was created at revision web-rev9, but newVersionedStatefulSetPod gives ordinal 0 "
         "the currentRevision web-rev2"
     )
+
+
+def test_revision_from_a_set_read_just_before_its_partition_changed_passes(
+    tmp_path: Path,
+) -> None:
+    # partition 2 -> 0 and, 0.1 s later, web-0 created at the current revision: the creating
+    # sync may have read the set before the change (its informer cache), so rev1 is right too.
+    b = web_set(replicas=0, partition=2)
+    b.set_status("web", currentRevision="web-rev1", updateRevision="web-rev2")
+    b.set_spec("web", replicas=1, partition=0)
+    b.create_pod("web", 0, revision="web-rev1")
+    verdict = verdict_of(verify(b.write(tmp_path / "lag.db")), PROOF, "scale-up", 0)
+    assert verdict.outcome == "pass", verdict.reason
