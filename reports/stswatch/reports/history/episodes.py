@@ -11,6 +11,7 @@ podManagementPolicy, which is immutable) and `statefulset-deleted` (the set itse
 garbage collector removes its pods, in no order).
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -119,11 +120,11 @@ def _rolled_back_to(sts: StatefulSetIncarnation, spec: SpecVersion) -> str | Non
     if not earlier:
         return None
     then = earlier[-1]
-    later = [v.rank for v in sts.specs if v.rank > then.rank]
-    until = later[0] if later else spec.rank
-    for status in sts.statuses:
-        if status.rank < then.rank or status.rank >= until:
-            continue
+    later = sts.specs.index(then) + 1
+    until = sts.specs[later].rank if later < len(sts.specs) else spec.rank
+    first = bisect_left(sts.statuses, then.rank, key=lambda s: s.rank)
+    last = bisect_left(sts.statuses, until, key=lambda s: s.rank)
+    for status in sts.statuses[first:last]:
         observed = then.generation is None or (status.observed_generation or 0) >= then.generation
         if observed and status.update_revision:
             return f"revision {status.update_revision}"

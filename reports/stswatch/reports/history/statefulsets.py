@@ -75,12 +75,8 @@ class StatefulSetIncarnation:
 
     def spec_at(self, rank: int) -> SpecVersion:
         """The spec in force at `rank` (the first spec if `rank` precedes it)."""
-        current = self.specs[0]
-        for spec in self.specs:
-            if spec.rank > rank:
-                break
-            current = spec
-        return current
+        i = bisect_right(self.specs, rank, key=lambda s: s.rank)
+        return self.specs[max(i - 1, 0)]
 
     def status_at(self, rank: int) -> StatusVersion | None:
         """The last status recorded at or before `rank`."""

@@ -11,6 +11,7 @@ promote `currentRevision` to the update revision (0 of 0 pods updated counts as 
 pods below the partition come back at the new revision (kubernetes#121534).
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
@@ -68,11 +69,13 @@ def _promotion(
 ) -> StatusVersion | None:
     """The status at which currentRevision last became `revision` before `rank`, when that was a
     promotion from another revision at 0 replicas (kubernetes#121534); else None."""
-    before = [s for s in sts.statuses if s.rank <= rank]
-    for earlier, later in zip(reversed(before[:-1]), reversed(before), strict=False):
+    i = bisect_right(sts.statuses, rank, key=lambda s: s.rank)
+    while i >= 2:
+        earlier, later = sts.statuses[i - 2], sts.statuses[i - 1]
         if later.current_revision == revision and earlier.current_revision != revision:
             at_zero = earlier.current_revision is not None and later.replicas == 0
             return later if at_zero else None
+        i -= 1
     return None
 
 
