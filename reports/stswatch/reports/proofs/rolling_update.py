@@ -15,6 +15,7 @@ https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#forced-ro
 """
 
 from dataclasses import dataclass
+from heapq import heappop, heappush
 from itertools import pairwise
 
 from stswatch.reports import causes
@@ -184,31 +185,52 @@ def _left_behind(
     ctx: ProofContext, replaced: list["Replacement"], target: str | None
 ) -> tuple[str, list[Evidence]] | None:
     """A replacement while an in-range ordinal above it was still at an old revision: the update
-    walks `target` from the highest index down and replaces that one first (updateStatefulSet)."""
-    if target is None or not _one_at_a_time(ctx):
+    walks `target` from the highest index down and replaces that one first (updateStatefulSet).
+
+    One sweep over the replacements (in rank order) with the stale pods in a heap by ordinal:
+    O((pods + replacements) log pods) for the episode.
+    """
+    if target is None or not _one_at_a_time(ctx) or not replaced:
         return None
     spec = ctx.episode.spec
+    in_range = range(spec.start_ordinal, spec.start_ordinal + spec.replicas)
+    at_start = (ctx.alive(o, ctx.episode.start_rank) for o in in_range)
+    pods = {p.uid: p for p in (*at_start, *ctx.created_in_window()) if p is not None}
+    stale = sorted(
+        (p for p in pods.values() if p.revision not in (None, target) and p.ordinal in in_range),
+        key=lambda p: p.created.rank,
+    )
+    heap: list[tuple[int, int, PodIncarnation]] = []  # (-ordinal, end rank, pod)
+    i = 0
     for r in replaced:
         rank = r.deletion.rank
-        for ordinal in range((r.old.ordinal or 0) + 1, spec.start_ordinal + spec.replicas):
-            above = ctx.alive(ordinal, rank)
-            if above is None or above.revision in (None, target) or _terminating(above, rank):
-                continue
-            reason = (
-                f"{r.old.name} was replaced while {above.name}, above it, was still at revision "
-                f"{above.revision}: the update walks from the highest ordinal down and replaces "
-                f"{above.name} first (updateStatefulSet)"
-            )
-            return reason, [
-                ctx.cite_step(above, above.created, f"{above.name} created at {above.revision}"),
-                ctx.cite_step(r.old, r.deletion, f"{r.old.name} deletion began"),
-            ]
+        while i < len(stale) and stale[i].created.rank <= rank:
+            pod = stale[i]
+            heappush(heap, (-(pod.ordinal or 0), _stale_until(pod), pod))
+            i += 1
+        while heap and heap[0][1] <= rank:
+            heappop(heap)  # terminating or gone by now
+        if not heap or -heap[0][0] <= (r.old.ordinal or 0):
+            continue
+        above = heap[0][2]
+        reason = (
+            f"{r.old.name} was replaced while {above.name}, above it, was still at revision "
+            f"{above.revision}: the update walks from the highest ordinal down and replaces "
+            f"{above.name} first (updateStatefulSet)"
+        )
+        return reason, [
+            ctx.cite_step(above, above.created, f"{above.name} created at {above.revision}"),
+            ctx.cite_step(r.old, r.deletion, f"{r.old.name} deletion began"),
+        ]
     return None
 
 
-def _terminating(pod: PodIncarnation, rank: int) -> bool:
-    step = pod.terminating
-    return step is not None and step.rank < rank
+def _stale_until(pod: PodIncarnation) -> int:
+    """The first rank at which the pod no longer stands in the walk's way: just after its
+    termination began, or its removal."""
+    ends = [t.rank + 1 for t in (pod.terminating,) if t is not None]
+    ends += [t.rank for t in (pod.deleted,) if t is not None]
+    return min(ends, default=1 << 62)
 
 
 def _cited(ctx: ProofContext, r: Replacement) -> list[Evidence]:
