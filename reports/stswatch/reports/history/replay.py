@@ -100,6 +100,7 @@ class _Pod:
     ready: bool = False
     ready_wall_ns: int = 0
     terminating: bool = False
+    held: "tuple[tuple[object, ...], Decision] | None" = None  # the last held decision on it
 
     def healthy(self, now_ns: int, min_ready_seconds: int) -> bool:
         """Running, Ready and Available and not terminating: `problem` is None (hot: no text)."""
@@ -219,11 +220,16 @@ class _State:
 
 
 def _member(members: set[int], ordinal: int, wanted: bool, *heaps: _Heap) -> None:
-    """Put `ordinal` in `members` (and its heaps) when wanted, else take it out."""
+    """Put `ordinal` in `members` (and its heaps) when wanted, else take it out.
+
+    A member already has its entry in each heap (entries leave a heap only once not members), so
+    only a new member is pushed: a pod's every step no longer adds a duplicate entry.
+    """
     if wanted:
-        members.add(ordinal)
-        for heap in heaps:
-            heap.push(ordinal)
+        if ordinal not in members:
+            members.add(ordinal)
+            for heap in heaps:
+                heap.push(ordinal)
     else:
         members.discard(ordinal)
 
@@ -241,17 +247,20 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     key = None
     spec: SpecVersion = sts.specs[0]
     status: StatusVersion | None = None
+    resync = True  # the spec or status in force changed: only then can _resync change the state
     for _, _, step, payload in steps:
         state.now_ns = max(state.now_ns, step.received_wall_ns)
         if isinstance(payload, SpecVersion):
-            spec = payload
+            spec, resync = payload, True
         elif isinstance(payload, StatusVersion):
-            status = payload
+            status, resync = payload, True
         elif payload == "set" and step.what in ("terminating", "deleted"):
             state.set_deleting = True
         elif isinstance(payload, tuple):
             _apply(state, payload[0], payload[1], step)
-        _resync(state, spec, status)
+        if resync:
+            _resync(state, spec, status)
+            resync = False
         decision = _decide(state)
         if (decision.state, decision.what) != key:
             key = (decision.state, decision.what)
@@ -389,8 +398,13 @@ def _decide(state: _State) -> Decision:
 
 def _held(state: _State, ordinal: int) -> Decision:
     slot = state.pods[ordinal]
-    problem = slot.problem(state.now_ns, state.min_ready) or ("", "")
-    return Decision("held", problem[1], slot.pod, problem[0], ordinal)
+    # The decision is rebuilt (its sentence composed) only when what it depends on changed.
+    available = slot.healthy(state.now_ns, state.min_ready)
+    key = (slot.terminating, slot.phase, slot.ready, state.min_ready, available, ordinal)
+    if slot.held is None or slot.held[0] != key:
+        problem = slot.problem(state.now_ns, state.min_ready) or ("", "")
+        slot.held = key, Decision("held", problem[1], slot.pod, problem[0], ordinal)
+    return slot.held[1]
 
 
 def _phase1(state: _State, monotonic: bool) -> Decision | None:
@@ -403,14 +417,15 @@ def _phase1(state: _State, monotonic: bool) -> Decision | None:
     if low is None:
         return None
     slot = state.pods.get(low)
-    name = f"{state.sts.name}-{low}"
     if slot is None:
+        name = f"{state.sts.name}-{low}"
         claim = state.claim_terminating(low)
         if claim is not None:
             what = f"{name} cannot be created: its claim {claim.name} is being deleted"
             return Decision("held", what, None, causes.CLAIM_TERMINATING, low)
         return Decision("act", f"create {name}", None, "", low)
     if slot.phase in ("failed", "succeeded") and not slot.terminating:
+        name = f"{state.sts.name}-{low}"
         return Decision("act", f"delete {name} ({slot.phase.capitalize()})", slot.pod, "", low)
     if monotonic:
         return _held(state, low)
