@@ -75,7 +75,11 @@ def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
         # The common case, without building a children mapping: JSON keys are strings already.
         for key, before in old.items():
             after = new.get(key, _ABSENT)
-            if before is not after and before != after:
+            if before is after or before == after:
+                continue
+            if type(before) in _SCALARS and type(after) in _SCALARS:  # most lines: no call
+                lines.append(("~", _dotted((*path, key)), before, after))
+            else:
                 _diff(before, after, (*path, key), lines)
         for key, after in new.items():
             if key not in old:
@@ -111,6 +115,9 @@ def _pair_replacements(lines: list[DiffLine]) -> None:
     removed, added = lines[-2], lines[-1]
     if (removed[0], added[0]) == ("-", "+") and removed[1] == added[1]:
         lines[-2:] = [("~", added[1], removed[2], added[3])]
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))  # JSON's leaves (an empty {} or [] too)
 
 
 class _Absent:
