@@ -27,6 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import itemgetter
 
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import (
@@ -249,15 +250,16 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     status: StatusVersion | None = None
     resync = True  # the spec or status in force changed: only then can _resync change the state
     for _, _, step, payload in steps:
-        state.now_ns = max(state.now_ns, step.received_wall_ns)
-        if isinstance(payload, SpecVersion):
+        if step.received_wall_ns > state.now_ns:
+            state.now_ns = step.received_wall_ns
+        if type(payload) is tuple:  # a pod's step: the most common, tested first
+            _apply(state, payload[0], payload[1], step)
+        elif isinstance(payload, SpecVersion):
             spec, resync = payload, True
         elif isinstance(payload, StatusVersion):
             status, resync = payload, True
         elif payload == "set" and step.what in ("terminating", "deleted"):
             state.set_deleting = True
-        elif isinstance(payload, tuple):
-            _apply(state, payload[0], payload[1], step)
         if resync:
             _resync(state, spec, status)
             resync = False
@@ -278,6 +280,7 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
 
 
 Step = tuple[int, int, Transition, object]
+_RANK_THEN_SOURCE = itemgetter(0, 1)  # a step's sort key: its rank, then the set's own steps first
 
 
 def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
@@ -297,7 +300,7 @@ def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
     steps += [(v.rank, 0, _version_step(v), v) for v in sts.specs]
     steps += [(v.rank, 0, _version_step(v), v) for v in sts.statuses]
     steps += [(t.rank, 0, t, "set") for t in sts.transitions if t.what != "created"]
-    steps.sort(key=lambda s: (s[0], s[1]))
+    steps.sort(key=_RANK_THEN_SOURCE)
     if any(v.min_ready_seconds for v in sts.specs):
         steps = _with_available(steps, sts)
     return steps
@@ -319,7 +322,7 @@ def _with_available(steps: list[Step], sts: StatefulSetIncarnation) -> list[Step
                 "available", step.change_id, step.resource_version, at, place, step.detail
             )
             extra.append((place, -1, available, payload))
-    return sorted(steps + extra, key=lambda s: (s[0], s[1]))
+    return sorted(steps + extra, key=_RANK_THEN_SOURCE)
 
 
 def _version_step(version: SpecVersion | StatusVersion) -> Transition:
