@@ -15,7 +15,7 @@ from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.replay import Decision, Stretch
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.proofs.verdict import Hold, Progress
+from stswatch.reports.proofs.verdict import Evidence, Hold, Progress
 
 NOTABLE_S = 3.0
 _STATES = (
@@ -252,7 +252,27 @@ def _hold(
         finalizers=kept,
         begun_by=begun,
         meanwhile=_meanwhile(ctx, meanwhile),
+        unscheduled=(
+            _unscheduled(ctx, pod, from_ns, to_ns, evidence)
+            if _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
+            else ""
+        ),
     )
+
+
+def _unscheduled(
+    ctx: ProofContext, pod: PodIncarnation, from_ns: int, to_ns: int, evidence: list[Evidence]
+) -> str:
+    """The scheduler's last FailedScheduling message for the held pod while the hold lasted
+    (cited in `evidence`): why a pod is not Running when no node can take it."""
+    found = ctx.actors.failed_scheduling(pod.uid, from_ns, to_ns)
+    if not found:
+        return ""
+    _, change_id, message = found[-1]
+    evidence.append(ctx.cite(change_id, f"FailedScheduling: {pod.name}"))
+    line = message.splitlines()[0] if message else ""
+    line = line if len(line) <= 160 else line[:159] + "…"
+    return f"FailedScheduling: {line}"
 
 
 def _cause(stretch: Stretch) -> str:
@@ -316,8 +336,11 @@ def hold_clause(hold: Hold) -> str:
     took = f"{hold.seconds:.1f} s"
     until = f", until {hold.released_by}" if hold.released_by else ""
     if hold.cause == causes.STARTING:
+        if hold.unscheduled:
+            return f"waited {took} for {hold.pod} to be scheduled ({hold.unscheduled}){until}"
         return f"waited {took} for {hold.pod} to start{until}"
     cause = hold.cause + (f": {hold.begun_by}" if hold.begun_by else "")
+    cause += f": {hold.unscheduled}" if hold.unscheduled else ""
     if hold.finalizers:
         plural = "s" * (len(hold.finalizers) > 1)
         cause += f", kept by the finalizer{plural} {', '.join(hold.finalizers)}"
@@ -343,9 +366,9 @@ def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -
     """Where the set stood when the window ended."""
     open_hold = holds[-1] if holds and holds[-1].to_wall_ns is None else None
     if open_hold is not None:
+        detail = open_hold.detail + (f"; {open_hold.unscheduled}" if open_hold.unscheduled else "")
         what = (
-            f"halted at {open_hold.pod} ({open_hold.detail}) for {open_hold.seconds:.1f} s "
-            "within the episode"
+            f"halted at {open_hold.pod} ({detail}) for {open_hold.seconds:.1f} s within the episode"
         )
     elif last is None:
         what = "nothing recorded"
