@@ -57,12 +57,13 @@ class Listen:
 
 
 def parse_listen(text: str) -> Listen:
-    """HOST:PORT (`127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:8080`); UsageError when not."""
+    """HOST:PORT (`127.0.0.1:8080`, `[::1]:8080`, `0.0.0.0:8080`; port 0: any free one);
+    UsageError when not."""
     match = _LISTEN.match(text.strip())
-    port = int(match["port"]) if match else 0
-    if match is None or not 0 < port < 65536:
+    port = int(match["port"]) if match else -1
+    if match is None or not 0 <= port < 65536:
         raise UsageError(
-            f"--listen {text!r} is not HOST:PORT with a port from 1 to 65535 "
+            f"--listen {text!r} is not HOST:PORT with a port from 0 (any free one) to 65535 "
             f"(e.g. {DEFAULT_LISTEN} or [::1]:8080)"
         )
     return Listen(match["v6"] or match["host"], port)
@@ -89,7 +90,8 @@ async def _serve(path: Path, listen: Listen, ready: Callable[[str], None]) -> No
             raise UsageError(
                 f"cannot listen on {listen.host}:{listen.port}: {exc.strerror or exc}"
             ) from exc
-        ready(listen.url)
+        port = runner.addresses[0][1] if runner.addresses else listen.port
+        ready(Listen(listen.host, port).url)
         await asyncio.Event().wait()  # until cancelled (Ctrl-C)
     finally:
         await runner.cleanup()

@@ -13,7 +13,7 @@ from stswatch.reports.serve import app as serve_app
 from stswatch.reports.serve.app import HUB, create_app
 from tests.browser.sessions import HOSTILE, lab_session, store_session
 from tests.fixtures.builder import ClusterBuilder
-from tests.unit.reports.serve.conftest import hold_session, record_one_more
+from tests.fixtures.recording_now import hold_session, record_one_more
 from tests.unit.reports.serve.test_serve_live import next_news
 
 Client = TestClient[object, object]

@@ -14,7 +14,7 @@ from stswatch.reports.proofs.render import render_json
 from stswatch.reports.serve.app import create_app
 from tests.browser.sessions import store_session
 from tests.fixtures.builder import ClusterBuilder
-from tests.unit.reports.serve.conftest import hold_session, record_one_more
+from tests.fixtures.recording_now import hold_session, record_one_more
 
 Client = TestClient[object, object]
 
