@@ -86,7 +86,9 @@ class _Follower:
                 self.tell(News(newest, now_recording, "change"))
             elif recording and not now_recording:
                 self.tell(News(newest, False, "stopped"))
-            elif not settled and time.monotonic() - changed_at > SETTLE_S + POLL_S:
+            elif (
+                not settled and now_recording and time.monotonic() - changed_at > SETTLE_S + POLL_S
+            ):
                 settled = True  # the last episode's verdicts may be decided now
                 self.tell(News(newest, now_recording, "settled"))
             recording = now_recording

@@ -10,6 +10,7 @@ request is told to come back (503) rather than queued without bound.
 """
 
 import asyncio
+import gc
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -58,6 +59,19 @@ class Served:
     def timeline_analysis(self) -> Analysis:
         """The analysis with its verdicts as shown (under-way episodes read live)."""
         return replace(self.analysis, result=self.view.result)
+
+
+def _analyse(path: Path, session: str, window: WindowRequest | None) -> Analysis:
+    """As `stswatch report` reads it: the window (and its StatefulSet's objects).
+
+    Loading freezes what is alive (`gc.freeze`, right for a command that exits): in a server that
+    would also freeze the requests and tasks alive then, whose cycles would never be collected,
+    so what was frozen is handed back to the collector once the analysis is built.
+    """
+    try:
+        return analyse(path, session, window=window)
+    finally:
+        gc.unfreeze()
 
 
 class StoreReader:
@@ -129,8 +143,7 @@ class StoreReader:
             pending = asyncio.ensure_future(
                 loop.run_in_executor(
                     self._analyses,
-                    # As `stswatch report` reads it: the window (and its StatefulSet's objects).
-                    lambda: analyse(self.path, key.session, window=window),
+                    lambda: _analyse(self.path, key.session, window),
                 )
             )
             self._pending[key] = pending

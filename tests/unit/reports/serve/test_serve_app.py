@@ -1,5 +1,6 @@
 """`stswatch serve`'s pages and JSON API over a store the `ClusterBuilder` wrote."""
 
+import gc
 import re
 from pathlib import Path
 
@@ -123,3 +124,10 @@ async def test_pages_admit_only_their_own_script_and_style(client: Client) -> No
     assert f'content="{escape(in_page)}"' in page
     assert "http://" not in page  # nothing loaded from anywhere
     assert "https://" not in page
+
+
+async def test_nothing_stays_frozen_after_an_analysis(client: Client) -> None:
+    # Loading a session freezes what is alive (right for a command that exits); a server that
+    # kept it frozen would never collect the cycles of the requests alive then.
+    assert (await client.get("/api/sessions/s1/verdicts")).status == 200
+    assert gc.get_freeze_count() == 0
