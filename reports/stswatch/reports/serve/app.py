@@ -234,14 +234,28 @@ async def report(request: web.Request) -> web.Response:
     """The report of the session (or window), drawn by `stswatch report`'s own renderer."""
     served = await _served(request)
     statefulset = served.key.statefulset
-    html = await request.app[READER].product(
+    return await _product(
+        request,
         served,
         ("html", statefulset or ""),
         lambda: render_report(served.timeline_analysis().timeline(statefulset)).encode(),
+        # The report carries its own CSP (hashes of its inline script and style) in a <meta>.
+        content_type="text/html",
     )
-    # The report carries its own CSP (hashes of its inline script and style) in a <meta>.
+
+
+async def _product(
+    request: web.Request,
+    served: Served,
+    name: tuple[str, ...],
+    render: Callable[[], bytes],
+    *,
+    content_type: str = "application/json",
+) -> web.Response:
+    """What `render` draws from the analysis (kept for the next request), never cached."""
+    body = await request.app[READER].product(served, name, render)
     return web.Response(
-        body=html, content_type="text/html", charset="utf-8", headers={"Cache-Control": "no-store"}
+        body=body, content_type=content_type, charset="utf-8", headers={"Cache-Control": "no-store"}
     )
 
 
@@ -272,11 +286,8 @@ async def api_sessions(request: web.Request) -> web.Response:
 async def api_verdicts(request: web.Request) -> web.Response:
     """`stswatch verify --format json` of the session (or window); under-way episodes read live."""
     served = await _served(request)
-    body = await request.app[READER].product(
-        served, ("verdicts",), lambda: render_json(served.view.result).encode()
-    )
-    return web.Response(
-        body=body, content_type="application/json", headers={"Cache-Control": "no-store"}
+    return await _product(
+        request, served, ("verdicts",), lambda: render_json(served.view.result).encode()
     )
 
 
@@ -284,13 +295,11 @@ async def api_timeline(request: web.Request) -> web.Response:
     """`stswatch report --format json` of the session (or window)."""
     served = await _served(request)
     statefulset = served.key.statefulset
-    body = await request.app[READER].product(
+    return await _product(
+        request,
         served,
         ("timeline", statefulset or ""),
         lambda: timeline_json(served.timeline_analysis().timeline(statefulset)),
-    )
-    return web.Response(
-        body=body, content_type="application/json", headers={"Cache-Control": "no-store"}
     )
 
 

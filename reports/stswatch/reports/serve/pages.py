@@ -7,8 +7,6 @@ admitted by hash in a Content-Security-Policy as strict as the report's, plus `c
 'self'` (the events and the JSON API) and `frame-src 'self'` (the report).
 """
 
-import base64
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -18,41 +16,16 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from stswatch.reports.timeline.html import script_json
-
-
-@dataclass(frozen=True)
-class _Assets:
-    style: str
-    script: str
-
-    @property
-    def csp(self) -> str:
-        return "; ".join(
-            (
-                "default-src 'none'",
-                f"script-src '{_sha256(self.script)}'",
-                f"style-src '{_sha256(self.style)}'",
-                "img-src data:",
-                "connect-src 'self'",
-                "frame-src 'self'",
-                "base-uri 'none'",
-                "form-action 'self'",
-            )
-        )
-
-
-def _sha256(text: str) -> str:
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return "sha256-" + base64.b64encode(digest).decode("ascii")
+from stswatch.reports.timeline.html import inline_only_csp, script_json
 
 
 @cache
-def _assets() -> _Assets:
+def _assets() -> tuple[str, str]:
+    """The one stylesheet and script of these pages."""
     folder = resources.files("stswatch.reports.serve").joinpath("templates")
-    return _Assets(
-        style=folder.joinpath("serve.css").read_text(encoding="utf-8"),
-        script=folder.joinpath("serve.js").read_text(encoding="utf-8"),
+    return (
+        folder.joinpath("serve.css").read_text(encoding="utf-8"),
+        folder.joinpath("serve.js").read_text(encoding="utf-8"),
     )
 
 
@@ -75,13 +48,19 @@ class Page:
 
 def render(template: str, *, data: Mapping[str, Any], **context: Any) -> Page:
     """`template` with the inline assets and `data` for the script (JSON, escaped for HTML)."""
-    assets = _assets()
+    style, script = _assets()
+    csp = inline_only_csp(
+        style=style,
+        script=script,
+        form_action="'self'",  # the window form
+        also=("connect-src 'self'", "frame-src 'self'"),
+    )
     html = _ENV.get_template(template).render(
-        csp=assets.csp,
-        style=Markup(assets.style),
-        script=Markup(assets.script),
+        csp=csp,
+        style=Markup(style),
+        script=Markup(script),
         data=script_json(dict(data)),
         **context,
     )
     # frame-ancestors counts only in a header (a <meta> policy may not carry it).
-    return Page(html, f"{assets.csp}; frame-ancestors 'none'")
+    return Page(html, f"{csp}; frame-ancestors 'none'")
