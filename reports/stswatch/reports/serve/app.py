@@ -26,6 +26,7 @@ from urllib.parse import quote, urlencode
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from stswatch.errors import (
     NotFoundError,
@@ -66,14 +67,23 @@ _HEADERS = {
     "X-Frame-Options": "SAMEORIGIN",
 }
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# A page of any web site can make the browser ask a loopback server, by a name of its own that
+# it rebinds to 127.0.0.1 (DNS rebinding): the Host header is then that name, never one of these.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _REPORT_FRAMING = "frame-ancestors 'self'"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def create_app(path: Path, *, max_followers: int | None = None) -> web.Application:
-    """The application serving the store at `path`, read-only."""
-    app = web.Application(middlewares=[_failures])
+def create_app(
+    path: Path,
+    *,
+    max_followers: int | None = None,
+    hosts: frozenset[str] | None = LOOPBACK_HOSTS,
+) -> web.Application:
+    """The application serving the store at `path`, read-only, to requests whose Host is one of
+    `hosts` (None: any; for a server bound beyond loopback, which the user chose)."""
+    app = web.Application(middlewares=[_host_guard(hosts), _failures])
     reader = StoreReader(path)
     hub = Hub(reader) if max_followers is None else Hub(reader, max_followers=max_followers)
     app[READER] = reader
@@ -84,7 +94,7 @@ def create_app(path: Path, *, max_followers: int | None = None) -> web.Applicati
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/sessions/{session}", session_page)
     app.router.add_get("/sessions/{session}/report", report)
-    app.router.add_get("/sessions/{session}/events", events)
+    app.router.add_get("/sessions/{session}/events", events, allow_head=False)  # a stream
     app.router.add_get("/api/sessions", api_sessions)
     app.router.add_get("/api/sessions/{session}/verdicts", api_verdicts)
     app.router.add_get("/api/sessions/{session}/summary", api_summary)
@@ -103,6 +113,22 @@ async def _secure(request: web.Request, response: web.StreamResponse) -> None:
     if "Content-Security-Policy" not in response.headers:
         framed = request.path.endswith("/report")
         response.headers["Content-Security-Policy"] = _REPORT_FRAMING if framed else _API_CSP
+
+
+def _host_guard(hosts: frozenset[str] | None) -> Middleware:
+    """Answer 421 to a request addressed to a name the server does not go by."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        host = (request.url.host or "").lower()
+        if hosts is not None and host not in hosts:
+            return web.Response(
+                status=421,
+                text=f"stswatch serve answers as {', '.join(sorted(hosts))} only, not {host!r}\n",
+            )
+        return await handler(request)
+
+    return guard
 
 
 @web.middleware

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from stswatch.errors import UsageError
 from stswatch.reports.recording import list_session_names
-from stswatch.reports.serve.app import create_app
+from stswatch.reports.serve.app import LOOPBACK_HOSTS, create_app
 
 DEFAULT_LISTEN = "127.0.0.1:8080"
 _LISTEN = re.compile(r"^(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<host>[^:\[\]]+)):(?P<port>[0-9]{1,5})$")
@@ -80,7 +80,8 @@ def serve(path: Path, listen: Listen, *, ready: Callable[[str], None]) -> None:
 
 
 async def _serve(path: Path, listen: Listen, ready: Callable[[str], None]) -> None:
-    runner = web.AppRunner(create_app(path), access_log=None, shutdown_timeout=2.0)
+    app = create_app(path, hosts=LOOPBACK_HOSTS if listen.loopback else None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     try:
         site = web.TCPSite(runner, listen.host, listen.port)

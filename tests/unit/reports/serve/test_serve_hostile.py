@@ -152,3 +152,22 @@ async def test_a_stalled_write_gives_up(monkeypatch: pytest.MonkeyPatch) -> None
 
     with pytest.raises(TimeoutError):
         await serve_app._send(Stalled(), b"data")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8080", "127.0.0.1.evil.example"])
+async def test_a_rebound_name_gets_nothing(client: Client, host: str) -> None:
+    for url in ("/", "/api/sessions", "/api/sessions/s1/changes", "/sessions/s1/events"):
+        response = await client.get(url, headers={"Host": host})
+        assert response.status == 421
+        assert "stswatch serve answers as 127.0.0.1, ::1, localhost only" in await response.text()
+
+
+@pytest.mark.parametrize("host", ["localhost:8080", "127.0.0.1", "[::1]:8080", "LOCALHOST"])
+async def test_loopback_names_are_served(client: Client, host: str) -> None:
+    assert (await client.get("/healthz", headers={"Host": host})).status == 200
+
+
+async def test_a_server_bound_beyond_loopback_answers_any_name(store: Path) -> None:
+    async with TestClient(TestServer(create_app(store, hosts=None))) as client:
+        response = await client.get("/healthz", headers={"Host": "stswatch.example:8080"})
+        assert response.status == 200

@@ -1,11 +1,13 @@
 """A session followed while it is recorded: news within 2 s, verdicts read live until settled."""
 
 import asyncio
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -115,3 +117,30 @@ async def test_the_live_report_says_why_its_verdicts_wait(tmp_path: Path) -> Non
         page = await (await client.get("/sessions/s1/report")).text()
     assert "live: decided when the episode completes" in page
     assert "the session is still being recorded" in page
+
+
+def schema_one(path: Path, *, run_open: bool) -> None:
+    """The store as schema 1 left it: no holder table; its run open or closed."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DROP TABLE holder")
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("UPDATE run SET ended_wall_ns = ?", (None if run_open else 1,))
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("run_open", "last_change_s_ago", "recording"),
+    [(True, 1, True), (True, 60, False), (False, 1, False)],
+)
+async def test_a_schema_one_store_is_recorded_while_its_run_is_open_and_writing(
+    tmp_path: Path, run_open: bool, last_change_s_ago: int, recording: bool
+) -> None:
+    path = tmp_path / "old.db"
+    halted_session(path)
+    schema_one(path, run_open=run_open)
+    record_one_more(path, received_wall_ns=time.time_ns() - last_change_s_ago * 10**9)
+    async with TestClient(TestServer(create_app(path))) as client:
+        summary = await (await client.get("/api/sessions/s1/summary")).json()
+    assert summary["recording"] is recording
+    assert (summary["totals"]["live"] > 0) is recording
