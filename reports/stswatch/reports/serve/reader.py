@@ -84,6 +84,7 @@ class StoreReader:
         self._kept: OrderedDict[_Key, Analysis] = OrderedDict()
         self._pending: dict[_Key, asyncio.Future[Analysis]] = {}
         self._products: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._rendering: dict[tuple[object, ...], asyncio.Future[bytes]] = {}
         self._product_bytes = 0
 
     def close(self) -> None:
@@ -162,18 +163,28 @@ class StoreReader:
     async def product(
         self, served: Served, name: tuple[str, ...], render: Callable[[], bytes]
     ) -> bytes:
-        """`render()` run in the analysis thread and kept, keyed by the analysis, `name` and
-        which episodes read live (so a verdict that has settled is drawn anew)."""
-        key = (served.key, name, served.view.live_episodes, bool(served.view.live_episodes))
+        """`render()` run in the analysis thread, shared by the requests asking for it at once,
+        and kept; keyed by the analysis, `name` and which episodes read live (so a verdict that
+        has settled is drawn anew)."""
+        key = (served.key, name, served.view.live_episodes)
         found = self._products.get(key)
         if found is not None:
             self._products.move_to_end(key)
             return found
-        loop = asyncio.get_running_loop()
-        data = await loop.run_in_executor(self._analyses, render)
-        self._products[key] = data
+        pending = self._rendering.get(key)
+        if pending is None:
+            loop = asyncio.get_running_loop()
+            pending = asyncio.ensure_future(loop.run_in_executor(self._analyses, render))
+            self._rendering[key] = pending
+            pending.add_done_callback(lambda done: self._keep(key, done))
+        return await asyncio.shield(pending)
+
+    def _keep(self, key: tuple[object, ...], done: "asyncio.Future[bytes]") -> None:
+        self._rendering.pop(key, None)
+        if done.cancelled() or done.exception() is not None:
+            return
+        self._products[key] = data = done.result()
         self._product_bytes += len(data)
         while self._product_bytes > PRODUCTS_KEPT_BYTES and len(self._products) > 1:
             _, dropped = self._products.popitem(last=False)
             self._product_bytes -= len(dropped)
-        return data

@@ -1,16 +1,21 @@
 """`stswatch serve`'s pages and JSON API over a store the `ClusterBuilder` wrote."""
 
+import asyncio
 import gc
 import re
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 from aiohttp.test_utils import TestClient
 from markupsafe import escape
 
 from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.render import render_json
 from stswatch.reports.recording import export_jsonl
+from stswatch.reports.serve import app as app_module
+from stswatch.reports.serve import reader as reader_module
 from stswatch.reports.timeline.html import render_report
 from stswatch.reports.window import WindowRequest, parse_moment
 
@@ -131,3 +136,25 @@ async def test_nothing_stays_frozen_after_an_analysis(client: Client) -> None:
     # kept it frozen would never collect the cycles of the requests alive then.
     assert (await client.get("/api/sessions/s1/verdicts")).status == 200
     assert gc.get_freeze_count() == 0
+
+
+async def test_pages_asked_at_once_share_one_analysis_and_one_drawing(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    analysed, drawn = reader_module.analyse, app_module.render_report
+
+    def counted_analyse(*args: Any, **kwargs: Any) -> Any:
+        calls.append("analyse")
+        return analysed(*args, **kwargs)
+
+    def counted_render(*args: Any, **kwargs: Any) -> Any:
+        calls.append("render")
+        return drawn(*args, **kwargs)
+
+    monkeypatch.setattr(reader_module, "analyse", counted_analyse)
+    monkeypatch.setattr(app_module, "render_report", counted_render)
+    pages = await asyncio.gather(*(client.get("/sessions/s1/report") for _ in range(8)))
+    bodies = {await page.read() for page in pages}
+    assert len(bodies) == 1
+    assert calls == ["analyse", "render"]
