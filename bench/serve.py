@@ -9,6 +9,8 @@ its changes 100 ms apart so that it lasts several hours. `stswatch serve` runs a
 - the time for Debian's headless Chromium to an interactive page (the session's page, its framed
   report's script run), the analysis kept by then;
 - the baseline: `stswatch report` of the same slice, as a process, start to written file;
+- the slowest answer to quick requests (/healthz, a page of changes, the store's page) made while
+  the whole session is analysed cold: a slow request does not hold up the others;
 - the serve process's peak memory, then its memory before and after 200 pages follow the session
   by server-sent events (and one that stops reading).
 
@@ -24,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -122,6 +125,18 @@ def baseline(db: Path, out: Path, query: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def beside_a_cold_analysis(base: str, report: str) -> tuple[tuple[float, float, int], float]:
+    """The cold report, and the slowest of the quick requests made while it is analysed."""
+    done: list[tuple[float, float, int]] = []
+    worker = threading.Thread(target=lambda: done.append(fetch(report)))
+    worker.start()
+    time.sleep(2)
+    quick = [f"{base}/healthz", f"{base}/api/sessions/{SESSION}/changes?limit=100", f"{base}/"]
+    slowest = max(fetch(url)[1] for _ in range(5) for url in quick)
+    worker.join()
+    return done[0], slowest
+
+
 def peak_mb(process: psutil.Process) -> float:
     """The process's peak resident memory (VmHWM), MB."""
     for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
@@ -178,7 +193,10 @@ def main() -> None:
             for label, query in slices.items():
                 tail = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
                 report = f"{base}/sessions/{SESSION}/report{tail}"
-                cold = fetch(report)
+                if label == "whole":
+                    cold, meanwhile = beside_a_cold_analysis(base, report)
+                else:
+                    cold = fetch(report)
                 warm = fetch(report)
                 verdicts = fetch(f"{base}/api/sessions/{SESSION}/verdicts{tail}")
                 page = interactive(f"{base}/sessions/{SESSION}{tail}")
@@ -196,6 +214,10 @@ def main() -> None:
             f"{label:<9} {cold[0]:>12.2f} / {cold[1]:>10.2f} {warm[0]:>12.3f} "
             f"{cold[2] / 1e6:>6.1f} {verdicts[1]:>11.2f} {page:>23.2f} {alone:>28.2f}"
         )
+    print(
+        f"while the whole session was analysed cold: /healthz, a page of changes and the store's "
+        f"page answered in {meanwhile * 1000:.0f} ms at the slowest"
+    )
     print(f"serve peak RSS {peak:.0f} MB (one analysis kept at a time)")
     print(
         f"{FOLLOWERS} pages following (and one that stops reading): serve RSS {before:.0f} MB → "

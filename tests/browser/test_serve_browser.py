@@ -140,3 +140,18 @@ def test_a_recorded_scale_up_grows_on_the_open_page(
     assert watched.errors == []
     assert watched.dialogs == []
     assert all(url.startswith(served) for url in watched.requests)
+
+
+def test_the_store_page_fills_in_each_session(served: str, watched: Watched) -> None:
+    page = watched.page
+    page.goto(f"{served}/", wait_until="load")
+    row = page.locator("#session-0")
+    expect(row.locator(".totals")).to_have_text("2 pass")  # ordinal creation, gating
+    expect(row.locator(".sets")).to_have_text("web")
+    expect(row.locator(".episodes")).to_have_text("1")
+    expect(row.locator(".state")).to_have_text("recording")
+    row.locator("a").click()
+    expect(page.frame_locator("iframe.report").locator("svg.timeline g.lane-pod")).to_have_count(
+        PODS
+    )
+    assert watched.errors == []
