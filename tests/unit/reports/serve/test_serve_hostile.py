@@ -13,8 +13,8 @@ from stswatch.reports.serve import app as serve_app
 from stswatch.reports.serve.app import HUB, create_app
 from tests.browser.sessions import HOSTILE, lab_session, store_session
 from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.events_stream import next_news
 from tests.fixtures.recording_now import hold_session, record_one_more
-from tests.unit.reports.serve.test_serve_live import next_news
 
 Client = TestClient[object, object]
 MARKUP = "<script>alert(1)</script>"

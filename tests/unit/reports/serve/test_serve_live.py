@@ -4,11 +4,8 @@ import asyncio
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
 
-import orjson
 import pytest
-from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from stswatch.reports.analysis import analyse
@@ -16,20 +13,10 @@ from stswatch.reports.proofs.render import render_json
 from stswatch.reports.serve.app import create_app
 from tests.browser.sessions import store_session
 from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.events_stream import next_news
 from tests.fixtures.recording_now import hold_session, record_one_more
 
 Client = TestClient[object, object]
-
-
-async def next_news(stream: ClientResponse, *, within_s: float) -> dict[str, Any]:
-    """The next `news` event of an events stream (comments and `retry` skipped)."""
-    async with asyncio.timeout(within_s):
-        while True:
-            block = await stream.content.readuntil(b"\n\n")
-            for line in block.splitlines():
-                if line.startswith(b"data: "):
-                    news: dict[str, Any] = orjson.loads(line[6:])
-                    return news
 
 
 async def test_a_new_change_reaches_a_follower_within_two_seconds(
