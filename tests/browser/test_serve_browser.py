@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.sync_api import expect
+from playwright.sync_api import Frame, Page, expect
 
 from stswatch.reports.serve.app import create_app
 from tests.browser.chromium import Watched
@@ -41,6 +41,13 @@ def recorded(tmp_path: Path) -> tuple[ClusterBuilder, Path]:
     started_at(path, start_ns)
     hold_session(path)
     return builder, path
+
+
+def shown_report(page: Page) -> Frame:
+    """The report frame on show (not one being drawn behind it)."""
+    frame = page.locator("iframe.report:not(.next)").element_handle().content_frame()
+    assert frame is not None
+    return frame
 
 
 def _observe(builder: ClusterBuilder, replicas: int) -> None:
@@ -90,6 +97,8 @@ def test_a_recorded_scale_up_grows_on_the_open_page(
     expect(report.locator("svg.timeline g.lane-pod")).to_have_count(PODS)
     expect(page.locator("#state")).to_have_text("live")
     page.evaluate("window.stillTheSamePage = true")
+    place = shown_report(page).evaluate("window.scrollTo(0, 300), window.scrollY")
+    assert place > 0
 
     written = len(builder.rows)
     latencies = []
@@ -108,6 +117,7 @@ def test_a_recorded_scale_up_grows_on_the_open_page(
         f"(median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s)"
     )
     assert page.evaluate("window.stillTheSamePage") is True  # never reloaded
+    assert shown_report(page).evaluate("window.scrollY") >= place  # the reader's place kept
     assert max(latencies) < 4.0
 
     # The last scale-up completed a moment ago: live until its settle window passed, then decided.

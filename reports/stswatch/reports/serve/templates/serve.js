@@ -80,6 +80,18 @@
     box.hidden = false;
   }
 
+  // The reader's place in the report (where it is scrolled, and its lanes) carries over.
+  function keepPlace(old, next) {
+    try {
+      const from = old.contentWindow, to = next.contentWindow;
+      to.scrollTo(from.scrollX, from.scrollY);
+      for (const selector of [".scroll", ".vscroll", ".side"]) {
+        const a = from.document.querySelector(selector), b = to.document.querySelector(selector);
+        if (a && b) { b.scrollLeft = a.scrollLeft; b.scrollTop = a.scrollTop; }
+      }
+    } catch (err) { /* a report that failed to draw has no such place */ }
+  }
+
   // Draw the report anew in a hidden frame, then swap it in: the page never blanks or reloads.
   function swapReport(newest) {
     return new Promise((resolve) => {
@@ -90,6 +102,7 @@
       next.title = old ? old.title : "report";
       next.src = data.report;
       next.addEventListener("load", () => {
+        if (old) keepPlace(old, next);
         if (old) old.remove();
         next.classList.remove("next");
         shown = newest;
