@@ -2,7 +2,9 @@
 
 import asyncio
 import gc
+import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -10,6 +12,7 @@ from aiohttp import TCPConnector
 from aiohttp.test_utils import TestClient, TestServer
 
 from stswatch.reports.serve import app as serve_app
+from stswatch.reports.serve import reader as reader_module
 from stswatch.reports.serve.app import HUB, create_app
 from tests.browser.sessions import HOSTILE, lab_session, store_session
 from tests.fixtures.builder import ClusterBuilder
@@ -171,3 +174,27 @@ async def test_a_server_bound_beyond_loopback_answers_any_name(store: Path) -> N
     async with TestClient(TestServer(create_app(store, hosts=None))) as client:
         response = await client.get("/healthz", headers={"Host": "stswatch.example:8080"})
         assert response.status == 200
+
+
+async def test_analyses_beyond_the_queue_are_turned_away(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader_module, "ANALYSES_WAITING", 2)
+    analysed = reader_module.analyse
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return analysed(*args, **kwargs)
+
+    monkeypatch.setattr(reader_module, "analyse", slow)
+    windows = [f"/api/sessions/s1/verdicts?since={minutes}m" for minutes in (1, 2, 3, 4)]
+    answers = await asyncio.gather(*(client.get(url) for url in windows))
+    statuses = sorted(a.status for a in answers)
+    assert statuses == [200, 200, 503, 503]
+    refused = next(a for a in answers if a.status == 503)
+    assert refused.headers["Retry-After"] == "5"
+    body = await refused.json()
+    assert body == {
+        "error": "2 analyses are already under way or waiting; ask again in a few seconds",
+        "exit_code": 9,
+    }
