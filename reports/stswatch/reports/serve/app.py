@@ -332,9 +332,8 @@ async def api_timeline(request: web.Request) -> web.Response:
 async def api_summary(request: web.Request) -> web.Response:
     """What the pages show beside the report: StatefulSets, episodes (each with its own
     window's link), verdict totals with `live` apart, and the open holds so far."""
-    session = _session(request)
-    window = window_of(_query(request))
-    served = await request.app[READER].served(session, window)
+    served = await _served(request)
+    session = served.key.session
     result, live = served.view.result, set(served.view.live_episodes)
     totals = dict.fromkeys(("pass", "fail", "not-applicable", "inconclusive", "live"), 0)
     for episode in result.episodes:
