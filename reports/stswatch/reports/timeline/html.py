@@ -46,16 +46,26 @@ class _Assets:
 
     @property
     def csp(self) -> str:
-        return "; ".join(
-            (
-                "default-src 'none'",
-                f"script-src '{_sha256(self.script)}'",
-                f"style-src '{_sha256(self.style)}'",
-                "img-src data:",
-                "base-uri 'none'",
-                "form-action 'none'",
-            )
+        return inline_only_csp(style=self.style, script=self.script)
+
+
+def inline_only_csp(
+    *, style: str, script: str, form_action: str = "'none'", also: tuple[str, ...] = ()
+) -> str:
+    """A Content-Security-Policy admitting only this inline stylesheet and script (by hash) and
+    `data:` images, plus the directives in `also` (`stswatch serve`'s pages add their own origin
+    for the events and the framed report)."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            f"script-src '{_sha256(script)}'",
+            f"style-src '{_sha256(style)}'",
+            "img-src data:",
+            *also,
+            "base-uri 'none'",
+            f"form-action {form_action}",
         )
+    )
 
 
 def _sha256(text: str) -> str:
