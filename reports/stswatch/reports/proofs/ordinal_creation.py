@@ -27,14 +27,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     wrong = next((c for c in judged if not c.ok), None)
     if wrong is not None:
         pod = wrong.pod
-        expected = " or ".join(sorted(wrong.allowed))
-        return ctx.verdict(
-            PROOF,
-            "fail",
-            f"{pod.name} was created at revision {pod.revision}, but newVersionedStatefulSetPod "
-            f"gives ordinal {pod.ordinal} the {wrong.field} {expected}",
-            [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")],
-        )
+        partition = episode.statefulset.spec_at(pod.created.rank).partition
+        cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
+        return ctx.verdict(PROOF, "fail", revision.refused(wrong, partition), cited)
     if episode.spec.pod_management_policy == "Parallel":
         reason = "Parallel: pods are created in bursts, in no guaranteed order"
         reason += revision.clause([c for c in judged if c.promoted is not None])

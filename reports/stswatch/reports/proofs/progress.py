@@ -92,8 +92,7 @@ def _failures(ctx: ProofContext, window_end_ns: int) -> str:
         by_reason.setdefault(reason, []).append(message)
     parts = []
     for reason, messages in by_reason.items():
-        line = messages[-1].splitlines()[0] if messages[-1] else ""
-        line = line if len(line) <= 160 else line[:159] + "…"
+        line = _first_line(messages[-1])
         times = f"{len(messages)} time{'s' * (len(messages) > 1)}"
         parts.append(f'{reason} recorded {times} ("{line}")')
     return "; the controller's calls failed: " + "; ".join(parts)
@@ -270,9 +269,13 @@ def _unscheduled(
         return ""
     _, change_id, message = found[-1]
     evidence.append(ctx.cite(change_id, f"FailedScheduling: {pod.name}"))
+    return f"FailedScheduling: {_first_line(message)}"
+
+
+def _first_line(message: str) -> str:
+    """An Event message's first line, cut at 160 characters (a FailedUpdate carries a diff)."""
     line = message.splitlines()[0] if message else ""
-    line = line if len(line) <= 160 else line[:159] + "…"
-    return f"FailedScheduling: {line}"
+    return line if len(line) <= 160 else line[:159] + "…"
 
 
 def _cause(stretch: Stretch) -> str:

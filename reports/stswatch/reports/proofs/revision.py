@@ -64,6 +64,18 @@ def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | 
     return CreatedAt(pod, field, allowed, promoted)
 
 
+def refused(found: CreatedAt, partition: int) -> str:
+    """The one wording of a pod created at a revision its ordinal is not given."""
+    sides = {"currentRevision": "below", "updateRevision": "at or above"}
+    where = sides.get(found.field, "beside a just changed")
+    pod = found.pod
+    return (
+        f"{pod.name} was created at revision {pod.revision}, but newVersionedStatefulSetPod gives "
+        f"ordinal {pod.ordinal} ({where} partition {partition}) the {found.field} "
+        f"{' or '.join(sorted(found.allowed))}"
+    )
+
+
 def _promotion(
     sts: StatefulSetIncarnation, rank: int, revision: str | None
 ) -> StatusVersion | None:

@@ -168,16 +168,8 @@ def _wrong_revision(ctx: ProofContext) -> Verdict | None:
         if found is None or found.ok:
             continue
         partition = ctx.episode.statefulset.spec_at(pod.created.rank).partition
-        sides = {"currentRevision": "below", "updateRevision": "at or above"}
-        where = sides.get(found.field, "beside a just changed")
-        expected = " or ".join(sorted(found.allowed))
-        return ctx.verdict(
-            PROOF,
-            "fail",
-            f"{pod.name} is {where} partition {partition} but came back at revision "
-            f"{pod.revision}; newVersionedStatefulSetPod gives it the {found.field} {expected}",
-            [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")],
-        )
+        cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
+        return ctx.verdict(PROOF, "fail", revisions.refused(found, partition), cited)
     return None
 
 

@@ -73,7 +73,7 @@ def test_pod_at_a_revision_its_ordinal_is_not_given_fails(tmp_path: Path) -> Non
     assert verdict.outcome == "fail"
     assert verdict.reason == (
         "web-0 was created at revision web-rev9, but newVersionedStatefulSetPod gives ordinal 0 "
-        "the currentRevision web-rev2"
+        "(below partition 2) the currentRevision web-rev2"
     )
 
 

@@ -75,7 +75,7 @@ def test_pod_below_partition_updated_fails(tmp_path: Path) -> None:
     _replace(b, 1)  # comes back at the update revision although below the partition
     verdict = verdict_of(verify(b.write(tmp_path / "s.db")), PROOF, PROOF)
     assert verdict.outcome == "fail"
-    assert "web-1 is below partition 2" in verdict.reason
+    assert "gives ordinal 1 (below partition 2) the currentRevision" in verdict.reason
 
 
 def test_on_delete_not_applicable(tmp_path: Path) -> None:
@@ -178,8 +178,8 @@ def test_ordinal_left_behind_at_the_old_revision_fails(tmp_path: Path) -> None:
     first, second = (verdict_of(result, PROOF, PROOF, nth) for nth in (0, 1))
     assert first.outcome == "fail"
     assert first.reason == (
-        "web-2 is at or above partition 2 but came back at revision web-rev1; "
-        "newVersionedStatefulSetPod gives it the updateRevision web-rev2"
+        "web-2 was created at revision web-rev1, but newVersionedStatefulSetPod gives ordinal 2 "
+        "(at or above partition 2) the updateRevision web-rev2"
     )
     assert second.outcome == "fail"
     assert second.reason.startswith(
