@@ -32,5 +32,10 @@ trap '"$bin" lab down --dir "$work/lab" >/dev/null 2>&1 || true' EXIT
 "$python" -m docs.screenshot "$work/bench/bench-10000.html" docs/report-10k.png \
     --fill '#flt-from0=4200' --fill '#flt-to0=4260' \
     --click 'g[data-lane="pod/redis-4210"] rect.seg.s-ready >> nth=1'
-echo "docs/report.png, docs/compare.png, docs/report-10k.png and docs/report.txt regenerated;" \
+# stswatch serve following a session while it is written: the Chromium test's last screenshot.
+STSWATCH_TEST_ARTIFACTS="$work/serve" "$python" -m pytest -q -p no:cacheprovider \
+    tests/browser/test_serve_browser.py -k recorded_scale_up
+cp "$work/serve/serve-live.png" docs/serve-live.png
+echo "docs/report.png, docs/compare.png, docs/report-10k.png, docs/serve-live.png and" \
+    "docs/report.txt regenerated;" \
     "recording in $work"

@@ -34,6 +34,8 @@ LIVE = (
     "rollout-stuck-unrescued-orderedready",
     "client-delete-mid-rollout-orderedready",
     "end-after-recreation-orderedready",
+    "terminating-ready-orderedready",
+    "finalizer-after-rollout-orderedready",
 )
 SHORT_SETTLE = {"end-after-recreation": 0.3}
 

@@ -337,6 +337,33 @@ CASES: tuple[BadInput, ...] = (
         ExitCode.NOT_FOUND,
     ),
     BadInput(
+        "serve",
+        "a store that does not exist",
+        lambda w: ["serve", "--db", w / "nope.db"],
+        ExitCode.NOT_FOUND,
+    ),
+    BadInput(
+        "serve", "a corrupt store", lambda w: ["serve", "--db", w / "corrupt.db"], ExitCode.STORE
+    ),
+    BadInput(
+        "serve",
+        "--listen without a port",
+        lambda w: ["serve", "--db", w / "lesson.db", "--listen", "127.0.0.1"],
+        ExitCode.USAGE,
+    ),
+    BadInput(
+        "serve",
+        "--listen with a port out of range",
+        lambda w: ["serve", "--db", w / "lesson.db", "--listen", "127.0.0.1:70000"],
+        ExitCode.USAGE,
+    ),
+    BadInput(
+        "serve",
+        "--listen on an address this machine does not have",
+        lambda w: ["serve", "--db", w / "lesson.db", "--listen", "192.0.2.1:8080"],
+        ExitCode.USAGE,
+    ),
+    BadInput(
         "verify",
         "unknown --format",
         lambda w: ["verify", SESSION, "--format", "xml"],

@@ -33,8 +33,9 @@ def _manifests() -> list[dict[str, Any]]:
 def _parses(args: list[str]) -> None:
     """Fail unless the stswatch CLI accepts these arguments (without running the command)."""
     name, *rest = args
-    command = main.commands[name]
     with click.Context(main) as parent:
+        command = main.get_command(parent, name)  # loads the command's module (stswatch.cli)
+        assert command is not None, f"no stswatch command {name!r}"
         command.make_context(name, list(rest), parent=parent)
 
 
@@ -127,3 +128,16 @@ def test_rbac_grants_everything_the_recorder_checks_before_recording() -> None:
         assert {(p.verb, p.group, p.resource, "*"), (p.verb, p.group, p.resource, p.namespace)} & (
             granted
         ), p
+
+
+def test_the_in_cluster_serve_reads_the_recorders_store_on_loopback_only() -> None:
+    deployment = next(d for d in _manifests() if d["kind"] == "Deployment")
+    containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
+    serve, recorder = containers["serve"], containers["recorder"]
+    _parses(serve["args"])
+    listen = serve["args"][serve["args"].index("--listen") + 1]
+    assert listen.startswith("127.0.0.1:")  # reached by kubectl port-forward, by no one else
+    assert serve["env"] == recorder["env"]  # the same STSWATCH_DB
+    assert serve["volumeMounts"] == recorder["volumeMounts"]
+    assert serve["securityContext"]["readOnlyRootFilesystem"] is True
+    assert "ports" not in serve  # no Service, no containerPort: nothing exposes it

@@ -46,8 +46,10 @@ class FakeObjects:
         self.calls.append(("patch", kind, name, patch_type, repr(body)))
         return self.store[(kind, name)]
 
-    async def delete(self, kind: str, name: str) -> dict[str, Any] | None:
-        self.calls.append(("delete", kind, name))
+    async def delete(
+        self, kind: str, name: str, *, propagation: str | None = None
+    ) -> dict[str, Any] | None:
+        self.calls.append(("delete", kind, name, *([propagation] if propagation else [])))
         before = self.store.pop((kind, name), None)
         if before is not None and kind == "Pod":
             ready = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
@@ -404,3 +406,18 @@ async def test_a_long_output_is_cut_in_the_note_and_counted() -> None:
     outcomes = await _run(RUN, objects, marks, lines, allow_exec=True)
     assert outcomes[0].note == f"output {'x' * 200!r}… (100000 bytes)"
     assert max(map(len, lines)) < 400
+
+
+async def test_delete_passes_its_propagation_policy() -> None:
+    objects, marks, lines = FakeObjects(), Marks(), []
+    objects.put("StatefulSet", "redis")
+    text = """
+name: t
+description: orphan the pods
+statefulset: redis
+steps:
+  - delete: {target: {kind: StatefulSet, name: redis}, propagation: Orphan, wait: false}
+"""
+    outcomes = await _run(text, objects, marks, lines)
+    assert [o.status for o in outcomes] == ["done"]
+    assert ("delete", "StatefulSet", "redis", "Orphan") in objects.calls

@@ -29,6 +29,7 @@ _COMMAND_MODULES = {
     "report": "report",
     "compare": "report",
     "scenario": "scenario",
+    "serve": "serve",
     "demo": "scenario",
     "verify": "verify",
 }

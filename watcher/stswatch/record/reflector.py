@@ -61,6 +61,7 @@ Sink = Callable[[Record], Awaitable[None]]
 # the sink (`Writer.last_objects`).
 Recall = Callable[[Sequence[str]], Awaitable[dict[str, str]]]
 Observer = Callable[[ChangeRecord, dict[str, Any]], None]
+_Identity = tuple[str | None, str, str, str]  # a change's namespace, name, uid, resourceVersion
 
 _EVENTS: frozenset[str] = frozenset(("ADDED", "MODIFIED", "DELETED"))
 _RECALL_CHUNK = 256  # objects read back at once: a relist after many deletions stays bounded
@@ -221,15 +222,28 @@ class Reflector:
     ) -> None:
         if not self._membership.accepts(self.kind.name, obj):
             return
-        metadata = obj.get("metadata") or {}
         encoded = orjson.dumps(redact(obj, kind=self.kind.name, keep_env=self._keep_env))
+        await self._hand_on(_identity(obj), encoded, event=event, observed=observed, at=at, obj=obj)
+
+    async def _hand_on(
+        self,
+        identity: _Identity,
+        encoded: bytes,
+        *,
+        event: Event,
+        observed: Observed,
+        at: tuple[int, int],
+        obj: dict[str, Any] | None,
+    ) -> None:
+        """Record one redacted, encoded object (`obj`, its decoded form, when still at hand)."""
+        namespace, name, uid, resource_version = identity
         change = ChangeRecord(
             kind=self.kind.name,
-            namespace=metadata.get("namespace"),
-            name=metadata.get("name", ""),
-            uid=metadata.get("uid", ""),
+            namespace=namespace,
+            name=name,
+            uid=uid,
             event=event,
-            resource_version=metadata.get("resourceVersion", ""),
+            resource_version=resource_version,
             observed=observed,
             received_wall_ns=at[0],
             received_mono_ns=at[1],
@@ -247,7 +261,7 @@ class Reflector:
                 digest=object_digest(encoded),
             )
         if self._observer is not None:
-            self._observer(change, obj)
+            self._observer(change, obj if obj is not None else orjson.loads(encoded))
         await self._sink(change)
 
     async def _relist(self) -> None:
@@ -290,7 +304,7 @@ class Reflector:
         list order. Until the list ends, only what changed is held, redacted and encoded.
         """
         listed: set[str] = set()
-        changed: list[tuple[Event, bytes]] = []
+        changed: list[tuple[Event, _Identity, bytes]] = []
         page = _Page([], "", time.time_ns())
         async with contextlib.aclosing(self._pages()) as pages:
             async for page in pages:
@@ -307,7 +321,8 @@ class Reflector:
                         encoded = orjson.dumps(
                             redact(obj, kind=self.kind.name, keep_env=self._keep_env)
                         )
-                        changed.append(("ADDED" if before is None else "MODIFIED", encoded))
+                        event: Event = "ADDED" if before is None else "MODIFIED"
+                        changed.append((event, _identity(obj), encoded))
         version, wall_ns = page.version, page.wall_ns
         log.debug("relisted", kind=self.kind.name, changed=len(changed), version=version)
         at = (wall_ns, time.monotonic_ns())
@@ -319,8 +334,8 @@ class Reflector:
                 await self._record_unseen_deletion(
                     gone, recorded.get(gone.uid), list_version=version, at=at
                 )
-        for event, encoded in changed:
-            await self._record(orjson.loads(encoded), event=event, observed="relist", at=at)
+        for event, identity, encoded in changed:  # redacted and encoded once, when listed
+            await self._hand_on(identity, encoded, event=event, observed="relist", at=at, obj=None)
         await self._sink(
             GapRecord(
                 kind=self.kind.name,
@@ -425,6 +440,17 @@ class Reflector:
             error=f"{type(outcome).__name__}: {outcome}",
             sleep=round(state.next_action.sleep, 2) if state.next_action else None,
         )
+
+
+def _identity(obj: dict[str, Any]) -> _Identity:
+    """What a change row says of its object besides the JSON: its metadata's identity fields."""
+    metadata = obj.get("metadata") or {}
+    return (
+        metadata.get("namespace"),
+        metadata.get("name", ""),
+        metadata.get("uid", ""),
+        metadata.get("resourceVersion", ""),
+    )
 
 
 def _metadata_of(known: KnownObject) -> dict[str, str | None]:

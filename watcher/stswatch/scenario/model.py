@@ -76,6 +76,8 @@ class DeleteStep(_Body):
     target: "ObjectRef"
     wait: bool = True
     timeout: Timeout = DEFAULT_TIMEOUT_S
+    # DeleteOptions.propagationPolicy; None leaves the kind's default (Background for most)
+    propagation: Literal["Background", "Foreground", "Orphan"] | None = None
 
 
 class ExecStep(_Body):

@@ -93,13 +93,18 @@ class Objects:
         except ApiException as exc:
             raise _api_error(exc, doing=f"{patch_type} patch {kind} {name}") from exc
 
-    async def delete(self, kind: str, name: str) -> dict[str, Any] | None:
-        """Delete one object; returns it as it was (None when it was already gone)."""
+    async def delete(
+        self, kind: str, name: str, *, propagation: str | None = None
+    ) -> dict[str, Any] | None:
+        """Delete one object (`propagation`: DeleteOptions.propagationPolicy, e.g. "Orphan");
+        returns it as it was (None when it was already gone)."""
         before = await self.get(kind, name)
         if before is None:
             return None
         uid = before["metadata"]["uid"]
-        body = {"preconditions": {"uid": uid}}  # never delete a successor with the same name
+        body: dict[str, Any] = {"preconditions": {"uid": uid}}  # never a successor of that name
+        if propagation is not None:
+            body["propagationPolicy"] = propagation
         try:
             await _call(self.api, "DELETE", self._path(kind, name), body=body)
         except ApiException as exc:

@@ -269,7 +269,7 @@ async def wait_until(
 
 async def _delete(run: _Run, step: DeleteStep) -> str:
     target = step.target
-    before = await run.objects.delete(target.kind, target.name)
+    before = await run.objects.delete(target.kind, target.name, propagation=step.propagation)
     if before is None:
         return f"{target.kind} {target.name} was already gone"
     uid = before["metadata"]["uid"]

@@ -59,6 +59,31 @@ class Attribution:
     # (namespace, verb, kind, name) -> sorted (wall ns, change id) of each occurrence
     actions: dict[tuple[str, str, str, str], list[tuple[int, int]]] = field(repr=False)
     marks: tuple[tuple[int, str], ...] = ()
+    # (namespace, set name) -> sorted (wall ns, change id, reason, message) of each Warning the
+    # controller recorded on the set (FailedCreate, FailedUpdate, FailedDelete, ...)
+    failures: dict[tuple[str, str], list[tuple[int, int, str, str]]] = field(
+        default_factory=dict, repr=False
+    )
+    # pod uid -> sorted (wall ns, change id, message) of the scheduler's FailedScheduling Events
+    unscheduled: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict, repr=False)
+
+    def failed_scheduling(
+        self, pod_uid: str, since_ns: int, until_ns: int
+    ) -> list[tuple[int, int, str]]:
+        """The scheduler's FailedScheduling Events on the pod recorded in [since, until]."""
+        found = self.unscheduled.get(pod_uid, [])
+        first = bisect_left(found, (since_ns, -1, ""))
+        last = bisect_left(found, (until_ns + 1, -1, ""))
+        return found[first:last]
+
+    def controller_failures(
+        self, namespace: str, name: str, since_ns: int, until_ns: int
+    ) -> list[tuple[int, int, str, str]]:
+        """The controller's Warning Events on StatefulSet `name` recorded in [since, until]."""
+        found = self.failures.get((namespace, name), [])
+        first = bisect_left(found, (since_ns, -1, "", ""))
+        last = bisect_left(found, (until_ns + 1, -1, "", ""))
+        return found[first:last]
 
     def controller_action(
         self, namespace: str, verb: str, kind: str, name: str, at_ns: int
@@ -91,6 +116,8 @@ class Attribution:
 def attribution(recording: Recording) -> Attribution:
     """Index the controller's Events and the scenario's marks of `recording`."""
     actions: dict[tuple[str, str, str, str], list[tuple[int, int]]] = {}
+    failures: dict[tuple[str, str], list[tuple[int, int, str, str]]] = {}
+    pending: dict[str, list[tuple[int, int, str]]] = {}
     recorded = False
     for change in recording.changes:
         if change.kind != "Event":
@@ -99,13 +126,27 @@ def attribution(recording: Recording) -> Attribution:
         parsed = _action(change)
         if parsed is not None:
             actions.setdefault(parsed, []).append((change.received_wall_ns, change.id))
+        unscheduled = _unscheduled(change)
+        if unscheduled is not None:
+            uid, message = unscheduled
+            pending.setdefault(uid, []).append((change.received_wall_ns, change.id, message))
+        failed = _failure(change)
+        if failed is not None:
+            key, reason, message = failed
+            failures.setdefault(key, []).append(
+                (change.received_wall_ns, change.id, reason, message)
+            )
     for found in actions.values():
         found.sort()
+    for warnings in failures.values():
+        warnings.sort()
+    for events in pending.values():
+        events.sort()
     gaps = tuple((g.from_wall_ns, g.to_wall_ns) for g in recording.gaps if g.kind == "Event")
     marks = tuple(
         (m.received_wall_ns, f"{m.label} {m.detail.get('target', '')}") for m in recording.marks
     )
-    return Attribution(recorded, gaps, actions, marks)
+    return Attribution(recorded, gaps, actions, marks, failures, pending)
 
 
 def _action(change: Change) -> tuple[str, str, str, str] | None:
@@ -119,6 +160,32 @@ def _action(change: Change) -> tuple[str, str, str, str] | None:
     if match is None:
         return None
     return (change.namespace or "", match[1], match[2], match[3])
+
+
+def _unscheduled(change: Change) -> tuple[str, str] | None:
+    """(pod uid, message) of a scheduler's FailedScheduling Event."""
+    if change.event == "DELETED":
+        return None
+    obj = change.object
+    if obj.get("reason") != "FailedScheduling" or o.dig(obj, "involvedObject", "kind") != "Pod":
+        return None
+    uid = o.text(o.dig(obj, "involvedObject", "uid"))
+    return (uid, o.text(obj.get("message")) or "") if uid else None
+
+
+def _failure(change: Change) -> tuple[tuple[str, str], str, str] | None:
+    """((namespace, set), reason, message) of a statefulset-controller Warning on a set."""
+    if change.event == "DELETED":
+        return None
+    obj = change.object
+    if obj.get("type") != "Warning" or o.dig(obj, "involvedObject", "kind") != "StatefulSet":
+        return None
+    source = o.dig(obj, "source", "component") or obj.get("reportingComponent")
+    if source != "statefulset-controller":
+        return None
+    name = o.text(o.dig(obj, "involvedObject", "name")) or ""
+    reason = o.text(obj.get("reason")) or "Warning"
+    return (change.namespace or "", name), reason, o.text(obj.get("message")) or ""
 
 
 def pod_deletion(

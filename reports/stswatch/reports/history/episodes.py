@@ -11,6 +11,7 @@ podManagementPolicy, which is immutable) and `statefulset-deleted` (the set itse
 garbage collector removes its pods, in no order).
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -111,6 +112,25 @@ def _spec_episodes(sts: StatefulSetIncarnation, *, ordering: Ordering, end: int)
     return episodes
 
 
+def _rolled_back_to(sts: StatefulSetIncarnation, spec: SpecVersion) -> str | None:
+    """A template change back to an earlier template: the revision that template had ("revision
+    web-6cb5fc568c"), else "an earlier template". The controller reuses that ControllerRevision
+    (bumping its `revision` number) rather than making a new one (`getStatefulSetRevisions`)."""
+    earlier = [v for v in sts.specs if v.rank < spec.rank and v.template_hash == spec.template_hash]
+    if not earlier:
+        return None
+    then = earlier[-1]
+    later = sts.specs.index(then) + 1
+    until = sts.specs[later].rank if later < len(sts.specs) else spec.rank
+    first = bisect_left(sts.statuses, then.rank, key=lambda s: s.rank)
+    last = bisect_left(sts.statuses, until, key=lambda s: s.rank)
+    for status in sts.statuses[first:last]:
+        observed = then.generation is None or (status.observed_generation or 0) >= then.generation
+        if observed and status.update_revision:
+            return f"revision {status.update_revision}"
+    return "an earlier template"
+
+
 def _spec_summary(
     sts: StatefulSetIncarnation, spec: SpecVersion, kind: str, before: int, after: int
 ) -> str:
@@ -121,6 +141,8 @@ def _spec_summary(
         )
     if kind == "rolling-update":
         what = "template" if "template_hash" in spec.changed else "partition"
+        if what == "template" and (back := _rolled_back_to(sts, spec)) is not None:
+            return f"{sts.name}: rolling update (rollback to {back}, partition {spec.partition})"
         return f"{sts.name}: rolling update ({what} changed, partition {spec.partition})"
     if "start_ordinal" in spec.changed:
         previous = sts.spec_at(spec.rank - 1)

@@ -53,15 +53,16 @@ def decide_ordering(recording: Recording) -> Ordering:
         return _by_receive(recording, f"runs talked to {len(servers)} API servers")
     if not numeric:
         return _by_receive(recording, "some resourceVersions are not numeric")
-    ranked = sorted(recording.changes, key=lambda c: (int(c.resource_version), c.id))
+    # (version, id) pairs sort without a key function: ids are unique, so no tie is left.
+    ranked = sorted([(int(c.resource_version), c.id) for c in recording.changes])
     where = servers[0] if servers else "one API server"
     reason = f"numeric resourceVersions from one API server ({where})"
-    versions = [int(c.resource_version) for c in ranked]
+    versions = [version for version, _ in ranked]
     floor = {}
     for change, gap in _relisted(recording):
         if gap.from_resource_version and gap.from_resource_version.isdigit():
             floor[change.id] = bisect_right(versions, int(gap.from_resource_version))
-    rank = {c.id: i for i, c in enumerate(ranked)}
+    rank = {change_id: i for i, (_, change_id) in enumerate(ranked)}
     return Ordering("resourceVersion", reason, rank, floor)
 
 

@@ -3,11 +3,11 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering
-from stswatch.reports.history.transition import Transition, first_of, meta, step
+from stswatch.reports.history.transition import Transition, meta, step
 from stswatch.reports.recording import Change
 
 
@@ -33,7 +33,12 @@ class PodIncarnation:
 
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
-        return first_of(self.transitions, what)
+        return self._firsts.get(what)
+
+    @cached_property
+    def _firsts(self) -> dict[str, Transition]:
+        """The first transition of each kind (proofs ask a pod for its first this or that often)."""
+        return {t.what: t for t in reversed(self.transitions)}
 
     @property
     def created(self) -> Transition:
@@ -67,9 +72,27 @@ class PodIncarnation:
         return found
 
 
-def _pod_state(pod: o.Obj) -> dict[str, Any]:
+class _PodState(NamedTuple):
+    """What one pod change says of its lifecycle."""
+
+    scheduled: str | None  # the node, or "?" when PodScheduled is True without one
+    phase: str | None
+    reason: str | None
+    ip: str | None
+    ready: bool | None  # None: no Ready condition
+    ready_since: Any  # the Ready condition's lastTransitionTime
+    terminating: str | None  # metadata.deletionTimestamp
+
+
+_BEFORE_ANY = _PodState(None, None, None, None, False, None, None)
+
+
+def _pod_state(pod: o.Obj) -> _PodState:
     """What a pod change says of its lifecycle; read field by field once (hot: every pod change)."""
-    metadata, spec, status = (o.mapping(pod.get(k)) for k in ("metadata", "spec", "status"))
+    metadata, spec, status = pod.get("metadata"), pod.get("spec"), pod.get("status")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    spec = spec if isinstance(spec, dict) else {}
+    status = status if isinstance(status, dict) else {}
     ready = scheduled = None
     for cond in status.get("conditions") or ():
         if isinstance(cond, dict):
@@ -80,58 +103,52 @@ def _pod_state(pod: o.Obj) -> dict[str, Any]:
                 scheduled = cond
     node = spec.get("nodeName")
     scheduled_true = scheduled is not None and scheduled.get("status") == "True"
-    return {
-        "scheduled": o.text(node) or (scheduled_true and "?") or None,
-        "phase": o.text(status.get("phase")),
-        "reason": o.text(status.get("reason")),
-        "ip": o.text(status.get("podIP")),
-        "ready": None if ready is None else ready.get("status") == "True",
-        "ready_since": ready.get("lastTransitionTime") if ready else None,
-        "terminating": o.text(metadata.get("deletionTimestamp")),
-    }
+    return _PodState(
+        o.text(node) or (scheduled_true and "?") or None,
+        o.text(status.get("phase")),
+        o.text(status.get("reason")),
+        o.text(status.get("podIP")),
+        None if ready is None else ready.get("status") == "True",
+        ready.get("lastTransitionTime") if ready else None,
+        o.text(metadata.get("deletionTimestamp")),
+    )
 
 
-def _pod_steps(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, Any]]:
+def _pod_steps(before: _PodState, after: _PodState) -> list[tuple[str, str, Any]]:
     steps: list[tuple[str, str, Any]] = []
-    if after["scheduled"] and not before["scheduled"]:
-        steps.append(("scheduled", str(after["scheduled"]), None))
-    if after["phase"] and after["phase"] != before["phase"]:
-        steps.append((str(after["phase"]).lower(), after["reason"] or "", None))
-    if after["ip"] and after["ip"] != before["ip"]:
-        steps.append(("ip", str(after["ip"]), None))
-    if after["ready"] is not None and after["ready"] != before["ready"]:
-        steps.append(("ready" if after["ready"] else "unready", "", after["ready_since"]))
-    if after["terminating"] and not before["terminating"]:
-        steps.append(("terminating", "", after["terminating"]))
+    if after.scheduled and not before.scheduled:
+        steps.append(("scheduled", str(after.scheduled), None))
+    if after.phase and after.phase != before.phase:
+        steps.append((str(after.phase).lower(), after.reason or "", None))
+    if after.ip and after.ip != before.ip:
+        steps.append(("ip", str(after.ip), None))
+    if after.ready is not None and after.ready != before.ready:
+        steps.append(("ready" if after.ready else "unready", "", after.ready_since))
+    if after.terminating and not before.terminating:
+        steps.append(("terminating", "", after.terminating))
     return steps
 
 
 def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
-    """One pod uid's incarnation from its changes, in order."""
-    first, last = history[0], history[-1]
-    obj = first.object
+    """One pod uid's incarnation from its changes, in order (each change decoded once)."""
+    first = history[0]
+    objects = [change.object for change in history]
+    obj = objects[0]
     steps = [step(first, ordering, "created", first.observed, meta(obj, "creationTimestamp"))]
-    state: dict[str, Any] = {
-        "scheduled": None,
-        "phase": None,
-        "reason": None,
-        "ip": None,
-        "ready": False,
-        "ready_since": None,
-        "terminating": None,
-    }
+    state = _BEFORE_ANY
     ips: list[str] = []
-    for change in history:
-        after = _pod_state(change.object)
-        for what, detail, api in _pod_steps(state, after):
-            steps.append(step(change, ordering, what, detail, api))
-            if what == "ip":
-                ips.append(detail)
-        state = after
+    for change, decoded in zip(history, objects, strict=True):
+        after = _pod_state(decoded)
+        if after != state:
+            for what, detail, api in _pod_steps(state, after):
+                steps.append(step(change, ordering, what, detail, api))
+                if what == "ip":
+                    ips.append(detail)
+            state = after
         if change.event == "DELETED":
             steps.append(step(change, ordering, "deleted"))
     parent = o.parse_ordinal(first.name)
-    last_obj = last.object
+    last_obj = objects[-1]
     owner, owner_uid = o.owner_statefulset(obj) or o.owner_statefulset(last_obj) or (None, None)
     return PodIncarnation(
         namespace=first.namespace or "",

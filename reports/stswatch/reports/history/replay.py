@@ -27,6 +27,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import itemgetter
 
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import (
@@ -100,6 +101,7 @@ class _Pod:
     ready: bool = False
     ready_wall_ns: int = 0
     terminating: bool = False
+    held: "tuple[tuple[object, ...], Decision] | None" = None  # the last held decision on it
 
     def healthy(self, now_ns: int, min_ready_seconds: int) -> bool:
         """Running, Ready and Available and not terminating: `problem` is None (hot: no text)."""
@@ -219,11 +221,16 @@ class _State:
 
 
 def _member(members: set[int], ordinal: int, wanted: bool, *heaps: _Heap) -> None:
-    """Put `ordinal` in `members` (and its heaps) when wanted, else take it out."""
+    """Put `ordinal` in `members` (and its heaps) when wanted, else take it out.
+
+    A member already has its entry in each heap (entries leave a heap only once not members), so
+    only a new member is pushed: a pod's every step no longer adds a duplicate entry.
+    """
     if wanted:
-        members.add(ordinal)
-        for heap in heaps:
-            heap.push(ordinal)
+        if ordinal not in members:
+            members.add(ordinal)
+            for heap in heaps:
+                heap.push(ordinal)
     else:
         members.discard(ordinal)
 
@@ -241,17 +248,21 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     key = None
     spec: SpecVersion = sts.specs[0]
     status: StatusVersion | None = None
+    resync = True  # the spec or status in force changed: only then can _resync change the state
     for _, _, step, payload in steps:
-        state.now_ns = max(state.now_ns, step.received_wall_ns)
-        if isinstance(payload, SpecVersion):
-            spec = payload
+        if step.received_wall_ns > state.now_ns:
+            state.now_ns = step.received_wall_ns
+        if type(payload) is tuple:  # a pod's step: the most common, tested first
+            _apply(state, payload[0], payload[1], step)
+        elif isinstance(payload, SpecVersion):
+            spec, resync = payload, True
         elif isinstance(payload, StatusVersion):
-            status = payload
+            status, resync = payload, True
         elif payload == "set" and step.what in ("terminating", "deleted"):
             state.set_deleting = True
-        elif isinstance(payload, tuple):
-            _apply(state, payload[0], payload[1], step)
-        _resync(state, spec, status)
+        if resync:
+            _resync(state, spec, status)
+            resync = False
         decision = _decide(state)
         if (decision.state, decision.what) != key:
             key = (decision.state, decision.what)
@@ -269,6 +280,7 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
 
 
 Step = tuple[int, int, Transition, object]
+_RANK_THEN_SOURCE = itemgetter(0, 1)  # a step's sort key: its rank, then the set's own steps first
 
 
 def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
@@ -288,7 +300,7 @@ def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
     steps += [(v.rank, 0, _version_step(v), v) for v in sts.specs]
     steps += [(v.rank, 0, _version_step(v), v) for v in sts.statuses]
     steps += [(t.rank, 0, t, "set") for t in sts.transitions if t.what != "created"]
-    steps.sort(key=lambda s: (s[0], s[1]))
+    steps.sort(key=_RANK_THEN_SOURCE)
     if any(v.min_ready_seconds for v in sts.specs):
         steps = _with_available(steps, sts)
     return steps
@@ -310,7 +322,7 @@ def _with_available(steps: list[Step], sts: StatefulSetIncarnation) -> list[Step
                 "available", step.change_id, step.resource_version, at, place, step.detail
             )
             extra.append((place, -1, available, payload))
-    return sorted(steps + extra, key=lambda s: (s[0], s[1]))
+    return sorted(steps + extra, key=_RANK_THEN_SOURCE)
 
 
 def _version_step(version: SpecVersion | StatusVersion) -> Transition:
@@ -389,8 +401,13 @@ def _decide(state: _State) -> Decision:
 
 def _held(state: _State, ordinal: int) -> Decision:
     slot = state.pods[ordinal]
-    problem = slot.problem(state.now_ns, state.min_ready) or ("", "")
-    return Decision("held", problem[1], slot.pod, problem[0], ordinal)
+    # The decision is rebuilt (its sentence composed) only when what it depends on changed.
+    available = slot.healthy(state.now_ns, state.min_ready)
+    key = (slot.terminating, slot.phase, slot.ready, state.min_ready, available, ordinal)
+    if slot.held is None or slot.held[0] != key:
+        problem = slot.problem(state.now_ns, state.min_ready) or ("", "")
+        slot.held = key, Decision("held", problem[1], slot.pod, problem[0], ordinal)
+    return slot.held[1]
 
 
 def _phase1(state: _State, monotonic: bool) -> Decision | None:
@@ -403,14 +420,15 @@ def _phase1(state: _State, monotonic: bool) -> Decision | None:
     if low is None:
         return None
     slot = state.pods.get(low)
-    name = f"{state.sts.name}-{low}"
     if slot is None:
+        name = f"{state.sts.name}-{low}"
         claim = state.claim_terminating(low)
         if claim is not None:
             what = f"{name} cannot be created: its claim {claim.name} is being deleted"
             return Decision("held", what, None, causes.CLAIM_TERMINATING, low)
         return Decision("act", f"create {name}", None, "", low)
     if slot.phase in ("failed", "succeeded") and not slot.terminating:
+        name = f"{state.sts.name}-{low}"
         return Decision("act", f"delete {name} ({slot.phase.capitalize()})", slot.pod, "", low)
     if monotonic:
         return _held(state, low)

@@ -1,6 +1,7 @@
 """A StatefulSet incarnation (one uid) rebuilt from its changes: every spec and status version."""
 
 import hashlib
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,21 +75,18 @@ class StatefulSetIncarnation:
 
     def spec_at(self, rank: int) -> SpecVersion:
         """The spec in force at `rank` (the first spec if `rank` precedes it)."""
-        current = self.specs[0]
-        for spec in self.specs:
-            if spec.rank > rank:
-                break
-            current = spec
-        return current
+        i = bisect_right(self.specs, rank, key=lambda s: s.rank)
+        return self.specs[max(i - 1, 0)]
 
     def status_at(self, rank: int) -> StatusVersion | None:
         """The last status recorded at or before `rank`."""
-        current = None
-        for status in self.statuses:
-            if status.rank > rank:
-                break
-            current = status
-        return current
+        i = bisect_right(self.statuses, rank, key=lambda s: s.rank)
+        return self.statuses[i - 1] if i else None
+
+    def status_after(self, rank: int) -> StatusVersion | None:
+        """The first status recorded after `rank`."""
+        i = bisect_right(self.statuses, rank, key=lambda s: s.rank)
+        return self.statuses[i] if i < len(self.statuses) else None
 
 
 def _spec(
@@ -143,21 +141,18 @@ def _with_changed(spec: SpecVersion, previous: SpecVersion) -> SpecVersion:
     return SpecVersion(**{**spec.__dict__, "changed": changed})
 
 
-def _status(change: Change, obj: o.Obj, ordering: Ordering) -> StatusVersion:
-    status = o.mapping(obj.get("status"))  # hot: read once, field by field
-    return StatusVersion(
-        change_id=change.id,
-        resource_version=change.resource_version,
-        received_wall_ns=change.received_wall_ns,
-        rank=ordering.rank[change.id],
-        observed_generation=o.integer(status.get("observedGeneration")),
-        replicas=o.integer(status.get("replicas")),
-        ready_replicas=o.integer(status.get("readyReplicas")),
-        available_replicas=o.integer(status.get("availableReplicas")),
-        current_replicas=o.integer(status.get("currentReplicas")),
-        updated_replicas=o.integer(status.get("updatedReplicas")),
-        current_revision=o.string(status.get("currentRevision")),
-        update_revision=o.string(status.get("updateRevision")),
+def _status_fields(status: object) -> tuple[Any, ...]:
+    """A status as StatusVersion holds it, after the four fields saying where it was seen."""
+    status = o.mapping(status)
+    return (
+        o.integer(status.get("observedGeneration")),
+        o.integer(status.get("replicas")),
+        o.integer(status.get("readyReplicas")),
+        o.integer(status.get("availableReplicas")),
+        o.integer(status.get("currentReplicas")),
+        o.integer(status.get("updatedReplicas")),
+        o.string(status.get("currentRevision")),
+        o.string(status.get("updateRevision")),
     )
 
 
@@ -167,9 +162,12 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
     statuses: list[StatusVersion] = []
     seen_spec: object = None
     seen_status: object = None
+    status_fields: tuple[Any, ...] | None = None
     plain = PlainSteps(ordering)
+    first_obj: o.Obj | None = None
     for change in history:
         obj = change.object
+        first_obj = first_obj if first_obj is not None else obj
         plain.see(change, obj)
         # Most changes are status writes: skip the spec when its JSON is unchanged, and back.
         if obj.get("spec") != seen_spec:
@@ -179,11 +177,14 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
                 specs.append(spec)
         if obj.get("status") != seen_status:
             seen_status = obj.get("status")
-            status = _status(change, obj, ordering)
-            if not statuses or _status_key(status) != _status_key(statuses[-1]):
-                statuses.append(status)
+            fields = _status_fields(seen_status)
+            if fields != status_fields:  # a new version only when a field it holds changed
+                status_fields = fields
+                rank = ordering.rank[change.id]
+                where = (change.id, change.resource_version, change.received_wall_ns, rank)
+                statuses.append(StatusVersion(*where, *fields))
     first = history[0]
-    templates = o.dig(first.object, "spec", "volumeClaimTemplates") or ()
+    templates = o.dig(first_obj or {}, "spec", "volumeClaimTemplates") or ()
     claim_templates = tuple(str(o.dig(t, "metadata", "name")) for t in templates)
     return StatefulSetIncarnation(
         first.namespace or "",
@@ -195,7 +196,3 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
         tuple(statuses),
         tuple(plain.steps),
     )
-
-
-def _status_key(status: StatusVersion) -> tuple[Any, ...]:
-    return tuple(status.__dict__.values())[4:]

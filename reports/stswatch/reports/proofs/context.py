@@ -308,6 +308,49 @@ def health(pod: PodIncarnation, rank: int, *, min_ready_seconds: int, at: float 
     return Health(True, "", ready)
 
 
+# How long after a pod's change the controller may still act on an informer cache without it.
+CACHE_LAG_NS = 5_000_000_000
+
+
+def unseen_by_cache(
+    pod: PodIncarnation,
+    state: Health,
+    *,
+    enabled_at: int,
+    decision: Transition,
+    min_ready_seconds: int,
+) -> bool:
+    """Whether the controller may have made `decision` on a cache in which `pod` was still healthy.
+
+    The controller decides on its informer cache, not on the API (`updateStatefulSet` reads pods
+    through the pod lister). One informer delivers a kind's changes in resourceVersion order, so a
+    cache that shows the pod change ranked `enabled_at` (the condemned pod gone before this
+    deletion, the predecessor Ready before this creation) also shows every earlier one. When
+    `pod` was healthy until `state.step`, ranked after that change and at most CACHE_LAG_NS
+    (received wall clock, ns) before the decision, the cache may not have had the step yet:
+    acting on the healthy pod is the controller being right, not a broken guarantee.
+    """
+    step = state.step
+    if state.ok or step is None or step.rank <= enabled_at:
+        return False
+    if not 0 <= decision.received_wall_ns - step.received_wall_ns <= CACHE_LAG_NS:
+        return False
+    return health(pod, step.rank, min_ready_seconds=min_ready_seconds, at=None).ok
+
+
+def race_note(
+    what: str, decision: Transition, pod: PodIncarnation, state: Health, enabled: str
+) -> str:
+    """'web-3 deletion began 0.100 s after web-0 turned not Ready, after web-4 was gone: the
+    controller's informer cache may not have shown it yet' (`unseen_by_cache` said so)."""
+    turned = state.step.received_wall_ns if state.step is not None else decision.received_wall_ns
+    after = (decision.received_wall_ns - turned) / 1e9
+    return (
+        f"{what} {after:.3f} s after {pod.name} turned {state.problem}, after {enabled}: the "
+        "controller's informer cache may not have shown it yet"
+    )
+
+
 def overlapping_gap(ctx: ProofContext, verdict: Verdict, *, kinds: Iterable[str]) -> GapRef | None:
     """The first recorded gap of one of `kinds` overlapping the verdict's evidence window."""
     trigger = ctx.changes[ctx.episode.trigger_change_id].received_wall_ns

@@ -1,14 +1,16 @@
 """Sentences every renderer shares: why a verdict is inconclusive, and what held an episode.
 
 `verify`'s text and JUnit, the text timeline and the HTML report say these things the same way,
-so they are worded once here. A verdict is inconclusive for one of four causes (its `missing`):
+so they are worded once here. A verdict is inconclusive for one of five causes (its `missing`):
 
 - "gap": its evidence window overlaps a recorded gap of a kind it depends on (`Verdict.gap`);
 - "recording-end": the recording ended, or is still live, within the settle window after the
   change, so the evidence could still arrive;
 - "not-recorded": the kind of object it needs was never recorded in this session;
 - "window": only a window of the session was read (`--since/--until`) and the verdict's episode
-  or evidence lies partly outside it (`stswatch.reports.proofs.window`).
+  or evidence lies partly outside it (`stswatch.reports.proofs.window`);
+- "live": shown by `stswatch serve` while a recorder still writes the session and the verdict's
+  episode is under way (`stswatch.reports.serve.live`).
 """
 
 from collections.abc import Iterable
@@ -25,6 +27,8 @@ CAUSES: dict[str, str] = {
     "not-recorded": "never recorded: this session holds no change of the kind the verdict needs",
     "window": "the window read (--since/--until): the episode began before it, ran past its end, "
     "or its evidence lies partly outside it",
+    "live": "live: the session is still being recorded and the episode is under way (or ended "
+    "within the settle window), so it is decided when it completes (`stswatch serve`)",
     "unknown": "the evidence it needs is missing from the recording",
 }
 INCONCLUSIVE_LEAD = (

@@ -9,8 +9,14 @@ controller replay (`stswatch.reports.proofs.progress`), never guessed from the e
 """
 
 from stswatch.reports.history.lifecycles import PodIncarnation
-from stswatch.reports.history.objects import parse_time
-from stswatch.reports.proofs.context import Health, ProofContext, health
+from stswatch.reports.history.objects import parse_ordinal, parse_time
+from stswatch.reports.proofs.context import (
+    Health,
+    ProofContext,
+    health,
+    race_note,
+    unseen_by_cache,
+)
 from stswatch.reports.proofs.progress import episode_progress, hold_clause
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 
@@ -27,7 +33,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     created = ctx.creations()
     # At most CITED violations a pod: no more are cited, and a burst of Parallel creations
     # would otherwise compare every pod with every lower one.
-    per_pod = [found for pod in _suspects(ctx, created) if (found := _violations(ctx, pod))]
+    raced: list[str] = []
+    suspects = _suspects(ctx, created)
+    per_pod = [found for pod in suspects if (found := _violations(ctx, pod, raced))]
     violations = [v for found in per_pod for v in found]
     if ctx.episode.spec.pod_management_policy == "Parallel":
         reason = "Parallel: the controller does not gate creation on readiness (allowsBurst)"
@@ -48,20 +56,30 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if not created and not holds:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
     evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
-    reason = _pass_reason(ctx, created)
+    reason = _pass_reason(ctx, created) + "".join(f"; {note}" for note in raced[:CITED])
     for hold in holds:
-        reason += f"; {_hold_clause(hold, created)}"
+        reason += f"; {_hold_clause(ctx, hold, created)}"
         evidence.extend(hold.evidence)
     return ctx.verdict(PROOF, "pass", reason, evidence)
 
 
-def _hold_clause(hold: Hold, created: list[PodIncarnation]) -> str:
-    """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready, then web-3 created'."""
+def _hold_clause(ctx: ProofContext, hold: Hold, created: list[PodIncarnation]) -> str:
+    """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready, then web-3 created'; a halt
+    says 'no successor created' only when an in-range ordinal above the held pod was missing."""
     clause = hold_clause(hold)
     if hold.to_wall_ns is None:
-        return f"{clause}: no successor created"
+        return clause + (": no successor created" if _successor_missing(ctx, hold) else "")
     after = [p for p in created if p.created.received_wall_ns >= hold.to_wall_ns]
     return clause + (f", then {after[0].name} created" if after else "")
+
+
+def _successor_missing(ctx: ProofContext, hold: Hold) -> bool:
+    """Whether an in-range ordinal above the held pod was missing when the episode ended."""
+    parsed = parse_ordinal(hold.pod)
+    spec = ctx.episode.spec
+    end = ctx.episode.end_rank - 1
+    above = range((parsed[1] if parsed else -1) + 1, spec.start_ordinal + spec.replicas)
+    return any(ctx.alive(ordinal, end) is None for ordinal in above)
 
 
 def _pass_reason(ctx: ProofContext, created: list[PodIncarnation]) -> str:
@@ -81,10 +99,17 @@ def _suspects(ctx: ProofContext, created: list[PodIncarnation]) -> list[PodIncar
     return [p for p in created if p.ordinal is not None and lowest[p.created.rank] < p.ordinal]
 
 
-def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[Evidence]]]:
+def _violations(
+    ctx: ProofContext, pod: PodIncarnation, raced: list[str]
+) -> list[tuple[str, list[Evidence]]]:
+    """The lower ordinals `pod`'s creation found unhealthy, at most CITED. One that turned
+    unhealthy after the creation's enabling change (its predecessor Ready, else the episode's
+    start) and just before it may not have been in the controller's cache (`unseen_by_cache`):
+    told in `raced`, not held against the controller."""
     if pod.ordinal is None:
         return []
     rank = pod.created.rank
+    enabled_at, enabled = _enabled(ctx, pod)
     at = parse_time(pod.created.api_time)
     start = ctx.episode.spec.start_ordinal
     found: list[tuple[str, list[Evidence]]] = []
@@ -98,6 +123,12 @@ def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[
             found.append((f"{pod.name} was created while {name} did not exist", [created]))
             continue
         state = _health(ctx, lower, rank, at)
+        minimum = ctx.episode.spec.min_ready_seconds
+        if unseen_by_cache(
+            lower, state, enabled_at=enabled_at, decision=pod.created, min_ready_seconds=minimum
+        ):
+            raced.append(race_note(f"{pod.name} was created", pod.created, lower, state, enabled))
+            continue
         if not state.ok:
             step = state.step or lower.created
             since = (pod.created.received_wall_ns - step.received_wall_ns) / 1e9
@@ -107,6 +138,20 @@ def _violations(ctx: ProofContext, pod: PodIncarnation) -> list[tuple[str, list[
             reason = f"{pod.name} was created while {lower.name} was {state.problem}"
             found.append((reason, [cause, created]))
     return found
+
+
+def _enabled(ctx: ProofContext, pod: PodIncarnation) -> tuple[int, str]:
+    """The change a cache must have shown for the controller to create `pod`: its predecessor's
+    last turn to Ready before it (processReplica walks up from the lowest ordinal), else the
+    episode's start."""
+    start = ctx.episode.start_rank
+    if pod.ordinal is None or pod.ordinal <= ctx.episode.spec.start_ordinal:
+        return start, "the episode began"
+    predecessor = ctx.alive(pod.ordinal - 1, pod.created.rank)
+    ready = predecessor.last_before(pod.created.rank, ("ready",)) if predecessor else None
+    if predecessor is None or ready is None or ready.rank < start:
+        return start, "the episode began"
+    return ready.rank, f"{predecessor.name} was Ready"
 
 
 def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None) -> Health:

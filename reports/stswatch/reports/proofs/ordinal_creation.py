@@ -1,28 +1,39 @@
-"""Ordinal creation: under OrderedReady a scale-up creates its pods in ascending ordinal order.
+"""Ordinal creation: under OrderedReady a scale-up creates its pods in ascending ordinal order,
+each at the revision the controller gives its ordinal.
 
 `runForAll(replicas, processReplica, monotonic=true)` walks the replicas by ascending index and
-creates at most one missing pod per sync (`processReplica`).
+creates at most one missing pod per sync (`processReplica`); the revision comes from
+`newVersionedStatefulSetPod` (`stswatch.reports.proofs.revision`).
 """
 
 from itertools import pairwise
 
+from stswatch.reports.proofs import revision
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.proofs.verdict import Verdict
+from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "ordinal-creation"
 KINDS = ("Pod", "StatefulSet")
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
-    """Pass when the scale-up's creations come in strictly ascending ordinals."""
+    """Pass when the scale-up's creations come in strictly ascending ordinals, each at the
+    revision the controller gives its ordinal (the revision is judged under Parallel too)."""
     episode = ctx.episode
     if episode.kind != "scale-up":
         return None
-    if episode.spec.pod_management_policy == "Parallel":
-        return ctx.verdict(
-            PROOF, "not-applicable", "Parallel: pods are created in bursts, in no guaranteed order"
-        )
     pods = ctx.new_pods()
+    judged = [c for p in pods if (c := revision.created_at(episode.statefulset, p)) is not None]
+    wrong = next((c for c in judged if not c.ok), None)
+    if wrong is not None:
+        pod = wrong.pod
+        partition = episode.statefulset.spec_at(pod.created.rank).partition
+        cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
+        return ctx.verdict(PROOF, "fail", revision.refused(wrong, partition), cited)
+    if episode.spec.pod_management_policy == "Parallel":
+        reason = "Parallel: pods are created in bursts, in no guaranteed order"
+        reason += revision.clause([c for c in judged if c.promoted is not None])
+        return ctx.verdict(PROOF, "not-applicable", reason, _promotion(ctx, judged))
     if not pods:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
     for first, second in pairwise(pods):
@@ -37,9 +48,15 @@ def decide(ctx: ProofContext) -> Verdict | None:
                 ],
             )
     names = ", ".join(p.name for p in pods)
-    return ctx.verdict(
-        PROOF,
-        "pass",
-        f"created in ascending ordinal order: {names}",
-        [ctx.cite_step(p, p.created, f"{p.name} created") for p in pods],
-    )
+    evidence = [ctx.cite_step(p, p.created, f"{p.name} created") for p in pods]
+    evidence += _promotion(ctx, judged)
+    reason = f"created in ascending ordinal order: {names}" + revision.clause(judged)
+    return ctx.verdict(PROOF, "pass", reason, evidence)
+
+
+def _promotion(ctx: ProofContext, judged: list[revision.CreatedAt]) -> list[Evidence]:
+    """The status change that promoted currentRevision at 0 replicas, when one shows."""
+    for c in judged:
+        if c.promoted is not None:
+            return [ctx.cite(c.promoted.change_id, "currentRevision promoted at 0 replicas")]
+    return []

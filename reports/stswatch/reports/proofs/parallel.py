@@ -66,7 +66,8 @@ def _scale_down(ctx: ProofContext) -> Verdict:
     evidence: list[Evidence] = []
     for pod in pods:
         evidence.extend(ctx.cite_step(pod, s) for s in (began(pod), pod.deleted) if s is not None)
-    reason = f"{len(pods)} condemned pods, up to {widest} terminating at once"
+    plural = "s" * (len(pods) != 1)
+    reason = f"{len(pods)} condemned pod{plural}, up to {widest} terminating at once"
     gone = [p.deleted for p in pods if p.deleted is not None]
     if len(gone) == len(pods):
         took = _seconds(ctx, max(g.received_wall_ns for g in gone))

@@ -8,12 +8,14 @@ episode). A hold is told when it lasted at least `NOTABLE_S` seconds beyond minR
 shorter waits are a pod starting as usual, not a halt.
 """
 
+from bisect import bisect_left
+
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.replay import Decision, Stretch
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.proofs.verdict import Hold, Progress
+from stswatch.reports.proofs.verdict import Evidence, Hold, Progress
 
 NOTABLE_S = 3.0
 _STATES = (
@@ -49,16 +51,19 @@ def _progress(ctx: ProofContext) -> Progress:
     window_end_ns = _window_end_ns(ctx)
     holds = tuple(
         h
-        for s in ctx.replay.overlapping(episode.start_rank, end + 1)
-        if (h := _hold(ctx, s, window_end_ns)) is not None
+        for s, meanwhile in _joined(ctx, ctx.replay.overlapping(episode.start_rank, end + 1))
+        if (h := _hold(ctx, s, window_end_ns, meanwhile)) is not None
     )
     settled = _settled(ctx)
     recreation = episode.recreation
     if recreation is not None and (ready := recreation.new.first("ready")) is not None:
         settled = ready.received_wall_ns  # the episode's window ends there by construction
+    failed = _failures(ctx, window_end_ns)
     if settled is not None:
+        # A hold that began after the spec was met is not this episode's (a later deletion's).
+        holds = tuple(h for h in holds if h.from_wall_ns < settled)
         took = (settled - _start_ns(ctx)) / 1e9
-        text = f"completed within the episode in {took:.1f} s"
+        text = f"completed within the episode in {took:.1f} s" + failed
         return Progress("completed", text + _holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)
     if end < len(ctx.life.ordering.rank):
@@ -66,8 +71,31 @@ def _progress(ctx: ProofContext) -> Progress:
     else:
         halted = holds and holds[-1].to_wall_ns is None
         state, ended = ("halted" if halted else "progressing"), "the recording ended"
-    text = f"did not complete within the episode ({ended}): {_stands(ctx, last, holds)}"
+    stands = _stands(ctx, last, holds)
+    if failed and last is not None and last.state == "act":
+        # The replay's next step is what the rules allow; the controller's own Events say it
+        # could not take it (a refused pod update, a quota, an admission webhook).
+        stands = "the controller could not take its next step"
+    text = f"did not complete within the episode ({ended}): {stands}{failed}"
     return Progress(state, text + _holds_clause(holds, skip_last=True), holds, text)
+
+
+def _failures(ctx: ProofContext, window_end_ns: int) -> str:
+    """'; the controller's calls failed: FailedUpdate 15 times ("update Pod web-0 …")', from the
+    Warning Events the controller recorded on the set in the window (its API calls refused)."""
+    sts = ctx.episode.statefulset
+    found = ctx.actors.controller_failures(sts.namespace, sts.name, _start_ns(ctx), window_end_ns)
+    if not found:
+        return ""
+    by_reason: dict[str, list[str]] = {}
+    for _, _, reason, message in found:
+        by_reason.setdefault(reason, []).append(message)
+    parts = []
+    for reason, messages in by_reason.items():
+        line = _first_line(messages[-1])
+        times = f"{len(messages)} time{'s' * (len(messages) > 1)}"
+        parts.append(f'{reason} recorded {times} ("{line}")')
+    return "; the controller's calls failed: " + "; ".join(parts)
 
 
 def _deletion_progress(ctx: ProofContext) -> Progress:
@@ -75,6 +103,11 @@ def _deletion_progress(ctx: ProofContext) -> Progress:
     start = gone.rank if gone is not None else ctx.episode.start_rank
     pods = [p for incs in ctx.slots.values() for p in incs if p.alive_at(start)]
     left = [p.name for p in pods if p.deleted is None]
+    removed = any(p.terminating or p.deleted for p in pods)
+    if left and not removed and gone is not None and not ctx.near_end(gone):
+        # As the deletion verdict reads it: nothing went, so the pods were orphaned.
+        text = f"completed: {', '.join(left)} left running, orphaned (none deleted)"
+        return Progress("completed", text)
     if left:
         return Progress("progressing", f"{', '.join(left)} still present when the recording ended")
     last = max((p.deleted.received_wall_ns for p in pods if p.deleted), default=_start_ns(ctx))
@@ -120,7 +153,68 @@ def _settled(ctx: ProofContext) -> int | None:
     return None
 
 
-def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | None:
+def _joined(
+    ctx: ProofContext, stretches: tuple[Stretch, ...]
+) -> list[tuple[Stretch, tuple[PodIncarnation, ...]]]:
+    """Stretches with one cause at one pod, cut in two only by another pod's coming and going
+    (a client deleted a lower pod, the controller recreated it and waited for it to start),
+    joined back into one hold; with each, the pods recreated in such interludes."""
+    joined: list[tuple[Stretch, tuple[PodIncarnation, ...]]] = []
+    i = 0
+    while i < len(stretches):
+        whole: Stretch = stretches[i]
+        meanwhile: tuple[PodIncarnation, ...] = ()
+        j = i + 1
+        while j < len(stretches):
+            cut = whole.end
+            cutter = ctx.changes[cut.change_id].uid if cut is not None else whole.pod.uid
+            if cut is None or cutter == whole.pod.uid:
+                break  # released by the held pod itself
+            # Skip the interlude: the pod whose change cut the hold, and pods created after it.
+            k = j
+            while k < len(stretches) and stretches[k].pod.uid != whole.pod.uid:
+                pod = stretches[k].pod
+                if pod.uid != cutter and pod.created.rank < cut.rank:
+                    break
+                k += 1
+            if k == len(stretches):
+                break
+            later = stretches[k]
+            if later.pod.uid != whole.pod.uid or later.cause != whole.cause:
+                break
+            meanwhile += _recreated_between(ctx, cut.rank, later.start.rank + 1)
+            whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end)
+            j = k + 1
+        joined.append((whole, meanwhile))
+        i = j
+    return joined
+
+
+def _recreated_between(ctx: ProofContext, start: int, end: int) -> tuple[PodIncarnation, ...]:
+    """The set's pods created in ranks [start, end)."""
+    ranks = ctx.index.created_ranks
+    first, last = bisect_left(ranks, start), bisect_left(ranks, end)
+    return tuple(ctx.index.created[first:last])
+
+
+def _meanwhile(ctx: ProofContext, pods: tuple[PodIncarnation, ...]) -> str:
+    """'web-0 deleted by a client and recreated at revision web-abc'."""
+    parts = []
+    for pod in pods:
+        previous = ctx.previous(pod)
+        actor = ctx.deleted_by(previous) if previous is not None else None
+        by = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
+        at = f" at revision {pod.revision}" if pod.revision else ""
+        parts.append(f"{pod.name} deleted{by} and recreated{at}")
+    return "; ".join(parts)
+
+
+def _hold(
+    ctx: ProofContext,
+    stretch: Stretch,
+    window_end_ns: int,
+    meanwhile: tuple[PodIncarnation, ...] = (),
+) -> Hold | None:
     """The stretch as a Hold clipped to the episode window, when it is notable there."""
     start, end = ctx.episode.start_rank, ctx.episode.end_rank
     if stretch.start.rank >= end or (stretch.end is not None and stretch.end.rank <= start):
@@ -138,9 +232,12 @@ def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | Non
     pod = stretch.pod
     state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
     evidence = [ctx.cite(state.change_id, f"held at {pod.name}: {stretch.detail}")]
+    kept = _finalizers(ctx, state) if state.what == "terminating" else ()
+    actor = ctx.deleted_by(pod) if state.what == "terminating" else None
+    begun = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""
     by = ""
     if released is not None:
-        by = _released_by(ctx, pod, released)
+        by = _released_by(ctx, pod, released, kept if state.what == "terminating" else None)
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
     return Hold(
         pod=pod.name,
@@ -151,7 +248,34 @@ def _hold(ctx: ProofContext, stretch: Stretch, window_end_ns: int) -> Hold | Non
         seconds=seconds,
         released_by=by,
         evidence=tuple(evidence),
+        finalizers=kept,
+        begun_by=begun,
+        meanwhile=_meanwhile(ctx, meanwhile),
+        unscheduled=(
+            _unscheduled(ctx, pod, from_ns, to_ns, evidence)
+            if _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
+            else ""
+        ),
     )
+
+
+def _unscheduled(
+    ctx: ProofContext, pod: PodIncarnation, from_ns: int, to_ns: int, evidence: list[Evidence]
+) -> str:
+    """The scheduler's last FailedScheduling message for the held pod while the hold lasted
+    (cited in `evidence`): why a pod is not Running when no node can take it."""
+    found = ctx.actors.failed_scheduling(pod.uid, from_ns, to_ns)
+    if not found:
+        return ""
+    _, change_id, message = found[-1]
+    evidence.append(ctx.cite(change_id, f"FailedScheduling: {pod.name}"))
+    return f"FailedScheduling: {_first_line(message)}"
+
+
+def _first_line(message: str) -> str:
+    """An Event message's first line, cut at 160 characters (a FailedUpdate carries a diff)."""
+    line = message.splitlines()[0] if message else ""
+    return line if len(line) <= 160 else line[:159] + "…"
 
 
 def _cause(stretch: Stretch) -> str:
@@ -163,10 +287,26 @@ def _cause(stretch: Stretch) -> str:
     return stretch.cause
 
 
-def _released_by(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> str:
-    """What the releasing change was, in a user's words."""
+def _released_by(
+    ctx: ProofContext, pod: PodIncarnation, step: Transition, kept: tuple[str, ...] | None = None
+) -> str:
+    """What the releasing change was, in a user's words.
+
+    A hold on a terminating pod (`kept`: its finalizers then) is released by the pod's removal,
+    not by the deletion that began its termination: 'web-2 gone', or with finalizers 'the
+    finalizer example.com/hold removed and web-2 gone' (the API server removes the object once
+    its finalizers are gone). Any other hold ended by a deletion names who deleted.
+    """
     change = ctx.changes[step.change_id]
     if change.kind == "Pod" and change.uid == pod.uid:
+        if step.what == "deleted" and kept is not None:
+            gone = set(kept) - set(_finalizers(ctx, step))
+            if gone:
+                plural = "s" * (len(gone) > 1)
+                return (
+                    f"the finalizer{plural} {', '.join(sorted(gone))} removed and {pod.name} gone"
+                )
+            return f"{pod.name} gone"
         if step.what in ("terminating", "deleted"):
             actor = ctx.deleted_by(pod)
             who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
@@ -175,6 +315,15 @@ def _released_by(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> st
     if change.kind == "StatefulSet":
         return f"StatefulSet {change.name} changed"
     return f"{change.kind} {change.name} {change.event.lower()}"
+
+
+def _finalizers(ctx: ProofContext, step: Transition) -> tuple[str, ...]:
+    """metadata.finalizers of the object the step's change recorded."""
+    metadata = ctx.changes[step.change_id].object.get("metadata")
+    found = metadata.get("finalizers") if isinstance(metadata, dict) else None
+    if not isinstance(found, list):
+        return ()
+    return tuple(f for f in found if isinstance(f, str))
 
 
 def _word(what: str) -> str:
@@ -190,10 +339,18 @@ def hold_clause(hold: Hold) -> str:
     took = f"{hold.seconds:.1f} s"
     until = f", until {hold.released_by}" if hold.released_by else ""
     if hold.cause == causes.STARTING:
+        if hold.unscheduled:
+            return f"waited {took} for {hold.pod} to be scheduled ({hold.unscheduled}){until}"
         return f"waited {took} for {hold.pod} to start{until}"
+    cause = hold.cause + (f": {hold.begun_by}" if hold.begun_by else "")
+    cause += f": {hold.unscheduled}" if hold.unscheduled else ""
+    if hold.finalizers:
+        plural = "s" * (len(hold.finalizers) > 1)
+        cause += f", kept by the finalizer{plural} {', '.join(hold.finalizers)}"
+    aside = f" (meanwhile {hold.meanwhile})" if hold.meanwhile else ""
     if hold.to_wall_ns is None:
-        return f"halted at {hold.pod} ({hold.cause}) for {took}"
-    return f"held at {hold.pod} ({hold.cause}) for {took}{until}"
+        return f"halted at {hold.pod} ({cause}) for {took}{aside}"
+    return f"held at {hold.pod} ({cause}) for {took}{aside}{until}"
 
 
 def _holds_clause(holds: tuple[Hold, ...], *, skip_last: bool = False) -> str:
@@ -212,9 +369,9 @@ def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -
     """Where the set stood when the window ended."""
     open_hold = holds[-1] if holds and holds[-1].to_wall_ns is None else None
     if open_hold is not None:
+        detail = open_hold.detail + (f"; {open_hold.unscheduled}" if open_hold.unscheduled else "")
         what = (
-            f"halted at {open_hold.pod} ({open_hold.detail}) for {open_hold.seconds:.1f} s "
-            "within the episode"
+            f"halted at {open_hold.pod} ({detail}) for {open_hold.seconds:.1f} s within the episode"
         )
     elif last is None:
         what = "nothing recorded"

@@ -15,12 +15,14 @@ https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#forced-ro
 """
 
 from dataclasses import dataclass
+from heapq import heappop, heappush
 from itertools import pairwise
 
 from stswatch.reports import causes
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_time
+from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import ProofContext, health
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.scale_down import began
@@ -55,14 +57,15 @@ def decide(ctx: ProofContext) -> Verdict | None:
         reason = "OnDelete: the controller replaces no pod; pods take the update revision only "
         reason += "when deleted" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
-    below = _below_partition(ctx, revision)
-    if below is not None:
-        return below
+    wrong = _wrong_revision(ctx)
+    if wrong is not None:
+        return wrong
     if not replaced:
         reason = f"the controller replaced no pod at or above partition {spec.partition}" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
-    for earlier, later in pairwise(replaced):
-        problem = _problem(ctx, earlier, later)
+    problems = [_problem(ctx, earlier, later) for earlier, later in pairwise(replaced)]
+    problems.append(_left_behind(ctx, replaced, revision))
+    for problem in problems:
         if problem is not None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
     evidence = [e for r in replaced for e in _cited(ctx, r)] + _client_cited(ctx, by_client)
@@ -82,7 +85,13 @@ def _deleted_by(ctx: ProofContext, pod: PodIncarnation) -> str:
 
 def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]) -> str:
     """The rollout's progress, the forced rollback and the client's deletions, as clauses."""
-    forced = [h for h in progress.holds if h.released_by.endswith(causes.DELETED_BY_CLIENT)]
+    # The docs' forced rollback: a pod that never turns Running and Ready, deleted by hand. A
+    # terminating pod (a finalizer, a grace period) is waited for, never rolled back.
+    forced = [
+        h
+        for h in progress.holds
+        if h.released_by.endswith(causes.DELETED_BY_CLIENT) and h.cause != causes.TERMINATING
+    ]
     parts = [progress.headline or progress.text if forced else progress.text]
     for hold in forced:
         parts.append(
@@ -150,23 +159,70 @@ def _problem(
     return reason, cited
 
 
-def _below_partition(ctx: ProofContext, revision: str | None) -> Verdict | None:
-    spec = ctx.episode.spec
-    if revision is None:
-        return None
-    for ordinal in range(spec.start_ordinal, spec.start_ordinal + spec.partition):
-        for pod in ctx.slots.get(ordinal, ()):
-            current = ctx.episode.statefulset.status_at(pod.created.rank)
-            stale = current is not None and current.current_revision == revision
-            if ctx.episode.contains(pod.created.rank) and pod.revision == revision and not stale:
-                return ctx.verdict(
-                    PROOF,
-                    "fail",
-                    f"{pod.name} is below partition {spec.partition} but came back at the "
-                    f"update revision {revision}",
-                    [ctx.cite_step(pod, pod.created, f"{pod.name} created at {revision}")],
-                )
+def _wrong_revision(ctx: ProofContext) -> Verdict | None:
+    """A pod created in the window at a revision newVersionedStatefulSetPod does not give its
+    ordinal (`stswatch.reports.proofs.revision`): below the partition currentRevision, else
+    updateRevision."""
+    for pod in ctx.created_in_window():
+        found = revisions.created_at(ctx.episode.statefulset, pod)
+        if found is None or found.ok:
+            continue
+        partition = ctx.episode.statefulset.spec_at(pod.created.rank).partition
+        cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
+        return ctx.verdict(PROOF, "fail", revisions.refused(found, partition), cited)
     return None
+
+
+def _left_behind(
+    ctx: ProofContext, replaced: list["Replacement"], target: str | None
+) -> tuple[str, list[Evidence]] | None:
+    """A replacement while an in-range ordinal above it was still at an old revision: the update
+    walks `target` from the highest index down and replaces that one first (updateStatefulSet).
+
+    One sweep over the replacements (in rank order) with the stale pods in a heap by ordinal:
+    O((pods + replacements) log pods) for the episode.
+    """
+    if target is None or not _one_at_a_time(ctx) or not replaced:
+        return None
+    spec = ctx.episode.spec
+    in_range = range(spec.start_ordinal, spec.start_ordinal + spec.replicas)
+    at_start = (ctx.alive(o, ctx.episode.start_rank) for o in in_range)
+    pods = {p.uid: p for p in (*at_start, *ctx.created_in_window()) if p is not None}
+    stale = sorted(
+        (p for p in pods.values() if p.revision not in (None, target) and p.ordinal in in_range),
+        key=lambda p: p.created.rank,
+    )
+    heap: list[tuple[int, int, PodIncarnation]] = []  # (-ordinal, end rank, pod)
+    i = 0
+    for r in replaced:
+        rank = r.deletion.rank
+        while i < len(stale) and stale[i].created.rank <= rank:
+            pod = stale[i]
+            heappush(heap, (-(pod.ordinal or 0), _stale_until(pod), pod))
+            i += 1
+        while heap and heap[0][1] <= rank:
+            heappop(heap)  # terminating or gone by now
+        if not heap or -heap[0][0] <= (r.old.ordinal or 0):
+            continue
+        above = heap[0][2]
+        reason = (
+            f"{r.old.name} was replaced while {above.name}, above it, was still at revision "
+            f"{above.revision}: the update walks from the highest ordinal down and replaces "
+            f"{above.name} first (updateStatefulSet)"
+        )
+        return reason, [
+            ctx.cite_step(above, above.created, f"{above.name} created at {above.revision}"),
+            ctx.cite_step(r.old, r.deletion, f"{r.old.name} deletion began"),
+        ]
+    return None
+
+
+def _stale_until(pod: PodIncarnation) -> int:
+    """The first rank at which the pod no longer stands in the walk's way: just after its
+    termination began, or its removal."""
+    ends = [t.rank + 1 for t in (pod.terminating,) if t is not None]
+    ends += [t.rank for t in (pod.deleted,) if t is not None]
+    return min(ends, default=1 << 62)
 
 
 def _cited(ctx: ProofContext, r: Replacement) -> list[Evidence]:

@@ -13,7 +13,13 @@ from itertools import pairwise
 
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
-from stswatch.reports.proofs.context import Health, ProofContext, health
+from stswatch.reports.proofs.context import (
+    Health,
+    ProofContext,
+    health,
+    race_note,
+    unseen_by_cache,
+)
 from stswatch.reports.proofs.progress import episode_progress, hold_clause
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 
@@ -50,12 +56,16 @@ def decide(ctx: ProofContext) -> Verdict | None:
     deleted = [p for p, _ in steps]
     client_note = "".join(f"; {p.name} was {causes.DELETED_BY_CLIENT}" for p, _ in by_client)
     holds = episode_progress(ctx).holds
-    hold_note = "".join(f"; {_hold_clause(h)}" for h in holds)
     if not deleted:
         reason = "the controller deleted no condemned pod in this episode" + client_note
+        hold_note = "".join(f"; {_hold_clause(h, [])}" for h in holds)
         return ctx.verdict(PROOF, "not-applicable", reason + hold_note)
     problems = [_out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)]
-    problems.append(unhealthy_deletion(ctx, steps, pods))
+    raced: list[tuple[Deletion, str]] = []
+    problems.append(unhealthy_deletion(ctx, steps, pods, raced))
+    hold_note = "".join(
+        f"; {_hold_clause(h, [d for d, _ in raced])}{_ready_count_note(ctx, h)}" for h in holds
+    )
     for problem in problems:
         if problem is not None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
@@ -67,7 +77,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     left = [p.name for p in pods if p.uid not in deleted_uids and p.uid not in client_uids]
     if left:
         reason += f" (still present at the end: {', '.join(left)})"
-    return ctx.verdict(PROOF, "pass", reason + client_note + hold_note, evidence)
+    race_note = "".join(f"; {note}" for _, note in raced)
+    return ctx.verdict(PROOF, "pass", reason + client_note + hold_note + race_note, evidence)
 
 
 def _by_client(ctx: ProofContext, pod: PodIncarnation) -> bool:
@@ -75,38 +86,95 @@ def _by_client(ctx: ProofContext, pod: PodIncarnation) -> bool:
     return actor is not None and actor.client
 
 
-def _hold_clause(hold: Hold) -> str:
-    """'held at web-0 (not Ready) for 8.8 s, until web-0 Ready (no condemned pod deleted)'."""
-    return f"{hold_clause(hold)} (no condemned pod deleted meanwhile)"
+def _hold_clause(hold: Hold, raced: list["Deletion"]) -> str:
+    """'held at web-0 (not Ready) for 8.8 s, until web-0 Ready (no condemned pod deleted
+    meanwhile)'; a deletion inside the hold that raced the cache (`unseen_by_cache`) is named
+    instead of denied."""
+    inside = [
+        p.name
+        for p, step in raced
+        if hold.from_wall_ns <= step.received_wall_ns
+        and (hold.to_wall_ns is None or step.received_wall_ns < hold.to_wall_ns)
+    ]
+    but = f" but {', '.join(inside)}, whose deletion raced the hold" if inside else ""
+    return f"{hold_clause(hold)} (no condemned pod deleted meanwhile{but})"
+
+
+def _ready_count_note(ctx: ProofContext, hold: Hold) -> str:
+    """Where status.readyReplicas counted the held terminating pod, say so: the controller counts
+    a Terminating pod that is still Ready (kubernetes#86209), so status and pods disagree."""
+    if hold.cause != causes.TERMINATING:
+        return ""
+    sts = ctx.episode.statefulset
+    for status in sts.statuses:
+        if status.rank < ctx.episode.start_rank or status.ready_replicas is None:
+            continue
+        if status.rank >= ctx.episode.end_rank:
+            break
+        inside = hold.from_wall_ns <= status.received_wall_ns
+        if not inside or (
+            hold.to_wall_ns is not None and status.received_wall_ns >= hold.to_wall_ns
+        ):
+            continue
+        alive = [p for incs in ctx.slots.values() for p in incs if p.alive_at(status.rank)]
+        healthy = sum(1 for p in alive if _health(ctx, p, status.rank + 1).ok)
+        counted = [
+            p.name
+            for p in alive
+            if p.terminating is not None
+            and p.terminating.rank <= status.rank
+            and (ready := p.last_before(status.rank + 1, ("ready", "unready"))) is not None
+            and ready.what == "ready"
+        ]
+        if status.ready_replicas > healthy and counted:
+            return (
+                f"; status.readyReplicas was {status.ready_replicas} meanwhile, counting the "
+                f"Terminating but still Ready {', '.join(counted)} (upstream behaviour, "
+                "kubernetes#86209)"
+            )
+    return ""
 
 
 def unhealthy_deletion(
-    ctx: ProofContext, steps: list["Deletion"], pods: list[PodIncarnation]
+    ctx: ProofContext,
+    steps: list["Deletion"],
+    pods: list[PodIncarnation],
+    raced: list[tuple["Deletion", str]],
 ) -> tuple[str, list[Evidence]] | None:
     """A deletion the controller would not make: an in-range pod unhealthy, or a condemned pod
-    deleted while unhealthy although it was not the firstUnavailablePod (processCondemned)."""
+    deleted while unhealthy although it was not the firstUnavailablePod (processCondemned).
+
+    A pod that turned unhealthy after the deletion's enabling change (the previous condemned pod
+    gone, else the scale-down's start) and just before the deletion may not have been in the
+    controller's cache yet (`unseen_by_cache`): not held against it, but told in `raced`.
+    """
     spec = ctx.episode.spec
     end = spec.start_ordinal + spec.replicas
     lowest = ctx.index.lowest_unhealthy(spec.start_ordinal)  # at every deletion's rank
+    enabled = ctx.episode.start_rank, "the scale-down began"
     for pod, step in steps:
         cited = [ctx.cite_step(pod, step, f"{pod.name} deletion began")]
         if lowest[step.rank] < end:
             name = f"{ctx.episode.statefulset.name}-{lowest[step.rank]}"
             blocker = ctx.alive(lowest[step.rank], step.rank)
             state = _health(ctx, blocker, step.rank) if blocker else None
+            if blocker and state and _unseen(ctx, blocker, state, enabled, (pod, step), raced):
+                enabled = _gone(pod, enabled)
+                continue
             if blocker is not None and state is not None and state.step is not None:
                 cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} {state.problem}"))
             what = state.problem if state else "missing"
             return f"{pod.name} deletion began while in-range {name} was {what}", cited
         own = _health(ctx, pod, step.rank)
-        if own.ok:
+        if own.ok or _unseen(ctx, pod, own, enabled, (pod, step), raced):
+            enabled = _gone(pod, enabled)
             continue
         lower = [
             q
             for q in pods
             if (q.ordinal or 0) < (pod.ordinal or 0)
             and q.alive_at(step.rank)
-            and not _health(ctx, q, step.rank).ok
+            and not _seen_healthy(ctx, q, _health(ctx, q, step.rank), enabled[0], step)
         ]
         if lower:
             return (
@@ -114,7 +182,42 @@ def unhealthy_deletion(
                 f"firstUnavailablePod ({lower[0].name} was unavailable too)",
                 cited,
             )
+        enabled = _gone(pod, enabled)
     return None
+
+
+def _seen_healthy(
+    ctx: ProofContext, pod: PodIncarnation, state: Health, enabled_at: int, decision: Transition
+) -> bool:
+    """Healthy, or unhealthy only since a change the controller's cache may not have had."""
+    minimum = ctx.episode.spec.min_ready_seconds
+    return state.ok or unseen_by_cache(
+        pod, state, enabled_at=enabled_at, decision=decision, min_ready_seconds=minimum
+    )
+
+
+def _unseen(
+    ctx: ProofContext,
+    unhealthy: PodIncarnation,
+    state: Health,
+    enabled: tuple[int, str],
+    deletion: "Deletion",
+    raced: list[tuple["Deletion", str]],
+) -> bool:
+    """Whether the deletion raced `unhealthy`'s turn to unhealthy; if so, say so in `raced`."""
+    pod, decision = deletion
+    if state.step is None or not _seen_healthy(ctx, unhealthy, state, enabled[0], decision):
+        return False
+    note = race_note(f"{pod.name} deletion began", decision, unhealthy, state, enabled[1])
+    raced.append((deletion, note))
+    return True
+
+
+def _gone(pod: PodIncarnation, enabled: tuple[int, str]) -> tuple[int, str]:
+    """The next deletion's enabling change: this pod's removal, when it was seen."""
+    if pod.deleted is None:
+        return enabled
+    return pod.deleted.rank, f"{pod.name} was gone"
 
 
 def _health(ctx: ProofContext, pod: PodIncarnation, rank: int) -> Health:

@@ -76,6 +76,9 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
             cited.extend(_bound(ctx, after, "after"))
         if before.uid != after.uid:
             return _replaced(ctx, before, after, new, cited)
+        lost = _lost_while_pending(ctx, new, after, cited)
+        if lost is not None:
+            return lost
         moved = _volume_change(before)
         if moved is not None:
             first_pv, second_pv = moved
@@ -105,12 +108,67 @@ def _replaced(
         return "fail", f"{change}, although the old claim was never deleted", cited
     gone = before.deleted or before.transitions[-1]
     cited.insert(0, ctx.cite(gone.change_id, f"{before.name} (uid {before.uid}) {actor.who}"))
+    created = after.transitions[0]
+    event = ctx.actors.controller_action(
+        new.namespace, "create", "Claim", after.name, created.received_wall_ns
+    )
+    if event is not None:
+        cited.append(ctx.cite(event, f"SuccessfulCreate: {after.name} (uid {after.uid})"))
+        fresh = "the controller created a fresh, empty claim once the old one was gone (its "
+        fresh += "SuccessfulCreate Event, createPersistentVolumeClaims)"
+    else:
+        fresh = "the controller creates a fresh, empty claim once the old one is gone "
+        fresh += "(createPersistentVolumeClaims; no Event of it was recorded)"
     reason = (
         f"{change} ({causes.CLAIM_REPLACED}, expected): the old claim was deleted by {actor.who} "
-        f"({actor.basis}), and the controller creates a fresh, empty claim once the old one is "
-        "gone (createPersistentVolumeClaims); the old claim's data did not follow"
+        f"({actor.basis}), and {fresh}; the old claim's data did not follow"
     )
     return "not-applicable", reason, cited
+
+
+def _lost_while_pending(
+    ctx: ProofContext, pod: PodIncarnation, claim: PvcIncarnation, cited: list[Evidence]
+) -> tuple[Outcome, str, list[Evidence]] | None:
+    """The claim removed while `pod` was alive and had never run: `processReplica` calls
+    `createMissingPersistentVolumeClaims` for a Pending pod, so the controller must create it
+    again (the e2e test "PVC should be recreated when pod is pending due to missing PVC")."""
+    gone = claim.deleted
+    if gone is None or not pod.alive_at(gone.rank):
+        return None
+    ran = pod.first("running")
+    if ran is not None and ran.rank < gone.rank:
+        return None
+    end = pod.deleted.rank if pod.deleted is not None else None
+    again = next(
+        (
+            c
+            for c in ctx.life.claims_named(pod.namespace, claim.name)
+            if c.transitions[0].rank > gone.rank and (end is None or c.transitions[0].rank < end)
+        ),
+        None,
+    )
+    actor = claim_deletion(ctx.actors, claim)
+    by = f" by {actor.who}" if actor is not None else ""
+    cited.append(ctx.cite(gone.change_id, f"{claim.name} (uid {claim.uid}) gone"))
+    if again is not None:
+        cited.append(
+            ctx.cite(again.transitions[0].change_id, f"{claim.name} (uid {again.uid}) created")
+        )
+        reason = (
+            f"{claim.name} was deleted{by} while {pod.name} was Pending, and the controller "
+            f"created it again (uid {claim.uid} → {again.uid}; processReplica, "
+            f"createMissingPersistentVolumeClaims): {pod.name} never ran on the old claim"
+        )
+        return "not-applicable", reason, cited
+    if ctx.near_end(gone):
+        reason = f"{claim.name} was deleted while {pod.name} was Pending; the recording ended"
+        return "inconclusive", reason, cited
+    reason = (
+        f"{claim.name} was deleted while {pod.name} was Pending and never created again, "
+        "although processReplica recreates a Pending pod's missing claims "
+        "(createMissingPersistentVolumeClaims)"
+    )
+    return "fail", reason, cited
 
 
 def _volume_change(claim: PvcIncarnation) -> tuple[str, str] | None:

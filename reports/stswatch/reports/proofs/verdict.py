@@ -126,6 +126,10 @@ class Hold:
     seconds: float
     released_by: str  # what ended it, e.g. "web-2 Ready", "web-2 deleted by a client", ""
     evidence: tuple[Evidence, ...] = ()
+    finalizers: tuple[str, ...] = ()  # what kept a terminating pod: metadata.finalizers
+    begun_by: str = ""  # what began a terminating hold, e.g. "deleted by a client"
+    meanwhile: str = ""  # pods recreated while it lasted, e.g. "web-0 deleted by a client and …"
+    unscheduled: str = ""  # the scheduler's FailedScheduling message for the held pod, if any
 
 
 @dataclass(frozen=True)

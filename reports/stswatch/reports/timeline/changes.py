@@ -61,26 +61,45 @@ def without_noise(obj: dict[str, Any]) -> dict[str, Any]:
 def diff_objects(before: dict[str, Any], after: dict[str, Any]) -> tuple[DiffLine, ...]:
     """Leaf-level differences as (op, dotted path, old, new); op is "+", "-" or "~"."""
     lines: list[DiffLine] = []
-    _diff(without_noise(before), without_noise(after), (), lines)
+    old, new = without_noise(before), without_noise(after)
+    if old != new:
+        _diff(old, new, (), lines)
     lines.sort(key=lambda line: line[1])
     return tuple(lines)
 
 
 def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
-    # Equal subtrees are skipped by one (C-level) comparison: most of an object never changes.
-    if old == new:
-        return
+    """The differences of two unequal values. Equal children are skipped by one (C-level)
+    comparison before any call: most of an object never changes."""
     if type(old) is dict and type(new) is dict and old and new:
         # The common case, without building a children mapping: JSON keys are strings already.
-        for key in old.keys() | new.keys():
-            before, after = old.get(key, _ABSENT), new.get(key, _ABSENT)
-            if before is not after and before != after:  # most children are equal: no call
+        for key, before in old.items():
+            after = new.get(key, _ABSENT)
+            if before is after or before == after:
+                continue
+            if type(before) in _SCALARS and type(after) in _SCALARS:  # most lines: no call
+                lines.append(("~", _dotted((*path, key)), before, after))
+            else:
                 _diff(before, after, (*path, key), lines)
+        for key, after in new.items():
+            if key not in old:
+                _diff(_ABSENT, after, (*path, key), lines)
         return
-    if _branches(old) and _branches(new):
+    branches = _branches(old), _branches(new)
+    if branches == (True, True):
         old_items, new_items = _children(old), _children(new)
         for key in old_items.keys() | new_items.keys():
-            _diff(old_items.get(key, _ABSENT), new_items.get(key, _ABSENT), (*path, key), lines)
+            before, after = old_items.get(key, _ABSENT), new_items.get(key, _ABSENT)
+            if before is not after and before != after:
+                _diff(before, after, (*path, key), lines)
+        return
+    if branches == (False, False):  # two leaves (or one and nothing): one line
+        if old is _ABSENT:
+            lines.append(("+", _dotted(path), None, new))
+        elif new is _ABSENT:
+            lines.append(("-", _dotted(path), old, None))
+        else:
+            lines.append(("~", _dotted(path), old, new))
         return
     for where, value in _leaves(old, path):
         lines.append(("-", _dotted(where), value, None))
@@ -96,6 +115,9 @@ def _pair_replacements(lines: list[DiffLine]) -> None:
     removed, added = lines[-2], lines[-1]
     if (removed[0], added[0]) == ("-", "+") and removed[1] == added[1]:
         lines[-2:] = [("~", added[1], removed[2], added[3])]
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))  # JSON's leaves (an empty {} or [] too)
 
 
 class _Absent:

@@ -109,3 +109,20 @@ def test_a_pod_created_after_the_sets_deletion_fails(tmp_path: Path) -> None:
     deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
     assert deletion.outcome == "fail"
     assert deletion.reason.startswith("web-1 was created after the StatefulSet's deletion began")
+
+
+def test_template_reverted_is_a_rollback_to_its_revision(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=1)
+    b.bring_up("web", 0)
+    b.set_spec("web", image="nginx:2")
+    b.set_status("web", observedGeneration=2, updateRevision="web-rev2")
+    b.set_spec("web", image="nginx:1")
+    b.set_status("web", observedGeneration=3, updateRevision="web-rev1")
+    b.set_spec("web", image="nginx:3")
+    episodes = find_episodes(build_lifecycles(b.write(tmp_path / "s.db")))
+    assert [e.summary for e in episodes if e.kind == "rolling-update"] == [
+        "web: rolling update (template changed, partition 0)",
+        "web: rolling update (rollback to revision web-rev1, partition 0)",
+        "web: rolling update (template changed, partition 0)",
+    ]

@@ -1,7 +1,8 @@
 """The fault kinds of issue 10, recorded on the lab's real controller: the right verdicts, in words.
 
-Each row names a session of `recordings/cases.db.gz` or `cases2.db.gz` (scenario files in
-`scenarios/cases/` and `scenarios/faults/`, whose top comments say what really happens), a proof,
+Each row names a session of `recordings/cases.db.gz`, `cases2.db.gz` or `cases3.db.gz` (scenario
+files in `scenarios/cases/` and `scenarios/faults/`, whose top comments say what really happens), a
+proof,
 the episode it is decided on, and the outcome and words the verdict must carry. No recording here
 has a verdict that fails: in each the controller did what it should, although things went wrong.
 """
@@ -85,3 +86,32 @@ def test_retention_policy_is_carried_to_the_report(stores: Path) -> None:
     assert {e.retention_policy for e in result.episodes} == {
         "whenScaled=Delete, whenDeleted=Retain"
     }
+
+
+def test_a_finalizer_after_a_completed_rollout_is_no_forced_rollback(stores: Path) -> None:
+    # Issue 20, item 1: the rollout had completed and nothing was rolled back; a client's
+    # deletion of web-0 (below the partition, kept by a finalizer) is a hold of its own.
+    result = _result("cases3", "finalizer-after-rollout-orderedready", stores)
+    reasons = [v.reason for v in result.verdicts]
+    assert not [r for r in reasons if "forced rollback" in r]
+    assert not [r for r in reasons if "until web-0 deleted by" in r]
+
+
+def test_orphaned_pods_adopted_by_a_set_that_cannot_update_them(stores: Path) -> None:
+    # Issue 20, item 6: deleted with --cascade=orphan, no pod goes; the new set adopts the pods
+    # and its update of web-0 (a second claim template: a new volume) is refused, every sync.
+    for session in ("orphan-and-adopt-orderedready", "orphan-and-adopt-parallel"):
+        result = _result("cases3", session, stores)
+        deleted = next(e for e in result.episodes if e.kind == "statefulset-deleted")
+        assert deleted.progress is not None
+        assert (
+            deleted.progress.text == "completed: web-0, web-1 left running, orphaned (none deleted)"
+        )
+        adopting = [e for e in result.episodes if e.kind == "scale-up"][1]
+        assert adopting.progress is not None
+        text = adopting.progress.text
+        assert "the controller could not take its next step" in text
+        assert "the controller's calls failed: FailedUpdate recorded" in text
+        assert 'update Pod web-0 in StatefulSet web failed error: Pod "web-0" is invalid' in text
+        assert "next step: create web-0" not in text
+        assert not result.failed

@@ -94,3 +94,62 @@ def test_a_scale_up_without_a_hold_tells_none(tmp_path: Path) -> None:
     gating = _verdict(verify(b.write(tmp_path / "s.db")), "ordered-ready-gating")
     assert gating.outcome == "pass"
     assert "held" not in gating.reason
+
+
+def test_creation_racing_a_lower_pods_turn_is_the_controllers_cache(tmp_path: Path) -> None:
+    # web-1 turned Ready, the controller's sync began, and web-0's readiness broke 0.1 s before
+    # web-2 was created: a cache that showed web-1 Ready need not have shown that yet.
+    b = web_set()
+    b.bring_up("web", 0)
+    b.bring_up("web", 1)
+    b.ready("web-0", False)
+    b.create_pod("web", 2)
+    gating = _verdict(verify(b.write(tmp_path / "race.db")), "ordered-ready-gating")
+    assert gating.outcome == "pass", gating.reason
+    assert (
+        "web-2 was created 0.100 s after web-0 turned not Ready, after web-1 was Ready: the "
+        "controller's informer cache may not have shown it yet"
+    ) in gating.reason
+
+
+def test_lower_pod_unready_before_the_predecessor_ready_still_fails(tmp_path: Path) -> None:
+    # web-0 broke before web-1 turned Ready: any cache showing web-1 Ready shows web-0 broken.
+    b = web_set()
+    b.bring_up("web", 0)
+    b.create_pod("web", 1)
+    b.schedule("web-1")
+    b.run("web-1")
+    b.ready("web-0", False)
+    b.ready("web-1")
+    b.create_pod("web", 2)
+    gating = _verdict(verify(b.write(tmp_path / "bad.db")), "ordered-ready-gating")
+    assert gating.outcome == "fail"
+    assert gating.reason == "web-2 was created while web-0 was not Ready"
+
+
+def test_lower_pod_unready_long_before_the_creation_still_fails(tmp_path: Path) -> None:
+    b = web_set()
+    b.bring_up("web", 0)
+    b.bring_up("web", 1)
+    b.ready("web-0", False)
+    b.tick(10_000)
+    b.create_pod("web", 2)
+    gating = _verdict(verify(b.write(tmp_path / "late.db")), "ordered-ready-gating")
+    assert gating.outcome == "fail"
+    assert gating.reason == "web-2 was created while web-0 was not Ready"
+
+
+def test_halt_at_the_highest_ordinal_claims_no_missing_successor(tmp_path: Path) -> None:
+    # A one-replica set: web-0 never turns Ready. Nothing above it can be created, so the halt
+    # must not say that no successor was created; with three replicas it must.
+    for replicas, said in ((1, False), (3, True)):
+        b = web_set(replicas=replicas)
+        b.create_pod("web", 0)
+        b.schedule("web-0")
+        b.run("web-0")
+        b.tick(10_000)
+        b.set_status("web", replicas=1, readyReplicas=0)
+        gating = _verdict(verify(b.write(tmp_path / f"{replicas}.db")), "ordered-ready-gating")
+        assert gating.outcome == "pass", gating.reason
+        assert "halted at web-0 (not Ready)" in gating.reason
+        assert ("no successor created" in gating.reason) is said, gating.reason

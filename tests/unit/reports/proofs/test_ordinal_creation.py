@@ -4,7 +4,10 @@ from pathlib import Path
 
 from stswatch.reports.proofs.verdict import Verdict, VerifyResult
 from stswatch.reports.proofs.verify import verify
+from tests.fixtures.builder import ClusterBuilder
 from tests.fixtures.verdicts import verdict_of, web_set
+
+PROOF = "ordinal-creation"
 
 
 def _verdict(result: VerifyResult, proof: str, nth: int = 0) -> Verdict:
@@ -36,3 +39,52 @@ def test_out_of_order_creation_fails(tmp_path: Path) -> None:
     result = verify(b.write(tmp_path / "s.db"))
     assert _verdict(result, "ordinal-creation").outcome == "fail"
     assert _verdict(result, "ordered-ready-gating").outcome == "fail"
+
+
+def _partitioned_at_zero(rev_of_web0: str) -> ClusterBuilder:
+    """web (partition 2) rolled to rev2 above the partition, scaled to 0, then 0->2."""
+    b = web_set(replicas=0, partition=2)
+    b.set_status("web", currentRevision="web-rev1", updateRevision="web-rev2", replicas=0)
+    b.set_status("web", currentRevision="web-rev2", updateRevision="web-rev2", replicas=0)
+    b.set_spec("web", replicas=2)
+    b.create_pod("web", 0, revision=rev_of_web0)
+    b.schedule("web-0")
+    b.run("web-0")
+    b.ready("web-0")
+    b.create_pod("web", 1, revision="web-rev2")
+    return b
+
+
+def test_below_partition_at_promoted_current_revision_is_told(tmp_path: Path) -> None:
+    # kubernetes#121534: at 0 replicas completeRollingUpdate promoted currentRevision to rev2, so
+    # newVersionedStatefulSetPod gives web-0 and web-1 (below partition 2) rev2: right, and told.
+    result = verify(_partitioned_at_zero("web-rev2").write(tmp_path / "ok.db"))
+    verdict = verdict_of(result, PROOF, "scale-up", 0)
+    assert verdict.outcome == "pass", verdict.reason
+    assert "web-0, web-1, below the partition, came back at the update revision web-rev2" in (
+        verdict.reason
+    )
+    assert "kubernetes#121534" in verdict.reason
+
+
+def test_pod_at_a_revision_its_ordinal_is_not_given_fails(tmp_path: Path) -> None:
+    result = verify(_partitioned_at_zero("web-rev9").write(tmp_path / "bad.db"))
+    verdict = verdict_of(result, PROOF, "scale-up", 0)
+    assert verdict.outcome == "fail"
+    assert verdict.reason == (
+        "web-0 was created at revision web-rev9, but newVersionedStatefulSetPod gives ordinal 0 "
+        "(below partition 2) the currentRevision web-rev2"
+    )
+
+
+def test_revision_from_a_set_read_just_before_its_partition_changed_passes(
+    tmp_path: Path,
+) -> None:
+    # partition 2 -> 0 and, 0.1 s later, web-0 created at the current revision: the creating
+    # sync may have read the set before the change (its informer cache), so rev1 is right too.
+    b = web_set(replicas=0, partition=2)
+    b.set_status("web", currentRevision="web-rev1", updateRevision="web-rev2")
+    b.set_spec("web", replicas=1, partition=0)
+    b.create_pod("web", 0, revision="web-rev1")
+    verdict = verdict_of(verify(b.write(tmp_path / "lag.db")), PROOF, "scale-up", 0)
+    assert verdict.outcome == "pass", verdict.reason

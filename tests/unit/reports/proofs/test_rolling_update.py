@@ -75,7 +75,7 @@ def test_pod_below_partition_updated_fails(tmp_path: Path) -> None:
     _replace(b, 1)  # comes back at the update revision although below the partition
     verdict = verdict_of(verify(b.write(tmp_path / "s.db")), PROOF, PROOF)
     assert verdict.outcome == "fail"
-    assert "web-1 is below partition 2" in verdict.reason
+    assert "gives ordinal 1 (below partition 2) the currentRevision" in verdict.reason
 
 
 def test_on_delete_not_applicable(tmp_path: Path) -> None:
@@ -156,3 +156,61 @@ def test_ondelete_update_is_titled_ondelete_and_replaces_nothing(tmp_path: Path)
     verdict = next(v for v in episode.verdicts if v.proof == PROOF)
     assert verdict.outcome == "not-applicable"
     assert verdict.reason.startswith("OnDelete: the controller replaces no pod")
+
+
+def _phased(web_2_back_at: str) -> ClusterBuilder:
+    """Partition 2: web-2 updated; a client deletes web-2, which comes back at `web_2_back_at`;
+    then partition 1: web-1 is replaced."""
+    b = _three(partition=2)
+    _replace(b, 2)
+    b.take_down("web", 2)
+    b.bring_up("web", 2, revision=web_2_back_at)
+    b.set_spec("web", partition=1)
+    b.set_status("web", observedGeneration=3, updateRevision="web-rev2")
+    _replace(b, 1)
+    return b
+
+
+def test_ordinal_left_behind_at_the_old_revision_fails(tmp_path: Path) -> None:
+    # Issue 20, item 5 (an edited recording's shape): web-2, at the partition, came back at the
+    # old revision, and web-1 was replaced while it stayed there.
+    result = verify(_phased("web-rev1").write(tmp_path / "s.db"))
+    first, second = (verdict_of(result, PROOF, PROOF, nth) for nth in (0, 1))
+    assert first.outcome == "fail"
+    assert first.reason == (
+        "web-2 was created at revision web-rev1, but newVersionedStatefulSetPod gives ordinal 2 "
+        "(at or above partition 2) the updateRevision web-rev2"
+    )
+    assert second.outcome == "fail"
+    assert second.reason.startswith(
+        "web-1 was replaced while web-2, above it, was still at revision web-rev1"
+    )
+
+
+def test_phased_rollout_with_a_hand_deleted_pod_back_at_the_update_revision_passes(
+    tmp_path: Path,
+) -> None:
+    result = verify(_phased("web-rev2").write(tmp_path / "s.db"))
+    assert verdict_of(result, PROOF, PROOF, 1).outcome == "pass"
+    assert not result.failed
+
+
+def test_hold_not_cut_in_two_by_a_client_deleting_a_lower_pod(tmp_path: Path) -> None:
+    # Issue 20, item 7: held at the new web-2 (not Ready); meanwhile a client deletes web-0 and
+    # the controller recreates it (processReplica recreates a missing lower pod first). One hold,
+    # released by web-2 turning Ready, with the interlude and web-0's new revision told.
+    b = _three()
+    _halted_at_web_2(b)
+    b.tick(5_000)
+    b.take_down("web", 0)
+    b.create_pod("web", 0)
+    b.controller_event("web", "create", "Pod", "web-0")
+    b.start_pod("web-0")
+    b.tick(5_000)
+    b.ready("web-2")
+    verdict = verdict_of(verify(b.write(tmp_path / "s.db")), PROOF, PROOF)
+    assert verdict.reason.count("held at web-2") == 1, verdict.reason
+    assert (
+        "(meanwhile web-0 deleted by a client and recreated at revision web-rev2), until web-2 "
+        "Ready"
+    ) in verdict.reason

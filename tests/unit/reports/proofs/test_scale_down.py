@@ -85,3 +85,62 @@ def test_deletion_while_in_range_pod_unready_fails(tmp_path: Path) -> None:
     assert verdict.outcome == "fail"
     assert verdict.reason == "web-2 deletion began while in-range web-0 was not Ready"
     assert [e.name for e in verdict.evidence] == ["web-0", "web-2"]
+
+
+def _five_to_one() -> ClusterBuilder:
+    b = ClusterBuilder()
+    b.service("web-hl")
+    b.statefulset("web", replicas=5, service="web-hl")
+    for ordinal in range(5):
+        b.bring_up("web", ordinal)
+    b.set_spec("web", replicas=1)
+    return b
+
+
+def test_deletion_racing_the_blockers_change_is_the_controllers_cache(tmp_path: Path) -> None:
+    # Recorded live: web-4 gone, a client holds web-0 not Ready, and the controller, whose sync
+    # was started by web-4's removal, deletes web-3 a few ms later. Its informer cache had not
+    # yet shown web-0 not Ready: the controller was right, and the halt that follows is told.
+    b = _five_to_one()
+    b.take_down("web", 4)
+    b.ready("web-0", False)
+    b.terminate("web-3")
+    b.remove("web-3")
+    b.tick(8000)
+    b.ready("web-0", True)
+    b.take_down("web", 2)
+    b.take_down("web", 1)
+    verdict = verdict_of(verify(b.write(tmp_path / "race.db")), PROOF, "scale-down")
+    assert verdict.outcome == "pass", verdict.reason
+    assert "web-4, web-3, web-2, web-1" in verdict.reason
+    assert "web-0 turned not Ready" in verdict.reason
+    assert "informer cache" in verdict.reason
+    assert "(no condemned pod deleted meanwhile but web-3, whose deletion raced the hold)" in (
+        verdict.reason
+    )
+
+
+def test_blocker_seen_before_the_enabling_removal_still_fails(tmp_path: Path) -> None:
+    # web-0 went not Ready before web-4 was gone: a cache that shows web-4 gone shows web-0 not
+    # Ready too (one pod watch, in resourceVersion order), so deleting web-3 breaks the rule.
+    b = _five_to_one()
+    b.terminate("web-4")
+    b.ready("web-0", False)
+    b.remove("web-4")
+    b.terminate("web-3")
+    verdict = verdict_of(verify(b.write(tmp_path / "bad.db")), PROOF, "scale-down")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "web-3 deletion began while in-range web-0 was not Ready"
+
+
+def test_blocker_long_before_the_deletion_still_fails(tmp_path: Path) -> None:
+    # After web-4's removal web-0 went not Ready, and 10 s later web-3 was deleted: no informer
+    # cache lags that long behind the pod watch, so this is not the race above.
+    b = _five_to_one()
+    b.take_down("web", 4)
+    b.ready("web-0", False)
+    b.tick(10_000)
+    b.terminate("web-3")
+    verdict = verdict_of(verify(b.write(tmp_path / "late.db")), PROOF, "scale-down")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "web-3 deletion began while in-range web-0 was not Ready"

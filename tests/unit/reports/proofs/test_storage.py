@@ -4,6 +4,7 @@ after a client's or the retention policy's deletion; a gap makes it inconclusive
 from pathlib import Path
 
 from stswatch.reports.proofs.verify import verify
+from tests.fixtures.builder import ClusterBuilder
 from tests.fixtures.verdicts import running_web, verdict_of
 
 KIND = "pod-recreated"
@@ -68,4 +69,39 @@ def test_gap_makes_verdict_inconclusive(tmp_path: Path) -> None:
     assert storage.gap is not None
     assert storage.gap.kind == "Pod"
     assert "would have been pass" in storage.reason
+    assert not result.failed
+
+
+def _pending_replacement_loses_its_claim(recreated: bool) -> ClusterBuilder:
+    # web-1 is replaced; the new web-1 stays Pending (unschedulable), and a client deletes its
+    # claim data-web-1 (no node uses it, so nothing protects it).
+    b = running_web()
+    b.take_down("web", 1)
+    b.create_pod("web", 1)
+    b.delete("PersistentVolumeClaim", "data-web-1")
+    if recreated:
+        b.pvc("data-web-1")  # processReplica: createMissingPersistentVolumeClaims
+    b.tick(10_000)
+    b.set_status("web", replicas=3, readyReplicas=2)
+    return b
+
+
+def test_claim_deleted_under_a_pending_pod_and_never_recreated_fails(tmp_path: Path) -> None:
+    b = _pending_replacement_loses_its_claim(recreated=False)
+    storage = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-storage", KIND)
+    assert storage.outcome == "fail", storage.reason
+    assert storage.reason == (
+        "data-web-1 was deleted while web-1 was Pending and never created again, although "
+        "processReplica recreates a Pending pod's missing claims "
+        "(createMissingPersistentVolumeClaims)"
+    )
+
+
+def test_claim_deleted_under_a_pending_pod_and_recreated_is_told(tmp_path: Path) -> None:
+    b = _pending_replacement_loses_its_claim(recreated=True)
+    result = verify(b.write(tmp_path / "s.db"))
+    storage = verdict_of(result, "stable-storage", KIND)
+    assert storage.outcome == "not-applicable", storage.reason
+    assert "data-web-1 was deleted by a client while web-1 was Pending" in storage.reason
+    assert "the controller created it again" in storage.reason
     assert not result.failed

@@ -1,0 +1,108 @@
+"""Which revision the controller gives a pod it creates (`newVersionedStatefulSetPod`).
+
+Under `RollingUpdate`, an ordinal below `spec.ordinals.start + partition` is created from
+`status.currentRevision`, every other one from `status.updateRevision`; under `OnDelete` (no
+`rollingUpdate` block) every new pod takes the update revision (pkg/controller/statefulset,
+stateful_set_utils.go). The revisions are those of the sync that created the pod: the last
+status recorded before the creation, or the status that sync wrote just after it.
+
+Upstream behaves surprisingly in one place this tells: scaling to 0 makes `completeRollingUpdate`
+promote `currentRevision` to the update revision (0 of 0 pods updated counts as complete), so
+pods below the partition come back at the new revision (kubernetes#121534).
+"""
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
+from stswatch.reports.history.statefulsets import StatusVersion
+from stswatch.reports.proofs.context import CACHE_LAG_NS
+
+
+@dataclass(frozen=True)
+class CreatedAt:
+    """A created pod's revision against the one the controller gives its ordinal."""
+
+    pod: PodIncarnation
+    field: str  # "currentRevision" or "updateRevision"
+    allowed: frozenset[str]  # the field's value before the creation and just after it
+    promoted: StatusVersion | None  # below the partition at the update revision: #121534's
+
+    @property
+    def ok(self) -> bool:
+        """Whether the pod carries a revision its ordinal may be created at."""
+        return self.pod.revision in self.allowed
+
+
+def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | None:
+    """Judge `pod`'s controller-revision-hash at creation; None when nothing can be judged (no
+    revision label, no ordinal, no status recorded around the creation)."""
+    if pod.revision is None or pod.ordinal is None:
+        return None
+    rank = pod.created.rank
+    statuses = [s for s in (sts.status_at(rank), sts.status_after(rank)) if s is not None]
+    specs = [sts.spec_at(rank)]
+    previous = sts.spec_at(specs[0].rank - 1)
+    lag = pod.created.received_wall_ns - specs[0].received_wall_ns
+    if previous is not specs[0] and lag <= CACHE_LAG_NS:
+        specs.append(previous)  # the creating sync may have read the set before this change
+    sides = {
+        spec.update_strategy == "RollingUpdate"
+        and pod.ordinal < spec.start_ordinal + spec.partition
+        for spec in specs
+    }
+    values = {
+        s.current_revision if below else s.update_revision for s in statuses for below in sides
+    }
+    allowed = frozenset(v for v in values if v is not None)
+    if not allowed:
+        return None
+    promoted = None
+    if True in sides and any(pod.revision == s.update_revision for s in statuses):
+        promoted = _promotion(sts, rank, pod.revision)
+    field = " or ".join(sorted("currentRevision" if b else "updateRevision" for b in sides))
+    return CreatedAt(pod, field, allowed, promoted)
+
+
+def refused(found: CreatedAt, partition: int) -> str:
+    """The one wording of a pod created at a revision its ordinal is not given."""
+    sides = {"currentRevision": "below", "updateRevision": "at or above"}
+    where = sides.get(found.field, "beside a just changed")
+    pod = found.pod
+    return (
+        f"{pod.name} was created at revision {pod.revision}, but newVersionedStatefulSetPod gives "
+        f"ordinal {pod.ordinal} ({where} partition {partition}) the {found.field} "
+        f"{' or '.join(sorted(found.allowed))}"
+    )
+
+
+def _promotion(
+    sts: StatefulSetIncarnation, rank: int, revision: str | None
+) -> StatusVersion | None:
+    """The status at which currentRevision last became `revision` before `rank`, when that was a
+    promotion from another revision at 0 replicas (kubernetes#121534); else None."""
+    i = bisect_right(sts.statuses, rank, key=lambda s: s.rank)
+    while i >= 2:
+        earlier, later = sts.statuses[i - 2], sts.statuses[i - 1]
+        if later.current_revision == revision and earlier.current_revision != revision:
+            at_zero = earlier.current_revision is not None and later.replicas == 0
+            return later if at_zero else None
+        i -= 1
+    return None
+
+
+def clause(found: list[CreatedAt]) -> str:
+    """The pass reason's words on revisions: what was checked, and #121534 where it shows."""
+    if not found:
+        return ""
+    text = "; each at the revision newVersionedStatefulSetPod gives its ordinal"
+    promoted = [c for c in found if c.promoted is not None]
+    if not promoted:
+        return text
+    names = ", ".join(c.pod.name for c in promoted)
+    return (
+        f"{text}: {names}, below the partition, came back at the update revision "
+        f"{promoted[0].pod.revision}, to which status.currentRevision was promoted when the set "
+        "had 0 replicas (completeRollingUpdate counts 0 of 0 pods updated as a finished rollout; "
+        "kubernetes#121534)"
+    )
