@@ -153,6 +153,19 @@ async def test_wait_may_continue_after_timeout() -> None:
     assert "last seen: Running, not Ready" in outcomes[0].note
 
 
+def _pod(
+    objects: FakeObjects, ordinal: int, *, revision: str, ready: bool = True, gone: bool = False
+) -> None:
+    pod = objects.put(
+        "Pod",
+        f"redis-{ordinal}",
+        status={"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
+    )
+    pod["metadata"]["labels"] = {"controller-revision-hash": revision}
+    if gone:
+        pod["metadata"]["deletionTimestamp"] = "2026-12-06T00:00:00Z"
+
+
 def _sts(**status: Any) -> dict[str, Any]:
     return {
         "metadata": {"name": "redis", "uid": "u", "generation": 2},
@@ -199,6 +212,8 @@ def _sts(**status: Any) -> dict[str, Any]:
 async def test_rollout_complete(status: dict[str, Any], met: bool) -> None:
     objects = FakeObjects()
     objects.store[("StatefulSet", "redis")] = _sts(**status)
+    for ordinal in range(3):
+        _pod(objects, ordinal, revision="a")
     seen = await observe(
         RolloutComplete(until="rollout-complete"),
         objects=objects,  # type: ignore[arg-type]
@@ -421,3 +436,35 @@ steps:
     outcomes = await _run(text, objects, marks, lines)
     assert [o.status for o in outcomes] == ["done"]
     assert ("delete", "StatefulSet", "redis", "Orphan") in objects.calls
+
+
+async def test_ready_replicas_does_not_count_a_terminating_ready_pod() -> None:
+    # kubernetes#86209: status.readyReplicas counts redis-2, Terminating but still Ready.
+    objects = FakeObjects()
+    objects.store[("StatefulSet", "redis")] = _sts(readyReplicas=3)
+    for ordinal in range(3):
+        _pod(objects, ordinal, revision="a", gone=ordinal == 2)
+    condition = ReadyReplicas(until="ready-replicas", replicas=3)
+    seen = await observe(condition, objects=objects, statefulset="redis", old_uids={})  # type: ignore[arg-type]
+    assert not seen.met
+    assert "readyReplicas=3" in seen.seen
+    assert "Ready pods=2" in seen.seen
+
+
+async def test_a_partitioned_rollout_completes_by_its_pods() -> None:
+    # partition 1: currentRevision stays a (redis-0 is below it), so status alone never says
+    # complete; redis-1 and redis-2 at b and every pod Ready does.
+    objects = FakeObjects()
+    sts = _sts(replicas=3, readyReplicas=3, updatedReplicas=2, currentRevision="a",
+               updateRevision="b")  # fmt: skip
+    sts["spec"]["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"partition": 1}}
+    objects.store[("StatefulSet", "redis")] = sts
+    _pod(objects, 0, revision="a")
+    _pod(objects, 1, revision="b")
+    _pod(objects, 2, revision="a")
+    condition = RolloutComplete(until="rollout-complete")
+    seen = await observe(condition, objects=objects, statefulset="redis", old_uids={})  # type: ignore[arg-type]
+    assert not seen.met  # redis-2 is not updated yet
+    _pod(objects, 2, revision="b")
+    seen = await observe(condition, objects=objects, statefulset="redis", old_uids={})  # type: ignore[arg-type]
+    assert seen.met, seen.seen

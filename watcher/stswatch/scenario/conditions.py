@@ -65,7 +65,9 @@ async def observe(
     """Look once; `old_uids` holds each deleted pod's uid, for pod-recreated."""
     match condition:
         case ReadyReplicas() | RolloutComplete():
-            return _statefulset_condition(condition, await objects.get("StatefulSet", statefulset))
+            sts = await objects.get("StatefulSet", statefulset)
+            pods = await objects.items("Pod") if sts is not None else []
+            return _statefulset_condition(condition, sts, _ordinal_objects(pods, statefulset))
         case PodReady(pod=pod) | PodUnready(pod=pod) | PodGone(pod=pod):
             return _pod_condition(condition, await objects.get("Pod", pod))
         case PodRecreated(pod=pod, ready=ready):
@@ -84,23 +86,49 @@ def is_ready(pod: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def _statefulset_condition(condition: Condition, sts: Mapping[str, Any] | None) -> Observation:
+def _statefulset_condition(
+    condition: Condition, sts: Mapping[str, Any] | None, pods: Mapping[int, Mapping[str, Any]]
+) -> Observation:
+    """Judged on the pods as well as the status: `status.readyReplicas` counts a Terminating pod
+    that is still Ready (kubernetes#86209), and with a partition above 0 `currentRevision` never
+    becomes `updateRevision`, so status alone fires early or never."""
     if sts is None:
         return Observation(False, "no such StatefulSet")
     spec, status = sts.get("spec", {}), sts.get("status", {})
     observed = status.get("observedGeneration", 0) >= sts["metadata"].get("generation", 0)
     ready = status.get("readyReplicas", 0)
+    replicas = spec.get("replicas", 1)
+    start = (spec.get("ordinals") or {}).get("start", 0)
+    in_range = (
+        [pods.get(o) for o in range(start, start + replicas)] if isinstance(replicas, int) else []
+    )
+    serving = sum(1 for p in in_range if p is not None and is_ready(p) and not _terminating(p))
     seen = (
-        f"spec.replicas={spec.get('replicas')} replicas={status.get('replicas', 0)} "
-        f"readyReplicas={ready} updatedReplicas={status.get('updatedReplicas', 0)}"
-        f"{'' if observed else ' (generation not yet observed)'}"
+        f"spec.replicas={replicas} replicas={status.get('replicas', 0)} "
+        f"readyReplicas={ready} updatedReplicas={status.get('updatedReplicas', 0)} "
+        f"Ready pods={serving}{'' if observed else ' (generation not yet observed)'}"
     )
     if isinstance(condition, ReadyReplicas):
-        return Observation(observed and ready == condition.replicas, seen)
-    counts = (status.get("replicas"), status.get("updatedReplicas"), ready, spec.get("replicas"))
+        return Observation(observed and ready == condition.replicas == serving, seen)
+    target = status.get("updateRevision")
+    partition = ((spec.get("updateStrategy") or {}).get("rollingUpdate") or {}).get("partition", 0)
+    updated = all(
+        p is not None and (o < start + partition or _revision(p) == target)
+        for o, p in zip(range(start, start + replicas), in_range, strict=False)
+    )
+    per_pod = serving == replicas == len(in_range) and updated
+    counts = (status.get("replicas"), status.get("updatedReplicas"), ready, replicas)
     revisions = status.get("currentRevision"), status.get("updateRevision")
-    done = observed and len(set(counts)) == 1 and revisions[0] == revisions[1]
+    # With a partition the status never says "complete": the pods at or above it decide.
+    by_status = partition > 0 or (len(set(counts)) == 1 and revisions[0] == revisions[1])
+    done = observed and per_pod and by_status
     return Observation(done, f"{seen} currentRevision={revisions[0]} updateRevision={revisions[1]}")
+
+
+def _revision(pod: Mapping[str, Any]) -> str | None:
+    labels = pod["metadata"].get("labels") or {}
+    value = labels.get("controller-revision-hash")
+    return value if isinstance(value, str) else None
 
 
 def _pod_condition(condition: Condition, pod: Mapping[str, Any] | None) -> Observation:
@@ -138,6 +166,17 @@ async def _claims_bound(condition: PvcBound, *, objects: Objects, statefulset: s
         phases[name] = "absent" if claim is None else claim.get("status", {}).get("phase", "-")
     seen = ", ".join(f"{name} {phase}" for name, phase in phases.items()) or "no claims"
     return Observation(bool(names) and all(p == "Bound" for p in phases.values()), seen)
+
+
+def _ordinal_objects(pods: list[dict[str, Any]], statefulset: str) -> dict[int, dict[str, Any]]:
+    """The pods named like the StatefulSet's (`<set>-<ordinal>`), by ordinal."""
+    pattern = re.compile(rf"^{re.escape(statefulset)}-([0-9]+)$")
+    found = {}
+    for pod in pods:
+        match = pattern.match(pod["metadata"]["name"])
+        if match:
+            found[int(match[1])] = pod
+    return found
 
 
 def _ordinal_pods(pods: list[dict[str, Any]], *, statefulset: str) -> list[str]:
