@@ -169,7 +169,11 @@ class Lifecycles:
     def pods_of(self, sts: "StatefulSetIncarnation") -> dict[int, tuple[PodIncarnation, ...]]:
         """The pods one StatefulSet incarnation owned (not those of an earlier set so named)."""
         slots = {
-            ordinal: tuple(p for p in pods if p.owner_uid in (None, sts.uid))
+            ordinal: tuple(
+                p
+                for p in pods
+                if p.owner_uid in (None, sts.uid) or any(u == sts.uid for u, _ in p.controllers)
+            )
             for ordinal, pods in self.set_pods(sts.namespace, sts.name).items()
         }
         return {ordinal: pods for ordinal, pods in slots.items() if pods}

@@ -30,6 +30,10 @@ class PodIncarnation:
     transitions: tuple[Transition, ...]
     owner_uid: str | None = None  # the uid of the StatefulSet incarnation that owns it
     labels: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Its controller StatefulSet's uid (None: orphaned) from each change that set it, with that
+    # change's rank, when it ever changed: released by an orphaning delete, adopted by a new set
+    # of the same name (ClaimPods). Empty for a pod with one owner all its life.
+    controllers: tuple[tuple[str | None, int], ...] = field(default=(), compare=False)
 
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
@@ -137,7 +141,12 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
     steps = [step(first, ordering, "created", first.observed, meta(obj, "creationTimestamp"))]
     state = _BEFORE_ANY
     ips: list[str] = []
+    controllers: list[tuple[str | None, int]] = []
     for change, decoded in zip(history, objects, strict=True):
+        controller = o.owner_statefulset(decoded)
+        uid = controller[1] if controller else None
+        if not controllers or controllers[-1][0] != uid:
+            controllers.append((uid, ordering.rank[change.id]))
         after = _pod_state(decoded)
         if after != state:
             for what, detail, api in _pod_steps(state, after):
@@ -166,4 +175,5 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         claims=o.pod_claims(obj),
         transitions=tuple(steps),
         labels=o.labels(obj),
+        controllers=tuple(controllers) if len(controllers) > 1 else (),
     )

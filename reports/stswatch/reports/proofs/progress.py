@@ -42,7 +42,7 @@ def episode_progress(ctx: ProofContext) -> Progress:
 def _progress(ctx: ProofContext) -> Progress:
     episode = ctx.episode
     if episode.kind in _INSTANT:
-        return Progress("instant", "nothing to wait for")
+        return Progress("instant", "nothing to wait for" + _adopted(ctx))
     if episode.kind == "statefulset-deleted":
         return _deletion_progress(ctx)
     if episode.kind == "ondelete-update":
@@ -96,6 +96,25 @@ def _failures(ctx: ProofContext, window_end_ns: int) -> str:
         times = f"{len(messages)} time{'s' * (len(messages) > 1)}"
         parts.append(f'{reason} recorded {times} ("{line}")')
     return "; the controller's calls failed: " + "; ".join(parts)
+
+
+def _adopted(ctx: ProofContext) -> str:
+    """'; web-0, web-1 adopted ...' when the episode's set took over pods it did not create."""
+    if ctx.episode.kind != "statefulset-replaced":
+        return ""
+    sts = ctx.episode.statefulset
+    taken = [
+        p.name
+        for incs in ctx.slots.values()
+        for p in incs
+        if p.owner_uid != sts.uid and any(uid == sts.uid for uid, _ in p.controllers)
+    ]
+    if not taken:
+        return ""
+    return (
+        f"; {', '.join(taken)} adopted by the new StatefulSet (their controllerRef now names it: "
+        "ClaimPods), not created"
+    )
 
 
 def _deletion_progress(ctx: ProofContext) -> Progress:

@@ -56,11 +56,14 @@ def _moment(pod: PodIncarnation) -> int:
 def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]]:
     old, new = r.old, r.new
     cited: list[Evidence] = []
-    if set(old.claims) != set(new.claims):
+    added = _by_new_templates(ctx, old, new)
+    if set(old.claims) - set(new.claims) or set(new.claims) - set(old.claims) - set(added):
         reason = f"{new.name} mounts {list(new.claims)}, its predecessor {list(old.claims)}"
         return "fail", reason, [ctx.cite_step(new, new.created, f"{new.name} created")]
     parts = []
     for name in new.claims:
+        if name in added:
+            continue
         before = claim_at(ctx, old, name, _moment(old))
         after = claim_at(ctx, new, name, _moment(new))
         if before is None or after is None:
@@ -89,7 +92,30 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
             return "fail", reason, cited
         parts.append(f"{name} uid {after.uid} on {_pv(after)}")
     cited.append(ctx.cite_step(new, new.created, f"{new.name} created (uid {new.uid})"))
-    return "pass", f"{new.name} kept " + ", ".join(parts), cited
+    fresh = "".join(
+        f"; {name} is new: the StatefulSet's claim template {template} is new too (the set was "
+        "replaced with another volumeClaimTemplates)"
+        for name, template in added.items()
+    )
+    if not parts:
+        return "not-applicable", f"{new.name} has no claim its predecessor had" + fresh, cited
+    return "pass", f"{new.name} kept " + ", ".join(parts) + fresh, cited
+
+
+def _by_new_templates(
+    ctx: ProofContext, old: PodIncarnation, new: PodIncarnation
+) -> dict[str, str]:
+    """The new pod's claims that a claim template of its StatefulSet, absent from its
+    predecessor's StatefulSet, explains ({claim: template}): volumeClaimTemplates cannot change
+    in place, so only a set replaced by another of the same name brings one."""
+    if old.owner_uid == new.owner_uid:
+        return {}
+    sets = {s.uid: s for s in ctx.life.statefulsets}
+    before, after = sets.get(old.owner_uid or ""), sets.get(new.owner_uid or "")
+    if before is None or after is None:
+        return {}
+    gained = set(after.claim_templates) - set(before.claim_templates)
+    return {f"{t}-{new.name}": t for t in gained if f"{t}-{new.name}" in new.claims}
 
 
 def _replaced(

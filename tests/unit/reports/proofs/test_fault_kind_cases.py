@@ -107,6 +107,9 @@ def test_orphaned_pods_adopted_by_a_set_that_cannot_update_them(stores: Path) ->
         assert (
             deleted.progress.text == "completed: web-0, web-1 left running, orphaned (none deleted)"
         )
+        replaced = next(e for e in result.episodes if e.kind == "statefulset-replaced")
+        assert replaced.progress is not None
+        assert "web-0, web-1 adopted by the new StatefulSet" in replaced.progress.text
         adopting = [e for e in result.episodes if e.kind == "scale-up"][1]
         assert adopting.progress is not None
         text = adopting.progress.text

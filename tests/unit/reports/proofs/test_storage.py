@@ -105,3 +105,53 @@ def test_claim_deleted_under_a_pending_pod_and_recreated_is_told(tmp_path: Path)
     assert "data-web-1 was deleted by a client while web-1 was Pending" in storage.reason
     assert "the controller created it again" in storage.reason
     assert not result.failed
+
+
+def _owned_by(b: ClusterBuilder, pods: tuple[str, ...], uid: str | None) -> None:
+    for name in pods:
+        pod = b.get("Pod", name)
+        refs = [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "uid": uid,
+                 "controller": True}] if uid else []  # fmt: skip
+        pod["metadata"]["ownerReferences"] = refs
+        b.emit("Pod", pod, "MODIFIED")
+
+
+def test_a_claim_added_by_a_new_sets_claim_template_is_not_a_storage_failure(
+    tmp_path: Path,
+) -> None:
+    # web is deleted with its pods orphaned and created again with a second claim template,
+    # logs; it adopts the pods and, when web-1 is recreated, gives it data-web-1 and the new
+    # logs-web-1. The data claim followed; the new one is the new template's, not a lost claim.
+    b = ClusterBuilder()
+    b.service("web-headless")
+    b.statefulset("web", replicas=2)
+    for ordinal in range(2):
+        b.bring_up("web", ordinal)
+    b.delete("StatefulSet", "web")
+    _owned_by(b, ("web-0", "web-1"), None)  # the garbage collector orphans them
+    sts = b.statefulset("web", replicas=2, claims=("data", "logs"))
+    _owned_by(b, ("web-0", "web-1"), sts["metadata"]["uid"])  # the new set adopts them
+    b.take_down("web", 1)
+    b.pvc("logs-web-1")
+    b.bind("logs-web-1")
+    b.create_pod("web", 1, claims=("data", "logs"))
+    b.start_pod("web-1")
+    result = verify(b.write(tmp_path / "s.db"))
+    storage = verdict_of(result, "stable-storage", KIND)
+    assert storage.outcome == "pass", storage.reason
+    assert storage.reason.startswith("web-1 kept data-web-1 uid")
+    assert "logs-web-1 is new: the StatefulSet's claim template logs is new too" in storage.reason
+    assert not result.failed
+
+
+def test_a_claim_the_templates_do_not_explain_still_fails(tmp_path: Path) -> None:
+    b = running_web()
+    b.take_down("web", 1)
+    b.pvc("logs-web-1")
+    b.create_pod("web", 1, claims=("data", "logs"))
+    b.start_pod("web-1")
+    storage = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-storage", KIND)
+    assert storage.outcome == "fail"
+    assert storage.reason == (
+        "web-1 mounts ['data-web-1', 'logs-web-1'], its predecessor ['data-web-1']"
+    )
