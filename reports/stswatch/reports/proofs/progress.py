@@ -63,7 +63,7 @@ def _progress(ctx: ProofContext) -> Progress:
         # A hold that began after the spec was met is not this episode's (a later deletion's).
         holds = tuple(h for h in holds if h.from_wall_ns < settled)
         took = (settled - _start_ns(ctx)) / 1e9
-        text = f"completed within the episode in {took:.1f} s" + failed
+        text = f"completed within the episode in {took:.1f} s" + _early(ctx, settled) + failed
         return Progress("completed", text + _holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)
     if end < len(ctx.life.ordering.rank):
@@ -78,6 +78,30 @@ def _progress(ctx: ProofContext) -> Progress:
         stands = "the controller could not take its next step"
     text = f"did not complete within the episode ({ended}): {stands}{failed}"
     return Progress(state, text + _holds_clause(holds, skip_last=True), holds, text)
+
+
+def _early(ctx: ProofContext, settled_ns: int) -> str:
+    """Where status called a rollout done before its last pod was Available (minReadySeconds):
+    '; status marked the rollout complete 3.2 s before the last pod was Available …'."""
+    episode = ctx.episode
+    if episode.kind != "rolling-update" or episode.spec.min_ready_seconds <= 0:
+        return ""
+    for status in episode.statefulset.statuses:
+        if status.rank < episode.start_rank or status.received_wall_ns < _start_ns(ctx):
+            continue
+        if status.received_wall_ns >= settled_ns or status.rank >= episode.end_rank:
+            return ""
+        observed = (status.observed_generation or 0) >= (episode.spec.generation or 0)
+        done = observed and status.current_revision is not None
+        done = done and status.current_revision == status.update_revision
+        if done and status.updated_replicas == episode.spec.replicas:
+            ahead = (settled_ns - status.received_wall_ns) / 1e9
+            return (
+                f"; status marked it complete (currentRevision = updateRevision) {ahead:.1f} s "
+                f"before the last pod was Available for minReadySeconds="
+                f"{episode.spec.min_ready_seconds} (upstream behaviour, kubernetes#136831)"
+            )
+    return ""
 
 
 def _failures(ctx: ProofContext, window_end_ns: int) -> str:
@@ -138,7 +162,14 @@ def _ondelete_progress(ctx: ProofContext) -> Progress:
     """OnDelete: the controller replaces nothing; pods take the update when deleted by hand."""
     outdated = ctx.outdated_at(ctx.episode.end_rank - 1)
     if outdated is None:
-        return Progress("completed", "completed: every pod is at the update revision")
+        text = "completed: every pod is at the update revision"
+        last = ctx.episode.statefulset.status_at(ctx.episode.end_rank - 1)
+        if last is not None and last.current_revision != last.update_revision:
+            text += (
+                f"; status.currentRevision still names {last.current_revision}: under OnDelete "
+                "the controller does not promote it (upstream behaviour, kubernetes#73492)"
+            )
+        return Progress("completed", text)
     names, revision, target = outdated
     text = (
         f"did not complete within the episode: {names} still at revision {revision} (update "

@@ -214,3 +214,38 @@ def test_hold_not_cut_in_two_by_a_client_deleting_a_lower_pod(tmp_path: Path) ->
         "(meanwhile web-0 deleted by a client and recreated at revision web-rev2), until web-2 "
         "Ready"
     ) in verdict.reason
+
+
+def test_on_delete_completion_tells_the_unpromoted_current_revision(tmp_path: Path) -> None:
+    # kubernetes#73492: every pod replaced by hand at rev2, status.currentRevision still rev1.
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=1, strategy="OnDelete")
+    b.bring_up("web", 0)
+    b.set_spec("web", image="nginx:2")
+    b.set_status("web", observedGeneration=2, updateRevision="web-rev2")
+    _replace(b, 0)
+    b.set_status("web", updatedReplicas=1)
+    result = verify(b.write(tmp_path / "s.db"))
+    episode = next(e for e in result.episodes if e.kind == "ondelete-update")
+    assert episode.progress is not None
+    assert episode.progress.text.startswith("completed: every pod is at the update revision")
+    assert "status.currentRevision still names web-rev1" in episode.progress.text
+    assert "kubernetes#73492" in episode.progress.text
+
+
+def test_a_rollout_status_calls_complete_before_min_ready_seconds_is_told(tmp_path: Path) -> None:
+    # kubernetes#136831: status says currentRevision = updateRevision as soon as web-0 is Ready,
+    # 5 s before it is Available.
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=1, min_ready_seconds=5)
+    b.bring_up("web", 0)
+    b.tick(6_000)
+    b.set_spec("web", image="nginx:2")
+    b.set_status("web", observedGeneration=2, updateRevision="web-rev2")
+    _replace(b, 0)
+    b.set_status("web", currentRevision="web-rev2", updatedReplicas=1)
+    b.tick(6_000)
+    b.set_status("web", availableReplicas=1)
+    verdict = verdict_of(verify(b.write(tmp_path / "s.db")), PROOF, PROOF)
+    assert "status marked it complete (currentRevision = updateRevision)" in verdict.reason
+    assert "minReadySeconds=5 (upstream behaviour, kubernetes#136831)" in verdict.reason
