@@ -99,10 +99,12 @@ def _first_window(timeline: Timeline, *, rising: bool) -> Window | None:
     if desired is None:
         return None
     listed = {c.id for c in timeline.changes if c.observed == "list"}
+    # A StatefulSet deleted is no scale-down (its pods may even be orphaned, not removed).
+    deleted = {c.id for c in timeline.changes if c.kind == "StatefulSet" and c.event == "DELETED"}
     steps = desired.steps
     for index, step in enumerate(steps):
         before = steps[index - 1].value if index else 0
-        if step.change_id in listed or step.value == before:
+        if step.change_id in listed or step.change_id in deleted or step.value == before:
             continue
         if (step.value > before) == rising:
             end = steps[index + 1].t if index + 1 < len(steps) else timeline.duration

@@ -71,3 +71,20 @@ def test_a_session_without_scale_up_has_no_figures(tmp_path: Path) -> None:
     assert found.scale_up is None
     assert found.burst_width is None
     assert found.time_to_all_ready is None
+
+
+def test_a_deleted_statefulset_is_no_scale_down(tmp_path: Path) -> None:
+    # Deleted with --cascade=orphan and created again: the spec.replicas line drops to 0 at the
+    # deletion, but nothing was scaled down and no pod went.
+    b = ClusterBuilder()
+    b.statefulset("redis", replicas=0, service="redis-headless")
+    b.set_spec("redis", replicas=2)
+    b.bring_up("redis", 0)
+    b.bring_up("redis", 1)
+    b.delete("StatefulSet", "redis")
+    b.statefulset("redis", replicas=2, service="redis-headless")
+    write_session(b, tmp_path / "s.db")
+    found = figures(analyse(tmp_path / "s.db", "s1").timeline())
+    assert found.scale_up is not None
+    assert found.scale_down is None
+    assert found.scale_down_duration is None
