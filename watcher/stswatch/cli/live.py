@@ -14,6 +14,7 @@ from typing import TypeVar
 import click
 
 from stswatch.cli import main
+from stswatch.cli.options import cluster_options
 from stswatch.errors import ExitCode
 from stswatch.live import SetObjects, read_objects, watch_world
 from stswatch.record.cluster import connect
@@ -41,10 +42,7 @@ _CLEAR = "\x1b[H\x1b[2J"
 
 def _target_options(func: F) -> F:
     """`[-n NS] STATEFULSET` or `NAMESPACE STATEFULSET`, and the kubeconfig flags of `record`."""
-    func = click.option("--context", default=None, help="kubeconfig context to use.")(func)
-    func = click.option(
-        "--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None
-    )(func)
+    func = cluster_options(func)
     func = click.option(
         "-n", "--namespace", default=None, help="Namespace (default: the context's)."
     )(func)

@@ -28,6 +28,27 @@ def db_option(func: F) -> F:
     )(func)
 
 
+def cluster_options(func: F) -> F:
+    """`--kubeconfig PATH` and `--context NAME`: which cluster, as kubectl reads them."""
+    func = click.option(
+        "--context", default=None, help="kubeconfig context to use (default: the current one)."
+    )(func)
+    return click.option(
+        "--kubeconfig",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=(
+            "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod's "
+            "in-cluster ServiceAccount)."
+        ),
+    )(func)
+
+
+def statefulset_option(what: str) -> Callable[[F], F]:
+    """`--statefulset NAME`: one StatefulSet only; `what` says what the command keeps of it."""
+    return click.option("--statefulset", default=None, help=f"Only this StatefulSet's {what}.")
+
+
 def note_older_schema(path: Path) -> None:
     """Say on stderr when a read-only command reads a store older than this stswatch's schema."""
     note = older_schema_note(path)

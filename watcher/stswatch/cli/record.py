@@ -13,7 +13,13 @@ from stswatch import safe_text
 from stswatch.cli import main
 from stswatch.cli.console import RecordRequest, describe, record_from_terminal
 from stswatch.cli.log import configure_logging
-from stswatch.cli.options import db_option, window_options, window_request
+from stswatch.cli.options import (
+    cluster_options,
+    db_option,
+    statefulset_option,
+    window_options,
+    window_request,
+)
 from stswatch.output import replacing
 from stswatch.reports.recording import export_jsonl, list_sessions
 from stswatch.reports.window import Moment
@@ -43,10 +49,9 @@ class _Duration(click.ParamType[float]):
 @click.option("--session", required=True, help="Session name; an existing session is resumed.")
 @click.option("-n", "--namespace", default=None, help="Namespace (default: the context's).")
 @click.option("-A", "--all-namespaces", is_flag=True, help="Record every namespace.")
-@click.option("--statefulset", default=None, help="Record only this StatefulSet's world.")
+@statefulset_option("world (its pods, claims, volumes, Service, revisions and Events)")
 @click.option("--duration", type=_Duration(), default=None, help="Stop after this long (5m, 1h).")
-@click.option("--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--context", default=None, help="kubeconfig context to use.")
+@cluster_options
 @click.option("--keep-env", is_flag=True, help="Keep container env values (redacted by default).")
 @db_option
 @click.option(
@@ -130,7 +135,7 @@ def sessions(db_path: Path) -> None:
     default=None,
     help="Write here instead of stdout.",
 )
-@click.option("--statefulset", default=None, help="Only this StatefulSet's objects.")
+@statefulset_option("objects")
 @window_options
 @db_option
 def export(

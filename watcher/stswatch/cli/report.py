@@ -5,7 +5,13 @@ from pathlib import Path
 import click
 
 from stswatch.cli import main
-from stswatch.cli.options import db_option, note_older_schema, window_options, window_request
+from stswatch.cli.options import (
+    db_option,
+    note_older_schema,
+    statefulset_option,
+    window_options,
+    window_request,
+)
 from stswatch.output import write_output
 from stswatch.reports.analysis import analyse
 from stswatch.reports.timeline.compare import compare as compare_timelines
@@ -15,10 +21,8 @@ from stswatch.reports.timeline.text import timeline_text
 from stswatch.reports.window import Moment
 
 _OUTPUT = click.Path(dir_okay=False, writable=True, path_type=Path)
-_STATEFULSET = click.option(
-    "--statefulset",
-    default=None,
-    help="Which StatefulSet to draw when the session recorded several (NAME or NAMESPACE/NAME).",
+_STATEFULSET = statefulset_option(
+    "lanes and episodes, when the session recorded several (NAME or NAMESPACE/NAME)"
 )
 
 

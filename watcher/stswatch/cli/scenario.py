@@ -13,7 +13,7 @@ import click
 from stswatch import safe_text
 from stswatch.cli import main
 from stswatch.cli.log import configure_logging
-from stswatch.cli.options import F, db_option
+from stswatch.cli.options import F, cluster_options, db_option
 from stswatch.pipeline import ComparisonReport, SessionReport, run_and_report
 from stswatch.reports.proofs.verdict import OUTCOMES
 from stswatch.reports.recording import list_session_names
@@ -100,10 +100,7 @@ def check_command(ref: str, allow_outside_paths: bool, allow_privileged: bool) -
 )
 @click.option("--session", "prefix", metavar="PREFIX", help="Session name prefix.")
 @db_option
-@click.option(
-    "--kubeconfig", type=click.Path(dir_okay=False, path_type=Path), help="Kubeconfig file."
-)
-@click.option("--context", help="Kubeconfig context.")
+@cluster_options
 @click.option("--storage-class", help="StorageClass of the claims (default: the cluster's).")
 @_out_option
 @click.option("--keep-namespace", is_flag=True, help="Leave each run's namespace in place.")

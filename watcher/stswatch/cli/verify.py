@@ -6,7 +6,13 @@ from pathlib import Path
 import click
 
 from stswatch.cli import main
-from stswatch.cli.options import db_option, note_older_schema, window_options, window_request
+from stswatch.cli.options import (
+    db_option,
+    note_older_schema,
+    statefulset_option,
+    window_options,
+    window_request,
+)
 from stswatch.errors import ExitCode
 from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.render import render_json, render_junit, render_text
@@ -18,7 +24,7 @@ _RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
 @main.command()
 @click.argument("session")
 @db_option
-@click.option("--statefulset", default=None, help="Only this StatefulSet's episodes.")
+@statefulset_option("episodes")
 @window_options
 @click.option(
     "--format",
