@@ -3,6 +3,7 @@
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,9 +73,17 @@ def test_unknown_process_name_is_a_lab_error(tmp_path: Path) -> None:
         _state(tmp_path).process("kwok")
 
 
+_VICTIM = (sys.executable, "-c", "import time; time.sleep(60)")
+
+
 def _victim() -> subprocess.Popen[bytes]:
-    """A process that is not the lab's (as sshd would be to a root `lab down`)."""
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    """A process that is not the lab's (as sshd would be to a root `lab down`), once /proc shows
+    its own command line (just after the fork it is empty, or still the parent's)."""
+    victim = subprocess.Popen(_VICTIM)
+    deadline = time.monotonic() + 10
+    while tuple(psutil.Process(victim.pid).cmdline()) != _VICTIM and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return victim
 
 
 def _forge(directory: Path, victim: subprocess.Popen[bytes], argv: tuple[str, ...]) -> None:
@@ -87,7 +96,7 @@ def test_a_forged_state_file_naming_another_process_stops_nothing(tmp_path: Path
     # pid and start time were checked, the command line was not: `lab down` killed the victim.
     victim = _victim()
     try:
-        _forge(tmp_path, victim, tuple(psutil.Process(victim.pid).cmdline()))
+        _forge(tmp_path, victim, _VICTIM)
         with pytest.raises(LabError) as info:
             stop_lab(tmp_path)
         assert info.value.exit_code == ExitCode.LAB
