@@ -15,6 +15,7 @@ from stswatch.lab import realnode
 from stswatch.lab.lab import stop_lab
 from stswatch.lab.ports import LOOPBACK, free_port, free_ports, is_listening
 from stswatch.lab.process import is_alive, spawn
+from stswatch.lab.realnode import layout as realnode_layout
 from stswatch.lab.state import LabState, ProcessRecord, read_state, state_path, write_state
 
 
@@ -114,7 +115,7 @@ def test_a_forged_real_node_layout_touches_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A root `lab down` acted on whatever cgroups, /run folders and mounts the file named.
-    monkeypatch.setattr(realnode, "_subnets_in_use", set)
+    monkeypatch.setattr(realnode_layout, "_subnets_in_use", set)
     layout = realnode.plan(tmp_path.resolve(), count=1)
     realnode.write_layout(replace(layout, nodes=(replace(layout.nodes[0], cgroup_root="/"),)))
     with pytest.raises(LabError, match=r"nodes\[0\]\.cgroup_root not what a lab in"):
