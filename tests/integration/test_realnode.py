@@ -34,7 +34,7 @@ from stswatch.lab import realnode
 from stswatch.lab.images import missing_tools
 from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_lab
 from stswatch.lab.paths import LAB_DIR_ENV
-from stswatch.lab.realnode import start as realnode_start
+from stswatch.lab.realnode import up as realnode_up
 from stswatch.record.scope import RecordScope
 from stswatch.reports.proofs.render import progress_lines
 from stswatch.reports.proofs.verdict import VerifyResult
@@ -400,7 +400,7 @@ async def test_a_failed_up_leaves_the_host_clean(
     def broken(node: realnode.RealNode, *, kubelet: Path) -> tuple[str, ...]:
         return (*real_argv(node, kubelet=kubelet), "--no-such-flag")
 
-    monkeypatch.setattr(realnode_start, "kubelet_argv", broken)
+    monkeypatch.setattr(realnode_up, "kubelet_argv", broken)
     directory = tmp_path_factory.mktemp("failed")  # short: the kubelet's sockets live in it
     with pytest.raises(LabError, match=r"kubelet of node 127\.0\.0\.2 exited during start-up"):
         await start_lab(directory, nodes=0, real_nodes=1, report=print, wait_s=30)

@@ -21,6 +21,7 @@ pods and on a loopback port for the host.
 from stswatch.errors import LabError
 from stswatch.lab.realnode.command import _run
 from stswatch.lab.realnode.config import cni_conflist, containerd_config, corefile, kubelet_config
+from stswatch.lab.realnode.down import teardown, teardown_api
 from stswatch.lab.realnode.host import bridge_mac, http_ok, kubelet_argv
 from stswatch.lab.realnode.layout import (
     KUBELET_SOCKET_TAIL,
@@ -37,8 +38,7 @@ from stswatch.lab.realnode.layout import (
     read_layout,
     write_layout,
 )
-from stswatch.lab.realnode.start import start
-from stswatch.lab.realnode.teardown import teardown, teardown_api
+from stswatch.lab.realnode.up import start
 
 __all__ = [
     "KUBELET_SOCKET_TAIL",

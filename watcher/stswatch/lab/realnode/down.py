@@ -1,4 +1,4 @@
-"""Undoing exactly one lab's real nodes: pods, processes, mounts, netns, bridge, cgroups."""
+"""`lab down` for real nodes: undo exactly one lab's pods, processes, mounts, netns, cgroups."""
 
 import contextlib
 import hashlib

@@ -1,4 +1,4 @@
-"""Starting a lab's real nodes: containerd, kubelet and CoreDNS, each waited for."""
+"""`lab up` for real nodes: containerd, kubelet and CoreDNS started, each waited for."""
 
 import functools
 import time
