@@ -18,6 +18,7 @@ from stswatch.reports.proofs import (
     recreated_without_service,
     rolling_update,
     scale_down,
+    status,
     storage,
 )
 from stswatch.reports.proofs.context import ProofContext, index_set, with_gaps
@@ -62,6 +63,7 @@ PROOFS: tuple[Proof, ...] = tuple(
         network_identity,
         storage,
         deletion,
+        status,
     )
 )
 
