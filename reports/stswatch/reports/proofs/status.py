@@ -51,10 +51,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
     episode = ctx.episode
     if episode.kind not in SPEC_KINDS or ctx.set_gone is not None:
         return None
-    settled = _settled(ctx)
+    settled = ctx.settled()
     if settled is None:
         return None  # the spec was never met in the episode: nothing settled to count
-    horizon, why = _horizon(ctx, settled.rank)
+    horizon, why = ctx.still_until(settled.rank)
     sts = episode.statefulset
     status = sts.status_at(horizon - 1)
     if status is None:
@@ -86,33 +86,6 @@ def decide(ctx: ProofContext) -> Verdict | None:
         "the result"
     )
     return ctx.verdict(PROOF, "fail", reason, cited)
-
-
-def _settled(ctx: ProofContext) -> Transition | None:
-    """The step from which the replay's decision stayed "settled" to the episode's end."""
-    decisions = list(ctx.replay.between(ctx.episode.start_rank, ctx.episode.end_rank))
-    if not decisions or decisions[-1][1].state != "settled":
-        return None
-    return decisions[-1][0]
-
-
-def _horizon(ctx: ProofContext, rank: int) -> tuple[int, str]:
-    """The first rank after `rank` at which a pod of the set or its spec changed ("change"), or
-    the recording's end ("end")."""
-    sts = ctx.episode.statefulset
-    found = [t.rank for incs in ctx.slots.values() for p in incs for t in _after(p, rank)]
-    found += [s.rank for s in sts.specs if s.rank > rank][:1]
-    found += [t.rank for t in sts.transitions if t.rank > rank and t.what != "created"][:1]
-    if found:
-        return min(found), "change"
-    return len(ctx.ids_by_rank), "end"
-
-
-def _after(pod: PodIncarnation, rank: int) -> list[Transition]:
-    """The pod's first transition after `rank`, if any."""
-    if pod.created.rank > rank:
-        return [pod.created]
-    return [t for t in pod.transitions if t.rank > rank][:1]
 
 
 def _pods_at(ctx: ProofContext, rank: int) -> list[PodIncarnation]:
@@ -148,11 +121,11 @@ def _counts(
         terminating = pod.last_before(after, ("terminating",)) is not None
         readiness = pod.last_before(after, ("ready", "unready"))
         replicas += phase is not None  # isCreated: a phase is set
-        if phase is not None and phase.what == "running" and readiness is not None:
-            if readiness.what == "ready":
-                ready += 1
-                if terminating:
-                    terminating_ready.append(pod.name)
+        running = phase is not None and phase.what == "running"
+        if running and readiness is not None and readiness.what == "ready":
+            ready += 1
+            if terminating:
+                terminating_ready.append(pod.name)
         if phase is not None and not terminating:
             current += pod.revision == status.current_revision
             updated += pod.revision == status.update_revision

@@ -26,7 +26,8 @@ def _verify(path: Path, session: str) -> VerifyResult:
 def _status_change(verdict: Verdict) -> int:
     """The change id of the status the verdict judged (its last citation)."""
     cited = verdict.evidence[-1]
-    assert cited.kind == "StatefulSet" and cited.note == "status"
+    assert cited.kind == "StatefulSet"
+    assert cited.note == "status"
     return cited.change_id
 
 
