@@ -27,8 +27,10 @@ The model, for readers of these types (proofs, timeline, HTML):
   gap (created at an unknown moment inside the gap).
 """
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering, decide_ordering
@@ -77,6 +79,16 @@ class PvcIncarnation:
     owner_kinds: tuple[str, ...] = ()  # kinds of its ownerReferences when last seen
     volumes: tuple[str, ...] = ()  # every PV name it was bound to, in order
     volume_uids: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Its ownerReferences as (kind, uid) pairs from each change that changed them, with that
+    # change's rank: the controller sets and clears them per persistentVolumeClaimRetentionPolicy.
+    owner_history: tuple[tuple[int, tuple[tuple[str, str], ...]], ...] = field(
+        default=(), repr=False, compare=False
+    )
+
+    def owners_at(self, rank: int) -> tuple[tuple[str, str], ...]:
+        """The claim's ownerReferences, (kind, uid) pairs, as last recorded at or before `rank`."""
+        i = bisect_right(self.owner_history, rank, key=itemgetter(0))
+        return self.owner_history[i - 1][1] if i else ()
 
     @property
     def deleted(self) -> Transition | None:
@@ -259,10 +271,14 @@ def _pvc(
     bound_to: str | None = None
     phase: str | None = None
     volumes: list[str] = []
+    owners: list[tuple[int, tuple[tuple[str, str], ...]]] = []
     obj: o.Obj = {}
     for change in history:
         obj = change.object
         plain.see(change, obj)
+        refs = o.owners(obj)
+        if not owners or owners[-1][1] != refs:
+            owners.append((ordering.rank[change.id], refs))
         now = o.status_str(obj, "phase")
         volume = o.spec_str(obj, "volumeName")
         if now != phase and now in ("Bound", "Lost"):
@@ -287,6 +303,7 @@ def _pvc(
         o.owner_kinds(obj),  # as the claim was last seen
         tuple(volumes),
         volumes_by_claim.get(first.uid, {}),
+        tuple(owners),
     )
 
 

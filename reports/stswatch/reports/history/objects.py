@@ -84,6 +84,12 @@ def owner_kinds(obj: Obj) -> tuple[str, ...]:
     return tuple(str(r.get("kind")) for r in refs if isinstance(r, dict))
 
 
+def owners(obj: Obj) -> tuple[tuple[str, str], ...]:
+    """The object's ownerReferences as (kind, uid) pairs, in order."""
+    refs = dig(obj, "metadata", "ownerReferences") or ()
+    return tuple((str(r.get("kind")), str(r.get("uid"))) for r in refs if isinstance(r, dict))
+
+
 def labels(obj: Obj) -> dict[str, str]:
     """The object's labels."""
     found = dig(obj, "metadata", "labels")

@@ -118,6 +118,7 @@ class ProofContext:
     ids_by_rank: tuple[int, ...] = ()  # change id at each rank
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
     execs: tuple[ExecMark, ...] = ()  # the scenario's exec outputs, cited beside the changes
+    server_version: str = ""  # the API server's gitVersion, e.g. v1.34.4
 
     def wall_at_rank(self, rank: int) -> int:
         """The receive time of the change at `rank`, or the recording's end past the last."""

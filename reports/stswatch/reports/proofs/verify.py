@@ -10,6 +10,7 @@ from stswatch.reports.history.episodes import Episode, find_episodes
 from stswatch.reports.history.lifecycles import Lifecycles, build_lifecycles
 from stswatch.reports.history.replay import replay_set
 from stswatch.reports.proofs import (
+    claim_owners,
     deletion,
     gating,
     network_identity,
@@ -62,6 +63,7 @@ PROOFS: tuple[Proof, ...] = tuple(
         recreated_without_service,
         network_identity,
         storage,
+        claim_owners,
         deletion,
         status,
     )
@@ -110,6 +112,7 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
         ctx = ProofContext(
             episode, life, changes, recording.gaps, recreated_in, indexes[uid], kinds,
             replays[uid], actors, end_ns, ids_by_rank, execs=execs,
+            server_version=recording.server_version,
         )  # fmt: skip
         results.append(_result(index, ctx, _decide_all(ctx, recording.window)))
     gaps = tuple(
