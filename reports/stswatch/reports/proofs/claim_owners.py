@@ -19,7 +19,12 @@ garbage collector removed). The policy is applied from Kubernetes 1.27 (beta, on
 
 from stswatch.reports.history.episodes import SPEC_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
-from stswatch.reports.proofs.context import RECORDING_ENDED, SETTLE_S, ProofContext
+from stswatch.reports.proofs.context import (
+    CHANGED_AGAIN,
+    RECORDING_ENDED,
+    SETTLE_S,
+    ProofContext,
+)
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "claim-owner-references"
@@ -79,7 +84,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         after = (
             f"{RECORDING_ENDED} {still_s:.1f} s after the pods settled"
             if why == "end"
-            else f"the set changed again {still_s:.1f} s after its pods settled"
+            else f"{CHANGED_AGAIN} {still_s:.1f} s after its pods settled"
         )
         reason = f"{after}, before the controller's next sync could fix {claim.name} ({problem})"
         return ctx.verdict(PROOF, "inconclusive", reason, cited)

@@ -94,11 +94,14 @@ SETTLE_S = 5.0
 # The phrases an inconclusive reason uses for each kind of missing evidence (Verdict.missing).
 RECORDING_ENDED = "the recording ended"
 NOT_RECORDED = "not recorded"
+CHANGED_AGAIN = "the set changed again"
 
 
 def missing_of(reason: str) -> str:
-    """Verdict.missing for an inconclusive reason: recording-end, or not-recorded."""
-    return "recording-end" if RECORDING_ENDED in reason else "not-recorded"
+    """Verdict.missing for an inconclusive reason: recording-end, changed-again or not-recorded."""
+    if RECORDING_ENDED in reason:
+        return "recording-end"
+    return "changed-again" if CHANGED_AGAIN in reason else "not-recorded"
 
 
 @dataclass(frozen=True)

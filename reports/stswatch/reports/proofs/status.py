@@ -25,7 +25,12 @@ from dataclasses import dataclass
 
 from stswatch.reports.history.episodes import SPEC_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatusVersion, Transition
-from stswatch.reports.proofs.context import RECORDING_ENDED, SETTLE_S, ProofContext
+from stswatch.reports.proofs.context import (
+    CHANGED_AGAIN,
+    RECORDING_ENDED,
+    SETTLE_S,
+    ProofContext,
+)
 from stswatch.reports.proofs.verdict import Verdict
 
 PROOF = "status-matches-pods"
@@ -76,7 +81,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         after = (
             f"{RECORDING_ENDED} {still_s:.1f} s after the pods settled"
             if why == "end"
-            else f"the set changed again {still_s:.1f} s after its pods settled"
+            else f"{CHANGED_AGAIN} {still_s:.1f} s after its pods settled"
         )
         reason = f"{after}, before a status counting them was recorded ({disagreement})"
         return ctx.verdict(PROOF, "inconclusive", reason, cited)

@@ -123,5 +123,6 @@ def test_a_status_the_controller_had_no_time_to_write_is_inconclusive(tmp_path: 
     _set_status(path, _status_change(first), "readyReplicas", 2)
     after = verdict_of(_verify(path, session), PROOF, "scale-up")
     assert after.outcome == "inconclusive"
+    assert after.missing == "changed-again"
     assert after.reason.startswith("the set changed again 0.1 s after its pods settled")
     assert "status.readyReplicas 2 while 3 pods Running and Ready" in after.reason
