@@ -35,6 +35,7 @@ from operator import itemgetter
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering, decide_ordering
 from stswatch.reports.history.pods import PodIncarnation, build_pod
+from stswatch.reports.history.revisions import RevisionIncarnation, build_revision
 from stswatch.reports.history.statefulsets import (
     SpecVersion,
     StatefulSetIncarnation,
@@ -163,6 +164,14 @@ class Lifecycles:
     pods_by_set: dict[SetKey, dict[int, tuple[PodIncarnation, ...]]] = field(repr=False)
     dns_by_name: dict[tuple[str, str, str], tuple[DnsObservation, ...]] = field(repr=False)
     pvcs_by_name: dict[tuple[str, str], tuple[PvcIncarnation, ...]] = field(repr=False)
+    # ControllerRevisions per owning StatefulSet uid, oldest first.
+    revisions_by_owner: dict[str, tuple[RevisionIncarnation, ...]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def revisions_of(self, sts: "StatefulSetIncarnation") -> tuple[RevisionIncarnation, ...]:
+        """The ControllerRevisions one StatefulSet incarnation owned, oldest first."""
+        return self.revisions_by_owner.get(sts.uid, ())
 
     def claims_named(self, namespace: str, name: str) -> tuple[PvcIncarnation, ...]:
         """Every incarnation of the claim `namespace/name`, in order."""
@@ -198,6 +207,7 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
     for change in ordering.sort(recording.changes):
         by_uid.setdefault((change.kind, change.uid), []).append(change)
     pods, pvcs, sets, services, dns = [], [], [], [], []
+    revisions: dict[str, list[RevisionIncarnation]] = {}
     volumes = _volumes_by_claim(recording.changes)
     for (kind, _), history in by_uid.items():
         if kind == "Pod":
@@ -210,6 +220,10 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
             services.append(_service(history, ordering))
         elif kind == "EndpointSlice":
             dns.extend(_dns(history, ordering))
+        elif kind == "ControllerRevision":
+            revision = build_revision(history, ordering)
+            if revision.owner_uid is not None:
+                revisions.setdefault(revision.owner_uid, []).append(revision)
     dns.sort(key=lambda d: d.rank)
     return Lifecycles(
         ordering=ordering,
@@ -221,6 +235,10 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
         pods_by_set=_group_pods(pods),
         dns_by_name=_group_dns(dns),
         pvcs_by_name=_group_pvcs(pvcs),
+        revisions_by_owner={
+            uid: tuple(sorted(found, key=lambda r: r.created.rank))
+            for uid, found in revisions.items()
+        },
     )
 
 

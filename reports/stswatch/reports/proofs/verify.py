@@ -17,6 +17,7 @@ from stswatch.reports.proofs import (
     ordinal_creation,
     parallel,
     recreated_without_service,
+    revision_history,
     rolling_update,
     scale_down,
     status,
@@ -66,6 +67,7 @@ PROOFS: tuple[Proof, ...] = tuple(
         claim_owners,
         deletion,
         status,
+        revision_history,
     )
 )
 
