@@ -185,6 +185,7 @@ def _play(b: ClusterBuilder, actions: list[Action], *, policy: str) -> None:
             revision += 1
             b.set_spec("web", image=f"nginx:{revision}")
             generation = b.get("StatefulSet", "web")["metadata"]["generation"]
+            b.controller_revision("web", f"web-rev{revision}", revision)
             b.set_status("web", observedGeneration=generation, updateRevision=f"web-rev{revision}")
             for ordinal in reversed(range(replicas)):
                 b.take_down("web", ordinal)

@@ -87,3 +87,28 @@ def test_without_controller_revisions_recorded_it_is_inconclusive(tmp_path: Path
     assert verdict.outcome == "inconclusive"
     assert verdict.missing == "not-recorded"
     assert verdict.reason == "ControllerRevisions were not recorded in this session"
+
+
+def test_a_pod_recreated_outside_a_rollout_is_judged_by_its_revision(tmp_path: Path) -> None:
+    """A hand-deleted pod comes back at the revision newVersionedStatefulSetPod gives its
+    ordinal, not only inside rollouts (issue 20: every pod's revision at its creation)."""
+    path = real_store(tmp_path, "lesson")
+    session = "lesson-orderedready"
+    recreated = verdict_of(_verify(path, session), "ordinal-creation", "pod-recreated")
+    assert recreated.outcome == "pass"
+    assert recreated.reason.startswith("redis-0 was created again at revision redis-")
+    assert "the updateRevision newVersionedStatefulSetPod gives ordinal 0" in recreated.reason
+    uid = recreated.evidence[0].change_id
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, "
+        "'$.metadata.labels.controller-revision-hash', 'redis-elsewhere') "
+        "WHERE kind = 'Pod' AND uid = (SELECT uid FROM change WHERE id = ?)",
+        uid,
+    )
+    wrong = verdict_of(_verify(path, session), "ordinal-creation", "pod-recreated")
+    assert wrong.outcome == "fail"
+    assert wrong.reason.startswith(
+        "redis-0 was created at revision redis-elsewhere, but newVersionedStatefulSetPod gives "
+        "ordinal 0 (at or above partition 0) the updateRevision redis-"
+    )
