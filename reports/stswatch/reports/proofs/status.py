@@ -135,7 +135,8 @@ def _counts(
             current += pod.revision == status.current_revision
             updated += pod.revision == status.update_revision
     revision = status.current_revision
-    if spec.update_strategy == "RollingUpdate" and updated == replicas and ready == replicas:
+    complete = updated == ready == replicas == spec.replicas  # against spec.replicas, as upstream
+    if spec.update_strategy == "RollingUpdate" and complete:
         revision, current = status.update_revision, updated  # completeRollingUpdate
     return Counts(
         replicas,
