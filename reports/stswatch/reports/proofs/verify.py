@@ -12,6 +12,7 @@ from stswatch.reports.history.replay import replay_set
 from stswatch.reports.proofs import (
     claim_owners,
     deletion,
+    failed_pod,
     gating,
     network_identity,
     ordinal_creation,
@@ -58,6 +59,7 @@ PROOFS: tuple[Proof, ...] = tuple(
     for m in (
         ordinal_creation,
         gating,
+        failed_pod,
         scale_down,
         rolling_update,
         parallel,
