@@ -75,6 +75,7 @@ _LAST_VERSION_PER_KIND = (
     "SELECT kind, resource_version FROM change "
     "WHERE id IN (SELECT max(id) FROM change WHERE session_id = ? GROUP BY kind)"
 )
+_LAST_RUN_PER_SESSION = "SELECT session_id, max(id) FROM run GROUP BY session_id"
 _PREVIOUS_RUN = (
     "SELECT id, started_wall_ns, ended_wall_ns FROM run "
     "WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT 1"
@@ -248,6 +249,28 @@ class Store:
                 f"session run {run_id} lost its claim: another recorder took the session over "
                 "(this one was not heard of for too long); stopping without writing more"
             )
+
+    async def append_gaps(
+        self, *, reason: str, from_wall_ns: int, to_wall_ns: int, kinds: Sequence[str]
+    ) -> int:
+        """Add one gap per kind to every session of a store no recorder writes, each in its
+        session's last run (such as the history before a piece pruned by retention); how many."""
+        with store_errors(self.path, doing="recording a gap"):
+            return await self._in_thread(_append_gaps, reason, from_wall_ns, to_wall_ns, kinds)
+
+
+def _append_gaps(
+    conn: sqlite3.Connection, reason: str, since: int, until: int, kinds: Sequence[str]
+) -> int:
+    """`Store.append_gaps` in the connection's thread, in one transaction."""
+    rows: list[tuple[Any, ...]] = []
+    with _transaction(conn):
+        for session_id, run_id in conn.execute(_LAST_RUN_PER_SESSION).fetchall():
+            rows.extend(
+                (session_id, run_id, kind, reason, None, None, since, until) for kind in kinds
+            )
+        conn.executemany(_INSERT_GAP, rows)
+    return len(rows)
 
 
 class _Refused(Exception):
