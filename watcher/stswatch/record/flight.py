@@ -36,7 +36,7 @@ from pathlib import Path
 import psutil
 import structlog
 
-from stswatch.errors import SessionHeldError, StoreWriteError, StswatchError
+from stswatch.errors import ClusterError, SessionHeldError, StoreWriteError, StswatchError
 from stswatch.record.api import TRANSIENT_ERRORS
 from stswatch.record.cluster import Cluster
 from stswatch.record.holder import Holder, host_identity
@@ -62,6 +62,7 @@ from stswatch.record.store import open_store
 log = structlog.get_logger(__name__)
 
 DEFAULT_PIECE_BYTES = 256 * 2**20
+_WAITABLE: tuple[type[BaseException], ...] = (ClusterError, *TRANSIENT_ERRORS)
 _RELEASE_FAILURES: tuple[type[BaseException], ...] = (StswatchError, *TRANSIENT_ERRORS)
 LEASE_NAME = "stswatch-recorder"
 
@@ -233,7 +234,7 @@ class FlightRecorder:
                 if not waiting_logged:
                     log.info("standby: another recorder holds the Lease", holder=str(exc))
                     waiting_logged = True
-            except TRANSIENT_ERRORS as exc:
+            except _WAITABLE as exc:
                 log.warning("could not read the Lease; trying again", error=str(exc))
             else:
                 log.info("holding the Lease: recording", lease=f"{lease.namespace}/{lease.name}")
@@ -290,11 +291,24 @@ class FlightRecorder:
             outcome, failures = await self._record_piece(piece, opening, lost=lost)
             unwritable = [f for f in failures if isinstance(f, StoreWriteError)]
             held = [f for f in failures if isinstance(f, SessionHeldError)]
-            others = [f for f in failures if f not in unwritable and f not in held]
+            unreachable = [f for f in failures if _unreachable(f)]
+            others = [f for f in failures if f not in (*unwritable, *held, *unreachable)]
             if others:
                 raise others[0]
             if held:
                 raise held[0]
+            if unreachable and not unwritable:
+                # The API server restarting, say: wait and resume, the downtime a gap.
+                log.warning(
+                    "the cluster did not answer: the piece's runs ended; trying again",
+                    piece=piece.name,
+                    error=str(unreachable[0]),
+                    retry_in_s=backoff,
+                )
+                await self._pause(backoff)
+                backoff = min(backoff * 2, cfg.backoff_max_s)
+                opening = None
+                continue
             if unwritable:
                 self._writing = False
                 self.metrics.writing.set(0)
@@ -470,6 +484,11 @@ async def _append_gaps(
         await store.append_gaps(reason=reason, from_wall_ns=since, to_wall_ns=until, kinds=names)
     finally:
         await store.close()
+
+
+def _unreachable(failure: BaseException) -> bool:
+    """A failure waiting can fix: the API server did not answer, or answered 5xx."""
+    return isinstance(failure, _WAITABLE)
 
 
 async def _release(lease: SessionLease) -> None:
