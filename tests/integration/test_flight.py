@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
@@ -240,6 +241,22 @@ async def test_continuous_recording_rolls_prunes_and_serves_metrics(
         for (name,) in _rows(piece.path, "SELECT DISTINCT name FROM change WHERE kind='Service'")
     }
     assert created, "no Service recorded in the pieces left"
+    # The folder read as one session: every piece left, joined, no (uid, resourceVersion) twice.
+    result = _verify(pieces, namespace)
+    assert result.returncode == ExitCode.OK, result.stdout + result.stderr
+    assert "retention: history before this piece was pruned" in result.stdout
+    exported = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "stswatch", "export", namespace, "--db", str(pieces)],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        check=True,
+    )
+    lines = [orjson.loads(line) for line in exported.stdout.splitlines()]
+    pairs = [(line["uid"], line["resource_version"]) for line in lines]
+    assert len(pairs) == len(set(pairs))
+    assert {line["name"] for line in lines if line["kind"] == "Service"} == created
 
 
 async def _retention_seen(f: Flight) -> dict[str, float] | None:

@@ -23,6 +23,7 @@ from stswatch.cli.log import configure_logging
 from stswatch.cli.options import (
     cluster_options,
     db_option,
+    session_store,
     statefulset_option,
     window_options,
     window_request,
@@ -309,14 +310,15 @@ def export(
     """
     window = window_request(since, until, statefulset)
 
-    def write(out: BinaryIO) -> int:
+    def write(store: Path, out: BinaryIO) -> int:
         if window is None:
-            return export_jsonl(db_path, session=session, out=out)
-        return export_window(db_path, session, window, out)
+            return export_jsonl(store, session=session, out=out)
+        return export_window(store, session, window, out)
 
-    if output is None:
-        count = write(sys.stdout.buffer)
-    else:
-        with replacing(output) as out:
-            count = write(out)
+    with session_store(db_path, session, window) as store:
+        if output is None:
+            count = write(store, sys.stdout.buffer)
+        else:
+            with replacing(output) as out:
+                count = write(store, out)
     click.echo(f"exported {count} changes of session {session}", err=True)
