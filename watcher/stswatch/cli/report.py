@@ -8,6 +8,7 @@ from stswatch.cli import main
 from stswatch.cli.options import (
     db_option,
     note_older_schema,
+    session_store,
     statefulset_option,
     window_options,
     window_request,
@@ -64,7 +65,8 @@ def report(
     if not text and output is None:
         raise click.UsageError("give -o FILE (or --text to print to the terminal)")
     window = window_request(since, until, statefulset)
-    timeline = analyse(db_path, session, window=window).timeline(statefulset)
+    with session_store(db_path, session, window) as store:
+        timeline = analyse(store, session, window=window).timeline(statefulset)
     if text:
         click.echo(timeline_text(timeline), nl=False)
     elif output is not None:

@@ -9,6 +9,7 @@ from stswatch.cli import main
 from stswatch.cli.options import (
     db_option,
     note_older_schema,
+    session_store,
     statefulset_option,
     window_options,
     window_request,
@@ -57,7 +58,8 @@ def verify(
     partly outside the window is inconclusive, never failed.
     """
     window = window_request(since, until, statefulset)
-    result = analyse(db_path, session, statefulset=statefulset, window=window).result
+    with session_store(db_path, session, window) as store:
+        result = analyse(store, session, statefulset=statefulset, window=window).result
     note_older_schema(db_path)
     click.echo(_RENDERERS[output](result), nl=False)
     sys.exit(int(ExitCode.VERDICT_FAILED if result.failed else ExitCode.OK))

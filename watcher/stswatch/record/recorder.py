@@ -26,17 +26,18 @@ from stswatch.record.holder import Holder, host_identity
 from stswatch.record.kinds import STATEFUL_SET, WATCHED_KINDS, Kind
 from stswatch.record.lease import SessionLease
 from stswatch.record.permissions import check_permissions
-from stswatch.record.records import MarkRecord, Record
+from stswatch.record.records import GapRecord, MarkRecord, Record
 from stswatch.record.reflector import (
     DEFAULT_TIMEOUTS,
     Observer,
     PendingGap,
     Reflector,
+    WatchEvents,
     WatchTimeouts,
 )
 from stswatch.record.scope import Membership, NamespaceWorld, RecordScope, StatefulSetWorld
 from stswatch.record.store import KnownObject, SessionRow, Store, open_store
-from stswatch.record.writer import Writer
+from stswatch.record.writer import OnCommit, Writer
 from stswatch.version import __version__
 
 log = structlog.get_logger(__name__)
@@ -70,6 +71,15 @@ class RecordSummary:
 
 
 @dataclass(frozen=True)
+class OpeningGap:
+    """Why a new session does not begin at the beginning: the stretch before its first list
+    (a continuous recorder's previous piece ended, or was pruned), recorded once it is synced."""
+
+    reason: str
+    from_wall_ns: int
+
+
+@dataclass(frozen=True)
 class _RunStart:
     session: SessionRow
     run_id: int
@@ -93,8 +103,17 @@ class Recorder:
         observer: Observer | None = None,
         holder: Holder | None = None,
         lease: SessionLease | None = None,
+        on_commit: OnCommit | None = None,
+        watch_events: WatchEvents | None = None,
+        resume_reason: str = "recorder down",
+        opening_gap: OpeningGap | None = None,
     ) -> None:
         self._cluster = cluster
+        self._on_commit = on_commit
+        self._watch_events = watch_events
+        self._resume_reason = resume_reason
+        self._opening_gap = opening_gap
+        self._opening_pending = False
         self._db_path = db_path
         self._session = session
         self._scope = scope
@@ -166,6 +185,18 @@ class Recorder:
             raise RuntimeError("the recorder stopped before it was synced")
         raise WaitTimeoutError(f"the recorder was not synced after {timeout:g} s")
 
+    @property
+    def synced(self) -> bool:
+        """Every reflector has listed and is watching."""
+        return self._synced.is_set()
+
+    async def record_gap(self, reason: str, *, from_wall_ns: int, to_wall_ns: int) -> None:
+        """Record one gap of every watched kind (such as history pruned); returns once committed."""
+        writer = self._running_writer()
+        for kind in self._kinds:
+            await writer.submit(GapRecord(kind.name, reason, None, None, from_wall_ns, to_wall_ns))
+        await writer.flush()
+
     async def mark(self, label: str, detail: dict[str, Any]) -> None:
         """Record a labelled moment; returns once it is committed."""
         writer = self._running_writer()
@@ -209,7 +240,13 @@ class Recorder:
         self, store: Store, membership: Membership, *, duration: float | None, started: float
     ) -> RecordSummary:
         start = await self._start(store, membership)
-        writer = Writer(store, session_id=start.session.id, run_id=start.run_id, holding=True)
+        writer = Writer(
+            store,
+            session_id=start.session.id,
+            run_id=start.run_id,
+            holding=True,
+            on_commit=self._on_commit,
+        )
         self._writer = writer
         self.reflectors = start.reflectors
         reason = "error"
@@ -274,7 +311,7 @@ class Recorder:
                 known.setdefault(obj.kind, []).append(obj)
             versions = await store.last_versions(session_id=session.id)
             gaps = {
-                k.name: PendingGap("recorder down", versions.get(k.name), since)
+                k.name: PendingGap(self._resume_reason, versions.get(k.name), since)
                 for k in self._kinds
             }
             log.info(
@@ -296,9 +333,11 @@ class Recorder:
                 known=known.get(kind.name),
                 pending_gap=gaps.get(kind.name),
                 observer=self._observer,
+                watch_events=self._watch_events,
             )
             for kind in self._kinds
         ]
+        self._opening_pending = not session.resumed and self._opening_gap is not None
         return _RunStart(session, run_id, closed, reflectors)
 
     async def _submit(self, record: Record) -> None:
@@ -333,6 +372,15 @@ class Recorder:
     async def _announce_synced(self, reflectors: list[Reflector]) -> None:
         for reflector in reflectors:
             await reflector.synced.wait()
+        if self._opening_pending and self._opening_gap is not None:
+            # Before the first list of a new session: what a previous piece may have seen last.
+            gap = self._opening_gap
+            for kind in self._kinds:
+                record = GapRecord(
+                    kind.name, gap.reason, None, None, gap.from_wall_ns, time.time_ns()
+                )
+                await self._submit(record)
+            self._opening_pending = False
         self._synced.set()
         log.info("synced: listed every kind, now watching", kinds=len(reflectors))
 

@@ -82,8 +82,9 @@ class Verdict:
     evidence: tuple[Evidence, ...] = ()
     gap: GapRef | None = None
     # For an inconclusive verdict, why its evidence is missing: "gap" (a recorded gap, `gap`
-    # names it), "recording-end" (the recording ended, or is still live, within the settle
-    # window after the change, so the evidence could still arrive) or "not-recorded" (the kind
+    # names it; "retention" when that gap is history retention deleted), "recording-end" (the
+    # recording ended, or is still live, within the settle window after the change, so the
+    # evidence could still arrive) or "not-recorded" (the kind
     # was never recorded in this session) or "window" (only a window of the session was read and
     # the verdict's episode or evidence lies partly outside it).
     missing: str | None = None
