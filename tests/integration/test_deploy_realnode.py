@@ -27,10 +27,13 @@ import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonpatch
+import orjson
+import psutil
 import pytest
 import pytest_asyncio
 from click.testing import CliRunner
@@ -38,13 +41,14 @@ from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from stswatch.cli import main
-from stswatch.errors import StswatchError
+from stswatch.errors import ExitCode, StswatchError
 from stswatch.lab import realnode
 from stswatch.lab.images import missing_tools
 from stswatch.lab.lab import LabHandle, start_lab, stop_lab
 from stswatch.lab.realnode.host import import_images
 from stswatch.lab.recorder_image import RECORDER_UID, build_recorder_image
 from stswatch.lab.recorder_image import missing_tools as image_missing_tools
+from stswatch.record.pieces import list_pieces
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import list_session_names, load_recording
 from stswatch.scenario.objects import Objects, _call
@@ -55,8 +59,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.realnode]
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAY = ROOT / "deploy" / "kubernetes" / "overlays" / "cluster-wide"
 NAMESPACE = "stswatch"
-SESSION = "in-cluster"
-STORE = "/var/lib/stswatch/stswatch.db"
+WEB = "deploy-web"
+SESSION = "all-namespaces"  # -A: one session per piece, named so (docs/flight.md)
 API_NAME = "kubernetes.default.svc"  # on the lab API server's certificate (lab/certs.py)
 FIELD_MANAGER = "stswatch-deploy-test"
 REQUIRE_ENVS = ("CI", "STSWATCH_REQUIRE_REAL_NODES")
@@ -73,22 +77,6 @@ RESOURCES = {
     "ClusterRoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
     "Deployment": ("/apis/apps/v1", "deployments", True),
 }
-# Today's `stswatch record` (one session, STSWATCH_DB) in place of the manifests' continuous
-# mode, which has no command line yet on this branch; its probes go with it.
-TODAYS_RECORDER = [
-    {
-        "op": "replace",
-        "path": "/spec/template/spec/containers/0/args",
-        "value": ["record", "--session", SESSION, "-A", "--log-format", "json"],
-    },
-    {
-        "op": "add",
-        "path": "/spec/template/spec/containers/0/env/-",
-        "value": {"name": "STSWATCH_DB", "value": STORE},
-    },
-    {"op": "remove", "path": "/spec/template/spec/containers/0/livenessProbe"},
-    {"op": "remove", "path": "/spec/template/spec/containers/0/readinessProbe"},
-]
 TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
@@ -255,109 +243,270 @@ def _ready(pod: dict[str, Any] | None) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
-def _recorded(db: Path, predicate: Callable[[Any], bool]) -> bool:
-    """True once the store on the claim holds a change `predicate` accepts (False while the
+def _pieces_of(directory: Path) -> list[Path]:
+    return [piece.path for piece in list_pieces(directory)]
+
+
+def _recorded(directory: Path, predicate: Callable[[Any], bool]) -> bool:
+    """True once a piece on the claim holds a change `predicate` accepts (False while the
     recorder has not written the session yet, or holds the write lock this instant)."""
     try:
-        if not db.is_file() or SESSION not in list_session_names(db):
-            return False
-        return any(predicate(c) for c in load_recording(db, SESSION).changes)
+        for piece in _pieces_of(directory):
+            if SESSION in list_session_names(piece) and any(
+                predicate(c) for c in load_recording(piece, SESSION).changes
+            ):
+                return True
     except (StswatchError, sqlite3.Error):  # no schema yet, or locked: the next poll decides
         return False
+    return False
 
 
-async def test_the_manifests_run_the_recorder_as_its_service_account(
-    lab: LabHandle, tmp_path: Path
-) -> None:
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return list(conn.execute(sql))
+    finally:
+        conn.close()
+
+
+def _recorder_rss_mib() -> float | None:
+    """The in-pod recorder's resident memory, seen from the host (it runs as RECORDER_UID)."""
+    for process in psutil.process_iter(["uids", "cmdline", "memory_info"]):
+        info = process.info
+        if (
+            info["uids"]
+            and info["uids"].real == RECORDER_UID
+            and "record" in (info["cmdline"] or [])
+        ):
+            return float(info["memory_info"].rss) / 2**20
+    return None
+
+
+@dataclass
+class Deployed:
+    """The lab, an admin API client, and the patch that lets the overlay's pod reach the API."""
+
+    lab: LabHandle
+    api: ApiClient
+    layout: realnode.Layout
+    patch: list[dict[str, Any]]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def deployed(lab: LabHandle) -> AsyncIterator[Deployed]:
+    """The stswatch image in the node's containerd, the forwarder to the API server running."""
     layout = realnode.read_layout(lab.directory)
     assert layout is not None
     image = await asyncio.to_thread(build_recorder_image)
     print(f"stswatch image: {'cached' if image.cached else 'built'} in {image.seconds:.1f}s")
+    started = time.monotonic()
     for node in layout.nodes:
         await asyncio.to_thread(import_images, node, (image.archive,))
+    print(
+        f"stswatch image imported into {len(layout.nodes)} node(s) in "
+        f"{time.monotonic() - started:.1f}s"
+    )
     api_port = int(lab.api_server_url.rsplit(":", 1)[1])
     async with (
         _forwarder(listen=layout.gateway, upstream=("127.0.0.1", api_port)) as port,
         await lab.new_api_client() as api,
     ):
-        documents = render(OVERLAY)
-        (deployment,) = [d for d in documents if d["kind"] == "Deployment"]
-        patch = TODAYS_RECORDER + _lab_patch(gateway=layout.gateway, port=port)
-        documents[documents.index(deployment)] = jsonpatch.apply_patch(deployment, patch)
-        await _server_side_apply(api, documents)
-        recorder = Objects(api, NAMESPACE)
+        yield Deployed(lab, api, layout, _lab_patch(gateway=layout.gateway, port=port))
 
-        async def running() -> dict[str, Any] | None:
-            pods = await recorder.items("Pod", label_selector="app.kubernetes.io/name=stswatch")
-            return next((p for p in pods if p["status"].get("phase") == "Running"), None)
 
-        pod = await _until("the recorder pod Running", running)
-        assert pod["spec"]["serviceAccountName"] == "stswatch"
-        assert pod["spec"]["securityContext"]["runAsUser"] == RECORDER_UID
-        claim = await recorder.get("PersistentVolumeClaim", "stswatch-data")
-        assert claim is not None
-        volume = await _call(api, "GET", f"/api/v1/persistentvolumes/{claim['spec']['volumeName']}")
-        db = Path(volume["spec"]["hostPath"]["path"]) / Path(STORE).name
-        await _until(
-            "the recorder's session on its claim",
-            lambda: asyncio.to_thread(_recorded, db, lambda _: True),
-        )
+def _overlay(deployed: Deployed, *, namespace: str = NAMESPACE) -> list[dict[str, Any]]:
+    """The cluster-wide overlay with the lab patch, moved to `namespace` (names of cluster-wide
+    objects suffixed with it), as `kustomize edit set namespace` plus a nameSuffix would."""
+    documents = []
+    for document in render(OVERLAY):
+        if document["kind"] == "Deployment":
+            document = jsonpatch.apply_patch(document, deployed.patch)
+        if namespace != NAMESPACE:
+            text = (
+                orjson.dumps(document)
+                .decode()
+                .replace(f'"namespace":"{NAMESPACE}"', f'"namespace":"{namespace}"')
+            )
+            document = orjson.loads(text)
+            if document["kind"] == "Namespace":
+                document["metadata"]["name"] = namespace
+            if document["kind"].startswith("Cluster"):
+                document["metadata"]["name"] += f"-{namespace}"
+            if document["kind"] == "ClusterRoleBinding":
+                document["roleRef"]["name"] += f"-{namespace}"
+        documents.append(document)
+    return documents
 
-        await _call(
-            api,
-            "POST",
-            "/api/v1/namespaces",
-            body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "deploy-web"}},
-        )
-        web = Objects(api, "deploy-web")
-        await web.apply(_statefulset(1, "one"))
-        await _until("web-0 Ready", lambda: _ready_pod(web, "web-0"))
-        # the recorder's watches are live once a later change of the set reaches its store
-        await web.apply(_statefulset(1, "watched"))
-        await _until(
-            "the marker recorded from a watch",
-            lambda: asyncio.to_thread(
-                _recorded,
-                db,
-                lambda c: (
-                    c.kind == "StatefulSet"
-                    and c.observed == "watch"
-                    and c.object["metadata"]["labels"].get("marker") == "watched"
-                ),
+
+async def _recorder_pods(objects: Objects) -> list[dict[str, Any]]:
+    return await objects.items("Pod", label_selector="app.kubernetes.io/name=stswatch")
+
+
+async def _scale_recorder(api: ApiClient, namespace: str, replicas: int) -> None:
+    await _call(
+        api,
+        "PATCH",
+        f"/apis/apps/v1/namespaces/{namespace}/deployments/stswatch",
+        body={"spec": {"replicas": replicas}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+
+
+async def _claim_directory(api: ApiClient, objects: Objects) -> Path:
+    async def bound() -> dict[str, Any] | None:
+        claim = await objects.get("PersistentVolumeClaim", "stswatch-data")
+        return claim if claim and claim["spec"].get("volumeName") else None
+
+    claim = await _until("the recorder's claim bound", bound)
+    volume = await _call(api, "GET", f"/api/v1/persistentvolumes/{claim['spec']['volumeName']}")
+    return Path(volume["spec"]["hostPath"]["path"])
+
+
+async def test_the_manifests_run_the_recorder_as_its_service_account(
+    deployed: Deployed,
+) -> None:
+    api = deployed.api
+    await _server_side_apply(api, _overlay(deployed))
+    recorder = Objects(api, NAMESPACE)
+
+    async def ready() -> dict[str, Any] | None:
+        return next((p for p in await _recorder_pods(recorder) if _ready(p)), None)
+
+    # Ready: /readyz answers 200 only while it holds the Lease and its watches are synced
+    pod = await _until("the recorder pod Ready", ready)
+    assert pod["spec"]["serviceAccountName"] == "stswatch"
+    assert pod["spec"]["securityContext"]["runAsUser"] == RECORDER_UID
+    lease = await _call(
+        api, "GET", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/stswatch"
+    )
+    assert lease["spec"]["holderIdentity"].startswith(pod["metadata"]["name"]), lease["spec"]
+    directory = await _claim_directory(api, recorder)
+
+    await _call(
+        api,
+        "POST",
+        "/api/v1/namespaces",
+        body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": WEB}},
+    )
+    web = Objects(api, WEB)
+    await web.apply(_statefulset(1, "one"))
+    await _until("web-0 Ready", lambda: _ready_pod(web, "web-0"))
+    # the recorder's watches are live once a later change of the set reaches its store
+    await web.apply(_statefulset(1, "watched"))
+    await _until(
+        "the marker recorded from a watch",
+        lambda: asyncio.to_thread(
+            _recorded,
+            directory,
+            lambda c: (
+                c.kind == "StatefulSet"
+                and c.observed == "watch"
+                and c.object["metadata"]["labels"].get("marker") == "watched"
             ),
-        )
-        await web.apply(_statefulset(3, "watched"))
-        await _until("web-2 Ready", lambda: _ready_pod(web, "web-2"))
-        await _until(
-            "web-2 Ready recorded",
-            lambda: asyncio.to_thread(
-                _recorded, db, lambda c: c.kind == "Pod" and c.name == "web-2" and _ready(c.object)
-            ),
-        )
-        await _rbac_refuses_secrets(api)
-        # stop the recorder (SIGTERM: it commits and closes the store), then read the store
-        await _call(
-            api,
-            "PATCH",
-            f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/stswatch",
-            body={"spec": {"replicas": 0}},
-            headers={"Content-Type": "application/merge-patch+json"},
-        )
+        ),
+    )
+    await web.apply(_statefulset(3, "watched"))
+    await _until("web-2 Ready", lambda: _ready_pod(web, "web-2"))
+    await _until(
+        "web-2 Ready recorded",
+        lambda: asyncio.to_thread(
+            _recorded,
+            directory,
+            lambda c: c.kind == "Pod" and c.name == "web-2" and _ready(c.object),
+        ),
+    )
+    rss = _recorder_rss_mib()
+    print(f"recorder RSS after the scale-up: {rss:.0f} MiB" if rss else "recorder RSS: not found")
+    await _rbac_refuses_secrets(api)
 
-        async def stopped() -> bool:
-            pods = await recorder.items("Pod", label_selector="app.kubernetes.io/name=stswatch")
-            return not pods
+    # The pod restarted with its claim: it resumes the piece, the downtime a gap, nothing twice.
+    await recorder.delete("Pod", pod["metadata"]["name"])
 
-        await _until("the recorder pod gone", stopped)
-    copy = tmp_path / "store.db"
-    copy.write_bytes(db.read_bytes())
-    result = verify(load_recording(copy, SESSION), statefulset="web")
+    async def replaced() -> dict[str, Any] | None:
+        found = await ready()
+        return found if found and found["metadata"]["uid"] != pod["metadata"]["uid"] else None
+
+    await _until("a new recorder pod Ready", replaced)
+    await web.apply(_statefulset(2, "watched"))
+    await _until(
+        "the scale-down recorded after the restart",
+        lambda: asyncio.to_thread(
+            _recorded,
+            directory,
+            lambda c: c.kind == "Pod" and c.name == "web-2" and c.event == "DELETED",
+        ),
+    )
+    # stop the recorder (SIGTERM: it drains, commits and releases the Lease), then read
+    await _scale_recorder(api, NAMESPACE, 0)
+    await _until("the recorder pod gone", lambda: _none(_recorder_pods(recorder)))
+
+    (piece,) = _pieces_of(directory)
+    duplicates = _rows(
+        piece,
+        "SELECT uid, resource_version, count(*) FROM change "
+        "GROUP BY session_id, uid, resource_version HAVING count(*) > 1",
+    )
+    assert duplicates == []
+    reasons = {r[0] for r in _rows(piece, "SELECT reason FROM gap")}
+    assert any(r.startswith("recorder down") for r in reasons), reasons
+    result = verify(load_recording(piece, SESSION), statefulset="web")
     (episode,) = [e for e in result.episodes if e.kind == "scale-up" and "1→3" in e.summary]
-    assert not result.failed, [v.reason for v in result.verdicts if v.outcome == "fail"]
-    assert episode.verdicts
-    out = CliRunner().invoke(main, ["verify", "--db", str(copy), SESSION, "--statefulset", "web"])
+    assert not [v for v in episode.verdicts if v.outcome != "pass"], episode.verdicts
+    out = CliRunner().invoke(
+        main, ["verify", SESSION, "--db", str(directory), "--statefulset", "web"]
+    )
+    print(f"$ stswatch verify {SESSION} --db <the claim's directory> --statefulset web")
     print(out.output)
-    assert "scale-up" in out.output, out.output
+    assert "scale-up 1→3" in out.output, out.output
+
+
+async def test_a_cluster_role_missing_one_verb_stops_the_recorder_before_any_store(
+    deployed: Deployed,
+) -> None:
+    """Without `watch` on endpointslices the pod logs one line naming both and exits (5)."""
+    namespace = "stswatch-noverb"
+    documents = _overlay(deployed, namespace=namespace)
+    (role,) = [d for d in documents if d["kind"] == "ClusterRole"]
+    (rule,) = [r for r in role["rules"] if "endpointslices" in r["resources"]]
+    rule["verbs"] = ["get", "list"]
+    await _server_side_apply(deployed.api, documents)
+    recorder = Objects(deployed.api, namespace)
+
+    async def exited() -> dict[str, Any] | None:
+        for pod in await _recorder_pods(recorder):
+            status = (pod["status"].get("containerStatuses") or [{}])[0]
+            terminated = (status.get("lastState") or {}).get("terminated") or (
+                status.get("state") or {}
+            ).get("terminated")
+            if terminated:
+                return {"pod": pod, "terminated": terminated}
+        return None
+
+    found = await _until("the recorder to exit", exited)
+    assert found["terminated"]["exitCode"] == ExitCode.FORBIDDEN, found["terminated"]
+    name = found["pod"]["metadata"]["name"]
+    previous = (
+        "true" if found["pod"]["status"]["containerStatuses"][0].get("lastState") else "false"
+    )
+    log = await deployed.api.call_api(
+        f"/api/v1/namespaces/{namespace}/pods/{name}/log",
+        "GET",
+        query_params=[("previous", previous)],
+        response_types_map={200: "str"},
+        auth_settings=["BearerToken"],
+        _return_http_data_only=True,
+        _preload_content=True,
+    )
+    lines = [line for line in str(log).splitlines() if "endpointslices" in line]
+    print("\n".join(lines))
+    assert len(lines) == 1, log
+    assert "watch" in lines[0], lines[0]
+    assert _pieces_of(await _claim_directory(deployed.api, recorder)) == []
+    await _scale_recorder(deployed.api, namespace, 0)
+
+
+async def _none(pods: Awaitable[list[dict[str, Any]]]) -> bool:
+    return not await pods
 
 
 async def _ready_pod(objects: Objects, name: str) -> bool:
@@ -368,12 +517,9 @@ async def _rbac_refuses_secrets(api: ApiClient) -> None:
     """As the ServiceAccount (impersonated, as `kubectl --as` does): pods yes, secrets no."""
     user = f"system:serviceaccount:{NAMESPACE}:stswatch"
     headers = {"Impersonate-User": user}
-    pods = await _call(api, "GET", "/api/v1/namespaces/deploy-web/pods", headers=headers)
+    pods = await _call(api, "GET", f"/api/v1/namespaces/{WEB}/pods", headers=headers)
     assert pods["items"], "the ServiceAccount lists the pods it records"
-    for path in (
-        "/api/v1/namespaces/deploy-web/secrets",
-        f"/api/v1/namespaces/{NAMESPACE}/secrets",
-    ):
+    for path in (f"/api/v1/namespaces/{WEB}/secrets", f"/api/v1/namespaces/{NAMESPACE}/secrets"):
         with pytest.raises(ApiException) as refused:
             await _call(api, "GET", path, headers=headers)
         assert refused.value.status == 403, refused.value
