@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from tests.fixtures.cli_args import parses
 from tests.fixtures.kustomization import render
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -77,6 +78,7 @@ def test_the_recorder_runs_as_the_in_cluster_one_does() -> None:
     pod = deployment["spec"]["template"]["spec"]["containers"][0]
     lease = pod["args"].index("--lease-namespace")
     assert recorder["command"] == pod["args"][:lease]  # one recorder, no Lease to share
+    parses(recorder["command"])
     store = next(m["mountPath"] for m in pod["volumeMounts"] if m["name"] == "data")
     assert f"recordings:{store}" in recorder["volumes"]
     assert recorder["read_only"] is True

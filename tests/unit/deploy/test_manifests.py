@@ -9,11 +9,15 @@ never Secrets, a Lease as the only write; a restricted securityContext; probes o
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import click
 import pytest
 
 from stswatch.record.kinds import WATCHED_KINDS
+from stswatch.record.metrics import FlightMetrics, parse_listen, serving_health
 from stswatch.record.permissions import needed
 from stswatch.record.scope import RecordScope
+from tests.fixtures.cli_args import parses
 from tests.fixtures.kustomization import render
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -62,6 +66,14 @@ def test_the_overlays_differ_only_in_rbac_and_scope() -> None:
     assert "-A" in _recorder(wide)["args"]
     assert "-A" not in _recorder(narrow)["args"]
     assert _option(_recorder(narrow)["args"], "--namespace") == "default"
+
+
+@pytest.mark.parametrize("overlay", sorted(SCOPES))
+def test_the_recorders_command_line_is_one_stswatch_parses(overlay: str) -> None:
+    args = _recorder(_rendered(overlay))["args"]
+    parses(args)
+    with pytest.raises(click.UsageError):  # the check can fail: a misspelt flag is refused
+        parses([*args, "--retian", "7d"])
 
 
 @pytest.mark.parametrize("overlay", sorted(SCOPES))
@@ -146,14 +158,31 @@ def test_the_store_is_the_claim_at_the_recorders_dir() -> None:
     assert deployment["spec"]["strategy"]["type"] == "Recreate"  # the claim is ReadWriteOnce
 
 
-def test_probes_ask_the_recorders_listen_port_for_health_and_readiness() -> None:
+async def test_probes_ask_the_recorders_listen_port_for_health_and_readiness() -> None:
     recorder = _recorder(_rendered("cluster-wide"))
-    port = int(_option(recorder["args"], "--listen").rsplit(":", 1)[1])
+    _, port = parse_listen(_option(recorder["args"], "--listen"))
     ports = {p["name"]: p["containerPort"] for p in recorder["ports"]}
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         get = recorder[probe]["httpGet"]
         assert get["path"] == path
         assert ports.get(get["port"], get["port"]) == port
+    # what the recorder serves at those paths (on a free loopback port here)
+    ready = False
+    async with (
+        serving_health("127.0.0.1:0", metrics=FlightMetrics(), ready=lambda: ready) as bound,
+        aiohttp.ClientSession() as http,
+    ):
+
+        async def status(probe: str) -> int:
+            async with http.get(
+                f"http://127.0.0.1:{bound}{recorder[probe]['httpGet']['path']}"
+            ) as r:
+                return r.status
+
+        assert await status("livenessProbe") == 200
+        assert await status("readinessProbe") == 503  # a standby: alive, not Ready
+        ready = True
+        assert await status("readinessProbe") == 200
     assert _option(recorder["args"], "--lease-namespace") == "$(POD_NAMESPACE)"
     (env,) = [e for e in recorder["env"] if e["name"] == "POD_NAMESPACE"]
     assert env["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
