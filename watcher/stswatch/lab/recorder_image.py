@@ -60,6 +60,7 @@ SOURCES = (
 ARCHIVE = "stswatch.tar"
 STAMP = ".stamp.json"
 PIP_TIMEOUT_S = 900.0
+PRUNE_AFTER_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,21 @@ class RecorderImage:
     seconds: float
 
 
+def _checkout() -> Path:
+    return Path(__file__).resolve().parents[3]
+
+
+def in_checkout() -> bool:
+    """True when this package runs from a checkout (the image is built from its sources)."""
+    root = _checkout()
+    return (root / "pyproject.toml").is_file() and (root / "watcher" / "stswatch").is_dir()
+
+
 def project_root() -> Path:
-    """The checkout this package runs from (the image is built from its sources)."""
-    root = Path(__file__).resolve().parents[3]
-    if not (root / "pyproject.toml").is_file() or not (root / "watcher" / "stswatch").is_dir():
-        raise LabError(f"the stswatch image is built from a checkout; {root} is not one")
-    return root
+    """The checkout this package runs from."""
+    if not in_checkout():
+        raise LabError(f"the stswatch image is built from a checkout; {_checkout()} is not one")
+    return _checkout()
 
 
 def missing_tools() -> list[str]:
@@ -212,4 +222,18 @@ def build_recorder_image() -> RecorderImage:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     stamp.write_bytes(orjson.dumps({"built": time.time(), "pid": os.getpid()}))
+    _prune(directory.parent, keep=directory)
     return RecorderImage(archive, False, time.monotonic() - started)
+
+
+def _prune(images: Path, *, keep: Path) -> None:
+    """Remove stswatch images built from other sources more than PRUNE_AFTER_S ago (the key
+    changes with every source change; a younger one may be another checkout's, in use)."""
+    for other in images.glob("stswatch-*"):
+        stamp = other / STAMP
+        if (
+            other != keep
+            and stamp.is_file()
+            and time.time() - stamp.stat().st_mtime > PRUNE_AFTER_S
+        ):
+            shutil.rmtree(other, ignore_errors=True)
