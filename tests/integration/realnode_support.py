@@ -12,6 +12,7 @@ import pytest
 from stswatch.lab import realnode
 from stswatch.lab.images import missing_tools
 from stswatch.lab.lab import stop_lab
+from stswatch.lab.recorder_image import missing_tools as image_missing_tools
 
 WAIT_S = 120.0
 POLL_S = 0.5
@@ -24,7 +25,8 @@ def required() -> bool:
 
 
 def host_problems() -> list[str]:
-    return realnode.host_problems() + [f"Debian package {p}" for p in missing_tools()]
+    missing = missing_tools() + image_missing_tools()
+    return realnode.host_problems() + [f"Debian package {p}" for p in missing]
 
 
 def skip_unless_real_nodes_can_run() -> None:

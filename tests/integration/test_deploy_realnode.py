@@ -23,7 +23,6 @@ Marked `realnode`: needs root and the Debian packages the README names. In CI th
 
 import asyncio
 import contextlib
-import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,15 +38,14 @@ import pytest_asyncio
 from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
+from realnode_support import ready, skip_unless_real_nodes_can_run, stop_leftover_labs, until
 
 from stswatch.cli import main
 from stswatch.errors import ExitCode, StswatchError
 from stswatch.lab import realnode
-from stswatch.lab.images import missing_tools
-from stswatch.lab.lab import LabHandle, start_lab, stop_lab
+from stswatch.lab.lab import LabHandle, start_lab
 from stswatch.lab.realnode.host import import_images
 from stswatch.lab.recorder_image import RECORDER_UID, build_recorder_image
-from stswatch.lab.recorder_image import missing_tools as image_missing_tools
 from stswatch.record.pieces import list_pieces
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import list_session_names, load_recording
@@ -63,9 +61,6 @@ WEB = "deploy-web"
 SESSION = "all-namespaces"  # -A: one session per piece, named so (docs/flight.md)
 API_NAME = "kubernetes.default.svc"  # on the lab API server's certificate (lab/certs.py)
 FIELD_MANAGER = "stswatch-deploy-test"
-REQUIRE_ENVS = ("CI", "STSWATCH_REQUIRE_REAL_NODES")
-WAIT_S = 180.0
-POLL_S = 0.5
 # Where each kind the manifests hold is served: (API prefix, plural, namespaced).
 RESOURCES = {
     "Namespace": ("/api/v1", "namespaces", False),
@@ -129,23 +124,11 @@ def _lab_patch(*, gateway: str, port: int) -> list[dict[str, Any]]:
     ]
 
 
-def _required() -> bool:
-    return any(os.environ.get(name) for name in REQUIRE_ENVS)
-
-
-def _host_problems() -> list[str]:
-    missing = missing_tools() + image_missing_tools()
-    return realnode.host_problems() + [f"Debian package {p}" for p in missing]
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LabHandle]:
     """A lab with one real node; torn down (host left clean) afterwards."""
-    problems = _host_problems()
-    if problems and not _required():
-        pytest.skip(f"real nodes need: {'; '.join(problems)}")
-    for layout in tmp_path_factory.getbasetemp().parent.glob(f"pytest-*/*/{realnode.LAYOUT_FILE}"):
-        stop_lab(layout.parent)
+    skip_unless_real_nodes_can_run()
+    stop_leftover_labs(tmp_path_factory.getbasetemp().parent)
     directory = tmp_path_factory.mktemp("deploylab")
     handle = await start_lab(directory, nodes=0, real_nodes=1, report=print)
     try:
@@ -201,16 +184,6 @@ async def _server_side_apply(api: ApiClient, documents: list[dict[str, Any]]) ->
         )
 
 
-async def _until(what: str, check: Callable[[], Awaitable[Any]], *, wait_s: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(POLL_S)
-    raise AssertionError(f"gave up after {wait_s:.0f}s waiting for {what}")
-
-
 def _statefulset(replicas: int, marker: str) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
@@ -236,11 +209,6 @@ def _statefulset(replicas: int, marker: str) -> dict[str, Any]:
             },
         },
     }
-
-
-def _ready(pod: dict[str, Any] | None) -> bool:
-    conditions = (pod or {}).get("status", {}).get("conditions") or []
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
 def _pieces_of(directory: Path) -> list[Path]:
@@ -357,7 +325,7 @@ async def _claim_directory(api: ApiClient, objects: Objects) -> Path:
         claim = await objects.get("PersistentVolumeClaim", "stswatch-data")
         return claim if claim and claim["spec"].get("volumeName") else None
 
-    claim = await _until("the recorder's claim bound", bound)
+    claim = await until("the recorder's claim bound", bound)
     volume = await _call(api, "GET", f"/api/v1/persistentvolumes/{claim['spec']['volumeName']}")
     return Path(volume["spec"]["hostPath"]["path"])
 
@@ -369,11 +337,11 @@ async def test_the_manifests_run_the_recorder_as_its_service_account(
     await _server_side_apply(api, _overlay(deployed))
     recorder = Objects(api, NAMESPACE)
 
-    async def ready() -> dict[str, Any] | None:
-        return next((p for p in await _recorder_pods(recorder) if _ready(p)), None)
+    async def recorder_ready() -> dict[str, Any] | None:
+        return next((p for p in await _recorder_pods(recorder) if ready(p)), None)
 
     # Ready: /readyz answers 200 only while it holds the Lease and its watches are synced
-    pod = await _until("the recorder pod Ready", ready)
+    pod = await until("the recorder pod Ready", recorder_ready)
     assert pod["spec"]["serviceAccountName"] == "stswatch"
     assert pod["spec"]["securityContext"]["runAsUser"] == RECORDER_UID
     lease = await _call(
@@ -390,10 +358,10 @@ async def test_the_manifests_run_the_recorder_as_its_service_account(
     )
     web = Objects(api, WEB)
     await web.apply(_statefulset(1, "one"))
-    await _until("web-0 Ready", lambda: _ready_pod(web, "web-0"))
+    await until("web-0 Ready", lambda: _ready_pod(web, "web-0"))
     # the recorder's watches are live once a later change of the set reaches its store
     await web.apply(_statefulset(1, "watched"))
-    await _until(
+    await until(
         "the marker recorded from a watch",
         lambda: asyncio.to_thread(
             _recorded,
@@ -406,13 +374,13 @@ async def test_the_manifests_run_the_recorder_as_its_service_account(
         ),
     )
     await web.apply(_statefulset(3, "watched"))
-    await _until("web-2 Ready", lambda: _ready_pod(web, "web-2"))
-    await _until(
+    await until("web-2 Ready", lambda: _ready_pod(web, "web-2"))
+    await until(
         "web-2 Ready recorded",
         lambda: asyncio.to_thread(
             _recorded,
             directory,
-            lambda c: c.kind == "Pod" and c.name == "web-2" and _ready(c.object),
+            lambda c: c.kind == "Pod" and c.name == "web-2" and ready(c.object),
         ),
     )
     rss = _recorder_rss_mib()
@@ -423,12 +391,12 @@ async def test_the_manifests_run_the_recorder_as_its_service_account(
     await recorder.delete("Pod", pod["metadata"]["name"])
 
     async def replaced() -> dict[str, Any] | None:
-        found = await ready()
+        found = await recorder_ready()
         return found if found and found["metadata"]["uid"] != pod["metadata"]["uid"] else None
 
-    await _until("a new recorder pod Ready", replaced)
+    await until("a new recorder pod Ready", replaced)
     await web.apply(_statefulset(2, "watched"))
-    await _until(
+    await until(
         "the scale-down recorded after the restart",
         lambda: asyncio.to_thread(
             _recorded,
@@ -438,7 +406,7 @@ async def test_the_manifests_run_the_recorder_as_its_service_account(
     )
     # stop the recorder (SIGTERM: it drains, commits and releases the Lease), then read
     await _scale_recorder(api, NAMESPACE, 0)
-    await _until("the recorder pod gone", lambda: _none(_recorder_pods(recorder)))
+    await until("the recorder pod gone", lambda: _none(_recorder_pods(recorder)))
 
     (piece,) = _pieces_of(directory)
     duplicates = _rows(
@@ -482,7 +450,7 @@ async def test_a_cluster_role_missing_one_verb_stops_the_recorder_before_any_sto
                 return {"pod": pod, "terminated": terminated}
         return None
 
-    found = await _until("the recorder to exit", exited)
+    found = await until("the recorder to exit", exited)
     assert found["terminated"]["exitCode"] == ExitCode.FORBIDDEN, found["terminated"]
     name = found["pod"]["metadata"]["name"]
     previous = (
@@ -510,7 +478,7 @@ async def _none(pods: Awaitable[list[dict[str, Any]]]) -> bool:
 
 
 async def _ready_pod(objects: Objects, name: str) -> bool:
-    return _ready(await objects.get("Pod", name))
+    return ready(await objects.get("Pod", name))
 
 
 async def _rbac_refuses_secrets(api: ApiClient) -> None:
