@@ -237,6 +237,15 @@ def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
+def _duplicates(piece: Path) -> list[tuple[Any, ...]]:
+    """(uid, resourceVersion) pairs recorded more than once in a session of the piece."""
+    return _rows(
+        piece,
+        "SELECT uid, resource_version, count(*) FROM change "
+        "GROUP BY session_id, uid, resource_version HAVING count(*) > 1",
+    )
+
+
 def _recorder_rss_mib() -> float | None:
     """The in-pod recorder's resident memory, seen from the host (it runs as RECORDER_UID)."""
     for process in psutil.process_iter(["uids", "cmdline", "memory_info"]):
@@ -409,12 +418,7 @@ async def test_the_manifests_run_the_recorder_as_its_service_account(
     await until("the recorder pod gone", lambda: _none(_recorder_pods(recorder)))
 
     (piece,) = _pieces_of(directory)
-    duplicates = _rows(
-        piece,
-        "SELECT uid, resource_version, count(*) FROM change "
-        "GROUP BY session_id, uid, resource_version HAVING count(*) > 1",
-    )
-    assert duplicates == []
+    assert _duplicates(piece) == []
     reasons = {r[0] for r in _rows(piece, "SELECT reason FROM gap")}
     assert any(r.startswith("recorder down") for r in reasons), reasons
     result = verify(load_recording(piece, SESSION), statefulset="web")
@@ -426,6 +430,83 @@ async def test_the_manifests_run_the_recorder_as_its_service_account(
     print(f"$ stswatch verify {SESSION} --db <the claim's directory> --statefulset web")
     print(out.output)
     assert "scale-up 1→3" in out.output, out.output
+
+
+async def test_of_two_replicas_one_records_and_the_other_takes_over(deployed: Deployed) -> None:
+    """The Lease decides: one pod Ready and recording, the other standing by, not Ready; the
+    holder deleted, the other takes over, the handover a gap, no (uid, resourceVersion) twice."""
+    namespace, apps = "stswatch-ha", "deploy-ha"
+    documents = _overlay(deployed, namespace=namespace)
+    (deployment,) = [d for d in documents if d["kind"] == "Deployment"]
+    deployment["spec"]["replicas"] = 2
+    await _server_side_apply(deployed.api, documents)
+    recorder = Objects(deployed.api, namespace)
+    lease_path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/stswatch"
+
+    async def holder_and_standby() -> tuple[dict[str, Any], dict[str, Any]] | None:
+        pods = [p for p in await _recorder_pods(recorder) if p["status"].get("phase") == "Running"]
+        holders = [p for p in pods if ready(p)]
+        standbys = [p for p in pods if not ready(p) and "deletionTimestamp" not in p["metadata"]]
+        return (holders[0], standbys[0]) if len(holders) == 1 and standbys else None
+
+    holder, standby = await until("one recorder Ready, one standing by", holder_and_standby)
+    lease = await _call(deployed.api, "GET", lease_path)
+    assert lease["spec"]["holderIdentity"].startswith(holder["metadata"]["name"])
+    assert not lease["spec"]["holderIdentity"].startswith(standby["metadata"]["name"])
+    directory = await _claim_directory(deployed.api, recorder)
+    await _call(
+        deployed.api,
+        "POST",
+        "/api/v1/namespaces",
+        body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": apps}},
+    )
+    web = Objects(deployed.api, apps)
+    await web.apply(_statefulset(1, "before"))
+    await until(
+        "web-0 recorded Ready",
+        lambda: asyncio.to_thread(
+            _recorded,
+            directory,
+            lambda c: c.kind == "Pod" and c.name == "web-0" and ready(c.object),
+        ),
+    )
+
+    started = time.monotonic()
+    await recorder.delete("Pod", holder["metadata"]["name"])
+
+    async def taken_over() -> dict[str, Any] | None:
+        found = await _call(deployed.api, "GET", lease_path)
+        name = found["spec"].get("holderIdentity") or ""
+        pods = {p["metadata"]["name"]: p for p in await _recorder_pods(recorder)}
+        new = pods.get(name.split("/")[0])
+        return (
+            new
+            if new and new["metadata"]["name"] != holder["metadata"]["name"] and ready(new)
+            else None
+        )
+
+    successor = await until("another recorder holding the Lease, Ready", taken_over)
+    print(
+        f"handover: {holder['metadata']['name']} deleted, {successor['metadata']['name']} Ready "
+        f"holding the Lease after {time.monotonic() - started:.1f}s "
+        f"(leaseDurationSeconds {lease['spec']['leaseDurationSeconds']})"
+    )
+    await web.apply(_statefulset(2, "after"))
+    await until(
+        "web-1 recorded Ready after the handover",
+        lambda: asyncio.to_thread(
+            _recorded,
+            directory,
+            lambda c: c.kind == "Pod" and c.name == "web-1" and ready(c.object),
+        ),
+    )
+    await _scale_recorder(deployed.api, namespace, 0)
+    await until("the recorders gone", lambda: _none(_recorder_pods(recorder)))
+    (piece,) = _pieces_of(directory)
+    assert _duplicates(piece) == []
+    gaps = _rows(piece, "SELECT kind, reason FROM gap")
+    print(f"gaps recorded at the handover: {sorted(set(gaps))}")
+    assert {reason for _, reason in gaps} == {"recorder down"}, gaps
 
 
 async def test_a_cluster_role_missing_one_verb_stops_the_recorder_before_any_store(
