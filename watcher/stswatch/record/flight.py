@@ -283,11 +283,14 @@ class FlightRecorder:
         backoff = 1.0
         opening: OpeningGap | None = None
         while not self._stopping.is_set() and not lost.is_set():
+            # Between pieces, before choosing: the newest piece (resumed, or the one the next
+            # continues) is kept; the oldest left is told of what went while nothing writes it.
+            existing = list_pieces(cfg.directory)
+            await self._prune(existing[-1].path if existing else None)
             piece, opening = self._choose_piece(opening)
             self._current = piece
             if piece.name not in self.summary.pieces:
                 self.summary.pieces.append(piece.name)
-            await self._prune(piece)
             outcome, failures = await self._record_piece(piece, opening, lost=lost)
             unwritable = [f for f in failures if isinstance(f, StoreWriteError)]
             held = [f for f in failures if isinstance(f, SessionHeldError)]
@@ -322,7 +325,7 @@ class FlightRecorder:
                     retry_in_s=backoff,
                 )
                 self._resume_reason = "disk full: the store could not be written"
-                await self._prune(piece)
+                await self._prune(piece.path)
                 await self._pause(backoff)
                 backoff = min(backoff * 2, cfg.backoff_max_s)
                 opening = None  # the same piece resumes (or, over its cap, the next begins)
@@ -402,7 +405,7 @@ class FlightRecorder:
                     break
                 if time.monotonic() >= next_retention:
                     next_retention = time.monotonic() + cfg.retention_every_s
-                    await self._prune(piece)
+                    await self._prune(piece.path)
                 waiters = [asyncio.ensure_future(self._stopping.wait())]
                 waiters.append(asyncio.ensure_future(lost.wait()))
                 await asyncio.wait(
@@ -427,28 +430,22 @@ class FlightRecorder:
                 failures.append(result)
         return outcome, failures
 
-    async def _prune(self, current: Piece) -> None:
-        """Delete what retention says (whole oldest pieces, never `current`); record it."""
+    async def _prune(self, keep: Path | None) -> None:
+        """Delete what retention says (whole oldest pieces, never `keep`, the piece being
+        written or about to be); the oldest piece left then says history before it is gone."""
         cfg = self._config
         if cfg.retain_s is None and cfg.max_bytes is None:
             return
         pieces = list_pieces(cfg.directory)
+        now = self._clock()
         doomed = to_prune(
-            pieces,
-            current=current.path,
-            now_s=self._clock(),
-            retain_s=cfg.retain_s,
-            max_bytes=cfg.max_bytes,
+            pieces, current=keep, now_s=now, retain_s=cfg.retain_s, max_bytes=cfg.max_bytes
         )
         if not doomed:
             return
+        aged = to_prune(pieces, current=keep, now_s=now, retain_s=cfg.retain_s, max_bytes=None)
         for piece in doomed:
-            cause = (
-                "age"
-                if cfg.retain_s is not None
-                and piece.last_written_s() < self._clock() - cfg.retain_s
-                else "size"
-            )
+            cause = "age" if piece in aged else "size"
             freed = delete_piece(piece)
             self.metrics.retention_deletions.labels(cause).inc()
             self.metrics.retention_bytes.inc(freed)
@@ -465,7 +462,7 @@ class FlightRecorder:
         since = int(doomed[0].start_s * 1e9)
         until = int(oldest.start_s * 1e9)
         try:
-            if oldest.path == current.path:
+            if oldest.path == keep and self._recorders:
                 for recorder in self._recorders:
                     await recorder.record_gap(reason, from_wall_ns=since, to_wall_ns=until)
             else:
