@@ -36,7 +36,13 @@ from pathlib import Path
 import psutil
 import structlog
 
-from stswatch.errors import ClusterError, SessionHeldError, StoreWriteError, StswatchError
+from stswatch.errors import (
+    ClusterError,
+    CorruptStoreError,
+    SessionHeldError,
+    StoreWriteError,
+    StswatchError,
+)
 from stswatch.record.api import TRANSIENT_ERRORS
 from stswatch.record.cluster import Cluster
 from stswatch.record.holder import Holder, host_identity
@@ -332,7 +338,11 @@ class FlightRecorder:
                 continue
             backoff = 1.0
             self._resume_reason = "recorder down"
-            if outcome == "roll":
+            if outcome == "corrupt":
+                opening = OpeningGap(
+                    f"piece roll: {piece.name} could not be read", int(self._clock() * 1e9)
+                )
+            elif outcome == "roll":
                 opening = OpeningGap(
                     f"piece roll: earlier history in {piece.name}",
                     int(piece.last_written_s() * 1e9),
@@ -359,6 +369,20 @@ class FlightRecorder:
     ) -> tuple[str, list[BaseException]]:
         """One run per scope into `piece` until it rolls, stops or fails."""
         cfg = self._config
+        try:
+            # Created and migrated once, before the runs (one per scope) open it side by side.
+            await (await open_store(piece.path)).close()
+        except StoreWriteError as exc:
+            return "failed", [exc]
+        except CorruptStoreError as exc:
+            # Never a crash loop on a damaged piece, never a user's file destroyed: left as it
+            # is, and the recording goes on in a new piece.
+            log.error(
+                "a piece cannot be read: left as it is, recording on in a new one",
+                piece=piece.name,
+                error=str(exc),
+            )
+            return "corrupt", []
         recorders = [
             Recorder(
                 cluster=self._cluster,
