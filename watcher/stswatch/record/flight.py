@@ -427,7 +427,8 @@ class FlightRecorder:
                     log.info("piece complete: rolling", piece=piece.name, cause=why)
                     outcome = "roll"
                     break
-                if time.monotonic() >= next_retention:
+                over = cfg.max_bytes is not None and self._store_bytes() > cfg.max_bytes
+                if over or time.monotonic() >= next_retention:
                     next_retention = time.monotonic() + cfg.retention_every_s
                     await self._prune(piece.path)
                 waiters = [asyncio.ensure_future(self._stopping.wait())]
