@@ -474,3 +474,25 @@ async def test_several_namespaces_are_one_session_each_in_a_piece_and_a_bad_piec
     assert sessions == {namespace, "default"}
     reasons = {r[0] for r in _rows(written[0].path, "SELECT reason FROM gap")}
     assert reasons == {"piece roll: stswatch-20261207T000000Z.db could not be read"}
+
+
+async def test_a_namespace_that_is_not_there_exits_4_before_anything_is_created(
+    lab: LabHandle, tmp_path: Path
+) -> None:
+    pieces = tmp_path / "pieces"
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable, "-m", "stswatch", "record", "--continuous", "--dir", str(pieces),
+            "-n", "no-such-namespace", "--kubeconfig", str(lab.kubeconfig),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        cwd=tmp_path,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == ExitCode.NOT_FOUND, result.stdout + result.stderr
+    assert "namespace 'no-such-namespace' does not exist" in result.stderr
+    assert not pieces.exists()

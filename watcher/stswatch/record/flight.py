@@ -176,6 +176,11 @@ class FlightRecorder:
                 kinds=cfg.kinds,
                 lease_namespace=cfg.lease_namespace,
             )
+        for scope in cfg.scopes:
+            if scope.namespace is not None:  # exit 4 for a namespace that is not there, first
+                await self._cluster.get(
+                    f"/api/v1/namespaces/{scope.namespace}", what=f"namespace {scope.namespace!r}"
+                )
         cfg.directory.mkdir(parents=True, exist_ok=True)
         lease = (
             SessionLease(
