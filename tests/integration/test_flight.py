@@ -83,6 +83,11 @@ class Flight:
                 samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
         return samples
 
+    def stop_after_duration(self) -> tuple[int, str]:
+        """Wait for a --duration run to end by itself: its exit status and output."""
+        code = self.process.wait(timeout=WAIT_S)
+        return code, self.log.read_text(errors="replace")
+
     def stop(self) -> tuple[int, str]:
         """SIGTERM, then its exit status and output."""
         if self.process.poll() is None:
@@ -447,3 +452,47 @@ async def test_a_missing_verb_is_named_and_nothing_is_created(
     finally:
         await rbac.delete_cluster_role_binding(role)
         await rbac.delete_cluster_role(role)
+
+
+async def test_several_namespaces_are_one_session_each_in_a_piece_and_a_bad_piece_is_left_alone(
+    lab: LabHandle, namespace: str, tmp_path: Path
+) -> None:
+    pieces = tmp_path / "pieces"
+    pieces.mkdir()
+    # The newest piece is damaged: it is left byte for byte, and recording goes on in a new one.
+    damaged = pieces / "stswatch-20261207T000000Z.db"
+    damaged.write_bytes(b"not a database, but someone's file" * 100)
+    args = ("--dir", str(pieces), "-n", namespace, "-n", "default", "--duration", "5s")
+    with flight(lab, tmp_path, "two", *args) as f:
+        code, out = await asyncio.to_thread(f.stop_after_duration)
+    assert code == ExitCode.OK, out
+    assert damaged.read_bytes() == b"not a database, but someone's file" * 100
+    assert '"event":"a piece cannot be read: left as it is, recording on in a new one"' in out
+    written = [p for p in list_pieces(pieces) if p.path != damaged]
+    assert len(written) == 1
+    sessions = {r[0] for r in _rows(written[0].path, "SELECT name FROM session")}
+    assert sessions == {namespace, "default"}
+    reasons = {r[0] for r in _rows(written[0].path, "SELECT reason FROM gap")}
+    assert reasons == {"piece roll: stswatch-20261207T000000Z.db could not be read"}
+
+
+async def test_a_namespace_that_is_not_there_exits_4_before_anything_is_created(
+    lab: LabHandle, tmp_path: Path
+) -> None:
+    pieces = tmp_path / "pieces"
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable, "-m", "stswatch", "record", "--continuous", "--dir", str(pieces),
+            "-n", "no-such-namespace", "--kubeconfig", str(lab.kubeconfig),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        cwd=tmp_path,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == ExitCode.NOT_FOUND, result.stdout + result.stderr
+    assert "namespace 'no-such-namespace' does not exist" in result.stderr
+    assert not pieces.exists()

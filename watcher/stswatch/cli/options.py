@@ -22,12 +22,25 @@ def db_option(func: F) -> F:
     return click.option(
         "--db",
         "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_DB,
+        envvar="STSWATCH_DB",
+        show_default=True,
+        help="SQLite store holding the sessions.",
+    )(func)
+
+
+def db_or_pieces_option(func: F) -> F:
+    """`--db PATH`: a store, or the folder of a continuous recording (`session_store`)."""
+    return click.option(
+        "--db",
+        "db_path",
         type=click.Path(path_type=Path),
         default=DEFAULT_DB,
         envvar="STSWATCH_DB",
         show_default=True,
-        help="SQLite store holding the sessions (verify, report, export: or the --dir of a "
-        "continuous recording, its pieces read as one).",
+        help="SQLite store holding the sessions, or the --dir of a continuous recording (its "
+        "pieces read as one: docs/flight.md).",
     )(func)
 
 

@@ -23,6 +23,7 @@ from stswatch.cli.log import configure_logging
 from stswatch.cli.options import (
     cluster_options,
     db_option,
+    db_or_pieces_option,
     session_store,
     statefulset_option,
     window_options,
@@ -293,7 +294,7 @@ def sessions(db_path: Path) -> None:
 )
 @statefulset_option("objects")
 @window_options
-@db_option
+@db_or_pieces_option
 def export(
     session: str,
     fmt: str,

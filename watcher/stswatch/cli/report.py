@@ -7,6 +7,7 @@ import click
 from stswatch.cli import main
 from stswatch.cli.options import (
     db_option,
+    db_or_pieces_option,
     note_older_schema,
     session_store,
     statefulset_option,
@@ -47,7 +48,7 @@ def _write(path: Path, data: bytes) -> None:
 @click.option("--text", is_flag=True, help="Print a compact text timeline to the terminal.")
 @_STATEFULSET
 @window_options
-@db_option
+@db_or_pieces_option
 def report(
     session: str,
     output: Path | None,

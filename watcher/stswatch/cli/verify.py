@@ -7,7 +7,7 @@ import click
 
 from stswatch.cli import main
 from stswatch.cli.options import (
-    db_option,
+    db_or_pieces_option,
     note_older_schema,
     session_store,
     statefulset_option,
@@ -24,7 +24,7 @@ _RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
 
 @main.command()
 @click.argument("session")
-@db_option
+@db_or_pieces_option
 @statefulset_option("episodes")
 @window_options
 @click.option(

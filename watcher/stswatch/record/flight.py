@@ -36,7 +36,13 @@ from pathlib import Path
 import psutil
 import structlog
 
-from stswatch.errors import ClusterError, SessionHeldError, StoreWriteError, StswatchError
+from stswatch.errors import (
+    ClusterError,
+    CorruptStoreError,
+    SessionHeldError,
+    StoreWriteError,
+    StswatchError,
+)
 from stswatch.record.api import TRANSIENT_ERRORS
 from stswatch.record.cluster import Cluster
 from stswatch.record.holder import Holder, host_identity
@@ -170,6 +176,11 @@ class FlightRecorder:
                 kinds=cfg.kinds,
                 lease_namespace=cfg.lease_namespace,
             )
+        for scope in cfg.scopes:
+            if scope.namespace is not None:  # exit 4 for a namespace that is not there, first
+                await self._cluster.get(
+                    f"/api/v1/namespaces/{scope.namespace}", what=f"namespace {scope.namespace!r}"
+                )
         cfg.directory.mkdir(parents=True, exist_ok=True)
         lease = (
             SessionLease(
@@ -283,11 +294,14 @@ class FlightRecorder:
         backoff = 1.0
         opening: OpeningGap | None = None
         while not self._stopping.is_set() and not lost.is_set():
+            # Between pieces, before choosing: the newest piece (resumed, or the one the next
+            # continues) is kept; the oldest left is told of what went while nothing writes it.
+            existing = list_pieces(cfg.directory)
+            await self._prune(existing[-1].path if existing else None)
             piece, opening = self._choose_piece(opening)
             self._current = piece
             if piece.name not in self.summary.pieces:
                 self.summary.pieces.append(piece.name)
-            await self._prune(piece)
             outcome, failures = await self._record_piece(piece, opening, lost=lost)
             unwritable = [f for f in failures if isinstance(f, StoreWriteError)]
             held = [f for f in failures if isinstance(f, SessionHeldError)]
@@ -322,14 +336,18 @@ class FlightRecorder:
                     retry_in_s=backoff,
                 )
                 self._resume_reason = "disk full: the store could not be written"
-                await self._prune(piece)
+                await self._prune(piece.path)
                 await self._pause(backoff)
                 backoff = min(backoff * 2, cfg.backoff_max_s)
                 opening = None  # the same piece resumes (or, over its cap, the next begins)
                 continue
             backoff = 1.0
             self._resume_reason = "recorder down"
-            if outcome == "roll":
+            if outcome == "corrupt":
+                opening = OpeningGap(
+                    f"piece roll: {piece.name} could not be read", int(self._clock() * 1e9)
+                )
+            elif outcome == "roll":
                 opening = OpeningGap(
                     f"piece roll: earlier history in {piece.name}",
                     int(piece.last_written_s() * 1e9),
@@ -356,6 +374,20 @@ class FlightRecorder:
     ) -> tuple[str, list[BaseException]]:
         """One run per scope into `piece` until it rolls, stops or fails."""
         cfg = self._config
+        try:
+            # Created and migrated once, before the runs (one per scope) open it side by side.
+            await (await open_store(piece.path)).close()
+        except StoreWriteError as exc:
+            return "failed", [exc]
+        except CorruptStoreError as exc:
+            # Never a crash loop on a damaged piece, never a user's file destroyed: left as it
+            # is, and the recording goes on in a new piece.
+            log.error(
+                "a piece cannot be read: left as it is, recording on in a new one",
+                piece=piece.name,
+                error=str(exc),
+            )
+            return "corrupt", []
         recorders = [
             Recorder(
                 cluster=self._cluster,
@@ -400,9 +432,10 @@ class FlightRecorder:
                     log.info("piece complete: rolling", piece=piece.name, cause=why)
                     outcome = "roll"
                     break
-                if time.monotonic() >= next_retention:
+                over = cfg.max_bytes is not None and self._store_bytes() > cfg.max_bytes
+                if over or time.monotonic() >= next_retention:
                     next_retention = time.monotonic() + cfg.retention_every_s
-                    await self._prune(piece)
+                    await self._prune(piece.path)
                 waiters = [asyncio.ensure_future(self._stopping.wait())]
                 waiters.append(asyncio.ensure_future(lost.wait()))
                 await asyncio.wait(
@@ -427,28 +460,22 @@ class FlightRecorder:
                 failures.append(result)
         return outcome, failures
 
-    async def _prune(self, current: Piece) -> None:
-        """Delete what retention says (whole oldest pieces, never `current`); record it."""
+    async def _prune(self, keep: Path | None) -> None:
+        """Delete what retention says (whole oldest pieces, never `keep`, the piece being
+        written or about to be); the oldest piece left then says history before it is gone."""
         cfg = self._config
         if cfg.retain_s is None and cfg.max_bytes is None:
             return
         pieces = list_pieces(cfg.directory)
+        now = self._clock()
         doomed = to_prune(
-            pieces,
-            current=current.path,
-            now_s=self._clock(),
-            retain_s=cfg.retain_s,
-            max_bytes=cfg.max_bytes,
+            pieces, current=keep, now_s=now, retain_s=cfg.retain_s, max_bytes=cfg.max_bytes
         )
         if not doomed:
             return
+        aged = to_prune(pieces, current=keep, now_s=now, retain_s=cfg.retain_s, max_bytes=None)
         for piece in doomed:
-            cause = (
-                "age"
-                if cfg.retain_s is not None
-                and piece.last_written_s() < self._clock() - cfg.retain_s
-                else "size"
-            )
+            cause = "age" if piece in aged else "size"
             freed = delete_piece(piece)
             self.metrics.retention_deletions.labels(cause).inc()
             self.metrics.retention_bytes.inc(freed)
@@ -465,7 +492,7 @@ class FlightRecorder:
         since = int(doomed[0].start_s * 1e9)
         until = int(oldest.start_s * 1e9)
         try:
-            if oldest.path == current.path:
+            if oldest.path == keep and self._recorders:
                 for recorder in self._recorders:
                     await recorder.record_gap(reason, from_wall_ns=since, to_wall_ns=until)
             else:

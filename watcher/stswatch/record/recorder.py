@@ -8,6 +8,7 @@ the downtime becomes one gap per kind, closed by a relist diff.
 """
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -37,7 +38,7 @@ from stswatch.record.reflector import (
 )
 from stswatch.record.scope import Membership, NamespaceWorld, RecordScope, StatefulSetWorld
 from stswatch.record.store import KnownObject, SessionRow, Store, open_store
-from stswatch.record.writer import OnCommit, Writer
+from stswatch.record.writer import OnCommit, Writer, WriterClosedError
 from stswatch.version import __version__
 
 log = structlog.get_logger(__name__)
@@ -366,21 +367,26 @@ class Recorder:
                     for task in tasks:
                         task.cancel()
             finally:
+                with contextlib.suppress(WriterClosedError):
+                    await self._record_opening_gap()
                 await writer.close()
         return reason
+
+    async def _record_opening_gap(self) -> None:
+        """Once, in a new session with an opening gap: from where the previous piece stopped
+        to now (its first list done, or the run stopping before it was)."""
+        if not self._opening_pending or self._opening_gap is None:
+            return
+        self._opening_pending = False
+        gap = self._opening_gap
+        now = time.time_ns()
+        for kind in self._kinds:
+            await self._submit(GapRecord(kind.name, gap.reason, None, None, gap.from_wall_ns, now))
 
     async def _announce_synced(self, reflectors: list[Reflector]) -> None:
         for reflector in reflectors:
             await reflector.synced.wait()
-        if self._opening_pending and self._opening_gap is not None:
-            # Before the first list of a new session: what a previous piece may have seen last.
-            gap = self._opening_gap
-            for kind in self._kinds:
-                record = GapRecord(
-                    kind.name, gap.reason, None, None, gap.from_wall_ns, time.time_ns()
-                )
-                await self._submit(record)
-            self._opening_pending = False
+        await self._record_opening_gap()
         self._synced.set()
         log.info("synced: listed every kind, now watching", kinds=len(reflectors))
 
