@@ -3,7 +3,8 @@
 #   - Debian packages, as root through apt-get, else through sudo, else a clear error naming
 #     them: chromium (the report tests open the HTML headless), jq (a stage cross-check), and
 #     what real lab nodes need (tests marked realnode, docs/lab.md): containerd, runc and the
-#     CNI plugins run them; gcc, libc6-dev, busybox-static and redis-tools build their images.
+#     CNI plugins run them; gcc, libc6-dev, busybox-static and redis-tools build their images,
+#     python3.11 (Debian's) is the stswatch image's interpreter.
 #   - .venv with stswatch and its test extras (pip).
 #   - the lab's binaries and images (`stswatch lab build --real-nodes`, cached by version).
 # Go >= 1.26 must be on PATH: the lab's control plane is built from Go modules (cached).
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REAL_NODE_PACKAGES="containerd runc containernetworking-plugins busybox-static redis-tools gcc libc6-dev"
+REAL_NODE_PACKAGES="containerd runc containernetworking-plugins busybox-static redis-tools gcc libc6-dev python3.11"
 PACKAGES="chromium jq $REAL_NODE_PACKAGES"
 
 missing=""

@@ -26,13 +26,19 @@ import pytest_asyncio
 import yaml
 from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
+from realnode_support import (
+    POLL_S,
+    ready,
+    skip_unless_real_nodes_can_run,
+    stop_leftover_labs,
+    until,
+)
 from record_support import recording
 
 from stswatch.cli import main
 from stswatch.errors import BadInputError, ExitCode, LabError
 from stswatch.lab import realnode
-from stswatch.lab.images import missing_tools
-from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_lab
+from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab
 from stswatch.lab.paths import LAB_DIR_ENV
 from stswatch.lab.realnode import up as realnode_up
 from stswatch.record.scope import RecordScope
@@ -47,40 +53,12 @@ from tests.fixtures.verdicts import unexplained_inconclusive
 
 pytestmark = [pytest.mark.integration, pytest.mark.realnode]
 
-WAIT_S = 120.0
-POLL_S = 0.5
-REQUIRE_ENVS = ("CI", "STSWATCH_REQUIRE_REAL_NODES")  # .ci/run sets the second
-
-
-def _required() -> bool:
-    """In CI a host that cannot run real nodes fails the tests; elsewhere they skip."""
-    return any(os.environ.get(name) for name in REQUIRE_ENVS)
-
-
-def _host_problems() -> list[str]:
-    return realnode.host_problems() + [f"Debian package {p}" for p in missing_tools()]
-
-
-def _skip_unless_real_nodes_can_run() -> None:
-    """Skip, naming what is missing, where the host cannot run real nodes; when `_required`, go
-    on, so that starting the lab fails the test loudly."""
-    problems = _host_problems()
-    if problems and not _required():
-        pytest.skip(f"real nodes need: {'; '.join(problems)}")
-
-
-def _stop_leftover_labs(pytest_root: Path) -> None:
-    """A run killed before its teardown leaves real nodes behind: take them down now."""
-    for layout in pytest_root.glob(f"pytest-*/*/{realnode.LAYOUT_FILE}"):
-        print(f"taking down leftover real-node lab {layout.parent}")
-        stop_lab(layout.parent)
-
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def real_lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LabHandle]:
     """A lab with two real nodes and CoreDNS; torn down (host left clean) afterwards."""
-    _skip_unless_real_nodes_can_run()
-    _stop_leftover_labs(tmp_path_factory.getbasetemp().parent)
+    skip_unless_real_nodes_can_run()
+    stop_leftover_labs(tmp_path_factory.getbasetemp().parent)
     directory = tmp_path_factory.mktemp("reallab")
     handle = await start_lab(directory, nodes=0, real_nodes=2, report=print)
     try:
@@ -187,29 +165,14 @@ def _statefulset(*, replicas: int, storage_class: str, spread: bool = False) -> 
     }
 
 
-def _ready(pod: dict[str, Any] | None) -> bool:
-    conditions = (pod or {}).get("status", {}).get("conditions") or []
-    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-
-
-async def _until(what: str, check: Any, *, wait_s: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(POLL_S)
-    raise AssertionError(f"gave up after {wait_s:.0f}s waiting for {what}")
-
-
 async def _pod_ready(objects: Objects, name: str, *, not_uid: str | None = None) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
         pod = await objects.get("Pod", name)
-        if pod is None or pod["metadata"]["uid"] == not_uid or not _ready(pod):
+        if pod is None or pod["metadata"]["uid"] == not_uid or not ready(pod):
             return None
         return pod
 
-    found: dict[str, Any] = await _until(f"{name} Ready", check)
+    found: dict[str, Any] = await until(f"{name} Ready", check)
     return found
 
 
@@ -263,9 +226,9 @@ async def test_failing_readiness_probe_holds_ordered_ready_scale_up(
         assert paused.strip() == "OK"
 
         async def unready() -> bool:
-            return not _ready(await objects.get("Pod", "redis-0"))
+            return not ready(await objects.get("Pod", "redis-0"))
 
-        await _until("redis-0 unready", unready, wait_s=15)
+        await until("redis-0 unready", unready, wait_s=15)
         await objects.apply(_statefulset(replicas=3, storage_class=real_lab.storage_class))
         held_until = time.monotonic() + 5
         while time.monotonic() < held_until:
@@ -339,7 +302,7 @@ async def test_per_pod_names_resolve_from_host_and_pod(
     async def from_host() -> list[str]:
         return await asyncio.to_thread(_dns_query, fqdn, server=server)
 
-    assert await _until(f"{fqdn} from the host", from_host, wait_s=30) == [ip]
+    assert await until(f"{fqdn} from the host", from_host, wait_s=30) == [ip]
     await objects.apply(
         {
             "apiVersion": "v1",
@@ -395,7 +358,7 @@ def _traces(directory: Path) -> list[str]:
 async def test_a_failed_up_leaves_the_host_clean(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _skip_unless_real_nodes_can_run()
+    skip_unless_real_nodes_can_run()
     real_argv = realnode.kubelet_argv
 
     def broken(node: realnode.RealNode, *, kubelet: Path) -> tuple[str, ...]:
@@ -538,7 +501,7 @@ async def test_doctor_names_a_real_crash_loop(real_lab: LabHandle, objects: Obje
             else None
         )
 
-    pod = await _until("crash-0 in CrashLoopBackOff", backing_off)
+    pod = await until("crash-0 in CrashLoopBackOff", backing_off)
     (status,) = pod["status"]["containerStatuses"]
     assert status["lastState"]["terminated"]["exitCode"] == 3, status
 
@@ -547,7 +510,7 @@ async def test_doctor_names_a_real_crash_loop(real_lab: LabHandle, objects: Obje
         return out if code == 1 and "CrashLoopBackOff" in out else None
 
     # the back-off window (10 s, then 20 s, ...) is when the kubelet reports the state
-    report = await _until("doctor to report the crash loop", diagnosed, wait_s=90)
+    report = await until("doctor to report the crash loop", diagnosed, wait_s=90)
     print(report)
     assert (
         "container main of pod crash-0 is in CrashLoopBackOff: last exit Error (exit code 3)"
@@ -628,7 +591,7 @@ async def test_lab_down_leaves_nothing_on_the_host(
     tmp_path_factory: pytest.TempPathFactory, kill_kubelet: bool
 ) -> None:
     """`lab up --real-nodes 1`, a pod, (a `kill -9` of the kubelet,) `lab down`: nothing left."""
-    _skip_unless_real_nodes_can_run()
+    skip_unless_real_nodes_can_run()
     # short (the kubelet's sockets live in it), and where _stop_leftover_labs looks after a crash
     directory = tmp_path_factory.mktemp("down")
     try:
@@ -643,7 +606,7 @@ async def test_lab_down_leaves_nothing_on_the_host(
             (kubelet,) = [r for r in status.state.processes if r.name.startswith("kubelet-")]
             os.kill(kubelet.pid, signal.SIGKILL)
             print(f"kill -9 {kubelet.pid} ({kubelet.name})")
-            await _until("the kubelet gone", lambda: _gone(kubelet.pid), wait_s=10)
+            await until("the kubelet gone", lambda: _gone(kubelet.pid), wait_s=10)
     finally:
         await asyncio.to_thread(_stswatch, directory, "lab", "down")
     check = await asyncio.to_thread(host_check, directory)

@@ -197,6 +197,36 @@ CASES: tuple[BadInput, ...] = (
         ExitCode.USAGE,
     ),
     BadInput(
+        "record",
+        "--continuous without --dir",
+        lambda w: ["record", "--continuous", "-n", "lab"],
+        ExitCode.USAGE,
+    ),
+    BadInput(
+        "record",
+        "--retain that is not an age",
+        lambda w: ["record", "--continuous", "--dir", w / "pieces", "--retain", "a week"],
+        ExitCode.USAGE,
+    ),
+    BadInput(
+        "record",
+        "--max-size that is not a size",
+        lambda w: ["record", "--continuous", "--dir", w / "pieces", "--max-size", "2 parsecs"],
+        ExitCode.USAGE,
+    ),
+    BadInput(
+        "record",
+        "--retain without --continuous",
+        lambda w: ["record", "--session", "s", "--retain", "7d"],
+        ExitCode.USAGE,
+    ),
+    BadInput(
+        "record",
+        "--continuous with an unreachable API server (nothing created)",
+        lambda w: ["record", *_record("kc-unreachable")(w)[5:], "--continuous", "--dir", w / "p"],
+        ExitCode.CLUSTER,
+    ),
+    BadInput(
         "sessions",
         "store that does not exist",
         lambda w: ["sessions", "--db", w / "no.db"],

@@ -12,7 +12,9 @@ from typing import TextIO
 
 from stswatch.cli.status_line import LiveTally, show_status
 from stswatch.record.cluster import IN_CLUSTER, connect
+from stswatch.record.flight import FlightConfig, FlightRecorder, FlightSummary
 from stswatch.record.lease import SessionLease
+from stswatch.record.metrics import FlightMetrics, serving_health
 from stswatch.record.recorder import Recorder, RecordSummary
 from stswatch.record.scope import RecordScope
 
@@ -109,3 +111,81 @@ def describe(summary: RecordSummary) -> list[str]:
     elif summary.relisted:
         lines.append(f"{summary.relisted} changes were recovered by relist diffs after gaps")
     return lines
+
+
+@dataclass(frozen=True)
+class FlightRequest:
+    """Everything `stswatch record --continuous` was asked for."""
+
+    directory: Path
+    namespaces: tuple[str, ...]  # empty: the context's namespace (unless all_namespaces)
+    all_namespaces: bool
+    kubeconfig: Path | None
+    context: str | None
+    keep_env: bool
+    retain_s: float | None
+    max_bytes: int | None
+    piece_every_s: float
+    piece_bytes: int
+    listen: str | None
+    lease_namespace: str | None
+    lease_name: str
+    lease_duration_s: int
+    duration_s: float | None = None
+
+
+async def record_continuously(request: FlightRequest) -> FlightSummary:
+    """Record in pieces until SIGTERM/SIGINT (or the duration); serve health and metrics."""
+    cluster = await connect(kubeconfig=request.kubeconfig, context=request.context)
+    try:
+        scopes: tuple[RecordScope, ...]
+        if request.all_namespaces:
+            scopes = (RecordScope(namespace=None, all_namespaces=True, statefulset=None),)
+        else:
+            names = dict.fromkeys(request.namespaces or (cluster.default_namespace,))
+            scopes = tuple(
+                RecordScope(namespace=n, all_namespaces=False, statefulset=None) for n in names
+            )
+        config = FlightConfig(
+            directory=request.directory,
+            scopes=scopes,
+            retain_s=request.retain_s,
+            max_bytes=request.max_bytes,
+            piece_every_s=request.piece_every_s,
+            piece_bytes=request.piece_bytes,
+            lease_namespace=request.lease_namespace,
+            lease_name=request.lease_name,
+            lease_duration_s=request.lease_duration_s,
+            keep_env=request.keep_env,
+            duration_s=request.duration_s,
+        )
+        metrics = FlightMetrics()
+        recorder = FlightRecorder(cluster=cluster, config=config, metrics=metrics)
+        loop = asyncio.get_running_loop()
+        signals = _SIGNALS if threading.current_thread() is threading.main_thread() else ()
+        for signum in signals:
+            loop.add_signal_handler(signum, recorder.stop)
+        try:
+            if request.listen is None:
+                return await recorder.run()
+            async with serving_health(
+                request.listen, metrics=metrics, ready=lambda: recorder.ready
+            ):
+                return await recorder.run()
+        finally:
+            for signum in signals:
+                loop.remove_signal_handler(signum)
+    finally:
+        await cluster.close()
+
+
+def describe_flight(summary: FlightSummary) -> list[str]:
+    """The summary printed when a continuous recording stops."""
+    changes = sum(r.changes for r in summary.runs)
+    gaps = sum(r.gaps for r in summary.runs)
+    return [
+        f"continuous recording stopped ({summary.end_reason}): {len(summary.pieces)} pieces "
+        f"written, {changes} changes, {gaps} gaps, {len(summary.pruned)} pieces pruned, "
+        f"{summary.unwritable} times the store could not be written, "
+        f"{summary.handovers} times the Lease was lost"
+    ]

@@ -15,6 +15,8 @@ from stswatch.lab.images import build_images, missing_tools
 from stswatch.lab.lab import lab_status, start_lab, stop_lab
 from stswatch.lab.paths import LAB_DIR_ENV, default_lab_dir
 from stswatch.lab.process import is_alive
+from stswatch.lab.recorder_image import build_recorder_image, in_checkout
+from stswatch.lab.recorder_image import missing_tools as recorder_missing_tools
 from stswatch.lab.stages import PodTiming
 from stswatch.lab.state import ProcessRecord
 
@@ -48,7 +50,7 @@ def lab() -> None:
 def _real_node_problems() -> list[str]:
     """Why this host cannot run real nodes, including the image builder's packages."""
     problems = realnode.host_problems()
-    tools = missing_tools()
+    tools = missing_tools() + recorder_missing_tools()
     if tools:
         problems.append(f"Debian packages {' '.join(tools)} (to build the images)")
     return problems
@@ -85,6 +87,12 @@ def build(real_nodes: bool | None) -> None:
     images = build_images(kubernetes_version=results[0].version)
     how = "cached" if images.cached else f"built in {images.seconds:.1f}s"
     click.echo(f"images (pause, redis, busybox): {how} ({images.directory})")
+    if in_checkout():
+        recorder = build_recorder_image()
+        how = "cached" if recorder.cached else f"built in {recorder.seconds:.1f}s"
+        click.echo(f"image stswatch: {how} ({recorder.archive})")
+    else:
+        click.echo("image stswatch: skipped (built from a checkout's sources only)")
     click.echo(f"real nodes ready in {time.monotonic() - node_started:.1f}s")
 
 

@@ -1,12 +1,14 @@
 """Options several commands share, defined once."""
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from stswatch.errors import UsageError
+from stswatch.reports.pieces import is_pieces_folder, joined
 from stswatch.reports.recording import older_schema_note
 from stswatch.reports.window import Moment, WindowRequest, parse_moment
 
@@ -25,6 +27,20 @@ def db_option(func: F) -> F:
         envvar="STSWATCH_DB",
         show_default=True,
         help="SQLite store holding the sessions.",
+    )(func)
+
+
+def db_or_pieces_option(func: F) -> F:
+    """`--db PATH`: a store, or the folder of a continuous recording (`session_store`)."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_DB,
+        envvar="STSWATCH_DB",
+        show_default=True,
+        help="SQLite store holding the sessions, or the --dir of a continuous recording (its "
+        "pieces read as one: docs/flight.md).",
     )(func)
 
 
@@ -49,8 +65,21 @@ def statefulset_option(what: str) -> Callable[[F], F]:
     return click.option("--statefulset", default=None, help=f"Only this StatefulSet's {what}.")
 
 
+@contextlib.contextmanager
+def session_store(db_path: Path, session: str, window: WindowRequest | None) -> Iterator[Path]:
+    """The store to read `session` from: `db_path`, or, for a continuous recording's folder,
+    the pieces the window needs joined into one (`stswatch.reports.pieces.joined`)."""
+    if is_pieces_folder(db_path):
+        with joined(db_path, session, window) as path:
+            yield path
+    else:
+        yield db_path
+
+
 def note_older_schema(path: Path) -> None:
     """Say on stderr when a read-only command reads a store older than this stswatch's schema."""
+    if is_pieces_folder(path):
+        return
     note = older_schema_note(path)
     if note is not None:
         click.echo(note, err=True)

@@ -7,7 +7,9 @@ import click
 from stswatch.cli import main
 from stswatch.cli.options import (
     db_option,
+    db_or_pieces_option,
     note_older_schema,
+    session_store,
     statefulset_option,
     window_options,
     window_request,
@@ -46,7 +48,7 @@ def _write(path: Path, data: bytes) -> None:
 @click.option("--text", is_flag=True, help="Print a compact text timeline to the terminal.")
 @_STATEFULSET
 @window_options
-@db_option
+@db_or_pieces_option
 def report(
     session: str,
     output: Path | None,
@@ -64,7 +66,8 @@ def report(
     if not text and output is None:
         raise click.UsageError("give -o FILE (or --text to print to the terminal)")
     window = window_request(since, until, statefulset)
-    timeline = analyse(db_path, session, window=window).timeline(statefulset)
+    with session_store(db_path, session, window) as store:
+        timeline = analyse(store, session, window=window).timeline(statefulset)
     if text:
         click.echo(timeline_text(timeline), nl=False)
     elif output is not None:

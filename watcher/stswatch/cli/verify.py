@@ -7,8 +7,9 @@ import click
 
 from stswatch.cli import main
 from stswatch.cli.options import (
-    db_option,
+    db_or_pieces_option,
     note_older_schema,
+    session_store,
     statefulset_option,
     window_options,
     window_request,
@@ -23,7 +24,7 @@ _RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
 
 @main.command()
 @click.argument("session")
-@db_option
+@db_or_pieces_option
 @statefulset_option("episodes")
 @window_options
 @click.option(
@@ -57,7 +58,8 @@ def verify(
     partly outside the window is inconclusive, never failed.
     """
     window = window_request(since, until, statefulset)
-    result = analyse(db_path, session, statefulset=statefulset, window=window).result
+    with session_store(db_path, session, window) as store:
+        result = analyse(store, session, statefulset=statefulset, window=window).result
     note_older_schema(db_path)
     click.echo(_RENDERERS[output](result), nl=False)
     sys.exit(int(ExitCode.VERDICT_FAILED if result.failed else ExitCode.OK))

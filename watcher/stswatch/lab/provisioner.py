@@ -82,6 +82,7 @@ async def provision(
     if not selected and await _binding_mode(core, storage_class) == WAIT_FOR_CONSUMER:
         return  # the scheduler picks the node first
     volume = volume_for_claim(claim, storage_class=storage_class, volumes=volumes)
+    _data_directory(Path(volume.spec.host_path.path))
     try:
         await core.create_persistent_volume(volume)
     except ApiException as exc:
@@ -89,6 +90,14 @@ async def provision(
             raise
         return
     log.info("provisioned %s for %s/%s", volume.metadata.name, *_claim_key(claim))
+
+
+def _data_directory(path: Path) -> None:
+    """The volume's directory, writable by any uid, as local-path-provisioner makes it (its setup
+    script's `mkdir -m 0777`): a hostPath volume gets no fsGroup ownership change (Kubernetes docs,
+    "Configure a Security Context for a Pod"), and a non-root pod must still write its claim."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o777)
 
 
 _binding_modes: dict[str, str] = {}

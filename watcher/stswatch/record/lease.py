@@ -60,10 +60,15 @@ class SessionLease:
         session: str,
         identity: str,
         clock: Any = time.time,
+        name: str | None = None,
+        duration_s: int = LEASE_DURATION_S,
     ) -> None:
         self._api = api
         self._namespace = namespace
-        self._name = lease_name(session)
+        self._name = name or lease_name(session)
+        self._duration_s = duration_s
+        # Renewed three times per duration, as LEASE_DURATION_S / RENEW_EVERY_S.
+        self._renew_every_s = duration_s * RENEW_EVERY_S / LEASE_DURATION_S
         self._identity = identity
         self._clock = clock
         self._collection = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
@@ -73,6 +78,11 @@ class SessionLease:
     def name(self) -> str:
         """The Lease's name."""
         return self._name
+
+    @property
+    def duration_s(self) -> int:
+        """leaseDurationSeconds: how long an unrenewed Lease keeps its holder."""
+        return self._duration_s
 
     @property
     def namespace(self) -> str:
@@ -110,7 +120,7 @@ class SessionLease:
         """
         renewed = self._clock()
         while True:
-            await asyncio.sleep(RENEW_EVERY_S)
+            await asyncio.sleep(self._renew_every_s)
             assert self._lease is not None, "acquire() first"
             now = self._clock()
             body = self._body(now, self._lease)
@@ -118,7 +128,7 @@ class SessionLease:
                 self._lease = await self._send("update", f"{self._collection}/{self._name}", body)
                 renewed = now
             except TRANSIENT_ERRORS as exc:
-                if now - renewed >= LEASE_DURATION_S:
+                if now - renewed >= self._duration_s:
                     raise SessionHeldError(
                         f"could not renew Lease {self._namespace}/{self._name} for "
                         f"{now - renewed:.0f} s ({exc}); another recorder may hold it now, so "
@@ -142,7 +152,7 @@ class SessionLease:
         metadata: dict[str, Any] = {"name": self._name, "namespace": self._namespace}
         spec: dict[str, Any] = {
             "holderIdentity": self._identity,
-            "leaseDurationSeconds": LEASE_DURATION_S,
+            "leaseDurationSeconds": self._duration_s,
             "acquireTime": _micro_time(now),
             "renewTime": _micro_time(now),
         }

@@ -8,6 +8,7 @@ the downtime becomes one gap per kind, closed by a relist diff.
 """
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -26,17 +27,18 @@ from stswatch.record.holder import Holder, host_identity
 from stswatch.record.kinds import STATEFUL_SET, WATCHED_KINDS, Kind
 from stswatch.record.lease import SessionLease
 from stswatch.record.permissions import check_permissions
-from stswatch.record.records import MarkRecord, Record
+from stswatch.record.records import GapRecord, MarkRecord, Record
 from stswatch.record.reflector import (
     DEFAULT_TIMEOUTS,
     Observer,
     PendingGap,
     Reflector,
+    WatchEvents,
     WatchTimeouts,
 )
 from stswatch.record.scope import Membership, NamespaceWorld, RecordScope, StatefulSetWorld
 from stswatch.record.store import KnownObject, SessionRow, Store, open_store
-from stswatch.record.writer import Writer
+from stswatch.record.writer import OnCommit, Writer, WriterClosedError
 from stswatch.version import __version__
 
 log = structlog.get_logger(__name__)
@@ -70,6 +72,15 @@ class RecordSummary:
 
 
 @dataclass(frozen=True)
+class OpeningGap:
+    """Why a new session does not begin at the beginning: the stretch before its first list
+    (a continuous recorder's previous piece ended, or was pruned), recorded once it is synced."""
+
+    reason: str
+    from_wall_ns: int
+
+
+@dataclass(frozen=True)
 class _RunStart:
     session: SessionRow
     run_id: int
@@ -93,8 +104,17 @@ class Recorder:
         observer: Observer | None = None,
         holder: Holder | None = None,
         lease: SessionLease | None = None,
+        on_commit: OnCommit | None = None,
+        watch_events: WatchEvents | None = None,
+        resume_reason: str = "recorder down",
+        opening_gap: OpeningGap | None = None,
     ) -> None:
         self._cluster = cluster
+        self._on_commit = on_commit
+        self._watch_events = watch_events
+        self._resume_reason = resume_reason
+        self._opening_gap = opening_gap
+        self._opening_pending = False
         self._db_path = db_path
         self._session = session
         self._scope = scope
@@ -166,6 +186,18 @@ class Recorder:
             raise RuntimeError("the recorder stopped before it was synced")
         raise WaitTimeoutError(f"the recorder was not synced after {timeout:g} s")
 
+    @property
+    def synced(self) -> bool:
+        """Every reflector has listed and is watching."""
+        return self._synced.is_set()
+
+    async def record_gap(self, reason: str, *, from_wall_ns: int, to_wall_ns: int) -> None:
+        """Record one gap of every watched kind (such as history pruned); returns once committed."""
+        writer = self._running_writer()
+        for kind in self._kinds:
+            await writer.submit(GapRecord(kind.name, reason, None, None, from_wall_ns, to_wall_ns))
+        await writer.flush()
+
     async def mark(self, label: str, detail: dict[str, Any]) -> None:
         """Record a labelled moment; returns once it is committed."""
         writer = self._running_writer()
@@ -209,7 +241,13 @@ class Recorder:
         self, store: Store, membership: Membership, *, duration: float | None, started: float
     ) -> RecordSummary:
         start = await self._start(store, membership)
-        writer = Writer(store, session_id=start.session.id, run_id=start.run_id, holding=True)
+        writer = Writer(
+            store,
+            session_id=start.session.id,
+            run_id=start.run_id,
+            holding=True,
+            on_commit=self._on_commit,
+        )
         self._writer = writer
         self.reflectors = start.reflectors
         reason = "error"
@@ -274,7 +312,7 @@ class Recorder:
                 known.setdefault(obj.kind, []).append(obj)
             versions = await store.last_versions(session_id=session.id)
             gaps = {
-                k.name: PendingGap("recorder down", versions.get(k.name), since)
+                k.name: PendingGap(self._resume_reason, versions.get(k.name), since)
                 for k in self._kinds
             }
             log.info(
@@ -296,9 +334,11 @@ class Recorder:
                 known=known.get(kind.name),
                 pending_gap=gaps.get(kind.name),
                 observer=self._observer,
+                watch_events=self._watch_events,
             )
             for kind in self._kinds
         ]
+        self._opening_pending = not session.resumed and self._opening_gap is not None
         return _RunStart(session, run_id, closed, reflectors)
 
     async def _submit(self, record: Record) -> None:
@@ -327,12 +367,26 @@ class Recorder:
                     for task in tasks:
                         task.cancel()
             finally:
+                with contextlib.suppress(WriterClosedError):
+                    await self._record_opening_gap()
                 await writer.close()
         return reason
+
+    async def _record_opening_gap(self) -> None:
+        """Once, in a new session with an opening gap: from where the previous piece stopped
+        to now (its first list done, or the run stopping before it was)."""
+        if not self._opening_pending or self._opening_gap is None:
+            return
+        self._opening_pending = False
+        gap = self._opening_gap
+        now = time.time_ns()
+        for kind in self._kinds:
+            await self._submit(GapRecord(kind.name, gap.reason, None, None, gap.from_wall_ns, now))
 
     async def _announce_synced(self, reflectors: list[Reflector]) -> None:
         for reflector in reflectors:
             await reflector.synced.wait()
+        await self._record_opening_gap()
         self._synced.set()
         log.info("synced: listed every kind, now watching", kinds=len(reflectors))
 

@@ -61,6 +61,8 @@ Sink = Callable[[Record], Awaitable[None]]
 # the sink (`Writer.last_objects`).
 Recall = Callable[[Sequence[str]], Awaitable[dict[str, str]]]
 Observer = Callable[[ChangeRecord, dict[str, Any]], None]
+# Told of each watch restart ("restart") and each 410 Gone ("gone"), with the kind's name.
+WatchEvents = Callable[[str, str], None]
 _Identity = tuple[str | None, str, str, str]  # a change's namespace, name, uid, resourceVersion
 
 _EVENTS: frozenset[str] = frozenset(("ADDED", "MODIFIED", "DELETED"))
@@ -119,8 +121,11 @@ class Reflector:
         known: list[KnownObject] | None = None,
         pending_gap: PendingGap | None = None,
         observer: Observer | None = None,
+        watch_events: WatchEvents | None = None,
     ) -> None:
         self.kind = kind
+        self._watch_events = watch_events
+        self._watches = 0
         self._api = api
         self._namespace = namespace
         self._sink = sink
@@ -155,6 +160,7 @@ class Reflector:
                 await self._watch_until_gone()
             except GoneError as exc:
                 log.info("watch expired, relisting", kind=self.kind.name, reason=str(exc))
+                self._tell("gone")
                 self._pending_gap = PendingGap(
                     "410 Gone", self.resource_version, self.last_good_wall_ns
                 )
@@ -189,11 +195,18 @@ class Reflector:
         log.debug(
             "watching", kind=self.kind.name, since=self.resource_version, timeout=server_timeout
         )
+        self._watches += 1
+        if self._watches > 1:
+            self._tell("restart")
         response = await open_response(self._api, request, limits=timeout)
         self._watch_request = request
         async with response:
             async for line in iter_lines(response.content):
                 await self.handle_line(line)
+
+    def _tell(self, what: str) -> None:
+        if self._watch_events is not None:
+            self._watch_events(self.kind.name, what)
 
     async def handle_line(self, line: bytes) -> None:
         """Decode, check, redact and hand on one watch-event line, as the stream delivers it."""

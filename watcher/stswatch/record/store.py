@@ -75,6 +75,11 @@ _LAST_VERSION_PER_KIND = (
     "SELECT kind, resource_version FROM change "
     "WHERE id IN (SELECT max(id) FROM change WHERE session_id = ? GROUP BY kind)"
 )
+_RENAME_ROLL_GAPS = (
+    "UPDATE gap SET reason = ?, from_wall_ns = min(from_wall_ns, ?) "
+    "WHERE session_id = ? AND reason LIKE 'piece roll:%'"
+)
+_LAST_RUN_PER_SESSION = "SELECT session_id, max(id) FROM run GROUP BY session_id"
 _PREVIOUS_RUN = (
     "SELECT id, started_wall_ns, ended_wall_ns FROM run "
     "WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT 1"
@@ -248,6 +253,36 @@ class Store:
                 f"session run {run_id} lost its claim: another recorder took the session over "
                 "(this one was not heard of for too long); stopping without writing more"
             )
+
+    async def append_gaps(
+        self, *, reason: str, from_wall_ns: int, to_wall_ns: int, kinds: Sequence[str]
+    ) -> int:
+        """Say in every session of a store no recorder writes that history before it is gone
+        (a piece before it pruned by retention): its `piece roll` gaps are renamed, else one
+        gap per kind is added in the session's last run; how many gaps say it."""
+        with store_errors(self.path, doing="recording a gap"):
+            return await self._in_thread(_append_gaps, reason, from_wall_ns, to_wall_ns, kinds)
+
+
+def _append_gaps(
+    conn: sqlite3.Connection, reason: str, since: int, until: int, kinds: Sequence[str]
+) -> int:
+    """`Store.append_gaps` in the connection's thread, in one transaction: a session whose
+    history began with a `piece roll` gap has those gaps say `reason` instead (and reach back
+    to `since`); any other session gets new gaps."""
+    rows: list[tuple[Any, ...]] = []
+    told = 0
+    with _transaction(conn):
+        for session_id, run_id in conn.execute(_LAST_RUN_PER_SESSION).fetchall():
+            updated = conn.execute(_RENAME_ROLL_GAPS, (reason, since, session_id)).rowcount
+            if updated:
+                told += updated
+                continue
+            rows.extend(
+                (session_id, run_id, kind, reason, None, None, since, until) for kind in kinds
+            )
+        conn.executemany(_INSERT_GAP, rows)
+    return told + len(rows)
 
 
 class _Refused(Exception):

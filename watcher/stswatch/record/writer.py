@@ -43,6 +43,8 @@ class _Beat:
     pass
 
 
+# Told of each committed batch: its changes, its gaps, and when it was committed (wall ns).
+OnCommit = Callable[[Sequence[ChangeRecord], Sequence[GapRecord], int], None]
 _Item = Record | _Flush | _Recall | _Close | _Beat
 _YIELD_EVERY = 50  # records between chances for the writer to run (see `Writer.submit`)
 
@@ -75,8 +77,10 @@ class Writer:
         queue_size: int = 20_000,
         clock: Callable[[], int] = time.time_ns,
         holding: bool = False,
+        on_commit: OnCommit | None = None,
     ) -> None:
         self._store = store
+        self._on_commit = on_commit
         self._holding = holding
         self._session_id = session_id
         self._run_id = run_id
@@ -189,10 +193,11 @@ class Writer:
             else:
                 closing = True
         if changes or gaps or marks or (beat and self._holding):
+            written = self._clock()
             await self._store.write_batch(
                 session_id=self._session_id,
                 run_id=self._run_id,
-                written_wall_ns=self._clock(),
+                written_wall_ns=written,
                 changes=changes,
                 gaps=gaps,
                 marks=marks,
@@ -203,6 +208,8 @@ class Writer:
             self.tally.gaps += len(gaps)
             self.tally.marks += len(marks)
             self.tally.batches += 1 if changes or gaps or marks else 0
+            if self._on_commit is not None and (changes or gaps):
+                self._on_commit(changes, gaps, written)
         for flush in waiting:
             if not flush.done.done():
                 flush.done.set_result(None)

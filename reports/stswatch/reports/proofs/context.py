@@ -389,6 +389,10 @@ def overlapping_gap(ctx: ProofContext, verdict: Verdict, *, kinds: Iterable[str]
     return None
 
 
+# How a continuous recorder's retention names the history it deleted (stswatch.record.flight).
+RETENTION = "retention:"
+
+
 def with_gaps(
     ctx: ProofContext, verdict: Verdict | None, *, kinds: Iterable[str]
 ) -> Verdict | None:
@@ -409,6 +413,6 @@ def with_gaps(
         verdict.basis,
         verdict.evidence,
         gap,
-        "gap",
+        "retention" if gap.reason.startswith(RETENTION) else "gap",
         verdict.marks,
     )

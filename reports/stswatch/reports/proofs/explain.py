@@ -4,6 +4,8 @@
 so they are worded once here. A verdict is inconclusive for one of six causes (its `missing`):
 
 - "gap": its evidence window overlaps a recorded gap of a kind it depends on (`Verdict.gap`);
+- "retention": that gap is history a continuous recorder's retention deleted (its reason begins
+  `retention:`; docs/flight.md), so the evidence is gone for good;
 - "recording-end": the recording ended, or is still live, within the settle window after the
   change, so the evidence could still arrive;
 - "not-recorded": the kind of object it needs was never recorded in this session;
@@ -24,6 +26,8 @@ from stswatch.reports.proofs.verdict import Hold, Verdict
 CAUSES: dict[str, str] = {
     "gap": "a recorded gap: the recorder lost its watch for a while, so changes of a kind the "
     "verdict depends on may be missing from that stretch",
+    "retention": "retention: the gap is history the continuous recorder deleted (--retain, "
+    "--max-size: docs/flight.md), so changes the verdict depends on are gone",
     "recording-end": "the end of the recording: it ended (or is still live) within the settle "
     "window after the change, so the evidence could still have arrived",
     "not-recorded": "never recorded: this session holds no change of the kind the verdict needs",
@@ -51,7 +55,7 @@ def missing_cause(verdict: Verdict) -> str:
 def why_inconclusive(verdict: Verdict) -> str:
     """One sentence naming this verdict's cause (and its gap), for beside its reason."""
     cause = missing_cause(verdict)
-    if cause == "gap" and verdict.gap is not None:
+    if cause in ("gap", "retention") and verdict.gap is not None:
         gap = verdict.gap
         return (
             f"inconclusive: its evidence window overlaps recorded gap #{gap.gap_id} "

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from stswatch.reports.proofs.explain import why_inconclusive
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.proofs.verify import PROOFS as PROOF_REGISTRY
 from stswatch.reports.proofs.verify import verify
@@ -167,6 +168,27 @@ def test_gap_over_the_scale_up_is_inconclusive(tmp_path: Path) -> None:
     assert gating.outcome == "inconclusive"
     assert gating.gap is not None
     assert gating.gap.reason == "410 Gone"
+    assert not result.failed
+
+
+def test_history_pruned_by_retention_is_inconclusive_with_retention_as_its_cause(
+    tmp_path: Path,
+) -> None:
+    """A continuous recorder's retention leaves a `retention:` gap in the oldest piece left
+    (docs/flight.md): a verdict reaching into it is inconclusive, cause retention, never fail."""
+    path = real_store(tmp_path, "lesson")
+    life = lifecycles(path, ORDERED)
+    first = pod(life, "redis-0").created
+    reason = "retention: history before this piece was pruned (2 pieces, the last x.db)"
+    rewrite(path, "INSERT INTO gap (session_id, run_id, kind, reason, from_wall_ns, to_wall_ns) "
+            "VALUES (1, 1, 'Pod', ?, 0, ?)", reason, first.received_wall_ns + 1)  # fmt: skip
+    result = _verify(path)
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up")
+    assert gating.outcome == "inconclusive"
+    assert gating.missing == "retention"
+    assert gating.gap is not None
+    assert gating.gap.reason == reason
+    assert why_inconclusive(gating).endswith(f"(Pod changes may be missing: {reason})")
     assert not result.failed
 
 
