@@ -10,6 +10,9 @@ tar) that `ctr images import` reads:
   shared libraries; tagged as the lesson's `redis:6.2-alpine` and `redis:7.0-alpine`, so its
   manifests run unchanged (the server inside is Debian's, whatever the tag says).
 - busybox: busybox-static with its applet links; tagged `busybox:latest` and `busybox:1.36`.
+- etcd: busybox-static plus the lab's own etcd server and the etcdctl of its version (both
+  static Go builds, `stswatch.lab.build`); tagged as etcd's own image
+  `gcr.io/etcd-development/etcd:<version>`, which the practice scenario `etcd` runs.
 
 The archives are cached under `<cache>/images/<key>/`, the key a hash of every input file.
 """
@@ -29,9 +32,10 @@ from pathlib import Path
 import orjson
 
 from stswatch.errors import LabError
+from stswatch.lab.build import NodeBinaries
 from stswatch.lab.paths import cache_root
 
-FORMAT = "1"  # bump when the image layout below changes
+FORMAT = "2"  # bump when the image layout below changes
 PAUSE_VERSION = "3.10"
 PAUSE_IMAGE = f"registry.k8s.io/pause:{PAUSE_VERSION}"
 KUBERNETES_MODULE = "k8s.io/kubernetes"
@@ -40,7 +44,8 @@ REDIS_SERVER = Path("/usr/bin/redis-check-rdb")
 REDIS_CLI = Path("/usr/bin/redis-cli")
 REDIS_TAGS = ("docker.io/library/redis:6.2-alpine", "docker.io/library/redis:7.0-alpine")
 BUSYBOX_TAGS = ("docker.io/library/busybox:latest", "docker.io/library/busybox:1.36")
-ARCHIVES = ("pause.tar", "redis.tar", "busybox.tar")
+ETCD_REPOSITORY = "gcr.io/etcd-development/etcd"
+ARCHIVES = ("pause.tar", "redis.tar", "busybox.tar", "etcd.tar")
 STAMP = ".stamp.json"
 GCC_TIMEOUT_S = 120.0
 PATH_ENV = "PATH=/usr/local/bin:/usr/bin:/bin"
@@ -211,22 +216,49 @@ def _compile_pause(source: Path, out: Path) -> None:
         raise LabError(f"compiling {source} failed: {done.stderr.strip()[-800:]}")
 
 
-def _inputs(pause_c: Path) -> list[Path]:
-    binaries = [BUSYBOX, REDIS_SERVER, REDIS_CLI]
-    return [pause_c, *binaries, *shared_libraries([REDIS_SERVER, REDIS_CLI])]
+def etcd_image(version: str) -> str:
+    """The tag of the etcd image built from the lab's etcd `version` (`v3.6.16`)."""
+    return f"{ETCD_REPOSITORY}:{version}"
 
 
-def images_key(pause_c: Path) -> str:
-    """A hash of every file the images are made of, and of this module's layout version."""
+def _inputs(pause_c: Path, binaries: NodeBinaries) -> list[Path]:
+    hosts = [BUSYBOX, REDIS_SERVER, REDIS_CLI]
+    built = [binaries.etcd, binaries.etcdctl]
+    return [pause_c, *hosts, *shared_libraries([REDIS_SERVER, REDIS_CLI]), *built]
+
+
+def images_key(pause_c: Path, binaries: NodeBinaries) -> str:
+    """A hash of every file the images are made of, their tags and this module's layout version."""
     digest = hashlib.sha256(FORMAT.encode())
-    for path in _inputs(pause_c):
+    digest.update(binaries.etcd_version.encode())
+    for path in _inputs(pause_c, binaries):
         digest.update(str(path).encode())
         digest.update(path.resolve().read_bytes())
     return digest.hexdigest()[:16]
 
 
-def build_images(*, kubernetes_version: str) -> ImageSet:
-    """Build the three archives unless this exact set is cached; return where they are."""
+def _etcd_archive(path: Path, *, applets: Iterable[str], binaries: NodeBinaries) -> None:
+    """etcd and etcdctl beside busybox's shell (the scenario's command is a shell script)."""
+    etcd = _Layer()
+    _busybox_layer(etcd, applets)
+    etcd.host_file(binaries.etcd, "/usr/local/bin/etcd")
+    etcd.host_file(binaries.etcdctl, "/usr/local/bin/etcdctl")
+    etcd.directory("/var/lib/etcd", 0o700)
+    write_archive(
+        path,
+        layer=etcd.bytes(),
+        tags=[etcd_image(binaries.etcd_version)],
+        config={
+            "Cmd": ["etcd"],
+            "Env": [PATH_ENV],
+            "ExposedPorts": {"2379/tcp": {}, "2380/tcp": {}},
+        },
+    )
+
+
+def build_images(*, binaries: NodeBinaries) -> ImageSet:
+    """Build the archives unless this exact set is cached; return where they are."""
+    kubernetes_version = binaries.kubernetes_version
     started = time.monotonic()
     missing = missing_tools()
     if missing:
@@ -237,7 +269,7 @@ def build_images(*, kubernetes_version: str) -> ImageSet:
     pause_c = pause_source(kubernetes_version=kubernetes_version)
     if not pause_c.is_file():
         raise LabError(f"{pause_c} is missing: build the kubelet first (`stswatch lab build`)")
-    key = images_key(pause_c)
+    key = images_key(pause_c, binaries)
     directory = cache_root() / "images" / key
     stamp = directory / STAMP
     if stamp.is_file() and all((directory / name).is_file() for name in ARCHIVES):
@@ -288,5 +320,6 @@ def build_images(*, kubernetes_version: str) -> ImageSet:
         tags=BUSYBOX_TAGS,
         config={"Cmd": ["sh"], "Env": [PATH_ENV]},
     )
+    _etcd_archive(directory / "etcd.tar", applets=applets, binaries=binaries)
     stamp.write_bytes(orjson.dumps({"key": key, "built": time.time(), "pid": os.getpid()}))
     return ImageSet(directory, False, time.monotonic() - started)
