@@ -15,7 +15,14 @@ from stswatch.reports import causes
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.lifecycles import DnsObservation, PodIncarnation, ServiceIncarnation
 from stswatch.reports.proofs.context import SETTLE_S, ProofContext
-from stswatch.reports.proofs.exec_cited import Cited, Decided, citing_marks, dns_answer
+from stswatch.reports.proofs.exec_cited import (
+    Cited,
+    Decided,
+    citing_marks,
+    dns_answer,
+    joined,
+    member_identity,
+)
 from stswatch.reports.proofs.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-network-identity"
@@ -34,7 +41,11 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if not recreations:
         return None
     return citing_marks(
-        ctx, PROOF, recreations, lambda r: _one(ctx, r), lambda r, d: _asked_dns(ctx, r, d)
+        ctx,
+        PROOF,
+        recreations,
+        lambda r: _one(ctx, r),
+        lambda r, d: joined(_asked_dns(ctx, r, d), member_identity(ctx.execs, r)),
     )
 
 
