@@ -2,8 +2,7 @@
 
 One lab per module with two real nodes (no fake nodes), started and stopped here; its `down`
 must leave nothing on the host, or the module errors. Marked `realnode`: needs root and the
-Debian packages README names. In CI they must be there (no skip); on a developer machine
-without them the module skips with the reason.
+Debian packages README names (the `real_lab` fixture: conftest.py).
 """
 
 import asyncio
@@ -26,13 +25,13 @@ import pytest_asyncio
 import yaml
 from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
+from realnode_support import skip_unless_real_nodes_can_run
 from record_support import recording
 
 from stswatch.cli import main
 from stswatch.errors import BadInputError, ExitCode, LabError
 from stswatch.lab import realnode
-from stswatch.lab.images import missing_tools
-from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_lab
+from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab
 from stswatch.lab.paths import LAB_DIR_ENV
 from stswatch.lab.realnode import up as realnode_up
 from stswatch.record.scope import RecordScope
@@ -48,46 +47,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.realnode]
 
 WAIT_S = 120.0
 POLL_S = 0.5
-REQUIRE_ENVS = ("CI", "STSWATCH_REQUIRE_REAL_NODES")  # .ci/run sets the second
-
-
-def _required() -> bool:
-    """In CI a host that cannot run real nodes fails the tests; elsewhere they skip."""
-    return any(os.environ.get(name) for name in REQUIRE_ENVS)
-
-
-def _host_problems() -> list[str]:
-    return realnode.host_problems() + [f"Debian package {p}" for p in missing_tools()]
-
-
-def _skip_unless_real_nodes_can_run() -> None:
-    """Skip, naming what is missing, where the host cannot run real nodes; when `_required`, go
-    on, so that starting the lab fails the test loudly."""
-    problems = _host_problems()
-    if problems and not _required():
-        pytest.skip(f"real nodes need: {'; '.join(problems)}")
-
-
-def _stop_leftover_labs(pytest_root: Path) -> None:
-    """A run killed before its teardown leaves real nodes behind: take them down now."""
-    for layout in pytest_root.glob(f"pytest-*/*/{realnode.LAYOUT_FILE}"):
-        print(f"taking down leftover real-node lab {layout.parent}")
-        stop_lab(layout.parent)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def real_lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LabHandle]:
-    """A lab with two real nodes and CoreDNS; torn down (host left clean) afterwards."""
-    _skip_unless_real_nodes_can_run()
-    _stop_leftover_labs(tmp_path_factory.getbasetemp().parent)
-    directory = tmp_path_factory.mktemp("reallab")
-    handle = await start_lab(directory, nodes=0, real_nodes=2, report=print)
-    try:
-        yield handle
-    finally:
-        await asyncio.to_thread(handle.down)
-        layout = realnode.read_layout(directory)
-        assert layout is None, "lab down left its real-node layout (something stayed behind)"
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -394,7 +353,7 @@ def _traces(directory: Path) -> list[str]:
 async def test_a_failed_up_leaves_the_host_clean(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _skip_unless_real_nodes_can_run()
+    skip_unless_real_nodes_can_run()
     real_argv = realnode.kubelet_argv
 
     def broken(node: realnode.RealNode, *, kubelet: Path) -> tuple[str, ...]:
@@ -627,8 +586,8 @@ async def test_lab_down_leaves_nothing_on_the_host(
     tmp_path_factory: pytest.TempPathFactory, kill_kubelet: bool
 ) -> None:
     """`lab up --real-nodes 1`, a pod, (a `kill -9` of the kubelet,) `lab down`: nothing left."""
-    _skip_unless_real_nodes_can_run()
-    # short (the kubelet's sockets live in it), and where _stop_leftover_labs looks after a crash
+    skip_unless_real_nodes_can_run()
+    # short (the kubelet's sockets live in it), and where stop_leftover_labs looks after a crash
     directory = tmp_path_factory.mktemp("down")
     try:
         await asyncio.to_thread(_stswatch, directory, "lab", "up", "--real-nodes", "1")
