@@ -1,0 +1,113 @@
+"""The lesson's practice project on real nodes: etcd (and its start-order lesson) recorded and
+proven, under both policies in one run each, on one lab for the module (`real_lab`).
+
+The verdicts are asserted with the key words of their reasons: the member ID unchanged across a
+recreation, the value read back, the DNS record of a pod published before it is Ready, and the
+halt at the first member when its readiness needs a quorum.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from stswatch.cli import main
+from stswatch.lab.lab import LabHandle
+from stswatch.reports.proofs.verdict import Verdict, VerifyResult
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import list_session_names, load_recording
+
+pytestmark = [pytest.mark.integration, pytest.mark.realnode]
+
+LIST = ["etcdctl", "member", "list"]
+
+
+def _run(real_lab: LabHandle, scenario: str, db: Path, out: Path) -> str:
+    """`scenario run SCENARIO --policy both --exec` on the lab; its output (exit 0 asserted)."""
+    argv = ["scenario", "run", scenario, "--policy", "both", "--exec"]
+    argv += ["--kubeconfig", str(real_lab.kubeconfig), "--db", str(db), "-o", str(out)]
+    cli = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert cli.exit_code == 0, cli.output
+    return cli.output
+
+
+def _verify_text(db: Path, session: str) -> str:
+    argv = ["verify", "--db", str(db), session, "--statefulset", "etcd"]
+    cli = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert cli.exit_code == 0, cli.output
+    return cli.output
+
+
+def _the(result: VerifyResult, proof: str, kind: str) -> Verdict:
+    """The one `proof` verdict on the one episode of `kind`."""
+    episodes = [e for e in result.episodes if e.kind == kind]
+    assert len(episodes) == 1, [e.kind for e in result.episodes]
+    (found,) = [v for v in episodes[0].verdicts if v.proof == proof]
+    return found
+
+
+def test_etcd_members_find_each_other_and_one_returns_as_the_same_member(
+    real_lab: LabHandle, tmp_path: Path
+) -> None:
+    db = tmp_path / "etcd.db"
+    output = _run(real_lab, "etcd", db, tmp_path / "out")
+    assert output.count("`cat /tmp/data-dir` in etcd-1 printed 'existing'") == 2, output
+    sessions = list_session_names(db)
+    assert len(sessions) == 2
+    for session in sessions:
+        result = verify(load_recording(db, session), statefulset="etcd")
+        assert result.count("fail") == 0, result.to_dict()
+        assert result.count("inconclusive") == 0, result.to_dict()
+        identity = _the(result, "stable-network-identity", "pod-recreated")
+        assert identity.outcome == "pass", identity.reason
+        same = re.search(
+            r"`etcdctl endpoint status` in the new etcd-1: member ([0-9a-f]+) \([^)]*\), the same "
+            r"etcd member as the old etcd-1 \(marks #\d+, #\d+\)",
+            identity.reason,
+        )
+        assert same, identity.reason
+        assert [m.note for m in identity.marks if m.note.startswith("member ")] == [
+            f"member {same.group(1)} (before)",
+            f"member {same.group(1)} (after)",
+        ]
+        assert "NEW etcd member" not in identity.reason
+        storage = _the(result, "stable-storage", "pod-recreated")
+        assert storage.outcome == "pass", storage.reason
+        assert (
+            "; `etcdctl get mykey --print-value-only --consistency=s` in the new etcd-1 printed "
+            "'hello-from-etcd-1', the value `etcdctl put` wrote in the old one (marks #"
+        ) in storage.reason
+        text = _verify_text(db, session)
+        assert "PASS  stable-network-identity: etcd-1 kept its name" in text
+
+
+def test_etcd_with_a_quorum_probe_halts_at_etcd_0_unless_parallel_and_published(
+    real_lab: LabHandle, tmp_path: Path
+) -> None:
+    db = tmp_path / "halt.db"
+    output = _run(real_lab, "etcd-halt", db, tmp_path / "out")
+    assert "comparison: OrderedReady vs Parallel" in output
+    (ordered,) = [s for s in list_session_names(db) if s.endswith("-orderedready")]
+    (parallel,) = [s for s in list_session_names(db) if s.endswith("-parallel")]
+    halted = verify(load_recording(db, ordered), statefulset="etcd")
+    assert halted.count("fail") == 0, halted.to_dict()
+    gating = _the(halted, "ordered-ready-gating", "scale-up")
+    assert gating.outcome == "pass", gating.reason
+    assert "halted at etcd-0 (not Ready)" in gating.reason
+    assert "1 creation," in gating.reason
+    text = _verify_text(db, ordered)
+    assert re.search(r"progress \[halted\]: .*halted at etcd-0 \(etcd-0 Running, not Ready\)", text)
+    started = verify(load_recording(db, parallel), statefulset="etcd")
+    assert started.count("fail") == 0, started.to_dict()
+    described = _the(started, "parallel-described", "scale-up")
+    assert described.outcome == "pass", described.reason
+    assert "burst width 3 (3 of 3 created before any was Ready)" in described.reason
+    listed = [
+        str(mark.detail.get("output"))
+        for mark in load_recording(db, parallel).marks
+        if isinstance(mark.detail, dict) and mark.detail.get("command") == LIST
+    ]
+    assert len(listed) == 1, listed
+    for ordinal in range(3):
+        assert f", started, etcd-{ordinal}, http://etcd-{ordinal}.etcd." in listed[0], listed
