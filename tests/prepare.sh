@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REAL_NODE_PACKAGES="containerd runc containernetworking-plugins busybox-static redis-tools gcc libc6-dev"
+REAL_NODE_PACKAGES="containerd runc containernetworking-plugins busybox-static redis-tools gcc libc6-dev zookeeper default-jre-headless"
 PACKAGES="chromium jq $REAL_NODE_PACKAGES"
 
 missing=""

@@ -84,7 +84,7 @@ def build(real_nodes: bool | None) -> None:
         click.echo(f"{result.component} {result.version}: {how} ({result.directory})")
     images = build_images(binaries=node_binaries_of(results, report=_report))
     how = "cached" if images.cached else f"built in {images.seconds:.1f}s"
-    click.echo(f"images (pause, redis, busybox, etcd): {how} ({images.directory})")
+    click.echo(f"images (pause, redis, busybox, etcd, zookeeper): {how} ({images.directory})")
     click.echo(f"real nodes ready in {time.monotonic() - node_started:.1f}s")
 
 
