@@ -33,7 +33,7 @@ def _run(real_lab: LabHandle, scenario: str, db: Path, out: Path) -> str:
 
 
 def _verify_text(db: Path, session: str) -> str:
-    argv = ["verify", "--db", str(db), session, "--statefulset", "etcd"]
+    argv = ["verify", "--db", str(db), session, "--statefulset", "etcd"]  # the etcd scenarios
     cli = CliRunner().invoke(main, argv, catch_exceptions=False)
     assert cli.exit_code == 0, cli.output
     return cli.output
@@ -67,10 +67,10 @@ def test_etcd_members_find_each_other_and_one_returns_as_the_same_member(
             identity.reason,
         )
         assert same, identity.reason
-        assert [m.note for m in identity.marks if m.note.startswith("member ")] == [
-            f"member {same.group(1)} (before)",
-            f"member {same.group(1)} (after)",
-        ]
+        notes = [m.note for m in identity.marks if m.note.startswith("member ")]
+        assert len(notes) == 2, notes
+        assert notes[0].startswith(f"member {same.group(1)} of cluster "), notes
+        assert notes[1] == notes[0].replace("(before)", "(after)"), notes
         assert "NEW etcd member" not in identity.reason
         storage = _the(result, "stable-storage", "pod-recreated")
         assert storage.outcome == "pass", storage.reason
@@ -111,3 +111,27 @@ def test_etcd_with_a_quorum_probe_halts_at_etcd_0_unless_parallel_and_published(
     assert len(listed) == 1, listed
     for ordinal in range(3):
         assert f", started, etcd-{ordinal}, http://etcd-{ordinal}.etcd." in listed[0], listed
+
+
+def test_zookeeper_servers_find_each_other_and_one_returns_with_its_myid(
+    real_lab: LabHandle, tmp_path: Path
+) -> None:
+    db = tmp_path / "zk.db"
+    output = _run(real_lab, "zookeeper", db, tmp_path / "out")
+    assert output.count("`cat /tmp/data-dir` in zk-1 printed 'existing'") == 2, output
+    for session in list_session_names(db):
+        result = verify(load_recording(db, session), statefulset="zk")
+        assert result.count("fail") == 0, result.to_dict()
+        assert result.count("inconclusive") == 0, result.to_dict()
+        identity = _the(result, "stable-network-identity", "pod-recreated")
+        assert identity.outcome == "pass", identity.reason
+        assert (
+            "; `cat /var/lib/zookeeper/data/myid` in the new zk-1 printed 2, the same ZooKeeper "
+            "server as the old zk-1 (marks #"
+        ) in identity.reason
+        assert re.search(
+            r"`srvr` in the new zk-1: (leader|follower), zxid 0x[0-9a-f]+", identity.reason
+        )
+        # the name resolved before zk-1 was Ready: the Service publishes not-ready addresses
+        assert "Service zk sets publishNotReadyAddresses" in identity.reason
+        assert _the(result, "stable-storage", "pod-recreated").outcome == "pass"

@@ -104,3 +104,22 @@ def etcd_status(output: str) -> EtcdStatus | None:
         )
     except (orjson.JSONDecodeError, LookupError, TypeError, ValueError):
         return None
+
+
+@dataclass(frozen=True)
+class ZookeeperServerState:
+    """What ZooKeeper's `srvr` four-letter word said of the server it asked."""
+
+    mode: str  # leader, follower, standalone
+    zxid: str  # as printed, 0x<epoch><counter>
+
+
+def zookeeper_srvr(output: str) -> ZookeeperServerState | None:
+    """The `Mode:` and `Zxid:` lines of a `srvr` answer, if the output is one."""
+    found = {
+        key.strip(): value.strip()
+        for key, _, value in (line.partition(":") for line in output.splitlines())
+    }
+    if "Mode" not in found or "Zxid" not in found:
+        return None
+    return ZookeeperServerState(mode=found["Mode"], zxid=found["Zxid"])

@@ -11,7 +11,7 @@ the old pod: https://kubernetes.io/docs/concepts/services-networking/dns-pod-ser
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from stswatch.exec_marks import EtcdStatus, dns_answers, etcd_status
+from stswatch.exec_marks import dns_answers, etcd_status, zookeeper_srvr
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.exec_marks import ExecMark, during, program, run_in
@@ -114,46 +114,92 @@ def read_back(
     return Cited(f"{lead}{differs} in the old one {ids}", refs)
 
 
-def _status(mark: ExecMark) -> EtcdStatus | None:
+@dataclass(frozen=True)
+class _Member:
+    """Who a pod was in its cluster, as one exec output told it."""
+
+    mark: ExecMark
+    what: str  # "etcd member", "ZooKeeper server"
+    identity: str  # "member ab12 of cluster c1", "myid 2": what must not change
+    shown: str  # how the output reads in a reason
+
+
+def _etcd_member(mark: ExecMark) -> _Member | None:
+    """`etcdctl endpoint status -w json` of the pod's own member (no `--endpoints`)."""
     if program(mark) != "etcdctl" or mark.command[1:3] != ("endpoint", "status"):
         return None
     if any(part.startswith("--endpoints") or part == "--cluster" for part in mark.command):
         return None  # another member's status, not this pod's
-    return etcd_status(mark.output)
+    status = etcd_status(mark.output)
+    if status is None:
+        return None
+    role = "the leader" if status.is_leader else f"leader {status.leader}"
+    return _Member(
+        mark,
+        "etcd member",
+        f"member {status.member_id} of cluster {status.cluster_id}",
+        f"`etcdctl endpoint status` in the new {mark.pod}: member {status.member_id} ({role})",
+    )
+
+
+def _zookeeper_server(mark: ExecMark) -> _Member | None:
+    """`cat <dataDir>/myid`: the server id ZooKeeper reads from its data dir."""
+    if program(mark) != "cat" or len(mark.command) != 2 or not mark.command[1].endswith("/myid"):
+        return None
+    if not mark.output.strip().isdigit():
+        return None
+    myid = mark.output.strip()
+    shown = f"`cat {mark.command[1]}` in the new {mark.pod} printed {myid}"
+    return _Member(mark, "ZooKeeper server", f"myid {myid}", shown)
+
+
+def _members(marks: Sequence[ExecMark]) -> list[_Member]:
+    return [
+        member for m in marks if (member := _etcd_member(m) or _zookeeper_server(m)) is not None
+    ]
 
 
 def member_identity(marks: Sequence[ExecMark], recreation: Recreation) -> Cited | None:
-    """The etcd member the pod was before and after its recreation, from `etcdctl endpoint
-    status -w json` run in each incarnation.
+    """The cluster member the pod was before and after its recreation: the etcd member ID
+    (`etcdctl endpoint status`), the ZooKeeper myid (`cat <dataDir>/myid`), and the `srvr`
+    answer (mode, zxid) of the new pod.
 
-    A member restarted on its own data dir keeps its member ID (etcd reads it from the WAL); a
-    new ID means the new pod joined as another member, without its predecessor's data.
+    A member restarted on its own data dir keeps its identity (etcd reads its member ID from the
+    WAL, ZooKeeper its myid from the data dir); another one means the new pod joined as another
+    member, without its predecessor's data.
     """
     old, new = recreation.old, recreation.new
-    before = [(m, s) for m in run_in(marks, old) if (s := _status(m)) is not None]
-    after = [(m, s) for m in run_in(marks, new) if (s := _status(m)) is not None]
+    after = _members(run_in(marks, new))
     if not after:
         return None
-    mark, status = after[-1]
-    role = "the leader" if status.is_leader else f"leader {status.leader}"
-    now = f"`etcdctl endpoint status` in the new {new.name}: member {status.member_id} ({role})"
+    now = after[-1]
+    before = [m for m in _members(run_in(marks, old)) if m.what == now.what]
+    served = _srvr(run_in(marks, new))
     if not before:
-        return Cited(f"{now} (mark #{mark.mark_id})", (mark.ref(f"member {status.member_id}"),))
-    first, was = before[-1]
-    refs = (
-        first.ref(f"member {was.member_id} (before)"),
-        mark.ref(f"member {status.member_id} (after)"),
-    )
-    ids = f"(marks #{first.mark_id}, #{mark.mark_id})"
-    if was.member_id == status.member_id and was.cluster_id == status.cluster_id:
-        text = f"{now}, the same etcd member as the old {old.name} {ids}"
-        return Cited(text, refs)
+        cited = Cited(f"{now.shown} (mark #{now.mark.mark_id})", (now.mark.ref(now.identity),))
+        return joined(cited, served)
+    was = before[-1]
+    refs = (was.mark.ref(f"{was.identity} (before)"), now.mark.ref(f"{now.identity} (after)"))
+    ids = f"(marks #{was.mark.mark_id}, #{now.mark.mark_id})"
+    if was.identity == now.identity:
+        return joined(
+            Cited(f"{now.shown}, the same {now.what} as the old {old.name} {ids}", refs), served
+        )
     text = (
-        f"{new.name} came back as a NEW etcd member: member {status.member_id} of cluster "
-        f"{status.cluster_id}, not member {was.member_id} of cluster {was.cluster_id} as the "
+        f"{new.name} came back as a NEW {now.what}: {now.identity}, not {was.identity} as the "
         f"old {old.name} was {ids}; it did not restart from its predecessor's data"
     )
-    return Cited(text, refs)
+    return joined(Cited(text, refs), served)
+
+
+def _srvr(marks: Sequence[ExecMark]) -> Cited | None:
+    """The last `srvr` answer in the new pod: ZooKeeper's mode and last zxid."""
+    answered = [(m, state) for m in marks if (state := zookeeper_srvr(m.output)) is not None]
+    if not answered:
+        return None
+    mark, state = answered[-1]
+    text = f"`srvr` in the new {mark.pod}: {state.mode}, zxid {state.zxid} (mark #{mark.mark_id})"
+    return Cited(text, (mark.ref(f"{state.mode}, zxid {state.zxid}"),))
 
 
 def joined(*found: Cited | None) -> Cited | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from stswatch.exec_marks import etcd_status, exec_mark_detail
+from stswatch.exec_marks import etcd_status, exec_mark_detail, zookeeper_srvr
 from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.render import render_json, render_junit, render_text
 from stswatch.reports.proofs.verdict import Verdict
@@ -225,7 +225,10 @@ def test_an_etcd_member_back_with_its_id_is_cited_as_the_same_member(tmp_path: P
         "; `etcdctl endpoint status` in the new web-1: member ab12 (the leader), the same etcd "
         "member as the old web-1 (marks #1, #3)"
     )
-    assert [m.note for m in identity.marks] == ["member ab12 (before)", "member ab12 (after)"]
+    assert [m.note for m in identity.marks] == [
+        "member ab12 of cluster c1 (before)",
+        "member ab12 of cluster c1 (after)",
+    ]
     assert storage.reason.endswith(
         "; `etcdctl get mykey --print-value-only --consistency=s` in the new web-1 printed "
         "'hello-from-web-1', the value `etcdctl put` wrote in the old one (marks #2, #4)"
@@ -261,3 +264,65 @@ def test_etcd_status_reads_the_json_and_refuses_anything_else() -> None:
     assert etcd_status("127.0.0.1:2379, ab12, 3.6.16") is None
     assert etcd_status("[]") is None
     assert etcd_status('[{"Status": {"header": {}}}]') is None
+
+
+MYID = ["cat", "/var/lib/zookeeper/data/myid"]
+SRVR = ["sh", "-c", "echo srvr | nc 127.0.0.1 2181"]
+
+
+def _srvr_answer(mode: str, zxid: str) -> str:
+    return (
+        "Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC\n"
+        f"Latency min/avg/max: 0/0.0/0\nReceived: 1\nSent: 0\nConnections: 1\n"
+        f"Outstanding: 0\nZxid: {zxid}\nMode: {mode}\nNode count: 5"
+    )
+
+
+def _zookeeper_recreated(*, myid_after: str) -> Marks:
+    """web-1 as ZooKeeper server 2: its myid, deleted, recreated, its myid and srvr again."""
+    b = ClusterBuilder()
+    b.service("web-headless")
+    b.statefulset("web", replicas=3)
+    for ordinal in range(3):
+        b.bring_up("web", ordinal)
+    b.endpoints("web-headless")
+    marks = Marks(b)
+    marks.exec("web-1", MYID, "2", step=4)
+    b.take_down("web", 1)
+    b.bring_up("web", 1)
+    b.endpoints("web-headless")
+    marks.exec("web-1", MYID, myid_after, step=8)
+    marks.exec("web-1", SRVR, _srvr_answer("follower", "0x100000003"), step=9)
+    b.stop(after_ms=30_000)
+    return marks
+
+
+def test_a_zookeeper_server_back_with_its_myid_is_cited_with_its_mode(tmp_path: Path) -> None:
+    _, identity, _ = _verdicts(_zookeeper_recreated(myid_after="2"), tmp_path)
+    assert identity.outcome == "pass"
+    assert identity.reason.endswith(
+        "; `cat /var/lib/zookeeper/data/myid` in the new web-1 printed 2, the same ZooKeeper "
+        "server as the old web-1 (marks #1, #2); `srvr` in the new web-1: follower, zxid "
+        "0x100000003 (mark #3)"
+    )
+    assert [m.note for m in identity.marks] == [
+        "myid 2 (before)",
+        "myid 2 (after)",
+        "follower, zxid 0x100000003",
+    ]
+
+
+def test_a_zookeeper_server_back_with_another_myid_is_told_plainly(tmp_path: Path) -> None:
+    _, identity, _ = _verdicts(_zookeeper_recreated(myid_after="4"), tmp_path)
+    assert (
+        "; web-1 came back as a NEW ZooKeeper server: myid 4, not myid 2 as the old web-1 was "
+        "(marks #1, #2); it did not restart from its predecessor's data"
+    ) in identity.reason
+
+
+def test_zookeeper_srvr_reads_mode_and_zxid_and_refuses_anything_else() -> None:
+    state = zookeeper_srvr(_srvr_answer("leader", "0x200000000"))
+    assert state is not None
+    assert (state.mode, state.zxid) == ("leader", "0x200000000")
+    assert zookeeper_srvr("imok") is None
+    assert zookeeper_srvr("This ZooKeeper instance is not currently serving requests") is None
