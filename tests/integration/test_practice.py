@@ -1,5 +1,6 @@
-"""The lesson's practice project on real nodes: etcd (and its start-order lesson) recorded and
-proven, under both policies in one run each, on one lab for the module (`real_lab`).
+"""The lesson's practice project on real nodes: etcd, its start-order lesson and ZooKeeper
+recorded and proven under both policies by one `demo --real-nodes --practice` on one lab for
+the module (`real_lab`); each test reads that one recording.
 
 The verdicts are asserted with the key words of their reasons: the member ID unchanged across a
 recreation, the value read back, the DNS record of a pod published before it is Ready, and the
@@ -7,6 +8,7 @@ halt at the first member when its readiness needs a quorum.
 """
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from click.testing import CliRunner
 
 from stswatch.cli import main
 from stswatch.lab.lab import LabHandle
+from stswatch.lab.paths import LAB_DIR_ENV
 from stswatch.reports.proofs.verdict import Verdict, VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import list_session_names, load_recording
@@ -23,13 +26,29 @@ pytestmark = [pytest.mark.integration, pytest.mark.realnode]
 LIST = ["etcdctl", "member", "list"]
 
 
-def _run(real_lab: LabHandle, scenario: str, db: Path, out: Path) -> str:
-    """`scenario run SCENARIO --policy both --exec` on the lab; its output (exit 0 asserted)."""
-    argv = ["scenario", "run", scenario, "--policy", "both", "--exec"]
-    argv += ["--kubeconfig", str(real_lab.kubeconfig), "--db", str(db), "-o", str(out)]
-    cli = CliRunner().invoke(main, argv, catch_exceptions=False)
+@dataclass(frozen=True)
+class PracticeRun:
+    """What `demo --real-nodes --practice` printed and where it recorded."""
+
+    db: Path
+    output: str
+
+    def sessions(self, scenario: str) -> list[str]:
+        """The scenario's sessions (`<scenario>-<UTC time>-<policy>`), OrderedReady first."""
+        pattern = re.compile(rf"{re.escape(scenario)}-\d{{8}}-\d{{6}}-(orderedready|parallel)")
+        return sorted(s for s in list_session_names(self.db) if pattern.fullmatch(s))
+
+
+@pytest.fixture(scope="module")
+def practice(real_lab: LabHandle, tmp_path_factory: pytest.TempPathFactory) -> PracticeRun:
+    """One `demo --real-nodes --practice` on the lab: etcd, etcd-halt, zookeeper, both policies."""
+    directory = tmp_path_factory.mktemp("practice")
+    db = directory / "practice.db"
+    argv = ["demo", "--real-nodes", "--practice", "--db", str(db), "-o", str(directory / "out")]
+    env = {LAB_DIR_ENV: str(real_lab.directory)}
+    cli = CliRunner().invoke(main, argv, env=env, catch_exceptions=False)
     assert cli.exit_code == 0, cli.output
-    return cli.output
+    return PracticeRun(db, cli.output)
 
 
 def _verify_text(db: Path, session: str) -> str:
@@ -48,13 +67,12 @@ def _the(result: VerifyResult, proof: str, kind: str) -> Verdict:
 
 
 def test_etcd_members_find_each_other_and_one_returns_as_the_same_member(
-    real_lab: LabHandle, tmp_path: Path
+    practice: PracticeRun,
 ) -> None:
-    db = tmp_path / "etcd.db"
-    output = _run(real_lab, "etcd", db, tmp_path / "out")
+    db, output = practice.db, practice.output
     assert output.count("`cat /tmp/data-dir` in etcd-1 printed 'existing'") == 2, output
-    sessions = list_session_names(db)
-    assert len(sessions) == 2
+    sessions = practice.sessions("etcd")
+    assert len(sessions) == 2, list_session_names(db)
     for session in sessions:
         result = verify(load_recording(db, session), statefulset="etcd")
         assert result.count("fail") == 0, result.to_dict()
@@ -83,13 +101,11 @@ def test_etcd_members_find_each_other_and_one_returns_as_the_same_member(
 
 
 def test_etcd_with_a_quorum_probe_halts_at_etcd_0_unless_parallel_and_published(
-    real_lab: LabHandle, tmp_path: Path
+    practice: PracticeRun,
 ) -> None:
-    db = tmp_path / "halt.db"
-    output = _run(real_lab, "etcd-halt", db, tmp_path / "out")
-    assert "comparison: OrderedReady vs Parallel" in output
-    (ordered,) = [s for s in list_session_names(db) if s.endswith("-orderedready")]
-    (parallel,) = [s for s in list_session_names(db) if s.endswith("-parallel")]
+    db, output = practice.db, practice.output
+    assert output.count("comparison: OrderedReady vs Parallel") == 3, output
+    ordered, parallel = practice.sessions("etcd-halt")
     halted = verify(load_recording(db, ordered), statefulset="etcd")
     assert halted.count("fail") == 0, halted.to_dict()
     gating = _the(halted, "ordered-ready-gating", "scale-up")
@@ -114,12 +130,13 @@ def test_etcd_with_a_quorum_probe_halts_at_etcd_0_unless_parallel_and_published(
 
 
 def test_zookeeper_servers_find_each_other_and_one_returns_with_its_myid(
-    real_lab: LabHandle, tmp_path: Path
+    practice: PracticeRun,
 ) -> None:
-    db = tmp_path / "zk.db"
-    output = _run(real_lab, "zookeeper", db, tmp_path / "out")
+    db, output = practice.db, practice.output
     assert output.count("`cat /tmp/data-dir` in zk-1 printed 'existing'") == 2, output
-    for session in list_session_names(db):
+    sessions = practice.sessions("zookeeper")
+    assert len(sessions) == 2, list_session_names(db)
+    for session in sessions:
         result = verify(load_recording(db, session), statefulset="zk")
         assert result.count("fail") == 0, result.to_dict()
         assert result.count("inconclusive") == 0, result.to_dict()

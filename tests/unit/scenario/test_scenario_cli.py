@@ -14,7 +14,13 @@ def test_list_shows_builtins_one_line_each() -> None:
     result = CliRunner().invoke(main, ["scenario", "list"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert [line.split()[0] for line in lines] == ["etcd", "etcd-halt", "halt", "lesson", "zookeeper"]
+    assert [line.split()[0] for line in lines] == [
+        "etcd",
+        "etcd-halt",
+        "halt",
+        "lesson",
+        "zookeeper",
+    ]
     assert all(len(line) <= 110 for line in lines)
 
 

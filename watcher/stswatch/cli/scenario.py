@@ -139,16 +139,18 @@ def run_command(
             kubeconfig=kubeconfig, context=context, storage_class=storage_class, progress=_progress
         )
 
-    _run_and_report(
-        scenario,
-        policies=policies,
-        prefix=prefix,
-        db_path=db_path,
-        target=target,
-        out_dir=out_dir,
-        keep_namespace=keep_namespace,
-        allow_exec=allow_exec,
-        allow_privileged=allow_privileged,
+    sys.exit(
+        _run_and_print(
+            scenario,
+            policies=policies,
+            prefix=prefix,
+            db_path=db_path,
+            target=target,
+            out_dir=out_dir,
+            keep_namespace=keep_namespace,
+            allow_exec=allow_exec,
+            allow_privileged=allow_privileged,
+        )
     )
 
 
@@ -199,34 +201,6 @@ def demo_command(db_path: Path, out_dir: Path | None, real_nodes: bool, practice
     sys.exit(max(codes))
 
 
-def _run_and_report(
-    scenario: Scenario,
-    *,
-    policies: tuple[Policy, ...],
-    prefix: str,
-    db_path: Path,
-    target: Callable[[], Awaitable[ScenarioTarget]],
-    out_dir: Path | None,
-    keep_namespace: bool,
-    allow_exec: bool,
-    allow_privileged: bool = False,
-) -> None:
-    """Record, verify, report, print the verdicts; exit non-zero on a failed step or verdict."""
-    sys.exit(
-        _run_and_print(
-            scenario,
-            policies=policies,
-            prefix=prefix,
-            db_path=db_path,
-            target=target,
-            out_dir=out_dir,
-            keep_namespace=keep_namespace,
-            allow_exec=allow_exec,
-            allow_privileged=allow_privileged,
-        )
-    )
-
-
 def _run_and_print(
     scenario: Scenario,
     *,
@@ -239,7 +213,8 @@ def _run_and_print(
     allow_exec: bool,
     allow_privileged: bool = False,
 ) -> int:
-    """Record, verify, report and print the verdicts of one scenario; its exit code."""
+    """Record, verify, report and print the verdicts of one scenario; its exit code (non-zero on
+    a failed step or verdict)."""
     _refuse_existing_sessions(db_path, [session_name(prefix, p) for p in policies])
     configure_logging()  # the recorder's logs go to stderr, next to the progress lines
     result = run_and_report(

@@ -18,7 +18,7 @@ from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import Recording, load_recording
 from stswatch.reports.timeline.html import render_report
 from tests.fixtures.builder import ClusterBuilder
-from tests.fixtures.verdicts import verdict_of
+from tests.fixtures.verdicts import running_web, verdict_of
 
 KIND = "pod-recreated"
 FQDN = "web-1.web-headless.lab.svc.cluster.local"
@@ -198,12 +198,7 @@ def _status(member: int, *, leader: int, cluster: int = 0xC1) -> str:
 
 def _etcd_recreated(*, after: int, read: str, cluster: int = 0xC1) -> Marks:
     """web-1 as an etcd member: its status and a put, deleted, recreated, status and get again."""
-    b = ClusterBuilder()
-    b.service("web-headless")
-    b.statefulset("web", replicas=3)
-    for ordinal in range(3):
-        b.bring_up("web", ordinal)
-    b.endpoints("web-headless")
+    b = running_web()
     marks = Marks(b)
     marks.exec("web-1", STATUS, _status(0xAB12, leader=0xCD34), step=4)
     marks.exec("web-1", PUT, "OK", step=5)
@@ -280,12 +275,7 @@ def _srvr_answer(mode: str, zxid: str) -> str:
 
 def _zookeeper_recreated(*, myid_after: str) -> Marks:
     """web-1 as ZooKeeper server 2: its myid, deleted, recreated, its myid and srvr again."""
-    b = ClusterBuilder()
-    b.service("web-headless")
-    b.statefulset("web", replicas=3)
-    for ordinal in range(3):
-        b.bring_up("web", ordinal)
-    b.endpoints("web-headless")
+    b = running_web()
     marks = Marks(b)
     marks.exec("web-1", MYID, "2", step=4)
     b.take_down("web", 1)
