@@ -152,3 +152,31 @@ def test_zookeeper_servers_find_each_other_and_one_returns_with_its_myid(
         # the name resolved before zk-1 was Ready: the Service publishes not-ready addresses
         assert "Service zk sets publishNotReadyAddresses" in identity.reason
         assert _the(result, "stable-storage", "pod-recreated").outcome == "pass"
+
+
+REPLICA = Path(__file__).parents[1] / "fixtures" / "scenarios" / "redis-replica.yaml"
+
+
+def test_a_redis_replica_follows_redis_0_by_name_across_its_restart(
+    real_lab: LabHandle, tmp_path: Path
+) -> None:
+    """The e2e "redis cluster" case: the key written on redis-0 is on the replica and on the new
+    redis-0; the replica reconnected by the same name (the scenario's exec steps check both)."""
+    db = tmp_path / "replica.db"
+    argv = ["scenario", "run", str(REPLICA), "--policy", "OrderedReady", "--exec"]
+    argv += ["--kubeconfig", str(real_lab.kubeconfig), "--db", str(db), "-o", str(tmp_path)]
+    cli = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert cli.exit_code == 0, cli.output
+    assert cli.output.count("`redis-cli GET mykey` in redis-1 printed 'hello-from-redis-0'") == 2
+    (session,) = list_session_names(db)
+    result = verify(load_recording(db, session), statefulset="redis")
+    assert result.count("fail") == 0, result.to_dict()
+    storage = _the(result, "stable-storage", "pod-recreated")
+    assert storage.outcome == "pass", storage.reason
+    assert (
+        "; `redis-cli GET mykey` in the new redis-0 printed 'hello-from-redis-0', the value "
+        "`redis-cli SET` wrote in the old one (marks #"
+    ) in storage.reason
+    identity = _the(result, "stable-network-identity", "pod-recreated")
+    assert identity.outcome == "pass", identity.reason
+    assert "redis-0 kept its name, hostname and subdomain redis-headless" in identity.reason
