@@ -180,3 +180,38 @@ def test_a_redis_replica_follows_redis_0_by_name_across_its_restart(
     identity = _the(result, "stable-network-identity", "pod-recreated")
     assert identity.outcome == "pass", identity.reason
     assert "redis-0 kept its name, hostname and subdomain redis-headless" in identity.reason
+
+
+PARTITION = Path(__file__).parents[1] / "fixtures" / "scenarios" / "partition-failing.yaml"
+
+
+def test_partition_1_and_pod_0_deleted_with_a_container_failing_on_sigterm(
+    real_lab: LabHandle, tmp_path: Path
+) -> None:
+    """The e2e case: web-2 and web-1 roll (partition 1); web-0, whose container exits 1 on
+    SIGTERM, is deleted and comes back at the current revision, below the partition."""
+    db = tmp_path / "partition.db"
+    argv = ["scenario", "run", str(PARTITION), "--policy", "OrderedReady", "--exec"]
+    argv += ["--kubeconfig", str(real_lab.kubeconfig), "--db", str(db), "-o", str(tmp_path)]
+    cli = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert cli.exit_code == 0, cli.output
+    (session,) = list_session_names(db)
+    recording = load_recording(db, session)
+    result = verify(recording, statefulset="web")
+    assert result.count("fail") == 0, result.to_dict()
+    rolled = _the(result, "rolling-update", "rolling-update")
+    assert rolled.outcome == "pass", rolled.reason
+    assert "from the highest ordinal down to partition 1: web-2, web-1" in rolled.reason
+    identity = _the(result, "stable-network-identity", "pod-recreated")
+    assert identity.outcome == "pass", identity.reason
+    # what the kubelet and the controller recorded: exit 1 on the way out, the old revision back
+    web_0 = [c for c in recording.changes if c.kind == "Pod" and c.name == "web-0"]
+    old_uid = web_0[0].object["metadata"]["uid"]
+    (gone,) = [c for c in web_0 if c.event == "DELETED"]
+    assert gone.object["metadata"]["uid"] == old_uid
+    (state,) = [s["state"] for s in gone.object["status"]["containerStatuses"]]
+    assert state["terminated"]["exitCode"] == 1, state
+    status = [c for c in recording.changes if c.kind == "StatefulSet"][-1].object["status"]
+    assert status["currentRevision"] != status["updateRevision"], status
+    back = [c for c in web_0 if c.object["metadata"]["uid"] != old_uid][-1].object
+    assert back["metadata"]["labels"]["controller-revision-hash"] == status["currentRevision"]
