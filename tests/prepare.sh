@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REAL_NODE_PACKAGES="containerd runc containernetworking-plugins busybox-static redis-tools gcc libc6-dev python3.11"
+REAL_NODE_PACKAGES="containerd runc containernetworking-plugins busybox-static redis-tools gcc libc6-dev python3.11 zookeeper default-jre-headless"
 PACKAGES="chromium jq $REAL_NODE_PACKAGES"
 
 missing=""

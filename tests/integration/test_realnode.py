@@ -2,8 +2,7 @@
 
 One lab per module with two real nodes (no fake nodes), started and stopped here; its `down`
 must leave nothing on the host, or the module errors. Marked `realnode`: needs root and the
-Debian packages README names. In CI they must be there (no skip); on a developer machine
-without them the module skips with the reason.
+Debian packages README names (the `real_lab` fixture: conftest.py).
 """
 
 import asyncio
@@ -30,7 +29,6 @@ from realnode_support import (
     POLL_S,
     ready,
     skip_unless_real_nodes_can_run,
-    stop_leftover_labs,
     until,
 )
 from record_support import recording
@@ -52,21 +50,6 @@ from tests.fixtures.hostile import privileged_pod, scenario_applying
 from tests.fixtures.verdicts import unexplained_inconclusive
 
 pytestmark = [pytest.mark.integration, pytest.mark.realnode]
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def real_lab(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LabHandle]:
-    """A lab with two real nodes and CoreDNS; torn down (host left clean) afterwards."""
-    skip_unless_real_nodes_can_run()
-    stop_leftover_labs(tmp_path_factory.getbasetemp().parent)
-    directory = tmp_path_factory.mktemp("reallab")
-    handle = await start_lab(directory, nodes=0, real_nodes=2, report=print)
-    try:
-        yield handle
-    finally:
-        await asyncio.to_thread(handle.down)
-        layout = realnode.read_layout(directory)
-        assert layout is None, "lab down left its real-node layout (something stayed behind)"
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -592,7 +575,7 @@ async def test_lab_down_leaves_nothing_on_the_host(
 ) -> None:
     """`lab up --real-nodes 1`, a pod, (a `kill -9` of the kubelet,) `lab down`: nothing left."""
     skip_unless_real_nodes_can_run()
-    # short (the kubelet's sockets live in it), and where _stop_leftover_labs looks after a crash
+    # short (the kubelet's sockets live in it), and where stop_leftover_labs looks after a crash
     directory = tmp_path_factory.mktemp("down")
     try:
         await asyncio.to_thread(_stswatch, directory, "lab", "up", "--real-nodes", "1")

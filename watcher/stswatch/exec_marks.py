@@ -12,10 +12,16 @@ so the reading side can cite what a pod printed without re-running anything:
 - `exit_code`: its exit status (null when it could not run to an exit: no such program).
 
 Marks recorded before these keys existed lack them; readers then cite nothing.
+
+What the reading side parses out of an output lives here too (`dns_answers`, `etcd_status`), so
+the run's summary and the proofs read it alike.
 """
 
 import re
+from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 POD = "pod"
 NAMESPACE = "namespace"
@@ -63,3 +69,57 @@ def dns_answers(output: str) -> list[str]:
         elif named and key.strip().startswith("Address") and _IPV4.match(value.strip()):
             answers.append(value.strip())
     return answers
+
+
+@dataclass(frozen=True)
+class EtcdStatus:
+    """What `etcdctl endpoint status -w json` said of the member it asked (IDs in hex, as
+    `etcdctl member list` prints them)."""
+
+    member_id: str
+    cluster_id: str
+    leader: str
+    raft_index: int
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this member was the cluster's leader."""
+        return self.member_id == self.leader
+
+
+def etcd_status(output: str) -> EtcdStatus | None:
+    """The first endpoint's status in `etcdctl endpoint status -w json`'s output, if it is one.
+
+    etcdctl prints the IDs as decimal uint64 in JSON (`header.member_id`, `leader`).
+    """
+    try:
+        answer = orjson.loads(output)
+        status = answer[0]["Status"]
+        header = status["header"]
+        return EtcdStatus(
+            member_id=f"{int(header['member_id']):x}",
+            cluster_id=f"{int(header['cluster_id']):x}",
+            leader=f"{int(status['leader']):x}",
+            raft_index=int(status.get("raftIndex") or 0),
+        )
+    except (orjson.JSONDecodeError, LookupError, TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class ZookeeperServerState:
+    """What ZooKeeper's `srvr` four-letter word said of the server it asked."""
+
+    mode: str  # leader, follower, standalone
+    zxid: str  # as printed, 0x<epoch><counter>
+
+
+def zookeeper_srvr(output: str) -> ZookeeperServerState | None:
+    """The `Mode:` and `Zxid:` lines of a `srvr` answer, if the output is one."""
+    found = {
+        key.strip(): value.strip()
+        for key, _, value in (line.partition(":") for line in output.splitlines())
+    }
+    if "Mode" not in found or "Zxid" not in found:
+        return None
+    return ZookeeperServerState(mode=found["Mode"], zxid=found["Zxid"])

@@ -33,6 +33,13 @@ def test_kubelet_module_pins_the_control_planes_kubernetes() -> None:
     assert _replaces(ours) == _replaces(theirs)
 
 
+def test_etcdctl_module_pins_the_labs_etcd_version() -> None:
+    modules = controlplane_modules()
+    etcd = next(c for c in COMPONENTS if c.name == "etcd")
+    etcdctl = next(c for c in NODE_COMPONENTS if c.name == "etcdctl")
+    assert module_version(etcdctl, modules=modules) == module_version(etcd, modules=modules)
+
+
 def test_coredns_module_is_pinned() -> None:
     coredns = next(c for c in NODE_COMPONENTS if c.name == "coredns")
     assert module_version(coredns, modules=controlplane_modules()).startswith("v1.")

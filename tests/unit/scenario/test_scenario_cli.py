@@ -14,7 +14,13 @@ def test_list_shows_builtins_one_line_each() -> None:
     result = CliRunner().invoke(main, ["scenario", "list"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert [line.split()[0] for line in lines] == ["halt", "lesson"]
+    assert [line.split()[0] for line in lines] == [
+        "etcd",
+        "etcd-halt",
+        "halt",
+        "lesson",
+        "zookeeper",
+    ]
     assert all(len(line) <= 110 for line in lines)
 
 
@@ -49,7 +55,7 @@ def test_run_refuses_bad_yaml(tmp_path: Path) -> None:
 def test_run_unknown_scenario(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scenario", "run", str(tmp_path / "nope.yaml")])
     assert result.exit_code == ExitCode.NOT_FOUND
-    assert "not a built-in (halt, lesson)" in result.output
+    assert "not a built-in (etcd, etcd-halt, halt, lesson, zookeeper)" in result.output
 
 
 def test_run_refuses_a_session_that_exists(tmp_path: Path) -> None:
@@ -66,3 +72,10 @@ def test_run_refuses_a_session_that_exists(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, argv)
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "already holds session 'x-orderedready'" in result.output
+
+
+def test_demo_practice_needs_real_nodes(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["demo", "--practice", "--db", str(tmp_path / "s.db")])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "--practice needs --real-nodes" in result.output
+    assert not (tmp_path / "s.db").exists()

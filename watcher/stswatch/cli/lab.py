@@ -9,7 +9,7 @@ import click
 from stswatch.cli import main
 from stswatch.errors import LabError
 from stswatch.lab import realnode
-from stswatch.lab.build import build_all, build_node_components
+from stswatch.lab.build import build_all, build_node_components, node_binaries_of
 from stswatch.lab.components import Throughput
 from stswatch.lab.images import build_images, missing_tools
 from stswatch.lab.lab import lab_status, start_lab, stop_lab
@@ -84,9 +84,9 @@ def build(real_nodes: bool | None) -> None:
     for result in results:
         how = "cached" if result.cached else f"built in {result.seconds:.1f}s"
         click.echo(f"{result.component} {result.version}: {how} ({result.directory})")
-    images = build_images(kubernetes_version=results[0].version)
+    images = build_images(binaries=node_binaries_of(results, report=_report))
     how = "cached" if images.cached else f"built in {images.seconds:.1f}s"
-    click.echo(f"images (pause, redis, busybox): {how} ({images.directory})")
+    click.echo(f"images (pause, redis, busybox, etcd, zookeeper): {how} ({images.directory})")
     if in_checkout():
         recorder = build_recorder_image()
         how = "cached" if recorder.cached else f"built in {recorder.seconds:.1f}s"

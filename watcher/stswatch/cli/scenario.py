@@ -139,17 +139,22 @@ def run_command(
             kubeconfig=kubeconfig, context=context, storage_class=storage_class, progress=_progress
         )
 
-    _run_and_report(
-        scenario,
-        policies=policies,
-        prefix=prefix,
-        db_path=db_path,
-        target=target,
-        out_dir=out_dir,
-        keep_namespace=keep_namespace,
-        allow_exec=allow_exec,
-        allow_privileged=allow_privileged,
+    sys.exit(
+        _run_and_print(
+            scenario,
+            policies=policies,
+            prefix=prefix,
+            db_path=db_path,
+            target=target,
+            out_dir=out_dir,
+            keep_namespace=keep_namespace,
+            allow_exec=allow_exec,
+            allow_privileged=allow_privileged,
+        )
     )
+
+
+PRACTICE = ("etcd", "etcd-halt", "zookeeper")  # the lesson's practice project (docs/practice.md)
 
 
 @main.command("demo")
@@ -161,29 +166,42 @@ def run_command(
     help="On a lab with a real node (real redis containers, real DNS): the lesson's exec "
     "steps run too. Needs root and the packages in docs/lab.md.",
 )
-def demo_command(db_path: Path, out_dir: Path | None, real_nodes: bool) -> None:
+@click.option(
+    "--practice",
+    is_flag=True,
+    help="With --real-nodes: run the lesson's practice project instead, the built-ins "
+    f"{', '.join(PRACTICE)} under both policies with their exec steps (docs/practice.md).",
+)
+def demo_command(db_path: Path, out_dir: Path | None, real_nodes: bool, practice: bool) -> None:
     """Start the local lab if needed, run `lesson` under both policies, write the reports."""
-    scenario = load_scenario("lesson")
-    prefix = default_session_prefix(scenario)
+    if practice and not real_nodes:
+        raise click.UsageError("--practice needs --real-nodes: etcd and ZooKeeper run containers")
 
     async def target() -> ScenarioTarget:
         return await lab_target(
             storage_class=None, progress=_progress, real_nodes=1 if real_nodes else 0
         )
 
-    _run_and_report(
-        scenario,
-        policies=POLICIES,
-        prefix=prefix,
-        db_path=db_path,
-        target=target,
-        out_dir=out_dir,
-        keep_namespace=False,
-        allow_exec=real_nodes,
-    )
+    codes = []
+    for name in PRACTICE if practice else ("lesson",):
+        scenario = load_scenario(name)
+        prefix = default_session_prefix(scenario)
+        codes.append(
+            _run_and_print(
+                scenario,
+                policies=POLICIES,
+                prefix=prefix,
+                db_path=db_path,
+                target=target,
+                out_dir=out_dir / prefix if out_dir is not None and practice else out_dir,
+                keep_namespace=False,
+                allow_exec=real_nodes,
+            )
+        )
+    sys.exit(max(codes))
 
 
-def _run_and_report(
+def _run_and_print(
     scenario: Scenario,
     *,
     policies: tuple[Policy, ...],
@@ -194,8 +212,9 @@ def _run_and_report(
     keep_namespace: bool,
     allow_exec: bool,
     allow_privileged: bool = False,
-) -> None:
-    """Record, verify, report, print the verdicts; exit non-zero on a failed step or verdict."""
+) -> int:
+    """Record, verify, report and print the verdicts of one scenario; its exit code (non-zero on
+    a failed step or verdict)."""
     _refuse_existing_sessions(db_path, [session_name(prefix, p) for p in policies])
     configure_logging()  # the recorder's logs go to stderr, next to the progress lines
     result = run_and_report(
@@ -216,7 +235,7 @@ def _run_and_report(
             click.echo(f"  {safe_text.field(line)}")
     if result.comparison is not None:
         _print_comparison(result.reported, result.comparison)
-    sys.exit(int(result.exit_code))
+    return int(result.exit_code)
 
 
 def _refuse_existing_sessions(db_path: Path, sessions: Sequence[str]) -> None:

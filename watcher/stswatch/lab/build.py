@@ -103,6 +103,16 @@ NODE_COMPONENTS = (
         packages=(".",),
         binaries=("coredns",),
     ),
+    # The etcd image of the practice scenario (`scenario/builtin/etcd.yaml`) runs the lab's own
+    # etcd server beside etcdctl, which lives in a module of its own at the same version (a unit
+    # test keeps the two versions equal). CGO_ENABLED=0 makes both static.
+    Component(
+        name="etcdctl",
+        module_dir="etcdctl",
+        versioned_module="go.etcd.io/etcd/etcdctl/v3",
+        packages=("go.etcd.io/etcd/etcdctl/v3",),
+        binaries=("etcdctl",),
+    ),
 )
 
 
@@ -360,21 +370,35 @@ class NodeBinaries:
     kubelet: Path
     coredns: Path
     kubernetes_version: str
+    etcd: Path  # the lab's etcd server, and the etcdctl of its version: the etcd image's
+    etcdctl: Path
+    etcd_version: str
 
 
 def build_node_components(*, report: Report) -> list[BuildResult]:
-    """Build (or find cached) the kubelet and CoreDNS."""
+    """Build (or find cached) the kubelet, CoreDNS and etcdctl."""
     return [build_component(component, report=report) for component in NODE_COMPONENTS]
 
 
-def node_binaries(*, report: Report) -> NodeBinaries:
-    """Paths of the kubelet and CoreDNS, building whatever is missing first."""
-    results = {result.component: result for result in build_node_components(report=report)}
-    return NodeBinaries(
-        kubelet=results["kubelet"].directory / "kubelet",
-        coredns=results["coredns"].directory / "coredns",
-        kubernetes_version=results["kubelet"].version,
+def node_binaries_of(results: list[BuildResult], *, report: Report) -> NodeBinaries:
+    """The paths `build_node_components` built, with the lab's etcd server (built if missing)."""
+    found = {result.component: result for result in results}
+    etcd = build_component(
+        next(component for component in COMPONENTS if component.name == "etcd"), report=report
     )
+    return NodeBinaries(
+        kubelet=found["kubelet"].directory / "kubelet",
+        coredns=found["coredns"].directory / "coredns",
+        kubernetes_version=found["kubelet"].version,
+        etcd=etcd.directory / "etcd",
+        etcdctl=found["etcdctl"].directory / "etcdctl",
+        etcd_version=etcd.version,
+    )
+
+
+def node_binaries(*, report: Report) -> NodeBinaries:
+    """Paths of what real nodes run and their images hold, building whatever is missing first."""
+    return node_binaries_of(build_node_components(report=report), report=report)
 
 
 def binaries(*, report: Report) -> Binaries:

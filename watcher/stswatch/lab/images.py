@@ -10,6 +10,15 @@ tar) that `ctr images import` reads:
   shared libraries; tagged as the lesson's `redis:6.2-alpine` and `redis:7.0-alpine`, so its
   manifests run unchanged (the server inside is Debian's, whatever the tag says).
 - busybox: busybox-static with its applet links; tagged `busybox:latest` and `busybox:1.36`.
+- etcd: busybox-static plus the lab's own etcd server and the etcdctl of its version (both
+  static Go builds, `stswatch.lab.build`); tagged as etcd's own image
+  `gcr.io/etcd-development/etcd:<version>`, which the practice scenario `etcd` runs.
+- zookeeper: busybox-static plus Debian's `zookeeper` (its jar and the jars its manifest's
+  Class-Path names, slf4j-simple for a log on stderr) and the headless JRE of Debian's
+  `default-jre-headless` (the files of its openjdk package under the JVM's home, and their
+  shared libraries); tagged `docker.io/library/zookeeper:3.8` (bookworm's is 3.8.0). Debian's
+  `zkServer.sh` and `zkCli.sh` need bash, which the image has not: the scenario starts
+  `QuorumPeerMain` with java and asks `srvr` with busybox's nc.
 
 The archives are cached under `<cache>/images/<key>/`, the key a hash of every input file.
 """
@@ -22,6 +31,7 @@ import shutil
 import subprocess
 import tarfile
 import time
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +39,10 @@ from pathlib import Path
 import orjson
 
 from stswatch.errors import LabError
+from stswatch.lab.build import NodeBinaries
 from stswatch.lab.paths import cache_root
 
-FORMAT = "1"  # bump when the image layout below changes
+FORMAT = "2"  # bump when the image layout below changes
 PAUSE_VERSION = "3.10"
 PAUSE_IMAGE = f"registry.k8s.io/pause:{PAUSE_VERSION}"
 KUBERNETES_MODULE = "k8s.io/kubernetes"
@@ -40,7 +51,14 @@ REDIS_SERVER = Path("/usr/bin/redis-check-rdb")
 REDIS_CLI = Path("/usr/bin/redis-cli")
 REDIS_TAGS = ("docker.io/library/redis:6.2-alpine", "docker.io/library/redis:7.0-alpine")
 BUSYBOX_TAGS = ("docker.io/library/busybox:latest", "docker.io/library/busybox:1.36")
-ARCHIVES = ("pause.tar", "redis.tar", "busybox.tar")
+ETCD_REPOSITORY = "gcr.io/etcd-development/etcd"
+JAVA = Path("/usr/bin/java")
+JRE_PACKAGE = "openjdk-17-jre-headless"  # what default-jre-headless depends on in bookworm
+ZOOKEEPER_JAR = Path("/usr/share/java/zookeeper.jar")
+SLF4J_SIMPLE = Path("/usr/share/java/slf4j-simple.jar")
+ZOOKEEPER_TAG = "docker.io/library/zookeeper:3.8"
+ZOOKEEPER_CLASSPATH = f"{ZOOKEEPER_JAR}:{SLF4J_SIMPLE}"
+ARCHIVES = ("pause.tar", "redis.tar", "busybox.tar", "etcd.tar", "zookeeper.tar")
 STAMP = ".stamp.json"
 GCC_TIMEOUT_S = 120.0
 PATH_ENV = "PATH=/usr/local/bin:/usr/bin:/bin"
@@ -90,7 +108,52 @@ def missing_tools() -> list[str]:
         missing.append("busybox-static")
     if not (REDIS_SERVER.is_file() and REDIS_CLI.is_file()):
         missing.append("redis-tools")
+    if not ZOOKEEPER_JAR.is_file():
+        missing.append("zookeeper")
+    if not JAVA.exists():
+        missing.append("default-jre-headless")
     return missing
+
+
+def java_home() -> Path:
+    """The JVM `/usr/bin/java` leads to (through Debian's alternatives)."""
+    return JAVA.resolve().parent.parent
+
+
+def jre_files() -> list[Path]:
+    """The headless JRE's files under its home, as its Debian package lists them (no man pages).
+
+    Links into /etc (its configuration) are read through; one whose target is absent (the
+    `cacerts` of an uninstalled ca-certificates-java) is left out.
+    """
+    out = subprocess.run(
+        ["dpkg-query", "-L", JRE_PACKAGE], capture_output=True, text=True, check=False, timeout=30
+    ).stdout
+    home = str(java_home()) + "/"
+    return sorted(
+        Path(line)
+        for line in out.splitlines()
+        if line.startswith(home)
+        and "/man/" not in line
+        and "/legal/" not in line
+        and Path(line).is_file()
+    )
+
+
+def zookeeper_jars() -> list[Path]:
+    """zookeeper.jar, the jars its manifest's Class-Path names, and slf4j-simple."""
+    with zipfile.ZipFile(ZOOKEEPER_JAR) as jar:
+        manifest = jar.read("META-INF/MANIFEST.MF").decode()
+    unfolded = manifest.replace("\r\n ", "").replace("\n ", "")
+    listed = next(
+        (
+            line.split(":", 1)[1].split()
+            for line in unfolded.splitlines()
+            if line.startswith("Class-Path:")
+        ),
+        [],
+    )
+    return [ZOOKEEPER_JAR, SLF4J_SIMPLE, *(Path(j) for j in listed if Path(j).is_file())]
 
 
 def shared_libraries(binaries: Iterable[Path]) -> list[Path]:
@@ -103,7 +166,7 @@ def shared_libraries(binaries: Iterable[Path]) -> list[Path]:
         for line in out.splitlines():
             match = re.search(r"=>\s+(/\S+)", line) or re.match(r"\s*(/\S+)\s+\(", line)
             if match:
-                found.add(Path(match.group(1)))
+                found.add(Path(os.path.normpath(match.group(1))))  # `bin/../lib/libjli.so`
     return sorted(found)
 
 
@@ -211,22 +274,83 @@ def _compile_pause(source: Path, out: Path) -> None:
         raise LabError(f"compiling {source} failed: {done.stderr.strip()[-800:]}")
 
 
-def _inputs(pause_c: Path) -> list[Path]:
-    binaries = [BUSYBOX, REDIS_SERVER, REDIS_CLI]
-    return [pause_c, *binaries, *shared_libraries([REDIS_SERVER, REDIS_CLI])]
+def etcd_image(version: str) -> str:
+    """The tag of the etcd image built from the lab's etcd `version` (`v3.6.16`)."""
+    return f"{ETCD_REPOSITORY}:{version}"
 
 
-def images_key(pause_c: Path) -> str:
-    """A hash of every file the images are made of, and of this module's layout version."""
+def _inputs(pause_c: Path, binaries: NodeBinaries) -> list[Path]:
+    hosts = [BUSYBOX, REDIS_SERVER, REDIS_CLI]
+    built = [binaries.etcd, binaries.etcdctl]
+    java = [*jre_files(), *zookeeper_jars()]
+    libraries = shared_libraries([REDIS_SERVER, REDIS_CLI, *_native(java)])
+    return [pause_c, *hosts, *libraries, *built, *java]
+
+
+def _native(files: Iterable[Path]) -> list[Path]:
+    """The executables and shared objects among `files` (what `ldd` is asked about)."""
+    return [f for f in files if f.name == "java" or f.suffix == ".so"]
+
+
+def _zookeeper_archive(path: Path, *, applets: Iterable[str]) -> None:
+    """ZooKeeper's jars and a headless JRE beside busybox's shell and nc."""
+    zookeeper = _Layer()
+    _busybox_layer(zookeeper, applets)
+    jre = jre_files()
+    for file in jre:
+        zookeeper.host_file(file, str(file), 0o755 if file.name == "java" else 0o644)
+    for library in shared_libraries(_native(jre)):
+        if library not in jre:
+            zookeeper.host_file(library, str(library))
+    zookeeper.symlink(str(JAVA), str(java_home() / "bin" / "java"))
+    for jar in zookeeper_jars():
+        zookeeper.host_file(jar, str(jar), 0o644)
+    zookeeper.directory("/var/lib/zookeeper")
+    zookeeper.directory("/conf")
+    write_archive(
+        path,
+        layer=zookeeper.bytes(),
+        tags=[ZOOKEEPER_TAG],
+        config={
+            "Cmd": ["sh"],
+            "Env": [PATH_ENV, f"CLASSPATH={ZOOKEEPER_CLASSPATH}", f"JAVA_HOME={java_home()}"],
+            "ExposedPorts": {"2181/tcp": {}, "2888/tcp": {}, "3888/tcp": {}},
+        },
+    )
+
+
+def images_key(pause_c: Path, binaries: NodeBinaries) -> str:
+    """A hash of every file the images are made of, their tags and this module's layout version."""
     digest = hashlib.sha256(FORMAT.encode())
-    for path in _inputs(pause_c):
+    digest.update(binaries.etcd_version.encode())
+    for path in _inputs(pause_c, binaries):
         digest.update(str(path).encode())
         digest.update(path.resolve().read_bytes())
     return digest.hexdigest()[:16]
 
 
-def build_images(*, kubernetes_version: str) -> ImageSet:
-    """Build the three archives unless this exact set is cached; return where they are."""
+def _etcd_archive(path: Path, *, applets: Iterable[str], binaries: NodeBinaries) -> None:
+    """etcd and etcdctl beside busybox's shell (the scenario's command is a shell script)."""
+    etcd = _Layer()
+    _busybox_layer(etcd, applets)
+    etcd.host_file(binaries.etcd, "/usr/local/bin/etcd")
+    etcd.host_file(binaries.etcdctl, "/usr/local/bin/etcdctl")
+    etcd.directory("/var/lib/etcd", 0o700)
+    write_archive(
+        path,
+        layer=etcd.bytes(),
+        tags=[etcd_image(binaries.etcd_version)],
+        config={
+            "Cmd": ["etcd"],
+            "Env": [PATH_ENV],
+            "ExposedPorts": {"2379/tcp": {}, "2380/tcp": {}},
+        },
+    )
+
+
+def build_images(*, binaries: NodeBinaries) -> ImageSet:
+    """Build the archives unless this exact set is cached; return where they are."""
+    kubernetes_version = binaries.kubernetes_version
     started = time.monotonic()
     missing = missing_tools()
     if missing:
@@ -237,7 +361,7 @@ def build_images(*, kubernetes_version: str) -> ImageSet:
     pause_c = pause_source(kubernetes_version=kubernetes_version)
     if not pause_c.is_file():
         raise LabError(f"{pause_c} is missing: build the kubelet first (`stswatch lab build`)")
-    key = images_key(pause_c)
+    key = images_key(pause_c, binaries)
     directory = cache_root() / "images" / key
     stamp = directory / STAMP
     if stamp.is_file() and all((directory / name).is_file() for name in ARCHIVES):
@@ -288,5 +412,7 @@ def build_images(*, kubernetes_version: str) -> ImageSet:
         tags=BUSYBOX_TAGS,
         config={"Cmd": ["sh"], "Env": [PATH_ENV]},
     )
+    _etcd_archive(directory / "etcd.tar", applets=applets, binaries=binaries)
+    _zookeeper_archive(directory / "zookeeper.tar", applets=applets)
     stamp.write_bytes(orjson.dumps({"key": key, "built": time.time(), "pid": os.getpid()}))
     return ImageSet(directory, False, time.monotonic() - started)

@@ -388,7 +388,7 @@ def _refuse_real_nodes_here() -> None:
 
 def _real_node_parts(report: Report) -> _NodeParts:
     node_binaries = build.node_binaries(report=report)
-    image_set = images.build_images(kubernetes_version=node_binaries.kubernetes_version)
+    image_set = images.build_images(binaries=node_binaries)
     return _NodeParts(node_binaries, image_set)
 
 

@@ -6,7 +6,7 @@ The outputs come from the steps' outcomes (the same text the marks in the record
 import ast
 from collections.abc import Sequence
 
-from stswatch.exec_marks import dns_answers
+from stswatch.exec_marks import dns_answers, etcd_status
 from stswatch.scenario.model import ExecStep, Scenario
 from stswatch.scenario.steps import StepOutcome
 
@@ -42,6 +42,12 @@ def exec_summary(
         elif command[:2] == ["redis-cli", "GET"] and step.expect == output:
             lines.append(
                 f"{command[2]} survived: `{' '.join(command)}` in {step.pod} printed {output!r}"
+            )
+        elif command[:3] == ["etcdctl", "endpoint", "status"] and (status := etcd_status(output)):
+            role = "the leader" if status.is_leader else f"leader {status.leader}"
+            lines.append(
+                f"etcd member {status.member_id} ({role}) of cluster {status.cluster_id} "
+                f"in {step.pod}"
             )
         else:
             lines.append(f"`{' '.join(command)}` in {step.pod} printed {output!r}")

@@ -141,6 +141,7 @@ class DnsObservation:
     received_wall_ns: int
     rank: int
     present: bool  # False when this change removed the slice (DELETED)
+    serving: bool | None = None  # conditions.serving: the pod was Ready (None: not recorded)
 
     @property
     def fqdn(self) -> str:
@@ -368,6 +369,9 @@ def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
                     received_wall_ns=change.received_wall_ns,
                     rank=ordering.rank[change.id],
                     present=change.event != "DELETED",
+                    serving=conditions.get("serving")
+                    if isinstance(conditions.get("serving"), bool)
+                    else None,
                 )
             )
     return found

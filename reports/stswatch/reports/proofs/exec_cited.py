@@ -11,7 +11,7 @@ the old pod: https://kubernetes.io/docs/concepts/services-networking/dns-pod-ser
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from stswatch.exec_marks import dns_answers
+from stswatch.exec_marks import dns_answers, etcd_status, zookeeper_srvr
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.exec_marks import ExecMark, during, program, run_in
@@ -28,48 +28,186 @@ class Cited:
     marks: tuple[MarkRef, ...]
 
 
-def _redis(mark: ExecMark, verb: str) -> tuple[str, ...] | None:
-    """The arguments after `verb` of `redis-cli VERB ...` run against the pod's own server.
+@dataclass(frozen=True)
+class _Store:
+    """A client that writes a key with one verb and prints it with another, in the pod it runs
+    in: `redis-cli SET k v` / `GET k`, `etcdctl put k v` / `get k --print-value-only`."""
 
-    Options before the verb (`-h host`, `-n db`) may point at another server or database, so
-    such a command is not read as this pod's data.
+    program: str
+    write: str
+    read: str
+    read_flags: frozenset[str] = frozenset()  # flags a read may carry (no other server)
+    needed: str | None = None  # a flag the read must carry to print the value alone
+
+
+STORES = (
+    _Store("redis-cli", "SET", "GET"),
+    # `--consistency=s`: the member answers from its own store, not the leader's
+    _Store(
+        "etcdctl",
+        "put",
+        "get",
+        frozenset({"--print-value-only", "--consistency=s", "--consistency=l"}),
+        "--print-value-only",
+    ),
+)
+
+
+def _args(mark: ExecMark, verb: str) -> tuple[_Store, tuple[str, ...]] | None:
+    """The store and the arguments after `verb` of a command run against the pod's own server.
+
+    Options before the verb (`-h host`, `--endpoints`) may point at another server or database,
+    so such a command is not read as this pod's data.
     """
     args = mark.command[1:]
-    if program(mark) != "redis-cli" or not args or args[0].upper() != verb:
+    for store in STORES:
+        wanted = store.write if verb == "write" else store.read
+        if program(mark) == store.program and args and args[0].upper() == wanted.upper():
+            return store, args[1:]
+    return None
+
+
+def _read_key(mark: ExecMark) -> tuple[_Store, str] | None:
+    found = _args(mark, "read")
+    if found is None:
         return None
-    return args[1:]
+    store, args = found
+    flags = set(args[1:])
+    if not args or not flags <= store.read_flags or (store.needed and store.needed not in flags):
+        return None
+    return store, args[0]
 
 
 def read_back(
     marks: Sequence[ExecMark], recreation: Recreation, *, same_claim: bool
 ) -> Cited | None:
-    """What `redis-cli GET` printed in the new pod, against what `redis-cli SET` wrote in the old.
+    """What a store's read printed in the new pod, against what its write put in the old one.
 
     `same_claim`: the controller reattached the very claim, so a different value is the data's
     story, not the controller's.
     """
     old, new = recreation.old, recreation.new
-    get = next((m for m in run_in(marks, new) if len(_redis(m, "GET") or ()) == 1), None)
+    get = next((m for m in run_in(marks, new) if _read_key(m) is not None), None)
     if get is None:
         return None
-    (key,) = _redis(get, "GET") or ()
+    store, key = _read_key(get) or (STORES[0], "")
     shown = f"`{' '.join(get.command)}` in the new {new.name} printed {get.output!r}"
     written = [
-        m
+        (m, args[1])
         for m in run_in(marks, old)
-        if (args := _redis(m, "SET")) and len(args) == 2 and args[0] == key and m.output == "OK"
+        if (found := _args(m, "write")) is not None
+        and found[0] is store
+        and len(args := found[1]) == 2
+        and args[0] == key
+        and m.output == "OK"
     ]
     if not written:
         return Cited(f"{shown} (mark #{get.mark_id})", (get.ref(f"read back {get.output!r}"),))
-    put = written[-1]
-    value = (_redis(put, "SET") or ("", ""))[1]
+    put, value = written[-1]
     refs = (put.ref(f"wrote {value!r} in the old {old.name}"), get.ref(f"read {get.output!r}"))
     ids = f"(marks #{put.mark_id}, #{get.mark_id})"
+    verb = f"`{store.program} {store.write}`"
     if get.output == value:
-        return Cited(f"{shown}, the value `redis-cli SET` wrote in the old one {ids}", refs)
-    differs = f"the data read back differs: {shown}, not {value!r}, which `redis-cli SET` wrote"
+        return Cited(f"{shown}, the value {verb} wrote in the old one {ids}", refs)
+    differs = f"the data read back differs: {shown}, not {value!r}, which {verb} wrote"
     lead = "the controller reattached the same claim; " if same_claim else ""
     return Cited(f"{lead}{differs} in the old one {ids}", refs)
+
+
+@dataclass(frozen=True)
+class _Member:
+    """Who a pod was in its cluster, as one exec output told it."""
+
+    mark: ExecMark
+    what: str  # "etcd member", "ZooKeeper server"
+    identity: str  # "member ab12 of cluster c1", "myid 2": what must not change
+    shown: str  # how the output reads in a reason
+
+
+def _etcd_member(mark: ExecMark) -> _Member | None:
+    """`etcdctl endpoint status -w json` of the pod's own member (no `--endpoints`)."""
+    if program(mark) != "etcdctl" or mark.command[1:3] != ("endpoint", "status"):
+        return None
+    if any(part.startswith("--endpoints") or part == "--cluster" for part in mark.command):
+        return None  # another member's status, not this pod's
+    status = etcd_status(mark.output)
+    if status is None:
+        return None
+    role = "the leader" if status.is_leader else f"leader {status.leader}"
+    return _Member(
+        mark,
+        "etcd member",
+        f"member {status.member_id} of cluster {status.cluster_id}",
+        f"`etcdctl endpoint status` in the new {mark.pod}: member {status.member_id} ({role})",
+    )
+
+
+def _zookeeper_server(mark: ExecMark) -> _Member | None:
+    """`cat <dataDir>/myid`: the server id ZooKeeper reads from its data dir."""
+    if program(mark) != "cat" or len(mark.command) != 2 or not mark.command[1].endswith("/myid"):
+        return None
+    if not mark.output.strip().isdigit():
+        return None
+    myid = mark.output.strip()
+    shown = f"`cat {mark.command[1]}` in the new {mark.pod} printed {myid}"
+    return _Member(mark, "ZooKeeper server", f"myid {myid}", shown)
+
+
+def _members(marks: Sequence[ExecMark]) -> list[_Member]:
+    return [
+        member for m in marks if (member := _etcd_member(m) or _zookeeper_server(m)) is not None
+    ]
+
+
+def member_identity(marks: Sequence[ExecMark], recreation: Recreation) -> Cited | None:
+    """The cluster member the pod was before and after its recreation: the etcd member ID
+    (`etcdctl endpoint status`), the ZooKeeper myid (`cat <dataDir>/myid`), and the `srvr`
+    answer (mode, zxid) of the new pod.
+
+    A member restarted on its own data dir keeps its identity (etcd reads its member ID from the
+    WAL, ZooKeeper its myid from the data dir); another one means the new pod joined as another
+    member, without its predecessor's data.
+    """
+    old, new = recreation.old, recreation.new
+    after = _members(run_in(marks, new))
+    if not after:
+        return None
+    now = after[-1]
+    before = [m for m in _members(run_in(marks, old)) if m.what == now.what]
+    served = _srvr(run_in(marks, new))
+    if not before:
+        cited = Cited(f"{now.shown} (mark #{now.mark.mark_id})", (now.mark.ref(now.identity),))
+        return joined(cited, served)
+    was = before[-1]
+    refs = (was.mark.ref(f"{was.identity} (before)"), now.mark.ref(f"{now.identity} (after)"))
+    ids = f"(marks #{was.mark.mark_id}, #{now.mark.mark_id})"
+    if was.identity == now.identity:
+        return joined(
+            Cited(f"{now.shown}, the same {now.what} as the old {old.name} {ids}", refs), served
+        )
+    text = (
+        f"{new.name} came back as a NEW {now.what}: {now.identity}, not {was.identity} as the "
+        f"old {old.name} was {ids}; it did not restart from its predecessor's data"
+    )
+    return joined(Cited(text, refs), served)
+
+
+def _srvr(marks: Sequence[ExecMark]) -> Cited | None:
+    """The last `srvr` answer in the new pod: ZooKeeper's mode and last zxid."""
+    answered = [(m, state) for m in marks if (state := zookeeper_srvr(m.output)) is not None]
+    if not answered:
+        return None
+    mark, state = answered[-1]
+    text = f"`srvr` in the new {mark.pod}: {state.mode}, zxid {state.zxid} (mark #{mark.mark_id})"
+    return Cited(text, (mark.ref(f"{state.mode}, zxid {state.zxid}"),))
+
+
+def joined(*found: Cited | None) -> Cited | None:
+    """Several citations as one: their phrases in order, their marks in order."""
+    present = [c for c in found if c is not None]
+    if not present:
+        return None
+    return Cited("; ".join(c.text for c in present), tuple(r for c in present for r in c.marks))
 
 
 def _asked(mark: ExecMark, fqdn: str) -> bool:

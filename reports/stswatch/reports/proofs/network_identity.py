@@ -5,7 +5,10 @@ name>` and `spec.subdomain = spec.serviceName` on every pod the controller creat
 DNS answers for `<pod>.<service>.<namespace>.svc.cluster.local` comes from the governing
 Service's EndpointSlices (https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/):
 only a headless Service has per-pod records, only for endpoints that are Ready (unless
-`publishNotReadyAddresses`), and only for pods its selector matches. The evidence for one pod
+`publishNotReadyAddresses`: then `podToEndpoint` in k8s.io/endpointslice marks every endpoint
+`ready: true`, `serving` telling whether the pod is Ready, and a pod has its record before it is
+Ready, as the members of an etcd or ZooKeeper ensemble need to find each other), and only for
+pods its selector matches. The evidence for one pod
 incarnation is the endpoint whose `targetRef.uid` is that pod's uid, inside its lifetime.
 """
 
@@ -14,8 +17,16 @@ from bisect import bisect_right
 from stswatch.reports import causes
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.lifecycles import DnsObservation, PodIncarnation, ServiceIncarnation
+from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import SETTLE_S, ProofContext
-from stswatch.reports.proofs.exec_cited import Cited, Decided, citing_marks, dns_answer
+from stswatch.reports.proofs.exec_cited import (
+    Cited,
+    Decided,
+    citing_marks,
+    dns_answer,
+    joined,
+    member_identity,
+)
 from stswatch.reports.proofs.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-network-identity"
@@ -34,7 +45,11 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if not recreations:
         return None
     return citing_marks(
-        ctx, PROOF, recreations, lambda r: _one(ctx, r), lambda r, d: _asked_dns(ctx, r, d)
+        ctx,
+        PROOF,
+        recreations,
+        lambda r: _one(ctx, r),
+        lambda r, d: joined(_asked_dns(ctx, r, d), member_identity(ctx.execs, r)),
     )
 
 
@@ -160,13 +175,40 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
                 f"the recording ended {SETTLE_S:.0f} s or less after it; the slice could still come"
             )
             return "inconclusive", f"{kept}; no EndpointSlice served {fqdn} yet: {why}", cited
+        if publish:
+            reason = (
+                f"{kept}, but no EndpointSlice endpoint of this pod (targetRef uid {new.uid}) "
+                f"serves {fqdn} → {new_ip}, although Service {service} sets "
+                "publishNotReadyAddresses (its pods are published Ready or not)"
+            )
+            return "fail", reason, cited
         reason = (
             f"{kept}, but no Ready EndpointSlice endpoint of this pod (targetRef uid {new.uid}) "
             f"serves {fqdn} → {new_ip}"
         )
         return "fail", reason, cited
-    cited.append(ctx.cite(record.change_id, f"{record.fqdn} → {new_ip} (uid {new.uid})"))
-    return "pass", f"{kept}; {record.fqdn} → {new_ip} (was {old_ip})", cited
+    unready = publish and (ready is None or record.rank < ready.rank)
+    note = f"{record.fqdn} → {new_ip} (uid {new.uid})" + (", published not Ready" * unready)
+    cited.append(ctx.cite(record.change_id, note))
+    served = f"{kept}; {record.fqdn} → {new_ip} (was {old_ip})"
+    if unready:
+        return "pass", f"{served}{_published_not_ready(new, service, record, ready)}", cited
+    return "pass", served, cited
+
+
+def _published_not_ready(
+    pod: PodIncarnation, service: str | None, record: DnsObservation, ready: Transition | None
+) -> str:
+    """Why a pod that was not Ready had a DNS record: the Service publishes not-ready pods."""
+    when = (
+        f"although {pod.name} was never Ready" if ready is None else f"before {pod.name} was Ready"
+    )
+    conditions = "ready: true, serving: false; " if record.serving is False else ""
+    return (
+        f", {when}: Service {service} sets publishNotReadyAddresses, so its EndpointSlice "
+        f"publishes the endpoint of a pod that is not Ready ({conditions}podToEndpoint in "
+        "k8s.io/endpointslice) and cluster DNS answers for it"
+    )
 
 
 def _publishes_not_ready(ctx: ProofContext, rank: int) -> bool:
@@ -185,9 +227,10 @@ def _records_return(ctx: ProofContext) -> Verdict:
         pod = ctx.alive(ordinal, start)
         if pod is None or not pod.ips:
             continue
-        if pod.first("ready") is None:
+        publish = _publishes_not_ready(ctx, start)
+        if pod.first("ready") is None and not publish:
             continue  # never Ready: no record by design
-        record = dns_record(ctx, pod, pod.ips[-1], start)
+        record = dns_record(ctx, pod, pod.ips[-1], start, ready=not publish)
         if record is None:
             reason = f"no EndpointSlice of the recreated Service served {pod.name} → {pod.ips[-1]}"
             return ctx.verdict(PROOF, "fail", reason, cited)

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from stswatch.exec_marks import exec_mark_detail
+from stswatch.exec_marks import etcd_status, exec_mark_detail, zookeeper_srvr
 from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.render import render_json, render_junit, render_text
 from stswatch.reports.proofs.verdict import Verdict
@@ -18,7 +18,7 @@ from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import Recording, load_recording
 from stswatch.reports.timeline.html import render_report
 from tests.fixtures.builder import ClusterBuilder
-from tests.fixtures.verdicts import verdict_of
+from tests.fixtures.verdicts import running_web, verdict_of
 
 KIND = "pod-recreated"
 FQDN = "web-1.web-headless.lab.svc.cluster.local"
@@ -182,3 +182,137 @@ def test_the_html_report_lists_the_marks_a_verdict_cites(tmp_path: Path) -> None
     assert "mark #4, step 9: exec in dns-client: nslookup " in cited
     assert "mark #2, step 5: exec in web-1: redis-cli SET mykey hello-from-web-1: wrote " in cited
     assert "mark #3, step 8: exec in web-1: redis-cli GET mykey: read " in cited
+
+
+STATUS = ["etcdctl", "endpoint", "status", "-w", "json"]
+PUT = ["etcdctl", "put", "mykey", "hello-from-web-1"]
+READ = ["etcdctl", "get", "mykey", "--print-value-only", "--consistency=s"]
+
+
+def _status(member: int, *, leader: int, cluster: int = 0xC1) -> str:
+    """`etcdctl endpoint status -w json` as etcd 3.6 prints it (IDs decimal)."""
+    header = {"cluster_id": cluster, "member_id": member, "revision": 4, "raft_term": 2}
+    status = {"header": header, "version": "3.6.16", "leader": leader, "raftIndex": 9}
+    return orjson.dumps([{"Endpoint": "127.0.0.1:2379", "Status": status}]).decode()
+
+
+def _etcd_recreated(*, after: int, read: str, cluster: int = 0xC1) -> Marks:
+    """web-1 as an etcd member: its status and a put, deleted, recreated, status and get again."""
+    b = running_web()
+    marks = Marks(b)
+    marks.exec("web-1", STATUS, _status(0xAB12, leader=0xCD34), step=4)
+    marks.exec("web-1", PUT, "OK", step=5)
+    b.take_down("web", 1)
+    b.bring_up("web", 1)
+    b.endpoints("web-headless")
+    marks.exec("web-1", STATUS, _status(after, leader=after, cluster=cluster), step=8)
+    marks.exec("web-1", READ, read, step=9)
+    b.stop(after_ms=30_000)
+    return marks
+
+
+def test_an_etcd_member_back_with_its_id_is_cited_as_the_same_member(tmp_path: Path) -> None:
+    storage, identity, _ = _verdicts(
+        _etcd_recreated(after=0xAB12, read="hello-from-web-1"), tmp_path
+    )
+    assert identity.outcome == "pass"
+    assert identity.reason.endswith(
+        "; `etcdctl endpoint status` in the new web-1: member ab12 (the leader), the same etcd "
+        "member as the old web-1 (marks #1, #3)"
+    )
+    assert [m.note for m in identity.marks] == [
+        "member ab12 of cluster c1 (before)",
+        "member ab12 of cluster c1 (after)",
+    ]
+    assert storage.reason.endswith(
+        "; `etcdctl get mykey --print-value-only --consistency=s` in the new web-1 printed "
+        "'hello-from-web-1', the value `etcdctl put` wrote in the old one (marks #2, #4)"
+    )
+
+
+def test_an_etcd_member_back_as_a_new_member_is_told_plainly(tmp_path: Path) -> None:
+    marks = _etcd_recreated(after=0xEF56, read="", cluster=0xC2)
+    storage, identity, _ = _verdicts(marks, tmp_path)
+    assert identity.outcome == "pass"  # the name and the DNS record are the controller's
+    assert (
+        "; web-1 came back as a NEW etcd member: member ef56 of cluster c2, not member ab12 of "
+        "cluster c1 as the old web-1 was (marks #1, #3); it did not restart from its "
+        "predecessor's data"
+    ) in identity.reason
+    assert "the data read back differs: `etcdctl get mykey" in storage.reason
+
+
+def test_a_status_of_another_endpoint_is_not_this_members(tmp_path: Path) -> None:
+    marks = _etcd_recreated(after=0xEF56, read="hello-from-web-1")
+    marks.rows = [
+        (label, detail.replace('"status"', '"status","--endpoints=http://other:2379"'), wall)
+        for label, detail, wall in marks.rows
+    ]
+    _, identity, _ = _verdicts(marks, tmp_path)
+    assert "etcd member" not in identity.reason
+
+
+def test_etcd_status_reads_the_json_and_refuses_anything_else() -> None:
+    status = etcd_status(_status(0xAB12, leader=0xCD34))
+    assert status is not None
+    assert (status.member_id, status.leader, status.is_leader) == ("ab12", "cd34", False)
+    assert etcd_status("127.0.0.1:2379, ab12, 3.6.16") is None
+    assert etcd_status("[]") is None
+    assert etcd_status('[{"Status": {"header": {}}}]') is None
+
+
+MYID = ["cat", "/var/lib/zookeeper/data/myid"]
+SRVR = ["sh", "-c", "echo srvr | nc 127.0.0.1 2181"]
+
+
+def _srvr_answer(mode: str, zxid: str) -> str:
+    return (
+        "Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC\n"
+        f"Latency min/avg/max: 0/0.0/0\nReceived: 1\nSent: 0\nConnections: 1\n"
+        f"Outstanding: 0\nZxid: {zxid}\nMode: {mode}\nNode count: 5"
+    )
+
+
+def _zookeeper_recreated(*, myid_after: str) -> Marks:
+    """web-1 as ZooKeeper server 2: its myid, deleted, recreated, its myid and srvr again."""
+    b = running_web()
+    marks = Marks(b)
+    marks.exec("web-1", MYID, "2", step=4)
+    b.take_down("web", 1)
+    b.bring_up("web", 1)
+    b.endpoints("web-headless")
+    marks.exec("web-1", MYID, myid_after, step=8)
+    marks.exec("web-1", SRVR, _srvr_answer("follower", "0x100000003"), step=9)
+    b.stop(after_ms=30_000)
+    return marks
+
+
+def test_a_zookeeper_server_back_with_its_myid_is_cited_with_its_mode(tmp_path: Path) -> None:
+    _, identity, _ = _verdicts(_zookeeper_recreated(myid_after="2"), tmp_path)
+    assert identity.outcome == "pass"
+    assert identity.reason.endswith(
+        "; `cat /var/lib/zookeeper/data/myid` in the new web-1 printed 2, the same ZooKeeper "
+        "server as the old web-1 (marks #1, #2); `srvr` in the new web-1: follower, zxid "
+        "0x100000003 (mark #3)"
+    )
+    assert [m.note for m in identity.marks] == [
+        "myid 2 (before)",
+        "myid 2 (after)",
+        "follower, zxid 0x100000003",
+    ]
+
+
+def test_a_zookeeper_server_back_with_another_myid_is_told_plainly(tmp_path: Path) -> None:
+    _, identity, _ = _verdicts(_zookeeper_recreated(myid_after="4"), tmp_path)
+    assert (
+        "; web-1 came back as a NEW ZooKeeper server: myid 4, not myid 2 as the old web-1 was "
+        "(marks #1, #2); it did not restart from its predecessor's data"
+    ) in identity.reason
+
+
+def test_zookeeper_srvr_reads_mode_and_zxid_and_refuses_anything_else() -> None:
+    state = zookeeper_srvr(_srvr_answer("leader", "0x200000000"))
+    assert state is not None
+    assert (state.mode, state.zxid) == ("leader", "0x200000000")
+    assert zookeeper_srvr("imok") is None
+    assert zookeeper_srvr("This ZooKeeper instance is not currently serving requests") is None

@@ -4,6 +4,7 @@ incarnation's IP (EndpointSlice targetRef), inconclusive without the evidence.""
 from pathlib import Path
 
 from stswatch.reports.proofs.verify import verify
+from tests.fixtures.builder import ClusterBuilder
 from tests.fixtures.verdicts import running_web, verdict_of
 
 KIND = "pod-recreated"
@@ -78,3 +79,48 @@ def test_unrecorded_endpoint_slices_are_inconclusive(tmp_path: Path) -> None:
     identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
     assert identity.outcome == "inconclusive"
     assert "EndpointSlices were not recorded" in identity.reason
+
+
+def _recreated_never_ready(*, published: bool) -> ClusterBuilder:
+    """web-1 recreated behind a Service with publishNotReadyAddresses; it never turns Ready (an
+    etcd member waiting for a quorum); the slice publishes it (`published`) or leaves it out."""
+    b = ClusterBuilder()
+    b.service("web-headless", publish_not_ready=True)
+    b.statefulset("web", replicas=3)
+    for ordinal in range(3):
+        b.bring_up("web", ordinal)
+    b.endpoints("web-headless")
+    b.take_down("web", 1)
+    b.create_pod("web", 1)
+    b.schedule("web-1")
+    b.run("web-1")
+    others = ["web-0", "web-2"]
+    b.endpoints("web-headless", pods=[*others, "web-1"] if published else others)
+    b.stop(after_ms=30_000)
+    return b
+
+
+def test_a_not_ready_pod_behind_publish_not_ready_addresses_has_its_record(tmp_path: Path) -> None:
+    b = _recreated_never_ready(published=True)
+    new_ip = b.get("Pod", "web-1")["status"]["podIP"]
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "pass", identity.reason
+    assert f"web-1.web-headless.lab.svc.cluster.local → {new_ip}" in identity.reason
+    assert (
+        ", although web-1 was never Ready: Service web-headless sets publishNotReadyAddresses, so "
+        "its EndpointSlice publishes the endpoint of a pod that is not Ready (ready: true, "
+        "serving: false; podToEndpoint in k8s.io/endpointslice) and cluster DNS answers for it"
+    ) in identity.reason
+    assert "by design" not in identity.reason
+    assert identity.evidence[-1].kind == "EndpointSlice"
+    assert identity.evidence[-1].note.endswith(", published not Ready")
+
+
+def test_a_not_ready_pod_behind_publish_not_ready_addresses_without_a_record_fails(
+    tmp_path: Path,
+) -> None:
+    b = _recreated_never_ready(published=False)
+    identity = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-network-identity", KIND)
+    assert identity.outcome == "fail", identity.reason
+    assert "no EndpointSlice endpoint of this pod (targetRef uid " in identity.reason
+    assert "although Service web-headless sets publishNotReadyAddresses" in identity.reason
