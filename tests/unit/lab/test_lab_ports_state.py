@@ -134,3 +134,20 @@ def test_a_process_just_started_is_alive(tmp_path: Path) -> None:
         finally:
             child.kill()
             child.wait()
+
+
+def test_a_process_stays_the_labs_when_the_wall_clock_moves(tmp_path: Path) -> None:
+    # A paused or stepped machine moves the wall clock's idea of the boot time, and with it every
+    # psutil create_time: a record 100 s off is still its process by its start in clock ticks.
+    process, record = spawn(name="sleeper", argv=("sleep", "30"), log=tmp_path / "sleeper.log")
+    try:
+        assert record.start_ticks is not None
+        moved = replace(record, create_time=record.create_time - 100.0)
+        assert is_alive(moved)
+        assert not is_alive(replace(moved, start_ticks=record.start_ticks + 1))
+        # A record of an older lab (no ticks) keeps the create_time check.
+        assert not is_alive(replace(moved, start_ticks=None))
+        assert is_alive(replace(record, start_ticks=None))
+    finally:
+        process.kill()
+        process.wait()

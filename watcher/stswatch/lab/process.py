@@ -36,7 +36,12 @@ def spawn(
     except psutil.NoSuchProcess:
         create_time = 0.0
     record = ProcessRecord(
-        name=name, pid=process.pid, create_time=create_time, log=str(log), argv=tuple(argv)
+        name=name,
+        pid=process.pid,
+        create_time=create_time,
+        log=str(log),
+        argv=tuple(argv),
+        start_ticks=start_ticks(process.pid),
     )
     return process, record
 
@@ -48,7 +53,10 @@ def _live_process(record: ProcessRecord) -> psutil.Process | None:
     names the lab's directory)."""
     try:
         process = psutil.Process(record.pid)
-        if abs(process.create_time() - record.create_time) > 1.0:
+        if record.start_ticks is not None:
+            if start_ticks(record.pid) != record.start_ticks:
+                return None
+        elif abs(process.create_time() - record.create_time) > 1.0:
             return None
         if process.status() == psutil.STATUS_ZOMBIE:
             return None
@@ -58,6 +66,16 @@ def _live_process(record: ProcessRecord) -> psutil.Process | None:
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
     return process
+
+
+def start_ticks(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks after boot (/proc/<pid>/stat, field 22, proc(5));
+    None when it is gone or unreadable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rpartition(")")[2].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _command_line(process: psutil.Process) -> list[str]:

@@ -22,6 +22,10 @@ class ProcessRecord:
     create_time: float
     log: str
     argv: tuple[str, ...]
+    # Its start in clock ticks after boot (/proc/<pid>/stat, field 22): unlike create_time, which
+    # is derived from the wall clock's idea of the boot time, it does not move when the wall
+    # clock is stepped or the machine is paused. None in records of older labs.
+    start_ticks: int | None = None
 
 
 @dataclass(frozen=True)
