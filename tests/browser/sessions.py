@@ -80,13 +80,19 @@ def take_down(b: ClusterBuilder, sts: str, ordinal: int, *, grace_ms: int = 700)
 
 
 def status(b: ClusterBuilder, sts: str) -> None:
-    """The controller writes the StatefulSet status from the live pods."""
+    """The controller writes the StatefulSet status from the live pods (computeReplicaStatus:
+    every pod counted in `replicas`, the ones not terminating at the one revision these
+    sessions have in `currentReplicas` and `updatedReplicas`), the spec observed."""
     census = _census(b)
+    staying = len(census.ready) - len(census.terminating)
     b.set_status(
         sts,
+        observedGeneration=b.get("StatefulSet", sts)["metadata"]["generation"],
         replicas=len(census.ready),
         readyReplicas=census.ready_count,
         availableReplicas=census.ready_count,
+        currentReplicas=staying,
+        updatedReplicas=staying,
     )
 
 
@@ -101,15 +107,20 @@ class _Census:
     read: int = 0
     ready: dict[str, bool] = field(default_factory=dict)
     ready_count: int = 0
+    terminating: set[str] = field(default_factory=set)
 
     def catch_up(self, rows: list[Any]) -> None:
         for row in rows[self.read :]:
             if row.kind != "Pod":
                 continue
             self.ready_count -= self.ready.pop(row.name, False)
+            self.terminating.discard(row.name)
             if row.event != "DELETED":
-                self.ready[row.name] = _is_ready(row.obj)
+                obj = row.obj
+                self.ready[row.name] = _is_ready(obj)
                 self.ready_count += self.ready[row.name]
+                if obj["metadata"].get("deletionTimestamp"):
+                    self.terminating.add(row.name)
         self.read = len(rows)
 
 

