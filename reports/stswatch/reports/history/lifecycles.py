@@ -151,6 +151,16 @@ class Lifecycles:
     pods_by_set: dict[SetKey, dict[int, tuple[PodIncarnation, ...]]] = field(repr=False)
     dns_by_name: dict[tuple[str, str, str], tuple[DnsObservation, ...]] = field(repr=False)
     pvcs_by_name: dict[tuple[str, str], tuple[PvcIncarnation, ...]] = field(repr=False)
+    statefulsets_by_uid: dict[str, StatefulSetIncarnation] = field(repr=False)
+    statefulsets_by_name: dict[SetKey, tuple[StatefulSetIncarnation, ...]] = field(repr=False)
+
+    def statefulset(self, uid: str | None) -> StatefulSetIncarnation | None:
+        """The StatefulSet incarnation with this uid, if it was recorded."""
+        return self.statefulsets_by_uid.get(uid or "")
+
+    def statefulsets_named(self, namespace: str, name: str) -> tuple[StatefulSetIncarnation, ...]:
+        """Every incarnation of the StatefulSet `namespace/name`, in order."""
+        return self.statefulsets_by_name.get((namespace, name), ())
 
     def claims_named(self, namespace: str, name: str) -> tuple[PvcIncarnation, ...]:
         """Every incarnation of the claim `namespace/name`, in order."""
@@ -169,11 +179,7 @@ class Lifecycles:
     def pods_of(self, sts: "StatefulSetIncarnation") -> dict[int, tuple[PodIncarnation, ...]]:
         """The pods one StatefulSet incarnation owned (not those of an earlier set so named)."""
         slots = {
-            ordinal: tuple(
-                p
-                for p in pods
-                if p.owner_uid in (None, sts.uid) or any(u == sts.uid for u, _ in p.controllers)
-            )
+            ordinal: tuple(p for p in pods if p.owner_uid is None or p.ever_controlled_by(sts.uid))
             for ordinal, pods in self.set_pods(sts.namespace, sts.name).items()
         }
         return {ordinal: pods for ordinal, pods in slots.items() if pods}
@@ -209,7 +215,18 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
         pods_by_set=_group_pods(pods),
         dns_by_name=_group_dns(dns),
         pvcs_by_name=_group_pvcs(pvcs),
+        statefulsets_by_uid={s.uid: s for s in sets},
+        statefulsets_by_name=_group_sets(sets),
     )
+
+
+def _group_sets(
+    sets: list[StatefulSetIncarnation],
+) -> dict[SetKey, tuple[StatefulSetIncarnation, ...]]:
+    grouped: dict[SetKey, list[StatefulSetIncarnation]] = {}
+    for sts in sets:
+        grouped.setdefault((sts.namespace, sts.name), []).append(sts)
+    return {key: tuple(incs) for key, incs in grouped.items()}
 
 
 def _group_pvcs(pvcs: list[PvcIncarnation]) -> dict[tuple[str, str], tuple[PvcIncarnation, ...]]:

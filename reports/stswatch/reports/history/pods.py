@@ -35,6 +35,11 @@ class PodIncarnation:
     # of the same name (ClaimPods). Empty for a pod with one owner all its life.
     controllers: tuple[tuple[str | None, int], ...] = field(default=(), compare=False)
 
+    def ever_controlled_by(self, set_uid: str) -> bool:
+        """True when the StatefulSet incarnation `set_uid` controlled this pod at some point (it
+        created it, or adopted it after another set of its name released it: ClaimPods)."""
+        return self.owner_uid == set_uid or any(uid == set_uid for uid, _ in self.controllers)
+
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
         return self._firsts.get(what)

@@ -1,7 +1,7 @@
 """A StatefulSet incarnation (one uid) rebuilt from its changes: every spec and status version."""
 
 import hashlib
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,12 @@ class StatefulSetIncarnation:
         """The first status recorded after `rank`."""
         i = bisect_right(self.statuses, rank, key=lambda s: s.rank)
         return self.statuses[i] if i < len(self.statuses) else None
+
+    def statuses_between(self, start_rank: int, end_rank: int) -> tuple[StatusVersion, ...]:
+        """The statuses recorded at or after `start_rank` and before `end_rank`, in order."""
+        first = bisect_left(self.statuses, start_rank, key=lambda s: s.rank)
+        last = bisect_left(self.statuses, end_rank, lo=first, key=lambda s: s.rank)
+        return self.statuses[first:last]
 
 
 def _spec(
