@@ -191,19 +191,39 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
     by_uid: dict[tuple[str, str], list[Change]] = {}
     for change in ordering.sort(recording.changes):
         by_uid.setdefault((change.kind, change.uid), []).append(change)
-    pods, pvcs, sets, services, dns = [], [], [], [], []
-    volumes = _volumes_by_claim(recording.changes)
-    for (kind, _), history in by_uid.items():
+    volumes = _volumes_by_claim(recording.decoded("PersistentVolume"))
+    built: dict[tuple[str, str], object] = {}
+    # Each object's changes are decoded, folded into its incarnation and dropped (read back from
+    # the store one object at a time when the recording left them there).
+    for key, history in recording.by_object(by_uid):
+        kind = key[0]
         if kind == "Pod":
-            pods.append(build_pod(history, ordering))
+            built[key] = build_pod(history, ordering)
         elif kind == "PersistentVolumeClaim":
-            pvcs.append(_pvc(history, ordering, volumes))
+            built[key] = _pvc(history, ordering, volumes)
         elif kind == "StatefulSet":
-            sets.append(build_statefulset(history, ordering))
+            built[key] = build_statefulset(history, ordering)
         elif kind == "Service":
-            services.append(_service(history, ordering))
+            built[key] = _service(history, ordering)
         elif kind == "EndpointSlice":
-            dns.extend(_dns(history, ordering))
+            built[key] = _dns(history, ordering)
+    pods: list[PodIncarnation] = []
+    pvcs: list[PvcIncarnation] = []
+    sets: list[StatefulSetIncarnation] = []
+    services: list[ServiceIncarnation] = []
+    dns: list[DnsObservation] = []
+    for key in by_uid:  # in the order each object first appears
+        one = built.get(key)
+        if isinstance(one, PodIncarnation):
+            pods.append(one)
+        elif isinstance(one, PvcIncarnation):
+            pvcs.append(one)
+        elif isinstance(one, StatefulSetIncarnation):
+            sets.append(one)
+        elif isinstance(one, ServiceIncarnation):
+            services.append(one)
+        elif isinstance(one, list):
+            dns.extend(one)
     dns.sort(key=lambda d: d.rank)
     return Lifecycles(
         ordering=ordering,
@@ -257,14 +277,13 @@ def _group_pods(
     }
 
 
-def _volumes_by_claim(changes: Iterable[Change]) -> dict[str, dict[str, str]]:
+def _volumes_by_claim(volumes: Iterable[tuple[Change, o.Obj]]) -> dict[str, dict[str, str]]:
     """PersistentVolume uid per PV name, per bound claim uid (the PV's spec.claimRef names it)."""
     found: dict[str, dict[str, str]] = {}
-    for change in changes:
-        if change.kind == "PersistentVolume":
-            claim = o.dig(change.object, "spec", "claimRef", "uid")
-            if claim:
-                found.setdefault(str(claim), {})[change.name] = change.uid
+    for change, obj in volumes:
+        claim = o.dig(obj, "spec", "claimRef", "uid")
+        if claim:
+            found.setdefault(str(claim), {})[change.name] = change.uid
     return found
 
 

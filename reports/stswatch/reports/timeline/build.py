@@ -83,7 +83,7 @@ def build_timeline(
         marks=tuple(_mark_line(m, clock) for m in recording.marks),
         verdicts=None if result is None else verdict_views(episodes, clock),
         latencies=latencies(episodes),
-        changes=change_views(recording.changes, start_wall_ns=start_wall_ns, lanes=lane_of),
+        changes=change_views(recording.decoded(), start_wall_ns=start_wall_ns, lanes=lane_of),
         notes=tuple(notes),
         ordering=lifecycles.ordering.reason,
     )
@@ -206,10 +206,7 @@ def _event_markers(
     """Event occurrences (each ADDED or count bump), keyed by the (lane kind, name) they are on."""
     kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc", "StatefulSet": "statefulset"}
     found: dict[tuple[str, str], list[EventMarker]] = {}
-    for change in recording.changes:
-        if change.kind != "Event" or change.event == "DELETED":
-            continue
-        obj = change.object
+    for change, obj in recording.decoded("Event", deleted=False):
         about = obj.get("involvedObject") or obj.get("regarding") or {}
         kind = kinds.get(str(about.get("kind")))
         if kind is None:

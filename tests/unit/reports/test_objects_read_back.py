@@ -1,0 +1,73 @@
+"""A recording loaded without its objects (`load_recording(objects=False)`, what `verify` and
+`report` read) reads them back from the store when asked, one object or one kind at a time, and
+rebuilds the same lifecycles and verdicts as one loaded with them (issue 18: the 100k-pod verify's
+memory)."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from stswatch.errors import CorruptStoreError
+from stswatch.reports.history.lifecycles import build_lifecycles
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import Change, load_recording
+from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.real import real_store
+
+SESSION = "lesson-orderedready"
+
+
+def test_a_session_read_without_its_objects_is_verified_as_one_read_with_them(
+    tmp_path: Path,
+) -> None:
+    db = real_store(tmp_path, "lesson")
+    held = load_recording(db, SESSION)
+    left = load_recording(db, SESSION, objects=False)
+    assert all(c.object_json is None for c in left.changes)
+    assert left.changes == held.changes
+    assert [c.object for c in left.changes[:50]] == [c.object for c in held.changes[:50]]
+    assert build_lifecycles(left) == build_lifecycles(held)
+    assert verify(left).to_dict() == verify(held).to_dict()
+
+
+def test_objects_read_back_by_kind_in_order_without_deleted_ones(tmp_path: Path) -> None:
+    db = real_store(tmp_path, "lesson")
+    left, held = load_recording(db, SESSION, objects=False), load_recording(db, SESSION)
+    events = list(left.decoded("Event", deleted=False))
+    assert events
+    assert events == list(held.decoded("Event", deleted=False))
+    assert all(c.kind == "Event" and c.event != "DELETED" for c, _ in events)
+    assert [c.id for c, _ in events] == sorted(c.id for c, _ in events)
+    assert [obj for _, obj in left.decoded()] == [c.object for c in held.changes]
+
+
+def test_by_object_gives_each_history_its_objects_in_rank_order(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    b.service("web-headless")
+    b.statefulset("web", replicas=2)
+    for ordinal in range(2):
+        b.bring_up("web", ordinal)
+    b.write(tmp_path / "s.db")
+    left = load_recording(tmp_path / "s.db", "s1", objects=False)
+    histories: dict[tuple[str, str], list[Change]] = {}
+    for change in reversed(left.changes):  # any order within a history is kept as given
+        histories.setdefault((change.kind, change.uid), []).append(change)
+    streamed = dict(left.by_object(histories))
+    assert set(streamed) == set(histories)
+    for key, history in streamed.items():
+        assert [c.id for c in history] == [c.id for c in histories[key]]
+        assert all(c.object_json is not None for c in history)
+        assert [c.object for c in history] == [c.object for c in histories[key]]
+
+
+def test_a_change_gone_from_the_store_after_loading_is_a_store_error(tmp_path: Path) -> None:
+    db = real_store(tmp_path, "lesson")
+    left = load_recording(db, SESSION, objects=False)
+    change = left.changes[5]
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM change WHERE id = ?", (change.id,))
+    conn.close()
+    gone = f"change {change.id} cannot be read: it is no longer in the store"
+    with pytest.raises(CorruptStoreError, match=gone):
+        _ = change.object
