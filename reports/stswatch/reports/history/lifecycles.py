@@ -29,6 +29,8 @@ The model, for readers of these types (proofs, timeline, HTML):
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from sys import intern
+from typing import Any
 
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering, decide_ordering
@@ -112,7 +114,7 @@ class ServiceIncarnation:
         return alive_at(self.transitions, rank)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DnsObservation:
     """An EndpointSlice endpoint with a hostname: a per-pod DNS record as CoreDNS would serve it."""
 
@@ -343,6 +345,11 @@ def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
     )
 
 
+def _interned(value: Any) -> Any:
+    """`value`, one copy of it when it is a string (a pod's uid recurs in every slice change)."""
+    return intern(value) if isinstance(value, str) else value
+
+
 def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
     found: list[DnsObservation] = []
     for change in history:
@@ -358,11 +365,11 @@ def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
             found.append(
                 DnsObservation(
                     namespace=change.namespace or "",
-                    service=service,
-                    hostname=str(hostname),
-                    addresses=tuple(str(a) for a in endpoint.get("addresses") or ()),
+                    service=intern(service),
+                    hostname=intern(str(hostname)),
+                    addresses=tuple(intern(str(a)) for a in endpoint.get("addresses") or ()),
                     ready=conditions.get("ready") is not False,
-                    target_uid=(endpoint.get("targetRef") or {}).get("uid"),
+                    target_uid=_interned((endpoint.get("targetRef") or {}).get("uid")),
                     slice_name=change.name,
                     change_id=change.id,
                     resource_version=change.resource_version,

@@ -6,6 +6,7 @@ field, because a recording may come from any server version and redaction may dr
 
 import re
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 # The controller parses ordinals with this pattern (getParentNameAndOrdinal).
@@ -30,13 +31,17 @@ def mapping(value: Any) -> Obj:
 
 
 def text(value: Any) -> str | None:
-    """A field's value as a string; None when it is missing or empty."""
-    return str(value) if value else None
+    """A field's value as a string; None when it is missing or empty.
+
+    Interned, as `string` is: names, nodes, revisions and timestamps recur across the changes
+    and pods whose lifecycles keep them, and one copy each is what a 100,000-pod session fits in.
+    """
+    return intern(str(value)) if value else None
 
 
 def string(value: Any) -> str | None:
     """A field's value as a string; None only when it is missing."""
-    return str(value) if value is not None else None
+    return intern(str(value)) if value is not None else None
 
 
 def integer(value: Any) -> int | None:
@@ -135,7 +140,7 @@ def pod_claims(pod: Obj) -> tuple[str, ...]:
     for volume in dig(pod, "spec", "volumes") or ():
         claim = dig(volume, "persistentVolumeClaim", "claimName")
         if claim:
-            names.append(str(claim))
+            names.append(intern(str(claim)))
     return tuple(names)
 
 

@@ -2,7 +2,7 @@
 
 import hashlib
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -13,7 +13,7 @@ from stswatch.reports.history.transition import PlainSteps, Transition
 from stswatch.reports.recording import Change
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpecVersion:
     """A StatefulSet spec as of one change; `changed` names the fields that differ from before."""
 
@@ -42,7 +42,7 @@ class SpecVersion:
         return f"whenScaled={self.when_scaled}, whenDeleted={self.when_deleted}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusVersion:
     """A StatefulSet status as of one change."""
 
@@ -144,7 +144,7 @@ _SPEC_FIELDS = (
 
 def _with_changed(spec: SpecVersion, previous: SpecVersion) -> SpecVersion:
     changed = tuple(f for f in _SPEC_FIELDS if getattr(spec, f) != getattr(previous, f))
-    return SpecVersion(**{**spec.__dict__, "changed": changed})
+    return replace(spec, changed=changed)
 
 
 def _status_fields(status: object) -> tuple[Any, ...]:
