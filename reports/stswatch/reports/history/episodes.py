@@ -28,7 +28,7 @@ SPEC_KINDS = ("scale-up", "scale-down", "rolling-update", "ondelete-update")
 UPDATE_KINDS = ("rolling-update", "ondelete-update")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recreation:
     """A pod incarnation and the one that replaced it at the same ordinal."""
 
