@@ -53,7 +53,11 @@ def _floor(path: Path) -> dict[str, float]:
 
     def read() -> None:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        rows = conn.execute("SELECT * FROM change WHERE session_id = 1 ORDER BY id").fetchall()
+        # As load_recording reads them: the session's span of rowids, never sorted on disk.
+        span = conn.execute("SELECT min(id), max(id) FROM change WHERE session_id = 1").fetchone()
+        rows = conn.execute(
+            "SELECT * FROM change WHERE +session_id = 1 AND id BETWEEN ? AND ? ORDER BY id", span
+        ).fetchall()
         objects = [orjson.loads(row[-1]) for row in rows]
         assert len(objects) == len(rows)
         conn.close()

@@ -49,13 +49,15 @@ _RUNS = (
     "stswatch_version FROM run WHERE session_id = ? ORDER BY id"
 )
 CHANGE_FIELDS = ("id", *CHANGE_COLUMNS[1:])  # as read: the row's id, then all but session_id
-_CHANGES = f"SELECT {', '.join(CHANGE_FIELDS)} FROM change WHERE session_id = ? ORDER BY id"
+# A session's changes in id order are read as a range of rowids (`+session_id` keeps SQLite from
+# walking an index on it and sorting every row, objects included, in a temporary B-tree).
+_SPAN = "SELECT min(id), max(id) FROM change WHERE session_id = ?"
+_IN_SPAN = "FROM change WHERE +session_id = ? AND id BETWEEN ? AND ? ORDER BY id"
+_CHANGES = f"SELECT {', '.join(CHANGE_FIELDS)} {_IN_SPAN}"
 # The same rows without their objects (read back by ObjectSource when asked).
-_BARE_CHANGES = (
-    f"SELECT {', '.join(CHANGE_FIELDS[:-1])}, NULL FROM change WHERE session_id = ? ORDER BY id"
-)
+_BARE_CHANGES = f"SELECT {', '.join(CHANGE_FIELDS[:-1])}, NULL {_IN_SPAN}"
 _OBJECT = "SELECT object FROM change WHERE id = ?"
-_OBJECTS = "SELECT id, object FROM change WHERE session_id = ? ORDER BY id"
+_OBJECTS = f"SELECT id, object {_IN_SPAN}"
 _OBJECTS_OF_KIND = "SELECT id, object FROM change WHERE session_id = ? AND kind = ? ORDER BY id"
 _OBJECTS_BY_UID = "SELECT uid, id, object FROM change WHERE session_id = ? ORDER BY uid, id"
 _GAPS = (
@@ -235,7 +237,9 @@ class Recording:
             for change in changes:
                 yield change, change.object
             return
-        query, params = (_OBJECTS_OF_KIND, (kind,)) if kind else (_OBJECTS, ())
+        query, params = (
+            (_OBJECTS_OF_KIND, (kind,)) if kind else (_OBJECTS, (changes[0].id, changes[-1].id))
+        )
         texts = self.source.rows(query, *params)
         for change in changes:
             for change_id, text in texts:
@@ -384,7 +388,7 @@ def export_jsonl(path: Path, *, session: str, out: BinaryIO) -> int:
         store_errors(path, doing=f"exporting session {session!r}", writing=False),
     ):
         session_id = session_row(conn, path, session)[0]
-        for change in conn.execute(_CHANGES, (session_id,)):
+        for change in conn.execute(_CHANGES, session_span(conn, session_id)):
             out.write(change_line(session, change))
             count += 1
     return count
@@ -410,6 +414,12 @@ def session_row(conn: sqlite3.Connection, path: Path, session: str) -> tuple[Any
         known = ", ".join(r[0] for r in conn.execute(_SESSION_NAMES)) or "none"
         raise NotFoundError(f"{path}: no session named {session!r} (sessions: {known})")
     return tuple(row)
+
+
+def session_span(conn: sqlite3.Connection, session_id: int) -> tuple[int, int, int]:
+    """(session id, first change id, last change id): the parameters of a query `_IN_SPAN`."""
+    first, last = conn.execute(_SPAN, (session_id,)).fetchone()
+    return session_id, first or 0, last or -1
 
 
 def runs_of(conn: sqlite3.Connection, session_id: int) -> tuple[Run, ...]:
@@ -520,7 +530,8 @@ def _load(conn: sqlite3.Connection, path: Path, session: str, *, objects: bool) 
     runs = runs_of(conn, session_id)
     source = None if objects else ObjectSource(path, session_id)
     query = _CHANGES if objects else _BARE_CHANGES
-    changes = tuple(change_from_row(row, source) for row in conn.execute(query, (session_id,)))
+    rows = conn.execute(query, session_span(conn, session_id))
+    changes = tuple(change_from_row(row, source) for row in rows)
     gaps = tuple(gap_from_row(r) for r in conn.execute(_GAPS, (session_id,)))
     marks = tuple(mark_from_row(r) for r in conn.execute(_MARKS, (session_id,)))
     scope_ = decoded_detail(f"session {name!r} scope", scope)

@@ -11,7 +11,7 @@ import pytest
 from stswatch.errors import CorruptStoreError
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
-from stswatch.reports.recording import Change, load_recording
+from stswatch.reports.recording import _CHANGES, Change, load_recording
 from tests.fixtures.builder import ClusterBuilder
 from tests.fixtures.real import real_store
 
@@ -71,3 +71,24 @@ def test_a_change_gone_from_the_store_after_loading_is_a_store_error(tmp_path: P
     gone = f"change {change.id} cannot be read: it is no longer in the store"
     with pytest.raises(CorruptStoreError, match=gone):
         _ = change.object
+
+
+def test_a_session_is_read_as_its_span_of_rows_never_sorted_on_disk(tmp_path: Path) -> None:
+    db = real_store(tmp_path, "lesson")
+    with sqlite3.connect(db) as conn:
+        plan = " ".join(str(r) for r in conn.execute(f"EXPLAIN QUERY PLAN {_CHANGES}", (1, 1, 9)))
+        counts = dict(
+            conn.execute(
+                "SELECT s.name, count(*) FROM change c JOIN session s "
+                "ON s.id = c.session_id GROUP BY s.name"
+            )
+        )
+    conn.close()
+    assert "TEMP B-TREE" not in plan
+    assert "PRIMARY KEY" in plan
+    assert len(counts) == 2
+    for session, count in counts.items():
+        for objects in (True, False):
+            changes = load_recording(db, session, objects=objects).changes
+            assert len(changes) == count
+            assert [c.id for c in changes] == sorted(c.id for c in changes)
