@@ -44,6 +44,11 @@ def string(value: Any) -> str | None:
     return intern(str(value)) if value is not None else None
 
 
+def items(value: Any) -> list[Any]:
+    """A field's value when it is a list, else an empty one (a hostile `true` is no list)."""
+    return value if isinstance(value, list) else []
+
+
 def integer(value: Any) -> int | None:
     """A field's value when it is an integer, else None."""
     return value if isinstance(value, int) else None
@@ -77,7 +82,7 @@ def parse_time(value: object) -> float | None:
 
 def owner_statefulset(obj: Obj) -> tuple[str, str] | None:
     """(name, uid) of the StatefulSet that controls this object, from its ownerReferences."""
-    for ref in dig(obj, "metadata", "ownerReferences") or ():
+    for ref in items(dig(obj, "metadata", "ownerReferences")):
         if isinstance(ref, dict) and ref.get("kind") == "StatefulSet":
             return str(ref.get("name")), str(ref.get("uid"))
     return None
@@ -85,7 +90,7 @@ def owner_statefulset(obj: Obj) -> tuple[str, str] | None:
 
 def owner_kinds(obj: Obj) -> tuple[str, ...]:
     """The kinds of the object's ownerReferences, in order."""
-    refs = dig(obj, "metadata", "ownerReferences") or ()
+    refs = items(dig(obj, "metadata", "ownerReferences"))
     return tuple(str(r.get("kind")) for r in refs if isinstance(r, dict))
 
 
@@ -112,7 +117,7 @@ def pod_phase(pod: Obj) -> str | None:
 
 def pod_condition(pod: Obj, kind: str) -> Obj | None:
     """The status condition of type `kind`, if the pod has one."""
-    for cond in dig(pod, "status", "conditions") or ():
+    for cond in items(dig(pod, "status", "conditions")):
         if isinstance(cond, dict) and cond.get("type") == kind:
             return cond
     return None
@@ -137,7 +142,7 @@ def pod_ip(pod: Obj) -> str | None:
 def pod_claims(pod: Obj) -> tuple[str, ...]:
     """Names of the PVCs the pod mounts, in volume order."""
     names = []
-    for volume in dig(pod, "spec", "volumes") or ():
+    for volume in items(dig(pod, "spec", "volumes")):
         claim = dig(volume, "persistentVolumeClaim", "claimName")
         if claim:
             names.append(intern(str(claim)))

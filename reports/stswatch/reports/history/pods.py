@@ -103,7 +103,7 @@ def _pod_state(pod: o.Obj) -> _PodState:
     spec = spec if isinstance(spec, dict) else {}
     status = status if isinstance(status, dict) else {}
     ready = scheduled = None
-    for cond in status.get("conditions") or ():
+    for cond in o.items(status.get("conditions")):
         if isinstance(cond, dict):
             kind = cond.get("type")
             if kind == "Ready" and ready is None:
