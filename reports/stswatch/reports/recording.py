@@ -10,7 +10,8 @@ memory.
 import gc
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +156,37 @@ class ObjectSource:
             store_errors(self.path, doing="reading the session's objects", writing=False),
         ):
             yield from conn.execute(query, (self.session_id, *params))
+
+
+class ChangesById(Mapping[int, Change]):
+    """A recording's changes by id, over its id-ordered tuple: no dict of millions of entries.
+
+    A session's ids are mostly consecutive, so a change is found at its offset from the first;
+    otherwise (ids of other sessions in between, a window) by bisection, since the changes are in
+    id order as every reader loads them.
+    """
+
+    def __init__(self, changes: tuple[Change, ...]) -> None:
+        self._changes = changes
+        self._first = changes[0].id if changes else 0
+        self._unordered: dict[int, Change] | None = None
+
+    def __getitem__(self, change_id: int) -> Change:
+        at = change_id - self._first
+        if 0 <= at < len(self._changes) and self._changes[at].id == change_id:
+            return self._changes[at]
+        at = bisect_left(self._changes, change_id, key=lambda c: c.id)
+        if at < len(self._changes) and self._changes[at].id == change_id:
+            return self._changes[at]
+        if self._unordered is None:  # changes given out of id order: index them once
+            self._unordered = {c.id: c for c in self._changes}
+        return self._unordered[change_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return (c.id for c in self._changes)
+
+    def __len__(self) -> int:
+        return len(self._changes)
 
 
 @dataclass(frozen=True)

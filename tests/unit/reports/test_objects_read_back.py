@@ -11,7 +11,7 @@ import pytest
 from stswatch.errors import CorruptStoreError
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
-from stswatch.reports.recording import _CHANGES, Change, load_recording
+from stswatch.reports.recording import _CHANGES, Change, ChangesById, load_recording
 from tests.fixtures.builder import ClusterBuilder
 from tests.fixtures.real import real_store
 
@@ -92,3 +92,22 @@ def test_a_session_is_read_as_its_span_of_rows_never_sorted_on_disk(tmp_path: Pa
             changes = load_recording(db, session, objects=objects).changes
             assert len(changes) == count
             assert [c.id for c in changes] == sorted(c.id for c in changes)
+
+
+def test_changes_by_id_finds_each_change_by_offset_bisection_or_once_indexed(
+    tmp_path: Path,
+) -> None:
+    db = real_store(tmp_path, "lesson")
+    changes = load_recording(db, "lesson-parallel", objects=False).changes
+    assert changes[0].id > 1  # the second session of the store: ids do not start at 1
+    consecutive = ChangesById(changes)
+    assert all(consecutive[c.id] is c for c in changes)
+    holed = ChangesById(changes[::3])  # ids with holes: found by bisection
+    assert all(holed[c.id] is c for c in changes[::3])
+    shuffled = ChangesById(tuple(reversed(changes)))
+    assert all(shuffled[c.id] is c for c in changes)
+    assert len(holed) == len(changes[::3])
+    assert list(holed) == [c.id for c in changes[::3]]
+    for missing in (changes[1].id, changes[-1].id + 1, 0):
+        with pytest.raises(KeyError):
+            holed[missing]
