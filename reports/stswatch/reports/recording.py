@@ -11,7 +11,7 @@ import gc
 import sqlite3
 import threading
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,14 +116,6 @@ class Change:
             return decoded_object(self.id, self.source.text(self.id))
         return decoded_object(self.id, self.object_json)
 
-    def with_object(self, text: str) -> "Change":
-        """This change holding its object's JSON text (read back from the store)."""
-        return Change(
-            self.id, self.run_id, self.kind, self.namespace, self.name, self.uid, self.event,
-            self.resource_version, self.observed, self.received_wall_ns, self.received_mono_ns,
-            self.written_wall_ns, text,
-        )  # fmt: skip
-
 
 class ObjectSource:
     """A session's objects read back from its store when asked, not held by the recording.
@@ -137,9 +129,14 @@ class ObjectSource:
         self.path = path
         self.session_id = session_id
         self._local = threading.local()  # one connection per thread (sqlite3's rule)
+        # The texts of the object `Recording.by_object` is handing out, by change id.
+        self.prefetched: dict[int, str] = {}
 
     def text(self, change_id: int) -> Any:
         """One change's object JSON text."""
+        found = self.prefetched.get(change_id)
+        if found is not None:
+            return found
         conn = getattr(self._local, "conn", None)
         with store_errors(self.path, doing=f"reading change {change_id}", writing=False):
             if conn is None:
@@ -282,38 +279,34 @@ class Recording:
     def by_object(
         self, histories: dict[tuple[str, str], list[Change]]
     ) -> Iterator[tuple[tuple[str, str], list[Change]]]:
-        """Each object's history (keyed by (kind, uid)) holding its objects' JSON text, one
-        object at a time: histories given without their objects are read back from the store
-        through its (session, uid) index, so only one object's changes are held at once."""
+        """Each object's history (keyed by (kind, uid)), one object at a time, with its objects
+        at hand: for a recording loaded without them, they are read back from the store through
+        its (session, uid) index and held only while that object's history is being read."""
         first = next(iter(histories.values()), [])
-        if self.source is None or not first or first[0].object_json is not None:
+        source = self.source
+        if source is None or not first or first[0].object_json is not None:
             yield from histories.items()
             return
         keys: dict[str, list[tuple[str, str]]] = {}
         for key in histories:
             keys.setdefault(key[1], []).append(key)
-        texts: dict[int, str] = {}
         uid: str | None = None
-        for row_uid, change_id, text in self.source.rows(_OBJECTS_BY_UID):
-            if row_uid != uid:
-                yield from _with_texts(histories, keys.get(uid or "", ()), texts)
-                uid, texts = row_uid, {}
-            texts[change_id] = text
-        yield from _with_texts(histories, keys.get(uid or "", ()), texts)
+        try:
+            for row_uid, change_id, text in source.rows(_OBJECTS_BY_UID):
+                if row_uid != uid:
+                    for key in keys.get(uid or "", ()):
+                        yield key, histories[key]
+                    uid, source.prefetched = row_uid, {}
+                source.prefetched[change_id] = text
+            for key in keys.get(uid or "", ()):
+                yield key, histories[key]
+        finally:
+            source.prefetched = {}
 
     @property
     def server_version(self) -> str:
         """The API server version of the first run (each run's is in `runs`)."""
         return self.runs[0].server_version if self.runs else "unknown"
-
-
-def _with_texts(
-    histories: dict[tuple[str, str], list[Change]],
-    keys: Sequence[tuple[str, str]],
-    texts: dict[int, str],
-) -> Iterator[tuple[tuple[str, str], list[Change]]]:
-    for key in keys:
-        yield key, [c.with_object(texts[c.id]) if c.id in texts else c for c in histories[key]]
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def test_objects_read_back_by_kind_in_order_without_deleted_ones(tmp_path: Path)
     assert [obj for _, obj in left.decoded()] == [c.object for c in held.changes]
 
 
-def test_by_object_gives_each_history_its_objects_in_rank_order(tmp_path: Path) -> None:
+def test_by_object_holds_one_objects_texts_at_a_time(tmp_path: Path) -> None:
     b = ClusterBuilder()
     b.service("web-headless")
     b.statefulset("web", replicas=2)
@@ -53,12 +53,17 @@ def test_by_object_gives_each_history_its_objects_in_rank_order(tmp_path: Path) 
     histories: dict[tuple[str, str], list[Change]] = {}
     for change in reversed(left.changes):  # any order within a history is kept as given
         histories.setdefault((change.kind, change.uid), []).append(change)
-    streamed = dict(left.by_object(histories))
-    assert set(streamed) == set(histories)
-    for key, history in streamed.items():
-        assert [c.id for c in history] == [c.id for c in histories[key]]
-        assert all(c.object_json is not None for c in history)
-        assert [c.object for c in history] == [c.object for c in histories[key]]
+    assert left.source is not None
+    held = {c.id: c.object for c in load_recording(tmp_path / "s.db", "s1").changes}
+    seen = set()
+    for key, history in left.by_object(histories):
+        assert history is histories[key]
+        assert set(left.source.prefetched) == {c.id for c in history}  # this object's, only
+        assert [c.object for c in history] == [held[c.id] for c in history]
+        seen.add(key)
+    assert seen == set(histories)
+    assert left.source.prefetched == {}
+    assert [c.object for c in left.changes] == [held[c.id] for c in left.changes]
 
 
 def test_a_change_gone_from_the_store_after_loading_is_a_store_error(tmp_path: Path) -> None:
