@@ -129,3 +129,18 @@ def test_a_pod_adopted_by_a_new_set_of_its_name_was_controlled_by_both(tmp_path:
     assert web1.ever_controlled_by(old.uid)
     assert not web1.ever_controlled_by(new_uid)
     assert [p.name for incs in life.pods_of(new).values() for p in incs] == ["web-0"]
+
+
+def test_a_pod_whose_lists_are_not_lists_is_read_as_having_none(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    _three(b)
+    pod = b.get("Pod", "web-2")
+    pod["metadata"]["ownerReferences"] = True
+    pod["status"]["conditions"] = True
+    pod["spec"]["volumes"] = 7
+    b.emit("Pod", pod, "MODIFIED")
+    life = build_lifecycles(b.write(tmp_path / "s.db"))
+    (web2,) = (p for p in life.pods if p.name == "web-2")
+    assert web2.statefulset == "web"  # from its first change, which had a list
+    assert [uid for uid, _ in web2.controllers][-1] is None  # the last names no controller
+    assert web2.claims == ("data-web-2",)
