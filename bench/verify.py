@@ -5,9 +5,9 @@ processes so one size's memory never counts against another's:
 
 - floor (the baseline, same run): a raw `sqlite3` read of the change rows + `orjson.loads` of
   each object, the least any reader of the session pays;
-- `load_recording` (which leaves each object as its JSON text: `Change.object` decodes it when
-  read, so decoding is paid inside `build_lifecycles`, once per change), `build_lifecycles` and
-  `verify` (lifecycles + proofs), with time per change;
+- `load_recording(objects=False)`, as `verify` and `report` load a session (the objects stay in
+  the store: `build_lifecycles` reads them back one object at a time and decodes each change
+  once), `build_lifecycles` and `verify` (lifecycles + proofs), with time per change;
 - the verify process's peak RSS (load + verify).
 
 Prints one table; time per change across sizes shows whether the reading side is linear (the
@@ -53,7 +53,11 @@ def _floor(path: Path) -> dict[str, float]:
 
     def read() -> None:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        rows = conn.execute("SELECT * FROM change WHERE session_id = 1 ORDER BY id").fetchall()
+        # As load_recording reads them: the session's span of rowids, never sorted on disk.
+        span = conn.execute("SELECT min(id), max(id) FROM change WHERE session_id = 1").fetchone()
+        rows = conn.execute(
+            "SELECT * FROM change WHERE +session_id = 1 AND id BETWEEN ? AND ? ORDER BY id", span
+        ).fetchall()
         objects = [orjson.loads(row[-1]) for row in rows]
         assert len(objects) == len(rows)
         conn.close()
@@ -66,7 +70,7 @@ def _measure(path: Path) -> dict[str, float]:
     """load, lifecycles and verify of the session at `path`, and this process's peak RSS."""
     gc.disable()
     loaded: list[Any] = []
-    took = {"load": _seconds(lambda: loaded.append(load_recording(path, "s1")))}
+    took = {"load": _seconds(lambda: loaded.append(load_recording(path, "s1", objects=False)))}
     recording = loaded[0]
     took["lifecycles"] = _seconds(lambda: build_lifecycles(recording))
     results: list[Any] = []

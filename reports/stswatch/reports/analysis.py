@@ -56,7 +56,7 @@ def analyse(
     cannot be read, UsageError for a window that ends before it starts (see `stswatch.errors`).
     """
     if window is None or window.empty:
-        recording = load_recording(path, session)
+        recording = load_recording(path, session, objects=False)  # read back when asked
     else:
         recording = load_window(path, session, window)
     with no_cyclic_gc():

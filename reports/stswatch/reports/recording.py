@@ -9,7 +9,9 @@ memory.
 
 import gc
 import sqlite3
-from collections.abc import Iterator
+import threading
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,13 @@ from typing import Any, BinaryIO
 import orjson
 
 from stswatch.errors import CorruptStoreError, NotFoundError
-from stswatch.store import CHANGE_COLUMNS, SCHEMA_VERSION, reading, store_errors
+from stswatch.store import (
+    CHANGE_COLUMNS,
+    SCHEMA_VERSION,
+    open_read_only,
+    reading,
+    store_errors,
+)
 
 _SESSION = "SELECT id, name, created_wall_ns, scope FROM session WHERE name = ?"
 _SESSION_NAMES = "SELECT name FROM session ORDER BY id"
@@ -42,7 +50,17 @@ _RUNS = (
     "stswatch_version FROM run WHERE session_id = ? ORDER BY id"
 )
 CHANGE_FIELDS = ("id", *CHANGE_COLUMNS[1:])  # as read: the row's id, then all but session_id
-_CHANGES = f"SELECT {', '.join(CHANGE_FIELDS)} FROM change WHERE session_id = ? ORDER BY id"
+# A session's changes in id order are read as a range of rowids (`+session_id` keeps SQLite from
+# walking an index on it and sorting every row, objects included, in a temporary B-tree).
+_SPAN = "SELECT min(id), max(id) FROM change WHERE session_id = ?"
+_IN_SPAN = "FROM change WHERE +session_id = ? AND id BETWEEN ? AND ? ORDER BY id"
+_CHANGES = f"SELECT {', '.join(CHANGE_FIELDS)} {_IN_SPAN}"
+# The same rows without their objects (read back by ObjectSource when asked).
+_BARE_CHANGES = f"SELECT {', '.join(CHANGE_FIELDS[:-1])}, NULL {_IN_SPAN}"
+_OBJECT = "SELECT object FROM change WHERE id = ?"
+_OBJECTS = f"SELECT id, object {_IN_SPAN}"
+_OBJECTS_OF_KIND = "SELECT id, object FROM change WHERE session_id = ? AND kind = ? ORDER BY id"
+_OBJECTS_BY_UID = "SELECT uid, id, object FROM change WHERE session_id = ? ORDER BY uid, id"
 _GAPS = (
     "SELECT id, run_id, kind, reason, from_resource_version, to_resource_version, "
     "from_wall_ns, to_wall_ns FROM gap WHERE session_id = ? ORDER BY from_wall_ns, id"
@@ -87,12 +105,85 @@ class Change:
     received_wall_ns: int
     received_mono_ns: int
     written_wall_ns: int
-    object_json: str = field(repr=False, compare=False, hash=False)
+    object_json: str | None = field(repr=False, compare=False, hash=False)
+    # Where the object is read back from when `object_json` was not loaded (None: it was).
+    source: "ObjectSource | None" = field(default=None, repr=False, compare=False, hash=False)
 
     @property
     def object(self) -> dict[str, Any]:
         """The recorded object (redacted, without managedFields), decoded anew at each read."""
+        if self.object_json is None and self.source is not None:
+            return decoded_object(self.id, self.source.text(self.id))
         return decoded_object(self.id, self.object_json)
+
+
+class ObjectSource:
+    """A session's objects read back from its store when asked, not held by the recording.
+
+    A session's objects are most of its size (about 1 KB a change): `load_recording` leaves
+    them in the store, and lifecycles, the timeline and the Event index stream them by object
+    or in order, one at a time (`Recording.decoded`, `Recording.by_object`).
+    """
+
+    def __init__(self, path: Path, session_id: int) -> None:
+        self.path = path
+        self.session_id = session_id
+        self._local = threading.local()  # one connection per thread (sqlite3's rule)
+        # The texts of the object `Recording.by_object` is handing out, by change id.
+        self.prefetched: dict[int, str] = {}
+
+    def text(self, change_id: int) -> Any:
+        """One change's object JSON text."""
+        found = self.prefetched.get(change_id)
+        if found is not None:
+            return found
+        conn = getattr(self._local, "conn", None)
+        with store_errors(self.path, doing=f"reading change {change_id}", writing=False):
+            if conn is None:
+                conn = self._local.conn = open_read_only(self.path)
+            row = conn.execute(_OBJECT, (change_id,)).fetchone()
+        if row is None:
+            raise _bad_row(f"change {change_id}", "it is no longer in the store")
+        return row[0]  # checked when decoded
+
+    def rows(self, query: str, *params: object) -> Iterator[tuple[Any, ...]]:
+        """The rows of one of this module's object queries, streamed from a fresh connection."""
+        with (
+            reading(self.path) as conn,
+            store_errors(self.path, doing="reading the session's objects", writing=False),
+        ):
+            yield from conn.execute(query, (self.session_id, *params))
+
+
+class ChangesById(Mapping[int, Change]):
+    """A recording's changes by id, over its id-ordered tuple: no dict of millions of entries.
+
+    A session's ids are mostly consecutive, so a change is found at its offset from the first;
+    otherwise (ids of other sessions in between, a window) by bisection, since the changes are in
+    id order as every reader loads them.
+    """
+
+    def __init__(self, changes: tuple[Change, ...]) -> None:
+        self._changes = changes
+        self._first = changes[0].id if changes else 0
+        self._unordered: dict[int, Change] | None = None
+
+    def __getitem__(self, change_id: int) -> Change:
+        at = change_id - self._first
+        if 0 <= at < len(self._changes) and self._changes[at].id == change_id:
+            return self._changes[at]
+        at = bisect_left(self._changes, change_id, key=lambda c: c.id)
+        if at < len(self._changes) and self._changes[at].id == change_id:
+            return self._changes[at]
+        if self._unordered is None:  # changes given out of id order: index them once
+            self._unordered = {c.id: c for c in self._changes}
+        return self._unordered[change_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return (c.id for c in self._changes)
+
+    def __len__(self) -> int:
+        return len(self._changes)
 
 
 @dataclass(frozen=True)
@@ -160,6 +251,57 @@ class Recording:
     gaps: tuple[Gap, ...]
     marks: tuple[Mark, ...]
     window: Window | None = None  # None: the whole session
+    # Where the changes' objects are read back from, when they were not loaded with them.
+    source: ObjectSource | None = field(default=None, repr=False, compare=False)
+
+    def decoded(
+        self, kind: str | None = None, *, deleted: bool = True
+    ) -> Iterator[tuple[Change, dict[str, Any]]]:
+        """Each change (of `kind`, or all; without DELETED ones unless `deleted`) with its
+        decoded object, in the recording's order."""
+        changes = [c for c in self.changes if c.kind == kind] if kind else self.changes
+        if not deleted:
+            changes = [c for c in changes if c.event != "DELETED"]
+        if self.source is None or not changes or changes[0].object_json is not None:
+            for change in changes:
+                yield change, change.object
+            return
+        query, params = (
+            (_OBJECTS_OF_KIND, (kind,)) if kind else (_OBJECTS, (changes[0].id, changes[-1].id))
+        )
+        texts = self.source.rows(query, *params)
+        for change in changes:
+            for change_id, text in texts:
+                if change_id == change.id:  # a store still being written holds later rows too
+                    yield change, decoded_object(change_id, text)
+                    break
+
+    def by_object(
+        self, histories: dict[tuple[str, str], list[Change]]
+    ) -> Iterator[tuple[tuple[str, str], list[Change]]]:
+        """Each object's history (keyed by (kind, uid)), one object at a time, with its objects
+        at hand: for a recording loaded without them, they are read back from the store through
+        its (session, uid) index and held only while that object's history is being read."""
+        first = next(iter(histories.values()), [])
+        source = self.source
+        if source is None or not first or first[0].object_json is not None:
+            yield from histories.items()
+            return
+        keys: dict[str, list[tuple[str, str]]] = {}
+        for key in histories:
+            keys.setdefault(key[1], []).append(key)
+        uid: str | None = None
+        try:
+            for row_uid, change_id, text in source.rows(_OBJECTS_BY_UID):
+                if row_uid != uid:
+                    for key in keys.get(uid or "", ()):
+                        yield key, histories[key]
+                    uid, source.prefetched = row_uid, {}
+                source.prefetched[change_id] = text
+            for key in keys.get(uid or "", ()):
+                yield key, histories[key]
+        finally:
+            source.prefetched = {}
 
     @property
     def server_version(self) -> str:
@@ -271,7 +413,7 @@ def export_jsonl(path: Path, *, session: str, out: BinaryIO) -> int:
         store_errors(path, doing=f"exporting session {session!r}", writing=False),
     ):
         session_id = session_row(conn, path, session)[0]
-        for change in conn.execute(_CHANGES, (session_id,)):
+        for change in conn.execute(_CHANGES, session_span(conn, session_id)):
             out.write(change_line(session, change))
             count += 1
     return count
@@ -297,6 +439,12 @@ def session_row(conn: sqlite3.Connection, path: Path, session: str) -> tuple[Any
         known = ", ".join(r[0] for r in conn.execute(_SESSION_NAMES)) or "none"
         raise NotFoundError(f"{path}: no session named {session!r} (sessions: {known})")
     return tuple(row)
+
+
+def session_span(conn: sqlite3.Connection, session_id: int) -> tuple[int, int, int]:
+    """(session id, first change id, last change id): the parameters of a query `_IN_SPAN`."""
+    first, last = conn.execute(_SPAN, (session_id,)).fetchone()
+    return session_id, first or 0, last or -1
 
 
 def runs_of(conn: sqlite3.Connection, session_id: int) -> tuple[Run, ...]:
@@ -367,17 +515,21 @@ def paused_gc() -> Iterator[None]:
             gc.freeze()
 
 
-def load_recording(path: Path, session: str) -> Recording:
-    """Read a whole session; raises NotFoundError naming the sessions that do exist."""
+def load_recording(path: Path, session: str, *, objects: bool = True) -> Recording:
+    """Read a whole session; raises NotFoundError naming the sessions that do exist.
+
+    `objects=False` leaves the changes' objects in the store (`ObjectSource`): the recording
+    holds a few hundred bytes a change instead of about 1.5 KB, and reads them back when asked.
+    """
     with (
         reading(path) as conn,
         store_errors(path, doing=f"reading session {session!r}", writing=False),
         paused_gc(),
     ):
-        return _load(conn, path, session)
+        return _load(conn, path, session, objects=objects)
 
 
-def change_from_row(row: tuple[Any, ...]) -> Change:
+def change_from_row(row: tuple[Any, ...], source: ObjectSource | None = None) -> Change:
     """A Change from a row of CHANGE_FIELDS (its object left as JSON text until read)."""
     (id_, run_id, kind, namespace, name, uid, event, rv, observed, wall, mono, written, obj) = row
     return Change(
@@ -394,14 +546,18 @@ def change_from_row(row: tuple[Any, ...]) -> Change:
         received_mono_ns=mono,
         written_wall_ns=written,
         object_json=obj,
+        source=source,
     )
 
 
-def _load(conn: sqlite3.Connection, path: Path, session: str) -> Recording:
+def _load(conn: sqlite3.Connection, path: Path, session: str, *, objects: bool) -> Recording:
     session_id, name, created, scope = session_row(conn, path, session)
     runs = runs_of(conn, session_id)
-    changes = tuple(change_from_row(row) for row in conn.execute(_CHANGES, (session_id,)))
+    source = None if objects else ObjectSource(path, session_id)
+    query = _CHANGES if objects else _BARE_CHANGES
+    rows = conn.execute(query, session_span(conn, session_id))
+    changes = tuple(change_from_row(row, source) for row in rows)
     gaps = tuple(gap_from_row(r) for r in conn.execute(_GAPS, (session_id,)))
     marks = tuple(mark_from_row(r) for r in conn.execute(_MARKS, (session_id,)))
     scope_ = decoded_detail(f"session {name!r} scope", scope)
-    return Recording(name, created, scope_, runs, changes, gaps, marks)
+    return Recording(name, created, scope_, runs, changes, gaps, marks, source=source)

@@ -127,19 +127,16 @@ def attribution(recording: Recording) -> Attribution:
     actions: dict[tuple[str, str, str, str], list[tuple[int, int]]] = {}
     failures: dict[tuple[str, str], list[tuple[int, int, str, str]]] = {}
     pending: dict[str, list[tuple[int, int, str]]] = {}
-    recorded = False
-    for change in recording.changes:
-        if change.kind != "Event":
-            continue
-        recorded = True
-        parsed = _action(change)
+    recorded = any(change.kind == "Event" for change in recording.changes)
+    for change, obj in recording.decoded("Event", deleted=False):
+        parsed = _action(change, obj)
         if parsed is not None:
             actions.setdefault(parsed, []).append((change.received_wall_ns, change.id))
-        unscheduled = _unscheduled(change)
+        unscheduled = _unscheduled(change, obj)
         if unscheduled is not None:
             uid, message = unscheduled
             pending.setdefault(uid, []).append((change.received_wall_ns, change.id, message))
-        failed = _failure(change)
+        failed = _failure(change, obj)
         if failed is not None:
             key, reason, message = failed
             failures.setdefault(key, []).append(
@@ -158,11 +155,8 @@ def attribution(recording: Recording) -> Attribution:
     return Attribution(recorded, gaps, actions, marks, failures, pending)
 
 
-def _action(change: Change) -> tuple[str, str, str, str] | None:
+def _action(change: Change, obj: o.Obj) -> tuple[str, str, str, str] | None:
     """(namespace, verb, kind, name) of a statefulset-controller Event, from its message."""
-    if change.event == "DELETED":
-        return None
-    obj = change.object
     if o.dig(obj, "involvedObject", "kind") != "StatefulSet":
         return None
     match = _MESSAGE.match(str(obj.get("message") or ""))
@@ -171,22 +165,16 @@ def _action(change: Change) -> tuple[str, str, str, str] | None:
     return (change.namespace or "", match[1], match[2], match[3])
 
 
-def _unscheduled(change: Change) -> tuple[str, str] | None:
+def _unscheduled(change: Change, obj: o.Obj) -> tuple[str, str] | None:
     """(pod uid, message) of a scheduler's FailedScheduling Event."""
-    if change.event == "DELETED":
-        return None
-    obj = change.object
     if obj.get("reason") != "FailedScheduling" or o.dig(obj, "involvedObject", "kind") != "Pod":
         return None
     uid = o.text(o.dig(obj, "involvedObject", "uid"))
     return (uid, o.text(obj.get("message")) or "") if uid else None
 
 
-def _failure(change: Change) -> tuple[tuple[str, str], str, str] | None:
+def _failure(change: Change, obj: o.Obj) -> tuple[tuple[str, str], str, str] | None:
     """((namespace, set), reason, message) of a statefulset-controller Warning on a set."""
-    if change.event == "DELETED":
-        return None
-    obj = change.object
     if obj.get("type") != "Warning" or o.dig(obj, "involvedObject", "kind") != "StatefulSet":
         return None
     source = o.dig(obj, "source", "component") or obj.get("reportingComponent")

@@ -11,7 +11,6 @@ podManagementPolicy, which is immutable) and `statefulset-deleted` (the set itse
 garbage collector removes its pods, in no order).
 """
 
-from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -29,7 +28,7 @@ SPEC_KINDS = ("scale-up", "scale-down", "rolling-update", "ondelete-update")
 UPDATE_KINDS = ("rolling-update", "ondelete-update")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recreation:
     """A pod incarnation and the one that replaced it at the same ordinal."""
 
@@ -122,9 +121,7 @@ def _rolled_back_to(sts: StatefulSetIncarnation, spec: SpecVersion) -> str | Non
     then = earlier[-1]
     later = sts.specs.index(then) + 1
     until = sts.specs[later].rank if later < len(sts.specs) else spec.rank
-    first = bisect_left(sts.statuses, then.rank, key=lambda s: s.rank)
-    last = bisect_left(sts.statuses, until, key=lambda s: s.rank)
-    for status in sts.statuses[first:last]:
+    for status in sts.statuses_between(then.rank, until):
         observed = then.generation is None or (status.observed_generation or 0) >= then.generation
         if observed and status.update_revision:
             return f"revision {status.update_revision}"
@@ -256,7 +253,7 @@ def _service_episode(
 
 
 def _replacement(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Episode]:
-    same = [s for s in life.statefulsets if s.namespace == sts.namespace and s.name == sts.name]
+    same = life.statefulsets_named(sts.namespace, sts.name)
     index = same.index(sts)
     if index == 0:
         return []

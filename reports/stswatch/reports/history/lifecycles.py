@@ -31,6 +31,8 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
+from sys import intern
+from typing import Any
 
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering, decide_ordering
@@ -125,7 +127,7 @@ class ServiceIncarnation:
         return alive_at(self.transitions, rank)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DnsObservation:
     """An EndpointSlice endpoint with a hostname: a per-pod DNS record as CoreDNS would serve it."""
 
@@ -165,6 +167,17 @@ class Lifecycles:
     pods_by_set: dict[SetKey, dict[int, tuple[PodIncarnation, ...]]] = field(repr=False)
     dns_by_name: dict[tuple[str, str, str], tuple[DnsObservation, ...]] = field(repr=False)
     pvcs_by_name: dict[tuple[str, str], tuple[PvcIncarnation, ...]] = field(repr=False)
+    statefulsets_by_uid: dict[str, StatefulSetIncarnation] = field(repr=False)
+    statefulsets_by_name: dict[SetKey, tuple[StatefulSetIncarnation, ...]] = field(repr=False)
+
+    def statefulset(self, uid: str | None) -> StatefulSetIncarnation | None:
+        """The StatefulSet incarnation with this uid, if it was recorded."""
+        return self.statefulsets_by_uid.get(uid or "")
+
+    def statefulsets_named(self, namespace: str, name: str) -> tuple[StatefulSetIncarnation, ...]:
+        """Every incarnation of the StatefulSet `namespace/name`, in order."""
+        return self.statefulsets_by_name.get((namespace, name), ())
+
     # ControllerRevisions per owning StatefulSet uid, oldest first.
     revisions_by_owner: dict[str, tuple[RevisionIncarnation, ...]] = field(
         default_factory=dict, repr=False
@@ -191,11 +204,7 @@ class Lifecycles:
     def pods_of(self, sts: "StatefulSetIncarnation") -> dict[int, tuple[PodIncarnation, ...]]:
         """The pods one StatefulSet incarnation owned (not those of an earlier set so named)."""
         slots = {
-            ordinal: tuple(
-                p
-                for p in pods
-                if p.owner_uid in (None, sts.uid) or any(u == sts.uid for u, _ in p.controllers)
-            )
+            ordinal: tuple(p for p in pods if p.owner_uid is None or p.ever_controlled_by(sts.uid))
             for ordinal, pods in self.set_pods(sts.namespace, sts.name).items()
         }
         return {ordinal: pods for ordinal, pods in slots.items() if pods}
@@ -207,24 +216,45 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
     by_uid: dict[tuple[str, str], list[Change]] = {}
     for change in ordering.sort(recording.changes):
         by_uid.setdefault((change.kind, change.uid), []).append(change)
-    pods, pvcs, sets, services, dns = [], [], [], [], []
-    revisions: dict[str, list[RevisionIncarnation]] = {}
-    volumes = _volumes_by_claim(recording.changes)
-    for (kind, _), history in by_uid.items():
+    volumes = _volumes_by_claim(recording.decoded("PersistentVolume"))
+    built: dict[tuple[str, str], object] = {}
+    # Each object's changes are decoded, folded into its incarnation and dropped (read back from
+    # the store one object at a time when the recording left them there).
+    for key, history in recording.by_object(by_uid):
+        kind = key[0]
         if kind == "Pod":
-            pods.append(build_pod(history, ordering))
+            built[key] = build_pod(history, ordering)
         elif kind == "PersistentVolumeClaim":
-            pvcs.append(_pvc(history, ordering, volumes))
+            built[key] = _pvc(history, ordering, volumes)
         elif kind == "StatefulSet":
-            sets.append(build_statefulset(history, ordering))
+            built[key] = build_statefulset(history, ordering)
         elif kind == "Service":
-            services.append(_service(history, ordering))
+            built[key] = _service(history, ordering)
         elif kind == "EndpointSlice":
-            dns.extend(_dns(history, ordering))
+            built[key] = _dns(history, ordering)
         elif kind == "ControllerRevision":
-            revision = build_revision(history, ordering)
-            if revision.owner_uid is not None:
-                revisions.setdefault(revision.owner_uid, []).append(revision)
+            built[key] = build_revision(history, ordering)
+    pods: list[PodIncarnation] = []
+    pvcs: list[PvcIncarnation] = []
+    sets: list[StatefulSetIncarnation] = []
+    services: list[ServiceIncarnation] = []
+    dns: list[DnsObservation] = []
+    revisions: dict[str, list[RevisionIncarnation]] = {}
+    for key in by_uid:  # in the order each object first appears
+        one = built.get(key)
+        if isinstance(one, PodIncarnation):
+            pods.append(one)
+        elif isinstance(one, PvcIncarnation):
+            pvcs.append(one)
+        elif isinstance(one, StatefulSetIncarnation):
+            sets.append(one)
+        elif isinstance(one, ServiceIncarnation):
+            services.append(one)
+        elif isinstance(one, RevisionIncarnation):
+            if one.owner_uid is not None:
+                revisions.setdefault(one.owner_uid, []).append(one)
+        elif isinstance(one, list):
+            dns.extend(one)
     dns.sort(key=lambda d: d.rank)
     return Lifecycles(
         ordering=ordering,
@@ -236,11 +266,22 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
         pods_by_set=_group_pods(pods),
         dns_by_name=_group_dns(dns),
         pvcs_by_name=_group_pvcs(pvcs),
+        statefulsets_by_uid={s.uid: s for s in sets},
+        statefulsets_by_name=_group_sets(sets),
         revisions_by_owner={
             uid: tuple(sorted(found, key=lambda r: r.created.rank))
             for uid, found in revisions.items()
         },
     )
+
+
+def _group_sets(
+    sets: list[StatefulSetIncarnation],
+) -> dict[SetKey, tuple[StatefulSetIncarnation, ...]]:
+    grouped: dict[SetKey, list[StatefulSetIncarnation]] = {}
+    for sts in sets:
+        grouped.setdefault((sts.namespace, sts.name), []).append(sts)
+    return {key: tuple(incs) for key, incs in grouped.items()}
 
 
 def _group_pvcs(pvcs: list[PvcIncarnation]) -> dict[tuple[str, str], tuple[PvcIncarnation, ...]]:
@@ -271,14 +312,13 @@ def _group_pods(
     }
 
 
-def _volumes_by_claim(changes: Iterable[Change]) -> dict[str, dict[str, str]]:
+def _volumes_by_claim(volumes: Iterable[tuple[Change, o.Obj]]) -> dict[str, dict[str, str]]:
     """PersistentVolume uid per PV name, per bound claim uid (the PV's spec.claimRef names it)."""
     found: dict[str, dict[str, str]] = {}
-    for change in changes:
-        if change.kind == "PersistentVolume":
-            claim = o.dig(change.object, "spec", "claimRef", "uid")
-            if claim:
-                found.setdefault(str(claim), {})[change.name] = change.uid
+    for change, obj in volumes:
+        claim = o.dig(obj, "spec", "claimRef", "uid")
+        if claim:
+            found.setdefault(str(claim), {})[change.name] = change.uid
     return found
 
 
@@ -343,6 +383,11 @@ def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
     )
 
 
+def _interned(value: Any) -> Any:
+    """`value`, one copy of it when it is a string (a pod's uid recurs in every slice change)."""
+    return intern(value) if isinstance(value, str) else value
+
+
 def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
     found: list[DnsObservation] = []
     for change in history:
@@ -358,11 +403,11 @@ def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
             found.append(
                 DnsObservation(
                     namespace=change.namespace or "",
-                    service=service,
-                    hostname=str(hostname),
-                    addresses=tuple(str(a) for a in endpoint.get("addresses") or ()),
+                    service=intern(service),
+                    hostname=intern(str(hostname)),
+                    addresses=tuple(intern(str(a)) for a in endpoint.get("addresses") or ()),
                     ready=conditions.get("ready") is not False,
-                    target_uid=(endpoint.get("targetRef") or {}).get("uid"),
+                    target_uid=_interned((endpoint.get("targetRef") or {}).get("uid")),
                     slice_name=change.name,
                     change_id=change.id,
                     resource_version=change.resource_version,

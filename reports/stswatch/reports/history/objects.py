@@ -6,6 +6,7 @@ field, because a recording may come from any server version and redaction may dr
 
 import re
 from datetime import datetime
+from sys import intern
 from typing import Any
 
 # The controller parses ordinals with this pattern (getParentNameAndOrdinal).
@@ -30,13 +31,22 @@ def mapping(value: Any) -> Obj:
 
 
 def text(value: Any) -> str | None:
-    """A field's value as a string; None when it is missing or empty."""
-    return str(value) if value else None
+    """A field's value as a string; None when it is missing or empty.
+
+    Interned, as `string` is: names, nodes, revisions and timestamps recur across the changes
+    and pods whose lifecycles keep them, and one copy each is what a 100,000-pod session fits in.
+    """
+    return intern(str(value)) if value else None
 
 
 def string(value: Any) -> str | None:
     """A field's value as a string; None only when it is missing."""
-    return str(value) if value is not None else None
+    return intern(str(value)) if value is not None else None
+
+
+def items(value: Any) -> list[Any]:
+    """A field's value when it is a list, else an empty one (a hostile `true` is no list)."""
+    return value if isinstance(value, list) else []
 
 
 def integer(value: Any) -> int | None:
@@ -72,8 +82,7 @@ def parse_time(value: object) -> float | None:
 
 def owner_statefulset(obj: Obj) -> tuple[str, str] | None:
     """(name, uid) of the StatefulSet that controls this object, from its ownerReferences."""
-    refs = dig(obj, "metadata", "ownerReferences")
-    for ref in refs if isinstance(refs, list) else ():
+    for ref in items(dig(obj, "metadata", "ownerReferences")):
         if isinstance(ref, dict) and ref.get("kind") == "StatefulSet":
             return str(ref.get("name")), str(ref.get("uid"))
     return None
@@ -81,16 +90,13 @@ def owner_statefulset(obj: Obj) -> tuple[str, str] | None:
 
 def owner_kinds(obj: Obj) -> tuple[str, ...]:
     """The kinds of the object's ownerReferences, in order."""
-    refs = dig(obj, "metadata", "ownerReferences")
-    refs = refs if isinstance(refs, list) else ()
+    refs = items(dig(obj, "metadata", "ownerReferences"))
     return tuple(str(r.get("kind")) for r in refs if isinstance(r, dict))
 
 
 def owners(obj: Obj) -> tuple[tuple[str, str], ...]:
     """The object's ownerReferences as (kind, uid) pairs, in order (none when not a list)."""
-    refs = dig(obj, "metadata", "ownerReferences")
-    if not isinstance(refs, list):
-        return ()
+    refs = items(dig(obj, "metadata", "ownerReferences"))
     return tuple((str(r.get("kind")), str(r.get("uid"))) for r in refs if isinstance(r, dict))
 
 
@@ -117,7 +123,7 @@ def pod_phase(pod: Obj) -> str | None:
 
 def pod_condition(pod: Obj, kind: str) -> Obj | None:
     """The status condition of type `kind`, if the pod has one."""
-    for cond in dig(pod, "status", "conditions") or ():
+    for cond in items(dig(pod, "status", "conditions")):
         if isinstance(cond, dict) and cond.get("type") == kind:
             return cond
     return None
@@ -142,10 +148,10 @@ def pod_ip(pod: Obj) -> str | None:
 def pod_claims(pod: Obj) -> tuple[str, ...]:
     """Names of the PVCs the pod mounts, in volume order."""
     names = []
-    for volume in dig(pod, "spec", "volumes") or ():
+    for volume in items(dig(pod, "spec", "volumes")):
         claim = dig(volume, "persistentVolumeClaim", "claimName")
         if claim:
-            names.append(str(claim))
+            names.append(intern(str(claim)))
     return tuple(names)
 
 

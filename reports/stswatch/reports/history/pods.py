@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, NamedTuple
 
 from stswatch.reports.history import objects as o
@@ -11,7 +10,7 @@ from stswatch.reports.history.transition import Transition, meta, step
 from stswatch.reports.recording import Change
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PodIncarnation:
     """One pod uid from first sight to deletion."""
 
@@ -34,27 +33,33 @@ class PodIncarnation:
     # change's rank, when it ever changed: released by an orphaning delete, adopted by a new set
     # of the same name (ClaimPods). Empty for a pod with one owner all its life.
     controllers: tuple[tuple[str | None, int], ...] = field(default=(), compare=False)
+    # The first transition of each kind (proofs ask a pod for its first this or that often).
+    _firsts: dict[str, Transition] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        firsts = {t.what: t for t in reversed(self.transitions)}
+        object.__setattr__(self, "_firsts", firsts)  # frozen: set once, here
+
+    def ever_controlled_by(self, set_uid: str) -> bool:
+        """True when the StatefulSet incarnation `set_uid` controlled this pod at some point (it
+        created it, or adopted it after another set of its name released it: ClaimPods)."""
+        return self.owner_uid == set_uid or any(uid == set_uid for uid, _ in self.controllers)
 
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
         return self._firsts.get(what)
-
-    @cached_property
-    def _firsts(self) -> dict[str, Transition]:
-        """The first transition of each kind (proofs ask a pod for its first this or that often)."""
-        return {t.what: t for t in reversed(self.transitions)}
 
     @property
     def created(self) -> Transition:
         """The first change seen for this pod."""
         return self.transitions[0]
 
-    @cached_property
+    @property
     def deleted(self) -> Transition | None:
         """The DELETED change, if the pod is gone."""
         return self.first("deleted")
 
-    @cached_property
+    @property
     def terminating(self) -> Transition | None:
         """The first change showing a deletionTimestamp."""
         return self.first("terminating")
@@ -98,7 +103,7 @@ def _pod_state(pod: o.Obj) -> _PodState:
     spec = spec if isinstance(spec, dict) else {}
     status = status if isinstance(status, dict) else {}
     ready = scheduled = None
-    for cond in status.get("conditions") or ():
+    for cond in o.items(status.get("conditions")):
         if isinstance(cond, dict):
             kind = cond.get("type")
             if kind == "Ready" and ready is None:

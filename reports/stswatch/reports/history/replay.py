@@ -43,7 +43,7 @@ from stswatch.reports.history.transition import Transition, first_of
 _PHASES = ("pending", "running", "failed", "succeeded", "unknown")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What the controller may do next at one rank, or what holds it."""
 
@@ -54,7 +54,7 @@ class Decision:
     ordinal: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stretch:
     """Consecutive held decisions on one pod incarnation: [start, end) in ranks and wall time."""
 
@@ -94,7 +94,7 @@ class Replay:
         yield from self.decisions[first:last]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pod:
     pod: PodIncarnation
     phase: str | None = None

@@ -1,8 +1,8 @@
 """A StatefulSet incarnation (one uid) rebuilt from its changes: every spec and status version."""
 
 import hashlib
-from bisect import bisect_right
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -13,7 +13,7 @@ from stswatch.reports.history.transition import PlainSteps, Transition
 from stswatch.reports.recording import Change
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SpecVersion:
     """A StatefulSet spec as of one change; `changed` names the fields that differ from before."""
 
@@ -43,7 +43,7 @@ class SpecVersion:
         return f"whenScaled={self.when_scaled}, whenDeleted={self.when_deleted}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusVersion:
     """A StatefulSet status as of one change."""
 
@@ -88,6 +88,12 @@ class StatefulSetIncarnation:
         """The first status recorded after `rank`."""
         i = bisect_right(self.statuses, rank, key=lambda s: s.rank)
         return self.statuses[i] if i < len(self.statuses) else None
+
+    def statuses_between(self, start_rank: int, end_rank: int) -> tuple[StatusVersion, ...]:
+        """The statuses recorded at or after `start_rank` and before `end_rank`, in order."""
+        first = bisect_left(self.statuses, start_rank, key=lambda s: s.rank)
+        last = bisect_left(self.statuses, end_rank, lo=first, key=lambda s: s.rank)
+        return self.statuses[first:last]
 
 
 def _spec(
@@ -141,7 +147,7 @@ _SPEC_FIELDS = (
 
 def _with_changed(spec: SpecVersion, previous: SpecVersion) -> SpecVersion:
     changed = tuple(f for f in _SPEC_FIELDS if getattr(spec, f) != getattr(previous, f))
-    return SpecVersion(**{**spec.__dict__, "changed": changed})
+    return replace(spec, changed=changed)
 
 
 def _status_fields(status: object) -> tuple[Any, ...]:

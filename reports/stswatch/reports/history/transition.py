@@ -1,6 +1,7 @@
 """One lifecycle step and the recorded change that evidences it, shared by every lifecycle."""
 
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 from stswatch.reports.history import objects as o
@@ -39,14 +40,15 @@ def step(
     change: Change, ordering: Ordering, what: str, detail: str = "", api: Any = None
 ) -> Transition:
     """The transition `what` evidenced by `change`, ranked by `ordering`."""
-    api_time = str(api) if api else None
+    # Interned: node names, reasons and second-precision timestamps recur across many pods.
+    api_time = intern(str(api)) if api else None
     return Transition(
         what,
         change.id,
         change.resource_version,
         change.received_wall_ns,
         ordering.rank[change.id],
-        detail,
+        intern(detail),
         api_time,
     )
 

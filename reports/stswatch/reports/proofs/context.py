@@ -28,7 +28,8 @@ class SetIndex:
     slots: dict[int, tuple[PodIncarnation, ...]]  # the set's own pods per ordinal
     created: tuple[PodIncarnation, ...]  # created (not listed) pods, by creation rank
     created_ranks: tuple[int, ...]
-    steps: tuple[tuple[int, int], ...]  # (rank, change id) of every pod and status step
+    step_ranks: tuple[int, ...]  # the rank of every pod and status step, in order
+    step_ids: tuple[int, ...]  # the change id of each of those steps (two tuples: no pairs)
     recreations: tuple[Recreation, ...] = ()  # (old, new) at one ordinal, by the new one's rank
     recreation_ranks: tuple[int, ...] = ()
     walk_ranks: tuple[int, ...] = ()  # every pod's creation and deletion (began, gone) rank
@@ -49,8 +50,8 @@ class SetIndex:
 
     def window(self, start: int, end: int) -> list[int]:
         """The change ids of the steps with start <= rank < end, in rank order."""
-        first, last = bisect_left(self.steps, (start, -1)), bisect_left(self.steps, (end, -1))
-        return [change_id for _, change_id in self.steps[first:last]]
+        first, last = bisect_left(self.step_ranks, start), bisect_left(self.step_ranks, end)
+        return list(self.step_ids[first:last])
 
 
 def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
@@ -78,7 +79,8 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
         slots,
         tuple(created),
         tuple(p.created.rank for p in created),
-        tuple(steps),
+        tuple(rank for rank, _ in steps),
+        tuple(change_id for _, change_id in steps),
         tuple(recreations),
         tuple(r.new.created.rank for r in recreations),
         tuple(sorted({p.created.rank for p in pods} | {t.rank for t in ends})),
@@ -110,7 +112,7 @@ class ProofContext:
 
     episode: Episode
     life: Lifecycles
-    changes: dict[int, Change]
+    changes: Mapping[int, Change]
     gaps: tuple[Gap, ...]
     recreated_in: Mapping[str, tuple[Episode, ...]]  # new pod uid -> pod-recreated episodes
     index: SetIndex

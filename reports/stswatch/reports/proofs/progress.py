@@ -86,10 +86,10 @@ def _early(ctx: ProofContext, settled_ns: int) -> str:
     episode = ctx.episode
     if episode.kind != "rolling-update" or episode.spec.min_ready_seconds <= 0:
         return ""
-    for status in episode.statefulset.statuses:
-        if status.rank < episode.start_rank or status.received_wall_ns < _start_ns(ctx):
+    for status in episode.statefulset.statuses_between(episode.start_rank, episode.end_rank):
+        if status.received_wall_ns < _start_ns(ctx):
             continue
-        if status.received_wall_ns >= settled_ns or status.rank >= episode.end_rank:
+        if status.received_wall_ns >= settled_ns:
             return ""
         observed = (status.observed_generation or 0) >= (episode.spec.generation or 0)
         done = observed and status.current_revision is not None
@@ -131,7 +131,7 @@ def _adopted(ctx: ProofContext) -> str:
         p.name
         for incs in ctx.slots.values()
         for p in incs
-        if p.owner_uid != sts.uid and any(uid == sts.uid for uid, _ in p.controllers)
+        if p.owner_uid != sts.uid and p.ever_controlled_by(sts.uid)
     ]
     if not taken:
         return ""

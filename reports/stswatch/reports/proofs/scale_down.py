@@ -106,11 +106,9 @@ def _ready_count_note(ctx: ProofContext, hold: Hold) -> str:
     if hold.cause != causes.TERMINATING:
         return ""
     sts = ctx.episode.statefulset
-    for status in sts.statuses:
-        if status.rank < ctx.episode.start_rank or status.ready_replicas is None:
+    for status in sts.statuses_between(ctx.episode.start_rank, ctx.episode.end_rank):
+        if status.ready_replicas is None:
             continue
-        if status.rank >= ctx.episode.end_rank:
-            break
         inside = hold.from_wall_ns <= status.received_wall_ns
         if not inside or (
             hold.to_wall_ns is not None and status.received_wall_ns >= hold.to_wall_ns

@@ -110,8 +110,7 @@ def _by_new_templates(
     in place, so only a set replaced by another of the same name brings one."""
     if old.owner_uid == new.owner_uid:
         return {}
-    sets = {s.uid: s for s in ctx.life.statefulsets}
-    before, after = sets.get(old.owner_uid or ""), sets.get(new.owner_uid or "")
+    before, after = ctx.life.statefulset(old.owner_uid), ctx.life.statefulset(new.owner_uid)
     if before is None or after is None:
         return {}
     gained = set(after.claim_templates) - set(before.claim_templates)

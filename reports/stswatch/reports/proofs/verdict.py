@@ -24,7 +24,7 @@ Outcome = Literal["pass", "fail", "not-applicable", "inconclusive"]
 OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "not-applicable", "inconclusive")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """One recorded change cited by a verdict, with a short note on what it shows."""
 
@@ -71,7 +71,7 @@ class WindowRef:
     until_wall_ns: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """One proof's decision on one episode, with the changes that decide it."""
 
@@ -110,7 +110,7 @@ class PhaseLatency:
     max_ms: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hold:
     """A stretch in which the controller could take no step toward the spec because of one pod.
 

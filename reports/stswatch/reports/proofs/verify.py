@@ -36,7 +36,7 @@ from stswatch.reports.proofs.verdict import (
     WindowRef,
 )
 from stswatch.reports.proofs.window import with_window
-from stswatch.reports.recording import Recording, Window, no_cyclic_gc
+from stswatch.reports.recording import ChangesById, Recording, Window, no_cyclic_gc
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
             f"session {recording.name!r} has no StatefulSet {statefulset!r} (recorded: {known})"
         )
     episodes = find_episodes(life, statefulset=statefulset)
-    changes = {c.id: c for c in recording.changes}
+    changes = ChangesById(recording.changes)
     kinds = frozenset(c.kind for c in recording.changes)
     indexes = {sts.uid: index_set(life, sts) for sts in life.statefulsets}
     end_ns = recording_end(recording)

@@ -58,7 +58,7 @@ def build_timeline(
     namespace, set_name = chosen if chosen else (None, None)
     build = LaneBuilder(clock, duration, _moments_by_name(recording, clock))
     lanes = _pod_lanes(lifecycles, chosen, build) + _pvc_lanes(lifecycles, chosen, build)
-    sets = [s for s in lifecycles.statefulsets if chosen and (s.namespace, s.name) == chosen]
+    sets = lifecycles.statefulsets_named(*chosen) if chosen else ()
     events = _event_markers(recording, clock)
     lanes = [_with_events(lane, events.get((lane.kind, lane.name), ())) for lane in lanes]
     lane_of = {cid: lane.key for lane in lanes for _, cid in lane.moments}
@@ -83,7 +83,7 @@ def build_timeline(
         marks=tuple(_mark_line(m, clock) for m in recording.marks),
         verdicts=None if result is None else verdict_views(episodes, clock),
         latencies=latencies(episodes),
-        changes=change_views(recording.changes, start_wall_ns=start_wall_ns, lanes=lane_of),
+        changes=change_views(recording.decoded(), start_wall_ns=start_wall_ns, lanes=lane_of),
         notes=tuple(notes),
         ordering=lifecycles.ordering.reason,
     )
@@ -176,10 +176,7 @@ def _pvc_lanes(
     else:
         slots = lifecycles.set_pods(*chosen).values()
         claimed = {claim for pods in slots for pod in pods for claim in pod.claims}
-        templates = {
-            t for s in lifecycles.statefulsets if (s.namespace, s.name) == chosen
-            for t in s.claim_templates
-        }  # fmt: skip
+        templates = {t for s in lifecycles.statefulsets_named(*chosen) for t in s.claim_templates}
         claimed |= {
             p.name
             for p in lifecycles.pvcs
@@ -209,10 +206,7 @@ def _event_markers(
     """Event occurrences (each ADDED or count bump), keyed by the (lane kind, name) they are on."""
     kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc", "StatefulSet": "statefulset"}
     found: dict[tuple[str, str], list[EventMarker]] = {}
-    for change in recording.changes:
-        if change.kind != "Event" or change.event == "DELETED":
-            continue
-        obj = change.object
+    for change, obj in recording.decoded("Event", deleted=False):
         about = obj.get("involvedObject") or obj.get("regarding") or {}
         kind = kinds.get(str(about.get("kind")))
         if kind is None:
@@ -246,7 +240,7 @@ def _with_events(lane: Lane, events: tuple[EventMarker, ...]) -> Lane:
     )  # fmt: skip
 
 
-def _series(sets: list[StatefulSetIncarnation], clock: _Clock) -> tuple[Series, ...]:
+def _series(sets: tuple[StatefulSetIncarnation, ...], clock: _Clock) -> tuple[Series, ...]:
     desired: list[Step] = []
     replicas: list[Step] = []
     ready: list[Step] = []

@@ -5,7 +5,7 @@ a 20,000-change report hundreds of megabytes; a diff is what a reader wants anyw
 this change change?"). The first change of an object carries the whole object instead.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from stswatch.reports.recording import Change
@@ -16,16 +16,19 @@ Path = tuple[str, ...]
 
 
 def change_views(
-    changes: tuple[Change, ...], *, start_wall_ns: int, lanes: Mapping[int, str]
+    changes: Iterable[tuple[Change, dict[str, Any]]],
+    *,
+    start_wall_ns: int,
+    lanes: Mapping[int, str],
 ) -> tuple[ChangeView, ...]:
-    """Every change as the inspector shows it; `lanes` maps a change id to its lane's key."""
+    """Every change (with its decoded object, `Recording.decoded`) as the inspector shows it;
+    `lanes` maps a change id to its lane's key."""
     # The previous change of each object, decoded once: each change is decoded a single time.
     previous: dict[tuple[str, str], tuple[Change, dict[str, Any]]] = {}
     views = []
-    for change in changes:
+    for change, obj in changes:
         key = (change.kind, change.uid)
         before = previous.get(key)
-        obj = change.object
         if change.event == "DELETED":
             previous.pop(key, None)  # a uid never comes back: hold only live objects
         else:

@@ -85,3 +85,62 @@ def test_a_relisted_change_may_have_happened_anywhere_in_its_gap(tmp_path: Path)
     episodes = find_episodes(life)
     assert episodes[-1].summary == "web: scale-up 3→4 (OrderedReady)"
     assert episodes[-1].contains(web3.created.rank)
+
+
+def test_statuses_between_is_the_window_at_or_after_start_and_before_end(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=3)
+    for ready in range(1, 4):
+        b.set_status("web", readyReplicas=ready)
+    (sts,) = build_lifecycles(b.write(tmp_path / "s.db")).statefulsets
+    first, one, two, three = sts.statuses
+    assert sts.statuses_between(one.rank, three.rank) == (one, two)
+    assert sts.statuses_between(one.rank + 1, three.rank + 1) == (two, three)
+    assert sts.statuses_between(first.rank, first.rank) == ()
+    assert sts.statuses_between(three.rank + 1, three.rank + 9) == ()
+
+
+def _orphan_and_adopt(b: ClusterBuilder, name: str, uid: str | None) -> None:
+    pod = b.get("Pod", name)
+    refs = [{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "web", "uid": uid,
+             "controller": True}] if uid else []  # fmt: skip
+    pod["metadata"]["ownerReferences"] = refs
+    b.emit("Pod", pod, "MODIFIED")
+
+
+def test_a_pod_adopted_by_a_new_set_of_its_name_was_controlled_by_both(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    _three(b)
+    b.delete("StatefulSet", "web")
+    _orphan_and_adopt(b, "web-0", None)
+    new_uid = b.statefulset("web", replicas=3, claims=("data", "logs"))["metadata"]["uid"]
+    _orphan_and_adopt(b, "web-0", new_uid)
+    life = build_lifecycles(b.write(tmp_path / "s.db"))
+    old, new = life.statefulsets_named("lab", "web")
+    assert (old.uid, new.uid) == (life.statefulsets[0].uid, new_uid)
+    assert life.statefulset(new_uid) is new
+    assert life.statefulset(old.uid) is old
+    assert life.statefulset("no-such-uid") is None
+    assert life.statefulset(None) is None
+    assert life.statefulsets_named("lab", "db") == ()
+    web0, web1 = life.set_pods("lab", "web")[0][0], life.set_pods("lab", "web")[1][0]
+    assert web0.ever_controlled_by(old.uid)
+    assert web0.ever_controlled_by(new_uid)
+    assert web1.ever_controlled_by(old.uid)
+    assert not web1.ever_controlled_by(new_uid)
+    assert [p.name for incs in life.pods_of(new).values() for p in incs] == ["web-0"]
+
+
+def test_a_pod_whose_lists_are_not_lists_is_read_as_having_none(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    _three(b)
+    pod = b.get("Pod", "web-2")
+    pod["metadata"]["ownerReferences"] = True
+    pod["status"]["conditions"] = True
+    pod["spec"]["volumes"] = 7
+    b.emit("Pod", pod, "MODIFIED")
+    life = build_lifecycles(b.write(tmp_path / "s.db"))
+    (web2,) = (p for p in life.pods if p.name == "web-2")
+    assert web2.statefulset == "web"  # from its first change, which had a list
+    assert [uid for uid, _ in web2.controllers][-1] is None  # the last names no controller
+    assert web2.claims == ("data-web-2",)

@@ -1,0 +1,118 @@
+"""A recording loaded without its objects (`load_recording(objects=False)`, what `verify` and
+`report` read) reads them back from the store when asked, one object or one kind at a time, and
+rebuilds the same lifecycles and verdicts as one loaded with them (issue 18: the 100k-pod verify's
+memory)."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from stswatch.errors import CorruptStoreError
+from stswatch.reports.history.lifecycles import build_lifecycles
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import _CHANGES, Change, ChangesById, load_recording
+from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.real import real_store
+
+SESSION = "lesson-orderedready"
+
+
+def test_a_session_read_without_its_objects_is_verified_as_one_read_with_them(
+    tmp_path: Path,
+) -> None:
+    db = real_store(tmp_path, "lesson")
+    held = load_recording(db, SESSION)
+    left = load_recording(db, SESSION, objects=False)
+    assert all(c.object_json is None for c in left.changes)
+    assert left.changes == held.changes
+    assert [c.object for c in left.changes[:50]] == [c.object for c in held.changes[:50]]
+    assert build_lifecycles(left) == build_lifecycles(held)
+    assert verify(left).to_dict() == verify(held).to_dict()
+
+
+def test_objects_read_back_by_kind_in_order_without_deleted_ones(tmp_path: Path) -> None:
+    db = real_store(tmp_path, "lesson")
+    left, held = load_recording(db, SESSION, objects=False), load_recording(db, SESSION)
+    events = list(left.decoded("Event", deleted=False))
+    assert events
+    assert events == list(held.decoded("Event", deleted=False))
+    assert all(c.kind == "Event" and c.event != "DELETED" for c, _ in events)
+    assert [c.id for c, _ in events] == sorted(c.id for c, _ in events)
+    assert [obj for _, obj in left.decoded()] == [c.object for c in held.changes]
+
+
+def test_by_object_holds_one_objects_texts_at_a_time(tmp_path: Path) -> None:
+    b = ClusterBuilder()
+    b.service("web-headless")
+    b.statefulset("web", replicas=2)
+    for ordinal in range(2):
+        b.bring_up("web", ordinal)
+    b.write(tmp_path / "s.db")
+    left = load_recording(tmp_path / "s.db", "s1", objects=False)
+    histories: dict[tuple[str, str], list[Change]] = {}
+    for change in reversed(left.changes):  # any order within a history is kept as given
+        histories.setdefault((change.kind, change.uid), []).append(change)
+    assert left.source is not None
+    held = {c.id: c.object for c in load_recording(tmp_path / "s.db", "s1").changes}
+    seen = set()
+    for key, history in left.by_object(histories):
+        assert history is histories[key]
+        assert set(left.source.prefetched) == {c.id for c in history}  # this object's, only
+        assert [c.object for c in history] == [held[c.id] for c in history]
+        seen.add(key)
+    assert seen == set(histories)
+    assert left.source.prefetched == {}
+    assert [c.object for c in left.changes] == [held[c.id] for c in left.changes]
+
+
+def test_a_change_gone_from_the_store_after_loading_is_a_store_error(tmp_path: Path) -> None:
+    db = real_store(tmp_path, "lesson")
+    left = load_recording(db, SESSION, objects=False)
+    change = left.changes[5]
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM change WHERE id = ?", (change.id,))
+    conn.close()
+    gone = f"change {change.id} cannot be read: it is no longer in the store"
+    with pytest.raises(CorruptStoreError, match=gone):
+        _ = change.object
+
+
+def test_a_session_is_read_as_its_span_of_rows_never_sorted_on_disk(tmp_path: Path) -> None:
+    db = real_store(tmp_path, "lesson")
+    with sqlite3.connect(db) as conn:
+        plan = " ".join(str(r) for r in conn.execute(f"EXPLAIN QUERY PLAN {_CHANGES}", (1, 1, 9)))
+        counts = dict(
+            conn.execute(
+                "SELECT s.name, count(*) FROM change c JOIN session s "
+                "ON s.id = c.session_id GROUP BY s.name"
+            )
+        )
+    conn.close()
+    assert "TEMP B-TREE" not in plan
+    assert "PRIMARY KEY" in plan
+    assert len(counts) == 2
+    for session, count in counts.items():
+        for objects in (True, False):
+            changes = load_recording(db, session, objects=objects).changes
+            assert len(changes) == count
+            assert [c.id for c in changes] == sorted(c.id for c in changes)
+
+
+def test_changes_by_id_finds_each_change_by_offset_bisection_or_once_indexed(
+    tmp_path: Path,
+) -> None:
+    db = real_store(tmp_path, "lesson")
+    changes = load_recording(db, "lesson-parallel", objects=False).changes
+    assert changes[0].id > 1  # the second session of the store: ids do not start at 1
+    consecutive = ChangesById(changes)
+    assert all(consecutive[c.id] is c for c in changes)
+    holed = ChangesById(changes[::3])  # ids with holes: found by bisection
+    assert all(holed[c.id] is c for c in changes[::3])
+    shuffled = ChangesById(tuple(reversed(changes)))
+    assert all(shuffled[c.id] is c for c in changes)
+    assert len(holed) == len(changes[::3])
+    assert list(holed) == [c.id for c in changes[::3]]
+    for missing in (changes[1].id, changes[-1].id + 1, 0):
+        with pytest.raises(KeyError):
+            holed[missing]
