@@ -19,12 +19,7 @@ garbage collector removed). The policy is applied from Kubernetes 1.27 (beta, on
 
 from stswatch.reports.history.episodes import SPEC_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
-from stswatch.reports.proofs.context import (
-    CHANGED_AGAIN,
-    RECORDING_ENDED,
-    SETTLE_S,
-    ProofContext,
-)
+from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "claim-owner-references"
@@ -51,8 +46,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
             "from Kubernetes 1.27 (StatefulSetAutoDeletePVC, KEP-1847)"
         )
         return ctx.verdict(PROOF, "not-applicable", reason)
-    horizon, why = ctx.still_until(settled.rank)
-    still_s = (ctx.wall_at_rank(horizon) - settled.received_wall_ns) / 1e9
+    horizon, still_s, cut = ctx.stood_still(settled)
     want_set = spec.when_deleted == "Delete"
     judged: list[PvcIncarnation] = []
     wrong: list[tuple[PvcIncarnation, str]] = []
@@ -80,13 +74,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return ctx.verdict(PROOF, "pass", reason, cited + _last(ctx, judged, horizon))
     claim, problem = wrong[0]
     cited += _last(ctx, [c for c, _ in wrong], horizon)
-    if still_s < SETTLE_S:
-        after = (
-            f"{RECORDING_ENDED} {still_s:.1f} s after the pods settled"
-            if why == "end"
-            else f"{CHANGED_AGAIN} {still_s:.1f} s after its pods settled"
-        )
-        reason = f"{after}, before the controller's next sync could fix {claim.name} ({problem})"
+    if cut is not None:
+        reason = f"{cut}, before the controller's next sync could fix {claim.name} ({problem})"
         return ctx.verdict(PROOF, "inconclusive", reason, cited)
     consequence = (
         "the garbage collector would delete it with its pod"

@@ -200,6 +200,18 @@ class ProofContext:
             return min(found), "change"
         return len(self.ids_by_rank), "end"
 
+    def stood_still(self, settled: Transition) -> tuple[int, float, str | None]:
+        """After the settled step: the rank at which the set changed again (or the recording's
+        end), how long it stood still (s), and, when that was under SETTLE_S, why a settle-time
+        judgment cannot fail (the lead of its inconclusive reason); else None."""
+        horizon, why = self.still_until(settled.rank)
+        still_s = (self.wall_at_rank(horizon) - settled.received_wall_ns) / 1e9
+        if still_s >= SETTLE_S:
+            return horizon, still_s, None
+        if why == "end":
+            return horizon, still_s, f"{RECORDING_ENDED} {still_s:.1f} s after the pods settled"
+        return horizon, still_s, f"{CHANGED_AGAIN} {still_s:.1f} s after its pods settled"
+
     @property
     def basis(self) -> str:
         """The ordering basis every verdict states."""

@@ -9,13 +9,7 @@ limit: during a phased rollout both revisions, and the pods' own, stay.
 
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.revisions import RevisionIncarnation
-from stswatch.reports.proofs.context import (
-    CHANGED_AGAIN,
-    NOT_RECORDED,
-    RECORDING_ENDED,
-    SETTLE_S,
-    ProofContext,
-)
+from stswatch.reports.proofs.context import NOT_RECORDED, ProofContext
 from stswatch.reports.proofs.verdict import Verdict
 
 PROOF = "revision-history"
@@ -35,9 +29,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
         reason = f"ControllerRevisions were {NOT_RECORDED} in this session"
         return ctx.verdict(PROOF, "inconclusive", reason)
     sts = episode.statefulset
-    horizon, why = ctx.still_until(settled.rank)
+    horizon, still_s, cut = ctx.stood_still(settled)
     at = horizon - 1
-    still_s = (ctx.wall_at_rank(horizon) - settled.received_wall_ns) / 1e9
     spec = sts.spec_at(at)
     status = sts.status_at(at)
     live = {status.current_revision, status.update_revision} if status is not None else set()
@@ -71,13 +64,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
         f"{len(history)} ControllerRevisions that no pod or status names were kept ({extra}), "
         f"over revisionHistoryLimit {limit}"
     )
-    if still_s < SETTLE_S:
-        after = (
-            f"{RECORDING_ENDED} {still_s:.1f} s after the pods settled"
-            if why == "end"
-            else f"{CHANGED_AGAIN} {still_s:.1f} s after its pods settled"
-        )
-        reason = f"{after}, before the controller's next sync could truncate the history ({wrong})"
+    if cut is not None:
+        reason = f"{cut}, before the controller's next sync could truncate the history ({wrong})"
         return ctx.verdict(PROOF, "inconclusive", reason, cited)
     reason = (
         f"{wrong}, {still_s:.1f} s after the pods settled with nothing changing: truncateHistory "

@@ -25,12 +25,7 @@ from dataclasses import dataclass
 
 from stswatch.reports.history.episodes import SPEC_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatusVersion, Transition
-from stswatch.reports.proofs.context import (
-    CHANGED_AGAIN,
-    RECORDING_ENDED,
-    SETTLE_S,
-    ProofContext,
-)
+from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Verdict
 
 PROOF = "status-matches-pods"
@@ -59,12 +54,11 @@ def decide(ctx: ProofContext) -> Verdict | None:
     settled = ctx.settled()
     if settled is None:
         return None  # the spec was never met in the episode: nothing settled to count
-    horizon, why = ctx.still_until(settled.rank)
+    horizon, still_s, cut = ctx.stood_still(settled)
     sts = episode.statefulset
     status = sts.status_at(horizon - 1)
     if status is None:
         return None
-    still_s = (ctx.wall_at_rank(horizon) - settled.received_wall_ns) / 1e9
     pods = _pods_at(ctx, settled.rank)
     want = _counts(ctx, pods, status, settled)
     wrong = _disagreements(ctx, status, want)
@@ -77,13 +71,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
             PROOF, "pass", _agrees(ctx, status, want) + _surprise(ctx, status), cited
         )
     disagreement = "; ".join(wrong)
-    if still_s < SETTLE_S:
-        after = (
-            f"{RECORDING_ENDED} {still_s:.1f} s after the pods settled"
-            if why == "end"
-            else f"{CHANGED_AGAIN} {still_s:.1f} s after its pods settled"
-        )
-        reason = f"{after}, before a status counting them was recorded ({disagreement})"
+    if cut is not None:
+        reason = f"{cut}, before a status counting them was recorded ({disagreement})"
         return ctx.verdict(PROOF, "inconclusive", reason, cited)
     reason = (
         f"{disagreement}, {still_s:.1f} s after the pods settled with nothing changing: "
