@@ -95,6 +95,15 @@ class Attribution:
             return found[i][1]
         return None
 
+    def controller_actions(
+        self, namespace: str, verb: str, kind: str, name: str, since_ns: int, until_ns: int
+    ) -> list[tuple[int, int]]:
+        """(wall ns, change id) of each of the controller's Events for this action recorded in
+        [since, until] (an Event seen again with a higher count is another occurrence)."""
+        found = self.actions.get((namespace, verb, kind, name), [])
+        first = bisect_left(found, (since_ns, -1))
+        return found[first : bisect_left(found, (until_ns + 1, -1))]
+
     def mark_near(self, at_ns: int, name: str) -> str | None:
         """The label of a scenario mark naming `name` around `at_ns`, a deletion step first."""
         near = [

@@ -27,12 +27,15 @@ The model, for readers of these types (proofs, timeline, HTML):
   gap (created at an unknown moment inside the gap).
 """
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering, decide_ordering
 from stswatch.reports.history.pods import PodIncarnation, build_pod
+from stswatch.reports.history.revisions import RevisionIncarnation, build_revision
 from stswatch.reports.history.statefulsets import (
     SpecVersion,
     StatefulSetIncarnation,
@@ -77,6 +80,16 @@ class PvcIncarnation:
     owner_kinds: tuple[str, ...] = ()  # kinds of its ownerReferences when last seen
     volumes: tuple[str, ...] = ()  # every PV name it was bound to, in order
     volume_uids: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Its ownerReferences as (kind, uid) pairs from each change that changed them, with that
+    # change's rank: the controller sets and clears them per persistentVolumeClaimRetentionPolicy.
+    owner_history: tuple[tuple[int, tuple[tuple[str, str], ...]], ...] = field(
+        default=(), repr=False, compare=False
+    )
+
+    def owners_at(self, rank: int) -> tuple[tuple[str, str], ...]:
+        """The claim's ownerReferences, (kind, uid) pairs, as last recorded at or before `rank`."""
+        i = bisect_right(self.owner_history, rank, key=itemgetter(0))
+        return self.owner_history[i - 1][1] if i else ()
 
     @property
     def deleted(self) -> Transition | None:
@@ -151,6 +164,14 @@ class Lifecycles:
     pods_by_set: dict[SetKey, dict[int, tuple[PodIncarnation, ...]]] = field(repr=False)
     dns_by_name: dict[tuple[str, str, str], tuple[DnsObservation, ...]] = field(repr=False)
     pvcs_by_name: dict[tuple[str, str], tuple[PvcIncarnation, ...]] = field(repr=False)
+    # ControllerRevisions per owning StatefulSet uid, oldest first.
+    revisions_by_owner: dict[str, tuple[RevisionIncarnation, ...]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def revisions_of(self, sts: "StatefulSetIncarnation") -> tuple[RevisionIncarnation, ...]:
+        """The ControllerRevisions one StatefulSet incarnation owned, oldest first."""
+        return self.revisions_by_owner.get(sts.uid, ())
 
     def claims_named(self, namespace: str, name: str) -> tuple[PvcIncarnation, ...]:
         """Every incarnation of the claim `namespace/name`, in order."""
@@ -186,6 +207,7 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
     for change in ordering.sort(recording.changes):
         by_uid.setdefault((change.kind, change.uid), []).append(change)
     pods, pvcs, sets, services, dns = [], [], [], [], []
+    revisions: dict[str, list[RevisionIncarnation]] = {}
     volumes = _volumes_by_claim(recording.changes)
     for (kind, _), history in by_uid.items():
         if kind == "Pod":
@@ -198,6 +220,10 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
             services.append(_service(history, ordering))
         elif kind == "EndpointSlice":
             dns.extend(_dns(history, ordering))
+        elif kind == "ControllerRevision":
+            revision = build_revision(history, ordering)
+            if revision.owner_uid is not None:
+                revisions.setdefault(revision.owner_uid, []).append(revision)
     dns.sort(key=lambda d: d.rank)
     return Lifecycles(
         ordering=ordering,
@@ -209,6 +235,10 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
         pods_by_set=_group_pods(pods),
         dns_by_name=_group_dns(dns),
         pvcs_by_name=_group_pvcs(pvcs),
+        revisions_by_owner={
+            uid: tuple(sorted(found, key=lambda r: r.created.rank))
+            for uid, found in revisions.items()
+        },
     )
 
 
@@ -259,10 +289,14 @@ def _pvc(
     bound_to: str | None = None
     phase: str | None = None
     volumes: list[str] = []
+    owners: list[tuple[int, tuple[tuple[str, str], ...]]] = []
     obj: o.Obj = {}
     for change in history:
         obj = change.object
         plain.see(change, obj)
+        refs = o.owners(obj)
+        if not owners or owners[-1][1] != refs:
+            owners.append((ordering.rank[change.id], refs))
         now = o.status_str(obj, "phase")
         volume = o.spec_str(obj, "volumeName")
         if now != phase and now in ("Bound", "Lost"):
@@ -287,6 +321,7 @@ def _pvc(
         o.owner_kinds(obj),  # as the claim was last seen
         tuple(volumes),
         volumes_by_claim.get(first.uid, {}),
+        tuple(owners),
     )
 
 

@@ -72,7 +72,8 @@ def parse_time(value: object) -> float | None:
 
 def owner_statefulset(obj: Obj) -> tuple[str, str] | None:
     """(name, uid) of the StatefulSet that controls this object, from its ownerReferences."""
-    for ref in dig(obj, "metadata", "ownerReferences") or ():
+    refs = dig(obj, "metadata", "ownerReferences")
+    for ref in refs if isinstance(refs, list) else ():
         if isinstance(ref, dict) and ref.get("kind") == "StatefulSet":
             return str(ref.get("name")), str(ref.get("uid"))
     return None
@@ -80,8 +81,17 @@ def owner_statefulset(obj: Obj) -> tuple[str, str] | None:
 
 def owner_kinds(obj: Obj) -> tuple[str, ...]:
     """The kinds of the object's ownerReferences, in order."""
-    refs = dig(obj, "metadata", "ownerReferences") or ()
+    refs = dig(obj, "metadata", "ownerReferences")
+    refs = refs if isinstance(refs, list) else ()
     return tuple(str(r.get("kind")) for r in refs if isinstance(r, dict))
+
+
+def owners(obj: Obj) -> tuple[tuple[str, str], ...]:
+    """The object's ownerReferences as (kind, uid) pairs, in order (none when not a list)."""
+    refs = dig(obj, "metadata", "ownerReferences")
+    if not isinstance(refs, list):
+        return ()
+    return tuple((str(r.get("kind")), str(r.get("uid"))) for r in refs if isinstance(r, dict))
 
 
 def labels(obj: Obj) -> dict[str, str]:

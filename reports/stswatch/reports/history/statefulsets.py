@@ -35,6 +35,7 @@ class SpecVersion:
     # persistentVolumeClaimRetentionPolicy (Retain when unset, the API default)
     when_scaled: str = "Retain"
     when_deleted: str = "Retain"
+    revision_history_limit: int = 10  # the API default
 
     @property
     def retention_policy(self) -> str:
@@ -113,6 +114,7 @@ def _spec(
         or "Retain",
         when_deleted=o.spec_str(obj, "persistentVolumeClaimRetentionPolicy", "whenDeleted")
         or "Retain",
+        revision_history_limit=_default(o.spec_int(obj, "revisionHistoryLimit"), 10),
     )
     return spec if previous is None else _with_changed(spec, previous)
 
@@ -133,6 +135,7 @@ _SPEC_FIELDS = (
     "template_hash",
     "when_scaled",
     "when_deleted",
+    "revision_history_limit",
 )
 
 

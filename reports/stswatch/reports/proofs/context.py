@@ -1,6 +1,6 @@
 """What a proof sees of one episode; how proofs cite changes and read a pod's health."""
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -33,6 +33,7 @@ class SetIndex:
     recreation_ranks: tuple[int, ...] = ()
     walk_ranks: tuple[int, ...] = ()  # every pod's creation and deletion (began, gone) rank
     walks: dict[int, dict[int, int]] = field(default_factory=dict)
+    pod_ranks: tuple[int, ...] = ()  # the rank of every step of the set's pods, sorted
 
     def lowest_unhealthy(self, start: int) -> dict[int, int]:
         """The replayed walk's lowest unhealthy ordinal just before every pod's creation and
@@ -81,6 +82,7 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
         tuple(recreations),
         tuple(r.new.created.rank for r in recreations),
         tuple(sorted({p.created.rank for p in pods} | {t.rank for t in ends})),
+        pod_ranks=tuple(sorted(t.rank for p in pods for t in p.transitions)),
     )
 
 
@@ -92,11 +94,14 @@ SETTLE_S = 5.0
 # The phrases an inconclusive reason uses for each kind of missing evidence (Verdict.missing).
 RECORDING_ENDED = "the recording ended"
 NOT_RECORDED = "not recorded"
+CHANGED_AGAIN = "the set changed again"
 
 
 def missing_of(reason: str) -> str:
-    """Verdict.missing for an inconclusive reason: recording-end, or not-recorded."""
-    return "recording-end" if RECORDING_ENDED in reason else "not-recorded"
+    """Verdict.missing for an inconclusive reason: recording-end, changed-again or not-recorded."""
+    if RECORDING_ENDED in reason:
+        return "recording-end"
+    return "changed-again" if CHANGED_AGAIN in reason else "not-recorded"
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ class ProofContext:
     ids_by_rank: tuple[int, ...] = ()  # change id at each rank
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
     execs: tuple[ExecMark, ...] = ()  # the scenario's exec outputs, cited beside the changes
+    server_version: str = ""  # the API server's gitVersion, e.g. v1.34.4
 
     def wall_at_rank(self, rank: int) -> int:
         """The receive time of the change at `rank`, or the recording's end past the last."""
@@ -171,6 +177,26 @@ class ProofContext:
             return None
         revisions = ", ".join(dict.fromkeys(str(p.revision) for p in stale))
         return ", ".join(p.name for p in stale), revisions, target
+
+    def settled(self) -> Transition | None:
+        """The step from which the controller replay's decision stayed "settled" (the spec met)
+        to the episode's end; None when the episode ended unsettled."""
+        decisions = list(self.replay.between(self.episode.start_rank, self.episode.end_rank))
+        if not decisions or decisions[-1][1].state != "settled":
+            return None
+        return decisions[-1][0]
+
+    def still_until(self, rank: int) -> tuple[int, str]:
+        """The first rank after `rank` at which a pod of the set, its spec or the set itself
+        changed ("change"), or the recording's end ("end"): how long the set stood still."""
+        sts = self.episode.statefulset
+        ranks = self.index.pod_ranks
+        found = [ranks[i]] if (i := bisect_right(ranks, rank)) < len(ranks) else []
+        found += [s.rank for s in sts.specs if s.rank > rank][:1]
+        found += [t.rank for t in sts.transitions if t.rank > rank and t.what != "created"][:1]
+        if found:
+            return min(found), "change"
+        return len(self.ids_by_rank), "end"
 
     @property
     def basis(self) -> str:

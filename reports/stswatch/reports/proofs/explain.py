@@ -9,6 +9,8 @@ so they are worded once here. A verdict is inconclusive for one of six causes (i
 - "recording-end": the recording ended, or is still live, within the settle window after the
   change, so the evidence could still arrive;
 - "not-recorded": the kind of object it needs was never recorded in this session;
+- "changed-again": a settle-time judgment (status, claim owners) whose set changed again before
+  the controller's next sync could write what is judged;
 - "window": only a window of the session was read (`--since/--until`) and the verdict's episode
   or evidence lies partly outside it (`stswatch.reports.proofs.window`);
 - "live": shown by `stswatch serve` while a recorder still writes the session and the verdict's
@@ -29,6 +31,8 @@ CAUSES: dict[str, str] = {
     "recording-end": "the end of the recording: it ended (or is still live) within the settle "
     "window after the change, so the evidence could still have arrived",
     "not-recorded": "never recorded: this session holds no change of the kind the verdict needs",
+    "changed-again": "the set changed again too soon: its pods or spec changed within the settle "
+    "window after the pods settled, before the controller's next sync could write what is judged",
     "window": "the window read (--since/--until): the episode began before it, ran past its end, "
     "or its evidence lies partly outside it",
     "live": "live: the session is still being recorded and the episode is under way (or ended "

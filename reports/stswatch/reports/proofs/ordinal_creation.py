@@ -8,6 +8,7 @@ creates at most one missing pod per sync (`processReplica`); the revision comes 
 
 from itertools import pairwise
 
+from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs import revision
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
@@ -20,6 +21,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     """Pass when the scale-up's creations come in strictly ascending ordinals, each at the
     revision the controller gives its ordinal (the revision is judged under Parallel too)."""
     episode = ctx.episode
+    if episode.kind == "pod-recreated" and episode.recreation is not None:
+        return _recreated(ctx, episode.recreation.new)
     if episode.kind != "scale-up":
         return None
     pods = ctx.new_pods()
@@ -52,6 +55,24 @@ def decide(ctx: ProofContext) -> Verdict | None:
     evidence += _promotion(ctx, judged)
     reason = f"created in ascending ordinal order: {names}" + revision.clause(judged)
     return ctx.verdict(PROOF, "pass", reason, evidence)
+
+
+def _recreated(ctx: ProofContext, pod: PodIncarnation) -> Verdict | None:
+    """A pod deleted (by a client, an eviction, a Failed phase) and created again outside a
+    rollout: the revision newVersionedStatefulSetPod gives its ordinal, under either policy."""
+    sts = ctx.episode.statefulset
+    found = revision.created_at(sts, pod)
+    if found is None:
+        return None
+    cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
+    if not found.ok:
+        partition = sts.spec_at(pod.created.rank).partition
+        return ctx.verdict(PROOF, "fail", revision.refused(found, partition), cited)
+    reason = f"{pod.name} was created again at revision {pod.revision}, the {found.field} "
+    reason += f"newVersionedStatefulSetPod gives ordinal {pod.ordinal}"
+    if found.promoted is not None:
+        reason += revision.clause([found]).split(":", 1)[1]
+    return ctx.verdict(PROOF, "pass", reason, cited + _promotion(ctx, [found]))
 
 
 def _promotion(ctx: ProofContext, judged: list[revision.CreatedAt]) -> list[Evidence]:

@@ -84,9 +84,10 @@ class Verdict:
     # For an inconclusive verdict, why its evidence is missing: "gap" (a recorded gap, `gap`
     # names it; "retention" when that gap is history retention deleted), "recording-end" (the
     # recording ended, or is still live, within the settle window after the change, so the
-    # evidence could still arrive) or "not-recorded" (the kind
-    # was never recorded in this session) or "window" (only a window of the session was read and
-    # the verdict's episode or evidence lies partly outside it).
+    # evidence could still arrive) or "not-recorded" (the kind was never recorded in this
+    # session), "changed-again" (a settle-time judgment whose set changed again before the
+    # controller's next sync) or "window" (only a window of the session was read and the
+    # verdict's episode or evidence lies partly outside it).
     missing: str | None = None
     # Scenario marks cited beside the changes: an exec step's output (the value read back, a DNS
     # answer). Evidence, never what decides the outcome.

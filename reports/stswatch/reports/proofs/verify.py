@@ -10,14 +10,18 @@ from stswatch.reports.history.episodes import Episode, find_episodes
 from stswatch.reports.history.lifecycles import Lifecycles, build_lifecycles
 from stswatch.reports.history.replay import replay_set
 from stswatch.reports.proofs import (
+    claim_owners,
     deletion,
+    failed_pod,
     gating,
     network_identity,
     ordinal_creation,
     parallel,
     recreated_without_service,
+    revision_history,
     rolling_update,
     scale_down,
+    status,
     storage,
 )
 from stswatch.reports.proofs.context import ProofContext, index_set, with_gaps
@@ -55,13 +59,17 @@ PROOFS: tuple[Proof, ...] = tuple(
     for m in (
         ordinal_creation,
         gating,
+        failed_pod,
         scale_down,
         rolling_update,
         parallel,
         recreated_without_service,
         network_identity,
         storage,
+        claim_owners,
         deletion,
+        status,
+        revision_history,
     )
 )
 
@@ -108,6 +116,7 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
         ctx = ProofContext(
             episode, life, changes, recording.gaps, recreated_in, indexes[uid], kinds,
             replays[uid], actors, end_ns, ids_by_rank, execs=execs,
+            server_version=recording.server_version,
         )  # fmt: skip
         results.append(_result(index, ctx, _decide_all(ctx, recording.window)))
     gaps = tuple(

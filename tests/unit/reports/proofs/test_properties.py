@@ -102,6 +102,7 @@ def test_receive_order_does_not_matter_with_resource_versions(n: int, rnd: rando
     b = ClusterBuilder()
     b.statefulset("web", replicas=n)
     _apply(b, _scale_up_ops(n))
+    b.sync_status("web")
     rows = list(b.rows)
     rnd.shuffle(b.rows)
     shuffled = _verify(b)
@@ -168,6 +169,7 @@ def _play(b: ClusterBuilder, actions: list[Action], *, policy: str) -> None:
     b.statefulset("web", replicas=replicas, policy=policy)
     for ordinal in range(replicas):
         b.bring_up("web", ordinal)
+    b.sync_status("web")
     for action, value in actions:
         if action == "scale" and value != replicas:
             b.set_spec("web", replicas=value)
@@ -183,10 +185,12 @@ def _play(b: ClusterBuilder, actions: list[Action], *, policy: str) -> None:
             revision += 1
             b.set_spec("web", image=f"nginx:{revision}")
             generation = b.get("StatefulSet", "web")["metadata"]["generation"]
+            b.controller_revision("web", f"web-rev{revision}", revision)
             b.set_status("web", observedGeneration=generation, updateRevision=f"web-rev{revision}")
             for ordinal in reversed(range(replicas)):
                 b.take_down("web", ordinal)
                 b.bring_up("web", ordinal)
+        b.sync_status("web")
         b.endpoints("web-headless")
 
 

@@ -1,0 +1,52 @@
+"""A ControllerRevision incarnation (one uid): which StatefulSet owns it, its revision number,
+when it was created and deleted.
+
+`truncateHistory` (pkg/controller/statefulset/stateful_set_control.go) deletes the oldest
+revisions that no pod, `status.currentRevision` nor `status.updateRevision` names, down to
+`spec.revisionHistoryLimit`, at the end of every sync; a template reverted to an earlier one
+reuses that revision's object and bumps its `revision` (history.NewControllerRevision,
+`createControllerRevision`).
+"""
+
+from dataclasses import dataclass
+
+from stswatch.reports.history import objects as o
+from stswatch.reports.history.ordering import Ordering
+from stswatch.reports.history.transition import Transition, step
+from stswatch.reports.recording import Change
+
+
+@dataclass(frozen=True)
+class RevisionIncarnation:
+    """One ControllerRevision uid from first sight to deletion."""
+
+    namespace: str
+    name: str
+    uid: str
+    owner_uid: str | None  # the StatefulSet its controller ownerReference names
+    revision: int  # its `revision` as last seen (bumped when a rollback reuses it)
+    created: Transition
+    deleted: Transition | None
+
+    def alive_at(self, rank: int) -> bool:
+        """True when the revision existed at `rank`."""
+        gone = self.deleted
+        return self.created.rank <= rank and (gone is None or gone.rank > rank)
+
+
+def build_revision(history: list[Change], ordering: Ordering) -> RevisionIncarnation:
+    """One ControllerRevision uid's incarnation from its changes, in order."""
+    first, last = history[0], history[-1]
+    obj = last.object
+    owner = o.owner_statefulset(obj) or o.owner_statefulset(first.object)
+    number = o.integer(obj.get("revision"))
+    deleted = step(last, ordering, "deleted") if last.event == "DELETED" else None
+    return RevisionIncarnation(
+        namespace=first.namespace or "",
+        name=first.name,
+        uid=first.uid,
+        owner_uid=owner[1] if owner else None,
+        revision=number if number is not None else 0,
+        created=step(first, ordering, "created", first.observed),
+        deleted=deleted,
+    )

@@ -1,0 +1,159 @@
+"""Claim ownerReferences per `persistentVolumeClaimRetentionPolicy`, once an episode settled.
+
+The controller never deletes a claim itself: it sets ownerReferences and the garbage collector
+deletes what they name (https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#persistentvolumeclaim-retention,
+KEP-1847). `isClaimOwnerUpToDate` (pkg/controller/statefulset/stateful_set_utils.go) is the
+table; for the claim of a pod inside the ordinal range it asks:
+
+| whenScaled / whenDeleted | ownerReference on an in-range pod's claim |
+|---|---|
+| Retain / Retain, Delete / Retain | none |
+| Retain / Delete, Delete / Delete | the StatefulSet, never the pod |
+
+The controller fixes a claim that differs on its next sync of that pod (`processReplica`,
+`UpdateStatefulPod` when `ClaimsMatchRetentionPolicy` is false). A claim that another controller
+owns, or whose reference names an older StatefulSet or pod of the same name ("stale"), it leaves
+alone, and so does this judgment. Condemned pods' claims are judged by `stable-storage` (what the
+garbage collector removed). The policy is applied from Kubernetes 1.27 (beta, on by default).
+"""
+
+from stswatch.reports.history.episodes import SPEC_KINDS
+from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
+from stswatch.reports.proofs.context import (
+    CHANGED_AGAIN,
+    RECORDING_ENDED,
+    SETTLE_S,
+    ProofContext,
+)
+from stswatch.reports.proofs.verdict import Evidence, Verdict
+
+PROOF = "claim-owner-references"
+KINDS = ("Pod", "PersistentVolumeClaim", "StatefulSet")
+_FIRST = (1, 27)  # StatefulSetAutoDeletePVC on by default (beta)
+
+Owners = tuple[tuple[str, str], ...]
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when every in-range pod's claim carries the references the policy asks for."""
+    episode = ctx.episode
+    sts = episode.statefulset
+    if episode.kind not in SPEC_KINDS or not sts.claim_templates:
+        return None
+    settled = ctx.settled()
+    if settled is None:
+        return None
+    spec = sts.spec_at(settled.rank)
+    policy = f"whenScaled={spec.when_scaled}, whenDeleted={spec.when_deleted}"
+    if _version(ctx.server_version) < _FIRST:
+        reason = (
+            f"the server is {ctx.server_version}: persistentVolumeClaimRetentionPolicy is applied "
+            "from Kubernetes 1.27 (StatefulSetAutoDeletePVC, KEP-1847)"
+        )
+        return ctx.verdict(PROOF, "not-applicable", reason)
+    horizon, why = ctx.still_until(settled.rank)
+    still_s = (ctx.wall_at_rank(horizon) - settled.received_wall_ns) / 1e9
+    want_set = spec.when_deleted == "Delete"
+    judged: list[PvcIncarnation] = []
+    wrong: list[tuple[PvcIncarnation, str]] = []
+    for ordinal in range(spec.start_ordinal, spec.start_ordinal + spec.replicas):
+        pod = ctx.alive(ordinal, settled.rank)
+        if pod is None:
+            continue
+        for claim in _claims(ctx, pod, settled.rank):
+            owners = claim.owners_at(horizon - 1)
+            if _left_alone(owners, sts.uid, pod):
+                continue
+            judged.append(claim)
+            problem = _problem(owners, sts.uid, pod, want_set=want_set)
+            if problem:
+                wrong.append((claim, problem))
+    if not judged:
+        return None
+    cited = [ctx.cite(settled.change_id, f"{settled.what}: every pod as the spec asks (settled)")]
+    if not wrong:
+        names = ", ".join(c.name for c in judged)
+        owner = "the StatefulSet only" if want_set else "no owner"
+        reason = (
+            f"{names}: {owner}, as {policy} asks for an in-range pod's claim (isClaimOwnerUpToDate)"
+        )
+        return ctx.verdict(PROOF, "pass", reason, cited + _last(ctx, judged, horizon))
+    claim, problem = wrong[0]
+    cited += _last(ctx, [c for c, _ in wrong], horizon)
+    if still_s < SETTLE_S:
+        after = (
+            f"{RECORDING_ENDED} {still_s:.1f} s after the pods settled"
+            if why == "end"
+            else f"{CHANGED_AGAIN} {still_s:.1f} s after its pods settled"
+        )
+        reason = f"{after}, before the controller's next sync could fix {claim.name} ({problem})"
+        return ctx.verdict(PROOF, "inconclusive", reason, cited)
+    consequence = (
+        "the garbage collector would delete it with its pod"
+        if "Pod" in problem
+        else "the garbage collector would keep it when the StatefulSet is deleted"
+        if want_set
+        else "the garbage collector would delete it with the StatefulSet"
+    )
+    reason = (
+        f"{claim.name} {problem} {still_s:.1f} s after the pods settled, although {policy} asks "
+        f"for {'the StatefulSet only' if want_set else 'no owner'} on an in-range pod's claim "
+        f"(isClaimOwnerUpToDate; processReplica fixes it on the next sync): {consequence}"
+    )
+    return ctx.verdict(PROOF, "fail", reason, cited)
+
+
+def _version(text: str) -> tuple[int, int]:
+    """(major, minor) of a gitVersion like v1.34.4; (0, 0) when unreadable."""
+    parts = text.lstrip("v").split(".")
+    try:
+        return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()))
+    except (IndexError, ValueError):
+        return (0, 0)
+
+
+def _claims(ctx: ProofContext, pod: PodIncarnation, rank: int) -> list[PvcIncarnation]:
+    """The pod's claims from the set's templates (`<template>-<pod>`) that existed at `rank`."""
+    found = []
+    for template in ctx.episode.statefulset.claim_templates:
+        for claim in ctx.life.claims_named(pod.namespace, f"{template}-{pod.name}"):
+            if claim.alive_at(rank):
+                found.append(claim)
+    return found
+
+
+def _left_alone(owners: Owners, set_uid: str, pod: PodIncarnation) -> bool:
+    """A claim another owner holds, or whose reference names an older set or pod (stale): the
+    controller does not touch it (hasStaleOwnerRef, hasUnexpectedController)."""
+    for kind, uid in owners:
+        if kind == "StatefulSet" and uid != set_uid:
+            return True
+        if kind == "Pod" and uid != pod.uid:
+            return True
+        if kind not in ("StatefulSet", "Pod"):
+            return True
+    return False
+
+
+def _problem(owners: Owners, set_uid: str, pod: PodIncarnation, *, want_set: bool) -> str:
+    has_set = ("StatefulSet", set_uid) in owners
+    has_pod = ("Pod", pod.uid) in owners
+    if has_pod:
+        return f"had an ownerReference to Pod {pod.name}"
+    if want_set and not has_set:
+        return "had no ownerReference to the StatefulSet"
+    if not want_set and has_set:
+        return "had an ownerReference to the StatefulSet"
+    return ""
+
+
+def _last(ctx: ProofContext, claims: list[PvcIncarnation], horizon: int) -> list[Evidence]:
+    """For each claim, the change that gave it the references judged (its last before `horizon`
+    that changed them), when that was inside the episode: a claim unchanged since before it was
+    recorded as it is (a gap before the episode hides nothing a relist would not have shown)."""
+    cited = []
+    for claim in claims:
+        ranks = [rank for rank, _ in claim.owner_history if rank < horizon]
+        if ranks and ctx.episode.start_rank <= ranks[-1] < len(ctx.ids_by_rank):
+            cited.append(ctx.cite(ctx.ids_by_rank[ranks[-1]], f"{claim.name} ownerReferences"))
+    return cited

@@ -1,0 +1,77 @@
+"""A Failed or Succeeded pod is deleted once by the controller, then created again.
+
+`processReplica` (pkg/controller/statefulset/stateful_set_control.go) deletes a pod whose phase is
+Failed or Succeeded when it has no deletionTimestamp yet, and creates its replacement "on the
+next sync after the current pod is removed from etcd" (the e2e "should recreate evicted
+statefulset" asserts the recreation). So the controller deletes it exactly once: a second
+SuccessfulDelete Event for the same pod is a second delete call, which the controller's informer
+cache explains only within `CACHE_LAG_NS` of the pod's deletionTimestamp being recorded.
+"""
+
+from stswatch.reports.history.transition import Transition
+from stswatch.reports.proofs.context import CACHE_LAG_NS, NOT_RECORDED, ProofContext
+from stswatch.reports.proofs.verdict import Verdict
+
+PROOF = "failed-pod-replaced"
+KINDS = ("Pod", "Event")
+_ENDED = ("failed", "succeeded")
+# A delete's Event is recorded after the call returns, and may arrive just after the successor.
+_EVENT_LAG_NS = 1_000_000_000
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when the ended pod was deleted once by the controller before its successor."""
+    recreation = ctx.episode.recreation
+    if ctx.episode.kind != "pod-recreated" or recreation is None:
+        return None
+    old, new = recreation.old, recreation.new
+    ended = old.last_before(new.created.rank, _ENDED)
+    if ended is None:
+        return None
+    phase = ended.what.capitalize() + (f" ({ended.detail})" if ended.detail else "")
+    began = old.terminating or old.deleted
+    cited = [ctx.cite_step(old, ended, f"{old.name} {phase}")]
+    if began is not None:
+        cited.append(ctx.cite_step(old, began, f"{old.name} deletion began"))
+    cited.append(ctx.cite_step(new, new.created, f"{new.name} created"))
+    if ctx.actors.unseen(ended.received_wall_ns):
+        reason = f"the controller's Events were {NOT_RECORDED} around {old.name}'s deletion"
+        return ctx.verdict(PROOF, "inconclusive", reason, cited)
+    deletes = ctx.actors.controller_actions(
+        old.namespace, "delete", "Pod", old.name, ended.received_wall_ns,
+        new.created.received_wall_ns + _EVENT_LAG_NS,
+    )  # fmt: skip
+    if not deletes:
+        actor = ctx.deleted_by(old)
+        who = actor.who if actor is not None else "someone else"
+        reason = f"{old.name} ended {phase} and was deleted by {who} before the controller did"
+        return ctx.verdict(PROOF, "not-applicable", reason, cited)
+    cited += [ctx.cite(change_id, "SuccessfulDelete Event") for _, change_id in deletes]
+    late = _late(deletes, began)
+    if late is not None:
+        reason = (
+            f"the controller deleted {old.name} {len(deletes)} times after it ended {phase}, the "
+            f"last {late:.1f} s after its deletionTimestamp was recorded: processReplica deletes "
+            "a Failed or Succeeded pod only while it has no deletionTimestamp"
+        )
+        return ctx.verdict(PROOF, "fail", reason, cited)
+    gone = old.deleted
+    after = (
+        f", {(new.created.received_wall_ns - gone.received_wall_ns) / 1e9:.1f} s after it was gone"
+        if gone is not None
+        else ""
+    )
+    times = "once" if len(deletes) == 1 else f"{len(deletes)} times within the informer cache's lag"
+    reason = (
+        f"{old.name} ended {phase}; the controller deleted it {times} (its SuccessfulDelete Event) "
+        f"and created {new.name} again{after} (processReplica)"
+    )
+    return ctx.verdict(PROOF, "pass", reason, cited)
+
+
+def _late(deletes: list[tuple[int, int]], began: Transition | None) -> float | None:
+    """Seconds after the deletionTimestamp was recorded of a second delete beyond the cache lag."""
+    if len(deletes) < 2 or began is None:
+        return None
+    last = deletes[-1][0] - began.received_wall_ns
+    return last / 1e9 if last > CACHE_LAG_NS else None

@@ -1,0 +1,111 @@
+"""ControllerRevisions kept within `revisionHistoryLimit`, once an update episode settled.
+
+At the end of every sync `truncateHistory` (pkg/controller/statefulset/stateful_set_control.go)
+marks live the revisions that `status.currentRevision`, `status.updateRevision` or any pod's
+`controller-revision-hash` names, and deletes the oldest of the others until at most
+`spec.revisionHistoryLimit` (default 10) remain. The live ones are never counted against the
+limit: during a phased rollout both revisions, and the pods' own, stay.
+"""
+
+from stswatch.reports.history.episodes import UPDATE_KINDS
+from stswatch.reports.history.revisions import RevisionIncarnation
+from stswatch.reports.proofs.context import (
+    CHANGED_AGAIN,
+    NOT_RECORDED,
+    RECORDING_ENDED,
+    SETTLE_S,
+    ProofContext,
+)
+from stswatch.reports.proofs.verdict import Verdict
+
+PROOF = "revision-history"
+KINDS = ("ControllerRevision", "StatefulSet", "Pod")
+
+
+def decide(ctx: ProofContext) -> Verdict | None:
+    """Pass when at most revisionHistoryLimit non-live revisions were left once the set stood
+    still after the update settled."""
+    episode = ctx.episode
+    if episode.kind not in UPDATE_KINDS:
+        return None
+    settled = ctx.settled()
+    if settled is None:
+        return None
+    if "ControllerRevision" not in ctx.kinds:
+        reason = f"ControllerRevisions were {NOT_RECORDED} in this session"
+        return ctx.verdict(PROOF, "inconclusive", reason)
+    sts = episode.statefulset
+    horizon, why = ctx.still_until(settled.rank)
+    at = horizon - 1
+    still_s = (ctx.wall_at_rank(horizon) - settled.received_wall_ns) / 1e9
+    spec = sts.spec_at(at)
+    status = sts.status_at(at)
+    live = {status.current_revision, status.update_revision} if status is not None else set()
+    pods = [p for incs in ctx.slots.values() for p in incs if p.alive_at(at)]
+    live |= {p.revision for p in pods}
+    revisions = ctx.life.revisions_of(sts)
+    alive = [r for r in revisions if r.alive_at(at)]
+    history = sorted((r for r in alive if r.name not in live), key=lambda r: r.revision)
+    deleted = [
+        r
+        for r in revisions
+        if r.deleted is not None and episode.start_rank <= r.deleted.rank < horizon
+    ]
+    cited = [ctx.cite(settled.change_id, f"{settled.what}: every pod as the spec asks (settled)")]
+    cited += [ctx.cite(r.deleted.change_id, f"{r.name} deleted") for r in deleted if r.deleted]
+    limit = spec.revision_history_limit
+    if len(history) <= limit:
+        kept = ", ".join(_named(r) for r in history) or "none"
+        anew = _made_anew(revisions, alive, episode.start_rank)
+        gone = ", ".join(_named(r) for r in deleted)
+        reason = (
+            f"live: {', '.join(_named(r) for r in alive if r.name in live) or 'none recorded'}; "
+            f"kept as history: {kept} ({len(history)} of revisionHistoryLimit {limit})"
+            + (f"; deleted: {gone}" if gone else "")
+            + " (truncateHistory)"
+            + anew
+        )
+        return ctx.verdict(PROOF, "pass", reason, cited)
+    extra = ", ".join(_named(r) for r in history)
+    wrong = (
+        f"{len(history)} ControllerRevisions that no pod or status names were kept ({extra}), "
+        f"over revisionHistoryLimit {limit}"
+    )
+    if still_s < SETTLE_S:
+        after = (
+            f"{RECORDING_ENDED} {still_s:.1f} s after the pods settled"
+            if why == "end"
+            else f"{CHANGED_AGAIN} {still_s:.1f} s after its pods settled"
+        )
+        reason = f"{after}, before the controller's next sync could truncate the history ({wrong})"
+        return ctx.verdict(PROOF, "inconclusive", reason, cited)
+    reason = (
+        f"{wrong}, {still_s:.1f} s after the pods settled with nothing changing: truncateHistory "
+        "deletes the oldest of them at the end of every sync"
+    )
+    return ctx.verdict(PROOF, "fail", reason, cited)
+
+
+def _made_anew(
+    revisions: tuple[RevisionIncarnation, ...], alive: list[RevisionIncarnation], start: int
+) -> str:
+    """A revision of the episode whose name an earlier, truncated one had: the template went back
+    to it, but the old object was gone, so the controller made a new one."""
+    notes = []
+    for revision in alive:
+        if revision.created.rank < start:
+            continue
+        earlier = [
+            r for r in revisions if r.name == revision.name and r.uid != revision.uid and r.deleted
+        ]
+        if earlier:
+            notes.append(
+                f"{revision.name} was made anew as revision {revision.revision}: the template "
+                f"went back to it after truncateHistory had deleted it (revision "
+                f"{earlier[-1].revision})"
+            )
+    return "; " + "; ".join(notes) if notes else ""
+
+
+def _named(revision: RevisionIncarnation) -> str:
+    return f"{revision.name} (revision {revision.revision})"
