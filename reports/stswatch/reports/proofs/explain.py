@@ -1,7 +1,7 @@
 """Sentences every renderer shares: why a verdict is inconclusive, and what held an episode.
 
 `verify`'s text and JUnit, the text timeline and the HTML report say these things the same way,
-so they are worded once here. A verdict is inconclusive for one of six causes (its `missing`):
+so they are worded once here. A verdict is inconclusive for one of seven causes (its `missing`):
 
 - "gap": its evidence window overlaps a recorded gap of a kind it depends on (`Verdict.gap`);
 - "retention": that gap is history a continuous recorder's retention deleted (its reason begins
