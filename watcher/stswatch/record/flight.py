@@ -407,8 +407,6 @@ class FlightRecorder:
         ]
         self._recorders = recorders
         tasks = [asyncio.create_task(r.run(), name=f"piece {piece.name}") for r in recorders]
-        self._writing = True
-        self.metrics.writing.set(1)
         log.info("recording piece", piece=piece.name, sessions=len(recorders))
         outcome = "signal"
         next_retention = time.monotonic() + cfg.retention_every_s
@@ -423,6 +421,10 @@ class FlightRecorder:
                 if any(t.done() for t in tasks):
                     outcome = "failed"
                     break
+                if not self._writing and all(r.synced for r in recorders):
+                    # Writing again (after a full disk: once a retry got as far as its lists).
+                    self._writing = True
+                    self.metrics.writing.set(1)
                 now = self._clock()
                 why = roll_reason(
                     piece, now_s=now, every_s=cfg.piece_every_s, max_bytes=cfg.piece_bytes
