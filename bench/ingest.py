@@ -33,9 +33,9 @@ from kubernetes_asyncio.client import ApiClient, Configuration
 from stswatch.record.kinds import POD
 from stswatch.record.reflector import Reflector
 from stswatch.record.scope import NamespaceWorld
-from stswatch.record.store import Store, open_store
+from stswatch.record.writable_store import Store, open_store
 from stswatch.record.writer import Writer
-from stswatch.store import CHANGE_COLUMNS
+from stswatch.store_contract import CHANGE_COLUMNS
 
 BATCH = 2000
 _INSERT = (

@@ -27,7 +27,7 @@ import orjson
 
 from stswatch.reports.analysis import analyse
 from stswatch.reports.window import Moment, WindowRequest
-from stswatch.store import CHANGE_COLUMNS, SCHEMA_VERSION, list_migrations
+from stswatch.store_contract import CHANGE_COLUMNS, SCHEMA_VERSION, list_migrations
 
 START_NS = 1_764_000_000_000_000_000
 DAY_NS = 24 * 3600 * 10**9

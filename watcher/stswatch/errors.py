@@ -129,7 +129,7 @@ class ForbiddenError(StswatchError):
     exit_code = ExitCode.FORBIDDEN
 
 
-# -- the store (stswatch.store)
+# -- the store (stswatch.store_contract)
 
 
 class StoreError(StswatchError):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from stswatch.errors import NotFoundError
 from stswatch.reports.window import WindowRequest
-from stswatch.store import CHANGE_COLUMNS, list_migrations, reading, store_errors
+from stswatch.store_contract import CHANGE_COLUMNS, list_migrations, reading, store_errors
 
 # The piece names `stswatch.record.pieces` gives (the reading side does not import it).
 _PIECE = re.compile(r"^stswatch-(\d{8}T\d{6}Z)(?:-(\d+))?\.db$")

@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from stswatch.errors import CorruptStoreError, NotFoundError
-from stswatch.store import (
+from stswatch.store_contract import (
     CHANGE_COLUMNS,
     SCHEMA_VERSION,
     open_read_only,

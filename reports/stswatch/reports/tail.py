@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stswatch.reports.recording import CHANGE_FIELDS, change_line, session_row
-from stswatch.store import reading, store_errors
+from stswatch.store_contract import reading, store_errors
 
 _NEWEST = "SELECT max(id) FROM change WHERE session_id = ?"
 _PAGE = (

@@ -40,7 +40,7 @@ from stswatch.reports.recording import (
     session_row,
 )
 from stswatch.reports.window import WindowRequest
-from stswatch.store import reading, store_errors
+from stswatch.store_contract import reading, store_errors
 
 _COLUMNS = ", ".join(CHANGE_FIELDS)
 _OBJECT = len(CHANGE_FIELDS) - 1

@@ -79,7 +79,9 @@ def test_the_installed_wheel_verifies_a_recording(installed: Path, tmp_path: Pat
     assert verified.returncode == 0, verified.stderr
     assert "PASS" in verified.stdout
     assert "FAIL" not in verified.stdout
-    sql = _run(installed, tmp_path, "-c", "import stswatch.store as s; print(s._migrations_dir())")
+    sql = _run(
+        installed, tmp_path, "-c", "import stswatch.store_contract as s; print(s._migrations_dir())"
+    )
     assert sql.stdout.strip() == str(installed / "stswatch" / "migrations"), sql.stderr
 
 

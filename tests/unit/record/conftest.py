@@ -11,7 +11,7 @@ from aiohttp import web
 from kubernetes_asyncio.client import ApiClient, Configuration
 
 from stswatch.record.records import ChangeRecord
-from stswatch.record.store import Store
+from stswatch.record.writable_store import Store
 
 MakeChange = Callable[..., ChangeRecord]
 StartSession = Callable[[Store], Awaitable[tuple[int, int]]]

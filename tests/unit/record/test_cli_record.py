@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from stswatch.cli import main
 from stswatch.errors import ExitCode
 from stswatch.record.records import GapRecord
-from stswatch.record.store import open_store
+from stswatch.record.writable_store import open_store
 from tests.fixtures.http import serving
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from stswatch.record.records import ChangeRecord, GapRecord
-from stswatch.record.store import open_store
+from stswatch.record.writable_store import open_store
 from stswatch.reports.pieces import joined
 from stswatch.reports.recording import load_recording
 from stswatch.reports.window import WindowRequest, parse_moment

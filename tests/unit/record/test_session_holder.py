@@ -11,7 +11,7 @@ import pytest
 from stswatch.errors import ExitCode, SessionHeldError
 from stswatch.record.holder import Holder, HolderRow
 from stswatch.record.recorder import this_process
-from stswatch.record.store import Store, open_store
+from stswatch.record.writable_store import Store, open_store
 
 SECOND = 10**9
 STALE = 30 * SECOND

@@ -9,9 +9,9 @@ import pytest
 
 from stswatch.errors import CorruptStoreError, SchemaTooNewError, StoreWriteError
 from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord, object_digest
-from stswatch.record.store import Store, open_store
+from stswatch.record.writable_store import Store, open_store
 from stswatch.reports.recording import load_recording
-from stswatch.store import SCHEMA_VERSION
+from stswatch.store_contract import SCHEMA_VERSION
 
 MakeChange = Callable[..., ChangeRecord]
 StartSession = Callable[[Store], Awaitable[tuple[int, int]]]

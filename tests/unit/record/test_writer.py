@@ -8,7 +8,7 @@ import pytest
 
 from stswatch.errors import StoreWriteError
 from stswatch.record.records import ChangeRecord, MarkRecord
-from stswatch.record.store import Store, open_store
+from stswatch.record.writable_store import Store, open_store
 from stswatch.record.writer import Writer, WriterClosedError
 from stswatch.reports.recording import load_recording
 

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from stswatch.cli import main
 from stswatch.errors import ExitCode
-from stswatch.store import SCHEMA_VERSION, list_migrations
+from stswatch.store_contract import SCHEMA_VERSION, list_migrations
 
 
 def test_list_shows_builtins_one_line_each() -> None:

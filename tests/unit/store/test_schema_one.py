@@ -11,10 +11,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from stswatch.cli import main
-from stswatch.record.store import open_store
+from stswatch.record.writable_store import open_store
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from stswatch.store import SCHEMA_VERSION
+from stswatch.store_contract import SCHEMA_VERSION
 from tests.fixtures.real import real_store
 
 SESSION = "lesson-orderedready"

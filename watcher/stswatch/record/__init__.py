@@ -2,7 +2,7 @@
 
 `recorder.Recorder` runs one `reflector.Reflector` per kind (`kinds.py`) inside the scope
 (`scope.py`), redacts what it must (`redact.py`), and hands frozen records (`records.py`) to the
-one writer task (`writer.py`) that owns the store (`store.py`). One recorder per session
+one writer task (`writer.py`) that owns the store (`writable_store.py`). One recorder per session
 (`holder.py` in the store, `lease.py` in a cluster); permissions are checked before anything is
 written (`permissions.py`). Knows nothing of the reading side.
 """

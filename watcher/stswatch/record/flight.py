@@ -63,7 +63,7 @@ from stswatch.record.pieces import (
 from stswatch.record.recorder import STALE_AFTER_S, OpeningGap, Recorder, RecordSummary
 from stswatch.record.reflector import DEFAULT_TIMEOUTS, WatchTimeouts
 from stswatch.record.scope import RecordScope
-from stswatch.record.store import open_store
+from stswatch.record.writable_store import open_store
 
 log = structlog.get_logger(__name__)
 

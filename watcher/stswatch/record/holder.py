@@ -3,7 +3,7 @@
 One recorder per session: a run claims its session in the store (table `holder`) when it
 starts, refreshes the claim with every commit, and gives it up when it ends. A claim is dead,
 and may be taken over, when it was not refreshed for `stale_after_ns`, or when its pid is gone
-on this host. The store applies the rule (`stswatch.record.store`); this module says it.
+on this host. The store applies the rule (`stswatch.record.writable_store`); this module says it.
 
 "This host" is the hostname and the PID namespace (`host_identity`): a container with
 `network_mode: host` (as the shipped compose file runs the recorder) shares the hostname of the

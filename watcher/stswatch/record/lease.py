@@ -1,13 +1,12 @@
 """One recorder per session inside a cluster: a `coordination.k8s.io` Lease named after it.
 
-The local lock lives in the store (`stswatch.record.store`, table `holder`); that only works when
-both
-recorders see the same file. The in-cluster recorder (deploy/kubernetes) may have a second pod
-started on another node with another volume during a rollout or a partition, so there the
-standard mechanism of Kubernetes controllers is used as well: a Lease in the recorder's
-namespace, held with `holderIdentity` and renewed well within `leaseDurationSeconds`
-(Kubernetes docs, "Leases"). Every write carries the resourceVersion last read, so two
-claimants racing for an expired Lease cannot both win: the loser gets 409 Conflict.
+The local lock lives in the store (`stswatch.record.writable_store`, table `holder`); that only
+works when both recorders see the same file. The in-cluster recorder (deploy/kubernetes) may
+have a second pod started on another node with another volume during a rollout or a partition,
+so there the standard mechanism of Kubernetes controllers is used as well: a Lease in the
+recorder's namespace, held with `holderIdentity` and renewed well within
+`leaseDurationSeconds` (Kubernetes docs, "Leases"). Every write carries the resourceVersion last
+read, so two claimants racing for an expired Lease cannot both win: the loser gets 409 Conflict.
 """
 
 import asyncio

@@ -37,7 +37,7 @@ from stswatch.record.reflector import (
     WatchTimeouts,
 )
 from stswatch.record.scope import Membership, NamespaceWorld, RecordScope, StatefulSetWorld
-from stswatch.record.store import KnownObject, SessionRow, Store, open_store
+from stswatch.record.writable_store import KnownObject, SessionRow, Store, open_store
 from stswatch.record.writer import OnCommit, Writer, WriterClosedError
 from stswatch.version import __version__
 

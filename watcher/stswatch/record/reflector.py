@@ -52,7 +52,7 @@ from stswatch.record.records import (
 )
 from stswatch.record.redact import redact
 from stswatch.record.scope import Membership
-from stswatch.record.store import KnownObject
+from stswatch.record.writable_store import KnownObject
 
 log = structlog.get_logger(__name__)
 

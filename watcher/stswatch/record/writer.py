@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord, Record
-from stswatch.record.store import Store
+from stswatch.record.writable_store import Store
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ The outputs come from the steps' outcomes (the same text the marks in the record
 import ast
 from collections.abc import Sequence
 
-from stswatch.exec_marks import dns_answers, etcd_status
+from stswatch.exec_mark_format import dns_answers, etcd_status
 from stswatch.scenario.model import ExecStep, Scenario
 from stswatch.scenario.steps import StepOutcome
 

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import regex
 
 from stswatch.errors import ExecCheckError, WaitTimeoutError
-from stswatch.exec_marks import exec_mark_detail
+from stswatch.exec_mark_format import exec_mark_detail
 from stswatch.scenario.conditions import Observation, describe, observe
 from stswatch.scenario.exec_stream import ExecResult
 from stswatch.scenario.loading import substitute

@@ -16,7 +16,7 @@ from stswatch.reports.history.lifecycles import (
 )
 from stswatch.reports.history.objects import parse_time
 from stswatch.reports.history.replay import Replay
-from stswatch.reports.proofs.exec_marks import ExecMark
+from stswatch.reports.proofs.exec_outputs import ExecMark
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
 from stswatch.reports.recording import Change, Gap
 

@@ -11,10 +11,10 @@ the old pod: https://kubernetes.io/docs/concepts/services-networking/dns-pod-ser
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from stswatch.exec_marks import dns_answers, etcd_status, zookeeper_srvr
+from stswatch.exec_mark_format import dns_answers, etcd_status, zookeeper_srvr
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.proofs.exec_marks import ExecMark, during, program, run_in
+from stswatch.reports.proofs.exec_outputs import ExecMark, during, program, run_in
 from stswatch.reports.proofs.verdict import Evidence, MarkRef, Outcome, Verdict
 
 Decided = tuple[Outcome, str, list[Evidence]]

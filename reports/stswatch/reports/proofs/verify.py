@@ -25,7 +25,7 @@ from stswatch.reports.proofs import (
     storage,
 )
 from stswatch.reports.proofs.context import ProofContext, index_set, with_gaps
-from stswatch.reports.proofs.exec_marks import exec_marks
+from stswatch.reports.proofs.exec_outputs import exec_marks
 from stswatch.reports.proofs.latency import phase_latency
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.verdict import (

@@ -1,6 +1,6 @@
 """Exec outputs as evidence: stable-storage cites the value read back, identity the DNS answer.
 
-Hand-built recordings with the marks a scenario's exec steps leave (`stswatch.exec_marks`);
+Hand-built recordings with the marks a scenario's exec steps leave (`stswatch.exec_mark_format`);
 the outcome stays the controller's (claim identity, EndpointSlice), the marks are only cited.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from stswatch.exec_marks import etcd_status, exec_mark_detail, zookeeper_srvr
+from stswatch.exec_mark_format import etcd_status, exec_mark_detail, zookeeper_srvr
 from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.render import render_json, render_junit, render_text
 from stswatch.reports.proofs.verdict import Verdict

@@ -22,7 +22,7 @@ import orjson
 from stswatch.errors import SessionHeldError, StoreWriteError
 from stswatch.record.holder import Holder, HolderRow
 from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord, object_digest
-from stswatch.store import (
+from stswatch.store_contract import (
     CHANGE_COLUMNS,
     check_schema_version,
     list_migrations,

@@ -40,7 +40,7 @@ class Migration:
 
 def _migrations_dir() -> Path:
     """The SQL files: the wheel's copy (`stswatch/migrations`), or the checkout's `migrations/`
-    when running from the repository (this file is `watcher/stswatch/store.py` there)."""
+    when running from the repository (this file is `watcher/stswatch/store_contract.py` there)."""
     here = Path(__file__).resolve().parent
     for candidate in (here / "migrations", here.parents[1] / "migrations"):
         if (candidate / "0001_initial.sql").is_file():

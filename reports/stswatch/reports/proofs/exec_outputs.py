@@ -1,7 +1,7 @@
 """The outputs of a scenario's exec steps, read from the recording's marks, per pod incarnation.
 
 A scenario's `exec` step runs a command in a pod (`kubectl exec`'s path: the pod's `exec`
-subresource, answered by the node's kubelet) and marks its output (`stswatch.exec_marks`).
+subresource, answered by the node's kubelet) and marks its output (`stswatch.exec_mark_format`).
 Proofs cite those outputs beside the changes: the value read back in a recreated pod, a DNS
 answer. A mark names a pod by name only, so it belongs to the incarnation alive when it was
 recorded: receive times are the recorder's one wall clock for changes and marks alike.
@@ -10,7 +10,7 @@ recorded: receive times are the recorder's one wall clock for changes and marks 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from stswatch import exec_marks as keys
+from stswatch import exec_mark_format as keys
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.verdict import MarkRef
 from stswatch.reports.recording import Mark, Recording
