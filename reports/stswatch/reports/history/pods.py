@@ -45,6 +45,16 @@ class PodIncarnation:
         created it, or adopted it after another set of its name released it: ClaimPods)."""
         return self.owner_uid == set_uid or any(uid == set_uid for uid, _ in self.controllers)
 
+    def controller_at(self, rank: int) -> str | None:
+        """The uid of the StatefulSet whose ownerReference controlled this pod at `rank` (None:
+        orphaned then)."""
+        owner = self.owner_uid
+        for uid, since in self.controllers:
+            if since > rank:
+                break
+            owner = uid
+        return owner
+
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
         return self._firsts.get(what)

@@ -89,18 +89,8 @@ def _pods_at(ctx: ProofContext, rank: int) -> list[PodIncarnation]:
         p
         for incs in ctx.slots.values()
         for p in incs
-        if p.alive_at(rank) and _controller_at(p, rank) == uid
+        if p.alive_at(rank) and p.controller_at(rank) == uid
     ]
-
-
-def _controller_at(pod: PodIncarnation, rank: int) -> str | None:
-    """The uid of the StatefulSet controlling `pod` at `rank` (its ownerReference then)."""
-    owner = pod.owner_uid
-    for uid, since in pod.controllers:
-        if since > rank:
-            break
-        owner = uid
-    return owner
 
 
 def _counts(
