@@ -2,6 +2,7 @@
 watch the test runs itself, and the recorder run in-process."""
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -230,3 +231,22 @@ def incarnations(changes: list[Change]) -> dict[str, list[str]]:
     for change in changes:
         found.setdefault(change.uid, []).append(change.event)
     return found
+
+
+def store_rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of one query on a store, opened read-only (a recorder may still hold it)."""
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return list(conn.execute(sql))
+    finally:
+        conn.close()
+
+
+def duplicated_pairs(db: Path) -> list[tuple[Any, ...]]:
+    """(session, uid, resourceVersion, count) of every change recorded more than once in a
+    session of the store: none, when recorders hand over and resume without repeating."""
+    return store_rows(
+        db,
+        "SELECT session_id, uid, resource_version, count(*) FROM change "
+        "GROUP BY session_id, uid, resource_version HAVING count(*) > 1",
+    )

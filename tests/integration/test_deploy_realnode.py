@@ -39,6 +39,7 @@ from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 from realnode_support import ready, skip_unless_real_nodes_can_run, stop_leftover_labs, until
+from record_support import duplicated_pairs, store_rows
 
 from stswatch.cli import main
 from stswatch.errors import ExitCode, StswatchError
@@ -229,23 +230,6 @@ def _recorded(directory: Path, predicate: Callable[[Any], bool]) -> bool:
     return False
 
 
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return list(conn.execute(sql))
-    finally:
-        conn.close()
-
-
-def _duplicates(piece: Path) -> list[tuple[Any, ...]]:
-    """(uid, resourceVersion) pairs recorded more than once in a session of the piece."""
-    return _rows(
-        piece,
-        "SELECT uid, resource_version, count(*) FROM change "
-        "GROUP BY session_id, uid, resource_version HAVING count(*) > 1",
-    )
-
-
 def _recorder_rss_mib() -> float | None:
     """The in-pod recorder's resident memory, seen from the host (it runs as RECORDER_UID)."""
     for process in psutil.process_iter(["uids", "cmdline", "memory_info"]):
@@ -418,8 +402,8 @@ async def test_the_manifests_run_the_recorder_as_its_service_account(
     await until("the recorder pod gone", lambda: _none(_recorder_pods(recorder)))
 
     (piece,) = _pieces_of(directory)
-    assert _duplicates(piece) == []
-    reasons = {r[0] for r in _rows(piece, "SELECT reason FROM gap")}
+    assert duplicated_pairs(piece) == []
+    reasons = {r[0] for r in store_rows(piece, "SELECT reason FROM gap")}
     assert any(r.startswith("recorder down") for r in reasons), reasons
     result = verify(load_recording(piece, SESSION), statefulset="web")
     (episode,) = [e for e in result.episodes if e.kind == "scale-up" and "1→3" in e.summary]
@@ -503,8 +487,8 @@ async def test_of_two_replicas_one_records_and_the_other_takes_over(deployed: De
     await _scale_recorder(deployed.api, namespace, 0)
     await until("the recorders gone", lambda: _none(_recorder_pods(recorder)))
     (piece,) = _pieces_of(directory)
-    assert _duplicates(piece) == []
-    gaps = _rows(piece, "SELECT kind, reason FROM gap")
+    assert duplicated_pairs(piece) == []
+    gaps = store_rows(piece, "SELECT kind, reason FROM gap")
     print(f"gaps recorded at the handover: {sorted(set(gaps))}")
     assert {reason for _, reason in gaps} == {"recorder down"}, gaps
 

@@ -12,7 +12,6 @@ import contextlib
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ import pytest
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from prometheus_client.parser import text_string_to_metric_families
-from record_support import service_account_kubeconfig
+from record_support import duplicated_pairs, service_account_kubeconfig, store_rows
 
 from stswatch.errors import ExitCode
 from stswatch.lab.lab import LabHandle
@@ -167,22 +166,6 @@ def _service(name: str, *, note: str = "", size: int = 0) -> dict[str, Any]:
     }
 
 
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        return list(conn.execute(sql))
-    finally:
-        conn.close()
-
-
-def _duplicates(db: Path) -> list[tuple[Any, ...]]:
-    return _rows(
-        db,
-        "SELECT session_id, uid, resource_version, count(*) FROM change "
-        "GROUP BY session_id, uid, resource_version HAVING count(*) > 1",
-    )
-
-
 def _verify(db: Path, session: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "stswatch", "verify", session, "--db", str(db)],
@@ -227,23 +210,25 @@ async def test_continuous_recording_rolls_prunes_and_serves_metrics(
     assert len(left) >= 2, out
     # The oldest piece left says its earlier history was pruned; every later one where its
     # history continues; each is a store of its own that `verify` reads as any other.
-    oldest = _rows(left[0].path, "SELECT DISTINCT reason FROM gap")
+    oldest = store_rows(left[0].path, "SELECT DISTINCT reason FROM gap")
     assert any(r[0].startswith("retention: history before this piece was pruned") for r in oldest)
     for piece in left[1:]:
-        reasons = {r[0] for r in _rows(piece.path, "SELECT reason FROM gap")}
+        reasons = {r[0] for r in store_rows(piece.path, "SELECT reason FROM gap")}
         assert any(r.startswith("piece roll: earlier history in stswatch-") for r in reasons), (
             piece.name,
             reasons,
         )
     for piece in left:
-        assert _duplicates(piece.path) == []
+        assert duplicated_pairs(piece.path) == []
         result = _verify(piece.path, namespace)
         assert result.returncode == ExitCode.OK, result.stdout + result.stderr
         assert f"session {namespace}" in result.stdout
     created = {
         name
         for piece in left
-        for (name,) in _rows(piece.path, "SELECT DISTINCT name FROM change WHERE kind='Service'")
+        for (name,) in store_rows(
+            piece.path, "SELECT DISTINCT name FROM change WHERE kind='Service'"
+        )
     }
     assert created, "no Service recorded in the pieces left"
     # The folder read as one session: every piece left, joined, no (uid, resourceVersion) twice.
@@ -298,8 +283,8 @@ async def test_a_full_disk_stops_writing_cleanly_and_recording_resumes_by_itself
             assert await f.status("/healthz") == 200  # alive: never a crash loop
             # Committed data stays readable while the disk is full.
             piece = list_pieces(pieces)[-1]
-            assert _rows(piece.path, "PRAGMA quick_check") == [("ok",)]
-            before = _rows(piece.path, "SELECT count(*) FROM change")[0][0]
+            assert store_rows(piece.path, "PRAGMA quick_check") == [("ok",)]
+            before = store_rows(piece.path, "SELECT count(*) FROM change")[0][0]
             # Changes while nothing can be written are recovered by the relist after it.
             await core.patch_namespaced_service(
                 "big-0", namespace, {"metadata": {"annotations": {"note": "while full"}}}
@@ -310,22 +295,22 @@ async def test_a_full_disk_stops_writing_cleanly_and_recording_resumes_by_itself
             await core.create_namespaced_service(namespace, _service("after", note="space back"))
             await until(
                 "the change after the disk came back",
-                lambda: _rows(piece.path, "SELECT 1 FROM change WHERE name = 'after'"),
+                lambda: store_rows(piece.path, "SELECT 1 FROM change WHERE name = 'after'"),
             )
             code, out = f.stop()
         assert code == ExitCode.OK, out
         assert '"event":"the store cannot be written (disk full?): writing stopped' in out
-        assert _rows(piece.path, "PRAGMA quick_check") == [("ok",)]
-        assert _rows(piece.path, "SELECT count(*) FROM change")[0][0] > before
-        reasons = {r[0] for r in _rows(piece.path, "SELECT reason FROM gap")}
+        assert store_rows(piece.path, "PRAGMA quick_check") == [("ok",)]
+        assert store_rows(piece.path, "SELECT count(*) FROM change")[0][0] > before
+        reasons = {r[0] for r in store_rows(piece.path, "SELECT reason FROM gap")}
         assert "disk full: the store could not be written" in reasons, reasons
-        notes = _rows(
+        notes = store_rows(
             piece.path,
             "SELECT json_extract(object, '$.metadata.annotations.note') FROM change "
             "WHERE name = 'big-0' ORDER BY id",
         )
         assert ("while full",) in notes
-        assert _duplicates(piece.path) == []
+        assert duplicated_pairs(piece.path) == []
 
 
 async def _unwritable(f: Flight) -> dict[str, float] | None:
@@ -351,7 +336,7 @@ async def test_a_standby_takes_the_lease_over_when_the_holder_dies(
             db = piece[-1].path
             await until(
                 "the change before the handover",
-                lambda: _rows(db, "SELECT 1 FROM change WHERE name = 'before'"),
+                lambda: store_rows(db, "SELECT 1 FROM change WHERE name = 'before'"),
             )
             a.process.kill()  # the holder's pod deleted: no release, the Lease must expire
             a.process.wait(timeout=30)
@@ -361,16 +346,16 @@ async def test_a_standby_takes_the_lease_over_when_the_holder_dies(
             await core.create_namespaced_service(namespace, _service("after"))
             await until(
                 "the change after the handover",
-                lambda: _rows(db, "SELECT 1 FROM change WHERE name = 'after'"),
+                lambda: store_rows(db, "SELECT 1 FROM change WHERE name = 'after'"),
             )
             code, out = b.stop()
     assert code == ExitCode.OK, out
-    names = {r[0] for r in _rows(db, "SELECT DISTINCT name FROM change WHERE kind='Service'")}
+    names = {r[0] for r in store_rows(db, "SELECT DISTINCT name FROM change WHERE kind='Service'")}
     assert {"before", "during", "after"} <= names
-    reasons = [r[0] for r in _rows(db, "SELECT reason FROM gap")]
+    reasons = [r[0] for r in store_rows(db, "SELECT reason FROM gap")]
     assert "recorder down" in reasons, reasons
-    assert _duplicates(db) == []
-    runs = _rows(db, "SELECT count(*) FROM run")[0][0]
+    assert duplicated_pairs(db) == []
+    runs = store_rows(db, "SELECT count(*) FROM run")[0][0]
     assert runs == 2
 
 
@@ -470,9 +455,9 @@ async def test_several_namespaces_are_one_session_each_in_a_piece_and_a_bad_piec
     assert '"event":"a piece cannot be read: left as it is, recording on in a new one"' in out
     written = [p for p in list_pieces(pieces) if p.path != damaged]
     assert len(written) == 1
-    sessions = {r[0] for r in _rows(written[0].path, "SELECT name FROM session")}
+    sessions = {r[0] for r in store_rows(written[0].path, "SELECT name FROM session")}
     assert sessions == {namespace, "default"}
-    reasons = {r[0] for r in _rows(written[0].path, "SELECT reason FROM gap")}
+    reasons = {r[0] for r in store_rows(written[0].path, "SELECT reason FROM gap")}
     assert reasons == {"piece roll: stswatch-20261207T000000Z.db could not be read"}
 
 
