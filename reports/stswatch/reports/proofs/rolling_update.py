@@ -23,8 +23,8 @@ from stswatch.reports import causes
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_time
+from stswatch.reports.proofs import identity, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
-from stswatch.reports.proofs import unavailable_budget
 from stswatch.reports.proofs.context import ProofContext, health
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.scale_down import began
@@ -173,7 +173,10 @@ def _problem(
 def _wrong_revision(ctx: ProofContext) -> Verdict | None:
     """A pod created in the window at a revision newVersionedStatefulSetPod does not give its
     ordinal (`stswatch.reports.proofs.revision`): below the partition currentRevision, else
-    updateRevision."""
+    updateRevision; or without its ordinal's identity (`stswatch.reports.proofs.identity`)."""
+    unlike = identity.first_refused(ctx, PROOF, ctx.created_in_window())
+    if unlike is not None:
+        return unlike
     for pod in ctx.created_in_window():
         found = revisions.created_at(ctx.episode.statefulset, pod)
         if found is None or found.ok:
