@@ -2,6 +2,7 @@
 one source the replay, the proofs and status/doctor read: Ready against Available with
 minReadySeconds, terminating, Failed and Succeeded, a pod without conditions, hostile JSON."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stswatch.reports import causes
+from stswatch.reports.history.first_unhealthy import lowest_unhealthy
+from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.history.pod_rules import (
     PHASES,
     PodState,
@@ -22,6 +25,10 @@ from stswatch.reports.history.pod_rules import (
     is_terminal,
     is_terminating,
 )
+from stswatch.reports.history.replay import replay_set
+from stswatch.reports.live.pods import blocker
+from stswatch.reports.proofs.context import health
+from tests.fixtures.builder import ClusterBuilder
 
 SERVING = PodState("running", ready=True, ready_since=100.0)
 
@@ -176,3 +183,47 @@ def test_the_walk_goes_on_exactly_past_a_healthy_available_pod(
     assert not (is_terminal(pod) and is_running_and_ready(pod))
     if min_ready == 0:
         assert (cause is None) == is_healthy(pod)
+
+
+def test_the_replay_the_proofs_the_sweep_and_doctor_stop_at_one_pod_for_one_reason(
+    tmp_path: Path,
+) -> None:
+    # The four readers of the rules, each on its own input: the replay's walk, the proofs'
+    # `health` of an incarnation, the sweep of `lowest_unhealthy`, doctor's `blocker` of the JSON.
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=3)
+    b.bring_up("web", 0)
+    b.create_pod("web", 1)
+    b.start_pod("web-1")
+    b.ready("web-0", False)
+    b.ready("web-0")
+    b.terminate("web-1")
+    b.remove("web-1")
+    b.bring_up("web", 1, with_claim=False)
+    b.bring_up("web", 2)
+    recording = b.write(tmp_path / "s.db")
+    life = build_lifecycles(recording)
+    (sts,) = life.statefulsets
+    replay = replay_set(life, sts)
+    rank = life.ordering.rank
+    sweep = lowest_unhealthy(
+        life.pods_of(sts), start=0, ranks=[rank[c.id] + 1 for c in recording.changes]
+    )
+    latest: dict[str, dict[str, Any]] = {}
+    seen: list[str] = []
+    for change in recording.changes:
+        if change.kind == "Pod":
+            latest[change.uid] = change.object
+        decision = replay.at(rank[change.id])
+        if decision is None or decision.state != "held" or decision.pod is None:
+            continue
+        pod = decision.pod
+        proof = health(pod, rank[change.id] + 1, min_ready_seconds=0, at=None)
+        doctor = blocker(latest[pod.uid], min_ready_seconds=0, now=0.0)
+        assert not proof.ok
+        assert proof.problem.startswith(decision.cause), (proof, decision)
+        assert doctor is not None
+        assert doctor.cause == decision.cause
+        assert sweep[rank[change.id] + 1] == decision.ordinal
+        seen.append(decision.cause)
+    assert set(seen) == {causes.NOT_RUNNING, causes.NOT_READY, causes.TERMINATING}
