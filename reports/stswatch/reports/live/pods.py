@@ -16,7 +16,7 @@ from stswatch.reports.history.objects import (
     pod_phase,
 )
 from stswatch.reports.history.objects import parse_time as _parse_time
-from stswatch.reports.history.pod_rules import api_pod_state, halts_walk
+from stswatch.reports.history.pod_rules import api_pod_state, halts_walk, is_terminal
 
 Obj = dict[str, Any]
 
@@ -60,13 +60,17 @@ class Blocker:
     cause: str
     since: str | None
     detail: str
+    # A Failed or Succeeded pod: processReplica deletes it and creates it again (any policy),
+    # so it holds the walk only until the controller's next sync, never for the user to fix.
+    replaced: bool = False
 
 
 def blocker(pod: Obj | None, *, min_ready_seconds: int, now: float) -> Blocker | None:
     """Why `processReplica` (monotonic) would stop at this pod, or None when it would not."""
     if pod is None:
         return Blocker(causes.MISSING, None, "the pod does not exist")
-    cause = halts_walk(api_pod_state(pod), min_ready_seconds=min_ready_seconds, now=now)
+    view = api_pod_state(pod)
+    cause = halts_walk(view, min_ready_seconds=min_ready_seconds, now=now)
     if cause is None:
         return None
     if cause == causes.TERMINATING:
@@ -74,6 +78,10 @@ def blocker(pod: Obj | None, *, min_ready_seconds: int, now: float) -> Blocker |
         return Blocker(cause, stamp, f"deletionTimestamp {stamp}")
     if cause == causes.NOT_RUNNING:
         phase = pod_phase(pod) or "no phase"
+        if is_terminal(view):
+            return Blocker(
+                cause, None, f"phase {phase}: processReplica deletes it and creates it again", True
+            )
         scheduled = pod_condition(pod, "PodScheduled") or {}
         detail = f"phase {phase}"
         if scheduled.get("status") == "False":
