@@ -127,13 +127,17 @@ def halts_walk(
     Running and Ready"), not Available ("waiting for Pod to be Available"); None when the walk
     goes on past it. The same pods hold `processCondemned` and the rolling update
     (`isUnavailable` or terminating)."""
-    if is_terminating(pod):
+    # Hot (the replay asks at every step): the attribute reads of `is_terminating` and
+    # `is_running_and_ready` inline, `is_available` asked only when minReadySeconds counts.
+    if pod.terminating:
         return causes.TERMINATING
     if pod.phase != RUNNING:
         return causes.NOT_RUNNING
     if not pod.ready:
         return causes.NOT_READY
-    if not is_available(pod, min_ready_seconds=min_ready_seconds, now=now, per_second=per_second):
+    if min_ready_seconds > 0 and not is_available(
+        pod, min_ready_seconds=min_ready_seconds, now=now, per_second=per_second
+    ):
         return causes.NOT_AVAILABLE
     return None
 
