@@ -192,7 +192,10 @@ def pod_deletion(
     began = pod.terminating or pod.deleted
     if began is None:
         return None
-    if set_gone is not None and set_gone.rank <= began.rank:
+    owner = pod.controller_at(set_gone.rank) if set_gone is not None else None
+    # Orphaned first (propagationPolicy Orphan) or adopted since: no longer the set's dependent.
+    dependent = owner is not None and pod.controller_at(began.rank) == owner
+    if set_gone is not None and set_gone.rank <= began.rank and dependent:
         basis = "its StatefulSet was deleted first (the pod is its dependent, ownerReference)"
         return Actor(causes.BY_GARBAGE_COLLECTOR, basis)
     event = at.controller_action(pod.namespace, "delete", "Pod", pod.name, began.received_wall_ns)

@@ -33,6 +33,10 @@ class PodIncarnation:
     # change's rank, when it ever changed: released by an orphaning delete, adopted by a new set
     # of the same name (ClaimPods). Empty for a pod with one owner all its life.
     controllers: tuple[tuple[str | None, int], ...] = field(default=(), compare=False)
+    # The scheduler's word on the pod while it was not scheduled: each change of its PodScheduled
+    # False condition's message, (rank, change id, message), the newest attempt's reason (the
+    # FailedScheduling Events of repeated attempts are often not recorded again).
+    unschedulable: tuple[tuple[int, int, str], ...] = field(default=(), compare=False)
     # The first transition of each kind (proofs ask a pod for its first this or that often).
     _firsts: dict[str, Transition] = field(init=False, repr=False, compare=False)
 
@@ -44,6 +48,18 @@ class PodIncarnation:
         """True when the StatefulSet incarnation `set_uid` controlled this pod at some point (it
         created it, or adopted it after another set of its name released it: ClaimPods)."""
         return self.owner_uid == set_uid or any(uid == set_uid for uid, _ in self.controllers)
+
+    def released_at(self, set_uid: str, since: int) -> int | None:
+        """The rank at which StatefulSet `set_uid` stopped controlling this pod, at or after
+        `since` (its controllerRef removed, as an orphaning delete does, or another set's); None
+        while it still did (`since` itself when it already did not)."""
+        if self.controller_at(since) != set_uid:
+            return since
+        return next((r for uid, r in self.controllers if r > since and uid != set_uid), None)
+
+    def adopted_after(self, rank: int) -> tuple[str, int] | None:
+        """The first StatefulSet uid to control this pod after `rank`, with the rank it did."""
+        return next(((uid, r) for uid, r in self.controllers if r > rank and uid), None)
 
     def controller_at(self, rank: int) -> str | None:
         """The uid of the StatefulSet whose ownerReference controlled this pod at `rank` (None:
@@ -157,7 +173,11 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
     state = _BEFORE_ANY
     ips: list[str] = []
     controllers: list[tuple[str | None, int]] = []
+    unschedulable: list[tuple[int, int, str]] = []
     for change, decoded in zip(history, objects, strict=True):
+        message = _unschedulable(decoded) if state.scheduled is None else None
+        if message and (not unschedulable or unschedulable[-1][2] != message):
+            unschedulable.append((ordering.rank[change.id], change.id, message))
         controller = o.owner_statefulset(decoded)
         uid = controller[1] if controller else None
         if not controllers or controllers[-1][0] != uid:
@@ -191,4 +211,18 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         transitions=tuple(steps),
         labels=o.labels(obj),
         controllers=tuple(controllers) if len(controllers) > 1 else (),
+        unschedulable=tuple(unschedulable),
     )
+
+
+def _unschedulable(pod: o.Obj) -> str | None:
+    """The message of the pod's PodScheduled False condition, if it has one."""
+    status = pod.get("status")
+    if not isinstance(status, dict):
+        return None
+    for cond in o.items(status.get("conditions")):
+        if isinstance(cond, dict) and cond.get("type") == "PodScheduled":
+            if cond.get("status") == "False":
+                return o.text(cond.get("message"))
+            return None
+    return None

@@ -36,9 +36,11 @@ def decide(ctx: ProofContext) -> Verdict | None:
         )
         cited = [ctx.cite(gone.change_id, "StatefulSet deletion began")]
         return ctx.verdict(PROOF, "fail", reason, [*cited, ctx.cite_step(pod, pod.created)])
-    pods = [p for incs in ctx.slots.values() for p in incs if p.alive_at(gone.rank)]
-    if not pods:
+    alive = [p for incs in ctx.slots.values() for p in incs if p.alive_at(gone.rank)]
+    if not alive:
         return ctx.verdict(PROOF, "not-applicable", "the StatefulSet had no pod when deleted")
+    released = orphaned(ctx, alive)
+    pods = [p for p in alive if p not in released]
     removed = [(p, b) for p in pods if (b := p.terminating or p.deleted) is not None]
     removed.sort(key=lambda pair: pair[1].rank)
     cited = [ctx.cite(gone.change_id, f"StatefulSet {ctx.episode.statefulset.name} deleted")]
@@ -47,14 +49,60 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if kept and ctx.near_end(gone):
         why = f"{', '.join(kept)} still present when the recording ended"
         return ctx.verdict(PROOF, "inconclusive", f"{why}: {RECORDING_ENDED} too soon", cited)
-    if kept and not removed:
+    if released and not removed and not kept:
+        names = ", ".join(p.name for p in released)
         reason = (
-            f"the StatefulSet was deleted but its pods were left ({', '.join(kept)}): orphaned "
-            "(deleted with --cascade=orphan), not removed"
+            f"the StatefulSet was deleted but its pods were left ({names}): orphaned "
+            "(deleted with --cascade=orphan), not removed" + _afterwards(ctx, released)
         )
+        cited += [ctx.cite(c, f"{p.name} orphaned") for p, c in released.items() if c is not None]
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
-    reason = _describe(ctx, removed) + (f"; left: {', '.join(kept)}" if kept else "")
-    return ctx.verdict(PROOF, "pass", reason, cited)
+    reason = _describe(ctx, removed) if removed else "no pod removed"
+    reason += f"; left: {', '.join(kept)}" if kept else ""
+    if released:
+        reason += f"; orphaned: {', '.join(p.name for p in released)}" + _afterwards(ctx, released)
+    return ctx.verdict(PROOF, "pass" if removed else "not-applicable", reason, cited)
+
+
+def orphaned(ctx: ProofContext, pods: list[PodIncarnation]) -> dict[PodIncarnation, int | None]:
+    """The pods the deletion released rather than removed (propagationPolicy Orphan: the garbage
+    collector takes the set's controllerRef off each pod, `orphanDependents`), each with the
+    change that released it. A pod deleted while it still named the set is not among them."""
+    gone = ctx.set_gone
+    if gone is None:
+        return {}
+    uid = ctx.episode.statefulset.uid
+    found: dict[PodIncarnation, int | None] = {}
+    for pod in pods:
+        rank = pod.released_at(uid, gone.rank)
+        began = pod.terminating or pod.deleted
+        if rank is not None and (began is None or rank <= began.rank):
+            ids = ctx.ids_by_rank
+            found[pod] = ids[rank] if 0 <= rank < len(ids) and rank > gone.rank else None
+    return found
+
+
+def _afterwards(ctx: ProofContext, released: dict[PodIncarnation, int | None]) -> str:
+    """What became of the orphans: adopted by a new set of the name (ClaimPods), deleted, and by
+    whom (`ctx.deleted_by`: a client, or the adopting set's controller)."""
+    gone = ctx.set_gone
+    adopted: dict[str, list[str]] = {}
+    deleted: dict[str, list[str]] = {}
+    for pod in released:
+        since = pod.released_at(ctx.episode.statefulset.uid, gone.rank if gone else 0)
+        adopter = pod.adopted_after(since or 0)
+        if adopter is not None:
+            sts = ctx.life.statefulset(adopter[0])
+            adopted.setdefault(sts.name if sts is not None else "", []).append(pod.name)
+        actor = ctx.deleted_by(pod)
+        if actor is not None and actor.who != "unknown":
+            deleted.setdefault(actor.who, []).append(pod.name)
+    told = [
+        f"{', '.join(names)} adopted by the new StatefulSet {name} (ClaimPods)".replace("  ", " ")
+        for name, names in adopted.items()
+    ]
+    told += [f"{', '.join(names)} deleted by {who}" for who, names in deleted.items()]
+    return "; afterwards " + "; ".join(told) if told else ""
 
 
 def _describe(ctx: ProofContext, removed: list[tuple[PodIncarnation, Transition]]) -> str:

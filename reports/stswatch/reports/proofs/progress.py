@@ -15,6 +15,7 @@ from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.replay import Decision, Stretch
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.deletion import orphaned
 from stswatch.reports.proofs.verdict import Evidence, Hold, Progress
 
 NOTABLE_S = 3.0
@@ -144,7 +145,16 @@ def _adopted(ctx: ProofContext) -> str:
 def _deletion_progress(ctx: ProofContext) -> Progress:
     gone = ctx.set_gone
     start = gone.rank if gone is not None else ctx.episode.start_rank
-    pods = [p for incs in ctx.slots.values() for p in incs if p.alive_at(start)]
+    alive = [p for incs in ctx.slots.values() for p in incs if p.alive_at(start)]
+    released = orphaned(ctx, alive)
+    pods = [p for p in alive if p not in released]
+    if released and not pods and gone is not None and not ctx.near_end(gone):
+        names = ", ".join(p.name for p in released)
+        if all(p.deleted is None for p in released):
+            return Progress(
+                "completed", f"completed: {names} left running, orphaned (none deleted)"
+            )
+        return Progress("completed", f"completed: {names} orphaned (none deleted by the deletion)")
     left = [p.name for p in pods if p.deleted is None]
     removed = any(p.terminating or p.deleted for p in pods)
     if left and not removed and gone is not None and not ctx.near_end(gone):
@@ -315,6 +325,19 @@ def _unscheduled(
     """The scheduler's last FailedScheduling message for the held pod while the hold lasted
     (cited in `evidence`): why a pod is not Running when no node can take it."""
     found = ctx.actors.failed_scheduling(pod.uid, from_ns, to_ns)
+    newer = [
+        (rank, change_id, message)
+        for rank, change_id, message in pod.unschedulable
+        if ctx.wall_at_rank(rank) <= to_ns
+    ]
+    if newer:
+        rank, change_id, message = newer[-1]
+        stale = not found or found[-1][0] < ctx.wall_at_rank(rank)
+        if stale and _first_line(message) != _first_line(found[-1][2] if found else ""):
+            # The pod's own condition is the scheduler's latest attempt: an older Event's
+            # reason (a claim not yet bound, say) may have stopped holding since.
+            evidence.append(ctx.cite(change_id, f"PodScheduled False: {pod.name}"))
+            return f"Unschedulable: {_first_line(message)}"
     if not found:
         return ""
     _, change_id, message = found[-1]

@@ -28,7 +28,7 @@ from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import ProofContext, health
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.scale_down import began
-from stswatch.reports.proofs.verdict import Evidence, Progress, Verdict
+from stswatch.reports.proofs.verdict import Evidence, Hold, Progress, Verdict
 
 PROOF = "rolling-update"
 KINDS = ("Pod", "StatefulSet")
@@ -80,7 +80,14 @@ def decide(ctx: ProofContext) -> Verdict | None:
     evidence = [e for r in replaced for e in _cited(ctx, r)] + _client_cited(ctx, by_client)
     evidence += [e for h in progress.holds for e in h.evidence]
     names = ", ".join(r.old.name for r in replaced)
-    reason = f"the controller replaced from the highest ordinal down to partition {spec.partition}"
+    lowest = min(r.old.ordinal or 0 for r in replaced)
+    reached = lowest <= spec.start_ordinal + spec.partition or progress.state == "completed"
+    reason = "the controller replaced from the highest ordinal down"
+    reason += (
+        f" to partition {spec.partition}"
+        if reached
+        else f" (partition {spec.partition} not reached)"
+    )
     reason += f": {names}"
     if reading is not None:
         reason += f" ({unavailable_budget.told(ctx, reading)})"
@@ -96,6 +103,7 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
     """The rollout's progress, the forced rollback and the client's deletions, as clauses."""
     # The docs' forced rollback: a pod that never turns Running and Ready, deleted by hand. A
     # terminating pod (a finalizer, a grace period) is waited for, never rolled back.
+    # Without the template reverted, a client deleting the held pod is no rollback.
     forced = [
         h
         for h in progress.holds
@@ -103,15 +111,30 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
     ]
     parts = [progress.headline or progress.text if forced else progress.text]
     for hold in forced:
+        docs = " (the forced rollback of the StatefulSet docs)" if _reverted(ctx, hold) else ""
         parts.append(
-            f"the rollout moved on only after {hold.pod} was {causes.DELETED_BY_CLIENT} (the "
-            f"forced rollback of the StatefulSet docs): the controller stood still for "
-            f"{hold.seconds:.1f} s held at {hold.pod} ({hold.cause})"
+            f"the rollout moved on only after {hold.pod} was {causes.DELETED_BY_CLIENT}{docs}: "
+            f"the controller stood still for {hold.seconds:.1f} s held at {hold.pod} "
+            f"({hold.cause})"
         )
     for r in by_client:
         if not any(h.pod == r.old.name for h in forced):
             parts.append(f"{r.old.name} was {causes.DELETED_BY_CLIENT}, not by the controller")
     return "; " + "; ".join(parts)
+
+
+def _reverted(ctx: ProofContext, hold: Hold) -> bool:
+    """The template went back to an earlier one in this episode before the hold ended: the docs'
+    forced rollback reverts the template, then deletes the pod the rollout is stuck on."""
+    specs = ctx.episode.statefulset.specs
+    end = hold.to_wall_ns if hold.to_wall_ns is not None else ctx.recording_end_ns
+    for i, spec in enumerate(specs):
+        if spec.rank < ctx.episode.start_rank or spec.received_wall_ns > end or i == 0:
+            continue
+        earlier = {v.template_hash for v in specs[: i - 1]}
+        if spec.template_hash != specs[i - 1].template_hash and spec.template_hash in earlier:
+            return True
+    return False
 
 
 def _client_cited(ctx: ProofContext, by_client: list["Replacement"]) -> list[Evidence]:

@@ -1,0 +1,46 @@
+"""What the variants of `scenarios/break/` (recorded on the lab, `recordings/cases6.db.gz`) must
+not say: causes and claims that were false on the real controller before. The right words are
+rows of `tests/fixtures/fault_kinds.py`."""
+
+from pathlib import Path
+
+import pytest
+
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
+from tests.fixtures.real import real_store
+
+
+def _reasons(tmp_path: Path, session: str) -> str:
+    result = verify(load_recording(real_store(tmp_path, "cases6"), session))
+    lines = [e.progress.text for e in result.episodes if e.progress is not None]
+    return "\n".join(lines + [v.reason for v in result.verdicts])
+
+
+@pytest.mark.parametrize(
+    "session",
+    ["b11-orphan-delete-adopt-orderedready", "b30-orphan-adopt-smaller-orderedready",
+     "b37-orphan-adopt-new-template-parallel"],
+)  # fmt: skip
+def test_an_orphaning_delete_is_never_the_garbage_collectors_removal(
+    tmp_path: Path, session: str
+) -> None:
+    told = _reasons(tmp_path, session)
+    assert "removed by the garbage collector" not in told
+    assert "still present when the recording ended" not in told
+
+
+def test_a_scheduling_wait_is_not_blamed_on_a_claim_bound_since(tmp_path: Path) -> None:
+    told = _reasons(tmp_path, "b09-claim-deleted-pending-orderedready")
+    assert "unbound immediate PersistentVolumeClaims" not in told
+
+
+def test_a_client_deleting_a_held_pod_without_a_revert_is_no_forced_rollback(
+    tmp_path: Path,
+) -> None:
+    assert "forced rollback" not in _reasons(tmp_path, "b21-rollout-unready-lower-orderedready")
+
+
+def test_a_stalled_rollout_is_not_said_to_reach_its_partition(tmp_path: Path) -> None:
+    told = _reasons(tmp_path, "b29-stuck-unrescued-start3-parallel")
+    assert "down to partition 1" not in told
