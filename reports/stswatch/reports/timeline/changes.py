@@ -5,6 +5,7 @@ a 20,000-change report hundreds of megabytes; a diff is what a reader wants anyw
 this change change?"). The first change of an object carries the whole object instead.
 """
 
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -12,7 +13,6 @@ from stswatch.reports.recording import Change
 from stswatch.reports.timeline.model import ChangeView
 
 DiffLine = tuple[str, str, Any, Any]
-Path = tuple[str, ...]
 
 
 def change_views(
@@ -23,16 +23,18 @@ def change_views(
 ) -> tuple[ChangeView, ...]:
     """Every change (with its decoded object, `Recording.decoded`) as the inspector shows it;
     `lanes` maps a change id to its lane's key."""
-    # The previous change of each object, decoded once: each change is decoded a single time.
-    previous: dict[tuple[str, str], tuple[Change, dict[str, Any]]] = {}
+    # The previous change of each object, decoded once and without its noise: each change is
+    # decoded and cleaned a single time.
+    previous: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
     views = []
     for change, obj in changes:
         key = (change.kind, change.uid)
+        clean = without_noise(obj)
         before = previous.get(key)
         if change.event == "DELETED":
             previous.pop(key, None)  # a uid never comes back: hold only live objects
         else:
-            previous[key] = (change, obj)
+            previous[key] = (change.id, clean)
         views.append(
             ChangeView(
                 id=change.id,
@@ -45,9 +47,9 @@ def change_views(
                 resource_version=change.resource_version,
                 observed=change.observed,
                 lane=lanes.get(change.id),
-                previous_id=before[0].id if before else None,
-                diff=diff_objects(before[1], obj) if before else None,
-                object=None if before else without_noise(obj),
+                previous_id=before[0] if before else None,
+                diff=_diff_clean(before[1], clean) if before else None,
+                object=None if before else clean,
             )
         )
     return tuple(views)
@@ -63,15 +65,28 @@ def without_noise(obj: dict[str, Any]) -> dict[str, Any]:
 
 def diff_objects(before: dict[str, Any], after: dict[str, Any]) -> tuple[DiffLine, ...]:
     """Leaf-level differences as (op, dotted path, old, new); op is "+", "-" or "~"."""
+    return _diff_clean(without_noise(before), without_noise(after))
+
+
+def _diff_clean(old: dict[str, Any], new: dict[str, Any]) -> tuple[DiffLine, ...]:
     lines: list[DiffLine] = []
-    old, new = without_noise(before), without_noise(after)
-    if old != new:
-        _diff(old, new, (), lines)
-    lines.sort(key=lambda line: line[1])
+    # Two non-empty objects are walked key by key (equal ones yield nothing): comparing them
+    # whole first would walk every equal field twice.
+    if (type(old) is dict and type(new) is dict and old and new) or old != new:
+        _diff(old, new, "", lines)
+    lines.sort(key=_BY_PATH)
     return tuple(lines)
 
 
-def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
+_BY_PATH = operator.itemgetter(1)
+
+
+# A path is carried as its keys joined by dots with a dot after the last one ("" at the top), so
+# a child's is one concatenation; `_dotted` makes the shown path (".".join(keys), list keys
+# glued to their parent: "status.conditions[type=Ready].status").
+
+
+def _diff(old: Any, new: Any, path: str, lines: list[DiffLine]) -> None:
     """The differences of two unequal values. Equal children are skipped by one (C-level)
     comparison before any call: most of an object never changes."""
     if type(old) is dict and type(new) is dict and old and new:
@@ -81,12 +96,12 @@ def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
             if before is after or before == after:
                 continue
             if type(before) in _SCALARS and type(after) in _SCALARS:  # most lines: no call
-                lines.append(("~", _dotted((*path, key)), before, after))
+                lines.append(("~", (path + key).replace(".[", "["), before, after))
             else:
-                _diff(before, after, (*path, key), lines)
+                _diff(before, after, path + key + ".", lines)
         for key, after in new.items():
             if key not in old:
-                _diff(_ABSENT, after, (*path, key), lines)
+                _diff(_ABSENT, after, path + key + ".", lines)
         return
     branches = _branches(old), _branches(new)
     if branches == (True, True):
@@ -94,7 +109,7 @@ def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
         for key in old_items.keys() | new_items.keys():
             before, after = old_items.get(key, _ABSENT), new_items.get(key, _ABSENT)
             if before is not after and before != after:
-                _diff(before, after, (*path, key), lines)
+                _diff(before, after, path + key + ".", lines)
         return
     if branches == (False, False):  # two leaves (or one and nothing): one line
         if old is _ABSENT:
@@ -140,12 +155,14 @@ def _children(value: Any) -> dict[str, Any]:
     return {f"[{_list_key(item, i)}]": item for i, item in enumerate(value)}
 
 
-def _leaves(value: Any, path: Path) -> list[tuple[Path, Any]]:
+def _leaves(value: Any, path: str) -> list[tuple[str, Any]]:
     if isinstance(value, _Absent):
         return []
     if not _branches(value):
         return [(path, value)]
-    return [leaf for key, item in _children(value).items() for leaf in _leaves(item, (*path, key))]
+    return [
+        leaf for key, item in _children(value).items() for leaf in _leaves(item, path + key + ".")
+    ]
 
 
 def _list_key(item: Any, index: int) -> str:
@@ -158,5 +175,5 @@ def _list_key(item: Any, index: int) -> str:
     return str(index)
 
 
-def _dotted(path: Path) -> str:
-    return ".".join(path).replace(".[", "[")
+def _dotted(path: str) -> str:
+    return path[:-1].replace(".[", "[")
