@@ -6,7 +6,7 @@ this change change?"). The first change of an object carries the whole object in
 """
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from stswatch.reports.recording import Change
@@ -15,19 +15,26 @@ from stswatch.reports.timeline.model import ChangeView
 DiffLine = tuple[str, str, Any, Any]
 
 
-def change_views(
+# A change, its object's previous change (None for the first) and its diff from it, or (the
+# first) the whole object without its noise.
+Diffed = tuple[Change, int | None, tuple[DiffLine, ...] | None, dict[str, Any] | None]
+
+
+def diffed(
     changes: Iterable[tuple[Change, dict[str, Any]]],
     *,
-    start_wall_ns: int,
-    lanes: Mapping[int, str],
-) -> tuple[ChangeView, ...]:
-    """Every change (with its decoded object, `Recording.decoded`) as the inspector shows it;
-    `lanes` maps a change id to its lane's key."""
+    seen: Callable[[Change, dict[str, Any]], None] | None = None,
+) -> list[Diffed]:
+    """Each change (with its decoded object, `Recording.decoded`) diffed from its object's
+    previous change; `seen` is handed each change and object on the way, so that one decoding
+    of the session serves whatever else needs the objects."""
     # The previous change of each object, decoded once and without its noise: each change is
     # decoded and cleaned a single time.
     previous: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
-    views = []
+    found: list[Diffed] = []
     for change, obj in changes:
+        if seen is not None:
+            seen(change, obj)
         key = (change.kind, change.uid)
         clean = without_noise(obj)
         before = previous.get(key)
@@ -35,24 +42,36 @@ def change_views(
             previous.pop(key, None)  # a uid never comes back: hold only live objects
         else:
             previous[key] = (change.id, clean)
-        views.append(
-            ChangeView(
-                id=change.id,
-                t=(change.received_wall_ns - start_wall_ns) / 1e9,
-                kind=change.kind,
-                namespace=change.namespace,
-                name=change.name,
-                uid=change.uid,
-                event=change.event,
-                resource_version=change.resource_version,
-                observed=change.observed,
-                lane=lanes.get(change.id),
-                previous_id=before[0] if before else None,
-                diff=_diff_clean(before[1], clean) if before else None,
-                object=None if before else clean,
-            )
+        if before is None:
+            found.append((change, None, None, clean))
+        else:
+            found.append((change, before[0], _diff_clean(before[1], clean), None))
+    return found
+
+
+def change_views(
+    changes: Iterable[Diffed], *, start_wall_ns: int, lanes: Mapping[int, str]
+) -> tuple[ChangeView, ...]:
+    """Every diffed change as the inspector shows it; `lanes` maps a change id to its lane's
+    key."""
+    return tuple(
+        ChangeView(
+            id=change.id,
+            t=(change.received_wall_ns - start_wall_ns) / 1e9,
+            kind=change.kind,
+            namespace=change.namespace,
+            name=change.name,
+            uid=change.uid,
+            event=change.event,
+            resource_version=change.resource_version,
+            observed=change.observed,
+            lane=lanes.get(change.id),
+            previous_id=previous_id,
+            diff=diff,
+            object=obj,
         )
-    return tuple(views)
+        for change, previous_id, diff, obj in changes
+    )
 
 
 def without_noise(obj: dict[str, Any]) -> dict[str, Any]:
