@@ -167,33 +167,35 @@ def _timeline_data(drawing: Drawing) -> dict[str, Any]:
 def change_columns(
     changes: Sequence[ChangeView], *, lane_of: Callable[[ChangeView], str | None]
 ) -> dict[str, Any]:
-    """The changes as columns: what the page needs at once (id, time, lane, previous change),
-    and the rest of each change as its own JSON text, which the script parses only when shown.
+    """The changes as columns: what the page needs at once (id, time, lane, object, event), and
+    each change's diff (or, the first of its object, the whole object) as its own JSON text,
+    which the script parses only when the change is shown.
 
     200,000 changes as objects with their diffs took Chromium seconds to parse; numbers in
-    arrays and one string per change take a fraction of that.
+    arrays and one string per change take a fraction of that. What repeats is said once: each
+    object's kind, namespace, name and uid in `objects`, the event types and how a change was
+    seen in `words`. The script finds each change's previous one (the same kind and uid's last
+    change before it, none after a DELETED: `changes.diffed`'s rule), which its diff is from.
     """
     lanes: dict[str | None, int] = {None: -1}
+    objects: dict[tuple[str, str | None, str, str], int] = {}
+    words: dict[str, int] = {}
     return {
         "id": [c.id for c in changes],
         "t": [c.t for c in changes],
-        "prev": [c.previous_id for c in changes],
         "lane": [lanes.setdefault(lane_of(c), len(lanes) - 1) for c in changes],
         "lanes": [lane for lane in lanes if lane is not None],
+        "obj": [
+            objects.setdefault((c.kind, c.namespace, c.name, c.uid), len(objects)) for c in changes
+        ],
+        "objects": list(objects),
+        "ev": [words.setdefault(c.event, len(words)) for c in changes],
+        "seen": [words.setdefault(c.observed, len(words)) for c in changes],
+        "words": list(words),
+        "rv": [c.resource_version for c in changes],
         "detail": [
             orjson.dumps(
-                {
-                    "kind": c.kind,
-                    "ns": c.namespace,
-                    "name": c.name,
-                    "uid": c.uid,
-                    "event": c.event,
-                    "rv": c.resource_version,
-                    "observed": c.observed,
-                    "diff": c.diff,
-                    "object": c.object,
-                },
-                option=orjson.OPT_NON_STR_KEYS,
+                c.object if c.diff is None else c.diff, option=orjson.OPT_NON_STR_KEYS
             ).decode()
             for c in changes
         ],

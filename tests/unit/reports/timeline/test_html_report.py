@@ -68,7 +68,8 @@ def test_inspector_data_is_json_that_cannot_close_its_block(tmp_path: Path) -> N
     changes = data["timelines"][0]["changes"]
     details = [orjson.loads(text) for text in changes["detail"]]
     assert len(details) == len(changes["id"]) == len(changes["t"]) == len(changes["lane"])
-    messages = [c["object"] for c in details if c["object"]]
+    assert len(details) == len(changes["obj"]) == len(changes["ev"]) == len(changes["rv"])
+    messages = [d for d in details if isinstance(d, dict)]  # the whole object: a first change
     assert any(HOSTILE[0] in (m.get("message") or "") for m in messages)
 
 

@@ -17,13 +17,30 @@ loadData().then((data) => {
   const byId = (id) => document.getElementById(id);
   const state = { tl: 0, id: null };
   const views = data.timelines.map((tl, i) => (tl.virtual ? laneView(tl, i) : null));
-  // The changes come as columns (id, t, prev, lane) and a JSON text per change, parsed when shown.
+  // The changes come as columns (id, t, lane, object, event, ...) and a JSON text per change
+  // (its diff, or the whole object for an object's first change), parsed when shown. A change's
+  // previous one is its object's (same kind and uid) last change before it, none after a DELETED.
   for (const tl of data.timelines) {
     const ch = tl.changes;
     ch.at = new Map();
     ch.next = new Map();
-    ch.id.forEach((id, i) => ch.at.set(id, i));
-    ch.prev.forEach((prev, i) => { if (prev !== null) ch.next.set(prev, ch.id[i]); });
+    ch.prev = new Array(ch.id.length);
+    const same = new Map();
+    const key = ch.objects.map(([kind, , , uid]) => {
+      const k = JSON.stringify([kind, uid]);
+      if (!same.has(k)) same.set(k, same.size);
+      return same.get(k);
+    });
+    const last = new Array(same.size).fill(null);
+    const deleted = ch.words.indexOf("DELETED");
+    ch.id.forEach((id, i) => {
+      ch.at.set(id, i);
+      const k = key[ch.obj[i]];
+      const prev = last[k];
+      ch.prev[i] = prev;
+      if (prev !== null) ch.next.set(prev, id);
+      last[k] = ch.ev[i] === deleted ? null : id;
+    });
   }
 
   // A change's time, lane and previous change; with `whole`, also what its JSON text says.
@@ -32,7 +49,14 @@ loadData().then((data) => {
     const i = ch.at.get(Number(id));
     if (i === undefined) return null;
     const brief = { t: ch.t[i], lane: ch.lane[i] < 0 ? null : ch.lanes[ch.lane[i]], prev: ch.prev[i] };
-    return whole ? Object.assign(JSON.parse(ch.detail[i]), brief) : brief;
+    if (!whole) return brief;
+    const [kind, ns, name, uid] = ch.objects[ch.obj[i]];
+    const body = JSON.parse(ch.detail[i]);
+    const diff = Array.isArray(body) ? body : null;
+    return Object.assign({
+      kind, ns, name, uid, event: ch.words[ch.ev[i]], rv: ch.rv[i], observed: ch.words[ch.seen[i]],
+      diff, object: diff ? null : body,
+    }, brief);
   }
 
   function xOf(tl, t) {
