@@ -89,6 +89,30 @@ def script_json(data: Any, *, limit: int | None = None) -> Markup:
     return Markup(raw.decode("utf-8").translate(_JSON_ESCAPES))
 
 
+def report_json(data: dict[str, Any], *, limit: int | None = None) -> Markup:
+    """The inspector data (`inspector_data`) for its <script type="application/json"> block.
+
+    Small, it is `script_json`'s plain JSON, each change's JSON text a string in it. Above
+    `limit` bytes it is gzipped as lines: the data without those texts, then one line per change
+    (timeline after timeline), each change's JSON text as it is (a JSON string of each would
+    escape every quote of it, and Chromium parse 200,000 strings at once); the script splits the
+    lines and parses one when it is shown. JSON text holds no raw newline.
+    """
+    texts = [tl["changes"].pop("detail") for tl in data["timelines"]]
+    raw = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    if len(raw) + sum(map(len, (t for lines in texts for t in lines))) <= (
+        INLINE_JSON_LIMIT if limit is None else limit
+    ):
+        for tl, lines in zip(data["timelines"], texts, strict=True):
+            tl["changes"]["detail"] = [t.decode() for t in lines]
+        return script_json(data, limit=limit)
+    packed = gzip.compress(
+        b"\n".join([raw, *(t for lines in texts for t in lines)]), compresslevel=1, mtime=0
+    )
+    wrapped = orjson.dumps({"gzip": base64.b64encode(packed).decode("ascii"), "lines": True})
+    return Markup(wrapped.decode("ascii"))  # base64: nothing in it to escape
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("stswatch.reports.timeline", "templates"),
@@ -168,8 +192,8 @@ def change_columns(
     changes: Sequence[ChangeView], *, lane_of: Callable[[ChangeView], str | None]
 ) -> dict[str, Any]:
     """The changes as columns: what the page needs at once (id, time, lane, object, event), and
-    each change's diff (or, the first of its object, the whole object) as its own JSON text,
-    which the script parses only when the change is shown.
+    each change's diff (or, the first of its object, the whole object) as its own JSON text
+    (bytes here: `report_json` places them), which the script parses only when it is shown.
 
     200,000 changes as objects with their diffs took Chromium seconds to parse; numbers in
     arrays and one string per change take a fraction of that. What repeats is said once: each
@@ -194,9 +218,7 @@ def change_columns(
         "words": list(words),
         "rv": [c.resource_version for c in changes],
         "detail": [
-            orjson.dumps(
-                c.object if c.diff is None else c.diff, option=orjson.OPT_NON_STR_KEYS
-            ).decode()
+            orjson.dumps(c.object if c.diff is None else c.diff, option=orjson.OPT_NON_STR_KEYS)
             for c in changes
         ],
     }
@@ -213,7 +235,7 @@ def render_page(
             # Our own files, admitted by their CSP hashes; never anything recorded.
             style=Markup(assets.style),
             script=Markup(assets.script),
-            data=script_json(inspector_data(drawings), limit=json_limit),
+            data=report_json(inspector_data(drawings), limit=json_limit),
             drawings=drawings,
             **context,
         )

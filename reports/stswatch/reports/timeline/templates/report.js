@@ -2,6 +2,8 @@
 // Click-to-inspect for stswatch reports. Reads the embedded JSON, never writes HTML from it:
 // every recorded string reaches the page through textContent only.
 // Large reports carry the data gzipped (base64); the browser's DecompressionStream inflates it.
+// Gzipped as lines, the first line is the data and each further one a change's JSON text,
+// timeline after timeline.
 async function loadData() {
   const block = JSON.parse(document.getElementById("stswatch-data").textContent);
   if (!block.gzip) return block;
@@ -9,7 +11,16 @@ async function loadData() {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return JSON.parse(await new Response(stream).text());
+  const inflated = await new Response(stream).text();
+  if (!block.lines) return JSON.parse(inflated);
+  const lines = inflated.split("\n");
+  const data = JSON.parse(lines[0]);
+  let next = 1;
+  for (const tl of data.timelines) {
+    tl.changes.detail = lines.slice(next, next + tl.changes.id.length);
+    next += tl.changes.id.length;
+  }
+  return data;
 }
 
 loadData().then((data) => {
