@@ -1,7 +1,8 @@
 """Report benchmark: a synthetic N-pod session (~20 changes a pod) from store to Chromium.
 
 Prints, for a baseline of a tenth of the pods and the full session, built the same way in the same
-run: report generation time split by stage (load, lifecycles, verify, timeline, html), file size,
+run: report generation time split by stage (load, lifecycles, verify, timeline, html) in CPU
+seconds of this process (on a shared machine, wall seconds measure the neighbours), file size,
 the time Debian's headless Chromium takes to load the file from disk and run its script, and the
 time from a click on a lane segment to the evidence panel showing that segment's change. The
 figures are printed beside the targets; it never asserts.
@@ -68,13 +69,15 @@ def synthetic_session(path: Path, *, pods: int) -> int:
 
 
 def generate(db: Path, out: Path) -> dict[str, float]:
-    """Store to HTML file through the stages `stswatch report` runs, timing each."""
+    """Store to HTML file through the stages `stswatch report` runs: each stage's CPU seconds,
+    their total, and the wall seconds of the whole."""
     times: dict[str, float] = {}
+    wall = time.perf_counter()
 
     def timed(stage: str, step: Callable[[], T]) -> T:
-        start = time.perf_counter()
+        start = time.process_time()
         value = step()
-        times[stage] = time.perf_counter() - start
+        times[stage] = time.process_time() - start
         return value
 
     # As `stswatch report` loads it (analysis.analyse): the objects are read back when drawn.
@@ -89,6 +92,7 @@ def generate(db: Path, out: Path) -> dict[str, float]:
     html = timed("html", lambda: render_report(timeline))
     out.write_text(html, encoding="utf-8")
     times["total"] = sum(times.values())
+    times["wall"] = time.perf_counter() - wall
     return times
 
 
@@ -143,23 +147,24 @@ def main() -> None:
             built = time.perf_counter() - start
             rows.append((pods, changes, built, generate(db, out), out))
             stages = " ".join(f"{k}={v:.2f}" for k, v in rows[-1][3].items())
-            print(f"generated {pods} pods ({changes} changes): {stages}", flush=True)
+            print(f"generated {pods} pods ({changes} changes), CPU s: {stages}", flush=True)
         browser = chromium_figures([row[4] for row in rows])
         sizes = [row[4].stat().st_size / 1e6 for row in rows]
     print(
-        f"{'pods':>6} {'changes':>8} {'session s':>10} {'generate s':>11} {'size MB':>8} "
-        f"{'chromium s':>11} {'click ms':>9} {'(playwright)':>12}  generate by stage"
+        f"{'pods':>6} {'changes':>8} {'session s':>10} {'generate s':>11} {'(wall)':>7} "
+        f"{'size MB':>8} {'chromium s':>11} {'click ms':>9} {'(playwright)':>12}  "
+        "generate by stage (CPU s)"
     )
     for (pods, changes, built, times, _), (load, click, trip), size in zip(
         rows, browser, sizes, strict=True
     ):
-        stages = " ".join(f"{k}={v:.2f}" for k, v in times.items() if k != "total")
+        stages = " ".join(f"{k}={v:.2f}" for k, v in times.items() if k not in ("total", "wall"))
         print(
-            f"{pods:>6} {changes:>8} {built:>10.2f} {times['total']:>11.2f} {size:>8.2f} "
-            f"{load:>11.2f} {click:>9.1f} {trip:>12.1f}  {stages}"
+            f"{pods:>6} {changes:>8} {built:>10.2f} {times['total']:>11.2f} {times['wall']:>7.1f} "
+            f"{size:>8.2f} {load:>11.2f} {click:>9.1f} {trip:>12.1f}  {stages}"
         )
     print(
-        f"targets at 10,000 pods: generate <= {TARGETS['generate_s']} s, "
+        f"targets at 10,000 pods: generate <= {TARGETS['generate_s']} CPU s, "
         f"size <= {TARGETS['size_mb']} MB, chromium load <= {TARGETS['load_s']} s, "
         f"click to evidence <= {TARGETS['click_ms']} ms"
     )

@@ -5,6 +5,7 @@ This is the adapter from the proofs' model (`stswatch.reports.history.lifecycles
 model the renderers draw; it decides nothing about correctness itself.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from stswatch.reports.history.lifecycles import (
 )
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.recording import Change, Mark, Recording
-from stswatch.reports.timeline.changes import change_views
+from stswatch.reports.timeline.changes import change_views, diffed
 from stswatch.reports.timeline.lanes import LaneBuilder
 from stswatch.reports.timeline.model import (
     Band,
@@ -59,7 +60,15 @@ def build_timeline(
     build = LaneBuilder(clock, duration, _moments_by_name(recording, clock))
     lanes = _pod_lanes(lifecycles, chosen, build) + _pvc_lanes(lifecycles, chosen, build)
     sets = lifecycles.statefulsets_named(*chosen) if chosen else ()
-    events = _event_markers(recording, clock)
+    # One decoding of every change serves the Events' markers and the changes' diffs.
+    event_objects: list[tuple[Change, dict[str, Any]]] = []
+
+    def seen(change: Change, obj: dict[str, Any]) -> None:
+        if change.kind == "Event" and change.event != "DELETED":
+            event_objects.append((change, obj))
+
+    diffs = diffed(recording.decoded(), seen=seen)
+    events = _event_markers(event_objects, clock)
     lanes = [_with_events(lane, events.get((lane.kind, lane.name), ())) for lane in lanes]
     lane_of = {cid: lane.key for lane in lanes for _, cid in lane.moments}
     episodes = set_episodes(result, set_name)
@@ -83,7 +92,7 @@ def build_timeline(
         marks=tuple(_mark_line(m, clock) for m in recording.marks),
         verdicts=None if result is None else verdict_views(episodes, clock),
         latencies=latencies(episodes),
-        changes=change_views(recording.decoded(), start_wall_ns=start_wall_ns, lanes=lane_of),
+        changes=change_views(diffs, start_wall_ns=start_wall_ns, lanes=lane_of),
         notes=tuple(notes),
         ordering=lifecycles.ordering.reason,
     )
@@ -201,12 +210,13 @@ def _claim_sort_key(name: str) -> tuple[str, int]:
 
 
 def _event_markers(
-    recording: Recording, clock: _Clock
+    events: Iterable[tuple[Change, dict[str, Any]]], clock: _Clock
 ) -> dict[tuple[str, str], tuple[EventMarker, ...]]:
-    """Event occurrences (each ADDED or count bump), keyed by the (lane kind, name) they are on."""
+    """Event occurrences (each ADDED or count bump: `events` holds the Events' changes other than
+    DELETED, with their objects), keyed by the (lane kind, name) they are on."""
     kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc", "StatefulSet": "statefulset"}
     found: dict[tuple[str, str], list[EventMarker]] = {}
-    for change, obj in recording.decoded("Event", deleted=False):
+    for change, obj in events:
         about = obj.get("involvedObject") or obj.get("regarding") or {}
         kind = kinds.get(str(about.get("kind")))
         if kind is None:

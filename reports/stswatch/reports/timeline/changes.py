@@ -5,52 +5,73 @@ a 20,000-change report hundreds of megabytes; a diff is what a reader wants anyw
 this change change?"). The first change of an object carries the whole object instead.
 """
 
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from stswatch.reports.recording import Change
 from stswatch.reports.timeline.model import ChangeView
 
 DiffLine = tuple[str, str, Any, Any]
-Path = tuple[str, ...]
 
 
-def change_views(
+# A change, its object's previous change (None for the first) and its diff from it, or (the
+# first) the whole object without its noise.
+Diffed = tuple[Change, int | None, tuple[DiffLine, ...] | None, dict[str, Any] | None]
+
+
+def diffed(
     changes: Iterable[tuple[Change, dict[str, Any]]],
     *,
-    start_wall_ns: int,
-    lanes: Mapping[int, str],
-) -> tuple[ChangeView, ...]:
-    """Every change (with its decoded object, `Recording.decoded`) as the inspector shows it;
-    `lanes` maps a change id to its lane's key."""
-    # The previous change of each object, decoded once: each change is decoded a single time.
-    previous: dict[tuple[str, str], tuple[Change, dict[str, Any]]] = {}
-    views = []
+    seen: Callable[[Change, dict[str, Any]], None] | None = None,
+) -> list[Diffed]:
+    """Each change (with its decoded object, `Recording.decoded`) diffed from its object's
+    previous change; `seen` is handed each change and object on the way, so that one decoding
+    of the session serves whatever else needs the objects."""
+    # The previous change of each object, decoded once and without its noise: each change is
+    # decoded and cleaned a single time.
+    previous: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+    found: list[Diffed] = []
     for change, obj in changes:
+        if seen is not None:
+            seen(change, obj)
         key = (change.kind, change.uid)
+        clean = without_noise(obj)
         before = previous.get(key)
         if change.event == "DELETED":
             previous.pop(key, None)  # a uid never comes back: hold only live objects
         else:
-            previous[key] = (change, obj)
-        views.append(
-            ChangeView(
-                id=change.id,
-                t=(change.received_wall_ns - start_wall_ns) / 1e9,
-                kind=change.kind,
-                namespace=change.namespace,
-                name=change.name,
-                uid=change.uid,
-                event=change.event,
-                resource_version=change.resource_version,
-                observed=change.observed,
-                lane=lanes.get(change.id),
-                previous_id=before[0].id if before else None,
-                diff=diff_objects(before[1], obj) if before else None,
-                object=None if before else without_noise(obj),
-            )
+            previous[key] = (change.id, clean)
+        if before is None:
+            found.append((change, None, None, clean))
+        else:
+            found.append((change, before[0], _diff_clean(before[1], clean), None))
+    return found
+
+
+def change_views(
+    changes: Iterable[Diffed], *, start_wall_ns: int, lanes: Mapping[int, str]
+) -> tuple[ChangeView, ...]:
+    """Every diffed change as the inspector shows it; `lanes` maps a change id to its lane's
+    key."""
+    return tuple(
+        ChangeView(
+            id=change.id,
+            t=(change.received_wall_ns - start_wall_ns) / 1e9,
+            kind=change.kind,
+            namespace=change.namespace,
+            name=change.name,
+            uid=change.uid,
+            event=change.event,
+            resource_version=change.resource_version,
+            observed=change.observed,
+            lane=lanes.get(change.id),
+            previous_id=previous_id,
+            diff=diff,
+            object=obj,
         )
-    return tuple(views)
+        for change, previous_id, diff, obj in changes
+    )
 
 
 def without_noise(obj: dict[str, Any]) -> dict[str, Any]:
@@ -63,15 +84,28 @@ def without_noise(obj: dict[str, Any]) -> dict[str, Any]:
 
 def diff_objects(before: dict[str, Any], after: dict[str, Any]) -> tuple[DiffLine, ...]:
     """Leaf-level differences as (op, dotted path, old, new); op is "+", "-" or "~"."""
+    return _diff_clean(without_noise(before), without_noise(after))
+
+
+def _diff_clean(old: dict[str, Any], new: dict[str, Any]) -> tuple[DiffLine, ...]:
     lines: list[DiffLine] = []
-    old, new = without_noise(before), without_noise(after)
-    if old != new:
-        _diff(old, new, (), lines)
-    lines.sort(key=lambda line: line[1])
+    # Two non-empty objects are walked key by key (equal ones yield nothing): comparing them
+    # whole first would walk every equal field twice.
+    if (type(old) is dict and type(new) is dict and old and new) or old != new:
+        _diff(old, new, "", lines)
+    lines.sort(key=_BY_PATH)
     return tuple(lines)
 
 
-def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
+_BY_PATH = operator.itemgetter(1)
+
+
+# A path is carried as its keys joined by dots with a dot after the last one ("" at the top), so
+# a child's is one concatenation; `_dotted` makes the shown path (".".join(keys), list keys
+# glued to their parent: "status.conditions[type=Ready].status").
+
+
+def _diff(old: Any, new: Any, path: str, lines: list[DiffLine]) -> None:
     """The differences of two unequal values. Equal children are skipped by one (C-level)
     comparison before any call: most of an object never changes."""
     if type(old) is dict and type(new) is dict and old and new:
@@ -81,12 +115,12 @@ def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
             if before is after or before == after:
                 continue
             if type(before) in _SCALARS and type(after) in _SCALARS:  # most lines: no call
-                lines.append(("~", _dotted((*path, key)), before, after))
+                lines.append(("~", (path + key).replace(".[", "["), before, after))
             else:
-                _diff(before, after, (*path, key), lines)
+                _diff(before, after, path + key + ".", lines)
         for key, after in new.items():
             if key not in old:
-                _diff(_ABSENT, after, (*path, key), lines)
+                _diff(_ABSENT, after, path + key + ".", lines)
         return
     branches = _branches(old), _branches(new)
     if branches == (True, True):
@@ -94,7 +128,7 @@ def _diff(old: Any, new: Any, path: Path, lines: list[DiffLine]) -> None:
         for key in old_items.keys() | new_items.keys():
             before, after = old_items.get(key, _ABSENT), new_items.get(key, _ABSENT)
             if before is not after and before != after:
-                _diff(before, after, (*path, key), lines)
+                _diff(before, after, path + key + ".", lines)
         return
     if branches == (False, False):  # two leaves (or one and nothing): one line
         if old is _ABSENT:
@@ -140,12 +174,14 @@ def _children(value: Any) -> dict[str, Any]:
     return {f"[{_list_key(item, i)}]": item for i, item in enumerate(value)}
 
 
-def _leaves(value: Any, path: Path) -> list[tuple[Path, Any]]:
+def _leaves(value: Any, path: str) -> list[tuple[str, Any]]:
     if isinstance(value, _Absent):
         return []
     if not _branches(value):
         return [(path, value)]
-    return [leaf for key, item in _children(value).items() for leaf in _leaves(item, (*path, key))]
+    return [
+        leaf for key, item in _children(value).items() for leaf in _leaves(item, path + key + ".")
+    ]
 
 
 def _list_key(item: Any, index: int) -> str:
@@ -158,5 +194,5 @@ def _list_key(item: Any, index: int) -> str:
     return str(index)
 
 
-def _dotted(path: Path) -> str:
-    return ".".join(path).replace(".[", "[")
+def _dotted(path: str) -> str:
+    return path[:-1].replace(".[", "[")

@@ -129,26 +129,21 @@ def _segments(
     for step, state, note in states(live):
         first = by_change.get(step.change_id, (step, state, note))[0]
         by_change[step.change_id] = (first, state, note)
-    segments: list[Segment] = []
+    # Each run of one (state, note) from its first change; each run ends where the next begins
+    # (the last where the object was deleted, else it is open until the recording's end).
+    runs: list[tuple[State, str, float, int]] = []
     for step, state, note in by_change.values():
-        t = clock(step.received_wall_ns)
-        if segments and (segments[-1].state, segments[-1].note) == (state, note):
+        if runs and runs[-1][0] == state and runs[-1][1] == note:
             continue
-        if segments:
-            segments[-1] = _ended(segments[-1], t)
-        segments.append(Segment(state, t, end, step.change_id, uid, note, open_end=True))
-    if segments and gone is not None:
-        segments[-1] = _ended(segments[-1], clock(gone.received_wall_ns))
+        runs.append((state, note, clock(step.received_wall_ns), step.change_id))
+    ends = [run[2] for run in runs[1:]]
+    if runs and gone is not None:
+        ends.append(clock(gone.received_wall_ns))
+    segments = [
+        Segment(state, start, max(stop, start), change_id, uid, note, open_end=False)
+        for (state, note, start, change_id), stop in zip(runs, ends, strict=False)
+    ]
+    if len(ends) < len(runs):
+        state, note, start, change_id = runs[-1]
+        segments.append(Segment(state, start, end, change_id, uid, note, open_end=True))
     return segments
-
-
-def _ended(segment: Segment, t: float) -> Segment:
-    return Segment(
-        segment.state,
-        segment.start,
-        max(t, segment.start),
-        segment.change_id,
-        segment.uid,
-        segment.note,
-        open_end=False,
-    )

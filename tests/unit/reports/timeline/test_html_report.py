@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from stswatch.reports.analysis import analyse
-from stswatch.reports.timeline.html import render_report, script_json
+from stswatch.reports.timeline.html import render_report, report_json, script_json
 from tests.browser.sessions import HOSTILE, hostile_pod_event, lab_session, write_session
 from tests.fixtures.builder import ClusterBuilder
 
@@ -68,7 +68,8 @@ def test_inspector_data_is_json_that_cannot_close_its_block(tmp_path: Path) -> N
     changes = data["timelines"][0]["changes"]
     details = [orjson.loads(text) for text in changes["detail"]]
     assert len(details) == len(changes["id"]) == len(changes["t"]) == len(changes["lane"])
-    messages = [c["object"] for c in details if c["object"]]
+    assert len(details) == len(changes["obj"]) == len(changes["ev"]) == len(changes["rv"])
+    messages = [d for d in details if isinstance(d, dict)]  # the whole object: a first change
     assert any(HOSTILE[0] in (m.get("message") or "") for m in messages)
 
 
@@ -118,3 +119,25 @@ def test_large_data_is_gzipped_inside_the_json_block() -> None:
     assert set(packed) == {"gzip"}
     assert orjson.loads(gzip.decompress(base64.b64decode(packed["gzip"]))) == data
     assert orjson.loads(str(script_json(data, limit=10**6))) == data
+
+
+def test_large_report_data_is_gzipped_as_a_line_per_change() -> None:
+    texts = [[orjson.dumps([["~", "a", 1, 2]]), orjson.dumps({"m": "</script>\u2028\n"})], [b"[]"]]
+    data = {
+        "timelines": [
+            {"changes": {"id": list(range(len(lines))), "detail": list(lines)}} for lines in texts
+        ]
+    }
+    packed = orjson.loads(str(report_json(data, limit=0)))
+    assert set(packed) == {"gzip", "lines"}
+    first, *lines = gzip.decompress(base64.b64decode(packed["gzip"])).split(b"\n")
+    assert orjson.loads(first) == {
+        "timelines": [{"changes": {"id": [0, 1]}}, {"changes": {"id": [0]}}]
+    }
+    assert lines == [t for group in texts for t in group]  # timeline after timeline
+
+
+def test_small_report_data_is_plain_json_with_a_string_per_change() -> None:
+    data = {"timelines": [{"changes": {"id": [7], "detail": [orjson.dumps({"m": "<b>"})]}}]}
+    plain = orjson.loads(str(report_json(data)))
+    assert plain == {"timelines": [{"changes": {"id": [7], "detail": ['{"m":"<b>"}']}}]}

@@ -2,6 +2,8 @@
 // Click-to-inspect for stswatch reports. Reads the embedded JSON, never writes HTML from it:
 // every recorded string reaches the page through textContent only.
 // Large reports carry the data gzipped (base64); the browser's DecompressionStream inflates it.
+// Gzipped as lines, the first line is the data and each further one a change's JSON text,
+// timeline after timeline.
 async function loadData() {
   const block = JSON.parse(document.getElementById("stswatch-data").textContent);
   if (!block.gzip) return block;
@@ -9,7 +11,16 @@ async function loadData() {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return JSON.parse(await new Response(stream).text());
+  const inflated = await new Response(stream).text();
+  if (!block.lines) return JSON.parse(inflated);
+  const lines = inflated.split("\n");
+  const data = JSON.parse(lines[0]);
+  let next = 1;
+  for (const tl of data.timelines) {
+    tl.changes.detail = lines.slice(next, next + tl.changes.id.length);
+    next += tl.changes.id.length;
+  }
+  return data;
 }
 
 loadData().then((data) => {
@@ -17,13 +28,30 @@ loadData().then((data) => {
   const byId = (id) => document.getElementById(id);
   const state = { tl: 0, id: null };
   const views = data.timelines.map((tl, i) => (tl.virtual ? laneView(tl, i) : null));
-  // The changes come as columns (id, t, prev, lane) and a JSON text per change, parsed when shown.
+  // The changes come as columns (id, t, lane, object, event, ...) and a JSON text per change
+  // (its diff, or the whole object for an object's first change), parsed when shown. A change's
+  // previous one is its object's (same kind and uid) last change before it, none after a DELETED.
   for (const tl of data.timelines) {
     const ch = tl.changes;
     ch.at = new Map();
     ch.next = new Map();
-    ch.id.forEach((id, i) => ch.at.set(id, i));
-    ch.prev.forEach((prev, i) => { if (prev !== null) ch.next.set(prev, ch.id[i]); });
+    ch.prev = new Array(ch.id.length);
+    const same = new Map();
+    const key = ch.objects.map(([kind, , , uid]) => {
+      const k = JSON.stringify([kind, uid]);
+      if (!same.has(k)) same.set(k, same.size);
+      return same.get(k);
+    });
+    const last = new Array(same.size).fill(null);
+    const deleted = ch.words.indexOf("DELETED");
+    ch.id.forEach((id, i) => {
+      ch.at.set(id, i);
+      const k = key[ch.obj[i]];
+      const prev = last[k];
+      ch.prev[i] = prev;
+      if (prev !== null) ch.next.set(prev, id);
+      last[k] = ch.ev[i] === deleted ? null : id;
+    });
   }
 
   // A change's time, lane and previous change; with `whole`, also what its JSON text says.
@@ -32,7 +60,14 @@ loadData().then((data) => {
     const i = ch.at.get(Number(id));
     if (i === undefined) return null;
     const brief = { t: ch.t[i], lane: ch.lane[i] < 0 ? null : ch.lanes[ch.lane[i]], prev: ch.prev[i] };
-    return whole ? Object.assign(JSON.parse(ch.detail[i]), brief) : brief;
+    if (!whole) return brief;
+    const [kind, ns, name, uid] = ch.objects[ch.obj[i]];
+    const body = JSON.parse(ch.detail[i]);
+    const diff = Array.isArray(body) ? body : null;
+    return Object.assign({
+      kind, ns, name, uid, event: ch.words[ch.ev[i]], rv: ch.rv[i], observed: ch.words[ch.seen[i]],
+      diff, object: diff ? null : body,
+    }, brief);
   }
 
   function xOf(tl, t) {
