@@ -480,8 +480,15 @@ def _phase4(state: _State) -> Decision:
         return Decision("waiting", "the controller has not yet observed the new spec")
     old = state.high_old.top(state.old)
     bad = state.high_bad.top(state.bad)
-    if bad is not None and old is not None and bad >= state.partition and bad > old:
-        # the update walk waits on an unhealthy pod above the next one to replace
+    # The update walk, from the highest ordinal down, waits on an unhealthy pod above the next
+    # one to replace, and on that one itself when it is already terminating (it deletes an old
+    # pod only when it is not terminating; `isHealthy` is false for a terminating one).
+    if (
+        bad is not None
+        and old is not None
+        and bad >= state.partition
+        and (bad > old or (bad == old and state.pods[old].terminating))
+    ):
         return _held(state, bad) if bad in state.pods else Decision("waiting", "pods starting")
     if old is not None and not state.pods[old].terminating:
         return Decision("act", f"replace {state.pods[old].pod.name}", state.pods[old].pod, "", old)
