@@ -70,7 +70,22 @@ def _hold_clause(ctx: ProofContext, hold: Hold, created: list[PodIncarnation]) -
     if hold.to_wall_ns is None:
         return clause + (": no successor created" if _successor_missing(ctx, hold) else "")
     after = [p for p in created if p.created.received_wall_ns >= hold.to_wall_ns]
-    return clause + (f", then {after[0].name} created" if after else "")
+    if not after:
+        return clause
+    # What came next may be another pod than the episode's next creation: a held pod a client
+    # deleted is created again first (a pod-recreated episode's), and the hold goes on.
+    end = after[0].created.rank
+    between = [
+        p
+        for incs in ctx.slots.values()
+        for p in incs
+        if p.created.received_wall_ns >= hold.to_wall_ns and p.created.rank < end
+    ]
+    if between:
+        first = min(between, key=lambda p: p.created.rank)
+        again = " again" if first.name == hold.pod else ""
+        return clause + f", then {first.name} created{again}"
+    return clause + f", then {after[0].name} created"
 
 
 def _successor_missing(ctx: ProofContext, hold: Hold) -> bool:

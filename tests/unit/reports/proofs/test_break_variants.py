@@ -44,3 +44,9 @@ def test_a_client_deleting_a_held_pod_without_a_revert_is_no_forced_rollback(
 def test_a_stalled_rollout_is_not_said_to_reach_its_partition(tmp_path: Path) -> None:
     told = _reasons(tmp_path, "b29-stuck-unrescued-start3-parallel")
     assert "down to partition 1" not in told
+
+
+def test_a_creation_is_told_once_after_the_hold_it_followed(tmp_path: Path) -> None:
+    told = _reasons(tmp_path, "b36-hold-across-incarnations-orderedready")
+    gating = next(line for line in told.splitlines() if "each after every lower" in line)
+    assert gating.count("then web-3 created") == 1
