@@ -25,11 +25,11 @@ import aiohttp
 from kubernetes_asyncio import client
 
 from bench.scale import NAME, bulk_statefulset
+from stswatch.kube.api import Request, get_json
+from stswatch.kube.cluster import connect
 from stswatch.lab.lab import LabHandle, attach_lab, start_lab
 from stswatch.lab.stages import PodTiming
 from stswatch.live import read_objects
-from stswatch.record.api import Request, get_json
-from stswatch.record.cluster import connect
 from stswatch.reports.live.status import set_status
 from stswatch.reports.live.status_render import render_table
 from stswatch.reports.live.world import world_of

@@ -21,10 +21,10 @@ from kubernetes_asyncio.client import ApiClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.integration
 
+from stswatch.kube.cluster import Cluster, connect
 from stswatch.lab.lab import LabHandle, attach_lab
 from stswatch.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
 from stswatch.live import read_objects
-from stswatch.record.cluster import Cluster, connect
 from stswatch.reports import causes
 from stswatch.reports.live.doctor import diagnose
 from stswatch.reports.live.world import world_of

@@ -20,10 +20,10 @@ from kubernetes_asyncio.client import ApiClient
 
 from stswatch.cli import main
 from stswatch.errors import ExitCode
+from stswatch.kube.cluster import connect
 from stswatch.lab.lab import LabHandle
 from stswatch.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
 from stswatch.live import SetObjects, watch_world
-from stswatch.record.cluster import connect
 from stswatch.reports import causes
 
 pytestmark = pytest.mark.integration

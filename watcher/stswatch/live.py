@@ -3,7 +3,7 @@
 One GET of the set, then every other read at once (pods by the set's selector, claims, the
 governing Service and its EndpointSlices; for `doctor` also PVs, StorageClasses, Events and
 Nodes), so the answer costs about two round trips whatever the replica count. A 404 names what
-exists nearby; a 401/403 names the verb and resource (`stswatch.record.api.failure_for`).
+exists nearby; a 401/403 names the verb and resource (`stswatch.kube.api.failure_for`).
 """
 
 import asyncio
@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from stswatch.errors import ClusterError, ForbiddenError, NotFoundError
-from stswatch.record.api import (
+from stswatch.kube.api import (
     TRANSIENT_ERRORS,
     GoneError,
     MissingError,
@@ -29,7 +29,7 @@ from stswatch.record.api import (
     list_page,
     open_response,
 )
-from stswatch.record.cluster import Cluster
+from stswatch.kube.cluster import Cluster
 
 Obj = dict[str, Any]
 

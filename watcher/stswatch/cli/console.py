@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from stswatch.cli.status_line import LiveTally, show_status
-from stswatch.record.cluster import IN_CLUSTER, connect
+from stswatch.kube.cluster import IN_CLUSTER, connect
 from stswatch.record.flight import FlightConfig, FlightRecorder, FlightSummary
 from stswatch.record.lease import SessionLease
 from stswatch.record.metrics import FlightMetrics, serving_health

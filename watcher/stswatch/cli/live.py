@@ -16,8 +16,8 @@ import click
 from stswatch.cli import main
 from stswatch.cli.options import cluster_options
 from stswatch.errors import ExitCode
+from stswatch.kube.cluster import connect
 from stswatch.live import SetObjects, read_objects, watch_world
-from stswatch.record.cluster import connect
 from stswatch.reports.live.doctor import diagnose, has_errors
 from stswatch.reports.live.doctor import render_json as doctor_json
 from stswatch.reports.live.doctor import render_text as doctor_text

@@ -21,7 +21,7 @@ import structlog
 from kubernetes_asyncio.client import ApiClient
 
 from stswatch.errors import SessionHeldError
-from stswatch.record.api import TRANSIENT_ERRORS, ConflictError, MissingError, Request, get_json
+from stswatch.kube.api import TRANSIENT_ERRORS, ConflictError, MissingError, Request, get_json
 
 log = structlog.get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """The few API calls a scenario makes, on plain JSON objects in one namespace.
 
-Raw `ApiClient.call_api` on the paths `stswatch.record.kinds` already knows keeps every kind on one
+Raw `ApiClient.call_api` on the paths `stswatch.kube.kinds` already knows keeps every kind on one
 code
 path (apply, patch, delete, get, list) and returns the server's JSON as dicts, which is what the
 wait conditions read.
@@ -22,7 +22,7 @@ from stswatch.errors import (
     NotFoundError,
     StswatchError,
 )
-from stswatch.record.kinds import PERSISTENT_VOLUME_CLAIM, POD, SERVICE, STATEFUL_SET, Kind
+from stswatch.kube.kinds import PERSISTENT_VOLUME_CLAIM, POD, SERVICE, STATEFUL_SET, Kind
 from stswatch.scenario.exec_stream import ExecOutput, ExecResult
 
 FIELD_MANAGER = "stswatch"

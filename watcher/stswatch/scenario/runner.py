@@ -18,7 +18,7 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from stswatch.errors import StswatchError, UsageError, first_failure
-from stswatch.record.cluster import Cluster, connect
+from stswatch.kube.cluster import Cluster, connect
 from stswatch.record.recorder import Recorder
 from stswatch.record.scope import RecordScope
 from stswatch.scenario.loading import uses_placeholder

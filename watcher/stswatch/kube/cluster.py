@@ -16,7 +16,7 @@ from kubernetes_asyncio import config as kube_config
 from kubernetes_asyncio.client import ApiClient, Configuration
 
 from stswatch.errors import ClusterError, NotFoundError
-from stswatch.record.api import TRANSIENT_ERRORS, MissingError, Request, TransientApiError, get_json
+from stswatch.kube.api import TRANSIENT_ERRORS, MissingError, Request, TransientApiError, get_json
 
 IN_CLUSTER = "in-cluster service account"  # `Cluster.source` when running in a pod
 _SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
