@@ -11,7 +11,6 @@ import asyncio
 import difflib
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -28,31 +27,7 @@ from stswatch.kube.api import (
 )
 from stswatch.kube.cluster import Cluster
 from stswatch.kube.verbs import get_or_none, list_all
-
-Obj = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class SetObjects:
-    """What one read saw, as the API returned it; the fields of `stswatch.reports.live.world.World`.
-
-    (`watcher/` never imports `reports/`: the CLI turns this into a `World`.)
-    """
-
-    namespace: str
-    statefulset: Obj
-    now: float
-    pods: tuple[Obj, ...]
-    claims: tuple[Obj, ...]
-    volumes: tuple[Obj, ...]
-    storage_classes: tuple[Obj, ...]
-    service: Obj | None
-    endpoint_slices: tuple[Obj, ...]
-    events: tuple[Obj, ...]
-    nodes: tuple[Obj, ...]
-    nodes_known: bool
-    unreadable: tuple[str, ...]
-
+from stswatch.set_objects import Obj, SetObjects
 
 WATCH_SECONDS = 300
 # A watch without a resourceVersion starts at "now": a 410 only means "watch again".
