@@ -1,4 +1,4 @@
-"""The verbs on one ApiClient: get, list (every page), create, patch, delete, as JSON dicts.
+"""The verbs on one ApiClient: get, list (every page), watch, create, patch, delete, as dicts.
 
 Every answer goes through `api.open_response`, so every refusal is worded by `api.failure_for`
 (a 403 during a scenario step reads as a 403 while recording does). What a caller cannot act
@@ -7,10 +7,11 @@ on becomes a user-facing failure here: a 404 where an object must exist is a `No
 waits (a scenario's `wait`) may ask again and which otherwise ends the command with exit 3.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import aiohttp
+import orjson
 from kubernetes_asyncio.client import ApiClient
 
 from stswatch.errors import ClusterError, NotFoundError, StswatchError
@@ -24,8 +25,12 @@ from stswatch.kube.api import (
     continue_token,
     failure_for,
     get_json,
+    iter_lines,
     list_page,
+    malformed,
+    open_response,
     server_of,
+    watch_event,
 )
 
 Obj = dict[str, Any]
@@ -71,8 +76,23 @@ async def list_all(
 ) -> list[Obj]:
     """LIST a collection, every page, each item checked against `shape`; a 404 (a kind the
     server does not serve) is an empty list."""
+    items, _ = await list_at(api, path, what=what, params=params, shape=shape, limits=limits)
+    return items
+
+
+async def list_at(
+    api: ApiClient,
+    path: str,
+    *,
+    what: str,
+    params: Sequence[tuple[str, str]] = (),
+    shape: Shape = (),
+    limits: aiohttp.ClientTimeout = DEFAULT_LIMITS,
+) -> tuple[list[Obj], str]:
+    """`list_all`, and the resourceVersion the list was served at (its first page's: every
+    page of a paginated list is read from that one snapshot), to WATCH from; "" on a 404."""
     items: list[Obj] = []
-    token = ""
+    token = version = ""
     seen: set[str] = set()
     server = server_of(api)
     while True:
@@ -81,14 +101,46 @@ async def list_all(
         try:
             page = await send(api, request, limits=limits)
         except MissingError:
-            return items
+            return items, version
         page_items, metadata = list_page(page, request=request, server=server)
         for item in page_items:
             checked_shape(item, shape, request=request, server=server)
         items.extend(page_items)
+        version = version or str(metadata.get("resourceVersion") or "")
         token = continue_token(metadata, seen=seen, request=request, server=server)
         if not token:
-            return items
+            return items, version
+
+
+async def watch(
+    api: ApiClient, path: str, *, what: str, params: Sequence[tuple[str, str]], seconds: int
+) -> AsyncIterator[tuple[str, Obj]]:
+    """(type, object) of each event of one WATCH request, which the server ends after
+    `seconds`. An ERROR event (410 Gone: the version is too old) is raised as `failure_for`
+    words it; a dropped connection as `TransientClusterError`. Callers list again and re-watch,
+    as the recorder's reflectors do (`stswatch.record.reflector`)."""
+    request = Request(
+        path, "watch", what, (*params, ("watch", "1"), ("timeoutSeconds", str(seconds)))
+    )
+    limits = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=seconds + 60)
+    server = server_of(api)
+    try:
+        response = await open_response(api, request, limits=limits)
+        async with response:
+            async for line in iter_lines(response.content):
+                try:
+                    decoded = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    raise malformed(
+                        request, server=server, problem="an event that is not JSON"
+                    ) from exc
+                kind, obj = watch_event(decoded, request=request, server=server)
+                if kind == "ERROR":
+                    body = orjson.dumps(obj)
+                    raise refusal(int(obj.get("code", 500)), body, request=request, server=server)
+                yield kind, obj
+    except TRANSIENT_ERRORS as exc:
+        raise _unanswered(request, server=server, reason=exc) from exc
 
 
 async def create(api: ApiClient, path: str, *, what: str, body: Obj) -> Obj:
