@@ -53,9 +53,9 @@ def _app() -> web.Application:
 
 async def test_a_paged_list_is_served_at_its_first_pages_version() -> None:
     async with api_client_for(_app()) as api:
-        items, version = await verbs.list_at(api, PVCS, what="persistentvolumeclaims")
+        items = await verbs.list_all(api, PVCS, what="persistentvolumeclaims")
     assert [i["metadata"]["name"] for i in items] == ["a", "b"]
-    assert version == "41"
+    assert items.resource_version == "41"
 
 
 async def test_a_watch_error_event_ends_the_watch_as_failure_for_words_it() -> None:

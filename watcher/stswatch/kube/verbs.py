@@ -65,6 +65,13 @@ async def get_or_none(
         return None
 
 
+class Listing(list[Obj]):
+    """The items of one LIST, and the resourceVersion it was served at, to WATCH from (a
+    paginated list's first page's: every page is read from that one snapshot)."""
+
+    resource_version: str = ""
+
+
 async def list_all(
     api: ApiClient,
     path: str,
@@ -73,26 +80,11 @@ async def list_all(
     params: Sequence[tuple[str, str]] = (),
     shape: Shape = (),
     limits: aiohttp.ClientTimeout = DEFAULT_LIMITS,
-) -> list[Obj]:
+) -> Listing:
     """LIST a collection, every page, each item checked against `shape`; a 404 (a kind the
     server does not serve) is an empty list."""
-    items, _ = await list_at(api, path, what=what, params=params, shape=shape, limits=limits)
-    return items
-
-
-async def list_at(
-    api: ApiClient,
-    path: str,
-    *,
-    what: str,
-    params: Sequence[tuple[str, str]] = (),
-    shape: Shape = (),
-    limits: aiohttp.ClientTimeout = DEFAULT_LIMITS,
-) -> tuple[list[Obj], str]:
-    """`list_all`, and the resourceVersion the list was served at (its first page's: every
-    page of a paginated list is read from that one snapshot), to WATCH from; "" on a 404."""
-    items: list[Obj] = []
-    token = version = ""
+    items = Listing()
+    token = ""
     seen: set[str] = set()
     server = server_of(api)
     while True:
@@ -101,15 +93,17 @@ async def list_at(
         try:
             page = await send(api, request, limits=limits)
         except MissingError:
-            return items, version
+            return items
         page_items, metadata = list_page(page, request=request, server=server)
         for item in page_items:
             checked_shape(item, shape, request=request, server=server)
         items.extend(page_items)
-        version = version or str(metadata.get("resourceVersion") or "")
+        items.resource_version = items.resource_version or str(
+            metadata.get("resourceVersion") or ""
+        )
         token = continue_token(metadata, seen=seen, request=request, server=server)
         if not token:
-            return items, version
+            return items
 
 
 async def watch(

@@ -140,11 +140,11 @@ async def reclaim(api: ApiClient, *, storage_class: str, volumes: Path) -> None:
 
 async def sync_once(api: ApiClient, *, storage_class: str, volumes: Path) -> str:
     """List every claim, provision what is missing, reclaim; return the list's resourceVersion."""
-    claims, version = await verbs.list_at(api, _CLAIMS, what="persistentvolumeclaims")
+    claims = await verbs.list_all(api, _CLAIMS, what="persistentvolumeclaims")
     for claim in claims:
         await provision(api, claim=claim, storage_class=storage_class, volumes=volumes)
     await reclaim(api, storage_class=storage_class, volumes=volumes)
-    return version
+    return claims.resource_version
 
 
 async def watch_claims(
