@@ -3,9 +3,10 @@
 The recorder runs as its own process (so its RSS is its own); this script runs its own watch of
 the pods as the baseline (plain aiohttp lines and orjson, not the recorder's code). Prints:
 changes recorded, pod events lost (pod events the baseline watch saw that the recording lacks;
-must be 0), the p50/p99 lag from receive to the batch being handed to SQLite (target p99 < 50 ms),
-the recorder's peak RSS, and the wall time up (create to all Ready) and down (scale to 0 until
-every pod is gone).
+must be 0), the p50/p99 lag from receive to the batch being handed to SQLite (target p99 < 50 ms)
+and the batches behind it (`slow_batches`: waiting for the previous batch's write, or queued
+late by the event loop), the recorder's peak RSS, and the wall time up (create to all Ready)
+and down (scale to 0 until every pod is gone).
 
 A fresh lab is started with `Throughput.for_scale()` (the same as `stswatch lab up --for-scale`):
 kube-controller-manager and kube-scheduler at 500 QPS, burst 1000 (with upstream's 20/30 and
@@ -352,6 +353,42 @@ def percentile(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, int(len(values) * fraction))] if values else 0.0
 
 
+@dataclass(frozen=True)
+class SlowBatches:
+    """The batches in which a change waited longer than the target, and why it waited."""
+
+    batches: int  # batches holding a change that waited longer than the target
+    changes: int  # the changes in those batches
+    behind_a_write: int  # all their changes came after the previous batch was handed to SQLite
+    longest_write_ms: float  # the longest of those previous writes (hand-over to hand-over)
+
+
+def slow_batches(times: list[tuple[int, int]], *, over_ms: float = 50.0) -> SlowBatches:
+    """Classify the slow batches among (received, written) wall-ns pairs, one per change.
+
+    A batch is the changes handed to SQLite at one `written` time. When its oldest change came
+    after the previous batch was handed over, the change waited for that write (SQLite's work,
+    the thread hops, the process being scheduled) and not for the event loop to queue it.
+    """
+    oldest: dict[int, int] = {}
+    held: dict[int, int] = {}
+    for received, written in times:
+        oldest[written] = min(received, oldest.get(written, received))
+        held[written] = held.get(written, 0) + 1
+    batches = changes = behind = 0
+    longest = 0.0
+    previous: int | None = None
+    for written in sorted(oldest):
+        if (written - oldest[written]) / 1e6 > over_ms:
+            batches += 1
+            changes += held[written]
+            if previous is not None and oldest[written] >= previous:
+                behind += 1
+                longest = max(longest, (written - previous) / 1e6)
+        previous = written
+    return SlowBatches(batches, changes, behind, longest)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicas", type=int, default=1000)
@@ -399,6 +436,12 @@ async def main() -> None:
     print(
         f"receive→write lag        : p50 {median:.1f} ms, p99 {percentile(lags, 0.99):.1f} ms "
         f"(pods: p99 {percentile(pod_lags, 0.99):.1f} ms, max {max(lags, default=0.0):.0f} ms)"
+    )
+    slow = slow_batches([(c.received_wall_ns, c.written_wall_ns) for c in rec.changes])
+    print(
+        f"batches over 50 ms       : {slow.batches} holding {slow.changes} changes; "
+        f"{slow.behind_a_write} behind the previous batch's write (the longest "
+        f"{slow.longest_write_ms:.0f} ms), {slow.batches - slow.behind_a_write} queued late"
     )
 
 

@@ -82,3 +82,32 @@ def test_the_api_server_enables_pod_security_admission() -> None:
     assert "--enable-admission-plugins=PodSecurity" in argv
     disabled = [a for a in argv if a.startswith("--disable-admission-plugins=")]
     assert disabled == ["--disable-admission-plugins=ServiceAccount"]
+
+
+def test_feature_gates_go_to_the_apiserver_and_the_controller_manager_only() -> None:
+    binaries = Binaries(*(Path(f"/bin/{n}") for n in ("apiserver", "kcm", "sched", "etcd", "kwok")))
+    gates = ("MaxUnavailableStatefulSet=true",)
+    specs = components.component_specs(
+        binaries=binaries,
+        files=_files(Path("/lab")),
+        ports=PORTS,
+        throughput=Throughput(),
+        feature_gates=gates,
+    )
+    flagged = {s.name for s in specs if "--feature-gates=MaxUnavailableStatefulSet=true" in s.argv}
+    assert flagged == {"kube-apiserver", "kube-controller-manager"}
+    assert not any(
+        a.startswith("--feature-gates") for s in _specs(Throughput()).values() for a in s.argv
+    )
+
+
+def test_lab_up_refuses_a_malformed_feature_gate() -> None:
+    from click.testing import CliRunner
+
+    from stswatch.cli import main
+
+    result = CliRunner().invoke(
+        main, ["lab", "up", "--dir", "/nonexistent/lab", "--feature-gates", "Max Unavailable"]
+    )
+    assert result.exit_code == 2
+    assert "'Max Unavailable' is not NAME=true|false" in result.output

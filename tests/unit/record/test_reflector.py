@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import web
-from kubernetes_asyncio.client import ApiClient
+from kubernetes_asyncio.client import ApiClient, Configuration
 
 from stswatch.errors import ClusterError, ExitCode, ForbiddenError
 from stswatch.kube.kinds import POD
@@ -388,3 +388,55 @@ async def test_a_list_that_repeats_its_continue_token_is_a_cluster_error(serve: 
         "namespace 'lab': the continue token 'again' a second time (the list would never end)"
     )
     assert asked == ["", "again"]
+
+
+async def test_a_watched_object_is_stored_redacted_in_its_own_key_order() -> None:
+    """The stored JSON is the event's object less managedFields, the last-applied annotation and
+    literal env values: key order kept, escapes and non-ASCII text as the decoder read them."""
+    records: list[Record] = []
+
+    async def sink(record: Record) -> None:
+        records.append(record)
+
+    async def recall(uids: Sequence[str]) -> dict[str, str]:
+        return {}
+
+    api = ApiClient(configuration=Configuration(host="http://127.0.0.1:9"))  # never contacted
+    reflector = Reflector(
+        api=api,
+        kind=POD,
+        namespace="lab",
+        sink=sink,
+        recall=recall,
+        membership=NamespaceWorld(namespace="lab"),
+        keep_env=False,
+    )
+    event = (
+        b'{"type":"MODIFIED","object":{"status":{"phase":"Running"},"metadata":'
+        b'{"uid":"u-1","name":"web-0","managedFields":[{"manager":"kubectl","fieldsV1":'
+        b'{"f:spec":{}}}],"namespace":"lab","resourceVersion":"7","annotations":'
+        b'{"note":"a \\"quoted\\" <b>caf\xc3\xa9</b>","kubectl.kubernetes.io/last-applied-'
+        b'configuration":"{\\"secret\\":1}"}},"spec":{"containers":[{"name":"c","env":['
+        b'{"name":"PASSWORD","value":"hunter2"},{"name":"POD","valueFrom":{"fieldRef":'
+        b'{"fieldPath":"metadata.name"}}}]}]},"kind":"Pod","apiVersion":"v1"}}'
+    )
+    try:
+        await reflector.handle_line(event)
+    finally:
+        await api.close()
+    [change] = records
+    assert isinstance(change, ChangeRecord)
+    assert (change.event, change.name, change.uid, change.resource_version) == (
+        "MODIFIED",
+        "web-0",
+        "u-1",
+        "7",
+    )
+    assert change.object_json == (
+        '{"status":{"phase":"Running"},"metadata":{"uid":"u-1","name":"web-0",'
+        '"namespace":"lab","resourceVersion":"7","annotations":'
+        '{"note":"a \\"quoted\\" <b>café</b>"}},"spec":{"containers":[{"name":"c","env":['
+        '{"name":"PASSWORD","value":"<redacted by stswatch>"},{"name":"POD","valueFrom":'
+        '{"fieldRef":{"fieldPath":"metadata.name"}}}]}]},"kind":"Pod","apiVersion":"v1"}'
+    )
+    assert reflector.resource_version == "7"

@@ -137,6 +137,13 @@ def _timing(*, fast: bool, pod_ready_delay: str | None) -> PodTiming:
     help="Thousands of pods: controller-manager and scheduler at 500 QPS (burst 1000), "
     "16 kwok pod workers, 1000 pods per fake node (default: upstream's 20/50 QPS, 4, 110).",
 )
+@click.option(
+    "--feature-gates",
+    metavar="NAME=true|false,...",
+    default="",
+    help="Feature gates for kube-apiserver and kube-controller-manager, e.g. "
+    "MaxUnavailableStatefulSet=true (default: the release's own).",
+)
 def up(
     nodes: int | None,
     real_nodes: int,
@@ -144,6 +151,7 @@ def up(
     pod_ready_delay: str | None,
     fast: bool,
     for_scale: bool,
+    feature_gates: str,
 ) -> None:
     """Start a lab with N fake nodes (and M real ones) and print how to use it."""
     timing = _timing(fast=fast, pod_ready_delay=pod_ready_delay)
@@ -159,6 +167,7 @@ def up(
             real_nodes=real_nodes,
             timing=timing,
             throughput=throughput,
+            feature_gates=_feature_gates(feature_gates),
             report=_report,
         )
     )
@@ -223,3 +232,15 @@ def down(directory: Path) -> None:
     for item in stopped:
         what = "stopped" if item.was_running else "was not running"
         click.echo(f"{item.name} (pid {item.pid}): {what}")
+
+
+def _feature_gates(text: str) -> tuple[str, ...]:
+    """`A=true,B=false` as ("A=true", "B=false"); anything else is a bad parameter (exit 2)."""
+    gates = tuple(part.strip() for part in text.split(",") if part.strip())
+    for gate in gates:
+        name, _, value = gate.partition("=")
+        if not name.isidentifier() or value not in ("true", "false"):
+            raise click.BadParameter(
+                f"{gate!r} is not NAME=true|false", param_hint="--feature-gates"
+            )
+    return gates

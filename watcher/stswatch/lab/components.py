@@ -162,7 +162,13 @@ def etcd(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]) -> Compo
     return ComponentSpec("etcd", argv, Health(f"{client}/health"))
 
 
-def kube_apiserver(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]) -> ComponentSpec:
+def kube_apiserver(
+    *,
+    binaries: Binaries,
+    files: LabFiles,
+    ports: dict[str, int],
+    feature_gates: tuple[str, ...] = (),
+) -> ComponentSpec:
     """TLS on 127.0.0.1, RBAC on, the admin cert as serving cert and service-account key."""
     pki = files.pki
     port = ports["kube-apiserver"]
@@ -190,10 +196,18 @@ def kube_apiserver(*, binaries: Binaries, files: LabFiles, ports: dict[str, int]
         f"--audit-policy-file={files.audit_policy}",
         f"--audit-log-path={files.audit_log}",
         "--audit-log-format=json",
+        *_gates(feature_gates),
     )
     return ComponentSpec(
         "kube-apiserver", argv, Health(f"https://{LOOPBACK}:{port}/readyz", client_cert=True)
     )
+
+
+def _gates(feature_gates: tuple[str, ...]) -> tuple[str, ...]:
+    """`--feature-gates=A=true,B=false` when any gate is asked for (`lab up --feature-gates`):
+    the apiserver and the controller-manager get the same ones, since a field such as
+    `rollingUpdate.maxUnavailable` is kept by the one and honoured by the other."""
+    return (f"--feature-gates={','.join(feature_gates)}",) if feature_gates else ()
 
 
 def _controller_flags(*, files: LabFiles, port: int, qps: int, burst: int) -> tuple[str, ...]:
@@ -212,7 +226,12 @@ def _controller_flags(*, files: LabFiles, port: int, qps: int, burst: int) -> tu
 
 
 def kube_controller_manager(
-    *, binaries: Binaries, files: LabFiles, ports: dict[str, int], throughput: Throughput
+    *,
+    binaries: Binaries,
+    files: LabFiles,
+    ports: dict[str, int],
+    throughput: Throughput,
+    feature_gates: tuple[str, ...] = (),
 ) -> ComponentSpec:
     """Default controllers: statefulset, garbagecollector, PV binder, EndpointSlices..."""
     port = ports["kube-controller-manager"]
@@ -225,6 +244,7 @@ def kube_controller_manager(
         f"--root-ca-file={files.pki.ca_cert}",
         f"--service-account-private-key-file={files.pki.admin_key}",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
+        *_gates(feature_gates),
     )
     return ComponentSpec(
         "kube-controller-manager", argv, Health(f"https://{LOOPBACK}:{port}/healthz")
@@ -278,15 +298,22 @@ def provisioner(*, files: LabFiles) -> ComponentSpec:
 
 
 def component_specs(
-    *, binaries: Binaries, files: LabFiles, ports: dict[str, int], throughput: Throughput
+    *,
+    binaries: Binaries,
+    files: LabFiles,
+    ports: dict[str, int],
+    throughput: Throughput,
+    feature_gates: tuple[str, ...] = (),
 ) -> tuple[ComponentSpec, ...]:
     """Every component in start order."""
+    gates = feature_gates
     return (
         etcd(binaries=binaries, files=files, ports=ports),
-        kube_apiserver(binaries=binaries, files=files, ports=ports),
-        *(
-            spec(binaries=binaries, files=files, ports=ports, throughput=throughput)
-            for spec in (kube_controller_manager, kube_scheduler, kwok)
+        kube_apiserver(binaries=binaries, files=files, ports=ports, feature_gates=gates),
+        kube_controller_manager(
+            binaries=binaries, files=files, ports=ports, throughput=throughput, feature_gates=gates
         ),
+        kube_scheduler(binaries=binaries, files=files, ports=ports, throughput=throughput),
+        kwok(binaries=binaries, files=files, ports=ports, throughput=throughput),
         provisioner(files=files),
     )

@@ -282,6 +282,7 @@ async def start_lab(
     real_nodes: int = 0,
     timing: PodTiming | None = None,
     throughput: Throughput | None = None,
+    feature_gates: tuple[str, ...] = (),
     report: Report = _quiet,
     wait_s: float = START_TIMEOUT_S,
     started_by: str = "lab up",
@@ -295,6 +296,7 @@ async def start_lab(
     `real_nodes` adds that many real nodes (containerd + kubelet each) and CoreDNS; the host
     must be able to run them (`stswatch.lab.realnode.host_problems`), else LabError says why.
     `throughput` (default: upstream's limits) sets the controllers' QPS and the nodes' pod room.
+    `feature_gates` (`NAME=true|false` each) go to the apiserver and the controller-manager.
     `started_by` is kept in the state's options (a scenario may replace a lab it started).
     """
     if nodes + real_nodes < 1:
@@ -319,6 +321,7 @@ async def start_lab(
                 real_nodes=real_nodes,
                 timing=timing or PodTiming(),
                 throughput=throughput or Throughput(),
+                feature_gates=feature_gates,
                 started_by=started_by,
             )
             try:
@@ -351,7 +354,11 @@ async def _bring_up(
     ports = dict(handle.state.ports)
     throughput = Throughput(**handle.state.options["throughput"])
     specs = components.component_specs(
-        binaries=binaries, files=files, ports=ports, throughput=throughput
+        binaries=binaries,
+        files=files,
+        ports=ports,
+        throughput=throughput,
+        feature_gates=tuple(handle.state.options.get("feature_gates", ())),
     )
     for spec in specs:
         report(f"starting {spec.name}")
@@ -439,6 +446,7 @@ def _new_handle(
     real_nodes: int,
     timing: PodTiming,
     throughput: Throughput,
+    feature_gates: tuple[str, ...],
     started_by: str,
 ) -> LabHandle:
     pki = write_pki(directory / "pki")
@@ -466,6 +474,7 @@ def _new_handle(
             "real_nodes": real_nodes,
             "timing": repr(timing),
             "throughput": asdict(throughput),
+            "feature_gates": list(feature_gates),
             "started_by": started_by,
         },
     )

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 import aiosqlite
 import orjson
@@ -99,13 +99,13 @@ class SessionRow:
     resumed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class KnownObject:
+class KnownObject(NamedTuple):
     """The last recorded state of one object that was not deleted, as a relist diff compares it.
 
     Not the object itself (a few hundred bytes instead of kilobytes): a relist that needs it
     reads it back with `Store.last_objects`, so a recorder's memory does not grow with the
-    number of live objects. `digest` is `object_digest` of the recorded object JSON.
+    number of live objects. `digest` is `object_digest` of the recorded object JSON. A
+    NamedTuple (immutable, and made per change on the hot path, like `ChangeRecord`).
     """
 
     kind: str
@@ -410,21 +410,8 @@ def _insert_change_rows(size: int) -> str:
 
 
 def _change_row(c: ChangeRecord, session_id: int, run_id: int, written: int) -> tuple[Any, ...]:
-    return (
-        session_id,
-        run_id,
-        c.kind,
-        c.namespace,
-        c.name,
-        c.uid,
-        c.event,
-        c.resource_version,
-        c.observed,
-        c.received_wall_ns,
-        c.received_mono_ns,
-        written,
-        c.object_json,
-    )
+    # CHANGE_COLUMNS: the record's fields in order, the write time before the object.
+    return (session_id, run_id, *c[:-1], written, c.object_json)
 
 
 def _gap_row(g: GapRecord, session_id: int, run_id: int) -> tuple[Any, ...]:

@@ -1,7 +1,8 @@
 """The controller's ascending walk replayed over a recording in one sweep.
 
 For each queried moment it answers: which is the lowest in-range ordinal that was missing,
-terminating, or not Running and Ready just before it? `processReplica` stops at that ordinal
+terminating, or not Running and Ready (`isHealthy`, `stswatch.reports.history.pod_rules`) just
+before it? `processReplica` stops at that ordinal
 (`processReplica`), so no pod above it may be created then. One pass over the StatefulSet's pod
 transitions in rank order, with a lazily cleaned heap, keeps this linear-logarithmic for
 thousand-pod sessions instead of checking every lower ordinal for every creation.
@@ -12,19 +13,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from stswatch.reports.history.lifecycles import PodIncarnation
-
-_PHASES = ("pending", "running", "failed", "succeeded", "unknown")
+from stswatch.reports.history.pod_rules import PHASES, is_healthy
 
 
 @dataclass
 class _Slot:
+    """A pod as the sweep sees it: a `PodView` without a Ready time (no minReadySeconds here)."""
+
     phase: str | None = None
     ready: bool = False
     terminating: bool = False
+    ready_since: None = None
 
     @property
     def healthy(self) -> bool:
-        return self.phase == "running" and self.ready and not self.terminating
+        return is_healthy(self)
 
 
 @dataclass
@@ -43,7 +46,7 @@ class _Walk:
             self.slots.pop(ordinal, None)
         elif ordinal in self.slots:
             slot = self.slots[ordinal]
-            if what in _PHASES:
+            if what in PHASES:
                 slot.phase = what
             elif what in ("ready", "unready"):
                 slot.ready = what == "ready"

@@ -194,3 +194,12 @@ def slice_endpoints(obj: Obj) -> list[Obj]:
 def is_headless(service: Obj) -> bool:
     """True for a headless Service (clusterIP None)."""
     return spec_str(service, "clusterIP") == "None"
+
+
+def parse_server_version(text: str) -> tuple[int, int]:
+    """(major, minor) of a gitVersion like v1.34.4; (0, 0) when unreadable."""
+    parts = text.lstrip("v").split(".")
+    try:
+        return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()))
+    except (IndexError, ValueError):
+        return (0, 0)

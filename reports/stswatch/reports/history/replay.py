@@ -38,9 +38,10 @@ from stswatch.reports.history.lifecycles import (
     StatefulSetIncarnation,
     StatusVersion,
 )
+from stswatch.reports.history.pod_rules import PHASES, halts_walk, is_terminal, is_terminating
 from stswatch.reports.history.transition import Transition, first_of
 
-_PHASES = ("pending", "running", "failed", "succeeded", "unknown")
+_NS = 10**9  # the recording's clock: receive times in wall ns
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,35 +97,45 @@ class Replay:
 
 @dataclass(slots=True)
 class _Pod:
+    """One pod as the replay's walk sees it: a `PodView` on the recording's clock (ns).
+
+    Its Ready time is the Ready change's receive time, not the lastTransitionTime the controller
+    counts minReadySeconds from (cut to the second, and earlier by the watch's delay): with
+    minReadySeconds the replay may find a pod Available up to about a second later than the
+    controller did. The proofs' `health` reads the API's clock for that reason.
+    """
+
     pod: PodIncarnation
     phase: str | None = None
     ready: bool = False
-    ready_wall_ns: int = 0
+    ready_since: int = 0  # receive time (wall ns) of its last Ready change
     terminating: bool = False
     held: "tuple[tuple[object, ...], Decision] | None" = None  # the last held decision on it
 
     def healthy(self, now_ns: int, min_ready_seconds: int) -> bool:
-        """Running, Ready and Available and not terminating: `problem` is None (hot: no text)."""
-        if self.terminating or self.phase != "running" or not self.ready:
-            return False
-        return not min_ready_seconds or now_ns >= self.ready_wall_ns + min_ready_seconds * 10**9
+        """`processReplica` walks on past it (`pod_rules.halts_walk` is None)."""
+        return (
+            halts_walk(self, min_ready_seconds=min_ready_seconds, now=now_ns, per_second=_NS)
+            is None
+        )
 
     def problem(self, now_ns: int, min_ready_seconds: int) -> tuple[str, str] | None:
-        """(cause, detail) when not Running, Ready and Available and not terminating, else None."""
-        if self.terminating:
-            return causes.TERMINATING, f"{self.pod.name} {causes.TERMINATING}"
-        if self.phase != "running":
+        """(cause, detail) when `processReplica` would stop at it, else None."""
+        cause = halts_walk(self, min_ready_seconds=min_ready_seconds, now=now_ns, per_second=_NS)
+        if cause is None:
+            return None
+        if cause == causes.NOT_RUNNING:
             shown = (self.phase or "no phase").capitalize()
-            return causes.NOT_RUNNING, f"{self.pod.name} {causes.NOT_RUNNING} ({shown})"
-        if not self.ready:
-            return causes.NOT_READY, f"{self.pod.name} Running, {causes.NOT_READY}"
-        if min_ready_seconds and now_ns < self.ready_wall_ns + min_ready_seconds * 10**9:
+            return cause, f"{self.pod.name} {causes.NOT_RUNNING} ({shown})"
+        if cause == causes.NOT_READY:
+            return cause, f"{self.pod.name} Running, {causes.NOT_READY}"
+        if cause == causes.NOT_AVAILABLE:
             return (
-                causes.NOT_AVAILABLE,
+                cause,
                 f"{self.pod.name} Ready for less than minReadySeconds={min_ready_seconds} "
                 f"({causes.NOT_AVAILABLE})",
             )
-        return None
+        return cause, f"{self.pod.name} {cause}"
 
 
 @dataclass
@@ -354,11 +365,11 @@ def _apply(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -
         return
     elif step.what == "deleted":
         del state.pods[ordinal]
-    elif step.what in _PHASES:
+    elif step.what in PHASES:
         slot.phase = step.what
     elif step.what in ("ready", "unready"):
         slot.ready = step.what == "ready"
-        slot.ready_wall_ns = step.received_wall_ns
+        slot.ready_since = step.received_wall_ns
     elif step.what == "terminating":
         slot.terminating = True
     state.touch(ordinal)  # "available": minReadySeconds elapsed, membership recomputed
@@ -427,9 +438,9 @@ def _phase1(state: _State, monotonic: bool) -> Decision | None:
             what = f"{name} cannot be created: its claim {claim.name} is being deleted"
             return Decision("held", what, None, causes.CLAIM_TERMINATING, low)
         return Decision("act", f"create {name}", None, "", low)
-    if slot.phase in ("failed", "succeeded") and not slot.terminating:
+    if is_terminal(slot) and not is_terminating(slot):
         name = f"{state.sts.name}-{low}"
-        return Decision("act", f"delete {name} ({slot.phase.capitalize()})", slot.pod, "", low)
+        return Decision("act", f"delete {name} ({str(slot.phase).capitalize()})", slot.pod, "", low)
     if monotonic:
         return _held(state, low)
     missing = state.low_absent.top(state.absent)

@@ -1,8 +1,8 @@
 """What a live pod's JSON says about its health, in the StatefulSet controller's terms.
 
-`isRunningAndReady` = phase Running and condition Ready True; `isRunningAndAvailable` adds Ready
-for at least minReadySeconds; `isTerminating` = deletionTimestamp set
-(`pkg/controller/statefulset/stateful_set_utils.go`, `podutil.IsPodAvailable`).
+The rules are `stswatch.reports.history.pod_rules` (`isRunningAndReady`, `isRunningAndAvailable`,
+`isTerminating` of `pkg/controller/statefulset/stateful_set_utils.go`, `podutil.IsPodAvailable`),
+read on the API's clock: the Ready condition's lastTransitionTime against the reader's `now`.
 """
 
 from dataclasses import dataclass
@@ -10,13 +10,13 @@ from typing import Any
 
 from stswatch.reports import causes
 from stswatch.reports.history.objects import (
-    condition_true,
     deletion_timestamp,
     dig,
     pod_condition,
     pod_phase,
 )
 from stswatch.reports.history.objects import parse_time as _parse_time
+from stswatch.reports.history.pod_rules import api_pod_state, halts_walk, is_terminal
 
 Obj = dict[str, Any]
 
@@ -49,23 +49,8 @@ def last_termination(pod: Obj) -> str | None:
 
 
 def is_ready(pod: Obj) -> bool:
-    """Condition Ready is True."""
-    return condition_true(pod, "Ready")
-
-
-def running_and_ready(pod: Obj) -> bool:
-    """`isRunningAndReady`."""
-    return pod_phase(pod) == "Running" and is_ready(pod)
-
-
-def available(pod: Obj, *, min_ready_seconds: int, now: float) -> bool:
-    """`isRunningAndAvailable`: Running, Ready, and Ready for at least minReadySeconds."""
-    if not running_and_ready(pod):
-        return False
-    if min_ready_seconds <= 0:
-        return True
-    since = _parse_time((pod_condition(pod, "Ready") or {}).get("lastTransitionTime"))
-    return since is not None and now - since >= min_ready_seconds
+    """Condition Ready is True (`IsPodReady`)."""
+    return api_pod_state(pod).ready
 
 
 @dataclass(frozen=True)
@@ -75,36 +60,42 @@ class Blocker:
     cause: str
     since: str | None
     detail: str
+    # A Failed or Succeeded pod: processReplica deletes it and creates it again (any policy),
+    # so it holds the walk only until the controller's next sync, never for the user to fix.
+    replaced: bool = False
 
 
 def blocker(pod: Obj | None, *, min_ready_seconds: int, now: float) -> Blocker | None:
     """Why `processReplica` (monotonic) would stop at this pod, or None when it would not."""
     if pod is None:
         return Blocker(causes.MISSING, None, "the pod does not exist")
-    if deletion_timestamp(pod):
-        return Blocker(
-            causes.TERMINATING,
-            deletion_timestamp(pod),
-            f"deletionTimestamp {deletion_timestamp(pod)}",
-        )
-    phase = pod_phase(pod) or "no phase"
-    if phase != "Running":
+    view = api_pod_state(pod)
+    cause = halts_walk(view, min_ready_seconds=min_ready_seconds, now=now)
+    if cause is None:
+        return None
+    if cause == causes.TERMINATING:
+        stamp = deletion_timestamp(pod)
+        return Blocker(cause, stamp, f"deletionTimestamp {stamp}")
+    if cause == causes.NOT_RUNNING:
+        phase = pod_phase(pod) or "no phase"
+        if is_terminal(view):
+            return Blocker(
+                cause, None, f"phase {phase}: processReplica deletes it and creates it again", True
+            )
         scheduled = pod_condition(pod, "PodScheduled") or {}
         detail = f"phase {phase}"
         if scheduled.get("status") == "False":
             why = f"{scheduled.get('reason')}: {scheduled.get('message')}"
             detail += f", PodScheduled False ({why})"
         created = dig(pod, "metadata", "creationTimestamp")
-        return Blocker(causes.NOT_RUNNING, created, detail)
+        return Blocker(cause, created, detail)
     ready = pod_condition(pod, "Ready") or {}
-    if ready.get("status") != "True":
+    if cause == causes.NOT_READY:
         said = ": ".join(str(x) for x in (ready.get("reason"), ready.get("message")) if x)
         detail = f"condition Ready {ready.get('status', 'absent')}" + (f" ({said})" if said else "")
-        return Blocker(causes.NOT_READY, ready.get("lastTransitionTime"), detail)
-    if not available(pod, min_ready_seconds=min_ready_seconds, now=now):
-        return Blocker(
-            causes.NOT_AVAILABLE,
-            ready.get("lastTransitionTime"),
-            f"Ready since {ready.get('lastTransitionTime')}, minReadySeconds {min_ready_seconds}",
-        )
-    return None
+        return Blocker(cause, ready.get("lastTransitionTime"), detail)
+    return Blocker(
+        cause,
+        ready.get("lastTransitionTime"),
+        f"Ready since {ready.get('lastTransitionTime')}, minReadySeconds {min_ready_seconds}",
+    )

@@ -105,9 +105,10 @@ def _held(world: World, ordinal: int, why: Blocker) -> Finding | None:
 def _recent(world: World, why: Blocker) -> bool:
     """Whether the pod has held the set for less than STUCK_AFTER_S (still progressing).
 
-    Not Available is always progress: it lasts at most minReadySeconds after Ready.
+    Not Available is always progress: it lasts at most minReadySeconds after Ready. So is a
+    Failed or Succeeded pod: the controller deletes it and creates it again (processReplica).
     """
-    if why.cause == causes.NOT_AVAILABLE:
+    if why.cause == causes.NOT_AVAILABLE or why.replaced:
         return True
     age = world.age(why.since) if why.since else None
     return age is not None and age < STUCK_AFTER_S

@@ -19,6 +19,7 @@ garbage collector removed). The policy is applied from Kubernetes 1.27 (beta, on
 
 from stswatch.reports.history.episodes import SPEC_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
+from stswatch.reports.history.objects import parse_server_version
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -40,7 +41,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return None
     spec = sts.spec_at(settled.rank)
     policy = f"whenScaled={spec.when_scaled}, whenDeleted={spec.when_deleted}"
-    if _version(ctx.server_version) < _FIRST:
+    if parse_server_version(ctx.server_version) < _FIRST:
         reason = (
             f"the server is {ctx.server_version}: persistentVolumeClaimRetentionPolicy is applied "
             "from Kubernetes 1.27 (StatefulSetAutoDeletePVC, KEP-1847)"
@@ -90,15 +91,6 @@ def decide(ctx: ProofContext) -> Verdict | None:
         f"(isClaimOwnerUpToDate; processReplica fixes it on the next sync): {consequence}"
     )
     return ctx.verdict(PROOF, "fail", reason, cited)
-
-
-def _version(text: str) -> tuple[int, int]:
-    """(major, minor) of a gitVersion like v1.34.4; (0, 0) when unreadable."""
-    parts = text.lstrip("v").split(".")
-    try:
-        return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()))
-    except (IndexError, ValueError):
-        return (0, 0)
 
 
 def _claims(ctx: ProofContext, pod: PodIncarnation, rank: int) -> list[PvcIncarnation]:

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from stswatch.reports import causes
 from stswatch.reports.history.attribution import Actor, Attribution, pod_deletion
 from stswatch.reports.history.episodes import UPDATE_KINDS, Episode, Recreation
 from stswatch.reports.history.first_unhealthy import lowest_unhealthy
@@ -15,6 +16,7 @@ from stswatch.reports.history.lifecycles import (
     Transition,
 )
 from stswatch.reports.history.objects import parse_time
+from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
 from stswatch.reports.history.replay import Replay
 from stswatch.reports.proofs.exec_outputs import ExecMark
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
@@ -319,32 +321,39 @@ class Health:
 
 
 def health(pod: PodIncarnation, rank: int, *, min_ready_seconds: int, at: float | None) -> Health:
-    """`isRunningAndReady` + `isRunningAndAvailable` + not terminating, just before `rank`.
+    """`processReplica`'s stop (`pod_rules.halts_walk`: terminating, `isRunningAndReady`,
+    `isRunningAndAvailable`) for `pod` just before `rank`.
 
     Availability is judged on the API's own clock: the Ready condition's lastTransitionTime plus
-    minReadySeconds against `at` (the successor's creationTimestamp), as the controller does.
+    minReadySeconds against `at` (the successor's creationTimestamp), as the controller does. When
+    either is unknown the pod is taken as Available, and the problem says so.
     """
     terminating = pod.last_before(rank, ("terminating",))
-    if terminating is not None:
+    phase = pod.last_before(rank, PHASES)
+    ready = pod.last_before(rank, ("ready", "unready"))
+    is_ready = ready is not None and ready.what == "ready"
+    since = None
+    if ready is not None and is_ready and min_ready_seconds > 0:
+        since = parse_time(ready.api_time)
+    known = since is not None and at is not None
+    view = PodState(phase.what if phase else None, is_ready, since, terminating is not None)
+    cause = halts_walk(view, min_ready_seconds=min_ready_seconds if known else 0, now=at or 0.0)
+    if cause == causes.TERMINATING:
         return Health(False, "terminating", terminating)
-    phase = pod.last_before(rank, ("pending", "running", "failed", "succeeded", "unknown"))
-    if phase is None or phase.what != "running":
+    if cause == causes.NOT_RUNNING:
         what = phase.what if phase else "no phase"
         return Health(False, f"not Running ({what})", phase or pod.created)
-    ready = pod.last_before(rank, ("ready", "unready"))
-    if ready is None or ready.what != "ready":
+    if cause == causes.NOT_READY:
         return Health(False, "not Ready", ready or phase)
-    if min_ready_seconds > 0:
-        since = parse_time(ready.api_time)
-        if since is None or at is None:
-            return Health(True, "Available unknown (no API timestamps)", ready)
-        if at < since + min_ready_seconds:
-            held = at - since
-            return Health(
-                False,
-                f"Ready {held:.0f}s < minReadySeconds={min_ready_seconds} (not Available)",
-                ready,
-            )
+    if cause == causes.NOT_AVAILABLE and since is not None and at is not None:
+        held = at - since
+        return Health(
+            False,
+            f"Ready {held:.0f}s < minReadySeconds={min_ready_seconds} (not Available)",
+            ready,
+        )
+    if min_ready_seconds > 0 and not known:
+        return Health(True, "Available unknown (no API timestamps)", ready)
     return Health(True, "", ready)
 
 

@@ -1,5 +1,6 @@
 """Ordinal creation: under OrderedReady a scale-up creates its pods in ascending ordinal order,
-each at the revision the controller gives its ordinal.
+each at the revision and with the identity and storage the controller gives its ordinal
+(`stswatch.reports.proofs.identity`).
 
 `runForAll(replicas, processReplica, monotonic=true)` walks the replicas by ascending index and
 creates at most one missing pod per sync (`processReplica`); the revision comes from
@@ -9,7 +10,7 @@ creates at most one missing pod per sync (`processReplica`); the revision comes 
 from itertools import pairwise
 
 from stswatch.reports.history.lifecycles import PodIncarnation
-from stswatch.reports.proofs import revision
+from stswatch.reports.proofs import identity, revision
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -27,6 +28,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return None
     pods = ctx.new_pods()
     judged = [c for p in pods if (c := revision.created_at(episode.statefulset, p)) is not None]
+    unlike = identity.first_refused(ctx, PROOF, pods)
+    if unlike is not None:
+        return unlike
     wrong = next((c for c in judged if not c.ok), None)
     if wrong is not None:
         pod = wrong.pod
@@ -61,6 +65,9 @@ def _recreated(ctx: ProofContext, pod: PodIncarnation) -> Verdict | None:
     """A pod deleted (by a client, an eviction, a Failed phase) and created again outside a
     rollout: the revision newVersionedStatefulSetPod gives its ordinal, under either policy."""
     sts = ctx.episode.statefulset
+    unlike = identity.first_refused(ctx, PROOF, [pod])
+    if unlike is not None:
+        return unlike
     found = revision.created_at(sts, pod)
     if found is None:
         return None

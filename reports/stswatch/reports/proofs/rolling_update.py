@@ -5,7 +5,8 @@ walking `target` from the highest index down to `partition`, and returns while t
 is unavailable; so each replacement must be Running, Ready and Available before the next lower
 ordinal is deleted. Pods below the partition are never deleted for the update
 (`updateStatefulSet` in pkg/controller/statefulset/stateful_set_control.go). With
-`maxUnavailable` > 1 the gate may allow several at once; then only the order is checked.
+`maxUnavailable` > 1 the MaxUnavailableStatefulSet gate may allow several at once; then the order
+and the budget are checked (`stswatch.reports.proofs.unavailable_budget`).
 
 Only the controller's deletions are its replacements: a pod deleted by a client (told by the
 controller's SuccessfulDelete Events, `stswatch.reports.history.attribution`) is reported as such,
@@ -22,6 +23,7 @@ from stswatch.reports import causes
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_time
+from stswatch.reports.proofs import identity, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import ProofContext, health
 from stswatch.reports.proofs.progress import episode_progress
@@ -63,8 +65,15 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if not replaced:
         reason = f"the controller replaced no pod at or above partition {spec.partition}" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
-    problems = [_problem(ctx, earlier, later) for earlier, later in pairwise(replaced)]
-    problems.append(_left_behind(ctx, replaced, revision))
+    reading = unavailable_budget.read(ctx, replaced) if _widened(ctx) else None
+    one_at_a_time = reading is None or not reading.overlapped
+    problems = [
+        _problem(ctx, earlier, later, one_at_a_time=one_at_a_time)
+        for earlier, later in pairwise(replaced)
+    ]
+    problems.append(_left_behind(ctx, replaced, revision) if one_at_a_time else None)
+    if reading is not None:
+        problems.append(unavailable_budget.over_budget(ctx, reading))
     for problem in problems:
         if problem is not None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
@@ -73,8 +82,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     names = ", ".join(r.old.name for r in replaced)
     reason = f"the controller replaced from the highest ordinal down to partition {spec.partition}"
     reason += f": {names}"
-    if not _one_at_a_time(ctx):
-        reason += f" (maxUnavailable={spec.max_unavailable}: order checked, not one-at-a-time)"
+    if reading is not None:
+        reason += f" ({unavailable_budget.told(ctx, reading)})"
     return ctx.verdict(PROOF, "pass", reason + story, evidence)
 
 
@@ -112,8 +121,10 @@ def _client_cited(ctx: ProofContext, by_client: list["Replacement"]) -> list[Evi
     ]
 
 
-def _one_at_a_time(ctx: ProofContext) -> bool:
-    return ctx.episode.spec.max_unavailable in (None, "1")
+def _widened(ctx: ProofContext) -> bool:
+    """maxUnavailable lets more than one pod be unavailable at once (if the gate is on)."""
+    spec = ctx.episode.spec
+    return unavailable_budget.budget(spec.max_unavailable, spec.replicas) > 1
 
 
 def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
@@ -134,14 +145,14 @@ def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
 
 
 def _problem(
-    ctx: ProofContext, earlier: Replacement, later: Replacement
+    ctx: ProofContext, earlier: Replacement, later: Replacement, *, one_at_a_time: bool
 ) -> tuple[str, list[Evidence]] | None:
     if (later.old.ordinal or 0) > (earlier.old.ordinal or 0):
         return f"{later.old.name} was replaced after {earlier.old.name}: ordinals ascending", [
             ctx.cite_step(earlier.old, earlier.deletion, f"{earlier.old.name} deletion began"),
             ctx.cite_step(later.old, later.deletion, f"{later.old.name} deletion began after it"),
         ]
-    if not _one_at_a_time(ctx):
+    if not one_at_a_time:
         return None
     rank = later.deletion.rank
     new = earlier.new
@@ -162,7 +173,10 @@ def _problem(
 def _wrong_revision(ctx: ProofContext) -> Verdict | None:
     """A pod created in the window at a revision newVersionedStatefulSetPod does not give its
     ordinal (`stswatch.reports.proofs.revision`): below the partition currentRevision, else
-    updateRevision."""
+    updateRevision; or without its ordinal's identity (`stswatch.reports.proofs.identity`)."""
+    unlike = identity.first_refused(ctx, PROOF, ctx.created_in_window())
+    if unlike is not None:
+        return unlike
     for pod in ctx.created_in_window():
         found = revisions.created_at(ctx.episode.statefulset, pod)
         if found is None or found.ok:
@@ -182,7 +196,7 @@ def _left_behind(
     One sweep over the replacements (in rank order) with the stale pods in a heap by ordinal:
     O((pods + replacements) log pods) for the episode.
     """
-    if target is None or not _one_at_a_time(ctx) or not replaced:
+    if target is None or not replaced:
         return None
     spec = ctx.episode.spec
     in_range = range(spec.start_ordinal, spec.start_ordinal + spec.replicas)

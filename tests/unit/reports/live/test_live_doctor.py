@@ -301,3 +301,35 @@ def test_a_set_with_no_pods_names_no_pod() -> None:
         world = healthy(statefulset=statefulset(replicas=replicas, ready=0), pods=(), claims=())
         text = render_text(world, diagnose(world))
         assert "None" not in text, text
+
+
+@pytest.mark.parametrize("phase", ["Failed", "Succeeded"])
+def test_a_terminal_pod_is_being_replaced_by_the_controller_not_holding_it(phase: str) -> None:
+    # processReplica deletes a Failed or Succeeded pod (not yet terminating) and creates it
+    # again, under any policy: the controller replay says "delete web-1 (Failed)" at such a
+    # state. Doctor told a scale-up "held" (error, "make redis-1 Running and Ready") and a
+    # rollout in need of a forced rollback ("the controller does not replace them by itself").
+    terminal = {"phase": phase, "ready": False, "containers": []}
+    scale_up = healthy(
+        statefulset=statefulset(ready=1),
+        pods=(pod(0), pod(1, **terminal)),  # type: ignore[arg-type]
+    )
+    rollout = healthy(
+        statefulset=statefulset(policy="Parallel", current="redis-aaa", update="redis-bbb"),
+        pods=(pod(0), pod(1), pod(2, revision="redis-bbb", **terminal)),  # type: ignore[arg-type]
+    )
+    for world in (scale_up, rollout):
+        found = [f for f in diagnose(world) if f.subject == "StatefulSet redis"]
+        assert [f.severity for f in found] == ["info"], found
+        assert f"phase {phase}: processReplica deletes it and creates it again" in _text(found[0])
+        assert "forced rollback" not in _text(found[0])
+
+
+def test_a_pod_pending_for_long_still_holds_an_ordered_scale_up() -> None:
+    world = healthy(
+        statefulset=statefulset(ready=1),
+        pods=(pod(0), pod(1, phase="Pending", ready=False)),
+    )
+    found = [f for f in diagnose(world) if causes.SCALE_UP_STUCK in f.causes]
+    assert [f.severity for f in found] == ["error"]
+    assert "redis-1: phase Pending" in _text(found[0])
