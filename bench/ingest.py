@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 from kubernetes_asyncio.client import ApiClient, Configuration
 
-from stswatch.record.kinds import POD
+from stswatch.kube.kinds import POD
 from stswatch.record.reflector import Reflector
 from stswatch.record.scope import NamespaceWorld
 from stswatch.record.writable_store import Store, open_store

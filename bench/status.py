@@ -25,14 +25,14 @@ import aiohttp
 from kubernetes_asyncio import client
 
 from bench.scale import NAME, bulk_statefulset
+from stswatch.kube.api import Request, get_json
+from stswatch.kube.cluster import connect
 from stswatch.lab.lab import LabHandle, attach_lab, start_lab
 from stswatch.lab.stages import PodTiming
 from stswatch.live import read_objects
-from stswatch.record.api import Request, get_json
-from stswatch.record.cluster import connect
 from stswatch.reports.live.status import set_status
 from stswatch.reports.live.status_render import render_table
-from stswatch.reports.live.world import world_of
+from stswatch.reports.live.world import World
 
 NAMESPACE = "bench-status"
 WAIT_S = 900.0
@@ -120,7 +120,7 @@ async def main() -> None:
 
         async def status() -> None:
             objects = await read_objects(cluster, namespace=NAMESPACE, name=NAME, doctor=False)
-            render_table(set_status(world_of(objects)))
+            render_table(set_status(World.of(objects)))
 
         async def doctor_read() -> None:
             await read_objects(cluster, namespace=NAMESPACE, name=NAME, doctor=True)

@@ -21,13 +21,13 @@ from kubernetes_asyncio.client import ApiClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.integration
 
+from stswatch.kube.cluster import Cluster, connect
 from stswatch.lab.lab import LabHandle, attach_lab
 from stswatch.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
 from stswatch.live import read_objects
-from stswatch.record.cluster import Cluster, connect
 from stswatch.reports import causes
 from stswatch.reports.live.doctor import diagnose
-from stswatch.reports.live.world import world_of
+from stswatch.reports.live.world import World
 from tests.integration.test_doctor import (
     create,
     headless_service,
@@ -136,7 +136,7 @@ async def settled(cluster: Cluster, ns: str, wanted: tuple[str, ...]) -> None:
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
         with contextlib.suppress(Exception):
-            world = world_of(await read_objects(cluster, namespace=ns, name="redis", doctor=True))
+            world = World.of(await read_objects(cluster, namespace=ns, name="redis", doctor=True))
             found = diagnose(world)
             if not wanted and not found:
                 return

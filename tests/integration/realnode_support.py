@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes_asyncio.client import ApiClient
 
 from stswatch.lab import realnode
 from stswatch.lab.images import missing_tools
@@ -57,3 +58,28 @@ async def until(what: str, check: Any, *, wait_s: float = WAIT_S) -> Any:
             return value
         await asyncio.sleep(POLL_S)
     raise AssertionError(f"gave up after {wait_s:.0f}s waiting for {what}")
+
+
+async def api_call(
+    api: ApiClient,
+    method: str,
+    path: str,
+    query: list[tuple[str, str]] | None = None,
+    *,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One request by kubernetes-asyncio's own path, outside the product's client: a 4xx is its
+    `ApiException` (a test may impersonate another user through `headers`)."""
+    result: dict[str, Any] = await api.call_api(
+        path,
+        method,
+        query_params=query or [],
+        header_params={"Accept": "application/json", **(headers or {})},
+        body=body,
+        response_types_map={200: "object", 201: "object", 202: "object"},
+        auth_settings=["BearerToken"],
+        _return_http_data_only=True,
+        _request_timeout=30,
+    )
+    return result

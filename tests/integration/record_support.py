@@ -14,8 +14,8 @@ import yaml
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client import ApiClient
 
+from stswatch.kube.cluster import connect
 from stswatch.lab.lab import LabHandle
-from stswatch.record.cluster import connect
 from stswatch.record.recorder import Recorder, RecordSummary
 from stswatch.record.reflector import WatchTimeouts
 from stswatch.record.scope import RecordScope

@@ -38,7 +38,13 @@ import pytest_asyncio
 from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
-from realnode_support import ready, skip_unless_real_nodes_can_run, stop_leftover_labs, until
+from realnode_support import (
+    api_call,
+    ready,
+    skip_unless_real_nodes_can_run,
+    stop_leftover_labs,
+    until,
+)
 from record_support import duplicated_pairs, store_rows
 
 from stswatch.cli import main
@@ -50,7 +56,7 @@ from stswatch.lab.recorder_image import RECORDER_UID, build_recorder_image
 from stswatch.record.pieces import list_pieces
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import list_session_names, load_recording
-from stswatch.scenario.objects import Objects, _call
+from stswatch.scenario.objects import Objects
 from tests.fixtures.kustomization import render
 
 pytestmark = [pytest.mark.integration, pytest.mark.realnode]
@@ -175,7 +181,7 @@ def _path(document: dict[str, Any]) -> str:
 
 async def _server_side_apply(api: ApiClient, documents: list[dict[str, Any]]) -> None:
     for document in documents:
-        await _call(
+        await api_call(
             api,
             "PATCH",
             _path(document),
@@ -304,7 +310,7 @@ async def _recorder_pods(objects: Objects) -> list[dict[str, Any]]:
 
 
 async def _scale_recorder(api: ApiClient, namespace: str, replicas: int) -> None:
-    await _call(
+    await api_call(
         api,
         "PATCH",
         f"/apis/apps/v1/namespaces/{namespace}/deployments/stswatch",
@@ -319,7 +325,7 @@ async def _claim_directory(api: ApiClient, objects: Objects) -> Path:
         return claim if claim and claim["spec"].get("volumeName") else None
 
     claim = await until("the recorder's claim bound", bound)
-    volume = await _call(api, "GET", f"/api/v1/persistentvolumes/{claim['spec']['volumeName']}")
+    volume = await api_call(api, "GET", f"/api/v1/persistentvolumes/{claim['spec']['volumeName']}")
     return Path(volume["spec"]["hostPath"]["path"])
 
 
@@ -337,13 +343,13 @@ async def test_the_manifests_run_the_recorder_as_its_service_account(
     pod = await until("the recorder pod Ready", recorder_ready)
     assert pod["spec"]["serviceAccountName"] == "stswatch"
     assert pod["spec"]["securityContext"]["runAsUser"] == RECORDER_UID
-    lease = await _call(
+    lease = await api_call(
         api, "GET", f"/apis/coordination.k8s.io/v1/namespaces/{NAMESPACE}/leases/stswatch"
     )
     assert lease["spec"]["holderIdentity"].startswith(pod["metadata"]["name"]), lease["spec"]
     directory = await _claim_directory(api, recorder)
 
-    await _call(
+    await api_call(
         api,
         "POST",
         "/api/v1/namespaces",
@@ -434,11 +440,11 @@ async def test_of_two_replicas_one_records_and_the_other_takes_over(deployed: De
         return (holders[0], standbys[0]) if len(holders) == 1 and standbys else None
 
     holder, standby = await until("one recorder Ready, one standing by", holder_and_standby)
-    lease = await _call(deployed.api, "GET", lease_path)
+    lease = await api_call(deployed.api, "GET", lease_path)
     assert lease["spec"]["holderIdentity"].startswith(holder["metadata"]["name"])
     assert not lease["spec"]["holderIdentity"].startswith(standby["metadata"]["name"])
     directory = await _claim_directory(deployed.api, recorder)
-    await _call(
+    await api_call(
         deployed.api,
         "POST",
         "/api/v1/namespaces",
@@ -459,7 +465,7 @@ async def test_of_two_replicas_one_records_and_the_other_takes_over(deployed: De
     await recorder.delete("Pod", holder["metadata"]["name"])
 
     async def taken_over() -> dict[str, Any] | None:
-        found = await _call(deployed.api, "GET", lease_path)
+        found = await api_call(deployed.api, "GET", lease_path)
         name = found["spec"].get("holderIdentity") or ""
         pods = {p["metadata"]["name"]: p for p in await _recorder_pods(recorder)}
         new = pods.get(name.split("/")[0])
@@ -550,10 +556,10 @@ async def _rbac_refuses_secrets(api: ApiClient) -> None:
     """As the ServiceAccount (impersonated, as `kubectl --as` does): pods yes, secrets no."""
     user = f"system:serviceaccount:{NAMESPACE}:stswatch"
     headers = {"Impersonate-User": user}
-    pods = await _call(api, "GET", f"/api/v1/namespaces/{WEB}/pods", headers=headers)
+    pods = await api_call(api, "GET", f"/api/v1/namespaces/{WEB}/pods", headers=headers)
     assert pods["items"], "the ServiceAccount lists the pods it records"
     for path in (f"/api/v1/namespaces/{WEB}/secrets", f"/api/v1/namespaces/{NAMESPACE}/secrets"):
         with pytest.raises(ApiException) as refused:
-            await _call(api, "GET", path, headers=headers)
+            await api_call(api, "GET", path, headers=headers)
         assert refused.value.status == 403, refused.value
         assert "secrets" in str(refused.value.body), refused.value.body

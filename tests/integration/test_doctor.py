@@ -20,11 +20,12 @@ from kubernetes_asyncio.client import ApiClient
 
 from stswatch.cli import main
 from stswatch.errors import ExitCode
+from stswatch.kube.cluster import connect
 from stswatch.lab.lab import LabHandle
 from stswatch.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
-from stswatch.live import SetObjects, watch_world
-from stswatch.record.cluster import connect
+from stswatch.live import watch_world
 from stswatch.reports import causes
+from stswatch.set_objects import SetObjects
 
 pytestmark = pytest.mark.integration
 
@@ -312,8 +313,14 @@ async def test_first_consumer_that_cannot_be_scheduled(
         body = redis(replicas=1, storage_class=name)
         body["spec"]["template"]["spec"]["nodeSelector"] = {"disk": "ssd"}  # no node has it
         await create(kube_api, namespace, body)
+        # The claim waits for its consumer from the start; it is an error once the scheduler
+        # has said why the consumer cannot run (PodScheduled False), a moment later.
         finding = await until_finding(
-            lab, namespace, causes.CLAIM_NOT_BOUND, causes.WAITING_FOR_CONSUMER
+            lab,
+            namespace,
+            causes.CLAIM_NOT_BOUND,
+            causes.WAITING_FOR_CONSUMER,
+            saying="PodScheduled False",
         )
         assert finding["severity"] == "error"
         assert "pod redis-0: PodScheduled False (Unschedulable:" in text_of(finding)

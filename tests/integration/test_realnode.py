@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from kubernetes_asyncio.client import ApiClient
 from realnode_support import (
     POLL_S,
+    api_call,
     ready,
     skip_unless_real_nodes_can_run,
     until,
@@ -44,7 +45,7 @@ from stswatch.reports.proofs.render import progress_lines
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import list_session_names, load_recording
-from stswatch.scenario.objects import Objects, _call, create_namespace, delete_namespace
+from stswatch.scenario.objects import Objects, create_namespace, delete_namespace
 from stswatch.scenario.runner import namespace_labels
 from tests.fixtures.hostile import privileged_pod, scenario_applying
 from tests.fixtures.verdicts import unexplained_inconclusive
@@ -188,7 +189,7 @@ async def test_redis_data_survives_pod_deletion(real_lab: LabHandle, objects: Ob
     # local-volume semantics: the volume was made for, and is tied to, the pod's node
     bound = await objects.get("PersistentVolumeClaim", claim)
     assert bound is not None
-    volume = await _call(
+    volume = await api_call(
         objects.api, "GET", f"/api/v1/persistentvolumes/{bound['spec']['volumeName']}"
     )
     (term,) = volume["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"]

@@ -29,8 +29,8 @@ from record_support import (
     until,
 )
 
+from stswatch.kube.kinds import WATCHED_KINDS
 from stswatch.lab.lab import LabHandle
-from stswatch.record.kinds import WATCHED_KINDS
 from stswatch.record.scope import RecordScope
 from stswatch.reports.recording import Recording, load_recording
 

@@ -18,9 +18,9 @@ from record_support import recording, service_account_kubeconfig
 
 from stswatch.cli import main
 from stswatch.errors import ExitCode, SessionHeldError
+from stswatch.kube.cluster import connect
 from stswatch.lab.lab import LabHandle
 from stswatch.record import lease as lease_module
-from stswatch.record.cluster import connect
 from stswatch.record.holder import host_identity
 from stswatch.record.lease import SessionLease
 from stswatch.record.recorder import Recorder

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from stswatch import safe_text
 from stswatch.cli import main
 from stswatch.errors import ClusterError, ExitCode
+from stswatch.kube.api import Request, checked_shape, list_page
 from stswatch.live import CLAIM_SHAPE, POD_SHAPE, SET_SHAPE
-from stswatch.record.api import Request, checked_shape, list_page
 from stswatch.reports.live.doctor import diagnose, render_text
 from stswatch.reports.live.status import set_status
 from stswatch.reports.live.status_render import render_table

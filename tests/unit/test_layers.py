@@ -27,7 +27,13 @@ def test_only_the_cli_and_the_pipeline_see_both_sides() -> None:
     def within(module: str, *rooms: str) -> bool:
         return any(module == room or module.startswith(f"{room}.") for room in rooms)
 
-    recording = ("stswatch.record", "stswatch.scenario", "stswatch.lab", "stswatch.live")
+    recording = (
+        "stswatch.kube",
+        "stswatch.record",
+        "stswatch.scenario",
+        "stswatch.lab",
+        "stswatch.live",
+    )
     both = {
         module
         for module in graph.modules

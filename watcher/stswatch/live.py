@@ -3,62 +3,32 @@
 One GET of the set, then every other read at once (pods by the set's selector, claims, the
 governing Service and its EndpointSlices; for `doctor` also PVs, StorageClasses, Events and
 Nodes), so the answer costs about two round trips whatever the replica count. A 404 names what
-exists nearby; a 401/403 names the verb and resource (`stswatch.record.api.failure_for`).
+exists nearby; a 401/403 names the verb and resource (`stswatch.kube.api.failure_for`). The
+reads are `stswatch.kube.verbs`, the client the recorder and the scenario driver use too.
 """
 
 import asyncio
 import difflib
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from stswatch.errors import ClusterError, ForbiddenError, NotFoundError
-from stswatch.record.api import (
+from stswatch.errors import ForbiddenError, NotFoundError
+from stswatch.kube.api import (
     TRANSIENT_ERRORS,
     GoneError,
-    MissingError,
     Request,
     Shape,
     checked_shape,
-    continue_token,
-    get_json,
     iter_lines,
-    list_page,
     open_response,
 )
-from stswatch.record.cluster import Cluster
+from stswatch.kube.cluster import Cluster
+from stswatch.kube.verbs import get_or_none, list_all
+from stswatch.set_objects import Obj, SetObjects
 
-Obj = dict[str, Any]
-
-_READ = aiohttp.ClientTimeout(total=60, sock_connect=10)
-
-
-@dataclass(frozen=True)
-class SetObjects:
-    """What one read saw, as the API returned it; the fields of `stswatch.reports.live.world.World`.
-
-    (`watcher/` never imports `reports/`: the CLI turns this into a `World`.)
-    """
-
-    namespace: str
-    statefulset: Obj
-    now: float
-    pods: tuple[Obj, ...]
-    claims: tuple[Obj, ...]
-    volumes: tuple[Obj, ...]
-    storage_classes: tuple[Obj, ...]
-    service: Obj | None
-    endpoint_slices: tuple[Obj, ...]
-    events: tuple[Obj, ...]
-    nodes: tuple[Obj, ...]
-    nodes_known: bool
-    unreadable: tuple[str, ...]
-
-
-_PAGE = 500
 WATCH_SECONDS = 300
 # A watch without a resourceVersion starts at "now": a 410 only means "watch again".
 _RETRY_WATCH: tuple[type[BaseException], ...] = (*TRANSIENT_ERRORS, GoneError)
@@ -165,47 +135,6 @@ def label_selector(selector: Obj) -> str:
     return ",".join(t for t in terms if t)
 
 
-async def _get(cluster: Cluster, path: str, what: str) -> Obj | None:
-    """GET one object; None on 404."""
-    try:
-        return await get_json(cluster.api, Request(path, "get", what), limits=_READ)
-    except MissingError:
-        return None
-    except TRANSIENT_ERRORS as exc:
-        raise ClusterError(f"cannot get {what} from {cluster.server_url}: {exc}") from exc
-
-
-async def _list(
-    cluster: Cluster,
-    path: str,
-    what: str,
-    params: tuple[tuple[str, str], ...] = (),
-    *,
-    shape: Shape = (),
-) -> list[Obj]:
-    """LIST a collection, every page, each item checked against `shape`; a 404 (kind not
-    served) is an empty list."""
-    items: list[Obj] = []
-    token = ""
-    seen: set[str] = set()
-    while True:
-        query = (*params, ("limit", str(_PAGE)), *((("continue", token),) if token else ()))
-        request = Request(path, "list", what, query)
-        try:
-            page = await get_json(cluster.api, request, limits=_READ)
-        except MissingError:
-            return items
-        except TRANSIENT_ERRORS as exc:
-            raise ClusterError(f"cannot list {what} from {cluster.server_url}: {exc}") from exc
-        page_items, metadata = list_page(page, request=request, server=cluster.server_url)
-        for item in page_items:
-            checked_shape(item, shape, request=request, server=cluster.server_url)
-        items.extend(page_items)
-        token = continue_token(metadata, seen=seen, request=request, server=cluster.server_url)
-        if not token:
-            return items
-
-
 def _nearby(name: str, names: list[str], *, kinds: str) -> str:
     """`; did you mean redis?`, `; the StatefulSets there: a, b`, `; there are no StatefulSets`."""
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
@@ -229,12 +158,14 @@ async def read_statefulset(cluster: Cluster, *, namespace: str, name: str) -> Ob
     """
     path = f"/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}"
     what = f"statefulsets/{name} in namespace '{namespace}'"
-    found = await _get(cluster, path, what)
+    found = await get_or_none(cluster.api, path, what=what)
     if found is not None:
         request = Request(path, "get", what)
         return checked_statefulset(found, request=request, server=cluster.server_url)
     try:
-        exists = await _get(cluster, f"/api/v1/namespaces/{namespace}", f"namespace {namespace}")
+        exists = await get_or_none(
+            cluster.api, f"/api/v1/namespaces/{namespace}", what=f"namespace {namespace}"
+        )
     except ForbiddenError:
         exists = {}
     if exists is None:
@@ -258,7 +189,7 @@ async def read_statefulset(cluster: Cluster, *, namespace: str, name: str) -> Ob
 async def _names(cluster: Cluster, path: str, what: str) -> list[str] | None:
     """The names in a collection; None when the reader may not list it."""
     try:
-        items = await _list(cluster, path, what)
+        items = await list_all(cluster.api, path, what=what)
     except ForbiddenError:
         return None
     return [str((i.get("metadata") or {}).get("name")) for i in items]
@@ -273,29 +204,31 @@ async def read_objects(cluster: Cluster, *, namespace: str, name: str, doctor: b
     ns_path = f"/api/v1/namespaces/{namespace}"
     in_ns = f"in namespace '{namespace}'"
     reads: dict[str, Awaitable[Any]] = {
-        "pods": _list(
-            cluster,
+        "pods": list_all(
+            cluster.api,
             f"{ns_path}/pods",
-            f"pods {in_ns}",
-            (("labelSelector", selector),),
+            what=f"pods {in_ns}",
+            params=(("labelSelector", selector),),
             shape=POD_SHAPE,
         ),
-        "claims": _list(
-            cluster,
+        "claims": list_all(
+            cluster.api,
             f"{ns_path}/persistentvolumeclaims",
-            f"persistentvolumeclaims {in_ns}",
+            what=f"persistentvolumeclaims {in_ns}",
             shape=CLAIM_SHAPE,
         ),
     }
     if service_name:
-        reads["service"] = _get(
-            cluster, f"{ns_path}/services/{service_name}", f"services/{service_name} {in_ns}"
+        reads["service"] = get_or_none(
+            cluster.api,
+            f"{ns_path}/services/{service_name}",
+            what=f"services/{service_name} {in_ns}",
         )
-        reads["slices"] = _list(
-            cluster,
+        reads["slices"] = list_all(
+            cluster.api,
             f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices",
-            f"endpointslices {in_ns}",
-            (("labelSelector", f"kubernetes.io/service-name={service_name}"),),
+            what=f"endpointslices {in_ns}",
+            params=(("labelSelector", f"kubernetes.io/service-name={service_name}"),),
         )
     unreadable: list[str] = []
     if doctor:
@@ -306,8 +239,8 @@ async def read_objects(cluster: Cluster, *, namespace: str, name: str, doctor: b
             ("classes", "/apis/storage.k8s.io/v1/storageclasses", "storageclasses"),
             ("nodes", "/api/v1/nodes", "nodes"),
         ):
-            reads[key] = _optional(_list(cluster, path, resource), resource, unreadable)
-        reads["events"] = _list(cluster, f"{ns_path}/events", f"events {in_ns}")
+            reads[key] = _optional(list_all(cluster.api, path, what=resource), resource, unreadable)
+        reads["events"] = list_all(cluster.api, f"{ns_path}/events", what=f"events {in_ns}")
     results = dict(zip(reads, await asyncio.gather(*reads.values()), strict=True))
     pods = [p for p in results["pods"] if _belongs(p, name)]
     return SetObjects(

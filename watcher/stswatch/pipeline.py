@@ -10,15 +10,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from stswatch.errors import ExitCode, StswatchError
+from stswatch.errors import ExitCode, StswatchError, UsageError
 from stswatch.output import write_output
 from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.verdict import VerifyResult
+from stswatch.reports.recording import list_session_names
 from stswatch.reports.timeline.compare import Comparison, compare
 from stswatch.reports.timeline.html import render_comparison, render_report
 from stswatch.reports.timeline.model import Timeline
 from stswatch.scenario import Policy, Scenario
-from stswatch.scenario.runner import PolicyRun, ScenarioTarget, run_scenario
+from stswatch.scenario.runner import PolicyRun, ScenarioTarget, run_scenario, session_name
 
 Progress = Callable[[str], None]
 
@@ -82,8 +83,10 @@ def run_and_report(
     """Run the scenario once per policy while recording (`stswatch.scenario.runner`), then
     verify, report and compare the sessions (`report_scenario`).
 
-    `target` is resolved inside the run's event loop (it may start the local lab).
+    `target` is resolved inside the run's event loop (it may start the local lab). A session
+    the store already holds is refused first (`refuse_existing_sessions`), before any cluster.
     """
+    refuse_existing_sessions(db_path, [session_name(prefix, p) for p in policies])
 
     async def record() -> tuple[PolicyRun, ...]:
         return await run_scenario(
@@ -100,6 +103,17 @@ def run_and_report(
 
     runs = asyncio.run(record())
     return report_scenario(scenario, runs, db_path=db_path, out_dir=out_dir, progress=progress)
+
+
+def refuse_existing_sessions(db_path: Path, sessions: Sequence[str]) -> None:
+    """A scenario records fresh sessions; resuming one would mix two runs in one recording."""
+    if not db_path.is_file():
+        return
+    taken = sorted(set(sessions) & set(list_session_names(db_path)))
+    if taken:
+        raise UsageError(
+            f"{db_path} already holds session {taken[0]!r}; pick another --session prefix"
+        )
 
 
 def report_scenario(

@@ -13,7 +13,7 @@ import aiohttp
 import click
 import pytest
 
-from stswatch.record.kinds import WATCHED_KINDS
+from stswatch.kube.kinds import WATCHED_KINDS
 from stswatch.record.metrics import FlightMetrics, parse_listen, serving_health
 from stswatch.record.permissions import needed
 from stswatch.record.scope import RecordScope

@@ -49,7 +49,7 @@ def test_a_default_lab_keeps_upstreams_limits_and_kwoks_own_configuration() -> N
         "--config=/lab/stages.yaml"
     ]
     assert Throughput().kwok_configuration() is None
-    assert fake_node("n").status.capacity["pods"] == "110"
+    assert fake_node("n")["status"]["capacity"]["pods"] == "110"
 
 
 def test_for_scale_raises_the_controllers_and_gives_kwok_more_workers() -> None:
@@ -63,7 +63,7 @@ def test_for_scale_raises_the_controllers_and_gives_kwok_more_workers() -> None:
     # The apiserver is not throttled for system:masters: its flags do not change.
     assert specs["kube-apiserver"].argv == _specs(Throughput())["kube-apiserver"].argv
     node = fake_node("n", pods=scale.pods_per_node)
-    assert node.status.capacity["pods"] == node.status.allocatable["pods"] == "1000"
+    assert node["status"]["capacity"]["pods"] == node["status"]["allocatable"]["pods"] == "1000"
 
 
 def test_the_kwok_configuration_spells_out_every_default_kwok_would_set() -> None:

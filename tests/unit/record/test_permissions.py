@@ -7,8 +7,8 @@ import pytest
 from aiohttp import web
 
 from stswatch.errors import ExitCode
-from stswatch.record.cluster import Cluster
-from stswatch.record.kinds import WATCHED_KINDS
+from stswatch.kube.cluster import Cluster
+from stswatch.kube.kinds import WATCHED_KINDS
 from stswatch.record.permissions import MissingPermissionsError, needed
 from stswatch.record.recorder import Recorder
 from stswatch.record.scope import RecordScope

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from stswatch.errors import NotFoundError
-from stswatch.record.cluster import Cluster
+from stswatch.kube.cluster import Cluster
 from stswatch.record.recorder import Recorder, ScopeMismatchError
 from stswatch.record.scope import RecordScope
 from stswatch.reports.recording import load_recording

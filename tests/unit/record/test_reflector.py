@@ -16,7 +16,7 @@ from aiohttp import web
 from kubernetes_asyncio.client import ApiClient, Configuration
 
 from stswatch.errors import ClusterError, ExitCode, ForbiddenError
-from stswatch.record.kinds import POD
+from stswatch.kube.kinds import POD
 from stswatch.record.records import ChangeRecord, GapRecord, Record
 from stswatch.record.reflector import Reflector, WatchTimeouts
 from stswatch.record.scope import NamespaceWorld

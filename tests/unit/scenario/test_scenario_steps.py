@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from stswatch.errors import BadInputError, ExecCheckError, ExitCode, WaitTimeoutError
+from stswatch.kube.verbs import TransientClusterError
 from stswatch.scenario import parse_scenario
 from stswatch.scenario.conditions import observe
 from stswatch.scenario.exec_stream import ExecResult
 from stswatch.scenario.model import ReadyReplicas, RolloutComplete
-from stswatch.scenario.objects import TransientScenarioError
 from stswatch.scenario.steps import run_steps
 
 _uids = itertools.count(1)
@@ -241,7 +241,7 @@ async def test_wait_looks_again_after_a_transient_api_error() -> None:
         async def get(self, kind: str, name: str) -> dict[str, Any] | None:
             if self.failures:
                 self.failures -= 1
-                raise TransientScenarioError("GET /api/v1/...: API server unreachable")
+                raise TransientClusterError("GET /api/v1/...: API server unreachable")
             return await super().get(kind, name)
 
     objects, marks, lines = Flaky(), Marks(), []

@@ -1,9 +1,7 @@
 """Recording from a terminal: connect, stop on Ctrl-C/SIGTERM, show the live status, summarise."""
 
 import asyncio
-import os
 import signal
-import socket
 import sys
 import threading
 from dataclasses import dataclass
@@ -11,9 +9,9 @@ from pathlib import Path
 from typing import TextIO
 
 from stswatch.cli.status_line import LiveTally, show_status
-from stswatch.record.cluster import IN_CLUSTER, connect
+from stswatch.kube.cluster import connect
 from stswatch.record.flight import FlightConfig, FlightRecorder, FlightSummary
-from stswatch.record.lease import SessionLease
+from stswatch.record.lease import lease_for
 from stswatch.record.metrics import FlightMetrics, serving_health
 from stswatch.record.recorder import Recorder, RecordSummary
 from stswatch.record.scope import RecordScope
@@ -57,17 +55,7 @@ async def record_from_terminal(
             ),
             keep_env=request.keep_env,
             observer=tally.observe,
-            # In a pod, the session's Lease guards it across nodes and volumes as well.
-            lease=(
-                SessionLease(
-                    cluster.api,
-                    namespace=cluster.default_namespace,
-                    session=request.session,
-                    identity=f"{socket.gethostname()}/{os.getpid()}",
-                )
-                if cluster.source == IN_CLUSTER
-                else None
-            ),
+            lease=lease_for(cluster, session=request.session),
         )
         loop = asyncio.get_running_loop()
         # Only the main thread may take signals (a test may run the command in a worker thread).

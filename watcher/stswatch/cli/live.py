@@ -16,8 +16,8 @@ import click
 from stswatch.cli import main
 from stswatch.cli.options import cluster_options
 from stswatch.errors import ExitCode
-from stswatch.live import SetObjects, read_objects, watch_world
-from stswatch.record.cluster import connect
+from stswatch.kube.cluster import connect
+from stswatch.live import read_objects, watch_world
 from stswatch.reports.live.doctor import diagnose, has_errors
 from stswatch.reports.live.doctor import render_json as doctor_json
 from stswatch.reports.live.doctor import render_text as doctor_text
@@ -28,7 +28,8 @@ from stswatch.reports.live.status_render import (
     render_table,
     render_yaml,
 )
-from stswatch.reports.live.world import World, world_of
+from stswatch.reports.live.world import World
+from stswatch.set_objects import SetObjects
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -72,7 +73,7 @@ async def _with_cluster(
         )
     finally:
         await cluster.close()
-    return world_of(objects)
+    return World.of(objects)
 
 
 @main.command()
@@ -117,7 +118,7 @@ async def _watch(
 
     def redraw(objects: SetObjects) -> None:
         stamp = datetime.now(tz=UTC).strftime("%H:%M:%S")
-        shown, said = watch_frame(output, set_status(world_of(objects)), stamp=stamp, tty=tty)
+        shown, said = watch_frame(output, set_status(World.of(objects)), stamp=stamp, tty=tty)
         click.echo(said, err=True, nl=False)
         click.echo(shown, nl=False)
 

@@ -16,14 +16,12 @@ from stswatch.cli.log import configure_logging
 from stswatch.cli.options import F, cluster_options, db_option
 from stswatch.pipeline import ComparisonReport, SessionReport, run_and_report
 from stswatch.reports.proofs.verdict import OUTCOMES
-from stswatch.reports.recording import list_session_names
 from stswatch.scenario import POLICIES, Policy, Scenario, builtin_names, load_scenario
 from stswatch.scenario.exec_summary import exec_summary
 from stswatch.scenario.runner import (
     PolicyRun,
     ScenarioTarget,
     default_session_prefix,
-    session_name,
 )
 from stswatch.scenario.target import lab_target, resolve_target
 
@@ -215,7 +213,6 @@ def _run_and_print(
 ) -> int:
     """Record, verify, report and print the verdicts of one scenario; its exit code (non-zero on
     a failed step or verdict)."""
-    _refuse_existing_sessions(db_path, [session_name(prefix, p) for p in policies])
     configure_logging()  # the recorder's logs go to stderr, next to the progress lines
     result = run_and_report(
         scenario,
@@ -236,18 +233,6 @@ def _run_and_print(
     if result.comparison is not None:
         _print_comparison(result.reported, result.comparison)
     return int(result.exit_code)
-
-
-def _refuse_existing_sessions(db_path: Path, sessions: Sequence[str]) -> None:
-    """A scenario records fresh sessions; resuming one would mix two runs in one recording."""
-    if not db_path.is_file():
-        return
-    taken = sorted(set(sessions) & set(list_session_names(db_path)))
-    if taken:
-        raise click.BadParameter(
-            f"{db_path} already holds session {taken[0]!r}; pick another --session prefix",
-            param_hint="--session",
-        )
 
 
 def _print_comparison(sessions: Sequence[SessionReport], compared: ComparisonReport) -> None:

@@ -6,8 +6,9 @@ PV binder then binds both, as it does for any external provisioner. Released PVs
 deleted (reclaimPolicy Delete) and so is their data directory. With a WaitForFirstConsumer class
 (labs with real nodes) a claim is provisioned only once the scheduler picked a node for it
 (annotation volume.kubernetes.io/selected-node), and its PV gets node affinity to that node:
-local-volume semantics. A list, then a watch from the list's resourceVersion; on any
-error or expiry the loop lists again after a short backoff, so an apiserver restart is survived.
+local-volume semantics. A list, then a watch from the list's resourceVersion, through the one
+API client (`stswatch.kube.verbs`, plain JSON); on any error or expiry the loop lists again
+after a short backoff, so an apiserver restart is survived.
 """
 
 import argparse
@@ -17,79 +18,83 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kubernetes_asyncio import client, config, watch
-from kubernetes_asyncio.client.exceptions import ApiException
+from kubernetes_asyncio import config
+from kubernetes_asyncio.client import ApiClient
 
+from stswatch.errors import StswatchError
+from stswatch.kube import verbs
+from stswatch.kube.api import ConflictError
 from stswatch.lab.components import PROVISIONER_NAME
 
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
 WAIT_FOR_CONSUMER = "WaitForFirstConsumer"
 WATCH_SECONDS = 60
 RETRY_SECONDS = 1.0
+_CLAIMS = "/api/v1/persistentvolumeclaims"
+_VOLUMES = "/api/v1/persistentvolumes"
+_STORAGE_CLASSES = "/apis/storage.k8s.io/v1/storageclasses"
 
 log = logging.getLogger("stswatch.lab.provisioner")
 
+Obj = dict[str, Any]
 
-def volume_for_claim(claim: Any, *, storage_class: str, volumes: Path) -> client.V1PersistentVolume:
+
+def volume_for_claim(claim: Obj, *, storage_class: str, volumes: Path) -> Obj:
     """The PV serving `claim`: same size and access modes, pre-bound by claimRef."""
-    meta = claim.metadata
-    name = f"pvc-{meta.uid}"
-    node = (meta.annotations or {}).get(SELECTED_NODE)
-    affinity = None
+    meta, spec = claim["metadata"], claim.get("spec") or {}
+    name = f"pvc-{meta['uid']}"
+    node = (meta.get("annotations") or {}).get(SELECTED_NODE)
+    volume_spec: Obj = {
+        "capacity": {"storage": spec["resources"]["requests"]["storage"]},
+        "accessModes": spec.get("accessModes"),
+        "persistentVolumeReclaimPolicy": "Delete",
+        "storageClassName": storage_class,
+        "volumeMode": spec.get("volumeMode") or "Filesystem",
+        "hostPath": {"path": str(volumes / name)},
+        "claimRef": {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "namespace": meta.get("namespace"),
+            "name": meta.get("name"),
+            "uid": meta["uid"],
+        },
+    }
     if node:
-        term = client.V1NodeSelectorTerm(
-            match_expressions=[
-                client.V1NodeSelectorRequirement(
-                    key="kubernetes.io/hostname", operator="In", values=[node]
-                )
+        term = {
+            "matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}
             ]
-        )
-        affinity = client.V1VolumeNodeAffinity(
-            required=client.V1NodeSelector(node_selector_terms=[term])
-        )
-    return client.V1PersistentVolume(
-        metadata=client.V1ObjectMeta(
-            name=name, annotations={"pv.kubernetes.io/provisioned-by": PROVISIONER_NAME}
-        ),
-        spec=client.V1PersistentVolumeSpec(
-            capacity={"storage": claim.spec.resources.requests["storage"]},
-            access_modes=claim.spec.access_modes,
-            persistent_volume_reclaim_policy="Delete",
-            storage_class_name=storage_class,
-            volume_mode=claim.spec.volume_mode or "Filesystem",
-            host_path=client.V1HostPathVolumeSource(path=str(volumes / name)),
-            node_affinity=affinity,
-            claim_ref=client.V1ObjectReference(
-                api_version="v1",
-                kind="PersistentVolumeClaim",
-                namespace=meta.namespace,
-                name=meta.name,
-                uid=meta.uid,
-            ),
-        ),
-    )
+        }
+        volume_spec["nodeAffinity"] = {"required": {"nodeSelectorTerms": [term]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {
+            "name": name,
+            "annotations": {"pv.kubernetes.io/provisioned-by": PROVISIONER_NAME},
+        },
+        "spec": volume_spec,
+    }
 
 
-async def provision(
-    core: client.CoreV1Api, *, claim: Any, storage_class: str, volumes: Path
-) -> None:
+async def provision(api: ApiClient, *, claim: Obj, storage_class: str, volumes: Path) -> None:
     """Create the claim's PV unless the claim is bound, not ours, or already has one."""
-    if claim.spec.storage_class_name != storage_class or claim.spec.volume_name:
+    meta, spec = claim.get("metadata") or {}, claim.get("spec") or {}
+    if spec.get("storageClassName") != storage_class or spec.get("volumeName"):
         return
-    if claim.metadata.deletion_timestamp is not None or claim.status.phase != "Pending":
+    if meta.get("deletionTimestamp") or (claim.get("status") or {}).get("phase") != "Pending":
         return
-    selected = SELECTED_NODE in (claim.metadata.annotations or {})
-    if not selected and await _binding_mode(core, storage_class) == WAIT_FOR_CONSUMER:
+    selected = SELECTED_NODE in (meta.get("annotations") or {})
+    if not selected and await _binding_mode(api, storage_class) == WAIT_FOR_CONSUMER:
         return  # the scheduler picks the node first
     volume = volume_for_claim(claim, storage_class=storage_class, volumes=volumes)
-    _data_directory(Path(volume.spec.host_path.path))
+    _data_directory(Path(volume["spec"]["hostPath"]["path"]))
+    name = volume["metadata"]["name"]
     try:
-        await core.create_persistent_volume(volume)
-    except ApiException as exc:
-        if exc.status != 409:
-            raise
+        await verbs.create(api, _VOLUMES, what=f"persistentvolumes/{name}", body=volume)
+    except ConflictError:
         return
-    log.info("provisioned %s for %s/%s", volume.metadata.name, *_claim_key(claim))
+    log.info("provisioned %s for %s/%s", name, *_claim_key(claim))
 
 
 def _data_directory(path: Path) -> None:
@@ -103,82 +108,76 @@ def _data_directory(path: Path) -> None:
 _binding_modes: dict[str, str] = {}
 
 
-async def _binding_mode(core: client.CoreV1Api, storage_class: str) -> str:
+async def _binding_mode(api: ApiClient, storage_class: str) -> str:
     """The class's volumeBindingMode (immutable, so asked once it exists)."""
     if storage_class not in _binding_modes:
-        try:
-            storage = client.StorageV1Api(core.api_client)  # type: ignore[attr-defined]
-            found = await storage.read_storage_class(storage_class)
-        except ApiException as exc:
-            if exc.status == 404:
-                return "Immediate"
-            raise
-        _binding_modes[storage_class] = found.volume_binding_mode or "Immediate"
+        found = await verbs.get_or_none(
+            api, f"{_STORAGE_CLASSES}/{storage_class}", what=f"storageclasses/{storage_class}"
+        )
+        if found is None:
+            return "Immediate"
+        _binding_modes[storage_class] = str(found.get("volumeBindingMode") or "Immediate")
     return _binding_modes[storage_class]
 
 
-def _claim_key(claim: Any) -> tuple[str, str]:
-    return claim.metadata.namespace, claim.metadata.name
+def _claim_key(claim: Obj) -> tuple[str, str]:
+    meta = claim.get("metadata") or {}
+    return str(meta.get("namespace")), str(meta.get("name"))
 
 
-async def reclaim(core: client.CoreV1Api, *, storage_class: str, volumes: Path) -> None:
+async def reclaim(api: ApiClient, *, storage_class: str, volumes: Path) -> None:
     """Delete our Released volumes (their claims are gone) and their data directories."""
-    found = await core.list_persistent_volume()
-    for volume in found.items:
-        if volume.spec.storage_class_name == storage_class and volume.status.phase == "Released":
-            try:
-                await core.delete_persistent_volume(volume.metadata.name)
-                log.info("deleted released %s", volume.metadata.name)
-            except ApiException as exc:
-                if exc.status != 404:
-                    raise
-            data = volumes / volume.metadata.name
-            if volume.spec.host_path and volume.spec.host_path.path == str(data):
+    for volume in await verbs.list_all(api, _VOLUMES, what="persistentvolumes"):
+        spec, name = volume.get("spec") or {}, volume["metadata"]["name"]
+        phase = (volume.get("status") or {}).get("phase")
+        if spec.get("storageClassName") == storage_class and phase == "Released":
+            if await verbs.delete(api, f"{_VOLUMES}/{name}", what=f"persistentvolumes/{name}"):
+                log.info("deleted released %s", name)
+            data = volumes / name
+            if (spec.get("hostPath") or {}).get("path") == str(data):
                 await asyncio.to_thread(shutil.rmtree, data, ignore_errors=True)
 
 
-async def sync_once(core: client.CoreV1Api, *, storage_class: str, volumes: Path) -> str:
+async def sync_once(api: ApiClient, *, storage_class: str, volumes: Path) -> str:
     """List every claim, provision what is missing, reclaim; return the list's resourceVersion."""
-    claims = await core.list_persistent_volume_claim_for_all_namespaces()
-    for claim in claims.items:
-        await provision(core, claim=claim, storage_class=storage_class, volumes=volumes)
-    await reclaim(core, storage_class=storage_class, volumes=volumes)
-    return str(claims.metadata.resource_version)
+    claims = await verbs.list_all(api, _CLAIMS, what="persistentvolumeclaims")
+    for claim in claims:
+        await provision(api, claim=claim, storage_class=storage_class, volumes=volumes)
+    await reclaim(api, storage_class=storage_class, volumes=volumes)
+    return claims.resource_version
 
 
 async def watch_claims(
-    core: client.CoreV1Api, *, storage_class: str, volumes: Path, resource_version: str
+    api: ApiClient, *, storage_class: str, volumes: Path, resource_version: str
 ) -> None:
     """React to claim events for one watch request (bounded by WATCH_SECONDS)."""
-    async with watch.Watch() as stream:
-        async for event in stream.stream(
-            core.list_persistent_volume_claim_for_all_namespaces,
-            resource_version=resource_version,
-            timeout_seconds=WATCH_SECONDS,
-        ):
-            if event["type"] in ("ADDED", "MODIFIED"):
-                await provision(
-                    core, claim=event["object"], storage_class=storage_class, volumes=volumes
-                )
-            elif event["type"] == "DELETED":
-                await reclaim(core, storage_class=storage_class, volumes=volumes)
+    async for kind, claim in verbs.watch(
+        api,
+        _CLAIMS,
+        what="persistentvolumeclaims",
+        params=(("resourceVersion", resource_version),),
+        seconds=WATCH_SECONDS,
+    ):
+        if kind in ("ADDED", "MODIFIED"):
+            await provision(api, claim=claim, storage_class=storage_class, volumes=volumes)
+        elif kind == "DELETED":
+            await reclaim(api, storage_class=storage_class, volumes=volumes)
 
 
 async def run(*, kubeconfig: Path, storage_class: str, volumes: Path) -> None:
     """Provision forever: list, watch, and start over after any error."""
     api = await config.new_client_from_config(config_file=str(kubeconfig))
     async with api:
-        core = client.CoreV1Api(api)
         while True:
             try:
-                version = await sync_once(core, storage_class=storage_class, volumes=volumes)
+                version = await sync_once(api, storage_class=storage_class, volumes=volumes)
                 await watch_claims(
-                    core, storage_class=storage_class, volumes=volumes, resource_version=version
+                    api, storage_class=storage_class, volumes=volumes, resource_version=version
                 )
-            except (TimeoutError, ApiException, OSError) as exc:
+            except (StswatchError, OSError) as exc:  # refused, unanswered, expired, disk full
                 log.warning("provisioner loop restarts after: %s", exc)
                 await asyncio.sleep(RETRY_SECONDS)
-            except Exception:  # an aiohttp error mid-stream: log it and list again
+            except Exception:  # anything else: log it whole and list again
                 log.exception("provisioner loop restarts after an unexpected error")
                 await asyncio.sleep(RETRY_SECONDS)
 

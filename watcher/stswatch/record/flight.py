@@ -43,10 +43,10 @@ from stswatch.errors import (
     StoreWriteError,
     StswatchError,
 )
-from stswatch.record.api import TRANSIENT_ERRORS
-from stswatch.record.cluster import Cluster
+from stswatch.kube.api import TRANSIENT_ERRORS
+from stswatch.kube.cluster import Cluster
+from stswatch.kube.kinds import WATCHED_KINDS, Kind
 from stswatch.record.holder import Holder, host_identity
-from stswatch.record.kinds import WATCHED_KINDS, Kind
 from stswatch.record.lease import LEASE_DURATION_S, SessionLease
 from stswatch.record.metrics import FlightMetrics
 from stswatch.record.permissions import check_permissions

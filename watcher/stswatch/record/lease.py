@@ -11,7 +11,9 @@ read, so two claimants racing for an expired Lease cannot both win: the loser ge
 
 import asyncio
 import hashlib
+import os
 import re
+import socket
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +23,8 @@ import structlog
 from kubernetes_asyncio.client import ApiClient
 
 from stswatch.errors import SessionHeldError
-from stswatch.record.api import TRANSIENT_ERRORS, ConflictError, MissingError, Request, get_json
+from stswatch.kube.api import TRANSIENT_ERRORS, ConflictError, MissingError, Request, get_json
+from stswatch.kube.cluster import IN_CLUSTER, Cluster
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +39,24 @@ def lease_name(session: str) -> str:
     slug = _NOT_A_NAME.sub("-", session.lower()).strip("-")[:30] or "session"
     digest = hashlib.sha256(session.encode()).hexdigest()[:8]
     return f"stswatch-session-{slug}-{digest}"
+
+
+def lease_for(cluster: Cluster, *, session: str) -> "SessionLease | None":
+    """The session's Lease when the recorder runs in a pod (its service account), else None.
+
+    Every builder of a `Recorder` asks here: `stswatch record` and a scenario's runs alike. In a
+    pod two recorders may not share one store file, so only the Lease keeps them apart; outside
+    one the store's `holder` row does. The Lease lives in the pod's namespace, named after the
+    session, and names this process (`host/pid`) as its holder.
+    """
+    if cluster.source != IN_CLUSTER:
+        return None
+    return SessionLease(
+        cluster.api,
+        namespace=cluster.default_namespace,
+        session=session,
+        identity=f"{socket.gethostname()}/{os.getpid()}",
+    )
 
 
 def _micro_time(seconds: float) -> str:

@@ -18,8 +18,8 @@ import structlog
 from kubernetes_asyncio.client import ApiClient
 
 from stswatch.errors import ClusterError, ForbiddenError
-from stswatch.record.api import TRANSIENT_ERRORS, MissingError, Request, get_json, open_response
-from stswatch.record.kinds import STATEFUL_SET, Kind
+from stswatch.kube.api import TRANSIENT_ERRORS, MissingError, Request, get_json, open_response
+from stswatch.kube.kinds import STATEFUL_SET, Kind
 from stswatch.record.scope import RecordScope
 
 log = structlog.get_logger(__name__)

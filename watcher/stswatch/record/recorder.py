@@ -21,10 +21,10 @@ import psutil
 import structlog
 
 from stswatch.errors import StoreError, StswatchError, UsageError, WaitTimeoutError, first_failure
-from stswatch.record.api import TRANSIENT_ERRORS
-from stswatch.record.cluster import Cluster
+from stswatch.kube.api import TRANSIENT_ERRORS
+from stswatch.kube.cluster import Cluster
+from stswatch.kube.kinds import STATEFUL_SET, WATCHED_KINDS, Kind
 from stswatch.record.holder import Holder, host_identity
-from stswatch.record.kinds import STATEFUL_SET, WATCHED_KINDS, Kind
 from stswatch.record.lease import SessionLease
 from stswatch.record.permissions import check_permissions
 from stswatch.record.records import GapRecord, MarkRecord, Record

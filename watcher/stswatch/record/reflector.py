@@ -27,7 +27,7 @@ import structlog
 from kubernetes_asyncio.client import ApiClient
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
-from stswatch.record.api import (
+from stswatch.kube.api import (
     TRANSIENT_ERRORS,
     GoneError,
     Request,
@@ -41,7 +41,7 @@ from stswatch.record.api import (
     server_of,
     watch_event,
 )
-from stswatch.record.kinds import Kind
+from stswatch.kube.kinds import Kind
 from stswatch.record.records import (
     ChangeRecord,
     Event,

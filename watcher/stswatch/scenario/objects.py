@@ -1,33 +1,29 @@
 """The few API calls a scenario makes, on plain JSON objects in one namespace.
 
-Raw `ApiClient.call_api` on the paths `stswatch.record.kinds` already knows keeps every kind on one
-code
-path (apply, patch, delete, get, list) and returns the server's JSON as dicts, which is what the
-wait conditions read.
+Every call goes through the one client, `stswatch.kube.verbs`, on the paths `stswatch.kube.kinds`
+knows: the server's JSON as dicts (what the wait conditions read), and every refusal worded by
+`stswatch.kube.api.failure_for`, as the recorder's are. Only the scenario's own words stay here:
+apply, exec over a websocket, the run's namespace, a Pod Security refusal.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import orjson
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
 from kubernetes_asyncio.stream import WsApiClient
 
-from stswatch.errors import (
-    BadInputError,
-    ClusterError,
-    ForbiddenError,
-    NotFoundError,
-    StswatchError,
-)
-from stswatch.record.kinds import PERSISTENT_VOLUME_CLAIM, POD, SERVICE, STATEFUL_SET, Kind
+from stswatch.errors import BadInputError, ClusterError, ForbiddenError, NotFoundError
+from stswatch.kube import verbs
+from stswatch.kube.api import ConflictError, Request
+from stswatch.kube.kinds import PERSISTENT_VOLUME_CLAIM, POD, SERVICE, STATEFUL_SET, Kind
 from stswatch.scenario.exec_stream import ExecOutput, ExecResult
 
 FIELD_MANAGER = "stswatch"
 KINDS: dict[str, Kind] = {k.name: k for k in (POD, PERSISTENT_VOLUME_CLAIM, SERVICE, STATEFUL_SET)}
-_JSON = {200: "object", 201: "object", 202: "object"}
 _PATCH_TYPES = {
     "apply": "application/apply-patch+yaml",  # the server reads JSON as YAML
     "strategic": "application/strategic-merge-patch+json",
@@ -38,11 +34,6 @@ _STORAGE_CLASSES = "/apis/storage.k8s.io/v1/storageclasses"
 _NAMESPACES = "/api/v1/namespaces"
 _NODES = "/api/v1/nodes"
 _KWOK_NODE = "kwok.x-k8s.io/node"
-_REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=10)
-
-
-class TransientScenarioError(ClusterError):
-    """The API server was unreachable or overloaded (429, 5xx); a wait may look again."""
 
 
 @dataclass(frozen=True)
@@ -54,18 +45,16 @@ class Objects:
 
     async def get(self, kind: str, name: str) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""
-        try:
-            return await _call(self.api, "GET", self._path(kind, name))
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise _api_error(exc, doing=f"get {kind} {name}") from exc
+        return await verbs.get_or_none(
+            self.api, self._path(kind, name), what=self._what(kind, name)
+        )
 
     async def items(self, kind: str, *, label_selector: str | None = None) -> list[dict[str, Any]]:
         """Every object of `kind` in the namespace, optionally filtered by labels."""
         query = [("labelSelector", label_selector)] if label_selector else []
         path = KINDS[kind].list_path(namespace=self.namespace)
-        return await _list(self.api, path, query=query, doing=f"list {kind}")
+        what = f"{KINDS[kind].plural} in namespace '{self.namespace}'"
+        return await verbs.list_all(self.api, path, what=what, params=query)
 
     async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
         """Server-side apply one manifest into the namespace (created or updated, forced)."""
@@ -87,11 +76,12 @@ class Objects:
         """Patch one object (`patch_type`: apply, strategic or merge)."""
         path = self._path(kind, name) + (f"/{subresource}" if subresource else "")
         query = query or [("fieldManager", FIELD_MANAGER)]
-        headers = {"Content-Type": _PATCH_TYPES[patch_type]}
-        try:
-            return await _call(self.api, "PATCH", path, query, body=body, headers=headers)
-        except ApiException as exc:
-            raise _api_error(exc, doing=f"{patch_type} patch {kind} {name}") from exc
+        what = self._what(kind, name, subresource=subresource)
+        content_type = _PATCH_TYPES[patch_type]
+        with _pod_security():
+            return await verbs.patch(
+                self.api, path, what=what, body=body, content_type=content_type, params=query
+            )
 
     async def delete(
         self, kind: str, name: str, *, propagation: str | None = None
@@ -106,11 +96,11 @@ class Objects:
         if propagation is not None:
             body["propagationPolicy"] = propagation
         try:
-            await _call(self.api, "DELETE", self._path(kind, name), body=body)
-        except ApiException as exc:
-            if exc.status in (404, 409):
-                return before
-            raise _api_error(exc, doing=f"delete {kind} {name}") from exc
+            await verbs.delete(
+                self.api, self._path(kind, name), what=self._what(kind, name), body=body
+            )
+        except ConflictError:  # the uid precondition failed: a successor, not ours to delete
+            return before
         return before
 
     async def exec(self, pod: str, *, command: list[str], container: str | None) -> ExecResult:
@@ -119,12 +109,14 @@ class Objects:
         query += [("stdout", "true"), ("stderr", "true"), ("stdin", "false"), ("tty", "false")]
         query += [("container", container)] if container else []
         doing = f"exec in pod {pod}"
+        what = self._what("Pod", pod, subresource="exec")
+        request = Request(f"{self._path('Pod', pod)}/exec", "create", what, query)
         output = ExecOutput()
         async with WsApiClient(configuration=self.api.configuration) as ws:
             try:
                 # Not preloaded: the preloading reader drops the exit status (see exec_stream).
                 connecting = await ws.call_api(
-                    f"{self._path('Pod', pod)}/exec",
+                    request.path,
                     "GET",
                     query_params=query,
                     auth_settings=["BearerToken"],
@@ -135,20 +127,31 @@ class Objects:
                         if message.type == aiohttp.WSMsgType.BINARY:
                             output.feed(message.data)
             except ApiException as exc:
-                raise _api_error(exc, doing=doing) from exc
+                body = exc.body if isinstance(exc.body, bytes) else str(exc.body or "").encode()
+                status = exc.status or 500
+                raise verbs.refusal(status, body, request=request, server=self._server) from exc
             except aiohttp.WSServerHandshakeError as exc:
                 # The upgrade is refused with the status a GET would get (404: no such pod).
                 if exc.status == 404:
                     missing = f"{doing}: no pod {pod} in namespace {self.namespace}"
                     raise NotFoundError(missing) from exc
-                refused = ApiException(status=exc.status, reason=exc.message)
-                raise _api_error(refused, doing=doing) from exc
+                body = exc.message.encode()
+                raise verbs.refusal(exc.status, body, request=request, server=self._server) from exc
             except aiohttp.ClientError as exc:
                 raise ClusterError(f"{doing}: {exc}") from exc
         return output.result()
 
     def _path(self, kind: str, name: str) -> str:
         return f"{KINDS[kind].list_path(namespace=self.namespace)}/{name}"
+
+    def _what(self, kind: str, name: str, *, subresource: str | None = None) -> str:
+        """`statefulsets/web in namespace 'x'`: the resource as RBAC and kubectl name it."""
+        resource = "/".join((KINDS[kind].plural, name, *((subresource,) if subresource else ())))
+        return f"{resource} in namespace '{self.namespace}'"
+
+    @property
+    def _server(self) -> str:
+        return str(self.api.configuration.host)
 
 
 async def create_namespace(api: ApiClient, *, name: str, labels: dict[str, str]) -> None:
@@ -157,26 +160,19 @@ async def create_namespace(api: ApiClient, *, name: str, labels: dict[str, str])
     `labels` should carry the Pod Security level it enforces (`stswatch.scenario.pod_security`).
     """
     body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
-    try:
-        await _call(api, "POST", _NAMESPACES, body=body)
-    except ApiException as exc:
-        raise _api_error(exc, doing=f"create namespace {name}") from exc
+    await verbs.create(api, _NAMESPACES, what=f"namespaces/{name}", body=body)
 
 
 async def delete_namespace(api: ApiClient, *, name: str) -> None:
     """Start deleting a namespace (does not wait for it to be gone)."""
-    try:
-        await _call(api, "DELETE", f"{_NAMESPACES}/{name}")
-    except ApiException as exc:
-        if exc.status != 404:
-            raise _api_error(exc, doing=f"delete namespace {name}") from exc
+    await verbs.delete(api, f"{_NAMESPACES}/{name}", what=f"namespaces/{name}")
 
 
 async def default_storage_class(api: ApiClient) -> str:
     """The cluster's default StorageClass name; a clear error when there is none."""
-    classes = await _list(api, _STORAGE_CLASSES, doing="list StorageClasses")
+    classes = await verbs.list_all(api, _STORAGE_CLASSES, what="storageclasses")
     for sc in classes:
-        if sc["metadata"].get("annotations", {}).get(_DEFAULT_CLASS_ANNOTATION) == "true":
+        if (sc["metadata"].get("annotations") or {}).get(_DEFAULT_CLASS_ANNOTATION) == "true":
             return str(sc["metadata"]["name"])
     names = ", ".join(sc["metadata"]["name"] for sc in classes) or "none"
     raise NotFoundError(
@@ -186,64 +182,17 @@ async def default_storage_class(api: ApiClient) -> str:
 
 async def is_lab(api: ApiClient) -> bool:
     """Whether the cluster's nodes are kwok's fakes (annotation kwok.x-k8s.io/node: fake)."""
-    nodes = await _list(api, _NODES, doing="list Nodes")
-    return any(n["metadata"].get("annotations", {}).get(_KWOK_NODE) == "fake" for n in nodes)
+    nodes = await verbs.list_all(api, _NODES, what="nodes")
+    return any((n["metadata"].get("annotations") or {}).get(_KWOK_NODE) == "fake" for n in nodes)
 
 
-async def _list(
-    api: ApiClient, path: str, *, query: list[tuple[str, str]] | None = None, doing: str
-) -> list[dict[str, Any]]:
-    """The `items` of one list request; an API error says what was being listed."""
+@contextmanager
+def _pod_security() -> Iterator[None]:
+    """A write the namespace's Pod Security admission refused (`pod_security` missed a field)
+    is the scenario's input to fix, not missing RBAC."""
     try:
-        body = await _call(api, "GET", path, query)
-    except ApiException as exc:
-        raise _api_error(exc, doing=doing) from exc
-    items: list[dict[str, Any]] = body.get("items", [])
-    return items
-
-
-async def _call(
-    api: ApiClient,
-    method: str,
-    path: str,
-    query: list[tuple[str, str]] | None = None,
-    *,
-    body: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    try:
-        result: dict[str, Any] = await api.call_api(
-            path,
-            method,
-            query_params=query or [],
-            header_params={"Accept": "application/json", **(headers or {})},
-            body=body,
-            response_types_map=_JSON,
-            auth_settings=["BearerToken"],
-            _return_http_data_only=True,
-            _request_timeout=_REQUEST_TIMEOUT,
-        )
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        reason = str(exc) or type(exc).__name__
-        raise TransientScenarioError(f"{method} {path}: API server unreachable ({reason})") from exc
-    return result
-
-
-def _api_error(exc: ApiException, *, doing: str) -> StswatchError:
-    reason = _status_message(exc)
-    if exc.status == 403 and "violates PodSecurity" in reason:
-        # The namespace's Pod Security admission refused a pod (pod_security missed a field).
-        return BadInputError(f"{doing}: {reason}; pass --allow-privileged to run it anyway")
-    if exc.status in (401, 403):
-        return ForbiddenError(f"{doing}: forbidden ({reason})")
-    if exc.status == 429 or exc.status >= 500:
-        return TransientScenarioError(f"{doing}: API error {exc.status} ({reason})")
-    return ClusterError(f"{doing}: API error {exc.status} ({reason})")
-
-
-def _status_message(exc: ApiException) -> str:
-    """The Status message the API server sent, or the HTTP reason."""
-    try:
-        return str(orjson.loads(exc.body or b"{}").get("message") or exc.reason)
-    except orjson.JSONDecodeError:
-        return str(exc.reason)
+        yield
+    except ForbiddenError as exc:
+        if "violates PodSecurity" not in exc.message:
+            raise
+        raise BadInputError(f"{exc.message}; pass --allow-privileged to run it anyway") from exc

@@ -18,7 +18,8 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient
 
 from stswatch.errors import StswatchError, UsageError, first_failure
-from stswatch.record.cluster import Cluster, connect
+from stswatch.kube.cluster import Cluster, connect
+from stswatch.record.lease import lease_for
 from stswatch.record.recorder import Recorder
 from stswatch.record.scope import RecordScope
 from stswatch.scenario.loading import uses_placeholder
@@ -159,6 +160,7 @@ async def _run_policy(
         session=session,
         scope=RecordScope(namespace=namespace),
         keep_env=False,  # env values stay redacted, as in any recording
+        lease=lease_for(cluster, session=session),
     )
     started = time.monotonic()
     outcomes: tuple[StepOutcome, ...] = ()

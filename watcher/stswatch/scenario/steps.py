@@ -17,6 +17,7 @@ import regex
 
 from stswatch.errors import ExecCheckError, WaitTimeoutError
 from stswatch.exec_mark_format import exec_mark_detail
+from stswatch.kube.verbs import TransientClusterError
 from stswatch.scenario.conditions import Observation, describe, observe
 from stswatch.scenario.exec_stream import ExecResult
 from stswatch.scenario.loading import substitute
@@ -35,7 +36,7 @@ from stswatch.scenario.model import (
     Step,
     WaitStep,
 )
-from stswatch.scenario.objects import Objects, TransientScenarioError
+from stswatch.scenario.objects import Objects
 
 POLL_INTERVAL_S = 0.2
 EXEC_RETRY_S = 0.5
@@ -255,7 +256,7 @@ async def wait_until(
                     last = await observe(
                         condition, objects=objects, statefulset=statefulset, old_uids=old_uids
                     )
-                except TransientScenarioError as exc:  # an API server restart: look again
+                except TransientClusterError as exc:  # an API server restart: look again
                     last = Observation(False, exc.message)
                 if last.met:
                     return last
@@ -283,7 +284,7 @@ async def _delete(run: _Run, step: DeleteStep) -> str:
             while True:
                 try:
                     now = await run.objects.get(target.kind, target.name)
-                except TransientScenarioError:
+                except TransientClusterError:
                     now = before  # not known yet: look again
                 if now is None:
                     return "gone"
@@ -312,7 +313,7 @@ async def _exec(run: _Run, step: ExecStep) -> str:
                     result: ExecResult | None = await run.objects.exec(
                         step.pod, command=command, container=step.container
                     )
-                except TransientScenarioError as exc:
+                except TransientClusterError as exc:
                     got, result = exc.message, None
                 if result is not None:
                     run.last_exec = result

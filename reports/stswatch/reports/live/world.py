@@ -7,35 +7,25 @@ StatefulSet controller (`pkg/controller/statefulset/stateful_set_utils.go`: `get
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from typing import Any
 
 from stswatch.reports.history.objects import dig, parse_ordinal, parse_time
-
-Obj = dict[str, Any]
+from stswatch.set_objects import Obj, SetObjects
 
 CLUSTER_DOMAIN = "cluster.local"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 REVISION_LABEL = "controller-revision-hash"
 
 
-@dataclass(frozen=True)
-class World:
-    """What one read of the cluster saw; `now` is the reader's clock (epoch seconds)."""
+class World(SetObjects):
+    """What one read of the cluster saw (`stswatch.set_objects.SetObjects`, its one shape), with
+    the controller's rules over it."""
 
-    namespace: str
-    statefulset: Obj
-    now: float
-    pods: tuple[Obj, ...] = ()  # pods of the set (selected, or named <set>-<ordinal>)
-    claims: tuple[Obj, ...] = ()  # PVCs of the namespace
-    volumes: tuple[Obj, ...] = ()  # PVs (cluster-wide)
-    storage_classes: tuple[Obj, ...] = ()
-    service: Obj | None = None  # the governing Service, None when it does not exist
-    endpoint_slices: tuple[Obj, ...] = ()  # slices of the governing Service
-    events: tuple[Obj, ...] = ()  # Events of the namespace
-    nodes: tuple[Obj, ...] = ()
-    nodes_known: bool = True  # False when nodes could not be listed (then none is "gone")
-    unreadable: tuple[str, ...] = ()  # reads refused, e.g. "list storageclasses (403 forbidden)"
+    @classmethod
+    def of(cls, objects: SetObjects) -> "World":
+        """The World of what the live reader (`stswatch.live.read_objects`) returned."""
+        return cls(**{f.name: getattr(objects, f.name) for f in fields(SetObjects)})
 
     # The set.
     @property
@@ -212,11 +202,6 @@ class World:
         """Seconds from an API timestamp to `now`."""
         at = parse_time(timestamp)
         return None if at is None else max(0.0, self.now - at)
-
-
-def world_of(objects: object) -> World:
-    """A `World` from any object with its fields (the reader's `stswatch.live.SetObjects`)."""
-    return World(**{f.name: getattr(objects, f.name) for f in fields(World)})
 
 
 def event_time(event: Obj) -> float:

@@ -112,7 +112,7 @@ def no_record_cause(ctx: ProofContext, pod: PodIncarnation, rank: int) -> tuple[
     sts = ctx.episode.statefulset
     same = [s for s in ctx.life.services if s.namespace == sts.namespace and s.name == name]
     if not same:
-        # Every recording watches Services (watcher/stswatch/record/kinds.py): none so named means
+        # Every recording watches Services (watcher/stswatch/kube/kinds.py): none so named means
         # none existed.
         why = f"serviceName {name!r} names a Service that never existed in the recording"
         return causes.SERVICE_NEVER_EXISTED, f"{why} ({causes.SERVICE_NEVER_EXISTED})"

@@ -1,6 +1,6 @@
 """The watched kinds and their collection paths."""
 
-from stswatch.record.kinds import PERSISTENT_VOLUME, POD, STATEFUL_SET, WATCHED_KINDS
+from stswatch.kube.kinds import PERSISTENT_VOLUME, POD, STATEFUL_SET, WATCHED_KINDS
 
 
 def test_list_paths() -> None:

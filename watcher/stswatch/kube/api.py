@@ -47,11 +47,12 @@ class Request:
     """One request to the API server; `verb` and `what` name it in error messages."""
 
     path: str
-    verb: str  # get | list | watch | create
+    verb: str  # get | list | watch | create | patch | delete (RBAC's words, for the messages)
     what: str  # e.g. "pods in namespace 'lab'"
     params: Sequence[tuple[str, str]] = ()
     body: dict[str, Any] | None = None
     method: str = "GET"
+    content_type: str = "application/json"  # a PATCH names its patch type here
 
 
 async def open_response(
@@ -62,7 +63,7 @@ async def open_response(
         request.path,
         request.method,
         query_params=list(request.params),
-        header_params={"Accept": "application/json", "Content-Type": "application/json"},
+        header_params={"Accept": "application/json", "Content-Type": request.content_type},
         body=request.body,
         auth_settings=["BearerToken"],
         _preload_content=False,

@@ -16,7 +16,8 @@ from kubernetes_asyncio import config as kube_config
 from kubernetes_asyncio.client import ApiClient, Configuration
 
 from stswatch.errors import ClusterError, NotFoundError
-from stswatch.record.api import TRANSIENT_ERRORS, MissingError, Request, TransientApiError, get_json
+from stswatch.kube.api import TRANSIENT_ERRORS, MissingError, Request, TransientApiError, get_json
+from stswatch.kube.verbs import get_or_none
 
 IN_CLUSTER = "in-cluster service account"  # `Cluster.source` when running in a pod
 _SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
@@ -36,13 +37,10 @@ class Cluster:
 
     async def get(self, path: str, *, what: str) -> dict[str, Any]:
         """GET one object; a 404 is a NotFoundError naming `what`."""
-        request = Request(path=path, verb="get", what=what)
-        try:
-            return await get_json(self.api, request, limits=_ONE_SHOT)
-        except MissingError as exc:
-            raise NotFoundError(f"{what} does not exist on {self.server_url}") from exc
-        except TRANSIENT_ERRORS as exc:
-            raise ClusterError(f"cannot get {what} from {self.server_url}: {exc}") from exc
+        found = await get_or_none(self.api, path, what=what, limits=_ONE_SHOT)
+        if found is None:
+            raise NotFoundError(f"{what} does not exist on {self.server_url}")
+        return found
 
     async def close(self) -> None:
         """Close the HTTP connection pool."""
