@@ -64,6 +64,8 @@ class Stretch:
     detail: str
     start: Transition  # the step at which the hold began
     end: Transition | None  # the step that released it; None when it never was
+    # Wall ns held for each cause, in the order the causes came (not Ready, then not Available).
+    spent: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -518,7 +520,8 @@ class _Open:
         cause = max(self.spent, key=lambda c: self.spent[c])
         pod = self.decision.pod
         assert pod is not None
-        return Stretch(pod, cause, self.details[cause], self.start, end)
+        spent = tuple(self.spent.items())
+        return Stretch(pod, cause, self.details[cause], self.start, end, spent)
 
 
 def _track(

@@ -19,6 +19,7 @@ from stswatch.reports.proofs.deletion import orphaned
 from stswatch.reports.proofs.verdict import Evidence, Hold, Progress
 
 NOTABLE_S = 3.0
+_PART_NS = 1_000_000_000  # a cause told within a hold when it lasted this long (wall ns)
 _STATES = (
     "created",
     "pending",
@@ -243,7 +244,7 @@ def _joined(
             if later.pod.uid != whole.pod.uid or later.cause != whole.cause:
                 break
             meanwhile += _recreated_between(ctx, cut.rank, later.start.rank + 1)
-            whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end)
+            whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end, ())
             j = k + 1
         joined.append((whole, meanwhile))
         i = j
@@ -299,9 +300,11 @@ def _hold(
     if released is not None:
         by = _released_by(ctx, pod, released, kept if state.what == "terminating" else None)
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
+    whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
     return Hold(
         pod=pod.name,
         cause=_cause(stretch),
+        phases=_phases(stretch, ctx.episode.spec.min_ready_seconds) if whole else "",
         detail=stretch.detail,
         from_wall_ns=from_ns,
         to_wall_ns=released.received_wall_ns if released is not None else None,
@@ -403,6 +406,18 @@ def _word(what: str) -> str:
     return {"ready": "Ready", "unready": "not Ready", "running": "Running"}.get(what, what)
 
 
+def _phases(stretch: Stretch, min_ready_seconds: int) -> str:
+    """'not Ready 6.6 s, then not Available 4.0 s (minReadySeconds=4)' when the hold had more
+    than one cause for a notable time each; '' otherwise."""
+    parts = [(cause, ns / 1e9) for cause, ns in stretch.spent if ns >= _PART_NS]
+    if len(parts) < 2:
+        return ""
+    told = ", then ".join(f"{cause} {seconds:.1f} s" for cause, seconds in parts)
+    if any(cause == causes.NOT_AVAILABLE for cause, _ in parts):
+        told += f" (minReadySeconds={min_ready_seconds})"
+    return told
+
+
 def hold_clause(hold: Hold) -> str:
     """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready', the one wording of a hold.
 
@@ -415,7 +430,7 @@ def hold_clause(hold: Hold) -> str:
         if hold.unscheduled:
             return f"waited {took} for {hold.pod} to be scheduled ({hold.unscheduled}){until}"
         return f"waited {took} for {hold.pod} to start{until}"
-    cause = hold.cause + (f": {hold.begun_by}" if hold.begun_by else "")
+    cause = (hold.phases or hold.cause) + (f": {hold.begun_by}" if hold.begun_by else "")
     cause += f": {hold.unscheduled}" if hold.unscheduled else ""
     if hold.finalizers:
         plural = "s" * (len(hold.finalizers) > 1)

@@ -132,6 +132,7 @@ class Hold:
     begun_by: str = ""  # what began a terminating hold, e.g. "deleted by a client"
     meanwhile: str = ""  # pods recreated while it lasted, e.g. "web-0 deleted by a client and …"
     unscheduled: str = ""  # the scheduler's FailedScheduling message for the held pod, if any
+    phases: str = ""  # its causes in turn with their times, when it had more than one
 
 
 @dataclass(frozen=True)
