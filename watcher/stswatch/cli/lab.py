@@ -14,11 +14,9 @@ from stswatch.lab.components import Throughput
 from stswatch.lab.images import build_images, missing_tools
 from stswatch.lab.lab import lab_status, start_lab, stop_lab
 from stswatch.lab.paths import LAB_DIR_ENV, default_lab_dir
-from stswatch.lab.process import is_alive
 from stswatch.lab.recorder_image import build_recorder_image, in_checkout
 from stswatch.lab.recorder_image import missing_tools as recorder_missing_tools
 from stswatch.lab.stages import PodTiming
-from stswatch.lab.state import ProcessRecord
 
 
 def _report(line: str) -> None:
@@ -200,25 +198,10 @@ def status(directory: Path) -> None:
     if layout is not None:
         click.echo(f"  real nodes on bridge {layout.bridge} ({layout.subnet}):")
         for node in layout.nodes:
-            click.echo(f"    {node.name:<12} {_node_health(found.state.processes, node)}")
-        dns_up = realnode.http_ok(f"http://127.0.0.1:{layout.dns_health_port}/health")
+            click.echo(f"    {node.name:<12} {realnode.node_health(found.state.processes, node)}")
+        dns_up = realnode.dns_healthy(layout)
         click.echo(f"  CoreDNS 127.0.0.1:{layout.dns_port} {'healthy' if dns_up else 'down'}")
     click.echo(f"export KUBECONFIG={state.kubeconfig}")
-
-
-def _node_health(processes: tuple[ProcessRecord, ...], node: realnode.RealNode) -> str:
-    """`kubelet healthy, containerd running` (or what is wrong) for one real node."""
-    records = {record.name: record for record in processes}
-    kubelet = records.get(node.kubelet_name)
-    containerd = records.get(node.containerd_name)
-    if kubelet is None or not is_alive(kubelet):
-        kubelet_state = "kubelet stopped"
-    elif realnode.http_ok(f"http://127.0.0.1:{node.healthz_port}/healthz"):
-        kubelet_state = "kubelet healthy"
-    else:
-        kubelet_state = "kubelet unhealthy"
-    running = containerd is not None and is_alive(containerd)
-    return f"{kubelet_state}, containerd {'running' if running else 'stopped'}"
 
 
 @lab.command("down")

@@ -22,6 +22,7 @@ from stswatch.errors import LabError
 from stswatch.lab.realnode.command import _run
 from stswatch.lab.realnode.config import cni_conflist, containerd_config, corefile, kubelet_config
 from stswatch.lab.realnode.down import teardown, teardown_api
+from stswatch.lab.realnode.health import dns_healthy, node_health
 from stswatch.lab.realnode.host import bridge_mac, http_ok, kubelet_argv
 from stswatch.lab.realnode.layout import (
     KUBELET_SOCKET_TAIL,
@@ -54,12 +55,14 @@ __all__ = [
     "cni_conflist",
     "containerd_config",
     "corefile",
+    "dns_healthy",
     "host_problems",
     "http_ok",
     "kubelet_argv",
     "kubelet_config",
     "kubelet_root",
     "lab_key",
+    "node_health",
     "plan",
     "read_layout",
     "start",
