@@ -29,10 +29,10 @@ from stswatch.kube.api import Request, get_json
 from stswatch.kube.cluster import connect
 from stswatch.lab.lab import LabHandle, attach_lab, start_lab
 from stswatch.lab.stages import PodTiming
-from stswatch.live import read_objects
 from stswatch.reports.live.status import set_status
 from stswatch.reports.live.status_render import render_table
 from stswatch.reports.live.world import World
+from stswatch.set_reader import read_objects
 
 NAMESPACE = "bench-status"
 WAIT_S = 900.0

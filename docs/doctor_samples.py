@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.integr
 from stswatch.kube.cluster import Cluster, connect
 from stswatch.lab.lab import LabHandle, attach_lab
 from stswatch.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
-from stswatch.live import read_objects
 from stswatch.reports import causes
 from stswatch.reports.live.doctor import diagnose
 from stswatch.reports.live.world import World
+from stswatch.set_reader import read_objects
 from tests.integration.test_doctor import (
     create,
     headless_service,

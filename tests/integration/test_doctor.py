@@ -23,9 +23,9 @@ from stswatch.errors import ExitCode
 from stswatch.kube.cluster import connect
 from stswatch.lab.lab import LabHandle
 from stswatch.lab.stages import CRASH_ANNOTATION, HOLD_ANNOTATION
-from stswatch.live import watch_world
 from stswatch.reports import causes
 from stswatch.set_objects import SetObjects
+from stswatch.set_reader import watch_world
 
 pytestmark = pytest.mark.integration
 

@@ -16,11 +16,11 @@ from stswatch import safe_text
 from stswatch.cli import main
 from stswatch.errors import ClusterError, ExitCode
 from stswatch.kube.api import Request, checked_shape, list_page
-from stswatch.live import CLAIM_SHAPE, POD_SHAPE, SET_SHAPE
 from stswatch.reports.live.doctor import diagnose, render_text
 from stswatch.reports.live.status import set_status
 from stswatch.reports.live.status_render import render_table
 from stswatch.reports.live.world import World
+from stswatch.set_reader import CLAIM_SHAPE, POD_SHAPE, SET_SHAPE
 from tests.fixtures.live_objects import NOW, claim, pod, statefulset
 from tests.fixtures.real import real_store
 

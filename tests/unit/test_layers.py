@@ -32,7 +32,7 @@ def test_only_the_cli_and_the_pipeline_see_both_sides() -> None:
         "stswatch.record",
         "stswatch.scenario",
         "stswatch.lab",
-        "stswatch.live",
+        "stswatch.set_reader",
     )
     both = {
         module

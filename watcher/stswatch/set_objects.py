@@ -1,6 +1,6 @@
 """What one read of a StatefulSet's world saw, as the API returned it: the one live-read shape.
 
-`stswatch.live` fills it from a cluster (watcher/ never imports reports/); the reading side's
+`stswatch.set_reader` fills it from a cluster (watcher/ never imports reports/); the reading side's
 `stswatch.reports.live.world.World` is this shape with the controller's rules over it, so the
 fields are written once and mypy checks both sides against them.
 """

@@ -5,7 +5,7 @@ import json
 
 import yaml
 
-from stswatch.cli.live import watch_frame
+from stswatch.cli.checker import watch_frame
 from stswatch.reports.live.status import set_status
 from tests.fixtures.live_objects import healthy
 

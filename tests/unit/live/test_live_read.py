@@ -5,7 +5,7 @@ from click.testing import CliRunner
 
 from stswatch.cli import main
 from stswatch.errors import ExitCode
-from stswatch.live import _nearby, label_selector
+from stswatch.set_reader import _nearby, label_selector
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ from stswatch.version import __version__
 # it): `stswatch status` need not import the recorder, the lab and the report renderer first.
 _COMMAND_MODULES = {
     "lab": "lab",
-    "status": "live",
-    "doctor": "live",
+    "status": "checker",
+    "doctor": "checker",
     "record": "record",
     "sessions": "record",
     "export": "record",

@@ -2,7 +2,6 @@
 (what is wrong with it and how to fix it).
 
 Everything here is a pure function over the objects as the API server returns them (plain JSON
-dicts); `watcher/stswatch/live.py` fetches them and `watcher/stswatch/cli/live.py` prints. Nothing
-here imports
-kubernetes-asyncio.
+dicts); `watcher/stswatch/set_reader.py` fetches them and `watcher/stswatch/cli/checker.py`
+prints. Nothing here imports kubernetes-asyncio.
 """

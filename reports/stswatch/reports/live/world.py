@@ -24,7 +24,7 @@ class World(SetObjects):
 
     @classmethod
     def of(cls, objects: SetObjects) -> "World":
-        """The World of what the live reader (`stswatch.live.read_objects`) returned."""
+        """The World of what the live reader (`stswatch.set_reader.read_objects`) returned."""
         return cls(**{f.name: getattr(objects, f.name) for f in fields(SetObjects)})
 
     # The set.

@@ -17,7 +17,6 @@ from stswatch.cli import main
 from stswatch.cli.options import cluster_options
 from stswatch.errors import ExitCode
 from stswatch.kube.cluster import connect
-from stswatch.live import read_objects, watch_world
 from stswatch.reports.live.doctor import diagnose, has_errors
 from stswatch.reports.live.doctor import render_json as doctor_json
 from stswatch.reports.live.doctor import render_text as doctor_text
@@ -30,6 +29,7 @@ from stswatch.reports.live.status_render import (
 )
 from stswatch.reports.live.world import World
 from stswatch.set_objects import SetObjects
+from stswatch.set_reader import read_objects, watch_world
 
 F = TypeVar("F", bound=Callable[..., object])
 
