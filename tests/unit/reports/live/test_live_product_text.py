@@ -9,8 +9,8 @@ ROOT = Path(__file__).resolve().parents[4]
 TEXTS = sorted(
     [
         *ROOT.joinpath("reports", "stswatch", "reports", "live").glob("*.py"),
-        ROOT / "watcher" / "stswatch" / "live.py",
-        ROOT / "watcher" / "stswatch" / "cli" / "live.py",
+        ROOT / "watcher" / "stswatch" / "set_reader.py",
+        ROOT / "watcher" / "stswatch" / "cli" / "checker.py",
         ROOT / "docs" / "doctor-samples.txt",
     ]
 )
