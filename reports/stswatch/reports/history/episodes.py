@@ -64,7 +64,8 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
     for sts in life.statefulsets:
         if statefulset is not None and sts.name != statefulset:
             continue
-        spec_episodes = _spec_episodes(sts, ordering=life.ordering, end=end)
+        adopted = _adopted_at_creation(life, sts)
+        spec_episodes = _spec_episodes(sts, ordering=life.ordering, end=end, adopted=adopted)
         found.extend(spec_episodes)
         found.extend(_recreations(life, sts, spec_episodes, end=end))
         found.extend(_service_episodes(life, sts, end=end))
@@ -81,10 +82,45 @@ def _precedence(kind: str) -> int:
     return 1 if kind in SPEC_KINDS else 2
 
 
-def _spec_episodes(sts: StatefulSetIncarnation, *, ordering: Ordering, end: int) -> list[Episode]:
+def _adopted_at_creation(life: Lifecycles, sts: StatefulSetIncarnation) -> list[PodIncarnation]:
+    """The pods a set created while recording found and adopted (ClaimPods): made by another
+    set of its name that was deleted with its pods orphaned, alive when this one appeared."""
+    if sts.first_observed == "list":
+        return []
+    born = sts.specs[0].rank
+    return [
+        p
+        for p in life.pods
+        if p.namespace == sts.namespace
+        and p.owner_uid != sts.uid
+        and p.created.rank < born
+        and p.alive_at(born)
+        and p.ever_controlled_by(sts.uid)
+    ]
+
+
+def _spec_episodes(
+    sts: StatefulSetIncarnation,
+    *,
+    ordering: Ordering,
+    end: int,
+    adopted: list[PodIncarnation] | None = None,
+) -> list[Episode]:
+    """The spec's episodes; a set created over pods it adopts starts from those pods: it scales
+    them up or down to its replicas, and updates those at another template's revision."""
     starts: list[tuple[SpecVersion, str, int, int]] = []
-    if sts.first_observed != "list" and sts.specs[0].replicas > 0:
-        starts.append((sts.specs[0], "scale-up", 0, sts.specs[0].replicas))
+    first = sts.specs[0]
+    if sts.first_observed != "list" and adopted:
+        have = len(adopted)
+        if first.replicas != have:
+            kind = "scale-up" if first.replicas > have else "scale-down"
+            starts.append((first, kind, have, first.replicas))
+        update = next((v.update_revision for v in sts.statuses if v.update_revision), None)
+        if update is not None and any(p.revision not in (None, update) for p in adopted):
+            kind = "ondelete-update" if first.update_strategy == "OnDelete" else "rolling-update"
+            starts.append((first, kind, first.replicas, first.replicas))
+    elif sts.first_observed != "list" and first.replicas > 0:
+        starts.append((first, "scale-up", 0, first.replicas))
     for spec in sts.specs[1:]:
         previous = sts.spec_at(spec.rank - 1)
         if "start_ordinal" in spec.changed:
@@ -105,6 +141,8 @@ def _spec_episodes(sts: StatefulSetIncarnation, *, ordering: Ordering, end: int)
         later = [b for b in begins[i + 1 :] if b > begins[i]]
         stop = min([*later, gone, end])
         what = _spec_summary(sts, spec, kind, before, after)
+        if adopted and spec is first and sts.first_observed != "list":
+            what = _adopting_summary(sts, spec, kind, before, after)
         episodes.append(
             Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
         )
@@ -126,6 +164,21 @@ def _rolled_back_to(sts: StatefulSetIncarnation, spec: SpecVersion) -> str | Non
         if observed and status.update_revision:
             return f"revision {status.update_revision}"
     return "an earlier template"
+
+
+def _adopting_summary(
+    sts: StatefulSetIncarnation, spec: SpecVersion, kind: str, before: int, after: int
+) -> str:
+    """A new set's first episode over the pods it adopted (ClaimPods)."""
+    if kind in UPDATE_KINDS:
+        how = "OnDelete update" if kind == "ondelete-update" else "rolling update"
+        return (
+            f"{sts.name}: {how} of the pods it adopted (their revision is another template's, "
+            f"partition {spec.partition})"
+        )
+    return (
+        f"{sts.name}: {kind} {before}→{after} of the pods it adopted ({spec.pod_management_policy})"
+    )
 
 
 def _spec_summary(

@@ -110,7 +110,8 @@ def test_orphaned_pods_adopted_by_a_set_that_cannot_update_them(stores: Path) ->
         replaced = next(e for e in result.episodes if e.kind == "statefulset-replaced")
         assert replaced.progress is not None
         assert "web-0, web-1 adopted by the new StatefulSet" in replaced.progress.text
-        adopting = [e for e in result.episodes if e.kind == "scale-up"][1]
+        adopting = next(e for e in result.episodes if "of the pods it adopted" in e.summary)
+        assert adopting.kind == "rolling-update"  # the adopted pods are at the old revision
         assert adopting.progress is not None
         text = adopting.progress.text
         assert "the controller could not take its next step" in text
