@@ -9,6 +9,7 @@ from stswatch.reports import causes
 from stswatch.reports.history.attribution import Actor, Attribution, pod_deletion
 from stswatch.reports.history.episodes import UPDATE_KINDS, Episode, Recreation
 from stswatch.reports.history.first_unhealthy import lowest_unhealthy
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import (
     Lifecycles,
     PodIncarnation,
@@ -355,10 +356,6 @@ def health(pod: PodIncarnation, rank: int, *, min_ready_seconds: int, at: float 
     if min_ready_seconds > 0 and not known:
         return Health(True, "Available unknown (no API timestamps)", ready)
     return Health(True, "", ready)
-
-
-# How long after a pod's change the controller may still act on an informer cache without it.
-CACHE_LAG_NS = 5_000_000_000
 
 
 def unseen_by_cache(

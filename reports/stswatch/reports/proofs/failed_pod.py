@@ -8,8 +8,9 @@ SuccessfulDelete Event for the same pod is a second delete call, which the contr
 cache explains only within `CACHE_LAG_NS` of the pod's deletionTimestamp being recorded.
 """
 
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.transition import Transition
-from stswatch.reports.proofs.context import CACHE_LAG_NS, NOT_RECORDED, ProofContext
+from stswatch.reports.proofs.context import NOT_RECORDED, ProofContext
 from stswatch.reports.proofs.verdict import Verdict
 
 PROOF = "failed-pod-replaced"

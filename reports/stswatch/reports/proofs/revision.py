@@ -14,9 +14,9 @@ pods below the partition come back at the new revision (kubernetes#121534).
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
 from stswatch.reports.history.statefulsets import StatusVersion
-from stswatch.reports.proofs.context import CACHE_LAG_NS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,4 @@
+"""How stale the controller's view may be: it decides on its informer cache, not on the API."""
+
+# How long after a pod's change the controller may still act on an informer cache without it.
+CACHE_LAG_NS = 5_000_000_000
