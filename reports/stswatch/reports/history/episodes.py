@@ -14,6 +14,7 @@ garbage collector removes its pods, in no order).
 from dataclasses import dataclass
 from itertools import pairwise
 
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import (
     Lifecycles,
     PodIncarnation,
@@ -259,11 +260,23 @@ def _is_rollout(old: PodIncarnation, new: PodIncarnation, spec_episodes: list[Ep
 
 
 def _is_scale_up(old: PodIncarnation, new: PodIncarnation, sts: StatefulSetIncarnation) -> bool:
-    """True when the old pod went away in a scale-down and the new one came with a scale-up."""
+    """True when the old pod went away in a scale-down and the new one came with a scale-up: its
+    ordinal was out of the set's range (`[ordinals.start, start + replicas)`) when its deletion
+    began or when it was gone, so it was condemned, and the range took it back later (a
+    scale-up overtaking the scale-down, or `ordinals.start` moved away and back). The deleting
+    sync may have read the set before a change recorded up to CACHE_LAG_NS earlier."""
     if old.ordinal is None or old.deleted is None:
         return False
-    spec = sts.spec_at(old.deleted.rank)
-    return old.ordinal >= spec.start_ordinal + spec.replicas
+    for step in (old.terminating, old.deleted):
+        if step is None:
+            continue
+        spec = sts.spec_at(step.rank)
+        seen = [spec]
+        if step.received_wall_ns - spec.received_wall_ns <= CACHE_LAG_NS:
+            seen.append(sts.spec_at(spec.rank - 1))
+        if any(not s.start_ordinal <= old.ordinal < s.start_ordinal + s.replicas for s in seen):
+            return True
+    return False
 
 
 def _settled(pod: PodIncarnation, end: int) -> int:

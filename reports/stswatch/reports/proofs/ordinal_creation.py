@@ -26,7 +26,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return _recreated(ctx, episode.recreation.new)
     if episode.kind != "scale-up":
         return None
-    pods = ctx.new_pods()
+    pods = ctx.creations()  # a condemned pod the scale-up took back is created here too
     judged = [c for p in pods if (c := revision.created_at(episode.statefulset, p)) is not None]
     unlike = identity.first_refused(ctx, PROOF, pods)
     if unlike is not None:

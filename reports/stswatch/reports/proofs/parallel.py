@@ -33,7 +33,7 @@ def _seconds(ctx: ProofContext, wall_ns: int) -> float:
 
 
 def _scale_up(ctx: ProofContext) -> Verdict:
-    pods = ctx.new_pods()
+    pods = ctx.creations()  # a condemned pod the scale-up took back is created here too
     if not pods:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
     readies = [(p, r) for p in pods if (r := p.first("ready")) is not None]
