@@ -103,7 +103,7 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     end_ns = recording_end(recording)
     replays = {sts.uid: replay_set(life, sts, until_ns=end_ns) for sts in life.statefulsets}
     actors = attribution(recording)
-    ids_by_rank = tuple(sorted(life.ordering.rank, key=life.ordering.rank.__getitem__))
+    ids_by_rank = tuple(life.ordering.ids_by_rank())
     execs = exec_marks(recording)
     recreated_in: dict[str, tuple[Episode, ...]] = {}
     for e in episodes:
