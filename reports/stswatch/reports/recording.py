@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from sys import intern
-from typing import Any, BinaryIO, overload
+from typing import Any, BinaryIO, Generic, TypeVar, overload
 
 import orjson
 
@@ -29,6 +29,8 @@ from stswatch.store_contract import (
     reading,
     store_errors,
 )
+
+T = TypeVar("T")
 
 _SESSION = "SELECT id, name, created_wall_ns, scope FROM session WHERE name = ?"
 _SESSION_NAMES = "SELECT name FROM session ORDER BY id"
@@ -143,11 +145,13 @@ class Change:
 
     @property
     def kind(self) -> str:
-        return self._table.kinds[self._at]
+        column = self._table.kinds
+        return column.values[column.codes[self._at]]
 
     @property
     def namespace(self) -> str | None:
-        return self._table.namespaces[self._at]
+        column = self._table.namespaces
+        return column.values[column.codes[self._at]]
 
     @property
     def name(self) -> str:
@@ -160,7 +164,8 @@ class Change:
     @property
     def event(self) -> str:
         """ADDED | MODIFIED | DELETED"""
-        return self._table.events[self._at]
+        column = self._table.events
+        return column.values[column.codes[self._at]]
 
     @property
     def resource_version(self) -> str:
@@ -169,7 +174,8 @@ class Change:
     @property
     def observed(self) -> str:
         """list | watch | relist"""
-        return self._table.observed[self._at]
+        column = self._table.observed
+        return column.values[column.codes[self._at]]
 
     @property
     def received_wall_ns(self) -> int:
@@ -231,6 +237,38 @@ class Change:
         raise AttributeError(f"cannot assign to field {name!r}: a Change is read-only")
 
 
+class Coded(Generic[T]):
+    """A column of few distinct values (kinds, namespaces, events): a one-byte code a row (wider
+    past 256 values) and each value once."""
+
+    __slots__ = ("_code", "codes", "values")
+
+    def __init__(self) -> None:
+        self.codes = array("B")
+        self.values: list[T] = []
+        self._code: dict[T, int] = {}
+
+    def append(self, value: T) -> None:
+        """Add a row's value."""
+        code = self._code.get(value)
+        if code is None:
+            code = self._code[value] = len(self.values)
+            self.values.append(value)
+            if code == 256:
+                self.codes = array("I", self.codes)
+        self.codes.append(code)
+
+    def __getitem__(self, at: int) -> T:
+        return self.values[self.codes[at]]
+
+    def __iter__(self) -> Iterator[T]:
+        values = self.values
+        return (values[code] for code in self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
 class ChangeTable(Sequence[Change]):
     """A recording's changes held column-wise: arrays of ints, interned names, the
     resourceVersion strings, and (only when loaded with them) the objects' texts.
@@ -246,13 +284,13 @@ class ChangeTable(Sequence[Change]):
         # an array would build a new one at each read.
         self.ids: list[int] = []
         self.run_ids = array("q")
-        self.kinds: list[str] = []
-        self.namespaces: list[str | None] = []
+        self.kinds: Coded[str] = Coded()
+        self.namespaces: Coded[str | None] = Coded()
         self.names: list[str] = []
         self.uids: list[str] = []
-        self.events: list[str] = []
+        self.events: Coded[str] = Coded()
         self.versions: list[str] = []
-        self.observed: list[str] = []
+        self.observed: Coded[str] = Coded()
         self.walls: list[int] = []
         self.monos = array("q")
         self.written = array("q")
