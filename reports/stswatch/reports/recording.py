@@ -429,7 +429,15 @@ class ChangesById(Mapping[int, Change]):
         self._changes = changes
 
     def __getitem__(self, change_id: int) -> Change:
-        return self._changes.by_id(change_id)
+        table = self._changes
+        ids = table.ids
+        at = change_id - ids[0] if ids else -1
+        if 0 <= at < len(ids) and ids[at] == change_id:  # the common case, inline (hot)
+            view = _new_change(Change)
+            _set_slot(view, "_table", table)
+            _set_slot(view, "_at", at)
+            return view
+        return table.by_id(change_id)
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._changes.ids)

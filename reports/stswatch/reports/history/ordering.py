@@ -10,7 +10,8 @@ never the only basis.
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import islice
+from operator import lt
 from typing import Literal
 
 from stswatch.reports.recording import Change, Gap, Recording
@@ -30,8 +31,8 @@ class RankById(Mapping[int, int]):
         self._count = len(ids)
         self._first = min(ids) if ids else 0
         span = max(ids) - self._first + 1 if ids else 0
-        self._by_offset: list[int] | None = None
-        self._sparse: dict[int, int] | None = None
+        self._by_offset: list[int] = []
+        self._sparse: dict[int, int] = {}
         if span <= 2 * len(ids):
             by_offset = ranks if span == len(ids) and _ascending(ids) else None
             if by_offset is None:
@@ -43,15 +44,15 @@ class RankById(Mapping[int, int]):
             self._sparse = dict(zip(ids, ranks, strict=True))
 
     def __getitem__(self, change_id: int) -> int:
-        if self._sparse is not None:
-            return self._sparse[change_id]
-        assert self._by_offset is not None
         at = change_id - self._first
-        if 0 <= at < len(self._by_offset):
-            rank = self._by_offset[at]
+        if at >= 0:
+            try:
+                rank = self._by_offset[at]
+            except IndexError:
+                rank = self._ABSENT
             if rank != self._ABSENT:
                 return rank
-        raise KeyError(change_id)
+        return self._sparse[change_id]  # KeyError when it is not there either
 
     def ids_by_rank(self) -> list[int]:
         """Every change id, in rank order."""
@@ -68,7 +69,7 @@ class RankById(Mapping[int, int]):
 
 
 def _ascending(ids: Sequence[int]) -> bool:
-    return all(a < b for a, b in pairwise(ids))
+    return all(map(lt, ids, islice(ids, 1, None)))
 
 
 @dataclass(frozen=True)

@@ -154,22 +154,23 @@ def _status_fields(status: object, counts: dict[int, int]) -> tuple[Any, ...]:
     """A status as StatusVersion holds it, after the four fields saying where it was seen (its
     counts shared through `counts`: one int object for each value a set's statuses repeat)."""
     status = o.mapping(status)
-    numbers = tuple(
-        o.integer(status.get(key))
-        for key in (
-            "observedGeneration",
-            "replicas",
-            "readyReplicas",
-            "availableReplicas",
-            "currentReplicas",
-            "updatedReplicas",
-        )
-    )
-    return (
-        *(counts.setdefault(n, n) if type(n) is int else n for n in numbers),
-        o.string(status.get("currentRevision")),
-        o.string(status.get("updateRevision")),
-    )
+    fields: list[Any] = []
+    for key in _COUNTS:
+        n = status.get(key)
+        fields.append(counts.setdefault(n, n) if type(n) is int else o.integer(n))
+    fields.append(o.string(status.get("currentRevision")))
+    fields.append(o.string(status.get("updateRevision")))
+    return tuple(fields)
+
+
+_COUNTS = (
+    "observedGeneration",
+    "replicas",
+    "readyReplicas",
+    "availableReplicas",
+    "currentReplicas",
+    "updatedReplicas",
+)
 
 
 def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetIncarnation:

@@ -98,7 +98,7 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
         )
     episodes = find_episodes(life, statefulset=statefulset)
     changes = ChangesById(recording.changes)
-    kinds = frozenset(c.kind for c in recording.changes)
+    kinds = frozenset(recording.changes.kinds.values)
     indexes = {sts.uid: index_set(life, sts) for sts in life.statefulsets}
     end_ns = recording_end(recording)
     replays = {sts.uid: replay_set(life, sts, until_ns=end_ns) for sts in life.statefulsets}
