@@ -14,7 +14,7 @@ from itertools import islice
 from operator import lt
 from typing import Literal
 
-from stswatch.reports.recording import Change, Gap, Recording
+from stswatch.reports.recording import Change, ChangeTable, Gap, Recording
 
 Basis = Literal["resourceVersion", "receive"]
 
@@ -53,6 +53,18 @@ class RankById(Mapping[int, int]):
             if rank != self._ABSENT:
                 return rank
         return self._sparse[change_id]  # KeyError when it is not there either
+
+    def positions_by_rank(self, ids: Sequence[int]) -> list[int]:
+        """The positions in `ids` (each ranked here), in rank order."""
+        ranks: Sequence[int]
+        if ids is self._ids and len(self._by_offset) == len(ids) and self._count == len(ids):
+            ranks = self._by_offset  # built from these ids, consecutive: rank by position
+        else:
+            ranks = [self[change_id] for change_id in ids]
+        order = [0] * len(ranks)
+        for at, rank in enumerate(ranks):
+            order[rank] = at
+        return order
 
     def ids_by_rank(self) -> list[int]:
         """Every change id, in rank order."""
@@ -98,6 +110,13 @@ class Ordering:
     def sort(self, changes: Iterable[Change]) -> list[Change]:
         """The changes in this ordering."""
         return sorted(changes, key=self.key)
+
+    def positions(self, table: ChangeTable) -> list[int]:
+        """The positions of a table's changes (every one ranked here), in this ordering."""
+        if isinstance(self.rank, RankById) and len(self.rank) == len(table):
+            return self.rank.positions_by_rank(table.ids)
+        ids = table.ids
+        return sorted(range(len(ids)), key=lambda at: self.rank[ids[at]])
 
     def ids_by_rank(self) -> list[int]:
         """Every change id, in this ordering."""
