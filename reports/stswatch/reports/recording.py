@@ -10,13 +10,14 @@ memory.
 import gc
 import sqlite3
 import threading
+from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from sys import intern
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Generic, TypeVar, overload
 
 import orjson
 
@@ -28,6 +29,8 @@ from stswatch.store_contract import (
     reading,
     store_errors,
 )
+
+T = TypeVar("T")
 
 _SESSION = "SELECT id, name, created_wall_ns, scope FROM session WHERE name = ?"
 _SESSION_NAMES = "SELECT name FROM session ORDER BY id"
@@ -84,37 +87,300 @@ class Run:
     stswatch_version: str
 
 
-@dataclass(frozen=True, slots=True)
+_FIELDS = (
+    "id", "run_id", "kind", "namespace", "name", "uid", "event", "resource_version", "observed",
+    "received_wall_ns", "received_mono_ns", "written_wall_ns",
+)  # fmt: skip
+
+
 class Change:
     """One recorded change of one object: the evidence unit every verdict cites.
 
-    The object is kept as the JSON text the store holds and decoded at each read of `object`:
-    a session's objects held decoded take about six times the memory (12 GB for two million
-    changes). A reader that needs several fields of one change binds `change.object` once.
+    A view of one row of a `ChangeTable` (the session's changes held column-wise: two million
+    changes in about 450 MB instead of 700), built when asked; two views of the same row are
+    equal, as two frozen records of the same fields were. `Change(id=..., ...)` builds a table of
+    one row.
+
+    The object is kept as the JSON text the store holds (or left there) and decoded at each read
+    of `object`: a session's objects held decoded take about six times the memory (12 GB for two
+    million changes). A reader that needs several fields of one change binds `change.object` once.
     """
 
-    id: int
-    run_id: int
-    kind: str
-    namespace: str | None
-    name: str
-    uid: str
-    event: str  # ADDED | MODIFIED | DELETED
-    resource_version: str
-    observed: str  # list | watch | relist
-    received_wall_ns: int
-    received_mono_ns: int
-    written_wall_ns: int
-    object_json: str | None = field(repr=False, compare=False, hash=False)
-    # Where the object is read back from when `object_json` was not loaded (None: it was).
-    source: "ObjectSource | None" = field(default=None, repr=False, compare=False, hash=False)
+    __slots__ = ("_at", "_table")
+    _table: "ChangeTable"
+    _at: int
+
+    def __init__(
+        self,
+        id: int,
+        run_id: int,
+        kind: str,
+        namespace: str | None,
+        name: str,
+        uid: str,
+        event: str,  # ADDED | MODIFIED | DELETED
+        resource_version: str,
+        observed: str,  # list | watch | relist
+        received_wall_ns: int,
+        received_mono_ns: int,
+        written_wall_ns: int,
+        object_json: str | None = None,
+        source: "ObjectSource | None" = None,
+    ) -> None:
+        table = ChangeTable(source, objects=object_json is not None or source is None)
+        table.append(
+            (id, run_id, kind, namespace, name, uid, event, resource_version, observed,
+             received_wall_ns, received_mono_ns, written_wall_ns, object_json)
+        )  # fmt: skip
+        _set_slot(self, "_table", table)
+        _set_slot(self, "_at", 0)
+
+    @property
+    def id(self) -> int:
+        return self._table.ids[self._at]
+
+    @property
+    def run_id(self) -> int:
+        return self._table.run_ids[self._at]
+
+    @property
+    def kind(self) -> str:
+        column = self._table.kinds
+        return column.values[column.codes[self._at]]
+
+    @property
+    def namespace(self) -> str | None:
+        column = self._table.namespaces
+        return column.values[column.codes[self._at]]
+
+    @property
+    def name(self) -> str:
+        return self._table.names[self._at]
+
+    @property
+    def uid(self) -> str:
+        return self._table.uids[self._at]
+
+    @property
+    def event(self) -> str:
+        """ADDED | MODIFIED | DELETED"""
+        column = self._table.events
+        return column.values[column.codes[self._at]]
+
+    @property
+    def resource_version(self) -> str:
+        return self._table.versions[self._at]
+
+    @property
+    def observed(self) -> str:
+        """list | watch | relist"""
+        column = self._table.observed
+        return column.values[column.codes[self._at]]
+
+    @property
+    def received_wall_ns(self) -> int:
+        return self._table.walls[self._at]
+
+    @property
+    def received_mono_ns(self) -> int:
+        return self._table.monos[self._at]
+
+    @property
+    def written_wall_ns(self) -> int:
+        return self._table.written[self._at]
+
+    @property
+    def object_json(self) -> str | None:
+        """The object's JSON text, when it was loaded with the change (else None)."""
+        texts = self._table.texts
+        return texts[self._at] if texts is not None else None
+
+    @property
+    def source(self) -> "ObjectSource | None":
+        """Where the object is read back from when `object_json` was not loaded (None: it was)."""
+        return self._table.source
 
     @property
     def object(self) -> dict[str, Any]:
         """The recorded object (redacted, without managedFields), decoded anew at each read."""
-        if self.object_json is None and self.source is not None:
-            return decoded_object(self.id, self.source.text(self.id))
-        return decoded_object(self.id, self.object_json)
+        text = self.object_json
+        source = self._table.source
+        if text is None and source is not None:
+            return decoded_object(self.id, source.text(self.id))
+        return decoded_object(self.id, text)
+
+    def fields(self) -> tuple[Any, ...]:
+        """The record's fields (all but its object), in order."""
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def replaced(self, **fields: Any) -> "Change":
+        """This change with some fields replaced (its object kept)."""
+        values = dict(zip(_FIELDS, self.fields(), strict=True))
+        values.update(fields)
+        return Change(**values, object_json=self.object_json, source=self.source)
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not Change:
+            return NotImplemented
+        if self._table is other._table and self._at == other._at:
+            return True
+        return bool(self.fields() == other.fields())
+
+    def __hash__(self) -> int:
+        return hash(self.fields())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={v!r}" for n, v in zip(_FIELDS, self.fields(), strict=True))
+        return f"Change({shown})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: a Change is read-only")
+
+
+class Coded(Generic[T]):
+    """A column of few distinct values (kinds, namespaces, events): a one-byte code a row (wider
+    past 256 values) and each value once."""
+
+    __slots__ = ("_code", "codes", "values")
+
+    def __init__(self) -> None:
+        self.codes = array("B")
+        self.values: list[T] = []
+        self._code: dict[T, int] = {}
+
+    def append(self, value: T) -> None:
+        """Add a row's value."""
+        code = self._code.get(value)
+        if code is None:
+            code = self._code[value] = len(self.values)
+            self.values.append(value)
+            if code == 256:
+                self.codes = array("I", self.codes)
+        self.codes.append(code)
+
+    def __getitem__(self, at: int) -> T:
+        return self.values[self.codes[at]]
+
+    def __iter__(self) -> Iterator[T]:
+        values = self.values
+        return (values[code] for code in self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+class ChangeTable(Sequence[Change]):
+    """A recording's changes held column-wise: arrays of ints, interned names, the
+    resourceVersion strings, and (only when loaded with them) the objects' texts.
+
+    A change is built as a `Change` view when asked (`table[i]`, iteration); `index_of` finds a
+    change by id (at its offset from the first, else by bisection, since rows are appended in
+    id order as every reader loads them; else through a dict built once).
+    """
+
+    def __init__(self, source: "ObjectSource | None" = None, *, objects: bool = True) -> None:
+        self.source = source
+        # ids and receive times as int objects: lifecycles and evidence keep them (shared), and
+        # an array would build a new one at each read.
+        self.ids: list[int] = []
+        self.run_ids = array("q")
+        self.kinds: Coded[str] = Coded()
+        self.namespaces: Coded[str | None] = Coded()
+        self.names: list[str] = []
+        self.uids: list[str] = []
+        self.events: Coded[str] = Coded()
+        self.versions: list[str] = []
+        self.observed: Coded[str] = Coded()
+        self.walls: list[int] = []
+        self.monos = array("q")
+        self.written = array("q")
+        self.texts: list[str | None] | None = [] if objects else None
+        self._unordered: dict[int, int] | None = None
+
+    def append(self, row: tuple[Any, ...]) -> None:
+        """Add a row of CHANGE_FIELDS (the object's text last: None when left in the store)."""
+        id_, run_id, kind, namespace, name, uid, event, rv, observed = row[:9]
+        wall, mono, written, obj = row[9:]
+        self.ids.append(id_)
+        self.run_ids.append(run_id)
+        self.kinds.append(kind)
+        self.namespaces.append(namespace)
+        self.names.append(name)
+        self.uids.append(uid)
+        self.events.append(event)
+        self.versions.append(rv)
+        self.observed.append(observed)
+        self.walls.append(wall)
+        self.monos.append(mono)
+        self.written.append(written)
+        if self.texts is not None:
+            self.texts.append(obj)
+
+    def extend(self, changes: Iterable[Change]) -> None:
+        """Add copies of changes from another table."""
+        for change in changes:
+            self.append((*change.fields(), change.object_json))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, at: int) -> Change: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> tuple[Change, ...]: ...
+
+    def __getitem__(self, at: int | slice) -> Change | tuple[Change, ...]:
+        if isinstance(at, slice):
+            return tuple(self._view(i) for i in range(*at.indices(len(self.ids))))
+        if at < 0:
+            at += len(self.ids)
+        if not 0 <= at < len(self.ids):
+            raise IndexError("change index out of range")
+        return self._view(at)
+
+    def _view(self, at: int) -> Change:
+        view = _new_change(Change)
+        _set_slot(view, "_table", self)
+        _set_slot(view, "_at", at)
+        return view
+
+    def __iter__(self) -> Iterator[Change]:
+        new, set_slot = _new_change, _set_slot
+        for at in range(len(self.ids)):
+            view = new(Change)
+            set_slot(view, "_table", self)
+            set_slot(view, "_at", at)
+            yield view
+
+    def __eq__(self, other: Any) -> bool:
+        """Equal to another table (or tuple) of equal changes, in the same order."""
+        if not isinstance(other, ChangeTable | tuple):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable while loaded, as a list
+
+    def index_of(self, change_id: int) -> int:
+        """Where the change of id `change_id` is; KeyError when it is not here."""
+        ids = self.ids
+        at = change_id - ids[0] if ids else -1
+        if 0 <= at < len(ids) and ids[at] == change_id:
+            return at
+        at = bisect_left(ids, change_id)
+        if at < len(ids) and ids[at] == change_id:
+            return at
+        if self._unordered is None:  # changes given out of id order: index them once
+            self._unordered = {change_id: at for at, change_id in enumerate(ids)}
+        return self._unordered[change_id]
+
+    def by_id(self, change_id: int) -> Change:
+        """The change of id `change_id`; KeyError when it is not here."""
+        return self._view(self.index_of(change_id))
+
+
+_new_change = object.__new__
+_set_slot = object.__setattr__
 
 
 class ObjectSource:
@@ -156,31 +422,25 @@ class ObjectSource:
 
 
 class ChangesById(Mapping[int, Change]):
-    """A recording's changes by id, over its id-ordered tuple: no dict of millions of entries.
+    """A recording's changes by id, over its table: no dict of millions of entries (a session's
+    ids are mostly consecutive: a change is found at its offset from the first)."""
 
-    A session's ids are mostly consecutive, so a change is found at its offset from the first;
-    otherwise (ids of other sessions in between, a window) by bisection, since the changes are in
-    id order as every reader loads them.
-    """
-
-    def __init__(self, changes: tuple[Change, ...]) -> None:
+    def __init__(self, changes: ChangeTable) -> None:
         self._changes = changes
-        self._first = changes[0].id if changes else 0
-        self._unordered: dict[int, Change] | None = None
 
     def __getitem__(self, change_id: int) -> Change:
-        at = change_id - self._first
-        if 0 <= at < len(self._changes) and self._changes[at].id == change_id:
-            return self._changes[at]
-        at = bisect_left(self._changes, change_id, key=lambda c: c.id)
-        if at < len(self._changes) and self._changes[at].id == change_id:
-            return self._changes[at]
-        if self._unordered is None:  # changes given out of id order: index them once
-            self._unordered = {c.id: c for c in self._changes}
-        return self._unordered[change_id]
+        table = self._changes
+        ids = table.ids
+        at = change_id - ids[0] if ids else -1
+        if 0 <= at < len(ids) and ids[at] == change_id:  # the common case, inline (hot)
+            view = _new_change(Change)
+            _set_slot(view, "_table", table)
+            _set_slot(view, "_at", at)
+            return view
+        return table.by_id(change_id)
 
     def __iter__(self) -> Iterator[int]:
-        return (c.id for c in self._changes)
+        return iter(self._changes.ids)
 
     def __len__(self) -> int:
         return len(self._changes)
@@ -247,7 +507,7 @@ class Recording:
     created_wall_ns: int
     scope: dict[str, Any]
     runs: tuple[Run, ...]
-    changes: tuple[Change, ...]
+    changes: ChangeTable
     gaps: tuple[Gap, ...]
     marks: tuple[Mark, ...]
     window: Window | None = None  # None: the whole session
@@ -259,7 +519,10 @@ class Recording:
     ) -> Iterator[tuple[Change, dict[str, Any]]]:
         """Each change (of `kind`, or all; without DELETED ones unless `deleted`) with its
         decoded object, in the recording's order."""
-        changes = [c for c in self.changes if c.kind == kind] if kind else self.changes
+        table = self.changes
+        changes: Sequence[Change] = (
+            [table[at] for at, k in enumerate(table.kinds) if k == kind] if kind else table
+        )
         if not deleted:
             changes = [c for c in changes if c.event != "DELETED"]
         if self.source is None or not changes or changes[0].object_json is not None:
@@ -531,22 +794,29 @@ def load_recording(path: Path, session: str, *, objects: bool = True) -> Recordi
 
 def change_from_row(row: tuple[Any, ...], source: ObjectSource | None = None) -> Change:
     """A Change from a row of CHANGE_FIELDS (its object left as JSON text until read)."""
+    table = ChangeTable(source, objects=row[-1] is not None or source is None)
+    table.append(checked_row(row))
+    return table[0]
+
+
+def checked_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row of CHANGE_FIELDS as a table holds it: its names interned, its resourceVersion
+    checked."""
     (id_, run_id, kind, namespace, name, uid, event, rv, observed, wall, mono, written, obj) = row
-    return Change(
-        id=id_,
-        run_id=run_id,
-        kind=intern(kind),  # a handful of values over millions of rows: one string each
-        namespace=intern(namespace) if namespace is not None else None,
-        name=intern(name),  # an object's name and uid recur in each of its changes
-        uid=intern(uid),
-        event=intern(event),
-        resource_version=checked_version(f"change {id_}", rv) or "",
-        observed=intern(observed),
-        received_wall_ns=wall,
-        received_mono_ns=mono,
-        written_wall_ns=written,
-        object_json=obj,
-        source=source,
+    return (
+        id_,
+        run_id,
+        intern(kind),  # a handful of values over millions of rows: one string each
+        intern(namespace) if namespace is not None else None,
+        intern(name),  # an object's name and uid recur in each of its changes
+        intern(uid),
+        intern(event),
+        checked_version(f"change {id_}", rv) or "",
+        intern(observed),
+        wall,
+        mono,
+        written,
+        obj,
     )
 
 
@@ -555,8 +825,10 @@ def _load(conn: sqlite3.Connection, path: Path, session: str, *, objects: bool) 
     runs = runs_of(conn, session_id)
     source = None if objects else ObjectSource(path, session_id)
     query = _CHANGES if objects else _BARE_CHANGES
-    rows = conn.execute(query, session_span(conn, session_id))
-    changes = tuple(change_from_row(row, source) for row in rows)
+    changes = ChangeTable(source, objects=objects)
+    append = changes.append
+    for row in conn.execute(query, session_span(conn, session_id)):
+        append(checked_row(row))
     gaps = tuple(gap_from_row(r) for r in conn.execute(_GAPS, (session_id,)))
     marks = tuple(mark_from_row(r) for r in conn.execute(_MARKS, (session_id,)))
     scope_ = decoded_detail(f"session {name!r} scope", scope)

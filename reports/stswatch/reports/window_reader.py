@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 from stswatch.errors import NotFoundError
 from stswatch.reports.recording import (
     CHANGE_FIELDS,
-    Change,
+    ChangeTable,
     Gap,
     Mark,
     Recording,
@@ -337,19 +337,19 @@ def _settled(statefulset: dict[str, Any]) -> bool:
     )
 
 
-def _changes(part: _Slice) -> tuple[Change, ...]:
+def _changes(part: _Slice) -> ChangeTable:
     """The rows as changes in receive order; each object's first change before the window read
     as a list reads it, unless that change is its creation."""
     listed: set[str] = set()
-    changes = []
+    changes = ChangeTable()
     for change_id in sorted(part.rows):
         change = change_from_row(part.rows[change_id])
         created = change.event == "ADDED" and change.observed != "list"
         if change_id in part.state and change.uid not in listed and not created:
-            change = replace(change, event="ADDED", observed="list")
+            change = change.replaced(event="ADDED", observed="list")
         listed.add(change.uid)
-        changes.append(change)
-    return tuple(changes)
+        changes.extend((change,))
+    return changes
 
 
 def _gaps(conn: sqlite3.Connection, window: Window, session_id: int) -> tuple[Gap, ...]:

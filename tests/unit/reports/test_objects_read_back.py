@@ -4,6 +4,7 @@ rebuilds the same lifecycles and verdicts as one loaded with them (issue 18: the
 memory)."""
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,13 @@ import pytest
 from stswatch.errors import CorruptStoreError
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
-from stswatch.reports.recording import _CHANGES, Change, ChangesById, load_recording
+from stswatch.reports.recording import (
+    _CHANGES,
+    Change,
+    ChangesById,
+    ChangeTable,
+    load_recording,
+)
 from tests.fixtures.builder import ClusterBuilder
 from tests.fixtures.real import real_store
 
@@ -106,13 +113,47 @@ def test_changes_by_id_finds_each_change_by_offset_bisection_or_once_indexed(
     changes = load_recording(db, "lesson-parallel", objects=False).changes
     assert changes[0].id > 1  # the second session of the store: ids do not start at 1
     consecutive = ChangesById(changes)
-    assert all(consecutive[c.id] is c for c in changes)
-    holed = ChangesById(changes[::3])  # ids with holes: found by bisection
-    assert all(holed[c.id] is c for c in changes[::3])
-    shuffled = ChangesById(tuple(reversed(changes)))
-    assert all(shuffled[c.id] is c for c in changes)
+    assert all(consecutive[c.id] == c for c in changes)
+    holed = ChangesById(_table(changes[::3]))  # ids with holes: found by bisection
+    assert all(holed[c.id] == c for c in changes[::3])
+    shuffled = ChangesById(_table(reversed(changes)))
+    assert all(shuffled[c.id] == c for c in changes)
     assert len(holed) == len(changes[::3])
     assert list(holed) == [c.id for c in changes[::3]]
     for missing in (changes[1].id, changes[-1].id + 1, 0):
         with pytest.raises(KeyError):
             holed[missing]
+
+
+def test_a_change_read_from_the_table_is_a_read_only_record_equal_to_one_built_alone(
+    tmp_path: Path,
+) -> None:
+    db = real_store(tmp_path, "lesson")
+    changes = load_recording(db, SESSION).changes
+    one = changes[5]
+    alone = Change(*one.fields(), object_json=one.object_json)
+    assert one == alone
+    assert hash(one) == hash(alone)
+    assert one == changes[5]
+    assert one != changes[6]
+    assert alone.object == one.object
+    assert repr(one).startswith(f"Change(id={one.id}, run_id={one.run_id}, kind={one.kind!r}")
+    with pytest.raises(AttributeError):
+        one.event = "DELETED"  # type: ignore[misc]
+    listed = one.replaced(event="ADDED", observed="list")
+    assert (listed.event, listed.observed, listed.id, listed.uid) == (
+        "ADDED",
+        "list",
+        one.id,
+        one.uid,
+    )
+    assert listed.object == one.object
+    assert one.event == changes[5].event
+    assert changes[-1:] == (changes[len(changes) - 1],)
+    assert list(changes)[::7] == list(changes[::7])
+
+
+def _table(changes: Iterable[Change]) -> ChangeTable:
+    table = ChangeTable()
+    table.extend(changes)
+    return table

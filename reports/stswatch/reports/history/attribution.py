@@ -127,7 +127,7 @@ def attribution(recording: Recording) -> Attribution:
     actions: dict[tuple[str, str, str, str], list[tuple[int, int]]] = {}
     failures: dict[tuple[str, str], list[tuple[int, int, str, str]]] = {}
     pending: dict[str, list[tuple[int, int, str]]] = {}
-    recorded = any(change.kind == "Event" for change in recording.changes)
+    recorded = "Event" in recording.changes.kinds.values  # each kind recorded, once
     for change, obj in recording.decoded("Event", deleted=False):
         parsed = _action(change, obj)
         if parsed is not None:

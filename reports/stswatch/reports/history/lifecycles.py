@@ -214,8 +214,10 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
     """Rebuild every lifecycle in the recording."""
     ordering = decide_ordering(recording)
     by_uid: dict[tuple[str, str], list[Change]] = {}
-    for change in ordering.sort(recording.changes):
-        by_uid.setdefault((change.kind, change.uid), []).append(change)
+    table = recording.changes
+    kinds, codes, uids = table.kinds.values, table.kinds.codes, table.uids
+    for at in ordering.positions(table):  # read from the table's columns: a view only kept
+        by_uid.setdefault((kinds[codes[at]], uids[at]), []).append(table[at])
     volumes = _volumes_by_claim(recording.decoded("PersistentVolume"))
     built: dict[tuple[str, str], object] = {}
     # Each object's changes are decoded, folded into its incarnation and dropped (read back from

@@ -101,9 +101,12 @@ def owners(obj: Obj) -> tuple[tuple[str, str], ...]:
 
 
 def labels(obj: Obj) -> dict[str, str]:
-    """The object's labels."""
+    """The object's labels (keys and string values interned: a pod's lifecycle keeps them, and
+    most recur across the pods of a set)."""
     found = dig(obj, "metadata", "labels")
-    return dict(found) if isinstance(found, dict) else {}
+    if not isinstance(found, dict):
+        return {}
+    return {intern(k): intern(v) if type(v) is str else v for k, v in found.items()}
 
 
 def deletion_timestamp(obj: Obj) -> str | None:

@@ -150,19 +150,27 @@ def _with_changed(spec: SpecVersion, previous: SpecVersion) -> SpecVersion:
     return replace(spec, changed=changed)
 
 
-def _status_fields(status: object) -> tuple[Any, ...]:
-    """A status as StatusVersion holds it, after the four fields saying where it was seen."""
+def _status_fields(status: object, counts: dict[int, int]) -> tuple[Any, ...]:
+    """A status as StatusVersion holds it, after the four fields saying where it was seen (its
+    counts shared through `counts`: one int object for each value a set's statuses repeat)."""
     status = o.mapping(status)
-    return (
-        o.integer(status.get("observedGeneration")),
-        o.integer(status.get("replicas")),
-        o.integer(status.get("readyReplicas")),
-        o.integer(status.get("availableReplicas")),
-        o.integer(status.get("currentReplicas")),
-        o.integer(status.get("updatedReplicas")),
-        o.string(status.get("currentRevision")),
-        o.string(status.get("updateRevision")),
-    )
+    fields: list[Any] = []
+    for key in _COUNTS:
+        n = status.get(key)
+        fields.append(counts.setdefault(n, n) if type(n) is int else o.integer(n))
+    fields.append(o.string(status.get("currentRevision")))
+    fields.append(o.string(status.get("updateRevision")))
+    return tuple(fields)
+
+
+_COUNTS = (
+    "observedGeneration",
+    "replicas",
+    "readyReplicas",
+    "availableReplicas",
+    "currentReplicas",
+    "updatedReplicas",
+)
 
 
 def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetIncarnation:
@@ -172,6 +180,7 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
     seen_spec: object = None
     seen_status: object = None
     status_fields: tuple[Any, ...] | None = None
+    counts: dict[int, int] = {}
     plain = PlainSteps(ordering)
     first_obj: o.Obj | None = None
     for change in history:
@@ -186,7 +195,7 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
                 specs.append(spec)
         if obj.get("status") != seen_status:
             seen_status = obj.get("status")
-            fields = _status_fields(seen_status)
+            fields = _status_fields(seen_status, counts)
             if fields != status_fields:  # a new version only when a field it holds changed
                 status_fields = fields
                 rank = ordering.rank[change.id]

@@ -98,12 +98,12 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
         )
     episodes = find_episodes(life, statefulset=statefulset)
     changes = ChangesById(recording.changes)
-    kinds = frozenset(c.kind for c in recording.changes)
+    kinds = frozenset(recording.changes.kinds.values)
     indexes = {sts.uid: index_set(life, sts) for sts in life.statefulsets}
     end_ns = recording_end(recording)
     replays = {sts.uid: replay_set(life, sts, until_ns=end_ns) for sts in life.statefulsets}
     actors = attribution(recording)
-    ids_by_rank = tuple(sorted(life.ordering.rank, key=life.ordering.rank.__getitem__))
+    ids_by_rank = tuple(life.ordering.ids_by_rank())
     execs = exec_marks(recording)
     recreated_in: dict[str, tuple[Episode, ...]] = {}
     for e in episodes:
