@@ -272,7 +272,8 @@ def _is_scale_up(old: PodIncarnation, new: PodIncarnation, sts: StatefulSetIncar
             continue
         spec = sts.spec_at(step.rank)
         seen = [spec]
-        if step.received_wall_ns - spec.received_wall_ns <= CACHE_LAG_NS:
+        lag = step.received_wall_ns - spec.received_wall_ns
+        if lag <= CACHE_LAG_NS and old.created.rank < spec.rank:  # it stood under the spec before
             seen.append(sts.spec_at(spec.rank - 1))
         if any(not s.start_ordinal <= old.ordinal < s.start_ordinal + s.replicas for s in seen):
             return True
