@@ -88,3 +88,23 @@ def test_revision_from_a_set_read_just_before_its_partition_changed_passes(
     b.create_pod("web", 0, revision="web-rev1")
     verdict = verdict_of(verify(b.write(tmp_path / "lag.db")), PROOF, "scale-up", 0)
     assert verdict.outcome == "pass", verdict.reason
+
+
+def test_a_pod_a_client_deletes_right_after_the_scale_up_is_its_own_recreation(
+    tmp_path: Path,
+) -> None:
+    # web-2 came with the scale-up, so it never stood condemned: its deletion by a client
+    # moments later (well within the informer's lag of the scale-up) and its recreation are a
+    # pod-recreated episode, not a second creation of the scale-up (hypothesis found this).
+    b = web_set(replicas=0)
+    b.set_spec("web", replicas=3)
+    for ordinal in range(3):
+        b.bring_up("web", ordinal)
+    b.take_down("web", 2)
+    b.bring_up("web", 2)
+    result = verify(b.write(tmp_path / "s.db"))
+    creation = _verdict(result, PROOF)
+    assert creation.outcome == "pass", creation.reason
+    assert "web-0, web-1, web-2" in creation.reason
+    assert any(e.kind == "pod-recreated" for e in result.episodes)
+    assert not result.failed
