@@ -171,6 +171,16 @@ def _deletion_progress(ctx: ProofContext) -> Progress:
 
 def _ondelete_progress(ctx: ProofContext) -> Progress:
     """OnDelete: the controller replaces nothing; pods take the update when deleted by hand."""
+    if ctx.update_revision() is None:
+        # No status in the window observed the new template: which revision is the update's is
+        # not known yet, so nothing can be said complete.
+        generation = ctx.episode.spec.generation
+        seen = f" (no status with observedGeneration {generation})" if generation else ""
+        text = (
+            "did not complete within the episode: the controller had not yet observed the new "
+            f"template when it ended{seen}"
+        )
+        return Progress("progressing", text)
     outdated = ctx.outdated_at(ctx.episode.end_rank - 1)
     if outdated is None:
         text = "completed: every pod is at the update revision"
