@@ -238,4 +238,35 @@ def _records_return(ctx: ProofContext) -> Verdict:
         back.append(pod.name)
     if not back:
         return ctx.verdict(PROOF, "not-applicable", "no pod was running when the Service returned")
+    before = _served_none(ctx)
+    if before:
+        reason = f"DNS records served for {', '.join(back)}, none before: {before}"
+        return ctx.verdict(PROOF, "pass", reason, cited)
     return ctx.verdict(PROOF, "pass", f"DNS records back for {', '.join(back)}", cited)
+
+
+def _served_none(ctx: ProofContext) -> str:
+    """Why the governing Service before the recreated one served no per-pod record ('' when it
+    could): not headless, or a selector that matched none of the set's pods."""
+    recreated = ctx.episode.service
+    if recreated is None:
+        return ""
+    earlier = [
+        s
+        for s in ctx.life.services
+        if s.namespace == recreated.namespace
+        and s.name == recreated.name
+        and s.transitions[0].rank < recreated.transitions[0].rank
+    ]
+    if not earlier:
+        return ""
+    previous = earlier[-1]
+    if not previous.headless:
+        ip = previous.cluster_ip
+        return f"the Service {previous.name} before it was not headless (clusterIP {ip})"
+    labels = [p.labels for incs in ctx.slots.values() for p in incs]
+    if previous.selector and not any(
+        all(pod.get(k) == v for k, v in previous.selector.items()) for pod in labels
+    ):
+        return f"the Service {previous.name} before it selected none of the pods"
+    return ""
