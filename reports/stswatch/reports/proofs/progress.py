@@ -417,15 +417,15 @@ def _word(what: str) -> str:
 
 
 def _phases(stretch: Stretch, min_ready_seconds: int) -> str:
-    """'not Ready 6.6 s, then not Available 4.0 s (minReadySeconds=4)' when the hold had more
-    than one cause for a notable time each; '' otherwise."""
+    """'not Ready 6.6 s, then not Available 4.0 s (minReadySeconds=4)' when a hold was partly a
+    Ready pod's wait for minReadySeconds, each cause lasting a notable time; '' otherwise."""
     parts = [(cause, ns / 1e9) for cause, ns in stretch.spent if ns >= _PART_NS]
-    if len(parts) < 2:
+    # Told only where a Ready pod still held it for minReadySeconds: a pod starting, then not
+    # Ready, is one ordinary hold and keeps its one cause.
+    if len(parts) < 2 or not any(cause == causes.NOT_AVAILABLE for cause, _ in parts):
         return ""
     told = ", then ".join(f"{cause} {seconds:.1f} s" for cause, seconds in parts)
-    if any(cause == causes.NOT_AVAILABLE for cause, _ in parts):
-        told += f" (minReadySeconds={min_ready_seconds})"
-    return told
+    return told + f" (minReadySeconds={min_ready_seconds})"
 
 
 def hold_clause(hold: Hold) -> str:
