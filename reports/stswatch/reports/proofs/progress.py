@@ -261,6 +261,26 @@ def _joined(
     return joined
 
 
+# The pod states a hold's cause is read from: the cited change shows the cause when it is one.
+_SHOWS = {
+    causes.NOT_READY: ("running", "unready"),
+    causes.NOT_AVAILABLE: ("ready",),
+    causes.TERMINATING: ("terminating",),
+    causes.NOT_RUNNING: ("created", "pending", "failed", "succeeded"),
+    causes.STARTING: ("created", "pending"),
+}
+_WORDS = {"created": "created", "pending": "Pending", "running": "Running", "ready": "Ready"}
+
+
+def _held_note(pod: PodIncarnation, state: Transition, stretch: Stretch) -> str:
+    """The note on the change a hold began at: the hold's longest cause when that change shows
+    it, else what the change does show (a pod just created, held later as not Ready)."""
+    if state.what in _SHOWS.get(stretch.cause, (state.what,)):
+        return f"held at {pod.name}: {stretch.detail}"
+    shown = _WORDS.get(state.what, state.what.replace("unready", "not Ready"))
+    return f"hold at {pod.name} began: {pod.name} {shown}"
+
+
 def _recreated_between(ctx: ProofContext, start: int, end: int) -> tuple[PodIncarnation, ...]:
     """The set's pods created in ranks [start, end)."""
     ranks = ctx.index.created_ranks
@@ -302,7 +322,7 @@ def _hold(
         return None  # a pod starting (and staying Ready minReadySeconds) as usual
     pod = stretch.pod
     state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
-    evidence = [ctx.cite(state.change_id, f"held at {pod.name}: {stretch.detail}")]
+    evidence = [ctx.cite(state.change_id, _held_note(pod, state, stretch))]
     kept = _finalizers(ctx, state) if state.what == "terminating" else ()
     actor = ctx.deleted_by(pod) if state.what == "terminating" else None
     begun = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""

@@ -50,3 +50,13 @@ def test_a_creation_is_told_once_after_the_hold_it_followed(tmp_path: Path) -> N
     told = _reasons(tmp_path, "b36-hold-across-incarnations-orderedready")
     gating = next(line for line in told.splitlines() if "each after every lower" in line)
     assert gating.count("then web-3 created") == 1
+
+
+def test_a_holds_first_cited_change_is_labelled_with_what_it_shows(tmp_path: Path) -> None:
+    # halt-mid-scale-up: the hold at web-2 begins at web-2's creation, when it was Pending; it was
+    # held longest as Running, not Ready, which that change does not show.
+    result = verify(load_recording(real_store(tmp_path, "cases"), "halt-mid-scale-up-orderedready"))
+    notes = {(e.change_id, e.note) for v in result.verdicts for e in v.evidence}
+    began = [n for _, n in notes if n.startswith("hold at web-2 began")]
+    assert began == ["hold at web-2 began: web-2 Pending"]
+    assert not [n for _, n in notes if n == "held at web-2: web-2 Running, not Ready"]
