@@ -140,7 +140,14 @@ class _Set:
         return self._row("StatefulSet", self.sts, "MODIFIED")
 
     def _status(self) -> Row:
-        status = {**self.sts["status"], "replicas": len(self.pods), "readyReplicas": self.ready}
+        status = {
+            **self.sts["status"],
+            "replicas": len(self.pods),
+            "readyReplicas": self.ready,
+            "availableReplicas": self.ready,
+            "currentReplicas": len(self.pods),
+            "updatedReplicas": len(self.pods),
+        }
         self.sts = {**self.sts, "status": status}
         return self._row("StatefulSet", self.sts, "MODIFIED")
 
@@ -186,7 +193,12 @@ class _Set:
             yield self._row("PersistentVolumeClaim", claim, "ADDED")
         meta = self._meta(
             name,
-            labels={"app": self.name, "controller-revision-hash": f"{self.name}-rev1"},
+            labels={
+                "app": self.name,
+                "controller-revision-hash": f"{self.name}-rev1",
+                "statefulset.kubernetes.io/pod-name": name,
+                "apps.kubernetes.io/pod-index": str(ordinal),
+            },
             ownerReferences=[
                 {
                     "apiVersion": "apps/v1",
