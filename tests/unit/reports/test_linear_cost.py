@@ -27,6 +27,9 @@ from tests.fixtures.at_scale import (
 
 SMALL, LARGE = 50, 200
 GROWTH = 1.3  # lines per change at LARGE over SMALL
+# A set cycling through many episodes shows a per-episode scan of its whole history only when
+# each ordinal has many incarnations: 50 → 200 cycles grew 1.2x with such a scan, 50 → 400 ~1.5x.
+LARGER = {"a small set cycling through many episodes (pods: cycles)": 400}
 
 SHAPES: dict[str, Callable[..., None]] = {
     "scale-up, rollout, recreations, scale-down": build_session,
@@ -68,12 +71,13 @@ def lines_per_change(path: Path) -> float:
 def test_the_reading_side_is_linear(shape: str, tmp_path: Path) -> None:
     build = SHAPES[shape]
     per_change = []
-    for pods in (SMALL, LARGE):
+    for pods in (SMALL, LARGER.get(shape, LARGE)):
         path = tmp_path / f"{pods}.db"
         build(path, pods=pods)
         per_change.append(lines_per_change(path))
     small, large = per_change
     assert large <= small * GROWTH, (
-        f"{shape}: {small:,.0f} lines a change at {SMALL} pods, {large:,.0f} at {LARGE} "
+        f"{shape}: {small:,.0f} lines a change at {SMALL} pods, {large:,.0f} at "
+        f"{LARGER.get(shape, LARGE)} "
         f"({large / small:.2f}x; at most {GROWTH}x)"
     )

@@ -38,6 +38,11 @@ class SetIndex:
     walk_ranks: tuple[int, ...] = ()  # every pod's creation and deletion (began, gone) rank
     walks: dict[int, dict[int, int]] = field(default_factory=dict)
     pod_ranks: tuple[int, ...] = ()  # the rank of every step of the set's pods, sorted
+    # Per ordinal, its incarnations' creation ranks when their lifetimes follow one another
+    # (each gone before the next is created), so the one alive at a rank is found by bisection;
+    # absent for an ordinal whose lifetimes overlap (a deletion the recording missed), which is
+    # searched in full.
+    successive: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     def lowest_unhealthy(self, start: int) -> dict[int, int]:
         """The replayed walk's lowest unhealthy ordinal just before every pod's creation and
@@ -45,6 +50,36 @@ class SetIndex:
         if start not in self.walks:
             self.walks[start] = lowest_unhealthy(self.slots, start=start, ranks=self.walk_ranks)
         return self.walks[start]
+
+    def alive(self, ordinal: int, rank: int) -> PodIncarnation | None:
+        """The first incarnation at `ordinal` that existed at `rank` (O(log n) a call)."""
+        incs = self.slots.get(ordinal, ())
+        starts = self.successive.get(ordinal)
+        if starts is None:
+            return next((p for p in incs if p.alive_at(rank)), None)
+        at = bisect_right(starts, rank) - 1
+        return incs[at] if at >= 0 and incs[at].alive_at(rank) else None
+
+    def alive_at(self, rank: int) -> list[PodIncarnation]:
+        """Every pod of the set that existed at `rank`, by ordinal as `slots` lists them (the
+        cost grows with the ordinals, not with how often each was recreated)."""
+        found = []
+        for ordinal, incs in self.slots.items():
+            if ordinal in self.successive:
+                if (pod := self.alive(ordinal, rank)) is not None:
+                    found.append(pod)
+            else:
+                found.extend(p for p in incs if p.alive_at(rank))
+        return found
+
+    def position(self, pod: PodIncarnation) -> int:
+        """`pod`'s index among its ordinal's incarnations (0 when it is not there)."""
+        incs = self.slots.get(pod.ordinal, ()) if pod.ordinal is not None else ()
+        starts = self.successive.get(pod.ordinal) if pod.ordinal is not None else None
+        if starts is not None:
+            at = bisect_left(starts, pod.created.rank)
+            return at if at < len(incs) and incs[at] is pod else 0
+        return next((i for i, p in enumerate(incs) if p is pod), 0)
 
     def recreations_between(self, start: int, end: int) -> tuple[Recreation, ...]:
         """The recreations whose new incarnation was created at a rank in [start, end)."""
@@ -88,6 +123,20 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
         tuple(r.new.created.rank for r in recreations),
         tuple(sorted({p.created.rank for p in pods} | {t.rank for t in ends})),
         pod_ranks=tuple(sorted(t.rank for p in pods for t in p.transitions)),
+        successive={
+            ordinal: tuple(p.created.rank for p in incs)
+            for ordinal, incs in slots.items()
+            if all(_before(a, b) for a, b in pairwise(incs))
+        },
+    )
+
+
+def _before(a: PodIncarnation, b: PodIncarnation) -> bool:
+    """True when `a` was gone before `b` was created (their lifetimes do not overlap)."""
+    return (
+        a.deleted is not None
+        and a.deleted.rank <= b.created.rank
+        and a.created.rank < b.created.rank
     )
 
 
@@ -289,7 +338,7 @@ class ProofContext:
     def previous(self, pod: PodIncarnation) -> PodIncarnation | None:
         """The incarnation before `pod` at its ordinal."""
         incs = self.slots.get(pod.ordinal, ()) if pod.ordinal is not None else ()
-        index = next((i for i, p in enumerate(incs) if p is pod), 0)
+        index = self.index.position(pod)
         return incs[index - 1] if index > 0 else None
 
     def recreations_in_window(self) -> list[Recreation]:
@@ -309,7 +358,7 @@ class ProofContext:
 
     def alive(self, ordinal: int, rank: int) -> PodIncarnation | None:
         """The incarnation at `ordinal` that existed at `rank`, if any."""
-        return next((p for p in self.slots.get(ordinal, ()) if p.alive_at(rank)), None)
+        return self.index.alive(ordinal, rank)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         )
         cited = [ctx.cite(gone.change_id, "StatefulSet deletion began")]
         return ctx.verdict(PROOF, "fail", reason, [*cited, ctx.cite_step(pod, pod.created)])
-    alive = [p for incs in ctx.slots.values() for p in incs if p.alive_at(gone.rank)]
+    alive = ctx.index.alive_at(gone.rank)
     if not alive:
         return ctx.verdict(PROOF, "not-applicable", "the StatefulSet had no pod when deleted")
     released = orphaned(ctx, alive)

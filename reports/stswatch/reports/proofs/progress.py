@@ -146,7 +146,7 @@ def _adopted(ctx: ProofContext) -> str:
 def _deletion_progress(ctx: ProofContext) -> Progress:
     gone = ctx.set_gone
     start = gone.rank if gone is not None else ctx.episode.start_rank
-    alive = [p for incs in ctx.slots.values() for p in incs if p.alive_at(start)]
+    alive = ctx.index.alive_at(start)
     released = orphaned(ctx, alive)
     pods = [p for p in alive if p not in released]
     if released and not pods and gone is not None and not ctx.near_end(gone):

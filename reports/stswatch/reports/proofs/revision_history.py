@@ -34,7 +34,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     spec = sts.spec_at(at)
     status = sts.status_at(at)
     live = {status.current_revision, status.update_revision} if status is not None else set()
-    pods = [p for incs in ctx.slots.values() for p in incs if p.alive_at(at)]
+    pods = ctx.index.alive_at(at)
     live |= {p.revision for p in pods}
     revisions = ctx.life.revisions_of(sts)
     alive = [r for r in revisions if r.alive_at(at)]

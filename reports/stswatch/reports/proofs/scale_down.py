@@ -114,7 +114,7 @@ def _ready_count_note(ctx: ProofContext, hold: Hold) -> str:
             hold.to_wall_ns is not None and status.received_wall_ns >= hold.to_wall_ns
         ):
             continue
-        alive = [p for incs in ctx.slots.values() for p in incs if p.alive_at(status.rank)]
+        alive = ctx.index.alive_at(status.rank)
         healthy = sum(1 for p in alive if _health(ctx, p, status.rank + 1).ok)
         counted = [
             p.name

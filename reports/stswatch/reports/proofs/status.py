@@ -85,12 +85,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
 def _pods_at(ctx: ProofContext, rank: int) -> list[PodIncarnation]:
     """The set's pods that existed at `rank` and that it controlled then."""
     uid = ctx.episode.statefulset.uid
-    return [
-        p
-        for incs in ctx.slots.values()
-        for p in incs
-        if p.alive_at(rank) and p.controller_at(rank) == uid
-    ]
+    return [p for p in ctx.index.alive_at(rank) if p.controller_at(rank) == uid]
 
 
 def _counts(
