@@ -29,8 +29,8 @@ from stswatch.reports.recording import (
     Mark,
     Recording,
     Window,
-    change_from_row,
     change_line,
+    checked_row,
     decoded_detail,
     decoded_object,
     gap_from_row,
@@ -343,12 +343,13 @@ def _changes(part: _Slice) -> ChangeTable:
     listed: set[str] = set()
     changes = ChangeTable()
     for change_id in sorted(part.rows):
-        change = change_from_row(part.rows[change_id])
-        created = change.event == "ADDED" and change.observed != "list"
-        if change_id in part.state and change.uid not in listed and not created:
-            change = change.replaced(event="ADDED", observed="list")
-        listed.add(change.uid)
-        changes.extend((change,))
+        row = checked_row(part.rows[change_id])  # CHANGE_FIELDS: uid 5, event 6, observed 8
+        uid, event, observed = row[5], row[6], row[8]
+        created = event == "ADDED" and observed != "list"
+        if change_id in part.state and uid not in listed and not created:
+            row = (*row[:6], "ADDED", row[7], "list", *row[9:])
+        listed.add(uid)
+        changes.append(row)
     return changes
 
 
