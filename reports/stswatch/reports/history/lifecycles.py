@@ -397,28 +397,31 @@ def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
         service = o.slice_service(obj)
         if service is None:
             continue
-        for endpoint in o.slice_endpoints(obj):
-            hostname = endpoint.get("hostname")
-            if not hostname:
-                continue
+        endpoints = [e for e in o.slice_endpoints(obj) if e.get("hostname")]
+        if not endpoints:
+            continue
+        # The change's own fields once for all its endpoints (each read is a column lookup).
+        namespace, service = change.namespace or "", intern(service)
+        slice_name, change_id, version = change.name, change.id, change.resource_version
+        wall, rank, present = change.received_wall_ns, ordering.rank[change_id], change.event
+        for endpoint in endpoints:
             conditions = endpoint.get("conditions") or {}
+            serving = conditions.get("serving")
             found.append(
                 DnsObservation(
-                    namespace=change.namespace or "",
-                    service=intern(service),
-                    hostname=intern(str(hostname)),
+                    namespace=namespace,
+                    service=service,
+                    hostname=intern(str(endpoint["hostname"])),
                     addresses=tuple(intern(str(a)) for a in endpoint.get("addresses") or ()),
                     ready=conditions.get("ready") is not False,
                     target_uid=_interned((endpoint.get("targetRef") or {}).get("uid")),
-                    slice_name=change.name,
-                    change_id=change.id,
-                    resource_version=change.resource_version,
-                    received_wall_ns=change.received_wall_ns,
-                    rank=ordering.rank[change.id],
-                    present=change.event != "DELETED",
-                    serving=conditions.get("serving")
-                    if isinstance(conditions.get("serving"), bool)
-                    else None,
+                    slice_name=slice_name,
+                    change_id=change_id,
+                    resource_version=version,
+                    received_wall_ns=wall,
+                    rank=rank,
+                    present=present != "DELETED",
+                    serving=serving if isinstance(serving, bool) else None,
                 )
             )
     return found
