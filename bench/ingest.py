@@ -9,13 +9,22 @@ env, volumes, conditions) and write into a fresh store with the real schema and 
   update the indexes alike.
 - recorder: each line through `Reflector.handle_line` (orjson decode, scope check, redaction,
   re-encode, a ChangeRecord) into the real `Writer` task, until `flush()` returns.
+- write path alone: the same recorder with its ChangeRecords made before the clock starts (by
+  `handle_line`, so they are what the recorder writes), each handed to `Writer.submit`: the rate
+  and CPU of everything but the hot path, so the two parts of the recorder's cost are told apart.
 
-The two alternate for `--rounds` rounds (a shared machine's load then falls on both alike);
+The three alternate for `--rounds` rounds (a shared machine's load then falls on both alike);
 prints each side's best rate, their ratio, and each round's ratio (targets: ratio ≥ 0.8,
 recorder ≥ 20,000 changes/s). Beside the rates, CPU time per change (least over the rounds):
 the process's, and for the recorder its event loop thread's, which decodes while the writer's
 thread commits. On a machine whose cores are busy with other work the ratio tends to the ratio
 of process CPU; with a core free for the writer's thread, the event loop's CPU bounds the rate.
+
+Then the hot path alone: `handle_line` into a sink that does nothing, thread CPU per change
+(least over HOT_REPEATS passes over HOT_LINES lines), beside the floor of any handling that
+decodes the whole object: `orjson.loads` of the line and `orjson.dumps` of its redacted object,
+measured alike. Last, from the same run, the CPU the hot path would have to fit in for the CPU
+ratio to reach 0.8: the baseline's CPU / 0.8, less the write path's.
 Usage: python -m bench.ingest [--changes N] [--rounds 3]   (from the repository root)
 """
 
@@ -23,6 +32,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,13 +41,17 @@ import orjson
 from kubernetes_asyncio.client import ApiClient, Configuration
 
 from stswatch.kube.kinds import POD
-from stswatch.record.reflector import Reflector
+from stswatch.record.records import ChangeRecord, Record
+from stswatch.record.redact import redact
+from stswatch.record.reflector import Reflector, Sink
 from stswatch.record.scope import NamespaceWorld
 from stswatch.record.writable_store import Store, open_store
 from stswatch.record.writer import Writer
 from stswatch.store_contract import CHANGE_COLUMNS
 
 BATCH = 2000
+HOT_LINES = 5000
+HOT_REPEATS = 7
 _INSERT = (
     f"INSERT INTO change ({', '.join(CHANGE_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"
@@ -232,20 +246,29 @@ async def baseline(path: Path, docs: list[bytes], keys: list[tuple[str, str, str
     return rate
 
 
+def pod_reflector(api: ApiClient, sink: Sink) -> Reflector:
+    """The reflector the recorder runs for pods in namespace `lab`, handing changes to `sink`."""
+
+    async def recall(uids: Sequence[str]) -> dict[str, str]:
+        return {}  # never asked: no relist here
+
+    return Reflector(
+        api=api,
+        kind=POD,
+        namespace="lab",
+        sink=sink,
+        recall=recall,
+        membership=NamespaceWorld(namespace="lab"),
+        keep_env=False,
+    )
+
+
 async def recorder_path(path: Path, lines: list[bytes]) -> Rate:
     """Every line through the reflector's handling into the writer."""
     store, session_id, run_id = await _new_run(path)
     writer = Writer(store, session_id=session_id, run_id=run_id, max_batch=BATCH)
     api = ApiClient(configuration=Configuration(host="http://127.0.0.1:9"))  # never contacted
-    reflector = Reflector(
-        api=api,
-        kind=POD,
-        namespace="lab",
-        sink=writer.submit,
-        recall=writer.last_objects,
-        membership=NamespaceWorld(namespace="lab"),
-        keep_env=False,
-    )
+    reflector = pod_reflector(api, writer.submit)
     task = asyncio.create_task(writer.run())
     stopwatch = Stopwatch()
     for line in lines:
@@ -260,6 +283,75 @@ async def recorder_path(path: Path, lines: list[bytes]) -> Rate:
     return rate
 
 
+async def write_path(path: Path, changes: list[ChangeRecord]) -> Rate:
+    """The recorder's ChangeRecords, made beforehand, handed to the writer as the reflector does."""
+    store, session_id, run_id = await _new_run(path)
+    writer = Writer(store, session_id=session_id, run_id=run_id, max_batch=BATCH)
+    task = asyncio.create_task(writer.run())
+    stopwatch = Stopwatch()
+    for change in changes:
+        await writer.submit(change)
+    await writer.flush()
+    rate = stopwatch.rate(len(changes))
+    await writer.close()
+    await task
+    await store.close()
+    assert writer.tally.changes == len(changes)
+    return rate
+
+
+async def recorded_changes(lines: list[bytes]) -> list[ChangeRecord]:
+    """The ChangeRecords the recorder makes of `lines`."""
+    made: list[ChangeRecord] = []
+
+    async def keep(record: Record) -> None:
+        assert isinstance(record, ChangeRecord)
+        made.append(record)
+
+    api = ApiClient(configuration=Configuration(host="http://127.0.0.1:9"))  # never contacted
+    reflector = pod_reflector(api, keep)
+    for line in lines:
+        await reflector.handle_line(line)
+    await api.close()
+    return made
+
+
+@dataclass(frozen=True)
+class HotPath:
+    """Thread CPU µs per change: `handle_line` alone, and the decode + encode floor."""
+
+    handle_line_us: float
+    loads_us: float
+    dumps_us: float
+
+
+async def hot_path(lines: list[bytes]) -> HotPath:
+    """The least thread CPU per line over HOT_REPEATS passes, each part measured alike."""
+
+    async def drop(record: Record) -> None:
+        pass
+
+    api = ApiClient(configuration=Configuration(host="http://127.0.0.1:9"))  # never contacted
+    objects = [redact(orjson.loads(line)["object"], kind="Pod", keep_env=False) for line in lines]
+    handle = loads = dumps = float("inf")
+    for _ in range(HOT_REPEATS):
+        reflector = pod_reflector(api, drop)  # a new one each pass: its known state starts empty
+        start = time.thread_time()
+        for line in lines:
+            await reflector.handle_line(line)
+        handle = min(handle, time.thread_time() - start)
+        start = time.thread_time()
+        for line in lines:
+            orjson.loads(line)
+        loads = min(loads, time.thread_time() - start)
+        start = time.thread_time()
+        for obj in objects:
+            orjson.dumps(obj)
+        dumps = min(dumps, time.thread_time() - start)
+    await api.close()
+    return HotPath(*(part / len(lines) * 1e6 for part in (handle, loads, dumps)))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=50_000)
@@ -270,15 +362,21 @@ async def main() -> None:
     keys = row_keys(docs)
     size = sum(len(d) for d in docs) / len(docs)
     print(f"{args.changes} pod changes, {size / 1024:.1f} KiB each before redaction")
+    changes = await recorded_changes(lines)
     raws: list[Rate] = []
     ours: list[Rate] = []
+    writes: list[Rate] = []
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(args.rounds):
             raws.append(await baseline(Path(tmp) / f"raw-{round_}.db", docs, keys))
             ours.append(await recorder_path(Path(tmp) / f"recorder-{round_}.db", lines))
+            writes.append(await write_path(Path(tmp) / f"write-{round_}.db", changes))
+    hot = await hot_path(lines[:HOT_LINES])
     each = " ".join(f"{o.per_second / r.per_second:.2f}" for o, r in zip(ours, raws, strict=True))
     raw, our = max(r.per_second for r in raws), max(o.per_second for o in ours)
+    write = max(w.per_second for w in writes)
     raw_cpu, our_cpu = min(r.cpu_us for r in raws), min(o.cpu_us for o in ours)
+    write_cpu = min(w.cpu_us for w in writes)
     loop_cpu = min(o.loop_cpu_us for o in ours)
     best = f"(best of {args.rounds})"
     print(
@@ -293,6 +391,21 @@ async def main() -> None:
     print(
         f"CPU ratio baseline/recorder : {raw_cpu / our_cpu:>9.2f}  (the rate ratio when every core "
         f"is busy); the event loop alone bounds the recorder at {1e6 / loop_cpu:,.0f}/s"
+    )
+    print(
+        f"write path alone            : {write:>9,.0f} changes/s {best}, "
+        f"CPU {write_cpu:.1f} µs/change (ratio {write / raw:.2f}, "
+        f"CPU ratio {raw_cpu / write_cpu:.2f})"
+    )
+    floor = hot.loads_us + hot.dumps_us
+    print(
+        f"hot path, thread CPU/change : handle_line {hot.handle_line_us:.1f} µs; floor of a whole "
+        f"decode {floor:.1f} µs (orjson.loads {hot.loads_us:.1f} + dumps {hot.dumps_us:.1f})"
+    )
+    budget = raw_cpu / 0.8 - write_cpu
+    print(
+        f"CPU ratio 0.8 needs         : the hot path within {budget:.1f} µs/change (recorder CPU "
+        f"≤ {raw_cpu / 0.8:.1f}, of which the write path takes {write_cpu:.1f})"
     )
 
 

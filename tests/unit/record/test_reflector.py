@@ -16,7 +16,7 @@ from aiohttp import web
 from kubernetes_asyncio.client import ApiClient, Configuration
 
 from stswatch.errors import ClusterError, ExitCode, ForbiddenError
-from stswatch.kube.kinds import POD
+from stswatch.kube.kinds import CONTROLLER_REVISION, EVENT, POD, STATEFUL_SET, Kind
 from stswatch.record.records import ChangeRecord, GapRecord, Record
 from stswatch.record.reflector import Reflector, WatchTimeouts
 from stswatch.record.scope import NamespaceWorld
@@ -390,9 +390,10 @@ async def test_a_list_that_repeats_its_continue_token_is_a_cluster_error(serve: 
     assert asked == ["", "again"]
 
 
-async def test_a_watched_object_is_stored_redacted_in_its_own_key_order() -> None:
-    """The stored JSON is the event's object less managedFields, the last-applied annotation and
-    literal env values: key order kept, escapes and non-ASCII text as the decoder read them."""
+async def stored(
+    event: bytes, *, kind: Kind = POD, keep_env: bool = False
+) -> tuple[ChangeRecord, Reflector]:
+    """The change recorded for one watch-event line (scope: the whole namespace)."""
     records: list[Record] = []
 
     async def sink(record: Record) -> None:
@@ -404,13 +405,25 @@ async def test_a_watched_object_is_stored_redacted_in_its_own_key_order() -> Non
     api = ApiClient(configuration=Configuration(host="http://127.0.0.1:9"))  # never contacted
     reflector = Reflector(
         api=api,
-        kind=POD,
+        kind=kind,
         namespace="lab",
         sink=sink,
         recall=recall,
         membership=NamespaceWorld(namespace="lab"),
-        keep_env=False,
+        keep_env=keep_env,
     )
+    try:
+        await reflector.handle_line(event)
+    finally:
+        await api.close()
+    [change] = records
+    assert isinstance(change, ChangeRecord)
+    return change, reflector
+
+
+async def test_a_watched_object_is_stored_redacted_in_its_own_key_order() -> None:
+    """The stored JSON is the event's object less managedFields, the last-applied annotation and
+    literal env values: key order kept, escapes and non-ASCII text as the decoder read them."""
     event = (
         b'{"type":"MODIFIED","object":{"status":{"phase":"Running"},"metadata":'
         b'{"uid":"u-1","name":"web-0","managedFields":[{"manager":"kubectl","fieldsV1":'
@@ -420,12 +433,7 @@ async def test_a_watched_object_is_stored_redacted_in_its_own_key_order() -> Non
         b'{"name":"PASSWORD","value":"hunter2"},{"name":"POD","valueFrom":{"fieldRef":'
         b'{"fieldPath":"metadata.name"}}}]}]},"kind":"Pod","apiVersion":"v1"}}'
     )
-    try:
-        await reflector.handle_line(event)
-    finally:
-        await api.close()
-    [change] = records
-    assert isinstance(change, ChangeRecord)
+    change, reflector = await stored(event)
     assert (change.event, change.name, change.uid, change.resource_version) == (
         "MODIFIED",
         "web-0",
@@ -440,3 +448,103 @@ async def test_a_watched_object_is_stored_redacted_in_its_own_key_order() -> Non
         '{"fieldRef":{"fieldPath":"metadata.name"}}}]}]},"kind":"Pod","apiVersion":"v1"}'
     )
     assert reflector.resource_version == "7"
+
+
+# Each: the watch-event line as a server might send it, then the exact JSON stored for it.
+STORED_EXACTLY = [
+    pytest.param(
+        POD,
+        b'{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"web-0","uid":"u-1",'
+        b'"resourceVersion":"7"},"spec":{"containers":[{"name":"c"}]}}}',
+        '{"kind":"Pod","metadata":{"name":"web-0","uid":"u-1","resourceVersion":"7"},'
+        '"spec":{"containers":[{"name":"c"}]}}',
+        id="no managedFields and no env: the object as sent",
+    ),
+    pytest.param(
+        POD,
+        b'{"type":"ADDED","object":{"metadata":{"name":"web-0","annotations":{"managedFields":'
+        b'"[{\\"manager\\":\\"x\\"}]","note":"\\"managedFields\\":[]"},'
+        b'"labels":{"managedFields":"yes"}},"spec":{"managedFields":[1]},"managedFields":[2]}}',
+        '{"metadata":{"name":"web-0","annotations":{"managedFields":'
+        '"[{\\"manager\\":\\"x\\"}]","note":"\\"managedFields\\":[]"},'
+        '"labels":{"managedFields":"yes"}},"spec":{"managedFields":[1]},"managedFields":[2]}',
+        id="only metadata.managedFields is dropped, not the text or other keys named so",
+    ),
+    pytest.param(
+        POD,
+        b'{"type":"ADDED","object":{"metadata":{"managedFields":[{"manager":"m"}]},'
+        b'"spec":{"initContainers":[{"name":"i","env":[{"value":"v1","name":"A"},'
+        b'{"name":"B","value":""},{"name":"C"},"odd",{"name":"D","valueFrom":{"secretKeyRef":'
+        b'{"name":"s","key":"k"}},"value":"v4"}]}],"ephemeralContainers":[{"name":"e","env":'
+        b'[{"name":"E","value":"v5"}]}],"containers":[{"name":"c","env":null}],'
+        b'"tolerations":[{"key":"k","operator":"Equal","value":"kept"}]}}}',
+        '{"metadata":{},"spec":{"initContainers":[{"name":"i","env":['
+        '{"value":"<redacted by stswatch>","name":"A"},{"name":"B","value":'
+        '"<redacted by stswatch>"},{"name":"C"},"odd",{"name":"D","valueFrom":{"secretKeyRef":'
+        '{"name":"s","key":"k"}},"value":"<redacted by stswatch>"}]}],"ephemeralContainers":['
+        '{"name":"e","env":[{"name":"E","value":"<redacted by stswatch>"}]}],'
+        '"containers":[{"name":"c","env":null}],'
+        '"tolerations":[{"key":"k","operator":"Equal","value":"kept"}]}}',
+        id="env values of every container list redacted, odd entries and other values kept",
+    ),
+    pytest.param(
+        POD,
+        b'{"type":"MODIFIED","object" : { "metadata" : {"name":"web-0","managedFields":[]} ,'
+        b'"zz-unknown":{"b":[1,2.50,-0,1E3,1e-7,18446744073709551615,true,null],"a":{}},'
+        b'"dup":1,"note":"\\u003cb\\u003e \\u0026 \\/ \\u00e9 \\ud83d\\ude00","dup":2}}\n',
+        '{"metadata":{"name":"web-0"},"zz-unknown":{"b":[1,2.5,0,1000.0,1e-7,'
+        '18446744073709551615,true,null],"a":{}},"dup":2,"note":"<b> & / é 😀"}',
+        id="unknown fields kept; whitespace, escapes, numbers and repeated keys as decoded",
+    ),
+    pytest.param(
+        STATEFUL_SET,
+        b'{"type":"MODIFIED","object":{"kind":"StatefulSet","metadata":{"name":"web",'
+        b'"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}","a":"b"},'
+        b'"managedFields":[]},"spec":{"replicas":3,"template":{"spec":{"containers":[{"name":'
+        b'"c","env":[{"name":"P","value":"secret"}]}]}}}}}',
+        '{"kind":"StatefulSet","metadata":{"name":"web","annotations":{"a":"b"}},"spec":'
+        '{"replicas":3,"template":{"spec":{"containers":[{"name":"c","env":[{"name":"P",'
+        '"value":"<redacted by stswatch>"}]}]}}}}',
+        id="a StatefulSet's pod template env redacted",
+    ),
+    pytest.param(
+        CONTROLLER_REVISION,
+        b'{"type":"ADDED","object":{"kind":"ControllerRevision","metadata":{"name":"web-1"},'
+        b'"data":{"spec":{"template":{"spec":{"containers":[{"name":"c","env":[{"name":"P",'
+        b'"value":"secret"}]}]},"$patch":"replace"}}},"revision":1}}',
+        '{"kind":"ControllerRevision","metadata":{"name":"web-1"},"data":{"spec":{"template":'
+        '{"spec":{"containers":[{"name":"c","env":[{"name":"P","value":'
+        '"<redacted by stswatch>"}]}]},"$patch":"replace"}}},"revision":1}',
+        id="a ControllerRevision's template env redacted",
+    ),
+    pytest.param(
+        EVENT,
+        b'{"type":"ADDED","object":{"kind":"Event","metadata":{"name":"web-0.1","managedFields":'
+        b'[{}]},"involvedObject":{"kind":"Pod","name":"web-0"},"spec":{"containers":[{"env":'
+        b'[{"name":"P","value":"kept"}]}]},"message":"env \\"value\\" kept","count":2}}',
+        '{"kind":"Event","metadata":{"name":"web-0.1"},"involvedObject":{"kind":"Pod","name":'
+        '"web-0"},"spec":{"containers":[{"env":[{"name":"P","value":"kept"}]}]},"message":'
+        '"env \\"value\\" kept","count":2}',
+        id="another kind: nothing of its spec is taken for a pod spec",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "event", "expected"), STORED_EXACTLY)
+async def test_the_stored_json_is_exactly_the_redacted_object(
+    kind: Kind, event: bytes, expected: str
+) -> None:
+    change, _ = await stored(event, kind=kind)
+    assert change.object_json == expected
+
+
+async def test_env_values_are_stored_when_the_user_asks_to_keep_them() -> None:
+    event = (
+        b'{"type":"ADDED","object":{"metadata":{"name":"web-0","managedFields":[{}]},"spec":'
+        b'{"containers":[{"name":"c","env":[{"name":"P","value":"secret"}]}]}}}'
+    )
+    change, _ = await stored(event, keep_env=True)
+    assert change.object_json == (
+        '{"metadata":{"name":"web-0"},"spec":{"containers":[{"name":"c","env":'
+        '[{"name":"P","value":"secret"}]}]}}'
+    )
