@@ -8,10 +8,15 @@ successful") on the StatefulSet for every pod and claim it creates or deletes
 claim goes with `persistentVolumeClaimRetentionPolicy` through an ownerReference the garbage
 collector acts on (`Pod` for whenScaled=Delete, `StatefulSet` for whenDeleted=Delete). A deletion
 without such an Event, while Events were recorded, was made by a client (kubectl, an operator, a
-scenario step, an eviction); a scenario mark at that moment names the step. Every `Actor` states
-the basis of its attribution. Known limit: client-go's event correlator rate-limits and
-aggregates Events about one object (`tools/record/events_cache.go`), so on a very busy set an
-Event can be missing; without recorded Events at all the actor is "unknown", never guessed.
+scenario step); a scenario mark of an action at that moment names the step. A pod that others
+delete is marked first with a DisruptionTarget condition naming them (KEP-3329: the scheduler's
+preemption, the taint eviction controller, the Eviction API, the pod garbage collector, the
+kubelet), which is read before any guess. Every `Actor` states the basis of its attribution.
+client-go's event correlator rate-limits Events about one object (`EventSourceObjectSpamFilter`
+in `tools/record/events_cache.go`: 25 from one source, then one every 5 minutes), so on a busy set
+the controller's Events stop being recorded; a deletion without an Event while that filter had
+no room left is "unknown", never a client's. Without recorded Events at all the actor is
+"unknown" too, never guessed.
 """
 
 import re
@@ -30,6 +35,10 @@ from stswatch.reports.recording import Change, Recording
 _BEFORE_NS = 2 * 10**9
 _AFTER_NS = 5 * 10**9
 _MARK_BEFORE_NS = 10 * 10**9
+# client-go's EventSourceObjectSpamFilter: burst 25, one token every 5 minutes (qps 1/300).
+SPAM_FILTER = "EventSourceObjectSpamFilter"
+_SPAM_BURST = 25
+_SPAM_REFILL_NS = 300 * 10**9
 _MESSAGE = re.compile(
     r"(?:\(combined from similar events\): )?(create|delete) (Pod|Claim) (\S+) "
     r"(?:Pod \S+ )?in StatefulSet (\S+) success"
@@ -49,6 +58,11 @@ class Actor:
         """True when a client (not a controller of the cluster) made the change."""
         return self.who == causes.BY_CLIENT
 
+    @property
+    def other(self) -> bool:
+        """True when someone other than the StatefulSet controller made the change (known)."""
+        return self.who not in (causes.BY_CONTROLLER, "unknown")
+
 
 @dataclass(frozen=True)
 class Attribution:
@@ -66,6 +80,25 @@ class Attribution:
     )
     # pod uid -> sorted (wall ns, change id, message) of the scheduler's FailedScheduling Events
     unscheduled: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict, repr=False)
+    # (namespace, set name) -> sorted wall ns of each Event the statefulset controller recorded
+    # about the set (a count bump of an aggregated Event included: each passed the spam filter)
+    emitted: dict[tuple[str, str], list[int]] = field(default_factory=dict, repr=False)
+
+    def events_dropped(self, namespace: str, name: str, at_ns: int) -> int | None:
+        """How many of the controller's Events about set `name` were recorded before `at_ns`
+        when they had used up client-go's spam filter then (`EventSourceObjectSpamFilter`: a
+        token bucket of 25 for one source and object, refilled one every 300 s), else None."""
+        tokens, last, count = float(_SPAM_BURST), None, 0
+        for wall in self.emitted.get((namespace, name), ()):
+            if wall >= at_ns:
+                break
+            if last is not None:
+                tokens = min(_SPAM_BURST, tokens + (wall - last) / _SPAM_REFILL_NS)
+            tokens, last, count = max(tokens - 1, 0.0), wall, count + 1
+        if last is None:
+            return None
+        tokens = min(_SPAM_BURST, tokens + (at_ns - last) / _SPAM_REFILL_NS)
+        return count if tokens < 1 else None
 
     def failed_scheduling(
         self, pod_uid: str, since_ns: int, until_ns: int
@@ -112,7 +145,8 @@ class Attribution:
             if at_ns - _MARK_BEFORE_NS <= wall <= at_ns + _BEFORE_NS and name in label
         ]
         deleting = [label for label in near if "delete" in label.lower()]
-        found = deleting or near
+        acting = [label for label in near if not label.lower().startswith("wait")]
+        found = deleting or acting  # a wait step deletes nothing
         return found[0] if found else None
 
     def unseen(self, at_ns: int) -> bool:
@@ -127,6 +161,7 @@ def attribution(recording: Recording) -> Attribution:
     actions: dict[tuple[str, str, str, str], list[tuple[int, int]]] = {}
     failures: dict[tuple[str, str], list[tuple[int, int, str, str]]] = {}
     pending: dict[str, list[tuple[int, int, str]]] = {}
+    emitted: dict[tuple[str, str], list[int]] = {}
     recorded = "Event" in recording.changes.kinds.values  # each kind recorded, once
     for change, obj in recording.decoded("Event", deleted=False):
         parsed = _action(change, obj)
@@ -136,6 +171,9 @@ def attribution(recording: Recording) -> Attribution:
         if unscheduled is not None:
             uid, message = unscheduled
             pending.setdefault(uid, []).append((change.received_wall_ns, change.id, message))
+        about = _about_set(change, obj)
+        if about is not None:
+            emitted.setdefault(about, []).append(change.received_wall_ns)
         failed = _failure(change, obj)
         if failed is not None:
             key, reason, message = failed
@@ -148,11 +186,13 @@ def attribution(recording: Recording) -> Attribution:
         warnings.sort()
     for events in pending.values():
         events.sort()
+    for walls in emitted.values():
+        walls.sort()
     gaps = tuple((g.from_wall_ns, g.to_wall_ns) for g in recording.gaps if g.kind == "Event")
     marks = tuple(
         (m.received_wall_ns, f"{m.label} {m.detail.get('target', '')}") for m in recording.marks
     )
-    return Attribution(recorded, gaps, actions, marks, failures, pending)
+    return Attribution(recorded, gaps, actions, marks, failures, pending, emitted)
 
 
 def _action(change: Change, obj: o.Obj) -> tuple[str, str, str, str] | None:
@@ -171,6 +211,16 @@ def _unscheduled(change: Change, obj: o.Obj) -> tuple[str, str] | None:
         return None
     uid = o.text(o.dig(obj, "involvedObject", "uid"))
     return (uid, o.text(obj.get("message")) or "") if uid else None
+
+
+def _about_set(change: Change, obj: o.Obj) -> tuple[str, str] | None:
+    """(namespace, set) of an Event the statefulset controller recorded about a StatefulSet."""
+    if o.dig(obj, "involvedObject", "kind") != "StatefulSet":
+        return None
+    source = o.dig(obj, "source", "component") or obj.get("reportingComponent")
+    if source != "statefulset-controller":
+        return None
+    return change.namespace or "", o.text(o.dig(obj, "involvedObject", "name")) or ""
 
 
 def _failure(change: Change, obj: o.Obj) -> tuple[tuple[str, str], str, str] | None:
@@ -201,7 +251,46 @@ def pod_deletion(
     event = at.controller_action(pod.namespace, "delete", "Pod", pod.name, began.received_wall_ns)
     if event is not None:
         return Actor(causes.BY_CONTROLLER, "its SuccessfulDelete Event", (event,))
+    disrupted = _disruptor(pod, began)
+    if disrupted is not None:
+        return disrupted
+    dropped = (
+        at.events_dropped(pod.namespace, pod.statefulset, began.received_wall_ns)
+        if pod.statefulset is not None
+        else None
+    )
+    if dropped is not None:
+        basis = (
+            f"no SuccessfulDelete Event, but the controller's Events about {pod.statefulset} were "
+            f"being dropped then ({dropped} recorded before it: client-go's {SPAM_FILTER} lets "
+            "one source record 25 Events about one object, then one every 5 minutes)"
+        )
+        return Actor("unknown", basis)
     return _not_the_controller(at, pod.name, began, "SuccessfulDelete")
+
+
+# DisruptionTarget reasons (k8s.io/api/core/v1 PodReasonPreemptionByScheduler, ...) and who acts.
+_DISRUPTORS = {
+    "PreemptionByScheduler": causes.BY_SCHEDULER,
+    "DeletionByTaintManager": causes.BY_TAINT_EVICTION,
+    "EvictionByEvictionAPI": causes.BY_CLIENT,
+    "DeletionByPodGC": causes.BY_POD_GC,
+    "TerminationByKubelet": causes.BY_KUBELET,
+}
+
+
+def _disruptor(pod: PodIncarnation, began: Transition) -> Actor | None:
+    """Who the pod's DisruptionTarget condition, set before its deletion began, names."""
+    if pod.disruption is None or pod.disruption[0] > began.rank:
+        return None
+    _, change_id, reason, message = pod.disruption
+    who = _DISRUPTORS.get(reason)
+    if who is None:
+        return None
+    said = f": {message}" if message else ""
+    through = " through the Eviction API" if reason == "EvictionByEvictionAPI" else ""
+    basis = f"its DisruptionTarget condition, reason {reason}{said}{through}"
+    return Actor(who, basis, (change_id,))
 
 
 def claim_deletion(at: Attribution, claim: PvcIncarnation) -> Actor | None:

@@ -37,6 +37,10 @@ class PodIncarnation:
     # False condition's message, (rank, change id, message), the newest attempt's reason (the
     # FailedScheduling Events of repeated attempts are often not recorded again).
     unschedulable: tuple[tuple[int, int, str], ...] = field(default=(), compare=False)
+    # Its first DisruptionTarget True condition (rank, change id, reason, message): who is about to
+    # delete it when not the StatefulSet controller (PreemptionByScheduler,
+    # DeletionByTaintManager, EvictionByEvictionAPI, DeletionByPodGC, TerminationByKubelet).
+    disruption: tuple[int, int, str, str] | None = field(default=None, compare=False)
     # The first transition of each kind (proofs ask a pod for its first this or that often).
     _firsts: dict[str, Transition] = field(init=False, repr=False, compare=False)
 
@@ -117,9 +121,10 @@ class _PodState(NamedTuple):
     ready: bool | None  # None: no Ready condition
     ready_since: Any  # the Ready condition's lastTransitionTime
     terminating: str | None  # metadata.deletionTimestamp
+    disrupted: tuple[str, str] | None  # a DisruptionTarget True condition's (reason, message)
 
 
-_BEFORE_ANY = _PodState(None, None, None, None, False, None, None)
+_BEFORE_ANY = _PodState(None, None, None, None, False, None, None, None)
 
 
 def _pod_state(pod: o.Obj) -> _PodState:
@@ -128,7 +133,7 @@ def _pod_state(pod: o.Obj) -> _PodState:
     metadata = metadata if isinstance(metadata, dict) else {}
     spec = spec if isinstance(spec, dict) else {}
     status = status if isinstance(status, dict) else {}
-    ready = scheduled = None
+    ready = scheduled = disrupted = None
     for cond in o.items(status.get("conditions")):
         if isinstance(cond, dict):
             kind = cond.get("type")
@@ -136,6 +141,8 @@ def _pod_state(pod: o.Obj) -> _PodState:
                 ready = cond
             elif kind == "PodScheduled" and scheduled is None:
                 scheduled = cond
+            elif kind == "DisruptionTarget" and cond.get("status") == "True":
+                disrupted = (o.text(cond.get("reason")) or "", o.text(cond.get("message")) or "")
     node = spec.get("nodeName")
     scheduled_true = scheduled is not None and scheduled.get("status") == "True"
     return _PodState(
@@ -146,6 +153,7 @@ def _pod_state(pod: o.Obj) -> _PodState:
         None if ready is None else ready.get("status") == "True",
         ready.get("lastTransitionTime") if ready else None,
         o.text(metadata.get("deletionTimestamp")),
+        disrupted,
     )
 
 
@@ -174,6 +182,7 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
     ips: list[str] = []
     controllers: list[tuple[str | None, int]] = []
     unschedulable: list[tuple[int, int, str]] = []
+    disruption = None
     for change, decoded in zip(history, objects, strict=True):
         message = _unschedulable(decoded) if state.scheduled is None else None
         if message and (not unschedulable or unschedulable[-1][2] != message):
@@ -183,6 +192,8 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         if not controllers or controllers[-1][0] != uid:
             controllers.append((uid, ordering.rank[change.id]))
         after = _pod_state(decoded)
+        if after.disrupted is not None and disruption is None:
+            disruption = (ordering.rank[change.id], change.id, *after.disrupted)
         if after != state:
             for what, detail, api in _pod_steps(state, after):
                 steps.append(step(change, ordering, what, detail, api))
@@ -212,6 +223,7 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         labels=o.labels(obj),
         controllers=tuple(controllers) if len(controllers) > 1 else (),
         unschedulable=tuple(unschedulable),
+        disruption=disruption,
     )
 
 

@@ -20,6 +20,7 @@ from heapq import heappop, heappush
 from itertools import pairwise
 
 from stswatch.reports import causes
+from stswatch.reports.history.attribution import SPAM_FILTER, Actor
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_time
@@ -52,7 +53,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     progress = episode_progress(ctx)
     revision = ctx.update_revision()
     replaced = _replacements(ctx, revision)
-    by_client = [r for r in replaced if _deleted_by(ctx, r.old) == causes.BY_CLIENT]
+    by_client = [r for r in replaced if _deleted_by(ctx, r.old) not in _CONTROLLER_OR_UNKNOWN]
     replaced = [r for r in replaced if r not in by_client]
     story = _story(ctx, progress, by_client)
     if spec.update_strategy == "OnDelete":
@@ -91,7 +92,30 @@ def decide(ctx: ProofContext) -> Verdict | None:
     reason += f": {names}"
     if reading is not None:
         reason += f" ({unavailable_budget.told(ctx, reading)})"
-    return ctx.verdict(PROOF, "pass", reason + story, evidence)
+    return ctx.verdict(PROOF, "pass", reason + _unattributed(ctx, replaced) + story, evidence)
+
+
+_CONTROLLER_OR_UNKNOWN = (causes.BY_CONTROLLER, "unknown")
+
+
+def _dropped(actor: Actor | None) -> bool:
+    return actor is not None and actor.who == "unknown" and SPAM_FILTER in actor.basis
+
+
+def _unattributed(ctx: ProofContext, replaced: list["Replacement"]) -> str:
+    """'; who deleted web-7, web-6 is not recorded (<basis>): ...' for deletions whose Events
+    the controller's event recorder dropped (a recording without Events says so elsewhere)."""
+    unknown = [r for r in replaced if _dropped(ctx.deleted_by(r.old))]
+    if not unknown:
+        return ""
+    actor = ctx.deleted_by(unknown[0].old)
+    names = (
+        ", ".join(r.old.name for r in unknown)
+        if len(unknown) <= 6
+        else f"{len(unknown)} of them ({unknown[0].old.name} to {unknown[-1].old.name})"
+    )
+    basis = f" ({actor.basis})" if actor is not None else ""
+    return f"; who deleted {names} is not recorded{basis}: read as the controller's by their order"
 
 
 def _deleted_by(ctx: ProofContext, pod: PodIncarnation) -> str:
@@ -119,7 +143,9 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
         )
     for r in by_client:
         if not any(h.pod == r.old.name for h in forced):
-            parts.append(f"{r.old.name} was {causes.DELETED_BY_CLIENT}, not by the controller")
+            parts.append(
+                f"{r.old.name} was deleted by {_deleted_by(ctx, r.old)}, not by the controller"
+            )
     return "; " + "; ".join(parts)
 
 
@@ -139,7 +165,7 @@ def _reverted(ctx: ProofContext, hold: Hold) -> bool:
 
 def _client_cited(ctx: ProofContext, by_client: list["Replacement"]) -> list[Evidence]:
     return [
-        ctx.cite_step(r.old, r.deletion, f"{r.old.name} {causes.DELETED_BY_CLIENT}")
+        ctx.cite_step(r.old, r.deletion, f"{r.old.name} deleted by {_deleted_by(ctx, r.old)}")
         for r in by_client
     ]
 

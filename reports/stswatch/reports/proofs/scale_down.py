@@ -54,7 +54,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     client_uids = {p.uid for p, _ in by_client}
     steps = [pair for pair in steps if pair[0].uid not in client_uids]
     deleted = [p for p, _ in steps]
-    client_note = "".join(f"; {p.name} was {causes.DELETED_BY_CLIENT}" for p, _ in by_client)
+    client_note = "".join(f"; {p.name} was deleted by {_who(ctx, p)}" for p, _ in by_client)
     holds = episode_progress(ctx).holds
     if not deleted:
         reason = "the controller deleted no condemned pod in this episode" + client_note
@@ -82,8 +82,14 @@ def decide(ctx: ProofContext) -> Verdict | None:
 
 
 def _by_client(ctx: ProofContext, pod: PodIncarnation) -> bool:
+    """Deleted by a client or another of the cluster's controllers, not the StatefulSet's."""
     actor = ctx.deleted_by(pod)
-    return actor is not None and actor.client
+    return actor is not None and actor.other
+
+
+def _who(ctx: ProofContext, pod: PodIncarnation) -> str:
+    actor = ctx.deleted_by(pod)
+    return actor.who if actor is not None else "unknown"
 
 
 def _hold_clause(hold: Hold, raced: list["Deletion"]) -> str:
