@@ -126,15 +126,13 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
 def _reverted(ctx: ProofContext, hold: Hold) -> bool:
     """The template went back to an earlier one in this episode before the hold ended: the docs'
     forced rollback reverts the template, then deletes the pod the rollout is stuck on."""
-    specs = ctx.episode.statefulset.specs
+    sts = ctx.episode.statefulset
     end = hold.to_wall_ns if hold.to_wall_ns is not None else ctx.recording_end_ns
-    for i, spec in enumerate(specs):
-        if spec.rank < ctx.episode.start_rank or spec.received_wall_ns > end or i == 0:
-            continue
-        earlier = {v.template_hash for v in specs[: i - 1]}
-        if spec.template_hash != specs[i - 1].template_hash and spec.template_hash in earlier:
-            return True
-    return False
+    return any(
+        sts.reverted_at(spec.rank) is not None
+        for spec in sts.specs
+        if spec.rank >= ctx.episode.start_rank and spec.received_wall_ns <= end
+    )
 
 
 def _client_cited(ctx: ProofContext, by_client: list["Replacement"]) -> list[Evidence]:
