@@ -59,7 +59,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
         reason = "OnDelete: the controller replaces no pod; pods take the update revision only "
         reason += "when deleted" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
-    wrong = _wrong_revision(ctx)
+    created = ctx.created_in_window()
+    wrong = _wrong_revision(ctx, created)
     if wrong is not None:
         return wrong
     if not replaced:
@@ -71,7 +72,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         _problem(ctx, earlier, later, one_at_a_time=one_at_a_time)
         for earlier, later in pairwise(replaced)
     ]
-    problems.append(_left_behind(ctx, replaced, revision) if one_at_a_time else None)
+    problems.append(_left_behind(ctx, replaced, revision, created) if one_at_a_time else None)
     if reading is not None:
         problems.append(unavailable_budget.over_budget(ctx, reading))
     for problem in problems:
@@ -191,14 +192,14 @@ def _problem(
     return reason, cited
 
 
-def _wrong_revision(ctx: ProofContext) -> Verdict | None:
+def _wrong_revision(ctx: ProofContext, created: list[PodIncarnation]) -> Verdict | None:
     """A pod created in the window at a revision newVersionedStatefulSetPod does not give its
     ordinal (`stswatch.reports.proofs.revision`): below the partition currentRevision, else
     updateRevision; or without its ordinal's identity (`stswatch.reports.proofs.identity`)."""
-    unlike = identity.first_refused(ctx, PROOF, ctx.created_in_window())
+    unlike = identity.first_refused(ctx, PROOF, created)
     if unlike is not None:
         return unlike
-    for pod in ctx.created_in_window():
+    for pod in created:
         found = revisions.created_at(ctx.episode.statefulset, pod)
         if found is None or found.ok:
             continue
@@ -209,7 +210,10 @@ def _wrong_revision(ctx: ProofContext) -> Verdict | None:
 
 
 def _left_behind(
-    ctx: ProofContext, replaced: list["Replacement"], target: str | None
+    ctx: ProofContext,
+    replaced: list["Replacement"],
+    target: str | None,
+    created: list[PodIncarnation],
 ) -> tuple[str, list[Evidence]] | None:
     """A replacement while an in-range ordinal above it was still at an old revision: the update
     walks `target` from the highest index down and replaces that one first (updateStatefulSet).
@@ -222,7 +226,7 @@ def _left_behind(
     spec = ctx.episode.spec
     in_range = range(spec.start_ordinal, spec.start_ordinal + spec.replicas)
     at_start = (ctx.alive(o, ctx.episode.start_rank) for o in in_range)
-    pods = {p.uid: p for p in (*at_start, *ctx.created_in_window()) if p is not None}
+    pods = {p.uid: p for p in (*at_start, *created) if p is not None}
     stale = sorted(
         (p for p in pods.values() if p.revision not in (None, target) and p.ordinal in in_range),
         key=lambda p: p.created.rank,
