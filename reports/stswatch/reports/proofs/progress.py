@@ -9,6 +9,7 @@ shorter waits are a pod starting as usual, not a halt.
 """
 
 from bisect import bisect_left
+from dataclasses import replace
 
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation
@@ -51,10 +52,12 @@ def _progress(ctx: ProofContext) -> Progress:
         return _ondelete_progress(ctx)
     end = episode.end_rank
     window_end_ns = _window_end_ns(ctx)
+    # A recreation episode tells the new pod's own wait; the episode it cut tells the whole hold.
+    stretches = ctx.replay.overlapping(episode.start_rank, end + 1)
     holds = tuple(
         h
-        for s, meanwhile in _joined(ctx, ctx.replay.overlapping(episode.start_rank, end + 1))
-        if (h := _hold(ctx, s, window_end_ns, meanwhile)) is not None
+        for s, meanwhile, before in _joined(ctx, stretches, across=episode.recreation is None)
+        if (h := _hold(ctx, s, window_end_ns, meanwhile, before)) is not None
     )
     settled = _settled(ctx)
     recreation = episode.recreation
@@ -225,20 +228,34 @@ def _settled(ctx: ProofContext) -> int | None:
 
 
 def _joined(
-    ctx: ProofContext, stretches: tuple[Stretch, ...]
-) -> list[tuple[Stretch, tuple[PodIncarnation, ...]]]:
+    ctx: ProofContext, stretches: tuple[Stretch, ...], *, across: bool = True
+) -> list[tuple[Stretch, tuple[PodIncarnation, ...], tuple[Stretch, ...]]]:
     """Stretches with one cause at one pod, cut in two only by another pod's coming and going
     (a client deleted a lower pod, the controller recreated it and waited for it to start),
-    joined back into one hold; with each, the pods recreated in such interludes."""
-    joined: list[tuple[Stretch, tuple[PodIncarnation, ...]]] = []
+    joined back into one hold; with each, the pods recreated in such interludes.
+
+    A hold ended by a client deleting the held pod goes on at the pod the controller creates in
+    its place (processReplica creates the missing ordinal and the walk waits on it as before):
+    the new incarnation's wait is joined to it, and the earlier incarnations' stretches are
+    returned with it (the joined stretch names the last incarnation)."""
+    joined: list[tuple[Stretch, tuple[PodIncarnation, ...], tuple[Stretch, ...]]] = []
     i = 0
     while i < len(stretches):
         whole: Stretch = stretches[i]
         meanwhile: tuple[PodIncarnation, ...] = ()
+        before: tuple[Stretch, ...] = ()
         j = i + 1
         while j < len(stretches):
             cut = whole.end
             cutter = ctx.changes[cut.change_id].uid if cut is not None else whole.pod.uid
+            again = across and cut is not None and cutter == whole.pod.uid
+            if again and _again(ctx, whole, stretches[j]):
+                first = before[0] if before else whole
+                before += (replace(whole, start=first.start) if before else whole,)
+                later = stretches[j]
+                whole = Stretch(later.pod, first.cause, first.detail, first.start, later.end, ())
+                j += 1
+                continue
             if cut is None or cutter == whole.pod.uid:
                 break  # released by the held pod itself
             # Skip the interlude: the pod whose change cut the hold, and pods created after it.
@@ -256,9 +273,22 @@ def _joined(
             meanwhile += _recreated_between(ctx, cut.rank, later.start.rank + 1)
             whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end, ())
             j = k + 1
-        joined.append((whole, meanwhile))
+        joined.append((whole, meanwhile, before))
         i = j
     return joined
+
+
+def _again(ctx: ProofContext, held: Stretch, later: Stretch) -> bool:
+    """`held` ended when a client deleted its pod and `later` is the wait at the pod created in
+    its place (the same name, created at or after that deletion)."""
+    end = held.end
+    if end is None or end.what not in ("terminating", "deleted"):
+        return False
+    pod = later.pod
+    if pod.name != held.pod.name or pod.uid == held.pod.uid or pod.created.rank < end.rank:
+        return False
+    actor = ctx.deleted_by(held.pod)
+    return actor is not None and actor.who == causes.BY_CLIENT
 
 
 # The pod states a hold's cause is read from: the cited change shows the cause when it is one.
@@ -305,8 +335,10 @@ def _hold(
     stretch: Stretch,
     window_end_ns: int,
     meanwhile: tuple[PodIncarnation, ...] = (),
+    before: tuple[Stretch, ...] = (),
 ) -> Hold | None:
-    """The stretch as a Hold clipped to the episode window, when it is notable there."""
+    """The stretch as a Hold clipped to the episode window, when it is notable there; `before`:
+    the stretches of the held pod's earlier incarnations a client deleted (`_joined`)."""
     start, end = ctx.episode.start_rank, ctx.episode.end_rank
     if stretch.start.rank >= end or (stretch.end is not None and stretch.end.rank <= start):
         return None
@@ -320,6 +352,9 @@ def _hold(
     seconds = max(0.0, (to_ns - from_ns) / 1e9)
     if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:
         return None  # a pod starting (and staying Ready minReadySeconds) as usual
+    last = stretch.pod  # the incarnation that released it
+    if before:
+        stretch = replace(stretch, pod=before[0].pod)
     pod = stretch.pod
     state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
     evidence = [ctx.cite(state.change_id, _held_note(pod, state, stretch))]
@@ -328,7 +363,10 @@ def _hold(
     begun = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""
     by = ""
     if released is not None:
-        by = _released_by(ctx, pod, released, kept if state.what == "terminating" else None)
+        ends = kept if state.what == "terminating" and not before else None
+        by = _released_by(ctx, last, released, ends)
+    evidence += _again_cited(ctx, before, last)
+    if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
     whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
     return Hold(
@@ -344,12 +382,51 @@ def _hold(
         finalizers=kept,
         begun_by=begun,
         meanwhile=_meanwhile(ctx, meanwhile),
+        again=_again_told(before, from_ns, last, released),
         unscheduled=(
             _unscheduled(ctx, pod, from_ns, to_ns, evidence)
             if _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
             else ""
         ),
     )
+
+
+def _again_cited(
+    ctx: ProofContext, before: tuple[Stretch, ...], last: PodIncarnation
+) -> list[Evidence]:
+    """Each client deletion that cut the hold, and the pod created in the deleted one's place."""
+    if not before:
+        return []
+    cited = []
+    news = [b.pod for b in before[1:]] + [last]
+    for b, new in zip(before, news, strict=True):
+        if b.end is not None:
+            cited.append(ctx.cite(b.end.change_id, f"{b.pod.name} {causes.DELETED_BY_CLIENT}"))
+        cited.append(ctx.cite_step(new, new.created, f"{new.name} created again"))
+    return cited
+
+
+def _again_told(
+    before: tuple[Stretch, ...], from_ns: int, last: PodIncarnation, released: Transition | None
+) -> str:
+    """'web-1 deleted by a client after 5.6 s and created again; the new web-1 held it 1.5 s
+    more' (the wait goes on at the pod the controller created in the deleted one's place)."""
+    if not before:
+        return ""
+    told = []
+    since = from_ns
+    for b in before:
+        if b.end is None:  # pragma: no cover - a joined stretch ended
+            continue
+        took = max(0.0, (b.end.received_wall_ns - since) / 1e9)
+        told.append(f"{b.pod.name} {causes.DELETED_BY_CLIENT} after {took:.1f} s and created again")
+        since = b.end.received_wall_ns
+    more = ""
+    if released is not None:
+        more = (
+            f"; the new {last.name} held it {(released.received_wall_ns - since) / 1e9:.1f} s more"
+        )
+    return ", then ".join(told) + more
 
 
 def _unscheduled(
@@ -466,6 +543,7 @@ def hold_clause(hold: Hold) -> str:
         plural = "s" * (len(hold.finalizers) > 1)
         cause += f", kept by the finalizer{plural} {', '.join(hold.finalizers)}"
     aside = f" (meanwhile {hold.meanwhile})" if hold.meanwhile else ""
+    aside += f" ({hold.again})" if hold.again else ""
     if hold.to_wall_ns is None:
         return f"halted at {hold.pod} ({cause}) for {took}{aside}"
     return f"held at {hold.pod} ({cause}) for {took}{aside}{until}"

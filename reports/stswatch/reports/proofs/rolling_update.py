@@ -108,7 +108,8 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
     forced = [
         h
         for h in progress.holds
-        if h.released_by.endswith(causes.DELETED_BY_CLIENT) and h.cause != causes.TERMINATING
+        if (h.released_by.endswith(causes.DELETED_BY_CLIENT) or h.again)
+        and h.cause != causes.TERMINATING
     ]
     parts = [progress.headline or progress.text if forced else progress.text]
     for hold in forced:

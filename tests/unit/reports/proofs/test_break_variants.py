@@ -8,11 +8,16 @@ import pytest
 
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import real_store
+from tests.fixtures.real import move, real_store
+from tests.fixtures.verdicts import verdict_of
 
 
 def _reasons(tmp_path: Path, session: str) -> str:
-    result = verify(load_recording(real_store(tmp_path, "cases6"), session))
+    return _reasons_in(tmp_path, "cases6", session)
+
+
+def _reasons_in(tmp_path: Path, store: str, session: str) -> str:
+    result = verify(load_recording(real_store(tmp_path, store), session))
     lines = [e.progress.text for e in result.episodes if e.progress is not None]
     return "\n".join(lines + [v.reason for v in result.verdicts])
 
@@ -60,3 +65,20 @@ def test_a_holds_first_cited_change_is_labelled_with_what_it_shows(tmp_path: Pat
     began = [n for _, n in notes if n.startswith("hold at web-2 began")]
     assert began == ["hold at web-2 began: web-2 Pending"]
     assert not [n for _, n in notes if n == "held at web-2: web-2 Running, not Ready"]
+
+
+def test_a_hold_cut_by_a_client_goes_on_at_the_recreated_pod(tmp_path: Path) -> None:
+    # b04: the scale-up waited at web-1 until the new web-1 was Ready, not until the deletion.
+    told = _reasons_in(tmp_path, "cases7", "b04-hold-cut-by-delete-orderedready")
+    assert "until web-1 deleted by a client" not in told
+    assert "the new web-1 held it 1.5 s more), until web-1 Ready" in told
+
+
+def test_a_creation_before_the_recreated_held_pod_is_ready_fails(tmp_path: Path) -> None:
+    # The same recording edited: web-2 created before the new web-1 turned Ready (#500).
+    path = real_store(tmp_path, "cases7")
+    move(path, 503, 1199)  # web-2 ADDED, now between the new web-1's creation and its Ready
+    result = verify(load_recording(path, "b04-hold-cut-by-delete-orderedready"))
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up", 1)
+    assert gating.outcome == "fail"
+    assert "web-2 was created while web-1 was" in gating.reason
