@@ -9,7 +9,7 @@ shorter waits are a pod starting as usual, not a halt.
 """
 
 from bisect import bisect_left
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation
@@ -359,12 +359,16 @@ def _hold(
     state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
     evidence = [ctx.cite(state.change_id, _held_note(pod, state, stretch))]
     kept = _finalizers(ctx, state) if state.what == "terminating" else ()
+    removals: tuple[Removal, ...] = ()
+    if kept:
+        removals = finalizers_removed(ctx, pod, state.rank, released.rank if released else end)
+        evidence += [ctx.cite(r.change_id, f"{pod.name}: {r.told}") for r in removals]
     actor = ctx.deleted_by(pod) if state.what == "terminating" else None
     begun = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""
     by = ""
     if released is not None:
         ends = kept if state.what == "terminating" and not before else None
-        by = _released_by(ctx, last, released, ends)
+        by = _released_by(ctx, last, released, ends, removals)
     evidence += _again_cited(ctx, before, last)
     if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
@@ -471,24 +475,26 @@ def _cause(stretch: Stretch) -> str:
 
 
 def _released_by(
-    ctx: ProofContext, pod: PodIncarnation, step: Transition, kept: tuple[str, ...] | None = None
+    ctx: ProofContext,
+    pod: PodIncarnation,
+    step: Transition,
+    kept: tuple[str, ...] | None = None,
+    removals: tuple["Removal", ...] = (),
 ) -> str:
     """What the releasing change was, in a user's words.
 
     A hold on a terminating pod (`kept`: its finalizers then) is released by the pod's removal,
     not by the deletion that began its termination: 'web-2 gone', or with finalizers 'the
-    finalizer example.com/hold removed and web-2 gone' (the API server removes the object once
-    its finalizers are gone). Any other hold ended by a deletion names who deleted.
+    finalizer example.com/hold removed by a client and web-2 gone' (the API server removes the
+    object once its finalizers are gone; who removed each: `finalizers_removed`). Any other hold
+    ended by a deletion names who deleted.
     """
     change = ctx.changes[step.change_id]
     if change.kind == "Pod" and change.uid == pod.uid:
         if step.what == "deleted" and kept is not None:
             gone = set(kept) - set(_finalizers(ctx, step))
             if gone:
-                plural = "s" * (len(gone) > 1)
-                return (
-                    f"the finalizer{plural} {', '.join(sorted(gone))} removed and {pod.name} gone"
-                )
+                return f"{removed_clause(gone, removals)} and {pod.name} gone"
             return f"{pod.name} gone"
         if step.what in ("terminating", "deleted"):
             actor = ctx.deleted_by(pod)
@@ -500,9 +506,73 @@ def _released_by(
     return f"{change.kind} {change.name} {change.event.lower()}"
 
 
+# The finalizers the garbage collector itself sets and removes (`orphanDependents`,
+# `foregroundDeletion` in pkg/controller/garbagecollector); any other is removed by the client or
+# controller that owns it, never by the StatefulSet controller, which sets none on a pod.
+_GC_FINALIZERS = frozenset({"orphan", "foregroundDeletion"})
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One finalizer taken off a pod: which, by whom, at which change."""
+
+    finalizer: str
+    who: str
+    change_id: int
+
+    @property
+    def told(self) -> str:
+        return f"the finalizer {self.finalizer} removed by {self.who}"
+
+
+def finalizers_removed(
+    ctx: ProofContext, pod: PodIncarnation, start: int, end: int
+) -> tuple[Removal, ...]:
+    """Each finalizer taken off `pod` by its changes ranked in (start, end], in order."""
+    ids = ctx.ids_by_rank
+    removals = []
+    held: tuple[str, ...] | None = None
+    for rank in range(max(start, 0), min(end, len(ids) - 1) + 1):
+        change = ctx.changes[ids[rank]]
+        if change.uid != pod.uid:
+            continue
+        now = _finalizers_of(change.object)
+        if held is not None:
+            for name in held:
+                if name not in now:
+                    who = (
+                        causes.BY_GARBAGE_COLLECTOR if name in _GC_FINALIZERS else causes.BY_CLIENT
+                    )
+                    removals.append(Removal(name, who, change.id))
+        held = now
+    return tuple(removals)
+
+
+def removed_clause(gone: "set[str] | tuple[str, ...]", removals: tuple[Removal, ...]) -> str:
+    """'the finalizers a, b removed by a client' (who from `removals`; unnamed when unseen)."""
+    names = sorted(gone)
+    by = {r.finalizer: r.who for r in removals}
+    whos = {by.get(n, "") for n in names}
+    plural = "s" * (len(names) > 1)
+    if len(whos) == 1:
+        who = whos.pop()
+        return f"the finalizer{plural} {', '.join(names)} removed" + (f" by {who}" if who else "")
+    parts = [n + (f" by {by[n]}" if n in by else "") for n in names]
+    return f"the finalizers {', '.join(parts)} removed"
+
+
+def finalizers_kept(ctx: ProofContext, step: Transition) -> tuple[str, ...]:
+    """The finalizers on the pod at `step` (what keeps a terminating pod)."""
+    return _finalizers(ctx, step)
+
+
 def _finalizers(ctx: ProofContext, step: Transition) -> tuple[str, ...]:
     """metadata.finalizers of the object the step's change recorded."""
-    metadata = ctx.changes[step.change_id].object.get("metadata")
+    return _finalizers_of(ctx.changes[step.change_id].object)
+
+
+def _finalizers_of(obj: object) -> tuple[str, ...]:
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
     found = metadata.get("finalizers") if isinstance(metadata, dict) else None
     if not isinstance(found, list):
         return ()
@@ -554,7 +624,9 @@ def _holds_clause(holds: tuple[Hold, ...], *, skip_last: bool = False) -> str:
     parts = []
     for h in shown[:4]:
         stood = (
-            " (the controller stood still meanwhile)" if causes.BY_CLIENT in h.released_by else ""
+            " (the controller stood still meanwhile)"
+            if causes.DELETED_BY_CLIENT in h.released_by
+            else ""
         )
         parts.append(hold_clause(h) + stood)
     more = f" and {len(shown) - 4} more holds" if len(shown) > 4 else ""

@@ -82,3 +82,23 @@ def test_a_creation_before_the_recreated_held_pod_is_ready_fails(tmp_path: Path)
     gating = verdict_of(result, "ordered-ready-gating", "scale-up", 1)
     assert gating.outcome == "fail"
     assert "web-2 was created while web-1 was" in gating.reason
+
+
+def test_each_finalizer_removal_is_cited_with_who_removed_it(tmp_path: Path) -> None:
+    # b06: a client removed a.example.com/one (#910), then b.example.com/two (#911); under
+    # Parallel too, where nothing waits on web-3 but its finalizers kept it Terminating.
+    for session, ids in (("b06-two-finalizers-scale-down-orderedready", {910, 911}),
+                         ("b06-two-finalizers-scale-down-parallel", {986, 987})):  # fmt: skip
+        result = verify(load_recording(real_store(tmp_path, "cases7"), session))
+        cited = {e.change_id: e.note for v in result.verdicts for e in v.evidence}
+        assert {i for i in ids if "removed by a client" in cited.get(i, "")} == ids
+
+
+def test_a_deletion_while_a_finalizer_keeps_the_higher_pod_fails(tmp_path: Path) -> None:
+    # b06 edited: web-2's deletion began (#915) while web-3 was still kept Terminating.
+    path = real_store(tmp_path, "cases7")
+    move(path, 915, 1998)
+    result = verify(load_recording(path, "b06-two-finalizers-scale-down-orderedready"))
+    verdict = verdict_of(result, "reverse-order-scale-down", "scale-down")
+    assert verdict.outcome == "fail"
+    assert "web-2 began terminating before web-3 was gone" in verdict.reason
