@@ -12,6 +12,7 @@ reported, not judged. Holds (an in-range pod unhealthy, an unhealthy condemned p
 from itertools import pairwise
 
 from stswatch.reports import causes
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import (
     Health,
@@ -48,7 +49,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.spec.pod_management_policy == "Parallel":
         return ctx.verdict(PROOF, "not-applicable", "Parallel: condemned pods are deleted at once")
     pods = condemned(ctx)
-    steps = [(p, step) for p in pods if (step := began(p)) and ctx.episode.contains(step.rank)]
+    steps = [(p, step) for p in pods if (step := began(p)) and _ours(ctx, p, step)]
     steps.sort(key=lambda pair: pair[1].rank)
     by_client = [(p, s) for p, s in steps if _by_client(ctx, p)]
     client_uids = {p.uid for p, _ in by_client}
@@ -75,10 +76,49 @@ def decide(ctx: ProofContext) -> Verdict | None:
     reason = f"deleted from the highest ordinal down, each after the previous was gone: {names}"
     deleted_uids = {p.uid for p in deleted}
     left = [p.name for p in pods if p.uid not in deleted_uids and p.uid not in client_uids]
-    if left:
+    overtaken = any(not ctx.episode.contains(s.rank) for _, s in steps)
+    if left and overtaken:
+        reason += f" ({', '.join(left)} kept: the scale-down was overtaken)"
+    elif left:
         reason += f" (still present at the end: {', '.join(left)})"
     race_note = "".join(f"; {note}" for _, note in raced)
-    return ctx.verdict(PROOF, "pass", reason + client_note + hold_note + race_note, evidence)
+    stale = "".join(_stale_note(ctx, p, s) for p, s in steps if not ctx.episode.contains(s.rank))
+    reason += client_note + hold_note + race_note + stale
+    return ctx.verdict(PROOF, "pass", reason, evidence)
+
+
+def _ours(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> bool:
+    """The deletion belongs to this scale-down: inside its window, or just after a spec change
+    that overtook it and took the pod back into range, made by the controller on a cache that
+    did not show that change yet (`updateStatefulSet` reads the set and its pods from informer
+    caches, CACHE_LAG_NS)."""
+    if ctx.episode.contains(step.rank):
+        return True
+    if step.rank < ctx.episode.end_rank:
+        return False
+    sts = ctx.episode.statefulset
+    later = sts.spec_at(step.rank)
+    if later.rank != ctx.episode.end_rank or pod.ordinal is None:
+        return False
+    if not later.start_ordinal <= pod.ordinal < later.start_ordinal + later.replicas:
+        return False  # condemned by the later spec too: that episode's deletion
+    if abs(step.received_wall_ns - later.received_wall_ns) > CACHE_LAG_NS:
+        return False
+    actor = ctx.deleted_by(pod)
+    return actor is not None and actor.who == causes.BY_CONTROLLER
+
+
+def _stale_note(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> str:
+    """'web-3's deletion (resourceVersion 11362) was written just after replicas changed to 4
+    (11361), which takes it back: the controller (its SuccessfulDelete Event) acted on its
+    informer cache, which did not show that change yet'."""
+    later = ctx.episode.statefulset.spec_at(step.rank)
+    return (
+        f"; {pod.name}'s deletion (resourceVersion {step.resource_version}) was written just "
+        f"after replicas changed to {later.replicas} ({later.resource_version}), which takes it "
+        "back: the controller (its SuccessfulDelete Event) acted on its informer cache, which "
+        "did not show that change yet"
+    )
 
 
 def _by_client(ctx: ProofContext, pod: PodIncarnation) -> bool:

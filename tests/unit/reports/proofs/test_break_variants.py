@@ -102,3 +102,15 @@ def test_a_deletion_while_a_finalizer_keeps_the_higher_pod_fails(tmp_path: Path)
     verdict = verdict_of(result, "reverse-order-scale-down", "scale-down")
     assert verdict.outcome == "fail"
     assert "web-2 began terminating before web-3 was gone" in verdict.reason
+
+
+def test_an_overtaken_scale_downs_deletion_is_judged_by_its_rules(tmp_path: Path) -> None:
+    # b32 edited: web-0 turns Ready (#5790) only after the overtaken scale-down deleted web-3
+    # (#5831, rv 11362): a deletion the controller would not make (processCondemned runs only
+    # once every in-range pod is Running and Ready).
+    path = real_store(tmp_path, "cases6")
+    move(path, 5790, 11363)
+    result = verify(load_recording(path, "b32-scale-up-during-scale-down-orderedready"))
+    verdict = verdict_of(result, "reverse-order-scale-down", "scale-down")
+    assert verdict.outcome == "fail"
+    assert "web-3 deletion began while in-range web-0 was not" in verdict.reason
