@@ -6,7 +6,9 @@ API (the e2e test checks `watch.Deleted`, not deletionTimestamp). Only the contr
 count: a condemned pod deleted by a client (no SuccessfulDelete Event,
 `stswatch.reports.history.attribution`) is
 reported, not judged. Holds (an in-range pod unhealthy, an unhealthy condemned pod that is not the
-`firstUnavailablePod`) come from the controller replay.
+`firstUnavailablePod`) come from the controller replay. Unhealthy is `pod_rules.halts_walk`'s:
+terminating, not Running and Ready, or with minReadySeconds not yet Available (`IsPodAvailable`,
+judged at the delete request's time on the API's clock).
 """
 
 from itertools import pairwise
@@ -14,6 +16,7 @@ from itertools import pairwise
 from stswatch.reports import causes
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
+from stswatch.reports.history.objects import deletion_timestamp, dig, parse_time
 from stswatch.reports.proofs.context import (
     Health,
     ProofContext,
@@ -192,10 +195,19 @@ def unhealthy_deletion(
     enabled = ctx.episode.start_rank, "the scale-down began"
     for pod, step in steps:
         cited = [ctx.cite_step(pod, step, f"{pod.name} deletion began")]
-        if lowest[step.rank] < end:
-            name = f"{ctx.episode.statefulset.name}-{lowest[step.rank]}"
-            blocker = ctx.alive(lowest[step.rank], step.rank)
-            state = _health(ctx, blocker, step.rank) if blocker else None
+        at = _requested_at(ctx, step) if spec.min_ready_seconds > 0 else None
+        first = lowest[step.rank]
+        if first >= end and at is not None:
+            # isRunningAndAvailable as well (processReplica stops at a pod not yet Ready for
+            # minReadySeconds, so processCondemned is not reached): the walk's sweep reads
+            # isHealthy only, so ask each in-range pod on the API's clock.
+            first = next(
+                (o for o in range(spec.start_ordinal, end) if _unavailable(ctx, o, step, at)), end
+            )
+        if first < end:
+            name = f"{ctx.episode.statefulset.name}-{first}"
+            blocker = ctx.alive(first, step.rank)
+            state = _health(ctx, blocker, step.rank, at) if blocker else None
             if blocker and state and _unseen(ctx, blocker, state, enabled, (pod, step), raced):
                 enabled = _gone(pod, enabled)
                 continue
@@ -203,7 +215,7 @@ def unhealthy_deletion(
                 cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} {state.problem}"))
             what = state.problem if state else "missing"
             return f"{pod.name} deletion began while in-range {name} was {what}", cited
-        own = _health(ctx, pod, step.rank)
+        own = _health(ctx, pod, step.rank, at)
         if own.ok or _unseen(ctx, pod, own, enabled, (pod, step), raced):
             enabled = _gone(pod, enabled)
             continue
@@ -212,7 +224,7 @@ def unhealthy_deletion(
             for q in pods
             if (q.ordinal or 0) < (pod.ordinal or 0)
             and q.alive_at(step.rank)
-            and not _seen_healthy(ctx, q, _health(ctx, q, step.rank), enabled[0], step)
+            and not _seen_healthy(ctx, q, _health(ctx, q, step.rank, at), enabled[0], step)
         ]
         if lower:
             return (
@@ -258,8 +270,26 @@ def _gone(pod: PodIncarnation, enabled: tuple[int, str]) -> tuple[int, str]:
     return pod.deleted.rank, f"{pod.name} was gone"
 
 
-def _health(ctx: ProofContext, pod: PodIncarnation, rank: int) -> Health:
-    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=None)
+def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None = None) -> Health:
+    """`pod_rules.halts_walk` for `pod` just before `rank`; Available judged at `at` (the API's
+    clock), or taken as Available when `at` is None."""
+    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=at)
+
+
+def _unavailable(ctx: ProofContext, ordinal: int, step: Transition, at: float) -> bool:
+    pod = ctx.alive(ordinal, step.rank)
+    return pod is not None and not _health(ctx, pod, step.rank, at).ok
+
+
+def _requested_at(ctx: ProofContext, step: Transition) -> float | None:
+    """When the delete began on the API's clock: the API server sets deletionTimestamp to the
+    request's time plus the grace period (deletionGracePeriodSeconds), so less that."""
+    obj = ctx.changes[step.change_id].object
+    stamp = parse_time(deletion_timestamp(obj))
+    grace = dig(obj, "metadata", "deletionGracePeriodSeconds")
+    if stamp is None:
+        return None
+    return stamp - (grace if isinstance(grace, int | float) else 0)
 
 
 Deletion = tuple[PodIncarnation, Transition]

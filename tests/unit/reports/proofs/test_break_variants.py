@@ -8,7 +8,7 @@ import pytest
 
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import move, real_store
+from tests.fixtures.real import move, real_store, rewrite
 from tests.fixtures.verdicts import verdict_of
 
 
@@ -114,3 +114,27 @@ def test_an_overtaken_scale_downs_deletion_is_judged_by_its_rules(tmp_path: Path
     verdict = verdict_of(result, "reverse-order-scale-down", "scale-down")
     assert verdict.outcome == "fail"
     assert "web-3 deletion began while in-range web-0 was not" in verdict.reason
+
+
+@pytest.mark.parametrize(("seconds", "outcome"), [(1, "pass"), (30, "fail")])
+def test_a_scale_down_deletion_waits_for_available_pods(
+    tmp_path: Path, seconds: int, outcome: str
+) -> None:
+    # b06 edited to minReadySeconds: web-3's deletion (04:16:41) came about 3 s after web-1 turned
+    # Ready, so with 30 s the in-range pods were not Available yet (processReplica stops at them
+    # and processCondemned is never reached): a deletion the controller would not make.
+    session = "b06-two-finalizers-scale-down-orderedready"
+    path = real_store(tmp_path, "cases7")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.spec.minReadySeconds', ?) "
+        "WHERE kind = 'StatefulSet' AND session_id = (SELECT id FROM session WHERE name = ?)",
+        seconds,
+        session,
+    )
+    verdict = verdict_of(verify(load_recording(path, session)), "reverse-order-scale-down",
+                         "scale-down")  # fmt: skip
+    assert verdict.outcome == outcome, verdict.reason
+    if outcome == "fail":
+        assert verdict.reason.startswith("web-3 deletion began while in-range web-0 was Ready")
+        assert "< minReadySeconds=30 (not Available)" in verdict.reason
