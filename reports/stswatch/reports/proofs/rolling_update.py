@@ -23,6 +23,7 @@ from stswatch.reports import causes
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_time
+from stswatch.reports.history.pod_rules import max_unavailable
 from stswatch.reports.proofs import identity, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import ProofContext, health
@@ -147,7 +148,7 @@ def _client_cited(ctx: ProofContext, by_client: list["Replacement"]) -> list[Evi
 def _widened(ctx: ProofContext) -> bool:
     """maxUnavailable lets more than one pod be unavailable at once (if the gate is on)."""
     spec = ctx.episode.spec
-    return unavailable_budget.budget(spec.max_unavailable, spec.replicas) > 1
+    return max_unavailable(spec.max_unavailable, spec.replicas) > 1
 
 
 def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
