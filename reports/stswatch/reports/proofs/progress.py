@@ -287,6 +287,9 @@ def _again(ctx: ProofContext, held: Stretch, later: Stretch) -> bool:
     pod = later.pod
     if pod.name != held.pod.name or pod.uid == held.pod.uid or pod.created.rank < end.rank:
         return False
+    began = held.pod.terminating or end
+    if began.rank <= held.start.rank:
+        return False  # a hold on a pod already being deleted: its removal released it
     actor = ctx.deleted_by(held.pod)
     return actor is not None and actor.who == causes.BY_CLIENT
 
@@ -422,7 +425,8 @@ def _again_told(
     for b in before:
         if b.end is None:  # pragma: no cover - a joined stretch ended
             continue
-        took = max(0.0, (b.end.received_wall_ns - since) / 1e9)
+        began = b.pod.terminating or b.end
+        took = max(0.0, (began.received_wall_ns - since) / 1e9)
         told.append(f"{b.pod.name} {causes.DELETED_BY_CLIENT} after {took:.1f} s and created again")
         since = b.end.received_wall_ns
     more = ""
