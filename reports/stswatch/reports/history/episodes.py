@@ -154,10 +154,9 @@ def _rolled_back_to(sts: StatefulSetIncarnation, spec: SpecVersion) -> str | Non
     """A template change back to an earlier template: the revision that template had ("revision
     web-6cb5fc568c"), else "an earlier template". The controller reuses that ControllerRevision
     (bumping its `revision` number) rather than making a new one (`getStatefulSetRevisions`)."""
-    earlier = [v for v in sts.specs if v.rank < spec.rank and v.template_hash == spec.template_hash]
-    if not earlier:
+    then = sts.reverted_at(spec.rank)
+    if then is None:
         return None
-    then = earlier[-1]
     later = sts.specs.index(then) + 1
     until = sts.specs[later].rank if later < len(sts.specs) else spec.rank
     for status in sts.statuses_between(then.rank, until):

@@ -152,3 +152,16 @@ def api_pod_state(pod: Obj) -> PodState:
         parse_time(ready.get("lastTransitionTime")) if ready is not None else None,
         deletion_timestamp(pod) is not None,
     )
+
+
+def max_unavailable(value: object, replicas: int) -> int:
+    """`getStatefulSetMaxUnavailable`: rollingUpdate.maxUnavailable as a count of pods, an int or
+    a percentage of spec.replicas rounded down; at least 1; 1 when unset or unreadable. (A rule
+    of the update, not of one pod: kept here so the proofs and doctor read it alike.)"""
+    text = str(value if value is not None else "1").strip()
+    try:
+        percent = text.endswith("%")
+        count = int(text[:-1]) * replicas // 100 if percent else int(text)
+    except ValueError:
+        return 1
+    return max(count, 1)

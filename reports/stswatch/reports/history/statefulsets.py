@@ -89,6 +89,18 @@ class StatefulSetIncarnation:
         i = bisect_right(self.statuses, rank, key=lambda s: s.rank)
         return self.statuses[i] if i < len(self.statuses) else None
 
+    def reverted_at(self, rank: int) -> SpecVersion | None:
+        """If the spec in force at `rank` changed the template back to an earlier one, the latest
+        earlier spec with that template, else None: a rollback, for which the controller reuses
+        that template's ControllerRevision rather than making a new one
+        (`getStatefulSetRevisions`)."""
+        i = bisect_right(self.specs, rank, key=lambda s: s.rank) - 1
+        if i <= 0 or "template_hash" not in self.specs[i].changed:
+            return None
+        template = self.specs[i].template_hash
+        earlier = [v for v in self.specs[:i] if v.template_hash == template]
+        return earlier[-1] if earlier else None
+
     def statuses_between(self, start_rank: int, end_rank: int) -> tuple[StatusVersion, ...]:
         """The statuses recorded at or after `start_rank` and before `end_rank`, in order."""
         first = bisect_left(self.statuses, start_rank, key=lambda s: s.rank)

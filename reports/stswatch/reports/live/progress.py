@@ -11,10 +11,12 @@ rollback": revert the template, then delete the pods already at the bad revision
 `updateStatefulSet`; https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#forced-rollback)
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from stswatch.reports import causes
 from stswatch.reports.history.objects import deletion_timestamp, labels
+from stswatch.reports.history.pod_rules import max_unavailable
 from stswatch.reports.live.findings import CONTROLLER, STATEFULSET_DOCS, Finding
 from stswatch.reports.live.pods import Blocker, blocker
 from stswatch.reports.live.world import REVISION_LABEL, World, human_age
@@ -184,9 +186,20 @@ def _rollout(
         if why is None or why.cause == causes.TERMINATING:
             continue
         name = world.pod_name(ordinal)
+        budget = _budget(world, pods, min_ready, update)
+        if budget is not None and budget.room and budget.shown_on:
+            return _going_on(world, name, why, update, stale, budget), ordinal
         if _recent(world, why):
             held = [f"not updated to revision {update}: {', '.join(stale)}"]
+            held += budget.told if budget is not None else ()
             return _in_progress(world, causes.ROLLOUT_STUCK, name, why, held), ordinal
+        waits = "the rolling update waits for each replaced pod to be Available before the next"
+        if budget is not None:
+            waits = (
+                "without the MaxUnavailableStatefulSet feature gate (KEP-961) the rolling update "
+                "ignores maxUnavailable and waits for each replaced pod to be Available before "
+                "the next"
+            )
         finding = Finding(
             severity="error",
             causes=(causes.ROLLOUT_STUCK, why.cause),
@@ -194,9 +207,9 @@ def _rollout(
             what=f"rollout to revision {update} held by {name} ({why.cause}"
             f"{_since(world, why)}): forced rollback needed if the new template is broken",
             why=(
-                f"the rolling update waits for each replaced pod to be Available before the "
-                f"next; {name} (revision {update}): {why.detail}",
+                f"{waits}; {name} (revision {update}): {why.detail}",
                 f"held: not updated to revision {update}: {', '.join(stale)}",
+                *(budget.told if budget is not None else ()),
                 f"currentRevision {current}, updateRevision {update}",
             ),
             fix=tuple(_fixes(world, name, why, bad_revision=True)),
@@ -204,6 +217,87 @@ def _rollout(
         )
         return finding, ordinal
     return None, None
+
+
+def _going_on(
+    world: World, name: str, why: Blocker, update: str, stale: list[str], budget: "_Budget"
+) -> Finding:
+    """A rollout the maxUnavailable budget lets go on past an unavailable new pod."""
+    return Finding(
+        severity="info",
+        causes=(why.cause,),
+        subject=f"StatefulSet {world.name}",
+        what=f"rollout to revision {update} in progress: maxUnavailable lets it go on while "
+        f"{name} is {why.cause}{_since(world, why)}",
+        why=(
+            f"{name}: {why.detail}",
+            f"not updated to revision {update} yet: {', '.join(stale)}",
+            *budget.told,
+        ),
+        fix=(
+            "nothing yet: the update deletes the next old-revision pod on its next sync; if the "
+            "new revision never becomes Ready, a forced rollback is needed before the budget is "
+            "used up",
+        ),
+        reference=f"{CONTROLLER} (updateStatefulSetAfterInvariantEstablished)",
+    )
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """rollingUpdate.maxUnavailable above 1 over the in-range pods: `room` when fewer than that
+    many are unavailable (with the gate on the update would delete another old-revision pod),
+    `shown_on` when the update has more than one of its pods unavailable at once (it deleted
+    the next before the previous replacement was Available: the gate is on), and the lines that
+    say so."""
+
+    room: bool
+    shown_on: bool
+    told: tuple[str, ...]
+
+
+def _budget(world: World, pods: dict[int, Obj], min_ready: int, update: str) -> _Budget | None:
+    """What maxUnavailable means for this rollout, when it is above 1; None otherwise.
+
+    `updateStatefulSetAfterInvariantEstablished` (MaxUnavailableStatefulSet gate on) counts the
+    in-range pods that are unavailable and deletes old-revision pods from the highest ordinal
+    down while fewer than maxUnavailable are; with the gate off the field is ignored.
+    """
+    raw = world.spec("updateStrategy", "rollingUpdate", "maxUnavailable")
+    limit = max_unavailable(raw, world.replicas) if raw is not None else 1
+    if limit <= 1:
+        return None
+    down = [
+        o
+        for o in world.ordinals
+        if blocker(pods.get(o), min_ready_seconds=min_ready, now=world.now) is not None
+    ]
+    by_update = [
+        o
+        for o in down
+        if o in pods
+        and (labels(pods[o]).get(REVISION_LABEL) == update or deletion_timestamp(pods[o]))
+    ]
+    names = ", ".join(world.pod_name(o) for o in down) or "none"
+    room = len(down) < limit
+    shown_on = len(by_update) > 1
+    told = [f"maxUnavailable={raw} ({limit} pods): {len(down)} in-range unavailable ({names})"]
+    if not room:
+        told.append("the budget is used up: the update waits whether or not the gate is on")
+    elif shown_on:
+        told.append(
+            f"the update has {len(by_update)} of its pods unavailable at once, so the "
+            "MaxUnavailableStatefulSet gate is on: it deletes the next old-revision pod while "
+            f"fewer than {limit} in-range pods are unavailable"
+        )
+    else:
+        told.append(
+            "maxUnavailable is honoured only with the MaxUnavailableStatefulSet feature gate on "
+            "in kube-controller-manager (KEP-961): with it on, the update deletes the next "
+            f"old-revision pod while fewer than {limit} in-range pods are unavailable; the pods "
+            "show one replacement at a time, as with it off"
+        )
+    return _Budget(room, shown_on, tuple(told))
 
 
 def _unready(

@@ -9,6 +9,8 @@ prior to deletion" (https://kubernetes.io/docs/concepts/workloads/controllers/st
 This verdict states what happened: how many pods went, how close together, who removed them.
 """
 
+from dataclasses import dataclass
+
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
@@ -17,6 +19,15 @@ from stswatch.reports.proofs.verdict import Verdict
 PROOF = "statefulset-deletion"
 KINDS = ("Pod", "StatefulSet")
 _AT_ONCE_S = 1.0
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """When a pod stopped being the deleted set's: the rank, and the change that showed it (None
+    when it already was not the set's when the deletion ended)."""
+
+    rank: int
+    change_id: int | None
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -55,7 +66,11 @@ def decide(ctx: ProofContext) -> Verdict | None:
             f"the StatefulSet was deleted but its pods were left ({names}): orphaned "
             "(deleted with --cascade=orphan), not removed" + _afterwards(ctx, released)
         )
-        cited += [ctx.cite(c, f"{p.name} orphaned") for p, c in released.items() if c is not None]
+        cited += [
+            ctx.cite(o.change_id, f"{p.name} orphaned")
+            for p, o in released.items()
+            if o.change_id is not None
+        ]
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
     reason = _describe(ctx, removed) if removed else "no pod removed"
     reason += f"; left: {', '.join(kept)}" if kept else ""
@@ -64,33 +79,34 @@ def decide(ctx: ProofContext) -> Verdict | None:
     return ctx.verdict(PROOF, "pass" if removed else "not-applicable", reason, cited)
 
 
-def orphaned(ctx: ProofContext, pods: list[PodIncarnation]) -> dict[PodIncarnation, int | None]:
+def orphaned(ctx: ProofContext, pods: list[PodIncarnation]) -> dict[PodIncarnation, Orphan]:
     """The pods the deletion released rather than removed (propagationPolicy Orphan: the garbage
     collector takes the set's controllerRef off each pod, `orphanDependents`), each with the
-    change that released it. A pod deleted while it still named the set is not among them."""
+    rank and change that released it. A pod deleted while it still named the set is not among
+    them."""
     gone = ctx.set_gone
     if gone is None:
         return {}
     uid = ctx.episode.statefulset.uid
-    found: dict[PodIncarnation, int | None] = {}
+    found: dict[PodIncarnation, Orphan] = {}
     for pod in pods:
         rank = pod.released_at(uid, gone.rank)
         began = pod.terminating or pod.deleted
         if rank is not None and (began is None or rank <= began.rank):
             ids = ctx.ids_by_rank
-            found[pod] = ids[rank] if 0 <= rank < len(ids) and rank > gone.rank else None
+            found[pod] = Orphan(
+                rank, ids[rank] if 0 <= rank < len(ids) and rank > gone.rank else None
+            )
     return found
 
 
-def _afterwards(ctx: ProofContext, released: dict[PodIncarnation, int | None]) -> str:
+def _afterwards(ctx: ProofContext, released: dict[PodIncarnation, Orphan]) -> str:
     """What became of the orphans: adopted by a new set of the name (ClaimPods), deleted, and by
     whom (`ctx.deleted_by`: a client, or the adopting set's controller)."""
-    gone = ctx.set_gone
     adopted: dict[str, list[str]] = {}
     deleted: dict[str, list[str]] = {}
-    for pod in released:
-        since = pod.released_at(ctx.episode.statefulset.uid, gone.rank if gone else 0)
-        adopter = pod.adopted_after(since or 0)
+    for pod, orphan in released.items():
+        adopter = pod.adopted_after(orphan.rank)
         if adopter is not None:
             sts = ctx.life.statefulset(adopter[0])
             adopted.setdefault(sts.name if sts is not None else "", []).append(pod.name)

@@ -9,6 +9,7 @@ shorter waits are a pod starting as usual, not a halt.
 """
 
 from bisect import bisect_left
+from dataclasses import dataclass, replace
 
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation
@@ -51,10 +52,12 @@ def _progress(ctx: ProofContext) -> Progress:
         return _ondelete_progress(ctx)
     end = episode.end_rank
     window_end_ns = _window_end_ns(ctx)
+    # A recreation episode tells the new pod's own wait; the episode it cut tells the whole hold.
+    stretches = ctx.replay.overlapping(episode.start_rank, end + 1)
     holds = tuple(
         h
-        for s, meanwhile in _joined(ctx, ctx.replay.overlapping(episode.start_rank, end + 1))
-        if (h := _hold(ctx, s, window_end_ns, meanwhile)) is not None
+        for s, meanwhile, before in _joined(ctx, stretches, across=episode.recreation is None)
+        if (h := _hold(ctx, s, window_end_ns, meanwhile, before)) is not None
     )
     settled = _settled(ctx)
     recreation = episode.recreation
@@ -225,20 +228,34 @@ def _settled(ctx: ProofContext) -> int | None:
 
 
 def _joined(
-    ctx: ProofContext, stretches: tuple[Stretch, ...]
-) -> list[tuple[Stretch, tuple[PodIncarnation, ...]]]:
+    ctx: ProofContext, stretches: tuple[Stretch, ...], *, across: bool = True
+) -> list[tuple[Stretch, tuple[PodIncarnation, ...], tuple[Stretch, ...]]]:
     """Stretches with one cause at one pod, cut in two only by another pod's coming and going
     (a client deleted a lower pod, the controller recreated it and waited for it to start),
-    joined back into one hold; with each, the pods recreated in such interludes."""
-    joined: list[tuple[Stretch, tuple[PodIncarnation, ...]]] = []
+    joined back into one hold; with each, the pods recreated in such interludes.
+
+    A hold ended by a client deleting the held pod goes on at the pod the controller creates in
+    its place (processReplica creates the missing ordinal and the walk waits on it as before):
+    the new incarnation's wait is joined to it, and the earlier incarnations' stretches are
+    returned with it (the joined stretch names the last incarnation)."""
+    joined: list[tuple[Stretch, tuple[PodIncarnation, ...], tuple[Stretch, ...]]] = []
     i = 0
     while i < len(stretches):
         whole: Stretch = stretches[i]
         meanwhile: tuple[PodIncarnation, ...] = ()
+        before: tuple[Stretch, ...] = ()
         j = i + 1
         while j < len(stretches):
             cut = whole.end
             cutter = ctx.changes[cut.change_id].uid if cut is not None else whole.pod.uid
+            again = across and cut is not None and cutter == whole.pod.uid
+            if again and _again(ctx, whole, stretches[j]):
+                first = before[0] if before else whole
+                before += (replace(whole, start=first.start) if before else whole,)
+                later = stretches[j]
+                whole = Stretch(later.pod, first.cause, first.detail, first.start, later.end, ())
+                j += 1
+                continue
             if cut is None or cutter == whole.pod.uid:
                 break  # released by the held pod itself
             # Skip the interlude: the pod whose change cut the hold, and pods created after it.
@@ -256,9 +273,25 @@ def _joined(
             meanwhile += _recreated_between(ctx, cut.rank, later.start.rank + 1)
             whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end, ())
             j = k + 1
-        joined.append((whole, meanwhile))
+        joined.append((whole, meanwhile, before))
         i = j
     return joined
+
+
+def _again(ctx: ProofContext, held: Stretch, later: Stretch) -> bool:
+    """`held` ended when a client deleted its pod and `later` is the wait at the pod created in
+    its place (the same name, created at or after that deletion)."""
+    end = held.end
+    if end is None or end.what not in ("terminating", "deleted"):
+        return False
+    pod = later.pod
+    if pod.name != held.pod.name or pod.uid == held.pod.uid or pod.created.rank < end.rank:
+        return False
+    began = held.pod.terminating or end
+    if began.rank <= held.start.rank:
+        return False  # a hold on a pod already being deleted: its removal released it
+    actor = ctx.deleted_by(held.pod)
+    return actor is not None and actor.who == causes.BY_CLIENT
 
 
 # The pod states a hold's cause is read from: the cited change shows the cause when it is one.
@@ -305,8 +338,10 @@ def _hold(
     stretch: Stretch,
     window_end_ns: int,
     meanwhile: tuple[PodIncarnation, ...] = (),
+    before: tuple[Stretch, ...] = (),
 ) -> Hold | None:
-    """The stretch as a Hold clipped to the episode window, when it is notable there."""
+    """The stretch as a Hold clipped to the episode window, when it is notable there; `before`:
+    the stretches of the held pod's earlier incarnations a client deleted (`_joined`)."""
     start, end = ctx.episode.start_rank, ctx.episode.end_rank
     if stretch.start.rank >= end or (stretch.end is not None and stretch.end.rank <= start):
         return None
@@ -320,15 +355,25 @@ def _hold(
     seconds = max(0.0, (to_ns - from_ns) / 1e9)
     if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:
         return None  # a pod starting (and staying Ready minReadySeconds) as usual
+    last = stretch.pod  # the incarnation that released it
+    if before:
+        stretch = replace(stretch, pod=before[0].pod)
     pod = stretch.pod
     state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
     evidence = [ctx.cite(state.change_id, _held_note(pod, state, stretch))]
     kept = _finalizers(ctx, state) if state.what == "terminating" else ()
+    removals: tuple[Removal, ...] = ()
+    if kept:
+        removals = finalizers_removed(ctx, pod, state.rank, released.rank if released else end)
+        evidence += [ctx.cite(r.change_id, f"{pod.name}: {r.told}") for r in removals]
     actor = ctx.deleted_by(pod) if state.what == "terminating" else None
     begun = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""
     by = ""
     if released is not None:
-        by = _released_by(ctx, pod, released, kept if state.what == "terminating" else None)
+        ends = kept if state.what == "terminating" and not before else None
+        by = _released_by(ctx, last, released, ends, removals)
+    evidence += _again_cited(ctx, before, last)
+    if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
     whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
     return Hold(
@@ -344,12 +389,52 @@ def _hold(
         finalizers=kept,
         begun_by=begun,
         meanwhile=_meanwhile(ctx, meanwhile),
+        again=_again_told(before, from_ns, last, released),
         unscheduled=(
             _unscheduled(ctx, pod, from_ns, to_ns, evidence)
             if _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
             else ""
         ),
     )
+
+
+def _again_cited(
+    ctx: ProofContext, before: tuple[Stretch, ...], last: PodIncarnation
+) -> list[Evidence]:
+    """Each client deletion that cut the hold, and the pod created in the deleted one's place."""
+    if not before:
+        return []
+    cited = []
+    news = [b.pod for b in before[1:]] + [last]
+    for b, new in zip(before, news, strict=True):
+        if b.end is not None:
+            cited.append(ctx.cite(b.end.change_id, f"{b.pod.name} {causes.DELETED_BY_CLIENT}"))
+        cited.append(ctx.cite_step(new, new.created, f"{new.name} created again"))
+    return cited
+
+
+def _again_told(
+    before: tuple[Stretch, ...], from_ns: int, last: PodIncarnation, released: Transition | None
+) -> str:
+    """'web-1 deleted by a client after 5.6 s and created again; the new web-1 held it 1.5 s
+    more' (the wait goes on at the pod the controller created in the deleted one's place)."""
+    if not before:
+        return ""
+    told = []
+    since = from_ns
+    for b in before:
+        if b.end is None:  # pragma: no cover - a joined stretch ended
+            continue
+        began = b.pod.terminating or b.end
+        took = max(0.0, (began.received_wall_ns - since) / 1e9)
+        told.append(f"{b.pod.name} {causes.DELETED_BY_CLIENT} after {took:.1f} s and created again")
+        since = b.end.received_wall_ns
+    more = ""
+    if released is not None:
+        more = (
+            f"; the new {last.name} held it {(released.received_wall_ns - since) / 1e9:.1f} s more"
+        )
+    return ", then ".join(told) + more
 
 
 def _unscheduled(
@@ -394,24 +479,26 @@ def _cause(stretch: Stretch) -> str:
 
 
 def _released_by(
-    ctx: ProofContext, pod: PodIncarnation, step: Transition, kept: tuple[str, ...] | None = None
+    ctx: ProofContext,
+    pod: PodIncarnation,
+    step: Transition,
+    kept: tuple[str, ...] | None = None,
+    removals: tuple["Removal", ...] = (),
 ) -> str:
     """What the releasing change was, in a user's words.
 
     A hold on a terminating pod (`kept`: its finalizers then) is released by the pod's removal,
     not by the deletion that began its termination: 'web-2 gone', or with finalizers 'the
-    finalizer example.com/hold removed and web-2 gone' (the API server removes the object once
-    its finalizers are gone). Any other hold ended by a deletion names who deleted.
+    finalizer example.com/hold removed by a client and web-2 gone' (the API server removes the
+    object once its finalizers are gone; who removed each: `finalizers_removed`). Any other hold
+    ended by a deletion names who deleted.
     """
     change = ctx.changes[step.change_id]
     if change.kind == "Pod" and change.uid == pod.uid:
         if step.what == "deleted" and kept is not None:
             gone = set(kept) - set(_finalizers(ctx, step))
             if gone:
-                plural = "s" * (len(gone) > 1)
-                return (
-                    f"the finalizer{plural} {', '.join(sorted(gone))} removed and {pod.name} gone"
-                )
+                return f"{removed_clause(gone, removals)} and {pod.name} gone"
             return f"{pod.name} gone"
         if step.what in ("terminating", "deleted"):
             actor = ctx.deleted_by(pod)
@@ -423,9 +510,73 @@ def _released_by(
     return f"{change.kind} {change.name} {change.event.lower()}"
 
 
+# The finalizers the garbage collector itself sets and removes (`orphanDependents`,
+# `foregroundDeletion` in pkg/controller/garbagecollector); any other is removed by the client or
+# controller that owns it, never by the StatefulSet controller, which sets none on a pod.
+_GC_FINALIZERS = frozenset({"orphan", "foregroundDeletion"})
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One finalizer taken off a pod: which, by whom, at which change."""
+
+    finalizer: str
+    who: str
+    change_id: int
+
+    @property
+    def told(self) -> str:
+        return f"the finalizer {self.finalizer} removed by {self.who}"
+
+
+def finalizers_removed(
+    ctx: ProofContext, pod: PodIncarnation, start: int, end: int
+) -> tuple[Removal, ...]:
+    """Each finalizer taken off `pod` by its changes ranked in (start, end], in order."""
+    ids = ctx.ids_by_rank
+    removals = []
+    held: tuple[str, ...] | None = None
+    for rank in range(max(start, 0), min(end, len(ids) - 1) + 1):
+        change = ctx.changes[ids[rank]]
+        if change.uid != pod.uid:
+            continue
+        now = _finalizers_of(change.object)
+        if held is not None:
+            for name in held:
+                if name not in now:
+                    who = (
+                        causes.BY_GARBAGE_COLLECTOR if name in _GC_FINALIZERS else causes.BY_CLIENT
+                    )
+                    removals.append(Removal(name, who, change.id))
+        held = now
+    return tuple(removals)
+
+
+def removed_clause(gone: "set[str] | tuple[str, ...]", removals: tuple[Removal, ...]) -> str:
+    """'the finalizers a, b removed by a client' (who from `removals`; unnamed when unseen)."""
+    names = sorted(gone)
+    by = {r.finalizer: r.who for r in removals}
+    whos = {by.get(n, "") for n in names}
+    plural = "s" * (len(names) > 1)
+    if len(whos) == 1:
+        who = whos.pop()
+        return f"the finalizer{plural} {', '.join(names)} removed" + (f" by {who}" if who else "")
+    parts = [n + (f" by {by[n]}" if n in by else "") for n in names]
+    return f"the finalizers {', '.join(parts)} removed"
+
+
+def finalizers_kept(ctx: ProofContext, step: Transition) -> tuple[str, ...]:
+    """The finalizers on the pod at `step` (what keeps a terminating pod)."""
+    return _finalizers(ctx, step)
+
+
 def _finalizers(ctx: ProofContext, step: Transition) -> tuple[str, ...]:
     """metadata.finalizers of the object the step's change recorded."""
-    metadata = ctx.changes[step.change_id].object.get("metadata")
+    return _finalizers_of(ctx.changes[step.change_id].object)
+
+
+def _finalizers_of(obj: object) -> tuple[str, ...]:
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
     found = metadata.get("finalizers") if isinstance(metadata, dict) else None
     if not isinstance(found, list):
         return ()
@@ -466,6 +617,7 @@ def hold_clause(hold: Hold) -> str:
         plural = "s" * (len(hold.finalizers) > 1)
         cause += f", kept by the finalizer{plural} {', '.join(hold.finalizers)}"
     aside = f" (meanwhile {hold.meanwhile})" if hold.meanwhile else ""
+    aside += f" ({hold.again})" if hold.again else ""
     if hold.to_wall_ns is None:
         return f"halted at {hold.pod} ({cause}) for {took}{aside}"
     return f"held at {hold.pod} ({cause}) for {took}{aside}{until}"
@@ -476,7 +628,9 @@ def _holds_clause(holds: tuple[Hold, ...], *, skip_last: bool = False) -> str:
     parts = []
     for h in shown[:4]:
         stood = (
-            " (the controller stood still meanwhile)" if causes.BY_CLIENT in h.released_by else ""
+            " (the controller stood still meanwhile)"
+            if causes.DELETED_BY_CLIENT in h.released_by
+            else ""
         )
         parts.append(hold_clause(h) + stood)
     more = f" and {len(shown) - 4} more holds" if len(shown) > 4 else ""

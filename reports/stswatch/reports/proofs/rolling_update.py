@@ -24,6 +24,7 @@ from stswatch.reports.history.attribution import SPAM_FILTER, Actor
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_time
+from stswatch.reports.history.pod_rules import max_unavailable
 from stswatch.reports.proofs import identity, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import ProofContext, health
@@ -60,7 +61,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
         reason = "OnDelete: the controller replaces no pod; pods take the update revision only "
         reason += "when deleted" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
-    wrong = _wrong_revision(ctx)
+    created = ctx.created_in_window()
+    wrong = _wrong_revision(ctx, created)
     if wrong is not None:
         return wrong
     if not replaced:
@@ -72,7 +74,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         _problem(ctx, earlier, later, one_at_a_time=one_at_a_time)
         for earlier, later in pairwise(replaced)
     ]
-    problems.append(_left_behind(ctx, replaced, revision) if one_at_a_time else None)
+    problems.append(_left_behind(ctx, replaced, revision, created) if one_at_a_time else None)
     if reading is not None:
         problems.append(unavailable_budget.over_budget(ctx, reading))
     for problem in problems:
@@ -131,7 +133,8 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
     forced = [
         h
         for h in progress.holds
-        if h.released_by.endswith(causes.DELETED_BY_CLIENT) and h.cause != causes.TERMINATING
+        if (h.released_by.endswith(causes.DELETED_BY_CLIENT) or h.again)
+        and h.cause != causes.TERMINATING
     ]
     parts = [progress.headline or progress.text if forced else progress.text]
     for hold in forced:
@@ -152,15 +155,13 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
 def _reverted(ctx: ProofContext, hold: Hold) -> bool:
     """The template went back to an earlier one in this episode before the hold ended: the docs'
     forced rollback reverts the template, then deletes the pod the rollout is stuck on."""
-    specs = ctx.episode.statefulset.specs
+    sts = ctx.episode.statefulset
     end = hold.to_wall_ns if hold.to_wall_ns is not None else ctx.recording_end_ns
-    for i, spec in enumerate(specs):
-        if spec.rank < ctx.episode.start_rank or spec.received_wall_ns > end or i == 0:
-            continue
-        earlier = {v.template_hash for v in specs[: i - 1]}
-        if spec.template_hash != specs[i - 1].template_hash and spec.template_hash in earlier:
-            return True
-    return False
+    return any(
+        sts.reverted_at(spec.rank) is not None
+        for spec in sts.specs
+        if spec.rank >= ctx.episode.start_rank and spec.received_wall_ns <= end
+    )
 
 
 def _client_cited(ctx: ProofContext, by_client: list["Replacement"]) -> list[Evidence]:
@@ -173,7 +174,7 @@ def _client_cited(ctx: ProofContext, by_client: list["Replacement"]) -> list[Evi
 def _widened(ctx: ProofContext) -> bool:
     """maxUnavailable lets more than one pod be unavailable at once (if the gate is on)."""
     spec = ctx.episode.spec
-    return unavailable_budget.budget(spec.max_unavailable, spec.replicas) > 1
+    return max_unavailable(spec.max_unavailable, spec.replicas) > 1
 
 
 def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
@@ -219,14 +220,14 @@ def _problem(
     return reason, cited
 
 
-def _wrong_revision(ctx: ProofContext) -> Verdict | None:
+def _wrong_revision(ctx: ProofContext, created: list[PodIncarnation]) -> Verdict | None:
     """A pod created in the window at a revision newVersionedStatefulSetPod does not give its
     ordinal (`stswatch.reports.proofs.revision`): below the partition currentRevision, else
     updateRevision; or without its ordinal's identity (`stswatch.reports.proofs.identity`)."""
-    unlike = identity.first_refused(ctx, PROOF, ctx.created_in_window())
+    unlike = identity.first_refused(ctx, PROOF, created)
     if unlike is not None:
         return unlike
-    for pod in ctx.created_in_window():
+    for pod in created:
         found = revisions.created_at(ctx.episode.statefulset, pod)
         if found is None or found.ok:
             continue
@@ -237,7 +238,10 @@ def _wrong_revision(ctx: ProofContext) -> Verdict | None:
 
 
 def _left_behind(
-    ctx: ProofContext, replaced: list["Replacement"], target: str | None
+    ctx: ProofContext,
+    replaced: list["Replacement"],
+    target: str | None,
+    created: list[PodIncarnation],
 ) -> tuple[str, list[Evidence]] | None:
     """A replacement while an in-range ordinal above it was still at an old revision: the update
     walks `target` from the highest index down and replaces that one first (updateStatefulSet).
@@ -250,7 +254,7 @@ def _left_behind(
     spec = ctx.episode.spec
     in_range = range(spec.start_ordinal, spec.start_ordinal + spec.replicas)
     at_start = (ctx.alive(o, ctx.episode.start_rank) for o in in_range)
-    pods = {p.uid: p for p in (*at_start, *ctx.created_in_window()) if p is not None}
+    pods = {p.uid: p for p in (*at_start, *created) if p is not None}
     stale = sorted(
         (p for p in pods.values() if p.revision not in (None, target) and p.ordinal in in_range),
         key=lambda p: p.created.rank,

@@ -6,13 +6,17 @@ API (the e2e test checks `watch.Deleted`, not deletionTimestamp). Only the contr
 count: a condemned pod deleted by a client (no SuccessfulDelete Event,
 `stswatch.reports.history.attribution`) is
 reported, not judged. Holds (an in-range pod unhealthy, an unhealthy condemned pod that is not the
-`firstUnavailablePod`) come from the controller replay.
+`firstUnavailablePod`) come from the controller replay. Unhealthy is `pod_rules.halts_walk`'s:
+terminating, not Running and Ready, or with minReadySeconds not yet Available (`IsPodAvailable`,
+judged at the delete request's time on the API's clock).
 """
 
 from itertools import pairwise
 
 from stswatch.reports import causes
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
+from stswatch.reports.history.objects import deletion_timestamp, dig, parse_time
 from stswatch.reports.proofs.context import (
     Health,
     ProofContext,
@@ -48,7 +52,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.spec.pod_management_policy == "Parallel":
         return ctx.verdict(PROOF, "not-applicable", "Parallel: condemned pods are deleted at once")
     pods = condemned(ctx)
-    steps = [(p, step) for p in pods if (step := began(p)) and ctx.episode.contains(step.rank)]
+    steps = [(p, step) for p in pods if (step := began(p)) and _ours(ctx, p, step)]
     steps.sort(key=lambda pair: pair[1].rank)
     by_client = [(p, s) for p, s in steps if _by_client(ctx, p)]
     client_uids = {p.uid for p, _ in by_client}
@@ -75,10 +79,49 @@ def decide(ctx: ProofContext) -> Verdict | None:
     reason = f"deleted from the highest ordinal down, each after the previous was gone: {names}"
     deleted_uids = {p.uid for p in deleted}
     left = [p.name for p in pods if p.uid not in deleted_uids and p.uid not in client_uids]
-    if left:
+    overtaken = any(not ctx.episode.contains(s.rank) for _, s in steps)
+    if left and overtaken:
+        reason += f" ({', '.join(left)} kept: the scale-down was overtaken)"
+    elif left:
         reason += f" (still present at the end: {', '.join(left)})"
     race_note = "".join(f"; {note}" for _, note in raced)
-    return ctx.verdict(PROOF, "pass", reason + client_note + hold_note + race_note, evidence)
+    stale = "".join(_stale_note(ctx, p, s) for p, s in steps if not ctx.episode.contains(s.rank))
+    reason += client_note + hold_note + race_note + stale
+    return ctx.verdict(PROOF, "pass", reason, evidence)
+
+
+def _ours(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> bool:
+    """The deletion belongs to this scale-down: inside its window, or just after a spec change
+    that overtook it and took the pod back into range, made by the controller on a cache that
+    did not show that change yet (`updateStatefulSet` reads the set and its pods from informer
+    caches, CACHE_LAG_NS)."""
+    if ctx.episode.contains(step.rank):
+        return True
+    if step.rank < ctx.episode.end_rank:
+        return False
+    sts = ctx.episode.statefulset
+    later = sts.spec_at(step.rank)
+    if later.rank != ctx.episode.end_rank or pod.ordinal is None:
+        return False
+    if not later.start_ordinal <= pod.ordinal < later.start_ordinal + later.replicas:
+        return False  # condemned by the later spec too: that episode's deletion
+    if abs(step.received_wall_ns - later.received_wall_ns) > CACHE_LAG_NS:
+        return False
+    actor = ctx.deleted_by(pod)
+    return actor is not None and actor.who == causes.BY_CONTROLLER
+
+
+def _stale_note(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> str:
+    """'web-3's deletion (resourceVersion 11362) was written just after replicas changed to 4
+    (11361), which takes it back: the controller (its SuccessfulDelete Event) acted on its
+    informer cache, which did not show that change yet'."""
+    later = ctx.episode.statefulset.spec_at(step.rank)
+    return (
+        f"; {pod.name}'s deletion (resourceVersion {step.resource_version}) was written just "
+        f"after replicas changed to {later.replicas} ({later.resource_version}), which takes it "
+        "back: the controller (its SuccessfulDelete Event) acted on its informer cache, which "
+        "did not show that change yet"
+    )
 
 
 def _by_client(ctx: ProofContext, pod: PodIncarnation) -> bool:
@@ -158,10 +201,19 @@ def unhealthy_deletion(
     enabled = ctx.episode.start_rank, "the scale-down began"
     for pod, step in steps:
         cited = [ctx.cite_step(pod, step, f"{pod.name} deletion began")]
-        if lowest[step.rank] < end:
-            name = f"{ctx.episode.statefulset.name}-{lowest[step.rank]}"
-            blocker = ctx.alive(lowest[step.rank], step.rank)
-            state = _health(ctx, blocker, step.rank) if blocker else None
+        at = _requested_at(ctx, step) if spec.min_ready_seconds > 0 else None
+        first = lowest[step.rank]
+        if first >= end and at is not None:
+            # isRunningAndAvailable as well (processReplica stops at a pod not yet Ready for
+            # minReadySeconds, so processCondemned is not reached): the walk's sweep reads
+            # isHealthy only, so ask each in-range pod on the API's clock.
+            first = next(
+                (o for o in range(spec.start_ordinal, end) if _unavailable(ctx, o, step, at)), end
+            )
+        if first < end:
+            name = f"{ctx.episode.statefulset.name}-{first}"
+            blocker = ctx.alive(first, step.rank)
+            state = _health(ctx, blocker, step.rank, at) if blocker else None
             if blocker and state and _unseen(ctx, blocker, state, enabled, (pod, step), raced):
                 enabled = _gone(pod, enabled)
                 continue
@@ -169,7 +221,7 @@ def unhealthy_deletion(
                 cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} {state.problem}"))
             what = state.problem if state else "missing"
             return f"{pod.name} deletion began while in-range {name} was {what}", cited
-        own = _health(ctx, pod, step.rank)
+        own = _health(ctx, pod, step.rank, at)
         if own.ok or _unseen(ctx, pod, own, enabled, (pod, step), raced):
             enabled = _gone(pod, enabled)
             continue
@@ -178,7 +230,7 @@ def unhealthy_deletion(
             for q in pods
             if (q.ordinal or 0) < (pod.ordinal or 0)
             and q.alive_at(step.rank)
-            and not _seen_healthy(ctx, q, _health(ctx, q, step.rank), enabled[0], step)
+            and not _seen_healthy(ctx, q, _health(ctx, q, step.rank, at), enabled[0], step)
         ]
         if lower:
             return (
@@ -224,8 +276,26 @@ def _gone(pod: PodIncarnation, enabled: tuple[int, str]) -> tuple[int, str]:
     return pod.deleted.rank, f"{pod.name} was gone"
 
 
-def _health(ctx: ProofContext, pod: PodIncarnation, rank: int) -> Health:
-    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=None)
+def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None = None) -> Health:
+    """`pod_rules.halts_walk` for `pod` just before `rank`; Available judged at `at` (the API's
+    clock), or taken as Available when `at` is None."""
+    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=at)
+
+
+def _unavailable(ctx: ProofContext, ordinal: int, step: Transition, at: float) -> bool:
+    pod = ctx.alive(ordinal, step.rank)
+    return pod is not None and not _health(ctx, pod, step.rank, at).ok
+
+
+def _requested_at(ctx: ProofContext, step: Transition) -> float | None:
+    """When the delete began on the API's clock: the API server sets deletionTimestamp to the
+    request's time plus the grace period (deletionGracePeriodSeconds), so less that."""
+    obj = ctx.changes[step.change_id].object
+    stamp = parse_time(deletion_timestamp(obj))
+    grace = dig(obj, "metadata", "deletionGracePeriodSeconds")
+    if stamp is None:
+        return None
+    return stamp - (grace if isinstance(grace, int | float) else 0)
 
 
 Deletion = tuple[PodIncarnation, Transition]

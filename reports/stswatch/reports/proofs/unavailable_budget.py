@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
+from stswatch.reports.history.pod_rules import max_unavailable
 from stswatch.reports.proofs.context import ProofContext, health, unseen_by_cache
 from stswatch.reports.proofs.verdict import Evidence
 
@@ -39,18 +40,6 @@ class Replaced(Protocol):
 
     @property
     def new(self) -> PodIncarnation | None: ...
-
-
-def budget(max_unavailable: str | None, replicas: int) -> int:
-    """maxUnavailable as a count of pods (`getStatefulSetMaxUnavailable`): an int, or a
-    percentage of spec.replicas rounded down; at least 1; 1 when unset or unreadable."""
-    text = (max_unavailable or "1").strip()
-    try:
-        percent = text.endswith("%")
-        count = int(text[:-1]) * replicas // 100 if percent else int(text)
-    except ValueError:
-        return 1
-    return max(count, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +76,7 @@ def read(ctx: ProofContext, replaced: Sequence[Replaced]) -> Reading:
     """Count, at each of the controller's update deletions (in rank order), the other in-range
     ordinals that were unavailable just before it. O(deletions x replicas x log transitions)."""
     spec = ctx.episode.spec
-    limit = budget(spec.max_unavailable, spec.replicas)
+    limit = max_unavailable(spec.max_unavailable, spec.replicas)
     overlapped = False
     over: tuple[Replaced, tuple[Unavailable, ...]] | None = None
     limited: list[tuple[Replaced, tuple[Unavailable, ...]]] = []

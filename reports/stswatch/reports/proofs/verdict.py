@@ -133,6 +133,9 @@ class Hold:
     meanwhile: str = ""  # pods recreated while it lasted, e.g. "web-0 deleted by a client and …"
     unscheduled: str = ""  # the scheduler's FailedScheduling message for the held pod, if any
     phases: str = ""  # its causes in turn with their times, when it had more than one
+    # when a client deleted the held pod and the wait went on at the pod created in its place:
+    # "web-1 deleted by a client after 5.6 s and created again; the new web-1 held it 1.5 s more"
+    again: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,16 @@ import pytest
 
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import real_store
+from tests.fixtures.real import move, real_store, rewrite
+from tests.fixtures.verdicts import verdict_of
 
 
 def _reasons(tmp_path: Path, session: str) -> str:
-    result = verify(load_recording(real_store(tmp_path, "cases6"), session))
+    return _reasons_in(tmp_path, "cases6", session)
+
+
+def _reasons_in(tmp_path: Path, store: str, session: str) -> str:
+    result = verify(load_recording(real_store(tmp_path, store), session))
     lines = [e.progress.text for e in result.episodes if e.progress is not None]
     return "\n".join(lines + [v.reason for v in result.verdicts])
 
@@ -60,3 +65,76 @@ def test_a_holds_first_cited_change_is_labelled_with_what_it_shows(tmp_path: Pat
     began = [n for _, n in notes if n.startswith("hold at web-2 began")]
     assert began == ["hold at web-2 began: web-2 Pending"]
     assert not [n for _, n in notes if n == "held at web-2: web-2 Running, not Ready"]
+
+
+def test_a_hold_cut_by_a_client_goes_on_at_the_recreated_pod(tmp_path: Path) -> None:
+    # b04: the scale-up waited at web-1 until the new web-1 was Ready, not until the deletion.
+    told = _reasons_in(tmp_path, "cases7", "b04-hold-cut-by-delete-orderedready")
+    assert "until web-1 deleted by a client" not in told
+    assert "the new web-1 held it 1.5 s more), until web-1 Ready" in told
+
+
+def test_a_creation_before_the_recreated_held_pod_is_ready_fails(tmp_path: Path) -> None:
+    # The same recording edited: web-2 created before the new web-1 turned Ready (#500).
+    path = real_store(tmp_path, "cases7")
+    move(path, 503, 1199)  # web-2 ADDED, now between the new web-1's creation and its Ready
+    result = verify(load_recording(path, "b04-hold-cut-by-delete-orderedready"))
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up", 1)
+    assert gating.outcome == "fail"
+    assert "web-2 was created while web-1 was" in gating.reason
+
+
+def test_each_finalizer_removal_is_cited_with_who_removed_it(tmp_path: Path) -> None:
+    # b06: a client removed a.example.com/one (#910), then b.example.com/two (#911); under
+    # Parallel too, where nothing waits on web-3 but its finalizers kept it Terminating.
+    for session, ids in (("b06-two-finalizers-scale-down-orderedready", {910, 911}),
+                         ("b06-two-finalizers-scale-down-parallel", {986, 987})):  # fmt: skip
+        result = verify(load_recording(real_store(tmp_path, "cases7"), session))
+        cited = {e.change_id: e.note for v in result.verdicts for e in v.evidence}
+        assert {i for i in ids if "removed by a client" in cited.get(i, "")} == ids
+
+
+def test_a_deletion_while_a_finalizer_keeps_the_higher_pod_fails(tmp_path: Path) -> None:
+    # b06 edited: web-2's deletion began (#915) while web-3 was still kept Terminating.
+    path = real_store(tmp_path, "cases7")
+    move(path, 915, 1998)
+    result = verify(load_recording(path, "b06-two-finalizers-scale-down-orderedready"))
+    verdict = verdict_of(result, "reverse-order-scale-down", "scale-down")
+    assert verdict.outcome == "fail"
+    assert "web-2 began terminating before web-3 was gone" in verdict.reason
+
+
+def test_an_overtaken_scale_downs_deletion_is_judged_by_its_rules(tmp_path: Path) -> None:
+    # b32 edited: web-0 turns Ready (#5790) only after the overtaken scale-down deleted web-3
+    # (#5831, rv 11362): a deletion the controller would not make (processCondemned runs only
+    # once every in-range pod is Running and Ready).
+    path = real_store(tmp_path, "cases6")
+    move(path, 5790, 11363)
+    result = verify(load_recording(path, "b32-scale-up-during-scale-down-orderedready"))
+    verdict = verdict_of(result, "reverse-order-scale-down", "scale-down")
+    assert verdict.outcome == "fail"
+    assert "web-3 deletion began while in-range web-0 was not" in verdict.reason
+
+
+@pytest.mark.parametrize(("seconds", "outcome"), [(1, "pass"), (30, "fail")])
+def test_a_scale_down_deletion_waits_for_available_pods(
+    tmp_path: Path, seconds: int, outcome: str
+) -> None:
+    # b06 edited to minReadySeconds: web-3's deletion (04:16:41) came about 3 s after web-1 turned
+    # Ready, so with 30 s the in-range pods were not Available yet (processReplica stops at them
+    # and processCondemned is never reached): a deletion the controller would not make.
+    session = "b06-two-finalizers-scale-down-orderedready"
+    path = real_store(tmp_path, "cases7")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.spec.minReadySeconds', ?) "
+        "WHERE kind = 'StatefulSet' AND session_id = (SELECT id FROM session WHERE name = ?)",
+        seconds,
+        session,
+    )
+    verdict = verdict_of(verify(load_recording(path, session)), "reverse-order-scale-down",
+                         "scale-down")  # fmt: skip
+    assert verdict.outcome == outcome, verdict.reason
+    if outcome == "fail":
+        assert verdict.reason.startswith("web-3 deletion began while in-range web-0 was Ready")
+        assert "< minReadySeconds=30 (not Available)" in verdict.reason

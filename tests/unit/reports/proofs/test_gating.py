@@ -153,3 +153,47 @@ def test_halt_at_the_highest_ordinal_claims_no_missing_successor(tmp_path: Path)
         assert gating.outcome == "pass", gating.reason
         assert "halted at web-0 (not Ready)" in gating.reason
         assert ("no successor created" in gating.reason) is said, gating.reason
+
+
+def test_a_hold_on_a_pod_a_client_was_deleting_ends_when_it_is_gone(tmp_path: Path) -> None:
+    # The hold began on a pod already terminating (a client's delete): its removal released
+    # it; the new pod's start is not joined to it (only a hold the client's delete cut is).
+    b = web_set(replicas=3)
+    b.bring_up("web", 0)
+    b.controller_event(
+        "web", "create", "Pod", "web-0"
+    )  # Events recorded: no delete Event is a client
+    b.bring_up("web", 1)
+    b.terminate("web-1")
+    b.tick(6_000)
+    b.remove("web-1")
+    b.bring_up("web", 1)
+    b.bring_up("web", 2)
+    gating = _verdict(verify(b.write(tmp_path / "s.db")), "ordered-ready-gating")
+    assert gating.outcome == "pass", gating.reason
+    assert "held at web-1 (terminating: deleted by a client) for 6.1 s, until web-1 gone" in (
+        gating.reason
+    )
+    assert "created again;" not in gating.reason
+
+
+def test_a_hold_cut_by_a_client_delete_goes_on_at_the_new_pod(tmp_path: Path) -> None:
+    b = web_set(replicas=3)
+    b.bring_up("web", 0)
+    b.controller_event("web", "create", "Pod", "web-0")
+    b.create_pod("web", 1)
+    b.schedule("web-1")
+    b.run("web-1")
+    b.tick(5_000)
+    b.terminate("web-1")  # a client's delete (no SuccessfulDelete Event)
+    b.tick(1_000)
+    b.remove("web-1")
+    b.create_pod("web", 1)
+    b.start_pod("web-1")
+    b.bring_up("web", 2)
+    gating = _verdict(verify(b.write(tmp_path / "s.db")), "ordered-ready-gating")
+    assert gating.outcome == "pass", gating.reason
+    assert "(web-1 deleted by a client after 5.3 s and created again; the new web-1 held it" in (
+        gating.reason
+    )
+    assert "until web-1 Ready, then web-2 created" in gating.reason

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stswatch.reports.proofs import unavailable_budget
+from stswatch.reports.history.pod_rules import max_unavailable
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
@@ -128,4 +128,4 @@ def test_one_at_a_time_with_unhealthy_pods_below_is_not_failed_without_the_gate_
     [(None, 1), ("2", 2), ("50%", 2), ("10%", 1), ("0", 1), ("x", 1), ("100%", 5)],
 )
 def test_budget_is_get_stateful_set_max_unavailable(value: str | None, count: int) -> None:
-    assert unavailable_budget.budget(value, 5) == count
+    assert max_unavailable(value, 5) == count

@@ -144,3 +144,25 @@ def test_blocker_long_before_the_deletion_still_fails(tmp_path: Path) -> None:
     verdict = verdict_of(verify(b.write(tmp_path / "late.db")), PROOF, "scale-down")
     assert verdict.outcome == "fail"
     assert verdict.reason == "web-3 deletion began while in-range web-0 was not Ready"
+
+
+def test_a_deletion_waits_until_every_in_range_pod_is_available(tmp_path: Path) -> None:
+    # minReadySeconds 5: processReplica stops at a pod Ready for less than that ("waiting for Pod
+    # to be Available"), so processCondemned deletes nothing until it is Available.
+    for wait_ms, outcome in ((2_000, "fail"), (6_000, "pass")):
+        b = ClusterBuilder()
+        b.statefulset("web", replicas=3, min_ready_seconds=5)
+        for ordinal in range(3):
+            b.bring_up("web", ordinal)
+            b.tick(6_000)
+        b.ready("web-1", False)
+        b.tick(1_000)
+        b.ready("web-1")
+        b.set_spec("web", replicas=2)
+        b.tick(wait_ms)
+        b.take_down("web", 2)
+        verdict = verdict_of(verify(b.write(tmp_path / f"{wait_ms}.db")), PROOF, "scale-down")
+        assert verdict.outcome == outcome, verdict.reason
+        if outcome == "fail":
+            assert verdict.reason.startswith("web-2 deletion began while in-range web-1 was Ready")
+            assert "< minReadySeconds=5 (not Available)" in verdict.reason
