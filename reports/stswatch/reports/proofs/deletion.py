@@ -9,25 +9,15 @@ prior to deletion" (https://kubernetes.io/docs/concepts/workloads/controllers/st
 This verdict states what happened: how many pods went, how close together, who removed them.
 """
 
-from dataclasses import dataclass
-
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
+from stswatch.reports.proofs.orphans import Orphan, orphaned
 from stswatch.reports.proofs.verdict import Verdict
 
 PROOF = "statefulset-deletion"
 KINDS = ("Pod", "StatefulSet")
 _AT_ONCE_S = 1.0
-
-
-@dataclass(frozen=True)
-class Orphan:
-    """When a pod stopped being the deleted set's: the rank, and the change that showed it (None
-    when it already was not the set's when the deletion ended)."""
-
-    rank: int
-    change_id: int | None
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -77,27 +67,6 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if released:
         reason += f"; orphaned: {', '.join(p.name for p in released)}" + _afterwards(ctx, released)
     return ctx.verdict(PROOF, "pass" if removed else "not-applicable", reason, cited)
-
-
-def orphaned(ctx: ProofContext, pods: list[PodIncarnation]) -> dict[PodIncarnation, Orphan]:
-    """The pods the deletion released rather than removed (propagationPolicy Orphan: the garbage
-    collector takes the set's controllerRef off each pod, `orphanDependents`), each with the
-    rank and change that released it. A pod deleted while it still named the set is not among
-    them."""
-    gone = ctx.set_gone
-    if gone is None:
-        return {}
-    uid = ctx.episode.statefulset.uid
-    found: dict[PodIncarnation, Orphan] = {}
-    for pod in pods:
-        rank = pod.released_at(uid, gone.rank)
-        began = pod.terminating or pod.deleted
-        if rank is not None and (began is None or rank <= began.rank):
-            ids = ctx.ids_by_rank
-            found[pod] = Orphan(
-                rank, ids[rank] if 0 <= rank < len(ids) and rank > gone.rank else None
-            )
-    return found
 
 
 def _afterwards(ctx: ProofContext, released: dict[PodIncarnation, Orphan]) -> str:

@@ -8,12 +8,7 @@ all Ready, and how many condemned pods were terminating at once.
 
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.proofs.progress import (
-    NOTABLE_S,
-    finalizers_kept,
-    finalizers_removed,
-    removed_clause,
-)
+from stswatch.reports.proofs.progress import kept_note
 from stswatch.reports.proofs.scale_down import began, condemned
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -79,35 +74,8 @@ def _scale_down(ctx: ProofContext) -> Verdict:
         took = _seconds(ctx, max(g.received_wall_ns for g in gone))
         reason += f"; all gone {took:.2f}s after the scale-down"
     for pod in pods:
-        reason += _kept_note(ctx, pod, evidence)
+        reason += kept_note(ctx, pod, evidence)
     return ctx.verdict(PROOF, "pass", reason, evidence)
-
-
-def _kept_note(ctx: ProofContext, pod: PodIncarnation, evidence: list[Evidence]) -> str:
-    """'; web-3 stood Terminating 10.6 s, kept by the finalizers a, b, until they were removed by
-    a client': the burst deletes every condemned pod at once and waits for none, but a finalizer
-    keeps its pod (and the scale-down) from finishing until it is removed."""
-    start = began(pod)
-    if start is None or start.what != "terminating":
-        return ""
-    kept = finalizers_kept(ctx, start)
-    end = pod.deleted.rank if pod.deleted is not None else ctx.episode.end_rank
-    end_ns = pod.deleted.received_wall_ns if pod.deleted is not None else ctx.recording_end_ns
-    seconds = (end_ns - start.received_wall_ns) / 1e9
-    if not kept or seconds < NOTABLE_S:
-        return ""
-    removals = finalizers_removed(ctx, pod, start.rank, end)
-    evidence += [ctx.cite(r.change_id, f"{pod.name}: {r.told}") for r in removals]
-    plural = "s" * (len(kept) > 1)
-    note = f"; {pod.name} stood Terminating {seconds:.1f} s, kept by the finalizer{plural} "
-    note += ", ".join(kept)
-    if pod.deleted is None:
-        return note + " (still there when the recording ended)"
-    gone = {r.finalizer for r in removals}
-    whos = {r.who for r in removals}
-    if gone == set(kept) and len(whos) == 1:
-        return note + f" until {whos.pop()} removed {'them' if plural else 'it'}"
-    return note + (f" until {removed_clause(gone, removals)}" if gone else "")
 
 
 def _concurrency(pods: list[PodIncarnation]) -> int:

@@ -16,7 +16,7 @@ from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.replay import Decision, Stretch
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.proofs.deletion import orphaned
+from stswatch.reports.proofs.orphans import orphaned
 from stswatch.reports.proofs.verdict import Evidence, Hold, Progress
 
 NOTABLE_S = 3.0
@@ -550,6 +550,33 @@ def finalizers_removed(
                     removals.append(Removal(name, who, change.id))
         held = now
     return tuple(removals)
+
+
+def kept_note(ctx: ProofContext, pod: PodIncarnation, evidence: list[Evidence]) -> str:
+    """'; web-3 stood Terminating 10.6 s, kept by the finalizers a, b, until they were removed by
+    a client': the burst deletes every condemned pod at once and waits for none, but a finalizer
+    keeps its pod (and the scale-down) from finishing until it is removed."""
+    start = pod.terminating or pod.deleted  # when its deletion began
+    if start is None or start.what != "terminating":
+        return ""
+    kept = finalizers_kept(ctx, start)
+    end = pod.deleted.rank if pod.deleted is not None else ctx.episode.end_rank
+    end_ns = pod.deleted.received_wall_ns if pod.deleted is not None else ctx.recording_end_ns
+    seconds = (end_ns - start.received_wall_ns) / 1e9
+    if not kept or seconds < NOTABLE_S:
+        return ""
+    removals = finalizers_removed(ctx, pod, start.rank, end)
+    evidence += [ctx.cite(r.change_id, f"{pod.name}: {r.told}") for r in removals]
+    plural = "s" * (len(kept) > 1)
+    note = f"; {pod.name} stood Terminating {seconds:.1f} s, kept by the finalizer{plural} "
+    note += ", ".join(kept)
+    if pod.deleted is None:
+        return note + " (still there when the recording ended)"
+    gone = {r.finalizer for r in removals}
+    whos = {r.who for r in removals}
+    if gone == set(kept) and len(whos) == 1:
+        return note + f" until {whos.pop()} removed {'them' if plural else 'it'}"
+    return note + (f" until {removed_clause(gone, removals)}" if gone else "")
 
 
 def removed_clause(gone: "set[str] | tuple[str, ...]", removals: tuple[Removal, ...]) -> str:
