@@ -13,7 +13,8 @@ from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.orphans import Orphan, orphaned
-from stswatch.reports.proofs.verdict import Verdict
+from stswatch.reports.proofs.progress import kept_note
+from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "statefulset-deletion"
 KINDS = ("Pod", "StatefulSet")
@@ -91,14 +92,36 @@ def _afterwards(ctx: ProofContext, released: dict[PodIncarnation, Orphan]) -> st
 
 
 def _describe(ctx: ProofContext, removed: list[tuple[PodIncarnation, Transition]]) -> str:
+    """'3 pods removed by the garbage collector (web-0, web-2, web-1, in the order they went), 3
+    at once (within 1 s), all gone within 8.6 s; web-1 stood Terminating ...': the deletions
+    begun, the removals in their own order, and what kept a pod (its finalizers)."""
     first = removed[0][1].received_wall_ns
-    spread = (removed[-1][1].received_wall_ns - first) / 1e9
     together = sum(1 for _, b in removed if (b.received_wall_ns - first) / 1e9 <= _AT_ONCE_S)
     actors = {a.who for p, _ in removed if (a := ctx.deleted_by(p)) is not None}
     who = " and ".join(sorted(actors)) if actors else causes.BY_GARBAGE_COLLECTOR
-    names = ", ".join(p.name for p, _ in removed)
-    return (
-        f"{len(removed)} pod{'s' * (len(removed) != 1)} removed by {who} ({names}), "
-        f"{together} at once (within {_AT_ONCE_S:.0f} s), all within {spread:.2f} s: a deleted "
-        "StatefulSet gives no ordering guarantee (scale to 0 first for an ordered shutdown)"
+    gone = sorted((p for p, _ in removed if p.deleted is not None), key=_gone_rank)
+    left = [p.name for p, _ in removed if p.deleted is None]
+    at_once = f"{together} at once (within {_AT_ONCE_S:.0f} s)"
+    if gone:
+        last = max(p.deleted.received_wall_ns for p in gone if p.deleted is not None)
+        text = (
+            f"{len(gone)} pod{'s' * (len(gone) != 1)} removed by {who} "
+            f"({', '.join(p.name for p in gone)}), {at_once}, all gone within "
+            f"{(last - first) / 1e9:.2f} s"
+        )
+        if left:
+            text += f"; {', '.join(left)} deleted too, not gone when the recording ended"
+    else:
+        names = ", ".join(p.name for p, _ in removed)
+        text = f"{len(removed)} pods deleted by {who} ({names}), {at_once}, none gone"
+        text += " when the recording ended"
+    evidence: list[Evidence] = []
+    text += "".join(kept_note(ctx, p, evidence) for p, _ in removed)
+    return text + (
+        ": a deleted StatefulSet gives no ordering guarantee (scale to 0 first for an ordered "
+        "shutdown)"
     )
+
+
+def _gone_rank(pod: PodIncarnation) -> int:
+    return pod.deleted.rank if pod.deleted is not None else -1
