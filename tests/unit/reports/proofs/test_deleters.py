@@ -34,6 +34,27 @@ def test_a_pod_the_scheduler_preempted_is_the_schedulers(tmp_path: Path) -> None
     assert "PreemptionByScheduler" in summary
 
 
+def test_pods_on_a_deleted_node_are_the_pod_garbage_collectors(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "cases8")
+    summaries = _summaries(path, "b74-node-deleted-podgc-parallel")
+    assert len(summaries) == 3
+    for summary in summaries:
+        assert "deleted by the pod garbage collector" in summary
+        assert "DeletionByPodGC" in summary
+
+
+def test_a_scale_down_past_the_event_spam_filter_is_the_controllers(tmp_path: Path) -> None:
+    path = real_store(tmp_path, "cases8")
+    session = "b73-event-spam-filter-scale-down-orderedready"
+    verdict = verdict_of(
+        verify(load_recording(path, session)), "reverse-order-scale-down", "scale-down"
+    )
+    assert verdict.outcome == "pass", verdict.reason
+    assert "web-13, web-12" in verdict.reason
+    assert "web-1, web-0" in verdict.reason
+    assert "a client" not in verdict.reason
+
+
 def test_without_its_disruption_condition_the_same_deletion_is_a_clients(tmp_path: Path) -> None:
     # The counterpart: the condition is what names the taint eviction controller; without it
     # and without a SuccessfulDelete Event (Events recorded) the deletion is a client's.
