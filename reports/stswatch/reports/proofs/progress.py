@@ -395,7 +395,22 @@ def _hold(
             if _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
             else ""
         ),
+        scheduled_after_s=_scheduled_after(ctx, last, from_ns, to_ns, evidence),
     )
+
+
+def _scheduled_after(
+    ctx: ProofContext, pod: PodIncarnation, from_ns: int, to_ns: int, evidence: list[Evidence]
+) -> float | None:
+    """Seconds into the hold when the scheduler bound the held pod, when it did within it after
+    saying no node could take it (cited): the wait to be scheduled ends there, not at Ready."""
+    if not pod.unschedulable:
+        return None
+    bound = pod.first("scheduled")
+    if bound is None or not from_ns < bound.received_wall_ns < to_ns:
+        return None
+    evidence.append(ctx.cite_step(pod, bound, f"{pod.name} scheduled"))
+    return (bound.received_wall_ns - from_ns) / 1e9
 
 
 def _again_cited(
@@ -440,27 +455,38 @@ def _again_told(
 def _unscheduled(
     ctx: ProofContext, pod: PodIncarnation, from_ns: int, to_ns: int, evidence: list[Evidence]
 ) -> str:
-    """The scheduler's last FailedScheduling message for the held pod while the hold lasted
-    (cited in `evidence`): why a pod is not Running when no node can take it."""
-    found = ctx.actors.failed_scheduling(pod.uid, from_ns, to_ns)
-    newer = [
-        (rank, change_id, message)
-        for rank, change_id, message in pod.unschedulable
-        if ctx.wall_at_rank(rank) <= to_ns
+    """Why no node took the held pod: of the scheduler's words while the hold lasted (its
+    FailedScheduling Events and the pod's PodScheduled False condition), the reason that held
+    the longest, each holding until the scheduler said something else (cited in `evidence`).
+    The latest word alone can be a moment's race (a claim deleted and recreated at once), and an
+    older Event's reason may have stopped holding since (a claim bound)."""
+    said = [
+        (wall, change_id, message, "FailedScheduling")
+        for wall, change_id, message in ctx.actors.failed_scheduling(pod.uid, from_ns, to_ns)
     ]
-    if newer:
-        rank, change_id, message = newer[-1]
-        stale = not found or found[-1][0] < ctx.wall_at_rank(rank)
-        if stale and _first_line(message) != _first_line(found[-1][2] if found else ""):
-            # The pod's own condition is the scheduler's latest attempt: an older Event's
-            # reason (a claim not yet bound, say) may have stopped holding since.
-            evidence.append(ctx.cite(change_id, f"PodScheduled False: {pod.name}"))
-            return f"Unschedulable: {_first_line(message)}"
-    if not found:
+    said += [
+        (wall, change_id, message, "Unschedulable")
+        for rank, change_id, message in pod.unschedulable
+        if (wall := ctx.wall_at_rank(rank)) <= to_ns
+    ]  # fmt: skip
+    if not said:
         return ""
-    _, change_id, message = found[-1]
-    evidence.append(ctx.cite(change_id, f"FailedScheduling: {pod.name}"))
-    return f"FailedScheduling: {_first_line(message)}"
+    said.sort(key=lambda w: (w[0], w[1]))
+    held: dict[str, int] = {}
+    first: dict[str, tuple[int, str]] = {}
+    for (wall, change_id, message, source), after in zip(said, [*said[1:], None], strict=True):
+        line = _first_line(message)
+        end = after[0] if after is not None else max(to_ns, wall)
+        held[line] = held.get(line, 0) + max(end - max(wall, from_ns), 0)
+        if line not in first or (source == "FailedScheduling" != first[line][1]):
+            first[line] = (change_id, source)  # the scheduler's own Event cited before the pod
+    line = max(held, key=lambda k: (held[k], -list(held).index(k)))
+    change_id, source = first[line]
+    note = (
+        f"PodScheduled False: {pod.name}" if source == "Unschedulable" else f"{source}: {pod.name}"
+    )
+    evidence.append(ctx.cite(change_id, note))
+    return f"{source}: {line}"
 
 
 def _first_line(message: str) -> str:
@@ -635,6 +661,12 @@ def hold_clause(hold: Hold) -> str:
     took = f"{hold.seconds:.1f} s"
     until = f", until {hold.released_by}" if hold.released_by else ""
     if hold.cause == causes.STARTING:
+        if hold.unscheduled and hold.scheduled_after_s is not None:
+            rest = hold.seconds - hold.scheduled_after_s
+            return (
+                f"waited {hold.scheduled_after_s:.1f} s for {hold.pod} to be scheduled "
+                f"({hold.unscheduled}), then {rest:.1f} s to start{until}"
+            )
         if hold.unscheduled:
             return f"waited {took} for {hold.pod} to be scheduled ({hold.unscheduled}){until}"
         return f"waited {took} for {hold.pod} to start{until}"

@@ -138,3 +138,12 @@ def test_a_scale_down_deletion_waits_for_available_pods(
     if outcome == "fail":
         assert verdict.reason.startswith("web-3 deletion began while in-range web-0 was Ready")
         assert "< minReadySeconds=30 (not Available)" in verdict.reason
+
+
+def test_a_scheduling_wait_is_not_blamed_on_a_moments_race(tmp_path: Path) -> None:
+    # b50: the claim a client deleted came back 34 ms later; the scheduler's one Event from that
+    # moment ("could not find v1.PersistentVolumeClaim") is the latest, but the wait was the
+    # unbound claim's, for 8.2 s.
+    told = _reasons_in(tmp_path, "cases8", "b50-claim-unbound-client-claim-orderedready")
+    assert "could not find v1.PersistentVolumeClaim" not in told
+    assert "pod has unbound immediate PersistentVolumeClaims" in told
