@@ -289,16 +289,16 @@ class ProofContext:
         recreations: list[Recreation],
         one: Callable[[Recreation], tuple[Outcome, str, list[Evidence]]],
     ) -> Verdict:
-        """Pass when `one` passes every recreation (reasons joined), else its first non-pass."""
-        evidence: list[Evidence] = []
-        notes = []
-        for recreation in recreations:
-            outcome, reason, cited = one(recreation)
-            if outcome != "pass":
-                return self.verdict(proof, outcome, reason, cited)
-            evidence.extend(cited)
-            notes.append(reason)
-        return self.verdict(proof, "pass", "; ".join(notes), evidence)
+        """`one` decided for every recreation: a fail if any failed, else inconclusive if any
+        was, else not-applicable if any was, else pass; the reason tells every recreation of
+        that outcome (one not passing never hides another after it)."""
+        decided = [one(recreation) for recreation in recreations]
+        for wanted in ("fail", "inconclusive", "not-applicable", "pass"):
+            told = [(reason, cited) for outcome, reason, cited in decided if outcome == wanted]
+            if told:
+                reason = "; ".join(reason for reason, _ in told)
+                return self.verdict(proof, wanted, reason, [e for _, c in told for e in c])
+        return self.verdict(proof, "pass", "")
 
     def verdict(
         self, proof: str, outcome: Outcome, reason: str, evidence: Iterable[Evidence] = ()

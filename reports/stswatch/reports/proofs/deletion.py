@@ -10,6 +10,7 @@ This verdict states what happened: how many pods went, how close together, who r
 """
 
 from stswatch.reports import causes
+from stswatch.reports.history.attribution import claim_deletion
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.orphans import Orphan, orphaned
@@ -117,11 +118,40 @@ def _describe(ctx: ProofContext, removed: list[tuple[PodIncarnation, Transition]
         text += " when the recording ended"
     evidence: list[Evidence] = []
     text += "".join(kept_note(ctx, p, evidence) for p, _ in removed)
-    return text + (
+    text += (
         ": a deleted StatefulSet gives no ordering guarantee (scale to 0 first for an ordered "
         "shutdown)"
     )
+    return text + _claims_removed(ctx, [p for p, _ in removed])
 
 
 def _gone_rank(pod: PodIncarnation) -> int:
     return pod.deleted.rank if pod.deleted is not None else -1
+
+
+def _claims_removed(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """'; the claims data-web-0, data-web-1 removed with the set by the PVC retention policy
+    (whenDeleted: Delete)': the claims the set owned that the garbage collector deleted once the
+    set was gone, their data with them."""
+    gone = ctx.set_gone
+    if gone is None:
+        return ""
+    names = []
+    for pod in pods:
+        for name in pod.claims:
+            claim = next(
+                (c for c in ctx.life.claims_named(pod.namespace, name) if c.alive_at(gone.rank)),
+                None,
+            )
+            if claim is None or "StatefulSet" not in claim.owner_kinds:
+                continue
+            actor = claim_deletion(ctx.actors, claim)
+            if actor is not None and actor.who == causes.BY_RETENTION_POLICY:
+                names.append(name)
+    if not names:
+        return ""
+    plural = "s" * (len(names) > 1)
+    return (
+        f"; the claim{plural} {', '.join(sorted(names))} removed with the set by the PVC "
+        "retention policy (whenDeleted: Delete)"
+    )

@@ -270,25 +270,24 @@ def citing_marks(
 
     The outcome is `one`'s alone: the marks are told beside it, never weighed.
     """
-    marks: list[tuple[MarkRef, ...]] = []
+    marks: list[tuple[str, tuple[MarkRef, ...]]] = []
 
     def each(recreation: Recreation) -> Decided:
         decided = one(recreation)
         outcome, reason, cited = decided
         found = cite(recreation, decided)
-        marks.append(found.marks if found is not None else ())
+        marks.append((outcome, found.marks if found is not None else ()))
         return outcome, reason if found is None else f"{reason}; {found.text}", cited
 
     return with_marks(ctx.per_recreation(proof, recreations, each), marks)
 
 
-def with_marks(verdict: Verdict, per_recreation: Sequence[tuple[MarkRef, ...]]) -> Verdict:
-    """The verdict citing the marks of the recreations its reason tells.
-
-    A passing verdict tells every recreation; any other tells only the last one decided
-    (`ProofContext.per_recreation` stops at the first that does not pass).
-    """
-    if not per_recreation:
+def with_marks(
+    verdict: Verdict, per_recreation: Sequence[tuple[str, tuple[MarkRef, ...]]]
+) -> Verdict:
+    """The verdict citing the marks of the recreations its reason tells: those whose outcome
+    is the verdict's (`ProofContext.per_recreation`), each recreation's (outcome, marks)."""
+    chosen = [refs for outcome, refs in per_recreation if outcome == verdict.outcome]
+    if not chosen:
         return verdict
-    chosen = per_recreation if verdict.outcome == "pass" else per_recreation[-1:]
     return replace(verdict, marks=tuple(ref for refs in chosen for ref in refs))
