@@ -6,11 +6,11 @@ this change change?"). The first change of an object carries the whole object in
 """
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from stswatch.reports.recording import Change
-from stswatch.reports.timeline.model import ChangeView
+from stswatch.reports.timeline.model import ChangeViews
 
 DiffLine = tuple[str, str, Any, Any]
 
@@ -50,27 +50,26 @@ def diffed(
 
 
 def change_views(
-    changes: Iterable[Diffed], *, start_wall_ns: int, lanes: Mapping[int, str]
-) -> tuple[ChangeView, ...]:
+    changes: Sequence[Diffed], *, start_wall_ns: int, lanes: Mapping[int, str]
+) -> ChangeViews:
     """Every diffed change as the inspector shows it; `lanes` maps a change id to its lane's
     key."""
-    return tuple(
-        ChangeView(
-            id=change.id,
-            t=(change.received_wall_ns - start_wall_ns) / 1e9,
-            kind=change.kind,
-            namespace=change.namespace,
-            name=change.name,
-            uid=change.uid,
-            event=change.event,
-            resource_version=change.resource_version,
-            observed=change.observed,
-            lane=lanes.get(change.id),
-            previous_id=previous_id,
-            diff=diff,
-            object=obj,
-        )
-        for change, previous_id, diff, obj in changes
+    recorded = [change for change, _, _, _ in changes]
+    ids = [c.id for c in recorded]
+    return ChangeViews(
+        id=ids,
+        t=[(c.received_wall_ns - start_wall_ns) / 1e9 for c in recorded],
+        kind=[c.kind for c in recorded],
+        namespace=[c.namespace for c in recorded],
+        name=[c.name for c in recorded],
+        uid=[c.uid for c in recorded],
+        event=[c.event for c in recorded],
+        resource_version=[c.resource_version for c in recorded],
+        observed=[c.observed for c in recorded],
+        lane=[lanes.get(i) for i in ids],
+        previous_id=[previous_id for _, previous_id, _, _ in changes],
+        diff=[diff for _, _, diff, _ in changes],
+        object=[obj for _, _, _, obj in changes],
     )
 
 
