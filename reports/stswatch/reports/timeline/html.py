@@ -221,11 +221,34 @@ def change_columns(changes: ChangeViews, *, on_chart: Set[int]) -> dict[str, Any
         "seen": [words.setdefault(seen, len(words)) for seen in column("observed")],
         "words": list(words),
         "rv": list(column("resource_version")),
-        "detail": [
-            orjson.dumps(obj if diff is None else diff, option=orjson.OPT_NON_STR_KEYS)
-            for diff, obj in zip(column("diff"), column("object"), strict=True)
-        ],
+        "detail": json_texts(
+            [
+                obj if diff is None else diff
+                for diff, obj in zip(column("diff"), column("object"), strict=True)
+            ]
+        ),
     }
+
+
+# Between two values in `json_texts`' one dump: a string no value holds (a value that does is
+# found by counting, and the values are then dumped one by one).
+_SEPARATOR = "\x00stswatch\x00"
+_SEPARATOR_JSON = b',"\\u0000stswatch\\u0000",'
+
+
+def json_texts(values: Sequence[Any]) -> list[bytes]:
+    """Each value's JSON text (`orjson.dumps`), made in one dump of them all, separated: 200,000
+    calls cost twice the dump itself.
+
+    Each value is a JSON array or object, so the separator (`,"<the string>",`) can only occur
+    inside one as that string's own text, which counting finds.
+    """
+    between: list[Any] = [_SEPARATOR] * (2 * len(values) - 1) if values else []
+    between[::2] = values
+    whole = orjson.dumps(between, option=orjson.OPT_NON_STR_KEYS)
+    if whole.count(_SEPARATOR_JSON) != max(len(values) - 1, 0):
+        return [orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS) for value in values]
+    return whole[1:-1].split(_SEPARATOR_JSON) if values else []
 
 
 def render_page(
