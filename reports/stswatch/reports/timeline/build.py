@@ -154,12 +154,13 @@ def _moments_by_name(
 ) -> dict[tuple[str, str], tuple[tuple[float, int], ...]]:
     found: dict[tuple[str, str], list[tuple[float, int]]] = {}
     lane_kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc"}
-    for change in recording.changes:
-        kind = lane_kinds.get(change.kind)
-        if kind:
-            found.setdefault((kind, change.name), []).append(
-                (clock(change.received_wall_ns), change.id)
-            )
+    table = recording.changes  # read column by column: no Change built for each of them
+    for kind, name, wall_ns, change_id in zip(
+        table.kinds, table.names, table.walls, table.ids, strict=True
+    ):
+        lane = lane_kinds.get(kind)
+        if lane:
+            found.setdefault((lane, name), []).append((clock(wall_ns), change_id))
     return {key: tuple(sorted(value)) for key, value in found.items()}
 
 
