@@ -92,7 +92,9 @@ def build_timeline(
         marks=tuple(_mark_line(m, clock) for m in recording.marks),
         verdicts=None if result is None else verdict_views(episodes, clock),
         latencies=latencies(episodes),
-        changes=change_views(diffs, start_wall_ns=start_wall_ns, lanes=lane_of),
+        changes=change_views(
+            diffs, start_wall_ns=start_wall_ns, lanes=lane_of, table=recording.changes
+        ),
         notes=tuple(notes),
         ordering=lifecycles.ordering.reason,
     )

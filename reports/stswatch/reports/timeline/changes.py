@@ -9,7 +9,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from stswatch.reports.recording import Change
+from stswatch.reports.recording import Change, ChangeTable
 from stswatch.reports.timeline.model import ChangeViews
 
 DiffLine = tuple[str, str, Any, Any]
@@ -50,27 +50,49 @@ def diffed(
 
 
 def change_views(
-    changes: Sequence[Diffed], *, start_wall_ns: int, lanes: Mapping[int, str]
+    changes: Sequence[Diffed],
+    *,
+    start_wall_ns: int,
+    lanes: Mapping[int, str],
+    table: ChangeTable | None = None,
 ) -> ChangeViews:
     """Every diffed change as the inspector shows it; `lanes` maps a change id to its lane's
-    key."""
+    key. When the changes are all of `table`'s, in order, their fields are its columns."""
     recorded = [change for change, _, _, _ in changes]
     ids = [c.id for c in recorded]
+    if table is not None and ids == table.ids:
+        fields = _table_fields(table)
+    else:
+        fields = {name: [getattr(c, name) for c in recorded] for name in _TABLE_FIELDS}
+    walls = fields.pop("received_wall_ns")
     return ChangeViews(
         id=ids,
-        t=[(c.received_wall_ns - start_wall_ns) / 1e9 for c in recorded],
-        kind=[c.kind for c in recorded],
-        namespace=[c.namespace for c in recorded],
-        name=[c.name for c in recorded],
-        uid=[c.uid for c in recorded],
-        event=[c.event for c in recorded],
-        resource_version=[c.resource_version for c in recorded],
-        observed=[c.observed for c in recorded],
+        t=[(wall_ns - start_wall_ns) / 1e9 for wall_ns in walls],
+        **fields,
         lane=[lanes.get(i) for i in ids],
         previous_id=[previous_id for _, previous_id, _, _ in changes],
         diff=[diff for _, _, diff, _ in changes],
         object=[obj for _, _, _, obj in changes],
     )
+
+
+# A ChangeView's fields that are its change's, as they are.
+_TABLE_FIELDS = (
+    "kind", "namespace", "name", "uid", "event", "resource_version", "observed", "received_wall_ns"
+)  # fmt: skip
+
+
+def _table_fields(table: ChangeTable) -> dict[str, list[Any]]:
+    return {
+        "kind": list(table.kinds),
+        "namespace": list(table.namespaces),
+        "name": list(table.names),
+        "uid": list(table.uids),
+        "event": list(table.events),
+        "resource_version": list(table.versions),
+        "observed": list(table.observed),
+        "received_wall_ns": table.walls,
+    }
 
 
 def without_noise(obj: dict[str, Any]) -> dict[str, Any]:

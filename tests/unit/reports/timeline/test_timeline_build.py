@@ -12,6 +12,7 @@ from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import Recording
 from stswatch.reports.timeline.build import build_timeline
+from stswatch.reports.timeline.changes import change_views, diffed
 from stswatch.reports.timeline.compare import figures
 from stswatch.reports.timeline.html import render_report
 from stswatch.reports.timeline.model import ChangeView, ChangeViews, State, Timeline, timeline_json
@@ -175,6 +176,18 @@ def test_the_changes_read_as_a_tuple_of_change_views(lab: Recording) -> None:
     assert list(views.column("id")) == [v.id for v in listed]
     timeline = _timeline(lab)
     assert timeline_json(timeline) == timeline_json(replace(timeline, changes=listed))  # type: ignore[arg-type]
+
+
+def test_change_views_read_the_recordings_columns_as_each_changes_fields(lab: Recording) -> None:
+    # All the table's changes: its columns; some of them (a row gone): each change's fields.
+    diffs = diffed(lab.decoded())
+    lanes = {diffs[1][0].id: "pod/web-0"}
+    whole = change_views(diffs, start_wall_ns=5, lanes=lanes, table=lab.changes)
+    assert whole == change_views(diffs, start_wall_ns=5, lanes=lanes)
+    assert whole[1].lane == "pod/web-0"
+    assert whole[1].t == (lab.changes[1].received_wall_ns - 5) / 1e9
+    some = change_views(diffs[1:], start_wall_ns=5, lanes=lanes, table=lab.changes)
+    assert some == whole[1:]
 
 
 def test_a_named_statefulset_must_exist(lab: Recording) -> None:
