@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
-from stswatch.reports.recording import load_recording, no_cyclic_gc
+from stswatch.reports.recording import load_recording, paused_gc
 from stswatch.reports.timeline.build import build_timeline
 from stswatch.reports.timeline.html import render_report
 from tests.browser.chromium import launch
@@ -80,12 +80,12 @@ def generate(db: Path, out: Path) -> dict[str, float]:
         times[stage] = time.process_time() - start
         return value
 
-    # As `stswatch report` loads it (analysis.analyse): the objects are read back when drawn.
-    recording = timed("load", lambda: load_recording(db, "bench", objects=False))
-    with no_cyclic_gc():
+    # As `stswatch report` runs them (analysis.analyse, frozen until it exits): the objects are
+    # read back when drawn.
+    with paused_gc():
+        recording = timed("load", lambda: load_recording(db, "bench", objects=False))
         lifecycles = timed("lifecycles", lambda: build_lifecycles(recording))
-    result = timed("verify", lambda: verify(recording, lifecycles=lifecycles))
-    with no_cyclic_gc():
+        result = timed("verify", lambda: verify(recording, lifecycles=lifecycles))
         timeline = timed(
             "timeline", lambda: build_timeline(recording, lifecycles=lifecycles, result=result)
         )

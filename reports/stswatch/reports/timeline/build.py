@@ -92,7 +92,9 @@ def build_timeline(
         marks=tuple(_mark_line(m, clock) for m in recording.marks),
         verdicts=None if result is None else verdict_views(episodes, clock),
         latencies=latencies(episodes),
-        changes=change_views(diffs, start_wall_ns=start_wall_ns, lanes=lane_of),
+        changes=change_views(
+            diffs, start_wall_ns=start_wall_ns, lanes=lane_of, table=recording.changes
+        ),
         notes=tuple(notes),
         ordering=lifecycles.ordering.reason,
     )
@@ -154,12 +156,13 @@ def _moments_by_name(
 ) -> dict[tuple[str, str], tuple[tuple[float, int], ...]]:
     found: dict[tuple[str, str], list[tuple[float, int]]] = {}
     lane_kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc"}
-    for change in recording.changes:
-        kind = lane_kinds.get(change.kind)
-        if kind:
-            found.setdefault((kind, change.name), []).append(
-                (clock(change.received_wall_ns), change.id)
-            )
+    table = recording.changes  # read column by column: no Change built for each of them
+    for kind, name, wall_ns, change_id in zip(
+        table.kinds, table.names, table.walls, table.ids, strict=True
+    ):
+        lane = lane_kinds.get(kind)
+        if lane:
+            found.setdefault((lane, name), []).append((clock(wall_ns), change_id))
     return {key: tuple(sorted(value)) for key, value in found.items()}
 
 

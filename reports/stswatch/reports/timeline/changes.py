@@ -6,11 +6,11 @@ this change change?"). The first change of an object carries the whole object in
 """
 
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from stswatch.reports.recording import Change
-from stswatch.reports.timeline.model import ChangeView
+from stswatch.reports.recording import Change, ChangeTable
+from stswatch.reports.timeline.model import ChangeViews
 
 DiffLine = tuple[str, str, Any, Any]
 
@@ -50,28 +50,49 @@ def diffed(
 
 
 def change_views(
-    changes: Iterable[Diffed], *, start_wall_ns: int, lanes: Mapping[int, str]
-) -> tuple[ChangeView, ...]:
+    changes: Sequence[Diffed],
+    *,
+    start_wall_ns: int,
+    lanes: Mapping[int, str],
+    table: ChangeTable | None = None,
+) -> ChangeViews:
     """Every diffed change as the inspector shows it; `lanes` maps a change id to its lane's
-    key."""
-    return tuple(
-        ChangeView(
-            id=change.id,
-            t=(change.received_wall_ns - start_wall_ns) / 1e9,
-            kind=change.kind,
-            namespace=change.namespace,
-            name=change.name,
-            uid=change.uid,
-            event=change.event,
-            resource_version=change.resource_version,
-            observed=change.observed,
-            lane=lanes.get(change.id),
-            previous_id=previous_id,
-            diff=diff,
-            object=obj,
-        )
-        for change, previous_id, diff, obj in changes
+    key. When the changes are all of `table`'s, in order, their fields are its columns."""
+    recorded = [change for change, _, _, _ in changes]
+    ids = [c.id for c in recorded]
+    if table is not None and ids == table.ids:
+        fields = _table_fields(table)
+    else:
+        fields = {name: [getattr(c, name) for c in recorded] for name in _TABLE_FIELDS}
+    walls = fields.pop("received_wall_ns")
+    return ChangeViews(
+        id=ids,
+        t=[(wall_ns - start_wall_ns) / 1e9 for wall_ns in walls],
+        **fields,
+        lane=[lanes.get(i) for i in ids],
+        previous_id=[previous_id for _, previous_id, _, _ in changes],
+        diff=[diff for _, _, diff, _ in changes],
+        object=[obj for _, _, _, obj in changes],
     )
+
+
+# A ChangeView's fields that are its change's, as they are.
+_TABLE_FIELDS = (
+    "kind", "namespace", "name", "uid", "event", "resource_version", "observed", "received_wall_ns"
+)  # fmt: skip
+
+
+def _table_fields(table: ChangeTable) -> dict[str, list[Any]]:
+    return {
+        "kind": list(table.kinds),
+        "namespace": list(table.namespaces),
+        "name": list(table.names),
+        "uid": list(table.uids),
+        "event": list(table.events),
+        "resource_version": list(table.versions),
+        "observed": list(table.observed),
+        "received_wall_ns": table.walls,
+    }
 
 
 def without_noise(obj: dict[str, Any]) -> dict[str, Any]:

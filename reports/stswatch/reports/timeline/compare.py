@@ -98,9 +98,15 @@ def _first_window(timeline: Timeline, *, rising: bool) -> Window | None:
     desired = timeline.series_named("spec.replicas")
     if desired is None:
         return None
-    listed = {c.id for c in timeline.changes if c.observed == "list"}
+    column = timeline.changes.column
+    ids = column("id")
+    listed = {i for i, seen in zip(ids, column("observed"), strict=True) if seen == "list"}
     # A StatefulSet deleted is no scale-down (its pods may even be orphaned, not removed).
-    deleted = {c.id for c in timeline.changes if c.kind == "StatefulSet" and c.event == "DELETED"}
+    deleted = {
+        i
+        for i, kind, event in zip(ids, column("kind"), column("event"), strict=True)
+        if kind == "StatefulSet" and event == "DELETED"
+    }
     steps = desired.steps
     for index, step in enumerate(steps):
         before = steps[index - 1].value if index else 0

@@ -206,7 +206,7 @@ class Drawing:
 
 def default_scale(timeline: Timeline) -> Scale:
     """A scale covering the whole recording (and any change listed before its start)."""
-    t_min = min([0.0, *(c.t for c in timeline.changes)])
+    t_min = min([0.0, *timeline.changes.column("t")])
     return Scale(t_min=t_min, t_max=max(timeline.duration, t_min + 1.0))
 
 

@@ -5,9 +5,10 @@ so a reader can click from a picture to the recorded object. The model is plain 
 the HTML, JSON and text renderers all read the same `Timeline`.
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 
 import orjson
 
@@ -213,6 +214,58 @@ class ChangeView:
     object: dict[str, Any] | None
 
 
+class ChangeViews(Sequence[ChangeView]):
+    """Every change as the inspector shows it, held as one column a field (`ChangeView`'s field
+    names): a `ChangeView` is built when asked. A 10,000-pod report embeds 200,000 changes, and
+    the HTML reads them column by column (`stswatch.reports.timeline.html.change_columns`); a
+    frozen record built for each took longer than reading its fields."""
+
+    __slots__ = tuple(f.name for f in fields(ChangeView))
+
+    def __init__(self, **columns: Sequence[Any]) -> None:
+        for name in self.__slots__:
+            setattr(self, name, columns[name])
+        lengths = {len(column) for column in columns.values()}
+        if len(columns) != len(self.__slots__) or len(lengths) > 1:
+            raise ValueError("a ChangeView's every field, each column of one length")
+
+    @classmethod
+    def of(cls, views: Iterable[ChangeView]) -> "ChangeViews":
+        """The columns of `views`."""
+        views = tuple(views)
+        return cls(**{name: [getattr(v, name) for v in views] for name in cls.__slots__})
+
+    def column(self, name: str) -> Sequence[Any]:
+        """The values of one of `ChangeView`'s fields, in order."""
+        found: Sequence[Any] = getattr(self, name)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.column("id"))
+
+    @overload
+    def __getitem__(self, at: int) -> ChangeView: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> tuple[ChangeView, ...]: ...
+
+    def __getitem__(self, at: int | slice) -> ChangeView | tuple[ChangeView, ...]:
+        if isinstance(at, slice):
+            return tuple(self[i] for i in range(*at.indices(len(self))))
+        return ChangeView(*(getattr(self, name)[at] for name in self.__slots__))
+
+    def __iter__(self) -> Iterator[ChangeView]:
+        columns = (getattr(self, name) for name in self.__slots__)
+        return (ChangeView(*row) for row in zip(*columns, strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ChangeViews | tuple):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # holds the changes' objects (dicts)
+
+
 @dataclass(frozen=True)
 class Timeline:
     """One session (or one StatefulSet of it), ready to draw."""
@@ -232,7 +285,7 @@ class Timeline:
     marks: tuple[MarkLine, ...]
     verdicts: tuple[VerdictView, ...] | None  # None: verdicts could not be computed
     latencies: tuple[Quantiles, ...]
-    changes: tuple[ChangeView, ...]
+    changes: ChangeViews
     notes: tuple[str, ...] = ()  # what the report could not show, said plainly
     ordering: str = ""  # what the order of the changes rests on (resourceVersion or receive)
     retention_policy: str | None = None  # persistentVolumeClaimRetentionPolicy, last spec's
@@ -252,5 +305,13 @@ def timeline_json(timeline: Timeline) -> bytes:
     """The timeline as JSON: exactly what the HTML report draws, for other tools to read."""
     return orjson.dumps(
         {"format": "stswatch-timeline", "version": 1, "timeline": timeline},
+        default=_listed,
         option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
     )
+
+
+def _listed(value: object) -> list[ChangeView]:
+    """`ChangeViews` as orjson writes a tuple of `ChangeView`s (it knows no other sequence)."""
+    if isinstance(value, ChangeViews):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")

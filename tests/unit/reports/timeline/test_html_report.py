@@ -10,9 +10,11 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stswatch.reports.analysis import analyse
-from stswatch.reports.timeline.html import render_report, report_json, script_json
+from stswatch.reports.timeline.html import json_texts, render_report, report_json, script_json
 from tests.browser.sessions import HOSTILE, hostile_pod_event, lab_session, write_session
 from tests.fixtures.builder import ClusterBuilder
 
@@ -141,3 +143,26 @@ def test_small_report_data_is_plain_json_with_a_string_per_change() -> None:
     data = {"timelines": [{"changes": {"id": [7], "detail": [orjson.dumps({"m": "<b>"})]}}]}
     plain = orjson.loads(str(report_json(data)))
     assert plain == {"timelines": [{"changes": {"id": [7], "detail": ['{"m":"<b>"}']}}]}
+
+
+# JSON values as a recording holds them, the one-dump separator's string among them.
+_SEPARATOR = "\x00stswatch\x00"
+_LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False),
+    st.sampled_from([_SEPARATOR, "", ",", '"', "\\u0000"]), st.text(max_size=8),
+)  # fmt: skip
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=12,
+)
+_CONTAINERS = st.lists(_VALUES, max_size=4) | st.dictionaries(
+    st.sampled_from([_SEPARATOR, "a", "b"]), _VALUES
+)
+
+
+@given(st.lists(_CONTAINERS, max_size=6))
+def test_json_texts_are_each_values_own_dump(values: list[object]) -> None:
+    # One dump of them all, split: the same bytes as a dump of each, even where a recorded string
+    # is the separator's.
+    assert json_texts(values) == [orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS) for v in values]

@@ -1,5 +1,6 @@
 """Timelines built from small synthetic recordings: lanes, segments, series, events, verdicts."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -11,9 +12,10 @@ from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import Recording
 from stswatch.reports.timeline.build import build_timeline
+from stswatch.reports.timeline.changes import change_views, diffed
 from stswatch.reports.timeline.compare import figures
 from stswatch.reports.timeline.html import render_report
-from stswatch.reports.timeline.model import State, Timeline, timeline_json
+from stswatch.reports.timeline.model import ChangeView, ChangeViews, State, Timeline, timeline_json
 from stswatch.reports.timeline.text import timeline_text
 from tests.browser.sessions import bring_up, event, lab_session, status, take_down, write_session
 from tests.fixtures.builder import ClusterBuilder
@@ -160,6 +162,32 @@ def test_every_change_is_inspectable_with_its_diff(lab: Recording) -> None:
     assert first.previous_id is None
     assert first.object is not None
     assert first.object["metadata"]["name"] == "redis-2"
+
+
+def test_the_changes_read_as_a_tuple_of_change_views(lab: Recording) -> None:
+    # Held as columns, built when asked: the same views, in order, and the same JSON.
+    views = _timeline(lab).changes
+    listed = tuple(views)
+    assert all(isinstance(v, ChangeView) for v in listed)
+    assert views == listed
+    assert ChangeViews.of(listed) == views
+    assert len(views) == len(listed)
+    assert (views[0], views[-1], views[1:3]) == (listed[0], listed[-1], listed[1:3])
+    assert list(views.column("id")) == [v.id for v in listed]
+    timeline = _timeline(lab)
+    assert timeline_json(timeline) == timeline_json(replace(timeline, changes=listed))  # type: ignore[arg-type]
+
+
+def test_change_views_read_the_recordings_columns_as_each_changes_fields(lab: Recording) -> None:
+    # All the table's changes: its columns; some of them (a row gone): each change's fields.
+    diffs = diffed(lab.decoded())
+    lanes = {diffs[1][0].id: "pod/web-0"}
+    whole = change_views(diffs, start_wall_ns=5, lanes=lanes, table=lab.changes)
+    assert whole == change_views(diffs, start_wall_ns=5, lanes=lanes)
+    assert whole[1].lane == "pod/web-0"
+    assert whole[1].t == (lab.changes[1].received_wall_ns - 5) / 1e9
+    some = change_views(diffs[1:], start_wall_ns=5, lanes=lanes, table=lab.changes)
+    assert some == whole[1:]
 
 
 def test_a_named_statefulset_must_exist(lab: Recording) -> None:
