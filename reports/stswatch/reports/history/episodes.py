@@ -185,9 +185,10 @@ def _spec_summary(
     sts: StatefulSetIncarnation, spec: SpecVersion, kind: str, before: int, after: int
 ) -> str:
     if kind == "ondelete-update":
+        back = _rolled_back_to(sts, spec) if "template_hash" in spec.changed else None
+        what = f"rollback to {back}" if back is not None else "template changed"
         return (
-            f"{sts.name}: OnDelete update (template changed): pods take the update revision "
-            "only when deleted"
+            f"{sts.name}: OnDelete update ({what}): pods take the update revision only when deleted"
         )
     if kind == "rolling-update":
         what = "template" if "template_hash" in spec.changed else "partition"

@@ -147,3 +147,14 @@ def test_a_scheduling_wait_is_not_blamed_on_a_moments_race(tmp_path: Path) -> No
     told = _reasons_in(tmp_path, "cases8", "b50-claim-unbound-client-claim-orderedready")
     assert "could not find v1.PersistentVolumeClaim" not in told
     assert "pod has unbound immediate PersistentVolumeClaims" in told
+
+
+def test_an_ondelete_template_reverted_is_a_rollback(tmp_path: Path) -> None:
+    # b48: under OnDelete the template went back to the first one; the controller reused its
+    # ControllerRevision (getStatefulSetRevisions), so the episode is a rollback to it.
+    result = verify(
+        load_recording(real_store(tmp_path, "cases8"), "b48-ondelete-rollback-orderedready")
+    )
+    summaries = [e.summary for e in result.episodes if e.kind == "ondelete-update"]
+    assert "OnDelete update (template changed)" in summaries[0]
+    assert "OnDelete update (rollback to revision web-67c9cbf9b4)" in summaries[1]
