@@ -57,8 +57,13 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
     evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
     reason = _pass_reason(ctx, created) + "".join(f"; {note}" for note in raced[:CITED])
-    for hold in holds:
-        reason += f"; {_hold_clause(ctx, hold, created)}"
+    for i, hold in enumerate(holds):
+        # A hold another began inside of (a lower pod a client deleted, waited on first) did not
+        # lead to the next creation: that one's release did.
+        ended = hold.to_wall_ns
+        overlapped = ended is not None and any(h.from_wall_ns < ended for h in holds[i + 1 :])
+        clause = hold_clause(hold) if overlapped else _hold_clause(ctx, hold, created)
+        reason += f"; {clause}"
         evidence.extend(hold.evidence)
     return ctx.verdict(PROOF, "pass", reason, evidence)
 

@@ -265,10 +265,17 @@ def _joined(
                 if pod.uid != cutter and pod.created.rank < cut.rank:
                     break
                 k += 1
-            if k == len(stretches):
+            if k == len(stretches) or stretches[k].pod.uid != whole.pod.uid:
+                # The walk stopped at the lower pod a client deleted (processReplica creates it
+                # again and waits on it first), while the held pod stayed as it was: the hold
+                # goes on until the held pod itself changed; the lower pod's wait is its own.
+                went_on = _went_on(ctx, whole, cut)
+                if went_on is not None:
+                    meanwhile += _recreated_between(ctx, cut.rank, went_on.rank + 1, cutter)
+                    whole = replace(whole, end=went_on, spent=())
                 break
             later = stretches[k]
-            if later.pod.uid != whole.pod.uid or later.cause != whole.cause:
+            if later.cause != whole.cause:
                 break
             meanwhile += _recreated_between(ctx, cut.rank, later.start.rank + 1)
             whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end, ())
@@ -314,11 +321,48 @@ def _held_note(pod: PodIncarnation, state: Transition, stretch: Stretch) -> str:
     return f"hold at {pod.name} began: {pod.name} {shown}"
 
 
-def _recreated_between(ctx: ProofContext, start: int, end: int) -> tuple[PodIncarnation, ...]:
-    """The set's pods created in ranks [start, end)."""
+def _recreated_between(
+    ctx: ProofContext, start: int, end: int, deleted: str | None = None
+) -> tuple[PodIncarnation, ...]:
+    """The set's pods created in ranks [start, end) (only those named as the pod of uid
+    `deleted`, when given)."""
     ranks = ctx.index.created_ranks
     first, last = bisect_left(ranks, start), bisect_left(ranks, end)
-    return tuple(ctx.index.created[first:last])
+    found = tuple(ctx.index.created[first:last])
+    if deleted is None:
+        return found
+    names = {p.name for incs in ctx.slots.values() for p in incs if p.uid == deleted}
+    return tuple(p for p in found if p.name in names)
+
+
+# What ends a hold on a pod not Running or not Ready: the pod's own next change of these kinds.
+_ENDS = {
+    causes.NOT_READY: ("ready", "terminating", "deleted", "failed", "succeeded"),
+    causes.NOT_RUNNING: ("running", "ready", "terminating", "deleted", "failed", "succeeded"),
+}
+
+
+def _went_on(ctx: ProofContext, held: Stretch, cut: Transition) -> Transition | None:
+    """When `held` was cut by a client's deletion of a lower pod of the set (`cut`), the held
+    pod's own change that really ended its wait (web-2 Ready), if it came later; None when the
+    cut is anything else."""
+    ends = _ENDS.get(held.cause)
+    change = ctx.changes[cut.change_id]
+    if ends is None or change.kind != "Pod" or cut.what not in ("terminating", "deleted"):
+        return None
+    lower = next(
+        (p for incs in ctx.slots.values() for p in incs if p.uid == change.uid),
+        None,
+    )
+    pod = held.pod
+    if lower is None or lower.ordinal is None or pod.ordinal is None:
+        return None
+    if lower.ordinal >= pod.ordinal:
+        return None
+    actor = ctx.deleted_by(lower)
+    if actor is None or actor.who != causes.BY_CLIENT:
+        return None
+    return next((t for t in pod.transitions if t.rank > cut.rank and t.what in ends), None)
 
 
 def _meanwhile(ctx: ProofContext, pods: tuple[PodIncarnation, ...]) -> str:

@@ -138,3 +138,26 @@ def test_a_scale_down_deletion_waits_for_available_pods(
     if outcome == "fail":
         assert verdict.reason.startswith("web-3 deletion began while in-range web-0 was Ready")
         assert "< minReadySeconds=30 (not Available)" in verdict.reason
+
+
+def test_a_hold_cut_by_a_clients_delete_of_a_lower_pod_is_one_hold(tmp_path: Path) -> None:
+    # b44: web-2 (new revision) stayed not Ready until #934; the client's delete of web-0 (#917)
+    # did not release it, and OrderedReady tells it as Parallel does.
+    told = _reasons_in(tmp_path, "cases10", "b44-rollout-hold-split-lower-delete-orderedready")
+    assert "until Pod web-0 modified" not in told
+    assert "then web-0 created" not in told
+    meanwhile = "(meanwhile web-0 deleted by a client and recreated at revision web-6666fcd678)"
+    assert f"held at web-2 (not Ready) for 11.0 s {meanwhile}, until web-2 Ready" in told
+    assert told.count("then web-1 created") == 1
+
+
+def test_a_rollout_moving_on_past_a_hold_cut_by_a_lower_delete_fails(tmp_path: Path) -> None:
+    # b44 edited: web-1's update deletion and recreation (#941, #945, #946, #948) moved before
+    # web-2 turned Ready (#934) while the recreated web-0 was not Ready either.
+    path = real_store(tmp_path, "cases10")
+    for change_id, rv in ((941, 1945), (945, 1946), (946, 1947), (948, 1948)):
+        move(path, change_id, rv)
+    result = verify(load_recording(path, "b44-rollout-hold-split-lower-delete-orderedready"))
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    assert verdict.outcome == "fail"
+    assert "web-1 was deleted while the replacement web-2 was not Ready" in verdict.reason
