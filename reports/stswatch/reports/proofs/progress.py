@@ -64,11 +64,22 @@ def _progress(ctx: ProofContext) -> Progress:
     if recreation is not None and (ready := recreation.new.first("ready")) is not None:
         settled = ready.received_wall_ns  # the episode's window ends there by construction
     failed = _failures(ctx, window_end_ns)
+    outlasts = ""
+    if settled is None and episode.outlasts is not None:
+        # Its last new pod turned Ready at the window's last rank (`find_episodes`).
+        settled = ctx.wall_at_rank(end - 1)
+        change = ctx.changes[ctx.ids_by_rank[episode.outlasts]]
+        outlasts = (
+            f" (its pods created while the template change #{change.id} was rolling out: that "
+            "change left replicas as they were, and the controller creates missing ordinals "
+            "before it replaces any)"
+        )
     if settled is not None:
         # A hold that began after the spec was met is not this episode's (a later deletion's).
         holds = tuple(h for h in holds if h.from_wall_ns < settled)
         took = (settled - _start_ns(ctx)) / 1e9
-        text = f"completed within the episode in {took:.1f} s" + _early(ctx, settled) + failed
+        text = f"completed within the episode in {took:.1f} s" + outlasts
+        text += _early(ctx, settled) + failed
         return Progress("completed", text + _holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)
     if end < len(ctx.life.ordering.rank):

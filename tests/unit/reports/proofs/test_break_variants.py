@@ -161,3 +161,31 @@ def test_a_rollout_moving_on_past_a_hold_cut_by_a_lower_delete_fails(tmp_path: P
     verdict = verdict_of(result, "rolling-update", "rolling-update")
     assert verdict.outcome == "fail"
     assert "web-1 was deleted while the replacement web-2 was not Ready" in verdict.reason
+
+
+def test_a_scale_up_outlasts_a_template_change_that_left_replicas_alone(tmp_path: Path) -> None:
+    # b69: scale 2->4 held at web-1, then a client changed the image (#6430, replicas still 4);
+    # the controller created web-2 and web-3 (the scale-up's) before replacing any pod.
+    result = verify(load_recording(real_store(tmp_path, "cases10"), _B69))
+    scale_up = [e for e in result.episodes if e.kind == "scale-up"][1]
+    assert scale_up.progress is not None
+    assert scale_up.progress.state == "completed"
+    assert "template change #6430 was rolling out" in scale_up.progress.text
+    told = _reasons_in(tmp_path, "cases10", _B69)
+    assert "no pod was created" not in told
+    assert "no successor created" not in told
+
+
+def test_a_scale_ups_pod_created_above_an_unready_one_after_a_template_change_fails(
+    tmp_path: Path,
+) -> None:
+    # b69 edited: web-3's creation (#6451) moved before web-2 was Running and Ready.
+    path = real_store(tmp_path, "cases10")
+    move(path, 6451, 12547)
+    result = verify(load_recording(path, _B69))
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up", 1)
+    assert gating.outcome == "fail"
+    assert "web-3 was created while web-2 was not Running" in gating.reason
+
+
+_B69 = "b69-template-change-during-up-hold-orderedready"
