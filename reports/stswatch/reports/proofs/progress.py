@@ -415,26 +415,42 @@ def _hold(
         stretch = replace(stretch, pod=before[0].pod)
     pod = stretch.pod
     state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
+    # A pod whose deletion began inside the hold: Terminating from then on. When the window
+    # opened on it so, that is what held it here; else the hold tells its causes in turn.
+    began = pod.terminating
+    turned = began is not None and state.what != "terminating" and began.rank > stretch.start.rank
+    whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
+    phases = _phases(before[0] if before else stretch, ctx.episode.spec.min_ready_seconds)
+    phases = phases if whole or before else ""
     evidence = [ctx.cite(state.change_id, _held_note(pod, state, stretch))]
-    kept = _finalizers(ctx, state) if state.what == "terminating" else ()
+    if turned and began is not None and not before and began.rank <= start:
+        state = began
+        evidence.append(ctx.cite(state.change_id, _held_note(pod, state, stretch)))
+    deleting = state if state.what == "terminating" else None
+    if turned and phases and _parts(before[0] if before else stretch)[-1][0] == causes.TERMINATING:
+        deleting = began
+    kept = _finalizers(ctx, deleting) if deleting is not None else ()
     removals: tuple[Removal, ...] = ()
-    if kept:
-        removals = finalizers_removed(ctx, pod, state.rank, released.rank if released else end)
+    if kept and deleting is not None:
+        gone = pod.deleted.rank if pod.deleted is not None else end
+        upto = gone if before else (released.rank if released is not None else end)
+        removals = finalizers_removed(ctx, pod, deleting.rank, upto)
         evidence += [ctx.cite(r.change_id, f"{pod.name}: {r.told}") for r in removals]
-    actor = ctx.deleted_by(pod) if state.what == "terminating" else None
+    actor = ctx.deleted_by(pod) if deleting is not None else None
     begun = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""
+    if deleting is not None and deleting is began and phases:
+        evidence.append(ctx.cite(began.change_id, f"{pod.name} terminating: {begun or 'deleted'}"))
     by = ""
     if released is not None:
-        ends = kept if state.what == "terminating" and not before else None
+        ends = kept if deleting is not None and not before else None
         by = _released_by(ctx, last, released, ends, removals)
     evidence += _again_cited(ctx, before, last)
     if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
-    whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
     return Hold(
         pod=pod.name,
         cause=_cause(stretch),
-        phases=_phases(stretch, ctx.episode.spec.min_ready_seconds) if whole else "",
+        phases=phases,
         detail=stretch.detail,
         from_wall_ns=from_ns,
         to_wall_ns=released.received_wall_ns if released is not None else None,
@@ -444,7 +460,7 @@ def _hold(
         finalizers=kept,
         begun_by=begun,
         meanwhile=_meanwhile(ctx, meanwhile),
-        again=_again_told(before, from_ns, last, released),
+        again=_again_told(before, from_ns, last, released, removals),
         unscheduled=(
             _unscheduled(ctx, pod, from_ns, to_ns, evidence)
             if _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
@@ -469,20 +485,38 @@ def _again_cited(
 
 
 def _again_told(
-    before: tuple[Stretch, ...], from_ns: int, last: PodIncarnation, released: Transition | None
+    before: tuple[Stretch, ...],
+    from_ns: int,
+    last: PodIncarnation,
+    released: Transition | None,
+    removals: tuple["Removal", ...] = (),
 ) -> str:
     """'web-1 deleted by a client after 5.6 s and created again; the new web-1 held it 1.5 s
-    more' (the wait goes on at the pod the controller created in the deleted one's place)."""
+    more' (the wait goes on at the pod the controller created in the deleted one's place);
+    'web-1 deleted by a client after 5.0 s, gone 6.8 s later once a client removed the finalizer
+    example.com/hold, and created again' when a finalizer (`removals`: the first pod's) kept it."""
     if not before:
         return ""
     told = []
     since = from_ns
-    for b in before:
+    for n, b in enumerate(before):
         if b.end is None:  # pragma: no cover - a joined stretch ended
             continue
         began = b.pod.terminating or b.end
         took = max(0.0, (began.received_wall_ns - since) / 1e9)
-        told.append(f"{b.pod.name} {causes.DELETED_BY_CLIENT} after {took:.1f} s and created again")
+        kept = ""
+        if n == 0 and removals:
+            names = ", ".join(sorted({r.finalizer for r in removals}))
+            whos = sorted({r.who for r in removals})
+            plural = "s" * (len({r.finalizer for r in removals}) > 1)
+            later = (b.end.received_wall_ns - began.received_wall_ns) / 1e9
+            kept = (
+                f", gone {later:.1f} s later once {' and '.join(whos)} removed the "
+                f"finalizer{plural} {names},"
+            )
+        told.append(
+            f"{b.pod.name} {causes.DELETED_BY_CLIENT} after {took:.1f} s{kept} and created again"
+        )
         since = b.end.received_wall_ns
     more = ""
     if released is not None:
@@ -669,16 +703,24 @@ def _word(what: str) -> str:
     return {"ready": "Ready", "unready": "not Ready", "running": "Running"}.get(what, what)
 
 
+def _parts(stretch: Stretch) -> list[tuple[str, float]]:
+    """The stretch's causes in turn that lasted a notable time, with their seconds."""
+    return [(cause, ns / 1e9) for cause, ns in stretch.spent if ns >= _PART_NS]
+
+
 def _phases(stretch: Stretch, min_ready_seconds: int) -> str:
     """'not Ready 6.6 s, then not Available 4.0 s (minReadySeconds=4)' when a hold was partly a
     Ready pod's wait for minReadySeconds, each cause lasting a notable time; '' otherwise."""
-    parts = [(cause, ns / 1e9) for cause, ns in stretch.spent if ns >= _PART_NS]
-    # Told only where a Ready pod still held it for minReadySeconds: a pod starting, then not
+    parts = _parts(stretch)
+    # Told only where a Ready pod still held it for minReadySeconds, or where the held pod's
+    # deletion began inside the hold (not Ready, then terminating): a pod starting, then not
     # Ready, is one ordinary hold and keeps its one cause.
-    if len(parts) < 2 or not any(cause == causes.NOT_AVAILABLE for cause, _ in parts):
+    if len(parts) < 2:
         return ""
     told = ", then ".join(f"{cause} {seconds:.1f} s" for cause, seconds in parts)
-    return told + f" (minReadySeconds={min_ready_seconds})"
+    if any(cause == causes.NOT_AVAILABLE for cause, _ in parts):
+        return told + f" (minReadySeconds={min_ready_seconds})"
+    return told if parts[-1][0] == causes.TERMINATING else ""
 
 
 def hold_clause(hold: Hold) -> str:

@@ -189,3 +189,27 @@ def test_a_scale_ups_pod_created_above_an_unready_one_after_a_template_change_fa
 
 
 _B69 = "b69-template-change-during-up-hold-orderedready"
+
+
+def test_a_hold_whose_pod_a_client_deleted_tells_each_cause(tmp_path: Path) -> None:
+    # b45: web-1 not Ready from the scale (#1092), deleted by a client at #1094, kept by a
+    # finalizer a client removed at #1097, gone at #1099: the deletion began the Terminating
+    # stretch, it did not end the hold.
+    told = _reasons_in(tmp_path, "cases10", _B45)
+    assert "until web-1 deleted by a client" not in told
+    assert "held at web-1 (terminating) for" not in told
+    result = verify(load_recording(real_store(tmp_path, "cases10"), _B45))
+    cited = {e.change_id: e.note for v in result.verdicts for e in v.evidence}
+    assert "the finalizer example.com/hold removed by a client" in cited[1097]
+
+
+def test_a_creation_while_the_held_pod_is_still_terminating_fails(tmp_path: Path) -> None:
+    # b45 edited: web-2's creation (#1113) moved before the old web-1 was gone (#1099).
+    path = real_store(tmp_path, "cases10")
+    move(path, 1113, 2310)
+    gating = verdict_of(verify(load_recording(path, _B45)), "ordered-ready-gating", "scale-up", 1)
+    assert gating.outcome == "fail"
+    assert "web-2 was created while web-1 was terminating" in gating.reason
+
+
+_B45 = "b45-hold-unready-then-terminating-orderedready"
