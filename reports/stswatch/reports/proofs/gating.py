@@ -104,7 +104,13 @@ def _successor_missing(ctx: ProofContext, hold: Hold) -> bool:
 
 def _pass_reason(ctx: ProofContext, created: list[PodIncarnation]) -> str:
     available = ctx.episode.spec.min_ready_seconds
-    gate = "Running and Ready" + (f" and Available ({available}s)" if available else "")
+    changed = ctx.min_ready_changes()
+    if changed:
+        # minReadySeconds changed in the window: each creation judged with the value then.
+        then = "".join(f", then {value}s from #{change_id}" for change_id, value in changed)
+        gate = f"Running and Ready and Available ({available}s{then})"
+    else:
+        gate = "Running and Ready" + (f" and Available ({available}s)" if available else "")
     if not created:
         return "no pod was created"
     count = f"{len(created)} creation" + ("s" if len(created) > 1 else "")
@@ -113,7 +119,7 @@ def _pass_reason(ctx: ProofContext, created: list[PodIncarnation]) -> str:
 
 def _suspects(ctx: ProofContext, created: list[PodIncarnation]) -> list[PodIncarnation]:
     """Creations the replayed walk says came above an unhealthy ordinal (all, with minReady)."""
-    if ctx.episode.spec.min_ready_seconds > 0:
+    if ctx.episode.spec.min_ready_seconds > 0 or ctx.min_ready_changes():
         return created  # Available depends on API timestamps: check each pair
     lowest = ctx.index.lowest_unhealthy(ctx.episode.spec.start_ordinal)
     return [p for p in created if p.ordinal is not None and lowest[p.created.rank] < p.ordinal]
@@ -143,7 +149,7 @@ def _violations(
             found.append((f"{pod.name} was created while {name} did not exist", [created]))
             continue
         state = _health(ctx, lower, rank, at)
-        minimum = ctx.episode.spec.min_ready_seconds
+        minimum = ctx.min_ready_at(rank)
         if unseen_by_cache(
             lower, state, enabled_at=enabled_at, decision=pod.created, min_ready_seconds=minimum
         ):
@@ -175,7 +181,7 @@ def _enabled(ctx: ProofContext, pod: PodIncarnation) -> tuple[int, str]:
 
 
 def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None) -> Health:
-    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=at)
+    return health(pod, rank, min_ready_seconds=ctx.min_ready_at(rank), at=at)
 
 
 def _pass_evidence(ctx: ProofContext, pod: PodIncarnation) -> list[Evidence]:

@@ -100,7 +100,8 @@ def _early(ctx: ProofContext, settled_ns: int) -> str:
     """Where status called a rollout done before its last pod was Available (minReadySeconds):
     '; status marked the rollout complete 3.2 s before the last pod was Available …'."""
     episode = ctx.episode
-    if episode.kind != "rolling-update" or episode.spec.min_ready_seconds <= 0:
+    minimum = ctx.min_ready_at(episode.end_rank - 1)
+    if episode.kind != "rolling-update" or minimum <= 0:
         return ""
     for status in episode.statefulset.statuses_between(episode.start_rank, episode.end_rank):
         if status.received_wall_ns < _start_ns(ctx):
@@ -115,7 +116,7 @@ def _early(ctx: ProofContext, settled_ns: int) -> str:
             return (
                 f"; status marked it complete (currentRevision = updateRevision) {ahead:.1f} s "
                 f"before the last pod was Available for minReadySeconds="
-                f"{episode.spec.min_ready_seconds} (upstream behaviour, kubernetes#136831)"
+                f"{minimum} (upstream behaviour, kubernetes#136831)"
             )
     return ""
 
@@ -420,7 +421,8 @@ def _hold(
     began = pod.terminating
     turned = began is not None and state.what != "terminating" and began.rank > stretch.start.rank
     whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
-    phases = _phases(before[0] if before else stretch, ctx.episode.spec.min_ready_seconds)
+    told = before[0] if before else stretch
+    phases = _phases(told, ctx.min_ready_at((told.end or told.start).rank))
     phases = phases if whole or before else ""
     evidence = [ctx.cite(state.change_id, _held_note(pod, state, stretch))]
     if turned and began is not None and not before and began.rank <= start:
@@ -443,7 +445,7 @@ def _hold(
     by = ""
     if released is not None:
         ends = kept if deleting is not None and not before else None
-        by = _released_by(ctx, last, released, ends, removals)
+        by = _released_by(ctx, last, released, ends, removals, cause=stretch.cause)
     evidence += _again_cited(ctx, before, last)
     if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
@@ -573,6 +575,8 @@ def _released_by(
     step: Transition,
     kept: tuple[str, ...] | None = None,
     removals: tuple["Removal", ...] = (),
+    *,
+    cause: str = "",
 ) -> str:
     """What the releasing change was, in a user's words.
 
@@ -594,6 +598,15 @@ def _released_by(
             who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
             return f"{pod.name} deleted{who}"
         return f"{pod.name} {_word(step.what)}"
+    if change.kind == "Pod" and cause == causes.NOT_AVAILABLE:
+        # The held pod turned Available (minReadySeconds) between two recorded changes; the
+        # next one recorded is the controller's next step, the deletion of another pod.
+        other = next((p for ps in ctx.slots.values() for p in ps if p.uid == change.uid), None)
+        began = other.terminating if other is not None else None
+        if other is not None and began is not None and began.change_id == change.id:
+            actor = ctx.deleted_by(other)
+            who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
+            return f"{pod.name} Available, then {other.name} deleted{who}"
     if change.kind == "StatefulSet":
         return f"StatefulSet {change.name} changed"
     return f"{change.kind} {change.name} {change.event.lower()}"

@@ -213,3 +213,25 @@ def test_a_creation_while_the_held_pod_is_still_terminating_fails(tmp_path: Path
 
 
 _B45 = "b45-hold-unready-then-terminating-orderedready"
+
+
+def test_the_min_ready_seconds_quoted_is_the_one_in_force(tmp_path: Path) -> None:
+    # b65: a client raised minReadySeconds 2 -> 15 (#5730) before the new web-3 was Ready.
+    told = _reasons_in(tmp_path, "cases10", "b65-minready-raised-mid-rollout-orderedready")
+    assert "minReadySeconds=2" not in told
+    assert "until Pod web-2 modified" not in told
+
+
+def test_a_rollout_moving_on_before_a_raised_min_ready_seconds_fails(tmp_path: Path) -> None:
+    # b65 edited: the client's change (#5730 on) raises minReadySeconds to 60, not 15; the
+    # controller's deletions 15 s after each Ready then broke it.
+    path = real_store(tmp_path, "cases10")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.spec.minReadySeconds', 60) "
+        "WHERE kind = 'StatefulSet' AND id >= 5730",
+    )
+    result = verify(load_recording(path, "b65-minready-raised-mid-rollout-orderedready"))
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    assert verdict.outcome == "fail"
+    assert "minReadySeconds=60 (not Available)" in verdict.reason
