@@ -90,6 +90,8 @@ def _hold_clause(ctx: ProofContext, hold: Hold, created: list[PodIncarnation]) -
         first = min(between, key=lambda p: p.created.rank)
         again = " again" if first.name == hold.pod else ""
         return clause + f", then {first.name} created{again}"
+    if f"then {after[0].name} created" in hold.released_by:
+        return clause  # released at the creation (the requeue after minReadySeconds)
     return clause + f", then {after[0].name} created"
 
 

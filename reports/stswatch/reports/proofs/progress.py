@@ -408,6 +408,9 @@ def _hold(
         late = released.what != "available" or released.received_wall_ns > window_end_ns
         released = None if late else released
     to_ns = released.received_wall_ns if released is not None else window_end_ns
+    acted = _acted(ctx, released) if released is not None else None
+    if acted is not None and acted.rank < end:
+        to_ns = acted.received_wall_ns  # the controller's requeue after minReadySeconds
     seconds = max(0.0, (to_ns - from_ns) / 1e9)
     if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:
         return None  # a pod starting (and staying Ready minReadySeconds) as usual
@@ -446,6 +449,15 @@ def _hold(
     if released is not None:
         ends = kept if deleting is not None and not before else None
         by = _released_by(ctx, last, released, ends, removals, cause=stretch.cause)
+    if acted is not None and acted.rank < end and released is not None:
+        gap = (acted.received_wall_ns - released.received_wall_ns) / 1e9
+        change = ctx.changes[acted.change_id]
+        did = "created" if acted.what == "created" else "deleted by the StatefulSet controller"
+        by = (
+            f"{last.name} Available, then {change.name} {did} {gap:.1f} s later (at the "
+            "controller's requeue after minReadySeconds: enqueueSSAfter)"
+        )
+        evidence.append(ctx.cite(acted.change_id, f"{change.name} {did}"))
     evidence += _again_cited(ctx, before, last)
     if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
@@ -455,7 +467,7 @@ def _hold(
         phases=phases,
         detail=stretch.detail,
         from_wall_ns=from_ns,
-        to_wall_ns=released.received_wall_ns if released is not None else None,
+        to_wall_ns=to_ns if released is not None else None,
         seconds=seconds,
         released_by=by,
         evidence=tuple(evidence),
@@ -469,6 +481,41 @@ def _hold(
             else ""
         ),
     )
+
+
+# The requeue after minReadySeconds is told when the controller's next step came this much (wall
+# ns) after the held pod was Available.
+_REQUEUE_NS = 1_000_000_000
+
+
+def _acted(ctx: ProofContext, released: Transition) -> Transition | None:
+    """After a hold released by its pod turning Available (a synthetic step, minReadySeconds):
+    the controller's step the replay then allowed (a deletion or creation) when it came at least
+    `_REQUEUE_NS` later; the controller only looks again when its requeue (`enqueueSSAfter`
+    minReadySeconds, in `sync`) fires."""
+    if released.what != "available":
+        return None
+    acting: Decision | None = None
+    for step, decision in ctx.replay.between(released.rank, len(ctx.ids_by_rank)):
+        if step.received_wall_ns < released.received_wall_ns:
+            continue
+        if acting is None:
+            if step is not released and step.what != "available":
+                return None
+            if decision.state != "act":
+                return None
+            acting = decision
+            continue
+        if (decision.state, decision.what) == (acting.state, acting.what):
+            continue
+        change = ctx.changes[step.change_id]
+        if change.kind != "Pod" or step.what not in ("created", "terminating"):
+            return None
+        if acting.what.split()[1:2] != [change.name]:  # "delete web-3 (condemned)"
+            return None
+        late = step.received_wall_ns - released.received_wall_ns >= _REQUEUE_NS
+        return step if late else None
+    return None
 
 
 def _again_cited(

@@ -235,3 +235,26 @@ def test_a_rollout_moving_on_before_a_raised_min_ready_seconds_fails(tmp_path: P
     verdict = verdict_of(result, "rolling-update", "rolling-update")
     assert verdict.outcome == "fail"
     assert "minReadySeconds=60 (not Available)" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("session", "proof", "kind", "broken"),
+    [("b47-minready-rollout-complete-early-orderedready", "rolling-update", "rolling-update",
+      "web-1 was deleted while the replacement web-2 was Ready"),
+     ("b75-minready-scale-down-waits-available-orderedready", "reverse-order-scale-down",
+      "scale-down", "but it was not the firstUnavailablePod")],
+)  # fmt: skip
+def test_a_step_before_min_ready_seconds_passed_fails(
+    tmp_path: Path, session: str, proof: str, kind: str, broken: str
+) -> None:
+    # b47, b75 edited to minReadySeconds 30: the controller's steps 12-15 s after each Ready
+    # (a rollout's next deletion; a condemned web-3 not the firstUnavailablePod) broke it.
+    path = real_store(tmp_path, "cases10")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.spec.minReadySeconds', 30) "
+        "WHERE kind = 'StatefulSet'",
+    )
+    verdict = verdict_of(verify(load_recording(path, session)), proof, kind)
+    assert verdict.outcome == "fail"
+    assert broken in verdict.reason
