@@ -11,7 +11,7 @@ podManagementPolicy, which is immutable) and `statefulset-deleted` (the set itse
 garbage collector removes its pods, in no order).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from stswatch.reports.history.informer import CACHE_LAG_NS
@@ -52,6 +52,9 @@ class Episode:
     to_replicas: int | None = None
     recreation: Recreation | None = None
     service: ServiceIncarnation | None = None
+    # A scale-up a template change overtook without touching replicas: the rank that change's
+    # episode began at (this one outlasts it until its new pods were Ready), else None.
+    outlasts: int | None = None
 
     def contains(self, rank: int) -> bool:
         """True when `rank` falls inside the episode's window."""
@@ -67,7 +70,7 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
             continue
         adopted = _adopted_at_creation(life, sts)
         spec_episodes = _spec_episodes(sts, ordering=life.ordering, end=end, adopted=adopted)
-        found.extend(spec_episodes)
+        found.extend(_outlasting(life, sts, spec_episodes))
         found.extend(_recreations(life, sts, spec_episodes, end=end))
         found.extend(_service_episodes(life, sts, end=end))
         found.extend(_replacement(life, sts))
@@ -148,6 +151,39 @@ def _spec_episodes(
             Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
         )
     return episodes
+
+
+def _outlasting(
+    life: Lifecycles, sts: StatefulSetIncarnation, episodes: list[Episode]
+) -> list[Episode]:
+    """`episodes` with each scale-up that a template change overtook (replicas as they were)
+    running on until its new ordinals were Ready: the controller's walk (processReplica, then the
+    update's deletions) still creates them first, in order, at the update revision
+    (newVersionedStatefulSetPod), so the scale-up was not superseded."""
+    out = list(episodes)
+    pods = life.pods_of(sts)
+    for i, (episode, after) in enumerate(pairwise(episodes)):
+        if episode.kind != "scale-up" or after.kind not in UPDATE_KINDS:
+            continue
+        spec = after.spec
+        if "replicas" in spec.changed or "start_ordinal" in spec.changed:
+            continue
+        if spec.replicas != episode.to_replicas or episode.from_replicas is None:
+            continue
+        # The next episode that changed more than the template bounds the wait.
+        bound = episodes[i + 2].start_rank if i + 2 < len(episodes) else None
+        first = spec.start_ordinal + episode.from_replicas
+        ready = []
+        for ordinal in range(first, spec.start_ordinal + spec.replicas):
+            made = [p for p in pods.get(ordinal, ()) if p.created.rank >= episode.start_rank]
+            step = made[0].first("ready") if made else None
+            if step is None or (bound is not None and step.rank >= bound):
+                break
+            ready.append(step.rank)
+        else:
+            if ready and max(ready) >= episode.end_rank:
+                out[i] = replace(episode, end_rank=max(ready) + 1, outlasts=after.start_rank)
+    return out
 
 
 def _rolled_back_to(sts: StatefulSetIncarnation, spec: SpecVersion) -> str | None:

@@ -183,6 +183,24 @@ class ProofContext:
             return self.changes[self.ids_by_rank[rank]].received_wall_ns
         return self.recording_end_ns
 
+    def min_ready_at(self, rank: int) -> int:
+        """spec.minReadySeconds in force at `rank` (a client may change it mid-episode; the
+        controller reads it on every sync)."""
+        spec = self.episode.spec
+        if rank <= spec.rank:
+            return spec.min_ready_seconds
+        return self.episode.statefulset.spec_at(rank).min_ready_seconds
+
+    def min_ready_changes(self) -> tuple[tuple[int, int], ...]:
+        """(change id, value) of each spec in the window that changed minReadySeconds."""
+        sts, episode = self.episode.statefulset, self.episode
+        found, value = [], episode.spec.min_ready_seconds
+        for spec in sts.specs:
+            if episode.spec.rank < spec.rank < episode.end_rank and spec.min_ready_seconds != value:
+                value = spec.min_ready_seconds
+                found.append((spec.change_id, value))
+        return tuple(found)
+
     def near_end(self, step: Transition) -> bool:
         """True when the recording ends (or is live) within SETTLE_S after `step`."""
         return self.recording_end_ns - step.received_wall_ns < SETTLE_S * 1e9

@@ -57,8 +57,13 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
     evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
     reason = _pass_reason(ctx, created) + "".join(f"; {note}" for note in raced[:CITED])
-    for hold in holds:
-        reason += f"; {_hold_clause(ctx, hold, created)}"
+    for i, hold in enumerate(holds):
+        # A hold another began inside of (a lower pod a client deleted, waited on first) did not
+        # lead to the next creation: that one's release did.
+        ended = hold.to_wall_ns
+        overlapped = ended is not None and any(h.from_wall_ns < ended for h in holds[i + 1 :])
+        clause = hold_clause(hold) if overlapped else _hold_clause(ctx, hold, created)
+        reason += f"; {clause}"
         evidence.extend(hold.evidence)
     return ctx.verdict(PROOF, "pass", reason, evidence)
 
@@ -85,6 +90,8 @@ def _hold_clause(ctx: ProofContext, hold: Hold, created: list[PodIncarnation]) -
         first = min(between, key=lambda p: p.created.rank)
         again = " again" if first.name == hold.pod else ""
         return clause + f", then {first.name} created{again}"
+    if f"then {after[0].name} created" in hold.released_by:
+        return clause  # released at the creation (the requeue after minReadySeconds)
     return clause + f", then {after[0].name} created"
 
 
@@ -99,7 +106,13 @@ def _successor_missing(ctx: ProofContext, hold: Hold) -> bool:
 
 def _pass_reason(ctx: ProofContext, created: list[PodIncarnation]) -> str:
     available = ctx.episode.spec.min_ready_seconds
-    gate = "Running and Ready" + (f" and Available ({available}s)" if available else "")
+    changed = ctx.min_ready_changes()
+    if changed:
+        # minReadySeconds changed in the window: each creation judged with the value then.
+        then = "".join(f", then {value}s from #{change_id}" for change_id, value in changed)
+        gate = f"Running and Ready and Available ({available}s{then})"
+    else:
+        gate = "Running and Ready" + (f" and Available ({available}s)" if available else "")
     if not created:
         return "no pod was created"
     count = f"{len(created)} creation" + ("s" if len(created) > 1 else "")
@@ -108,7 +121,7 @@ def _pass_reason(ctx: ProofContext, created: list[PodIncarnation]) -> str:
 
 def _suspects(ctx: ProofContext, created: list[PodIncarnation]) -> list[PodIncarnation]:
     """Creations the replayed walk says came above an unhealthy ordinal (all, with minReady)."""
-    if ctx.episode.spec.min_ready_seconds > 0:
+    if ctx.episode.spec.min_ready_seconds > 0 or ctx.min_ready_changes():
         return created  # Available depends on API timestamps: check each pair
     lowest = ctx.index.lowest_unhealthy(ctx.episode.spec.start_ordinal)
     return [p for p in created if p.ordinal is not None and lowest[p.created.rank] < p.ordinal]
@@ -138,7 +151,7 @@ def _violations(
             found.append((f"{pod.name} was created while {name} did not exist", [created]))
             continue
         state = _health(ctx, lower, rank, at)
-        minimum = ctx.episode.spec.min_ready_seconds
+        minimum = ctx.min_ready_at(rank)
         if unseen_by_cache(
             lower, state, enabled_at=enabled_at, decision=pod.created, min_ready_seconds=minimum
         ):
@@ -170,7 +183,7 @@ def _enabled(ctx: ProofContext, pod: PodIncarnation) -> tuple[int, str]:
 
 
 def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None) -> Health:
-    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=at)
+    return health(pod, rank, min_ready_seconds=ctx.min_ready_at(rank), at=at)
 
 
 def _pass_evidence(ctx: ProofContext, pod: PodIncarnation) -> list[Evidence]:

@@ -64,11 +64,22 @@ def _progress(ctx: ProofContext) -> Progress:
     if recreation is not None and (ready := recreation.new.first("ready")) is not None:
         settled = ready.received_wall_ns  # the episode's window ends there by construction
     failed = _failures(ctx, window_end_ns)
+    outlasts = ""
+    if settled is None and episode.outlasts is not None:
+        # Its last new pod turned Ready at the window's last rank (`find_episodes`).
+        settled = ctx.wall_at_rank(end - 1)
+        change = ctx.changes[ctx.ids_by_rank[episode.outlasts]]
+        outlasts = (
+            f" (its pods created while the template change #{change.id} was rolling out: that "
+            "change left replicas as they were, and the controller creates missing ordinals "
+            "before it replaces any)"
+        )
     if settled is not None:
         # A hold that began after the spec was met is not this episode's (a later deletion's).
         holds = tuple(h for h in holds if h.from_wall_ns < settled)
         took = (settled - _start_ns(ctx)) / 1e9
-        text = f"completed within the episode in {took:.1f} s" + _early(ctx, settled) + failed
+        text = f"completed within the episode in {took:.1f} s" + outlasts
+        text += _early(ctx, settled) + failed
         return Progress("completed", text + _holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)
     if end < len(ctx.life.ordering.rank):
@@ -89,7 +100,8 @@ def _early(ctx: ProofContext, settled_ns: int) -> str:
     """Where status called a rollout done before its last pod was Available (minReadySeconds):
     '; status marked the rollout complete 3.2 s before the last pod was Available …'."""
     episode = ctx.episode
-    if episode.kind != "rolling-update" or episode.spec.min_ready_seconds <= 0:
+    minimum = ctx.min_ready_at(episode.end_rank - 1)
+    if episode.kind != "rolling-update" or minimum <= 0:
         return ""
     for status in episode.statefulset.statuses_between(episode.start_rank, episode.end_rank):
         if status.received_wall_ns < _start_ns(ctx):
@@ -104,7 +116,7 @@ def _early(ctx: ProofContext, settled_ns: int) -> str:
             return (
                 f"; status marked it complete (currentRevision = updateRevision) {ahead:.1f} s "
                 f"before the last pod was Available for minReadySeconds="
-                f"{episode.spec.min_ready_seconds} (upstream behaviour, kubernetes#136831)"
+                f"{minimum} (upstream behaviour, kubernetes#136831)"
             )
     return ""
 
@@ -265,10 +277,17 @@ def _joined(
                 if pod.uid != cutter and pod.created.rank < cut.rank:
                     break
                 k += 1
-            if k == len(stretches):
+            if k == len(stretches) or stretches[k].pod.uid != whole.pod.uid:
+                # The walk stopped at the lower pod a client deleted (processReplica creates it
+                # again and waits on it first), while the held pod stayed as it was: the hold
+                # goes on until the held pod itself changed; the lower pod's wait is its own.
+                went_on = _went_on(ctx, whole, cut)
+                if went_on is not None:
+                    meanwhile += _recreated_between(ctx, cut.rank, went_on.rank + 1, cutter)
+                    whole = replace(whole, end=went_on, spent=())
                 break
             later = stretches[k]
-            if later.pod.uid != whole.pod.uid or later.cause != whole.cause:
+            if later.cause != whole.cause:
                 break
             meanwhile += _recreated_between(ctx, cut.rank, later.start.rank + 1)
             whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end, ())
@@ -314,11 +333,48 @@ def _held_note(pod: PodIncarnation, state: Transition, stretch: Stretch) -> str:
     return f"hold at {pod.name} began: {pod.name} {shown}"
 
 
-def _recreated_between(ctx: ProofContext, start: int, end: int) -> tuple[PodIncarnation, ...]:
-    """The set's pods created in ranks [start, end)."""
+def _recreated_between(
+    ctx: ProofContext, start: int, end: int, deleted: str | None = None
+) -> tuple[PodIncarnation, ...]:
+    """The set's pods created in ranks [start, end) (only those named as the pod of uid
+    `deleted`, when given)."""
     ranks = ctx.index.created_ranks
     first, last = bisect_left(ranks, start), bisect_left(ranks, end)
-    return tuple(ctx.index.created[first:last])
+    found = tuple(ctx.index.created[first:last])
+    if deleted is None:
+        return found
+    names = {p.name for incs in ctx.slots.values() for p in incs if p.uid == deleted}
+    return tuple(p for p in found if p.name in names)
+
+
+# What ends a hold on a pod not Running or not Ready: the pod's own next change of these kinds.
+_ENDS = {
+    causes.NOT_READY: ("ready", "terminating", "deleted", "failed", "succeeded"),
+    causes.NOT_RUNNING: ("running", "ready", "terminating", "deleted", "failed", "succeeded"),
+}
+
+
+def _went_on(ctx: ProofContext, held: Stretch, cut: Transition) -> Transition | None:
+    """When `held` was cut by a client's deletion of a lower pod of the set (`cut`), the held
+    pod's own change that really ended its wait (web-2 Ready), if it came later; None when the
+    cut is anything else."""
+    ends = _ENDS.get(held.cause)
+    change = ctx.changes[cut.change_id]
+    if ends is None or change.kind != "Pod" or cut.what not in ("terminating", "deleted"):
+        return None
+    lower = next(
+        (p for incs in ctx.slots.values() for p in incs if p.uid == change.uid),
+        None,
+    )
+    pod = held.pod
+    if lower is None or lower.ordinal is None or pod.ordinal is None:
+        return None
+    if lower.ordinal >= pod.ordinal:
+        return None
+    actor = ctx.deleted_by(lower)
+    if actor is None or actor.who != causes.BY_CLIENT:
+        return None
+    return next((t for t in pod.transitions if t.rank > cut.rank and t.what in ends), None)
 
 
 def _meanwhile(ctx: ProofContext, pods: tuple[PodIncarnation, ...]) -> str:
@@ -352,6 +408,9 @@ def _hold(
         late = released.what != "available" or released.received_wall_ns > window_end_ns
         released = None if late else released
     to_ns = released.received_wall_ns if released is not None else window_end_ns
+    acted = _acted(ctx, released) if released is not None else None
+    if acted is not None and acted.rank < end:
+        to_ns = acted.received_wall_ns  # the controller's requeue after minReadySeconds
     seconds = max(0.0, (to_ns - from_ns) / 1e9)
     if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:
         return None  # a pod starting (and staying Ready minReadySeconds) as usual
@@ -360,36 +419,62 @@ def _hold(
         stretch = replace(stretch, pod=before[0].pod)
     pod = stretch.pod
     state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
+    # A pod whose deletion began inside the hold: Terminating from then on. When the window
+    # opened on it so, that is what held it here; else the hold tells its causes in turn.
+    began = pod.terminating
+    turned = began is not None and state.what != "terminating" and began.rank > stretch.start.rank
+    whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
+    told = before[0] if before else stretch
+    phases = _phases(told, ctx.min_ready_at((told.end or told.start).rank))
+    phases = phases if whole or before else ""
     evidence = [ctx.cite(state.change_id, _held_note(pod, state, stretch))]
-    kept = _finalizers(ctx, state) if state.what == "terminating" else ()
+    if turned and began is not None and not before and began.rank <= start:
+        state = began
+        evidence.append(ctx.cite(state.change_id, _held_note(pod, state, stretch)))
+    deleting = state if state.what == "terminating" else None
+    if turned and phases and _parts(before[0] if before else stretch)[-1][0] == causes.TERMINATING:
+        deleting = began
+    kept = _finalizers(ctx, deleting) if deleting is not None else ()
     removals: tuple[Removal, ...] = ()
-    if kept:
-        removals = finalizers_removed(ctx, pod, state.rank, released.rank if released else end)
+    if kept and deleting is not None:
+        gone = pod.deleted.rank if pod.deleted is not None else end
+        upto = gone if before else (released.rank if released is not None else end)
+        removals = finalizers_removed(ctx, pod, deleting.rank, upto)
         evidence += [ctx.cite(r.change_id, f"{pod.name}: {r.told}") for r in removals]
-    actor = ctx.deleted_by(pod) if state.what == "terminating" else None
+    actor = ctx.deleted_by(pod) if deleting is not None else None
     begun = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""
+    if deleting is not None and deleting is began and phases:
+        evidence.append(ctx.cite(began.change_id, f"{pod.name} terminating: {begun or 'deleted'}"))
     by = ""
     if released is not None:
-        ends = kept if state.what == "terminating" and not before else None
-        by = _released_by(ctx, last, released, ends, removals)
+        ends = kept if deleting is not None and not before else None
+        by = _released_by(ctx, last, released, ends, removals, cause=stretch.cause)
+    if acted is not None and acted.rank < end and released is not None:
+        gap = (acted.received_wall_ns - released.received_wall_ns) / 1e9
+        change = ctx.changes[acted.change_id]
+        did = "created" if acted.what == "created" else "deleted by the StatefulSet controller"
+        by = (
+            f"{last.name} Available, then {change.name} {did} {gap:.1f} s later (at the "
+            "controller's requeue after minReadySeconds: enqueueSSAfter)"
+        )
+        evidence.append(ctx.cite(acted.change_id, f"{change.name} {did}"))
     evidence += _again_cited(ctx, before, last)
     if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
-    whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
     return Hold(
         pod=pod.name,
         cause=_cause(stretch),
-        phases=_phases(stretch, ctx.episode.spec.min_ready_seconds) if whole else "",
+        phases=phases,
         detail=stretch.detail,
         from_wall_ns=from_ns,
-        to_wall_ns=released.received_wall_ns if released is not None else None,
+        to_wall_ns=to_ns if released is not None else None,
         seconds=seconds,
         released_by=by,
         evidence=tuple(evidence),
         finalizers=kept,
         begun_by=begun,
         meanwhile=_meanwhile(ctx, meanwhile),
-        again=_again_told(before, from_ns, last, released),
+        again=_again_told(before, from_ns, last, released, removals),
         unscheduled=(
             _unscheduled(ctx, pod, from_ns, to_ns, evidence)
             if _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
@@ -413,6 +498,41 @@ def _scheduled_after(
     return (bound.received_wall_ns - from_ns) / 1e9
 
 
+# The requeue after minReadySeconds is told when the controller's next step came this much (wall
+# ns) after the held pod was Available.
+_REQUEUE_NS = 1_000_000_000
+
+
+def _acted(ctx: ProofContext, released: Transition) -> Transition | None:
+    """After a hold released by its pod turning Available (a synthetic step, minReadySeconds):
+    the controller's step the replay then allowed (a deletion or creation) when it came at least
+    `_REQUEUE_NS` later; the controller only looks again when its requeue (`enqueueSSAfter`
+    minReadySeconds, in `sync`) fires."""
+    if released.what != "available":
+        return None
+    acting: Decision | None = None
+    for step, decision in ctx.replay.between(released.rank, len(ctx.ids_by_rank)):
+        if step.received_wall_ns < released.received_wall_ns:
+            continue
+        if acting is None:
+            if step is not released and step.what != "available":
+                return None
+            if decision.state != "act":
+                return None
+            acting = decision
+            continue
+        if (decision.state, decision.what) == (acting.state, acting.what):
+            continue
+        change = ctx.changes[step.change_id]
+        if change.kind != "Pod" or step.what not in ("created", "terminating"):
+            return None
+        if acting.what.split()[1:2] != [change.name]:  # "delete web-3 (condemned)"
+            return None
+        late = step.received_wall_ns - released.received_wall_ns >= _REQUEUE_NS
+        return step if late else None
+    return None
+
+
 def _again_cited(
     ctx: ProofContext, before: tuple[Stretch, ...], last: PodIncarnation
 ) -> list[Evidence]:
@@ -429,20 +549,38 @@ def _again_cited(
 
 
 def _again_told(
-    before: tuple[Stretch, ...], from_ns: int, last: PodIncarnation, released: Transition | None
+    before: tuple[Stretch, ...],
+    from_ns: int,
+    last: PodIncarnation,
+    released: Transition | None,
+    removals: tuple["Removal", ...] = (),
 ) -> str:
     """'web-1 deleted by a client after 5.6 s and created again; the new web-1 held it 1.5 s
-    more' (the wait goes on at the pod the controller created in the deleted one's place)."""
+    more' (the wait goes on at the pod the controller created in the deleted one's place);
+    'web-1 deleted by a client after 5.0 s, gone 6.8 s later once a client removed the finalizer
+    example.com/hold, and created again' when a finalizer (`removals`: the first pod's) kept it."""
     if not before:
         return ""
     told = []
     since = from_ns
-    for b in before:
+    for n, b in enumerate(before):
         if b.end is None:  # pragma: no cover - a joined stretch ended
             continue
         began = b.pod.terminating or b.end
         took = max(0.0, (began.received_wall_ns - since) / 1e9)
-        told.append(f"{b.pod.name} {causes.DELETED_BY_CLIENT} after {took:.1f} s and created again")
+        kept = ""
+        if n == 0 and removals:
+            names = ", ".join(sorted({r.finalizer for r in removals}))
+            whos = sorted({r.who for r in removals})
+            plural = "s" * (len({r.finalizer for r in removals}) > 1)
+            later = (b.end.received_wall_ns - began.received_wall_ns) / 1e9
+            kept = (
+                f", gone {later:.1f} s later once {' and '.join(whos)} removed the "
+                f"finalizer{plural} {names},"
+            )
+        told.append(
+            f"{b.pod.name} {causes.DELETED_BY_CLIENT} after {took:.1f} s{kept} and created again"
+        )
         since = b.end.received_wall_ns
     more = ""
     if released is not None:
@@ -510,6 +648,8 @@ def _released_by(
     step: Transition,
     kept: tuple[str, ...] | None = None,
     removals: tuple["Removal", ...] = (),
+    *,
+    cause: str = "",
 ) -> str:
     """What the releasing change was, in a user's words.
 
@@ -531,6 +671,15 @@ def _released_by(
             who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
             return f"{pod.name} deleted{who}"
         return f"{pod.name} {_word(step.what)}"
+    if change.kind == "Pod" and cause == causes.NOT_AVAILABLE:
+        # The held pod turned Available (minReadySeconds) between two recorded changes; the
+        # next one recorded is the controller's next step, the deletion of another pod.
+        other = next((p for ps in ctx.slots.values() for p in ps if p.uid == change.uid), None)
+        began = other.terminating if other is not None else None
+        if other is not None and began is not None and began.change_id == change.id:
+            actor = ctx.deleted_by(other)
+            who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
+            return f"{pod.name} Available, then {other.name} deleted{who}"
     if change.kind == "StatefulSet":
         return f"StatefulSet {change.name} changed"
     return f"{change.kind} {change.name} {change.event.lower()}"
@@ -640,16 +789,24 @@ def _word(what: str) -> str:
     return {"ready": "Ready", "unready": "not Ready", "running": "Running"}.get(what, what)
 
 
+def _parts(stretch: Stretch) -> list[tuple[str, float]]:
+    """The stretch's causes in turn that lasted a notable time, with their seconds."""
+    return [(cause, ns / 1e9) for cause, ns in stretch.spent if ns >= _PART_NS]
+
+
 def _phases(stretch: Stretch, min_ready_seconds: int) -> str:
     """'not Ready 6.6 s, then not Available 4.0 s (minReadySeconds=4)' when a hold was partly a
     Ready pod's wait for minReadySeconds, each cause lasting a notable time; '' otherwise."""
-    parts = [(cause, ns / 1e9) for cause, ns in stretch.spent if ns >= _PART_NS]
-    # Told only where a Ready pod still held it for minReadySeconds: a pod starting, then not
+    parts = _parts(stretch)
+    # Told only where a Ready pod still held it for minReadySeconds, or where the held pod's
+    # deletion began inside the hold (not Ready, then terminating): a pod starting, then not
     # Ready, is one ordinary hold and keeps its one cause.
-    if len(parts) < 2 or not any(cause == causes.NOT_AVAILABLE for cause, _ in parts):
+    if len(parts) < 2:
         return ""
     told = ", then ".join(f"{cause} {seconds:.1f} s" for cause, seconds in parts)
-    return told + f" (minReadySeconds={min_ready_seconds})"
+    if any(cause == causes.NOT_AVAILABLE for cause, _ in parts):
+        return told + f" (minReadySeconds={min_ready_seconds})"
+    return told if parts[-1][0] == causes.TERMINATING else ""
 
 
 def hold_clause(hold: Hold) -> str:

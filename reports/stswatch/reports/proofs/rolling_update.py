@@ -207,7 +207,7 @@ def _problem(
     rank = later.deletion.rank
     new = earlier.new
     at = parse_time(later.deletion.api_time)
-    minimum = ctx.episode.spec.min_ready_seconds
+    minimum = ctx.min_ready_at(rank)
     state = health(new, rank, min_ready_seconds=minimum, at=at) if new else None
     if state is not None and state.ok:
         return None

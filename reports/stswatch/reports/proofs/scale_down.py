@@ -246,7 +246,7 @@ def _seen_healthy(
     ctx: ProofContext, pod: PodIncarnation, state: Health, enabled_at: int, decision: Transition
 ) -> bool:
     """Healthy, or unhealthy only since a change the controller's cache may not have had."""
-    minimum = ctx.episode.spec.min_ready_seconds
+    minimum = ctx.min_ready_at(decision.rank)
     return state.ok or unseen_by_cache(
         pod, state, enabled_at=enabled_at, decision=decision, min_ready_seconds=minimum
     )
@@ -279,7 +279,7 @@ def _gone(pod: PodIncarnation, enabled: tuple[int, str]) -> tuple[int, str]:
 def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None = None) -> Health:
     """`pod_rules.halts_walk` for `pod` just before `rank`; Available judged at `at` (the API's
     clock), or taken as Available when `at` is None."""
-    return health(pod, rank, min_ready_seconds=ctx.episode.spec.min_ready_seconds, at=at)
+    return health(pod, rank, min_ready_seconds=ctx.min_ready_at(rank), at=at)
 
 
 def _unavailable(ctx: ProofContext, ordinal: int, step: Transition, at: float) -> bool:

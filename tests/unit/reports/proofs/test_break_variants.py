@@ -158,3 +158,123 @@ def test_an_ondelete_template_reverted_is_a_rollback(tmp_path: Path) -> None:
     summaries = [e.summary for e in result.episodes if e.kind == "ondelete-update"]
     assert "OnDelete update (template changed)" in summaries[0]
     assert "OnDelete update (rollback to revision web-67c9cbf9b4)" in summaries[1]
+
+
+def test_a_hold_cut_by_a_clients_delete_of_a_lower_pod_is_one_hold(tmp_path: Path) -> None:
+    # b44: web-2 (new revision) stayed not Ready until #934; the client's delete of web-0 (#917)
+    # did not release it, and OrderedReady tells it as Parallel does.
+    told = _reasons_in(tmp_path, "cases10", "b44-rollout-hold-split-lower-delete-orderedready")
+    assert "until Pod web-0 modified" not in told
+    assert "then web-0 created" not in told
+    meanwhile = "(meanwhile web-0 deleted by a client and recreated at revision web-6666fcd678)"
+    assert f"held at web-2 (not Ready) for 11.0 s {meanwhile}, until web-2 Ready" in told
+    assert told.count("then web-1 created") == 1
+
+
+def test_a_rollout_moving_on_past_a_hold_cut_by_a_lower_delete_fails(tmp_path: Path) -> None:
+    # b44 edited: web-1's update deletion and recreation (#941, #945, #946, #948) moved before
+    # web-2 turned Ready (#934) while the recreated web-0 was not Ready either.
+    path = real_store(tmp_path, "cases10")
+    for change_id, rv in ((941, 1945), (945, 1946), (946, 1947), (948, 1948)):
+        move(path, change_id, rv)
+    result = verify(load_recording(path, "b44-rollout-hold-split-lower-delete-orderedready"))
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    assert verdict.outcome == "fail"
+    assert "web-1 was deleted while the replacement web-2 was not Ready" in verdict.reason
+
+
+def test_a_scale_up_outlasts_a_template_change_that_left_replicas_alone(tmp_path: Path) -> None:
+    # b69: scale 2->4 held at web-1, then a client changed the image (#6430, replicas still 4);
+    # the controller created web-2 and web-3 (the scale-up's) before replacing any pod.
+    result = verify(load_recording(real_store(tmp_path, "cases10"), _B69))
+    scale_up = [e for e in result.episodes if e.kind == "scale-up"][1]
+    assert scale_up.progress is not None
+    assert scale_up.progress.state == "completed"
+    assert "template change #6430 was rolling out" in scale_up.progress.text
+    told = _reasons_in(tmp_path, "cases10", _B69)
+    assert "no pod was created" not in told
+    assert "no successor created" not in told
+
+
+def test_a_scale_ups_pod_created_above_an_unready_one_after_a_template_change_fails(
+    tmp_path: Path,
+) -> None:
+    # b69 edited: web-3's creation (#6451) moved before web-2 was Running and Ready.
+    path = real_store(tmp_path, "cases10")
+    move(path, 6451, 12547)
+    result = verify(load_recording(path, _B69))
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up", 1)
+    assert gating.outcome == "fail"
+    assert "web-3 was created while web-2 was not Running" in gating.reason
+
+
+_B69 = "b69-template-change-during-up-hold-orderedready"
+
+
+def test_a_hold_whose_pod_a_client_deleted_tells_each_cause(tmp_path: Path) -> None:
+    # b45: web-1 not Ready from the scale (#1092), deleted by a client at #1094, kept by a
+    # finalizer a client removed at #1097, gone at #1099: the deletion began the Terminating
+    # stretch, it did not end the hold.
+    told = _reasons_in(tmp_path, "cases10", _B45)
+    assert "until web-1 deleted by a client" not in told
+    assert "held at web-1 (terminating) for" not in told
+    result = verify(load_recording(real_store(tmp_path, "cases10"), _B45))
+    cited = {e.change_id: e.note for v in result.verdicts for e in v.evidence}
+    assert "the finalizer example.com/hold removed by a client" in cited[1097]
+
+
+def test_a_creation_while_the_held_pod_is_still_terminating_fails(tmp_path: Path) -> None:
+    # b45 edited: web-2's creation (#1113) moved before the old web-1 was gone (#1099).
+    path = real_store(tmp_path, "cases10")
+    move(path, 1113, 2310)
+    gating = verdict_of(verify(load_recording(path, _B45)), "ordered-ready-gating", "scale-up", 1)
+    assert gating.outcome == "fail"
+    assert "web-2 was created while web-1 was terminating" in gating.reason
+
+
+_B45 = "b45-hold-unready-then-terminating-orderedready"
+
+
+def test_the_min_ready_seconds_quoted_is_the_one_in_force(tmp_path: Path) -> None:
+    # b65: a client raised minReadySeconds 2 -> 15 (#5730) before the new web-3 was Ready.
+    told = _reasons_in(tmp_path, "cases10", "b65-minready-raised-mid-rollout-orderedready")
+    assert "minReadySeconds=2" not in told
+    assert "until Pod web-2 modified" not in told
+
+
+def test_a_rollout_moving_on_before_a_raised_min_ready_seconds_fails(tmp_path: Path) -> None:
+    # b65 edited: the client's change (#5730 on) raises minReadySeconds to 60, not 15; the
+    # controller's deletions 15 s after each Ready then broke it.
+    path = real_store(tmp_path, "cases10")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.spec.minReadySeconds', 60) "
+        "WHERE kind = 'StatefulSet' AND id >= 5730",
+    )
+    result = verify(load_recording(path, "b65-minready-raised-mid-rollout-orderedready"))
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    assert verdict.outcome == "fail"
+    assert "minReadySeconds=60 (not Available)" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("session", "proof", "kind", "broken"),
+    [("b47-minready-rollout-complete-early-orderedready", "rolling-update", "rolling-update",
+      "web-1 was deleted while the replacement web-2 was Ready"),
+     ("b75-minready-scale-down-waits-available-orderedready", "reverse-order-scale-down",
+      "scale-down", "but it was not the firstUnavailablePod")],
+)  # fmt: skip
+def test_a_step_before_min_ready_seconds_passed_fails(
+    tmp_path: Path, session: str, proof: str, kind: str, broken: str
+) -> None:
+    # b47, b75 edited to minReadySeconds 30: the controller's steps 12-15 s after each Ready
+    # (a rollout's next deletion; a condemned web-3 not the firstUnavailablePod) broke it.
+    path = real_store(tmp_path, "cases10")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.spec.minReadySeconds', 30) "
+        "WHERE kind = 'StatefulSet'",
+    )
+    verdict = verdict_of(verify(load_recording(path, session)), proof, kind)
+    assert verdict.outcome == "fail"
+    assert broken in verdict.reason
