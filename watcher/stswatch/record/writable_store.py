@@ -43,10 +43,11 @@ from stswatch.store_contract import (
 
 _T = TypeVar("_T")
 
-# The writer connection's own automatic checkpoint, a backstop behind `Store.checkpoint`: 16,384
-# pages of 16 KiB, 256 MiB of WAL (SQLite's default is 1,000 pages). A background checkpoint
-# lets the next commit start the WAL over, so it stays far below this while they keep up.
-WRITER_CHECKPOINT_PAGES = 16384
+# The writer connection's own automatic checkpoint, a backstop behind `Store.checkpoint`: 4,096
+# pages of 16 KiB, 64 MiB of WAL (SQLite's default is 1,000 pages), the WAL's bound as before
+# (docs/flight.md: a piece's size counts its WAL). A background checkpoint that copied the whole
+# WAL lets the next commit start it over, so it stays below this while they keep up.
+WRITER_CHECKPOINT_PAGES = 4096
 
 _SESSION_BY_NAME = "SELECT id, scope FROM session WHERE name = ?"
 _INSERT_SESSION = "INSERT INTO session (name, created_wall_ns, scope) VALUES (?, ?, ?)"

@@ -8,7 +8,8 @@ before it is committed.
 
 Once a second (`CHECKPOINT_EVERY_NS`) after a commit, the writer starts a checkpoint beside it
 (`Store.checkpoint`: the WAL copied into the database file, with its fsyncs, off the commit
-path) and goes on committing; one runs at a time, and a failed one fails the writer as a failed
+path) and goes on committing; one runs at a time, the next at once after one that could not
+copy the whole WAL (commits came meanwhile), and a failed one fails the writer as a failed
 write does.
 
 `last_objects` reads recorded objects back (a relist's unseen deletions need the last state of
@@ -99,6 +100,7 @@ class Writer:
         self._failure: BaseException | None = None
         self._checkpoint: asyncio.Task[bool] | None = None
         self._checkpointed_ns = clock()
+        self._behind = False  # the last checkpoint left part of the WAL uncopied
         self.tally = WriterTally()
 
     @property
@@ -181,12 +183,13 @@ class Writer:
                 await asyncio.wait([self._checkpoint])
 
     def _checkpoint_after(self, committed_ns: int) -> None:
-        """Start a background checkpoint if none runs and the last began long enough ago."""
+        """Start a background checkpoint if none runs, and the last began long enough ago or
+        left part of the WAL uncopied."""
         if self._checkpoint is not None:
             if not self._checkpoint.done():
                 return
             self._checkpoint_done()
-        if committed_ns - self._checkpointed_ns >= CHECKPOINT_EVERY_NS:
+        if self._behind or committed_ns - self._checkpointed_ns >= CHECKPOINT_EVERY_NS:
             self._checkpointed_ns = committed_ns
             self._checkpoint = asyncio.create_task(self._store.checkpoint(), name="checkpoint")
 
@@ -194,7 +197,7 @@ class Writer:
         """Count the finished checkpoint; raise its failure (the writer fails with it)."""
         task, self._checkpoint = self._checkpoint, None
         if task is not None:
-            task.result()
+            self._behind = not task.result()
             self.tally.checkpoints += 1
 
     def _check_open(self) -> None:
