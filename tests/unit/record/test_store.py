@@ -1,6 +1,7 @@
 """The store: migrations, refusals that leave files untouched, batched writes the loader reads."""
 
 import os
+import shutil
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -60,6 +61,45 @@ async def test_written_rows_load_through_the_reading_side(
     assert recording.gaps[0].from_resource_version == "5"
     assert recording.marks[0].detail == {"replicas": 3}
     assert recording.runs[0].end_reason == "duration"
+
+
+def _changes_in_the_database_file_alone(path: Path, copy: Path) -> int:
+    """The changes a copy of the database file holds without its WAL: what checkpoints copied."""
+    shutil.copyfile(path, copy)
+    conn = sqlite3.connect(copy)
+    try:
+        return int(conn.execute("SELECT count(*) FROM change").fetchone()[0])
+    finally:
+        conn.close()
+        copy.unlink()
+
+
+async def test_a_checkpoint_copies_the_commits_into_the_database_file_beside_the_writer(
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+) -> None:
+    path = tmp_path / "s.db"
+    store = await open_store(path)
+    session_id, run_id = await start_session(store)
+    assert await store.checkpoint()  # the schema and the session into the file
+    changes = [make_change(f"redis-{i}") for i in range(3)]
+    await store.write_batch(
+        session_id=session_id, run_id=run_id, written_wall_ns=99, changes=changes
+    )
+    # The writer's own automatic checkpoint waits for far more WAL than one batch.
+    assert _changes_in_the_database_file_alone(path, tmp_path / "copy.db") == 0
+    assert await store.checkpoint()  # the whole WAL copied: the next commit starts it over
+    assert _changes_in_the_database_file_alone(path, tmp_path / "copy.db") == 3
+    await store.write_batch(
+        session_id=session_id, run_id=run_id, written_wall_ns=100, changes=[make_change("web-0")]
+    )
+    await store.close()
+    assert not path.with_name("s.db-wal").exists()  # the writer's connection closed last
+    assert [c.name for c in load_recording(path, "s1").changes] == [
+        "redis-0",
+        "redis-1",
+        "redis-2",
+        "web-0",
+    ]
 
 
 async def test_the_known_state_is_a_digest_and_the_object_is_read_back(

@@ -39,6 +39,47 @@ async def test_a_burst_is_written_in_few_batches_and_flush_means_committed(
     assert [c.name for c in recording.changes] == [f"redis-{i}" for i in range(1200)]
 
 
+async def test_the_writer_checkpoints_beside_its_commits_once_a_second(
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+) -> None:
+    store = await open_store(tmp_path / "s.db")
+    session_id, run_id = await start_session(store)
+    seconds = iter(range(10_000))
+    writer = Writer(
+        store,
+        session_id=session_id,
+        run_id=run_id,
+        clock=lambda: next(seconds) * 1_000_000_000,  # a second passes at each look
+    )
+    task = asyncio.create_task(writer.run())
+    for i in range(5):
+        await writer.submit(make_change(f"redis-{i}"))
+        await writer.flush()
+    await writer.close()
+    await asyncio.wait_for(task, 10)
+    # One checkpoint at a time: a commit while one runs starts none.
+    assert 1 <= writer.tally.checkpoints <= writer.tally.batches == 5
+    await store.close()
+    recording = load_recording(tmp_path / "s.db", "s1")
+    assert [c.name for c in recording.changes] == [f"redis-{i}" for i in range(5)]
+
+
+async def test_a_writer_on_a_still_clock_never_checkpoints_beside_its_commits(
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+) -> None:
+    store = await open_store(tmp_path / "s.db")
+    session_id, run_id = await start_session(store)
+    writer = Writer(store, session_id=session_id, run_id=run_id, clock=lambda: 7)
+    task = asyncio.create_task(writer.run())
+    for i in range(5):
+        await writer.submit(make_change(f"redis-{i}"))
+        await writer.flush()
+    await writer.close()
+    await asyncio.wait_for(task, 10)
+    assert (writer.tally.batches, writer.tally.checkpoints) == (5, 0)
+    await store.close()
+
+
 async def test_close_drains_the_queue(
     tmp_path: Path, make_change: MakeChange, start_session: StartSession
 ) -> None:

@@ -4,13 +4,24 @@ One `Store` wraps one aiosqlite connection; the writer task owns it while record
 `writer.py`). The schema comes only from `migrations/NNNN_name.sql`; a store from a newer stswatch
 is refused after a read-only look, so its file is left byte for byte as it was. WAL with
 `synchronous=NORMAL` means a committed batch survives a kill -9 of the recorder.
+
+Checkpoints (copying the WAL's committed pages into the database file, with an fsync of each)
+run beside the writer, not in its commits: `Store.checkpoint` uses a second connection in a
+thread of its own, and SQLite's PASSIVE checkpoint neither waits for nor blocks a writer. In the
+writer's own commit, SQLite's automatic checkpoint would hold every change behind it for as long
+as the fsyncs take: on a disk other jobs were writing to, 60 to 240 ms each time (the lab's
+`bench.scale`). The writer connection still checkpoints itself once the WAL reaches
+`WRITER_CHECKPOINT_PAGES`, should the background checkpoints not keep up. Durability is the same
+either way: a commit is durable once it is in the WAL.
 """
 
+import asyncio
 import contextlib
 import functools
 import itertools
 import sqlite3
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +42,12 @@ from stswatch.store_contract import (
 )
 
 _T = TypeVar("_T")
+
+# The writer connection's own automatic checkpoint, a backstop behind `Store.checkpoint`: 4,096
+# pages of 16 KiB, 64 MiB of WAL (SQLite's default is 1,000 pages), the WAL's bound as before
+# (docs/flight.md: a piece's size counts its WAL). A background checkpoint that copied the whole
+# WAL lets the next commit start it over, so it stays below this while they keep up.
+WRITER_CHECKPOINT_PAGES = 4096
 
 _SESSION_BY_NAME = "SELECT id, scope FROM session WHERE name = ?"
 _INSERT_SESSION = "INSERT INTO session (name, created_wall_ns, scope) VALUES (?, ?, ?)"
@@ -131,11 +148,46 @@ class Store:
     def __init__(self, conn: aiosqlite.Connection, *, path: Path) -> None:
         self._conn = conn
         self.path = path
+        self._checkpointer: sqlite3.Connection | None = None  # opened by the first checkpoint
+        self._checkpointing = threading.Lock()  # one checkpoint at a time; close waits for it
 
     async def close(self) -> None:
-        """Close the connection (a no-op error is swallowed: there is nothing left to save)."""
+        """Close the connections (a no-op error is swallowed: there is nothing left to save).
+
+        The checkpoint connection first: the last connection to close checkpoints the WAL and
+        removes it, and that must be the writer's.
+        """
+        await asyncio.to_thread(self._close_checkpointer)
         with contextlib.suppress(sqlite3.Error, ValueError):
             await self._conn.close()
+
+    async def checkpoint(self) -> bool:
+        """Copy the WAL's committed pages into the database file, beside the writer.
+
+        A PASSIVE checkpoint on a second connection, in a thread of its own (so it never waits
+        for the writer's thread, nor the writer for it). True when it copied the whole WAL: the
+        next commit starts the WAL over instead of growing it.
+        """
+        with store_errors(self.path, doing="checkpointing the write-ahead log"):
+            return await asyncio.to_thread(self._checkpoint_now)
+
+    def _checkpoint_now(self) -> bool:
+        with self._checkpointing:
+            if self._checkpointer is None:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA synchronous = NORMAL")  # the writer's: it syncs checkpoints
+                self._checkpointer = conn
+            busy, wal_frames, copied = self._checkpointer.execute(
+                "PRAGMA wal_checkpoint(PASSIVE)"
+            ).fetchone()
+        return not busy and wal_frames == copied
+
+    def _close_checkpointer(self) -> None:
+        with self._checkpointing:
+            conn, self._checkpointer = self._checkpointer, None
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
 
     async def begin_session(
         self, *, name: str, scope: dict[str, Any], now_wall_ns: int
@@ -471,8 +523,8 @@ async def open_store(path: Path) -> Store:
             # In WAL mode NORMAL skips the fsync per commit and stays safe against a crash or
             # kill -9 of the recorder: only an OS crash or power loss can undo the last commits.
             await conn.execute("PRAGMA synchronous = NORMAL")
-            # Checkpoint every ~64 MiB of WAL rather than every 1000 pages: fewer fsyncs.
-            await conn.execute("PRAGMA wal_autocheckpoint = 4096")
+            # Checkpoints run beside the writer (`Store.checkpoint`); this is the backstop.
+            await conn.execute(f"PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}")
             await conn.execute("PRAGMA foreign_keys = ON")
         await _migrate(conn, path=path)
     except BaseException:

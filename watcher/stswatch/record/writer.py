@@ -6,6 +6,12 @@ streams instead of growing without end). The writer takes whatever has accumulat
 when the cluster is quiet, thousands during a storm. `flush` returns once everything submitted
 before it is committed.
 
+Once a second (`CHECKPOINT_EVERY_NS`) after a commit, the writer starts a checkpoint beside it
+(`Store.checkpoint`: the WAL copied into the database file, with its fsyncs, off the commit
+path) and goes on committing; one runs at a time, the next at once after one that could not
+copy the whole WAL (commits came meanwhile), and a failed one fails the writer as a failed
+write does.
+
 `last_objects` reads recorded objects back (a relist's unseen deletions need the last state of
 objects the reflectors keep only a digest of). It is asked through the queue, not on a second
 connection: the queue is first in, first out, so every change submitted before the question is
@@ -47,6 +53,7 @@ class _Beat:
 OnCommit = Callable[[Sequence[ChangeRecord], Sequence[GapRecord], int], None]
 _Item = Record | _Flush | _Recall | _Close | _Beat
 _YIELD_EVERY = 50  # records between chances for the writer to run (see `Writer.submit`)
+CHECKPOINT_EVERY_NS = 1_000_000_000  # between background checkpoints, while commits come
 
 
 @dataclass
@@ -58,6 +65,7 @@ class WriterTally:
     gaps: int = 0
     marks: int = 0
     batches: int = 0
+    checkpoints: int = 0  # background checkpoints finished
 
 
 class WriterClosedError(RuntimeError):
@@ -90,6 +98,9 @@ class Writer:
         self._stopped = False
         self._submitted = 0
         self._failure: BaseException | None = None
+        self._checkpoint: asyncio.Task[bool] | None = None
+        self._checkpointed_ns = clock()
+        self._behind = False  # the last checkpoint left part of the WAL uncopied
         self.tally = WriterTally()
 
     @property
@@ -157,12 +168,37 @@ class Writer:
                 ):
                     batch.append(self._queue.get_nowait())
                 if await self._write(batch):
-                    return
+                    break
+            if self._checkpoint is not None:
+                await asyncio.wait([self._checkpoint])
+                self._checkpoint_done()
         except BaseException as exc:
             self._stopped = True
             self._failure = exc
             self._fail_pending(exc, batch)
             raise
+        finally:
+            # The store may close once this returns: never with a checkpoint still running.
+            if self._checkpoint is not None and not self._checkpoint.done():
+                await asyncio.wait([self._checkpoint])
+
+    def _checkpoint_after(self, committed_ns: int) -> None:
+        """Start a background checkpoint if none runs, and the last began long enough ago or
+        left part of the WAL uncopied."""
+        if self._checkpoint is not None:
+            if not self._checkpoint.done():
+                return
+            self._checkpoint_done()
+        if self._behind or committed_ns - self._checkpointed_ns >= CHECKPOINT_EVERY_NS:
+            self._checkpointed_ns = committed_ns
+            self._checkpoint = asyncio.create_task(self._store.checkpoint(), name="checkpoint")
+
+    def _checkpoint_done(self) -> None:
+        """Count the finished checkpoint; raise its failure (the writer fails with it)."""
+        task, self._checkpoint = self._checkpoint, None
+        if task is not None:
+            self._behind = not task.result()
+            self.tally.checkpoints += 1
 
     def _check_open(self) -> None:
         if self._failure is not None:
@@ -210,6 +246,7 @@ class Writer:
             self.tally.batches += 1 if changes or gaps or marks else 0
             if self._on_commit is not None and (changes or gaps):
                 self._on_commit(changes, gaps, written)
+            self._checkpoint_after(written)
         for flush in waiting:
             if not flush.done.done():
                 flush.done.set_result(None)
