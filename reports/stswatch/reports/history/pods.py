@@ -37,12 +37,13 @@ class PodIncarnation:
     # False condition's message, (rank, change id, message), the newest attempt's reason (the
     # FailedScheduling Events of repeated attempts are often not recorded again).
     unschedulable: tuple[tuple[int, int, str], ...] = field(default=(), compare=False)
-    # The first transition of each kind (proofs ask a pod for its first this or that often).
-    _firsts: dict[str, Transition] = field(init=False, repr=False, compare=False)
+    # Each transition's kind, in order: proofs ask a pod for its first this or that often, and
+    # a tuple searched in C is as quick as a dict at a third of its size.
+    _whats: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        firsts = {t.what: t for t in reversed(self.transitions)}
-        object.__setattr__(self, "_firsts", firsts)  # frozen: set once, here
+        whats = tuple([t.what for t in self.transitions])
+        object.__setattr__(self, "_whats", whats)  # frozen: set once, here
 
     def ever_controlled_by(self, set_uid: str) -> bool:
         """True when the StatefulSet incarnation `set_uid` controlled this pod at some point (it
@@ -73,7 +74,8 @@ class PodIncarnation:
 
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
-        return self._firsts.get(what)
+        whats = self._whats
+        return self.transitions[whats.index(what)] if what in whats else None
 
     @property
     def created(self) -> Transition:
