@@ -254,7 +254,7 @@ def _joined(
             if later.pod.uid != whole.pod.uid or later.cause != whole.cause:
                 break
             meanwhile += _recreated_between(ctx, cut.rank, later.start.rank + 1)
-            whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end, ())
+            whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end)
             j = k + 1
         joined.append((whole, meanwhile))
         i = j
