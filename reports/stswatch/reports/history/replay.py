@@ -25,7 +25,7 @@ lazily cleaned heaps, so a replay is linear-logarithmic in the set's steps.
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from operator import itemgetter
 
@@ -287,6 +287,8 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     spec: SpecVersion = sts.specs[0]
     status: StatusVersion | None = None
     resync = True  # the spec or status in force changed: only then can _resync change the state
+    # One string for each sentence kept: a name's later incarnations repeat its earlier ones'.
+    said: dict[str, str] = {}
     for _, _, step, payload in steps:
         if step.received_wall_ns > state.now_ns:
             state.now_ns = step.received_wall_ns
@@ -304,6 +306,8 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
         decision = _decide(state)
         if (decision.state, decision.what) != key:
             key = (decision.state, decision.what)
+            if said.setdefault(decision.what, decision.what) is not decision.what:
+                decision = replace(decision, what=said[decision.what])
             taken.append(step)
             decisions.append(decision)
             _track(holding, stretches, step, decision)
