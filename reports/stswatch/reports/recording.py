@@ -540,7 +540,7 @@ class Recording:
                     break
 
     def by_object(
-        self, histories: dict[tuple[str, str], list[Change]]
+        self, histories: Mapping[tuple[str, str], list[Change]]
     ) -> Iterator[tuple[tuple[str, str], list[Change]]]:
         """Each object's history (keyed by (kind, uid)), one object at a time, with its objects
         at hand: for a recording loaded without them, they are read back from the store through

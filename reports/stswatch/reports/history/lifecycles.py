@@ -28,7 +28,7 @@ The model, for readers of these types (proofs, timeline, HTML):
 """
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from sys import intern
@@ -52,7 +52,7 @@ from stswatch.reports.history.transition import (
     plain_steps,
     step,
 )
-from stswatch.reports.recording import Change, Recording
+from stswatch.reports.recording import Change, ChangeTable, Recording
 
 __all__ = [
     "DnsObservation",
@@ -210,14 +210,33 @@ class Lifecycles:
         return {ordinal: pods for ordinal, pods in slots.items() if pods}
 
 
+class _Histories(Mapping[tuple[str, str], list[Change]]):
+    """Each object's changes by (kind, uid), in rank order: held as table positions, the views
+    built for one object at a time (a view for every change at once is a large set's peak)."""
+
+    def __init__(self, table: ChangeTable) -> None:
+        self.table = table
+        self.positions: dict[tuple[str, str], list[int]] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> list[Change]:
+        table = self.table
+        return [table[at] for at in self.positions[key]]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.positions)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
 def build_lifecycles(recording: Recording) -> Lifecycles:
     """Rebuild every lifecycle in the recording."""
     ordering = decide_ordering(recording)
-    by_uid: dict[tuple[str, str], list[Change]] = {}
+    by_uid = _Histories(recording.changes)
     table = recording.changes
     kinds, codes, uids = table.kinds.values, table.kinds.codes, table.uids
     for at in ordering.positions(table):  # read from the table's columns: a view only kept
-        by_uid.setdefault((kinds[codes[at]], uids[at]), []).append(table[at])
+        by_uid.positions.setdefault((kinds[codes[at]], uids[at]), []).append(at)
     volumes = _volumes_by_claim(recording.decoded("PersistentVolume"))
     built: dict[tuple[str, str], object] = {}
     # Each object's changes are decoded, folded into its incarnation and dropped (read back from

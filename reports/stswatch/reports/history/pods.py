@@ -41,12 +41,13 @@ class PodIncarnation:
     # delete it when not the StatefulSet controller (PreemptionByScheduler,
     # DeletionByTaintManager, EvictionByEvictionAPI, DeletionByPodGC, TerminationByKubelet).
     disruption: tuple[int, int, str, str] | None = field(default=None, compare=False)
-    # The first transition of each kind (proofs ask a pod for its first this or that often).
-    _firsts: dict[str, Transition] = field(init=False, repr=False, compare=False)
+    # Each transition's kind, in order: proofs ask a pod for its first this or that often, and
+    # a tuple searched in C is as quick as a dict at a third of its size.
+    _whats: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        firsts = {t.what: t for t in reversed(self.transitions)}
-        object.__setattr__(self, "_firsts", firsts)  # frozen: set once, here
+        whats = tuple([t.what for t in self.transitions])
+        object.__setattr__(self, "_whats", whats)  # frozen: set once, here
 
     def ever_controlled_by(self, set_uid: str) -> bool:
         """True when the StatefulSet incarnation `set_uid` controlled this pod at some point (it
@@ -77,7 +78,8 @@ class PodIncarnation:
 
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
-        return self._firsts.get(what)
+        whats = self._whats
+        return self.transitions[whats.index(what)] if what in whats else None
 
     @property
     def created(self) -> Transition:

@@ -25,7 +25,7 @@ lazily cleaned heaps, so a replay is linear-logarithmic in the set's steps.
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from operator import itemgetter
 
@@ -64,20 +64,37 @@ class Stretch:
     detail: str
     start: Transition  # the step at which the hold began
     end: Transition | None  # the step that released it; None when it never was
-    # Wall ns held for each cause, in the order the causes came (not Ready, then not Available).
-    spent: tuple[tuple[str, int], ...] = ()
+    # The causes in the order they came (not Ready, then not Available), and the wall ns held for
+    # each: two columns, the causes' tuple shared by every stretch with the same causes.
+    spent_causes: tuple[str, ...] = ()
+    spent_ns: tuple[int, ...] = ()
+
+    @property
+    def spent(self) -> tuple[tuple[str, int], ...]:
+        """Wall ns held for each cause, in the order the causes came."""
+        return tuple(zip(self.spent_causes, self.spent_ns, strict=True))
 
 
 @dataclass(frozen=True)
 class Replay:
-    """One StatefulSet incarnation's decisions, each from the rank it was first taken."""
+    """One StatefulSet incarnation's decisions, each from the rank it was first taken.
 
-    decisions: tuple[tuple[Transition, Decision], ...]
+    The decisions and the steps that took them are two columns: a (step, decision) pair for each
+    of a large set's million decisions would cost nearly as much as the decisions.
+    """
+
+    steps: tuple[Transition, ...]  # the step at which each decision was first taken
+    decided: tuple[Decision, ...]
     stretches: tuple[Stretch, ...]
 
     ranks: tuple[int, ...] = ()
     stretch_starts: tuple[int, ...] = ()
     stretch_ends: tuple[int, ...] = ()
+
+    @property
+    def decisions(self) -> tuple[tuple[Transition, Decision], ...]:
+        """Each decision with the step that first took it."""
+        return tuple(zip(self.steps, self.decided, strict=True))
 
     def overlapping(self, start: int, end: int) -> tuple[Stretch, ...]:
         """The stretches overlapping ranks [start, end). One hold is open at a time, so the
@@ -89,12 +106,12 @@ class Replay:
     def at(self, rank: int) -> Decision | None:
         """The decision in force just after `rank` (None before the first step)."""
         i = bisect_right(self.ranks, rank)
-        return self.decisions[i - 1][1] if i > 0 else None
+        return self.decided[i - 1] if i > 0 else None
 
     def between(self, start: int, end: int) -> Iterator[tuple[Transition, Decision]]:
         """The decisions first taken at ranks in [start, end)."""
         first, last = bisect_left(self.ranks, start), bisect_left(self.ranks, end)
-        yield from self.decisions[first:last]
+        yield from zip(self.steps[first:last], self.decided[first:last], strict=True)
 
 
 @dataclass(slots=True)
@@ -183,6 +200,13 @@ class _State:
     set_deleting: bool = False
     monotonic: bool = True
     observed: bool = True  # a status has observed the spec's generation
+    # One int object for each ordinal the decisions name: the heaps' arithmetic makes a new one
+    # at every step, and a large set keeps a million decisions.
+    ordinals: dict[int, int] = field(default_factory=dict)
+
+    def ordinal(self, ordinal: int) -> int:
+        """The one int object for `ordinal`, for a decision to keep."""
+        return self.ordinals.setdefault(ordinal, ordinal)
 
     def reindex(self, first: int, replicas: int, partition: int, revision: str | None) -> None:
         self.first, self.last = first, first + replicas - 1
@@ -255,13 +279,16 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     """
     steps = _steps(life, sts)
     state = _State(sts, _claims(life, sts))
-    decisions: list[tuple[Transition, Decision]] = []
+    taken: list[Transition] = []
+    decisions: list[Decision] = []
     stretches: list[Stretch] = []
     holding: list[_Open] = []
     key = None
     spec: SpecVersion = sts.specs[0]
     status: StatusVersion | None = None
     resync = True  # the spec or status in force changed: only then can _resync change the state
+    # One string for each sentence kept: a name's later incarnations repeat its earlier ones'.
+    said: dict[str, str] = {}
     for _, _, step, payload in steps:
         if step.received_wall_ns > state.now_ns:
             state.now_ns = step.received_wall_ns
@@ -279,14 +306,18 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
         decision = _decide(state)
         if (decision.state, decision.what) != key:
             key = (decision.state, decision.what)
-            decisions.append((step, decision))
+            if said.setdefault(decision.what, decision.what) is not decision.what:
+                decision = replace(decision, what=said[decision.what])
+            taken.append(step)
+            decisions.append(decision)
             _track(holding, stretches, step, decision)
     if holding:
         stretches.append(holding.pop().close(None, max(until_ns, state.now_ns)))
     return Replay(
+        tuple(taken),
         tuple(decisions),
         tuple(stretches),
-        tuple(s.rank for s, _ in decisions),
+        tuple(s.rank for s in taken),
         tuple(s.start.rank for s in stretches),
         tuple(s.end.rank if s.end is not None else 1 << 62 for s in stretches),
     )
@@ -419,7 +450,7 @@ def _held(state: _State, ordinal: int) -> Decision:
     key = (slot.terminating, slot.phase, slot.ready, state.min_ready, available, ordinal)
     if slot.held is None or slot.held[0] != key:
         problem = slot.problem(state.now_ns, state.min_ready) or ("", "")
-        slot.held = key, Decision("held", problem[1], slot.pod, problem[0], ordinal)
+        slot.held = key, Decision("held", problem[1], slot.pod, problem[0], state.ordinal(ordinal))
     return slot.held[1]
 
 
@@ -438,16 +469,19 @@ def _phase1(state: _State, monotonic: bool) -> Decision | None:
         claim = state.claim_terminating(low)
         if claim is not None:
             what = f"{name} cannot be created: its claim {claim.name} is being deleted"
-            return Decision("held", what, None, causes.CLAIM_TERMINATING, low)
-        return Decision("act", f"create {name}", None, "", low)
+            return Decision("held", what, None, causes.CLAIM_TERMINATING, state.ordinal(low))
+        return Decision("act", f"create {name}", None, "", state.ordinal(low))
     if is_terminal(slot) and not is_terminating(slot):
         name = f"{state.sts.name}-{low}"
-        return Decision("act", f"delete {name} ({str(slot.phase).capitalize()})", slot.pod, "", low)
+        what = f"delete {name} ({str(slot.phase).capitalize()})"
+        return Decision("act", what, slot.pod, "", state.ordinal(low))
     if monotonic:
         return _held(state, low)
     missing = state.low_absent.top(state.absent)
     if missing is not None:
-        return Decision("act", f"create {state.sts.name}-{missing}", None, "", missing)
+        return Decision(
+            "act", f"create {state.sts.name}-{missing}", None, "", state.ordinal(missing)
+        )
     return None
 
 
@@ -465,7 +499,7 @@ def _phase3(state: _State, monotonic: bool) -> Decision | None:
     unhealthy = monotonic and not slot.healthy(state.now_ns, state.min_ready)
     if unhealthy and _first_unavailable(state) != high:
         return _held(state, high)
-    return Decision("act", f"delete {slot.pod.name} (condemned)", slot.pod, "", high)
+    return Decision("act", f"delete {slot.pod.name} (condemned)", slot.pod, "", state.ordinal(high))
 
 
 def _first_unavailable(state: _State) -> int | None:
@@ -493,10 +527,15 @@ def _phase4(state: _State) -> Decision:
     ):
         return _held(state, bad) if bad in state.pods else Decision("waiting", "pods starting")
     if old is not None and not state.pods[old].terminating:
-        return Decision("act", f"replace {state.pods[old].pod.name}", state.pods[old].pod, "", old)
+        pod = state.pods[old].pod
+        return Decision("act", f"replace {pod.name}", pod, "", state.ordinal(old))
     if state.bad:
         return Decision("waiting", "pods not yet Running and Ready")
     return Decision("settled", "spec met")
+
+
+# The few distinct sequences of causes a stretch is held for, one tuple each.
+_CAUSES_HELD: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 @dataclass
@@ -520,8 +559,10 @@ class _Open:
         cause = max(self.spent, key=lambda c: self.spent[c])
         pod = self.decision.pod
         assert pod is not None
-        spent = tuple(self.spent.items())
-        return Stretch(pod, cause, self.details[cause], self.start, end, spent)
+        held = tuple(self.spent)
+        causes_held = _CAUSES_HELD.setdefault(held, held)
+        spent = tuple(self.spent.values())
+        return Stretch(pod, cause, self.details[cause], self.start, end, causes_held, spent)
 
 
 def _track(

@@ -40,10 +40,11 @@ def step(
     change: Change, ordering: Ordering, what: str, detail: str = "", api: Any = None
 ) -> Transition:
     """The transition `what` evidenced by `change`, ranked by `ordering`."""
-    # Interned: node names, reasons and second-precision timestamps recur across many pods.
+    # Interned: kinds (a phase lowered is a new string), node names, reasons and second-precision
+    # timestamps recur across many pods.
     api_time = intern(str(api)) if api else None
     return Transition(
-        what,
+        intern(what),
         change.id,
         change.resource_version,
         change.received_wall_ns,

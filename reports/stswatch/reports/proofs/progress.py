@@ -284,13 +284,13 @@ def _joined(
                 went_on = _went_on(ctx, whole, cut)
                 if went_on is not None:
                     meanwhile += _recreated_between(ctx, cut.rank, went_on.rank + 1, cutter)
-                    whole = replace(whole, end=went_on, spent=())
+                    whole = replace(whole, end=went_on, spent_causes=(), spent_ns=())
                 break
             later = stretches[k]
             if later.cause != whole.cause:
                 break
             meanwhile += _recreated_between(ctx, cut.rank, later.start.rank + 1)
-            whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end, ())
+            whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end)
             j = k + 1
         joined.append((whole, meanwhile, before))
         i = j
