@@ -134,7 +134,9 @@ def _spec_episodes(
         elif "replicas" in spec.changed:
             kind = "scale-up" if spec.replicas > previous.replicas else "scale-down"
             starts.append((spec, kind, previous.replicas, spec.replicas))
-        if "template_hash" in spec.changed or "partition" in spec.changed:
+        if {"template_hash", "partition", "update_strategy"} & set(spec.changed):
+            # A switch from OnDelete to RollingUpdate is an update of its own: the controller
+            # now replaces what OnDelete left behind, and promotes currentRevision when none is.
             kind = "ondelete-update" if spec.update_strategy == "OnDelete" else "rolling-update"
             starts.append((spec, kind, spec.replicas, spec.replicas))
     gone = next((t.rank for t in sts.transitions if t.what in ("terminating", "deleted")), end)
@@ -225,6 +227,11 @@ def _spec_summary(
         what = f"rollback to {back}" if back is not None else "template changed"
         return (
             f"{sts.name}: OnDelete update ({what}): pods take the update revision only when deleted"
+        )
+    if kind == "rolling-update" and not {"template_hash", "partition"} & set(spec.changed):
+        return (
+            f"{sts.name}: rolling update (update strategy changed to RollingUpdate, partition "
+            f"{spec.partition})"
         )
     if kind == "rolling-update":
         what = "template" if "template_hash" in spec.changed else "partition"

@@ -278,3 +278,14 @@ def test_a_step_before_min_ready_seconds_passed_fails(
     verdict = verdict_of(verify(load_recording(path, session)), proof, kind)
     assert verdict.outcome == "fail"
     assert broken in verdict.reason
+
+
+def test_a_switch_from_ondelete_to_rollingupdate_is_its_own_episode(tmp_path: Path) -> None:
+    # b46: every pod hand-replaced under OnDelete; status.currentRevision stayed (#73492) until
+    # a client switched the strategy (#1317) and the next status promoted it (#1318).
+    path = real_store(tmp_path, "cases8")
+    result = verify(load_recording(path, "b46-ondelete-never-promoted-orderedready"))
+    kinds = [(e.kind, e.summary) for e in result.episodes]
+    assert kinds[1][0] == "ondelete-update"
+    assert kinds[2] == ("rolling-update", "web: rolling update (update strategy changed to "
+                        "RollingUpdate, partition 0)")  # fmt: skip
