@@ -138,3 +138,47 @@ def test_a_scale_down_deletion_waits_for_available_pods(
     if outcome == "fail":
         assert verdict.reason.startswith("web-3 deletion began while in-range web-0 was Ready")
         assert "< minReadySeconds=30 (not Available)" in verdict.reason
+
+
+def _relabel(path: Path, uid: str, revision: str) -> None:
+    """Every row of pod `uid` (a prefix) at controller-revision-hash `revision`."""
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.metadata.labels.controller-revision-hash',"
+        " ?) WHERE kind = 'Pod' AND uid LIKE ?",
+        revision,
+        f"{uid}%",
+    )
+
+
+def test_a_pod_restored_at_the_update_revision_below_a_raised_partition_fails(
+    tmp_path: Path,
+) -> None:
+    # b62 edited: the new web-2 (uid 95a6f2…), created after the partition was raised 0→3 and
+    # read by the controller (observedGeneration 3 at #4998), carries the update revision: the
+    # e2e "Restoring Pods to the correct revision when they are deleted" fails.
+    path = real_store(tmp_path, "cases11")
+    _relabel(path, "95a6f2c9", "web-695d6f6c")
+    result = verify(load_recording(path, "b62-partition-raised-mid-delete-orderedready"))
+    verdict = verdict_of(result, "rolling-update", "rolling-update", 1)
+    assert verdict.outcome == "fail"
+    assert verdict.reason == (
+        "web-2 was created at revision web-695d6f6c, but newVersionedStatefulSetPod gives "
+        "ordinal 2 (below partition 3) the currentRevision web-67c9cbf9b4"
+    )
+
+
+def test_a_rollout_deleting_a_pod_already_updated_fails(tmp_path: Path) -> None:
+    # b56 edited: web-2 (uid 2d71ef…) at the update revision all its life; the rollout of
+    # partition 3→0 then deletes it (#3273, its SuccessfulDelete Event): the update walk deletes
+    # only pods not at updateRevision.
+    path = real_store(tmp_path, "cases11")
+    _relabel(path, "2d71ef09", "web-695d6f6c")
+    result = verify(load_recording(path, "b56-scale-up-under-partition-orderedready"))
+    verdict = verdict_of(result, "rolling-update", "rolling-update", 1)
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "the controller deleted web-2, already at the update revision web-695d6f6c: the update "
+        "walk deletes only pods not at updateRevision"
+    )
+    assert [e.change_id for e in verdict.evidence] == [3273]
