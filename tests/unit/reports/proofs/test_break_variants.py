@@ -182,3 +182,49 @@ def test_a_rollout_deleting_a_pod_already_updated_fails(tmp_path: Path) -> None:
         "walk deletes only pods not at updateRevision"
     )
     assert [e.change_id for e in verdict.evidence] == [3273]
+
+
+def test_a_pods_lost_deleted_is_a_silent_gap_not_a_ghost(tmp_path: Path) -> None:
+    # b42 edited: web-2's Pod rows #491..#503 lost (the old web-2's last update and DELETED, the
+    # new web-2's ADDED..Running) with no gap recorded. The new web-2 (first seen #504) proves
+    # the old one gone by then: the set had 3 pods when deleted, and the rollout's verdicts over
+    # that stretch cannot be decided.
+    session = "b42-orphan-mid-rollout-readopt-old-orderedready"
+    path = real_store(tmp_path, "cases8")
+    assert verify(load_recording(path, session)).gaps == ()  # the unedited one has none
+    rewrite(path, "DELETE FROM change WHERE kind = 'Pod' AND name = 'web-2' AND id BETWEEN 491 "
+                  "AND 503")  # fmt: skip
+    result = verify(load_recording(path, session))
+    (gap,) = result.gaps
+    assert gap.kind == "Pod"
+    assert gap.reason.startswith("rows missing without a gap record: web-2 (uid 9c03bb) has no "
+                                 "DELETED, but the next web-2 appears at #504")  # fmt: skip
+    deleted = next(e for e in result.episodes if e.kind == "statefulset-deleted")
+    assert "deleted with 3 pods" in deleted.summary
+    rollout = verdict_of(result, "rolling-update", "rolling-update")
+    assert (rollout.outcome, rollout.missing) == ("inconclusive", "silent")
+    assert "would have been pass" in rollout.reason
+    told = "\n".join(v.reason for v in result.verdicts)
+    assert "still present when the recording ended" not in told
+    assert "removed by the StatefulSet controller" not in told
+
+
+def test_adopted_revisions_kept_over_the_limit_are_counted(tmp_path: Path) -> None:
+    # b42 edited: the re-created set (uid dc6f8e…), which adopted the orphaned ControllerRevisions,
+    # given revisionHistoryLimit 0: truncateHistory would have deleted web-695d6f6c, no longer
+    # named by a pod or the status, yet it stays. The recording ends 4.6 s after the pods
+    # settled, before a sync must have come: not yet a failure, but counted (it was "none").
+    session = "b42-orphan-mid-rollout-readopt-old-orderedready"
+    path = real_store(tmp_path, "cases8")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.spec.revisionHistoryLimit', 0) "
+        "WHERE kind = 'StatefulSet' AND uid LIKE 'dc6f8ec6%'",
+    )
+    result = verify(load_recording(path, session))
+    verdict = verdict_of(result, "revision-history", "rolling-update", 1)
+    assert verdict.outcome == "inconclusive"
+    assert verdict.reason.endswith(
+        "before the controller's next sync could truncate the history (1 ControllerRevisions that "
+        "no pod or status names were kept (web-695d6f6c (revision 2)), over revisionHistoryLimit 0)"
+    )
