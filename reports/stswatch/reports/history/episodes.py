@@ -11,7 +11,7 @@ podManagementPolicy, which is immutable) and `statefulset-deleted` (the set itse
 garbage collector removes its pods, in no order).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from stswatch.reports.history.informer import CACHE_LAG_NS
@@ -21,6 +21,7 @@ from stswatch.reports.history.lifecycles import (
     ServiceIncarnation,
     SpecVersion,
     StatefulSetIncarnation,
+    StatusVersion,
 )
 from stswatch.reports.history.ordering import Ordering
 from stswatch.reports.history.transition import Transition
@@ -52,6 +53,8 @@ class Episode:
     to_replicas: int | None = None
     recreation: Recreation | None = None
     service: ServiceIncarnation | None = None
+    # Already under way when the recording began (its start is not recorded).
+    under_way: bool = False
 
     def contains(self, rank: int) -> bool:
         """True when `rank` falls inside the episode's window."""
@@ -66,7 +69,9 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
         if statefulset is not None and sts.name != statefulset:
             continue
         adopted = _adopted_at_creation(life, sts)
-        spec_episodes = _spec_episodes(sts, ordering=life.ordering, end=end, adopted=adopted)
+        spec_episodes = _spec_episodes(
+            sts, ordering=life.ordering, end=end, adopted=adopted, under_way=_under_way(life, sts)
+        )
         found.extend(spec_episodes)
         found.extend(_recreations(life, sts, spec_episodes, end=end))
         found.extend(_service_episodes(life, sts, end=end))
@@ -100,17 +105,43 @@ def _adopted_at_creation(life: Lifecycles, sts: StatefulSetIncarnation) -> list[
     ]
 
 
+def _under_way(life: Lifecycles, sts: StatefulSetIncarnation) -> StatusVersion | None:
+    """The first status of a set the recording found already there (first seen in the initial
+    list) when it shows a rolling update under way: RollingUpdate, currentRevision ≠
+    updateRevision, and a pod listed in range at or above the partition still at another
+    revision than updateRevision (updateStatefulSet has not reached it yet). A phased rollout
+    that reached its partition keeps currentRevision too, but leaves no such pod."""
+    if sts.first_observed != "list" or not sts.statuses:
+        return None
+    first, status = sts.specs[0], sts.statuses[0]
+    current, update = status.current_revision, status.update_revision
+    if first.update_strategy != "RollingUpdate" or not current or not update or current == update:
+        return None
+    lowest = first.start_ordinal + first.partition
+    for pods in life.pods_of(sts).values():
+        pod = pods[0]
+        if pod.first_observed != "list" or pod.ordinal is None or pod.revision is None:
+            continue
+        if lowest <= pod.ordinal < first.start_ordinal + first.replicas and pod.revision != update:
+            return status
+    return None
+
+
 def _spec_episodes(
     sts: StatefulSetIncarnation,
     *,
     ordering: Ordering,
     end: int,
     adopted: list[PodIncarnation] | None = None,
+    under_way: StatusVersion | None = None,
 ) -> list[Episode]:
     """The spec's episodes; a set created over pods it adopts starts from those pods: it scales
-    them up or down to its replicas, and updates those at another template's revision."""
+    them up or down to its replicas, and updates those at another template's revision. A set
+    found mid-rollout (`under_way`: its first status) starts with that rollout."""
     starts: list[tuple[SpecVersion, str, int, int]] = []
     first = sts.specs[0]
+    if under_way is not None:
+        starts.append((first, "rolling-update", first.replicas, first.replicas))
     if sts.first_observed != "list" and adopted:
         have = len(adopted)
         if first.replicas != have:
@@ -144,9 +175,15 @@ def _spec_episodes(
         what = _spec_summary(sts, spec, kind, before, after)
         if adopted and spec is first and sts.first_observed != "list":
             what = _adopting_summary(sts, spec, kind, before, after)
-        episodes.append(
-            Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
-        )
+        if under_way is not None and spec is first and kind == "rolling-update":
+            what = (
+                f"{sts.name}: rolling update under way when the recording began (updateRevision "
+                f"{under_way.update_revision} ≠ currentRevision {under_way.current_revision} at "
+                f"the first list, partition {spec.partition})"
+            )
+        mid = under_way is not None and spec is first and kind == "rolling-update"
+        episode = Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
+        episodes.append(replace(episode, under_way=mid) if mid else episode)
     return episodes
 
 

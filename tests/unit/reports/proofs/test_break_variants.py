@@ -228,3 +228,52 @@ def test_adopted_revisions_kept_over_the_limit_are_counted(tmp_path: Path) -> No
         "before the controller's next sync could truncate the history (1 ControllerRevisions that "
         "no pod or status names were kept (web-695d6f6c (revision 2)), over revisionHistoryLimit 0)"
     )
+
+
+def _starting_at(path: Path, session: str, first: int) -> None:
+    """Edit `session` as if the recorder began just before change `first`: each object's last
+    row before it kept as an initial-list ADDED received then, every earlier row removed."""
+    sid = f"(SELECT id FROM session WHERE name = '{session}')"
+    last = (
+        f"SELECT max(id) FROM change WHERE session_id = {sid} AND id < {first} GROUP BY kind, uid"
+    )
+    before = f"session_id = {sid} AND id < {first}"
+    rewrite(
+        path, f"DELETE FROM change WHERE {before} AND (id NOT IN ({last}) OR event = 'DELETED')"
+    )
+    rewrite(
+        path,
+        f"UPDATE change SET event = 'ADDED', observed = 'list', received_wall_ns = (SELECT "
+        f"received_wall_ns FROM change WHERE id = {first}) - 1000000 WHERE {before}",
+    )
+
+
+@pytest.mark.parametrize(("moved", "outcome"), [(False, "pass"), (True, "fail")])
+def test_a_recording_begun_mid_rollout_judges_that_rollout(
+    tmp_path: Path, moved: bool, outcome: str
+) -> None:
+    # b47 edited to begin at #1485: the first list shows currentRevision web-67c9cbf9b4 ≠
+    # updateRevision web-695d6f6c with web-2 already updated; the controller then replaces web-1
+    # and web-0. One rolling update under way, not two pod-recreated repairs. Moved: web-0's
+    # deletion (#1505) put before the new web-1 turned Ready (#1502, rv 3081).
+    session = "b47-minready-rollout-complete-early-orderedready"
+    path = real_store(tmp_path, "cases11")
+    _starting_at(path, session, 1485)
+    if moved:
+        move(path, 1505, 3078)
+    result = verify(load_recording(path, session))
+    assert [e.kind for e in result.episodes] == ["rolling-update"]
+    assert (
+        "rolling update under way when the recording began (updateRevision web-695d6f6c ≠ "
+        "currentRevision web-67c9cbf9b4 at the first list" in result.episodes[0].summary
+    )
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    assert verdict.outcome == outcome, verdict.reason
+    if moved:
+        assert verdict.reason == "web-0 was deleted while the replacement web-1 was not Ready"
+    else:
+        assert verdict.reason.startswith(
+            "the controller replaced from the highest ordinal down "
+            "to partition 0: web-1, web-0; completed 26.4 s after "
+            "the recording began (it began earlier, unseen)"
+        )
