@@ -53,7 +53,8 @@ class Episode:
     to_replicas: int | None = None
     recreation: Recreation | None = None
     service: ServiceIncarnation | None = None
-    # Already under way when the recording began (its start is not recorded).
+    # Already under way when the recording began (its start is not recorded): a rolling update
+    # or a scale-up the initial list caught midway.
     under_way: bool = False
 
     def contains(self, rank: int) -> bool:
@@ -70,7 +71,12 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
             continue
         adopted = _adopted_at_creation(life, sts)
         spec_episodes = _spec_episodes(
-            sts, ordering=life.ordering, end=end, adopted=adopted, under_way=_under_way(life, sts)
+            sts,
+            ordering=life.ordering,
+            end=end,
+            adopted=adopted,
+            under_way=_under_way(life, sts),
+            listed=_listed(life, sts),
         )
         found.extend(spec_episodes)
         found.extend(_recreations(life, sts, spec_episodes, end=end))
@@ -127,6 +133,26 @@ def _under_way(life: Lifecycles, sts: StatefulSetIncarnation) -> StatusVersion |
     return None
 
 
+def _listed(life: Lifecycles, sts: StatefulSetIncarnation) -> int | None:
+    """For a set the recording found already there with fewer pods than spec.replicas, the
+    count of its pods in the initial list when they are the lowest ordinals (start, start+1, …):
+    a scale-up under way (the monotonic walk creates the missing ones from the lowest up).
+    None otherwise."""
+    if sts.first_observed != "list" or not sts.statuses:
+        return None
+    first, status = sts.specs[0], sts.statuses[0]
+    if status.replicas is None or status.replicas >= first.replicas:
+        return None
+    listed = sorted(
+        pods[0].ordinal
+        for pods in life.pods_of(sts).values()
+        if pods[0].first_observed == "list" and pods[0].ordinal is not None
+    )
+    if listed != list(range(first.start_ordinal, first.start_ordinal + len(listed))):
+        return None
+    return len(listed) if len(listed) < first.replicas else None
+
+
 def _spec_episodes(
     sts: StatefulSetIncarnation,
     *,
@@ -134,12 +160,16 @@ def _spec_episodes(
     end: int,
     adopted: list[PodIncarnation] | None = None,
     under_way: StatusVersion | None = None,
+    listed: int | None = None,
 ) -> list[Episode]:
     """The spec's episodes; a set created over pods it adopts starts from those pods: it scales
     them up or down to its replicas, and updates those at another template's revision. A set
-    found mid-rollout (`under_way`: its first status) starts with that rollout."""
+    found mid-rollout (`under_way`: its first status) starts with that rollout, one found
+    mid-scale-up (`listed`: the pods it had) with that scale-up."""
     starts: list[tuple[SpecVersion, str, int, int]] = []
     first = sts.specs[0]
+    if listed is not None:
+        starts.append((first, "scale-up", listed, first.replicas))
     if under_way is not None:
         starts.append((first, "rolling-update", first.replicas, first.replicas))
     if sts.first_observed != "list" and adopted:
@@ -181,7 +211,15 @@ def _spec_episodes(
                 f"{under_way.update_revision} ≠ currentRevision {under_way.current_revision} at "
                 f"the first list, partition {spec.partition})"
             )
-        mid = under_way is not None and spec is first and kind == "rolling-update"
+        if listed is not None and spec is first and kind == "scale-up":
+            what = (
+                f"{sts.name}: scale-up {before}→{after} under way when the recording began "
+                f"({spec.pod_management_policy})"
+            )
+        mid = spec is first and (
+            (under_way is not None and kind == "rolling-update")
+            or (listed is not None and kind == "scale-up")
+        )
         episode = Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
         episodes.append(replace(episode, under_way=mid) if mid else episode)
     return episodes

@@ -277,3 +277,31 @@ def test_a_recording_begun_mid_rollout_judges_that_rollout(
             "to partition 0: web-1, web-0; completed 26.4 s after "
             "the recording began (it began earlier, unseen)"
         )
+
+
+@pytest.mark.parametrize(("moved", "outcome"), [(False, "pass"), (True, "fail")])
+def test_a_recording_begun_mid_scale_up_judges_that_scale_up(
+    tmp_path: Path, moved: bool, outcome: str
+) -> None:
+    # b59 edited to begin at web-7's ADDED (#3886): web-0..web-6 and the set (spec.replicas 14)
+    # in the first list. The creations of web-7..web-13 are a scale-up 7→14 under way, judged
+    # (they had no episode at all). Moved: web-9's ADDED (#3910) put before web-8 turned Ready
+    # (#3908, rv 7825): a creation the monotonic walk would not make.
+    session = "b59-event-spam-filter-rollout-orderedready"
+    path = real_store(tmp_path, "cases8")
+    _starting_at(path, session, 3886)
+    if moved:
+        move(path, 3910, 7822)
+    result = verify(load_recording(path, session))
+    first = result.episodes[0]
+    assert (first.kind, first.summary) == (
+        "scale-up",
+        "web: scale-up 7→14 under way when the recording began (OrderedReady)",
+    )
+    creation = verdict_of(result, "ordinal-creation", "scale-up")
+    assert creation.reason.startswith("created in ascending ordinal order: web-7, web-8, web-9, "
+                                      "web-10, web-11, web-12, web-13")  # fmt: skip
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up")
+    assert gating.outcome == outcome, gating.reason
+    if moved:
+        assert "web-9 was created while web-8 was" in gating.reason
