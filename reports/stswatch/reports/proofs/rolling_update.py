@@ -244,20 +244,23 @@ def _updated_deleted(ctx: ProofContext, created: list[PodIncarnation]) -> Verdic
     with `getPodRevision(pod) != updateRevision.Name` (updateStatefulSet; the e2e suite's
     assertUpdateInvariants), and processReplica only terminal ones."""
     sts = ctx.episode.statefulset
-    ordinals = sorted(ctx.slots)
-    at_start = (ctx.alive(o, ctx.episode.start_rank) for o in ordinals)
+    updates = {s.update_revision for s in sts.statuses if s.update_revision}
+    at_start = (ctx.alive(o, ctx.episode.start_rank) for o in ctx.slots)
     for pod in {p.uid: p for p in (*at_start, *created) if p is not None}.values():
+        if pod.revision not in updates or pod.ordinal is None:
+            continue  # at no update revision ever: a replacement the walk may make
         deletion = began(pod)
-        if deletion is None or pod.ordinal is None or not ctx.episode.contains(deletion.rank):
+        if deletion is None or not ctx.episode.contains(deletion.rank):
             continue
         spec = sts.spec_at(deletion.rank)
         around = (sts.status_at(deletion.rank), sts.status_after(deletion.rank))
         status = next((s for s in around if _read(s, spec.generation)), None)
         target = status.update_revision if status is not None else None
         in_range = spec.start_ordinal <= pod.ordinal < spec.start_ordinal + spec.replicas
-        terminal = pod.last_before(deletion.rank + 1, (FAILED, SUCCEEDED)) is not None
-        if target is None or pod.revision != target or not in_range or terminal:
+        if target is None or pod.revision != target or not in_range:
             continue
+        if pod.last_before(deletion.rank + 1, (FAILED, SUCCEEDED)) is not None:
+            continue  # processReplica deletes a Failed or Succeeded pod to recreate it
         if _deleted_by(ctx, pod) != causes.BY_CONTROLLER:
             continue
         reason = (
