@@ -137,7 +137,7 @@ def _listed(life: Lifecycles, sts: StatefulSetIncarnation) -> int | None:
     """For a set the recording found already there with fewer pods than spec.replicas, the
     count of its pods in the initial list when they are the lowest ordinals (start, start+1, …):
     a scale-up under way (the monotonic walk creates the missing ones from the lowest up).
-    None otherwise."""
+    None otherwise, and when none was listed (nothing shows the set's pods were recorded)."""
     if sts.first_observed != "list" or not sts.statuses:
         return None
     first, status = sts.specs[0], sts.statuses[0]
@@ -150,7 +150,7 @@ def _listed(life: Lifecycles, sts: StatefulSetIncarnation) -> int | None:
     )
     if listed != list(range(first.start_ordinal, first.start_ordinal + len(listed))):
         return None
-    return len(listed) if len(listed) < first.replicas else None
+    return len(listed) if 0 < len(listed) < first.replicas else None
 
 
 def _spec_episodes(
