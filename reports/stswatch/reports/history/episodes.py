@@ -21,6 +21,7 @@ from stswatch.reports.history.lifecycles import (
     ServiceIncarnation,
     SpecVersion,
     StatefulSetIncarnation,
+    StatusVersion,
 )
 from stswatch.reports.history.ordering import Ordering
 from stswatch.reports.history.transition import Transition
@@ -55,6 +56,9 @@ class Episode:
     # A scale-up a template change overtook without touching replicas: the rank that change's
     # episode began at (this one outlasts it until its new pods were Ready), else None.
     outlasts: int | None = None
+    # Already under way when the recording began (its start is not recorded): a rolling update
+    # or a scale-up the initial list caught midway.
+    under_way: bool = False
 
     def contains(self, rank: int) -> bool:
         """True when `rank` falls inside the episode's window."""
@@ -69,7 +73,14 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
         if statefulset is not None and sts.name != statefulset:
             continue
         adopted = _adopted_at_creation(life, sts)
-        spec_episodes = _spec_episodes(sts, ordering=life.ordering, end=end, adopted=adopted)
+        spec_episodes = _spec_episodes(
+            sts,
+            ordering=life.ordering,
+            end=end,
+            adopted=adopted,
+            under_way=_under_way(life, sts),
+            listed=_listed(life, sts),
+        )
         found.extend(_outlasting(life, sts, spec_episodes))
         found.extend(_recreations(life, sts, spec_episodes, end=end))
         found.extend(_service_episodes(life, sts, end=end))
@@ -103,17 +114,67 @@ def _adopted_at_creation(life: Lifecycles, sts: StatefulSetIncarnation) -> list[
     ]
 
 
+def _under_way(life: Lifecycles, sts: StatefulSetIncarnation) -> StatusVersion | None:
+    """The first status of a set the recording found already there (first seen in the initial
+    list) when it shows a rolling update under way: RollingUpdate, currentRevision ≠
+    updateRevision, and a pod listed in range at or above the partition still at another
+    revision than updateRevision (updateStatefulSet has not reached it yet). A phased rollout
+    that reached its partition keeps currentRevision too, but leaves no such pod."""
+    if sts.first_observed != "list" or not sts.statuses:
+        return None
+    first, status = sts.specs[0], sts.statuses[0]
+    current, update = status.current_revision, status.update_revision
+    if first.update_strategy != "RollingUpdate" or not current or not update or current == update:
+        return None
+    lowest = first.start_ordinal + first.partition
+    for pods in life.pods_of(sts).values():
+        pod = pods[0]
+        if pod.first_observed != "list" or pod.ordinal is None or pod.revision is None:
+            continue
+        if lowest <= pod.ordinal < first.start_ordinal + first.replicas and pod.revision != update:
+            return status
+    return None
+
+
+def _listed(life: Lifecycles, sts: StatefulSetIncarnation) -> int | None:
+    """For a set the recording found already there with fewer pods than spec.replicas, the
+    count of its pods in the initial list when they are the lowest ordinals (start, start+1, …):
+    a scale-up under way (the monotonic walk creates the missing ones from the lowest up).
+    None otherwise, and when none was listed (nothing shows the set's pods were recorded)."""
+    if sts.first_observed != "list" or not sts.statuses:
+        return None
+    first, status = sts.specs[0], sts.statuses[0]
+    if status.replicas is None or status.replicas >= first.replicas:
+        return None
+    listed = sorted(
+        pods[0].ordinal
+        for pods in life.pods_of(sts).values()
+        if pods[0].first_observed == "list" and pods[0].ordinal is not None
+    )
+    if listed != list(range(first.start_ordinal, first.start_ordinal + len(listed))):
+        return None
+    return len(listed) if 0 < len(listed) < first.replicas else None
+
+
 def _spec_episodes(
     sts: StatefulSetIncarnation,
     *,
     ordering: Ordering,
     end: int,
     adopted: list[PodIncarnation] | None = None,
+    under_way: StatusVersion | None = None,
+    listed: int | None = None,
 ) -> list[Episode]:
     """The spec's episodes; a set created over pods it adopts starts from those pods: it scales
-    them up or down to its replicas, and updates those at another template's revision."""
+    them up or down to its replicas, and updates those at another template's revision. A set
+    found mid-rollout (`under_way`: its first status) starts with that rollout, one found
+    mid-scale-up (`listed`: the pods it had) with that scale-up."""
     starts: list[tuple[SpecVersion, str, int, int]] = []
     first = sts.specs[0]
+    if listed is not None:
+        starts.append((first, "scale-up", listed, first.replicas))
+    if under_way is not None:
+        starts.append((first, "rolling-update", first.replicas, first.replicas))
     if sts.first_observed != "list" and adopted:
         have = len(adopted)
         if first.replicas != have:
@@ -149,9 +210,23 @@ def _spec_episodes(
         what = _spec_summary(sts, spec, kind, before, after)
         if adopted and spec is first and sts.first_observed != "list":
             what = _adopting_summary(sts, spec, kind, before, after)
-        episodes.append(
-            Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
+        if under_way is not None and spec is first and kind == "rolling-update":
+            what = (
+                f"{sts.name}: rolling update under way when the recording began (updateRevision "
+                f"{under_way.update_revision} ≠ currentRevision {under_way.current_revision} at "
+                f"the first list, partition {spec.partition})"
+            )
+        if listed is not None and spec is first and kind == "scale-up":
+            what = (
+                f"{sts.name}: scale-up {before}→{after} under way when the recording began "
+                f"({spec.pod_management_policy})"
+            )
+        mid = spec is first and (
+            (under_way is not None and kind == "rolling-update")
+            or (listed is not None and kind == "scale-up")
         )
+        episode = Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
+        episodes.append(replace(episode, under_way=mid) if mid else episode)
     return episodes
 
 

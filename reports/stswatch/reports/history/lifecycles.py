@@ -29,7 +29,7 @@ The model, for readers of these types (proofs, timeline, HTML):
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from sys import intern
 from typing import Any
@@ -52,9 +52,10 @@ from stswatch.reports.history.transition import (
     plain_steps,
     step,
 )
-from stswatch.reports.recording import Change, ChangeTable, Recording
+from stswatch.reports.recording import Change, ChangeTable, Gap, Recording
 
 __all__ = [
+    "SILENT_GAP",
     "DnsObservation",
     "Lifecycles",
     "PodIncarnation",
@@ -182,6 +183,8 @@ class Lifecycles:
     revisions_by_owner: dict[str, tuple[RevisionIncarnation, ...]] = field(
         default_factory=dict, repr=False
     )
+    # Windows where Pod rows are missing though no gap was recorded (`_close_ghosts`).
+    silent_gaps: tuple[Gap, ...] = ()
 
     def revisions_of(self, sts: "StatefulSetIncarnation") -> tuple[RevisionIncarnation, ...]:
         """The ControllerRevisions one StatefulSet incarnation owned, oldest first."""
@@ -272,11 +275,13 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
         elif isinstance(one, ServiceIncarnation):
             services.append(one)
         elif isinstance(one, RevisionIncarnation):
-            if one.owner_uid is not None:
-                revisions.setdefault(one.owner_uid, []).append(one)
+            for owner in one.owners or ((one.owner_uid,) if one.owner_uid else ()):
+                revisions.setdefault(owner, []).append(one)
         elif isinstance(one, list):
             dns.extend(one)
     dns.sort(key=lambda d: d.rank)
+    last_rows = {uid: changes[-1] for (kind, uid), changes in by_uid.items() if kind == "Pod"}
+    pods, silent = _close_ghosts(pods, last_rows, recording.gaps)
     return Lifecycles(
         ordering=ordering,
         pods=tuple(pods),
@@ -293,7 +298,70 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
             uid: tuple(sorted(found, key=lambda r: r.created.rank))
             for uid, found in revisions.items()
         },
+        silent_gaps=silent,
     )
+
+
+# How a silent gap's reason begins (the proofs tell it from a recorded gap by it).
+SILENT_GAP = "rows missing without a gap record"
+
+
+def _close_ghosts(
+    pods: list[PodIncarnation], last_rows: dict[str, Change], recorded: Sequence[Gap]
+) -> tuple[list[PodIncarnation], tuple[Gap, ...]]:
+    """Pods whose DELETED was never recorded, closed where the next pod of their name appears.
+
+    A namespace never holds two pods of one name, so the next incarnation's first row proves the
+    earlier one gone by then. The earlier one ends there ("deleted", detail "not recorded"), and
+    unless a recorded Pod gap already covers it, the stretch from its last row to that first row
+    is a silent gap: rows are missing that no gap record tells.
+    """
+    latest: dict[tuple[str, str], int] = {}
+    closed: dict[int, PodIncarnation] = {}
+    silent: list[Gap] = []
+    next_id = max((g.id for g in recorded), default=0) + 1
+    pod_gaps = [(g.from_wall_ns, g.to_wall_ns) for g in recorded if g.kind == "Pod"]
+    for i, pod in enumerate(pods):
+        key = (pod.namespace, pod.name)
+        before = latest.get(key)
+        latest[key] = i
+        if before is None:
+            continue
+        old = closed.get(before, pods[before])
+        if old.deleted is not None or old.created.rank >= pod.created.rank:
+            continue
+        seen = pod.created
+        end = Transition(
+            "deleted",
+            seen.change_id,
+            seen.resource_version,
+            seen.received_wall_ns,
+            seen.rank,
+            "not recorded",
+        )
+        closed[before] = replace(old, transitions=(*old.transitions, end))
+        last = last_rows[old.uid]
+        if any(a <= seen.received_wall_ns and b >= last.received_wall_ns for a, b in pod_gaps):
+            continue
+        reason = (
+            f"{SILENT_GAP}: {old.name} (uid {old.uid[:6]}) has no DELETED, "
+            f"but the next {pod.name} appears at #{seen.change_id} (a namespace holds one pod of "
+            "a name)"
+        )
+        silent.append(
+            Gap(
+                next_id,
+                last.run_id,
+                "Pod",
+                reason,
+                last.resource_version,
+                seen.resource_version,
+                last.received_wall_ns,
+                seen.received_wall_ns,
+            )
+        )
+        next_id += 1
+    return [closed.get(i, p) for i, p in enumerate(pods)], tuple(silent)
 
 
 def _group_sets(

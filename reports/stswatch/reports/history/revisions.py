@@ -27,11 +27,25 @@ class RevisionIncarnation:
     revision: int  # its `revision` as last seen (bumped when a rollback reuses it)
     created: Transition
     deleted: Transition | None
+    # Every StatefulSet uid whose controller ownerReference it carried, in order: one set that
+    # created it, then any that adopted it after an orphaning delete (ClaimControllerRevisions).
+    owners: tuple[str, ...] = ()
+    # (rank, `revision`) at each change of its number, oldest first (a rollback bumps it).
+    numbers: tuple[tuple[int, int], ...] = ()
 
     def alive_at(self, rank: int) -> bool:
         """True when the revision existed at `rank`."""
         gone = self.deleted
         return self.created.rank <= rank and (gone is None or gone.rank > rank)
+
+    def revision_at(self, rank: int) -> int:
+        """Its `revision` as of `rank` (the first one seen before it was created)."""
+        found = self.numbers[0][1] if self.numbers else self.revision
+        for at, number in self.numbers:
+            if at > rank:
+                break
+            found = number
+        return found
 
 
 def build_revision(history: list[Change], ordering: Ordering) -> RevisionIncarnation:
@@ -41,6 +55,16 @@ def build_revision(history: list[Change], ordering: Ordering) -> RevisionIncarna
     owner = o.owner_statefulset(obj) or o.owner_statefulset(first.object)
     number = o.integer(obj.get("revision"))
     deleted = step(last, ordering, "deleted") if last.event == "DELETED" else None
+    owners: list[str] = []
+    numbers: list[tuple[int, int]] = []
+    for change in history:
+        each = change.object
+        controller = o.owner_statefulset(each)
+        if controller is not None and controller[1] not in owners:
+            owners.append(controller[1])
+        value = o.integer(each.get("revision"))
+        if value is not None and (not numbers or numbers[-1][1] != value):
+            numbers.append((ordering.rank[change.id], value))
     return RevisionIncarnation(
         namespace=first.namespace or "",
         name=first.name,
@@ -49,4 +73,6 @@ def build_revision(history: list[Change], ordering: Ordering) -> RevisionIncarna
         revision=number if number is not None else 0,
         created=step(first, ordering, "created", first.observed),
         deleted=deleted,
+        owners=tuple(owners),
+        numbers=tuple(numbers),
     )

@@ -11,6 +11,7 @@ from stswatch.reports.history.episodes import UPDATE_KINDS, Episode, Recreation
 from stswatch.reports.history.first_unhealthy import lowest_unhealthy
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import (
+    SILENT_GAP,
     Lifecycles,
     PodIncarnation,
     StatefulSetIncarnation,
@@ -478,6 +479,8 @@ def overlapping_gap(ctx: ProofContext, verdict: Verdict, *, kinds: Iterable[str]
 
 # How a continuous recorder's retention names the history it deleted (stswatch.record.flight).
 RETENTION = "retention:"
+# The reason of a gap no record tells (`stswatch.reports.history.lifecycles` finds it).
+SILENT = SILENT_GAP
 
 
 def with_gaps(
@@ -500,6 +503,13 @@ def with_gaps(
         verdict.basis,
         verdict.evidence,
         gap,
-        "retention" if gap.reason.startswith(RETENTION) else "gap",
+        _gap_cause(gap.reason),
         verdict.marks,
     )
+
+
+def _gap_cause(reason: str) -> str:
+    """The `missing` word of a gap's reason: retention, a silent gap, or a recorded one."""
+    if reason.startswith(RETENTION):
+        return "retention"
+    return "silent" if reason.startswith(SILENT) else "gap"

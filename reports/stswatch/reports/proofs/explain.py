@@ -1,11 +1,14 @@
 """Sentences every renderer shares: why a verdict is inconclusive, and what held an episode.
 
 `verify`'s text and JUnit, the text timeline and the HTML report say these things the same way,
-so they are worded once here. A verdict is inconclusive for one of seven causes (its `missing`):
+so they are worded once here. A verdict is inconclusive for one of eight causes (its `missing`):
 
 - "gap": its evidence window overlaps a recorded gap of a kind it depends on (`Verdict.gap`);
 - "retention": that gap is history a continuous recorder's retention deleted (its reason begins
   `retention:`; docs/flight.md), so the evidence is gone for good;
+- "silent": that gap was found, not recorded: rows are missing with no gap record (a pod's
+  DELETED never recorded, proved by the next pod of its name; its reason begins
+  `rows missing without a gap record`);
 - "recording-end": the recording ended, or is still live, within the settle window after the
   change, so the evidence could still arrive;
 - "not-recorded": the kind of object it needs was never recorded in this session;
@@ -28,6 +31,9 @@ CAUSES: dict[str, str] = {
     "verdict depends on may be missing from that stretch",
     "retention": "retention: the gap is history the continuous recorder deleted (--retain, "
     "--max-size: docs/flight.md), so changes the verdict depends on are gone",
+    "silent": "a silent gap: rows are missing that no gap record tells (a pod's DELETED was never "
+    "recorded, though the next pod of its name proves it gone: a namespace holds one pod of a "
+    "name)",
     "recording-end": "the end of the recording: it ended (or is still live) within the settle "
     "window after the change, so the evidence could still have arrived",
     "not-recorded": "never recorded: this session holds no change of the kind the verdict needs",
@@ -55,6 +61,9 @@ def missing_cause(verdict: Verdict) -> str:
 def why_inconclusive(verdict: Verdict) -> str:
     """One sentence naming this verdict's cause (and its gap), for beside its reason."""
     cause = missing_cause(verdict)
+    if cause == "silent" and verdict.gap is not None:
+        gap = verdict.gap
+        return f"inconclusive: its evidence window overlaps silent gap #{gap.gap_id} ({gap.reason})"
     if cause in ("gap", "retention") and verdict.gap is not None:
         gap = verdict.gap
         return (

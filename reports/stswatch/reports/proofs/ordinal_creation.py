@@ -9,7 +9,7 @@ creates at most one missing pod per sync (`processReplica`); the revision comes 
 
 from itertools import pairwise
 
-from stswatch.reports.history.lifecycles import PodIncarnation
+from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
 from stswatch.reports.proofs import identity, revision
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
@@ -77,9 +77,37 @@ def _recreated(ctx: ProofContext, pod: PodIncarnation) -> Verdict | None:
         return ctx.verdict(PROOF, "fail", revision.refused(found, partition), cited)
     reason = f"{pod.name} was created again at revision {pod.revision}, the {found.field} "
     reason += f"newVersionedStatefulSetPod gives ordinal {pod.ordinal}"
+    old = ctx.episode.recreation.old if ctx.episode.recreation is not None else None
+    reason += _partition_moved(sts, old, pod, found.field)
     if found.promoted is not None:
         reason += revision.clause([found]).split(":", 1)[1]
     return ctx.verdict(PROOF, "pass", reason, cited + _promotion(ctx, [found]))
+
+
+def _partition_moved(
+    sts: StatefulSetIncarnation, old: PodIncarnation | None, pod: PodIncarnation, field: str
+) -> str:
+    """Below the partition, the partition that puts it there; and when the partition moved while
+    the pod was away (between its predecessor's deletion and its creation), where it moved: the
+    e2e "Restoring Pods to the correct revision when they are deleted" case."""
+    spec = sts.spec_at(pod.created.rank)
+    if field != "currentRevision" or spec.update_strategy != "RollingUpdate":
+        return ""
+    text = f" (below partition {spec.partition})"
+    gone = old.terminating or old.deleted if old is not None else None
+    if gone is None:
+        return text
+    before = sts.spec_at(gone.rank)
+    if before.partition == spec.partition:
+        return text
+    moved = next(
+        (s for s in sts.specs if s.rank > gone.rank and s.partition == spec.partition), spec
+    )
+    way = "raised" if spec.partition > before.partition else "lowered"
+    return (
+        f" (below partition {spec.partition}, {way} from {before.partition} at change "
+        f"#{moved.change_id} while {pod.name} was away)"
+    )
 
 
 def _promotion(ctx: ProofContext, judged: list[revision.CreatedAt]) -> list[Evidence]:

@@ -79,6 +79,8 @@ def _progress(ctx: ProofContext) -> Progress:
         holds = tuple(h for h in holds if h.from_wall_ns < settled)
         took = (settled - _start_ns(ctx)) / 1e9
         text = f"completed within the episode in {took:.1f} s" + outlasts
+        if episode.under_way:
+            text = f"completed {took:.1f} s after the recording began (it began earlier, unseen)"
         text += _early(ctx, settled) + failed
         return Progress("completed", text + _holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)

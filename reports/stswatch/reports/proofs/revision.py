@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
-from stswatch.reports.history.statefulsets import StatusVersion
+from stswatch.reports.history.statefulsets import SpecVersion, StatusVersion
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | 
     specs = [sts.spec_at(rank)]
     previous = sts.spec_at(specs[0].rank - 1)
     lag = pod.created.received_wall_ns - specs[0].received_wall_ns
-    if previous is not specs[0] and lag <= CACHE_LAG_NS:
+    if previous is not specs[0] and lag <= CACHE_LAG_NS and not _seen(sts, specs[0], rank):
         specs.append(previous)  # the creating sync may have read the set before this change
     sides = {
         spec.update_strategy == "RollingUpdate"
@@ -62,6 +62,20 @@ def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | 
         promoted = _promotion(sts, rank, pod.revision)
     field = " or ".join(sorted("currentRevision" if b else "updateRevision" for b in sides))
     return CreatedAt(pod, field, allowed, promoted)
+
+
+def _seen(sts: StatefulSetIncarnation, spec: SpecVersion, rank: int) -> bool:
+    """Whether a sync had read `spec` before `rank`: a status recorded between them reports its
+    generation as observedGeneration (`updateStatefulSetStatus` writes the generation the sync
+    read, and the informer never goes back to an older one)."""
+    status = sts.status_at(rank)
+    return (
+        status is not None
+        and status.rank >= spec.rank
+        and spec.generation is not None
+        and status.observed_generation is not None
+        and status.observed_generation >= spec.generation
+    )
 
 
 def refused(found: CreatedAt, partition: int) -> str:

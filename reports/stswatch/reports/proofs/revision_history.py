@@ -48,18 +48,19 @@ def decide(ctx: ProofContext) -> Verdict | None:
     cited += [ctx.cite(r.deleted.change_id, f"{r.name} deleted") for r in deleted if r.deleted]
     limit = spec.revision_history_limit
     if len(history) <= limit:
-        kept = ", ".join(_named(r) for r in history) or "none"
+        kept = ", ".join(_named(r, at) for r in history) or "none"
         anew = _made_anew(revisions, alive, episode.start_rank)
         gone = ", ".join(_named(r) for r in deleted)
+        named = ", ".join(_named(r, at) for r in alive if r.name in live)
         reason = (
-            f"live: {', '.join(_named(r) for r in alive if r.name in live) or 'none recorded'}; "
+            f"live: {named or 'none recorded'}; "
             f"kept as history: {kept} ({len(history)} of revisionHistoryLimit {limit})"
             + (f"; deleted: {gone}" if gone else "")
             + " (truncateHistory)"
             + anew
         )
         return ctx.verdict(PROOF, "pass", reason, cited)
-    extra = ", ".join(_named(r) for r in history)
+    extra = ", ".join(_named(r, at) for r in history)
     wrong = (
         f"{len(history)} ControllerRevisions that no pod or status names were kept ({extra}), "
         f"over revisionHistoryLimit {limit}"
@@ -95,5 +96,7 @@ def _made_anew(
     return "; " + "; ".join(notes) if notes else ""
 
 
-def _named(revision: RevisionIncarnation) -> str:
-    return f"{revision.name} (revision {revision.revision})"
+def _named(revision: RevisionIncarnation, at: int | None = None) -> str:
+    """Its name and `revision`, as of `at` when given (a rollback bumps the number later)."""
+    number = revision.revision if at is None else revision.revision_at(at)
+    return f"{revision.name} (revision {number})"

@@ -24,7 +24,8 @@ from stswatch.reports.history.attribution import SPAM_FILTER, Actor
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_time
-from stswatch.reports.history.pod_rules import max_unavailable
+from stswatch.reports.history.pod_rules import FAILED, SUCCEEDED, max_unavailable
+from stswatch.reports.history.statefulsets import StatusVersion
 from stswatch.reports.proofs import identity, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import ProofContext, health
@@ -62,7 +63,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         reason += "when deleted" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
     created = ctx.created_in_window()
-    wrong = _wrong_revision(ctx, created)
+    wrong = _wrong_revision(ctx, created) or _updated_deleted(ctx, created)
     if wrong is not None:
         return wrong
     if not replaced:
@@ -235,6 +236,50 @@ def _wrong_revision(ctx: ProofContext, created: list[PodIncarnation]) -> Verdict
         cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
         return ctx.verdict(PROOF, "fail", revisions.refused(found, partition), cited)
     return None
+
+
+def _updated_deleted(ctx: ProofContext, created: list[PodIncarnation]) -> Verdict | None:
+    """A pod already at the update revision whose deletion the controller began in the window,
+    though it was in range and neither Failed nor Succeeded: the update walk deletes only pods
+    with `getPodRevision(pod) != updateRevision.Name` (updateStatefulSet; the e2e suite's
+    assertUpdateInvariants), and processReplica only terminal ones."""
+    sts = ctx.episode.statefulset
+    updates = {s.update_revision for s in sts.statuses if s.update_revision}
+    at_start = (ctx.alive(o, ctx.episode.start_rank) for o in ctx.slots)
+    for pod in {p.uid: p for p in (*at_start, *created) if p is not None}.values():
+        if pod.revision not in updates or pod.ordinal is None:
+            continue  # at no update revision ever: a replacement the walk may make
+        deletion = began(pod)
+        if deletion is None or not ctx.episode.contains(deletion.rank):
+            continue
+        spec = sts.spec_at(deletion.rank)
+        around = (sts.status_at(deletion.rank), sts.status_after(deletion.rank))
+        status = next((s for s in around if _read(s, spec.generation)), None)
+        target = status.update_revision if status is not None else None
+        in_range = spec.start_ordinal <= pod.ordinal < spec.start_ordinal + spec.replicas
+        if target is None or pod.revision != target or not in_range:
+            continue
+        if pod.last_before(deletion.rank + 1, (FAILED, SUCCEEDED)) is not None:
+            continue  # processReplica deletes a Failed or Succeeded pod to recreate it
+        if _deleted_by(ctx, pod) != causes.BY_CONTROLLER:
+            continue
+        reason = (
+            f"the controller deleted {pod.name}, already at the update revision {target}: the "
+            "update walk deletes only pods not at updateRevision (updateStatefulSet; "
+            "assertUpdateInvariants)"
+        )
+        cited = [ctx.cite_step(pod, deletion, f"{pod.name} ({pod.revision}) deletion began")]
+        return ctx.verdict(PROOF, "fail", reason, cited)
+    return None
+
+
+def _read(status: StatusVersion | None, generation: int | None) -> bool:
+    """Whether `status` was written by a sync that had read the spec of `generation` (so its
+    updateRevision is the one the deleting sync had: the last status before the deletion, or
+    the one that sync wrote just after it)."""
+    if status is None or generation is None or status.observed_generation is None:
+        return False
+    return status.observed_generation == generation
 
 
 def _left_behind(

@@ -82,7 +82,8 @@ class Verdict:
     evidence: tuple[Evidence, ...] = ()
     gap: GapRef | None = None
     # For an inconclusive verdict, why its evidence is missing: "gap" (a recorded gap, `gap`
-    # names it; "retention" when that gap is history retention deleted), "recording-end" (the
+    # names it; "retention" when that gap is history retention deleted; "silent" when it is rows
+    # missing that no gap record tells), "recording-end" (the
     # recording ended, or is still live, within the settle window after the change, so the
     # evidence could still arrive), "not-recorded" (the kind was never recorded in this
     # session), "changed-again" (a settle-time judgment whose set changed again before the

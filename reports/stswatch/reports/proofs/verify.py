@@ -110,18 +110,17 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
         if e.recreation is not None:
             uid = e.recreation.new.uid
             recreated_in[uid] = (*recreated_in.get(uid, ()), e)
+    gaps_of = (*recording.gaps, *life.silent_gaps)
     results = []
     for index, episode in enumerate(episodes, start=1):
         uid = episode.statefulset.uid
         ctx = ProofContext(
-            episode, life, changes, recording.gaps, recreated_in, indexes[uid], kinds,
+            episode, life, changes, gaps_of, recreated_in, indexes[uid], kinds,
             replays[uid], actors, end_ns, ids_by_rank, execs=execs,
             server_version=recording.server_version,
         )  # fmt: skip
         results.append(_result(index, ctx, _decide_all(ctx, recording.window)))
-    gaps = tuple(
-        GapRef(g.id, g.kind, g.reason, g.from_wall_ns, g.to_wall_ns) for g in recording.gaps
-    )
+    gaps = tuple(GapRef(g.id, g.kind, g.reason, g.from_wall_ns, g.to_wall_ns) for g in gaps_of)
     return VerifyResult(
         session=recording.name,
         server_version=recording.server_version,

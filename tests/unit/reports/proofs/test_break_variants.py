@@ -289,3 +289,170 @@ def test_a_switch_from_ondelete_to_rollingupdate_is_its_own_episode(tmp_path: Pa
     assert kinds[1][0] == "ondelete-update"
     assert kinds[2] == ("rolling-update", "web: rolling update (update strategy changed to "
                         "RollingUpdate, partition 0)")  # fmt: skip
+
+
+def _relabel(path: Path, uid: str, revision: str) -> None:
+    """Every row of pod `uid` (a prefix) at controller-revision-hash `revision`."""
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.metadata.labels.controller-revision-hash',"
+        " ?) WHERE kind = 'Pod' AND uid LIKE ?",
+        revision,
+        f"{uid}%",
+    )
+
+
+def test_a_pod_restored_at_the_update_revision_below_a_raised_partition_fails(
+    tmp_path: Path,
+) -> None:
+    # b62 edited: the new web-2 (uid 95a6f2…), created after the partition was raised 0→3 and
+    # read by the controller (observedGeneration 3 at #4998), carries the update revision: the
+    # e2e "Restoring Pods to the correct revision when they are deleted" fails.
+    path = real_store(tmp_path, "cases11")
+    _relabel(path, "95a6f2c9", "web-695d6f6c")
+    result = verify(load_recording(path, "b62-partition-raised-mid-delete-orderedready"))
+    verdict = verdict_of(result, "rolling-update", "rolling-update", 1)
+    assert verdict.outcome == "fail"
+    assert verdict.reason == (
+        "web-2 was created at revision web-695d6f6c, but newVersionedStatefulSetPod gives "
+        "ordinal 2 (below partition 3) the currentRevision web-67c9cbf9b4"
+    )
+
+
+def test_a_rollout_deleting_a_pod_already_updated_fails(tmp_path: Path) -> None:
+    # b56 edited: web-2 (uid 2d71ef…) at the update revision all its life; the rollout of
+    # partition 3→0 then deletes it (#3273, its SuccessfulDelete Event): the update walk deletes
+    # only pods not at updateRevision.
+    path = real_store(tmp_path, "cases11")
+    _relabel(path, "2d71ef09", "web-695d6f6c")
+    result = verify(load_recording(path, "b56-scale-up-under-partition-orderedready"))
+    verdict = verdict_of(result, "rolling-update", "rolling-update", 1)
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "the controller deleted web-2, already at the update revision web-695d6f6c: the update "
+        "walk deletes only pods not at updateRevision"
+    )
+    assert [e.change_id for e in verdict.evidence] == [3273]
+
+
+def test_a_pods_lost_deleted_is_a_silent_gap_not_a_ghost(tmp_path: Path) -> None:
+    # b42 edited: web-2's Pod rows #491..#503 lost (the old web-2's last update and DELETED, the
+    # new web-2's ADDED..Running) with no gap recorded. The new web-2 (first seen #504) proves
+    # the old one gone by then: the set had 3 pods when deleted, and the rollout's verdicts over
+    # that stretch cannot be decided.
+    session = "b42-orphan-mid-rollout-readopt-old-orderedready"
+    path = real_store(tmp_path, "cases8")
+    assert verify(load_recording(path, session)).gaps == ()  # the unedited one has none
+    rewrite(path, "DELETE FROM change WHERE kind = 'Pod' AND name = 'web-2' AND id BETWEEN 491 "
+                  "AND 503")  # fmt: skip
+    result = verify(load_recording(path, session))
+    (gap,) = result.gaps
+    assert gap.kind == "Pod"
+    assert gap.reason.startswith("rows missing without a gap record: web-2 (uid 9c03bb) has no "
+                                 "DELETED, but the next web-2 appears at #504")  # fmt: skip
+    deleted = next(e for e in result.episodes if e.kind == "statefulset-deleted")
+    assert "deleted with 3 pods" in deleted.summary
+    rollout = verdict_of(result, "rolling-update", "rolling-update")
+    assert (rollout.outcome, rollout.missing) == ("inconclusive", "silent")
+    assert "would have been pass" in rollout.reason
+    told = "\n".join(v.reason for v in result.verdicts)
+    assert "still present when the recording ended" not in told
+    assert "removed by the StatefulSet controller" not in told
+
+
+def test_adopted_revisions_kept_over_the_limit_are_counted(tmp_path: Path) -> None:
+    # b42 edited: the re-created set (uid dc6f8e…), which adopted the orphaned ControllerRevisions,
+    # given revisionHistoryLimit 0: truncateHistory would have deleted web-695d6f6c, no longer
+    # named by a pod or the status, yet it stays. The recording ends 4.6 s after the pods
+    # settled, before a sync must have come: not yet a failure, but counted (it was "none").
+    session = "b42-orphan-mid-rollout-readopt-old-orderedready"
+    path = real_store(tmp_path, "cases8")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.spec.revisionHistoryLimit', 0) "
+        "WHERE kind = 'StatefulSet' AND uid LIKE 'dc6f8ec6%'",
+    )
+    result = verify(load_recording(path, session))
+    verdict = verdict_of(result, "revision-history", "rolling-update", 1)
+    assert verdict.outcome == "inconclusive"
+    assert verdict.reason.endswith(
+        "before the controller's next sync could truncate the history (1 ControllerRevisions that "
+        "no pod or status names were kept (web-695d6f6c (revision 2)), over revisionHistoryLimit 0)"
+    )
+
+
+def _starting_at(path: Path, session: str, first: int) -> None:
+    """Edit `session` as if the recorder began just before change `first`: each object's last
+    row before it kept as an initial-list ADDED received then, every earlier row removed."""
+    sid = f"(SELECT id FROM session WHERE name = '{session}')"
+    last = (
+        f"SELECT max(id) FROM change WHERE session_id = {sid} AND id < {first} GROUP BY kind, uid"
+    )
+    before = f"session_id = {sid} AND id < {first}"
+    rewrite(
+        path, f"DELETE FROM change WHERE {before} AND (id NOT IN ({last}) OR event = 'DELETED')"
+    )
+    rewrite(
+        path,
+        f"UPDATE change SET event = 'ADDED', observed = 'list', received_wall_ns = (SELECT "
+        f"received_wall_ns FROM change WHERE id = {first}) - 1000000 WHERE {before}",
+    )
+
+
+@pytest.mark.parametrize(("moved", "outcome"), [(False, "pass"), (True, "fail")])
+def test_a_recording_begun_mid_rollout_judges_that_rollout(
+    tmp_path: Path, moved: bool, outcome: str
+) -> None:
+    # b47 edited to begin at #1485: the first list shows currentRevision web-67c9cbf9b4 ≠
+    # updateRevision web-695d6f6c with web-2 already updated; the controller then replaces web-1
+    # and web-0. One rolling update under way, not two pod-recreated repairs. Moved: web-0's
+    # deletion (#1505) put before the new web-1 turned Ready (#1502, rv 3081).
+    session = "b47-minready-rollout-complete-early-orderedready"
+    path = real_store(tmp_path, "cases11")
+    _starting_at(path, session, 1485)
+    if moved:
+        move(path, 1505, 3078)
+    result = verify(load_recording(path, session))
+    assert [e.kind for e in result.episodes] == ["rolling-update"]
+    assert (
+        "rolling update under way when the recording began (updateRevision web-695d6f6c ≠ "
+        "currentRevision web-67c9cbf9b4 at the first list" in result.episodes[0].summary
+    )
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    assert verdict.outcome == outcome, verdict.reason
+    if moved:
+        assert verdict.reason == "web-0 was deleted while the replacement web-1 was not Ready"
+    else:
+        assert verdict.reason.startswith(
+            "the controller replaced from the highest ordinal down "
+            "to partition 0: web-1, web-0; completed 26.4 s after "
+            "the recording began (it began earlier, unseen)"
+        )
+
+
+@pytest.mark.parametrize(("moved", "outcome"), [(False, "pass"), (True, "fail")])
+def test_a_recording_begun_mid_scale_up_judges_that_scale_up(
+    tmp_path: Path, moved: bool, outcome: str
+) -> None:
+    # b59 edited to begin at web-7's ADDED (#3886): web-0..web-6 and the set (spec.replicas 14)
+    # in the first list. The creations of web-7..web-13 are a scale-up 7→14 under way, judged
+    # (they had no episode at all). Moved: web-9's ADDED (#3910) put before web-8 turned Ready
+    # (#3908, rv 7825): a creation the monotonic walk would not make.
+    session = "b59-event-spam-filter-rollout-orderedready"
+    path = real_store(tmp_path, "cases8")
+    _starting_at(path, session, 3886)
+    if moved:
+        move(path, 3910, 7822)
+    result = verify(load_recording(path, session))
+    first = result.episodes[0]
+    assert (first.kind, first.summary) == (
+        "scale-up",
+        "web: scale-up 7→14 under way when the recording began (OrderedReady)",
+    )
+    creation = verdict_of(result, "ordinal-creation", "scale-up")
+    assert creation.reason.startswith("created in ascending ordinal order: web-7, web-8, web-9, "
+                                      "web-10, web-11, web-12, web-13")  # fmt: skip
+    gating = verdict_of(result, "ordered-ready-gating", "scale-up")
+    assert gating.outcome == outcome, gating.reason
+    if moved:
+        assert "web-9 was created while web-8 was" in gating.reason
