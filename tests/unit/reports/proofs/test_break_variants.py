@@ -138,3 +138,34 @@ def test_a_scale_down_deletion_waits_for_available_pods(
     if outcome == "fail":
         assert verdict.reason.startswith("web-3 deletion began while in-range web-0 was Ready")
         assert "< minReadySeconds=30 (not Available)" in verdict.reason
+
+
+@pytest.mark.parametrize(("later_s", "outcome"), [(10, "fail"), (0, "inconclusive")])
+def test_a_status_still_counting_a_released_pod_fails(
+    tmp_path: Path, later_s: int, outcome: str
+) -> None:
+    # b40 edited: the status written after the controller released web-1 (#77) still counts it
+    # (#78 says 3 where the set owns 2 pods). With the client's scale (#79) 10 s later the
+    # controller had time to count again (computeReplicaStatus counts only owned pods): a
+    # failure; with the scale 3.0 s after the release, as recorded, it cannot be told.
+    session = "b40-release-by-relabel-orderedready"
+    path = real_store(tmp_path, "cases8")
+    rewrite(
+        path,
+        "UPDATE change SET received_wall_ns = received_wall_ns + ? WHERE id >= 79 "
+        "AND session_id = (SELECT id FROM session WHERE name = ?)",
+        later_s * 10**9,
+        session,
+    )
+    for field in ("replicas", "readyReplicas", "availableReplicas", "currentReplicas",
+                  "updatedReplicas"):  # fmt: skip
+        rewrite(path, f"UPDATE change SET object = json_set(object, '$.status.{field}', 3) "
+                      "WHERE id = 78")  # fmt: skip
+    verdict = verdict_of(verify(load_recording(path, session)), "status-matches-pods", "scale-up")
+    assert verdict.outcome == outcome, verdict.reason
+    assert "status.replicas 3 while 2 pods created" in verdict.reason
+    assert "not counted: web-1 released by the controller at #77" in verdict.reason
+    if outcome == "fail":
+        assert "13.0 s after the release with nothing changing" in verdict.reason
+    else:
+        assert verdict.reason.startswith("the set changed again 3.0 s after the release")
