@@ -33,6 +33,9 @@ class PodIncarnation:
     # change's rank, when it ever changed: released by an orphaning delete, adopted by a new set
     # of the same name (ClaimPods). Empty for a pod with one owner all its life.
     controllers: tuple[tuple[str | None, int], ...] = field(default=(), compare=False)
+    # The change of each entry of `controllers` after the first ("controller", detail: the new
+    # controller's uid, "" when none): when a set released or adopted it.
+    control_steps: tuple[Transition, ...] = field(default=(), compare=False)
     # The scheduler's word on the pod while it was not scheduled: each change of its PodScheduled
     # False condition's message, (rank, change id, message), the newest attempt's reason (the
     # FailedScheduling Events of repeated attempts are often not recorded again).
@@ -181,6 +184,7 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
     state = _BEFORE_ANY
     ips: list[str] = []
     controllers: list[tuple[str | None, int]] = []
+    control_steps: list[Transition] = []
     unschedulable: list[tuple[int, int, str]] = []
     disruption = None
     for change, decoded in zip(history, objects, strict=True):
@@ -190,6 +194,8 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         controller = o.owner_statefulset(decoded)
         uid = controller[1] if controller else None
         if not controllers or controllers[-1][0] != uid:
+            if controllers:
+                control_steps.append(step(change, ordering, "controller", uid or ""))
             controllers.append((uid, ordering.rank[change.id]))
         after = _pod_state(decoded)
         if after.disrupted is not None and disruption is None:
@@ -222,6 +228,7 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         transitions=tuple(steps),
         labels=o.labels(obj),
         controllers=tuple(controllers) if len(controllers) > 1 else (),
+        control_steps=tuple(control_steps),
         unschedulable=tuple(unschedulable),
         disruption=disruption,
     )

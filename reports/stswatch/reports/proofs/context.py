@@ -195,7 +195,16 @@ class ProofContext:
 
     def deleted_by(self, pod: PodIncarnation) -> Actor | None:
         """Who deleted `pod` (None when it was not deleted):
-        `stswatch.reports.history.attribution.pod_deletion`."""
+        `stswatch.reports.history.attribution.pod_deletion`. A pod of another incarnation of
+        the set (one holding the name of this one's) is judged against its own set's deletion."""
+        sts = self.episode.statefulset
+        if pod.owner_uid not in (None, sts.uid) and not pod.ever_controlled_by(sts.uid):
+            owner = self.life.statefulset(pod.owner_uid)
+            if owner is not None:
+                gone = next(
+                    (t for t in owner.transitions if t.what in ("terminating", "deleted")), None
+                )
+                return pod_deletion(self.actors, pod, set_gone=gone)
         return pod_deletion(self.actors, pod, set_gone=self.set_gone)
 
     def update_revision(self) -> str | None:
