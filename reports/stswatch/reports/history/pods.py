@@ -64,6 +64,17 @@ class PodIncarnation:
             return since
         return next((r for uid, r in self.controllers if r > since and uid != set_uid), None)
 
+    def releases(self, set_uid: str) -> list[Transition]:
+        """The changes at which StatefulSet `set_uid` stopped controlling this pod while it
+        existed (its controllerRef removed: ClaimPods' ReleasePod, or another set's)."""
+        found = []
+        previous = self.controllers[0][0] if self.controllers else None
+        for change in self.control_steps:
+            if previous == set_uid and change.detail != set_uid:
+                found.append(change)
+            previous = change.detail or None
+        return found
+
     def adopted_after(self, rank: int) -> tuple[str, int] | None:
         """The first StatefulSet uid to control this pod after `rank`, with the rank it did."""
         return next(((uid, r) for uid, r in self.controllers if r > rank and uid), None)

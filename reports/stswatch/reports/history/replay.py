@@ -324,7 +324,7 @@ def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
     for ordinal, incs in own.items():
         for pod in incs:
             steps += [(t.rank, 1, t, (ordinal, pod)) for t in pod.transitions]
-            steps += [(t.rank, 1, t, (ordinal, pod, "")) for t in _releases(pod, sts.uid)]
+            steps += [(t.rank, 1, t, (ordinal, pod, "")) for t in pod.releases(sts.uid)]
     for ordinal, incs in life.set_pods(sts.namespace, sts.name).items():
         for pod in incs:
             if pod not in own.get(ordinal, ()):
@@ -339,17 +339,6 @@ def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
     if any(v.min_ready_seconds for v in sts.specs):
         steps = _with_available(steps, sts)
     return steps
-
-
-def _releases(pod: PodIncarnation, uid: str) -> list[Transition]:
-    """The changes at which the set `uid` stopped controlling `pod` (ClaimPods' ReleasePod)."""
-    found = []
-    previous = pod.controllers[0][0] if pod.controllers else None
-    for change in pod.control_steps:
-        if previous == uid and change.detail != uid:
-            found.append(change)
-        previous = change.detail or None
-    return found
 
 
 def _with_available(steps: list[Step], sts: StatefulSetIncarnation) -> list[Step]:
@@ -447,7 +436,7 @@ def _name_taken(state: _State, ordinal: int) -> Decision | None:
         return None
     pod = holder.pod
     uid = state.sts.uid
-    released = next((c for c in _releases(pod, uid) if c.rank <= state.rank), None)
+    released = next((c for c in pod.releases(uid) if c.rank <= state.rank), None)
     if released is not None:
         whose = f"the set released at #{released.change_id} (ReleasePod removed its ownerReference)"
     elif (owner := pod.controller_at(state.rank)) is None:

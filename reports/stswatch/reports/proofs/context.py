@@ -43,12 +43,15 @@ class SetIndex:
     # absent for an ordinal whose lifetimes overlap (a deletion the recording missed), which is
     # searched in full.
     successive: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    set_uid: str = ""  # the StatefulSet incarnation's uid (a pod it released is missing to it)
 
     def lowest_unhealthy(self, start: int) -> dict[int, int]:
         """The replayed walk's lowest unhealthy ordinal just before every pod's creation and
         deletion (terminating, deleted) rank, from `start` (one sweep per start, cached)."""
         if start not in self.walks:
-            self.walks[start] = lowest_unhealthy(self.slots, start=start, ranks=self.walk_ranks)
+            self.walks[start] = lowest_unhealthy(
+                self.slots, start=start, ranks=self.walk_ranks, set_uid=self.set_uid
+            )
         return self.walks[start]
 
     def alive(self, ordinal: int, rank: int) -> PodIncarnation | None:
@@ -128,6 +131,7 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
             for ordinal, incs in slots.items()
             if all(_before(a, b) for a, b in pairwise(incs))
         },
+        set_uid=sts.uid,
     )
 
 
