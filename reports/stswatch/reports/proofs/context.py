@@ -18,7 +18,7 @@ from stswatch.reports.history.lifecycles import (
 )
 from stswatch.reports.history.objects import parse_time
 from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
-from stswatch.reports.history.replay import Replay
+from stswatch.reports.history.replay import Decision, Replay
 from stswatch.reports.proofs.exec_outputs import ExecMark
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
 from stswatch.reports.recording import Change, Gap
@@ -250,8 +250,31 @@ class ProofContext:
         to the episode's end; None when the episode ended unsettled."""
         decisions = list(self.replay.between(self.episode.start_rank, self.episode.end_rank))
         if not decisions or decisions[-1][1].state != "settled":
-            return None
+            return self._settled_until_released(decisions)
         return decisions[-1][0]
+
+    def _settled_until_released(
+        self, decisions: list[tuple[Transition, Decision]]
+    ) -> Transition | None:
+        """The step the spec was met from when, after it, the set only waited for the name of a
+        pod it released (relabelled out of the selector: ClaimPods' ReleasePod): what it owned
+        had settled, and the release is no step of its own toward the spec."""
+        last = next(
+            (i for i in range(len(decisions) - 1, -1, -1) if decisions[i][1].state == "settled"),
+            None,
+        )
+        if last is None:
+            return None
+        uid = self.episode.statefulset.uid
+        for _, decision in decisions[last + 1 :]:
+            pod = decision.pod
+            if (
+                decision.cause != causes.NAME_TAKEN
+                or pod is None
+                or not pod.ever_controlled_by(uid)
+            ):
+                return None
+        return decisions[last][0]
 
     def still_until(self, rank: int) -> tuple[int, str]:
         """The first rank after `rank` at which a pod of the set, its spec or the set itself

@@ -26,7 +26,6 @@ on to count without it.
 
 from dataclasses import dataclass
 
-from stswatch.reports import causes
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.episodes import SPEC_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatusVersion, Transition
@@ -56,7 +55,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     episode = ctx.episode
     if episode.kind not in SPEC_KINDS:
         return None
-    settled = ctx.settled() or _settled_until_released(ctx)
+    settled = ctx.settled()
     if settled is None:
         return None  # the spec was never met in the episode: nothing settled to count
     horizon, still_s, cut = ctx.stood_still(settled)
@@ -111,23 +110,6 @@ def _pods_at(ctx: ProofContext, rank: int) -> list[PodIncarnation]:
     """The set's pods that existed at `rank` and that it controlled then."""
     uid = ctx.episode.statefulset.uid
     return [p for p in ctx.index.alive_at(rank) if p.controller_at(rank) == uid]
-
-
-def _settled_until_released(ctx: ProofContext) -> Transition | None:
-    """The step the spec was met from when, after it, the set only waited for the name of a pod
-    it released (relabelled out of the selector): its status still counts the pods it owns."""
-    decisions = list(ctx.replay.between(ctx.episode.start_rank, ctx.episode.end_rank))
-    last = next(
-        (i for i in range(len(decisions) - 1, -1, -1) if decisions[i][1].state == "settled"), None
-    )
-    if last is None:
-        return None
-    uid = ctx.episode.statefulset.uid
-    for _, decision in decisions[last + 1 :]:
-        pod = decision.pod
-        if decision.cause != causes.NAME_TAKEN or pod is None or not pod.ever_controlled_by(uid):
-            return None
-    return decisions[last][0]
 
 
 def _released(ctx: ProofContext, settled: int, rank: int) -> list[tuple[PodIncarnation, int]]:
