@@ -17,6 +17,9 @@ TERMINATING: Final = "terminating"
 MISSING: Final = "missing"
 STARTING: Final = "starting"  # a pod the controller just created, not yet Running
 CLAIM_TERMINATING: Final = "claim terminating"  # its claim is being deleted: no pod until gone
+# Its name is held by a pod the set does not own (released, another set's, not adoptable): the
+# create is refused (AlreadyExists) until that pod is gone.
+NAME_TAKEN: Final = "name taken"
 
 # How a pod's life ended without a client's or the controller's deletion.
 ENDED_FAILED: Final = "ended Failed"

@@ -66,15 +66,20 @@ class _Walk:
 
 
 def lowest_unhealthy(
-    slots: Mapping[int, Sequence[PodIncarnation]], *, start: int, ranks: Iterable[int]
+    slots: Mapping[int, Sequence[PodIncarnation]],
+    *,
+    start: int,
+    ranks: Iterable[int],
+    set_uid: str | None = None,
 ) -> dict[int, int]:
-    """For each rank: the lowest ordinal ≥ start that was not healthy just before it."""
+    """For each rank: the lowest ordinal ≥ start that was not healthy just before it. A pod
+    the set `set_uid` released (`PodIncarnation.releases`) is missing to it from then on."""
     steps = sorted(
-        (t.rank, ordinal, t.what)
-        for ordinal, pods in slots.items()
-        for pod in pods
-        for t in pod.transitions
-    )
+        [(t.rank, ordinal, t.what) for ordinal, pods in slots.items() for pod in pods
+         for t in pod.transitions]
+        + [(t.rank, ordinal, "deleted") for ordinal, pods in slots.items() for pod in pods
+           if set_uid is not None and pod.control_steps for t in pod.releases(set_uid)]
+    )  # fmt: skip
     walk = _Walk(start=start, never_created=start)
     answers: dict[int, int] = {}
     i = 0

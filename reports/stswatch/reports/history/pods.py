@@ -33,6 +33,9 @@ class PodIncarnation:
     # change's rank, when it ever changed: released by an orphaning delete, adopted by a new set
     # of the same name (ClaimPods). Empty for a pod with one owner all its life.
     controllers: tuple[tuple[str | None, int], ...] = field(default=(), compare=False)
+    # The change of each entry of `controllers` after the first ("controller", detail: the new
+    # controller's uid, "" when none): when a set released or adopted it.
+    control_steps: tuple[Transition, ...] = field(default=(), compare=False)
     # The scheduler's word on the pod while it was not scheduled: each change of its PodScheduled
     # False condition's message, (rank, change id, message), the newest attempt's reason (the
     # FailedScheduling Events of repeated attempts are often not recorded again).
@@ -61,6 +64,17 @@ class PodIncarnation:
         if self.controller_at(since) != set_uid:
             return since
         return next((r for uid, r in self.controllers if r > since and uid != set_uid), None)
+
+    def releases(self, set_uid: str) -> list[Transition]:
+        """The changes at which StatefulSet `set_uid` stopped controlling this pod while it
+        existed (its controllerRef removed: ClaimPods' ReleasePod, or another set's)."""
+        found = []
+        previous = self.controllers[0][0] if self.controllers else None
+        for change in self.control_steps:
+            if previous == set_uid and change.detail != set_uid:
+                found.append(change)
+            previous = change.detail or None
+        return found
 
     def adopted_after(self, rank: int) -> tuple[str, int] | None:
         """The first StatefulSet uid to control this pod after `rank`, with the rank it did."""
@@ -183,6 +197,7 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
     state = _BEFORE_ANY
     ips: list[str] = []
     controllers: list[tuple[str | None, int]] = []
+    control_steps: list[Transition] = []
     unschedulable: list[tuple[int, int, str]] = []
     disruption = None
     for change, decoded in zip(history, objects, strict=True):
@@ -192,6 +207,8 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         controller = o.owner_statefulset(decoded)
         uid = controller[1] if controller else None
         if not controllers or controllers[-1][0] != uid:
+            if controllers:
+                control_steps.append(step(change, ordering, "controller", uid or ""))
             controllers.append((uid, ordering.rank[change.id]))
         after = _pod_state(decoded)
         if after.disrupted is not None and disruption is None:
@@ -224,6 +241,7 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         transitions=tuple(steps),
         labels=o.labels(obj),
         controllers=tuple(controllers) if len(controllers) > 1 else (),
+        control_steps=tuple(control_steps),
         unschedulable=tuple(unschedulable),
         disruption=disruption,
     )

@@ -200,6 +200,16 @@ class _State:
     set_deleting: bool = False
     monotonic: bool = True
     observed: bool = True  # a status has observed the spec's generation
+    # Pods named like one of the set's that it does not own (released by it, another set's, an
+    # orphan it did not adopt), per ordinal, while they exist: the name is taken.
+    holders: dict[int, _Pod] = field(default_factory=dict)
+    rank: int = 0  # the rank of the step being replayed
+    # An ordinal whose pod the controller did not create because its claim was stale (owned by
+    # a pod gone since: PodClaimIsStale) at its last sync, with that claim: processReplica
+    # returns without an error, so nothing requeues the set, and the controller has no claim
+    # event handler. It syncs again only when the set or one of its pods changes.
+    stale: "tuple[int, PvcIncarnation] | None" = None
+    born: int = 0  # the rank the set was created at: no name is held from it before
     # One int object for each ordinal the decisions name: the heaps' arithmetic makes a new one
     # at every step, and a large set keeps a million decisions.
     ordinals: dict[int, int] = field(default_factory=dict)
@@ -278,7 +288,7 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     `until_ns` is when the recording ends (wall ns): a hold still open then lasted until it.
     """
     steps = _steps(life, sts)
-    state = _State(sts, _claims(life, sts))
+    state = _State(sts, _claims(life, sts), born=sts.transitions[0].rank)
     taken: list[Transition] = []
     decisions: list[Decision] = []
     stretches: list[Stretch] = []
@@ -292,8 +302,14 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     for _, _, step, payload in steps:
         if step.received_wall_ns > state.now_ns:
             state.now_ns = step.received_wall_ns
+        state.rank = step.rank
+        if payload is not None and state.stale is not None:
+            _wake(state)  # a change of the set or of a pod: the controller syncs the set again
         if type(payload) is tuple:  # a pod's step: the most common, tested first
-            _apply(state, payload[0], payload[1], step)
+            if len(payload) == 2:
+                _apply(state, payload[0], payload[1], step)
+            else:
+                _apply_holder(state, payload[0], payload[1], step)
         elif isinstance(payload, SpecVersion):
             spec, resync = payload, True
         elif isinstance(payload, StatusVersion):
@@ -335,9 +351,15 @@ def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
     moment, lets the walk move on then (it cites the Ready change).
     """
     steps: list[Step] = []
-    for ordinal, incs in life.pods_of(sts).items():
+    own = life.pods_of(sts)
+    for ordinal, incs in own.items():
         for pod in incs:
             steps += [(t.rank, 1, t, (ordinal, pod)) for t in pod.transitions]
+            steps += [(t.rank, 1, t, (ordinal, pod, "")) for t in pod.releases(sts.uid)]
+    for ordinal, incs in life.set_pods(sts.namespace, sts.name).items():
+        for pod in incs:
+            if pod not in own.get(ordinal, ()):
+                steps += [(t.rank, 1, t, (ordinal, pod, "")) for t in pod.transitions]
     for claims_of in _claims(life, sts).values():
         for claim in claims_of:
             steps += [(t.rank, 2, t, None) for t in claim.transitions]
@@ -395,6 +417,8 @@ def _apply(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -
     if step.what == "created":
         state.pods[ordinal] = _Pod(pod)
     elif slot is None or slot.pod is not pod:
+        if ordinal in state.holders:  # a pod the set released: it holds the name until gone
+            _apply_holder(state, ordinal, pod, step)
         return
     elif step.what == "deleted":
         del state.pods[ordinal]
@@ -406,6 +430,52 @@ def _apply(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -
     elif step.what == "terminating":
         slot.terminating = True
     state.touch(ordinal)  # "available": minReadySeconds elapsed, membership recomputed
+
+
+def _wake(state: _State) -> None:
+    """A sync of the set: a stale claim gone by now no longer stops the pod's creation."""
+    assert state.stale is not None
+    gone = first_of(state.stale[1].transitions, "deleted")
+    if gone is not None and gone.received_wall_ns <= state.now_ns:
+        state.stale = None
+
+
+def _apply_holder(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -> None:
+    """A step of a pod named like the set's that the set does not own (or released at it)."""
+    if step.what == "controller":  # the set released its own pod: the name stays taken
+        slot = state.pods.get(ordinal)
+        if slot is not None and slot.pod is pod:
+            del state.pods[ordinal]
+            state.holders[ordinal] = slot
+            state.touch(ordinal)
+        return
+    slot = state.holders.get(ordinal)
+    if step.what == "created":
+        state.holders[ordinal] = _Pod(pod)
+    elif slot is None or slot.pod is not pod:
+        return
+    elif step.what == "deleted":
+        del state.holders[ordinal]
+    elif step.what == "terminating":
+        slot.terminating = True
+
+
+def _name_taken(state: _State, ordinal: int) -> Decision | None:
+    """`CreateStatefulPod` refused (AlreadyExists): a pod the set does not own holds the name."""
+    holder = state.holders.get(ordinal)
+    if holder is None or state.rank < state.born:
+        return None
+    pod = holder.pod
+    uid = state.sts.uid
+    released = next((c for c in pod.releases(uid) if c.rank <= state.rank), None)
+    if released is not None:
+        whose = f"the set released at #{released.change_id} (ReleasePod removed its ownerReference)"
+    elif (owner := pod.controller_at(state.rank)) is None:
+        whose = "an orphan the set did not adopt"
+    else:
+        whose = f"of the earlier StatefulSet {state.sts.name} (uid {owner})"
+    what = f"{causes.NAME_TAKEN} by the pod {pod.name}, {whose}"
+    return Decision("held", what, pod, causes.NAME_TAKEN, state.ordinal(ordinal))
 
 
 def _resync(state: _State, spec: SpecVersion, status: StatusVersion | None) -> None:
@@ -468,9 +538,22 @@ def _phase1(state: _State, monotonic: bool) -> Decision | None:
         name = f"{state.sts.name}-{low}"
         claim = state.claim_terminating(low)
         if claim is not None:
+            if any(kind == "Pod" for kind, _ in claim.owners_at(state.rank)):
+                state.stale = (low, claim)
             what = f"{name} cannot be created: its claim {claim.name} is being deleted"
-            return Decision("held", what, None, causes.CLAIM_TERMINATING, state.ordinal(low))
-        return Decision("act", f"create {name}", None, "", state.ordinal(low))
+            return Decision("held", what, None, causes.CLAIM_TERMINATING, low)
+        if state.stale is not None and state.stale[0] == low:
+            what = (
+                f"{name} not created: at the controller's last sync its claim "
+                f"{state.stale[1].name} was stale (still owned by the deleted {name}: "
+                "PodClaimIsStale), and processReplica returned without an error or a requeue; "
+                "the controller does not watch claims, so it syncs again only when the set or "
+                "one of its pods changes"
+            )
+            return Decision("held", what, None, causes.CLAIM_STALE, state.ordinal(low))
+        return _name_taken(state, low) or Decision(
+            "act", f"create {name}", None, "", state.ordinal(low)
+        )
     if is_terminal(slot) and not is_terminating(slot):
         name = f"{state.sts.name}-{low}"
         what = f"delete {name} ({str(slot.phase).capitalize()})"
@@ -479,7 +562,8 @@ def _phase1(state: _State, monotonic: bool) -> Decision | None:
         return _held(state, low)
     missing = state.low_absent.top(state.absent)
     if missing is not None:
-        return Decision(
+        taken = _name_taken(state, missing)
+        return taken or Decision(
             "act", f"create {state.sts.name}-{missing}", None, "", state.ordinal(missing)
         )
     return None

@@ -19,7 +19,7 @@ from stswatch.reports.history.lifecycles import (
 )
 from stswatch.reports.history.objects import parse_time
 from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
-from stswatch.reports.history.replay import Replay
+from stswatch.reports.history.replay import Decision, Replay
 from stswatch.reports.proofs.exec_outputs import ExecMark
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
 from stswatch.reports.recording import Change, Gap
@@ -44,12 +44,15 @@ class SetIndex:
     # absent for an ordinal whose lifetimes overlap (a deletion the recording missed), which is
     # searched in full.
     successive: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    set_uid: str = ""  # the StatefulSet incarnation's uid (a pod it released is missing to it)
 
     def lowest_unhealthy(self, start: int) -> dict[int, int]:
         """The replayed walk's lowest unhealthy ordinal just before every pod's creation and
         deletion (terminating, deleted) rank, from `start` (one sweep per start, cached)."""
         if start not in self.walks:
-            self.walks[start] = lowest_unhealthy(self.slots, start=start, ranks=self.walk_ranks)
+            self.walks[start] = lowest_unhealthy(
+                self.slots, start=start, ranks=self.walk_ranks, set_uid=self.set_uid
+            )
         return self.walks[start]
 
     def alive(self, ordinal: int, rank: int) -> PodIncarnation | None:
@@ -129,6 +132,7 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
             for ordinal, incs in slots.items()
             if all(_before(a, b) for a, b in pairwise(incs))
         },
+        set_uid=sts.uid,
     )
 
 
@@ -214,7 +218,16 @@ class ProofContext:
 
     def deleted_by(self, pod: PodIncarnation) -> Actor | None:
         """Who deleted `pod` (None when it was not deleted):
-        `stswatch.reports.history.attribution.pod_deletion`."""
+        `stswatch.reports.history.attribution.pod_deletion`. A pod of another incarnation of
+        the set (one holding the name of this one's) is judged against its own set's deletion."""
+        sts = self.episode.statefulset
+        if pod.owner_uid not in (None, sts.uid) and not pod.ever_controlled_by(sts.uid):
+            owner = self.life.statefulset(pod.owner_uid)
+            if owner is not None:
+                gone = next(
+                    (t for t in owner.transitions if t.what in ("terminating", "deleted")), None
+                )
+                return pod_deletion(self.actors, pod, set_gone=gone)
         return pod_deletion(self.actors, pod, set_gone=self.set_gone)
 
     def update_revision(self) -> str | None:
@@ -256,8 +269,31 @@ class ProofContext:
         to the episode's end; None when the episode ended unsettled."""
         decisions = list(self.replay.between(self.episode.start_rank, self.episode.end_rank))
         if not decisions or decisions[-1][1].state != "settled":
-            return None
+            return self._settled_until_released(decisions)
         return decisions[-1][0]
+
+    def _settled_until_released(
+        self, decisions: list[tuple[Transition, Decision]]
+    ) -> Transition | None:
+        """The step the spec was met from when, after it, the set only waited for the name of a
+        pod it released (relabelled out of the selector: ClaimPods' ReleasePod): what it owned
+        had settled, and the release is no step of its own toward the spec."""
+        last = next(
+            (i for i in range(len(decisions) - 1, -1, -1) if decisions[i][1].state == "settled"),
+            None,
+        )
+        if last is None:
+            return None
+        uid = self.episode.statefulset.uid
+        for _, decision in decisions[last + 1 :]:
+            pod = decision.pod
+            if (
+                decision.cause != causes.NAME_TAKEN
+                or pod is None
+                or not pod.ever_controlled_by(uid)
+            ):
+                return None
+        return decisions[last][0]
 
     def still_until(self, rank: int) -> tuple[int, str]:
         """The first rank after `rank` at which a pod of the set, its spec or the set itself

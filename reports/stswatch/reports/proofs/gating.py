@@ -150,6 +150,16 @@ def _violations(
             name = f"{ctx.episode.statefulset.name}-{ordinal}"
             found.append((f"{pod.name} was created while {name} did not exist", [created]))
             continue
+        released = [t for t in lower.releases(ctx.episode.statefulset.uid) if t.rank < rank]
+        if released:  # no longer the set's: its ordinal is missing to the controller
+            gone = released[-1].change_id
+            why = (
+                f"{pod.name} was created while {lower.name} was not the set's (released at "
+                f"#{gone}) and not yet created again"
+            )
+            cited = ctx.cite(gone, f"{lower.name} released by the set")
+            found.append((why, [cited, created]))
+            continue
         state = _health(ctx, lower, rank, at)
         minimum = ctx.min_ready_at(rank)
         if unseen_by_cache(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation
+from stswatch.reports.history.objects import parse_ordinal
 from stswatch.reports.history.replay import Decision, Stretch
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import ProofContext
@@ -88,6 +89,7 @@ def _progress(ctx: ProofContext) -> Progress:
         state, ended = "superseded", "the next episode began"
     else:
         halted = holds and holds[-1].to_wall_ns is None
+        halted = halted or (last is not None and last.cause == causes.CLAIM_STALE)
         state, ended = ("halted" if halted else "progressing"), "the recording ended"
     stands = _stands(ctx, last, holds)
     if failed and last is not None and last.state == "act":
@@ -303,8 +305,8 @@ def _again(ctx: ProofContext, held: Stretch, later: Stretch) -> bool:
     """`held` ended when a client deleted its pod and `later` is the wait at the pod created in
     its place (the same name, created at or after that deletion)."""
     end = held.end
-    if end is None or end.what not in ("terminating", "deleted"):
-        return False
+    if end is None or end.what not in ("terminating", "deleted") or held.cause == causes.NAME_TAKEN:
+        return False  # a pod holding the set's name is not the set's: no wait goes on at it
     pod = later.pod
     if pod.name != held.pod.name or pod.uid == held.pod.uid or pod.created.rank < end.rank:
         return False
@@ -451,6 +453,8 @@ def _hold(
     if released is not None:
         ends = kept if deleting is not None and not before else None
         by = _released_by(ctx, last, released, ends, removals, cause=stretch.cause)
+        if stretch.cause == causes.NAME_TAKEN:
+            by += _backoff(ctx, pod, released, evidence)
     if acted is not None and acted.rank < end and released is not None:
         gap = (acted.received_wall_ns - released.received_wall_ns) / 1e9
         change = ctx.changes[acted.change_id]
@@ -533,6 +537,26 @@ def _acted(ctx: ProofContext, released: Transition) -> Transition | None:
         late = step.received_wall_ns - released.received_wall_ns >= _REQUEUE_NS
         return step if late else None
     return None
+
+
+def _backoff(
+    ctx: ProofContext, holder: PodIncarnation, freed: Transition, evidence: list[Evidence]
+) -> str:
+    """'; web-1 created 13.8 s after its name was free': `CreateStatefulPod` returns the
+    AlreadyExists error (no Event), so the set was requeued with the workqueue's rate-limited
+    backoff and created the pod only at a later sync."""
+    parsed = parse_ordinal(holder.name)
+    incs = ctx.slots.get(parsed[1], ()) if parsed is not None else ()
+    later = [p for p in incs if p.uid != holder.uid and p.created.rank >= freed.rank]
+    if not later:
+        return ""
+    new = later[0]
+    took = (new.created.received_wall_ns - freed.received_wall_ns) / 1e9
+    evidence.append(ctx.cite_step(new, new.created, f"{new.name} created"))
+    return (
+        f"; {new.name} created {took:.1f} s after its name was free (CreateStatefulPod's "
+        "AlreadyExists error requeued the set with rate-limited backoff)"
+    )
 
 
 def _again_cited(
@@ -829,7 +853,8 @@ def hold_clause(hold: Hold) -> str:
         if hold.unscheduled:
             return f"waited {took} for {hold.pod} to be scheduled ({hold.unscheduled}){until}"
         return f"waited {took} for {hold.pod} to start{until}"
-    cause = (hold.phases or hold.cause) + (f": {hold.begun_by}" if hold.begun_by else "")
+    told = hold.detail if hold.cause == causes.NAME_TAKEN else hold.phases or hold.cause
+    cause = told + (f": {hold.begun_by}" if hold.begun_by else "")
     cause += f": {hold.unscheduled}" if hold.unscheduled else ""
     if hold.finalizers:
         plural = "s" * (len(hold.finalizers) > 1)
@@ -865,6 +890,8 @@ def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -
         )
     elif last is None:
         what = "nothing recorded"
+    elif last.state == "held" and last.cause == causes.CLAIM_STALE and last.ordinal is not None:
+        what = f"halted at {ctx.episode.statefulset.name}-{last.ordinal}: {last.what}"
     elif last.state == "held":
         what = f"waiting: {last.what}"
     elif last.state == "act":

@@ -18,14 +18,18 @@ it never does (kubernetes#73492). The e2e suite waits for exactly these counts
 The judgment: when the controller replay says an episode's spec was met ("settled"), the last
 status recorded before the set's pods or spec changed again must count those pods. A status the
 controller had `SETTLE_S` to write and did not is a failure; a set that changed again sooner, or a
-recording that ended sooner, leaves it inconclusive.
+recording that ended sooner, leaves it inconclusive. A pod the controller released meanwhile
+(relabelled out of the selector: `ClaimPods` releases it, `ReleasePod` removes its
+ownerReference) is no longer the set's and is not counted; the status then had from the release
+on to count without it.
 """
 
 from dataclasses import dataclass
 
+from stswatch.reports.history import objects as o
 from stswatch.reports.history.episodes import SPEC_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatusVersion, Transition
-from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.context import CHANGED_AGAIN, SETTLE_S, ProofContext
 from stswatch.reports.proofs.verdict import Verdict
 
 PROOF = "status-matches-pods"
@@ -59,23 +63,43 @@ def decide(ctx: ProofContext) -> Verdict | None:
     status = sts.status_at(horizon - 1)
     if status is None:
         return None
-    pods = _pods_at(ctx, settled.rank)
+    # The pods the set owned until it changed again: one released since the pods settled (its
+    # controllerRef removed: ClaimPods' ReleasePod) is no longer the set's, nor counted. The
+    # release is a change of the set's pods: the status had until the set changed again to
+    # count without it.
+    last = horizon - 1
+    pods = _pods_at(ctx, last)
+    released = _released(ctx, settled.rank, last)
     want = _counts(ctx, pods, status, settled)
     wrong = _disagreements(ctx, status, want)
     cited = [
         ctx.cite(settled.change_id, f"{settled.what}: every pod as the spec asks (settled)"),
         ctx.cite(status.change_id, "status"),
     ]
+    cited += [ctx.cite(ctx.ids_by_rank[rank], f"{pod.name} released") for pod, rank in released]
+    note = _released_note(ctx, released, status)
     if not wrong:
         return ctx.verdict(
-            PROOF, "pass", _agrees(ctx, status, want) + _surprise(ctx, status), cited
+            PROOF, "pass", _agrees(ctx, status, want) + note + _surprise(ctx, status), cited
         )
-    disagreement = "; ".join(wrong)
+    disagreement = "; ".join(wrong) + note
     if cut is not None:
         reason = f"{cut}, before a status counting them was recorded ({disagreement})"
         return ctx.verdict(PROOF, "inconclusive", reason, cited)
+    if released:
+        since = max(rank for _, rank in released)
+        still_s = (ctx.wall_at_rank(horizon) - ctx.wall_at_rank(since)) / 1e9
+        if still_s < SETTLE_S:
+            reason = (
+                f"{CHANGED_AGAIN} {still_s:.1f} s after the release, before a status counting "
+                f"the pods it still owned was recorded ({disagreement})"
+            )
+            return ctx.verdict(PROOF, "inconclusive", reason, cited)
+        since_what = "the release"
+    else:
+        since_what = "the pods settled"
     reason = (
-        f"{disagreement}, {still_s:.1f} s after the pods settled with nothing changing: "
+        f"{disagreement}, {still_s:.1f} s after {since_what} with nothing changing: "
         "computeReplicaStatus counts every owned pod on each sync and updateStatefulSet writes "
         "the result"
     )
@@ -86,6 +110,48 @@ def _pods_at(ctx: ProofContext, rank: int) -> list[PodIncarnation]:
     """The set's pods that existed at `rank` and that it controlled then."""
     uid = ctx.episode.statefulset.uid
     return [p for p in ctx.index.alive_at(rank) if p.controller_at(rank) == uid]
+
+
+def _released(ctx: ProofContext, settled: int, rank: int) -> list[tuple[PodIncarnation, int]]:
+    """The set's pods it controlled when they settled and no longer did at `rank` although they
+    still existed (released: ownerReference removed), each with the rank it was released at."""
+    uid = ctx.episode.statefulset.uid
+    found = []
+    for pod in ctx.index.alive_at(rank):
+        if pod.controller_at(settled) == uid and pod.controller_at(rank) != uid:
+            at = pod.released_at(uid, settled)
+            if at is not None:
+                found.append((pod, at))
+    return found
+
+
+def _released_note(
+    ctx: ProofContext, released: list[tuple[PodIncarnation, int]], status: StatusVersion
+) -> str:
+    """Why the released pods are not counted: who released each, as far as the recording says."""
+    if not released:
+        return ""
+    selector = o.dig(ctx.changes[status.change_id].object, "spec", "selector", "matchLabels")
+    told = []
+    for pod, rank in released:
+        change = ctx.changes[ctx.ids_by_rank[rank]]
+        labels = o.dig(change.object, "metadata", "labels")
+        outside = (
+            isinstance(selector, dict)
+            and isinstance(labels, dict)
+            and any(labels.get(k) != v for k, v in selector.items())
+        )
+        if outside:
+            told.append(
+                f"{pod.name} released by the controller at #{change.id}: its labels no longer "
+                "match the selector, so ClaimPods releases it (ReleasePod removes its "
+                "ownerReference)"
+            )
+            continue
+        told.append(f"{pod.name} no longer owned by the set from #{change.id}")
+    return (
+        f"; not counted: {'; '.join(told)}; computeReplicaStatus counts only the pods the set owns"
+    )
 
 
 def _counts(

@@ -456,3 +456,99 @@ def test_a_recording_begun_mid_scale_up_judges_that_scale_up(
     assert gating.outcome == outcome, gating.reason
     if moved:
         assert "web-9 was created while web-8 was" in gating.reason
+
+
+@pytest.mark.parametrize(("later_s", "outcome"), [(10, "fail"), (0, "inconclusive")])
+def test_a_status_still_counting_a_released_pod_fails(
+    tmp_path: Path, later_s: int, outcome: str
+) -> None:
+    # b40 edited: the status written after the controller released web-1 (#77) still counts it
+    # (#78 says 3 where the set owns 2 pods). With the client's scale (#79) 10 s later the
+    # controller had time to count again (computeReplicaStatus counts only owned pods): a
+    # failure; with the scale 3.0 s after the release, as recorded, it cannot be told.
+    session = "b40-release-by-relabel-orderedready"
+    path = real_store(tmp_path, "cases8")
+    rewrite(
+        path,
+        "UPDATE change SET received_wall_ns = received_wall_ns + ? WHERE id >= 79 "
+        "AND session_id = (SELECT id FROM session WHERE name = ?)",
+        later_s * 10**9,
+        session,
+    )
+    for field in ("replicas", "readyReplicas", "availableReplicas", "currentReplicas",
+                  "updatedReplicas"):  # fmt: skip
+        rewrite(path, f"UPDATE change SET object = json_set(object, '$.status.{field}', 3) "
+                      "WHERE id = 78")  # fmt: skip
+    verdict = verdict_of(verify(load_recording(path, session)), "status-matches-pods", "scale-up")
+    assert verdict.outcome == outcome, verdict.reason
+    assert "status.replicas 3 while 2 pods created" in verdict.reason
+    assert "not counted: web-1 released by the controller at #77" in verdict.reason
+    if outcome == "fail":
+        assert "13.0 s after the release with nothing changing" in verdict.reason
+    else:
+        assert verdict.reason.startswith("the set changed again 3.0 s after the release")
+
+
+def _progress(tmp_path: Path, store: str, session: str, kind: str, nth: int) -> tuple[str, str]:
+    result = verify(load_recording(real_store(tmp_path, store), session))
+    episode = [e for e in result.episodes if e.kind == kind][nth]
+    assert episode.progress is not None
+    return episode.progress.state, episode.progress.text
+
+
+def test_a_name_held_by_a_released_pod_holds_a_parallel_scale_up_too(tmp_path: Path) -> None:
+    # b40 under Parallel: CreateStatefulPod's error at web-1 stops the burst (web-3 waits too).
+    _, text = _progress(tmp_path, "cases8", "b40-release-by-relabel-parallel", "scale-up", 1)
+    assert "held at web-1 (name taken by the pod web-1, the set released at #194" in text
+    assert "until web-1 deleted by a client; web-1 created 14.1 s after its name was free" in text
+
+
+@pytest.mark.parametrize(
+    ("store", "session", "moved", "resource_version", "told"),
+    [("cases8", "b40-release-by-relabel-orderedready", 97, 372,
+      "web-3 was created while web-1 was not the set's (released at #77) and not yet created "
+      "again"),
+     ("cases9", "b41-orphan-foreign-name-collision-orderedready", 315, 846,
+      "web-2 was created while web-1 did not exist")],
+)  # fmt: skip
+def test_a_creation_above_a_name_held_by_another_pod_fails(
+    tmp_path: Path, store: str, session: str, moved: int, resource_version: int, told: str
+) -> None:
+    # Edited: the pod above (web-3 in b40, web-2 in b41) created while web-1's name was still
+    # held by a pod the set does not own, before the set's own web-1 existed: processReplica
+    # stops at the missing web-1 under OrderedReady.
+    path = real_store(tmp_path, store)
+    move(path, moved, resource_version)
+    result = verify(load_recording(path, session))
+    verdict = verdict_of(result, "ordered-ready-gating", "scale-up", 1)
+    assert verdict.outcome == "fail", verdict.reason
+    assert told in verdict.reason
+
+
+def test_a_scale_up_stuck_on_a_stale_claim_is_halted_not_progressing(tmp_path: Path) -> None:
+    # b52: data-web-2 still owned by the deleted web-2 when the set was scaled 2->3 and its
+    # status written (#2572, #2573; PodClaimIsStale: processReplica returns without an error or a
+    # requeue); the claim went 8.2 s later (#2574) and nothing woke the controller in the 120 s
+    # the recording went on.
+    state, text = _progress(
+        tmp_path, "cases9", "b52-when-scaled-claim-held-terminating-orderedready", "scale-up", 1
+    )
+    assert state == "halted"
+    assert "next step" not in text
+    assert "halted at web-2: web-2 not created: at the controller's last sync its claim " in text
+    assert "data-web-2 was stale (still owned by the deleted web-2: PodClaimIsStale)" in text
+    assert "the controller does not watch claims" in text
+
+
+def test_a_stale_claim_gone_before_the_sets_last_change_does_not_halt(tmp_path: Path) -> None:
+    # b52 edited: the set's status write (#2573) comes after the claim is gone (#2574): that
+    # sync finds no claim, so the controller may create web-2; no stall on a stale claim.
+    session = "b52-when-scaled-claim-held-terminating-orderedready"
+    path = real_store(tmp_path, "cases9")
+    move(path, 2573, 5228)
+    result = verify(load_recording(path, session))
+    episode = [e for e in result.episodes if e.kind == "scale-up"][1]
+    assert episode.progress is not None
+    assert episode.progress.state == "progressing"
+    assert "next step: create web-2" in episode.progress.text
+    assert "PodClaimIsStale" not in episode.progress.text
