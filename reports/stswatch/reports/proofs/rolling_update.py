@@ -126,6 +126,34 @@ def _deleted_by(ctx: ProofContext, pod: PodIncarnation) -> str:
     return actor.who if actor is not None else "unknown"
 
 
+def _restored(ctx: ProofContext) -> list[str]:
+    """'web-3 deleted by a client and created again at revision X, the currentRevision
+    newVersionedStatefulSetPod gives it below partition 4 (it had been at Y)': a pod below the
+    partition that someone other than the rollout deleted comes back at currentRevision, though
+    it had been updated (the e2e "Restoring Pods to the correct revision when they are deleted")."""
+    spec = ctx.episode.spec
+    if spec.update_strategy != "RollingUpdate":
+        return []
+    told = []
+    for r in ctx.recreations_in_window():
+        old, new = r.old, r.new
+        below = spec.start_ordinal + spec.partition
+        if new.ordinal is None or new.ordinal >= below or old.revision == new.revision:
+            continue
+        actor = ctx.deleted_by(old)
+        if actor is None or actor.who in _CONTROLLER_OR_UNKNOWN:
+            continue
+        found = revisions.created_at(ctx.episode.statefulset, new)
+        if found is None or not found.ok or found.field != "currentRevision":
+            continue
+        told.append(
+            f"{old.name} deleted by {actor.who} and created again at revision {new.revision}, the "
+            f"currentRevision newVersionedStatefulSetPod gives it below partition {spec.partition} "
+            f"(it had been at {old.revision})"
+        )
+    return told
+
+
 def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]) -> str:
     """The rollout's progress, the forced rollback and the client's deletions, as clauses."""
     # The docs' forced rollback: a pod that never turns Running and Ready, deleted by hand. A
@@ -150,6 +178,7 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
             parts.append(
                 f"{r.old.name} was deleted by {_deleted_by(ctx, r.old)}, not by the controller"
             )
+    parts += _restored(ctx)
     return "; " + "; ".join(parts)
 
 
