@@ -225,14 +225,11 @@ def _about_set(change: Change, obj: o.Obj) -> tuple[str, str] | None:
 
 def _failure(change: Change, obj: o.Obj) -> tuple[tuple[str, str], str, str] | None:
     """((namespace, set), reason, message) of a statefulset-controller Warning on a set."""
-    if obj.get("type") != "Warning" or o.dig(obj, "involvedObject", "kind") != "StatefulSet":
+    about = _about_set(change, obj) if obj.get("type") == "Warning" else None
+    if about is None:
         return None
-    source = o.dig(obj, "source", "component") or obj.get("reportingComponent")
-    if source != "statefulset-controller":
-        return None
-    name = o.text(o.dig(obj, "involvedObject", "name")) or ""
     reason = o.text(obj.get("reason")) or "Warning"
-    return (change.namespace or "", name), reason, o.text(obj.get("message")) or ""
+    return about, reason, o.text(obj.get("message")) or ""
 
 
 def pod_deletion(

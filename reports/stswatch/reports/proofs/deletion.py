@@ -15,6 +15,7 @@ from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.orphans import Orphan, orphaned
 from stswatch.reports.proofs.progress import kept_note
+from stswatch.reports.proofs.storage import claim_at
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "statefulset-deletion"
@@ -139,10 +140,7 @@ def _claims_removed(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     names = []
     for pod in pods:
         for name in pod.claims:
-            claim = next(
-                (c for c in ctx.life.claims_named(pod.namespace, name) if c.alive_at(gone.rank)),
-                None,
-            )
+            claim = claim_at(ctx, pod, name, gone.rank)
             if claim is None or "StatefulSet" not in claim.owner_kinds:
                 continue
             actor = claim_deletion(ctx.actors, claim)
