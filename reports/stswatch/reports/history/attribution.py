@@ -83,22 +83,37 @@ class Attribution:
     # (namespace, set name) -> sorted wall ns of each Event the statefulset controller recorded
     # about the set (a count bump of an aggregated Event included: each passed the spam filter)
     emitted: dict[tuple[str, str], list[int]] = field(default_factory=dict, repr=False)
+    # (namespace, set name) -> the spam filter's tokens after each emitted Event (a cache)
+    _buckets: dict[tuple[str, str], list[float]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def events_dropped(self, namespace: str, name: str, at_ns: int) -> int | None:
         """How many of the controller's Events about set `name` were recorded before `at_ns`
         when they had used up client-go's spam filter then (`EventSourceObjectSpamFilter`: a
-        token bucket of 25 for one source and object, refilled one every 300 s), else None."""
-        tokens, last, count = float(_SPAM_BURST), None, 0
-        for wall in self.emitted.get((namespace, name), ()):
-            if wall >= at_ns:
-                break
-            if last is not None:
-                tokens = min(_SPAM_BURST, tokens + (wall - last) / _SPAM_REFILL_NS)
-            tokens, last, count = max(tokens - 1, 0.0), wall, count + 1
-        if last is None:
+        token bucket of 25 for one source and object, refilled one every 300 s), else None.
+        One bisection: the bucket after each Event is computed once per set."""
+        walls = self.emitted.get((namespace, name), ())
+        count = bisect_left(walls, at_ns)
+        if count == 0:
             return None
-        tokens = min(_SPAM_BURST, tokens + (at_ns - last) / _SPAM_REFILL_NS)
+        tokens = self._tokens_after(namespace, name)[count - 1]
+        tokens = min(_SPAM_BURST, tokens + (at_ns - walls[count - 1]) / _SPAM_REFILL_NS)
         return count if tokens < 1 else None
+
+    def _tokens_after(self, namespace: str, name: str) -> list[float]:
+        """The spam filter's tokens left right after each of the set's recorded Events."""
+        key = (namespace, name)
+        found = self._buckets.get(key)
+        if found is None:
+            found, tokens, last = [], float(_SPAM_BURST), None
+            for wall in self.emitted.get(key, ()):
+                if last is not None:
+                    tokens = min(_SPAM_BURST, tokens + (wall - last) / _SPAM_REFILL_NS)
+                tokens, last = max(tokens - 1, 0.0), wall
+                found.append(tokens)
+            self._buckets[key] = found
+        return found
 
     def failed_scheduling(
         self, pod_uid: str, since_ns: int, until_ns: int

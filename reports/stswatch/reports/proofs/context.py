@@ -219,7 +219,14 @@ class ProofContext:
     def deleted_by(self, pod: PodIncarnation) -> Actor | None:
         """Who deleted `pod` (None when it was not deleted):
         `stswatch.reports.history.attribution.pod_deletion`. A pod of another incarnation of
-        the set (one holding the name of this one's) is judged against its own set's deletion."""
+        the set (one holding the name of this one's) is judged against its own set's deletion.
+        Asked once per pod and episode (several proofs and notes ask of the same pod)."""
+        key = f"deleted_by {pod.uid}"
+        if key not in self.memo:
+            self.memo[key] = self._deleted_by(pod)
+        return self.memo[key]  # type: ignore[return-value]
+
+    def _deleted_by(self, pod: PodIncarnation) -> Actor | None:
         sts = self.episode.statefulset
         if pod.owner_uid not in (None, sts.uid) and not pod.ever_controlled_by(sts.uid):
             owner = self.life.statefulset(pod.owner_uid)
