@@ -132,7 +132,7 @@ def test_a_recorded_scale_up_grows_on_the_open_page(
     builder.schedule(f"web-{PODS + 4}")
     builder.run(f"web-{PODS + 4}")
     written = commit_rows(builder, path, start=written)
-    time.sleep(4)  # a hold is told once it lasted 3 s (proofs.progress.NOTABLE_S)
+    time.sleep(4)  # a hold is told once it lasted 3 s (proofs.context.NOTABLE_S)
     builder.now_ns = time.time_ns()  # the controller's status again, the new pod still not Ready
     _observe(builder)
     commit_rows(builder, path, start=written)

@@ -148,6 +148,9 @@ def _before(a: PodIncarnation, b: PodIncarnation) -> bool:
 # Evidence that follows a change by a controller (an EndpointSlice update, a status write) may
 # arrive this long after it; a recording that ends sooner cannot show its absence.
 SETTLE_S = 5.0
+# A hold (and a pod kept Terminating) is told when it lasted this long beyond minReadySeconds
+# (s); shorter waits are a pod starting as usual, not a halt.
+NOTABLE_S = 3.0
 
 
 # The phrases an inconclusive reason uses for each kind of missing evidence (Verdict.missing).

@@ -13,8 +13,8 @@ from stswatch.reports import causes
 from stswatch.reports.history.attribution import claim_deletion
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
+from stswatch.reports.proofs.finalizers import kept_note
 from stswatch.reports.proofs.orphans import Orphan, orphaned
-from stswatch.reports.proofs.progress import kept_note
 from stswatch.reports.proofs.storage import claim_at
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 

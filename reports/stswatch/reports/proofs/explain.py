@@ -22,7 +22,7 @@ so they are worded once here. A verdict is inconclusive for one of eight causes 
 
 from collections.abc import Iterable
 
-from stswatch.reports.proofs.progress import hold_clause
+from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.verdict import Hold, Verdict
 
 # One line per cause, for the page-level explanation (only the causes present are listed).

@@ -17,7 +17,8 @@ from stswatch.reports.proofs.context import (
     race_note,
     unseen_by_cache,
 )
-from stswatch.reports.proofs.progress import episode_progress, hold_clause
+from stswatch.reports.proofs.holds import hold_clause
+from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 
 PROOF = "ordered-ready-gating"

@@ -8,7 +8,7 @@ all Ready, and how many condemned pods were terminating at once.
 
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.proofs.progress import kept_note
+from stswatch.reports.proofs.finalizers import kept_note
 from stswatch.reports.proofs.scale_down import began, condemned
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 

@@ -4,34 +4,16 @@ Read from the controller replay (`stswatch.reports.history.replay`): the episode
 replayed
 decision became "spec met" inside the episode's window; otherwise it stands where the last
 decision in the window left it (held at a pod, still progressing, or superseded by the next
-episode). A hold is told when it lasted at least `NOTABLE_S` seconds beyond minReadySeconds;
-shorter waits are a pod starting as usual, not a halt.
+episode). The holds themselves are `stswatch.reports.proofs.holds`.
 """
 
-from bisect import bisect_left
-from dataclasses import dataclass, replace
-
 from stswatch.reports import causes
-from stswatch.reports.history.lifecycles import PodIncarnation
-from stswatch.reports.history.objects import parse_ordinal
-from stswatch.reports.history.replay import Decision, Stretch
-from stswatch.reports.history.transition import Transition
+from stswatch.reports.history.replay import Decision
 from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.holds import episode_holds, first_line, holds_clause, start_ns
 from stswatch.reports.proofs.orphans import orphaned
-from stswatch.reports.proofs.verdict import Evidence, Hold, Progress
+from stswatch.reports.proofs.verdict import Hold, Progress
 
-NOTABLE_S = 3.0
-_PART_NS = 1_000_000_000  # a cause told within a hold when it lasted this long (wall ns)
-_STATES = (
-    "created",
-    "pending",
-    "running",
-    "failed",
-    "succeeded",
-    "ready",
-    "unready",
-    "terminating",
-)
 _INSTANT = ("service-deleted", "service-recreated", "statefulset-replaced")
 
 
@@ -53,13 +35,7 @@ def _progress(ctx: ProofContext) -> Progress:
         return _ondelete_progress(ctx)
     end = episode.end_rank
     window_end_ns = _window_end_ns(ctx)
-    # A recreation episode tells the new pod's own wait; the episode it cut tells the whole hold.
-    stretches = ctx.replay.overlapping(episode.start_rank, end + 1)
-    holds = tuple(
-        h
-        for s, meanwhile, before in _joined(ctx, stretches, across=episode.recreation is None)
-        if (h := _hold(ctx, s, window_end_ns, meanwhile, before)) is not None
-    )
+    holds = episode_holds(ctx, window_end_ns)
     settled = _settled(ctx)
     recreation = episode.recreation
     if recreation is not None and (ready := recreation.new.first("ready")) is not None:
@@ -78,12 +54,12 @@ def _progress(ctx: ProofContext) -> Progress:
     if settled is not None:
         # A hold that began after the spec was met is not this episode's (a later deletion's).
         holds = tuple(h for h in holds if h.from_wall_ns < settled)
-        took = (settled - _start_ns(ctx)) / 1e9
+        took = (settled - start_ns(ctx)) / 1e9
         text = f"completed within the episode in {took:.1f} s" + outlasts
         if episode.under_way:
             text = f"completed {took:.1f} s after the recording began (it began earlier, unseen)"
         text += _early(ctx, settled) + failed
-        return Progress("completed", text + _holds_clause(holds), holds, text)
+        return Progress("completed", text + holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)
     if end < len(ctx.life.ordering.rank):
         state, ended = "superseded", "the next episode began"
@@ -97,7 +73,7 @@ def _progress(ctx: ProofContext) -> Progress:
         # could not take it (a refused pod update, a quota, an admission webhook).
         stands = "the controller could not take its next step"
     text = f"did not complete within the episode ({ended}): {stands}{failed}"
-    return Progress(state, text + _holds_clause(holds, skip_last=True), holds, text)
+    return Progress(state, text + holds_clause(holds, skip_last=True), holds, text)
 
 
 def _early(ctx: ProofContext, settled_ns: int) -> str:
@@ -108,7 +84,7 @@ def _early(ctx: ProofContext, settled_ns: int) -> str:
     if episode.kind != "rolling-update" or minimum <= 0:
         return ""
     for status in episode.statefulset.statuses_between(episode.start_rank, episode.end_rank):
-        if status.received_wall_ns < _start_ns(ctx):
+        if status.received_wall_ns < start_ns(ctx):
             continue
         if status.received_wall_ns >= settled_ns:
             return ""
@@ -129,7 +105,7 @@ def _failures(ctx: ProofContext, window_end_ns: int) -> str:
     """'; the controller's calls failed: FailedUpdate 15 times ("update Pod web-0 …")', from the
     Warning Events the controller recorded on the set in the window (its API calls refused)."""
     sts = ctx.episode.statefulset
-    found = ctx.actors.controller_failures(sts.namespace, sts.name, _start_ns(ctx), window_end_ns)
+    found = ctx.actors.controller_failures(sts.namespace, sts.name, start_ns(ctx), window_end_ns)
     if not found:
         return ""
     by_reason: dict[str, list[str]] = {}
@@ -137,7 +113,7 @@ def _failures(ctx: ProofContext, window_end_ns: int) -> str:
         by_reason.setdefault(reason, []).append(message)
     parts = []
     for reason, messages in by_reason.items():
-        line = _first_line(messages[-1])
+        line = first_line(messages[-1])
         times = f"{len(messages)} time{'s' * (len(messages) > 1)}"
         parts.append(f'{reason} recorded {times} ("{line}")')
     return "; the controller's calls failed: " + "; ".join(parts)
@@ -183,8 +159,8 @@ def _deletion_progress(ctx: ProofContext) -> Progress:
         return Progress("completed", text)
     if left:
         return Progress("progressing", f"{', '.join(left)} still present when the recording ended")
-    last = max((p.deleted.received_wall_ns for p in pods if p.deleted), default=_start_ns(ctx))
-    took = (last - _start_ns(ctx)) / 1e9
+    last = max((p.deleted.received_wall_ns for p in pods if p.deleted), default=start_ns(ctx))
+    took = (last - start_ns(ctx)) / 1e9
     return Progress("completed", f"completed: all {len(pods)} pods gone {took:.1f} s after")
 
 
@@ -218,10 +194,6 @@ def _ondelete_progress(ctx: ProofContext) -> Progress:
     return Progress("progressing", text)
 
 
-def _start_ns(ctx: ProofContext) -> int:
-    return ctx.changes[ctx.episode.trigger_change_id].received_wall_ns
-
-
 def _window_end_ns(ctx: ProofContext) -> int:
     """When the episode's window closed: the next episode's first change, or the recording's end."""
     return ctx.wall_at_rank(ctx.episode.end_rank)
@@ -230,7 +202,7 @@ def _window_end_ns(ctx: ProofContext) -> int:
 def _settled(ctx: ProofContext) -> int | None:
     """When (wall ns) the spec was met inside the window, or already was at its start."""
     start, end = ctx.episode.start_rank, ctx.episode.end_rank
-    begun = _start_ns(ctx)
+    begun = start_ns(ctx)
     for step, decision in ctx.replay.between(start, end + 1):
         # A synthetic "available" step shares the rank of the change seen after it: it belongs
         # to the episode by its time, not its rank.
@@ -239,645 +211,8 @@ def _settled(ctx: ProofContext) -> int | None:
             return step.received_wall_ns
     before = ctx.replay.at(start)
     if before is not None and before.state == "settled" and not any(ctx.replay.between(start, end)):
-        return _start_ns(ctx)
+        return start_ns(ctx)
     return None
-
-
-def _joined(
-    ctx: ProofContext, stretches: tuple[Stretch, ...], *, across: bool = True
-) -> list[tuple[Stretch, tuple[PodIncarnation, ...], tuple[Stretch, ...]]]:
-    """Stretches with one cause at one pod, cut in two only by another pod's coming and going
-    (a client deleted a lower pod, the controller recreated it and waited for it to start),
-    joined back into one hold; with each, the pods recreated in such interludes.
-
-    A hold ended by a client deleting the held pod goes on at the pod the controller creates in
-    its place (processReplica creates the missing ordinal and the walk waits on it as before):
-    the new incarnation's wait is joined to it, and the earlier incarnations' stretches are
-    returned with it (the joined stretch names the last incarnation)."""
-    joined: list[tuple[Stretch, tuple[PodIncarnation, ...], tuple[Stretch, ...]]] = []
-    i = 0
-    while i < len(stretches):
-        whole: Stretch = stretches[i]
-        meanwhile: tuple[PodIncarnation, ...] = ()
-        before: tuple[Stretch, ...] = ()
-        j = i + 1
-        while j < len(stretches):
-            cut = whole.end
-            cutter = ctx.changes[cut.change_id].uid if cut is not None else whole.pod.uid
-            again = across and cut is not None and cutter == whole.pod.uid
-            if again and _again(ctx, whole, stretches[j]):
-                first = before[0] if before else whole
-                before += (replace(whole, start=first.start) if before else whole,)
-                later = stretches[j]
-                whole = Stretch(later.pod, first.cause, first.detail, first.start, later.end, ())
-                j += 1
-                continue
-            if cut is None or cutter == whole.pod.uid:
-                break  # released by the held pod itself
-            # Skip the interlude: the pod whose change cut the hold, and pods created after it.
-            k = j
-            while k < len(stretches) and stretches[k].pod.uid != whole.pod.uid:
-                pod = stretches[k].pod
-                if pod.uid != cutter and pod.created.rank < cut.rank:
-                    break
-                k += 1
-            if k == len(stretches) or stretches[k].pod.uid != whole.pod.uid:
-                # The walk stopped at the lower pod a client deleted (processReplica creates it
-                # again and waits on it first), while the held pod stayed as it was: the hold
-                # goes on until the held pod itself changed; the lower pod's wait is its own.
-                went_on = _went_on(ctx, whole, cut)
-                if went_on is not None:
-                    meanwhile += _recreated_between(ctx, cut.rank, went_on.rank + 1, cutter)
-                    whole = replace(whole, end=went_on, spent_causes=(), spent_ns=())
-                break
-            later = stretches[k]
-            if later.cause != whole.cause:
-                break
-            meanwhile += _recreated_between(ctx, cut.rank, later.start.rank + 1)
-            whole = Stretch(whole.pod, whole.cause, whole.detail, whole.start, later.end)
-            j = k + 1
-        joined.append((whole, meanwhile, before))
-        i = j
-    return joined
-
-
-def _again(ctx: ProofContext, held: Stretch, later: Stretch) -> bool:
-    """`held` ended when a client deleted its pod and `later` is the wait at the pod created in
-    its place (the same name, created at or after that deletion)."""
-    end = held.end
-    if end is None or end.what not in ("terminating", "deleted") or held.cause == causes.NAME_TAKEN:
-        return False  # a pod holding the set's name is not the set's: no wait goes on at it
-    pod = later.pod
-    if pod.name != held.pod.name or pod.uid == held.pod.uid or pod.created.rank < end.rank:
-        return False
-    began = held.pod.terminating or end
-    if began.rank <= held.start.rank:
-        return False  # a hold on a pod already being deleted: its removal released it
-    actor = ctx.deleted_by(held.pod)
-    return actor is not None and actor.who == causes.BY_CLIENT
-
-
-# The pod states a hold's cause is read from: the cited change shows the cause when it is one.
-_SHOWS = {
-    causes.NOT_READY: ("running", "unready"),
-    causes.NOT_AVAILABLE: ("ready",),
-    causes.TERMINATING: ("terminating",),
-    causes.NOT_RUNNING: ("created", "pending", "failed", "succeeded"),
-    causes.STARTING: ("created", "pending"),
-}
-_WORDS = {"created": "created", "pending": "Pending", "running": "Running", "ready": "Ready"}
-
-
-def _held_note(pod: PodIncarnation, state: Transition, stretch: Stretch) -> str:
-    """The note on the change a hold began at: the hold's longest cause when that change shows
-    it, else what the change does show (a pod just created, held later as not Ready)."""
-    if state.what in _SHOWS.get(stretch.cause, (state.what,)):
-        return f"held at {pod.name}: {stretch.detail}"
-    shown = _WORDS.get(state.what, state.what.replace("unready", "not Ready"))
-    return f"hold at {pod.name} began: {pod.name} {shown}"
-
-
-def _recreated_between(
-    ctx: ProofContext, start: int, end: int, deleted: str | None = None
-) -> tuple[PodIncarnation, ...]:
-    """The set's pods created in ranks [start, end) (only those named as the pod of uid
-    `deleted`, when given)."""
-    ranks = ctx.index.created_ranks
-    first, last = bisect_left(ranks, start), bisect_left(ranks, end)
-    found = tuple(ctx.index.created[first:last])
-    if deleted is None:
-        return found
-    names = {p.name for incs in ctx.slots.values() for p in incs if p.uid == deleted}
-    return tuple(p for p in found if p.name in names)
-
-
-# What ends a hold on a pod not Running or not Ready: the pod's own next change of these kinds.
-_ENDS = {
-    causes.NOT_READY: ("ready", "terminating", "deleted", "failed", "succeeded"),
-    causes.NOT_RUNNING: ("running", "ready", "terminating", "deleted", "failed", "succeeded"),
-}
-
-
-def _went_on(ctx: ProofContext, held: Stretch, cut: Transition) -> Transition | None:
-    """When `held` was cut by a client's deletion of a lower pod of the set (`cut`), the held
-    pod's own change that really ended its wait (web-2 Ready), if it came later; None when the
-    cut is anything else."""
-    ends = _ENDS.get(held.cause)
-    change = ctx.changes[cut.change_id]
-    if ends is None or change.kind != "Pod" or cut.what not in ("terminating", "deleted"):
-        return None
-    lower = next(
-        (p for incs in ctx.slots.values() for p in incs if p.uid == change.uid),
-        None,
-    )
-    pod = held.pod
-    if lower is None or lower.ordinal is None or pod.ordinal is None:
-        return None
-    if lower.ordinal >= pod.ordinal:
-        return None
-    actor = ctx.deleted_by(lower)
-    if actor is None or actor.who != causes.BY_CLIENT:
-        return None
-    return next((t for t in pod.transitions if t.rank > cut.rank and t.what in ends), None)
-
-
-def _meanwhile(ctx: ProofContext, pods: tuple[PodIncarnation, ...]) -> str:
-    """'web-0 deleted by a client and recreated at revision web-abc'."""
-    parts = []
-    for pod in pods:
-        previous = ctx.previous(pod)
-        actor = ctx.deleted_by(previous) if previous is not None else None
-        by = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
-        at = f" at revision {pod.revision}" if pod.revision else ""
-        parts.append(f"{pod.name} deleted{by} and recreated{at}")
-    return "; ".join(parts)
-
-
-def _hold(
-    ctx: ProofContext,
-    stretch: Stretch,
-    window_end_ns: int,
-    meanwhile: tuple[PodIncarnation, ...] = (),
-    before: tuple[Stretch, ...] = (),
-) -> Hold | None:
-    """The stretch as a Hold clipped to the episode window, when it is notable there; `before`:
-    the stretches of the held pod's earlier incarnations a client deleted (`_joined`)."""
-    start, end = ctx.episode.start_rank, ctx.episode.end_rank
-    if stretch.start.rank >= end or (stretch.end is not None and stretch.end.rank <= start):
-        return None
-    from_ns = max(stretch.start.received_wall_ns, _start_ns(ctx))
-    # A synthetic "available" step shares the rank of the change seen after it: its time decides.
-    released = stretch.end
-    if released is not None and released.rank >= end:
-        late = released.what != "available" or released.received_wall_ns > window_end_ns
-        released = None if late else released
-    to_ns = released.received_wall_ns if released is not None else window_end_ns
-    acted = _acted(ctx, released) if released is not None else None
-    if acted is not None and acted.rank < end:
-        to_ns = acted.received_wall_ns  # the controller's requeue after minReadySeconds
-    seconds = max(0.0, (to_ns - from_ns) / 1e9)
-    if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:
-        return None  # a pod starting (and staying Ready minReadySeconds) as usual
-    last = stretch.pod  # the incarnation that released it
-    if before:
-        stretch = replace(stretch, pod=before[0].pod)
-    pod = stretch.pod
-    state = pod.last_before(stretch.start.rank + 1, _STATES) or pod.created
-    # A pod whose deletion began inside the hold: Terminating from then on. When the window
-    # opened on it so, that is what held it here; else the hold tells its causes in turn.
-    began = pod.terminating
-    turned = began is not None and state.what != "terminating" and began.rank > stretch.start.rank
-    whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
-    told = before[0] if before else stretch
-    phases = _phases(told, ctx.min_ready_at((told.end or told.start).rank))
-    phases = phases if whole or before else ""
-    evidence = [ctx.cite(state.change_id, _held_note(pod, state, stretch))]
-    if turned and began is not None and not before and began.rank <= start:
-        state = began
-        evidence.append(ctx.cite(state.change_id, _held_note(pod, state, stretch)))
-    deleting = state if state.what == "terminating" else None
-    if turned and phases and _parts(before[0] if before else stretch)[-1][0] == causes.TERMINATING:
-        deleting = began
-    kept = _finalizers(ctx, deleting) if deleting is not None else ()
-    removals: tuple[Removal, ...] = ()
-    if kept and deleting is not None:
-        gone = pod.deleted.rank if pod.deleted is not None else end
-        upto = gone if before else (released.rank if released is not None else end)
-        removals = finalizers_removed(ctx, pod, deleting.rank, upto)
-        evidence += [ctx.cite(r.change_id, f"{pod.name}: {r.told}") for r in removals]
-    actor = ctx.deleted_by(pod) if deleting is not None else None
-    begun = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""
-    if deleting is not None and deleting is began and phases:
-        evidence.append(ctx.cite(began.change_id, f"{pod.name} terminating: {begun or 'deleted'}"))
-    by = ""
-    if released is not None:
-        ends = kept if deleting is not None and not before else None
-        by = _released_by(ctx, last, released, ends, removals, cause=stretch.cause)
-        if stretch.cause == causes.NAME_TAKEN:
-            by += _backoff(ctx, pod, released, evidence)
-    if acted is not None and acted.rank < end and released is not None:
-        gap = (acted.received_wall_ns - released.received_wall_ns) / 1e9
-        change = ctx.changes[acted.change_id]
-        did = "created" if acted.what == "created" else "deleted by the StatefulSet controller"
-        by = (
-            f"{last.name} Available, then {change.name} {did} {gap:.1f} s later (at the "
-            "controller's requeue after minReadySeconds: enqueueSSAfter)"
-        )
-        evidence.append(ctx.cite(acted.change_id, f"{change.name} {did}"))
-    evidence += _again_cited(ctx, before, last)
-    if released is not None:
-        evidence.append(ctx.cite(released.change_id, f"released: {by}"))
-    return Hold(
-        pod=pod.name,
-        cause=_cause(stretch),
-        phases=phases,
-        detail=stretch.detail,
-        from_wall_ns=from_ns,
-        to_wall_ns=to_ns if released is not None else None,
-        seconds=seconds,
-        released_by=by,
-        evidence=tuple(evidence),
-        finalizers=kept,
-        begun_by=begun,
-        meanwhile=_meanwhile(ctx, meanwhile),
-        again=_again_told(before, from_ns, last, released, removals),
-        unscheduled=(
-            _unscheduled(ctx, pod, from_ns, to_ns, evidence)
-            if _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
-            else ""
-        ),
-        scheduled_after_s=_scheduled_after(ctx, last, from_ns, to_ns, evidence),
-    )
-
-
-def _scheduled_after(
-    ctx: ProofContext, pod: PodIncarnation, from_ns: int, to_ns: int, evidence: list[Evidence]
-) -> float | None:
-    """Seconds into the hold when the scheduler bound the held pod, when it did within it after
-    saying no node could take it (cited): the wait to be scheduled ends there, not at Ready."""
-    if not pod.unschedulable:
-        return None
-    bound = pod.first("scheduled")
-    if bound is None or not from_ns < bound.received_wall_ns < to_ns:
-        return None
-    evidence.append(ctx.cite_step(pod, bound, f"{pod.name} scheduled"))
-    return (bound.received_wall_ns - from_ns) / 1e9
-
-
-# The requeue after minReadySeconds is told when the controller's next step came this much (wall
-# ns) after the held pod was Available.
-_REQUEUE_NS = 1_000_000_000
-
-
-def _acted(ctx: ProofContext, released: Transition) -> Transition | None:
-    """After a hold released by its pod turning Available (a synthetic step, minReadySeconds):
-    the controller's step the replay then allowed (a deletion or creation) when it came at least
-    `_REQUEUE_NS` later; the controller only looks again when its requeue (`enqueueSSAfter`
-    minReadySeconds, in `sync`) fires."""
-    if released.what != "available":
-        return None
-    acting: Decision | None = None
-    for step, decision in ctx.replay.between(released.rank, len(ctx.ids_by_rank)):
-        if step.received_wall_ns < released.received_wall_ns:
-            continue
-        if acting is None:
-            if step is not released and step.what != "available":
-                return None
-            if decision.state != "act":
-                return None
-            acting = decision
-            continue
-        if (decision.state, decision.what) == (acting.state, acting.what):
-            continue
-        change = ctx.changes[step.change_id]
-        if change.kind != "Pod" or step.what not in ("created", "terminating"):
-            return None
-        if acting.what.split()[1:2] != [change.name]:  # "delete web-3 (condemned)"
-            return None
-        late = step.received_wall_ns - released.received_wall_ns >= _REQUEUE_NS
-        return step if late else None
-    return None
-
-
-def _backoff(
-    ctx: ProofContext, holder: PodIncarnation, freed: Transition, evidence: list[Evidence]
-) -> str:
-    """'; web-1 created 13.8 s after its name was free': `CreateStatefulPod` returns the
-    AlreadyExists error (no Event), so the set was requeued with the workqueue's rate-limited
-    backoff and created the pod only at a later sync."""
-    parsed = parse_ordinal(holder.name)
-    incs = ctx.slots.get(parsed[1], ()) if parsed is not None else ()
-    later = [p for p in incs if p.uid != holder.uid and p.created.rank >= freed.rank]
-    if not later:
-        return ""
-    new = later[0]
-    took = (new.created.received_wall_ns - freed.received_wall_ns) / 1e9
-    evidence.append(ctx.cite_step(new, new.created, f"{new.name} created"))
-    return (
-        f"; {new.name} created {took:.1f} s after its name was free (CreateStatefulPod's "
-        "AlreadyExists error requeued the set with rate-limited backoff)"
-    )
-
-
-def _again_cited(
-    ctx: ProofContext, before: tuple[Stretch, ...], last: PodIncarnation
-) -> list[Evidence]:
-    """Each client deletion that cut the hold, and the pod created in the deleted one's place."""
-    if not before:
-        return []
-    cited = []
-    news = [b.pod for b in before[1:]] + [last]
-    for b, new in zip(before, news, strict=True):
-        if b.end is not None:
-            cited.append(ctx.cite(b.end.change_id, f"{b.pod.name} {causes.DELETED_BY_CLIENT}"))
-        cited.append(ctx.cite_step(new, new.created, f"{new.name} created again"))
-    return cited
-
-
-def _again_told(
-    before: tuple[Stretch, ...],
-    from_ns: int,
-    last: PodIncarnation,
-    released: Transition | None,
-    removals: tuple["Removal", ...] = (),
-) -> str:
-    """'web-1 deleted by a client after 5.6 s and created again; the new web-1 held it 1.5 s
-    more' (the wait goes on at the pod the controller created in the deleted one's place);
-    'web-1 deleted by a client after 5.0 s, gone 6.8 s later once a client removed the finalizer
-    example.com/hold, and created again' when a finalizer (`removals`: the first pod's) kept it."""
-    if not before:
-        return ""
-    told = []
-    since = from_ns
-    for n, b in enumerate(before):
-        if b.end is None:  # pragma: no cover - a joined stretch ended
-            continue
-        began = b.pod.terminating or b.end
-        took = max(0.0, (began.received_wall_ns - since) / 1e9)
-        kept = ""
-        if n == 0 and removals:
-            names = ", ".join(sorted({r.finalizer for r in removals}))
-            whos = sorted({r.who for r in removals})
-            plural = "s" * (len({r.finalizer for r in removals}) > 1)
-            later = (b.end.received_wall_ns - began.received_wall_ns) / 1e9
-            kept = (
-                f", gone {later:.1f} s later once {' and '.join(whos)} removed the "
-                f"finalizer{plural} {names},"
-            )
-        told.append(
-            f"{b.pod.name} {causes.DELETED_BY_CLIENT} after {took:.1f} s{kept} and created again"
-        )
-        since = b.end.received_wall_ns
-    more = ""
-    if released is not None:
-        more = (
-            f"; the new {last.name} held it {(released.received_wall_ns - since) / 1e9:.1f} s more"
-        )
-    return ", then ".join(told) + more
-
-
-def _unscheduled(
-    ctx: ProofContext, pod: PodIncarnation, from_ns: int, to_ns: int, evidence: list[Evidence]
-) -> str:
-    """Why no node took the held pod: of the scheduler's words while the hold lasted (its
-    FailedScheduling Events and the pod's PodScheduled False condition), the reason that held
-    the longest, each holding until the scheduler said something else (cited in `evidence`).
-    The latest word alone can be a moment's race (a claim deleted and recreated at once), and an
-    older Event's reason may have stopped holding since (a claim bound)."""
-    said = [
-        (wall, change_id, message, "FailedScheduling")
-        for wall, change_id, message in ctx.actors.failed_scheduling(pod.uid, from_ns, to_ns)
-    ]
-    said += [
-        (wall, change_id, message, "Unschedulable")
-        for rank, change_id, message in pod.unschedulable
-        if (wall := ctx.wall_at_rank(rank)) <= to_ns
-    ]  # fmt: skip
-    if not said:
-        return ""
-    said.sort(key=lambda w: (w[0], w[1]))
-    held: dict[str, int] = {}
-    first: dict[str, tuple[int, str]] = {}
-    for (wall, change_id, message, source), after in zip(said, [*said[1:], None], strict=True):
-        line = _first_line(message)
-        end = after[0] if after is not None else max(to_ns, wall)
-        held[line] = held.get(line, 0) + max(end - max(wall, from_ns), 0)
-        if line not in first or (source == "FailedScheduling" != first[line][1]):
-            first[line] = (change_id, source)  # the scheduler's own Event cited before the pod
-    line = max(held, key=lambda k: (held[k], -list(held).index(k)))
-    change_id, source = first[line]
-    note = (
-        f"PodScheduled False: {pod.name}" if source == "Unschedulable" else f"{source}: {pod.name}"
-    )
-    evidence.append(ctx.cite(change_id, note))
-    return f"{source}: {line}"
-
-
-def _first_line(message: str) -> str:
-    """An Event message's first line, cut at 160 characters (a FailedUpdate carries a diff)."""
-    line = message.splitlines()[0] if message else ""
-    return line if len(line) <= 160 else line[:159] + "…"
-
-
-def _cause(stretch: Stretch) -> str:
-    """The stretch's cause; 'starting' for a pod created inside it that never ran before."""
-    pod = stretch.pod
-    fresh = pod.created.rank >= stretch.start.rank
-    if stretch.cause == causes.NOT_RUNNING and fresh:
-        return causes.STARTING
-    return stretch.cause
-
-
-def _released_by(
-    ctx: ProofContext,
-    pod: PodIncarnation,
-    step: Transition,
-    kept: tuple[str, ...] | None = None,
-    removals: tuple["Removal", ...] = (),
-    *,
-    cause: str = "",
-) -> str:
-    """What the releasing change was, in a user's words.
-
-    A hold on a terminating pod (`kept`: its finalizers then) is released by the pod's removal,
-    not by the deletion that began its termination: 'web-2 gone', or with finalizers 'the
-    finalizer example.com/hold removed by a client and web-2 gone' (the API server removes the
-    object once its finalizers are gone; who removed each: `finalizers_removed`). Any other hold
-    ended by a deletion names who deleted.
-    """
-    change = ctx.changes[step.change_id]
-    if change.kind == "Pod" and change.uid == pod.uid:
-        if step.what == "deleted" and kept is not None:
-            gone = set(kept) - set(_finalizers(ctx, step))
-            if gone:
-                return f"{removed_clause(gone, removals)} and {pod.name} gone"
-            return f"{pod.name} gone"
-        if step.what in ("terminating", "deleted"):
-            actor = ctx.deleted_by(pod)
-            who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
-            return f"{pod.name} deleted{who}"
-        return f"{pod.name} {_word(step.what)}"
-    if change.kind == "Pod" and cause == causes.NOT_AVAILABLE:
-        # The held pod turned Available (minReadySeconds) between two recorded changes; the
-        # next one recorded is the controller's next step, the deletion of another pod.
-        other = next((p for ps in ctx.slots.values() for p in ps if p.uid == change.uid), None)
-        began = other.terminating if other is not None else None
-        if other is not None and began is not None and began.change_id == change.id:
-            actor = ctx.deleted_by(other)
-            who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
-            return f"{pod.name} Available, then {other.name} deleted{who}"
-    if change.kind == "StatefulSet":
-        return f"StatefulSet {change.name} changed"
-    return f"{change.kind} {change.name} {change.event.lower()}"
-
-
-# The finalizers the garbage collector itself sets and removes (`orphanDependents`,
-# `foregroundDeletion` in pkg/controller/garbagecollector); any other is removed by the client or
-# controller that owns it, never by the StatefulSet controller, which sets none on a pod.
-_GC_FINALIZERS = frozenset({"orphan", "foregroundDeletion"})
-
-
-@dataclass(frozen=True)
-class Removal:
-    """One finalizer taken off a pod: which, by whom, at which change."""
-
-    finalizer: str
-    who: str
-    change_id: int
-
-    @property
-    def told(self) -> str:
-        return f"the finalizer {self.finalizer} removed by {self.who}"
-
-
-def finalizers_removed(
-    ctx: ProofContext, pod: PodIncarnation, start: int, end: int
-) -> tuple[Removal, ...]:
-    """Each finalizer taken off `pod` by its changes ranked in (start, end], in order."""
-    ids = ctx.ids_by_rank
-    removals = []
-    held: tuple[str, ...] | None = None
-    for rank in range(max(start, 0), min(end, len(ids) - 1) + 1):
-        change = ctx.changes[ids[rank]]
-        if change.uid != pod.uid:
-            continue
-        now = _finalizers_of(change.object)
-        if held is not None:
-            for name in held:
-                if name not in now:
-                    who = (
-                        causes.BY_GARBAGE_COLLECTOR if name in _GC_FINALIZERS else causes.BY_CLIENT
-                    )
-                    removals.append(Removal(name, who, change.id))
-        held = now
-    return tuple(removals)
-
-
-def kept_note(ctx: ProofContext, pod: PodIncarnation, evidence: list[Evidence]) -> str:
-    """'; web-3 stood Terminating 10.6 s, kept by the finalizers a, b, until they were removed by
-    a client': the burst deletes every condemned pod at once and waits for none, but a finalizer
-    keeps its pod (and the scale-down) from finishing until it is removed."""
-    start = pod.terminating or pod.deleted  # when its deletion began
-    if start is None or start.what != "terminating":
-        return ""
-    kept = finalizers_kept(ctx, start)
-    end = pod.deleted.rank if pod.deleted is not None else ctx.episode.end_rank
-    end_ns = pod.deleted.received_wall_ns if pod.deleted is not None else ctx.recording_end_ns
-    seconds = (end_ns - start.received_wall_ns) / 1e9
-    if not kept or seconds < NOTABLE_S:
-        return ""
-    removals = finalizers_removed(ctx, pod, start.rank, end)
-    evidence += [ctx.cite(r.change_id, f"{pod.name}: {r.told}") for r in removals]
-    plural = "s" * (len(kept) > 1)
-    note = f"; {pod.name} stood Terminating {seconds:.1f} s, kept by the finalizer{plural} "
-    note += ", ".join(kept)
-    if pod.deleted is None:
-        return note + " (still there when the recording ended)"
-    gone = {r.finalizer for r in removals}
-    whos = {r.who for r in removals}
-    if gone == set(kept) and len(whos) == 1:
-        return note + f" until {whos.pop()} removed {'them' if plural else 'it'}"
-    return note + (f" until {removed_clause(gone, removals)}" if gone else "")
-
-
-def removed_clause(gone: "set[str] | tuple[str, ...]", removals: tuple[Removal, ...]) -> str:
-    """'the finalizers a, b removed by a client' (who from `removals`; unnamed when unseen)."""
-    names = sorted(gone)
-    by = {r.finalizer: r.who for r in removals}
-    whos = {by.get(n, "") for n in names}
-    plural = "s" * (len(names) > 1)
-    if len(whos) == 1:
-        who = whos.pop()
-        return f"the finalizer{plural} {', '.join(names)} removed" + (f" by {who}" if who else "")
-    parts = [n + (f" by {by[n]}" if n in by else "") for n in names]
-    return f"the finalizers {', '.join(parts)} removed"
-
-
-def finalizers_kept(ctx: ProofContext, step: Transition) -> tuple[str, ...]:
-    """The finalizers on the pod at `step` (what keeps a terminating pod)."""
-    return _finalizers(ctx, step)
-
-
-def _finalizers(ctx: ProofContext, step: Transition) -> tuple[str, ...]:
-    """metadata.finalizers of the object the step's change recorded."""
-    return _finalizers_of(ctx.changes[step.change_id].object)
-
-
-def _finalizers_of(obj: object) -> tuple[str, ...]:
-    metadata = obj.get("metadata") if isinstance(obj, dict) else None
-    found = metadata.get("finalizers") if isinstance(metadata, dict) else None
-    if not isinstance(found, list):
-        return ()
-    return tuple(f for f in found if isinstance(f, str))
-
-
-def _word(what: str) -> str:
-    return {"ready": "Ready", "unready": "not Ready", "running": "Running"}.get(what, what)
-
-
-def _parts(stretch: Stretch) -> list[tuple[str, float]]:
-    """The stretch's causes in turn that lasted a notable time, with their seconds."""
-    return [(cause, ns / 1e9) for cause, ns in stretch.spent if ns >= _PART_NS]
-
-
-def _phases(stretch: Stretch, min_ready_seconds: int) -> str:
-    """'not Ready 6.6 s, then not Available 4.0 s (minReadySeconds=4)' when a hold was partly a
-    Ready pod's wait for minReadySeconds, each cause lasting a notable time; '' otherwise."""
-    parts = _parts(stretch)
-    # Told only where a Ready pod still held it for minReadySeconds, or where the held pod's
-    # deletion began inside the hold (not Ready, then terminating): a pod starting, then not
-    # Ready, is one ordinary hold and keeps its one cause.
-    if len(parts) < 2:
-        return ""
-    told = ", then ".join(f"{cause} {seconds:.1f} s" for cause, seconds in parts)
-    if any(cause == causes.NOT_AVAILABLE for cause, _ in parts):
-        return told + f" (minReadySeconds={min_ready_seconds})"
-    return told if parts[-1][0] == causes.TERMINATING else ""
-
-
-def hold_clause(hold: Hold) -> str:
-    """'held at web-2 (not Ready) for 6.1 s, until web-2 Ready', the one wording of a hold.
-
-    A pod the controller had just created and that was not yet Running is starting, not
-    halting: 'waited 2.5 s for web-0 to start'.
-    """
-    took = f"{hold.seconds:.1f} s"
-    until = f", until {hold.released_by}" if hold.released_by else ""
-    if hold.cause == causes.STARTING:
-        if hold.unscheduled and hold.scheduled_after_s is not None:
-            rest = hold.seconds - hold.scheduled_after_s
-            return (
-                f"waited {hold.scheduled_after_s:.1f} s for {hold.pod} to be scheduled "
-                f"({hold.unscheduled}), then {rest:.1f} s to start{until}"
-            )
-        if hold.unscheduled:
-            return f"waited {took} for {hold.pod} to be scheduled ({hold.unscheduled}){until}"
-        return f"waited {took} for {hold.pod} to start{until}"
-    told = hold.detail if hold.cause == causes.NAME_TAKEN else hold.phases or hold.cause
-    cause = told + (f": {hold.begun_by}" if hold.begun_by else "")
-    cause += f": {hold.unscheduled}" if hold.unscheduled else ""
-    if hold.finalizers:
-        plural = "s" * (len(hold.finalizers) > 1)
-        cause += f", kept by the finalizer{plural} {', '.join(hold.finalizers)}"
-    aside = f" (meanwhile {hold.meanwhile})" if hold.meanwhile else ""
-    aside += f" ({hold.again})" if hold.again else ""
-    if hold.to_wall_ns is None:
-        return f"halted at {hold.pod} ({cause}) for {took}{aside}"
-    return f"held at {hold.pod} ({cause}) for {took}{aside}{until}"
-
-
-def _holds_clause(holds: tuple[Hold, ...], *, skip_last: bool = False) -> str:
-    shown = holds[:-1] if skip_last and holds and holds[-1].to_wall_ns is None else holds
-    parts = []
-    for h in shown[:4]:
-        stood = (
-            " (the controller stood still meanwhile)"
-            if causes.DELETED_BY_CLIENT in h.released_by
-            else ""
-        )
-        parts.append(hold_clause(h) + stood)
-    more = f" and {len(shown) - 4} more holds" if len(shown) > 4 else ""
-    return ("; " + "; ".join(parts) + more) if parts else ""
 
 
 def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -> str:

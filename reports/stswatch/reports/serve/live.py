@@ -10,7 +10,7 @@ decides it.
 from dataclasses import dataclass, replace
 
 from stswatch.reports.proofs.context import SETTLE_S
-from stswatch.reports.proofs.progress import hold_clause
+from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.verdict import EpisodeResult, Verdict, VerifyResult
 
 # A recorder refreshes its claim with every commit and every 5 s when idle; one not heard of for

@@ -1,0 +1,110 @@
+"""Finalizers on a terminating pod: which kept it, who removed each, and how that is told.
+
+The StatefulSet controller sets no finalizer on a pod; the garbage collector sets and removes
+only its own (`orphan`, `foregroundDeletion`); any other is removed by the client or controller
+that owns it. A pod whose deletion began stays Terminating until its finalizers are gone
+(Kubernetes docs, "Finalizers").
+"""
+
+from dataclasses import dataclass
+
+from stswatch.reports import causes
+from stswatch.reports.history.lifecycles import PodIncarnation
+from stswatch.reports.history.transition import Transition
+from stswatch.reports.proofs.context import NOTABLE_S, ProofContext
+from stswatch.reports.proofs.verdict import Evidence
+
+# The finalizers the garbage collector itself sets and removes (`orphanDependents`,
+# `foregroundDeletion` in pkg/controller/garbagecollector); any other is removed by the client or
+# controller that owns it, never by the StatefulSet controller, which sets none on a pod.
+_GC_FINALIZERS = frozenset({"orphan", "foregroundDeletion"})
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One finalizer taken off a pod: which, by whom, at which change."""
+
+    finalizer: str
+    who: str
+    change_id: int
+
+    @property
+    def told(self) -> str:
+        return f"the finalizer {self.finalizer} removed by {self.who}"
+
+
+def finalizers_removed(
+    ctx: ProofContext, pod: PodIncarnation, start: int, end: int
+) -> tuple[Removal, ...]:
+    """Each finalizer taken off `pod` by its changes ranked in (start, end], in order."""
+    ids = ctx.ids_by_rank
+    removals = []
+    held: tuple[str, ...] | None = None
+    for rank in range(max(start, 0), min(end, len(ids) - 1) + 1):
+        change = ctx.changes[ids[rank]]
+        if change.uid != pod.uid:
+            continue
+        now = _finalizers_of(change.object)
+        if held is not None:
+            for name in held:
+                if name not in now:
+                    who = (
+                        causes.BY_GARBAGE_COLLECTOR if name in _GC_FINALIZERS else causes.BY_CLIENT
+                    )
+                    removals.append(Removal(name, who, change.id))
+        held = now
+    return tuple(removals)
+
+
+def kept_note(ctx: ProofContext, pod: PodIncarnation, evidence: list[Evidence]) -> str:
+    """'; web-3 stood Terminating 10.6 s, kept by the finalizers a, b, until they were removed by
+    a client': the burst deletes every condemned pod at once and waits for none, but a finalizer
+    keeps its pod (and the scale-down) from finishing until it is removed."""
+    start = pod.terminating or pod.deleted  # when its deletion began
+    if start is None or start.what != "terminating":
+        return ""
+    kept = finalizers_kept(ctx, start)
+    end = pod.deleted.rank if pod.deleted is not None else ctx.episode.end_rank
+    end_ns = pod.deleted.received_wall_ns if pod.deleted is not None else ctx.recording_end_ns
+    seconds = (end_ns - start.received_wall_ns) / 1e9
+    if not kept or seconds < NOTABLE_S:
+        return ""
+    removals = finalizers_removed(ctx, pod, start.rank, end)
+    evidence += [ctx.cite(r.change_id, f"{pod.name}: {r.told}") for r in removals]
+    plural = "s" * (len(kept) > 1)
+    note = f"; {pod.name} stood Terminating {seconds:.1f} s, kept by the finalizer{plural} "
+    note += ", ".join(kept)
+    if pod.deleted is None:
+        return note + " (still there when the recording ended)"
+    gone = {r.finalizer for r in removals}
+    whos = {r.who for r in removals}
+    if gone == set(kept) and len(whos) == 1:
+        return note + f" until {whos.pop()} removed {'them' if plural else 'it'}"
+    return note + (f" until {removed_clause(gone, removals)}" if gone else "")
+
+
+def removed_clause(gone: "set[str] | tuple[str, ...]", removals: tuple[Removal, ...]) -> str:
+    """'the finalizers a, b removed by a client' (who from `removals`; unnamed when unseen)."""
+    names = sorted(gone)
+    by = {r.finalizer: r.who for r in removals}
+    whos = {by.get(n, "") for n in names}
+    plural = "s" * (len(names) > 1)
+    if len(whos) == 1:
+        who = whos.pop()
+        return f"the finalizer{plural} {', '.join(names)} removed" + (f" by {who}" if who else "")
+    parts = [n + (f" by {by[n]}" if n in by else "") for n in names]
+    return f"the finalizers {', '.join(parts)} removed"
+
+
+def finalizers_kept(ctx: ProofContext, step: Transition) -> tuple[str, ...]:
+    """The finalizers on the pod at `step` (what keeps a terminating pod): metadata.finalizers
+    of the object the step's change recorded."""
+    return _finalizers_of(ctx.changes[step.change_id].object)
+
+
+def _finalizers_of(obj: object) -> tuple[str, ...]:
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    found = metadata.get("finalizers") if isinstance(metadata, dict) else None
+    if not isinstance(found, list):
+        return ()
+    return tuple(f for f in found if isinstance(f, str))
