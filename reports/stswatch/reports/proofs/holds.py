@@ -277,6 +277,7 @@ def _hold(
         )
         evidence.append(ctx.cite(acted.change_id, f"{change.name} {did}"))
     evidence += _again_cited(ctx, before, last)
+    spanned = (*(b.pod for b in before), last) if before else (pod,)
     if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
     return Hold(
@@ -294,20 +295,27 @@ def _hold(
         meanwhile=_meanwhile(ctx, meanwhile),
         again=_again_told(before, from_ns, last, released, removals),
         unscheduled=(
-            _unscheduled(ctx, pod, from_ns, to_ns, evidence)
+            _unscheduled(ctx, spanned, from_ns, to_ns, evidence)
             if _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
             else ""
         ),
-        scheduled_after_s=_scheduled_after(ctx, last, from_ns, to_ns, evidence),
+        scheduled_after_s=_scheduled_after(ctx, spanned, from_ns, to_ns, evidence),
     )
 
 
 def _scheduled_after(
-    ctx: ProofContext, pod: PodIncarnation, from_ns: int, to_ns: int, evidence: list[Evidence]
+    ctx: ProofContext,
+    pods: tuple[PodIncarnation, ...],
+    from_ns: int,
+    to_ns: int,
+    evidence: list[Evidence],
 ) -> float | None:
     """Seconds into the hold when the scheduler bound the held pod, when it did within it after
-    saying no node could take it (cited): the wait to be scheduled ends there, not at Ready."""
-    if not pod.unschedulable:
+    saying no node could take it (cited): the wait to be scheduled ends there, not at Ready.
+    `pods`: the held name's incarnations the hold spans, oldest first; a client may have deleted
+    an unschedulable one, and the one created in its place was bound at once."""
+    pod = pods[-1]
+    if not any(p.unschedulable for p in pods):
         return None
     bound = pod.first("scheduled")
     if bound is None or not from_ns < bound.received_wall_ns < to_ns:
@@ -429,19 +437,26 @@ def _again_told(
 
 
 def _unscheduled(
-    ctx: ProofContext, pod: PodIncarnation, from_ns: int, to_ns: int, evidence: list[Evidence]
+    ctx: ProofContext,
+    pods: tuple[PodIncarnation, ...],
+    from_ns: int,
+    to_ns: int,
+    evidence: list[Evidence],
 ) -> str:
     """Why no node took the held pod: of the scheduler's words while the hold lasted (its
     FailedScheduling Events and the pod's PodScheduled False condition), the reason that held
     the longest, each holding until the scheduler said something else (cited in `evidence`).
     The latest word alone can be a moment's race (a claim deleted and recreated at once), and an
-    older Event's reason may have stopped holding since (a claim bound)."""
+    older Event's reason may have stopped holding since (a claim bound). `pods`: the held
+    name's incarnations the hold spans (a client deleted the earlier ones), oldest first."""
     said = [
         (wall, change_id, message, "FailedScheduling")
+        for pod in pods
         for wall, change_id, message in ctx.actors.failed_scheduling(pod.uid, from_ns, to_ns)
     ]
     said += [
         (wall, change_id, message, "Unschedulable")
+        for pod in pods
         for rank, change_id, message in pod.unschedulable
         if (wall := ctx.wall_at_rank(rank)) <= to_ns
     ]  # fmt: skip
@@ -458,9 +473,8 @@ def _unscheduled(
             first[line] = (change_id, source)  # the scheduler's own Event cited before the pod
     line = max(held, key=lambda k: (held[k], -list(held).index(k)))
     change_id, source = first[line]
-    note = (
-        f"PodScheduled False: {pod.name}" if source == "Unschedulable" else f"{source}: {pod.name}"
-    )
+    name = pods[0].name
+    note = f"PodScheduled False: {name}" if source == "Unschedulable" else f"{source}: {name}"
     evidence.append(ctx.cite(change_id, note))
     return f"{source}: {line}"
 
@@ -555,24 +569,26 @@ def hold_clause(hold: Hold) -> str:
     """
     took = f"{hold.seconds:.1f} s"
     until = f", until {hold.released_by}" if hold.released_by else ""
+    aside = f" (meanwhile {hold.meanwhile})" if hold.meanwhile else ""
+    aside += f" ({hold.again})" if hold.again else ""
     if hold.cause == causes.STARTING:
         if hold.unscheduled and hold.scheduled_after_s is not None:
             rest = hold.seconds - hold.scheduled_after_s
             return (
                 f"waited {hold.scheduled_after_s:.1f} s for {hold.pod} to be scheduled "
-                f"({hold.unscheduled}), then {rest:.1f} s to start{until}"
+                f"({hold.unscheduled}), then {rest:.1f} s to start{aside}{until}"
             )
         if hold.unscheduled:
-            return f"waited {took} for {hold.pod} to be scheduled ({hold.unscheduled}){until}"
-        return f"waited {took} for {hold.pod} to start{until}"
+            return (
+                f"waited {took} for {hold.pod} to be scheduled ({hold.unscheduled}){aside}{until}"
+            )
+        return f"waited {took} for {hold.pod} to start{aside}{until}"
     told = hold.detail if hold.cause == causes.NAME_TAKEN else hold.phases or hold.cause
     cause = told + (f": {hold.begun_by}" if hold.begun_by else "")
     cause += f": {hold.unscheduled}" if hold.unscheduled else ""
     if hold.finalizers:
         plural = "s" * (len(hold.finalizers) > 1)
         cause += f", kept by the finalizer{plural} {', '.join(hold.finalizers)}"
-    aside = f" (meanwhile {hold.meanwhile})" if hold.meanwhile else ""
-    aside += f" ({hold.again})" if hold.again else ""
     if hold.to_wall_ns is None:
         return f"halted at {hold.pod} ({cause}) for {took}{aside}"
     return f"held at {hold.pod} ({cause}) for {took}{aside}{until}"

@@ -23,7 +23,7 @@ from stswatch.reports import causes
 from stswatch.reports.history.attribution import SPAM_FILTER, Actor
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
-from stswatch.reports.history.objects import parse_time
+from stswatch.reports.history.objects import parse_ordinal, parse_time
 from stswatch.reports.history.pod_rules import FAILED, SUCCEEDED, max_unavailable
 from stswatch.reports.history.statefulsets import StatusVersion
 from stswatch.reports.proofs import identity, unavailable_budget
@@ -170,7 +170,7 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
         docs = " (the forced rollback of the StatefulSet docs)" if _reverted(ctx, hold) else ""
         parts.append(
             f"the rollout moved on only after {hold.pod} was {causes.DELETED_BY_CLIENT}{docs}: "
-            f"the controller stood still for {hold.seconds:.1f} s held at {hold.pod} "
+            f"the controller stood still for {_stood(ctx, hold):.1f} s held at {hold.pod} "
             f"({hold.cause})"
         )
     for r in by_client:
@@ -180,6 +180,19 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
             )
     parts += _restored(ctx)
     return "; " + "; ".join(parts)
+
+
+def _stood(ctx: ProofContext, hold: Hold) -> float:
+    """Seconds the controller stood still at the held pod: until a client first deleted it (a
+    hold that went on at the pod created in its place, `Hold.again`, lasted longer)."""
+    parsed = parse_ordinal(hold.pod)
+    if not hold.again or parsed is None:
+        return hold.seconds
+    for pod in ctx.slots.get(parsed[1], ()):
+        began = pod.terminating or pod.deleted
+        if began is not None and began.received_wall_ns >= hold.from_wall_ns:
+            return max(0.0, (began.received_wall_ns - hold.from_wall_ns) / 1e9)
+    return hold.seconds
 
 
 def _reverted(ctx: ProofContext, hold: Hold) -> bool:
