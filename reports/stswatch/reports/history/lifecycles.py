@@ -280,7 +280,11 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
         elif isinstance(one, list):
             dns.extend(one)
     dns.sort(key=lambda d: d.rank)
-    last_rows = {uid: changes[-1] for (kind, uid), changes in by_uid.items() if kind == "Pod"}
+    last_rows = {
+        uid: table[positions[-1]]
+        for (kind, uid), positions in by_uid.positions.items()
+        if kind == "Pod"
+    }
     pods, silent = _close_ghosts(pods, last_rows, recording.gaps)
     return Lifecycles(
         ordering=ordering,
