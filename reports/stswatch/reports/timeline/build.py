@@ -85,9 +85,11 @@ def build_timeline(
         series=_series(sets, clock),
         statefulset_events=events.get(("statefulset", set_name or ""), ()),
         episodes=episode_bands(episodes, clock),
+        # The recorder's gaps, and the silent ones the lifecycles found (rows missing that no
+        # gap record tells): both are stretches whose changes may be missing.
         gaps=tuple(
             Band(f"gap: {g.reason}", clock(g.from_wall_ns), clock(g.to_wall_ns), g.reason, g.kind)
-            for g in recording.gaps
+            for g in (*recording.gaps, *lifecycles.silent_gaps)
         ),
         marks=tuple(_mark_line(m, clock) for m in recording.marks),
         verdicts=None if result is None else verdict_views(episodes, clock),

@@ -120,7 +120,7 @@ class HeldStretch:
 
 @dataclass(frozen=True)
 class Band:
-    """A named span across all lanes: a scaling episode, a recorded gap."""
+    """A named span across all lanes: a scaling episode, a gap (recorded or silent)."""
 
     name: str
     start: float

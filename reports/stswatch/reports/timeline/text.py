@@ -27,7 +27,7 @@ _LEGEND = (
 )
 _EPISODE_KEY = "^ episode start (#n: the episode listed below)"
 _HELD_KEY = "~ held: the controller waited on one pod"
-_GAP_KEY = "/ recorded gap"
+_GAP_KEY = "/ gap"
 _HELD = "~"
 _OUTCOMES = {"pass": "PASS", "fail": "FAIL", "n-a": "n/a ", "inconclusive": "????"}
 

@@ -10,7 +10,7 @@ from stswatch.errors import NotFoundError
 from stswatch.reports.analysis import analyse
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
-from stswatch.reports.recording import Recording
+from stswatch.reports.recording import Recording, load_recording
 from stswatch.reports.timeline.build import build_timeline
 from stswatch.reports.timeline.changes import change_views, diffed
 from stswatch.reports.timeline.compare import figures
@@ -19,6 +19,7 @@ from stswatch.reports.timeline.model import ChangeView, ChangeViews, State, Time
 from stswatch.reports.timeline.text import timeline_text
 from tests.browser.sessions import bring_up, event, lab_session, status, take_down, write_session
 from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.real import real_store, rewrite
 
 
 def _timeline(recording: Recording, statefulset: str | None = None) -> Timeline:
@@ -245,3 +246,18 @@ def test_an_empty_session_still_draws(tmp_path: Path) -> None:
     assert "No StatefulSet was recorded" in html
     assert "redis" not in timeline_text(timeline)
     assert figures(timeline).scale_up is None
+
+
+def test_a_silent_gap_is_drawn_as_a_gap(tmp_path: Path) -> None:
+    # b42 edited: web-2's Pod rows #491..#503 lost with no gap recorded; the lifecycles find the
+    # stretch (the next web-2 proves the old one gone) and the timeline draws it as the recorder's
+    # own gaps are drawn, not only the verdicts naming it.
+    session = "b42-orphan-mid-rollout-readopt-old-orderedready"
+    path = real_store(tmp_path, "cases8")
+    assert _timeline(load_recording(path, session)).gaps == ()
+    rewrite(path, "DELETE FROM change WHERE kind = 'Pod' AND name = 'web-2' AND id BETWEEN 491 "
+                  "AND 503")  # fmt: skip
+    (gap,) = _timeline(load_recording(path, session)).gaps
+    assert gap.kind == "Pod"
+    assert gap.name.startswith("gap: rows missing without a gap record: web-2 (uid 9c03bb)")
+    assert gap.end > gap.start
