@@ -278,6 +278,12 @@ def _hold(
         evidence.append(ctx.cite(acted.change_id, f"{change.name} {did}"))
     evidence += _again_cited(ctx, before, last)
     spanned = (*(b.pod for b in before), last) if before else (pod,)
+    starting = _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
+    unscheduled = _unscheduled(ctx, spanned, from_ns, to_ns, evidence) if starting else ""
+    bound = _bound(spanned, from_ns, to_ns)
+    freed = _freed(ctx, last, bound, unscheduled, from_ns, evidence) if bound is not None else ""
+    if bound is not None:
+        evidence.append(ctx.cite_step(last, bound, f"{last.name} scheduled"))
     if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
     return Hold(
@@ -294,34 +300,66 @@ def _hold(
         begun_by=begun,
         meanwhile=_meanwhile(ctx, meanwhile),
         again=_again_told(before, from_ns, last, released, removals),
-        unscheduled=(
-            _unscheduled(ctx, spanned, from_ns, to_ns, evidence)
-            if _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
-            else ""
-        ),
-        scheduled_after_s=_scheduled_after(ctx, spanned, from_ns, to_ns, evidence),
+        unscheduled=unscheduled,
+        scheduled_after_s=None if bound is None else (bound.received_wall_ns - from_ns) / 1e9,
+        freed=freed,
     )
 
 
-def _scheduled_after(
-    ctx: ProofContext,
-    pods: tuple[PodIncarnation, ...],
-    from_ns: int,
-    to_ns: int,
-    evidence: list[Evidence],
-) -> float | None:
-    """Seconds into the hold when the scheduler bound the held pod, when it did within it after
-    saying no node could take it (cited): the wait to be scheduled ends there, not at Ready.
-    `pods`: the held name's incarnations the hold spans, oldest first; a client may have deleted
-    an unschedulable one, and the one created in its place was bound at once."""
-    pod = pods[-1]
+def _bound(pods: tuple[PodIncarnation, ...], from_ns: int, to_ns: int) -> Transition | None:
+    """When the scheduler bound the held pod, when it did within the hold after saying no node
+    could take it: the wait to be scheduled ends there, not at Ready. `pods`: the held name's
+    incarnations the hold spans, oldest first; a client may have deleted an unschedulable one,
+    and the one created in its place was bound at once."""
     if not any(p.unschedulable for p in pods):
         return None
-    bound = pod.first("scheduled")
+    bound = pods[-1].first("scheduled")
     if bound is None or not from_ns < bound.received_wall_ns < to_ns:
         return None
-    evidence.append(ctx.cite_step(pod, bound, f"{pod.name} scheduled"))
-    return (bound.received_wall_ns - from_ns) / 1e9
+    return bound
+
+
+# The scheduler's words for a node without room (NodeResourcesFit: "Insufficient cpu", "Too many
+# pods"): only then can another pod's leaving have made room.
+_NO_ROOM = ("Insufficient ", "Too many pods")
+# A pod gone from the node this long (wall ns) before the binding is told as what made room.
+_FREED_NS = 5_000_000_000
+
+
+def _freed(
+    ctx: ProofContext,
+    pod: PodIncarnation,
+    bound: Transition,
+    unscheduled: str,
+    from_ns: int,
+    evidence: list[Evidence],
+) -> str:
+    """'bound to lab-node-0 6 ms after web-9 there was gone (deleted by a client)': when no node
+    had room (the scheduler's reason), the last pod recorded on the node the held pod was bound
+    to that went away inside the hold, shortly before the binding (cited). Told as what came
+    before, as the recording shows it; the scheduler's own cache is not recorded."""
+    node = bound.detail
+    if not node or node == "?" or not any(word in unscheduled for word in _NO_ROOM):
+        return ""
+    left = None
+    for other in ctx.life.pods:
+        gone = other.deleted
+        if other is pod or gone is None or other.node != node:
+            continue
+        wall = gone.received_wall_ns
+        inside = from_ns < wall <= bound.received_wall_ns <= wall + _FREED_NS
+        if inside and (left is None or wall > left[1].received_wall_ns):
+            left = (other, gone)
+    if left is None:
+        return ""
+    other, gone = left
+    after_ms = (bound.received_wall_ns - gone.received_wall_ns) / 1e6
+    after = f"{after_ms / 1000:.1f} s" if after_ms >= 1000 else f"{after_ms:.0f} ms"
+    after = after if after_ms >= 1 else "under 1 ms"
+    actor = ctx.deleted_by(other)
+    by = f", deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""
+    evidence.append(ctx.cite(gone.change_id, f"{other.name} gone from {node}{by}"))
+    return f"bound to {node} {after} after {other.name} there was gone{by}"
 
 
 # The requeue after minReadySeconds is told when the controller's next step came this much (wall
@@ -574,9 +612,10 @@ def hold_clause(hold: Hold) -> str:
     if hold.cause == causes.STARTING:
         if hold.unscheduled and hold.scheduled_after_s is not None:
             rest = hold.seconds - hold.scheduled_after_s
+            freed = f"; {hold.freed}" if hold.freed else ""
             return (
                 f"waited {hold.scheduled_after_s:.1f} s for {hold.pod} to be scheduled "
-                f"({hold.unscheduled}), then {rest:.1f} s to start{aside}{until}"
+                f"({hold.unscheduled}{freed}), then {rest:.1f} s to start{aside}{until}"
             )
         if hold.unscheduled:
             return (

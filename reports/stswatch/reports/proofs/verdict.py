@@ -134,6 +134,8 @@ class Hold:
     meanwhile: str = ""  # pods recreated while it lasted, e.g. "web-0 deleted by a client and …"
     unscheduled: str = ""  # the scheduler's FailedScheduling message for the held pod, if any
     scheduled_after_s: float | None = None  # when, into the hold, the scheduler bound the pod
+    # what made room, when no node had any: "bound to lab-node-0 6 ms after web-9 there was gone"
+    freed: str = ""
     phases: str = ""  # its causes in turn with their times, when it had more than one
     # when a client deleted the held pod and the wait went on at the pod created in its place:
     # "web-1 deleted by a client after 5.6 s and created again; the new web-1 held it 1.5 s more"

@@ -552,3 +552,31 @@ def test_a_stale_claim_gone_before_the_sets_last_change_does_not_halt(tmp_path: 
     assert episode.progress.state == "progressing"
     assert "next step: create web-2" in episode.progress.text
     assert "PodClaimIsStale" not in episode.progress.text
+
+
+def test_a_scheduling_wait_cites_the_schedulers_words_and_what_made_room(tmp_path: Path) -> None:
+    # b49: web-2's PodScheduled False (#1830), web-9 gone from lab-node-0 (#1836, a client's
+    # delete), web-2 bound there 5 ms later (#1837), then Ready (#1843): each cited on the hold.
+    result = verify(
+        load_recording(
+            real_store(tmp_path, "cases8"), "b49-capacity-wait-foreign-web-9-orderedready"
+        )
+    )
+    (hold,) = [h for e in result.episodes if e.progress for h in e.progress.holds]
+    assert [e.change_id for e in hold.evidence] == [1829, 1830, 1836, 1837, 1843]
+    assert hold.freed == "bound to lab-node-0 5 ms after web-9 there was gone, deleted by a client"
+
+
+@pytest.mark.parametrize(
+    ("store", "session"),
+    [("cases12", "b51-unschedulable-rollout-revert-orderedready"),
+     ("cases6", "b09-claim-deleted-pending-orderedready")],
+)  # fmt: skip
+def test_no_pod_is_said_to_make_room_where_room_was_not_the_cause(
+    tmp_path: Path, store: str, session: str
+) -> None:
+    # b51: no node matched the selector; b09: the claim was unbound. A pod gone meanwhile (b51's
+    # first web-2) made no room: no "there was gone" is told.
+    told = _reasons_in(tmp_path, store, session)
+    assert "to be scheduled" in told
+    assert "there was gone" not in told
