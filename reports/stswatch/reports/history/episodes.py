@@ -24,6 +24,7 @@ from stswatch.reports.history.lifecycles import (
     StatusVersion,
 )
 from stswatch.reports.history.ordering import Ordering
+from stswatch.reports.history.revisions import RevisionIncarnation
 from stswatch.reports.history.transition import Transition
 
 SPEC_KINDS = ("scale-up", "scale-down", "rolling-update", "ondelete-update")
@@ -80,6 +81,7 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
             adopted=adopted,
             under_way=_under_way(life, sts),
             listed=_listed(life, sts),
+            reused=_reused_revision(life, sts) if adopted else None,
         )
         found.extend(_outlasting(life, sts, spec_episodes))
         found.extend(_recreations(life, sts, spec_episodes, end=end))
@@ -95,6 +97,17 @@ def _precedence(kind: str) -> int:
     if kind == "statefulset-replaced":
         return 0
     return 1 if kind in SPEC_KINDS else 2
+
+
+def _reused_revision(life: Lifecycles, sts: StatefulSetIncarnation) -> RevisionIncarnation | None:
+    """The ControllerRevision a new set took as its first update revision when it is one the
+    set adopted (an earlier set's, left by an orphaning delete: `adoptOrphanRevisions`): its
+    template was that one's, so the controller reused it (`getStatefulSetRevisions`)."""
+    update = next((v.update_revision for v in sts.statuses if v.update_revision), None)
+    born = sts.transitions[0].rank
+    return next(
+        (r for r in life.revisions_of(sts) if r.name == update and r.created.rank < born), None
+    )
 
 
 def _adopted_at_creation(life: Lifecycles, sts: StatefulSetIncarnation) -> list[PodIncarnation]:
@@ -164,6 +177,7 @@ def _spec_episodes(
     adopted: list[PodIncarnation] | None = None,
     under_way: StatusVersion | None = None,
     listed: int | None = None,
+    reused: RevisionIncarnation | None = None,
 ) -> list[Episode]:
     """The spec's episodes; a set created over pods it adopts starts from those pods: it scales
     them up or down to its replicas, and updates those at another template's revision. A set
@@ -209,7 +223,7 @@ def _spec_episodes(
         stop = min([*later, gone, end])
         what = _spec_summary(sts, spec, kind, before, after)
         if adopted and spec is first and sts.first_observed != "list":
-            what = _adopting_summary(sts, spec, kind, before, after)
+            what = _adopting_summary(sts, spec, kind, before, after, reused)
         if under_way is not None and spec is first and kind == "rolling-update":
             what = (
                 f"{sts.name}: rolling update under way when the recording began (updateRevision "
@@ -280,11 +294,25 @@ def _rolled_back_to(sts: StatefulSetIncarnation, spec: SpecVersion) -> str | Non
 
 
 def _adopting_summary(
-    sts: StatefulSetIncarnation, spec: SpecVersion, kind: str, before: int, after: int
+    sts: StatefulSetIncarnation,
+    spec: SpecVersion,
+    kind: str,
+    before: int,
+    after: int,
+    reused: RevisionIncarnation | None = None,
 ) -> str:
-    """A new set's first episode over the pods it adopted (ClaimPods)."""
+    """A new set's first episode over the pods it adopted (ClaimPods); `reused`: the adopted
+    ControllerRevision it took as its update revision, if it did."""
     if kind in UPDATE_KINDS:
         how = "OnDelete update" if kind == "ondelete-update" else "rolling update"
+        if reused is not None:
+            then, now = reused.revision_at(sts.transitions[0].rank), reused.revision
+            bumped = f", its revision number {then}→{now}" if then != now else ""
+            return (
+                f"{sts.name}: {how} of the pods it adopted to revision {reused.name} (an "
+                f"earlier set's ControllerRevision it adopted and reused for its template"
+                f"{bumped}: getStatefulSetRevisions; partition {spec.partition})"
+            )
         return (
             f"{sts.name}: {how} of the pods it adopted (their revision is another template's, "
             f"partition {spec.partition})"

@@ -130,11 +130,20 @@ def _adopted(ctx: ProofContext) -> str:
         for p in incs
         if p.owner_uid != sts.uid and p.ever_controlled_by(sts.uid)
     ]
+    born = sts.transitions[0].rank
+    kept = [r.name for r in ctx.life.revisions_of(sts) if r.created.rank < born]
+    plural = len(kept) > 1
+    revisions = (
+        f"; so {'were' if plural else 'was'} the ControllerRevision{'s' * plural} "
+        f"{', '.join(kept)} the earlier set left (adoptOrphanRevisions)"
+        if kept
+        else ""
+    )
     if not taken:
-        return ""
+        return revisions
     return (
         f"; {', '.join(taken)} adopted by the new StatefulSet (their controllerRef now names it: "
-        "ClaimPods), not created"
+        f"ClaimPods), not created{revisions}"
     )
 
 

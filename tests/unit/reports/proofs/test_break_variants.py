@@ -580,3 +580,33 @@ def test_no_pod_is_said_to_make_room_where_room_was_not_the_cause(
     told = _reasons_in(tmp_path, store, session)
     assert "to be scheduled" in told
     assert "there was gone" not in told
+
+
+def test_a_new_set_tells_the_revisions_it_adopted_and_the_one_it_reused(tmp_path: Path) -> None:
+    # b42: the set deleted with Orphan mid-rollout and created again with its first template; it
+    # adopted both ControllerRevisions (#535, #536) and took web-67c9cbf9b4 (revision 1, bumped
+    # to 3 at #541) as its update revision, rolling the adopted web-2, web-1 back to it.
+    session = "b42-orphan-mid-rollout-readopt-old-orderedready"
+    result = verify(load_recording(real_store(tmp_path, "cases8"), session))
+    replaced = next(e for e in result.episodes if e.kind == "statefulset-replaced")
+    assert replaced.progress is not None
+    assert replaced.progress.text.endswith(
+        "; so were the ControllerRevisions web-67c9cbf9b4, web-695d6f6c the earlier set left "
+        "(adoptOrphanRevisions)"
+    )
+    rollout = [e for e in result.episodes if e.kind == "rolling-update"][-1]
+    assert rollout.summary == (
+        "web: rolling update of the pods it adopted to revision web-67c9cbf9b4 (an earlier set's "
+        "ControllerRevision it adopted and reused for its template, its revision number 1→3: "
+        "getStatefulSetRevisions; partition 0)"
+    )
+
+
+def test_a_new_set_with_a_new_template_reuses_no_revision(tmp_path: Path) -> None:
+    # b37: the set created again with a new template adopts the old revision but makes its own.
+    result = verify(load_recording(real_store(tmp_path, "cases6"),
+                                   "b37-orphan-adopt-new-template-orderedready"))  # fmt: skip
+    summaries = [e.summary for e in result.episodes]
+    assert any("of the pods it adopted (their revision is another template's" in s
+               for s in summaries)  # fmt: skip
+    assert not any("reused" in s for s in summaries)
