@@ -44,6 +44,9 @@ class PodIncarnation:
     # delete it when not the StatefulSet controller (PreemptionByScheduler,
     # DeletionByTaintManager, EvictionByEvictionAPI, DeletionByPodGC, TerminationByKubelet).
     disruption: tuple[int, int, str, str] | None = field(default=None, compare=False)
+    # (rank, labels) at each change of its labels after the first (a client relabelling it), in
+    # order: empty for a pod whose labels never changed.
+    relabels: tuple[tuple[int, dict[str, str]], ...] = field(default=(), compare=False)
     # Each transition's kind, in order: proofs ask a pod for its first this or that often, and
     # a tuple searched in C is as quick as a dict at a third of its size.
     _whats: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -51,6 +54,15 @@ class PodIncarnation:
     def __post_init__(self) -> None:
         whats = tuple([t.what for t in self.transitions])
         object.__setattr__(self, "_whats", whats)  # frozen: set once, here
+
+    def labels_at(self, rank: int) -> dict[str, str]:
+        """Its labels as of `rank`."""
+        found = self.labels
+        for at, labels in self.relabels:
+            if at > rank:
+                break
+            found = labels
+        return found
 
     def ever_controlled_by(self, set_uid: str) -> bool:
         """True when the StatefulSet incarnation `set_uid` controlled this pod at some point (it
@@ -200,7 +212,13 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
     control_steps: list[Transition] = []
     unschedulable: list[tuple[int, int, str]] = []
     disruption = None
+    relabels: list[tuple[int, dict[str, str]]] = []
+    seen_labels = o.dig(obj, "metadata", "labels")
     for change, decoded in zip(history, objects, strict=True):
+        now_labels = o.dig(decoded, "metadata", "labels")
+        if now_labels != seen_labels:
+            seen_labels = now_labels
+            relabels.append((ordering.rank[change.id], o.labels(decoded)))
         message = _unschedulable(decoded) if state.scheduled is None else None
         if message and (not unschedulable or unschedulable[-1][2] != message):
             unschedulable.append((ordering.rank[change.id], change.id, message))
@@ -244,6 +262,7 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         control_steps=tuple(control_steps),
         unschedulable=tuple(unschedulable),
         disruption=disruption,
+        relabels=tuple(relabels),
     )
 
 

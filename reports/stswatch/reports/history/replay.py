@@ -471,11 +471,31 @@ def _name_taken(state: _State, ordinal: int) -> Decision | None:
     if released is not None:
         whose = f"the set released at #{released.change_id} (ReleasePod removed its ownerReference)"
     elif (owner := pod.controller_at(state.rank)) is None:
-        whose = "an orphan the set did not adopt"
+        whose = "an orphan the set did not adopt" + _not_adopted(state, pod)
     else:
         whose = f"of the earlier StatefulSet {state.sts.name} (uid {owner})"
     what = f"{causes.NAME_TAKEN} by the pod {pod.name}, {whose}"
     return Decision("held", what, pod, causes.NAME_TAKEN, state.ordinal(ordinal))
+
+
+def _not_adopted(state: _State, pod: PodIncarnation) -> str:
+    """Why `ClaimPods` left the orphan alone, when the recording shows it: its labels do not
+    match the set's selector, or it was being deleted (`ClaimObject` adopts neither)."""
+    selector = state.sts.selector
+    labels = pod.labels_at(state.rank)
+    wrong = sorted(k for k, v in (selector or {}).items() if labels.get(k) != v)
+    if selector is not None and wrong:
+        shown = ", ".join(f"{k}={labels[k]}" if k in labels else f"no {k}" for k in wrong)
+        wanted = ", ".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        its = f"label {shown} does" if len(wrong) == 1 else f"labels {shown} do"
+        return (
+            f": its {its} not match the selector {wanted} (ClaimPods adopts only the pods the "
+            "selector matches)"
+        )
+    begun = pod.terminating
+    if begun is not None and begun.rank <= state.rank:
+        return ": it was being deleted (ClaimPods adopts no pod with a deletionTimestamp)"
+    return ""
 
 
 def _resync(state: _State, spec: SpecVersion, status: StatusVersion | None) -> None:

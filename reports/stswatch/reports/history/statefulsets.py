@@ -2,7 +2,7 @@
 
 import hashlib
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -73,6 +73,9 @@ class StatefulSetIncarnation:
     specs: tuple[SpecVersion, ...]
     statuses: tuple[StatusVersion, ...]
     transitions: tuple[Transition, ...]
+    # spec.selector.matchLabels (immutable once the set exists); None when the selector has
+    # matchExpressions, which this does not evaluate.
+    selector: dict[str, str] | None = field(default=None, compare=False)
 
     def spec_at(self, rank: int) -> SpecVersion:
         """The spec in force at `rank` (the first spec if `rank` precedes it)."""
@@ -225,4 +228,14 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
         tuple(specs),
         tuple(statuses),
         tuple(plain.steps),
+        _selector(first_obj or {}),
     )
+
+
+def _selector(obj: o.Obj) -> dict[str, str] | None:
+    """spec.selector.matchLabels, or None when matchExpressions narrow it too."""
+    selector = o.dig(obj, "spec", "selector")
+    if not isinstance(selector, dict) or selector.get("matchExpressions"):
+        return None
+    labels = selector.get("matchLabels")
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}

@@ -610,3 +610,19 @@ def test_a_new_set_with_a_new_template_reuses_no_revision(tmp_path: Path) -> Non
     assert any("of the pods it adopted (their revision is another template's" in s
                for s in summaries)  # fmt: skip
     assert not any("reused" in s for s in summaries)
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_an_orphan_left_alone_says_which_label_kept_it_out(tmp_path: Path, policy: str) -> None:
+    # b41: a client relabelled the orphan web-1 app=web -> app=other before the set came back;
+    # ClaimPods adopted web-0 only, and web-1's name stayed taken until a client deleted it.
+    told = _reasons_in(tmp_path, "cases9", f"b41-orphan-foreign-name-collision-{policy}")
+    assert ("an orphan the set did not adopt: its label app=other does not match the selector "
+            "app=web (ClaimPods adopts only the pods the selector matches)") in told  # fmt: skip
+
+
+def test_an_adopted_orphan_is_never_said_to_be_left_alone(tmp_path: Path) -> None:
+    # b11: the orphans kept their labels and were adopted: no name is held, no label blamed.
+    told = _reasons(tmp_path, "b11-orphan-delete-adopt-orderedready")
+    assert "did not adopt" not in told
+    assert "does not match the selector" not in told
