@@ -38,7 +38,13 @@ from stswatch.reports.history.lifecycles import (
     StatefulSetIncarnation,
     StatusVersion,
 )
-from stswatch.reports.history.pod_rules import PHASES, halts_walk, is_terminal, is_terminating
+from stswatch.reports.history.pod_rules import (
+    PHASES,
+    halts_walk,
+    is_terminal,
+    is_terminating,
+    max_unavailable,
+)
 from stswatch.reports.history.transition import Transition, first_of
 
 _NS = 10**9  # the recording's clock: receive times in wall ns
@@ -210,6 +216,10 @@ class _State:
     # event handler. It syncs again only when the set or one of its pods changes.
     stale: "tuple[int, PvcIncarnation] | None" = None
     born: int = 0  # the rank the set was created at: no name is held from it before
+    # rollingUpdate.maxUnavailable as a count when the spec carries it: the API server keeps the
+    # field only with the MaxUnavailableStatefulSet gate on, and the update step is then
+    # updateStatefulSetAfterInvariantEstablished's budget, not the one-pod walk. None: no field.
+    max_unavailable: int | None = None
     # One int object for each ordinal the decisions name: the heaps' arithmetic makes a new one
     # at every step, and a large set keeps a million decisions.
     ordinals: dict[int, int] = field(default_factory=dict)
@@ -516,6 +526,8 @@ def _resync(state: _State, spec: SpecVersion, status: StatusVersion | None) -> N
     now = (state.first, state.last - state.first + 1, state.partition - state.first, state.revision)
     state.min_ready = spec.min_ready_seconds
     state.monotonic = spec.pod_management_policy != "Parallel"
+    gated = spec.max_unavailable is not None and spec.update_strategy == "RollingUpdate"
+    state.max_unavailable = max_unavailable(spec.max_unavailable, spec.replicas) if gated else None
     if shape != now:
         state.reindex(spec.start_ordinal, spec.replicas, partition, revision)
 
@@ -618,6 +630,8 @@ def _first_unavailable(state: _State) -> int | None:
 def _phase4(state: _State) -> Decision:
     if not state.observed:
         return Decision("waiting", "the controller has not yet observed the new spec")
+    if state.max_unavailable is not None:
+        return _budget_step(state, state.max_unavailable)
     old = state.high_old.top(state.old)
     bad = state.high_bad.top(state.bad)
     # The update walk, from the highest ordinal down, waits on an unhealthy pod above the next
@@ -636,6 +650,42 @@ def _phase4(state: _State) -> Decision:
     if state.bad:
         return Decision("waiting", "pods not yet Running and Ready")
     return Decision("settled", "spec met")
+
+
+def _budget_step(state: _State, budget: int) -> Decision:
+    """`updateStatefulSetAfterInvariantEstablished` (MaxUnavailableStatefulSet): the in-range
+    pods not Running and Available are counted, below the partition too; while they use up
+    maxUnavailable no pod is deleted, else the highest old-revision pods not terminating are,
+    several in one sync, down to the partition. No wait on one ordinal: the budget alone."""
+    old = state.high_old.top(state.old)
+    if old is None:
+        if state.bad:
+            return Decision("waiting", "pods not yet Running and Ready")
+        return Decision("settled", "spec met")
+    if len(state.bad) >= budget:
+        top = state.high_bad.top(state.bad)
+        count = len(state.bad)
+        if count <= 6:
+            names = ", ".join(f"{state.sts.name}-{o}" for o in sorted(state.bad, reverse=True))
+        else:  # a large set: no sort of every unavailable ordinal at every step
+            names = f"{state.sts.name}-{top} and {count - 1} more"
+        what = (
+            f"{count} pod{'s' * (count != 1)} unavailable ({names}) >= maxUnavailable {budget}: "
+            "no pod is replaced (updateStatefulSetAfterInvariantEstablished)"
+        )
+        slot = state.pods.get(top) if top is not None else None
+        if slot is None or top is None:
+            return Decision("waiting", what)
+        cause = (slot.problem(state.now_ns, state.min_ready) or (causes.NOT_READY, ""))[0]
+        return Decision("held", what, slot.pod, cause, state.ordinal(top))
+    # The first old-revision pod not terminating, from the highest down (those terminating are
+    # unavailable, so fewer than the budget: the walk down is short).
+    for ordinal in range(old, state.partition - 1, -1):
+        found = state.pods.get(ordinal)
+        if ordinal in state.old and found is not None and not found.terminating:
+            pod = found.pod
+            return Decision("act", f"replace {pod.name}", pod, "", state.ordinal(ordinal))
+    return Decision("waiting", "old-revision pods terminating")
 
 
 # The few distinct sequences of causes a stretch is held for, one tuple each.

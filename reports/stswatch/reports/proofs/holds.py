@@ -572,7 +572,35 @@ def _released_by(
             return f"{pod.name} Available, then {other.name} deleted{who}"
     if change.kind == "StatefulSet":
         return f"StatefulSet {change.name} changed"
+    if change.kind == "Pod":
+        told = _lower_turned(ctx, pod, step)
+        if told:
+            return told
     return f"{change.kind} {change.name} {change.event.lower()}"
+
+
+def _lower_turned(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> str:
+    """'web-0 Failed, a lower ordinal the walk stops at first': another pod of the set whose
+    change released the hold by turning unhealthy (under OrderedReady, below the held one:
+    processReplica walks up from the lowest ordinal and stops at the first pod not Running and
+    Ready); a pod that finished running is deleted first under either policy."""
+    uid = ctx.changes[step.change_id].uid
+    other = next((p for ps in ctx.slots.values() for p in ps if p.uid == uid), None)
+    if other is None or other.ordinal is None or pod.ordinal is None:
+        return ""
+    what = next((t.what for t in other.transitions if t.change_id == step.change_id), None)
+    if what not in _TURNED:
+        return ""
+    if ctx.episode.spec.pod_management_policy == "Parallel":
+        # No walk stops at a lower pod (phase 1 never blocks), but a pod that finished running
+        # is deleted to be created again (processReplica).
+        return f"{other.name} {_TURNED[what]}" if what in ("failed", "succeeded") else ""
+    if other.ordinal >= pod.ordinal:
+        return ""
+    return f"{other.name} {_TURNED[what]}, a lower ordinal the walk stops at first"
+
+
+_TURNED = {"failed": "Failed", "succeeded": "Succeeded", "unready": "not Ready"}
 
 
 def _word(what: str) -> str:

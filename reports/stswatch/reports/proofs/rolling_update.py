@@ -56,8 +56,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     revision = ctx.update_revision()
     replaced = _replacements(ctx, revision)
     by_client = [r for r in replaced if _deleted_by(ctx, r.old) not in _CONTROLLER_OR_UNKNOWN]
-    replaced = [r for r in replaced if r not in by_client]
-    story = _story(ctx, progress, by_client)
+    finished = [r for r in replaced if r not in by_client and _finished(r) is not None]
+    replaced = [r for r in replaced if r not in by_client and r not in finished]
+    story = _story(ctx, progress, by_client) + "".join(_finished_told(ctx, r) for r in finished)
     if spec.update_strategy == "OnDelete":
         reason = "OnDelete: the controller replaces no pod; pods take the update revision only "
         reason += "when deleted" + story
@@ -235,6 +236,27 @@ def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
         later = [p for p in incs if p.created.rank > deletion.rank]
         found.append(Replacement(old, deletion, later[0] if later else None))
     return sorted(found, key=lambda r: r.deletion.rank)
+
+
+def _finished(r: Replacement) -> Transition | None:
+    """The pod's Failed or Succeeded phase before its deletion began, if it had one: then the
+    controller deleted it as processReplica deletes any pod that finished running (to create it
+    again), at any point of a rollout, not as the update walk's step."""
+    return r.old.last_before(r.deletion.rank + 1, (FAILED, SUCCEEDED))
+
+
+def _finished_told(ctx: ProofContext, r: Replacement) -> str:
+    """'; web-0 ended Failed and was deleted by the StatefulSet controller and created again at
+    revision X (processReplica replaces a pod that finished running; not an update step)'."""
+    ended = _finished(r)
+    phase = ended.what.capitalize() if ended is not None else "finished"
+    who = _deleted_by(ctx, r.old)
+    who = "" if who == "unknown" else f" by {who}"
+    again = f" and created again at revision {r.new.revision}" if r.new is not None else ""
+    return (
+        f"; {r.old.name} ended {phase} and was deleted{who}{again} (processReplica replaces a pod "
+        "that finished running: not an update step)"
+    )
 
 
 def _problem(

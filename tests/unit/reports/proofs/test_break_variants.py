@@ -626,3 +626,23 @@ def test_an_adopted_orphan_is_never_said_to_be_left_alone(tmp_path: Path) -> Non
     told = _reasons(tmp_path, "b11-orphan-delete-adopt-orderedready")
     assert "did not adopt" not in told
     assert "does not match the selector" not in told
+
+
+def test_a_failed_pods_replacement_mid_rollout_is_no_update_step(tmp_path: Path) -> None:
+    # b77: web-0 (below the halted web-2) set Failed by a client (#233) and deleted by the
+    # controller (#234, SuccessfulDelete #236): processReplica's, not the update walk's. Judged
+    # as a replacement, it read as "web-0 was deleted while the replacement web-2 was not Ready".
+    result = verify(load_recording(real_store(tmp_path, "cases13"),
+                                   "b77-failed-recreated-at-update-rev-orderedready"))  # fmt: skip
+    assert not result.failed, [v.reason for v in result.verdicts if v.outcome == "fail"]
+
+
+def test_the_gates_budget_step_is_no_progress_when_it_is_used_up(tmp_path: Path) -> None:
+    # b77 under Parallel: after the revert the recording ran 120 s with web-2 and web-0 both
+    # unavailable against maxUnavailable 1: no step allowed, so halted, not progressing.
+    result = verify(load_recording(real_store(tmp_path, "cases13"),
+                                   "b77-failed-recreated-at-update-rev-parallel"))  # fmt: skip
+    last = [e for e in result.episodes if e.kind == "rolling-update"][-1]
+    assert last.progress is not None
+    assert last.progress.state == "halted"
+    assert "next step: replace" not in last.progress.text
