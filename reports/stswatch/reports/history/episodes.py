@@ -60,6 +60,8 @@ class Episode:
     # Already under way when the recording began (its start is not recorded): a rolling update
     # or a scale-up the initial list caught midway.
     under_way: bool = False
+    # A "pod-deleted" episode's pod: in range, deleted, and not created again in the recording.
+    deleted: PodIncarnation | None = None
 
     def contains(self, rank: int) -> bool:
         """True when `rank` falls inside the episode's window."""
@@ -85,6 +87,7 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
         )
         found.extend(_outlasting(life, sts, spec_episodes))
         found.extend(_recreations(life, sts, spec_episodes, end=end))
+        found.extend(_unreplaced(life, sts, spec_episodes, end=end))
         found.extend(_service_episodes(life, sts, end=end))
         found.extend(_replacement(life, sts))
         found.extend(_deletion(life, sts, end=end))
@@ -378,6 +381,35 @@ def _recreations(
                     recreation=Recreation(old, new),
                 )
             )
+    return found
+
+
+def _unreplaced(
+    life: Lifecycles, sts: StatefulSetIncarnation, spec_episodes: list[Episode], *, end: int
+) -> list[Episode]:
+    """In-range pods deleted and never created again in the recording (the controller creates
+    the missing ordinal only when its walk reaches it: under OrderedReady, once every lower pod
+    is Running and Ready), except those a spec episode deleted (a rollout's pod not yet back)
+    and those the set's own deletion took."""
+    found = []
+    gone = next((t.rank for t in sts.transitions if t.what in ("terminating", "deleted")), end)
+    for ordinal, incarnations in life.pods_of(sts).items():
+        last = incarnations[-1]
+        start = last.terminating or last.deleted
+        if start is None or start.rank >= gone or not _belongs(last, sts, life.ordering):
+            continue
+        spec = sts.spec_at(start.rank)
+        if not spec.start_ordinal <= ordinal < spec.start_ordinal + spec.replicas:
+            continue  # condemned: a scale-down's
+        if any(e.kind in UPDATE_KINDS and e.contains(start.rank) for e in spec_episodes):
+            continue  # the rollout's replacement, told by its episode
+        what = (
+            f"{last.name} {_ended(last)}deleted, not created again in the recording "
+            f"(uid {last.uid})"
+        )
+        begin = life.ordering.earliest(start.change_id)
+        episode = Episode("pod-deleted", sts, spec, begin, end, start.change_id, what)
+        found.append(replace(episode, deleted=last))
     return found
 
 

@@ -9,6 +9,8 @@ prior to deletion" (https://kubernetes.io/docs/concepts/workloads/controllers/st
 This verdict states what happened: how many pods went, how close together, who removed them.
 """
 
+from collections.abc import Sequence
+
 from stswatch.reports import causes
 from stswatch.reports.history.attribution import claim_deletion
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
@@ -65,7 +67,15 @@ def decide(ctx: ProofContext) -> Verdict | None:
             if o.change_id is not None
         ]
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
-    reason = _describe(ctx, removed) if removed else "no pod removed"
+    # A pod whose deletion began before the set's (a rollout's, a client's) is not the
+    # deletion's: told apart, so the count at once and the times are the deletion's own.
+    earlier = [(p, b) for p, b in removed if b.rank < gone.rank]
+    taken = [(p, b) for p, b in removed if b.rank >= gone.rank]
+    if taken:
+        reason = _describe(ctx, taken, earlier)
+    else:
+        reason = "no pod removed by the deletion itself" if earlier else "no pod removed"
+        reason += _earlier(ctx, earlier, gone) + _claims_removed(ctx, [p for p, _ in earlier])
     reason += f"; left: {', '.join(kept)}" if kept else ""
     if released:
         reason += f"; orphaned: {', '.join(p.name for p in released)}" + _afterwards(ctx, released)
@@ -93,7 +103,29 @@ def _afterwards(ctx: ProofContext, released: dict[PodIncarnation, Orphan]) -> st
     return "; afterwards " + "; ".join(told) if told else ""
 
 
-def _describe(ctx: ProofContext, removed: list[tuple[PodIncarnation, Transition]]) -> str:
+def _earlier(
+    ctx: ProofContext, earlier: Sequence[tuple[PodIncarnation, Transition]], gone: Transition
+) -> str:
+    """'; web-2 was already being deleted (by the StatefulSet controller, #2749) when the set
+    was, gone 6.5 s after it; web-2 stood Terminating 9.6 s, kept by …'."""
+    told = ""
+    evidence: list[Evidence] = []
+    for pod, began in earlier:
+        actor = ctx.deleted_by(pod)
+        by = f"by {actor.who}, " if actor is not None and actor.who != "unknown" else ""
+        told += f"; {pod.name} was already being deleted ({by}#{began.change_id}) when the set was"
+        if pod.deleted is not None:
+            after = (pod.deleted.received_wall_ns - gone.received_wall_ns) / 1e9
+            told += f", gone {after:.1f} s after it"
+        told += kept_note(ctx, pod, evidence)
+    return told
+
+
+def _describe(
+    ctx: ProofContext,
+    removed: list[tuple[PodIncarnation, Transition]],
+    earlier: Sequence[tuple[PodIncarnation, Transition]] = (),
+) -> str:
     """'3 pods removed by the garbage collector (web-0, web-2, web-1, in the order they went), 3
     at once (within 1 s), all gone within 8.6 s; web-1 stood Terminating ...': the deletions
     begun, the removals in their own order, and what kept a pod (its finalizers)."""
@@ -123,7 +155,9 @@ def _describe(ctx: ProofContext, removed: list[tuple[PodIncarnation, Transition]
         ": a deleted StatefulSet gives no ordering guarantee (scale to 0 first for an ordered "
         "shutdown)"
     )
-    return text + _claims_removed(ctx, [p for p, _ in removed])
+    set_gone = ctx.set_gone
+    text += _earlier(ctx, earlier, set_gone) if set_gone is not None else ""
+    return text + _claims_removed(ctx, [p for p, _ in (*removed, *earlier)])
 
 
 def _gone_rank(pod: PodIncarnation) -> int:

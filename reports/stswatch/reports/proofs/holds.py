@@ -194,13 +194,17 @@ def _went_on(ctx: ProofContext, held: Stretch, cut: Transition) -> Transition | 
 
 
 def _meanwhile(ctx: ProofContext, pods: tuple[PodIncarnation, ...]) -> str:
-    """'web-0 deleted by a client and recreated at revision web-abc'."""
+    """'web-0 deleted by a client and recreated at revision web-abc'; 'web-3 created at revision
+    web-abc' for a pod that had no predecessor (a new ordinal)."""
     parts = []
     for pod in pods:
         previous = ctx.previous(pod)
-        actor = ctx.deleted_by(previous) if previous is not None else None
-        by = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
         at = f" at revision {pod.revision}" if pod.revision else ""
+        if previous is None:
+            parts.append(f"{pod.name} created{at}")
+            continue
+        actor = ctx.deleted_by(previous)
+        by = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
         parts.append(f"{pod.name} deleted{by} and recreated{at}")
     return "; ".join(parts)
 

@@ -61,6 +61,7 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         reason = f"{new.name} mounts {list(new.claims)}, its predecessor {list(old.claims)}"
         return "fail", reason, [ctx.cite_step(new, new.created, f"{new.name} created")]
     parts = []
+    others: list[tuple[Outcome, str]] = []  # each claim not simply kept: its outcome and words
     for name in new.claims:
         if name in added:
             continue
@@ -78,10 +79,12 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         if after is not before:
             cited.extend(_bound(ctx, after, "after"))
         if before.uid != after.uid:
-            return _replaced(ctx, before, after, new, cited)
+            others.append(_replaced(ctx, before, after, new, cited)[:2])
+            continue
         lost = _lost_while_pending(ctx, new, after, cited)
         if lost is not None:
-            return lost
+            others.append(lost[:2])
+            continue
         moved = _volume_change(before)
         if moved is not None:
             first_pv, second_pv = moved
@@ -89,7 +92,8 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
                 f"{name} (uid {before.uid}) was bound to {_pv(before, first_pv)}, then to "
                 f"{_pv(before, second_pv)} under the same claim uid ({causes.VOLUME_CHANGED})"
             )
-            return "fail", reason, cited
+            others.append(("fail", reason))
+            continue
         parts.append(f"{name} uid {after.uid} on {_pv(after)}")
     cited.append(ctx.cite_step(new, new.created, f"{new.name} created (uid {new.uid})"))
     fresh = "".join(
@@ -97,6 +101,13 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         "replaced with another volumeClaimTemplates)"
         for name, template in added.items()
     )
+    # Every claim of every template is told (a pod with two templates may lose both volumes'
+    # data): the worst outcome decides, and the claims kept are said beside it.
+    for wanted in ("fail", "inconclusive", "not-applicable"):
+        told = [reason for outcome, reason in others if outcome == wanted]
+        if told:
+            kept = f"; {new.name} kept " + ", ".join(parts) if parts else ""
+            return wanted, "; ".join(told) + kept + fresh, cited
     if not parts:
         return "not-applicable", f"{new.name} has no claim its predecessor had" + fresh, cited
     return "pass", f"{new.name} kept " + ", ".join(parts) + fresh, cited

@@ -5,7 +5,9 @@ The model, for readers of these types (CLI renderers, timeline, HTML):
 - `VerifyResult` is one session's verification: the ordering `basis` (and why), the recorded
   `gaps`, and one `EpisodeResult` per episode (`stswatch.reports.history.episodes`), in order.
 - An `EpisodeResult` names what happened (`kind`: scale-up, scale-down, rolling-update,
-  pod-recreated, service-deleted, service-recreated, statefulset-replaced), to which StatefulSet,
+  ondelete-update, pod-recreated, pod-deleted (in range, not created again in the recording),
+  service-deleted, service-recreated, statefulset-replaced, statefulset-deleted), to which
+  StatefulSet,
   its window (first and last change id), the `verdicts` decided on it and its `latency`.
 - A `Verdict` is one proof (`proof`: ordinal-creation, ordered-ready-gating,
   reverse-order-scale-down, rolling-update, stable-network-identity, stable-storage,

@@ -138,11 +138,13 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
 
 
 def _who_deleted(ctx: ProofContext) -> str:
-    """For a recreated pod: who deleted the old incarnation, and on what basis."""
+    """For a recreated pod: who deleted the old incarnation, and on what basis (for a pod not
+    created again: who deleted it)."""
     recreation = ctx.episode.recreation
-    if recreation is None:
+    pod = recreation.old if recreation is not None else ctx.episode.deleted
+    if pod is None:
         return ""
-    actor = ctx.deleted_by(recreation.old)
+    actor = ctx.deleted_by(pod)
     if actor is None:
         return ""
     if actor.who == "unknown":

@@ -646,3 +646,54 @@ def test_the_gates_budget_step_is_no_progress_when_it_is_used_up(tmp_path: Path)
     assert last.progress is not None
     assert last.progress.state == "halted"
     assert "next step: replace" not in last.progress.text
+
+
+def test_a_pod_deleted_and_not_created_again_is_an_episode(tmp_path: Path) -> None:
+    # b84: a client deleted web-2 (#2203) while web-1 was not Ready; OrderedReady's walk stops
+    # at web-1, so web-2 was not created again in the 60 s left: told, and where it stood.
+    result = verify(load_recording(real_store(tmp_path, "cases13"),
+                                   "b84-service-late-publish-not-ready-orderedready"))  # fmt: skip
+    (deleted,) = [e for e in result.episodes if e.kind == "pod-deleted"]
+    assert deleted.summary.startswith("web-2 deleted, not created again in the recording")
+    assert "deleted by a client" in deleted.summary
+    assert deleted.progress is not None
+    assert deleted.progress.state == "halted"
+    assert "halted at web-1 (web-1 Running, not Ready)" in deleted.progress.text
+
+
+def test_a_pod_deleted_and_created_again_is_no_pod_deleted_episode(tmp_path: Path) -> None:
+    # b84 under Parallel: the controller created web-2 again at once.
+    result = verify(load_recording(real_store(tmp_path, "cases13"),
+                                   "b84-service-late-publish-not-ready-parallel"))  # fmt: skip
+    assert [e.kind for e in result.episodes if e.kind.startswith("pod-")] == ["pod-recreated"]
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_every_claim_template_is_told(tmp_path: Path, policy: str) -> None:
+    # b85: templates data and logs, whenScaled Delete, 3→1→3: both claims of web-1 and web-2
+    # were deleted by the retention policy and created again empty.
+    result = verify(load_recording(real_store(tmp_path, "cases13"),
+                                   f"b85-two-claim-templates-when-scaled-{policy}"))  # fmt: skip
+    verdict = verdict_of(result, "stable-storage", "scale-up", 1)
+    assert verdict.outcome == "not-applicable"
+    for claim in ("data-web-1", "logs-web-1", "data-web-2", "logs-web-2"):
+        assert f"{claim} is a new claim" in verdict.reason
+
+
+def test_a_new_ordinal_meanwhile_is_told_created_not_recreated(tmp_path: Path) -> None:
+    # b83 under Parallel: web-3 came with ordinals.start 0→1 (#2127), its first incarnation.
+    told = _reasons_in(tmp_path, "cases13", "b83-start-shift-mid-rollout-parallel")
+    assert "meanwhile web-3 created at revision" in told
+    assert "web-3 deleted and recreated" not in told
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_set_deletion_counts_only_what_it_removed(tmp_path: Path, policy: str) -> None:
+    # b86: web-2 was being deleted for the update (a finalizer kept it) when the set was deleted;
+    # the garbage collector then removed the other three within 2 ms.
+    result = verify(load_recording(real_store(tmp_path, "cases13"),
+                                   f"b86-set-deleted-mid-rollout-held-{policy}"))  # fmt: skip
+    verdict = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert verdict.reason.startswith("3 pods removed by the garbage collector (")
+    assert "3 at once (within 1 s)" in verdict.reason
+    assert "web-2 was already being deleted (by the StatefulSet controller, #" in verdict.reason
