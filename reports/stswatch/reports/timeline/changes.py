@@ -6,7 +6,7 @@ this change change?"). The first change of an object carries the whole object in
 """
 
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from stswatch.reports.recording import Change, ChangeTable
@@ -20,33 +20,68 @@ DiffLine = tuple[str, str, Any, Any]
 Diffed = tuple[Change, int | None, tuple[DiffLine, ...] | None, dict[str, Any] | None]
 
 
-def diffed(
-    changes: Iterable[tuple[Change, dict[str, Any]]],
-    *,
-    seen: Callable[[Change, dict[str, Any]], None] | None = None,
-) -> list[Diffed]:
-    """Each change (with its decoded object, `Recording.decoded`) diffed from its object's
-    previous change; `seen` is handed each change and object on the way, so that one decoding
-    of the session serves whatever else needs the objects."""
-    # The previous change of each object, decoded once and without its noise: each change is
-    # decoded and cleaned a single time.
-    previous: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
-    found: list[Diffed] = []
-    for change, obj in changes:
-        if seen is not None:
-            seen(change, obj)
+class ChangeDiffs:
+    """Each change diffed from its object's previous change, gathered one change at a time as the
+    session's objects are decoded: by `build_lifecycles`, handed this as its `seen`, so that one
+    decoding serves the lifecycles and the inspector. Each object's changes come in the order
+    recorded; objects may interleave (a change's diff depends on its object's changes only)."""
+
+    def __init__(self) -> None:
+        # The previous change of each live object, decoded once and without its noise.
+        self._previous: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        self._found: dict[int, Diffed] = {}
+        self._events: dict[int, dict[str, Any]] = {}  # each Event's object, but DELETED ones
+
+    def __call__(self, change: Change, obj: dict[str, Any]) -> None:
         key = (change.kind, change.uid)
+        change_id = change.id
         clean = without_noise(obj)
-        before = previous.get(key)
-        if change.event == "DELETED":
-            previous.pop(key, None)  # a uid never comes back: hold only live objects
+        before = self._previous.get(key)
+        deleted = change.event == "DELETED"
+        if deleted:
+            self._previous.pop(key, None)  # a uid never comes back: hold only live objects
         else:
-            previous[key] = (change.id, clean)
+            self._previous[key] = (change_id, clean)
+            if key[0] == "Event":
+                self._events[change_id] = obj
         if before is None:
-            found.append((change, None, None, clean))
+            self._found[change_id] = (change, None, None, clean)
         else:
-            found.append((change, before[0], _diff_clean(before[1], clean), None))
-    return found
+            self._found[change_id] = (change, before[0], _diff_clean(before[1], clean), None)
+
+    def diffed(self) -> list[Diffed]:
+        """Every change handed over so far, diffed, in the order handed over."""
+        return list(self._found.values())
+
+    def events(self) -> list[tuple[Change, dict[str, Any]]]:
+        """The Events' changes handed over so far (but DELETED ones) with their objects, in the
+        order handed over."""
+        found = self._found
+        return [(found[change_id][0], obj) for change_id, obj in self._events.items()]
+
+    def of(
+        self, table: ChangeTable
+    ) -> tuple[list[Diffed], list[tuple[Change, dict[str, Any]]]] | None:
+        """Every change of `table` diffed, and its Events' objects but DELETED ones, both in the
+        table's order; None when some change was not handed over."""
+        found, events = self._found, self._events
+        if len(found) != len(table):
+            return None
+        ids = table.ids
+        try:
+            diffs = [found[change_id] for change_id in ids]
+        except KeyError:
+            return None
+        return diffs, [(found[i][0], events[i]) for i in ids if i in events]
+
+
+def diffed(changes: Iterable[tuple[Change, dict[str, Any]]]) -> list[Diffed]:
+    """Each change (with its decoded object, `Recording.decoded`) diffed from its object's
+    previous change, in order."""
+    gathered = ChangeDiffs()
+    for change, obj in changes:
+        gathered(change, obj)
+    return gathered.diffed()
 
 
 def change_views(
