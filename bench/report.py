@@ -88,7 +88,12 @@ def generate(db: Path, out: Path) -> dict[str, float]:
         recording = timed("load", lambda: load_recording(db, "bench", objects=False))
         diffs = ChangeDiffs()
         lifecycles = timed("lifecycles", lambda: build_lifecycles(recording, seen=diffs))
-        result = timed("verify", lambda: verify(recording, lifecycles=lifecycles))
+        result = timed(
+            "verify",
+            lambda: verify(
+                recording, lifecycles=lifecycles, events=diffs.events_of(recording.changes)
+            ),
+        )
         timeline = timed(
             "timeline",
             lambda: build_timeline(recording, lifecycles=lifecycles, result=result, gathered=diffs),

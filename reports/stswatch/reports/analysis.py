@@ -69,5 +69,6 @@ def analyse(
     diffs = ChangeDiffs() if drawn else None
     with no_cyclic_gc():
         lifecycles = build_lifecycles(recording, seen=diffs)
-    result = verify(recording, statefulset=statefulset, lifecycles=lifecycles)
+    events = None if diffs is None else diffs.events_of(recording.changes)
+    result = verify(recording, statefulset=statefulset, lifecycles=lifecycles, events=events)
     return Analysis(recording, lifecycles, result, diffs)

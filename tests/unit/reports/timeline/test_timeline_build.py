@@ -233,6 +233,9 @@ def test_the_diffs_gathered_with_the_lifecycles_are_those_of_one_decoding(tmp_pa
     assert gathered.of(recording.changes) == (once.diffed(), once.events())
     assert any(change.event == "MODIFIED" for change, _ in once.events())
     result = verify(recording, lifecycles=lifecycles)
+    events = gathered.events_of(recording.changes)
+    assert events == once.events()
+    assert verify(recording, lifecycles=lifecycles, events=events) == result
     drawn = build_timeline(recording, lifecycles=lifecycles, result=result, gathered=gathered)
     alone = build_timeline(recording, lifecycles=lifecycles, result=result)
     assert timeline_json(drawn) == timeline_json(alone)
