@@ -174,12 +174,30 @@ def _diff(old: Any, new: Any, path: str, lines: list[DiffLine]) -> None:
             after = new.get(key, _ABSENT)
             if before is after or before == after:
                 continue
-            if type(before) in _SCALARS and type(after) in _SCALARS:  # most lines: no call
-                lines.append(("~", (path + key).replace(".[", "["), before, after))
-            else:
-                _diff(before, after, path + key + ".", lines)
+            if type(before) in _SCALARS:  # most lines: no call
+                if type(after) in _SCALARS:
+                    lines.append(("~", (path + key).replace(".[", "["), before, after))
+                    continue
+                if after is _ABSENT:
+                    lines.append(("-", (path + key).replace(".[", "["), before, None))
+                    continue
+            _diff(before, after, path + key + ".", lines)
         for key, after in new.items():
             if key not in old:
+                if type(after) in _SCALARS:
+                    lines.append(("+", (path + key).replace(".[", "["), None, after))
+                else:
+                    _diff(_ABSENT, after, path + key + ".", lines)
+        return
+    if type(old) is list and type(new) is list and old and new:
+        # Lists keyed as the API keys them (`_list_key`): old's entries, then those only new has.
+        old_items, new_items = _list_children(old), _list_children(new)
+        for key, before in old_items.items():
+            after = new_items.get(key, _ABSENT)
+            if before is not after and before != after:
+                _diff(before, after, path + key + ".", lines)
+        for key, after in new_items.items():
+            if key not in old_items:
                 _diff(_ABSENT, after, path + key + ".", lines)
         return
     branches = _branches(old), _branches(new)
@@ -232,6 +250,23 @@ def _children(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return {str(k): v for k, v in value.items()}
     return {f"[{_list_key(item, i)}]": item for i, item in enumerate(value)}
+
+
+def _list_children(items: list[Any]) -> dict[str, Any]:
+    """`_children` of a list."""
+    found = {}
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            key = item.get("type")
+            if isinstance(key, str):
+                found[f"[type={key}]"] = item
+                continue
+            key = item.get("name")
+            if isinstance(key, str):
+                found[f"[name={key}]"] = item
+                continue
+        found[f"[{index}]"] = item
+    return found
 
 
 def _leaves(value: Any, path: str) -> list[tuple[str, Any]]:
