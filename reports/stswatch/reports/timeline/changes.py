@@ -97,7 +97,10 @@ def change_views(
 ) -> ChangeViews:
     """Every diffed change as the inspector shows it; `lanes` maps a change id to its lane's
     key. When the changes are all of `table`'s, in order, their fields are its columns."""
-    recorded = [change for change, _, _, _ in changes]
+    # Columns of the (change, previous id, diff, object) rows, read in one pass over them.
+    recorded, previous_ids, diffs, objects = (
+        (list(column) for column in zip(*changes, strict=True)) if changes else ([], [], [], [])
+    )
     ids = [c.id for c in recorded]
     if table is not None and ids == table.ids:
         fields = _table_fields(table)
@@ -109,9 +112,9 @@ def change_views(
         t=[(wall_ns - start_wall_ns) / 1e9 for wall_ns in walls],
         **fields,
         lane=[lanes.get(i) for i in ids],
-        previous_id=[previous_id for _, previous_id, _, _ in changes],
-        diff=[diff for _, _, diff, _ in changes],
-        object=[obj for _, _, _, obj in changes],
+        previous_id=previous_ids,
+        diff=diffs,
+        object=objects,
     )
 
 
