@@ -274,8 +274,7 @@ class Coded(Generic[T]):
         return self.values[self.codes[at]]
 
     def __iter__(self) -> Iterator[T]:
-        values = self.values
-        return (values[code] for code in self.codes)
+        return map(self.values.__getitem__, self.codes)
 
     def __len__(self) -> int:
         return len(self.codes)

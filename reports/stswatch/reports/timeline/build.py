@@ -39,8 +39,10 @@ class _Clock:
 
     def __call__(self, wall_ns: int) -> float:
         # Tenths of a millisecond are plenty; integer division is much faster than round().
-        # A window's state, recorded before it opens, is drawn at its start.
-        return max(0, wall_ns - self.start_wall_ns) // 100_000 / 10_000
+        # A window's state, recorded before it opens, is drawn at its start (a comparison, not a
+        # call of max: the clock reads every change of the lanes, half a million at 10,000 pods).
+        since = wall_ns - self.start_wall_ns
+        return (since if since > 0 else 0) // 100_000 / 10_000
 
 
 def build_timeline(
