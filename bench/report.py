@@ -23,6 +23,7 @@ from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording, paused_gc
 from stswatch.reports.timeline.build import build_timeline
+from stswatch.reports.timeline.changes import ChangeDiffs
 from stswatch.reports.timeline.html import render_report
 from tests.browser.chromium import launch
 from tests.browser.sessions import scaled_session, store_session
@@ -82,12 +83,20 @@ def generate(db: Path, out: Path) -> dict[str, float]:
 
     # As `stswatch report` runs them (analysis.analyse, frozen until it exits): the objects are
     # read back when drawn.
+    # The changes' diffs are gathered as the lifecycles decode the session (`analyse(drawn=True)`).
     with paused_gc():
         recording = timed("load", lambda: load_recording(db, "bench", objects=False))
-        lifecycles = timed("lifecycles", lambda: build_lifecycles(recording))
-        result = timed("verify", lambda: verify(recording, lifecycles=lifecycles))
+        diffs = ChangeDiffs()
+        lifecycles = timed("lifecycles", lambda: build_lifecycles(recording, seen=diffs))
+        result = timed(
+            "verify",
+            lambda: verify(
+                recording, lifecycles=lifecycles, events=diffs.events_of(recording.changes)
+            ),
+        )
         timeline = timed(
-            "timeline", lambda: build_timeline(recording, lifecycles=lifecycles, result=result)
+            "timeline",
+            lambda: build_timeline(recording, lifecycles=lifecycles, result=result, gathered=diffs),
         )
     html = timed("html", lambda: render_report(timeline))
     out.write_text(html, encoding="utf-8")

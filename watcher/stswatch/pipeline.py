@@ -14,7 +14,7 @@ from stswatch.errors import ExitCode, StswatchError, UsageError
 from stswatch.output import write_output
 from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.verdict import VerifyResult
-from stswatch.reports.recording import list_session_names
+from stswatch.reports.recording import list_session_names, paused_gc
 from stswatch.reports.timeline.compare import Comparison, compare
 from stswatch.reports.timeline.html import render_comparison, render_report
 from stswatch.reports.timeline.model import Timeline
@@ -153,8 +153,10 @@ def _verify_and_report(
     db_path: Path, run: PolicyRun, scenario: Scenario, out_dir: Path, progress: Progress
 ) -> SessionReport:
     progress(f"verifying session {run.session}")
-    analysis = analyse(db_path, run.session, statefulset=scenario.statefulset)
-    timeline = analysis.timeline(scenario.statefulset)
+    # As `stswatch report`: frozen, the collector never walks the analysis (a command that exits).
+    with paused_gc():
+        analysis = analyse(db_path, run.session, statefulset=scenario.statefulset, drawn=True)
+        timeline = analysis.timeline(scenario.statefulset)
     path = out_dir / f"{run.session}.html"
     write_output(path, render_report(timeline).encode())
     return SessionReport(run, analysis.result, timeline, path)

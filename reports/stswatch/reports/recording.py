@@ -252,18 +252,29 @@ class Coded(Generic[T]):
         """Add a row's value."""
         code = self._code.get(value)
         if code is None:
-            code = self._code[value] = len(self.values)
-            self.values.append(value)
-            if code == 256:
-                self.codes = array("I", self.codes)
+            code = self._coded(value)
         self.codes.append(code)
+
+    def extend(self, values: Sequence[T]) -> None:
+        """Add rows' values."""
+        code = self._code
+        for value in dict.fromkeys(values):  # new values coded in the order they first appear
+            if value not in code:
+                self._coded(value)
+        self.codes.extend(map(code.__getitem__, values))
+
+    def _coded(self, value: T) -> int:
+        code = self._code[value] = len(self.values)
+        self.values.append(value)
+        if code == 256:
+            self.codes = array("I", self.codes)
+        return code
 
     def __getitem__(self, at: int) -> T:
         return self.values[self.codes[at]]
 
     def __iter__(self) -> Iterator[T]:
-        values = self.values
-        return (values[code] for code in self.codes)
+        return map(self.values.__getitem__, self.codes)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -315,6 +326,36 @@ class ChangeTable(Sequence[Change]):
         self.written.append(written)
         if self.texts is not None:
             self.texts.append(obj)
+
+    def extend_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Add rows of CHANGE_FIELDS read from the store, checked as `checked_row` checks one:
+        column by column (a call or two a row were most of a session's load)."""
+        if not rows:
+            return
+        (ids, run_ids, kinds, namespaces, names, uids, events, versions, observed, walls, monos,
+         written, texts) = zip(*rows, strict=True)  # fmt: skip
+        try:
+            fine = all(map(str.isascii, versions)) and max(map(len, versions)) <= _MAX_VERSION_CHARS
+        except TypeError:  # one is not text
+            fine = False
+        if not fine:
+            versions = tuple(
+                checked_version(f"change {i}", v) or "" for i, v in zip(ids, versions, strict=True)
+            )
+        self.ids.extend(ids)
+        self.run_ids.extend(run_ids)
+        self.kinds.extend(list(map(intern, kinds)))
+        self.namespaces.extend([None if n is None else intern(n) for n in namespaces])
+        self.names.extend(map(intern, names))
+        self.uids.extend(map(intern, uids))
+        self.events.extend(list(map(intern, events)))
+        self.versions.extend(versions)
+        self.observed.extend(list(map(intern, observed)))
+        self.walls.extend(walls)
+        self.monos.extend(monos)
+        self.written.extend(written)
+        if self.texts is not None:
+            self.texts.extend(texts)
 
     def extend(self, changes: Iterable[Change]) -> None:
         """Add copies of changes from another table."""
@@ -820,15 +861,20 @@ def checked_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
+# Rows checked and added column by column, so many at a time: a chunk small enough to stay in the
+# CPU caches was the fastest (20,000 rows took a fifth longer).
+_ROWS_AT_ONCE = 1_000
+
+
 def _load(conn: sqlite3.Connection, path: Path, session: str, *, objects: bool) -> Recording:
     session_id, name, created, scope = session_row(conn, path, session)
     runs = runs_of(conn, session_id)
     source = None if objects else ObjectSource(path, session_id)
     query = _CHANGES if objects else _BARE_CHANGES
     changes = ChangeTable(source, objects=objects)
-    append = changes.append
-    for row in conn.execute(query, session_span(conn, session_id)):
-        append(checked_row(row))
+    rows = conn.execute(query, session_span(conn, session_id))
+    while chunk := rows.fetchmany(_ROWS_AT_ONCE):
+        changes.extend_rows(chunk)
     gaps = tuple(gap_from_row(r) for r in conn.execute(_GAPS, (session_id,)))
     marks = tuple(mark_from_row(r) for r in conn.execute(_MARKS, (session_id,)))
     scope_ = decoded_detail(f"session {name!r} scope", scope)

@@ -17,6 +17,7 @@ from stswatch.reports.recording import (
     Change,
     ChangesById,
     ChangeTable,
+    checked_row,
     load_recording,
 )
 from tests.fixtures.builder import ClusterBuilder
@@ -157,3 +158,37 @@ def _table(changes: Iterable[Change]) -> ChangeTable:
     table = ChangeTable()
     table.extend(changes)
     return table
+
+
+def _columns(table: ChangeTable) -> tuple[object, ...]:
+    coded = (table.kinds, table.namespaces, table.events, table.observed)
+    return (
+        table.ids, list(table.run_ids), table.names, table.uids, table.versions, table.walls,
+        list(table.monos), list(table.written), table.texts,
+        *((c.values, c.codes.typecode, list(c.codes)) for c in coded),
+    )  # fmt: skip
+
+
+def test_rows_added_column_by_column_are_those_added_one_by_one() -> None:
+    # 300 namespaces (a column's codes widen past 256 values), a cluster-scoped kind, one
+    # resourceVersion missing (read as ""), one object left in the store.
+    rows = [
+        (
+            10 + i, 1, ("Pod", "PersistentVolume")[i % 2], None if i % 2 else f"ns-{i % 600}",
+            f"web-{i % 7}", f"uid-{i % 11}", "MODIFIED", None if i == 3 else str(100 + i),
+            "watch", i, i, i, None if i == 5 else '{"metadata": {}}',
+        )
+        for i in range(700)
+    ]  # fmt: skip
+    one_by_one, at_once = ChangeTable(), ChangeTable()
+    for row in rows:
+        one_by_one.append(checked_row(row))
+    at_once.extend_rows(rows[:400])
+    at_once.extend_rows(rows[400:])
+    assert _columns(at_once) == _columns(one_by_one)
+    assert at_once.namespaces.codes.typecode == "I"
+    assert at_once.versions[3] == ""
+    assert all(a is b for a, b in zip(at_once.names, one_by_one.names, strict=True))  # interned
+    bad = [rows[0], (*rows[1][:7], "²", *rows[1][8:])]
+    with pytest.raises(CorruptStoreError, match="change 11 cannot be read: its resourceVersion"):
+        ChangeTable().extend_rows(bad)

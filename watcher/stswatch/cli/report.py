@@ -70,7 +70,7 @@ def report(
     # The analysis lives until the command exits: frozen, the collector never walks it (at 10,000
     # pods that walk took about a second, once, after the timeline was built).
     with session_store(db_path, session, window) as store, paused_gc():
-        timeline = analyse(store, session, window=window).timeline(statefulset)
+        timeline = analyse(store, session, window=window, drawn=True).timeline(statefulset)
     if text:
         click.echo(timeline_text(timeline), nl=False)
     elif output is not None:
@@ -100,6 +100,7 @@ def compare_command(
     db_path: Path,
 ) -> None:
     """Draw two sessions aligned at their first scale-up, such as OrderedReady and Parallel."""
-    a = analyse(db_path, session_a).timeline(statefulset)
-    b = analyse(db_b or db_path, session_b).timeline(statefulset)
+    with paused_gc():  # as `report`: the analyses live until the command exits
+        a = analyse(db_path, session_a, drawn=True).timeline(statefulset)
+        b = analyse(db_b or db_path, session_b, drawn=True).timeline(statefulset)
     _write(output, render_comparison(compare_timelines(a, b)).encode())

@@ -21,6 +21,7 @@ no room left is "unknown", never a client's. Without recorded Events at all the 
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from stswatch.reports import causes
@@ -171,14 +172,19 @@ class Attribution:
         return any(a - _AFTER_NS <= at_ns <= b + _AFTER_NS for a, b in self.event_gaps)
 
 
-def attribution(recording: Recording) -> Attribution:
-    """Index the controller's Events and the scenario's marks of `recording`."""
+def attribution(
+    recording: Recording, *, events: Iterable[tuple[Change, o.Obj]] | None = None
+) -> Attribution:
+    """Index the controller's Events and the scenario's marks of `recording`; `events` are its
+    Events' changes but DELETED ones with their objects, in its order, when already decoded."""
     actions: dict[tuple[str, str, str, str], list[tuple[int, int]]] = {}
     failures: dict[tuple[str, str], list[tuple[int, int, str, str]]] = {}
     pending: dict[str, list[tuple[int, int, str]]] = {}
     emitted: dict[tuple[str, str], list[int]] = {}
     recorded = "Event" in recording.changes.kinds.values  # each kind recorded, once
-    for change, obj in recording.decoded("Event", deleted=False):
+    if events is None:
+        events = recording.decoded("Event", deleted=False)
+    for change, obj in events:
         parsed = _action(change, obj)
         if parsed is not None:
             actions.setdefault(parsed, []).append((change.received_wall_ns, change.id))
@@ -199,8 +205,8 @@ def attribution(recording: Recording) -> Attribution:
         found.sort()
     for warnings in failures.values():
         warnings.sort()
-    for events in pending.values():
-        events.sort()
+    for waits in pending.values():
+        waits.sort()
     for walls in emitted.values():
         walls.sort()
     gaps = tuple((g.from_wall_ns, g.to_wall_ns) for g in recording.gaps if g.kind == "Event")

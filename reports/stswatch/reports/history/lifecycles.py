@@ -28,8 +28,10 @@ The model, for readers of these types (proofs, timeline, HTML):
 """
 
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from operator import itemgetter
 from sys import intern
 from typing import Any
@@ -58,6 +60,7 @@ __all__ = [
     "SILENT_GAP",
     "DnsObservation",
     "Lifecycles",
+    "ObjectSeen",
     "PodIncarnation",
     "PvcIncarnation",
     "ServiceIncarnation",
@@ -232,8 +235,14 @@ class _Histories(Mapping[tuple[str, str], list[Change]]):
         return len(self.positions)
 
 
-def build_lifecycles(recording: Recording) -> Lifecycles:
-    """Rebuild every lifecycle in the recording."""
+# Handed each change with its decoded object while lifecycles are built (`build_lifecycles`'s
+# `seen`): each object's changes come in the order recorded, objects interleaved. A reader that
+# needs every object (the timeline's diffs, when a report is drawn) shares this one decoding.
+ObjectSeen = Callable[[Change, o.Obj], None]
+
+
+def build_lifecycles(recording: Recording, *, seen: ObjectSeen | None = None) -> Lifecycles:
+    """Rebuild every lifecycle in the recording, handing every change's object to `seen`."""
     ordering = decide_ordering(recording)
     by_uid = _Histories(recording.changes)
     table = recording.changes
@@ -246,18 +255,21 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
     # the store one object at a time when the recording left them there).
     for key, history in recording.by_object(by_uid):
         kind = key[0]
+        objects = _decoded(history, by_uid.positions[key], seen)
         if kind == "Pod":
-            built[key] = build_pod(history, ordering)
+            built[key] = build_pod(history, ordering, objects)
         elif kind == "PersistentVolumeClaim":
-            built[key] = _pvc(history, ordering, volumes)
+            built[key] = _pvc(history, ordering, volumes, objects)
         elif kind == "StatefulSet":
-            built[key] = build_statefulset(history, ordering)
+            built[key] = build_statefulset(history, ordering, objects)
         elif kind == "Service":
             built[key] = _service(history, ordering)
         elif kind == "EndpointSlice":
             built[key] = _dns(history, ordering)
         elif kind == "ControllerRevision":
             built[key] = build_revision(history, ordering)
+        if seen is not None:
+            deque(objects, maxlen=0)  # the rest of a kind read above from its changes
     pods: list[PodIncarnation] = []
     pvcs: list[PvcIncarnation] = []
     sets: list[StatefulSetIncarnation] = []
@@ -281,9 +293,7 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
             dns.extend(one)
     dns.sort(key=lambda d: d.rank)
     last_rows = {
-        uid: table[positions[-1]]
-        for (kind, uid), positions in by_uid.positions.items()
-        if kind == "Pod"
+        uid: table[at[-1]] for (kind, uid), at in by_uid.positions.items() if kind == "Pod"
     }
     pods, silent = _close_ghosts(pods, last_rows, recording.gaps)
     return Lifecycles(
@@ -304,6 +314,27 @@ def build_lifecycles(recording: Recording) -> Lifecycles:
         },
         silent_gaps=silent,
     )
+
+
+def _decoded(
+    history: list[Change], positions: list[int], seen: ObjectSeen | None
+) -> Iterator[o.Obj]:
+    """The objects of one object's changes (`history`, in rank order; `positions`, theirs in the
+    table), each decoded once as it is asked for and handed to `seen` in the order recorded."""
+    if seen is None:
+        for change in history:
+            yield change.object
+        return
+    if all(a < b for a, b in pairwise(positions)):  # rank order is the order recorded
+        for change in history:
+            obj = change.object
+            seen(change, obj)
+            yield obj
+        return
+    objects = [change.object for change in history]
+    for at in sorted(range(len(history)), key=positions.__getitem__):
+        seen(history[at], objects[at])
+    yield from objects
 
 
 # How a silent gap's reason begins (the proofs tell it from a recorded gap by it).
@@ -416,7 +447,10 @@ def _volumes_by_claim(volumes: Iterable[tuple[Change, o.Obj]]) -> dict[str, dict
 
 
 def _pvc(
-    history: list[Change], ordering: Ordering, volumes_by_claim: dict[str, dict[str, str]]
+    history: list[Change],
+    ordering: Ordering,
+    volumes_by_claim: dict[str, dict[str, str]],
+    objects: Iterable[o.Obj],
 ) -> PvcIncarnation:
     plain = PlainSteps(ordering)
     steps: list[Transition] = []
@@ -425,8 +459,7 @@ def _pvc(
     volumes: list[str] = []
     owners: list[tuple[int, tuple[tuple[str, str], ...]]] = []
     obj: o.Obj = {}
-    for change in history:
-        obj = change.object
+    for change, obj in zip(history, objects, strict=True):
         plain.see(change, obj)
         refs = o.owners(obj)
         if not owners or owners[-1][1] != refs:

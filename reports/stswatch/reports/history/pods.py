@@ -200,10 +200,12 @@ def _pod_steps(before: _PodState, after: _PodState) -> list[tuple[str, str, Any]
     return steps
 
 
-def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
-    """One pod uid's incarnation from its changes, in order (each change decoded once)."""
+def build_pod(
+    history: list[Change], ordering: Ordering, objects: Iterable[o.Obj]
+) -> PodIncarnation:
+    """One pod uid's incarnation from its changes, in order, and their decoded `objects`."""
     first = history[0]
-    objects = [change.object for change in history]
+    objects = list(objects)
     obj = objects[0]
     steps = [step(first, ordering, "created", first.observed, meta(obj, "creationTimestamp"))]
     state = _BEFORE_ANY

@@ -2,6 +2,7 @@
 
 import hashlib
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -188,8 +189,11 @@ _COUNTS = (
 )
 
 
-def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetIncarnation:
-    """One StatefulSet uid's spec and status histories from its changes, in order."""
+def build_statefulset(
+    history: list[Change], ordering: Ordering, objects: Iterable[o.Obj]
+) -> StatefulSetIncarnation:
+    """One StatefulSet uid's spec and status histories from its changes, in order, and their
+    decoded `objects`."""
     specs: list[SpecVersion] = []
     statuses: list[StatusVersion] = []
     seen_spec: object = None
@@ -198,8 +202,7 @@ def build_statefulset(history: list[Change], ordering: Ordering) -> StatefulSetI
     counts: dict[int, int] = {}
     plain = PlainSteps(ordering)
     first_obj: o.Obj | None = None
-    for change in history:
-        obj = change.object
+    for change, obj in zip(history, objects, strict=True):
         first_obj = first_obj if first_obj is not None else obj
         plain.see(change, obj)
         # Most changes are status writes: skip the spec when its JSON is unchanged, and back.

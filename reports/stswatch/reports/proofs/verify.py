@@ -1,6 +1,6 @@
 """`verify(recording)`: rebuild lifecycles, split episodes and decide every proof, offline."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -8,6 +8,7 @@ from stswatch.errors import NotFoundError
 from stswatch.reports.history.attribution import attribution
 from stswatch.reports.history.episodes import Episode, find_episodes
 from stswatch.reports.history.lifecycles import Lifecycles, build_lifecycles
+from stswatch.reports.history.objects import Obj
 from stswatch.reports.history.replay import replay_set
 from stswatch.reports.proofs import (
     claim_owners,
@@ -36,7 +37,7 @@ from stswatch.reports.proofs.verdict import (
     WindowRef,
 )
 from stswatch.reports.proofs.window import with_window
-from stswatch.reports.recording import ChangesById, Recording, Window, no_cyclic_gc
+from stswatch.reports.recording import Change, ChangesById, Recording, Window, no_cyclic_gc
 
 
 @dataclass(frozen=True)
@@ -79,17 +80,25 @@ def verify(
     *,
     statefulset: str | None = None,
     lifecycles: Lifecycles | None = None,
+    events: Iterable[tuple[Change, Obj]] | None = None,
 ) -> VerifyResult:
     """Decide every proof on every episode of the recording (or of one StatefulSet).
 
-    A caller that also draws the recording passes the `lifecycles` it built, so they are built once.
+    A caller that also draws the recording passes the `lifecycles` it built, so they are built
+    once, and the `events` it decoded (`stswatch.reports.history.attribution.attribution`'s).
     """
     with no_cyclic_gc():
         life = lifecycles if lifecycles is not None else build_lifecycles(recording)
-        return _verify(recording, life, statefulset=statefulset)
+        return _verify(recording, life, statefulset=statefulset, events=events)
 
 
-def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) -> VerifyResult:
+def _verify(
+    recording: Recording,
+    life: Lifecycles,
+    *,
+    statefulset: str | None,
+    events: Iterable[tuple[Change, Obj]] | None,
+) -> VerifyResult:
     names = tuple(dict.fromkeys(s.name for s in life.statefulsets))
     if statefulset is not None and statefulset not in names:
         known = ", ".join(names) or "none"
@@ -102,7 +111,7 @@ def _verify(recording: Recording, life: Lifecycles, *, statefulset: str | None) 
     indexes = {sts.uid: index_set(life, sts) for sts in life.statefulsets}
     end_ns = recording_end(recording)
     replays = {sts.uid: replay_set(life, sts, until_ns=end_ns) for sts in life.statefulsets}
-    actors = attribution(recording)
+    actors = attribution(recording, events=events)
     ids_by_rank = tuple(life.ordering.ids_by_rank())
     execs = exec_marks(recording)
     recreated_in: dict[str, tuple[Episode, ...]] = {}

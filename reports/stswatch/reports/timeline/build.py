@@ -19,7 +19,7 @@ from stswatch.reports.history.lifecycles import (
 )
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.recording import Change, Mark, Recording
-from stswatch.reports.timeline.changes import change_views, diffed
+from stswatch.reports.timeline.changes import ChangeDiffs, Diffed, change_views
 from stswatch.reports.timeline.lanes import LaneBuilder
 from stswatch.reports.timeline.model import (
     Band,
@@ -39,8 +39,10 @@ class _Clock:
 
     def __call__(self, wall_ns: int) -> float:
         # Tenths of a millisecond are plenty; integer division is much faster than round().
-        # A window's state, recorded before it opens, is drawn at its start.
-        return max(0, wall_ns - self.start_wall_ns) // 100_000 / 10_000
+        # A window's state, recorded before it opens, is drawn at its start (a comparison, not a
+        # call of max: the clock reads every change of the lanes, half a million at 10,000 pods).
+        since = wall_ns - self.start_wall_ns
+        return (since if since > 0 else 0) // 100_000 / 10_000
 
 
 def build_timeline(
@@ -49,8 +51,10 @@ def build_timeline(
     lifecycles: Lifecycles,
     result: VerifyResult | None,
     statefulset: str | None = None,
+    gathered: ChangeDiffs | None = None,
 ) -> Timeline:
-    """The timeline of one StatefulSet of the session (the only one, or the one named)."""
+    """The timeline of one StatefulSet of the session (the only one, or the one named); its
+    changes' diffs are those `gathered` while the lifecycles were built, when given."""
     window = recording.window
     start_wall_ns = recording.created_wall_ns if window is None else window.since_ns
     clock = _Clock(start_wall_ns)
@@ -60,14 +64,7 @@ def build_timeline(
     build = LaneBuilder(clock, duration, _moments_by_name(recording, clock))
     lanes = _pod_lanes(lifecycles, chosen, build) + _pvc_lanes(lifecycles, chosen, build)
     sets = lifecycles.statefulsets_named(*chosen) if chosen else ()
-    # One decoding of every change serves the Events' markers and the changes' diffs.
-    event_objects: list[tuple[Change, dict[str, Any]]] = []
-
-    def seen(change: Change, obj: dict[str, Any]) -> None:
-        if change.kind == "Event" and change.event != "DELETED":
-            event_objects.append((change, obj))
-
-    diffs = diffed(recording.decoded(), seen=seen)
+    diffs, event_objects = _diffed(recording, gathered)
     events = _event_markers(event_objects, clock)
     lanes = [_with_events(lane, events.get((lane.kind, lane.name), ())) for lane in lanes]
     lane_of = {cid: lane.key for lane in lanes for _, cid in lane.moments}
@@ -100,6 +97,20 @@ def build_timeline(
         notes=tuple(notes),
         ordering=lifecycles.ordering.reason,
     )
+
+
+def _diffed(
+    recording: Recording, gathered: ChangeDiffs | None
+) -> tuple[list[Diffed], list[tuple[Change, dict[str, Any]]]]:
+    """Every change diffed and the Events' objects (but DELETED ones), in the recording's order:
+    as `gathered`, else from one decoding of the session now."""
+    found = None if gathered is None else gathered.of(recording.changes)
+    if found is not None:
+        return found
+    now = ChangeDiffs()
+    for change, obj in recording.decoded():
+        now(change, obj)
+    return now.diffed(), now.events()
 
 
 def _mark_line(mark: Mark, clock: _Clock) -> MarkLine:

@@ -6,7 +6,7 @@ this change change?"). The first change of an object carries the whole object in
 """
 
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from stswatch.reports.recording import Change, ChangeTable
@@ -20,33 +20,72 @@ DiffLine = tuple[str, str, Any, Any]
 Diffed = tuple[Change, int | None, tuple[DiffLine, ...] | None, dict[str, Any] | None]
 
 
-def diffed(
-    changes: Iterable[tuple[Change, dict[str, Any]]],
-    *,
-    seen: Callable[[Change, dict[str, Any]], None] | None = None,
-) -> list[Diffed]:
-    """Each change (with its decoded object, `Recording.decoded`) diffed from its object's
-    previous change; `seen` is handed each change and object on the way, so that one decoding
-    of the session serves whatever else needs the objects."""
-    # The previous change of each object, decoded once and without its noise: each change is
-    # decoded and cleaned a single time.
-    previous: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
-    found: list[Diffed] = []
-    for change, obj in changes:
-        if seen is not None:
-            seen(change, obj)
+class ChangeDiffs:
+    """Each change diffed from its object's previous change, gathered one change at a time as the
+    session's objects are decoded: by `build_lifecycles`, handed this as its `seen`, so that one
+    decoding serves the lifecycles and the inspector. Each object's changes come in the order
+    recorded; objects may interleave (a change's diff depends on its object's changes only)."""
+
+    def __init__(self) -> None:
+        # The previous change of each live object, decoded once and without its noise.
+        self._previous: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        self._found: dict[int, Diffed] = {}
+        self._events: dict[int, dict[str, Any]] = {}  # each Event's object, but DELETED ones
+
+    def __call__(self, change: Change, obj: dict[str, Any]) -> None:
         key = (change.kind, change.uid)
+        change_id = change.id
         clean = without_noise(obj)
-        before = previous.get(key)
-        if change.event == "DELETED":
-            previous.pop(key, None)  # a uid never comes back: hold only live objects
+        before = self._previous.get(key)
+        deleted = change.event == "DELETED"
+        if deleted:
+            self._previous.pop(key, None)  # a uid never comes back: hold only live objects
         else:
-            previous[key] = (change.id, clean)
+            self._previous[key] = (change_id, clean)
+            if key[0] == "Event":
+                self._events[change_id] = obj
         if before is None:
-            found.append((change, None, None, clean))
+            self._found[change_id] = (change, None, None, clean)
         else:
-            found.append((change, before[0], _diff_clean(before[1], clean), None))
-    return found
+            self._found[change_id] = (change, before[0], _diff_clean(before[1], clean), None)
+
+    def diffed(self) -> list[Diffed]:
+        """Every change handed over so far, diffed, in the order handed over."""
+        return list(self._found.values())
+
+    def events(self) -> list[tuple[Change, dict[str, Any]]]:
+        """The Events' changes handed over so far (but DELETED ones) with their objects, in the
+        order handed over."""
+        found = self._found
+        return [(found[change_id][0], obj) for change_id, obj in self._events.items()]
+
+    def of(
+        self, table: ChangeTable
+    ) -> tuple[list[Diffed], list[tuple[Change, dict[str, Any]]]] | None:
+        """Every change of `table` diffed, and its Events' objects but DELETED ones, both in the
+        table's order; None when some change was not handed over."""
+        found = self._found
+        events = self.events_of(table)
+        if events is None:
+            return None
+        return [found[change_id] for change_id in table.ids], events
+
+    def events_of(self, table: ChangeTable) -> list[tuple[Change, dict[str, Any]]] | None:
+        """`table`'s Events' changes but DELETED ones with their objects, in its order; None
+        when some change of it was not handed over."""
+        found, events = self._found, self._events
+        if len(found) != len(table) or not all(map(found.__contains__, table.ids)):
+            return None
+        return [(found[i][0], events[i]) for i in table.ids if i in events]
+
+
+def diffed(changes: Iterable[tuple[Change, dict[str, Any]]]) -> list[Diffed]:
+    """Each change (with its decoded object, `Recording.decoded`) diffed from its object's
+    previous change, in order."""
+    gathered = ChangeDiffs()
+    for change, obj in changes:
+        gathered(change, obj)
+    return gathered.diffed()
 
 
 def change_views(
@@ -58,7 +97,10 @@ def change_views(
 ) -> ChangeViews:
     """Every diffed change as the inspector shows it; `lanes` maps a change id to its lane's
     key. When the changes are all of `table`'s, in order, their fields are its columns."""
-    recorded = [change for change, _, _, _ in changes]
+    # Columns of the (change, previous id, diff, object) rows, read in one pass over them.
+    recorded, previous_ids, diffs, objects = (
+        (list(column) for column in zip(*changes, strict=True)) if changes else ([], [], [], [])
+    )
     ids = [c.id for c in recorded]
     if table is not None and ids == table.ids:
         fields = _table_fields(table)
@@ -70,9 +112,9 @@ def change_views(
         t=[(wall_ns - start_wall_ns) / 1e9 for wall_ns in walls],
         **fields,
         lane=[lanes.get(i) for i in ids],
-        previous_id=[previous_id for _, previous_id, _, _ in changes],
-        diff=[diff for _, _, diff, _ in changes],
-        object=[obj for _, _, _, obj in changes],
+        previous_id=previous_ids,
+        diff=diffs,
+        object=objects,
     )
 
 
@@ -135,12 +177,30 @@ def _diff(old: Any, new: Any, path: str, lines: list[DiffLine]) -> None:
             after = new.get(key, _ABSENT)
             if before is after or before == after:
                 continue
-            if type(before) in _SCALARS and type(after) in _SCALARS:  # most lines: no call
-                lines.append(("~", (path + key).replace(".[", "["), before, after))
-            else:
-                _diff(before, after, path + key + ".", lines)
+            if type(before) in _SCALARS:  # most lines: no call
+                if type(after) in _SCALARS:
+                    lines.append(("~", (path + key).replace(".[", "["), before, after))
+                    continue
+                if after is _ABSENT:
+                    lines.append(("-", (path + key).replace(".[", "["), before, None))
+                    continue
+            _diff(before, after, path + key + ".", lines)
         for key, after in new.items():
             if key not in old:
+                if type(after) in _SCALARS:
+                    lines.append(("+", (path + key).replace(".[", "["), None, after))
+                else:
+                    _diff(_ABSENT, after, path + key + ".", lines)
+        return
+    if type(old) is list and type(new) is list and old and new:
+        # Lists keyed as the API keys them (`_list_key`): old's entries, then those only new has.
+        old_items, new_items = _list_children(old), _list_children(new)
+        for key, before in old_items.items():
+            after = new_items.get(key, _ABSENT)
+            if before is not after and before != after:
+                _diff(before, after, path + key + ".", lines)
+        for key, after in new_items.items():
+            if key not in old_items:
                 _diff(_ABSENT, after, path + key + ".", lines)
         return
     branches = _branches(old), _branches(new)
@@ -193,6 +253,23 @@ def _children(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return {str(k): v for k, v in value.items()}
     return {f"[{_list_key(item, i)}]": item for i, item in enumerate(value)}
+
+
+def _list_children(items: list[Any]) -> dict[str, Any]:
+    """`_children` of a list."""
+    found = {}
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            key = item.get("type")
+            if isinstance(key, str):
+                found[f"[type={key}]"] = item
+                continue
+            key = item.get("name")
+            if isinstance(key, str):
+                found[f"[name={key}]"] = item
+                continue
+        found[f"[{index}]"] = item
+    return found
 
 
 def _leaves(value: Any, path: str) -> list[tuple[str, Any]]:

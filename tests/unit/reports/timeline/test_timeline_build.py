@@ -1,5 +1,6 @@
 """Timelines built from small synthetic recordings: lanes, segments, series, events, verdicts."""
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,12 +13,20 @@ from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import Recording, load_recording
 from stswatch.reports.timeline.build import build_timeline
-from stswatch.reports.timeline.changes import change_views, diffed
+from stswatch.reports.timeline.changes import ChangeDiffs, change_views, diffed
 from stswatch.reports.timeline.compare import figures
 from stswatch.reports.timeline.html import render_report
 from stswatch.reports.timeline.model import ChangeView, ChangeViews, State, Timeline, timeline_json
 from stswatch.reports.timeline.text import timeline_text
-from tests.browser.sessions import bring_up, event, lab_session, status, take_down, write_session
+from tests.browser.sessions import (
+    bring_up,
+    event,
+    lab_session,
+    status,
+    store_session,
+    take_down,
+    write_session,
+)
 from tests.fixtures.builder import ClusterBuilder
 from tests.fixtures.real import real_store, rewrite
 
@@ -189,6 +198,51 @@ def test_change_views_read_the_recordings_columns_as_each_changes_fields(lab: Re
     assert whole[1].t == (lab.changes[1].received_wall_ns - 5) / 1e9
     some = change_views(diffs[1:], start_wall_ns=5, lanes=lanes, table=lab.changes)
     assert some == whole[1:]
+
+
+def test_the_diffs_gathered_with_the_lifecycles_are_those_of_one_decoding(tmp_path: Path) -> None:
+    # An Event counted twice (a MODIFIED one), and one pod's two changes whose resourceVersions
+    # say the other order than their receipt: the lifecycles read them by version, the diffs in
+    # the order recorded.
+    b = ClusterBuilder()
+    lab_session(b)
+    event(b, kind="Pod", name="redis-1", reason="BackOff", message="Back-off restarting")
+    counted = b.get("Event", next(name for kind, name in b.live if kind == "Event"))
+    counted["count"] = 2
+    b.emit("Event", counted, "MODIFIED")
+    path = tmp_path / "s.db"
+    store_session(b, path)
+    with sqlite3.connect(path) as conn:
+        (first, second), (rv1, rv2) = zip(
+            *conn.execute(
+                "SELECT id, resource_version FROM change WHERE name = 'redis-1' AND kind = 'Pod' "
+                "ORDER BY id LIMIT 2 OFFSET 1"
+            ),
+            strict=True,
+        )
+        conn.executemany(
+            "UPDATE change SET resource_version = ? WHERE id = ?", ((rv2, first), (rv1, second))
+        )
+    recording = load_recording(path, "s1", objects=False)
+    gathered = ChangeDiffs()
+    lifecycles = build_lifecycles(recording, seen=gathered)
+    ordering = lifecycles.ordering
+    assert ordering.rank[first] > ordering.rank[second]
+    once = ChangeDiffs()
+    for change, obj in recording.decoded():
+        once(change, obj)
+    assert gathered.of(recording.changes) == (once.diffed(), once.events())
+    assert any(change.event == "MODIFIED" for change, _ in once.events())
+    result = verify(recording, lifecycles=lifecycles)
+    events = gathered.events_of(recording.changes)
+    assert events == once.events()
+    assert verify(recording, lifecycles=lifecycles, events=events) == result
+    drawn = build_timeline(recording, lifecycles=lifecycles, result=result, gathered=gathered)
+    alone = build_timeline(recording, lifecycles=lifecycles, result=result)
+    assert timeline_json(drawn) == timeline_json(alone)
+    assert ChangeDiffs().of(recording.changes) is None  # nothing gathered: decoded when drawn
+    drawn_analysis = analyse(path, "s1", drawn=True)
+    assert timeline_json(drawn_analysis.timeline()) == timeline_json(analyse(path, "s1").timeline())
 
 
 def test_a_named_statefulset_must_exist(lab: Recording) -> None:
