@@ -432,6 +432,12 @@ def _belongs(pod: PodIncarnation, sts: StatefulSetIncarnation, ordering: Orderin
 
 
 def _is_rollout(old: PodIncarnation, new: PodIncarnation, spec_episodes: list[Episode]) -> bool:
+    """The new pod replaced the old one for an update: another revision, inside an update
+    episode, and the old one had not finished running (processReplica deletes and recreates a
+    Failed or Succeeded pod at any time, at the revision newVersionedStatefulSetPod gives it:
+    a recreation of its own, even mid-rollout or under OnDelete)."""
+    if _ended(old):
+        return False
     return old.revision != new.revision and any(
         e.kind in UPDATE_KINDS and e.contains(new.created.rank) for e in spec_episodes
     )

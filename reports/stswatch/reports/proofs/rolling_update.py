@@ -60,8 +60,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     replaced = [r for r in replaced if r not in by_client and r not in finished]
     story = _story(ctx, progress, by_client) + "".join(_finished_told(ctx, r) for r in finished)
     if spec.update_strategy == "OnDelete":
-        reason = "OnDelete: the controller replaces no pod; pods take the update revision only "
-        reason += "when deleted" + story
+        reason = "OnDelete: the controller replaces no pod for the update; pods take the update "
+        reason += "revision only when deleted" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
     created = ctx.created_in_window()
     wrong = _wrong_revision(ctx, created) or _updated_deleted(ctx, created)

@@ -697,3 +697,23 @@ def test_a_set_deletion_counts_only_what_it_removed(tmp_path: Path, policy: str)
     assert verdict.reason.startswith("3 pods removed by the garbage collector (")
     assert "3 at once (within 1 s)" in verdict.reason
     assert "web-2 was already being deleted (by the StatefulSet controller, #" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("session", "kind"),
+    [("b77-failed-recreated-at-update-rev-orderedready", "rolling-update"),
+     ("b90-succeeded-pod-ondelete-pending-orderedready", "ondelete-update")],
+)  # fmt: skip
+def test_a_finished_pods_replacement_during_an_update_is_a_recreation(
+    tmp_path: Path, session: str, kind: str
+) -> None:
+    # b77: web-0 set Failed mid-rollout; b90: web-1 set Succeeded under OnDelete. The controller
+    # deleted each and created it again at the update revision (processReplica): a recreation
+    # with its own verdicts, not an update step nor left untold.
+    result = verify(load_recording(real_store(tmp_path, "cases13"), session))
+    (recreated,) = [e for e in result.episodes if e.kind == "pod-recreated"]
+    assert "ended" in recreated.summary
+    assert "deleted by the StatefulSet controller (its SuccessfulDelete Event)" in recreated.summary
+    replaced = next(v for v in recreated.verdicts if v.proof == "failed-pod-replaced")
+    assert replaced.outcome == "pass"
+    assert [e.kind for e in result.episodes].count(kind) >= 1
