@@ -49,11 +49,15 @@ def _band(episode: EpisodeResult, clock: Clock) -> Band:
 
 
 def _held(hold: Hold, clock: Clock, episode_end: float) -> HeldStretch:
+    """A still-held hold is drawn for as long as it says it lasted (to the next episode or the
+    recording's end), not only to the episode's last change."""
+    start = clock(hold.from_wall_ns)
+    end = max(episode_end, start + hold.seconds) if hold.to_wall_ns is None else None
     return HeldStretch(
         pod=hold.pod,
         cause=hold.cause,
-        start=clock(hold.from_wall_ns),
-        end=episode_end if hold.to_wall_ns is None else clock(hold.to_wall_ns),
+        start=start,
+        end=end if end is not None else clock(hold.to_wall_ns or 0),
         open_end=hold.to_wall_ns is None,
         text=hold_text(hold),
         change_ids=tuple(e.change_id for e in hold.evidence),

@@ -315,3 +315,14 @@ def test_a_silent_gap_is_drawn_as_a_gap(tmp_path: Path) -> None:
     assert gap.kind == "Pod"
     assert gap.name.startswith("gap: rows missing without a gap record: web-2 (uid 9c03bb)")
     assert gap.end > gap.start
+
+
+def test_a_hold_still_open_is_drawn_as_long_as_it_lasted(tmp_path: Path) -> None:
+    # b77: after the revert the set stood still 120 s to the recording's end; the episode's own
+    # changes span 0.01 s. The drawn stretch is the hold's, not the episode's last changes.
+    recording = load_recording(real_store(tmp_path, "cases13"),
+                               "b77-failed-recreated-at-update-rev-orderedready")  # fmt: skip
+    band = _timeline(recording).episodes[-1]
+    (held,) = band.holds
+    assert held.open_end
+    assert held.end - held.start == pytest.approx(120.0, abs=0.1)
