@@ -8,6 +8,7 @@ SuccessfulDelete Event for the same pod is a second delete call, which the contr
 cache explains only within `CACHE_LAG_NS` of the pod's deletionTimestamp being recorded.
 """
 
+from stswatch.reports.causes import BY_CONTROLLER
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.transition import Transition
@@ -30,7 +31,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     old, new = recreation.old, recreation.new
     ended = old.last_before(new.created.rank, _ENDED)
     if ended is None:
-        return None
+        return _without_reason(ctx, old, new)
     phase = ended.what.capitalize() + (f" ({ended.detail})" if ended.detail else "")
     began = old.terminating or old.deleted
     cited = [ctx.cite_step(old, ended, f"{old.name} {phase}")]
@@ -70,6 +71,45 @@ def decide(ctx: ProofContext) -> Verdict | None:
         f"and created {new.name} again{after} (processReplica)"
     )
     return ctx.verdict(PROOF, "pass", reason + _left(ctx, old, ended, began), cited)
+
+
+def _without_reason(ctx: ProofContext, old: PodIncarnation, new: PodIncarnation) -> Verdict | None:
+    """A pod the StatefulSet controller deleted (its SuccessfulDelete Event) though it had none
+    of the controller's reasons: it had not finished running (processReplica), its ordinal was
+    in range (processCondemned) and it was at the update revision or below the partition (the
+    update step). The spec and status around the deletion, within the informer cache's lag,
+    are all read: a sync may have acted on one a moment old."""
+    began = old.terminating or old.deleted
+    actor = ctx.deleted_by(old)
+    if began is None or old.ordinal is None or actor is None or actor.who != BY_CONTROLLER:
+        return None
+    sts = ctx.episode.statefulset
+    since = began.received_wall_ns - CACHE_LAG_NS
+    specs = [sts.spec_at(began.rank)] + [
+        v for v in sts.specs if since <= v.received_wall_ns <= began.received_wall_ns
+    ]
+    for spec in specs:
+        if not spec.start_ordinal <= old.ordinal < spec.start_ordinal + spec.replicas:
+            return None  # condemned (a scale-down, or ordinals.start moved)
+        if spec.update_strategy == "RollingUpdate" and old.ordinal >= (
+            spec.start_ordinal + spec.partition
+        ):
+            around = (sts.status_at(began.rank), sts.status_after(began.rank))
+            if any(s is not None and s.update_revision not in (None, old.revision) for s in around):
+                return None  # behind the update revision: the update step's
+    cited = [
+        *(ctx.cite(e, "SuccessfulDelete Event") for e in actor.evidence),
+        ctx.cite_step(old, began, f"{old.name} deletion began"),
+        ctx.cite_step(new, new.created, f"{new.name} created"),
+    ]
+    reason = (
+        f"the StatefulSet controller deleted {old.name} (its SuccessfulDelete Event) though it "
+        f"had not finished running, was in range and at revision {old.revision}, needing no "
+        "update: the controller deletes a pod only when it is Failed or Succeeded "
+        "(processReplica), condemned (processCondemned) or behind the update revision at or above "
+        "the partition (the update step)"
+    )
+    return ctx.verdict(PROOF, "fail", reason, cited)
 
 
 def _left(

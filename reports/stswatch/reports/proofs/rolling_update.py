@@ -60,6 +60,15 @@ def decide(ctx: ProofContext) -> Verdict | None:
     replaced = [r for r in replaced if r not in by_client and r not in finished]
     story = _story(ctx, progress, by_client) + "".join(_finished_told(ctx, r) for r in finished)
     if spec.update_strategy == "OnDelete":
+        by_controller = [r for r in replaced if _deleted_by(ctx, r.old) == causes.BY_CONTROLLER]
+        if by_controller:
+            r = by_controller[0]
+            reason = (
+                f"the StatefulSet controller deleted {r.old.name} under OnDelete though it had "
+                "not finished running: with OnDelete it deletes no pod for an update (only a "
+                "Failed or Succeeded one, processReplica, or a condemned one)"
+            )
+            return ctx.verdict(PROOF, "fail", reason, _cited(ctx, r))
         reason = "OnDelete: the controller replaces no pod for the update; pods take the update "
         reason += "revision only when deleted" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))

@@ -717,3 +717,34 @@ def test_a_finished_pods_replacement_during_an_update_is_a_recreation(
     replaced = next(v for v in recreated.verdicts if v.proof == "failed-pod-replaced")
     assert replaced.outcome == "pass"
     assert [e.kind for e in result.episodes].count(kind) >= 1
+
+
+def test_the_controller_deleting_a_pod_with_no_reason_fails(tmp_path: Path) -> None:
+    # b92 edited: web-0 (below partition 2, at currentRevision) kept Running in the rows where a
+    # client had set it Failed (#3944..#3946): the controller's delete (SuccessfulDelete) then had
+    # none of its reasons (finished, condemned, behind the update revision).
+    session = "b92-failed-below-partition-halted-orderedready"
+    path = real_store(tmp_path, "cases13")
+    assert not verify(load_recording(path, session)).failed
+    rewrite(path, "UPDATE change SET object = json_remove(json_set(object, '$.status.phase', "
+                  "'Running'), '$.status.reason') WHERE id BETWEEN 3944 AND 3946")  # fmt: skip
+    result = verify(load_recording(path, session))
+    verdict = verdict_of(result, "failed-pod-replaced", "pod-recreated")
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "the StatefulSet controller deleted web-0 (its "
+        "SuccessfulDelete Event) though it had not finished running"
+    )
+
+
+def test_the_controller_deleting_a_running_pod_under_ondelete_fails(tmp_path: Path) -> None:
+    # b90 edited: web-1 kept Running in the rows where a client had set it Succeeded
+    # (#3637..#3639): under OnDelete the controller deletes no pod for the update.
+    session = "b90-succeeded-pod-ondelete-pending-orderedready"
+    path = real_store(tmp_path, "cases13")
+    rewrite(path, "UPDATE change SET object = json_set(object, '$.status.phase', 'Running') "
+                  "WHERE id BETWEEN 3637 AND 3639")  # fmt: skip
+    verdict = verdict_of(verify(load_recording(path, session)), "rolling-update",
+                         "ondelete-update")  # fmt: skip
+    assert verdict.outcome == "fail"
+    assert "deleted web-1 under OnDelete though it had not finished running" in verdict.reason
