@@ -13,10 +13,12 @@ client created and the set adopted (ClaimPods) was not made by `newStatefulSetPo
 
 from collections.abc import Iterable
 
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
 from stswatch.reports.history.objects import parse_server_version
+from stswatch.reports.history.transition import first_of
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.proofs.verdict import Verdict
+from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
@@ -53,12 +55,51 @@ def mismatches(
 
 
 def first_refused(ctx: ProofContext, proof: str, pods: Iterable[PodIncarnation]) -> Verdict | None:
-    """`proof`'s failure for the first of `pods` created without its ordinal's identity."""
+    """`proof`'s failure for the first of `pods` created without its ordinal's identity, or
+    before its claims were there to mount."""
     for pod in pods:
         found = mismatches(ctx.episode.statefulset, pod, server_version=ctx.server_version)
         if found:
             cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created")]
             return ctx.verdict(proof, "fail", refused(pod, found), cited)
+        early = _before_its_claims(ctx, pod)
+        if early is not None:
+            return ctx.verdict(proof, "fail", early[0], early[1])
+    return None
+
+
+def _before_its_claims(ctx: ProofContext, pod: PodIncarnation) -> tuple[str, list[Evidence]] | None:
+    """A pod created while one of its template's claims was missing or being deleted:
+    `CreateStatefulPod` creates the pod's claims first (`createPersistentVolumeClaims`), and
+    refuses ("pvc … is being deleted") while one has a deletionTimestamp. Judged only on a
+    resourceVersion ordering with every claim change recorded; a deletion begun within the
+    informer cache's lag before the creation may not have been seen."""
+    sts = ctx.episode.statefulset
+    made = pod.ordinal is not None and pod.controller_at(pod.created.rank) == sts.uid
+    if not made or pod.first_observed == "list" or "PersistentVolumeClaim" not in ctx.kinds:
+        return None
+    if ctx.basis != "resourceVersion" or any(g.kind == "PersistentVolumeClaim" for g in ctx.gaps):
+        return None
+    rank, at = pod.created.rank, pod.created.received_wall_ns
+    created = ctx.cite_step(pod, pod.created, f"{pod.name} created")
+    for template in sts.claim_templates:
+        name = f"{template}-{sts.name}-{pod.ordinal}"
+        claims = ctx.life.claims_named(pod.namespace, name)
+        alive = next((c for c in claims if c.alive_at(rank)), None)
+        rule = (
+            "CreateStatefulPod creates a pod's claims first (createPersistentVolumeClaims) and "
+            "refuses while one is being deleted"
+        )
+        if alive is None:
+            return f"{pod.name} was created before its claim {name} existed: {rule}", [created]
+        stamp = first_of(alive.transitions, "terminating")
+        if stamp is not None and stamp.rank < rank and at - stamp.received_wall_ns > CACHE_LAG_NS:
+            since = ctx.cite(stamp.change_id, f"{name} (uid {alive.uid}) being deleted")
+            reason = (
+                f"{pod.name} was created while its claim {name} was being deleted (since "
+                f"#{stamp.change_id}), before a new {name} existed: {rule}"
+            )
+            return reason, [since, created]
     return None
 
 

@@ -748,3 +748,18 @@ def test_the_controller_deleting_a_running_pod_under_ondelete_fails(tmp_path: Pa
                          "ondelete-update")  # fmt: skip
     assert verdict.outcome == "fail"
     assert "deleted web-1 under OnDelete though it had not finished running" in verdict.reason
+
+
+def test_a_pod_created_before_its_claim_existed_fails(tmp_path: Path) -> None:
+    # b88 edited: the new web-1's ADDED (#3109) moved to rv 3751, after the old data-web-1 was
+    # gone (rv 3750) and before the new one was created (#3101, rv 3752): CreateStatefulPod
+    # creates the claims first, so no controller creates the pod there.
+    session = "b88-claim-deleted-in-use-pod-deleted-orderedready"
+    path = real_store(tmp_path, "cases13")
+    assert not verify(load_recording(path, session)).failed
+    move(path, 3109, 3751)
+    verdict = verdict_of(verify(load_recording(path, session)), "ordinal-creation",
+                         "pod-recreated")  # fmt: skip
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith("web-1 was created before its claim data-web-1 existed: "
+                                     "CreateStatefulPod creates a pod's claims first")  # fmt: skip
