@@ -178,6 +178,14 @@ def _story(ctx: ProofContext, progress: Progress, by_client: list["Replacement"]
     parts = [progress.headline or progress.text if forced else progress.text]
     for hold in forced:
         docs = " (the forced rollback of the StatefulSet docs)" if _reverted(ctx, hold) else ""
+        if hold.to_wall_ns is None:
+            # Still held when the episode ended: the client's delete moved nothing on.
+            parts.append(
+                f"the controller stood still for {_stood(ctx, hold):.1f} s held at {hold.pod} "
+                f"({hold.cause}) until {hold.pod} was {causes.DELETED_BY_CLIENT}{docs}, and the "
+                f"rollout stayed halted at the {hold.pod} created in its place"
+            )
+            continue
         parts.append(
             f"the rollout moved on only after {hold.pod} was {causes.DELETED_BY_CLIENT}{docs}: "
             f"the controller stood still for {_stood(ctx, hold):.1f} s held at {hold.pod} "
