@@ -51,11 +51,20 @@ def _progress(ctx: ProofContext) -> Progress:
             "change left replicas as they were, and the controller creates missing ordinals "
             "before it replaces any)"
         )
+    condemned = ""
+    if settled is None and episode.kind == "scale-down":
+        gone = _condemned_gone(ctx)
+        if gone is not None:
+            # The scale-down's own work is done; what the walk still waits on is another
+            # episode's (a rollout the scale-down cut, going on in the smaller range).
+            settled, names = gone
+            rest = _stands(ctx, ctx.replay.at(end - 1), ())
+            condemned = f" (its condemned pods gone: {names}); the set then stood: {rest}"
     if settled is not None:
         # A hold that began after the spec was met is not this episode's (a later deletion's).
         holds = tuple(h for h in holds if h.from_wall_ns < settled)
         took = (settled - start_ns(ctx)) / 1e9
-        text = f"completed within the episode in {took:.1f} s" + outlasts
+        text = f"completed within the episode in {took:.1f} s" + outlasts + condemned
         if episode.under_way:
             text = f"completed {took:.1f} s after the recording began (it began earlier, unseen)"
         text += _early(ctx, settled) + failed
@@ -74,6 +83,26 @@ def _progress(ctx: ProofContext) -> Progress:
         stands = "the controller could not take its next step"
     text = f"did not complete within the episode ({ended}): {stands}{failed}"
     return Progress(state, text + holds_clause(holds, skip_last=True), holds, text)
+
+
+def _condemned_gone(ctx: ProofContext) -> tuple[int, str] | None:
+    """When (wall ns) the last pod the scale-down condemned was gone, and their names, when all
+    were gone inside the window (their ordinals out of the range at its end); None otherwise."""
+    episode = ctx.episode
+    spec = ctx.episode.statefulset.spec_at(episode.end_rank - 1)
+    out = [
+        pod
+        for pod in ctx.index.alive_at(episode.start_rank)
+        if pod.ordinal is not None
+        and not spec.start_ordinal <= pod.ordinal < spec.start_ordinal + spec.replicas
+    ]
+    if not out or any(p.deleted is None or p.deleted.rank >= episode.end_rank for p in out):
+        return None
+    last = max(p.deleted.received_wall_ns for p in out if p.deleted is not None)
+    down = sorted(out, key=lambda p: -(p.ordinal or 0))
+    if len(down) > 6:
+        return last, f"{len(down)} pods, {down[0].name} to {down[-1].name}"
+    return last, ", ".join(p.name for p in down)
 
 
 def _early(ctx: ProofContext, settled_ns: int) -> str:

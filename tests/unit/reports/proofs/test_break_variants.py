@@ -763,3 +763,15 @@ def test_a_pod_created_before_its_claim_existed_fails(tmp_path: Path) -> None:
     assert verdict.outcome == "fail"
     assert verdict.reason.startswith("web-1 was created before its claim data-web-1 existed: "
                                      "CreateStatefulPod creates a pod's claims first")  # fmt: skip
+
+
+def test_a_scale_down_completes_when_its_condemned_pods_are_gone(tmp_path: Path) -> None:
+    # b80: scale 5→2 during a rollout halted at the never-Ready web-4: web-4, web-3, web-2 gone
+    # (#1721..#1737); the walk then waits on the rollout's not-Ready web-1, which is no part of
+    # the scale-down. It completed; it was told "did not complete … halted at web-1".
+    path = real_store(tmp_path, "cases13")
+    result = verify(load_recording(path, "b80-down-during-halt-then-new-template-orderedready"))
+    (down,) = [e for e in result.episodes if e.kind == "scale-down"]
+    assert down.progress is not None
+    assert down.progress.state == "completed"
+    assert "(its condemned pods gone: web-4, web-3, web-2)" in down.progress.text
