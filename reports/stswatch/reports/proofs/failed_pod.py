@@ -73,16 +73,17 @@ def decide(ctx: ProofContext) -> Verdict | None:
     return ctx.verdict(PROOF, "pass", reason + _left(ctx, old, ended, began), cited)
 
 
-def _without_reason(ctx: ProofContext, old: PodIncarnation, new: PodIncarnation) -> Verdict | None:
-    """A pod the StatefulSet controller deleted (its SuccessfulDelete Event) though it had none
-    of the controller's reasons: it had not finished running (processReplica), its ordinal was
-    in range (processCondemned) and it was at the update revision or below the partition (the
-    update step). The spec and status around the deletion, within the informer cache's lag,
-    are all read: a sync may have acted on one a moment old."""
+def controller_reason(ctx: ProofContext, old: PodIncarnation) -> str:
+    """Why the StatefulSet controller deleted `old` (it did: its SuccessfulDelete Event), of its
+    three reasons: "finished" (Failed or Succeeded: processReplica), "condemned" (out of range:
+    processCondemned), "update" (behind the update revision at or above the partition: the update
+    step); "" for none of them. The spec and status within the informer cache's lag before the
+    deletion are read too: a sync may have acted on one a moment old."""
     began = old.terminating or old.deleted
-    actor = ctx.deleted_by(old)
-    if began is None or old.ordinal is None or actor is None or actor.who != BY_CONTROLLER:
-        return None
+    if began is None or old.ordinal is None:
+        return ""
+    if old.last_before(began.rank + 1, _ENDED) is not None:
+        return "finished"
     sts = ctx.episode.statefulset
     since = began.received_wall_ns - CACHE_LAG_NS
     specs = [sts.spec_at(began.rank)] + [
@@ -90,13 +91,26 @@ def _without_reason(ctx: ProofContext, old: PodIncarnation, new: PodIncarnation)
     ]
     for spec in specs:
         if not spec.start_ordinal <= old.ordinal < spec.start_ordinal + spec.replicas:
-            return None  # condemned (a scale-down, or ordinals.start moved)
+            return "condemned"
+    for spec in specs:
         if spec.update_strategy == "RollingUpdate" and old.ordinal >= (
             spec.start_ordinal + spec.partition
         ):
             around = (sts.status_at(began.rank), sts.status_after(began.rank))
             if any(s is not None and s.update_revision not in (None, old.revision) for s in around):
-                return None  # behind the update revision: the update step's
+                return "update"
+    return ""
+
+
+def _without_reason(ctx: ProofContext, old: PodIncarnation, new: PodIncarnation) -> Verdict | None:
+    """A pod the StatefulSet controller deleted (its SuccessfulDelete Event) though it had none
+    of the controller's reasons (`controller_reason`)."""
+    began = old.terminating or old.deleted
+    actor = ctx.deleted_by(old)
+    if began is None or old.ordinal is None or actor is None or actor.who != BY_CONTROLLER:
+        return None
+    if controller_reason(ctx, old):
+        return None
     cited = [
         *(ctx.cite(e, "SuccessfulDelete Event") for e in actor.evidence),
         ctx.cite_step(old, began, f"{old.name} deletion began"),

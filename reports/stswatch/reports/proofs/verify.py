@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from stswatch.errors import NotFoundError
+from stswatch.reports import causes
 from stswatch.reports.history.attribution import attribution
 from stswatch.reports.history.episodes import Episode, find_episodes
 from stswatch.reports.history.lifecycles import Lifecycles, build_lifecycles
@@ -27,6 +28,7 @@ from stswatch.reports.proofs import (
 )
 from stswatch.reports.proofs.context import ProofContext, index_set, with_gaps
 from stswatch.reports.proofs.exec_outputs import exec_marks
+from stswatch.reports.proofs.failed_pod import controller_reason
 from stswatch.reports.proofs.latency import phase_latency
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.verdict import (
@@ -158,7 +160,13 @@ def _who_deleted(ctx: ProofContext) -> str:
         return ""
     if actor.who == "unknown":
         return f"; who deleted it is unknown ({actor.basis})"
-    return f"; deleted by {actor.who} ({actor.basis})"
+    why = ""
+    if actor.who == causes.BY_CONTROLLER and controller_reason(ctx, pod) == "update":
+        why = (
+            f", for the update: it was at revision {pod.revision}, behind the update revision at "
+            "or above the partition"
+        )
+    return f"; deleted by {actor.who} ({actor.basis}){why}"
 
 
 def recording_end(recording: Recording) -> int:

@@ -775,3 +775,15 @@ def test_a_scale_down_completes_when_its_condemned_pods_are_gone(tmp_path: Path)
     assert down.progress is not None
     assert down.progress.state == "completed"
     assert "(its condemned pods gone: web-4, web-3, web-2)" in down.progress.text
+
+
+def test_a_rollouts_deletion_outside_its_episode_says_it_was_the_updates(tmp_path: Path) -> None:
+    # b80: after the scale-down the rollout went on in the smaller range: the controller
+    # deleted web-1 (at the old revision) for the update, not as a repair.
+    path = real_store(tmp_path, "cases13")
+    result = verify(load_recording(path, "b80-down-during-halt-then-new-template-orderedready"))
+    (recreated,) = [e for e in result.episodes if e.kind == "pod-recreated"]
+    assert recreated.summary.endswith(
+        "deleted by the StatefulSet controller (its SuccessfulDelete Event), for the update: it "
+        "was at revision web-67c9cbf9b4, behind the update revision at or above the partition"
+    )
