@@ -191,9 +191,19 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
     note = f"{record.fqdn} → {new_ip} (uid {new.uid})" + (", published not Ready" * unready)
     cited.append(ctx.cite(record.change_id, note))
     served = f"{kept}; {record.fqdn} → {new_ip} (was {old_ip})"
+    if ready is not None and record.received_wall_ns - ready.received_wall_ns > _LATE_NS:
+        # The EndpointSlice controller publishes a Ready pod within moments; later than that,
+        # something kept the record back (the governing Service's selector, for one).
+        late = (record.received_wall_ns - ready.received_wall_ns) / 1e9
+        served += f", published {late:.1f} s after {new.name} was Ready"
+        cited.insert(-1, ctx.cite_step(new, ready, f"{new.name} Ready"))
     if unready:
         return "pass", f"{served}{_published_not_ready(new, service, record, ready)}", cited
     return "pass", served, cited
+
+
+# A record recorded this long (wall ns) after its pod was Ready is told as late.
+_LATE_NS = 2_000_000_000
 
 
 def _published_not_ready(
