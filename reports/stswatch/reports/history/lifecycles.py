@@ -120,6 +120,17 @@ class ServiceIncarnation:
     cluster_ip: str | None = None
     selector: dict[str, str] = field(default_factory=dict, compare=False)
     publish_not_ready: bool = False  # spec.publishNotReadyAddresses
+    # (rank, change id, selector) at each change of spec.selector after the first, in order.
+    reselected: tuple[tuple[int, int, dict[str, str]], ...] = field(default=(), compare=False)
+
+    def selector_at(self, rank: int) -> tuple[dict[str, str], int | None]:
+        """spec.selector in force at `rank`, and the change id that set it (None: the first)."""
+        found: tuple[dict[str, str], int | None] = (self.selector, None)
+        for at, change_id, selector in self.reselected:
+            if at > rank:
+                break
+            found = (selector, change_id)
+        return found
 
     @property
     def first_deleted(self) -> Transition | None:
@@ -496,6 +507,14 @@ def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
     first = history[0]
     obj = first.object
     selector = o.dig(obj, "spec", "selector")
+    reselected = []
+    seen = selector
+    for change in history[1:]:
+        now = o.dig(change.object, "spec", "selector")
+        if now != seen:
+            seen = now
+            labels = {str(k): str(v) for k, v in now.items()} if isinstance(now, dict) else {}
+            reselected.append((ordering.rank[change.id], change.id, labels))
     return ServiceIncarnation(
         first.namespace or "",
         first.name,
@@ -506,6 +525,7 @@ def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
         o.spec_str(obj, "clusterIP"),
         {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else {},
         o.dig(obj, "spec", "publishNotReadyAddresses") is True,
+        tuple(reselected),
     )
 
 

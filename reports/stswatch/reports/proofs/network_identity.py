@@ -197,9 +197,47 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         late = (record.received_wall_ns - ready.received_wall_ns) / 1e9
         served += f", published {late:.1f} s after {new.name} was Ready"
         cited.insert(-1, ctx.cite_step(new, ready, f"{new.name} Ready"))
+        served += _unselected(ctx, new, ready, record, cited)
     if unready:
         return "pass", f"{served}{_published_not_ready(new, service, record, ready)}", cited
     return "pass", served, cited
+
+
+def _unselected(
+    ctx: ProofContext,
+    pod: PodIncarnation,
+    ready: Transition,
+    record: DnsObservation,
+    cited: list[Evidence],
+) -> str:
+    """': the Service web-hl's selector app=nobody (#3796) selected none of its labels until
+    #3813': when the governing Service's selector in force at Ready did not match the pod's
+    labels and a later change of it, before the record, did (the EndpointSlice controller
+    publishes only the pods a Service selects)."""
+    service = governing_service(ctx, ready.rank)
+    if service is None:
+        return ""
+    selector, since = service.selector_at(ready.rank)
+    labels = pod.labels_at(ready.rank)
+    if since is None or all(labels.get(k) == v for k, v in selector.items()):
+        return ""
+    back = next(
+        (
+            change_id
+            for at, change_id, later in service.reselected
+            if ready.rank < at <= record.rank and all(labels.get(k) == v for k, v in later.items())
+        ),
+        None,
+    )
+    if back is None:
+        return ""
+    cited.insert(-1, ctx.cite(since, f"Service {service.name} selector changed"))
+    cited.insert(-1, ctx.cite(back, f"Service {service.name} selector changed back"))
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(selector.items())) or "(empty)"
+    return (
+        f": the Service {service.name}'s selector {shown} (#{since}) selected none of its labels "
+        f"until #{back} (the EndpointSlice controller publishes only the pods a Service selects)"
+    )
 
 
 # A record recorded this long (wall ns) after its pod was Ready is told as late.
