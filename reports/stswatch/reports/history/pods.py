@@ -188,8 +188,15 @@ def _pod_steps(before: _PodState, after: _PodState) -> list[tuple[str, str, Any]
     return steps
 
 
-def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
-    """One pod uid's incarnation from its changes, in order (each change decoded once)."""
+def build_pod(
+    history: list[Change],
+    ordering: Ordering,
+    shared: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> PodIncarnation:
+    """One pod uid's incarnation from its changes, in order (each change decoded once).
+
+    `shared` gives one tuple for each list of names other pods repeat (their claims, their IPs).
+    """
     first = history[0]
     objects = [change.object for change in history]
     obj = objects[0]
@@ -224,6 +231,9 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
     parent = o.parse_ordinal(first.name)
     last_obj = objects[-1]
     owner, owner_uid = o.owner_statefulset(obj) or o.owner_statefulset(last_obj) or (None, None)
+    held, claims = tuple(ips), o.pod_claims(obj)
+    if shared is not None:
+        held, claims = shared.setdefault(held, held), shared.setdefault(claims, claims)
     return PodIncarnation(
         namespace=first.namespace or "",
         name=first.name,
@@ -236,8 +246,8 @@ def build_pod(history: list[Change], ordering: Ordering) -> PodIncarnation:
         hostname=o.spec_str(obj, "hostname"),
         subdomain=o.spec_str(obj, "subdomain"),
         node=o.pod_node(last_obj),
-        ips=tuple(ips),
-        claims=o.pod_claims(obj),
+        ips=held,
+        claims=claims,
         transitions=tuple(steps),
         labels=o.labels(obj),
         controllers=tuple(controllers) if len(controllers) > 1 else (),
