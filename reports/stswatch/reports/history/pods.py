@@ -9,6 +9,11 @@ from stswatch.reports.history.ordering import Ordering
 from stswatch.reports.history.transition import Transition, meta, step
 from stswatch.reports.recording import Change
 
+# The few distinct sequences of transition kinds pods take, one tuple each (`PodIncarnation`);
+# bounded, for a process that reads many sessions (a pod restarted n times has its own).
+_WHATS: dict[tuple[str, ...], tuple[str, ...]] = {}
+_WHATS_KEPT = 4096
+
 
 @dataclass(frozen=True, slots=True)
 class PodIncarnation:
@@ -50,6 +55,8 @@ class PodIncarnation:
 
     def __post_init__(self) -> None:
         whats = tuple([t.what for t in self.transitions])
+        if len(_WHATS) < _WHATS_KEPT or whats in _WHATS:  # most pods take the same steps
+            whats = _WHATS.setdefault(whats, whats)
         object.__setattr__(self, "_whats", whats)  # frozen: set once, here
 
     def ever_controlled_by(self, set_uid: str) -> bool:
