@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -436,8 +436,8 @@ class ObjectSource:
         self.path = path
         self.session_id = session_id
         self._local = threading.local()  # one connection per thread (sqlite3's rule)
-        # The texts of the object `Recording.by_object` is handing out, by change id.
-        self.prefetched: dict[int, str] = {}
+        # The texts of the object `Recording.by_object` is handing out, read as they are asked.
+        self.prefetched: dict[int, str] | StreamedTexts = {}
 
     def text(self, change_id: int) -> Any:
         """One change's object JSON text."""
@@ -453,13 +453,65 @@ class ObjectSource:
             raise _bad_row(f"change {change_id}", "it is no longer in the store")
         return row[0]  # checked when decoded
 
-    def rows(self, query: str, *params: object) -> Iterator[tuple[Any, ...]]:
+    def rows(self, query: str, *params: object) -> Generator[tuple[Any, ...], None, None]:
         """The rows of one of this module's object queries, streamed from a fresh connection."""
         with (
             reading(self.path) as conn,
             store_errors(self.path, doing="reading the session's objects", writing=False),
         ):
             yield from conn.execute(query, (self.session_id, *params))
+
+
+class StreamedTexts:
+    """The object texts of one uid's changes, read from a cursor over the store's rows (in uid,
+    id order) as they are asked for, and each dropped once handed out.
+
+    `Recording.by_object` hands out one object's history at a time; a history can be long (a
+    large set's StatefulSet has a status write for nearly every pod change), and holding all
+    its texts at once is a peak that later stays in the process as freed heap. Rows read past
+    the one asked for are kept until asked; the last one handed out is kept for a second read.
+    """
+
+    def __init__(self, first: tuple[Any, ...], rows: Iterator[tuple[Any, ...]]) -> None:
+        self.uid: str = first[0]
+        self._rows = rows
+        self.ahead: dict[int, str] = {first[1]: first[2]}
+        self._next: tuple[Any, ...] | None = None  # the first row of the next uid
+        self._done = False  # this uid's rows are all read
+        self._last: tuple[int, str] | None = None
+
+    def get(self, change_id: int) -> str | None:
+        """The text of change `change_id` when it is one of this uid's, else None."""
+        found = self.ahead.pop(change_id, None)
+        if found is None:
+            last = self._last
+            if last is not None and last[0] == change_id:
+                return last[1]
+            found = self._read_to(change_id)
+            if found is None:
+                return None
+        self._last = (change_id, found)
+        return found
+
+    def _read_to(self, change_id: int) -> str | None:
+        if self._done:
+            return None
+        uid, ahead = self.uid, self.ahead
+        for row in self._rows:
+            if row[0] != uid:
+                self._next = row
+                break
+            if row[1] == change_id:
+                return row[2]  # type: ignore[no-any-return]
+            ahead[row[1]] = row[2]
+        self._done = True
+        return None
+
+    def rest(self) -> tuple[Any, ...] | None:
+        """Skip what is left of this uid's rows: the next uid's first row (None at the end)."""
+        if not self._done:
+            self._read_to(-1)
+        return self._next
 
 
 class ChangesById(Mapping[int, Change]):
@@ -594,18 +646,17 @@ class Recording:
         keys: dict[str, list[tuple[str, str]]] = {}
         for key in histories:
             keys.setdefault(key[1], []).append(key)
-        uid: str | None = None
+        rows = source.rows(_OBJECTS_BY_UID)
         try:
-            for row_uid, change_id, text in source.rows(_OBJECTS_BY_UID):
-                if row_uid != uid:
-                    for key in keys.get(uid or "", ()):
-                        yield key, histories[key]
-                    uid, source.prefetched = row_uid, {}
-                source.prefetched[change_id] = text
-            for key in keys.get(uid or "", ()):
-                yield key, histories[key]
+            row = next(rows, None)
+            while row is not None:
+                streamed = source.prefetched = StreamedTexts(row, rows)
+                for key in keys.get(streamed.uid, ()):
+                    yield key, histories[key]
+                row = streamed.rest()
         finally:
             source.prefetched = {}
+            rows.close()
 
     @property
     def server_version(self) -> str:

@@ -17,6 +17,7 @@ from stswatch.reports.recording import (
     Change,
     ChangesById,
     ChangeTable,
+    StreamedTexts,
     checked_row,
     load_recording,
 )
@@ -50,7 +51,9 @@ def test_objects_read_back_by_kind_in_order_without_deleted_ones(tmp_path: Path)
     assert [obj for _, obj in left.decoded()] == [c.object for c in held.changes]
 
 
-def test_by_object_holds_one_objects_texts_at_a_time(tmp_path: Path) -> None:
+def test_by_object_reads_one_objects_texts_as_asked_and_drops_each_once_read(
+    tmp_path: Path,
+) -> None:
     b = ClusterBuilder()
     b.service("web-headless")
     b.statefulset("web", replicas=2)
@@ -66,8 +69,13 @@ def test_by_object_holds_one_objects_texts_at_a_time(tmp_path: Path) -> None:
     seen = set()
     for key, history in left.by_object(histories):
         assert history is histories[key]
-        assert set(left.source.prefetched) == {c.id for c in history}  # this object's, only
+        streamed = left.source.prefetched
+        assert isinstance(streamed, StreamedTexts)
+        assert streamed.uid == key[1]
+        assert set(streamed.ahead) <= {c.id for c in history}  # this object's, only
         assert [c.object for c in history] == [held[c.id] for c in history]
+        assert streamed.ahead == {}  # each text dropped once read (read past, then asked for)
+        assert [c.object for c in history] == [held[c.id] for c in history]  # read again
         seen.add(key)
     assert seen == set(histories)
     assert left.source.prefetched == {}

@@ -262,13 +262,16 @@ def build_lifecycles(recording: Recording, *, seen: ObjectSeen | None = None) ->
         by_uid.positions.setdefault((kinds[codes[at]], uids[at]), []).append(at)
     volumes = _volumes_by_claim(recording.decoded("PersistentVolume"))
     built: dict[tuple[str, str], object] = {}
+    # One tuple for each list of names or addresses the objects repeat (a name's incarnations
+    # mount the same claims; each slice change lists its endpoints' addresses again).
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}
     # Each object's changes are decoded, folded into its incarnation and dropped (read back from
     # the store one object at a time when the recording left them there).
     for key, history in recording.by_object(by_uid):
         kind = key[0]
         objects = _decoded(history, by_uid.positions[key], seen)
         if kind == "Pod":
-            built[key] = build_pod(history, ordering, objects)
+            built[key] = build_pod(history, ordering, objects, shared)
         elif kind == "PersistentVolumeClaim":
             built[key] = _pvc(history, ordering, volumes, objects)
         elif kind == "StatefulSet":
@@ -276,7 +279,7 @@ def build_lifecycles(recording: Recording, *, seen: ObjectSeen | None = None) ->
         elif kind == "Service":
             built[key] = _service(history, ordering)
         elif kind == "EndpointSlice":
-            built[key] = _dns(history, ordering)
+            built[key] = _dns(history, ordering, shared)
         elif kind == "ControllerRevision":
             built[key] = build_revision(history, ordering)
         if seen is not None:
@@ -534,7 +537,11 @@ def _interned(value: Any) -> Any:
     return intern(value) if isinstance(value, str) else value
 
 
-def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
+def _dns(
+    history: list[Change],
+    ordering: Ordering,
+    shared: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> list[DnsObservation]:
     found: list[DnsObservation] = []
     for change in history:
         obj = change.object
@@ -549,6 +556,9 @@ def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
         slice_name, change_id, version = change.name, change.id, change.resource_version
         wall, rank, present = change.received_wall_ns, ordering.rank[change_id], change.event
         for endpoint in endpoints:
+            addresses = tuple(intern(str(a)) for a in endpoint.get("addresses") or ())
+            if shared is not None:
+                addresses = shared.setdefault(addresses, addresses)
             conditions = endpoint.get("conditions") or {}
             serving = conditions.get("serving")
             found.append(
@@ -556,7 +566,7 @@ def _dns(history: list[Change], ordering: Ordering) -> list[DnsObservation]:
                     namespace=namespace,
                     service=service,
                     hostname=intern(str(endpoint["hostname"])),
-                    addresses=tuple(intern(str(a)) for a in endpoint.get("addresses") or ()),
+                    addresses=addresses,
                     ready=conditions.get("ready") is not False,
                     target_uid=_interned((endpoint.get("targetRef") or {}).get("uid")),
                     slice_name=slice_name,

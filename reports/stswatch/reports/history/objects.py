@@ -81,10 +81,11 @@ def parse_time(value: object) -> float | None:
 
 
 def owner_statefulset(obj: Obj) -> tuple[str, str] | None:
-    """(name, uid) of the StatefulSet that controls this object, from its ownerReferences."""
+    """(name, uid) of the StatefulSet that controls this object, from its ownerReferences
+    (interned: every pod of a set names it)."""
     for ref in items(dig(obj, "metadata", "ownerReferences")):
         if isinstance(ref, dict) and ref.get("kind") == "StatefulSet":
-            return str(ref.get("name")), str(ref.get("uid"))
+            return intern(str(ref.get("name"))), intern(str(ref.get("uid")))
     return None
 
 

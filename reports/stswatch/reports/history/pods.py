@@ -9,6 +9,11 @@ from stswatch.reports.history.ordering import Ordering
 from stswatch.reports.history.transition import Transition, meta, step
 from stswatch.reports.recording import Change
 
+# The few distinct sequences of transition kinds pods take, one tuple each (`PodIncarnation`);
+# bounded, for a process that reads many sessions (a pod restarted n times has its own).
+_WHATS: dict[tuple[str, ...], tuple[str, ...]] = {}
+_WHATS_KEPT = 4096
+
 
 @dataclass(frozen=True, slots=True)
 class PodIncarnation:
@@ -53,6 +58,8 @@ class PodIncarnation:
 
     def __post_init__(self) -> None:
         whats = tuple([t.what for t in self.transitions])
+        if len(_WHATS) < _WHATS_KEPT or whats in _WHATS:  # most pods take the same steps
+            whats = _WHATS.setdefault(whats, whats)
         object.__setattr__(self, "_whats", whats)  # frozen: set once, here
 
     def labels_at(self, rank: int) -> dict[str, str]:
@@ -201,9 +208,15 @@ def _pod_steps(before: _PodState, after: _PodState) -> list[tuple[str, str, Any]
 
 
 def build_pod(
-    history: list[Change], ordering: Ordering, objects: Iterable[o.Obj]
+    history: list[Change],
+    ordering: Ordering,
+    objects: Iterable[o.Obj],
+    shared: dict[tuple[str, ...], tuple[str, ...]] | None = None,
 ) -> PodIncarnation:
-    """One pod uid's incarnation from its changes, in order, and their decoded `objects`."""
+    """One pod uid's incarnation from its changes, in order, and their decoded `objects`.
+
+    `shared` gives one tuple for each list of names other pods repeat (their claims, their IPs).
+    """
     first = history[0]
     objects = list(objects)
     obj = objects[0]
@@ -244,6 +257,9 @@ def build_pod(
     parent = o.parse_ordinal(first.name)
     last_obj = objects[-1]
     owner, owner_uid = o.owner_statefulset(obj) or o.owner_statefulset(last_obj) or (None, None)
+    held, claims = tuple(ips), o.pod_claims(obj)
+    if shared is not None:
+        held, claims = shared.setdefault(held, held), shared.setdefault(claims, claims)
     return PodIncarnation(
         namespace=first.namespace or "",
         name=first.name,
@@ -256,8 +272,8 @@ def build_pod(
         hostname=o.spec_str(obj, "hostname"),
         subdomain=o.spec_str(obj, "subdomain"),
         node=o.pod_node(last_obj),
-        ips=tuple(ips),
-        claims=o.pod_claims(obj),
+        ips=held,
+        claims=claims,
         transitions=tuple(steps),
         labels=o.labels(obj),
         controllers=tuple(controllers) if len(controllers) > 1 else (),

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from operator import itemgetter
+from typing import Any
 
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import (
@@ -350,7 +351,9 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
 
 
 Step = tuple[int, int, Transition, object]
-_RANK_THEN_SOURCE = itemgetter(0, 1)  # a step's sort key: its rank, then the set's own steps first
+# A step's sort key, its rank: steps of one rank keep the order they were gathered in (the set's
+# own first), as sorting by (rank, source) would.
+_RANK = itemgetter(0)
 
 
 def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
@@ -360,23 +363,30 @@ def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
     "available" step at Ready + minReadySeconds, placed before the first change seen after that
     moment, lets the walk move on then (it cites the Ready change).
     """
-    steps: list[Step] = []
+    # Gathered source by source (the set's own, then its pods', then its claims'), so a stable
+    # sort by rank alone puts them in (rank, source) order: no key tuple for each step. A pod's
+    # steps share one payload.
+    steps: list[Step] = [(v.rank, 0, _version_step(v), v) for v in sts.specs]
+    steps += [(v.rank, 0, _version_step(v), v) for v in sts.statuses]
+    steps += [(t.rank, 0, t, "set") for t in sts.transitions if t.what != "created"]
     own = life.pods_of(sts)
     for ordinal, incs in own.items():
         for pod in incs:
-            steps += [(t.rank, 1, t, (ordinal, pod)) for t in pod.transitions]
-            steps += [(t.rank, 1, t, (ordinal, pod, "")) for t in pod.releases(sts.uid)]
+            payload: tuple[Any, ...] = (ordinal, pod)
+            steps += [(t.rank, 1, t, payload) for t in pod.transitions]
+            released = pod.releases(sts.uid)
+            if released:
+                payload = (ordinal, pod, "")
+                steps += [(t.rank, 1, t, payload) for t in released]
     for ordinal, incs in life.set_pods(sts.namespace, sts.name).items():
         for pod in incs:
             if pod not in own.get(ordinal, ()):
-                steps += [(t.rank, 1, t, (ordinal, pod, "")) for t in pod.transitions]
+                payload = (ordinal, pod, "")
+                steps += [(t.rank, 1, t, payload) for t in pod.transitions]
     for claims_of in _claims(life, sts).values():
         for claim in claims_of:
             steps += [(t.rank, 2, t, None) for t in claim.transitions]
-    steps += [(v.rank, 0, _version_step(v), v) for v in sts.specs]
-    steps += [(v.rank, 0, _version_step(v), v) for v in sts.statuses]
-    steps += [(t.rank, 0, t, "set") for t in sts.transitions if t.what != "created"]
-    steps.sort(key=_RANK_THEN_SOURCE)
+    steps.sort(key=_RANK)
     if any(v.min_ready_seconds for v in sts.specs):
         steps = _with_available(steps, sts)
     return steps
@@ -398,7 +408,9 @@ def _with_available(steps: list[Step], sts: StatefulSetIncarnation) -> list[Step
                 "available", step.change_id, step.resource_version, at, place, step.detail
             )
             extra.append((place, -1, available, payload))
-    return sorted(steps + extra, key=_RANK_THEN_SOURCE)
+    extra += steps  # before the steps of their rank, as their source (-1) sorts them
+    extra.sort(key=_RANK)
+    return extra
 
 
 def _version_step(version: SpecVersion | StatusVersion) -> Transition:

@@ -90,10 +90,9 @@ class SetIndex:
         first = bisect_left(self.recreation_ranks, start)
         return self.recreations[first : bisect_left(self.recreation_ranks, end)]
 
-    def window(self, start: int, end: int) -> list[int]:
-        """The change ids of the steps with start <= rank < end, in rank order."""
-        first, last = bisect_left(self.step_ranks, start), bisect_left(self.step_ranks, end)
-        return list(self.step_ids[first:last])
+    def window_span(self, start: int, end: int) -> tuple[int, int]:
+        """Where the steps with start <= rank < end lie in `step_ids`: [first, last)."""
+        return bisect_left(self.step_ranks, start), bisect_left(self.step_ranks, end)
 
 
 def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:

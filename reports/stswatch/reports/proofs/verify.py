@@ -190,14 +190,25 @@ def _decide_all(ctx: ProofContext, window: Window | None) -> tuple[Verdict, ...]
 
 def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> EpisodeResult:
     episode = ctx.episode
-    trigger = ctx.changes[episode.trigger_change_id]
-    window = ctx.index.window(episode.start_rank, episode.end_rank)
-    inside = sorted({trigger.id, *window}, key=lambda i: ctx.life.ordering.rank[i])
-    first, last = ctx.changes[inside[0]], ctx.changes[inside[-1]]
-    seen = [ctx.changes[i].received_wall_ns for i in inside]
+    changes, step_ids = ctx.changes, ctx.index.step_ids
+    trigger = changes[episode.trigger_change_id]
+    # The window's steps are in rank order: its first and last, with the trigger, bound it. Its
+    # walls are read in one pass (a large set's first episode holds millions of steps).
+    low, high = ctx.index.window_span(episode.start_rank, episode.end_rank)
+    ends = (trigger.id, step_ids[low], step_ids[high - 1]) if high > low else (trigger.id,)
+    rank = ctx.life.ordering.rank.__getitem__
+    first, last = changes[min(ends, key=rank)], changes[max(ends, key=rank)]
+    earliest = latest = trigger.received_wall_ns
+    for at in range(low, high):
+        wall = changes[step_ids[at]].received_wall_ns
+        if wall < earliest:
+            earliest = wall
+        elif wall > latest:
+            latest = wall
     if trigger.observed == "relist":  # it happened somewhere in the gap that relist closed
         begun = [g.from_wall_ns for g in ctx.gaps if g.from_wall_ns <= trigger.received_wall_ns]
-        seen += begun[-1:]
+        for wall in begun[-1:]:
+            earliest, latest = min(earliest, wall), max(latest, wall)
     return EpisodeResult(
         index=index,
         kind=episode.kind,
@@ -206,8 +217,8 @@ def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> Epi
         summary=episode.summary + _who_deleted(ctx),
         first_change_id=first.id,
         last_change_id=last.id,
-        start_wall_ns=min(seen),
-        end_wall_ns=max(seen),
+        start_wall_ns=earliest,
+        end_wall_ns=latest,
         pod_management_policy=episode.spec.pod_management_policy,
         retention_policy=episode.spec.retention_policy,
         verdicts=verdicts,
