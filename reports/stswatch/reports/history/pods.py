@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering
@@ -49,9 +49,9 @@ class PodIncarnation:
     # delete it when not the StatefulSet controller (PreemptionByScheduler,
     # DeletionByTaintManager, EvictionByEvictionAPI, DeletionByPodGC, TerminationByKubelet).
     disruption: tuple[int, int, str, str] | None = field(default=None, compare=False)
-    # (rank, labels) at each change of its labels after the first (a client relabelling it), in
+    # (labels, rank) at each change of its labels after the first (a client relabelling it), in
     # order: empty for a pod whose labels never changed.
-    relabels: tuple[tuple[int, dict[str, str]], ...] = field(default=(), compare=False)
+    relabels: tuple[tuple[dict[str, str], int], ...] = field(default=(), compare=False)
     # Each transition's kind, in order: proofs ask a pod for its first this or that often, and
     # a tuple searched in C is as quick as a dict at a third of its size.
     _whats: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -64,12 +64,7 @@ class PodIncarnation:
 
     def labels_at(self, rank: int) -> dict[str, str]:
         """Its labels as of `rank`."""
-        found = self.labels
-        for at, labels in self.relabels:
-            if at > rank:
-                break
-            found = labels
-        return found
+        return _in_force(self.labels, self.relabels, rank)
 
     def ever_controlled_by(self, set_uid: str) -> bool:
         """True when the StatefulSet incarnation `set_uid` controlled this pod at some point (it
@@ -102,12 +97,7 @@ class PodIncarnation:
     def controller_at(self, rank: int) -> str | None:
         """The uid of the StatefulSet whose ownerReference controlled this pod at `rank` (None:
         orphaned then)."""
-        owner = self.owner_uid
-        for uid, since in self.controllers:
-            if since > rank:
-                break
-            owner = uid
-        return owner
+        return _in_force(self.owner_uid, self.controllers, rank)
 
     def first(self, what: str) -> Transition | None:
         """The first transition of kind `what`, if any."""
@@ -144,6 +134,20 @@ class PodIncarnation:
             if candidate.what in wanted:
                 found = candidate
         return found
+
+
+_T = TypeVar("_T")
+
+
+def _in_force(first: _T, changes: Iterable[tuple[_T, int]], rank: int) -> _T:
+    """The value in force at `rank`: `first`, then each (value, since rank) of `changes` in
+    order from its rank on."""
+    found = first
+    for value, since in changes:
+        if since > rank:
+            break
+        found = value
+    return found
 
 
 class _PodState(NamedTuple):
@@ -227,13 +231,13 @@ def build_pod(
     control_steps: list[Transition] = []
     unschedulable: list[tuple[int, int, str]] = []
     disruption = None
-    relabels: list[tuple[int, dict[str, str]]] = []
+    relabels: list[tuple[dict[str, str], int]] = []
     seen_labels = o.dig(obj, "metadata", "labels")
     for change, decoded in zip(history, objects, strict=True):
         now_labels = o.dig(decoded, "metadata", "labels")
         if now_labels != seen_labels:
             seen_labels = now_labels
-            relabels.append((ordering.rank[change.id], o.labels(decoded)))
+            relabels.append((o.labels(decoded), ordering.rank[change.id]))
         message = _unschedulable(decoded) if state.scheduled is None else None
         if message and (not unschedulable or unschedulable[-1][2] != message):
             unschedulable.append((ordering.rank[change.id], change.id, message))
