@@ -22,7 +22,7 @@ from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
 from stswatch.reports.history.replay import Decision, Replay
 from stswatch.reports.proofs.exec_outputs import ExecMark
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
-from stswatch.reports.recording import Change, Gap
+from stswatch.reports.recording import Change, ChangesById, Gap
 
 
 @dataclass(frozen=True)
@@ -341,7 +341,10 @@ class ProofContext:
 
     def cite(self, change_id: int, note: str) -> Evidence:
         """Evidence naming one recorded change."""
-        c = self.changes[change_id]
+        changes = self.changes
+        if type(changes) is ChangesById:  # the verify's own: the fields read off the columns
+            return Evidence(*changes.cited(change_id), note)
+        c = changes[change_id]
         return Evidence(c.id, c.resource_version, c.received_wall_ns, c.kind, c.name, c.event, note)
 
     def cite_step(self, pod: PodIncarnation, step: Transition, note: str = "") -> Evidence:
