@@ -25,7 +25,7 @@ lazily cleaned heaps, so a replay is linear-logarithmic in the set's steps.
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import itemgetter
 
@@ -247,11 +247,33 @@ class _State:
         """Recompute one ordinal's membership after its pod changed."""
         slot = self.pods.get(ordinal)
         in_range = self.first <= ordinal <= self.last
-        unhealthy = slot is None or not slot.healthy(self.now_ns, self.min_ready)
+        # Hot (every pod step): `_Pod.healthy` and `_member` inline for the in-range ordinals.
+        unhealthy = slot is None or (
+            halts_walk(slot, min_ready_seconds=self.min_ready, now=self.now_ns, per_second=_NS)
+            is not None
+        )
         if in_range:
-            _member(self.bad, ordinal, unhealthy, self.low_bad, self.high_bad)
-            _member(self.old, ordinal, self._outdated(ordinal, slot), self.high_old)
-            _member(self.absent, ordinal, slot is None, self.low_absent)
+            bad = self.bad
+            if not unhealthy:
+                bad.discard(ordinal)
+            elif ordinal not in bad:
+                bad.add(ordinal)
+                self.low_bad.push(ordinal)
+                self.high_bad.push(ordinal)
+            old = self.old
+            if slot is None or ordinal < self.partition or self.revision is None:
+                old.discard(ordinal)  # not outdated: below the partition or no revision
+            elif slot.pod.revision is None or slot.pod.revision == self.revision:
+                old.discard(ordinal)
+            elif ordinal not in old:
+                old.add(ordinal)
+                self.high_old.push(ordinal)
+            absent = self.absent
+            if slot is not None:
+                absent.discard(ordinal)
+            elif ordinal not in absent:
+                absent.add(ordinal)
+                self.low_absent.push(ordinal)
             self.out.discard(ordinal)
             self.out_bad.discard(ordinal)
         else:
@@ -260,11 +282,6 @@ class _State:
             self.absent.discard(ordinal)
             _member(self.out, ordinal, slot is not None, self.high_out)
             _member(self.out_bad, ordinal, slot is not None and unhealthy, self.low_out_bad)
-
-    def _outdated(self, ordinal: int, slot: _Pod | None) -> bool:
-        if slot is None or ordinal < self.partition or self.revision is None:
-            return False
-        return slot.pod.revision is not None and slot.pod.revision != self.revision
 
     def claim_terminating(self, ordinal: int) -> PvcIncarnation | None:
         """A claim of `ordinal` that is being deleted (the controller cannot create the pod)."""
@@ -333,7 +350,10 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
         if (decision.state, decision.what) != key:
             key = (decision.state, decision.what)
             if said.setdefault(decision.what, decision.what) is not decision.what:
-                decision = replace(decision, what=said[decision.what])
+                decision = Decision(  # `replace`, without its field walk (hot)
+                    decision.state, said[decision.what], decision.pod, decision.cause,
+                    decision.ordinal,
+                )  # fmt: skip
             taken.append(step)
             decisions.append(decision)
             _track(holding, stretches, step, decision)
