@@ -398,10 +398,14 @@ class ProofContext:
         return found
 
     def creations(self) -> list[PodIncarnation]:
-        """Every pod creation this episode owns: new pods and the new halves of recreations."""
-        pods = {p.uid: p for p in self.new_pods()}
-        pods.update((r.new.uid, r.new) for r in self.recreations_in_window())
-        return sorted(pods.values(), key=lambda p: p.created.rank)
+        """Every pod creation this episode owns: new pods and the new halves of recreations
+        (found once an episode: several proofs ask; each gets its own list)."""
+        if "creations" not in self.memo:
+            pods = {p.uid: p for p in self.new_pods()}
+            pods.update((r.new.uid, r.new) for r in self.recreations_in_window())
+            self.memo["creations"] = sorted(pods.values(), key=lambda p: p.created.rank)
+        found: list[PodIncarnation] = self.memo["creations"]  # type: ignore[assignment]
+        return list(found)
 
     def previous(self, pod: PodIncarnation) -> PodIncarnation | None:
         """The incarnation before `pod` at its ordinal."""
