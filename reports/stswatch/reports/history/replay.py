@@ -568,7 +568,11 @@ def _decide(state: _State) -> Decision:
 def _held(state: _State, ordinal: int) -> Decision:
     slot = state.pods[ordinal]
     # The decision is rebuilt (its sentence composed) only when what it depends on changed.
-    available = slot.healthy(state.now_ns, state.min_ready)
+    # `_Pod.healthy` inline (hot: every step the walk is held).
+    available = (
+        halts_walk(slot, min_ready_seconds=state.min_ready, now=state.now_ns, per_second=_NS)
+        is None
+    )
     key = (slot.terminating, slot.phase, slot.ready, state.min_ready, available, ordinal)
     if slot.held is None or slot.held[0] != key:
         problem = slot.problem(state.now_ns, state.min_ready) or ("", "")
@@ -578,14 +582,18 @@ def _held(state: _State, ordinal: int) -> Decision:
 
 def _phase1(state: _State, monotonic: bool) -> Decision | None:
     low = state.low_bad.top(state.bad)
-    while low is not None and (found := state.pods.get(low)) is not None:
-        if not found.healthy(state.now_ns, state.min_ready):
+    slot = None
+    # `_Pod.healthy` inline (hot: every step of the replay)
+    while low is not None and (slot := state.pods.get(low)) is not None:
+        if (
+            halts_walk(slot, min_ready_seconds=state.min_ready, now=state.now_ns, per_second=_NS)
+            is not None
+        ):
             break
         state.touch(low)  # became Available since its last step (minReadySeconds elapsed)
         low = state.low_bad.top(state.bad)
     if low is None:
         return None
-    slot = state.pods.get(low)
     if slot is None:
         name = f"{state.sts.name}-{low}"
         claim = state.claim_terminating(low)
