@@ -532,6 +532,24 @@ class ChangesById(Mapping[int, Change]):
             return view
         return table.by_id(change_id)
 
+    def cited(self, change_id: int) -> tuple[int, str, int, str, str, str]:
+        """(id, resource_version, received_wall_ns, kind, name, event) of one change, read from
+        the table's columns (hot: every piece of evidence a verdict cites; no view is made)."""
+        table = self._changes
+        ids = table.ids
+        at = change_id - ids[0] if ids else -1
+        if not (0 <= at < len(ids) and ids[at] == change_id):
+            at = table.index_of(change_id)
+        kinds, events = table.kinds, table.events
+        return (
+            ids[at],
+            table.versions[at],
+            table.walls[at],
+            kinds.values[kinds.codes[at]],
+            table.names[at],
+            events.values[events.codes[at]],
+        )
+
     def __iter__(self) -> Iterator[int]:
         return iter(self._changes.ids)
 

@@ -69,6 +69,11 @@ class RankById(Mapping[int, int]):
     def ids_by_rank(self) -> list[int]:
         """Every change id, in rank order."""
         ids = [0] * self._count
+        by_offset, first = self._by_offset, self._first
+        if len(by_offset) == self._count == len(self._ids):  # every id of the span: no lookup
+            for change_id in self._ids:
+                ids[by_offset[change_id - first]] = change_id
+            return ids
         for change_id in self._ids:
             ids[self[change_id]] = change_id
         return ids

@@ -234,7 +234,8 @@ def build_pod(
     relabels: list[tuple[dict[str, str], int]] = []
     seen_labels = o.dig(obj, "metadata", "labels")
     for change, decoded in zip(history, objects, strict=True):
-        now_labels = o.dig(decoded, "metadata", "labels")
+        metadata = decoded.get("metadata")  # `o.dig` inline (hot: every pod change)
+        now_labels = metadata.get("labels") if isinstance(metadata, dict) else None
         if now_labels != seen_labels:
             seen_labels = now_labels
             relabels.append((o.labels(decoded), ordering.rank[change.id]))

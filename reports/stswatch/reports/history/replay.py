@@ -25,7 +25,7 @@ lazily cleaned heaps, so a replay is linear-logarithmic in the set's steps.
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import itemgetter
 from typing import Any
@@ -248,11 +248,33 @@ class _State:
         """Recompute one ordinal's membership after its pod changed."""
         slot = self.pods.get(ordinal)
         in_range = self.first <= ordinal <= self.last
-        unhealthy = slot is None or not slot.healthy(self.now_ns, self.min_ready)
+        # Hot (every pod step): `_Pod.healthy` and `_member` inline for the in-range ordinals.
+        unhealthy = slot is None or (
+            halts_walk(slot, min_ready_seconds=self.min_ready, now=self.now_ns, per_second=_NS)
+            is not None
+        )
         if in_range:
-            _member(self.bad, ordinal, unhealthy, self.low_bad, self.high_bad)
-            _member(self.old, ordinal, self._outdated(ordinal, slot), self.high_old)
-            _member(self.absent, ordinal, slot is None, self.low_absent)
+            bad = self.bad
+            if not unhealthy:
+                bad.discard(ordinal)
+            elif ordinal not in bad:
+                bad.add(ordinal)
+                self.low_bad.push(ordinal)
+                self.high_bad.push(ordinal)
+            old = self.old
+            if slot is None or ordinal < self.partition or self.revision is None:
+                old.discard(ordinal)  # not outdated: below the partition or no revision
+            elif slot.pod.revision is None or slot.pod.revision == self.revision:
+                old.discard(ordinal)
+            elif ordinal not in old:
+                old.add(ordinal)
+                self.high_old.push(ordinal)
+            absent = self.absent
+            if slot is not None:
+                absent.discard(ordinal)
+            elif ordinal not in absent:
+                absent.add(ordinal)
+                self.low_absent.push(ordinal)
             self.out.discard(ordinal)
             self.out_bad.discard(ordinal)
         else:
@@ -261,11 +283,6 @@ class _State:
             self.absent.discard(ordinal)
             _member(self.out, ordinal, slot is not None, self.high_out)
             _member(self.out_bad, ordinal, slot is not None and unhealthy, self.low_out_bad)
-
-    def _outdated(self, ordinal: int, slot: _Pod | None) -> bool:
-        if slot is None or ordinal < self.partition or self.revision is None:
-            return False
-        return slot.pod.revision is not None and slot.pod.revision != self.revision
 
     def claim_terminating(self, ordinal: int) -> PvcIncarnation | None:
         """A claim of `ordinal` that is being deleted (the controller cannot create the pod)."""
@@ -334,7 +351,10 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
         if (decision.state, decision.what) != key:
             key = (decision.state, decision.what)
             if said.setdefault(decision.what, decision.what) is not decision.what:
-                decision = replace(decision, what=said[decision.what])
+                decision = Decision(  # `replace`, without its field walk (hot)
+                    decision.state, said[decision.what], decision.pod, decision.cause,
+                    decision.ordinal,
+                )  # fmt: skip
             taken.append(step)
             decisions.append(decision)
             _track(holding, stretches, step, decision)
@@ -560,7 +580,11 @@ def _decide(state: _State) -> Decision:
 def _held(state: _State, ordinal: int) -> Decision:
     slot = state.pods[ordinal]
     # The decision is rebuilt (its sentence composed) only when what it depends on changed.
-    available = slot.healthy(state.now_ns, state.min_ready)
+    # `_Pod.healthy` inline (hot: every step the walk is held).
+    available = (
+        halts_walk(slot, min_ready_seconds=state.min_ready, now=state.now_ns, per_second=_NS)
+        is None
+    )
     key = (slot.terminating, slot.phase, slot.ready, state.min_ready, available, ordinal)
     if slot.held is None or slot.held[0] != key:
         problem = slot.problem(state.now_ns, state.min_ready) or ("", "")
@@ -570,14 +594,18 @@ def _held(state: _State, ordinal: int) -> Decision:
 
 def _phase1(state: _State, monotonic: bool) -> Decision | None:
     low = state.low_bad.top(state.bad)
-    while low is not None and (found := state.pods.get(low)) is not None:
-        if not found.healthy(state.now_ns, state.min_ready):
+    slot = None
+    # `_Pod.healthy` inline (hot: every step of the replay)
+    while low is not None and (slot := state.pods.get(low)) is not None:
+        if (
+            halts_walk(slot, min_ready_seconds=state.min_ready, now=state.now_ns, per_second=_NS)
+            is not None
+        ):
             break
         state.touch(low)  # became Available since its last step (minReadySeconds elapsed)
         low = state.low_bad.top(state.bad)
     if low is None:
         return None
-    slot = state.pods.get(low)
     if slot is None:
         name = f"{state.sts.name}-{low}"
         claim = state.claim_terminating(low)

@@ -43,12 +43,13 @@ def step(
     # Interned: kinds (a phase lowered is a new string), node names, reasons and second-precision
     # timestamps recur across many pods.
     api_time = intern(str(api)) if api else None
+    change_id = change.id
     return Transition(
         intern(what),
-        change.id,
+        change_id,
         change.resource_version,
         change.received_wall_ns,
-        ordering.rank[change.id],
+        ordering.rank[change_id],
         intern(detail),
         api_time,
     )

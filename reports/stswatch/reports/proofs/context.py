@@ -22,7 +22,7 @@ from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
 from stswatch.reports.history.replay import Decision, Replay
 from stswatch.reports.proofs.exec_outputs import ExecMark
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
-from stswatch.reports.recording import Change, Gap
+from stswatch.reports.recording import Change, ChangesById, Gap
 
 
 @dataclass(frozen=True)
@@ -340,7 +340,10 @@ class ProofContext:
 
     def cite(self, change_id: int, note: str) -> Evidence:
         """Evidence naming one recorded change."""
-        c = self.changes[change_id]
+        changes = self.changes
+        if type(changes) is ChangesById:  # the verify's own: the fields read off the columns
+            return Evidence(*changes.cited(change_id), note)
+        c = changes[change_id]
         return Evidence(c.id, c.resource_version, c.received_wall_ns, c.kind, c.name, c.event, note)
 
     def cite_step(self, pod: PodIncarnation, step: Transition, note: str = "") -> Evidence:
@@ -394,10 +397,14 @@ class ProofContext:
         return found
 
     def creations(self) -> list[PodIncarnation]:
-        """Every pod creation this episode owns: new pods and the new halves of recreations."""
-        pods = {p.uid: p for p in self.new_pods()}
-        pods.update((r.new.uid, r.new) for r in self.recreations_in_window())
-        return sorted(pods.values(), key=lambda p: p.created.rank)
+        """Every pod creation this episode owns: new pods and the new halves of recreations
+        (found once an episode: several proofs ask; each gets its own list)."""
+        if "creations" not in self.memo:
+            pods = {p.uid: p for p in self.new_pods()}
+            pods.update((r.new.uid, r.new) for r in self.recreations_in_window())
+            self.memo["creations"] = sorted(pods.values(), key=lambda p: p.created.rank)
+        found: list[PodIncarnation] = self.memo["creations"]  # type: ignore[assignment]
+        return list(found)
 
     def previous(self, pod: PodIncarnation) -> PodIncarnation | None:
         """The incarnation before `pod` at its ordinal."""
