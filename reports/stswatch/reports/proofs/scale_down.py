@@ -26,6 +26,7 @@ from stswatch.reports.proofs.context import (
 )
 from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.progress import episode_progress
+from stswatch.reports.proofs.storage import claims_of_scaled_down
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 
 PROOF = "reverse-order-scale-down"
@@ -51,7 +52,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.kind != "scale-down":
         return None
     if ctx.episode.spec.pod_management_policy == "Parallel":
-        return ctx.verdict(PROOF, "not-applicable", "Parallel: condemned pods are deleted at once")
+        reason = "Parallel: condemned pods are deleted at once"
+        return ctx.verdict(
+            PROOF, "not-applicable", reason + claims_of_scaled_down(ctx, condemned(ctx))
+        )
     pods = condemned(ctx)
     steps = [(p, step) for p in pods if (step := began(p)) and _ours(ctx, p, step)]
     steps.sort(key=lambda pair: pair[1].rank)
@@ -88,6 +92,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     race_note = "".join(f"; {note}" for _, note in raced)
     stale = "".join(_stale_note(ctx, p, s) for p, s in steps if not ctx.episode.contains(s.rank))
     reason += client_note + hold_note + race_note + stale
+    reason += claims_of_scaled_down(ctx, [p for p, _ in steps])
     return ctx.verdict(PROOF, "pass", reason, evidence)
 
 

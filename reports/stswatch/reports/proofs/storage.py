@@ -47,6 +47,30 @@ def claim_at(ctx: ProofContext, pod: PodIncarnation, name: str, rank: int) -> Pv
     return next((c for c in ctx.life.claims_named(pod.namespace, name) if c.alive_at(rank)), None)
 
 
+def claims_of_scaled_down(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """'; the claims data-web-2, logs-web-2 deleted by the PVC retention policy (whenScaled:
+    Delete), their data with them': the condemned pods' claims the garbage collector deleted
+    through their Pod ownerReference (set for whenScaled: Delete), every template's."""
+    names = []
+    for pod in pods:
+        began = pod.terminating or pod.deleted
+        if began is None:
+            continue
+        for name in pod.claims:
+            claim = claim_at(ctx, pod, name, began.rank)
+            if claim is None or not any(kind == "Pod" for kind, _ in claim.owners_at(began.rank)):
+                continue
+            actor = claim_deletion(ctx.actors, claim)
+            if actor is not None and actor.who == causes.BY_RETENTION_POLICY:
+                names.append(name)
+    if not names:
+        return ""
+    return (
+        f"; the claim{'s' * (len(names) > 1)} {', '.join(names)} deleted by the PVC retention "
+        "policy (whenScaled: Delete), their data with them"
+    )
+
+
 def _moment(pod: PodIncarnation) -> int:
     """A rank at which the pod was up: first Running, else its creation."""
     running = pod.first("running")
