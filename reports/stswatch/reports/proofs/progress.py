@@ -10,6 +10,7 @@ episode). The holds themselves are `stswatch.reports.proofs.holds`.
 from stswatch.reports import causes
 from stswatch.reports.history.replay import Decision
 from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.finalizers import kept_note
 from stswatch.reports.proofs.holds import episode_holds, first_line, holds_clause, start_ns
 from stswatch.reports.proofs.orphans import orphaned
 from stswatch.reports.proofs.verdict import Hold, Progress
@@ -68,6 +69,10 @@ def _progress(ctx: ProofContext) -> Progress:
         if episode.under_way:
             text = f"completed {took:.1f} s after the recording began (it began earlier, unseen)"
         text += _early(ctx, settled) + failed
+        if recreation is not None and not holds:
+            # No hold told the wait for the old pod to go (under Parallel nothing else waits on
+            # it): its name is free, and the new pod created, only once it is gone.
+            text += kept_note(ctx, recreation.old, [])
         return Progress("completed", text + holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)
     if end < len(ctx.life.ordering.rank):

@@ -787,3 +787,15 @@ def test_a_rollouts_deletion_outside_its_episode_says_it_was_the_updates(tmp_pat
         "deleted by the StatefulSet controller (its SuccessfulDelete Event), for the update: it "
         "was at revision web-67c9cbf9b4, behind the update revision at or above the partition"
     )
+
+
+def test_a_recreation_waiting_for_its_predecessor_says_what_kept_it(tmp_path: Path) -> None:
+    # b76 under Parallel: the Failed web-1 stood Terminating 10 s, kept by a finalizer; its
+    # replacement could only be created once it was gone.
+    result = verify(load_recording(real_store(tmp_path, "cases13"),
+                                   "b76-failed-pod-finalizer-holds-scale-up-parallel"))  # fmt: skip
+    (recreated,) = [e for e in result.episodes if e.kind == "pod-recreated"]
+    assert recreated.progress is not None
+    assert recreated.progress.text.endswith(
+        "web-1 stood Terminating 10.0 s, kept by the finalizer example.com/hold"
+    )
