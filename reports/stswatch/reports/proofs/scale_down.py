@@ -181,7 +181,8 @@ def _ready_count_note(ctx: ProofContext, hold: Hold) -> str:
         ]
         if status.ready_replicas > healthy and counted:
             return (
-                f"; status.readyReplicas was {status.ready_replicas} meanwhile, counting the "
+                f"; status.readyReplicas was {status.ready_replicas} at #{status.change_id}, "
+                "counting the "
                 f"Terminating but still Ready {', '.join(counted)} (upstream behaviour, "
                 "kubernetes#86209)"
             )
