@@ -204,6 +204,8 @@ def _deletion_progress(ctx: ProofContext) -> Progress:
         return Progress("progressing", f"{', '.join(left)} still present when the recording ended")
     last = max((p.deleted.received_wall_ns for p in pods if p.deleted), default=start_ns(ctx))
     took = (last - start_ns(ctx)) / 1e9
+    if len(pods) == 1:
+        return Progress("completed", f"completed: {pods[0].name} gone {took:.1f} s after")
     return Progress("completed", f"completed: all {len(pods)} pods gone {took:.1f} s after")
 
 
