@@ -12,12 +12,11 @@ This verdict states what happened: how many pods went, how close together, who r
 from collections.abc import Sequence
 
 from stswatch.reports import causes
-from stswatch.reports.history.attribution import claim_deletion
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note
 from stswatch.reports.proofs.orphans import Orphan, orphaned
-from stswatch.reports.proofs.storage import claim_at
+from stswatch.reports.proofs.storage import retention_deleted
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "statefulset-deletion"
@@ -171,15 +170,7 @@ def _claims_removed(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     gone = ctx.set_gone
     if gone is None:
         return ""
-    names = []
-    for pod in pods:
-        for name in pod.claims:
-            claim = claim_at(ctx, pod, name, gone.rank)
-            if claim is None or "StatefulSet" not in claim.owner_kinds:
-                continue
-            actor = claim_deletion(ctx.actors, claim)
-            if actor is not None and actor.who == causes.BY_RETENTION_POLICY:
-                names.append(name)
+    names = retention_deleted(ctx, pods, lambda _: gone.rank, "StatefulSet")
     if not names:
         return ""
     plural = "s" * (len(names) > 1)

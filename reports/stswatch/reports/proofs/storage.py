@@ -9,6 +9,8 @@ https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#persisten
 A claim whose bound PV changes under the same claim uid lost its data: that always fails.
 """
 
+from collections.abc import Callable
+
 from stswatch.reports import causes
 from stswatch.reports.history.attribution import claim_deletion
 from stswatch.reports.history.episodes import Recreation
@@ -47,28 +49,45 @@ def claim_at(ctx: ProofContext, pod: PodIncarnation, name: str, rank: int) -> Pv
     return next((c for c in ctx.life.claims_named(pod.namespace, name) if c.alive_at(rank)), None)
 
 
-def claims_of_scaled_down(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
-    """'; the claims data-web-2, logs-web-2 deleted by the PVC retention policy (whenScaled:
-    Delete), their data with them': the condemned pods' claims the garbage collector deleted
-    through their Pod ownerReference (set for whenScaled: Delete), every template's."""
+def retention_deleted(
+    ctx: ProofContext,
+    pods: list[PodIncarnation],
+    rank_of: Callable[[PodIncarnation], int | None],
+    owner: str,
+) -> list[str]:
+    """The names of `pods`' claims the PVC retention policy deleted (the garbage collector, through
+    an ownerReference of kind `owner` the claim carried at `rank_of(pod)`), in order."""
     names = []
     for pod in pods:
-        began = pod.terminating or pod.deleted
-        if began is None:
+        rank = rank_of(pod)
+        if rank is None:
             continue
         for name in pod.claims:
-            claim = claim_at(ctx, pod, name, began.rank)
-            if claim is None or not any(kind == "Pod" for kind, _ in claim.owners_at(began.rank)):
+            claim = claim_at(ctx, pod, name, rank)
+            if claim is None or not any(kind == owner for kind, _ in claim.owners_at(rank)):
                 continue
             actor = claim_deletion(ctx.actors, claim)
             if actor is not None and actor.who == causes.BY_RETENTION_POLICY:
                 names.append(name)
+    return names
+
+
+def claims_of_scaled_down(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """'; the claims data-web-2, logs-web-2 deleted by the PVC retention policy (whenScaled:
+    Delete), their data with them': the condemned pods' claims the garbage collector deleted
+    through their Pod ownerReference (set for whenScaled: Delete), every template's."""
+    names = retention_deleted(ctx, pods, _deletion_began, "Pod")
     if not names:
         return ""
     return (
         f"; the claim{'s' * (len(names) > 1)} {', '.join(names)} deleted by the PVC retention "
         "policy (whenScaled: Delete), their data with them"
     )
+
+
+def _deletion_began(pod: PodIncarnation) -> int | None:
+    began = pod.terminating or pod.deleted
+    return began.rank if began is not None else None
 
 
 def _moment(pod: PodIncarnation) -> int:
