@@ -147,7 +147,7 @@ def _under_way(life: Lifecycles, sts: StatefulSetIncarnation) -> StatusVersion |
         pod = pods[0]
         if pod.first_observed != "list" or pod.ordinal is None or pod.revision is None:
             continue
-        if lowest <= pod.ordinal < first.start_ordinal + first.replicas and pod.revision != update:
+        if lowest <= pod.ordinal < first.end_ordinal and pod.revision != update:
             return status
     return None
 
@@ -268,7 +268,7 @@ def _outlasting(
         bound = episodes[i + 2].start_rank if i + 2 < len(episodes) else None
         first = spec.start_ordinal + episode.from_replicas
         ready = []
-        for ordinal in range(first, spec.start_ordinal + spec.replicas):
+        for ordinal in range(first, spec.end_ordinal):
             made = [p for p in pods.get(ordinal, ()) if p.created.rank >= episode.start_rank]
             step = made[0].first("ready") if made else None
             if step is None or (bound is not None and step.rank >= bound):
@@ -399,7 +399,7 @@ def _unreplaced(
         if start is None or start.rank >= gone or not _belongs(last, sts, life.ordering):
             continue
         spec = sts.spec_at(start.rank)
-        if not spec.start_ordinal <= ordinal < spec.start_ordinal + spec.replicas:
+        if not spec.in_range(ordinal):
             continue  # condemned: a scale-down's
         if any(e.kind in UPDATE_KINDS and e.contains(start.rank) for e in spec_episodes):
             continue  # the rollout's replacement, told by its episode
@@ -459,7 +459,7 @@ def _is_scale_up(old: PodIncarnation, new: PodIncarnation, sts: StatefulSetIncar
         lag = step.received_wall_ns - spec.received_wall_ns
         if lag <= CACHE_LAG_NS and old.created.rank < spec.rank:  # it stood under the spec before
             seen.append(sts.spec_at(spec.rank - 1))
-        if any(not s.start_ordinal <= old.ordinal < s.start_ordinal + s.replicas for s in seen):
+        if any(not s.in_range(old.ordinal) for s in seen):
             return True
     return False
 

@@ -39,6 +39,16 @@ class SpecVersion:
     revision_history_limit: int = 10  # the API default
 
     @property
+    def end_ordinal(self) -> int:
+        """One past the highest ordinal in range: spec.ordinals.start + spec.replicas."""
+        return self.start_ordinal + self.replicas
+
+    def in_range(self, ordinal: int) -> bool:
+        """Whether `ordinal` is in [spec.ordinals.start, start + spec.replicas): the pods the
+        controller keeps (getStatefulSetMaxOrdinal's range); the others are condemned."""
+        return self.start_ordinal <= ordinal < self.start_ordinal + self.replicas
+
+    @property
     def retention_policy(self) -> str:
         """`whenScaled=<policy>, whenDeleted=<policy>` as the report header shows it."""
         return f"whenScaled={self.when_scaled}, whenDeleted={self.when_deleted}"

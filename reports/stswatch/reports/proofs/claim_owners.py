@@ -51,7 +51,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     want_set = spec.when_deleted == "Delete"
     judged: list[PvcIncarnation] = []
     wrong: list[tuple[PvcIncarnation, str]] = []
-    for ordinal in range(spec.start_ordinal, spec.start_ordinal + spec.replicas):
+    for ordinal in range(spec.start_ordinal, spec.end_ordinal):
         pod = ctx.alive(ordinal, settled.rank)
         if pod is None:
             continue

@@ -264,7 +264,7 @@ class ProofContext:
             pod
             for ordinal in sorted(self.slots, reverse=True)
             if ordinal >= lowest
-            and ordinal < spec.start_ordinal + spec.replicas
+            and ordinal < spec.end_ordinal
             and (pod := self.alive(ordinal, rank)) is not None
             and pod.revision not in (None, target)
         ]

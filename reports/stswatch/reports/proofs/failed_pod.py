@@ -90,7 +90,7 @@ def controller_reason(ctx: ProofContext, old: PodIncarnation) -> str:
         v for v in sts.specs if since <= v.received_wall_ns <= began.received_wall_ns
     ]
     for spec in specs:
-        if not spec.start_ordinal <= old.ordinal < spec.start_ordinal + spec.replicas:
+        if not spec.in_range(old.ordinal):
             return "condemned"
     for spec in specs:
         if spec.update_strategy == "RollingUpdate" and old.ordinal >= (

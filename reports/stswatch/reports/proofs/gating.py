@@ -101,7 +101,7 @@ def _successor_missing(ctx: ProofContext, hold: Hold) -> bool:
     parsed = parse_ordinal(hold.pod)
     spec = ctx.episode.spec
     end = ctx.episode.end_rank - 1
-    above = range((parsed[1] if parsed else -1) + 1, spec.start_ordinal + spec.replicas)
+    above = range((parsed[1] if parsed else -1) + 1, spec.end_ordinal)
     return any(ctx.alive(ordinal, end) is None for ordinal in above)
 
 

@@ -98,8 +98,7 @@ def _condemned_gone(ctx: ProofContext) -> tuple[int, str] | None:
     out = [
         pod
         for pod in ctx.index.alive_at(episode.start_rank)
-        if pod.ordinal is not None
-        and not spec.start_ordinal <= pod.ordinal < spec.start_ordinal + spec.replicas
+        if pod.ordinal is not None and not spec.in_range(pod.ordinal)
     ]
     if not out or any(p.deleted is None or p.deleted.rank >= episode.end_rank for p in out):
         return None

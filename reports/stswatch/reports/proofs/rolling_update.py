@@ -242,7 +242,7 @@ def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
     spec = ctx.episode.spec
     found = []
     lowest = spec.start_ordinal + spec.partition
-    for ordinal in range(lowest, spec.start_ordinal + spec.replicas):
+    for ordinal in range(lowest, spec.end_ordinal):
         old = ctx.alive(ordinal, ctx.episode.start_rank)
         if old is None or (revision is not None and old.revision == revision):
             continue
@@ -337,7 +337,7 @@ def _updated_deleted(ctx: ProofContext, created: list[PodIncarnation]) -> Verdic
         around = (sts.status_at(deletion.rank), sts.status_after(deletion.rank))
         status = next((s for s in around if _read(s, spec.generation)), None)
         target = status.update_revision if status is not None else None
-        in_range = spec.start_ordinal <= pod.ordinal < spec.start_ordinal + spec.replicas
+        in_range = spec.in_range(pod.ordinal)
         if target is None or pod.revision != target or not in_range:
             continue
         if pod.last_before(deletion.rank + 1, (FAILED, SUCCEEDED)) is not None:
@@ -378,7 +378,7 @@ def _left_behind(
     if target is None or not replaced:
         return None
     spec = ctx.episode.spec
-    in_range = range(spec.start_ordinal, spec.start_ordinal + spec.replicas)
+    in_range = range(spec.start_ordinal, spec.end_ordinal)
     at_start = (ctx.alive(o, ctx.episode.start_rank) for o in in_range)
     pods = {p.uid: p for p in (*at_start, *created) if p is not None}
     stale = sorted(

@@ -36,7 +36,7 @@ KINDS = ("Pod", "StatefulSet")
 def condemned(ctx: ProofContext) -> list[PodIncarnation]:
     """Pods alive when the scale-down began whose ordinal fell outside the new range."""
     spec = ctx.episode.spec
-    end = spec.start_ordinal + spec.replicas
+    end = spec.end_ordinal
     at = ctx.episode.start_rank
     pods = [ctx.alive(o, at) for o in ctx.slots if o >= end or o < spec.start_ordinal]
     return [p for p in pods if p is not None]
@@ -109,7 +109,7 @@ def _ours(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> bool:
     later = sts.spec_at(step.rank)
     if later.rank != ctx.episode.end_rank or pod.ordinal is None:
         return False
-    if not later.start_ordinal <= pod.ordinal < later.start_ordinal + later.replicas:
+    if not later.in_range(pod.ordinal):
         return False  # condemned by the later spec too: that episode's deletion
     if abs(step.received_wall_ns - later.received_wall_ns) > CACHE_LAG_NS:
         return False
@@ -203,7 +203,7 @@ def unhealthy_deletion(
     controller's cache yet (`unseen_by_cache`): not held against it, but told in `raced`.
     """
     spec = ctx.episode.spec
-    end = spec.start_ordinal + spec.replicas
+    end = spec.end_ordinal
     lowest = ctx.index.lowest_unhealthy(spec.start_ordinal)  # at every deletion's rank
     enabled = ctx.episode.start_rank, "the scale-down began"
     for pod, step in steps:

@@ -113,7 +113,7 @@ def _unavailable_others(
     update deletion made it so (it counts those deletions itself, `deletedPods`)."""
     spec = ctx.episode.spec
     rank = r.deletion.rank
-    in_range = range(spec.start_ordinal, spec.start_ordinal + spec.replicas)
+    in_range = range(spec.start_ordinal, spec.end_ordinal)
     alive = {o: ctx.alive(o, rank) for o in in_range}
     healthy_steps = [
         step.rank
