@@ -45,6 +45,7 @@ class SetIndex:
     # searched in full.
     successive: dict[int, tuple[int, ...]] = field(default_factory=dict)
     set_uid: str = ""  # the StatefulSet incarnation's uid (a pod it released is missing to it)
+    by_uid: dict[str, PodIncarnation] = field(default_factory=dict)  # the set's own pods
 
     def lowest_unhealthy(self, start: int) -> dict[int, int]:
         """The replayed walk's lowest unhealthy ordinal just before every pod's creation and
@@ -132,6 +133,7 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
             if all(_before(a, b) for a, b in pairwise(incs))
         },
         set_uid=sts.uid,
+        by_uid={p.uid: p for p in pods},
     )
 
 
@@ -332,6 +334,10 @@ class ProofContext:
     def basis(self) -> str:
         """The ordering basis every verdict states."""
         return self.life.ordering.basis
+
+    def own_pod(self, uid: str) -> PodIncarnation | None:
+        """The set's own pod of this uid (None for another object or another set's pod)."""
+        return self.index.by_uid.get(uid)
 
     @property
     def slots(self) -> dict[int, tuple[PodIncarnation, ...]]:

@@ -159,8 +159,8 @@ def _recreated_between(
     found = tuple(ctx.index.created[first:last])
     if deleted is None:
         return found
-    names = {p.name for incs in ctx.slots.values() for p in incs if p.uid == deleted}
-    return tuple(p for p in found if p.name in names)
+    gone = ctx.own_pod(deleted)
+    return tuple(p for p in found if gone is not None and p.name == gone.name)
 
 
 # What ends a hold on a pod not Running or not Ready: the pod's own next change of these kinds.
@@ -178,10 +178,7 @@ def _went_on(ctx: ProofContext, held: Stretch, cut: Transition) -> Transition | 
     change = ctx.changes[cut.change_id]
     if ends is None or change.kind != "Pod" or cut.what not in ("terminating", "deleted"):
         return None
-    lower = next(
-        (p for incs in ctx.slots.values() for p in incs if p.uid == change.uid),
-        None,
-    )
+    lower = ctx.own_pod(change.uid)
     pod = held.pod
     if lower is None or lower.ordinal is None or pod.ordinal is None:
         return None
@@ -568,7 +565,7 @@ def _released_by(
     if change.kind == "Pod" and cause == causes.NOT_AVAILABLE:
         # The held pod turned Available (minReadySeconds) between two recorded changes; the
         # next one recorded is the controller's next step, the deletion of another pod.
-        other = next((p for ps in ctx.slots.values() for p in ps if p.uid == change.uid), None)
+        other = ctx.own_pod(change.uid)
         began = other.terminating if other is not None else None
         if other is not None and began is not None and began.change_id == change.id:
             actor = ctx.deleted_by(other)
@@ -589,7 +586,7 @@ def _lower_turned(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> s
     processReplica walks up from the lowest ordinal and stops at the first pod not Running and
     Ready); a pod that finished running is deleted first under either policy."""
     uid = ctx.changes[step.change_id].uid
-    other = next((p for ps in ctx.slots.values() for p in ps if p.uid == uid), None)
+    other = ctx.own_pod(uid)
     if other is None or other.ordinal is None or pod.ordinal is None:
         return ""
     what = next((t.what for t in other.transitions if t.change_id == step.change_id), None)
