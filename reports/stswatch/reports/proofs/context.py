@@ -241,6 +241,36 @@ class ProofContext:
                 return pod_deletion(self.actors, pod, set_gone=gone)
         return pod_deletion(self.actors, pod, set_gone=self.set_gone)
 
+    def controller_reason(self, old: PodIncarnation) -> str:
+        """Why the StatefulSet controller deleted `old` (it did: its SuccessfulDelete Event), of
+        its three reasons: "finished" (Failed or Succeeded: processReplica), "condemned" (out of
+        range: processCondemned), "update" (behind the update revision at or above the partition:
+        the update step); "" for none of them. The spec and status within the informer cache's
+        lag before the deletion are read too: a sync may have acted on one a moment old."""
+        began = old.terminating or old.deleted
+        if began is None or old.ordinal is None:
+            return ""
+        if old.last_before(began.rank + 1, ("failed", "succeeded")) is not None:
+            return "finished"
+        sts = self.episode.statefulset
+        since = began.received_wall_ns - CACHE_LAG_NS
+        specs = [sts.spec_at(began.rank)] + [
+            v for v in sts.specs if since <= v.received_wall_ns <= began.received_wall_ns
+        ]
+        for spec in specs:
+            if not spec.in_range(old.ordinal):
+                return "condemned"
+        for spec in specs:
+            if spec.update_strategy == "RollingUpdate" and old.ordinal >= (
+                spec.start_ordinal + spec.partition
+            ):
+                around = (sts.status_at(began.rank), sts.status_after(began.rank))
+                if any(
+                    s is not None and s.update_revision not in (None, old.revision) for s in around
+                ):
+                    return "update"
+        return ""
+
     def update_revision(self) -> str | None:
         """The revision a rollout moves pods to: the first status in the window that observed it."""
         spec = self.episode.spec

@@ -73,43 +73,14 @@ def decide(ctx: ProofContext) -> Verdict | None:
     return ctx.verdict(PROOF, "pass", reason + _left(ctx, old, ended, began), cited)
 
 
-def controller_reason(ctx: ProofContext, old: PodIncarnation) -> str:
-    """Why the StatefulSet controller deleted `old` (it did: its SuccessfulDelete Event), of its
-    three reasons: "finished" (Failed or Succeeded: processReplica), "condemned" (out of range:
-    processCondemned), "update" (behind the update revision at or above the partition: the update
-    step); "" for none of them. The spec and status within the informer cache's lag before the
-    deletion are read too: a sync may have acted on one a moment old."""
-    began = old.terminating or old.deleted
-    if began is None or old.ordinal is None:
-        return ""
-    if old.last_before(began.rank + 1, _ENDED) is not None:
-        return "finished"
-    sts = ctx.episode.statefulset
-    since = began.received_wall_ns - CACHE_LAG_NS
-    specs = [sts.spec_at(began.rank)] + [
-        v for v in sts.specs if since <= v.received_wall_ns <= began.received_wall_ns
-    ]
-    for spec in specs:
-        if not spec.in_range(old.ordinal):
-            return "condemned"
-    for spec in specs:
-        if spec.update_strategy == "RollingUpdate" and old.ordinal >= (
-            spec.start_ordinal + spec.partition
-        ):
-            around = (sts.status_at(began.rank), sts.status_after(began.rank))
-            if any(s is not None and s.update_revision not in (None, old.revision) for s in around):
-                return "update"
-    return ""
-
-
 def _without_reason(ctx: ProofContext, old: PodIncarnation, new: PodIncarnation) -> Verdict | None:
     """A pod the StatefulSet controller deleted (its SuccessfulDelete Event) though it had none
-    of the controller's reasons (`controller_reason`)."""
+    of the controller's reasons (`ProofContext.controller_reason`)."""
     began = old.terminating or old.deleted
     actor = ctx.deleted_by(old)
     if began is None or old.ordinal is None or actor is None or actor.who != BY_CONTROLLER:
         return None
-    if controller_reason(ctx, old):
+    if ctx.controller_reason(old):
         return None
     cited = [
         *(ctx.cite(e, "SuccessfulDelete Event") for e in actor.evidence),

@@ -28,7 +28,6 @@ from stswatch.reports.proofs import (
 )
 from stswatch.reports.proofs.context import ProofContext, index_set, with_gaps
 from stswatch.reports.proofs.exec_outputs import exec_marks
-from stswatch.reports.proofs.failed_pod import controller_reason
 from stswatch.reports.proofs.latency import phase_latency
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.verdict import (
@@ -161,7 +160,7 @@ def _who_deleted(ctx: ProofContext) -> str:
     if actor.who == "unknown":
         return f"; who deleted it is unknown ({actor.basis})"
     why = ""
-    if actor.who == causes.BY_CONTROLLER and controller_reason(ctx, pod) == "update":
+    if actor.who == causes.BY_CONTROLLER and ctx.controller_reason(pod) == "update":
         why = (
             f", for the update: it was at revision {pod.revision}, behind the update revision at "
             "or above the partition"
