@@ -60,7 +60,11 @@ def decide(ctx: ProofContext) -> Verdict | None:
     replaced = [r for r in replaced if r not in by_client and r not in finished]
     story = _story(ctx, progress, by_client) + "".join(_finished_told(ctx, r) for r in finished)
     if spec.update_strategy == "OnDelete":
-        by_controller = [r for r in replaced if _deleted_by(ctx, r.old) == causes.BY_CONTROLLER]
+        by_controller = [
+            r
+            for r in replaced
+            if _deleted_by(ctx, r.old) == causes.BY_CONTROLLER and not ctx.controller_reason(r.old)
+        ]
         if by_controller:
             r = by_controller[0]
             reason = (

@@ -249,3 +249,37 @@ def test_a_rollout_status_calls_complete_before_min_ready_seconds_is_told(tmp_pa
     verdict = verdict_of(verify(b.write(tmp_path / "s.db")), PROOF, PROOF)
     assert "status marked it complete (currentRevision = updateRevision)" in verdict.reason
     assert "minReadySeconds=5 (upstream behaviour, kubernetes#136831)" in verdict.reason
+
+
+def test_a_deletion_for_the_update_a_moment_after_a_switch_to_ondelete_is_no_fault(
+    tmp_path: Path,
+) -> None:
+    # The controller's informer cache may still hold the RollingUpdate spec for a moment after
+    # the switch to OnDelete: a sync then replaces web-2 for the update (its reason), not a fault.
+    b = _three()
+    b.tick(100)
+    b.set_spec("web", updateStrategy={"type": "OnDelete"})
+    b.set_status("web", observedGeneration=3, updateRevision="web-rev2")
+    b.tick(100)
+    _halted_at_web_2(b)
+    b.stop(after_ms=5_000)
+    result = verify(b.write(tmp_path / "s.db"))
+    episode = next(e for e in result.episodes if e.kind == "ondelete-update")
+    verdict = next(v for v in episode.verdicts if v.proof == PROOF)
+    assert verdict.outcome == "not-applicable", verdict.reason
+    assert not result.failed
+
+
+def test_a_deletion_for_the_update_long_after_a_switch_to_ondelete_fails(tmp_path: Path) -> None:
+    b = _three()
+    b.tick(100)
+    b.set_spec("web", updateStrategy={"type": "OnDelete"})
+    b.set_status("web", observedGeneration=3, updateRevision="web-rev2")
+    b.tick(20_000)  # far beyond the informer cache's lag
+    _halted_at_web_2(b)
+    b.stop(after_ms=5_000)
+    result = verify(b.write(tmp_path / "s.db"))
+    episode = next(e for e in result.episodes if e.kind == "ondelete-update")
+    verdict = next(v for v in episode.verdicts if v.proof == PROOF)
+    assert verdict.outcome == "fail", verdict.reason
+    assert "deleted web-2 under OnDelete though it had not finished running" in verdict.reason
