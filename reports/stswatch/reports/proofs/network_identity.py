@@ -156,6 +156,11 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
     cited.append(ctx.cite_step(new, ip_step, f"new {new.name} IP {new_ip}"))
     cause = no_record_cause(ctx, new, ip_step.rank)
     if cause is not None:
+        came = _once_served(ctx, new, new_ip, ip_step, cause)
+        if came is not None:
+            later, why = came
+            cited.append(ctx.cite(later.change_id, f"{later.fqdn} → {new_ip} (uid {new.uid})"))
+            return "pass", f"{kept}; {later.fqdn} → {new_ip} (was {old_ip}), {why}", cited
         return "not-applicable", f"{kept}; no per-pod DNS record can exist: {cause[1]}", cited
     publish = _publishes_not_ready(ctx, ip_step.rank)
     ready = new.first("ready")
@@ -201,6 +206,48 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
     if unready:
         return "pass", f"{served}{_published_not_ready(new, service, record, ready)}", cited
     return "pass", served, cited
+
+
+def _once_served(
+    ctx: ProofContext,
+    pod: PodIncarnation,
+    ip: str,
+    since: Transition,
+    cause: tuple[str, str],
+) -> tuple[DnsObservation, str] | None:
+    """(record, 'published once the Service web-hl was created headless (#81); before it …')
+    when the governing Service could serve no per-pod record as `pod` got its IP (absent or not
+    headless) but a headless Service so named, created later within the episode, served this
+    incarnation; None otherwise (the not-applicable stands). A slice of a Service that is not
+    headless may list the pod's hostname too: cluster DNS serves no per-pod name from it, so it
+    is no record."""
+    if cause[0] not in (causes.SERVICE_MISSING, causes.SERVICE_NOT_HEADLESS):
+        return None
+    if "EndpointSlice" not in ctx.kinds:
+        return None
+    sts = ctx.episode.statefulset
+    name = ctx.episode.spec.service_name
+    later = [
+        s
+        for s in ctx.life.services
+        if s.namespace == sts.namespace
+        and s.name == name
+        and s.headless
+        and s.transitions[0].rank > since.rank
+    ]
+    for service in later:
+        created = service.transitions[0]
+        record = dns_record(ctx, pod, ip, created.rank - 1, ready=not service.publish_not_ready)
+        if record is None or record.rank >= ctx.episode.end_rank:
+            return None  # told by the Service's own episode (service-recreated), if at all
+        if governing_service(ctx, record.rank) is not service:
+            continue
+        why = (
+            f"published once the Service {service.name} was created headless "
+            f"(#{created.change_id}); before it no per-pod DNS record could exist: {cause[1]}"
+        )
+        return record, why
+    return None
 
 
 def _unselected(
@@ -271,11 +318,11 @@ def _records_return(ctx: ProofContext) -> Verdict:
     start = ctx.episode.start_rank
     cited = [ctx.cite(ctx.episode.trigger_change_id, "Service recreated")]
     back = []
+    publish = _publishes_not_ready(ctx, start)
     for ordinal in sorted(ctx.slots):
-        pod = ctx.alive(ordinal, start)
+        pod, told = _to_serve(ctx, ordinal, start, publish)
         if pod is None or not pod.ips:
             continue
-        publish = _publishes_not_ready(ctx, start)
         if pod.first("ready") is None and not publish:
             continue  # never Ready: no record by design
         record = dns_record(ctx, pod, pod.ips[-1], start, ready=not publish)
@@ -283,7 +330,7 @@ def _records_return(ctx: ProofContext) -> Verdict:
             reason = f"no EndpointSlice of the recreated Service served {pod.name} → {pod.ips[-1]}"
             return ctx.verdict(PROOF, "fail", reason, cited)
         cited.append(ctx.cite(record.change_id, f"{record.fqdn} → {pod.ips[-1]}"))
-        back.append(pod.name)
+        back.append(pod.name + told)
     if not back:
         return ctx.verdict(PROOF, "not-applicable", "no pod was running when the Service returned")
     before = _served_none(ctx)
@@ -291,6 +338,22 @@ def _records_return(ctx: ProofContext) -> Verdict:
         reason = f"DNS records served for {', '.join(back)}, none before: {before}"
         return ctx.verdict(PROOF, "pass", reason, cited)
     return ctx.verdict(PROOF, "pass", f"DNS records back for {', '.join(back)}", cited)
+
+
+def _to_serve(
+    ctx: ProofContext, ordinal: int, start: int, publish: bool
+) -> tuple[PodIncarnation | None, str]:
+    """The incarnation at `ordinal` the Service recreated at `start` is to serve, and a note:
+    the one alive then, unless it was already Terminating and the Service does not publish
+    not-ready pods (a terminating endpoint is never ready: podToEndpoint in
+    k8s.io/endpointslice), then the one created after it, if any."""
+    pod = ctx.alive(ordinal, start)
+    if pod is None or publish or pod.terminating is None or pod.terminating.rank > start:
+        return pod, ""
+    after = next((p for p in ctx.slots[ordinal] if p.created.rank > start), None)
+    if after is None:
+        return None, ""
+    return after, f" (the one created after the Service: the {pod.name} before was Terminating)"
 
 
 def _served_none(ctx: ProofContext) -> str:

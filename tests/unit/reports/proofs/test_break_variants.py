@@ -799,3 +799,37 @@ def test_a_recreation_waiting_for_its_predecessor_says_what_kept_it(tmp_path: Pa
     assert recreated.progress.text.endswith(
         "web-1 stood Terminating 10.0 s, kept by the finalizer example.com/hold"
     )
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_service_made_headless_mid_rollout_serves_each_pods_live_incarnation(
+    tmp_path: Path, policy: str
+) -> None:
+    # b100: web-hl, a ClusterIP Service, deleted and created headless by a client while the
+    # rollout's web-2 was Terminating: that web-2 gets no record by design (a terminating
+    # endpoint is not ready); the web-2 created after it does. No FAIL.
+    session = f"b100-service-made-headless-mid-rollout-{policy}"
+    result = verify(load_recording(real_store(tmp_path, "cases14"), session))
+    assert not result.failed
+    back = verdict_of(result, "stable-network-identity", "service-recreated")
+    assert back.outcome == "pass", back.reason
+    assert "web-2 (the one created after the Service: the web-2 before was Terminating)" in (
+        back.reason
+    )
+    # web-3, recreated while web-hl was not headless, got its record once it was headless.
+    rollout = verdict_of(result, "stable-network-identity", "rolling-update")
+    assert rollout.outcome == "pass", rollout.reason
+    assert "published once the Service web-hl was created headless (#" in rollout.reason
+    assert "no per-pod DNS record can exist" not in rollout.reason
+
+
+def test_a_service_made_headless_that_never_serves_the_new_pod_fails(tmp_path: Path) -> None:
+    # b100 edited: no EndpointSlice change after the new web-2 was created (#86), so the
+    # headless web-hl never served it: a Ready pod without its record.
+    session = "b100-service-made-headless-mid-rollout-orderedready"
+    path = real_store(tmp_path, "cases14")
+    rewrite(path, "DELETE FROM change WHERE kind = 'EndpointSlice' AND id > 86")
+    back = verdict_of(verify(load_recording(path, session)), "stable-network-identity",
+                      "service-recreated")  # fmt: skip
+    assert back.outcome == "fail"
+    assert back.reason == "no EndpointSlice of the recreated Service served web-2 → 10.244.0.3"
