@@ -109,6 +109,9 @@ def dns_record(
 def no_record_cause(ctx: ProofContext, pod: PodIncarnation, rank: int) -> tuple[str, str] | None:
     """(cause word, why) when no per-pod DNS record can exist for `pod` at `rank`, else None."""
     name = ctx.episode.spec.service_name
+    if not name:
+        why = "spec.serviceName is empty, so the controller gives the pods no subdomain"
+        return causes.NO_SERVICE_NAME, f"{why} ({causes.NO_SERVICE_NAME})"
     sts = ctx.episode.statefulset
     same = [s for s in ctx.life.services if s.namespace == sts.namespace and s.name == name]
     if not same:
@@ -140,8 +143,14 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
     cited = [ctx.cite_step(new, new.created, f"{new.name} created (uid {new.uid})")]
     if new.hostname != new.name:
         return "fail", f"{new.name} has hostname {new.hostname!r}, not its name", cited
-    if new.subdomain != service:
+    if (new.subdomain or "") != (service or ""):  # an empty string is omitted from the object
         return "fail", f"{new.name} lost its subdomain: {new.subdomain!r}, not {service!r}", cited
+    if not service:
+        why = (
+            "spec.serviceName is empty, so the controller gives its pods no subdomain and no "
+            f"per-pod DNS record can exist ({causes.NO_SERVICE_NAME})"
+        )
+        return "not-applicable", f"{new.name} kept its name and hostname; {why}", cited
     kept = f"{new.name} kept its name, hostname and subdomain {service}"
     old_ip = old.ips[-1] if old.ips else "unknown"
     old_step = old.first("ip")

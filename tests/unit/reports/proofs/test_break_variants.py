@@ -8,7 +8,7 @@ import pytest
 
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import move, real_store, rewrite
+from tests.fixtures.real import lifecycles, move, pod, real_store, rewrite
 from tests.fixtures.verdicts import verdict_of
 
 
@@ -833,3 +833,33 @@ def test_a_service_made_headless_that_never_serves_the_new_pod_fails(tmp_path: P
                       "service-recreated")  # fmt: skip
     assert back.outcome == "fail"
     assert back.reason == "no EndpointSlice of the recreated Service served web-2 → 10.244.0.3"
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_set_without_service_name_loses_no_subdomain(tmp_path: Path, policy: str) -> None:
+    # b110: spec.serviceName empty, so initIdentity sets an empty subdomain (omitted from the
+    # object) on both incarnations of web-1: nothing lost, and no per-pod record can exist.
+    session = f"b110-no-service-name-{policy}"
+    result = verify(load_recording(real_store(tmp_path, "cases14"), session))
+    assert not result.failed
+    verdict = verdict_of(result, "stable-network-identity", "pod-recreated")
+    assert verdict.outcome == "not-applicable", verdict.reason
+    assert verdict.reason == (
+        "web-1 kept its name and hostname; spec.serviceName is empty, so the controller gives "
+        "its pods no subdomain and no per-pod DNS record can exist (no governing Service named)"
+    )
+
+
+def test_a_subdomain_set_where_service_name_is_empty_fails(tmp_path: Path) -> None:
+    # b110 edited: the new web-1 (#2539 on) carries subdomain web-hl although the set names no
+    # Service: not the identity initIdentity gives.
+    session = "b110-no-service-name-orderedready"
+    path = real_store(tmp_path, "cases14")
+    life = lifecycles(path, session)
+    new = pod(life, "web-1", 1)
+    rewrite(path, "UPDATE change SET object = json_set(object, '$.spec.subdomain', 'web-hl') "
+                  f"WHERE uid = '{new.uid}'")  # fmt: skip
+    verdict = verdict_of(verify(load_recording(path, session)), "stable-network-identity",
+                         "pod-recreated")  # fmt: skip
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "web-1 lost its subdomain: 'web-hl', not ''"
