@@ -312,13 +312,18 @@ def _disruptor(pod: PodIncarnation, began: Transition) -> Actor | None:
 
 
 def claim_deletion(at: Attribution, claim: PvcIncarnation) -> Actor | None:
-    """Who deleted `claim`: the retention policy's garbage collection, or a client."""
+    """Who deleted `claim`: the retention policy's garbage collection, or a client.
+
+    The garbage collector deletes a claim only through an ownerReference it carried when its
+    deletion began; one the StatefulSet controller added after (fixPodClaim on a claim already
+    being deleted) deleted nothing."""
     began = next((t for t in claim.transitions if t.what in ("terminating", "deleted")), None)
     if began is None:
         return None
-    if claim.owner_kinds:
-        policy = "whenScaled: Delete" if "Pod" in claim.owner_kinds else "whenDeleted: Delete"
-        owner = "Pod" if "Pod" in claim.owner_kinds else "StatefulSet"
+    kinds = {kind for kind, _ in claim.owners_at(began.rank)}
+    if kinds:
+        policy = "whenScaled: Delete" if "Pod" in kinds else "whenDeleted: Delete"
+        owner = "Pod" if "Pod" in kinds else "StatefulSet"
         basis = (
             f"its {owner} ownerReference, set by the StatefulSet controller for "
             f"persistentVolumeClaimRetentionPolicy {policy}"

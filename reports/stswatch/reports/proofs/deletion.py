@@ -156,11 +156,44 @@ def _describe(
     )
     set_gone = ctx.set_gone
     text += _earlier(ctx, earlier, set_gone) if set_gone is not None else ""
-    return text + _claims_removed(ctx, [p for p, _ in (*removed, *earlier)])
+    text += _claims_removed(ctx, [p for p, _ in (*removed, *earlier)])
+    return text + _claims_with_pods(ctx, [p for p, _ in removed])
 
 
 def _gone_rank(pod: PodIncarnation) -> int:
     return pod.deleted.rank if pod.deleted is not None else -1
+
+
+def _claims_with_pods(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """'; the claim data-web-2 deleted by the garbage collector with web-2 (its Pod
+    ownerReference, set by the StatefulSet controller for whenScaled: Delete when a scale-down
+    condemned web-2), although whenDeleted is Retain': a claim owned by a pod the set's deletion
+    removed goes with that pod, whatever whenDeleted says."""
+    told = [
+        (name, pod.name)
+        for pod in pods
+        if pod.deleted is not None
+        for name in retention_deleted(ctx, [pod], _began, "Pod")
+    ]
+    if not told:
+        return ""
+    spec = ctx.episode.spec
+    retain = f", although whenDeleted is {spec.when_deleted}" * (spec.when_deleted == "Retain")
+    if len(told) == 1:
+        ((name, owner),) = told
+        which = f"the claim {name} deleted by the garbage collector with {owner}: it carried"
+    else:
+        names = ", ".join(name for name, _ in told)
+        which = f"the claims {names} deleted by the garbage collector with their pods: each carried"
+    return (
+        f"; {which} the Pod ownerReference the StatefulSet controller sets on a condemned pod's "
+        f"claim for whenScaled: Delete{retain}, its data with it"
+    )
+
+
+def _began(pod: PodIncarnation) -> int | None:
+    began = pod.terminating or pod.deleted
+    return began.rank if began is not None else None
 
 
 def _claims_removed(ctx: ProofContext, pods: list[PodIncarnation]) -> str:

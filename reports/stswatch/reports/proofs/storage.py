@@ -77,12 +77,42 @@ def claims_of_scaled_down(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     Delete), their data with them': the condemned pods' claims the garbage collector deleted
     through their Pod ownerReference (set for whenScaled: Delete), every template's."""
     names = retention_deleted(ctx, pods, _deletion_began, "Pod")
-    if not names:
+    told = ""
+    if names:
+        told = (
+            f"; the claim{'s' * (len(names) > 1)} {', '.join(names)} deleted by the PVC "
+            "retention policy (whenScaled: Delete), their data with them"
+        )
+    return told + _already_deleted(ctx, pods)
+
+
+_ENDING = ("terminating", "deleted")
+
+
+def _already_deleted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """'; data-web-2 was already being deleted by a client (#2060), not by the PVC retention
+    policy' (that last under whenScaled: Delete): a condemned pod's claim whose deletion began
+    before the pod's, with no ownerReference then (an ownerReference fixPodClaim adds to it
+    after deletes nothing)."""
+    told = []
+    for pod in pods:
+        rank = _deletion_began(pod)
+        if rank is None:
+            continue
+        for name in pod.claims:
+            claim = claim_at(ctx, pod, name, rank)
+            if claim is None:
+                continue
+            began = next((t for t in claim.transitions if t.what in _ENDING), None)
+            if began is None or began.rank > rank:
+                continue
+            actor = claim_deletion(ctx.actors, claim)
+            if actor is not None and actor.who == causes.BY_CLIENT:
+                told.append(f"{name} was already being deleted by a client (#{began.change_id})")
+    if not told:
         return ""
-    return (
-        f"; the claim{'s' * (len(names) > 1)} {', '.join(names)} deleted by the PVC retention "
-        "policy (whenScaled: Delete), their data with them"
-    )
+    policy = ", not by the PVC retention policy" * (ctx.episode.spec.when_scaled == "Delete")
+    return f"; {', '.join(told)}{policy}"
 
 
 def _deletion_began(pod: PodIncarnation) -> int | None:

@@ -863,3 +863,47 @@ def test_a_subdomain_set_where_service_name_is_empty_fails(tmp_path: Path) -> No
                          "pod-recreated")  # fmt: skip
     assert verdict.outcome == "fail"
     assert verdict.reason == "web-1 lost its subdomain: 'web-hl', not ''"
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_claim_a_client_deleted_before_the_scale_down_is_not_the_retention_policys(
+    tmp_path: Path, policy: str
+) -> None:
+    # b108: a client deletes data-web-2 (kept by pvc-protection while web-2 runs); the
+    # scale-down 3→2 (whenScaled: Delete) then gives it the Pod ownerReference: too late to be
+    # what deleted it.
+    told = _reasons_in(tmp_path, "cases14", f"b108-claim-deleted-then-scaled-down-{policy}")
+    assert "data-web-2 was already being deleted by a client (#" in told
+    assert ", not by the PVC retention policy" in told
+    assert "deleted by the PVC retention policy (whenScaled: Delete)" not in told
+    assert "the old claim was deleted by a client" in told
+
+
+def test_a_claim_owned_by_its_pod_when_its_deletion_began_is_the_retention_policys(
+    tmp_path: Path,
+) -> None:
+    # b108 edited: the Pod ownerReference of #2062 is already on the claim when its deletion
+    # began (#2060): then the garbage collector deleted it (whenScaled: Delete).
+    session = "b108-claim-deleted-then-scaled-down-orderedready"
+    path = real_store(tmp_path, "cases14")
+    rewrite(path, "UPDATE change SET object = json_set(object, '$.metadata.ownerReferences', "
+                  "json_extract((SELECT object FROM change WHERE id = 2062), "
+                  "'$.metadata.ownerReferences')) WHERE id = 2060")  # fmt: skip
+    told = "\n".join(v.reason for v in verify(load_recording(path, session)).verdicts)
+    assert "the claim data-web-2 deleted by the PVC retention policy (whenScaled: Delete)" in told
+    assert "already being deleted by a client" not in told
+
+
+def test_a_claim_owned_by_a_pod_the_set_deletion_removed_is_told(tmp_path: Path) -> None:
+    # b109: scale-down 4→2 (whenScaled: Delete) held at web-3 by a finalizer; the controller had
+    # given data-web-2 its Pod ownerReference (#2322) but never deleted web-2; the set is then
+    # deleted (whenDeleted: Retain) and the garbage collector removes web-2 and data-web-2.
+    session = "b109-set-deleted-during-when-scaled-down-orderedready"
+    result = verify(load_recording(real_store(tmp_path, "cases14"), session))
+    verdict = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert verdict.outcome == "pass", verdict.reason
+    assert verdict.reason.endswith(
+        "; the claim data-web-2 deleted by the garbage collector with web-2: it carried the Pod "
+        "ownerReference the StatefulSet controller sets on a condemned pod's claim for "
+        "whenScaled: Delete, although whenDeleted is Retain, its data with it"
+    )
