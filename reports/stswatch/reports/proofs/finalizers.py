@@ -108,3 +108,30 @@ def _finalizers_of(obj: object) -> tuple[str, ...]:
     if not isinstance(found, list):
         return ()
     return tuple(f for f in found if isinstance(f, str))
+
+
+def waited_for_predecessors(ctx: ProofContext, evidence: list[Evidence]) -> str:
+    """'; web-2 could be created only once the old web-2 was gone, 6.7 s after the scale-up;
+    web-2 stood Terminating 14.9 s, kept by the finalizer …': a pod the episode created whose
+    predecessor at its ordinal was still there (Terminating) when the episode began. Under either
+    policy the controller creates a pod only once its name is free (the old object gone from the
+    API server), so the wait is the predecessor's, told with what kept it."""
+    start = ctx.episode.start_rank
+    start_ns = ctx.changes[ctx.episode.trigger_change_id].received_wall_ns
+    told = ""
+    for pod in ctx.creations():
+        old = ctx.previous(pod)
+        if old is None or old.deleted is None or old.created.rank >= start:
+            continue
+        if old.deleted.rank < start:
+            continue
+        waited = (old.deleted.received_wall_ns - start_ns) / 1e9
+        if waited < NOTABLE_S:
+            continue
+        evidence.append(ctx.cite_step(old, old.deleted, f"the old {old.name} gone"))
+        told += (
+            f"; {pod.name} could be created only once the old {old.name} was gone, "
+            f"{waited:.1f} s after the episode began"
+        )
+        told += kept_note(ctx, old, evidence)
+    return told

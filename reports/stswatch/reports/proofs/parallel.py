@@ -8,7 +8,7 @@ all Ready, and how many condemned pods were terminating at once.
 
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.proofs.finalizers import kept_note
+from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
 from stswatch.reports.proofs.scale_down import began, condemned
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -53,6 +53,7 @@ def _scale_up(ctx: ProofContext) -> Verdict:
         reason += f"; all Ready {took:.2f}s after the scale-up"
     else:
         reason += f"; {len(readies)} of {len(pods)} became Ready within the recording"
+    reason += waited_for_predecessors(ctx, evidence)
     return ctx.verdict(PROOF, "pass", reason + "; gating not applicable", evidence)
 
 

@@ -10,7 +10,7 @@ episode). The holds themselves are `stswatch.reports.proofs.holds`.
 from stswatch.reports import causes
 from stswatch.reports.history.replay import Decision
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.proofs.finalizers import kept_note
+from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
 from stswatch.reports.proofs.holds import episode_holds, first_line, holds_clause, start_ns
 from stswatch.reports.proofs.orphans import orphaned
 from stswatch.reports.proofs.verdict import Hold, Progress
@@ -73,6 +73,8 @@ def _progress(ctx: ProofContext) -> Progress:
             # No hold told the wait for the old pod to go (under Parallel nothing else waits on
             # it): its name is free, and the new pod created, only once it is gone.
             text += kept_note(ctx, recreation.old, [])
+        elif episode.kind == "scale-up" and not holds:
+            text += waited_for_predecessors(ctx, [])
         return Progress("completed", text + holds_clause(holds), holds, text)
     last = ctx.replay.at(end - 1)
     if end < len(ctx.life.ordering.rank):

@@ -907,3 +907,27 @@ def test_a_claim_owned_by_a_pod_the_set_deletion_removed_is_told(tmp_path: Path)
         "ownerReference the StatefulSet controller sets on a condemned pod's claim for "
         "whenScaled: Delete, although whenDeleted is Retain, its data with it"
     )
+
+
+@pytest.mark.parametrize(
+    ("session", "told"),
+    [("b103-terminating-ready-middle-down-up-parallel",
+      "web-2 could be created only once the old web-2 was gone, 6.7 s after the episode began; "
+      "web-2 stood Terminating 14.9 s, kept by the finalizer example.com/hold until a client "
+      "removed it"),
+     ("b105-partition-zero-held-terminating-parallel",
+      "web-0 could be created only once the old web-0 was gone, 5.7 s after the episode began")],
+)  # fmt: skip
+def test_a_parallel_scale_up_tells_the_wait_for_a_terminating_predecessor(
+    tmp_path: Path, session: str, told: str
+) -> None:
+    # Parallel scale-up while a condemned pod of the earlier scale-down is still kept by a
+    # finalizer: its replacement can be created only once the name is free.
+    result = verify(load_recording(real_store(tmp_path, "cases14"), session))
+    first, *_, last = [e for e in result.episodes if e.kind == "scale-up"]
+    assert last.progress is not None
+    assert told in last.progress.text
+    assert told in next(v.reason for v in last.verdicts if v.proof == "parallel-described")
+    # the first scale-up waited on nothing
+    assert first.progress is not None
+    assert "could be created only once" not in first.progress.text
