@@ -326,6 +326,15 @@ def _records_return(ctx: ProofContext) -> Verdict:
         return ctx.verdict(PROOF, "inconclusive", "EndpointSlices were not recorded")
     start = ctx.episode.start_rank
     cited = [ctx.cite(ctx.episode.trigger_change_id, "Service recreated")]
+    recreated = ctx.episode.service
+    if recreated is not None and not recreated.headless:
+        # Its slices may list the pods' hostnames, but cluster DNS serves no per-pod name for it.
+        reason = (
+            f"the recreated Service {recreated.name} is not headless (clusterIP "
+            f"{recreated.cluster_ip}): it serves one virtual IP, no per-pod DNS records "
+            f"({causes.SERVICE_NOT_HEADLESS})"
+        )
+        return ctx.verdict(PROOF, "not-applicable", reason, cited)
     back = []
     publish = _publishes_not_ready(ctx, start)
     for ordinal in sorted(ctx.slots):

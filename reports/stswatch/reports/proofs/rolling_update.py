@@ -73,6 +73,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
                 "Failed or Succeeded one, processReplica, or a condemned one)"
             )
             return ctx.verdict(PROOF, "fail", reason, _cited(ctx, r))
+        wrong = _wrong_revision(ctx, ctx.created_in_window())
+        if wrong is not None:  # the pods it creates again are judged as under RollingUpdate
+            return wrong
         reason = "OnDelete: the controller replaces no pod for the update; pods take the update "
         reason += "revision only when deleted" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))

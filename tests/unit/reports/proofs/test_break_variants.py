@@ -931,3 +931,42 @@ def test_a_parallel_scale_up_tells_the_wait_for_a_terminating_predecessor(
     # the first scale-up waited on nothing
     assert first.progress is not None
     assert "could be created only once" not in first.progress.text
+
+
+@pytest.mark.parametrize(("earlier_s", "fails"), [(10, True), (0, False)])
+def test_a_pod_created_while_its_claim_is_deleted_under_ondelete(
+    tmp_path: Path, earlier_s: int, fails: bool
+) -> None:
+    # b114 edited: the new web-1's ADDED (#3375) swapped with #3367 (rv 6480), so web-1 is
+    # created before the old data-web-1 is gone (#3368, rv 6481), in an OnDelete episode. With
+    # the claim's deletion begun (#3359) 10 s earlier, no stale informer cache explains it:
+    # CreateStatefulPod refuses while a claim is being deleted. Begun 2.6 s earlier, as
+    # recorded, the controller's cache may not have seen it yet: no fault.
+    session = "b114-ondelete-claim-and-pod-deleted-orderedready"
+    path = real_store(tmp_path, "cases14")
+    move(path, 3367, 6487)
+    move(path, 3375, 6480)
+    rewrite(path, "UPDATE change SET received_wall_ns = received_wall_ns - ? WHERE id = 3359",
+            earlier_s * 1_000_000_000)  # fmt: skip
+    verdict = verdict_of(verify(load_recording(path, session)), "rolling-update",
+                         "ondelete-update")  # fmt: skip
+    if fails:
+        assert verdict.outcome == "fail", verdict.reason
+        assert verdict.reason.startswith(
+            "web-1 was created while its claim data-web-1 was being deleted (since #3359), "
+            "before a new data-web-1 existed"
+        )
+    else:
+        assert verdict.outcome == "not-applicable", verdict.reason
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_service_recreated_not_headless_serves_no_record(tmp_path: Path, policy: str) -> None:
+    # b118: web-hl, headless, deleted and created as a ClusterIP Service mid-rollout: its
+    # slices list the pods' hostnames, but cluster DNS serves no per-pod name for it.
+    session = f"b118-service-made-clusterip-mid-rollout-{policy}"
+    result = verify(load_recording(real_store(tmp_path, "cases14"), session))
+    assert not result.failed
+    verdict = verdict_of(result, "stable-network-identity", "service-recreated")
+    assert verdict.outcome == "not-applicable", verdict.reason
+    assert verdict.reason.startswith("the recreated Service web-hl is not headless (clusterIP ")
