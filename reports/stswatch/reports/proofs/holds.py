@@ -48,11 +48,29 @@ def episode_holds(ctx: ProofContext, window_end_ns: int) -> tuple[Hold, ...]:
     recreation episode tells the new pod's own wait; the episode it cut tells the whole hold."""
     episode = ctx.episode
     stretches = ctx.replay.overlapping(episode.start_rank, episode.end_rank + 1)
+    joined = _joined(ctx, stretches, across=episode.recreation is None)
+    if episode.recreation is not None:
+        old = episode.recreation.old
+        joined = [(_until_gone(ctx, s, old), meanwhile, before) for s, meanwhile, before in joined]
     return tuple(
         h
-        for s, meanwhile, before in _joined(ctx, stretches, across=episode.recreation is None)
+        for s, meanwhile, before in joined
         if (h := _hold(ctx, s, window_end_ns, meanwhile, before)) is not None
     )
+
+
+def _until_gone(ctx: ProofContext, held: Stretch, old: PodIncarnation) -> Stretch:
+    """A wait on a recreation's old pod while it was Terminating lasts until that pod is gone,
+    whatever else changed meanwhile: no pod of its name can be created before (the walk may stop
+    waiting on it earlier, when a spec change takes it out of the update, as raising the
+    partition does, but its recreation still waits)."""
+    end = held.end
+    if held.pod.uid != old.uid or held.cause != causes.TERMINATING or end is None:
+        return held
+    gone = old.deleted
+    if gone is None or end.rank >= gone.rank or ctx.changes[end.change_id].uid == old.uid:
+        return held
+    return replace(held, end=gone, spent_causes=(), spent_ns=())
 
 
 def _joined(

@@ -970,3 +970,24 @@ def test_a_service_recreated_not_headless_serves_no_record(tmp_path: Path, polic
     verdict = verdict_of(result, "stable-network-identity", "service-recreated")
     assert verdict.outcome == "not-applicable", verdict.reason
     assert verdict.reason.startswith("the recreated Service web-hl is not headless (clusterIP ")
+
+
+@pytest.mark.parametrize(
+    ("policy", "told"),
+    [("parallel", "for 12.5 s, until the finalizer example.com/hold removed by a client and "
+                  "web-1 gone"),
+     ("orderedready", "for 13.1 s, until the finalizer example.com/hold removed by a client and "
+                      "web-1 gone")],
+)  # fmt: skip
+def test_a_wait_for_a_terminating_pod_outlasts_a_partition_change(
+    tmp_path: Path, policy: str, told: str
+) -> None:
+    # b96: the rollout deletes web-1, kept Terminating by a finalizer; a client raises the
+    # partition to 4 (web-1 is no longer the update's) 8 s later, and removes the finalizer 4 s
+    # after that. The recreation waited for the old web-1 until it was gone, under either policy.
+    session = f"b96-partition-raised-victim-terminating-{policy}"
+    result = verify(load_recording(real_store(tmp_path, "cases14"), session))
+    recreated = next(e for e in result.episodes if e.kind == "pod-recreated")
+    assert recreated.progress is not None
+    assert told in recreated.progress.text
+    assert "until StatefulSet web changed" not in recreated.progress.text
