@@ -193,10 +193,15 @@ def _spec_episodes(
     if under_way is not None:
         starts.append((first, "rolling-update", first.replicas, first.replicas))
     if sts.first_observed != "list" and adopted:
+        # The pods it adopted against its range [ordinals.start, start + replicas): those
+        # missing are created (a scale-up), those outside it condemned (a scale-down); a start
+        # ordinal other than the earlier set's gives both, as moving a live set's start does.
         have = len(adopted)
-        if first.replicas != have:
-            kind = "scale-up" if first.replicas > have else "scale-down"
-            starts.append((first, kind, have, first.replicas))
+        ordinals = {p.ordinal for p in adopted if p.ordinal is not None}
+        if any(o not in ordinals for o in range(first.start_ordinal, first.end_ordinal)):
+            starts.append((first, "scale-up", have, first.replicas))
+        if any(not first.in_range(o) for o in ordinals):
+            starts.append((first, "scale-down", have, first.replicas))
         update = next((v.update_revision for v in sts.statuses if v.update_revision), None)
         if update is not None and any(p.revision not in (None, update) for p in adopted):
             kind = "ondelete-update" if first.update_strategy == "OnDelete" else "rolling-update"
@@ -319,6 +324,12 @@ def _adopting_summary(
         return (
             f"{sts.name}: {how} of the pods it adopted (their revision is another template's, "
             f"partition {spec.partition})"
+        )
+    if before == after:  # as many pods as replicas, at other ordinals than its range
+        side = "new ordinals" if kind == "scale-up" else "condemned ordinals"
+        return (
+            f"{sts.name}: {kind} of {side} around the {before} pods it adopted (ordinals.start "
+            f"{spec.start_ordinal}, replicas {after}, {spec.pod_management_policy})"
         )
     return (
         f"{sts.name}: {kind} {before}→{after} of the pods it adopted ({spec.pod_management_policy})"

@@ -991,3 +991,36 @@ def test_a_wait_for_a_terminating_pod_outlasts_a_partition_change(
     assert recreated.progress is not None
     assert told in recreated.progress.text
     assert "until StatefulSet web changed" not in recreated.progress.text
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_set_recreated_over_orphans_with_another_start_tells_its_scale(
+    tmp_path: Path, policy: str
+) -> None:
+    # b99: created again with ordinals.start 1 over the orphans web-0..web-2, the set creates
+    # web-3 and deletes web-0 (below its start): a scale-up and a scale-down of its own.
+    session = f"b99-orphan-recreate-with-start-ordinal-{policy}"
+    result = verify(load_recording(real_store(tmp_path, "cases14"), session))
+    assert not result.failed
+    kinds = [e.kind for e in result.episodes]
+    assert kinds[-2:] == ["scale-up", "scale-down"], kinds
+    up = result.episodes[-2]
+    assert "scale-up of new ordinals around the 3 pods it adopted (ordinals.start 1" in up.summary
+    if policy == "orderedready":
+        verdict = verdict_of(result, "reverse-order-scale-down", "scale-down")
+        assert verdict.outcome == "pass", verdict.reason
+        assert verdict.reason.endswith("each after the previous was gone: web-0")
+        created = next(v for v in up.verdicts if v.proof == "ordinal-creation")
+        assert created.reason.startswith("created in ascending ordinal order: web-3;")
+
+
+def test_a_condemned_orphan_deleted_before_the_new_pod_is_ready_fails(tmp_path: Path) -> None:
+    # b99 edited: web-0's deletion (#4814) moved to just after web-3 was Running (#4808, rv
+    # 9155), before web-3 was Ready (#4811): processCondemned waits for every in-range pod.
+    session = "b99-orphan-recreate-with-start-ordinal-orderedready"
+    path = real_store(tmp_path, "cases14")
+    move(path, 4814, 9156)
+    verdict = verdict_of(verify(load_recording(path, session)), "reverse-order-scale-down",
+                         "scale-down")  # fmt: skip
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "web-0 deletion began while in-range web-3 was not Ready"
