@@ -442,6 +442,21 @@ class ProofContext:
         found: list[PodIncarnation] = self.memo["creations"]  # type: ignore[assignment]
         return list(found)
 
+    def scale_creations(self) -> list[PodIncarnation]:
+        """`creations` less the pods created again after the controller deleted them for an
+        update (`controller_reason` "update"): a template change in the scale's own patch runs
+        its update step in the same window, and those recreations are the rollout's."""
+        found = []
+        for pod in self.creations():
+            old = self.previous(pod)
+            if old is not None and old.deleted is not None and pod.created.rank > old.deleted.rank:
+                actor = self.deleted_by(old)
+                by_controller = actor is not None and actor.who == causes.BY_CONTROLLER
+                if by_controller and self.controller_reason(old) == "update":
+                    continue
+            found.append(pod)
+        return found
+
     def previous(self, pod: PodIncarnation) -> PodIncarnation | None:
         """The incarnation before `pod` at its ordinal."""
         incs = self.slots.get(pod.ordinal, ()) if pod.ordinal is not None else ()

@@ -113,16 +113,17 @@ def _finalizers_of(obj: object) -> tuple[str, ...]:
 def waited_for_predecessors(ctx: ProofContext, evidence: list[Evidence]) -> str:
     """'; web-2 could be created only once the old web-2 was gone, 6.7 s after the scale-up;
     web-2 stood Terminating 14.9 s, kept by the finalizer …': a pod the episode created whose
-    predecessor at its ordinal was still there (Terminating) when the episode began. Under either
+    predecessor at its ordinal was already Terminating when the episode began. Under either
     policy the controller creates a pod only once its name is free (the old object gone from the
     API server), so the wait is the predecessor's, told with what kept it."""
     start = ctx.episode.start_rank
     start_ns = ctx.changes[ctx.episode.trigger_change_id].received_wall_ns
     told = ""
-    for pod in ctx.creations():
+    for pod in ctx.scale_creations():
         old = ctx.previous(pod)
-        if old is None or old.deleted is None or old.created.rank >= start:
-            continue
+        began = (old.terminating or old.deleted) if old is not None else None
+        if old is None or old.deleted is None or began is None or began.rank >= start:
+            continue  # none, or one the episode itself deleted (an update's, a client's)
         if old.deleted.rank < start:
             continue
         waited = (old.deleted.received_wall_ns - start_ns) / 1e9

@@ -26,7 +26,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return _recreated(ctx, episode.recreation.new)
     if episode.kind != "scale-up":
         return None
-    pods = ctx.creations()  # a condemned pod the scale-up took back is created here too
+    # A condemned pod the scale-up took back is created here too; an update's recreation is not.
+    pods = ctx.scale_creations()
     judged = [c for p in pods if (c := revision.created_at(episode.statefulset, p)) is not None]
     unlike = identity.first_refused(ctx, PROOF, pods)
     if unlike is not None:

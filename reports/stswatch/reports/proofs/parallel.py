@@ -34,7 +34,8 @@ def _seconds(ctx: ProofContext, wall_ns: int) -> float:
 
 
 def _scale_up(ctx: ProofContext) -> Verdict:
-    pods = ctx.creations()  # a condemned pod the scale-up took back is created here too
+    # A condemned pod the scale-up took back is created here too; an update's recreation is not.
+    pods = ctx.scale_creations()
     if not pods:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
     readies = [(p, r) for p in pods if (r := p.first("ready")) is not None]

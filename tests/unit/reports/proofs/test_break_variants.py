@@ -1024,3 +1024,24 @@ def test_a_condemned_orphan_deleted_before_the_new_pod_is_ready_fails(tmp_path: 
                          "scale-down")  # fmt: skip
     assert verdict.outcome == "fail"
     assert verdict.reason == "web-0 deletion began while in-range web-3 was not Ready"
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_scale_up_in_the_update_patch_judges_only_its_new_ordinals(
+    tmp_path: Path, policy: str
+) -> None:
+    # b122: one patch sets a new template and replicas 3→5: the controller creates web-3, web-4
+    # (phase 1), then replaces web-2, web-1, web-0 for the update: those are the rollout's.
+    session = f"b122-update-and-scale-up-one-patch-{policy}"
+    result = verify(load_recording(real_store(tmp_path, "cases14"), session))
+    assert not result.failed
+    up = [e for e in result.episodes if e.kind == "scale-up"][-1]
+    verdicts = {v.proof: v for v in up.verdicts}
+    if policy == "orderedready":
+        assert verdicts["ordinal-creation"].reason.startswith(
+            "created in ascending ordinal order: web-3, web-4;"
+        )
+    else:
+        assert verdicts["parallel-described"].reason.startswith(
+            "burst width 2 (2 of 2 created before any was Ready); all Ready 1.21s"
+        )
