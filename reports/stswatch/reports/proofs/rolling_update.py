@@ -22,6 +22,7 @@ from itertools import pairwise
 from stswatch.reports import causes
 from stswatch.reports.history.attribution import SPAM_FILTER, Actor
 from stswatch.reports.history.episodes import UPDATE_KINDS
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_ordinal, parse_time
 from stswatch.reports.history.pod_rules import FAILED, SUCCEEDED, max_unavailable
@@ -93,6 +94,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         for earlier, later in pairwise(replaced)
     ]
     problems.append(_left_behind(ctx, replaced, revision, created) if one_at_a_time else None)
+    problems.append(_before_condemned_gone(ctx, replaced))
     if reading is not None:
         problems.append(unavailable_budget.over_budget(ctx, reading))
     for problem in problems:
@@ -307,6 +309,41 @@ def _problem(
         cited.insert(0, ctx.cite_step(new, state.step, f"new {new.name} {state.step.what}"))
     reason = f"{later.old.name} was deleted while the replacement {name} was {what}"
     return reason, cited
+
+
+def _before_condemned_gone(
+    ctx: ProofContext, replaced: list[Replacement]
+) -> tuple[str, list[Evidence]] | None:
+    """Under OrderedReady an update deletion while a condemned pod of the set is still there:
+    processCondemned runs before the update step and, monotonic, returns while it deletes or
+    waits for a condemned pod ("waiting for Pod to Terminate prior to scale down"), so the update
+    step is reached only once every condemned pod is gone. A spec within the informer cache's lag
+    before the deletion that kept the pod in range excuses it (a sync may have read that one)."""
+    if ctx.episode.spec.pod_management_policy != "OrderedReady":
+        return None
+    sts = ctx.episode.statefulset
+    for r in replaced:
+        if _deleted_by(ctx, r.old) != causes.BY_CONTROLLER:
+            continue
+        rank = r.deletion.rank
+        since = r.deletion.received_wall_ns - CACHE_LAG_NS
+        specs = [sts.spec_at(rank)] + [
+            v for v in sts.specs if since <= v.received_wall_ns <= r.deletion.received_wall_ns
+        ]
+        for pod in ctx.index.alive_at(rank):
+            if pod.ordinal is None or any(spec.in_range(pod.ordinal) for spec in specs):
+                continue
+            gone = pod.deleted
+            cited = [ctx.cite_step(r.old, r.deletion, f"{r.old.name} deletion began")]
+            if gone is not None:
+                cited.append(ctx.cite_step(pod, gone, f"condemned {pod.name} gone"))
+            reason = (
+                f"{r.old.name} was deleted for the update while the condemned {pod.name} was "
+                "still there: under OrderedReady processCondemned waits for every condemned pod "
+                "to go before updateStatefulSet reaches the update step"
+            )
+            return reason, cited
+    return None
 
 
 def _wrong_revision(ctx: ProofContext, created: list[PodIncarnation]) -> Verdict | None:

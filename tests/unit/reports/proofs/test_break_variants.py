@@ -1045,3 +1045,19 @@ def test_a_scale_up_in_the_update_patch_judges_only_its_new_ordinals(
         assert verdicts["parallel-described"].reason.startswith(
             "burst width 2 (2 of 2 created before any was Ready); all Ready 1.21s"
         )
+
+
+def test_an_update_deletion_before_the_condemned_pod_is_gone_fails(tmp_path: Path) -> None:
+    # b121 edited: template change and 5→3 in one patch; web-2's deletion for the update (#6060)
+    # moved to just after the condemned web-3's began (#6052, rv 758), before it was gone
+    # (#6058): under OrderedReady processCondemned returns first while web-3 terminates.
+    session = "b121-update-and-scale-down-one-patch-orderedready"
+    path = real_store(tmp_path, "cases14")
+    assert not verify(load_recording(path, session)).failed
+    move(path, 6060, 759)
+    verdict = verdict_of(verify(load_recording(path, session)), "rolling-update",
+                         "rolling-update")  # fmt: skip
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "web-2 was deleted for the update while the condemned web-3 was still there"
+    )
