@@ -154,11 +154,13 @@ class Attribution:
         return found[first : bisect_left(found, (until_ns + 1, -1))]
 
     def mark_near(self, at_ns: int, name: str) -> str | None:
-        """The label of a scenario mark naming `name` around `at_ns`, a deletion step first."""
+        """The label of a scenario mark naming `name` around `at_ns`, a deletion step first. The
+        name must stand as a whole word: `web-1` is not named by "delete … data-web-1"."""
+        named = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
         near = [
             label
             for wall, label in reversed(self.marks)
-            if at_ns - _MARK_BEFORE_NS <= wall <= at_ns + _BEFORE_NS and name in label
+            if at_ns - _MARK_BEFORE_NS <= wall <= at_ns + _BEFORE_NS and named.search(label)
         ]
         deleting = [label for label in near if "delete" in label.lower()]
         acting = [label for label in near if not label.lower().startswith("wait")]
