@@ -7,6 +7,8 @@ decision in the window left it (held at a pod, still progressing, or superseded 
 episode). The holds themselves are `stswatch.reports.proofs.holds`.
 """
 
+import re
+
 from stswatch.reports import causes
 from stswatch.reports.history.replay import Decision
 from stswatch.reports.proofs.context import ProofContext
@@ -41,7 +43,6 @@ def _progress(ctx: ProofContext) -> Progress:
     recreation = episode.recreation
     if recreation is not None and (ready := recreation.new.first("ready")) is not None:
         settled = ready.received_wall_ns  # the episode's window ends there by construction
-    failed = _failures(ctx, window_end_ns)
     outlasts = ""
     if settled is None and episode.outlasts is not None:
         # Its last new pod turned Ready at the window's last rank (`find_episodes`).
@@ -68,7 +69,8 @@ def _progress(ctx: ProofContext) -> Progress:
         text = f"completed within the episode in {took:.1f} s" + outlasts + condemned
         if episode.under_way:
             text = f"completed {took:.1f} s after the recording began (it began earlier, unseen)"
-        text += _early(ctx, settled) + failed
+        # The calls that failed until it completed: a later one is another episode's.
+        text += _early(ctx, settled) + _failures(ctx, min(settled, window_end_ns))
         if recreation is not None and not holds:
             # No hold told the wait for the old pod to go (under Parallel nothing else waits on
             # it): its name is free, and the new pod created, only once it is gone.
@@ -84,6 +86,7 @@ def _progress(ctx: ProofContext) -> Progress:
         halted = halted or (last is not None and last.cause == causes.CLAIM_STALE)
         state, ended = ("halted" if halted else "progressing"), "the recording ended"
     stands = _stands(ctx, last, holds)
+    failed = _failures(ctx, window_end_ns)
     if failed and last is not None and last.state == "act":
         # The replay's next step is what the rules allow; the controller's own Events say it
         # could not take it (a refused pod update, a quota, an admission webhook).
@@ -136,11 +139,20 @@ def _early(ctx: ProofContext, settled_ns: int) -> str:
     return ""
 
 
+# The pod a failed call names ('create Pod web-1 in StatefulSet web failed …': the Event
+# messages of StatefulPodControl, pkg/controller/statefulset/stateful_pod_control.go).
+_ON_POD = re.compile(r"\bPod (\S+) in StatefulSet\b")
+
+
 def _failures(ctx: ProofContext, window_end_ns: int) -> str:
     """'; the controller's calls failed: FailedUpdate 15 times ("update Pod web-0 …")', from the
     Warning Events the controller recorded on the set in the window (its API calls refused)."""
     sts = ctx.episode.statefulset
     found = ctx.actors.controller_failures(sts.namespace, sts.name, start_ns(ctx), window_end_ns)
+    recreation, deleted = ctx.episode.recreation, ctx.episode.deleted
+    own = recreation.new.name if recreation is not None else deleted.name if deleted else None
+    if own is not None:  # an episode of one pod tells the failed calls on that pod (or on none)
+        found = [f for f in found if (m := _ON_POD.search(f[3])) is None or m.group(1) == own]
     if not found:
         return ""
     by_reason: dict[str, list[str]] = {}

@@ -1061,3 +1061,16 @@ def test_an_update_deletion_before_the_condemned_pod_is_gone_fails(tmp_path: Pat
     assert verdict.reason.startswith(
         "web-2 was deleted for the update while the condemned web-3 was still there"
     )
+
+
+def test_a_failed_call_is_told_in_the_episode_of_the_pod_it_names(tmp_path: Path) -> None:
+    # b130: FailedCreate ×4 'create Pod web-1 … pvc data-web-1 is being deleted' while both
+    # web-2 and web-1 wait to be created again: web-1's episode tells it; web-2's and the
+    # scale-up that had completed long before do not.
+    session = "b130-two-claims-deleted-with-pods-orderedready"
+    result = verify(load_recording(real_store(tmp_path, "cases14"), session))
+    told = {e.summary.split(" ")[0] if e.kind == "pod-recreated" else e.kind: e.progress.text
+            for e in result.episodes if e.progress is not None}  # fmt: skip
+    assert "FailedCreate recorded 4 times" in told["web-1"]
+    assert "calls failed" not in told["web-2"]
+    assert "calls failed" not in told["scale-up"]
