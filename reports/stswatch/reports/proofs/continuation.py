@@ -35,13 +35,14 @@ def went_on(ctx: ProofContext) -> Continuation | None:
         return found  # type: ignore[return-value]
     ctx.memo["went_on"] = None
     total = len(ctx.life.ordering.rank)
-    target = ctx.update_revision()
     if (
         episode.kind != "rolling-update"
         or episode.spec.update_strategy != "RollingUpdate"
         or episode.end_rank >= total
-        or target is None
     ):
+        return None
+    target = ctx.update_revision()
+    if target is None:
         return None
     sts = episode.statefulset
     stop = next(
@@ -83,23 +84,28 @@ def _replaced_after(ctx: ProofContext, target: str, start: int, stop: int) -> li
     replacement for the update made in [start, stop): deleted there, or deleted earlier and
     created again there."""
     found: list[Step] = []
-    for incs in ctx.slots.values():
-        for old, new in zip(incs, (*incs[1:], None), strict=True):
-            began = old.terminating or old.deleted
-            if began is None or old.revision in (None, target) or began.rank >= stop:
-                continue
-            if new is not None and (new.created.rank >= stop or new.revision != target):
-                new = None
-            if began.rank < start and new is None:
-                continue
-            if new is not None and began.rank < start and new.created.rank < start:
-                continue
-            actor = ctx.deleted_by(old)
-            if actor is None or actor.who != causes.BY_CONTROLLER:
-                continue
-            if controller_reason(ctx, old) != "update":
-                continue
-            found.append((old, began, new))
+    for ordinal, incs in ctx.slots.items():
+        # The pods the rollout could still replace: those alive as its episode ended.
+        old = ctx.alive(ordinal, start - 1)
+        if old is None:
+            continue
+        at = ctx.index.position(old)
+        new = incs[at + 1] if at + 1 < len(incs) else None
+        began = old.terminating or old.deleted
+        if began is None or old.revision in (None, target) or began.rank >= stop:
+            continue
+        if new is not None and (new.created.rank >= stop or new.revision != target):
+            new = None
+        if began.rank < start and new is None:
+            continue
+        if new is not None and began.rank < start and new.created.rank < start:
+            continue
+        actor = ctx.deleted_by(old)
+        if actor is None or actor.who != causes.BY_CONTROLLER:
+            continue
+        if controller_reason(ctx, old) != "update":
+            continue
+        found.append((old, began, new))
     return sorted(found, key=lambda s: s[1].rank)
 
 

@@ -126,7 +126,7 @@ def removed_unrecorded(
     shortly before, the garbage collector for its own, else an unrecorded update; never guessed
     further. None when none is still listed, or when the DELETED was made up by a relist (the
     pod went during a gap: its last object is the one before the gap)."""
-    if deleted is None or deleted.what != "deleted":
+    if not kept or deleted is None or deleted.what != "deleted":
         return None
     change = ctx.changes[deleted.change_id]
     if change.observed == "relist":
