@@ -893,3 +893,33 @@ def test_records_the_slice_kept_listing_are_not_said_withdrawn(tmp_path: Path) -
     assert verdict.outcome == "pass"
     assert "published 3.1 s after web-1 was Ready" in verdict.reason
     assert "withdrawn" not in verdict.reason
+
+
+def test_a_hold_on_a_finalizer_says_who_removed_it_when_deleted_still_lists_it(
+    tmp_path: Path,
+) -> None:
+    # b76 OrderedReady (cases14): the scale-up is held at the Failed web-1 a finalizer keeps; its
+    # DELETED (#51) still lists the finalizer (the update that took it off deleted the pod), and
+    # the scenario's step says a client removed it. It read "until web-1 gone".
+    path = real_store(tmp_path, "cases14")
+    result = verify(load_recording(path, "b76-failed-pod-finalizer-holds-scale-up-orderedready"))
+    verdict = verdict_of(result, "ordered-ready-gating", "pod-recreated")
+    assert (
+        "until the finalizer example.com/hold removed by a client (its DELETED event #51 still "
+        "lists it: the update that took off the last finalizer deleted the pod and is not "
+        "recorded; scenario step 'a client removes the finalizer from web-1') and web-1 gone, "
+        "then web-1 created"
+    ) in verdict.reason
+
+
+def test_a_hold_on_a_finalizer_an_unmarked_update_removed_names_no_one(tmp_path: Path) -> None:
+    # The same without the scenario's mark: nothing recorded says who removed the finalizer.
+    path = real_store(tmp_path, "cases14")
+    rewrite(path, "DELETE FROM mark WHERE label LIKE 'a client removes the finalizer%'")
+    result = verify(load_recording(path, "b76-failed-pod-finalizer-holds-scale-up-orderedready"))
+    verdict = verdict_of(result, "ordered-ready-gating", "pod-recreated")
+    assert (
+        "until the finalizer example.com/hold removed by an unrecorded update (its DELETED event "
+        "#51 still lists it: the update that took off the last finalizer deleted the pod and is "
+        "not recorded) and web-1 gone, then web-1 created"
+    ) in verdict.reason
