@@ -130,21 +130,20 @@ def _ended(
     decision = found
     since = ctx.wall_at_rank(last)
     seconds = (ctx.wall_at_rank(stop) - since) / 1e9
-    what = (
-        f"halted at {decision.pod.name} ({decision.what})"
-        if decision.state == "held" and decision.pod is not None
-        else f"{'progressing' if decision.state == 'act' else 'waiting'}: {decision.what}"
-    )
+    if decision.state == "held" and decision.pod is not None:
+        what = f"halted at {decision.pod.name} ({decision.what}) for {seconds:.1f} s"
+    elif decision.state == "act":
+        what = f"still progressing (next step: {decision.what})"
+    else:
+        what = f"waiting: {decision.what}"
     if stop >= total:
-        return f"{what} for {seconds:.1f} s when the recording ended", []
+        return f"{what} when the recording ended", []
     change = ctx.ids_by_rank[stop]
     changed = _new(ctx.episode.statefulset.spec_at(stop), ctx.episode.spec)
     until = "the update changed again" if changed else "the StatefulSet was deleted"
     if ctx.episode.statefulset.spec_at(stop).template_hash != ctx.episode.spec.template_hash:
         until = "the template changed again"
-    return f"{what} for {seconds:.1f} s, until {until} at #{change}", [
-        ctx.cite(change, until.replace("the ", "", 1))
-    ]
+    return f"{what}, until {until} at #{change}", [ctx.cite(change, until.replace("the ", "", 1))]
 
 
 def _new(spec: SpecVersion, rollout: SpecVersion) -> bool:
