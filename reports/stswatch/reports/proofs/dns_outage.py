@@ -61,14 +61,9 @@ def _one_change(
     said: str,
 ) -> tuple[str, list[Evidence]]:
     episode = ctx.episode
-    before, _ = service.selector_at(at - 1)
-    restored = next(
-        ((rank, cid) for rank, cid, later in service.reselected if rank > at and later == before),
-        None,
-    )
-    end_rank = restored[0] if restored is not None else len(ctx.ids_by_rank)
-    if at >= episode.end_rank or end_rank <= episode.start_rank:
+    if at >= episode.end_rank:
         return "", []
+    before, _ = service.selector_at(at - 1)
     withdrawn = []
     for ordinal in sorted(ctx.slots):
         pod = ctx.alive(ordinal, at)
@@ -77,9 +72,23 @@ def _one_change(
         labels = pod.labels_at(at)
         if not _selects(before, labels) or _selects(selector, labels):
             continue
-        found = _withdrawn(ctx, service, pod, at, end_rank)
+        found = _withdrawn(ctx, service, pod, at)
         if found is not None:
             withdrawn.append(found)
+    if not withdrawn:
+        return "", []
+    # The change that selected them again (the same selector back, or another that matches).
+    labels = withdrawn[0].pod.labels_at(at)
+    restored = next(
+        (
+            (rank, cid)
+            for rank, cid, later in service.reselected
+            if rank > at and _selects(later, labels)
+        ),
+        None,
+    )
+    if restored is not None and restored[0] <= episode.start_rank:
+        return "", []
     if not withdrawn:
         return "", []
     shown = ", ".join(f"{k}={v}" for k, v in sorted(selector.items())) or "(empty)"
@@ -127,10 +136,10 @@ def _one_change(
 
 
 def _withdrawn(
-    ctx: ProofContext, service: ServiceIncarnation, pod: PodIncarnation, at: int, end_rank: int
+    ctx: ProofContext, service: ServiceIncarnation, pod: PodIncarnation, at: int
 ) -> _Withdrawn | None:
     """The slice change after `at` that no longer listed `pod`'s record it had listed, and the
-    first after `end_rank` that listed it again; None when it had no record at `at`."""
+    first after it that listed it again; None when it had no record at `at`."""
     records = [
         d
         for d in ctx.life.dns_records(service.namespace, service.name, pod.name)
@@ -148,10 +157,10 @@ def _withdrawn(
         if change.kind == "EndpointSlice" and change.name == last.slice_name:
             if change_id in listed:
                 return None  # still listed after the change: nothing withdrawn
-            removed = change_id
+            removed = (rank, change_id)
             break
     if removed is None:
         return None
-    back = next((d.change_id for d in records if d.rank >= end_rank), None)
+    back = next((d.change_id for d in records if d.rank > removed[0]), None)
     gone = pod.deleted.change_id if pod.deleted is not None and back is None else None
-    return _Withdrawn(pod, removed, back, gone)
+    return _Withdrawn(pod, removed[1], back, gone)

@@ -923,3 +923,21 @@ def test_a_hold_on_a_finalizer_an_unmarked_update_removed_names_no_one(tmp_path:
         "#51 still lists it: the update that took off the last finalizer deleted the pod and is "
         "not recorded) and web-1 gone, then web-1 created"
     ) in verdict.reason
+
+
+def test_records_back_under_another_matching_selector_are_told_back(tmp_path: Path) -> None:
+    # b91 with the selector restored to another one that still matches every pod (#3813 selects
+    # app=web and the pods' revision): the records came back all the same (#3814).
+    path = real_store(tmp_path, "cases13")
+    selector = '{"app": "web", "controller-revision-hash": "web-67c9cbf9b4"}'
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.spec.selector', json(?)) WHERE id = ?",
+        selector,
+        3813,
+    )
+    result = verify(load_recording(path, "b91-service-selector-emptied-orderedready"))
+    verdict = verdict_of(result, "stable-network-identity", "pod-recreated")
+    assert verdict.outcome == "pass"
+    assert verdict.reason.endswith("web-0, web-2 at #3797, back at #3814 (8.1 s)")
+    assert 3813 in {e.change_id for e in verdict.evidence}
