@@ -898,10 +898,10 @@ def test_records_the_slice_kept_listing_are_not_said_withdrawn(tmp_path: Path) -
 def test_a_hold_on_a_finalizer_says_who_removed_it_when_deleted_still_lists_it(
     tmp_path: Path,
 ) -> None:
-    # b76 OrderedReady (cases14): the scale-up is held at the Failed web-1 a finalizer keeps; its
+    # b76 OrderedReady (cases15): the scale-up is held at the Failed web-1 a finalizer keeps; its
     # DELETED (#51) still lists the finalizer (the update that took it off deleted the pod), and
     # the scenario's step says a client removed it. It read "until web-1 gone".
-    path = real_store(tmp_path, "cases14")
+    path = real_store(tmp_path, "cases15")
     result = verify(load_recording(path, "b76-failed-pod-finalizer-holds-scale-up-orderedready"))
     verdict = verdict_of(result, "ordered-ready-gating", "pod-recreated")
     assert (
@@ -914,7 +914,7 @@ def test_a_hold_on_a_finalizer_says_who_removed_it_when_deleted_still_lists_it(
 
 def test_a_hold_on_a_finalizer_an_unmarked_update_removed_names_no_one(tmp_path: Path) -> None:
     # The same without the scenario's mark: nothing recorded says who removed the finalizer.
-    path = real_store(tmp_path, "cases14")
+    path = real_store(tmp_path, "cases15")
     rewrite(path, "DELETE FROM mark WHERE label LIKE 'a client removes the finalizer%'")
     result = verify(load_recording(path, "b76-failed-pod-finalizer-holds-scale-up-orderedready"))
     verdict = verdict_of(result, "ordered-ready-gating", "pod-recreated")
