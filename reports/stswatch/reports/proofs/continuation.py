@@ -68,6 +68,9 @@ def went_on(ctx: ProofContext) -> Continuation | None:
     where = ""
     if (before.start_ordinal, before.replicas) != (after.start_ordinal, after.replicas):
         where = f" in the range {_range(after)}"
+        out = _condemned_behind(ctx, target, after)
+        if out:
+            where += f" ({out} condemned instead of updated)"
     text = (
         f"; after {_cut_by(ctx)} the rollout went on{where}: replaced {', '.join(told)}, then {end}"
     )
@@ -107,6 +110,23 @@ def _replaced_after(ctx: ProofContext, target: str, start: int, stop: int) -> li
             continue
         found.append((old, began, new))
     return sorted(found, key=lambda s: s[1].rank)
+
+
+def _condemned_behind(ctx: ProofContext, target: str, after: SpecVersion) -> str:
+    """'web-3, web-2 were': the pods still behind the update revision when the episode ended
+    whose ordinals the smaller range no longer holds (processCondemned deletes them; the update
+    never reaches them)."""
+    end = ctx.episode.end_rank - 1
+    names = [
+        pod.name
+        for ordinal in sorted(ctx.slots, reverse=True)
+        if not after.start_ordinal <= ordinal < after.start_ordinal + after.replicas
+        and (pod := ctx.alive(ordinal, end)) is not None
+        and pod.revision not in (None, target)
+    ]
+    if not names:
+        return ""
+    return f"{', '.join(names)} {'were' if len(names) > 1 else 'was'}"
 
 
 def _ended(

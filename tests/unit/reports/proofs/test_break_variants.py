@@ -831,9 +831,10 @@ def test_a_rollout_cut_by_a_scale_down_tells_how_it_went_on(tmp_path: Path) -> N
     assert rollout.progress is not None
     assert rollout.progress.state == "superseded"
     told = (
-        "after the scale-down 5→2 (#1714) the rollout went on in the range 0..1: replaced web-1 "
-        "(deleted for the update #1739, created again at web-6666fcd678 #1745), then halted at "
-        "web-1 (web-1 Running, not Ready) for 5.4 s, until the template changed again at #1755"
+        "after the scale-down 5→2 (#1714) the rollout went on in the range 0..1 (web-3, web-2 "
+        "were condemned instead of updated): replaced web-1 (deleted for the update #1739, "
+        "created again at web-6666fcd678 #1745), then halted at web-1 (web-1 Running, not Ready) "
+        "for 5.4 s, until the template changed again at #1755"
     )
     assert rollout.progress.text.endswith(told)
     verdict = verdict_of(result, "rolling-update", "rolling-update")
@@ -849,9 +850,10 @@ def test_a_rollout_cut_by_an_ordinals_shift_tells_its_completion(tmp_path: Path)
                                    "b83-start-shift-mid-rollout-orderedready"))  # fmt: skip
     verdict = verdict_of(result, "rolling-update", "rolling-update")
     assert verdict.reason.endswith(
-        "after ordinals.start 0→1 (#2022) the rollout went on in the range 1..3: replaced web-1 "
-        "(deleted for the update #2017, created again at web-695d6f6c #2027), then completed at "
-        "#2057 (11.4 s after it was cut; every pod in range at web-695d6f6c and Ready)"
+        "after ordinals.start 0→1 (#2022) the rollout went on in the range 1..3 (web-0 was "
+        "condemned instead of updated): replaced web-1 (deleted for the update #2017, created "
+        "again at web-695d6f6c #2027), then completed at #2057 (11.4 s after it was cut; every "
+        "pod in range at web-695d6f6c and Ready)"
     )
 
 
