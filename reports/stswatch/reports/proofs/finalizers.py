@@ -6,6 +6,7 @@ that owns it. A pod whose deletion began stays Terminating until its finalizers 
 (Kubernetes docs, "Finalizers").
 """
 
+import re
 from dataclasses import dataclass
 
 from stswatch.reports import causes
@@ -18,6 +19,12 @@ from stswatch.reports.proofs.verdict import Evidence
 # `foregroundDeletion` in pkg/controller/garbagecollector); any other is removed by the client or
 # controller that owns it, never by the StatefulSet controller, which sets none on a pod.
 _GC_FINALIZERS = frozenset({"orphan", "foregroundDeletion"})
+# How long before a pod's DELETED event a scenario step that removes its finalizer may be marked
+# (the step's mark is written before its API call).
+_MARK_BEFORE_NS = 10 * 10**9
+# A scenario step that says it removes a finalizer ("a client removes the finalizer from web-1");
+# a step that only names one ("web-1 Terminating (finalizer)", a sleep) does not.
+_REMOVES = re.compile(r"\bremov\w*\b.*\bfinalizers?\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -80,7 +87,76 @@ def kept_note(ctx: ProofContext, pod: PodIncarnation, evidence: list[Evidence]) 
     whos = {r.who for r in removals}
     if gone == set(kept) and len(whos) == 1:
         return note + f" until {whos.pop()} removed {'them' if plural else 'it'}"
-    return note + (f" until {removed_clause(gone, removals)}" if gone else "")
+    last = removed_unrecorded(ctx, pod, pod.deleted, kept)
+    if last is not None and not gone:
+        evidence.append(ctx.cite(pod.deleted.change_id, f"{pod.name} DELETED: {last.listed}"))
+        return note + f" until {last.who} removed {'them' if plural else 'it'} ({last.detail})"
+    told = f" until {removed_clause(gone, removals)}" if gone else ""
+    return note + told + (f", {last.told}" if last is not None and gone else "")
+
+
+@dataclass(frozen=True)
+class LastRemoval:
+    """The finalizers a pod's DELETED event still lists: taken off by the update that deleted it,
+    which the recording does not hold (the API server removes a pod in the update that takes
+    off its last finalizer; the watch's DELETED carries the object as it was stored before)."""
+
+    finalizers: tuple[str, ...]
+    who: str  # a client (a scenario step says so), the garbage collector, or an unrecorded update
+    detail: str
+    change_id: int
+
+    @property
+    def listed(self) -> str:
+        plural = "s" * (len(self.finalizers) > 1)
+        return f"still lists the finalizer{plural} {', '.join(self.finalizers)}"
+
+    @property
+    def told(self) -> str:
+        plural = "s" * (len(self.finalizers) > 1)
+        names = ", ".join(self.finalizers)
+        return f"the finalizer{plural} {names} removed by {self.who} ({self.detail})"
+
+
+def removed_unrecorded(
+    ctx: ProofContext, pod: PodIncarnation, deleted: Transition | None, kept: tuple[str, ...]
+) -> LastRemoval | None:
+    """Who took off the finalizers of `kept` that the pod's DELETED event (`deleted`) still
+    lists: the client of a scenario step that says it removes a finalizer of the pod, marked
+    shortly before, the garbage collector for its own, else an unrecorded update; never guessed
+    further. None when none is still listed, or when the DELETED was made up by a relist (the
+    pod went during a gap: its last object is the one before the gap)."""
+    if not kept or deleted is None or deleted.what != "deleted":
+        return None
+    change = ctx.changes[deleted.change_id]
+    if change.observed == "relist":
+        return None
+    still = tuple(f for f in _finalizers_of(change.object) if f in kept)
+    if not still:
+        return None
+    detail = (
+        f"its DELETED event #{change.id} still lists "
+        f"{'them' if len(still) > 1 else 'it'}: the update that took off the last finalizer "
+        "deleted the pod and is not recorded"
+    )
+    if all(f in _GC_FINALIZERS for f in still):
+        return LastRemoval(still, causes.BY_GARBAGE_COLLECTOR, detail, change.id)
+    wall = change.received_wall_ns
+    label = next(
+        (
+            text
+            for at, text in reversed(ctx.actors.marks)
+            if wall - _MARK_BEFORE_NS <= at <= wall
+            and pod.name in text
+            and _REMOVES.search(text) is not None
+        ),
+        None,
+    )
+    if label is None:
+        return LastRemoval(still, "an unrecorded update", detail, change.id)
+    return LastRemoval(
+        still, causes.BY_CLIENT, f"{detail}; scenario step {label.strip()!r}", change.id
+    )
 
 
 def removed_clause(gone: "set[str] | tuple[str, ...]", removals: tuple[Removal, ...]) -> str:

@@ -21,6 +21,7 @@ from stswatch.reports.proofs.finalizers import (
     finalizers_kept,
     finalizers_removed,
     removed_clause,
+    removed_unrecorded,
 )
 from stswatch.reports.proofs.verdict import Evidence, Hold
 
@@ -572,9 +573,10 @@ def _released_by(
     if change.kind == "Pod" and change.uid == pod.uid:
         if step.what == "deleted" and kept is not None:
             gone = set(kept) - set(finalizers_kept(ctx, step))
-            if gone:
-                return f"{removed_clause(gone, removals)} and {pod.name} gone"
-            return f"{pod.name} gone"
+            last = removed_unrecorded(ctx, pod, step, kept)
+            clauses = [removed_clause(gone, removals)] if gone else []
+            clauses += [last.told] if last is not None else []
+            return " and ".join([*clauses, f"{pod.name} gone"])
         if step.what in ("terminating", "deleted"):
             actor = ctx.deleted_by(pod)
             who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""

@@ -13,12 +13,14 @@ incarnation is the endpoint whose `targetRef.uid` is that pod's uid, inside its 
 """
 
 from bisect import bisect_right
+from dataclasses import replace
 
 from stswatch.reports import causes
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.lifecycles import DnsObservation, PodIncarnation, ServiceIncarnation
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import SETTLE_S, ProofContext
+from stswatch.reports.proofs.dns_outage import outage
 from stswatch.reports.proofs.exec_cited import (
     Cited,
     Decided,
@@ -44,13 +46,20 @@ def decide(ctx: ProofContext) -> Verdict | None:
     recreations = ctx.recreations_in_window()
     if not recreations:
         return None
-    return citing_marks(
+    verdict = citing_marks(
         ctx,
         PROOF,
         recreations,
         lambda r: _one(ctx, r),
         lambda r, d: joined(_asked_dns(ctx, r, d), member_identity(ctx.execs, r)),
     )
+    told = {p.uid for r in recreations for p in (r.old, r.new)}
+    text, cited = outage(ctx, told, verdict.reason)
+    if not text:
+        return verdict
+    seen = {e.change_id for e in verdict.evidence}
+    more = tuple(e for e in cited if e.change_id not in seen)
+    return replace(verdict, reason=verdict.reason + text, evidence=verdict.evidence + more)
 
 
 def _asked_dns(ctx: ProofContext, r: Recreation, decided: Decided) -> Cited | None:

@@ -12,6 +12,7 @@ import re
 from stswatch.reports import causes
 from stswatch.reports.history.replay import Decision
 from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
 from stswatch.reports.proofs.holds import episode_holds, first_line, holds_clause, start_ns
 from stswatch.reports.proofs.orphans import orphaned
@@ -92,6 +93,8 @@ def _progress(ctx: ProofContext) -> Progress:
         # could not take it (a refused pod update, a quota, an admission webhook).
         stands = "the controller could not take its next step"
     text = f"did not complete within the episode ({ended}): {stands}{failed}"
+    if state == "superseded" and (after := went_on(ctx)) is not None:
+        text += after.text
     return Progress(state, text + holds_clause(holds, skip_last=True), holds, text)
 
 

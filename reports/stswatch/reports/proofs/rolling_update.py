@@ -30,6 +30,7 @@ from stswatch.reports.history.statefulsets import StatusVersion
 from stswatch.reports.proofs import identity, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import ProofContext, health
+from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.scale_down import began
 from stswatch.reports.proofs.verdict import Evidence, Hold, Progress, Verdict
@@ -102,6 +103,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
     evidence = [e for r in replaced for e in _cited(ctx, r)] + _client_cited(ctx, by_client)
     evidence += [e for h in progress.holds for e in h.evidence]
+    if progress.state == "superseded" and (after := went_on(ctx)) is not None:
+        evidence += after.evidence
     names = ", ".join(r.old.name for r in replaced)
     lowest = min(r.old.ordinal or 0 for r in replaced)
     reached = lowest <= spec.start_ordinal + spec.partition or progress.state == "completed"

@@ -797,7 +797,10 @@ def test_a_recreation_waiting_for_its_predecessor_says_what_kept_it(tmp_path: Pa
     (recreated,) = [e for e in result.episodes if e.kind == "pod-recreated"]
     assert recreated.progress is not None
     assert recreated.progress.text.endswith(
-        "web-1 stood Terminating 10.0 s, kept by the finalizer example.com/hold"
+        "web-1 stood Terminating 10.0 s, kept by the finalizer example.com/hold until a client "
+        "removed it (its DELETED event #160 still lists it: the update that took off the last "
+        "finalizer deleted the pod and is not recorded; scenario step 'a client removes the "
+        "finalizer from web-1')"
     )
 
 
@@ -1074,3 +1077,144 @@ def test_a_failed_call_is_told_in_the_episode_of_the_pod_it_names(tmp_path: Path
     assert "FailedCreate recorded 4 times" in told["web-1"]
     assert "calls failed" not in told["web-2"]
     assert "calls failed" not in told["scale-up"]
+
+
+def test_a_finalizer_removed_by_an_unmarked_update_is_not_credited_to_anyone(
+    tmp_path: Path,
+) -> None:
+    # b76 Parallel without the scenario's mark: the DELETED event still lists the finalizer, the
+    # update that removed it is not recorded, and nothing else says who made it.
+    path = real_store(tmp_path, "cases13")
+    rewrite(path, "DELETE FROM mark WHERE id = ?", 18)
+    result = verify(load_recording(path, "b76-failed-pod-finalizer-holds-scale-up-parallel"))
+    (recreated,) = [e for e in result.episodes if e.kind == "pod-recreated"]
+    assert recreated.progress is not None
+    assert recreated.progress.text.endswith(
+        "kept by the finalizer example.com/hold until an unrecorded update removed it (its "
+        "DELETED event #160 still lists it: the update that took off the last finalizer deleted "
+        "the pod and is not recorded)"
+    )
+    assert "client" not in recreated.progress.text.rsplit("kept by", 1)[1]
+
+
+def test_a_rollout_cut_by_a_scale_down_tells_how_it_went_on(tmp_path: Path) -> None:
+    # b80: the scale-down 5→2 cut the rollout halted at web-4; in the smaller range the same
+    # sync went on and replaced web-1 (never Ready): halted there until the next template.
+    path = real_store(tmp_path, "cases13")
+    result = verify(load_recording(path, "b80-down-during-halt-then-new-template-orderedready"))
+    rollout = next(e for e in result.episodes if e.kind == "rolling-update")
+    assert rollout.progress is not None
+    assert rollout.progress.state == "superseded"
+    told = (
+        "after the scale-down 5→2 (#1714) the rollout went on in the range 0..1 (web-3, web-2 "
+        "were condemned instead of updated): replaced web-1 (deleted for the update #1739, "
+        "created again at web-6666fcd678 #1745), then halted at web-1 (web-1 Running, not Ready) "
+        "for 5.4 s, until the template changed again at #1755"
+    )
+    assert rollout.progress.text.endswith(told)
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    assert verdict.outcome == "pass"
+    assert told in verdict.reason
+    assert {1739, 1745, 1755} <= {e.change_id for e in verdict.evidence}
+
+
+def test_a_rollout_cut_by_an_ordinals_shift_tells_its_completion(tmp_path: Path) -> None:
+    # b83: ordinals.start 0→1 cut the rollout at web-1 (held by a finalizer); web-1 came back at
+    # the update revision and the rollout completed in the range 1..3 (web-0 left the range).
+    result = verify(load_recording(real_store(tmp_path, "cases13"),
+                                   "b83-start-shift-mid-rollout-orderedready"))  # fmt: skip
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    assert verdict.reason.endswith(
+        "after ordinals.start 0→1 (#2022) the rollout went on in the range 1..3 (web-0 was "
+        "condemned instead of updated): replaced web-1 (deleted for the update #2017, created "
+        "again at web-695d6f6c #2027), then completed at #2057 (11.4 s after it was cut; every "
+        "pod in range at web-695d6f6c and Ready)"
+    )
+
+
+def test_a_rollout_cut_by_another_update_is_not_said_to_go_on(tmp_path: Path) -> None:
+    # b55: the partition raised mid-rollout is an update of its own (its own episode replaces
+    # web-3 after it): the first rollout's episode tells no continuation.
+    result = verify(load_recording(real_store(tmp_path, "cases8"),
+                                   "b55-partition-raised-mid-rollout-orderedready"))  # fmt: skip
+    rollout = next(e for e in result.episodes if e.kind == "rolling-update")
+    assert rollout.progress is not None
+    assert rollout.progress.state == "superseded"
+    assert "went on" not in rollout.progress.text
+
+
+def test_records_withdrawn_by_a_service_selector_are_told_beside_the_verdict(
+    tmp_path: Path,
+) -> None:
+    # b91: the selector app=nobody (#3796) withdrew web-0's and web-2's records (#3797) while
+    # they ran on; the selector restored (#3813) brought them back (#3814). Not the controller's.
+    result = verify(load_recording(real_store(tmp_path, "cases13"),
+                                   "b91-service-selector-emptied-orderedready"))  # fmt: skip
+    verdict = verdict_of(result, "stable-network-identity", "pod-recreated")
+    assert verdict.outcome == "pass"
+    assert verdict.reason.endswith(
+        "; meanwhile the DNS records of pods that ran on were withdrawn for the same cause (a "
+        "change of the Service, which the StatefulSet controller never makes): web-0, web-2 at "
+        "#3797, back at #3814 (8.1 s)"
+    )
+    assert {3796, 3797, 3813, 3814} <= {e.change_id for e in verdict.evidence}
+
+
+def test_records_the_slice_kept_listing_are_not_said_withdrawn(tmp_path: Path) -> None:
+    # b91 without the slice change that emptied it: the next slice change still lists web-0 and
+    # web-2, so no record of theirs was seen withdrawn, and none is said to be.
+    path = real_store(tmp_path, "cases13")
+    rewrite(path, "DELETE FROM change WHERE id = ?", 3797)
+    result = verify(load_recording(path, "b91-service-selector-emptied-orderedready"))
+    verdict = verdict_of(result, "stable-network-identity", "pod-recreated")
+    assert verdict.outcome == "pass"
+    assert "published 3.1 s after web-1 was Ready" in verdict.reason
+    assert "withdrawn" not in verdict.reason
+
+
+def test_a_hold_on_a_finalizer_says_who_removed_it_when_deleted_still_lists_it(
+    tmp_path: Path,
+) -> None:
+    # b76 OrderedReady (cases15): the scale-up is held at the Failed web-1 a finalizer keeps; its
+    # DELETED (#51) still lists the finalizer (the update that took it off deleted the pod), and
+    # the scenario's step says a client removed it. It read "until web-1 gone".
+    path = real_store(tmp_path, "cases15")
+    result = verify(load_recording(path, "b76-failed-pod-finalizer-holds-scale-up-orderedready"))
+    verdict = verdict_of(result, "ordered-ready-gating", "pod-recreated")
+    assert (
+        "until the finalizer example.com/hold removed by a client (its DELETED event #51 still "
+        "lists it: the update that took off the last finalizer deleted the pod and is not "
+        "recorded; scenario step 'a client removes the finalizer from web-1') and web-1 gone, "
+        "then web-1 created"
+    ) in verdict.reason
+
+
+def test_a_hold_on_a_finalizer_an_unmarked_update_removed_names_no_one(tmp_path: Path) -> None:
+    # The same without the scenario's mark: nothing recorded says who removed the finalizer.
+    path = real_store(tmp_path, "cases15")
+    rewrite(path, "DELETE FROM mark WHERE label LIKE 'a client removes the finalizer%'")
+    result = verify(load_recording(path, "b76-failed-pod-finalizer-holds-scale-up-orderedready"))
+    verdict = verdict_of(result, "ordered-ready-gating", "pod-recreated")
+    assert (
+        "until the finalizer example.com/hold removed by an unrecorded update (its DELETED event "
+        "#51 still lists it: the update that took off the last finalizer deleted the pod and is "
+        "not recorded) and web-1 gone, then web-1 created"
+    ) in verdict.reason
+
+
+def test_records_back_under_another_matching_selector_are_told_back(tmp_path: Path) -> None:
+    # b91 with the selector restored to another one that still matches every pod (#3813 selects
+    # app=web and the pods' revision): the records came back all the same (#3814).
+    path = real_store(tmp_path, "cases13")
+    selector = '{"app": "web", "controller-revision-hash": "web-67c9cbf9b4"}'
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.spec.selector', json(?)) WHERE id = ?",
+        selector,
+        3813,
+    )
+    result = verify(load_recording(path, "b91-service-selector-emptied-orderedready"))
+    verdict = verdict_of(result, "stable-network-identity", "pod-recreated")
+    assert verdict.outcome == "pass"
+    assert verdict.reason.endswith("web-0, web-2 at #3797, back at #3814 (8.1 s)")
+    assert 3813 in {e.change_id for e in verdict.evidence}
