@@ -23,6 +23,8 @@ class Continuation:
 
     text: str
     evidence: tuple[Evidence, ...]
+    # (old pod, its deletion's beginning, the pod created in its place) in the order deleted
+    steps: tuple["Step", ...] = ()
 
 
 def went_on(ctx: ProofContext) -> Continuation | None:
@@ -73,7 +75,7 @@ def went_on(ctx: ProofContext) -> Continuation | None:
     text = (
         f"; after {_cut_by(ctx)} the rollout went on{where}: replaced {', '.join(told)}, then {end}"
     )
-    result = Continuation(text, tuple(cited))
+    result = Continuation(text, tuple(cited), tuple(steps))
     ctx.memo["went_on"] = result
     return result
 

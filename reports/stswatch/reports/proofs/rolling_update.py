@@ -96,6 +96,14 @@ def decide(ctx: ProofContext) -> Verdict | None:
     ]
     problems.append(_left_behind(ctx, replaced, revision, created) if one_at_a_time else None)
     problems.append(_before_condemned_gone(ctx, replaced))
+    if progress.state == "superseded" and (after := went_on(ctx)) is not None:
+        # The rollout's replacements after its episode was cut obey the same order among
+        # themselves (the range changed between: the one before the cut may be condemned).
+        later = [Replacement(old, began, new) for old, began, new in after.steps]
+        problems += [
+            _problem(ctx, earlier, next_one, one_at_a_time=one_at_a_time)
+            for earlier, next_one in pairwise(later)
+        ]
     if reading is not None:
         problems.append(unavailable_budget.over_budget(ctx, reading))
     for problem in problems:

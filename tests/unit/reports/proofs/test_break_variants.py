@@ -1218,3 +1218,21 @@ def test_records_back_under_another_matching_selector_are_told_back(tmp_path: Pa
     assert verdict.outcome == "pass"
     assert verdict.reason.endswith("web-0, web-2 at #3797, back at #3814 (8.1 s)")
     assert 3813 in {e.change_id for e in verdict.evidence}
+
+
+def test_a_rollout_going_on_after_a_scale_up_is_judged_in_order(tmp_path: Path) -> None:
+    # b126: a scale-up 3→5 cuts a rollout at web-2; the rollout goes on after it (web-1 #7425,
+    # then web-0 #7445, each once the one before was Ready). Edited: web-0's deletion moved to
+    # just after web-1's (rv 3263): two pods deleted for the update at once.
+    session = "b126-scale-up-mid-rollout-orderedready"
+    path = real_store(tmp_path, "cases14")
+    result = verify(load_recording(path, session))
+    assert not result.failed
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    went_on = "after the scale-up 3→5 (#7393) the rollout went on in the range 0..4: replaced web-1"
+    assert went_on in verdict.reason
+    move(path, 7445, 3263)
+    verdict = verdict_of(verify(load_recording(path, session)), "rolling-update",
+                         "rolling-update")  # fmt: skip
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith("web-0 was deleted while the replacement web-1 was not")
