@@ -1,9 +1,11 @@
-"""A rolling update cut by another episode (a scale-down, an ordinals.start shift) that goes on.
+"""A rolling update cut by another episode (a scale-down or -up, an ordinals.start shift) that
+goes on.
 
 The controller keeps no "rollout" of its own: every sync compares each in-range pod with the
 update revision (`updateStatefulSet`). So when a scale-down cuts a rollout halfway, the same
 sync that finished the condemned pods goes on replacing the pods still behind the update
-revision in the smaller range, until the template changes again. Those replacements happen in
+revision in the smaller range (after a scale-up, once the missing ordinals exist), until the
+template changes again. Those replacements happen in
 other episodes' windows; here they are told as the rollout's own, with how it ended.
 """
 
