@@ -7,9 +7,9 @@ all Ready, and how many condemned pods were terminating at once.
 """
 
 from stswatch.reports.history.lifecycles import PodIncarnation
-from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.context import NOTABLE_S, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
-from stswatch.reports.proofs.scale_down import began, condemned
+from stswatch.reports.proofs.scale_down import began, condemned, ready_count_note
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "parallel-described"
@@ -77,7 +77,26 @@ def _scale_down(ctx: ProofContext) -> Verdict:
         reason += f"; all gone {took:.2f}s after the scale-down"
     for pod in pods:
         reason += kept_note(ctx, pod, evidence)
+    reason += _ready_counted(ctx, pods)
     return ctx.verdict(PROOF, "pass", reason, evidence)
+
+
+def _ready_counted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """The kubernetes#86209 note for the first condemned pod that stood Terminating a notable
+    time while status counted it Ready (under Parallel nothing waits on it, so no hold tells
+    it; the moments every deleted pod is counted before its kubelet stops it are not told)."""
+    for pod in pods:
+        start = began(pod)
+        if start is None or start.what != "terminating":
+            continue
+        end = pod.deleted.received_wall_ns if pod.deleted is not None else None
+        stood = (end if end is not None else ctx.recording_end_ns) - start.received_wall_ns
+        if stood < NOTABLE_S * 1e9:
+            continue
+        note = ready_count_note(ctx, start.received_wall_ns, end)
+        if note:
+            return note
+    return ""
 
 
 def _concurrency(pods: list[PodIncarnation]) -> int:

@@ -160,14 +160,19 @@ def _ready_count_note(ctx: ProofContext, hold: Hold) -> str:
     a Terminating pod that is still Ready (kubernetes#86209), so status and pods disagree."""
     if hold.cause != causes.TERMINATING:
         return ""
+    return ready_count_note(ctx, hold.from_wall_ns, hold.to_wall_ns)
+
+
+def ready_count_note(ctx: ProofContext, from_ns: int, to_ns: int | None) -> str:
+    """'; status.readyReplicas was 3 at #9883, counting the Terminating but still Ready web-2
+    (upstream behaviour, kubernetes#86209)': the first status written in [from_ns, to_ns) (wall
+    ns; None: open) whose readyReplicas exceeds the healthy pods by Terminating Ready ones."""
     sts = ctx.episode.statefulset
     for status in sts.statuses_between(ctx.episode.start_rank, ctx.episode.end_rank):
         if status.ready_replicas is None:
             continue
-        inside = hold.from_wall_ns <= status.received_wall_ns
-        if not inside or (
-            hold.to_wall_ns is not None and status.received_wall_ns >= hold.to_wall_ns
-        ):
+        inside = from_ns <= status.received_wall_ns
+        if not inside or (to_ns is not None and status.received_wall_ns >= to_ns):
             continue
         alive = ctx.index.alive_at(status.rank)
         healthy = sum(1 for p in alive if _health(ctx, p, status.rank + 1).ok)

@@ -1236,3 +1236,12 @@ def test_a_rollout_going_on_after_a_scale_up_is_judged_in_order(tmp_path: Path) 
                          "rolling-update")  # fmt: skip
     assert verdict.outcome == "fail"
     assert verdict.reason.startswith("web-0 was deleted while the replacement web-1 was not")
+
+
+def test_a_parallel_scale_down_tells_no_transient_ready_count(tmp_path: Path) -> None:
+    # lesson (Parallel): redis-4, redis-3 counted Ready for the moments before their kubelet
+    # stops them: not the held Terminating pod of kubernetes#86209, not told.
+    result = verify(load_recording(real_store(tmp_path, "lesson"), "lesson-parallel"))
+    verdict = verdict_of(result, "parallel-described", "scale-down")
+    assert verdict.outcome == "pass", verdict.reason
+    assert "86209" not in verdict.reason
