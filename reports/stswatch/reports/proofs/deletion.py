@@ -12,6 +12,7 @@ This verdict states what happened: how many pods went, how close together, who r
 from collections.abc import Sequence
 
 from stswatch.reports import causes
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note
@@ -22,6 +23,8 @@ from stswatch.reports.proofs.verdict import Evidence, Verdict
 PROOF = "statefulset-deletion"
 KINDS = ("Pod", "StatefulSet")
 _AT_ONCE_S = 1.0
+# A delete's Event is recorded after the call returns.
+_EVENT_LAG_NS = 1_000_000_000
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -50,6 +53,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     removed.sort(key=lambda pair: pair[1].rank)
     cited = [ctx.cite(gone.change_id, f"StatefulSet {ctx.episode.statefulset.name} deleted")]
     cited += [ctx.cite_step(p, b, f"{p.name} deletion began") for p, b in removed]
+    acted = _controller_deleted(ctx, removed)
+    if acted is not None:
+        return ctx.verdict(PROOF, "fail", acted[0], [*cited, *acted[1]])
     kept = [p.name for p in pods if (p.terminating or p.deleted) is None]
     if kept and ctx.near_end(gone):
         why = f"{', '.join(kept)} still present when the recording ended"
@@ -79,6 +85,43 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if released:
         reason += f"; orphaned: {', '.join(p.name for p in released)}" + _afterwards(ctx, released)
     return ctx.verdict(PROOF, "pass" if removed else "not-applicable", reason, cited)
+
+
+def _controller_deleted(
+    ctx: ProofContext, removed: list[tuple[PodIncarnation, Transition]]
+) -> tuple[str, list[Evidence]] | None:
+    """The StatefulSet controller deleting pods (its SuccessfulDelete Events) once the set's
+    deletion began: updateStatefulSet only updates status at a set's deletionTimestamp, and the
+    garbage collector removes the pods. Within the informer cache's lag of the set's deletion a
+    sync may still have acted, but only for one of its reasons (`controller_reason`)."""
+    gone = ctx.set_gone
+    if gone is None:
+        return None
+    namespace = ctx.episode.statefulset.namespace
+    found: list[tuple[PodIncarnation, list[tuple[int, int]]]] = []
+    for pod, began in removed:
+        if began.rank <= gone.rank:
+            continue
+        events = ctx.actors.controller_actions(
+            namespace, "delete", "Pod", pod.name, gone.received_wall_ns,
+            began.received_wall_ns + _EVENT_LAG_NS,
+        )  # fmt: skip
+        if not events:
+            continue
+        late = began.received_wall_ns - gone.received_wall_ns > CACHE_LAG_NS
+        if late or not ctx.controller_reason(pod):
+            found.append((pod, events))
+    if not found:
+        return None
+    names = ", ".join(p.name for p, _ in found)
+    ids = ", ".join(f"#{change_id}" for _, events in found for _, change_id in events)
+    reason = (
+        f"the StatefulSet controller deleted {names} (SuccessfulDelete {ids}) after the "
+        f"StatefulSet's deletion began (#{gone.change_id}): at a set's deletionTimestamp "
+        "updateStatefulSet only updates status, and the garbage collector removes its pods"
+    )
+    cited = [ctx.cite(c, "SuccessfulDelete Event") for _, events in found for _, c in events]
+    return reason, cited
 
 
 def _afterwards(ctx: ProofContext, released: dict[PodIncarnation, Orphan]) -> str:

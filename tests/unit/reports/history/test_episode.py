@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from stswatch.reports.history.episodes import find_episodes
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verify import verify
@@ -109,6 +111,34 @@ def test_a_pod_created_after_the_sets_deletion_fails(tmp_path: Path) -> None:
     deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
     assert deletion.outcome == "fail"
     assert deletion.reason.startswith("web-1 was created after the StatefulSet's deletion began")
+
+
+@pytest.mark.parametrize(("by_controller", "outcome"), [(True, "fail"), (False, "pass")])
+def test_a_pod_the_controller_deletes_after_the_sets_deletion_fails(
+    tmp_path: Path, by_controller: bool, outcome: str
+) -> None:
+    # At a set's deletionTimestamp updateStatefulSet only updates status: the garbage collector
+    # removes the pods. A SuccessfulDelete Event for one, and no reason for it, is a fault.
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=2)
+    b.bring_up("web", 0)
+    b.bring_up("web", 1)
+    sts = b.get("StatefulSet", "web")
+    sts["metadata"]["deletionTimestamp"] = b.stamp()
+    b.emit("StatefulSet", sts, "MODIFIED")
+    b.tick(50)
+    if by_controller:
+        b.controller_event("web", "delete", "Pod", "web-1")
+    b.take_down("web", 1)
+    b.take_down("web", 0)
+    b.stop(after_ms=5_000)
+    result = verify(b.write(tmp_path / "s.db"))
+    deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert deletion.outcome == outcome, deletion.reason
+    if by_controller:
+        assert deletion.reason.startswith(
+            "the StatefulSet controller deleted web-1 (SuccessfulDelete #"
+        )
 
 
 def test_template_reverted_is_a_rollback_to_its_revision(tmp_path: Path) -> None:
