@@ -6,8 +6,8 @@ A window's recording opens on the state rebuilt at `since` and stops at `until`
 trigger is in the rebuilt state), when it cites a change from before the window, or when its
 episode was still open when the window ended before the session did (an episode that completed
 inside the window keeps its passes and failures: their evidence is all inside). Not-applicable
-verdicts too: what made them so may lie outside the window. What it would have
-been is kept in its reason, as for a gap.
+verdicts too: what made them so may lie outside the window. What the window alone shows is
+kept in its reason ("the window alone shows pass: …"), never as the session's verdict.
 """
 
 from dataclasses import replace
@@ -32,7 +32,9 @@ def with_window(
         edge = f"the window ends at {stamp(window.until_ns)} (--until), before the session did"
     if edge is None:
         return verdict
-    reason = f"{edge}; would have been {verdict.outcome}: {verdict.reason}"
+    # What the window alone shows, not what the whole session would: the evidence outside it
+    # (the deletions before it, say) is not read.
+    reason = f"{edge}; the window alone shows {verdict.outcome}: {verdict.reason}"
     return replace(verdict, outcome="inconclusive", reason=reason, missing=WINDOW)
 
 
