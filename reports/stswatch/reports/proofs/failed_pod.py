@@ -29,11 +29,14 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.kind != "pod-recreated" or recreation is None:
         return None
     old, new = recreation.old, recreation.new
-    ended = old.last_before(new.created.rank, _ENDED)
+    began = old.terminating or old.deleted
+    # Only a phase reached before the deletion began: a pod whose containers exit on the
+    # SIGTERM of its deletion (exit 0: Succeeded) did not finish running on its own.
+    until = began.rank + 1 if began is not None else new.created.rank
+    ended = old.last_before(min(until, new.created.rank), _ENDED)
     if ended is None:
         return _without_reason(ctx, old, new)
     phase = ended.what.capitalize() + (f" ({ended.detail})" if ended.detail else "")
-    began = old.terminating or old.deleted
     cited = [ctx.cite_step(old, ended, f"{old.name} {phase}")]
     if began is not None:
         cited.append(ctx.cite_step(old, began, f"{old.name} deletion began"))

@@ -96,6 +96,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     ]
     problems.append(_left_behind(ctx, replaced, revision, created) if one_at_a_time else None)
     problems.append(_before_condemned_gone(ctx, replaced))
+    problems.append(None if reading is not None else _while_unhealthy(ctx, replaced))
     if progress.state == "superseded" and (after := went_on(ctx)) is not None:
         # The rollout's replacements after its episode was cut obey the same order among
         # themselves (the range changed between: the one before the cut may be condemned).
@@ -320,6 +321,47 @@ def _problem(
         cited.insert(0, ctx.cite_step(new, state.step, f"new {new.name} {state.step.what}"))
     reason = f"{later.old.name} was deleted while the replacement {name} was {what}"
     return reason, cited
+
+
+def _while_unhealthy(
+    ctx: ProofContext, replaced: list[Replacement]
+) -> tuple[str, list[Evidence]] | None:
+    """Under OrderedReady a deletion for the update while an in-range pod (the deleted one
+    included) was missing or not Running and Ready: processReplica's walk returns at the first
+    such pod (`if !isHealthy(replicas[i]) && monotonic`) before the update step is reached (the
+    forced rollback of the StatefulSet docs, kubernetes#67250). A pod that turned unhealthy
+    within the informer cache's lag before the deletion may not have been seen."""
+    spec = ctx.episode.spec
+    if spec.pod_management_policy != "OrderedReady":
+        return None
+    lowest = ctx.index.lowest_unhealthy(spec.start_ordinal)
+    for r in replaced:
+        if _deleted_by(ctx, r.old) != causes.BY_CONTROLLER:
+            continue
+        rank = r.deletion.rank
+        first = lowest.get(rank, spec.end_ordinal)
+        if first >= spec.end_ordinal:
+            continue
+        blocker = ctx.alive(first, rank)
+        state = health(blocker, rank, min_ready_seconds=0, at=None) if blocker else None
+        step = state.step if state is not None else None
+        if step is not None and (
+            r.deletion.received_wall_ns - step.received_wall_ns <= CACHE_LAG_NS
+        ):
+            continue  # its turn may not have reached the controller's cache yet
+        name = f"{ctx.episode.statefulset.name}-{first}"
+        what = state.problem if state is not None else "missing"
+        cited = [ctx.cite_step(r.old, r.deletion, f"{r.old.name} deletion began")]
+        if blocker is not None and step is not None:
+            cited.insert(0, ctx.cite_step(blocker, step, f"{name} {what}"))
+        reason = (
+            f"the StatefulSet controller deleted {r.old.name} for the update while {name} was "
+            f"{what}: under OrderedReady processReplica stops at the first pod not Running and "
+            "Ready before any update step (the forced rollback of the StatefulSet docs, "
+            "kubernetes#67250)"
+        )
+        return reason, cited
+    return None
 
 
 def _before_condemned_gone(

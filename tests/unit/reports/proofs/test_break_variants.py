@@ -8,7 +8,15 @@ import pytest
 
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import lifecycles, move, pod, real_store, rewrite
+from tests.fixtures.real import (
+    insert_controller_delete,
+    lifecycles,
+    move,
+    pod,
+    real_store,
+    rewrite,
+    spread,
+)
 from tests.fixtures.verdicts import verdict_of
 
 
@@ -1245,3 +1253,32 @@ def test_a_parallel_scale_down_tells_no_transient_ready_count(tmp_path: Path) ->
     verdict = verdict_of(result, "parallel-described", "scale-down")
     assert verdict.outcome == "pass", verdict.reason
     assert "86209" not in verdict.reason
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_pod_that_stops_with_exit_0_on_its_deletion_did_not_finish_running(
+    tmp_path: Path, policy: str
+) -> None:
+    # b203 (real nodes): a client deletes web-1; redis exits 0 on SIGTERM, so the kubelet sets
+    # phase Succeeded after the deletion began: not a pod that finished running on its own.
+    told = _reasons_in(tmp_path, "cases16", f"b203-real-claim-deleted-redis-{policy}")
+    assert "ended Succeeded" not in told
+    assert "before the controller did" not in told
+
+
+def test_an_update_deletion_of_a_crash_looping_pod_fails(tmp_path: Path) -> None:
+    # b201 (real nodes) edited: the crash-looping web-2 (not Ready since #250) deleted by a client
+    # at #278 is made the controller's (a SuccessfulDelete Event just after): under OrderedReady
+    # processReplica stops at the first pod not Running and Ready before any update step.
+    session = "b201-real-crashloop-forced-rollback-orderedready"
+    path = real_store(tmp_path, "cases16")
+    assert not verify(load_recording(path, session)).failed
+    spread(path, session)
+    inserted = insert_controller_delete(path, 200, 278, "web-2")
+    result = verify(load_recording(path, session))
+    verdict = next(v for v in result.verdicts if v.outcome == "fail")
+    assert verdict.proof == "rolling-update"
+    assert verdict.reason.startswith(
+        "the StatefulSet controller deleted web-2 for the update while web-2 was not Ready"
+    )
+    assert inserted > 0
