@@ -21,7 +21,7 @@ no room left is "unknown", never a client's. Without recorded Events at all the 
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from stswatch.reports import causes
@@ -313,16 +313,27 @@ def _disruptor(pod: PodIncarnation, began: Transition) -> Actor | None:
     return Actor(who, basis, (change_id,))
 
 
-def claim_deletion(at: Attribution, claim: PvcIncarnation) -> Actor | None:
+def claim_deletion(
+    at: Attribution,
+    claim: PvcIncarnation,
+    owner_gone: Callable[[str, str], int | None] | None = None,
+) -> Actor | None:
     """Who deleted `claim`: the retention policy's garbage collection, or a client.
 
     The garbage collector deletes a claim only through an ownerReference it carried when its
-    deletion began; one the StatefulSet controller added after (fixPodClaim on a claim already
-    being deleted) deleted nothing."""
+    deletion began, and only once that owner was being deleted or gone (`owner_gone(kind, uid)`:
+    the rank it began to go, `NEVER` when it did not, None for an owner not recorded, which is
+    trusted): one the
+    StatefulSet controller added after (fixPodClaim on a claim already being deleted), or one
+    whose owner was still there, deleted nothing."""
     began = next((t for t in claim.transitions if t.what in ("terminating", "deleted")), None)
     if began is None:
         return None
-    kinds = {kind for kind, _ in claim.owners_at(began.rank)}
+    kinds = {
+        kind
+        for kind, uid in claim.owners_at(began.rank)
+        if owner_gone is None or _gone_by(owner_gone(kind, uid), began.rank)
+    }
     if kinds:
         policy = "whenScaled: Delete" if "Pod" in kinds else "whenDeleted: Delete"
         owner = "Pod" if "Pod" in kinds else "StatefulSet"
@@ -332,6 +343,14 @@ def claim_deletion(at: Attribution, claim: PvcIncarnation) -> Actor | None:
         )
         return Actor(causes.BY_RETENTION_POLICY, basis)
     return _not_the_controller(at, claim.name, began, "", claims=True)
+
+
+# `owner_gone`'s answer for an owner recorded that never began to go.
+NEVER = 1 << 62
+
+
+def _gone_by(gone: int | None, rank: int) -> bool:
+    return gone is None or gone <= rank
 
 
 def _not_the_controller(

@@ -12,9 +12,13 @@ A claim whose bound PV changes under the same claim uid lost its data: that alwa
 from collections.abc import Callable
 
 from stswatch.reports import causes
-from stswatch.reports.history.attribution import claim_deletion
+from stswatch.reports.history.attribution import NEVER, claim_deletion
 from stswatch.reports.history.episodes import Recreation
-from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
+from stswatch.reports.history.lifecycles import (
+    PodIncarnation,
+    PvcIncarnation,
+    StatefulSetIncarnation,
+)
 from stswatch.reports.history.transition import first_of
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.exec_cited import citing_marks, read_back
@@ -66,10 +70,25 @@ def retention_deleted(
             claim = claim_at(ctx, pod, name, rank)
             if claim is None or not any(kind == owner for kind, _ in claim.owners_at(rank)):
                 continue
-            actor = claim_deletion(ctx.actors, claim)
+            actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
             if actor is not None and actor.who == causes.BY_RETENTION_POLICY:
                 names.append(name)
     return names
+
+
+def _owner_gone(ctx: ProofContext) -> Callable[[str, str], int | None]:
+    """For `claim_deletion`: the rank a claim's owner (the set or one of its pods) began to go,
+    `NEVER` when it did not, None when the recording does not hold it."""
+
+    def gone(kind: str, uid: str) -> int | None:
+        owner: PodIncarnation | StatefulSetIncarnation | None
+        owner = ctx.own_pod(uid) if kind == "Pod" else ctx.life.statefulset(uid)
+        if owner is None:
+            return None
+        began = next((t for t in owner.transitions if t.what in _ENDING), None)
+        return began.rank if began is not None else NEVER
+
+    return gone
 
 
 def claims_of_scaled_down(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
@@ -106,7 +125,7 @@ def _already_deleted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
             began = next((t for t in claim.transitions if t.what in _ENDING), None)
             if began is None or began.rank > rank:
                 continue
-            actor = claim_deletion(ctx.actors, claim)
+            actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
             if actor is not None and actor.who == causes.BY_CLIENT:
                 told.append(f"{name} was already being deleted by a client (#{began.change_id})")
     if not told:
@@ -210,7 +229,7 @@ def _replaced(
 ) -> tuple[Outcome, str, list[Evidence]]:
     """A new claim: expected when the old one was deleted by a client or the retention policy."""
     change = f"{before.name} is a new claim for {new.name}: uid {before.uid} → {after.uid}"
-    actor = claim_deletion(ctx.actors, before)
+    actor = claim_deletion(ctx.actors, before, _owner_gone(ctx))
     if actor is None:
         if ctx.near_end(new.created):
             return "inconclusive", f"{change}; the recording ended before the old one went", cited
@@ -256,7 +275,7 @@ def _lost_while_pending(
         ),
         None,
     )
-    actor = claim_deletion(ctx.actors, claim)
+    actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
     by = f" by {actor.who}" if actor is not None else ""
     cited.append(ctx.cite(gone.change_id, f"{claim.name} (uid {claim.uid}) gone"))
     if again is not None:

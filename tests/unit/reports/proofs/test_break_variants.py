@@ -893,13 +893,18 @@ def test_a_claim_a_client_deleted_before_the_scale_down_is_not_the_retention_pol
 def test_a_claim_owned_by_its_pod_when_its_deletion_began_is_the_retention_policys(
     tmp_path: Path,
 ) -> None:
-    # b108 edited: the Pod ownerReference of #2062 is already on the claim when its deletion
-    # began (#2060): then the garbage collector deleted it (whenScaled: Delete).
+    # b108 edited: the claim's deletion (#2060) moved to just after web-2 was gone (#2069), with
+    # the Pod ownerReference of #2062 on it (and #2062 not yet being deleted): then the garbage
+    # collector deleted it, its owner gone (whenScaled: Delete).
     session = "b108-claim-deleted-then-scaled-down-orderedready"
     path = real_store(tmp_path, "cases14")
+    spread(path, session)
+    rewrite(path, "UPDATE change SET object = json_remove(object, '$.metadata.deletionTimestamp') "
+                  "WHERE id = 2062")  # fmt: skip
     rewrite(path, "UPDATE change SET object = json_set(object, '$.metadata.ownerReferences', "
                   "json_extract((SELECT object FROM change WHERE id = 2062), "
                   "'$.metadata.ownerReferences')) WHERE id = 2060")  # fmt: skip
+    move(path, 2060, 40315)
     told = "\n".join(v.reason for v in verify(load_recording(path, session)).verdicts)
     assert "the claim data-web-2 deleted by the PVC retention policy (whenScaled: Delete)" in told
     assert "already being deleted by a client" not in told
@@ -1282,3 +1287,19 @@ def test_an_update_deletion_of_a_crash_looping_pod_fails(tmp_path: Path) -> None
         "the StatefulSet controller deleted web-2 for the update while web-2 was not Ready"
     )
     assert inserted > 0
+
+
+def test_a_claim_deleted_by_a_client_before_the_set_is_not_the_retention_policys(
+    tmp_path: Path,
+) -> None:
+    # b131: data-web-1 carries the set's ownerReference (whenDeleted: Delete) when a client
+    # deletes it, 3 s before the set's deletion: the garbage collector deletes a dependent only
+    # once its owner is going, so data-web-1 is the client's; data-web-0, data-web-2 went with
+    # the set.
+    session = "b131-claim-deleted-then-set-deleted-orderedready"
+    result = verify(load_recording(real_store(tmp_path, "cases14"), session))
+    verdict = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert verdict.reason.endswith(
+        "; the claims data-web-0, data-web-2 removed with the set by the PVC retention policy "
+        "(whenDeleted: Delete)"
+    )
