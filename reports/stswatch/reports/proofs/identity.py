@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
 from stswatch.reports.history.objects import parse_server_version
-from stswatch.reports.history.transition import first_of
+from stswatch.reports.history.transition import Transition, first_of
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -73,14 +73,14 @@ def _before_its_claims(ctx: ProofContext, pod: PodIncarnation) -> tuple[str, lis
     `CreateStatefulPod` creates the pod's claims first (`createPersistentVolumeClaims`), and
     refuses ("pvc … is being deleted") while one has a deletionTimestamp. Judged only on a
     resourceVersion ordering with every claim change recorded; a deletion begun within the
-    informer cache's lag before the creation may not have been seen."""
+    informer cache's lag before the creation may not have been seen (`_seen`)."""
     sts = ctx.episode.statefulset
     made = pod.ordinal is not None and pod.controller_at(pod.created.rank) == sts.uid
     if not made or pod.first_observed == "list" or "PersistentVolumeClaim" not in ctx.kinds:
         return None
     if ctx.basis != "resourceVersion" or any(g.kind == "PersistentVolumeClaim" for g in ctx.gaps):
         return None
-    rank, at = pod.created.rank, pod.created.received_wall_ns
+    rank = pod.created.rank
     created = ctx.cite_step(pod, pod.created, f"{pod.name} created")
     for template in sts.claim_templates:
         name = f"{template}-{sts.name}-{pod.ordinal}"
@@ -93,7 +93,7 @@ def _before_its_claims(ctx: ProofContext, pod: PodIncarnation) -> tuple[str, lis
         if alive is None:
             return f"{pod.name} was created before its claim {name} existed: {rule}", [created]
         stamp = first_of(alive.transitions, "terminating")
-        if stamp is not None and stamp.rank < rank and at - stamp.received_wall_ns > CACHE_LAG_NS:
+        if stamp is not None and stamp.rank < rank and _seen(ctx, pod, stamp):
             since = ctx.cite(stamp.change_id, f"{name} (uid {alive.uid}) being deleted")
             reason = (
                 f"{pod.name} was created while its claim {name} was being deleted (since "
@@ -101,6 +101,22 @@ def _before_its_claims(ctx: ProofContext, pod: PodIncarnation) -> tuple[str, lis
             )
             return reason, [since, created]
     return None
+
+
+# How far apart two informers of the controller (pods, claims), fed by one API server, may be.
+_BETWEEN_CACHES_NS = 1_000_000_000
+
+
+def _seen(ctx: ProofContext, pod: PodIncarnation, stamp: Transition) -> bool:
+    """Whether the controller's claim informer had the claim's deletionTimestamp (`stamp`) when
+    it created `pod`: beyond the informer cache's lag, or when the controller had already seen
+    the pod's predecessor gone (its pod informer) well after the claim's deletion began."""
+    since = pod.created.received_wall_ns - stamp.received_wall_ns
+    if since > CACHE_LAG_NS:
+        return True
+    old = ctx.previous(pod)
+    gone = old.deleted if old is not None else None
+    return gone is not None and gone.received_wall_ns - stamp.received_wall_ns > _BETWEEN_CACHES_NS
 
 
 def refused(pod: PodIncarnation, found: tuple[str, ...]) -> str:

@@ -949,21 +949,22 @@ def test_a_parallel_scale_up_tells_the_wait_for_a_terminating_predecessor(
     assert "could be created only once" not in first.progress.text
 
 
-@pytest.mark.parametrize(("earlier_s", "fails"), [(10, True), (0, False)])
+@pytest.mark.parametrize(("before_gone_ms", "fails"), [(3000, True), (500, False)])
 def test_a_pod_created_while_its_claim_is_deleted_under_ondelete(
-    tmp_path: Path, earlier_s: int, fails: bool
+    tmp_path: Path, before_gone_ms: int, fails: bool
 ) -> None:
     # b114 edited: the new web-1's ADDED (#3375) swapped with #3367 (rv 6480), so web-1 is
-    # created before the old data-web-1 is gone (#3368, rv 6481), in an OnDelete episode. With
-    # the claim's deletion begun (#3359) 10 s earlier, no stale informer cache explains it:
-    # CreateStatefulPod refuses while a claim is being deleted. Begun 2.6 s earlier, as
-    # recorded, the controller's cache may not have seen it yet: no fault.
+    # created before the old data-web-1 is gone (#3368, rv 6481), in an OnDelete episode; the
+    # claim's deletion (#3359) put 3 s before the old web-1 was gone (#3364): the controller,
+    # which saw that pod gone, had the claim's deletionTimestamp too, and CreateStatefulPod
+    # refuses while a claim is being deleted. Put 0.5 s before it, its claim informer may
+    # still have lagged: no fault.
     session = "b114-ondelete-claim-and-pod-deleted-orderedready"
     path = real_store(tmp_path, "cases14")
     move(path, 3367, 6487)
     move(path, 3375, 6480)
-    rewrite(path, "UPDATE change SET received_wall_ns = received_wall_ns - ? WHERE id = 3359",
-            earlier_s * 1_000_000_000)  # fmt: skip
+    rewrite(path, "UPDATE change SET received_wall_ns = (SELECT received_wall_ns FROM change "
+                  "WHERE id = 3364) - ? WHERE id = 3359", before_gone_ms * 1_000_000)  # fmt: skip
     verdict = verdict_of(verify(load_recording(path, session)), "rolling-update",
                          "ondelete-update")  # fmt: skip
     if fails:
@@ -1302,4 +1303,22 @@ def test_a_claim_deleted_by_a_client_before_the_set_is_not_the_retention_policys
     assert verdict.reason.endswith(
         "; the claims data-web-0, data-web-2 removed with the set by the PVC retention policy "
         "(whenDeleted: Delete)"
+    )
+
+
+def test_a_recreated_pod_made_while_its_claim_is_deleted_fails(tmp_path: Path) -> None:
+    # b203 (real nodes) edited: the new web-1's ADDED (#617) moved to just after the old web-1
+    # was gone (#612), before the old data-web-1 was (#613; its deletion began #602, 3.6 s
+    # earlier) and before the new claim (#616): the controller, which saw the old pod gone, had
+    # the claim's deletionTimestamp too.
+    session = "b203-real-claim-deleted-redis-orderedready"
+    path = real_store(tmp_path, "cases16")
+    assert not verify(load_recording(path, session)).failed
+    spread(path, session)
+    move(path, 617, 14761)
+    verdict = verdict_of(verify(load_recording(path, session)), "ordinal-creation",
+                         "pod-recreated")  # fmt: skip
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "web-1 was created while its claim data-web-1 was being deleted (since #602)"
     )
