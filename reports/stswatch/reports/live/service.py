@@ -120,8 +120,9 @@ def _not_headless(world: World, service: Obj) -> Finding:
         subject=f"Service {name}",
         what=f"Service {name} is not headless: {_lost(_records(world))}",
         why=(
-            f"spec.clusterIP is {dig(service, 'spec', 'clusterIP')!r}, not 'None': DNS serves one "
-            "virtual IP for the Service and no per-pod A records",
+            f"spec.clusterIP is {dig(service, 'spec', 'clusterIP')!r}, not 'None': the Kubernetes "
+            "DNS specification gives the Service one virtual IP and per-pod A records only for "
+            "headless Services (CoreDNS may still answer <pod>.<service>: not to be relied on)",
         ),
         fix=(
             "spec.clusterIP is immutable: delete the Service and create it headless: "

@@ -89,6 +89,16 @@ def governing_service(ctx: ProofContext, rank: int) -> ServiceIncarnation | None
     )
 
 
+def not_headless(name: str | None, cluster_ip: str | None) -> str:
+    """Why a Service with a cluster IP promises no per-pod record, and what CoreDNS does anyway."""
+    return (
+        f"Service {name} is not headless (clusterIP {cluster_ip}): it serves one virtual IP, and "
+        "the Kubernetes DNS specification gives it no per-pod DNS records (those are for headless "
+        f"Services; CoreDNS still answers <pod>.{name} from the hostname its EndpointSlice lists: "
+        "an endpoint query)"
+    )
+
+
 def dns_record(
     ctx: ProofContext, pod: PodIncarnation, ip: str, after: int, *, ready: bool = True
 ) -> DnsObservation | None:
@@ -116,7 +126,8 @@ def dns_record(
 
 
 def no_record_cause(ctx: ProofContext, pod: PodIncarnation, rank: int) -> tuple[str, str] | None:
-    """(cause word, why) when no per-pod DNS record can exist for `pod` at `rank`, else None."""
+    """(cause word, why) when no per-pod DNS record can exist for `pod` at `rank` (or, for a
+    Service that is not headless, none is promised), else None."""
     name = ctx.episode.spec.service_name
     if not name:
         why = "spec.serviceName is empty, so the controller gives the pods no subdomain"
@@ -132,11 +143,7 @@ def no_record_cause(ctx: ProofContext, pod: PodIncarnation, rank: int) -> tuple[
     if service is None:
         return causes.SERVICE_MISSING, f"Service {name} was absent ({causes.SERVICE_MISSING})"
     if not service.headless:
-        why = (
-            f"Service {name} is not headless (clusterIP {service.cluster_ip}): it serves one "
-            "virtual IP, no per-pod DNS records"
-        )
-        return causes.SERVICE_NOT_HEADLESS, why
+        return causes.SERVICE_NOT_HEADLESS, not_headless(name, service.cluster_ip)
     if service.selector and any(pod.labels.get(k) != v for k, v in service.selector.items()):
         wanted = ",".join(f"{k}={v}" for k, v in sorted(service.selector.items()))
         why = f"Service {name} selects {wanted}, which {pod.name}'s labels do not match"
@@ -179,7 +186,8 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
             later, why = came
             cited.append(ctx.cite(later.change_id, f"{later.fqdn} → {new_ip} (uid {new.uid})"))
             return "pass", f"{kept}; {later.fqdn} → {new_ip} (was {old_ip}), {why}", cited
-        return "not-applicable", f"{kept}; no per-pod DNS record can exist: {cause[1]}", cited
+        can = "is promised" if cause[0] == causes.SERVICE_NOT_HEADLESS else "can exist"
+        return "not-applicable", f"{kept}; no per-pod DNS record {can}: {cause[1]}", cited
     publish = _publishes_not_ready(ctx, ip_step.rank)
     ready = new.first("ready")
     if ready is None and not publish:
@@ -338,11 +346,8 @@ def _records_return(ctx: ProofContext) -> Verdict:
     recreated = ctx.episode.service
     if recreated is not None and not recreated.headless:
         # Its slices may list the pods' hostnames, but cluster DNS serves no per-pod name for it.
-        reason = (
-            f"the recreated Service {recreated.name} is not headless (clusterIP "
-            f"{recreated.cluster_ip}): it serves one virtual IP, no per-pod DNS records "
-            f"({causes.SERVICE_NOT_HEADLESS})"
-        )
+        why = not_headless(recreated.name, recreated.cluster_ip)
+        reason = f"the recreated {why} ({causes.SERVICE_NOT_HEADLESS})"
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
     back = []
     publish = _publishes_not_ready(ctx, start)

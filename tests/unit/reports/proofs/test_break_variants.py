@@ -1322,3 +1322,16 @@ def test_a_recreated_pod_made_while_its_claim_is_deleted_fails(tmp_path: Path) -
     assert verdict.reason.startswith(
         "web-1 was created while its claim data-web-1 was being deleted (since #602)"
     )
+
+
+def test_a_clusterip_service_promises_no_per_pod_record_though_coredns_answers(
+    tmp_path: Path,
+) -> None:
+    # b206 (real nodes): the governing Service has a cluster IP; CoreDNS answered the per-pod
+    # name web-1.web-svc… with the new web-1's IP (an endpoint query): no record is promised
+    # (the DNS specification's headless rule), not "none can exist".
+    told = _reasons_in(tmp_path, "cases16", "b206-real-clusterip-service-nslookup-orderedready")
+    assert "no per-pod DNS record is promised: Service web-svc is not headless" in told
+    assert "CoreDNS still answers <pod>.web-svc" in told
+    assert "answered 10.245.198.38, the new web-1's IP (mark #109)" in told
+    assert "no per-pod DNS record can exist" not in told
