@@ -13,14 +13,19 @@ table; for the claim of a pod inside the ordinal range it asks:
 The controller fixes a claim that differs on its next sync of that pod (`processReplica`,
 `UpdateStatefulPod` when `ClaimsMatchRetentionPolicy` is false). A claim that another controller
 owns, or whose reference names an older StatefulSet or pod of the same name ("stale"), it leaves
-alone, and so does this judgment. Condemned pods' claims are judged by `stable-storage` (what the
-garbage collector removed). The policy is applied from Kubernetes 1.27 (beta, on by default).
+alone, and so does this judgment. Under whenScaled: Delete a condemned pod's claim must name the
+pod before the controller deletes it (`fixPodClaim`); what the garbage collector then removed is
+told by the scale-down and `stable-storage`. The policy is applied from Kubernetes 1.27 (beta, on
+by default).
 """
 
+from stswatch.reports import causes
 from stswatch.reports.history.episodes import SPEC_KINDS
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
 from stswatch.reports.history.objects import parse_server_version
 from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.scale_down import condemned
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "claim-owner-references"
@@ -36,6 +41,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
     sts = episode.statefulset
     if episode.kind not in SPEC_KINDS or not sts.claim_templates:
         return None
+    if parse_server_version(ctx.server_version) >= _FIRST and episode.kind == "scale-down":
+        unowned = _condemned_unowned(ctx)
+        if unowned is not None:
+            return ctx.verdict(PROOF, "fail", unowned[0], unowned[1])
     settled = ctx.settled()
     if settled is None:
         return None
@@ -91,6 +100,45 @@ def decide(ctx: ProofContext) -> Verdict | None:
         f"(isClaimOwnerUpToDate; processReplica fixes it on the next sync): {consequence}"
     )
     return ctx.verdict(PROOF, "fail", reason, cited)
+
+
+def _condemned_unowned(ctx: ProofContext) -> tuple[str, list[Evidence]] | None:
+    """Under whenScaled: Delete, a condemned pod the StatefulSet controller deleted while one of
+    its claims had no ownerReference to it: the controller first makes the pod the claim's owner
+    (`fixPodClaim`, updateClaimOwnerRefForSetAndPod) and deletes the pod only once that update
+    succeeded. Every spec within the informer cache's lag before the deletion must have asked
+    for Delete (a sync may have read one a moment old); claims another owner holds are left
+    alone, as the controller leaves them."""
+    sts = ctx.episode.statefulset
+    for pod in condemned(ctx):
+        began = pod.terminating or pod.deleted
+        if began is None or ctx.episode.end_rank <= began.rank:
+            continue
+        actor = ctx.deleted_by(pod)
+        if actor is None or actor.who != causes.BY_CONTROLLER:
+            continue
+        since = began.received_wall_ns - CACHE_LAG_NS
+        specs = [sts.spec_at(began.rank)] + [
+            v for v in sts.specs if since <= v.received_wall_ns <= began.received_wall_ns
+        ]
+        if any(spec.when_scaled != "Delete" for spec in specs):
+            continue
+        for claim in _claims(ctx, pod, began.rank):
+            owners = claim.owners_at(began.rank)
+            if ("Pod", pod.uid) in owners or _left_alone(owners, sts.uid, pod):
+                continue
+            cited = [
+                ctx.cite_step(pod, began, f"{pod.name} deletion began"),
+                *_last(ctx, [claim], began.rank + 1),
+            ]
+            reason = (
+                f"the StatefulSet controller deleted the condemned {pod.name} while its claim "
+                f"{claim.name} had no ownerReference to it, although whenScaled: Delete: the "
+                "controller makes the pod the claim's owner first and deletes the pod only once "
+                "that succeeded (fixPodClaim, updateClaimOwnerRefForSetAndPod)"
+            )
+            return reason, cited
+    return None
 
 
 def _claims(ctx: ProofContext, pod: PodIncarnation, rank: int) -> list[PvcIncarnation]:

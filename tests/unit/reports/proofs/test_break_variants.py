@@ -1335,3 +1335,20 @@ def test_a_clusterip_service_promises_no_per_pod_record_though_coredns_answers(
     assert "CoreDNS still answers <pod>.web-svc" in told
     assert "answered 10.245.198.38, the new web-1's IP (mark #109)" in told
     assert "no per-pod DNS record can exist" not in told
+
+
+def test_a_condemned_pod_deleted_before_its_claim_names_it_fails(tmp_path: Path) -> None:
+    # b102 (ordinals.start 3→1, whenScaled: Delete): the controller gives data-web-5 its Pod
+    # ownerReference (#792) before deleting web-5 (#796). Edited: data-web-5 never carries one.
+    session = "b102-start-ordinal-decreased-when-scaled-orderedready"
+    path = real_store(tmp_path, "cases14")
+    assert not verify(load_recording(path, session)).failed
+    rewrite(path, "UPDATE change SET object = json_remove(object, '$.metadata.ownerReferences') "
+                  "WHERE kind = 'PersistentVolumeClaim' AND name = 'data-web-5'")  # fmt: skip
+    verdict = verdict_of(verify(load_recording(path, session)), "claim-owner-references",
+                         "scale-down")  # fmt: skip
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "the StatefulSet controller deleted the condemned web-5 while its claim data-web-5 had no "
+        "ownerReference to it, although whenScaled: Delete"
+    )
