@@ -6,43 +6,11 @@ the HTML, JSON and text renderers all read the same `Timeline`.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
 import orjson
-
-R = TypeVar("R")
-
-
-def filled_at_once(cls: type[R]) -> type[R]:
-    """Give the frozen dataclass `cls` an `__init__` that fills the record's `__dict__` in one
-    update, with the same parameters and defaults.
-
-    The `__init__` of `dataclass(frozen=True)` sets each field through `object.__setattr__`,
-    which doubles the cost of making a record: a 10,000-pod timeline makes 350,000 segments,
-    Event markers and evidence links. The record stays as frozen (assigning a field raises) and
-    equal to one made by the dataclass's own `__init__`, its fields in the same order.
-    """
-    names: list[str] = []
-    parameters: list[str] = []
-    defaults: dict[str, Any] = {}
-    for field in fields(cls):  # type: ignore[arg-type]
-        if field.default_factory is not MISSING or not field.init or field.kw_only:
-            raise TypeError(f"{cls.__name__}.{field.name}: only plain fields and defaults")
-        names.append(field.name)
-        if field.default is MISSING:
-            parameters.append(field.name)
-        else:
-            defaults[f"_default_{field.name}"] = field.default
-            parameters.append(f"{field.name}=_default_{field.name}")
-    filled = ", ".join(f"{name}={name}" for name in names)
-    source = f"def __init__(self, {', '.join(parameters)}):\n    self.__dict__.update({filled})\n"
-    exec(source, defaults)  # as `dataclasses` makes its own __init__; no recorded text in it
-    init = defaults["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    setattr(cls, "__init__", init)  # noqa: B010  (mypy refuses assigning a method)
-    return cls
 
 
 class State(StrEnum):
@@ -72,7 +40,6 @@ STATE_LABELS: dict[State, str] = {
 }
 
 
-@filled_at_once
 @dataclass(frozen=True)
 class Segment:
     """One state of one incarnation, from the change that showed it to the next one."""
@@ -86,7 +53,6 @@ class Segment:
     open_end: bool = False  # still in this state when the recording ended
 
 
-@filled_at_once
 @dataclass(frozen=True)
 class EventMarker:
     """A Kubernetes Event drawn on the lane (or series) of the object it is about."""
@@ -108,7 +74,6 @@ class EventMarker:
         )
 
 
-@filled_at_once
 @dataclass(frozen=True)
 class Lane:
     """One pod ordinal or one PVC: every incarnation of that name, left to right."""
@@ -123,7 +88,6 @@ class Lane:
     incarnations: int = 1
 
 
-@filled_at_once
 @dataclass(frozen=True)
 class Step:
     """A step of a StatefulSet count: `value` from `t` on, as shown by `change_id`."""
@@ -184,7 +148,6 @@ class MarkLine:
     note: str = ""  # what the step saw (a wait's outcome), if it said
 
 
-@filled_at_once
 @dataclass(frozen=True)
 class EvidenceLink:
     """One moment a verdict cites."""
