@@ -6,7 +6,6 @@ model the renderers draw; it decides nothing about correctness itself.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from stswatch.errors import NotFoundError
@@ -20,7 +19,7 @@ from stswatch.reports.history.lifecycles import (
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.recording import Change, Mark, Recording
 from stswatch.reports.timeline.changes import ChangeDiffs, Diffed, change_views
-from stswatch.reports.timeline.lanes import LaneBuilder
+from stswatch.reports.timeline.lanes import Clock, LaneBuilder
 from stswatch.reports.timeline.model import (
     Band,
     EventMarker,
@@ -33,16 +32,18 @@ from stswatch.reports.timeline.model import (
 from stswatch.reports.timeline.verdicts import episode_bands, latencies, set_episodes, verdict_views
 
 
-@dataclass(frozen=True)
-class _Clock:
-    start_wall_ns: int
+def _clock(start_wall_ns: int) -> Clock:
+    """Seconds from `start_wall_ns`: a plain function, called for half a million changes at
+    10,000 pods (an object's `__call__` costs half as much again)."""
 
-    def __call__(self, wall_ns: int) -> float:
+    def clock(wall_ns: int) -> float:
         # Tenths of a millisecond are plenty; integer division is much faster than round().
         # A window's state, recorded before it opens, is drawn at its start (a comparison, not a
-        # call of max: the clock reads every change of the lanes, half a million at 10,000 pods).
-        since = wall_ns - self.start_wall_ns
+        # call of max).
+        since = wall_ns - start_wall_ns
         return (since if since > 0 else 0) // 100_000 / 10_000
+
+    return clock
 
 
 def build_timeline(
@@ -57,7 +58,7 @@ def build_timeline(
     changes' diffs are those `gathered` while the lifecycles were built, when given."""
     window = recording.window
     start_wall_ns = recording.created_wall_ns if window is None else window.since_ns
-    clock = _Clock(start_wall_ns)
+    clock = _clock(start_wall_ns)
     duration = _duration(recording, clock)
     chosen, notes = _choose_statefulset(recording, lifecycles, statefulset)
     namespace, set_name = chosen if chosen else (None, None)
@@ -113,7 +114,7 @@ def _diffed(
     return now.diffed(), now.events()
 
 
-def _mark_line(mark: Mark, clock: _Clock) -> MarkLine:
+def _mark_line(mark: Mark, clock: Clock) -> MarkLine:
     detail = mark.detail if isinstance(mark.detail, dict) else {}
     step = detail.get("step")
     phase = detail.get("phase")
@@ -127,7 +128,7 @@ def _mark_line(mark: Mark, clock: _Clock) -> MarkLine:
     )
 
 
-def _duration(recording: Recording, clock: _Clock) -> float:
+def _duration(recording: Recording, clock: Clock) -> float:
     if recording.window is not None:
         return max(1.0, clock(recording.window.until_ns))
     ends = [c.received_wall_ns for c in recording.changes[-1:]]
@@ -165,7 +166,7 @@ def _choose_statefulset(
 
 
 def _moments_by_name(
-    recording: Recording, clock: _Clock
+    recording: Recording, clock: Clock
 ) -> dict[tuple[str, str], tuple[tuple[float, int], ...]]:
     found: dict[tuple[str, str], list[tuple[float, int]]] = {}
     lane_kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc"}
@@ -226,34 +227,30 @@ def _claim_sort_key(name: str) -> tuple[str, int]:
 
 
 def _event_markers(
-    events: Iterable[tuple[Change, dict[str, Any]]], clock: _Clock
+    events: Iterable[tuple[Change, dict[str, Any]]], clock: Clock
 ) -> dict[tuple[str, str], tuple[EventMarker, ...]]:
     """Event occurrences (each ADDED or count bump: `events` holds the Events' changes other than
     DELETED, with their objects), keyed by the (lane kind, name) they are on."""
     kinds = {"Pod": "pod", "PersistentVolumeClaim": "pvc", "StatefulSet": "statefulset"}
     found: dict[tuple[str, str], list[EventMarker]] = {}
-    for change, obj in events:
+    for change, obj in events:  # 56,000 at 10,000 pods: the marker is built inline
         about = obj.get("involvedObject") or obj.get("regarding") or {}
-        kind = kinds.get(str(about.get("kind")))
+        object_kind = str(about.get("kind"))
+        kind = kinds.get(object_kind)
         if kind is None:
             continue
-        marker = _event_marker(change, obj, about, clock)
-        found.setdefault((kind, marker.object_name), []).append(marker)
+        object_name = str(about.get("name"))
+        marker = EventMarker(
+            clock(change.received_wall_ns),
+            change.id,
+            str(obj.get("reason") or ""),
+            str(obj.get("message") or obj.get("note") or ""),
+            str(obj.get("type") or "Normal"),
+            object_kind,
+            object_name,
+        )
+        found.setdefault((kind, object_name), []).append(marker)
     return {key: tuple(value) for key, value in found.items()}
-
-
-def _event_marker(
-    change: Change, obj: dict[str, Any], about: dict[str, object], clock: _Clock
-) -> EventMarker:
-    return EventMarker(
-        t=clock(change.received_wall_ns),
-        change_id=change.id,
-        reason=str(obj.get("reason") or ""),
-        message=str(obj.get("message") or obj.get("note") or ""),
-        type=str(obj.get("type") or "Normal"),
-        object_kind=str(about.get("kind")),
-        object_name=str(about.get("name")),
-    )
 
 
 def _with_events(lane: Lane, events: tuple[EventMarker, ...]) -> Lane:
@@ -266,7 +263,7 @@ def _with_events(lane: Lane, events: tuple[EventMarker, ...]) -> Lane:
     )  # fmt: skip
 
 
-def _series(sets: tuple[StatefulSetIncarnation, ...], clock: _Clock) -> tuple[Series, ...]:
+def _series(sets: tuple[StatefulSetIncarnation, ...], clock: Clock) -> tuple[Series, ...]:
     desired: list[Step] = []
     replicas: list[Step] = []
     ready: list[Step] = []

@@ -156,7 +156,8 @@ def _diff_clean(old: dict[str, Any], new: dict[str, Any]) -> tuple[DiffLine, ...
     # whole first would walk every equal field twice.
     if (type(old) is dict and type(new) is dict and old and new) or old != new:
         _diff(old, new, "", lines)
-    lines.sort(key=_BY_PATH)
+    if len(lines) > 1:
+        lines.sort(key=_BY_PATH)
     return tuple(lines)
 
 

@@ -98,17 +98,16 @@ def report_json(data: dict[str, Any], *, limit: int | None = None) -> Markup:
     escape every quote of it, and Chromium parse 200,000 strings at once); the script splits the
     lines and parses one when it is shown. JSON text holds no raw newline.
     """
-    texts = [tl["changes"].pop("detail") for tl in data["timelines"]]
+    details = [JsonTexts.held(tl["changes"].pop("detail")) for tl in data["timelines"]]
     raw = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
-    if len(raw) + sum(map(len, (t for lines in texts for t in lines))) <= (
+    if len(raw) + sum(texts.size for texts in details) <= (
         INLINE_JSON_LIMIT if limit is None else limit
     ):
-        for tl, lines in zip(data["timelines"], texts, strict=True):
-            tl["changes"]["detail"] = [t.decode() for t in lines]
+        for tl, texts in zip(data["timelines"], details, strict=True):
+            tl["changes"]["detail"] = [t.decode() for t in texts.each()]
         return script_json(data, limit=limit)
-    packed = gzip.compress(
-        b"\n".join([raw, *(t for lines in texts for t in lines)]), compresslevel=1, mtime=0
-    )
+    lines = b"\n".join([raw, *(texts.joined(b"\n") for texts in details if len(texts))])
+    packed = gzip.compress(lines, compresslevel=1, mtime=0)
     wrapped = orjson.dumps({"gzip": base64.b64encode(packed).decode("ascii"), "lines": True})
     return Markup(wrapped.decode("ascii"))  # base64: nothing in it to escape
 
@@ -221,7 +220,7 @@ def change_columns(changes: ChangeViews, *, on_chart: Set[int]) -> dict[str, Any
         "seen": [words.setdefault(seen, len(words)) for seen in column("observed")],
         "words": list(words),
         "rv": list(column("resource_version")),
-        "detail": json_texts(
+        "detail": JsonTexts(
             [
                 obj if diff is None else diff
                 for diff, obj in zip(column("diff"), column("object"), strict=True)
@@ -237,18 +236,62 @@ _SEPARATOR_JSON = b',"\\u0000stswatch\\u0000",'
 
 
 def json_texts(values: Sequence[Any]) -> list[bytes]:
-    """Each value's JSON text (`orjson.dumps`), made in one dump of them all, separated: 200,000
-    calls cost twice the dump itself.
+    """Each value's JSON text (`orjson.dumps`)."""
+    return JsonTexts(values).each()
+
+
+class JsonTexts:
+    """Values' JSON texts (`orjson.dumps` of each), made in one dump of them all: 200,000 calls
+    cost twice the dump itself. They are held as that dump, the separator between them, and
+    joined by replacing it (`joined`) or cut apart only when asked (`each`).
 
     Each value is a JSON array or object, so the separator (`,"<the string>",`) can only occur
-    inside one as that string's own text, which counting finds.
+    inside one as that string's own text, which counting finds (the values are then dumped one
+    by one).
     """
-    between: list[Any] = [_SEPARATOR] * (2 * len(values) - 1) if values else []
-    between[::2] = values
-    whole = orjson.dumps(between, option=orjson.OPT_NON_STR_KEYS)
-    if whole.count(_SEPARATOR_JSON) != max(len(values) - 1, 0):
-        return [orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS) for value in values]
-    return whole[1:-1].split(_SEPARATOR_JSON) if values else []
+
+    __slots__ = ("_count", "_each", "_whole")
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        self._count = len(values)
+        self._each: list[bytes] | None = None
+        between: list[Any] = [_SEPARATOR] * (2 * len(values) - 1) if values else []
+        between[::2] = values
+        whole = orjson.dumps(between, option=orjson.OPT_NON_STR_KEYS)[1:-1]
+        self._whole = whole
+        if whole.count(_SEPARATOR_JSON) != max(len(values) - 1, 0):
+            self._each = [orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS) for value in values]
+
+    @classmethod
+    def held(cls, texts: "Sequence[bytes] | JsonTexts") -> "JsonTexts":
+        """`texts` as JsonTexts: as they are, or (JSON texts already made) holding them."""
+        if isinstance(texts, JsonTexts):
+            return texts
+        found = cls([])
+        found._count, found._each = len(texts), list(texts)
+        return found
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def size(self) -> int:
+        """The texts' bytes, all together."""
+        if self._each is not None:
+            return sum(map(len, self._each))
+        return len(self._whole) - max(self._count - 1, 0) * len(_SEPARATOR_JSON)
+
+    def each(self) -> list[bytes]:
+        """Each value's JSON text, in order."""
+        if self._each is not None:
+            return self._each
+        return self._whole.split(_SEPARATOR_JSON) if self._count else []
+
+    def joined(self, between: bytes) -> bytes:
+        """The texts in order, `between` between each two."""
+        if self._each is not None:
+            return between.join(self._each)
+        return self._whole.replace(_SEPARATOR_JSON, between)
 
 
 def render_page(

@@ -58,44 +58,36 @@ class LaneBuilder:
         )
 
 
-class _PodFlags:
-    """What the transitions so far say about one pod."""
-
-    def __init__(self) -> None:
-        self.scheduled = ""
-        self.phase = ""
-        self.ready = False
-        self.terminating = False
-
-    def apply(self, step: Transition) -> None:
-        if step.what == "scheduled":
-            self.scheduled = step.detail
-        elif step.what in ("pending", "running", "succeeded", "failed", "unknown"):
-            self.phase = step.what
-        elif step.what in ("ready", "unready"):
-            self.ready = step.what == "ready"
-        elif step.what == "terminating":
-            self.terminating = True
-
-    def state(self) -> tuple[State, str]:
-        if self.terminating:
-            return State.TERMINATING, ""
-        if self.phase in ("succeeded", "failed"):
-            return State.FINISHED, self.phase.capitalize()
-        if self.phase == "running":
-            return (State.READY if self.ready else State.RUNNING), self.scheduled
-        if self.scheduled:
-            return State.SCHEDULED, self.scheduled
-        return State.PENDING, ""
-
-
 def _pod_states(steps: Sequence[Transition]) -> list[tuple[Transition, State, str]]:
-    flags = _PodFlags()
+    """Each step with the pod's state after it and what that state says more (its node, or
+    how it finished): what the transitions so far say, in one pass (a call per step to keep
+    the pod's flags cost as much as the rest of the lane)."""
+    scheduled, phase, ready, terminating = "", "", False, False
     found = []
     for step in steps:
-        flags.apply(step)
-        found.append((step, *flags.state()))
+        what = step.what
+        if what == "scheduled":
+            scheduled = step.detail
+        elif what in _PHASES:
+            phase = what
+        elif what == "ready" or what == "unready":
+            ready = what == "ready"
+        elif what == "terminating":
+            terminating = True
+        if terminating:
+            found.append((step, State.TERMINATING, ""))
+        elif phase == "succeeded" or phase == "failed":
+            found.append((step, State.FINISHED, phase.capitalize()))
+        elif phase == "running":
+            found.append((step, State.READY if ready else State.RUNNING, scheduled))
+        elif scheduled:
+            found.append((step, State.SCHEDULED, scheduled))
+        else:
+            found.append((step, State.PENDING, ""))
     return found
+
+
+_PHASES = frozenset(("pending", "running", "succeeded", "failed", "unknown"))
 
 
 def _pvc_states(steps: Sequence[Transition]) -> list[tuple[Transition, State, str]]:
@@ -122,28 +114,31 @@ def _segments(
 ) -> list[Segment]:
     """Collapse transitions into segments: one per run of the same (state, note)."""
     gone = next((s for s in steps if s.what == "deleted"), None)
-    live = [s for s in steps if s.what != "deleted"]
+    live = [s for s in steps if s.what != "deleted"] if gone is not None else steps
     # Several transitions often share one change (a pod listed already Running and Ready):
-    # only the state after the last of them is drawn.
+    # only the state after the last of them is drawn, from the first of them.
     by_change: dict[int, tuple[Transition, State, str]] = {}
-    for step, state, note in states(live):
-        first = by_change.get(step.change_id, (step, state, note))[0]
-        by_change[step.change_id] = (first, state, note)
+    for found in states(live):
+        change_id = found[0].change_id
+        held = by_change.get(change_id)
+        by_change[change_id] = found if held is None else (held[0], found[1], found[2])
     # Each run of one (state, note) from its first change; each run ends where the next begins
     # (the last where the object was deleted, else it is open until the recording's end).
     runs: list[tuple[State, str, float, int]] = []
+    last_state, last_note = None, None
     for step, state, note in by_change.values():
-        if runs and runs[-1][0] == state and runs[-1][1] == note:
+        if state == last_state and note == last_note:
             continue
+        last_state, last_note = state, note
         runs.append((state, note, clock(step.received_wall_ns), step.change_id))
     ends = [run[2] for run in runs[1:]]
     if runs and gone is not None:
         ends.append(clock(gone.received_wall_ns))
     segments = [
-        Segment(state, start, max(stop, start), change_id, uid, note, open_end=False)
+        Segment(state, start, stop if stop > start else start, change_id, uid, note, False)
         for (state, note, start, change_id), stop in zip(runs, ends, strict=False)
     ]
     if len(ends) < len(runs):
         state, note, start, change_id = runs[-1]
-        segments.append(Segment(state, start, end, change_id, uid, note, open_end=True))
+        segments.append(Segment(state, start, end, change_id, uid, note, True))
     return segments
