@@ -38,7 +38,16 @@ def _scale_up(ctx: ProofContext) -> Verdict:
     pods = ctx.scale_creations()
     if not pods:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
-    readies = [(p, r) for p in pods if (r := p.first("ready")) is not None]
+    # A pod turning Ready once its deletion began (a real kubelet keeps probing a Terminating
+    # pod), or after the episode, is not the scale-up's.
+    end = ctx.episode.end_rank
+    readies = [
+        (p, r)
+        for p in pods
+        if (r := p.first("ready")) is not None
+        and r.rank < end
+        and (p.terminating is None or r.rank < p.terminating.rank)
+    ]
     first_ready = min((r.rank for _, r in readies), default=None)
     burst = [p for p in pods if first_ready is None or p.created.rank < first_ready]
     evidence = [ctx.cite_step(p, p.created, f"{p.name} created") for p in pods]
@@ -53,7 +62,10 @@ def _scale_up(ctx: ProofContext) -> Verdict:
         took = _seconds(ctx, max(r.received_wall_ns for _, r in readies))
         reason += f"; all Ready {took:.2f}s after the scale-up"
     else:
-        reason += f"; {len(readies)} of {len(pods)} became Ready within the recording"
+        reason += f"; {len(readies)} of {len(pods)} became Ready within the episode"
+        gone = [p.name for p in pods if p not in {q for q, _ in readies} and p.terminating]
+        if gone:
+            reason += f" ({', '.join(gone)} deleted before Ready)"
     reason += waited_for_predecessors(ctx, evidence)
     return ctx.verdict(PROOF, "pass", reason + "; gating not applicable", evidence)
 

@@ -1352,3 +1352,15 @@ def test_a_condemned_pod_deleted_before_its_claim_names_it_fails(tmp_path: Path)
         "the StatefulSet controller deleted the condemned web-5 while its claim data-web-5 had no "
         "ownerReference to it, although whenScaled: Delete"
     )
+
+
+def test_a_pod_ready_only_while_terminating_is_not_the_scale_ups(tmp_path: Path) -> None:
+    # b205 (real nodes, Parallel): scale 2→4; the set is deleted before web-2's probe passes; the
+    # kubelet keeps probing the Terminating web-2, which turns Ready 6.6 s after its set was
+    # gone: the scale-up had 1 of 2 Ready, not "all Ready 8.69s".
+    session = "b205-real-set-deleted-slow-stop-parallel"
+    result = verify(load_recording(real_store(tmp_path, "cases16"), session))
+    up = [e for e in result.episodes if e.kind == "scale-up"][-1]
+    burst = next(v for v in up.verdicts if v.proof == "parallel-described")
+    assert "1 of 2 became Ready within the episode (web-2 deleted before Ready)" in burst.reason
+    assert "all Ready" not in burst.reason
