@@ -69,6 +69,9 @@ def _recreated(ctx: ProofContext, pod: PodIncarnation) -> Verdict | None:
     unlike = identity.first_refused(ctx, PROOF, [pod])
     if unlike is not None:
         return unlike
+    twice = _while_predecessor(ctx, pod)
+    if twice is not None:
+        return twice
     found = revision.created_at(sts, pod)
     if found is None:
         return None
@@ -83,6 +86,32 @@ def _recreated(ctx: ProofContext, pod: PodIncarnation) -> Verdict | None:
     if found.promoted is not None:
         reason += revision.clause([found]).split(":", 1)[1]
     return ctx.verdict(PROOF, "pass", reason, cited + _promotion(ctx, [found]))
+
+
+def _while_predecessor(ctx: ProofContext, pod: PodIncarnation) -> Verdict | None:
+    """A pod created while the pod of its name before it still existed: the API server keeps one
+    object per name, and the controller creates an ordinal only once its old pod is gone (at most
+    one pod per ordinal: the StatefulSet docs' "Force Delete StatefulSet Pods"). Judged on a
+    resourceVersion ordering, the old pod's DELETED seen by the watch, and no Pod gap."""
+    old = ctx.previous(pod)
+    gone = old.deleted if old is not None else None
+    if old is None or gone is None or gone.rank < pod.created.rank:
+        return None
+    if ctx.basis != "resourceVersion" or any(g.kind == "Pod" for g in ctx.gaps):
+        return None
+    if ctx.changes[gone.change_id].observed != "watch":
+        return None
+    reason = (
+        f"{pod.name} (uid {pod.uid}) was created at #{pod.created.change_id} while {old.name} "
+        f"(uid {old.uid}) still existed (gone at #{gone.change_id}): the API server keeps one "
+        "object per name, and the controller creates an ordinal only once its old pod is gone "
+        "(at most one pod per ordinal)"
+    )
+    cited = [
+        ctx.cite_step(pod, pod.created, f"{pod.name} created"),
+        ctx.cite_step(old, gone, f"the old {old.name} gone"),
+    ]
+    return ctx.verdict(PROOF, "fail", reason, cited)
 
 
 def _partition_moved(

@@ -1364,3 +1364,18 @@ def test_a_pod_ready_only_while_terminating_is_not_the_scale_ups(tmp_path: Path)
     burst = next(v for v in up.verdicts if v.proof == "parallel-described")
     assert "1 of 2 became Ready within the episode (web-2 deleted before Ready)" in burst.reason
     assert "all Ready" not in burst.reason
+
+
+def test_a_pod_created_while_its_predecessor_still_exists_fails(tmp_path: Path) -> None:
+    # b207 (real nodes) edited: the new web-1's ADDED (#1517) moved to just after #1508, before
+    # the old web-1, Terminating on a node whose kubelet had stopped, was gone (#1516): two pods
+    # of one name at once, which neither the API server nor the controller allows.
+    session = "b207-real-kubelet-stopped-orderedready"
+    path = real_store(tmp_path, "cases16")
+    assert not verify(load_recording(path, session)).failed
+    spread(path, session)
+    move(path, 1517, 32361)
+    verdict = verdict_of(verify(load_recording(path, session)), "ordinal-creation",
+                         "pod-recreated")  # fmt: skip
+    assert verdict.outcome == "fail"
+    assert "still existed (gone at #1516)" in verdict.reason
