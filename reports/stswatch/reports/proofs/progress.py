@@ -11,7 +11,7 @@ import re
 
 from stswatch.reports import causes
 from stswatch.reports.history.replay import Decision
-from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.context import NOTABLE_S, ProofContext, health
 from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
 from stswatch.reports.proofs.holds import episode_holds, first_line, holds_clause, start_ns
@@ -60,9 +60,23 @@ def _progress(ctx: ProofContext) -> Progress:
         if gone is not None:
             # The scale-down's own work is done; what the walk still waits on is another
             # episode's (a rollout the scale-down cut, going on in the smaller range).
-            settled, names = gone
+            settled, names, _ = gone
             rest = _stands(ctx, ctx.replay.at(end - 1), ())
             condemned = f" (its condemned pods gone: {names}); the set then stood: {rest}"
+    elif settled is not None and episode.kind == "scale-down" and not holds:
+        gone = _condemned_gone(ctx)
+        if gone is not None and settled - gone[0] >= NOTABLE_S * 1e9:
+            # Its condemned pods went long before the set settled: what it then waited on (an
+            # in-range pod not Ready, say) is not the scale-down's work.
+            more = (settled - gone[0]) / 1e9
+            waiting = _unhealthy_in_range(ctx, gone[2])
+            rest = waiting or _stands(ctx, ctx.replay.at(gone[2]), ())
+            how = "stood" if waiting else "went on"
+            settled, names = gone[0], gone[1]
+            condemned = (
+                f" (its condemned pods gone: {names}); the set then {how} {more:.1f} s more "
+                f"before it settled: {rest}"
+            )
     if settled is not None:
         # A hold that began after the spec was met is not this episode's (a later deletion's).
         holds = tuple(h for h in holds if h.from_wall_ns < settled)
@@ -98,9 +112,23 @@ def _progress(ctx: ProofContext) -> Progress:
     return Progress(state, text + holds_clause(holds, skip_last=True), holds, text)
 
 
-def _condemned_gone(ctx: ProofContext) -> tuple[int, str] | None:
-    """When (wall ns) the last pod the scale-down condemned was gone, and their names, when all
-    were gone inside the window (their ordinals out of the range at its end); None otherwise."""
+def _unhealthy_in_range(ctx: ProofContext, rank: int) -> str:
+    """'web-0 not Ready': the in-range pods not Running and Ready just after `rank`."""
+    spec = ctx.episode.statefulset.spec_at(rank)
+    found = [
+        f"{pod.name} {state.problem}"
+        for pod in sorted(ctx.index.alive_at(rank), key=lambda p: p.ordinal or 0)
+        if pod.ordinal is not None
+        and spec.in_range(pod.ordinal)
+        and not (state := health(pod, rank + 1, min_ready_seconds=0, at=None)).ok
+    ]
+    return f"waiting: {', '.join(found)}" if found else ""
+
+
+def _condemned_gone(ctx: ProofContext) -> tuple[int, str, int] | None:
+    """When (wall ns) the last pod the scale-down condemned was gone, their names, and that
+    change's rank, when all were gone inside the window (their ordinals out of the range at its
+    end); None otherwise."""
     episode = ctx.episode
     spec = ctx.episode.statefulset.spec_at(episode.end_rank - 1)
     out = [
@@ -110,11 +138,13 @@ def _condemned_gone(ctx: ProofContext) -> tuple[int, str] | None:
     ]
     if not out or any(p.deleted is None or p.deleted.rank >= episode.end_rank for p in out):
         return None
-    last = max(p.deleted.received_wall_ns for p in out if p.deleted is not None)
+    final = max((p.deleted for p in out if p.deleted is not None), key=lambda t: t.rank)
     down = sorted(out, key=lambda p: -(p.ordinal or 0))
     if len(down) > 6:
-        return last, f"{len(down)} pods, {down[0].name} to {down[-1].name}"
-    return last, ", ".join(p.name for p in down)
+        names = f"{len(down)} pods, {down[0].name} to {down[-1].name}"
+    else:
+        names = ", ".join(p.name for p in down)
+    return final.received_wall_ns, names, final.rank
 
 
 def _early(ctx: ProofContext, settled_ns: int) -> str:

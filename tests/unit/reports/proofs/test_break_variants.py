@@ -1379,3 +1379,14 @@ def test_a_pod_created_while_its_predecessor_still_exists_fails(tmp_path: Path) 
                          "pod-recreated")  # fmt: skip
     assert verdict.outcome == "fail"
     assert "still existed (gone at #1516)" in verdict.reason
+
+
+def test_a_settled_scale_down_is_timed_by_its_condemned_pods(tmp_path: Path) -> None:
+    # b211 (real nodes, Parallel): the condemned web-3, web-2 gone 2.9 s after the scale-down
+    # 4→2; the set settled 5.9 s later, when the in-range web-0's probe passed again: not the
+    # scale-down's own work.
+    told = _reasons_in(tmp_path, "cases16", "b211-real-probe-halts-scale-down-parallel")
+    assert (
+        "completed within the episode in 2.9 s (its condemned pods gone: web-3, web-2); the "
+        "set then stood 5.9 s more before it settled: waiting: web-0 not Ready"
+    ) in told
