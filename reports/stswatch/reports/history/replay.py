@@ -216,6 +216,9 @@ class _State:
     # moment at which its answer may change (`until_ns`).
     timed: bool = False
     until_ns: int = _NEVER
+    # No spec of the set asks for minReadySeconds: health reads no clock, and every ordinal's
+    # membership is recomputed whenever what it is computed from changes.
+    timeless: bool = False
     # An ordinal whose pod the controller did not create because its claim was stale (owned by
     # a pod gone since: PodClaimIsStale) at its last sync, with that claim: processReplica
     # returns without an error, so nothing requeues the set, and the controller has no claim
@@ -342,7 +345,7 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     # its answer may change) or a stale claim waits for a sync. A step that changes nothing the
     # walk reads (a claim's step, a pod scheduled or given its IP, a status write with the same
     # observed generation and update revision) then cannot change the decision: not taken again.
-    timeless = not any(v.min_ready_seconds for v in sts.specs)
+    timeless = state.timeless = not any(v.min_ready_seconds for v in sts.specs)
     steady = False  # the decision in force holds until the state changes
     for _, _, step, payload in steps:
         if step.received_wall_ns > state.now_ns:
@@ -505,7 +508,8 @@ def _apply(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -
         slot.terminating = True
     else:  # scheduled, ip: nothing the walk reads; "available": the clock moved on
         changed = what == "available"
-    state.touch(ordinal)  # "available": minReadySeconds elapsed, membership recomputed
+    if changed or not state.timeless:  # else its membership, read off the same fields, holds
+        state.touch(ordinal)  # "available": minReadySeconds elapsed, membership recomputed
     return changed
 
 
