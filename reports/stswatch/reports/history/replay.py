@@ -347,6 +347,7 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     # observed generation and update revision) then cannot change the decision: not taken again.
     timeless = state.timeless = not any(v.min_ready_seconds for v in sts.specs)
     steady = False  # the decision in force holds until the state changes
+    step: Any  # a Transition, or a version (`Step`): the payload tells which
     for _, _, step, payload in steps:
         if step.received_wall_ns > state.now_ns:
             state.now_ns = step.received_wall_ns
@@ -382,9 +383,11 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
                     decision.state, said[decision.what], decision.pod, decision.cause,
                     decision.ordinal,
                 )  # fmt: skip
-            taken.append(step)
+            # A spec's or status's step is made a Transition only when it took a decision.
+            at = step if isinstance(step, Transition) else _version_step(step)
+            taken.append(at)
             decisions.append(decision)
-            _track(holding, stretches, step, decision)
+            _track(holding, stretches, at, decision)
     if holding:
         stretches.append(holding.pop().close(None, max(until_ns, state.now_ns)))
     return Replay(
@@ -397,7 +400,9 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     )
 
 
-Step = tuple[int, int, Transition, object]
+# (rank, source, step, payload): a spec's or status's step is the version itself (it has the
+# rank and the receive time the walk reads), made a Transition only when it takes a decision.
+Step = tuple[int, int, Transition | SpecVersion | StatusVersion, object]
 # A step's sort key, its rank: steps of one rank keep the order they were gathered in (the set's
 # own first), as sorting by (rank, source) would.
 _RANK = itemgetter(0)
@@ -413,8 +418,8 @@ def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
     # Gathered source by source (the set's own, then its pods', then its claims'), so a stable
     # sort by rank alone puts them in (rank, source) order: no key tuple for each step. A pod's
     # steps share one payload.
-    steps: list[Step] = [(v.rank, 0, _version_step(v), v) for v in sts.specs]
-    steps += [(v.rank, 0, _version_step(v), v) for v in sts.statuses]
+    steps: list[Step] = [(v.rank, 0, v, v) for v in sts.specs]
+    steps += [(v.rank, 0, v, v) for v in sts.statuses]
     steps += [(t.rank, 0, t, "set") for t in sts.transitions if t.what != "created"]
     own = life.pods_of(sts)
     for ordinal, incs in own.items():
@@ -444,7 +449,9 @@ def _with_available(steps: list[Step], sts: StatefulSetIncarnation) -> list[Step
     walls = list(accumulate((s[2].received_wall_ns for s in steps), max))
     extra: list[Step] = []
     for rank, _, step, payload in steps:
-        if step.what != "ready" or not isinstance(payload, tuple):
+        if not isinstance(payload, tuple) or not isinstance(step, Transition):
+            continue
+        if step.what != "ready":
             continue
         delay = sts.spec_at(rank).min_ready_seconds
         if delay:
