@@ -363,7 +363,17 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
         elif isinstance(payload, SpecVersion):
             spec, resync = payload, True
         elif isinstance(payload, StatusVersion):
-            status, resync = payload, True
+            # `_resync` reads a status's observedGeneration and updateRevision alone: a write
+            # that keeps both (most: the counts) is taken without it.
+            if (
+                status is None
+                or payload.observed_generation != status.observed_generation
+                or payload.update_revision != status.update_revision
+            ):
+                resync = True
+            else:
+                changed = False
+            status = payload
         elif payload is None:  # a claim's step: the walk reads claims only through the clock
             changed = False
         elif payload == "set" and step.what in ("terminating", "deleted"):
