@@ -550,6 +550,26 @@ class ChangesById(Mapping[int, Change]):
             events.values[events.codes[at]],
         )
 
+    def wall_bounds(self, change_ids: Sequence[int], low: int, high: int) -> tuple[int, int]:
+        """The earliest and the latest receive time (wall ns) of the changes
+        `change_ids[low:high]` (not empty), read off the table's column in one pass (hot: every
+        step of an episode's window; no view is made)."""
+        table = self._changes
+        ids, walls = table.ids, table.walls
+        first, count = (ids[0], len(ids)) if ids else (0, 0)
+        earliest = latest = walls[table.index_of(change_ids[low])]
+        for i in range(low + 1, high):
+            change_id = change_ids[i]
+            at = change_id - first
+            if not (0 <= at < count and ids[at] == change_id):
+                at = table.index_of(change_id)
+            wall = walls[at]
+            if wall < earliest:
+                earliest = wall
+            elif wall > latest:
+                latest = wall
+        return earliest, latest
+
     def __iter__(self) -> Iterator[int]:
         return iter(self._changes.ids)
 

@@ -55,12 +55,17 @@ class PodIncarnation:
     # Each transition's kind, in order: proofs ask a pod for its first this or that often, and
     # a tuple searched in C is as quick as a dict at a third of its size.
     _whats: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # Its first "deleted" and "terminating" transitions: asked of every pod again and again.
+    _deleted: Transition | None = field(init=False, repr=False, compare=False)
+    _terminating: Transition | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         whats = tuple([t.what for t in self.transitions])
         if len(_WHATS) < _WHATS_KEPT or whats in _WHATS:  # most pods take the same steps
             whats = _WHATS.setdefault(whats, whats)
         object.__setattr__(self, "_whats", whats)  # frozen: set once, here
+        object.__setattr__(self, "_deleted", self.first("deleted"))
+        object.__setattr__(self, "_terminating", self.first("terminating"))
 
     def labels_at(self, rank: int) -> dict[str, str]:
         """Its labels as of `rank`."""
@@ -112,17 +117,17 @@ class PodIncarnation:
     @property
     def deleted(self) -> Transition | None:
         """The DELETED change, if the pod is gone."""
-        return self.first("deleted")
+        return self._deleted
 
     @property
     def terminating(self) -> Transition | None:
         """The first change showing a deletionTimestamp."""
-        return self.first("terminating")
+        return self._terminating
 
     def alive_at(self, rank: int) -> bool:
         """True when the pod object existed at `rank` (created at or before, not yet deleted)."""
-        gone = self.deleted
-        return self.created.rank <= rank and (gone is None or gone.rank > rank)
+        gone = self._deleted
+        return self.transitions[0].rank <= rank and (gone is None or gone.rank > rank)
 
     def last_before(self, rank: int, kinds: Iterable[str]) -> Transition | None:
         """The latest transition of one of `kinds` strictly before `rank`."""

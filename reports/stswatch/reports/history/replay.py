@@ -49,6 +49,7 @@ from stswatch.reports.history.pod_rules import (
 from stswatch.reports.history.transition import Transition, first_of
 
 _NS = 10**9  # the recording's clock: receive times in wall ns
+_NEVER = 1 << 62  # a wall time after every recording
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +212,13 @@ class _State:
     # orphan it did not adopt), per ordinal, while they exist: the name is taken.
     holders: dict[int, _Pod] = field(default_factory=dict)
     rank: int = 0  # the rank of the step being replayed
+    # What the last decision read beside the state: the rank (`timed`), the clock up to a
+    # moment at which its answer may change (`until_ns`).
+    timed: bool = False
+    until_ns: int = _NEVER
+    # No spec of the set asks for minReadySeconds: health reads no clock, and every ordinal's
+    # membership is recomputed whenever what it is computed from changes.
+    timeless: bool = False
     # An ordinal whose pod the controller did not create because its claim was stale (owned by
     # a pod gone since: PodClaimIsStale) at its last sync, with that claim: processReplica
     # returns without an error, so nothing requeues the set, and the controller has no claim
@@ -286,11 +294,16 @@ class _State:
 
     def claim_terminating(self, ordinal: int) -> PvcIncarnation | None:
         """A claim of `ordinal` that is being deleted (the controller cannot create the pod)."""
+        now = self.now_ns
         for claim in self.claims.get(ordinal, ()):
             stamp = first_of(claim.transitions, "terminating")
             gone = first_of(claim.transitions, "deleted")
-            began = stamp is not None and stamp.received_wall_ns <= self.now_ns
-            if began and (gone is None or gone.received_wall_ns > self.now_ns):
+            # The answer holds until the clock reaches the next of these moments.
+            for moment in (stamp, gone):
+                if moment is not None and now < moment.received_wall_ns < self.until_ns:
+                    self.until_ns = moment.received_wall_ns
+            began = stamp is not None and stamp.received_wall_ns <= now
+            if began and (gone is None or gone.received_wall_ns > now):
                 return claim
         return None
 
@@ -327,27 +340,52 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     resync = True  # the spec or status in force changed: only then can _resync change the state
     # One string for each sentence kept: a name's later incarnations repeat its earlier ones'.
     said: dict[str, str] = {}
+    # Without minReadySeconds the walk's decision is a function of the state alone, unless it
+    # read the rank (a name held: `timed`), the clock (a claim being deleted: until the moment
+    # its answer may change) or a stale claim waits for a sync. A step that changes nothing the
+    # walk reads (a claim's step, a pod scheduled or given its IP, a status write with the same
+    # observed generation and update revision) then cannot change the decision: not taken again.
+    timeless = state.timeless = not any(v.min_ready_seconds for v in sts.specs)
+    steady = False  # the decision in force holds until the state changes
+    step: Any  # a Transition, or a version (`Step`): the payload tells which
     for _, _, step, payload in steps:
         if step.received_wall_ns > state.now_ns:
             state.now_ns = step.received_wall_ns
         state.rank = step.rank
         if payload is not None and state.stale is not None:
             _wake(state)  # a change of the set or of a pod: the controller syncs the set again
+        changed = True
         if type(payload) is tuple:  # a pod's step: the most common, tested first
             if len(payload) == 2:
-                _apply(state, payload[0], payload[1], step)
+                changed = _apply(state, payload[0], payload[1], step)
             else:
-                _apply_holder(state, payload[0], payload[1], step)
+                changed = _apply_holder(state, payload[0], payload[1], step)
         elif isinstance(payload, SpecVersion):
             spec, resync = payload, True
         elif isinstance(payload, StatusVersion):
-            status, resync = payload, True
+            # `_resync` reads a status's observedGeneration and updateRevision alone: a write
+            # that keeps both (most: the counts) is taken without it.
+            if (
+                status is None
+                or payload.observed_generation != status.observed_generation
+                or payload.update_revision != status.update_revision
+            ):
+                resync = True
+            else:
+                changed = False
+            status = payload
+        elif payload is None:  # a claim's step: the walk reads claims only through the clock
+            changed = False
         elif payload == "set" and step.what in ("terminating", "deleted"):
             state.set_deleting = True
         if resync:
-            _resync(state, spec, status)
+            changed = _resync(state, spec, status)
             resync = False
+        if steady and not changed and state.now_ns < state.until_ns:
+            continue
+        state.timed, state.until_ns = False, _NEVER
         decision = _decide(state)
+        steady = timeless and not state.timed and state.stale is None
         if (decision.state, decision.what) != key:
             key = (decision.state, decision.what)
             if said.setdefault(decision.what, decision.what) is not decision.what:
@@ -355,9 +393,11 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
                     decision.state, said[decision.what], decision.pod, decision.cause,
                     decision.ordinal,
                 )  # fmt: skip
-            taken.append(step)
+            # A spec's or status's step is made a Transition only when it took a decision.
+            at = step if isinstance(step, Transition) else _version_step(step)
+            taken.append(at)
             decisions.append(decision)
-            _track(holding, stretches, step, decision)
+            _track(holding, stretches, at, decision)
     if holding:
         stretches.append(holding.pop().close(None, max(until_ns, state.now_ns)))
     return Replay(
@@ -370,7 +410,9 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
     )
 
 
-Step = tuple[int, int, Transition, object]
+# (rank, source, step, payload): a spec's or status's step is the version itself (it has the
+# rank and the receive time the walk reads), made a Transition only when it takes a decision.
+Step = tuple[int, int, Transition | SpecVersion | StatusVersion, object]
 # A step's sort key, its rank: steps of one rank keep the order they were gathered in (the set's
 # own first), as sorting by (rank, source) would.
 _RANK = itemgetter(0)
@@ -386,8 +428,8 @@ def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
     # Gathered source by source (the set's own, then its pods', then its claims'), so a stable
     # sort by rank alone puts them in (rank, source) order: no key tuple for each step. A pod's
     # steps share one payload.
-    steps: list[Step] = [(v.rank, 0, _version_step(v), v) for v in sts.specs]
-    steps += [(v.rank, 0, _version_step(v), v) for v in sts.statuses]
+    steps: list[Step] = [(v.rank, 0, v, v) for v in sts.specs]
+    steps += [(v.rank, 0, v, v) for v in sts.statuses]
     steps += [(t.rank, 0, t, "set") for t in sts.transitions if t.what != "created"]
     own = life.pods_of(sts)
     for ordinal, incs in own.items():
@@ -417,7 +459,9 @@ def _with_available(steps: list[Step], sts: StatefulSetIncarnation) -> list[Step
     walls = list(accumulate((s[2].received_wall_ns for s in steps), max))
     extra: list[Step] = []
     for rank, _, step, payload in steps:
-        if step.what != "ready" or not isinstance(payload, tuple):
+        if not isinstance(payload, tuple) or not isinstance(step, Transition):
+            continue
+        if step.what != "ready":
             continue
         delay = sts.spec_at(rank).min_ready_seconds
         if delay:
@@ -454,24 +498,36 @@ def _claims(life: Lifecycles, sts: StatefulSetIncarnation) -> dict[int, list[Pvc
     return found
 
 
-def _apply(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -> None:
+def _apply(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -> bool:
+    """Take one step of a pod of the set; False when it changed nothing the walk reads but the
+    Ready time (read only with minReadySeconds)."""
     slot = state.pods.get(ordinal)
-    if step.what == "created":
+    what = step.what
+    changed = True
+    if what == "created":
         state.pods[ordinal] = _Pod(pod)
     elif slot is None or slot.pod is not pod:
         if ordinal in state.holders:  # a pod the set released: it holds the name until gone
-            _apply_holder(state, ordinal, pod, step)
-        return
-    elif step.what == "deleted":
+            return _apply_holder(state, ordinal, pod, step)
+        return False
+    elif what == "deleted":
         del state.pods[ordinal]
-    elif step.what in PHASES:
-        slot.phase = step.what
-    elif step.what in ("ready", "unready"):
-        slot.ready = step.what == "ready"
+    elif what in PHASES:
+        changed = slot.phase != what
+        slot.phase = what
+    elif what == "ready" or what == "unready":
+        ready = what == "ready"
+        changed = slot.ready != ready
+        slot.ready = ready
         slot.ready_since = step.received_wall_ns
-    elif step.what == "terminating":
+    elif what == "terminating":
+        changed = not slot.terminating
         slot.terminating = True
-    state.touch(ordinal)  # "available": minReadySeconds elapsed, membership recomputed
+    else:  # scheduled, ip: nothing the walk reads; "available": the clock moved on
+        changed = what == "available"
+    if changed or not state.timeless:  # else its membership, read off the same fields, holds
+        state.touch(ordinal)  # "available": minReadySeconds elapsed, membership recomputed
+    return changed
 
 
 def _wake(state: _State) -> None:
@@ -482,30 +538,38 @@ def _wake(state: _State) -> None:
         state.stale = None
 
 
-def _apply_holder(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -> None:
-    """A step of a pod named like the set's that the set does not own (or released at it)."""
+def _apply_holder(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -> bool:
+    """A step of a pod named like the set's that the set does not own (or released at it);
+    False when it changed nothing the walk reads."""
     if step.what == "controller":  # the set released its own pod: the name stays taken
         slot = state.pods.get(ordinal)
         if slot is not None and slot.pod is pod:
             del state.pods[ordinal]
             state.holders[ordinal] = slot
             state.touch(ordinal)
-        return
+            return True
+        return False
     slot = state.holders.get(ordinal)
     if step.what == "created":
         state.holders[ordinal] = _Pod(pod)
     elif slot is None or slot.pod is not pod:
-        return
+        return False
     elif step.what == "deleted":
         del state.holders[ordinal]
     elif step.what == "terminating":
         slot.terminating = True
+    else:
+        return False
+    return True
 
 
 def _name_taken(state: _State, ordinal: int) -> Decision | None:
     """`CreateStatefulPod` refused (AlreadyExists): a pod the set does not own holds the name."""
     holder = state.holders.get(ordinal)
-    if holder is None or state.rank < state.born:
+    if holder is None:
+        return None
+    state.timed = True
+    if state.rank < state.born:
         return None
     pod = holder.pod
     uid = state.sts.uid
@@ -540,12 +604,14 @@ def _not_adopted(state: _State, pod: PodIncarnation) -> str:
     return ""
 
 
-def _resync(state: _State, spec: SpecVersion, status: StatusVersion | None) -> None:
+def _resync(state: _State, spec: SpecVersion, status: StatusVersion | None) -> bool:
     """Take the spec and the update revision in force; reindex when the range or target moved.
+    False when nothing the walk reads changed.
 
     Until a status has observed the spec's generation the update revision is unknown
     (`state.observed` False): the controller has not acted on that spec yet.
     """
+    was = (state.observed, state.min_ready, state.monotonic, state.max_unavailable)
     state.observed = (
         spec.generation is None
         or status is None
@@ -562,6 +628,8 @@ def _resync(state: _State, spec: SpecVersion, status: StatusVersion | None) -> N
     state.max_unavailable = max_unavailable(spec.max_unavailable, spec.replicas) if gated else None
     if shape != now:
         state.reindex(spec.start_ordinal, spec.replicas, partition, revision)
+        return True
+    return was != (state.observed, state.min_ready, state.monotonic, state.max_unavailable)
 
 
 def _decide(state: _State) -> Decision:
@@ -610,6 +678,7 @@ def _phase1(state: _State, monotonic: bool) -> Decision | None:
         name = f"{state.sts.name}-{low}"
         claim = state.claim_terminating(low)
         if claim is not None:
+            state.timed = True  # its owners as of the rank
             if any(kind == "Pod" for kind, _ in claim.owners_at(state.rank)):
                 state.stale = (low, claim)
             what = f"{name} cannot be created: its claim {claim.name} is being deleted"

@@ -198,12 +198,16 @@ def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> Epi
     rank = ctx.life.ordering.rank.__getitem__
     first, last = changes[min(ends, key=rank)], changes[max(ends, key=rank)]
     earliest = latest = trigger.received_wall_ns
-    for at in range(low, high):
-        wall = changes[step_ids[at]].received_wall_ns
-        if wall < earliest:
-            earliest = wall
-        elif wall > latest:
-            latest = wall
+    if high > low and type(changes) is ChangesById:  # the verify's own: off the table's column
+        first_wall, last_wall = changes.wall_bounds(step_ids, low, high)
+        earliest, latest = min(earliest, first_wall), max(latest, last_wall)
+    else:
+        for at in range(low, high):
+            wall = changes[step_ids[at]].received_wall_ns
+            if wall < earliest:
+                earliest = wall
+            elif wall > latest:
+                latest = wall
     if trigger.observed == "relist":  # it happened somewhere in the gap that relist closed
         begun = [g.from_wall_ns for g in ctx.gaps if g.from_wall_ns <= trigger.received_wall_ns]
         for wall in begun[-1:]:

@@ -7,10 +7,16 @@ creations and waits (phase 1), processCondemned (phase 3), the rolling update (p
 """
 
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from stswatch.reports.history import replay
 from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.history.replay import Replay, replay_set
+from stswatch.reports.recording import list_session_names, load_recording
 from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.real import RECORDINGS, real_store
 
 
 def _replay(b: ClusterBuilder, tmp_path: Path) -> Replay:
@@ -166,3 +172,57 @@ def test_a_hold_is_one_stretch_from_its_first_step_to_the_one_that_released_it(
     assert later.end is not None
     assert later.end.what == "ready"
     assert (later.end.received_wall_ns - later.start.received_wall_ns) / 1e9 >= 3.0
+
+
+@pytest.mark.parametrize("store", sorted(p.name.split(".")[0] for p in RECORDINGS.glob("*.db.gz")))
+def test_a_decision_not_taken_again_at_a_step_that_cannot_change_it_is_the_one_it_would_take(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: str
+) -> None:
+    """The replay takes its decision again only at a step that changes what its walk reads (or
+    when the decision read the clock or the rank): deciding at every step and recomputing every
+    stepped pod's membership, as it once did, gives the same replay of every set of every real
+    session (claims being deleted, minReadySeconds, names held by released pods among them)."""
+    path = real_store(tmp_path, store)
+    lives = [build_lifecycles(load_recording(path, s)) for s in list_session_names(path)]
+    skipping = [replay_set(life, sts, until_ns=1) for life in lives for sts in life.statefulsets]
+    decide, apply = replay._decide, replay._apply
+
+    def deciding_at_every_step(state: Any) -> replay.Decision:
+        decision = decide(state)
+        state.timed = True  # as if it had read the rank: taken again at the next step
+        return decision
+
+    def touching_at_every_step(state: Any, ordinal: int, pod: Any, step: Any) -> bool:
+        apply(state, ordinal, pod, step)
+        state.touch(ordinal)  # idempotent: the same fields give the same membership
+        return True
+
+    monkeypatch.setattr(replay, "_decide", deciding_at_every_step)
+    monkeypatch.setattr(replay, "_apply", touching_at_every_step)
+    every = [replay_set(life, sts, until_ns=1) for life in lives for sts in life.statefulsets]
+    assert skipping == every
+    assert every  # a session with a set in every store
+
+
+def test_a_claim_whose_deletion_begins_while_its_pod_is_missing_stops_the_creation_then(
+    tmp_path: Path,
+) -> None:
+    """createPersistentVolumeClaims refuses while the claim is being deleted: the replay's
+    answer read the clock, so the claim's own changes (no change of any pod or of the set) are
+    where it changes: its deletion begun, then its DELETED."""
+    b = ClusterBuilder()
+    b.statefulset("web", replicas=2)
+    b.bring_up("web", 0)
+    b.bring_up("web", 1)
+    b.take_down("web", 1)
+    b.tick(1_000)
+    claim = b.get("PersistentVolumeClaim", "data-web-1")
+    claim["metadata"]["deletionTimestamp"] = b.stamp()
+    b.emit("PersistentVolumeClaim", claim, "MODIFIED")
+    b.tick(1_000)
+    b.delete("PersistentVolumeClaim", "data-web-1")
+    assert _told(_replay(b, tmp_path))[-3:] == [
+        ("act", "create web-1"),
+        ("held", "web-1 cannot be created: its claim data-web-1 is being deleted"),
+        ("act", "create web-1"),
+    ]
