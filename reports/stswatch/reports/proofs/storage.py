@@ -9,7 +9,7 @@ https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#persisten
 A claim whose bound PV changes under the same claim uid lost its data: that always fails.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from stswatch.reports import causes
 from stswatch.reports.history.attribution import NEVER, claim_deletion
@@ -62,18 +62,27 @@ def retention_deleted(
     """The names of `pods`' claims the PVC retention policy deleted (the garbage collector, through
     an ownerReference of kind `owner` the claim carried at `rank_of(pod)`), in order."""
     names = []
+    for name, claim, rank in _claims_then(ctx, pods, rank_of):
+        if not any(kind == owner for kind, _ in claim.owners_at(rank)):
+            continue
+        actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
+        if actor is not None and actor.who == causes.BY_RETENTION_POLICY:
+            names.append(name)
+    return names
+
+
+def _claims_then(
+    ctx: ProofContext, pods: list[PodIncarnation], rank_of: Callable[[PodIncarnation], int | None]
+) -> Iterator[tuple[str, PvcIncarnation, int]]:
+    """(name, claim, rank) for each claim of each of `pods` that existed at `rank_of(pod)`."""
     for pod in pods:
         rank = rank_of(pod)
         if rank is None:
             continue
         for name in pod.claims:
             claim = claim_at(ctx, pod, name, rank)
-            if claim is None or not any(kind == owner for kind, _ in claim.owners_at(rank)):
-                continue
-            actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
-            if actor is not None and actor.who == causes.BY_RETENTION_POLICY:
-                names.append(name)
-    return names
+            if claim is not None:
+                yield name, claim, rank
 
 
 def _owner_gone(ctx: ProofContext) -> Callable[[str, str], int | None]:
@@ -114,20 +123,13 @@ def _already_deleted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     before the pod's, with no ownerReference then (an ownerReference fixPodClaim adds to it
     after deletes nothing)."""
     told = []
-    for pod in pods:
-        rank = _deletion_began(pod)
-        if rank is None:
+    for name, claim, rank in _claims_then(ctx, pods, _deletion_began):
+        began = next((t for t in claim.transitions if t.what in _ENDING), None)
+        if began is None or began.rank > rank:
             continue
-        for name in pod.claims:
-            claim = claim_at(ctx, pod, name, rank)
-            if claim is None:
-                continue
-            began = next((t for t in claim.transitions if t.what in _ENDING), None)
-            if began is None or began.rank > rank:
-                continue
-            actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
-            if actor is not None and actor.who == causes.BY_CLIENT:
-                told.append(f"{name} was already being deleted by a client (#{began.change_id})")
+        actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
+        if actor is not None and actor.who == causes.BY_CLIENT:
+            told.append(f"{name} was already being deleted by a client (#{began.change_id})")
     if not told:
         return ""
     policy = ", not by the PVC retention policy" * (ctx.episode.spec.when_scaled == "Delete")
