@@ -32,7 +32,7 @@ from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import ProofContext, health
 from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.progress import episode_progress
-from stswatch.reports.proofs.scale_down import began
+from stswatch.reports.proofs.scale_down import began, ready_count_note
 from stswatch.reports.proofs.verdict import Evidence, Hold, Progress, Verdict
 
 PROOF = "rolling-update"
@@ -126,6 +126,15 @@ def decide(ctx: ProofContext) -> Verdict | None:
     reason += f": {names}"
     if reading is not None:
         reason += f" ({unavailable_budget.told(ctx, reading)})"
+    story += next(
+        (
+            note
+            for h in progress.holds
+            if h.cause == causes.TERMINATING
+            and (note := ready_count_note(ctx, h.from_wall_ns, h.to_wall_ns))
+        ),
+        "",
+    )
     return ctx.verdict(PROOF, "pass", reason + _unattributed(ctx, replaced) + story, evidence)
 
 

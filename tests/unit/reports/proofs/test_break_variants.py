@@ -1390,3 +1390,16 @@ def test_a_settled_scale_down_is_timed_by_its_condemned_pods(tmp_path: Path) -> 
         "completed within the episode in 2.9 s (its condemned pods gone: web-3, web-2); the "
         "set then stood 5.9 s more before it settled: waiting: web-0 not Ready"
     ) in told
+
+
+def test_a_rollout_tells_status_counting_its_terminating_ready_pod(tmp_path: Path) -> None:
+    # b209 (real nodes): each pod the rollout deletes ignores SIGTERM and stays Terminating and
+    # Ready until its grace period ends; status.readyReplicas counts it (kubernetes#86209).
+    session = "b209-real-terminating-ready-rollout-orderedready"
+    result = verify(load_recording(real_store(tmp_path, "cases16"), session))
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    assert verdict.outcome == "pass", verdict.reason
+    assert (
+        "status.readyReplicas was 3 at #1848, counting the Terminating but still Ready web-2 "
+        "(upstream behaviour, kubernetes#86209)"
+    ) in verdict.reason
