@@ -306,6 +306,8 @@ def _hold(
         evidence.append(ctx.cite_step(last, bound, f"{last.name} scheduled"))
     if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
+    if deleting is not None and not kept and seconds >= NOTABLE_S:
+        begun += _grace(ctx, deleting)
     return Hold(
         pod=pod.name,
         cause=_cause(stretch),
@@ -324,6 +326,17 @@ def _hold(
         scheduled_after_s=None if bound is None else (bound.received_wall_ns - from_ns) / 1e9,
         freed=freed,
     )
+
+
+def _grace(ctx: ProofContext, deleting: Transition) -> str:
+    """', in its grace period of 30 s': a terminating pod no finalizer keeps stays until its
+    kubelet has stopped its containers, at most its deletionGracePeriodSeconds (then SIGKILL)."""
+    obj = ctx.changes[deleting.change_id].object
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    grace = metadata.get("deletionGracePeriodSeconds") if isinstance(metadata, dict) else None
+    if not isinstance(grace, int) or isinstance(grace, bool) or grace <= 0:
+        return ""
+    return f", in its grace period of {grace} s (deletionGracePeriodSeconds)"
 
 
 def _bound(pods: tuple[PodIncarnation, ...], from_ns: int, to_ns: int) -> Transition | None:

@@ -126,7 +126,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     reason += f": {names}"
     if reading is not None:
         reason += f" ({unavailable_budget.told(ctx, reading)})"
-    story += next(
+    reason += next(
         (
             note
             for h in progress.holds

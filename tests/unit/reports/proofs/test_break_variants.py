@@ -1403,3 +1403,14 @@ def test_a_rollout_tells_status_counting_its_terminating_ready_pod(tmp_path: Pat
         "status.readyReplicas was 3 at #1848, counting the Terminating but still Ready web-2 "
         "(upstream behaviour, kubernetes#86209)"
     ) in verdict.reason
+
+
+def test_a_terminating_hold_no_finalizer_keeps_names_its_grace_period(tmp_path: Path) -> None:
+    # b209 (real nodes): the rollout's web-2 ignores SIGTERM; no finalizer keeps it, its grace
+    # period does (8 s, then SIGKILL): the hold says so, not only "terminating".
+    session = "b209-real-terminating-ready-rollout-orderedready"
+    told = _reasons_in(tmp_path, "cases16", session)
+    assert (
+        "held at web-2 (terminating: deleted by the StatefulSet controller, in its grace period "
+        "of 8 s (deletionGracePeriodSeconds)) for 11.0 s, until web-2 gone"
+    ) in told
