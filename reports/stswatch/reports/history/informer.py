@@ -2,3 +2,7 @@
 
 # How long after a pod's change the controller may still act on an informer cache without it.
 CACHE_LAG_NS = 5_000_000_000
+
+# How long after the controller's call its Event may be recorded (Events are written after the
+# call returns, and may arrive after the object's own change).
+EVENT_LAG_NS = 1_000_000_000

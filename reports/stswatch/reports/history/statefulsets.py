@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from stswatch.reports.history import objects as o
+from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.ordering import Ordering
 from stswatch.reports.history.transition import PlainSteps, Transition
 from stswatch.reports.recording import Change
@@ -92,6 +93,15 @@ class StatefulSetIncarnation:
         """The spec in force at `rank` (the first spec if `rank` precedes it)."""
         i = bisect_right(self.specs, rank, key=lambda s: s.rank)
         return self.specs[max(i - 1, 0)]
+
+    def specs_seen(self, rank: int, wall_ns: int) -> list[SpecVersion]:
+        """The specs a sync acting at `rank` (received at `wall_ns`) may have read: the one in
+        force then, and every one received within the informer cache's lag (CACHE_LAG_NS)
+        before, which a sync a moment old could still hold."""
+        since = wall_ns - CACHE_LAG_NS
+        return [self.spec_at(rank)] + [
+            v for v in self.specs if since <= v.received_wall_ns <= wall_ns
+        ]
 
     def status_at(self, rank: int) -> StatusVersion | None:
         """The last status recorded at or before `rank`."""

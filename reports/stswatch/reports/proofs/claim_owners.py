@@ -21,7 +21,6 @@ by default).
 
 from stswatch.reports import causes
 from stswatch.reports.history.episodes import SPEC_KINDS
-from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
 from stswatch.reports.history.objects import parse_server_version
 from stswatch.reports.proofs.context import ProofContext
@@ -117,10 +116,7 @@ def _condemned_unowned(ctx: ProofContext) -> tuple[str, list[Evidence]] | None:
         actor = ctx.deleted_by(pod)
         if actor is None or actor.who != causes.BY_CONTROLLER:
             continue
-        since = began.received_wall_ns - CACHE_LAG_NS
-        specs = [sts.spec_at(began.rank)] + [
-            v for v in sts.specs if since <= v.received_wall_ns <= began.received_wall_ns
-        ]
+        specs = sts.specs_seen(began.rank, began.received_wall_ns)
         if any(spec.when_scaled != "Delete" for spec in specs):
             continue
         for claim in _claims(ctx, pod, began.rank):

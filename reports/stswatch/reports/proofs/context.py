@@ -253,10 +253,7 @@ class ProofContext:
         if old.last_before(began.rank + 1, ("failed", "succeeded")) is not None:
             return "finished"
         sts = self.episode.statefulset
-        since = began.received_wall_ns - CACHE_LAG_NS
-        specs = [sts.spec_at(began.rank)] + [
-            v for v in sts.specs if since <= v.received_wall_ns <= began.received_wall_ns
-        ]
+        specs = sts.specs_seen(began.rank, began.received_wall_ns)
         for spec in specs:
             if not spec.in_range(old.ordinal):
                 return "condemned"

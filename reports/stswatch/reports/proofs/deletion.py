@@ -12,19 +12,17 @@ This verdict states what happened: how many pods went, how close together, who r
 from collections.abc import Sequence
 
 from stswatch.reports import causes
-from stswatch.reports.history.informer import CACHE_LAG_NS
+from stswatch.reports.history.informer import CACHE_LAG_NS, EVENT_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note
 from stswatch.reports.proofs.orphans import Orphan, orphaned
-from stswatch.reports.proofs.storage import retention_deleted
+from stswatch.reports.proofs.storage import deletion_rank, retention_deleted
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "statefulset-deletion"
 KINDS = ("Pod", "StatefulSet")
 _AT_ONCE_S = 1.0
-# A delete's Event is recorded after the call returns.
-_EVENT_LAG_NS = 1_000_000_000
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -104,7 +102,7 @@ def _controller_deleted(
             continue
         events = ctx.actors.controller_actions(
             namespace, "delete", "Pod", pod.name, gone.received_wall_ns,
-            began.received_wall_ns + _EVENT_LAG_NS,
+            began.received_wall_ns + EVENT_LAG_NS,
         )  # fmt: skip
         if not events:
             continue
@@ -216,7 +214,7 @@ def _claims_with_pods(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
         (name, pod.name)
         for pod in pods
         if pod.deleted is not None
-        for name in retention_deleted(ctx, [pod], _began, "Pod")
+        for name in retention_deleted(ctx, [pod], deletion_rank, "Pod")
     ]
     if not told:
         return ""
@@ -232,11 +230,6 @@ def _claims_with_pods(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
         f"; {which} the Pod ownerReference the StatefulSet controller sets on a condemned pod's "
         f"claim for whenScaled: Delete{retain}, its data with it"
     )
-
-
-def _began(pod: PodIncarnation) -> int | None:
-    began = pod.terminating or pod.deleted
-    return began.rank if began is not None else None
 
 
 def _claims_removed(ctx: ProofContext, pods: list[PodIncarnation]) -> str:

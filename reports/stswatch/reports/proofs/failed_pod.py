@@ -9,7 +9,7 @@ cache explains only within `CACHE_LAG_NS` of the pod's deletionTimestamp being r
 """
 
 from stswatch.reports.causes import BY_CONTROLLER
-from stswatch.reports.history.informer import CACHE_LAG_NS
+from stswatch.reports.history.informer import CACHE_LAG_NS, EVENT_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import NOT_RECORDED, ProofContext
@@ -18,8 +18,6 @@ from stswatch.reports.proofs.verdict import Verdict
 PROOF = "failed-pod-replaced"
 KINDS = ("Pod", "Event")
 _ENDED = ("failed", "succeeded")
-# A delete's Event is recorded after the call returns, and may arrive just after the successor.
-_EVENT_LAG_NS = 1_000_000_000
 _NOTABLE_S = 3.0  # an ended pod left this long before its deletion is told
 
 
@@ -46,7 +44,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return ctx.verdict(PROOF, "inconclusive", reason, cited)
     deletes = ctx.actors.controller_actions(
         old.namespace, "delete", "Pod", old.name, ended.received_wall_ns,
-        new.created.received_wall_ns + _EVENT_LAG_NS,
+        new.created.received_wall_ns + EVENT_LAG_NS,
     )  # fmt: skip
     if not deletes:
         actor = ctx.deleted_by(old)

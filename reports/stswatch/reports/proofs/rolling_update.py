@@ -97,7 +97,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     problems.append(_left_behind(ctx, replaced, revision, created) if one_at_a_time else None)
     problems.append(_before_condemned_gone(ctx, replaced))
     problems.append(None if reading is not None else _while_unhealthy(ctx, replaced))
-    if progress.state == "superseded" and (after := went_on(ctx)) is not None:
+    after = went_on(ctx) if progress.state == "superseded" else None
+    if after is not None:
         # The rollout's replacements after its episode was cut obey the same order among
         # themselves (the range changed between: the one before the cut may be condemned).
         later = [Replacement(old, began, new) for old, began, new in after.steps]
@@ -112,7 +113,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
             return ctx.verdict(PROOF, "fail", problem[0], problem[1])
     evidence = [e for r in replaced for e in _cited(ctx, r)] + _client_cited(ctx, by_client)
     evidence += [e for h in progress.holds for e in h.evidence]
-    if progress.state == "superseded" and (after := went_on(ctx)) is not None:
+    if after is not None:
         evidence += after.evidence
     names = ", ".join(r.old.name for r in replaced)
     lowest = min(r.old.ordinal or 0 for r in replaced)
@@ -388,10 +389,7 @@ def _before_condemned_gone(
         if _deleted_by(ctx, r.old) != causes.BY_CONTROLLER:
             continue
         rank = r.deletion.rank
-        since = r.deletion.received_wall_ns - CACHE_LAG_NS
-        specs = [sts.spec_at(rank)] + [
-            v for v in sts.specs if since <= v.received_wall_ns <= r.deletion.received_wall_ns
-        ]
+        specs = sts.specs_seen(rank, r.deletion.received_wall_ns)
         for pod in ctx.index.alive_at(rank):
             if pod.ordinal is None or any(spec.in_range(pod.ordinal) for spec in specs):
                 continue

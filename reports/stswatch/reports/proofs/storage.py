@@ -104,7 +104,7 @@ def claims_of_scaled_down(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     """'; the claims data-web-2, logs-web-2 deleted by the PVC retention policy (whenScaled:
     Delete), their data with them': the condemned pods' claims the garbage collector deleted
     through their Pod ownerReference (set for whenScaled: Delete), every template's."""
-    names = retention_deleted(ctx, pods, _deletion_began, "Pod")
+    names = retention_deleted(ctx, pods, deletion_rank, "Pod")
     told = ""
     if names:
         told = (
@@ -123,7 +123,7 @@ def _already_deleted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     before the pod's, with no ownerReference then (an ownerReference fixPodClaim adds to it
     after deletes nothing)."""
     told = []
-    for name, claim, rank in _claims_then(ctx, pods, _deletion_began):
+    for name, claim, rank in _claims_then(ctx, pods, deletion_rank):
         began = next((t for t in claim.transitions if t.what in _ENDING), None)
         if began is None or began.rank > rank:
             continue
@@ -136,7 +136,8 @@ def _already_deleted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     return f"; {', '.join(told)}{policy}"
 
 
-def _deletion_began(pod: PodIncarnation) -> int | None:
+def deletion_rank(pod: PodIncarnation) -> int | None:
+    """The rank `pod`'s deletion began at (terminating, else deleted); None if it never did."""
     began = pod.terminating or pod.deleted
     return began.rank if began is not None else None
 
