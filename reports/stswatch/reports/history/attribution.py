@@ -156,16 +156,21 @@ class Attribution:
     def mark_near(self, at_ns: int, name: str) -> str | None:
         """The label of a scenario mark naming `name` around `at_ns`, a deletion step first. The
         name must stand as a whole word: `web-1` is not named by "delete … data-web-1"."""
-        named = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
-        near = [
-            label
-            for wall, label in reversed(self.marks)
-            if at_ns - _MARK_BEFORE_NS <= wall <= at_ns + _BEFORE_NS and named.search(label)
-        ]
+        near = self.marks_naming(name, at_ns - _MARK_BEFORE_NS, at_ns + _BEFORE_NS)
         deleting = [label for label in near if "delete" in label.lower()]
         acting = [label for label in near if not label.lower().startswith("wait")]
         found = deleting or acting  # a wait step deletes nothing
         return found[0] if found else None
+
+    def marks_naming(self, name: str, since_ns: int, until_ns: int) -> list[str]:
+        """The labels of the scenario marks in [since_ns, until_ns] (wall ns) that name `name`
+        as a whole word (`web-1` is not named by "delete … data-web-1"), the latest first."""
+        named = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
+        return [
+            label
+            for wall, label in reversed(self.marks)
+            if since_ns <= wall <= until_ns and named.search(label)
+        ]
 
     def unseen(self, at_ns: int) -> bool:
         """True when Events may be missing around `at_ns` (not recorded, or a gap)."""

@@ -142,16 +142,8 @@ def removed_unrecorded(
     if all(f in _GC_FINALIZERS for f in still):
         return LastRemoval(still, causes.BY_GARBAGE_COLLECTOR, detail, change.id)
     wall = change.received_wall_ns
-    label = next(
-        (
-            text
-            for at, text in reversed(ctx.actors.marks)
-            if wall - _MARK_BEFORE_NS <= at <= wall
-            and pod.name in text
-            and _REMOVES.search(text) is not None
-        ),
-        None,
-    )
+    named = ctx.actors.marks_naming(pod.name, wall - _MARK_BEFORE_NS, wall)
+    label = next((text for text in named if _REMOVES.search(text) is not None), None)
     if label is None:
         return LastRemoval(still, "an unrecorded update", detail, change.id)
     return LastRemoval(

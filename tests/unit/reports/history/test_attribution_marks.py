@@ -22,3 +22,10 @@ def test_a_name_is_not_the_prefix_of_another() -> None:
     at = _marks("delete Pod web-10")
     assert at.mark_near(0, "web-1") is None
     assert at.mark_near(0, "web-10") == "delete Pod web-10"
+
+
+def test_a_finalizer_step_on_a_claim_does_not_name_its_pod() -> None:
+    # The finalizer's remover (proofs/finalizers.removed_unrecorded) reads the same marks.
+    at = _marks("remove the finalizer from data-web-1", "remove the finalizer from web-1")
+    assert at.marks_naming("web-1", 0, 1 * _S) == ["remove the finalizer from web-1"]
+    assert at.marks_naming("data-web-1", 0, 1 * _S) == ["remove the finalizer from data-web-1"]
