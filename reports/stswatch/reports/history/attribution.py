@@ -264,7 +264,7 @@ def pod_deletion(
     at: Attribution, pod: PodIncarnation, *, set_gone: Transition | None
 ) -> Actor | None:
     """Who deleted `pod` (None when it was never deleted in the recording)."""
-    began = pod.terminating or pod.deleted
+    began = pod.deletion_began
     if began is None:
         return None
     owner = pod.controller_at(set_gone.rank) if set_gone is not None else None

@@ -376,7 +376,7 @@ def _recreations(
                 continue
             if _is_scale_up(old, new, sts):
                 continue
-            start = old.terminating or old.deleted or new.created
+            start = old.deletion_began or new.created
             spec = sts.spec_at(start.rank)
             begin = life.ordering.earliest(start.change_id)
             what = f"{new.name} {_ended(old)}deleted and recreated (uid {old.uid} → {new.uid})"
@@ -406,7 +406,7 @@ def _unreplaced(
     gone = next((t.rank for t in sts.transitions if t.what in ("terminating", "deleted")), end)
     for ordinal, incarnations in life.pods_of(sts).items():
         last = incarnations[-1]
-        start = last.terminating or last.deleted
+        start = last.deletion_began
         if start is None or start.rank >= gone or not _belongs(last, sts, life.ordering):
             continue
         spec = sts.spec_at(start.rank)
@@ -426,14 +426,11 @@ def _unreplaced(
 
 def _ended(pod: PodIncarnation) -> str:
     """'ended Failed (Evicted), ' when the pod reached a terminal phase before its deletion."""
-    gone = pod.terminating or pod.deleted
-    for step in pod.transitions:
-        if gone is not None and step.rank > gone.rank:
-            break
-        if step.what in ("failed", "succeeded"):
-            reason = f" ({step.detail})" if step.detail else ""
-            return f"ended {step.what.capitalize()}{reason}, "
-    return ""
+    step = pod.finished()
+    if step is None:
+        return ""
+    reason = f" ({step.detail})" if step.detail else ""
+    return f"ended {step.what.capitalize()}{reason}, "
 
 
 def _belongs(pod: PodIncarnation, sts: StatefulSetIncarnation, ordering: Ordering) -> bool:

@@ -1,11 +1,13 @@
 """A pod incarnation (one uid) rebuilt from its changes: created, scheduled, Ready, gone."""
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering
+from stswatch.reports.history.pod_rules import FAILED, SUCCEEDED
 from stswatch.reports.history.transition import Transition, meta, step
 from stswatch.reports.recording import Change
 
@@ -13,6 +15,7 @@ from stswatch.reports.recording import Change
 # bounded, for a process that reads many sessions (a pod restarted n times has its own).
 _WHATS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _WHATS_KEPT = 4096
+_FINISHED = (FAILED, SUCCEEDED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,21 @@ class PodIncarnation:
     def terminating(self) -> Transition | None:
         """The first change showing a deletionTimestamp."""
         return self._terminating
+
+    @property
+    def deletion_began(self) -> Transition | None:
+        """The change at which this pod's deletion began: its first deletionTimestamp, else its
+        DELETED change (a deletion seen only once done); None while it was never deleted."""
+        return self._terminating or self._deleted
+
+    def finished(self, before: int | None = None) -> Transition | None:
+        """The Failed or Succeeded phase this pod reached on its own: at or before the change
+        at which its deletion began (a container exiting on the deletion's SIGTERM did not
+        finish running), and before rank `before` when given; None when it never finished.
+        `processReplica` deletes such a pod and creates it again (`isFailed`, `isSucceeded`)."""
+        began = self.deletion_began
+        bound = began.rank + 1 if began is not None else sys.maxsize
+        return self.last_before(bound if before is None else min(bound, before), _FINISHED)
 
     def alive_at(self, rank: int) -> bool:
         """True when the pod object existed at `rank` (created at or before, not yet deleted)."""

@@ -110,7 +110,7 @@ def _condemned_unowned(ctx: ProofContext) -> tuple[str, list[Evidence]] | None:
     alone, as the controller leaves them."""
     sts = ctx.episode.statefulset
     for pod in condemned(ctx):
-        began = pod.terminating or pod.deleted
+        began = pod.deletion_began
         if began is None or ctx.episode.end_rank <= began.rank:
             continue
         actor = ctx.deleted_by(pod)

@@ -247,10 +247,10 @@ class ProofContext:
         range: processCondemned), "update" (behind the update revision at or above the partition:
         the update step); "" for none of them. The spec and status within the informer cache's
         lag before the deletion are read too: a sync may have acted on one a moment old."""
-        began = old.terminating or old.deleted
+        began = old.deletion_began
         if began is None or old.ordinal is None:
             return ""
-        if old.last_before(began.rank + 1, ("failed", "succeeded")) is not None:
+        if old.finished() is not None:
             return "finished"
         sts = self.episode.statefulset
         specs = sts.specs_seen(began.rank, began.received_wall_ns)

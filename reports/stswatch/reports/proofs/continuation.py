@@ -97,7 +97,7 @@ def _replaced_after(ctx: ProofContext, target: str, start: int, stop: int) -> li
             continue
         at = ctx.index.position(old)
         new = incs[at + 1] if at + 1 < len(incs) else None
-        began = old.terminating or old.deleted
+        began = old.deletion_began
         if began is None or old.revision in (None, target) or began.rank >= stop:
             continue
         if new is not None and (new.created.rank >= stop or new.revision != target):

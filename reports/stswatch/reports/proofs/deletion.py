@@ -47,14 +47,14 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return ctx.verdict(PROOF, "not-applicable", "the StatefulSet had no pod when deleted")
     released = orphaned(ctx, alive)
     pods = [p for p in alive if p not in released]
-    removed = [(p, b) for p in pods if (b := p.terminating or p.deleted) is not None]
+    removed = [(p, b) for p in pods if (b := p.deletion_began) is not None]
     removed.sort(key=lambda pair: pair[1].rank)
     cited = [ctx.cite(gone.change_id, f"StatefulSet {ctx.episode.statefulset.name} deleted")]
     cited += [ctx.cite_step(p, b, f"{p.name} deletion began") for p, b in removed]
     acted = _controller_deleted(ctx, removed)
     if acted is not None:
         return ctx.verdict(PROOF, "fail", acted[0], [*cited, *acted[1]])
-    kept = [p.name for p in pods if (p.terminating or p.deleted) is None]
+    kept = [p.name for p in pods if p.deletion_began is None]
     if kept and ctx.near_end(gone):
         why = f"{', '.join(kept)} still present when the recording ended"
         return ctx.verdict(PROOF, "inconclusive", f"{why}: {RECORDING_ENDED} too soon", cited)

@@ -17,7 +17,6 @@ from stswatch.reports.proofs.verdict import Verdict
 
 PROOF = "failed-pod-replaced"
 KINDS = ("Pod", "Event")
-_ENDED = ("failed", "succeeded")
 _NOTABLE_S = 3.0  # an ended pod left this long before its deletion is told
 
 
@@ -27,11 +26,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.kind != "pod-recreated" or recreation is None:
         return None
     old, new = recreation.old, recreation.new
-    began = old.terminating or old.deleted
-    # Only a phase reached before the deletion began: a pod whose containers exit on the
-    # SIGTERM of its deletion (exit 0: Succeeded) did not finish running on its own.
-    until = began.rank + 1 if began is not None else new.created.rank
-    ended = old.last_before(min(until, new.created.rank), _ENDED)
+    began = old.deletion_began
+    ended = old.finished(before=new.created.rank)
     if ended is None:
         return _without_reason(ctx, old, new)
     phase = ended.what.capitalize() + (f" ({ended.detail})" if ended.detail else "")
@@ -77,7 +73,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
 def _without_reason(ctx: ProofContext, old: PodIncarnation, new: PodIncarnation) -> Verdict | None:
     """A pod the StatefulSet controller deleted (its SuccessfulDelete Event) though it had none
     of the controller's reasons (`ProofContext.controller_reason`)."""
-    began = old.terminating or old.deleted
+    began = old.deletion_began
     actor = ctx.deleted_by(old)
     if began is None or old.ordinal is None or actor is None or actor.who != BY_CONTROLLER:
         return None

@@ -67,7 +67,7 @@ def kept_note(ctx: ProofContext, pod: PodIncarnation, evidence: list[Evidence]) 
     """'; web-3 stood Terminating 10.6 s, kept by the finalizers a, b, until they were removed by
     a client': the burst deletes every condemned pod at once and waits for none, but a finalizer
     keeps its pod (and the scale-down) from finishing until it is removed."""
-    start = pod.terminating or pod.deleted  # when its deletion began
+    start = pod.deletion_began
     if start is None or start.what != "terminating":
         return ""
     kept = finalizers_kept(ctx, start)
@@ -189,7 +189,7 @@ def waited_for_predecessors(ctx: ProofContext, evidence: list[Evidence]) -> str:
     told = ""
     for pod in ctx.scale_creations():
         old = ctx.previous(pod)
-        began = (old.terminating or old.deleted) if old is not None else None
+        began = old.deletion_began if old is not None else None
         if old is None or old.deleted is None or began is None or began.rank >= start:
             continue  # none, or one the episode itself deleted (an update's, a client's)
         if old.deleted.rank < start:

@@ -124,7 +124,7 @@ def _partition_moved(
     if field != "currentRevision" or spec.update_strategy != "RollingUpdate":
         return ""
     text = f" (below partition {spec.partition})"
-    gone = old.terminating or old.deleted if old is not None else None
+    gone = old.deletion_began if old is not None else None
     if gone is None:
         return text
     before = sts.spec_at(gone.rank)

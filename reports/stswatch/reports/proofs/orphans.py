@@ -29,7 +29,7 @@ def orphaned(ctx: ProofContext, pods: list[PodIncarnation]) -> dict[PodIncarnati
     found: dict[PodIncarnation, Orphan] = {}
     for pod in pods:
         rank = pod.released_at(uid, gone.rank)
-        began = pod.terminating or pod.deleted
+        began = pod.deletion_began
         if rank is not None and (began is None or rank <= began.rank):
             ids = ctx.ids_by_rank
             found[pod] = Orphan(

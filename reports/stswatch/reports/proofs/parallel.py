@@ -9,7 +9,7 @@ all Ready, and how many condemned pods were terminating at once.
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
-from stswatch.reports.proofs.scale_down import began, condemned, ready_count_note
+from stswatch.reports.proofs.scale_down import condemned, ready_count_note
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "parallel-described"
@@ -72,15 +72,17 @@ def _scale_up(ctx: ProofContext) -> Verdict:
 
 def _scale_down(ctx: ProofContext) -> Verdict:
     pods = sorted(
-        (p for p in condemned(ctx) if began(p) is not None),
-        key=lambda p: (began(p) or p.created).rank,
+        (p for p in condemned(ctx) if p.deletion_began is not None),
+        key=lambda p: (p.deletion_began or p.created).rank,
     )
     if not pods:
         return ctx.verdict(PROOF, "not-applicable", "no condemned pod was deleted in this episode")
     widest = _concurrency(pods)
     evidence: list[Evidence] = []
     for pod in pods:
-        evidence.extend(ctx.cite_step(pod, s) for s in (began(pod), pod.deleted) if s is not None)
+        evidence.extend(
+            ctx.cite_step(pod, s) for s in (pod.deletion_began, pod.deleted) if s is not None
+        )
     plural = "s" * (len(pods) != 1)
     reason = f"{len(pods)} condemned pod{plural}, up to {widest} terminating at once"
     gone = [p.deleted for p in pods if p.deleted is not None]
@@ -98,7 +100,7 @@ def _ready_counted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     time while status counted it Ready (under Parallel nothing waits on it, so no hold tells
     it; the moments every deleted pod is counted before its kubelet stops it are not told)."""
     for pod in pods:
-        start = began(pod)
+        start = pod.deletion_began
         if start is None or start.what != "terminating":
             continue
         end = pod.deleted.received_wall_ns if pod.deleted is not None else None
@@ -115,7 +117,7 @@ def _concurrency(pods: list[PodIncarnation]) -> int:
     """Most pods between deletion begun and gone at one moment."""
     moments: list[tuple[int, int]] = []
     for pod in pods:
-        start = began(pod)
+        start = pod.deletion_began
         if start is not None:
             moments.append((start.rank, 1))
             moments.append(((pod.deleted.rank if pod.deleted else 1 << 62) + 1, -1))

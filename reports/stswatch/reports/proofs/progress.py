@@ -241,7 +241,7 @@ def _deletion_progress(ctx: ProofContext) -> Progress:
             )
         return Progress("completed", f"completed: {names} orphaned (none deleted by the deletion)")
     left = [p.name for p in pods if p.deleted is None]
-    removed = any(p.terminating or p.deleted for p in pods)
+    removed = any(p.deletion_began for p in pods)
     if left and not removed and gone is not None and not ctx.near_end(gone):
         # As the deletion verdict reads it: nothing went, so the pods were orphaned.
         text = f"completed: {', '.join(left)} left running, orphaned (none deleted)"

@@ -10,7 +10,6 @@ Service's EndpointSlices are gone with it.
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.network_identity import dns_record
-from stswatch.reports.proofs.scale_down import began
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "homework-1"
@@ -25,7 +24,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         p
         for incs in ctx.slots.values()
         for p in incs
-        if (step := began(p)) is not None and ctx.episode.contains(step.rank)
+        if (step := p.deletion_began) is not None and ctx.episode.contains(step.rank)
     ]
     if not deleted:
         return ctx.verdict(
@@ -36,7 +35,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     notes = []
     for old in deleted:
         new = _successor(ctx, old)
-        step = began(old) or old.created
+        step = old.deletion_began or old.created
         cited.append(ctx.cite_step(old, step, f"{old.name} deletion began"))
         if new is None:
             reason = f"{old.name} was not recreated within the recording"

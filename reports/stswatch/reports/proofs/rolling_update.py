@@ -25,14 +25,14 @@ from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_ordinal, parse_time
-from stswatch.reports.history.pod_rules import FAILED, SUCCEEDED, max_unavailable
+from stswatch.reports.history.pod_rules import max_unavailable
 from stswatch.reports.history.statefulsets import StatusVersion
 from stswatch.reports.proofs import identity, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import ProofContext, health
 from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.progress import episode_progress
-from stswatch.reports.proofs.scale_down import began, ready_count_note
+from stswatch.reports.proofs.scale_down import ready_count_note
 from stswatch.reports.proofs.verdict import Evidence, Hold, Progress, Verdict
 
 PROOF = "rolling-update"
@@ -238,7 +238,7 @@ def _stood(ctx: ProofContext, hold: Hold) -> float:
     if not hold.again or parsed is None:
         return hold.seconds
     for pod in ctx.slots.get(parsed[1], ()):
-        began = pod.terminating or pod.deleted
+        began = pod.deletion_began
         if began is not None and began.received_wall_ns >= hold.from_wall_ns:
             return max(0.0, (began.received_wall_ns - hold.from_wall_ns) / 1e9)
     return hold.seconds
@@ -277,7 +277,7 @@ def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
         old = ctx.alive(ordinal, ctx.episode.start_rank)
         if old is None or (revision is not None and old.revision == revision):
             continue
-        deletion = began(old)
+        deletion = old.deletion_began
         if deletion is None or not ctx.episode.contains(deletion.rank):
             continue
         incs = ctx.slots.get(ordinal, ())
@@ -290,7 +290,7 @@ def _finished(r: Replacement) -> Transition | None:
     """The pod's Failed or Succeeded phase before its deletion began, if it had one: then the
     controller deleted it as processReplica deletes any pod that finished running (to create it
     again), at any point of a rollout, not as the update walk's step."""
-    return r.old.last_before(r.deletion.rank + 1, (FAILED, SUCCEEDED))
+    return r.old.finished()
 
 
 def _finished_told(ctx: ProofContext, r: Replacement) -> str:
@@ -434,7 +434,7 @@ def _updated_deleted(ctx: ProofContext, created: list[PodIncarnation]) -> Verdic
     for pod in {p.uid: p for p in (*at_start, *created) if p is not None}.values():
         if pod.revision not in updates or pod.ordinal is None:
             continue  # at no update revision ever: a replacement the walk may make
-        deletion = began(pod)
+        deletion = pod.deletion_began
         if deletion is None or not ctx.episode.contains(deletion.rank):
             continue
         spec = sts.spec_at(deletion.rank)
@@ -444,7 +444,7 @@ def _updated_deleted(ctx: ProofContext, created: list[PodIncarnation]) -> Verdic
         in_range = spec.in_range(pod.ordinal)
         if target is None or pod.revision != target or not in_range:
             continue
-        if pod.last_before(deletion.rank + 1, (FAILED, SUCCEEDED)) is not None:
+        if pod.finished() is not None:
             continue  # processReplica deletes a Failed or Succeeded pod to recreate it
         if _deleted_by(ctx, pod) != causes.BY_CONTROLLER:
             continue

@@ -42,11 +42,6 @@ def condemned(ctx: ProofContext) -> list[PodIncarnation]:
     return [p for p in pods if p is not None]
 
 
-def began(pod: PodIncarnation) -> Transition | None:
-    """When the pod's deletion was first seen (deletionTimestamp, or DELETED if never seen)."""
-    return pod.terminating or pod.deleted
-
-
 def decide(ctx: ProofContext) -> Verdict | None:
     """Pass when each condemned pod's deletion starts only after the next higher one is gone."""
     if ctx.episode.kind != "scale-down":
@@ -57,7 +52,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
             PROOF, "not-applicable", reason + claims_of_scaled_down(ctx, condemned(ctx))
         )
     pods = condemned(ctx)
-    steps = [(p, step) for p in pods if (step := began(p)) and _ours(ctx, p, step)]
+    steps = [(p, step) for p in pods if (step := p.deletion_began) and _ours(ctx, p, step)]
     steps.sort(key=lambda pair: pair[1].rank)
     by_client = [(p, s) for p, s in steps if _by_client(ctx, p)]
     client_uids = {p.uid for p, _ in by_client}

@@ -138,7 +138,7 @@ def _already_deleted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
 
 def deletion_rank(pod: PodIncarnation) -> int | None:
     """The rank `pod`'s deletion began at (terminating, else deleted); None if it never did."""
-    began = pod.terminating or pod.deleted
+    began = pod.deletion_began
     return began.rank if began is not None else None
 
 
