@@ -169,6 +169,9 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         return "not-applicable", f"{new.name} kept its name and hostname; {why}", cited
     kept = f"{new.name} kept its name, hostname and subdomain {service}"
     old_ip = old.ips[-1] if old.ips else "unknown"
+    was = f"was {old_ip}"
+    if old.ips and old.first("ready") is None and not _publishes_not_ready(ctx, old.created.rank):
+        was = f"the old {old.name} at {old_ip} was never Ready, so never served"
     old_step = old.first("ip")
     if old_step is not None:
         cited.insert(0, ctx.cite_step(old, old_step, f"old {old.name} IP {old_ip}"))
@@ -185,7 +188,7 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         if came is not None:
             later, why = came
             cited.append(ctx.cite(later.change_id, f"{later.fqdn} → {new_ip} (uid {new.uid})"))
-            return "pass", f"{kept}; {later.fqdn} → {new_ip} (was {old_ip}), {why}", cited
+            return "pass", f"{kept}; {later.fqdn} → {new_ip} ({was}), {why}", cited
         can = "is promised" if cause[0] == causes.SERVICE_NOT_HEADLESS else "can exist"
         return "not-applicable", f"{kept}; no per-pod DNS record {can}: {cause[1]}", cited
     publish = _publishes_not_ready(ctx, ip_step.rank)
@@ -221,7 +224,7 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
     unready = publish and (ready is None or record.rank < ready.rank)
     note = f"{record.fqdn} → {new_ip} (uid {new.uid})" + (", published not Ready" * unready)
     cited.append(ctx.cite(record.change_id, note))
-    served = f"{kept}; {record.fqdn} → {new_ip} (was {old_ip})"
+    served = f"{kept}; {record.fqdn} → {new_ip} ({was})"
     if ready is not None and record.received_wall_ns - ready.received_wall_ns > _LATE_NS:
         # The EndpointSlice controller publishes a Ready pod within moments; later than that,
         # something kept the record back (the governing Service's selector, for one).

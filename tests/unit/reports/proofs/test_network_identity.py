@@ -4,7 +4,9 @@ incarnation's IP (EndpointSlice targetRef), inconclusive without the evidence.""
 from pathlib import Path
 
 from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
 from tests.fixtures.builder import ClusterBuilder
+from tests.fixtures.real import real_store
 from tests.fixtures.verdicts import running_web, verdict_of
 
 KIND = "pod-recreated"
@@ -124,3 +126,16 @@ def test_a_not_ready_pod_behind_publish_not_ready_addresses_without_a_record_fai
     assert identity.outcome == "fail", identity.reason
     assert "no EndpointSlice endpoint of this pod (targetRef uid " in identity.reason
     assert "although Service web-headless sets publishNotReadyAddresses" in identity.reason
+
+
+def test_old_pod_never_ready_is_not_said_to_have_been_served(tmp_path: Path) -> None:
+    """The forced rollback's stuck web-2 was never Ready, so no record ever named its IP: the
+    new web-2's record does not read as a change of address (the Ready case: "(was <ip>)")."""
+    path = real_store(tmp_path, "cases")
+    result = verify(load_recording(path, "forced-rollback-orderedready"))
+    identity = [v for v in result.verdicts if v.proof == "stable-network-identity"][-1]
+    assert identity.outcome == "pass"
+    assert identity.reason.endswith(
+        "→ 10.244.0.10 (the old web-2 at 10.244.0.2 was never Ready, so never served)"
+    )
+    assert "(was " not in identity.reason
