@@ -1,6 +1,7 @@
 """Ordinal creation: under OrderedReady a scale-up creates its pods in ascending ordinal order,
 each at the revision and with the identity and storage the controller gives its ordinal
-(`stswatch.reports.proofs.identity`).
+(`stswatch.reports.proofs.identity`); under Parallel in slowStartBatch's batches
+(`stswatch.reports.proofs.burst`).
 
 `runForAll(replicas, processReplica, monotonic=true)` walks the replicas by ascending index and
 creates at most one missing pod per sync (`processReplica`); the revision comes from
@@ -10,7 +11,7 @@ creates at most one missing pod per sync (`processReplica`); the revision comes 
 from itertools import pairwise
 
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
-from stswatch.reports.proofs import identity, revision
+from stswatch.reports.proofs import burst, identity, revision
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -39,7 +40,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
         cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
         return ctx.verdict(PROOF, "fail", revision.refused(wrong, partition), cited)
     if episode.spec.pod_management_policy == "Parallel":
-        reason = "Parallel: pods are created in bursts, in no guaranteed order"
+        out_of_batch = burst.created_out_of_batch(ctx, pods)
+        if out_of_batch is not None:
+            return ctx.verdict(PROOF, "fail", *out_of_batch)
+        reason = f"Parallel: pods are created in bursts, {burst.WORDS}, none waiting on another"
         reason += revision.clause([c for c in judged if c.promoted is not None])
         return ctx.verdict(PROOF, "not-applicable", reason, _promotion(ctx, judged))
     if not pods:

@@ -47,7 +47,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.kind != "scale-down":
         return None
     if ctx.episode.spec.pod_management_policy == "Parallel":
-        reason = "Parallel: condemned pods are deleted at once"
+        reason = (
+            "Parallel: condemned pods are deleted in bursts, highest ordinal first in "
+            "slowStartBatch batches of 1, 2, 4, …, none waiting for another to terminate"
+        )
         return ctx.verdict(
             PROOF, "not-applicable", reason + claims_of_scaled_down(ctx, condemned(ctx))
         )
