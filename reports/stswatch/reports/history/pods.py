@@ -16,6 +16,7 @@ from stswatch.reports.recording import Change
 _WHATS: dict[tuple[str, ...], tuple[str, ...]] = {}
 _WHATS_KEPT = 4096
 _FINISHED = (FAILED, SUCCEEDED)
+REVISION_LABEL = "controller-revision-hash"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,21 @@ class PodIncarnation:
     def labels_at(self, rank: int) -> dict[str, str]:
         """Its labels as of `rank`."""
         return _in_force(self.labels, self.relabels, rank)
+
+    @property
+    def created_orphan(self) -> bool:
+        """True when the pod was created without a controller ownerReference: by a client, not
+        by the StatefulSet controller (which creates its pods owned: newStatefulSetPod), even
+        if a set adopted it later (ClaimPods)."""
+        return self.controller_at(self.transitions[0].rank) is None
+
+    def revisions_until(self, rank: int) -> set[str | None]:
+        """Every controller-revision-hash label this pod carried up to `rank` (a client may
+        relabel it; the update step reads the label, `getPodRevision`, not the revision the pod
+        was created at)."""
+        found = {self.revision}
+        found.update(labels.get(REVISION_LABEL) for labels, r in self.relabels if r <= rank)
+        return found
 
     def ever_controlled_by(self, set_uid: str) -> bool:
         """True when the StatefulSet incarnation `set_uid` controlled this pod at some point (it
@@ -296,7 +312,7 @@ def build_pod(
         owner_uid=owner_uid,
         ordinal=parent[1] if parent and owner and parent[0] == owner else None,
         first_observed=first.observed,
-        revision=o.labels(obj).get("controller-revision-hash"),
+        revision=o.labels(obj).get(REVISION_LABEL),
         hostname=o.spec_str(obj, "hostname"),
         subdomain=o.spec_str(obj, "subdomain"),
         node=o.pod_node(last_obj),

@@ -262,8 +262,12 @@ class ProofContext:
                 spec.start_ordinal + spec.partition
             ):
                 around = (sts.status_at(began.rank), sts.status_after(began.rank))
+                labels = old.revisions_until(began.rank)
                 if any(
-                    s is not None and s.update_revision not in (None, old.revision) for s in around
+                    s is not None
+                    and s.update_revision is not None
+                    and labels != {s.update_revision}
+                    for s in around
                 ):
                     return "update"
         return ""
@@ -430,12 +434,15 @@ class ProofContext:
         return found
 
     def creations(self) -> list[PodIncarnation]:
-        """Every pod creation this episode owns: new pods and the new halves of recreations
-        (found once an episode: several proofs ask; each gets its own list)."""
+        """Every pod creation this episode owns: new pods and the new halves of recreations,
+        not a pod created without a controller ownerReference (a client's: the controller
+        creates its pods owned, newStatefulSetPod), even when the set adopted it later (found
+        once an episode: several proofs ask; each gets its own list)."""
         if "creations" not in self.memo:
             pods = {p.uid: p for p in self.new_pods()}
             pods.update((r.new.uid, r.new) for r in self.recreations_in_window())
-            self.memo["creations"] = sorted(pods.values(), key=lambda p: p.created.rank)
+            ours = (p for p in pods.values() if not p.created_orphan)
+            self.memo["creations"] = sorted(ours, key=lambda p: p.created.rank)
         found: list[PodIncarnation] = self.memo["creations"]  # type: ignore[assignment]
         return list(found)
 

@@ -169,7 +169,7 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         return "not-applicable", f"{new.name} kept its name and hostname; {why}", cited
     kept = f"{new.name} kept its name, hostname and subdomain {service}"
     old_ip = old.ips[-1] if old.ips else "unknown"
-    was = f"was {old_ip}"
+    was = f"was {old_ip}" if old.ips else f"the old {old.name} never had an IP"
     if old.ips and old.first("ready") is None and not _publishes_not_ready(ctx, old.created.rank):
         was = f"the old {old.name} at {old_ip} was never Ready, so never served"
     old_step = old.first("ip")

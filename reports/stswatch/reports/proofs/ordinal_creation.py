@@ -39,15 +39,19 @@ def decide(ctx: ProofContext) -> Verdict | None:
         partition = episode.statefulset.spec_at(pod.created.rank).partition
         cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
         return ctx.verdict(PROOF, "fail", revision.refused(wrong, partition), cited)
+    clients, client_cited = _clients(ctx)
     if episode.spec.pod_management_policy == "Parallel":
         out_of_batch = burst.created_out_of_batch(ctx, pods)
         if out_of_batch is not None:
             return ctx.verdict(PROOF, "fail", *out_of_batch)
         reason = f"Parallel: pods are created in bursts, {burst.WORDS}, none waiting on another"
-        reason += revision.clause([c for c in judged if c.promoted is not None])
-        return ctx.verdict(PROOF, "not-applicable", reason, _promotion(ctx, judged))
+        reason += revision.clause([c for c in judged if c.promoted is not None]) + clients
+        return ctx.verdict(
+            PROOF, "not-applicable", reason, [*_promotion(ctx, judged), *client_cited]
+        )
     if not pods:
-        return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
+        reason = "no pod was created in this episode" + clients
+        return ctx.verdict(PROOF, "not-applicable", reason, client_cited)
     for first, second in pairwise(pods):
         if (second.ordinal or 0) <= (first.ordinal or 0):
             return ctx.verdict(
@@ -62,8 +66,30 @@ def decide(ctx: ProofContext) -> Verdict | None:
     names = ", ".join(p.name for p in pods)
     evidence = [ctx.cite_step(p, p.created, f"{p.name} created") for p in pods]
     evidence += _promotion(ctx, judged)
-    reason = f"created in ascending ordinal order: {names}" + revision.clause(judged)
-    return ctx.verdict(PROOF, "pass", reason, evidence)
+    reason = f"created in ascending ordinal order: {names}" + revision.clause(judged) + clients
+    return ctx.verdict(PROOF, "pass", reason, [*evidence, *client_cited])
+
+
+def _clients(ctx: ProofContext) -> tuple[str, list[Evidence]]:
+    """'; web-3 was created by a client without an ownerReference, adopted by the StatefulSet
+    controller (ClaimPods) and deleted by …: not a creation of this scale-up', for each pod of
+    the set's name created in the window that the controller did not create."""
+    told, cited = "", []
+    for pod in ctx.created_in_window():
+        if not pod.created_orphan:
+            continue
+        told += f"; {pod.name} (uid {pod.uid}) was created by a client without an ownerReference"
+        cited.append(ctx.cite_step(pod, pod.created, f"{pod.name} created by a client"))
+        adopted = next((s for s in pod.control_steps if s.detail), None)
+        if adopted is not None:
+            told += ", adopted by the StatefulSet controller (ClaimPods)"
+            cited.append(ctx.cite_step(pod, adopted, f"{pod.name} adopted"))
+        began, actor = pod.deletion_began, ctx.deleted_by(pod)
+        if began is not None and actor is not None:
+            told += f", deleted by {actor.who}"
+            cited.append(ctx.cite_step(pod, began, f"{pod.name} deletion began"))
+        told += ": not a creation of this scale-up"
+    return told, cited
 
 
 def _recreated(ctx: ProofContext, pod: PodIncarnation) -> Verdict | None:

@@ -9,7 +9,7 @@ all Ready, and how many condemned pods were terminating at once.
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
-from stswatch.reports.proofs.scale_down import condemned, ready_count_note
+from stswatch.reports.proofs.scale_down import already_deleting, condemned, ready_count_note
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "parallel-described"
@@ -71,12 +71,15 @@ def _scale_up(ctx: ProofContext) -> Verdict:
 
 
 def _scale_down(ctx: ProofContext) -> Verdict:
+    start = ctx.episode.start_rank
     pods = sorted(
-        (p for p in condemned(ctx) if p.deletion_began is not None),
+        (p for p in condemned(ctx) if (b := p.deletion_began) is not None and b.rank >= start),
         key=lambda p: (p.deletion_began or p.created).rank,
     )
+    already, already_cited = already_deleting(ctx, condemned(ctx))
     if not pods:
-        return ctx.verdict(PROOF, "not-applicable", "no condemned pod was deleted in this episode")
+        reason = "no condemned pod was deleted in this episode" + already
+        return ctx.verdict(PROOF, "not-applicable", reason, already_cited)
     widest = _concurrency(pods)
     evidence: list[Evidence] = []
     for pod in pods:
@@ -91,8 +94,8 @@ def _scale_down(ctx: ProofContext) -> Verdict:
         reason += f"; all gone {took:.2f}s after the scale-down"
     for pod in pods:
         reason += kept_note(ctx, pod, evidence)
-    reason += _ready_counted(ctx, pods)
-    return ctx.verdict(PROOF, "pass", reason, evidence)
+    reason += _ready_counted(ctx, pods) + already
+    return ctx.verdict(PROOF, "pass", reason, evidence + already_cited)
 
 
 def _ready_counted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:

@@ -82,6 +82,13 @@ def _progress(ctx: ProofContext) -> Progress:
         holds = tuple(h for h in holds if h.from_wall_ns < settled)
         took = (settled - start_ns(ctx)) / 1e9
         text = f"completed within the episode in {took:.1f} s" + outlasts + condemned
+        after_last = (settled - ctx.wall_at_rank(end - 1)) / 1e9
+        if after_last >= 1.0 and episode.statefulset.spec_at(end - 1).min_ready_seconds:
+            # Available is a moment, not a recorded change: the header's span ends earlier.
+            text += (
+                f", {after_last:.1f} s after its last recorded change (when its last pod became "
+                "Available, minReadySeconds after Ready: a moment, not a change)"
+            )
         if episode.under_way:
             text = f"completed {took:.1f} s after the recording began (it began earlier, unseen)"
         # The calls that failed until it completed: a later one is another episode's.
@@ -267,6 +274,9 @@ def _ondelete_progress(ctx: ProofContext) -> Progress:
             f"template when it ended{seen}"
         )
         return Progress("progressing", text)
+    # The pods a client deleted are created again by processReplica, and its walk waits as
+    # under RollingUpdate: those holds are this episode's.
+    holds = episode_holds(ctx, _window_end_ns(ctx))
     outdated = ctx.outdated_at(ctx.episode.end_rank - 1)
     if outdated is None:
         text = "completed: every pod is at the update revision"
@@ -276,13 +286,13 @@ def _ondelete_progress(ctx: ProofContext) -> Progress:
                 f"; status.currentRevision still names {last.current_revision}: under OnDelete "
                 "the controller does not promote it (upstream behaviour, kubernetes#73492)"
             )
-        return Progress("completed", text)
+        return Progress("completed", text + holds_clause(holds), holds, text)
     names, revision, target = outdated
     text = (
         f"did not complete within the episode: {names} still at revision {revision} (update "
         f"revision {target}); under OnDelete they change only when deleted"
     )
-    return Progress("progressing", text)
+    return Progress("progressing", text + holds_clause(holds), holds, text)
 
 
 def _window_end_ns(ctx: ProofContext) -> int:

@@ -51,9 +51,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
             "Parallel: condemned pods are deleted in bursts, highest ordinal first in "
             "slowStartBatch batches of 1, 2, 4, …, none waiting for another to terminate"
         )
-        return ctx.verdict(
-            PROOF, "not-applicable", reason + claims_of_scaled_down(ctx, condemned(ctx))
-        )
+        already, cited = already_deleting(ctx, condemned(ctx))
+        reason += already + claims_of_scaled_down(ctx, condemned(ctx))
+        return ctx.verdict(PROOF, "not-applicable", reason, cited)
     pods = condemned(ctx)
     steps = [(p, step) for p in pods if (step := p.deletion_began) and _ours(ctx, p, step)]
     steps.sort(key=lambda pair: pair[1].rank)
@@ -62,11 +62,13 @@ def decide(ctx: ProofContext) -> Verdict | None:
     steps = [pair for pair in steps if pair[0].uid not in client_uids]
     deleted = [p for p, _ in steps]
     client_note = "".join(f"; {p.name} was deleted by {_who(ctx, p)}" for p, _ in by_client)
+    already, already_cited = already_deleting(ctx, pods)
+    client_note += already
     holds = episode_progress(ctx).holds
     if not deleted:
         reason = "the controller deleted no condemned pod in this episode" + client_note
         hold_note = "".join(f"; {_hold_clause(h, [])}" for h in holds)
-        return ctx.verdict(PROOF, "not-applicable", reason + hold_note)
+        return ctx.verdict(PROOF, "not-applicable", reason + hold_note, already_cited)
     problems = [_out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)]
     raced: list[tuple[Deletion, str]] = []
     problems.append(unhealthy_deletion(ctx, steps, pods, raced))
@@ -81,7 +83,11 @@ def decide(ctx: ProofContext) -> Verdict | None:
     names = ", ".join(p.name for p in deleted)
     reason = f"deleted from the highest ordinal down, each after the previous was gone: {names}"
     deleted_uids = {p.uid for p in deleted}
-    left = [p.name for p in pods if p.uid not in deleted_uids and p.uid not in client_uids]
+    left = [
+        p.name
+        for p in pods
+        if p.uid not in deleted_uids and p.uid not in client_uids and not _before(ctx, p)
+    ]
     overtaken = any(not ctx.episode.contains(s.rank) for _, s in steps)
     if left and overtaken:
         reason += f" ({', '.join(left)} kept: the scale-down was overtaken)"
@@ -91,7 +97,26 @@ def decide(ctx: ProofContext) -> Verdict | None:
     stale = "".join(_stale_note(ctx, p, s) for p, s in steps if not ctx.episode.contains(s.rank))
     reason += client_note + hold_note + race_note + stale
     reason += claims_of_scaled_down(ctx, [p for p, _ in steps])
-    return ctx.verdict(PROOF, "pass", reason, evidence)
+    return ctx.verdict(PROOF, "pass", reason, evidence + already_cited)
+
+
+def already_deleting(ctx: ProofContext, pods: list[PodIncarnation]) -> tuple[str, list[Evidence]]:
+    """'; web-2 was already being deleted by a client when the scale-down began' for each
+    condemned pod whose deletion began before the episode: no deletion of the scale-down's own
+    (`processCondemned` skips a terminating pod)."""
+    told, cited = "", []
+    for pod in pods:
+        if _before(ctx, pod) and (began := pod.deletion_began) is not None:
+            told += f"; {pod.name} was already being deleted by {_who(ctx, pod)} when the "
+            told += "scale-down began, so it needed no deletion of its own"
+            cited.append(ctx.cite_step(pod, began, f"{pod.name} deletion began"))
+    return told, cited
+
+
+def _before(ctx: ProofContext, pod: PodIncarnation) -> bool:
+    """True when the pod's deletion began before the episode did."""
+    began = pod.deletion_began
+    return began is not None and began.rank < ctx.episode.start_rank
 
 
 def _ours(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> bool:

@@ -10,6 +10,7 @@ from stswatch.reports.history.attribution import attribution
 from stswatch.reports.history.episodes import Episode, find_episodes
 from stswatch.reports.history.lifecycles import Lifecycles, build_lifecycles
 from stswatch.reports.history.objects import Obj
+from stswatch.reports.history.pods import REVISION_LABEL
 from stswatch.reports.history.replay import replay_set
 from stswatch.reports.proofs import (
     claim_owners,
@@ -161,10 +162,18 @@ def _who_deleted(ctx: ProofContext) -> str:
         return f"; who deleted it is unknown ({actor.basis})"
     why = ""
     if actor.who == causes.BY_CONTROLLER and ctx.controller_reason(pod) == "update":
+        began = pod.deletion_began
+        label = pod.labels_at(began.rank).get(REVISION_LABEL) if began else pod.revision
         why = (
             f", for the update: it was at revision {pod.revision}, behind the update revision at "
             "or above the partition"
         )
+        if label != pod.revision:
+            why = (
+                f", for the update: its {REVISION_LABEL} label read {label} (changed after it was "
+                f"created at {pod.revision}), not the update revision, at or above the partition "
+                "(the update step reads the label: getPodRevision)"
+            )
     return f"; deleted by {actor.who} ({actor.basis}){why}"
 
 

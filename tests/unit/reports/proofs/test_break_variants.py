@@ -1414,3 +1414,85 @@ def test_a_terminating_hold_no_finalizer_keeps_names_its_grace_period(tmp_path: 
         "held at web-2 (terminating: deleted by the StatefulSet controller, in its grace period "
         "of 8 s (deletionGracePeriodSeconds)) for 11.0 s, until web-2 gone"
     ) in told
+
+
+# Round five (cases18): the controller was right each time.
+
+
+def test_update_step_reads_the_revision_label_a_client_rewrote(tmp_path: Path) -> None:
+    """b143: a client sets web-1's controller-revision-hash to web-tampered; the update step
+    (getPodRevision reads the label) deletes it and processReplica creates it again. Not a
+    deletion 'with none of the controller's reasons', and the pod was not 'at' the update
+    revision when deleted: its label said otherwise."""
+    path = real_store(tmp_path, "cases18")
+    for policy in ("orderedready", "parallel"):
+        result = verify(load_recording(path, f"b143-revision-label-tampered-{policy}"))
+        assert not result.failed, policy
+        recreated = next(e for e in result.episodes if e.kind == "pod-recreated")
+        assert (
+            "deleted by the StatefulSet controller (its SuccessfulDelete Event), for the update: "
+            "its controller-revision-hash label read web-tampered (changed after it was created "
+            "at web-67c9cbf9b4), not the update revision"
+        ) in recreated.summary
+
+
+def test_pod_a_client_created_is_not_the_scale_ups_creation(tmp_path: Path) -> None:
+    """b144: web-3 created by a client (no ownerReference) during a 0→2 scale-up, adopted,
+    deleted as condemned, later created by the controller: no gating FAIL, and told."""
+    path = real_store(tmp_path, "cases18")
+    result = verify(load_recording(path, "b144-client-pod-adopted-mid-scale-up-orderedready"))
+    assert not result.failed
+    creation = verdict_of(result, "ordinal-creation", "scale-up")
+    assert creation.reason.startswith("created in ascending ordinal order: web-0, web-1;")
+    assert creation.reason.endswith(
+        "web-3 (uid cff7d3b7-6370-4888-961a-b7d7f33c05aa) was created by a client without an "
+        "ownerReference, adopted by the StatefulSet controller (ClaimPods), deleted by the "
+        "StatefulSet controller: not a creation of this scale-up"
+    )
+    assert [e.change_id for e in creation.evidence][-3:] == [154, 158, 159]
+    parallel = verify(load_recording(path, "b144-client-pod-adopted-mid-scale-up-parallel"))
+    described = verdict_of(parallel, "parallel-described", "scale-up")
+    assert described.reason.startswith("burst width 2 (2 of 2 created")
+
+
+def test_condemned_pod_a_client_was_already_deleting(tmp_path: Path) -> None:
+    """b148: a client deletes web-2 a moment before replicas 3→2: the scale-down deletes
+    nothing of its own (processCondemned skips a terminating pod), and says whose it was."""
+    path = real_store(tmp_path, "cases18")
+    already = (
+        "web-2 was already being deleted by a client when the scale-down began, so it needed no "
+        "deletion of its own"
+    )
+    ordered = verify(load_recording(path, "b148-client-delete-lag-scale-down-orderedready"))
+    down = verdict_of(ordered, "reverse-order-scale-down", "scale-down")
+    assert down.reason == f"the controller deleted no condemned pod in this episode; {already}"
+    parallel = verify(load_recording(path, "b148-client-delete-lag-scale-down-parallel"))
+    described = verdict_of(parallel, "parallel-described", "scale-down")
+    assert (described.outcome, described.reason) == (
+        "not-applicable",
+        f"no condemned pod was deleted in this episode; {already}",
+    )
+    assert [e.change_id for e in described.evidence] == [877]
+
+
+def test_ondelete_recreation_waits_are_holds(tmp_path: Path) -> None:
+    """b149: OnDelete, minReadySeconds 4; a client deletes web-2 and web-0: web-2 waits until
+    web-0 is Available, told as a hold; the scale-up's completion after its last change says
+    why the header's span is shorter."""
+    path = real_store(tmp_path, "cases18")
+    result = verify(load_recording(path, "b149-ondelete-minready-two-hand-deletes-orderedready"))
+    assert not result.failed
+    up, ondelete = result.episodes[0], result.episodes[1]
+    assert up.progress is not None
+    assert ondelete.progress is not None
+    assert up.progress.text.startswith(
+        "completed within the episode in 20.8 s, 4.0 s after its last recorded change (when its "
+        "last pod became Available, minReadySeconds after Ready: a moment, not a change)"
+    )
+    assert ondelete.kind == "ondelete-update"
+    assert [h.pod for h in ondelete.progress.holds] == ["web-0"]
+    assert ondelete.progress.text.endswith(
+        "; held at web-0 (not Ready 1.5 s, then not Available 4.0 s (minReadySeconds=4)) for "
+        "8.0 s, until web-0 Available, then web-2 created 2.4 s later (at the controller's "
+        "requeue after minReadySeconds: enqueueSSAfter)"
+    )
