@@ -82,6 +82,13 @@ class PodIncarnation:
         if a set adopted it later (ClaimPods)."""
         return self.controller_at(self.transitions[0].rank) is None
 
+    def revision_at(self, rank: int) -> str | None:
+        """Its controller-revision-hash label as of `rank` (`revision` unless a client
+        relabelled it): the revision the controller reads (getPodRevision)."""
+        if not self.relabels:
+            return self.revision
+        return self.labels_at(rank).get(REVISION_LABEL)
+
     def revisions_until(self, rank: int) -> set[str | None]:
         """Every controller-revision-hash label this pod carried up to `rank` (a client may
         relabel it; the update step reads the label, `getPodRevision`, not the revision the pod

@@ -11,8 +11,10 @@ import orjson
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.ordering import Ordering
-from stswatch.reports.history.transition import PlainSteps, Transition
+from stswatch.reports.history.transition import PlainSteps, Transition, first_of
 from stswatch.reports.recording import Change
+
+FOREGROUND = "foregroundDeletion"  # the finalizer of a foreground (cascading) deletion
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,19 @@ class StatefulSetIncarnation:
     # spec.selector.matchLabels (immutable once the set exists); None when the selector has
     # matchExpressions, which this does not evaluate.
     selector: dict[str, str] | None = field(default=None, compare=False)
+    # metadata.finalizers on the change where its deletionTimestamp first showed.
+    finalizers_at_deletion: tuple[str, ...] = field(default=(), compare=False)
+
+    def collected_from(self) -> Transition | None:
+        """When the garbage collector may begin deleting the set's dependents (its pods, and
+        claims it owns): at its deletionTimestamp under foreground deletion (the
+        foregroundDeletion finalizer), else once the set is gone (background deletion; a set
+        another finalizer holds keeps its pods until then). None while it was never deleted.
+        Upstream: pkg/controller/garbagecollector (attemptToDeleteItem)."""
+        began = first_of(self.transitions, "terminating")
+        if began is not None and FOREGROUND in self.finalizers_at_deletion:
+            return began
+        return first_of(self.transitions, "deleted")
 
     def spec_at(self, rank: int) -> SpecVersion:
         """The spec in force at `rank` (the first spec if `rank` precedes it)."""
@@ -222,9 +237,13 @@ def build_statefulset(
     counts: dict[int, int] = {}
     plain = PlainSteps(ordering)
     first_obj: o.Obj | None = None
+    finalizers: tuple[str, ...] = ()
     for change, obj in zip(history, objects, strict=True):
         first_obj = first_obj if first_obj is not None else obj
+        terminating = plain.terminating
         plain.see(change, obj)
+        if plain.terminating and not terminating:
+            finalizers = tuple(str(f) for f in o.items(o.dig(obj, "metadata", "finalizers")))
         # Most changes are status writes: skip the spec when its JSON is unchanged, and back.
         if obj.get("spec") != seen_spec:
             seen_spec = obj.get("spec")
@@ -252,6 +271,7 @@ def build_statefulset(
         tuple(statuses),
         tuple(plain.steps),
         _selector(first_obj or {}),
+        finalizers,
     )
 
 

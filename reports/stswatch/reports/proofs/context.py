@@ -235,11 +235,8 @@ class ProofContext:
         if pod.owner_uid not in (None, sts.uid) and not pod.ever_controlled_by(sts.uid):
             owner = self.life.statefulset(pod.owner_uid)
             if owner is not None:
-                gone = next(
-                    (t for t in owner.transitions if t.what in ("terminating", "deleted")), None
-                )
-                return pod_deletion(self.actors, pod, set_gone=gone)
-        return pod_deletion(self.actors, pod, set_gone=self.set_gone)
+                return pod_deletion(self.actors, pod, set_gone=owner.collected_from())
+        return pod_deletion(self.actors, pod, set_gone=sts.collected_from())
 
     def controller_reason(self, old: PodIncarnation) -> str:
         """Why the StatefulSet controller deleted `old` (it did: its SuccessfulDelete Event), of
@@ -299,11 +296,11 @@ class ProofContext:
             if ordinal >= lowest
             and ordinal < spec.end_ordinal
             and (pod := self.alive(ordinal, rank)) is not None
-            and pod.revision not in (None, target)
+            and pod.revision_at(rank) not in (None, target)
         ]
         if not stale:
             return None
-        revisions = ", ".join(dict.fromkeys(str(p.revision) for p in stale))
+        revisions = ", ".join(dict.fromkeys(str(p.revision_at(rank)) for p in stale))
         return ", ".join(p.name for p in stale), revisions, target
 
     def settled(self) -> Transition | None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from stswatch.reports import causes
 from stswatch.reports.history.informer import CACHE_LAG_NS, EVENT_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
-from stswatch.reports.proofs.context import RECORDING_ENDED, ProofContext
+from stswatch.reports.proofs.context import NOTABLE_S, RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note
 from stswatch.reports.proofs.orphans import Orphan, orphaned
 from stswatch.reports.proofs.storage import deletion_rank, retention_deleted
@@ -169,6 +169,12 @@ def _describe(
     """'3 pods removed by the garbage collector (web-0, web-2, web-1, in the order they went), 3
     at once (within 1 s), all gone within 8.6 s; web-1 stood Terminating ...': the deletions
     begun, the removals in their own order, and what kept a pod (its finalizers)."""
+    everyone = removed
+    others = [(p, b) for p, b in removed if _by_other(ctx, p)]
+    if len(others) < len(removed):
+        removed = [pair for pair in removed if pair not in others]
+    else:
+        others = []
     first = removed[0][1].received_wall_ns
     together = sum(1 for _, b in removed if (b.received_wall_ns - first) / 1e9 <= _AT_ONCE_S)
     actors = {a.who for p, _ in removed if (a := ctx.deleted_by(p)) is not None}
@@ -195,10 +201,46 @@ def _describe(
         ": a deleted StatefulSet gives no ordering guarantee (scale to 0 first for an ordered "
         "shutdown)"
     )
+    text += _held(ctx) + "".join(_other_told(ctx, p) for p, _ in others)
     set_gone = ctx.set_gone
     text += _earlier(ctx, earlier, set_gone) if set_gone is not None else ""
-    text += _claims_removed(ctx, [p for p, _ in (*removed, *earlier)])
-    return text + _claims_with_pods(ctx, [p for p, _ in removed])
+    text += _claims_removed(ctx, [p for p, _ in (*everyone, *earlier)])
+    return text + _claims_with_pods(ctx, [p for p, _ in everyone])
+
+
+def _by_other(ctx: ProofContext, pod: PodIncarnation) -> bool:
+    """True when someone other than the garbage collector deleted the pod (a client, say)."""
+    actor = ctx.deleted_by(pod)
+    return actor is not None and actor.who not in (causes.BY_GARBAGE_COLLECTOR, "unknown")
+
+
+def _other_told(ctx: ProofContext, pod: PodIncarnation) -> str:
+    """'; web-1 deleted by a client while the set was being deleted, and not created again
+    (...)'."""
+    actor = ctx.deleted_by(pod)
+    who = actor.who if actor is not None else "unknown"
+    return (
+        f"; {pod.name} deleted by {who} while the set was being deleted, and not created again "
+        "(updateStatefulSet only updates status once the set has a deletionTimestamp)"
+    )
+
+
+def _held(ctx: ProofContext) -> str:
+    """'; the set was kept 10.7 s by its finalizer example.com/keep, and the garbage collector
+    removed its pods only once it was gone (background deletion)', when it was kept that long."""
+    sts = ctx.episode.statefulset
+    began, collected = ctx.set_gone, sts.collected_from()
+    if began is None or collected is None or collected is began:
+        return ""
+    took = (collected.received_wall_ns - began.received_wall_ns) / 1e9
+    if took < NOTABLE_S:
+        return ""
+    held = [f for f in sts.finalizers_at_deletion if f != "orphan"]
+    by = f" by its finalizer{'s' * (len(held) != 1)} {', '.join(held)}" if held else ""
+    return (
+        f"; the set was kept {took:.1f} s{by}, and the garbage collector removed its pods only "
+        "once it was gone (background deletion)"
+    )
 
 
 def _gone_rank(pod: PodIncarnation) -> int:
@@ -239,7 +281,7 @@ def _claims_removed(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     gone = ctx.set_gone
     if gone is None:
         return ""
-    names = retention_deleted(ctx, pods, lambda _: gone.rank, "StatefulSet")
+    names = retention_deleted(ctx, pods, lambda _: gone.rank, "StatefulSet", until_deleted=True)
     if not names:
         return ""
     plural = "s" * (len(names) > 1)

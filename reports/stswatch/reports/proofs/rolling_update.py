@@ -26,6 +26,7 @@ from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_ordinal, parse_time
 from stswatch.reports.history.pod_rules import max_unavailable
+from stswatch.reports.history.pods import REVISION_LABEL
 from stswatch.reports.history.statefulsets import StatusVersion
 from stswatch.reports.proofs import identity, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
@@ -495,7 +496,7 @@ def _left_behind(
         rank = r.deletion.rank
         while i < len(stale) and stale[i].created.rank <= rank:
             pod = stale[i]
-            heappush(heap, (-(pod.ordinal or 0), _stale_until(pod), pod))
+            heappush(heap, (-(pod.ordinal or 0), _stale_until(pod, target), pod))
             i += 1
         while heap and heap[0][1] <= rank:
             heappop(heap)  # terminating or gone by now
@@ -514,11 +515,13 @@ def _left_behind(
     return None
 
 
-def _stale_until(pod: PodIncarnation) -> int:
+def _stale_until(pod: PodIncarnation, target: str) -> int:
     """The first rank at which the pod no longer stands in the walk's way: just after its
-    termination began, or its removal."""
+    termination began, its removal, or a client relabelling it to the update revision (the
+    walk reads the controller-revision-hash label: getPodRevision)."""
     ends = [t.rank + 1 for t in (pod.terminating,) if t is not None]
     ends += [t.rank for t in (pod.deleted,) if t is not None]
+    ends += [r for labels, r in pod.relabels if labels.get(REVISION_LABEL) == target][:1]
     return min(ends, default=1 << 62)
 
 

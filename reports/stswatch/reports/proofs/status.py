@@ -172,8 +172,9 @@ def _counts(
             if terminating:
                 terminating_ready.append(pod.name)
         if phase is not None and not terminating:
-            current += pod.revision == status.current_revision
-            updated += pod.revision == status.update_revision
+            revision = pod.revision_at(after)  # the label, as getPodRevision reads it
+            current += revision == status.current_revision
+            updated += revision == status.update_revision
     revision = status.current_revision
     complete = updated == ready == replicas == spec.replicas  # against spec.replicas, as upstream
     if spec.update_strategy == "RollingUpdate" and complete:

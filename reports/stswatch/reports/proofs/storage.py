@@ -58,11 +58,20 @@ def retention_deleted(
     pods: list[PodIncarnation],
     rank_of: Callable[[PodIncarnation], int | None],
     owner: str,
+    *,
+    until_deleted: bool = False,
 ) -> list[str]:
     """The names of `pods`' claims the PVC retention policy deleted (the garbage collector, through
-    an ownerReference of kind `owner` the claim carried at `rank_of(pod)`), in order."""
+    an ownerReference of kind `owner` the claim carried at `rank_of(pod)`, or with
+    `until_deleted` at any rank from then until its own deletion began: a controller sync on a
+    cache a moment old may write it after the owner went), in order."""
     names = []
     for name, claim, rank in _claims_then(ctx, pods, rank_of):
+        if until_deleted:
+            began = next(
+                (t for t in claim.transitions if t.what in ("terminating", "deleted")), None
+            )
+            rank = max(rank, began.rank - 1) if began is not None else rank
         if not any(kind == owner for kind, _ in claim.owners_at(rank)):
             continue
         actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))

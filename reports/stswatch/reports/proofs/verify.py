@@ -168,7 +168,13 @@ def _who_deleted(ctx: ProofContext) -> str:
             f", for the update: it was at revision {pod.revision}, behind the update revision at "
             "or above the partition"
         )
-        if label != pod.revision:
+        if label is None:
+            why = (
+                f", for the update: it had no {REVISION_LABEL} label, so not the update "
+                "revision's, at or above the partition (the update step reads the label: "
+                "getPodRevision)"
+            )
+        elif label != pod.revision:
             why = (
                 f", for the update: its {REVISION_LABEL} label read {label} (changed after it was "
                 f"created at {pod.revision}), not the update revision, at or above the partition "

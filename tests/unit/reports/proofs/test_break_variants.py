@@ -1496,3 +1496,55 @@ def test_ondelete_recreation_waits_are_holds(tmp_path: Path) -> None:
         "8.0 s, until web-0 Available, then web-2 created 2.4 s later (at the controller's "
         "requeue after minReadySeconds: enqueueSSAfter)"
     )
+
+
+def test_claims_given_owners_after_the_set_went_are_all_told(tmp_path: Path) -> None:
+    """b150: whenDeleted flipped to Delete and the set deleted at once: data-web-0 got the set's
+    ownerReference before the set went, data-web-1 and data-web-2 from a sync a moment later;
+    the garbage collector removed all three, and all three are named."""
+    path = real_store(tmp_path, "cases18")
+    result = verify(load_recording(path, "b150-when-deleted-flip-then-set-deleted-orderedready"))
+    deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert deletion.reason.endswith(
+        "; the claims data-web-0, data-web-1, data-web-2 removed with the set by the PVC "
+        "retention policy (whenDeleted: Delete)"
+    )
+
+
+def test_pod_a_client_deleted_while_the_set_was_held_is_not_the_collectors(
+    tmp_path: Path,
+) -> None:
+    """b153: the set's deletion held 10.7 s by its finalizer (background deletion: the garbage
+    collector acts once the set is gone); web-1, deleted by a client meanwhile, is the client's."""
+    path = real_store(tmp_path, "cases18")
+    result = verify(load_recording(path, "b153-set-finalizer-delete-held-orderedready"))
+    deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert deletion.reason.startswith(
+        "2 pods removed by the garbage collector (web-2, web-0), 2 at once (within 1 s)"
+    )
+    assert (
+        "; the set was kept 10.7 s by its finalizer example.com/keep, and the garbage collector "
+        "removed its pods only once it was gone (background deletion); web-1 deleted by a client "
+        "while the set was being deleted, and not created again"
+    ) in deletion.reason
+
+
+def test_revision_labels_a_client_rewrote_are_what_the_controller_reads(tmp_path: Path) -> None:
+    """b157: web-2 relabelled to the update revision: the update step skips it (getPodRevision)
+    and replaces web-3, web-1, web-0; b162 (OnDelete): status counts the pods by their labels
+    (computeReplicaStatus); b158: a client's web-2 without the label is replaced for the update."""
+    path = real_store(tmp_path, "cases18")
+    forged = verify(load_recording(path, "b157-revision-label-forged-updated-orderedready"))
+    assert not forged.failed
+    rollout = verdict_of(forged, "rolling-update", "rolling-update", 1)
+    assert rollout.reason.startswith(
+        "the controller replaced from the highest ordinal down to partition 0: web-3, web-1, web-0"
+    )
+    rewritten = verify(load_recording(path, "b162-ondelete-revision-labels-rewritten-orderedready"))
+    status = verdict_of(rewritten, "status-matches-pods", "ondelete-update")
+    assert status.outcome == "pass"
+    assert "currentReplicas 1, updatedReplicas 2" in status.reason
+    client = verify(load_recording(path, "b158-client-pod-in-range-during-hold-orderedready"))
+    assert not client.failed
+    recreated = next(e for e in client.episodes if e.kind == "pod-recreated")
+    assert "for the update: it had no controller-revision-hash label" in recreated.summary
