@@ -4,6 +4,7 @@ import hashlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -92,6 +93,16 @@ class StatefulSetIncarnation:
     selector: dict[str, str] | None = field(default=None, compare=False)
     # metadata.finalizers on the change where its deletionTimestamp first showed.
     finalizers_at_deletion: tuple[str, ...] = field(default=(), compare=False)
+
+    @cached_property
+    def current_revision_changes(self) -> tuple[int, ...]:
+        """The indices into `statuses` at which status.currentRevision differs from the status
+        before (computed once: the promotions proofs look for)."""
+        return tuple(
+            i
+            for i in range(1, len(self.statuses))
+            if self.statuses[i].current_revision != self.statuses[i - 1].current_revision
+        )
 
     def collected_from(self) -> Transition | None:
         """When the garbage collector may begin deleting the set's dependents (its pods, and

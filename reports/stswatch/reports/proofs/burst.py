@@ -9,6 +9,8 @@ Upstream: pkg/controller/statefulset/stateful_set_control.go (`runForAll`, `proc
 pkg/controller/statefulset/stateful_set_utils.go (`slowStartBatch`).
 """
 
+from bisect import bisect_left
+
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.context import ProofContext
@@ -41,7 +43,9 @@ def created_out_of_batch(
     without an error, a pod whose claim is stale: `PodClaimIsStale`)."""
     episode = ctx.episode
     sts = episode.statefulset
-    specs = [sts.spec_at(episode.start_rank), *(v for v in sts.specs if episode.contains(v.rank))]
+    first = bisect_left(sts.specs, episode.start_rank, key=lambda v: v.rank)
+    last = bisect_left(sts.specs, episode.end_rank, key=lambda v: v.rank)
+    specs = [sts.spec_at(episode.start_rank), *sts.specs[first:last]]
     if len({s.start_ordinal for s in specs}) != 1:
         return None
     if any("Delete" in (s.when_scaled, s.when_deleted) for s in specs):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from stswatch.reports import causes
 from stswatch.reports.history.informer import CACHE_LAG_NS, EVENT_LAG_NS
-from stswatch.reports.history.lifecycles import PodIncarnation, Transition
+from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation, Transition
 from stswatch.reports.proofs.context import NOTABLE_S, RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note
 from stswatch.reports.proofs.orphans import Orphan, orphaned
@@ -282,10 +282,28 @@ def _claims_removed(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     if gone is None:
         return ""
     names = retention_deleted(ctx, pods, lambda _: gone.rank, "StatefulSet", until_deleted=True)
-    if not names:
-        return ""
-    plural = "s" * (len(names) > 1)
-    return (
-        f"; the claim{plural} {', '.join(sorted(names))} removed with the set by the PVC "
-        "retention policy (whenDeleted: Delete)"
-    )
+    namespace = ctx.episode.statefulset.namespace
+    kept = {
+        name: claim
+        for name in names
+        if (claim := _claim_alive(ctx, namespace, name, gone.rank)) is not None
+        and claim.deleted is None
+    }
+    removed = sorted(name for name in names if name not in kept)
+    told = ""
+    if removed:
+        plural = "s" * (len(removed) > 1)
+        told = (
+            f"; the claim{plural} {', '.join(removed)} removed with the set by the PVC "
+            "retention policy (whenDeleted: Delete)"
+        )
+    for name in sorted(kept):
+        told += (
+            f"; the claim {name} deleted too (whenDeleted: Delete) but still present, "
+            "Terminating, when the recording ended (a finalizer kept it)"
+        )
+    return told
+
+
+def _claim_alive(ctx: ProofContext, namespace: str, name: str, rank: int) -> PvcIncarnation | None:
+    return next((c for c in ctx.life.claims_named(namespace, name) if c.alive_at(rank)), None)

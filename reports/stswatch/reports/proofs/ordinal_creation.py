@@ -153,7 +153,12 @@ def _partition_moved(
     spec = sts.spec_at(pod.created.rank)
     if field != "currentRevision" or spec.update_strategy != "RollingUpdate":
         return ""
-    text = f" (below partition {spec.partition})"
+    below = f"partition {spec.partition}"
+    if spec.start_ordinal:
+        # newVersionedStatefulSetPod: ordinal < getStartOrdinal(set) + partition
+        first = spec.start_ordinal + spec.partition
+        below = f"ordinals.start {spec.start_ordinal} + partition {spec.partition} = {first}"
+    text = f" (below {below})"
     gone = old.deletion_began if old is not None else None
     if gone is None:
         return text
@@ -164,8 +169,9 @@ def _partition_moved(
         (s for s in sts.specs if s.rank > gone.rank and s.partition == spec.partition), spec
     )
     way = "raised" if spec.partition > before.partition else "lowered"
+    way = f"partition {way}" if spec.start_ordinal else way
     return (
-        f" (below partition {spec.partition}, {way} from {before.partition} at change "
+        f" (below {below}, {way} from {before.partition} at change "
         f"#{moved.change_id} while {pod.name} was away)"
     )
 

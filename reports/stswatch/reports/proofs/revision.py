@@ -58,8 +58,10 @@ def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | 
     if not allowed:
         return None
     promoted = None
-    if True in sides and any(pod.revision == s.update_revision for s in statuses):
+    if any(pod.revision == s.update_revision for s in statuses):
         promoted = _promotion(sts, rank, pod.revision)
+        if promoted is not None and True not in sides and not _rolled_out(sts, promoted):
+            promoted = None  # at or above the partition the update revision is expected
     field = " or ".join(sorted("currentRevision" if b else "updateRevision" for b in sides))
     return CreatedAt(pod, field, allowed, promoted)
 
@@ -96,13 +98,22 @@ def _promotion(
     """The status at which currentRevision last became `revision` before `rank`, when that was a
     promotion from another revision at 0 replicas (kubernetes#121534); else None."""
     i = bisect_right(sts.statuses, rank, key=lambda s: s.rank)
-    while i >= 2:
-        earlier, later = sts.statuses[i - 2], sts.statuses[i - 1]
-        if later.current_revision == revision and earlier.current_revision != revision:
+    changes = sts.current_revision_changes
+    for at in reversed(changes[: bisect_right(changes, i - 1)]):
+        earlier, later = sts.statuses[at - 1], sts.statuses[at]
+        if later.current_revision == revision:
             at_zero = earlier.current_revision is not None and later.replicas == 0
             return later if at_zero else None
-        i -= 1
     return None
+
+
+def _rolled_out(sts: StatefulSetIncarnation, promoted: StatusVersion) -> bool:
+    """Whether a rollout to `promoted`'s revision was under way (a status with pods, naming it
+    the update revision) before status.currentRevision was promoted to it at 0 replicas."""
+    return any(
+        s.rank < promoted.rank and s.update_revision == promoted.current_revision and s.replicas
+        for s in sts.statuses
+    )
 
 
 def clause(found: list[CreatedAt]) -> str:
@@ -113,7 +124,15 @@ def clause(found: list[CreatedAt]) -> str:
     promoted = [c for c in found if c.promoted is not None]
     if not promoted:
         return text
-    names = ", ".join(c.pod.name for c in promoted)
+    below = [c for c in promoted if "currentRevision" in c.field]
+    names = ", ".join(c.pod.name for c in below or promoted)
+    if not below:
+        return (
+            f"{text}: {names} came at {promoted[0].pod.revision}, the revision of a rollout "
+            "that had not finished when status.currentRevision was promoted to it at 0 "
+            "replicas (completeRollingUpdate counts 0 of 0 pods updated as a finished rollout; "
+            "kubernetes#121534)"
+        )
     return (
         f"{text}: {names}, below the partition, came back at the update revision "
         f"{promoted[0].pod.revision}, to which status.currentRevision was promoted when the set "

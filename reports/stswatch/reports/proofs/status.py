@@ -250,12 +250,20 @@ def _surprise(ctx: ProofContext, status: StatusVersion) -> str:
             )
         return ""
     before = ctx.episode.statefulset.status_at(ctx.episode.start_rank)
-    if (
-        spec.partition > 0
-        and not status.replicas
+    promoted = (
+        not status.replicas
         and before is not None
         and before.current_revision != before.update_revision
-    ):
+        and status.current_revision == status.update_revision
+    )
+    if promoted and spec.partition == 0 and before is not None:
+        return (
+            f"; with 0 replicas the unfinished rollout counts as complete: currentRevision was "
+            f"promoted from {before.current_revision} to {status.update_revision} "
+            "(completeRollingUpdate counts 0 of 0 pods updated as a finished rollout; "
+            "kubernetes#121534), so that revision is now the set's current one"
+        )
+    if promoted and spec.partition > 0:
         return (
             f"; with 0 replicas the rollout counts as complete, so currentRevision was promoted to "
             f"{status.update_revision} although partition is {spec.partition}: pods below the "

@@ -1548,3 +1548,48 @@ def test_revision_labels_a_client_rewrote_are_what_the_controller_reads(tmp_path
     assert not client.failed
     recreated = next(e for e in client.episodes if e.kind == "pod-recreated")
     assert "for the update: it had no controller-revision-hash label" in recreated.summary
+
+
+def test_partition_counts_from_the_start_ordinal(tmp_path: Path) -> None:
+    """b163: ordinals.start 1, partition 2: web-2 is below 1 + 2 = 3, so it comes back at
+    currentRevision; the words say so, not 'below partition 2'."""
+    path = real_store(tmp_path, "cases18")
+    result = verify(load_recording(path, "b163-partition-relative-to-start-orderedready"))
+    creation = verdict_of(result, "ordinal-creation", "pod-recreated")
+    assert creation.reason.endswith("gives ordinal 2 (below ordinals.start 1 + partition 2 = 3)")
+
+
+def test_halted_rollout_promoted_at_zero_replicas_is_told(tmp_path: Path) -> None:
+    """b164: a rollout halted at a never-Ready web-2, scaled to 0: completeRollingUpdate promotes
+    currentRevision to the broken revision (kubernetes#121534's rule, partition 0); the next
+    scale-up's web-0 comes at it and halts, and the creation says where the revision came from."""
+    path = real_store(tmp_path, "cases18")
+    result = verify(load_recording(path, "b164-scale-zero-promotes-broken-rev-orderedready"))
+    status = verdict_of(result, "status-matches-pods", "scale-down")
+    assert status.reason.endswith(
+        "; with 0 replicas the unfinished rollout counts as complete: currentRevision was "
+        "promoted from web-67c9cbf9b4 to web-6666fcd678 (completeRollingUpdate counts 0 of 0 "
+        "pods updated as a finished rollout; kubernetes#121534), so that revision is now the "
+        "set's current one"
+    )
+    creation = verdict_of(result, "ordinal-creation", "scale-up", 1)
+    assert creation.reason.endswith(
+        "web-0 came at web-6666fcd678, the revision of a rollout that had not finished when "
+        "status.currentRevision was promoted to it at 0 replicas (completeRollingUpdate counts 0 "
+        "of 0 pods updated as a finished rollout; kubernetes#121534)"
+    )
+    first = verdict_of(result, "ordinal-creation", "scale-up")
+    assert "came at" not in first.reason  # the first scale-up: no promotion before it
+
+
+def test_claim_a_finalizer_kept_is_not_said_removed(tmp_path: Path) -> None:
+    """b169: whenDeleted: Delete and the set deleted while a client's finalizer holds
+    data-web-1: two claims removed, the third deleted but still present at the end."""
+    path = real_store(tmp_path, "cases18")
+    result = verify(load_recording(path, "b169-when-deleted-claim-held-finalizer-orderedready"))
+    deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
+    assert deletion.reason.endswith(
+        "; the claims data-web-0, data-web-2 removed with the set by the PVC retention policy "
+        "(whenDeleted: Delete); the claim data-web-1 deleted too (whenDeleted: Delete) but still "
+        "present, Terminating, when the recording ended (a finalizer kept it)"
+    )
