@@ -86,6 +86,9 @@ def lowest_unhealthy(
          for t in pod.transitions]
         + [(t.rank, ordinal, "deleted") for ordinal, pods in slots.items() for pod in pods
            if set_uid is not None and pod.control_steps for t in pod.releases(set_uid)]
+        + [(rank, ordinal, what) for ordinal, pods in slots.items() for pod in pods
+           if set_uid is not None and pod.control_steps
+           for rank, what in _adopted_again(pod, set_uid)]
     )  # fmt: skip
     walk = _Walk(start=start, never_created=start)
     answers: dict[int, int] = {}
@@ -96,3 +99,24 @@ def lowest_unhealthy(
             i += 1
         answers[rank] = walk.lowest()
     return answers
+
+
+def _adopted_again(pod: PodIncarnation, set_uid: str) -> list[tuple[int, str]]:
+    """The steps that put a pod the set released back as it then stood, at each change where
+    ClaimPods adopted it again: "created" (sorted first at its rank), its phase, its readiness
+    and whether it was terminating."""
+    if not pod.releases(set_uid):
+        return []
+    found: list[tuple[int, str]] = []
+    for change in pod.control_steps:
+        if change.detail != set_uid:
+            continue
+        rank = change.rank
+        found.append((rank, "created"))
+        for kinds in (PHASES, ("ready", "unready")):
+            step = pod.last_before(rank + 1, kinds)
+            if step is not None:
+                found.append((rank, step.what))
+        if pod.terminating is not None and pod.terminating.rank <= rank:
+            found.append((rank, "terminating"))
+    return found

@@ -438,8 +438,10 @@ def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
             steps += [(t.rank, 1, t, payload) for t in pod.transitions]
             released = pod.releases(sts.uid)
             if released:
+                # Released, and adopted back if ClaimPods took it again (its controllerRef).
+                again = [t for t in pod.control_steps if t.detail == sts.uid]
                 payload = (ordinal, pod, "")
-                steps += [(t.rank, 1, t, payload) for t in released]
+                steps += [(t.rank, 1, t, payload) for t in (*released, *again)]
     for ordinal, incs in life.set_pods(sts.namespace, sts.name).items():
         for pod in incs:
             if pod not in own.get(ordinal, ()):
@@ -541,6 +543,14 @@ def _wake(state: _State) -> None:
 def _apply_holder(state: _State, ordinal: int, pod: PodIncarnation, step: Transition) -> bool:
     """A step of a pod named like the set's that the set does not own (or released at it);
     False when it changed nothing the walk reads."""
+    if step.what == "controller" and step.detail == state.sts.uid:  # ClaimPods adopted it back
+        held = state.holders.get(ordinal)
+        if held is None or held.pod is not pod:
+            return False
+        del state.holders[ordinal]
+        state.pods[ordinal] = held
+        state.touch(ordinal)
+        return True
     if step.what == "controller":  # the set released its own pod: the name stays taken
         slot = state.pods.get(ordinal)
         if slot is not None and slot.pod is pod:

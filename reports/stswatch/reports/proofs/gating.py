@@ -151,8 +151,10 @@ def _violations(
             name = f"{ctx.episode.statefulset.name}-{ordinal}"
             found.append((f"{pod.name} was created while {name} did not exist", [created]))
             continue
-        released = [t for t in lower.releases(ctx.episode.statefulset.uid) if t.rank < rank]
-        if released:  # no longer the set's: its ordinal is missing to the controller
+        uid = ctx.episode.statefulset.uid
+        released = [t for t in lower.releases(uid) if t.rank < rank]
+        if released and lower.controller_at(rank) != uid:
+            # No longer the set's (not adopted back): its ordinal is missing to the controller.
             gone = released[-1].change_id
             why = (
                 f"{pod.name} was created while {lower.name} was not the set's (released at "

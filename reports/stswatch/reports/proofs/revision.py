@@ -44,7 +44,12 @@ def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | 
     specs = [sts.spec_at(rank)]
     previous = sts.spec_at(specs[0].rank - 1)
     lag = pod.created.received_wall_ns - specs[0].received_wall_ns
-    if previous is not specs[0] and lag <= CACHE_LAG_NS and not _seen(sts, specs[0], rank):
+    if (
+        previous is not specs[0]
+        and lag <= CACHE_LAG_NS
+        and not _seen(sts, specs[0], rank)
+        and previous.in_range(pod.ordinal)  # a sync on it would not create the pod at all
+    ):
         specs.append(previous)  # the creating sync may have read the set before this change
     sides = {
         spec.update_strategy == "RollingUpdate"

@@ -1593,3 +1593,41 @@ def test_claim_a_finalizer_kept_is_not_said_removed(tmp_path: Path) -> None:
         "(whenDeleted: Delete); the claim data-web-1 deleted too (whenDeleted: Delete) but still "
         "present, Terminating, when the recording ended (a finalizer kept it)"
     )
+
+
+def test_pod_adopted_back_at_once_is_the_sets_throughout(tmp_path: Path) -> None:
+    """b173, b176: a client strips a pod's ownerReferences and ClaimPods adopts it back the same
+    moment: no halt at it, no gating or rollout FAIL (it was the set's, Running and Ready)."""
+    path = real_store(tmp_path, "cases18")
+    for session in (
+        "b173-owner-reference-removed-orderedready",
+        "b176-owner-ref-removed-mid-rollout-orderedready",
+    ):
+        result = verify(load_recording(path, session))
+        assert not result.failed, session
+        for episode in result.episodes:
+            assert episode.progress is not None
+            assert episode.progress.state == "completed", (session, episode.progress.text)
+
+
+def test_previous_spec_excuses_a_revision_only_if_it_would_create_the_pod(
+    tmp_path: Path,
+) -> None:
+    """b163 edited to partition 3 (ordinals.start 1): web-3, new with the start change, comes at
+    the update revision though 3 < 1 + 3. The spec before the start change (start 0, replicas
+    3: web-3 out of range) cannot excuse it, cache lag or not."""
+    path = real_store(tmp_path, "cases18")
+    session = "b163-partition-relative-to-start-orderedready"
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object,"
+        " '$.spec.updateStrategy.rollingUpdate.partition', 3) WHERE kind = 'StatefulSet'"
+        " AND session_id = (SELECT id FROM session WHERE name = ?)",
+        session,
+    )
+    result = verify(load_recording(path, session))
+    creation = verdict_of(result, "ordinal-creation", "scale-up", 1)
+    assert creation.outcome == "fail"
+    assert creation.reason.startswith(
+        "web-3 was created at revision web-695d6f6c, but newVersionedStatefulSetPod gives ordinal 3"
+    )

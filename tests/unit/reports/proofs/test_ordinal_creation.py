@@ -80,14 +80,34 @@ def test_pod_at_a_revision_its_ordinal_is_not_given_fails(tmp_path: Path) -> Non
 def test_revision_from_a_set_read_just_before_its_partition_changed_passes(
     tmp_path: Path,
 ) -> None:
-    # partition 2 -> 0 and, 0.1 s later, web-0 created at the current revision: the creating
-    # sync may have read the set before the change (its informer cache), so rev1 is right too.
+    # replicas 0 -> 1, then partition 2 -> 0 and, 0.1 s later, web-0 created at the current
+    # revision: the creating sync may have read the set before the partition changed (its
+    # informer cache), a set under which web-0 was in range too, so rev1 is right too.
+    b = web_set(replicas=0, partition=2)
+    b.set_status("web", currentRevision="web-rev1", updateRevision="web-rev2")
+    b.set_spec("web", replicas=1)
+    b.set_spec("web", partition=0)
+    b.create_pod("web", 0, revision="web-rev1")
+    result = verify(b.write(tmp_path / "lag.db"))
+    assert not result.failed, [v.reason for v in result.verdicts if v.outcome == "fail"]
+    b.set_spec("web", replicas=2)  # control: the same revision check fails a real mistake
+    b.create_pod("web", 1, revision="web-rev1")
+    wrong = verify(b.write(tmp_path / "wrong.db"))
+    assert PROOF in [v.proof for v in wrong.verdicts if v.outcome == "fail"]
+
+
+def test_a_set_read_before_under_which_the_pod_was_out_of_range_excuses_nothing(
+    tmp_path: Path,
+) -> None:
+    # replicas 0 -> 1 and partition 2 -> 0 in one change: a sync that read the set before it
+    # (replicas 0) creates no web-0, so the one created reads the new partition: rev2, not rev1.
     b = web_set(replicas=0, partition=2)
     b.set_status("web", currentRevision="web-rev1", updateRevision="web-rev2")
     b.set_spec("web", replicas=1, partition=0)
     b.create_pod("web", 0, revision="web-rev1")
     verdict = verdict_of(verify(b.write(tmp_path / "lag.db")), PROOF, "scale-up", 0)
-    assert verdict.outcome == "pass", verdict.reason
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith("web-0 was created at revision web-rev1, but")
 
 
 def test_a_pod_a_client_deletes_right_after_the_scale_up_is_its_own_recreation(
