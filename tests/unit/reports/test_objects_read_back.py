@@ -134,6 +134,19 @@ def test_changes_by_id_finds_each_change_by_offset_bisection_or_once_indexed(
             holed[missing]
 
 
+def test_changes_by_id_hands_out_one_objects_changes_between_two_ids(tmp_path: Path) -> None:
+    db = real_store(tmp_path, "lesson")
+    changes = load_recording(db, "lesson-parallel", objects=False).changes
+    by_id = ChangesById(changes)
+    uid = changes[len(changes) // 2].uid
+    first, last = changes[10].id, changes[-10].id
+    wanted = [c for c in changes if c.uid == uid and first <= c.id <= last]
+    assert wanted
+    assert by_id.of_object(uid, first, last) == wanted
+    assert by_id.of_object(uid, wanted[0].id, wanted[0].id) == wanted[:1]
+    assert by_id.of_object("no-such-uid", first, last) == []
+
+
 def test_a_change_read_from_the_table_is_a_read_only_record_equal_to_one_built_alone(
     tmp_path: Path,
 ) -> None:

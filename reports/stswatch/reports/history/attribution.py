@@ -84,6 +84,9 @@ class Attribution:
     # (namespace, set name) -> sorted wall ns of each Event the statefulset controller recorded
     # about the set (a count bump of an aggregated Event included: each passed the spam filter)
     emitted: dict[tuple[str, str], list[int]] = field(default_factory=dict, repr=False)
+    # pod uid -> sorted (wall ns, change id) of the node lifecycle controller's NodeNotReady
+    # Events on the pod ("Node is not ready": `MarkPodsNotReady` set its Ready condition False)
+    node_not_ready: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
     # (namespace, set name) -> the spam filter's tokens after each emitted Event (a cache)
     _buckets: dict[tuple[str, str], list[float]] = field(
         default_factory=dict, repr=False, compare=False
@@ -124,6 +127,15 @@ class Attribution:
         first = bisect_left(found, (since_ns, -1, ""))
         last = bisect_left(found, (until_ns + 1, -1, ""))
         return found[first:last]
+
+    def node_not_ready_near(self, pod_uid: str, at_ns: int) -> int | None:
+        """The change id of a NodeNotReady Event on the pod recorded around `at_ns` (the node
+        lifecycle controller records it right after its status update), if any."""
+        found = self.node_not_ready.get(pod_uid, [])
+        i = bisect_left(found, (at_ns - _BEFORE_NS, -1))
+        if i < len(found) and found[i][0] <= at_ns + _AFTER_NS:
+            return found[i][1]
+        return None
 
     def controller_failures(
         self, namespace: str, name: str, since_ns: int, until_ns: int
@@ -188,6 +200,7 @@ def attribution(
     failures: dict[tuple[str, str], list[tuple[int, int, str, str]]] = {}
     pending: dict[str, list[tuple[int, int, str]]] = {}
     emitted: dict[tuple[str, str], list[int]] = {}
+    node_not_ready: dict[str, list[tuple[int, int]]] = {}
     recorded = "Event" in recording.changes.kinds.values  # each kind recorded, once
     if events is None:
         events = recording.decoded("Event", deleted=False)
@@ -199,6 +212,9 @@ def attribution(
         if unscheduled is not None:
             uid, message = unscheduled
             pending.setdefault(uid, []).append((change.received_wall_ns, change.id, message))
+        marked = _node_not_ready(obj) if obj.get("reason") == "NodeNotReady" else None
+        if marked:
+            node_not_ready.setdefault(marked, []).append((change.received_wall_ns, change.id))
         about = _about_set(change, obj)
         if about is not None:
             emitted.setdefault(about, []).append(change.received_wall_ns)
@@ -216,11 +232,13 @@ def attribution(
         waits.sort()
     for walls in emitted.values():
         walls.sort()
+    for notes in node_not_ready.values():
+        notes.sort()
     gaps = tuple((g.from_wall_ns, g.to_wall_ns) for g in recording.gaps if g.kind == "Event")
     marks = tuple(
         (m.received_wall_ns, f"{m.label} {m.detail.get('target', '')}") for m in recording.marks
     )
-    return Attribution(recorded, gaps, actions, marks, failures, pending, emitted)
+    return Attribution(recorded, gaps, actions, marks, failures, pending, emitted, node_not_ready)
 
 
 def _action(change: Change, obj: o.Obj) -> tuple[str, str, str, str] | None:
@@ -239,6 +257,15 @@ def _unscheduled(change: Change, obj: o.Obj) -> tuple[str, str] | None:
         return None
     uid = o.text(o.dig(obj, "involvedObject", "uid"))
     return (uid, o.text(obj.get("message")) or "") if uid else None
+
+
+def _node_not_ready(obj: o.Obj) -> str | None:
+    """The pod uid of the node lifecycle controller's NodeNotReady Event (`MarkPodsNotReady` in
+    `pkg/controller/util/node`), else None."""
+    if o.dig(obj, "involvedObject", "kind") != "Pod":
+        return None
+    source = o.dig(obj, "source", "component") or obj.get("reportingComponent")
+    return o.text(o.dig(obj, "involvedObject", "uid")) if source == "node-controller" else None
 
 
 def _about_set(change: Change, obj: o.Obj) -> tuple[str, str] | None:

@@ -23,6 +23,7 @@ from stswatch.reports.proofs.finalizers import (
     removed_clause,
     removed_unrecorded,
 )
+from stswatch.reports.proofs.pod_status import NodeNotReady, crash_loop, node_not_ready
 from stswatch.reports.proofs.verdict import Evidence, Hold
 
 _PART_NS = 1_000_000_000  # a cause told within a hold when it lasted this long (wall ns)
@@ -261,9 +262,14 @@ def _hold(
     turned = began is not None and state.what != "terminating" and began.rank > stretch.start.rank
     whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
     told = before[0] if before else stretch
-    phases = _phases(told, ctx.min_ready_at((told.end or told.start).rank))
-    phases = phases if whole or before else ""
     evidence = [ctx.cite(state.change_id, _held_note(pod, state, stretch))]
+    evidence += _node_cited(ctx, pod, state, evidence)
+    unready = ""
+    if causes.NOT_READY in (stretch.cause, *told.spent_causes):
+        unready, cited = _unready(ctx, pod, told, released, end)
+        evidence += [e for e in cited if e not in evidence]
+    phases = _phases(told, ctx.min_ready_at((told.end or told.start).rank), unready=unready)
+    phases = phases if whole or before else ""
     if turned and began is not None and not before and began.rank <= start:
         state = began
         evidence.append(ctx.cite(state.change_id, _held_note(pod, state, stretch)))
@@ -279,6 +285,8 @@ def _hold(
         evidence += [ctx.cite(r.change_id, f"{pod.name}: {r.told}") for r in removals]
     actor = ctx.deleted_by(pod) if deleting is not None else None
     begun = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else ""
+    if deleting is None and not phases and stretch.cause == causes.NOT_READY:
+        begun = unready  # what kept it not Ready, when its recording says
     if deleting is not None and deleting is began and phases:
         evidence.append(ctx.cite(began.change_id, f"{pod.name} terminating: {begun or 'deleted'}"))
     by = ""
@@ -307,7 +315,7 @@ def _hold(
     if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
     if deleting is not None and not kept and seconds >= NOTABLE_S:
-        begun += _grace(ctx, deleting)
+        begun += _grace(ctx, pod, deleting, to_ns, evidence)
     return Hold(
         pod=pod.name,
         cause=_cause(stretch),
@@ -328,15 +336,75 @@ def _hold(
     )
 
 
-def _grace(ctx: ProofContext, deleting: Transition) -> str:
+def _grace(
+    ctx: ProofContext,
+    pod: PodIncarnation,
+    deleting: Transition,
+    to_ns: int,
+    evidence: list[Evidence],
+) -> str:
     """', in its grace period of 30 s': a terminating pod no finalizer keeps stays until its
-    kubelet has stopped its containers, at most its deletionGracePeriodSeconds (then SIGKILL)."""
+    kubelet has stopped its containers, at most its deletionGracePeriodSeconds (then SIGKILL).
+    Deleted while its node was not Ready, it stays past that until the kubelet there confirms:
+    ', its node 127.0.0.3 not Ready (NodeNotReady, …), kept 13.6 s past its grace period of 3 s'
+    (the node lifecycle controller's Event cited)."""
     obj = ctx.changes[deleting.change_id].object
     metadata = obj.get("metadata") if isinstance(obj, dict) else None
     grace = metadata.get("deletionGracePeriodSeconds") if isinstance(metadata, dict) else None
     if not isinstance(grace, int) or isinstance(grace, bool) or grace <= 0:
         return ""
-    return f", in its grace period of {grace} s (deletionGracePeriodSeconds)"
+    period = f"its grace period of {grace} s (deletionGracePeriodSeconds)"
+    past = (to_ns - deleting.received_wall_ns) / 1e9 - grace
+    node = node_not_ready(ctx, pod, deleting.rank) if past >= _PART_NS / 1e9 else None
+    if node is None:
+        return f", in {period}"
+    evidence += _node_event(ctx, pod, node, evidence)
+    return f", {node.told}, kept {past:.1f} s past {period}"
+
+
+def _node_cited(
+    ctx: ProofContext, pod: PodIncarnation, state: Transition, evidence: list[Evidence]
+) -> list[Evidence]:
+    """When the hold began at the pod's change to not Ready the node lifecycle controller made
+    (its node not Ready): that in the hold's first note, and the controller's Event cited."""
+    node = node_not_ready(ctx, pod, state.rank) if state.what == "unready" else None
+    if node is None or node.unready.change_id != state.change_id:
+        return []
+    first = evidence[0]
+    evidence[0] = replace(first, note=f"{first.note}, {node.told}")
+    return _node_event(ctx, pod, node, evidence)
+
+
+def _node_event(
+    ctx: ProofContext, pod: PodIncarnation, node: NodeNotReady, evidence: list[Evidence]
+) -> list[Evidence]:
+    """The NodeNotReady Event on `pod`, cited once."""
+    if any(e.change_id == node.change_id for e in evidence):
+        return []
+    return [ctx.cite(node.change_id, f"NodeNotReady: {pod.name}'s node {node.node} not Ready")]
+
+
+def _unready(
+    ctx: ProofContext,
+    pod: PodIncarnation,
+    told: Stretch,
+    released: Transition | None,
+    end: int,
+) -> tuple[str, list[Evidence]]:
+    """What kept the held pod not Ready, when its recording says (a container in
+    CrashLoopBackOff, else its node not Ready), with the change that shows it; ('', []) else."""
+    ids = ctx.ids_by_rank
+    last_id = released.change_id if released is not None else ids[min(end, len(ids)) - 1]
+    loop = crash_loop(ctx, pod, told.start.change_id, max(last_id, told.start.change_id))
+    if loop is not None:
+        note = f"{pod.name}: container {loop.container} in CrashLoopBackOff"
+        return loop.told, [ctx.cite(loop.change_id, note)]
+    rank = (released.rank if released is not None else end) - 1
+    began = pod.terminating
+    node = node_not_ready(ctx, pod, min(rank, began.rank - 1) if began is not None else rank)
+    if node is None:
+        return "", []
+    return node.told, _node_event(ctx, pod, node, [])
 
 
 def _bound(pods: tuple[PodIncarnation, ...], from_ns: int, to_ns: int) -> Transition | None:
@@ -646,16 +714,21 @@ def _parts(stretch: Stretch) -> list[tuple[str, float]]:
     return [(cause, ns / 1e9) for cause, ns in stretch.spent if ns >= _PART_NS]
 
 
-def _phases(stretch: Stretch, min_ready_seconds: int) -> str:
+def _phases(stretch: Stretch, min_ready_seconds: int, *, unready: str = "") -> str:
     """'not Ready 6.6 s, then not Available 4.0 s (minReadySeconds=4)' when a hold was partly a
-    Ready pod's wait for minReadySeconds, each cause lasting a notable time; '' otherwise."""
+    Ready pod's wait for minReadySeconds, each cause lasting a notable time; '' otherwise.
+    `unready`: what kept the pod not Ready, told after that cause's time."""
     parts = _parts(stretch)
     # Told only where a Ready pod still held it for minReadySeconds, or where the held pod's
     # deletion began inside the hold (not Ready, then terminating): a pod starting, then not
     # Ready, is one ordinary hold and keeps its one cause.
     if len(parts) < 2:
         return ""
-    told = ", then ".join(f"{cause} {seconds:.1f} s" for cause, seconds in parts)
+    told = ", then ".join(
+        f"{cause} {seconds:.1f} s"
+        + (f" ({unready})" if unready and cause == causes.NOT_READY else "")
+        for cause, seconds in parts
+    )
     if any(cause == causes.NOT_AVAILABLE for cause, _ in parts):
         return told + f" (minReadySeconds={min_ready_seconds})"
     return told if parts[-1][0] == causes.TERMINATING else ""

@@ -321,6 +321,8 @@ def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -
     open_hold = holds[-1] if holds and holds[-1].to_wall_ns is None else None
     if open_hold is not None:
         detail = open_hold.detail + (f"; {open_hold.unscheduled}" if open_hold.unscheduled else "")
+        if open_hold.cause == causes.NOT_READY and open_hold.begun_by:
+            detail += f"; {open_hold.begun_by}"  # what kept it not Ready (a crash loop, its node)
         what = (
             f"halted at {open_hold.pod} ({detail}) for {open_hold.seconds:.1f} s within the episode"
         )

@@ -132,7 +132,9 @@ class Hold:
     released_by: str  # what ended it, e.g. "web-2 Ready", "web-2 deleted by a client", ""
     evidence: tuple[Evidence, ...] = ()
     finalizers: tuple[str, ...] = ()  # what kept a terminating pod: metadata.finalizers
-    begun_by: str = ""  # what began a terminating hold, e.g. "deleted by a client"
+    # what began its cause: who deleted a terminating pod ("deleted by a client"), what kept a
+    # pod not Ready when its recording says ("container app in the kubelet's CrashLoopBackOff, …")
+    begun_by: str = ""
     meanwhile: str = ""  # pods recreated while it lasted, e.g. "web-0 deleted by a client and …"
     unscheduled: str = ""  # the scheduler's FailedScheduling message for the held pod, if any
     scheduled_after_s: float | None = None  # when, into the hold, the scheduler bound the pod

@@ -1,0 +1,95 @@
+"""What held a pod, told from its own recorded status and Events: a container in the kubelet's
+CrashLoopBackOff, its node not Ready (`stswatch.reports.proofs.pod_status`); and never where the
+recording does not show it."""
+
+from pathlib import Path
+
+from stswatch.reports.proofs.verdict import Hold, VerifyResult
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
+from tests.fixtures.real import real_store
+
+_CRASH_LOOP = "CrashLoopBackOff"
+_NODE = "NodeNotReady"
+
+
+def _verified(tmp_path: Path, store: str, session: str) -> VerifyResult:
+    return verify(load_recording(real_store(tmp_path, store), session, objects=False))
+
+
+def _holds(result: VerifyResult) -> list[Hold]:
+    return [h for e in result.episodes if e.progress is not None for h in e.progress.holds]
+
+
+def _told(result: VerifyResult) -> str:
+    lines = [e.progress.text for e in result.episodes if e.progress is not None]
+    return "\n".join(lines + [v.reason for v in result.verdicts])
+
+
+def test_a_hold_on_a_crash_looping_pod_names_the_container_restarts_and_exit(
+    tmp_path: Path,
+) -> None:
+    # b201 (real nodes): the rollout's web-2 runs `exit 1`; the kubelet restarts it with its
+    # back-off (state.waiting.reason CrashLoopBackOff from #268), never Ready.
+    result = _verified(tmp_path, "cases16", "b201-real-crashloop-forced-rollback-orderedready")
+    told = _told(result)
+    assert (
+        "halted at web-2 (not Ready: container app in the kubelet's CrashLoopBackOff, 1 restart, "
+        "last exit Error (exit code 1)) for 12.1 s"
+    ) in told
+    assert (
+        "halted at web-2 (web-2 Running, not Ready; container app in the kubelet's "
+        "CrashLoopBackOff, 1 restart, last exit Error (exit code 1)) for 12.1 s within the episode"
+    ) in told
+    # The forced rollback's hold: not Ready (crash looping, two restarts by then), then deleted.
+    assert (
+        "held at web-2 (not Ready 19.1 s (container app in the kubelet's CrashLoopBackOff, 2 "
+        "restarts, last exit Error (exit code 1)), then terminating 2.0 s: deleted by a client"
+    ) in told
+    cited = [e for h in _holds(result) for e in h.evidence if _CRASH_LOOP in e.note]
+    assert {(e.change_id, e.note) for e in cited} == {
+        (268, "web-2: container app in CrashLoopBackOff")
+    }
+
+
+def test_a_pod_not_ready_without_a_crash_loop_is_told_only_not_ready(tmp_path: Path) -> None:
+    # halt: redis-0 held not Ready (its readiness, no container restarting): no cause is made up.
+    result = _verified(tmp_path, "halt", "halt-orderedready")
+    told = _told(result)
+    assert "held at redis-0 (not Ready) for 6.2 s, until redis-0 Ready" in told
+    assert _CRASH_LOOP not in told
+    assert _NODE not in told
+    assert "its node" not in told
+
+
+def test_a_pod_on_a_node_not_ready_names_the_node_and_its_event(tmp_path: Path) -> None:
+    # b207 (real nodes): web-1's kubelet stopped; the node lifecycle controller set web-1 not
+    # Ready (#1499) with a NodeNotReady Event (#1502); the taint eviction controller deleted it
+    # (#1505), and it stayed Terminating past its 3 s grace period until the kubelet came back.
+    result = _verified(tmp_path, "cases16", "b207-real-kubelet-stopped-orderedready")
+    told = _told(result)
+    assert (
+        "held at web-1 (terminating: deleted by the taint eviction controller, its node 127.0.0.3 "
+        "not Ready (NodeNotReady, the node lifecycle controller), kept 13.6 s past its grace "
+        "period of 3 s (deletionGracePeriodSeconds)) for 16.6 s, until web-1 gone"
+    ) in told
+    (hold,) = [h for h in _holds(result) if h.cause == "terminating"]
+    notes = [(e.change_id, e.note) for e in hold.evidence]
+    assert notes[:2] == [
+        (
+            1499,
+            "hold at web-1 began: web-1 not Ready, its node 127.0.0.3 not Ready (NodeNotReady, "
+            "the node lifecycle controller)",
+        ),
+        (1502, "NodeNotReady: web-1's node 127.0.0.3 not Ready"),
+    ]
+
+
+def test_a_pod_terminating_on_a_ready_node_keeps_its_grace_period_words(tmp_path: Path) -> None:
+    # b209 (real nodes): web-2 ignores SIGTERM on a node that stays Ready: its grace period held
+    # it, no node is blamed.
+    told = _told(_verified(tmp_path, "cases16", "b209-real-terminating-ready-rollout-orderedready"))
+    assert "in its grace period of 8 s (deletionGracePeriodSeconds)) for 11.0 s" in told
+    assert _NODE not in told
+    assert "its node" not in told
+    assert "past its grace period" not in told
