@@ -87,6 +87,11 @@ class Attribution:
     # pod uid -> sorted (wall ns, change id) of the node lifecycle controller's NodeNotReady
     # Events on the pod ("Node is not ready": `MarkPodsNotReady` set its Ready condition False)
     node_not_ready: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
+    # (namespace, claim name) -> sorted (wall ns, change id, message) of the ProvisioningFailed
+    # Events on the claim (the persistentvolume controller's, or an external provisioner's)
+    provisioning: dict[tuple[str, str], list[tuple[int, int, str]]] = field(
+        default_factory=dict, repr=False
+    )
     # (namespace, set name) -> the spam filter's tokens after each emitted Event (a cache)
     _buckets: dict[tuple[str, str], list[float]] = field(
         default_factory=dict, repr=False, compare=False
@@ -136,6 +141,14 @@ class Attribution:
         if i < len(found) and found[i][0] <= at_ns + _AFTER_NS:
             return found[i][1]
         return None
+
+    def provisioning_failed(
+        self, namespace: str, claim: str, since_ns: int, until_ns: int
+    ) -> list[tuple[int, int, str]]:
+        """The ProvisioningFailed Events on claim `claim` recorded in [since, until]."""
+        found = self.provisioning.get((namespace, claim), [])
+        first = bisect_left(found, (since_ns, -1, ""))
+        return found[first : bisect_left(found, (until_ns + 1, -1, ""))]
 
     def controller_failures(
         self, namespace: str, name: str, since_ns: int, until_ns: int
@@ -201,6 +214,7 @@ def attribution(
     pending: dict[str, list[tuple[int, int, str]]] = {}
     emitted: dict[tuple[str, str], list[int]] = {}
     node_not_ready: dict[str, list[tuple[int, int]]] = {}
+    provisioning: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
     recorded = "Event" in recording.changes.kinds.values  # each kind recorded, once
     if events is None:
         events = recording.decoded("Event", deleted=False)
@@ -215,6 +229,10 @@ def attribution(
         marked = _node_not_ready(obj) if obj.get("reason") == "NodeNotReady" else None
         if marked:
             node_not_ready.setdefault(marked, []).append((change.received_wall_ns, change.id))
+        claim = _not_provisioned(change, obj) if obj.get("reason") == "ProvisioningFailed" else None
+        if claim is not None:
+            key, message = claim
+            provisioning.setdefault(key, []).append((change.received_wall_ns, change.id, message))
         about = _about_set(change, obj)
         if about is not None:
             emitted.setdefault(about, []).append(change.received_wall_ns)
@@ -234,11 +252,15 @@ def attribution(
         walls.sort()
     for notes in node_not_ready.values():
         notes.sort()
+    for provisions in provisioning.values():
+        provisions.sort()
     gaps = tuple((g.from_wall_ns, g.to_wall_ns) for g in recording.gaps if g.kind == "Event")
     marks = tuple(
         (m.received_wall_ns, f"{m.label} {m.detail.get('target', '')}") for m in recording.marks
     )
-    return Attribution(recorded, gaps, actions, marks, failures, pending, emitted, node_not_ready)
+    return Attribution(
+        recorded, gaps, actions, marks, failures, pending, emitted, node_not_ready, provisioning
+    )
 
 
 def _action(change: Change, obj: o.Obj) -> tuple[str, str, str, str] | None:
@@ -266,6 +288,14 @@ def _node_not_ready(obj: o.Obj) -> str | None:
         return None
     source = o.dig(obj, "source", "component") or obj.get("reportingComponent")
     return o.text(o.dig(obj, "involvedObject", "uid")) if source == "node-controller" else None
+
+
+def _not_provisioned(change: Change, obj: o.Obj) -> tuple[tuple[str, str], str] | None:
+    """((namespace, claim), message) of a ProvisioningFailed Event on a claim."""
+    if o.dig(obj, "involvedObject", "kind") != "PersistentVolumeClaim":
+        return None
+    claim = o.text(o.dig(obj, "involvedObject", "name"))
+    return ((change.namespace or "", claim), o.text(obj.get("message")) or "") if claim else None
 
 
 def _about_set(change: Change, obj: o.Obj) -> tuple[str, str] | None:

@@ -615,7 +615,35 @@ def _unscheduled(
     name = pods[0].name
     note = f"PodScheduled False: {name}" if source == "Unschedulable" else f"{source}: {name}"
     evidence.append(ctx.cite(change_id, note))
-    return f"{source}: {line}"
+    unbound = _not_provisioned(ctx, pods, to_ns, evidence) if _UNBOUND in line else ""
+    return f"{source}: {line}{unbound}"
+
+
+# The scheduler's VolumeBinding plugin, for a pod whose claim (binding Immediate) is not bound.
+_UNBOUND = "unbound immediate PersistentVolumeClaims"
+
+
+def _not_provisioned(
+    ctx: ProofContext, pods: tuple[PodIncarnation, ...], to_ns: int, evidence: list[Evidence]
+) -> str:
+    """'; its claim data-web-1 not bound: ProvisioningFailed: storageclass … not found': why the
+    claims the scheduler waits for did not bind, when their provisioning failed (the last
+    ProvisioningFailed Event on each since the held pod was created, cited)."""
+    pod = pods[-1]
+    since = pods[0].created.received_wall_ns - _CLAIM_BEFORE_NS
+    told = []
+    for claim in pod.claims:
+        failed = ctx.actors.provisioning_failed(pod.namespace, claim, since, to_ns)
+        if failed:
+            _, change_id, message = failed[-1]
+            evidence.append(ctx.cite(change_id, f"ProvisioningFailed: {claim}"))
+            told.append(f"its claim {claim} not bound: ProvisioningFailed: {first_line(message)}")
+    return "".join(f"; {t}" for t in told)
+
+
+# The controller creates a pod's missing claims just before the pod (createPersistentVolumeClaims):
+# their provisioning's Events may be recorded this long (wall ns) before the pod.
+_CLAIM_BEFORE_NS = 2 * 10**9
 
 
 def first_line(message: str) -> str:

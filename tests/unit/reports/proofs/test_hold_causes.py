@@ -1,6 +1,7 @@
 """What held a pod, told from its own recorded status and Events: a container in the kubelet's
-CrashLoopBackOff, its node not Ready (`stswatch.reports.proofs.pod_status`); and never where the
-recording does not show it."""
+CrashLoopBackOff, its node not Ready (`stswatch.reports.proofs.pod_status`), a claim whose
+provisioning failed (`stswatch.reports.proofs.holds`); and never where the recording does not
+show it."""
 
 from pathlib import Path
 
@@ -93,3 +94,25 @@ def test_a_pod_terminating_on_a_ready_node_keeps_its_grace_period_words(tmp_path
     assert _NODE not in told
     assert "its node" not in told
     assert "past its grace period" not in told
+
+
+def test_a_wait_for_an_unbound_claim_names_why_its_provisioning_failed(tmp_path: Path) -> None:
+    # b50 (kwok): data-web-1's StorageClass missing-class does not exist; the scheduler says
+    # only "pod has unbound immediate PersistentVolumeClaims", the persistentvolume controller
+    # why (ProvisioningFailed on the claim, #1939 after a client recreated it).
+    result = _verified(tmp_path, "cases8", "b50-claim-unbound-client-claim-orderedready")
+    assert (
+        "waited 8.3 s for web-1 to be scheduled (FailedScheduling: 0/3 nodes are available: pod "
+        "has unbound immediate PersistentVolumeClaims. not found; its claim data-web-1 not "
+        'bound: ProvisioningFailed: storageclass.storage.k8s.io "missing-class" not found)'
+    ) in _told(result)
+    cited = [(e.change_id, e.note) for h in _holds(result) for e in h.evidence]
+    assert (1939, "ProvisioningFailed: data-web-1") in cited
+
+
+def test_a_wait_to_be_scheduled_on_a_bound_claim_blames_no_provisioning(tmp_path: Path) -> None:
+    # b09 (kwok): web-1 Pending on a nodeSelector no node matches; its claim is fine.
+    told = _told(_verified(tmp_path, "cases6", "b09-claim-deleted-pending-orderedready"))
+    assert "waited 9.5 s for web-1 to be scheduled (Unschedulable: 0/3 nodes are available" in told
+    assert "ProvisioningFailed" not in told
+    assert "not bound" not in told
