@@ -30,6 +30,7 @@ from stswatch.reports.proofs import (
 from stswatch.reports.proofs.context import ProofContext, index_set, with_gaps
 from stswatch.reports.proofs.exec_outputs import exec_marks
 from stswatch.reports.proofs.latency import phase_latency
+from stswatch.reports.proofs.pod_status import node_not_ready
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.verdict import (
     EpisodeResult,
@@ -180,6 +181,10 @@ def _who_deleted(ctx: ProofContext) -> str:
                 f"created at {pod.revision}), not the update revision, at or above the partition "
                 "(the update step reads the label: getPodRevision)"
             )
+    began = pod.deletion_began
+    node = node_not_ready(ctx, pod, began.rank) if began is not None else None
+    if node is not None:  # deleted while its node was not Ready (the NoExecute taint's cause)
+        why += f"; {node.told}"
     return f"; deleted by {actor.who} ({actor.basis}){why}"
 
 

@@ -5,6 +5,8 @@ show it."""
 
 from pathlib import Path
 
+import pytest
+
 from stswatch.reports.proofs.verdict import Hold, VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
@@ -53,6 +55,26 @@ def test_a_hold_on_a_crash_looping_pod_names_the_container_restarts_and_exit(
     }
 
 
+def test_a_parallel_rollout_halted_at_a_crash_looping_pod_names_it_too(tmp_path: Path) -> None:
+    # b201 under Parallel (cases17): the update loop waits on the crash-looping web-2 as well.
+    told = _told(_verified(tmp_path, "cases17", "b201-real-crashloop-forced-rollback-parallel"))
+    assert (
+        "halted at web-2 (web-2 Running, not Ready; container app in the kubelet's "
+        "CrashLoopBackOff, 1 restart, last exit Error (exit code 1)) for 12.1 s within the episode"
+    ) in told
+
+
+def test_a_readiness_probe_failing_on_a_real_node_is_told_only_not_ready(tmp_path: Path) -> None:
+    # b200 (cases17): web-0's and web-1's readiness probes fail for a while; no container
+    # restarts, the node stays Ready: no crash loop, restart or node is made up.
+    told = _told(_verified(tmp_path, "cases17", "b200-real-probe-fails-mid-scale-up-orderedready"))
+    assert "held at web-0 (not Ready) for 5.0 s, until web-0 Ready" in told
+    assert "held at web-1 (not Ready) for 4.2 s, until web-1 Ready" in told
+    assert "restart" not in told
+    assert _CRASH_LOOP not in told
+    assert "its node" not in told
+
+
 def test_a_pod_not_ready_without_a_crash_loop_is_told_only_not_ready(tmp_path: Path) -> None:
     # halt: redis-0 held not Ready (its readiness, no container restarting): no cause is made up.
     result = _verified(tmp_path, "halt", "halt-orderedready")
@@ -84,6 +106,21 @@ def test_a_pod_on_a_node_not_ready_names_the_node_and_its_event(tmp_path: Path) 
         ),
         (1502, "NodeNotReady: web-1's node 127.0.0.3 not Ready"),
     ]
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_pod_evicted_from_a_node_not_ready_is_told_so_in_its_recreation(
+    tmp_path: Path, policy: str
+) -> None:
+    # b207 (cases17): the pod-recreated episode names web-1's node as why it was evicted, under
+    # both policies (Parallel tells no hold on the old web-1).
+    result = _verified(tmp_path, "cases17", f"b207-real-kubelet-stopped-{policy}")
+    (recreated,) = [e for e in result.episodes if e.kind == "pod-recreated"]
+    assert recreated.summary.endswith(
+        "deleted by the taint eviction controller (its DisruptionTarget condition, reason "
+        "DeletionByTaintManager: Taint manager: deleting due to NoExecute taint); its node "
+        "127.0.0.3 not Ready (NodeNotReady, the node lifecycle controller)"
+    )
 
 
 def test_a_pod_terminating_on_a_ready_node_keeps_its_grace_period_words(tmp_path: Path) -> None:
