@@ -23,7 +23,7 @@ from stswatch.reports.proofs.finalizers import (
     removed_clause,
     removed_unrecorded,
 )
-from stswatch.reports.proofs.pod_status import NodeNotReady, crash_loop, node_not_ready
+from stswatch.reports.proofs.pod_status import NodeNotReady, node_not_ready, restarts
 from stswatch.reports.proofs.verdict import Evidence, Hold
 
 _PART_NS = 1_000_000_000  # a cause told within a hold when it lasted this long (wall ns)
@@ -392,13 +392,13 @@ def _unready(
     end: int,
 ) -> tuple[str, list[Evidence]]:
     """What kept the held pod not Ready, when its recording says (a container in
-    CrashLoopBackOff, else its node not Ready), with the change that shows it; ('', []) else."""
+    CrashLoopBackOff or restarted, else its node not Ready), with the change that shows it; ('',
+    []) else."""
     ids = ctx.ids_by_rank
     last_id = released.change_id if released is not None else ids[min(end, len(ids)) - 1]
-    loop = crash_loop(ctx, pod, told.start.change_id, max(last_id, told.start.change_id))
-    if loop is not None:
-        note = f"{pod.name}: container {loop.container} in CrashLoopBackOff"
-        return loop.told, [ctx.cite(loop.change_id, note)]
+    restarted = restarts(ctx, pod, told.start.change_id, max(last_id, told.start.change_id))
+    if restarted is not None:
+        return restarted.told, [ctx.cite(restarted.change_id, f"{pod.name}: {restarted.note}")]
     rank = (released.rank if released is not None else end) - 1
     began = pod.terminating
     node = node_not_ready(ctx, pod, min(rank, began.rank - 1) if began is not None else rank)

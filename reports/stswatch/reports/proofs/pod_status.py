@@ -30,24 +30,33 @@ _STATUSES = ("initContainerStatuses", "containerStatuses")
 
 
 @dataclass(frozen=True)
-class CrashLoop:
-    """A container the kubelet held in CrashLoopBackOff while the pod was held."""
+class Restarts:
+    """A container the kubelet restarted while the pod was held, in CrashLoopBackOff or not."""
 
     container: str
+    looped: bool  # seen waiting in CrashLoopBackOff
     restarts: int  # its highest restartCount seen then
     reason: str  # its last run's end, e.g. Error
     exit_code: str
-    change_id: int  # the first change showing it waiting in CrashLoopBackOff
+    change_id: int  # the first change showing it in CrashLoopBackOff (else restarted)
 
     @property
     def told(self) -> str:
         """'container app in the kubelet's CrashLoopBackOff, 2 restarts, last exit Error (exit
-        code 1)'."""
+        code 1)'; 'container app restarted by the kubelet, 1 restart, last exit Completed (exit
+        code 0)'."""
+        how = "in the kubelet's CrashLoopBackOff" if self.looped else "restarted by the kubelet"
         plural = "" if self.restarts == 1 else "s"
         return (
-            f"container {self.container} in the kubelet's CrashLoopBackOff, {self.restarts} "
-            f"restart{plural}, last exit {self.reason} (exit code {self.exit_code})"
+            f"container {self.container} {how}, {self.restarts} restart{plural}, last exit "
+            f"{self.reason} (exit code {self.exit_code})"
         )
+
+    @property
+    def note(self) -> str:
+        """The cited change's note: 'container app in CrashLoopBackOff', '… restarted'."""
+        how = "in CrashLoopBackOff" if self.looped else f"restarted (restartCount {self.restarts})"
+        return f"container {self.container} {how}"
 
 
 @dataclass(frozen=True)
@@ -64,51 +73,60 @@ class NodeNotReady:
         return f"its node {self.node} not Ready (NodeNotReady, the node lifecycle controller)"
 
 
-def crash_loop(
+def restarts(
     ctx: ProofContext, pod: PodIncarnation, first_id: int, last_id: int
-) -> CrashLoop | None:
+) -> Restarts | None:
     """The first container of `pod` its changes from `first_id` to `last_id` show waiting in
-    CrashLoopBackOff, with its restarts and last exit then; before its deletion began only (the
-    kubelet then stops it, which is no crash)."""
+    CrashLoopBackOff, else the first whose restartCount rose in them, with its restarts and last
+    exit then; before its deletion began only (the kubelet then stops it, which is no crash)."""
     began = pod.terminating
     if began is not None:
         last_id = min(last_id, began.change_id)
-    looped: dict[str, int] = {}
-    restarts: dict[str, int] = {}
-    ended: dict[str, tuple[str, str]] = {}
+    seen: dict[str, _Container] = {}
     for change in _changes_of(ctx, pod, first_id, last_id):
         if began is not None and change.id == began.change_id:
             break
         obj = change.object
         for key in _STATUSES:
-            for container in items(dig(obj, "status", key)):
-                _read(change.id, container, looped, restarts, ended)
-    if not looped:
+            for status in items(dig(obj, "status", key)):
+                name = status.get("name") if isinstance(status, dict) else None
+                if isinstance(name, str):
+                    seen.setdefault(name, _Container()).read(change.id, status)
+    # A crash loop first, then a restart; of each the first seen.
+    told = [
+        (c.looped is None, shown, name, c)
+        for name, c in seen.items()
+        if (shown := c.looped if c.looped is not None else c.rose) is not None
+    ]
+    if not told:
         return None
-    name = min(looped, key=looped.__getitem__)
-    reason, code = ended.get(name, ("unknown", "?"))
-    return CrashLoop(name, restarts.get(name, 0), reason, code, looped[name])
+    _, shown, name, c = min(told, key=lambda t: t[:3])
+    reason, code = c.ended
+    return Restarts(name, c.looped is not None, c.most, reason, code, shown)
 
 
-def _read(
-    change_id: int,
-    container: Any,
-    looped: dict[str, int],
-    restarts: dict[str, int],
-    ended: dict[str, tuple[str, str]],
-) -> None:
-    """Fold one container status of change `change_id` into what `crash_loop` tells."""
-    if not isinstance(container, dict) or not isinstance(container.get("name"), str):
-        return
-    name = container["name"]
-    if dig(container, "state", "waiting", "reason") == "CrashLoopBackOff":
-        looped.setdefault(name, change_id)
-    count = integer(container.get("restartCount"))
-    if count is not None:
-        restarts[name] = max(restarts.get(name, 0), count)
-    run = dig(container, "state", "terminated") or dig(container, "lastState", "terminated")
-    if isinstance(run, dict):
-        ended[name] = (str(run.get("reason") or "unknown"), str(run.get("exitCode", "?")))
+class _Container:
+    """One container's statuses read in turn: when it looped or its restarts rose, its last end."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None  # its restartCount at the first change read
+        self.most = 0
+        self.looped: int | None = None  # the first change showing CrashLoopBackOff
+        self.rose: int | None = None  # the first change showing more restarts than the first
+        self.ended = ("unknown", "?")
+
+    def read(self, change_id: int, status: dict[str, Any]) -> None:
+        if self.looped is None and dig(status, "state", "waiting", "reason") == "CrashLoopBackOff":
+            self.looped = change_id
+        count = integer(status.get("restartCount"))
+        if count is not None:
+            self.first = count if self.first is None else self.first
+            if count > self.first and self.rose is None:
+                self.rose = change_id
+            self.most = max(self.most, count)
+        run = dig(status, "state", "terminated") or dig(status, "lastState", "terminated")
+        if isinstance(run, dict):
+            self.ended = (str(run.get("reason") or "unknown"), str(run.get("exitCode", "?")))
 
 
 def _changes_of(

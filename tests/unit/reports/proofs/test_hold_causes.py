@@ -64,6 +64,20 @@ def test_a_parallel_rollout_halted_at_a_crash_looping_pod_names_it_too(tmp_path:
     ) in told
 
 
+def test_a_container_restarted_in_place_is_told_without_a_crash_loop(tmp_path: Path) -> None:
+    # b208 (cases17): web-0's container exits 0 and the kubelet restarts it at once (restartCount
+    # 0 -> 1 at #618): the scale-up waits on web-0 not Ready; no CrashLoopBackOff, no pod deleted.
+    result = _verified(tmp_path, "cases17", "b208-real-container-restart-mid-scale-up-orderedready")
+    told = _told(result)
+    assert (
+        "held at web-0 (not Ready: container app restarted by the kubelet, 1 restart, last exit "
+        "Completed (exit code 0)) for 4.9 s, until web-0 Ready"
+    ) in told
+    assert _CRASH_LOOP not in told
+    cited = [(e.change_id, e.note) for h in _holds(result) for e in h.evidence]
+    assert (618, "web-0: container app restarted (restartCount 1)") in cited
+
+
 def test_a_readiness_probe_failing_on_a_real_node_is_told_only_not_ready(tmp_path: Path) -> None:
     # b200 (cases17): web-0's and web-1's readiness probes fail for a while; no container
     # restarts, the node stays Ready: no crash loop, restart or node is made up.
