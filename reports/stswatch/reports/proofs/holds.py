@@ -262,14 +262,16 @@ def _hold(
     turned = began is not None and state.what != "terminating" and began.rank > stretch.start.rank
     whole = from_ns == stretch.start.received_wall_ns and released is stretch.end
     told = before[0] if before else stretch
+    min_ready = ctx.min_ready_at((told.end or told.start).rank)
+    phases = _phases(told, min_ready) if whole or before else ""
     evidence = [ctx.cite(state.change_id, _held_note(pod, state, stretch))]
     evidence += _node_cited(ctx, pod, state, evidence)
     unready = ""
-    if causes.NOT_READY in (stretch.cause, *told.spent_causes):
+    told_parts = [cause for cause, _ in _parts(told)] if phases else [stretch.cause]
+    if causes.NOT_READY in told_parts:  # told: what kept it not Ready, when its recording says
         unready, cited = _unready(ctx, pod, told, released, end)
         evidence += [e for e in cited if e not in evidence]
-    phases = _phases(told, ctx.min_ready_at((told.end or told.start).rank), unready=unready)
-    phases = phases if whole or before else ""
+        phases = _phases(told, min_ready, unready=unready) if phases else ""
     if turned and began is not None and not before and began.rank <= start:
         state = began
         evidence.append(ctx.cite(state.change_id, _held_note(pod, state, stretch)))
