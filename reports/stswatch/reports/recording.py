@@ -64,6 +64,11 @@ _OBJECT = "SELECT object FROM change WHERE id = ?"
 _OBJECTS = f"SELECT id, object {_IN_SPAN}"
 _OBJECTS_OF_KIND = "SELECT id, object FROM change WHERE session_id = ? AND kind = ? ORDER BY id"
 _OBJECTS_BY_UID = "SELECT uid, id, object FROM change WHERE session_id = ? ORDER BY uid, id"
+# One object's changes in a span of ids, through the (session, uid) index.
+_OBJECTS_OF_UID = (
+    "SELECT id, object FROM change WHERE session_id = ? AND uid = ? AND id BETWEEN ? AND ? "
+    "ORDER BY id"
+)
 _GAPS = (
     "SELECT id, run_id, kind, reason, from_resource_version, to_resource_version, "
     "from_wall_ns, to_wall_ns FROM gap WHERE session_id = ? ORDER BY from_wall_ns, id"
@@ -444,14 +449,25 @@ class ObjectSource:
         found = self.prefetched.get(change_id)
         if found is not None:
             return found
-        conn = getattr(self._local, "conn", None)
         with store_errors(self.path, doing=f"reading change {change_id}", writing=False):
-            if conn is None:
-                conn = self._local.conn = open_read_only(self.path)
-            row = conn.execute(_OBJECT, (change_id,)).fetchone()
+            row = self._conn().execute(_OBJECT, (change_id,)).fetchone()
         if row is None:
             raise _bad_row(f"change {change_id}", "it is no longer in the store")
         return row[0]  # checked when decoded
+
+    def texts_of(self, uid: str, first_id: int, last_id: int) -> list[tuple[int, Any]]:
+        """(change id, object JSON text) of each change of the object `uid` with an id from
+        `first_id` to `last_id`, in id order: one query on the (session, uid) index."""
+        with store_errors(self.path, doing=f"reading the changes of {uid}", writing=False):
+            params = (self.session_id, uid, first_id, last_id)
+            return list(self._conn().execute(_OBJECTS_OF_UID, params))
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection to the store, opened at its first read."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = open_read_only(self.path)
+        return conn
 
     def rows(self, query: str, *params: object) -> Generator[tuple[Any, ...], None, None]:
         """The rows of one of this module's object queries, streamed from a fresh connection."""
@@ -550,11 +566,16 @@ class ChangesById(Mapping[int, Change]):
             events.values[events.codes[at]],
         )
 
-    def of_object(self, uid: str, first_id: int, last_id: int) -> list[Change]:
-        """The changes of the object `uid` from change `first_id` to `last_id` (both recorded),
-        in the table's order: a search of the uid column in C, for the few objects a verdict
-        explains (no index of every object's changes is kept)."""
+    def texts_of(self, uid: str, first_id: int, last_id: int) -> list[tuple[int, Any]]:
+        """(change id, object JSON text) of each change of the object `uid` from change
+        `first_id` to `last_id` (both recorded), in order: read back in one query when the
+        objects were left in the store, else searched for in the uid column (in C); for the few
+        objects a verdict explains (no index of every object's changes is kept)."""
         table = self._changes
+        texts = table.texts
+        if texts is None:
+            source = table.source
+            return source.texts_of(uid, first_id, last_id) if source is not None else []
         uids = table.uids
         at, end = table.index_of(first_id), table.index_of(last_id) + 1
         found = []
@@ -563,7 +584,7 @@ class ChangesById(Mapping[int, Change]):
                 at = uids.index(uid, at, end)
             except ValueError:
                 break
-            found.append(table[at])
+            found.append((table.ids[at], texts[at]))
             at += 1
         return found
 

@@ -134,17 +134,18 @@ def test_changes_by_id_finds_each_change_by_offset_bisection_or_once_indexed(
             holed[missing]
 
 
-def test_changes_by_id_hands_out_one_objects_changes_between_two_ids(tmp_path: Path) -> None:
+def test_changes_by_id_hands_out_one_objects_texts_between_two_ids(tmp_path: Path) -> None:
     db = real_store(tmp_path, "lesson")
-    changes = load_recording(db, "lesson-parallel", objects=False).changes
-    by_id = ChangesById(changes)
-    uid = changes[len(changes) // 2].uid
-    first, last = changes[10].id, changes[-10].id
-    wanted = [c for c in changes if c.uid == uid and first <= c.id <= last]
+    loaded = load_recording(db, "lesson-parallel").changes
+    left = ChangesById(load_recording(db, "lesson-parallel", objects=False).changes)
+    uid = loaded[len(loaded) // 2].uid
+    first, last = loaded[10].id, loaded[-10].id
+    wanted = [(c.id, c.object_json) for c in loaded if c.uid == uid and first <= c.id <= last]
     assert wanted
-    assert by_id.of_object(uid, first, last) == wanted
-    assert by_id.of_object(uid, wanted[0].id, wanted[0].id) == wanted[:1]
-    assert by_id.of_object("no-such-uid", first, last) == []
+    for by_id in (ChangesById(loaded), left):  # searched in the table; read back in one query
+        assert by_id.texts_of(uid, first, last) == wanted
+        assert by_id.texts_of(uid, wanted[0][0], wanted[0][0]) == wanted[:1]
+        assert by_id.texts_of("no-such-uid", first, last) == []
 
 
 def test_a_change_read_from_the_table_is_a_read_only_record_equal_to_one_built_alone(

@@ -20,13 +20,16 @@ lifecycles reads no container status.
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.objects import dig, integer, items
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import ProofContext
-from stswatch.reports.recording import Change, ChangesById
+from stswatch.reports.recording import ChangesById, decoded_object
 
 _STATUSES = ("initContainerStatuses", "containerStatuses")
+_COUNT = '"restartCount"'
 
 
 @dataclass(frozen=True)
@@ -83,15 +86,22 @@ def restarts(
     if began is not None:
         last_id = min(last_id, began.change_id)
     seen: dict[str, _Container] = {}
-    for change in _changes_of(ctx, pod, first_id, last_id):
-        if began is not None and change.id == began.change_id:
+    skipped = decoding = False
+    for change_id, text in _texts_of(ctx, pod, first_id, last_id):
+        if began is not None and change_id >= began.change_id:
             break
-        obj = change.object
+        if not decoding:
+            if not _may_restart(str(text)):
+                skipped = True  # no restart and no back-off shown: its counts were all 0
+                continue  # most pods never restart: their objects are not decoded
+            decoding = True
+        obj = decoded_object(change_id, text)
         for key in _STATUSES:
             for status in items(dig(obj, "status", key)):
                 name = status.get("name") if isinstance(status, dict) else None
                 if isinstance(name, str):
-                    seen.setdefault(name, _Container()).read(change.id, status)
+                    counted = seen.setdefault(name, _Container(0 if skipped else None))
+                    counted.read(change_id, status)
     # A crash loop first, then a restart; of each the first seen.
     told = [
         (c.looped is None, shown, name, c)
@@ -108,8 +118,8 @@ def restarts(
 class _Container:
     """One container's statuses read in turn: when it looped or its restarts rose, its last end."""
 
-    def __init__(self) -> None:
-        self.first: int | None = None  # its restartCount at the first change read
+    def __init__(self, first: int | None) -> None:
+        self.first = first  # its restartCount before the changes read (None: at the first)
         self.most = 0
         self.looped: int | None = None  # the first change showing CrashLoopBackOff
         self.rose: int | None = None  # the first change showing more restarts than the first
@@ -129,13 +139,32 @@ class _Container:
             self.ended = (str(run.get("reason") or "unknown"), str(run.get("exitCode", "?")))
 
 
-def _changes_of(
+def _may_restart(text: str) -> bool:
+    """True when an object's JSON may show a restart or the kubelet's back-off: one that does
+    not is not decoded (most pods never restart). A substring search, not a regular expression:
+    an object is a few KB."""
+    if "CrashLoopBackOff" in text:
+        return True
+    at = text.find(_COUNT)
+    while at >= 0:
+        value = text[at + len(_COUNT) : at + len(_COUNT) + 8].lstrip(" \t\r\n:")
+        if value[:1] != "0":
+            return True
+        at = text.find(_COUNT, at + 1)
+    return False
+
+
+def _texts_of(
     ctx: ProofContext, pod: PodIncarnation, first_id: int, last_id: int
-) -> list[Change]:
+) -> list[tuple[int, Any]]:
     changes = ctx.changes
     if isinstance(changes, ChangesById):
-        return changes.of_object(pod.uid, first_id, last_id)
-    return [c for i, c in changes.items() if first_id <= i <= last_id and c.uid == pod.uid]
+        return changes.texts_of(pod.uid, first_id, last_id)
+    return [
+        (i, c.object_json or orjson.dumps(c.object).decode())
+        for i, c in changes.items()
+        if first_id <= i <= last_id and c.uid == pod.uid
+    ]
 
 
 def node_not_ready(ctx: ProofContext, pod: PodIncarnation, rank: int) -> NodeNotReady | None:
