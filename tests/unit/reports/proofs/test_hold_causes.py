@@ -3,6 +3,8 @@ CrashLoopBackOff, its node not Ready (`stswatch.reports.proofs.pod_status`), a c
 provisioning failed (`stswatch.reports.proofs.holds`); and never where the recording does not
 show it."""
 
+import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from stswatch.reports.proofs.verdict import Hold, VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import real_store
+from tests.fixtures.real import real_store, spread
 
 _CRASH_LOOP = "CrashLoopBackOff"
 _NODE = "NodeNotReady"
@@ -97,6 +99,52 @@ def test_a_pod_not_ready_without_a_crash_loop_is_told_only_not_ready(tmp_path: P
     assert _CRASH_LOOP not in told
     assert _NODE not in told
     assert "its node" not in told
+
+
+def _insert_node_not_ready(path: Path, after_id: int) -> int:
+    """Insert the node lifecycle controller's NodeNotReady Event on the pod of change `after_id`,
+    recorded 5 µs after it (resourceVersion +5: `spread` the session first); its change id."""
+    conn = sqlite3.connect(path)
+    with conn:
+        row = conn.execute(
+            "SELECT session_id, run_id, namespace, name, uid, resource_version, received_wall_ns,"
+            " received_mono_ns, written_wall_ns FROM change WHERE id = ?",
+            (after_id,),
+        ).fetchone()
+        (new_id,) = conn.execute("SELECT MAX(id) + 1 FROM change").fetchone()
+        rv, name, uid = str(int(row[5]) + 5), f"{row[3]}.edit{new_id}", f"edit-{new_id:08d}"
+        event = {
+            "kind": "Event", "apiVersion": "v1",
+            "metadata": {"name": name, "namespace": row[2], "uid": uid, "resourceVersion": rv},
+            "involvedObject": {"kind": "Pod", "namespace": row[2], "name": row[3], "uid": row[4]},
+            "reason": "NodeNotReady", "message": "Node is not ready", "type": "Warning",
+            "source": {"component": "node-controller"}, "reportingComponent": "node-controller",
+        }  # fmt: skip
+        conn.execute(
+            "INSERT INTO change (id, session_id, run_id, kind, namespace, name, uid, event,"
+            " resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns,"
+            " object) VALUES (?, ?, ?, 'Event', ?, ?, ?, 'ADDED', ?, 'watch', ?, ?, ?, ?)",
+            (new_id, row[0], row[1], row[2], name, uid, rv, row[6] + 5000, row[7] + 5000,
+             row[8] + 5000, json.dumps(event)),
+        )  # fmt: skip
+    conn.close()
+    return int(new_id)
+
+
+def test_a_hold_on_a_pod_its_node_made_not_ready_names_the_node(tmp_path: Path) -> None:
+    # halt edited: redis-0's change to not Ready (#31) followed by the node lifecycle controller's
+    # NodeNotReady Event on it, as when its node stops reporting: the hold names the node.
+    session = "halt-orderedready"
+    path = real_store(tmp_path, "halt")
+    spread(path, session)
+    inserted = _insert_node_not_ready(path, 31)
+    result = verify(load_recording(path, session, objects=False))
+    assert (
+        "held at redis-0 (not Ready: its node lab-node-1 not Ready (NodeNotReady, the node "
+        "lifecycle controller)) for 6.2 s, until redis-0 Ready"
+    ) in _told(result)
+    cited = [(e.change_id, e.note) for h in _holds(result) for e in h.evidence]
+    assert (inserted, "NodeNotReady: redis-0's node lab-node-1 not Ready") in cited
 
 
 def test_a_pod_on_a_node_not_ready_names_the_node_and_its_event(tmp_path: Path) -> None:
