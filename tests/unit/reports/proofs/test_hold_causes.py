@@ -3,7 +3,6 @@ CrashLoopBackOff, its node not Ready (`stswatch.reports.proofs.pod_status`), a c
 provisioning failed (`stswatch.reports.proofs.holds`); and never where the recording does not
 show it."""
 
-import json
 import sqlite3
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from stswatch.reports.proofs.verdict import Hold, VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import real_store, spread
+from tests.fixtures.real import insert_event, real_store, spread
 
 _CRASH_LOOP = "CrashLoopBackOff"
 _NODE = "NodeNotReady"
@@ -103,32 +102,19 @@ def test_a_pod_not_ready_without_a_crash_loop_is_told_only_not_ready(tmp_path: P
 
 def _insert_node_not_ready(path: Path, after_id: int) -> int:
     """Insert the node lifecycle controller's NodeNotReady Event on the pod of change `after_id`,
-    recorded 5 µs after it (resourceVersion +5: `spread` the session first); its change id."""
+    recorded 5 µs after it (`spread` the session first); its change id."""
     conn = sqlite3.connect(path)
-    with conn:
-        row = conn.execute(
-            "SELECT session_id, run_id, namespace, name, uid, resource_version, received_wall_ns,"
-            " received_mono_ns, written_wall_ns FROM change WHERE id = ?",
-            (after_id,),
-        ).fetchone()
-        (new_id,) = conn.execute("SELECT MAX(id) + 1 FROM change").fetchone()
-        rv, name, uid = str(int(row[5]) + 5), f"{row[3]}.edit{new_id}", f"edit-{new_id:08d}"
-        event = {
-            "kind": "Event", "apiVersion": "v1",
-            "metadata": {"name": name, "namespace": row[2], "uid": uid, "resourceVersion": rv},
-            "involvedObject": {"kind": "Pod", "namespace": row[2], "name": row[3], "uid": row[4]},
-            "reason": "NodeNotReady", "message": "Node is not ready", "type": "Warning",
-            "source": {"component": "node-controller"}, "reportingComponent": "node-controller",
-        }  # fmt: skip
-        conn.execute(
-            "INSERT INTO change (id, session_id, run_id, kind, namespace, name, uid, event,"
-            " resource_version, observed, received_wall_ns, received_mono_ns, written_wall_ns,"
-            " object) VALUES (?, ?, ?, 'Event', ?, ?, ?, 'ADDED', ?, 'watch', ?, ?, ?, ?)",
-            (new_id, row[0], row[1], row[2], name, uid, rv, row[6] + 5000, row[7] + 5000,
-             row[8] + 5000, json.dumps(event)),
-        )  # fmt: skip
+    namespace, name, uid = conn.execute(
+        "SELECT namespace, name, uid FROM change WHERE id = ?", (after_id,)
+    ).fetchone()
     conn.close()
-    return int(new_id)
+    event = {
+        "kind": "Event", "apiVersion": "v1", "metadata": {"namespace": namespace},
+        "involvedObject": {"kind": "Pod", "namespace": namespace, "name": name, "uid": uid},
+        "reason": "NodeNotReady", "message": "Node is not ready", "type": "Warning",
+        "source": {"component": "node-controller"}, "reportingComponent": "node-controller",
+    }  # fmt: skip
+    return insert_event(path, after_id, event, name)
 
 
 def test_a_hold_on_a_pod_its_node_made_not_ready_names_the_node(tmp_path: Path) -> None:
