@@ -317,7 +317,7 @@ def _hold(
     if released is not None:
         evidence.append(ctx.cite(released.change_id, f"released: {by}"))
     if deleting is not None and not kept and seconds >= NOTABLE_S:
-        begun += _grace(ctx, pod, deleting, to_ns, evidence)
+        begun += _grace(ctx, pod, deleting, to_ns, evidence, named=unready)
     return Hold(
         pod=pod.name,
         cause=_cause(stretch),
@@ -344,12 +344,15 @@ def _grace(
     deleting: Transition,
     to_ns: int,
     evidence: list[Evidence],
+    *,
+    named: str = "",
 ) -> str:
     """', in its grace period of 30 s': a terminating pod no finalizer keeps stays until its
     kubelet has stopped its containers, at most its deletionGracePeriodSeconds (then SIGKILL).
     Deleted while its node was not Ready, it stays past that until the kubelet there confirms:
     ', its node 127.0.0.3 not Ready (NodeNotReady, …), kept 13.6 s past its grace period of 3 s'
-    (the node lifecycle controller's Event cited)."""
+    (the node lifecycle controller's Event cited; the node not named again when `named`, the
+    hold's not-Ready words, already did)."""
     obj = ctx.changes[deleting.change_id].object
     metadata = obj.get("metadata") if isinstance(obj, dict) else None
     grace = metadata.get("deletionGracePeriodSeconds") if isinstance(metadata, dict) else None
@@ -361,7 +364,8 @@ def _grace(
     if node is None:
         return f", in {period}"
     evidence += _node_event(ctx, pod, node, evidence)
-    return f", {node.told}, kept {past:.1f} s past {period}"
+    told = "" if named == node.told else f", {node.told}"  # `named`: told in its not-Ready part
+    return f"{told}, kept {past:.1f} s past {period}"
 
 
 def _node_cited(
@@ -380,10 +384,11 @@ def _node_cited(
 def _node_event(
     ctx: ProofContext, pod: PodIncarnation, node: NodeNotReady, evidence: list[Evidence]
 ) -> list[Evidence]:
-    """The NodeNotReady Event on `pod`, cited once."""
+    """The NodeNotReady Event on `pod` (else its change the node lifecycle controller made),
+    cited once."""
     if any(e.change_id == node.change_id for e in evidence):
         return []
-    return [ctx.cite(node.change_id, f"NodeNotReady: {pod.name}'s node {node.node} not Ready")]
+    return [ctx.cite(node.change_id, node.note(pod.name))]
 
 
 def _unready(

@@ -67,13 +67,25 @@ class NodeNotReady:
     """The node lifecycle controller marked a pod not Ready: its node stopped being Ready."""
 
     node: str
-    change_id: int  # its NodeNotReady Event on the pod
+    change_id: int  # its NodeNotReady Event on the pod (else its change to not Ready)
     unready: Transition  # the pod's change to not Ready it made
+    event: bool = True  # False: known from the pod's conditions alone (its Event not recorded)
 
     @property
     def told(self) -> str:
         """'its node 127.0.0.3 not Ready (NodeNotReady, the node lifecycle controller)'."""
+        if not self.event:
+            return (
+                f"its node {self.node} not Ready (Ready set False, ContainersReady still True: "
+                "the node lifecycle controller)"
+            )
         return f"its node {self.node} not Ready (NodeNotReady, the node lifecycle controller)"
+
+    def note(self, pod: str) -> str:
+        """The cited change's note."""
+        if not self.event:
+            return f"{pod} Ready False, ContainersReady True: its node {self.node} not Ready"
+        return f"NodeNotReady: {pod}'s node {self.node} not Ready"
 
 
 def restarts(
@@ -169,9 +181,31 @@ def _texts_of(
 
 def node_not_ready(ctx: ProofContext, pod: PodIncarnation, rank: int) -> NodeNotReady | None:
     """When `pod` was not Ready at `rank` because the node lifecycle controller said its node was
-    not: its last change to not Ready came with a NodeNotReady Event on it."""
-    unready = pod.last_before(rank + 1, ("ready", "unready"))
-    if unready is None or unready.what != "unready" or not pod.node:
+    not: its last change to not Ready came with a NodeNotReady Event on it (or, that Event not
+    recorded, shows the controller's mark: `_marked`)."""
+    # Its first change counts too: a window's first sight of a pod already not Ready.
+    unready = pod.last_before(rank + 1, ("created", "ready", "unready"))
+    if unready is None or unready.what == "ready" or not pod.node:
         return None
     event = ctx.actors.node_not_ready_near(pod.uid, unready.received_wall_ns)
-    return None if event is None else NodeNotReady(pod.node, event, unready)
+    if event is not None:
+        return NodeNotReady(pod.node, event, unready)
+    marked = ctx.memo.get(f"marked not ready {unready.change_id}")
+    if marked is None:
+        marked = ctx.memo[f"marked not ready {unready.change_id}"] = _marked(ctx, unready)
+    return NodeNotReady(pod.node, unready.change_id, unready, event=False) if marked else None
+
+
+def _marked(ctx: ProofContext, unready: Transition) -> bool:
+    """True when the pod's change to not Ready shows `MarkPodsNotReady`'s hand where its Event is
+    not recorded (Events lost, or before a window): Ready False with no reason while
+    ContainersReady stays True. The kubelet never writes that: it gives Ready False a reason
+    (ContainersNotReady, ReadinessGatesNotReady, PodCompleted)."""
+    conditions = items(dig(ctx.changes[unready.change_id].object, "status", "conditions"))
+    found = {c.get("type"): c for c in conditions if isinstance(c, dict)}
+    ready, containers = found.get("Ready", {}), found.get("ContainersReady", {})
+    return (
+        ready.get("status") == "False"
+        and not ready.get("reason")
+        and containers.get("status") == "True"
+    )

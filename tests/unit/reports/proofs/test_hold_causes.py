@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.verdict import Hold, VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
+from stswatch.reports.window import Moment, WindowRequest
 from tests.fixtures.real import insert_event, real_store, spread
 
 _CRASH_LOOP = "CrashLoopBackOff"
@@ -169,6 +171,24 @@ def test_a_pod_evicted_from_a_node_not_ready_is_told_so_in_its_recreation(
         "DeletionByTaintManager: Taint manager: deleting due to NoExecute taint); its node "
         "127.0.0.3 not Ready (NodeNotReady, the node lifecycle controller)"
     )
+
+
+def test_a_window_without_the_nodes_event_reads_the_controllers_mark(tmp_path: Path) -> None:
+    # b207 (cases17) read from its last 30 s: web-1's NodeNotReady Event (#253) is before the
+    # window; its state rebuilt at the window's start (#252) still shows MarkPodsNotReady's hand,
+    # Ready False with no reason while ContainersReady stays True, which the kubelet never writes.
+    path = real_store(tmp_path, "cases17")
+    window = WindowRequest(since=Moment("30s", duration_ns=30 * 10**9))
+    result = analyse(path, "b207-real-kubelet-stopped-orderedready", window=window).result
+    told = _told(result)
+    assert (
+        "not Ready 5.2 s (its node 127.0.0.3 not Ready (Ready set False, ContainersReady still "
+        "True: the node lifecycle controller)), then terminating 16.4 s: deleted by the taint "
+        "eviction controller, kept 13.4 s past its grace period of 3 s"
+    ) in told
+    cited = [(e.change_id, e.note) for h in _holds(result) for e in h.evidence]
+    assert (252, "web-1 Ready False, ContainersReady True: its node 127.0.0.3 not Ready") in cited
+    assert _NODE not in told
 
 
 def test_a_pod_terminating_on_a_ready_node_keeps_its_grace_period_words(tmp_path: Path) -> None:
