@@ -50,13 +50,20 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if len(history) <= limit:
         kept = ", ".join(_named(r, at) for r in history) or "none"
         anew = _made_anew(revisions, alive, episode.start_rank)
-        gone = ", ".join(_named(r) for r in deleted)
+        named_live = [(r, why) for r in deleted if (why := _named_at_deletion(ctx, r))]
+        truncated = [r for r in deleted if all(r is not o for o, _ in named_live)]
+        gone = ", ".join(_named(r) for r in truncated)
         named = ", ".join(_named(r, at) for r in alive if r.name in live)
         reason = (
             f"live: {named or 'none recorded'}; "
             f"kept as history: {kept} ({len(history)} of revisionHistoryLimit {limit})"
             + (f"; deleted: {gone}" if gone else "")
             + " (truncateHistory)"
+            + "".join(
+                f"; {_named(r)} deleted while {why}: not by truncateHistory, which never "
+                "deletes a revision the status or a pod names"
+                for r, why in named_live
+            )
             + anew
         )
         return ctx.verdict(PROOF, "pass", reason, cited)
@@ -73,6 +80,29 @@ def decide(ctx: ProofContext) -> Verdict | None:
         "deletes the oldest of them at the end of every sync"
     )
     return ctx.verdict(PROOF, "fail", reason, cited)
+
+
+def _named_at_deletion(ctx: ProofContext, revision: RevisionIncarnation) -> str:
+    """'status.currentRevision named it' or 'web-1 carried it' when something named the
+    revision as its deletion began (truncateHistory marks those live); '' otherwise."""
+    if revision.deleted is None:
+        return ""
+    rank = revision.deleted.rank
+    status = ctx.episode.statefulset.status_at(rank - 1)
+    if status is not None:
+        for field, value in (
+            ("currentRevision", status.current_revision),
+            ("updateRevision", status.update_revision),
+        ):
+            if value == revision.name:
+                return f"status.{field} named it"
+    holders = sorted(
+        (p for p in ctx.index.alive_at(rank) if p.revision_at(rank) == revision.name),
+        key=lambda p: p.ordinal or 0,
+    )
+    if holders:
+        return f"{', '.join(p.name for p in holders)} carried it"
+    return ""
 
 
 def _made_anew(

@@ -1631,3 +1631,16 @@ def test_previous_spec_excuses_a_revision_only_if_it_would_create_the_pod(
     assert creation.reason.startswith(
         "web-3 was created at revision web-695d6f6c, but newVersionedStatefulSetPod gives ordinal 3"
     )
+
+
+def test_revision_deleted_while_named_is_not_truncate_history(tmp_path: Path) -> None:
+    """b179: a client deletes the ControllerRevision status.currentRevision names: not
+    truncateHistory, which marks live every revision the status or a pod names."""
+    path = real_store(tmp_path, "cases18")
+    result = verify(load_recording(path, "b179-current-revision-deleted-orderedready"))
+    history = next(v for v in result.verdicts if v.proof == "revision-history")
+    assert "; deleted: " not in history.reason
+    assert history.reason.endswith(
+        "; web-67c9cbf9b4 (revision 1) deleted while status.currentRevision named it: not by "
+        "truncateHistory, which never deletes a revision the status or a pod names"
+    )
