@@ -160,11 +160,13 @@ class Attribution:
         return found[first:last]
 
     def controller_action(
-        self, namespace: str, verb: str, kind: str, name: str, at_ns: int
+        self, namespace: str, verb: str, kind: str, name: str, at_ns: int, since_ns: int = 0
     ) -> int | None:
-        """The change id of the controller's Event for this action near `at_ns`, if any."""
+        """The change id of the controller's Event for this action near `at_ns`, if any, not
+        recorded before `since_ns` (an Event seen before the object was is about an earlier
+        object of its name: Events name it, not its uid)."""
         found = self.actions.get((namespace, verb, kind, name), [])
-        i = bisect_left(found, (at_ns - _BEFORE_NS, -1))
+        i = bisect_left(found, (max(at_ns - _BEFORE_NS, since_ns), -1))
         if i < len(found) and found[i][0] <= at_ns + _AFTER_NS:
             return found[i][1]
         return None
@@ -330,7 +332,10 @@ def pod_deletion(
     if set_gone is not None and set_gone.rank <= began.rank and dependent:
         basis = "its StatefulSet was deleted first (the pod is its dependent, ownerReference)"
         return Actor(causes.BY_GARBAGE_COLLECTOR, basis)
-    event = at.controller_action(pod.namespace, "delete", "Pod", pod.name, began.received_wall_ns)
+    event = at.controller_action(
+        pod.namespace, "delete", "Pod", pod.name, began.received_wall_ns,
+        since_ns=pod.created.received_wall_ns,
+    )  # fmt: skip
     if event is not None:
         return Actor(causes.BY_CONTROLLER, "its SuccessfulDelete Event", (event,))
     disrupted = _disruptor(pod, began)

@@ -23,6 +23,10 @@ _NOTABLE_S = 3.0  # an ended pod left this long before its deletion is told
 def decide(ctx: ProofContext) -> Verdict | None:
     """Pass when the ended pod was deleted once by the controller before its successor."""
     recreation = ctx.episode.recreation
+    lost = ctx.episode.deleted
+    if ctx.episode.kind == "pod-deleted" and lost is not None and lost.finished() is None:
+        # Not created again in the recording: the deletion is judged all the same.
+        return _without_reason(ctx, lost, None)
     if ctx.episode.kind != "pod-recreated" or recreation is None:
         return None
     old, new = recreation.old, recreation.new
@@ -70,7 +74,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     return ctx.verdict(PROOF, "pass", reason + _left(ctx, old, ended, began), cited)
 
 
-def _without_reason(ctx: ProofContext, old: PodIncarnation, new: PodIncarnation) -> Verdict | None:
+def _without_reason(
+    ctx: ProofContext, old: PodIncarnation, new: PodIncarnation | None
+) -> Verdict | None:
     """A pod the StatefulSet controller deleted (its SuccessfulDelete Event) though it had none
     of the controller's reasons (`ProofContext.controller_reason`)."""
     began = old.deletion_began
@@ -82,11 +88,13 @@ def _without_reason(ctx: ProofContext, old: PodIncarnation, new: PodIncarnation)
     cited = [
         *(ctx.cite(e, "SuccessfulDelete Event") for e in actor.evidence),
         ctx.cite_step(old, began, f"{old.name} deletion began"),
-        ctx.cite_step(new, new.created, f"{new.name} created"),
     ]
+    if new is not None:
+        cited.append(ctx.cite_step(new, new.created, f"{new.name} created"))
     reason = (
         f"the StatefulSet controller deleted {old.name} (its SuccessfulDelete Event) though it "
-        f"had not finished running, was in range and at revision {old.revision}, needing no "
+        f"had not finished running, was in range and at revision {old.revision_at(began.rank)}, "
+        "needing no "
         "update: the controller deletes a pod only when it is Failed or Succeeded "
         "(processReplica), condemned (processCondemned) or behind the update revision at or above "
         "the partition (the update step)"

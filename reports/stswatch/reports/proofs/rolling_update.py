@@ -320,6 +320,11 @@ def _problem(
         return None
     rank = later.deletion.rank
     new = earlier.new
+    gone = new.deleted if new is not None else None
+    if new is not None and new.ordinal is not None and gone is not None and gone.rank <= rank:
+        # Gone since (a client deleted the replacement): the walk waits on the pod at its
+        # ordinal now, created again by processReplica.
+        new = ctx.alive(new.ordinal, rank) or new
     at = parse_time(later.deletion.api_time)
     minimum = ctx.min_ready_at(rank)
     state = health(new, rank, min_ready_seconds=minimum, at=at) if new else None

@@ -1644,3 +1644,36 @@ def test_revision_deleted_while_named_is_not_truncate_history(tmp_path: Path) ->
         "; web-67c9cbf9b4 (revision 1) deleted while status.currentRevision named it: not by "
         "truncateHistory, which never deletes a revision the status or a pod names"
     )
+
+
+def test_controller_deletion_without_reason_fails_without_a_recreation(tmp_path: Path) -> None:
+    """b84 edited: web-2, in range, Running and at the update revision, deleted 'by the
+    controller' (a SuccessfulDelete inserted) and not created again in the recording: judged as
+    a recreated pod's deletion is (none of the controller's reasons), not left without a verdict."""
+    path = real_store(tmp_path, "cases13")
+    session = "b84-service-late-publish-not-ready-orderedready"
+    assert not verify(load_recording(path, session)).failed
+    spread(path, session)
+    insert_controller_delete(path, 2167, 2203, "web-2")  # from its SuccessfulCreate #2167
+    result = verify(load_recording(path, session))
+    failed = [v for v in result.verdicts if v.outcome == "fail"]
+    assert [v.proof for v in failed] == ["failed-pod-replaced"]
+    assert failed[0].reason.startswith(
+        "the StatefulSet controller deleted web-2 (its SuccessfulDelete Event) though it had not "
+        "finished running, was in range"
+    )
+
+
+def test_an_event_seen_before_the_pod_is_not_about_its_deletion(tmp_path: Path) -> None:
+    """b182: the rollout's SuccessfulDelete for the first web-2 came 0.8 s before a client
+    deleted the fresh web-2 (Events name pods, not uids): the second deletion is the client's,
+    and the rollout waits on the web-2 processReplica created after it."""
+    path = real_store(tmp_path, "cases18")
+    result = verify(load_recording(path, "b182-client-deletes-fresh-replacement-orderedready"))
+    assert not result.failed
+    recreated = next(e for e in result.episodes if e.kind == "pod-recreated")
+    assert "deleted by a client" in recreated.summary
+    rollout = verdict_of(result, "rolling-update", "rolling-update")
+    assert rollout.reason.startswith(
+        "the controller replaced from the highest ordinal down to partition 0: web-2, web-1, web-0"
+    )
