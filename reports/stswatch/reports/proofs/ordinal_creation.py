@@ -39,6 +39,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
         partition = episode.statefulset.spec_at(pod.created.rank).partition
         cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
         return ctx.verdict(PROOF, "fail", revision.refused(wrong, partition), cited)
+    outside = _out_of_range(ctx, pods)
+    if outside is not None:
+        return ctx.verdict(PROOF, "fail", *outside)
     clients, client_cited = _clients(ctx)
     if episode.spec.pod_management_policy == "Parallel":
         out_of_batch = burst.created_out_of_batch(ctx, pods)
@@ -68,6 +71,29 @@ def decide(ctx: ProofContext) -> Verdict | None:
     evidence += _promotion(ctx, judged)
     reason = f"created in ascending ordinal order: {names}" + revision.clause(judged) + clients
     return ctx.verdict(PROOF, "pass", reason, [*evidence, *client_cited])
+
+
+def _out_of_range(
+    ctx: ProofContext, pods: list[PodIncarnation]
+) -> tuple[str, list[Evidence]] | None:
+    """The first pod created at an ordinal no spec a sync may have read had in range: the
+    controller creates only the replicas [ordinals.start, start + replicas) (updateStatefulSet),
+    under either policy."""
+    sts = ctx.episode.statefulset
+    for pod in pods:
+        if pod.ordinal is None:
+            continue
+        specs = sts.specs_seen(pod.created.rank, pod.created.received_wall_ns)
+        if any(spec.in_range(pod.ordinal) for spec in specs):
+            continue
+        spec = specs[0]
+        reason = (
+            f"{pod.name} was created outside the ordinal range [{spec.start_ordinal}, "
+            f"{spec.end_ordinal - 1}] (spec.replicas {spec.replicas}): the controller creates "
+            "only the ordinals in range (updateStatefulSet)"
+        )
+        return reason, [ctx.cite_step(pod, pod.created, f"{pod.name} created")]
+    return None
 
 
 def _clients(ctx: ProofContext) -> tuple[str, list[Evidence]]:

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from stswatch.reports.proofs.verdict import Verdict, VerifyResult
 from stswatch.reports.proofs.verify import verify
 from tests.fixtures.builder import ClusterBuilder
@@ -128,3 +130,24 @@ def test_a_pod_a_client_deletes_right_after_the_scale_up_is_its_own_recreation(
     assert "web-0, web-1, web-2" in creation.reason
     assert any(e.kind == "pod-recreated" for e in result.episodes)
     assert not result.failed
+
+
+@pytest.mark.parametrize("policy", ["OrderedReady", "Parallel"])
+def test_pod_created_outside_the_ordinal_range_fails(tmp_path: Path, policy: str) -> None:
+    # replicas 0 -> 3 and web-7 among the creations: the controller creates only [0, 2], under
+    # either policy (Parallel leaves the order free, not the range).
+    b = web_set(policy, replicas=0)
+    b.set_spec("web", replicas=3)
+    for ordinal in (0, 1, 7, 2):
+        b.bring_up("web", ordinal)
+    verdict = verdict_of(verify(b.write(tmp_path / "s.db")), PROOF, "scale-up", 0)
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "web-7 was created outside the ordinal range [0, 2] (spec.replicas 3)"
+    )
+    in_range = web_set(policy, replicas=0)  # control: the same creations without web-7
+    in_range.set_spec("web", replicas=3)
+    for ordinal in (0, 1, 2):
+        in_range.bring_up("web", ordinal)
+    control = verdict_of(verify(in_range.write(tmp_path / "c.db")), PROOF, "scale-up", 0)
+    assert control.outcome in ("pass", "not-applicable")
