@@ -125,9 +125,16 @@ class StatefulSetIncarnation:
         force then, and every one received within the informer cache's lag (CACHE_LAG_NS)
         before, which a sync a moment old could still hold."""
         since = wall_ns - CACHE_LAG_NS
-        return [self.spec_at(rank)] + [
-            v for v in self.specs if since <= v.received_wall_ns <= wall_ns
-        ]
+        walls, order = self._specs_by_wall
+        found = sorted(order[bisect_left(walls, since) : bisect_right(walls, wall_ns)])
+        return [self.spec_at(rank)] + [self.specs[i] for i in found]
+
+    @cached_property
+    def _specs_by_wall(self) -> tuple[list[int], list[int]]:
+        """The specs' receive times in order, and each one's index in `specs` (receive times
+        need not follow ranks exactly: one bisection finds those of a window)."""
+        pairs = sorted((v.received_wall_ns, i) for i, v in enumerate(self.specs))
+        return [wall for wall, _ in pairs], [i for _, i in pairs]
 
     def status_at(self, rank: int) -> StatusVersion | None:
         """The last status recorded at or before `rank`."""
