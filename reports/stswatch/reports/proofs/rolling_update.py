@@ -83,7 +83,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         reason += "revision only when deleted" + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
     created = ctx.created_in_window()
-    wrong = _wrong_revision(ctx, created) or _updated_deleted(ctx, created)
+    wrong = _wrong_revision(ctx, created) or _updated_deleted(ctx, created) or _below(ctx)
     if wrong is not None:
         return wrong
     if not replaced:
@@ -285,6 +285,28 @@ def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
         later = [p for p in incs if p.created.rank > deletion.rank]
         found.append(Replacement(old, deletion, later[0] if later else None))
     return sorted(found, key=lambda r: r.deletion.rank)
+
+
+def _below(ctx: ProofContext) -> Verdict | None:
+    """A pod below the partition (of every spec a sync may have read) that the StatefulSet
+    controller deleted in the episode with none of its reasons: the update step walks only
+    `target >= updateMin` (the partition), so it never deletes one for the update."""
+    spec = ctx.episode.spec
+    for ordinal in range(spec.start_ordinal, spec.start_ordinal + spec.partition):
+        old = ctx.alive(ordinal, ctx.episode.start_rank)
+        deletion = old.deletion_began if old is not None else None
+        if old is None or deletion is None or not ctx.episode.contains(deletion.rank):
+            continue
+        if _deleted_by(ctx, old) != causes.BY_CONTROLLER or ctx.controller_reason(old):
+            continue
+        reason = (
+            f"the StatefulSet controller deleted {old.name} below partition {spec.partition} "
+            "with none of its reasons (not Failed or Succeeded, not condemned): the update step "
+            "walks only the ordinals at or above the partition (updateStatefulSet)"
+        )
+        cited = [ctx.cite_step(old, deletion, f"{old.name} deletion began")]
+        return ctx.verdict(PROOF, "fail", reason, cited)
+    return None
 
 
 def _finished(r: Replacement) -> Transition | None:

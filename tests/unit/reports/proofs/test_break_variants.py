@@ -1677,3 +1677,25 @@ def test_an_event_seen_before_the_pod_is_not_about_its_deletion(tmp_path: Path) 
     assert rollout.reason.startswith(
         "the controller replaced from the highest ordinal down to partition 0: web-2, web-1, web-0"
     )
+
+
+def test_controller_deletion_below_the_partition_fails(tmp_path: Path) -> None:
+    """b171 edited: web-0's deletion and its SuccessfulDelete moved to while partition was still
+    1 (before #5452 lowered it): the update step never deletes below the partition."""
+    path = real_store(tmp_path, "cases18")
+    session = "b171-max-unavailable-all-at-once-orderedready"
+    assert not verify(load_recording(path, session)).failed
+    spread(path, session)
+    for change_id, rv in ((5453, 6551), (5455, 6552)):  # just after #5450 (rv 655)
+        rewrite(
+            path,
+            "UPDATE change SET resource_version = ?, received_wall_ns ="
+            " (SELECT received_wall_ns FROM change WHERE id = 5450) + ? WHERE id = ?",
+            str(rv), rv - 6550, change_id,
+        )  # fmt: skip
+    result = verify(load_recording(path, session))
+    failed = [v for v in result.verdicts if v.outcome == "fail"]
+    assert [v.proof for v in failed] == ["rolling-update"]
+    assert failed[0].reason.startswith(
+        "the StatefulSet controller deleted web-0 below partition 1 with none of its reasons"
+    )
