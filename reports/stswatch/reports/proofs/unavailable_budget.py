@@ -175,7 +175,8 @@ def told(ctx: ProofContext, reading: Reading) -> str:
     setting = f"maxUnavailable={spec.max_unavailable}"
     held = _held_by(reading)
     if reading.overlapped:
-        clause = f"{setting}: at most {reading.widest} unavailable at once"
+        budget = f" (a budget of {reading.limit} of {spec.replicas} pods)"
+        clause = f"{setting}{budget}: at most {reading.widest} were unavailable at once"
         if held:
             clause += f"; {held} counted against it"
         return clause + " (updateStatefulSetAfterInvariantEstablished)"

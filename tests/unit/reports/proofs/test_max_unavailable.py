@@ -21,7 +21,8 @@ PROOF = "rolling-update"
 ORDERED = "max-unavailable-orderedready"
 PARALLEL = "max-unavailable-parallel"
 AT_MOST_TWO = (
-    "maxUnavailable=2: at most 2 unavailable at once (updateStatefulSetAfterInvariantEstablished)"
+    "maxUnavailable=2 (a budget of 2 of 5 pods): at most 2 were unavailable at once "
+    "(updateStatefulSetAfterInvariantEstablished)"
 )
 
 
