@@ -397,6 +397,11 @@ class ProofContext:
         for wanted in ("fail", "inconclusive", "not-applicable", "pass"):
             told = [(reason, cited) for outcome, reason, cited in decided if outcome == wanted]
             if told:
+                if wanted == "not-applicable":
+                    # The recreations it held for are told too, not hidden behind the others.
+                    told += [
+                        (reason, cited) for outcome, reason, cited in decided if outcome == "pass"
+                    ]
                 reason = "; ".join(reason for reason, _ in told)
                 return self.verdict(proof, wanted, reason, [e for _, c in told for e in c])
         return self.verdict(proof, "pass", "")
