@@ -192,12 +192,11 @@ class Attribution:
     def marks_naming(self, name: str, since_ns: int, until_ns: int) -> list[str]:
         """The labels of the scenario marks in [since_ns, until_ns] (wall ns) that name `name`
         as a whole word (`web-1` is not named by "delete … data-web-1"), the latest first."""
+        within = [label for wall, label in reversed(self.marks) if since_ns <= wall <= until_ns]
+        if not within:  # most asks: no mark near, and a pattern per name outgrows re's cache
+            return []
         named = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
-        return [
-            label
-            for wall, label in reversed(self.marks)
-            if since_ns <= wall <= until_ns and named.search(label)
-        ]
+        return [label for label in within if named.search(label)]
 
     def unseen(self, at_ns: int) -> bool:
         """True when Events may be missing around `at_ns` (not recorded, or a gap)."""
