@@ -269,7 +269,7 @@ def build_lifecycles(recording: Recording, *, seen: ObjectSeen | None = None) ->
     # the store one object at a time when the recording left them there).
     for key, history in recording.by_object(by_uid):
         kind = key[0]
-        objects = _decoded(history, by_uid.positions[key], seen)
+        objects = _decoded(recording.objects_of(history), history, by_uid.positions[key], seen)
         if kind == "Pod":
             built[key] = build_pod(history, ordering, objects, shared)
         elif kind == "PersistentVolumeClaim":
@@ -331,21 +331,25 @@ def build_lifecycles(recording: Recording, *, seen: ObjectSeen | None = None) ->
 
 
 def _decoded(
-    history: list[Change], positions: list[int], seen: ObjectSeen | None
+    decoding: Iterator[o.Obj], history: list[Change], positions: list[int], seen: ObjectSeen | None
 ) -> Iterator[o.Obj]:
     """The objects of one object's changes (`history`, in rank order; `positions`, theirs in the
-    table), each decoded once as it is asked for and handed to `seen` in the order recorded."""
+    table), each decoded once (by `decoding`) as it is asked for and handed to `seen` in the
+    order recorded."""
     if seen is None:
-        for change in history:
-            yield change.object
-        return
+        return decoding
+    return _handed(decoding, history, positions, seen)
+
+
+def _handed(
+    decoding: Iterator[o.Obj], history: list[Change], positions: list[int], seen: ObjectSeen
+) -> Iterator[o.Obj]:
     if all(a < b for a, b in pairwise(positions)):  # rank order is the order recorded
-        for change in history:
-            obj = change.object
+        for change, obj in zip(history, decoding, strict=True):
             seen(change, obj)
             yield obj
         return
-    objects = [change.object for change in history]
+    objects = list(decoding)
     for at in sorted(range(len(history)), key=positions.__getitem__):
         seen(history[at], objects[at])
     yield from objects
