@@ -210,6 +210,7 @@ class _PodState(NamedTuple):
 
 
 _BEFORE_ANY = _PodState(None, None, None, None, False, None, None, None)
+_UNSEEN = object()  # before the first change: equal to no field's value
 
 
 def _pod_state(pod: o.Obj) -> _PodState:
@@ -279,6 +280,8 @@ def build_pod(
     disruption = None
     relabels: list[tuple[dict[str, str], int]] = []
     seen_labels = o.dig(obj, "metadata", "labels")
+    seen_refs: object = _UNSEEN
+    uid = None
     for change, decoded in zip(history, objects, strict=True):
         metadata = decoded.get("metadata")  # `o.dig` inline (hot: every pod change)
         now_labels = metadata.get("labels") if isinstance(metadata, dict) else None
@@ -288,8 +291,11 @@ def build_pod(
         message = _unschedulable(decoded) if state.scheduled is None else None
         if message and (not unschedulable or unschedulable[-1][2] != message):
             unschedulable.append((ordering.rank[change.id], change.id, message))
-        controller = o.owner_statefulset(decoded)
-        uid = controller[1] if controller else None
+        refs = metadata.get("ownerReferences") if isinstance(metadata, dict) else None
+        if refs != seen_refs:  # read again only when they changed (most changes keep them)
+            seen_refs = refs
+            controller = o.owner_statefulset(decoded)
+            uid = controller[1] if controller else None
         if not controllers or controllers[-1][0] != uid:
             if controllers:
                 control_steps.append(step(change, ordering, "controller", uid or ""))
@@ -308,7 +314,7 @@ def build_pod(
     parent = o.parse_ordinal(first.name)
     last_obj = objects[-1]
     owner, owner_uid = o.owner_statefulset(obj) or o.owner_statefulset(last_obj) or (None, None)
-    held, claims = tuple(ips), o.pod_claims(obj)
+    held, claims, labels = tuple(ips), o.pod_claims(obj), o.labels(obj)
     if shared is not None:
         held, claims = shared.setdefault(held, held), shared.setdefault(claims, claims)
     return PodIncarnation(
@@ -319,14 +325,14 @@ def build_pod(
         owner_uid=owner_uid,
         ordinal=parent[1] if parent and owner and parent[0] == owner else None,
         first_observed=first.observed,
-        revision=o.labels(obj).get(REVISION_LABEL),
+        revision=labels.get(REVISION_LABEL),
         hostname=o.spec_str(obj, "hostname"),
         subdomain=o.spec_str(obj, "subdomain"),
         node=o.pod_node(last_obj),
         ips=held,
         claims=claims,
         transitions=tuple(steps),
-        labels=o.labels(obj),
+        labels=labels,
         controllers=tuple(controllers) if len(controllers) > 1 else (),
         control_steps=tuple(control_steps),
         unschedulable=tuple(unschedulable),
