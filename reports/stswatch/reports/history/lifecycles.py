@@ -236,8 +236,7 @@ class _Histories(Mapping[tuple[str, str], list[Change]]):
         self.positions: dict[tuple[str, str], list[int]] = {}
 
     def __getitem__(self, key: tuple[str, str]) -> list[Change]:
-        table = self.table
-        return [table[at] for at in self.positions[key]]
+        return self.table.views(self.positions[key])
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self.positions)
