@@ -12,7 +12,7 @@ from stswatch.errors import CorruptStoreError, SchemaTooNewError, StoreWriteErro
 from stswatch.record.records import ChangeRecord, GapRecord, MarkRecord, object_digest
 from stswatch.record.writable_store import Store, open_store
 from stswatch.reports.recording import load_recording
-from stswatch.store_contract import SCHEMA_VERSION
+from stswatch.store_contract import CHANGE_COLUMNS, SCHEMA_VERSION
 
 MakeChange = Callable[..., ChangeRecord]
 StartSession = Callable[[Store], Awaitable[tuple[int, int]]]
@@ -124,14 +124,24 @@ async def test_the_known_state_is_a_digest_and_the_object_is_read_back(
     await store.close()
 
 
-async def test_a_large_batch_keeps_every_change_in_submit_order(
-    tmp_path: Path, make_change: MakeChange, start_session: StartSession
+def test_a_change_record_is_the_change_columns_a_batch_does_not_share_in_order() -> None:
+    # A batch binds each ChangeRecord as it is, beside the session, run and write time.
+    fields = ["object" if f == "object_json" else f for f in ChangeRecord._fields]
+    assert fields == [
+        c for c in CHANGE_COLUMNS if c not in ("session_id", "run_id", "written_wall_ns")
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 3, 1024, 1025, 2345])
+async def test_a_batch_keeps_every_change_in_submit_order_and_nothing_more(
+    tmp_path: Path, make_change: MakeChange, start_session: StartSession, count: int
 ) -> None:
-    # 2,345 rows span every statement size (2000, 100, 10, 1): ids must follow the input.
+    # A statement holds a power of two rows or 2,000, the rest NULL: 3 rows go in a statement of
+    # 4, 2,345 in one of 2,000 and one of 512. Ids must follow the input, and no NULL row is kept.
     path = tmp_path / "s.db"
     store = await open_store(path)
     session_id, run_id = await start_session(store)
-    names = [f"redis-{i}" for i in range(2345)]
+    names = [f"redis-{i}" for i in range(count)]
     await store.write_batch(
         session_id=session_id,
         run_id=run_id,
@@ -141,9 +151,16 @@ async def test_a_large_batch_keeps_every_change_in_submit_order(
     await store.close()
     changes = load_recording(path, "s1").changes
     assert [c.name for c in changes] == names
-    assert [c.resource_version for c in changes] == [str(i) for i in range(2345)]
-    assert {c.written_wall_ns for c in changes} == {7}
-    assert changes[-1].object["metadata"]["uid"] == "uid-redis-2344"
+    assert [c.resource_version for c in changes] == [str(i) for i in range(count)]
+    assert {(c.written_wall_ns, c.observed, c.event) for c in changes} == {(7, "watch", "ADDED")}
+    assert changes[-1].object["metadata"]["uid"] == f"uid-redis-{count - 1}"
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT count(*), min(session_id), max(run_id) FROM change").fetchone() == (
+        count,
+        session_id,
+        run_id,
+    )
+    conn.close()
 
 
 async def test_resuming_a_session_reuses_it_and_reports_the_killed_run(

@@ -65,12 +65,24 @@ _CLAIM_SESSION = (
 )
 _HEARTBEAT = "UPDATE holder SET heartbeat_wall_ns = ? WHERE session_id = ? AND run_id = ?"
 _RELEASE_SESSION = "DELETE FROM holder WHERE run_id = ?"
-_CHANGE_COLUMNS = len(CHANGE_COLUMNS)
-_CHANGE_VALUES = "(" + ", ".join("?" * _CHANGE_COLUMNS) + ")"
-_INSERT_CHANGE = f"INSERT INTO change ({', '.join(CHANGE_COLUMNS)}) VALUES {_CHANGE_VALUES}"
-# Rows per INSERT statement, largest first: a full batch (the writer's default most, 2,000)
-# is one statement; 2,000 rows of 13 columns stay under SQLite's default 32,766 parameters.
-_ROWS_PER_STATEMENT = (2000, 100, 10, 1)
+# A batch's changes go in as one multi-row statement. What every row of a batch shares (the
+# session, the run, the write time) is bound once per statement; each row is a ChangeRecord as it
+# is, its fields in the order of the other columns (the object last).
+_SHARED_COLUMNS = {"session_id": "?1", "run_id": "?2", "written_wall_ns": "?3"}
+_RECORD_COLUMNS = tuple(column for column in CHANGE_COLUMNS if column not in _SHARED_COLUMNS)
+_CHANGE_VALUES = "(" + ", ".join("?" * len(_RECORD_COLUMNS)) + ")"
+_INSERT_CHANGE = (
+    f"INSERT INTO change ({', '.join(CHANGE_COLUMNS)}) SELECT "
+    + ", ".join(
+        _SHARED_COLUMNS.get(column) or f"column{_RECORD_COLUMNS.index(column) + 1}"
+        for column in CHANGE_COLUMNS
+    )
+    + f" FROM (VALUES {_CHANGE_VALUES}) WHERE column1 IS NOT NULL"
+)
+# Rows per INSERT statement, at most: a batch of up to 2,000 changes (the writer's default most)
+# is one statement (each is a hop of the writer's thread back to the GIL, see `_insert_changes`).
+# 2,000 rows of 10 values stay under SQLite's default 32,766 parameters.
+_MOST_ROWS = 2000
 _INSERT_GAP = (
     "INSERT INTO gap (session_id, run_id, kind, reason, from_resource_version, "
     "to_resource_version, from_wall_ns, to_wall_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -291,15 +303,15 @@ class Store:
         `holding`: the run holds the session (see `start_run`); the batch refreshes its
         heartbeat, and is refused (SessionHeldError) if another recorder took the session over.
         """
-        rows = [_change_row(c, session_id, run_id, written_wall_ns) for c in changes]
         gap_rows = [_gap_row(g, session_id, run_id) for g in gaps]
         mark_rows = [_mark_row(m, session_id, run_id) for m in marks]
+        shared = (session_id, run_id, written_wall_ns)
         beat = (written_wall_ns, session_id, run_id) if holding else None
         with store_errors(self.path, doing=f"writing {len(changes)} changes"):
             # One hop to the connection's thread for the whole transaction: between awaited
             # statements that thread would idle until the event loop, busy decoding the next
             # events during a storm, came back to it.
-            held = await self._in_thread(_write_rows, rows, gap_rows, mark_rows, beat)
+            held = await self._in_thread(_write_rows, changes, shared, gap_rows, mark_rows, beat)
         if not held:
             raise SessionHeldError(
                 f"session run {run_id} lost its claim: another recorder took the session over "
@@ -360,7 +372,8 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 def _write_rows(
     conn: sqlite3.Connection,
-    changes: list[tuple[Any, ...]],
+    changes: Sequence[ChangeRecord],
+    shared: tuple[int, int, int],
     gaps: list[tuple[Any, ...]],
     marks: list[tuple[Any, ...]],
     beat: tuple[int, int, int] | None,
@@ -370,7 +383,7 @@ def _write_rows(
         with _transaction(conn):
             if beat is not None and conn.execute(_HEARTBEAT, beat).rowcount == 0:
                 raise _Refused("claim lost")
-            _insert_changes(conn, changes)
+            _insert_changes(conn, changes, shared)
             if gaps:
                 conn.executemany(_INSERT_GAP, gaps)
             if marks:
@@ -436,34 +449,32 @@ def _end_run(conn: sqlite3.Connection, end: tuple[int, str, int]) -> None:
         conn.execute(_RELEASE_SESSION, (end[2],))
 
 
-def _insert_changes(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert `rows` in order, a few multi-row statements for a large batch.
+def _insert_changes(
+    conn: sqlite3.Connection, rows: Sequence[ChangeRecord], shared: tuple[int, int, int]
+) -> None:
+    """Insert `rows` in order, in one statement for a batch of up to `_MOST_ROWS`.
 
-    sqlite3 takes and gives back the GIL around every statement it steps; with one statement
-    per row the writer's thread waits for the GIL (held by the decoding event loop) once per
-    row. A statement of two thousand rows writes them all without it. Statement sizes come from
-    a fixed set, so each is prepared once and then reused from the connection's cache.
+    sqlite3 takes and gives back the GIL around every statement it steps, and while the event
+    loop decodes, each time back costs the writer's thread up to the interpreter's switch
+    interval (5 ms) and a wait to be scheduled. A statement of two thousand rows writes them
+    all without it. A statement holds a power of two rows (or the most), those past the batch
+    NULL and skipped, so a dozen statements serve every batch, each prepared once and then
+    reused from the connection's cache.
     """
-    most = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _CHANGE_COLUMNS
-    start = 0
-    for size in _ROWS_PER_STATEMENT:
-        if size > most:
-            continue
-        sql = _insert_change_rows(size)
-        while len(rows) - start >= size:
-            conn.execute(sql, list(itertools.chain.from_iterable(rows[start : start + size])))
-            start += size
+    limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    most = min(_MOST_ROWS, (limit - len(shared)) // len(_RECORD_COLUMNS))
+    for start in range(0, len(rows), most):
+        chunk = rows[start : start + most]
+        size = min(most, 1 << (len(chunk) - 1).bit_length())
+        unused = (size - len(chunk)) * len(_RECORD_COLUMNS)
+        values = itertools.chain(shared, itertools.chain.from_iterable(chunk), [None] * unused)
+        conn.execute(_insert_change_rows(size), list(values))
 
 
 @functools.cache
 def _insert_change_rows(size: int) -> str:
     """`_INSERT_CHANGE` for `size` rows."""
     return _INSERT_CHANGE.replace(_CHANGE_VALUES, ", ".join([_CHANGE_VALUES] * size))
-
-
-def _change_row(c: ChangeRecord, session_id: int, run_id: int, written: int) -> tuple[Any, ...]:
-    # CHANGE_COLUMNS: the record's fields in order, the write time before the object.
-    return (session_id, run_id, *c[:-1], written, c.object_json)
 
 
 def _gap_row(g: GapRecord, session_id: int, run_id: int) -> tuple[Any, ...]:
