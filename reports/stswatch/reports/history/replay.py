@@ -272,8 +272,8 @@ class _State:
             old = self.old
             if slot is None or ordinal < self.partition or self.revision is None:
                 old.discard(ordinal)  # not outdated: below the partition or no revision
-            elif slot.pod.revision is None or slot.pod.revision == self.revision:
-                old.discard(ordinal)
+            elif (revision := slot.pod.revision_at(self.rank)) is None or revision == self.revision:
+                old.discard(ordinal)  # the label the update step reads (getPodRevision)
             elif ordinal not in old:
                 old.add(ordinal)
                 self.high_old.push(ordinal)

@@ -1539,7 +1539,11 @@ def test_revision_labels_a_client_rewrote_are_what_the_controller_reads(tmp_path
     rollout = verdict_of(forged, "rolling-update", "rolling-update", 1)
     assert rollout.reason.startswith(
         "the controller replaced from the highest ordinal down to partition 0: web-3, web-1, web-0"
+        "; completed within the episode"
     )
+    progress = [e.progress for e in forged.episodes if e.kind == "rolling-update"][1]
+    assert progress is not None
+    assert progress.state == "completed"  # the replay reads the label too: nothing left to do
     rewritten = verify(load_recording(path, "b162-ondelete-revision-labels-rewritten-orderedready"))
     status = verdict_of(rewritten, "status-matches-pods", "ondelete-update")
     assert status.outcome == "pass"
