@@ -392,7 +392,7 @@ def claim_deletion(
     trusted): one the
     StatefulSet controller added after (fixPodClaim on a claim already being deleted), or one
     whose owner was still there, deleted nothing."""
-    began = next((t for t in claim.transitions if t.what in ("terminating", "deleted")), None)
+    began = claim.deletion_began
     if began is None:
         return None
     kinds = {

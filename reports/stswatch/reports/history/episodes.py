@@ -222,7 +222,8 @@ def _spec_episodes(
             # now replaces what OnDelete left behind, and promotes currentRevision when none is.
             kind = "ondelete-update" if spec.update_strategy == "OnDelete" else "rolling-update"
             starts.append((spec, kind, spec.replicas, spec.replicas))
-    gone = next((t.rank for t in sts.transitions if t.what in ("terminating", "deleted")), end)
+    began = sts.deletion_began
+    gone = began.rank if began is not None else end
     episodes = []
     # A spec change seen only by a relist happened somewhere in the gap: start there.
     begins = [ordering.earliest(s[0].change_id) for s in starts]
@@ -403,7 +404,8 @@ def _unreplaced(
     is Running and Ready), except those a spec episode deleted (a rollout's pod not yet back)
     and those the set's own deletion took."""
     found = []
-    gone = next((t.rank for t in sts.transitions if t.what in ("terminating", "deleted")), end)
+    began = sts.deletion_began
+    gone = began.rank if began is not None else end
     for ordinal, incarnations in life.pods_of(sts).items():
         last = incarnations[-1]
         start = last.deletion_began
@@ -529,7 +531,7 @@ def _replacement(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Episode]
 
 def _deletion(life: Lifecycles, sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
     """The StatefulSet itself deleted: from its deletion until its last pod is gone."""
-    gone = next((t for t in sts.transitions if t.what in ("terminating", "deleted")), None)
+    gone = sts.deletion_began
     if gone is None:
         return []
     pods = [p for incs in life.pods_of(sts).values() for p in incs if p.alive_at(gone.rank)]

@@ -50,6 +50,7 @@ from stswatch.reports.history.transition import (
     PlainSteps,
     Transition,
     alive_at,
+    deletion_began,
     first_of,
     plain_steps,
     step,
@@ -101,6 +102,11 @@ class PvcIncarnation:
     def deleted(self) -> Transition | None:
         """The DELETED change, if the claim is gone."""
         return first_of(self.transitions, "deleted")
+
+    @property
+    def deletion_began(self) -> Transition | None:
+        """The change at which the claim's deletion began (`transition.deletion_began`)."""
+        return deletion_began(self.transitions)
 
     def alive_at(self, rank: int) -> bool:
         """True when the claim existed at `rank`."""

@@ -12,7 +12,7 @@ import orjson
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.ordering import Ordering
-from stswatch.reports.history.transition import PlainSteps, Transition, first_of
+from stswatch.reports.history.transition import PlainSteps, Transition, deletion_began, first_of
 from stswatch.reports.recording import Change
 
 FOREGROUND = "foregroundDeletion"  # the finalizer of a foreground (cascading) deletion
@@ -103,6 +103,11 @@ class StatefulSetIncarnation:
             for i in range(1, len(self.statuses))
             if self.statuses[i].current_revision != self.statuses[i - 1].current_revision
         )
+
+    @property
+    def deletion_began(self) -> Transition | None:
+        """The change at which the set's deletion began (`transition.deletion_began`)."""
+        return deletion_began(self.transitions)
 
     def collected_from(self) -> Transition | None:
         """When the garbage collector may begin deleting the set's dependents (its pods, and

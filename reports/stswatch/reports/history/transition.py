@@ -30,6 +30,15 @@ def first_of(transitions: tuple[Transition, ...], what: str) -> Transition | Non
     return None
 
 
+def deletion_began(transitions: tuple[Transition, ...]) -> Transition | None:
+    """The change at which an object's deletion began: its first deletionTimestamp, else its
+    DELETED change (a deletion seen only once done); None while it was never deleted."""
+    for transition in transitions:
+        if transition.what == "terminating" or transition.what == "deleted":
+            return transition
+    return None
+
+
 def alive_at(transitions: tuple[Transition, ...], rank: int) -> bool:
     """True when the object existed at `rank`: first seen at or before it, not yet deleted."""
     gone = first_of(transitions, "deleted")

@@ -217,8 +217,7 @@ class ProofContext:
     @property
     def set_gone(self) -> Transition | None:
         """When the episode's StatefulSet began to be deleted, if it was."""
-        sts = self.episode.statefulset
-        return next((t for t in sts.transitions if t.what in ("terminating", "deleted")), None)
+        return self.episode.statefulset.deletion_began
 
     def deleted_by(self, pod: PodIncarnation) -> Actor | None:
         """Who deleted `pod` (None when it was not deleted):

@@ -51,7 +51,8 @@ def went_on(ctx: ProofContext) -> Continuation | None:
     stop = next(
         (s.rank for s in sts.specs if s.rank >= episode.end_rank and _new(s, episode.spec)), total
     )
-    gone = next((t.rank for t in sts.transitions if t.what in ("terminating", "deleted")), total)
+    began = sts.deletion_began
+    gone = began.rank if began is not None else total
     stop = min(stop, gone)
     steps = _replaced_after(ctx, target, episode.end_rank, stop)
     if not steps:

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 from stswatch.reports import causes
 from stswatch.reports.history.informer import CACHE_LAG_NS, EVENT_LAG_NS
-from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation, Transition
+from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import NOTABLE_S, RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note
 from stswatch.reports.proofs.orphans import Orphan, orphaned
-from stswatch.reports.proofs.storage import deletion_rank, retention_deleted
+from stswatch.reports.proofs.storage import claim_named, deletion_rank, retention_deleted
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "statefulset-deletion"
@@ -286,7 +286,7 @@ def _claims_removed(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     kept = {
         name: claim
         for name in names
-        if (claim := _claim_alive(ctx, namespace, name, gone.rank)) is not None
+        if (claim := claim_named(ctx, namespace, name, gone.rank)) is not None
         and claim.deleted is None
     }
     removed = sorted(name for name in names if name not in kept)
@@ -303,7 +303,3 @@ def _claims_removed(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
             "Terminating, when the recording ended (a finalizer kept it)"
         )
     return told
-
-
-def _claim_alive(ctx: ProofContext, namespace: str, name: str, rank: int) -> PvcIncarnation | None:
-    return next((c for c in ctx.life.claims_named(namespace, name) if c.alive_at(rank)), None)

@@ -72,11 +72,12 @@ def _scale_up(ctx: ProofContext) -> Verdict:
 
 def _scale_down(ctx: ProofContext) -> Verdict:
     start = ctx.episode.start_rank
+    condemned_pods = condemned(ctx)
     pods = sorted(
-        (p for p in condemned(ctx) if (b := p.deletion_began) is not None and b.rank >= start),
+        (p for p in condemned_pods if (b := p.deletion_began) is not None and b.rank >= start),
         key=lambda p: (p.deletion_began or p.created).rank,
     )
-    already, already_cited = already_deleting(ctx, condemned(ctx))
+    already, already_cited = already_deleting(ctx, condemned_pods)
     if not pods:
         reason = "no condemned pod was deleted in this episode" + already
         return ctx.verdict(PROOF, "not-applicable", reason, already_cited)

@@ -50,9 +50,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if len(history) <= limit:
         kept = ", ".join(_named(r, at) for r in history) or "none"
         anew = _made_anew(revisions, alive, episode.start_rank)
-        named_live = [(r, why) for r in deleted if (why := _named_at_deletion(ctx, r))]
-        truncated = [r for r in deleted if all(r is not o for o, _ in named_live)]
-        gone = ", ".join(_named(r) for r in truncated)
+        why_named = [(r, _named_at_deletion(ctx, r)) for r in deleted]
+        named_live = [(r, why) for r, why in why_named if why]
+        gone = ", ".join(_named(r) for r, why in why_named if not why)
         named = ", ".join(_named(r, at) for r in alive if r.name in live)
         reason = (
             f"live: {named or 'none recorded'}; "

@@ -46,15 +46,15 @@ def decide(ctx: ProofContext) -> Verdict | None:
     """Pass when each condemned pod's deletion starts only after the next higher one is gone."""
     if ctx.episode.kind != "scale-down":
         return None
+    pods = condemned(ctx)
     if ctx.episode.spec.pod_management_policy == "Parallel":
+        already, cited = already_deleting(ctx, pods)
         reason = (
             "Parallel: condemned pods are deleted in bursts, highest ordinal first in "
             "slowStartBatch batches of 1, 2, 4, …, none waiting for another to terminate"
         )
-        already, cited = already_deleting(ctx, condemned(ctx))
-        reason += already + claims_of_scaled_down(ctx, condemned(ctx))
+        reason += already + claims_of_scaled_down(ctx, pods)
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
-    pods = condemned(ctx)
     steps = [(p, step) for p in pods if (step := p.deletion_began) and _ours(ctx, p, step)]
     steps.sort(key=lambda pair: pair[1].rank)
     by_client = [(p, s) for p, s in steps if _by_client(ctx, p)]

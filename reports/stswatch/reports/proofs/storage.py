@@ -50,7 +50,12 @@ def decide(ctx: ProofContext) -> Verdict | None:
 
 def claim_at(ctx: ProofContext, pod: PodIncarnation, name: str, rank: int) -> PvcIncarnation | None:
     """The claim called `name` in the pod's namespace that existed at `rank`."""
-    return next((c for c in ctx.life.claims_named(pod.namespace, name) if c.alive_at(rank)), None)
+    return claim_named(ctx, pod.namespace, name, rank)
+
+
+def claim_named(ctx: ProofContext, namespace: str, name: str, rank: int) -> PvcIncarnation | None:
+    """The claim called `name` in `namespace` that existed at `rank`."""
+    return next((c for c in ctx.life.claims_named(namespace, name) if c.alive_at(rank)), None)
 
 
 def retention_deleted(
@@ -68,9 +73,7 @@ def retention_deleted(
     names = []
     for name, claim, rank in _claims_then(ctx, pods, rank_of):
         if until_deleted:
-            began = next(
-                (t for t in claim.transitions if t.what in ("terminating", "deleted")), None
-            )
+            began = claim.deletion_began
             rank = max(rank, began.rank - 1) if began is not None else rank
         if not any(kind == owner for kind, _ in claim.owners_at(rank)):
             continue
@@ -103,7 +106,7 @@ def _owner_gone(ctx: ProofContext) -> Callable[[str, str], int | None]:
         owner = ctx.own_pod(uid) if kind == "Pod" else ctx.life.statefulset(uid)
         if owner is None:
             return None
-        began = next((t for t in owner.transitions if t.what in _ENDING), None)
+        began = owner.deletion_began
         return began.rank if began is not None else NEVER
 
     return gone
@@ -123,9 +126,6 @@ def claims_of_scaled_down(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     return told + _already_deleted(ctx, pods)
 
 
-_ENDING = ("terminating", "deleted")
-
-
 def _already_deleted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     """'; data-web-2 was already being deleted by a client (#2060), not by the PVC retention
     policy' (that last under whenScaled: Delete): a condemned pod's claim whose deletion began
@@ -133,7 +133,7 @@ def _already_deleted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     after deletes nothing)."""
     told = []
     for name, claim, rank in _claims_then(ctx, pods, deletion_rank):
-        began = next((t for t in claim.transitions if t.what in _ENDING), None)
+        began = claim.deletion_began
         if began is None or began.rank > rank:
             continue
         actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))

@@ -164,7 +164,7 @@ def _who_deleted(ctx: ProofContext) -> str:
     why = ""
     if actor.who == causes.BY_CONTROLLER and ctx.controller_reason(pod) == "update":
         began = pod.deletion_began
-        label = pod.labels_at(began.rank).get(REVISION_LABEL) if began else pod.revision
+        label = pod.revision_at(began.rank) if began is not None else pod.revision
         why = (
             f", for the update: it was at revision {pod.revision}, behind the update revision at "
             "or above the partition"
