@@ -170,6 +170,10 @@ class PodIncarnation:
         gone = self._deleted
         return self.transitions[0].rank <= rank and (gone is None or gone.rank > rank)
 
+    def step_at(self, rank: int) -> Transition | None:
+        """Its transition recorded at `rank`, if one was."""
+        return next((t for t in self.transitions if t.rank == rank), None)
+
     def last_before(self, rank: int, kinds: Iterable[str]) -> Transition | None:
         """The latest transition of one of `kinds` strictly before `rank`."""
         wanted = set(kinds)

@@ -366,6 +366,28 @@ class ProofContext:
         """The set's own pod of this uid (None for another object or another set's pod)."""
         return self.index.by_uid.get(uid)
 
+    def later_lower_ready(
+        self, pod: PodIncarnation, after: int
+    ) -> tuple[PodIncarnation, Transition] | None:
+        """The last turn to Ready, between rank `after` and `pod`'s creation, of a pod below its
+        predecessor that still stood at the creation: the pod processReplica waited on last
+        when it was not the predecessor (the walk goes up from the lowest ordinal and returns
+        at the first one not Running and Ready), as when a client deleted a lower pod too.
+        O(steps of the set's pods in that span)."""
+        ranks = self.index.pod_ranks
+        found = None
+        below = (pod.ordinal or 0) - 1
+        for i in range(bisect_right(ranks, after), bisect_left(ranks, pod.created.rank)):
+            rank = ranks[i]
+            other = self.own_pod(self.changes[self.ids_by_rank[rank]].uid)
+            if other is None or other.ordinal is None or other.ordinal >= below:
+                continue
+            if self.alive(other.ordinal, pod.created.rank) != other:
+                continue
+            step = other.step_at(rank)
+            found = (other, step) if step is not None and step.what == "ready" else found
+        return found
+
     @property
     def slots(self) -> dict[int, tuple[PodIncarnation, ...]]:
         """The episode's StatefulSet pods per ordinal."""

@@ -56,7 +56,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     holds = episode_progress(ctx).holds
     if not created and not holds:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
-    evidence = [e for pod in created for e in _pass_evidence(ctx, pod)]
+    since = [ctx.episode.start_rank] + [p.created.rank for p in created]
+    evidence = [e for pod, after in zip(created, since) for e in _pass_evidence(ctx, pod, after)]
     reason = _pass_reason(ctx, created) + "".join(f"; {note}" for note in raced[:CITED])
     for i, hold in enumerate(holds):
         # A hold another began inside of (a lower pod a client deleted, waited on first) did not
@@ -199,12 +200,14 @@ def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None)
     return health(pod, rank, min_ready_seconds=ctx.min_ready_at(rank), at=at)
 
 
-def _pass_evidence(ctx: ProofContext, pod: PodIncarnation) -> list[Evidence]:
+def _pass_evidence(ctx: ProofContext, pod: PodIncarnation, since: int) -> list[Evidence]:
     evidence = []
     if pod.ordinal is not None and pod.ordinal > ctx.episode.spec.start_ordinal:
         predecessor = ctx.alive(pod.ordinal - 1, pod.created.rank)
         ready = predecessor.last_before(pod.created.rank, ("ready",)) if predecessor else None
         if predecessor is not None and ready is not None:
+            gate = ctx.later_lower_ready(pod, max(ready.rank, since))
+            predecessor, ready = gate if gate is not None else (predecessor, ready)
             evidence.append(ctx.cite_step(predecessor, ready, f"{predecessor.name} Ready"))
     evidence.append(ctx.cite_step(pod, pod.created, f"{pod.name} created"))
     return evidence

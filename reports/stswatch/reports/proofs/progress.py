@@ -10,6 +10,7 @@ episode). The holds themselves are `stswatch.reports.proofs.holds`.
 import re
 
 from stswatch.reports import causes
+from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.replay import Decision
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext, health
 from stswatch.reports.proofs.continuation import went_on
@@ -19,6 +20,7 @@ from stswatch.reports.proofs.orphans import orphaned
 from stswatch.reports.proofs.verdict import Hold, Progress
 
 _INSTANT = ("service-deleted", "service-recreated", "statefulset-replaced")
+_WAIT_TOLD_S = 1.0  # a recreation's wait at a lower pod told from this long
 
 
 def episode_progress(ctx: ProofContext) -> Progress:
@@ -96,7 +98,7 @@ def _progress(ctx: ProofContext) -> Progress:
         if recreation is not None and not holds:
             # No hold told the wait for the old pod to go (under Parallel nothing else waits on
             # it): its name is free, and the new pod created, only once it is gone.
-            text += kept_note(ctx, recreation.old, [])
+            text += kept_note(ctx, recreation.old, []) + _waited_below(ctx, recreation)
         elif episode.kind == "scale-up" and not holds:
             text += waited_for_predecessors(ctx, [])
         return Progress("completed", text + holds_clause(holds), holds, text)
@@ -293,6 +295,27 @@ def _ondelete_progress(ctx: ProofContext) -> Progress:
         f"revision {target}); under OnDelete they change only when deleted"
     )
     return Progress("progressing", text + holds_clause(holds), holds, text)
+
+
+def _waited_below(ctx: ProofContext, recreation: Recreation) -> str:
+    """'; held at web-0 (not Ready) for 1.5 s, until web-0 Ready, then web-2 created': under
+    OrderedReady the new pod's name was free, but processReplica returned at a lower pod not
+    Running and Ready (a client deleted it too) until it was Ready. Told from a second on: a
+    recreation waits on nothing else, so a wait shorter than a hold's NOTABLE_S still shows."""
+    old, new = recreation.old, recreation.new
+    if ctx.episode.spec.pod_management_policy != "OrderedReady" or old.deleted is None:
+        return ""
+    gate = ctx.later_lower_ready(new, old.deleted.rank)
+    if gate is None:
+        return ""
+    pod, ready = gate
+    seconds = (ready.received_wall_ns - old.deleted.received_wall_ns) / 1e9
+    if seconds < _WAIT_TOLD_S:
+        return ""
+    return (
+        f"; held at {pod.name} (not Ready) for {seconds:.1f} s, until {pod.name} Ready, then "
+        f"{new.name} created"
+    )
 
 
 def _window_end_ns(ctx: ProofContext) -> int:

@@ -126,6 +126,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         else f" (partition {spec.partition} not reached)"
     )
     reason += f": {names}"
+    reason += "".join(_replaced_again(ctx, r, evidence) for r in replaced)
     if reading is not None:
         reason += f" ({unavailable_budget.told(ctx, reading)})"
     reason += next(
@@ -138,6 +139,31 @@ def decide(ctx: ProofContext) -> Verdict | None:
         "",
     )
     return ctx.verdict(PROOF, "pass", reason + _unattributed(ctx, replaced) + story, evidence)
+
+
+def _replaced_again(ctx: ProofContext, r: "Replacement", evidence: list[Evidence]) -> str:
+    """' (web-2 replaced again: a client rewrote the new web-2's controller-revision-hash label
+    to web-tampered …)': the update walk compares the label (getPodRevision), not the revision
+    the pod was created at, so a fresh pod relabelled away from the update revision is deleted
+    and created again. Adds the relabel and that deletion to `evidence`."""
+    new = r.new
+    deletion = new.deletion_began if new is not None else None
+    if new is None or deletion is None or not ctx.episode.contains(deletion.rank):
+        return ""
+    label = new.revision_at(deletion.rank)
+    if label == new.revision or _deleted_by(ctx, new) != causes.BY_CONTROLLER:
+        return ""
+    relabel = next(
+        (rank for labels, rank in new.relabels if labels.get(REVISION_LABEL) == label), None
+    )
+    if relabel is not None:
+        evidence.append(ctx.cite(ctx.ids_by_rank[relabel], f"{new.name} relabelled {label}"))
+    evidence.append(ctx.cite_step(new, deletion, f"{new.name} deleted again"))
+    return (
+        f" ({new.name} replaced again: its controller-revision-hash label was rewritten to "
+        f"{label} after it was created at {new.revision}, and the update walk replaces a pod "
+        "whose label is not the update revision, getPodRevision)"
+    )
 
 
 _CONTROLLER_OR_UNKNOWN = (causes.BY_CONTROLLER, "unknown")
@@ -455,7 +481,9 @@ def _updated_deleted(ctx: ProofContext, created: list[PodIncarnation]) -> Verdic
     """A pod already at the update revision whose deletion the controller began in the window,
     though it was in range and neither Failed nor Succeeded: the update walk deletes only pods
     with `getPodRevision(pod) != updateRevision.Name` (updateStatefulSet; the e2e suite's
-    assertUpdateInvariants), and processReplica only terminal ones."""
+    assertUpdateInvariants), and processReplica only terminal ones. A pod whose
+    controller-revision-hash label ever read another revision before its deletion is not judged
+    here: the walk reads the label, and which one its cache held is not recorded."""
     sts = ctx.episode.statefulset
     updates = {s.update_revision for s in sts.statuses if s.update_revision}
     at_start = (ctx.alive(o, ctx.episode.start_rank) for o in ctx.slots)
@@ -470,8 +498,8 @@ def _updated_deleted(ctx: ProofContext, created: list[PodIncarnation]) -> Verdic
         status = next((s for s in around if _read(s, spec.generation)), None)
         target = status.update_revision if status is not None else None
         in_range = spec.in_range(pod.ordinal)
-        if target is None or pod.revision != target or not in_range:
-            continue
+        if target is None or pod.revisions_until(deletion.rank) != {target} or not in_range:
+            continue  # a label a client rewrote is what the walk reads (getPodRevision)
         if pod.finished() is not None:
             continue  # processReplica deletes a Failed or Succeeded pod to recreate it
         if _deleted_by(ctx, pod) != causes.BY_CONTROLLER:

@@ -1703,3 +1703,74 @@ def test_controller_deletion_below_the_partition_fails(tmp_path: Path) -> None:
     assert failed[0].reason.startswith(
         "the StatefulSet controller deleted web-0 below partition 1 with none of its reasons"
     )
+
+
+# The lead's recordings (cases20).
+
+
+def test_update_walk_replaces_a_fresh_pod_relabelled_away(tmp_path: Path) -> None:
+    """b301: the rollout's new web-2 (created at the update revision) is relabelled web-tampered
+    by a client; the update walk reads the label (getPodRevision) and replaces it again. Not
+    'already at the update revision': told as a second replacement, both policies."""
+    path = real_store(tmp_path, "cases20")
+    for policy in ("orderedready", "parallel"):
+        result = verify(load_recording(path, f"b301-updated-pod-relabelled-mid-rollout-{policy}"))
+        assert not result.failed, policy
+        rollout = verdict_of(result, "rolling-update", "rolling-update")
+        assert rollout.reason.startswith(
+            "the controller replaced from the highest ordinal down to partition 0: web-2, web-1, "
+            "web-0 (web-2 replaced again: its controller-revision-hash label was rewritten to "
+            "web-tampered after it was created at web-6df59cbb79, and the update walk replaces a "
+            "pod whose label is not the update revision, getPodRevision)"
+        ), policy
+    cited = verdict_of(
+        verify(load_recording(path, "b301-updated-pod-relabelled-mid-rollout-orderedready")),
+        "rolling-update",
+        "rolling-update",
+    ).evidence
+    assert [(e.change_id, e.note) for e in cited][-2:] == [
+        (66, "web-2 relabelled web-tampered"),
+        (68, "web-2 deleted again"),
+    ]
+
+
+def test_controller_deleting_a_pod_at_the_update_revision_still_fails(tmp_path: Path) -> None:
+    """b301 edited: the relabel undone (web-2's label reads the update revision throughout), so
+    the controller's second deletion of web-2 had none of its reasons: FAIL."""
+    path = real_store(tmp_path, "cases20")
+    session = "b301-updated-pod-relabelled-mid-rollout-orderedready"
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object,"
+        " '$.metadata.labels.controller-revision-hash', 'web-6df59cbb79')"
+        " WHERE id IN (66, 68, 73, 74)",
+    )  # fmt: skip
+    result = verify(load_recording(path, session))
+    failed = [v for v in result.verdicts if v.outcome == "fail"]
+    assert [v.proof for v in failed] == ["rolling-update", "failed-pod-replaced"]
+    assert failed[0].reason.startswith(
+        "the controller deleted web-2, already at the update revision web-6df59cbb79"
+    )
+    assert "was in range and at revision web-6df59cbb79, needing no update" in failed[1].reason
+
+
+def test_recreation_held_at_a_lower_pod_a_client_deleted_too(tmp_path: Path) -> None:
+    """b168: a client deletes web-2 and web-0 together; processReplica waits for the recreated
+    web-0 to be Ready before it creates web-2: told in web-2's episode, and gating cites web-0's
+    Ready (the gate), not web-1's."""
+    path = real_store(tmp_path, "cases20")
+    result = verify(load_recording(path, "b168-two-pods-deleted-held-orderedready"))
+    assert not result.failed
+    web2 = next(e for e in result.episodes if e.kind == "pod-recreated" and "web-2" in e.summary)
+    assert web2.progress is not None
+    assert web2.progress.text == (
+        "completed within the episode in 4.2 s; held at web-0 (not Ready) for 1.7 s, until web-0 "
+        "Ready, then web-2 created"
+    )
+    gating = next(v for v in web2.verdicts if v.proof == "ordered-ready-gating")
+    assert [(e.change_id, e.note) for e in gating.evidence] == [
+        (316, "web-0 Ready"),
+        (318, "web-2 created"),
+    ]
+    web0 = next(e for e in result.episodes if e.kind == "pod-recreated" and "web-0" in e.summary)
+    assert web0.progress is not None and web0.progress.text == "completed within the episode in 2.4 s"
