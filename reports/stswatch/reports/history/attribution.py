@@ -183,7 +183,15 @@ class Attribution:
     def mark_near(self, at_ns: int, name: str) -> str | None:
         """The label of a scenario mark naming `name` around `at_ns`, a deletion step first. The
         name must stand as a whole word: `web-1` is not named by "delete … data-web-1"."""
-        near = self.marks_naming(name, at_ns - _MARK_BEFORE_NS, at_ns + _BEFORE_NS)
+        # The mark nearest the change first: a step's mark precedes its call, an exec step's
+        # follows it (marked once its output is known).
+        near = [
+            label
+            for _, label in sorted(
+                self._marks_naming(name, at_ns - _MARK_BEFORE_NS, at_ns + _BEFORE_NS),
+                key=lambda mark: abs(mark[0] - at_ns),
+            )
+        ]
         deleting = [label for label in near if "delete" in label.lower()]
         acting = [label for label in near if not label.lower().startswith("wait")]
         found = deleting or acting  # a wait step deletes nothing
@@ -192,11 +200,16 @@ class Attribution:
     def marks_naming(self, name: str, since_ns: int, until_ns: int) -> list[str]:
         """The labels of the scenario marks in [since_ns, until_ns] (wall ns) that name `name`
         as a whole word (`web-1` is not named by "delete … data-web-1"), the latest first."""
-        within = [label for wall, label in reversed(self.marks) if since_ns <= wall <= until_ns]
+        return [label for _, label in self._marks_naming(name, since_ns, until_ns)]
+
+    def _marks_naming(self, name: str, since_ns: int, until_ns: int) -> list[tuple[int, str]]:
+        within = [
+            (wall, label) for wall, label in reversed(self.marks) if since_ns <= wall <= until_ns
+        ]
         if not within:  # most asks: no mark near, and a pattern per name outgrows re's cache
             return []
         named = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
-        return [label for label in within if named.search(label)]
+        return [(wall, label) for wall, label in within if named.search(label)]
 
     def unseen(self, at_ns: int) -> bool:
         """True when Events may be missing around `at_ns` (not recorded, or a gap)."""

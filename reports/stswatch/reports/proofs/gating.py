@@ -56,8 +56,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
     holds = episode_progress(ctx).holds
     if not created and not holds:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
-    since = [ctx.episode.start_rank] + [p.created.rank for p in created]
-    evidence = [e for pod, after in zip(created, since) for e in _pass_evidence(ctx, pod, after)]
+    # Each creation's gate is looked for since the one before it: O(the window's pod steps).
+    since = [ctx.episode.start_rank, *(p.created.rank for p in created)][: len(created)]
+    paired = zip(created, since, strict=True)
+    evidence = [e for pod, after in paired for e in _pass_evidence(ctx, pod, after)]
     reason = _pass_reason(ctx, created) + "".join(f"; {note}" for note in raced[:CITED])
     for i, hold in enumerate(holds):
         # A hold another began inside of (a lower pod a client deleted, waited on first) did not

@@ -9,6 +9,9 @@ all Ready, and how many condemned pods were terminating at once.
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
+from stswatch.reports.proofs.holds import hold_clause
+from stswatch.reports.proofs.progress import episode_progress
+from stswatch.reports.proofs.refused import REFUSED
 from stswatch.reports.proofs.scale_down import already_deleting, condemned, ready_count_note
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -66,7 +69,7 @@ def _scale_up(ctx: ProofContext) -> Verdict:
         gone = [p.name for p in pods if p not in {q for q, _ in readies} and p.terminating]
         if gone:
             reason += f" ({', '.join(gone)} deleted before Ready)"
-    reason += waited_for_predecessors(ctx, evidence)
+    reason += waited_for_predecessors(ctx, evidence) + _refused(ctx, evidence)
     return ctx.verdict(PROOF, "pass", reason + "; gating not applicable", evidence)
 
 
@@ -95,8 +98,18 @@ def _scale_down(ctx: ProofContext) -> Verdict:
         reason += f"; all gone {took:.2f}s after the scale-down"
     for pod in pods:
         reason += kept_note(ctx, pod, evidence)
-    reason += _ready_counted(ctx, pods) + already
+    reason += _ready_counted(ctx, pods) + already + _refused(ctx, evidence)
     return ctx.verdict(PROOF, "pass", reason, evidence + already_cited)
+
+
+def _refused(ctx: ProofContext, evidence: list[Evidence]) -> str:
+    """'; held at web-4 (creation refused: FailedCreate recorded 12 times (…)) for 16.3 s, until
+    web-4 created': the burst is the controller's, but a refused call (a quota, an admission
+    policy) narrows it, and slowStartBatch stops at a batch with an error."""
+    told = [h for h in episode_progress(ctx).holds if h.cause in REFUSED]
+    for hold in told:
+        evidence.extend(hold.evidence)
+    return "".join(f"; {hold_clause(hold)}" for hold in told)
 
 
 def _ready_counted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:

@@ -7,8 +7,6 @@ decision in the window left it (held at a pod, still progressing, or superseded 
 episode). The holds themselves are `stswatch.reports.proofs.holds`.
 """
 
-import re
-
 from stswatch.reports import causes
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.replay import Decision
@@ -17,6 +15,7 @@ from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
 from stswatch.reports.proofs.holds import episode_holds, first_line, holds_clause, start_ns
 from stswatch.reports.proofs.orphans import orphaned
+from stswatch.reports.proofs.refused import ON_POD, REFUSED, refused_holds
 from stswatch.reports.proofs.verdict import Hold, Progress
 
 _INSTANT = ("service-deleted", "service-recreated", "statefulset-replaced")
@@ -41,7 +40,10 @@ def _progress(ctx: ProofContext) -> Progress:
         return _ondelete_progress(ctx)
     end = episode.end_rank
     window_end_ns = _window_end_ns(ctx)
+    refused = refused_holds(ctx, start_ns(ctx), window_end_ns)
     holds = episode_holds(ctx, window_end_ns)
+    if refused:
+        holds = tuple(sorted(holds + refused, key=lambda h: h.from_wall_ns))
     settled = _settled(ctx)
     recreation = episode.recreation
     if recreation is not None and (ready := recreation.new.first("ready")) is not None:
@@ -94,7 +96,7 @@ def _progress(ctx: ProofContext) -> Progress:
         if episode.under_way:
             text = f"completed {took:.1f} s after the recording began (it began earlier, unseen)"
         # The calls that failed until it completed: a later one is another episode's.
-        text += _early(ctx, settled) + _failures(ctx, min(settled, window_end_ns))
+        text += _early(ctx, settled) + _failures(ctx, min(settled, window_end_ns), refused)
         if recreation is not None and not holds:
             # No hold told the wait for the old pod to go (under Parallel nothing else waits on
             # it): its name is free, and the new pod created, only once it is gone.
@@ -110,8 +112,9 @@ def _progress(ctx: ProofContext) -> Progress:
         halted = halted or (last is not None and last.cause == causes.CLAIM_STALE)
         state, ended = ("halted" if halted else "progressing"), "the recording ended"
     stands = _stands(ctx, last, holds)
-    failed = _failures(ctx, window_end_ns)
-    if failed and last is not None and last.state == "act":
+    failed = _failures(ctx, window_end_ns, refused)
+    still_refused = any(h.to_wall_ns is None for h in refused)
+    if failed and last is not None and last.state == "act" and not still_refused:
         # The replay's next step is what the rules allow; the controller's own Events say it
         # could not take it (a refused pod update, a quota, an admission webhook).
         stands = "the controller could not take its next step"
@@ -183,18 +186,20 @@ def _early(ctx: ProofContext, settled_ns: int) -> str:
 
 # The pod a failed call names ('create Pod web-1 in StatefulSet web failed …': the Event
 # messages of StatefulPodControl, pkg/controller/statefulset/stateful_pod_control.go).
-_ON_POD = re.compile(r"\bPod (\S+) in StatefulSet\b")
 
 
-def _failures(ctx: ProofContext, window_end_ns: int) -> str:
+def _failures(ctx: ProofContext, window_end_ns: int, told: tuple[Hold, ...] = ()) -> str:
     """'; the controller's calls failed: FailedUpdate 15 times ("update Pod web-0 …")', from the
-    Warning Events the controller recorded on the set in the window (its API calls refused)."""
+    Warning Events the controller recorded on the set in the window (its API calls refused),
+    but those a hold of `told` (`refused_holds`) already tells."""
     sts = ctx.episode.statefulset
     found = ctx.actors.controller_failures(sts.namespace, sts.name, start_ns(ctx), window_end_ns)
+    held = {(h.pod, h.begun_by.split(" ", 1)[0]) for h in told}
+    found = [f for f in found if not ((m := ON_POD.search(f[3])) and (m.group(1), f[2]) in held)]
     recreation, deleted = ctx.episode.recreation, ctx.episode.deleted
     own = recreation.new.name if recreation is not None else deleted.name if deleted else None
     if own is not None:  # an episode of one pod tells the failed calls on that pod (or on none)
-        found = [f for f in found if (m := _ON_POD.search(f[3])) is None or m.group(1) == own]
+        found = [f for f in found if (m := ON_POD.search(f[3])) is None or m.group(1) == own]
     if not found:
         return ""
     by_reason: dict[str, list[str]] = {}
@@ -346,6 +351,8 @@ def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -
         detail = open_hold.detail + (f"; {open_hold.unscheduled}" if open_hold.unscheduled else "")
         if open_hold.cause == causes.NOT_READY and open_hold.begun_by:
             detail += f"; {open_hold.begun_by}"  # what kept it not Ready (a crash loop, its node)
+        elif open_hold.cause in REFUSED:
+            detail += f": {open_hold.begun_by}"  # the Warning Events of the refused call
         what = (
             f"halted at {open_hold.pod} ({detail}) for {open_hold.seconds:.1f} s within the episode"
         )

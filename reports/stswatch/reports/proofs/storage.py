@@ -9,7 +9,7 @@ https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#persisten
 A claim whose bound PV changes under the same claim uid lost its data: that always fails.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from stswatch.reports import causes
 from stswatch.reports.history.attribution import NEVER, claim_deletion
@@ -161,9 +161,23 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
     old, new = r.old, r.new
     cited: list[Evidence] = []
     added = _by_new_templates(ctx, old, new)
-    if set(old.claims) - set(new.claims) or set(new.claims) - set(old.claims) - set(added):
-        reason = f"{new.name} mounts {list(new.claims)}, its predecessor {list(old.claims)}"
-        return "fail", reason, [ctx.cite_step(new, new.created, f"{new.name} created")]
+    unexplained = set(new.claims) - set(old.claims) - set(added)
+    if set(old.claims) - set(new.claims) or unexplained:
+        reason = f"{new.name} mounts {_names(new.claims)}, its predecessor {_names(old.claims)}"
+        created = [ctx.cite_step(new, new.created, f"{new.name} created")]
+        unseen = old.first_observed == "list"  # made before the recording or window began
+        unknown = old.owner_uid != new.owner_uid and ctx.life.statefulset(old.owner_uid) is None
+        if (unseen or unknown) and not set(old.claims) - set(new.claims):
+            # A set replaced by one with more volumeClaimTemplates explains a new claim; the
+            # spec the old pod was made under is not in the recording (or was before the window).
+            reason += (
+                f"; the old {new.name} was created before the recording (or the window) began, "
+                "under a StatefulSet spec not recorded: whether its volumeClaimTemplates lacked "
+                f"{_names(sorted(unexplained))} (a set replaced by one with more templates) "
+                "cannot be told"
+            )
+            return "inconclusive", reason, created
+        return "fail", reason, created
     parts = []
     others: list[tuple[Outcome, str]] = []  # each claim not simply kept: its outcome and words
     for name in new.claims:
@@ -215,6 +229,14 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
     if not parts:
         return "not-applicable", f"{new.name} has no claim its predecessor had" + fresh, cited
     return "pass", f"{new.name} kept " + ", ".join(parts) + fresh, cited
+
+
+def _names(claims: Iterable[str]) -> str:
+    """'data-web-0 and logs-web-0', 'no claim'."""
+    found = list(claims)
+    if not found:
+        return "no claim"
+    return found[0] if len(found) == 1 else ", ".join(found[:-1]) + " and " + found[-1]
 
 
 def _by_new_templates(

@@ -1773,4 +1773,5 @@ def test_recreation_held_at_a_lower_pod_a_client_deleted_too(tmp_path: Path) -> 
         (318, "web-2 created"),
     ]
     web0 = next(e for e in result.episodes if e.kind == "pod-recreated" and "web-0" in e.summary)
-    assert web0.progress is not None and web0.progress.text == "completed within the episode in 2.4 s"
+    assert web0.progress is not None
+    assert web0.progress.text == "completed within the episode in 2.4 s"

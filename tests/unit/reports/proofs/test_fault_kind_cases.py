@@ -114,8 +114,13 @@ def test_orphaned_pods_adopted_by_a_set_that_cannot_update_them(stores: Path) ->
         assert adopting.kind == "rolling-update"  # the adopted pods are at the old revision
         assert adopting.progress is not None
         text = adopting.progress.text
-        assert "the controller could not take its next step" in text
-        assert "the controller's calls failed: FailedUpdate recorded" in text
-        assert 'update Pod web-0 in StatefulSet web failed error: Pod "web-0" is invalid' in text
+        # A refused call is a hold of its own: at the pod it names, from the first refusal.
+        assert adopting.progress.state == "halted"
+        assert text.startswith(
+            "did not complete within the episode (the recording ended): halted at web-0 (update "
+            'refused: FailedUpdate recorded 12 times ("update Pod web-0 in StatefulSet web failed '
+            'error: Pod "web-0" is invalid'
+        )
+        assert ")) for 13.4 s within the episode" in text
         assert "next step: create web-0" not in text
         assert not result.failed

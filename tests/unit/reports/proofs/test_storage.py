@@ -152,6 +152,4 @@ def test_a_claim_the_templates_do_not_explain_still_fails(tmp_path: Path) -> Non
     b.start_pod("web-1")
     storage = verdict_of(verify(b.write(tmp_path / "s.db")), "stable-storage", KIND)
     assert storage.outcome == "fail"
-    assert storage.reason == (
-        "web-1 mounts ['data-web-1', 'logs-web-1'], its predecessor ['data-web-1']"
-    )
+    assert storage.reason == ("web-1 mounts data-web-1 and logs-web-1, its predecessor data-web-1")

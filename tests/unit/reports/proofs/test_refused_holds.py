@@ -1,0 +1,149 @@
+"""Holds made by refused API calls (cases21, kwok, the real controller): a quota refusing creates,
+an admission policy refusing a deletion, an immutable pod spec refusing the controller's update.
+The replay cannot see a refused call; the controller's Warning Events say where the walk stood."""
+
+from pathlib import Path
+
+from stswatch.reports.proofs.verdict import Verdict, VerifyResult
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
+from stswatch.reports.window import Moment, WindowRequest
+from stswatch.reports.window_reader import load_window
+from tests.fixtures.real import real_store
+
+QUOTA = (
+    'FailedCreate recorded 11 times ("create Pod web-4 in StatefulSet web failed error: pods '
+    '"web-4" is forbidden: exceeded quota: q, requested: pods=1, used: pods=4, limited: pods=4")'
+)
+
+
+def _last(result: VerifyResult, proof: str, kind: str) -> Verdict:
+    """The verdict `proof` of the last episode of `kind` (the first is the set's first scale)."""
+    episodes = [e for e in result.episodes if e.kind == kind]
+    return next(v for v in episodes[-1].verdicts if v.proof == proof)
+
+
+def _progress(result: VerifyResult, kind: str) -> str:
+    episodes = [e for e in result.episodes if e.kind == kind]
+    assert episodes[-1].progress is not None
+    return episodes[-1].progress.text
+
+
+def test_quota_refusing_creations_is_a_hold_at_the_pod_it_names(tmp_path: Path) -> None:
+    """b186: a ResourceQuota of 4 pods; the scale-up 3→6 creates web-3, then CreateStatefulPod
+    for web-4 is refused on every sync until a client raises the quota."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b186-quota-halts-scale-up-orderedready"))
+    assert not result.failed
+    text = _progress(result, "scale-up")
+    assert text.startswith(
+        f"completed within the episode in 13.3 s; held at web-4 (creation refused: {QUOTA}) for "
+        "10.2 s, until web-4 created, 5.1 s after the last refusal recorded"
+    )
+    assert "the controller's calls failed" not in text  # told once, as the hold
+    gating = _last(result, "ordered-ready-gating", "scale-up")
+    assert "held at web-4 (creation refused: FailedCreate recorded 11 times" in gating.reason
+    notes = [e.note for e in gating.evidence]
+    assert "web-4: FailedCreate" in notes
+    assert "web-4 created" in notes
+
+
+def test_parallel_burst_narrowed_by_refused_creations_says_so(tmp_path: Path) -> None:
+    """b186 under Parallel: slowStartBatch's third batch makes web-3 only; web-4 and web-5 are
+    refused by the quota: 'burst width 1' is the quota's doing, and the verdict says so."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b186-quota-halts-scale-up-parallel"))
+    assert not result.failed
+    described = _last(result, "parallel-described", "scale-up")
+    assert described.reason.startswith(
+        "burst width 1 (1 of 3 created before any was Ready); all Ready 17.80s after the scale-up;"
+        " held at web-5 (creation refused: FailedCreate recorded 12 times"
+    )
+    assert "held at web-4 (creation refused: FailedCreate recorded 12 times" in described.reason
+
+
+def test_admission_refusing_a_condemned_pods_deletion_holds_the_scale_down(
+    tmp_path: Path,
+) -> None:
+    """b187: a ValidatingAdmissionPolicy refuses DELETE of web-2 during a scale-down 4→1:
+    processCondemned returns the error, web-1 waits; both policies."""
+    path = real_store(tmp_path, "cases21")
+    ordered = verify(load_recording(path, "b187-admission-denies-pod-delete-orderedready"))
+    assert not ordered.failed
+    text = _progress(ordered, "scale-down")
+    assert text.startswith(
+        "completed within the episode in 12.1 s; held at web-2 (deletion refused"
+    )
+    assert "for 10.3 s, until web-2 deletion began, 5.1 s after the last refusal recorded" in text
+    parallel = verify(load_recording(path, "b187-admission-denies-pod-delete-parallel"))
+    described = _last(parallel, "parallel-described", "scale-down")
+    assert "held at web-2 (deletion refused: FailedDelete recorded 14 times" in described.reason
+    assert "for 41.6 s, until web-2 deletion began, 41.0 s after the last refusal" in (
+        described.reason
+    )
+
+
+def test_refused_update_halts_at_the_pod_the_refusals_name(tmp_path: Path) -> None:
+    """b185: the set re-created (Orphan) with a second claim template; the controller's update
+    of the adopted web-0 (a new volume) is refused every sync, until a client deletes web-0;
+    then web-1's. The halt is at the pod the refusals name, web-0 first."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b185-claim-template-added-by-recreate-orderedready"))
+    assert not result.failed
+    text = _progress(result, "scale-up")
+    assert text.startswith(
+        "did not complete within the episode (the recording ended): halted at web-1 (update "
+        "refused: FailedUpdate recorded 11 times"
+    )
+    assert (
+        'held at web-0 (update refused: FailedUpdate recorded 3 times ("update Pod web-0 in '
+        'StatefulSet web failed error: Pod "web-0" is invalid: spec: Forbidden'
+    ) in text
+    assert "for 8.0 s, until web-0 deletion began" in text
+
+
+def test_brief_refusals_are_no_hold(tmp_path: Path) -> None:
+    """The claim-deleted-with-pod case: CreateStatefulPod refused for a moment while the old
+    claim is being deleted; told among the calls that failed, not as a hold."""
+    path = real_store(tmp_path, "cases")
+    result = verify(load_recording(path, "claim-deleted-with-pod-parallel"))
+    told = [e.progress.text for e in result.episodes if e.progress is not None]
+    assert any("the controller's calls failed: FailedCreate recorded" in t for t in told)
+    assert not any("refused" in t for t in told)
+
+
+def test_new_claim_explained_before_the_window_is_inconclusive(tmp_path: Path) -> None:
+    """b185 read from after the set's re-creation (--since): web-0's successor mounts the new
+    template's claim too; the set that made the old web-0 lies before the window, so the window
+    cannot tell why: inconclusive, never fail (the whole session passes)."""
+    path = real_store(tmp_path, "cases21")
+    session = "b185-claim-template-added-by-recreate-orderedready"
+    whole = verify(load_recording(path, session))
+    recreated = [e for e in whole.episodes if e.kind == "pod-recreated"]
+    storage = next(v for v in recreated[0].verdicts if v.proof == "stable-storage")
+    assert storage.outcome == "pass", storage.reason
+    since = 1_796_672_150_470_293_000  # 2026-12-07T19:35:50.470293Z
+    request = WindowRequest(since=Moment("2026-12-07T19:35:50.470293Z", wall_ns=since))
+    windowed = verify(load_window(path, session, request))
+    assert not windowed.failed
+    verdicts = [v for e in windowed.episodes if e.kind == "pod-recreated" for v in e.verdicts]
+    storage = next(v for v in verdicts if v.proof == "stable-storage")
+    assert storage.outcome == "inconclusive"
+    assert storage.reason.startswith(
+        "web-0 mounts data-web-0 and logs-web-0, its predecessor data-web-0; the old web-0 was "
+        "created before the recording (or the window) began"
+    )
+
+
+def test_a_deletion_is_told_with_the_mark_nearest_it(tmp_path: Path) -> None:
+    """b189: a client force-deletes web-1 about a second after the mark announcing it, and the
+    next mark (for the next deletion of web-1) came a second after that deletion: each deletion
+    names its own step, the nearest mark, not the latest one within reach."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b189-force-delete-mid-rollout-orderedready"))
+    web1 = [
+        e.summary for e in result.episodes if e.kind == "pod-recreated" and "web-1" in e.summary
+    ]
+    assert len(web1) == 2
+    assert "'kubectl: a client force-deletes the Terminating web-1 (grace 0)'" in web1[0]
+    assert "'kubectl: a client force-deletes the Running web-1 (grace 0)'" in web1[1]
