@@ -26,6 +26,7 @@ class FakeApiServer:
 
     def __init__(self) -> None:
         self.pods: list[dict[str, Any]] = [POD]
+        self.pods_list_delay = 0.0  # seconds a pod list takes to answer
         self.app = web.Application()
         self.app.router.add_get("/api/v1/namespaces/{namespace}", self._namespace)
         self.app.router.add_get("/{tail:.*}", self._collection)
@@ -41,6 +42,9 @@ class FakeApiServer:
             await response.prepare(request)
             await asyncio.sleep(30)
             return response
+        paged = request.query.get("limit") not in (None, "1")  # a reflector's list, no probe
+        if request.path.endswith("/pods") and self.pods_list_delay and paged:
+            await asyncio.sleep(self.pods_list_delay)
         items = self.pods if request.path.endswith("/pods") else []
         body = {"apiVersion": "v1", "metadata": {"resourceVersion": "5"}, "items": items}
         return web.Response(body=orjson.dumps(body), content_type="application/json")
@@ -101,6 +105,26 @@ async def test_resume_records_the_downtime_and_the_relist_difference(
     pod_gap = next(g for g in recording.gaps if g.kind == "Pod")
     assert (pod_gap.from_resource_version, pod_gap.to_resource_version) == ("4", "5")
     assert pod_gap.from_wall_ns == recording.runs[0].ended_wall_ns
+
+
+async def test_a_resumed_run_stopped_before_a_relist_records_that_kinds_gap(
+    cluster: tuple[FakeApiServer, Cluster], tmp_path: Path
+) -> None:
+    """The run stops while its pods are still being listed again: the downtime is not closed
+    for pods, so it is recorded open to the run's end, not left out (a silent hole)."""
+    fake, api = cluster
+    await recorder(api, tmp_path / "s.db").run(duration=0.5)
+    fake.pods_list_delay = 30.0
+    await recorder(api, tmp_path / "s.db").run(duration=0.5)
+    recording = load_recording(tmp_path / "s.db", "s")
+    assert len(recording.gaps) == 8  # every kind's, the pods' too
+    pod_gap = next(g for g in recording.gaps if g.kind == "Pod")
+    assert pod_gap.reason == "recorder down"
+    assert (pod_gap.from_resource_version, pod_gap.to_resource_version) == ("4", None)
+    assert pod_gap.from_wall_ns == recording.runs[0].ended_wall_ns
+    assert recording.runs[1].started_wall_ns < pod_gap.to_wall_ns <= recording.runs[1].ended_wall_ns
+    closed = [g for g in recording.gaps if g.kind != "Pod"]
+    assert all(g.to_resource_version == "5" for g in closed)
 
 
 async def test_scope_problems_are_refused(

@@ -369,8 +369,23 @@ class Recorder:
             finally:
                 with contextlib.suppress(WriterClosedError):
                     await self._record_opening_gap()
+                    await self._record_open_gaps(reflectors)
                 await writer.close()
         return reason
+
+    async def _record_open_gaps(self, reflectors: list[Reflector]) -> None:
+        """The gaps no relist closed before the run stopped (a resumed run stopped before every
+        kind was listed again, a relist after 410 Gone cut short): each recorded up to now, so
+        what its kind did meanwhile is known to be missing, never taken as unchanged."""
+        now = time.time_ns()
+        for reflector in reflectors:
+            gap = reflector.open_gap
+            if gap is not None:
+                record = GapRecord(
+                    reflector.kind.name, gap.reason, gap.from_resource_version, None,
+                    gap.from_wall_ns, now,
+                )  # fmt: skip
+                await self._submit(record)
 
     async def _record_opening_gap(self) -> None:
         """Once, in a new session with an opening gap: from where the previous piece stopped

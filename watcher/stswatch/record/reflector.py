@@ -157,6 +157,11 @@ class Reflector:
         self.synced = asyncio.Event()
         self.gaps = 0
 
+    @property
+    def open_gap(self) -> PendingGap | None:
+        """The gap its next list is to close, if one is open (None once it is recorded)."""
+        return self._pending_gap
+
     async def run(self) -> None:
         """List, then watch forever; relist (recording a gap) whenever the server says 410."""
         await self._relist()
