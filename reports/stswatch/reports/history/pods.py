@@ -56,6 +56,10 @@ class PodIncarnation:
     # (labels, rank) at each change of its labels after the first (a client relabelling it), in
     # order: empty for a pod whose labels never changed.
     relabels: tuple[tuple[dict[str, str], int], ...] = field(default=(), compare=False)
+    # (rank, lastTransitionTime) at each change of its Ready condition's lastTransitionTime while
+    # it stayed Ready (a client writing the pod's status): IsPodAvailable reads the condition as
+    # it is. Empty for nearly every pod (the kubelet moves it only with the status).
+    ready_since_changes: tuple[tuple[int, Any], ...] = field(default=(), compare=False)
     # Each transition's kind, in order: proofs ask a pod for its first this or that often, and
     # a tuple searched in C is as quick as a dict at a third of its size.
     _whats: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -88,6 +92,16 @@ class PodIncarnation:
         if not self.relabels:
             return self.revision
         return self.labels_at(rank).get(REVISION_LABEL)
+
+    def ready_since_at(self, ready: "Transition", rank: int) -> Any:
+        """Its Ready condition's lastTransitionTime just before `rank`, `ready` being its last
+        turn to Ready before it: the API time that turn carried, unless a later status write
+        moved it while the pod stayed Ready."""
+        found = ready.api_time
+        for at, since in self.ready_since_changes:
+            if ready.rank < at < rank:
+                found = since
+        return found
 
     def revisions_until(self, rank: int) -> set[str | None]:
         """Every controller-revision-hash label this pod carried up to `rank` (a client may
@@ -283,6 +297,7 @@ def build_pod(
     unschedulable: list[tuple[int, int, str]] = []
     disruption = None
     relabels: list[tuple[dict[str, str], int]] = []
+    ready_since: list[tuple[int, Any]] = []
     seen_labels = o.dig(obj, "metadata", "labels")
     seen_refs: object = _UNSEEN
     uid = None
@@ -308,6 +323,8 @@ def build_pod(
         if after.disrupted is not None and disruption is None:
             disruption = (ordering.rank[change.id], change.id, *after.disrupted)
         if after != state:
+            if after.ready and state.ready and after.ready_since != state.ready_since:
+                ready_since.append((ordering.rank[change.id], after.ready_since))
             for what, detail, api in _pod_steps(state, after):
                 steps.append(step(change, ordering, what, detail, api))
                 if what == "ip":
@@ -342,6 +359,7 @@ def build_pod(
         unschedulable=tuple(unschedulable),
         disruption=disruption,
         relabels=tuple(relabels),
+        ready_since_changes=tuple(ready_since),
     )
 
 

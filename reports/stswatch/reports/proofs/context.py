@@ -533,7 +533,7 @@ def health(pod: PodIncarnation, rank: int, *, min_ready_seconds: int, at: float 
     is_ready = ready is not None and ready.what == "ready"
     since = None
     if ready is not None and is_ready and min_ready_seconds > 0:
-        since = parse_time(ready.api_time)
+        since = parse_time(pod.ready_since_at(ready, rank))
     known = since is not None and at is not None
     view = PodState(phase.what if phase else None, is_ready, since, terminating is not None)
     cause = halts_walk(view, min_ready_seconds=min_ready_seconds if known else 0, now=at or 0.0)
@@ -622,9 +622,16 @@ def with_gaps(
     gap = overlapping_gap(ctx, verdict, kinds=kinds)
     if gap is None:
         return verdict
+    relisted = any(ctx.changes[e.change_id].observed == "relist" for e in verdict.evidence)
+    how = (
+        " by changes a relist recorded (in the list's order at the relist's time, not the order "
+        "or time they happened)"
+        if relisted and verdict.outcome == "fail"
+        else ""
+    )
     reason = (
         f"{gap.kind} changes may be missing (gap #{gap.gap_id}, {gap.reason}) inside the evidence "
-        f"window; would have been {verdict.outcome}: {verdict.reason}"
+        f"window; would have been {verdict.outcome}{how}: {verdict.reason}"
     )
     return Verdict(
         verdict.proof,

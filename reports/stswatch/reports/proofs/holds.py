@@ -9,10 +9,11 @@ walk waits on it as before), are joined back into one hold.
 
 from bisect import bisect_left
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation
-from stswatch.reports.history.objects import parse_ordinal
+from stswatch.reports.history.objects import parse_ordinal, parse_time
 from stswatch.reports.history.replay import Decision, Stretch
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext
@@ -295,6 +296,7 @@ def _hold(
     if released is not None:
         ends = kept if deleting is not None and not before else None
         by = _released_by(ctx, last, released, ends, removals, cause=stretch.cause)
+        by += _recorded_late(ctx, released)
         if stretch.cause == causes.NAME_TAKEN:
             by += _backoff(ctx, pod, released, evidence)
     if acted is not None and acted.rank < end and released is not None:
@@ -666,6 +668,29 @@ def _cause(stretch: Stretch) -> str:
     if stretch.cause == causes.NOT_RUNNING and fresh:
         return causes.STARTING
     return stretch.cause
+
+
+def _recorded_late(ctx: ProofContext, released: Transition) -> str:
+    """' (its Ready condition's lastTransitionTime reads 19:40:53Z, 10.2 s before this change was
+    recorded, by the relist that closed a recorder gap)': a turn to Ready seen late (a relist
+    after a gap, a stalled watch) ended the hold earlier than its recorded time says; the hold
+    is measured on the recording's clock, and this tells by how much it may be too long."""
+    if released.what != "ready":
+        return ""
+    since = parse_time(released.api_time)
+    if since is None:
+        return ""
+    # lastTransitionTime is cut to the second: up to a second earlier than the turn itself.
+    late = released.received_wall_ns / 1e9 - (since + 1.0)
+    relisted = ctx.changes[released.change_id].observed == "relist"
+    if late < NOTABLE_S and not (relisted and late > 0):
+        return ""
+    when = datetime.fromtimestamp(since, UTC).isoformat().replace("+00:00", "Z")
+    how = ", by the relist that closed a recorder gap" if relisted else ""
+    return (
+        f" (its Ready condition's lastTransitionTime reads {when}, {late + 1.0:.1f} s before "
+        f"this change was recorded{how})"
+    )
 
 
 def _released_by(

@@ -1,11 +1,13 @@
 """Per-episode pod start-up latency from the recorder's receive times (finer than the API's).
 
 Phases follow kube-burner's pod latency: created → scheduled → running → ready, and created →
-ready end to end, each summarised as P50 / P95 / P99 / max in milliseconds (nearest-rank).
+ready end to end, each summarised as P50 / P95 / P99 / max in milliseconds (nearest-rank). A phase
+whose end was seen only by a relist (after a recorder gap) is left out: its receive time is the
+relist's, not when the pod got there.
 """
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.verdict import PhaseLatency
@@ -24,12 +26,15 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     return sorted_values[index]
 
 
-def phase_latency(pods: Iterable[PodIncarnation]) -> tuple[PhaseLatency, ...]:
-    """Latency of each phase over the pods that went through both of its ends."""
+def phase_latency(
+    pods: Iterable[PodIncarnation], relisted: Callable[[int], bool] = lambda _: False
+) -> tuple[PhaseLatency, ...]:
+    """Latency of each phase over the pods that went through both of its ends, but those whose
+    end's change (by id) `relisted` says a relist recorded."""
     pods = list(pods)
     found = []
     for start, stop in PHASES:
-        values = sorted(_durations(pods, start, stop))
+        values = sorted(_durations(pods, start, stop, relisted))
         if values:
             found.append(
                 PhaseLatency(
@@ -44,10 +49,12 @@ def phase_latency(pods: Iterable[PodIncarnation]) -> tuple[PhaseLatency, ...]:
     return tuple(found)
 
 
-def _durations(pods: list[PodIncarnation], start: str, stop: str) -> list[float]:
+def _durations(
+    pods: list[PodIncarnation], start: str, stop: str, relisted: Callable[[int], bool]
+) -> list[float]:
     values = []
     for pod in pods:
         begin, end = pod.first(start), pod.first(stop)
-        if begin is not None and end is not None:
+        if begin is not None and end is not None and not relisted(end.change_id):
             values.append((end.received_wall_ns - begin.received_wall_ns) / 1e6)
     return values

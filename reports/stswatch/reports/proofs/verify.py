@@ -245,6 +245,8 @@ def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> Epi
         pod_management_policy=episode.spec.pod_management_policy,
         retention_policy=episode.spec.retention_policy,
         verdicts=verdicts,
-        latency=phase_latency(ctx.creations()),
+        latency=phase_latency(
+            ctx.creations(), lambda change_id: ctx.changes[change_id].observed == "relist"
+        ),
         progress=episode_progress(ctx),
     )

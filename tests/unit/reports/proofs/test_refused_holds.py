@@ -1,6 +1,8 @@
 """Holds made by refused API calls (cases21, kwok, the real controller): a quota refusing creates,
 an admission policy refusing a deletion, an immutable pod spec refusing the controller's update.
-The replay cannot see a refused call; the controller's Warning Events say where the walk stood."""
+The replay cannot see a refused call; the controller's Warning Events say where the walk stood.
+With them, the same recordings' other cases: a window that starts after the set was replaced,
+scenario marks near a deletion, and a Ready condition a client's status write moved."""
 
 from pathlib import Path
 
@@ -9,7 +11,7 @@ from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
 from stswatch.reports.window import Moment, WindowRequest
 from stswatch.reports.window_reader import load_window
-from tests.fixtures.real import real_store
+from tests.fixtures.real import real_store, rewrite
 
 QUOTA = (
     'FailedCreate recorded 11 times ("create Pod web-4 in StatefulSet web failed error: pods '
@@ -147,3 +149,70 @@ def test_a_deletion_is_told_with_the_mark_nearest_it(tmp_path: Path) -> None:
     assert len(web1) == 2
     assert "'kubectl: a client force-deletes the Terminating web-1 (grace 0)'" in web1[0]
     assert "'kubectl: a client force-deletes the Running web-1 (grace 0)'" in web1[1]
+
+
+def test_availability_reads_the_ready_condition_as_it_stood(tmp_path: Path) -> None:
+    """b192: minReadySeconds 12; a client's status write moves the Ready web-0's
+    lastTransitionTime 30 s back and the controller creates web-1 25 ms later: IsPodAvailable
+    reads the condition as cached at the decision, so the controller was right (both policies,
+    scale-up and rollout)."""
+    path = real_store(tmp_path, "cases21")
+    for policy in ("orderedready", "parallel"):
+        result = verify(load_recording(path, f"b192-ready-transition-backdated-{policy}"))
+        assert not result.failed, policy
+
+
+def test_a_creation_before_minready_still_fails_without_the_status_write(tmp_path: Path) -> None:
+    """b192 edited: the client's status write (#2293) dropped, so web-0 had been Ready about
+    2 s when web-1 was created: gating fails, as it must."""
+    path = real_store(tmp_path, "cases21")
+    rewrite(path, "DELETE FROM change WHERE id = 2293")
+    result = verify(load_recording(path, "b192-ready-transition-backdated-orderedready"))
+    failed = [v for v in result.verdicts if v.outcome == "fail"]
+    assert failed[0].proof == "ordered-ready-gating"
+    assert failed[0].reason.startswith(
+        "web-1 was created while web-0 was Ready 2s < minReadySeconds"
+    )
+
+
+def test_a_hold_released_by_a_relist_says_when_its_pod_was_ready(tmp_path: Path) -> None:
+    """b7-scaleup: the recorder was down 10.8 s mid scale-up and its relist recorded web-4 Ready:
+    the hold's end is the relist's time, and the Ready condition says how much earlier it was;
+    the latency table leaves out the phases a relist recorded (stable-storage, gating
+    inconclusive, the gap named)."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b7-scaleup-orderedready-194039"))
+    text = _progress(result, "scale-up")
+    assert text.endswith(
+        "held at web-4 (not Ready) for 11.2 s, until web-4 Ready (its Ready condition's "
+        "lastTransitionTime reads 2026-12-07T19:40:53Z, 10.2 s before this change was recorded, "
+        "by the relist that closed a recorder gap)"
+    )
+    episode = [e for e in result.episodes if e.kind == "scale-up"][-1]
+    ready = {p.phase: p for p in episode.latency}["running→ready"]
+    assert (ready.count, ready.max_ms < 5000) == (1, True)  # not the 10.9 s of the relist
+
+
+def test_a_hold_ended_by_a_late_watch_delivery_says_so(tmp_path: Path) -> None:
+    """b7-stall: the recorder was stopped (SIGSTOP) 8 s mid scale-up; no gap, but web-3's Ready
+    arrived 7.7 s after its condition's time."""
+    path = real_store(tmp_path, "cases21")
+    text = _progress(verify(load_recording(path, "b7-stall-orderedready-195306")), "scale-up")
+    assert text.endswith(
+        "until web-3 Ready (its Ready condition's lastTransitionTime reads 2026-12-07T19:53:19Z, "
+        "7.7 s before this change was recorded)"
+    )
+
+
+def test_a_would_be_fail_made_of_a_relists_order_says_so(tmp_path: Path) -> None:
+    """b7-rollout: a Parallel rollout across a recorder gap; the relist records the two old
+    pods' deletions in list order, which reads as web-1 replaced after web-0. Inconclusive, and
+    its 'would have been fail' says it rests on the relist's order."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b7-rollout-parallel-194154"))
+    rollout = _last(result, "rolling-update", "rolling-update")
+    assert rollout.outcome == "inconclusive"
+    assert (
+        "would have been fail by changes a relist recorded (in the list's order at the relist's "
+        "time, not the order or time they happened): web-1 was replaced after web-0"
+    ) in rollout.reason
