@@ -2,8 +2,8 @@
 
 Checks (each a pure function `World -> list[Finding]`): claims not Bound and unschedulable pods
 (`storage`), the governing Service (`service`), containers (`containers`), a set that does not
-progress (`progress`), claims left over and deleting retention (`leftovers`), and deletions that
-do not finish (`terminating`).
+progress (`progress`), the controller's calls the API server refuses (`refused`), claims left
+over and deleting retention (`leftovers`), and deletions that do not finish (`terminating`).
 """
 
 from collections.abc import Callable
@@ -17,6 +17,7 @@ from stswatch.reports.live.containers import container_findings
 from stswatch.reports.live.findings import Finding, ordered
 from stswatch.reports.live.leftovers import leftover_findings
 from stswatch.reports.live.progress import progress_findings
+from stswatch.reports.live.refused import refused_findings
 from stswatch.reports.live.service import service_findings
 from stswatch.reports.live.storage import claim_findings, unschedulable_findings
 from stswatch.reports.live.terminating import terminating_findings
@@ -28,6 +29,7 @@ CHECKS: tuple[Callable[[World], list[Finding]], ...] = (
     service_findings,
     container_findings,
     progress_findings,
+    refused_findings,
     terminating_findings,
     leftover_findings,
 )

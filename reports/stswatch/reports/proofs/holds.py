@@ -672,24 +672,23 @@ def _cause(stretch: Stretch) -> str:
 
 def _recorded_late(ctx: ProofContext, released: Transition) -> str:
     """' (its Ready condition's lastTransitionTime reads 19:40:53Z, 10.2 s before this change was
-    recorded, by the relist that closed a recorder gap)': a turn to Ready seen late (a relist
-    after a gap, a stalled watch) ended the hold earlier than its recorded time says; the hold
-    is measured on the recording's clock, and this tells by how much it may be too long."""
-    if released.what != "ready":
+    recorded, by the relist that closed a recorder gap)': a turn to Ready a relist recorded ended
+    the hold earlier than its recorded time says; the hold is measured on the recording's clock,
+    and this tells by how much it may be too long. A turn the watch delivered is not told so: a
+    kubelet's clock may be off the recorder's by seconds."""
+    if released.what != "ready" or ctx.changes[released.change_id].observed != "relist":
         return ""
     since = parse_time(released.api_time)
     if since is None:
         return ""
     # lastTransitionTime is cut to the second: up to a second earlier than the turn itself.
     late = released.received_wall_ns / 1e9 - (since + 1.0)
-    relisted = ctx.changes[released.change_id].observed == "relist"
-    if late < NOTABLE_S and not (relisted and late > 0):
+    if late <= 0:
         return ""
     when = datetime.fromtimestamp(since, UTC).isoformat().replace("+00:00", "Z")
-    how = ", by the relist that closed a recorder gap" if relisted else ""
     return (
         f" (its Ready condition's lastTransitionTime reads {when}, {late + 1.0:.1f} s before "
-        f"this change was recorded{how})"
+        "this change was recorded, by the relist that closed a recorder gap)"
     )
 
 

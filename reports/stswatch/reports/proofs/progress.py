@@ -10,6 +10,7 @@ episode). The holds themselves are `stswatch.reports.proofs.holds`.
 from stswatch.reports import causes
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.replay import Decision
+from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext, health
 from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
@@ -97,6 +98,7 @@ def _progress(ctx: ProofContext) -> Progress:
             text = f"completed {took:.1f} s after the recording began (it began earlier, unseen)"
         # The calls that failed until it completed: a later one is another episode's.
         text += _early(ctx, settled) + _failures(ctx, min(settled, window_end_ns), refused)
+        text += _stood_still(ctx, holds, settled)
         if recreation is not None and not holds:
             # No hold told the wait for the old pod to go (under Parallel nothing else waits on
             # it): its name is free, and the new pod created, only once it is gone.
@@ -321,6 +323,40 @@ def _waited_below(ctx: ProofContext, recreation: Recreation) -> str:
         f"; held at {pod.name} (not Ready) for {seconds:.1f} s, until {pod.name} Ready, then "
         f"{new.name} created"
     )
+
+
+def _stood_still(ctx: ProofContext, holds: tuple[Hold, ...], until_ns: int) -> str:
+    """'; the controller took its next step (create web-3) only 8.2 s after the rules allowed
+    it, …': a spec change whose first step the controller did not take for NOTABLE_S or more,
+    with nothing recorded to hold it (no hold, a refused call say). A spec change is queued for a
+    sync at once, not after a backoff (the informer's update handler), so its syncs came late: a
+    controller-manager stopped or restarting, a leader election, a busy work queue (the recording
+    cannot tell which). A later step is left to the holds, whose clauses tell the requeue after
+    minReadySeconds or the backoff after an AlreadyExists."""
+    start = ctx.episode.start_rank
+    first: Transition | None = None
+    pending: Decision | None = None
+    told = ""
+    for step, decision in ctx.replay.between(start, ctx.episode.end_rank + 1):
+        if pending is not None and decision.state == "act" and decision.what == pending.what:
+            continue  # the same next step, still not taken
+        if pending is not None and first is not None:
+            waited = (min(step.received_wall_ns, until_ns) - first.received_wall_ns) / 1e9
+            at = first.received_wall_ns
+            overlaps = any(
+                h.from_wall_ns <= step.received_wall_ns and (h.to_wall_ns or until_ns) >= at
+                for h in holds
+            )
+            if waited >= NOTABLE_S and first.what == "spec" and not overlaps:
+                change = ctx.changes[step.change_id]
+                told = (
+                    f"; the controller took its next step ({pending.what}) only {waited:.1f} s "
+                    f"after the rules allowed it (#{first.change_id} to #{change.id}), with "
+                    "nothing recorded to hold it: its syncs came late"
+                )
+                break
+        pending, first = (decision, step) if decision.state == "act" else (None, None)
+    return told
 
 
 def _window_end_ns(ctx: ProofContext) -> int:

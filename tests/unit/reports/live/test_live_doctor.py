@@ -176,6 +176,33 @@ def _world(case: str) -> World:
         "claim being deleted": {
             "claims": (claim(0), claim(1), claim(2, deleting=ts(30))),
         },
+        "quota refuses creation": {
+            "statefulset": statefulset(replicas=5, ready=3),
+            "pods": (pod(0), pod(1), pod(2)),
+            "events": (
+                event(
+                    "StatefulSet",
+                    "redis",
+                    "FailedCreate",
+                    'create Pod redis-3 in StatefulSet redis failed error: pods "redis-3" is '
+                    "forbidden: exceeded quota: q, requested: pods=1, used: pods=3, limited: "
+                    "pods=3",
+                ),
+            ),
+        },
+        "update refused": {
+            "statefulset": statefulset(replicas=5, ready=3),
+            "pods": (pod(0), pod(1), pod(2)),
+            "events": (
+                event(
+                    "StatefulSet",
+                    "redis",
+                    "FailedUpdate",
+                    'update Pod redis-0 in StatefulSet redis failed error: Pod "redis-0" is '
+                    "invalid: spec: Forbidden: pod updates may not change fields",
+                ),
+            ),
+        },
         "node gone": {
             "pods": (pod(0), pod(1), pod(2, deleting=ts(60), node="node-9")),
             "nodes": (node(),),
@@ -210,6 +237,8 @@ EXPECTED = [
     ("oom killed", "warning", (causes.CONTAINER_RESTARTED,), "OOMKilled (exit code 137)"),
     ("claim of an older pod", "error", (causes.CLAIM_OWNED_BY_OLD_POD,), "PodClaimIsStale"),
     ("claim being deleted", "warning", (causes.TERMINATING,), "pod(s) redis-2 still use it"),
+    ("quota refuses creation", "error", (causes.CALL_REFUSED,), "exceeded quota: q"),
+    ("update refused", "error", (causes.CALL_REFUSED,), "kubectl delete pod -n lab redis-0"),
 ]  # fmt: skip
 
 
@@ -248,6 +277,13 @@ def test_parallel_does_not_halt_but_a_rollout_still_waits() -> None:
     stuck = [f for f in diagnose(rolling) if causes.ROLLOUT_STUCK in f.causes]
     assert [f.severity for f in stuck] == ["error"]
     assert "kubectl delete pod -n lab redis-2" in " ".join(stuck[0].fix)
+
+
+def test_a_refusal_of_a_set_at_its_spec_is_history() -> None:
+    refused = event(
+        "StatefulSet", "redis", "FailedCreate", "create Pod redis-2 in StatefulSet redis failed"
+    )
+    assert diagnose(healthy(events=(refused,))) == []
 
 
 def test_terminating_within_grace_is_info() -> None:
