@@ -14,7 +14,12 @@ from stswatch.reports.history.replay import Decision
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext, health
 from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
-from stswatch.reports.proofs.holds import episode_holds, first_line, holds_clause, start_ns
+from stswatch.reports.proofs.holds import (
+    episode_holds,
+    first_line,
+    holds_clause,
+    start_ns,
+)
 from stswatch.reports.proofs.orphans import orphaned
 from stswatch.reports.proofs.verdict import Hold, Progress
 
@@ -321,8 +326,9 @@ def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -
     open_hold = holds[-1] if holds and holds[-1].to_wall_ns is None else None
     if open_hold is not None:
         detail = open_hold.detail + (f"; {open_hold.unscheduled}" if open_hold.unscheduled else "")
-        if open_hold.cause == causes.NOT_READY and open_hold.begun_by:
-            detail += f"; {open_hold.begun_by}"  # what kept it not Ready (a crash loop, its node)
+        if open_hold.cause in (causes.NOT_READY, causes.STARTING) and open_hold.begun_by:
+            # what kept it not Ready (a crash loop, its node, its probe) or from starting
+            detail += f"; {open_hold.begun_by}"
         what = (
             f"halted at {open_hold.pod} ({detail}) for {open_hold.seconds:.1f} s within the episode"
         )
