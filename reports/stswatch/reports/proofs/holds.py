@@ -377,6 +377,31 @@ def _grace(
     return f"{told}, kept {past:.1f} s past {period}"
 
 
+def gone_late(ctx: ProofContext, old: PodIncarnation) -> str:
+    """'; the old web-1 stood terminating 16.4 s before it was gone (#258 to #270): deleted by
+    the taint eviction controller, its node 127.0.0.3 not Ready (NodeNotReady, …), kept 13.4 s
+    past its grace period of 3 s (deletionGracePeriodSeconds) (cited: #253)': a recreation's old
+    pod no hold told (under Parallel the walk waits on no pod; only its own ordinal waits for its
+    name), kept past its grace period because its node was not Ready; '' for any other."""
+    began, gone = old.deletion_began, old.deleted
+    if began is None or gone is None or began.what != "terminating":
+        return ""
+    seconds = (gone.received_wall_ns - began.received_wall_ns) / 1e9
+    if seconds < NOTABLE_S or finalizers_kept(ctx, began):
+        return ""  # a finalizer's wait is kept_note's
+    cited: list[Evidence] = []
+    past = _grace(ctx, old, began, gone.received_wall_ns, cited)
+    if not cited:
+        return ""  # its node not named: nothing the episode does not tell already
+    actor = ctx.deleted_by(old)
+    by = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else "deleted"
+    ids = ", ".join(f"#{e.change_id}" for e in cited)
+    return (
+        f"; the old {old.name} stood terminating {seconds:.1f} s before it was gone "
+        f"(#{began.change_id} to #{gone.change_id}): {by}{past} (cited: {ids})"
+    )
+
+
 def _node_cited(
     ctx: ProofContext, pod: PodIncarnation, state: Transition, evidence: list[Evidence]
 ) -> list[Evidence]:

@@ -17,6 +17,7 @@ from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessor
 from stswatch.reports.proofs.holds import (
     episode_holds,
     first_line,
+    gone_late,
     holds_clause,
     start_ns,
 )
@@ -101,7 +102,7 @@ def _progress(ctx: ProofContext) -> Progress:
         if recreation is not None and not holds:
             # No hold told the wait for the old pod to go (under Parallel nothing else waits on
             # it): its name is free, and the new pod created, only once it is gone.
-            text += kept_note(ctx, recreation.old, [])
+            text += kept_note(ctx, recreation.old, []) + gone_late(ctx, recreation.old)
         elif episode.kind == "scale-up" and not holds:
             text += waited_for_predecessors(ctx, [])
         return Progress("completed", text + holds_clause(holds), holds, text)

@@ -271,6 +271,32 @@ def test_a_pod_on_a_node_not_ready_names_the_node_and_its_event(tmp_path: Path) 
     ]
 
 
+def test_a_parallel_recreation_tells_the_old_pod_kept_past_its_grace_period(
+    tmp_path: Path,
+) -> None:
+    # b207 under Parallel (cases17): no hold waits on the old web-1 (the walk waits on no pod),
+    # but its name stays taken while it is Terminating on its node not Ready: the progress line
+    # tells that wait, with the NodeNotReady Event (#324) and the deletion and removal ids.
+    result = _verified(tmp_path, "cases17", "b207-real-kubelet-stopped-parallel")
+    (recreated,) = [e for e in result.episodes if e.kind == "pod-recreated"]
+    assert recreated.progress is not None
+    assert recreated.progress.text == (
+        "completed within the episode in 19.6 s; the old web-1 stood terminating 16.5 s before it "
+        "was gone (#326 to #338): deleted by the taint eviction controller, its node 127.0.0.3 not "
+        "Ready (NodeNotReady, the node lifecycle controller), kept 13.5 s past its grace period of "
+        "3 s (deletionGracePeriodSeconds) (cited: #324)"
+    )
+
+
+def test_a_parallel_recreation_on_a_ready_node_adds_nothing(tmp_path: Path) -> None:
+    # b203 under Parallel (cases16): a client deletes web-1, whose node stays Ready: its
+    # recreation's progress line tells no node and no wait past a grace period.
+    result = _verified(tmp_path, "cases16", "b203-real-claim-deleted-redis-parallel")
+    texts = [e.progress.text for e in result.episodes if e.progress is not None]
+    assert texts
+    assert not any("stood terminating" in t or "its node" in t for t in texts)
+
+
 @pytest.mark.parametrize("policy", ["orderedready", "parallel"])
 def test_a_pod_evicted_from_a_node_not_ready_is_told_so_in_its_recreation(
     tmp_path: Path, policy: str
