@@ -101,3 +101,16 @@ def test_a_probe_that_errored_is_not_told_as_failing(tmp_path: Path) -> None:
     told = [line for f in diagnose(world) for line in (f.what, *f.why)]
     assert any("CrashLoopBackOff" in line for line in told)
     assert not any("probe failed" in line for line in told)
+
+
+def test_an_init_container_that_completed_after_restarts_makes_up_no_last_exit(
+    tmp_path: Path,
+) -> None:
+    # b231 (cases19) at #284: web-1's init container completed on its third run; the kubelet
+    # left its lastState empty, so its failed runs' exits are no longer in the status.
+    world = _world_at(tmp_path, "cases19", "b231-real-init-crashloop-scale-up-orderedready", 284)
+    (restarted,) = [f for f in diagnose(world) if causes.CONTAINER_RESTARTED in f.causes]
+    assert restarted.what == (
+        "init container init of pod web-1 restarted 2 times before it completed (exit code 0)"
+    )
+    assert restarted.why == ("restartCount 2; lastState empty",)
