@@ -92,6 +92,11 @@ class Attribution:
     provisioning: dict[tuple[str, str], list[tuple[int, int, str]]] = field(
         default_factory=dict, repr=False
     )
+    # pod uid -> sorted (wall ns, change id, container, message) of the kubelet's Unhealthy
+    # Events on the pod that say a readiness probe failed ("Readiness probe failed: <output>")
+    probe_failed: dict[str, list[tuple[int, int, str, str]]] = field(
+        default_factory=dict, repr=False
+    )
     # (namespace, set name) -> the spam filter's tokens after each emitted Event (a cache)
     _buckets: dict[tuple[str, str], list[float]] = field(
         default_factory=dict, repr=False, compare=False
@@ -149,6 +154,15 @@ class Attribution:
         found = self.provisioning.get((namespace, claim), [])
         first = bisect_left(found, (since_ns, -1, ""))
         return found[first : bisect_left(found, (until_ns + 1, -1, ""))]
+
+    def readiness_failed(
+        self, pod_uid: str, since_ns: int, until_ns: int
+    ) -> list[tuple[int, int, str, str]]:
+        """The kubelet's Unhealthy Events on the pod saying a readiness probe failed, recorded in
+        [since, until]."""
+        found = self.probe_failed.get(pod_uid, [])
+        first = bisect_left(found, (since_ns, -1, "", ""))
+        return found[first : bisect_left(found, (until_ns + 1, -1, "", ""))]
 
     def controller_failures(
         self, namespace: str, name: str, since_ns: int, until_ns: int
@@ -229,6 +243,7 @@ def attribution(
     emitted: dict[tuple[str, str], list[int]] = {}
     node_not_ready: dict[str, list[tuple[int, int]]] = {}
     provisioning: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    probe_failed: dict[str, list[tuple[int, int, str, str]]] = {}
     recorded = "Event" in recording.changes.kinds.values  # each kind recorded, once
     if events is None:
         events = recording.decoded("Event", deleted=False)
@@ -247,6 +262,12 @@ def attribution(
         if claim is not None:
             key, message = claim
             provisioning.setdefault(key, []).append((change.received_wall_ns, change.id, message))
+        probe = _readiness_failed(obj) if obj.get("reason") == "Unhealthy" else None
+        if probe is not None:
+            uid, container, message = probe
+            probe_failed.setdefault(uid, []).append(
+                (change.received_wall_ns, change.id, container, message)
+            )
         about = _about_set(change, obj)
         if about is not None:
             emitted.setdefault(about, []).append(change.received_wall_ns)
@@ -268,12 +289,23 @@ def attribution(
         notes.sort()
     for provisions in provisioning.values():
         provisions.sort()
+    for probes in probe_failed.values():
+        probes.sort()
     gaps = tuple((g.from_wall_ns, g.to_wall_ns) for g in recording.gaps if g.kind == "Event")
     marks = tuple(
         (m.received_wall_ns, f"{m.label} {m.detail.get('target', '')}") for m in recording.marks
     )
     return Attribution(
-        recorded, gaps, actions, marks, failures, pending, emitted, node_not_ready, provisioning
+        recorded,
+        gaps,
+        actions,
+        marks,
+        failures,
+        pending,
+        emitted,
+        node_not_ready,
+        provisioning,
+        probe_failed=probe_failed,
     )
 
 
@@ -302,6 +334,25 @@ def _node_not_ready(obj: o.Obj) -> str | None:
         return None
     source = o.dig(obj, "source", "component") or obj.get("reportingComponent")
     return o.text(o.dig(obj, "involvedObject", "uid")) if source == "node-controller" else None
+
+
+# The kubelet's Unhealthy message for a readiness probe that ran and failed (`prober.go`: "%s
+# probe failed: %s" with the probe's output); "Readiness probe errored" is a probe that could not
+# run (its container gone), not a failing one.
+_READINESS_FAILED = "Readiness probe failed:"
+_CONTAINER = re.compile(r"spec\.(?:initContainers|containers)\{([^}]*)\}")
+
+
+def _readiness_failed(obj: o.Obj) -> tuple[str, str, str] | None:
+    """(pod uid, container, probe output) of the kubelet's Unhealthy Event saying a readiness
+    probe failed, else None."""
+    message = o.text(obj.get("message")) or ""
+    if not message.startswith(_READINESS_FAILED) or o.dig(obj, "involvedObject", "kind") != "Pod":
+        return None
+    uid = o.text(o.dig(obj, "involvedObject", "uid"))
+    named = _CONTAINER.fullmatch(o.text(o.dig(obj, "involvedObject", "fieldPath")) or "")
+    output = message[len(_READINESS_FAILED) :].strip()
+    return (uid, named[1] if named else "", output) if uid else None
 
 
 def _not_provisioned(change: Change, obj: o.Obj) -> tuple[tuple[str, str], str] | None:

@@ -145,6 +145,20 @@ def _container(world: World, pod: Obj, status: Obj, *, init: bool) -> Finding | 
             fix=(f"read why it exits: `{_logs(world, pod_name, name, previous=False)}`",),
             reference=DEBUG_DOCS,
         )
+    if restarts > 0 and not dig(status, "lastState", "terminated"):
+        # The kubelet leaves lastState empty once an init container has completed: its failed
+        # runs' exits are gone from the status, and none is made up.
+        done = init and terminated.get("exitCode") == 0
+        return Finding(
+            severity="warning",
+            causes=(causes.CONTAINER_RESTARTED,),
+            subject=subject,
+            what=f"{which} restarted {restarts} times"
+            + (" before it completed (exit code 0)" if done else ""),
+            why=(f"restartCount {restarts}; lastState empty",),
+            fix=(f"read its log: `{_logs(world, pod_name, name, previous=False)}`",),
+            reference=RESTART_DOCS,
+        )
     if restarts > 0:
         return Finding(
             severity="warning",

@@ -53,6 +53,27 @@ def is_ready(pod: Obj) -> bool:
     return api_pod_state(pod).ready
 
 
+# Waiting reasons of a container that is being set up as usual, not kept from starting.
+_STARTING = frozenset(("ContainerCreating", "PodInitializing"))
+
+
+def _not_started(pod: Obj) -> str:
+    """', container app waiting: ImagePullBackOff'; ', init container init exited: Error (exit
+    code 1)': the first container (init containers first) its status shows kept from starting,
+    the kubelet's reason (the container findings give its message)."""
+    inits = {s.get("name") for s in dig(pod, "status", "initContainerStatuses") or ()}
+    for status in container_statuses(pod):
+        which = f"{'init ' if status.get('name') in inits else ''}container {status.get('name')}"
+        reason = dig(status, "state", "waiting", "reason")
+        if reason and reason not in _STARTING:
+            return f", {which} waiting: {reason}"
+        ended = dig(status, "state", "terminated")
+        if isinstance(ended, dict) and ended.get("exitCode") not in (0, None):
+            code = ended.get("exitCode")
+            return f", {which} exited: {ended.get('reason') or 'Error'} (exit code {code})"
+    return ""
+
+
 @dataclass(frozen=True)
 class Blocker:
     """Why a pod holds an OrderedReady walk: the cause word and since when (API timestamp)."""
@@ -88,7 +109,7 @@ def blocker(pod: Obj | None, *, min_ready_seconds: int, now: float) -> Blocker |
             why = f"{scheduled.get('reason')}: {scheduled.get('message')}"
             detail += f", PodScheduled False ({why})"
         created = dig(pod, "metadata", "creationTimestamp")
-        return Blocker(cause, created, detail)
+        return Blocker(cause, created, detail + _not_started(pod))
     ready = pod_condition(pod, "Ready") or {}
     if cause == causes.NOT_READY:
         said = ": ".join(str(x) for x in (ready.get("reason"), ready.get("message")) if x)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from stswatch.reports import causes
-from stswatch.reports.history.objects import deletion_timestamp, labels
+from stswatch.reports.history.objects import deletion_timestamp, dig, labels
 from stswatch.reports.history.pod_rules import max_unavailable
-from stswatch.reports.live.findings import CONTROLLER, STATEFULSET_DOCS, Finding
+from stswatch.reports.live.findings import CONTROLLER, STATEFULSET_DOCS, Finding, events_evidence
 from stswatch.reports.live.pods import Blocker, blocker
 from stswatch.reports.live.world import REVISION_LABEL, World, human_age
 
@@ -87,7 +87,7 @@ def _held(world: World, ordinal: int, why: Blocker) -> Finding | None:
     bad_revision = bool(update) and pod_revision == update and update != current
     fix = _fixes(world, name, why, bad_revision=bad_revision)
     if _recent(world, why):
-        return _in_progress(world, cause, name, why, held)
+        return _in_progress(world, cause, name, why, held, _probe_failed(world, ordinal, why))
     return Finding(
         severity="error",
         causes=(cause, why.cause),
@@ -96,12 +96,28 @@ def _held(world: World, ordinal: int, why: Blocker) -> Finding | None:
         why=(
             f"podManagementPolicy OrderedReady: processReplica stops at the first pod that is "
             f"not Running, Ready and Available; {name}: {why.detail}",
+            *_probe_failed(world, ordinal, why),
             *(f"held: {h}" for h in held),
             f"{name} is at revision {pod_revision or '?'} (current {current}, update {update})",
         ),
         fix=tuple(fix),
         reference=FORCED_ROLLBACK_DOCS if bad_revision else f"{CONTROLLER} (processReplica)",
     )
+
+
+def _probe_failed(world: World, ordinal: int, why: Blocker) -> tuple[str, ...]:
+    """The kubelet's last Unhealthy Event on a pod held not Ready (its readiness probe failing:
+    "Readiness probe failed: <output>"); the pod's status does not say why it is not ready."""
+    if why.cause != causes.NOT_READY:
+        return ()
+    pod = world.pods_by_ordinal[ordinal]
+    uid = dig(pod, "metadata", "uid")
+    name = world.pod_name(ordinal)
+    told = events_evidence(world, "Pod", name, limit=1, reasons=_UNHEALTHY, uid=uid)
+    return tuple(t for t in told if "probe failed" in t)
+
+
+_UNHEALTHY = frozenset(("Unhealthy",))
 
 
 def _recent(world: World, why: Blocker) -> bool:
@@ -116,14 +132,16 @@ def _recent(world: World, why: Blocker) -> bool:
     return age is not None and age < STUCK_AFTER_S
 
 
-def _in_progress(world: World, cause: str, name: str, why: Blocker, held: list[str]) -> Finding:
+def _in_progress(
+    world: World, cause: str, name: str, why: Blocker, held: list[str], seen: tuple[str, ...] = ()
+) -> Finding:
     return Finding(
         severity="info",
         causes=(why.cause,),
         subject=f"StatefulSet {world.name}",
         what=f"{cause.split()[0]} in progress: waiting for {name} ({why.cause}"
         f"{_since(world, why)})",
-        why=(f"{name}: {why.detail}", *(f"waiting: {h}" for h in held)),
+        why=(f"{name}: {why.detail}", *seen, *(f"waiting: {h}" for h in held)),
         fix=(f"nothing yet; run doctor again if it lasts more than {STUCK_AFTER_S:.0f} s",),
         reference=f"{CONTROLLER} (processReplica)",
     )
@@ -192,7 +210,8 @@ def _rollout(
         if _recent(world, why):
             held = [f"not updated to revision {update}: {', '.join(stale)}"]
             held += budget.told if budget is not None else ()
-            return _in_progress(world, causes.ROLLOUT_STUCK, name, why, held), ordinal
+            seen = _probe_failed(world, ordinal, why)
+            return _in_progress(world, causes.ROLLOUT_STUCK, name, why, held, seen), ordinal
         waits = "the rolling update waits for each replaced pod to be Available before the next"
         if budget is not None:
             waits = (
@@ -208,6 +227,7 @@ def _rollout(
             f"{_since(world, why)}): forced rollback needed if the new template is broken",
             why=(
                 f"{waits}; {name} (revision {update}): {why.detail}",
+                *_probe_failed(world, ordinal, why),
                 f"held: not updated to revision {update}: {', '.join(stale)}",
                 *(budget.told if budget is not None else ()),
                 f"currentRevision {current}, updateRevision {update}",
@@ -319,7 +339,7 @@ def _unready(
                 causes=(why.cause,),
                 subject=f"pod {name}",
                 what=f"{name} is Running but {why.cause}{_since(world, why)}",
-                why=(why.detail,),
+                why=(why.detail, *_probe_failed(world, ordinal, why)),
                 fix=(f"`kubectl describe pod -n {world.namespace} {name}` (readiness probe)",),
                 reference=f"{CONTROLLER} (isRunningAndReady)",
             )

@@ -24,7 +24,13 @@ from stswatch.reports.proofs.finalizers import (
     removed_clause,
     removed_unrecorded,
 )
-from stswatch.reports.proofs.pod_status import NodeNotReady, node_not_ready, restarts
+from stswatch.reports.proofs.pod_status import (
+    NodeNotReady,
+    node_not_ready,
+    not_pulled,
+    readiness_failed,
+    restarts,
+)
 from stswatch.reports.proofs.verdict import Evidence, Hold
 
 _PART_NS = 1_000_000_000  # a cause told within a hold when it lasted this long (wall ns)
@@ -312,6 +318,9 @@ def _hold(
     spanned = (*(b.pod for b in before), last) if before else (pod,)
     starting = _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
     unscheduled = _unscheduled(ctx, spanned, from_ns, to_ns, evidence) if starting else ""
+    if _cause(stretch) == causes.STARTING and not begun:  # why it did not start, when it says
+        begun, cited = _not_started(ctx, pod, told, released, end)
+        evidence += cited
     bound = _bound(spanned, from_ns, to_ns)
     freed = _freed(ctx, last, bound, unscheduled, from_ns, evidence) if bound is not None else ""
     if bound is not None:
@@ -370,6 +379,31 @@ def _grace(
     return f"{told}, kept {past:.1f} s past {period}"
 
 
+def gone_late(ctx: ProofContext, old: PodIncarnation) -> str:
+    """'; the old web-1 stood terminating 16.4 s before it was gone (#258 to #270): deleted by
+    the taint eviction controller, its node 127.0.0.3 not Ready (NodeNotReady, …), kept 13.4 s
+    past its grace period of 3 s (deletionGracePeriodSeconds) (cited: #253)': a recreation's old
+    pod no hold told (under Parallel the walk waits on no pod; only its own ordinal waits for its
+    name), kept past its grace period because its node was not Ready; '' for any other."""
+    began, gone = old.deletion_began, old.deleted
+    if began is None or gone is None or began.what != "terminating":
+        return ""
+    seconds = (gone.received_wall_ns - began.received_wall_ns) / 1e9
+    if seconds < NOTABLE_S or finalizers_kept(ctx, began):
+        return ""  # a finalizer's wait is kept_note's
+    cited: list[Evidence] = []
+    past = _grace(ctx, old, began, gone.received_wall_ns, cited)
+    if not cited:
+        return ""  # its node not named: nothing the episode does not tell already
+    actor = ctx.deleted_by(old)
+    by = f"deleted by {actor.who}" if actor is not None and actor.who != "unknown" else "deleted"
+    ids = ", ".join(f"#{e.change_id}" for e in cited)
+    return (
+        f"; the old {old.name} stood terminating {seconds:.1f} s before it was gone "
+        f"(#{began.change_id} to #{gone.change_id}): {by}{past} (cited: {ids})"
+    )
+
+
 def _node_cited(
     ctx: ProofContext, pod: PodIncarnation, state: Transition, evidence: list[Evidence]
 ) -> list[Evidence]:
@@ -411,9 +445,53 @@ def _unready(
     rank = (released.rank if released is not None else end) - 1
     began = pod.terminating
     node = node_not_ready(ctx, pod, min(rank, began.rank - 1) if began is not None else rank)
-    if node is None:
+    if node is not None:
+        return node.told, _node_event(ctx, pod, node, [])
+    until = began.received_wall_ns if began is not None else ctx.wall_at_rank(rank)
+    # The kubelet records the Event as the probe fails, before its status update turns the pod
+    # not Ready: the first may be received just before the hold began.
+    since = told.start.received_wall_ns - _PART_NS
+    probe = readiness_failed(ctx, pod, since, until)
+    if probe is None:
         return "", []
-    return node.told, _node_event(ctx, pod, node, [])
+    return probe.told, [ctx.cite(probe.change_id, probe.note(pod.name))]
+
+
+def _not_started(
+    ctx: ProofContext, pod: PodIncarnation, held: Stretch, released: Transition | None, end: int
+) -> tuple[str, list[Evidence]]:
+    """Why the held pod, just created, did not start, when its recording says: a container's
+    image not pulled, else an init container failing (restarted, or in CrashLoopBackOff), with
+    the change that shows it; ('', []) else."""
+    ids = ctx.ids_by_rank
+    last_id = released.change_id if released is not None else ids[min(end, len(ids)) - 1]
+    first_id, last_id = held.start.change_id, max(last_id, held.start.change_id)
+    pulled = not_pulled(ctx, pod, first_id, last_id)
+    if pulled is not None:
+        return pulled.told, [ctx.cite(pulled.change_id, f"{pod.name}: {pulled.note}")]
+    restarted = restarts(ctx, pod, first_id, last_id)
+    if restarted is None or not restarted.init:
+        return "", []
+    return restarted.told, [ctx.cite(restarted.change_id, f"{pod.name}: {restarted.note}")]
+
+
+def slow_to_ready(
+    ctx: ProofContext, pod: PodIncarnation, ready: Transition
+) -> tuple[str, list[Evidence]]:
+    """Why `pod` turned Ready only at `ready` when nothing waited on it (a Parallel burst's pod),
+    when its recording says: a container's image not pulled, a container restarted or in
+    CrashLoopBackOff, else its readiness probe failing; with the change that shows it."""
+    first_id, last_id = pod.created.change_id, ready.change_id
+    pulled = not_pulled(ctx, pod, first_id, last_id)
+    if pulled is not None:
+        return pulled.told, [ctx.cite(pulled.change_id, f"{pod.name}: {pulled.note}")]
+    restarted = restarts(ctx, pod, first_id, last_id)
+    if restarted is not None:
+        return restarted.told, [ctx.cite(restarted.change_id, f"{pod.name}: {restarted.note}")]
+    probe = readiness_failed(ctx, pod, pod.created.received_wall_ns, ready.received_wall_ns)
+    if probe is None:
+        return "", []
+    return probe.told, [ctx.cite(probe.change_id, probe.note(pod.name))]
 
 
 def _bound(pods: tuple[PodIncarnation, ...], from_ns: int, to_ns: int) -> Transition | None:
@@ -804,18 +882,19 @@ def hold_clause(hold: Hold) -> str:
     aside = f" (meanwhile {hold.meanwhile})" if hold.meanwhile else ""
     aside += f" ({hold.again})" if hold.again else ""
     if hold.cause == causes.STARTING:
+        why = f" ({hold.begun_by})" if hold.begun_by else ""  # why it did not start
         if hold.unscheduled and hold.scheduled_after_s is not None:
             rest = hold.seconds - hold.scheduled_after_s
             freed = f"; {hold.freed}" if hold.freed else ""
             return (
                 f"waited {hold.scheduled_after_s:.1f} s for {hold.pod} to be scheduled "
-                f"({hold.unscheduled}{freed}), then {rest:.1f} s to start{aside}{until}"
+                f"({hold.unscheduled}{freed}), then {rest:.1f} s to start{why}{aside}{until}"
             )
         if hold.unscheduled:
             return (
                 f"waited {took} for {hold.pod} to be scheduled ({hold.unscheduled}){aside}{until}"
             )
-        return f"waited {took} for {hold.pod} to start{aside}{until}"
+        return f"waited {took} for {hold.pod} to start{why}{aside}{until}"
     told = hold.detail if hold.cause == causes.NAME_TAKEN else hold.phases or hold.cause
     cause = told + (f": {hold.begun_by}" if hold.begun_by else "")
     cause += f": {hold.unscheduled}" if hold.unscheduled else ""

@@ -7,9 +7,10 @@ all Ready, and how many condemned pods were terminating at once.
 """
 
 from stswatch.reports.history.lifecycles import PodIncarnation
+from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
-from stswatch.reports.proofs.holds import hold_clause
+from stswatch.reports.proofs.holds import hold_clause, slow_to_ready
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.refused import REFUSED
 from stswatch.reports.proofs.scale_down import already_deleting, condemned, ready_count_note
@@ -63,7 +64,7 @@ def _scale_up(ctx: ProofContext) -> Verdict:
             evidence.append(ctx.cite_step(last[0], last[1], f"{last[0].name} Ready last"))
     if len(readies) == len(pods):
         took = _seconds(ctx, max(r.received_wall_ns for _, r in readies))
-        reason += f"; all Ready {took:.2f}s after the scale-up"
+        reason += f"; all Ready {took:.2f}s after the scale-up" + _slowest(ctx, readies, evidence)
     else:
         reason += f"; {len(readies)} of {len(pods)} became Ready within the episode"
         gone = [p.name for p in pods if p not in {q for q, _ in readies} and p.terminating]
@@ -71,6 +72,25 @@ def _scale_up(ctx: ProofContext) -> Verdict:
             reason += f" ({', '.join(gone)} deleted before Ready)"
     reason += waited_for_predecessors(ctx, evidence) + _refused(ctx, evidence)
     return ctx.verdict(PROOF, "pass", reason + "; gating not applicable", evidence)
+
+
+def _slowest(
+    ctx: ProofContext,
+    readies: list[tuple[PodIncarnation, Transition]],
+    evidence: list[Evidence],
+) -> str:
+    """', web-1 last, 15.8 s after it was created: init container init in the kubelet's
+    CrashLoopBackOff, …': why the last pod to turn Ready took a notable time, when its recording
+    says (no hold tells it: under Parallel nothing waits on it)."""
+    pod, ready = max(readies, key=lambda pr: pr[1].rank)
+    took = (ready.received_wall_ns - pod.created.received_wall_ns) / 1e9
+    if took < NOTABLE_S:
+        return ""
+    why, cited = slow_to_ready(ctx, pod, ready)
+    if not why:
+        return ""
+    evidence += cited
+    return f", {pod.name} last, {took:.1f} s after it was created: {why}"
 
 
 def _scale_down(ctx: ProofContext) -> Verdict:

@@ -14,7 +14,13 @@ from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext, health
 from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
-from stswatch.reports.proofs.holds import episode_holds, first_line, holds_clause, start_ns
+from stswatch.reports.proofs.holds import (
+    episode_holds,
+    first_line,
+    gone_late,
+    holds_clause,
+    start_ns,
+)
 from stswatch.reports.proofs.orphans import orphaned
 from stswatch.reports.proofs.refused import ON_POD, REFUSED, refused_holds
 from stswatch.reports.proofs.verdict import Hold, Progress
@@ -102,7 +108,8 @@ def _progress(ctx: ProofContext) -> Progress:
         if recreation is not None and not holds:
             # No hold told the wait for the old pod to go (under Parallel nothing else waits on
             # it): its name is free, and the new pod created, only once it is gone.
-            text += kept_note(ctx, recreation.old, []) + _waited_below(ctx, recreation)
+            text += kept_note(ctx, recreation.old, []) + gone_late(ctx, recreation.old)
+            text += _waited_below(ctx, recreation)
         elif episode.kind == "scale-up" and not holds:
             text += waited_for_predecessors(ctx, [])
         return Progress("completed", text + holds_clause(holds), holds, text)
@@ -385,8 +392,9 @@ def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -
     open_hold = holds[-1] if holds and holds[-1].to_wall_ns is None else None
     if open_hold is not None:
         detail = open_hold.detail + (f"; {open_hold.unscheduled}" if open_hold.unscheduled else "")
-        if open_hold.cause == causes.NOT_READY and open_hold.begun_by:
-            detail += f"; {open_hold.begun_by}"  # what kept it not Ready (a crash loop, its node)
+        if open_hold.cause in (causes.NOT_READY, causes.STARTING) and open_hold.begun_by:
+            # what kept it not Ready (a crash loop, its node, its probe) or from starting
+            detail += f"; {open_hold.begun_by}"
         elif open_hold.cause in REFUSED:
             detail += f": {open_hold.begun_by}"  # the Warning Events of the refused call
         what = (

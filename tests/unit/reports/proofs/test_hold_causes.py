@@ -1,7 +1,7 @@
 """What held a pod, told from its own recorded status and Events: a container in the kubelet's
-CrashLoopBackOff, its node not Ready (`stswatch.reports.proofs.pod_status`), a claim whose
-provisioning failed (`stswatch.reports.proofs.holds`); and never where the recording does not
-show it."""
+CrashLoopBackOff, an image not pulled, an init container failing, a readiness probe failing, its
+node not Ready (`stswatch.reports.proofs.pod_status`), a claim whose provisioning failed
+(`stswatch.reports.proofs.holds`); and never where the recording does not show it."""
 
 import sqlite3
 from pathlib import Path
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from stswatch.reports.analysis import analyse
+from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.verdict import Hold, VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
@@ -30,6 +31,14 @@ def _holds(result: VerifyResult) -> list[Hold]:
 def _told(result: VerifyResult) -> str:
     lines = [e.progress.text for e in result.episodes if e.progress is not None]
     return "\n".join(lines + [v.reason for v in result.verdicts])
+
+
+def _cited(result: VerifyResult, policy: str) -> list[tuple[int, str]]:
+    """The changes the holds cite (OrderedReady), or the verdicts (Parallel: no hold waits on a
+    slow pod, parallel-described tells it)."""
+    if policy == "orderedready":
+        return [(e.change_id, e.note) for h in _holds(result) for e in h.evidence]
+    return [(e.change_id, e.note) for v in result.verdicts for e in v.evidence]
 
 
 def test_a_hold_on_a_crash_looping_pod_names_the_container_restarts_and_exit(
@@ -81,15 +90,119 @@ def test_a_container_restarted_in_place_is_told_without_a_crash_loop(tmp_path: P
     assert (618, "web-0: container app restarted (restartCount 1)") in cited
 
 
-def test_a_readiness_probe_failing_on_a_real_node_is_told_only_not_ready(tmp_path: Path) -> None:
-    # b200 (cases17): web-0's and web-1's readiness probes fail for a while; no container
-    # restarts, the node stays Ready: no crash loop, restart or node is made up.
-    told = _told(_verified(tmp_path, "cases17", "b200-real-probe-fails-mid-scale-up-orderedready"))
-    assert "held at web-0 (not Ready) for 5.0 s, until web-0 Ready" in told
-    assert "held at web-1 (not Ready) for 4.2 s, until web-1 Ready" in told
+def test_a_readiness_probe_failing_on_a_real_node_names_the_kubelets_events(
+    tmp_path: Path,
+) -> None:
+    # b200 (cases17): web-0's and web-1's readiness probes (`test -f /tmp/ready`, no output) fail
+    # for a while; the kubelet's Unhealthy Events say so (web-0's first just before its status
+    # turned it not Ready). No container restarts, the node stays Ready: no crash loop, restart
+    # or node is made up.
+    result = _verified(tmp_path, "cases17", "b200-real-probe-fails-mid-scale-up-orderedready")
+    told = _told(result)
+    probe = (
+        "container app's readiness probe failing (the kubelet's Unhealthy Events: Readiness probe "
+        "failed)"
+    )
+    assert f"held at web-0 (not Ready: {probe}) for 5.0 s, until web-0 Ready" in told
+    assert f"held at web-1 (not Ready: {probe}) for 4.2 s, until web-1 Ready" in told
+    cited = [(e.change_id, e.note) for h in _holds(result) for e in h.evidence]
+    assert (408, "Unhealthy: web-0's readiness probe failed") in cited
+    assert (422, "Unhealthy: web-1's readiness probe failed") in cited
     assert "restart" not in told
     assert _CRASH_LOOP not in told
     assert "its node" not in told
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_readiness_probe_failing_names_its_output(tmp_path: Path, policy: str) -> None:
+    # b232 (cases19): web-1's container runs at once but its readiness probe prints "web-1
+    # warming up" and fails for 12 s: under OrderedReady the scale-up is held at web-1, under
+    # Parallel web-1 is the last Ready; the kubelet's first Unhealthy Event is cited.
+    result = _verified(tmp_path, "cases19", f"b232-real-readiness-probe-fails-scale-up-{policy}")
+    told = _told(result)
+    probe = (
+        "container app's readiness probe failing (the kubelet's Unhealthy Events: Readiness probe "
+        "failed: web-1 warming up)"
+    )
+    if policy == "orderedready":
+        assert f"held at web-1 (not Ready: {probe}) for 13.1 s, until web-1 Ready" in told
+    else:
+        last = "all Ready 13.89s after the scale-up, web-1 last, 13.9 s after it was created"
+        assert f"{last}: {probe}; gating not applicable" in told
+    first = 447 if policy == "orderedready" else 522
+    assert (first, "Unhealthy: web-1's readiness probe failed") in _cited(result, policy)
+    assert "restart" not in told
+    assert _CRASH_LOOP not in told
+
+
+def test_a_probe_that_errored_on_a_crashed_container_is_not_a_failing_probe(
+    tmp_path: Path,
+) -> None:
+    # b201 (cases17): web-2's probe "errored and resulted in unknown state" once its container
+    # had exited: the crash loop is told, never a failing readiness probe.
+    told = _told(_verified(tmp_path, "cases17", "b201-real-crashloop-forced-rollback-orderedready"))
+    assert _CRASH_LOOP in told
+    assert "readiness probe" not in told
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_wait_to_start_names_an_image_that_could_not_be_pulled(
+    tmp_path: Path, policy: str
+) -> None:
+    # b230 (cases19): the rollout's web-2 names an image at 127.0.0.1:9 where nothing listens:
+    # the kubelet's ErrImagePull (#72 / #177), then ImagePullBackOff; the pod never runs.
+    result = _verified(tmp_path, "cases19", f"b230-real-image-pull-fails-rollout-{policy}")
+    told = _told(result)
+    pulled = (
+        "container app's image not pulled: ErrImagePull (failed to pull and unpack image "
+        '"127.0.0.1:9/stswatch/missing:1": failed to resolve reference '
+        '"127.0.0.1:9/stswatch/missing:1": failed to do request: Head '
+        '"http://127.0.0.1:9/v2/stswatch/missing/manifests/1": dial tcp 127.0.0.1:9: connect: '
+        "connection refused), then the kubelet's ImagePullBackOff"
+    )
+    clauses = [hold_clause(h) for h in _holds(result)]
+    assert f"waited 20.2 s for web-2 to start ({pulled})" in clauses  # halted there
+    assert f"halted at web-2 (web-2 not Running (Pending); {pulled}) for 20.2 s" in told
+    cited = [(e.change_id, e.note) for h in _holds(result) for e in h.evidence]
+    if policy == "orderedready":  # the forced rollback: a client deletes it, the new one runs
+        assert (
+            f"waited 10.0 s for web-2 to start ({pulled}) (web-2 deleted by a client after 8.0 s "
+            "and created again; the new web-2 held it 1.0 s more), until web-2 Ready"
+        ) in clauses
+    first = 72 if policy == "orderedready" else 177
+    assert (first, "web-2: container app waiting: ErrImagePull") in cited
+    assert _CRASH_LOOP not in told
+    assert "restart" not in told
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_wait_to_start_names_an_init_container_failing(tmp_path: Path, policy: str) -> None:
+    # b231 (cases19): web-1's init container exits 1 twice (Init:Error, then
+    # Init:CrashLoopBackOff at #277 / #405), then passes; web-2's init container passes at once,
+    # so its own short wait names nothing.
+    result = _verified(tmp_path, "cases19", f"b231-real-init-crashloop-scale-up-{policy}")
+    told = _told(result)
+    failing = (
+        "init container init in the kubelet's CrashLoopBackOff, 2 restarts, last failed run Error "
+        "(exit code 1)"
+    )
+    if policy == "orderedready":
+        assert f"waited 15.8 s for web-1 to start ({failing}), until web-1 Ready" in told
+        assert "waited 3.0 s for web-2 to start, until web-2 Ready" in told
+    else:
+        last = "all Ready 15.84s after the scale-up, web-1 last, 15.8 s after it was created"
+        assert f"{last}: {failing}; gating not applicable" in told
+    first = 277 if policy == "orderedready" else 405
+    assert (first, "web-1: init container init in CrashLoopBackOff") in _cited(result, policy)
+    assert "Completed" not in told  # its passing run is no failure
+    assert "image" not in told
+
+
+def test_a_parallel_burst_whose_pods_start_at_once_names_no_cause(tmp_path: Path) -> None:
+    # b231 under Parallel, its first scale-up 0->1 (cases19): web-0 Ready 3.4 s after; nothing
+    # in its recording says it was kept from starting.
+    told = _told(_verified(tmp_path, "cases19", "b231-real-init-crashloop-scale-up-parallel"))
+    assert "all Ready 3.40s after the scale-up; gating not applicable" in told
 
 
 def test_a_pod_not_ready_without_a_crash_loop_is_told_only_not_ready(tmp_path: Path) -> None:
@@ -156,6 +269,32 @@ def test_a_pod_on_a_node_not_ready_names_the_node_and_its_event(tmp_path: Path) 
         ),
         (1502, "NodeNotReady: web-1's node 127.0.0.3 not Ready"),
     ]
+
+
+def test_a_parallel_recreation_tells_the_old_pod_kept_past_its_grace_period(
+    tmp_path: Path,
+) -> None:
+    # b207 under Parallel (cases17): no hold waits on the old web-1 (the walk waits on no pod),
+    # but its name stays taken while it is Terminating on its node not Ready: the progress line
+    # tells that wait, with the NodeNotReady Event (#324) and the deletion and removal ids.
+    result = _verified(tmp_path, "cases17", "b207-real-kubelet-stopped-parallel")
+    (recreated,) = [e for e in result.episodes if e.kind == "pod-recreated"]
+    assert recreated.progress is not None
+    assert recreated.progress.text == (
+        "completed within the episode in 19.6 s; the old web-1 stood terminating 16.5 s before it "
+        "was gone (#326 to #338): deleted by the taint eviction controller, its node 127.0.0.3 not "
+        "Ready (NodeNotReady, the node lifecycle controller), kept 13.5 s past its grace period of "
+        "3 s (deletionGracePeriodSeconds) (cited: #324)"
+    )
+
+
+def test_a_parallel_recreation_on_a_ready_node_adds_nothing(tmp_path: Path) -> None:
+    # b203 under Parallel (cases16): a client deletes web-1, whose node stays Ready: its
+    # recreation's progress line tells no node and no wait past a grace period.
+    result = _verified(tmp_path, "cases16", "b203-real-claim-deleted-redis-parallel")
+    texts = [e.progress.text for e in result.episodes if e.progress is not None]
+    assert texts
+    assert not any("stood terminating" in t or "its node" in t for t in texts)
 
 
 @pytest.mark.parametrize("policy", ["orderedready", "parallel"])
