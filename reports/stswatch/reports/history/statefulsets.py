@@ -125,11 +125,11 @@ class StatefulSetIncarnation:
         i = bisect_right(self.specs, rank, key=lambda s: s.rank)
         return self.specs[max(i - 1, 0)]
 
-    def specs_seen(self, rank: int, wall_ns: int) -> list[SpecVersion]:
+    def specs_seen(self, rank: int, wall_ns: int, lag_ns: int = CACHE_LAG_NS) -> list[SpecVersion]:
         """The specs a sync acting at `rank` (received at `wall_ns`) may have read: the one in
-        force then, and every one received within the informer cache's lag (CACHE_LAG_NS)
-        before, which a sync a moment old could still hold."""
-        since = wall_ns - CACHE_LAG_NS
+        force then, and every one received within `lag_ns` before (the informer cache's lag,
+        CACHE_LAG_NS: a sync a moment old could still hold it)."""
+        since = wall_ns - lag_ns
         walls, order = self._specs_by_wall
         found = sorted(order[bisect_left(walls, since) : bisect_right(walls, wall_ns)])
         return [self.spec_at(rank)] + [self.specs[i] for i in found]

@@ -9,7 +9,7 @@ from stswatch.reports import causes
 from stswatch.reports.history.attribution import Actor, Attribution, pod_deletion
 from stswatch.reports.history.episodes import UPDATE_KINDS, Episode, Recreation
 from stswatch.reports.history.first_unhealthy import lowest_unhealthy
-from stswatch.reports.history.informer import CACHE_LAG_NS
+from stswatch.reports.history.informer import CACHE_LAG_NS, SLOW_CALL_NS
 from stswatch.reports.history.lifecycles import (
     SILENT_GAP,
     Lifecycles,
@@ -237,7 +237,29 @@ class ProofContext:
                 return pod_deletion(self.actors, pod, set_gone=owner.collected_from())
         return pod_deletion(self.actors, pod, set_gone=sts.collected_from())
 
-    def controller_reason(self, old: PodIncarnation) -> str:
+    def slow_call_reason(self, old: PodIncarnation) -> str:
+        """`controller_reason` under a spec that was in force up to SLOW_CALL_NS before the
+        deletion landed, when none within the cache's lag gives one: a DELETE decided then and
+        held by an admission webhook (or the client's throttling) lands that late; "" if none."""
+        if self.controller_reason(old):
+            return ""
+        return self.controller_reason(old, lag_ns=SLOW_CALL_NS)
+
+    def slow_call_told(self, old: PodIncarnation, slow: str) -> str:
+        """'; yet under a spec in force up to 30 s before it landed web-1 was …': why a deletion
+        with no reason under the specs of the cache's lag is inconclusive, not failed."""
+        why = {
+            "condemned": "out of range (condemned: processCondemned)",
+            "update": "behind the update revision at or above the partition (the update step)",
+        }.get(slow, slow)
+        return (
+            f"; yet under a spec in force up to {SLOW_CALL_NS // 10**9} s before its deletion "
+            f"landed, {old.name} was {why}: a DELETE an admission webhook or the client's "
+            "throttling held lands that late (a webhook's timeoutSeconds is up to 30 s), so the "
+            "recording cannot tell which spec the controller acted on"
+        )
+
+    def controller_reason(self, old: PodIncarnation, lag_ns: int = CACHE_LAG_NS) -> str:
         """Why the StatefulSet controller deleted `old` (it did: its SuccessfulDelete Event), of
         its three reasons: "finished" (Failed or Succeeded: processReplica), "condemned" (out of
         range: processCondemned), "update" (behind the update revision at or above the partition:
@@ -249,7 +271,7 @@ class ProofContext:
         if old.finished() is not None:
             return "finished"
         sts = self.episode.statefulset
-        specs = sts.specs_seen(began.rank, began.received_wall_ns)
+        specs = sts.specs_seen(began.rank, began.received_wall_ns, lag_ns)
         for spec in specs:
             if not spec.in_range(old.ordinal):
                 return "condemned"

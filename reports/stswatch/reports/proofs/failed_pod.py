@@ -99,6 +99,9 @@ def _without_reason(
         "(processReplica), condemned (processCondemned) or behind the update revision at or above "
         "the partition (the update step)"
     )
+    slow = ctx.slow_call_reason(old)
+    if slow:
+        return ctx.verdict(PROOF, "inconclusive", reason + ctx.slow_call_told(old, slow), cited)
     return ctx.verdict(PROOF, "fail", reason, cited)
 
 

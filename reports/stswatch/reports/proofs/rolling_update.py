@@ -331,6 +331,9 @@ def _below(ctx: ProofContext) -> Verdict | None:
             "walks only the ordinals at or above the partition (updateStatefulSet)"
         )
         cited = [ctx.cite_step(old, deletion, f"{old.name} deletion began")]
+        slow = ctx.slow_call_reason(old)
+        if slow:
+            return ctx.verdict(PROOF, "inconclusive", reason + ctx.slow_call_told(old, slow), cited)
         return ctx.verdict(PROOF, "fail", reason, cited)
     return None
 

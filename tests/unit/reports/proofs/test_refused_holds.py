@@ -236,3 +236,21 @@ def test_a_controller_that_stood_still_is_told(tmp_path: Path) -> None:
     ]
     assert any("web-1 created 13.8 s after its name was free" in t for t in told)
     assert not any("took its next step" in t for t in told)
+
+
+def test_a_deletion_an_admission_webhook_held_is_not_failed(tmp_path: Path) -> None:
+    """b198: the update step deletes web-1 under partition 0; a webhook holds the DELETE 8 s,
+    and a client raises the partition to 3 meanwhile: the deletion lands below the partition.
+    Under the spec of 8 s before, the controller was right: inconclusive, never fail."""
+    path = real_store(tmp_path, "cases21")
+    for policy in ("orderedready", "parallel"):
+        result = verify(load_recording(path, f"b198-controller-delete-held-by-webhook-{policy}"))
+        assert not result.failed, policy
+        told = [v for v in result.verdicts if v.outcome == "inconclusive"]
+        assert {v.proof for v in told} >= {"rolling-update", "failed-pod-replaced"}
+        assert all(
+            "yet under a spec in force up to 30 s before its deletion landed, web-1 was behind "
+            "the update revision at or above the partition (the update step)" in v.reason
+            for v in told
+            if v.proof in ("rolling-update", "failed-pod-replaced")
+        )
