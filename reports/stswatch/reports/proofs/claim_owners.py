@@ -58,6 +58,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     horizon, still_s, cut = ctx.stood_still(settled)
     want_set = spec.when_deleted == "Delete"
     judged: list[PvcIncarnation] = []
+    alone: list[tuple[PvcIncarnation, str]] = []
     wrong: list[tuple[PvcIncarnation, str]] = []
     for ordinal in range(spec.start_ordinal, spec.end_ordinal):
         pod = ctx.alive(ordinal, settled.rank)
@@ -66,6 +67,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         for claim in _claims(ctx, pod, settled.rank):
             owners = claim.owners_at(horizon - 1)
             if _left_alone(owners, sts.uid, pod):
+                alone.append((claim, _other_owner(owners, sts.uid, pod)))
                 continue
             judged.append(claim)
             problem = _problem(owners, sts.uid, pod, want_set=want_set)
@@ -79,6 +81,12 @@ def decide(ctx: ProofContext) -> Verdict | None:
         owner = "the StatefulSet only" if want_set else "no owner"
         reason = (
             f"{names}: {owner}, as {policy} asks for an in-range pod's claim (isClaimOwnerUpToDate)"
+        )
+        reason += "".join(
+            f"; {claim.name} left as it is: its ownerReference names {other}, which the "
+            "controller does not override (hasStaleOwnerRef, hasUnexpectedController: the "
+            "retention policy is not applied to it)"
+            for claim, other in alone
         )
         return ctx.verdict(PROOF, "pass", reason, cited + _last(ctx, judged, horizon))
     claim, problem = wrong[0]
@@ -145,6 +153,18 @@ def _claims(ctx: ProofContext, pod: PodIncarnation, rank: int) -> list[PvcIncarn
             if claim.alive_at(rank):
                 found.append(claim)
     return found
+
+
+def _other_owner(owners: Owners, set_uid: str, pod: PodIncarnation) -> str:
+    """'a Service', 'another StatefulSet', 'an older pod': the owner `_left_alone` found."""
+    for kind, uid in owners:
+        if kind == "StatefulSet" and uid != set_uid:
+            return "another StatefulSet (or an older one of its name)"
+        if kind == "Pod" and uid != pod.uid:
+            return f"a pod other than {pod.name} (an older one of its name)"
+        if kind not in ("StatefulSet", "Pod"):
+            return f"a {kind}"
+    return "another owner"
 
 
 def _left_alone(owners: Owners, set_uid: str, pod: PodIncarnation) -> bool:

@@ -585,6 +585,7 @@ def unseen_by_cache(
     enabled_at: int,
     decision: Transition,
     min_ready_seconds: int,
+    lag_ns: int = CACHE_LAG_NS,
 ) -> bool:
     """Whether the controller may have made `decision` on a cache in which `pod` was still healthy.
 
@@ -592,14 +593,16 @@ def unseen_by_cache(
     through the pod lister). One informer delivers a kind's changes in resourceVersion order, so a
     cache that shows the pod change ranked `enabled_at` (the condemned pod gone before this
     deletion, the predecessor Ready before this creation) also shows every earlier one. When
-    `pod` was healthy until `state.step`, ranked after that change and at most CACHE_LAG_NS
-    (received wall clock, ns) before the decision, the cache may not have had the step yet:
-    acting on the healthy pod is the controller being right, not a broken guarantee.
+    `pod` was healthy until `state.step`, ranked after that change and at most `lag_ns`
+    (received wall clock, ns; CACHE_LAG_NS) before the decision, the cache may not have had the
+    step yet: acting on the healthy pod is the controller being right, not a broken guarantee.
+    With SLOW_CALL_NS: the call may have been decided then and landed late (an admission webhook
+    holding it).
     """
     step = state.step
     if state.ok or step is None or step.rank <= enabled_at:
         return False
-    if not 0 <= decision.received_wall_ns - step.received_wall_ns <= CACHE_LAG_NS:
+    if not 0 <= decision.received_wall_ns - step.received_wall_ns <= lag_ns:
         return False
     return health(pod, step.rank, min_ready_seconds=min_ready_seconds, at=None).ok
 

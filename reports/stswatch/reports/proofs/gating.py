@@ -8,6 +8,7 @@ the e2e tests). Where the walk was held, for how long and until what is read fro
 controller replay (`stswatch.reports.proofs.progress`), never guessed from the episode's two ends.
 """
 
+from stswatch.reports.history.informer import SLOW_CALL_NS
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.objects import parse_ordinal, parse_time
 from stswatch.reports.proofs.context import (
@@ -35,8 +36,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     # At most CITED violations a pod: no more are cited, and a burst of Parallel creations
     # would otherwise compare every pod with every lower one.
     raced: list[str] = []
+    slow: list[tuple[str, list[Evidence]]] = []
     suspects = _suspects(ctx, created)
-    per_pod = [found for pod in suspects if (found := _violations(ctx, pod, raced))]
+    per_pod = [found for pod in suspects if (found := _violations(ctx, pod, raced, slow))]
     violations = [v for found in per_pod for v in found]
     if ctx.episode.spec.pod_management_policy == "Parallel":
         reason = "Parallel: the controller does not gate creation on readiness (allowsBurst)"
@@ -53,6 +55,11 @@ def decide(ctx: ProofContext) -> Verdict | None:
             first[0],
             [e for _, evidence in violations[:CITED] for e in evidence],
         )
+    if slow:
+        # Each was right for a cache of up to SLOW_CALL_NS before it landed: a CREATE an
+        # admission webhook held that long; the recording cannot tell when it was decided.
+        reason = "; ".join(why for why, _ in slow[:CITED])
+        return ctx.verdict(PROOF, "inconclusive", reason, [e for _, c in slow[:CITED] for e in c])
     holds = episode_progress(ctx).holds
     if not created and not holds:
         return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
@@ -132,7 +139,10 @@ def _suspects(ctx: ProofContext, created: list[PodIncarnation]) -> list[PodIncar
 
 
 def _violations(
-    ctx: ProofContext, pod: PodIncarnation, raced: list[str]
+    ctx: ProofContext,
+    pod: PodIncarnation,
+    raced: list[str],
+    slow: list[tuple[str, list[Evidence]]],
 ) -> list[tuple[str, list[Evidence]]]:
     """The lower ordinals `pod`'s creation found unhealthy, at most CITED. One that turned
     unhealthy after the creation's enabling change (its predecessor Ready, else the episode's
@@ -180,6 +190,18 @@ def _violations(
             note = f"{lower.name} {step.what}: {state.problem}, {since:.3f}s before"
             cause = ctx.cite_step(lower, step, note)
             reason = f"{pod.name} was created while {lower.name} was {state.problem}"
+            if unseen_by_cache(
+                lower, state, enabled_at=enabled_at, decision=pod.created,
+                min_ready_seconds=minimum, lag_ns=SLOW_CALL_NS,
+            ):  # fmt: skip
+                reason += (
+                    f"; {lower.name} turned {state.problem} {since:.1f} s before, after "
+                    f"{enabled}: a CREATE decided while it was healthy and held that long (an "
+                    "admission webhook's timeoutSeconds is up to 30 s, or the client's "
+                    "throttling) lands so, and the recording cannot tell when it was decided"
+                )
+                slow.append((reason, [cause, created]))
+                continue
             found.append((reason, [cause, created]))
     return found
 

@@ -214,12 +214,18 @@ def _failures(ctx: ProofContext, window_end_ns: int, told: tuple[Hold, ...] = ()
     by_reason: dict[str, list[str]] = {}
     for _, _, reason, message in found:
         by_reason.setdefault(reason, []).append(message)
-    parts = []
+    failed: list[str] = []
+    warned: list[str] = []
     for reason, messages in by_reason.items():
         line = first_line(messages[-1])
         times = f"{len(messages)} time{'s' * (len(messages) > 1)}"
-        parts.append(f'{reason} recorded {times} ("{line}")')
-    return "; the controller's calls failed: " + "; ".join(parts)
+        # A Failed* reason is a call the API server refused; another Warning (the retention
+        # policy's ConflictingController, say) is what the controller saw, not a call it made.
+        (failed if reason.startswith("Failed") else warned).append(
+            f'{reason} recorded {times} ("{line}")'
+        )
+    said = "; the controller's calls failed: " + "; ".join(failed) if failed else ""
+    return said + ("; the controller warned: " + "; ".join(warned) if warned else "")
 
 
 def _adopted(ctx: ProofContext) -> str:
@@ -366,6 +372,26 @@ def _stood_still(ctx: ProofContext, holds: tuple[Hold, ...], until_ns: int) -> s
     return told
 
 
+def _acted_unobserved(ctx: ProofContext, last: Decision) -> str:
+    """' (no status of generation 2 was recorded, yet it created web-3, web-4 under it: its
+    status updates were refused or failing)': the controller acted on a spec no recorded status
+    observed (it writes no Event when a status update fails)."""
+    if last.state != "waiting" or "not yet observed" not in last.what:
+        return ""
+    pods = ctx.creations()
+    created = [p.name for p in pods]
+    if not pods:
+        return ""
+    quiet = (_window_end_ns(ctx) - pods[-1].created.received_wall_ns) / 1e9
+    if quiet < NOTABLE_S:
+        return ""  # a status may still have been on its way
+    generation = ctx.episode.spec.generation
+    return (
+        f" (no status of generation {generation} was recorded, yet it created "
+        f"{', '.join(created)} under it: its status updates were refused or failing)"
+    )
+
+
 def _window_end_ns(ctx: ProofContext) -> int:
     """When the episode's window closed: the next episode's first change, or the recording's end."""
     return ctx.wall_at_rank(ctx.episode.end_rank)
@@ -409,7 +435,7 @@ def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -
     elif last.state == "act":
         what = f"progressing, next step: {last.what}"
     else:
-        what = last.what
+        what = last.what + _acted_unobserved(ctx, last)
     outdated = ctx.outdated_at(ctx.episode.end_rank - 1)
     if outdated:
         names, revision, target = outdated

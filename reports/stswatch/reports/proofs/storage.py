@@ -281,11 +281,42 @@ def _replaced(
     else:
         fresh = "the controller creates a fresh, empty claim once the old one is gone "
         fresh += "(createPersistentVolumeClaims; no Event of it was recorded)"
+    foreign = _foreign_owner(ctx, before) if actor.who == causes.BY_RETENTION_POLICY else None
+    if foreign is not None:
+        sts = ctx.episode.statefulset.name
+        reason = (
+            f"{change} ({causes.CLAIM_REPLACED}, not by {sts}'s policy): the old claim was deleted "
+            f"by the garbage collector through its ownerReference to {foreign}, not one of "
+            f"{sts}'s: another StatefulSet's retention policy, whose claim name "
+            "(<template>-<set>-<ordinal>) is the same, so two sets shared it; and "
+            f"{fresh}; the old claim's data did not follow"
+        )
+        return "not-applicable", reason, cited
     reason = (
         f"{change} ({causes.CLAIM_REPLACED}, expected): the old claim was deleted by {actor.who} "
         f"({actor.basis}), and {fresh}; the old claim's data did not follow"
     )
     return "not-applicable", reason, cited
+
+
+def _foreign_owner(ctx: ProofContext, claim: PvcIncarnation) -> str | None:
+    """'a pod (uid …)' when the ownerReference the garbage collector deleted `claim` through
+    was to a pod or StatefulSet other than the episode's set and its pods; None when it was
+    theirs."""
+    began = claim.deletion_began
+    if began is None:
+        return None
+    sts = ctx.episode.statefulset
+    for kind, uid in claim.owners_at(began.rank):
+        if kind == "Pod" and ctx.own_pod(uid) is None:
+            # A pod of the set's name but another incarnation of it (replaced, orphaned) is its.
+            named = ctx.life.set_pods(sts.namespace, sts.name).values()
+            if not any(p.uid == uid for incs in named for p in incs):
+                return f"a pod (uid {uid})"
+        sets = ctx.life.statefulsets_named(sts.namespace, sts.name)
+        if kind == "StatefulSet" and all(s.uid != uid for s in sets):
+            return f"a StatefulSet (uid {uid})"
+    return None
 
 
 def _lost_while_pending(

@@ -132,11 +132,27 @@ def test_lower_pod_unready_long_before_the_creation_still_fails(tmp_path: Path) 
     b.bring_up("web", 0)
     b.bring_up("web", 1)
     b.ready("web-0", False)
-    b.tick(10_000)
+    b.tick(40_000)  # past any call an admission webhook may hold (30 s): no slow write explains it
     b.create_pod("web", 2)
     gating = _verdict(verify(b.write(tmp_path / "late.db")), "ordered-ready-gating")
     assert gating.outcome == "fail"
     assert gating.reason == "web-2 was created while web-0 was not Ready"
+
+
+def test_lower_pod_unready_seconds_before_the_creation_is_inconclusive(tmp_path: Path) -> None:
+    # 10 s: past the informer cache's lag, within what a CREATE held by a webhook may take.
+    b = web_set()
+    b.bring_up("web", 0)
+    b.bring_up("web", 1)
+    b.ready("web-0", False)
+    b.tick(10_000)
+    b.create_pod("web", 2)
+    gating = _verdict(verify(b.write(tmp_path / "slow.db")), "ordered-ready-gating")
+    assert gating.outcome == "inconclusive"
+    assert gating.reason.startswith(
+        "web-2 was created while web-0 was not Ready; web-0 turned not Ready 10.1 s before, after "
+        "web-1 was Ready"
+    )
 
 
 def test_halt_at_the_highest_ordinal_claims_no_missing_successor(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from stswatch.reports.recording import load_recording
 from stswatch.reports.window import Moment, WindowRequest
 from stswatch.reports.window_reader import load_window
 from tests.fixtures.real import real_store, rewrite
+from tests.fixtures.verdicts import verdict_of
 
 QUOTA = (
     'FailedCreate recorded 11 times ("create Pod web-4 in StatefulSet web failed error: pods '
@@ -254,3 +255,86 @@ def test_a_deletion_an_admission_webhook_held_is_not_failed(tmp_path: Path) -> N
             for v in told
             if v.proof in ("rolling-update", "failed-pod-replaced")
         )
+
+
+def test_a_scale_up_whose_status_writes_were_refused(tmp_path: Path) -> None:
+    """b196: an admission policy refuses the controller's status updates while it scales 3→5:
+    web-3 and web-4 are created and Ready (it acted on replicas 5), but no status observed
+    generation 2: no FAIL, and the progress says the controller acted though no status of the
+    spec was recorded."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b196-status-write-refused-orderedready"))
+    assert not result.failed
+    assert _progress(result, "scale-up").endswith(
+        "the controller has not yet observed the new spec (no status of generation 2 was "
+        "recorded, yet it created web-3, web-4 under it: its status updates were refused or "
+        "failing)"
+    )
+
+
+def test_a_claim_another_controller_holds_is_left_alone_and_told(tmp_path: Path) -> None:
+    """b195: data-web-1 has a Service as its controller; under whenDeleted: Delete the
+    controller leaves it as it is (hasUnexpectedController) and warns ConflictingController:
+    a warning, not a failed call, and the claim is named, not dropped."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b195-claim-foreign-controller-orderedready"))
+    assert not result.failed
+    owners = verdict_of(result, "claim-owner-references", "scale-up")
+    assert owners.reason.endswith(
+        "; data-web-1 left as it is: its ownerReference names a Service, which the controller "
+        "does not override (hasStaleOwnerRef, hasUnexpectedController: the retention policy is "
+        "not applied to it)"
+    )
+    text = _progress(result, "scale-up")
+    assert (
+        '; the controller warned: ConflictingController recorded 4 times ("PersistentVolumeClaim'
+        in text
+    )
+    assert "calls failed: ConflictingController" not in text
+
+
+def test_a_creation_an_admission_webhook_held_is_not_failed(tmp_path: Path) -> None:
+    """b244: the sync that saw web-0..web-2 Ready creates web-3; a webhook holds the CREATE 8 s,
+    and web-2 turns not Ready meanwhile: gating is inconclusive, never failed."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b244-create-held-lower-unready-orderedready"))
+    assert not result.failed
+    gating = _last(result, "ordered-ready-gating", "scale-up")
+    assert gating.outcome == "inconclusive"
+    assert gating.reason.startswith(
+        "web-3 was created while web-2 was not Ready; web-2 turned not Ready 7.8 s before"
+    )
+
+
+def test_a_creation_long_after_a_lower_pod_turned_unready_still_fails(tmp_path: Path) -> None:
+    """b244 edited: web-3's creation moved 40 s later (past any call a webhook may hold), web-2
+    still not Ready then: gating fails."""
+    path = real_store(tmp_path, "cases21")
+    session = "b244-create-held-lower-unready-orderedready"
+    rewrite(
+        path,
+        "UPDATE change SET received_wall_ns = received_wall_ns + 40000000000 WHERE id = 12963",
+    )
+    result = verify(load_recording(path, session))
+    failed = [v for v in result.verdicts if v.outcome == "fail"]
+    assert [v.proof for v in failed][:1] == ["ordered-ready-gating"]
+    assert failed[0].reason == "web-3 was created while web-2 was not Ready"
+
+
+def test_a_claim_lost_to_another_sets_retention_policy_is_not_expected(tmp_path: Path) -> None:
+    """b188: web (Retain) and 1-web (whenScaled: Delete) name the same claim data-1-web-0; 1-web's
+    scale to 0 has the garbage collector delete it through its ownerReference to 1-web-0: for
+    web's web-0 that is not its own policy's doing, and is not called expected."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b188-claim-name-shared-by-two-sets-orderedready"))
+    assert not result.failed
+    told = [
+        v.reason for e in result.episodes if e.kind == "pod-recreated" for v in e.verdicts
+        if v.proof == "stable-storage"
+    ]  # fmt: skip
+    assert len(told) == 1
+    assert (
+        "(claim replaced, not by web's policy): the old claim was deleted by the garbage"
+        in (told[0])
+    )
+    assert "expected" not in told[0]
