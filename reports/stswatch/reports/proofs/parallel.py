@@ -13,7 +13,12 @@ from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessor
 from stswatch.reports.proofs.holds import hold_clause, slow_to_ready
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.refused import REFUSED
-from stswatch.reports.proofs.scale_down import already_deleting, condemned, ready_count_note
+from stswatch.reports.proofs.scale_down import (
+    already_deleting,
+    condemned,
+    late_created,
+    ready_count_note,
+)
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "parallel-described"
@@ -118,7 +123,8 @@ def _scale_down(ctx: ProofContext) -> Verdict:
         reason += f"; all gone {took:.2f}s after the scale-down"
     for pod in pods:
         reason += kept_note(ctx, pod, evidence)
-    reason += _ready_counted(ctx, pods) + already + _refused(ctx, evidence)
+    reason += _ready_counted(ctx, pods) + already + late_created(ctx, condemned_pods)
+    reason += _refused(ctx, evidence)
     return ctx.verdict(PROOF, "pass", reason, evidence + already_cited)
 
 

@@ -34,12 +34,23 @@ KINDS = ("Pod", "StatefulSet")
 
 
 def condemned(ctx: ProofContext) -> list[PodIncarnation]:
-    """Pods alive when the scale-down began whose ordinal fell outside the new range."""
+    """Pods alive when the scale-down began whose ordinal fell outside the new range, and those
+    the controller created outside it during the episode: a CREATE decided for the earlier
+    replicas that landed after the scale-down (a throttled or webhook-held call), condemned on
+    arrival."""
     spec = ctx.episode.spec
     end = spec.end_ordinal
     at = ctx.episode.start_rank
     pods = [ctx.alive(o, at) for o in ctx.slots if o >= end or o < spec.start_ordinal]
-    return [p for p in pods if p is not None]
+    late = [
+        p
+        for p in ctx.created_in_window()
+        if p.ordinal is not None
+        and not spec.in_range(p.ordinal)
+        and not p.created_orphan
+        and p.uid not in {q.uid for q in pods if q is not None}
+    ]
+    return [p for p in pods if p is not None] + late
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -63,7 +74,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     deleted = [p for p, _ in steps]
     client_note = "".join(f"; {p.name} was deleted by {_who(ctx, p)}" for p, _ in by_client)
     already, already_cited = already_deleting(ctx, pods)
-    client_note += already
+    client_note += already + late_created(ctx, pods)
     holds = episode_progress(ctx).holds
     if not deleted:
         reason = "the controller deleted no condemned pod in this episode" + client_note
@@ -98,6 +109,34 @@ def decide(ctx: ProofContext) -> Verdict | None:
     reason += client_note + hold_note + race_note + stale
     reason += claims_of_scaled_down(ctx, [p for p, _ in steps])
     return ctx.verdict(PROOF, "pass", reason, evidence + already_cited)
+
+
+def late_created(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """'; web-3 created 8.0 s after the scale-down began, condemned on arrival: a CREATE the
+    controller decided for the earlier replicas landed late (a throttled or webhook-held call)'
+    for the condemned pods `condemned` found created inside the episode."""
+    start = ctx.changes[ctx.episode.trigger_change_id].received_wall_ns
+    late = [
+        p
+        for p in pods
+        if ctx.episode.contains(p.created.rank) and p.created.received_wall_ns >= start
+    ]
+    if not late:
+        return ""
+    last = max((p.created.received_wall_ns - start) / 1e9 for p in late)
+    more = f" and {len(late) - 6} more" if len(late) > 6 else ""
+    names = ", ".join(p.name for p in late[:6]) + more
+    if len(late) == 1:
+        return (
+            f"; {names} was created {last:.1f} s after the scale-down began, condemned on "
+            "arrival: a CREATE the controller decided for the earlier replicas landed late (a "
+            "throttled or webhook-held call)"
+        )
+    return (
+        f"; {names} were created after the scale-down began (up to {last:.1f} s after), "
+        "condemned on arrival: CREATEs the controller decided for the earlier replicas landed "
+        "late (throttled or webhook-held calls)"
+    )
 
 
 def already_deleting(ctx: ProofContext, pods: list[PodIncarnation]) -> tuple[str, list[Evidence]]:

@@ -338,3 +338,23 @@ def test_a_claim_lost_to_another_sets_retention_policy_is_not_expected(tmp_path:
         in (told[0])
     )
     assert "expected" not in told[0]
+
+
+def test_a_creation_that_lands_after_the_scale_down_is_a_condemned_pod(tmp_path: Path) -> None:
+    """b199: the controller's CREATE of web-3 (for replicas 5) is held 8 s; a client scales back
+    to 3 meanwhile: web-3 arrives condemned and the controller deletes it. The scale-down says
+    so, never 'the controller deleted no condemned pod'."""
+    path = real_store(tmp_path, "cases21")
+    ordered = verify(load_recording(path, "b199-controller-create-held-by-webhook-orderedready"))
+    down = _last(ordered, "reverse-order-scale-down", "scale-down")
+    assert down.reason == (
+        "deleted from the highest ordinal down, each after the previous was gone: web-3; web-3 "
+        "was created 7.8 s after the scale-down began, condemned on arrival: a CREATE the "
+        "controller decided for the earlier replicas landed late (a throttled or webhook-held "
+        "call)"
+    )
+    parallel = verify(load_recording(path, "b199-controller-create-held-by-webhook-parallel"))
+    described = _last(parallel, "parallel-described", "scale-down")
+    assert "web-3 was created 7.8 s after the scale-down began, condemned on arrival" in (
+        described.reason
+    )
