@@ -395,9 +395,12 @@ def pod_deletion(
     if set_gone is not None and set_gone.rank <= began.rank and dependent:
         basis = "its StatefulSet was deleted first (the pod is its dependent, ownerReference)"
         return Actor(causes.BY_GARBAGE_COLLECTOR, basis)
+    # An Event seen before the pod was is about an earlier pod of its name; not so when both
+    # came in the first list (their receive times are the list's, in no order between kinds).
+    listed = pod.first_observed == "list"
     event = at.controller_action(
         pod.namespace, "delete", "Pod", pod.name, began.received_wall_ns,
-        since_ns=pod.created.received_wall_ns,
+        since_ns=0 if listed else pod.created.received_wall_ns,
     )  # fmt: skip
     if event is not None:
         return Actor(causes.BY_CONTROLLER, "its SuccessfulDelete Event", (event,))

@@ -83,6 +83,7 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
             adopted=adopted,
             under_way=_under_way(life, sts),
             listed=_listed(life, sts),
+            condemned=_condemned_listed(life, sts),
             reused=_reused_revision(life, sts) if adopted else None,
         )
         found.extend(_outlasting(life, sts, spec_episodes))
@@ -172,6 +173,21 @@ def _listed(life: Lifecycles, sts: StatefulSetIncarnation) -> int | None:
     return len(listed) if 0 < len(listed) < first.replicas else None
 
 
+def _condemned_listed(life: Lifecycles, sts: StatefulSetIncarnation) -> int | None:
+    """For a set the recording found already there with pods of the initial list outside its
+    range (condemned: a scale-down under way, processCondemned deleting them from the highest
+    ordinal), the count of its pods listed; None otherwise."""
+    if sts.first_observed != "list":
+        return None
+    first = sts.specs[0]
+    listed = [
+        pods[0].ordinal
+        for pods in life.pods_of(sts).values()
+        if pods[0].first_observed == "list" and pods[0].ordinal is not None
+    ]
+    return len(listed) if any(not first.in_range(o) for o in listed) else None
+
+
 def _spec_episodes(
     sts: StatefulSetIncarnation,
     *,
@@ -180,6 +196,7 @@ def _spec_episodes(
     adopted: list[PodIncarnation] | None = None,
     under_way: StatusVersion | None = None,
     listed: int | None = None,
+    condemned: int | None = None,
     reused: RevisionIncarnation | None = None,
 ) -> list[Episode]:
     """The spec's episodes; a set created over pods it adopts starts from those pods: it scales
@@ -190,6 +207,8 @@ def _spec_episodes(
     first = sts.specs[0]
     if listed is not None:
         starts.append((first, "scale-up", listed, first.replicas))
+    if condemned is not None:
+        starts.append((first, "scale-down", condemned, first.replicas))
     if under_way is not None:
         starts.append((first, "rolling-update", first.replicas, first.replicas))
     if sts.first_observed != "list" and adopted:
@@ -244,9 +263,15 @@ def _spec_episodes(
                 f"{sts.name}: scale-up {before}→{after} under way when the recording began "
                 f"({spec.pod_management_policy})"
             )
+        if condemned is not None and spec is first and kind == "scale-down":
+            what = (
+                f"{sts.name}: scale-down {before}→{after} under way when the recording began "
+                f"({spec.pod_management_policy}: pods outside the range at the first list)"
+            )
         mid = spec is first and (
             (under_way is not None and kind == "rolling-update")
             or (listed is not None and kind == "scale-up")
+            or (condemned is not None and kind == "scale-down")
         )
         episode = Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
         episodes.append(replace(episode, under_way=mid) if mid else episode)

@@ -358,3 +358,26 @@ def test_a_creation_that_lands_after_the_scale_down_is_a_condemned_pod(tmp_path:
     assert "web-3 was created 7.8 s after the scale-down began, condemned on arrival" in (
         described.reason
     )
+
+
+def test_a_recording_begun_mid_scale_down_has_that_episode(tmp_path: Path) -> None:
+    """b7-latestart: the recorder starts while a scale-down 4→2 waits on web-3, Terminating and
+    held by a finalizer: the scale-down is an episode under way, and the deletions it holds are
+    the controller's (the SuccessfulDelete listed with the pods), never a client's."""
+    path = real_store(tmp_path, "cases21")
+    ordered = verify(load_recording(path, "b7-latestart-orderedready-200233"))
+    down = [e for e in ordered.episodes if e.kind == "scale-down"]
+    assert [e.summary for e in down] == [
+        "web: scale-down 4→2 under way when the recording began (OrderedReady: pods outside the "
+        "range at the first list)"
+    ]
+    verdict = _last(ordered, "reverse-order-scale-down", "scale-down")
+    assert verdict.reason.startswith(
+        "deleted from the highest ordinal down, each after the previous was gone: web-2; web-3 "
+        "was already being deleted by the StatefulSet controller when the recording began"
+    )
+    parallel = verify(load_recording(path, "b7-latestart-parallel-200258"))
+    told = _last(parallel, "reverse-order-scale-down", "scale-down").reason
+    assert "web-3 was already being deleted by the StatefulSet controller when the recording" in (
+        told
+    )
