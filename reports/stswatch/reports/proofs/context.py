@@ -21,7 +21,7 @@ from stswatch.reports.history.objects import parse_time
 from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
 from stswatch.reports.history.replay import Decision, Replay
 from stswatch.reports.proofs.exec_outputs import ExecMark
-from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
+from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict, evidence
 from stswatch.reports.recording import Change, ChangesById, Gap
 
 
@@ -375,7 +375,7 @@ class ProofContext:
         """Evidence naming one recorded change."""
         changes = self.changes
         if type(changes) is ChangesById:  # the verify's own: the fields read off the columns
-            return Evidence(*changes.cited(change_id), note)
+            return evidence(*changes.cited(change_id), note)
         c = changes[change_id]
         return Evidence(c.id, c.resource_version, c.received_wall_ns, c.kind, c.name, c.event, note)
 

@@ -39,6 +39,35 @@ class Evidence:
     note: str
 
 
+# Evidence's fields set through their slots, as its frozen __init__ sets them through
+# object.__setattr__ at twice the cost (hot: every change a verdict cites).
+_new = object.__new__
+_change_id, _version, _wall, _kind, _name, _event, _note = (
+    getattr(Evidence, name).__set__ for name in Evidence.__slots__
+)
+
+
+def evidence(
+    change_id: int,
+    resource_version: str,
+    received_wall_ns: int,
+    kind: str,
+    name: str,
+    event: str,
+    note: str,
+) -> Evidence:
+    """`Evidence(...)` of these fields, built at half the cost."""
+    made = _new(Evidence)
+    _change_id(made, change_id)
+    _version(made, resource_version)
+    _wall(made, received_wall_ns)
+    _kind(made, kind)
+    _name(made, name)
+    _event(made, event)
+    _note(made, note)
+    return made
+
+
 @dataclass(frozen=True)
 class MarkRef:
     """One scenario mark a verdict cites beside its changes: what a command in a pod printed.
