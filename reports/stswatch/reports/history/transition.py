@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from sys import intern
 from typing import Any
 
+from stswatch.reports.frozen import builder
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering
 from stswatch.reports.recording import Change
@@ -45,30 +46,26 @@ def alive_at(transitions: tuple[Transition, ...], rank: int) -> bool:
     return transitions[0].rank <= rank and (gone is None or gone.rank > rank)
 
 
-# Transition's fields set through their slots, as its frozen __init__ sets them through
-# object.__setattr__ at twice the cost (hot: every step of every object).
-_new = object.__new__
-_what, _change_id, _version, _wall, _rank, _detail, _api_time = (
-    getattr(Transition, name).__set__ for name in Transition.__slots__
-)
+_transition = builder(Transition)  # hot: every step of every object
 
 
 def step(
     change: Change, ordering: Ordering, what: str, detail: str = "", api: Any = None
 ) -> Transition:
     """The transition `what` evidenced by `change`, ranked by `ordering`."""
-    change_id = change.id
-    made = _new(Transition)
     # Interned: kinds (a phase lowered is a new string), node names, reasons and second-precision
     # timestamps recur across many pods.
-    _what(made, intern(what))
-    _change_id(made, change_id)
-    _version(made, change.resource_version)
-    _wall(made, change.received_wall_ns)
-    _rank(made, ordering.rank[change_id])
-    _detail(made, intern(detail))
-    _api_time(made, intern(str(api)) if api else None)
-    return made
+    api_time = intern(str(api)) if api else None
+    change_id = change.id
+    return _transition(
+        intern(what),
+        change_id,
+        change.resource_version,
+        change.received_wall_ns,
+        ordering.rank[change_id],
+        intern(detail),
+        api_time,
+    )
 
 
 def meta(obj: o.Obj, key: str) -> Any:
