@@ -117,10 +117,16 @@ class Replay:
         i = bisect_right(self.ranks, rank)
         return self.decided[i - 1] if i > 0 else None
 
+    def span(self, start: int, end: int) -> range:
+        """Where the decisions first taken at ranks in [start, end) lie in `steps` and
+        `decided`."""
+        return range(bisect_left(self.ranks, start), bisect_left(self.ranks, end))
+
     def between(self, start: int, end: int) -> Iterator[tuple[Transition, Decision]]:
-        """The decisions first taken at ranks in [start, end)."""
-        first, last = bisect_left(self.ranks, start), bisect_left(self.ranks, end)
-        yield from zip(self.steps[first:last], self.decided[first:last], strict=True)
+        """The decisions first taken at ranks in [start, end), read in place: a window's can be
+        most of a large set's, and a reader often stops at the first it wants."""
+        at = self.span(start, end)
+        return zip(map(self.steps.__getitem__, at), map(self.decided.__getitem__, at), strict=True)
 
 
 @dataclass(slots=True)

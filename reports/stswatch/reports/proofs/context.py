@@ -305,10 +305,11 @@ class ProofContext:
     def settled(self) -> Transition | None:
         """The step from which the controller replay's decision stayed "settled" (the spec met)
         to the episode's end; None when the episode ended unsettled."""
-        decisions = list(self.replay.between(self.episode.start_rank, self.episode.end_rank))
-        if not decisions or decisions[-1][1].state != "settled":
-            return self._settled_until_released(decisions)
-        return decisions[-1][0]
+        replay, start, end = self.replay, self.episode.start_rank, self.episode.end_rank
+        last = replay.span(start, end)[-1:]  # a large set's window holds many decisions
+        if last and replay.decided[last[0]].state == "settled":
+            return replay.steps[last[0]]
+        return self._settled_until_released(list(replay.between(start, end)))
 
     def _settled_until_released(
         self, decisions: list[tuple[Transition, Decision]]
