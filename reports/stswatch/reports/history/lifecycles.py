@@ -36,6 +36,7 @@ from operator import itemgetter
 from sys import intern
 from typing import Any
 
+from stswatch.reports.frozen import builder
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering, decide_ordering
 from stswatch.reports.history.pods import PodIncarnation, build_pod
@@ -546,6 +547,9 @@ def _interned(value: Any) -> Any:
     return intern(value) if isinstance(value, str) else value
 
 
+_dns_observation = builder(DnsObservation)  # hot: every endpoint of every slice change
+
+
 def _dns(
     history: list[Change],
     ordering: Ordering,
@@ -571,20 +575,20 @@ def _dns(
             conditions = endpoint.get("conditions") or {}
             serving = conditions.get("serving")
             found.append(
-                DnsObservation(
-                    namespace=namespace,
-                    service=service,
-                    hostname=intern(str(endpoint["hostname"])),
-                    addresses=addresses,
-                    ready=conditions.get("ready") is not False,
-                    target_uid=_interned((endpoint.get("targetRef") or {}).get("uid")),
-                    slice_name=slice_name,
-                    change_id=change_id,
-                    resource_version=version,
-                    received_wall_ns=wall,
-                    rank=rank,
-                    present=present != "DELETED",
-                    serving=serving if isinstance(serving, bool) else None,
+                _dns_observation(  # every field, in order
+                    namespace,
+                    service,
+                    intern(str(endpoint["hostname"])),
+                    addresses,
+                    conditions.get("ready") is not False,
+                    _interned((endpoint.get("targetRef") or {}).get("uid")),
+                    slice_name,
+                    change_id,
+                    version,
+                    wall,
+                    rank,
+                    present != "DELETED",
+                    serving if isinstance(serving, bool) else None,
                 )
             )
     return found

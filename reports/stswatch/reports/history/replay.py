@@ -31,6 +31,7 @@ from operator import itemgetter
 from typing import Any
 
 from stswatch.reports import causes
+from stswatch.reports.frozen import builder
 from stswatch.reports.history.lifecycles import (
     Lifecycles,
     PodIncarnation,
@@ -116,10 +117,16 @@ class Replay:
         i = bisect_right(self.ranks, rank)
         return self.decided[i - 1] if i > 0 else None
 
+    def span(self, start: int, end: int) -> range:
+        """Where the decisions first taken at ranks in [start, end) lie in `steps` and
+        `decided`."""
+        return range(bisect_left(self.ranks, start), bisect_left(self.ranks, end))
+
     def between(self, start: int, end: int) -> Iterator[tuple[Transition, Decision]]:
-        """The decisions first taken at ranks in [start, end)."""
-        first, last = bisect_left(self.ranks, start), bisect_left(self.ranks, end)
-        yield from zip(self.steps[first:last], self.decided[first:last], strict=True)
+        """The decisions first taken at ranks in [start, end), read in place: a window's can be
+        most of a large set's, and a reader often stops at the first it wants."""
+        at = self.span(start, end)
+        return zip(map(self.steps.__getitem__, at), map(self.decided.__getitem__, at), strict=True)
 
 
 @dataclass(slots=True)
@@ -389,7 +396,7 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
         if (decision.state, decision.what) != key:
             key = (decision.state, decision.what)
             if said.setdefault(decision.what, decision.what) is not decision.what:
-                decision = Decision(  # `replace`, without its field walk (hot)
+                decision = _decision(  # `replace`, without its field walk (hot)
                     decision.state, said[decision.what], decision.pod, decision.cause,
                     decision.ordinal,
                 )  # fmt: skip
@@ -655,6 +662,9 @@ def _decide(state: _State) -> Decision:
     return _phase4(state)
 
 
+_decision = builder(Decision)  # every field, in order (hot: a held walk's every step)
+
+
 def _held(state: _State, ordinal: int) -> Decision:
     slot = state.pods[ordinal]
     # The decision is rebuilt (its sentence composed) only when what it depends on changed.
@@ -666,7 +676,8 @@ def _held(state: _State, ordinal: int) -> Decision:
     key = (slot.terminating, slot.phase, slot.ready, state.min_ready, available, ordinal)
     if slot.held is None or slot.held[0] != key:
         problem = slot.problem(state.now_ns, state.min_ready) or ("", "")
-        slot.held = key, Decision("held", problem[1], slot.pod, problem[0], state.ordinal(ordinal))
+        held = _decision("held", problem[1], slot.pod, problem[0], state.ordinal(ordinal))
+        slot.held = key, held
     return slot.held[1]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from stswatch.reports.frozen import builder
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.ordering import Ordering
@@ -247,6 +248,9 @@ _COUNTS = (
 )
 
 
+_status_version = builder(StatusVersion)  # hot: a large set writes a status per pod change
+
+
 def build_statefulset(
     history: list[Change], ordering: Ordering, objects: Iterable[o.Obj]
 ) -> StatefulSetIncarnation:
@@ -280,7 +284,7 @@ def build_statefulset(
                 status_fields = fields
                 rank = ordering.rank[change.id]
                 where = (change.id, change.resource_version, change.received_wall_ns, rank)
-                statuses.append(StatusVersion(*where, *fields))
+                statuses.append(_status_version(*where, *fields))
     first = history[0]
     templates = o.dig(first_obj or {}, "spec", "volumeClaimTemplates") or ()
     claim_templates = tuple(str(o.dig(t, "metadata", "name")) for t in templates)

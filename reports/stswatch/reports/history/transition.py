@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from sys import intern
 from typing import Any
 
+from stswatch.reports.frozen import builder
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering
 from stswatch.reports.recording import Change
@@ -45,6 +46,9 @@ def alive_at(transitions: tuple[Transition, ...], rank: int) -> bool:
     return transitions[0].rank <= rank and (gone is None or gone.rank > rank)
 
 
+_transition = builder(Transition)  # hot: every step of every object
+
+
 def step(
     change: Change, ordering: Ordering, what: str, detail: str = "", api: Any = None
 ) -> Transition:
@@ -53,7 +57,7 @@ def step(
     # timestamps recur across many pods.
     api_time = intern(str(api)) if api else None
     change_id = change.id
-    return Transition(
+    return _transition(
         intern(what),
         change_id,
         change.resource_version,

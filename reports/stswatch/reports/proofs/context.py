@@ -21,7 +21,7 @@ from stswatch.reports.history.objects import parse_time
 from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
 from stswatch.reports.history.replay import Decision, Replay
 from stswatch.reports.proofs.exec_outputs import ExecMark
-from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict
+from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict, evidence
 from stswatch.reports.recording import Change, ChangesById, Gap
 
 
@@ -327,10 +327,11 @@ class ProofContext:
     def settled(self) -> Transition | None:
         """The step from which the controller replay's decision stayed "settled" (the spec met)
         to the episode's end; None when the episode ended unsettled."""
-        decisions = list(self.replay.between(self.episode.start_rank, self.episode.end_rank))
-        if not decisions or decisions[-1][1].state != "settled":
-            return self._settled_until_released(decisions)
-        return decisions[-1][0]
+        replay, start, end = self.replay, self.episode.start_rank, self.episode.end_rank
+        last = replay.span(start, end)[-1:]  # a large set's window holds many decisions
+        if last and replay.decided[last[0]].state == "settled":
+            return replay.steps[last[0]]
+        return self._settled_until_released(list(replay.between(start, end)))
 
     def _settled_until_released(
         self, decisions: list[tuple[Transition, Decision]]
@@ -419,7 +420,7 @@ class ProofContext:
         """Evidence naming one recorded change."""
         changes = self.changes
         if type(changes) is ChangesById:  # the verify's own: the fields read off the columns
-            return Evidence(*changes.cited(change_id), note)
+            return evidence(*changes.cited(change_id), note)
         c = changes[change_id]
         return Evidence(c.id, c.resource_version, c.received_wall_ns, c.kind, c.name, c.event, note)
 

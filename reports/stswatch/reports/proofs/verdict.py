@@ -22,6 +22,8 @@ The model, for readers of these types (CLI renderers, timeline, HTML):
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from stswatch.reports.frozen import builder
+
 Outcome = Literal["pass", "fail", "not-applicable", "inconclusive"]
 OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "not-applicable", "inconclusive")
 
@@ -37,6 +39,10 @@ class Evidence:
     name: str
     event: str
     note: str
+
+
+# `Evidence(...)` of every field, in order (hot: every change a verdict cites).
+evidence = builder(Evidence)
 
 
 @dataclass(frozen=True)

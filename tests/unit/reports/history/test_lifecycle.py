@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from stswatch.reports.history.episodes import find_episodes
-from stswatch.reports.history.lifecycles import build_lifecycles
+from stswatch.reports.history.lifecycles import Transition, build_lifecycles
 from tests.fixtures.builder import SERVER, ClusterBuilder
 
 
@@ -144,3 +144,19 @@ def test_a_pod_whose_lists_are_not_lists_is_read_as_having_none(tmp_path: Path) 
     assert web2.statefulset == "web"  # from its first change, which had a list
     assert [uid for uid, _ in web2.controllers][-1] is None  # the last names no controller
     assert web2.claims == ("data-web-2",)
+
+
+def test_a_step_is_the_transition_its_constructor_builds(tmp_path: Path) -> None:
+    """`step` sets a Transition's slots itself: field for field what `Transition(...)` gives."""
+    b = ClusterBuilder()
+    _three(b)
+    life = build_lifecycles(b.write(tmp_path / "s.db"))
+    for pod in life.pods:
+        for t in pod.transitions:
+            rebuilt = Transition(
+                t.what, t.change_id, t.resource_version, t.received_wall_ns, t.rank, t.detail,
+                t.api_time,
+            )  # fmt: skip
+            assert t == rebuilt
+            assert hash(t) == hash(rebuilt)
+            assert repr(t) == repr(rebuilt)
