@@ -40,6 +40,9 @@ _MARK_BEFORE_NS = 10 * 10**9
 SPAM_FILTER = "EventSourceObjectSpamFilter"
 _SPAM_BURST = 25
 _SPAM_REFILL_NS = 300 * 10**9
+# The pod a call names in StatefulPodControl's Event messages ('create Pod web-1 in StatefulSet
+# web failed …': pkg/controller/statefulset/stateful_pod_control.go).
+POD_CALLED = re.compile(r"\bPod (\S+) in StatefulSet\b")
 _MESSAGE = re.compile(
     r"(?:\(combined from similar events\): )?(create|delete) (Pod|Claim) (\S+) "
     r"(?:Pod \S+ )?in StatefulSet (\S+) success"

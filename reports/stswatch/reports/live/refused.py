@@ -10,15 +10,13 @@ The pods and the status alone look like a set that is merely behind.
 `UpdateStatefulPod`; `stateful_set_control.go`: `processReplica`, `processCondemned`.)
 """
 
-import re
-
 from stswatch.reports import causes
+from stswatch.reports.history.attribution import POD_CALLED
 from stswatch.reports.live.findings import Finding
 from stswatch.reports.live.world import World, describe_event, event_time, human_age
 from stswatch.set_objects import Obj
 
 RECENT_S = 600.0  # a refusal last seen longer ago than this is history, not the set's state
-_ON_POD = re.compile(r"\bPod (\S+) in StatefulSet\b")
 _FIXES = {
     "FailedCreate": (
         "read the refusal: a ResourceQuota (kubectl describe resourcequota -n {ns}), an "
@@ -46,7 +44,7 @@ def refused_findings(world: World) -> list[Finding]:
     latest: dict[tuple[str, str], Obj] = {}
     for event in world.events_about("StatefulSet", world.name):
         reason = str(event.get("reason") or "")
-        named = _ON_POD.search(str(event.get("message") or ""))
+        named = POD_CALLED.search(str(event.get("message") or ""))
         recent = world.now - event_time(event) <= RECENT_S
         if reason in _FIXES and named is not None and event.get("type") == "Warning" and recent:
             latest[(named.group(1), reason)] = event

@@ -8,6 +8,7 @@ episode). The holds themselves are `stswatch.reports.proofs.holds`.
 """
 
 from stswatch.reports import causes
+from stswatch.reports.history.attribution import POD_CALLED
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.replay import Decision
 from stswatch.reports.history.transition import Transition
@@ -22,7 +23,7 @@ from stswatch.reports.proofs.holds import (
     start_ns,
 )
 from stswatch.reports.proofs.orphans import orphaned
-from stswatch.reports.proofs.refused import ON_POD, REFUSED, refused_holds
+from stswatch.reports.proofs.refused import REFUSED, refused_holds
 from stswatch.reports.proofs.verdict import Hold, Progress
 
 _INSTANT = ("service-deleted", "service-recreated", "statefulset-replaced")
@@ -193,10 +194,6 @@ def _early(ctx: ProofContext, settled_ns: int) -> str:
     return ""
 
 
-# The pod a failed call names ('create Pod web-1 in StatefulSet web failed …': the Event
-# messages of StatefulPodControl, pkg/controller/statefulset/stateful_pod_control.go).
-
-
 def _failures(ctx: ProofContext, window_end_ns: int, told: tuple[Hold, ...] = ()) -> str:
     """'; the controller's calls failed: FailedUpdate 15 times ("update Pod web-0 …")', from the
     Warning Events the controller recorded on the set in the window (its API calls refused),
@@ -204,11 +201,13 @@ def _failures(ctx: ProofContext, window_end_ns: int, told: tuple[Hold, ...] = ()
     sts = ctx.episode.statefulset
     found = ctx.actors.controller_failures(sts.namespace, sts.name, start_ns(ctx), window_end_ns)
     held = {(h.pod, h.begun_by.split(" ", 1)[0]) for h in told}
-    found = [f for f in found if not ((m := ON_POD.search(f[3])) and (m.group(1), f[2]) in held)]
+    found = [
+        f for f in found if not ((m := POD_CALLED.search(f[3])) and (m.group(1), f[2]) in held)
+    ]
     recreation, deleted = ctx.episode.recreation, ctx.episode.deleted
     own = recreation.new.name if recreation is not None else deleted.name if deleted else None
     if own is not None:  # an episode of one pod tells the failed calls on that pod (or on none)
-        found = [f for f in found if (m := ON_POD.search(f[3])) is None or m.group(1) == own]
+        found = [f for f in found if (m := POD_CALLED.search(f[3])) is None or m.group(1) == own]
     if not found:
         return ""
     by_reason: dict[str, list[str]] = {}

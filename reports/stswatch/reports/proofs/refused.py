@@ -11,16 +11,15 @@ call went through (the pod created, its deletion begun, or its next recorded cha
 update), or the episode's end.
 """
 
-import re
 from dataclasses import dataclass
 
+from stswatch.reports.history.attribution import POD_CALLED
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_ordinal
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext
 from stswatch.reports.proofs.holds import first_line
 from stswatch.reports.proofs.verdict import Hold
 
-ON_POD = re.compile(r"\bPod (\S+) in StatefulSet\b")  # the pod a Warning names
 # The call each Warning reason names, and the hold's cause word for it.
 _CALLS = {
     "FailedCreate": "creation refused",
@@ -48,7 +47,7 @@ def refused_holds(ctx: ProofContext, since_ns: int, until_ns: int) -> tuple[Hold
     for wall_ns, change_id, reason, message in ctx.actors.controller_failures(
         sts.namespace, sts.name, since_ns, until_ns
     ):
-        named = ON_POD.search(message)
+        named = POD_CALLED.search(message)
         if reason in _CALLS and named is not None:
             found.setdefault((named.group(1), reason), []).append((wall_ns, change_id, message))
     holds = []
