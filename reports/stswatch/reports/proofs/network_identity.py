@@ -232,9 +232,39 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
         served += f", published {late:.1f} s after {new.name} was Ready"
         cited.insert(-1, ctx.cite_step(new, ready, f"{new.name} Ready"))
         served += _unselected(ctx, new, ready, record, cited)
+    served += _shared_name(ctx, r, service, cited)
     if unready:
         return "pass", f"{served}{_published_not_ready(new, service, record, ready)}", cited
     return "pass", served, cited
+
+
+def _shared_name(ctx: ProofContext, r: Recreation, service: str, cited: list[Evidence]) -> str:
+    """'; web-1.web-hl… also answered 10.244.0.3, pod uid … (not one of web's)': a Ready
+    endpoint with the pod's hostname whose targetRef is another pod (one with hostname web-1 and
+    subdomain web-hl that the Service selects) while the old or new pod lived in the episode:
+    the name was not the set's pod's alone (CoreDNS answers every Ready endpoint of a hostname).
+    O(the hostname's records in the episode's window)."""
+    name, sts = r.new.name, ctx.episode.statefulset
+    if r.new.ordinal is None:
+        return ""
+    records = ctx.life.dns_records(sts.namespace, service, name)
+    first = bisect_right(records, r.old.created.rank - 1, key=lambda d: d.rank)
+    last = bisect_right(records, ctx.episode.end_rank - 1, key=lambda d: d.rank)
+    for d in records[first:last]:
+        uid = d.target_uid
+        if not (d.present and d.ready) or uid is None or ctx.own_pod(uid) is not None:
+            continue
+        # Any incarnation of this name under a set so named (one replaced, re-created) is its.
+        named = ctx.life.set_pods(sts.namespace, sts.name).get(r.new.ordinal, ())
+        if any(p.uid == uid for p in named):
+            continue
+        cited.append(ctx.cite(d.change_id, f"{d.fqdn} → {', '.join(d.addresses)}"))
+        return (
+            f"; {d.fqdn} also answered {', '.join(d.addresses)}, the pod uid {uid}, not one of "
+            f"{sts.name}'s (a pod with hostname {name} and subdomain {service} that the Service "
+            "selects): the name was not this pod's alone"
+        )
+    return ""
 
 
 def _once_served(

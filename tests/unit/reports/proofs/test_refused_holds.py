@@ -381,3 +381,20 @@ def test_a_recording_begun_mid_scale_down_has_that_episode(tmp_path: Path) -> No
     assert "web-3 was already being deleted by the StatefulSet controller when the recording" in (
         told
     )
+
+
+def test_a_dns_name_another_pod_answers_too_is_told(tmp_path: Path) -> None:
+    """b193: a bare pod with hostname web-1 and subdomain web-hl, selected by the Service: the
+    EndpointSlice serves web-1.web-hl… for it too. The controller kept web-1's identity (pass),
+    and the verdict says the name was not web-1's alone."""
+    path = real_store(tmp_path, "cases21")
+    result = verify(load_recording(path, "b193-hostname-impostor-pod-orderedready"))
+    assert not result.failed
+    identity = next(
+        v for e in result.episodes if e.kind == "pod-recreated" for v in e.verdicts
+        if v.proof == "stable-network-identity"
+    )  # fmt: skip
+    assert identity.outcome == "pass"
+    assert "also answered 10.244.0.3, the pod uid 2a385e4c-b4d4-4452-a309-94a62112253d, not " in (
+        identity.reason
+    )
