@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 import orjson
@@ -27,6 +27,7 @@ from stswatch.reports.timeline.model import STATE_LABELS, ChangeViews, Timeline
 from stswatch.reports.timeline.virtual import lane_data
 
 INLINE_JSON_LIMIT = 2_000_000
+T = TypeVar("T")
 _JSON_ESCAPES = {
     ord("<"): "\\u003c",
     ord(">"): "\\u003e",
@@ -201,23 +202,23 @@ def change_columns(changes: ChangeViews, *, on_chart: Set[int]) -> dict[str, Any
     lanes: dict[str | None, int] = {None: -1}
     objects: dict[tuple[str, str | None, str, str], int] = {}
     words: dict[str, int] = {}
+    drawn = column("lane")
+    if on_chart:
+        drawn = [CHART_LANE if i in on_chart else lane for i, lane in zip(ids, drawn, strict=True)]
     return {
         "id": list(ids),
         "t": list(column("t")),
-        "lane": [
-            lanes.setdefault(CHART_LANE if i in on_chart else lane, len(lanes) - 1)
-            for i, lane in zip(ids, column("lane"), strict=True)
-        ],
+        "lane": _numbered(drawn, lanes, first=-1),
         "lanes": [lane for lane in lanes if lane is not None],
         "obj": [
-            objects.setdefault(key, len(objects))
+            objects.setdefault(key, len(objects))  # a tuple caches no hash: one lookup, not two
             for key in zip(
                 column("kind"), column("namespace"), column("name"), column("uid"), strict=True
             )
         ],
         "objects": list(objects),
-        "ev": [words.setdefault(event, len(words)) for event in column("event")],
-        "seen": [words.setdefault(seen, len(words)) for seen in column("observed")],
+        "ev": _numbered(column("event"), words),
+        "seen": _numbered(column("observed"), words),
         "words": list(words),
         "rv": list(column("resource_version")),
         "detail": JsonTexts(
@@ -227,6 +228,15 @@ def change_columns(changes: ChangeViews, *, on_chart: Set[int]) -> dict[str, Any
             ]
         ),
     }
+
+
+def _numbered(values: Sequence[T], numbers: dict[T, int], *, first: int = 0) -> list[int]:
+    """Each value's number in `numbers`, a value not in it numbered next (`first` + how many
+    it holds), in the order values first appear: one lookup a value, no call."""
+    for value in dict.fromkeys(values):
+        if value not in numbers:
+            numbers[value] = first + len(numbers)
+    return list(map(numbers.__getitem__, values))
 
 
 # Between two values in `json_texts`' one dump: a string no value holds (a value that does is
