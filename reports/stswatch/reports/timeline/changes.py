@@ -33,16 +33,16 @@ class ChangeDiffs:
         self._events: dict[int, dict[str, Any]] = {}  # each Event's object, but DELETED ones
 
     def __call__(self, change: Change, obj: dict[str, Any]) -> None:
-        key = (change.kind, change.uid)
+        key = (kind := change.kind, change.uid)
         change_id = change.id
         clean = without_noise(obj)
-        before = self._previous.get(key)
-        deleted = change.event == "DELETED"
-        if deleted:
-            self._previous.pop(key, None)  # a uid never comes back: hold only live objects
+        previous = self._previous
+        if change.event == "DELETED":
+            before = previous.pop(key, None)  # a uid never comes back: hold only live objects
         else:
-            self._previous[key] = (change_id, clean)
-            if key[0] == "Event":
+            before = previous.get(key)
+            previous[key] = (change_id, clean)
+            if kind == "Event":
                 self._events[change_id] = obj
         if before is None:
             self._found[change_id] = (change, None, None, clean)
@@ -174,24 +174,27 @@ def _diff(old: Any, new: Any, path: str, lines: list[DiffLine]) -> None:
     comparison before any call: most of an object never changes."""
     if type(old) is dict and type(new) is dict and old and new:
         # The common case, without building a children mapping: JSON keys are strings already.
+        missing = 0  # old's keys new lacks: new has keys old lacks only if it is larger still
         for key, before in old.items():
             after = new.get(key, _ABSENT)
             if before is after or before == after:
                 continue
-            if type(before) in _SCALARS:  # most lines: no call
-                if type(after) in _SCALARS:
-                    lines.append(("~", (path + key).replace(".[", "["), before, after))
-                    continue
-                if after is _ABSENT:
+            if after is _ABSENT:
+                missing += 1
+                if type(before) in _SCALARS:  # most lines: no call
                     lines.append(("-", (path + key).replace(".[", "["), before, None))
                     continue
+            elif type(before) in _SCALARS and type(after) in _SCALARS:
+                lines.append(("~", (path + key).replace(".[", "["), before, after))
+                continue
             _diff(before, after, path + key + ".", lines)
-        for key, after in new.items():
-            if key not in old:
-                if type(after) in _SCALARS:
-                    lines.append(("+", (path + key).replace(".[", "["), None, after))
-                else:
-                    _diff(_ABSENT, after, path + key + ".", lines)
+        if len(new) > len(old) - missing:
+            for key, after in new.items():
+                if key not in old:
+                    if type(after) in _SCALARS:
+                        lines.append(("+", (path + key).replace(".[", "["), None, after))
+                    else:
+                        _diff(_ABSENT, after, path + key + ".", lines)
         return
     if type(old) is list and type(new) is list and old and new:
         # Lists keyed as the API keys them (`_list_key`): old's entries, then those only new has.
@@ -220,10 +223,8 @@ def _diff(old: Any, new: Any, path: str, lines: list[DiffLine]) -> None:
         else:
             lines.append(("~", _dotted(path), old, new))
         return
-    for where, value in _leaves(old, path):
-        lines.append(("-", _dotted(where), value, None))
-    for where, value in _leaves(new, path):
-        lines.append(("+", _dotted(where), None, value))
+    _leaf_lines(old, path, lines, removed=True)
+    _leaf_lines(new, path, lines, removed=False)
     _pair_replacements(lines)
 
 
@@ -273,14 +274,16 @@ def _list_children(items: list[Any]) -> dict[str, Any]:
     return found
 
 
-def _leaves(value: Any, path: str) -> list[tuple[str, Any]]:
+def _leaf_lines(value: Any, path: str, lines: list[DiffLine], *, removed: bool) -> None:
+    """A line for each leaf of `value` (none when it is absent): removed, else added."""
     if isinstance(value, _Absent):
-        return []
+        return
     if not _branches(value):
-        return [(path, value)]
-    return [
-        leaf for key, item in _children(value).items() for leaf in _leaves(item, path + key + ".")
-    ]
+        where = _dotted(path)
+        lines.append(("-", where, value, None) if removed else ("+", where, None, value))
+        return
+    for key, item in _children(value).items():
+        _leaf_lines(item, path + key + ".", lines, removed=removed)
 
 
 def _list_key(item: Any, index: int) -> str:

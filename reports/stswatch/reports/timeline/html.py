@@ -10,10 +10,11 @@ escaping could not load or run anything else.
 import base64
 import gzip
 import hashlib
+import zlib
 from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 import orjson
@@ -27,6 +28,7 @@ from stswatch.reports.timeline.model import STATE_LABELS, ChangeViews, Timeline
 from stswatch.reports.timeline.virtual import lane_data
 
 INLINE_JSON_LIMIT = 2_000_000
+T = TypeVar("T")
 _JSON_ESCAPES = {
     ord("<"): "\\u003c",
     ord(">"): "\\u003e",
@@ -106,8 +108,14 @@ def report_json(data: dict[str, Any], *, limit: int | None = None) -> Markup:
         for tl, texts in zip(data["timelines"], details, strict=True):
             tl["changes"]["detail"] = [t.decode() for t in texts.each()]
         return script_json(data, limit=limit)
-    lines = b"\n".join([raw, *(texts.joined(b"\n") for texts in details if len(texts))])
-    packed = gzip.compress(lines, compresslevel=1, mtime=0)
+    # Gzipped as `gzip.compress(lines, compresslevel=1, mtime=0)` would (zlib's gzip wrapper),
+    # fed piece by piece: the lines are never copied into one.
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    parts = [packer.compress(raw)]
+    for texts in details:
+        if len(texts):
+            parts += (packer.compress(b"\n"), packer.compress(texts.joined(b"\n")))
+    packed = b"".join([*parts, packer.flush()])
     wrapped = orjson.dumps({"gzip": base64.b64encode(packed).decode("ascii"), "lines": True})
     return Markup(wrapped.decode("ascii"))  # base64: nothing in it to escape
 
@@ -201,23 +209,23 @@ def change_columns(changes: ChangeViews, *, on_chart: Set[int]) -> dict[str, Any
     lanes: dict[str | None, int] = {None: -1}
     objects: dict[tuple[str, str | None, str, str], int] = {}
     words: dict[str, int] = {}
+    drawn = column("lane")
+    if on_chart:
+        drawn = [CHART_LANE if i in on_chart else lane for i, lane in zip(ids, drawn, strict=True)]
     return {
         "id": list(ids),
         "t": list(column("t")),
-        "lane": [
-            lanes.setdefault(CHART_LANE if i in on_chart else lane, len(lanes) - 1)
-            for i, lane in zip(ids, column("lane"), strict=True)
-        ],
+        "lane": _numbered(drawn, lanes, first=-1),
         "lanes": [lane for lane in lanes if lane is not None],
         "obj": [
-            objects.setdefault(key, len(objects))
+            objects.setdefault(key, len(objects))  # a tuple caches no hash: one lookup, not two
             for key in zip(
                 column("kind"), column("namespace"), column("name"), column("uid"), strict=True
             )
         ],
         "objects": list(objects),
-        "ev": [words.setdefault(event, len(words)) for event in column("event")],
-        "seen": [words.setdefault(seen, len(words)) for seen in column("observed")],
+        "ev": _numbered(column("event"), words),
+        "seen": _numbered(column("observed"), words),
         "words": list(words),
         "rv": list(column("resource_version")),
         "detail": JsonTexts(
@@ -227,6 +235,15 @@ def change_columns(changes: ChangeViews, *, on_chart: Set[int]) -> dict[str, Any
             ]
         ),
     }
+
+
+def _numbered(values: Sequence[T], numbers: dict[T, int], *, first: int = 0) -> list[int]:
+    """Each value's number in `numbers`, a value not in it numbered next (`first` + how many
+    it holds), in the order values first appear: one lookup a value, no call."""
+    for value in dict.fromkeys(values):
+        if value not in numbers:
+            numbers[value] = first + len(numbers)
+    return list(map(numbers.__getitem__, values))
 
 
 # Between two values in `json_texts`' one dump: a string no value holds (a value that does is
@@ -257,7 +274,8 @@ class JsonTexts:
         self._each: list[bytes] | None = None
         between: list[Any] = [_SEPARATOR] * (2 * len(values) - 1) if values else []
         between[::2] = values
-        whole = orjson.dumps(between, option=orjson.OPT_NON_STR_KEYS)[1:-1]
+        # The dump with its brackets: slicing them off copies it (70 MB at 10,000 pods).
+        whole = orjson.dumps(between, option=orjson.OPT_NON_STR_KEYS)
         self._whole = whole
         if whole.count(_SEPARATOR_JSON) != max(len(values) - 1, 0):
             self._each = [orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS) for value in values]
@@ -279,19 +297,19 @@ class JsonTexts:
         """The texts' bytes, all together."""
         if self._each is not None:
             return sum(map(len, self._each))
-        return len(self._whole) - max(self._count - 1, 0) * len(_SEPARATOR_JSON)
+        return len(self._whole) - 2 - max(self._count - 1, 0) * len(_SEPARATOR_JSON)
 
     def each(self) -> list[bytes]:
         """Each value's JSON text, in order."""
         if self._each is not None:
             return self._each
-        return self._whole.split(_SEPARATOR_JSON) if self._count else []
+        return self._whole[1:-1].split(_SEPARATOR_JSON) if self._count else []
 
-    def joined(self, between: bytes) -> bytes:
-        """The texts in order, `between` between each two."""
+    def joined(self, between: bytes) -> memoryview:
+        """The texts in order, `between` between each two (a view: not copied once more)."""
         if self._each is not None:
-            return between.join(self._each)
-        return self._whole.replace(_SEPARATOR_JSON, between)
+            return memoryview(between.join(self._each))
+        return memoryview(self._whole.replace(_SEPARATOR_JSON, between))[1:-1]
 
 
 def render_page(
