@@ -110,10 +110,14 @@ def test_etcd_with_a_quorum_probe_halts_at_etcd_0_unless_parallel_and_published(
     assert halted.count("fail") == 0, halted.to_dict()
     gating = _the(halted, "ordered-ready-gating", "scale-up")
     assert gating.outcome == "pass", gating.reason
-    assert "halted at etcd-0 (not Ready)" in gating.reason
+    # Not Ready, and why when the recording shows it: the kubelet's Unhealthy Events.
+    assert "halted at etcd-0 (not Ready: container etcd's readiness probe failing" in (
+        gating.reason
+    )
     assert "1 creation," in gating.reason
     text = _verify_text(db, ordered)
-    assert re.search(r"progress \[halted\]: .*halted at etcd-0 \(etcd-0 Running, not Ready\)", text)
+    held = r"progress \[halted\]: .*halted at etcd-0 \(etcd-0 Running, not Ready[;)]"
+    assert re.search(held, text)
     started = verify(load_recording(db, parallel), statefulset="etcd")
     assert started.count("fail") == 0, started.to_dict()
     described = _the(started, "parallel-described", "scale-up")
