@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from stswatch import safe_text
@@ -75,6 +75,8 @@ def _no_controls(text: str) -> None:
     claim_value=JSON,
     name=TEXT,
 )
+# A status count that is not a number (doctor's refused-calls check once read it with int()).
+@example(("status", "readyReplicas"), "J", ("metadata",), None, None, "")
 def test_live_answers_are_checked_and_rendered_without_a_traceback(
     set_path: tuple[str, ...],
     set_value: Any,

@@ -72,8 +72,10 @@ def refused_findings(world: World) -> list[Finding]:
 
 def _at_spec(world: World) -> bool:
     """Every wanted pod Ready at the update revision, and no other pod of the set left."""
-    replicas = world.replicas
-    ready = int(world.status("readyReplicas") or 0)
-    count = int(world.status("replicas") or 0)
+    # A count the API omits is 0 (omitempty); one that is not a number counts as 0 too.
+    ready, count = (
+        value if isinstance(value := world.status(field), int) else 0
+        for field in ("readyReplicas", "replicas")
+    )
     same = world.status("updateRevision") == world.status("currentRevision")
-    return ready == replicas and count == replicas and same
+    return ready == count == world.replicas and same
