@@ -66,8 +66,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
             continue
         for claim in _claims(ctx, pod, settled.rank):
             owners = claim.owners_at(horizon - 1)
-            if _left_alone(owners, sts.uid, pod):
-                alone.append((claim, _other_owner(owners, sts.uid, pod)))
+            other = _other_owner(owners, sts.uid, pod)
+            if other is not None:
+                alone.append((claim, other))
                 continue
             judged.append(claim)
             problem = _problem(owners, sts.uid, pod, want_set=want_set)
@@ -129,7 +130,7 @@ def _condemned_unowned(ctx: ProofContext) -> tuple[str, list[Evidence]] | None:
             continue
         for claim in _claims(ctx, pod, began.rank):
             owners = claim.owners_at(began.rank)
-            if ("Pod", pod.uid) in owners or _left_alone(owners, sts.uid, pod):
+            if ("Pod", pod.uid) in owners or _other_owner(owners, sts.uid, pod) is not None:
                 continue
             cited = [
                 ctx.cite_step(pod, began, f"{pod.name} deletion began"),
@@ -155,8 +156,10 @@ def _claims(ctx: ProofContext, pod: PodIncarnation, rank: int) -> list[PvcIncarn
     return found
 
 
-def _other_owner(owners: Owners, set_uid: str, pod: PodIncarnation) -> str:
-    """'a Service', 'another StatefulSet', 'an older pod': the owner `_left_alone` found."""
+def _other_owner(owners: Owners, set_uid: str, pod: PodIncarnation) -> str | None:
+    """The owner that makes the controller leave a claim alone (hasStaleOwnerRef,
+    hasUnexpectedController): 'a Service', another StatefulSet, an older pod; None when the
+    claim's references are the set's and the pod's only."""
     for kind, uid in owners:
         if kind == "StatefulSet" and uid != set_uid:
             return "another StatefulSet (or an older one of its name)"
@@ -164,20 +167,7 @@ def _other_owner(owners: Owners, set_uid: str, pod: PodIncarnation) -> str:
             return f"a pod other than {pod.name} (an older one of its name)"
         if kind not in ("StatefulSet", "Pod"):
             return f"a {kind}"
-    return "another owner"
-
-
-def _left_alone(owners: Owners, set_uid: str, pod: PodIncarnation) -> bool:
-    """A claim another owner holds, or whose reference names an older set or pod (stale): the
-    controller does not touch it (hasStaleOwnerRef, hasUnexpectedController)."""
-    for kind, uid in owners:
-        if kind == "StatefulSet" and uid != set_uid:
-            return True
-        if kind == "Pod" and uid != pod.uid:
-            return True
-        if kind not in ("StatefulSet", "Pod"):
-            return True
-    return False
+    return None
 
 
 def _problem(owners: Owners, set_uid: str, pod: PodIncarnation, *, want_set: bool) -> str:

@@ -250,12 +250,12 @@ def _shared_name(ctx: ProofContext, r: Recreation, service: str, cited: list[Evi
     records = ctx.life.dns_records(sts.namespace, service, name)
     first = bisect_right(records, r.old.created.rank - 1, key=lambda d: d.rank)
     last = bisect_right(records, ctx.episode.end_rank - 1, key=lambda d: d.rank)
+    # Any incarnation of this name under a set so named (one replaced, re-created) is its.
+    named = ctx.life.set_pods(sts.namespace, sts.name).get(r.new.ordinal, ())
     for d in records[first:last]:
         uid = d.target_uid
         if not (d.present and d.ready) or uid is None or ctx.own_pod(uid) is not None:
             continue
-        # Any incarnation of this name under a set so named (one replaced, re-created) is its.
-        named = ctx.life.set_pods(sts.namespace, sts.name).get(r.new.ordinal, ())
         if any(p.uid == uid for p in named):
             continue
         cited.append(ctx.cite(d.change_id, f"{d.fqdn} → {', '.join(d.addresses)}"))
