@@ -3,6 +3,7 @@
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 
 from stswatch.reports import causes
@@ -20,6 +21,7 @@ from stswatch.reports.history.lifecycles import (
 from stswatch.reports.history.objects import parse_time
 from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
 from stswatch.reports.history.replay import Decision, Replay
+from stswatch.reports.proofs.delivery import LateCreation, LateDeliveries, late_deliveries
 from stswatch.reports.proofs.exec_outputs import ExecMark
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict, evidence
 from stswatch.reports.recording import Change, ChangesById, Gap
@@ -46,6 +48,11 @@ class SetIndex:
     successive: dict[int, tuple[int, ...]] = field(default_factory=dict)
     set_uid: str = ""  # the StatefulSet incarnation's uid (a pod it released is missing to it)
     by_uid: dict[str, PodIncarnation] = field(default_factory=dict)  # the set's own pods
+
+    @cached_property
+    def late(self) -> LateDeliveries:
+        """The set's pod creations the watch delivered late (`late_deliveries`)."""
+        return late_deliveries(self.created)
 
     def lowest_unhealthy(self, start: int) -> dict[int, int]:
         """The replayed walk's lowest unhealthy ordinal just before every pod's creation and
@@ -191,6 +198,12 @@ class ProofContext:
         if 0 <= rank < len(self.ids_by_rank):
             return self.changes[self.ids_by_rank[rank]].received_wall_ns
         return self.recording_end_ns
+
+    def delivered_late(self, change_id: int) -> LateCreation | None:
+        """The late-delivered creation (`delivery.late_deliveries`) whose burst brought the
+        change `change_id` to the recorder, or None when it came in time."""
+        late = self.index.late
+        return late.near(self.changes[change_id].received_wall_ns) if late.walls else None
 
     def min_ready_at(self, rank: int) -> int:
         """spec.minReadySeconds in force at `rank` (a client may change it mid-episode; the

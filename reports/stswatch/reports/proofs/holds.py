@@ -750,23 +750,33 @@ def _cause(stretch: Stretch) -> str:
 
 def _recorded_late(ctx: ProofContext, released: Transition) -> str:
     """' (its Ready condition's lastTransitionTime reads 19:40:53Z, 10.2 s before this change was
-    recorded, by the relist that closed a recorder gap)': a turn to Ready a relist recorded ended
-    the hold earlier than its recorded time says; the hold is measured on the recording's clock,
-    and this tells by how much it may be too long. A turn the watch delivered is not told so: a
-    kubelet's clock may be off the recorder's by seconds."""
-    if released.what != "ready" or ctx.changes[released.change_id].observed != "relist":
+    recorded, by the relist that closed a recorder gap)': a turn to Ready a relist recorded, or
+    one the watch delivered late (`ProofContext.delivered_late`: ' …, delivered late: web-4's
+    creation came in the same burst, 7.7 s after its creationTimestamp'), ended the hold earlier
+    than its recorded time says; the hold is measured on the recording's clock, and this tells
+    by how much it may be too long. A turn the watch delivered with nothing to show the delivery
+    late is not told so: a kubelet may stamp its status seconds before it writes it."""
+    if released.what != "ready":
         return ""
+    relisted = ctx.changes[released.change_id].observed == "relist"
+    burst = None if relisted else ctx.delivered_late(released.change_id)
     since = parse_time(released.api_time)
-    if since is None:
+    if since is None or not (relisted or burst):
         return ""
     # lastTransitionTime is cut to the second: up to a second earlier than the turn itself.
     late = released.received_wall_ns / 1e9 - (since + 1.0)
     if late <= 0:
         return ""
     when = datetime.fromtimestamp(since, UTC).isoformat().replace("+00:00", "Z")
+    how = "by the relist that closed a recorder gap"
+    if burst is not None:
+        how = (
+            f"delivered late by the watch: {burst.pod.name}'s creation came in the same burst, "
+            f"{burst.late_ns / 1e9:.1f} s after its creationTimestamp"
+        )
     return (
         f" (its Ready condition's lastTransitionTime reads {when}, {late + 1.0:.1f} s before "
-        "this change was recorded, by the relist that closed a recorder gap)"
+        f"this change was recorded, {how})"
     )
 
 

@@ -2,8 +2,9 @@
 
 Phases follow kube-burner's pod latency: created → scheduled → running → ready, and created →
 ready end to end, each summarised as P50 / P95 / P99 / max in milliseconds (nearest-rank). A phase
-whose end was seen only by a relist (after a recorder gap) is left out: its receive time is the
-relist's, not when the pod got there.
+whose start or end was seen only by a relist (after a recorder gap), or delivered late by the watch
+(`delivery.late_deliveries`), is left out: its receive time is the relist's or the late burst's,
+not when the pod got there.
 """
 
 import math
@@ -27,14 +28,14 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
 
 
 def phase_latency(
-    pods: Iterable[PodIncarnation], relisted: Callable[[int], bool] = lambda _: False
+    pods: Iterable[PodIncarnation], untimely: Callable[[int], bool] = lambda _: False
 ) -> tuple[PhaseLatency, ...]:
-    """Latency of each phase over the pods that went through both of its ends, but those whose
-    end's change (by id) `relisted` says a relist recorded."""
+    """Latency of each phase over the pods that went through both of its ends, but those with
+    an end whose change (by id) `untimely` says was received later than it happened."""
     pods = list(pods)
     found = []
     for start, stop in PHASES:
-        values = sorted(_durations(pods, start, stop, relisted))
+        values = sorted(_durations(pods, start, stop, untimely))
         if values:
             found.append(
                 PhaseLatency(
@@ -50,11 +51,13 @@ def phase_latency(
 
 
 def _durations(
-    pods: list[PodIncarnation], start: str, stop: str, relisted: Callable[[int], bool]
+    pods: list[PodIncarnation], start: str, stop: str, untimely: Callable[[int], bool]
 ) -> list[float]:
     values = []
     for pod in pods:
         begin, end = pod.first(start), pod.first(stop)
-        if begin is not None and end is not None and not relisted(end.change_id):
+        if begin is None or end is None:
+            continue
+        if not untimely(end.change_id) and not untimely(begin.change_id):
             values.append((end.received_wall_ns - begin.received_wall_ns) / 1e6)
     return values

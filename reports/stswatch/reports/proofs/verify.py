@@ -149,6 +149,12 @@ def _verify(
     )
 
 
+def _untimely(ctx: ProofContext, change_id: int) -> bool:
+    """True when the change was received later than it happened: recorded by a relist, or
+    delivered late by the watch (`ProofContext.delivered_late`)."""
+    return ctx.changes[change_id].observed == "relist" or ctx.delivered_late(change_id) is not None
+
+
 def _who_deleted(ctx: ProofContext) -> str:
     """For a recreated pod: who deleted the old incarnation, and on what basis (for a pod not
     created again: who deleted it)."""
@@ -245,8 +251,6 @@ def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> Epi
         pod_management_policy=episode.spec.pod_management_policy,
         retention_policy=episode.spec.retention_policy,
         verdicts=verdicts,
-        latency=phase_latency(
-            ctx.creations(), lambda change_id: ctx.changes[change_id].observed == "relist"
-        ),
+        latency=phase_latency(ctx.creations(), lambda change_id: _untimely(ctx, change_id)),
         progress=episode_progress(ctx),
     )
