@@ -11,6 +11,7 @@ podManagementPolicy, which is immutable) and `statefulset-deleted` (the set itse
 garbage collector removes its pods, in no order).
 """
 
+from bisect import bisect_right, insort
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -246,9 +247,16 @@ def _spec_episodes(
     episodes = []
     # A spec change seen only by a relist happened somewhere in the gap: start there.
     begins = [ordering.earliest(s[0].change_id) for s in starts]
+    # Each episode stops at the earliest later start after its own (one sorted pass from the end).
+    following: list[int] = []
+    seen: list[int] = []
+    for begin in reversed(begins):
+        at = bisect_right(seen, begin)
+        following.append(seen[at] if at < len(seen) else end)
+        insort(seen, begin)
+    following.reverse()
     for i, (spec, kind, before, after) in enumerate(starts):
-        later = [b for b in begins[i + 1 :] if b > begins[i]]
-        stop = min([*later, gone, end])
+        stop = min(following[i], gone, end)
         what = _spec_summary(sts, spec, kind, before, after)
         if adopted and spec is first and sts.first_observed != "list":
             what = _adopting_summary(sts, spec, kind, before, after, reused)

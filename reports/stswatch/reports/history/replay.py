@@ -449,9 +449,10 @@ def _steps(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Step]:
                 again = [t for t in pod.control_steps if t.detail == sts.uid]
                 payload = (ordinal, pod, "")
                 steps += [(t.rank, 1, t, payload) for t in (*released, *again)]
+    owned = {pod.uid for incs in own.values() for pod in incs}
     for ordinal, incs in life.set_pods(sts.namespace, sts.name).items():
         for pod in incs:
-            if pod not in own.get(ordinal, ()):
+            if pod.uid not in owned:
                 payload = (ordinal, pod, "")
                 steps += [(t.rank, 1, t, payload) for t in pod.transitions]
     for claims_of in _claims(life, sts).values():
