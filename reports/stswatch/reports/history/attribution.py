@@ -177,14 +177,23 @@ class Attribution:
         return found[first:last]
 
     def controller_action(
-        self, namespace: str, verb: str, kind: str, name: str, at_ns: int, since_ns: int = 0
+        self,
+        namespace: str,
+        verb: str,
+        kind: str,
+        name: str,
+        at_ns: int,
+        since_ns: int = 0,
+        until_ns: int | None = None,
     ) -> int | None:
         """The change id of the controller's Event for this action near `at_ns`, if any, not
         recorded before `since_ns` (an Event seen before the object was is about an earlier
-        object of its name: Events name it, not its uid)."""
+        object of its name: Events name it, not its uid) nor after `until_ns` (nearer the same
+        action on a later object of its name)."""
         found = self.actions.get((namespace, verb, kind, name), [])
         i = bisect_left(found, (max(at_ns - _BEFORE_NS, since_ns), -1))
-        if i < len(found) and found[i][0] <= at_ns + _AFTER_NS:
+        last = at_ns + _AFTER_NS if until_ns is None else min(at_ns + _AFTER_NS, until_ns)
+        if i < len(found) and found[i][0] <= last:
             return found[i][1]
         return None
 
@@ -386,9 +395,15 @@ def _failure(change: Change, obj: o.Obj) -> tuple[tuple[str, str], str, str] | N
 
 
 def pod_deletion(
-    at: Attribution, pod: PodIncarnation, *, set_gone: Transition | None
+    at: Attribution,
+    pod: PodIncarnation,
+    *,
+    set_gone: Transition | None,
+    next_began: Transition | None = None,
 ) -> Actor | None:
-    """Who deleted `pod` (None when it was never deleted in the recording)."""
+    """Who deleted `pod` (None when it was never deleted in the recording). `next_began`: when
+    the deletion of the next pod of its name began, if one was deleted: a SuccessfulDelete
+    Event nearer that deletion than this one is that pod's (Events name a pod, not its uid)."""
     began = pod.deletion_began
     if began is None:
         return None
@@ -401,9 +416,11 @@ def pod_deletion(
     # An Event seen before the pod was is about an earlier pod of its name; not so when both
     # came in the first list (their receive times are the list's, in no order between kinds).
     listed = pod.first_observed == "list"
+    at_ns = began.received_wall_ns
+    until_ns = (at_ns + next_began.received_wall_ns) // 2 if next_began is not None else None
     event = at.controller_action(
-        pod.namespace, "delete", "Pod", pod.name, began.received_wall_ns,
-        since_ns=0 if listed else pod.created.received_wall_ns,
+        pod.namespace, "delete", "Pod", pod.name, at_ns,
+        since_ns=0 if listed else pod.created.received_wall_ns, until_ns=until_ns,
     )  # fmt: skip
     if event is not None:
         return Actor(causes.BY_CONTROLLER, "its SuccessfulDelete Event", (event,))

@@ -129,6 +129,8 @@ class ServiceIncarnation:
     publish_not_ready: bool = False  # spec.publishNotReadyAddresses
     # (rank, change id, selector) at each change of spec.selector after the first, in order.
     reselected: tuple[tuple[int, int, dict[str, str]], ...] = field(default=(), compare=False)
+    # spec.externalName of a Service of type ExternalName (a DNS alias), else None.
+    external_name: str | None = None
 
     def selector_at(self, rank: int) -> tuple[dict[str, str], int | None]:
         """spec.selector in force at `rank`, and the change id that set it (None: the first)."""
@@ -539,7 +541,15 @@ def _service(history: list[Change], ordering: Ordering) -> ServiceIncarnation:
         {str(k): str(v) for k, v in selector.items()} if isinstance(selector, dict) else {},
         o.dig(obj, "spec", "publishNotReadyAddresses") is True,
         tuple(reselected),
+        _external_name(obj),
     )
+
+
+def _external_name(obj: o.Obj) -> str | None:
+    """spec.externalName of a Service of type ExternalName, else None."""
+    if o.dig(obj, "spec", "type") != "ExternalName":
+        return None
+    return o.spec_str(obj, "externalName") or ""
 
 
 def _interned(value: Any) -> Any:

@@ -112,6 +112,27 @@ def _missing(world: World) -> Finding:
     )
 
 
+def _external(service: Obj) -> str:
+    """Why an ExternalName Service serves no pod's name; "" for any other type."""
+    if dig(service, "spec", "type") != "ExternalName":
+        return ""
+    alias = dig(service, "spec", "externalName")
+    return (
+        f"spec.type is ExternalName (a DNS alias of {alias!r}): no virtual IP, no endpoints and "
+        "no per-pod A records; the Kubernetes DNS specification gives those only to headless "
+        "Services (clusterIP: None)"
+    )
+
+
+def _cluster_ip(service: Obj) -> str:
+    """Why a Service with a cluster IP serves no pod's name."""
+    return (
+        f"spec.clusterIP is {dig(service, 'spec', 'clusterIP')!r}, not 'None': the Kubernetes "
+        "DNS specification gives the Service one virtual IP and per-pod A records only for "
+        "headless Services (CoreDNS may still answer <pod>.<service>: not to be relied on)"
+    )
+
+
 def _not_headless(world: World, service: Obj) -> Finding:
     name = world.service_name
     return Finding(
@@ -119,11 +140,7 @@ def _not_headless(world: World, service: Obj) -> Finding:
         causes=(causes.SERVICE_NOT_HEADLESS,),
         subject=f"Service {name}",
         what=f"Service {name} is not headless: {_lost(_records(world))}",
-        why=(
-            f"spec.clusterIP is {dig(service, 'spec', 'clusterIP')!r}, not 'None': the Kubernetes "
-            "DNS specification gives the Service one virtual IP and per-pod A records only for "
-            "headless Services (CoreDNS may still answer <pod>.<service>: not to be relied on)",
-        ),
+        why=(_external(service) or _cluster_ip(service),),
         fix=(
             "spec.clusterIP is immutable: delete the Service and create it headless: "
             f"`kubectl delete service {name} -n {world.namespace}`, then "

@@ -21,6 +21,7 @@ from stswatch.reports.history.lifecycles import (
 from stswatch.reports.history.objects import parse_time
 from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
 from stswatch.reports.history.replay import Decision, Replay
+from stswatch.reports.history.statefulsets import SpecVersion
 from stswatch.reports.proofs.delivery import LateCreation, LateDeliveries, late_deliveries
 from stswatch.reports.proofs.exec_outputs import ExecMark
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict, evidence
@@ -144,6 +145,14 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
     )
 
 
+def _spec_rank(spec: SpecVersion) -> int:
+    return spec.rank
+
+
+def _created_rank(pod: PodIncarnation) -> int:
+    return pod.created.rank
+
+
 def _before(a: PodIncarnation, b: PodIncarnation) -> bool:
     """True when `a` was gone before `b` was created (their lifetimes do not overlap)."""
     return (
@@ -217,8 +226,10 @@ class ProofContext:
         """(change id, value) of each spec in the window that changed minReadySeconds."""
         sts, episode = self.episode.statefulset, self.episode
         found, value = [], episode.spec.min_ready_seconds
-        for spec in sts.specs:
-            if episode.spec.rank < spec.rank < episode.end_rank and spec.min_ready_seconds != value:
+        specs = sts.specs  # in rank order: only the window's are read
+        first = bisect_right(specs, episode.spec.rank, key=_spec_rank)
+        for spec in specs[first : bisect_left(specs, episode.end_rank, key=_spec_rank)]:
+            if spec.min_ready_seconds != value:
                 value = spec.min_ready_seconds
                 found.append((spec.change_id, value))
         return tuple(found)
@@ -244,11 +255,22 @@ class ProofContext:
 
     def _deleted_by(self, pod: PodIncarnation) -> Actor | None:
         sts = self.episode.statefulset
+        following = self._next_of_name(pod)
+        next_began = following.deletion_began if following is not None else None
         if pod.owner_uid not in (None, sts.uid) and not pod.ever_controlled_by(sts.uid):
             owner = self.life.statefulset(pod.owner_uid)
             if owner is not None:
-                return pod_deletion(self.actors, pod, set_gone=owner.collected_from())
-        return pod_deletion(self.actors, pod, set_gone=sts.collected_from())
+                gone = owner.collected_from()
+                return pod_deletion(self.actors, pod, set_gone=gone, next_began=next_began)
+        return pod_deletion(self.actors, pod, set_gone=sts.collected_from(), next_began=next_began)
+
+    def _next_of_name(self, pod: PodIncarnation) -> PodIncarnation | None:
+        """The pod of the same name created after `pod` (its set's next at the ordinal)."""
+        if pod.statefulset is None or pod.ordinal is None:
+            return None
+        incs = self.life.set_pods(pod.namespace, pod.statefulset).get(pod.ordinal, ())
+        at = bisect_right(incs, pod.created.rank, key=_created_rank)  # oldest first
+        return incs[at] if at < len(incs) else None
 
     def slow_call_reason(self, old: PodIncarnation) -> str:
         """`controller_reason` under a spec that was in force up to SLOW_CALL_NS before the

@@ -89,8 +89,16 @@ def governing_service(ctx: ProofContext, rank: int) -> ServiceIncarnation | None
     )
 
 
-def not_headless(name: str | None, cluster_ip: str | None) -> str:
-    """Why a Service with a cluster IP promises no per-pod record, and what CoreDNS does anyway."""
+def not_headless(name: str | None, cluster_ip: str | None, external_name: str | None = None) -> str:
+    """Why a Service that is not headless promises no per-pod record: one with a cluster IP (and
+    what CoreDNS does anyway), or one of type ExternalName (`external_name`: a DNS alias)."""
+    if external_name is not None:
+        alias = f" of {external_name}" if external_name else ""
+        return (
+            f"Service {name} is of type ExternalName (a DNS alias{alias}): no virtual IP, no "
+            "endpoints, and the Kubernetes DNS specification gives it no per-pod DNS records "
+            "(those are for headless Services: clusterIP: None)"
+        )
     return (
         f"Service {name} is not headless (clusterIP {cluster_ip}): it serves one virtual IP, and "
         "the Kubernetes DNS specification gives it no per-pod DNS records (those are for headless "
@@ -143,7 +151,9 @@ def no_record_cause(ctx: ProofContext, pod: PodIncarnation, rank: int) -> tuple[
     if service is None:
         return causes.SERVICE_MISSING, f"Service {name} was absent ({causes.SERVICE_MISSING})"
     if not service.headless:
-        return causes.SERVICE_NOT_HEADLESS, not_headless(name, service.cluster_ip)
+        return causes.SERVICE_NOT_HEADLESS, not_headless(
+            name, service.cluster_ip, service.external_name
+        )
     if service.selector and any(pod.labels.get(k) != v for k, v in service.selector.items()):
         wanted = ",".join(f"{k}={v}" for k, v in sorted(service.selector.items()))
         why = f"Service {name} selects {wanted}, which {pod.name}'s labels do not match"
@@ -379,7 +389,7 @@ def _records_return(ctx: ProofContext) -> Verdict:
     recreated = ctx.episode.service
     if recreated is not None and not recreated.headless:
         # Its slices may list the pods' hostnames, but cluster DNS serves no per-pod name for it.
-        why = not_headless(recreated.name, recreated.cluster_ip)
+        why = not_headless(recreated.name, recreated.cluster_ip, recreated.external_name)
         reason = f"the recreated {why} ({causes.SERVICE_NOT_HEADLESS})"
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
     back = []

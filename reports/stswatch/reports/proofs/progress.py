@@ -341,10 +341,11 @@ def _stood_still(ctx: ProofContext, holds: tuple[Hold, ...], until_ns: int) -> s
     """'; the controller took its next step (create web-3) only 8.2 s after the rules allowed
     it, …': a spec change whose first step the controller did not take for NOTABLE_S or more,
     with nothing recorded to hold it (no hold, a refused call say). A spec change is queued for a
-    sync at once, not after a backoff (the informer's update handler), so its syncs came late: a
-    controller-manager stopped or restarting, a leader election, a busy work queue (the recording
-    cannot tell which). A later step is left to the holds, whose clauses tell the requeue after
-    minReadySeconds or the backoff after an AlreadyExists."""
+    sync at once, not after a backoff (the informer's update handler), so its syncs came late (a
+    controller-manager stopped or restarting, a leader election, a busy work queue) or the call
+    that took the step was slow (an admission webhook, the client's throttling); `_slow_call`
+    tells the second when the recording shows it. A later step is left to the holds, whose
+    clauses tell the requeue after minReadySeconds or the backoff after an AlreadyExists."""
     start = ctx.episode.start_rank
     first: Transition | None = None
     pending: Decision | None = None
@@ -364,11 +365,43 @@ def _stood_still(ctx: ProofContext, holds: tuple[Hold, ...], until_ns: int) -> s
                 told = (
                     f"; the controller took its next step ({pending.what}) only {waited:.1f} s "
                     f"after the rules allowed it (#{first.change_id} to #{change.id}), with "
-                    "nothing recorded to hold it: its syncs came late"
+                    "nothing recorded to hold it: "
+                ) + (
+                    _slow_call(ctx, first, step)
+                    or "its syncs came late (a controller-manager stopped or restarting, a "
+                    "leader election, a busy work queue) or its API call was slow (an admission "
+                    "webhook, the client's throttling): the recording cannot tell which"
                 )
                 break
         pending, first = (decision, step) if decision.state == "act" else (None, None)
     return told
+
+
+def _slow_call(ctx: ProofContext, allowed: Transition, taken: Transition) -> str:
+    """'its sync came in time and its API call landed late (…): the sync that took it read
+    generation 2 (its status right after, #174), which a change replaced 0.3 s after the rules
+    allowed the step (#169)': the status right after the step observed a generation the set had
+    left before the step landed, so the sync that took it began before that, and the call took
+    the rest (`updateStatefulSetStatus` ends every sync with the generation it read; one set's
+    syncs never overlap). "" when the status does not show it."""
+    sts = ctx.episode.statefulset
+    status = sts.status_after(taken.rank)
+    read = status.observed_generation if status is not None else None
+    if status is None or read is None:
+        return ""
+    newer = next(
+        (s for s in sts.specs if s.generation is not None and s.generation > read),
+        None,
+    )
+    if newer is None or not (allowed.rank <= newer.rank < taken.rank):
+        return ""
+    began = (newer.received_wall_ns - allowed.received_wall_ns) / 1e9
+    return (
+        "its sync came in time and its API call landed late (an admission webhook, the "
+        f"client's throttling): the sync that took it read generation {read} (its status right "
+        f"after, #{status.change_id}), which a change replaced {began:.1f} s after the rules "
+        f"allowed the step (#{newer.change_id})"
+    )
 
 
 def _acted_unobserved(ctx: ProofContext, last: Decision) -> str:

@@ -15,6 +15,7 @@ that moved on only because a client deleted the pod holding it is the "forced ro
 https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#forced-rollback.
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from itertools import pairwise
@@ -297,20 +298,38 @@ def _widened(ctx: ProofContext) -> bool:
 
 
 def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
+    """The old-revision pods at or above the partition whose deletion began in the episode: those
+    alive at its start, and those created in it at another revision than the update's (a
+    creation decided before the template changed, its CREATE landing after: the update step
+    replaces it like any other)."""
     spec = ctx.episode.spec
     found = []
     lowest = spec.start_ordinal + spec.partition
     for ordinal in range(lowest, spec.end_ordinal):
-        old = ctx.alive(ordinal, ctx.episode.start_rank)
-        if old is None or (revision is not None and old.revision == revision):
-            continue
-        deletion = old.deletion_began
-        if deletion is None or not ctx.episode.contains(deletion.rank):
-            continue
         incs = ctx.slots.get(ordinal, ())
-        later = [p for p in incs if p.created.rank > deletion.rank]
-        found.append(Replacement(old, deletion, later[0] if later else None))
+        at_start = ctx.alive(ordinal, ctx.episode.start_rank)
+        olds = [at_start] if at_start is not None else []
+        if revision is not None:  # incarnations are oldest first: those created in the window
+            low = bisect_left(incs, ctx.episode.start_rank, key=_created_rank)
+            high = bisect_left(incs, ctx.episode.end_rank, key=_created_rank)
+            olds += [
+                p
+                for p in incs[low:high]
+                if p is not at_start and p.revision is not None and p.revision != revision
+            ]
+        for old in olds:
+            if revision is not None and old.revision == revision:
+                continue
+            deletion = old.deletion_began
+            if deletion is None or not ctx.episode.contains(deletion.rank):
+                continue
+            later = [p for p in incs if p.created.rank > deletion.rank]
+            found.append(Replacement(old, deletion, later[0] if later else None))
     return sorted(found, key=lambda r: r.deletion.rank)
+
+
+def _created_rank(pod: PodIncarnation) -> int:
+    return pod.created.rank
 
 
 def _below(ctx: ProofContext) -> Verdict | None:

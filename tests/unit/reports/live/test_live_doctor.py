@@ -106,6 +106,12 @@ def _world(case: str) -> World:
         },
         "service missing": {"service": None},
         "service not headless": {"service": service(headless=False)},
+        "service external name": {
+            "service": {
+                "metadata": {"name": "redis-headless", "namespace": "lab"},
+                "spec": {"type": "ExternalName", "externalName": "db.example.invalid"},
+            }
+        },
         "service selects none": {"service": service(selector={"app": "redis-wrong"})},
         "crash loop": {
             "pods": (pod(0), pod(1), pod(2, ready=False, containers=CRASHING)),
@@ -224,6 +230,8 @@ EXPECTED = [
     ("service missing", "error", (causes.SERVICE_MISSING,),
      "redis-2.redis-headless.lab.svc.cluster.local"),
     ("service not headless", "error", (causes.SERVICE_NOT_HEADLESS,), "10.96.0.10"),
+    ("service external name", "error", (causes.SERVICE_NOT_HEADLESS,),
+     "spec.type is ExternalName (a DNS alias of 'db.example.invalid')"),
     ("service selects none", "error", (causes.SERVICE_SELECTS_NO_POD,), "redis-wrong"),
     ("crash loop", "error", (causes.CRASH_LOOP,),
      "kubectl logs -n lab redis-2 -c redis --previous"),

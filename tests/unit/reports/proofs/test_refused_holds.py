@@ -238,7 +238,10 @@ def test_a_controller_that_stood_still_is_told(tmp_path: Path) -> None:
         result = verify(load_recording(path, f"b194-controller-manager-paused-{policy}"))
         assert _progress(result, "scale-up").endswith(
             f"; the controller took its next step (create web-3) only 8.2 s after the rules "
-            f"allowed it ({ids}), with nothing recorded to hold it: its syncs came late"
+            f"allowed it ({ids}), with nothing recorded to hold it: its syncs came late (a "
+            "controller-manager stopped or restarting, a leader election, a busy work queue) or "
+            "its API call was slow (an admission webhook, the client's throttling): the "
+            "recording cannot tell which"
         )
     other = real_store(tmp_path, "cases8")
     told = [

@@ -1,0 +1,128 @@
+"""Creations decided under one spec that land under the next (cases22, kwok, the real
+controller): an admission webhook holds the controller's CREATE 8 s while a client changes the
+set. The status the creating sync writes right after its creation names the generation it read
+(updateStatefulSetStatus); the pod's revision is judged against that spec."""
+
+from pathlib import Path
+
+import pytest
+
+from stswatch.reports.proofs.verdict import Verdict, VerifyResult
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
+from tests.fixtures.real import real_store, rewrite
+
+HELD_PARTITION = "b260-replacement-create-held-partition"
+
+
+def _rollouts(result: VerifyResult) -> list[Verdict]:
+    return [
+        v
+        for e in result.episodes
+        if e.kind == "rolling-update"
+        for v in e.verdicts
+        if v.proof == "rolling-update"
+    ]
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_replacement_created_late_is_judged_by_the_spec_its_sync_read(
+    tmp_path: Path, policy: str
+) -> None:
+    """b260: the update step deleted web-2 under partition 0; the next sync's CreateStatefulPod
+    (update revision, as newVersionedStatefulSetPod gives ordinal 2 under partition 0) is held
+    8 s, and a client raises the partition to 3 meanwhile. The status written right after the
+    creation observed generation 2: the creating sync read partition 0. Not a failure."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, f"{HELD_PARTITION}-{policy}"))
+    assert not result.failed, [v.reason for v in result.verdicts if v.outcome == "fail"]
+    assert all(v.outcome in ("pass", "not-applicable") for v in _rollouts(result))
+
+
+def test_a_creation_its_sync_made_under_the_raised_partition_fails(tmp_path: Path) -> None:
+    """The same recording, edited: the status right after web-2's creation (#56) observed
+    generation 3, so the sync that created web-2 read partition 3 and still gave it the update
+    revision: newVersionedStatefulSetPod gives ordinal 2 the currentRevision."""
+    path = real_store(tmp_path, "cases22")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.status.observedGeneration', 3) "
+        "WHERE id = 56",
+    )
+    result = verify(load_recording(path, f"{HELD_PARTITION}-orderedready"))
+    failed = [v for v in _rollouts(result) if v.outcome == "fail"]
+    assert [v.reason for v in failed] == [
+        "web-2 was created at revision web-695d6f6c, but newVersionedStatefulSetPod gives "
+        "ordinal 2 (below partition 3) the currentRevision web-67c9cbf9b4"
+    ]
+
+
+SLOW_CREATE = "b261-create-held-template-changed"
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_pod_created_at_the_old_revision_is_one_of_the_rollouts_replacements(
+    tmp_path: Path, policy: str
+) -> None:
+    """b261: the scale-up 3→4's CREATE of web-3 is held 8 s while a client changes the
+    template; web-3 lands at the old revision, and the update step replaces it first."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, f"{SLOW_CREATE}-{policy}"))
+    assert not result.failed
+    (rollout,) = _rollouts(result)
+    assert rollout.outcome == "pass"
+    assert "to partition 0: web-3, web-2, web-1, web-0;" in rollout.reason
+
+
+def test_a_step_a_slow_call_took_late_is_not_told_as_late_syncs(tmp_path: Path) -> None:
+    """b261 OrderedReady: web-3 was created 8.0 s after the scale-up allowed it; the status
+    right after the creation observed generation 2, which the template change replaced 0.3 s
+    after the scale-up: the sync came in time, its CREATE landed late."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, f"{SLOW_CREATE}-orderedready"))
+    scale_up = [e for e in result.episodes if e.kind == "scale-up"][-1]
+    assert scale_up.progress is not None
+    assert scale_up.progress.text.endswith(
+        "the controller took its next step (create web-3) only 8.0 s after the rules allowed it "
+        "(#168 to #170), with nothing recorded to hold it: its sync came in time and its API "
+        "call landed late (an admission webhook, the client's throttling): the sync that took "
+        "it read generation 2 (its status right after, #174), which a change replaced 0.3 s "
+        "after the rules allowed the step (#169)"
+    )
+    assert "syncs came late" not in scale_up.progress.text
+
+
+DELETED_THEN_ACTED = [
+    ("b262-externalname-service-orderedready", "web-1", "rolling-update"),
+    ("b265-client-delete-then-scale-down-orderedready", "web-2", "scale-down"),
+    ("b265-client-delete-then-scale-down-parallel", "web-2", "scale-down"),
+]
+
+
+@pytest.mark.parametrize(("session", "pod", "then"), DELETED_THEN_ACTED)
+def test_a_successors_deletion_event_is_not_the_clients(
+    tmp_path: Path, session: str, pod: str, then: str
+) -> None:
+    """b262, b265: a client deletes a pod (no Event), the controller creates it again, and
+    seconds later deletes the new pod (a rollout step, a scale-down) with a SuccessfulDelete:
+    that Event, nearer the second deletion, is not the client's deletion's."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, session))
+    assert not result.failed, [v.reason for v in result.verdicts if v.outcome == "fail"]
+    recreated = [e for e in result.episodes if e.kind == "pod-recreated"]
+    assert recreated and f"{pod} deleted" in recreated[0].summary
+    assert "deleted by a client" in recreated[0].summary
+    assert any(e.kind == then for e in result.episodes)
+
+
+def test_an_external_name_service_is_told_as_one(tmp_path: Path) -> None:
+    """b262: serviceName names a Service of type ExternalName: no virtual IP, no endpoints."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, "b262-externalname-service-orderedready"))
+    identity = [v for v in result.verdicts if v.proof == "stable-network-identity"]
+    assert identity and all(v.outcome == "not-applicable" for v in identity)
+    assert all(
+        "Service web-hl is of type ExternalName (a DNS alias of example.invalid)" in v.reason
+        for v in identity
+    )
+    assert not any("clusterIP None)" in v.reason for v in identity)
