@@ -276,6 +276,7 @@ def _spec_episodes(
                 f"{sts.name}: scale-down {before}→{after} under way when the recording began "
                 f"({spec.pod_management_policy}: pods outside the range at the first list)"
             )
+        what += _unseen_specs(sts, spec, begins[i], ordering.rank[spec.change_id])
         mid = spec is first and (
             (under_way is not None and kind == "rolling-update")
             or (listed is not None and kind == "scale-up")
@@ -284,6 +285,26 @@ def _spec_episodes(
         episode = Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
         episodes.append(replace(episode, under_way=mid) if mid else episode)
     return episodes
+
+
+def _unseen_specs(sts: StatefulSetIncarnation, spec: SpecVersion, begin: int, rank: int) -> str:
+    """' (seen by the relist after a recorder gap: generation 3 → 5, so 2 spec changes were
+    made unseen, and this episode is what they made together)': a spec change a relist recorded
+    whose generation rose by more than one (metadata.generation grows by one a spec change)."""
+    if begin == rank:  # not moved back into a gap: the watch saw it
+        return ""
+    at = sts.specs.index(spec)
+    previous = sts.specs[at - 1] if at > 0 else None
+    if previous is None or previous.generation is None or spec.generation is None:
+        return ""
+    made = spec.generation - previous.generation
+    if made <= 1:
+        return ""
+    return (
+        f" (seen by the relist after a recorder gap: generation {previous.generation} → "
+        f"{spec.generation}, so {made} spec changes were made unseen, and this episode is what "
+        "they made together)"
+    )
 
 
 def _outlasting(

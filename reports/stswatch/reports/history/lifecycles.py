@@ -217,6 +217,16 @@ class Lifecycles:
         """Every incarnation of the claim `namespace/name`, in order."""
         return self.pvcs_by_name.get((namespace, name), ())
 
+    def claim_at(self, namespace: str, name: str, rank: int) -> PvcIncarnation | None:
+        """The claim `namespace/name` that existed at `rank`. A name is one claim's at a time;
+        two that look alive at once are an older one whose deletion a relist recorded late (at
+        the list's resourceVersion, after the newer one's creation): the newer is the one."""
+        found = None
+        for claim in self.claims_named(namespace, name):  # in order of creation
+            if claim.alive_at(rank):
+                found = claim
+        return found
+
     def dns_records(
         self, namespace: str, service: str, hostname: str
     ) -> tuple[DnsObservation, ...]:

@@ -150,9 +150,9 @@ def _claims(ctx: ProofContext, pod: PodIncarnation, rank: int) -> list[PvcIncarn
     """The pod's claims from the set's templates (`<template>-<pod>`) that existed at `rank`."""
     found = []
     for template in ctx.episode.statefulset.claim_templates:
-        for claim in ctx.life.claims_named(pod.namespace, f"{template}-{pod.name}"):
-            if claim.alive_at(rank):
-                found.append(claim)
+        claim = ctx.life.claim_at(pod.namespace, f"{template}-{pod.name}", rank)
+        if claim is not None:
+            found.append(claim)
     return found
 
 

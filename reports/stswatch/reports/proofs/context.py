@@ -687,7 +687,7 @@ def with_gaps(
     how = (
         " by changes a relist recorded (in the list's order at the relist's time, not the order "
         "or time they happened)"
-        if relisted and verdict.outcome == "fail"
+        if relisted and verdict.outcome in ("fail", "pass")
         else ""
     )
     reason = (

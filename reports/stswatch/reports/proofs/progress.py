@@ -93,7 +93,8 @@ def _progress(ctx: ProofContext) -> Progress:
         # A hold that began after the spec was met is not this episode's (a later deletion's).
         holds = tuple(h for h in holds if h.from_wall_ns < settled)
         took = (settled - start_ns(ctx)) / 1e9
-        text = f"completed within the episode in {took:.1f} s" + outlasts + condemned
+        text = f"completed within the episode in {took:.1f} s"
+        text = (_in_gap(ctx, settled) or text) + outlasts + condemned
         after_last = (settled - ctx.wall_at_rank(end - 1)) / 1e9
         if after_last >= 1.0 and episode.statefulset.spec_at(end - 1).min_ready_seconds:
             # Available is a moment, not a recorded change: the header's span ends earlier.
@@ -375,6 +376,24 @@ def _stood_still(ctx: ProofContext, holds: tuple[Hold, ...], until_ns: int) -> s
                 break
         pending, first = (decision, step) if decision.state == "act" else (None, None)
     return told
+
+
+def _in_gap(ctx: ProofContext, settled_ns: int) -> str:
+    """'completed while the recorder was down (gap #3, recorder down): how long it took was not
+    recorded': an episode a relist recorded whose spec was met by the same relist (its start
+    and its end are both somewhere in the gap); "" otherwise."""
+    trigger = ctx.changes[ctx.episode.trigger_change_id]
+    if trigger.observed != "relist":
+        return ""
+    gap = next(
+        (g for g in ctx.gaps if g.from_wall_ns <= trigger.received_wall_ns <= g.to_wall_ns), None
+    )
+    if gap is None or settled_ns > gap.to_wall_ns:
+        return ""
+    return (
+        f"completed while the recorder was down (gap #{gap.id}, {gap.reason}): how long it took "
+        "was not recorded"
+    )
 
 
 def _slow_call(ctx: ProofContext, allowed: Transition, taken: Transition) -> str:

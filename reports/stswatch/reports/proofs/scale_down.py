@@ -337,6 +337,8 @@ def _unseen(
 ) -> bool:
     """Whether the deletion raced `unhealthy`'s turn to unhealthy; if so, say so in `raced`."""
     pod, decision = deletion
+    if state.ok:
+        return True  # healthy at the deletion (the walk's sweep saw it otherwise): no race
     if state.step is None or not _seen_healthy(ctx, unhealthy, state, enabled[0], decision):
         return False
     note = race_note(f"{pod.name} deletion began", decision, unhealthy, state, enabled[1])

@@ -54,8 +54,8 @@ def claim_at(ctx: ProofContext, pod: PodIncarnation, name: str, rank: int) -> Pv
 
 
 def claim_named(ctx: ProofContext, namespace: str, name: str, rank: int) -> PvcIncarnation | None:
-    """The claim called `name` in `namespace` that existed at `rank`."""
-    return next((c for c in ctx.life.claims_named(namespace, name) if c.alive_at(rank)), None)
+    """The claim called `name` in `namespace` that existed at `rank` (`Lifecycles.claim_at`)."""
+    return ctx.life.claim_at(namespace, name, rank)
 
 
 def retention_deleted(

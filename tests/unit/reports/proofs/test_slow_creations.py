@@ -110,7 +110,8 @@ def test_a_successors_deletion_event_is_not_the_clients(
     result = verify(load_recording(path, session))
     assert not result.failed, [v.reason for v in result.verdicts if v.outcome == "fail"]
     recreated = [e for e in result.episodes if e.kind == "pod-recreated"]
-    assert recreated and f"{pod} deleted" in recreated[0].summary
+    assert recreated
+    assert f"{pod} deleted" in recreated[0].summary
     assert "deleted by a client" in recreated[0].summary
     assert any(e.kind == then for e in result.episodes)
 
@@ -120,7 +121,8 @@ def test_an_external_name_service_is_told_as_one(tmp_path: Path) -> None:
     path = real_store(tmp_path, "cases22")
     result = verify(load_recording(path, "b262-externalname-service-orderedready"))
     identity = [v for v in result.verdicts if v.proof == "stable-network-identity"]
-    assert identity and all(v.outcome == "not-applicable" for v in identity)
+    assert identity
+    assert all(v.outcome == "not-applicable" for v in identity)
     assert all(
         "Service web-hl is of type ExternalName (a DNS alias of example.invalid)" in v.reason
         for v in identity

@@ -1,0 +1,51 @@
+"""What a relist after a recorder gap can and cannot tell (cases22, kwok, the real controller,
+recorded with `stswatch record` stopped and started again on one session): a claim replaced in
+the gap is a replacement, not a claim kept; a spec that changed twice unseen is said to have;
+an order the relist's list made up is no 'would have been pass'; no time is made of the gap."""
+
+from pathlib import Path
+
+from stswatch.reports.proofs.verdict import EpisodeResult, VerifyResult
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
+from tests.fixtures.real import real_store
+
+
+def _episodes(result: VerifyResult, kind: str) -> list[EpisodeResult]:
+    return [e for e in result.episodes if e.kind == kind]
+
+
+def test_a_claim_replaced_in_a_gap_is_not_told_as_kept(tmp_path: Path) -> None:
+    """b8-claimgap: a client deleted data-web-1 (uid 4ad697a1) and web-1 while the recorder
+    was down; the relist records the new claim (uid e5045340) and the new web-1 before the old
+    claim's DELETED (at the list's resourceVersion). The new web-1 mounts the new claim."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, "b8-claimgap-orderedready-230637"))
+    (recreated,) = _episodes(result, "pod-recreated")
+    storage = next(v for v in recreated.verdicts if v.proof == "stable-storage")
+    assert "4ad697a1-654c-4afb-87cb-e46c53966d21 → e5045340" in storage.reason
+    assert "kept data-web-1" not in storage.reason
+    assert storage.outcome != "pass"
+    assert recreated.progress is not None
+    assert recreated.progress.text.startswith("completed while the recorder was down (gap #")
+    assert "how long it took was not recorded" in recreated.progress.text
+    owners = [v for v in result.verdicts if v.proof == "claim-owner-references"]
+    assert owners
+    assert all(v.reason.count("data-web-1,") == 1 for v in owners)
+
+
+def test_a_spec_changed_twice_in_a_gap_is_told_so(tmp_path: Path) -> None:
+    """b8-zerogap2: the set scaled 4→0→2 while the recorder was down; the relist shows
+    replicas 2 at generation 5 (3 before): one episode 4→2, said to be two changes made unseen,
+    and its order, made by the relist's list, is no pass."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, "b8-zerogap2-orderedready-230739"))
+    scale_down = _episodes(result, "scale-down")[-1]
+    assert "generation 3 → 5, so 2 spec changes were made unseen" in scale_down.summary
+    reverse = next(v for v in scale_down.verdicts if v.proof == "reverse-order-scale-down")
+    assert reverse.outcome == "inconclusive"
+    assert "would have been pass by changes a relist recorded" in reverse.reason
+    texts = [v.reason for v in result.verdicts] + [
+        e.progress.text for e in result.episodes if e.progress is not None
+    ]
+    assert not any("turned ," in t for t in texts)
