@@ -4,6 +4,8 @@ same situation was handled right, must still pass."""
 
 from pathlib import Path
 
+import pytest
+
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
@@ -49,3 +51,40 @@ def test_a_condemned_pod_deleted_while_an_earlier_condemned_one_terminates_fails
         "#1343)"
     )
     assert [e.change_id for e in verdict.evidence] == [1343, 1353, 1352]
+
+
+ROLLOUT = "b160-client-delete-lag-update-{}"
+# b160 edited: web-1's deletion for the update and its SuccessfulDelete moved to 0.3 s after the
+# new web-2 (created again after a client deleted the old one) was created, before it was Ready.
+UPDATE_BEFORE_READY = {
+    "orderedready": ((3278, 63541, 1796662385552082803), (3280, 63542, 1796662385562082803)),
+    "parallel": ((3376, 64791, 1796662400167363614), (3377, 64792, 1796662400177363614)),
+}
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_an_update_step_after_the_pod_above_was_ready_again_passes(
+    tmp_path: Path, policy: str
+) -> None:
+    # b160: a client deletes web-2 as the rollout begins; the controller deletes web-1 for the
+    # update only once the new web-2 is Ready (26 ms after, under OrderedReady).
+    result = _verified(real_store(tmp_path, "cases22"), ROLLOUT.format(policy))
+    verdict = verdict_of(result, "rolling-update", "rolling-update")
+    assert verdict.outcome == "pass", verdict.reason
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_an_update_step_while_a_client_deleted_pod_above_is_not_ready_fails(
+    tmp_path: Path, policy: str
+) -> None:
+    session = ROLLOUT.format(policy)
+    path = real_store(tmp_path, "cases22")
+    spread(path, session)
+    for change_id, resource_version, wall_ns in UPDATE_BEFORE_READY[policy]:
+        _place(path, change_id, resource_version, wall_ns)
+    verdict = verdict_of(_verified(path, session), "rolling-update", "rolling-update")
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "web-1 was deleted for the update while web-2, above it, was not Ready (created again "
+        "after a client deleted it): the update step walks"
+    )
