@@ -12,6 +12,7 @@ caller chooses, counted in `per_second` ticks a second (1 for API timestamps in 
 the recording's receive times in ns).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -140,6 +141,20 @@ def halts_walk(
     ):
         return causes.NOT_AVAILABLE
     return None
+
+
+def missing_claims(
+    claims: Iterable[str], *, templates: Iterable[str], set_name: str, ordinal: int
+) -> tuple[str, ...]:
+    """The claims `<template>-<set>-<ordinal>` (`getPersistentVolumeClaimName`) of the set's
+    volumeClaimTemplates that the pod (its volumes' claim names, `claims`) does not mount:
+    `storageMatches` is false when there is any. `processReplica` then calls
+    `UpdateStatefulPod`, whose change of spec.volumes the API server refuses (a pod's volumes
+    cannot change): the update fails on every sync, and the sync goes no further (`runForAll`
+    stops at an error, under either policy)."""
+    held = set(claims)
+    names = (f"{template}-{set_name}-{ordinal}" for template in templates)
+    return tuple(name for name in names if name not in held)
 
 
 def api_pod_state(pod: Obj) -> PodState:

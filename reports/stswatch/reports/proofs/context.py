@@ -18,7 +18,7 @@ from stswatch.reports.history.lifecycles import (
     Transition,
 )
 from stswatch.reports.history.objects import parse_time
-from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
+from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk, missing_claims
 from stswatch.reports.history.replay import Decision, Replay
 from stswatch.reports.proofs.exec_outputs import ExecMark
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict, evidence
@@ -46,6 +46,9 @@ class SetIndex:
     successive: dict[int, tuple[int, ...]] = field(default_factory=dict)
     set_uid: str = ""  # the StatefulSet incarnation's uid (a pod it released is missing to it)
     by_uid: dict[str, PodIncarnation] = field(default_factory=dict)  # the set's own pods
+    # The set's pods that do not mount a claim of its volumeClaimTemplates (`missing_claims`):
+    # pods an earlier set of its name made and this one adopted; none, nearly always.
+    unmounted: tuple[PodIncarnation, ...] = ()
 
     def lowest_unhealthy(self, start: int) -> dict[int, int]:
         """The replayed walk's lowest unhealthy ordinal just before every pod's creation and
@@ -134,6 +137,14 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
         },
         set_uid=sts.uid,
         by_uid={p.uid: p for p in pods},
+        unmounted=tuple(
+            p
+            for p in pods
+            if p.ordinal is not None
+            and missing_claims(
+                p.claims, templates=sts.claim_templates, set_name=sts.name, ordinal=p.ordinal
+            )
+        ),
     )
 
 

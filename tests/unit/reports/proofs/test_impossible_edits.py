@@ -1,8 +1,11 @@
-"""Real recordings (`recordings/cases22.db.gz`) edited into what the StatefulSet controller could
-not have done: each edit must fail the guarantee it breaks, and the recording as made, where the
-same situation was handled right, must still pass."""
+"""Real recordings (`recordings/cases22.db.gz`, `cases21.db.gz`) edited into what the
+StatefulSet controller could not have done: each edit must fail the guarantee it breaks, and the
+recording as made, where the same situation was handled right, must still pass."""
 
+import json
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,4 +90,76 @@ def test_an_update_step_while_a_client_deleted_pod_above_is_not_ready_fails(
     assert verdict.reason.startswith(
         "web-1 was deleted for the update while web-2, above it, was not Ready (created again "
         "after a client deleted it): the update step walks"
+    )
+
+
+CLAIM_TEMPLATE_ADDED = "b185-claim-template-added-by-recreate-{}"
+
+
+Edit = tuple[tuple[str | int, ...], Any]
+
+
+def _clone(path: Path, change_id: int, rv: int, name: str, edits: tuple[Edit, ...] = ()) -> None:
+    """Insert a copy of change `change_id` as object `name` (a new uid) at resourceVersion `rv`,
+    received 1 µs after the change recorded just before it, with `edits` ((keys, value): the
+    value set at that path of the object) applied."""
+    conn = sqlite3.connect(path)
+    with conn:
+        row = conn.execute("SELECT * FROM change WHERE id = ?", (change_id,)).fetchone()
+        cols = [d[0] for d in conn.execute("SELECT * FROM change LIMIT 0").description]
+        new = dict(zip(cols, row, strict=True))
+        (wall,) = conn.execute(
+            "SELECT MAX(received_wall_ns) FROM change WHERE session_id = ? AND"
+            " CAST(resource_version AS INTEGER) < ?",
+            (new["session_id"], rv),
+        ).fetchone()
+        obj = json.loads(new["object"])
+        obj["metadata"].update(name=name, uid=f"edit-{name}", resourceVersion=str(rv))
+        for (*parents, last), value in edits:
+            target = obj
+            for key in parents:
+                target = target[key]
+            target[last] = value
+        (new["id"],) = conn.execute("SELECT MAX(id) + 1 FROM change").fetchone()
+        new.update(name=name, uid=f"edit-{name}", resource_version=str(rv), object=json.dumps(obj))
+        new.update(received_wall_ns=wall + 1000, event="ADDED")
+        marks = ", ".join("?" * len(cols))
+        conn.execute(f"INSERT INTO change ({', '.join(cols)}) VALUES ({marks})", list(new.values()))
+    conn.close()
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_no_pod_is_created_past_one_whose_update_is_refused(tmp_path: Path, policy: str) -> None:
+    # b185: the set re-created with a second claim template adopts web-0..web-2, which mount no
+    # logs claim: UpdateStatefulPod of web-0 is refused on every sync (FailedUpdate), and the
+    # scale-up 3→5 creates nothing until a client deletes web-0.
+    result = _verified(real_store(tmp_path, "cases21"), CLAIM_TEMPLATE_ADDED.format(policy))
+    assert all(v.outcome != "fail" for v in result.verdicts), [
+        v.reason for v in result.verdicts if v.outcome == "fail"
+    ]
+
+
+def test_a_pod_created_past_one_whose_update_is_refused_fails(tmp_path: Path) -> None:
+    # b185 edited: web-3 (a copy of the recreated web-0, #123, with web-3's name, identity and
+    # claims) and its claims data-web-3 and logs-web-3 (copies of logs-web-1, #135) created just
+    # after the 13th FailedUpdate of web-0 (#115), while web-0 still mounted no logs-web-0.
+    session = CLAIM_TEMPLATE_ADDED.format("orderedready")
+    path = real_store(tmp_path, "cases21")
+    spread(path, session)
+    for rv, claim in ((3991, "data-web-3"), (3992, "logs-web-3")):
+        _clone(path, 135, rv, claim)
+    labels = ("metadata", "labels")
+    claim = ("persistentVolumeClaim", "claimName")
+    _clone(path, 123, 3993, "web-3", (
+        ((*labels, "statefulset.kubernetes.io/pod-name"), "web-3"),
+        ((*labels, "apps.kubernetes.io/pod-index"), "3"),
+        (("spec", "hostname"), "web-3"),
+        (("spec", "volumes", 0, *claim), "data-web-3"),
+        (("spec", "volumes", 1, *claim), "logs-web-3"),
+    ))  # fmt: skip
+    verdict = verdict_of(_verified(path, session), "ordinal-creation", "scale-up", 1)
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "web-3 was created while web-0, below it, did not mount its claim logs-web-0 "
+        "(storageMatches): processReplica's UpdateStatefulPod of web-0 is refused on every sync"
     )
