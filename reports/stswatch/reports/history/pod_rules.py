@@ -33,6 +33,9 @@ SUCCEEDED: Final = "succeeded"
 UNKNOWN: Final = "unknown"
 PHASES: Final = (PENDING, RUNNING, FAILED, SUCCEEDED, UNKNOWN)
 
+# The label `updateIdentity` gives every pod of a set: its own name (`StatefulSetPodNameLabel`).
+POD_NAME_LABEL: Final = "statefulset.kubernetes.io/pod-name"
+
 # The API's spelling of each phase (`v1.PodRunning` is "Running"); anything else is no phase.
 _API_PHASES: Final = {p.capitalize(): p for p in PHASES}
 
