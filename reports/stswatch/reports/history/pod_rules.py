@@ -12,7 +12,7 @@ caller chooses, counted in `per_second` ticks a second (1 for API timestamps in 
 the recording's receive times in ns).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -144,6 +144,14 @@ def halts_walk(
     ):
         return causes.NOT_AVAILABLE
     return None
+
+
+def identity_matches(name: str, labels: Mapping[str, str]) -> bool:
+    """`identityMatches`, of what can change on a pod of the set: its
+    statefulset.kubernetes.io/pod-name label is its own name (the name, namespace and parent
+    never change). When it is not, `processReplica` calls `UpdateStatefulPod`, whose
+    `updateIdentity` restores it, before it goes past the pod."""
+    return labels.get(POD_NAME_LABEL) == name
 
 
 def missing_claims(

@@ -18,7 +18,13 @@ from stswatch.reports.history.lifecycles import (
     Transition,
 )
 from stswatch.reports.history.objects import parse_time
-from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk, missing_claims
+from stswatch.reports.history.pod_rules import (
+    PHASES,
+    PodState,
+    halts_walk,
+    identity_matches,
+    missing_claims,
+)
 from stswatch.reports.history.replay import Decision, Replay
 from stswatch.reports.proofs.exec_outputs import ExecMark
 from stswatch.reports.proofs.verdict import Evidence, GapRef, Outcome, Verdict, evidence
@@ -49,6 +55,8 @@ class SetIndex:
     # The set's pods that do not mount a claim of its volumeClaimTemplates (`missing_claims`):
     # pods an earlier set of its name made and this one adopted; none, nearly always.
     unmounted: tuple[PodIncarnation, ...] = ()
+    # The set's pods a client relabelled so that `identity_matches` was false for a while.
+    unlabelled: tuple[PodIncarnation, ...] = ()
 
     def lowest_unhealthy(self, start: int) -> dict[int, int]:
         """The replayed walk's lowest unhealthy ordinal just before every pod's creation and
@@ -144,6 +152,9 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
             and missing_claims(
                 p.claims, templates=sts.claim_templates, set_name=sts.name, ordinal=p.ordinal
             )
+        ),
+        unlabelled=tuple(
+            p for p in pods if any(not identity_matches(p.name, ls) for ls, _ in p.relabels)
         ),
     )
 

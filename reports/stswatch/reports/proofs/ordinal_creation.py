@@ -12,7 +12,7 @@ from itertools import pairwise
 
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
-from stswatch.reports.history.pod_rules import missing_claims
+from stswatch.reports.history.pod_rules import POD_NAME_LABEL, identity_matches, missing_claims
 from stswatch.reports.proofs import burst, identity, revision
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
@@ -41,7 +41,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         partition = episode.statefulset.spec_at(pod.created.rank).partition
         cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
         return ctx.verdict(PROOF, "fail", revision.refused(wrong, partition), cited)
-    outside = _out_of_range(ctx, pods) or _past_unmounted(ctx, pods)
+    outside = _out_of_range(ctx, pods) or _past_unmounted(ctx, pods) or _past_unlabelled(ctx, pods)
     if outside is not None:
         return ctx.verdict(PROOF, "fail", *outside)
     clients, client_cited = _clients(ctx)
@@ -145,6 +145,70 @@ def _past_unmounted(
             ]
             return reason, cited
     return None
+
+
+def _past_unlabelled(
+    ctx: ProofContext, pods: list[PodIncarnation]
+) -> tuple[str, list[Evidence]] | None:
+    """The first pod created above a lower in-range pod of the set whose
+    statefulset.kubernetes.io/pod-name label a client had removed or changed longer than the
+    informer cache's lag before: `processReplica` restores it (`identityMatches` false:
+    `UpdateStatefulPod`, `updateIdentity`) before it goes past that pod (under Parallel, before
+    a later slowStartBatch batch), so no pod above it is created while the label stays wrong.
+    O(creations x such pods), and there are none nearly always."""
+    unlabelled = ctx.index.unlabelled
+    if not unlabelled:
+        return None
+    sts = ctx.episode.statefulset
+    parallel = ctx.episode.spec.pod_management_policy == "Parallel"
+    for pod in pods:
+        rank = pod.created.rank
+        spec = sts.spec_at(rank)
+        if pod.ordinal is None or not spec.in_range(pod.ordinal):
+            continue
+        for lower in unlabelled:
+            o = lower.ordinal
+            if o is None or o >= pod.ordinal or not spec.in_range(o) or not lower.alive_at(rank):
+                continue
+            began = lower.deletion_began
+            if lower.controller_at(rank) != sts.uid or (began is not None and began.rank < rank):
+                continue
+            if parallel and burst.batch(o - spec.start_ordinal) >= burst.batch(
+                pod.ordinal - spec.start_ordinal
+            ):
+                continue
+            lost = _unlabelled_since(lower, rank)
+            lag = pod.created.received_wall_ns - CACHE_LAG_NS
+            if lost is None or ctx.wall_at_rank(lost) > lag:
+                continue
+            seconds = (pod.created.received_wall_ns - ctx.wall_at_rank(lost)) / 1e9
+            change = ctx.ids_by_rank[lost]
+            reason = (
+                f"{pod.name} was created while {lower.name}, below it, had been without its "
+                f"{POD_NAME_LABEL} label for {seconds:.1f} s (since #{change}): processReplica "
+                f"restores it (identityMatches, UpdateStatefulPod) before it goes past "
+                f"{lower.name}, so no pod above it is created while the label is wrong"
+            )
+            cited = [
+                ctx.cite(change, f"{lower.name} without its {POD_NAME_LABEL} label"),
+                ctx.cite_step(pod, pod.created, f"{pod.name} created"),
+            ]
+            return reason, cited
+    return None
+
+
+def _unlabelled_since(pod: PodIncarnation, rank: int) -> int | None:
+    """The rank from which `pod`'s labels failed `identity_matches` without a break up to
+    `rank`; None when they matched at `rank`."""
+    since = None if identity_matches(pod.name, pod.labels) else pod.created.rank
+    for labels, at in pod.relabels:
+        if at > rank:
+            break
+        if identity_matches(pod.name, labels):
+            since = None
+        elif since is None:
+            since = at
+    return since
 
 
 def _held_since(pod: PodIncarnation, set_uid: str, rank: int) -> int | None:

@@ -163,3 +163,26 @@ def test_a_pod_created_past_one_whose_update_is_refused_fails(tmp_path: Path) ->
         "web-3 was created while web-0, below it, did not mount its claim logs-web-0 "
         "(storageMatches): processReplica's UpdateStatefulPod of web-0 is refused on every sync"
     )
+
+
+LABEL_REMOVED = "b145-pod-name-label-removed-orderedready"
+
+
+def test_a_pod_name_label_restored_at_once_passes(tmp_path: Path) -> None:
+    # b145: a client removes web-1's identity labels (#357); the controller restores them 11 ms
+    # later (#358, SuccessfulUpdate #359), then creates web-3 and web-4.
+    result = _verified(real_store(tmp_path, "cases22"), LABEL_REMOVED)
+    assert all(v.outcome != "fail" for v in result.verdicts)
+
+
+def test_a_pod_created_above_one_left_without_its_pod_name_label_fails(tmp_path: Path) -> None:
+    # b145 edited: the controller's restore of web-1's labels (#358) and its Event (#359) removed:
+    # web-1 stays without its statefulset.kubernetes.io/pod-name label while web-4 is created.
+    path = real_store(tmp_path, "cases22")
+    rewrite(path, "DELETE FROM change WHERE id IN (358, 359)")
+    verdict = verdict_of(_verified(path, LABEL_REMOVED), "ordinal-creation", "scale-up", 1)
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "web-4 was created while web-1, below it, had been without its "
+        "statefulset.kubernetes.io/pod-name label for 8.6 s (since #357): processReplica restores"
+    )
