@@ -139,8 +139,9 @@ def _past_unmounted(
                 f"{lower.name} is refused on every sync (a pod's volumes cannot change) and "
                 "runForAll goes no further, so no pod above it is created"
             )
+            since = "created" if held == lower.created.rank else "adopted by the set (ClaimPods)"
             cited = [
-                ctx.cite(ctx.ids_by_rank[held], f"{lower.name} the set's since"),
+                ctx.cite(ctx.ids_by_rank[held], f"{lower.name} {since}, without {missing[0]}"),
                 ctx.cite_step(pod, pod.created, f"{pod.name} created"),
             ]
             return reason, cited
