@@ -1,7 +1,8 @@
 """Ordinal creation: under OrderedReady a scale-up creates its pods in ascending ordinal order,
 each at the revision and with the identity and storage the controller gives its ordinal
 (`stswatch.reports.proofs.identity`); under Parallel in slowStartBatch's batches
-(`stswatch.reports.proofs.burst`).
+(`stswatch.reports.proofs.burst`); and none past a lower pod `processReplica` would have had to
+repair first (`stswatch.reports.proofs.repairs`).
 
 `runForAll(replicas, processReplica, monotonic=true)` walks the replicas by ascending index and
 creates at most one missing pod per sync (`processReplica`); the revision comes from
@@ -10,10 +11,8 @@ creates at most one missing pod per sync (`processReplica`); the revision comes 
 
 from itertools import pairwise
 
-from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
-from stswatch.reports.history.pod_rules import POD_NAME_LABEL, identity_matches, missing_claims
-from stswatch.reports.proofs import burst, identity, revision
+from stswatch.reports.proofs import burst, identity, repairs, revision
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -41,7 +40,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         partition = episode.statefulset.spec_at(pod.created.rank).partition
         cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
         return ctx.verdict(PROOF, "fail", revision.refused(wrong, partition), cited)
-    outside = _out_of_range(ctx, pods) or _past_unmounted(ctx, pods) or _past_unlabelled(ctx, pods)
+    outside = _out_of_range(ctx, pods) or repairs.created_past(ctx, pods)
     if outside is not None:
         return ctx.verdict(PROOF, "fail", *outside)
     clients, client_cited = _clients(ctx)
@@ -96,134 +95,6 @@ def _out_of_range(
         )
         return reason, [ctx.cite_step(pod, pod.created, f"{pod.name} created")]
     return None
-
-
-def _past_unmounted(
-    ctx: ProofContext, pods: list[PodIncarnation]
-) -> tuple[str, list[Evidence]] | None:
-    """The first pod created above a lower in-range pod of the set that did not mount its claims
-    (`pod_rules.missing_claims`: `storageMatches` false), held by the set for longer than the
-    informer cache's lag: every sync's `UpdateStatefulPod` of that pod is refused and
-    `runForAll` stops there, so nothing above it is created (under Parallel, nothing in a later
-    slowStartBatch batch). O(creations x such pods), and there are none nearly always."""
-    unmounted = ctx.index.unmounted
-    if not unmounted:
-        return None
-    sts = ctx.episode.statefulset
-    parallel = ctx.episode.spec.pod_management_policy == "Parallel"
-    for pod in pods:
-        rank = pod.created.rank
-        spec = sts.spec_at(rank)
-        if pod.ordinal is None or not spec.in_range(pod.ordinal):
-            continue
-        for lower in unmounted:
-            o = lower.ordinal
-            if o is None or o >= pod.ordinal or not spec.in_range(o) or not lower.alive_at(rank):
-                continue
-            if lower.finished(rank) is not None:
-                continue  # deleted to be created again (processReplica), never updated
-            if parallel and burst.batch(o - spec.start_ordinal) >= burst.batch(
-                pod.ordinal - spec.start_ordinal
-            ):
-                continue
-            held = _held_since(lower, sts.uid, rank)
-            lag = pod.created.received_wall_ns - CACHE_LAG_NS
-            if held is None or ctx.wall_at_rank(held) > lag:
-                continue
-            missing = missing_claims(
-                lower.claims, templates=sts.claim_templates, set_name=sts.name, ordinal=o
-            )
-            reason = (
-                f"{pod.name} was created while {lower.name}, below it, did not mount its claim "
-                f"{', '.join(missing)} (storageMatches): processReplica's UpdateStatefulPod of "
-                f"{lower.name} is refused on every sync (a pod's volumes cannot change) and "
-                "runForAll goes no further, so no pod above it is created"
-            )
-            since = "created" if held == lower.created.rank else "adopted by the set (ClaimPods)"
-            cited = [
-                ctx.cite(ctx.ids_by_rank[held], f"{lower.name} {since}, without {missing[0]}"),
-                ctx.cite_step(pod, pod.created, f"{pod.name} created"),
-            ]
-            return reason, cited
-    return None
-
-
-def _past_unlabelled(
-    ctx: ProofContext, pods: list[PodIncarnation]
-) -> tuple[str, list[Evidence]] | None:
-    """The first pod created above a lower in-range pod of the set whose
-    statefulset.kubernetes.io/pod-name label a client had removed or changed longer than the
-    informer cache's lag before: `processReplica` restores it (`identityMatches` false:
-    `UpdateStatefulPod`, `updateIdentity`) before it goes past that pod (under Parallel, before
-    a later slowStartBatch batch), so no pod above it is created while the label stays wrong.
-    O(creations x such pods), and there are none nearly always."""
-    unlabelled = ctx.index.unlabelled
-    if not unlabelled:
-        return None
-    sts = ctx.episode.statefulset
-    parallel = ctx.episode.spec.pod_management_policy == "Parallel"
-    for pod in pods:
-        rank = pod.created.rank
-        spec = sts.spec_at(rank)
-        if pod.ordinal is None or not spec.in_range(pod.ordinal):
-            continue
-        for lower in unlabelled:
-            o = lower.ordinal
-            if o is None or o >= pod.ordinal or not spec.in_range(o) or not lower.alive_at(rank):
-                continue
-            began = lower.deletion_began
-            if lower.controller_at(rank) != sts.uid or (began is not None and began.rank < rank):
-                continue
-            if parallel and burst.batch(o - spec.start_ordinal) >= burst.batch(
-                pod.ordinal - spec.start_ordinal
-            ):
-                continue
-            lost = _unlabelled_since(lower, rank)
-            lag = pod.created.received_wall_ns - CACHE_LAG_NS
-            if lost is None or ctx.wall_at_rank(lost) > lag:
-                continue
-            seconds = (pod.created.received_wall_ns - ctx.wall_at_rank(lost)) / 1e9
-            change = ctx.ids_by_rank[lost]
-            reason = (
-                f"{pod.name} was created while {lower.name}, below it, had been without its "
-                f"{POD_NAME_LABEL} label for {seconds:.1f} s (since #{change}): processReplica "
-                f"restores it (identityMatches, UpdateStatefulPod) before it goes past "
-                f"{lower.name}, so no pod above it is created while the label is wrong"
-            )
-            cited = [
-                ctx.cite(change, f"{lower.name} without its {POD_NAME_LABEL} label"),
-                ctx.cite_step(pod, pod.created, f"{pod.name} created"),
-            ]
-            return reason, cited
-    return None
-
-
-def _unlabelled_since(pod: PodIncarnation, rank: int) -> int | None:
-    """The rank from which `pod`'s labels failed `identity_matches` without a break up to
-    `rank`; None when they matched at `rank`."""
-    since = None if identity_matches(pod.name, pod.labels) else pod.created.rank
-    for labels, at in pod.relabels:
-        if at > rank:
-            break
-        if identity_matches(pod.name, labels):
-            since = None
-        elif since is None:
-            since = at
-    return since
-
-
-def _held_since(pod: PodIncarnation, set_uid: str, rank: int) -> int | None:
-    """The rank from which StatefulSet `set_uid` controlled `pod` without a break up to `rank`
-    (its creation, or its adoption: ClaimPods); None when it did not control it at `rank`."""
-    since = pod.created.rank if pod.owner_uid == set_uid else None
-    for uid, at in pod.controllers:
-        if at > rank:
-            break
-        if uid != set_uid:
-            since = None
-        elif since is None:
-            since = at
-    return since
 
 
 def _clients(ctx: ProofContext) -> tuple[str, list[Evidence]]:
