@@ -1,4 +1,4 @@
-"""Real recordings (`recordings/cases22.db.gz`, `cases21.db.gz`) edited into what the
+"""Real recordings (`recordings/cases24.db.gz`, `cases21.db.gz`) edited into what the
 StatefulSet controller could not have done: each edit must fail the guarantee it breaks, and the
 recording as made, where the same situation was handled right, must still pass."""
 
@@ -31,7 +31,7 @@ def _verified(path: Path, session: str) -> VerifyResult:
 def test_a_condemned_pod_deleted_after_the_higher_one_was_gone_passes(tmp_path: Path) -> None:
     # b151: web-3, deleted by the scale-down 4→2 and kept Terminating by a finalizer, is gone at
     # #1352; ordinals.start 0→1 condemned web-0 too, deleted at #1353, 37 ms later.
-    result = _verified(real_store(tmp_path, "cases22"), SCALE_DOWN_HELD)
+    result = _verified(real_store(tmp_path, "cases24"), SCALE_DOWN_HELD)
     verdict = verdict_of(result, "reverse-order-scale-down", "scale-down", 1)
     assert verdict.outcome == "pass", verdict.reason
 
@@ -42,7 +42,7 @@ def test_a_condemned_pod_deleted_while_an_earlier_condemned_one_terminates_fails
     # b151 edited: web-0's deletion (#1353) and its SuccessfulDelete (#1358) moved to 1 s after
     # the ordinals.start change (#1349), while web-3, condemned by the earlier scale-down, is
     # still Terminating (until #1352): processCondemned waits at web-3 on every sync.
-    path = real_store(tmp_path, "cases22")
+    path = real_store(tmp_path, "cases24")
     spread(path, SCALE_DOWN_HELD)
     _place(path, 1353, 28831, 1796662026622159950)
     _place(path, 1358, 28832, 1796662026632159950)
@@ -71,7 +71,7 @@ def test_an_update_step_after_the_pod_above_was_ready_again_passes(
 ) -> None:
     # b160: a client deletes web-2 as the rollout begins; the controller deletes web-1 for the
     # update only once the new web-2 is Ready (26 ms after, under OrderedReady).
-    result = _verified(real_store(tmp_path, "cases22"), ROLLOUT.format(policy))
+    result = _verified(real_store(tmp_path, "cases24"), ROLLOUT.format(policy))
     verdict = verdict_of(result, "rolling-update", "rolling-update")
     assert verdict.outcome == "pass", verdict.reason
 
@@ -81,7 +81,7 @@ def test_an_update_step_while_a_client_deleted_pod_above_is_not_ready_fails(
     tmp_path: Path, policy: str
 ) -> None:
     session = ROLLOUT.format(policy)
-    path = real_store(tmp_path, "cases22")
+    path = real_store(tmp_path, "cases24")
     spread(path, session)
     for change_id, resource_version, wall_ns in UPDATE_BEFORE_READY[policy]:
         _place(path, change_id, resource_version, wall_ns)
@@ -171,14 +171,14 @@ LABEL_REMOVED = "b145-pod-name-label-removed-orderedready"
 def test_a_pod_name_label_restored_at_once_passes(tmp_path: Path) -> None:
     # b145: a client removes web-1's identity labels (#357); the controller restores them 11 ms
     # later (#358, SuccessfulUpdate #359), then creates web-3 and web-4.
-    result = _verified(real_store(tmp_path, "cases22"), LABEL_REMOVED)
+    result = _verified(real_store(tmp_path, "cases24"), LABEL_REMOVED)
     assert all(v.outcome != "fail" for v in result.verdicts)
 
 
 def test_a_pod_created_above_one_left_without_its_pod_name_label_fails(tmp_path: Path) -> None:
     # b145 edited: the controller's restore of web-1's labels (#358) and its Event (#359) removed:
     # web-1 stays without its statefulset.kubernetes.io/pod-name label while web-4 is created.
-    path = real_store(tmp_path, "cases22")
+    path = real_store(tmp_path, "cases24")
     rewrite(path, "DELETE FROM change WHERE id IN (358, 359)")
     verdict = verdict_of(_verified(path, LABEL_REMOVED), "ordinal-creation", "scale-up", 1)
     assert verdict.outcome == "fail"
