@@ -12,6 +12,7 @@ caller chooses, counted in `per_second` ticks a second (1 for API timestamps in 
 the recording's receive times in ns).
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -31,6 +32,9 @@ FAILED: Final = "failed"
 SUCCEEDED: Final = "succeeded"
 UNKNOWN: Final = "unknown"
 PHASES: Final = (PENDING, RUNNING, FAILED, SUCCEEDED, UNKNOWN)
+
+# The label `updateIdentity` gives every pod of a set: its own name (`StatefulSetPodNameLabel`).
+POD_NAME_LABEL: Final = "statefulset.kubernetes.io/pod-name"
 
 # The API's spelling of each phase (`v1.PodRunning` is "Running"); anything else is no phase.
 _API_PHASES: Final = {p.capitalize(): p for p in PHASES}
@@ -140,6 +144,28 @@ def halts_walk(
     ):
         return causes.NOT_AVAILABLE
     return None
+
+
+def identity_matches(name: str, labels: Mapping[str, str]) -> bool:
+    """`identityMatches`, of what can change on a pod of the set: its
+    statefulset.kubernetes.io/pod-name label is its own name (the name, namespace and parent
+    never change). When it is not, `processReplica` calls `UpdateStatefulPod`, whose
+    `updateIdentity` restores it, before it goes past the pod."""
+    return labels.get(POD_NAME_LABEL) == name
+
+
+def missing_claims(
+    claims: Iterable[str], *, templates: Iterable[str], set_name: str, ordinal: int
+) -> tuple[str, ...]:
+    """The claims `<template>-<set>-<ordinal>` (`getPersistentVolumeClaimName`) of the set's
+    volumeClaimTemplates that the pod (its volumes' claim names, `claims`) does not mount:
+    `storageMatches` is false when there is any. `processReplica` then calls
+    `UpdateStatefulPod`, whose change of spec.volumes the API server refuses (a pod's volumes
+    cannot change): the update fails on every sync, and the sync goes no further (`runForAll`
+    stops at an error, under either policy)."""
+    held = set(claims)
+    names = (f"{template}-{set_name}-{ordinal}" for template in templates)
+    return tuple(name for name in names if name not in held)
 
 
 def api_pod_state(pod: Obj) -> PodState:

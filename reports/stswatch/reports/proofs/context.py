@@ -19,7 +19,13 @@ from stswatch.reports.history.lifecycles import (
     Transition,
 )
 from stswatch.reports.history.objects import parse_time
-from stswatch.reports.history.pod_rules import PHASES, PodState, halts_walk
+from stswatch.reports.history.pod_rules import (
+    PHASES,
+    PodState,
+    halts_walk,
+    identity_matches,
+    missing_claims,
+)
 from stswatch.reports.history.replay import Decision, Replay
 from stswatch.reports.history.statefulsets import SpecVersion
 from stswatch.reports.proofs.delivery import LateCreation, LateDeliveries, late_deliveries
@@ -49,6 +55,11 @@ class SetIndex:
     successive: dict[int, tuple[int, ...]] = field(default_factory=dict)
     set_uid: str = ""  # the StatefulSet incarnation's uid (a pod it released is missing to it)
     by_uid: dict[str, PodIncarnation] = field(default_factory=dict)  # the set's own pods
+    # The set's pods that do not mount a claim of its volumeClaimTemplates (`missing_claims`):
+    # pods an earlier set of its name made and this one adopted; none, nearly always.
+    unmounted: tuple[PodIncarnation, ...] = ()
+    # The set's pods a client relabelled so that `identity_matches` was false for a while.
+    unlabelled: tuple[PodIncarnation, ...] = ()
 
     @cached_property
     def late(self) -> LateDeliveries:
@@ -142,6 +153,17 @@ def index_set(life: Lifecycles, sts: StatefulSetIncarnation) -> SetIndex:
         },
         set_uid=sts.uid,
         by_uid={p.uid: p for p in pods},
+        unmounted=tuple(
+            p
+            for p in pods
+            if p.ordinal is not None
+            and missing_claims(
+                p.claims, templates=sts.claim_templates, set_name=sts.name, ordinal=p.ordinal
+            )
+        ),
+        unlabelled=tuple(
+            p for p in pods if any(not identity_matches(p.name, ls) for ls, _ in p.relabels)
+        ),
     )
 
 

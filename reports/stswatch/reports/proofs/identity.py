@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
 from stswatch.reports.history.objects import parse_server_version
+from stswatch.reports.history.pod_rules import POD_NAME_LABEL
 from stswatch.reports.history.transition import Transition, first_of
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
-POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 POD_INDEX_ALWAYS = (1, 32)  # PodIndexLabel GA: the label on every pod the controller creates
 

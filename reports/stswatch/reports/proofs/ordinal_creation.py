@@ -1,7 +1,8 @@
 """Ordinal creation: under OrderedReady a scale-up creates its pods in ascending ordinal order,
 each at the revision and with the identity and storage the controller gives its ordinal
 (`stswatch.reports.proofs.identity`); under Parallel in slowStartBatch's batches
-(`stswatch.reports.proofs.burst`).
+(`stswatch.reports.proofs.burst`); and none past a lower pod `processReplica` would have had to
+repair first (`stswatch.reports.proofs.repairs`).
 
 `runForAll(replicas, processReplica, monotonic=true)` walks the replicas by ascending index and
 creates at most one missing pod per sync (`processReplica`); the revision comes from
@@ -11,7 +12,7 @@ creates at most one missing pod per sync (`processReplica`); the revision comes 
 from itertools import pairwise
 
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
-from stswatch.reports.proofs import burst, identity, revision
+from stswatch.reports.proofs import burst, identity, repairs, revision
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -39,7 +40,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         partition = episode.statefulset.spec_at(pod.created.rank).partition
         cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
         return ctx.verdict(PROOF, "fail", revision.refused(wrong, partition), cited)
-    outside = _out_of_range(ctx, pods)
+    outside = _out_of_range(ctx, pods) or repairs.created_past(ctx, pods)
     if outside is not None:
         return ctx.verdict(PROOF, "fail", *outside)
     clients, client_cited = _clients(ctx)

@@ -99,6 +99,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     problems.append(_left_behind(ctx, replaced, revision, created) if one_at_a_time else None)
     problems.append(_before_condemned_gone(ctx, replaced))
     problems.append(None if reading is not None else _while_unhealthy(ctx, replaced))
+    problems.append(_while_above_unavailable(ctx, replaced, revision) if one_at_a_time else None)
     after = went_on(ctx) if progress.state == "superseded" else None
     if after is not None:
         # The rollout's replacements after its episode was cut obey the same order among
@@ -448,6 +449,89 @@ def _while_unhealthy(
         )
         return reason, cited
     return None
+
+
+def _while_above_unavailable(
+    ctx: ProofContext, replaced: list[Replacement], target: str | None
+) -> tuple[str, list[Evidence]] | None:
+    """A deletion for the update while an in-range pod above it was missing or unavailable,
+    whoever made it so (a client's deletion, not only the controller's replacements): the update
+    step walks `target` from the highest index down and returns at the first pod it does not
+    replace that `isUnavailable` (`pod_rules.halts_walk`; "waiting for Pod to update"), under
+    either policy. A pod the walk could have passed (at the update revision, Running and Ready,
+    not terminating) within the informer cache's lag before the deletion may still have looked
+    so: not held against it.
+
+    Each ordinal is asked once: above the first replacement every in-range ordinal, above each
+    later one those up to the one replaced before it (which `_problem` asks too, with
+    minReadySeconds): O(pods) for the episode.
+    """
+    if target is None:
+        return None
+    spec = ctx.episode.spec
+    top = spec.end_ordinal
+    for r in replaced:
+        if _deleted_by(ctx, r.old) != causes.BY_CONTROLLER or r.old.ordinal is None:
+            continue
+        rank = r.deletion.rank
+        for ordinal in range(r.old.ordinal + 1, top):
+            pod = ctx.alive(ordinal, rank)
+            state = health(pod, rank, min_ready_seconds=0, at=None) if pod else None
+            ok = pod is not None and state is not None and state.ok
+            if ok and pod is not None and pod.revision_at(rank) == target:
+                continue
+            if _seen_passable(ctx, ordinal, r.deletion, target):
+                continue
+            name = f"{ctx.episode.statefulset.name}-{ordinal}"
+            what = state.problem if state is not None else "missing"
+            if ok and pod is not None:
+                what = f"at revision {pod.revision_at(rank)}"
+            cited = [ctx.cite_step(r.old, r.deletion, f"{r.old.name} deletion began")]
+            if pod is not None and state is not None and state.step is not None:
+                cited.insert(0, ctx.cite_step(pod, state.step, f"{name} {state.step.what}"))
+            what += _created_again(ctx, pod)
+            reason = (
+                f"{r.old.name} was deleted for the update while {name}, above it, was {what}: "
+                "the update step walks from the highest ordinal down and waits at a pod that is "
+                "unavailable (isUnavailable, updateStatefulSet), whoever deleted it"
+            )
+            return reason, cited
+        top = r.old.ordinal + 1
+    return None
+
+
+def _created_again(ctx: ProofContext, pod: PodIncarnation | None) -> str:
+    """' (created again after a client deleted it)' for a pod created in the episode in place of
+    one someone other than the controller deleted; else ""."""
+    if pod is None or pod.created.rank < ctx.episode.start_rank:
+        return ""
+    old = ctx.previous(pod)
+    actor = ctx.deleted_by(old) if old is not None else None
+    if actor is None or not actor.other:
+        return ""
+    return f" (created again after {actor.who} deleted it)"
+
+
+def _seen_passable(ctx: ProofContext, ordinal: int, deletion: Transition, target: str) -> bool:
+    """Whether the pod at `ordinal` was, at some moment within CACHE_LAG_NS before `deletion`
+    (and in the episode), at the update revision `target`, Running and Ready and not
+    terminating: a cache a moment old may have shown it so. O(its steps in that span)."""
+    since = deletion.received_wall_ns - CACHE_LAG_NS
+    start = ctx.episode.start_rank
+    for pod in ctx.slots.get(ordinal, ()):
+        if pod.created.rank >= deletion.rank or (
+            pod.deleted is not None and pod.deleted.rank < start
+        ):
+            continue
+        for step in pod.transitions:
+            if step.rank >= deletion.rank:
+                break
+            if step.rank < start or step.received_wall_ns < since or step.what == "created":
+                continue
+            before = health(pod, step.rank, min_ready_seconds=0, at=None)
+            if before.ok and pod.revision_at(step.rank - 1) == target:
+                return True
+    return False
 
 
 def _before_condemned_gone(

@@ -11,6 +11,7 @@ terminating, not Running and Ready, or with minReadySeconds not yet Available (`
 judged at the delete request's time on the API's clock).
 """
 
+from heapq import heappop, heappush
 from itertools import pairwise
 
 from stswatch.reports import causes
@@ -83,6 +84,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     problems = [_out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)]
     raced: list[tuple[Deletion, str]] = []
     problems.append(unhealthy_deletion(ctx, steps, pods, raced))
+    problems.append(_below_a_condemned(ctx, steps, pods))
     hold_note = "".join(
         f"; {_hold_clause(h, [d for d, _ in raced])}{_ready_count_note(ctx, h)}" for h in holds
     )
@@ -397,6 +399,65 @@ def _out_of_order(
             cited.append(ctx.cite_step(higher, gone, f"{higher.name} gone only now"))
         return reason, cited
     return None
+
+
+def _below_a_condemned(
+    ctx: ProofContext, steps: list[Deletion], pods: list[PodIncarnation]
+) -> tuple[str, list[Evidence]] | None:
+    """A controller deletion while a higher condemned pod of the set still existed, whoever
+    began deleting that one and when (an earlier episode, a client): `processCondemned`
+    (monotonic) walks the condemned pods from the highest ordinal down (`descendingOrdinal`) and
+    returns at the first, deleting it or waiting on it ("waiting for Pod to Terminate prior to
+    scale down"), so a lower one is deleted only once every higher one is gone. A higher pod
+    created in the episode (a CREATE that landed late, condemned on arrival) or within the
+    informer cache's lag before the deletion is not held against it: the sync may not have seen
+    it.
+
+    One sweep over the deletions in rank order with the condemned pods in a heap by ordinal:
+    O((pods + deletions) log pods) for the episode.
+    """
+    uid = ctx.episode.statefulset.uid
+    waiting = sorted(pods, key=lambda p: p.created.rank)
+    heap: list[tuple[int, int, PodIncarnation]] = []  # (-ordinal, rank it stops counting, pod)
+    i = 0
+    for pod, step in steps:
+        while i < len(waiting) and waiting[i].created.rank < step.rank:
+            higher = waiting[i]
+            gone = higher.deleted.rank if higher.deleted is not None else 1 << 62
+            released = higher.released_at(uid, higher.created.rank)
+            until = min(gone, released if released is not None else 1 << 62)
+            heappush(heap, (-(higher.ordinal or 0), until, higher))
+            i += 1
+        while heap and heap[0][1] <= step.rank:
+            heappop(heap)  # gone (or no longer the set's) by now
+        if not heap or -heap[0][0] <= (pod.ordinal or 0):
+            continue
+        higher = heap[0][2]
+        if _fresh(ctx, higher, step):
+            continue
+        began = higher.deletion_began
+        still = f"still Terminating (since #{began.change_id})" if began else "still there"
+        reason = (
+            f"{pod.name} began terminating while the higher condemned {higher.name} was {still}: "
+            "under OrderedReady processCondemned stops at the highest condemned pod that exists "
+            "(deleting it, or waiting for it to terminate), so a lower one is deleted only once "
+            "every higher one is gone"
+        )
+        cited = [ctx.cite_step(pod, step, f"{pod.name} terminating while {higher.name} was there")]
+        if began is not None:
+            cited.insert(0, ctx.cite_step(higher, began, f"{higher.name} terminating"))
+        if higher.deleted is not None:
+            cited.append(ctx.cite_step(higher, higher.deleted, f"{higher.name} gone only now"))
+        return reason, cited
+    return None
+
+
+def _fresh(ctx: ProofContext, higher: PodIncarnation, step: Transition) -> bool:
+    """`higher` was created in the episode, or within CACHE_LAG_NS before `step`."""
+    created = higher.created
+    if created.rank >= ctx.episode.start_rank:
+        return True
+    return step.received_wall_ns - created.received_wall_ns <= CACHE_LAG_NS
 
 
 def _cited(ctx: ProofContext, pod: PodIncarnation) -> list[Evidence]:

@@ -176,7 +176,8 @@ def told(ctx: ProofContext, reading: Reading) -> str:
     held = _held_by(reading)
     if reading.overlapped:
         budget = f" (a budget of {reading.limit} of {spec.replicas} pods)"
-        clause = f"{setting}{budget}: at most {reading.widest} were unavailable at once"
+        widest, others = _at_once(ctx, reading.widest)
+        clause = f"{setting}{budget}: at most {widest} were unavailable at once{others}"
         if held:
             clause += f"; {held} counted against it"
         return clause + " (updateStatefulSetAfterInvariantEstablished)"
@@ -189,6 +190,45 @@ def told(ctx: ProofContext, reading: Reading) -> str:
     if held:
         return f"{setting}, one pod at a time: {held} used the rest of it"
     return setting
+
+
+def _at_once(ctx: ProofContext, widest: int) -> tuple[int, str]:
+    """The most in-range pods unavailable at one moment of the episode (missing, or not
+    `isHealthy`), whatever made them so, and when that exceeds `widest` (counted at the
+    controller's update deletions) which they were: ' (web-4 terminating, web-3 terminating,
+    web-1 not Running (failed), at #3913)'. A pod that finishes running (Failed, Succeeded) or
+    that a client deletes counts too, though not the update's doing. O(pod steps in the window
+    x a pod's steps + replicas)."""
+    spec, episode, index = ctx.episode.spec, ctx.episode, ctx.index
+    in_range = range(spec.start_ordinal, spec.end_ordinal)
+
+    def problem(ordinal: int, rank: int) -> str | None:
+        pod = ctx.alive(ordinal, rank)
+        if pod is None:
+            return "missing"
+        state = health(pod, rank, min_ready_seconds=0, at=None)
+        return None if state.ok else state.problem
+
+    down = {o: why for o in in_range if (why := problem(o, episode.start_rank)) is not None}
+    most, at, moment = len(down), None, dict(down)
+    first, last = index.window_span(episode.start_rank, episode.end_rank)
+    for i in range(first, last):
+        pod = ctx.own_pod(ctx.changes[index.step_ids[i]].uid)
+        ordinal = pod.ordinal if pod is not None else None
+        if ordinal is None or ordinal not in in_range:
+            continue
+        why = problem(ordinal, index.step_ranks[i] + 1)
+        if why is None:
+            down.pop(ordinal, None)
+        else:
+            down[ordinal] = why
+        if len(down) > most:
+            most, at, moment = len(down), index.step_ids[i], dict(down)
+    if most <= widest or at is None:
+        return widest, ""
+    name = ctx.episode.statefulset.name
+    listed = ", ".join(f"{name}-{o} {why}" for o, why in sorted(moment.items(), reverse=True))
+    return most, f" ({listed}, at #{at})"
 
 
 def _held_by(reading: Reading) -> str:

@@ -40,6 +40,22 @@ def test_two_at_a_time_within_max_unavailable_passes(tmp_path: Path, session: st
     assert not result.failed
 
 
+@pytest.mark.parametrize(("policy", "change_id"), [("orderedready", 3754), ("parallel", 3913)])
+def test_a_pod_that_fails_mid_rollout_is_counted_unavailable(
+    tmp_path: Path, policy: str, change_id: int
+) -> None:
+    # b197 (cases21): the controller deletes web-4 and web-3 together (budget 2, none
+    # unavailable); a client then sets web-1's phase Failed, its Ready condition left True, and
+    # the controller deletes it to create it again (processReplica): three unavailable at once.
+    session = f"b197-max-unavailable-failed-pod-{policy}"
+    verdict = verdict_of(_verify(real_store(tmp_path, "cases21"), session), PROOF, PROOF)
+    assert verdict.outcome == "pass", verdict.reason
+    assert (
+        "maxUnavailable=2 (a budget of 2 of 5 pods): at most 3 were unavailable at once (web-4 "
+        f"terminating, web-3 terminating, web-1 not Running (failed), at #{change_id})"
+    ) in verdict.reason
+
+
 def test_a_pod_held_not_ready_narrows_the_parallel_update_to_one_at_a_time(tmp_path: Path) -> None:
     # web-0 held not Ready counts against maxUnavailable: the controller replaces one pod at a
     # time, which is right, not a broken maxUnavailable.
