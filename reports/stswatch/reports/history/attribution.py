@@ -23,6 +23,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from statistics import median
 
 from stswatch.reports import causes
 from stswatch.reports.history import objects as o
@@ -259,10 +260,11 @@ def attribution(
     recorded = "Event" in recording.changes.kinds.values  # each kind recorded, once
     if events is None:
         events = recording.decoded("Event", deleted=False)
+    stamped: list[tuple[tuple[str, str, str, str], int, int, float | None]] = []
     for change, obj in events:
         parsed = _action(change, obj)
         if parsed is not None:
-            actions.setdefault(parsed, []).append((change.received_wall_ns, change.id))
+            stamped.append((parsed, change.received_wall_ns, change.id, _stamp(obj)))
         unscheduled = _unscheduled(change, obj)
         if unscheduled is not None:
             uid, message = unscheduled
@@ -289,6 +291,8 @@ def attribution(
             failures.setdefault(key, []).append(
                 (change.received_wall_ns, change.id, reason, message)
             )
+    for parsed, wall, change_id in _recorded_at(stamped):
+        actions.setdefault(parsed, []).append((wall, change_id))
     for found in actions.values():
         found.sort()
     for warnings in failures.values():
@@ -319,6 +323,33 @@ def attribution(
         provisioning,
         probe_failed=probe_failed,
     )
+
+
+def _stamp(obj: o.Obj) -> float | None:
+    """When the Event's source recorded its latest occurrence (s since the epoch, second
+    precision for lastTimestamp): lastTimestamp, else eventTime; None if neither."""
+    return o.parse_time(obj.get("lastTimestamp")) or o.parse_time(obj.get("eventTime"))
+
+
+def _recorded_at(
+    stamped: list[tuple[tuple[str, str, str, str], int, int, float | None]],
+) -> list[tuple[tuple[str, str, str, str], int, int]]:
+    """Each controller Event's (action, wall ns, change id), its wall the receive time unless the
+    Event was written late: a controller whose client throttles itself (--kube-api-qps) records
+    an Event at once (its lastTimestamp) and writes it seconds later. An Event received more
+    than a second past its stamp plus the session's usual lag (the median over its Events: the
+    clocks' skew and the stamp's cut to the second) is put back to that bound, so it stays with
+    the action it reports."""
+    lags = [wall - stamp * 1e9 for _, wall, _, stamp in stamped if stamp is not None]
+    if not lags:
+        return [(parsed, wall, change_id) for parsed, wall, change_id, _ in stamped]
+    usual = median(lags)
+    found = []
+    for parsed, wall, change_id, stamp in stamped:
+        if stamp is not None:
+            wall = min(wall, int(stamp * 1e9 + usual) + 10**9)
+        found.append((parsed, wall, change_id))
+    return found
 
 
 def _action(change: Change, obj: o.Obj) -> tuple[str, str, str, str] | None:

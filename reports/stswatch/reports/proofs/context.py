@@ -196,13 +196,20 @@ NOTABLE_S = 3.0
 RECORDING_ENDED = "the recording ended"
 NOT_RECORDED = "not recorded"
 CHANGED_AGAIN = "the set changed again"
+# ... and for a reason that gives two readings of what was recorded (a call that landed long
+# after the controller decided it; a spec from before the recording began).
+CANNOT_TELL = "the recording cannot tell"
+CANNOT_BE_TOLD = "cannot be told"
 
 
 def missing_of(reason: str) -> str:
-    """Verdict.missing for an inconclusive reason: recording-end, changed-again or not-recorded."""
+    """Verdict.missing for an inconclusive reason: recording-end, changed-again, cannot-tell or
+    not-recorded."""
     if RECORDING_ENDED in reason:
         return "recording-end"
-    return "changed-again" if CHANGED_AGAIN in reason else "not-recorded"
+    if CHANGED_AGAIN in reason:
+        return "changed-again"
+    return "cannot-tell" if CANNOT_TELL in reason or CANNOT_BE_TOLD in reason else "not-recorded"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Sentences every renderer shares: why a verdict is inconclusive, and what held an episode.
 
 `verify`'s text and JUnit, the text timeline and the HTML report say these things the same way,
-so they are worded once here. A verdict is inconclusive for one of eight causes (its `missing`):
+so they are worded once here. A verdict is inconclusive for one of nine causes (its `missing`):
 
 - "gap": its evidence window overlaps a recorded gap of a kind it depends on (`Verdict.gap`);
 - "retention": that gap is history a continuous recorder's retention deleted (its reason begins
@@ -12,6 +12,8 @@ so they are worded once here. A verdict is inconclusive for one of eight causes 
 - "recording-end": the recording ended, or is still live, within the settle window after the
   change, so the evidence could still arrive;
 - "not-recorded": the kind of object it needs was never recorded in this session;
+- "cannot-tell": what was recorded allows two readings and its reason gives both (a call that
+  landed seconds after the controller decided it, a spec from before the recording began);
 - "changed-again": a settle-time judgment (status, claim owners) whose set changed again before
   the controller's next sync could write what is judged;
 - "window": only a window of the session was read (`--since/--until`) and the verdict's episode
@@ -37,6 +39,9 @@ CAUSES: dict[str, str] = {
     "recording-end": "the end of the recording: it ended (or is still live) within the settle "
     "window after the change, so the evidence could still have arrived",
     "not-recorded": "never recorded: this session holds no change of the kind the verdict needs",
+    "cannot-tell": "the recording cannot tell: what it holds allows two readings, and the "
+    "verdict's reason gives both (an API call may land seconds after the controller decided it: "
+    "an admission webhook, its client's throttling)",
     "changed-again": "the set changed again too soon: its pods or spec changed within the settle "
     "window after the pods settled, before the controller's next sync could write what is judged",
     "window": "the window read (--since/--until): the episode began before it, ran past its end, "

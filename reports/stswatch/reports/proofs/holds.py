@@ -302,7 +302,7 @@ def _hold(
     if released is not None:
         ends = kept if deleting is not None and not before else None
         by = _released_by(ctx, last, released, ends, removals, cause=stretch.cause)
-        by += _recorded_late(ctx, released)
+        by += _recorded_late(ctx, released) or _released_in_gap(ctx, released, from_ns)
         if stretch.cause == causes.NAME_TAKEN:
             by += _backoff(ctx, pod, released, evidence)
     if acted is not None and acted.rank < end and released is not None:
@@ -778,6 +778,34 @@ def _recorded_late(ctx: ProofContext, released: Transition) -> str:
         f" (its Ready condition's lastTransitionTime reads {when}, {late + 1.0:.1f} s before "
         f"this change was recorded, {how})"
     )
+
+
+def _released_in_gap(ctx: ProofContext, released: Transition, from_ns: int) -> str:
+    """' (web-2 was gone when the recorder came back: the gap from 23:24:33.95 to 23:24:42.19
+    hides when, so the hold lasted 4.0 to 12.3 s)': a release a relist recorded, with no time
+    of its own in the object (a removal, a deletion): it happened somewhere in the gap."""
+    change = ctx.changes[released.change_id]
+    if change.observed != "relist":
+        return ""
+    gap = next(
+        (g for g in ctx.gaps if g.from_wall_ns <= released.received_wall_ns <= g.to_wall_ns + 1),
+        None,
+    )
+    if gap is None or gap.from_wall_ns < from_ns:
+        return ""
+    least = (gap.from_wall_ns - from_ns) / 1e9
+    most = (released.received_wall_ns - from_ns) / 1e9
+    what = {"deleted": "gone", "ready": "Ready"}.get(released.what, released.what)
+    return (
+        f" ({change.name} was {what} when the recorder came back: the gap from "
+        f"{_clock(gap.from_wall_ns)} to {_clock(gap.to_wall_ns)} hides when, so the hold lasted "
+        f"{least:.1f} to {most:.1f} s)"
+    )
+
+
+def _clock(wall_ns: int) -> str:
+    """'23:24:33.95': a receive time of the day, UTC, to the hundredth of a second."""
+    return datetime.fromtimestamp(wall_ns / 1e9, UTC).strftime("%H:%M:%S.%f")[:11]
 
 
 def _released_by(

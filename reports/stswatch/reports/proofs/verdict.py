@@ -94,7 +94,8 @@ class Verdict:
     # missing that no gap record tells), "recording-end" (the
     # recording ended, or is still live, within the settle window after the change, so the
     # evidence could still arrive), "not-recorded" (the kind was never recorded in this
-    # session), "changed-again" (a settle-time judgment whose set changed again before the
+    # session), "cannot-tell" (what was recorded allows two readings, its reason gives both),
+    # "changed-again" (a settle-time judgment whose set changed again before the
     # controller's next sync) or "window" (only a window of the session was read and the
     # verdict's episode or evidence lies partly outside it).
     missing: str | None = None

@@ -49,3 +49,29 @@ def test_a_spec_changed_twice_in_a_gap_is_told_so(tmp_path: Path) -> None:
         e.progress.text for e in result.episodes if e.progress is not None
     ]
     assert not any("turned ," in t for t in texts)
+
+
+def test_a_hold_released_inside_a_gap_is_told_with_its_bounds(tmp_path: Path) -> None:
+    """b8-termgap: web-2 held Terminating by a finalizer; a client removed it while the recorder
+    was down, and the relist recorded web-2 gone: the hold lasted between the gap's start and
+    the relist, not exactly until the relist."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, "b8-termgap-orderedready-232418"))
+    scale_down = _episodes(result, "scale-down")[-1]
+    assert scale_down.progress is not None
+    assert (
+        "until web-2 gone (web-2 was gone when the recorder came back: the gap from 23:24:33.95 "
+        "to 23:24:42.20 hides when, so the hold lasted 4.0 to 12.3 s)"
+    ) in scale_down.progress.text
+
+
+def test_a_slow_call_ambiguity_is_not_told_as_never_recorded(tmp_path: Path) -> None:
+    """b283: the condemned web-2's deletion landed 8 s after the sync decided it, after the
+    scale back to 3: inconclusive because the recording cannot tell which spec it was decided
+    under, with every kind recorded: its cause is 'cannot-tell', not 'not-recorded'."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, "b283-when-scaled-claim-update-held-orderedready"))
+    undecided = [v for v in result.verdicts if v.outcome == "inconclusive"]
+    assert undecided
+    assert all(v.missing != "not-recorded" for v in undecided)
+    assert any(v.missing == "cannot-tell" for v in undecided)
