@@ -11,6 +11,7 @@ controller replay (`stswatch.reports.proofs.progress`), never guessed from the e
 from stswatch.reports.history.informer import SLOW_CALL_NS
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.objects import parse_ordinal, parse_time
+from stswatch.reports.proofs import landed_late
 from stswatch.reports.proofs.context import (
     Health,
     ProofContext,
@@ -62,7 +63,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return ctx.verdict(PROOF, "inconclusive", reason, [e for _, c in slow[:CITED] for e in c])
     holds = episode_progress(ctx).holds
     if not created and not holds:
-        return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
+        late = landed_late.told(ctx, landed_late.creations(ctx), "created")
+        return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode" + late)
     # Each creation's gate is looked for since the one before it: O(the window's pod steps).
     since = [ctx.episode.start_rank, *(p.created.rank for p in created)][: len(created)]
     paired = zip(created, since, strict=True)

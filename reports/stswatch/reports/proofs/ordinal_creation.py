@@ -12,7 +12,7 @@ creates at most one missing pod per sync (`processReplica`); the revision comes 
 from itertools import pairwise
 
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
-from stswatch.reports.proofs import burst, identity, repairs, revision
+from stswatch.reports.proofs import burst, identity, landed_late, repairs, revision
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -55,6 +55,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         )
     if not pods:
         reason = "no pod was created in this episode" + clients
+        reason += landed_late.told(ctx, landed_late.creations(ctx), "created")
         return ctx.verdict(PROOF, "not-applicable", reason, client_cited)
     for first, second in pairwise(pods):
         if (second.ordinal or 0) <= (first.ordinal or 0):

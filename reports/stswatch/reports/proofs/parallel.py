@@ -8,6 +8,7 @@ all Ready, and how many condemned pods were terminating at once.
 
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.transition import Transition
+from stswatch.reports.proofs import landed_late
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
 from stswatch.reports.proofs.holds import hold_clause, slow_to_ready
@@ -46,7 +47,8 @@ def _scale_up(ctx: ProofContext) -> Verdict:
     # A condemned pod the scale-up took back is created here too; an update's recreation is not.
     pods = ctx.scale_creations()
     if not pods:
-        return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode")
+        late = landed_late.told(ctx, landed_late.creations(ctx), "created")
+        return ctx.verdict(PROOF, "not-applicable", "no pod was created in this episode" + late)
     # A pod turning Ready once its deletion began (a real kubelet keeps probing a Terminating
     # pod), or after the episode, is not the scale-up's.
     end = ctx.episode.end_rank

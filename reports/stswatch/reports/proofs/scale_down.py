@@ -18,6 +18,7 @@ from stswatch.reports import causes
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import deletion_timestamp, dig, parse_time
+from stswatch.reports.proofs import landed_late
 from stswatch.reports.proofs.context import (
     Health,
     ProofContext,
@@ -79,6 +80,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     holds = episode_progress(ctx).holds
     if not deleted:
         reason = "the controller deleted no condemned pod in this episode" + client_note
+        reason += landed_late.told(
+            ctx, landed_late.deletions(ctx, _condemned_ordinals(ctx)), "deleted"
+        )
         hold_note = "".join(f"; {_hold_clause(h, [])}" for h in holds)
         return ctx.verdict(PROOF, "not-applicable", reason + hold_note, already_cited)
     problems = [_out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)]
@@ -257,6 +261,15 @@ def ready_count_note(ctx: ProofContext, from_ns: int, to_ns: int | None) -> str:
                 "kubernetes#86209)"
             )
     return ""
+
+
+def _condemned_ordinals(ctx: ProofContext) -> range:
+    """The ordinals the scale-down condemned: from its new replicas up to its old ones."""
+    episode = ctx.episode
+    start = episode.spec.start_ordinal
+    low = episode.to_replicas if episode.to_replicas is not None else 0
+    high = episode.from_replicas if episode.from_replicas is not None else low
+    return range(start + low, start + high)
 
 
 def unhealthy_deletion(

@@ -128,3 +128,40 @@ def test_an_external_name_service_is_told_as_one(tmp_path: Path) -> None:
         for v in identity
     )
     assert not any("clusterIP None)" in v.reason for v in identity)
+
+
+def test_a_creation_decided_here_that_landed_later_is_told_here(tmp_path: Path) -> None:
+    """b261 Parallel: the scale-up 3→4 was superseded at once by the template change, and its
+    CREATE of web-3 landed 7.8 s later in the rollout's window; the status right after the
+    creation observed the scale-up's generation: the scale-up says so, not only 'no pod'."""
+    path = real_store(tmp_path, "cases22")
+    session = f"{SLOW_CREATE}-parallel"
+    result = verify(load_recording(path, session))
+    scale_up = [e for e in result.episodes if e.kind == "scale-up"][-1]
+    described = next(v for v in scale_up.verdicts if v.proof == "parallel-described")
+    assert described.reason == (
+        "no pod was created in this episode; web-3 was created 7.8 s after this episode ended "
+        "(#300), in the next one's window, by the sync that read this spec (its status right "
+        "after, #304, observed generation 2): a call that landed late (an admission webhook, "
+        "the client's throttling)"
+    )
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.status.observedGeneration', 3) "
+        "WHERE id = 304",
+    )
+    edited = verify(load_recording(path, session))
+    scale_up = [e for e in edited.episodes if e.kind == "scale-up"][-1]
+    described = next(v for v in scale_up.verdicts if v.proof == "parallel-described")
+    assert described.reason == "no pod was created in this episode"
+
+
+def test_a_condemned_deletion_that_landed_after_the_scale_back_is_told(tmp_path: Path) -> None:
+    """b283: whenScaled Delete; the scale-down 3→2's sync updated data-web-2's owner (held 8 s
+    by a webhook) and deleted web-2 after a client had scaled back to 3."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, "b283-when-scaled-claim-update-held-orderedready"))
+    scale_down = next(e for e in result.episodes if e.kind == "scale-down")
+    reverse = next(v for v in scale_down.verdicts if v.proof == "reverse-order-scale-down")
+    assert "web-2 was deleted 7.8 s after this episode ended (#5346)" in reverse.reason
+    assert "observed generation 2): a call that landed late" in reverse.reason
