@@ -12,7 +12,7 @@ This verdict states what happened: how many pods went, how close together, who r
 from collections.abc import Sequence
 
 from stswatch.reports import causes
-from stswatch.reports.history.informer import CACHE_LAG_NS, EVENT_LAG_NS
+from stswatch.reports.history.informer import CACHE_LAG_NS, EVENT_LAG_NS, SLOW_CALL_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import NOTABLE_S, RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note
@@ -32,7 +32,11 @@ def decide(ctx: ProofContext) -> Verdict | None:
     gone = ctx.set_gone
     if gone is None:  # pragma: no cover - the episode exists only when the set went
         return None
-    late = [p for incs in ctx.slots.values() for p in incs if p.created.rank > gone.rank]
+    after = [p for incs in ctx.slots.values() for p in incs if p.created.rank > gone.rank]
+    # A CREATE decided before the deletion (or by a sync whose cache still showed the set) may
+    # land up to SLOW_CALL_NS after it: an admission webhook, the client's throttling.
+    in_flight = [p for p in after if _lag(p, gone) <= SLOW_CALL_NS]
+    late = [p for p in after if p not in in_flight]
     if late:
         pod = late[0]
         reason = (
@@ -80,9 +84,34 @@ def decide(ctx: ProofContext) -> Verdict | None:
         reason = "no pod removed by the deletion itself" if earlier else "no pod removed"
         reason += _earlier(ctx, earlier, gone) + _claims_removed(ctx, [p for p, _ in earlier])
     reason += f"; left: {', '.join(kept)}" if kept else ""
+    reason += "".join(_landed_after(ctx, p, gone) for p in in_flight)
     if released:
         reason += f"; orphaned: {', '.join(p.name for p in released)}" + _afterwards(ctx, released)
     return ctx.verdict(PROOF, "pass" if removed else "not-applicable", reason, cited)
+
+
+def _lag(pod: PodIncarnation, gone: Transition) -> int:
+    """How long after the set's deletion began `pod`'s creation landed (ns)."""
+    return pod.created.received_wall_ns - gone.received_wall_ns
+
+
+def _landed_after(ctx: ProofContext, pod: PodIncarnation, gone: Transition) -> str:
+    """'; web-3 was created 8.0 s after the deletion began, by a CREATE the controller made
+    before it (or on a cache that still showed the set) that landed late (…), and removed by
+    the garbage collector 0.0 s later'."""
+    took = _lag(pod, gone) / 1e9
+    began = pod.deletion_began
+    removed = ""
+    if began is not None:
+        actor = ctx.deleted_by(pod)
+        who = f" by {actor.who}" if actor is not None and actor.who != "unknown" else ""
+        after = (began.received_wall_ns - pod.created.received_wall_ns) / 1e9
+        removed = f", and deleted{who} {after:.1f} s later"
+    return (
+        f"; {pod.name} was created {took:.1f} s after the deletion began, by a CREATE the "
+        "controller decided before it (or on a cache that still showed the set) that landed "
+        f"late (an admission webhook, the client's throttling){removed}"
+    )
 
 
 def _controller_deleted(

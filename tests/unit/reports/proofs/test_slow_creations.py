@@ -165,3 +165,46 @@ def test_a_condemned_deletion_that_landed_after_the_scale_back_is_told(tmp_path:
     reverse = next(v for v in scale_down.verdicts if v.proof == "reverse-order-scale-down")
     assert "web-2 was deleted 7.8 s after this episode ended (#5346)" in reverse.reason
     assert "observed generation 2): a call that landed late" in reverse.reason
+
+
+SET_DELETED = "b287-create-held-set-deleted"
+
+
+@pytest.mark.parametrize("policy", ["orderedready", "parallel"])
+def test_a_creation_in_flight_when_the_set_was_deleted_is_no_failure(
+    tmp_path: Path, policy: str
+) -> None:
+    """b287: the CREATE of web-3 reached the webhook before the set's deletion and landed 8 s
+    after it; the garbage collector removed web-3 at once (its owner gone)."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, f"{SET_DELETED}-{policy}"))
+    assert not result.failed
+    deletion = next(v for v in result.verdicts if v.proof == "statefulset-deletion")
+    assert "web-3 was created 7." in deletion.reason
+    assert " s after the deletion began, by a CREATE the controller decided before it" in (
+        deletion.reason
+    )
+
+
+def test_a_creation_long_after_the_sets_deletion_fails(tmp_path: Path) -> None:
+    """The same recording, edited: web-3 created 40 s after the deletion began, longer than any
+    admission webhook may hold a call: the controller managed a pod of a deleted set."""
+    path = real_store(tmp_path, "cases22")
+    rewrite(
+        path, "UPDATE change SET received_wall_ns = received_wall_ns + 40000000000 WHERE id = 6017"
+    )
+    result = verify(load_recording(path, f"{SET_DELETED}-orderedready"))
+    deletion = next(v for v in result.verdicts if v.proof == "statefulset-deletion")
+    assert deletion.outcome == "fail"
+    assert deletion.reason.startswith("web-3 was created after the StatefulSet's deletion began")
+
+
+def test_a_slow_call_ambiguity_names_its_cause(tmp_path: Path) -> None:
+    """b288: web-1 set Failed while web-3's CREATE was held: inconclusive, its cause
+    'cannot-tell' (every kind was recorded), not 'not-recorded'."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, "b288-create-held-lower-failed-orderedready"))
+    gating = [v for v in result.verdicts if v.proof == "ordered-ready-gating"]
+    undecided = [v for v in gating if v.outcome == "inconclusive"]
+    assert undecided
+    assert {v.missing for v in undecided} == {"cannot-tell"}
