@@ -2,7 +2,9 @@
 
 Every drawn thing (a segment, a step, an Event marker) names the change id that evidences it,
 so a reader can click from a picture to the recorded object. The model is plain frozen data:
-the HTML, JSON and text renderers all read the same `Timeline`.
+the HTML, JSON and text renderers all read the same `Timeline`. The records a large session
+draws by the hundred thousand (segments, Event markers, steps, evidence links) have slots, and
+their builders build them through `stswatch.reports.frozen.builder`.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
@@ -40,7 +42,7 @@ STATE_LABELS: dict[State, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One state of one incarnation, from the change that showed it to the next one."""
 
@@ -53,7 +55,7 @@ class Segment:
     open_end: bool = False  # still in this state when the recording ended
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventMarker:
     """A Kubernetes Event drawn on the lane (or series) of the object it is about."""
 
@@ -88,7 +90,7 @@ class Lane:
     incarnations: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """A step of a StatefulSet count: `value` from `t` on, as shown by `change_id`."""
 
@@ -148,7 +150,7 @@ class MarkLine:
     note: str = ""  # what the step saw (a wait's outcome), if it said
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvidenceLink:
     """One moment a verdict cites."""
 

@@ -6,6 +6,7 @@ draw.
 
 from collections.abc import Callable
 
+from stswatch.reports.frozen import builder
 from stswatch.reports.proofs.explain import hold_text, missing_cause, why_inconclusive
 from stswatch.reports.proofs.verdict import EpisodeResult, Hold, MarkRef, VerifyResult
 from stswatch.reports.timeline.model import (
@@ -79,7 +80,7 @@ def verdict_views(episodes: tuple[EpisodeResult, ...], clock: Clock) -> tuple[Ve
             why=why_inconclusive(verdict) if verdict.outcome == "inconclusive" else "",
             evidence=tuple(  # a list first: 124,000 links at 10,000 pods
                 [
-                    EvidenceLink(e.change_id, clock(e.received_wall_ns), f"{e.name}: {e.note}")
+                    _link(e.change_id, clock(e.received_wall_ns), f"{e.name}: {e.note}")
                     for e in verdict.evidence
                 ]
             ),
@@ -88,6 +89,9 @@ def verdict_views(episodes: tuple[EpisodeResult, ...], clock: Clock) -> tuple[Ve
         for episode in episodes
         for verdict in episode.verdicts
     )
+
+
+_link = builder(EvidenceLink)  # every field, in order (hot: 124,000 links at 10,000 pods)
 
 
 def _mark_cite(mark: MarkRef, clock: Clock) -> MarkCite:
