@@ -64,11 +64,10 @@ class ChangeDiffs:
     ) -> tuple[list[Diffed], list[tuple[Change, dict[str, Any]]]] | None:
         """Every change of `table` diffed, and its Events' objects but DELETED ones, both in the
         table's order; None when some change was not handed over."""
-        found = self._found
         events = self.events_of(table)
         if events is None:
             return None
-        return [found[change_id] for change_id in table.ids], events
+        return list(map(self._found.__getitem__, table.ids)), events
 
     def events_of(self, table: ChangeTable) -> list[tuple[Change, dict[str, Any]]] | None:
         """`table`'s Events' changes but DELETED ones with their objects, in its order; None
@@ -76,7 +75,7 @@ class ChangeDiffs:
         found, events = self._found, self._events
         if len(found) != len(table) or not all(map(found.__contains__, table.ids)):
             return None
-        return [(found[i][0], events[i]) for i in table.ids if i in events]
+        return [(found[i][0], events[i]) for i in filter(events.__contains__, table.ids)]
 
 
 def diffed(changes: Iterable[tuple[Change, dict[str, Any]]]) -> list[Diffed]:
