@@ -33,11 +33,13 @@ class ChangeDiffs:
         self._events: dict[int, dict[str, Any]] = {}  # each Event's object, but DELETED ones
 
     def __call__(self, change: Change, obj: dict[str, Any]) -> None:
-        key = (kind := change.kind, change.uid)
-        change_id = change.id
+        table, at = change.row()  # its fields read from the columns: a property each cost more
+        kinds, events = table.kinds, table.events
+        key = (kind := kinds.values[kinds.codes[at]], table.uids[at])
+        change_id = table.ids[at]
         clean = without_noise(obj)
         previous = self._previous
-        if change.event == "DELETED":
+        if events.values[events.codes[at]] == "DELETED":
             before = previous.pop(key, None)  # a uid never comes back: hold only live objects
         else:
             before = previous.get(key)
