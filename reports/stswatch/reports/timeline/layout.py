@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import groupby
 
 from stswatch.reports.timeline.model import (
     STATE_LABELS,
@@ -398,7 +399,12 @@ def _chart(timeline: Timeline, *, place: Place, y: float) -> Chart:
         else ()
     )
     events = timeline.statefulset_events
-    moments = {(step.t, step.change_id) for _, step in steps} | {(e.t, e.change_id) for e in events}
+    # Sorted as runs (each series and the Events are in time order, or nearly), then each
+    # moment once: a set's order would leave the sort a shuffle of 90,000 at 10,000 pods.
+    found = [(step.t, step.change_id) for _, step in steps]
+    found += [(e.t, e.change_id) for e in events]
+    found.sort()
+    moments = [moment for moment, _ in groupby(found)]
     return Chart(
         y=y,
         height=CHART_HEIGHT,
@@ -413,7 +419,7 @@ def _chart(timeline: Timeline, *, place: Place, y: float) -> Chart:
             if len(events) <= MAX_STEP_DOTS or e.type == "Warning"
         ),
         dots=dots,
-        moments=tuple(sorted(moments)),
+        moments=tuple(moments),
     )
 
 
