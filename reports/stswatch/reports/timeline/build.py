@@ -20,7 +20,7 @@ from stswatch.reports.history.lifecycles import (
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.recording import Change, Mark, Recording
 from stswatch.reports.timeline.changes import ChangeDiffs, Diffed, change_views
-from stswatch.reports.timeline.lanes import Clock, LaneBuilder
+from stswatch.reports.timeline.lanes import Clock, LaneBuilder, new_lane
 from stswatch.reports.timeline.model import (
     Band,
     EventMarker,
@@ -261,7 +261,7 @@ def _with_events(lane: Lane, events: tuple[EventMarker, ...]) -> Lane:
     if not events:
         return lane
     moments = tuple(sorted(lane.moments + tuple((e.t, e.change_id) for e in events)))
-    return Lane(
+    return new_lane(
         lane.key, lane.kind, lane.name, lane.ordinal, lane.segments, moments, events,
         lane.incarnations,
     )  # fmt: skip

@@ -44,18 +44,12 @@ class LaneBuilder:
         histories: Sequence[tuple[str, tuple[Transition, ...]]],
         states: _States,
     ) -> Lane:
-        return Lane(
-            key=f"{kind}/{name}",
-            kind=kind,
-            name=name,
-            ordinal=ordinal,
-            segments=tuple(
-                segment
-                for uid, steps in histories
-                for segment in _segments(steps, uid, states, clock=self.clock, end=self.end)
-            ),
-            moments=self.moments.get((kind, name), ()),
-            incarnations=len(histories),
+        segments: list[Segment] = []
+        for uid, steps in histories:
+            segments += _segments(steps, uid, states, clock=self.clock, end=self.end)
+        moments = self.moments.get((kind, name), ())
+        return new_lane(
+            f"{kind}/{name}", kind, name, ordinal, tuple(segments), moments, (), len(histories)
         )
 
 
@@ -146,3 +140,4 @@ def _segments(
 
 
 _segment = builder(Segment)  # every field, in order (hot: 100,000 segments at 10,000 pods)
+new_lane = builder(Lane)  # every field, in order (20,000 lanes at 10,000 pods, twice)

@@ -3,8 +3,8 @@
 Every drawn thing (a segment, a step, an Event marker) names the change id that evidences it,
 so a reader can click from a picture to the recorded object. The model is plain frozen data:
 the HTML, JSON and text renderers all read the same `Timeline`. The records a large session
-draws by the hundred thousand (segments, Event markers, steps, evidence links) have slots, and
-their builders build them through `stswatch.reports.frozen.builder`.
+draws by the ten or hundred thousand (lanes, segments, Event markers, steps, evidence links)
+have slots, and their builders build them through `stswatch.reports.frozen.builder`.
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -76,7 +76,7 @@ class EventMarker:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lane:
     """One pod ordinal or one PVC: every incarnation of that name, left to right."""
 
