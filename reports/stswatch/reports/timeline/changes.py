@@ -99,9 +99,7 @@ def change_views(
     """Every diffed change as the inspector shows it; `lanes` maps a change id to its lane's
     key. When the changes are all of `table`'s, in order, their fields are its columns."""
     # Columns of the (change, previous id, diff, object) rows, read in one pass over them.
-    recorded, previous_ids, diffs, objects = (
-        (list(column) for column in zip(*changes, strict=True)) if changes else ([], [], [], [])
-    )
+    recorded, previous_ids, diffs, objects = zip(*changes, strict=True) if changes else ((),) * 4
     ids = [c.id for c in recorded]
     if table is not None and ids == table.ids:
         fields = _table_fields(table)
@@ -112,7 +110,7 @@ def change_views(
         id=ids,
         t=[(wall_ns - start_wall_ns) / 1e9 for wall_ns in walls],
         **fields,
-        lane=[lanes.get(i) for i in ids],
+        lane=list(map(lanes.get, ids)),
         previous_id=previous_ids,
         diff=diffs,
         object=objects,
