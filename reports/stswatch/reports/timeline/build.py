@@ -241,9 +241,10 @@ def _event_markers(
         if kind is None:
             continue
         object_name = str(about.get("name"))
+        table, at = change.row()  # its moment and id from the columns: one call, not two
         marker = _event_marker(
-            clock(change.received_wall_ns),
-            change.id,
+            clock(table.walls[at]),
+            table.ids[at],
             str(obj.get("reason") or ""),
             str(obj.get("message") or obj.get("note") or ""),
             str(obj.get("type") or "Normal"),
