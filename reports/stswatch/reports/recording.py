@@ -214,6 +214,12 @@ class Change:
             return decoded_object(self.id, source.text(self.id))
         return decoded_object(self.id, text)
 
+    def row(self) -> tuple["ChangeTable", int]:
+        """The table holding this change and its position there: a reader of several fields of
+        every change (the report's diffs) reads them from the table's columns, not through a
+        property call each."""
+        return self._table, self._at
+
     def fields(self) -> tuple[Any, ...]:
         """The record's fields (all but its object), in order."""
         return tuple(getattr(self, name) for name in _FIELDS)

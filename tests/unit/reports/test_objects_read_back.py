@@ -174,6 +174,10 @@ def test_a_change_read_from_the_table_is_a_read_only_record_equal_to_one_built_a
     assert one.event == changes[5].event
     assert changes[-1:] == (changes[len(changes) - 1],)
     assert list(changes)[::7] == list(changes[::7])
+    table, at = one.row()  # where its fields are read from, column by column
+    assert table is changes
+    assert table[at] == one
+    assert table.ids[at] == one.id
 
 
 def _table(changes: Iterable[Change]) -> ChangeTable:

@@ -33,11 +33,13 @@ class ChangeDiffs:
         self._events: dict[int, dict[str, Any]] = {}  # each Event's object, but DELETED ones
 
     def __call__(self, change: Change, obj: dict[str, Any]) -> None:
-        key = (kind := change.kind, change.uid)
-        change_id = change.id
+        table, at = change.row()  # its fields read from the columns: a property each cost more
+        kinds, events = table.kinds, table.events
+        key = (kind := kinds.values[kinds.codes[at]], table.uids[at])
+        change_id = table.ids[at]
         clean = without_noise(obj)
         previous = self._previous
-        if change.event == "DELETED":
+        if events.values[events.codes[at]] == "DELETED":
             before = previous.pop(key, None)  # a uid never comes back: hold only live objects
         else:
             before = previous.get(key)
@@ -64,11 +66,10 @@ class ChangeDiffs:
     ) -> tuple[list[Diffed], list[tuple[Change, dict[str, Any]]]] | None:
         """Every change of `table` diffed, and its Events' objects but DELETED ones, both in the
         table's order; None when some change was not handed over."""
-        found = self._found
         events = self.events_of(table)
         if events is None:
             return None
-        return [found[change_id] for change_id in table.ids], events
+        return list(map(self._found.__getitem__, table.ids)), events
 
     def events_of(self, table: ChangeTable) -> list[tuple[Change, dict[str, Any]]] | None:
         """`table`'s Events' changes but DELETED ones with their objects, in its order; None
@@ -76,7 +77,7 @@ class ChangeDiffs:
         found, events = self._found, self._events
         if len(found) != len(table) or not all(map(found.__contains__, table.ids)):
             return None
-        return [(found[i][0], events[i]) for i in table.ids if i in events]
+        return [(found[i][0], events[i]) for i in filter(events.__contains__, table.ids)]
 
 
 def diffed(changes: Iterable[tuple[Change, dict[str, Any]]]) -> list[Diffed]:
@@ -98,9 +99,7 @@ def change_views(
     """Every diffed change as the inspector shows it; `lanes` maps a change id to its lane's
     key. When the changes are all of `table`'s, in order, their fields are its columns."""
     # Columns of the (change, previous id, diff, object) rows, read in one pass over them.
-    recorded, previous_ids, diffs, objects = (
-        (list(column) for column in zip(*changes, strict=True)) if changes else ([], [], [], [])
-    )
+    recorded, previous_ids, diffs, objects = zip(*changes, strict=True) if changes else ((),) * 4
     ids = [c.id for c in recorded]
     if table is not None and ids == table.ids:
         fields = _table_fields(table)
@@ -111,7 +110,7 @@ def change_views(
         id=ids,
         t=[(wall_ns - start_wall_ns) / 1e9 for wall_ns in walls],
         **fields,
-        lane=[lanes.get(i) for i in ids],
+        lane=list(map(lanes.get, ids)),
         previous_id=previous_ids,
         diff=diffs,
         object=objects,

@@ -7,6 +7,7 @@ runs of segments in the same row, the second starting where the controller recre
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from stswatch.reports.frozen import builder
 from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation, Transition
 from stswatch.reports.timeline.model import Lane, Segment, State
 
@@ -43,18 +44,12 @@ class LaneBuilder:
         histories: Sequence[tuple[str, tuple[Transition, ...]]],
         states: _States,
     ) -> Lane:
-        return Lane(
-            key=f"{kind}/{name}",
-            kind=kind,
-            name=name,
-            ordinal=ordinal,
-            segments=tuple(
-                segment
-                for uid, steps in histories
-                for segment in _segments(steps, uid, states, clock=self.clock, end=self.end)
-            ),
-            moments=self.moments.get((kind, name), ()),
-            incarnations=len(histories),
+        segments: list[Segment] = []
+        for uid, steps in histories:
+            segments += _segments(steps, uid, states, clock=self.clock, end=self.end)
+        moments = self.moments.get((kind, name), ())
+        return new_lane(
+            f"{kind}/{name}", kind, name, ordinal, tuple(segments), moments, (), len(histories)
         )
 
 
@@ -135,10 +130,14 @@ def _segments(
     if runs and gone is not None:
         ends.append(clock(gone.received_wall_ns))
     segments = [
-        Segment(state, start, stop if stop > start else start, change_id, uid, note, False)
+        _segment(state, start, stop if stop > start else start, change_id, uid, note, False)
         for (state, note, start, change_id), stop in zip(runs, ends, strict=False)
     ]
     if len(ends) < len(runs):
         state, note, start, change_id = runs[-1]
-        segments.append(Segment(state, start, end, change_id, uid, note, True))
+        segments.append(_segment(state, start, end, change_id, uid, note, True))
     return segments
+
+
+_segment = builder(Segment)  # every field, in order (hot: 100,000 segments at 10,000 pods)
+new_lane = builder(Lane)  # every field, in order (20,000 lanes at 10,000 pods, twice)

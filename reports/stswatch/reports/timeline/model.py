@@ -2,10 +2,12 @@
 
 Every drawn thing (a segment, a step, an Event marker) names the change id that evidences it,
 so a reader can click from a picture to the recorded object. The model is plain frozen data:
-the HTML, JSON and text renderers all read the same `Timeline`.
+the HTML, JSON and text renderers all read the same `Timeline`. The records a large session
+draws by the ten or hundred thousand (lanes, segments, Event markers, steps, evidence links)
+have slots, and their builders build them through `stswatch.reports.frozen.builder`.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, overload
@@ -40,7 +42,7 @@ STATE_LABELS: dict[State, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One state of one incarnation, from the change that showed it to the next one."""
 
@@ -53,7 +55,7 @@ class Segment:
     open_end: bool = False  # still in this state when the recording ended
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventMarker:
     """A Kubernetes Event drawn on the lane (or series) of the object it is about."""
 
@@ -74,7 +76,7 @@ class EventMarker:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lane:
     """One pod ordinal or one PVC: every incarnation of that name, left to right."""
 
@@ -88,7 +90,7 @@ class Lane:
     incarnations: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """A step of a StatefulSet count: `value` from `t` on, as shown by `change_id`."""
 
@@ -148,13 +150,53 @@ class MarkLine:
     note: str = ""  # what the step saw (a wait's outcome), if it said
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvidenceLink:
     """One moment a verdict cites."""
 
     change_id: int
     t: float
     label: str
+
+
+class EvidenceLinks(Sequence[EvidenceLink]):
+    """The moments a verdict cites, each an `EvidenceLink` made when asked from what was cited
+    (`cited`, through `link`), their change ids made at once (`change_ids`). A 10,000-pod
+    session's verdicts cite 124,000 changes: the HTML report reads every change id and shows
+    the first few links; the JSON writes them all (`timeline_json`)."""
+
+    __slots__ = ("_cited", "_link", "change_ids")
+
+    def __init__(
+        self, cited: Sequence[Any], link: Callable[[Any], EvidenceLink], change_ids: Sequence[int]
+    ) -> None:
+        if len(change_ids) != len(cited):
+            raise ValueError("a change id for each thing cited")
+        self._cited, self._link, self.change_ids = cited, link, change_ids
+
+    def __len__(self) -> int:
+        return len(self._cited)
+
+    @overload
+    def __getitem__(self, at: int) -> EvidenceLink: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> tuple[EvidenceLink, ...]: ...
+
+    def __getitem__(self, at: int | slice) -> EvidenceLink | tuple[EvidenceLink, ...]:
+        if isinstance(at, slice):
+            return tuple(map(self._link, self._cited[at]))
+        return self._link(self._cited[at])
+
+    def __iter__(self) -> Iterator[EvidenceLink]:
+        return map(self._link, self._cited)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EvidenceLinks | tuple):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # as the tuple it stands for, but not hashed
 
 
 @dataclass(frozen=True)
@@ -173,7 +215,7 @@ class VerdictView:
     name: str
     outcome: str  # pass | fail | n-a | inconclusive (n-a: the proof does not apply)
     reason: str
-    evidence: tuple[EvidenceLink, ...]
+    evidence: EvidenceLinks
     missing: str = (
         ""  # for inconclusive: the cause, a key of `stswatch.reports.proofs.explain.CAUSES`
     )
@@ -310,8 +352,11 @@ def timeline_json(timeline: Timeline) -> bytes:
     )
 
 
-def _listed(value: object) -> list[ChangeView]:
-    """`ChangeViews` as orjson writes a tuple of `ChangeView`s (it knows no other sequence)."""
+def _listed(value: object) -> list[ChangeView] | list[EvidenceLink]:
+    """`ChangeViews` and `EvidenceLinks` as orjson writes a tuple of their records (it knows no
+    other sequence)."""
     if isinstance(value, ChangeViews):
+        return list(value)
+    if isinstance(value, EvidenceLinks):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON")

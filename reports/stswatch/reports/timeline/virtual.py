@@ -121,14 +121,19 @@ def _lane(lane: Lane, notes: dict[str, int]) -> list[Any]:
     uids: dict[str, int] = {}
     segments: list[Any] = []
     for seg in lane.segments:
+        uid, note = seg.uid, seg.note
+        if uid not in uids:
+            uids[uid] = len(uids)
+        if note not in notes:
+            notes[note] = len(notes)
         segments += (
             _STATE_INDEX[seg.state],
             seg.start,
             seg.end,
             seg.change_id,
-            uids.setdefault(seg.uid, len(uids)),
-            notes.setdefault(seg.note, len(notes)),
-            int(seg.open_end),
+            uids[uid],
+            notes[note],
+            1 if seg.open_end else 0,
         )
     warnings = [[e.t, e.change_id, e.title] for e in lane.events if e.type == "Warning"]
     ordinal = lane.ordinal

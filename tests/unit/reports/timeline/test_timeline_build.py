@@ -16,7 +16,14 @@ from stswatch.reports.timeline.build import build_timeline
 from stswatch.reports.timeline.changes import ChangeDiffs, change_views, diffed
 from stswatch.reports.timeline.compare import figures
 from stswatch.reports.timeline.html import render_report
-from stswatch.reports.timeline.model import ChangeView, ChangeViews, State, Timeline, timeline_json
+from stswatch.reports.timeline.model import (
+    ChangeView,
+    ChangeViews,
+    EvidenceLink,
+    State,
+    Timeline,
+    timeline_json,
+)
 from stswatch.reports.timeline.text import timeline_text
 from tests.browser.sessions import (
     bring_up,
@@ -186,6 +193,20 @@ def test_the_changes_read_as_a_tuple_of_change_views(lab: Recording) -> None:
     assert list(views.column("id")) == [v.id for v in listed]
     timeline = _timeline(lab)
     assert timeline_json(timeline) == timeline_json(replace(timeline, changes=listed))  # type: ignore[arg-type]
+
+
+def test_a_verdicts_evidence_reads_as_a_tuple_of_links(lab: Recording) -> None:
+    # Made when asked from what the verdict cites: the same links, in order, and the same JSON.
+    timeline = _timeline(lab)
+    assert timeline.verdicts is not None
+    evidence = next(v.evidence for v in timeline.verdicts if len(v.evidence) > 2)
+    listed = tuple(evidence)
+    assert all(isinstance(e, EvidenceLink) for e in listed)
+    assert evidence == listed
+    assert (evidence[0], evidence[-1], evidence[1:3]) == (listed[0], listed[-1], listed[1:3])
+    assert list(evidence.change_ids) == [e.change_id for e in listed]
+    as_tuples = tuple(replace(v, evidence=tuple(v.evidence)) for v in timeline.verdicts)  # type: ignore[arg-type]
+    assert timeline_json(timeline) == timeline_json(replace(timeline, verdicts=as_tuples))
 
 
 def test_change_views_read_the_recordings_columns_as_each_changes_fields(lab: Recording) -> None:
