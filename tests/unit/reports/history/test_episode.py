@@ -106,7 +106,10 @@ def test_a_pod_created_after_the_sets_deletion_fails(tmp_path: Path) -> None:
     sts = b.get("StatefulSet", "web")
     sts["metadata"]["deletionTimestamp"] = b.stamp()
     b.emit("StatefulSet", sts, "MODIFIED")
-    b.bring_up("web", 1)  # no controller creates a pod for a set being deleted
+    # No controller creates a pod for a set being deleted; a CREATE it decided before may land
+    # up to the 30 s an admission webhook may hold it (told, not failed), not 40 s after.
+    b.tick(40_000)
+    b.bring_up("web", 1)
     result = verify(b.write(tmp_path / "s.db"))
     deletion = verdict_of(result, "statefulset-deletion", "statefulset-deleted")
     assert deletion.outcome == "fail"
