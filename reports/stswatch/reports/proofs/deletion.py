@@ -68,6 +68,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
             f"the StatefulSet was deleted but its pods were left ({names}): orphaned "
             "(deleted with --cascade=orphan), not removed" + _afterwards(ctx, released)
         )
+        reason += "".join(_landed_after(ctx, p, gone) for p in in_flight)
         cited += [
             ctx.cite(o.change_id, f"{p.name} orphaned")
             for p, o in released.items()

@@ -11,7 +11,7 @@ controller replay (`stswatch.reports.proofs.progress`), never guessed from the e
 from stswatch.reports.history.informer import SLOW_CALL_NS
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.objects import parse_ordinal, parse_time
-from stswatch.reports.proofs import landed_late
+from stswatch.reports.proofs import landed_late, revision
 from stswatch.reports.proofs.context import (
     Health,
     ProofContext,
@@ -158,6 +158,10 @@ def _violations(
     start = ctx.episode.spec.start_ordinal
     found: list[tuple[str, list[Evidence]]] = []
     created = ctx.cite_step(pod, pod.created, f"{pod.name} created")
+    # The minReadySeconds of the spec the creating sync read, when the status it wrote right
+    # after says it read one older than the spec in force when the CREATE landed.
+    read = revision.read_by_sync(ctx.episode.statefulset, rank)
+    minimum = read.min_ready_seconds if read is not None else ctx.min_ready_at(rank)
     for ordinal in range(start, pod.ordinal):
         if len(found) >= CITED:
             break
@@ -178,8 +182,7 @@ def _violations(
             cited = ctx.cite(gone, f"{lower.name} released by the set")
             found.append((why, [cited, created]))
             continue
-        state = _health(ctx, lower, rank, at)
-        minimum = ctx.min_ready_at(rank)
+        state = health(lower, rank, min_ready_seconds=minimum, at=at)
         if unseen_by_cache(
             lower, state, enabled_at=enabled_at, decision=pod.created, min_ready_seconds=minimum
         ):

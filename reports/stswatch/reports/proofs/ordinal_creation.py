@@ -39,7 +39,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
         pod = wrong.pod
         partition = episode.statefulset.spec_at(pod.created.rank).partition
         cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
-        return ctx.verdict(PROOF, "fail", revision.refused(wrong, partition), cited)
+        reason = revision.refused(wrong, partition)
+        return ctx.verdict(PROOF, revision.outcome(wrong), reason, cited)
     outside = _out_of_range(ctx, pods) or repairs.created_past(ctx, pods)
     if outside is not None:
         return ctx.verdict(PROOF, "fail", *outside)
@@ -136,7 +137,8 @@ def _recreated(ctx: ProofContext, pod: PodIncarnation) -> Verdict | None:
     cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
     if not found.ok:
         partition = sts.spec_at(pod.created.rank).partition
-        return ctx.verdict(PROOF, "fail", revision.refused(found, partition), cited)
+        reason = revision.refused(found, partition)
+        return ctx.verdict(PROOF, revision.outcome(found), reason, cited)
     reason = f"{pod.name} was created again at revision {pod.revision}, the {found.field} "
     reason += f"newVersionedStatefulSetPod gives ordinal {pod.ordinal}"
     old = ctx.episode.recreation.old if ctx.episode.recreation is not None else None

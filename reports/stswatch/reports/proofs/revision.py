@@ -12,11 +12,12 @@ pods below the partition come back at the new revision (kubernetes#121534).
 """
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from stswatch.reports.history.informer import CACHE_LAG_NS
+from stswatch.reports.history.informer import CACHE_LAG_NS, SLOW_CALL_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
 from stswatch.reports.history.statefulsets import SpecVersion, StatusVersion
+from stswatch.reports.proofs.verdict import Outcome
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class CreatedAt:
     field: str  # "currentRevision" or "updateRevision"
     allowed: frozenset[str]  # the field's value before the creation and just after it
     promoted: StatusVersion | None  # below the partition at the update revision: #121534's
+    # When not ok: the spec in force up to SLOW_CALL_NS before the creation landed that gives
+    # the pod's ordinal its revision (a CREATE decided under it and held), else None.
+    slow: SpecVersion | None = None
 
     @property
     def ok(self) -> bool:
@@ -69,7 +73,49 @@ def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | 
         if promoted is not None and True not in sides and not _rolled_out(sts, promoted):
             promoted = None  # at or above the partition the update revision is expected
     field = " or ".join(sorted("currentRevision" if b else "updateRevision" for b in sides))
-    return CreatedAt(pod, field, allowed, promoted)
+    found = CreatedAt(pod, field, allowed, promoted)
+    if found.ok or read is not None:  # the status after it names the spec its sync read
+        return found
+    return replace(found, slow=_slow_call(sts, pod, statuses))
+
+
+def _slow_call(
+    sts: StatefulSetIncarnation, pod: PodIncarnation, statuses: list[StatusVersion]
+) -> SpecVersion | None:
+    """The latest spec in force within SLOW_CALL_NS before `pod`'s creation landed under which
+    newVersionedStatefulSetPod gives its ordinal the revision it carries (`statuses`' values)."""
+    rank, landed = pod.created.rank, pod.created.received_wall_ns
+    # The creating sync began after the last status before the creation was written (one set's
+    # syncs never overlap), so it read at least that status's observedGeneration.
+    before = sts.status_at(rank)
+    least = before.observed_generation if before is not None else None
+    at = bisect_left(sts.specs, rank, key=_spec_rank)
+    for spec in reversed(sts.specs[max(0, at - _LOOK_BACK) : at]):
+        if landed - spec.received_wall_ns > SLOW_CALL_NS:
+            break
+        if least is not None and spec.generation is not None and spec.generation < least:
+            break
+        if pod.ordinal is None or not spec.in_range(pod.ordinal):
+            continue
+        below = spec.update_strategy == "RollingUpdate" and pod.ordinal < (
+            spec.start_ordinal + spec.partition
+        )
+        given = {s.current_revision if below else s.update_revision for s in statuses}
+        if pod.revision in given:
+            return spec
+    return None
+
+
+def outcome(found: CreatedAt) -> Outcome:
+    """'fail' for a pod created at a revision its ordinal is not given; 'inconclusive' when a
+    spec in force up to SLOW_CALL_NS before its creation landed gives it (`refused` says so)."""
+    return "inconclusive" if found.slow is not None else "fail"
+
+
+def read_by_sync(sts: StatefulSetIncarnation, rank: int) -> SpecVersion | None:
+    """The spec the sync that made the change at `rank` read, when the recording proves it was
+    an earlier one than the spec in force there (`_read_by_creator`), else None."""
+    return _read_by_creator(sts, sts.spec_at(rank), rank)
 
 
 def _read_by_creator(
@@ -122,10 +168,20 @@ def refused(found: CreatedAt, partition: int) -> str:
     sides = {"currentRevision": "below", "updateRevision": "at or above"}
     where = sides.get(found.field, "beside a just changed")
     pod = found.pod
+    slow = ""
+    if found.slow is not None:
+        ago = (pod.created.received_wall_ns - found.slow.received_wall_ns) / 1e9
+        slow = (
+            f"; yet under the spec in force {ago:.1f} s before its creation landed (#"
+            f"{found.slow.change_id}, partition {found.slow.partition}) it is given "
+            f"{pod.revision}: a CREATE an admission webhook or the client's throttling held lands "
+            "that late, and as no status recorded after it names the spec its sync read, the "
+            "recording cannot tell which spec the controller acted on"
+        )
     return (
         f"{pod.name} was created at revision {pod.revision}, but newVersionedStatefulSetPod gives "
         f"ordinal {pod.ordinal} ({where} partition {partition}) the {found.field} "
-        f"{' or '.join(sorted(found.allowed))}"
+        f"{' or '.join(sorted(found.allowed))}{slow}"
     )
 
 

@@ -579,7 +579,8 @@ def _wrong_revision(ctx: ProofContext, created: list[PodIncarnation]) -> Verdict
             continue
         partition = ctx.episode.statefulset.spec_at(pod.created.rank).partition
         cited = [ctx.cite_step(pod, pod.created, f"{pod.name} created at {pod.revision}")]
-        return ctx.verdict(PROOF, "fail", revisions.refused(found, partition), cited)
+        reason = revisions.refused(found, partition)
+        return ctx.verdict(PROOF, revisions.outcome(found), reason, cited)
     return None
 
 

@@ -41,13 +41,19 @@ def test_a_replacement_created_late_is_judged_by_the_spec_its_sync_read(
 
 def test_a_creation_its_sync_made_under_the_raised_partition_fails(tmp_path: Path) -> None:
     """The same recording, edited: the status right after web-2's creation (#56) observed
-    generation 3, so the sync that created web-2 read partition 3 and still gave it the update
-    revision: newVersionedStatefulSetPod gives ordinal 2 the currentRevision."""
+    generation 3, and web-2 landed 40 s after the partition was 0 (#42), longer than any
+    admission webhook holds a call: the sync that created web-2 read partition 3 and still gave
+    it the update revision; newVersionedStatefulSetPod gives ordinal 2 the currentRevision.
+    (With the status edit alone the creation may be a CREATE held 8 s whose sync wrote no status:
+    inconclusive, test_a_held_creation_no_status_explains_is_inconclusive.)"""
     path = real_store(tmp_path, "cases22")
     rewrite(
         path,
         "UPDATE change SET object = json_set(object, '$.status.observedGeneration', 3) "
         "WHERE id = 56",
+    )
+    rewrite(
+        path, "UPDATE change SET received_wall_ns = received_wall_ns + 40000000000 WHERE id = 52"
     )
     result = verify(load_recording(path, f"{HELD_PARTITION}-orderedready"))
     failed = [v for v in _rollouts(result) if v.outcome == "fail"]
@@ -208,3 +214,63 @@ def test_a_slow_call_ambiguity_names_its_cause(tmp_path: Path) -> None:
     undecided = [v for v in gating if v.outcome == "inconclusive"]
     assert undecided
     assert {v.missing for v in undecided} == {"cannot-tell"}
+
+
+NO_STATUS_AFTER = "b294-held-create-after-failed-create-orderedready"
+
+
+def test_a_held_creation_no_status_explains_is_inconclusive(tmp_path: Path) -> None:
+    """b294: the replacement web-2's CREATE (after a FailedCreate: its old claim was being
+    deleted) is held 8 s while a client raises the partition to 3; its sync's status was the
+    last one's, so none was written right after it: the spec it read cannot be told."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, NO_STATUS_AFTER))
+    assert not result.failed
+    (rollout,) = [v for v in _rollouts(result) if v.outcome == "inconclusive"]
+    assert rollout.missing == "cannot-tell"
+    assert (
+        "; yet under the spec in force 8.8 s before its creation landed (#6851, partition 0)"
+        in (rollout.reason)
+    )
+
+
+def test_a_creation_long_after_the_partition_rose_still_fails(tmp_path: Path) -> None:
+    """The same recording, edited: web-2 created 40 s later, past any call a webhook holds."""
+    path = real_store(tmp_path, "cases22")
+    rewrite(
+        path, "UPDATE change SET received_wall_ns = received_wall_ns + 40000000000 WHERE id = 6878"
+    )
+    result = verify(load_recording(path, NO_STATUS_AFTER))
+    assert [v.outcome for v in _rollouts(result) if v.outcome != "pass"][:1] == ["fail"]
+
+
+MIN_READY_RAISED = "b299-create-held-minready-raised-orderedready"
+
+
+def test_a_creation_is_gated_by_the_min_ready_its_sync_read(tmp_path: Path) -> None:
+    """b299: the CREATE of web-3, decided with every lower pod Ready under minReadySeconds 0, is
+    held while a client raises it to 60; the status right after the creation (#7562) observed
+    generation 2 (minReadySeconds 0): not a failure. Edited so that status observed generation 3
+    (60 s), the sync read 60 s and created web-3 past pods Ready 5 s: a failure."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, MIN_READY_RAISED))
+    assert not result.failed
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.status.observedGeneration', 3) "
+        "WHERE id = 7562",
+    )
+    edited = verify(load_recording(path, MIN_READY_RAISED))
+    gating = [v for v in edited.verdicts if v.proof == "ordered-ready-gating"]
+    assert [v.outcome for v in gating if v.outcome == "fail"] == ["fail"]
+
+
+def test_a_creation_in_flight_when_the_set_was_orphaned_is_told(tmp_path: Path) -> None:
+    """b293: the set deleted with --cascade=orphan while web-3's CREATE was held: web-0..2 left,
+    web-3 created with an ownerReference to the deleted set and removed by the collector."""
+    path = real_store(tmp_path, "cases22")
+    result = verify(load_recording(path, "b293-create-held-set-orphaned-orderedready"))
+    deletion = next(v for v in result.verdicts if v.proof == "statefulset-deletion")
+    assert deletion.reason.startswith("the StatefulSet was deleted but its pods were left")
+    assert "web-3 was created 7.7 s after the deletion began, by a CREATE" in deletion.reason
+    assert deletion.reason.endswith("and deleted by the garbage collector 0.0 s later")
