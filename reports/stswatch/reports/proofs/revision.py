@@ -11,7 +11,7 @@ promote `currentRevision` to the update revision (0 of 0 pods updated counts as 
 pods below the partition come back at the new revision (kubernetes#121534).
 """
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from stswatch.reports.history.informer import CACHE_LAG_NS
@@ -42,7 +42,7 @@ def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | 
     rank = pod.created.rank
     statuses = [s for s in (sts.status_at(rank), sts.status_after(rank)) if s is not None]
     specs = [sts.spec_at(rank)]
-    read = _read_by_creator(sts, specs[0], rank)
+    read = sts.read_by_sync(rank)
     previous = read or sts.spec_at(specs[0].rank - 1)
     lag = pod.created.received_wall_ns - specs[0].received_wall_ns
     if (
@@ -70,37 +70,6 @@ def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | 
             promoted = None  # at or above the partition the update revision is expected
     field = " or ".join(sorted("currentRevision" if b else "updateRevision" for b in sides))
     return CreatedAt(pod, field, allowed, promoted)
-
-
-def _read_by_creator(
-    sts: StatefulSetIncarnation, spec: SpecVersion, rank: int
-) -> SpecVersion | None:
-    """The earlier spec the sync that created a pod at `rank` read, when the first status
-    recorded after the creation observed a generation older than `spec` (the one in force
-    when the creation landed), else None. Syncs of one set never overlap (one worker a key),
-    and `updateStatefulSetStatus` ends each with the generation it read: a status of an older
-    generation right after a creation was written by the sync that made it, whose CREATE an
-    admission webhook or the client's throttling held past the spec's change."""
-    after = sts.status_after(rank)
-    if after is None or after.observed_generation is None or spec.generation is None:
-        return None
-    if after.observed_generation >= spec.generation:
-        return None
-    # Specs are in rank order and generations only grow: walk back from `spec` to the one read.
-    at = bisect_left(sts.specs, spec.rank, key=_spec_rank)
-    for older in reversed(sts.specs[max(0, at - _LOOK_BACK) : at]):
-        if older.generation is not None and older.generation <= after.observed_generation:
-            return older if older.generation == after.observed_generation else None
-    return None
-
-
-# How many specs back a creating sync's read spec is looked for (a CREATE an admission webhook
-# holds up to its 30 s timeout outlives a few spec changes, not many).
-_LOOK_BACK = 8
-
-
-def _spec_rank(spec: SpecVersion) -> int:
-    return spec.rank
 
 
 def _seen(sts: StatefulSetIncarnation, spec: SpecVersion, rank: int) -> bool:
