@@ -131,12 +131,15 @@ class StatefulSetIncarnation:
 
     def specs_seen(self, rank: int, wall_ns: int, lag_ns: int = CACHE_LAG_NS) -> list[SpecVersion]:
         """The specs a sync acting at `rank` (received at `wall_ns`) may have read: the one in
-        force then, and every one received within `lag_ns` before (the informer cache's lag,
-        CACHE_LAG_NS: a sync a moment old could still hold it)."""
+        force then, every one received within `lag_ns` before (the informer cache's lag,
+        CACHE_LAG_NS: a sync a moment old could still hold it), and the one the status right
+        after names as read (`read_by_sync`: a call held longer)."""
         since = wall_ns - lag_ns
         walls, order = self._specs_by_wall
         found = sorted(order[bisect_left(walls, since) : bisect_right(walls, wall_ns)])
-        return [self.spec_at(rank)] + [self.specs[i] for i in found]
+        specs = [self.spec_at(rank)] + [self.specs[i] for i in found]
+        read = self.read_by_sync(rank)
+        return specs if read is None or read in specs else [*specs, read]
 
     @cached_property
     def _specs_by_wall(self) -> tuple[list[int], list[int]]:

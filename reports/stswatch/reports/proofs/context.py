@@ -323,6 +323,25 @@ class ProofContext:
             "recording cannot tell which spec the controller acted on"
         )
 
+    def read_by_sync_note(self, step: Transition, call: str) -> str:
+        """'; web-3's CREATE was decided by a sync that read generation 2 (ordinals.start 0,
+        replicas 4, partition 0: its status right after, #4385, …) and landed after #4380
+        changed the spec: a slow call (…)', when the status right after `step` names an older
+        spec than the one in force (`read_by_sync`), else ""."""
+        sts = self.episode.statefulset
+        read = sts.read_by_sync(step.rank)
+        status = sts.status_after(step.rank)
+        if read is None or status is None:
+            return ""
+        newer = sts.spec_at(step.rank)
+        return (
+            f"; {call} was decided by a sync that read generation {read.generation} "
+            f"(ordinals.start {read.start_ordinal}, replicas {read.replicas}, partition "
+            f"{read.partition}: its status right after, #{status.change_id}, observed it; "
+            f"updateStatefulSetStatus) and landed after #{newer.change_id} changed the spec: a "
+            "slow call (an admission webhook, the client's throttling)"
+        )
+
     def controller_reason(self, old: PodIncarnation, lag_ns: int = CACHE_LAG_NS) -> str:
         """Why the StatefulSet controller deleted `old` (it did: its SuccessfulDelete Event), of
         its three reasons: "finished" (Failed or Succeeded: processReplica), "condemned" (out of

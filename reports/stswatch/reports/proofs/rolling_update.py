@@ -88,7 +88,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if wrong is not None:
         return wrong
     if not replaced:
-        reason = f"the controller replaced no pod at or above partition {spec.partition}" + story
+        reason = f"the controller replaced no pod at or above partition {spec.partition}"
+        reason += _decided_before(ctx) + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
     reading = unavailable_budget.read(ctx, replaced) if _widened(ctx) else None
     one_at_a_time = reading is None or not reading.overlapped
@@ -356,6 +357,22 @@ def _below(ctx: ProofContext) -> Verdict | None:
             return ctx.verdict(PROOF, "inconclusive", reason + ctx.slow_call_told(old, slow), cited)
         return ctx.verdict(PROOF, "fail", reason, cited)
     return None
+
+
+def _decided_before(ctx: ProofContext) -> str:
+    """'; web-1's DELETE was decided by a sync that read generation 2 (…)' for each pod below
+    the partition the controller deleted in the episode under the spec its sync read
+    (`ProofContext.read_by_sync_note`)."""
+    spec = ctx.episode.spec
+    told = ""
+    for ordinal in range(spec.start_ordinal, spec.start_ordinal + spec.partition):
+        old = ctx.alive(ordinal, ctx.episode.start_rank)
+        deletion = old.deletion_began if old is not None else None
+        if old is None or deletion is None or not ctx.episode.contains(deletion.rank):
+            continue
+        if _deleted_by(ctx, old) == causes.BY_CONTROLLER:
+            told += ctx.read_by_sync_note(deletion, f"{old.name}'s DELETE")
+    return told
 
 
 def _finished(r: Replacement) -> Transition | None:
