@@ -691,6 +691,70 @@ def unseen_by_cache(
     return health(pod, step.rank, min_ready_seconds=min_ready_seconds, at=None).ok
 
 
+def held_call(
+    pod: PodIncarnation,
+    state: Health,
+    *,
+    enabled_at: int,
+    decision: Transition,
+    min_ready_seconds: int,
+) -> bool:
+    """Whether the controller may have decided `decision` while `pod` was healthy, its call
+    landing up to SLOW_CALL_NS later: an admission webhook holds a CREATE or DELETE up to its
+    timeoutSeconds (at most 30 s), the client's throttling for seconds on a busy cluster, and the
+    sync acts on what it read before the call (`unseen_by_cache` with that lag)."""
+    return unseen_by_cache(
+        pod,
+        state,
+        enabled_at=enabled_at,
+        decision=decision,
+        min_ready_seconds=min_ready_seconds,
+        lag_ns=SLOW_CALL_NS,
+    )
+
+
+@dataclass(frozen=True)
+class HeldCall:
+    """A decision that fails judged at its call's landing but may have been made while the pod
+    it needed healthy was (`held_call`): inconclusive, never failed."""
+
+    reason: str
+    evidence: list[Evidence]
+
+
+def held_call_told(
+    fail: str, *, call: str, decision: Transition, pod: PodIncarnation, state: Health, enabled: str
+) -> str:
+    """'would have been fail: web-4 deletion began while in-range web-0 was not Ready; web-0
+    turned not Ready 7.8 s before, after the scale-down began: a DELETE decided while it was
+    healthy and held that long (…) lands so, and the recording cannot tell when it was
+    decided': the one way a held call (`held_call`) is told, `call` CREATE or DELETE."""
+    turned = state.step.received_wall_ns if state.step is not None else decision.received_wall_ns
+    since = (decision.received_wall_ns - turned) / 1e9
+    what = "began terminating" if state.problem == "terminating" else f"turned {state.problem}"
+    return (
+        f"would have been fail: {fail}; {pod.name} {what} {since:.1f} s before, after {enabled}: "
+        f"a {call} decided while it was healthy and held that long (an admission webhook's "
+        "timeoutSeconds is up to 30 s, or the client's throttling) lands so, and the recording "
+        "cannot tell when it was decided"
+    )
+
+
+Problem = tuple[str, list[Evidence]] | HeldCall | None
+
+
+def judged(ctx: "ProofContext", proof: str, problems: Iterable[Problem]) -> Verdict | None:
+    """The fail of the first plain problem, else the inconclusive verdict of the first held
+    call, else None: a held call never hides a failure after it."""
+    held: HeldCall | None = None
+    for problem in problems:
+        if isinstance(problem, HeldCall):
+            held = held or problem
+        elif problem is not None:
+            return ctx.verdict(proof, "fail", problem[0], problem[1])
+    return None if held is None else ctx.verdict(proof, "inconclusive", held.reason, held.evidence)
+
+
 def race_note(
     what: str, decision: Transition, pod: PodIncarnation, state: Health, enabled: str
 ) -> str:

@@ -31,7 +31,15 @@ from stswatch.reports.history.pods import REVISION_LABEL
 from stswatch.reports.history.statefulsets import StatusVersion
 from stswatch.reports.proofs import identity, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
-from stswatch.reports.proofs.context import ProofContext, health
+from stswatch.reports.proofs.context import (
+    HeldCall,
+    Problem,
+    ProofContext,
+    health,
+    held_call,
+    held_call_told,
+    judged,
+)
 from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.scale_down import ready_count_note
@@ -112,9 +120,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
         ]
     if reading is not None:
         problems.append(unavailable_budget.over_budget(ctx, reading))
-    for problem in problems:
-        if problem is not None:
-            return ctx.verdict(PROOF, "fail", problem[0], problem[1])
+    failed = judged(ctx, PROOF, problems)
+    if failed is not None:
+        return failed
     evidence = [e for r in replaced for e in _cited(ctx, r)] + _client_cited(ctx, by_client)
     evidence += [e for h in progress.holds for e in h.evidence]
     if after is not None:
@@ -398,7 +406,7 @@ def _finished_told(ctx: ProofContext, r: Replacement) -> str:
 
 def _problem(
     ctx: ProofContext, earlier: Replacement, later: Replacement, *, one_at_a_time: bool
-) -> tuple[str, list[Evidence]] | None:
+) -> Problem:
     if (later.old.ordinal or 0) > (earlier.old.ordinal or 0):
         return f"{later.old.name} was replaced after {earlier.old.name}: ordinals ascending", [
             ctx.cite_step(earlier.old, earlier.deletion, f"{earlier.old.name} deletion began"),
@@ -424,22 +432,34 @@ def _problem(
     if new is not None and state is not None and state.step is not None:
         cited.insert(0, ctx.cite_step(new, state.step, f"new {new.name} {state.step.what}"))
     reason = f"{later.old.name} was deleted while the replacement {name} was {what}"
-    return reason, cited
+    ready = new.last_before(rank, ("ready",)) if new is not None else None
+    if new is None or state is None or ready is None:
+        return reason, cited
+    if not held_call(
+        new, state, enabled_at=ready.rank, decision=later.deletion, min_ready_seconds=minimum
+    ):
+        return reason, cited
+    told = held_call_told(
+        reason, call="DELETE", decision=later.deletion, pod=new, state=state,
+        enabled=f"{new.name} was Ready",
+    )  # fmt: skip
+    return HeldCall(told, cited)
 
 
-def _while_unhealthy(
-    ctx: ProofContext, replaced: list[Replacement]
-) -> tuple[str, list[Evidence]] | None:
+def _while_unhealthy(ctx: ProofContext, replaced: list[Replacement]) -> Problem:
     """Under OrderedReady a deletion for the update while an in-range pod (the deleted one
     included) was missing or not Running and Ready: processReplica's walk returns at the first
     such pod (`if !isHealthy(replicas[i]) && monotonic`) before the update step is reached (the
     forced rollback of the StatefulSet docs, kubernetes#67250). A pod that turned unhealthy
-    within the informer cache's lag before the deletion may not have been seen."""
+    within the informer cache's lag before the deletion may not have been seen; one that turned
+    so after the previous replacement was Ready and up to SLOW_CALL_NS before, a DELETE held that
+    long (`held_call`): inconclusive when no other deletion fails."""
     spec = ctx.episode.spec
     if spec.pod_management_policy != "OrderedReady":
         return None
     lowest = ctx.index.lowest_unhealthy(spec.start_ordinal)
-    for r in replaced:
+    held: HeldCall | None = None
+    for i, r in enumerate(replaced):
         if _deleted_by(ctx, r.old) != causes.BY_CONTROLLER:
             continue
         rank = r.deletion.rank
@@ -464,8 +484,33 @@ def _while_unhealthy(
             "Ready before any update step (the forced rollback of the StatefulSet docs, "
             "kubernetes#67250)"
         )
-        return reason, cited
-    return None
+        enabled = _enabled(ctx, replaced[i - 1] if i else None, rank)
+        if (
+            blocker is None
+            or state is None
+            or not held_call(
+                blocker, state, enabled_at=enabled[0], decision=r.deletion, min_ready_seconds=0
+            )
+        ):
+            return reason, cited
+        told = held_call_told(
+            reason, call="DELETE", decision=r.deletion, pod=blocker, state=state,
+            enabled=enabled[1],
+        )  # fmt: skip
+        held = held or HeldCall(told, cited)
+    return held
+
+
+def _enabled(ctx: ProofContext, earlier: Replacement | None, rank: int) -> tuple[int, str]:
+    """The change a cache must have shown for the update step to delete at `rank`: the
+    earlier replacement's last turn to Ready before it (the step waits for it), else the
+    episode's start."""
+    start = ctx.episode.start_rank, "the update began"
+    new = earlier.new if earlier is not None else None
+    ready = new.last_before(rank, ("ready",)) if new is not None else None
+    if new is None or ready is None or ready.rank < start[0]:
+        return start
+    return ready.rank, f"{new.name} was Ready"
 
 
 def _while_above_unavailable(

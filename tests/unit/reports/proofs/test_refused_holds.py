@@ -340,7 +340,8 @@ def test_a_creation_an_admission_webhook_held_is_not_failed(tmp_path: Path) -> N
     gating = _last(result, "ordered-ready-gating", "scale-up")
     assert gating.outcome == "inconclusive"
     assert gating.reason.startswith(
-        "web-3 was created while web-2 was not Ready; web-2 turned not Ready 7.8 s before"
+        "would have been fail: web-3 was created while web-2 was not Ready; web-2 turned not "
+        "Ready 7.8 s before"
     )
 
 
