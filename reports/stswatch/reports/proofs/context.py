@@ -615,6 +615,18 @@ class ProofContext:
         """The incarnation at `ordinal` that existed at `rank`, if any."""
         return self.index.alive(ordinal, rank)
 
+    def gone_before(self, ordinal: int, rank: int) -> tuple[PodIncarnation, "Health"] | None:
+        """For an ordinal with no pod at `rank`: its last incarnation created before, told as
+        terminating from its deletion's start (what `held_call` asks of a pod a client deleted
+        while a call was held); None when it never had one or its deletion is unknown."""
+        incs = self.slots.get(ordinal, ())
+        at = bisect_left(incs, rank, key=_created_rank)
+        gone = incs[at - 1] if at else None
+        began = gone.deletion_began if gone is not None else None
+        if gone is None or began is None or began.rank >= rank:
+            return None
+        return gone, Health(False, "terminating", began)
+
 
 @dataclass(frozen=True)
 class Health:

@@ -8,8 +8,6 @@ the e2e tests). Where the walk was held, for how long and until what is read fro
 controller replay (`stswatch.reports.proofs.progress`), never guessed from the episode's two ends.
 """
 
-from bisect import bisect_left
-
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.objects import parse_ordinal, parse_time
 from stswatch.reports.proofs import landed_late
@@ -228,33 +226,21 @@ def _missing(
     says so."""
     rank = pod.created.rank
     reason = f"{pod.name} was created while {ctx.episode.statefulset.name}-{ordinal} did not exist"
-    previous = _deleted_before(ctx, ordinal, rank)
-    began = previous.deletion_began if previous is not None else None
-    if previous is None or began is None:
+    gone = ctx.gone_before(ordinal, rank)
+    if gone is None:
         return False, (reason, [created])
-    state = Health(False, "terminating", began)
+    previous, state = gone
     minimum = ctx.min_ready_at(rank)
     if not held_call(
         previous, state, enabled_at=enabled[0], decision=pod.created, min_ready_seconds=minimum
     ):
         return False, (reason, [created])
+    began = state.step or previous.created
     cause = ctx.cite_step(previous, began, f"{previous.name} deletion began")
     told = held_call_told(
         reason, call="CREATE", decision=pod.created, pod=previous, state=state, enabled=enabled[1]
     )
     return True, (told, [cause, created])
-
-
-def _deleted_before(ctx: ProofContext, ordinal: int, rank: int) -> PodIncarnation | None:
-    """The last incarnation at `ordinal` created before `rank` (gone by then, when no
-    incarnation was alive at it)."""
-    incs = ctx.slots.get(ordinal, ())
-    at = bisect_left(incs, rank, key=_created_rank)
-    return incs[at - 1] if at else None
-
-
-def _created_rank(pod: PodIncarnation) -> int:
-    return pod.created.rank
 
 
 def _enabled(ctx: ProofContext, pod: PodIncarnation) -> tuple[int, str]:

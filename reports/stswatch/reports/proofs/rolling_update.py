@@ -485,6 +485,10 @@ def _while_unhealthy(ctx: ProofContext, replaced: list[Replacement]) -> Problem:
             "kubernetes#67250)"
         )
         enabled = _enabled(ctx, replaced[i - 1] if i else None, rank)
+        if blocker is None and (gone := ctx.gone_before(first, rank)) is not None:
+            blocker, state = gone  # deleted since: the sync may have read it there
+            if state.step is not None:
+                cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} deletion began"))
         if (
             blocker is None
             or state is None

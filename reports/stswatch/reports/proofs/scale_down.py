@@ -321,6 +321,10 @@ def unhealthy_deletion(
                 cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} {state.problem}"))
             what = state.problem if state else "missing"
             fail = f"{pod.name} deletion began while in-range {name} was {what}"
+            if blocker is None and (gone := ctx.gone_before(first, step.rank)) is not None:
+                blocker, state = gone  # deleted since: the sync may have read it there
+                if state.step is not None:
+                    cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} deletion began"))
             if blocker is None or state is None or not _held(ctx, blocker, state, enabled, step):
                 return fail, cited
             told = held_call_told(

@@ -183,3 +183,30 @@ def test_a_deletion_waits_until_every_in_range_pod_is_available(tmp_path: Path) 
         if outcome == "fail":
             assert verdict.reason.startswith("web-2 deletion began while in-range web-1 was Ready")
             assert "< minReadySeconds=5 (not Available)" in verdict.reason
+
+
+def test_in_range_pod_deleted_seconds_before_the_deletion_is_a_held_call(tmp_path: Path) -> None:
+    # After web-4's removal a client deleted web-0, and 10 s later web-3's deletion landed: a
+    # DELETE decided while web-0 was there and Ready, held by a webhook, lands so.
+    b = _five_to_one()
+    b.take_down("web", 4)
+    b.take_down("web", 0)
+    b.tick(10_000)
+    b.terminate("web-3")
+    verdict = verdict_of(verify(b.write(tmp_path / "held.db")), PROOF, "scale-down")
+    assert verdict.outcome == "inconclusive"
+    assert verdict.reason.startswith(
+        "would have been fail: web-3 deletion began while in-range web-0 was missing; web-0 "
+        "began terminating 10."
+    )
+
+
+def test_in_range_pod_deleted_long_before_the_deletion_still_fails(tmp_path: Path) -> None:
+    b = _five_to_one()
+    b.take_down("web", 4)
+    b.take_down("web", 0)
+    b.tick(40_000)
+    b.terminate("web-3")
+    verdict = verdict_of(verify(b.write(tmp_path / "late.db")), PROOF, "scale-down")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "web-3 deletion began while in-range web-0 was missing"
