@@ -40,13 +40,12 @@ def decide(ctx: ProofContext) -> Verdict | None:
     raced: list[str] = []
     slow: list[tuple[str, list[Evidence]]] = []
     suspects = _suspects(ctx, created)
-    per_pod, unready = [], []  # unready: every creation above an unready pod, excused or not
+    per_pod, unready = [], []  # unready: the creations above an unready pod, held ones too
     for pod in suspects:
-        held, seen = len(slow), len(raced)
+        held = len(slow)
         found = _violations(ctx, pod, raced, slow)
-        if found or len(slow) > held or len(raced) > seen:
-            created_told = ctx.cite_step(pod, pod.created, f"{pod.name} created")
-            unready.append(found or slow[held:] or [(raced[seen], [created_told])])
+        if found or len(slow) > held:
+            unready.append(found or slow[held:])
         if found:
             per_pod.append(found)
     violations = [v for found in per_pod for v in found]
