@@ -519,14 +519,16 @@ def _enabled(ctx: ProofContext, earlier: Replacement | None, rank: int) -> tuple
 
 def _while_above_unavailable(
     ctx: ProofContext, replaced: list[Replacement], target: str | None
-) -> tuple[str, list[Evidence]] | None:
+) -> Problem:
     """A deletion for the update while an in-range pod above it was missing or unavailable,
     whoever made it so (a client's deletion, not only the controller's replacements): the update
     step walks `target` from the highest index down and returns at the first pod it does not
     replace that `isUnavailable` (`pod_rules.halts_walk`; "waiting for Pod to update"), under
     either policy. A pod the walk could have passed (at the update revision, Running and Ready,
     not terminating) within the informer cache's lag before the deletion may still have looked
-    so: not held against it.
+    so: not held against it; one that turned unavailable (or began terminating) after it was
+    Ready and up to SLOW_CALL_NS before, a DELETE held that long (`held_call`): inconclusive
+    when no other deletion fails.
 
     Each ordinal is asked once: above the first replacement every in-range ordinal, above each
     later one those up to the one replaced before it (which `_problem` asks too, with
@@ -536,6 +538,7 @@ def _while_above_unavailable(
         return None
     spec = ctx.episode.spec
     top = spec.end_ordinal
+    held: HeldCall | None = None
     for r in replaced:
         if _deleted_by(ctx, r.old) != causes.BY_CONTROLLER or r.old.ordinal is None:
             continue
@@ -561,9 +564,38 @@ def _while_above_unavailable(
                 "the update step walks from the highest ordinal down and waits at a pod that is "
                 "unavailable (isUnavailable, updateStatefulSet), whoever deleted it"
             )
-            return reason, cited
+            told = None if ok else _held_above(ctx, ordinal, r.deletion, reason)
+            if told is None:
+                return reason, cited
+            held = held or HeldCall(told, cited)
         top = r.old.ordinal + 1
-    return None
+    return held
+
+
+def _held_above(ctx: ProofContext, ordinal: int, deletion: Transition, fail: str) -> str | None:
+    """The held-call reason (`held_call_told`) when the pod at `ordinal` above an update
+    deletion was Ready, and there, after the update began and up to SLOW_CALL_NS before the
+    deletion landed; else None."""
+    rank = deletion.rank
+    pod = ctx.alive(ordinal, rank)
+    if pod is not None:
+        state = health(pod, rank, min_ready_seconds=0, at=None)
+    elif (gone := ctx.gone_before(ordinal, rank)) is not None:
+        pod, state = gone
+    else:
+        return None
+    ready = pod.last_before(state.step.rank if state.step else rank, ("ready",))
+    start = ctx.episode.start_rank
+    enabled = (
+        (ready.rank, f"{pod.name} was Ready")
+        if ready and ready.rank >= start
+        else (start, "the update began")
+    )
+    if not held_call(pod, state, enabled_at=enabled[0], decision=deletion, min_ready_seconds=0):
+        return None
+    return held_call_told(
+        fail, call="DELETE", decision=deletion, pod=pod, state=state, enabled=enabled[1]
+    )
 
 
 def _created_again(ctx: ProofContext, pod: PodIncarnation | None) -> str:
