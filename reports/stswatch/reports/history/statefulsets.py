@@ -17,6 +17,9 @@ from stswatch.reports.history.transition import PlainSteps, Transition, deletion
 from stswatch.reports.recording import Change
 
 FOREGROUND = "foregroundDeletion"  # the finalizer of a foreground (cascading) deletion
+# How many specs back an acting sync's read spec is looked for (a call an admission webhook
+# holds up to its 30 s timeout outlives a few spec changes, not many).
+_LOOK_BACK = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +131,15 @@ class StatefulSetIncarnation:
 
     def specs_seen(self, rank: int, wall_ns: int, lag_ns: int = CACHE_LAG_NS) -> list[SpecVersion]:
         """The specs a sync acting at `rank` (received at `wall_ns`) may have read: the one in
-        force then, and every one received within `lag_ns` before (the informer cache's lag,
-        CACHE_LAG_NS: a sync a moment old could still hold it)."""
+        force then, every one received within `lag_ns` before (the informer cache's lag,
+        CACHE_LAG_NS: a sync a moment old could still hold it), and the one the status right
+        after names as read (`read_by_sync`: a call held longer)."""
         since = wall_ns - lag_ns
         walls, order = self._specs_by_wall
         found = sorted(order[bisect_left(walls, since) : bisect_right(walls, wall_ns)])
-        return [self.spec_at(rank)] + [self.specs[i] for i in found]
+        specs = [self.spec_at(rank)] + [self.specs[i] for i in found]
+        read = self.read_by_sync(rank)
+        return specs if read is None or read in specs else [*specs, read]
 
     @cached_property
     def _specs_by_wall(self) -> tuple[list[int], list[int]]:
@@ -141,6 +147,26 @@ class StatefulSetIncarnation:
         need not follow ranks exactly: one bisection finds those of a window)."""
         pairs = sorted((v.received_wall_ns, i) for i, v in enumerate(self.specs))
         return [wall for wall, _ in pairs], [i for _, i in pairs]
+
+    def read_by_sync(self, rank: int) -> SpecVersion | None:
+        """The earlier spec the sync that acted at `rank` (created or deleted a pod) read, when
+        the first status recorded after it observed a generation older than the spec in force
+        at `rank`, else None. Syncs of one set never overlap (one worker a key), and
+        `updateStatefulSetStatus` ends each with the generation it read: a status of an older
+        generation right after the action was written by the sync that took it, whose call an
+        admission webhook or the client's throttling held past the spec's change."""
+        spec = self.spec_at(rank)
+        after = self.status_after(rank)
+        if after is None or after.observed_generation is None or spec.generation is None:
+            return None
+        if after.observed_generation >= spec.generation:
+            return None
+        # Specs are in rank order and generations only grow: walk back from `spec` to the one read.
+        at = bisect_left(self.specs, spec.rank, key=_spec_rank)
+        for older in reversed(self.specs[max(0, at - _LOOK_BACK) : at]):
+            if older.generation is not None and older.generation <= after.observed_generation:
+                return older if older.generation == after.observed_generation else None
+        return None
 
     def status_at(self, rank: int) -> StatusVersion | None:
         """The last status recorded at or before `rank`."""
@@ -309,3 +335,7 @@ def _selector(obj: o.Obj) -> dict[str, str] | None:
         return None
     labels = selector.get("matchLabels")
     return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
+def _spec_rank(spec: SpecVersion) -> int:
+    return spec.rank

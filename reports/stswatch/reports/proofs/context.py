@@ -323,6 +323,25 @@ class ProofContext:
             "recording cannot tell which spec the controller acted on"
         )
 
+    def read_by_sync_note(self, step: Transition, call: str) -> str:
+        """'; web-3's CREATE was decided by a sync that read generation 2 (ordinals.start 0,
+        replicas 4, partition 0: its status right after, #4385, …) and landed after #4380
+        changed the spec: a slow call (…)', when the status right after `step` names an older
+        spec than the one in force (`read_by_sync`), else ""."""
+        sts = self.episode.statefulset
+        read = sts.read_by_sync(step.rank)
+        status = sts.status_after(step.rank)
+        if read is None or status is None:
+            return ""
+        newer = sts.spec_at(step.rank)
+        return (
+            f"; {call} was decided by a sync that read generation {read.generation} "
+            f"(ordinals.start {read.start_ordinal}, replicas {read.replicas}, partition "
+            f"{read.partition}: its status right after, #{status.change_id}, observed it; "
+            f"updateStatefulSetStatus) and landed after #{newer.change_id} changed the spec: a "
+            "slow call (an admission webhook, the client's throttling)"
+        )
+
     def controller_reason(self, old: PodIncarnation, lag_ns: int = CACHE_LAG_NS) -> str:
         """Why the StatefulSet controller deleted `old` (it did: its SuccessfulDelete Event), of
         its three reasons: "finished" (Failed or Succeeded: processReplica), "condemned" (out of
@@ -596,6 +615,18 @@ class ProofContext:
         """The incarnation at `ordinal` that existed at `rank`, if any."""
         return self.index.alive(ordinal, rank)
 
+    def gone_before(self, ordinal: int, rank: int) -> tuple[PodIncarnation, "Health"] | None:
+        """For an ordinal with no pod at `rank`: its last incarnation created before, told as
+        terminating from its deletion's start (what `held_call` asks of a pod a client deleted
+        while a call was held); None when it never had one or its deletion is unknown."""
+        incs = self.slots.get(ordinal, ())
+        at = bisect_left(incs, rank, key=_created_rank)
+        gone = incs[at - 1] if at else None
+        began = gone.deletion_began if gone is not None else None
+        if gone is None or began is None or began.rank >= rank:
+            return None
+        return gone, Health(False, "terminating", began)
+
 
 @dataclass(frozen=True)
 class Health:
@@ -670,6 +701,70 @@ def unseen_by_cache(
     if not 0 <= decision.received_wall_ns - step.received_wall_ns <= lag_ns:
         return False
     return health(pod, step.rank, min_ready_seconds=min_ready_seconds, at=None).ok
+
+
+def held_call(
+    pod: PodIncarnation,
+    state: Health,
+    *,
+    enabled_at: int,
+    decision: Transition,
+    min_ready_seconds: int,
+) -> bool:
+    """Whether the controller may have decided `decision` while `pod` was healthy, its call
+    landing up to SLOW_CALL_NS later: an admission webhook holds a CREATE or DELETE up to its
+    timeoutSeconds (at most 30 s), the client's throttling for seconds on a busy cluster, and the
+    sync acts on what it read before the call (`unseen_by_cache` with that lag)."""
+    return unseen_by_cache(
+        pod,
+        state,
+        enabled_at=enabled_at,
+        decision=decision,
+        min_ready_seconds=min_ready_seconds,
+        lag_ns=SLOW_CALL_NS,
+    )
+
+
+@dataclass(frozen=True)
+class HeldCall:
+    """A decision that fails judged at its call's landing but may have been made while the pod
+    it needed healthy was (`held_call`): inconclusive, never failed."""
+
+    reason: str
+    evidence: list[Evidence]
+
+
+def held_call_told(
+    fail: str, *, call: str, decision: Transition, pod: PodIncarnation, state: Health, enabled: str
+) -> str:
+    """'would have been fail: web-4 deletion began while in-range web-0 was not Ready; web-0
+    turned not Ready 7.8 s before, after the scale-down began: a DELETE decided while it was
+    healthy and held that long (…) lands so, and the recording cannot tell when it was
+    decided': the one way a held call (`held_call`) is told, `call` CREATE or DELETE."""
+    turned = state.step.received_wall_ns if state.step is not None else decision.received_wall_ns
+    since = (decision.received_wall_ns - turned) / 1e9
+    what = "began terminating" if state.problem == "terminating" else f"turned {state.problem}"
+    return (
+        f"would have been fail: {fail}; {pod.name} {what} {since:.1f} s before, after {enabled}: "
+        f"a {call} decided while it was healthy and held that long (an admission webhook's "
+        "timeoutSeconds is up to 30 s, or the client's throttling) lands so, and the recording "
+        "cannot tell when it was decided"
+    )
+
+
+Problem = tuple[str, list[Evidence]] | HeldCall | None
+
+
+def judged(ctx: "ProofContext", proof: str, problems: Iterable[Problem]) -> Verdict | None:
+    """The fail of the first plain problem, else the inconclusive verdict of the first held
+    call, else None: a held call never hides a failure after it."""
+    held: HeldCall | None = None
+    for problem in problems:
+        if isinstance(problem, HeldCall):
+            held = held or problem
+        elif problem is not None:
+            return ctx.verdict(proof, "fail", problem[0], problem[1])
+    return None if held is None else ctx.verdict(proof, "inconclusive", held.reason, held.evidence)
 
 
 def race_note(

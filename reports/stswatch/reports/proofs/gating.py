@@ -8,14 +8,15 @@ the e2e tests). Where the walk was held, for how long and until what is read fro
 controller replay (`stswatch.reports.proofs.progress`), never guessed from the episode's two ends.
 """
 
-from stswatch.reports.history.informer import SLOW_CALL_NS
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.objects import parse_ordinal, parse_time
-from stswatch.reports.proofs import landed_late, revision
+from stswatch.reports.proofs import landed_late
 from stswatch.reports.proofs.context import (
     Health,
     ProofContext,
     health,
+    held_call,
+    held_call_told,
     race_note,
     unseen_by_cache,
 )
@@ -39,14 +40,21 @@ def decide(ctx: ProofContext) -> Verdict | None:
     raced: list[str] = []
     slow: list[tuple[str, list[Evidence]]] = []
     suspects = _suspects(ctx, created)
-    per_pod = [found for pod in suspects if (found := _violations(ctx, pod, raced, slow))]
+    per_pod, unready = [], []  # unready: the creations above an unready pod, held ones too
+    for pod in suspects:
+        held = len(slow)
+        found = _violations(ctx, pod, raced, slow)
+        if found or len(slow) > held:
+            unready.append(found or slow[held:])
+        if found:
+            per_pod.append(found)
     violations = [v for found in per_pod for v in found]
     if ctx.episode.spec.pod_management_policy == "Parallel":
         reason = "Parallel: the controller does not gate creation on readiness (allowsBurst)"
-        if per_pod:
-            n = len(per_pod)
+        if unready:
+            n = len(unready)
             reason += f"; {n} creation{'s' * (n > 1)} happened while a lower ordinal was unready"
-        cited = [e for found in per_pod[:CITED] for e in found[0][1]]
+        cited = [e for found in unready[:CITED] for e in found[0][1]]
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
     if violations:
         first = violations[0]
@@ -57,8 +65,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
             [e for _, evidence in violations[:CITED] for e in evidence],
         )
     if slow:
-        # Each was right for a cache of up to SLOW_CALL_NS before it landed: a CREATE an
-        # admission webhook held that long; the recording cannot tell when it was decided.
+        # Each was right for a cache of up to SLOW_CALL_NS before it landed (`held_call`).
         reason = "; ".join(why for why, _ in slow[:CITED])
         return ctx.verdict(PROOF, "inconclusive", reason, [e for _, c in slow[:CITED] for e in c])
     holds = episode_progress(ctx).holds
@@ -160,15 +167,15 @@ def _violations(
     created = ctx.cite_step(pod, pod.created, f"{pod.name} created")
     # The minReadySeconds of the spec the creating sync read, when the status it wrote right
     # after says it read one older than the spec in force when the CREATE landed.
-    read = revision.read_by_sync(ctx.episode.statefulset, rank)
+    read = ctx.episode.statefulset.read_by_sync(rank)
     minimum = read.min_ready_seconds if read is not None else ctx.min_ready_at(rank)
     for ordinal in range(start, pod.ordinal):
         if len(found) >= CITED:
             break
         lower = ctx.alive(ordinal, rank)
         if lower is None:
-            name = f"{ctx.episode.statefulset.name}-{ordinal}"
-            found.append((f"{pod.name} was created while {name} did not exist", [created]))
+            held, missing = _missing(ctx, pod, ordinal, (enabled_at, enabled), created)
+            (slow if held else found).append(missing)
             continue
         uid = ctx.episode.statefulset.uid
         released = [t for t in lower.releases(uid) if t.rank < rank]
@@ -195,33 +202,66 @@ def _violations(
             note = f"{lower.name} {step.what}: {state.problem}, {since:.3f}s before"
             cause = ctx.cite_step(lower, step, note)
             reason = f"{pod.name} was created while {lower.name} was {state.problem}"
-            if unseen_by_cache(
+            if held_call(
                 lower, state, enabled_at=enabled_at, decision=pod.created,
-                min_ready_seconds=minimum, lag_ns=SLOW_CALL_NS,
+                min_ready_seconds=minimum,
             ):  # fmt: skip
-                reason += (
-                    f"; {lower.name} turned {state.problem} {since:.1f} s before, after "
-                    f"{enabled}: a CREATE decided while it was healthy and held that long (an "
-                    "admission webhook's timeoutSeconds is up to 30 s, or the client's "
-                    "throttling) lands so, and the recording cannot tell when it was decided"
-                )
-                slow.append((reason, [cause, created]))
+                told = held_call_told(
+                    reason, call="CREATE", decision=pod.created, pod=lower, state=state,
+                    enabled=enabled,
+                )  # fmt: skip
+                slow.append((told, [cause, created]))
                 continue
             found.append((reason, [cause, created]))
     return found
 
 
+def _missing(
+    ctx: ProofContext,
+    pod: PodIncarnation,
+    ordinal: int,
+    enabled: tuple[int, str],
+    created: Evidence,
+) -> tuple[bool, tuple[str, list[Evidence]]]:
+    """'web-3 was created while web-1 did not exist', and whether its CREATE may have been
+    decided while web-1 was there and healthy and held since (`held_call`): the reason then
+    says so."""
+    rank = pod.created.rank
+    reason = f"{pod.name} was created while {ctx.episode.statefulset.name}-{ordinal} did not exist"
+    gone = ctx.gone_before(ordinal, rank)
+    if gone is None:
+        return False, (reason, [created])
+    previous, state = gone
+    minimum = ctx.min_ready_at(rank)
+    if not held_call(
+        previous, state, enabled_at=enabled[0], decision=pod.created, min_ready_seconds=minimum
+    ):
+        return False, (reason, [created])
+    began = state.step or previous.created
+    cause = ctx.cite_step(previous, began, f"{previous.name} deletion began")
+    told = held_call_told(
+        reason, call="CREATE", decision=pod.created, pod=previous, state=state, enabled=enabled[1]
+    )
+    return True, (told, [cause, created])
+
+
 def _enabled(ctx: ProofContext, pod: PodIncarnation) -> tuple[int, str]:
     """The change a cache must have shown for the controller to create `pod`: its predecessor's
     last turn to Ready before it (processReplica walks up from the lowest ordinal), else the
-    episode's start."""
-    start = ctx.episode.start_rank
-    if pod.ordinal is None or pod.ordinal <= ctx.episode.spec.start_ordinal:
-        return start, "the episode began"
+    episode's start; for a pod other than the one a pod-recreated episode recreates, the spec
+    in force (that episode began with a deletion the creating sync need not have seen)."""
+    episode = ctx.episode
+    start, began = episode.start_rank, "the episode began"
+    recreated = episode.recreation is not None and episode.recreation.new is pod
+    if episode.kind == "pod-recreated" and not recreated and episode.spec.rank < start:
+        start = episode.spec.rank
+        began = f"the spec in force was set (#{episode.spec.change_id})"
+    if pod.ordinal is None or pod.ordinal <= episode.spec.start_ordinal:
+        return start, began
     predecessor = ctx.alive(pod.ordinal - 1, pod.created.rank)
     ready = predecessor.last_before(pod.created.rank, ("ready",)) if predecessor else None
     if predecessor is None or ready is None or ready.rank < start:
-        return start, "the episode began"
+        return start, began
     return ready.rank, f"{predecessor.name} was Ready"
 
 

@@ -45,6 +45,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if outside is not None:
         return ctx.verdict(PROOF, "fail", *outside)
     clients, client_cited = _clients(ctx)
+    sts = episode.statefulset
+    for pod in pods:  # out of range when it landed, in range for the spec its sync read
+        if pod.ordinal is not None and not sts.spec_at(pod.created.rank).in_range(pod.ordinal):
+            clients += ctx.read_by_sync_note(pod.created, f"{pod.name}'s CREATE")
     if episode.spec.pod_management_policy == "Parallel":
         out_of_batch = burst.created_out_of_batch(ctx, pods)
         if out_of_batch is not None:

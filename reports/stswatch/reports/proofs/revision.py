@@ -46,7 +46,7 @@ def created_at(sts: StatefulSetIncarnation, pod: PodIncarnation) -> CreatedAt | 
     rank = pod.created.rank
     statuses = [s for s in (sts.status_at(rank), sts.status_after(rank)) if s is not None]
     specs = [sts.spec_at(rank)]
-    read = _read_by_creator(sts, specs[0], rank)
+    read = sts.read_by_sync(rank)
     previous = read or sts.spec_at(specs[0].rank - 1)
     lag = pod.created.received_wall_ns - specs[0].received_wall_ns
     if (
@@ -90,7 +90,7 @@ def _slow_call(
     before = sts.status_at(rank)
     least = before.observed_generation if before is not None else None
     at = bisect_left(sts.specs, rank, key=_spec_rank)
-    for spec in reversed(sts.specs[max(0, at - _LOOK_BACK) : at]):
+    for spec in reversed(sts.specs[max(0, at - _SLOW_LOOK_BACK) : at]):
         if landed - spec.received_wall_ns > SLOW_CALL_NS:
             break
         if least is not None and spec.generation is not None and spec.generation < least:
@@ -106,47 +106,19 @@ def _slow_call(
     return None
 
 
-def outcome(found: CreatedAt) -> Outcome:
-    """'fail' for a pod created at a revision its ordinal is not given; 'inconclusive' when a
-    spec in force up to SLOW_CALL_NS before its creation landed gives it (`refused` says so)."""
-    return "inconclusive" if found.slow is not None else "fail"
-
-
-def read_by_sync(sts: StatefulSetIncarnation, rank: int) -> SpecVersion | None:
-    """The spec the sync that made the change at `rank` read, when the recording proves it was
-    an earlier one than the spec in force there (`_read_by_creator`), else None."""
-    return _read_by_creator(sts, sts.spec_at(rank), rank)
-
-
-def _read_by_creator(
-    sts: StatefulSetIncarnation, spec: SpecVersion, rank: int
-) -> SpecVersion | None:
-    """The earlier spec the sync that created a pod at `rank` read, when the first status
-    recorded after the creation observed a generation older than `spec` (the one in force
-    when the creation landed), else None. Syncs of one set never overlap (one worker a key),
-    and `updateStatefulSetStatus` ends each with the generation it read: a status of an older
-    generation right after a creation was written by the sync that made it, whose CREATE an
-    admission webhook or the client's throttling held past the spec's change."""
-    after = sts.status_after(rank)
-    if after is None or after.observed_generation is None or spec.generation is None:
-        return None
-    if after.observed_generation >= spec.generation:
-        return None
-    # Specs are in rank order and generations only grow: walk back from `spec` to the one read.
-    at = bisect_left(sts.specs, spec.rank, key=_spec_rank)
-    for older in reversed(sts.specs[max(0, at - _LOOK_BACK) : at]):
-        if older.generation is not None and older.generation <= after.observed_generation:
-            return older if older.generation == after.observed_generation else None
-    return None
-
-
-# How many specs back a creating sync's read spec is looked for (a CREATE an admission webhook
-# holds up to its 30 s timeout outlives a few spec changes, not many).
-_LOOK_BACK = 8
+# How many specs back a held CREATE's spec is looked for (a call an admission webhook holds up
+# to its 30 s timeout outlives a few spec changes, not many).
+_SLOW_LOOK_BACK = 8
 
 
 def _spec_rank(spec: SpecVersion) -> int:
     return spec.rank
+
+
+def outcome(found: CreatedAt) -> Outcome:
+    """'fail' for a pod created at a revision its ordinal is not given; 'inconclusive' when a
+    spec in force up to SLOW_CALL_NS before its creation landed gives it (`refused` says so)."""
+    return "inconclusive" if found.slow is not None else "fail"
 
 
 def _seen(sts: StatefulSetIncarnation, spec: SpecVersion, rank: int) -> bool:

@@ -31,7 +31,15 @@ from stswatch.reports.history.pods import REVISION_LABEL
 from stswatch.reports.history.statefulsets import StatusVersion
 from stswatch.reports.proofs import identity, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
-from stswatch.reports.proofs.context import ProofContext, health
+from stswatch.reports.proofs.context import (
+    HeldCall,
+    Problem,
+    ProofContext,
+    health,
+    held_call,
+    held_call_told,
+    judged,
+)
 from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.scale_down import ready_count_note
@@ -88,7 +96,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if wrong is not None:
         return wrong
     if not replaced:
-        reason = f"the controller replaced no pod at or above partition {spec.partition}" + story
+        reason = f"the controller replaced no pod at or above partition {spec.partition}"
+        reason += _decided_before(ctx) + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
     reading = unavailable_budget.read(ctx, replaced) if _widened(ctx) else None
     one_at_a_time = reading is None or not reading.overlapped
@@ -111,9 +120,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
         ]
     if reading is not None:
         problems.append(unavailable_budget.over_budget(ctx, reading))
-    for problem in problems:
-        if problem is not None:
-            return ctx.verdict(PROOF, "fail", problem[0], problem[1])
+    failed = judged(ctx, PROOF, problems)
+    if failed is not None:
+        return failed
     evidence = [e for r in replaced for e in _cited(ctx, r)] + _client_cited(ctx, by_client)
     evidence += [e for h in progress.holds for e in h.evidence]
     if after is not None:
@@ -358,6 +367,22 @@ def _below(ctx: ProofContext) -> Verdict | None:
     return None
 
 
+def _decided_before(ctx: ProofContext) -> str:
+    """'; web-1's DELETE was decided by a sync that read generation 2 (…)' for each pod below
+    the partition the controller deleted in the episode under the spec its sync read
+    (`ProofContext.read_by_sync_note`)."""
+    spec = ctx.episode.spec
+    told = ""
+    for ordinal in range(spec.start_ordinal, spec.start_ordinal + spec.partition):
+        old = ctx.alive(ordinal, ctx.episode.start_rank)
+        deletion = old.deletion_began if old is not None else None
+        if old is None or deletion is None or not ctx.episode.contains(deletion.rank):
+            continue
+        if _deleted_by(ctx, old) == causes.BY_CONTROLLER:
+            told += ctx.read_by_sync_note(deletion, f"{old.name}'s DELETE")
+    return told
+
+
 def _finished(r: Replacement) -> Transition | None:
     """The pod's Failed or Succeeded phase before its deletion began, if it had one: then the
     controller deleted it as processReplica deletes any pod that finished running (to create it
@@ -381,7 +406,7 @@ def _finished_told(ctx: ProofContext, r: Replacement) -> str:
 
 def _problem(
     ctx: ProofContext, earlier: Replacement, later: Replacement, *, one_at_a_time: bool
-) -> tuple[str, list[Evidence]] | None:
+) -> Problem:
     if (later.old.ordinal or 0) > (earlier.old.ordinal or 0):
         return f"{later.old.name} was replaced after {earlier.old.name}: ordinals ascending", [
             ctx.cite_step(earlier.old, earlier.deletion, f"{earlier.old.name} deletion began"),
@@ -407,22 +432,34 @@ def _problem(
     if new is not None and state is not None and state.step is not None:
         cited.insert(0, ctx.cite_step(new, state.step, f"new {new.name} {state.step.what}"))
     reason = f"{later.old.name} was deleted while the replacement {name} was {what}"
-    return reason, cited
+    ready = new.last_before(rank, ("ready",)) if new is not None else None
+    if new is None or state is None or ready is None:
+        return reason, cited
+    if not held_call(
+        new, state, enabled_at=ready.rank, decision=later.deletion, min_ready_seconds=minimum
+    ):
+        return reason, cited
+    told = held_call_told(
+        reason, call="DELETE", decision=later.deletion, pod=new, state=state,
+        enabled=f"{new.name} was Ready",
+    )  # fmt: skip
+    return HeldCall(told, cited)
 
 
-def _while_unhealthy(
-    ctx: ProofContext, replaced: list[Replacement]
-) -> tuple[str, list[Evidence]] | None:
+def _while_unhealthy(ctx: ProofContext, replaced: list[Replacement]) -> Problem:
     """Under OrderedReady a deletion for the update while an in-range pod (the deleted one
     included) was missing or not Running and Ready: processReplica's walk returns at the first
     such pod (`if !isHealthy(replicas[i]) && monotonic`) before the update step is reached (the
     forced rollback of the StatefulSet docs, kubernetes#67250). A pod that turned unhealthy
-    within the informer cache's lag before the deletion may not have been seen."""
+    within the informer cache's lag before the deletion may not have been seen; one that turned
+    so after the previous replacement was Ready and up to SLOW_CALL_NS before, a DELETE held that
+    long (`held_call`): inconclusive when no other deletion fails."""
     spec = ctx.episode.spec
     if spec.pod_management_policy != "OrderedReady":
         return None
     lowest = ctx.index.lowest_unhealthy(spec.start_ordinal)
-    for r in replaced:
+    held: HeldCall | None = None
+    for i, r in enumerate(replaced):
         if _deleted_by(ctx, r.old) != causes.BY_CONTROLLER:
             continue
         rank = r.deletion.rank
@@ -447,20 +484,51 @@ def _while_unhealthy(
             "Ready before any update step (the forced rollback of the StatefulSet docs, "
             "kubernetes#67250)"
         )
-        return reason, cited
-    return None
+        enabled = _enabled(ctx, replaced[i - 1] if i else None, rank)
+        if blocker is None and (gone := ctx.gone_before(first, rank)) is not None:
+            blocker, state = gone  # deleted since: the sync may have read it there
+            if state.step is not None:
+                cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} deletion began"))
+        if (
+            blocker is None
+            or state is None
+            or not held_call(
+                blocker, state, enabled_at=enabled[0], decision=r.deletion, min_ready_seconds=0
+            )
+        ):
+            return reason, cited
+        told = held_call_told(
+            reason, call="DELETE", decision=r.deletion, pod=blocker, state=state,
+            enabled=enabled[1],
+        )  # fmt: skip
+        held = held or HeldCall(told, cited)
+    return held
+
+
+def _enabled(ctx: ProofContext, earlier: Replacement | None, rank: int) -> tuple[int, str]:
+    """The change a cache must have shown for the update step to delete at `rank`: the
+    earlier replacement's last turn to Ready before it (the step waits for it), else the
+    episode's start."""
+    start = ctx.episode.start_rank, "the update began"
+    new = earlier.new if earlier is not None else None
+    ready = new.last_before(rank, ("ready",)) if new is not None else None
+    if new is None or ready is None or ready.rank < start[0]:
+        return start
+    return ready.rank, f"{new.name} was Ready"
 
 
 def _while_above_unavailable(
     ctx: ProofContext, replaced: list[Replacement], target: str | None
-) -> tuple[str, list[Evidence]] | None:
+) -> Problem:
     """A deletion for the update while an in-range pod above it was missing or unavailable,
     whoever made it so (a client's deletion, not only the controller's replacements): the update
     step walks `target` from the highest index down and returns at the first pod it does not
     replace that `isUnavailable` (`pod_rules.halts_walk`; "waiting for Pod to update"), under
     either policy. A pod the walk could have passed (at the update revision, Running and Ready,
     not terminating) within the informer cache's lag before the deletion may still have looked
-    so: not held against it.
+    so: not held against it; one that turned unavailable (or began terminating) after it was
+    Ready and up to SLOW_CALL_NS before, a DELETE held that long (`held_call`): inconclusive
+    when no other deletion fails.
 
     Each ordinal is asked once: above the first replacement every in-range ordinal, above each
     later one those up to the one replaced before it (which `_problem` asks too, with
@@ -470,6 +538,7 @@ def _while_above_unavailable(
         return None
     spec = ctx.episode.spec
     top = spec.end_ordinal
+    held: HeldCall | None = None
     for r in replaced:
         if _deleted_by(ctx, r.old) != causes.BY_CONTROLLER or r.old.ordinal is None:
             continue
@@ -495,9 +564,38 @@ def _while_above_unavailable(
                 "the update step walks from the highest ordinal down and waits at a pod that is "
                 "unavailable (isUnavailable, updateStatefulSet), whoever deleted it"
             )
-            return reason, cited
+            told = None if ok else _held_above(ctx, ordinal, r.deletion, reason)
+            if told is None:
+                return reason, cited
+            held = held or HeldCall(told, cited)
         top = r.old.ordinal + 1
-    return None
+    return held
+
+
+def _held_above(ctx: ProofContext, ordinal: int, deletion: Transition, fail: str) -> str | None:
+    """The held-call reason (`held_call_told`) when the pod at `ordinal` above an update
+    deletion was Ready, and there, after the update began and up to SLOW_CALL_NS before the
+    deletion landed; else None."""
+    rank = deletion.rank
+    pod = ctx.alive(ordinal, rank)
+    if pod is not None:
+        state = health(pod, rank, min_ready_seconds=0, at=None)
+    elif (gone := ctx.gone_before(ordinal, rank)) is not None:
+        pod, state = gone
+    else:
+        return None
+    ready = pod.last_before(state.step.rank if state.step else rank, ("ready",))
+    start = ctx.episode.start_rank
+    enabled = (
+        (ready.rank, f"{pod.name} was Ready")
+        if ready and ready.rank >= start
+        else (start, "the update began")
+    )
+    if not held_call(pod, state, enabled_at=enabled[0], decision=deletion, min_ready_seconds=0):
+        return None
+    return held_call_told(
+        fail, call="DELETE", decision=deletion, pod=pod, state=state, enabled=enabled[1]
+    )
 
 
 def _created_again(ctx: ProofContext, pod: PodIncarnation | None) -> str:

@@ -21,8 +21,13 @@ from stswatch.reports.history.objects import deletion_timestamp, dig, parse_time
 from stswatch.reports.proofs import landed_late
 from stswatch.reports.proofs.context import (
     Health,
+    HeldCall,
+    Problem,
     ProofContext,
     health,
+    held_call,
+    held_call_told,
+    judged,
     race_note,
     unseen_by_cache,
 )
@@ -85,16 +90,18 @@ def decide(ctx: ProofContext) -> Verdict | None:
         )
         hold_note = "".join(f"; {_hold_clause(h, [])}" for h in holds)
         return ctx.verdict(PROOF, "not-applicable", reason + hold_note, already_cited)
-    problems = [_out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)]
+    problems: list[Problem] = [
+        _out_of_order(ctx, higher, lower) for higher, lower in pairwise(steps)
+    ]
     raced: list[tuple[Deletion, str]] = []
     problems.append(unhealthy_deletion(ctx, steps, pods, raced))
     problems.append(_below_a_condemned(ctx, steps, pods))
     hold_note = "".join(
         f"; {_hold_clause(h, [d for d, _ in raced])}{_ready_count_note(ctx, h)}" for h in holds
     )
-    for problem in problems:
-        if problem is not None:
-            return ctx.verdict(PROOF, "fail", problem[0], problem[1])
+    failed = judged(ctx, PROOF, problems)
+    if failed is not None:
+        return failed
     evidence = [e for pod in deleted for e in _cited(ctx, pod)]
     evidence += [e for h in holds for e in h.evidence]
     names = ", ".join(p.name for p in deleted)
@@ -277,14 +284,17 @@ def unhealthy_deletion(
     steps: list["Deletion"],
     pods: list[PodIncarnation],
     raced: list[tuple["Deletion", str]],
-) -> tuple[str, list[Evidence]] | None:
+) -> Problem:
     """A deletion the controller would not make: an in-range pod unhealthy, or a condemned pod
     deleted while unhealthy although it was not the firstUnavailablePod (processCondemned).
 
     A pod that turned unhealthy after the deletion's enabling change (the previous condemned pod
     gone, else the scale-down's start) and just before the deletion may not have been in the
-    controller's cache yet (`unseen_by_cache`): not held against it, but told in `raced`.
+    controller's cache yet (`unseen_by_cache`): not held against it, but told in `raced`; one
+    that turned so up to SLOW_CALL_NS before it, a DELETE held that long (`held_call`): told
+    as such, inconclusive, when no other deletion fails.
     """
+    held: HeldCall | None = None
     spec = ctx.episode.spec
     end = spec.end_ordinal
     lowest = ctx.index.lowest_unhealthy(spec.start_ordinal)  # at every deletion's rank
@@ -310,7 +320,19 @@ def unhealthy_deletion(
             if blocker is not None and state is not None and state.step is not None:
                 cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} {state.problem}"))
             what = state.problem if state else "missing"
-            return f"{pod.name} deletion began while in-range {name} was {what}", cited
+            fail = f"{pod.name} deletion began while in-range {name} was {what}"
+            if blocker is None and (gone := ctx.gone_before(first, step.rank)) is not None:
+                blocker, state = gone  # deleted since: the sync may have read it there
+                if state.step is not None:
+                    cited.insert(0, ctx.cite_step(blocker, state.step, f"{name} deletion began"))
+            if blocker is None or state is None or not _held(ctx, blocker, state, enabled, step):
+                return fail, cited
+            told = held_call_told(
+                fail, call="DELETE", decision=step, pod=blocker, state=state, enabled=enabled[1]
+            )
+            held = held or HeldCall(told, cited)
+            enabled = _gone(pod, enabled)
+            continue
         own = _health(ctx, pod, step.rank, at)
         if own.ok or _unseen(ctx, pod, own, enabled, (pod, step), raced):
             enabled = _gone(pod, enabled)
@@ -329,7 +351,22 @@ def unhealthy_deletion(
                 cited,
             )
         enabled = _gone(pod, enabled)
-    return None
+    return held
+
+
+def _held(
+    ctx: ProofContext,
+    pod: PodIncarnation,
+    state: Health,
+    enabled: tuple[int, str],
+    decision: Transition,
+) -> bool:
+    """Whether the DELETE at `decision` may have been decided while `pod` was healthy and held
+    (`held_call`)."""
+    minimum = ctx.min_ready_at(decision.rank)
+    return held_call(
+        pod, state, enabled_at=enabled[0], decision=decision, min_ready_seconds=minimum
+    )
 
 
 def _seen_healthy(

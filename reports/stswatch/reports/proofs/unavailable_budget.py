@@ -25,8 +25,15 @@ from typing import Protocol
 
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.pod_rules import max_unavailable
-from stswatch.reports.proofs.context import ProofContext, health, unseen_by_cache
-from stswatch.reports.proofs.verdict import Evidence
+from stswatch.reports.proofs.context import (
+    HeldCall,
+    Problem,
+    ProofContext,
+    health,
+    held_call,
+    held_call_told,
+    unseen_by_cache,
+)
 
 
 class Replaced(Protocol):
@@ -51,6 +58,10 @@ class Unavailable:
     pod: PodIncarnation | None
     step: Transition | None
     own: bool = False  # condemned or created by one of the update's earlier deletions
+    # When it turned unhealthy after the last pod turned healthy, up to SLOW_CALL_NS before: a
+    # sync may have counted it healthy and its DELETE been held that long (`held_call`); the
+    # change after which it turned ('web-2 was Ready'), else "".
+    held: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +73,8 @@ class Reading:
     the others it found unavailable. `limited`: deletions at which pods other than the condemned
     one already used the budget (each with their names), so the update could not go wider.
     `room`: a deletion, not the last, after which the budget had room for the next one.
+    `held`: the first deletion over the budget only with pods a held DELETE may not have
+    counted (`Unavailable.held`).
     """
 
     limit: int
@@ -70,6 +83,7 @@ class Reading:
     limited: tuple[tuple[Replaced, tuple[Unavailable, ...]], ...]
     widest: int
     room: bool
+    held: tuple[Replaced, tuple[Unavailable, ...]] | None = None
 
 
 def read(ctx: ProofContext, replaced: Sequence[Replaced]) -> Reading:
@@ -82,18 +96,22 @@ def read(ctx: ProofContext, replaced: Sequence[Replaced]) -> Reading:
     limited: list[tuple[Replaced, tuple[Unavailable, ...]]] = []
     widest = 0
     room = False
+    held: tuple[Replaced, tuple[Unavailable, ...]] | None = None
     for i, r in enumerate(replaced):
         others = _unavailable_others(ctx, r, replaced[:i])
         widest = max(widest, len(others) + 1)
         if any(u.own for u in others):
             overlapped = True
         if len(others) + 1 > limit and over is None:
-            over = (r, others)
+            if sum(1 for u in others if not u.held) + 1 > limit:
+                over = (r, others)
+            else:  # over only with pods a held DELETE's sync may have counted healthy
+                held = held or (r, others)
         elif len(others) + 1 >= limit and not all(u.own for u in others):
             limited.append((r, others))
         elif i < len(replaced) - 1 and len(others) + 1 < limit:
             room = True
-    return Reading(limit, overlapped, over, tuple(limited), widest, room)
+    return Reading(limit, overlapped, over, tuple(limited), widest, room, held)
 
 
 def _condemned_or_made_by(u: Unavailable, earlier: Sequence[Replaced]) -> bool:
@@ -142,15 +160,32 @@ def _unavailable_others(
             pod, state, enabled_at=enabled_at, decision=r.deletion, min_ready_seconds=0
         ):
             continue
+        if not here.own and held_call(
+            pod, state, enabled_at=enabled_at, decision=r.deletion, min_ready_seconds=0
+        ):
+            here = replace(here, held=_last_healthy(alive, enabled_at))
         found.append(here)
     return tuple(found)
 
 
-def over_budget(ctx: ProofContext, reading: Reading) -> tuple[str, list[Evidence]] | None:
+def _last_healthy(alive: dict[int, PodIncarnation | None], enabled_at: int) -> str:
+    """'web-2 was Ready' (the in-range pod that turned Ready at `enabled_at`), else 'the update
+    began'."""
+    for pod in alive.values():
+        step = pod.step_at(enabled_at) if pod is not None else None
+        if pod is not None and step is not None and step.what == "ready":
+            return f"{pod.name} was Ready"
+    return "the update began"
+
+
+def over_budget(ctx: ProofContext, reading: Reading) -> Problem:
     """The failure when the gate is shown on and a deletion left more than maxUnavailable
-    in-range pods unavailable."""
-    if reading.over is None or not reading.overlapped:
+    in-range pods unavailable; a held call (inconclusive) when it did only with pods a held
+    DELETE's sync may have counted healthy."""
+    if not reading.overlapped:
         return None
+    if reading.over is None:
+        return _held_over(ctx, reading)
     r, others = reading.over
     listed = ", ".join(f"{u.name} ({u.problem})" for u in others)
     reason = (
@@ -167,6 +202,26 @@ def over_budget(ctx: ProofContext, reading: Reading) -> tuple[str, list[Evidence
     ]
     cited.append(ctx.cite_step(r.old, r.deletion, f"{r.old.name} deletion began"))
     return reason, cited
+
+
+def _held_over(ctx: ProofContext, reading: Reading) -> HeldCall | None:
+    """The inconclusive verdict's reason for `reading.held`: the failure it would have been and
+    the first pod a held DELETE's sync may have counted healthy."""
+    if reading.held is None:
+        return None
+    over = replace(reading, over=reading.held, held=None)
+    failed = over_budget(ctx, over)
+    r, others = reading.held
+    first = next((u for u in others if u.held and u.pod is not None), None)
+    if not isinstance(failed, tuple) or first is None or first.pod is None:
+        return None
+    reason, cited = failed
+    state = health(first.pod, r.deletion.rank, min_ready_seconds=0, at=None)
+    told = held_call_told(
+        reason, call="DELETE", decision=r.deletion, pod=first.pod, state=state,
+        enabled=first.held,
+    )  # fmt: skip
+    return HeldCall(told, cited)
 
 
 def told(ctx: ProofContext, reading: Reading) -> str:

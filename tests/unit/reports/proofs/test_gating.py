@@ -150,8 +150,8 @@ def test_lower_pod_unready_seconds_before_the_creation_is_inconclusive(tmp_path:
     gating = _verdict(verify(b.write(tmp_path / "slow.db")), "ordered-ready-gating")
     assert gating.outcome == "inconclusive"
     assert gating.reason.startswith(
-        "web-2 was created while web-0 was not Ready; web-0 turned not Ready 10.1 s before, after "
-        "web-1 was Ready"
+        "would have been fail: web-2 was created while web-0 was not Ready; web-0 turned not "
+        "Ready 10.1 s before, after web-1 was Ready"
     )
 
 

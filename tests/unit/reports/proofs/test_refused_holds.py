@@ -256,19 +256,43 @@ def test_a_controller_that_stood_still_is_told(tmp_path: Path) -> None:
 def test_a_deletion_an_admission_webhook_held_is_not_failed(tmp_path: Path) -> None:
     """b198: the update step deletes web-1 under partition 0; a webhook holds the DELETE 8 s,
     and a client raises the partition to 3 meanwhile: the deletion lands below the partition.
-    Under the spec of 8 s before, the controller was right: inconclusive, never fail."""
+    The status right after the deletion observed generation 2 (partition 0): the sync that made
+    it read that spec (updateStatefulSetStatus), so it is the update step's, never a fail."""
     path = real_store(tmp_path, "cases21")
     for policy in ("orderedready", "parallel"):
         result = verify(load_recording(path, f"b198-controller-delete-held-by-webhook-{policy}"))
         assert not result.failed, policy
-        told = [v for v in result.verdicts if v.outcome == "inconclusive"]
-        assert {v.proof for v in told} >= {"rolling-update", "failed-pod-replaced"}
-        assert all(
-            "yet under a spec in force up to 30 s before its deletion landed, web-1 was behind "
-            "the update revision at or above the partition (the update step)" in v.reason
-            for v in told
-            if v.proof in ("rolling-update", "failed-pod-replaced")
-        )
+        assert not [v for v in result.verdicts if v.outcome == "inconclusive"], policy
+        recreated = [e for e in result.episodes if e.kind == "pod-recreated"]
+        assert "web-1 deleted and recreated" in recreated[0].summary
+        assert "for the update: it was at revision web-67c9cbf9b4" in recreated[0].summary
+        (rollout,) = [
+            v for e in result.episodes if "partition 3" in e.summary for v in e.verdicts
+            if v.proof == "rolling-update"
+        ]  # fmt: skip
+        assert "; web-1's DELETE was decided by a sync that read generation 2 (" in rollout.reason
+
+
+def test_a_held_deletion_its_status_does_not_place_is_inconclusive(tmp_path: Path) -> None:
+    """b198 edited: the status right after web-1's deletion (#4067) observed generation 3, so
+    the recording no longer shows which spec the deleting sync read; under the spec of 8 s
+    before it was the update step's: inconclusive, never fail."""
+    path = real_store(tmp_path, "cases21")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.status.observedGeneration', 3) "
+        "WHERE id = 4067",
+    )
+    result = verify(load_recording(path, "b198-controller-delete-held-by-webhook-orderedready"))
+    assert not result.failed
+    told = [v for v in result.verdicts if v.outcome == "inconclusive"]
+    assert {v.proof for v in told} >= {"rolling-update", "failed-pod-replaced"}
+    assert all(
+        "yet under a spec in force up to 30 s before its deletion landed, web-1 was behind "
+        "the update revision at or above the partition (the update step)" in v.reason
+        for v in told
+        if v.proof in ("rolling-update", "failed-pod-replaced")
+    )
 
 
 def test_a_scale_up_whose_status_writes_were_refused(tmp_path: Path) -> None:
@@ -316,7 +340,8 @@ def test_a_creation_an_admission_webhook_held_is_not_failed(tmp_path: Path) -> N
     gating = _last(result, "ordered-ready-gating", "scale-up")
     assert gating.outcome == "inconclusive"
     assert gating.reason.startswith(
-        "web-3 was created while web-2 was not Ready; web-2 turned not Ready 7.8 s before"
+        "would have been fail: web-3 was created while web-2 was not Ready; web-2 turned not "
+        "Ready 7.8 s before"
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from stswatch.reports.proofs.verdict import EpisodeResult, VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import real_store
+from tests.fixtures.real import real_store, rewrite
 
 
 def _episodes(result: VerifyResult, kind: str) -> list[EpisodeResult]:
@@ -66,10 +66,17 @@ def test_a_hold_released_inside_a_gap_is_told_with_its_bounds(tmp_path: Path) ->
 
 
 def test_a_slow_call_ambiguity_is_not_told_as_never_recorded(tmp_path: Path) -> None:
-    """b283: the condemned web-2's deletion landed 8 s after the sync decided it, after the
-    scale back to 3: inconclusive because the recording cannot tell which spec it was decided
-    under, with every kind recorded: its cause is 'cannot-tell', not 'not-recorded'."""
+    """b283 edited: the condemned web-2's deletion landed 8 s after the sync decided it, after
+    the scale back to 3, and the status right after it (#5349) is edited to observe generation 3
+    (as recorded, its generation 2 proves the spec: `read_by_sync`): inconclusive because the
+    recording cannot tell which spec it was decided under, with every kind recorded: its cause
+    is 'cannot-tell', not 'not-recorded'."""
     path = real_store(tmp_path, "cases22")
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.status.observedGeneration', 3) "
+        "WHERE id = 5349",
+    )
     result = verify(load_recording(path, "b283-when-scaled-claim-update-held-orderedready"))
     undecided = [v for v in result.verdicts if v.outcome == "inconclusive"]
     assert undecided

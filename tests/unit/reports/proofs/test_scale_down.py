@@ -134,16 +134,33 @@ def test_blocker_seen_before_the_enabling_removal_still_fails(tmp_path: Path) ->
 
 
 def test_blocker_long_before_the_deletion_still_fails(tmp_path: Path) -> None:
-    # After web-4's removal web-0 went not Ready, and 10 s later web-3 was deleted: no informer
-    # cache lags that long behind the pod watch, so this is not the race above.
+    # After web-4's removal web-0 went not Ready, and 40 s later web-3 was deleted: no informer
+    # cache lags that long behind the pod watch, and no admission webhook holds a DELETE that
+    # long (timeoutSeconds is at most 30 s), so this is neither the race above nor a held call.
+    b = _five_to_one()
+    b.take_down("web", 4)
+    b.ready("web-0", False)
+    b.tick(40_000)
+    b.terminate("web-3")
+    verdict = verdict_of(verify(b.write(tmp_path / "late.db")), PROOF, "scale-down")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "web-3 deletion began while in-range web-0 was not Ready"
+
+
+def test_blocker_seconds_before_the_deletion_is_a_held_call(tmp_path: Path) -> None:
+    # The same 10 s later: a DELETE decided while web-0 was Ready and held by a webhook lands so.
     b = _five_to_one()
     b.take_down("web", 4)
     b.ready("web-0", False)
     b.tick(10_000)
     b.terminate("web-3")
-    verdict = verdict_of(verify(b.write(tmp_path / "late.db")), PROOF, "scale-down")
-    assert verdict.outcome == "fail"
-    assert verdict.reason == "web-3 deletion began while in-range web-0 was not Ready"
+    verdict = verdict_of(verify(b.write(tmp_path / "held.db")), PROOF, "scale-down")
+    assert verdict.outcome == "inconclusive"
+    assert verdict.reason.startswith(
+        "would have been fail: web-3 deletion began while in-range web-0 was not Ready; web-0 "
+        "turned not Ready 10.1 s before, after web-4 was gone: a DELETE decided while it was "
+        "healthy and held that long"
+    )
 
 
 def test_a_deletion_waits_until_every_in_range_pod_is_available(tmp_path: Path) -> None:
@@ -166,3 +183,30 @@ def test_a_deletion_waits_until_every_in_range_pod_is_available(tmp_path: Path) 
         if outcome == "fail":
             assert verdict.reason.startswith("web-2 deletion began while in-range web-1 was Ready")
             assert "< minReadySeconds=5 (not Available)" in verdict.reason
+
+
+def test_in_range_pod_deleted_seconds_before_the_deletion_is_a_held_call(tmp_path: Path) -> None:
+    # After web-4's removal a client deleted web-0, and 10 s later web-3's deletion landed: a
+    # DELETE decided while web-0 was there and Ready, held by a webhook, lands so.
+    b = _five_to_one()
+    b.take_down("web", 4)
+    b.take_down("web", 0)
+    b.tick(10_000)
+    b.terminate("web-3")
+    verdict = verdict_of(verify(b.write(tmp_path / "held.db")), PROOF, "scale-down")
+    assert verdict.outcome == "inconclusive"
+    assert verdict.reason.startswith(
+        "would have been fail: web-3 deletion began while in-range web-0 was missing; web-0 "
+        "began terminating 10."
+    )
+
+
+def test_in_range_pod_deleted_long_before_the_deletion_still_fails(tmp_path: Path) -> None:
+    b = _five_to_one()
+    b.take_down("web", 4)
+    b.take_down("web", 0)
+    b.tick(40_000)
+    b.terminate("web-3")
+    verdict = verdict_of(verify(b.write(tmp_path / "late.db")), PROOF, "scale-down")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "web-3 deletion began while in-range web-0 was missing"
