@@ -4,7 +4,6 @@ import hashlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Any
 
 import orjson
@@ -94,16 +93,24 @@ class StatefulSetIncarnation:
     selector: dict[str, str] | None = field(default=None, compare=False)
     # metadata.finalizers on the change where its deletionTimestamp first showed.
     finalizers_at_deletion: tuple[str, ...] = field(default=(), compare=False)
+    # The indices into `statuses` at which status.currentRevision differs from the status before
+    # (the promotions proofs look for). Fields set once when built, not `cached_property`s: a
+    # build compiled with mypyc reads such a property as a plain one, again at every read.
+    current_revision_changes: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    # The specs' receive times in order, and each one's index in `specs` (receive times need not
+    # follow ranks exactly: one bisection finds those of a window).
+    _specs_by_wall: tuple[list[int], list[int]] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def current_revision_changes(self) -> tuple[int, ...]:
-        """The indices into `statuses` at which status.currentRevision differs from the status
-        before (computed once: the promotions proofs look for)."""
-        return tuple(
+    def __post_init__(self) -> None:
+        statuses = self.statuses
+        changes = tuple(
             i
-            for i in range(1, len(self.statuses))
-            if self.statuses[i].current_revision != self.statuses[i - 1].current_revision
+            for i in range(1, len(statuses))
+            if statuses[i].current_revision != statuses[i - 1].current_revision
         )
+        pairs = sorted((v.received_wall_ns, i) for i, v in enumerate(self.specs))
+        object.__setattr__(self, "current_revision_changes", changes)  # frozen: set once, here
+        object.__setattr__(self, "_specs_by_wall", ([w for w, _ in pairs], [i for _, i in pairs]))
 
     @property
     def deletion_began(self) -> Transition | None:
@@ -134,13 +141,6 @@ class StatefulSetIncarnation:
         walls, order = self._specs_by_wall
         found = sorted(order[bisect_left(walls, since) : bisect_right(walls, wall_ns)])
         return [self.spec_at(rank)] + [self.specs[i] for i in found]
-
-    @cached_property
-    def _specs_by_wall(self) -> tuple[list[int], list[int]]:
-        """The specs' receive times in order, and each one's index in `specs` (receive times
-        need not follow ranks exactly: one bisection finds those of a window)."""
-        pairs = sorted((v.received_wall_ns, i) for i, v in enumerate(self.specs))
-        return [wall for wall, _ in pairs], [i for _, i in pairs]
 
     def status_at(self, rank: int) -> StatusVersion | None:
         """The last status recorded at or before `rank`."""
