@@ -4,7 +4,6 @@ import hashlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from typing import Any
 
 import orjson
@@ -97,16 +96,24 @@ class StatefulSetIncarnation:
     selector: dict[str, str] | None = field(default=None, compare=False)
     # metadata.finalizers on the change where its deletionTimestamp first showed.
     finalizers_at_deletion: tuple[str, ...] = field(default=(), compare=False)
+    # The indices into `statuses` at which status.currentRevision differs from the status before
+    # (the promotions proofs look for). Fields set once when built, not `cached_property`s: a
+    # build compiled with mypyc reads such a property as a plain one, again at every read.
+    current_revision_changes: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    # The specs' receive times in order, and each one's index in `specs` (receive times need not
+    # follow ranks exactly: one bisection finds those of a window).
+    _specs_by_wall: tuple[list[int], list[int]] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def current_revision_changes(self) -> tuple[int, ...]:
-        """The indices into `statuses` at which status.currentRevision differs from the status
-        before (computed once: the promotions proofs look for)."""
-        return tuple(
+    def __post_init__(self) -> None:
+        statuses = self.statuses
+        changes = tuple(
             i
-            for i in range(1, len(self.statuses))
-            if self.statuses[i].current_revision != self.statuses[i - 1].current_revision
+            for i in range(1, len(statuses))
+            if statuses[i].current_revision != statuses[i - 1].current_revision
         )
+        pairs = sorted((v.received_wall_ns, i) for i, v in enumerate(self.specs))
+        object.__setattr__(self, "current_revision_changes", changes)  # frozen: set once, here
+        object.__setattr__(self, "_specs_by_wall", ([w for w, _ in pairs], [i for _, i in pairs]))
 
     @property
     def deletion_began(self) -> Transition | None:
@@ -140,13 +147,6 @@ class StatefulSetIncarnation:
         specs = [self.spec_at(rank)] + [self.specs[i] for i in found]
         read = self.read_by_sync(rank)
         return specs if read is None or read in specs else [*specs, read]
-
-    @cached_property
-    def _specs_by_wall(self) -> tuple[list[int], list[int]]:
-        """The specs' receive times in order, and each one's index in `specs` (receive times
-        need not follow ranks exactly: one bisection finds those of a window)."""
-        pairs = sorted((v.received_wall_ns, i) for i, v in enumerate(self.specs))
-        return [wall for wall, _ in pairs], [i for _, i in pairs]
 
     def read_by_sync(self, rank: int) -> SpecVersion | None:
         """The earlier spec the sync that acted at `rank` (created or deleted a pod) read, when
