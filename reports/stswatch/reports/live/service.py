@@ -36,7 +36,8 @@ def service_findings(world: World) -> list[Finding]:
     found = []
     if not is_headless(service):
         found.append(_not_headless(world, service))
-    found.extend(_selection(world, service))
+    if dig(service, "spec", "type") != "ExternalName":  # a DNS alias: it selects no pods at all
+        found.extend(_selection(world, service))
     return found
 
 

@@ -254,6 +254,15 @@ def _text(finding: Finding) -> str:
     return " ".join([finding.what, *finding.why, *finding.fix])
 
 
+def test_an_external_name_service_gets_no_selector_fix() -> None:
+    """An ExternalName Service selects no pods and ignores a selector: one finding, no patch."""
+    findings = diagnose(_world("service external name"))
+    assert [f.causes for f in findings if "Service" in f.subject] == [
+        (causes.SERVICE_NOT_HEADLESS,)
+    ]
+    assert not any(causes.SERVICE_SELECTS_NO_POD in f.causes for f in findings)
+
+
 @pytest.mark.parametrize(("case", "severity", "finding_causes", "evidence"), EXPECTED)
 def test_each_diagnosis(case: str, severity: str, finding_causes: tuple[str, ...],
                         evidence: str) -> None:  # fmt: skip
