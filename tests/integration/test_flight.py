@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -445,7 +446,11 @@ async def test_several_namespaces_are_one_session_each_in_a_piece_and_a_bad_piec
     pieces = tmp_path / "pieces"
     pieces.mkdir()
     # The newest piece is damaged: it is left byte for byte, and recording goes on in a new one.
-    damaged = pieces / "stswatch-20261207T000000Z.db"
+    # Named at today's UTC midnight, the start of the current period (--piece-every 1d), so that
+    # it is the piece a restarted recorder would resume: one of an earlier day is rolled past
+    # without being opened.
+    stamp = datetime.now(UTC).strftime("%Y%m%dT000000Z")
+    damaged = pieces / f"stswatch-{stamp}.db"
     damaged.write_bytes(b"not a database, but someone's file" * 100)
     args = ("--dir", str(pieces), "-n", namespace, "-n", "default", "--duration", "5s")
     with flight(lab, tmp_path, "two", *args) as f:
@@ -458,7 +463,7 @@ async def test_several_namespaces_are_one_session_each_in_a_piece_and_a_bad_piec
     sessions = {r[0] for r in store_rows(written[0].path, "SELECT name FROM session")}
     assert sessions == {namespace, "default"}
     reasons = {r[0] for r in store_rows(written[0].path, "SELECT reason FROM gap")}
-    assert reasons == {"piece roll: stswatch-20261207T000000Z.db could not be read"}
+    assert reasons == {f"piece roll: {damaged.name} could not be read"}
 
 
 async def test_a_namespace_that_is_not_there_exits_4_before_anything_is_created(
