@@ -566,6 +566,10 @@ class ChangesById(Mapping[int, Change]):
             return view
         return table.by_id(change_id)
 
+    def observed_values(self) -> list[str]:
+        """How the changes were observed, each value once (list, watch, relist)."""
+        return self._changes.observed.values
+
     def cited(self, change_id: int) -> tuple[int, str, int, str, str, str]:
         """(id, resource_version, received_wall_ns, kind, name, event) of one change, read from
         the table's columns (hot: every piece of evidence a verdict cites; no view is made)."""

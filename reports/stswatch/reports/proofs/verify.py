@@ -149,6 +149,20 @@ def _verify(
     )
 
 
+def _untimely_of(ctx: ProofContext) -> Callable[[int], bool]:
+    """`_untimely` for this episode's changes; a test that asks nothing when the recording has no
+    relisted change and the set no late delivery (the common case, asked of every pod phase)."""
+    changes = ctx.changes
+    plain = type(changes) is ChangesById and "relist" not in changes.observed_values()
+    if plain and not ctx.index.late.walls:
+        return _never
+    return lambda change_id: _untimely(ctx, change_id)
+
+
+def _never(_: int) -> bool:
+    return False
+
+
 def _untimely(ctx: ProofContext, change_id: int) -> bool:
     """True when the change was received later than it happened: recorded by a relist, or
     delivered late by the watch (`ProofContext.delivered_late`)."""
@@ -251,6 +265,6 @@ def _result(index: int, ctx: ProofContext, verdicts: tuple[Verdict, ...]) -> Epi
         pod_management_policy=episode.spec.pod_management_policy,
         retention_policy=episode.spec.retention_policy,
         verdicts=verdicts,
-        latency=phase_latency(ctx.creations(), lambda change_id: _untimely(ctx, change_id)),
+        latency=phase_latency(ctx.creations(), _untimely_of(ctx)),
         progress=episode_progress(ctx),
     )
