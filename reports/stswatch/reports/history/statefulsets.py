@@ -2,7 +2,7 @@
 
 import hashlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -148,6 +148,12 @@ class StatefulSetIncarnation:
         read = self.read_by_sync(rank)
         return specs if read is None or read in specs else [*specs, read]
 
+    def specs_before(self, rank: int) -> Iterator[SpecVersion]:
+        """The specs recorded before `rank`, newest first, at most _LOOK_BACK of them: a call an
+        admission webhook holds (up to its 30 s timeout) outlives a few spec changes, not many."""
+        at = bisect_left(self.specs, rank, key=_spec_rank)
+        return reversed(self.specs[max(0, at - _LOOK_BACK) : at])
+
     def read_by_sync(self, rank: int) -> SpecVersion | None:
         """The earlier spec the sync that acted at `rank` (created or deleted a pod) read, when
         the first status recorded after it observed a generation older than the spec in force
@@ -162,8 +168,7 @@ class StatefulSetIncarnation:
         if after.observed_generation >= spec.generation:
             return None
         # Specs are in rank order and generations only grow: walk back from `spec` to the one read.
-        at = bisect_left(self.specs, spec.rank, key=_spec_rank)
-        for older in reversed(self.specs[max(0, at - _LOOK_BACK) : at]):
+        for older in self.specs_before(spec.rank):
             if older.generation is not None and older.generation <= after.observed_generation:
                 return older if older.generation == after.observed_generation else None
         return None

@@ -11,7 +11,7 @@ promote `currentRevision` to the update revision (0 of 0 pods updated counts as 
 pods below the partition come back at the new revision (kubernetes#121534).
 """
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from stswatch.reports.history.informer import CACHE_LAG_NS, SLOW_CALL_NS
@@ -89,8 +89,7 @@ def _slow_call(
     # syncs never overlap), so it read at least that status's observedGeneration.
     before = sts.status_at(rank)
     least = before.observed_generation if before is not None else None
-    at = bisect_left(sts.specs, rank, key=_spec_rank)
-    for spec in reversed(sts.specs[max(0, at - _SLOW_LOOK_BACK) : at]):
+    for spec in sts.specs_before(rank):
         if landed - spec.received_wall_ns > SLOW_CALL_NS:
             break
         if least is not None and spec.generation is not None and spec.generation < least:
@@ -104,15 +103,6 @@ def _slow_call(
         if pod.revision in given:
             return spec
     return None
-
-
-# How many specs back a held CREATE's spec is looked for (a call an admission webhook holds up
-# to its 30 s timeout outlives a few spec changes, not many).
-_SLOW_LOOK_BACK = 8
-
-
-def _spec_rank(spec: SpecVersion) -> int:
-    return spec.rank
 
 
 def outcome(found: CreatedAt) -> Outcome:
