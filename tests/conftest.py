@@ -11,7 +11,7 @@ that lab (it is left running) while iterating on tests.
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 
 import psutil
@@ -20,6 +20,7 @@ import pytest_asyncio
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client import ApiClient
 from kubernetes_asyncio.client.exceptions import ApiException
+from lab_state import describe
 
 from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_lab
 
@@ -90,6 +91,20 @@ async def namespace(kube_api: ApiClient, request: pytest.FixtureRequest) -> Asyn
     except ApiException as exc:
         if exc.status != 404:
             raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test that used the lab and a namespace gets the lab's state attached to its
+    report (tests/lab_state.py): on CI the lab's logs are gone with its temporary folder."""
+    report = yield
+    funcargs = getattr(item, "funcargs", {})
+    lab, namespace = funcargs.get("lab"), funcargs.get("namespace")
+    if report.failed and report.when == "call" and isinstance(lab, LabHandle) and namespace:
+        report.sections.append(("lab state at the failure", describe(lab, str(namespace))))
+    return report
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.integration
 APP = "redis"
 SERVICE = "redis-headless"
 WAIT_S = 60.0
+WATCH_REQUESTS = 5
 
 
 @dataclass(frozen=True)
@@ -68,25 +69,28 @@ class PodWatch:
         assert predicate(self), what
 
     async def run(self, core: client.CoreV1Api, *, namespace: str, resource_version: str) -> None:
-        """Feed events from one bounded watch request."""
-        async with watch.Watch() as stream:
-            async for event in stream.stream(
-                core.list_namespaced_pod,
-                namespace=namespace,
-                label_selector=f"app={APP}",
-                resource_version=resource_version,
-                timeout_seconds=int(WAIT_S * 4),
-            ):
-                pod = event["object"]
-                self.events.append(
-                    PodEvent(
-                        type=event["type"],
-                        name=pod.metadata.name,
-                        phase=pod.status.phase if pod.status else None,
-                        ready=_ready(pod),
+        """Feed events from bounded watch requests, each resuming at the last one's
+        resourceVersion (a request the server ends at its timeout is not the end of the test)."""
+        for _ in range(WATCH_REQUESTS):
+            async with watch.Watch() as stream:
+                async for event in stream.stream(
+                    core.list_namespaced_pod,
+                    namespace=namespace,
+                    label_selector=f"app={APP}",
+                    resource_version=resource_version,
+                    timeout_seconds=int(WAIT_S * 4),
+                ):
+                    pod = event["object"]
+                    resource_version = pod.metadata.resource_version
+                    self.events.append(
+                        PodEvent(
+                            type=event["type"],
+                            name=pod.metadata.name,
+                            phase=pod.status.phase if pod.status else None,
+                            ready=_ready(pod),
+                        )
                     )
-                )
-                self.changed.set()
+                    self.changed.set()
 
 
 @asynccontextmanager
