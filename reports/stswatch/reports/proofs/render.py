@@ -75,9 +75,11 @@ def render_text(result: VerifyResult) -> str:
 
 def _episode_text(episode: EpisodeResult, retention: dict[str, str]) -> list[str]:
     took = (episode.end_wall_ns - episode.start_wall_ns) / 1e9
+    # first and last are in the ordering's rank; a relist's changes are numbered as received,
+    # so the two ids can run backwards: the range reads from the lower id
+    low, high = sorted((episode.first_change_id, episode.last_change_id))
     lines = [
-        f"#{episode.index} {episode.kind} · {episode.summary} "
-        f"[changes {episode.first_change_id}..{episode.last_change_id}, {took:.2f}s]"
+        f"#{episode.index} {episode.kind} · {episode.summary} [changes {low}..{high}, {took:.2f}s]"
     ]
     policy = episode.retention_policy
     if policy and retention.get(episode.statefulset) != policy:

@@ -5,6 +5,7 @@ an order the relist's list made up is no 'would have been pass'; no time is made
 
 from pathlib import Path
 
+from stswatch.reports.proofs.render import render_text
 from stswatch.reports.proofs.verdict import EpisodeResult, VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
@@ -49,6 +50,13 @@ def test_a_spec_changed_twice_in_a_gap_is_told_so(tmp_path: Path) -> None:
         e.progress.text for e in result.episodes if e.progress is not None
     ]
     assert not any("turned ," in t for t in texts)
+    # its changes run backwards in id (the relist numbered them as received): the text's range
+    # still reads from the lower id
+    assert scale_down.first_change_id > scale_down.last_change_id
+    lines = render_text(result).splitlines()
+    header = next(line for line in lines if line.startswith(f"#{scale_down.index} "))
+    low, high = scale_down.last_change_id, scale_down.first_change_id
+    assert header.endswith(f"[changes {low}..{high}, 13.14s]")
 
 
 def test_a_hold_released_inside_a_gap_is_told_with_its_bounds(tmp_path: Path) -> None:
