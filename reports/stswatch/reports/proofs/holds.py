@@ -7,7 +7,7 @@ coming and going, or by a client deleting the held pod (processReplica creates i
 walk waits on it as before), are joined back into one hold.
 """
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -258,6 +258,22 @@ def _hold(
     seconds = max(0.0, (to_ns - from_ns) / 1e9)
     if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:
         return None  # a pod starting (and staying Ready minReadySeconds) as usual
+    landed = _landed_past(ctx, stretch, released.rank if released is not None else end)
+    counted_from = ""
+    if landed is not None:
+        act, step = landed
+        into = (step.received_wall_ns - from_ns) / 1e9
+        from_ns = max(from_ns, step.received_wall_ns)
+        seconds = max(0.0, (to_ns - from_ns) / 1e9)
+        did = "creation" if step is act.created else "deletion by the controller"
+        counted_from = (
+            f"counted from {act.name}'s {did} (#{step.change_id}), which landed {into:.1f} s "
+            f"after {stretch.pod.name} was found {stretch.cause}: a step the hold stops under "
+            "OrderedReady (processReplica), so decided before it, its call landing late (an "
+            "admission webhook, the client's throttling)"
+        )
+        if seconds < NOTABLE_S + ctx.episode.spec.min_ready_seconds:
+            return None
     last = stretch.pod  # the incarnation that released it
     if before:
         stretch = replace(stretch, pod=before[0].pod)
@@ -315,6 +331,9 @@ def _hold(
         )
         evidence.append(ctx.cite(acted.change_id, f"{change.name} {did}"))
     evidence += _again_cited(ctx, before, last)
+    if landed is not None:
+        act, step = landed
+        evidence.append(ctx.cite(step.change_id, f"{act.name}: the hold is counted from here"))
     spanned = (*(b.pod for b in before), last) if before else (pod,)
     starting = _cause(stretch) in (causes.STARTING, causes.NOT_RUNNING)
     unscheduled = _unscheduled(ctx, spanned, from_ns, to_ns, evidence) if starting else ""
@@ -343,10 +362,45 @@ def _hold(
         begun_by=begun,
         meanwhile=_meanwhile(ctx, meanwhile),
         again=_again_told(before, from_ns, last, released, removals),
+        counted_from=counted_from,
         unscheduled=unscheduled,
         scheduled_after_s=None if bound is None else (bound.received_wall_ns - from_ns) / 1e9,
         freed=freed,
     )
+
+
+def _landed_past(
+    ctx: ProofContext, stretch: Stretch, until: int
+) -> tuple[PodIncarnation, Transition] | None:
+    """The last step the controller took past the held pod while the hold lasted (ranks
+    (start, until)): under OrderedReady processReplica stops at the held pod, so a creation above
+    it, or a deletion by the controller of a pod above it, landing meanwhile was decided before
+    the hold began and its API call landed late. The hold is counted from it. None under
+    Parallel (its walk does not stop at an unhealthy pod), or when no such step landed."""
+    held = stretch.pod
+    if ctx.episode.spec.pod_management_policy != "OrderedReady" or held.ordinal is None:
+        return None
+    start, index = stretch.start.rank, ctx.index
+    found: tuple[PodIncarnation, Transition] | None = None
+    for at in range(bisect_right(index.created_ranks, start), len(index.created)):
+        pod = index.created[at]
+        if pod.created.rank >= until:
+            break
+        if pod.ordinal is not None and pod.ordinal > held.ordinal and not pod.created_orphan:
+            found = (pod, pod.created)
+    for ordinal, pods in index.slots.items():
+        if ordinal <= held.ordinal:
+            continue
+        for pod in pods:
+            began = pod.deletion_began
+            if began is None or not start < began.rank < until:
+                continue
+            if found is not None and began.rank <= found[1].rank:
+                continue
+            actor = ctx.deleted_by(pod)
+            if actor is not None and actor.who == causes.BY_CONTROLLER:
+                found = (pod, began)
+    return found
 
 
 def _grace(
@@ -919,6 +973,7 @@ def hold_clause(hold: Hold) -> str:
     until = f", until {hold.released_by}" if hold.released_by else ""
     aside = f" (meanwhile {hold.meanwhile})" if hold.meanwhile else ""
     aside += f" ({hold.again})" if hold.again else ""
+    aside += f" ({hold.counted_from})" if hold.counted_from else ""
     if hold.cause == causes.STARTING:
         why = f" ({hold.begun_by})" if hold.begun_by else ""  # why it did not start
         if hold.unscheduled and hold.scheduled_after_s is not None:

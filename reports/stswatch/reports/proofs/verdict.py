@@ -151,6 +151,9 @@ class Hold:
     # when a client deleted the held pod and the wait went on at the pod created in its place:
     # "web-1 deleted by a client after 5.6 s and created again; the new web-1 held it 1.5 s more"
     again: str = ""
+    # when a step the hold stops landed inside it (a call decided before the hold, landing late):
+    # the hold is counted from that step, and this says so
+    counted_from: str = ""
 
 
 @dataclass(frozen=True)

@@ -168,3 +168,32 @@ def test_a_call_landing_long_after_the_pod_turned_still_fails(
     result = verify(load_recording(path, session))
     assert fail in _failed(result)
     assert not any("held that long" in v.reason for v in _verdicts(result, proof))
+
+
+@pytest.mark.parametrize(
+    ("session", "told"),
+    [
+        (
+            "b269-condemned-delete-held-lower-unready-orderedready",
+            "held at web-0 (not Ready) for 9.2 s (counted from web-4's deletion by the controller "
+            "(#2032), which landed 7.8 s after web-0 was found not Ready: a step the hold stops "
+            "under OrderedReady (processReplica), so decided before it, its call landing late",
+        ),
+        (
+            "b270-update-delete-held-lower-unready-orderedready",
+            "held at web-0 (not Ready) for 9.3 s (counted from web-1's deletion by the controller "
+            "(#2207), which landed 7.9 s after web-0 was found not Ready",
+        ),
+    ],
+)
+def test_a_hold_is_counted_from_the_late_call_that_landed_past_it(
+    tmp_path: Path, session: str, told: str
+) -> None:
+    """b269, b270 (break8 M5, M6): web-0 turned not Ready while the controller's DELETE of a pod
+    above it was held 8 s; under OrderedReady the walk stops at web-0, so the deletion was
+    decided before and the controller stood at web-0 only from its landing: 9.2 s, not 17.0 s."""
+    path = real_store(tmp_path, "cases23")
+    result = verify(load_recording(path, session))
+    texts = [e.progress.text for e in result.episodes if e.progress is not None]
+    assert any(told in t for t in texts), texts
+    assert not any("for 17.0 s" in t or "for 17.1 s" in t for t in texts)
