@@ -32,6 +32,10 @@ class RevisionIncarnation:
     owners: tuple[str, ...] = ()
     # (rank, `revision`) at each change of its number, oldest first (a rollback bumps it).
     numbers: tuple[tuple[int, int], ...] = ()
+    # The change at which a revision first seen with no controller ownerReference (a client's:
+    # the controller creates its revisions owned) carried one: a set's ClaimControllerRevisions
+    # adopted it, its selector matching the revision's labels. None when it never was.
+    adopted: Transition | None = None
 
     def alive_at(self, rank: int) -> bool:
         """True when the revision existed at `rank`."""
@@ -57,11 +61,15 @@ def build_revision(history: list[Change], ordering: Ordering) -> RevisionIncarna
     deleted = step(last, ordering, "deleted") if last.event == "DELETED" else None
     owners: list[str] = []
     numbers: list[tuple[int, int]] = []
+    adopted: Transition | None = None
+    orphan = o.owner_statefulset(first.object) is None
     for change in history:
         each = change.object
         controller = o.owner_statefulset(each)
         if controller is not None and controller[1] not in owners:
             owners.append(controller[1])
+            if orphan and adopted is None:
+                adopted = step(change, ordering, "adopted")
         value = o.integer(each.get("revision"))
         if value is not None and (not numbers or numbers[-1][1] != value):
             numbers.append((ordering.rank[change.id], value))
@@ -75,4 +83,5 @@ def build_revision(history: list[Change], ordering: Ordering) -> RevisionIncarna
         deleted=deleted,
         owners=tuple(owners),
         numbers=tuple(numbers),
+        adopted=adopted,
     )

@@ -77,6 +77,9 @@ class StatusVersion:
     updated_replicas: int | None
     current_revision: str | None
     update_revision: str | None
+    # status.collisionCount: how often a new template's revision name was taken by a revision
+    # with other data, so the controller hashed it again (CreateControllerRevision)
+    collision_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +269,7 @@ def _status_fields(status: object, counts: dict[int, int]) -> tuple[Any, ...]:
         fields.append(counts.setdefault(n, n) if type(n) is int else o.integer(n))
     fields.append(o.string(status.get("currentRevision")))
     fields.append(o.string(status.get("updateRevision")))
+    fields.append(o.integer(status.get("collisionCount")))
     return tuple(fields)
 
 

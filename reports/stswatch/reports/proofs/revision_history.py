@@ -10,7 +10,7 @@ limit: during a phased rollout both revisions, and the pods' own, stay.
 from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.revisions import RevisionIncarnation
 from stswatch.reports.proofs.context import NOT_RECORDED, ProofContext
-from stswatch.reports.proofs.verdict import Verdict
+from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "revision-history"
 KINDS = ("ControllerRevision", "StatefulSet", "Pod")
@@ -65,6 +65,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
                 for r, why in named_live
             )
             + anew
+            + _adopted_and_collided(ctx, revisions, horizon, cited)
         )
         return ctx.verdict(PROOF, "pass", reason, cited)
     extra = ", ".join(_named(r, at) for r in history)
@@ -123,6 +124,53 @@ def _made_anew(
                 f"went back to it after truncateHistory had deleted it (revision "
                 f"{earlier[-1].revision})"
             )
+    return "; " + "; ".join(notes) if notes else ""
+
+
+def _adopted_and_collided(
+    ctx: ProofContext,
+    revisions: tuple[RevisionIncarnation, ...],
+    horizon: int,
+    cited: list[Evidence],
+) -> str:
+    """'; web-695d6f6c (revision 7) was a client's ControllerRevision …, adopted by the set …;
+    status.collisionCount rose to 1 …' when, in the episode, the set adopted a revision a client
+    created with no owner (ClaimControllerRevisions adopts an orphan its selector matches) or the
+    controller found the new template's revision name taken by one with other data and hashed
+    it again with status.collisionCount (controller_history.go, CreateControllerRevision)."""
+    episode = ctx.episode
+    start = episode.start_rank
+    notes = []
+    for revision in revisions:
+        adopted = revision.adopted
+        if adopted is None or not start <= adopted.rank < horizon:
+            continue
+        first = revision.created
+        if first.detail in ("list", "relist"):  # seen first by a list: orphaned, or a client's
+            whose = f"had no owner when first listed (#{first.change_id})"
+        else:  # the controller creates its revisions owned (NewControllerRevision)
+            whose = f"was created with no owner (#{first.change_id}): a client's"
+        cited.append(ctx.cite(first.change_id, f"{revision.name}: no owner"))
+        cited.append(ctx.cite(adopted.change_id, f"{revision.name} adopted by the set"))
+        notes.append(
+            f"{_named(revision, horizon - 1)} {whose}; the set adopted it (#{adopted.change_id}: "
+            "ClaimControllerRevisions adopts an orphan its selector matches), so it counts in "
+            "the set's history"
+        )
+    sts = episode.statefulset
+    before = sts.status_at(start - 1)
+    was = (before.collision_count if before is not None else None) or 0
+    for status in sts.statuses:
+        if not start <= status.rank < horizon or (status.collision_count or 0) <= was:
+            continue
+        cited.append(ctx.cite(status.change_id, f"status.collisionCount {status.collision_count}"))
+        notes.append(
+            f"status.collisionCount rose from {was} to {status.collision_count} "
+            f"(#{status.change_id}): the name the new template hashes to was taken by a "
+            "revision with other data, so the controller hashed it again with the count "
+            f"(CreateControllerRevision), naming it {status.update_revision}"
+        )
+        break
     return "; " + "; ".join(notes) if notes else ""
 
 
