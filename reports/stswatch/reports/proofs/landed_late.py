@@ -74,11 +74,10 @@ def _soon(ctx: ProofContext, step: Transition) -> bool:
 
 
 def _decided_here(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> Act | None:
+    """The act, when the sync that took it read this episode's spec (`read_by_sync`)."""
     sts, spec = ctx.episode.statefulset, ctx.episode.spec
+    read = sts.read_by_sync(step.rank)
     status = sts.status_after(step.rank)
-    if status is None or spec.generation is None or status.observed_generation is None:
-        return None
-    landed = sts.spec_at(step.rank).generation
-    if status.observed_generation != spec.generation or landed is None or landed <= spec.generation:
+    if read is None or status is None or read.generation != spec.generation:
         return None
     return pod, step, status
