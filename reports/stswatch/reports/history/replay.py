@@ -213,6 +213,7 @@ class _State:
     revision: str | None = None
     now_ns: int = 0
     set_deleting: bool = False
+    set_gone: Transition | None = None  # the set's DELETED step, once recorded
     monotonic: bool = True
     observed: bool = True  # a status has observed the spec's generation
     # Pods named like one of the set's that it does not own (released by it, another set's, an
@@ -385,6 +386,7 @@ def replay_set(life: Lifecycles, sts: StatefulSetIncarnation, *, until_ns: int =
             changed = False
         elif payload == "set" and step.what in ("terminating", "deleted"):
             state.set_deleting = True
+            state.set_gone = step if step.what == "deleted" else None
         if resync:
             changed = _resync(state, spec, status)
             resync = False
@@ -653,6 +655,10 @@ def _resync(state: _State, spec: SpecVersion, status: StatusVersion | None) -> b
 def _decide(state: _State) -> Decision:
     """`updateStatefulSet`'s next step for the recorded state."""
     if state.set_deleting:
+        gone = state.set_gone
+        if gone is not None:  # removed outright (no deletionTimestamp seen): not "being deleted"
+            what = f"the StatefulSet was deleted (#{gone.change_id}): no pod is managed"
+            return Decision("set-deleting", what)
         return Decision("set-deleting", "the StatefulSet is being deleted: no pod is managed")
     replica = _phase1(state, state.monotonic)
     if replica is not None:

@@ -17,6 +17,7 @@ from stswatch.reports.proofs import (
     deletion,
     failed_pod,
     gating,
+    namespace_deletion,
     network_identity,
     ordinal_creation,
     parallel,
@@ -205,6 +206,8 @@ def _who_deleted(ctx: ProofContext) -> str:
     node = node_not_ready(ctx, pod, began.rank) if began is not None else None
     if node is not None:  # deleted while its node was not Ready (the NoExecute taint's cause)
         why += f"; {node.told}"
+    if actor.who == causes.BY_CLIENT and began is not None and pod.disruption is None:
+        why += namespace_deletion.emptied(ctx, pod, began)
     return f"; deleted by {actor.who} ({actor.basis}){why}"
 
 
