@@ -17,7 +17,7 @@ from stswatch.reports.proofs.verdict import Evidence
     [
         (Transition, ("ready", 7, "1234", 1_700_000_000_000_000_000, 3, "", None)),
         (Evidence, (7, "1234", 1_700_000_000_000_000_000, "Pod", "web-1", "MODIFIED", "note")),
-        (StatusVersion, (7, "1234", 1, 3, 2, 3, 3, 3, 3, 0, "web-1", "web-2")),
+        (StatusVersion, (7, "1234", 1, 3, 2, 3, 3, 3, 3, 0, "web-1", "web-2", 1)),
         (Decision, ("held", "web-2 Running, not Ready", None, "not Ready", 2)),
         (
             DnsObservation,

@@ -79,7 +79,7 @@ class StatusVersion:
     update_revision: str | None
     # status.collisionCount: how often a new template's revision name was taken by a revision
     # with other data, so the controller hashed it again (CreateControllerRevision)
-    collision_count: int | None = None
+    collision_count: int | None
 
 
 @dataclass(frozen=True)
