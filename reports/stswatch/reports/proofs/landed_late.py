@@ -10,6 +10,7 @@ when the call landed, proves the call was this episode's decision.
 """
 
 from bisect import bisect_left
+from collections.abc import Iterable
 
 from stswatch.reports import causes
 from stswatch.reports.history.informer import SLOW_CALL_NS
@@ -18,6 +19,7 @@ from stswatch.reports.history.statefulsets import StatusVersion
 from stswatch.reports.proofs.context import ProofContext
 
 Act = tuple[PodIncarnation, Transition, StatusVersion]
+_PROMPT_NS = 1_000_000_000  # an act landing this soon after the next spec: no slow call needed
 
 
 def creations(ctx: ProofContext) -> list[Act]:
@@ -36,7 +38,7 @@ def creations(ctx: ProofContext) -> list[Act]:
     return found
 
 
-def deletions(ctx: ProofContext, ordinals: range) -> list[Act]:
+def deletions(ctx: ProofContext, ordinals: Iterable[int]) -> list[Act]:
     """The pods at `ordinals` the controller began deleting after the episode ended (within
     SLOW_CALL_NS) by a sync that read this episode's spec."""
     found = []
@@ -63,10 +65,18 @@ def told(ctx: ProofContext, acts: list[Act], did: str) -> str:
         f"; {pod.name} was {did} {(step.received_wall_ns - ended) / 1e9:.1f} s after this "
         f"episode ended (#{step.change_id}), in the next one's window, by the sync that read "
         f"this spec (its status right after, #{status.change_id}, observed generation "
-        f"{status.observed_generation}): a call that landed late (an admission webhook, the "
-        "client's throttling)"
+        f"{status.observed_generation}): {_why_late(step.received_wall_ns - ended)}"
         for pod, step, status in acts
     )
+
+
+def _why_late(after_ns: int) -> str:
+    if after_ns < _PROMPT_NS:  # as soon as that: the sync began before the next spec reached it
+        return (
+            "a sync that read the spec before the next change reached the controller's informer "
+            "cache"
+        )
+    return "a call that landed late (an admission webhook, the client's throttling)"
 
 
 def _soon(ctx: ProofContext, step: Transition) -> bool:

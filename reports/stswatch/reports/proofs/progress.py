@@ -12,6 +12,7 @@ from stswatch.reports.history.attribution import POD_CALLED
 from stswatch.reports.history.episodes import Recreation
 from stswatch.reports.history.replay import Decision
 from stswatch.reports.history.transition import Transition
+from stswatch.reports.proofs import landed_late
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext, health
 from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
@@ -425,6 +426,18 @@ def _slow_call(ctx: ProofContext, allowed: Transition, taken: Transition) -> str
     )
 
 
+def _observed_late(ctx: ProofContext, last: Decision) -> str:
+    """'the controller had observed it: web-2 was deleted 0.0 s after this episode ended …, by
+    the sync that read this spec …' when no status in the window observed the spec, yet a call
+    that landed just after it was decided by a sync that read it (`landed_late`): a spec the
+    next one replaced within the informer's lag, or a call held past it; "" otherwise."""
+    if last.state != "waiting" or "not yet observed" not in last.what:
+        return ""
+    told = landed_late.told(ctx, landed_late.creations(ctx), "created")
+    told += landed_late.told(ctx, landed_late.deletions(ctx, sorted(ctx.index.slots)), "deleted")
+    return f"the controller had observed it{told}" if told else ""
+
+
 def _acted_unobserved(ctx: ProofContext, last: Decision) -> str:
     """' (no status of generation 2 was recorded, yet it created web-3, web-4 under it: its
     status updates were refused or failing)': the controller acted on a spec no recorded status
@@ -488,7 +501,7 @@ def _stands(ctx: ProofContext, last: Decision | None, holds: tuple[Hold, ...]) -
     elif last.state == "act":
         what = f"progressing, next step: {last.what}"
     else:
-        what = last.what + _acted_unobserved(ctx, last)
+        what = _observed_late(ctx, last) or last.what + _acted_unobserved(ctx, last)
     outdated = ctx.outdated_at(ctx.episode.end_rank - 1)
     if outdated:
         names, revision, target = outdated

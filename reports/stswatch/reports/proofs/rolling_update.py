@@ -29,7 +29,7 @@ from stswatch.reports.history.objects import parse_ordinal, parse_time
 from stswatch.reports.history.pod_rules import max_unavailable
 from stswatch.reports.history.pods import REVISION_LABEL
 from stswatch.reports.history.statefulsets import StatusVersion
-from stswatch.reports.proofs import identity, unavailable_budget
+from stswatch.reports.proofs import identity, landed_late, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import (
     HeldCall,
@@ -97,7 +97,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return wrong
     if not replaced:
         reason = f"the controller replaced no pod at or above partition {spec.partition}"
-        reason += _decided_before(ctx) + story
+        first = spec.start_ordinal + spec.partition
+        late = landed_late.deletions(ctx, range(first, spec.start_ordinal + spec.replicas))
+        told = landed_late.told(ctx, late, "deleted")
+        reason += ("" if told in story else told) + _decided_before(ctx) + story
         return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
     reading = unavailable_budget.read(ctx, replaced) if _widened(ctx) else None
     one_at_a_time = reading is None or not reading.overlapped

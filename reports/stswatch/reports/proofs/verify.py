@@ -190,6 +190,16 @@ def _who_deleted(ctx: ProofContext) -> str:
             f", for the update: it was at revision {pod.revision}, behind the update revision at "
             "or above the partition"
         )
+        sts = ctx.episode.statefulset
+        read = sts.read_by_sync(began.rank) if began is not None else None
+        status = sts.status_after(began.rank) if began is not None else None
+        if read is not None and status is not None and status.update_revision != pod.revision:
+            why = (
+                f", for the update: it was at revision {pod.revision}, behind the update revision "
+                f"{status.update_revision} of the spec its sync read (generation "
+                f"{read.generation}: its status right after, #{status.change_id}, observed it; "
+                "updateStatefulSetStatus), a spec changed since"
+            )
         if label is None:
             why = (
                 f", for the update: it had no {REVISION_LABEL} label, so not the update "
