@@ -17,7 +17,7 @@ from stswatch.lab.stages import HOLD_ANNOTATION
 
 pytestmark = pytest.mark.integration
 
-WAIT_S = 60.0
+WAIT_S = 120.0  # bounded; generous for a loaded CI machine (as the other lab tests)
 POLL_S = 0.25
 
 

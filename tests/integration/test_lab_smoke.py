@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 APP = "redis"
 SERVICE = "redis-headless"
-WAIT_S = 60.0
+WAIT_S = 120.0  # bounded; generous for a loaded CI machine (as the other lab tests)
 WATCH_REQUESTS = 5
 
 
