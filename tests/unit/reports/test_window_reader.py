@@ -136,6 +136,21 @@ def test_moments_and_bounds() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("0001-01-01T00:00:00Z", "outside the times a recording can hold"),
+        ("9999-12-31T23:59:59Z", "outside the times a recording can hold"),
+        ("99999999999d", "longer than a hundred years"),
+        ("9" * 400 + "h", "longer than a hundred years"),
+    ],
+)
+def test_a_moment_beyond_what_a_store_can_hold_is_a_usage_error(text: str, says: str) -> None:
+    """Wall times are 64-bit ns in SQLite: exit 2 naming why, not an OverflowError traceback."""
+    with pytest.raises(UsageError, match=says):
+        parse_moment(text)
+
+
+@pytest.mark.parametrize(
     ("store", "session"),
     [
         ("lesson", "lesson-orderedready"),
