@@ -322,4 +322,4 @@ def export(
         else:
             with replacing(output) as out:
                 count = write(store, out)
-    click.echo(f"exported {count} changes of session {session}", err=True)
+    click.echo(f"exported {count} changes of session {safe_text.field(session)}", err=True)
