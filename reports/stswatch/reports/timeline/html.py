@@ -121,7 +121,7 @@ def report_json(data: dict[str, Any], *, limit: int | None = None) -> Markup:
     return Markup(wrapped.decode("ascii"))  # base64: nothing in it to escape
 
 
-def _printable(value: object) -> object:
+def printable(value: object) -> object:
     """A string from the cluster or a store with its controls shown escaped, as on a terminal:
     a title or tooltip cannot carry ESC sequences or reverse its text (U+202E); markup the
     renderer built itself is left as it is."""
@@ -134,7 +134,7 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("stswatch.reports.timeline", "templates"),
         autoescape=True,
-        finalize=_printable,
+        finalize=printable,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
