@@ -201,3 +201,21 @@ def test_an_unrecorded_statefulset_is_not_found(tmp_path: Path) -> None:
     path = real_store(tmp_path, "lesson")
     with pytest.raises(NotFoundError, match=r"no StatefulSet 'nope' \(recorded: redis\)"):
         load_window(path, "lesson-orderedready", WindowRequest(statefulset="nope"))
+
+
+def test_verify_takes_a_statefulset_as_namespace_slash_name_as_report_does(
+    tmp_path: Path,
+) -> None:
+    """`--statefulset NAMESPACE/NAME` picks the same set in verify as in report and export."""
+    path = real_store(tmp_path, "lesson")
+    with sqlite3.connect(path) as conn:
+        (namespace,) = conn.execute(
+            "SELECT namespace FROM change WHERE kind = 'StatefulSet' LIMIT 1"
+        ).fetchone()
+    whole = analyse(path, "lesson-orderedready", statefulset="redis").result
+    named = analyse(path, "lesson-orderedready", statefulset=f"{namespace}/redis").result
+    assert [e.verdicts for e in named.episodes] == [e.verdicts for e in whole.episodes]
+    assert named.episodes
+    assert named.statefulsets == whole.statefulsets == ("redis",)  # as serve's verdicts say
+    with pytest.raises(NotFoundError, match="no StatefulSet 'elsewhere/redis'"):
+        analyse(path, "lesson-orderedready", statefulset="elsewhere/redis")

@@ -292,7 +292,7 @@ def sessions(db_path: Path) -> None:
     default=None,
     help="Write here instead of stdout.",
 )
-@statefulset_option("objects")
+@statefulset_option("objects (NAME or NAMESPACE/NAME)")
 @window_options
 @db_or_pieces_option
 def export(
