@@ -407,6 +407,12 @@ CASES: tuple[BadInput, ...] = (
     ),
     BadInput(
         "report",
+        "--text with -o (nothing would be written)",
+        lambda w: ["report", SESSION, "--db", w / "lesson.db", "--text", "-o", w / "r.html"],
+        ExitCode.USAGE,
+    ),
+    BadInput(
+        "report",
         "-o in a folder that does not exist",
         lambda w: ["report", SESSION, "--db", w / "lesson.db", "-o", w / "no/r.html"],
         ExitCode.OUTPUT,
