@@ -122,6 +122,7 @@ def prepare(root: Path, *, malformed_server: str) -> Workspace:
     (scenarios / "privileged.yaml").write_text(yaml.safe_dump(privileged))
     (scenarios / "binary.yaml").write_bytes(b"\xff\xfe\x00\x01" * 64)
     os.mkfifo(scenarios / "pipe.yaml")
+    os.mkfifo(root / "pipe.db")
     return Workspace(root, malformed_server)
 
 
@@ -231,6 +232,12 @@ CASES: tuple[BadInput, ...] = (
         "store that does not exist",
         lambda w: ["sessions", "--db", w / "no.db"],
         ExitCode.NOT_FOUND,
+    ),
+    BadInput(
+        "verify",
+        "store that is a named pipe (it exists: not 'no such')",
+        lambda w: ["verify", SESSION, "--db", w / "pipe.db"],
+        ExitCode.STORE,
     ),
     BadInput(
         "sessions",
