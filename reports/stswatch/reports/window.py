@@ -44,7 +44,7 @@ def parse_moment(text: str) -> Moment:
             raise UsageError(f"{text!r} is longer than a hundred years")
         return Moment(text, duration_ns=duration_ns)
     try:
-        when = datetime.fromisoformat(value)
+        when = datetime.fromisoformat(value.upper())  # RFC 3339 5.6: "t" and "z" may be lower case
     except ValueError:
         raise UsageError(
             f"{text!r} is neither a time (RFC 3339, e.g. 2026-12-06T10:00:00Z) nor a duration "

@@ -119,6 +119,7 @@ def test_moments_and_bounds() -> None:
     assert parse_moment("2026-12-06T10:00:00Z").wall_ns == 1_796_551_200 * 10**9
     assert parse_moment("2026-12-06T11:00:00+01:00").wall_ns == 1_796_551_200 * 10**9
     assert parse_moment("2026-12-06 10:00").wall_ns == 1_796_551_200 * 10**9  # UTC
+    assert parse_moment("2026-12-06t10:00:00z").wall_ns == 1_796_551_200 * 10**9  # RFC 3339 5.6
     start, end = 1000 * 10**9, 5000 * 10**9
     last_hour = WindowRequest(since=parse_moment("1000s"))
     assert last_hour.bounds(start_ns=start, end_ns=end) == (4000 * 10**9, end)
