@@ -220,3 +220,23 @@ def test_verify_takes_a_statefulset_as_namespace_slash_name_as_report_does(
     assert named.statefulsets == whole.statefulsets == ("redis",)  # as serve's verdicts say
     with pytest.raises(NotFoundError, match="no StatefulSet 'elsewhere/redis'"):
         analyse(path, "lesson-orderedready", statefulset="elsewhere/redis")
+
+
+def test_a_session_whose_only_run_never_closed_and_saw_nothing_ends_where_it_starts(
+    tmp_path: Path,
+) -> None:
+    """An open run has no end: the session's end is not 1970 (the window did not 'end before it
+    started'), so an unrecorded StatefulSet is simply not found."""
+    path = real_store(tmp_path, "lesson")
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO session (name, created_wall_ns, scope) SELECT 'killed', "
+            "created_wall_ns, scope FROM session LIMIT 1"
+        )
+        conn.execute(
+            "INSERT INTO run (session_id, started_wall_ns, ended_wall_ns, server_url, "
+            "server_version, stswatch_version) SELECT id, created_wall_ns, NULL, "
+            "'https://127.0.0.1:6443', 'v1.34.4', '0' FROM session WHERE name = 'killed'"
+        )
+    with pytest.raises(NotFoundError, match="no StatefulSet 'web'"):
+        load_window(path, "killed", WindowRequest(statefulset="web"))
