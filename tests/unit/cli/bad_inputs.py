@@ -276,6 +276,12 @@ CASES: tuple[BadInput, ...] = (
         ExitCode.OUTPUT,
     ),
     BadInput(
+        "export",
+        "-o the store it reads (left as it was)",
+        lambda w: ["export", SESSION, "--db", w / "lesson.db", "-o", w / "lesson.db"],
+        ExitCode.OUTPUT,
+    ),
+    BadInput(
         "verify",
         "session that does not exist",
         lambda w: ["verify", "nosuch", "--db", w / "lesson.db"],
