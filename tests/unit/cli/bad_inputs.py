@@ -101,6 +101,15 @@ def prepare(root: Path, *, malformed_server: str) -> Workspace:
     (root / "kc-not-yaml").write_text("clusters: [\n")
     (root / "kc-list").write_text("- a\n- b\n")
     (root / "kc-unreachable").write_text(_kubeconfig("http://127.0.0.1:1"))
+    (root / "kc-not-url").write_text(_kubeconfig("127.0.0.1:6443"))
+    exec_plugin = yaml.safe_load(_kubeconfig("http://127.0.0.1:1"))
+    exec_plugin["users"][0]["user"] = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": str(root / "no-such-plugin"),
+        }
+    }
+    (root / "kc-exec").write_text(yaml.safe_dump(exec_plugin))
     (root / "kc-malformed").write_text(_kubeconfig(malformed_server))
     scenarios = root / "scenarios"
     scenarios.mkdir()
@@ -506,6 +515,18 @@ CASES: tuple[BadInput, ...] = (
         "status",
         "kubeconfig of binary bytes",
         lambda w: ["status", "-n", "lab", "redis", "--kubeconfig", w / "kc-binary"],
+        ExitCode.CLUSTER,
+    ),
+    BadInput(
+        "status",
+        "kubeconfig whose server has no scheme",
+        lambda w: ["status", "-n", "lab", "redis", "--kubeconfig", w / "kc-not-url"],
+        ExitCode.CLUSTER,
+    ),
+    BadInput(
+        "doctor",
+        "kubeconfig whose exec credential plugin does not exist",
+        lambda w: ["doctor", "-n", "lab", "redis", "--kubeconfig", w / "kc-exec"],
         ExitCode.CLUSTER,
     ),
     BadInput(

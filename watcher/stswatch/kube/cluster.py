@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import yaml
@@ -75,6 +76,17 @@ async def connect(*, kubeconfig: Path | None, context: str | None) -> Cluster:
     return Cluster(api, server_url, version, namespace, source)
 
 
+def _is_server_url(host: str) -> bool:
+    """True for an http(s) URL with a host (and a port, if any, below 65536): what aiohttp can
+    be asked to reach."""
+    try:
+        server = urlsplit(host)
+        server.port  # noqa: B018 (raises ValueError when out of range)
+        return server.scheme in ("http", "https") and bool(server.hostname)
+    except ValueError:  # an unclosed IPv6 bracket, a port above 65535
+        return False
+
+
 def _kubeconfig_paths() -> list[str]:
     """Existing files named by $KUBECONFIG, else ~/.kube/config if it exists."""
     listed = os.environ.get("KUBECONFIG", "")
@@ -113,11 +125,20 @@ async def _load_kubeconfig(
         raise ClusterError(f"kubeconfig {source}: not a UTF-8 text file ({exc.reason})") from exc
     except kube_config.ConfigException as exc:
         raise ClusterError(f"kubeconfig {source}: {exc}") from exc
+    except OSError as exc:  # a file it names: an exec credential plugin, a tokenFile
+        raise ClusterError(
+            f"kubeconfig {source}: {exc.filename or 'a file it names'}: {exc.strerror or exc}"
+        ) from exc
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         # kubernetes-asyncio indexes the parsed YAML without checking its shape.
         raise ClusterError(
             f"kubeconfig {source}: not a kubeconfig ({type(exc).__name__}: {exc})"
         ) from exc
+    if not _is_server_url(str(configuration.host)):
+        raise ClusterError(
+            f"kubeconfig {source}: server {configuration.host!r} is not an http(s) URL with a "
+            "host (and a port up to 65535)"
+        )
     chosen = next((c for c in contexts if c["name"] == context), current) if context else current
     namespace = ((chosen or {}).get("context") or {}).get("namespace")
     return str(namespace or "default")
