@@ -103,8 +103,13 @@ async def _load_kubeconfig(
 ) -> str:
     """Fill `configuration` from the kubeconfig; return the context's namespace."""
     _require_files(source)
+    # An empty file in a $KUBECONFIG list adds nothing, as kubectl reads it; alone it is no
+    # kubeconfig (kubernetes-asyncio would fail on it with a TypeError).
+    loaded = os.pathsep.join(p for p in source.split(os.pathsep) if not _is_empty(Path(p)))
+    if not loaded:
+        raise ClusterError(f"kubeconfig {source}: empty (no clusters, contexts or users)")
     try:
-        contexts, current = kube_config.list_kube_config_contexts(config_file=source)
+        contexts, current = kube_config.list_kube_config_contexts(config_file=loaded)
         names = [c["name"] for c in contexts or []]
         if context is not None and context not in names:
             raise ClusterError(
@@ -112,7 +117,7 @@ async def _load_kubeconfig(
                 f"(contexts: {', '.join(names) or 'none'})"
             )
         await kube_config.load_kube_config(
-            config_file=source,
+            config_file=loaded,
             context=context,
             client_configuration=configuration,
             persist_config=False,
@@ -148,6 +153,14 @@ def _require_files(source: str) -> None:
     missing = [p for p in source.split(os.pathsep) if not Path(p).expanduser().is_file()]
     if missing:
         raise ClusterError(f"kubeconfig {missing[0]}: no such file")
+
+
+def _is_empty(path: Path) -> bool:
+    """True for a file holding only white space (an unreadable one is left to the loader)."""
+    try:
+        return not path.expanduser().read_bytes().strip()
+    except OSError:
+        return False
 
 
 def _load_in_cluster(configuration: Configuration) -> str:
