@@ -174,3 +174,16 @@ def test_a_recorded_object_with_any_field_value_is_read_without_a_traceback(
     assert result.exit_code in {int(code) for code in ExitCode}
     if "json" not in command:
         _no_controls(result.output)
+
+
+def test_a_session_name_with_controls_is_escaped_in_exports_count_line(tmp_path: Path) -> None:
+    """`export -o` names the session on stderr: a name from a store cannot drive the terminal."""
+    db = real_store(tmp_path, "lesson")
+    hostile = "lesson\x1b]0;owned\x07\u202e\r\nexported 0 changes"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE session SET name = ? WHERE name = 'lesson-orderedready'", (hostile,))
+    argv = ["export", hostile, "-o", str(tmp_path / "out.jsonl"), "--db", str(db)]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    _no_controls(result.stderr)
+    assert safe_text.field(hostile) in result.stderr

@@ -137,6 +137,8 @@ def store_errors(path: Path, *, doing: str, writing: bool = True) -> Iterator[No
 def open_read_only(path: Path, *, integrity: bool = False) -> sqlite3.Connection:
     """A read-only connection to an existing stswatch store (schema checked, never written)."""
     if not path.is_file():
+        if path.exists():
+            raise StoreError(f"{path}: not a regular file, so not an stswatch database")
         raise NotFoundError(f"{path}: no such stswatch database")
     mode = "ro&immutable=1" if _read_as_immutable(path) else "ro"
     try:

@@ -10,11 +10,18 @@ thirty minutes from T; without `--since`, from the session's start).
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from stswatch.errors import UsageError
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
 _UNIT_NS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9}
+# Wall times SQLite can hold (ns below 2**63, the year 2262); a moment beyond these is refused
+# rather than overflowing a query parameter, and a window end (a time plus or minus a duration)
+# stays inside 64 bits. The window read is always cut to the session, so a ten-year window is
+# the whole session, read once.
+_LAST_WALL_NS = 2**62
+_LONGEST_NS = 100 * 366 * 86_400 * 10**9
 
 
 @dataclass(frozen=True)
@@ -27,13 +34,17 @@ class Moment:
 
 
 def parse_moment(text: str) -> Moment:
-    """`text` as a Moment; UsageError (exit 2) naming the forms accepted when it is neither."""
+    """`text` as a Moment; UsageError (exit 2) naming the forms accepted when it is neither, or
+    when it lies beyond the times a recording can hold."""
     value = text.strip()
     match = _DURATION.match(value)
     if match is not None:
-        return Moment(text, duration_ns=int(float(match[1]) * _UNIT_NS[match[2]]))
+        duration_ns = int(Decimal(match[1]) * _UNIT_NS[match[2]])
+        if duration_ns > _LONGEST_NS:
+            raise UsageError(f"{text!r} is longer than a hundred years")
+        return Moment(text, duration_ns=duration_ns)
     try:
-        when = datetime.fromisoformat(value)
+        when = datetime.fromisoformat(value.upper())  # RFC 3339 5.6: "t" and "z" may be lower case
     except ValueError:
         raise UsageError(
             f"{text!r} is neither a time (RFC 3339, e.g. 2026-12-06T10:00:00Z) nor a duration "
@@ -42,7 +53,10 @@ def parse_moment(text: str) -> Moment:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     seconds = int(when.timestamp())
-    return Moment(text, wall_ns=seconds * 10**9 + when.microsecond * 1000)
+    wall_ns = seconds * 10**9 + when.microsecond * 1000
+    if not 0 <= wall_ns < _LAST_WALL_NS:
+        raise UsageError(f"{text!r} lies outside the times a recording can hold")
+    return Moment(text, wall_ns=wall_ns)
 
 
 @dataclass(frozen=True)

@@ -204,8 +204,9 @@ def _bounds(
     runs = runs_of(conn, session_id)
     starts = [r.started_wall_ns for r in runs[:1]] + ([first] if first is not None else [])
     start = min(starts, default=created)
-    ends = [r.ended_wall_ns or 0 for r in runs[-1:]] + ([last] if last is not None else [])
-    end = max(ends, default=start)
+    # A run that never closed (killed) has no end: the session then ends at its last change.
+    ends = [r.ended_wall_ns for r in runs[-1:] if r.ended_wall_ns is not None]
+    end = max([*ends, *([last] if last is not None else []), start])
     since, until = request.bounds(start_ns=start, end_ns=end)
     first_id = _id_from(conn, _FIRST_FROM, session_id, since)
     end_id = _id_from(conn, _FIRST_AFTER, session_id, until)

@@ -101,6 +101,15 @@ def prepare(root: Path, *, malformed_server: str) -> Workspace:
     (root / "kc-not-yaml").write_text("clusters: [\n")
     (root / "kc-list").write_text("- a\n- b\n")
     (root / "kc-unreachable").write_text(_kubeconfig("http://127.0.0.1:1"))
+    (root / "kc-not-url").write_text(_kubeconfig("127.0.0.1:6443"))
+    exec_plugin = yaml.safe_load(_kubeconfig("http://127.0.0.1:1"))
+    exec_plugin["users"][0]["user"] = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": str(root / "no-such-plugin"),
+        }
+    }
+    (root / "kc-exec").write_text(yaml.safe_dump(exec_plugin))
     (root / "kc-malformed").write_text(_kubeconfig(malformed_server))
     scenarios = root / "scenarios"
     scenarios.mkdir()
@@ -122,6 +131,7 @@ def prepare(root: Path, *, malformed_server: str) -> Workspace:
     (scenarios / "privileged.yaml").write_text(yaml.safe_dump(privileged))
     (scenarios / "binary.yaml").write_bytes(b"\xff\xfe\x00\x01" * 64)
     os.mkfifo(scenarios / "pipe.yaml")
+    os.mkfifo(root / "pipe.db")
     return Workspace(root, malformed_server)
 
 
@@ -233,6 +243,12 @@ CASES: tuple[BadInput, ...] = (
         ExitCode.NOT_FOUND,
     ),
     BadInput(
+        "verify",
+        "store that is a named pipe (it exists: not 'no such')",
+        lambda w: ["verify", SESSION, "--db", w / "pipe.db"],
+        ExitCode.STORE,
+    ),
+    BadInput(
         "sessions",
         "store that is not SQLite",
         lambda w: ["sessions", "--db", w / "corrupt.db"],
@@ -266,6 +282,12 @@ CASES: tuple[BadInput, ...] = (
         "export",
         "-o a device",
         lambda w: ["export", SESSION, "--db", w / "lesson.db", "-o", "/dev/null"],
+        ExitCode.OUTPUT,
+    ),
+    BadInput(
+        "export",
+        "-o the store it reads (left as it was)",
+        lambda w: ["export", SESSION, "--db", w / "lesson.db", "-o", w / "lesson.db"],
         ExitCode.OUTPUT,
     ),
     BadInput(
@@ -407,6 +429,12 @@ CASES: tuple[BadInput, ...] = (
     ),
     BadInput(
         "report",
+        "--text with -o (nothing would be written)",
+        lambda w: ["report", SESSION, "--db", w / "lesson.db", "--text", "-o", w / "r.html"],
+        ExitCode.USAGE,
+    ),
+    BadInput(
+        "report",
         "-o in a folder that does not exist",
         lambda w: ["report", SESSION, "--db", w / "lesson.db", "-o", w / "no/r.html"],
         ExitCode.OUTPUT,
@@ -487,6 +515,18 @@ CASES: tuple[BadInput, ...] = (
         "status",
         "kubeconfig of binary bytes",
         lambda w: ["status", "-n", "lab", "redis", "--kubeconfig", w / "kc-binary"],
+        ExitCode.CLUSTER,
+    ),
+    BadInput(
+        "status",
+        "kubeconfig whose server has no scheme",
+        lambda w: ["status", "-n", "lab", "redis", "--kubeconfig", w / "kc-not-url"],
+        ExitCode.CLUSTER,
+    ),
+    BadInput(
+        "doctor",
+        "kubeconfig whose exec credential plugin does not exist",
+        lambda w: ["doctor", "-n", "lab", "redis", "--kubeconfig", w / "kc-exec"],
         ExitCode.CLUSTER,
     ),
     BadInput(

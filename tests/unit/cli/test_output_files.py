@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from stswatch.cli import main
@@ -59,6 +60,27 @@ def test_a_device_is_never_replaced(tmp_path: Path) -> None:
     assert code == ExitCode.OUTPUT, out
     assert "not a regular file" in out
     assert Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("export", SESSION),
+        ("report", SESSION),
+        ("report", SESSION, "--format", "json"),
+        ("compare", SESSION, "lesson-parallel"),
+    ],
+)
+def test_the_store_read_is_never_replaced_by_the_output(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`export S -o stswatch.db` replaced the store it read with its own export."""
+    db = real_store(tmp_path, "lesson")
+    before = db.read_bytes()
+    code, out = invoke(*command, "--db", str(db), "-o", str(db))
+    assert code == ExitCode.OUTPUT, out
+    assert "it is an SQLite database" in out
+    assert db.read_bytes() == before
 
 
 def test_a_full_disk_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) -> None:

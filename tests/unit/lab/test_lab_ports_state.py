@@ -9,7 +9,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from click.testing import CliRunner
 
+from stswatch import safe_text
+from stswatch.cli import main
 from stswatch.errors import ExitCode, LabError
 from stswatch.lab import realnode
 from stswatch.lab.lab import stop_lab
@@ -109,6 +112,29 @@ def test_a_forged_state_file_naming_another_process_stops_nothing(tmp_path: Path
     finally:
         victim.kill()
         victim.wait()
+
+
+def test_a_forged_state_file_cannot_drive_the_terminal_of_lab_status(tmp_path: Path) -> None:
+    """`lab status` on a shared --dir shows lab.json's strings escaped: no ESC sequence, and no
+    forged `export KUBECONFIG=` line of its own."""
+    forged = "\x1b]0;owned\x07\u202e\nexport KUBECONFIG=/tmp/forged"
+    state = _state(tmp_path)
+    record = replace(state.processes[0], name="etcd" + forged, log="/x/etcd.log" + forged)
+    write_state(
+        replace(
+            state,
+            kubeconfig=state.kubeconfig + forged,
+            api_server_url=state.api_server_url + forged,
+            processes=(record,),
+        )
+    )
+    result = CliRunner().invoke(main, ["lab", "status", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert safe_text.field(forged) in result.output
+    assert all(
+        not line.startswith("export KUBECONFIG=/tmp/forged") for line in result.output.splitlines()
+    )
+    assert safe_text.lines(result.output.splitlines()) == result.output
 
 
 def test_a_forged_real_node_layout_touches_nothing(

@@ -139,6 +139,22 @@ def test_sessions_lists_counts_and_export_writes_json_lines(
     assert "sessions: s1" in out
 
 
+def test_an_empty_kubeconfig_adds_nothing_to_a_list_and_alone_is_named_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kubectl reads an empty file in $KUBECONFIG as no config; alone it is no kubeconfig."""
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    code, out = invoke("status", "-n", "lab", "redis", "--kubeconfig", str(empty))
+    assert code == ExitCode.CLUSTER
+    assert f"kubeconfig {empty}: empty" in out
+    real = kubeconfig(tmp_path / "kc", server="http://127.0.0.1:1")
+    monkeypatch.setenv("KUBECONFIG", f"{empty}:{real}")
+    code, out = invoke("status", "-n", "lab", "redis")
+    assert code == ExitCode.CLUSTER
+    assert "cannot reach the API server at http://127.0.0.1:1" in out
+
+
 def test_malformed_kubeconfig_is_one_line_and_exit_3(tmp_path: Path) -> None:
     broken = tmp_path / "kubeconfig"
     broken.write_text("clusters: [\n")

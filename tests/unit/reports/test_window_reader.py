@@ -119,6 +119,7 @@ def test_moments_and_bounds() -> None:
     assert parse_moment("2026-12-06T10:00:00Z").wall_ns == 1_796_551_200 * 10**9
     assert parse_moment("2026-12-06T11:00:00+01:00").wall_ns == 1_796_551_200 * 10**9
     assert parse_moment("2026-12-06 10:00").wall_ns == 1_796_551_200 * 10**9  # UTC
+    assert parse_moment("2026-12-06t10:00:00z").wall_ns == 1_796_551_200 * 10**9  # RFC 3339 5.6
     start, end = 1000 * 10**9, 5000 * 10**9
     last_hour = WindowRequest(since=parse_moment("1000s"))
     assert last_hour.bounds(start_ns=start, end_ns=end) == (4000 * 10**9, end)
@@ -133,6 +134,21 @@ def test_moments_and_bounds() -> None:
     backwards = WindowRequest(since=parse_moment("10s"), until=Moment("t", wall_ns=2000 * 10**9))
     with pytest.raises(UsageError, match="ends before it starts"):
         backwards.bounds(start_ns=start, end_ns=end)
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("0001-01-01T00:00:00Z", "outside the times a recording can hold"),
+        ("9999-12-31T23:59:59Z", "outside the times a recording can hold"),
+        ("99999999999d", "longer than a hundred years"),
+        ("9" * 400 + "h", "longer than a hundred years"),
+    ],
+)
+def test_a_moment_beyond_what_a_store_can_hold_is_a_usage_error(text: str, says: str) -> None:
+    """Wall times are 64-bit ns in SQLite: exit 2 naming why, not an OverflowError traceback."""
+    with pytest.raises(UsageError, match=says):
+        parse_moment(text)
 
 
 @pytest.mark.parametrize(
@@ -186,3 +202,41 @@ def test_an_unrecorded_statefulset_is_not_found(tmp_path: Path) -> None:
     path = real_store(tmp_path, "lesson")
     with pytest.raises(NotFoundError, match=r"no StatefulSet 'nope' \(recorded: redis\)"):
         load_window(path, "lesson-orderedready", WindowRequest(statefulset="nope"))
+
+
+def test_verify_takes_a_statefulset_as_namespace_slash_name_as_report_does(
+    tmp_path: Path,
+) -> None:
+    """`--statefulset NAMESPACE/NAME` picks the same set in verify as in report and export."""
+    path = real_store(tmp_path, "lesson")
+    with sqlite3.connect(path) as conn:
+        (namespace,) = conn.execute(
+            "SELECT namespace FROM change WHERE kind = 'StatefulSet' LIMIT 1"
+        ).fetchone()
+    whole = analyse(path, "lesson-orderedready", statefulset="redis").result
+    named = analyse(path, "lesson-orderedready", statefulset=f"{namespace}/redis").result
+    assert [e.verdicts for e in named.episodes] == [e.verdicts for e in whole.episodes]
+    assert named.episodes
+    assert named.statefulsets == whole.statefulsets == ("redis",)  # as serve's verdicts say
+    with pytest.raises(NotFoundError, match="no StatefulSet 'elsewhere/redis'"):
+        analyse(path, "lesson-orderedready", statefulset="elsewhere/redis")
+
+
+def test_a_session_whose_only_run_never_closed_and_saw_nothing_ends_where_it_starts(
+    tmp_path: Path,
+) -> None:
+    """An open run has no end: the session's end is not 1970 (the window did not 'end before it
+    started'), so an unrecorded StatefulSet is simply not found."""
+    path = real_store(tmp_path, "lesson")
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO session (name, created_wall_ns, scope) SELECT 'killed', "
+            "created_wall_ns, scope FROM session LIMIT 1"
+        )
+        conn.execute(
+            "INSERT INTO run (session_id, started_wall_ns, ended_wall_ns, server_url, "
+            "server_version, stswatch_version) SELECT id, created_wall_ns, NULL, "
+            "'https://127.0.0.1:6443', 'v1.34.4', '0' FROM session WHERE name = 'killed'"
+        )
+    with pytest.raises(NotFoundError, match="no StatefulSet 'web'"):
+        load_window(path, "killed", WindowRequest(statefulset="web"))

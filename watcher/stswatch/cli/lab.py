@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from stswatch import safe_text
 from stswatch.cli import main
 from stswatch.errors import LabError
 from stswatch.lab import realnode
@@ -189,19 +190,24 @@ def status(directory: Path) -> None:
     if found is None:
         raise LabError(f"no lab in {directory}; start one with `stswatch lab up`")
     state = found.state
-    click.echo(f"lab {state.directory}: {'running' if found.running else 'stopped'}")
-    click.echo(f"  api server {state.api_server_url}, etcd {state.etcd_endpoint}")
+    # A shared --dir may hold a lab.json someone else wrote: its strings are shown escaped, so
+    # none can drive the terminal or forge a line (such as another `export KUBECONFIG=`).
+    shown = safe_text.field
+    running = "running" if found.running else "stopped"
+    click.echo(f"lab {shown(state.directory)}: {running}")
+    click.echo(f"  api server {shown(state.api_server_url)}, etcd {shown(state.etcd_endpoint)}")
     for record in state.processes:
         alive = "running" if found.alive[record.name] else "stopped"
-        click.echo(f"  {record.name:<24} pid {record.pid:<8} {alive:<8} {record.log}")
+        click.echo(f"  {shown(record.name):<24} pid {record.pid:<8} {alive:<8} {shown(record.log)}")
     layout = realnode.read_layout(Path(state.directory))
     if layout is not None:
-        click.echo(f"  real nodes on bridge {layout.bridge} ({layout.subnet}):")
+        click.echo(f"  real nodes on bridge {shown(layout.bridge)} ({shown(layout.subnet)}):")
         for node in layout.nodes:
-            click.echo(f"    {node.name:<12} {realnode.node_health(found.state.processes, node)}")
+            health = realnode.node_health(found.state.processes, node)
+            click.echo(f"    {shown(node.name):<12} {shown(health)}")
         dns_up = realnode.dns_healthy(layout)
         click.echo(f"  CoreDNS 127.0.0.1:{layout.dns_port} {'healthy' if dns_up else 'down'}")
-    click.echo(f"export KUBECONFIG={state.kubeconfig}")
+    click.echo(f"export KUBECONFIG={shown(state.kubeconfig)}")
 
 
 @lab.command("down")
@@ -214,7 +220,7 @@ def down(directory: Path) -> None:
         return
     for item in stopped:
         what = "stopped" if item.was_running else "was not running"
-        click.echo(f"{item.name} (pid {item.pid}): {what}")
+        click.echo(f"{safe_text.field(item.name)} (pid {item.pid}): {what}")
 
 
 def _feature_gates(text: str) -> tuple[str, ...]:

@@ -292,7 +292,7 @@ def sessions(db_path: Path) -> None:
     default=None,
     help="Write here instead of stdout.",
 )
-@statefulset_option("objects")
+@statefulset_option("objects (NAME or NAMESPACE/NAME)")
 @window_options
 @db_or_pieces_option
 def export(
@@ -322,4 +322,4 @@ def export(
         else:
             with replacing(output) as out:
                 count = write(store, out)
-    click.echo(f"exported {count} changes of session {session}", err=True)
+    click.echo(f"exported {count} changes of session {safe_text.field(session)}", err=True)

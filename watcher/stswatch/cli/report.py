@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from stswatch.cli import main
 from stswatch.cli.options import (
@@ -66,6 +67,11 @@ def report(
     """
     if not text and output is None:
         raise click.UsageError("give -o FILE (or --text to print to the terminal)")
+    given_format = click.get_current_context().get_parameter_source("fmt")
+    if text and (output is not None or given_format is ParameterSource.COMMANDLINE):
+        raise click.UsageError(
+            "--text prints the timeline to the terminal: drop -o and --format, or drop --text"
+        )
     window = window_request(since, until, statefulset)
     # The analysis lives until the command exits: frozen, the collector never walks it (at 10,000
     # pods that walk took about a second, once, after the timeline was built).

@@ -25,7 +25,7 @@ _RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit}
 @main.command()
 @click.argument("session")
 @db_or_pieces_option
-@statefulset_option("episodes")
+@statefulset_option("episodes (NAME or NAMESPACE/NAME)")
 @window_options
 @click.option(
     "--format",

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import yaml
@@ -75,6 +76,17 @@ async def connect(*, kubeconfig: Path | None, context: str | None) -> Cluster:
     return Cluster(api, server_url, version, namespace, source)
 
 
+def _is_server_url(host: str) -> bool:
+    """True for an http(s) URL with a host (and a port, if any, below 65536): what aiohttp can
+    be asked to reach."""
+    try:
+        server = urlsplit(host)
+        server.port  # noqa: B018 (raises ValueError when out of range)
+        return server.scheme in ("http", "https") and bool(server.hostname)
+    except ValueError:  # an unclosed IPv6 bracket, a port above 65535
+        return False
+
+
 def _kubeconfig_paths() -> list[str]:
     """Existing files named by $KUBECONFIG, else ~/.kube/config if it exists."""
     listed = os.environ.get("KUBECONFIG", "")
@@ -91,8 +103,13 @@ async def _load_kubeconfig(
 ) -> str:
     """Fill `configuration` from the kubeconfig; return the context's namespace."""
     _require_files(source)
+    # An empty file in a $KUBECONFIG list adds nothing, as kubectl reads it; alone it is no
+    # kubeconfig (kubernetes-asyncio would fail on it with a TypeError).
+    loaded = os.pathsep.join(p for p in source.split(os.pathsep) if not _is_empty(Path(p)))
+    if not loaded:
+        raise ClusterError(f"kubeconfig {source}: empty (no clusters, contexts or users)")
     try:
-        contexts, current = kube_config.list_kube_config_contexts(config_file=source)
+        contexts, current = kube_config.list_kube_config_contexts(config_file=loaded)
         names = [c["name"] for c in contexts or []]
         if context is not None and context not in names:
             raise ClusterError(
@@ -100,7 +117,7 @@ async def _load_kubeconfig(
                 f"(contexts: {', '.join(names) or 'none'})"
             )
         await kube_config.load_kube_config(
-            config_file=source,
+            config_file=loaded,
             context=context,
             client_configuration=configuration,
             persist_config=False,
@@ -113,11 +130,20 @@ async def _load_kubeconfig(
         raise ClusterError(f"kubeconfig {source}: not a UTF-8 text file ({exc.reason})") from exc
     except kube_config.ConfigException as exc:
         raise ClusterError(f"kubeconfig {source}: {exc}") from exc
+    except OSError as exc:  # a file it names: an exec credential plugin, a tokenFile
+        raise ClusterError(
+            f"kubeconfig {source}: {exc.filename or 'a file it names'}: {exc.strerror or exc}"
+        ) from exc
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         # kubernetes-asyncio indexes the parsed YAML without checking its shape.
         raise ClusterError(
             f"kubeconfig {source}: not a kubeconfig ({type(exc).__name__}: {exc})"
         ) from exc
+    if not _is_server_url(str(configuration.host)):
+        raise ClusterError(
+            f"kubeconfig {source}: server {configuration.host!r} is not an http(s) URL with a "
+            "host (and a port up to 65535)"
+        )
     chosen = next((c for c in contexts if c["name"] == context), current) if context else current
     namespace = ((chosen or {}).get("context") or {}).get("namespace")
     return str(namespace or "default")
@@ -127,6 +153,14 @@ def _require_files(source: str) -> None:
     missing = [p for p in source.split(os.pathsep) if not Path(p).expanduser().is_file()]
     if missing:
         raise ClusterError(f"kubeconfig {missing[0]}: no such file")
+
+
+def _is_empty(path: Path) -> bool:
+    """True for a file holding only white space (an unreadable one is left to the loader)."""
+    try:
+        return not path.expanduser().read_bytes().strip()
+    except OSError:
+        return False
 
 
 def _load_in_cluster(configuration: Configuration) -> str:

@@ -74,7 +74,7 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
     end = len(life.ordering.rank)
     found: list[Episode] = []
     for sts in life.statefulsets:
-        if statefulset is not None and sts.name != statefulset:
+        if statefulset is not None and not sts.answers_to(statefulset):
             continue
         adopted = _adopted_at_creation(life, sts)
         spec_episodes = _spec_episodes(

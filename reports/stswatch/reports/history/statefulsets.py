@@ -118,6 +118,11 @@ class StatefulSetIncarnation:
         object.__setattr__(self, "current_revision_changes", changes)  # frozen: set once, here
         object.__setattr__(self, "_specs_by_wall", ([w for w, _ in pairs], [i for _, i in pairs]))
 
+    def answers_to(self, wanted: str) -> bool:
+        """True when `wanted` names this set: NAME, or NAMESPACE/NAME (as `--statefulset`)."""
+        namespace, _, name = wanted.rpartition("/")
+        return name == self.name and namespace in ("", self.namespace)
+
     @property
     def deletion_began(self) -> Transition | None:
         """The change at which the set's deletion began (`transition.deletion_began`)."""

@@ -104,7 +104,12 @@ def _verify(
     events: Iterable[tuple[Change, Obj]] | None,
 ) -> VerifyResult:
     names = tuple(dict.fromkeys(s.name for s in life.statefulsets))
-    if statefulset is not None and statefulset not in names:
+    chosen = tuple(
+        dict.fromkeys(
+            s.name for s in life.statefulsets if statefulset is None or s.answers_to(statefulset)
+        )
+    )
+    if statefulset is not None and not chosen:
         known = ", ".join(names) or "none"
         raise NotFoundError(
             f"session {recording.name!r} has no StatefulSet {statefulset!r} (recorded: {known})"
@@ -139,7 +144,7 @@ def _verify(
         server_version=recording.server_version,
         basis=life.ordering.basis,
         basis_reason=life.ordering.reason,
-        statefulsets=names if statefulset is None else (statefulset,),
+        statefulsets=chosen,
         gaps=gaps,
         episodes=tuple(results),
         window=(

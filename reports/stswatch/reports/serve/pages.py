@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from stswatch.reports.timeline.html import inline_only_csp, script_json
+from stswatch.reports.timeline.html import inline_only_csp, printable, script_json
 
 
 @cache
@@ -32,6 +32,7 @@ def _assets() -> tuple[str, str]:
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("stswatch.reports.serve", "templates"),
     autoescape=True,
+    finalize=printable,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,

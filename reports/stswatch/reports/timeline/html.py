@@ -26,6 +26,7 @@ from stswatch.reports.timeline.compare import Comparison
 from stswatch.reports.timeline.layout import CHART_LANE, Drawing, layout
 from stswatch.reports.timeline.model import STATE_LABELS, ChangeViews, Timeline
 from stswatch.reports.timeline.virtual import lane_data
+from stswatch.safe_text import plain
 
 INLINE_JSON_LIMIT = 2_000_000
 T = TypeVar("T")
@@ -120,10 +121,20 @@ def report_json(data: dict[str, Any], *, limit: int | None = None) -> Markup:
     return Markup(wrapped.decode("ascii"))  # base64: nothing in it to escape
 
 
+def printable(value: object) -> object:
+    """A string from the cluster or a store with its controls shown escaped, as on a terminal:
+    a title or tooltip cannot carry ESC sequences or reverse its text (U+202E); markup the
+    renderer built itself is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return plain(value)
+    return value
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("stswatch.reports.timeline", "templates"),
         autoescape=True,
+        finalize=printable,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from aiohttp import TCPConnector
 from aiohttp.test_utils import TestClient, TestServer
 
+from stswatch import safe_text
 from stswatch.reports.serve import app as serve_app
 from stswatch.reports.serve import reader as reader_module
 from stswatch.reports.serve.app import HUB, create_app
@@ -93,6 +95,21 @@ async def test_recorded_markup_is_text_on_every_page(tmp_path: Path) -> None:
             assert hostile not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in store_page
     assert 'href="/sessions/%3Cscript%3Ealert%281%29%3C%2Fscript%3E"' in store_page
+
+
+async def test_a_session_name_with_controls_is_listed_escaped(tmp_path: Path) -> None:
+    """The store page shows a name's C1 and bidi controls escaped (`\\u202e`), as a terminal
+    does: a session name cannot reverse the text after it."""
+    path = tmp_path / "controls.db"
+    hostile = "s1\u202egnp.exe\x9b2J"
+    builder = ClusterBuilder()
+    lab_session(builder)
+    store_session(builder, path, session=hostile)
+    async with TestClient(TestServer(create_app(path))) as client:
+        page = await (await client.get("/")).text()
+    shown = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)
+    assert safe_text.plain(shown) == shown
+    assert safe_text.field(hostile) in shown
 
 
 async def test_followers_beyond_the_bound_are_turned_away(store: Path) -> None:

@@ -1,10 +1,13 @@
 """`stswatch report` and `stswatch compare` from the command line."""
 
+import re
+import sqlite3
 from pathlib import Path
 
 import orjson
 from click.testing import CliRunner
 
+from stswatch import safe_text
 from stswatch.cli import main
 from tests.browser.sessions import lab_session, write_session
 from tests.fixtures.builder import ClusterBuilder
@@ -60,3 +63,23 @@ def test_compare_two_stores(tmp_path: Path) -> None:
     html = out.read_text()
     assert "orderedready" in html
     assert "parallel" in html
+
+
+def test_the_html_shows_store_text_with_its_controls_escaped(tmp_path: Path) -> None:
+    """An Event message and a session name with ESC, C1 and bidi controls reach the page's
+    title and tooltips escaped, as on a terminal (the inspector's JSON block stays exact)."""
+    db = _store(tmp_path)
+    hostile = "X\x1b]0;owned\x07\u202eEVIL\x9b2J"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE change SET object = json_set(object, '$.message', ?) WHERE kind = 'Event'",
+            (hostile,),
+        )
+        conn.execute("UPDATE session SET name = ?", ("orderedready" + hostile,))
+    out = tmp_path / "r.html"
+    argv = ["report", "orderedready" + hostile, "--db", str(db), "-o", str(out)]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 0, result.output
+    page = re.sub(r"<script[^>]*>.*?</script>", "", out.read_text(), flags=re.S)
+    assert safe_text.plain(page) == page
+    assert "EVIL\\x9b2J" in page
