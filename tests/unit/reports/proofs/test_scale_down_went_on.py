@@ -1,0 +1,87 @@
+"""A scale-down cut by a spec change that keeps its range (cases28, kwok, the real controller):
+scale 5→2 under OrderedReady, and 0.3-0.5 s later a template change (b303, b309: `kubectl
+rollout restart`) or a partition raised (b308). The episode ends with web-4 terminating; the
+controller deletes web-3, then web-2, in the next episode's window (processCondemned runs on every
+sync before the update step). Those deletions are the scale-down's: told and judged by it."""
+
+from pathlib import Path
+
+import pytest
+
+from stswatch.reports.proofs.verdict import Verdict
+from stswatch.reports.proofs.verify import verify
+from stswatch.reports.recording import load_recording
+from tests.fixtures.real import real_store, rewrite
+
+# session: (the cutting spec change, its field, web-3's deletion and gone, web-2's)
+WENT_ON = {
+    "b303-rollout-restart-mid-scale-down-orderedready": (480, "template", 486, 492, 493, 500),
+    "b308-partition-raised-mid-scale-down-orderedready": (
+        1759,
+        "partition",
+        1764,
+        1770,
+        1772,
+        1778,
+    ),
+    "b309-restart-mid-scale-down-when-scaled-orderedready": (
+        1999,
+        "template",
+        2005,
+        2014,
+        2016,
+        2029,
+    ),
+}
+
+
+def _reverse(path: Path, session: str) -> list[Verdict]:
+    result = verify(load_recording(path, session))
+    return [v for v in result.verdicts if v.proof == "reverse-order-scale-down"]
+
+
+@pytest.mark.parametrize("session", sorted(WENT_ON))
+def test_the_scale_down_went_on_in_the_next_episode(tmp_path: Path, session: str) -> None:
+    cut, field, three, three_gone, two, two_gone = WENT_ON[session]
+    [verdict] = _reverse(real_store(tmp_path, "cases28"), session)
+    assert verdict.outcome == "pass"
+    assert verdict.reason.startswith(
+        "deleted from the highest ordinal down, each after the previous was gone: web-4, web-3, "
+        f"web-2; the spec change #{cut} ({field}) cut this episode, and the scale-down went on in "
+        f"the next one's window: web-3 (deletion #{three}, gone #{three_gone}), web-2 (deletion "
+        f"#{two}, gone #{two_gone}) (processCondemned runs on every sync, before any update step)"
+    )
+    assert "still present at the end" not in verdict.reason
+
+
+def test_the_claims_the_scale_down_deleted_after_the_cut_are_told(tmp_path: Path) -> None:
+    session = "b309-restart-mid-scale-down-when-scaled-orderedready"
+    [verdict] = _reverse(real_store(tmp_path, "cases28"), session)
+    assert (
+        "the claims data-web-4, data-web-3, data-web-2 deleted by the PVC retention policy "
+        "(whenScaled: Delete), their data with them"
+    ) in verdict.reason
+
+
+def test_a_deletion_out_of_order_after_the_cut_fails(tmp_path: Path) -> None:
+    """b303 edited: web-2's deletion (#493) and its SuccessfulDelete (#495) moved before web-3 was
+    gone (#492), as an OrderedReady scale-down never does: it fails, though after the cut."""
+    path = real_store(tmp_path, "cases28")
+    for change, rv, wall in ((493, 1301, 1796696114818460883), (495, 1302, 1796696114818560883)):
+        rewrite(
+            path,
+            "UPDATE change SET resource_version = ?, received_wall_ns = ? WHERE id = ?",
+            str(rv),
+            wall,
+            change,
+        )
+    [verdict] = _reverse(path, "b303-rollout-restart-mid-scale-down-orderedready")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "web-2 began terminating before web-3 was gone"
+
+
+def test_parallel_is_unchanged(tmp_path: Path) -> None:
+    [verdict] = _reverse(
+        real_store(tmp_path, "cases28"), "b303-rollout-restart-mid-scale-down-parallel"
+    )
+    assert verdict.outcome == "not-applicable"
