@@ -470,6 +470,10 @@ def pod_deletion(
             "one source record 25 Events about one object, then one every 5 minutes)"
         )
         return Actor("unknown", basis)
+    if listed and began.rank <= pod.created.rank:
+        # Terminating when first listed: its deletion, and any Event of it older than those
+        # the list brought (Events expire; a window reads none from before it), came earlier.
+        return Actor("unknown", "its deletion began before it was first recorded")
     return _not_the_controller(at, pod.name, began, "SuccessfulDelete")
 
 

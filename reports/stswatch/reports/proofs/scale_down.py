@@ -165,8 +165,10 @@ def already_deleting(ctx: ProofContext, pods: list[PodIncarnation]) -> tuple[str
     for pod in pods:
         if _before(ctx, pod) and (began := pod.deletion_began) is not None:
             when = "recording" if ctx.episode.under_way else "scale-down"
-            told += f"; {pod.name} was already being deleted by {_who(ctx, pod)} when the "
-            told += f"{when} began, so it needed no deletion of its own"
+            who = _who(ctx, pod)
+            by = f" by {who}" if who != "unknown" else ""
+            told += f"; {pod.name} was already being deleted{by} when the {when} began, so it "
+            told += "needed no deletion of its own"
             cited.append(ctx.cite_step(pod, began, f"{pod.name} deletion began"))
     return told, cited
 

@@ -1,7 +1,7 @@
 """`verify(recording)`: rebuild lifecycles, split episodes and decide every proof, offline."""
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 
 from stswatch.errors import NotFoundError
@@ -137,7 +137,16 @@ def _verify(
             replays[uid], actors, end_ns, ids_by_rank, execs=execs,
             server_version=recording.server_version,
         )  # fmt: skip
-        results.append(_result(index, ctx, _decide_all(ctx, recording.window)))
+        result = _result(index, ctx, _decide_all(ctx, recording.window))
+        if recording.window is not None and recording.window.cut_before:
+            # the reading began at --since: what was under way then was so when the window began
+            began = ("the recording began", "the window began")
+            summary = result.summary.replace(*began)
+            progress = result.progress
+            if progress is not None:
+                progress = replace(progress, text=progress.text.replace(*began))
+            result = replace(result, summary=summary, progress=progress)
+        results.append(result)
     gaps = tuple(GapRef(g.id, g.kind, g.reason, g.from_wall_ns, g.to_wall_ns) for g in gaps_of)
     return VerifyResult(
         session=recording.name,

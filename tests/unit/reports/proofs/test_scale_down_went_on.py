@@ -7,7 +7,9 @@ sync before the update step). Those deletions are the scale-down's: told and jud
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from stswatch.cli import main
 from stswatch.reports.proofs.verdict import Verdict
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
@@ -85,3 +87,27 @@ def test_parallel_is_unchanged(tmp_path: Path) -> None:
         real_store(tmp_path, "cases28"), "b303-rollout-restart-mid-scale-down-parallel"
     )
     assert verdict.outcome == "not-applicable"
+
+
+def test_a_window_opening_on_a_deletion_names_no_deleter(tmp_path: Path) -> None:
+    """b303 read from --since 02:15:14.5 (break9 N2): web-4's deletion, and the controller's
+    SuccessfulDelete Event for it, came before the window (Events are not state the window
+    rebuilds): who deleted it is not in the window, and it was the window that began."""
+    path = real_store(tmp_path, "cases28")
+    result = CliRunner().invoke(
+        main,
+        [
+            "verify",
+            "--db",
+            str(path),
+            "b303-rollout-restart-mid-scale-down-orderedready",
+            "--since",
+            "2026-12-08T02:15:14.5Z",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "web-4 was already being deleted when the window began, so it needed no deletion of its own"
+    ) in result.output
+    assert "by a client" not in result.output
+    assert "when the recording began" not in result.output
