@@ -496,8 +496,9 @@ def _disruptor(pod: PodIncarnation, began: Transition) -> Actor | None:
     if who is None:
         return None
     said = f": {message}" if message else ""
-    through = " through the Eviction API" if reason == "EvictionByEvictionAPI" else ""
-    basis = f"its DisruptionTarget condition, reason {reason}{said}{through}"
+    basis = f"its DisruptionTarget condition, reason {reason}{said}"
+    if reason == "EvictionByEvictionAPI":  # the API server's message says "Eviction API" too
+        basis = f"through the Eviction API: {basis}"
     return Actor(who, basis, (change_id,))
 
 

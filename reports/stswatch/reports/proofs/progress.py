@@ -7,6 +7,8 @@ decision in the window left it (held at a pod, still progressing, or superseded 
 episode). The holds themselves are `stswatch.reports.proofs.holds`.
 """
 
+from bisect import bisect_left, bisect_right
+
 from stswatch.reports import causes
 from stswatch.reports.history.attribution import POD_CALLED
 from stswatch.reports.history.episodes import Recreation
@@ -84,7 +86,11 @@ def _progress(ctx: ProofContext) -> Progress:
             more = (settled - gone[0]) / 1e9
             waiting = _unhealthy_in_range(ctx, gone[2])
             rest = waiting or _stands(ctx, ctx.replay.at(gone[2]), ())
-            how = "stood" if waiting else "went on"
+            # pods created or deleted meanwhile (a rollout the scale-down cut, going on): the
+            # set did not stand, whatever it waited on at first
+            ranks = ctx.index.walk_ranks
+            moved = bisect_right(ranks, gone[2]) < bisect_left(ranks, end)
+            how = "stood" if waiting and not moved else "went on"
             settled, names = gone[0], gone[1]
             condemned = (
                 f" (its condemned pods gone: {names}); the set then {how} {more:.1f} s more "

@@ -111,3 +111,32 @@ def test_a_window_opening_on_a_deletion_names_no_deleter(tmp_path: Path) -> None
     ) in result.output
     assert "by a client" not in result.output
     assert "when the recording began" not in result.output
+
+
+def test_a_scale_down_cutting_a_rollout_tells_the_rollout_going_on(tmp_path: Path) -> None:
+    """b311 under Parallel (break9 N5): a template change, 0.3 s later a scale 5→4; once web-4
+    was gone the rollout replaced web-3 … web-0: the set went on, it did not stand."""
+    result = verify(
+        load_recording(real_store(tmp_path, "cases28"), "b311-scale-down-mid-rollout-parallel")
+    )
+    down = next(e for e in result.episodes if e.kind == "scale-down")
+    assert down.progress is not None
+    assert "(its condemned pods gone: web-4); the set then went on 8.5 s more" in down.progress.text
+    assert "stood" not in down.progress.text
+
+
+def test_an_eviction_is_told_once_as_through_the_eviction_api(tmp_path: Path) -> None:
+    """b305 (break9 N4): kubectl drain evicts web-0; the words name the Eviction API once, then
+    the DisruptionTarget condition the API server set."""
+    result = verify(
+        load_recording(
+            real_store(tmp_path, "cases28"), "b305-drain-with-pdb-mid-rollout-orderedready"
+        )
+    )
+    summaries = [e.summary for e in result.episodes if e.kind == "pod-recreated"]
+    assert any(
+        "deleted by a client (through the Eviction API: its DisruptionTarget condition, reason "
+        "EvictionByEvictionAPI: Eviction API: evicting)" in s
+        for s in summaries
+    ), summaries
+    assert not any("evicting through the Eviction API" in s for s in summaries)
