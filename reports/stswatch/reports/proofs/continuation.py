@@ -9,7 +9,9 @@ template changes again. Those replacements happen in
 other episodes' windows; here they are told as the rollout's own, with how it ended.
 """
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from operator import attrgetter
 
 from stswatch.reports import causes
 from stswatch.reports.history.lifecycles import PodIncarnation
@@ -17,6 +19,8 @@ from stswatch.reports.history.statefulsets import SpecVersion
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence
+
+_RANK = attrgetter("rank")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,23 @@ def went_on(ctx: ProofContext) -> Continuation | None:
     result = Continuation(text, tuple(cited), tuple(steps))
     ctx.memo["went_on"] = result
     return result
+
+
+def scale_down_went_on(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> bool:
+    """True when `pod`, condemned by this scale-down, was deleted at `step` after its episode
+    ended while every spec since kept this one's range (start ordinal and replicas: a template
+    or partition change cut the episode, no scale) and the set was not being deleted: the
+    scale-down went on, as `processCondemned` runs on every sync before any update step."""
+    episode = ctx.episode
+    sts = episode.statefulset
+    began = sts.deletion_began
+    if began is not None and began.rank <= step.rank:
+        return False
+    shape = (episode.spec.start_ordinal, episode.spec.replicas)
+    specs = sts.specs
+    low = bisect_left(specs, episode.end_rank, key=_RANK)
+    high = bisect_right(specs, step.rank, key=_RANK)
+    return all((spec.start_ordinal, spec.replicas) == shape for spec in specs[low:high])
 
 
 Step = tuple[PodIncarnation, Transition, PodIncarnation | None]

@@ -11,10 +11,8 @@ terminating, not Running and Ready, or with minReadySeconds not yet Available (`
 judged at the delete request's time on the API's clock).
 """
 
-from bisect import bisect_left, bisect_right
 from heapq import heappop, heappush
 from itertools import pairwise
-from operator import attrgetter
 
 from stswatch.reports import causes
 from stswatch.reports.history.informer import CACHE_LAG_NS
@@ -33,13 +31,13 @@ from stswatch.reports.proofs.context import (
     race_note,
     unseen_by_cache,
 )
+from stswatch.reports.proofs.continuation import scale_down_went_on
 from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.storage import claims_of_scaled_down
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 
 PROOF = "reverse-order-scale-down"
-_RANK = attrgetter("rank")
 KINDS = ("Pod", "StatefulSet")
 
 
@@ -122,8 +120,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
         reason += f" (still present at the end: {', '.join(left)})"
     race_note = "".join(f"; {note}" for _, note in raced)
     after = [(p, s) for p, s in steps if not ctx.episode.contains(s.rank)]
-    stale = "".join(_stale_note(ctx, p, s) for p, s in after if not went_on(ctx, p, s))
-    stale += _went_on_note(ctx, [(p, s) for p, s in after if went_on(ctx, p, s)])
+    stale = "".join(_stale_note(ctx, p, s) for p, s in after if not scale_down_went_on(ctx, p, s))
+    stale += _went_on_note(ctx, [(p, s) for p, s in after if scale_down_went_on(ctx, p, s)])
     reason += client_note + hold_note + race_note + stale
     reason += claims_of_scaled_down(ctx, [p for p, _ in steps])
     return ctx.verdict(PROOF, "pass", reason, evidence + already_cited)
@@ -193,33 +191,16 @@ def _ours(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> bool:
     if pod.ordinal is None:
         return False
     if later.rank != ctx.episode.end_rank:
-        return not later.in_range(pod.ordinal) and went_on(ctx, pod, step)
+        return not later.in_range(pod.ordinal) and scale_down_went_on(ctx, pod, step)
 
     if not later.in_range(pod.ordinal):
         # condemned by the later spec too: when that spec kept this one's range (a template or
         # partition change cut the episode), the scale-down went on in the next episode's window
-        return went_on(ctx, pod, step)
+        return scale_down_went_on(ctx, pod, step)
     if abs(step.received_wall_ns - later.received_wall_ns) > CACHE_LAG_NS:
         return False
     actor = ctx.deleted_by(pod)
     return actor is not None and actor.who == causes.BY_CONTROLLER
-
-
-def went_on(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> bool:
-    """True when `pod`, condemned by this scale-down, was deleted at `step` after its episode
-    ended while every spec since kept this one's range (start ordinal and replicas: a template
-    or partition change cut the episode, no scale) and the set was not being deleted: the
-    scale-down went on, as `processCondemned` runs on every sync before any update step."""
-    episode = ctx.episode
-    sts = episode.statefulset
-    began = sts.deletion_began
-    if began is not None and began.rank <= step.rank:
-        return False
-    shape = (episode.spec.start_ordinal, episode.spec.replicas)
-    specs = sts.specs
-    low = bisect_left(specs, episode.end_rank, key=_RANK)
-    high = bisect_right(specs, step.rank, key=_RANK)
-    return all((spec.start_ordinal, spec.replicas) == shape for spec in specs[low:high])
 
 
 _FIELD_WORDS = {"template_hash": "template", "min_ready_seconds": "minReadySeconds"}
