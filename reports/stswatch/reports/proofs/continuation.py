@@ -104,6 +104,39 @@ def scale_down_went_on(ctx: ProofContext, pod: PodIncarnation, step: Transition)
     return all((spec.start_ordinal, spec.replicas) == shape for spec in specs[low:high])
 
 
+def scale_down_went_on_told(ctx: ProofContext) -> str:
+    """'; after the change #480 that cut it the scale-down went on: web-3 (deletion #486), web-2
+    (deletion #493), the last gone #500' for a scale-down whose condemned pods the controller
+    deleted after its episode ended, the range kept (`scale_down_went_on`); "" otherwise."""
+    episode = ctx.episode
+    if episode.kind != "scale-down":
+        return ""
+    spec, end = episode.spec, episode.end_rank
+    found = []
+    for ordinal in ctx.slots:
+        pod = None if spec.in_range(ordinal) else ctx.alive(ordinal, end - 1)
+        began = pod.deletion_began if pod is not None else None
+        if (
+            pod is not None
+            and began is not None
+            and began.rank >= end
+            and scale_down_went_on(ctx, pod, began)
+        ):
+            found.append((pod, began))
+    if not found:
+        return ""
+    found.sort(key=lambda pair: pair[1].rank)
+    names = ", ".join(f"{pod.name} (deletion #{began.change_id})" for pod, began in found)
+    gone = [pod.deleted for pod, _ in found]
+    last = max((g for g in gone if g is not None), key=_RANK, default=None)
+    ended = (
+        f", the last gone #{last.change_id}"
+        if last is not None and all(g is not None for g in gone)
+        else ", not all gone when the recording ended"
+    )
+    return f"; after {_cut_by(ctx)} the scale-down went on: {names}{ended}"
+
+
 Step = tuple[PodIncarnation, Transition, PodIncarnation | None]
 
 

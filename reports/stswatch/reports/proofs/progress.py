@@ -16,7 +16,7 @@ from stswatch.reports.history.replay import Decision
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs import landed_late
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext, health
-from stswatch.reports.proofs.continuation import went_on
+from stswatch.reports.proofs.continuation import scale_down_went_on_told, went_on
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
 from stswatch.reports.proofs.holds import (
     episode_holds,
@@ -139,6 +139,8 @@ def _progress(ctx: ProofContext) -> Progress:
     text = f"did not complete within the episode ({ended}): {stands}{failed}"
     if state == "superseded" and (after := went_on(ctx)) is not None:
         text += after.text
+    elif state == "superseded":
+        text += scale_down_went_on_told(ctx)
     return Progress(state, text + holds_clause(holds, skip_last=True), holds, text)
 
 

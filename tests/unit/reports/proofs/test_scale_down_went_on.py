@@ -54,6 +54,13 @@ def test_the_scale_down_went_on_in_the_next_episode(tmp_path: Path, session: str
         f"#{two}, gone #{two_gone}) (processCondemned runs on every sync, before any update step)"
     )
     assert "still present at the end" not in verdict.reason
+    result = verify(load_recording(real_store(tmp_path, "cases28"), session))
+    down = next(e for e in result.episodes if e.kind == "scale-down")
+    assert down.progress is not None
+    assert down.progress.text.endswith(
+        f"; after the change #{cut} that cut it the scale-down went on: web-3 (deletion "
+        f"#{three}), web-2 (deletion #{two}), the last gone #{two_gone}"
+    )
 
 
 def test_the_claims_the_scale_down_deleted_after_the_cut_are_told(tmp_path: Path) -> None:
