@@ -8,6 +8,7 @@ from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 
+import orjson
 import pytest
 import structlog
 import yaml
@@ -119,3 +120,18 @@ def test_verify_text_cannot_be_given_a_forged_line() -> None:
     text = verify_text(result(episode(holds=(hostile,), verdicts=(verdict("fail"),))))
     _shows_no_controls(text)
     assert "crash\\nStatefulSet th/evil" in text
+
+
+def test_json_keeps_its_value_and_shows_what_a_terminal_would_obey_as_escapes() -> None:
+    value = {"name": "web-1\u202e\x85\x7f\u2028\u061c é", "n": 1}
+    raw = orjson.dumps(value)
+    text = safe_text.json_text(raw.decode())
+    assert orjson.loads(text) == value
+    assert orjson.loads(safe_text.json_bytes(raw)) == value
+    assert safe_text.plain(text) == text
+    assert "\\u202e" in text
+    assert "\\u0085" in text
+    assert "é" in text
+    assert safe_text.json_bytes(raw).decode() == text
+    plain_json = orjson.dumps({"a": "b"})
+    assert safe_text.json_bytes(plain_json) is plain_json

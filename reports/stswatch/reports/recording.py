@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, Generic, TypeVar, overload
 import orjson
 
 from stswatch.errors import CorruptStoreError, NotFoundError
+from stswatch.safe_text import json_bytes
 from stswatch.store_contract import (
     CHANGE_COLUMNS,
     SCHEMA_VERSION,
@@ -892,12 +893,10 @@ def change_line(session: str, row: tuple[Any, ...]) -> bytes:
     change = change_from_row(row)  # checked as `verify` reads it
     fields = dict(zip(CHANGE_FIELDS[:-1], row, strict=False))
     # Re-serialised, never spliced: a row edited by hand cannot inject keys or break the line.
-    return (
-        orjson.dumps(
-            {"session": session, **fields, "object": decoded_object(change.id, change.object_json)}
-        )
-        + b"\n"
+    line = orjson.dumps(
+        {"session": session, **fields, "object": decoded_object(change.id, change.object_json)}
     )
+    return json_bytes(line) + b"\n"
 
 
 def session_row(conn: sqlite3.Connection, path: Path, session: str) -> tuple[Any, ...]:

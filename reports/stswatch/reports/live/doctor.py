@@ -22,6 +22,7 @@ from stswatch.reports.live.service import service_findings
 from stswatch.reports.live.storage import claim_findings, unschedulable_findings
 from stswatch.reports.live.terminating import terminating_findings
 from stswatch.reports.live.world import World
+from stswatch.safe_text import json_text
 
 CHECKS: tuple[Callable[[World], list[Finding]], ...] = (
     claim_findings,
@@ -85,4 +86,4 @@ def render_json(world: World, findings: list[Finding]) -> str:
         "not_checked": list(world.unreadable),
         "findings": [asdict(f) for f in findings],
     }
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
+    return json_text(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()) + "\n"

@@ -26,12 +26,15 @@ def status_dict(status: SetStatus) -> dict[str, Any]:
 
 def render_json(status: SetStatus) -> str:
     """Indented JSON."""
-    return orjson.dumps(status_dict(status), option=orjson.OPT_INDENT_2).decode() + "\n"
+    return (
+        safe_text.json_text(orjson.dumps(status_dict(status), option=orjson.OPT_INDENT_2).decode())
+        + "\n"
+    )
 
 
 def render_json_line(status: SetStatus) -> str:
     """JSON on one line (`status --watch -o json`: one document per line)."""
-    return orjson.dumps(status_dict(status)).decode() + "\n"
+    return safe_text.json_text(orjson.dumps(status_dict(status)).decode()) + "\n"
 
 
 def render_yaml(status: SetStatus) -> str:

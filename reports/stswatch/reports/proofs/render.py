@@ -21,8 +21,8 @@ from stswatch.reports.proofs.verdict import (
     VerifyResult,
 )
 from stswatch.reports.window import stamp
+from stswatch.safe_text import json_text, plain
 from stswatch.safe_text import lines as lines_of
-from stswatch.safe_text import plain
 
 _LABEL = {"pass": "PASS", "fail": "FAIL", "not-applicable": "N/A ", "inconclusive": "INCONCLUSIVE"}
 
@@ -121,7 +121,7 @@ def hold_line(hold: Hold) -> str:
 
 def render_json(result: VerifyResult) -> str:
     """The whole result as indented JSON."""
-    return orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
+    return json_text(orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode()) + "\n"
 
 
 def render_junit(result: VerifyResult) -> str:

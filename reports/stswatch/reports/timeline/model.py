@@ -14,6 +14,8 @@ from typing import Any, overload
 
 import orjson
 
+from stswatch.safe_text import json_bytes
+
 
 class State(StrEnum):
     """What a pod incarnation or a claim is doing during a segment of its lane."""
@@ -345,10 +347,12 @@ class Timeline:
 
 def timeline_json(timeline: Timeline) -> bytes:
     """The timeline as JSON: exactly what the HTML report draws, for other tools to read."""
-    return orjson.dumps(
-        {"format": "stswatch-timeline", "version": 1, "timeline": timeline},
-        default=_listed,
-        option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
+    return json_bytes(
+        orjson.dumps(
+            {"format": "stswatch-timeline", "version": 1, "timeline": timeline},
+            default=_listed,
+            option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS,
+        )
     )
 
 
