@@ -21,6 +21,10 @@ HOSTILE = (
     '"><img src=x onerror=alert(1)>',
     "</svg></script><!--",
 )
+# A right-to-left override and a C1 control: shown as escapes, never obeyed (the override would
+# show "web-1 exe.gnp" as "web-1 png.exe").
+BIDI = "web-1 \u202eexe.gnp\x9b2J"
+BIDI_SHOWN = "web-1 \\u202eexe.gnp\\u009b2J"
 
 
 def event(
@@ -224,7 +228,7 @@ def hostile_pod_event(b: ClusterBuilder) -> None:
     """Markup in redis-1's labels and annotations, and in a Warning Event about it."""
     pod = b.get("Pod", "redis-1")
     pod["metadata"]["labels"]["evil"] = HOSTILE[2]
-    pod["metadata"]["annotations"] = {"note": HOSTILE[0], "img": HOSTILE[1]}
+    pod["metadata"]["annotations"] = {"note": HOSTILE[0], "img": HOSTILE[1], "bidi": BIDI}
     b.emit("Pod", pod, "MODIFIED")
     event(b, kind="Pod", name="redis-1", reason=HOSTILE[0], message=" ".join(HOSTILE),
           type_="Warning")  # fmt: skip

@@ -9,7 +9,13 @@ from stswatch.reports.analysis import analyse
 from stswatch.reports.timeline.compare import compare
 from stswatch.reports.timeline.html import render_comparison, render_report
 from tests.browser.chromium import Watched
-from tests.browser.sessions import HOSTILE, hostile_pod_event, lab_session, write_session
+from tests.browser.sessions import (
+    BIDI_SHOWN,
+    HOSTILE,
+    hostile_pod_event,
+    lab_session,
+    write_session,
+)
 from tests.fixtures.builder import ClusterBuilder
 
 
@@ -124,6 +130,8 @@ def test_hostile_strings_show_as_text_and_never_run(
     expect(page.locator("#ch-diff")).to_contain_text("metadata.annotations.note")
     expect(page.locator("#ch-diff")).to_contain_text(HOSTILE[2])
     expect(page.locator("#ch-diff")).to_contain_text(HOSTILE[0])
+    expect(page.locator("#ch-diff")).to_contain_text(BIDI_SHOWN)  # escaped, not obeyed
+    assert "\u202e" not in (page.locator("#inspector").text_content() or "")
     page.screenshot(path=str(artifacts / "report-hostile.png"))
     watched.assert_clean(path)
 

@@ -1,6 +1,12 @@
 "use strict";
 // Click-to-inspect for stswatch reports. Reads the embedded JSON, never writes HTML from it:
-// every recorded string reaches the page through textContent only.
+// every recorded string reaches the page through textContent only, and through plainText:
+// controls, separators and bidirectional marks in it are shown as \u escapes, never obeyed (a
+// U+202E would reverse the text after it).
+const OBEYED = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+function plainText(text) {
+  return String(text).replace(OBEYED, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
 // Large reports carry the data gzipped (base64); the browser's DecompressionStream inflates it.
 // Gzipped as lines, the first line is the data and each further one a change's JSON text,
 // timeline after timeline.
@@ -82,7 +88,7 @@ loadData().then((data) => {
 
   function cell(row, text, cls) {
     const td = row.insertCell();
-    td.textContent = text;
+    td.textContent = plainText(text);
     if (cls) td.className = cls;
     return td;
   }
@@ -150,16 +156,16 @@ loadData().then((data) => {
     const ring = mark(tlIndex, [id], "hl-selected");
     byId("inspector-hint").hidden = true;
     byId("inspector-body").hidden = false;
-    byId("ch-kind").textContent = c.kind;
-    byId("ch-name").textContent = (c.ns ? c.ns + "/" : "") + c.name;
-    byId("ch-event").textContent = c.event;
+    byId("ch-kind").textContent = plainText(c.kind);
+    byId("ch-name").textContent = plainText((c.ns ? c.ns + "/" : "") + c.name);
+    byId("ch-event").textContent = plainText(c.event);
     const session = data.timelines.length > 1 ? ` (session ${tl.session})` : "";
     const shift = tl.scale.offset ? `, ${(c.t - tl.scale.offset).toFixed(3)} s from its first scale-up` : "";
     byId("ch-t").textContent = `${c.t.toFixed(3)} s${shift}${session}`;
     byId("ch-id").textContent = "#" + id;
-    byId("ch-rv").textContent = c.rv;
-    byId("ch-observed").textContent = c.observed;
-    byId("ch-uid").textContent = c.uid;
+    byId("ch-rv").textContent = plainText(c.rv);
+    byId("ch-observed").textContent = plainText(c.observed);
+    byId("ch-uid").textContent = plainText(c.uid);
     byId("ch-prev").disabled = c.prev === null;
     byId("ch-next").disabled = !tl.changes.next.has(Number(id));
     const table = byId("ch-diff").tBodies[0];
@@ -175,20 +181,20 @@ loadData().then((data) => {
         const where = cell(row, "");
         const name = document.createElement("div");
         name.className = "path";
-        name.textContent = path;
+        name.textContent = plainText(path);
         where.appendChild(name);
         for (const [text, cls] of [[op === "+" ? null : fmtValue(oldV), "old"],
                                    [op === "-" ? null : fmtValue(newV), "new"]]) {
           if (text === null) continue;
           const value = document.createElement("span");
           value.className = cls;
-          value.textContent = text;
+          value.textContent = plainText(text);
           where.appendChild(value);
         }
       }
     } else {
       byId("ch-diff-title").textContent = "First change seen for this object: the whole object";
-      pre.textContent = JSON.stringify(c.object, null, 2);
+      pre.textContent = plainText(JSON.stringify(c.object, null, 2));
     }
     return ring;
   }
@@ -286,7 +292,7 @@ loadData().then((data) => {
 
     function titled(el, text) {
       const title = document.createElementNS(SVG, "title");
-      title.textContent = text;
+      title.textContent = plainText(text);
       el.appendChild(title);
       return el;
     }
@@ -296,7 +302,7 @@ loadData().then((data) => {
       const moments = tl.moments[key] || [];
       const g = svgEl("g", { class: `lane lane-${kind}`, "data-lane": key });
       const label = svgEl("text", { class: "lane-label", x: left - 8, y: y + h / 2 + 3 });
-      label.textContent = incarnations > 1 ? `${name} ×${incarnations}` : name;
+      label.textContent = plainText(incarnations > 1 ? `${name} ×${incarnations}` : name);
       g.appendChild(titled(label,
         `${name}: ${incarnations} incarnation(s), ${moments.length} recorded change(s)`));
       g.appendChild(svgEl("rect", {
