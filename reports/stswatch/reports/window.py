@@ -75,7 +75,8 @@ class WindowRequest:
     def bounds(self, *, start_ns: int, end_ns: int) -> tuple[int, int]:
         """(since, until) in wall ns for a session recorded from `start_ns` to `end_ns`.
 
-        UsageError when the window ends before it starts.
+        UsageError when the window ends before it starts, or lies wholly before the session
+        began or after it ended (it would read nothing, and say nothing about it).
         """
         since = start_ns
         if self.since is not None:
@@ -87,6 +88,16 @@ class WindowRequest:
             raise UsageError(
                 f"the window ends before it starts: --until {self.until_text} is "
                 f"{stamp(until)}, before --since {self.since_text} ({stamp(since)})"
+            )
+        if until < start_ns:
+            raise UsageError(
+                f"the window ends before the session began: --until {self.until_text} is "
+                f"{stamp(until)}, the session's first change {stamp(start_ns)}"
+            )
+        if since > end_ns:
+            raise UsageError(
+                f"the window begins after the session ended: --since {self.since_text} is "
+                f"{stamp(since)}, the session's last change {stamp(end_ns)}"
             )
         return since, until
 

@@ -368,6 +368,21 @@ CASES: tuple[BadInput, ...] = (
         ExitCode.USAGE,
     ),
     BadInput(
+        "verify",
+        "a window wholly before the session",
+        lambda w: [
+            "verify",
+            SESSION,
+            "--db",
+            w / "lesson.db",
+            "--since",
+            "2020-01-01T00:00:00Z",
+            "--until",
+            "2020-01-01T01:00:00Z",
+        ],
+        ExitCode.USAGE,
+    ),
+    BadInput(
         "report",
         "--until with a unit it does not know",
         lambda w: ["report", SESSION, "--db", w / "lesson.db", "--text", "--until", "5w"],

@@ -134,6 +134,16 @@ def test_moments_and_bounds() -> None:
     backwards = WindowRequest(since=parse_moment("10s"), until=Moment("t", wall_ns=2000 * 10**9))
     with pytest.raises(UsageError, match="ends before it starts"):
         backwards.bounds(start_ns=start, end_ns=end)
+    before = WindowRequest(
+        since=Moment("a", wall_ns=100 * 10**9), until=Moment("b", wall_ns=200 * 10**9)
+    )
+    with pytest.raises(UsageError, match="ends before the session began"):
+        before.bounds(start_ns=start, end_ns=end)
+    after = WindowRequest(since=Moment("a", wall_ns=6000 * 10**9), until=parse_moment("10s"))
+    with pytest.raises(UsageError, match="begins after the session ended"):
+        after.bounds(start_ns=start, end_ns=end)
+    edges = WindowRequest(since=Moment("a", wall_ns=end), until=parse_moment("10s"))
+    assert edges.bounds(start_ns=start, end_ns=end) == (end, end + 10 * 10**9)
 
 
 @pytest.mark.parametrize(
