@@ -369,6 +369,17 @@ def _hold(
     )
 
 
+# The causes at which processReplica stops its ascending walk (isRunningAndReady,
+# isRunningAndAvailable, isTerminating; a pod just created is not yet Running).
+_STOPS_THE_WALK = (
+    causes.NOT_RUNNING,
+    causes.NOT_READY,
+    causes.NOT_AVAILABLE,
+    causes.TERMINATING,
+    causes.STARTING,
+)
+
+
 def _landed_past(
     ctx: ProofContext, stretch: Stretch, until: int
 ) -> tuple[PodIncarnation, Transition] | None:
@@ -380,6 +391,8 @@ def _landed_past(
     held = stretch.pod
     if ctx.episode.spec.pod_management_policy != "OrderedReady" or held.ordinal is None:
         return None
+    if stretch.cause not in _STOPS_THE_WALK:
+        return None  # a name taken, a claim terminating, a refused call: told as they are
     start, index = stretch.start.rank, ctx.index
     found: tuple[PodIncarnation, Transition] | None = None
     for at in range(bisect_right(index.created_ranks, start), len(index.created)):
