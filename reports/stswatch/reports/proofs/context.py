@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
+from operator import itemgetter
 
 from stswatch.reports import causes
 from stswatch.reports.history.attribution import Actor, Attribution, pod_deletion
@@ -60,6 +61,16 @@ class SetIndex:
     unmounted: tuple[PodIncarnation, ...] = ()
     # The set's pods a client relabelled so that `identity_matches` was false for a while.
     unlabelled: tuple[PodIncarnation, ...] = ()
+
+    @cached_property
+    def deletions(self) -> tuple[tuple[int, ...], tuple[PodIncarnation, ...]]:
+        """The set's pods whose deletion began, by that rank: (ranks, pods), two columns."""
+        began = sorted(
+            ((step.rank, pod) for incs in self.slots.values() for pod in incs
+             if (step := pod.deletion_began) is not None),
+            key=itemgetter(0),
+        )  # fmt: skip
+        return tuple(r for r, _ in began), tuple(p for _, p in began)
 
     @cached_property
     def late(self) -> LateDeliveries:

@@ -401,18 +401,17 @@ def _landed_past(
             break
         if pod.ordinal is not None and pod.ordinal > held.ordinal and not pod.created_orphan:
             found = (pod, pod.created)
-    for ordinal, pods in index.slots.items():
-        if ordinal <= held.ordinal:
+    ranks, deleted = index.deletions
+    for at in range(bisect_right(ranks, start), bisect_left(ranks, until)):
+        pod = deleted[at]
+        began = pod.deletion_began
+        if pod.ordinal is None or pod.ordinal <= held.ordinal or began is None:
             continue
-        for pod in pods:
-            began = pod.deletion_began
-            if began is None or not start < began.rank < until:
-                continue
-            if found is not None and began.rank <= found[1].rank:
-                continue
-            actor = ctx.deleted_by(pod)
-            if actor is not None and actor.who == causes.BY_CONTROLLER:
-                found = (pod, began)
+        if found is not None and began.rank <= found[1].rank:
+            continue
+        actor = ctx.deleted_by(pod)
+        if actor is not None and actor.who == causes.BY_CONTROLLER:
+            found = (pod, began)
     return found
 
 
