@@ -56,6 +56,9 @@ class Replacement:
     old: PodIncarnation
     deletion: Transition
     new: PodIncarnation | None
+    # the pod created in its place after the episode, at another revision than the update's:
+    # the next spec's (a revert, a newer template), not this update's replacement
+    elsewhere: PodIncarnation | None = None
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -133,7 +136,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     names = ", ".join(r.old.name for r in replaced)
     lowest = min(r.old.ordinal or 0 for r in replaced)
     reached = lowest <= spec.start_ordinal + spec.partition or progress.state == "completed"
-    reason = "the controller replaced from the highest ordinal down"
+    came_back = any(r.new is not None for r in replaced)
+    reason = "the controller " + ("replaced" if came_back else "deleted for the update")
+    reason += " from the highest ordinal down"
     reason += (
         f" to partition {spec.partition}"
         if reached
@@ -141,6 +146,8 @@ def decide(ctx: ProofContext) -> Verdict | None:
     )
     reason += f": {names}"
     reason += "".join(_replaced_again(ctx, r, evidence) for r in replaced)
+    reason += _came_back_elsewhere(ctx, replaced, revision, evidence)
+    reason += _inherited(ctx, revision, evidence)
     if reading is not None:
         reason += f" ({unavailable_budget.told(ctx, reading)})"
     reason += next(
@@ -153,6 +160,57 @@ def decide(ctx: ProofContext) -> Verdict | None:
         "",
     )
     return ctx.verdict(PROOF, "pass", reason + _unattributed(ctx, replaced) + story, evidence)
+
+
+def _came_back_elsewhere(
+    ctx: ProofContext, replaced: list[Replacement], revision: str | None, evidence: list[Evidence]
+) -> str:
+    """'; web-2 came back only after this episode, created at web-858d558b86 (#734), the
+    revision the next spec gives it: no pod reached this update's web-67b45c9d7f in it' for the
+    pods deleted for this update whose place a later spec filled (a revert, a newer template
+    while the deleted pod was still terminating)."""
+    told = []
+    for r in replaced:
+        new = r.elsewhere
+        if new is None:
+            continue
+        evidence.append(ctx.cite_step(new, new.created, f"{new.name} ({new.revision}) created"))
+        told.append(
+            f"{new.name} came back only after this episode, created at {new.revision} "
+            f"(#{new.created.change_id}), the revision the next spec gives it"
+        )
+    if not told:
+        return ""
+    reached = any(r.new is not None and r.new.revision == revision for r in replaced)
+    none = "" if reached else f": no pod reached this update's {revision} in it"
+    return "; " + "; ".join(told) + none
+
+
+def _inherited(ctx: ProofContext, revision: str | None, evidence: list[Evidence]) -> str:
+    """'; web-2, deleted for the earlier update (#1569) and still terminating when this one
+    began, was created at this update's revision (#1583)' for each pod the episode created at
+    its revision in the place of one the controller deleted before it began."""
+    if revision is None:
+        return ""
+    told = []
+    for pod in ctx.created_in_window():
+        if pod.revision != revision or pod.ordinal is None:
+            continue
+        incs = ctx.slots.get(pod.ordinal, ())
+        at = ctx.index.position(pod)
+        old = incs[at - 1] if at > 0 and incs[at] is pod else None
+        began = old.deletion_began if old is not None else None
+        if old is None or began is None or began.rank >= ctx.episode.start_rank:
+            continue
+        if _deleted_by(ctx, old) != causes.BY_CONTROLLER or ctx.controller_reason(old) != "update":
+            continue
+        evidence.append(ctx.cite_step(old, began, f"{old.name} ({old.revision}) deletion began"))
+        evidence.append(ctx.cite_step(pod, pod.created, f"{pod.name} ({pod.revision}) created"))
+        told.append(
+            f"{pod.name}, deleted for an earlier update (#{began.change_id}) before this one "
+            f"began, was created at this update's revision (#{pod.created.change_id})"
+        )
+    return "".join(f"; {t}" for t in told)
 
 
 def _replaced_again(ctx: ProofContext, r: "Replacement", evidence: list[Evidence]) -> str:
@@ -337,7 +395,16 @@ def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
             if deletion is None or not ctx.episode.contains(deletion.rank):
                 continue
             later = [p for p in incs if p.created.rank > deletion.rank]
-            found.append(Replacement(old, deletion, later[0] if later else None))
+            new = later[0] if later else None
+            if (
+                new is not None
+                and revision is not None
+                and new.revision != revision
+                and new.created.rank >= ctx.episode.end_rank
+            ):
+                found.append(Replacement(old, deletion, None, elsewhere=new))
+            else:
+                found.append(Replacement(old, deletion, new))
     return sorted(found, key=lambda r: r.deletion.rank)
 
 
