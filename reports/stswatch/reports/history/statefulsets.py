@@ -181,6 +181,18 @@ class StatefulSetIncarnation:
                 return older if older.generation == after.observed_generation else None
         return None
 
+    def spec_read(self, rank: int) -> SpecVersion | None:
+        """The spec the sync that acted at `rank` read, when the first status recorded after it
+        says so (`updateStatefulSetStatus` writes the generation its sync read): an older spec
+        (`read_by_sync`), or the one in force when that status observed its generation; None
+        when the recording cannot tell."""
+        older = self.read_by_sync(rank)
+        if older is not None:
+            return older
+        spec, status = self.spec_at(rank), self.status_after(rank)
+        observed = status is not None and status.observed_generation == spec.generation
+        return spec if observed and spec.generation is not None else None
+
     def status_at(self, rank: int) -> StatusVersion | None:
         """The last status recorded at or before `rank`."""
         i = bisect_right(self.statuses, rank, key=lambda s: s.rank)

@@ -120,14 +120,19 @@ def _condemned_unowned(ctx: ProofContext) -> tuple[str, list[Evidence]] | None:
     sts = ctx.episode.statefulset
     for pod in condemned(ctx):
         began = pod.deletion_began
-        if began is None or ctx.episode.end_rank <= began.rank:
-            continue
+        if began is None or not ctx.episode.start_rank <= began.rank < ctx.episode.end_rank:
+            continue  # deleted before the scale-down condemned it: not its deletion
         actor = ctx.deleted_by(pod)
         if actor is None or actor.who != causes.BY_CONTROLLER:
             continue
         specs = sts.specs_seen(began.rank, began.received_wall_ns)
         if any(spec.when_scaled != "Delete" for spec in specs):
             continue
+        read = sts.spec_read(began.rank)
+        if pod.ordinal is None or any(
+            spec.in_range(pod.ordinal) for spec in ((read,) if read is not None else specs)
+        ):
+            continue  # the spec its sync read, or may have read, kept it in range: an update's
         for claim in _claims(ctx, pod, began.rank):
             owners = claim.owners_at(began.rank)
             if ("Pod", pod.uid) in owners or _other_owner(owners, sts.uid, pod) is not None:

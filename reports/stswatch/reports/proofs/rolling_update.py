@@ -485,6 +485,10 @@ def _problem(
     if not one_at_a_time:
         return None
     rank = later.deletion.rank
+    ordinal = earlier.old.ordinal
+    read = ctx.episode.statefulset.spec_read(later.deletion.rank)
+    if ordinal is not None and read is not None and not read.in_range(ordinal):
+        return None  # condemned by then (a scale-down): the update walk waits on no pod there
     new = earlier.new
     gone = new.deleted if new is not None else None
     if new is not None and new.ordinal is not None and gone is not None and gone.rank <= rank:
