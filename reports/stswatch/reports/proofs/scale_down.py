@@ -534,8 +534,14 @@ def _below_a_condemned(
 
 
 def _fresh(ctx: ProofContext, higher: PodIncarnation, step: Transition) -> bool:
-    """`higher` was created in the episode, or within CACHE_LAG_NS before `step`."""
+    """`higher` was created in the episode, or within CACHE_LAG_NS before `step`, and the
+    controller had not already deleted it before `step` (a pod it deleted, it had seen)."""
     created = higher.created
+    began = higher.deletion_began
+    if began is not None and began.rank < step.rank:
+        actor = ctx.deleted_by(higher)
+        if actor is not None and actor.who == causes.BY_CONTROLLER:
+            return False
     if created.rank >= ctx.episode.start_rank:
         return True
     return step.received_wall_ns - created.received_wall_ns <= CACHE_LAG_NS

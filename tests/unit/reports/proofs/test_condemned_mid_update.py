@@ -77,3 +77,35 @@ def test_an_update_deletion_decided_with_the_replacement_in_range_still_fails(
     result = _verify(path, "b349-down-and-back-mid-rollout-parallel")
     assert [v.proof for v in _failed(result)] == ["rolling-update"]
     assert "web-3 was deleted while the replacement web-4 was" in _failed(result)[0].reason
+
+
+# session: (the higher condemned pod's DELETED change, moved after the lower's deletion: rv, wall)
+STILL_TERMINATING = {
+    "b323-scale-down-cut-by-scale-down-orderedready": (566, 1238, 1796697399908915019),
+    "b333-start-shift-mid-scale-down-orderedready": (3244, 5901, 1796697863653918457),
+}
+
+
+@pytest.mark.parametrize("session", sorted(STILL_TERMINATING))
+def test_a_scale_down_begun_while_a_condemned_pod_terminates_waits_for_it(
+    tmp_path: Path, session: str
+) -> None:
+    """b323, b333 (break10 P2): web-4, condemned by the scale-down before, still terminates
+    when the next begins; the controller (processCondemned) deletes web-3 only once web-4 is
+    gone. As recorded: pass. Edited so web-4 is gone only after web-3's deletion began: FAIL,
+    though web-4 was created within the informer's lag (the controller had deleted it: seen)."""
+    path = real_store(tmp_path, "cases30")
+    assert _failed(_verify(path, session)) == []
+    change, rv, wall = STILL_TERMINATING[session]
+    rewrite(
+        path,
+        "UPDATE change SET resource_version = ?, received_wall_ns = ? WHERE id = ?",
+        str(rv),
+        wall,
+        change,
+    )
+    failed = _failed(_verify(path, session))
+    assert [v.proof for v in failed] == ["reverse-order-scale-down"]
+    assert failed[0].reason.startswith(
+        "web-3 began terminating while the higher condemned web-4 was still Terminating"
+    )
