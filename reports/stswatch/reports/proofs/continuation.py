@@ -89,19 +89,24 @@ def went_on(ctx: ProofContext) -> Continuation | None:
 
 def scale_down_went_on(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> bool:
     """True when `pod`, condemned by this scale-down, was deleted at `step` after its episode
-    ended while every spec since kept this one's range (start ordinal and replicas: a template
-    or partition change cut the episode, no scale) and the set was not being deleted: the
-    scale-down went on, as `processCondemned` runs on every sync before any update step."""
+    ended while every spec since kept it condemned without condemning more (the same start
+    ordinal, no fewer replicas: a template or partition change cut the episode, or a scale-up
+    that did not reach it) and the set was not being deleted: the scale-down went on, as
+    `processCondemned` runs on every sync before any update step. A later scale-down condemning
+    more is an episode of its own, which judges the deletions it made."""
     episode = ctx.episode
     sts = episode.statefulset
     began = sts.deletion_began
-    if began is not None and began.rank <= step.rank:
+    if (began is not None and began.rank <= step.rank) or pod.ordinal is None:
         return False
-    shape = (episode.spec.start_ordinal, episode.spec.replicas)
+    start, replicas = episode.spec.start_ordinal, episode.spec.replicas
     specs = sts.specs
     low = bisect_left(specs, episode.end_rank, key=_RANK)
     high = bisect_right(specs, step.rank, key=_RANK)
-    return all((spec.start_ordinal, spec.replicas) == shape for spec in specs[low:high])
+    return all(
+        spec.start_ordinal == start and spec.replicas >= replicas and not spec.in_range(pod.ordinal)
+        for spec in specs[low:high]
+    )
 
 
 def scale_down_went_on_told(ctx: ProofContext) -> str:

@@ -147,3 +147,43 @@ def test_an_eviction_is_told_once_as_through_the_eviction_api(tmp_path: Path) ->
         for s in summaries
     ), summaries
     assert not any("evicting through the Eviction API" in s for s in summaries)
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        "b322-scale-back-short-of-condemned-orderedready",
+        "b330-scale-back-short-when-scaled-orderedready",
+    ],
+)
+def test_a_scale_up_that_leaves_a_pod_condemned_lets_the_scale_down_go_on(
+    tmp_path: Path, session: str
+) -> None:
+    """b322, b330 (break10 P1): a scale-down 5→1 cut 0.3 s in by a scale-up to 3: web-3, condemned
+    by both, is deleted in the scale-up's window; the scale-down judges and tells it."""
+    [verdict] = _reverse(real_store(tmp_path, "cases30"), session)
+    assert verdict.outcome == "pass"
+    assert verdict.reason.startswith(
+        "deleted from the highest ordinal down, each after the previous was gone: web-4, web-3"
+    )
+    assert "(replicas) cut this episode, and the scale-down went on" in verdict.reason
+    if "when-scaled" in session:
+        assert "the claims data-web-4, data-web-3 deleted by the PVC retention policy" in (
+            verdict.reason
+        )
+
+
+def test_a_deletion_out_of_order_after_a_scale_up_cut_fails(tmp_path: Path) -> None:
+    """b322 edited: web-4's last changes (#362, #363) moved after web-3's deletion (#365)."""
+    path = real_store(tmp_path, "cases30")
+    for change, rv, wall in ((362, 867, 1796697374601000000), (363, 871, 1796697374602000000)):
+        rewrite(
+            path,
+            "UPDATE change SET resource_version = ?, received_wall_ns = ? WHERE id = ?",
+            str(rv),
+            wall,
+            change,
+        )
+    [verdict] = _reverse(path, "b322-scale-back-short-of-condemned-orderedready")
+    assert verdict.outcome == "fail"
+    assert verdict.reason == "web-3 began terminating before web-4 was gone"
