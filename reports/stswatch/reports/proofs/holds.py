@@ -34,6 +34,9 @@ from stswatch.reports.proofs.pod_status import (
 from stswatch.reports.proofs.verdict import Evidence, Hold
 
 _PART_NS = 1_000_000_000  # a cause told within a hold when it lasted this long (wall ns)
+# A terminating pod still there this long after its grace period, on a node not known to be not
+# Ready, is told as such: a kubelet's own stopping and final delete take a few seconds.
+_OVERRUN_S = 5.0
 _STATES = (
     "created",
     "pending",
@@ -438,6 +441,17 @@ def _grace(
     period = f"its grace period of {grace} s (deletionGracePeriodSeconds)"
     past = (to_ns - deleting.received_wall_ns) / 1e9 - grace
     node = node_not_ready(ctx, pod, deleting.rank) if past >= _PART_NS / 1e9 else None
+    gone = pod.deleted
+    gone_ns = gone.received_wall_ns if gone is not None else to_ns
+    overrun = (gone_ns - deleting.received_wall_ns) / 1e9 - grace
+    unseen = any(
+        g.from_wall_ns <= gone_ns and g.to_wall_ns >= deleting.received_wall_ns for g in ctx.gaps
+    )  # a recorder gap hides when it went: the hold says so
+    if node is None and overrun >= _OVERRUN_S and not unseen:  # the kubelet removes it
+        return (
+            f", kept {overrun:.1f} s past {period}: only the kubelet on its node removes it, "
+            "once its containers stopped, and nothing recorded says why it had not"
+        )
     if node is None:
         return f", in {period}"
     evidence += _node_event(ctx, pod, node, evidence)

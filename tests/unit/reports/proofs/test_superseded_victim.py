@@ -50,3 +50,22 @@ def test_the_next_rollout_counts_the_pod_it_created(tmp_path: Path, session: str
         f"; web-2, deleted for an earlier update (#{deleted}) before this one began, was created "
         f"at this update's revision (#{created})"
     ) in rollouts[1].reason
+
+
+def test_a_pod_kept_long_past_its_grace_period_is_not_said_in_it(tmp_path: Path) -> None:
+    """b350 (breakR R2): web-2's kubelet paused 26 s; deleted with a grace period of 2 s, web-2
+    stayed 27 s: not "in its grace period" (a cause for 2 of the 27 s), but kept past it."""
+    result = verify(
+        load_recording(
+            real_store(tmp_path, "cases29"), "b350-real-kubelet-paused-scale-down-orderedready"
+        )
+    )
+    texts = [e.progress.text for e in result.episodes if e.progress is not None]
+    told = [t for t in texts if "held at web-2" in t]
+    assert told, texts
+    assert (
+        "kept 25.2 s past its grace period of 2 s (deletionGracePeriodSeconds): only the kubelet "
+        "on its node removes it, once its containers stopped, and nothing recorded says why it "
+        "had not"
+    ) in told[0]
+    assert "in its grace period" not in told[0]
