@@ -10,9 +10,9 @@ import pytest
 from stswatch.errors import BadInputError, ExecCheckError, ExitCode, WaitTimeoutError
 from stswatch.kube.verbs import TransientClusterError
 from stswatch.scenario import parse_scenario
-from stswatch.scenario.conditions import observe
+from stswatch.scenario.conditions import describe, observe
 from stswatch.scenario.exec_stream import ExecResult
-from stswatch.scenario.model import ReadyReplicas, RolloutComplete
+from stswatch.scenario.model import PvcGone, ReadyReplicas, RolloutComplete
 from stswatch.scenario.steps import run_steps
 
 _uids = itertools.count(1)
@@ -468,3 +468,18 @@ async def test_a_partitioned_rollout_completes_by_its_pods() -> None:
     _pod(objects, 2, revision="b")
     seen = await observe(condition, objects=objects, statefulset="redis", old_uids={})  # type: ignore[arg-type]
     assert seen.met, seen.seen
+
+
+async def test_pvc_gone_waits_for_the_claim_to_be_deleted() -> None:
+    objects = FakeObjects()
+    condition = PvcGone(until="pvc-gone", pvc="data-redis-2")
+    claim = {"metadata": {"name": "data-redis-2", "deletionTimestamp": "2026-12-08T00:00:00Z"},
+             "status": {"phase": "Bound"}}  # fmt: skip
+    objects.store[("PersistentVolumeClaim", "data-redis-2")] = claim
+    seen = await observe(condition, objects=objects, statefulset="redis", old_uids={})  # type: ignore[arg-type]
+    assert not seen.met
+    assert seen.seen == "data-redis-2 Bound, being deleted"
+    del objects.store[("PersistentVolumeClaim", "data-redis-2")]
+    seen = await observe(condition, objects=objects, statefulset="redis", old_uids={})  # type: ignore[arg-type]
+    assert seen.met
+    assert describe(condition, statefulset="redis") == "PVC data-redis-2 to be gone"

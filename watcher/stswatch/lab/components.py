@@ -31,6 +31,7 @@ POD_CIDR = "10.244.0.0/16"
 NODE_IP = "10.250.0.1"
 NODE_ANNOTATION = "kwok.x-k8s.io/node"
 NODE_LEASE_SECONDS = 40
+UNSCHEDULABLE_RETRY = "10s"  # kube-scheduler's unschedulable pods retried at least this often
 # The lab StorageClass's provisioner (stswatch.lab.provisioner), named here so that importing
 # the lab never imports the provisioner: `python -m stswatch.lab.provisioner` runs it fresh.
 PROVISIONER_NAME = "stswatch.dev/lab-hostpath"
@@ -254,12 +255,21 @@ def kube_controller_manager(
 def kube_scheduler(
     *, binaries: Binaries, files: LabFiles, ports: dict[str, int], throughput: Throughput
 ) -> ComponentSpec:
-    """The default scheduler, no leader election (`--kube-api-qps`: deprecated, still read)."""
+    """The default scheduler, no leader election (`--kube-api-qps`: deprecated, still read).
+
+    A pod the scheduler found with its claim not yet in its cache ("pod has unbound immediate
+    PersistentVolumeClaims", the claim created a moment before the pod, as the StatefulSet
+    controller does) is parked as unschedulable; when the event that should move it back is lost
+    it waits out `--pod-max-in-unschedulable-pods-duration`, 5 minutes by default (deprecated,
+    still read). Seen on loaded machines: a lab pod Pending for minutes with its claim Bound. The
+    lab sets it to UNSCHEDULABLE_RETRY: such a pod is tried again within seconds.
+    """
     port = ports["kube-scheduler"]
     limits = _controller_flags(
         files=files, port=port, qps=throughput.scheduler_qps, burst=throughput.scheduler_burst
     )
-    argv = (str(binaries.kube_scheduler), *limits)
+    retry = f"--pod-max-in-unschedulable-pods-duration={UNSCHEDULABLE_RETRY}"
+    argv = (str(binaries.kube_scheduler), *limits, retry)
     return ComponentSpec("kube-scheduler", argv, Health(f"https://{LOOPBACK}:{port}/healthz"))
 
 

@@ -17,6 +17,7 @@ from stswatch.scenario.model import (
     PodRecreated,
     PodUnready,
     PvcBound,
+    PvcGone,
     ReadyReplicas,
     RolloutComplete,
 )
@@ -50,6 +51,8 @@ def describe(condition: Condition, *, statefulset: str) -> str:
             return f"PVC {pvc} to be Bound"
         case PvcBound(count=int(n)):
             return f"the claims of {statefulset}'s ordinals 0..{n - 1} to be Bound"
+        case PvcGone(pvc=pvc):
+            return f"PVC {pvc} to be gone"
         case RolloutComplete():
             return f"StatefulSet {statefulset}'s rolling update to complete"
     raise AssertionError(condition)  # pragma: no cover - the union is exhaustive
@@ -77,6 +80,13 @@ async def observe(
             return Observation(len(names) == n, f"{len(names)} pods ({', '.join(names) or '-'})")
         case PvcBound():
             return await _claims_bound(condition, objects=objects, statefulset=statefulset)
+        case PvcGone(pvc=pvc):
+            claim = await objects.get("PersistentVolumeClaim", pvc)
+            if claim is None:
+                return Observation(True, "no such claim")
+            deleting = claim["metadata"].get("deletionTimestamp") is not None
+            phase = claim.get("status", {}).get("phase", "-")
+            return Observation(False, f"{pvc} {phase}{', being deleted' if deleting else ''}")
     raise AssertionError(condition)  # pragma: no cover - the union is exhaustive
 
 

@@ -183,6 +183,13 @@ class PvcBound(_Strict):
         return self
 
 
+class PvcGone(_Strict):
+    """The claim `pvc` no longer exists (a retention policy's garbage collection, say)."""
+
+    until: Literal["pvc-gone"]
+    pvc: Name
+
+
 class RolloutComplete(_Strict):
     """The rolling update finished: every replica is Ready at the update revision."""
 
@@ -197,6 +204,7 @@ Condition = Annotated[
     | PodGone
     | PodCount
     | PvcBound
+    | PvcGone
     | RolloutComplete,
     Field(discriminator="until"),
 ]
@@ -208,6 +216,7 @@ CONDITION_NAMES = (
     "pod-gone",
     "pod-count",
     "pvc-bound",
+    "pvc-gone",
     "rollout-complete",
 )
 
