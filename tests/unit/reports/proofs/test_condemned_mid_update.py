@@ -10,7 +10,7 @@ import pytest
 from stswatch.reports.proofs.verdict import Verdict, VerifyResult
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import real_store, rewrite
+from tests.fixtures.real import real_store, relocate, rewrite
 
 
 def _verify(path: Path, session: str) -> VerifyResult:
@@ -42,17 +42,13 @@ def test_a_condemned_pod_deleted_before_its_claim_was_owned_still_fails(tmp_path
     (#6483) observing generation 3, and the claim-owner update (#6482) moved after it: the
     controller deleted web-4 condemned before it made web-4 the owner of data-web-4."""
     path = real_store(tmp_path, "cases30")
-    for change, rv, wall in (
-        (6478, 11449, 1796698431369000000),
-        (6482, 11459, 1796698431436300000),
-    ):
-        rewrite(
-            path,
-            "UPDATE change SET resource_version = ?, received_wall_ns = ? WHERE id = ?",
-            str(rv),
-            wall,
-            change,
-        )
+    relocate(
+        path,
+        *(
+            (6478, 11449, 1796698431369000000),
+            (6482, 11459, 1796698431436300000),
+        ),
+    )
     result = _verify(path, "b344-scale-down-mid-rollout-when-scaled-orderedready")
     failed = _failed(result)
     assert [v.proof for v in failed] == ["claim-owner-references"]
@@ -96,14 +92,7 @@ def test_a_scale_down_begun_while_a_condemned_pod_terminates_waits_for_it(
     though web-4 was created within the informer's lag (the controller had deleted it: seen)."""
     path = real_store(tmp_path, "cases30")
     assert _failed(_verify(path, session)) == []
-    change, rv, wall = STILL_TERMINATING[session]
-    rewrite(
-        path,
-        "UPDATE change SET resource_version = ?, received_wall_ns = ? WHERE id = ?",
-        str(rv),
-        wall,
-        change,
-    )
+    relocate(path, STILL_TERMINATING[session])
     failed = _failed(_verify(path, session))
     assert [v.proof for v in failed] == ["reverse-order-scale-down"]
     assert failed[0].reason.startswith(

@@ -13,7 +13,7 @@ from stswatch.cli import main
 from stswatch.reports.proofs.verdict import Verdict
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import real_store, rewrite
+from tests.fixtures.real import real_store, relocate
 
 # session: (the cutting spec change, its field, web-3's deletion and gone, web-2's)
 WENT_ON = {
@@ -76,14 +76,7 @@ def test_a_deletion_out_of_order_after_the_cut_fails(tmp_path: Path) -> None:
     """b303 edited: web-2's deletion (#493) and its SuccessfulDelete (#495) moved before web-3 was
     gone (#492), as an OrderedReady scale-down never does: it fails, though after the cut."""
     path = real_store(tmp_path, "cases28")
-    for change, rv, wall in ((493, 1301, 1796696114818460883), (495, 1302, 1796696114818560883)):
-        rewrite(
-            path,
-            "UPDATE change SET resource_version = ?, received_wall_ns = ? WHERE id = ?",
-            str(rv),
-            wall,
-            change,
-        )
+    relocate(path, *((493, 1301, 1796696114818460883), (495, 1302, 1796696114818560883)))
     [verdict] = _reverse(path, "b303-rollout-restart-mid-scale-down-orderedready")
     assert verdict.outcome == "fail"
     assert verdict.reason == "web-2 began terminating before web-3 was gone"
@@ -176,14 +169,7 @@ def test_a_scale_up_that_leaves_a_pod_condemned_lets_the_scale_down_go_on(
 def test_a_deletion_out_of_order_after_a_scale_up_cut_fails(tmp_path: Path) -> None:
     """b322 edited: web-4's last changes (#362, #363) moved after web-3's deletion (#365)."""
     path = real_store(tmp_path, "cases30")
-    for change, rv, wall in ((362, 867, 1796697374601000000), (363, 871, 1796697374602000000)):
-        rewrite(
-            path,
-            "UPDATE change SET resource_version = ?, received_wall_ns = ? WHERE id = ?",
-            str(rv),
-            wall,
-            change,
-        )
+    relocate(path, *((362, 867, 1796697374601000000), (363, 871, 1796697374602000000)))
     [verdict] = _reverse(path, "b322-scale-back-short-of-condemned-orderedready")
     assert verdict.outcome == "fail"
     assert verdict.reason == "web-3 began terminating before web-4 was gone"
