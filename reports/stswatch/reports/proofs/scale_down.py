@@ -120,8 +120,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
         reason += f" (still present at the end: {', '.join(left)})"
     race_note = "".join(f"; {note}" for _, note in raced)
     after = [(p, s) for p, s in steps if not ctx.episode.contains(s.rank)]
-    stale = "".join(_stale_note(ctx, p, s) for p, s in after if not scale_down_went_on(ctx, p, s))
-    stale += _went_on_note(ctx, [(p, s) for p, s in after if scale_down_went_on(ctx, p, s)])
+    went = [(p, s) for p, s in after if scale_down_went_on(ctx, p, s)]
+    stale = "".join(_stale_note(ctx, p, s) for p, s in after if (p, s) not in went)
+    stale += _went_on_note(ctx, went)
     reason += client_note + hold_note + race_note + stale
     reason += claims_of_scaled_down(ctx, [p for p, _ in steps])
     return ctx.verdict(PROOF, "pass", reason, evidence + already_cited)
