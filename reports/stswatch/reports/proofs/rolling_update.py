@@ -133,10 +133,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
     evidence += [e for h in progress.holds for e in h.evidence]
     if after is not None:
         evidence += after.evidence
-    names = ", ".join(r.old.name for r in replaced)
     lowest = min(r.old.ordinal or 0 for r in replaced)
     reached = lowest <= spec.start_ordinal + spec.partition or progress.state == "completed"
-    came_back = any(r.new is not None for r in replaced)
+    came_back = [r.old.name for r in replaced if r.new is not None]
+    not_back = [r.old.name for r in replaced if r.new is None]
     reason = "the controller " + ("replaced" if came_back else "deleted for the update")
     reason += " from the highest ordinal down"
     reason += (
@@ -144,7 +144,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
         if reached
         else f" (partition {spec.partition} not reached)"
     )
-    reason += f": {names}"
+    reason += f": {', '.join(came_back or not_back)}"
+    if came_back and not_back:  # deleted for it, not (yet) created again at its revision
+        reason += f", then deleted {', '.join(not_back)} for the update"
     reason += "".join(_replaced_again(ctx, r, evidence) for r in replaced)
     reason += _came_back_elsewhere(ctx, replaced, revision, evidence)
     reason += _inherited(ctx, revision, evidence)
@@ -170,8 +172,15 @@ def _came_back_elsewhere(
     pods deleted for this update whose place a later spec filled (a revert, a newer template
     while the deleted pod was still terminating)."""
     told = []
+    gone = ctx.set_gone
     for r in replaced:
         new = r.elsewhere
+        if new is None and r.new is None and gone is not None and gone.rank > r.deletion.rank:
+            told.append(
+                f"{r.old.name} was not created again: the StatefulSet's deletion began "
+                f"(#{gone.change_id}) while it terminated"
+            )
+            continue
         if new is None:
             continue
         evidence.append(ctx.cite_step(new, new.created, f"{new.name} ({new.revision}) created"))

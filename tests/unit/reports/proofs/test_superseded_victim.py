@@ -69,3 +69,25 @@ def test_a_pod_kept_long_past_its_grace_period_is_not_said_in_it(tmp_path: Path)
         "had not"
     ) in told[0]
     assert "in its grace period" not in told[0]
+
+
+@pytest.mark.parametrize(
+    ("session", "deletion", "set_deleted"),
+    [
+        ("b347-foreground-delete-mid-rollout-orderedready", 7540, 7545),
+        ("b347-foreground-delete-mid-rollout-parallel", 7665, 7669),
+    ],
+)
+def test_a_victim_never_created_again_is_not_called_replaced(
+    tmp_path: Path, session: str, deletion: int, set_deleted: int
+) -> None:
+    """b347 (cases32, kwok; break10 P4): the set deleted (Foreground) while the rollout's second
+    victim web-3 terminated: web-4 was replaced, web-3 only deleted for the update."""
+    first = _rolling(real_store(tmp_path, "cases32"), session)[0]
+    assert first.outcome == "pass"
+    assert first.reason.startswith(
+        "the controller replaced from the highest ordinal down (partition 0 not reached): web-4, "
+        "then deleted web-3 for the update; web-3 was not created again: the StatefulSet's "
+        f"deletion began (#{set_deleted}) while it terminated"
+    )
+    assert deletion in {e.change_id for e in first.evidence}
