@@ -11,6 +11,7 @@ that lab (it is left running) while iterating on tests.
 
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_
 
 REUSE_ENV = "STSWATCH_TEST_LAB_DIR"
 NODES = 3
+LOW_DISK_GIB = 3.0  # a full run holds up to about 1 GiB under its base folder at once (labs)
 
 
 def _owner_file(lab_directory: Path) -> Path:
@@ -105,6 +107,25 @@ def pytest_runtest_makereport(
     if report.failed and report.when == "call" and isinstance(lab, LabHandle) and namespace:
         report.sections.append(("lab state at the failure", describe(lab, str(namespace))))
     return report
+
+
+def _free_gib(config: pytest.Config) -> tuple[Path, float]:
+    base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    return base, shutil.disk_usage(base).free / 2**30
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """How much disk the run starts with: a full disk fails the labs in confusing ways."""
+    base, free = _free_gib(config)
+    line = f"stswatch: {free:.1f} GiB free where the tests write ({base})"
+    if free < LOW_DISK_GIB:
+        line += f": LOW, a full run needs about {LOW_DISK_GIB:.0f} GiB (labs, stores)"
+    return line
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    base, free = _free_gib(terminalreporter.config)
+    terminalreporter.write_line(f"stswatch: {free:.1f} GiB free at the end ({base})")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
