@@ -21,6 +21,8 @@ from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence
 
 _RANK = attrgetter("rank")
+# SpecVersion.changed's field names as a user reads them
+FIELD_WORDS = {"template_hash": "template", "min_ready_seconds": "minReadySeconds"}
 
 
 @dataclass(frozen=True)
