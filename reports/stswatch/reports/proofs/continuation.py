@@ -82,7 +82,7 @@ def went_on(ctx: ProofContext) -> Continuation | None:
         if out:
             where += f" ({out} condemned instead of updated)"
     text = (
-        f"; after {_cut_by(ctx)} the rollout went on{where}: replaced {', '.join(told)}, then {end}"
+        f"; after {cut_by(ctx)} the rollout went on{where}: replaced {', '.join(told)}, then {end}"
     )
     result = Continuation(text, tuple(cited), tuple(steps))
     ctx.memo["went_on"] = result
@@ -112,7 +112,7 @@ def scale_down_went_on(ctx: ProofContext, pod: PodIncarnation, step: Transition)
 
 
 def scale_down_went_on_told(ctx: ProofContext) -> str:
-    """'; after the change #480 that cut it the scale-down went on: web-3 (deletion #486), web-2
+    """'; after the template change (#480) the scale-down went on: web-3 (deletion #486), web-2
     (deletion #493), the last gone #500' for a scale-down whose condemned pods the controller
     deleted after its episode ended, the range kept (`scale_down_went_on`); "" otherwise."""
     episode = ctx.episode
@@ -141,7 +141,7 @@ def scale_down_went_on_told(ctx: ProofContext) -> str:
         if last is not None and all(g is not None for g in gone)
         else ", not all gone when the recording ended"
     )
-    return f"; after {_cut_by(ctx)} the scale-down went on: {names}{ended}"
+    return f"; after {cut_by(ctx)} the scale-down went on: {names}{ended}"
 
 
 Step = tuple[PodIncarnation, Transition, PodIncarnation | None]
@@ -241,8 +241,9 @@ def _new(spec: SpecVersion, rollout: SpecVersion) -> bool:
     )
 
 
-def _cut_by(ctx: ProofContext) -> str:
-    """What began the next episode, in the spec's words: 'the scale-down 5→2 (#1714)'."""
+def cut_by(ctx: ProofContext) -> str:
+    """What began the next episode, in the spec's words: 'the scale-down 5→2 (#1714)', 'the
+    template change (#480)'; 'the change #N that cut it' when that change set no spec."""
     episode = ctx.episode
     before, after = episode.spec, episode.statefulset.spec_at(episode.end_rank)
     change = ctx.ids_by_rank[episode.end_rank]
@@ -252,9 +253,12 @@ def _cut_by(ctx: ProofContext) -> str:
         parts.append(f"the {kind} {before.replicas}→{after.replicas}")
     if after.start_ordinal != before.start_ordinal:
         parts.append(f"ordinals.start {before.start_ordinal}→{after.start_ordinal}")
-    if not parts:
-        return f"the change #{change} that cut it"
-    return f"{' and '.join(parts)} (#{change})"
+    if parts:
+        return f"{' and '.join(parts)} (#{change})"
+    if after.change_id == change and after.changed:
+        fields = " and ".join(FIELD_WORDS.get(f, f.replace("_", " ")) for f in after.changed)
+        return f"the {fields} change (#{change})"
+    return f"the change #{change} that cut it"
 
 
 def _range(spec: SpecVersion) -> str:

@@ -31,7 +31,7 @@ from stswatch.reports.proofs.context import (
     race_note,
     unseen_by_cache,
 )
-from stswatch.reports.proofs.continuation import FIELD_WORDS, scale_down_went_on
+from stswatch.reports.proofs.continuation import cut_by, scale_down_went_on
 from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.storage import claims_of_scaled_down
@@ -205,20 +205,18 @@ def _ours(ctx: ProofContext, pod: PodIncarnation, step: Transition) -> bool:
 
 
 def _went_on_note(ctx: ProofContext, pairs: list[tuple[PodIncarnation, Transition]]) -> str:
-    """'; the spec change #480 (template) cut this episode, and the scale-down went on in the
-    next one's window: web-3 (deletion #486, gone #492), web-2 (…), each checked as above'."""
+    """'; after the template change (#480) the scale-down went on in the next episode's window:
+    web-3 (deletion #486, gone #492), web-2 (…) (processCondemned runs on every sync, before any
+    update step)'."""
     if not pairs:
         return ""
-    cut = ctx.episode.statefulset.spec_at(ctx.episode.end_rank)
-    fields = ", ".join(FIELD_WORDS.get(f, f.replace("_", " ")) for f in cut.changed) or "spec"
     told = []
     for pod, step in pairs:
         gone = f", gone #{pod.deleted.change_id}" if pod.deleted is not None else ""
         told.append(f"{pod.name} (deletion #{step.change_id}{gone})")
     return (
-        f"; the spec change #{cut.change_id} ({fields}) cut this episode, and the scale-down went "
-        f"on in the next one's window: {', '.join(told)} (processCondemned runs on every sync, "
-        "before any update step)"
+        f"; after {cut_by(ctx)} the scale-down went on in the next episode's window: "
+        f"{', '.join(told)} (processCondemned runs on every sync, before any update step)"
     )
 
 

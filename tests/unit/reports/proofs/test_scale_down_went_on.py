@@ -49,8 +49,8 @@ def test_the_scale_down_went_on_in_the_next_episode(tmp_path: Path, session: str
     assert verdict.outcome == "pass"
     assert verdict.reason.startswith(
         "deleted from the highest ordinal down, each after the previous was gone: web-4, web-3, "
-        f"web-2; the spec change #{cut} ({field}) cut this episode, and the scale-down went on in "
-        f"the next one's window: web-3 (deletion #{three}, gone #{three_gone}), web-2 (deletion "
+        f"web-2; after the {field} change (#{cut}) the scale-down went on in the next episode's "
+        f"window: web-3 (deletion #{three}, gone #{three_gone}), web-2 (deletion "
         f"#{two}, gone #{two_gone}) (processCondemned runs on every sync, before any update step)"
     )
     assert "still present at the end" not in verdict.reason
@@ -58,7 +58,7 @@ def test_the_scale_down_went_on_in_the_next_episode(tmp_path: Path, session: str
     down = next(e for e in result.episodes if e.kind == "scale-down")
     assert down.progress is not None
     assert down.progress.text.endswith(
-        f"; after the change #{cut} that cut it the scale-down went on: web-3 (deletion "
+        f"; after the {field} change (#{cut}) the scale-down went on: web-3 (deletion "
         f"#{three}), web-2 (deletion #{two}), the last gone #{two_gone}"
     )
 
@@ -159,7 +159,10 @@ def test_a_scale_up_that_leaves_a_pod_condemned_lets_the_scale_down_go_on(
     assert verdict.reason.startswith(
         "deleted from the highest ordinal down, each after the previous was gone: web-4, web-3"
     )
-    assert "(replicas) cut this episode, and the scale-down went on" in verdict.reason
+    assert "after the scale-up 1→3 (#" in verdict.reason
+    assert ") the scale-down went on in the next episode's window: web-3 (deletion #" in (
+        verdict.reason
+    )
     if "when-scaled" in session:
         assert "the claims data-web-4, data-web-3 deleted by the PVC retention policy" in (
             verdict.reason
