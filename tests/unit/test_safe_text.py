@@ -3,6 +3,7 @@ shows controls escaped, a field cannot forge a line, and JSON/YAML stay exact.""
 
 import json
 import logging
+import re
 import sqlite3
 from dataclasses import replace
 from io import StringIO
@@ -22,6 +23,8 @@ from stswatch.reports.live.doctor import diagnose, render_json, render_text
 from stswatch.reports.live.status import set_status
 from stswatch.reports.live.status_render import render_table, render_yaml
 from stswatch.reports.proofs.render import render_text as verify_text
+from stswatch.reports.serve import pages as serve_pages
+from stswatch.reports.timeline import html as timeline_html
 from tests.fixtures.episodes import episode, hold, result, verdict
 from tests.fixtures.live_objects import event, healthy, pod
 from tests.fixtures.real import real_store
@@ -135,3 +138,15 @@ def test_json_keeps_its_value_and_shows_what_a_terminal_would_obey_as_escapes() 
     assert safe_text.json_bytes(raw).decode() == text
     plain_json = orjson.dumps({"a": "b"})
     assert safe_text.json_bytes(plain_json) is plain_json
+
+
+def test_the_pages_scripts_escape_the_same_characters_as_the_terminal() -> None:
+    """report.js and serve.js get their character class from safe_text: one list of what a
+    reader must see escaped, checked here against every character `field` escapes."""
+    obeyed = re.compile(f"[{safe_text.JS_CLASS}]")
+    escaped = {chr(c) for c in range(0x3000) if safe_text.field(chr(c)) != chr(c)}
+    matched = {chr(c) for c in range(0x3000) if obeyed.fullmatch(chr(c))}
+    assert matched == escaped - {"\t", "\n", "\r"}
+    for script in (timeline_html._assets().script, serve_pages._assets()[1]):
+        assert "@OBEYED@" not in script
+        assert f"const OBEYED = /[{safe_text.JS_CLASS}]/g;" in script

@@ -23,6 +23,10 @@ _ESCAPES: dict[int, str] = {
     **{ord("\t"): "\\t", ord("\n"): "\\n", ord("\r"): "\\r"},
 }
 _FIELD = str.maketrans(_ESCAPES)
+# The same characters as a JavaScript RegExp character class, for the pages' scripts (report.js,
+# serve.js place recorded text with textContent, showing these as \u escapes); tab, line feed and
+# carriage return excepted: textContent shows them as white space.
+JS_CLASS = "".join(f"\\u{c:04x}" for c in sorted(_ESCAPES) if c not in (0x09, 0x0A, 0x0D))
 _LINES = str.maketrans({c: e for c, e in _ESCAPES.items() if c != 0x0A})
 
 

@@ -17,6 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from stswatch.reports.timeline.html import inline_only_csp, printable, script_json
+from stswatch.safe_text import JS_CLASS
 
 
 @cache
@@ -25,7 +26,7 @@ def _assets() -> tuple[str, str]:
     folder = resources.files("stswatch.reports.serve").joinpath("templates")
     return (
         folder.joinpath("serve.css").read_text(encoding="utf-8"),
-        folder.joinpath("serve.js").read_text(encoding="utf-8"),
+        folder.joinpath("serve.js").read_text(encoding="utf-8").replace("@OBEYED@", JS_CLASS),
     )
 
 

@@ -26,7 +26,7 @@ from stswatch.reports.timeline.compare import Comparison
 from stswatch.reports.timeline.layout import CHART_LANE, Drawing, layout
 from stswatch.reports.timeline.model import STATE_LABELS, ChangeViews, Timeline
 from stswatch.reports.timeline.virtual import lane_data
-from stswatch.safe_text import plain
+from stswatch.safe_text import JS_CLASS, plain
 
 INLINE_JSON_LIMIT = 2_000_000
 T = TypeVar("T")
@@ -165,7 +165,9 @@ def _assets() -> _Assets:
     folder = resources.files("stswatch.reports.timeline").joinpath("templates")
     return _Assets(
         style=folder.joinpath("report.css").read_text(encoding="utf-8"),
-        script=folder.joinpath("report.js").read_text(encoding="utf-8"),
+        script=folder.joinpath("report.js")
+        .read_text(encoding="utf-8")
+        .replace("@OBEYED@", JS_CLASS),
     )
 
 

@@ -7,7 +7,7 @@
 
   // Controls, separators and bidirectional marks in recorded text shown as \u escapes, never
   // obeyed (a U+202E would reverse the text after it).
-  const OBEYED = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  const OBEYED = /[@OBEYED@]/g; // stswatch.safe_text.JS_CLASS, placed when the page is written
   function put(el, text) {
     el.textContent = String(text).replace(
       OBEYED, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
