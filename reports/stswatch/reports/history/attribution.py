@@ -101,6 +101,9 @@ class Attribution:
     probe_failed: dict[str, list[tuple[int, int, str, str]]] = field(
         default_factory=dict, repr=False
     )
+    # The uids of the pods a kubelet recorded Events about (source component "kubelet": Pulled,
+    # Started, Killing, ...): pods on a real node, not kwok's (its Events are kwok_controller's)
+    kubelet_pods: frozenset[str] = field(default=frozenset(), repr=False)
     # (namespace, set name) -> the spam filter's tokens after each emitted Event (a cache)
     _buckets: dict[tuple[str, str], list[float]] = field(
         default_factory=dict, repr=False, compare=False
@@ -257,6 +260,7 @@ def attribution(
     node_not_ready: dict[str, list[tuple[int, int]]] = {}
     provisioning: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
     probe_failed: dict[str, list[tuple[int, int, str, str]]] = {}
+    kubelet_pods: set[str] = set()
     recorded = "Event" in recording.changes.kinds.values  # each kind recorded, once
     if events is None:
         events = recording.decoded("Event", deleted=False)
@@ -282,6 +286,9 @@ def attribution(
             probe_failed.setdefault(uid, []).append(
                 (change.received_wall_ns, change.id, container, message)
             )
+        reported = _kubelet_pod(obj)
+        if reported:
+            kubelet_pods.add(reported)
         about = _about_set(change, obj)
         if about is not None:
             emitted.setdefault(about, []).append(change.received_wall_ns)
@@ -322,6 +329,7 @@ def attribution(
         node_not_ready,
         provisioning,
         probe_failed=probe_failed,
+        kubelet_pods=frozenset(kubelet_pods),
     )
 
 
@@ -377,6 +385,14 @@ def _node_not_ready(obj: o.Obj) -> str | None:
         return None
     source = o.dig(obj, "source", "component") or obj.get("reportingComponent")
     return o.text(o.dig(obj, "involvedObject", "uid")) if source == "node-controller" else None
+
+
+def _kubelet_pod(obj: o.Obj) -> str | None:
+    """The pod uid of an Event a kubelet recorded about its pod, else None."""
+    source = o.dig(obj, "source", "component") or obj.get("reportingComponent")
+    if source != "kubelet" or o.dig(obj, "involvedObject", "kind") != "Pod":
+        return None
+    return o.text(o.dig(obj, "involvedObject", "uid"))
 
 
 # The kubelet's Unhealthy message for a readiness probe that ran and failed (`prober.go`: "%s

@@ -60,6 +60,12 @@ class PodIncarnation:
     # it stayed Ready (a client writing the pod's status): IsPodAvailable reads the condition as
     # it is. Empty for nearly every pod (the kubelet moves it only with the status).
     ready_since_changes: tuple[tuple[int, Any], ...] = field(default=(), compare=False)
+    # Its graceful deletion cut to grace 0 while it was Running and Ready: (rank, change id) of
+    # the change that lowered metadata.deletionGracePeriodSeconds to 0, and the grace period the
+    # deletion began with. A kubelet's own final DELETE (grace 0) follows its status saying the
+    # containers stopped; a client's force deletion does not (`stswatch.reports.proofs.
+    # force_deletion`). None for a pod whose deletion never was.
+    grace_cut: tuple[int, int, int] | None = field(default=None, compare=False)
     # Each transition's kind, in order: proofs ask a pod for its first this or that often, and
     # a tuple searched in C is as quick as a dict at a third of its size.
     _whats: tuple[str, ...] = field(init=False, repr=False, compare=False)
@@ -297,6 +303,8 @@ def build_pod(
     disruption = None
     relabels: list[tuple[dict[str, str], int]] = []
     ready_since: list[tuple[int, Any]] = []
+    began_grace: int | None = None  # deletionGracePeriodSeconds when its deletion began
+    grace_cut = None
     seen_labels = o.dig(obj, "metadata", "labels")
     seen_refs: object = _UNSEEN
     uid = None
@@ -329,6 +337,14 @@ def build_pod(
                 if what == "ip":
                     ips.append(detail)
             state = after
+        if after.terminating and isinstance(metadata, dict) and began_grace != 0:
+            grace = o.integer(metadata.get("deletionGracePeriodSeconds"))
+            if began_grace is None:
+                began_grace = grace
+            elif grace == 0 and after.phase == "Running" and after.ready:
+                grace_cut = (ordering.rank[change.id], change.id, began_grace)
+            if grace == 0:
+                began_grace = 0  # read no further: the cut, if any, is found
         if change.event == "DELETED":
             steps.append(step(change, ordering, "deleted"))
     parent = o.parse_ordinal(first.name)
@@ -359,6 +375,7 @@ def build_pod(
         disruption=disruption,
         relabels=tuple(relabels),
         ready_since_changes=tuple(ready_since),
+        grace_cut=grace_cut,
     )
 
 
