@@ -11,6 +11,7 @@ from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs import landed_late
 from stswatch.reports.proofs.context import NOTABLE_S, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note, waited_for_predecessors
+from stswatch.reports.proofs.force_deletion import cut_short
 from stswatch.reports.proofs.holds import hold_clause, slow_to_ready
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.refused import REFUSED
@@ -125,6 +126,7 @@ def _scale_down(ctx: ProofContext) -> Verdict:
         reason += f"; all gone {took:.2f}s after the scale-down"
     for pod in pods:
         reason += kept_note(ctx, pod, evidence)
+        reason += cut_short(ctx, pod, evidence, purpose="the scale-down")
     reason += _ready_counted(ctx, pods) + already + late_created(ctx, condemned_pods)
     reason += _refused(ctx, evidence)
     return ctx.verdict(PROOF, "pass", reason, evidence + already_cited)

@@ -41,6 +41,7 @@ from stswatch.reports.proofs.context import (
     judged,
 )
 from stswatch.reports.proofs.continuation import went_on
+from stswatch.reports.proofs.force_deletion import cut_short
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.scale_down import ready_count_note
 from stswatch.reports.proofs.verdict import Evidence, Hold, Progress, Verdict
@@ -150,6 +151,9 @@ def decide(ctx: ProofContext) -> Verdict | None:
     reason += "".join(_replaced_again(ctx, r, evidence) for r in replaced)
     reason += _came_back_elsewhere(ctx, replaced, revision, evidence)
     reason += _inherited(ctx, revision, evidence)
+    reason += "".join(
+        cut_short(ctx, r.old, evidence, purpose="the update", new=r.new) for r in replaced
+    )
     if reading is not None:
         reason += f" ({unavailable_budget.told(ctx, reading)})"
     reason += next(

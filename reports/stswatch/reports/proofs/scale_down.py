@@ -32,6 +32,7 @@ from stswatch.reports.proofs.context import (
     unseen_by_cache,
 )
 from stswatch.reports.proofs.continuation import cut_by, scale_down_went_on
+from stswatch.reports.proofs.force_deletion import cut_short
 from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.storage import claims_of_scaled_down
@@ -124,6 +125,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     stale = "".join(_stale_note(ctx, p, s) for p, s in after if (p, s) not in went)
     stale += _went_on_note(ctx, went)
     reason += client_note + hold_note + race_note + stale
+    reason += "".join(cut_short(ctx, p, evidence, purpose="the scale-down") for p in deleted)
     reason += claims_of_scaled_down(ctx, [p for p, _ in steps])
     return ctx.verdict(PROOF, "pass", reason, evidence + already_cited)
 
