@@ -11,7 +11,9 @@ from stswatch.reports.history.lifecycles import build_lifecycles
 from stswatch.reports.proofs.verdict import Verdict
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
+from tests.fixtures.builder import ClusterBuilder
 from tests.fixtures.real import real_store, rewrite
+from tests.fixtures.verdicts import five_pods, verdict_of
 
 DOCS = "https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/"
 # session: (the controller's deletion of web-2, the client's grace 0, the new web-2)
@@ -111,3 +113,70 @@ def test_kwok_deleting_a_ready_pod_is_not_called_forced(tmp_path: Path, session:
     assert [p for p in life.pods if p.grace_cut is not None]  # the look of a force deletion
     verdicts = _verdicts(path, session)
     assert not [v for v in verdicts if "cut short" in v.reason or "force" in v.reason]
+
+
+def _kubelet_event(b: ClusterBuilder, name: str) -> None:
+    """The kubelet's Killing Event on pod `name` (source component kubelet)."""
+    uid = b.get("Pod", name)["metadata"]["uid"]
+    about = {"kind": "Pod", "name": name, "namespace": b.namespace, "uid": uid}
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": b._meta(f"{name}.{b.rv + 1:x}"),
+        "involvedObject": about,
+        "reason": "Killing",
+        "message": "Stopping container app",
+        "source": {"component": "kubelet", "host": "node-1"},
+        "type": "Normal",
+    }
+    b.emit("Event", event, "ADDED")
+
+
+def _scale_down(*, stopped_first: bool, kubelet: bool = True) -> ClusterBuilder:
+    """web-0..web-4 scaled to 2 under OrderedReady; the controller deletes web-4 with grace 30,
+    then grace 0 comes: after the kubelet's status saying web-4 stopped (`stopped_first`), or
+    while it is still Running and Ready; then web-3 and web-2 go as usual."""
+    b = five_pods()
+    for ordinal in (4, 3, 2):
+        name = f"web-{ordinal}"
+        b.get("Pod", name)["metadata"]["deletionGracePeriodSeconds"] = 30
+        b.terminate(name)
+        b.controller_event("web", "delete", "Pod", name)
+        if kubelet:
+            _kubelet_event(b, name)
+        pod = b.get("Pod", name)
+        if ordinal != 4 or stopped_first:
+            pod["status"]["phase"] = "Failed"
+            b.ready(name, False)
+        pod["metadata"]["deletionGracePeriodSeconds"] = 0
+        b.emit("Pod", pod, "MODIFIED")
+        b.remove(name)
+    return b
+
+
+def test_reverse_order_scale_down_tells_a_condemned_pod_force_deleted(tmp_path: Path) -> None:
+    b = _scale_down(stopped_first=False)
+    verdict = verdict_of(
+        verify(b.write(tmp_path / "s.db")), "reverse-order-scale-down", "scale-down"
+    )
+    assert verdict.outcome == "pass"
+    assert (
+        "; web-4's deletion (begun by the StatefulSet controller for the scale-down, grace 30 s, #"
+        in verdict.reason
+    )
+    assert "while web-4 was Running and Ready" in verdict.reason
+    assert verdict.reason.count("cut short") == 1
+
+
+@pytest.mark.parametrize(("stopped_first", "kubelet"), [(True, True), (False, False)])
+def test_grace_0_after_the_kubelet_stopped_or_without_its_events_is_no_cut(
+    tmp_path: Path, stopped_first: bool, kubelet: bool
+) -> None:
+    """The kubelet's own final delete follows its status saying the containers stopped; a pod
+    no kubelet recorded Events about may be kwok's, whose fake kubelet deletes Ready pods."""
+    b = _scale_down(stopped_first=stopped_first, kubelet=kubelet)
+    verdict = verdict_of(
+        verify(b.write(tmp_path / "s.db")), "reverse-order-scale-down", "scale-down"
+    )
+    assert verdict.outcome == "pass"
+    assert "cut short" not in verdict.reason
