@@ -14,6 +14,7 @@ from itertools import pairwise
 from stswatch.reports.history.lifecycles import PodIncarnation, StatefulSetIncarnation
 from stswatch.reports.proofs import burst, identity, landed_late, repairs, revision
 from stswatch.reports.proofs.context import ProofContext
+from stswatch.reports.proofs.force_deletion import cut_short
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "ordinal-creation"
@@ -149,6 +150,8 @@ def _recreated(ctx: ProofContext, pod: PodIncarnation) -> Verdict | None:
     reason += _partition_moved(sts, old, pod, found.field)
     if found.promoted is not None:
         reason += revision.clause([found]).split(":", 1)[1]
+    if old is not None:
+        reason += cut_short(ctx, old, cited, purpose="its replacement", new=pod)
     return ctx.verdict(PROOF, "pass", reason, cited + _promotion(ctx, [found]))
 
 

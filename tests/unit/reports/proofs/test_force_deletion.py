@@ -13,7 +13,7 @@ from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
 from tests.fixtures.builder import ClusterBuilder
 from tests.fixtures.real import real_store, rewrite
-from tests.fixtures.verdicts import five_pods, verdict_of
+from tests.fixtures.verdicts import five_pods, running_web, verdict_of
 
 DOCS = "https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/"
 # session: (the controller's deletion of web-2, the client's grace 0, the new web-2)
@@ -180,3 +180,29 @@ def test_grace_0_after_the_kubelet_stopped_or_without_its_events_is_no_cut(
     )
     assert verdict.outcome == "pass"
     assert "cut short" not in verdict.reason
+
+
+def test_a_pod_recreated_after_a_clients_force_deletion_says_so(tmp_path: Path) -> None:
+    """The docs' case: a client deletes web-1 (grace 30), then force-deletes it while it still
+    runs; the controller creates web-1 again at once."""
+    b = running_web()
+    b.tick(10_000)
+    b.get("Pod", "web-1")["metadata"]["deletionGracePeriodSeconds"] = 30
+    b.terminate("web-1")
+    _kubelet_event(b, "web-1")
+    pod = b.get("Pod", "web-1")
+    pod["metadata"]["deletionGracePeriodSeconds"] = 0
+    b.emit("Pod", pod, "MODIFIED")
+    b.remove("web-1")
+    b.controller_event("web", "create", "Pod", "web-1")
+    b.bring_up("web", 1, with_claim=False)
+    verdict = verdict_of(verify(b.write(tmp_path / "s.db")), "ordinal-creation", "pod-recreated")
+    assert verdict.outcome == "pass"
+    [cut] = [e.change_id for e in verdict.evidence if "force-deleted" in e.note]
+    assert (
+        f"; web-1's deletion (begun by a client, grace 30 s, #{cut - 2}) was cut short by a "
+        f"client's force deletion (#{cut}: deletionGracePeriodSeconds 0) while web-1 was Running "
+        "and Ready: the API object went without its kubelet's confirmation, and the controller "
+        f"created the new web-1 at #{cut + 3} at once; its old containers may still have been "
+        f"running ({DOCS})"
+    ) in verdict.reason
