@@ -80,3 +80,8 @@ ROLLOUT_STUCK: Final = "rollout stuck"
 STUCK_TERMINATING: Final = "stuck terminating"
 CALL_REFUSED: Final = "controller's call refused"
 NODE_GONE: Final = "node gone"
+
+# What the docs say of a pod deleted without its kubelet's confirmation (told by verify and doctor)
+FORCE_DELETE_DOCS: Final = (
+    "https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/"
+)

@@ -17,9 +17,6 @@ from stswatch.reports.live.world import World, human_age
 
 Obj = dict[str, Any]
 
-FORCE_DELETE_DOCS = (
-    "https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/"
-)
 OVERDUE_S = 5.0  # past the deletionTimestamp by more than this: stuck
 
 
@@ -75,7 +72,7 @@ def _pod(world: World, pod: Obj) -> Finding:
             what=f"{name} is terminating (grace period ends {deadline})",
             why=tuple(evidence),
             fix=("nothing yet; under OrderedReady the set waits until it is gone",),
-            reference=FORCE_DELETE_DOCS,
+            reference=causes.FORCE_DELETE_DOCS,
         )
     extra: tuple[str, ...] = ()
     fixes = []
@@ -107,7 +104,7 @@ def _pod(world: World, pod: Obj) -> Finding:
         + (f", node {node} {node_state}" if node_state else ""),
         why=tuple(evidence),
         fix=tuple(fixes),
-        reference=FORCE_DELETE_DOCS,
+        reference=causes.FORCE_DELETE_DOCS,
     )
 
 

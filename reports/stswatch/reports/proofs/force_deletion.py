@@ -21,9 +21,6 @@ from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.verdict import Evidence
 
-FORCE_DELETE_DOCS = (
-    "https://kubernetes.io/docs/tasks/run-application/force-delete-stateful-set-pod/"
-)
 _AT_ONCE_NS = 10**9  # a pod created this soon after its predecessor went: "at once"
 
 
@@ -72,4 +69,4 @@ def cut_short(
                 f", and the controller created the new {new.name} at "
                 f"#{new.created.change_id} {when}"
             )
-    return f"{told}; its old containers may still have been running ({FORCE_DELETE_DOCS})"
+    return f"{told}; its old containers may still have been running ({causes.FORCE_DELETE_DOCS})"
