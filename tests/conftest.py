@@ -27,7 +27,7 @@ from stswatch.lab.lab import LabHandle, attach_lab, lab_status, start_lab, stop_
 
 REUSE_ENV = "STSWATCH_TEST_LAB_DIR"
 NODES = 3
-LOW_DISK_GIB = 3.0  # a full run holds up to about 1 GiB under its base folder at once (labs)
+LOW_DISK_GIB = 3.0  # a full run holds up to about 2.4 GiB at once (labs, real nodes' images)
 
 
 def _owner_file(lab_directory: Path) -> Path:
