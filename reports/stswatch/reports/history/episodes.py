@@ -30,6 +30,12 @@ from stswatch.reports.history.transition import Transition
 
 SPEC_KINDS = ("scale-up", "scale-down", "rolling-update", "ondelete-update")
 UPDATE_KINDS = ("rolling-update", "ondelete-update")
+# The spec fields an episode found under way at the first list is read against.
+_READ_AGAINST = {
+    "scale-up": {"replicas", "start_ordinal"},
+    "scale-down": {"replicas", "start_ordinal"},
+    "rolling-update": {"template_hash", "partition", "update_strategy"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,19 @@ class Recreation:
 
     old: PodIncarnation
     new: PodIncarnation
+
+
+@dataclass(frozen=True, slots=True)
+class UnderWay:
+    """What a set's first list showed under way: an episode of `kind` under `spec`, from
+    `before` pods (`status`: the one that shows a rolling update). `begin`: the rank it begins
+    at when not its spec's own (a window's start, under a spec changed before it)."""
+
+    kind: str
+    spec: SpecVersion
+    before: int
+    status: StatusVersion | None = None
+    begin: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,9 +88,17 @@ class Episode:
         return self.start_rank <= rank < self.end_rank
 
 
-def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[Episode, ...]:
-    """Every episode of every StatefulSet (or of the one named), in order of their start."""
+def find_episodes(
+    life: Lifecycles, *, statefulset: str | None = None, seeded: frozenset[int] = frozenset()
+) -> tuple[Episode, ...]:
+    """Every episode of every StatefulSet (or of the one named), in order of their start.
+
+    `seeded`: for a window's recording, the ids of the changes that rebuilt its state at the
+    window's start (`stswatch.reports.recording.Window.seeded`).
+    """
     end = len(life.ordering.rank)
+    # A window opens on its rebuilt state: at the last change that rebuilt it.
+    opened = max((life.ordering.rank[i] for i in seeded), default=None)
     found: list[Episode] = []
     for sts in life.statefulsets:
         if statefulset is not None and not sts.answers_to(statefulset):
@@ -82,9 +109,7 @@ def find_episodes(life: Lifecycles, *, statefulset: str | None = None) -> tuple[
             ordering=life.ordering,
             end=end,
             adopted=adopted,
-            under_way=_under_way(life, sts),
-            listed=_listed(life, sts),
-            condemned=_condemned_listed(life, sts),
+            under_way=_listed_under_way(life, sts, seeded=seeded, opened=opened),
             reused=_reused_revision(life, sts) if adopted else None,
         )
         found.extend(_outlasting(life, sts, spec_episodes))
@@ -132,15 +157,56 @@ def _adopted_at_creation(life: Lifecycles, sts: StatefulSetIncarnation) -> list[
     ]
 
 
-def _under_way(life: Lifecycles, sts: StatefulSetIncarnation) -> StatusVersion | None:
-    """The first status of a set the recording found already there (first seen in the initial
-    list) when it shows a rolling update under way: RollingUpdate, currentRevision ≠
-    updateRevision, and a pod listed in range at or above the partition still at another
-    revision than updateRevision (updateStatefulSet has not reached it yet). A phased rollout
-    that reached its partition keeps currentRevision too, but leaves no such pod."""
-    if sts.first_observed != "list" or not sts.statuses:
+def _listed_under_way(
+    life: Lifecycles, sts: StatefulSetIncarnation, *, seeded: frozenset[int], opened: int | None
+) -> list[UnderWay]:
+    """What a set the recording found already there (first seen in the initial list) showed
+    under way then, read against its first spec and status.
+
+    A window whose start found the set still working on a spec changed before it brings the
+    set's previous generation first, only so that the change reads as one
+    (`stswatch.reports.window_reader`); the pods it lists are those at the window's start. What
+    that change left as it was is still read against the first spec (the change cut that
+    episode, as in a whole recording); what it changed is read against the spec then in force
+    and begins at the window's start: an older spec would invent the episode."""
+    if sts.first_observed != "list":
+        return []
+    first = sts.specs[0]
+    shown = _shown(life, sts, first, sts.statuses[0] if sts.statuses else None)
+    later = [spec for spec in sts.specs[1:] if spec.change_id in seeded]
+    if not later or opened is None:
+        return shown
+    changed = {field for spec in later for field in spec.changed}
+    kept = [u for u in shown if not changed & _READ_AGAINST[u.kind]]
+    now = _shown(life, sts, later[-1], sts.status_at(opened))
+    moved = [replace(u, begin=opened) for u in now if changed & _READ_AGAINST[u.kind]]
+    return kept + moved
+
+
+def _shown(
+    life: Lifecycles, sts: StatefulSetIncarnation, spec: SpecVersion, status: StatusVersion | None
+) -> list[UnderWay]:
+    """The episodes the listed pods show under way under `spec` and `status`."""
+    found = []
+    if (listed := _listed(life, sts, spec, status)) is not None:
+        found.append(UnderWay("scale-up", spec, listed))
+    if (condemned := _condemned_listed(life, sts, spec)) is not None:
+        found.append(UnderWay("scale-down", spec, condemned))
+    if (under_way := _under_way(life, sts, spec, status)) is not None:
+        found.append(UnderWay("rolling-update", spec, spec.replicas, under_way))
+    return found
+
+
+def _under_way(
+    life: Lifecycles, sts: StatefulSetIncarnation, first: SpecVersion, status: StatusVersion | None
+) -> StatusVersion | None:
+    """The `status` of a set listed under the spec `first` when it shows a rolling update under
+    way: RollingUpdate, currentRevision ≠ updateRevision, and a pod listed in range at or above
+    the partition still at another revision than updateRevision (updateStatefulSet has not
+    reached it yet). A phased rollout that reached its partition keeps currentRevision too, but
+    leaves no such pod."""
+    if status is None:
         return None
-    first, status = sts.specs[0], sts.statuses[0]
     current, update = status.current_revision, status.update_revision
     if first.update_strategy != "RollingUpdate" or not current or not update or current == update:
         return None
@@ -154,14 +220,15 @@ def _under_way(life: Lifecycles, sts: StatefulSetIncarnation) -> StatusVersion |
     return None
 
 
-def _listed(life: Lifecycles, sts: StatefulSetIncarnation) -> int | None:
-    """For a set the recording found already there with fewer pods than spec.replicas, the
-    count of its pods in the initial list when they are the lowest ordinals (start, start+1, …):
-    a scale-up under way (the monotonic walk creates the missing ones from the lowest up).
-    None otherwise, and when none was listed (nothing shows the set's pods were recorded)."""
-    if sts.first_observed != "list" or not sts.statuses:
+def _listed(
+    life: Lifecycles, sts: StatefulSetIncarnation, first: SpecVersion, status: StatusVersion | None
+) -> int | None:
+    """For a set listed under the spec `first` with fewer pods than its replicas, the count of
+    its pods in the initial list when they are the lowest ordinals (start, start+1, …): a
+    scale-up under way (the monotonic walk creates the missing ones from the lowest up). None
+    otherwise, and when none was listed (nothing shows the set's pods were recorded)."""
+    if status is None:
         return None
-    first, status = sts.specs[0], sts.statuses[0]
     if status.replicas is None or status.replicas >= first.replicas:
         return None
     listed = sorted(
@@ -174,13 +241,12 @@ def _listed(life: Lifecycles, sts: StatefulSetIncarnation) -> int | None:
     return len(listed) if 0 < len(listed) < first.replicas else None
 
 
-def _condemned_listed(life: Lifecycles, sts: StatefulSetIncarnation) -> int | None:
-    """For a set the recording found already there with pods of the initial list outside its
-    range (condemned: a scale-down under way, processCondemned deleting them from the highest
+def _condemned_listed(
+    life: Lifecycles, sts: StatefulSetIncarnation, first: SpecVersion
+) -> int | None:
+    """For a set listed under the spec `first` with pods of the initial list outside its range
+    (condemned: a scale-down under way, processCondemned deleting them from the highest
     ordinal), the count of its pods listed; None otherwise."""
-    if sts.first_observed != "list":
-        return None
-    first = sts.specs[0]
     listed = [
         pods[0].ordinal
         for pods in life.pods_of(sts).values()
@@ -195,23 +261,15 @@ def _spec_episodes(
     ordering: Ordering,
     end: int,
     adopted: list[PodIncarnation] | None = None,
-    under_way: StatusVersion | None = None,
-    listed: int | None = None,
-    condemned: int | None = None,
+    under_way: list[UnderWay] | None = None,
     reused: RevisionIncarnation | None = None,
 ) -> list[Episode]:
     """The spec's episodes; a set created over pods it adopts starts from those pods: it scales
     them up or down to its replicas, and updates those at another template's revision. A set
-    found mid-rollout (`under_way`: its first status) starts with that rollout, one found
-    mid-scale-up (`listed`: the pods it had) with that scale-up."""
+    found mid-rollout, mid-scale-up or with pods out of its range starts with what it showed
+    `under_way`; each of those stops no other episode."""
     starts: list[tuple[SpecVersion, str, int, int]] = []
     first = sts.specs[0]
-    if listed is not None:
-        starts.append((first, "scale-up", listed, first.replicas))
-    if condemned is not None:
-        starts.append((first, "scale-down", condemned, first.replicas))
-    if under_way is not None:
-        starts.append((first, "rolling-update", first.replicas, first.replicas))
     if sts.first_observed != "list" and adopted:
         # The pods it adopted against its range [ordinals.start, start + replicas): those
         # missing are created (a scale-up), those outside it condemned (a scale-down); a start
@@ -242,49 +300,59 @@ def _spec_episodes(
             # now replaces what OnDelete left behind, and promotes currentRevision when none is.
             kind = "ondelete-update" if spec.update_strategy == "OnDelete" else "rolling-update"
             starts.append((spec, kind, spec.replicas, spec.replicas))
+    # What a spec changed before a window began is under way in that change's own episode, when
+    # it began one of that kind.
+    own = {(spec.change_id, kind) for spec, kind, _, _ in starts}
+    mids = [u for u in under_way or () if u.begin is None or (u.spec.change_id, u.kind) not in own]
+    starts[:0] = [(u.spec, u.kind, u.before, u.spec.replicas) for u in mids]
     began = sts.deletion_began
     gone = began.rank if began is not None else end
     episodes = []
     # A spec change seen only by a relist happened somewhere in the gap: start there.
     begins = [ordering.earliest(s[0].change_id) for s in starts]
+    for i, found in enumerate(mids):
+        if found.begin is not None:  # under a spec changed before a window: at its start
+            begins[i] = found.begin
     # Each episode stops at the earliest later start after its own (one sorted pass from the end).
     following: list[int] = []
     seen: list[int] = []
-    for begin in reversed(begins):
-        at = bisect_right(seen, begin)
+    for i in reversed(range(len(begins))):
+        at = bisect_right(seen, begins[i])
         following.append(seen[at] if at < len(seen) else end)
-        insort(seen, begin)
+        if i >= len(mids):
+            insort(seen, begins[i])
     following.reverse()
     for i, (spec, kind, before, after) in enumerate(starts):
         stop = min(following[i], gone, end)
         what = _spec_summary(sts, spec, kind, before, after)
         if adopted and spec is first and sts.first_observed != "list":
             what = _adopting_summary(sts, spec, kind, before, after, reused)
-        if under_way is not None and spec is first and kind == "rolling-update":
-            what = (
-                f"{sts.name}: rolling update under way when the recording began (updateRevision "
-                f"{under_way.update_revision} ≠ currentRevision {under_way.current_revision} at "
-                f"the first list, partition {spec.partition})"
-            )
-        if listed is not None and spec is first and kind == "scale-up":
-            what = (
-                f"{sts.name}: scale-up {before}→{after} under way when the recording began "
-                f"({spec.pod_management_policy})"
-            )
-        if condemned is not None and spec is first and kind == "scale-down":
-            what = (
-                f"{sts.name}: scale-down {before}→{after} under way when the recording began "
-                f"({spec.pod_management_policy}: pods outside the range at the first list)"
-            )
+        if i < len(mids):
+            what = _under_way_summary(sts, mids[i], after)
         what += _unseen_specs(sts, spec, begins[i], ordering.rank[spec.change_id])
-        mid = spec is first and (
-            (under_way is not None and kind == "rolling-update")
-            or (listed is not None and kind == "scale-up")
-            or (condemned is not None and kind == "scale-down")
-        )
         episode = Episode(kind, sts, spec, begins[i], stop, spec.change_id, what, before, after)
-        episodes.append(replace(episode, under_way=mid) if mid else episode)
+        episodes.append(replace(episode, under_way=True) if i < len(mids) else episode)
     return episodes
+
+
+def _under_way_summary(sts: StatefulSetIncarnation, found: UnderWay, after: int) -> str:
+    """The summary of an episode the first list showed under way."""
+    spec, before, status = found.spec, found.before, found.status
+    if found.kind == "scale-up":
+        return (
+            f"{sts.name}: scale-up {before}→{after} under way when the recording began "
+            f"({spec.pod_management_policy})"
+        )
+    if found.kind == "scale-down":
+        return (
+            f"{sts.name}: scale-down {before}→{after} under way when the recording began "
+            f"({spec.pod_management_policy}: pods outside the range at the first list)"
+        )
+    update, current = (status.update_revision, status.current_revision) if status else (None, None)
+    return (
+        f"{sts.name}: rolling update under way when the recording began (updateRevision "
+        f"{update} ≠ currentRevision {current} at the first list, partition {spec.partition})"
+    )
 
 
 def _unseen_specs(sts: StatefulSetIncarnation, spec: SpecVersion, begin: int, rank: int) -> str:

@@ -114,7 +114,8 @@ def _verify(
         raise NotFoundError(
             f"session {recording.name!r} has no StatefulSet {statefulset!r} (recorded: {known})"
         )
-    episodes = find_episodes(life, statefulset=statefulset)
+    seeded = recording.window.seeded if recording.window is not None else frozenset()
+    episodes = find_episodes(life, statefulset=statefulset, seeded=seeded)
     changes = ChangesById(recording.changes)
     kinds = frozenset(recording.changes.kinds.values)
     indexes = {sts.uid: index_set(life, sts) for sts in life.statefulsets}

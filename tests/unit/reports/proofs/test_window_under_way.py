@@ -1,0 +1,111 @@
+"""A window opening while a set still works on a spec changed before it (cases30, cases31:
+kwok, the real controller). The window brings the set's previous generation only so that the
+change reads as one; what was under way when it began is read against the spec then in force,
+never against the older one (break10 P3)."""
+
+from pathlib import Path
+
+import pytest
+
+from stswatch.reports.analysis import analyse
+from stswatch.reports.proofs.render import render_text
+from stswatch.reports.proofs.verdict import VerifyResult
+from stswatch.reports.window import Moment, WindowRequest, parse_moment
+from tests.fixtures.real import real_store
+
+
+def _window(tmp_path: Path, store: str, session: str, since: str) -> VerifyResult:
+    request = WindowRequest(since=parse_moment(since))
+    return analyse(real_store(tmp_path, store), session, window=request).result
+
+
+def _headers(result: VerifyResult) -> list[str]:
+    return [f"{e.kind} · {e.summary}" for e in result.episodes]
+
+
+@pytest.mark.parametrize(
+    ("store", "session", "since", "condemned"),
+    [
+        # 5→1 cut by a scale to 3 before the window: web-3 condemned and terminating, web-2 kept
+        (
+            "cases30",
+            "b322-scale-back-short-of-condemned-orderedready",
+            "2026-12-08T02:36:14.62Z",
+            "4→3",
+        ),
+        (
+            "cases30",
+            "b330-scale-back-short-when-scaled-orderedready",
+            "2026-12-08T02:41:09.60Z",
+            "4→3",
+        ),
+        (
+            "cases31",
+            "b322-scale-back-short-of-condemned-parallel",
+            "2026-12-08T02:36:23.85Z",
+            "5→3",
+        ),
+    ],
+)
+def test_a_scale_down_left_condemned_is_read_against_the_spec_in_force(
+    tmp_path: Path, store: str, session: str, since: str, condemned: str
+) -> None:
+    result = _window(tmp_path, store, session, since)
+    text = render_text(result)
+    assert f"web: scale-down {condemned} under way when the window began" in text
+    assert "web: scale-up 1→3" in text
+    # the spec before the scale to 3 (replicas 1) condemned web-2 and web-1: it was not in force
+    assert "→1 under way" not in text
+    assert "delete web-2" not in text
+    assert "delete web-1" not in text
+    assert "web-3 was already being deleted when the window began" in text
+    assert result.count("fail") == 0
+
+
+@pytest.mark.parametrize(
+    ("store", "session", "since"),
+    [
+        ("cases30", "b323-scale-down-cut-by-scale-down-orderedready", "2026-12-08T02:36:39.95Z"),
+        ("cases31", "b323-scale-down-cut-by-scale-down-parallel", "2026-12-08T02:36:50.26Z"),
+    ],
+)
+def test_a_scale_down_changed_before_the_window_is_the_one_under_way(
+    tmp_path: Path, store: str, session: str, since: str
+) -> None:
+    """5→3, 0.3 s later →1, before the window: the scale-down to 1 is under way; no episode
+    under the replicas 3 before it (one 'completed 0.0 s after the window began')."""
+    result = _window(tmp_path, store, session, since)
+    downs = [e for e in result.episodes if e.kind == "scale-down"]
+    assert [e.summary.split(" (")[0] for e in downs] == ["web: scale-down 3→1"]
+    assert "under way" not in render_text(result)
+    assert result.count("fail") == 0
+
+
+def test_what_a_spec_change_left_as_it_was_is_still_under_way_from_before(
+    tmp_path: Path,
+) -> None:
+    """b303 (cases28), --since after the template change that cut the scale-down 5→2: the change
+    kept the range, so the scale-down is read against the first spec, cut by the change and going
+    on after it, as in the whole recording."""
+    result = _window(
+        tmp_path,
+        "cases28",
+        "b303-rollout-restart-mid-scale-down-orderedready",
+        "2026-12-08T02:15:14.5Z",
+    )
+    assert _headers(result)[0] == (
+        "scale-down · web: scale-down 5→2 under way when the window began (OrderedReady: pods "
+        "outside the range at the first list)"
+    )
+    first = result.episodes[0]
+    assert first.progress is not None
+    assert "after the change #480 that cut it the scale-down went on" in first.progress.text
+
+
+def test_a_window_on_a_whole_session_finds_what_it_did(tmp_path: Path) -> None:
+    """A window from before the first change reads the session whole: the same episodes."""
+    path = real_store(tmp_path, "cases30")
+    session = "b322-scale-back-short-of-condemned-orderedready"
+    whole = analyse(path, session).result
+    request = WindowRequest(since=Moment("start", wall_ns=0))
+    assert _headers(analyse(path, session, window=request).result) == _headers(whole)
