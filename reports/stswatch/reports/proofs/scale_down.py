@@ -35,7 +35,7 @@ from stswatch.reports.proofs.continuation import cut_by, scale_down_went_on
 from stswatch.reports.proofs.force_deletion import cut_short
 from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.progress import episode_progress
-from stswatch.reports.proofs.storage import claims_of_scaled_down
+from stswatch.reports.proofs.storage import claims_of_scaled_down, claims_owned_terminating
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 
 PROOF = "reverse-order-scale-down"
@@ -73,7 +73,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
             "Parallel: condemned pods are deleted in bursts, highest ordinal first in "
             "slowStartBatch batches of 1, 2, 4, …, none waiting for another to terminate"
         )
-        reason += already + claims_of_scaled_down(ctx, pods)
+        reason += already + claims_of_scaled_down(ctx, pods) + _claims_terminating(ctx, pods)
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
     steps = [(p, step) for p in pods if (step := p.deletion_began) and _ours(ctx, p, step)]
     steps.sort(key=lambda pair: pair[1].rank)
@@ -87,6 +87,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     holds = episode_progress(ctx).holds
     if not deleted:
         reason = "the controller deleted no condemned pod in this episode" + client_note
+        reason += _claims_terminating(ctx, pods)
         reason += landed_late.told(
             ctx, landed_late.deletions(ctx, _condemned_ordinals(ctx)), "deleted"
         )
@@ -126,7 +127,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     stale += _went_on_note(ctx, went)
     reason += client_note + hold_note + race_note + stale
     reason += "".join(cut_short(ctx, p, evidence, purpose="the scale-down") for p in deleted)
-    reason += claims_of_scaled_down(ctx, [p for p, _ in steps])
+    reason += claims_of_scaled_down(ctx, [p for p, _ in steps]) + _claims_terminating(ctx, pods)
     return ctx.verdict(PROOF, "pass", reason, evidence + already_cited)
 
 
@@ -172,6 +173,14 @@ def already_deleting(ctx: ProofContext, pods: list[PodIncarnation]) -> tuple[str
             told += "needed no deletion of its own"
             cited.append(ctx.cite_step(pod, began, f"{pod.name} deletion began"))
     return told, cited
+
+
+def _claims_terminating(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """`claims_owned_terminating` of the condemned pods whose deletion was not this
+    scale-down's: already under way when it began, or a client's."""
+    return claims_owned_terminating(
+        ctx, [p for p in pods if _before(ctx, p) or (p.deletion_began and _by_client(ctx, p))]
+    )
 
 
 def _before(ctx: ProofContext, pod: PodIncarnation) -> bool:

@@ -126,6 +126,64 @@ def claims_of_scaled_down(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     return told + _already_deleted(ctx, pods)
 
 
+def claims_owned_terminating(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """'; the claim data-web-4 deleted by the garbage collector after web-4 went, its data with
+    it: the scale-down condemned web-4 while it was terminating (deleted by a client), and the
+    StatefulSet controller made web-4 the claim's owner (#6911), as whenScaled: Delete asks':
+    the claims of condemned pods already terminating that got their Pod ownerReference only
+    then (the controller updates every condemned pod's claim, terminating or not:
+    `UpdatePodClaimForRetentionPolicy`), and that the garbage collector deleted through it."""
+    found: dict[str, list[tuple[str, str, int]]] = {}  # by whom: (claim, pod, owner set)
+    for pod in pods:
+        for name, claim, rank in _claims_then(ctx, [pod], deletion_rank):
+            owned = _owned_after(claim, pod, rank)
+            actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
+            if owned is None or actor is None or actor.who != causes.BY_RETENTION_POLICY:
+                continue
+            found.setdefault(_deleted_by(ctx, pod), []).append(
+                (name, pod.name, ctx.ids_by_rank[owned])
+            )
+    told = ""
+    for by, claims in found.items():
+        names = ", ".join(name for name, _, _ in claims)
+        owners = ", ".join(dict.fromkeys(pod for _, pod, _ in claims))
+        changes = ", ".join(f"#{change_id}" for _, _, change_id in claims)
+        if len(claims) == 1:
+            told += (
+                f"; the claim {names} deleted by the garbage collector after {owners} went, its "
+                f"data with it: the scale-down condemned {owners} while it was terminating{by}, "
+                f"and the StatefulSet controller made {owners} the claim's owner ({changes}), as "
+                "whenScaled: Delete asks"
+            )
+        else:
+            told += (
+                f"; the claims {names} deleted by the garbage collector after their pods went, "
+                f"their data with them: the scale-down condemned {owners} while they were "
+                f"terminating{by}, and the StatefulSet controller made each pod its claim's owner "
+                f"({changes}), as whenScaled: Delete asks"
+            )
+    return told
+
+
+def _deleted_by(ctx: ProofContext, pod: PodIncarnation) -> str:
+    """' (deleted by a client)', ' (deleted by the StatefulSet controller for the update)', or ''
+    when who deleted it is unknown."""
+    actor = ctx.deleted_by(pod)
+    if actor is None or actor.who == "unknown":
+        return ""
+    update = actor.who == causes.BY_CONTROLLER and ctx.controller_reason(pod) == "update"
+    return f" (deleted by {actor.who}{' for the update' * update})"
+
+
+def _owned_after(claim: PvcIncarnation, pod: PodIncarnation, rank: int) -> int | None:
+    """The rank after `rank` at which `claim` first carried `pod`'s ownerReference, when it did
+    not at `rank`."""
+    owner = ("Pod", pod.uid)
+    if owner in claim.owners_at(rank):
+        return None
+    return next((at for at, owners in claim.owner_history if at > rank and owner in owners), None)
+
+
 def _already_deleted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     """'; data-web-2 was already being deleted by a client (#2060), not by the PVC retention
     policy' (that last under whenScaled: Delete): a condemned pod's claim whose deletion began
