@@ -178,6 +178,9 @@ def _listed_under_way(
         return shown
     changed = {field for spec in later for field in spec.changed}
     kept = [u for u in shown if not changed & _READ_AGAINST[u.kind]]
+    deleting = sts.deletion_began is not None and sts.deletion_began.rank <= opened
+    if deleting:  # its pods go with it (the set's deletion episode), none by its spec
+        return kept
     now = _shown(life, sts, later[-1], sts.status_at(opened))
     moved = [replace(u, begin=opened) for u in now if changed & _READ_AGAINST[u.kind]]
     return kept + moved

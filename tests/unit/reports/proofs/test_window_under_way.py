@@ -12,6 +12,7 @@ from stswatch.reports.proofs.render import render_text
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.window import Moment, WindowRequest, parse_moment
 from tests.fixtures.real import real_store
+from tests.fixtures.verdicts import web_set
 
 
 def _window(tmp_path: Path, store: str, session: str, since: str) -> VerifyResult:
@@ -109,3 +110,29 @@ def test_a_window_on_a_whole_session_finds_what_it_did(tmp_path: Path) -> None:
     whole = analyse(path, session).result
     request = WindowRequest(since=Moment("start", wall_ns=0))
     assert _headers(analyse(path, session, window=request).result) == _headers(whole)
+
+
+def test_a_set_deleted_before_the_window_shows_nothing_under_way_by_its_spec(
+    tmp_path: Path,
+) -> None:
+    """A scale 5→1 cut by a scale to 3 while web-4 terminates, then the set deleted, all before
+    the window: its pods go with it (the set's deletion), no scale-down under way by its spec."""
+    b = web_set(replicas=5)
+    for ordinal in range(5):
+        b.bring_up("web", ordinal)
+    b.set_spec("web", replicas=1)
+    b.terminate("web-4")
+    b.set_spec("web", replicas=3)
+    sts = b.get("StatefulSet", "web")
+    sts["metadata"]["deletionTimestamp"] = b.stamp()
+    b.emit("StatefulSet", sts, "MODIFIED")
+    b.tick(1000)
+    since = b.now_ns
+    for ordinal in (4, 3, 2, 1, 0):
+        b.remove(f"web-{ordinal}")
+    b.stop(after_ms=1000)
+    b.write(tmp_path / "s.db")
+    request = WindowRequest(since=Moment("since", wall_ns=since))
+    result = analyse(tmp_path / "s.db", "s1", window=request).result
+    assert [e.kind for e in result.episodes if e.summary.find("under way") >= 0] == []
+    assert "statefulset-deleted" in [e.kind for e in result.episodes]
