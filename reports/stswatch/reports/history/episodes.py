@@ -30,12 +30,6 @@ from stswatch.reports.history.transition import Transition
 
 SPEC_KINDS = ("scale-up", "scale-down", "rolling-update", "ondelete-update")
 UPDATE_KINDS = ("rolling-update", "ondelete-update")
-# The spec fields an episode found under way at the first list is read against.
-_READ_AGAINST = {
-    "scale-up": {"replicas", "start_ordinal"},
-    "scale-down": {"replicas", "start_ordinal"},
-    "rolling-update": {"template_hash", "partition", "update_strategy"},
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +91,8 @@ def find_episodes(
     window's start (`stswatch.reports.recording.Window.seeded`).
     """
     end = len(life.ordering.rank)
-    # A window opens on its rebuilt state: at the last change that rebuilt it.
-    opened = max((life.ordering.rank[i] for i in seeded), default=None)
+    # A window opens just after the last change that rebuilt its state.
+    opened = max((life.ordering.rank[i] + 1 for i in seeded), default=None)
     found: list[Episode] = []
     for sts in life.statefulsets:
         if statefulset is not None and not sts.answers_to(statefulset):
@@ -165,25 +159,21 @@ def _listed_under_way(
 
     A window whose start found the set still working on a spec changed before it brings the
     set's previous generation first, only so that the change reads as one
-    (`stswatch.reports.window_reader`); the pods it lists are those at the window's start. What
-    that change left as it was is still read against the first spec (the change cut that
-    episode, as in a whole recording); what it changed is read against the spec then in force
-    and begins at the window's start: an older spec would invent the episode."""
+    (`stswatch.reports.window_reader`); the pods it lists are those at the window's start (each at
+    its last change, which may come after the spec change). What they show is read against the
+    spec then in force and begins at the window's start: the older spec would invent an episode,
+    and its span, before the change, holds none of the pods listed after it."""
     if sts.first_observed != "list":
         return []
-    first = sts.specs[0]
-    shown = _shown(life, sts, first, sts.statuses[0] if sts.statuses else None)
     later = [spec for spec in sts.specs[1:] if spec.change_id in seeded]
     if not later or opened is None:
-        return shown
-    changed = {field for spec in later for field in spec.changed}
-    kept = [u for u in shown if not changed & _READ_AGAINST[u.kind]]
-    deleting = sts.deletion_began is not None and sts.deletion_began.rank <= opened
-    if deleting:  # its pods go with it (the set's deletion episode), none by its spec
-        return kept
+        return _shown(life, sts, sts.specs[0], sts.statuses[0] if sts.statuses else None)
+    if opened >= len(life.ordering.rank):
+        return []  # nothing recorded in the window to tell it by
+    if sts.deletion_began is not None and sts.deletion_began.rank < opened:
+        return []  # its pods go with it (the set's deletion episode), none by its spec
     now = _shown(life, sts, later[-1], sts.status_at(opened))
-    moved = [replace(u, begin=opened) for u in now if changed & _READ_AGAINST[u.kind]]
-    return kept + moved
+    return [replace(u, begin=opened) for u in now]
 
 
 def _shown(
@@ -384,7 +374,8 @@ def _outlasting(
     """`episodes` with each scale-up that a template change overtook (replicas as they were)
     running on until its new ordinals were Ready: the controller's walk (processReplica, then the
     update's deletions) still creates them first, in order, at the update revision
-    (newVersionedStatefulSetPod), so the scale-up was not superseded."""
+    (newVersionedStatefulSetPod), so the scale-up was not superseded. One under way when a window
+    began, beside an update begun before it, lasts until then too, not until the next change."""
     out = list(episodes)
     pods = life.pods_of(sts)
     for i, (episode, after) in enumerate(pairwise(episodes)):
@@ -406,7 +397,8 @@ def _outlasting(
                 break
             ready.append(step.rank)
         else:
-            if ready and max(ready) >= episode.end_rank:
+            within = episode.under_way and after.start_rank < episode.start_rank
+            if ready and (max(ready) >= episode.end_rank or within):
                 out[i] = replace(episode, end_rank=max(ready) + 1, outlasts=after.start_rank)
     return out
 

@@ -241,6 +241,7 @@ class ProofContext:
     memo: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
     execs: tuple[ExecMark, ...] = ()  # the scenario's exec outputs, cited beside the changes
     server_version: str = ""  # the API server's gitVersion, e.g. v1.34.4
+    read_from_ns: int | None = None  # a window's --since (wall ns); None: the recording's start
 
     def wall_at_rank(self, rank: int) -> int:
         """The receive time of the change at `rank`, or the recording's end past the last."""

@@ -110,8 +110,9 @@ def _progress(ctx: ProofContext) -> Progress:
                 "Available, minReadySeconds after Ready: a moment, not a change)"
             )
         if episode.under_way:
-            # from its first rank, where the reading began (a window's: after its rebuilt state)
-            took = (settled - ctx.wall_at_rank(episode.start_rank)) / 1e9
+            # from when the reading began: the recording's first list, or a window's --since
+            began = ctx.read_from_ns if ctx.read_from_ns is not None else start_ns(ctx)
+            took = (settled - began) / 1e9
             text = f"completed {took:.1f} s after the recording began (it began earlier, unseen)"
         # The calls that failed until it completed: a later one is another episode's.
         text += _early(ctx, settled) + _failures(ctx, min(settled, window_end_ns), refused)

@@ -130,13 +130,15 @@ def _verify(
             uid = e.recreation.new.uid
             recreated_in[uid] = (*recreated_in.get(uid, ()), e)
     gaps_of = (*recording.gaps, *life.silent_gaps)
+    window = recording.window
+    read_from_ns = window.since_ns if window is not None and window.cut_before else None
     results = []
     for index, episode in enumerate(episodes, start=1):
         uid = episode.statefulset.uid
         ctx = ProofContext(
             episode, life, changes, gaps_of, recreated_in, indexes[uid], kinds,
             replays[uid], actors, end_ns, ids_by_rank, execs=execs,
-            server_version=recording.server_version,
+            server_version=recording.server_version, read_from_ns=read_from_ns,
         )  # fmt: skip
         result = _result(index, ctx, _decide_all(ctx, recording.window))
         if recording.window is not None and recording.window.cut_before:

@@ -35,7 +35,7 @@ def with_window(
     # What the window alone shows, not what the whole session would: the evidence outside it
     # (the deletions before it, say) is not read.
     # The window's reading began at --since: what began with that reading began with the window.
-    alone = verdict.reason.replace("when the recording began", "when the window began")
+    alone = verdict.reason.replace("the recording began", "the window began")
     reason = f"{edge}; the window alone shows {verdict.outcome}: {alone}"
     return replace(verdict, outcome="inconclusive", reason=reason, missing=WINDOW)
 

@@ -25,7 +25,7 @@ def _headers(result: VerifyResult) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("store", "session", "since", "condemned"),
+    ("store", "session", "since", "condemned", "took"),
     [
         # 5→1 cut by a scale to 3 before the window: web-3 condemned and terminating, web-2 kept
         (
@@ -33,26 +33,39 @@ def _headers(result: VerifyResult) -> list[str]:
             "b322-scale-back-short-of-condemned-orderedready",
             "2026-12-08T02:36:14.62Z",
             "4→3",
+            "0.3",
+        ),
+        # web-3 gone 0.07 s after --since, 3 ms after the window's first change
+        (
+            "cases30",
+            "b322-scale-back-short-of-condemned-orderedready",
+            "2026-12-08T02:36:14.865Z",
+            "4→3",
+            "0.1",
         ),
         (
             "cases30",
             "b330-scale-back-short-when-scaled-orderedready",
             "2026-12-08T02:41:09.60Z",
             "4→3",
+            "0.7",
         ),
         (
             "cases31",
             "b322-scale-back-short-of-condemned-parallel",
             "2026-12-08T02:36:23.85Z",
             "5→3",
+            "1.7",
         ),
     ],
 )
 def test_a_scale_down_left_condemned_is_read_against_the_spec_in_force(
-    tmp_path: Path, store: str, session: str, since: str, condemned: str
+    tmp_path: Path, store: str, session: str, since: str, condemned: str, took: str
 ) -> None:
     result = _window(tmp_path, store, session, since)
     text = render_text(result)
+    # counted from --since, not from the spec change before it
+    assert f"completed {took} s after the window began (it began earlier, unseen)" in text
     assert f"web: scale-down {condemned} under way when the window began" in text
     assert "web: scale-up 1→3" in text
     # the spec before the scale to 3 (replicas 1) condemned web-2 and web-1: it was not in force
@@ -82,25 +95,57 @@ def test_a_scale_down_changed_before_the_window_is_the_one_under_way(
     assert result.count("fail") == 0
 
 
-def test_what_a_spec_change_left_as_it_was_is_still_under_way_from_before(
-    tmp_path: Path,
-) -> None:
+def test_a_scale_down_a_rollout_cut_is_under_way_from_the_window_start(tmp_path: Path) -> None:
     """b303 (cases28), --since after the template change that cut the scale-down 5→2: the change
-    kept the range, so the scale-down is read against the first spec, cut by the change and going
-    on after it, as in the whole recording."""
+    kept the range, web-4 terminating and web-3, web-2 condemned when the window began; the
+    scale-down is told from there, its deletions in order, beside the rollout."""
     result = _window(
         tmp_path,
         "cases28",
         "b303-rollout-restart-mid-scale-down-orderedready",
         "2026-12-08T02:15:14.5Z",
     )
-    assert _headers(result)[0] == (
+    assert _headers(result) == [
+        "rolling-update · web: rolling update (template changed, partition 0)",
         "scale-down · web: scale-down 5→2 under way when the window began (OrderedReady: pods "
-        "outside the range at the first list)"
+        "outside the range at the first list)",
+    ]
+    down = result.episodes[1]
+    assert down.progress is not None
+    assert down.progress.text == (
+        "completed 1.9 s after the window began (it began earlier, unseen)"
     )
-    first = result.episodes[0]
-    assert first.progress is not None
-    assert "after the change #480 that cut it the scale-down went on" in first.progress.text
+    [verdict] = [v for v in down.verdicts if v.proof == "reverse-order-scale-down"]
+    assert verdict.reason.endswith(
+        "the window alone shows pass: deleted from the highest ordinal down, each after the "
+        "previous was gone: web-3, web-2; web-4 was already being deleted when the window began, "
+        "so it needed no deletion of its own"
+    )
+
+
+def test_a_rollout_a_scale_down_cut_is_under_way_from_the_window_start(tmp_path: Path) -> None:
+    """b344 (cases30), --since 02:53:52.038, after the scale 5→4 that cut the rollout: the
+    rollout under way then is told from there in the range 0..3, its replacements in order, not
+    as recreations outside any update; the older spec's episode, before the change, holds none
+    of the pods listed after it (it told 'next step: create web-3', web-3 being there)."""
+    result = _window(
+        tmp_path,
+        "cases30",
+        "b344-scale-down-mid-rollout-when-scaled-orderedready",
+        "2026-12-08T02:53:52.038Z",
+    )
+    kinds = [e.kind for e in result.episodes]
+    assert kinds == ["scale-down", "rolling-update"]
+    rollout = result.episodes[1]
+    assert rollout.summary.startswith("web: rolling update under way when the window began")
+    [verdict] = [v for v in rollout.verdicts if v.proof == "rolling-update"]
+    assert (
+        "the window alone shows pass: the controller replaced from the highest ordinal down to "
+        "partition 0: web-2, web-1, web-0; completed 8.8 s after the window began"
+    ) in verdict.reason
+    assert "the recording began" not in render_text(result)
+    assert "next step: create web-3" not in render_text(result)
+    assert result.count("fail") == 0
 
 
 def test_a_window_on_a_whole_session_finds_what_it_did(tmp_path: Path) -> None:
