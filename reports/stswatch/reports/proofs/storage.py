@@ -9,7 +9,9 @@ https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#persisten
 A claim whose bound PV changes under the same claim uid lost its data: that always fails.
 """
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
+from operator import attrgetter
 
 from stswatch.reports import causes
 from stswatch.reports.history.attribution import NEVER, claim_deletion
@@ -27,6 +29,7 @@ from stswatch.reports.proofs.verdict import Evidence, Outcome, Verdict
 
 PROOF = "stable-storage"
 KINDS = ("Pod", "PersistentVolumeClaim")
+_RANK = attrgetter("rank")
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -118,12 +121,56 @@ def claims_of_scaled_down(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     through their Pod ownerReference (set for whenScaled: Delete), every template's."""
     names = retention_deleted(ctx, pods, deletion_rank, "Pod")
     told = ""
-    if names:
+    if len(names) == 1:
         told = (
-            f"; the claim{'s' * (len(names) > 1)} {', '.join(names)} deleted by the PVC "
-            "retention policy (whenScaled: Delete), their data with them"
+            f"; the claim {names[0]} deleted by the PVC retention policy (whenScaled: Delete), "
+            "its data with it"
         )
-    return told + _already_deleted(ctx, pods)
+    elif names:
+        told = (
+            f"; the claims {', '.join(names)} deleted by the PVC retention policy (whenScaled: "
+            "Delete), their data with them"
+        )
+    return told + _back_in_range(ctx, pods) + _already_deleted(ctx, pods)
+
+
+def _back_in_range(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """'; data-web-2 was deleted (#1167) after replicas changed to 3 (#1156), which put web-2
+    back in range: the Pod ownerReference set for the scale-down (#1147) was still on the claim
+    when web-2 went (#1165)': a condemned pod's claim the garbage collector deleted through the
+    owner whenScaled: Delete asks for, although a spec change had put the ordinal back in range
+    before the pod went (the controller clears that owner only for a pod it reaches in range:
+    a terminating one holds the OrderedReady walk first, `processReplica`). The data of an
+    ordinal the set asks for again is gone."""
+    specs = ctx.episode.statefulset.specs
+    told = []
+    for pod in pods:
+        rank, gone = deletion_rank(pod), pod.deleted
+        if rank is None or gone is None or pod.ordinal is None:
+            continue
+        ordinal = pod.ordinal
+        low, high = bisect_right(specs, rank, key=_RANK), bisect_left(specs, gone.rank, key=_RANK)
+        back = next((spec for spec in specs[low:high] if spec.in_range(ordinal)), None)
+        if back is None:
+            continue
+        for name in pod.claims:
+            claim = claim_at(ctx, pod, name, rank)
+            began = claim.deletion_began if claim is not None else None
+            owner = ("Pod", pod.uid)
+            if claim is None or began is None or owner not in claim.owners_at(began.rank - 1):
+                continue
+            actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
+            if actor is None or actor.who != causes.BY_RETENTION_POLICY:
+                continue
+            owned = next((at for at, owners in claim.owner_history if owner in owners), None)
+            since = f" set for the scale-down (#{ctx.ids_by_rank[owned]})" if owned else ""
+            told.append(
+                f"; {name} was deleted (#{began.change_id}) after replicas changed to "
+                f"{back.replicas} (#{back.change_id}), which put {pod.name} back in range: the "
+                f"Pod ownerReference{since} was still on the claim when {pod.name} went "
+                f"(#{gone.change_id}), so the data of an ordinal the set asks for again is gone"
+            )
+    return "".join(told)
 
 
 def claims_owned_terminating(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
