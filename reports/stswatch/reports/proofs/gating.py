@@ -8,6 +8,8 @@ the e2e tests). Where the walk was held, for how long and until what is read fro
 controller replay (`stswatch.reports.proofs.progress`), never guessed from the episode's two ends.
 """
 
+from stswatch.reports import causes
+from stswatch.reports.history.episodes import UPDATE_KINDS
 from stswatch.reports.history.lifecycles import PodIncarnation
 from stswatch.reports.history.objects import parse_ordinal, parse_time
 from stswatch.reports.proofs import landed_late
@@ -22,6 +24,7 @@ from stswatch.reports.proofs.context import (
 )
 from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.progress import episode_progress
+from stswatch.reports.proofs.scale_down import ready_count_note
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 
 PROOF = "ordered-ready-gating"
@@ -85,6 +88,18 @@ def decide(ctx: ProofContext) -> Verdict | None:
         clause = hold_clause(hold) if overlapped else _hold_clause(ctx, hold, created)
         reason += f"; {clause}"
         evidence.extend(hold.evidence)
+    # A rollout's own verdict tells it (rolling-update): here, the scale-ups and recreations.
+    told_by_rollout = ctx.episode.kind in UPDATE_KINDS
+    reason += next(
+        (
+            note
+            for h in holds
+            if h.cause == causes.TERMINATING
+            and not told_by_rollout
+            and (note := ready_count_note(ctx, h.from_wall_ns, h.to_wall_ns))
+        ),
+        "",
+    )
     return ctx.verdict(PROOF, "pass", reason, evidence)
 
 
