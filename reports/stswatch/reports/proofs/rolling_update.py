@@ -556,10 +556,19 @@ def _while_unhealthy(ctx: ProofContext, replaced: list[Replacement]) -> Problem:
         blocker = ctx.alive(first, rank)
         state = health(blocker, rank, min_ready_seconds=0, at=None) if blocker else None
         step = state.step if state is not None else None
-        if step is not None and (
-            r.deletion.received_wall_ns - step.received_wall_ns <= CACHE_LAG_NS
+        if (
+            step is not None
+            and blocker is not None
+            and r.deletion.received_wall_ns - step.received_wall_ns <= CACHE_LAG_NS
+            and (
+                health(blocker, step.rank, min_ready_seconds=0, at=None).ok
+                or first > (r.old.ordinal or 0)  # judged by _while_above_unavailable
+            )
         ):
-            continue  # its turn may not have reached the controller's cache yet
+            # Its turn from Running and Ready may not have reached the controller's cache yet; a
+            # pod never healthy since it was created (the ordinal missing before) stops the walk
+            # either way.
+            continue
         name = f"{ctx.episode.statefulset.name}-{first}"
         what = state.problem if state is not None else "missing"
         cited = [ctx.cite_step(r.old, r.deletion, f"{r.old.name} deletion began")]
