@@ -28,7 +28,7 @@ from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.history.objects import parse_ordinal, parse_time
 from stswatch.reports.history.pod_rules import max_unavailable
 from stswatch.reports.history.pods import REVISION_LABEL
-from stswatch.reports.history.statefulsets import StatusVersion
+from stswatch.reports.history.statefulsets import SpecVersion, StatusVersion
 from stswatch.reports.proofs import identity, landed_late, unavailable_budget
 from stswatch.reports.proofs import revision as revisions
 from stswatch.reports.proofs.context import (
@@ -125,6 +125,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
             _problem(ctx, earlier, next_one, one_at_a_time=one_at_a_time)
             for earlier, next_one in pairwise(later)
         ]
+        problems.append(_before_condemned_gone(ctx, later))
     if reading is not None:
         problems.append(unavailable_budget.over_budget(ctx, reading))
     failed = judged(ctx, PROOF, problems)
@@ -745,7 +746,9 @@ def _before_condemned_gone(
         rank = r.deletion.rank
         specs = sts.specs_seen(rank, r.deletion.received_wall_ns)
         for pod in ctx.index.alive_at(rank):
-            if pod.ordinal is None or any(spec.in_range(pod.ordinal) for spec in specs):
+            if pod.ordinal is None or any(
+                spec.in_range(pod.ordinal) and _range_filled(ctx, spec, rank) for spec in specs
+            ):
                 continue
             gone = pod.deleted
             cited = [ctx.cite_step(r.old, r.deletion, f"{r.old.name} deletion began")]
@@ -758,6 +761,14 @@ def _before_condemned_gone(
             )
             return reason, cited
     return None
+
+
+def _range_filled(ctx: ProofContext, spec: SpecVersion, rank: int) -> bool:
+    """Whether every ordinal `spec` asks for had a pod at `rank`: only then can a sync reading
+    that spec reach the update step under OrderedReady (processReplica creates a missing ordinal
+    first and returns). Read only for a condemned pod found alive: no walk in the common case."""
+    ordinals = range(spec.start_ordinal, spec.start_ordinal + spec.replicas)
+    return all(ctx.alive(ordinal, rank) is not None for ordinal in ordinals)
 
 
 def _wrong_revision(ctx: ProofContext, created: list[PodIncarnation]) -> Verdict | None:
