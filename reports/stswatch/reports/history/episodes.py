@@ -12,6 +12,7 @@ garbage collector removes its pods, in no order).
 """
 
 from bisect import bisect_right, insort
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
@@ -111,7 +112,7 @@ def find_episodes(
         found.extend(_unreplaced(life, sts, spec_episodes, end=end))
         found.extend(_service_episodes(life, sts, end=end))
         found.extend(_replacement(life, sts))
-        found.extend(_deletion(life, sts, end=end))
+        found.extend(_deletion(life, sts, end=end, opened=opened))
     found.sort(key=lambda e: (e.start_rank, _precedence(e.kind)))
     return tuple(found)
 
@@ -165,13 +166,16 @@ def _listed_under_way(
     and its span, before the change, holds none of the pods listed after it."""
     if sts.first_observed != "list":
         return []
+    if opened is not None and sts.deletion_began is not None and sts.deletion_began.rank < opened:
+        # Deleted before the window (the deletion bumps metadata.generation and changes no spec
+        # field): updateStatefulSet only writes its status, and its pods go with it (the set's
+        # deletion episode), none by its spec.
+        return []
     later = [spec for spec in sts.specs[1:] if spec.change_id in seeded]
     if not later or opened is None:
         return _shown(life, sts, sts.specs[0], sts.statuses[0] if sts.statuses else None)
     if opened >= len(life.ordering.rank):
         return []  # nothing recorded in the window to tell it by
-    if sts.deletion_began is not None and sts.deletion_began.rank < opened:
-        return []  # its pods go with it (the set's deletion episode), none by its spec
     now = _shown(life, sts, later[-1], sts.status_at(opened))
     return [replace(u, begin=opened) for u in now]
 
@@ -646,15 +650,38 @@ def _replacement(life: Lifecycles, sts: StatefulSetIncarnation) -> list[Episode]
     ]
 
 
-def _deletion(life: Lifecycles, sts: StatefulSetIncarnation, *, end: int) -> list[Episode]:
-    """The StatefulSet itself deleted: from its deletion until its last pod is gone."""
+def _deletion(
+    life: Lifecycles, sts: StatefulSetIncarnation, *, end: int, opened: int | None
+) -> list[Episode]:
+    """The StatefulSet itself deleted: from its deletion until its last pod is gone. `opened`:
+    the rank a window's reading opens at (None: a whole recording)."""
     gone = sts.deletion_began
     if gone is None:
         return []
-    pods = [p for incs in life.pods_of(sts).values() for p in incs if p.alive_at(gone.rank)]
+    pods = deleted_with(life.pods_of(sts), gone)
     last = [p.deleted.rank for p in pods if p.deleted is not None]
     stop = max(last) + 1 if len(last) == len(pods) and last else end
     what = f"{sts.name} deleted with {len(pods)} pod{'s' * (len(pods) != 1)}"
+    if opened is not None and gone.rank < opened:
+        # Those gone before the window are not in its state: count only what it shows.
+        there = f"; {len(pods)} of its pods were there when the window began" if pods else ""
+        what = f"{sts.name} deleted (its deletion began before the window{there})"
     spec = sts.spec_at(gone.rank)
     start = life.ordering.earliest(gone.change_id)
     return [Episode("statefulset-deleted", sts, spec, start, stop, gone.change_id, what)]
+
+
+def deleted_with(
+    slots: Mapping[int, Sequence[PodIncarnation]], gone: Transition
+) -> list[PodIncarnation]:
+    """The set's pods (`slots`: its incarnations per ordinal) its deletion, begun at `gone`,
+    takes: those alive then, and those a list found after it. A list (the recording's first, or
+    the state rebuilt at a window's start) ranks each pod at its own last change, which may come
+    after the set's deletion began; the pod was there when the reading began, and goes with the
+    set."""
+    return [
+        p
+        for incs in slots.values()
+        for p in incs
+        if p.alive_at(gone.rank) or (p.first_observed == "list" and p.created.rank > gone.rank)
+    ]

@@ -12,6 +12,7 @@ This verdict states what happened: how many pods went, how close together, who r
 from collections.abc import Sequence
 
 from stswatch.reports import causes
+from stswatch.reports.history.episodes import deleted_with
 from stswatch.reports.history.informer import CACHE_LAG_NS, EVENT_LAG_NS, SLOW_CALL_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import NOTABLE_S, RECORDING_ENDED, ProofContext
@@ -32,7 +33,12 @@ def decide(ctx: ProofContext) -> Verdict | None:
     gone = ctx.set_gone
     if gone is None:  # pragma: no cover - the episode exists only when the set went
         return None
-    after = [p for incs in ctx.slots.values() for p in incs if p.created.rank > gone.rank]
+    after = [
+        p
+        for incs in ctx.slots.values()
+        for p in incs
+        if p.created.rank > gone.rank and p.first_observed != "list"
+    ]
     # A CREATE decided before the deletion (or by a sync whose cache still showed the set) may
     # land up to SLOW_CALL_NS after it: an admission webhook, the client's throttling.
     in_flight = [p for p in after if _lag(p, gone) <= SLOW_CALL_NS]
@@ -46,7 +52,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         )
         cited = [ctx.cite(gone.change_id, "StatefulSet deletion began")]
         return ctx.verdict(PROOF, "fail", reason, [*cited, ctx.cite_step(pod, pod.created)])
-    alive = ctx.index.alive_at(gone.rank)
+    alive = deleted_with(ctx.slots, gone)
     if not alive:
         return ctx.verdict(PROOF, "not-applicable", "the StatefulSet had no pod when deleted")
     released = orphaned(ctx, alive)
@@ -78,9 +84,13 @@ def decide(ctx: ProofContext) -> Verdict | None:
     # A pod whose deletion began before the set's (a rollout's, a client's) is not the
     # deletion's: told apart, so the count at once and the times are the deletion's own.
     earlier = [(p, b) for p, b in removed if b.rank < gone.rank]
-    taken = [(p, b) for p, b in removed if b.rank >= gone.rank]
+    unseen = [(p, b) for p, b in removed if b.rank >= gone.rank and _listed_terminating(p, b)]
+    taken = [(p, b) for p, b in removed if b.rank >= gone.rank and (p, b) not in unseen]
     if taken:
-        reason = _describe(ctx, taken, earlier)
+        reason = _describe(ctx, taken, earlier) + _unseen(ctx, unseen, gone)
+    elif unseen:
+        reason = _unseen(ctx, unseen, gone).removeprefix("; ") + _earlier(ctx, earlier, gone)
+        reason += _claims_removed(ctx, [p for p, _ in (*unseen, *earlier)])
     else:
         reason = "no pod removed by the deletion itself" if earlier else "no pod removed"
         reason += _earlier(ctx, earlier, gone) + _claims_removed(ctx, [p for p, _ in earlier])
@@ -171,6 +181,39 @@ def _afterwards(ctx: ProofContext, released: dict[PodIncarnation, Orphan]) -> st
     ]
     told += [f"{', '.join(names)} deleted by {who}" for who, names in deleted.items()]
     return "; afterwards " + "; ".join(told) if told else ""
+
+
+def _listed_terminating(pod: PodIncarnation, began: Transition) -> bool:
+    """The pod was already terminating when a list found it (the recording's first list, or the
+    state rebuilt at a window's start): its deletion began before, at a moment and by a deleter
+    the reading does not show."""
+    return pod.first_observed == "list" and began.change_id == pod.created.change_id
+
+
+def _unseen(
+    ctx: ProofContext, unseen: Sequence[tuple[PodIncarnation, Transition]], gone: Transition
+) -> str:
+    """'; web-0, web-1 were already being deleted when the window began (their deletions began
+    before it: when, and by whom, it does not show), the last gone 0.7 s after the set's
+    deletion began'."""
+    if not unseen:
+        return ""
+    began = "the window" if ctx.read_from_ns is not None else "the recording"
+    names = ", ".join(p.name for p, _ in unseen)
+    one = len(unseen) == 1
+    told = (
+        f"; {names} {'was' if one else 'were'} already being deleted when {began} began "
+        f"({'its deletion' if one else 'their deletions'} began before it: when, and by whom, "
+        "it does not show)"
+    )
+    walls = [p.deleted.received_wall_ns for p, _ in unseen if p.deleted is not None]
+    if len(walls) == len(unseen):
+        after = (max(walls) - gone.received_wall_ns) / 1e9
+        last = "gone" if one else "the last gone"
+        told += f", {last} {after:.1f} s after the set's deletion began"
+    elif walls:
+        told += f", {len(walls)} of them gone when the recording ended"
+    return told
 
 
 def _earlier(

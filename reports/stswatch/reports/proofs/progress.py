@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 
 from stswatch.reports import causes
 from stswatch.reports.history.attribution import POD_CALLED
-from stswatch.reports.history.episodes import Recreation
+from stswatch.reports.history.episodes import Recreation, deleted_with
 from stswatch.reports.history.replay import Decision
 from stswatch.reports.history.transition import Transition
 from stswatch.reports.proofs import landed_late
@@ -271,7 +271,7 @@ def _adopted(ctx: ProofContext) -> str:
 def _deletion_progress(ctx: ProofContext) -> Progress:
     gone = ctx.set_gone
     start = gone.rank if gone is not None else ctx.episode.start_rank
-    alive = ctx.index.alive_at(start)
+    alive = deleted_with(ctx.slots, gone) if gone is not None else ctx.index.alive_at(start)
     released = orphaned(ctx, alive)
     pods = [p for p in alive if p not in released]
     if released and not pods and gone is not None and not ctx.near_end(gone):
