@@ -19,6 +19,7 @@ from stswatch.reports.proofs.context import NOTABLE_S, RECORDING_ENDED, ProofCon
 from stswatch.reports.proofs.finalizers import kept_note
 from stswatch.reports.proofs.orphans import Orphan, orphaned
 from stswatch.reports.proofs.storage import claim_named, deletion_rank, retention_deleted
+from stswatch.reports.proofs.unseen_deletion import already_deleting, listed_terminating
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "statefulset-deletion"
@@ -84,7 +85,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     # A pod whose deletion began before the set's (a rollout's, a client's) is not the
     # deletion's: told apart, so the count at once and the times are the deletion's own.
     earlier = [(p, b) for p, b in removed if b.rank < gone.rank]
-    unseen = [(p, b) for p, b in removed if b.rank >= gone.rank and _listed_terminating(p, b)]
+    unseen = [(p, b) for p, b in removed if b.rank >= gone.rank and listed_terminating(p)]
     taken = [(p, b) for p, b in removed if b.rank >= gone.rank and (p, b) not in unseen]
     if taken:
         reason = _describe(ctx, taken, earlier) + _unseen(ctx, unseen, gone)
@@ -183,33 +184,18 @@ def _afterwards(ctx: ProofContext, released: dict[PodIncarnation, Orphan]) -> st
     return "; afterwards " + "; ".join(told) if told else ""
 
 
-def _listed_terminating(pod: PodIncarnation, began: Transition) -> bool:
-    """The pod was already terminating when a list found it (the recording's first list, or the
-    state rebuilt at a window's start): its deletion began before, at a moment and by a deleter
-    the reading does not show."""
-    return pod.first_observed == "list" and began.change_id == pod.created.change_id
-
-
 def _unseen(
     ctx: ProofContext, unseen: Sequence[tuple[PodIncarnation, Transition]], gone: Transition
 ) -> str:
-    """'; web-0, web-1 were already being deleted when the window began (their deletions began
-    before it: when, and by whom, it does not show), the last gone 0.7 s after the set's
-    deletion began'."""
+    """`already_deleting`'s words for the pods a list found terminating, and when the last of
+    them was gone: '…, the last gone 0.7 s after the set's deletion began'."""
     if not unseen:
         return ""
-    began = "the window" if ctx.read_from_ns is not None else "the recording"
-    names = ", ".join(p.name for p, _ in unseen)
-    one = len(unseen) == 1
-    told = (
-        f"; {names} {'was' if one else 'were'} already being deleted when {began} began "
-        f"({'its deletion' if one else 'their deletions'} began before it: when, and by whom, "
-        "it does not show)"
-    )
+    told = already_deleting(ctx, [p for p, _ in unseen])
     walls = [p.deleted.received_wall_ns for p, _ in unseen if p.deleted is not None]
     if len(walls) == len(unseen):
         after = (max(walls) - gone.received_wall_ns) / 1e9
-        last = "gone" if one else "the last gone"
+        last = "gone" if len(unseen) == 1 else "the last gone"
         told += f", {last} {after:.1f} s after the set's deletion began"
     elif walls:
         told += f", {len(walls)} of them gone when the recording ended"
