@@ -21,6 +21,8 @@ from stswatch.reports.proofs.scale_down import (
     late_created,
     ready_count_note,
 )
+from stswatch.reports.proofs.unseen_deletion import already_deleting as deleted_unseen
+from stswatch.reports.proofs.unseen_deletion import listed_terminating, none_begun
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "parallel-described"
@@ -104,14 +106,21 @@ def _slowest(
 def _scale_down(ctx: ProofContext) -> Verdict:
     start = ctx.episode.start_rank
     condemned_pods = condemned(ctx)
+    # Terminating when a list found them inside the episode: when their deletion began is unseen.
+    unseen = [p for p in condemned_pods if listed_terminating(p) and p.created.rank >= start]
     pods = sorted(
-        (p for p in condemned_pods if (b := p.deletion_began) is not None and b.rank >= start),
+        (
+            p
+            for p in condemned_pods
+            if (b := p.deletion_began) is not None and b.rank >= start and p not in unseen
+        ),
         key=lambda p: (p.deletion_began or p.created).rank,
     )
     already, already_cited = already_deleting(ctx, condemned_pods)
+    already += deleted_unseen(ctx, unseen)
     if not pods:
-        reason = "no condemned pod was deleted in this episode" + already
-        return ctx.verdict(PROOF, "not-applicable", reason, already_cited)
+        none = none_begun(ctx, unseen) or "no condemned pod was deleted in this episode"
+        return ctx.verdict(PROOF, "not-applicable", none + already, already_cited)
     widest = _concurrency(pods)
     evidence: list[Evidence] = []
     for pod in pods:

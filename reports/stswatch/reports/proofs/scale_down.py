@@ -36,6 +36,8 @@ from stswatch.reports.proofs.force_deletion import cut_short
 from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.storage import claims_of_scaled_down, claims_owned_terminating
+from stswatch.reports.proofs.unseen_deletion import already_deleting as deleted_unseen
+from stswatch.reports.proofs.unseen_deletion import listed_terminating, none_begun
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
 
 PROOF = "reverse-order-scale-down"
@@ -43,23 +45,38 @@ KINDS = ("Pod", "StatefulSet")
 
 
 def condemned(ctx: ProofContext) -> list[PodIncarnation]:
-    """Pods alive when the scale-down began whose ordinal fell outside the new range, and those
-    the controller created outside it during the episode: a CREATE decided for the earlier
-    replicas that landed after the scale-down (a throttled or webhook-held call), condemned on
-    arrival."""
+    """Pods alive when the scale-down began whose ordinal fell outside the new range, those a
+    list found outside it inside the episode, and those the controller created outside it
+    during the episode: a CREATE decided for the earlier replicas that landed after the
+    scale-down (a throttled or webhook-held call), condemned on arrival.
+
+    A list (the recording's first, or the state rebuilt at a window's start) ranks each pod at
+    its own last change before the reading began, which may come after the scale-down's spec
+    change: the pod was there when the reading began."""
     spec = ctx.episode.spec
     end = spec.end_ordinal
     at = ctx.episode.start_rank
-    pods = [ctx.alive(o, at) for o in ctx.slots if o >= end or o < spec.start_ordinal]
+    alive = [ctx.alive(o, at) for o in ctx.slots if o >= end or o < spec.start_ordinal]
+    pods = [p for p in alive if p is not None]
+    pods += [
+        p
+        for incs in ctx.slots.values()
+        for p in incs
+        if p.first_observed == "list"
+        and p.ordinal is not None
+        and not spec.in_range(p.ordinal)
+        and p.created.rank > at
+        and ctx.episode.contains(p.created.rank)
+    ]
     late = [
         p
         for p in ctx.created_in_window()
         if p.ordinal is not None
         and not spec.in_range(p.ordinal)
         and not p.created_orphan
-        and p.uid not in {q.uid for q in pods if q is not None}
+        and p.uid not in {q.uid for q in pods}
     ]
-    return [p for p in pods if p is not None] + late
+    return pods + late
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
@@ -67,15 +84,23 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if ctx.episode.kind != "scale-down":
         return None
     pods = condemned(ctx)
+    # Terminating when a list found them inside the episode: deleted before the reading began.
+    unseen = [p for p in pods if listed_terminating(p) and not _before(ctx, p)]
     if ctx.episode.spec.pod_management_policy == "Parallel":
         already, cited = already_deleting(ctx, pods)
         reason = (
             "Parallel: condemned pods are deleted in bursts, highest ordinal first in "
             "slowStartBatch batches of 1, 2, 4, …, none waiting for another to terminate"
         )
-        reason += already + claims_of_scaled_down(ctx, pods) + _claims_terminating(ctx, pods)
+        reason += already + deleted_unseen(ctx, unseen)
+        reason += claims_of_scaled_down(ctx, [p for p in pods if p not in unseen])
+        reason += _claims_terminating(ctx, pods)
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
-    steps = [(p, step) for p in pods if (step := p.deletion_began) and _ours(ctx, p, step)]
+    steps = [
+        (p, step)
+        for p in pods
+        if (step := p.deletion_began) and p not in unseen and _ours(ctx, p, step)
+    ]
     steps.sort(key=lambda pair: pair[1].rank)
     by_client = [(p, s) for p, s in steps if _by_client(ctx, p)]
     client_uids = {p.uid for p, _ in by_client}
@@ -83,10 +108,13 @@ def decide(ctx: ProofContext) -> Verdict | None:
     deleted = [p for p, _ in steps]
     client_note = "".join(f"; {p.name} was deleted by {_who(ctx, p)}" for p, _ in by_client)
     already, already_cited = already_deleting(ctx, pods)
-    client_note += already + late_created(ctx, pods)
+    client_note += already + deleted_unseen(ctx, unseen) + late_created(ctx, pods)
     holds = episode_progress(ctx).holds
     if not deleted:
-        reason = "the controller deleted no condemned pod in this episode" + client_note
+        reason = (
+            none_begun(ctx, unseen) or "the controller deleted no condemned pod in this episode"
+        )
+        reason += client_note
         reason += _claims_terminating(ctx, pods)
         reason += landed_late.told(
             ctx, landed_late.deletions(ctx, _condemned_ordinals(ctx)), "deleted"
@@ -106,6 +134,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     if failed is not None:
         return failed
     evidence = [e for pod in deleted for e in _cited(ctx, pod)]
+    evidence += [ctx.cite_step(p, p.deleted) for p in unseen if p.deleted is not None]
     evidence += [e for h in holds for e in h.evidence]
     names = ", ".join(p.name for p in deleted)
     reason = f"deleted from the highest ordinal down, each after the previous was gone: {names}"
@@ -113,7 +142,10 @@ def decide(ctx: ProofContext) -> Verdict | None:
     left = [
         p.name
         for p in pods
-        if p.uid not in deleted_uids and p.uid not in client_uids and not _before(ctx, p)
+        if p.uid not in deleted_uids
+        and p.uid not in client_uids
+        and not _before(ctx, p)
+        and p not in unseen
     ]
     overtaken = any(not ctx.episode.contains(s.rank) for _, s in steps)
     if left and overtaken:
@@ -139,7 +171,9 @@ def late_created(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
     late = [
         p
         for p in pods
-        if ctx.episode.contains(p.created.rank) and p.created.received_wall_ns >= start
+        if ctx.episode.contains(p.created.rank)
+        and p.created.received_wall_ns >= start
+        and p.first_observed != "list"
     ]
     if not late:
         return ""

@@ -23,12 +23,24 @@ def listed_terminating(pod: PodIncarnation) -> bool:
     )
 
 
+def reading(ctx: ProofContext) -> str:
+    """What began with the reading: 'the window' (--since), else 'the recording'."""
+    return "the window" if ctx.read_from_ns is not None else "the recording"
+
+
+def none_begun(ctx: ProofContext, pods: Sequence[PodIncarnation]) -> str:
+    """'no condemned pod's deletion began after the window began' when the list found `pods`
+    terminating (else ''): not 'none deleted in the episode', which may have deleted them
+    itself before the reading began."""
+    return f"no condemned pod's deletion began after {reading(ctx)} began" if pods else ""
+
+
 def already_deleting(ctx: ProofContext, pods: Sequence[PodIncarnation]) -> str:
     """'; web-0, web-1 were already being deleted when the window began (their deletions began
     before it: when, and by whom, it does not show)'."""
     if not pods:
         return ""
-    began = "the window" if ctx.read_from_ns is not None else "the recording"
+    began = reading(ctx)
     names = ", ".join(p.name for p in pods)
     if len(pods) == 1:
         return (

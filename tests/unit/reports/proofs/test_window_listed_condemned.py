@@ -1,0 +1,101 @@
+"""Condemned pods a window's state lists after the scale-down's spec change (cases30, cases31:
+kwok, the real controller). The rebuilt state ranks each pod at its last change before --since,
+which may come after the change that condemned it: the pod was there when the window began, so
+it is one of the scale-down's condemned pods. One already terminating then was deleted before
+the window, when and by whom the window does not show (by this scale-down, maybe): never
+'created after the scale-down began, condemned on arrival', nor 'already being deleted when the
+scale-down began'."""
+
+from pathlib import Path
+
+from stswatch.reports.analysis import analyse
+from stswatch.reports.proofs.verdict import Verdict, VerifyResult
+from stswatch.reports.window import WindowRequest, parse_moment
+from tests.fixtures.real import real_store
+
+_FALSE = (
+    "condemned on arrival",
+    "created after the scale-down began",
+    "was created",
+    "still present at the end",
+    "the controller deleted no condemned pod in this episode",
+    "no condemned pod was deleted in this episode",
+)
+
+
+def _window(tmp_path: Path, store: str, session: str, since: str) -> VerifyResult:
+    request = WindowRequest(since=parse_moment(since))
+    return analyse(real_store(tmp_path, store), session, window=request).result
+
+
+def _verdict(result: VerifyResult, proof: str, nth: int = 0) -> Verdict:
+    episode = [e for e in result.episodes if e.kind == "scale-down"][nth]
+    [verdict] = [v for v in episode.verdicts if v.proof == proof]
+    return verdict
+
+
+def test_a_condemned_pod_terminating_at_the_window_start_is_told(tmp_path: Path) -> None:
+    """b323 OrderedReady, --since 02:36:39.95: the scale-down 3→1 (#563) began before the window;
+    web-3's last change before it, its deletion (#568), comes after #563 (main named only web-2,
+    web-1, as if web-3 were no condemned pod of it)."""
+    result = _window(
+        tmp_path,
+        "cases30",
+        "b323-scale-down-cut-by-scale-down-orderedready",
+        "2026-12-08T02:36:39.95Z",
+    )
+    verdict = _verdict(result, "reverse-order-scale-down")
+    assert verdict.reason.endswith(
+        "the window alone shows pass: deleted from the highest ordinal down, each after the "
+        "previous was gone: web-2, web-1; web-3 was already being deleted when the window began "
+        "(its deletion began before it: when, and by whom, it does not show)"
+    )
+    assert 574 in [e.change_id for e in verdict.evidence]
+    assert "when the scale-down began" not in verdict.reason
+    assert [p for p in _FALSE if p in verdict.reason] == []
+    assert result.count("fail") == 0
+
+
+def test_no_deletion_in_the_window_is_not_none_in_the_episode(tmp_path: Path) -> None:
+    """b323 OrderedReady, --since 02:36:39.329: the scale-down 5→3 (#557) had begun deleting
+    web-4 (#558) before the window; main said 'the controller deleted no condemned pod in this
+    episode'."""
+    result = _window(
+        tmp_path,
+        "cases30",
+        "b323-scale-down-cut-by-scale-down-orderedready",
+        "2026-12-08T02:36:39.329263Z",
+    )
+    reason = _verdict(result, "reverse-order-scale-down").reason  # 5→3, then 3→1
+    assert reason.endswith(
+        "the window alone shows not-applicable: no condemned pod's deletion began after the "
+        "window began; web-4 was already being deleted when the window began (its deletion "
+        "began before it: when, and by whom, it does not show)"
+    )
+    assert result.count("fail") == 0
+
+
+def test_parallel_condemned_pods_terminating_at_the_window_start_are_told(
+    tmp_path: Path,
+) -> None:
+    """b323 Parallel, --since 02:36:50.256: the scale-down 3→1 deleted web-2 and web-1 before
+    the window (web-3 was the scale-down 5→3's)."""
+    result = _window(
+        tmp_path,
+        "cases31",
+        "b323-scale-down-cut-by-scale-down-parallel",
+        "2026-12-08T02:36:50.255641Z",
+    )
+    told = (
+        "web-1, web-2 were already being deleted when the window began (their deletions began "
+        "before it: when, and by whom, it does not show)"
+    )
+    for proof in ("reverse-order-scale-down", "parallel-described"):
+        reason = _verdict(result, proof).reason
+        assert told in reason
+        assert "web-3 was already being deleted when the scale-down began" in reason
+        assert [p for p in _FALSE if p in reason] == []
+    assert "no condemned pod's deletion began after the window began" in (
+        _verdict(result, "parallel-described").reason
+    )
+    assert result.count("fail") == 0
