@@ -44,6 +44,9 @@ from stswatch.reports.proofs.continuation import went_on
 from stswatch.reports.proofs.force_deletion import cut_short
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.scale_down import ready_count_note
+from stswatch.reports.proofs.unseen_deletion import already_deleting as deleted_unseen
+from stswatch.reports.proofs.unseen_deletion import listed_terminating
+from stswatch.reports.proofs.unseen_deletion import reading as reading_began
 from stswatch.reports.proofs.verdict import Evidence, Hold, Progress, Verdict
 
 PROOF = "rolling-update"
@@ -71,10 +74,15 @@ def decide(ctx: ProofContext) -> Verdict | None:
     progress = episode_progress(ctx)
     revision = ctx.update_revision()
     replaced = _replacements(ctx, revision)
+    # Terminating when a list found them inside the episode: deleted before the reading began,
+    # when and by whom unseen (this update step, maybe): told, never judged as its deletion.
+    unseen = [r.old for r in replaced if listed_terminating(r.old)]
+    replaced = [r for r in replaced if r.old not in unseen]
     by_client = [r for r in replaced if _deleted_by(ctx, r.old) not in _CONTROLLER_OR_UNKNOWN]
     finished = [r for r in replaced if r not in by_client and _finished(r) is not None]
     replaced = [r for r in replaced if r not in by_client and r not in finished]
     story = _story(ctx, progress, by_client) + "".join(_finished_told(ctx, r) for r in finished)
+    story = deleted_unseen(ctx, unseen) + story
     if spec.update_strategy == "OnDelete":
         by_controller = [
             r
@@ -101,11 +109,22 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return wrong
     if not replaced:
         reason = f"the controller replaced no pod at or above partition {spec.partition}"
+        if unseen:
+            reason = (
+                f"no deletion of a pod at or above partition {spec.partition} began after "
+                f"{reading_began(ctx)} began"
+            )
         first = spec.start_ordinal + spec.partition
         late = landed_late.deletions(ctx, range(first, spec.start_ordinal + spec.replicas))
         told = landed_late.told(ctx, late, "deleted")
         reason += ("" if told in story else told) + _decided_before(ctx) + story
-        return ctx.verdict(PROOF, "not-applicable", reason, _client_cited(ctx, by_client))
+        cited = _client_cited(ctx, by_client)
+        if unseen:
+            went = _went_on_unseen(ctx, progress)
+            if isinstance(went, Verdict):
+                return went
+            cited += went
+        return ctx.verdict(PROOF, "not-applicable", reason, cited)
     reading = unavailable_budget.read(ctx, replaced) if _widened(ctx) else None
     one_at_a_time = reading is None or not reading.overlapped
     problems = [
@@ -420,6 +439,22 @@ def _replacements(ctx: ProofContext, revision: str | None) -> list[Replacement]:
             else:
                 found.append(Replacement(old, deletion, new))
     return sorted(found, key=lambda r: r.deletion.rank)
+
+
+def _went_on_unseen(ctx: ProofContext, progress: Progress) -> Verdict | list[Evidence]:
+    """For a rollout whose only victims in the episode a list found terminating: its steps after
+    a change cut it, judged in order among themselves as the pass path judges them (a failure's
+    verdict), else their evidence."""
+    after = went_on(ctx) if progress.state == "superseded" else None
+    if after is None:
+        return []
+    later = [Replacement(old, began, new) for old, began, new in after.steps]
+    problems = [
+        _problem(ctx, earlier, next_one, one_at_a_time=not _widened(ctx))
+        for earlier, next_one in pairwise(later)
+    ]
+    failed = judged(ctx, PROOF, problems)
+    return failed if failed is not None else list(after.evidence)
 
 
 def _created_rank(pod: PodIncarnation) -> int:

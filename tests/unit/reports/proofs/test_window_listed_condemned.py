@@ -1,10 +1,10 @@
-"""Condemned pods a window's state lists after the scale-down's spec change (cases30, cases31:
-kwok, the real controller). The rebuilt state ranks each pod at its last change before --since,
-which may come after the change that condemned it: the pod was there when the window began, so
-it is one of the scale-down's condemned pods. One already terminating then was deleted before
-the window, when and by whom the window does not show (by this scale-down, maybe): never
-'created after the scale-down began, condemned on arrival', nor 'already being deleted when the
-scale-down began'."""
+"""Pods a window's state lists after the spec change of an episode begun before it (cases14,
+cases30, cases31: kwok, the real controller). The rebuilt state ranks each pod at its last change
+before --since, which may come after that change: the pod was there when the window began, so a
+condemned one is one of the scale-down's condemned pods. One already terminating then was deleted
+before the window, when and by whom the window does not show (by this episode, maybe): never
+'created after the scale-down began, condemned on arrival', 'already being deleted when the
+scale-down began', nor one of the rollout's own replacements."""
 
 from pathlib import Path
 
@@ -98,4 +98,56 @@ def test_parallel_condemned_pods_terminating_at_the_window_start_are_told(
     assert "no condemned pod's deletion began after the window began" in (
         _verdict(result, "parallel-described").reason
     )
+    assert result.count("fail") == 0
+
+
+def _rollout(result: VerifyResult) -> Verdict:
+    [episode] = [e for e in result.episodes if e.kind == "rolling-update"]
+    [verdict] = [v for v in episode.verdicts if v.proof == "rolling-update"]
+    return verdict
+
+
+def test_a_rollout_victim_terminating_at_the_window_start_is_not_its_replacement(
+    tmp_path: Path,
+) -> None:
+    """b100 OrderedReady (cases14), --since 13:19:28.332: the template change (#54) began before
+    the window, web-3 listed terminating after it; main told 'the controller replaced … web-3,
+    web-2, web-1, web-0', its deletion cited at the list's row."""
+    result = _window(
+        tmp_path,
+        "cases14",
+        "b100-service-made-headless-mid-rollout-orderedready",
+        "2026-12-07T13:19:28.332355Z",
+    )
+    reason = _rollout(result).reason
+    assert (
+        "the window alone shows pass: the controller replaced from the highest ordinal down to "
+        "partition 0: web-2, web-1, web-0; web-3 was already being deleted when the window began "
+        "(its deletion began before it: when, and by whom, it does not show)"
+    ) in reason
+    assert result.count("fail") == 0
+
+
+def test_a_rollout_whose_only_victim_was_terminating_goes_on_with_its_evidence(
+    tmp_path: Path,
+) -> None:
+    """b344 OrderedReady (cases30), --since 02:53:51.088: web-4, the update step's first victim,
+    terminating when the window began, then the scale-down 5→4 cut the rollout, which went on in
+    0..3; main told 'the controller deleted for the update … web-4'."""
+    result = _window(
+        tmp_path,
+        "cases30",
+        "b344-scale-down-mid-rollout-when-scaled-orderedready",
+        "2026-12-08T02:53:51.088250Z",
+    )
+    verdict = _rollout(result)
+    assert verdict.reason.split("; did not complete")[0].endswith(
+        "the window alone shows not-applicable: no deletion of a pod at or above partition 0 "
+        "began after the window began; web-4 was already being deleted when the window began "
+        "(its deletion began before it: when, and by whom, it does not show)"
+    )
+    assert "after the scale-down 5→4 (#6481) the rollout went on" in verdict.reason
+    cited = [e.change_id for e in verdict.evidence]
+    assert 6478 not in cited  # web-4's list row: not when its deletion began
+    assert {6486, 6496, 6567} <= set(cited)  # the steps after the cut
     assert result.count("fail") == 0
