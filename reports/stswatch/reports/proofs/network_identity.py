@@ -180,6 +180,17 @@ def _one(ctx: ProofContext, r: Recreation) -> tuple[Outcome, str, list[Evidence]
     kept = f"{new.name} kept its name, hostname and subdomain {service}"
     old_ip = old.ips[-1] if old.ips else "unknown"
     was = f"was {old_ip}" if old.ips else f"the old {old.name} never had an IP"
+    if (old.subdomain or "") != service:
+        # A serviceName is immutable: the old pod came from another StatefulSet of that name (a
+        # set deleted with propagation Orphan and created again) or from a client.
+        had = f"{old.subdomain} (another DNS name)" if old.subdomain else "none (no DNS name)"
+        kept = (
+            f"{new.name} kept its name and hostname; its subdomain is {service}, the serviceName "
+            f"of the StatefulSet that created it, where the old {old.name} had {had}"
+        )
+        at = f" at {old_ip}" if old.ips else ""
+        named = f"was {old.name}.{old.subdomain}" if old.subdomain else "had no per-pod DNS name"
+        was = f"the old {old.name}{at} {named}"
     if old.ips and old.first("ready") is None and not _publishes_not_ready(ctx, old.created.rank):
         was = f"the old {old.name} at {old_ip} was never Ready, so never served"
     old_step = old.first("ip")
