@@ -18,7 +18,12 @@ from stswatch.reports.history.lifecycles import PodIncarnation, Transition
 from stswatch.reports.proofs.context import NOTABLE_S, RECORDING_ENDED, ProofContext
 from stswatch.reports.proofs.finalizers import kept_note
 from stswatch.reports.proofs.orphans import Orphan, orphaned
-from stswatch.reports.proofs.storage import claim_named, deletion_rank, retention_deleted
+from stswatch.reports.proofs.storage import (
+    claim_named,
+    deletion_rank,
+    retention_deleted,
+    set_claims_without_pods,
+)
 from stswatch.reports.proofs.unseen_deletion import already_deleting, listed_terminating
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
@@ -361,4 +366,21 @@ def _claims_removed(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
             f"; the claim {name} deleted too (whenDeleted: Delete) but still present, "
             "Terminating, when the recording ended (a finalizer kept it)"
         )
-    return told
+    return told + _claims_without_pods(ctx, pods, gone.rank)
+
+
+def _claims_without_pods(ctx: ProofContext, pods: list[PodIncarnation], rank: int) -> str:
+    """'; and data-web-1, data-web-2, claims of ordinals no pod held when the set was deleted
+    (kept by whenScaled: Retain), removed with it by the PVC retention policy (whenDeleted:
+    Delete), their data with them'."""
+    names = set_claims_without_pods(ctx, pods, rank)
+    if not names:
+        return ""
+    kept = " (kept by whenScaled: Retain)" * (ctx.episode.spec.when_scaled == "Retain")
+    one = len(names) == 1
+    return (
+        f"; and {', '.join(names)}, {'a claim' if one else 'claims'} of "
+        f"{'an ordinal' if one else 'ordinals'} no pod held when the set was deleted{kept}, "
+        "removed with it by the PVC retention policy (whenDeleted: Delete), "
+        f"{'its data with it' if one else 'their data with them'}"
+    )

@@ -86,6 +86,29 @@ def retention_deleted(
     return names
 
 
+def set_claims_without_pods(ctx: ProofContext, pods: list[PodIncarnation], rank: int) -> list[str]:
+    """The names of the set's claims, other than `pods`' own, that the garbage collector deleted
+    through the set's ownerReference (whenDeleted: Delete) once the set went at `rank`: claims
+    of ordinals no pod held then, which a scale-down or an ordinals.start shift kept (whenScaled:
+    Retain), gone by the recording's end. One pass over the session's claims; sorted."""
+    sts = ctx.episode.statefulset
+    owner = ("StatefulSet", sts.uid)
+    theirs = {name for pod in pods for name in pod.claims}
+    names = []
+    for claim in ctx.life.pvcs:
+        began = claim.deletion_began
+        if claim.namespace != sts.namespace or claim.name in theirs or began is None:
+            continue
+        if claim.deleted is None:  # still Terminating at the end: not said removed
+            continue
+        if began.rank < rank or owner not in claim.owners_at(began.rank - 1):
+            continue
+        actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
+        if actor is not None and actor.who == causes.BY_RETENTION_POLICY:
+            names.append(claim.name)
+    return sorted(names)
+
+
 def _claims_then(
     ctx: ProofContext, pods: list[PodIncarnation], rank_of: Callable[[PodIncarnation], int | None]
 ) -> Iterator[tuple[str, PvcIncarnation, int]]:
