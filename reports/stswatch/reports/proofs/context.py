@@ -19,7 +19,7 @@ from stswatch.reports.history.lifecycles import (
     StatefulSetIncarnation,
     Transition,
 )
-from stswatch.reports.history.objects import parse_time
+from stswatch.reports.history.objects import deletion_timestamp, dig, parse_time
 from stswatch.reports.history.pod_rules import (
     PHASES,
     PodState,
@@ -254,6 +254,17 @@ class ProofContext:
         change `change_id` to the recorder, or None when it came in time."""
         late = self.index.late
         return late.near(self.changes[change_id].received_wall_ns) if late.walls else None
+
+    def requested_at(self, step: Transition) -> float | None:
+        """When the delete `step` records began on the API's clock (s since the epoch): the API
+        server sets deletionTimestamp to the request's time plus the grace period
+        (deletionGracePeriodSeconds), so less that; None without a deletionTimestamp."""
+        obj = self.changes[step.change_id].object
+        stamp = parse_time(deletion_timestamp(obj))
+        grace = dig(obj, "metadata", "deletionGracePeriodSeconds")
+        if stamp is None:
+            return None
+        return stamp - (grace if isinstance(grace, int | float) else 0)
 
     def min_ready_at(self, rank: int) -> int:
         """spec.minReadySeconds in force at `rank` (a client may change it mid-episode; the

@@ -17,7 +17,6 @@ from itertools import pairwise
 from stswatch.reports import causes
 from stswatch.reports.history.informer import CACHE_LAG_NS
 from stswatch.reports.history.lifecycles import PodIncarnation, Transition
-from stswatch.reports.history.objects import deletion_timestamp, dig, parse_time
 from stswatch.reports.proofs import landed_late
 from stswatch.reports.proofs.context import (
     Health,
@@ -373,7 +372,7 @@ def unhealthy_deletion(
     enabled = ctx.episode.start_rank, "the scale-down began"
     for pod, step in steps:
         cited = [ctx.cite_step(pod, step, f"{pod.name} deletion began")]
-        at = _requested_at(ctx, step) if spec.min_ready_seconds > 0 else None
+        at = ctx.requested_at(step) if spec.min_ready_seconds > 0 else None
         first = lowest[step.rank]
         if first >= end and at is not None:
             # isRunningAndAvailable as well (processReplica stops at a pod not yet Ready for
@@ -486,17 +485,6 @@ def _health(ctx: ProofContext, pod: PodIncarnation, rank: int, at: float | None 
 def _unavailable(ctx: ProofContext, ordinal: int, step: Transition, at: float) -> bool:
     pod = ctx.alive(ordinal, step.rank)
     return pod is not None and not _health(ctx, pod, step.rank, at).ok
-
-
-def _requested_at(ctx: ProofContext, step: Transition) -> float | None:
-    """When the delete began on the API's clock: the API server sets deletionTimestamp to the
-    request's time plus the grace period (deletionGracePeriodSeconds), so less that."""
-    obj = ctx.changes[step.change_id].object
-    stamp = parse_time(deletion_timestamp(obj))
-    grace = dig(obj, "metadata", "deletionGracePeriodSeconds")
-    if stamp is None:
-        return None
-    return stamp - (grace if isinstance(grace, int | float) else 0)
 
 
 Deletion = tuple[PodIncarnation, Transition]
