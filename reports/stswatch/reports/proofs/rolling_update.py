@@ -544,8 +544,12 @@ def _problem(
         # Gone since (a client deleted the replacement): the walk waits on the pod at its
         # ordinal now, created again by processReplica.
         new = ctx.alive(new.ordinal, rank) or new
-    at = parse_time(later.deletion.api_time)
     minimum = ctx.min_ready_at(rank)
+    # Availability is judged when the DELETE was made: a terminating step's deletionTimestamp
+    # lies the grace period after it.
+    at = (ctx.requested_at(later.deletion) if minimum else None) or parse_time(
+        later.deletion.api_time
+    )
     state = health(new, rank, min_ready_seconds=minimum, at=at) if new else None
     if state is not None and state.ok:
         return None

@@ -7,7 +7,7 @@ import pytest
 from stswatch.reports.proofs.verdict import Verdict
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import real_store
+from tests.fixtures.real import real_store, relocate, rewrite
 
 
 def _verdicts(path: Path, session: str, proof: str) -> list[Verdict]:
@@ -70,4 +70,35 @@ def test_claims_kept_by_whenscaled_retain_are_told_deleted_with_the_set(
         f"{kept}, claims of ordinals no pod held when the set was deleted (kept by whenScaled: "
         "Retain), removed with it by the PVC retention policy (whenDeleted: Delete), their data "
         "with them"
+    )
+
+
+GRACE30 = "b368-minready-rollout-grace30-orderedready"
+
+
+def test_a_rollout_under_minreadyseconds_waits_for_availability(tmp_path: Path) -> None:
+    """b368: web-1 deleted (#1999, 05:20:59.355) 7.3 s after the replacement web-2 was Ready
+    (#1996): Available (minReadySeconds 4) by then."""
+    [verdict] = _verdicts(real_store(tmp_path, "cases39"), GRACE30, "rolling-update")
+    assert verdict.outcome == "pass"
+
+
+def test_a_deletion_before_availability_fails_whatever_the_grace_period(tmp_path: Path) -> None:
+    """Edited (break11 F1): web-1's DELETE moved to 05:20:53, 1 s after web-2 was Ready (its
+    lastTransitionTime 05:20:52Z), its deletionTimestamp with it (05:21:23Z: the request plus the
+    grace period of 30 s). Judged at the deletionTimestamp, web-2 was Available 'by then' and the
+    verdict passed; the DELETE came 3 s before it was."""
+    path = real_store(tmp_path, "cases39")
+    relocate(path, (1999, 3917, 1796707253000000000), (2002, 3917, 1796707253009999872))
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.metadata.deletionTimestamp', ?) "
+        "WHERE id = 1999",
+        "2026-12-08T05:21:23Z",
+    )
+    [verdict] = _verdicts(path, GRACE30, "rolling-update")
+    assert verdict.outcome == "fail"
+    assert verdict.reason.startswith(
+        "web-1 was deleted while the replacement web-2 was Ready 1s < minReadySeconds=4 "
+        "(not Available)"
     )
