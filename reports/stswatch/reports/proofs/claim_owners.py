@@ -25,11 +25,11 @@ from stswatch.reports.history.lifecycles import PodIncarnation, PvcIncarnation
 from stswatch.reports.history.objects import parse_server_version
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.scale_down import condemned
+from stswatch.reports.proofs.storage import RETENTION_FROM
 from stswatch.reports.proofs.verdict import Evidence, Verdict
 
 PROOF = "claim-owner-references"
 KINDS = ("Pod", "PersistentVolumeClaim", "StatefulSet")
-_FIRST = (1, 27)  # StatefulSetAutoDeletePVC on by default (beta)
 
 Owners = tuple[tuple[str, str], ...]
 
@@ -40,7 +40,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     sts = episode.statefulset
     if episode.kind not in SPEC_KINDS or not sts.claim_templates:
         return None
-    if parse_server_version(ctx.server_version) >= _FIRST and episode.kind == "scale-down":
+    if parse_server_version(ctx.server_version) >= RETENTION_FROM and episode.kind == "scale-down":
         unowned = _condemned_unowned(ctx)
         if unowned is not None:
             return ctx.verdict(PROOF, "fail", unowned[0], unowned[1])
@@ -49,7 +49,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return None
     spec = sts.spec_at(settled.rank)
     policy = f"whenScaled={spec.when_scaled}, whenDeleted={spec.when_deleted}"
-    if parse_server_version(ctx.server_version) < _FIRST:
+    if parse_server_version(ctx.server_version) < RETENTION_FROM:
         reason = (
             f"the server is {ctx.server_version}: persistentVolumeClaimRetentionPolicy is applied "
             "from Kubernetes 1.27 (StatefulSetAutoDeletePVC, KEP-1847)"

@@ -30,6 +30,7 @@ from stswatch.reports.proofs.verdict import Evidence, Outcome, Verdict
 PROOF = "stable-storage"
 KINDS = ("Pod", "PersistentVolumeClaim")
 _RANK = attrgetter("rank")
+RETENTION_FROM = (1, 27)  # StatefulSetAutoDeletePVC on by default (beta)
 
 
 def decide(ctx: ProofContext) -> Verdict | None:
