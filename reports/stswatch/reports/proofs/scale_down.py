@@ -34,7 +34,11 @@ from stswatch.reports.proofs.continuation import cut_by, scale_down_went_on
 from stswatch.reports.proofs.force_deletion import cut_short
 from stswatch.reports.proofs.holds import hold_clause
 from stswatch.reports.proofs.progress import episode_progress
-from stswatch.reports.proofs.storage import claims_of_scaled_down, claims_owned_terminating
+from stswatch.reports.proofs.storage import (
+    claims_kept_terminating,
+    claims_of_scaled_down,
+    claims_owned_terminating,
+)
 from stswatch.reports.proofs.unseen_deletion import already_deleting as deleted_unseen
 from stswatch.reports.proofs.unseen_deletion import listed_terminating, none_begun
 from stswatch.reports.proofs.verdict import Evidence, Hold, Verdict
@@ -209,11 +213,10 @@ def already_deleting(ctx: ProofContext, pods: list[PodIncarnation]) -> tuple[str
 
 
 def _claims_terminating(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
-    """`claims_owned_terminating` of the condemned pods whose deletion was not this
-    scale-down's: already under way when it began, or a client's."""
-    return claims_owned_terminating(
-        ctx, [p for p in pods if _before(ctx, p) or (p.deletion_began and _by_client(ctx, p))]
-    )
+    """`claims_owned_terminating` and `claims_kept_terminating` of the condemned pods whose
+    deletion was not this scale-down's: already under way when it began, or a client's."""
+    theirs = [p for p in pods if _before(ctx, p) or (p.deletion_began and _by_client(ctx, p))]
+    return claims_owned_terminating(ctx, theirs) + claims_kept_terminating(ctx, theirs)
 
 
 def _before(ctx: ProofContext, pod: PodIncarnation) -> bool:

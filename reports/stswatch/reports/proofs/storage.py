@@ -21,6 +21,7 @@ from stswatch.reports.history.lifecycles import (
     PvcIncarnation,
     StatefulSetIncarnation,
 )
+from stswatch.reports.history.objects import parse_server_version
 from stswatch.reports.history.transition import first_of
 from stswatch.reports.proofs.context import ProofContext
 from stswatch.reports.proofs.exec_cited import citing_marks, read_back
@@ -234,6 +235,82 @@ def claims_owned_terminating(ctx: ProofContext, pods: list[PodIncarnation]) -> s
                 f"({changes}), as whenScaled: Delete asks"
             )
     return told
+
+
+def claims_kept_terminating(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
+    """'; data-web-0 kept (no owner, Bound): web-0 was gone (#1107) before the controller's walk
+    reached the condemned pods (processReplica created web-3 and waited for it; the claim's
+    owner is set after), so whenScaled: Delete did not apply to it; it stays until a client
+    deletes it': under whenScaled: Delete, the claims of condemned pods already terminating
+    that went before the controller made them their claims' owner (`fixPodClaim` runs over the
+    condemned pods only once `processReplica` passed every in-range pod, and a pod gone is no
+    longer condemned), still there at the end with no owner, their ordinal not taken again."""
+    if (
+        ctx.episode.spec.when_scaled != "Delete"
+        or parse_server_version(ctx.server_version) < RETENTION_FROM
+    ):
+        return ""
+    told = ""
+    for pod in pods:
+        gone = pod.deleted
+        if gone is None or _taken_again(ctx, pod):
+            continue
+        kept = [
+            claim
+            for _, claim, _ in _claims_then(ctx, [pod], deletion_rank)
+            if claim.deletion_began is None and not claim.owners_at(claim.transitions[-1].rank)
+        ]
+        if not kept:
+            continue
+        names = ", ".join(claim.name for claim in kept)
+        phases = "".join(f", {phase}" for phase in dict.fromkeys(map(_phase, kept)) if phase)
+        it, stays = ("it", "it stays") if len(kept) == 1 else ("them", "they stay")
+        owner = "the claim's owner is" if len(kept) == 1 else "the claims' owners are"
+        held = _walk_held(ctx, gone.rank, owner)
+        told += (
+            f"; {names} kept (no owner{phases}): {pod.name} was gone (#{gone.change_id}) before "
+            f"the controller's walk reached the condemned pods ({held}), "
+            f"so whenScaled: Delete did not apply to {it}; {stays} until a client deletes {it}"
+        )
+    return told
+
+
+def _taken_again(ctx: ProofContext, pod: PodIncarnation) -> bool:
+    """True when a later pod of `pod`'s ordinal was created, or the set's last spec takes the
+    ordinal back into range (its claims then go to that pod)."""
+    if pod.ordinal is None:
+        return True
+    later = ctx.slots.get(pod.ordinal, ())
+    if later and later[-1].uid != pod.uid:
+        return True
+    return ctx.episode.statefulset.specs[-1].in_range(pod.ordinal)
+
+
+def _walk_held(ctx: ProofContext, rank: int, owner: str) -> str:
+    """'processReplica created web-3 and waited for it; the claim's owner is set after': what
+    held the OrderedReady walk just before `rank` (the replayed walk's lowest unhealthy in-range
+    pod), or where the walk sets the condemned pods' claims' owner when nothing held it."""
+    spec = ctx.episode.spec
+    if spec.pod_management_policy != "Parallel":
+        first = ctx.index.lowest_unhealthy(spec.start_ordinal).get(rank, spec.end_ordinal)
+        blocker = ctx.alive(first, rank) if first < spec.end_ordinal else None
+        if blocker is not None:
+            made = (
+                "created {0} and waited for it" if _made_by_it(ctx, blocker) else "waited for {0}"
+            )
+            return f"processReplica {made.format(blocker.name)}; {owner} set after"
+    return f"{owner} set there, after processReplica's pass over the in-range pods"
+
+
+def _made_by_it(ctx: ProofContext, pod: PodIncarnation) -> bool:
+    """True when `pod` was created after the episode's spec change (the walk it held made it)."""
+    return pod.created.rank >= ctx.episode.start_rank and pod.first_observed != "list"
+
+
+def _phase(claim: PvcIncarnation) -> str:
+    """'Bound' or 'Lost': the claim's last recorded phase of those, '' when it had neither."""
+    step = next((t for t in reversed(claim.transitions) if t.what in ("bound", "lost")), None)
+    return step.what.capitalize() if step is not None else ""
 
 
 def _deleted_by(ctx: ProofContext, pod: PodIncarnation) -> str:
