@@ -98,7 +98,7 @@ def find_episodes(
     for sts in life.statefulsets:
         if statefulset is not None and not sts.answers_to(statefulset):
             continue
-        adopted = _adopted_at_creation(life, sts)
+        adopted = _adopted_at_creation(life, sts) or _adopted_before(life, sts, seeded)
         spec_episodes = _spec_episodes(
             sts,
             ordering=life.ordering,
@@ -150,6 +150,29 @@ def _adopted_at_creation(life: Lifecycles, sts: StatefulSetIncarnation) -> list[
         and p.alive_at(born)
         and p.ever_controlled_by(sts.uid)
     ]
+
+
+def _adopted_before(
+    life: Lifecycles, sts: StatefulSetIncarnation, seeded: frozenset[int]
+) -> list[PodIncarnation]:
+    """For a set created before a window began (its creation brought in as the change that set
+    its spec, `stswatch.reports.window_reader`), the pods the window's start lists under it
+    when one of them is older than the set (its creationTimestamp before the set's): the set
+    adopted pods when it was created (ClaimPods), whose own rows lie before the window. What
+    its first episode works on from the window's start are the pods then listed."""
+    born = sts.transitions[0]
+    if sts.first_observed == "list" or born.change_id not in seeded or born.api_time is None:
+        return []
+    listed = [
+        p
+        for p in life.pods
+        if p.namespace == sts.namespace
+        and p.first_observed == "list"
+        and p.created.change_id in seeded
+        and p.ever_controlled_by(sts.uid)
+    ]
+    created = [p.created.api_time for p in listed]
+    return listed if any(at is not None and at < born.api_time for at in created) else []
 
 
 def _listed_under_way(

@@ -1,0 +1,62 @@
+"""Windows of a StatefulSet deleted with Orphan and created again (cases37, the real controller).
+b367: the new set (#1724, another template) adopted web-0..2 and rolled them (web-2, web-1,
+web-0); a window opening mid-rollout lists the pods at their last change before it, after the
+set's creation, yet the set's first episode is the rollout of the pods it adopted, not a
+scale-up 0→3."""
+
+from pathlib import Path
+
+from stswatch.reports.analysis import analyse
+from stswatch.reports.proofs.render import render_text
+from stswatch.reports.proofs.verdict import VerifyResult
+from stswatch.reports.window import WindowRequest, parse_moment
+from tests.fixtures.real import real_store, relocate, rewrite
+
+ADOPTED = "b367-orphan-recreate-other-service-orderedready"
+
+
+def _window(path: Path, session: str, since: str) -> VerifyResult:
+    return analyse(path, session, window=WindowRequest(since=parse_moment(since))).result
+
+
+def _rolling_reason(result: VerifyResult) -> str:
+    [verdict] = [v for v in result.verdicts if v.proof == "rolling-update"]
+    return verdict.reason
+
+
+def test_a_window_mid_rollout_reads_the_adopted_pods_rollout(tmp_path: Path) -> None:
+    """--since 05:19:57: web-2 replaced, web-1's replacement Running, web-0 to go (main told
+    'scale-up 0→3' and ran no rolling-update verdict)."""
+    result = _window(real_store(tmp_path, "cases37"), ADOPTED, "2026-12-08T05:19:57Z")
+    assert [f"{e.kind} · {e.summary}" for e in result.episodes] == [
+        "rolling-update · web: rolling update of the pods it adopted (their revision is another "
+        "template's, partition 0)"
+    ]
+    assert _rolling_reason(result).endswith(
+        "the window alone shows pass: the controller replaced from the highest ordinal down to "
+        "partition 0: web-0; completed within the episode in 5.2 s"
+    )
+    assert "scale-up" not in render_text(result)
+
+
+def test_a_deletion_before_the_replacement_was_ready_shows_in_the_window(tmp_path: Path) -> None:
+    """Edited (break11's e1-b367): web-0's deletion (#1777, its Event #1778) moved to 05:19:57.5,
+    deletionTimestamp 05:19:59Z, before web-1's replacement was Ready (#1773, 05:19:58.18). The
+    whole session fails it; the window, whose episode began before it, says the window alone
+    shows that failure (it showed no rolling-update verdict, 0 fail)."""
+    path = real_store(tmp_path, "cases37")
+    relocate(path, (1777, 3475, 1796707197500000000), (1778, 3476, 1796707197510000000))
+    rewrite(
+        path,
+        "UPDATE change SET object = json_set(object, '$.metadata.deletionTimestamp', ?) "
+        "WHERE id = 1777",
+        "2026-12-08T05:19:59Z",
+    )
+    whole = analyse(path, ADOPTED).result
+    assert _rolling_reason(whole) == "web-0 was deleted while the replacement web-1 was not Ready"
+    assert whole.count("fail") == 1
+    reason = _rolling_reason(_window(path, ADOPTED, "2026-12-08T05:19:57Z"))
+    assert (
+        "the window alone shows fail: web-0 was deleted for the update while web-1, above it, "
+        "was not Ready" in reason
+    )
