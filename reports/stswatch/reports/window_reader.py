@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from stswatch.errors import NotFoundError
+from stswatch.reports.history.objects import owner_statefulset
 from stswatch.reports.recording import (
     CHANGE_FIELDS,
     ChangeTable,
@@ -82,6 +83,20 @@ _GENERATIONS = (
     "SELECT id, json_extract(object, '$.metadata.generation') FROM change "
     "WHERE session_id = ? AND kind = 'StatefulSet' AND namespace IS ? AND name = ? AND uid = ? "
     "AND id < ? ORDER BY id DESC"
+)
+# A pod's last change before the window under a StatefulSet's controller ownerReference
+# (change_by_uid).
+_LAST_CONTROLLED = (
+    f"SELECT {_COLUMNS} FROM change WHERE session_id = ? AND uid = ? AND id < ? AND EXISTS ("
+    "SELECT 1 FROM json_each(object, '$.metadata.ownerReferences') "
+    "WHERE json_extract(value, '$.kind') = 'StatefulSet' "
+    "AND json_extract(value, '$.controller')) ORDER BY id DESC LIMIT 1"
+)
+# A StatefulSet's changes before the window from its deletion's start on (change_by_uid).
+_SET_DELETION = (
+    f"SELECT {_COLUMNS} FROM change WHERE session_id = ? AND uid = ? AND id < ? "
+    "AND (event = 'DELETED' OR json_extract(object, '$.metadata.deletionTimestamp') IS NOT NULL) "
+    "ORDER BY id"
 )
 _CHANGE_BY_ID = f"SELECT {_COLUMNS} FROM change WHERE id = ?"
 _SET_NAMESPACES = (
@@ -230,6 +245,7 @@ def _read(
     else:
         _read_statefulset(conn, bounds, part, request.statefulset, session=session)
     _add_spec_under_way(conn, bounds, part)
+    _add_released_owner(conn, bounds, part)
     return part
 
 
@@ -321,6 +337,34 @@ def _add_spec_under_way(conn: sqlite3.Connection, bounds: _Bounds, part: _Slice)
             earliest = older_id
         if earliest is not None:
             part.add(conn.execute(_CHANGE_BY_ID, (earliest,)), state=True)
+
+
+def _add_released_owner(conn: sqlite3.Connection, bounds: _Bounds, part: _Slice) -> None:
+    """For each pod listed orphaned at the window's start, its last change before that under a
+    StatefulSet's controller, when it had one: the set it was made by, so that the pod is known
+    as one of that set's names (released by an orphaning delete or ReleasePod), which it holds
+    against a set of that name until it is gone (CreateStatefulPod: AlreadyExists). A set gone
+    before the window brings its deletion (its first change with a deletionTimestamp, and its
+    DELETED): what became of its orphans in the window is that deletion's story."""
+    owners: set[str] = set()
+    for change_id in sorted(part.state):
+        row = part.rows[change_id]
+        if row[2] != "Pod":
+            continue
+        refs = decoded_object(change_id, row[_OBJECT])["metadata"].get("ownerReferences")
+        if any(isinstance(r, dict) and r.get("controller") for r in refs or ()):
+            continue
+        for older in part.add(
+            conn.execute(_LAST_CONTROLLED, (bounds.session_id, row[5], change_id)), state=True
+        ):
+            owner = owner_statefulset(decoded_object(older[0], older[_OBJECT]))
+            if owner is not None:
+                owners.add(owner[1])
+    known = {row[5] for row in part.rows.values()}
+    for uid in sorted(owners - known):
+        deletion = list(conn.execute(_SET_DELETION, (bounds.session_id, uid, bounds.first_id)))
+        if len(deletion) > 1 and deletion[-1][6] == "DELETED":
+            part.add((deletion[0], deletion[-1]), state=True)
 
 
 def _settled(statefulset: dict[str, Any]) -> bool:

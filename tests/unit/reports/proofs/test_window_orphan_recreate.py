@@ -6,6 +6,8 @@ scale-up 0→3."""
 
 from pathlib import Path
 
+import pytest
+
 from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.render import render_text
 from stswatch.reports.proofs.verdict import VerifyResult
@@ -60,3 +62,49 @@ def test_a_deletion_before_the_replacement_was_ready_shows_in_the_window(tmp_pat
         "the window alone shows fail: web-0 was deleted for the update while web-1, above it, "
         "was not Ready" in reason
     )
+
+
+HELD = "b362-orphan-recreate-other-selector-orderedready"
+_NAME_TAKEN = (
+    "held at web-0 (name taken by the pod web-0, an orphan the set did not adopt: its label "
+    "gen=1 does not match the selector app=web, gen=2 (ClaimPods adopts only the pods the "
+    "selector matches)) for {held}, until web-0 deleted by a client"
+)
+
+
+@pytest.mark.parametrize(
+    ("session", "since", "held"),
+    [
+        (HELD, "2026-12-08T05:15:12Z", "8.9 s"),
+        (HELD, "2026-12-08T05:15:16Z", "8.9 s"),
+        ("b362-orphan-recreate-other-selector-parallel", "2026-12-08T05:15:38Z", "9.4 s"),
+    ],
+)
+def test_a_window_tells_the_orphan_holding_the_name(
+    tmp_path: Path, session: str, since: str, held: str
+) -> None:
+    """b362: the set deleted with Orphan, created again (#719) with the selector gen=2; the
+    orphans (gen=1) are listed at the window's start without an ownerReference. The window
+    knows them as the earlier set's pods from their last change under it: the name web-0 was
+    taken until a client deleted it (#730), as the whole session says (main told 'the
+    controller took its next step only 10.3 s after the rules allowed it, with nothing recorded
+    to hold it'), and the client's deletions of the orphans (#722, #727, #746)."""
+    result = _window(real_store(tmp_path, "cases37"), session, since)
+    text = render_text(result)
+    assert _NAME_TAKEN.format(held=held) in text
+    assert "with nothing recorded to hold it" not in text
+    assert "after the rules allowed it" not in text
+    [deletion] = [v for v in result.verdicts if v.proof == "statefulset-deletion"]
+    assert deletion.reason.endswith(
+        "orphaned (deleted with --cascade=orphan), not removed; afterwards web-0, web-1, web-2 "
+        "deleted by a client"
+    )
+    assert result.count("fail") == 0
+
+
+def test_the_whole_session_tells_the_same(tmp_path: Path) -> None:
+    """The words the windows above now share with the whole session."""
+    result = analyse(real_store(tmp_path, "cases37"), HELD).result
+    assert _NAME_TAKEN.format(held="8.9 s") in render_text(result)
+    [deletion] = [v for v in result.verdicts if v.proof == "statefulset-deletion"]
+    assert deletion.reason.endswith("afterwards web-0, web-1, web-2 deleted by a client")
