@@ -105,7 +105,7 @@ def find_episodes(
             end=end,
             adopted=adopted,
             under_way=_listed_under_way(life, sts, seeded=seeded, opened=opened),
-            reused=_reused_revision(life, sts) if adopted else None,
+            reused=_reused_revision(life, sts, windowed=bool(seeded)) if adopted else None,
         )
         found.extend(_outlasting(life, sts, spec_episodes))
         found.extend(_recreations(life, sts, spec_episodes, end=end))
@@ -124,15 +124,24 @@ def _precedence(kind: str) -> int:
     return 1 if kind in SPEC_KINDS else 2
 
 
-def _reused_revision(life: Lifecycles, sts: StatefulSetIncarnation) -> RevisionIncarnation | None:
+def _reused_revision(
+    life: Lifecycles, sts: StatefulSetIncarnation, *, windowed: bool = False
+) -> RevisionIncarnation | None:
     """The ControllerRevision a new set took as its first update revision when it is one the
     set adopted (an earlier set's, left by an orphaning delete: `adoptOrphanRevisions`): its
-    template was that one's, so the controller reused it (`getStatefulSetRevisions`)."""
+    template was that one's, so the controller reused it (`getStatefulSetRevisions`). In a
+    window (`windowed`) the revision is listed at its last change before it, after the set's
+    creation: older than the set by its creationTimestamp."""
     update = next((v.update_revision for v in sts.statuses if v.update_revision), None)
-    born = sts.transitions[0].rank
-    return next(
-        (r for r in life.revisions_of(sts) if r.name == update and r.created.rank < born), None
-    )
+    born = sts.transitions[0]
+
+    def older(created: Transition) -> bool:
+        if created.rank < born.rank:
+            return True
+        at, then = created.api_time, born.api_time
+        return windowed and at is not None and then is not None and at < then
+
+    return next((r for r in life.revisions_of(sts) if r.name == update and older(r.created)), None)
 
 
 def _adopted_at_creation(life: Lifecycles, sts: StatefulSetIncarnation) -> list[PodIncarnation]:

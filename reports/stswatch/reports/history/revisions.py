@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from stswatch.reports.history import objects as o
 from stswatch.reports.history.ordering import Ordering
-from stswatch.reports.history.transition import Transition, step
+from stswatch.reports.history.transition import Transition, meta, step
 from stswatch.reports.recording import Change
 
 
@@ -79,7 +79,9 @@ def build_revision(history: list[Change], ordering: Ordering) -> RevisionIncarna
         uid=first.uid,
         owner_uid=owner[1] if owner else None,
         revision=number if number is not None else 0,
-        created=step(first, ordering, "created", first.observed),
+        created=step(
+            first, ordering, "created", first.observed, meta(first.object, "creationTimestamp")
+        ),
         deleted=deleted,
         owners=tuple(owners),
         numbers=tuple(numbers),

@@ -108,3 +108,24 @@ def test_the_whole_session_tells_the_same(tmp_path: Path) -> None:
     assert _NAME_TAKEN.format(held="8.9 s") in render_text(result)
     [deletion] = [v for v in result.verdicts if v.proof == "statefulset-deletion"]
     assert deletion.reason.endswith("afterwards web-0, web-1, web-2 deleted by a client")
+
+
+def test_a_window_mid_rollout_names_the_reused_revision(tmp_path: Path) -> None:
+    """cases8 b42: the set deleted with Orphan mid-rollout and created again (#534) with the
+    older template, whose ControllerRevision web-67c9cbf9b4 it adopted and reused; web-2 was
+    replaced before the window, web-1 (#567) in it. The revision is listed after the set's
+    creation, older than it by its creationTimestamp (main told 'scale-up 0→3' and web-1's
+    replacement as a pod-recreated)."""
+    path = real_store(tmp_path, "cases8")
+    result = _window(
+        path, "b42-orphan-mid-rollout-readopt-old-orderedready", "2026-12-07T07:10:16.5Z"
+    )
+    assert [f"{e.kind} · {e.summary}" for e in result.episodes] == [
+        "rolling-update · web: rolling update of the pods it adopted to revision web-67c9cbf9b4 "
+        "(an earlier set's ControllerRevision it adopted and reused for its template: "
+        "getStatefulSetRevisions; partition 0)"
+    ]
+    assert _rolling_reason(result).endswith(
+        "the window alone shows pass: the controller replaced from the highest ordinal down to "
+        "partition 0: web-1; completed within the episode in 3.5 s"
+    )
