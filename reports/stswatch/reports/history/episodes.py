@@ -696,7 +696,8 @@ def _deletion(
     what = f"{sts.name} deleted with {len(pods)} pod{'s' * (len(pods) != 1)}"
     if opened is not None and gone.rank < opened:
         # Those gone before the window are not in its state: count only what it shows.
-        there = f"; {len(pods)} of its pods were there when the window began" if pods else ""
+        were = "its pod was" if len(pods) == 1 else f"{len(pods)} of its pods were"
+        there = f"; {were} there when the window began" if pods else ""
         what = f"{sts.name} deleted (its deletion began before the window{there})"
     spec = sts.spec_at(gone.rank)
     start = life.ordering.earliest(gone.change_id)

@@ -129,3 +129,16 @@ def test_a_window_mid_rollout_names_the_reused_revision(tmp_path: Path) -> None:
         "the window alone shows pass: the controller replaced from the highest ordinal down to "
         "partition 0: web-1; completed within the episode in 3.5 s"
     )
+
+
+def test_one_pod_listed_is_told_in_the_singular(tmp_path: Path) -> None:
+    """cases8 b43: a foreground deletion of the set, web-0 held by a finalizer; the window opens
+    with that one pod of the set there (main: '1 of its pods were there')."""
+    result = _window(
+        real_store(tmp_path, "cases8"),
+        "b43-foreground-delete-held-by-finalizer-orderedready",
+        "2026-12-07T07:11:09.489504Z",
+    )
+    assert result.episodes[0].summary.endswith(
+        "(its deletion began before the window; its pod was there when the window began)"
+    )
