@@ -7,7 +7,7 @@ import pytest
 from stswatch.reports.proofs.verdict import Verdict
 from stswatch.reports.proofs.verify import verify
 from stswatch.reports.recording import load_recording
-from tests.fixtures.real import real_store, relocate, rewrite
+from tests.fixtures.real import real_store, relocate, stamp_deletion
 
 
 def _verdicts(path: Path, session: str, proof: str) -> list[Verdict]:
@@ -90,12 +90,7 @@ def test_a_deletion_before_availability_fails_whatever_the_grace_period(tmp_path
     verdict passed; the DELETE came 3 s before it was."""
     path = real_store(tmp_path, "cases39")
     relocate(path, (1999, 3917, 1796707253000000000), (2002, 3917, 1796707253009999872))
-    rewrite(
-        path,
-        "UPDATE change SET object = json_set(object, '$.metadata.deletionTimestamp', ?) "
-        "WHERE id = 1999",
-        "2026-12-08T05:21:23Z",
-    )
+    stamp_deletion(path, 1999, "2026-12-08T05:21:23Z")
     [verdict] = _verdicts(path, GRACE30, "rolling-update")
     assert verdict.outcome == "fail"
     assert verdict.reason.startswith(

@@ -12,7 +12,7 @@ from stswatch.reports.analysis import analyse
 from stswatch.reports.proofs.render import render_text
 from stswatch.reports.proofs.verdict import VerifyResult
 from stswatch.reports.window import WindowRequest, parse_moment
-from tests.fixtures.real import real_store, relocate, rewrite
+from tests.fixtures.real import real_store, relocate, stamp_deletion
 
 ADOPTED = "b367-orphan-recreate-other-service-orderedready"
 
@@ -48,12 +48,7 @@ def test_a_deletion_before_the_replacement_was_ready_shows_in_the_window(tmp_pat
     shows that failure (it showed no rolling-update verdict, 0 fail)."""
     path = real_store(tmp_path, "cases37")
     relocate(path, (1777, 3475, 1796707197500000000), (1778, 3476, 1796707197510000000))
-    rewrite(
-        path,
-        "UPDATE change SET object = json_set(object, '$.metadata.deletionTimestamp', ?) "
-        "WHERE id = 1777",
-        "2026-12-08T05:19:59Z",
-    )
+    stamp_deletion(path, 1777, "2026-12-08T05:19:59Z")
     whole = analyse(path, ADOPTED).result
     assert _rolling_reason(whole) == "web-0 was deleted while the replacement web-1 was not Ready"
     assert whole.count("fail") == 1
