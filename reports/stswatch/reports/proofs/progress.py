@@ -84,7 +84,7 @@ def _progress(ctx: ProofContext) -> Progress:
             # Its condemned pods went long before the set settled: what it then waited on (an
             # in-range pod not Ready, say) is not the scale-down's work.
             more = (settled - gone[0]) / 1e9
-            waiting = _unhealthy_in_range(ctx, gone[2])
+            waiting = _unhealthy_in_range(ctx, gone[2], settled)
             rest = waiting or _stands(ctx, ctx.replay.at(gone[2]), ())
             # pods created or deleted meanwhile (a rollout the scale-down cut, going on): the
             # set did not stand, whatever it waited on at first
@@ -147,16 +147,27 @@ def _progress(ctx: ProofContext) -> Progress:
     return Progress(state, text + holds_clause(holds, skip_last=True), holds, text)
 
 
-def _unhealthy_in_range(ctx: ProofContext, rank: int) -> str:
-    """'web-0 not Ready': the in-range pods not Running and Ready just after `rank`."""
+def _unhealthy_in_range(ctx: ProofContext, rank: int, settled_ns: int) -> str:
+    """'web-0 not Ready': the in-range pods not Running and Ready just after `rank`; ', then not
+    Available (minReadySeconds=4)' for one that turned Ready before the set settled at
+    `settled_ns` (wall ns) under minReadySeconds: the walk waits for availability too."""
     spec = ctx.episode.statefulset.spec_at(rank)
-    found = [
-        f"{pod.name} {state.problem}"
-        for pod in sorted(ctx.index.alive_at(rank), key=lambda p: p.ordinal or 0)
-        if pod.ordinal is not None
-        and spec.in_range(pod.ordinal)
-        and not (state := health(pod, rank + 1, min_ready_seconds=0, at=None)).ok
-    ]
+    minimum = ctx.min_ready_at(rank)
+    found = []
+    for pod in sorted(ctx.index.alive_at(rank), key=lambda p: p.ordinal or 0):
+        if pod.ordinal is None or not spec.in_range(pod.ordinal):
+            continue
+        state = health(pod, rank + 1, min_ready_seconds=0, at=None)
+        if state.ok:
+            continue
+        told = f"{pod.name} {state.problem}"
+        ready = next(
+            (t for t in pod.transitions if t.what == "ready" and t.rank > rank),
+            None,
+        )
+        if minimum and ready is not None and ready.received_wall_ns < settled_ns:
+            told += f", then not Available (minReadySeconds={minimum})"
+        found.append(told)
     return f"waiting: {', '.join(found)}" if found else ""
 
 

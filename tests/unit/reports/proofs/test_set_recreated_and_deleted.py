@@ -97,3 +97,17 @@ def test_a_deletion_before_availability_fails_whatever_the_grace_period(tmp_path
         "web-1 was deleted while the replacement web-2 was Ready 1s < minReadySeconds=4 "
         "(not Available)"
     )
+
+
+def test_a_wait_for_availability_after_a_scale_down_is_told(tmp_path: Path) -> None:
+    """b366 Parallel (break11 F8): ordinals.start 0→1; the condemned web-0 gone 0.7 s in, the set
+    waited 5 s more for the new web-3, Ready 1 s later, then not Available for minReadySeconds."""
+    session = "b366-minready-start-shift-parallel"
+    result = verify(load_recording(real_store(tmp_path, "cases39"), session))
+    texts = [e.progress.text for e in result.episodes if e.progress is not None]
+    assert any(
+        t.endswith(
+            "before it settled: waiting: web-3 not Ready, then not Available (minReadySeconds=4)"
+        )
+        for t in texts
+    ), texts
