@@ -82,8 +82,7 @@ def retention_deleted(
             rank = max(rank, began.rank - 1) if began is not None else rank
         if not any(kind == owner for kind, _ in claim.owners_at(rank)):
             continue
-        actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
-        if actor is not None and actor.who == causes.BY_RETENTION_POLICY:
+        if _by_retention_policy(ctx, claim):
             names.append(name)
     return names
 
@@ -105,8 +104,7 @@ def set_claims_without_pods(ctx: ProofContext, pods: list[PodIncarnation], rank:
             continue
         if began.rank < rank or owner not in claim.owners_at(began.rank - 1):
             continue
-        actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
-        if actor is not None and actor.who == causes.BY_RETENTION_POLICY:
+        if _by_retention_policy(ctx, claim):
             names.append(claim.name)
     return sorted(names)
 
@@ -123,6 +121,13 @@ def _claims_then(
             claim = claim_at(ctx, pod, name, rank)
             if claim is not None:
                 yield name, claim, rank
+
+
+def _by_retention_policy(ctx: ProofContext, claim: PvcIncarnation) -> bool:
+    """Whether the garbage collector deleted `claim` through an owner the PVC retention policy
+    set (`claim_deletion`)."""
+    actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
+    return actor is not None and actor.who == causes.BY_RETENTION_POLICY
 
 
 def _owner_gone(ctx: ProofContext) -> Callable[[str, str], int | None]:
@@ -184,10 +189,9 @@ def _back_in_range(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
             owner = ("Pod", pod.uid)
             if claim is None or began is None or owner not in claim.owners_at(began.rank - 1):
                 continue
-            actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
-            if actor is None or actor.who != causes.BY_RETENTION_POLICY:
+            if not _by_retention_policy(ctx, claim):
                 continue
-            owned = next((at for at, owners in claim.owner_history if owner in owners), None)
+            owned = _first_owned(claim, owner)
             since = f" set for the scale-down (#{ctx.ids_by_rank[owned]})" if owned else ""
             told.append(
                 f"; {name} was deleted (#{began.change_id}) after replicas changed to "
@@ -209,8 +213,7 @@ def claims_owned_terminating(ctx: ProofContext, pods: list[PodIncarnation]) -> s
     for pod in pods:
         for name, claim, rank in _claims_then(ctx, [pod], deletion_rank):
             owned = _owned_after(claim, pod, rank)
-            actor = claim_deletion(ctx.actors, claim, _owner_gone(ctx))
-            if owned is None or actor is None or actor.who != causes.BY_RETENTION_POLICY:
+            if owned is None or not _by_retention_policy(ctx, claim):
                 continue
             found.setdefault(_deleted_by(ctx, pod), []).append(
                 (name, pod.name, ctx.ids_by_rank[owned])
@@ -329,7 +332,12 @@ def _owned_after(claim: PvcIncarnation, pod: PodIncarnation, rank: int) -> int |
     owner = ("Pod", pod.uid)
     if owner in claim.owners_at(rank):
         return None
-    return next((at for at, owners in claim.owner_history if at > rank and owner in owners), None)
+    return _first_owned(claim, owner, after=rank)
+
+
+def _first_owned(claim: PvcIncarnation, owner: tuple[str, str], after: int = -1) -> int | None:
+    """The first rank after `after` at which `claim` carried `owner` (kind, uid), if any."""
+    return next((at for at, owners in claim.owner_history if at > after and owner in owners), None)
 
 
 def _already_deleted(ctx: ProofContext, pods: list[PodIncarnation]) -> str:
