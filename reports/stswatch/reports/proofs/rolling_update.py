@@ -40,7 +40,7 @@ from stswatch.reports.proofs.context import (
     held_call_told,
     judged,
 )
-from stswatch.reports.proofs.continuation import went_on
+from stswatch.reports.proofs.continuation import Continuation, went_on
 from stswatch.reports.proofs.force_deletion import cut_short
 from stswatch.reports.proofs.progress import episode_progress
 from stswatch.reports.proofs.scale_down import ready_count_note
@@ -127,23 +127,14 @@ def decide(ctx: ProofContext) -> Verdict | None:
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
     reading = unavailable_budget.read(ctx, replaced) if _widened(ctx) else None
     one_at_a_time = reading is None or not reading.overlapped
-    problems = [
-        _problem(ctx, earlier, later, one_at_a_time=one_at_a_time)
-        for earlier, later in pairwise(replaced)
-    ]
+    problems = _in_order(ctx, replaced, one_at_a_time=one_at_a_time)
     problems.append(_left_behind(ctx, replaced, revision, created) if one_at_a_time else None)
     problems.append(_before_condemned_gone(ctx, replaced))
     problems.append(None if reading is not None else _while_unhealthy(ctx, replaced))
     problems.append(_while_above_unavailable(ctx, replaced, revision) if one_at_a_time else None)
-    after = went_on(ctx) if progress.state == "superseded" else None
+    after, later = _carried(ctx, progress)
     if after is not None:
-        # The rollout's replacements after its episode was cut obey the same order among
-        # themselves (the range changed between: the one before the cut may be condemned).
-        later = [Replacement(old, began, new) for old, began, new in after.steps]
-        problems += [
-            _problem(ctx, earlier, next_one, one_at_a_time=one_at_a_time)
-            for earlier, next_one in pairwise(later)
-        ]
+        problems += _in_order(ctx, later, one_at_a_time=one_at_a_time)
         problems.append(_before_condemned_gone(ctx, later))
     if reading is not None:
         problems.append(unavailable_budget.over_budget(ctx, reading))
@@ -445,16 +436,33 @@ def _went_on_unseen(ctx: ProofContext, progress: Progress) -> Verdict | list[Evi
     """For a rollout whose only victims in the episode a list found terminating: its steps after
     a change cut it, judged in order among themselves as the pass path judges them (a failure's
     verdict), else their evidence."""
-    after = went_on(ctx) if progress.state == "superseded" else None
+    after, later = _carried(ctx, progress)
     if after is None:
         return []
-    later = [Replacement(old, began, new) for old, began, new in after.steps]
-    problems = [
-        _problem(ctx, earlier, next_one, one_at_a_time=not _widened(ctx))
-        for earlier, next_one in pairwise(later)
-    ]
-    failed = judged(ctx, PROOF, problems)
+    failed = judged(ctx, PROOF, _in_order(ctx, later, one_at_a_time=not _widened(ctx)))
     return failed if failed is not None else list(after.evidence)
+
+
+def _carried(
+    ctx: ProofContext, progress: Progress
+) -> tuple[Continuation | None, list[Replacement]]:
+    """The rollout's replacements after a change cut its episode (`went_on`), as Replacements;
+    (None, []) when it was not cut. They obey the same order among themselves (the range changed
+    between: the one before the cut may be condemned)."""
+    after = went_on(ctx) if progress.state == "superseded" else None
+    if after is None:
+        return None, []
+    return after, [Replacement(old, began, new) for old, began, new in after.steps]
+
+
+def _in_order(
+    ctx: ProofContext, replaced: list[Replacement], *, one_at_a_time: bool
+) -> list[Problem]:
+    """`_problem` for each replacement and the next one."""
+    return [
+        _problem(ctx, earlier, later, one_at_a_time=one_at_a_time)
+        for earlier, later in pairwise(replaced)
+    ]
 
 
 def _created_rank(pod: PodIncarnation) -> int:
