@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from stswatch.errors import NotFoundError
-from stswatch.reports.history.objects import owner_statefulset
+from stswatch.reports.history.objects import dig, items, owner_statefulset
 from stswatch.reports.recording import (
     CHANGE_FIELDS,
     ChangeTable,
@@ -351,8 +351,9 @@ def _add_released_owner(conn: sqlite3.Connection, bounds: _Bounds, part: _Slice)
         row = part.rows[change_id]
         if row[2] != "Pod":
             continue
-        refs = decoded_object(change_id, row[_OBJECT])["metadata"].get("ownerReferences")
-        if any(isinstance(r, dict) and r.get("controller") for r in refs or ()):
+        obj = decoded_object(change_id, row[_OBJECT])
+        refs = items(dig(obj, "metadata", "ownerReferences"))
+        if any(isinstance(r, dict) and r.get("controller") for r in refs):
             continue
         for older in part.add(
             conn.execute(_LAST_CONTROLLED, (bounds.session_id, row[5], change_id)), state=True
