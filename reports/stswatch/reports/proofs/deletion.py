@@ -91,7 +91,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     # deletion's: told apart, so the count at once and the times are the deletion's own.
     earlier = [(p, b) for p, b in removed if b.rank < gone.rank]
     unseen = [(p, b) for p, b in removed if b.rank >= gone.rank and listed_terminating(p)]
-    taken = [(p, b) for p, b in removed if b.rank >= gone.rank and (p, b) not in unseen]
+    taken = [(p, b) for p, b in removed if b.rank >= gone.rank and not listed_terminating(p)]
     if taken:
         reason = _describe(ctx, taken, earlier) + _unseen(ctx, unseen, gone)
     elif unseen:

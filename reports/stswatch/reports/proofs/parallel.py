@@ -108,11 +108,12 @@ def _scale_down(ctx: ProofContext) -> Verdict:
     condemned_pods = condemned(ctx)
     # Terminating when a list found them inside the episode: when their deletion began is unseen.
     unseen = [p for p in condemned_pods if listed_terminating(p) and p.created.rank >= start]
+    listed = {p.uid for p in unseen}
     pods = sorted(
         (
             p
             for p in condemned_pods
-            if (b := p.deletion_began) is not None and b.rank >= start and p not in unseen
+            if (b := p.deletion_began) is not None and b.rank >= start and p.uid not in listed
         ),
         key=lambda p: (p.deletion_began or p.created).rank,
     )

@@ -77,7 +77,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     # Terminating when a list found them inside the episode: deleted before the reading began,
     # when and by whom unseen (this update step, maybe): told, never judged as its deletion.
     unseen = [r.old for r in replaced if listed_terminating(r.old)]
-    replaced = [r for r in replaced if r.old not in unseen]
+    replaced = [r for r in replaced if not listed_terminating(r.old)]
     by_client = [r for r in replaced if _deleted_by(ctx, r.old) not in _CONTROLLER_OR_UNKNOWN]
     finished = [r for r in replaced if r not in by_client and _finished(r) is not None]
     replaced = [r for r in replaced if r not in by_client and r not in finished]

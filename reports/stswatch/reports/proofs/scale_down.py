@@ -89,6 +89,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
     pods = condemned(ctx)
     # Terminating when a list found them inside the episode: deleted before the reading began.
     unseen = [p for p in pods if listed_terminating(p) and not _before(ctx, p)]
+    listed = {p.uid for p in unseen}
     if ctx.episode.spec.pod_management_policy == "Parallel":
         already, cited = already_deleting(ctx, pods)
         reason = (
@@ -96,13 +97,13 @@ def decide(ctx: ProofContext) -> Verdict | None:
             "slowStartBatch batches of 1, 2, 4, …, none waiting for another to terminate"
         )
         reason += already + deleted_unseen(ctx, unseen)
-        reason += claims_of_scaled_down(ctx, [p for p in pods if p not in unseen])
+        reason += claims_of_scaled_down(ctx, [p for p in pods if p.uid not in listed])
         reason += _claims_terminating(ctx, pods)
         return ctx.verdict(PROOF, "not-applicable", reason, cited)
     steps = [
         (p, step)
         for p in pods
-        if (step := p.deletion_began) and p not in unseen and _ours(ctx, p, step)
+        if (step := p.deletion_began) and p.uid not in listed and _ours(ctx, p, step)
     ]
     steps.sort(key=lambda pair: pair[1].rank)
     by_client = [(p, s) for p, s in steps if _by_client(ctx, p)]
@@ -148,7 +149,7 @@ def decide(ctx: ProofContext) -> Verdict | None:
         if p.uid not in deleted_uids
         and p.uid not in client_uids
         and not _before(ctx, p)
-        and p not in unseen
+        and p.uid not in listed
     ]
     overtaken = any(not ctx.episode.contains(s.rank) for _, s in steps)
     if left and overtaken:
